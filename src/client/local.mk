@@ -1,0 +1,1 @@
+# src/client: see the issue that builds it.

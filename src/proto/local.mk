@@ -1,0 +1,7 @@
+# src/proto: the bytes of the protocol, shared by the daemon and libshuffle.
+noinst_LTLIBRARIES += src/proto/libproto.la
+src_proto_libproto_la_SOURCES = \
+	src/proto/codec.c src/proto/codec.h \
+	src/proto/frame.c src/proto/frame.h \
+	src/proto/message.c src/proto/message.h \
+	src/proto/blockmsg.c src/proto/blockmsg.h

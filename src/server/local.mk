@@ -1,0 +1,1 @@
+# src/server: see the issue that builds it.

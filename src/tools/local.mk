@@ -1,0 +1,1 @@
+# src/tools: see the issue that builds it.

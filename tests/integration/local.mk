@@ -1,0 +1,1 @@
+# integration tests: added by the daemon issue.
