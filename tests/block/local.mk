@@ -1,0 +1,27 @@
+# Block-service tests (issue 4): unit tests (check) of the pure parts.
+EXTRA_DIST += tests/block/test_util_block.h
+BLOCK_TEST_LIBS = src/server/libblock.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+BLOCK_UNIT_TESTS = tests/block/test_blockid tests/block/test_placement \
+	tests/block/test_index_cache tests/block/test_resolver \
+	tests/block/test_registry_store tests/block/test_cleanup
+check_PROGRAMS += $(BLOCK_UNIT_TESTS)
+TESTS += $(BLOCK_UNIT_TESTS)
+
+tests_block_test_blockid_SOURCES = tests/block/test_blockid.c
+tests_block_test_blockid_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_blockid_LDADD = $(BLOCK_TEST_LIBS)
+tests_block_test_placement_SOURCES = tests/block/test_placement.c
+tests_block_test_placement_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_placement_LDADD = $(BLOCK_TEST_LIBS)
+tests_block_test_index_cache_SOURCES = tests/block/test_index_cache.c
+tests_block_test_index_cache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_index_cache_LDADD = $(BLOCK_TEST_LIBS)
+tests_block_test_resolver_SOURCES = tests/block/test_resolver.c
+tests_block_test_resolver_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_resolver_LDADD = $(BLOCK_TEST_LIBS)
+tests_block_test_registry_store_SOURCES = tests/block/test_registry_store.c
+tests_block_test_registry_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_registry_store_LDADD = $(BLOCK_TEST_LIBS)
+tests_block_test_cleanup_SOURCES = tests/block/test_cleanup.c
+tests_block_test_cleanup_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_cleanup_LDADD = $(BLOCK_TEST_LIBS)
