@@ -25,3 +25,9 @@ tests_block_test_registry_store_LDADD = $(BLOCK_TEST_LIBS)
 tests_block_test_cleanup_SOURCES = tests/block/test_cleanup.c
 tests_block_test_cleanup_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_cleanup_LDADD = $(BLOCK_TEST_LIBS)
+
+check_PROGRAMS += tests/block/test_gen_shuffle_data
+TESTS += tests/block/test_gen_shuffle_data
+tests_block_test_gen_shuffle_data_SOURCES = tests/block/test_gen_shuffle_data.c
+tests_block_test_gen_shuffle_data_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_gen_shuffle_data_LDADD = $(BLOCK_TEST_LIBS)

@@ -1,5 +1,8 @@
 /* Block-id grammar: Spark's forms parse; path tricks, bad numbers and
  * overlong ids are refused; OpenBlocks validation gives Spark's texts. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <string.h>
 

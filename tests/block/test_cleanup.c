@@ -1,4 +1,7 @@
 /* applicationRemoved / executorRemoved delete exactly what Spark's do. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <string.h>
 

@@ -1,5 +1,8 @@
 /* Index files: parsing, corrupt/short/missing files with Spark's texts, and the
  * LRU bound under churn. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,5 +1,8 @@
 /* Registry and block resolution against the recorded dataset: every block of
  * vectors/manifest.tsv resolves to the file and byte range Spark used. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
