@@ -10,3 +10,9 @@ src_server_libblock_la_SOURCES = \
 	src/server/registry_store.c src/server/registry_store.h \
 	src/server/cleanup.c src/server/cleanup.h
 src_server_libblock_la_LIBADD = $(PTHREAD_LIBS)
+
+# The installed service: the block handler replaces service_none.c in shuffled.
+BLOCK_SERVICE_SOURCES = src/server/block_handler.c src/server/block_streams.c \
+	src/server/block_service.h
+shuffled_SOURCES += $(BLOCK_SERVICE_SOURCES)
+shuffled_LDADD += src/server/libblock.la

@@ -8,7 +8,6 @@
 #endif
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +17,10 @@
 #include "server/block_service.h"
 #include "server/blockid.h"
 #include "server/cleanup.h"
+#include "server/log.h"
 #include "server/service.h"
 
 #define MAX_SUB_DIRS 65536
-
-void block_log(int priority, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "<%d>shuffled: block service: %s\n", priority, line);
-}
 
 struct block_service *block_service_of(struct rpc_handler *h)
 {
@@ -104,8 +94,7 @@ static void register_run(void *arg)
                      "java.lang.IllegalArgumentException: local dir %s of executor %s is %s "
                      "allowed_local_dir_roots",
                      j->info.local_dirs[i], j->exec, real ? "not under" : "missing, so not under");
-            block_log(4, "RegisterExecutor(appId=%s, execId=%s) refused: %s", j->app, j->exec,
-                      err);
+            log_warn("RegisterExecutor(appId=%s, execId=%s) refused: %s", j->app, j->exec, err);
             free(real);
             rpc_reply_fail(j->reply, err);
             return;
@@ -113,7 +102,7 @@ static void register_run(void *arg)
         free(real);
     }
     if (registry_store_put(j->s->store, j->app, j->exec, &j->info, err, sizeof(err)) < 0) {
-        block_log(3, "RegisterExecutor(appId=%s, execId=%s): %s", j->app, j->exec, err);
+        log_error("RegisterExecutor(appId=%s, execId=%s): %s", j->app, j->exec, err);
         char msg[1100];
         snprintf(msg, sizeof(msg), "java.io.IOException: %s", err);
         rpc_reply_fail(j->reply, msg);
@@ -203,8 +192,8 @@ static void remove_run(void *arg)
     int32_t removed = 0;
     for (uint32_t i = 0; i < j->n; i++) {
         if (!file_name_is_safe(j->names[i], strlen(j->names[i]))) {
-            block_log(4, "RemoveBlocks(appId=%s, execId=%s): refusing block name '%.100s'",
-                      j->app, j->exec, j->names[i]);
+            log_warn("RemoveBlocks(appId=%s, execId=%s): refusing block name '%.100s'", j->app,
+                     j->exec, j->names[i]);
             continue;
         }
         if (resolver_file_path(j->s->res, j->app, j->exec, j->names[i], path, sizeof(path), err,
@@ -215,7 +204,7 @@ static void remove_run(void *arg)
         if (unlink(path) == 0)
             removed++;
         else
-            block_log(4, "Failed to delete block: %s (%s)", path, strerror(errno));
+            log_warn("Failed to delete block: %s (%s)", path, strerror(errno));
     }
     struct blockmsg m = {.type = BLOCKMSG_BLOCKS_REMOVED};
     m.u.blocks_removed.num_removed_blocks = removed;
@@ -360,7 +349,7 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     struct blockmsg m;
     char err[1024];
     if (!reply) { /* OneWayMessage: Spark's ESS only logs these (e.g. Mesos heartbeats) */
-        block_log(7, "ignoring OneWayMessage (%zu bytes) from %s", len, c ? conn_peer(c) : "?");
+        log_debug("ignoring OneWayMessage (%zu bytes) from %s", len, c ? conn_peer(c) : "?");
         return;
     }
     if (len > 0 && body[0] >= BLOCKMSG_TYPE_COUNT) {
@@ -379,9 +368,10 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     ids_of(&m, &app, &exec);
     const char *client = conn_client_id(c);
     if (app && client && (!app->data || strcmp(client, app->data) != 0)) {
-        snprintf(err, sizeof(err),
-                 "java.lang.SecurityException: Client for %s not authorized for application %.300s.",
-                 client, app->data ? app->data : "");
+        snprintf(
+            err, sizeof(err),
+            "java.lang.SecurityException: Client for %s not authorized for application %.300s.",
+            client, app->data ? app->data : "");
         rpc_reply_fail(reply, err);
         goto out;
     }
@@ -411,14 +401,14 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
         handle_local_dirs(s, reply, &m);
         break;
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
-        rpc_reply_fail(reply,
-                       "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+        rpc_reply_fail(
+            reply, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
         break;
     default: {
         char desc[700];
         blockmsg_describe(&m, desc, sizeof(desc));
-        snprintf(err, sizeof(err), "java.lang.UnsupportedOperationException: Unexpected message: %s",
-                 desc);
+        snprintf(err, sizeof(err),
+                 "java.lang.UnsupportedOperationException: Unexpected message: %s", desc);
         rpc_reply_fail(reply, err);
         break;
     }
@@ -486,11 +476,10 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
         goto fail;
     }
     if (st.skipped_bytes)
-        block_log(4,
-                  "%s/registrations.wal: skipped %zu bytes of damaged or partial records; "
-                  "%zu records replayed",
-                  cfg->state_dir, st.skipped_bytes, st.records);
-    block_log(6, "%zu executor registrations restored from %s", st.live, cfg->state_dir);
+        log_warn("%s/registrations.wal: skipped %zu bytes of damaged or partial records; "
+                 "%zu records replayed",
+                 cfg->state_dir, st.skipped_bytes, st.records);
+    log_info("%zu executor registrations restored from %s", st.live, cfg->state_dir);
     return &s->handler;
 fail:
     service_destroy(s);

@@ -44,7 +44,4 @@ void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m);
 /* A proto string as a C string if it holds no NUL and is a safe id. */
 bool block_id_field_ok(const struct proto_bytes *b);
 
-/* Logging for the service (stderr, journald-friendly priority prefix). */
-void block_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 #endif

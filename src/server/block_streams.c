@@ -44,8 +44,8 @@ static int stream_resolve(void *ctx, uint32_t index, struct chunk_segment *seg, 
     struct block_location loc;
     memset(seg, 0, sizeof(*seg));
     if (index >= bs->n) {
-        snprintf(err, errlen, "java.lang.IllegalStateException: Requested chunk index beyond end %u",
-                 index);
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: Requested chunk index beyond end %u", index);
         return -1;
     }
     const struct chunk_spec *sp = &bs->specs[index];
@@ -124,10 +124,11 @@ void block_open_blocks(struct block_service *s, struct conn *c, struct rpc_reply
     for (size_t i = 0; i < n; i++) {
         struct chunk_spec *sp = &bs->specs[i];
         if (parsed[i].kind == BLOCK_RDD) {
-            *sp = (struct chunk_spec){.id = parsed[i].rdd_id, .start = parsed[i].split_index,
-                                      .rdd = 1};
+            *sp = (struct chunk_spec){
+                .id = parsed[i].rdd_id, .start = parsed[i].split_index, .rdd = 1};
         } else {
-            *sp = (struct chunk_spec){.id = parsed[i].shuffle_id, .map_id = parsed[i].map_id,
+            *sp = (struct chunk_spec){.id = parsed[i].shuffle_id,
+                                      .map_id = parsed[i].map_id,
                                       .start = parsed[i].reduce_id,
                                       .end = parsed[i].reduce_id + 1};
         }
@@ -183,14 +184,17 @@ void block_fetch_shuffle_blocks(struct block_service *s, struct conn *c, struct 
     for (uint32_t i = 0; i < f->map_ids.count; i++) {
         const struct proto_int_array *row = &f->reduce_ids.rows[i];
         if (f->batch_fetch_enabled) {
-            bs->specs[k++] = (struct chunk_spec){.id = f->shuffle_id, .map_id = f->map_ids.items[i],
-                                                 .start = row->items[0], .end = row->items[1]};
+            bs->specs[k++] = (struct chunk_spec){.id = f->shuffle_id,
+                                                 .map_id = f->map_ids.items[i],
+                                                 .start = row->items[0],
+                                                 .end = row->items[1]};
             continue;
         }
         for (uint32_t j = 0; j < row->count; j++) {
             int32_t r = row->items[j];
             /* a negative or INT_MAX reduce fails its chunk with IndexOutOfBounds */
-            bs->specs[k++] = (struct chunk_spec){.id = f->shuffle_id, .map_id = f->map_ids.items[i],
+            bs->specs[k++] = (struct chunk_spec){.id = f->shuffle_id,
+                                                 .map_id = f->map_ids.items[i],
                                                  .start = r,
                                                  .end = r < INT32_MAX ? r + 1 : -1};
         }

@@ -31,3 +31,12 @@ TESTS += tests/block/test_gen_shuffle_data
 tests_block_test_gen_shuffle_data_SOURCES = tests/block/test_gen_shuffle_data.c
 tests_block_test_gen_shuffle_data_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_gen_shuffle_data_LDADD = $(BLOCK_TEST_LIBS)
+
+# Integration: the real daemon (build/shuffled) on 127.0.0.1, ephemeral port.
+BLOCK_IT_LIBS = src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+EXTRA_DIST += tests/block/daemon_client.h
+check_PROGRAMS += tests/block/test_block_vectors
+TESTS += tests/block/test_block_vectors
+tests_block_test_block_vectors_SOURCES = tests/block/test_block_vectors.c
+tests_block_test_block_vectors_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_block_vectors_LDADD = $(BLOCK_IT_LIBS)
