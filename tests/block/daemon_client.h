@@ -23,6 +23,30 @@
 #include "proto/message.h"
 #include "test_util_block.h"
 
+/* Daemons started and not yet stopped, so a failed test leaves none behind. */
+static pid_t daemon_live[8];
+
+static inline void daemon_kill_leftovers(void)
+{
+    for (int i = 0; i < 8; i++) {
+        if (daemon_live[i] > 0) {
+            kill(daemon_live[i], SIGKILL);
+            waitpid(daemon_live[i], NULL, 0);
+            daemon_live[i] = 0;
+        }
+    }
+}
+
+static inline void daemon_track(pid_t pid, bool add)
+{
+    for (int i = 0; i < 8; i++) {
+        if (add ? daemon_live[i] == 0 : daemon_live[i] == pid) {
+            daemon_live[i] = add ? pid : 0;
+            return;
+        }
+    }
+}
+
 struct daemon {
     pid_t pid;
     int port;
@@ -52,6 +76,7 @@ static inline void daemon_start(struct daemon *d, const char *tmp, const char *s
         execl(exe, exe, "-c", d->cfg, "--port-file", d->portfile, (char *)NULL);
         _exit(127);
     }
+    daemon_track(d->pid, true);
     d->port = 0;
     for (int i = 0; i < 1000 && d->port == 0; i++) { /* up to 10 s */
         FILE *f = fopen(d->portfile, "r");
@@ -74,12 +99,15 @@ static inline int daemon_stop(struct daemon *d, int sig)
     int st = 0;
     kill(d->pid, sig);
     for (int i = 0; i < 2000; i++) { /* up to 20 s */
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid)
+        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+            daemon_track(d->pid, false);
             return st;
+        }
         usleep(10000);
     }
     kill(d->pid, SIGKILL);
     waitpid(d->pid, &st, 0);
+    daemon_track(d->pid, false);
     ck_abort_msg("shuffled did not stop within 20 s");
     return st;
 }
