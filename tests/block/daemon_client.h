@@ -112,6 +112,14 @@ static inline int daemon_stop(struct daemon *d, int sig)
     return st;
 }
 
+/* SIGTERM must end the daemon with status 0 (under ASan: no leaks). */
+static inline void daemon_stop_clean(struct daemon *d)
+{
+    int st = daemon_stop(d, SIGTERM);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "shuffled did not exit cleanly (status %d)", st);
+}
+
 struct client {
     int fd;
     struct frame_decoder dec;

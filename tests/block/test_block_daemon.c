@@ -289,7 +289,7 @@ START_TEST(test_fetch_generated_dataset)
     reg(&c, ds, "0");
     client_close(&c);
     fetch_everything(d.port, ds, "0");
-    ck_assert(WIFEXITED(daemon_stop(&d, SIGTERM)));
+    daemon_stop_clean(&d);
     rm_rf(tmp);
     free(tmp);
     free(ds);
@@ -309,7 +309,7 @@ START_TEST(test_restart_and_kill9)
     client_open(&c, d.port);
     reg(&c, ds, "0");
     client_close(&c);
-    ck_assert(WIFEXITED(daemon_stop(&d, SIGTERM)));
+    daemon_stop_clean(&d);
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     fetch_everything(d.port, ds, "0");
     /* kill -9 right after the reply: the registration was durable before it */
@@ -320,7 +320,7 @@ START_TEST(test_restart_and_kill9)
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     fetch_everything(d.port, ds, "7");
     fetch_everything(d.port, ds, "0");
-    ck_assert(WIFEXITED(daemon_stop(&d, SIGTERM)));
+    daemon_stop_clean(&d);
     rm_rf(tmp);
     free(tmp);
     free(ds);
@@ -439,7 +439,7 @@ START_TEST(test_errors)
     ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
     reply_free(&r);
     client_close(&c);
-    ck_assert(WIFEXITED(daemon_stop(&d, SIGTERM)));
+    daemon_stop_clean(&d);
     rm_rf(tmp);
     free(tmp);
     free(ds);
@@ -480,7 +480,7 @@ START_TEST(test_allowed_roots)
                        "java.lang.RuntimeException: Executor is not registered (appId=app-1, "
                        "execId=1)");
     client_close(&c);
-    ck_assert(WIFEXITED(daemon_stop(&d, SIGTERM)));
+    daemon_stop_clean(&d);
     rm_rf(tmp);
     free(tmp);
 }

@@ -304,7 +304,7 @@ START_TEST(test_replay_all_scenarios)
     }
     closedir(dir);
     ck_assert_int_ge(scenarios, 16);
-    ck_assert(WIFEXITED(daemon_stop(&d, SIGTERM)));
+    daemon_stop_clean(&d);
     rm_rf(tmp);
     free(tmp);
 }
