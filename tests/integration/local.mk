@@ -11,3 +11,10 @@ tests_integration_test_server_SOURCES = tests/integration/test_server.c \
 	tests/integration/tclient.c tests/integration/tclient.h
 tests_integration_test_server_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE -Wno-comment $(CHECK_CFLAGS)
 tests_integration_test_server_LDADD = src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# Load generator used by scripts/bench-core (built by `make check`, never run as a test).
+check_PROGRAMS += tests/integration/bench_core
+tests_integration_bench_core_SOURCES = tests/integration/bench_core.c \
+	tests/integration/tclient.c tests/integration/tclient.h
+tests_integration_bench_core_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE -Wno-comment
+tests_integration_bench_core_LDADD = src/proto/libproto.la $(PTHREAD_LIBS)
