@@ -424,6 +424,44 @@ START_TEST(error_texts)
 }
 END_TEST
 
+/* The same rules hold when the requests arrive together (they are resolved in batches). */
+START_TEST(pipelined_failures_match_sequential)
+{
+    int fd = conn_shared();
+    struct tc_chunk ch[5] = {{.kind = 1, .data = "a", .data_len = 1},
+                             {.kind = 2},
+                             {.kind = 3, .text = "java.lang.RuntimeException: boom"},
+                             {.kind = 1, .data = "d", .data_len = 1},
+                             {.kind = 1, .data = "e", .data_len = 1}};
+    int64_t sid = tc_register(fd, ch, 5);
+    ck_assert_int_ge(sid, 0);
+    int32_t order[] = {0, 2, 1, 2, 3, 4};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(tc_send_fetch(fd, sid, order[i]), 0);
+    expect_fetch_ok(fd, sid, 0, "a", 1);
+    expect_fetch_fail(fd, sid, 2, "out-of-order chunk index 2 (expected 1)");
+    expect_fetch_fail(fd, sid, 1, "Chunk was not found");
+    expect_fetch_fail(fd, sid, 2, "java.lang.RuntimeException: boom");
+    expect_fetch_fail(fd, sid, 3, "java.lang.RuntimeException: boom"); /* retries buffer 2 */
+    expect_fetch_fail(fd, sid, 4, "java.lang.RuntimeException: boom");
+    /* a two-chunk stream asked for three chunks at once: the third finds it gone */
+    int64_t s2 = tc_register(fd, ch, 1);
+    int64_t s3 = tc_register(fd, ch + 3, 2);
+    ck_assert_int_eq(tc_send_fetch(fd, s2, 0), 0);
+    ck_assert_int_eq(tc_send_fetch(fd, s3, 0), 0);
+    ck_assert_int_eq(tc_send_fetch(fd, s3, 1), 0);
+    ck_assert_int_eq(tc_send_fetch(fd, s3, 2), 0);
+    ck_assert_int_eq(tc_send_fetch(fd, s2, 1), 0);
+    expect_fetch_ok(fd, s2, 0, "a", 1);
+    expect_fetch_ok(fd, s3, 0, "d", 1);
+    expect_fetch_ok(fd, s3, 1, "e", 1);
+    expect_fetch_fail(fd, s3, 2, "java.lang.NullPointerException");
+    expect_fetch_fail(fd, s2, 1, "java.lang.NullPointerException");
+    expect_echo(fd);
+    close(fd);
+}
+END_TEST
+
 START_TEST(file_deleted_or_truncated)
 {
     ck_assert_int_eq(start_shared(), 0);
@@ -663,6 +701,7 @@ int main(void)
     tcase_add_test(tc, one_byte_at_a_time);
     tcase_add_test(tc, disconnect_mid_transfer);
     tcase_add_test(tc, error_texts);
+    tcase_add_test(tc, pipelined_failures_match_sequential);
     tcase_add_test(tc, file_deleted_or_truncated);
     tcase_add_test(tc, bad_frames_close_only_that_connection);
     tcase_add_test(tc, rpc_paths);
