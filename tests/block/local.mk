@@ -45,3 +45,9 @@ TESTS += tests/block/test_block_daemon
 tests_block_test_block_daemon_SOURCES = tests/block/test_block_daemon.c
 tests_block_test_block_daemon_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_block_daemon_LDADD = src/server/libblock.la $(BLOCK_IT_LIBS)
+check_PROGRAMS += tests/block/test_block_service
+TESTS += tests/block/test_block_service
+tests_block_test_block_service_SOURCES = tests/block/test_block_service.c \
+	$(BLOCK_SERVICE_SOURCES)
+tests_block_test_block_service_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_block_service_LDADD = src/server/libblock.la $(BLOCK_IT_LIBS)
