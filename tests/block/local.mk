@@ -51,3 +51,8 @@ tests_block_test_block_service_SOURCES = tests/block/test_block_service.c \
 	$(BLOCK_SERVICE_SOURCES)
 tests_block_test_block_service_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_block_service_LDADD = src/server/libblock.la $(BLOCK_IT_LIBS)
+
+# Load generator for scripts/bench-block (built by `make check`, never run as a test).
+check_PROGRAMS += tests/block/bench_block
+tests_block_bench_block_SOURCES = tests/block/bench_block.c
+tests_block_bench_block_LDADD = src/proto/libproto.la $(PTHREAD_LIBS)
