@@ -108,10 +108,6 @@ static void register_run(void *arg)
         rpc_reply_fail(j->reply, msg);
         return;
     }
-    if (resolver_register(j->s->res, j->app, j->exec, &j->info) < 0) {
-        rpc_reply_fail(j->reply, "java.lang.OutOfMemoryError: registering executor");
-        return;
-    }
     static const uint8_t empty[1];
     rpc_reply_ok(j->reply, empty, 0);
 }

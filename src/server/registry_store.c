@@ -24,6 +24,8 @@
 
 struct registry_store {
     pthread_mutex_t mu;
+    struct resolver *res;
+    uint64_t file_bytes, compacted_bytes;
     int fd;
     char *dir;
     char *path;
@@ -288,10 +290,14 @@ static int fsync_dir(const char *dir)
 }
 
 /* Rewrites the log with exactly the live registrations, atomically. */
-static int compact(struct registry_store *s, struct resolver *res, char *err, size_t errlen)
+/* Rewrites the log with exactly the live registrations, atomically: the new
+ * file is written, fsync'ed, opened for append, then renamed over the log and
+ * the directory fsync'ed; only then does s->fd switch to it. Caller holds
+ * s->mu (or is the only user, at open). */
+static int compact(struct registry_store *s, char *err, size_t errlen)
 {
     struct buf b = {0};
-    resolver_foreach(res, encode_one, &b);
+    resolver_foreach(s->res, encode_one, &b);
     size_t tl = strlen(s->path) + 5;
     char *tmp = malloc(tl);
     if (b.failed || !tmp) {
@@ -301,19 +307,22 @@ static int compact(struct registry_store *s, struct resolver *res, char *err, si
         return -1;
     }
     snprintf(tmp, tl, "%s.tmp", s->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     int rc = -1;
-    if (fd >= 0 && write_all(fd, b.p, b.len) == 0 && fsync(fd) == 0 && close(fd) == 0) {
+    if (fd >= 0 && write_all(fd, b.p, b.len) == 0 && fsync(fd) == 0 && rename(tmp, s->path) == 0) {
+        rc = fsync_dir(s->dir);
+        if (s->fd >= 0)
+            close(s->fd);
+        s->fd = fd; /* the renamed file: valid even if the dir fsync failed */
         fd = -1;
-        if (rename(tmp, s->path) == 0 && fsync_dir(s->dir) == 0)
-            rc = 0;
+        s->file_bytes = s->compacted_bytes = b.len;
     }
     if (rc < 0)
         snprintf(err, errlen, "cannot rewrite %s: %s", s->path, strerror(errno));
-    if (fd >= 0)
+    if (fd >= 0) {
         close(fd);
-    if (rc < 0)
         unlink(tmp);
+    }
     free(tmp);
     free(b.p);
     return rc;
@@ -330,6 +339,7 @@ struct registry_store *registry_store_open(const char *state_dir, struct resolve
         return NULL;
     }
     s->fd = -1;
+    s->res = res;
     pthread_mutex_init(&s->mu, NULL);
     size_t pl = strlen(state_dir) + sizeof(WAL_NAME) + 2;
     s->dir = strdup(state_dir);
@@ -351,13 +361,8 @@ struct registry_store *registry_store_open(const char *state_dir, struct resolve
     }
     replay(res, data, size, &st);
     free(data);
-    if (compact(s, res, err, errlen) < 0)
+    if (compact(s, err, errlen) < 0)
         goto fail;
-    s->fd = open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (s->fd < 0) {
-        snprintf(err, errlen, "cannot open %s for append: %s", s->path, strerror(errno));
-        goto fail;
-    }
     st.live = resolver_count(res);
     if (stats)
         *stats = st;
@@ -379,7 +384,11 @@ void registry_store_close(struct registry_store *s)
     free(s);
 }
 
-static int append(struct registry_store *s, const struct buf *b, char *err, size_t errlen)
+/* Appends and syncs b; then, still under the lock, applies a put to the
+ * resolver (so a compaction never misses a logged registration) and compacts
+ * once the log has grown well past the live set. */
+static int append(struct registry_store *s, const struct buf *b, const char *app, const char *exec,
+                  const struct executor_info *info, char *err, size_t errlen)
 {
     if (b->failed) {
         snprintf(err, errlen, "out of memory encoding a registration");
@@ -387,8 +396,19 @@ static int append(struct registry_store *s, const struct buf *b, char *err, size
     }
     pthread_mutex_lock(&s->mu);
     int rc = write_all(s->fd, b->p, b->len) == 0 && fdatasync(s->fd) == 0 ? 0 : -1;
-    if (rc < 0)
+    if (rc < 0) {
         snprintf(err, errlen, "cannot persist registration to %s: %s", s->path, strerror(errno));
+    } else {
+        s->file_bytes += b->len;
+        if (info && resolver_register(s->res, app, exec, info) < 0) {
+            snprintf(err, errlen, "out of memory registering an executor");
+            rc = -1;
+        }
+        char why[256];
+        if (s->file_bytes > 2 * s->compacted_bytes + REGISTRY_COMPACT_SLACK &&
+            compact(s, why, sizeof(why)) < 0)
+            fprintf(stderr, "<4>shuffled: registry store: online compaction failed: %s\n", why);
+    }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -398,7 +418,7 @@ int registry_store_put(struct registry_store *s, const char *app, const char *ex
 {
     struct buf b = {0};
     encode_put(&b, app, exec, info);
-    int rc = append(s, &b, err, errlen);
+    int rc = append(s, &b, app, exec, info, err, errlen);
     free(b.p);
     return rc;
 }
@@ -413,7 +433,7 @@ int registry_store_remove_app(struct registry_store *s, const char *app, char *e
         b.failed = true;
     else
         put_record(&b, &pl);
-    int rc = append(s, &b, err, errlen);
+    int rc = append(s, &b, NULL, NULL, NULL, err, errlen);
     free(pl.p);
     free(b.p);
     return rc;

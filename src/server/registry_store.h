@@ -12,7 +12,8 @@
  * the reader resynchronises on the next magic whose CRC verifies, and reports
  * what it skipped. Then the live set is rewritten compactly to a temp file,
  * fsync'ed and renamed over the log (and the directory fsync'ed), so the log
- * never grows beyond the live registrations plus what arrived since start. */
+ * stays near the size of the live registrations (it is compacted again
+ * online, see REGISTRY_COMPACT_SLACK). */
 #ifndef SHUFFLED_SERVER_REGISTRY_STORE_H
 #define SHUFFLED_SERVER_REGISTRY_STORE_H
 
@@ -36,8 +37,14 @@ struct registry_store *registry_store_open(const char *state_dir, struct resolve
                                            size_t errlen);
 void registry_store_close(struct registry_store *s);
 
-/* Durably appends (fdatasync) one registration / one app removal. Thread-safe;
- * blocking: call on the blocking-I/O pool. 0, or -1 with err. */
+/* The log is compacted again once it exceeds twice its last compacted size
+ * plus this many bytes. */
+#define REGISTRY_COMPACT_SLACK (256u << 10)
+
+/* Durably appends (fdatasync) one registration, then registers it in the
+ * resolver given at open (under the store's lock, so an online compaction
+ * always sees every logged registration). Thread-safe; blocking: call on the
+ * blocking-I/O pool. 0, or -1 with err (then nothing is registered). */
 int registry_store_put(struct registry_store *s, const char *app, const char *exec,
                        const struct executor_info *info, char *err, size_t errlen);
 int registry_store_remove_app(struct registry_store *s, const char *app, char *err, size_t errlen);

@@ -197,6 +197,39 @@ START_TEST(test_remove_app_and_kill9)
 }
 END_TEST
 
+START_TEST(test_online_compaction_bounds_the_log)
+{
+    char *dir = make_temp_dir();
+    struct resolver *r;
+    struct registry_store_stats st;
+    struct registry_store *s = reopen(dir, &r, &st);
+    char exec[16];
+    long max_size = 0;
+    for (int i = 0; i < 6000; i++) {
+        snprintf(exec, sizeof(exec), "%d", i % 3);
+        put(s, "app-1", exec, i % 2);
+        long sz = file_size(dir);
+        if (sz > max_size)
+            max_size = sz;
+    }
+    /* ~100-byte records: 6000 appends would be ~600 KB without compaction */
+    ck_assert_int_lt(max_size, 2 * 400 + (long)REGISTRY_COMPACT_SLACK + 200);
+    ck_assert_int_eq(resolver_count(r), 3); /* put also registers */
+    registry_store_close(s);
+    resolver_destroy(r);
+    s = reopen(dir, &r, &st);
+    ck_assert_int_eq(st.live, 3);
+    ck_assert_int_eq(st.skipped_bytes, 0);
+    ck_assert(has(r, "app-1", "0", 1)); /* i = 5997: odd -> dirs_b */
+    ck_assert(has(r, "app-1", "1", 2)); /* i = 5998 */
+    ck_assert(has(r, "app-1", "2", 1)); /* i = 5999 */
+    registry_store_close(s);
+    resolver_destroy(r);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_bad_state_dir)
 {
     char err[512];
@@ -218,6 +251,7 @@ int main(void)
     tcase_add_test(tc, test_truncated_tail);
     tcase_add_test(tc, test_corrupt_middle_record);
     tcase_add_test(tc, test_remove_app_and_kill9);
+    tcase_add_test(tc, test_online_compaction_bounds_the_log);
     tcase_add_test(tc, test_bad_state_dir);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
