@@ -682,6 +682,48 @@ START_TEST(max_chunks_in_flight_waits)
 }
 END_TEST
 
+START_TEST(ipv4_and_ipv6)
+{
+    ck_assert_int_eq(tdaemon_start(&d, "\"listen\": [\"127.0.0.1\", \"::1\"]"), 0);
+    int fds[2] = {tc_connect(d.port), tc_connect6(d.port)};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(fds[i] >= 0, "connect: %s", tc_last_error());
+        expect_echo(fds[i]);
+        close(fds[i]);
+    }
+    ck_assert_int_eq(tdaemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(max_connections)
+{
+    ck_assert_int_eq(tdaemon_start(&d, "\"max_connections\": 2"), 0);
+    int a = tc_connect(d.port), b = tc_connect(d.port);
+    expect_echo(a);
+    expect_echo(b);
+    int c = tc_connect(d.port); /* the kernel accepts; the daemon closes it at once */
+    ck_assert_int_ge(c, 0);
+    ck_assert(tc_wait_closed(c));
+    close(c);
+    expect_echo(a); /* the others are not affected */
+    close(b);
+    uint8_t *out = NULL;
+    size_t n;
+    int rc = -1;
+    for (int i = 0; i < 500 && rc != 0; i++) { /* b's slot frees once the daemon saw it close */
+        usleep(10000);
+        int e = tc_connect(d.port);
+        rc = tc_rpc(e, "Eok", 3, &out, &n);
+        free(out);
+        out = NULL;
+        close(e);
+    }
+    ck_assert_int_eq(rc, 0);
+    close(a);
+    ck_assert_int_eq(tdaemon_stop(&d), 0);
+}
+END_TEST
+
 static void own_teardown(void)
 {
     if (d.pid > 0)
@@ -715,6 +757,8 @@ int main(void)
     tcase_add_test(own, idle_timeout);
     tcase_add_test(own, sigterm_with_transfer_in_flight);
     tcase_add_test(own, max_chunks_in_flight_waits);
+    tcase_add_test(own, ipv4_and_ipv6);
+    tcase_add_test(own, max_connections);
     suite_add_tcase(s, own);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
