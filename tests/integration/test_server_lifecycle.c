@@ -133,6 +133,43 @@ START_TEST(max_connections)
 }
 END_TEST
 
+/* A client that asks for much and reads nothing: the daemon stops reading its requests at
+ * max_chunks_per_connection, and resumes when the client reads. */
+START_TEST(per_connection_backpressure)
+{
+    ck_assert_int_eq(tdaemon_start(&d, "\"max_chunks_per_connection\": 8"), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/bp.bin", d.dir);
+    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    ck_assert_int_eq(ftruncate(f, 1 << 20), 0);
+    close(f);
+    enum { N = 100 };
+    struct tc_chunk ch[N];
+    for (int i = 0; i < N; i++)
+        ch[i] = (struct tc_chunk){.kind = 0, .path = path, .length = 1 << 20};
+    int a = tc_connect(d.port), b = tc_connect(d.port);
+    int64_t sid = tc_register(a, ch, N);
+    ck_assert_int_ge(sid, 0);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(tc_send_fetch(a, sid, i), 0);
+    int64_t most = 0, streams, chunks;
+    for (int i = 0; i < 50; i++) {
+        ck_assert_int_eq(tc_live(b, &streams, &chunks), 0);
+        most = chunks > most ? chunks : most;
+        usleep(5000);
+    }
+    ck_assert_int_le(most, 8);
+    ck_assert_int_ge(most, 1);
+    uint8_t *zero = calloc(1, 1 << 20);
+    for (int i = 0; i < N; i++)
+        expect_fetch_ok(a, sid, i, zero, 1 << 20);
+    free(zero);
+    close(a);
+    close(b);
+    ck_assert_int_eq(tdaemon_stop(&d), 0);
+}
+END_TEST
+
 static void own_teardown(void)
 {
     if (d.pid > 0)
@@ -150,6 +187,7 @@ int main(void)
     tcase_add_test(own, max_chunks_in_flight_waits);
     tcase_add_test(own, ipv4_and_ipv6);
     tcase_add_test(own, max_connections);
+    tcase_add_test(own, per_connection_backpressure);
     suite_add_tcase(s, own);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
