@@ -148,6 +148,7 @@ static void answer_success(struct chunk_req *r)
         if (fs) {
             r->fd = -1; /* closed by libevent when the segment has been sent */
             ok = evbuffer_add_file_segment(buf, fs, 0, (ev_off_t)len) == 0;
+            r->resp->has_file = true;
             evbuffer_file_segment_free(fs);
         } else {
             ok = false;
