@@ -365,9 +365,9 @@ void conn_resp_ready(struct conn *c, struct resp *r)
             return;
         }
         finish |= h->close_after;
-        if (h->has_file && !c->corked) {
-            /* a header is written, then its body by sendfile: cork so that they (and the next
-             * answers) share packets; write_cb uncorks once the output is empty */
+        if (h->small_file && !c->corked) {
+            /* a header is written, then its small body by sendfile: cork so that they (and the
+             * next answers) share packets; write_cb uncorks once the output is empty */
             int on = 1;
             if (setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0)
                 c->corked = true;
