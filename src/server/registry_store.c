@@ -279,6 +279,26 @@ static void encode_one(void *arg, const char *app, const char *exec,
     encode_put(arg, app, exec, info);
 }
 
+/* mkdir -p with mode 0700 for what it creates. */
+static int mkdir_p(const char *path)
+{
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof(tmp), "%s", path);
+    if (n <= 0 || (size_t)n >= sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 static int fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -349,7 +369,7 @@ struct registry_store *registry_store_open(const char *state_dir, struct resolve
         goto fail;
     }
     snprintf(s->path, pl, "%s/%s", state_dir, WAL_NAME);
-    if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
+    if (mkdir_p(state_dir) < 0) {
         snprintf(err, errlen, "state_dir %s: cannot create: %s", state_dir, strerror(errno));
         goto fail;
     }

@@ -53,7 +53,8 @@ static bool has(struct resolver *r, const char *app, const char *exec, uint32_t 
 
 START_TEST(test_replay_and_overwrite)
 {
-    char *dir = make_temp_dir();
+    char *top = make_temp_dir(), dir[600];
+    snprintf(dir, sizeof(dir), "%s/not/yet/there", top); /* created like mkdir -p */
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -76,8 +77,8 @@ START_TEST(test_replay_and_overwrite)
     ck_assert_int_eq(st.records, 2);
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(dir);
-    free(dir);
+    rm_rf(top);
+    free(top);
 }
 END_TEST
 
