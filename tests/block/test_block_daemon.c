@@ -382,6 +382,30 @@ START_TEST(test_errors)
     const char *past[] = {"shuffle_2_100_6"};
     sid = open_blocks(&c, "0", past, 1);
     expect_chunk_error(&c, sid, 0, "java.lang.IndexOutOfBoundsException");
+    /* a data file shorter than its index says, and a corrupt index: each
+     * fails its own chunk, and the connection keeps serving */
+    const struct block *b103 = find(ds, "shuffle_2_103_5");
+    if (b103->size > 0) {
+        ck_assert_int_eq(truncate(b103->file, (off_t)b103->offset), 0);
+        const char *shortb[] = {"shuffle_2_103_5"};
+        sid = open_blocks(&c, "0", shortb, 1);
+        struct reply sr;
+        client_chunk(&c, sid, 0, &sr);
+        ck_assert_int_eq(sr.type, PROTO_CHUNK_FETCH_FAILURE);
+        reply_free(&sr);
+    }
+    ck_assert_int_eq(resolver_path_for_test(ds, "shuffle_2_102_0.index", path, sizeof(path)), 0);
+    ck_assert_int_eq(write_file(path, "\0\0\0\0\0\0\0\0\0\0\0", 11), 0);
+    const char *corrupt[] = {"shuffle_2_102_0"};
+    sid = open_blocks(&c, "0", corrupt, 1);
+    snprintf(want, sizeof(want),
+             "java.io.IOException: Corrupt shuffle index file %s: size 11 is not a positive "
+             "multiple of 8",
+             path);
+    expect_chunk_error(&c, sid, 0, want);
+    const char *still[] = {"shuffle_2_101_3"};
+    sid = open_blocks(&c, "0", still, 1);
+    expect_block(&c, sid, 0, false, find(ds, "shuffle_2_101_3"));
     /* inconsistent FetchShuffleBlocks shapes */
     int64_t maps[2] = {100, 101};
     int32_t three[3] = {0, 1, 2};
