@@ -191,7 +191,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         bool idle = c->q_head == NULL && c->chunks_pending == 0 &&
                     evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
         if (t != 0 && idle && now_ms(c) - c->last_activity_ms >= t) {
-            log_info("%s: idle for %llu ms, closing", c->peer, (unsigned long long)t);
+            log_debug("%s: idle for %llu ms, closing", c->peer, (unsigned long long)t);
             conn_close(c, NULL);
         } else {
             if (!idle)
