@@ -188,13 +188,20 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!c->closed) {
         uint64_t t = c->srv->cfg->idle_timeout_ms;
-        bool idle = c->q_head == NULL && c->chunks_pending == 0 &&
-                    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
-        if (t != 0 && idle && now_ms(c) - c->last_activity_ms >= t) {
+        size_t unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
+        bool idle = c->q_head == NULL && c->chunks_pending == 0 && unsent == 0;
+        /* Output waiting while the client reads nothing is not work of ours: out_cb refreshes
+         * last_activity_ms on every byte that leaves, so a client that stopped reading times
+         * out (as Netty's all-idle does) instead of pinning its chunks and fds for good. */
+        if (t != 0 && unsent > 0 && now_ms(c) - c->last_activity_ms >= t) {
+            log_warn("%s: client read nothing for %llu ms (%zu bytes unsent), closing", c->peer,
+                     (unsigned long long)t, unsent);
+            conn_close(c, NULL);
+        } else if (t != 0 && idle && now_ms(c) - c->last_activity_ms >= t) {
             log_debug("%s: idle for %llu ms, closing", c->peer, (unsigned long long)t);
             conn_close(c, NULL);
         } else {
-            if (!idle)
+            if (!idle && unsent == 0)
                 c->last_activity_ms = now_ms(c); /* outstanding work is not idleness */
             if (c->read_paused)
                 c->waiting_global = over_global_limit(c);
@@ -347,6 +354,8 @@ void conn_resp_ready(struct conn *c, struct resp *r)
     r->ready = true;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     bool finish = false;
+    if (evbuffer_get_length(out) == 0)
+        c->last_activity_ms = now_ms(c); /* the stalled-reader clock starts with new output */
     while (c->q_head && c->q_head->ready) {
         struct resp *h = c->q_head;
         c->q_head = h->next;
