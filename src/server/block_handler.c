@@ -73,13 +73,7 @@ static bool dir_syntax_ok(const struct proto_bytes *d)
 
 static bool under_root(const struct block_service *s, const char *real)
 {
-    for (size_t i = 0; i < s->nroots; i++) {
-        size_t n = strlen(s->roots[i]);
-        if (strncmp(real, s->roots[i], n) == 0 &&
-            (real[n] == 0 || real[n] == '/' || (n == 1 && s->roots[i][0] == '/')))
-            return true;
-    }
-    return false;
+    return path_under_roots(s->roots, s->nroots, real);
 }
 
 static void register_run(void *arg)
@@ -197,6 +191,23 @@ static void remove_run(void *arg)
             rpc_reply_fail(j->reply, err); /* unregistered meanwhile */
             return;
         }
+        /* a subdir swapped for a symlink must not make us delete outside the allowed roots */
+        char *slash = strrchr(path, '/'), *real = NULL;
+        if (j->s->nroots && slash) {
+            *slash = 0;
+            real = realpath(path, NULL);
+            *slash = '/';
+            if (real && !under_root(j->s, real)) {
+                log_warn("RemoveBlocks(appId=%s, execId=%s): %s is outside "
+                         "allowed_local_dir_roots (%s), not deleted",
+                         j->app, j->exec, path, real);
+                free(real);
+                continue;
+            }
+            if (real) /* delete through the canonical dir just checked */
+                snprintf(path, sizeof(path), "%s/%s", real, j->names[i]);
+        }
+        free(real);
         if (unlink(path) == 0)
             removed++;
         else
@@ -464,6 +475,7 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
         }
         s->nroots = i + 1;
     }
+    resolver_set_roots(s->res, s->roots, s->nroots);
     struct registry_store_stats st;
     char why[512];
     s->store = registry_store_open(cfg->state_dir, s->res, &st, why, sizeof(why));

@@ -328,6 +328,99 @@ START_TEST(test_stalled_reader_is_closed)
 }
 END_TEST
 
+/* Open blocks [ids] of app-1/0 and fetch chunk 0 -> reply type; the first error line in err. */
+static int fetch_one(struct client *c, const char *id, char *err, size_t errlen)
+{
+    struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
+    struct proto_bytes item = {(char *)id, (uint32_t)strlen(id)};
+    m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
+    m.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
+    m.u.open_blocks.block_ids = (struct proto_string_array){&item, 1};
+    struct reply r;
+    client_rpc_msg(c, &m, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+    struct blockmsg h;
+    ck_assert_int_eq(blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, errlen),
+                     0);
+    reply_free(&r);
+    client_chunk(c, h.u.stream_handle.stream_id, 0, &r);
+    int t = r.type;
+    err[0] = 0;
+    if (t == PROTO_CHUNK_FETCH_FAILURE)
+        first_line(r.msg.u.chunk_fetch_failure.error.data, r.msg.u.chunk_fetch_failure.error.len,
+                   err, errlen);
+    reply_free(&r);
+    return t;
+}
+
+/* With allowed_local_dir_roots, a symlink planted inside a registered dir (a file, or a
+ * whole subdir) cannot make the daemon read or delete outside the roots. */
+START_TEST(test_symlinks_out_of_roots)
+{
+    struct env e;
+    char extra[1200];
+    env_start(&e, "\"fetch_rdd_enabled\": true");
+    daemon_stop_clean(&e.d);
+    snprintf(extra, sizeof(extra),
+             "\"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": [\"%s/roots\"]", e.tmp);
+    /* restart with roots (known only now); the registration is restored from state_dir */
+    daemon_start(&e.d, e.tmp, e.state, extra);
+    char outside[900], secret[1000], path[1024], cmd[3000], err[2048];
+    snprintf(outside, sizeof(outside), "%s/outside", e.tmp);
+    mkdir(outside, 0700);
+    snprintf(secret, sizeof(secret), "%s/secret", outside);
+    ck_assert_int_eq(write_file(secret, "SECRET", 6), 0);
+    /* a file symlink, and an index symlink with its data file inside */
+    place(&e, "rdd_9_0", path, sizeof(path));
+    ck_assert_int_eq(symlink(secret, path), 0);
+    write_map_output(&e, 3, 0, 2, 10);
+    char idx_out[1100];
+    snprintf(idx_out, sizeof(idx_out), "%s/shuffle_3_0_0.index", outside);
+    place(&e, "shuffle_3_0_0.index", path, sizeof(path));
+    ck_assert_int_eq(rename(path, idx_out), 0);
+    ck_assert_int_eq(symlink(idx_out, path), 0);
+    /* a whole subdir swapped for a symlink to the outside dir */
+    char name[64] = "";
+    for (int k = 0; k < 1000 && !name[0]; k++) {
+        char cand[64];
+        snprintf(cand, sizeof(cand), "rdd_9_%d", k + 1);
+        const char *dirs[1] = {e.dir};
+        ck_assert_int_eq(placement_path(dirs, 1, SUBDIRS, cand, path, sizeof(path)), 0);
+        *strrchr(path, '/') = 0;
+        if (!path_exists(path))
+            snprintf(name, sizeof(name), "%s", cand);
+    }
+    ck_assert(name[0]);
+    ck_assert_int_eq(symlink(outside, path), 0);
+    snprintf(cmd, sizeof(cmd), "%s/%s", outside, name);
+    ck_assert_int_eq(write_file(cmd, "SECRET2", 7), 0);
+
+    struct client c;
+    client_open(&c, e.d.port);
+    ck_assert_int_eq(fetch_one(&c, "rdd_9_0", err, sizeof(err)), PROTO_CHUNK_FETCH_FAILURE);
+    ck_assert_msg(strstr(err, "outside allowed_local_dir_roots"), "%s", err);
+    ck_assert_int_eq(fetch_one(&c, name, err, sizeof(err)), PROTO_CHUNK_FETCH_FAILURE);
+    ck_assert_msg(strstr(err, "outside allowed_local_dir_roots"), "%s", err);
+    ck_assert_int_eq(fetch_one(&c, "shuffle_3_0_0", err, sizeof(err)), PROTO_CHUNK_FETCH_FAILURE);
+    ck_assert_msg(strstr(err, "outside allowed_local_dir_roots"), "%s", err);
+    /* RemoveBlocks through the symlinked subdir deletes nothing */
+    struct blockmsg m = {.type = BLOCKMSG_REMOVE_BLOCKS};
+    struct proto_bytes ids[1] = {{name, (uint32_t)strlen(name)}};
+    m.u.remove_blocks.app_id = (struct proto_bytes){"app-1", 5};
+    m.u.remove_blocks.exec_id = (struct proto_bytes){"0", 1};
+    m.u.remove_blocks.block_ids = (struct proto_string_array){ids, 1};
+    struct reply r;
+    client_rpc_msg(&c, &m, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+    ck_assert_int_eq((int32_t)proto_load_u32(r.msg.u.rpc.body.data + 1), 0);
+    reply_free(&r);
+    ck_assert(path_exists(cmd));
+    client_close(&c);
+    normal_fetch(e.d.port);
+    env_stop(&e);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("block_hostile");
@@ -336,6 +429,7 @@ int main(void)
     tcase_add_test(tc, test_hostile_clients);
     tcase_add_test(tc, test_fifo_in_place_of_shuffle_files);
     tcase_add_test(tc, test_stalled_reader_is_closed);
+    tcase_add_test(tc, test_symlinks_out_of_roots);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
