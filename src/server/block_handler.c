@@ -21,6 +21,10 @@
 #include "server/service.h"
 
 #define MAX_SUB_DIRS 65536
+/* Bound on the dir bytes of one LocalDirsForExecutors reply: the same executor may be named
+ * any number of times, so without it a few KB of request could make us copy and encode one
+ * large registration thousands of times over. */
+#define LOCAL_DIRS_REPLY_MAX (16u << 20)
 
 struct block_service *block_service_of(struct rpc_handler *h)
 {
@@ -280,6 +284,7 @@ static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
     struct blockmsg r = {.type = BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS};
     int32_t *counts = calloc(n ? n : 1, sizeof(int32_t));
     uint32_t got = 0, total = 0;
+    uint64_t bytes = 0;
     char err[512];
     if (!infos || !counts) {
         rpc_reply_fail(reply, "java.lang.OutOfMemoryError: GetLocalDirsForExecutors");
@@ -294,6 +299,17 @@ static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
         }
         counts[got] = (int32_t)infos[got].n_dirs;
         total += infos[got].n_dirs;
+        for (uint32_t d = 0; d < infos[got].n_dirs; d++)
+            bytes += 4 + strlen(infos[got].local_dirs[d]);
+        if (bytes > LOCAL_DIRS_REPLY_MAX) {
+            got++; /* infos[got] is freed below */
+            snprintf(err, sizeof(err),
+                     "java.lang.IllegalArgumentException: GetLocalDirsForExecutors: the reply "
+                     "for %u executor ids would exceed %u bytes of dirs",
+                     n, LOCAL_DIRS_REPLY_MAX);
+            rpc_reply_fail(reply, err);
+            goto out;
+        }
     }
     struct proto_bytes *dirs = calloc(total ? total : 1, sizeof(*dirs));
     if (!dirs) {

@@ -421,6 +421,55 @@ START_TEST(test_symlinks_out_of_roots)
 }
 END_TEST
 
+/* GetLocalDirsForExecutors naming one large registration many times is refused instead of
+ * copying it into a reply of unbounded size; a normal request still works. */
+START_TEST(test_local_dirs_amplification)
+{
+    struct env e;
+    env_start(&e, NULL);
+    enum { NDIRS = 200, DIRLEN = 4000 };
+    static char dirbuf[NDIRS][DIRLEN + 1];
+    struct proto_bytes items[NDIRS];
+    for (int i = 0; i < NDIRS; i++) {
+        memset(dirbuf[i], 'd', DIRLEN);
+        for (int k = 0; k < DIRLEN; k += 200)
+            dirbuf[i][k] = '/';
+        snprintf(dirbuf[i] + DIRLEN - 8, 9, "/%07d", i);
+        items[i] = (struct proto_bytes){dirbuf[i], DIRLEN};
+    }
+    struct blockmsg m = {.type = BLOCKMSG_REGISTER_EXECUTOR};
+    m.u.register_executor.app_id = (struct proto_bytes){"app-1", 5};
+    m.u.register_executor.exec_id = (struct proto_bytes){"big", 3};
+    m.u.register_executor.info.local_dirs = (struct proto_string_array){items, NDIRS};
+    m.u.register_executor.info.sub_dirs_per_local_dir = 4;
+    m.u.register_executor.info.shuffle_manager = (struct proto_bytes){"sort", 4};
+    struct client c;
+    client_open(&c, e.d.port);
+    struct reply r;
+    client_rpc_msg(&c, &m, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+    reply_free(&r);
+    enum { NAMES = 100 }; /* 100 x 800 KB of dirs */
+    struct proto_bytes execs[NAMES];
+    for (int i = 0; i < NAMES; i++)
+        execs[i] = (struct proto_bytes){"big", 3};
+    struct blockmsg q = {.type = BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS};
+    q.u.get_local_dirs.app_id = (struct proto_bytes){"app-1", 5};
+    q.u.get_local_dirs.exec_ids = (struct proto_string_array){execs, NAMES};
+    client_rpc_msg(&c, &q, &r);
+    ck_assert_msg(r.type == PROTO_RPC_FAILURE, "a reply of %zu bytes was built", r.len);
+    reply_free(&r);
+    q.u.get_local_dirs.exec_ids.count = 2;
+    client_rpc_msg(&c, &q, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+    ck_assert_uint_gt(r.msg.u.rpc.body.len, 2 * NDIRS * DIRLEN);
+    reply_free(&r);
+    client_close(&c);
+    normal_fetch(e.d.port);
+    env_stop(&e);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("block_hostile");
@@ -430,6 +479,7 @@ int main(void)
     tcase_add_test(tc, test_fifo_in_place_of_shuffle_files);
     tcase_add_test(tc, test_stalled_reader_is_closed);
     tcase_add_test(tc, test_symlinks_out_of_roots);
+    tcase_add_test(tc, test_local_dirs_amplification);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
