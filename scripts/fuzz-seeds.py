@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fuzz-seeds.py TARGET DIR: writes a seed corpus for a fuzz target from the
 captured vectors: every whole c2s/s2c stream (split into 64 KiB pieces), each
-frame alone, and for fuzz_blockmsg each RPC body alone."""
+frame alone, and for fuzz_blockmsg and fuzz_blockrpc each RPC body alone."""
 import os, struct, sys
 
 target, out = sys.argv[1], sys.argv[2]
@@ -36,7 +36,7 @@ for scen in sorted(os.listdir(vec)):
         if not os.path.isfile(p):
             continue
         data = open(p, "rb").read()
-        if target == "fuzz_blockmsg":
+        if target in ("fuzz_blockmsg", "fuzz_blockrpc"):
             for frame, typ in frames(data):
                 if typ in (3, 4):
                     put(frame[21:])
