@@ -243,17 +243,26 @@ static int read_file(const char *path, uint8_t **out, size_t *size)
     }
     uint8_t *p = malloc(st.st_size ? (size_t)st.st_size : 1);
     size_t done = 0;
+    int read_errno = 0;
     while (p && done < (size_t)st.st_size) {
         ssize_t n = read(fd, p + done, (size_t)st.st_size - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            read_errno = n < 0 ? errno : EIO;
             break;
+        }
         done += (size_t)n;
     }
     close(fd);
     if (!p)
         return -1;
+    if (read_errno) {
+        /* never replay (and then compact away) a log we could only read part of */
+        free(p);
+        errno = read_errno;
+        return -1;
+    }
     *out = p;
     *size = done;
     return 0;

@@ -4,3 +4,11 @@ TESTS += tests/block/test_hostile
 tests_block_test_hostile_SOURCES = tests/block/test_hostile.c
 tests_block_test_hostile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_hostile_LDADD = src/server/libblock.la $(BLOCK_IT_LIBS)
+
+# registry_store with read() failing part-way (read is wrapped in this test only).
+check_PROGRAMS += tests/block/test_registry_read_error
+TESTS += tests/block/test_registry_read_error
+tests_block_test_registry_read_error_SOURCES = tests/block/test_registry_read_error.c
+tests_block_test_registry_read_error_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_registry_read_error_LDFLAGS = -Wl,--wrap=read
+tests_block_test_registry_read_error_LDADD = $(BLOCK_TEST_LIBS)
