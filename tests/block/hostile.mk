@@ -12,3 +12,10 @@ tests_block_test_registry_read_error_SOURCES = tests/block/test_registry_read_er
 tests_block_test_registry_read_error_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_registry_read_error_LDFLAGS = -Wl,--wrap=read
 tests_block_test_registry_read_error_LDADD = $(BLOCK_TEST_LIBS)
+
+# applicationRemoved racing RegisterExecutor: memory and the log stay the same set.
+check_PROGRAMS += tests/block/test_registry_race
+TESTS += tests/block/test_registry_race
+tests_block_test_registry_race_SOURCES = tests/block/test_registry_race.c
+tests_block_test_registry_race_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_registry_race_LDADD = $(BLOCK_TEST_LIBS)
