@@ -445,6 +445,16 @@ int registry_store_put(struct registry_store *s, const char *app, const char *ex
 {
     struct buf b = {0};
     encode_put(&b, app, exec, info);
+    if (!b.failed && b.len - 12 > WAL_MAX_RECORD) {
+        /* replay skips such a record (and resynchronises inside it, where crafted dir
+         * strings could pass for records): refuse it rather than lose it at restart */
+        snprintf(err, errlen,
+                 "registration of %zu bytes exceeds the %u-byte record limit of %s (too many or "
+                 "too long local dirs)",
+                 b.len - 12, WAL_MAX_RECORD, s->path);
+        free(b.p);
+        return -1;
+    }
     pthread_mutex_lock(&s->mu);
     int rc = append(s, &b, app, exec, info, err, errlen);
     pthread_mutex_unlock(&s->mu);
