@@ -234,6 +234,49 @@ START_TEST(test_hostile_clients)
         shutdown(c.fd, SHUT_WR);
         client_close(&c);
     }
+    /* many at once: half frames held open while a normal client is served */
+    enum { HELD = 100 };
+    int held[HELD];
+    for (int i = 0; i < HELD; i++) {
+        held[i] = raw_connect(port);
+        put_u64(buf, (i % 2) ? (10u << 20) : 40);
+        buf[8] = 3;
+        ck_assert_int_eq(send(held[i], buf, 9 + (size_t)(i % 7), MSG_NOSIGNAL), 9 + i % 7);
+    }
+    normal_fetch(port);
+    for (int i = 0; i < HELD; i++)
+        close(held[i]);
+    /* a large StreamRequest abandoned mid-body */
+    char path[1024];
+    place(&e, "rdd_4_0", path, sizeof(path));
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, 8 << 20), 0);
+    close(fd);
+    for (int i = 0; i < 10; i++) {
+        client_open(&c, port);
+        struct blockmsg om = {.type = BLOCKMSG_OPEN_BLOCKS};
+        struct proto_bytes id = {"rdd_4_0", 7};
+        om.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
+        om.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
+        om.u.open_blocks.block_ids = (struct proto_string_array){&id, 1};
+        struct reply r;
+        client_rpc_msg(&c, &om, &r);
+        ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+        struct blockmsg hm;
+        char err[256];
+        ck_assert_int_eq(
+            blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &hm, err, sizeof(err)), 0);
+        reply_free(&r);
+        char name[64];
+        snprintf(name, sizeof(name), "%lld_0", (long long)hm.u.stream_handle.stream_id);
+        struct proto_msg sm = {.type = PROTO_STREAM_REQUEST};
+        sm.u.stream_request.stream_id =
+            (struct proto_view){(const uint8_t *)name, (uint32_t)strlen(name)};
+        client_send_msg(&c, &sm);
+        ck_assert_int_gt(recv(c.fd, buf, sizeof(buf), MSG_WAITALL), 0);
+        client_close(&c);
+    }
 #undef RND
     normal_fetch(port);
     env_stop(&e);
