@@ -142,6 +142,9 @@ static void setup(void)
     cfg.index_cache_bytes = 1 << 16;
     cfg.fetch_rdd_enabled = true;
     cfg.state_dir = state;
+    char *roots[1] = {tmp}; /* so resolution also goes through the roots confinement */
+    cfg.allowed_local_dir_roots = roots;
+    cfg.allowed_local_dir_roots_count = 1;
     char err[512];
     h = shuffle_service_create(&cfg, err, sizeof(err));
     if (!h) {
