@@ -47,6 +47,8 @@ static bool must_pause(struct conn *c)
         return true;
     if (c->chunks_pending >= cfg->max_chunks_per_connection)
         return true;
+    if (c->rpc_pending > cfg->write_high_water)
+        return true;
     return over_global_limit(c);
 }
 
@@ -55,7 +57,8 @@ static bool may_resume(struct conn *c)
     const struct shuffled_config *cfg = c->srv->cfg;
     return !c->no_more_requests &&
            evbuffer_get_length(bufferevent_get_output(c->bev)) <= cfg->write_low_water &&
-           c->chunks_pending < cfg->max_chunks_per_connection && !over_global_limit(c);
+           c->chunks_pending < cfg->max_chunks_per_connection &&
+           c->rpc_pending <= cfg->write_low_water && !over_global_limit(c);
 }
 
 static void arm_timer(struct conn *c)
@@ -312,6 +315,13 @@ void conn_finish(struct conn *c)
         conn_close(c, "finished");
 }
 
+void conn_resp_charge_rpc(struct conn *c, struct resp *r, size_t len)
+{
+    /* a fixed part for the slot and the reply, so empty requests count too */
+    r->rpc_cost = (uint32_t)(len < UINT32_MAX - 256 ? len + 256 : UINT32_MAX);
+    c->rpc_pending += r->rpc_cost;
+}
+
 struct resp *conn_resp_reserve(struct conn *c, bool is_chunk)
 {
     struct resp *r = calloc(1, sizeof *r);
@@ -352,6 +362,12 @@ void conn_resp_ready(struct conn *c, struct resp *r)
         return;
     }
     r->ready = true;
+    if (r->rpc_cost) {
+        c->rpc_pending -= r->rpc_cost;
+        r->rpc_cost = 0;
+        if (c->read_paused && may_resume(c))
+            event_active(c->timer_ev, EV_TIMEOUT, 1);
+    }
     struct evbuffer *out = bufferevent_get_output(c->bev);
     bool finish = false;
     if (evbuffer_get_length(out) == 0)

@@ -101,6 +101,7 @@ static void handle_rpc(struct conn *c, int64_t request_id, const uint8_t *body, 
     r->c = c;
     r->resp = slot;
     r->request_id = request_id;
+    conn_resp_charge_rpc(c, slot, len);
     conn_ref(c);
     struct rpc_handler *h = c->srv->handler;
     h->on_rpc(h->ctx, c, r, body, len);
