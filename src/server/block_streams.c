@@ -89,6 +89,15 @@ static void register_and_reply(struct conn *c, struct rpc_reply *reply, struct b
     struct stream_source src = {bs, bs->n, stream_resolve, stream_free};
     uint32_t n = bs->n;
     int64_t id = stream_register(c, conn_client_id(c), src);
+    if (id == STREAM_REGISTER_OVER_LIMIT) {
+        char err[200];
+        snprintf(err, sizeof err,
+                 "java.lang.IllegalStateException: too many chunks opened and not fetched on this "
+                 "connection (limit %u): fetch or close earlier streams first",
+                 STREAM_MAX_REGISTERED_CHUNKS);
+        rpc_reply_fail(reply, err);
+        return;
+    }
     if (id < 0) {
         rpc_reply_fail(reply, "java.lang.OutOfMemoryError: cannot register stream");
         return;

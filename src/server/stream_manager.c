@@ -53,6 +53,15 @@ struct chunk_req {
 
 int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
 {
+    uint64_t weight = src.num_chunks ? src.num_chunks : 1;
+    if (c->streams.weight + weight > STREAM_MAX_REGISTERED_CHUNKS) {
+        log_warn("%s: refused a stream of %u chunks: %" PRIu64
+                 " chunks already registered and not fetched on this connection (limit %u)",
+                 c->peer, src.num_chunks, c->streams.weight, STREAM_MAX_REGISTERED_CHUNKS);
+        if (src.free_ctx)
+            src.free_ctx(src.ctx);
+        return STREAM_REGISTER_OVER_LIMIT;
+    }
     struct stream *s = stream_table_add(&c->streams, app_id, src);
     if (!s) {
         log_error("%s: out of memory registering a stream", c->peer);

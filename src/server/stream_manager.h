@@ -33,10 +33,16 @@ struct stream_source {
     void (*free_ctx)(void *ctx); /* called exactly once when the stream is dropped */
 };
 
+/* At most this many chunks (a stream of 0 chunks counts 1) registered and not yet handed out
+ * on one connection: streams a client opens but never fetches cannot grow without bound. */
+#define STREAM_MAX_REGISTERED_CHUNKS (1u << 20)
+#define STREAM_REGISTER_OVER_LIMIT (-2)
+
 /* Registers a stream owned by connection c (dropped when c closes or after its last chunk
  * was handed out, whichever comes first). app_id is copied (used for app isolation with
  * auth; may be NULL). Returns the new stream id (unique for the process lifetime; random base
- * x 1000 as Spark), or -1 on allocation failure (src.free_ctx has then been called).
+ * x 1000 as Spark), or -1 on allocation failure, or STREAM_REGISTER_OVER_LIMIT when c would
+ * hold more than STREAM_MAX_REGISTERED_CHUNKS (src.free_ctx has then been called).
  * Must be called on c's worker thread (i.e. inside on_rpc or a done callback). */
 int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src);
 

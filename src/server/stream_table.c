@@ -46,7 +46,7 @@ static int grow(struct stream_table *t)
     struct stream **b = calloc(n, sizeof *b);
     if (!b)
         return -1;
-    struct stream_table nt = {b, n, t->count};
+    struct stream_table nt = {b, n, t->count, t->weight};
     for (uint32_t i = 0; i < t->nbuckets; i++) {
         struct stream *s = t->buckets[i];
         while (s) {
@@ -81,6 +81,7 @@ struct stream *stream_table_add(struct stream_table *t, const char *app_id,
     s->hnext = t->buckets[k];
     t->buckets[k] = s;
     t->count++;
+    t->weight += stream_weight(s);
     atomic_fetch_add(&live_streams, 1);
     return s;
 }
@@ -106,6 +107,7 @@ void stream_table_remove(struct stream_table *t, struct stream *s)
     if (*pp) {
         *pp = s->hnext;
         t->count--;
+        t->weight -= stream_weight(s);
     }
     s->hnext = NULL;
     s->removed = true;
@@ -118,6 +120,7 @@ void stream_table_drain(struct stream_table *t, void (*fn)(struct stream *s, voi
             struct stream *s = t->buckets[i];
             t->buckets[i] = s->hnext;
             t->count--;
+            t->weight -= stream_weight(s);
             s->hnext = NULL;
             s->removed = true;
             fn(s, arg);
@@ -131,6 +134,7 @@ void stream_table_free(struct stream_table *t)
     t->buckets = NULL;
     t->nbuckets = 0;
     t->count = 0;
+    t->weight = 0;
 }
 
 int stream_begin_chunk(struct stream *s, int32_t index, uint32_t pending, uint32_t *iter, char *err,

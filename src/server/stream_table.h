@@ -27,7 +27,15 @@ struct stream_table {
     struct stream **buckets;
     uint32_t nbuckets; /* 0 until the first stream */
     uint32_t count;
+    uint64_t weight; /* sum of stream_weight() over the streams in the table */
 };
+
+/* What a stream costs against STREAM_MAX_REGISTERED_CHUNKS: its chunks, and at least 1 (a
+ * stream of 0 chunks lives until its connection closes, as in Spark). */
+static inline uint64_t stream_weight(const struct stream *s)
+{
+    return s->src.num_chunks ? s->src.num_chunks : 1;
+}
 
 /* Process-wide unique ids: a random base x 1000, then +1 per stream, as Spark. */
 int64_t stream_next_id(void);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/stream_manager.h"
 #include "tclient.h"
 #include "texpect.h"
 
@@ -167,6 +168,45 @@ START_TEST(pending_rpcs_are_bounded)
 }
 END_TEST
 
+/* Registers a stream of n "missing" chunks through the test service; returns its id (or the
+ * negative result of stream_register). */
+static int64_t register_missing(int fd, uint32_t n)
+{
+    size_t len = 5 + (size_t)n;
+    uint8_t *body = malloc(len);
+    body[0] = 'R';
+    proto_store_u32(body + 1, n);
+    memset(body + 5, 2, n);
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    ck_assert_int_eq(tc_rpc(fd, body, len, &out, &outlen), 0);
+    ck_assert_uint_eq(outlen, 12);
+    int64_t id = (int64_t)proto_load_u64(out);
+    free(out);
+    free(body);
+    return id;
+}
+
+/* Streams opened and never fetched are bounded per connection; closing frees the allowance. */
+START_TEST(registered_chunks_are_bounded_per_connection)
+{
+    ck_assert_int_eq(tdaemon_start(&d, NULL), 0);
+    int a = tc_connect(d.port);
+    uint32_t half = STREAM_MAX_REGISTERED_CHUNKS / 2;
+    ck_assert_int_ge(register_missing(a, half), 0);
+    ck_assert_int_ge(register_missing(a, half), 0);
+    ck_assert_int_eq(register_missing(a, 1), STREAM_REGISTER_OVER_LIMIT);
+    ck_assert_int_eq(register_missing(a, 0), STREAM_REGISTER_OVER_LIMIT);
+    /* Another connection has its own allowance. */
+    int b = tc_connect(d.port);
+    ck_assert_int_ge(register_missing(b, half), 0);
+    close(a);
+    close(b);
+    ck_assert_int_eq(tc_wait_no_streams(d.port), 0);
+    ck_assert_int_eq(tdaemon_stop(&d), 0);
+}
+END_TEST
+
 START_TEST(ipv4_and_ipv6)
 {
     ck_assert_int_eq(tdaemon_start(&d, "\"listen\": [\"127.0.0.1\", \"::1\"]"), 0);
@@ -263,6 +303,7 @@ int main(void)
     tcase_add_test(own, max_chunks_in_flight_waits);
     tcase_add_test(own, ipv4_and_ipv6);
     tcase_add_test(own, pending_rpcs_are_bounded);
+    tcase_add_test(own, registered_chunks_are_bounded_per_connection);
     tcase_add_test(own, max_connections);
     tcase_add_test(own, per_connection_backpressure);
     suite_add_tcase(s, own);
