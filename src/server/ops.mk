@@ -1,0 +1,11 @@
+# src/server operations side: systemd glue, metrics, admin HTTP endpoint.
+# A convenience library the daemon links (shuffled_LDADD += $(SHUFFLED_OPS_LIBS)).
+noinst_LTLIBRARIES += src/server/libshuffled_ops.la
+src_server_libshuffled_ops_la_SOURCES = \
+	src/server/sd.c src/server/sd.h \
+	src/server/metrics.c src/server/metrics.h \
+	src/server/admin_http.c src/server/admin_http.h
+src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS)
+src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(PTHREAD_LIBS)
+
+SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la

@@ -1,0 +1,16 @@
+# Unit tests of the operations side (src/server/ops.mk).
+OPS_TEST_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS)
+OPS_TEST_LIBS = $(SHUFFLED_OPS_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http
+TESTS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http
+
+tests_unit_test_sd_SOURCES = tests/unit/test_sd.c
+tests_unit_test_sd_CFLAGS = $(OPS_TEST_CFLAGS)
+tests_unit_test_sd_LDADD = $(OPS_TEST_LIBS)
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c tests/unit/prom_parse.h
+tests_unit_test_metrics_CFLAGS = $(OPS_TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = $(OPS_TEST_LIBS)
+tests_unit_test_admin_http_SOURCES = tests/unit/test_admin_http.c tests/unit/prom_parse.h
+tests_unit_test_admin_http_CFLAGS = $(OPS_TEST_CFLAGS)
+tests_unit_test_admin_http_LDADD = $(OPS_TEST_LIBS)
