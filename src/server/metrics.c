@@ -236,8 +236,20 @@ static void render_rpc_family(FILE *out, const char *name, const char *help,
                 (unsigned long long)atomic_load_explicit(&vals[t].v, memory_order_relaxed));
 }
 
+static void (*_Atomic collector_fn)(void *);
+static void *_Atomic collector_ctx;
+
+void metrics_set_collector(void (*fn)(void *ctx), void *ctx)
+{
+    atomic_store(&collector_ctx, ctx);
+    atomic_store(&collector_fn, fn);
+}
+
 int metrics_render(FILE *out)
 {
+    void (*fn)(void *) = atomic_load(&collector_fn);
+    if (fn)
+        fn(atomic_load(&collector_ctx));
     for (int c = 0; c < MC__COUNT; c++) {
         render_header(out, &counter_docs[c], "counter");
         fprintf(out, "%s %llu\n", counter_docs[c].name,

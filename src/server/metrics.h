@@ -71,6 +71,10 @@ int64_t metrics_gauge(enum metric_gauge g);
 uint64_t metrics_histogram_count(enum metric_histogram h);
 uint64_t metrics_rpc_errors(enum metric_rpc t);
 
+/* fn(ctx) runs at the start of each metrics_render(), to refresh gauges whose truth lives
+ * elsewhere (e.g. the server's connection count). One collector; NULL removes it. */
+void metrics_set_collector(void (*fn)(void *ctx), void *ctx);
+
 /* Writes every metric in Prometheus text format (version 0.0.4), plus process_open_fds
  * counted from /proc/self/fd. Returns 0, or -1 if writing to out failed. */
 int metrics_render(FILE *out);

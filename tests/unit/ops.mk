@@ -1,9 +1,11 @@
 # Unit tests of the operations side (src/server/ops.mk).
 OPS_TEST_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS)
-OPS_TEST_LIBS = $(SHUFFLED_OPS_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
+OPS_TEST_LIBS = $(SHUFFLED_OPS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
 
-check_PROGRAMS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http
-TESTS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http
+check_PROGRAMS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http \
+	tests/unit/test_loop_watchdog
+TESTS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http \
+	tests/unit/test_loop_watchdog
 
 tests_unit_test_sd_SOURCES = tests/unit/test_sd.c
 tests_unit_test_sd_CFLAGS = $(OPS_TEST_CFLAGS)
@@ -14,3 +16,6 @@ tests_unit_test_metrics_LDADD = $(OPS_TEST_LIBS)
 tests_unit_test_admin_http_SOURCES = tests/unit/test_admin_http.c tests/unit/prom_parse.h
 tests_unit_test_admin_http_CFLAGS = $(OPS_TEST_CFLAGS)
 tests_unit_test_admin_http_LDADD = $(OPS_TEST_LIBS)
+tests_unit_test_loop_watchdog_SOURCES = tests/unit/test_loop_watchdog.c
+tests_unit_test_loop_watchdog_CFLAGS = $(OPS_TEST_CFLAGS)
+tests_unit_test_loop_watchdog_LDADD = $(OPS_TEST_LIBS)

@@ -157,6 +157,31 @@ START_TEST(open_fds_counted)
 }
 END_TEST
 
+static void collect(void *ctx)
+{
+    metrics_gauge_set(MG_ACTIVE_CONNECTIONS, *(int *)ctx);
+}
+
+START_TEST(collector_refreshes_gauges)
+{
+    metrics_reset();
+    int conns = 42;
+    metrics_set_collector(collect, &conns);
+    char *t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 42);
+    free(t);
+    conns = 41;
+    t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 41);
+    free(t);
+    metrics_set_collector(NULL, NULL);
+    conns = 7;
+    t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 41);
+    free(t);
+}
+END_TEST
+
 #define THREADS 4
 #define PER_THREAD 200000
 
@@ -194,6 +219,7 @@ int main(void)
     tcase_add_test(tc, histogram_buckets);
     tcase_add_test(tc, rpc_counts_by_type);
     tcase_add_test(tc, open_fds_counted);
+    tcase_add_test(tc, collector_refreshes_gauges);
     tcase_add_test(tc, concurrent_updates_are_exact);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
