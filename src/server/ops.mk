@@ -6,8 +6,12 @@ src_server_libshuffled_ops_la_SOURCES = \
 	src/server/metrics.c src/server/metrics.h \
 	src/server/admin_http.c src/server/admin_http.h \
 	src/server/loop_watchdog.c src/server/loop_watchdog.h \
-	src/server/ops_runtime.c src/server/ops_runtime.h src/server/service_admin.h
-src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS)
-src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(PTHREAD_LIBS)
+	src/server/ops_runtime.c src/server/ops_runtime.h src/server/service_admin.h \
+	src/server/config_dump.c src/server/config_dump.h \
+	src/server/config_reload.c src/server/config_reload.h
+src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS) \
+	$(JANSSON_CFLAGS)
+src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) \
+	$(PTHREAD_LIBS)
 
 SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la

@@ -3,9 +3,9 @@ OPS_TEST_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS)
 OPS_TEST_LIBS = $(SHUFFLED_OPS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
 
 check_PROGRAMS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http \
-	tests/unit/test_loop_watchdog
+	tests/unit/test_loop_watchdog tests/unit/test_config_ops
 TESTS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http \
-	tests/unit/test_loop_watchdog
+	tests/unit/test_loop_watchdog tests/unit/test_config_ops
 
 tests_unit_test_sd_SOURCES = tests/unit/test_sd.c
 tests_unit_test_sd_CFLAGS = $(OPS_TEST_CFLAGS)
@@ -19,3 +19,6 @@ tests_unit_test_admin_http_LDADD = $(OPS_TEST_LIBS)
 tests_unit_test_loop_watchdog_SOURCES = tests/unit/test_loop_watchdog.c
 tests_unit_test_loop_watchdog_CFLAGS = $(OPS_TEST_CFLAGS)
 tests_unit_test_loop_watchdog_LDADD = $(OPS_TEST_LIBS)
+tests_unit_test_config_ops_SOURCES = tests/unit/test_config_ops.c
+tests_unit_test_config_ops_CFLAGS = $(OPS_TEST_CFLAGS)
+tests_unit_test_config_ops_LDADD = $(OPS_TEST_LIBS)
