@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/resource.h>
+#include <time.h>
 
 struct padded_u64 {
     alignas(64) _Atomic uint64_t v;
@@ -146,6 +147,26 @@ enum metric_rpc metrics_rpc_from_msg_type(int type)
     default:
         return MR_OTHER_RPC;
     }
+}
+
+uint64_t metrics_now_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void metrics_rpc_done(int msg_type, uint64_t start_usec, bool ok)
+{
+    enum metric_rpc t = metrics_rpc_from_msg_type(msg_type);
+    uint64_t now = metrics_now_usec();
+    uint64_t took = now > start_usec ? now - start_usec : 0;
+    if (t == MR_OPEN_BLOCKS || t == MR_FETCH_SHUFFLE_BLOCKS)
+        metrics_observe_usec(MH_OPEN_BLOCKS_LATENCY, took);
+    else if (t == MR_REGISTER_EXECUTOR)
+        metrics_observe_usec(MH_REGISTER_EXECUTOR_LATENCY, took);
+    if (!ok)
+        metrics_rpc_error(t);
 }
 
 uint64_t metrics_counter(enum metric_counter c)

@@ -5,6 +5,7 @@
 #ifndef SHUFFLED_SERVER_METRICS_H
 #define SHUFFLED_SERVER_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -61,6 +62,12 @@ void metrics_gauge_set(enum metric_gauge g, int64_t value);
 void metrics_observe_usec(enum metric_histogram h, uint64_t usec);
 void metrics_rpc_request(enum metric_rpc t);
 void metrics_rpc_error(enum metric_rpc t);
+
+/* For the daemon's RPC path: a monotonic clock, and the end of one RpcRequest whose body
+ * began with BlockTransferMessage type msg_type (-1 if empty): observes the latency
+ * histogram of OpenBlocks/FetchShuffleBlocks or RegisterExecutor and counts a failure. */
+uint64_t metrics_now_usec(void);
+void metrics_rpc_done(int msg_type, uint64_t start_usec, bool ok);
 
 /* Maps a BlockTransferMessage type byte (spec 1.2) to its metric_rpc kind. */
 enum metric_rpc metrics_rpc_from_msg_type(int type);

@@ -157,6 +157,33 @@ START_TEST(open_fds_counted)
 }
 END_TEST
 
+START_TEST(rpc_done_observes_by_type)
+{
+    metrics_reset();
+    uint64_t start = metrics_now_usec();
+    metrics_rpc_done(0, start, true);   /* OpenBlocks */
+    metrics_rpc_done(9, start, false);  /* FetchShuffleBlocks, failed */
+    metrics_rpc_done(2, start, true);   /* RegisterExecutor */
+    metrics_rpc_done(7, start, false);  /* RemoveBlocks: no histogram */
+    metrics_rpc_done(-1, start, false); /* empty body */
+    ck_assert_uint_eq(metrics_histogram_count(MH_OPEN_BLOCKS_LATENCY), 2);
+    ck_assert_uint_eq(metrics_histogram_count(MH_REGISTER_EXECUTOR_LATENCY), 1);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_FETCH_SHUFFLE_BLOCKS), 1);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_OPEN_BLOCKS), 0);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_REMOVE_BLOCKS), 1);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_OTHER_RPC), 1);
+    /* a start in the future (clock misuse) counts as 0, not as ~584,000 years */
+    metrics_rpc_done(2, metrics_now_usec() + 10000000, true);
+    char *t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_register_executor_request_latency_seconds_count"),
+                        2);
+    ck_assert(
+        prom_value(t, "shuffled_register_executor_request_latency_seconds_bucket{le=\"1e-06\"}") >=
+        1);
+    free(t);
+}
+END_TEST
+
 static void collect(void *ctx)
 {
     metrics_gauge_set(MG_ACTIVE_CONNECTIONS, *(int *)ctx);
@@ -220,6 +247,7 @@ int main(void)
     tcase_add_test(tc, rpc_counts_by_type);
     tcase_add_test(tc, open_fds_counted);
     tcase_add_test(tc, collector_refreshes_gauges);
+    tcase_add_test(tc, rpc_done_observes_by_type);
     tcase_add_test(tc, concurrent_updates_are_exact);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
