@@ -15,3 +15,7 @@ src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSO
 	$(PTHREAD_LIBS)
 
 SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
+
+# The daemon core reports metrics and runs the ops runtime, so it carries these objects:
+# everything linking the core (the daemon, its tests) gets them.
+src_server_libshuffled_core_la_LIBADD += $(SHUFFLED_OPS_LIBS)

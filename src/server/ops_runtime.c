@@ -120,6 +120,8 @@ struct ops_runtime *ops_start(struct server *srv, struct event_base *main_base,
 
 void ops_ready(struct ops_runtime *o)
 {
+    if (!o)
+        return;
     send_status(o);
     int r = systemd_notify_ready();
     if (r < 0)
@@ -130,18 +132,23 @@ void ops_ready(struct ops_runtime *o)
 
 void ops_reloading(struct ops_runtime *o)
 {
-    (void)o;
+    if (!o)
+        return;
     systemd_notify_reloading();
 }
 
 void ops_reloaded(struct ops_runtime *o)
 {
+    if (!o)
+        return;
     send_status(o);
     systemd_notify_ready();
 }
 
 void ops_stopping(struct ops_runtime *o)
 {
+    if (!o)
+        return;
     systemd_notify_stopping();
     systemd_notify_status("stopping: draining %lld connections",
                           (long long)atomic_load(&o->srv->conns));

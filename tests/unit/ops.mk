@@ -13,7 +13,8 @@ tests_unit_test_sd_LDADD = $(OPS_TEST_LIBS)
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c tests/unit/prom_parse.h
 tests_unit_test_metrics_CFLAGS = $(OPS_TEST_CFLAGS)
 tests_unit_test_metrics_LDADD = $(OPS_TEST_LIBS)
-tests_unit_test_admin_http_SOURCES = tests/unit/test_admin_http.c tests/unit/prom_parse.h
+tests_unit_test_admin_http_SOURCES = tests/unit/test_admin_http.c tests/unit/prom_parse.h \
+	tests/unit/http_client.h
 tests_unit_test_admin_http_CFLAGS = $(OPS_TEST_CFLAGS)
 tests_unit_test_admin_http_LDADD = $(OPS_TEST_LIBS)
 tests_unit_test_loop_watchdog_SOURCES = tests/unit/test_loop_watchdog.c
@@ -22,3 +23,4 @@ tests_unit_test_loop_watchdog_LDADD = $(OPS_TEST_LIBS)
 tests_unit_test_config_ops_SOURCES = tests/unit/test_config_ops.c
 tests_unit_test_config_ops_CFLAGS = $(OPS_TEST_CFLAGS)
 tests_unit_test_config_ops_LDADD = $(OPS_TEST_LIBS)
+

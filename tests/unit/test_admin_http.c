@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http_client.h"
 #include "prom_parse.h"
 #include "server/admin_http.h"
 #include "server/metrics.h"
@@ -62,59 +63,19 @@ static void stop(void)
     admin = NULL;
 }
 
-struct response {
-    int status;
-    char head[2048];
-    char *body;
-};
-
-/* Sends raw request bytes (HTTP/1.0: the server closes after answering) and reads the
- * whole answer. A 10 s poll bound keeps a broken server from hanging the test. */
-static struct response http_raw(const char *request)
+static struct http_response http_raw_admin(const char *request)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)admin_http_port(admin))};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    size_t len = strlen(request);
-    ck_assert_int_eq(send(fd, request, len, MSG_NOSIGNAL), (ssize_t)len);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        ck_assert_msg(poll(&p, 1, 10000) == 1, "server did not answer");
-        if (n + 1 == cap)
-            buf = realloc(buf, cap *= 2);
-        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
-        ck_assert_int_ge(r, 0);
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    struct response resp = {0};
-    ck_assert_int_eq(sscanf(buf, "HTTP/1.%*d %d", &resp.status), 1);
-    char *sep = strstr(buf, "\r\n\r\n");
-    ck_assert_ptr_nonnull(sep);
-    snprintf(resp.head, sizeof(resp.head), "%.*s", (int)(sep - buf), buf);
-    resp.body = strdup(sep + 4);
-    free(buf);
-    return resp;
+    return http_raw(admin_http_port(admin), request);
 }
 
-static struct response http(const char *method, const char *target)
+static struct http_response http(const char *method, const char *target)
 {
-    char req[1024];
-    snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method, target);
-    return http_raw(req);
+    return http_request(admin_http_port(admin), method, target);
 }
 
 #define EXPECT(method, target, code)                                                               \
     do {                                                                                           \
-        struct response r_ = http(method, target);                                                 \
+        struct http_response r_ = http(method, target);                                            \
         ck_assert_msg(r_.status == (code), "%s %s: got %d, want %d: %s", method, target,           \
                       r_.status, code, r_.body);                                                   \
         free(r_.body);                                                                             \
@@ -125,7 +86,7 @@ START_TEST(metrics_endpoint)
     metrics_reset();
     metrics_add(MC_BLOCK_TRANSFER_BYTES, 4096);
     metrics_observe_usec(MH_REGISTER_EXECUTOR_LATENCY, 700);
-    struct response r = http("GET", "/metrics");
+    struct http_response r = http("GET", "/metrics");
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.head, "Content-Type: text/plain; version=0.0.4"));
     prom_check_structure(r.body);
@@ -141,7 +102,7 @@ END_TEST
 
 START_TEST(healthz_follows_state)
 {
-    struct response r = http("GET", "/healthz");
+    struct http_response r = http("GET", "/healthz");
     ck_assert_int_eq(r.status, 503);
     ck_assert_str_eq(r.body, "starting\n");
     free(r.body);
@@ -178,7 +139,7 @@ START_TEST(remove_application)
              "Content-Type: application/x-www-form-urlencoded\r\n"
              "Content-Length: %zu\r\n\r\n%s",
              strlen(body), body);
-    struct response r = http_raw(form);
+    struct http_response r = http_raw_admin(form);
     ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
     ck_assert_ptr_nonnull(strstr(r.body, "app-form"));
     free(r.body);
@@ -229,7 +190,7 @@ START_TEST(bad_requests_are_4xx)
     ck_assert_int_eq(calls.apps + calls.execs, 0); /* no action ran for any of them */
 
     /* refused from the header alone (sending the body would race the server's close) */
-    struct response r = http_raw(
+    struct http_response r = http_raw_admin(
         "POST /admin/remove-application?app_id=a HTTP/1.0\r\nContent-Length: 6000\r\n\r\n");
     ck_assert_int_eq(r.status, 413);
     free(r.body);
