@@ -15,7 +15,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/config.c src/server/config.h \
 	src/server/log.c src/server/log.h \
 	src/server/service.h
-src_server_libshuffled_core_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE -Wno-comment $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
+src_server_libshuffled_core_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 src_server_libshuffled_core_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(JANSSON_LIBS) \
 	$(PTHREAD_LIBS)
 
@@ -23,5 +23,5 @@ SHUFFLED_CORE_LIBS = src/server/libshuffled_core.la
 
 sbin_PROGRAMS += shuffled
 shuffled_SOURCES = src/server/main.c src/server/service_none.c
-shuffled_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE -Wno-comment $(LIBEVENT_CFLAGS)
+shuffled_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS)
 shuffled_LDADD = $(SHUFFLED_CORE_LIBS)

@@ -36,7 +36,9 @@ struct chunk_req {
     int32_t index;
     uint32_t iter;
     /* result of the blocking part */
-    int rc;
+    bool processed; /* false: not attempted because an earlier one in the batch failed */
+    int rc;         /* resolve's result: 0 means the stream's iterator moved on */
+    bool failed;    /* the answer is a failure with err (resolve error or file problem) */
     int fd;
     struct chunk_segment seg;
     char err[512];
@@ -160,39 +162,58 @@ static void answer_success(struct chunk_req *r)
     conn_resp_ready(r->c, slot);
 }
 
-static void resolve_done(void *arg);
+struct batch {
+    struct conn *c;
+    struct stream *s;
+    struct chunk_req *head; /* in chunk order */
+};
 
-/* Blocking pool: ask the service where the chunk is, then open and check the file. */
-static void resolve_job(void *arg)
+static void batch_done(void *arg);
+
+/* Resolves one chunk and opens + checks its file. */
+static void resolve_one(struct stream *s, struct chunk_req *r)
 {
-    struct chunk_req *r = arg;
-    struct stream *s = r->s;
+    r->processed = true;
     r->rc = s->src.resolve(s->src.ctx, r->iter, &r->seg, r->err, sizeof r->err);
     if (r->rc != 0) {
+        r->failed = true;
         if (r->err[0] == '\0')
             snprintf(r->err, sizeof r->err, "java.lang.RuntimeException: cannot resolve chunk");
-    } else if (r->seg.kind == CHUNK_FILE) {
-        struct stat st;
-        r->fd = open(r->seg.path ? r->seg.path : "", O_RDONLY | O_CLOEXEC);
-        if (r->fd < 0) {
-            snprintf(r->err, sizeof r->err, "java.io.IOException: Failed to open file %s: %s",
-                     r->seg.path ? r->seg.path : "(none)", strerror(errno));
-            r->rc = -1;
-        } else if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            snprintf(r->err, sizeof r->err, "java.io.IOException: %s is not a readable file",
-                     r->seg.path);
-            r->rc = -1;
-        } else if ((uint64_t)st.st_size < r->seg.offset ||
-                   (uint64_t)st.st_size - r->seg.offset < r->seg.length) {
-            snprintf(r->err, sizeof r->err,
-                     "java.io.EOFException: %s holds %lld bytes but the chunk needs bytes %" PRIu64
-                     "-%" PRIu64,
-                     r->seg.path, (long long)st.st_size, r->seg.offset,
-                     r->seg.offset + r->seg.length);
-            r->rc = -1;
-        }
+        return;
     }
-    worker_post(r->c->w, resolve_done, r);
+    if (r->seg.kind != CHUNK_FILE)
+        return;
+    struct stat st;
+    r->fd = open(r->seg.path ? r->seg.path : "", O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        snprintf(r->err, sizeof r->err, "java.io.IOException: Failed to open file %s: %s",
+                 r->seg.path ? r->seg.path : "(none)", strerror(errno));
+        r->failed = true;
+    } else if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(r->err, sizeof r->err, "java.io.IOException: %s is not a readable file",
+                 r->seg.path);
+        r->failed = true;
+    } else if ((uint64_t)st.st_size < r->seg.offset ||
+               (uint64_t)st.st_size - r->seg.offset < r->seg.length) {
+        snprintf(r->err, sizeof r->err,
+                 "java.io.EOFException: %s holds %lld bytes but the chunk needs bytes %" PRIu64
+                 "-%" PRIu64,
+                 r->seg.path, (long long)st.st_size, r->seg.offset, r->seg.offset + r->seg.length);
+        r->failed = true;
+    }
+}
+
+/* Blocking pool: the batch in chunk order, stopping at the first resolve failure (the
+ * requests after it are checked again, since the buffer they expected did not move on). */
+static void batch_job(void *arg)
+{
+    struct batch *b = arg;
+    for (struct chunk_req *r = b->head; r; r = r->next) {
+        resolve_one(b->s, r);
+        if (r->rc != 0)
+            break;
+    }
+    worker_post(b->c->w, batch_done, b);
 }
 
 static void fail_unknown(struct chunk_req *r)
@@ -203,24 +224,54 @@ static void fail_unknown(struct chunk_req *r)
                           : "java.lang.NullPointerException");
 }
 
-/* Starts the next waiting request of s unless one is being resolved. */
+/* Up to this many waiting requests of one stream are resolved by one blocking job. */
+#define MAX_BATCH 64
+
+/* Starts resolving the waiting requests of s, unless a batch is already running. */
 static void pump(struct stream *s)
 {
-    while (!s->busy && s->q_head) {
+    if (s->busy || !s->q_head)
+        return;
+    struct batch *b = NULL;
+    struct chunk_req **tail = NULL;
+    uint32_t n = 0;
+    while (s->q_head && n < MAX_BATCH) {
         struct chunk_req *r = s->q_head;
+        char err[200];
+        int rc = stream_begin_chunk(s, r->index, n, &r->iter, err, sizeof err);
+        if (rc == 1)
+            break; /* only if an earlier one fails is there a buffer left for it */
         s->q_head = r->next;
         if (!s->q_head)
             s->q_tail = NULL;
-        char err[200];
-        if (stream_begin_chunk(s, r->index, &r->iter, err, sizeof err) != 0) {
+        r->next = NULL;
+        if (rc < 0) {
             answer_failure(r, err);
             req_free(r);
             continue;
         }
-        conn_ref(r->c);
-        if (blocking_pool_submit(r->c->srv->pool, resolve_job, r) != 0)
-            resolve_job(r); /* pool gone (shutdown) or no memory: resolve here */
+        if (!b) {
+            b = calloc(1, sizeof *b);
+            if (!b) { /* out of memory: fail it rather than lose it */
+                stream_unbegin_chunks(s, 1);
+                answer_failure(r, "java.lang.OutOfMemoryError");
+                req_free(r);
+                continue;
+            }
+            b->c = r->c;
+            b->s = s;
+            tail = &b->head;
+        }
+        *tail = r;
+        tail = &r->next;
+        n++;
     }
+    if (!b)
+        return;
+    s->busy = true;
+    conn_ref(b->c);
+    if (blocking_pool_submit(b->c->srv->pool, batch_job, b) != 0)
+        batch_job(b); /* pool gone (shutdown) or no memory: resolve here */
 }
 
 static void fail_queued(struct stream *s)
@@ -234,41 +285,79 @@ static void fail_queued(struct stream *s)
     s->q_tail = NULL;
 }
 
-static void resolve_done(void *arg)
+static void answer(struct chunk_req *r)
 {
-    struct chunk_req *r = arg;
-    struct conn *c = r->c;
-    struct stream *s = r->s;
-    if (!c->closed) {
-        if (r->rc != 0) {
-            answer_failure(r, r->err);
-        } else if (r->seg.kind == CHUNK_MISSING) {
-            if (r->is_stream) {
-                char why[300];
-                snprintf(why, sizeof why, "Stream '%s' was not found.", r->name);
-                answer_failure(r, why);
-            } else {
-                answer_failure(r, "java.lang.IllegalStateException: Chunk was not found");
-            }
+    if (r->failed) {
+        answer_failure(r, r->err);
+    } else if (r->seg.kind == CHUNK_MISSING) {
+        if (r->is_stream) {
+            char why[300];
+            snprintf(why, sizeof why, "Stream '%s' was not found.", r->name);
+            answer_failure(r, why);
         } else {
-            answer_success(r);
+            answer_failure(r, "java.lang.IllegalStateException: Chunk was not found");
         }
+    } else {
+        answer_success(r);
     }
-    bool last = stream_end_chunk(s, r->rc == 0);
+}
+
+static void batch_done(void *arg)
+{
+    struct batch *b = arg;
+    struct conn *c = b->c;
+    struct stream *s = b->s;
+    bool last = false;
+    uint32_t unprocessed = 0;
+    struct chunk_req *retry = NULL, **retry_tail = &retry, *retry_last = NULL;
+    struct chunk_req *r = b->head;
+    while (r) {
+        struct chunk_req *next = r->next;
+        r->next = NULL;
+        if (!r->processed) {
+            *retry_tail = r;
+            retry_tail = &r->next;
+            retry_last = r;
+            unprocessed++;
+        } else {
+            last = stream_end_chunk(s, r->rc == 0);
+            if (!c->closed)
+                answer(r);
+            else if (r->resp)
+                conn_resp_discard(r->resp);
+            r->resp = NULL;
+            req_free(r);
+        }
+        r = next;
+    }
+    free(b);
+    s->busy = false;
     if (c->closed) {
         /* c closed while s was busy: s was unlinked and left for us to free */
-        if (r->resp)
-            conn_resp_discard(r->resp);
-        r->resp = NULL;
-        stream_free(s);
-    } else if (last) { /* Spark drops a stream once its last buffer has been handed out */
-        stream_table_remove(&c->streams, s);
-        fail_queued(s);
+        while (retry) {
+            struct chunk_req *n2 = retry->next;
+            conn_resp_discard(retry->resp);
+            retry->resp = NULL;
+            req_free(retry);
+            retry = n2;
+        }
         stream_free(s);
     } else {
-        pump(s);
+        if (retry) { /* back to the head of the queue, as if never looked at */
+            stream_unbegin_chunks(s, unprocessed);
+            *retry_tail = s->q_head;
+            if (!s->q_head)
+                s->q_tail = retry_last;
+            s->q_head = retry;
+        }
+        if (last) { /* Spark drops a stream once its last buffer has been handed out */
+            stream_table_remove(&c->streams, s);
+            fail_queued(s);
+            stream_free(s);
+        } else {
+            pump(s);
+        }
     }
-    req_free(r);
     conn_unref(c);
 }
 
@@ -442,7 +531,7 @@ static void drop_stream(struct stream *s, void *arg)
     }
     s->q_tail = NULL;
     if (!s->busy)
-        stream_free(s); /* a busy one is freed by resolve_done */
+        stream_free(s); /* a busy one is freed by batch_done */
 }
 
 void stream_manager_conn_closed(struct conn *c)

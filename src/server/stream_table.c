@@ -133,7 +133,8 @@ void stream_table_free(struct stream_table *t)
     t->count = 0;
 }
 
-int stream_begin_chunk(struct stream *s, int32_t index, uint32_t *iter, char *err, size_t errlen)
+int stream_begin_chunk(struct stream *s, int32_t index, uint32_t pending, uint32_t *iter, char *err,
+                       size_t errlen)
 {
     if (index < 0 || (uint32_t)index != s->next_index) {
         snprintf(err, errlen,
@@ -142,20 +143,25 @@ int stream_begin_chunk(struct stream *s, int32_t index, uint32_t *iter, char *er
                  index, s->next_index);
         return -1;
     }
-    if (s->iter_index >= s->src.num_chunks) {
+    if ((uint64_t)s->iter_index + pending >= s->src.num_chunks) {
+        if (pending > 0)
+            return 1;
         snprintf(err, errlen,
                  "java.lang.IllegalStateException: Requested chunk index beyond end %d", index);
         return -1;
     }
     s->next_index++;
-    s->busy = true;
-    *iter = s->iter_index;
+    *iter = s->iter_index + pending;
     return 0;
+}
+
+void stream_unbegin_chunks(struct stream *s, uint32_t n)
+{
+    s->next_index -= n;
 }
 
 bool stream_end_chunk(struct stream *s, bool resolved)
 {
-    s->busy = false;
     if (resolved)
         s->iter_index++;
     return resolved && s->iter_index >= s->src.num_chunks;

@@ -18,7 +18,7 @@ struct stream {
     struct stream_source src;
     uint32_t next_index; /* the chunk index the client must ask for next */
     uint32_t iter_index; /* the next buffer to resolve (lags next_index after a failure) */
-    bool busy;           /* a resolution is running on the blocking pool */
+    bool busy;           /* a batch of resolutions is running on the blocking pool */
     bool removed;        /* no longer in the table; freed once not busy */
     struct chunk_req *q_head, *q_tail; /* requests waiting for the running resolution */
 };
@@ -42,12 +42,17 @@ void stream_table_remove(struct stream_table *t, struct stream *s);
 void stream_table_drain(struct stream_table *t, void (*fn)(struct stream *s, void *arg), void *arg);
 void stream_table_free(struct stream_table *t); /* the bucket array only; table must be empty */
 
-/* Spark's checks for chunk `index`: out of order or beyond the end -> -1 with the Java text in
- * err. Otherwise the expected index moves on, the stream is busy, *iter is the buffer to
- * resolve, and 0 is returned. */
-int stream_begin_chunk(struct stream *s, int32_t index, uint32_t *iter, char *err, size_t errlen);
-/* The resolution started by stream_begin_chunk finished. Returns true when that was the last
- * buffer (the caller then removes the stream). */
+/* Spark's checks for chunk `index` (spec 6.2 steps 4-6), given `pending` earlier requests of
+ * this stream already accepted but not yet resolved (assumed to succeed):
+ *   -1: out of order, or beyond the end -> err holds the Java text; nothing changes;
+ *    1: no buffer is left unless an earlier pending one fails: wait for them;
+ *    0: accepted: the expected index moves on and *iter is the buffer to resolve. */
+int stream_begin_chunk(struct stream *s, int32_t index, uint32_t pending, uint32_t *iter, char *err,
+                       size_t errlen);
+/* Undoes the acceptance of n requests that were not resolved (after an earlier one failed). */
+void stream_unbegin_chunks(struct stream *s, uint32_t n);
+/* One accepted buffer was resolved (resolved = the iterator moved) or failed. Returns true
+ * when that was the last buffer (the caller then removes the stream). Call in order. */
 bool stream_end_chunk(struct stream *s, bool resolved);
 /* Releases the stream: free_ctx exactly once, then the memory. */
 void stream_free(struct stream *s);
