@@ -189,10 +189,12 @@ static const char *required_id(struct evhttp_request *req, struct evkeyvalq *par
     return v;
 }
 
-static void reply_action(struct evhttp_request *req, int r, const char *err, const char *done)
+/* msg: what the action said (its reason on failure, details on success), or "". */
+static void reply_action(struct evhttp_request *req, int r, const char *msg, const char *done)
 {
+    const char *err = *msg ? msg : "failed";
     if (r == 0)
-        reply(req, 200, "OK", "%s", done);
+        reply(req, 200, "OK", "%s", *msg ? msg : done);
     else if (r == -ENOENT)
         reply(req, 404, "Not Found", "%s", err);
     else if (r == -EINVAL)
@@ -226,12 +228,12 @@ static void serve_remove_application(struct admin_http *a, struct evhttp_request
         reply(req, 501, "Not Implemented", "no block service installed");
         goto out;
     }
-    char err[256] = "failed";
+    char msg[256] = "";
     char done[320];
-    int r = a->actions.remove_application(a->actions.ctx, app, cleanup_dirs, err, sizeof(err));
+    int r = a->actions.remove_application(a->actions.ctx, app, cleanup_dirs, msg, sizeof(msg));
     snprintf(done, sizeof(done), "removed application %s%s", app,
-             cleanup_dirs ? "; deleting its local dirs in the background" : "");
-    reply_action(req, r, err, done);
+             cleanup_dirs ? " and its local dirs" : "");
+    reply_action(req, r, msg, done);
 out:
     evhttp_clear_headers(&params);
 }
@@ -256,13 +258,11 @@ static void serve_remove_executor(struct admin_http *a, struct evhttp_request *r
         reply(req, 501, "Not Implemented", "no block service installed");
         goto out;
     }
-    char err[256] = "failed";
+    char msg[256] = "";
     char done[600];
-    int r = a->actions.remove_executor(a->actions.ctx, app, exec, err, sizeof(err));
-    snprintf(done, sizeof(done),
-             "removed executor %s of %s; deleting its non-shuffle files in the background", exec,
-             app);
-    reply_action(req, r, err, done);
+    int r = a->actions.remove_executor(a->actions.ctx, app, exec, msg, sizeof(msg));
+    snprintf(done, sizeof(done), "removed the non-shuffle files of executor %s of %s", exec, app);
+    reply_action(req, r, msg, done);
 out:
     evhttp_clear_headers(&params);
 }

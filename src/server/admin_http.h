@@ -16,16 +16,18 @@
 #include <stddef.h>
 
 /* Admin actions supplied by the daemon (the block service implements them, spec 9.5).
- * Called on the admin thread: they must not wait on the disk themselves (deletions go
- * to a background thread). Return 0 on success; -ENOENT if the application/executor is
- * not registered (404); -EINVAL for an id they refuse (400); any other negative errno
- * is a 500. err carries the reason for the reply body. A NULL function answers 501. */
+ * Called on the admin thread, never on an I/O loop, so they may delete files before
+ * returning (later requests to the admin endpoint wait meanwhile). Return 0 on success;
+ * -ENOENT if the application/executor is not registered (404); -EINVAL for an id they
+ * refuse (400); any other negative errno is a 500. msg (initially "") may carry the
+ * reason on failure or details on success (e.g. "removed 3 executors of app-1") for the
+ * reply body. A NULL function answers 501. */
 struct admin_actions {
     void *ctx;
-    int (*remove_application)(void *ctx, const char *app_id, bool cleanup_local_dirs, char *err,
-                              size_t errlen);
-    int (*remove_executor)(void *ctx, const char *app_id, const char *exec_id, char *err,
-                           size_t errlen);
+    int (*remove_application)(void *ctx, const char *app_id, bool cleanup_local_dirs, char *msg,
+                              size_t msglen);
+    int (*remove_executor)(void *ctx, const char *app_id, const char *exec_id, char *msg,
+                           size_t msglen);
 };
 
 enum admin_health { ADMIN_STARTING, ADMIN_SERVING, ADMIN_DRAINING };

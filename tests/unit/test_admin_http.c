@@ -127,7 +127,10 @@ START_TEST(remove_application)
     ck_assert_int_eq(calls.apps, 1);
     ck_assert_str_eq(calls.app, "app-20201221-0001");
     ck_assert(calls.cleanup);
-    EXPECT("POST", "/admin/remove-application?app_id=application_1_2", 200);
+    struct http_response ok = http("POST", "/admin/remove-application?app_id=application_1_2");
+    ck_assert_int_eq(ok.status, 200);
+    ck_assert_str_eq(ok.body, "removed application application_1_2\n");
+    free(ok.body);
     ck_assert_int_eq(calls.apps, 2);
     ck_assert_str_eq(calls.app, "application_1_2");
     ck_assert(!calls.cleanup);
@@ -156,7 +159,10 @@ END_TEST
 
 START_TEST(remove_executor)
 {
-    EXPECT("POST", "/admin/remove-executor?app_id=app-1&exec_id=7", 200);
+    struct http_response ok = http("POST", "/admin/remove-executor?app_id=app-1&exec_id=7");
+    ck_assert_int_eq(ok.status, 200);
+    ck_assert_str_eq(ok.body, "removed the non-shuffle files of executor 7 of app-1\n");
+    free(ok.body);
     ck_assert_int_eq(calls.execs, 1);
     ck_assert_str_eq(calls.app, "app-1");
     ck_assert_str_eq(calls.exec, "7");
