@@ -105,6 +105,9 @@ static void serve_healthz(struct admin_http *a, struct evhttp_request *req)
     case ADMIN_DRAINING:
         reply(req, 503, "Service Unavailable", "draining");
         break;
+    case ADMIN_UNHEALTHY:
+        reply(req, 503, "Service Unavailable", "unhealthy");
+        break;
     default:
         reply(req, 503, "Service Unavailable", "starting");
         break;

@@ -1,6 +1,6 @@
 /* The admin HTTP endpoint (libevent evhttp), loopback by default:
  *   GET  /metrics                      Prometheus text (metrics.h)
- *   GET  /healthz                      200 "serving" | 503 "starting" / "draining"
+ *   GET  /healthz                      200 "serving" | 503 "starting" / "draining" / "unhealthy"
  *   POST /admin/remove-application?app_id=A[&cleanup_local_dirs=true|false]
  *   POST /admin/remove-executor?app_id=A&exec_id=E
  * POST parameters come from the query string or an x-www-form-urlencoded body.
@@ -30,7 +30,8 @@ struct admin_actions {
                            size_t msglen);
 };
 
-enum admin_health { ADMIN_STARTING, ADMIN_SERVING, ADMIN_DRAINING };
+/* 200 "serving"; 503 "starting", "draining" or "unhealthy" (an I/O loop is stuck). */
+enum admin_health { ADMIN_STARTING, ADMIN_SERVING, ADMIN_DRAINING, ADMIN_UNHEALTHY };
 
 struct admin_http;
 

@@ -19,8 +19,8 @@ struct loop_watchdog {
     int nloops;
     loop_post_fn post;
     void *loops;
-    watchdog_ping_fn ping;
-    void *ping_ctx;
+    watchdog_result_fn result;
+    void *result_ctx;
     int late_loop; /* loop reported late, -1 if none (log once per episode) */
     struct heartbeat beats[];
 };
@@ -36,17 +36,18 @@ int loop_watchdog_tick(struct loop_watchdog *wd)
     for (int i = 0; i < wd->nloops; i++) {
         if (atomic_load(&wd->beats[i].acked) != wd->round) {
             if (wd->late_loop != i)
-                log_warn("io thread %d has not run its heartbeat; withholding the systemd "
-                         "watchdog ping (systemd restarts the service after WatchdogSec)",
+                log_warn("io thread %d has not run its heartbeat: /healthz reports unhealthy "
+                         "and the systemd watchdog ping is withheld",
                          i);
             wd->late_loop = i;
+            wd->result(wd->result_ctx, i);
             return 0;
         }
     }
     if (wd->late_loop >= 0)
         log_info("io thread %d is responsive again", wd->late_loop);
     wd->late_loop = -1;
-    wd->ping(wd->ping_ctx);
+    wd->result(wd->result_ctx, -1);
     wd->round++;
     for (int i = 0; i < wd->nloops; i++) {
         atomic_store(&wd->beats[i].posted, wd->round);
@@ -64,7 +65,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 
 struct loop_watchdog *loop_watchdog_create(struct event_base *main_base, uint64_t interval_usec,
                                            int nloops, loop_post_fn post, void *loops,
-                                           watchdog_ping_fn ping, void *ping_ctx)
+                                           watchdog_result_fn result, void *result_ctx)
 {
     struct loop_watchdog *wd =
         calloc(1, sizeof(*wd) + (size_t)(nloops > 0 ? nloops : 0) * sizeof(struct heartbeat));
@@ -73,8 +74,8 @@ struct loop_watchdog *loop_watchdog_create(struct event_base *main_base, uint64_
     wd->nloops = nloops;
     wd->post = post;
     wd->loops = loops;
-    wd->ping = ping;
-    wd->ping_ctx = ping_ctx;
+    wd->result = result;
+    wd->result_ctx = result_ctx;
     wd->late_loop = -1;
     if (interval_usec > 0) {
         wd->timer = event_new(main_base, -1, EV_PERSIST, timer_cb, wd);

@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -16,12 +17,16 @@
 #include "server/worker.h"
 
 #define STATUS_INTERVAL_SECONDS 10
+#define HEARTBEAT_USEC 1000000 /* without systemd's watchdog */
 
 struct ops_runtime {
     struct server *srv;
     struct admin_http *admin;
     struct loop_watchdog *wd;
     struct event *status_ev;
+    bool watchdog_enabled; /* systemd expects WATCHDOG=1 */
+    bool serving;          /* between ops_ready and ops_stopping */
+    bool unhealthy;        /* an I/O loop missed its last heartbeat */
     uint64_t last_bytes;
     double last_time;
 };
@@ -77,12 +82,19 @@ static void post_to_worker(void *loops, int i, void (*fn)(void *), void *arg)
     worker_post(srv->workers[i], fn, arg);
 }
 
-static void ping(void *ctx)
+/* The loop watchdog's verdict: ping systemd and report /healthz accordingly. */
+static void loops_checked(void *ctx, int late_loop)
 {
-    (void)ctx;
-    int r = systemd_notify_watchdog();
-    if (r < 0)
-        log_warn("cannot send the systemd watchdog ping: error %d", -r);
+    struct ops_runtime *o = ctx;
+    bool unhealthy = late_loop >= 0;
+    if (!unhealthy && o->watchdog_enabled) {
+        int r = systemd_notify_watchdog();
+        if (r < 0)
+            log_warn("cannot send the systemd watchdog ping: error %d", -r);
+    }
+    if (o->serving && o->admin && unhealthy != o->unhealthy)
+        admin_http_set_health(o->admin, unhealthy ? ADMIN_UNHEALTHY : ADMIN_SERVING);
+    o->unhealthy = unhealthy;
 }
 
 struct ops_runtime *ops_start(struct server *srv, struct event_base *main_base,
@@ -104,13 +116,14 @@ struct ops_runtime *ops_start(struct server *srv, struct event_base *main_base,
     else
         log_error("%s; going on without /metrics and /healthz", err);
 
+    /* Heartbeats run without systemd too: /healthz reports a stuck loop. */
     uint64_t wd_usec = systemd_watchdog_usec();
-    if (wd_usec > 0) {
-        o->wd = loop_watchdog_create(main_base, wd_usec / 2, srv->nworkers, post_to_worker, srv,
-                                     ping, NULL);
-        if (!o->wd)
-            log_error("cannot start the watchdog pings (out of memory); systemd will restart us");
-    }
+    o->watchdog_enabled = wd_usec > 0;
+    o->wd = loop_watchdog_create(main_base, o->watchdog_enabled ? wd_usec / 2 : HEARTBEAT_USEC,
+                                 srv->nworkers, post_to_worker, srv, loops_checked, o);
+    if (!o->wd)
+        log_error("cannot start the loop heartbeats (out of memory)%s",
+                  o->watchdog_enabled ? "; systemd will restart the service" : "");
     o->status_ev = event_new(main_base, -1, EV_PERSIST, status_cb, o);
     struct timeval tv = {STATUS_INTERVAL_SECONDS, 0};
     if (o->status_ev)
@@ -126,8 +139,9 @@ void ops_ready(struct ops_runtime *o)
     int r = systemd_notify_ready();
     if (r < 0)
         log_warn("cannot notify systemd of readiness: error %d", -r);
+    o->serving = true;
     if (o->admin)
-        admin_http_set_health(o->admin, ADMIN_SERVING);
+        admin_http_set_health(o->admin, o->unhealthy ? ADMIN_UNHEALTHY : ADMIN_SERVING);
 }
 
 void ops_reloading(struct ops_runtime *o)
@@ -149,6 +163,7 @@ void ops_stopping(struct ops_runtime *o)
 {
     if (!o)
         return;
+    o->serving = false;
     systemd_notify_stopping();
     systemd_notify_status("stopping: draining %lld connections",
                           (long long)atomic_load(&o->srv->conns));

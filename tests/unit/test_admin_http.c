@@ -111,6 +111,11 @@ START_TEST(healthz_follows_state)
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(r.body, "serving\n");
     free(r.body);
+    admin_http_set_health(admin, ADMIN_UNHEALTHY);
+    r = http("GET", "/healthz");
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_str_eq(r.body, "unhealthy\n");
+    free(r.body);
     admin_http_set_health(admin, ADMIN_DRAINING);
     r = http("GET", "/healthz");
     ck_assert_int_eq(r.status, 503);

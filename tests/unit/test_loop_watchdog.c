@@ -39,9 +39,16 @@ static void run_loop(struct fake_loops *f, int i)
     f->n[i] = 0;
 }
 
-static void count_ping(void *ctx)
+static int late_reports, last_late = -2;
+
+static void count_ping(void *ctx, int late_loop)
 {
-    (*(int *)ctx)++;
+    if (late_loop < 0) {
+        (*(int *)ctx)++;
+    } else {
+        late_reports++;
+        last_late = late_loop;
+    }
 }
 
 START_TEST(pings_while_all_loops_run)
@@ -74,9 +81,12 @@ START_TEST(stuck_loop_stops_pings)
     ck_assert_int_eq(loop_watchdog_tick(wd), 1);
     run_loop(&f, 0);
     run_loop(&f, 2); /* loop 1 is stuck */
+    late_reports = 0;
     for (int k = 0; k < 4; k++)
         ck_assert_int_eq(loop_watchdog_tick(wd), 0);
     ck_assert_int_eq(pings, 1);
+    ck_assert_int_eq(late_reports, 4);
+    ck_assert_int_eq(last_late, 1); /* names the stuck loop */
     /* no heartbeats pile up on the stuck loop, none are posted to the others meanwhile */
     ck_assert_int_eq(f.n[1], 1);
     ck_assert_int_eq(f.n[0], 0);
