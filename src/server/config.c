@@ -72,7 +72,7 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->max_connections = 16384;
     cfg->max_frame_bytes = 16u << 20;
     cfg->max_chunks_in_flight = 0;
-    cfg->max_chunks_per_connection = 64;
+    cfg->max_chunks_per_connection = 256;
     cfg->write_high_water = 8u << 20;
     cfg->write_low_water = 2u << 20;
     cfg->idle_timeout_ms = 120000;

@@ -15,8 +15,9 @@ struct shuffled_config {
     int io_threads;                     /* "io_threads": default 0 = online CPUs */
     uint32_t max_connections;           /* "max_connections": default 16384 */
     uint64_t max_frame_bytes;           /* "max_frame_bytes": incoming frames, default 16 MiB */
-    uint64_t max_chunks_in_flight;      /* "max_chunks_in_flight": 0 = unlimited (default) */
-    uint32_t max_chunks_per_connection; /* "max_chunks_per_connection": default 64 (bounds fds) */
+    uint64_t max_chunks_in_flight;      /* "max_chunks_in_flight": 0 = automatic (default):
+                                      half the open-file limit */
+    uint32_t max_chunks_per_connection; /* "max_chunks_per_connection": default 256 (bounds fds) */
     uint64_t write_high_water;          /* "write_high_water_bytes": default 8 MiB */
     uint64_t write_low_water;           /* "write_low_water_bytes": default 2 MiB */
     uint64_t idle_timeout_ms;           /* "idle_timeout_ms": default 120000; 0 disables */

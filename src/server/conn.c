@@ -3,6 +3,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -128,7 +130,12 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     (void)bev;
-    /* the output is empty */
+    /* the output is empty: send what the cork held back */
+    if (c->corked) {
+        int off = 0;
+        setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+        c->corked = false;
+    }
     if (c->no_more_requests && c->q_head == NULL)
         conn_close(c, "finished");
 }
@@ -358,6 +365,13 @@ void conn_resp_ready(struct conn *c, struct resp *r)
             return;
         }
         finish |= h->close_after;
+        if (h->has_file && !c->corked) {
+            /* a header is written, then its body by sendfile: cork so that they (and the next
+             * answers) share packets; write_cb uncorks once the output is empty */
+            int on = 1;
+            if (setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0)
+                c->corked = true;
+        }
         conn_resp_discard(h);
     }
     if (finish)

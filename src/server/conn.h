@@ -23,6 +23,7 @@ struct resp {
     bool ready;
     bool is_chunk;    /* a ChunkFetch/Stream answer: counted as a chunk in flight */
     bool close_after; /* close the connection once this response is written */
+    bool has_file;    /* the body is a file segment (header and body go out separately) */
 };
 
 struct conn {
@@ -45,6 +46,7 @@ struct conn {
     uint64_t out_added, out_sent;
     struct event *timer_ev; /* idle timeout, and retry while over max_chunks_in_flight */
     bool waiting_global;    /* paused by max_chunks_in_flight */
+    bool corked;            /* TCP_CORK set while file answers are being written */
     uint64_t last_activity_ms;
     struct stream_table streams;
 };

@@ -26,7 +26,8 @@ struct bound {
 struct listener {
     struct server *srv;
     unsigned next_worker;
-    time_t last_full_warning;
+    time_t last_full_warning, last_error_warning;
+    struct event *resume_ev; /* re-enables accepting after running out of descriptors */
     size_t count;
     struct bound socks[];
 };
@@ -53,13 +54,33 @@ static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sock
     worker_accept(w, fd, addr, (socklen_t)addrlen);
 }
 
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct listener *l = arg;
+    (void)fd;
+    (void)what;
+    for (size_t i = 0; i < l->count; i++)
+        evconnlistener_enable(l->socks[i].ev);
+}
+
 static void accept_error_cb(struct evconnlistener *ev, void *arg)
 {
-    (void)arg;
+    struct listener *l = arg;
     (void)ev;
     int e = EVUTIL_SOCKET_ERROR();
-    /* EMFILE and friends: keep listening; the kernel queue holds the rest */
-    log_warn("accept failed: %s", evutil_socket_error_to_string(e));
+    time_t now = time(NULL);
+    if (now != l->last_error_warning) {
+        l->last_error_warning = now;
+        log_warn("accept failed: %s", evutil_socket_error_to_string(e));
+    }
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        /* out of descriptors or memory: pause accepting for 100 ms instead of spinning; the
+         * kernel's backlog holds the waiting clients */
+        for (size_t i = 0; i < l->count; i++)
+            evconnlistener_disable(l->socks[i].ev);
+        struct timeval tv = {0, 100000};
+        evtimer_add(l->resume_ev, &tv);
+    }
 }
 
 static int bind_one(struct listener *l, struct event_base *base, const char *host, int port,
@@ -126,6 +147,12 @@ struct listener *listener_open(struct server *srv, struct event_base *base, char
         return NULL;
     }
     l->srv = srv;
+    l->resume_ev = evtimer_new(base, resume_cb, l);
+    if (!l->resume_ev) {
+        snprintf(err, errlen, "listener: out of memory");
+        free(l);
+        return NULL;
+    }
     int port = cfg->port;
     for (size_t i = 0; i < cfg->listen_count; i++) {
         char err2[256];
@@ -164,5 +191,6 @@ void listener_close(struct listener *l)
         return;
     for (size_t i = 0; i < l->count; i++)
         evconnlistener_free(l->socks[i].ev);
+    event_free(l->resume_ev);
     free(l);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "server/blocking_pool.h"
@@ -51,6 +52,28 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
     log_info("SIGHUP: configuration reload is not supported yet; ignored");
 }
 
+/* Every chunk in flight may hold one open file: raise the soft open-file limit to the hard one
+ * and, when max_chunks_in_flight is 0 (automatic), bound chunks in flight to half of it. */
+static void size_file_limits(struct shuffled_config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl = want;
+    }
+    if (cfg->max_chunks_in_flight == 0) {
+        cfg->max_chunks_in_flight = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : rl.rlim_cur / 2;
+        if (cfg->max_chunks_in_flight < 64)
+            cfg->max_chunks_in_flight = 64;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && cfg->max_connections > rl.rlim_cur)
+        log_warn("max_connections (%u) is above the open-file limit (%llu)", cfg->max_connections,
+                 (unsigned long long)rl.rlim_cur);
+}
+
 static int write_port_file(const char *path, int port)
 {
     char tmp[4096];
@@ -89,6 +112,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level_name(cfg.log_level);
+    size_file_limits(&cfg);
     signal(SIGPIPE, SIG_IGN);
     if (evthread_use_pthreads() != 0) {
         log_error("libevent without pthreads support");
@@ -145,7 +169,8 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "cannot write the port file %s", port_file);
         goto fail;
     }
-    log_info("started: %d io thread(s), %d blocking thread(s)", nworkers, cfg.blocking_threads);
+    log_info("started: %d io thread(s), %d blocking thread(s), at most %llu chunk(s) in flight",
+             nworkers, cfg.blocking_threads, (unsigned long long)cfg.max_chunks_in_flight);
     event_base_dispatch(d.base);
     rc = 0;
     goto stop;

@@ -25,6 +25,9 @@
 /* Largest ChunkFetchSuccess body: frameLen - 8 = 1 + 12 + body must stay within Java's limit. */
 #define MAX_IN_FRAME_CHUNK (PROTO_MAX_FRAME_CONTENT - 13)
 
+/* How much of a file chunk the blocking pool asks the kernel to read ahead. */
+#define READAHEAD_BYTES (4u << 20)
+
 struct chunk_req {
     struct chunk_req *next;
     struct conn *c;
@@ -145,6 +148,7 @@ static void answer_success(struct chunk_req *r)
         if (fs) {
             r->fd = -1; /* closed by libevent when the segment has been sent */
             ok = evbuffer_add_file_segment(buf, fs, 0, (ev_off_t)len) == 0;
+            r->resp->has_file = true;
             evbuffer_file_segment_free(fs);
         } else {
             ok = false;
@@ -200,6 +204,11 @@ static void resolve_one(struct stream *s, struct chunk_req *r)
                  "-%" PRIu64,
                  r->seg.path, (long long)st.st_size, r->seg.offset, r->seg.offset + r->seg.length);
         r->failed = true;
+    } else if (r->seg.length > 0) {
+        /* sendfile runs on the event loop: start reading the first part into the page cache
+         * now, so the loop is less likely to wait on the disk */
+        uint64_t ahead = r->seg.length < READAHEAD_BYTES ? r->seg.length : READAHEAD_BYTES;
+        posix_fadvise(r->fd, (off_t)r->seg.offset, (off_t)ahead, POSIX_FADV_WILLNEED);
     }
 }
 

@@ -44,11 +44,12 @@ int tdaemon_start(struct tdaemon *d, const char *extra_json)
     FILE *f = fopen(cfg, "w");
     if (!f)
         return -1;
-    fprintf(
-        f,
-        "{\n  \"listen\": [\"127.0.0.1\"],\n  \"port\": 0,\n  \"io_threads\": 2,\n"
-        "  \"blocking_threads\": 2,\n  \"log_level\": \"warn\",\n  \"state_dir\": \"%s\"%s%s\n}\n",
-        d->dir, extra_json && *extra_json ? ",\n  " : "", extra_json ? extra_json : "");
+    bool own_listen = extra_json && strstr(extra_json, "\"listen\"") != NULL;
+    fprintf(f,
+            "{\n  %s\"port\": 0,\n  \"io_threads\": 2,\n  \"blocking_threads\": 2,\n"
+            "  \"log_level\": \"warn\",\n  \"state_dir\": \"%s\"%s%s\n}\n",
+            own_listen ? "" : "\"listen\": [\"127.0.0.1\"],\n  ", d->dir,
+            extra_json && *extra_json ? ",\n  " : "", extra_json ? extra_json : "");
     fclose(f);
     d->pid = fork();
     if (d->pid < 0)
@@ -127,16 +128,22 @@ int tdaemon_stop(struct tdaemon *d)
     return tdaemon_wait(d);
 }
 
-int tc_connect(int port)
+static int connect_to(int family, int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_in a = {0};
+    struct sockaddr_in6 a6 = {0};
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons((uint16_t)port);
+    a6.sin6_addr = in6addr_loopback;
+    int rc = family == AF_INET ? connect(fd, (struct sockaddr *)&a, sizeof a)
+                               : connect(fd, (struct sockaddr *)&a6, sizeof a6);
+    if (rc != 0) {
         snprintf(last_error, sizeof last_error, "connect: %s", strerror(errno));
         close(fd);
         return -1;
@@ -147,6 +154,16 @@ int tc_connect(int port)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return fd;
+}
+
+int tc_connect(int port)
+{
+    return connect_to(AF_INET, port);
+}
+
+int tc_connect6(int port)
+{
+    return connect_to(AF_INET6, port);
 }
 
 int tc_send_all(int fd, const void *buf, size_t len)

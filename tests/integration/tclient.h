@@ -16,7 +16,8 @@ struct tdaemon {
 };
 
 /* Starts tests/integration/shuffled-test on 127.0.0.1 port 0 with extra JSON members (may be
- * NULL or "", else e.g. "\"idle_timeout_ms\": 300"). Returns 0 or -1. */
+ * NULL or "", else e.g. "\"idle_timeout_ms\": 300"; a "listen" member replaces the default).
+ * Returns 0 or -1. */
 int tdaemon_start(struct tdaemon *d, const char *extra_json);
 /* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it died by a signal/timeout.
  * Removes the temp dir. */
@@ -24,7 +25,8 @@ int tdaemon_stop(struct tdaemon *d);
 /* Waits (bounded) for the daemon to exit by itself; returns the status as tdaemon_stop. */
 int tdaemon_wait(struct tdaemon *d);
 
-int tc_connect(int port); /* blocking TCP socket with 60 s receive timeout, or -1 */
+int tc_connect(int port);  /* blocking TCP socket with 60 s receive timeout, or -1 */
+int tc_connect6(int port); /* the same over [::1] */
 int tc_send_all(int fd, const void *buf, size_t len);
 int tc_send_msg(int fd, const struct proto_msg *m);
 int tc_send_rpc(int fd, int64_t request_id, const void *body, size_t len);

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "tclient.h"
+#include "texpect.h"
 
 static struct tdaemon shared;
-static struct tdaemon d;    /* a test's own daemon; stopped by the teardown if the test failed */
 static char data_path[512]; /* 2 MiB of pseudo-random bytes */
 #define DATA_SIZE (2u << 20)
 static uint8_t *data_bytes;
@@ -46,74 +46,6 @@ static int conn_shared(void)
     int fd = tc_connect(shared.port);
     ck_assert_msg(fd >= 0, "connect: %s", tc_last_error());
     return fd;
-}
-
-static uint64_t hash_of(const void *p, size_t n)
-{
-    return tc_hash(TC_HASH_INIT, p, n);
-}
-
-static void expect_fetch_ok(int fd, int64_t sid, int32_t idx, const void *want, size_t n)
-{
-    struct tc_resp r;
-    ck_assert_msg(tc_recv(fd, &r) == 0, "recv: %s", tc_last_error());
-    ck_assert_int_eq(r.m.type, PROTO_CHUNK_FETCH_SUCCESS);
-    ck_assert_int_eq(r.m.u.chunk_fetch_success.stream_id, sid);
-    ck_assert_int_eq(r.m.u.chunk_fetch_success.chunk_index, idx);
-    ck_assert_uint_eq(r.body_len, n);
-    ck_assert_uint_eq(r.body_hash, hash_of(want, n));
-    tc_resp_free(&r);
-}
-
-static void expect_fetch_fail(int fd, int64_t sid, int32_t idx, const char *text)
-{
-    struct tc_resp r;
-    ck_assert_msg(tc_recv(fd, &r) == 0, "recv: %s", tc_last_error());
-    ck_assert_int_eq(r.m.type, PROTO_CHUNK_FETCH_FAILURE);
-    ck_assert_int_eq(r.m.u.chunk_fetch_failure.stream_id, sid);
-    ck_assert_int_eq(r.m.u.chunk_fetch_failure.chunk_index, idx);
-    char got[600];
-    snprintf(got, sizeof got, "%.*s", (int)r.m.u.chunk_fetch_failure.error.len,
-             r.m.u.chunk_fetch_failure.error.data);
-    ck_assert_msg(strstr(got, text) != NULL, "error '%s' lacks '%s'", got, text);
-    tc_resp_free(&r);
-}
-
-static void expect_stream_ok(int fd, const char *name, const void *want, size_t n)
-{
-    struct tc_resp r;
-    ck_assert_msg(tc_recv(fd, &r) == 0, "recv: %s", tc_last_error());
-    ck_assert_int_eq(r.m.type, PROTO_STREAM_RESPONSE);
-    ck_assert_int_eq(r.m.u.stream_response.stream_id.len, strlen(name));
-    ck_assert(memcmp(r.m.u.stream_response.stream_id.data, name, strlen(name)) == 0);
-    ck_assert_uint_eq(r.body_len, n);
-    ck_assert_uint_eq(r.body_hash, hash_of(want, n));
-    tc_resp_free(&r);
-}
-
-static void expect_stream_fail(int fd, const char *name, const char *text)
-{
-    struct tc_resp r;
-    ck_assert_msg(tc_recv(fd, &r) == 0, "recv: %s", tc_last_error());
-    ck_assert_int_eq(r.m.type, PROTO_STREAM_FAILURE);
-    char got[600], id[200];
-    snprintf(id, sizeof id, "%.*s", (int)r.m.u.stream_failure.stream_id.len,
-             r.m.u.stream_failure.stream_id.data);
-    snprintf(got, sizeof got, "%.*s", (int)r.m.u.stream_failure.error.len,
-             r.m.u.stream_failure.error.data);
-    ck_assert_str_eq(id, name);
-    ck_assert_msg(strstr(got, text) != NULL, "error '%s' lacks '%s'", got, text);
-    tc_resp_free(&r);
-}
-
-static void expect_echo(int fd)
-{
-    uint8_t *out;
-    size_t n;
-    ck_assert_int_eq(tc_rpc(fd, "Ehello", 6, &out, &n), 0);
-    ck_assert_uint_eq(n, 5);
-    ck_assert(memcmp(out, "hello", 5) == 0);
-    free(out);
 }
 
 /* Chunks of 0 B, 1 B, 64 KiB and 1 MiB from a file, plus a memory chunk, on one stream. */
@@ -605,89 +537,6 @@ START_TEST(shared_daemon_stops_cleanly)
 }
 END_TEST
 
-START_TEST(idle_timeout)
-{
-    ck_assert_int_eq(tdaemon_start(&d, "\"idle_timeout_ms\": 300"), 0);
-    int fd = tc_connect(d.port);
-    ck_assert_int_ge(fd, 0);
-    uint8_t *out;
-    size_t n;
-    ck_assert_int_eq(tc_rpc(fd, "Ehi", 3, &out, &n), 0);
-    free(out);
-    ck_assert(tc_wait_closed(fd)); /* closed by the daemon, within the 60 s receive timeout */
-    close(fd);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
-}
-END_TEST
-
-START_TEST(sigterm_with_transfer_in_flight)
-{
-    ck_assert_int_eq(tdaemon_start(&d, "\"shutdown_grace_ms\": 30000"), 0);
-    char path[600];
-    snprintf(path, sizeof path, "%s/term.bin", d.dir);
-    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_eq(ftruncate(f, 32 << 20), 0);
-    close(f);
-    int fd = tc_connect(d.port);
-    struct tc_chunk ch = {.kind = 0, .path = path, .length = 32 << 20};
-    int64_t sid = tc_register(fd, &ch, 1);
-    ck_assert_int_ge(sid, 0);
-    ck_assert_int_eq(tc_send_fetch(fd, sid, 0), 0);
-    uint8_t hdr[21];
-    ck_assert_int_eq(tc_read_exact(fd, hdr, sizeof hdr), 0); /* the transfer has started */
-    ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
-    uint8_t *buf = malloc(1 << 20);
-    uint64_t left = 32 << 20;
-    while (left > 0) {
-        size_t k = left < (1 << 20) ? (size_t)left : (1 << 20);
-        ck_assert_msg(tc_read_exact(fd, buf, k) == 0, "transfer cut: %s", tc_last_error());
-        left -= k;
-    }
-    free(buf);
-    ck_assert(tc_wait_closed(fd));
-    close(fd);
-    ck_assert_int_eq(tdaemon_wait(&d), 0);
-}
-END_TEST
-
-START_TEST(max_chunks_in_flight_waits)
-{
-    ck_assert_int_eq(tdaemon_start(&d, "\"max_chunks_in_flight\": 1"), 0);
-    char path[600];
-    snprintf(path, sizeof path, "%s/d.bin", d.dir);
-    FILE *f = fopen(path, "wb");
-    uint8_t block[4096];
-    memset(block, 7, sizeof block);
-    fwrite(block, 1, sizeof block, f);
-    fclose(f);
-    int fds[2];
-    int64_t sids[2];
-    struct tc_chunk ch[100];
-    for (int i = 0; i < 100; i++)
-        ch[i] = (struct tc_chunk){.kind = 0, .path = path, .offset = i % 96, .length = 4000};
-    for (int c = 0; c < 2; c++) {
-        fds[c] = tc_connect(d.port);
-        sids[c] = tc_register(fds[c], ch, 100);
-        ck_assert_int_ge(sids[c], 0);
-    }
-    for (int i = 0; i < 100; i++)
-        for (int c = 0; c < 2; c++)
-            ck_assert_int_eq(tc_send_fetch(fds[c], sids[c], i), 0);
-    for (int c = 0; c < 2; c++) {
-        for (int i = 0; i < 100; i++)
-            expect_fetch_ok(fds[c], sids[c], i, block, 4000);
-        close(fds[c]);
-    }
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
-}
-END_TEST
-
-static void own_teardown(void)
-{
-    if (d.pid > 0)
-        tdaemon_stop(&d);
-}
-
 int main(void)
 {
     Suite *s = suite_create("server");
@@ -709,13 +558,6 @@ int main(void)
     tcase_add_test(tc, streams_freed_on_close);
     tcase_add_test(tc, shared_daemon_stops_cleanly);
     suite_add_tcase(s, tc);
-    TCase *own = tcase_create("own daemon");
-    tcase_set_timeout(own, 300);
-    tcase_add_checked_fixture(own, NULL, own_teardown);
-    tcase_add_test(own, idle_timeout);
-    tcase_add_test(own, sigterm_with_transfer_in_flight);
-    tcase_add_test(own, max_chunks_in_flight_waits);
-    suite_add_tcase(s, own);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
