@@ -191,7 +191,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         bool idle = c->q_head == NULL && c->chunks_pending == 0 &&
                     evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
         if (t != 0 && idle && now_ms(c) - c->last_activity_ms >= t) {
-            log_info("%s: idle for %llu ms, closing", c->peer, (unsigned long long)t);
+            log_debug("%s: idle for %llu ms, closing", c->peer, (unsigned long long)t);
             conn_close(c, NULL);
         } else {
             if (!idle)
@@ -365,9 +365,9 @@ void conn_resp_ready(struct conn *c, struct resp *r)
             return;
         }
         finish |= h->close_after;
-        if (h->has_file && !c->corked) {
-            /* a header is written, then its body by sendfile: cork so that they (and the next
-             * answers) share packets; write_cb uncorks once the output is empty */
+        if (h->small_file && !c->corked) {
+            /* a header is written, then its small body by sendfile: cork so that they (and the
+             * next answers) share packets; write_cb uncorks once the output is empty */
             int on = 1;
             if (setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0)
                 c->corked = true;

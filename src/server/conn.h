@@ -23,7 +23,7 @@ struct resp {
     bool ready;
     bool is_chunk;    /* a ChunkFetch/Stream answer: counted as a chunk in flight */
     bool close_after; /* close the connection once this response is written */
-    bool has_file;    /* the body is a file segment (header and body go out separately) */
+    bool small_file;  /* a small file body: header and body would go out as separate packets */
 };
 
 struct conn {

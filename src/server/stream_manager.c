@@ -25,6 +25,10 @@
 /* Largest ChunkFetchSuccess body: frameLen - 8 = 1 + 12 + body must stay within Java's limit. */
 #define MAX_IN_FRAME_CHUNK (PROTO_MAX_FRAME_CONTENT - 13)
 
+/* File chunks below this size are sent with the socket corked (header and body together);
+ * for larger ones the extra header packet does not matter. */
+#define CORK_BELOW (64u << 10)
+
 /* How much of a file chunk the blocking pool asks the kernel to read ahead. */
 #define READAHEAD_BYTES (4u << 20)
 
@@ -148,7 +152,7 @@ static void answer_success(struct chunk_req *r)
         if (fs) {
             r->fd = -1; /* closed by libevent when the segment has been sent */
             ok = evbuffer_add_file_segment(buf, fs, 0, (ev_off_t)len) == 0;
-            r->resp->has_file = true;
+            r->resp->small_file = len < CORK_BELOW;
             evbuffer_file_segment_free(fs);
         } else {
             ok = false;
