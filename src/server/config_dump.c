@@ -43,6 +43,8 @@ int config_dump(const struct shuffled_config *c, FILE *out)
                strings(c->allowed_local_dir_roots, c->allowed_local_dir_roots_count));
     bad |= set(o, "state_dir", json_string(c->state_dir));
     bad |= set(o, "log_level", json_string(c->log_level));
+    bad |= set(o, "admin_listen", json_string(c->admin_listen));
+    bad |= set(o, "admin_port", json_integer(c->admin_port));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(o);
         return -1;

@@ -54,6 +54,10 @@ int config_reload_apply(struct shuffled_config *live, const struct shuffled_conf
         note(restart, restartlen, &n, "allowed_local_dir_roots");
     if (strcmp(live->state_dir, next->state_dir) != 0)
         note(restart, restartlen, &n, "state_dir");
+    if (strcmp(live->admin_listen, next->admin_listen) != 0)
+        note(restart, restartlen, &n, "admin_listen");
+    if (live->admin_port != next->admin_port)
+        note(restart, restartlen, &n, "admin_port");
 
     if (strcmp(live->log_level, next->log_level) != 0) {
         char *level = strdup(next->log_level);

@@ -93,6 +93,11 @@ void metrics_add(enum metric_counter c, uint64_t n)
     atomic_fetch_add_explicit(&m.counters[c].v, n, memory_order_relaxed);
 }
 
+void metrics_counter_set(enum metric_counter c, uint64_t total)
+{
+    atomic_store_explicit(&m.counters[c].v, total, memory_order_relaxed);
+}
+
 void metrics_gauge_add(enum metric_gauge g, int64_t delta)
 {
     atomic_fetch_add_explicit(&m.gauges[g].v, delta, memory_order_relaxed);

@@ -57,6 +57,8 @@ static inline void metrics_inc(enum metric_counter c)
 {
     metrics_add(c, 1);
 }
+/* For a counter kept elsewhere (e.g. the index cache's hits): mirror its total. */
+void metrics_counter_set(enum metric_counter c, uint64_t total);
 void metrics_gauge_add(enum metric_gauge g, int64_t delta);
 void metrics_gauge_set(enum metric_gauge g, int64_t value);
 void metrics_observe_usec(enum metric_histogram h, uint64_t usec);

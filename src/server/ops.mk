@@ -19,3 +19,6 @@ SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
 # The daemon core reports metrics and runs the ops runtime, so it carries these objects:
 # everything linking the core (the daemon, its tests) gets them.
 src_server_libshuffled_core_la_LIBADD += $(SHUFFLED_OPS_LIBS)
+
+# The block service's hooks for the above (admin actions, its gauges).
+shuffled_SOURCES += src/server/block_ops.c

@@ -39,9 +39,15 @@ shuffle_service_admin_actions(struct rpc_handler *h)
     return NULL;
 }
 
+__attribute__((weak)) void shuffle_service_collect_metrics(struct rpc_handler *h)
+{
+    (void)h;
+}
+
 static void collect(void *arg)
 {
     struct server *srv = arg;
+    shuffle_service_collect_metrics(srv->handler);
     int64_t conns = (int64_t)atomic_load(&srv->conns);
     metrics_gauge_set(MG_ACTIVE_CONNECTIONS, conns);
     metrics_gauge_set(MG_REGISTERED_CONNECTIONS, conns);
@@ -164,12 +170,12 @@ void ops_stopping(struct ops_runtime *o)
     if (!o)
         return;
     o->serving = false;
+    loop_watchdog_stop(o->wd);
+    if (o->admin) /* before STOPPING=1: whoever sees that sees "draining" too */
+        admin_http_set_health(o->admin, ADMIN_DRAINING);
     systemd_notify_stopping();
     systemd_notify_status("stopping: draining %lld connections",
                           (long long)atomic_load(&o->srv->conns));
-    if (o->admin)
-        admin_http_set_health(o->admin, ADMIN_DRAINING);
-    loop_watchdog_stop(o->wd);
     if (o->status_ev)
         event_del(o->status_ev);
 }

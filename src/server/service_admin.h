@@ -1,6 +1,7 @@
-/* Admin actions of the installed shuffle service (application/executor removal, spec 9.5)
- * for the admin HTTP endpoint. The block service defines this function; without it a
- * weak default in ops_runtime.c returns NULL and the endpoints answer 501. */
+/* Operations hooks of the installed shuffle service: admin actions (application/executor
+ * removal, spec 9.5) for the admin HTTP endpoint, and its metrics. The block service
+ * defines them (block_ops.c); without it weak defaults in ops_runtime.c do nothing and
+ * the admin endpoints answer 501. */
 #ifndef SHUFFLED_SERVER_SERVICE_ADMIN_H
 #define SHUFFLED_SERVER_SERVICE_ADMIN_H
 
@@ -10,5 +11,9 @@
 /* The actions for handler h (made by shuffle_service_create), or NULL. The result must
  * stay valid until h is destroyed. */
 const struct admin_actions *shuffle_service_admin_actions(struct rpc_handler *h);
+
+/* Sets the service's gauges and mirrored counters (registered executors, index cache) in
+ * metrics.h; called before each /metrics rendering and STATUS= line, from any thread. */
+void shuffle_service_collect_metrics(struct rpc_handler *h);
 
 #endif

@@ -24,3 +24,18 @@ tests_unit_test_config_ops_SOURCES = tests/unit/test_config_ops.c
 tests_unit_test_config_ops_CFLAGS = $(OPS_TEST_CFLAGS)
 tests_unit_test_config_ops_LDADD = $(OPS_TEST_LIBS)
 
+# The real daemon under a simulated systemd (tests/integration).
+check_PROGRAMS += tests/integration/test_ops_daemon
+TESTS += tests/integration/test_ops_daemon
+tests_integration_test_ops_daemon_SOURCES = tests/integration/test_ops_daemon.c \
+	tests/unit/http_client.h tests/unit/prom_parse.h
+tests_integration_test_ops_daemon_CFLAGS = $(OPS_TEST_CFLAGS)
+tests_integration_test_ops_daemon_LDADD = $(OPS_TEST_LIBS)
+EXTRA_tests_integration_test_ops_daemon_DEPENDENCIES = shuffled$(EXEEXT)
+
+# The daemon with a test service whose RPC "S" blocks its worker loop (stuck-loop tests).
+check_PROGRAMS += tests/integration/shuffled-stall
+tests_integration_shuffled_stall_SOURCES = src/server/main.c tests/integration/service_stall.c
+tests_integration_shuffled_stall_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS)
+tests_integration_shuffled_stall_LDADD = $(SHUFFLED_CORE_LIBS)
+EXTRA_tests_integration_test_ops_daemon_DEPENDENCIES += tests/integration/shuffled-stall$(EXEEXT)

@@ -31,12 +31,14 @@ START_TEST(dump_round_trips)
     struct shuffled_config c;
     parse("{\"listen\": [\"127.0.0.1\", \"::1\"], \"port\": 0, \"max_chunks_in_flight\": 5000,"
           " \"allowed_local_dir_roots\": [\"/data/a\", \"/data/b\"], \"fetch_rdd_enabled\": true,"
-          " \"log_level\": \"debug\", \"state_dir\": \"/tmp/st\", \"idle_timeout_ms\": 0}",
+          " \"log_level\": \"debug\", \"state_dir\": \"/tmp/st\", \"idle_timeout_ms\": 0,"
+          " \"admin_listen\": \"::1\", \"admin_port\": 9000}",
           &c);
     char *a = dump(&c);
     ck_assert_ptr_nonnull(strstr(a, "\"max_chunks_in_flight\": 5000"));
     ck_assert_ptr_nonnull(strstr(a, "\"fetch_rdd_enabled\": true"));
     ck_assert_ptr_nonnull(strstr(a, "\"/data/b\""));
+    ck_assert_ptr_nonnull(strstr(a, "\"admin_port\": 9000"));
     struct shuffled_config back;
     parse(a, &back);
     char *b = dump(&back);
