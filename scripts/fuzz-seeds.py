@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fuzz-seeds.py TARGET DIR: writes a seed corpus for a fuzz target from the
 captured vectors: every whole c2s/s2c stream (split into 64 KiB pieces), each
-frame alone, and for fuzz_blockmsg each RPC body alone."""
+frame alone, and for fuzz_blockmsg and fuzz_blockrpc each RPC body alone."""
 import os, struct, sys
 
 target, out = sys.argv[1], sys.argv[2]
@@ -36,7 +36,7 @@ for scen in sorted(os.listdir(vec)):
         if not os.path.isfile(p):
             continue
         data = open(p, "rb").read()
-        if target == "fuzz_blockmsg":
+        if target in ("fuzz_blockmsg", "fuzz_blockrpc"):
             for frame, typ in frames(data):
                 if typ in (3, 4):
                     put(frame[21:])
@@ -46,4 +46,20 @@ for scen in sorted(os.listdir(vec)):
             put(data)
             for frame, _ in frames(data):
                 put(frame)
+if target == "fuzz_blockrpc":
+    # requests for the executor the target registers (app-1/0 holds shuffle_0_0, rdd_0_0),
+    # so mutations start from bodies that reach resolution
+    def s(x):
+        return struct.pack(">i", len(x)) + x
+    def strs(xs):
+        return struct.pack(">i", len(xs)) + b"".join(s(x) for x in xs)
+    put(bytes([0]) + s(b"app-1") + s(b"0") + strs([b"shuffle_0_0_0", b"shuffle_0_0_2", b"shuffle_0_0_7"]))
+    put(bytes([0]) + s(b"app-1") + s(b"0") + strs([b"rdd_0_0", b"rdd_0_1"]))
+    for batch in (0, 1):
+        reduces = [0, 3] if batch else [0, 1, 2]
+        put(bytes([9]) + s(b"app-1") + s(b"0") + struct.pack(">i", 0) + struct.pack(">iq", 1, 0)
+            + struct.pack(">i", 1) + struct.pack(">i", len(reduces))
+            + b"".join(struct.pack(">i", r) for r in reduces) + bytes([batch]))
+    put(bytes([7]) + s(b"app-1") + s(b"0") + strs([b"rdd_0_0", b"../x"]))
+    put(bytes([10]) + s(b"app-1") + strs([b"0", b"0"]))
 print("seeds:", n, file=sys.stderr)

@@ -21,6 +21,10 @@
 #include "server/service.h"
 
 #define MAX_SUB_DIRS 65536
+/* Bound on the dir bytes of one LocalDirsForExecutors reply: the same executor may be named
+ * any number of times, so without it a few KB of request could make us copy and encode one
+ * large registration thousands of times over. */
+#define LOCAL_DIRS_REPLY_MAX (16u << 20)
 
 struct block_service *block_service_of(struct rpc_handler *h)
 {
@@ -73,13 +77,7 @@ static bool dir_syntax_ok(const struct proto_bytes *d)
 
 static bool under_root(const struct block_service *s, const char *real)
 {
-    for (size_t i = 0; i < s->nroots; i++) {
-        size_t n = strlen(s->roots[i]);
-        if (strncmp(real, s->roots[i], n) == 0 &&
-            (real[n] == 0 || real[n] == '/' || (n == 1 && s->roots[i][0] == '/')))
-            return true;
-    }
-    return false;
+    return path_under_roots(s->roots, s->nroots, real);
 }
 
 static void register_run(void *arg)
@@ -197,6 +195,23 @@ static void remove_run(void *arg)
             rpc_reply_fail(j->reply, err); /* unregistered meanwhile */
             return;
         }
+        /* a subdir swapped for a symlink must not make us delete outside the allowed roots */
+        char *slash = strrchr(path, '/'), *real = NULL;
+        if (j->s->nroots && slash) {
+            *slash = 0;
+            real = realpath(path, NULL);
+            *slash = '/';
+            if (real && !under_root(j->s, real)) {
+                log_warn("RemoveBlocks(appId=%s, execId=%s): %s is outside "
+                         "allowed_local_dir_roots (%s), not deleted",
+                         j->app, j->exec, path, real);
+                free(real);
+                continue;
+            }
+            if (real) /* delete through the canonical dir just checked */
+                snprintf(path, sizeof(path), "%s/%s", real, j->names[i]);
+        }
+        free(real);
         if (unlink(path) == 0)
             removed++;
         else
@@ -269,6 +284,7 @@ static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
     struct blockmsg r = {.type = BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS};
     int32_t *counts = calloc(n ? n : 1, sizeof(int32_t));
     uint32_t got = 0, total = 0;
+    uint64_t bytes = 0;
     char err[512];
     if (!infos || !counts) {
         rpc_reply_fail(reply, "java.lang.OutOfMemoryError: GetLocalDirsForExecutors");
@@ -283,6 +299,17 @@ static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
         }
         counts[got] = (int32_t)infos[got].n_dirs;
         total += infos[got].n_dirs;
+        for (uint32_t d = 0; d < infos[got].n_dirs; d++)
+            bytes += 4 + strlen(infos[got].local_dirs[d]);
+        if (bytes > LOCAL_DIRS_REPLY_MAX) {
+            got++; /* infos[got] is freed below */
+            snprintf(err, sizeof(err),
+                     "java.lang.IllegalArgumentException: GetLocalDirsForExecutors: the reply "
+                     "for %u executor ids would exceed %u bytes of dirs",
+                     n, LOCAL_DIRS_REPLY_MAX);
+            rpc_reply_fail(reply, err);
+            goto out;
+        }
     }
     struct proto_bytes *dirs = calloc(total ? total : 1, sizeof(*dirs));
     if (!dirs) {
@@ -464,6 +491,7 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
         }
         s->nroots = i + 1;
     }
+    resolver_set_roots(s->res, s->roots, s->nroots);
     struct registry_store_stats st;
     char why[512];
     s->store = registry_store_open(cfg->state_dir, s->res, &st, why, sizeof(why));

@@ -103,10 +103,16 @@ int cleanup_application_removed(struct resolver *r, struct registry_store *store
                                 bool delete_dirs, char *err, size_t errlen)
 {
     struct executor_info *infos = NULL;
-    size_t n = resolver_remove_app(r, app, &infos);
-    int rc = (int)n;
-    if (store && registry_store_remove_app(store, app, err, errlen) < 0)
-        rc = -1;
+    size_t n = 0;
+    int rc;
+    if (store) { /* log and resolver updated under the store's lock, never apart */
+        rc = registry_store_remove_app_take(store, app, &infos, &n, err, errlen);
+    } else {
+        n = resolver_remove_app(r, app, &infos);
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = (int)n;
     for (size_t i = 0; i < n; i++) {
         if (delete_dirs)
             for (uint32_t k = 0; k < infos[i].n_dirs; k++)

@@ -48,6 +48,8 @@ static bool must_pause(struct conn *c)
         return true;
     if (c->chunks_pending >= cfg->max_chunks_per_connection)
         return true;
+    if (c->rpc_pending > cfg->write_high_water)
+        return true;
     return over_global_limit(c);
 }
 
@@ -56,7 +58,8 @@ static bool may_resume(struct conn *c)
     const struct shuffled_config *cfg = c->srv->cfg;
     return !c->no_more_requests &&
            evbuffer_get_length(bufferevent_get_output(c->bev)) <= cfg->write_low_water &&
-           c->chunks_pending < cfg->max_chunks_per_connection && !over_global_limit(c);
+           c->chunks_pending < cfg->max_chunks_per_connection &&
+           c->rpc_pending <= cfg->write_low_water && !over_global_limit(c);
 }
 
 static void arm_timer(struct conn *c)
@@ -191,13 +194,20 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!c->closed) {
         uint64_t t = c->srv->cfg->idle_timeout_ms;
-        bool idle = c->q_head == NULL && c->chunks_pending == 0 &&
-                    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
-        if (t != 0 && idle && now_ms(c) - c->last_activity_ms >= t) {
+        size_t unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
+        bool idle = c->q_head == NULL && c->chunks_pending == 0 && unsent == 0;
+        /* Output waiting while the client reads nothing is not work of ours: out_cb refreshes
+         * last_activity_ms on every byte that leaves, so a client that stopped reading times
+         * out (as Netty's all-idle does) instead of pinning its chunks and fds for good. */
+        if (t != 0 && unsent > 0 && now_ms(c) - c->last_activity_ms >= t) {
+            log_warn("%s: client read nothing for %llu ms (%zu bytes unsent), closing", c->peer,
+                     (unsigned long long)t, unsent);
+            conn_close(c, NULL);
+        } else if (t != 0 && idle && now_ms(c) - c->last_activity_ms >= t) {
             log_debug("%s: idle for %llu ms, closing", c->peer, (unsigned long long)t);
             conn_close(c, NULL);
         } else {
-            if (!idle)
+            if (!idle && unsent == 0)
                 c->last_activity_ms = now_ms(c); /* outstanding work is not idleness */
             if (c->read_paused)
                 c->waiting_global = over_global_limit(c);
@@ -309,6 +319,13 @@ void conn_finish(struct conn *c)
         conn_close(c, "finished");
 }
 
+void conn_resp_charge_rpc(struct conn *c, struct resp *r, size_t len)
+{
+    /* a fixed part for the slot and the reply, so empty requests count too */
+    r->rpc_cost = (uint32_t)(len < UINT32_MAX - 256 ? len + 256 : UINT32_MAX);
+    c->rpc_pending += r->rpc_cost;
+}
+
 struct resp *conn_resp_reserve(struct conn *c, bool is_chunk)
 {
     struct resp *r = calloc(1, sizeof *r);
@@ -349,8 +366,16 @@ void conn_resp_ready(struct conn *c, struct resp *r)
         return;
     }
     r->ready = true;
+    if (r->rpc_cost) {
+        c->rpc_pending -= r->rpc_cost;
+        r->rpc_cost = 0;
+        if (c->read_paused && may_resume(c))
+            event_active(c->timer_ev, EV_TIMEOUT, 1);
+    }
     struct evbuffer *out = bufferevent_get_output(c->bev);
     bool finish = false;
+    if (evbuffer_get_length(out) == 0)
+        c->last_activity_ms = now_ms(c); /* the stalled-reader clock starts with new output */
     while (c->q_head && c->q_head->ready) {
         struct resp *h = c->q_head;
         c->q_head = h->next;

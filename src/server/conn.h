@@ -21,9 +21,10 @@ struct resp {
     struct resp *next;
     struct evbuffer *buf; /* the bytes once ready (header, then memory or file segment) */
     bool ready;
-    bool is_chunk;    /* a ChunkFetch/Stream answer: counted as a chunk in flight */
-    bool close_after; /* close the connection once this response is written */
-    bool small_file;  /* a small file body: header and body would go out as separate packets */
+    bool is_chunk;     /* a ChunkFetch/Stream answer: counted as a chunk in flight */
+    bool close_after;  /* close the connection once this response is written */
+    bool small_file;   /* a small file body: header and body would go out as separate packets */
+    uint32_t rpc_cost; /* an RPC awaiting its answer: its request size, counted in rpc_pending */
 };
 
 struct conn {
@@ -40,6 +41,9 @@ struct conn {
     bool no_more_requests; /* after UploadStream or at shutdown: read nothing more */
     struct resp *q_head, *q_tail;
     uint32_t chunks_pending; /* chunk requests accepted whose bytes have not left yet */
+    /* bytes of RPC requests handed to the service and not answered yet: reading pauses above
+     * write_high_water_bytes, so pipelined RPCs cannot queue work without bound */
+    uint64_t rpc_pending;
     /* end offsets (in bytes ever added to the output) of chunk answers being written */
     uint64_t *ring;
     uint32_t ring_cap, ring_start, ring_len;
@@ -67,6 +71,9 @@ void conn_resp_ready(struct conn *c, struct resp *r);
 void conn_resp_discard(struct resp *r);
 /* Encodes m as a whole frame into r and marks it ready. */
 void conn_resp_msg(struct conn *c, struct resp *r, const struct proto_msg *m);
+
+/* Counts an RPC request of len bytes against r until r is ready (see rpc_pending). */
+void conn_resp_charge_rpc(struct conn *c, struct resp *r, size_t len);
 
 /* Spark's chunk-in-flight accounting: called when a chunk request is accepted. */
 void conn_chunk_accepted(struct conn *c);

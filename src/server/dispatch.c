@@ -108,6 +108,7 @@ static void handle_rpc(struct conn *c, int64_t request_id, const uint8_t *body, 
     r->msg_type = len > 0 ? body[0] : -1;
     r->start_usec = metrics_now_usec();
     metrics_rpc_request(metrics_rpc_from_msg_type(r->msg_type));
+    conn_resp_charge_rpc(c, slot, len);
     conn_ref(c);
     struct rpc_handler *h = c->srv->handler;
     h->on_rpc(h->ctx, c, r, body, len);

@@ -251,14 +251,17 @@ static int range_by_pread(int fd, const char *path, size_t size, int32_t start, 
 static int load(const char *path, struct entry **out, int32_t start, int32_t end, uint64_t *offset,
                 uint64_t *length, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted as the index would otherwise block this pool thread in
+     * open() for good; regular files ignore the flag */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         open_error(path, errno, err, errlen);
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        open_error(path, S_ISREG(st.st_mode) ? errno : EISDIR, err, errlen);
+    int st_rc = fstat(fd, &st);
+    if (st_rc < 0 || !S_ISREG(st.st_mode)) {
+        open_error(path, st_rc < 0 ? errno : EISDIR, err, errlen);
         close(fd);
         return -1;
     }

@@ -243,17 +243,26 @@ static int read_file(const char *path, uint8_t **out, size_t *size)
     }
     uint8_t *p = malloc(st.st_size ? (size_t)st.st_size : 1);
     size_t done = 0;
+    int read_errno = 0;
     while (p && done < (size_t)st.st_size) {
         ssize_t n = read(fd, p + done, (size_t)st.st_size - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            read_errno = n < 0 ? errno : EIO;
             break;
+        }
         done += (size_t)n;
     }
     close(fd);
     if (!p)
         return -1;
+    if (read_errno) {
+        /* never replay (and then compact away) a log we could only read part of */
+        free(p);
+        errno = read_errno;
+        return -1;
+    }
     *out = p;
     *size = done;
     return 0;
@@ -404,8 +413,8 @@ void registry_store_close(struct registry_store *s)
     free(s);
 }
 
-/* Appends and syncs b; then, still under the lock, applies a put to the
- * resolver (so a compaction never misses a logged registration) and compacts
+/* Appends and syncs b; then applies a put to the resolver (the caller holds
+ * s->mu, so a compaction never misses a logged registration) and compacts
  * once the log has grown well past the live set. */
 static int append(struct registry_store *s, const struct buf *b, const char *app, const char *exec,
                   const struct executor_info *info, char *err, size_t errlen)
@@ -414,7 +423,6 @@ static int append(struct registry_store *s, const struct buf *b, const char *app
         snprintf(err, errlen, "out of memory encoding a registration");
         return -1;
     }
-    pthread_mutex_lock(&s->mu);
     int rc = write_all(s->fd, b->p, b->len) == 0 && fdatasync(s->fd) == 0 ? 0 : -1;
     if (rc < 0) {
         snprintf(err, errlen, "cannot persist registration to %s: %s", s->path, strerror(errno));
@@ -429,7 +437,6 @@ static int append(struct registry_store *s, const struct buf *b, const char *app
             compact(s, why, sizeof(why)) < 0)
             fprintf(stderr, "<4>shuffled: registry store: online compaction failed: %s\n", why);
     }
-    pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
@@ -438,12 +445,26 @@ int registry_store_put(struct registry_store *s, const char *app, const char *ex
 {
     struct buf b = {0};
     encode_put(&b, app, exec, info);
+    if (!b.failed && b.len - 12 > WAL_MAX_RECORD) {
+        /* replay skips such a record (and resynchronises inside it, where crafted dir
+         * strings could pass for records): refuse it rather than lose it at restart */
+        snprintf(err, errlen,
+                 "registration of %zu bytes exceeds the %u-byte record limit of %s (too many or "
+                 "too long local dirs)",
+                 b.len - 12, WAL_MAX_RECORD, s->path);
+        free(b.p);
+        return -1;
+    }
+    pthread_mutex_lock(&s->mu);
     int rc = append(s, &b, app, exec, info, err, errlen);
+    pthread_mutex_unlock(&s->mu);
     free(b.p);
     return rc;
 }
 
-int registry_store_remove_app(struct registry_store *s, const char *app, char *err, size_t errlen)
+int registry_store_remove_app_take(struct registry_store *s, const char *app,
+                                   struct executor_info **removed, size_t *nremoved, char *err,
+                                   size_t errlen)
 {
     struct buf pl = {0}, b = {0};
     uint8_t op = OP_REMOVE_APP;
@@ -453,8 +474,22 @@ int registry_store_remove_app(struct registry_store *s, const char *app, char *e
         b.failed = true;
     else
         put_record(&b, &pl);
+    /* The resolver is updated under the same lock as the log: otherwise a put logged and
+     * registered between our resolver removal and our log record would stay live in memory
+     * while the log (remove after put) drops it at the next start. As before, the executors
+     * leave the resolver even if the record cannot be written (the error is returned). */
+    pthread_mutex_lock(&s->mu);
     int rc = append(s, &b, NULL, NULL, NULL, err, errlen);
+    size_t n = resolver_remove_app(s->res, app, removed);
+    pthread_mutex_unlock(&s->mu);
+    if (nremoved)
+        *nremoved = n;
     free(pl.p);
     free(b.p);
     return rc;
+}
+
+int registry_store_remove_app(struct registry_store *s, const char *app, char *err, size_t errlen)
+{
+    return registry_store_remove_app_take(s, app, NULL, NULL, err, errlen);
 }

@@ -47,6 +47,14 @@ void registry_store_close(struct registry_store *s);
  * blocking-I/O pool. 0, or -1 with err (then nothing is registered). */
 int registry_store_put(struct registry_store *s, const char *app, const char *exec,
                        const struct executor_info *info, char *err, size_t errlen);
+/* Durably logs the removal of every executor of app and, under the same lock, removes them
+ * from the resolver, handing their infos over like resolver_remove_app (removed may be NULL;
+ * *nremoved gets the count). Returns 0, or -1 with err if the record could not be written
+ * (the executors are removed from the resolver all the same). */
+int registry_store_remove_app_take(struct registry_store *s, const char *app,
+                                   struct executor_info **removed, size_t *nremoved, char *err,
+                                   size_t errlen);
+/* The same, dropping the removed infos. */
 int registry_store_remove_app(struct registry_store *s, const char *app, char *err, size_t errlen);
 
 /* CRC-32 (IEEE, as zlib), exposed for tests. */

@@ -5,6 +5,7 @@
 #include "server/resolver.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ struct resolver {
     struct reg **buckets;
     size_t nbuckets, count;
     struct index_cache *cache;
+    char *const *roots; /* borrowed; see resolver_set_roots */
+    size_t nroots;
 };
 
 int executor_info_copy(struct executor_info *dst, const struct executor_info *src)
@@ -118,6 +121,41 @@ void resolver_destroy(struct resolver *r)
 struct index_cache *resolver_index_cache(struct resolver *r)
 {
     return r->cache;
+}
+
+bool path_under_roots(char *const *roots, size_t nroots, const char *real)
+{
+    for (size_t i = 0; i < nroots; i++) {
+        size_t n = strlen(roots[i]);
+        if (strncmp(real, roots[i], n) == 0 &&
+            (real[n] == 0 || real[n] == '/' || (n == 1 && roots[i][0] == '/')))
+            return true;
+    }
+    return false;
+}
+
+void resolver_set_roots(struct resolver *r, char *const *roots, size_t nroots)
+{
+    r->roots = roots;
+    r->nroots = nroots;
+}
+
+/* With roots set, replaces path (PATH_BUF bytes) by its canonical form, or fails if that
+ * lies outside every root. A path that does not resolve (missing file) is left as it is:
+ * opening it fails the usual way. */
+static int confine(const struct resolver *r, char *path, char *err, size_t errlen)
+{
+    char real[PATH_MAX];
+    if (r->nroots == 0 || !realpath(path, real))
+        return 0;
+    if (!path_under_roots(r->roots, r->nroots, real) || strlen(real) >= PATH_BUF) {
+        snprintf(err, errlen,
+                 "java.lang.SecurityException: %s resolves to %s, outside allowed_local_dir_roots",
+                 path, real);
+        return -1;
+    }
+    strcpy(path, real);
+    return 0;
 }
 
 static struct reg **find_slot(struct resolver *r, const char *app, const char *exec, uint64_t h)
@@ -286,6 +324,8 @@ int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec
     block_data_file_name(shuffle_id, map_id, name, sizeof(name));
     if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
         return -1;
+    if (confine(r, index_path, err, errlen) < 0 || confine(r, data_path, err, errlen) < 0)
+        return -1;
     if (index_cache_range(r->cache, index_path, start, end, &loc->offset, &loc->length, err,
                           errlen) < 0)
         return -1;
@@ -304,7 +344,8 @@ int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, in
     struct stat st;
     memset(loc, 0, sizeof(*loc));
     block_rdd_file_name(rdd_id, split_index, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, path, sizeof(path), err, errlen) < 0)
+    if (resolver_file_path(r, app, exec, name, path, sizeof(path), err, errlen) < 0 ||
+        confine(r, path, err, errlen) < 0)
         return -1;
     if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
         loc->missing = true;

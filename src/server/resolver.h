@@ -68,4 +68,11 @@ int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, in
 
 struct index_cache *resolver_index_cache(struct resolver *r);
 
+/* True if the canonical path real lies in one of roots (realpath'ed dirs). */
+bool path_under_roots(char *const *roots, size_t nroots, const char *real);
+/* Confines resolution to allowed_local_dir_roots (borrowed; nroots 0 = no limit): every
+ * index, data and rdd file is realpath'ed (so a symlink planted in a local dir cannot point
+ * out of them) and opened by that canonical path. Set once, before any resolution. */
+void resolver_set_roots(struct resolver *r, char *const *roots, size_t nroots);
+
 #endif

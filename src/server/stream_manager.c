@@ -196,7 +196,9 @@ static void resolve_one(struct stream *s, struct chunk_req *r)
     if (r->seg.kind != CHUNK_FILE)
         return;
     struct stat st;
-    r->fd = open(r->seg.path ? r->seg.path : "", O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: open() of a FIFO planted in place of a data file would block this pool
+     * thread for good; the fstat below refuses anything but a regular file */
+    r->fd = open(r->seg.path ? r->seg.path : "", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (r->fd < 0) {
         snprintf(r->err, sizeof r->err, "java.io.IOException: Failed to open file %s: %s",
                  r->seg.path ? r->seg.path : "(none)", strerror(errno));

@@ -12,6 +12,9 @@
  *   'A' bytes                       echo, answered from a conn_run_blocking done callback
  *   'T' bytes                       echo, answered from another thread
  *   'W'                             -> i64 OneWayMessages seen so far
+ *   'H' bytes                       held: answered (empty) only by a later 'G'
+ *   'G'                             answers every held 'H' -> i64 how many it answered
+ *   'Q'                             -> i64 'H' requests held now
  * Anything else: RpcFailure. A OneWayMessage only bumps the counter. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,6 +43,43 @@ struct test_stream {
 };
 
 static atomic_long one_way_seen;
+
+/* 'H' requests waiting for a 'G' (answered from any thread: the contract allows it). */
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rpc_reply **held;
+static size_t held_count, held_cap;
+
+static void hold(struct rpc_reply *reply)
+{
+    pthread_mutex_lock(&held_lock);
+    if (held_count == held_cap) {
+        size_t cap = held_cap ? held_cap * 2 : 64;
+        struct rpc_reply **h = realloc(held, cap * sizeof *h);
+        if (!h) {
+            pthread_mutex_unlock(&held_lock);
+            rpc_reply_fail(reply, "java.lang.OutOfMemoryError");
+            return;
+        }
+        held = h;
+        held_cap = cap;
+    }
+    held[held_count++] = reply;
+    pthread_mutex_unlock(&held_lock);
+}
+
+static int64_t release_held(void)
+{
+    pthread_mutex_lock(&held_lock);
+    struct rpc_reply **h = held;
+    size_t n = held_count;
+    held = NULL;
+    held_count = held_cap = 0;
+    pthread_mutex_unlock(&held_lock);
+    for (size_t i = 0; i < n; i++)
+        rpc_reply_ok(h[i], NULL, 0);
+    free(h);
+    return (int64_t)n;
+}
 
 static void free_stream(void *ctx)
 {
@@ -195,6 +235,19 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
         break;
     case 'E':
         rpc_reply_ok(reply, body + 1, len - 1);
+        break;
+    case 'H':
+        hold(reply);
+        break;
+    case 'G':
+        proto_write_i64(&w, release_held());
+        rpc_reply_ok(reply, w.buf, w.len);
+        break;
+    case 'Q':
+        pthread_mutex_lock(&held_lock);
+        proto_write_i64(&w, (int64_t)held_count);
+        pthread_mutex_unlock(&held_lock);
+        rpc_reply_ok(reply, w.buf, w.len);
         break;
     case 'A':
     case 'T': {

@@ -2,6 +2,7 @@
  * timeout, SIGTERM during a transfer, max_chunks_in_flight, IPv4+IPv6, max_connections. */
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,78 @@ START_TEST(max_chunks_in_flight_waits)
             expect_fetch_ok(fds[c], sids[c], i, block, 4000);
     for (int c = 0; c < 2; c++)
         close(fds[c]);
+    ck_assert_int_eq(tdaemon_stop(&d), 0);
+}
+END_TEST
+
+static int64_t rpc_i64(int fd, const char *cmd)
+{
+    uint8_t *out = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tc_rpc(fd, cmd, 1, &out, &n), 0);
+    ck_assert_uint_eq(n, 8);
+    int64_t v = (int64_t)proto_load_u64(out);
+    free(out);
+    return v;
+}
+
+struct held_sender {
+    int fd, n, size, failed;
+};
+
+/* Sends n 'H' requests; blocks while the daemon does not read, so it runs on its own thread. */
+static void *send_held(void *arg)
+{
+    struct held_sender *s = arg;
+    uint8_t *body = calloc(1, (size_t)s->size);
+    body[0] = 'H';
+    for (int i = 0; i < s->n && !s->failed; i++)
+        s->failed = tc_send_rpc(s->fd, 1000 + i, body, (size_t)s->size) != 0;
+    free(body);
+    return NULL;
+}
+
+/* RPCs the service has not answered yet hold their requests: a client pipelining them stops
+ * being read once they pass write_high_water_bytes, and is read again once they are answered. */
+START_TEST(pending_rpcs_are_bounded)
+{
+    ck_assert_int_eq(tdaemon_start(&d, "\"write_high_water_bytes\": 1048576, "
+                                       "\"write_low_water_bytes\": 262144"),
+                     0);
+    int a = tc_connect(d.port), b = tc_connect(d.port);
+    ck_assert(a >= 0 && b >= 0);
+    enum { N = 100, SIZE = 64 * 1024 };
+    struct held_sender sender = {a, N, SIZE, 0};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, send_held, &sender), 0);
+    /* Wait until the daemon holds no more (bounded: 5 s of 20 ms polls). */
+    int64_t held = -1, last = -2;
+    for (int i = 0; i < 250 && (held != last || held == 0); i++) {
+        last = held;
+        usleep(20000);
+        held = rpc_i64(b, "Q");
+    }
+    ck_assert_int_gt(held, 0);
+    /* 1 MiB of 64 KiB requests: 16 pass the mark, the 17th pauses reading. */
+    ck_assert_int_le(held, 17);
+    /* Answer held requests until every one of the N has been answered. */
+    int64_t answered = 0;
+    for (int i = 0; i < 500 && answered < N; i++) {
+        answered += rpc_i64(b, "G");
+        usleep(5000);
+    }
+    ck_assert_int_eq(answered, N);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(sender.failed, 0);
+    for (int i = 0; i < N; i++) {
+        struct tc_resp r;
+        ck_assert_int_eq(tc_recv(a, &r), 0);
+        ck_assert_int_eq(r.m.type, PROTO_RPC_RESPONSE);
+        ck_assert(r.m.u.rpc.request_id == 1000 + i);
+        tc_resp_free(&r);
+    }
+    close(a);
+    close(b);
     ck_assert_int_eq(tdaemon_stop(&d), 0);
 }
 END_TEST
@@ -189,6 +262,7 @@ int main(void)
     tcase_add_test(own, sigterm_with_transfer_in_flight);
     tcase_add_test(own, max_chunks_in_flight_waits);
     tcase_add_test(own, ipv4_and_ipv6);
+    tcase_add_test(own, pending_rpcs_are_bounded);
     tcase_add_test(own, max_connections);
     tcase_add_test(own, per_connection_backpressure);
     suite_add_tcase(s, own);
