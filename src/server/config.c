@@ -41,6 +41,8 @@ static const struct key_desc keys[] = {
      OFF(allowed_local_dir_roots_count), 0, 0},
     {"state_dir", K_STRING, OFF(state_dir), 0, 0, 0},
     {"blocking_threads", K_INT, OFF(blocking_threads), 0, 1, 1024},
+    {"admin_listen", K_STRING, OFF(admin_listen), 0, 0, 0},
+    {"admin_port", K_INT, OFF(admin_port), 0, 0, 65535},
 };
 #undef OFF
 
@@ -57,6 +59,7 @@ void config_free(struct shuffled_config *cfg)
     free_strings(cfg->allowed_local_dir_roots, cfg->allowed_local_dir_roots_count);
     free(cfg->log_level);
     free(cfg->state_dir);
+    free(cfg->admin_listen);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -82,7 +85,10 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->fetch_rdd_enabled = false;
     cfg->state_dir = strdup("/var/lib/shuffled");
     cfg->blocking_threads = 8;
-    if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir) {
+    cfg->admin_listen = strdup("127.0.0.1");
+    cfg->admin_port = 7338;
+    if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
+        !cfg->admin_listen) {
         config_free(cfg);
         return -1;
     }
@@ -244,6 +250,8 @@ static int validate(const char *text, const char *name, struct shuffled_config *
     }
     if (cfg->state_dir[0] == '\0')
         return key_error(text, name, "state_dir", err, errlen, "must not be empty");
+    if (cfg->admin_listen[0] == '\0')
+        return key_error(text, name, "admin_listen", err, errlen, "must not be empty");
     return 0;
 }
 

@@ -30,6 +30,9 @@ struct shuffled_config {
     size_t allowed_local_dir_roots_count;
     char *state_dir;      /* "state_dir": default "/var/lib/shuffled" */
     int blocking_threads; /* "blocking_threads": default 8 */
+    /* operations (admin_http.h) */
+    char *admin_listen; /* "admin_listen": numeric address, default "127.0.0.1" */
+    int admin_port;     /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
 };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */

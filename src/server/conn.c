@@ -11,6 +11,7 @@
 
 #include "server/dispatch.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "server/stream_manager_internal.h"
 #include "server/worker.h"
@@ -108,6 +109,7 @@ static void process_input(struct conn *c)
         size_t consumed = v.iov_len - len;
         if (ev == FRAME_ERROR) {
             log_warn("%s: bad frame, closing the connection: %s", c->peer, c->dec.error);
+            metrics_inc(MC_CAUGHT_EXCEPTIONS);
             conn_close(c, NULL);
             break;
         }
@@ -153,6 +155,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         char why[96];
         snprintf(why, sizeof why, "socket error: %s",
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        metrics_inc(MC_CAUGHT_EXCEPTIONS);
         conn_close(c, why);
     }
 }
@@ -244,6 +247,7 @@ struct conn *conn_create(struct worker *w, int fd, const char *peer)
         w->conns->prev = c;
     w->conns = c;
     w->nconns++;
+    metrics_inc(MC_CONNECTIONS_ACCEPTED);
     return c;
 }
 

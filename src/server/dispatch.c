@@ -10,6 +10,7 @@
 #include "server/conn.h"
 #include "server/handler.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "server/stream_manager_internal.h"
 #include "server/worker.h"
@@ -22,6 +23,8 @@ struct rpc_reply {
     uint8_t *body;
     size_t len;
     char *error;
+    int msg_type;        /* BlockTransferMessage type byte, -1 if none (metrics) */
+    uint64_t start_usec; /* metrics_now_usec() when the request arrived */
 };
 
 static void reply_complete(void *arg)
@@ -53,6 +56,7 @@ static void reply_complete(void *arg)
 
 static void reply_post(struct rpc_reply *r)
 {
+    metrics_rpc_done(r->msg_type, r->start_usec, r->ok);
     if (worker_is_current(r->c->w))
         reply_complete(r);
     else
@@ -101,6 +105,9 @@ static void handle_rpc(struct conn *c, int64_t request_id, const uint8_t *body, 
     r->c = c;
     r->resp = slot;
     r->request_id = request_id;
+    r->msg_type = len > 0 ? body[0] : -1;
+    r->start_usec = metrics_now_usec();
+    metrics_rpc_request(metrics_rpc_from_msg_type(r->msg_type));
     conn_resp_charge_rpc(c, slot, len);
     conn_ref(c);
     struct rpc_handler *h = c->srv->handler;
@@ -130,6 +137,7 @@ void dispatch_frame(struct conn *c, uint8_t type, const uint8_t *content, size_t
     if (proto_msg_decode(type, content, len, &m, err, sizeof err) != 0) {
         log_warn("%s: bad %s frame, closing the connection: %s", c->peer, proto_msg_type_name(type),
                  err);
+        metrics_inc(MC_CAUGHT_EXCEPTIONS);
         conn_close(c, NULL);
         return;
     }
@@ -143,10 +151,12 @@ void dispatch_frame(struct conn *c, uint8_t type, const uint8_t *content, size_t
         break;
     }
     case PROTO_CHUNK_FETCH_REQUEST:
+        metrics_rpc_request(MR_CHUNK_FETCH);
         stream_manager_chunk_fetch(c, m.u.chunk_fetch_request.stream_id,
                                    m.u.chunk_fetch_request.chunk_index);
         break;
     case PROTO_STREAM_REQUEST:
+        metrics_rpc_request(MR_STREAM);
         stream_manager_stream_request(c, m.u.stream_request.stream_id.data,
                                       m.u.stream_request.stream_id.len);
         break;

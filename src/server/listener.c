@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/sd.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -83,6 +84,9 @@ static void accept_error_cb(struct evconnlistener *ev, void *arg)
     }
 }
 
+static int watch_socket(struct listener *l, struct event_base *base, int fd, struct bound *b,
+                        char *err, size_t errlen);
+
 static int bind_one(struct listener *l, struct event_base *base, const char *host, int port,
                     struct bound *b, char *err, size_t errlen)
 {
@@ -110,6 +114,14 @@ static int bind_one(struct listener *l, struct event_base *base, const char *hos
         freeaddrinfo(ai);
         return -1;
     }
+    freeaddrinfo(ai);
+    return watch_socket(l, base, fd, b, err, errlen);
+}
+
+/* Names a listening socket and accepts on it; takes fd (closed on failure). */
+static int watch_socket(struct listener *l, struct event_base *base, int fd, struct bound *b,
+                        char *err, size_t errlen)
+{
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
@@ -125,7 +137,6 @@ static int bind_one(struct listener *l, struct event_base *base, const char *hos
         b->port = ntohs(in->sin_port);
         snprintf(b->address, sizeof b->address, "%s:%d", h, b->port);
     }
-    freeaddrinfo(ai);
     b->ev = evconnlistener_new(base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
                                -1, fd);
     if (!b->ev) {
@@ -137,13 +148,44 @@ static int bind_one(struct listener *l, struct event_base *base, const char *hos
     return 0;
 }
 
+/* Socket activation (shuffled.socket): the sockets systemd passed replace "listen"/"port".
+ * Takes the fds; closes l on failure. */
+static struct listener *listener_adopt(struct listener *l, struct event_base *base, int *fds, int n,
+                                       char *err, size_t errlen)
+{
+    int i = 0;
+    for (; l && i < n; i++) {
+        evutil_make_socket_nonblocking(fds[i]);
+        if (watch_socket(l, base, fds[i], &l->socks[i], err, errlen) != 0) {
+            listener_close(l);
+            l = NULL;
+        } else {
+            l->count = (size_t)i + 1;
+        }
+    }
+    for (; i < n; i++) /* not taken: do not leak them */
+        close(fds[i]);
+    if (l)
+        log_info("using %d socket(s) passed by systemd; \"listen\" and \"port\" are ignored", n);
+    free(fds);
+    return l;
+}
+
 struct listener *listener_open(struct server *srv, struct event_base *base, char *err,
                                size_t errlen)
 {
     const struct shuffled_config *cfg = srv->cfg;
-    struct listener *l = calloc(1, sizeof *l + cfg->listen_count * sizeof(struct bound));
+    int *fds = NULL;
+    int nfds = systemd_listen_fds(&fds, err, errlen);
+    if (nfds < 0)
+        return NULL;
+    size_t nsocks = nfds > 0 ? (size_t)nfds : cfg->listen_count;
+    struct listener *l = calloc(1, sizeof *l + nsocks * sizeof(struct bound));
     if (!l) {
         snprintf(err, errlen, "listener: out of memory");
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        free(fds);
         return NULL;
     }
     l->srv = srv;
@@ -151,8 +193,13 @@ struct listener *listener_open(struct server *srv, struct event_base *base, char
     if (!l->resume_ev) {
         snprintf(err, errlen, "listener: out of memory");
         free(l);
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        free(fds);
         return NULL;
     }
+    if (nfds > 0)
+        return listener_adopt(l, base, fds, nfds, err, errlen);
     int port = cfg->port;
     for (size_t i = 0; i < cfg->listen_count; i++) {
         char err2[256];

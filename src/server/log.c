@@ -1,4 +1,5 @@
 #include "server/log.h"
+#include "server/sd.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 static atomic_int current_level = LOG_LEVEL_INFO;
+static atomic_int journal_stderr = -1; /* -1: not looked at yet */
 
 int log_set_level_name(const char *name)
 {
@@ -49,7 +51,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
     char line[1024];
     int n;
     /* Under systemd the journal adds timestamps and reads the <N> priority prefix. */
-    if (getenv("JOURNAL_STREAM") != NULL) {
+    int journal = atomic_load(&journal_stderr);
+    if (journal < 0) { /* stderr is the journal itself, not merely started by systemd */
+        journal = systemd_journal_stderr();
+        atomic_store(&journal_stderr, journal);
+    }
+    if (journal) {
         n = snprintf(line, sizeof line, "<%d>", (int)level);
     } else {
         struct timespec ts;

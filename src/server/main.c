@@ -11,6 +11,9 @@
 
 #include "server/blocking_pool.h"
 #include "server/config.h"
+#include "server/config_dump.h"
+#include "server/config_reload.h"
+#include "server/ops_runtime.h"
 #include "server/listener.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -22,12 +25,18 @@ struct daemon {
     struct event_base *base;
     struct listener *listener;
     struct event *sig_term, *sig_int, *sig_hup;
+    /* operations side (ops_runtime.h): systemd notify/watchdog, admin HTTP, reload */
+    struct ops_runtime *ops;
+    struct shuffled_config *cfg; /* == srv.cfg, writable for SIGHUP */
+    const char *config_path;
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shuffled [-c CONFIG.json] [--port-file FILE]\n"
+    fprintf(f, "usage: shuffled [-t | -T] [-c CONFIG.json] [--port-file FILE]\n"
                "  -c FILE          configuration (JSON); without it the built-in defaults\n"
+               "  -t               check the configuration and exit (0 if valid)\n"
+               "  -T               as -t, and print the effective configuration as JSON\n"
                "  --port-file FILE write the first bound port there once listening\n");
 }
 
@@ -37,6 +46,7 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
     (void)what;
     log_info("signal %d: stopping (grace %llu ms)", (int)sig,
              (unsigned long long)d->srv.cfg->shutdown_grace_ms);
+    ops_stopping(d->ops);
     listener_close(d->listener);
     d->listener = NULL;
     for (int i = 0; i < d->srv.nworkers; i++)
@@ -44,12 +54,38 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
+static void size_file_limits(struct shuffled_config *cfg);
+
+/* SIGHUP: a new configuration that does not validate is rejected and the running one
+ * stays; otherwise live keys apply and the others are named as needing a restart. */
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
 {
+    struct daemon *d = arg;
     (void)sig;
     (void)what;
-    (void)arg;
-    log_info("SIGHUP: configuration reload is not supported yet; ignored");
+    if (!d->config_path) {
+        log_info("SIGHUP: running on built-in defaults (no -c FILE): nothing to reload");
+        return;
+    }
+    ops_reloading(d->ops);
+    struct shuffled_config next;
+    char err[512], restart[512];
+    if (config_load(d->config_path, &next, err, sizeof err) != 0) {
+        log_error("reload rejected, the running configuration stays: %s", err);
+    } else {
+        size_file_limits(&next); /* resolve "automatic" values as at start, to compare */
+        int n = config_reload_apply(d->cfg, &next, restart, sizeof restart);
+        if (n < 0)
+            log_error("reload of %s failed: out of memory; the running configuration stays",
+                      d->config_path);
+        else if (n > 0)
+            log_warn("reloaded %s; these changes need a restart and were not applied: %s",
+                     d->config_path, restart);
+        else
+            log_info("reloaded %s (log_level %s)", d->config_path, d->cfg->log_level);
+        config_free(&next);
+    }
+    ops_reloaded(d->ops);
 }
 
 /* Every chunk in flight may hold one open file: raise the soft open-file limit to the hard one
@@ -89,8 +125,13 @@ static int write_port_file(const char *path, int port)
 int main(int argc, char **argv)
 {
     const char *config_path = NULL, *port_file = NULL;
+    int check_only = 0; /* 1: -t, 2: -T */
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "-t") == 0) {
+            check_only = check_only > 1 ? check_only : 1;
+        } else if (strcmp(argv[i], "-T") == 0) {
+            check_only = 2;
+        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             config_path = argv[++i];
         } else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc) {
             port_file = argv[++i];
@@ -111,6 +152,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "shuffled: %s\n", err);
         return 1;
     }
+    if (check_only) {
+        int bad = check_only == 2 && config_dump(&cfg, stdout) != 0;
+        if (!bad)
+            fprintf(stderr, "shuffled: the configuration %s is valid\n",
+                    config_path ? config_path : "(built-in defaults)");
+        config_free(&cfg);
+        return bad;
+    }
     log_set_level_name(cfg.log_level);
     size_file_limits(&cfg);
     signal(SIGPIPE, SIG_IGN);
@@ -122,6 +171,8 @@ int main(int argc, char **argv)
 
     struct daemon d = {0};
     d.srv.cfg = &cfg;
+    d.cfg = &cfg;
+    d.config_path = config_path;
     int nworkers = cfg.io_threads > 0 ? cfg.io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (nworkers < 1)
         nworkers = 1;
@@ -169,6 +220,12 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "cannot write the port file %s", port_file);
         goto fail;
     }
+    d.ops = ops_start(&d.srv, d.base, cfg.admin_listen, cfg.admin_port);
+    if (!d.ops) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    ops_ready(d.ops); /* listening, registrations loaded by shuffle_service_create */
     log_info("started: %d io thread(s), %d blocking thread(s), at most %llu chunk(s) in flight",
              nworkers, cfg.blocking_threads, (unsigned long long)cfg.max_chunks_in_flight);
     event_base_dispatch(d.base);
@@ -186,6 +243,7 @@ stop:
     blocking_pool_destroy(d.srv.pool);
     for (int i = 0; i < d.srv.nworkers; i++)
         worker_destroy(d.srv.workers[i]);
+    ops_free(d.ops); /* after the workers ran their queued watchdog heartbeats */
     if (d.srv.handler && d.srv.handler->destroy)
         d.srv.handler->destroy(d.srv.handler->ctx);
     free(d.srv.workers);

@@ -17,6 +17,7 @@
 #include "server/blocking_pool.h"
 #include "server/conn.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "server/stream_manager_internal.h"
 #include "server/stream_table.h"
@@ -106,6 +107,7 @@ static void answer_failure(struct chunk_req *r, const char *error)
     }
     conn_resp_msg(r->c, r->resp, &m);
     r->resp = NULL;
+    metrics_rpc_error(r->is_stream ? MR_STREAM : MR_CHUNK_FETCH);
 }
 
 static void free_data_cb(const void *data, size_t len, void *extra)
@@ -177,6 +179,8 @@ static void answer_success(struct chunk_req *r)
     struct resp *slot = r->resp;
     r->resp = NULL;
     conn_resp_ready(r->c, slot);
+    metrics_add(MC_BLOCK_TRANSFER_BYTES, len);
+    metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
 }
 
 struct batch {

@@ -1,0 +1,56 @@
+/* shuffled -T; see config_dump.h. */
+#include "server/config_dump.h"
+
+#include <jansson.h>
+
+static json_t *strings(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_string(v[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static int set(json_t *o, const char *key, json_t *v)
+{
+    return v && json_object_set_new(o, key, v) == 0 ? 0 : -1;
+}
+
+int config_dump(const struct shuffled_config *c, FILE *out)
+{
+    json_t *o = json_object();
+    if (!o)
+        return -1;
+    int bad = 0;
+    bad |= set(o, "listen", strings(c->listen, c->listen_count));
+    bad |= set(o, "port", json_integer(c->port));
+    bad |= set(o, "io_threads", json_integer(c->io_threads));
+    bad |= set(o, "blocking_threads", json_integer(c->blocking_threads));
+    bad |= set(o, "max_connections", json_integer(c->max_connections));
+    bad |= set(o, "max_frame_bytes", json_integer((json_int_t)c->max_frame_bytes));
+    bad |= set(o, "max_chunks_in_flight", json_integer((json_int_t)c->max_chunks_in_flight));
+    bad |= set(o, "max_chunks_per_connection", json_integer(c->max_chunks_per_connection));
+    bad |= set(o, "write_high_water_bytes", json_integer((json_int_t)c->write_high_water));
+    bad |= set(o, "write_low_water_bytes", json_integer((json_int_t)c->write_low_water));
+    bad |= set(o, "idle_timeout_ms", json_integer((json_int_t)c->idle_timeout_ms));
+    bad |= set(o, "shutdown_grace_ms", json_integer((json_int_t)c->shutdown_grace_ms));
+    bad |= set(o, "index_cache_bytes", json_integer((json_int_t)c->index_cache_bytes));
+    bad |= set(o, "fetch_rdd_enabled", json_boolean(c->fetch_rdd_enabled));
+    bad |= set(o, "allowed_local_dir_roots",
+               strings(c->allowed_local_dir_roots, c->allowed_local_dir_roots_count));
+    bad |= set(o, "state_dir", json_string(c->state_dir));
+    bad |= set(o, "log_level", json_string(c->log_level));
+    bad |= set(o, "admin_listen", json_string(c->admin_listen));
+    bad |= set(o, "admin_port", json_integer(c->admin_port));
+    if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+        json_decref(o);
+        return -1;
+    }
+    json_decref(o);
+    fputc('\n', out);
+    fflush(out);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,310 @@
+/* Service metrics; see metrics.h. Updates are single relaxed atomic adds on
+ * cache-line-padded slots, so worker threads never contend on a lock; a rendering
+ * is a sum of per-slot snapshots and may straddle concurrent updates by a few counts. */
+#include "server/metrics.h"
+
+#include <dirent.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <time.h>
+
+struct padded_u64 {
+    alignas(64) _Atomic uint64_t v;
+};
+struct padded_i64 {
+    alignas(64) _Atomic int64_t v;
+};
+struct histogram {
+    alignas(64) _Atomic uint64_t buckets[METRICS_BUCKETS];
+    _Atomic uint64_t sum_usec;
+};
+
+static struct {
+    struct padded_u64 counters[MC__COUNT];
+    struct padded_i64 gauges[MG__COUNT];
+    struct histogram hist[MH__COUNT];
+    struct padded_u64 rpc_requests[MR__COUNT];
+    struct padded_u64 rpc_errors[MR__COUNT];
+} m;
+
+struct metric_doc {
+    const char *name, *help;
+};
+
+static const struct metric_doc counter_docs[MC__COUNT] = {
+    [MC_BLOCK_TRANSFER_BYTES] = {"shuffled_block_transfer_bytes_total",
+                                 "Bytes of blocks sent as chunks or streams "
+                                 "(Spark blockTransferRateBytes)."},
+    [MC_BLOCK_TRANSFER_MESSAGES] = {"shuffled_block_transfer_messages_total",
+                                    "Chunks and streams sent (Spark blockTransferMessageRate)."},
+    [MC_CAUGHT_EXCEPTIONS] = {"shuffled_caught_exceptions_total",
+                              "Errors caught on client connections, decode errors included "
+                              "(Spark numCaughtExceptions)."},
+    [MC_CONNECTIONS_ACCEPTED] = {"shuffled_connections_accepted_total",
+                                 "Client connections accepted since start."},
+    [MC_INDEX_CACHE_HITS] = {"shuffled_index_cache_hits_total",
+                             "Shuffle index lookups answered from the index cache."},
+    [MC_INDEX_CACHE_MISSES] = {"shuffled_index_cache_misses_total",
+                               "Shuffle index lookups that read the .index file."},
+};
+
+static const struct metric_doc gauge_docs[MG__COUNT] = {
+    [MG_REGISTERED_EXECUTORS] = {"shuffled_registered_executors",
+                                 "Registered (application, executor) pairs "
+                                 "(Spark registeredExecutorsSize)."},
+    [MG_ACTIVE_CONNECTIONS] = {"shuffled_active_connections",
+                               "Open client connections (Spark numActiveConnections)."},
+    [MG_REGISTERED_CONNECTIONS] = {"shuffled_registered_connections",
+                                   "Client connections registered with a worker event loop "
+                                   "(Spark numRegisteredConnections)."},
+    [MG_CHUNKS_IN_FLIGHT] = {"shuffled_chunks_in_flight",
+                             "Chunks and streams queued or being sent (bounded by "
+                             "max_chunks_in_flight)."},
+    [MG_INDEX_CACHE_BYTES] = {"shuffled_index_cache_bytes",
+                              "Bytes held by the shuffle index cache (bounded by "
+                              "index_cache_bytes)."},
+};
+
+static const struct metric_doc hist_docs[MH__COUNT] = {
+    [MH_OPEN_BLOCKS_LATENCY] = {"shuffled_open_block_request_latency_seconds",
+                                "Time to handle OpenBlocks and FetchShuffleBlocks, transfer "
+                                "excluded (Spark openBlockRequestLatencyMillis)."},
+    [MH_REGISTER_EXECUTOR_LATENCY] = {"shuffled_register_executor_request_latency_seconds",
+                                      "Time to handle RegisterExecutor "
+                                      "(Spark registerExecutorRequestLatencyMillis)."},
+};
+
+static const char *const rpc_names[MR__COUNT] = {
+    [MR_OPEN_BLOCKS] = "OpenBlocks",
+    [MR_UPLOAD_BLOCK] = "UploadBlock",
+    [MR_REGISTER_EXECUTOR] = "RegisterExecutor",
+    [MR_REMOVE_BLOCKS] = "RemoveBlocks",
+    [MR_FETCH_SHUFFLE_BLOCKS] = "FetchShuffleBlocks",
+    [MR_GET_LOCAL_DIRS] = "GetLocalDirsForExecutors",
+    [MR_OTHER_RPC] = "OtherRpc",
+    [MR_CHUNK_FETCH] = "ChunkFetch",
+    [MR_STREAM] = "Stream",
+};
+
+void metrics_add(enum metric_counter c, uint64_t n)
+{
+    atomic_fetch_add_explicit(&m.counters[c].v, n, memory_order_relaxed);
+}
+
+void metrics_counter_set(enum metric_counter c, uint64_t total)
+{
+    atomic_store_explicit(&m.counters[c].v, total, memory_order_relaxed);
+}
+
+void metrics_gauge_add(enum metric_gauge g, int64_t delta)
+{
+    atomic_fetch_add_explicit(&m.gauges[g].v, delta, memory_order_relaxed);
+}
+
+void metrics_gauge_set(enum metric_gauge g, int64_t value)
+{
+    atomic_store_explicit(&m.gauges[g].v, value, memory_order_relaxed);
+}
+
+/* Bucket k holds values <= 2^k us: k = ceil(log2(usec)), one count-leading-zeros. */
+static unsigned bucket_of(uint64_t usec)
+{
+    if (usec <= 1)
+        return 0;
+    unsigned k = 64u - (unsigned)__builtin_clzll(usec - 1);
+    return k < METRICS_BUCKETS - 1 ? k : METRICS_BUCKETS - 1;
+}
+
+void metrics_observe_usec(enum metric_histogram h, uint64_t usec)
+{
+    atomic_fetch_add_explicit(&m.hist[h].buckets[bucket_of(usec)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m.hist[h].sum_usec, usec, memory_order_relaxed);
+}
+
+void metrics_rpc_request(enum metric_rpc t)
+{
+    atomic_fetch_add_explicit(&m.rpc_requests[t].v, 1, memory_order_relaxed);
+}
+
+void metrics_rpc_error(enum metric_rpc t)
+{
+    atomic_fetch_add_explicit(&m.rpc_errors[t].v, 1, memory_order_relaxed);
+}
+
+enum metric_rpc metrics_rpc_from_msg_type(int type)
+{
+    switch (type) {
+    case 0:
+        return MR_OPEN_BLOCKS;
+    case 1:
+    case 6: /* UploadBlockStream */
+        return MR_UPLOAD_BLOCK;
+    case 2:
+        return MR_REGISTER_EXECUTOR;
+    case 7:
+        return MR_REMOVE_BLOCKS;
+    case 9:
+        return MR_FETCH_SHUFFLE_BLOCKS;
+    case 10:
+        return MR_GET_LOCAL_DIRS;
+    default:
+        return MR_OTHER_RPC;
+    }
+}
+
+uint64_t metrics_now_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void metrics_rpc_done(int msg_type, uint64_t start_usec, bool ok)
+{
+    enum metric_rpc t = metrics_rpc_from_msg_type(msg_type);
+    uint64_t now = metrics_now_usec();
+    uint64_t took = now > start_usec ? now - start_usec : 0;
+    if (t == MR_OPEN_BLOCKS || t == MR_FETCH_SHUFFLE_BLOCKS)
+        metrics_observe_usec(MH_OPEN_BLOCKS_LATENCY, took);
+    else if (t == MR_REGISTER_EXECUTOR)
+        metrics_observe_usec(MH_REGISTER_EXECUTOR_LATENCY, took);
+    if (!ok)
+        metrics_rpc_error(t);
+}
+
+uint64_t metrics_counter(enum metric_counter c)
+{
+    return atomic_load_explicit(&m.counters[c].v, memory_order_relaxed);
+}
+
+int64_t metrics_gauge(enum metric_gauge g)
+{
+    return atomic_load_explicit(&m.gauges[g].v, memory_order_relaxed);
+}
+
+uint64_t metrics_histogram_count(enum metric_histogram h)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < METRICS_BUCKETS; k++)
+        n += atomic_load_explicit(&m.hist[h].buckets[k], memory_order_relaxed);
+    return n;
+}
+
+uint64_t metrics_rpc_errors(enum metric_rpc t)
+{
+    return atomic_load_explicit(&m.rpc_errors[t].v, memory_order_relaxed);
+}
+
+void metrics_reset(void)
+{
+    for (int i = 0; i < MC__COUNT; i++)
+        atomic_store(&m.counters[i].v, 0);
+    for (int i = 0; i < MG__COUNT; i++)
+        atomic_store(&m.gauges[i].v, 0);
+    for (int h = 0; h < MH__COUNT; h++) {
+        for (unsigned k = 0; k < METRICS_BUCKETS; k++)
+            atomic_store(&m.hist[h].buckets[k], 0);
+        atomic_store(&m.hist[h].sum_usec, 0);
+    }
+    for (int i = 0; i < MR__COUNT; i++) {
+        atomic_store(&m.rpc_requests[i].v, 0);
+        atomic_store(&m.rpc_errors[i].v, 0);
+    }
+}
+
+/* Open descriptors of this process, the one opendir uses excluded; -1 if unknown. */
+static long count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+static void render_header(FILE *out, const struct metric_doc *d, const char *type)
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", d->name, d->help, d->name, type);
+}
+
+static void render_histogram(FILE *out, enum metric_histogram h)
+{
+    const char *name = hist_docs[h].name;
+    render_header(out, &hist_docs[h], "histogram");
+    uint64_t cumulative = 0;
+    for (unsigned k = 0; k < METRICS_BUCKETS; k++) {
+        cumulative += atomic_load_explicit(&m.hist[h].buckets[k], memory_order_relaxed);
+        if (k == METRICS_BUCKETS - 1)
+            fprintf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
+        else
+            fprintf(out, "%s_bucket{le=\"%.9g\"} %llu\n", name, (double)(1ULL << k) / 1e6,
+                    (unsigned long long)cumulative);
+    }
+    uint64_t sum = atomic_load_explicit(&m.hist[h].sum_usec, memory_order_relaxed);
+    fprintf(out, "%s_sum %.6f\n%s_count %llu\n", name, (double)sum / 1e6, name,
+            (unsigned long long)cumulative);
+}
+
+static void render_rpc_family(FILE *out, const char *name, const char *help,
+                              const struct padded_u64 *vals)
+{
+    struct metric_doc d = {name, help};
+    render_header(out, &d, "counter");
+    for (int t = 0; t < MR__COUNT; t++)
+        fprintf(out, "%s{type=\"%s\"} %llu\n", name, rpc_names[t],
+                (unsigned long long)atomic_load_explicit(&vals[t].v, memory_order_relaxed));
+}
+
+static void (*_Atomic collector_fn)(void *);
+static void *_Atomic collector_ctx;
+
+void metrics_set_collector(void (*fn)(void *ctx), void *ctx)
+{
+    atomic_store(&collector_ctx, ctx);
+    atomic_store(&collector_fn, fn);
+}
+
+int metrics_render(FILE *out)
+{
+    void (*fn)(void *) = atomic_load(&collector_fn);
+    if (fn)
+        fn(atomic_load(&collector_ctx));
+    for (int c = 0; c < MC__COUNT; c++) {
+        render_header(out, &counter_docs[c], "counter");
+        fprintf(out, "%s %llu\n", counter_docs[c].name,
+                (unsigned long long)metrics_counter((enum metric_counter)c));
+    }
+    for (int g = 0; g < MG__COUNT; g++) {
+        render_header(out, &gauge_docs[g], "gauge");
+        fprintf(out, "%s %lld\n", gauge_docs[g].name,
+                (long long)metrics_gauge((enum metric_gauge)g));
+    }
+    for (int h = 0; h < MH__COUNT; h++)
+        render_histogram(out, (enum metric_histogram)h);
+    render_rpc_family(out, "shuffled_rpc_requests_total", "Requests received, by type.",
+                      m.rpc_requests);
+    render_rpc_family(out, "shuffled_rpc_errors_total",
+                      "Requests answered with a failure, by type.", m.rpc_errors);
+
+    long fds = count_open_fds();
+    if (fds >= 0) {
+        struct metric_doc d = {"process_open_fds", "Open file descriptors."};
+        render_header(out, &d, "gauge");
+        fprintf(out, "process_open_fds %ld\n", fds);
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        struct metric_doc d = {"process_max_fds", "Maximum number of open file descriptors."};
+        render_header(out, &d, "gauge");
+        fprintf(out, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+    }
+    fflush(out);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,94 @@
+/* Process-wide service metrics: lock-free counters and gauges (C11 atomics, relaxed)
+ * and fixed-bucket latency histograms with O(1) observe, rendered in the Prometheus
+ * text exposition format. Safe to update from any thread; names follow Spark ESS's
+ * metrics (spec 9.6) in Prometheus style, prefixed "shuffled_". */
+#ifndef SHUFFLED_SERVER_METRICS_H
+#define SHUFFLED_SERVER_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum metric_counter {
+    MC_BLOCK_TRANSFER_BYTES, /* blockTransferRateBytes: file/memory bytes of chunks and streams */
+    MC_BLOCK_TRANSFER_MESSAGES, /* blockTransferMessageRate: chunks and streams sent */
+    MC_CAUGHT_EXCEPTIONS,       /* numCaughtExceptions: connection errors incl. decode errors */
+    MC_CONNECTIONS_ACCEPTED,    /* connections accepted since start */
+    MC_INDEX_CACHE_HITS,
+    MC_INDEX_CACHE_MISSES,
+    MC__COUNT
+};
+
+enum metric_gauge {
+    MG_REGISTERED_EXECUTORS,   /* registeredExecutorsSize: (app, exec) pairs */
+    MG_ACTIVE_CONNECTIONS,     /* numActiveConnections: open client connections */
+    MG_REGISTERED_CONNECTIONS, /* numRegisteredConnections: connections owned by a worker loop */
+    MG_CHUNKS_IN_FLIGHT,       /* chunks/streams queued or being sent */
+    MG_INDEX_CACHE_BYTES,      /* bytes held by the index cache */
+    MG__COUNT
+};
+
+enum metric_histogram {
+    MH_OPEN_BLOCKS_LATENCY, /* openBlockRequestLatencyMillis (OpenBlocks, FetchShuffleBlocks) */
+    MH_REGISTER_EXECUTOR_LATENCY, /* registerExecutorRequestLatencyMillis */
+    MH__COUNT
+};
+
+/* Request kinds for per-type request and error counts (label type="..."). */
+enum metric_rpc {
+    MR_OPEN_BLOCKS,
+    MR_UPLOAD_BLOCK,
+    MR_REGISTER_EXECUTOR,
+    MR_REMOVE_BLOCKS,
+    MR_FETCH_SHUFFLE_BLOCKS,
+    MR_GET_LOCAL_DIRS,
+    MR_OTHER_RPC,   /* any other BlockTransferMessage, or one that does not decode */
+    MR_CHUNK_FETCH, /* ChunkFetchRequest */
+    MR_STREAM,      /* StreamRequest */
+    MR__COUNT
+};
+
+/* Upper bounds of the latency buckets, in microseconds: 2^k us for k = 0..METRICS_BUCKETS-2
+ * (1 us .. ~16.8 s); the last bucket is +Inf. */
+#define METRICS_BUCKETS 26
+
+void metrics_add(enum metric_counter c, uint64_t n);
+static inline void metrics_inc(enum metric_counter c)
+{
+    metrics_add(c, 1);
+}
+/* For a counter kept elsewhere (e.g. the index cache's hits): mirror its total. */
+void metrics_counter_set(enum metric_counter c, uint64_t total);
+void metrics_gauge_add(enum metric_gauge g, int64_t delta);
+void metrics_gauge_set(enum metric_gauge g, int64_t value);
+void metrics_observe_usec(enum metric_histogram h, uint64_t usec);
+void metrics_rpc_request(enum metric_rpc t);
+void metrics_rpc_error(enum metric_rpc t);
+
+/* For the daemon's RPC path: a monotonic clock, and the end of one RpcRequest whose body
+ * began with BlockTransferMessage type msg_type (-1 if empty): observes the latency
+ * histogram of OpenBlocks/FetchShuffleBlocks or RegisterExecutor and counts a failure. */
+uint64_t metrics_now_usec(void);
+void metrics_rpc_done(int msg_type, uint64_t start_usec, bool ok);
+
+/* Maps a BlockTransferMessage type byte (spec 1.2) to its metric_rpc kind. */
+enum metric_rpc metrics_rpc_from_msg_type(int type);
+
+/* Current values (for tests, STATUS= lines and the daemon's own decisions). */
+uint64_t metrics_counter(enum metric_counter c);
+int64_t metrics_gauge(enum metric_gauge g);
+uint64_t metrics_histogram_count(enum metric_histogram h);
+uint64_t metrics_rpc_errors(enum metric_rpc t);
+
+/* fn(ctx) runs at the start of each metrics_render(), to refresh gauges whose truth lives
+ * elsewhere (e.g. the server's connection count). One collector; NULL removes it. */
+void metrics_set_collector(void (*fn)(void *ctx), void *ctx);
+
+/* Writes every metric in Prometheus text format (version 0.0.4), plus process_open_fds
+ * counted from /proc/self/fd. Returns 0, or -1 if writing to out failed. */
+int metrics_render(FILE *out);
+
+/* Zeroes everything (tests; a running daemon never resets). */
+void metrics_reset(void);
+
+#endif

@@ -1,0 +1,24 @@
+# src/server operations side: systemd glue, metrics, admin HTTP endpoint.
+# A convenience library the daemon links (shuffled_LDADD += $(SHUFFLED_OPS_LIBS)).
+noinst_LTLIBRARIES += src/server/libshuffled_ops.la
+src_server_libshuffled_ops_la_SOURCES = \
+	src/server/sd.c src/server/sd.h \
+	src/server/metrics.c src/server/metrics.h \
+	src/server/admin_http.c src/server/admin_http.h \
+	src/server/loop_watchdog.c src/server/loop_watchdog.h \
+	src/server/ops_runtime.c src/server/ops_runtime.h src/server/service_admin.h \
+	src/server/config_dump.c src/server/config_dump.h \
+	src/server/config_reload.c src/server/config_reload.h
+src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS) \
+	$(JANSSON_CFLAGS)
+src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) \
+	$(PTHREAD_LIBS)
+
+SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
+
+# The daemon core reports metrics and runs the ops runtime, so it carries these objects:
+# everything linking the core (the daemon, its tests) gets them.
+src_server_libshuffled_core_la_LIBADD += $(SHUFFLED_OPS_LIBS)
+
+# The block service's hooks for the above (admin actions, its gauges).
+shuffled_SOURCES += src/server/block_ops.c

@@ -1,0 +1,539 @@
+/* The real daemon under a simulated systemd: notifications on a test NOTIFY_SOCKET
+ * (STATUS=, READY=1 only once listening, WATCHDOG=1 from the loops, RELOADING=1/READY=1
+ * around SIGHUP, STOPPING=1), /metrics counting work done over TCP, /healthz, config
+ * checks (-t/-T), reload keeping the old config on error, socket activation through
+ * systemd-socket-activate, and (with a test service) a stuck I/O loop stopping the
+ * watchdog pings and turning /healthz unhealthy, and the service's admin actions. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../unit/http_client.h"
+#include "../unit/prom_parse.h"
+#include "server/config.h"
+
+static char tmp[256], cfg_path[300], port_path[300], log_path[300], notify_path[300];
+static int notify_fd = -1;
+static char seen[16384]; /* every notification so far, one per line */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    return remove(path);
+}
+
+static void setup(void)
+{
+    snprintf(tmp, sizeof(tmp), "%s/shuffled-ops-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    snprintf(cfg_path, sizeof(cfg_path), "%s/shuffled.json", tmp);
+    snprintf(port_path, sizeof(port_path), "%s/port", tmp);
+    snprintf(log_path, sizeof(log_path), "%s/log", tmp);
+    snprintf(notify_path, sizeof(notify_path), "%s/notify", tmp);
+    notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    ck_assert_msg(strlen(notify_path) < sizeof(sa.sun_path), "TMPDIR too long for a socket path");
+    memcpy(sa.sun_path, notify_path, strlen(notify_path) + 1);
+    ck_assert_int_eq(bind(notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    seen[0] = '\0';
+}
+
+static void teardown(void)
+{
+    close(notify_fd);
+    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *daemon_path(void)
+{
+    static char exe[600];
+    const char *b = getenv("SHUFFLE_BUILDDIR");
+    snprintf(exe, sizeof(exe), "%s/shuffled", b && *b ? b : ".");
+    return exe;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void write_config(int port, int admin_port, const char *extra)
+{
+    char json[1024];
+    snprintf(json, sizeof(json),
+             "{\n  \"listen\": [\"127.0.0.1\"],\n  \"port\": %d,\n  \"io_threads\": 2,\n"
+             "  \"blocking_threads\": 2,\n  \"state_dir\": \"%s\",\n  \"admin_port\": %d%s%s\n}\n",
+             port, tmp, admin_port, extra ? ",\n  " : "", extra ? extra : "");
+    write_text(cfg_path, json);
+}
+
+/* Starts argv with stderr to the log and a simulated systemd environment; with journal,
+ * JOURNAL_STREAM names the log as journald would name its stream. */
+static pid_t spawn_env(char *const argv[], bool watchdog, bool journal)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        setenv("NOTIFY_SOCKET", notify_path, 1);
+        struct stat st;
+        if (journal && fstat(2, &st) == 0) {
+            char js[64];
+            snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+                     (unsigned long long)st.st_ino);
+            setenv("JOURNAL_STREAM", js, 1);
+        } else {
+            unsetenv("JOURNAL_STREAM");
+        }
+        if (watchdog) {
+            char pidstr[32];
+            snprintf(pidstr, sizeof(pidstr), "%d", (int)getpid());
+            setenv("WATCHDOG_USEC", "200000", 1);
+            setenv("WATCHDOG_PID", pidstr, 1);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static pid_t spawn(char *const argv[], bool watchdog)
+{
+    return spawn_env(argv, watchdog, false);
+}
+
+/* The next notification starting with prefix (earlier ones are kept in `seen`). */
+static void wait_notify(const char *prefix)
+{
+    for (;;) {
+        struct pollfd p = {.fd = notify_fd, .events = POLLIN};
+        ck_assert_msg(poll(&p, 1, 10000) == 1, "no %s within 10 s; saw:\n%s", prefix, seen);
+        char buf[1024];
+        ssize_t n = recv(notify_fd, buf, sizeof(buf) - 1, 0);
+        ck_assert_int_gt(n, 0);
+        buf[n] = '\0';
+        if (strlen(seen) + (size_t)n + 2 < sizeof(seen)) {
+            strcat(seen, buf);
+            strcat(seen, "\n");
+        }
+        if (strncmp(buf, prefix, strlen(prefix)) == 0)
+            return;
+    }
+}
+
+static char *read_log(void)
+{
+    FILE *f = fopen(log_path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *text = calloc(1, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+static int exit_status(pid_t pid)
+{
+    int st;
+    for (int i = 0; i < 2000; i++) { /* bounded: 20 s */
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    ck_abort_msg("process %d did not exit within 20 s", (int)pid);
+    return -1;
+}
+
+static int connect_port(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+static void send_rpc(int fd, const uint8_t *body, uint32_t len)
+{
+    uint8_t frame[64] = {0};
+    uint64_t total = 8 + 1 + 8 + 4 + (uint64_t)len;
+    ck_assert_uint_le(total, sizeof(frame));
+    for (int i = 0; i < 8; i++)
+        frame[i] = (uint8_t)(total >> (56 - 8 * i));
+    frame[8] = 3;  /* RpcRequest */
+    frame[16] = 7; /* request id 7 */
+    frame[20] = (uint8_t)len;
+    memcpy(frame + 21, body, len);
+    ck_assert_int_eq(send(fd, frame, total, MSG_NOSIGNAL), (ssize_t)total);
+}
+
+/* Reads one whole frame and returns its type. */
+static int read_frame_type(int fd)
+{
+    uint8_t head[9];
+    size_t got = 0;
+    while (got < sizeof(head)) {
+        ssize_t r = recv(fd, head + got, sizeof(head) - got, 0);
+        ck_assert_msg(r > 0, "no answer to the RpcRequest");
+        got += (size_t)r;
+    }
+    uint64_t frame_len = 0;
+    for (int i = 0; i < 8; i++)
+        frame_len = frame_len << 8 | head[i];
+    ck_assert_uint_lt(frame_len, 1 << 20);
+    for (uint64_t left = frame_len - sizeof(head); left > 0;) { /* the rest of the frame */
+        char sink[4096];
+        ssize_t r = recv(fd, sink, left < sizeof(sink) ? left : sizeof(sink), 0);
+        ck_assert_msg(r > 0, "truncated answer");
+        left -= (uint64_t)r;
+    }
+    return head[8];
+}
+
+/* An RpcRequest whose body is a RegisterExecutor type byte and garbage; returns the type
+ * of the answer frame (RpcFailure = 5 expected). */
+static int rpc_register_garbage(int fd)
+{
+    static const uint8_t body[] = {2, 0xff, 0xff};
+    send_rpc(fd, body, sizeof(body));
+    return read_frame_type(fd);
+}
+
+static double metric(int admin_port, const char *key)
+{
+    struct http_response r = http_request(admin_port, "GET", "/metrics");
+    ck_assert_int_eq(r.status, 200);
+    prom_check_structure(r.body);
+    double v = prom_value(r.body, key);
+    free(r.body);
+    return v;
+}
+
+static void expect_health(int admin_port, int status, const char *body)
+{
+    struct http_response r = http_request(admin_port, "GET", "/healthz");
+    ck_assert_int_eq(r.status, status);
+    ck_assert_str_eq(r.body, body);
+    free(r.body);
+}
+
+START_TEST(lifecycle_under_systemd)
+{
+    int admin = free_port();
+    write_config(0, admin, NULL);
+    char *argv[] = {(char *)daemon_path(), "-c", cfg_path, "--port-file", port_path, NULL};
+    pid_t pid = spawn_env(argv, true, true);
+
+    wait_notify("READY=1");
+    /* READY=1 only once listening: the port file is written before it */
+    FILE *pf = fopen(port_path, "r");
+    ck_assert_msg(pf != NULL, "READY=1 before the daemon was listening");
+    int port = 0;
+    ck_assert_int_eq(fscanf(pf, "%d", &port), 1);
+    fclose(pf);
+    ck_assert_ptr_nonnull(strstr(seen, "STATUS=0 connections"));
+    wait_notify("WATCHDOG=1");
+    wait_notify("WATCHDOG=1"); /* keeps coming while the loops run */
+    expect_health(admin, 200, "serving\n");
+    /* the block service's admin actions are linked in (not 501) */
+    struct http_response r =
+        http_request(admin, "POST", "/admin/remove-application?app_id=app-none");
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "application app-none has no registered executors\n");
+    free(r.body);
+    r = http_request(admin, "POST", "/admin/remove-executor?app_id=app-none&exec_id=1");
+    ck_assert_int_eq(r.status, 404);
+    free(r.body);
+    ck_assert_double_eq(metric(admin, "shuffled_registered_executors"), 0);
+
+    /* work: one RPC answered, one connection killed by a bad frame */
+    int fd = connect_port(port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(rpc_register_garbage(fd), 5);
+    ck_assert_double_eq(metric(admin, "shuffled_active_connections"), 1);
+    ck_assert_double_eq(metric(admin, "shuffled_connections_accepted_total"), 1);
+    ck_assert_double_eq(metric(admin, "shuffled_rpc_requests_total{type=\"RegisterExecutor\"}"), 1);
+    ck_assert_double_eq(metric(admin, "shuffled_rpc_errors_total{type=\"RegisterExecutor\"}"), 1);
+    ck_assert_double_eq(metric(admin, "shuffled_register_executor_request_latency_seconds_count"),
+                        1);
+    ck_assert_double_eq(metric(admin, "shuffled_caught_exceptions_total"), 0);
+    static const uint8_t bad[] = {0, 0, 0, 0, 0, 0, 0, 3, 0}; /* length below the header */
+    ck_assert_int_eq(send(fd, bad, sizeof(bad), MSG_NOSIGNAL), (ssize_t)sizeof(bad));
+    char c;
+    ck_assert_int_le(recv(fd, &c, 1, 0), 0); /* closed by the daemon */
+    close(fd);
+    ck_assert_double_eq(metric(admin, "shuffled_caught_exceptions_total"), 1);
+
+    /* reload: log_level applies, port needs a restart */
+    write_config(0, admin, "\"log_level\": \"debug\", \"idle_timeout_ms\": 5000");
+    kill(pid, SIGHUP);
+    wait_notify("RELOADING=1");
+    wait_notify("READY=1");
+    char *log = read_log();
+    ck_assert_msg(strstr(log, "need a restart and were not applied: idle_timeout_ms\n"), "%s", log);
+    /* stderr is the "journal": lines carry syslog priorities, not timestamps */
+    ck_assert_msg(strstr(log, "<6>started: 2 io thread(s)") && strstr(log, "<4>reloaded ") &&
+                      !strstr(log, "Z shuffled info:"),
+                  "%s", log);
+    free(log);
+
+    /* a bad new config is rejected; the old one keeps serving */
+    write_text(cfg_path, "{\n  \"port\": \"seven\"\n}\n");
+    kill(pid, SIGHUP);
+    wait_notify("RELOADING=1");
+    wait_notify("READY=1");
+    log = read_log();
+    ck_assert_msg(strstr(log, "reload rejected, the running configuration stays:") &&
+                      strstr(log, "shuffled.json:2:3: key 'port'"),
+                  "%s", log);
+    free(log);
+    expect_health(admin, 200, "serving\n");
+    fd = connect_port(port);
+    ck_assert_int_eq(rpc_register_garbage(fd), 5);
+    close(fd);
+
+    kill(pid, SIGTERM);
+    wait_notify("STOPPING=1");
+    ck_assert_int_eq(exit_status(pid), 0);
+}
+END_TEST
+
+static const char *stall_daemon_path(void)
+{
+    static char exe[600];
+    const char *b = getenv("SHUFFLE_BUILDDIR");
+    snprintf(exe, sizeof(exe), "%s/tests/integration/shuffled-stall", b && *b ? b : ".");
+    return exe;
+}
+
+static bool health_is(int admin_port, const char *body)
+{
+    struct http_response r = http_request(admin_port, "GET", "/healthz");
+    bool same = strcmp(r.body, body) == 0;
+    free(r.body);
+    return same;
+}
+
+static void wait_health(int admin_port, const char *body)
+{
+    for (int i = 0; i < 500 && !health_is(admin_port, body); i++) /* bounded: 10 s */
+        usleep(20000);
+    ck_assert_msg(health_is(admin_port, body), "/healthz never said %s", body);
+}
+
+/* Queued notifications (without waiting); fails on a WATCHDOG=1. */
+static void assert_no_ping_queued(void)
+{
+    char buf[1024];
+    ssize_t n;
+    while ((n = recv(notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+        buf[n] = '\0';
+        ck_assert_msg(strncmp(buf, "WATCHDOG=1", 10) != 0, "WATCHDOG=1 while a loop is stuck");
+    }
+}
+
+static void drain_notifications(void)
+{
+    char buf[1024];
+    while (recv(notify_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+        ;
+}
+
+START_TEST(stuck_loop_withholds_pings)
+{
+    int admin = free_port();
+    write_config(0, admin, NULL);
+    char release[400];
+    snprintf(release, sizeof(release), "%s/release", tmp);
+    setenv("SHUFFLED_TEST_RELEASE", release, 1);
+    char *argv[] = {(char *)stall_daemon_path(), "-c", cfg_path, "--port-file", port_path, NULL};
+    pid_t pid = spawn(argv, true);
+    unsetenv("SHUFFLED_TEST_RELEASE");
+    wait_notify("READY=1");
+    FILE *pf = fopen(port_path, "r");
+    ck_assert_ptr_nonnull(pf);
+    int port = 0;
+    ck_assert_int_eq(fscanf(pf, "%d", &port), 1);
+    fclose(pf);
+    wait_notify("WATCHDOG=1");
+
+    /* the service's admin actions are what the endpoints call */
+    struct http_response r = http_request(
+        admin, "POST", "/admin/remove-application?app_id=app-known&cleanup_local_dirs=true");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "removed 2 executors of app-known and their dirs\n");
+    free(r.body);
+    r = http_request(admin, "POST", "/admin/remove-application?app_id=app-other");
+    ck_assert_int_eq(r.status, 404);
+    free(r.body);
+    r = http_request(admin, "POST", "/admin/remove-executor?app_id=app-known&exec_id=1");
+    ck_assert_int_eq(r.status, 501);
+    free(r.body);
+
+    /* one worker loop stuck in a handler */
+    int fd = connect_port(port);
+    ck_assert_int_ge(fd, 0);
+    send_rpc(fd, (const uint8_t *)"S", 1);
+    wait_health(admin, "unhealthy\n");
+    drain_notifications();
+    /* a ping needs every loop's heartbeat: none can come while the loop is stuck */
+    ck_assert(health_is(admin, "unhealthy\n"));
+    assert_no_ping_queued();
+    char *log = read_log();
+    ck_assert_msg(strstr(log, "has not run its heartbeat"), "%s", log);
+    free(log);
+
+    write_text(release, "go\n");
+    ck_assert_int_eq(read_frame_type(fd), 4); /* RpcResponse: the loop ran again */
+    wait_notify("WATCHDOG=1");
+    wait_health(admin, "serving\n");
+
+    /* stop while a loop is busy: the daemon drains (and says so) until it is done */
+    unlink(release);
+    send_rpc(fd, (const uint8_t *)"S", 1);
+    wait_health(admin, "unhealthy\n");
+    kill(pid, SIGTERM);
+    wait_notify("STOPPING=1");
+    expect_health(admin, 503, "draining\n");
+    write_text(release, "go\n");
+    ck_assert_int_eq(read_frame_type(fd), 4); /* the answer still goes out while draining */
+    close(fd);
+    ck_assert_int_eq(exit_status(pid), 0);
+}
+END_TEST
+
+static int run_capture(char *const argv[], char *out, size_t outlen)
+{
+    unlink(log_path);
+    pid_t pid = spawn(argv, false);
+    int st = exit_status(pid);
+    char *log = read_log();
+    snprintf(out, outlen, "%s", log);
+    free(log);
+    return st;
+}
+
+START_TEST(config_check_modes)
+{
+    char out[65536];
+    write_config(7400, 7401, "\"max_chunks_in_flight\": 99");
+    char *t[] = {(char *)daemon_path(), "-t", "-c", cfg_path, NULL};
+    ck_assert_int_eq(run_capture(t, out, sizeof(out)), 0);
+    ck_assert_msg(strstr(out, "is valid"), "%s", out);
+
+    char *big_t[] = {(char *)daemon_path(), "-T", "-c", cfg_path, NULL};
+    ck_assert_int_eq(run_capture(big_t, out, sizeof(out)), 0);
+    char *json_end = strstr(out, "\n}\n");
+    ck_assert_ptr_nonnull(json_end);
+    json_end[2] = '\0';
+    struct shuffled_config back;
+    char err[512];
+    ck_assert_msg(config_parse(out, "-T output", &back, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(back.max_chunks_in_flight, 99);
+    ck_assert_int_eq(back.admin_port, 7401);
+    ck_assert_int_eq(back.port, 7400);
+    ck_assert_uint_eq(back.max_connections, 16384); /* a default filled in */
+    config_free(&back);
+
+    write_text(cfg_path, "{\n  \"port\": 7337,\n  \"nope\": true\n}\n");
+    ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "shuffled.json:3:3: key 'nope': unknown key"), "%s", out);
+    write_text(cfg_path, "{\n  \"admin_port\": 70000\n}\n");
+    ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "key 'admin_port'") && strstr(out, "out of range"), "%s", out);
+}
+END_TEST
+
+START_TEST(socket_activation)
+{
+    if (access("/usr/bin/systemd-socket-activate", X_OK) != 0) {
+        fprintf(stderr, "systemd-socket-activate missing (Debian package systemd): not run\n");
+        return;
+    }
+    int passed = free_port(), own = free_port(), admin = free_port();
+    ck_assert_int_ne(passed, own);
+    write_config(own, admin, NULL);
+    char listen_arg[64];
+    snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%d", passed);
+    char *argv[] = {"/usr/bin/systemd-socket-activate",
+                    "-l",
+                    listen_arg,
+                    "-E",
+                    "NOTIFY_SOCKET",
+                    (char *)daemon_path(),
+                    "-c",
+                    cfg_path,
+                    NULL};
+    pid_t pid = spawn(argv, false);
+    int fd = -1;
+    for (int i = 0; i < 1000 && fd < 0; i++) { /* until the activator listens; 10 s */
+        fd = connect_port(passed);
+        if (fd < 0)
+            usleep(10000);
+    }
+    ck_assert_int_ge(fd, 0);
+    /* the first connection starts the daemon, which serves it on the passed socket */
+    ck_assert_int_eq(rpc_register_garbage(fd), 5);
+    close(fd);
+    wait_notify("READY=1");
+    ck_assert_int_lt(connect_port(own), 0); /* its own "port" was not bound */
+    char *log = read_log();
+    ck_assert_msg(strstr(log, "using 1 socket(s) passed by systemd"), "%s", log);
+    ck_assert_msg(strstr(log, "Z shuffled info: "), "not under journald: timestamps\n%s", log);
+    free(log);
+    kill(pid, SIGTERM); /* the activator exec'd the daemon: same pid */
+    ck_assert_int_eq(exit_status(pid), 0);
+}
+END_TEST
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    Suite *s = suite_create("ops_daemon");
+    TCase *tc = tcase_create("daemon");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, lifecycle_under_systemd);
+    tcase_add_test(tc, config_check_modes);
+    tcase_add_test(tc, socket_activation);
+    tcase_add_test(tc, stuck_loop_withholds_pings);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

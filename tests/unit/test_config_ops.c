@@ -1,0 +1,107 @@
+/* shuffled -T's dump parses back to the same configuration; the installed
+ * conf/shuffled.system.json is valid and holds exactly the defaults; a SIGHUP reload
+ * applies log_level and names every other changed key as needing a restart. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/config.h"
+#include "server/config_dump.h"
+#include "server/config_reload.h"
+
+static char *dump(const struct shuffled_config *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_int_eq(config_dump(c, f), 0);
+    fclose(f);
+    return text;
+}
+
+static void parse(const char *text, struct shuffled_config *c)
+{
+    char err[512];
+    ck_assert_msg(config_parse(text, "test.json", c, err, sizeof(err)) == 0, "%s", err);
+}
+
+START_TEST(dump_round_trips)
+{
+    struct shuffled_config c;
+    parse("{\"listen\": [\"127.0.0.1\", \"::1\"], \"port\": 0, \"max_chunks_in_flight\": 5000,"
+          " \"allowed_local_dir_roots\": [\"/data/a\", \"/data/b\"], \"fetch_rdd_enabled\": true,"
+          " \"log_level\": \"debug\", \"state_dir\": \"/tmp/st\", \"idle_timeout_ms\": 0,"
+          " \"admin_listen\": \"::1\", \"admin_port\": 9000}",
+          &c);
+    char *a = dump(&c);
+    ck_assert_ptr_nonnull(strstr(a, "\"max_chunks_in_flight\": 5000"));
+    ck_assert_ptr_nonnull(strstr(a, "\"fetch_rdd_enabled\": true"));
+    ck_assert_ptr_nonnull(strstr(a, "\"/data/b\""));
+    ck_assert_ptr_nonnull(strstr(a, "\"admin_port\": 9000"));
+    struct shuffled_config back;
+    parse(a, &back);
+    char *b = dump(&back);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    config_free(&c);
+    config_free(&back);
+}
+END_TEST
+
+START_TEST(system_config_is_the_defaults)
+{
+    const char *src = getenv("SHUFFLE_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/conf/shuffled.system.json", src && *src ? src : ".");
+    struct shuffled_config sys, def;
+    char err[512];
+    ck_assert_msg(config_load(path, &sys, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(config_defaults(&def), 0);
+    char *a = dump(&sys), *b = dump(&def);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    config_free(&sys);
+    config_free(&def);
+}
+END_TEST
+
+START_TEST(reload_applies_log_level_only)
+{
+    struct shuffled_config live, next;
+    ck_assert_int_eq(config_defaults(&live), 0);
+    parse("{\"log_level\": \"debug\"}", &next);
+    char restart[256];
+    ck_assert_int_eq(config_reload_apply(&live, &next, restart, sizeof(restart)), 0);
+    ck_assert_str_eq(restart, "");
+    ck_assert_str_eq(live.log_level, "debug");
+    config_free(&next);
+
+    parse("{\"log_level\": \"warn\", \"port\": 7447, \"listen\": [\"::1\"],"
+          " \"allowed_local_dir_roots\": [\"/x\"], \"idle_timeout_ms\": 5}",
+          &next);
+    ck_assert_int_eq(config_reload_apply(&live, &next, restart, sizeof(restart)), 4);
+    ck_assert_str_eq(restart, "listen, port, idle_timeout_ms, allowed_local_dir_roots");
+    ck_assert_str_eq(live.log_level, "warn");
+    ck_assert_int_eq(live.port, 7337); /* not applied */
+    config_free(&next);
+    config_free(&live);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config_ops");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, dump_round_trips);
+    tcase_add_test(tc, system_config_is_the_defaults);
+    tcase_add_test(tc, reload_applies_log_level_only);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,258 @@
+/* Metrics: values after known updates, histogram buckets, Prometheus text structure,
+ * exact totals under concurrent updates. */
+#include <check.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "prom_parse.h"
+#include "server/metrics.h"
+
+static char *render(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(metrics_render(f), 0);
+    fclose(f);
+    prom_check_structure(text);
+    return text;
+}
+
+START_TEST(counters_and_gauges)
+{
+    metrics_reset();
+    metrics_add(MC_BLOCK_TRANSFER_BYTES, 1000);
+    metrics_add(MC_BLOCK_TRANSFER_BYTES, 24);
+    metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
+    metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
+    metrics_inc(MC_CAUGHT_EXCEPTIONS);
+    metrics_inc(MC_INDEX_CACHE_HITS);
+    metrics_add(MC_INDEX_CACHE_MISSES, 3);
+    metrics_gauge_add(MG_ACTIVE_CONNECTIONS, 3);
+    metrics_gauge_add(MG_ACTIVE_CONNECTIONS, -1);
+    metrics_gauge_set(MG_REGISTERED_EXECUTORS, 7);
+    metrics_gauge_add(MG_CHUNKS_IN_FLIGHT, -2); /* a bug elsewhere must show, not wrap */
+    metrics_gauge_set(MG_INDEX_CACHE_BYTES, 123456789);
+    char *t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_block_transfer_bytes_total"), 1024);
+    ck_assert_double_eq(prom_value(t, "shuffled_block_transfer_messages_total"), 2);
+    ck_assert_double_eq(prom_value(t, "shuffled_caught_exceptions_total"), 1);
+    ck_assert_double_eq(prom_value(t, "shuffled_index_cache_hits_total"), 1);
+    ck_assert_double_eq(prom_value(t, "shuffled_index_cache_misses_total"), 3);
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 2);
+    ck_assert_double_eq(prom_value(t, "shuffled_registered_connections"), 0);
+    ck_assert_double_eq(prom_value(t, "shuffled_registered_executors"), 7);
+    ck_assert_double_eq(prom_value(t, "shuffled_chunks_in_flight"), -2);
+    ck_assert_double_eq(prom_value(t, "shuffled_index_cache_bytes"), 123456789);
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE shuffled_block_transfer_bytes_total counter\n"));
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE shuffled_active_connections gauge\n"));
+    free(t);
+    ck_assert_uint_eq(metrics_counter(MC_BLOCK_TRANSFER_BYTES), 1024);
+    ck_assert_int_eq(metrics_gauge(MG_ACTIVE_CONNECTIONS), 2);
+
+    metrics_reset();
+    t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_block_transfer_bytes_total"), 0);
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 0);
+    free(t);
+}
+END_TEST
+
+START_TEST(histogram_buckets)
+{
+    metrics_reset();
+    const uint64_t obs[] = {0, 1, 2, 3, 1000, 1024, 1025, 60000000};
+    uint64_t sum = 0;
+    for (size_t i = 0; i < sizeof(obs) / sizeof(obs[0]); i++) {
+        metrics_observe_usec(MH_OPEN_BLOCKS_LATENCY, obs[i]);
+        sum += obs[i];
+    }
+    metrics_observe_usec(MH_REGISTER_EXECUTOR_LATENCY, 5000);
+    char *t = render();
+    const char *h = "shuffled_open_block_request_latency_seconds";
+    char key[160];
+#define BUCKET(le) (snprintf(key, sizeof(key), "%s_bucket{le=\"%s\"}", h, le), prom_value(t, key))
+    ck_assert_double_eq(BUCKET("1e-06"), 2);     /* 0 and 1 us */
+    ck_assert_double_eq(BUCKET("2e-06"), 3);     /* + 2 */
+    ck_assert_double_eq(BUCKET("4e-06"), 4);     /* + 3 */
+    ck_assert_double_eq(BUCKET("0.000512"), 4);  /* nothing in (4, 512] us */
+    ck_assert_double_eq(BUCKET("0.001024"), 6);  /* + 1000, 1024 */
+    ck_assert_double_eq(BUCKET("0.002048"), 7);  /* + 1025 */
+    ck_assert_double_eq(BUCKET("16.777216"), 7); /* the largest finite bound */
+    ck_assert_double_eq(BUCKET("+Inf"), 8);      /* + 60 s */
+#undef BUCKET
+    snprintf(key, sizeof(key), "%s_count", h);
+    ck_assert_double_eq(prom_value(t, key), 8);
+    snprintf(key, sizeof(key), "%s_sum", h);
+    ck_assert_double_eq_tol(prom_value(t, key), (double)sum / 1e6, 1e-6);
+    ck_assert_ptr_nonnull(
+        strstr(t, "# TYPE shuffled_open_block_request_latency_seconds histogram\n"));
+    ck_assert_double_eq(
+        prom_value(t, "shuffled_register_executor_request_latency_seconds_bucket{le=\"0.004096\"}"),
+        0);
+    ck_assert_double_eq(
+        prom_value(t, "shuffled_register_executor_request_latency_seconds_bucket{le=\"0.008192\"}"),
+        1);
+    ck_assert_double_eq(prom_value(t, "shuffled_register_executor_request_latency_seconds_count"),
+                        1);
+    ck_assert_uint_eq(metrics_histogram_count(MH_OPEN_BLOCKS_LATENCY), 8);
+
+    /* buckets are cumulative: never decreasing */
+    double prev = -1;
+    for (const char *p = strstr(t, h); (p = strstr(p, "_bucket{le=")) != NULL; p++) {
+        if (strncmp(p - strlen(h), h, strlen(h)) != 0)
+            break;
+        double v = strtod(strchr(p, ' ') + 1, NULL);
+        ck_assert(v >= prev);
+        prev = v;
+    }
+    free(t);
+}
+END_TEST
+
+START_TEST(rpc_counts_by_type)
+{
+    metrics_reset();
+    ck_assert_int_eq(metrics_rpc_from_msg_type(0), MR_OPEN_BLOCKS);
+    ck_assert_int_eq(metrics_rpc_from_msg_type(2), MR_REGISTER_EXECUTOR);
+    ck_assert_int_eq(metrics_rpc_from_msg_type(7), MR_REMOVE_BLOCKS);
+    ck_assert_int_eq(metrics_rpc_from_msg_type(9), MR_FETCH_SHUFFLE_BLOCKS);
+    ck_assert_int_eq(metrics_rpc_from_msg_type(10), MR_GET_LOCAL_DIRS);
+    ck_assert_int_eq(metrics_rpc_from_msg_type(200), MR_OTHER_RPC);
+    ck_assert_int_eq(metrics_rpc_from_msg_type(-1), MR_OTHER_RPC);
+    metrics_rpc_request(MR_FETCH_SHUFFLE_BLOCKS);
+    metrics_rpc_request(MR_FETCH_SHUFFLE_BLOCKS);
+    metrics_rpc_error(metrics_rpc_from_msg_type(9));
+    metrics_rpc_error(MR_CHUNK_FETCH);
+    metrics_rpc_error(MR_CHUNK_FETCH);
+    char *t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_rpc_requests_total{type=\"FetchShuffleBlocks\"}"),
+                        2);
+    ck_assert_double_eq(prom_value(t, "shuffled_rpc_errors_total{type=\"FetchShuffleBlocks\"}"), 1);
+    ck_assert_double_eq(prom_value(t, "shuffled_rpc_errors_total{type=\"ChunkFetch\"}"), 2);
+    ck_assert_double_eq(prom_value(t, "shuffled_rpc_errors_total{type=\"OpenBlocks\"}"), 0);
+    ck_assert_double_eq(prom_value(t, "shuffled_rpc_errors_total{type=\"Stream\"}"), 0);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_CHUNK_FETCH), 2);
+    free(t);
+}
+END_TEST
+
+START_TEST(open_fds_counted)
+{
+    char *t = render();
+    double before = prom_value(t, "process_open_fds");
+    free(t);
+    ck_assert(before >= 3);
+    int fd = open("/dev/null", O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    t = render();
+    ck_assert_double_eq(prom_value(t, "process_open_fds"), before + 1);
+    ck_assert(prom_value(t, "process_max_fds") >= before + 1);
+    free(t);
+    close(fd);
+}
+END_TEST
+
+START_TEST(rpc_done_observes_by_type)
+{
+    metrics_reset();
+    uint64_t start = metrics_now_usec();
+    metrics_rpc_done(0, start, true);   /* OpenBlocks */
+    metrics_rpc_done(9, start, false);  /* FetchShuffleBlocks, failed */
+    metrics_rpc_done(2, start, true);   /* RegisterExecutor */
+    metrics_rpc_done(7, start, false);  /* RemoveBlocks: no histogram */
+    metrics_rpc_done(-1, start, false); /* empty body */
+    ck_assert_uint_eq(metrics_histogram_count(MH_OPEN_BLOCKS_LATENCY), 2);
+    ck_assert_uint_eq(metrics_histogram_count(MH_REGISTER_EXECUTOR_LATENCY), 1);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_FETCH_SHUFFLE_BLOCKS), 1);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_OPEN_BLOCKS), 0);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_REMOVE_BLOCKS), 1);
+    ck_assert_uint_eq(metrics_rpc_errors(MR_OTHER_RPC), 1);
+    /* a start in the future (clock misuse) counts as 0, not as ~584,000 years */
+    metrics_rpc_done(2, metrics_now_usec() + 10000000, true);
+    char *t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_register_executor_request_latency_seconds_count"),
+                        2);
+    ck_assert(
+        prom_value(t, "shuffled_register_executor_request_latency_seconds_bucket{le=\"1e-06\"}") >=
+        1);
+    free(t);
+}
+END_TEST
+
+static void collect(void *ctx)
+{
+    metrics_gauge_set(MG_ACTIVE_CONNECTIONS, *(int *)ctx);
+}
+
+START_TEST(collector_refreshes_gauges)
+{
+    metrics_reset();
+    int conns = 42;
+    metrics_set_collector(collect, &conns);
+    char *t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 42);
+    free(t);
+    conns = 41;
+    t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 41);
+    free(t);
+    metrics_set_collector(NULL, NULL);
+    conns = 7;
+    t = render();
+    ck_assert_double_eq(prom_value(t, "shuffled_active_connections"), 41);
+    free(t);
+}
+END_TEST
+
+#define THREADS 4
+#define PER_THREAD 200000
+
+static void *hammer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
+        metrics_gauge_add(MG_CHUNKS_IN_FLIGHT, 1);
+        metrics_gauge_add(MG_CHUNKS_IN_FLIGHT, -1);
+        metrics_observe_usec(MH_OPEN_BLOCKS_LATENCY, (uint64_t)i % 5000);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_updates_are_exact)
+{
+    metrics_reset();
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, hammer, NULL), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_uint_eq(metrics_counter(MC_BLOCK_TRANSFER_MESSAGES), THREADS * PER_THREAD);
+    ck_assert_int_eq(metrics_gauge(MG_CHUNKS_IN_FLIGHT), 0);
+    ck_assert_uint_eq(metrics_histogram_count(MH_OPEN_BLOCKS_LATENCY), THREADS * PER_THREAD);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("metrics");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, counters_and_gauges);
+    tcase_add_test(tc, histogram_buckets);
+    tcase_add_test(tc, rpc_counts_by_type);
+    tcase_add_test(tc, open_fds_counted);
+    tcase_add_test(tc, collector_refreshes_gauges);
+    tcase_add_test(tc, rpc_done_observes_by_type);
+    tcase_add_test(tc, concurrent_updates_are_exact);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
