@@ -1,1 +1,2 @@
 # integration tests: added by the daemon issue.
+include tests/integration/client.mk
