@@ -109,7 +109,7 @@ struct blockmsg {
         struct {
             enum blockmsg_layout layout;
             int32_t shuffle_id;
-            int32_t shuffle_merge_id;     /* 3.2+ only */
+            int32_t shuffle_merge_id;    /* 3.2+ only */
             struct proto_bytes *bitmaps; /* raw portable RoaringBitmaps */
             uint32_t bitmap_count;
             struct proto_int_array reduce_ids;

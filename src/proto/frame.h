@@ -57,7 +57,7 @@ struct frame_decoder {
 /* max_frame_bytes: 0 means Java's limit (frameLen - 8 <= 2147483646). */
 void frame_decoder_init(struct frame_decoder *d, uint64_t max_frame_bytes);
 void frame_decoder_free(struct frame_decoder *d);
-/* Consumes from *data/*len (advancing them) until one event is ready. */
+/* Consumes input (advancing *data and *len) until one event is ready. */
 enum frame_event frame_decoder_next(struct frame_decoder *d, const uint8_t **data, size_t *len,
                                     struct frame_out *out);
 /* True when the decoder sits between frames (no partial frame or raw data). */

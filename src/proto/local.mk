@@ -4,4 +4,4 @@ src_proto_libproto_la_SOURCES = \
 	src/proto/codec.c src/proto/codec.h \
 	src/proto/frame.c src/proto/frame.h \
 	src/proto/message.c src/proto/message.h \
-	src/proto/blockmsg.c src/proto/blockmsg.h
+	src/proto/blockmsg.c src/proto/blockmsg_encode.c src/proto/blockmsg.h

@@ -1,0 +1,78 @@
+/* Small helpers shared by the unit tests (header-only). */
+#ifndef SHUFFLED_TEST_UTIL_H
+#define SHUFFLED_TEST_UTIL_H
+
+#include <check.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses "00 0a ff" (spaces, newlines and '|' ignored) into a malloc'd buffer. */
+static inline uint8_t *test_hex(const char *hex, size_t *len)
+{
+    uint8_t *out = malloc(strlen(hex) / 2 + 1);
+    size_t n = 0;
+    int hi = -1;
+    for (const char *p = hex; *p; p++) {
+        if (!isxdigit((unsigned char)*p))
+            continue;
+        int v = isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    *len = n;
+    return out;
+}
+
+#define ck_assert_mem_hex(buf, len, hex)                                                           \
+    do {                                                                                           \
+        size_t want_len_;                                                                          \
+        uint8_t *want_ = test_hex(hex, &want_len_);                                                \
+        ck_assert_uint_eq((len), want_len_);                                                       \
+        ck_assert_mem_eq((buf), want_, want_len_);                                                 \
+        free(want_);                                                                               \
+    } while (0)
+
+static inline const char *test_shared_dir(void)
+{
+    const char *d = getenv("SHUFFLE_SHARED_DIR");
+    return d && *d ? d : "../shared";
+}
+
+/* Reads a whole file into a malloc'd buffer; NULL if it cannot be read. */
+static inline uint8_t *test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Runs one suite and returns the process exit status. */
+static inline int test_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
