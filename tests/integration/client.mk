@@ -16,3 +16,11 @@ tests_integration_test_client_fetch_SOURCES = tests/integration/test_client_fetc
 	$(CLIENT_TEST_HELPERS)
 tests_integration_test_client_fetch_CFLAGS = $(CLIENT_TEST_CFLAGS)
 tests_integration_test_client_fetch_LDADD = $(CLIENT_TEST_LIBS)
+
+# shuffle-fetch / shuffle-bench end to end (needs the tools built first).
+check_PROGRAMS += tests/integration/test_client_tools
+TESTS += tests/integration/test_client_tools
+tests_integration_test_client_tools_SOURCES = tests/integration/test_client_tools.c \
+	$(CLIENT_TEST_HELPERS)
+tests_integration_test_client_tools_CFLAGS = $(CLIENT_TEST_CFLAGS)
+tests_integration_test_client_tools_LDADD = $(CLIENT_TEST_LIBS)

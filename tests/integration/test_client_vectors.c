@@ -195,10 +195,11 @@ static void run_fetch(shuffle_client *cl, int port, struct call *c)
             continue;
         const char *ids[64];
         size_t k = 0;
-        size_t plen = strcspn(c->ids[i] + 8, "_") + 8;
+        bool is_shuffle = !strncmp(c->ids[i], "shuffle_", 8);
+        size_t plen = is_shuffle ? strcspn(c->ids[i] + 8, "_") + 8 : 0;
         for (size_t j = i; j < c->n; j++) {
-            bool same = !strncmp(c->ids[j], "shuffle_", 8) ? !strncmp(c->ids[j], c->ids[i], plen + 1)
-                                                          : strncmp(c->ids[i], "shuffle_", 8) != 0;
+            bool same = is_shuffle ? !strncmp(c->ids[j], c->ids[i], plen + 1)
+                                   : strncmp(c->ids[j], "shuffle_", 8) != 0;
             if (!used[j] && same) {
                 used[j] = true;
                 part_index[nparts][k] = j;
