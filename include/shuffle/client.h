@@ -134,8 +134,8 @@ typedef void (*shuffle_rpc_fn)(void *arg, int status, const char *error, const u
 int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body, size_t len,
                 shuffle_rpc_fn cb, void *arg, char *err, size_t errlen);
 /* OneWayMessage: queued on a pooled connection; no reply, no callback. */
-int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body,
-                        size_t len, char *err, size_t errlen);
+int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body, size_t len,
+                        char *err, size_t errlen);
 
 /* StreamRequest: on_data receives the StreamResponse bytes as they arrive (return
  * nonzero to abort: the connection is closed); on_done runs once at the end. */

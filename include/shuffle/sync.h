@@ -13,7 +13,7 @@ extern "C" {
 /* One fetched block, owned by the caller through shuffle_fetch_results_free(). */
 struct shuffle_fetch_result {
     int status;
-    char *error; /* NULL on success */
+    char *error;   /* NULL on success */
     uint8_t *data; /* malloc'd block bytes (NULL for an empty block or a file) */
     uint64_t len;
     char *path; /* fetch-to-file: the file now belongs to the caller */
@@ -34,8 +34,8 @@ int shuffle_register_executor_sync(shuffle_client *c, const char *host, int port
                                    char *err, size_t errlen);
 
 int shuffle_remove_blocks_sync(shuffle_client *c, const char *host, int port, const char *app_id,
-                               const char *exec_id, const char *const *block_ids,
-                               size_t num_blocks, int *num_removed, char *err, size_t errlen);
+                               const char *exec_id, const char *const *block_ids, size_t num_blocks,
+                               int *num_removed, char *err, size_t errlen);
 
 /* rpc reply bytes: *reply is malloc'd (free() it). */
 int shuffle_rpc_sync(shuffle_client *c, const char *host, int port, const void *body, size_t len,

@@ -88,7 +88,7 @@ int blockids_plan_fetch_shuffle(const char *app_id, const char *exec_id, const c
         snprintf(err, errlen, "Zero-sized blockIds array");
         return -1;
     }
-    int64_t (*vals)[4] = calloc(n, sizeof(*vals));
+    int64_t(*vals)[4] = calloc(n, sizeof(*vals));
     size_t *member_next = calloc(n, sizeof(size_t));
     struct group *groups = calloc(n, sizeof(*groups));
     /* open-addressing map id -> group, so grouping stays O(n) */
@@ -114,8 +114,7 @@ int blockids_plan_fetch_shuffle(const char *app_id, const char *exec_id, const c
             goto out;
         }
         if (vals[i][0] != vals[0][0]) {
-            snprintf(err, errlen, "Expected shuffleId=%lld, got:%s", (long long)vals[0][0],
-                     ids[i]);
+            snprintf(err, errlen, "Expected shuffleId=%lld, got:%s", (long long)vals[0][0], ids[i]);
             goto out;
         }
         uint64_t h = (uint64_t)vals[i][1] * 0x9E3779B97F4A7C15ULL;
@@ -184,8 +183,8 @@ out:
     return rc;
 }
 
-int blockids_open_blocks(const char *app_id, const char *exec_id, const char *const *ids,
-                         size_t n, struct blockmsg *m)
+int blockids_open_blocks(const char *app_id, const char *exec_id, const char *const *ids, size_t n,
+                         struct blockmsg *m)
 {
     memset(m, 0, sizeof(*m));
     m->type = BLOCKMSG_OPEN_BLOCKS;

@@ -23,7 +23,7 @@ int blockids_plan_fetch_shuffle(const char *app_id, const char *exec_id, const c
                                 size_t errlen);
 
 /* Builds OpenBlocks(app, exec, ids) into m (owned: blockmsg_free). -1 on OOM. */
-int blockids_open_blocks(const char *app_id, const char *exec_id, const char *const *ids,
-                         size_t n, struct blockmsg *m);
+int blockids_open_blocks(const char *app_id, const char *exec_id, const char *const *ids, size_t n,
+                         struct blockmsg *m);
 
 #endif

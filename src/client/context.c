@@ -155,8 +155,7 @@ void client_op_remove(struct client_op *op)
     op->next = op->prev = NULL;
 }
 
-static int post(shuffle_client *c, void (*fn)(shuffle_client *c, void *arg), void *arg,
-                bool last)
+static int post(shuffle_client *c, void (*fn)(shuffle_client *c, void *arg), void *arg, bool last)
 {
     struct client_cmd *cmd = malloc(sizeof(*cmd));
     if (!cmd)

@@ -109,8 +109,8 @@ static int stream_start(void *arg, uint64_t byte_count)
     struct fetch_attempt *a = cc->a;
     if (a->detached)
         return 0; /* bytes are discarded */
-    cc->path = client_strf("%s/libshuffle-%lld_%zu-XXXXXX", a->c->tmp_dir,
-                           (long long)a->stream_id, cc->chunk);
+    cc->path = client_strf("%s/libshuffle-%lld_%zu-XXXXXX", a->c->tmp_dir, (long long)a->stream_id,
+                           cc->chunk);
     cc->fd = mkstemp(cc->path);
     if (cc->fd < 0) {
         free(cc->path);
@@ -255,8 +255,7 @@ struct fetch_attempt *fetch_attempt_start(shuffle_client *c, struct tconn *t, co
     struct blockmsg m;
     if (!c->opts.use_old_fetch_protocol && blockids_all_shuffle(ids, n)) {
         a->op = "FetchShuffleBlocks";
-        if (blockids_plan_fetch_shuffle(app_id, exec_id, ids, n, &m, a->order, err, errlen) !=
-            0) {
+        if (blockids_plan_fetch_shuffle(app_id, exec_id, ids, n, &m, a->order, err, errlen) != 0) {
             *status = SHUFFLE_EINVAL;
             attempt_unref(a);
             return NULL;

@@ -20,3 +20,4 @@ shuffleinclude_HEADERS = include/shuffle/client.h include/shuffle/sync.h
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = src/client/libshuffle.pc
 EXTRA_DIST += src/client/libshuffle.pc.in
+dist_man_MANS += man/libshuffle.3

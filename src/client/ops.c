@@ -251,8 +251,7 @@ static int set_body(struct rpc_op *op, const struct blockmsg *m)
     return 0;
 }
 
-static int submit(struct rpc_op *op, void (*fn)(shuffle_client *, void *), char *err,
-                  size_t errlen)
+static int submit(struct rpc_op *op, void (*fn)(shuffle_client *, void *), char *err, size_t errlen)
 {
     if (client_post(op->c, fn, op) != 0) {
         op_free(op);
@@ -294,8 +293,8 @@ int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body,
     return submit(op, run_cmd, err, errlen);
 }
 
-int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body,
-                        size_t len, char *err, size_t errlen)
+int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body, size_t len,
+                        char *err, size_t errlen)
 {
     struct rpc_op *op = op_new(c, OP_ONEWAY, "OneWayMessage", host, port, err, errlen);
     if (!op)
@@ -474,8 +473,9 @@ int shuffle_register_executor(shuffle_client *c, const char *host, int port, con
                               shuffle_status_fn cb, void *arg, char *err, size_t errlen)
 {
     if (!app_id || !exec_id || (!local_dirs && num_dirs) || !shuffle_manager || !cb) {
-        client_set_err(err, errlen, "register: app_id, exec_id, local_dirs, shuffle_manager and "
-                                    "cb are required");
+        client_set_err(err, errlen,
+                       "register: app_id, exec_id, local_dirs, shuffle_manager and "
+                       "cb are required");
         return SHUFFLE_EINVAL;
     }
     struct rpc_op *op = op_new(c, OP_REGISTER, "RegisterExecutor", host, port, err, errlen);

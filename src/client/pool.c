@@ -101,8 +101,8 @@ struct tconn *pool_get(struct pool *p, const char *host, int port)
     struct slot *s = &pe->slots[n > 1 ? (int)((uint64_t)client_random_id(c) % (uint64_t)n) : 0];
     if (s->conn && tconn_is_active(s->conn))
         return s->conn;
-    struct tconn *t = tconn_new(c, host, port, c->opts.connect_timeout_ms,
-                                c->opts.request_timeout_ms);
+    struct tconn *t =
+        tconn_new(c, host, port, c->opts.connect_timeout_ms, c->opts.request_timeout_ms);
     if (!t)
         return NULL;
     s->conn = t; /* the slot owns the reference tconn_new gave */

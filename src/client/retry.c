@@ -183,8 +183,9 @@ int shuffle_fetch_blocks(shuffle_client *c, const struct shuffle_fetch_request *
                          size_t errlen)
 {
     if (!c || !r || !r->host || !r->app_id || !r->exec_id || !r->block_ids || !r->on_block) {
-        client_set_err(err, errlen, "fetch: host, app_id, exec_id, block_ids and on_block are "
-                                    "required");
+        client_set_err(err, errlen,
+                       "fetch: host, app_id, exec_id, block_ids and on_block are "
+                       "required");
         return SHUFFLE_EINVAL;
     }
     if (r->num_blocks == 0) {

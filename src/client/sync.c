@@ -186,8 +186,8 @@ static void sync_removed(void *arg, int status, const char *error, int n)
 }
 
 int shuffle_remove_blocks_sync(shuffle_client *c, const char *host, int port, const char *app_id,
-                               const char *exec_id, const char *const *block_ids,
-                               size_t num_blocks, int *num_removed, char *err, size_t errlen)
+                               const char *exec_id, const char *const *block_ids, size_t num_blocks,
+                               int *num_removed, char *err, size_t errlen)
 {
     if (refuse_on_loop(c, err, errlen))
         return SHUFFLE_EINVAL;

@@ -30,9 +30,9 @@ struct pending {
     tconn_reply_fn fn;
     void *arg;
     struct tconn_stream_cb scb;
-    struct pending *hnext;         /* hash chain (RPC, CHUNK) */
-    struct pending *prev, *next;   /* every pending request, in send order */
-    struct pending *fifo_next;     /* STREAM: FIFO of unanswered stream requests */
+    struct pending *hnext;       /* hash chain (RPC, CHUNK) */
+    struct pending *prev, *next; /* every pending request, in send order */
+    struct pending *fifo_next;   /* STREAM: FIFO of unanswered stream requests */
 };
 
 struct tconn {
@@ -252,8 +252,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         if (t->early_error) {
             close_io(t, SHUFFLE_EIO, "Failed to connect to %s: %s", t->early_error);
         } else {
-            char *msg = client_strf("Connecting to %s timed out (%d ms)", t->peer,
-                                    t->connect_timeout_ms);
+            char *msg =
+                client_strf("Connecting to %s timed out (%d ms)", t->peer, t->connect_timeout_ms);
             tconn_close(t, SHUFFLE_EIO, msg);
             free(msg);
         }
@@ -346,7 +346,8 @@ static void handle_message(struct tconn *t, const struct frame_out *out)
             close_io(t, SHUFFLE_EPROTO, "Unexpected StreamResponse from %s%s", NULL);
             return;
         }
-        if (p->scb.on_start && p->scb.on_start(p->scb.arg, (uint64_t)m.u.stream_response.byte_count)) {
+        if (p->scb.on_start &&
+            p->scb.on_start(p->scb.arg, (uint64_t)m.u.stream_response.byte_count)) {
             finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
             close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
             return;

@@ -23,7 +23,7 @@ typedef void (*tconn_reply_fn)(void *arg, int status, const char *err, const uin
                                size_t len);
 
 struct tconn_stream_cb {
-    int (*on_start)(void *arg, uint64_t byte_count); /* nonzero: abort (local failure) */
+    int (*on_start)(void *arg, uint64_t byte_count);            /* nonzero: abort (local failure) */
     int (*on_data)(void *arg, const uint8_t *data, size_t len); /* nonzero: abort */
     void (*on_done)(void *arg, int status, const char *err);
     void *arg;

@@ -6,4 +6,4 @@ src_tools_shuffle_fetch_SOURCES = src/tools/shuffle_fetch.c $(CLIENT_TOOL_HELPER
 src_tools_shuffle_fetch_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
 src_tools_shuffle_bench_SOURCES = src/tools/shuffle_bench.c $(CLIENT_TOOL_HELPERS)
 src_tools_shuffle_bench_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
-dist_man_MANS += man/libshuffle.3 man/shuffle-fetch.1
+dist_man_MANS += man/shuffle-fetch.1

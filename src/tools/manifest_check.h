@@ -63,9 +63,8 @@ void verifier_feed(struct verifier *v, const uint8_t *data, size_t len);
 /* true when every byte matched sizes and checksums; else v->why says what. */
 bool verifier_finish(struct verifier *v);
 /* Convenience: verify a whole buffer or a file. */
-bool verify_bytes(const struct mlist *m, const char *id, const uint8_t *data, size_t len,
-                  char *why, size_t whylen);
-bool verify_file(const struct mlist *m, const char *id, const char *path, char *why,
-                 size_t whylen);
+bool verify_bytes(const struct mlist *m, const char *id, const uint8_t *data, size_t len, char *why,
+                  size_t whylen);
+bool verify_file(const struct mlist *m, const char *id, const char *path, char *why, size_t whylen);
 
 #endif

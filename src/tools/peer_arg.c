@@ -7,8 +7,7 @@
 
 #include "tools/peer_arg.h"
 
-int peer_arg_parse(const char *arg, char *host, size_t hostlen, int *port, char *err,
-                   size_t errlen)
+int peer_arg_parse(const char *arg, char *host, size_t hostlen, int *port, char *err, size_t errlen)
 {
     const char *colon = strrchr(arg, ':');
     const char *h = arg;

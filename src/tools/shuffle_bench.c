@@ -76,9 +76,9 @@ static void on_block(void *arg, const struct shuffle_block *blk)
     char why[256];
     bool bad = false;
     if (blk->status == SHUFFLE_OK && b->verify)
-        bad = blk->path ? !verify_file(&b->man, blk->block_id, blk->path, why, sizeof(why))
-                        : !verify_bytes(&b->man, blk->block_id, blk->data, blk->len, why,
-                                        sizeof(why));
+        bad = blk->path
+                  ? !verify_file(&b->man, blk->block_id, blk->path, why, sizeof(why))
+                  : !verify_bytes(&b->man, blk->block_id, blk->data, blk->len, why, sizeof(why));
     pthread_mutex_lock(&b->lock);
     if (blk->status != SHUFFLE_OK) {
         if (b->block_errors++ < 5)
@@ -127,9 +127,15 @@ static void start_request_locked(struct bench *b)
     for (size_t i = 0; i < k; i++)
         r->ids[i] = b->man.b[at + i].id;
     r->start = now_s();
-    struct shuffle_fetch_request fr = {.host = b->host, .port = b->port, .app_id = b->app,
-                                       .exec_id = b->exec, .block_ids = r->ids, .num_blocks = k,
-                                       .on_block = on_block, .on_done = on_done, .arg = r};
+    struct shuffle_fetch_request fr = {.host = b->host,
+                                       .port = b->port,
+                                       .app_id = b->app,
+                                       .exec_id = b->exec,
+                                       .block_ids = r->ids,
+                                       .num_blocks = k,
+                                       .on_block = on_block,
+                                       .on_done = on_done,
+                                       .arg = r};
     char err[512];
     if (shuffle_fetch_blocks(b->cl, &fr, err, sizeof(err)) != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-bench: %s\n", err);
@@ -213,18 +219,42 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "m:c:k:s:n:h", lo, NULL)) != -1) {
         switch (ch) {
-        case 'm': manifest = optarg; break;
-        case 'c': conc = atoi(optarg); break;
-        case 'k': b.k = atoi(optarg); break;
-        case 's': b.seconds = atof(optarg); break;
-        case 'n': b.max_requests = atol(optarg); break;
-        case O_IDLE: idle = atoi(optarg); break;
-        case O_OLD: o.use_old_fetch_protocol = true; break;
-        case O_VERIFY: b.verify = true; break;
-        case O_JSON: json = true; break;
-        case O_REG: reg = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'm':
+            manifest = optarg;
+            break;
+        case 'c':
+            conc = atoi(optarg);
+            break;
+        case 'k':
+            b.k = atoi(optarg);
+            break;
+        case 's':
+            b.seconds = atof(optarg);
+            break;
+        case 'n':
+            b.max_requests = atol(optarg);
+            break;
+        case O_IDLE:
+            idle = atoi(optarg);
+            break;
+        case O_OLD:
+            o.use_old_fetch_protocol = true;
+            break;
+        case O_VERIFY:
+            b.verify = true;
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case O_REG:
+            reg = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     char err[1024];
@@ -268,8 +298,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (reg && shuffle_register_executor_sync(b.cl, b.host, b.port, b.app, b.exec,
-                                              (const char *const *)b.man.local_dirs,
-                                              b.man.num_dirs, b.man.sub_dirs ? b.man.sub_dirs : 64,
+                                              (const char *const *)b.man.local_dirs, b.man.num_dirs,
+                                              b.man.sub_dirs ? b.man.sub_dirs : 64,
                                               "org.apache.spark.shuffle.sort.SortShuffleManager",
                                               err, sizeof(err)) != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-bench: %s\n", err);
@@ -305,16 +335,16 @@ int main(int argc, char **argv)
                "\"blocks_per_s\":%.1f,\"mb_per_s\":%.2f,\"latency_ms\":{\"p50\":%.3f,"
                "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"errors\":%llu,\"verify_errors\":%llu,"
                "\"concurrency\":%d,\"blocks_per_request\":%d,\"idle_connections\":%d}\n",
-               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps,
-               mbps, p50, p90, p99, mx, (unsigned long long)b.block_errors,
+               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
+               p50, p90, p99, mx, (unsigned long long)b.block_errors,
                (unsigned long long)b.verify_errors, conc, b.k, nidle);
     else
         printf("requests %ld  blocks %llu  bytes %llu  in %.2f s\n"
                "blocks/s %.1f  MB/s %.2f\n"
                "latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n"
                "errors %llu  verify errors %llu\n",
-               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps,
-               mbps, p50, p90, p99, mx, (unsigned long long)b.block_errors,
+               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
+               p50, p90, p99, mx, (unsigned long long)b.block_errors,
                (unsigned long long)b.verify_errors);
     int rc = (b.block_errors || b.verify_errors) ? 1 : 0;
     free(b.lat);

@@ -42,27 +42,27 @@ struct job {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
-            "  -o, --output DIR          write each block to DIR/<block id> (default: stdout)\n"
-            "  -m, --verify MANIFEST     check sizes and checksums against a manifest; with no\n"
-            "                            block ids, fetch every block it lists\n"
-            "  -f, --blocks-file FILE    read block ids from FILE, one per line\n"
-            "      --old-protocol        always use OpenBlocks (spark.shuffle.useOldFetchProtocol)\n"
-            "      --batch               merge runs of reduce ids of one map into batch ids\n"
-            "      --retries N           retries of I/O failures (default 3)\n"
-            "      --retry-wait MS       wait between retries (default 5000)\n"
-            "      --timeout MS          request timeout (default 120000)\n"
-            "      --connect-timeout MS  connect timeout (default 120000)\n"
-            "      --to-file-threshold BYTES  blocks larger than this (size from the manifest)\n"
-            "                            are streamed to a file (default: never)\n"
-            "      --tmp-dir DIR         where streamed blocks are written first\n"
-            "      --max-blocks N        blocks per request (default 512)\n"
-            "      --parallel N          requests in flight (default 4)\n"
-            "      --connections N       connections to the server (default 1)\n"
-            "      --register            register the executor first, with the manifest's\n"
-            "                            #localDirs and #subDirsPerLocalDir\n"
-            "  -v, --verbose             one line per block;  -q, --quiet  errors only\n");
+    fprintf(
+        f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
+           "  -o, --output DIR          write each block to DIR/<block id> (default: stdout)\n"
+           "  -m, --verify MANIFEST     check sizes and checksums against a manifest; with no\n"
+           "                            block ids, fetch every block it lists\n"
+           "  -f, --blocks-file FILE    read block ids from FILE, one per line\n"
+           "      --old-protocol        always use OpenBlocks (spark.shuffle.useOldFetchProtocol)\n"
+           "      --batch               merge runs of reduce ids of one map into batch ids\n"
+           "      --retries N           retries of I/O failures (default 3)\n"
+           "      --retry-wait MS       wait between retries (default 5000)\n"
+           "      --timeout MS          request timeout (default 120000)\n"
+           "      --connect-timeout MS  connect timeout (default 120000)\n"
+           "      --to-file-threshold BYTES  blocks larger than this (size from the manifest)\n"
+           "                            are streamed to a file (default: never)\n"
+           "      --tmp-dir DIR         where streamed blocks are written first\n"
+           "      --max-blocks N        blocks per request (default 512)\n"
+           "      --parallel N          requests in flight (default 4)\n"
+           "      --connections N       connections to the server (default 1)\n"
+           "      --register            register the executor first, with the manifest's\n"
+           "                            #localDirs and #subDirsPerLocalDir\n"
+           "  -v, --verbose             one line per block;  -q, --quiet  errors only\n");
 }
 
 static char *first_line(const char *s)
@@ -286,42 +286,99 @@ int main(int argc, char **argv)
     bool batch = false, reg = false;
     size_t max_blocks = 512;
     j.parallel = 4;
-    enum { O_OLD = 256, O_BATCH, O_RETRIES, O_WAIT, O_TIMEOUT, O_CTIMEOUT, O_THRESH, O_TMP,
-           O_MAXB, O_PAR, O_CONNS, O_REG };
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'},     {"verify", required_argument, 0, 'm'},
-        {"blocks-file", required_argument, 0, 'f'}, {"old-protocol", no_argument, 0, O_OLD},
-        {"batch", no_argument, 0, O_BATCH},         {"retries", required_argument, 0, O_RETRIES},
-        {"retry-wait", required_argument, 0, O_WAIT}, {"timeout", required_argument, 0, O_TIMEOUT},
-        {"connect-timeout", required_argument, 0, O_CTIMEOUT},
-        {"to-file-threshold", required_argument, 0, O_THRESH},
-        {"tmp-dir", required_argument, 0, O_TMP},   {"max-blocks", required_argument, 0, O_MAXB},
-        {"parallel", required_argument, 0, O_PAR},  {"connections", required_argument, 0, O_CONNS},
-        {"register", no_argument, 0, O_REG},        {"verbose", no_argument, 0, 'v'},
-        {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    enum {
+        O_OLD = 256,
+        O_BATCH,
+        O_RETRIES,
+        O_WAIT,
+        O_TIMEOUT,
+        O_CTIMEOUT,
+        O_THRESH,
+        O_TMP,
+        O_MAXB,
+        O_PAR,
+        O_CONNS,
+        O_REG
+    };
+    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
+                                             {"verify", required_argument, 0, 'm'},
+                                             {"blocks-file", required_argument, 0, 'f'},
+                                             {"old-protocol", no_argument, 0, O_OLD},
+                                             {"batch", no_argument, 0, O_BATCH},
+                                             {"retries", required_argument, 0, O_RETRIES},
+                                             {"retry-wait", required_argument, 0, O_WAIT},
+                                             {"timeout", required_argument, 0, O_TIMEOUT},
+                                             {"connect-timeout", required_argument, 0, O_CTIMEOUT},
+                                             {"to-file-threshold", required_argument, 0, O_THRESH},
+                                             {"tmp-dir", required_argument, 0, O_TMP},
+                                             {"max-blocks", required_argument, 0, O_MAXB},
+                                             {"parallel", required_argument, 0, O_PAR},
+                                             {"connections", required_argument, 0, O_CONNS},
+                                             {"register", no_argument, 0, O_REG},
+                                             {"verbose", no_argument, 0, 'v'},
+                                             {"quiet", no_argument, 0, 'q'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "o:m:f:vqh", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'o': j.outdir = optarg; break;
-        case 'm': manifest = optarg; break;
-        case 'f': blocks_file = optarg; break;
-        case O_OLD: o.use_old_fetch_protocol = true; break;
-        case O_BATCH: batch = true; break;
-        case O_RETRIES: o.max_retries = atoi(optarg); break;
-        case O_WAIT: o.retry_wait_ms = atoi(optarg); break;
-        case O_TIMEOUT: o.request_timeout_ms = atoi(optarg); break;
-        case O_CTIMEOUT: o.connect_timeout_ms = atoi(optarg); break;
-        case O_THRESH: o.fetch_to_file_bytes = strtoull(optarg, NULL, 10); break;
-        case O_TMP: o.tmp_dir = optarg; break;
-        case O_MAXB: max_blocks = (size_t)atol(optarg); break;
-        case O_PAR: j.parallel = atoi(optarg); break;
-        case O_CONNS: o.connections_per_peer = atoi(optarg); break;
-        case O_REG: reg = true; break;
-        case 'v': j.verbose = true; break;
-        case 'q': j.quiet = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'o':
+            j.outdir = optarg;
+            break;
+        case 'm':
+            manifest = optarg;
+            break;
+        case 'f':
+            blocks_file = optarg;
+            break;
+        case O_OLD:
+            o.use_old_fetch_protocol = true;
+            break;
+        case O_BATCH:
+            batch = true;
+            break;
+        case O_RETRIES:
+            o.max_retries = atoi(optarg);
+            break;
+        case O_WAIT:
+            o.retry_wait_ms = atoi(optarg);
+            break;
+        case O_TIMEOUT:
+            o.request_timeout_ms = atoi(optarg);
+            break;
+        case O_CTIMEOUT:
+            o.connect_timeout_ms = atoi(optarg);
+            break;
+        case O_THRESH:
+            o.fetch_to_file_bytes = strtoull(optarg, NULL, 10);
+            break;
+        case O_TMP:
+            o.tmp_dir = optarg;
+            break;
+        case O_MAXB:
+            max_blocks = (size_t)atol(optarg);
+            break;
+        case O_PAR:
+            j.parallel = atoi(optarg);
+            break;
+        case O_CONNS:
+            o.connections_per_peer = atoi(optarg);
+            break;
+        case O_REG:
+            reg = true;
+            break;
+        case 'v':
+            j.verbose = true;
+            break;
+        case 'q':
+            j.quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (argc - optind < 3 || max_blocks == 0 || j.parallel < 1) {
@@ -421,7 +478,8 @@ int main(int argc, char **argv)
         if (j.progress)
             fputc('\n', stderr);
         if (!j.quiet)
-            fprintf(stderr, "%zu of %zu blocks fetched%s, %llu bytes in %.3f s; %zu failed, %zu bad\n",
+            fprintf(stderr,
+                    "%zu of %zu blocks fetched%s, %llu bytes in %.3f s; %zu failed, %zu bad\n",
                     j.ok, j.n, j.have_man ? " and verified" : "", (unsigned long long)j.bytes, secs,
                     j.failed, j.bad);
         rc = (j.ok == j.n && !j.failed && !j.bad) ? 0 : 1;

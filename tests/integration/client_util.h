@@ -22,7 +22,7 @@ struct collector {
     pthread_cond_t cond;
     const struct manifest *man;
     size_t n;
-    int *count;     /* deliveries per block (must end at exactly 1) */
+    int *count; /* deliveries per block (must end at exactly 1) */
     int *status;
     char **error;
     bool *verified; /* bytes equal the manifest's */

@@ -168,12 +168,12 @@ static int handle_rpc(struct fconn *c, int64_t id, const uint8_t *body, size_t l
                 int ok;
                 if (batch)
                     ok = asprintf(&s, "shuffle_%d_%lld_%d_%d", m.u.fetch_shuffle_blocks.shuffle_id,
-                             (long long)m.u.fetch_shuffle_blocks.map_ids.items[i],
-                             row->items[j], row->items[j + 1]);
+                                  (long long)m.u.fetch_shuffle_blocks.map_ids.items[i],
+                                  row->items[j], row->items[j + 1]);
                 else
                     ok = asprintf(&s, "shuffle_%d_%lld_%d", m.u.fetch_shuffle_blocks.shuffle_id,
-                             (long long)m.u.fetch_shuffle_blocks.map_ids.items[i],
-                             row->items[j]);
+                                  (long long)m.u.fetch_shuffle_blocks.map_ids.items[i],
+                                  row->items[j]);
                 ids[k++] = ok < 0 ? strdup("?") : s;
             }
         }
@@ -236,8 +236,10 @@ static const char *next_chunk(struct fconn *c, int64_t sid, int32_t idx, char *t
         return NULL;
     }
     if ((size_t)idx != s->next) {
-        snprintf(text, tl, "java.lang.IllegalStateException: Received out-of-order chunk index "
-                           "%d (expected %zu)", idx, s->next);
+        snprintf(text, tl,
+                 "java.lang.IllegalStateException: Received out-of-order chunk index "
+                 "%d (expected %zu)",
+                 idx, s->next);
         return NULL;
     }
     if (s->next >= s->n) {
@@ -252,8 +254,10 @@ static uint8_t *block_bytes(struct fconn *c, const char *id, uint64_t *len, char
 {
     uint8_t *b = manifest_read(c->f->o.manifest, id, len);
     if (!b)
-        snprintf(text, tl, "java.lang.RuntimeException: Failed to open file: %s.index\n\tat "
-                           "fake", id);
+        snprintf(text, tl,
+                 "java.lang.RuntimeException: Failed to open file: %s.index\n\tat "
+                 "fake",
+                 id);
     return b;
 }
 

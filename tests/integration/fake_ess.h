@@ -14,13 +14,13 @@
 
 struct fake_ess_opts {
     const struct manifest *manifest;
-    int64_t first_stream_id;  /* 0: a random-ish base like Spark's */
-    int silent;               /* read everything, answer nothing */
-    int close_after_chunks;   /* close a connection after sending this many chunk/stream
-                                 replies ... */
-    int close_conns;          /* ... on the first close_conns connections (-1: all) */
-    int close_on_accept;      /* close the first N connections at once (-1: all) */
-    const char *fetch_error;  /* answer OpenBlocks/FetchShuffleBlocks with RpcFailure(text) */
+    int64_t first_stream_id; /* 0: a random-ish base like Spark's */
+    int silent;              /* read everything, answer nothing */
+    int close_after_chunks;  /* close a connection after sending this many chunk/stream
+                                replies ... */
+    int close_conns;         /* ... on the first close_conns connections (-1: all) */
+    int close_on_accept;     /* close the first N connections at once (-1: all) */
+    const char *fetch_error; /* answer OpenBlocks/FetchShuffleBlocks with RpcFailure(text) */
 };
 
 struct fake_ess;

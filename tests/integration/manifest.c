@@ -80,8 +80,8 @@ const struct manifest_entry *manifest_find(const struct manifest *m, const char 
     return NULL;
 }
 
-bool manifest_resolve(const struct manifest *m, const char *id, const char **file,
-                      uint64_t *offset, uint64_t *len)
+bool manifest_resolve(const struct manifest *m, const char *id, const char **file, uint64_t *offset,
+                      uint64_t *len)
 {
     const struct manifest_entry *e = manifest_find(m, id);
     if (e) {

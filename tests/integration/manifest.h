@@ -29,8 +29,8 @@ void manifest_free(struct manifest *m);
 const struct manifest_entry *manifest_find(const struct manifest *m, const char *id);
 /* Resolves a block id (shuffle_S_M_R, batch shuffle_S_M_A_B, rdd_R_S) to a file
  * segment. Returns false when unknown. */
-bool manifest_resolve(const struct manifest *m, const char *id, const char **file,
-                      uint64_t *offset, uint64_t *len);
+bool manifest_resolve(const struct manifest *m, const char *id, const char **file, uint64_t *offset,
+                      uint64_t *len);
 /* The expected bytes of id (malloc'd), or NULL. */
 uint8_t *manifest_read(const struct manifest *m, const char *id, uint64_t *len);
 

@@ -150,10 +150,16 @@ START_TEST(test_fetch_to_file_above_threshold)
     struct collector c, cs;
     collector_init(&c, &man, 2);
     kept_path[0] = 0;
-    struct shuffle_fetch_request r = {.host = "127.0.0.1", .port = fake_ess_port(fs),
-                                      .app_id = "app-cap", .exec_id = "1", .block_ids = ids,
-                                      .num_blocks = 2, .sizes = sizes, .on_block = keep_block,
-                                      .on_done = collector_on_done, .arg = &c};
+    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+                                      .port = fake_ess_port(fs),
+                                      .app_id = "app-cap",
+                                      .exec_id = "1",
+                                      .block_ids = ids,
+                                      .num_blocks = 2,
+                                      .sizes = sizes,
+                                      .on_block = keep_block,
+                                      .on_done = collector_on_done,
+                                      .arg = &c};
     ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
     collector_wait(&c);
     assert_all_ok(&c, ids);
@@ -261,7 +267,7 @@ START_TEST(test_server_error_not_retried)
     struct collector c;
     fetch(cl, fake_ess_port(fs), shuffle0, 6, NULL, &c);
     assert_all_failed(&c, SHUFFLE_ESERVER, "Executor is not registered (appId=app-cap");
-    ck_assert(strstr(c.error[0], "127.0.0.1:"));          /* the peer */
+    ck_assert(strstr(c.error[0], "127.0.0.1:"));         /* the peer */
     ck_assert(strstr(c.error[0], "FetchShuffleBlocks")); /* the operation */
     ck_assert_int_eq(fake_ess_fetch_rpcs(fs), 1);
     shuffle_client_free(cl);
@@ -304,8 +310,10 @@ static void *fetch_thread(void *p)
 {
     struct thread_arg *a = p;
     for (int k = 0; k < 15; k++) {
-        struct shuffle_fetch_request r = {.host = "127.0.0.1", .port = a->port,
-                                          .app_id = "app-cap", .exec_id = "1",
+        struct shuffle_fetch_request r = {.host = "127.0.0.1",
+                                          .port = a->port,
+                                          .app_id = "app-cap",
+                                          .exec_id = "1",
                                           .block_ids = k % 3 ? shuffle0 : rdd3,
                                           .num_blocks = k % 3 ? N(shuffle0) : N(rdd3)};
         struct shuffle_fetch_result *res;
@@ -357,10 +365,15 @@ START_TEST(test_free_fails_outstanding_once)
     shuffle_client *cl = new_client(3, 10, 60000, false);
     struct collector c;
     collector_init(&c, &man, 5);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1", .port = fake_ess_port(fs),
-                                      .app_id = "app-cap", .exec_id = "1", .block_ids = shuffle0,
-                                      .num_blocks = 5, .on_block = collector_on_block,
-                                      .on_done = collector_on_done, .arg = &c};
+    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+                                      .port = fake_ess_port(fs),
+                                      .app_id = "app-cap",
+                                      .exec_id = "1",
+                                      .block_ids = shuffle0,
+                                      .num_blocks = 5,
+                                      .on_block = collector_on_block,
+                                      .on_done = collector_on_done,
+                                      .arg = &c};
     char err[256];
     ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
     shuffle_client_free(cl);
@@ -382,8 +395,8 @@ START_TEST(test_register_attempts)
     char err[512];
     shuffle_client *cl = shuffle_client_new(&o, err, sizeof(err));
     const char *dirs[] = {"/tmp/d0"};
-    ck_assert_int_eq(shuffle_register_executor_sync(cl, "127.0.0.1", fake_ess_port(fs), "app",
-                                                    "1", dirs, 1, 64, "sort", err, sizeof(err)),
+    ck_assert_int_eq(shuffle_register_executor_sync(cl, "127.0.0.1", fake_ess_port(fs), "app", "1",
+                                                    dirs, 1, 64, "sort", err, sizeof(err)),
                      SHUFFLE_EIO);
     ck_assert_msg(strstr(err, "RegisterExecutor") && strstr(err, "attempt 2 of 2"), "%s", err);
     ck_assert_int_eq(fake_ess_connections(fs), 2);

@@ -82,19 +82,25 @@ START_TEST(test_fetch_exit_status_on_failure)
     ck_assert(write(fd, line, strlen(line)) == (ssize_t)strlen(line));
     close(fd);
     char cmd[4096], out[4096];
-    snprintf(cmd, sizeof(cmd), "%s/shuffle-fetch -q --verify %s 127.0.0.1:%d app-cap 1 2>&1 >/dev/null",
-             tool_dir, bad, fake_ess_port(fs));
+    snprintf(cmd, sizeof(cmd),
+             "%s/shuffle-fetch -q --verify %s 127.0.0.1:%d app-cap 1 2>&1 >/dev/null", tool_dir,
+             bad, fake_ess_port(fs));
     ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "crc32"), "%s", out);
     /* a block the server does not have */
-    snprintf(cmd, sizeof(cmd), "%s/shuffle-fetch -q 127.0.0.1:%d app-cap 1 shuffle_0_9_0 2>&1 "
-             ">/dev/null", tool_dir, fake_ess_port(fs));
+    snprintf(cmd, sizeof(cmd),
+             "%s/shuffle-fetch -q 127.0.0.1:%d app-cap 1 shuffle_0_9_0 2>&1 "
+             ">/dev/null",
+             tool_dir, fake_ess_port(fs));
     ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "FAIL shuffle_0_9_0"), "%s", out);
+    int port = fake_ess_port(fs);
     fake_ess_stop(fs);
     /* nobody listening any more */
-    snprintf(cmd, sizeof(cmd), "%s/shuffle-fetch -q --retries 1 --retry-wait 10 127.0.0.1:%d "
-             "app-cap 1 shuffle_0_0_0 2>&1 >/dev/null", tool_dir, fake_ess_port(fs));
+    snprintf(cmd, sizeof(cmd),
+             "%s/shuffle-fetch -q --retries 1 --retry-wait 10 127.0.0.1:%d "
+             "app-cap 1 shuffle_0_0_0 2>&1 >/dev/null",
+             tool_dir, port);
     unlink(bad);
     ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "Failed to connect"), "%s", out);

@@ -20,10 +20,18 @@
 #include "shuffle/sync.h"
 
 static const char *scenarios[] = {
-    "register-executor",   "openblocks-chunkfetch",          "openblocks-rdd",
-    "fetchshuffleblocks",  "fetchshuffleblocks-batch",       "large-chunkfetch",
-    "stream-to-disk",      "stream-to-disk-openblocks",      "error-missing-block",
-    "error-missing-block-openblocks", "error-missing-block-stream", "remove-blocks",
+    "register-executor",
+    "openblocks-chunkfetch",
+    "openblocks-rdd",
+    "fetchshuffleblocks",
+    "fetchshuffleblocks-batch",
+    "large-chunkfetch",
+    "stream-to-disk",
+    "stream-to-disk-openblocks",
+    "error-missing-block",
+    "error-missing-block-openblocks",
+    "error-missing-block-stream",
+    "remove-blocks",
     "get-local-dirs",
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -276,7 +284,7 @@ static void on_dirs(void *arg, int status, const char *error, const struct shuff
 }
 
 static void local_dirs_check(shuffle_client *cl, int port, const char *app, char **execs, size_t n,
-                      const struct manifest *m)
+                             const struct manifest *m)
 {
     struct dirs_wait w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     char err[256];
@@ -325,8 +333,8 @@ START_TEST(test_vector_frames)
     } else if (!strcmp(c.cmd, "remove-blocks")) {
         int removed = -1;
         ck_assert_int_eq(shuffle_remove_blocks_sync(cl, "127.0.0.1", port, c.app, c.exec,
-                                                    (const char *const *)c.ids, c.n, &removed,
-                                                    err, sizeof(err)),
+                                                    (const char *const *)c.ids, c.n, &removed, err,
+                                                    sizeof(err)),
                          SHUFFLE_OK);
         ck_assert_int_eq(removed, 1); /* rdd_3_1 exists, rdd_3_9 does not */
     } else if (!strcmp(c.cmd, "get-local-dirs")) {
@@ -351,8 +359,8 @@ START_TEST(test_vector_frames)
     ck_assert_uint_eq(got_len, want_len);
     ck_assert_uint_eq(fg.n, fw.n);
     for (size_t i = 0; i < fw.n; i++)
-        ck_assert_msg(!strcmp(fg.item[i], fw.item[i]), "%s: frame differs:\n got %.300s\nwant %.300s",
-                      name, fg.item[i], fw.item[i]);
+        ck_assert_msg(!strcmp(fg.item[i], fw.item[i]),
+                      "%s: frame differs:\n got %.300s\nwant %.300s", name, fg.item[i], fw.item[i]);
     free_frames(&fg);
     free_frames(&fw);
     free(want);

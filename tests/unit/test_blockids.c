@@ -17,8 +17,7 @@ START_TEST(test_groups_by_map_in_first_appearance_order)
     struct blockmsg m;
     size_t order[3];
     char err[200];
-    ck_assert_int_eq(blockids_plan_fetch_shuffle("app-1", "0", ids, 3, &m, order, err,
-                                                 sizeof(err)),
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("app-1", "0", ids, 3, &m, order, err, sizeof(err)),
                      0);
     ck_assert_int_eq(m.u.fetch_shuffle_blocks.map_ids.count, 2);
     ck_assert_int_eq(m.u.fetch_shuffle_blocks.map_ids.items[0], 5);
@@ -34,16 +33,15 @@ START_TEST(test_groups_by_map_in_first_appearance_order)
     /* the spec's example encodes to its exact 64 bytes (spec 8.10) */
     const char *ids2[] = {"shuffle_0_5_1", "shuffle_0_5_2", "shuffle_0_7_3"};
     struct blockmsg m2;
-    ck_assert_int_eq(blockids_plan_fetch_shuffle("app-1", "0", ids2, 3, &m2, order, err,
-                                                 sizeof(err)),
-                     0);
+    ck_assert_int_eq(
+        blockids_plan_fetch_shuffle("app-1", "0", ids2, 3, &m2, order, err, sizeof(err)), 0);
     struct proto_writer w;
     proto_writer_init(&w);
     blockmsg_encode(&w, &m2);
-    static const uint8_t want[] = {
-        0x09, 0, 0, 0, 5, 'a', 'p', 'p', '-', '1', 0, 0, 0, 1, '0', 0, 0, 0, 0, 0, 0, 0, 2,
-        0,    0, 0, 0, 0, 0,   0,   5,   0,   0,   0, 0, 0, 0, 0, 7, 0, 0, 0, 2, 0, 0, 0, 2,
-        0,    0, 0, 1, 0, 0,   0,   2,   0,   0,   0, 1, 0, 0, 0, 3, 0};
+    static const uint8_t want[] = {0x09, 0, 0, 0, 5, 'a', 'p', 'p', '-', '1', 0, 0, 0, 1, '0', 0,
+                                   0,    0, 0, 0, 0, 0,   2,   0,   0,   0,   0, 0, 0, 0, 5,   0,
+                                   0,    0, 0, 0, 0, 0,   7,   0,   0,   0,   2, 0, 0, 0, 2,   0,
+                                   0,    0, 1, 0, 0, 0,   2,   0,   0,   0,   1, 0, 0, 0, 3,   0};
     ck_assert_uint_eq(w.len, sizeof(want));
     ck_assert(memcmp(w.buf, want, sizeof(want)) == 0);
     proto_writer_free(&w);
@@ -58,8 +56,7 @@ START_TEST(test_batch_ranges)
     struct blockmsg m;
     size_t order[1];
     char err[200];
-    ck_assert_int_eq(blockids_plan_fetch_shuffle("app-1", "0", ids, 1, &m, order, err,
-                                                 sizeof(err)),
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("app-1", "0", ids, 1, &m, order, err, sizeof(err)),
                      0);
     ck_assert(m.u.fetch_shuffle_blocks.batch_fetch_enabled);
     ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[0].count, 2);
@@ -83,8 +80,8 @@ START_TEST(test_errors)
                      -1);
     ck_assert_str_eq(err, "Unexpected shuffle block id format: shuffle_0_x_0");
     const char *shortid[] = {"shuffle_0_1"};
-    ck_assert_int_eq(
-        blockids_plan_fetch_shuffle("a", "0", shortid, 1, &m, order, err, sizeof(err)), -1);
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("a", "0", shortid, 1, &m, order, err, sizeof(err)),
+                     -1);
     ck_assert_int_eq(blockids_plan_fetch_shuffle("a", "0", NULL, 0, &m, order, err, sizeof(err)),
                      -1);
     ck_assert_str_eq(err, "Zero-sized blockIds array");
