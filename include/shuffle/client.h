@@ -69,7 +69,7 @@ struct shuffle_block {
     const char *error;    /* on failure: "<op> <block> from <peer>: <reason>" */
     /* On success, either in memory ... */
     const uint8_t *data; /* valid only during the callback */
-    uint64_t len;
+    uint64_t len;        /* the block's size, in memory or in the file */
     /* ... or in a file (fetch-to-file): path is set, data is NULL. The callback may
      * rename the file; whatever is left at path is removed after the callback. */
     const char *path;

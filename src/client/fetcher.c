@@ -17,6 +17,7 @@ struct chunk_ctx {
     size_t chunk;
     int fd;
     char *path;
+    uint64_t got; /* stream bytes written to path */
 };
 
 struct fetch_attempt {
@@ -123,6 +124,8 @@ static int stream_start(void *arg, uint64_t byte_count)
 static int stream_data(void *arg, const uint8_t *data, size_t len)
 {
     struct chunk_ctx *cc = arg;
+    if (cc->fd >= 0)
+        cc->got += len;
     while (cc->fd >= 0 && len > 0) {
         ssize_t w = write(cc->fd, data, len);
         if (w < 0 && errno == EINTR)
@@ -154,7 +157,7 @@ static void stream_done(void *arg, int status, const char *err)
         err = why;
     }
     if (status == SHUFFLE_OK && cc->path)
-        deliver(a, cc->chunk, NULL, 0, cc->path);
+        deliver(a, cc->chunk, NULL, cc->got, cc->path);
     else if (status != SHUFFLE_OK)
         fail_from(a, cc->chunk, status, "StreamRequest", err);
     if (cc->path) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -431,6 +432,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < j.n; i++)
         if (!j.have_man || !mlist_size(&j.man, j.ids[i], &j.sizes[i]))
             j.sizes[i] = 0;
+    if (j.outdir && mkdir(j.outdir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "shuffle-fetch: cannot create %s: %s\n", j.outdir, strerror(errno));
+        return 2;
+    }
     j.progress = !j.quiet && isatty(STDERR_FILENO) && (j.outdir || !isatty(STDOUT_FILENO));
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);

@@ -24,3 +24,11 @@ tests_integration_test_client_tools_SOURCES = tests/integration/test_client_tool
 	$(CLIENT_TEST_HELPERS)
 tests_integration_test_client_tools_CFLAGS = $(CLIENT_TEST_CFLAGS)
 tests_integration_test_client_tools_LDADD = $(CLIENT_TEST_LIBS)
+
+# libshuffle against the real daemon (skips until shuffled and gen-shuffle-data build).
+check_PROGRAMS += tests/integration/test_client_daemon
+TESTS += tests/integration/test_client_daemon
+tests_integration_test_client_daemon_SOURCES = tests/integration/test_client_daemon.c \
+	$(CLIENT_TEST_HELPERS)
+tests_integration_test_client_daemon_CFLAGS = $(CLIENT_TEST_CFLAGS)
+tests_integration_test_client_daemon_LDADD = $(CLIENT_TEST_LIBS)

@@ -81,7 +81,8 @@ void collector_on_block(void *arg, const struct shuffle_block *b)
             got = read_file(b->path, &got_len);
             gp = got;
         }
-        ok = want && got_len == want_len && (want_len == 0 || (gp && !memcmp(gp, want, want_len)));
+        ok = want && got_len == want_len && b->len == want_len &&
+             (want_len == 0 || (gp && !memcmp(gp, want, want_len)));
         free(want);
         free(got);
     }
