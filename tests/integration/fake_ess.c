@@ -108,6 +108,13 @@ static int open_stream(struct fconn *c, int64_t rpc_id, char **ids, size_t n)
     int k = atomic_fetch_add(&f->nrpcs, 1);
     if (k < MAX_RPCS)
         f->rpc_blocks[k] = (int)n;
+    if (f->o.wrong_reply) {
+        for (size_t i = 0; i < n; i++)
+            free(ids[i]);
+        free(ids);
+        struct blockmsg r = {.type = BLOCKMSG_BLOCKS_REMOVED};
+        return rpc_reply(c, rpc_id, &r);
+    }
     if (f->o.fetch_error) {
         for (size_t i = 0; i < n; i++)
             free(ids[i]);
@@ -135,6 +142,11 @@ static int handle_rpc(struct fconn *c, int64_t id, const uint8_t *body, size_t l
     struct blockmsg m;
     char err[200];
     memset(&m, 0, sizeof(m));
+    if (c->f->o.garbage) {
+        /* a frame length of -1, then junk */
+        static const uint8_t junk[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 4};
+        return write_all(c->fd, junk, sizeof(junk));
+    }
     if (blockmsg_decode(body, len, &m, err, sizeof(err)) != 0) {
         char text[260];
         snprintf(text, sizeof(text), "java.lang.IllegalArgumentException: %s", err);

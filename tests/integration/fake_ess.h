@@ -21,6 +21,8 @@ struct fake_ess_opts {
     int close_conns;         /* ... on the first close_conns connections (-1: all) */
     int close_on_accept;     /* close the first N connections at once (-1: all) */
     const char *fetch_error; /* answer OpenBlocks/FetchShuffleBlocks with RpcFailure(text) */
+    int garbage;             /* answer the first RPC with bytes that are no frame */
+    int wrong_reply;         /* answer fetches with BlocksRemoved, not a StreamHandle */
 };
 
 struct fake_ess;

@@ -421,6 +421,31 @@ START_TEST(test_bad_ids_fail_locally)
 }
 END_TEST
 
+START_TEST(test_malformed_replies)
+{
+    /* bytes that are no frame: the connection is dropped, every block fails once */
+    struct fake_ess_opts fo = {.manifest = &man, .garbage = 1};
+    struct fake_ess *fs = fake_ess_start(&fo);
+    shuffle_client *cl = new_client(3, 10, 10000, false);
+    struct collector c;
+    fetch(cl, fake_ess_port(fs), shuffle0, 4, NULL, &c);
+    assert_all_failed(&c, SHUFFLE_EPROTO, "Malformed data from 127.0.0.1:");
+    shuffle_client_free(cl);
+    collector_free(&c);
+    fake_ess_stop(fs);
+    /* a well-formed reply of the wrong type */
+    struct fake_ess_opts fo2 = {.manifest = &man, .wrong_reply = 1};
+    fs = fake_ess_start(&fo2);
+    cl = new_client(3, 10, 10000, false);
+    fetch(cl, fake_ess_port(fs), shuffle0, 4, NULL, &c);
+    assert_all_failed(&c, SHUFFLE_EPROTO, "expected a StreamHandle reply, got BlocksRemoved");
+    ck_assert_int_eq(fake_ess_fetch_rpcs(fs), 1);
+    shuffle_client_free(cl);
+    collector_free(&c);
+    fake_ess_stop(fs);
+}
+END_TEST
+
 int main(void)
 {
     load_vectors_manifest(&man);
@@ -440,6 +465,7 @@ int main(void)
     tcase_add_test(tc, test_free_fails_outstanding_once);
     tcase_add_test(tc, test_register_attempts);
     tcase_add_test(tc, test_bad_ids_fail_locally);
+    tcase_add_test(tc, test_malformed_replies);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
