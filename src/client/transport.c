@@ -480,6 +480,8 @@ struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int conne
             t->early_error = client_strf("cannot create a socket");
         } else {
             bufferevent_setcb(t->bev, on_read, NULL, on_event, t);
+            /* libevent reads 4 KiB per call by default: far too little for blocks */
+            bufferevent_set_max_single_read(t->bev, 256 * 1024);
             bufferevent_enable(t->bev, EV_READ | EV_WRITE);
             if (bufferevent_socket_connect(t->bev, res->ai_addr, (int)res->ai_addrlen) != 0) {
                 int e = EVUTIL_SOCKET_ERROR();
