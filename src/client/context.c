@@ -294,6 +294,11 @@ void shuffle_client_free(shuffle_client *c)
 {
     if (!c)
         return;
+    if (client_on_loop_thread(c)) {
+        /* joining our own thread would hang forever: refuse, loudly */
+        fprintf(stderr, "libshuffle: shuffle_client_free() called from a callback; ignored\n");
+        return;
+    }
     /* The stop command is the last one accepted: everything queued before it runs
      * first, and later posts are refused (their callers get an error back). */
     while (post(c, stop_on_loop, NULL, true) != 0) {
