@@ -66,7 +66,7 @@ struct shuffle_block {
     size_t index;         /* position in the request's block_ids */
     const char *block_id; /* as requested */
     int status;           /* SHUFFLE_OK or an error */
-    const char *error;    /* on failure: "<op> <block> from <peer>: <reason>" */
+    const char *error;    /* on failure: "<op> of block <id> from <peer> failed: <reason>" */
     /* On success, either in memory ... */
     const uint8_t *data; /* valid only during the callback */
     uint64_t len;        /* the block's size, in memory or in the file */
