@@ -15,25 +15,13 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "client/pending.h"
 #include "client/transport.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
 #include "proto/message.h"
 
-enum pend_kind { PEND_RPC, PEND_CHUNK, PEND_STREAM };
 enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
-
-struct pending {
-    enum pend_kind kind;
-    int64_t a; /* request id or stream id */
-    int32_t b; /* chunk index */
-    tconn_reply_fn fn;
-    void *arg;
-    struct tconn_stream_cb scb;
-    struct pending *hnext;       /* hash chain (RPC, CHUNK) */
-    struct pending *prev, *next; /* every pending request, in send order */
-    struct pending *fifo_next;   /* STREAM: FIFO of unanswered stream requests */
-};
 
 struct tconn {
     shuffle_client *c;
@@ -46,11 +34,7 @@ struct tconn {
     char *early_error; /* a connect failure found before any I/O */
     struct frame_decoder dec;
     struct proto_writer w;
-    /* outstanding requests */
-    struct pending **buckets;
-    size_t nbuckets, count;
-    struct pending *first, *last;
-    struct pending *fifo_head, *fifo_tail;
+    struct pending_set ps;      /* outstanding requests */
     struct pending *cur_stream; /* receiving its after-frame bytes */
     uint64_t last_io_ms;
     bool timer_armed;
@@ -65,73 +49,6 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static size_t hash_key(enum pend_kind k, int64_t a, int32_t b)
-{
-    uint64_t x = (uint64_t)a * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(uint32_t)b << 1) ^ (uint64_t)k;
-    x ^= x >> 31;
-    x *= 0xBF58476D1CE4E5B9ULL;
-    x ^= x >> 29;
-    return (size_t)x;
-}
-
-static struct pending *hash_find(struct tconn *t, enum pend_kind k, int64_t a, int32_t b,
-                                 bool unlink_it)
-{
-    if (!t->nbuckets)
-        return NULL;
-    struct pending **pp = &t->buckets[hash_key(k, a, b) & (t->nbuckets - 1)];
-    for (; *pp; pp = &(*pp)->hnext) {
-        struct pending *p = *pp;
-        if (p->kind == k && p->a == a && p->b == b) {
-            if (unlink_it)
-                *pp = p->hnext;
-            return p;
-        }
-    }
-    return NULL;
-}
-
-static int hash_insert(struct tconn *t, struct pending *p)
-{
-    if (t->count + 1 > t->nbuckets) {
-        size_t n = t->nbuckets ? t->nbuckets * 2 : 16;
-        struct pending **nb = calloc(n, sizeof(*nb));
-        if (!nb)
-            return -1;
-        for (size_t i = 0; i < t->nbuckets; i++) {
-            struct pending *q = t->buckets[i];
-            while (q) {
-                struct pending *nx = q->hnext;
-                size_t h = hash_key(q->kind, q->a, q->b) & (n - 1);
-                q->hnext = nb[h];
-                nb[h] = q;
-                q = nx;
-            }
-        }
-        free(t->buckets);
-        t->buckets = nb;
-        t->nbuckets = n;
-    }
-    size_t h = hash_key(p->kind, p->a, p->b) & (t->nbuckets - 1);
-    p->hnext = t->buckets[h];
-    t->buckets[h] = p;
-    return 0;
-}
-
-static void list_unlink(struct tconn *t, struct pending *p)
-{
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        t->first = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    else
-        t->last = p->prev;
-    p->prev = p->next = NULL;
-    t->count--;
-}
-
 static void arm_request_timer(struct tconn *t, uint64_t delay_ms)
 {
     struct timeval tv = {(time_t)(delay_ms / 1000), (suseconds_t)((delay_ms % 1000) * 1000)};
@@ -139,17 +56,12 @@ static void arm_request_timer(struct tconn *t, uint64_t delay_ms)
     t->timer_armed = true;
 }
 
-static void list_append(struct tconn *t, struct pending *p)
+/* Starts tracking a sent request; the time of the last request counts as
+ * activity for the request timeout, as in Spark. */
+static void track(struct tconn *t, struct pending *p)
 {
-    p->prev = t->last;
-    p->next = NULL;
-    if (t->last)
-        t->last->next = p;
-    else
-        t->first = p;
-    t->last = p;
-    t->count++;
-    t->last_io_ms = now_ms(); /* Spark: the time of the last request counts as activity */
+    pending_append(&t->ps, p);
+    t->last_io_ms = now_ms();
     if (t->state == CONN_OPEN && t->request_timeout_ms > 0 && !t->timer_armed)
         arm_request_timer(t, (uint64_t)t->request_timeout_ms);
 }
@@ -165,7 +77,7 @@ static void tconn_destroy(struct tconn *t)
         event_free(t->timer);
     frame_decoder_free(&t->dec);
     proto_writer_free(&t->w);
-    free(t->buckets);
+    pending_drop_index(&t->ps);
     free(t->early_error);
     free(t);
 }
@@ -225,13 +137,11 @@ void tconn_close(struct tconn *t, int status, const char *why)
         t->close_fn = NULL;
         fn(t->close_arg, t);
     }
-    free(t->buckets);
-    t->buckets = NULL;
-    t->nbuckets = 0;
-    t->fifo_head = t->fifo_tail = t->cur_stream = NULL;
+    pending_drop_index(&t->ps);
+    t->cur_stream = NULL;
     struct pending *p;
-    while ((p = t->first)) {
-        list_unlink(t, p);
+    while ((p = t->ps.first)) {
+        pending_unlink(&t->ps, p);
         fail_pending(p, status, why);
     }
     tconn_unref(t);
@@ -259,7 +169,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         }
         return;
     }
-    if (t->state != CONN_OPEN || t->count == 0)
+    if (t->state != CONN_OPEN || t->ps.count == 0)
         return;
     uint64_t now = now_ms(), quiet = now - t->last_io_ms;
     if (quiet >= (uint64_t)t->request_timeout_ms) {
@@ -274,17 +184,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     arm_request_timer(t, (uint64_t)t->request_timeout_ms - quiet);
 }
 
-static struct pending *fifo_pop(struct tconn *t)
-{
-    struct pending *p = t->fifo_head;
-    if (p) {
-        t->fifo_head = p->fifo_next;
-        if (!t->fifo_head)
-            t->fifo_tail = NULL;
-    }
-    return p;
-}
-
 static char *view_str(struct proto_view v)
 {
     return client_strf("%.*s", (int)v.len, (const char *)v.data);
@@ -293,7 +192,7 @@ static char *view_str(struct proto_view v)
 static void finish_reply(struct tconn *t, struct pending *p, int status, const char *err,
                          const uint8_t *body, size_t len)
 {
-    list_unlink(t, p);
+    pending_unlink(&t->ps, p);
     if (p->kind == PEND_STREAM)
         p->scb.on_done(p->scb.arg, status, err);
     else
@@ -312,25 +211,25 @@ static void handle_message(struct tconn *t, const struct frame_out *out)
     struct pending *p;
     switch (m.type) {
     case PROTO_RPC_RESPONSE:
-        if ((p = hash_find(t, PEND_RPC, m.u.rpc.request_id, 0, true)))
+        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc.request_id, 0, true)))
             finish_reply(t, p, SHUFFLE_OK, NULL, m.u.rpc.body.data, m.u.rpc.body.len);
         break;
     case PROTO_RPC_FAILURE:
-        if ((p = hash_find(t, PEND_RPC, m.u.rpc_failure.request_id, 0, true))) {
+        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true))) {
             char *e = view_str(m.u.rpc_failure.error);
             finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
             free(e);
         }
         break;
     case PROTO_CHUNK_FETCH_SUCCESS:
-        if ((p = hash_find(t, PEND_CHUNK, m.u.chunk_fetch_success.stream_id,
-                           m.u.chunk_fetch_success.chunk_index, true)))
+        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_success.stream_id,
+                              m.u.chunk_fetch_success.chunk_index, true)))
             finish_reply(t, p, SHUFFLE_OK, NULL, m.u.chunk_fetch_success.body.data,
                          m.u.chunk_fetch_success.body.len);
         break;
     case PROTO_CHUNK_FETCH_FAILURE:
-        if ((p = hash_find(t, PEND_CHUNK, m.u.chunk_fetch_failure.stream_id,
-                           m.u.chunk_fetch_failure.chunk_index, true))) {
+        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_failure.stream_id,
+                              m.u.chunk_fetch_failure.chunk_index, true))) {
             char *e = client_strf("Failure while fetching StreamChunkId[streamId=%lld,"
                                   "chunkIndex=%d]: %.*s",
                                   (long long)m.u.chunk_fetch_failure.stream_id,
@@ -342,7 +241,7 @@ static void handle_message(struct tconn *t, const struct frame_out *out)
         }
         break;
     case PROTO_STREAM_RESPONSE:
-        if (!(p = fifo_pop(t))) {
+        if (!(p = pending_fifo_pop(&t->ps))) {
             close_io(t, SHUFFLE_EPROTO, "Unexpected StreamResponse from %s%s", NULL);
             return;
         }
@@ -358,7 +257,7 @@ static void handle_message(struct tconn *t, const struct frame_out *out)
             t->cur_stream = p;
         break;
     case PROTO_STREAM_FAILURE:
-        if (!(p = fifo_pop(t))) {
+        if (!(p = pending_fifo_pop(&t->ps))) {
             close_io(t, SHUFFLE_EPROTO, "Unexpected StreamFailure from %s%s", NULL);
             return;
         }
@@ -431,7 +330,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         evtimer_del(t->timer);
         t->timer_armed = false;
         t->last_io_ms = now_ms();
-        if (t->count && t->request_timeout_ms > 0)
+        if (t->ps.count && t->request_timeout_ms > 0)
             arm_request_timer(t, (uint64_t)t->request_timeout_ms);
         return;
     }
@@ -531,9 +430,9 @@ int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn f
     int64_t id;
     do
         id = client_random_id(t->c);
-    while (hash_find(t, PEND_RPC, id, 0, false));
+    while (pending_find(&t->ps, PEND_RPC, id, 0, false));
     struct pending *p = new_pending(t, PEND_RPC, id, 0);
-    if (!p || hash_insert(t, p) != 0) {
+    if (!p || pending_index(&t->ps, p) != 0) {
         free(p);
         return -1;
     }
@@ -544,11 +443,11 @@ int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn f
     m.u.rpc.body.data = body;
     m.u.rpc.body.len = (uint32_t)len;
     if (send_frame(t, &m) != 0) {
-        hash_find(t, PEND_RPC, id, 0, true);
+        pending_find(&t->ps, PEND_RPC, id, 0, true);
         free(p);
         return -1;
     }
-    list_append(t, p);
+    track(t, p);
     return 0;
 }
 
@@ -565,10 +464,10 @@ int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len)
 int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, tconn_reply_fn fn,
                       void *arg)
 {
-    if (t->state == CONN_CLOSED || hash_find(t, PEND_CHUNK, stream_id, chunk_index, false))
+    if (t->state == CONN_CLOSED || pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, false))
         return -1;
     struct pending *p = new_pending(t, PEND_CHUNK, stream_id, chunk_index);
-    if (!p || hash_insert(t, p) != 0) {
+    if (!p || pending_index(&t->ps, p) != 0) {
         free(p);
         return -1;
     }
@@ -578,11 +477,11 @@ int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, t
     m.u.chunk_fetch_request.stream_id = stream_id;
     m.u.chunk_fetch_request.chunk_index = chunk_index;
     if (send_frame(t, &m) != 0) {
-        hash_find(t, PEND_CHUNK, stream_id, chunk_index, true);
+        pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, true);
         free(p);
         return -1;
     }
-    list_append(t, p);
+    track(t, p);
     return 0;
 }
 
@@ -601,11 +500,7 @@ int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tcon
         free(p);
         return -1;
     }
-    if (t->fifo_tail)
-        t->fifo_tail->fifo_next = p;
-    else
-        t->fifo_head = p;
-    t->fifo_tail = p;
-    list_append(t, p);
+    pending_fifo_push(&t->ps, p);
+    track(t, p);
     return 0;
 }
