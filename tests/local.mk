@@ -3,4 +3,5 @@
 EXTRA_DIST += tests/unit/test_util.h
 
 include tests/unit/local.mk
+include tests/unit/server.mk
 include tests/integration/local.mk

@@ -1,0 +1,45 @@
+/* The daemon's JSON configuration (jansson): keys, defaults, validation.
+ * Unknown keys and bad values are errors reported as "FILE:LINE:COLUMN: key 'K': reason". */
+#ifndef SHUFFLED_SERVER_CONFIG_H
+#define SHUFFLED_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct shuffled_config {
+    /* core */
+    char **listen; /* "listen": array of numeric addresses; default ["127.0.0.1"] */
+    size_t listen_count;
+    int port;                           /* "port": 0..65535, default 7337; 0 = ephemeral */
+    int io_threads;                     /* "io_threads": default 0 = online CPUs */
+    uint32_t max_connections;           /* "max_connections": default 16384 */
+    uint64_t max_frame_bytes;           /* "max_frame_bytes": incoming frames, default 16 MiB */
+    uint64_t max_chunks_in_flight;      /* "max_chunks_in_flight": 0 = automatic (default):
+                                      half the open-file limit */
+    uint32_t max_chunks_per_connection; /* "max_chunks_per_connection": default 256 (bounds fds) */
+    uint64_t write_high_water;          /* "write_high_water_bytes": default 8 MiB */
+    uint64_t write_low_water;           /* "write_low_water_bytes": default 2 MiB */
+    uint64_t idle_timeout_ms;           /* "idle_timeout_ms": default 120000; 0 disables */
+    uint64_t shutdown_grace_ms;         /* "shutdown_grace_ms": default 10000 */
+    char *log_level;                    /* "log_level": error|warn|info|debug, default "info" */
+    /* block service (parsed here so the service does not edit config.c) */
+    uint64_t index_cache_bytes;     /* "index_cache_bytes": default 104857600 */
+    bool fetch_rdd_enabled;         /* "fetch_rdd_enabled": default false */
+    char **allowed_local_dir_roots; /* "allowed_local_dir_roots": absolute paths; empty = any */
+    size_t allowed_local_dir_roots_count;
+    char *state_dir;      /* "state_dir": default "/var/lib/shuffled" */
+    int blocking_threads; /* "blocking_threads": default 8 */
+};
+
+/* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */
+int config_defaults(struct shuffled_config *cfg);
+/* Loads path over the defaults. Returns 0, or -1 with err holding "path:line:col: ..." and cfg
+ * left freed (nothing to release). */
+int config_load(const char *path, struct shuffled_config *cfg, char *err, size_t errlen);
+/* Parses a JSON text (name is used in messages only); same contract as config_load. */
+int config_parse(const char *text, const char *name, struct shuffled_config *cfg, char *err,
+                 size_t errlen);
+void config_free(struct shuffled_config *cfg);
+
+#endif

@@ -1,0 +1,421 @@
+#include "server/conn.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "server/dispatch.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "server/stream_manager_internal.h"
+#include "server/worker.h"
+
+/* How often a connection paused by max_chunks_in_flight looks again. */
+#define GLOBAL_RETRY_MS 5
+
+static uint64_t now_ms(struct conn *c)
+{
+    struct timeval tv;
+    event_base_gettimeofday_cached(c->w->base, &tv);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+void conn_resp_discard(struct resp *r)
+{
+    if (r->buf)
+        evbuffer_free(r->buf);
+    free(r);
+}
+
+static bool over_global_limit(const struct conn *c)
+{
+    uint64_t max = c->srv->cfg->max_chunks_in_flight;
+    return max != 0 && atomic_load(&c->srv->chunks_in_flight) >= max;
+}
+
+static bool must_pause(struct conn *c)
+{
+    const struct shuffled_config *cfg = c->srv->cfg;
+    if (c->no_more_requests)
+        return true;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > cfg->write_high_water)
+        return true;
+    if (c->chunks_pending >= cfg->max_chunks_per_connection)
+        return true;
+    return over_global_limit(c);
+}
+
+static bool may_resume(struct conn *c)
+{
+    const struct shuffled_config *cfg = c->srv->cfg;
+    return !c->no_more_requests &&
+           evbuffer_get_length(bufferevent_get_output(c->bev)) <= cfg->write_low_water &&
+           c->chunks_pending < cfg->max_chunks_per_connection && !over_global_limit(c);
+}
+
+static void arm_timer(struct conn *c)
+{
+    uint64_t ms;
+    if (c->read_paused && c->waiting_global) {
+        ms = GLOBAL_RETRY_MS;
+    } else if (c->srv->cfg->idle_timeout_ms != 0) {
+        uint64_t idle = now_ms(c) - c->last_activity_ms;
+        uint64_t t = c->srv->cfg->idle_timeout_ms;
+        ms = idle < t ? t - idle : t;
+    } else {
+        return;
+    }
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(c->timer_ev, &tv);
+}
+
+static void pause_reading(struct conn *c)
+{
+    if (!c->read_paused) {
+        c->read_paused = true;
+        bufferevent_disable(c->bev, EV_READ);
+    }
+    c->waiting_global = !c->no_more_requests && over_global_limit(c);
+    if (c->waiting_global)
+        arm_timer(c);
+}
+
+/* Decodes and dispatches buffered input until it runs out or a limit says stop. */
+static void process_input(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    conn_ref(c);
+    while (!c->closed) {
+        if (must_pause(c)) {
+            pause_reading(c);
+            break;
+        }
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+            break;
+        const uint8_t *p = v.iov_base;
+        size_t len = v.iov_len;
+        struct frame_out out;
+        enum frame_event ev = frame_decoder_next(&c->dec, &p, &len, &out);
+        size_t consumed = v.iov_len - len;
+        if (ev == FRAME_ERROR) {
+            log_warn("%s: bad frame, closing the connection: %s", c->peer, c->dec.error);
+            conn_close(c, NULL);
+            break;
+        }
+        if (ev == FRAME_MESSAGE)
+            dispatch_frame(c, out.type, out.content, out.content_len);
+        /* FRAME_RAW: after-frame bytes of an UploadStream (we are closing) or of a
+         * StreamResponse a client sent us: nothing to do with them. */
+        if (!c->closed)
+            evbuffer_drain(in, consumed);
+    }
+    conn_unref(c);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    c->last_activity_ms = now_ms(c);
+    process_input(c);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    /* the output is empty: send what the cork held back */
+    if (c->corked) {
+        int off = 0;
+        setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+        c->corked = false;
+    }
+    if (c->no_more_requests && c->q_head == NULL)
+        conn_close(c, "finished");
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (what & BEV_EVENT_EOF) {
+        conn_close(c, "closed by the client");
+    } else if (what & BEV_EVENT_ERROR) {
+        char why[96];
+        snprintf(why, sizeof why, "socket error: %s",
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        conn_close(c, why);
+    }
+}
+
+/* Output accounting: chunk answers leave the output in order, so a ring of their end offsets
+ * tells in O(1) when each one has been written. */
+static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct conn *c = arg;
+    (void)buf;
+    if (info->n_deleted == 0)
+        return;
+    c->out_sent += info->n_deleted;
+    c->last_activity_ms = now_ms(c);
+    while (c->ring_len && c->ring[c->ring_start] <= c->out_sent) {
+        c->ring_start = (c->ring_start + 1) % c->ring_cap;
+        c->ring_len--;
+        c->chunks_pending--;
+        atomic_fetch_sub(&c->srv->chunks_in_flight, 1);
+    }
+    if (c->read_paused && !c->closed && may_resume(c))
+        event_active(c->timer_ev, EV_TIMEOUT, 1);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    conn_ref(c);
+    if (c->read_paused && may_resume(c)) {
+        c->read_paused = false;
+        c->waiting_global = false;
+        bufferevent_enable(c->bev, EV_READ);
+        process_input(c);
+    }
+    if (!c->closed) {
+        uint64_t t = c->srv->cfg->idle_timeout_ms;
+        bool idle = c->q_head == NULL && c->chunks_pending == 0 &&
+                    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+        if (t != 0 && idle && now_ms(c) - c->last_activity_ms >= t) {
+            log_debug("%s: idle for %llu ms, closing", c->peer, (unsigned long long)t);
+            conn_close(c, NULL);
+        } else {
+            if (!idle)
+                c->last_activity_ms = now_ms(c); /* outstanding work is not idleness */
+            if (c->read_paused)
+                c->waiting_global = over_global_limit(c);
+            arm_timer(c);
+        }
+    }
+    conn_unref(c);
+}
+
+struct conn *conn_create(struct worker *w, int fd, const char *peer)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->w = w;
+    c->srv = w->srv;
+    c->refs = 1;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->timer_ev = evtimer_new(w->base, timer_cb, c);
+    if (!c->bev || !c->timer_ev) {
+        if (c->bev)
+            bufferevent_free(c->bev);
+        if (c->timer_ev)
+            event_free(c->timer_ev);
+        free(c);
+        return NULL;
+    }
+    frame_decoder_init(&c->dec, c->srv->cfg->max_frame_bytes);
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    evbuffer_add_cb(bufferevent_get_output(c->bev), out_cb, c);
+    bufferevent_enable(c->bev, EV_READ);
+    c->last_activity_ms = now_ms(c);
+    arm_timer(c);
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    return c;
+}
+
+void conn_ref(struct conn *c)
+{
+    c->refs++;
+}
+
+void conn_unref(struct conn *c)
+{
+    if (--c->refs == 0)
+        free(c);
+}
+
+void conn_close(struct conn *c, const char *reason)
+{
+    if (c->closed)
+        return;
+    c->closed = true;
+    if (reason)
+        log_debug("%s: connection closed: %s", c->peer, reason);
+    evbuffer_remove_cb(bufferevent_get_output(c->bev), out_cb, c);
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    event_free(c->timer_ev);
+    c->timer_ev = NULL;
+    frame_decoder_free(&c->dec);
+    /* Ready answers die with the socket; a slot still being produced belongs to its producer,
+     * which sees c->closed and frees it. */
+    struct resp *r = c->q_head;
+    while (r) {
+        struct resp *next = r->next;
+        r->next = NULL;
+        if (r->ready)
+            conn_resp_discard(r);
+        r = next;
+    }
+    c->q_head = c->q_tail = NULL;
+    stream_manager_conn_closed(c);
+    atomic_fetch_sub(&c->srv->chunks_in_flight, c->chunks_pending);
+    c->chunks_pending = 0;
+    free(c->ring);
+    c->ring = NULL;
+    c->ring_len = 0;
+    free(c->client_id);
+    c->client_id = NULL;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->w->nconns--;
+    atomic_fetch_sub(&c->srv->conns, 1);
+    worker_conn_closed(c->w);
+    conn_unref(c);
+}
+
+void conn_finish(struct conn *c)
+{
+    if (c->closed)
+        return;
+    c->no_more_requests = true;
+    if (!c->read_paused) {
+        c->read_paused = true;
+        bufferevent_disable(c->bev, EV_READ);
+    }
+    if (c->q_head == NULL && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_close(c, "finished");
+}
+
+struct resp *conn_resp_reserve(struct conn *c, bool is_chunk)
+{
+    struct resp *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->is_chunk = is_chunk;
+    if (c->q_tail)
+        c->q_tail->next = r;
+    else
+        c->q_head = r;
+    c->q_tail = r;
+    return r;
+}
+
+static int ring_push(struct conn *c, uint64_t end)
+{
+    if (c->ring_len == c->ring_cap) {
+        uint32_t ncap = c->ring_cap ? c->ring_cap * 2 : 16;
+        uint64_t *nr = malloc(ncap * sizeof *nr);
+        if (!nr)
+            return -1;
+        for (uint32_t i = 0; i < c->ring_len; i++)
+            nr[i] = c->ring[(c->ring_start + i) % c->ring_cap];
+        free(c->ring);
+        c->ring = nr;
+        c->ring_cap = ncap;
+        c->ring_start = 0;
+    }
+    c->ring[(c->ring_start + c->ring_len) % c->ring_cap] = end;
+    c->ring_len++;
+    return 0;
+}
+
+void conn_resp_ready(struct conn *c, struct resp *r)
+{
+    if (c->closed) { /* the slot was detached when the connection closed */
+        conn_resp_discard(r);
+        return;
+    }
+    r->ready = true;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    bool finish = false;
+    while (c->q_head && c->q_head->ready) {
+        struct resp *h = c->q_head;
+        c->q_head = h->next;
+        if (!c->q_head)
+            c->q_tail = NULL;
+        size_t len = h->buf ? evbuffer_get_length(h->buf) : 0;
+        if (h->buf && evbuffer_add_buffer(out, h->buf) != 0) {
+            conn_resp_discard(h);
+            conn_close(c, "out of memory queueing a response");
+            return;
+        }
+        c->out_added += len;
+        if (h->is_chunk && ring_push(c, c->out_added) != 0) {
+            conn_resp_discard(h);
+            conn_close(c, "out of memory");
+            return;
+        }
+        finish |= h->close_after;
+        if (h->small_file && !c->corked) {
+            /* a header is written, then its small body by sendfile: cork so that they (and the
+             * next answers) share packets; write_cb uncorks once the output is empty */
+            int on = 1;
+            if (setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0)
+                c->corked = true;
+        }
+        conn_resp_discard(h);
+    }
+    if (finish)
+        conn_finish(c);
+}
+
+void conn_resp_msg(struct conn *c, struct resp *r, const struct proto_msg *m)
+{
+    struct proto_writer w;
+    proto_writer_init(&w);
+    proto_msg_encode(&w, m);
+    if (!r->buf)
+        r->buf = evbuffer_new();
+    if (w.failed || !r->buf || evbuffer_add(r->buf, w.buf, w.len) != 0) {
+        proto_writer_free(&w);
+        log_error("%s: cannot encode a %s reply (out of memory)", c->peer,
+                  proto_msg_type_name(m->type));
+        if (!c->closed)
+            conn_close(c, NULL);
+        conn_resp_discard(r);
+        return;
+    }
+    proto_writer_free(&w);
+    conn_resp_ready(c, r);
+}
+
+void conn_chunk_accepted(struct conn *c)
+{
+    c->chunks_pending++;
+    atomic_fetch_add(&c->srv->chunks_in_flight, 1);
+}
+
+const char *conn_peer(const struct conn *c)
+{
+    return c->peer;
+}
+
+const char *conn_client_id(const struct conn *c)
+{
+    return c->client_id;
+}
+
+void conn_set_client_id(struct conn *c, const char *id)
+{
+    free(c->client_id);
+    c->client_id = id ? strdup(id) : NULL;
+}

@@ -1,0 +1,41 @@
+/* How a service (the shuffle block handler, or a test handler) plugs into the daemon core.
+ * Contract: /work/INTERFACES.md. */
+#ifndef SHUFFLED_SERVER_HANDLER_H
+#define SHUFFLED_SERVER_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;      /* a client connection; lives on one worker thread */
+struct rpc_reply; /* the pending answer to one RpcRequest */
+
+struct rpc_handler {
+    void *ctx;
+    /* Called on the connection's worker thread for each RpcRequest (reply != NULL) or
+     * OneWayMessage (reply == NULL). body/len are borrowed for the duration of the call.
+     * For an RpcRequest the handler must answer exactly once, now or later and from any thread,
+     * with rpc_reply_ok() or rpc_reply_fail(); these consume `reply`. If the connection closed
+     * meanwhile the answer is dropped and `reply` is still freed. */
+    void (*on_rpc)(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
+                   size_t len);
+    /* Optional; called once at shutdown after all workers stopped. */
+    void (*destroy)(void *ctx);
+};
+
+void rpc_reply_ok(struct rpc_reply *r, const uint8_t *body, size_t len); /* copies body */
+void rpc_reply_fail(struct rpc_reply *r, const char *error);             /* Java-style text */
+
+const char *conn_peer(const struct conn *c);      /* "127.0.0.1:54321" for logs */
+const char *conn_client_id(const struct conn *c); /* authenticated app id, NULL without auth */
+/* For the auth module: sets (copies) the authenticated id; NULL clears it. Worker thread only. */
+void conn_set_client_id(struct conn *c, const char *id);
+
+/* Runs fn(arg) on the shared blocking-I/O thread pool (never on an event loop); then, if
+ * done != NULL, runs done(arg) back on the worker thread that owns c. For handlers whose work
+ * touches the disk (RegisterExecutor persistence, RemoveBlocks deletes...). If c closes before
+ * done would run, done still runs (so arg can be freed) with c == NULL.
+ * Must be called on c's worker thread. */
+void conn_run_blocking(struct conn *c, void (*fn)(void *arg),
+                       void (*done)(struct conn *c, void *arg), void *arg);
+
+#endif

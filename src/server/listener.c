@@ -1,0 +1,196 @@
+#include "server/listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/log.h"
+#include "server/server.h"
+#include "server/worker.h"
+
+struct bound {
+    struct evconnlistener *ev;
+    char address[80];
+    int port;
+};
+
+struct listener {
+    struct server *srv;
+    unsigned next_worker;
+    time_t last_full_warning, last_error_warning;
+    struct event *resume_ev; /* re-enables accepting after running out of descriptors */
+    size_t count;
+    struct bound socks[];
+};
+
+static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *addr,
+                      int addrlen, void *arg)
+{
+    struct listener *l = arg;
+    struct server *srv = l->srv;
+    (void)ev;
+    uint32_t n = (uint32_t)atomic_fetch_add(&srv->conns, 1);
+    if (n >= srv->cfg->max_connections) {
+        atomic_fetch_sub(&srv->conns, 1);
+        close(fd);
+        time_t now = time(NULL);
+        if (now != l->last_full_warning) { /* at most one line per second */
+            l->last_full_warning = now;
+            log_warn("max_connections (%u) reached: refusing new connections",
+                     srv->cfg->max_connections);
+        }
+        return;
+    }
+    struct worker *w = srv->workers[l->next_worker++ % (unsigned)srv->nworkers];
+    worker_accept(w, fd, addr, (socklen_t)addrlen);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct listener *l = arg;
+    (void)fd;
+    (void)what;
+    for (size_t i = 0; i < l->count; i++)
+        evconnlistener_enable(l->socks[i].ev);
+}
+
+static void accept_error_cb(struct evconnlistener *ev, void *arg)
+{
+    struct listener *l = arg;
+    (void)ev;
+    int e = EVUTIL_SOCKET_ERROR();
+    time_t now = time(NULL);
+    if (now != l->last_error_warning) {
+        l->last_error_warning = now;
+        log_warn("accept failed: %s", evutil_socket_error_to_string(e));
+    }
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        /* out of descriptors or memory: pause accepting for 100 ms instead of spinning; the
+         * kernel's backlog holds the waiting clients */
+        for (size_t i = 0; i < l->count; i++)
+            evconnlistener_disable(l->socks[i].ev);
+        struct timeval tv = {0, 100000};
+        evtimer_add(l->resume_ev, &tv);
+    }
+}
+
+static int bind_one(struct listener *l, struct event_base *base, const char *host, int port,
+                    struct bound *b, char *err, size_t errlen)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "listen address '%s': %s (a numeric IPv4 or IPv6 address is needed)",
+                 host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        (ai->ai_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s port %d: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    char h[INET6_ADDRSTRLEN] = "?";
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, h, sizeof h);
+        b->port = ntohs(in6->sin6_port);
+        snprintf(b->address, sizeof b->address, "[%s]:%d", h, b->port);
+    } else {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, h, sizeof h);
+        b->port = ntohs(in->sin_port);
+        snprintf(b->address, sizeof b->address, "%s:%d", h, b->port);
+    }
+    freeaddrinfo(ai);
+    b->ev = evconnlistener_new(base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                               -1, fd);
+    if (!b->ev) {
+        snprintf(err, errlen, "cannot watch the socket on %s", b->address);
+        close(fd);
+        return -1;
+    }
+    evconnlistener_set_error_cb(b->ev, accept_error_cb);
+    return 0;
+}
+
+struct listener *listener_open(struct server *srv, struct event_base *base, char *err,
+                               size_t errlen)
+{
+    const struct shuffled_config *cfg = srv->cfg;
+    struct listener *l = calloc(1, sizeof *l + cfg->listen_count * sizeof(struct bound));
+    if (!l) {
+        snprintf(err, errlen, "listener: out of memory");
+        return NULL;
+    }
+    l->srv = srv;
+    l->resume_ev = evtimer_new(base, resume_cb, l);
+    if (!l->resume_ev) {
+        snprintf(err, errlen, "listener: out of memory");
+        free(l);
+        return NULL;
+    }
+    int port = cfg->port;
+    for (size_t i = 0; i < cfg->listen_count; i++) {
+        char err2[256];
+        int rc = bind_one(l, base, cfg->listen[i], port, &l->socks[i], err, errlen);
+        if (rc != 0 && cfg->port == 0 && port != 0) /* the same ephemeral port may be taken */
+            rc = bind_one(l, base, cfg->listen[i], 0, &l->socks[i], err2, sizeof err2);
+        if (rc != 0) {
+            listener_close(l);
+            return NULL;
+        }
+        l->count = i + 1;
+        if (port == 0)
+            port = l->socks[i].port;
+    }
+    return l;
+}
+
+size_t listener_count(const struct listener *l)
+{
+    return l->count;
+}
+
+const char *listener_address(const struct listener *l, size_t i)
+{
+    return l->socks[i].address;
+}
+
+int listener_port(const struct listener *l, size_t i)
+{
+    return l->socks[i].port;
+}
+
+void listener_close(struct listener *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->count; i++)
+        evconnlistener_free(l->socks[i].ev);
+    event_free(l->resume_ev);
+    free(l);
+}

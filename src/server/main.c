@@ -1,0 +1,206 @@
+/* shuffled: argv, config, threads, signals, start and stop. */
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "server/blocking_pool.h"
+#include "server/config.h"
+#include "server/listener.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "server/service.h"
+#include "server/worker.h"
+
+struct daemon {
+    struct server srv;
+    struct event_base *base;
+    struct listener *listener;
+    struct event *sig_term, *sig_int, *sig_hup;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: shuffled [-c CONFIG.json] [--port-file FILE]\n"
+               "  -c FILE          configuration (JSON); without it the built-in defaults\n"
+               "  --port-file FILE write the first bound port there once listening\n");
+}
+
+static void stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)what;
+    log_info("signal %d: stopping (grace %llu ms)", (int)sig,
+             (unsigned long long)d->srv.cfg->shutdown_grace_ms);
+    listener_close(d->listener);
+    d->listener = NULL;
+    for (int i = 0; i < d->srv.nworkers; i++)
+        worker_begin_shutdown(d->srv.workers[i]);
+    event_base_loopbreak(d->base);
+}
+
+static void hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    (void)arg;
+    log_info("SIGHUP: configuration reload is not supported yet; ignored");
+}
+
+/* Every chunk in flight may hold one open file: raise the soft open-file limit to the hard one
+ * and, when max_chunks_in_flight is 0 (automatic), bound chunks in flight to half of it. */
+static void size_file_limits(struct shuffled_config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl = want;
+    }
+    if (cfg->max_chunks_in_flight == 0) {
+        cfg->max_chunks_in_flight = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : rl.rlim_cur / 2;
+        if (cfg->max_chunks_in_flight < 64)
+            cfg->max_chunks_in_flight = 64;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && cfg->max_connections > rl.rlim_cur)
+        log_warn("max_connections (%u) is above the open-file limit (%llu)", cfg->max_connections,
+                 (unsigned long long)rl.rlim_cur);
+}
+
+static int write_port_file(const char *path, int port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        log_error("cannot write the port file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL, *port_file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc) {
+            port_file = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "shuffled: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    char err[512];
+    struct shuffled_config cfg;
+    if (config_path
+            ? config_load(config_path, &cfg, err, sizeof err)
+            : (config_defaults(&cfg) == 0 ? 0 : (snprintf(err, sizeof err, "no memory"), -1))) {
+        fprintf(stderr, "shuffled: %s\n", err);
+        return 1;
+    }
+    log_set_level_name(cfg.log_level);
+    size_file_limits(&cfg);
+    signal(SIGPIPE, SIG_IGN);
+    if (evthread_use_pthreads() != 0) {
+        log_error("libevent without pthreads support");
+        config_free(&cfg);
+        return 1;
+    }
+
+    struct daemon d = {0};
+    d.srv.cfg = &cfg;
+    int nworkers = cfg.io_threads > 0 ? cfg.io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nworkers < 1)
+        nworkers = 1;
+    int rc = 1;
+    d.srv.pool = blocking_pool_create(cfg.blocking_threads, err, sizeof err);
+    if (!d.srv.pool)
+        goto fail;
+    d.srv.handler = shuffle_service_create(&cfg, err, sizeof err);
+    if (!d.srv.handler)
+        goto fail;
+    d.srv.workers = calloc((size_t)nworkers, sizeof *d.srv.workers);
+    if (!d.srv.workers) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < nworkers; i++) {
+        d.srv.workers[i] = worker_create(&d.srv, i, err, sizeof err);
+        if (!d.srv.workers[i])
+            goto fail;
+        d.srv.nworkers = i + 1;
+        if (worker_start(d.srv.workers[i], err, sizeof err) != 0)
+            goto fail;
+    }
+    d.base = event_base_new();
+    if (!d.base) {
+        snprintf(err, sizeof err, "cannot create the main event loop");
+        goto fail;
+    }
+    d.listener = listener_open(&d.srv, d.base, err, sizeof err);
+    if (!d.listener)
+        goto fail;
+    d.sig_term = evsignal_new(d.base, SIGTERM, stop_cb, &d);
+    d.sig_int = evsignal_new(d.base, SIGINT, stop_cb, &d);
+    d.sig_hup = evsignal_new(d.base, SIGHUP, hup_cb, &d);
+    if (!d.sig_term || !d.sig_int || !d.sig_hup || evsignal_add(d.sig_term, NULL) != 0 ||
+        evsignal_add(d.sig_int, NULL) != 0 || evsignal_add(d.sig_hup, NULL) != 0) {
+        snprintf(err, sizeof err, "cannot install signal handlers");
+        goto fail;
+    }
+    for (size_t i = 0; i < listener_count(d.listener); i++)
+        log_info("listening on %s", listener_address(d.listener, i));
+    /* a fixed line on stderr that tests and scripts can wait for */
+    fprintf(stderr, "listening on %s\n", listener_address(d.listener, 0));
+    if (port_file && write_port_file(port_file, listener_port(d.listener, 0)) != 0) {
+        snprintf(err, sizeof err, "cannot write the port file %s", port_file);
+        goto fail;
+    }
+    log_info("started: %d io thread(s), %d blocking thread(s), at most %llu chunk(s) in flight",
+             nworkers, cfg.blocking_threads, (unsigned long long)cfg.max_chunks_in_flight);
+    event_base_dispatch(d.base);
+    rc = 0;
+    goto stop;
+fail:
+    log_error("%s", err);
+    listener_close(d.listener);
+    d.listener = NULL;
+    for (int i = 0; i < d.srv.nworkers; i++)
+        worker_begin_shutdown(d.srv.workers[i]);
+stop:
+    for (int i = 0; i < d.srv.nworkers; i++)
+        worker_join(d.srv.workers[i]);
+    blocking_pool_destroy(d.srv.pool);
+    for (int i = 0; i < d.srv.nworkers; i++)
+        worker_destroy(d.srv.workers[i]);
+    if (d.srv.handler && d.srv.handler->destroy)
+        d.srv.handler->destroy(d.srv.handler->ctx);
+    free(d.srv.workers);
+    listener_close(d.listener);
+    if (d.sig_term)
+        event_free(d.sig_term);
+    if (d.sig_int)
+        event_free(d.sig_int);
+    if (d.sig_hup)
+        event_free(d.sig_hup);
+    if (d.base)
+        event_base_free(d.base);
+    if (rc == 0)
+        log_info("stopped");
+    config_free(&cfg);
+    libevent_global_shutdown();
+    return rc;
+}

@@ -1,0 +1,16 @@
+/* The one service the daemon installs (block_handler.c in production, service_none.c on the
+ * core branch, a test service in the test build). */
+#ifndef SHUFFLED_SERVER_SERVICE_H
+#define SHUFFLED_SERVER_SERVICE_H
+
+#include <stddef.h>
+
+#include "server/config.h"
+#include "server/handler.h"
+
+/* Returns the handler to install, or NULL with err set (the daemon then exits with it).
+ * cfg stays valid until after handler->destroy has run. */
+struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
+                                           size_t errlen);
+
+#endif

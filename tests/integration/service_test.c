@@ -1,0 +1,237 @@
+/* Test-only service, linked only into tests/integration/shuffled-test: lets the integration
+ * tests register streams over files and memory, and exercise every way of answering an RPC.
+ *
+ * RPC body = one command byte, then its arguments (Spark encodings):
+ *   'R' i32 n, n x chunk            register a stream -> reply i64 streamId, i32 n
+ *       chunk = u8 0 (file) str path, i64 offset, i64 length
+ *             | u8 1 (memory) byte[] data
+ *             | u8 2 (missing)
+ *             | u8 3 (resolve error) str text
+ *   'L'                             -> i64 live streams, i64 chunks in flight
+ *   'E' bytes                       echo, answered at once
+ *   'A' bytes                       echo, answered from a conn_run_blocking done callback
+ *   'T' bytes                       echo, answered from another thread
+ *   'W'                             -> i64 OneWayMessages seen so far
+ * Anything else: RpcFailure. A OneWayMessage only bumps the counter. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/codec.h"
+#include "server/conn.h"
+#include "server/server.h"
+#include "server/service.h"
+#include "server/stream_manager.h"
+
+struct test_chunk {
+    uint8_t kind;
+    char *path;
+    int64_t offset, length;
+    uint8_t *data;
+    uint32_t data_len;
+    char *text;
+};
+
+struct test_stream {
+    uint32_t n;
+    struct test_chunk *chunks;
+};
+
+static atomic_long one_way_seen;
+
+static void free_stream(void *ctx)
+{
+    struct test_stream *ts = ctx;
+    for (uint32_t i = 0; i < ts->n; i++) {
+        free(ts->chunks[i].path);
+        free(ts->chunks[i].data);
+        free(ts->chunks[i].text);
+    }
+    free(ts->chunks);
+    free(ts);
+}
+
+static int resolve(void *ctx, uint32_t index, struct chunk_segment *seg, char *err, size_t errlen)
+{
+    struct test_stream *ts = ctx;
+    if (index >= ts->n) {
+        snprintf(err, errlen, "java.lang.IndexOutOfBoundsException: %u", index);
+        return -1;
+    }
+    struct test_chunk *c = &ts->chunks[index];
+    memset(seg, 0, sizeof *seg);
+    switch (c->kind) {
+    case 0:
+        seg->kind = CHUNK_FILE;
+        seg->path = strdup(c->path);
+        seg->offset = (uint64_t)c->offset;
+        seg->length = (uint64_t)c->length;
+        return seg->path ? 0 : -1;
+    case 1:
+        seg->kind = CHUNK_MEMORY;
+        seg->length = c->data_len;
+        seg->data = malloc(c->data_len ? c->data_len : 1);
+        if (!seg->data)
+            return -1;
+        memcpy(seg->data, c->data, c->data_len);
+        return 0;
+    case 2:
+        seg->kind = CHUNK_MISSING;
+        return 0;
+    default:
+        snprintf(err, errlen, "%s", c->text);
+        return -1;
+    }
+}
+
+static int parse_register(struct proto_reader *r, struct test_stream **out)
+{
+    int32_t n;
+    if (!proto_read_i32(r, &n) || n < 0 || (size_t)n > proto_reader_remaining(r))
+        return -1;
+    struct test_stream *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return -1;
+    ts->chunks = calloc((size_t)n + 1, sizeof *ts->chunks);
+    if (!ts->chunks) {
+        free(ts);
+        return -1;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        struct test_chunk *c = &ts->chunks[i];
+        ts->n = (uint32_t)i + 1;
+        const uint8_t *p;
+        uint32_t len;
+        if (!proto_read_u8(r, &c->kind))
+            goto bad;
+        if (c->kind == 0) {
+            if (!proto_read_bytes_borrowed(r, &p, &len) || !proto_read_i64(r, &c->offset) ||
+                !proto_read_i64(r, &c->length) || !(c->path = strndup((const char *)p, len)))
+                goto bad;
+        } else if (c->kind == 1) {
+            if (!proto_read_bytes_borrowed(r, &p, &len) || !(c->data = malloc(len ? len : 1)))
+                goto bad;
+            memcpy(c->data, p, len);
+            c->data_len = len;
+        } else if (c->kind == 3) {
+            if (!proto_read_bytes_borrowed(r, &p, &len) ||
+                !(c->text = strndup((const char *)p, len)))
+                goto bad;
+        } else if (c->kind != 2) {
+            goto bad;
+        }
+    }
+    ts->n = (uint32_t)n;
+    *out = ts;
+    return 0;
+bad:
+    free_stream(ts);
+    return -1;
+}
+
+struct echo_job {
+    struct rpc_reply *reply;
+    uint8_t *data;
+    size_t len;
+};
+
+static void echo_fn(void *arg)
+{
+    (void)arg; /* the "disk work" of the test: nothing */
+}
+
+static void echo_done(struct conn *c, void *arg)
+{
+    struct echo_job *j = arg;
+    (void)c;
+    rpc_reply_ok(j->reply, j->data, j->len); /* dropped if c closed */
+    free(j->data);
+    free(j);
+}
+
+static void *echo_thread(void *arg)
+{
+    echo_done(NULL, arg);
+    return NULL;
+}
+
+static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
+                        size_t len)
+{
+    (void)ctx;
+    if (!reply) {
+        atomic_fetch_add(&one_way_seen, 1);
+        return;
+    }
+    struct proto_writer w;
+    proto_writer_init(&w);
+    struct proto_reader r;
+    proto_reader_init(&r, body + (len ? 1 : 0), len ? len - 1 : 0);
+    switch (len ? body[0] : 0) {
+    case 'R': {
+        struct test_stream *ts;
+        if (parse_register(&r, &ts) != 0) {
+            rpc_reply_fail(reply, "java.lang.IllegalArgumentException: bad register request");
+            break;
+        }
+        uint32_t n = ts->n;
+        struct stream_source src = {ts, n, resolve, free_stream};
+        int64_t id = stream_register(c, "app-test", src);
+        proto_write_i64(&w, id);
+        proto_write_i32(&w, (int32_t)n);
+        rpc_reply_ok(reply, w.buf, w.len);
+        break;
+    }
+    case 'L':
+        proto_write_i64(&w, (int64_t)stream_live_count());
+        proto_write_i64(&w, (int64_t)atomic_load(&c->srv->chunks_in_flight));
+        rpc_reply_ok(reply, w.buf, w.len);
+        break;
+    case 'W':
+        proto_write_i64(&w, atomic_load(&one_way_seen));
+        rpc_reply_ok(reply, w.buf, w.len);
+        break;
+    case 'E':
+        rpc_reply_ok(reply, body + 1, len - 1);
+        break;
+    case 'A':
+    case 'T': {
+        struct echo_job *j = calloc(1, sizeof *j);
+        if (!j || !(j->data = malloc(len))) {
+            free(j);
+            rpc_reply_fail(reply, "java.lang.OutOfMemoryError");
+            break;
+        }
+        j->reply = reply;
+        j->len = len - 1;
+        memcpy(j->data, body + 1, len - 1);
+        pthread_t t;
+        if (body[0] == 'A') {
+            conn_run_blocking(c, echo_fn, echo_done, j);
+        } else if (pthread_create(&t, NULL, echo_thread, j) == 0) {
+            pthread_detach(t);
+        } else {
+            echo_done(c, j);
+        }
+        break;
+    }
+    default:
+        rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: test service: unknown "
+                              "command");
+        break;
+    }
+    proto_writer_free(&w);
+}
+
+static struct rpc_handler test_handler = {NULL, test_on_rpc, NULL};
+
+struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
+                                           size_t errlen)
+{
+    (void)cfg;
+    (void)err;
+    (void)errlen;
+    return &test_handler;
+}

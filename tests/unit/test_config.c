@@ -1,0 +1,144 @@
+/* Config parsing: defaults, every key, and errors that name file:line:column and the key. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/config.h"
+
+static struct shuffled_config cfg;
+static char err[512];
+
+static int parse(const char *text)
+{
+    return config_parse(text, "t.json", &cfg, err, sizeof err);
+}
+
+START_TEST(defaults)
+{
+    ck_assert_int_eq(parse("{}"), 0);
+    ck_assert_uint_eq(cfg.listen_count, 1);
+    ck_assert_str_eq(cfg.listen[0], "127.0.0.1");
+    ck_assert_int_eq(cfg.port, 7337);
+    ck_assert_uint_eq(cfg.idle_timeout_ms, 120000);
+    ck_assert_uint_eq(cfg.index_cache_bytes, 104857600);
+    ck_assert(!cfg.fetch_rdd_enabled);
+    ck_assert_uint_eq(cfg.allowed_local_dir_roots_count, 0);
+    ck_assert_str_eq(cfg.state_dir, "/var/lib/shuffled");
+    ck_assert_int_eq(cfg.blocking_threads, 8);
+    ck_assert_uint_eq(cfg.max_chunks_in_flight, 0);
+    ck_assert_int_eq(cfg.io_threads, 0);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(every_key)
+{
+    ck_assert_msg(parse("{\"listen\": [\"127.0.0.1\", \"::1\"], \"port\": 0, \"io_threads\": 3,"
+                        " \"max_connections\": 10, \"max_frame_bytes\": 4096,"
+                        " \"max_chunks_in_flight\": 5, \"max_chunks_per_connection\": 7,"
+                        " \"write_high_water_bytes\": 100, \"write_low_water_bytes\": 50,"
+                        " \"idle_timeout_ms\": 0, \"shutdown_grace_ms\": 1,"
+                        " \"log_level\": \"debug\", \"index_cache_bytes\": 1,"
+                        " \"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": [\"/a\"],"
+                        " \"state_dir\": \"build/state\", \"blocking_threads\": 2}") == 0,
+                  "%s", err);
+    ck_assert_uint_eq(cfg.listen_count, 2);
+    ck_assert_str_eq(cfg.listen[1], "::1");
+    ck_assert_int_eq(cfg.port, 0);
+    ck_assert_int_eq(cfg.io_threads, 3);
+    ck_assert_uint_eq(cfg.max_connections, 10);
+    ck_assert_uint_eq(cfg.max_frame_bytes, 4096);
+    ck_assert_uint_eq(cfg.max_chunks_in_flight, 5);
+    ck_assert_uint_eq(cfg.max_chunks_per_connection, 7);
+    ck_assert_uint_eq(cfg.write_high_water, 100);
+    ck_assert_uint_eq(cfg.write_low_water, 50);
+    ck_assert_uint_eq(cfg.idle_timeout_ms, 0);
+    ck_assert_uint_eq(cfg.shutdown_grace_ms, 1);
+    ck_assert_str_eq(cfg.log_level, "debug");
+    ck_assert_uint_eq(cfg.index_cache_bytes, 1);
+    ck_assert(cfg.fetch_rdd_enabled);
+    ck_assert_str_eq(cfg.allowed_local_dir_roots[0], "/a");
+    ck_assert_str_eq(cfg.state_dir, "build/state");
+    ck_assert_int_eq(cfg.blocking_threads, 2);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(unknown_key_names_key_and_position)
+{
+    ck_assert_int_eq(parse("{\n  \"port\": 1,\n  \"prot\": 2\n}"), -1);
+    ck_assert_str_eq(err, "t.json:3:3: key 'prot': unknown key");
+}
+END_TEST
+
+START_TEST(bad_values)
+{
+    ck_assert_int_eq(parse("{\"port\": \"7337\"}"), -1);
+    ck_assert_str_eq(err, "t.json:1:2: key 'port': expected an integer");
+    ck_assert_int_eq(parse("{\n\"port\": 70000}"), -1);
+    ck_assert_msg(strstr(err, "t.json:2:1: key 'port': 70000 is out of range") == err, "%s", err);
+    ck_assert_int_eq(parse("{\"fetch_rdd_enabled\": 1}"), -1);
+    ck_assert_msg(strstr(err, "key 'fetch_rdd_enabled': expected true or false") != NULL, "%s",
+                  err);
+    ck_assert_int_eq(parse("{\"listen\": \"127.0.0.1\"}"), -1);
+    ck_assert_msg(strstr(err, "key 'listen': expected an array") != NULL, "%s", err);
+    ck_assert_int_eq(parse("{\"listen\": []}"), -1);
+    ck_assert_msg(strstr(err, "key 'listen': needs at least one address") != NULL, "%s", err);
+    ck_assert_int_eq(parse("{\"allowed_local_dir_roots\": [\"rel\"]}"), -1);
+    ck_assert_msg(strstr(err, "is not an absolute path") != NULL, "%s", err);
+    ck_assert_int_eq(parse("{\"write_high_water_bytes\": 10, \"write_low_water_bytes\": 20}"), -1);
+    ck_assert_msg(strstr(err, "key 'write_low_water_bytes'") != NULL, "%s", err);
+    ck_assert_int_eq(parse("{\"log_level\": \"loud\"}"), -1);
+    ck_assert_msg(strstr(err, "key 'log_level': 'loud' is not one of") != NULL, "%s", err);
+    ck_assert_int_eq(parse("{\"max_frame_bytes\": -1}"), -1);
+    ck_assert_msg(strstr(err, "key 'max_frame_bytes'") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(syntax_errors)
+{
+    ck_assert_int_eq(parse("{\n  \"port\": 1,,\n}"), -1);
+    ck_assert_msg(strncmp(err, "t.json:2:", 9) == 0, "%s", err);
+    ck_assert_int_eq(parse("[1]"), -1);
+    ck_assert_msg(strstr(err, "must be a JSON object") != NULL, "%s", err);
+    ck_assert_int_eq(parse("{\"port\": 1, \"port\": 2}"), -1);
+    ck_assert_msg(strstr(err, "duplicate") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(load_file)
+{
+    char path[] = "/tmp/test_config_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    const char *text = "{\"port\": 9}\n";
+    ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    ck_assert_msg(config_load(path, &cfg, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(cfg.port, 9);
+    config_free(&cfg);
+    unlink(path);
+    ck_assert_int_eq(config_load(path, &cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, every_key);
+    tcase_add_test(tc, unknown_key_names_key_and_position);
+    tcase_add_test(tc, bad_values);
+    tcase_add_test(tc, syntax_errors);
+    tcase_add_test(tc, load_file);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
