@@ -22,6 +22,7 @@ src_server_libshuffled_core_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $
 SHUFFLED_CORE_LIBS = src/server/libshuffled_core.la
 
 sbin_PROGRAMS += shuffled
-shuffled_SOURCES = src/server/main.c src/server/service_none.c
+shuffled_SOURCES = src/server/main.c
+# the service: src/server/block.mk adds block_handler.c (service_none.c stays for tests)
 shuffled_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS)
 shuffled_LDADD = $(SHUFFLED_CORE_LIBS)

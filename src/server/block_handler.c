@@ -1,0 +1,483 @@
+/* The shuffle RPCs (Spark's ExternalBlockHandler, spec section 9): dispatch,
+ * RegisterExecutor (validated, persisted before the reply), RemoveBlocks,
+ * GetLocalDirsForExecutors, and Spark's replies to everything else. Disk work
+ * runs on the blocking pool via conn_run_blocking(); the event loop only
+ * decodes, validates and touches memory. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/codec.h"
+#include "server/block_service.h"
+#include "server/blockid.h"
+#include "server/cleanup.h"
+#include "server/log.h"
+#include "server/service.h"
+
+#define MAX_SUB_DIRS 65536
+
+struct block_service *block_service_of(struct rpc_handler *h)
+{
+    return (struct block_service *)h;
+}
+
+void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m)
+{
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, m);
+    if (w.failed)
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: encoding the reply");
+    else
+        rpc_reply_ok(reply, w.buf, w.len);
+    proto_writer_free(&w);
+}
+
+bool block_id_field_ok(const struct proto_bytes *b)
+{
+    return b->data && strlen(b->data) == b->len && id_is_safe(b->data, b->len);
+}
+
+/* ---- RegisterExecutor ---- */
+
+struct register_job {
+    struct block_service *s;
+    struct rpc_reply *reply;
+    char *app, *exec;
+    struct executor_info info;
+};
+
+/* Syntax only (no disk): absolute, no NUL, no "." or ".." components. */
+static bool dir_syntax_ok(const struct proto_bytes *d)
+{
+    if (!d->data || d->len == 0 || strlen(d->data) != d->len || d->data[0] != '/' ||
+        d->len > PATH_MAX - 64)
+        return false;
+    for (const char *p = d->data; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    for (const char *p = d->data; (p = strchr(p, '/')); p++) {
+        const char *q = p + 1;
+        size_t n = strcspn(q, "/");
+        if ((n == 1 && q[0] == '.') || (n == 2 && q[0] == '.' && q[1] == '.'))
+            return false;
+    }
+    return true;
+}
+
+static bool under_root(const struct block_service *s, const char *real)
+{
+    for (size_t i = 0; i < s->nroots; i++) {
+        size_t n = strlen(s->roots[i]);
+        if (strncmp(real, s->roots[i], n) == 0 &&
+            (real[n] == 0 || real[n] == '/' || (n == 1 && s->roots[i][0] == '/')))
+            return true;
+    }
+    return false;
+}
+
+static void register_run(void *arg)
+{
+    struct register_job *j = arg;
+    char err[1024];
+    for (uint32_t i = 0; j->s->nroots && i < j->info.n_dirs; i++) {
+        char *real = realpath(j->info.local_dirs[i], NULL);
+        bool ok = real && under_root(j->s, real);
+        if (!ok) {
+            snprintf(err, sizeof(err),
+                     "java.lang.IllegalArgumentException: local dir %s of executor %s is %s "
+                     "allowed_local_dir_roots",
+                     j->info.local_dirs[i], j->exec, real ? "not under" : "missing, so not under");
+            log_warn("RegisterExecutor(appId=%s, execId=%s) refused: %s", j->app, j->exec, err);
+            free(real);
+            rpc_reply_fail(j->reply, err);
+            return;
+        }
+        free(real);
+    }
+    if (registry_store_put(j->s->store, j->app, j->exec, &j->info, err, sizeof(err)) < 0) {
+        log_error("RegisterExecutor(appId=%s, execId=%s): %s", j->app, j->exec, err);
+        char msg[1100];
+        snprintf(msg, sizeof(msg), "java.io.IOException: %s", err);
+        rpc_reply_fail(j->reply, msg);
+        return;
+    }
+    static const uint8_t empty[1];
+    rpc_reply_ok(j->reply, empty, 0);
+}
+
+static void register_done(struct conn *c, void *arg)
+{
+    struct register_job *j = arg;
+    executor_info_free(&j->info);
+    free(j->app);
+    free(j->exec);
+    free(j);
+}
+
+static void handle_register(struct block_service *s, struct conn *c, struct rpc_reply *reply,
+                            const struct blockmsg *m)
+{
+    const struct executor_shuffle_info *in = &m->u.register_executor.info;
+    char err[512];
+    if (in->local_dirs.count == 0 || in->sub_dirs_per_local_dir <= 0 ||
+        in->sub_dirs_per_local_dir > MAX_SUB_DIRS) {
+        snprintf(err, sizeof(err),
+                 "java.lang.IllegalArgumentException: RegisterExecutor needs at least one local "
+                 "dir and 1..%d subDirsPerLocalDir (got %u dirs, %d)",
+                 MAX_SUB_DIRS, in->local_dirs.count, in->sub_dirs_per_local_dir);
+        rpc_reply_fail(reply, err);
+        return;
+    }
+    for (uint32_t i = 0; i < in->local_dirs.count; i++) {
+        if (!dir_syntax_ok(&in->local_dirs.items[i])) {
+            snprintf(err, sizeof(err),
+                     "java.lang.IllegalArgumentException: local dir #%u is not an absolute, "
+                     "normalized path: '%.200s'",
+                     i, in->local_dirs.items[i].data ? in->local_dirs.items[i].data : "");
+            rpc_reply_fail(reply, err);
+            return;
+        }
+    }
+    struct register_job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: RegisterExecutor");
+        return;
+    }
+    j->s = s;
+    j->reply = reply;
+    j->app = strdup(m->u.register_executor.app_id.data);
+    j->exec = strdup(m->u.register_executor.exec_id.data);
+    j->info.local_dirs = calloc(in->local_dirs.count, sizeof(char *));
+    j->info.sub_dirs = in->sub_dirs_per_local_dir;
+    j->info.shuffle_manager = strdup(in->shuffle_manager.data ? in->shuffle_manager.data : "");
+    bool ok = j->app && j->exec && j->info.local_dirs && j->info.shuffle_manager;
+    for (uint32_t i = 0; ok && i < in->local_dirs.count; i++) {
+        j->info.local_dirs[i] = strdup(in->local_dirs.items[i].data);
+        ok = j->info.local_dirs[i] != NULL;
+        j->info.n_dirs = i + 1;
+    }
+    if (!ok) {
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: RegisterExecutor");
+        register_done(c, j);
+        return;
+    }
+    conn_run_blocking(c, register_run, register_done, j);
+}
+
+/* ---- RemoveBlocks ---- */
+
+struct remove_job {
+    struct block_service *s;
+    struct rpc_reply *reply;
+    char *app, *exec;
+    char **names;
+    uint32_t n;
+};
+
+static void remove_run(void *arg)
+{
+    struct remove_job *j = arg;
+    char path[PATH_MAX], err[512];
+    int32_t removed = 0;
+    for (uint32_t i = 0; i < j->n; i++) {
+        if (!file_name_is_safe(j->names[i], strlen(j->names[i]))) {
+            log_warn("RemoveBlocks(appId=%s, execId=%s): refusing block name '%.100s'", j->app,
+                     j->exec, j->names[i]);
+            continue;
+        }
+        if (resolver_file_path(j->s->res, j->app, j->exec, j->names[i], path, sizeof(path), err,
+                               sizeof(err)) < 0) {
+            rpc_reply_fail(j->reply, err); /* unregistered meanwhile */
+            return;
+        }
+        if (unlink(path) == 0)
+            removed++;
+        else
+            log_warn("Failed to delete block: %s (%s)", path, strerror(errno));
+    }
+    struct blockmsg m = {.type = BLOCKMSG_BLOCKS_REMOVED};
+    m.u.blocks_removed.num_removed_blocks = removed;
+    block_reply_msg(j->reply, &m);
+}
+
+static void remove_done(struct conn *c, void *arg)
+{
+    struct remove_job *j = arg;
+    for (uint32_t i = 0; i < j->n; i++)
+        free(j->names[i]);
+    free(j->names);
+    free(j->app);
+    free(j->exec);
+    free(j);
+}
+
+static void handle_remove(struct block_service *s, struct conn *c, struct rpc_reply *reply,
+                          const struct blockmsg *m)
+{
+    const char *app = m->u.remove_blocks.app_id.data, *exec = m->u.remove_blocks.exec_id.data;
+    struct executor_info info;
+    char err[512];
+    if (resolver_get(s->res, app, exec, &info) < 0) {
+        resolver_not_registered(app, exec, err, sizeof(err));
+        rpc_reply_fail(reply, err);
+        return;
+    }
+    executor_info_free(&info);
+    const struct proto_string_array *ids = &m->u.remove_blocks.block_ids;
+    struct remove_job *j = calloc(1, sizeof(*j));
+    bool ok = j != NULL;
+    if (ok) {
+        j->s = s;
+        j->reply = reply;
+        j->app = strdup(app);
+        j->exec = strdup(exec);
+        j->names = calloc(ids->count ? ids->count : 1, sizeof(char *));
+        ok = j->app && j->exec && j->names;
+        for (uint32_t i = 0; ok && i < ids->count; i++) {
+            /* an embedded NUL would cut the name: make it fail the safety check */
+            const struct proto_bytes *b = &ids->items[i];
+            j->names[i] = strdup(b->data && strlen(b->data) == b->len ? b->data : "/");
+            ok = j->names[i] != NULL;
+            j->n = i + 1;
+        }
+    }
+    if (!ok) {
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: RemoveBlocks");
+        if (j)
+            remove_done(c, j);
+        return;
+    }
+    conn_run_blocking(c, remove_run, remove_done, j);
+}
+
+/* ---- GetLocalDirsForExecutors (memory only) ---- */
+
+static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
+                              const struct blockmsg *m)
+{
+    const char *app = m->u.get_local_dirs.app_id.data;
+    const struct proto_string_array *execs = &m->u.get_local_dirs.exec_ids;
+    uint32_t n = execs->count;
+    struct executor_info *infos = calloc(n ? n : 1, sizeof(*infos));
+    struct blockmsg r = {.type = BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS};
+    int32_t *counts = calloc(n ? n : 1, sizeof(int32_t));
+    uint32_t got = 0, total = 0;
+    char err[512];
+    if (!infos || !counts) {
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: GetLocalDirsForExecutors");
+        goto out;
+    }
+    for (; got < n; got++) {
+        const struct proto_bytes *e = &execs->items[got];
+        if (!block_id_field_ok(e) || resolver_get(s->res, app, e->data, &infos[got]) < 0) {
+            resolver_not_registered(app, block_id_field_ok(e) ? e->data : "?", err, sizeof(err));
+            rpc_reply_fail(reply, err);
+            goto out;
+        }
+        counts[got] = (int32_t)infos[got].n_dirs;
+        total += infos[got].n_dirs;
+    }
+    struct proto_bytes *dirs = calloc(total ? total : 1, sizeof(*dirs));
+    if (!dirs) {
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: GetLocalDirsForExecutors");
+        goto out;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t d = 0; d < infos[i].n_dirs; d++)
+            dirs[k++] = (struct proto_bytes){infos[i].local_dirs[d],
+                                             (uint32_t)strlen(infos[i].local_dirs[d])};
+    r.u.local_dirs.exec_ids = *execs; /* borrowed: r is not freed */
+    r.u.local_dirs.num_local_dirs_by_exec = (struct proto_int_array){counts, n};
+    r.u.local_dirs.all_local_dirs = (struct proto_string_array){dirs, total};
+    block_reply_msg(reply, &r);
+    free(dirs);
+out:
+    for (uint32_t i = 0; infos && i < got; i++)
+        executor_info_free(&infos[i]);
+    free(infos);
+    free(counts);
+}
+
+/* ---- dispatch ---- */
+
+/* The appId (and execId) a message carries, for the isolation and id checks. */
+static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
+                   const struct proto_bytes **exec)
+{
+    *app = *exec = NULL;
+    switch (m->type) {
+    case BLOCKMSG_OPEN_BLOCKS:
+    case BLOCKMSG_REMOVE_BLOCKS:
+        *app = &m->u.open_blocks.app_id;
+        *exec = &m->u.open_blocks.exec_id;
+        break;
+    case BLOCKMSG_REGISTER_EXECUTOR:
+        *app = &m->u.register_executor.app_id;
+        *exec = &m->u.register_executor.exec_id;
+        break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCKS:
+        *app = &m->u.fetch_shuffle_blocks.app_id;
+        *exec = &m->u.fetch_shuffle_blocks.exec_id;
+        break;
+    case BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS:
+        *app = &m->u.get_local_dirs.app_id;
+        break;
+    case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
+        *app = &m->u.finalize_shuffle_merge.app_id;
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
+                   size_t len)
+{
+    struct block_service *s = ctx;
+    struct blockmsg m;
+    char err[1024];
+    if (!reply) { /* OneWayMessage: Spark's ESS only logs these (e.g. Mesos heartbeats) */
+        log_debug("ignoring OneWayMessage (%zu bytes) from %s", len, c ? conn_peer(c) : "?");
+        return;
+    }
+    if (len > 0 && body[0] >= BLOCKMSG_TYPE_COUNT) {
+        snprintf(err, sizeof(err), "java.lang.IllegalArgumentException: Unknown message type: %d",
+                 (int)(int8_t)body[0]);
+        rpc_reply_fail(reply, err);
+        return;
+    }
+    char why[512];
+    if (blockmsg_decode(body, len, &m, why, sizeof(why)) < 0) {
+        snprintf(err, sizeof(err), "java.lang.IllegalArgumentException: %s", why);
+        rpc_reply_fail(reply, err);
+        return;
+    }
+    const struct proto_bytes *app, *exec;
+    ids_of(&m, &app, &exec);
+    const char *client = conn_client_id(c);
+    if (app && client && (!app->data || strcmp(client, app->data) != 0)) {
+        snprintf(
+            err, sizeof(err),
+            "java.lang.SecurityException: Client for %s not authorized for application %.300s.",
+            client, app->data ? app->data : "");
+        rpc_reply_fail(reply, err);
+        goto out;
+    }
+    if ((app && !block_id_field_ok(app)) || (exec && !block_id_field_ok(exec))) {
+        snprintf(err, sizeof(err),
+                 "java.lang.IllegalArgumentException: invalid %s in %s: ids must be 1-%d "
+                 "printable ASCII bytes without '/', '\\\\', spaces, or be '.'/'..'",
+                 app && !block_id_field_ok(app) ? "appId" : "execId", blockmsg_type_name(m.type),
+                 BLOCKID_MAX_LEN);
+        rpc_reply_fail(reply, err);
+        goto out;
+    }
+    switch (m.type) {
+    case BLOCKMSG_OPEN_BLOCKS:
+        block_open_blocks(s, c, reply, &m);
+        break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCKS:
+        block_fetch_shuffle_blocks(s, c, reply, &m);
+        break;
+    case BLOCKMSG_REGISTER_EXECUTOR:
+        handle_register(s, c, reply, &m);
+        break;
+    case BLOCKMSG_REMOVE_BLOCKS:
+        handle_remove(s, c, reply, &m);
+        break;
+    case BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS:
+        handle_local_dirs(s, reply, &m);
+        break;
+    case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
+        rpc_reply_fail(
+            reply, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+        break;
+    default: {
+        char desc[700];
+        blockmsg_describe(&m, desc, sizeof(desc));
+        snprintf(err, sizeof(err),
+                 "java.lang.UnsupportedOperationException: Unexpected message: %s", desc);
+        rpc_reply_fail(reply, err);
+        break;
+    }
+    }
+out:
+    blockmsg_free(&m);
+}
+
+/* ---- lifecycle ---- */
+
+static void service_destroy(void *ctx)
+{
+    struct block_service *s = ctx;
+    registry_store_close(s->store);
+    resolver_destroy(s->res);
+    for (size_t i = 0; i < s->nroots; i++)
+        free(s->roots[i]);
+    free(s->roots);
+    free(s);
+}
+
+int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
+                                      char *err, size_t errlen)
+{
+    return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
+}
+
+long block_service_executor_removed(struct block_service *s, const char *app, const char *exec)
+{
+    return cleanup_executor_removed(s->res, app, exec, s->fetch_rdd_enabled);
+}
+
+struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
+                                           size_t errlen)
+{
+    struct block_service *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->handler.ctx = s;
+    s->handler.on_rpc = on_rpc;
+    s->handler.destroy = service_destroy;
+    s->fetch_rdd_enabled = cfg->fetch_rdd_enabled;
+    s->roots = calloc(cfg->allowed_local_dir_roots_count + 1, sizeof(char *));
+    s->res = resolver_create(cfg->index_cache_bytes);
+    if (!s->roots || !s->res) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->allowed_local_dir_roots_count; i++) {
+        const char *root = cfg->allowed_local_dir_roots[i];
+        s->roots[i] = realpath(root, NULL);
+        if (!s->roots[i]) {
+            snprintf(err, errlen, "allowed_local_dir_roots: '%s': %s", root, strerror(errno));
+            goto fail;
+        }
+        s->nroots = i + 1;
+    }
+    struct registry_store_stats st;
+    char why[512];
+    s->store = registry_store_open(cfg->state_dir, s->res, &st, why, sizeof(why));
+    if (!s->store) {
+        snprintf(err, errlen, "state_dir: %s", why);
+        goto fail;
+    }
+    if (st.skipped_bytes)
+        log_warn("%s/registrations.wal: skipped %zu bytes of damaged or partial records; "
+                 "%zu records replayed",
+                 cfg->state_dir, st.skipped_bytes, st.records);
+    log_info("%zu executor registrations restored from %s", st.live, cfg->state_dir);
+    return &s->handler;
+fail:
+    service_destroy(s);
+    return NULL;
+}

@@ -1,0 +1,47 @@
+/* The shuffle block service (Spark's ExternalBlockHandler, spec section 9):
+ * state shared by block_handler.c (RPC dispatch, registration, removal, dirs)
+ * and block_streams.c (OpenBlocks / FetchShuffleBlocks streams). The daemon
+ * gets it through shuffle_service_create() (service.h). */
+#ifndef SHUFFLED_SERVER_BLOCK_SERVICE_H
+#define SHUFFLED_SERVER_BLOCK_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto/blockmsg.h"
+#include "server/handler.h"
+#include "server/registry_store.h"
+#include "server/resolver.h"
+
+struct block_service {
+    struct rpc_handler handler; /* first: the daemon holds &handler */
+    struct resolver *res;
+    struct registry_store *store;
+    bool fetch_rdd_enabled;
+    char **roots; /* realpath'ed allowed_local_dir_roots; empty = any */
+    size_t nroots;
+};
+
+/* The service behind a handler made by shuffle_service_create(). */
+struct block_service *block_service_of(struct rpc_handler *h);
+
+/* Admin actions with Spark's semantics (spec 9.5); blocking (disk): call them
+ * off the event loops. */
+int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
+                                      char *err, size_t errlen);
+long block_service_executor_removed(struct block_service *s, const char *app, const char *exec);
+
+/* OpenBlocks and FetchShuffleBlocks: validate, register a lazily resolved
+ * stream, reply StreamHandle. They consume reply. */
+void block_open_blocks(struct block_service *s, struct conn *c, struct rpc_reply *reply,
+                       const struct blockmsg *m);
+void block_fetch_shuffle_blocks(struct block_service *s, struct conn *c, struct rpc_reply *reply,
+                                const struct blockmsg *m);
+
+/* Replies with an encoded BlockTransferMessage. */
+void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m);
+
+/* A proto string as a C string if it holds no NUL and is a safe id. */
+bool block_id_field_ok(const struct proto_bytes *b);
+
+#endif

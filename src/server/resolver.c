@@ -1,0 +1,320 @@
+/* Executor registry and block resolution; see resolver.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
+#endif
+#include "server/resolver.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "server/blockid.h"
+#include "server/index_cache.h"
+#include "server/placement.h"
+
+#define PATH_BUF 4096
+
+struct reg {
+    struct reg *next;
+    uint64_t hash;
+    char *app, *exec;
+    struct executor_info info;
+};
+
+struct resolver {
+    pthread_rwlock_t lock;
+    struct reg **buckets;
+    size_t nbuckets, count;
+    struct index_cache *cache;
+};
+
+int executor_info_copy(struct executor_info *dst, const struct executor_info *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->local_dirs = calloc(src->n_dirs ? src->n_dirs : 1, sizeof(char *));
+    dst->shuffle_manager = strdup(src->shuffle_manager ? src->shuffle_manager : "");
+    if (!dst->local_dirs || !dst->shuffle_manager)
+        goto fail;
+    for (uint32_t i = 0; i < src->n_dirs; i++) {
+        dst->local_dirs[i] = strdup(src->local_dirs[i]);
+        if (!dst->local_dirs[i])
+            goto fail;
+        dst->n_dirs = i + 1;
+    }
+    dst->sub_dirs = src->sub_dirs;
+    return 0;
+fail:
+    executor_info_free(dst);
+    return -1;
+}
+
+void executor_info_free(struct executor_info *info)
+{
+    if (!info)
+        return;
+    for (uint32_t i = 0; i < info->n_dirs; i++)
+        free(info->local_dirs[i]);
+    free(info->local_dirs);
+    free(info->shuffle_manager);
+    memset(info, 0, sizeof(*info));
+}
+
+static uint64_t key_hash(const char *app, const char *exec)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *s = app; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    h = (h ^ 0xffu) * 1099511628211ull;
+    for (const char *s = exec; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+struct resolver *resolver_create(uint64_t index_cache_bytes)
+{
+    struct resolver *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->nbuckets = 64;
+    r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+    r->cache = index_cache_create(index_cache_bytes);
+    if (!r->buckets || !r->cache) {
+        free(r->buckets);
+        index_cache_destroy(r->cache);
+        free(r);
+        return NULL;
+    }
+    pthread_rwlock_init(&r->lock, NULL);
+    return r;
+}
+
+static void reg_free(struct reg *g)
+{
+    executor_info_free(&g->info);
+    free(g->app);
+    free(g->exec);
+    free(g);
+}
+
+void resolver_destroy(struct resolver *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nbuckets; i++) {
+        for (struct reg *g = r->buckets[i], *next; g; g = next) {
+            next = g->next;
+            reg_free(g);
+        }
+    }
+    free(r->buckets);
+    index_cache_destroy(r->cache);
+    pthread_rwlock_destroy(&r->lock);
+    free(r);
+}
+
+struct index_cache *resolver_index_cache(struct resolver *r)
+{
+    return r->cache;
+}
+
+static struct reg **find_slot(struct resolver *r, const char *app, const char *exec, uint64_t h)
+{
+    struct reg **pp = &r->buckets[h & (r->nbuckets - 1)];
+    for (; *pp; pp = &(*pp)->next)
+        if ((*pp)->hash == h && strcmp((*pp)->app, app) == 0 && strcmp((*pp)->exec, exec) == 0)
+            return pp;
+    return pp;
+}
+
+static void grow(struct resolver *r)
+{
+    size_t nb = r->nbuckets * 2;
+    struct reg **b = calloc(nb, sizeof(*b));
+    if (!b)
+        return;
+    for (size_t i = 0; i < r->nbuckets; i++) {
+        for (struct reg *g = r->buckets[i], *next; g; g = next) {
+            next = g->next;
+            g->next = b[g->hash & (nb - 1)];
+            b[g->hash & (nb - 1)] = g;
+        }
+    }
+    free(r->buckets);
+    r->buckets = b;
+    r->nbuckets = nb;
+}
+
+int resolver_register(struct resolver *r, const char *app, const char *exec,
+                      const struct executor_info *info)
+{
+    struct reg *g = calloc(1, sizeof(*g));
+    if (!g)
+        return -1;
+    g->app = strdup(app);
+    g->exec = strdup(exec);
+    g->hash = key_hash(app, exec);
+    if (!g->app || !g->exec || executor_info_copy(&g->info, info) < 0) {
+        reg_free(g);
+        return -1;
+    }
+    pthread_rwlock_wrlock(&r->lock);
+    struct reg **pp = find_slot(r, app, exec, g->hash);
+    if (*pp) {
+        struct reg *old = *pp;
+        g->next = old->next;
+        *pp = g;
+        reg_free(old);
+    } else {
+        if (r->count + 1 > r->nbuckets) {
+            grow(r);
+            pp = find_slot(r, app, exec, g->hash);
+        }
+        *pp = g;
+        r->count++;
+    }
+    pthread_rwlock_unlock(&r->lock);
+    return 0;
+}
+
+int resolver_get(struct resolver *r, const char *app, const char *exec, struct executor_info *out)
+{
+    int rc = -1;
+    memset(out, 0, sizeof(*out));
+    pthread_rwlock_rdlock(&r->lock);
+    struct reg *g = *find_slot(r, app, exec, key_hash(app, exec));
+    if (g)
+        rc = executor_info_copy(out, &g->info);
+    pthread_rwlock_unlock(&r->lock);
+    return rc;
+}
+
+size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_info **out)
+{
+    size_t n = 0, cap = 0;
+    struct executor_info *list = NULL;
+    pthread_rwlock_wrlock(&r->lock);
+    for (size_t i = 0; i < r->nbuckets; i++) {
+        struct reg **pp = &r->buckets[i];
+        while (*pp) {
+            struct reg *g = *pp;
+            if (strcmp(g->app, app) != 0) {
+                pp = &g->next;
+                continue;
+            }
+            *pp = g->next;
+            r->count--;
+            if (out && n == cap) {
+                size_t nc = cap ? cap * 2 : 4;
+                struct executor_info *nl = realloc(list, nc * sizeof(*nl));
+                if (nl) {
+                    list = nl;
+                    cap = nc;
+                }
+            }
+            if (out && n < cap) {
+                list[n] = g->info; /* move */
+                memset(&g->info, 0, sizeof(g->info));
+            }
+            n++;
+            reg_free(g);
+        }
+    }
+    pthread_rwlock_unlock(&r->lock);
+    if (out)
+        *out = list;
+    return out && n > cap ? cap : n;
+}
+
+size_t resolver_count(struct resolver *r)
+{
+    pthread_rwlock_rdlock(&r->lock);
+    size_t n = r->count;
+    pthread_rwlock_unlock(&r->lock);
+    return n;
+}
+
+void resolver_foreach(struct resolver *r,
+                      void (*fn)(void *arg, const char *app, const char *exec,
+                                 const struct executor_info *info),
+                      void *arg)
+{
+    pthread_rwlock_rdlock(&r->lock);
+    for (size_t i = 0; i < r->nbuckets; i++)
+        for (struct reg *g = r->buckets[i]; g; g = g->next)
+            fn(arg, g->app, g->exec, &g->info);
+    pthread_rwlock_unlock(&r->lock);
+}
+
+void resolver_not_registered(const char *app, const char *exec, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "java.lang.RuntimeException: Executor is not registered (appId=%s, execId=%s)", app,
+             exec);
+}
+
+int resolver_file_path(struct resolver *r, const char *app, const char *exec, const char *name,
+                       char *buf, size_t buflen, char *err, size_t errlen)
+{
+    int rc = -1;
+    pthread_rwlock_rdlock(&r->lock);
+    struct reg *g = *find_slot(r, app, exec, key_hash(app, exec));
+    if (!g) {
+        resolver_not_registered(app, exec, err, errlen);
+    } else if (placement_path((const char *const *)g->info.local_dirs, g->info.n_dirs,
+                              g->info.sub_dirs, name, buf, buflen) < 0) {
+        snprintf(err, errlen, "java.io.IOException: path of %s is too long or dirs are invalid",
+                 name);
+    } else {
+        rc = 0;
+    }
+    pthread_rwlock_unlock(&r->lock);
+    return rc;
+}
+
+int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
+                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
+                           struct block_location *loc, char *err, size_t errlen)
+{
+    char name[96], index_path[PATH_BUF], data_path[PATH_BUF];
+    memset(loc, 0, sizeof(*loc));
+    block_index_file_name(shuffle_id, map_id, name, sizeof(name));
+    if (resolver_file_path(r, app, exec, name, index_path, sizeof(index_path), err, errlen) < 0)
+        return -1;
+    block_data_file_name(shuffle_id, map_id, name, sizeof(name));
+    if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
+        return -1;
+    if (index_cache_range(r->cache, index_path, start, end, &loc->offset, &loc->length, err,
+                          errlen) < 0)
+        return -1;
+    loc->path = strdup(data_path);
+    if (!loc->path) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError");
+        return -1;
+    }
+    return 0;
+}
+
+int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, int32_t rdd_id,
+                       int32_t split_index, struct block_location *loc, char *err, size_t errlen)
+{
+    char name[64], path[PATH_BUF];
+    struct stat st;
+    memset(loc, 0, sizeof(*loc));
+    block_rdd_file_name(rdd_id, split_index, name, sizeof(name));
+    if (resolver_file_path(r, app, exec, name, path, sizeof(path), err, errlen) < 0)
+        return -1;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+        loc->missing = true;
+        return 0;
+    }
+    loc->path = strdup(path);
+    if (!loc->path) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError");
+        return -1;
+    }
+    loc->length = (uint64_t)st.st_size;
+    return 0;
+}

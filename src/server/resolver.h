@@ -1,0 +1,71 @@
+/* Executor registry and block resolution (Spark's ExternalShuffleBlockResolver).
+ *
+ * The registry maps (appId, execId) to the executor's ExecutorShuffleInfo; it is
+ * read-mostly and guarded by a rwlock. Resolution turns a block into a file
+ * segment using Spark's placement (placement.h) and the index cache; it reads
+ * index files, so it runs only on the blocking-I/O pool. */
+#ifndef SHUFFLED_SERVER_RESOLVER_H
+#define SHUFFLED_SERVER_RESOLVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct executor_info {
+    char **local_dirs;
+    uint32_t n_dirs;
+    int32_t sub_dirs;
+    char *shuffle_manager;
+};
+
+/* Deep copy; returns -1 on allocation failure (dst is then zeroed). */
+int executor_info_copy(struct executor_info *dst, const struct executor_info *src);
+void executor_info_free(struct executor_info *info);
+
+struct resolver;
+
+struct resolver *resolver_create(uint64_t index_cache_bytes);
+void resolver_destroy(struct resolver *r);
+
+/* Stores a deep copy of info; a re-registration overwrites. 0 or -1 (ENOMEM). */
+int resolver_register(struct resolver *r, const char *app, const char *exec,
+                      const struct executor_info *info);
+/* Copies the registration into *out (free with executor_info_free). 0, or -1 if
+ * the executor is not registered. */
+int resolver_get(struct resolver *r, const char *app, const char *exec, struct executor_info *out);
+/* Removes every executor of app; returns how many, and (if out != NULL) hands
+ * their infos over in a malloc'd array (free each, then the array). */
+size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_info **out);
+size_t resolver_count(struct resolver *r);
+/* Calls fn for every registration, under the read lock (fn must not call back). */
+void resolver_foreach(struct resolver *r,
+                      void (*fn)(void *arg, const char *app, const char *exec,
+                                 const struct executor_info *info),
+                      void *arg);
+
+/* Spark's text for an unknown executor. */
+void resolver_not_registered(const char *app, const char *exec, char *err, size_t errlen);
+
+/* Path of file `name` placed among the executor's dirs. 0, or -1 with err. */
+int resolver_file_path(struct resolver *r, const char *app, const char *exec, const char *name,
+                       char *buf, size_t buflen, char *err, size_t errlen);
+
+struct block_location {
+    char *path; /* malloc'd; NULL when missing */
+    uint64_t offset, length;
+    bool missing; /* rdd block whose file does not exist (Spark's null buffer) */
+};
+
+/* Reduces [start, end) of map output (shuffle, map): the data file and its
+ * byte range. 0, or -1 with Spark's error text (not registered, index missing,
+ * out of range...). */
+int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
+                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
+                           struct block_location *loc, char *err, size_t errlen);
+/* rdd_R_S: the whole file; a missing file sets loc->missing. */
+int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, int32_t rdd_id,
+                       int32_t split_index, struct block_location *loc, char *err, size_t errlen);
+
+struct index_cache *resolver_index_cache(struct resolver *r);
+
+#endif

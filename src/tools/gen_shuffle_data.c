@@ -1,0 +1,312 @@
+/* gen-shuffle-data: writes one executor's shuffle and rdd files in Spark's
+ * exact on-disk layout (spec 10.2-10.3) plus a manifest in the format of
+ * ../shared/vectors/manifest.tsv (block id, size, crc32, sha256, file, offset).
+ *
+ *   gen-shuffle-data --root DIR [--dirs N] [--subdirs D] [--shuffle S] [--maps M]
+ *                    [--reduces R] [--min-size A] [--max-size B] [--seed X]
+ *                    [--map-id-base B] [--rdd-id I --rdd-splits K] [--manifest FILE]
+ *
+ * Local dirs are DIR/blockmgr-0 .. DIR/blockmgr-(N-1); map ids are B .. B+M-1.
+ * The same arguments always produce the same bytes. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "server/blockid.h"
+#include "server/placement.h"
+#include "server/registry_store.h"
+#include "tools/sha256.h"
+
+struct opts {
+    const char *root, *manifest;
+    long dirs, subdirs, shuffle, maps, reduces, rdd_id, rdd_splits;
+    long long min_size, max_size, map_id_base;
+    unsigned long long seed;
+};
+
+static uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+    uint64_t x = rng_state; /* xorshift64* */
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng_state = x;
+    return x * 2685821657736338717ull;
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Places name among the dirs, creates its subdir, returns the path. */
+static int place(const struct opts *o, char **dirs, const char *name, char *path, size_t len)
+{
+    if (placement_path((const char *const *)dirs, (uint32_t)o->dirs, (int32_t)o->subdirs, name,
+                       path, len) < 0)
+        return -1;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    *strrchr(dir, '/') = 0;
+    return mkdir_p(dir);
+}
+
+static void random_block(uint8_t *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t v = rng_next();
+        for (size_t k = 0; k < 8 && i + k < n; k++)
+            buf[i + k] = (uint8_t)(v >> (8 * k));
+    }
+}
+
+static void manifest_line(FILE *mf, const char *id, const uint8_t *data, size_t n, const char *file,
+                          uint64_t offset)
+{
+    struct sha256 s;
+    uint8_t d[32];
+    sha256_init(&s);
+    sha256_update(&s, data, n);
+    sha256_final(&s, d);
+    fprintf(mf, "%s\t%zu\t%08x\t", id, n, registry_crc32(data, n));
+    for (int i = 0; i < 32; i++)
+        fprintf(mf, "%02x", d[i]);
+    fprintf(mf, "\t%s\t%" PRIu64 "\n", file, offset);
+}
+
+static long long block_size(const struct opts *o)
+{
+    uint64_t span = (uint64_t)(o->max_size - o->min_size) + 1;
+    return o->min_size + (long long)(rng_next() % span);
+}
+
+static int write_map_output(const struct opts *o, char **dirs, int64_t map_id, FILE *mf)
+{
+    char name[96], data_path[PATH_MAX], index_path[PATH_MAX], id[128];
+    block_data_file_name((int32_t)o->shuffle, map_id, name, sizeof(name));
+    if (place(o, dirs, name, data_path, sizeof(data_path)) < 0)
+        return -1;
+    block_index_file_name((int32_t)o->shuffle, map_id, name, sizeof(name));
+    if (place(o, dirs, name, index_path, sizeof(index_path)) < 0)
+        return -1;
+    FILE *df = fopen(data_path, "wb"), *xf = fopen(index_path, "wb");
+    int rc = df && xf ? 0 : -1;
+    uint64_t off = 0;
+    uint8_t be[8] = {0};
+    if (rc == 0)
+        fwrite(be, 1, 8, xf);
+    for (long r = 0; rc == 0 && r < o->reduces; r++) {
+        size_t n = (size_t)block_size(o);
+        uint8_t *buf = malloc(n ? n : 1);
+        if (!buf) {
+            rc = -1;
+            break;
+        }
+        random_block(buf, n);
+        if (fwrite(buf, 1, n, df) != n)
+            rc = -1;
+        snprintf(id, sizeof(id), "shuffle_%ld_%" PRId64 "_%ld", o->shuffle, map_id, r);
+        manifest_line(mf, id, buf, n, data_path, off);
+        free(buf);
+        off += n;
+        for (int k = 0; k < 8; k++)
+            be[k] = (uint8_t)(off >> (56 - 8 * k));
+        fwrite(be, 1, 8, xf);
+    }
+    if (df && fclose(df) != 0)
+        rc = -1;
+    if (xf && fclose(xf) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "gen-shuffle-data: cannot write %s / %s: %s\n", data_path, index_path,
+                strerror(errno));
+    return rc;
+}
+
+static int write_rdd_block(const struct opts *o, char **dirs, long split, FILE *mf)
+{
+    char name[64], path[PATH_MAX];
+    block_rdd_file_name((int32_t)o->rdd_id, (int32_t)split, name, sizeof(name));
+    if (place(o, dirs, name, path, sizeof(path)) < 0)
+        return -1;
+    size_t n = (size_t)block_size(o);
+    uint8_t *buf = malloc(n ? n : 1);
+    FILE *f = fopen(path, "wb");
+    int rc = buf && f ? 0 : -1;
+    if (rc == 0) {
+        random_block(buf, n);
+        if (fwrite(buf, 1, n, f) != n)
+            rc = -1;
+        manifest_line(mf, name, buf, n, path, 0);
+    }
+    if (f && fclose(f) != 0)
+        rc = -1;
+    free(buf);
+    if (rc < 0)
+        fprintf(stderr, "gen-shuffle-data: cannot write %s: %s\n", path, strerror(errno));
+    return rc;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gen-shuffle-data --root DIR [--dirs N=2] [--subdirs D=64] [--shuffle S=0]\n"
+               "         [--maps M=3] [--reduces R=4] [--min-size A=0] [--max-size B=200]\n"
+               "         [--seed X=1] [--map-id-base B=0] [--rdd-id I --rdd-splits K]\n"
+               "         [--manifest FILE=DIR/manifest.tsv]\n"
+               "Writes DIR/blockmgr-0..N-1 in Spark's layout and a manifest of every block.\n");
+}
+
+static int parse_num(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.dirs = 2,
+                     .subdirs = 64,
+                     .maps = 3,
+                     .reduces = 4,
+                     .max_size = 200,
+                     .seed = 1,
+                     .rdd_id = -1};
+    static const struct option longopts[] = {
+        {"root", 1, 0, 'r'},     {"dirs", 1, 0, 'd'},        {"subdirs", 1, 0, 'D'},
+        {"shuffle", 1, 0, 's'},  {"maps", 1, 0, 'm'},        {"reduces", 1, 0, 'R'},
+        {"min-size", 1, 0, 'a'}, {"max-size", 1, 0, 'b'},    {"seed", 1, 0, 'x'},
+        {"rdd-id", 1, 0, 'i'},   {"rdd-splits", 1, 0, 'k'},  {"manifest", 1, 0, 'f'},
+        {"help", 0, 0, 'h'},     {"map-id-base", 1, 0, 'B'}, {0, 0, 0, 0}};
+    int c;
+    long long v;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'r':
+            o.root = optarg;
+            break;
+        case 'f':
+            o.manifest = optarg;
+            break;
+        case 'd':
+            bad = parse_num(optarg, 1, 1024, &v);
+            o.dirs = (long)v;
+            break;
+        case 'D':
+            bad = parse_num(optarg, 1, 4096, &v);
+            o.subdirs = (long)v;
+            break;
+        case 's':
+            bad = parse_num(optarg, 0, INT32_MAX, &v);
+            o.shuffle = (long)v;
+            break;
+        case 'm':
+            bad = parse_num(optarg, 0, 1000000, &v);
+            o.maps = (long)v;
+            break;
+        case 'R':
+            bad = parse_num(optarg, 0, 1000000, &v);
+            o.reduces = (long)v;
+            break;
+        case 'a':
+            bad = parse_num(optarg, 0, 1LL << 32, &o.min_size);
+            break;
+        case 'b':
+            bad = parse_num(optarg, 0, 1LL << 32, &o.max_size);
+            break;
+        case 'x':
+            bad = parse_num(optarg, 0, LLONG_MAX, &v);
+            o.seed = (unsigned long long)v;
+            break;
+        case 'B':
+            bad = parse_num(optarg, 0, LLONG_MAX / 2, &o.map_id_base);
+            break;
+        case 'i':
+            bad = parse_num(optarg, 0, INT32_MAX, &v);
+            o.rdd_id = (long)v;
+            break;
+        case 'k':
+            bad = parse_num(optarg, 0, 1000000, &v);
+            o.rdd_splits = (long)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "gen-shuffle-data: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!o.root || optind != argc || o.min_size > o.max_size ||
+        (o.rdd_splits > 0 && o.rdd_id < 0)) {
+        usage(stderr);
+        return 2;
+    }
+    rng_state = o.seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
+    if (!rng_state)
+        rng_state = 1;
+    char **dirs = calloc((size_t)o.dirs, sizeof(char *));
+    char mpath[PATH_MAX];
+    snprintf(mpath, sizeof(mpath), "%s/manifest.tsv", o.root);
+    if (!o.manifest)
+        o.manifest = mpath;
+    int rc = dirs && mkdir_p(o.root) == 0 ? 0 : 1;
+    for (long i = 0; rc == 0 && i < o.dirs; i++) {
+        if (asprintf(&dirs[i], "%s/blockmgr-%ld", o.root, i) < 0 || mkdir_p(dirs[i]) < 0)
+            rc = 1;
+    }
+    FILE *mf = rc == 0 ? fopen(o.manifest, "w") : NULL;
+    if (!mf) {
+        fprintf(stderr, "gen-shuffle-data: cannot create %s or %s: %s\n", o.root, o.manifest,
+                strerror(errno));
+        rc = 1;
+    } else {
+        fprintf(mf, "# shuffle-vectors manifest v1\n#localDirs\t");
+        for (long i = 0; i < o.dirs; i++)
+            fprintf(mf, "%s%s", i ? "," : "", dirs[i]);
+        fprintf(mf, "\n#subDirsPerLocalDir\t%ld\n#seed\t%llu\n", o.subdirs, o.seed);
+        fprintf(mf, "#blockId\tsize\tcrc32\tsha256\tfile\toffset\n");
+        for (long m = 0; rc == 0 && m < o.maps; m++)
+            if (write_map_output(&o, dirs, o.map_id_base + m, mf) < 0)
+                rc = 1;
+        for (long k = 0; rc == 0 && o.rdd_id >= 0 && k < o.rdd_splits; k++)
+            if (write_rdd_block(&o, dirs, k, mf) < 0)
+                rc = 1;
+        if (fclose(mf) != 0)
+            rc = 1;
+    }
+    for (long i = 0; dirs && i < o.dirs; i++)
+        free(dirs[i]);
+    free(dirs);
+    return rc;
+}

@@ -1,0 +1,174 @@
+/* Registry and block resolution against the recorded dataset: every block of
+ * vectors/manifest.tsv resolves to the file and byte range Spark used. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "server/blockid.h"
+#include "server/index_cache.h"
+#include "server/resolver.h"
+#include "test_util_block.h"
+
+static char *copy_dataset(void)
+{
+    char *dir = make_temp_dir();
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/vectors/data' '%s/'", shared_dir(), dir);
+    ck_assert_int_eq(system(cmd), 0);
+    return dir;
+}
+
+static void info_for(const char *root, struct executor_info *info, char **dirs)
+{
+    static char d0[512], d1[512];
+    snprintf(d0, sizeof(d0), "%s/data/blockmgr-0", root);
+    snprintf(d1, sizeof(d1), "%s/data/blockmgr-1", root);
+    dirs[0] = d0;
+    dirs[1] = d1;
+    info->local_dirs = dirs;
+    info->n_dirs = 2;
+    info->sub_dirs = 64;
+    info->shuffle_manager = "org.apache.spark.shuffle.sort.SortShuffleManager";
+}
+
+START_TEST(test_manifest_blocks)
+{
+    char *root = copy_dataset();
+    struct resolver *r = resolver_create(1 << 20);
+    struct executor_info info;
+    char *dirs[2];
+    info_for(root, &info, dirs);
+    ck_assert_int_eq(resolver_register(r, "app-cap", "1", &info), 0);
+    ck_assert_int_eq(resolver_count(r), 1);
+
+    char path[1024], line[2048], err[1024];
+    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", shared_dir());
+    FILE *f = fopen(path, "r");
+    ck_assert(f != NULL);
+    int blocks = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#')
+            continue;
+        char id[128], crc[16], sha[80], file[512];
+        unsigned long long size, offset;
+        ck_assert_int_eq(
+            sscanf(line, "%127s %llu %15s %79s %511s %llu", id, &size, crc, sha, file, &offset), 6);
+        struct block_id b;
+        ck_assert_int_eq(block_id_parse(id, strlen(id), &b, err, sizeof(err)), 0);
+        struct block_location loc;
+        if (b.kind == BLOCK_RDD)
+            ck_assert_int_eq(resolver_rdd_block(r, "app-cap", "1", b.rdd_id, b.split_index, &loc,
+                                                err, sizeof(err)),
+                             0);
+        else
+            ck_assert_int_eq(resolver_shuffle_range(r, "app-cap", "1", b.shuffle_id, b.map_id,
+                                                    b.reduce_id, b.reduce_id + 1, &loc, err,
+                                                    sizeof(err)),
+                             0);
+        ck_assert(!loc.missing);
+        /* same path below data/ */
+        const char *want = strstr(file, "/data/");
+        ck_assert_msg(strstr(loc.path, want) != NULL &&
+                          strlen(strstr(loc.path, want)) == strlen(want),
+                      "%s: %s vs %s", id, loc.path, file);
+        ck_assert_uint_eq(loc.offset, offset);
+        ck_assert_uint_eq(loc.length, size);
+        free(loc.path);
+        blocks++;
+    }
+    fclose(f);
+    ck_assert_int_eq(blocks, 16);
+
+    /* batch [1,4) of map 0 = the bytes of reduces 1..3 */
+    struct block_location loc;
+    ck_assert_int_eq(resolver_shuffle_range(r, "app-cap", "1", 0, 0, 1, 4, &loc, err, sizeof(err)),
+                     0);
+    ck_assert_uint_eq(loc.offset, 103);
+    ck_assert_uint_eq(loc.length, 68 + 148 + 84);
+    free(loc.path);
+    /* out of range reduce, missing map output, missing rdd, unknown executor */
+    ck_assert_int_lt(resolver_shuffle_range(r, "app-cap", "1", 0, 0, 4, 5, &loc, err, sizeof(err)),
+                     0);
+    ck_assert_str_eq(err, "java.lang.IndexOutOfBoundsException");
+    ck_assert_int_lt(resolver_shuffle_range(r, "app-cap", "1", 0, 9, 0, 1, &loc, err, sizeof(err)),
+                     0);
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "java.lang.RuntimeException: Failed to open file: %s/data/blockmgr-1/3c/"
+             "shuffle_0_9_0.index",
+             root);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+    ck_assert_int_eq(resolver_rdd_block(r, "app-cap", "1", 3, 9, &loc, err, sizeof(err)), 0);
+    ck_assert(loc.missing && loc.path == NULL);
+    ck_assert_int_lt(resolver_rdd_block(r, "app-cap", "2", 3, 0, &loc, err, sizeof(err)), 0);
+    ck_assert_str_eq(err, "java.lang.RuntimeException: Executor is not registered (appId=app-cap, "
+                          "execId=2)");
+    resolver_destroy(r);
+    rm_rf(root);
+    free(root);
+}
+END_TEST
+
+static void count_cb(void *arg, const char *app, const char *exec, const struct executor_info *i)
+{
+    (*(int *)arg)++;
+}
+
+START_TEST(test_registry_ops)
+{
+    struct resolver *r = resolver_create(1 << 20);
+    char *d1[] = {"/a", "/b"};
+    char *d2[] = {"/c"};
+    struct executor_info i1 = {d1, 2, 64, "m"}, i2 = {d2, 1, 8, "m2"}, got;
+    char name[32];
+    /* enough entries to force table growth */
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "%d", i);
+        ck_assert_int_eq(resolver_register(r, i % 2 ? "app-1" : "app-2", name, &i1), 0);
+    }
+    ck_assert_int_eq(resolver_count(r), 300);
+    ck_assert_int_eq(resolver_register(r, "app-1", "1", &i2), 0); /* overwrite */
+    ck_assert_int_eq(resolver_count(r), 300);
+    ck_assert_int_eq(resolver_get(r, "app-1", "1", &got), 0);
+    ck_assert_int_eq(got.n_dirs, 1);
+    ck_assert_str_eq(got.local_dirs[0], "/c");
+    ck_assert_int_eq(got.sub_dirs, 8);
+    executor_info_free(&got);
+    ck_assert_int_lt(resolver_get(r, "app-3", "1", &got), 0);
+    int n = 0;
+    resolver_foreach(r, count_cb, &n);
+    ck_assert_int_eq(n, 300);
+    struct executor_info *removed;
+    size_t k = resolver_remove_app(r, "app-1", &removed);
+    ck_assert_int_eq(k, 150);
+    for (size_t i = 0; i < k; i++)
+        executor_info_free(&removed[i]);
+    free(removed);
+    ck_assert_int_eq(resolver_count(r), 150);
+    ck_assert_int_lt(resolver_get(r, "app-1", "1", &got), 0);
+    ck_assert_int_eq(resolver_get(r, "app-2", "0", &got), 0);
+    executor_info_free(&got);
+    char buf[256], err[256];
+    ck_assert_int_eq(
+        resolver_file_path(r, "app-2", "0", "rdd_1_2", buf, sizeof(buf), err, sizeof(err)), 0);
+    ck_assert_str_eq(buf, "/b/2b/rdd_1_2"); /* nn 1054351959: dir 1, (nn/2)%64 = 0x2b */
+    resolver_destroy(r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("resolver");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_manifest_blocks);
+    tcase_add_test(tc, test_registry_ops);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
