@@ -1,1 +1,24 @@
-# src/client: see the issue that builds it.
+# src/client: libshuffle, the client library (public headers in include/shuffle/).
+lib_LTLIBRARIES += src/client/libshuffle.la
+src_client_libshuffle_la_SOURCES = \
+	src/client/internal.h src/client/context.c \
+	src/client/transport.h src/client/transport.c \
+	src/client/pending.h src/client/pending.c \
+	src/client/pool.h src/client/pool.c \
+	src/client/blockids.h src/client/blockids.c \
+	src/client/fetcher.h src/client/fetcher.c \
+	src/client/retry.c \
+	src/client/ops.c \
+	src/client/sync.c
+src_client_libshuffle_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+src_client_libshuffle_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+src_client_libshuffle_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
+	-export-symbols-regex '^shuffle_'
+
+shuffleincludedir = $(includedir)/shuffle
+shuffleinclude_HEADERS = include/shuffle/client.h include/shuffle/sync.h
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = src/client/libshuffle.pc
+EXTRA_DIST += src/client/libshuffle.pc.in
+dist_man_MANS += man/libshuffle.3

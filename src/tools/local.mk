@@ -1,1 +1,2 @@
 # src/tools: see the issue that builds it.
+include src/tools/client.mk

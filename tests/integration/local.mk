@@ -25,3 +25,6 @@ tests_integration_bench_core_SOURCES = tests/integration/bench_core.c \
 	tests/integration/tclient.c tests/integration/tclient.h
 tests_integration_bench_core_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE
 tests_integration_bench_core_LDADD = src/proto/libproto.la $(PTHREAD_LIBS)
+
+# libshuffle tests (issue 5)
+include tests/integration/client.mk

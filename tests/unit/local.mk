@@ -22,3 +22,4 @@ tests_unit_test_blockmsg_LDADD = $(UNIT_LIBS)
 tests_unit_test_vectors_SOURCES = tests/unit/test_vectors.c
 tests_unit_test_vectors_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vectors_LDADD = $(UNIT_LIBS)
+include tests/unit/client.mk

@@ -1,0 +1,155 @@
+/* libshuffle: a client for Spark's External Shuffle Service protocol (and shuffled).
+ *
+ * A shuffle_client owns one event-loop thread. Every function here may be called
+ * from any thread; every callback runs on the client's loop thread, so a callback
+ * must not block (it may start new operations). Strings and arrays passed in are
+ * copied before the call returns. See libshuffle(3). */
+#ifndef SHUFFLE_CLIENT_H
+#define SHUFFLE_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. SHUFFLE_EIO is the only one a retrying fetch retries (Spark
+ * retries only IOExceptions: connect failures, closed connections, timeouts). */
+enum shuffle_status {
+    SHUFFLE_OK = 0,
+    SHUFFLE_EIO = 1,       /* connect refused/timed out, connection closed, request timeout */
+    SHUFFLE_ESERVER = 2,   /* the server answered with an error (RpcFailure, ChunkFetchFailure,
+                              StreamFailure); the message holds the server's text */
+    SHUFFLE_EPROTO = 3,    /* the server's reply could not be decoded */
+    SHUFFLE_EINVAL = 4,    /* bad arguments (e.g. malformed block ids) */
+    SHUFFLE_ECANCELED = 5, /* the client was destroyed before the operation finished */
+    SHUFFLE_ELOCAL = 6,    /* a local failure: out of memory, temp file could not be written */
+};
+const char *shuffle_status_name(int status); /* "EIO", ... */
+
+struct shuffle_client_options {
+    int connections_per_peer;     /* spark.shuffle.io.numConnectionsPerPeer, default 1 */
+    int connect_timeout_ms;       /* default 120000 */
+    int request_timeout_ms;       /* spark.network.timeout, default 120000; 0 disables */
+    int max_retries;              /* spark.shuffle.io.maxRetries, default 3 */
+    int retry_wait_ms;            /* spark.shuffle.io.retryWait, default 5000 */
+    bool use_old_fetch_protocol;  /* spark.shuffle.useOldFetchProtocol: always OpenBlocks */
+    uint64_t fetch_to_file_bytes; /* blocks whose known size exceeds this are fetched with
+                                     StreamRequest into a file; default UINT64_MAX (never).
+                                     0: every block goes to a file, even of unknown size */
+    const char *tmp_dir;          /* where fetched-to-file blocks are written; default
+                                     $TMPDIR or /tmp (copied) */
+    int registration_timeout_ms;  /* spark.shuffle.registration.timeout, default 5000 */
+    int registration_attempts;    /* spark.shuffle.registration.maxAttempts, default 3 */
+    uint64_t max_frame_bytes;     /* largest frame accepted from a server; 0: Java's limit */
+};
+
+/* Fills o with the defaults above. */
+void shuffle_client_options_init(struct shuffle_client_options *o);
+
+typedef struct shuffle_client shuffle_client;
+
+/* Starts the loop thread. Returns NULL with err filled on failure. opts may be NULL. */
+shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, char *err,
+                                   size_t errlen);
+/* Closes every connection, fails every unfinished operation with SHUFFLE_ECANCELED
+ * (callbacks run, on the loop thread, before this returns), stops the thread and
+ * frees everything. Must not be called from a callback. */
+void shuffle_client_free(shuffle_client *c);
+
+/* ---- Fetching blocks (Spark's OneForOneBlockFetcher + RetryingBlockFetcher) ---- */
+
+/* One delivered block: exactly one per requested id, to success or failure. */
+struct shuffle_block {
+    size_t index;         /* position in the request's block_ids */
+    const char *block_id; /* as requested */
+    int status;           /* SHUFFLE_OK or an error */
+    const char *error;    /* on failure: "<op> of block <id> from <peer> failed: <reason>" */
+    /* On success, either in memory ... */
+    const uint8_t *data; /* valid only during the callback */
+    uint64_t len;        /* the block's size, in memory or in the file */
+    /* ... or in a file (fetch-to-file): path is set, data is NULL. The callback may
+     * rename the file; whatever is left at path is removed after the callback. */
+    const char *path;
+};
+
+typedef void (*shuffle_block_fn)(void *arg, const struct shuffle_block *b);
+/* Runs once after the last block: failed = how many blocks failed. */
+typedef void (*shuffle_fetch_done_fn)(void *arg, size_t delivered, size_t failed);
+
+struct shuffle_fetch_request {
+    const char *host;
+    int port;
+    const char *app_id;
+    const char *exec_id;
+    const char *const *block_ids; /* shuffle_S_M_R, shuffle_S_M_START_END (batch), rdd_R_S */
+    size_t num_blocks;
+    const uint64_t *sizes; /* optional expected sizes, for the fetch-to-file decision */
+    shuffle_block_fn on_block;
+    shuffle_fetch_done_fn on_done; /* optional */
+    void *arg;
+};
+
+/* Starts a fetch. Returns 0 (then every block is reported through on_block, and
+ * on_done runs last), or an error status with err filled (then no callback runs). */
+int shuffle_fetch_blocks(shuffle_client *c, const struct shuffle_fetch_request *r, char *err,
+                         size_t errlen);
+
+/* ---- Other shuffle operations (each callback runs exactly once) ---- */
+
+typedef void (*shuffle_status_fn)(void *arg, int status, const char *error);
+
+/* RegisterExecutor on a connection of its own, closed after each attempt; waits
+ * registration_timeout_ms per attempt, up to registration_attempts, retry_wait_ms apart. */
+int shuffle_register_executor(shuffle_client *c, const char *host, int port, const char *app_id,
+                              const char *exec_id, const char *const *local_dirs, size_t num_dirs,
+                              int sub_dirs_per_local_dir, const char *shuffle_manager,
+                              shuffle_status_fn cb, void *arg, char *err, size_t errlen);
+
+typedef void (*shuffle_removed_fn)(void *arg, int status, const char *error, int num_removed);
+int shuffle_remove_blocks(shuffle_client *c, const char *host, int port, const char *app_id,
+                          const char *exec_id, const char *const *block_ids, size_t num_blocks,
+                          shuffle_removed_fn cb, void *arg, char *err, size_t errlen);
+
+/* The reply of GetLocalDirsForExecutors: dirs[i] lists the local dirs of exec_ids[i]. */
+struct shuffle_local_dirs {
+    size_t num_execs;
+    const char *const *exec_ids;
+    const size_t *num_dirs;
+    const char *const *const *dirs;
+};
+typedef void (*shuffle_local_dirs_fn)(void *arg, int status, const char *error,
+                                      const struct shuffle_local_dirs *dirs);
+int shuffle_get_local_dirs(shuffle_client *c, const char *host, int port, const char *app_id,
+                           const char *const *exec_ids, size_t num_execs, shuffle_local_dirs_fn cb,
+                           void *arg, char *err, size_t errlen);
+
+/* ---- Transport level: raw RPC, one-way message, stream ---- */
+
+/* body: the reply payload, valid during the callback. */
+typedef void (*shuffle_rpc_fn)(void *arg, int status, const char *error, const uint8_t *body,
+                               size_t len);
+int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body, size_t len,
+                shuffle_rpc_fn cb, void *arg, char *err, size_t errlen);
+/* OneWayMessage: queued on a pooled connection; no reply, no callback. */
+int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body, size_t len,
+                        char *err, size_t errlen);
+
+/* StreamRequest: on_data receives the StreamResponse bytes as they arrive (return
+ * nonzero to abort: the connection is closed); on_done runs once at the end. */
+struct shuffle_stream_handler {
+    void (*on_start)(void *arg, uint64_t byte_count); /* optional */
+    int (*on_data)(void *arg, const uint8_t *data, size_t len);
+    shuffle_status_fn on_done;
+    void *arg;
+};
+int shuffle_fetch_stream(shuffle_client *c, const char *host, int port, const char *stream_id,
+                         const struct shuffle_stream_handler *h, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,111 @@
+/* Per-peer connection pool: see pool.h. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/pool.h"
+
+struct slot {
+    struct peer *peer;
+    struct tconn *conn;
+};
+
+struct peer {
+    char *host;
+    int port;
+    struct slot *slots;
+    struct peer *next;
+};
+
+struct pool {
+    shuffle_client *c;
+    struct peer *peers;
+};
+
+struct pool *pool_new(shuffle_client *c)
+{
+    struct pool *p = calloc(1, sizeof(*p));
+    if (p)
+        p->c = c;
+    return p;
+}
+
+static void slot_closed(void *arg, struct tconn *t)
+{
+    struct slot *s = arg;
+    if (s->conn == t) {
+        s->conn = NULL;
+        tconn_unref(t);
+    }
+}
+
+void pool_close_all(struct pool *p, int status, const char *why)
+{
+    int n = p->c->opts.connections_per_peer;
+    for (struct peer *pe = p->peers; pe; pe = pe->next)
+        for (int i = 0; i < n; i++)
+            if (pe->slots[i].conn)
+                tconn_close(pe->slots[i].conn, status, why); /* slot_closed clears it */
+}
+
+void pool_free(struct pool *p)
+{
+    if (!p)
+        return;
+    pool_close_all(p, SHUFFLE_ECANCELED, "the client was shut down");
+    struct peer *pe = p->peers;
+    while (pe) {
+        struct peer *next = pe->next;
+        free(pe->host);
+        free(pe->slots);
+        free(pe);
+        pe = next;
+    }
+    free(p);
+}
+
+static struct peer *find_peer(struct pool *p, const char *host, int port)
+{
+    for (struct peer *pe = p->peers; pe; pe = pe->next)
+        if (pe->port == port && strcmp(pe->host, host) == 0)
+            return pe;
+    struct peer *pe = calloc(1, sizeof(*pe));
+    if (!pe)
+        return NULL;
+    pe->host = strdup(host);
+    pe->port = port;
+    pe->slots = calloc((size_t)p->c->opts.connections_per_peer, sizeof(*pe->slots));
+    if (!pe->host || !pe->slots) {
+        free(pe->host);
+        free(pe->slots);
+        free(pe);
+        return NULL;
+    }
+    for (int i = 0; i < p->c->opts.connections_per_peer; i++)
+        pe->slots[i].peer = pe;
+    pe->next = p->peers;
+    p->peers = pe;
+    return pe;
+}
+
+struct tconn *pool_get(struct pool *p, const char *host, int port)
+{
+    shuffle_client *c = p->c;
+    if (c->stopping)
+        return NULL;
+    struct peer *pe = find_peer(p, host, port);
+    if (!pe)
+        return NULL;
+    int n = c->opts.connections_per_peer;
+    struct slot *s = &pe->slots[n > 1 ? (int)((uint64_t)client_random_id(c) % (uint64_t)n) : 0];
+    if (s->conn && tconn_is_active(s->conn))
+        return s->conn;
+    struct tconn *t =
+        tconn_new(c, host, port, c->opts.connect_timeout_ms, c->opts.request_timeout_ms);
+    if (!t)
+        return NULL;
+    s->conn = t; /* the slot owns the reference tconn_new gave */
+    tconn_on_close(t, slot_closed, s);
+    return t;
+}

@@ -1,0 +1,19 @@
+/* Per-peer connection pool (Spark's TransportClientFactory): the key is the
+ * unresolved (host, port); each key has connections_per_peer slots and a request
+ * picks one at random. An empty or dead slot gets a new connection, connected
+ * asynchronously: requests queued on it meanwhile form the peer's outbox. */
+#ifndef SHUFFLE_CLIENT_POOL_H
+#define SHUFFLE_CLIENT_POOL_H
+
+#include "client/internal.h"
+#include "client/transport.h"
+
+struct pool *pool_new(shuffle_client *c);
+void pool_free(struct pool *p);
+/* A live connection to host:port (borrowed: tconn_ref it to keep it past the
+ * current loop callback). NULL only when out of memory or the client is stopping. */
+struct tconn *pool_get(struct pool *p, const char *host, int port);
+/* Closes every pooled connection, failing their requests with status/why. */
+void pool_close_all(struct pool *p, int status, const char *why);
+
+#endif

@@ -1,0 +1,245 @@
+/* Blocking convenience API over the asynchronous core: each call starts the
+ * operation and waits on a condition variable for its callback. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/internal.h"
+#include "shuffle/sync.h"
+
+struct waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    int status;
+    char *error;
+    /* fetch */
+    struct shuffle_fetch_result *res;
+    /* remove */
+    int removed;
+    /* rpc */
+    uint8_t *reply;
+    size_t reply_len;
+};
+
+static void waiter_init(struct waiter *w)
+{
+    memset(w, 0, sizeof(*w));
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+}
+
+static void waiter_signal(struct waiter *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static int waiter_wait(struct waiter *w, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&w->lock);
+    while (!w->done)
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    if (w->status != SHUFFLE_OK && w->error)
+        client_set_err(err, errlen, "%s", w->error);
+    free(w->error);
+    w->error = NULL;
+    return w->status;
+}
+
+static bool refuse_on_loop(shuffle_client *c, char *err, size_t errlen)
+{
+    if (c && client_on_loop_thread(c)) {
+        client_set_err(err, errlen, "blocking libshuffle calls cannot run inside a callback");
+        return true;
+    }
+    return false;
+}
+
+static void sync_block(void *arg, const struct shuffle_block *b)
+{
+    struct waiter *w = arg;
+    struct shuffle_fetch_result *r = &w->res[b->index];
+    r->status = b->status;
+    if (b->status != SHUFFLE_OK) {
+        r->error = client_strdup(b->error);
+        if (w->status == SHUFFLE_OK) {
+            w->status = b->status;
+            w->error = client_strdup(b->error);
+        }
+        return;
+    }
+    r->len = b->len;
+    if (b->path) {
+        /* keep the file: move it to a name the library will not remove */
+        char *kept = client_strf("%s.blk", b->path);
+        if (rename(b->path, kept) == 0) {
+            r->path = kept;
+        } else {
+            free(kept);
+            r->status = SHUFFLE_ELOCAL;
+            r->error = client_strf("cannot keep fetched file %s", b->path);
+        }
+    } else if (b->len) {
+        r->data = malloc(b->len);
+        if (r->data) {
+            memcpy(r->data, b->data, b->len);
+        } else {
+            r->status = SHUFFLE_ELOCAL;
+            r->error = client_strdup("out of memory");
+        }
+    }
+    if (r->status != SHUFFLE_OK && w->status == SHUFFLE_OK) {
+        w->status = r->status;
+        w->error = client_strdup(r->error);
+    }
+}
+
+static void sync_fetch_done(void *arg, size_t delivered, size_t failed)
+{
+    waiter_signal(arg);
+}
+
+void shuffle_fetch_results_free(struct shuffle_fetch_result *res, size_t n)
+{
+    if (!res)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(res[i].error);
+        free(res[i].data);
+        free(res[i].path);
+    }
+    free(res);
+}
+
+int shuffle_fetch_blocks_sync(shuffle_client *c, const struct shuffle_fetch_request *r,
+                              struct shuffle_fetch_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (refuse_on_loop(c, err, errlen) || !r)
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    w.res = calloc(r->num_blocks + 1, sizeof(*w.res));
+    if (!w.res) {
+        client_set_err(err, errlen, "out of memory");
+        return SHUFFLE_ELOCAL;
+    }
+    struct shuffle_fetch_request req = *r;
+    req.on_block = sync_block;
+    req.on_done = sync_fetch_done;
+    req.arg = &w;
+    int rc = shuffle_fetch_blocks(c, &req, err, errlen);
+    if (rc != SHUFFLE_OK) {
+        free(w.res);
+        pthread_mutex_destroy(&w.lock);
+        pthread_cond_destroy(&w.cond);
+        return rc;
+    }
+    rc = waiter_wait(&w, err, errlen);
+    *out = w.res;
+    return rc;
+}
+
+static void sync_status(void *arg, int status, const char *error)
+{
+    struct waiter *w = arg;
+    w->status = status;
+    w->error = client_strdup(error);
+    waiter_signal(w);
+}
+
+int shuffle_register_executor_sync(shuffle_client *c, const char *host, int port,
+                                   const char *app_id, const char *exec_id,
+                                   const char *const *local_dirs, size_t num_dirs,
+                                   int sub_dirs_per_local_dir, const char *shuffle_manager,
+                                   char *err, size_t errlen)
+{
+    if (refuse_on_loop(c, err, errlen))
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    int rc = shuffle_register_executor(c, host, port, app_id, exec_id, local_dirs, num_dirs,
+                                       sub_dirs_per_local_dir, shuffle_manager, sync_status, &w,
+                                       err, errlen);
+    if (rc != SHUFFLE_OK) {
+        pthread_mutex_destroy(&w.lock);
+        pthread_cond_destroy(&w.cond);
+        return rc;
+    }
+    return waiter_wait(&w, err, errlen);
+}
+
+static void sync_removed(void *arg, int status, const char *error, int n)
+{
+    struct waiter *w = arg;
+    w->removed = n;
+    sync_status(w, status, error);
+}
+
+int shuffle_remove_blocks_sync(shuffle_client *c, const char *host, int port, const char *app_id,
+                               const char *exec_id, const char *const *block_ids, size_t num_blocks,
+                               int *num_removed, char *err, size_t errlen)
+{
+    if (refuse_on_loop(c, err, errlen))
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    int rc = shuffle_remove_blocks(c, host, port, app_id, exec_id, block_ids, num_blocks,
+                                   sync_removed, &w, err, errlen);
+    if (rc != SHUFFLE_OK) {
+        pthread_mutex_destroy(&w.lock);
+        pthread_cond_destroy(&w.cond);
+        return rc;
+    }
+    rc = waiter_wait(&w, err, errlen);
+    if (num_removed)
+        *num_removed = w.removed;
+    return rc;
+}
+
+static void sync_reply(void *arg, int status, const char *error, const uint8_t *body, size_t len)
+{
+    struct waiter *w = arg;
+    if (status == SHUFFLE_OK) {
+        w->reply = malloc(len ? len : 1);
+        if (w->reply) {
+            if (len)
+                memcpy(w->reply, body, len);
+            w->reply_len = len;
+        } else {
+            status = SHUFFLE_ELOCAL;
+            error = "out of memory";
+        }
+    }
+    sync_status(w, status, error);
+}
+
+int shuffle_rpc_sync(shuffle_client *c, const char *host, int port, const void *body, size_t len,
+                     uint8_t **reply, size_t *reply_len, char *err, size_t errlen)
+{
+    *reply = NULL;
+    *reply_len = 0;
+    if (refuse_on_loop(c, err, errlen))
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    int rc = shuffle_rpc(c, host, port, body, len, sync_reply, &w, err, errlen);
+    if (rc != SHUFFLE_OK) {
+        pthread_mutex_destroy(&w.lock);
+        pthread_cond_destroy(&w.cond);
+        return rc;
+    }
+    rc = waiter_wait(&w, err, errlen);
+    *reply = w.reply;
+    *reply_len = w.reply_len;
+    return rc;
+}

@@ -1,0 +1,506 @@
+/* One connection to a shuffle server: see transport.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "client/pending.h"
+#include "client/transport.h"
+#include "proto/codec.h"
+#include "proto/frame.h"
+#include "proto/message.h"
+
+enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
+
+struct tconn {
+    shuffle_client *c;
+    int refs;
+    enum conn_state state;
+    char peer[300];
+    int connect_timeout_ms, request_timeout_ms;
+    struct bufferevent *bev;
+    struct event *timer;
+    char *early_error; /* a connect failure found before any I/O */
+    struct frame_decoder dec;
+    struct proto_writer w;
+    struct pending_set ps;      /* outstanding requests */
+    struct pending *cur_stream; /* receiving its after-frame bytes */
+    uint64_t last_io_ms;
+    bool timer_armed;
+    void (*close_fn)(void *arg, struct tconn *t);
+    void *close_arg;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void arm_request_timer(struct tconn *t, uint64_t delay_ms)
+{
+    struct timeval tv = {(time_t)(delay_ms / 1000), (suseconds_t)((delay_ms % 1000) * 1000)};
+    evtimer_add(t->timer, &tv);
+    t->timer_armed = true;
+}
+
+/* Starts tracking a sent request; the time of the last request counts as
+ * activity for the request timeout, as in Spark. */
+static void track(struct tconn *t, struct pending *p)
+{
+    pending_append(&t->ps, p);
+    t->last_io_ms = now_ms();
+    if (t->state == CONN_OPEN && t->request_timeout_ms > 0 && !t->timer_armed)
+        arm_request_timer(t, (uint64_t)t->request_timeout_ms);
+}
+
+void tconn_ref(struct tconn *t)
+{
+    t->refs++;
+}
+
+static void tconn_destroy(struct tconn *t)
+{
+    if (t->timer)
+        event_free(t->timer);
+    frame_decoder_free(&t->dec);
+    proto_writer_free(&t->w);
+    pending_drop_index(&t->ps);
+    free(t->early_error);
+    free(t);
+}
+
+void tconn_unref(struct tconn *t)
+{
+    if (--t->refs > 0)
+        return;
+    if (t->state != CONN_CLOSED) {
+        t->refs = 1; /* keep it alive through the close callbacks */
+        tconn_close(t, SHUFFLE_ECANCELED, "connection released");
+        if (--t->refs > 0)
+            return;
+    }
+    tconn_destroy(t);
+}
+
+void tconn_on_close(struct tconn *t, void (*fn)(void *arg, struct tconn *t), void *arg)
+{
+    t->close_fn = fn;
+    t->close_arg = arg;
+}
+
+bool tconn_is_active(const struct tconn *t)
+{
+    return t->state != CONN_CLOSED;
+}
+
+const char *tconn_peer(const struct tconn *t)
+{
+    return t->peer;
+}
+
+static void fail_pending(struct pending *p, int status, const char *msg)
+{
+    if (p->kind == PEND_STREAM)
+        p->scb.on_done(p->scb.arg, status, msg);
+    else
+        p->fn(p->arg, status, msg, NULL, 0);
+    free(p);
+}
+
+void tconn_close(struct tconn *t, int status, const char *why)
+{
+    if (t->state == CONN_CLOSED)
+        return;
+    t->state = CONN_CLOSED;
+    tconn_ref(t);
+    evtimer_del(t->timer);
+    t->timer_armed = false;
+    if (t->bev) {
+        bufferevent_free(t->bev);
+        t->bev = NULL;
+    }
+    if (t->close_fn) {
+        void (*fn)(void *, struct tconn *) = t->close_fn;
+        t->close_fn = NULL;
+        fn(t->close_arg, t);
+    }
+    pending_drop_index(&t->ps);
+    t->cur_stream = NULL;
+    struct pending *p;
+    while ((p = t->ps.first)) {
+        pending_unlink(&t->ps, p);
+        fail_pending(p, status, why);
+    }
+    tconn_unref(t);
+}
+
+static void close_io(struct tconn *t, int status, const char *fmt, const char *detail)
+{
+    char *msg = client_strf(fmt, t->peer, detail ? detail : "");
+    tconn_close(t, status, msg);
+    free(msg);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct tconn *t = arg;
+    t->timer_armed = false;
+    if (t->state == CONN_CONNECTING) {
+        if (t->early_error) {
+            close_io(t, SHUFFLE_EIO, "Failed to connect to %s: %s", t->early_error);
+        } else {
+            char *msg =
+                client_strf("Connecting to %s timed out (%d ms)", t->peer, t->connect_timeout_ms);
+            tconn_close(t, SHUFFLE_EIO, msg);
+            free(msg);
+        }
+        return;
+    }
+    if (t->state != CONN_OPEN || t->ps.count == 0)
+        return;
+    uint64_t now = now_ms(), quiet = now - t->last_io_ms;
+    if (quiet >= (uint64_t)t->request_timeout_ms) {
+        char *msg = client_strf("Connection to %s has been quiet for %llu ms while there are "
+                                "outstanding requests (request timeout %d ms): assuming it is "
+                                "dead",
+                                t->peer, (unsigned long long)quiet, t->request_timeout_ms);
+        tconn_close(t, SHUFFLE_EIO, msg);
+        free(msg);
+        return;
+    }
+    arm_request_timer(t, (uint64_t)t->request_timeout_ms - quiet);
+}
+
+static char *view_str(struct proto_view v)
+{
+    return client_strf("%.*s", (int)v.len, (const char *)v.data);
+}
+
+static void finish_reply(struct tconn *t, struct pending *p, int status, const char *err,
+                         const uint8_t *body, size_t len)
+{
+    pending_unlink(&t->ps, p);
+    if (p->kind == PEND_STREAM)
+        p->scb.on_done(p->scb.arg, status, err);
+    else
+        p->fn(p->arg, status, err, body, len);
+    free(p);
+}
+
+static void handle_message(struct tconn *t, const struct frame_out *out)
+{
+    struct proto_msg m;
+    char err[256];
+    if (proto_msg_decode(out->type, out->content, out->content_len, &m, err, sizeof(err)) != 0) {
+        close_io(t, SHUFFLE_EPROTO, "Undecodable frame from %s: %s", err);
+        return;
+    }
+    struct pending *p;
+    switch (m.type) {
+    case PROTO_RPC_RESPONSE:
+        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc.request_id, 0, true)))
+            finish_reply(t, p, SHUFFLE_OK, NULL, m.u.rpc.body.data, m.u.rpc.body.len);
+        break;
+    case PROTO_RPC_FAILURE:
+        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true))) {
+            char *e = view_str(m.u.rpc_failure.error);
+            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
+            free(e);
+        }
+        break;
+    case PROTO_CHUNK_FETCH_SUCCESS:
+        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_success.stream_id,
+                              m.u.chunk_fetch_success.chunk_index, true)))
+            finish_reply(t, p, SHUFFLE_OK, NULL, m.u.chunk_fetch_success.body.data,
+                         m.u.chunk_fetch_success.body.len);
+        break;
+    case PROTO_CHUNK_FETCH_FAILURE:
+        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_failure.stream_id,
+                              m.u.chunk_fetch_failure.chunk_index, true))) {
+            char *e = client_strf("Failure while fetching StreamChunkId[streamId=%lld,"
+                                  "chunkIndex=%d]: %.*s",
+                                  (long long)m.u.chunk_fetch_failure.stream_id,
+                                  (int)m.u.chunk_fetch_failure.chunk_index,
+                                  (int)m.u.chunk_fetch_failure.error.len,
+                                  (const char *)m.u.chunk_fetch_failure.error.data);
+            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
+            free(e);
+        }
+        break;
+    case PROTO_STREAM_RESPONSE:
+        if (!(p = pending_fifo_pop(&t->ps))) {
+            close_io(t, SHUFFLE_EPROTO, "Unexpected StreamResponse from %s%s", NULL);
+            return;
+        }
+        if (p->scb.on_start &&
+            p->scb.on_start(p->scb.arg, (uint64_t)m.u.stream_response.byte_count)) {
+            finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
+            close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
+            return;
+        }
+        if (m.u.stream_response.byte_count <= 0)
+            finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
+        else
+            t->cur_stream = p;
+        break;
+    case PROTO_STREAM_FAILURE:
+        if (!(p = pending_fifo_pop(&t->ps))) {
+            close_io(t, SHUFFLE_EPROTO, "Unexpected StreamFailure from %s%s", NULL);
+            return;
+        }
+        {
+            char *e = view_str(m.u.stream_failure.error);
+            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
+            free(e);
+        }
+        break;
+    default:
+        /* Requests from the server side are not expected from a shuffle service. */
+        break;
+    }
+}
+
+static void handle_raw(struct tconn *t, const struct frame_out *out)
+{
+    struct pending *p = t->cur_stream;
+    if (!p)
+        return; /* bytes of a stream we already gave up on */
+    if (out->raw_len && p->scb.on_data(p->scb.arg, out->raw, out->raw_len)) {
+        t->cur_stream = NULL;
+        finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
+        close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
+        return;
+    }
+    if (out->raw_remaining == 0) {
+        t->cur_stream = NULL;
+        finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct tconn *t = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    tconn_ref(t);
+    t->last_io_ms = now_ms();
+    while (t->state == CONN_OPEN && evbuffer_get_length(in) > 0) {
+        size_t n = evbuffer_get_contiguous_space(in);
+        const uint8_t *data = evbuffer_pullup(in, (ev_ssize_t)n);
+        size_t left = n;
+        struct frame_out out;
+        enum frame_event ev;
+        while (t->state == CONN_OPEN &&
+               (ev = frame_decoder_next(&t->dec, &data, &left, &out)) != FRAME_NEED_MORE) {
+            if (ev == FRAME_ERROR)
+                close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s", t->dec.error);
+            else if (ev == FRAME_MESSAGE)
+                handle_message(t, &out);
+            else
+                handle_raw(t, &out);
+        }
+        if (t->state != CONN_OPEN)
+            break; /* the bufferevent (and its input) is gone */
+        evbuffer_drain(in, n);
+    }
+    tconn_unref(t);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct tconn *t = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        evutil_socket_t fd = bufferevent_getfd(bev);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        t->state = CONN_OPEN;
+        evtimer_del(t->timer);
+        t->timer_armed = false;
+        t->last_io_ms = now_ms();
+        if (t->ps.count && t->request_timeout_ms > 0)
+            arm_request_timer(t, (uint64_t)t->request_timeout_ms);
+        return;
+    }
+    int e = EVUTIL_SOCKET_ERROR();
+    if (t->state == CONN_CONNECTING)
+        close_io(t, SHUFFLE_EIO, "Failed to connect to %s: %s",
+                 e ? evutil_socket_error_to_string(e) : "connection closed");
+    else if (what & BEV_EVENT_EOF)
+        close_io(t, SHUFFLE_EIO, "Connection from %s closed%s", NULL);
+    else
+        close_io(t, SHUFFLE_EIO, "Connection to %s failed: %s",
+                 e ? evutil_socket_error_to_string(e) : "I/O error");
+}
+
+struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int connect_timeout_ms,
+                        int request_timeout_ms)
+{
+    struct tconn *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->c = c;
+    t->refs = 1;
+    t->state = CONN_CONNECTING;
+    t->connect_timeout_ms = connect_timeout_ms;
+    t->request_timeout_ms = request_timeout_ms;
+    client_peer_name(t->peer, sizeof(t->peer), host, port);
+    frame_decoder_init(&t->dec, c->opts.max_frame_bytes);
+    proto_writer_init(&t->w);
+    t->timer = evtimer_new(c->base, on_timer, t);
+    if (!t->timer) {
+        tconn_destroy(t);
+        return NULL;
+    }
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int gai = (port <= 0 || port > 65535) ? EAI_SERVICE : getaddrinfo(host, portstr, &hints, &res);
+    if (gai != 0) {
+        t->early_error = client_strf("cannot resolve: %s", gai_strerror(gai));
+    } else {
+        t->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+        if (!t->bev) {
+            t->early_error = client_strf("cannot create a socket");
+        } else {
+            bufferevent_setcb(t->bev, on_read, NULL, on_event, t);
+            /* libevent reads 4 KiB per call by default: far too little for blocks */
+            bufferevent_set_max_single_read(t->bev, 256 * 1024);
+            bufferevent_enable(t->bev, EV_READ | EV_WRITE);
+            if (bufferevent_socket_connect(t->bev, res->ai_addr, (int)res->ai_addrlen) != 0) {
+                int e = EVUTIL_SOCKET_ERROR();
+                t->early_error = client_strf("%s", e ? strerror(e) : "connect failed");
+                bufferevent_free(t->bev);
+                t->bev = NULL;
+            }
+        }
+        freeaddrinfo(res);
+    }
+    struct timeval tv = {0, 0};
+    if (!t->early_error && connect_timeout_ms > 0) {
+        tv.tv_sec = connect_timeout_ms / 1000;
+        tv.tv_usec = (connect_timeout_ms % 1000) * 1000;
+    }
+    if (t->early_error || connect_timeout_ms > 0)
+        evtimer_add(t->timer, &tv);
+    return t;
+}
+
+static int send_frame(struct tconn *t, const struct proto_msg *m)
+{
+    proto_writer_reset(&t->w);
+    proto_msg_encode(&t->w, m);
+    if (t->w.failed)
+        return -1;
+    if (!t->bev) /* connect failed early: the failure is on its way */
+        return 0;
+    return evbuffer_add(bufferevent_get_output(t->bev), t->w.buf, t->w.len);
+}
+
+static struct pending *new_pending(struct tconn *t, enum pend_kind k, int64_t a, int32_t b)
+{
+    struct pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->kind = k;
+    p->a = a;
+    p->b = b;
+    return p;
+}
+
+int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg)
+{
+    if (t->state == CONN_CLOSED)
+        return -1;
+    int64_t id;
+    do
+        id = client_random_id(t->c);
+    while (pending_find(&t->ps, PEND_RPC, id, 0, false));
+    struct pending *p = new_pending(t, PEND_RPC, id, 0);
+    if (!p || pending_index(&t->ps, p) != 0) {
+        free(p);
+        return -1;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    struct proto_msg m = {.type = PROTO_RPC_REQUEST};
+    m.u.rpc.request_id = id;
+    m.u.rpc.body.data = body;
+    m.u.rpc.body.len = (uint32_t)len;
+    if (send_frame(t, &m) != 0) {
+        pending_find(&t->ps, PEND_RPC, id, 0, true);
+        free(p);
+        return -1;
+    }
+    track(t, p);
+    return 0;
+}
+
+int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len)
+{
+    if (t->state == CONN_CLOSED)
+        return -1;
+    struct proto_msg m = {.type = PROTO_ONE_WAY_MESSAGE};
+    m.u.one_way.body.data = body;
+    m.u.one_way.body.len = (uint32_t)len;
+    return send_frame(t, &m);
+}
+
+int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, tconn_reply_fn fn,
+                      void *arg)
+{
+    if (t->state == CONN_CLOSED || pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, false))
+        return -1;
+    struct pending *p = new_pending(t, PEND_CHUNK, stream_id, chunk_index);
+    if (!p || pending_index(&t->ps, p) != 0) {
+        free(p);
+        return -1;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
+    m.u.chunk_fetch_request.stream_id = stream_id;
+    m.u.chunk_fetch_request.chunk_index = chunk_index;
+    if (send_frame(t, &m) != 0) {
+        pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, true);
+        free(p);
+        return -1;
+    }
+    track(t, p);
+    return 0;
+}
+
+int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tconn_stream_cb *cb)
+{
+    if (t->state == CONN_CLOSED)
+        return -1;
+    struct pending *p = new_pending(t, PEND_STREAM, 0, 0);
+    if (!p)
+        return -1;
+    p->scb = *cb;
+    struct proto_msg m = {.type = PROTO_STREAM_REQUEST};
+    m.u.stream_request.stream_id.data = (const uint8_t *)stream_id;
+    m.u.stream_request.stream_id.len = (uint32_t)strlen(stream_id);
+    if (send_frame(t, &m) != 0) {
+        free(p);
+        return -1;
+    }
+    pending_fifo_push(&t->ps, p);
+    track(t, p);
+    return 0;
+}

@@ -1,0 +1,356 @@
+/* shuffle-bench: a load generator on libshuffle. C requests in flight (each on
+ * one of C pooled connections), K blocks per request picked from a dataset
+ * manifest, for S seconds or N requests; prints blocks/s, MB/s, request latency
+ * p50/p90/p99/max and errors, or the same as JSON (--json). Optionally holds
+ * extra idle TCP connections open to the server during the run. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shuffle/client.h"
+#include "shuffle/sync.h"
+#include "tools/manifest_check.h"
+#include "tools/peer_arg.h"
+
+struct group { /* manifest blocks of one shuffle id (or all non-shuffle ids) */
+    size_t first, count;
+};
+
+struct bench {
+    shuffle_client *cl;
+    char host[256];
+    int port;
+    const char *app, *exec;
+    struct mlist man;
+    struct group *groups;
+    size_t ngroups;
+    int k;
+    double seconds;
+    long max_requests;
+    bool verify;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint64_t rng;
+    double t0, stop_at;
+    long started, finished;
+    int active;
+    uint64_t blocks, bytes, block_errors, verify_errors;
+    double *lat;
+    size_t nlat, cap;
+};
+
+struct req {
+    struct bench *b;
+    double start;
+    const char **ids;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t next_rand(struct bench *b)
+{
+    b->rng ^= b->rng << 13;
+    b->rng ^= b->rng >> 7;
+    b->rng ^= b->rng << 17;
+    return b->rng;
+}
+
+static void on_block(void *arg, const struct shuffle_block *blk)
+{
+    struct req *r = arg;
+    struct bench *b = r->b;
+    char why[256];
+    bool bad = false;
+    if (blk->status == SHUFFLE_OK && b->verify)
+        bad = blk->path
+                  ? !verify_file(&b->man, blk->block_id, blk->path, why, sizeof(why))
+                  : !verify_bytes(&b->man, blk->block_id, blk->data, blk->len, why, sizeof(why));
+    pthread_mutex_lock(&b->lock);
+    if (blk->status != SHUFFLE_OK) {
+        if (b->block_errors++ < 5)
+            fprintf(stderr, "shuffle-bench: %.*s\n", (int)strcspn(blk->error, "\n"), blk->error);
+    } else if (bad) {
+        b->verify_errors++;
+    } else {
+        b->blocks++;
+        b->bytes += blk->len;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void start_request_locked(struct bench *b);
+
+static void on_done(void *arg, size_t delivered, size_t failed)
+{
+    struct req *r = arg;
+    struct bench *b = r->b;
+    double lat = now_s() - r->start;
+    free(r->ids);
+    free(r);
+    pthread_mutex_lock(&b->lock);
+    if (b->nlat == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 4096;
+        b->lat = realloc(b->lat, b->cap * sizeof(double));
+    }
+    b->lat[b->nlat++] = lat;
+    b->finished++;
+    b->active--;
+    start_request_locked(b);
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void start_request_locked(struct bench *b)
+{
+    if (b->max_requests > 0 ? b->started >= b->max_requests : now_s() >= b->stop_at)
+        return;
+    struct group *g = &b->groups[next_rand(b) % b->ngroups];
+    size_t k = (size_t)b->k < g->count ? (size_t)b->k : g->count;
+    size_t at = g->first + (g->count > k ? next_rand(b) % (g->count - k + 1) : 0);
+    struct req *r = calloc(1, sizeof(*r));
+    r->b = b;
+    r->ids = malloc(k * sizeof(char *));
+    for (size_t i = 0; i < k; i++)
+        r->ids[i] = b->man.b[at + i].id;
+    r->start = now_s();
+    struct shuffle_fetch_request fr = {.host = b->host,
+                                       .port = b->port,
+                                       .app_id = b->app,
+                                       .exec_id = b->exec,
+                                       .block_ids = r->ids,
+                                       .num_blocks = k,
+                                       .on_block = on_block,
+                                       .on_done = on_done,
+                                       .arg = r};
+    char err[512];
+    if (shuffle_fetch_blocks(b->cl, &fr, err, sizeof(err)) != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        free(r->ids);
+        free(r);
+        b->block_errors += k;
+        return;
+    }
+    b->started++;
+    b->active++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(const double *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i];
+}
+
+static int open_idle(const char *host, int port, int n, int *fds)
+{
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%d", port);
+    struct addrinfo hints = {0}, *res;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, ps, &hints, &res) != 0)
+        return 0;
+    int k = 0;
+    for (; k < n; k++) {
+        fds[k] = socket(res->ai_family, SOCK_STREAM, 0);
+        if (fds[k] < 0 || connect(fds[k], res->ai_addr, res->ai_addrlen) != 0) {
+            if (fds[k] >= 0)
+                close(fds[k]);
+            break;
+        }
+    }
+    freeaddrinfo(res);
+    return k;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: shuffle-bench [options] HOST:PORT APP_ID EXEC_ID\n"
+               "  -m, --manifest FILE    dataset manifest (required)\n"
+               "  -c, --concurrency C    requests in flight and connections (default 4)\n"
+               "  -k, --blocks K         blocks per request (default 16)\n"
+               "  -s, --seconds S        run time (default 10)\n"
+               "  -n, --requests N       stop after N requests instead\n"
+               "      --idle-connections N  extra idle TCP connections held open\n"
+               "      --old-protocol     OpenBlocks instead of FetchShuffleBlocks\n"
+               "      --verify           check every block's checksums\n"
+               "      --register         register the executor (manifest #localDirs) first\n"
+               "      --json             one JSON object on stdout\n");
+}
+
+int main(int argc, char **argv)
+{
+    static struct bench b;
+    struct shuffle_client_options o;
+    shuffle_client_options_init(&o);
+    const char *manifest = NULL;
+    int conc = 4, idle = 0;
+    bool json = false, reg = false;
+    b.k = 16;
+    b.seconds = 10;
+    enum { O_IDLE = 256, O_OLD, O_VERIFY, O_JSON, O_REG };
+    static const struct option lo[] = {
+        {"manifest", required_argument, 0, 'm'}, {"concurrency", required_argument, 0, 'c'},
+        {"blocks", required_argument, 0, 'k'},   {"seconds", required_argument, 0, 's'},
+        {"requests", required_argument, 0, 'n'}, {"idle-connections", required_argument, 0, O_IDLE},
+        {"old-protocol", no_argument, 0, O_OLD}, {"verify", no_argument, 0, O_VERIFY},
+        {"json", no_argument, 0, O_JSON},        {"register", no_argument, 0, O_REG},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "m:c:k:s:n:h", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'm':
+            manifest = optarg;
+            break;
+        case 'c':
+            conc = atoi(optarg);
+            break;
+        case 'k':
+            b.k = atoi(optarg);
+            break;
+        case 's':
+            b.seconds = atof(optarg);
+            break;
+        case 'n':
+            b.max_requests = atol(optarg);
+            break;
+        case O_IDLE:
+            idle = atoi(optarg);
+            break;
+        case O_OLD:
+            o.use_old_fetch_protocol = true;
+            break;
+        case O_VERIFY:
+            b.verify = true;
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case O_REG:
+            reg = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    char err[1024];
+    if (argc - optind != 3 || !manifest || conc < 1 || b.k < 1 || idle < 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (peer_arg_parse(argv[optind], b.host, sizeof(b.host), &b.port, err, sizeof(err)) != 0 ||
+        mlist_load(&b.man, manifest, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        return 2;
+    }
+    b.app = argv[optind + 1];
+    b.exec = argv[optind + 2];
+    /* groups: runs of consecutive manifest entries of one shuffle id (only
+     * shuffle blocks are benchmarked) */
+    b.groups = calloc(b.man.n + 1, sizeof(*b.groups));
+    size_t prev_len = 0;
+    const char *prev = NULL;
+    for (size_t i = 0; i < b.man.n; i++) {
+        const char *id = b.man.b[i].id;
+        if (strncmp(id, "shuffle_", 8) != 0) {
+            prev = NULL;
+            continue;
+        }
+        size_t pl = 8 + strcspn(id + 8, "_");
+        if (!prev || pl != prev_len || strncmp(id, prev, pl) != 0)
+            b.groups[b.ngroups++].first = i;
+        b.groups[b.ngroups - 1].count++;
+        prev = id;
+        prev_len = pl;
+    }
+    if (!b.ngroups) {
+        fprintf(stderr, "shuffle-bench: the manifest lists no shuffle blocks\n");
+        return 2;
+    }
+    o.connections_per_peer = conc;
+    b.cl = shuffle_client_new(&o, err, sizeof(err));
+    if (!b.cl) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        return 1;
+    }
+    if (reg && shuffle_register_executor_sync(b.cl, b.host, b.port, b.app, b.exec,
+                                              (const char *const *)b.man.local_dirs, b.man.num_dirs,
+                                              b.man.sub_dirs ? b.man.sub_dirs : 64,
+                                              "org.apache.spark.shuffle.sort.SortShuffleManager",
+                                              err, sizeof(err)) != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        shuffle_client_free(b.cl);
+        return 1;
+    }
+    int *idle_fds = calloc((size_t)idle + 1, sizeof(int));
+    int nidle = open_idle(b.host, b.port, idle, idle_fds);
+    if (nidle < idle)
+        fprintf(stderr, "shuffle-bench: only %d of %d idle connections opened\n", nidle, idle);
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.cond, NULL);
+    b.rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+    b.t0 = now_s();
+    b.stop_at = b.t0 + b.seconds;
+    pthread_mutex_lock(&b.lock);
+    for (int i = 0; i < conc; i++)
+        start_request_locked(&b);
+    while (b.active > 0)
+        pthread_cond_wait(&b.cond, &b.lock);
+    pthread_mutex_unlock(&b.lock);
+    double el = now_s() - b.t0;
+    shuffle_client_free(b.cl);
+    for (int i = 0; i < nidle; i++)
+        close(idle_fds[i]);
+    free(idle_fds);
+    qsort(b.lat, b.nlat, sizeof(double), cmp_double);
+    double p50 = pct(b.lat, b.nlat, 0.5) * 1e3, p90 = pct(b.lat, b.nlat, 0.9) * 1e3,
+           p99 = pct(b.lat, b.nlat, 0.99) * 1e3, mx = b.nlat ? b.lat[b.nlat - 1] * 1e3 : 0;
+    double bps = el > 0 ? (double)b.blocks / el : 0, mbps = el > 0 ? b.bytes / 1e6 / el : 0;
+    if (json)
+        printf("{\"requests\":%ld,\"blocks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,"
+               "\"blocks_per_s\":%.1f,\"mb_per_s\":%.2f,\"latency_ms\":{\"p50\":%.3f,"
+               "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"errors\":%llu,\"verify_errors\":%llu,"
+               "\"concurrency\":%d,\"blocks_per_request\":%d,\"idle_connections\":%d}\n",
+               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
+               p50, p90, p99, mx, (unsigned long long)b.block_errors,
+               (unsigned long long)b.verify_errors, conc, b.k, nidle);
+    else
+        printf("requests %ld  blocks %llu  bytes %llu  in %.2f s\n"
+               "blocks/s %.1f  MB/s %.2f\n"
+               "latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n"
+               "errors %llu  verify errors %llu\n",
+               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
+               p50, p90, p99, mx, (unsigned long long)b.block_errors,
+               (unsigned long long)b.verify_errors);
+    int rc = (b.block_errors || b.verify_errors) ? 1 : 0;
+    free(b.lat);
+    free(b.groups);
+    mlist_free(&b.man);
+    pthread_mutex_destroy(&b.lock);
+    pthread_cond_destroy(&b.cond);
+    return rc;
+}

@@ -1,0 +1,504 @@
+/* shuffle-fetch: fetch blocks of an application's executor from a shuffle
+ * service (shuffled or Spark's own) into a directory or to stdout, optionally
+ * verifying them against a dataset manifest. Exit 0 only when every block
+ * arrived (and verified). See shuffle-fetch(1). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shuffle/client.h"
+#include "shuffle/sync.h"
+#include "tools/manifest_check.h"
+#include "tools/peer_arg.h"
+
+struct job {
+    shuffle_client *cl;
+    char host[256];
+    int port;
+    const char *app, *exec, *outdir;
+    bool verbose, quiet, progress;
+    struct mlist man;
+    bool have_man;
+    /* requests: ranges [req_start[i], req_start[i+1]) of ids */
+    char **ids;
+    uint64_t *sizes;
+    size_t n;
+    size_t *req_start;
+    size_t nreq, next_req;
+    int parallel, active;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    size_t ok, failed, bad;
+    uint64_t bytes;
+    int start_errors;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
+           "  -o, --output DIR          write each block to DIR/<block id> (default: stdout)\n"
+           "  -m, --verify MANIFEST     check sizes and checksums against a manifest; with no\n"
+           "                            block ids, fetch every block it lists\n"
+           "  -f, --blocks-file FILE    read block ids from FILE, one per line\n"
+           "      --old-protocol        always use OpenBlocks (spark.shuffle.useOldFetchProtocol)\n"
+           "      --batch               merge runs of reduce ids of one map into batch ids\n"
+           "      --retries N           retries of I/O failures (default 3)\n"
+           "      --retry-wait MS       wait between retries (default 5000)\n"
+           "      --timeout MS          request timeout (default 120000)\n"
+           "      --connect-timeout MS  connect timeout (default 120000)\n"
+           "      --to-file-threshold BYTES  blocks larger than this (size from the manifest)\n"
+           "                            are streamed to a file (default: never)\n"
+           "      --tmp-dir DIR         where streamed blocks are written first\n"
+           "      --max-blocks N        blocks per request (default 512)\n"
+           "      --parallel N          requests in flight (default 4)\n"
+           "      --connections N       connections to the server (default 1)\n"
+           "      --register            register the executor first, with the manifest's\n"
+           "                            #localDirs and #subDirsPerLocalDir\n"
+           "  -v, --verbose             one line per block;  -q, --quiet  errors only\n");
+}
+
+static char *first_line(const char *s)
+{
+    size_t n = strcspn(s, "\n");
+    char *o = malloc(n + 1);
+    memcpy(o, s, n);
+    o[n] = 0;
+    return o;
+}
+
+static bool write_out(struct job *j, const struct shuffle_block *b, char *why, size_t wl)
+{
+    if (!j->outdir) {
+        if (b->path) {
+            FILE *f = fopen(b->path, "rb");
+            if (!f) {
+                snprintf(why, wl, "cannot read %s: %s", b->path, strerror(errno));
+                return false;
+            }
+            char buf[65536];
+            size_t r;
+            while ((r = fread(buf, 1, sizeof(buf), f)) > 0)
+                fwrite(buf, 1, r, stdout);
+            fclose(f);
+        } else if (b->len) {
+            fwrite(b->data, 1, b->len, stdout);
+        }
+        return !ferror(stdout);
+    }
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", j->outdir, b->block_id) < 0)
+        return false;
+    bool ok = true;
+    if (b->path && rename(b->path, path) == 0) {
+        free(path);
+        return true;
+    }
+    FILE *out = fopen(path, "wb");
+    if (!out) {
+        snprintf(why, wl, "cannot write %s: %s", path, strerror(errno));
+        free(path);
+        return false;
+    }
+    if (b->path) {
+        FILE *in = fopen(b->path, "rb");
+        char buf[65536];
+        size_t r;
+        while (in && (r = fread(buf, 1, sizeof(buf), in)) > 0)
+            ok = ok && fwrite(buf, 1, r, out) == r;
+        ok = ok && in;
+        if (in)
+            fclose(in);
+    } else if (b->len) {
+        ok = fwrite(b->data, 1, b->len, out) == b->len;
+    }
+    ok = (fclose(out) == 0) && ok;
+    if (!ok)
+        snprintf(why, wl, "cannot write %s", path);
+    free(path);
+    return ok;
+}
+
+static void on_block(void *arg, const struct shuffle_block *b)
+{
+    struct job *j = arg;
+    char why[300] = "";
+    pthread_mutex_lock(&j->lock);
+    if (b->status != SHUFFLE_OK) {
+        j->failed++;
+        char *fl = first_line(b->error);
+        fprintf(stderr, "FAIL %s: %s\n", b->block_id, j->verbose ? b->error : fl);
+        free(fl);
+        pthread_mutex_unlock(&j->lock);
+        return;
+    }
+    bool ok = true;
+    if (j->have_man)
+        ok = b->path ? verify_file(&j->man, b->block_id, b->path, why, sizeof(why))
+                     : verify_bytes(&j->man, b->block_id, b->data, b->len, why, sizeof(why));
+    if (ok)
+        ok = write_out(j, b, why, sizeof(why));
+    if (ok) {
+        j->ok++;
+        j->bytes += b->len;
+        if (j->verbose)
+            fprintf(stderr, "OK   %s size=%llu%s%s\n", b->block_id, (unsigned long long)b->len,
+                    b->path ? " via=stream->file" : " via=chunk", j->have_man ? " verified" : "");
+    } else {
+        j->bad++;
+        fprintf(stderr, "BAD  %s: %s\n", b->block_id, why);
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void start_next_locked(struct job *j);
+
+static void on_done(void *arg, size_t delivered, size_t failed)
+{
+    struct job *j = arg;
+    pthread_mutex_lock(&j->lock);
+    j->active--;
+    start_next_locked(j);
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void start_next_locked(struct job *j)
+{
+    while (j->active < j->parallel && j->next_req < j->nreq) {
+        size_t r = j->next_req++;
+        size_t a = j->req_start[r], e = j->req_start[r + 1];
+        struct shuffle_fetch_request req = {.host = j->host,
+                                            .port = j->port,
+                                            .app_id = j->app,
+                                            .exec_id = j->exec,
+                                            .block_ids = (const char *const *)j->ids + a,
+                                            .num_blocks = e - a,
+                                            .sizes = j->sizes + a,
+                                            .on_block = on_block,
+                                            .on_done = on_done,
+                                            .arg = j};
+        char err[512];
+        if (shuffle_fetch_blocks(j->cl, &req, err, sizeof(err)) != SHUFFLE_OK) {
+            fprintf(stderr, "shuffle-fetch: %s\n", err);
+            j->failed += e - a;
+            j->start_errors++;
+            continue;
+        }
+        j->active++;
+    }
+}
+
+/* The grouping key of an id: its shuffle id for shuffle blocks, "" otherwise. */
+static size_t group_key(const char *id, char *key, size_t kl)
+{
+    if (strncmp(id, "shuffle_", 8) != 0) {
+        key[0] = 0;
+        return 0;
+    }
+    size_t n = 8 + strcspn(id + 8, "_");
+    snprintf(key, kl, "%.*s", (int)n, id);
+    return n;
+}
+
+static void plan_requests(struct job *j, size_t max_blocks)
+{
+    /* stable partition by group key, then cut into max_blocks pieces */
+    char **sorted = malloc(j->n * sizeof(char *));
+    bool *used = calloc(j->n, 1);
+    j->req_start = malloc((j->n + 1) * sizeof(size_t));
+    size_t k = 0;
+    j->nreq = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        if (used[i])
+            continue;
+        char ki[128], kx[128];
+        group_key(j->ids[i], ki, sizeof(ki));
+        size_t in_req = 0;
+        for (size_t x = i; x < j->n; x++) {
+            group_key(j->ids[x], kx, sizeof(kx));
+            if (used[x] || strcmp(ki, kx) != 0)
+                continue;
+            if (in_req == 0 || in_req == max_blocks) {
+                j->req_start[j->nreq++] = k;
+                in_req = 0;
+            }
+            used[x] = true;
+            sorted[k++] = j->ids[x];
+            in_req++;
+        }
+    }
+    j->req_start[j->nreq] = k;
+    free(j->ids);
+    free(used);
+    j->ids = sorted;
+}
+
+/* Merges consecutive shuffle_S_M_R ids with R, R+1, ... into shuffle_S_M_R_E. */
+static void merge_batches(struct job *j)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < j->n;) {
+        long long s, m, r, s2, m2, r2;
+        char tail;
+        if (sscanf(j->ids[i], "shuffle_%lld_%lld_%lld%c", &s, &m, &r, &tail) != 3) {
+            j->ids[out++] = j->ids[i++];
+            continue;
+        }
+        size_t e = i + 1;
+        while (e < j->n &&
+               sscanf(j->ids[e], "shuffle_%lld_%lld_%lld%c", &s2, &m2, &r2, &tail) == 3 &&
+               s2 == s && m2 == m && r2 == r + (long long)(e - i))
+            e++;
+        char *id = NULL;
+        if (asprintf(&id, "shuffle_%lld_%lld_%lld_%lld", s, m, r, r + (long long)(e - i)) < 0)
+            exit(1);
+        for (size_t x = i; x < e; x++)
+            free(j->ids[x]);
+        j->ids[out++] = id;
+        i = e;
+    }
+    j->n = out;
+}
+
+static void add_id(struct job *j, const char *id, size_t *cap)
+{
+    if (j->n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        j->ids = realloc(j->ids, *cap * sizeof(char *));
+    }
+    j->ids[j->n++] = strdup(id);
+}
+
+int main(int argc, char **argv)
+{
+    static struct job j;
+    struct shuffle_client_options o;
+    shuffle_client_options_init(&o);
+    const char *manifest = NULL, *blocks_file = NULL;
+    bool batch = false, reg = false;
+    size_t max_blocks = 512;
+    j.parallel = 4;
+    enum {
+        O_OLD = 256,
+        O_BATCH,
+        O_RETRIES,
+        O_WAIT,
+        O_TIMEOUT,
+        O_CTIMEOUT,
+        O_THRESH,
+        O_TMP,
+        O_MAXB,
+        O_PAR,
+        O_CONNS,
+        O_REG
+    };
+    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
+                                             {"verify", required_argument, 0, 'm'},
+                                             {"blocks-file", required_argument, 0, 'f'},
+                                             {"old-protocol", no_argument, 0, O_OLD},
+                                             {"batch", no_argument, 0, O_BATCH},
+                                             {"retries", required_argument, 0, O_RETRIES},
+                                             {"retry-wait", required_argument, 0, O_WAIT},
+                                             {"timeout", required_argument, 0, O_TIMEOUT},
+                                             {"connect-timeout", required_argument, 0, O_CTIMEOUT},
+                                             {"to-file-threshold", required_argument, 0, O_THRESH},
+                                             {"tmp-dir", required_argument, 0, O_TMP},
+                                             {"max-blocks", required_argument, 0, O_MAXB},
+                                             {"parallel", required_argument, 0, O_PAR},
+                                             {"connections", required_argument, 0, O_CONNS},
+                                             {"register", no_argument, 0, O_REG},
+                                             {"verbose", no_argument, 0, 'v'},
+                                             {"quiet", no_argument, 0, 'q'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "o:m:f:vqh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'o':
+            j.outdir = optarg;
+            break;
+        case 'm':
+            manifest = optarg;
+            break;
+        case 'f':
+            blocks_file = optarg;
+            break;
+        case O_OLD:
+            o.use_old_fetch_protocol = true;
+            break;
+        case O_BATCH:
+            batch = true;
+            break;
+        case O_RETRIES:
+            o.max_retries = atoi(optarg);
+            break;
+        case O_WAIT:
+            o.retry_wait_ms = atoi(optarg);
+            break;
+        case O_TIMEOUT:
+            o.request_timeout_ms = atoi(optarg);
+            break;
+        case O_CTIMEOUT:
+            o.connect_timeout_ms = atoi(optarg);
+            break;
+        case O_THRESH:
+            o.fetch_to_file_bytes = strtoull(optarg, NULL, 10);
+            break;
+        case O_TMP:
+            o.tmp_dir = optarg;
+            break;
+        case O_MAXB:
+            max_blocks = (size_t)atol(optarg);
+            break;
+        case O_PAR:
+            j.parallel = atoi(optarg);
+            break;
+        case O_CONNS:
+            o.connections_per_peer = atoi(optarg);
+            break;
+        case O_REG:
+            reg = true;
+            break;
+        case 'v':
+            j.verbose = true;
+            break;
+        case 'q':
+            j.quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (argc - optind < 3 || max_blocks == 0 || j.parallel < 1) {
+        usage(stderr);
+        return 2;
+    }
+    char err[1024];
+    if (peer_arg_parse(argv[optind], j.host, sizeof(j.host), &j.port, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shuffle-fetch: %s\n", err);
+        return 2;
+    }
+    j.app = argv[optind + 1];
+    j.exec = argv[optind + 2];
+    if (manifest) {
+        if (mlist_load(&j.man, manifest, err, sizeof(err)) != 0) {
+            fprintf(stderr, "shuffle-fetch: %s\n", err);
+            return 2;
+        }
+        j.have_man = true;
+    }
+    size_t cap = 0;
+    for (int i = optind + 3; i < argc; i++)
+        add_id(&j, argv[i], &cap);
+    if (blocks_file) {
+        FILE *f = strcmp(blocks_file, "-") ? fopen(blocks_file, "r") : stdin;
+        if (!f) {
+            fprintf(stderr, "shuffle-fetch: cannot open %s: %s\n", blocks_file, strerror(errno));
+            return 2;
+        }
+        char line[1024];
+        while (fgets(line, sizeof(line), f)) {
+            line[strcspn(line, "\r\n \t")] = 0;
+            if (line[0] && line[0] != '#')
+                add_id(&j, line, &cap);
+        }
+        if (f != stdin)
+            fclose(f);
+    }
+    if (j.n == 0 && j.have_man)
+        for (size_t i = 0; i < j.man.n; i++)
+            add_id(&j, j.man.b[i].id, &cap);
+    if (j.n == 0) {
+        fprintf(stderr, "shuffle-fetch: no block ids (give them, --blocks-file or --verify)\n");
+        return 2;
+    }
+    if (batch)
+        merge_batches(&j);
+    plan_requests(&j, max_blocks);
+    j.sizes = calloc(j.n, sizeof(uint64_t));
+    for (size_t i = 0; i < j.n; i++)
+        if (!j.have_man || !mlist_size(&j.man, j.ids[i], &j.sizes[i]))
+            j.sizes[i] = 0;
+    if (j.outdir && mkdir(j.outdir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "shuffle-fetch: cannot create %s: %s\n", j.outdir, strerror(errno));
+        return 2;
+    }
+    j.progress = !j.quiet && isatty(STDERR_FILENO) && (j.outdir || !isatty(STDOUT_FILENO));
+    pthread_mutex_init(&j.lock, NULL);
+    pthread_cond_init(&j.cond, NULL);
+    j.cl = shuffle_client_new(&o, err, sizeof(err));
+    if (!j.cl) {
+        fprintf(stderr, "shuffle-fetch: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    if (reg) {
+        if (!j.have_man || !j.man.num_dirs) {
+            fprintf(stderr, "shuffle-fetch: --register needs a manifest with #localDirs\n");
+            rc = 2;
+        } else if (shuffle_register_executor_sync(
+                       j.cl, j.host, j.port, j.app, j.exec, (const char *const *)j.man.local_dirs,
+                       j.man.num_dirs, j.man.sub_dirs ? j.man.sub_dirs : 64,
+                       "org.apache.spark.shuffle.sort.SortShuffleManager", err,
+                       sizeof(err)) != SHUFFLE_OK) {
+            fprintf(stderr, "shuffle-fetch: %s\n", err);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        pthread_mutex_lock(&j.lock);
+        start_next_locked(&j);
+        while (j.active > 0) {
+            struct timespec dl;
+            clock_gettime(CLOCK_REALTIME, &dl);
+            dl.tv_nsec += 200000000;
+            if (dl.tv_nsec >= 1000000000) {
+                dl.tv_sec++;
+                dl.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&j.cond, &j.lock, &dl);
+            if (j.progress)
+                fprintf(stderr, "\r%zu/%zu blocks, %.1f MiB, %zu failed ", j.ok, j.n,
+                        j.bytes / 1048576.0, j.failed + j.bad);
+        }
+        pthread_mutex_unlock(&j.lock);
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (j.progress)
+            fputc('\n', stderr);
+        if (!j.quiet)
+            fprintf(stderr,
+                    "%zu of %zu blocks fetched%s, %llu bytes in %.3f s; %zu failed, %zu bad\n",
+                    j.ok, j.n, j.have_man ? " and verified" : "", (unsigned long long)j.bytes, secs,
+                    j.failed, j.bad);
+        rc = (j.ok == j.n && !j.failed && !j.bad) ? 0 : 1;
+    }
+    shuffle_client_free(j.cl);
+    fflush(stdout);
+    for (size_t i = 0; i < j.n; i++)
+        free(j.ids[i]);
+    free(j.ids);
+    free(j.sizes);
+    free(j.req_start);
+    if (j.have_man)
+        mlist_free(&j.man);
+    pthread_mutex_destroy(&j.lock);
+    pthread_cond_destroy(&j.cond);
+    return rc;
+}

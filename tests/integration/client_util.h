@@ -1,0 +1,40 @@
+/* Shared helpers of the libshuffle tests: where the vectors are, and a block
+ * collector that counts deliveries per block and checks their bytes against the
+ * vectors' data files. */
+#ifndef TESTS_CLIENT_UTIL_H
+#define TESTS_CLIENT_UTIL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "manifest.h"
+#include "shuffle/client.h"
+
+const char *shared_dir(void);
+/* Loads ../shared/vectors/manifest.tsv with paths moved to the real data dir. */
+void load_vectors_manifest(struct manifest *m);
+/* Reads a whole file (malloc'd), NULL if missing. */
+uint8_t *read_file(const char *path, size_t *len);
+
+struct collector {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    const struct manifest *man;
+    size_t n;
+    int *count; /* deliveries per block (must end at exactly 1) */
+    int *status;
+    char **error;
+    bool *verified; /* bytes equal the manifest's */
+    int via_file;
+    int done_calls;
+    size_t done_delivered, done_failed;
+};
+
+void collector_init(struct collector *c, const struct manifest *man, size_t n);
+void collector_free(struct collector *c);
+void collector_on_block(void *arg, const struct shuffle_block *b);
+void collector_on_done(void *arg, size_t delivered, size_t failed);
+void collector_wait(struct collector *c);
+
+#endif

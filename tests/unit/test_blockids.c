@@ -1,0 +1,107 @@
+/* Spark's FetchShuffleBlocks building rules (spec 11.1): grouping by map id in
+ * first-appearance order, the chunk order that follows, batch ranges, and the
+ * local errors for mixed shuffle ids and malformed ids. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/blockids.h"
+#include "proto/blockmsg.h"
+#include "proto/codec.h"
+
+START_TEST(test_groups_by_map_in_first_appearance_order)
+{
+    const char *ids[] = {"shuffle_0_5_1", "shuffle_0_7_3", "shuffle_0_5_2"};
+    struct blockmsg m;
+    size_t order[3];
+    char err[200];
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("app-1", "0", ids, 3, &m, order, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.map_ids.count, 2);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.map_ids.items[0], 5);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.map_ids.items[1], 7);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[0].count, 2);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[0].items[0], 1);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[0].items[1], 2);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[1].items[0], 3);
+    ck_assert(!m.u.fetch_shuffle_blocks.batch_fetch_enabled);
+    ck_assert_uint_eq(order[0], 0);
+    ck_assert_uint_eq(order[1], 2);
+    ck_assert_uint_eq(order[2], 1);
+    /* the spec's example encodes to its exact 64 bytes (spec 8.10) */
+    const char *ids2[] = {"shuffle_0_5_1", "shuffle_0_5_2", "shuffle_0_7_3"};
+    struct blockmsg m2;
+    ck_assert_int_eq(
+        blockids_plan_fetch_shuffle("app-1", "0", ids2, 3, &m2, order, err, sizeof(err)), 0);
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, &m2);
+    static const uint8_t want[] = {0x09, 0, 0, 0, 5, 'a', 'p', 'p', '-', '1', 0, 0, 0, 1, '0', 0,
+                                   0,    0, 0, 0, 0, 0,   2,   0,   0,   0,   0, 0, 0, 0, 5,   0,
+                                   0,    0, 0, 0, 0, 0,   7,   0,   0,   0,   2, 0, 0, 0, 2,   0,
+                                   0,    0, 1, 0, 0, 0,   2,   0,   0,   0,   1, 0, 0, 0, 3,   0};
+    ck_assert_uint_eq(w.len, sizeof(want));
+    ck_assert(memcmp(w.buf, want, sizeof(want)) == 0);
+    proto_writer_free(&w);
+    blockmsg_free(&m);
+    blockmsg_free(&m2);
+}
+END_TEST
+
+START_TEST(test_batch_ranges)
+{
+    const char *ids[] = {"shuffle_0_5_0_3"};
+    struct blockmsg m;
+    size_t order[1];
+    char err[200];
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("app-1", "0", ids, 1, &m, order, err, sizeof(err)),
+                     0);
+    ck_assert(m.u.fetch_shuffle_blocks.batch_fetch_enabled);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[0].count, 2);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[0].items[0], 0);
+    ck_assert_int_eq(m.u.fetch_shuffle_blocks.reduce_ids.rows[0].items[1], 3);
+    blockmsg_free(&m);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    struct blockmsg m;
+    size_t order[2];
+    char err[200];
+    const char *mixed[] = {"shuffle_0_0_0", "shuffle_1_0_0"};
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("a", "0", mixed, 2, &m, order, err, sizeof(err)),
+                     -1);
+    ck_assert_str_eq(err, "Expected shuffleId=0, got:shuffle_1_0_0");
+    const char *bad[] = {"shuffle_0_x_0"};
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("a", "0", bad, 1, &m, order, err, sizeof(err)),
+                     -1);
+    ck_assert_str_eq(err, "Unexpected shuffle block id format: shuffle_0_x_0");
+    const char *shortid[] = {"shuffle_0_1"};
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("a", "0", shortid, 1, &m, order, err, sizeof(err)),
+                     -1);
+    ck_assert_int_eq(blockids_plan_fetch_shuffle("a", "0", NULL, 0, &m, order, err, sizeof(err)),
+                     -1);
+    ck_assert_str_eq(err, "Zero-sized blockIds array");
+    const char *rdd[] = {"shuffle_0_0_0", "rdd_1_2"};
+    ck_assert(!blockids_all_shuffle(rdd, 2));
+    ck_assert(blockids_all_shuffle(mixed, 2));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("blockids");
+    TCase *tc = tcase_create("plan");
+    tcase_add_test(tc, test_groups_by_map_in_first_appearance_order);
+    tcase_add_test(tc, test_batch_ranges);
+    tcase_add_test(tc, test_errors);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
