@@ -206,17 +206,29 @@ static void reply_action(struct evhttp_request *req, int r, const char *msg, con
         reply(req, 500, "Internal Server Error", "%s", err);
 }
 
+/* The common start of an admin action: a POST whose parameters are all in `allowed`, with an
+ * app_id. Returns the app id, or NULL once the error is answered. The caller clears params
+ * when *parsed is set. */
+static const char *admin_action_app(struct evhttp_request *req, struct evkeyvalq *params,
+                                    const char *const *allowed, bool *parsed)
+{
+    *parsed = false;
+    if (!method_is(req, EVHTTP_REQ_POST, "POST"))
+        return NULL;
+    *parsed = true; /* parse_params initialises params first, even when it fails */
+    if (parse_params(req, params) != 0)
+        return NULL;
+    if (check_param_names(req, params, allowed) != 0)
+        return NULL;
+    return required_id(req, params, "app_id");
+}
+
 static void serve_remove_application(struct admin_http *a, struct evhttp_request *req)
 {
-    if (!method_is(req, EVHTTP_REQ_POST, "POST"))
-        return;
     struct evkeyvalq params;
+    bool parsed;
     static const char *const allowed[] = {"app_id", "cleanup_local_dirs", NULL};
-    if (parse_params(req, &params) != 0)
-        goto out;
-    if (check_param_names(req, &params, allowed) != 0)
-        goto out;
-    const char *app = required_id(req, &params, "app_id");
+    const char *app = admin_action_app(req, &params, allowed, &parsed);
     if (!app)
         goto out;
     const char *cleanup = evhttp_find_header(&params, "cleanup_local_dirs");
@@ -238,20 +250,16 @@ static void serve_remove_application(struct admin_http *a, struct evhttp_request
              cleanup_dirs ? " and its local dirs" : "");
     reply_action(req, r, msg, done);
 out:
-    evhttp_clear_headers(&params);
+    if (parsed)
+        evhttp_clear_headers(&params);
 }
 
 static void serve_remove_executor(struct admin_http *a, struct evhttp_request *req)
 {
-    if (!method_is(req, EVHTTP_REQ_POST, "POST"))
-        return;
     struct evkeyvalq params;
+    bool parsed;
     static const char *const allowed[] = {"app_id", "exec_id", NULL};
-    if (parse_params(req, &params) != 0)
-        goto out;
-    if (check_param_names(req, &params, allowed) != 0)
-        goto out;
-    const char *app = required_id(req, &params, "app_id");
+    const char *app = admin_action_app(req, &params, allowed, &parsed);
     if (!app)
         goto out;
     const char *exec = required_id(req, &params, "exec_id");
@@ -267,7 +275,8 @@ static void serve_remove_executor(struct admin_http *a, struct evhttp_request *r
     snprintf(done, sizeof(done), "removed the non-shuffle files of executor %s of %s", exec, app);
     reply_action(req, r, msg, done);
 out:
-    evhttp_clear_headers(&params);
+    if (parsed)
+        evhttp_clear_headers(&params);
 }
 
 static void route(struct evhttp_request *req, void *arg)

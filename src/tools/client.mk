@@ -1,6 +1,7 @@
 # src/tools: the libshuffle command-line tools (shuffle-fetch, shuffle-bench).
 bin_PROGRAMS += src/tools/shuffle-fetch src/tools/shuffle-bench
 CLIENT_TOOL_HELPERS = src/tools/manifest_check.c src/tools/manifest_check.h \
+	src/tools/checksum.c src/tools/checksum.h \
 	src/tools/peer_arg.c src/tools/peer_arg.h
 src_tools_shuffle_fetch_SOURCES = src/tools/shuffle_fetch.c $(CLIENT_TOOL_HELPERS)
 src_tools_shuffle_fetch_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)

@@ -1,5 +1,5 @@
 # gen-shuffle-data (issue 4): test data in Spark's exact on-disk layout.
 bin_PROGRAMS += gen-shuffle-data
 gen_shuffle_data_SOURCES = src/tools/gen_shuffle_data.c \
-	src/tools/sha256.c src/tools/sha256.h
+	src/tools/checksum.c src/tools/checksum.h
 gen_shuffle_data_LDADD = src/server/libblock.la $(PTHREAD_LIBS)

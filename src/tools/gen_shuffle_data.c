@@ -23,7 +23,7 @@
 #include "server/blockid.h"
 #include "server/placement.h"
 #include "server/registry_store.h"
-#include "tools/sha256.h"
+#include "tools/checksum.h"
 
 struct opts {
     const char *root, *manifest;
@@ -88,7 +88,7 @@ static void manifest_line(FILE *mf, const char *id, const uint8_t *data, size_t 
     sha256_init(&s);
     sha256_update(&s, data, n);
     sha256_final(&s, d);
-    fprintf(mf, "%s\t%zu\t%08x\t", id, n, registry_crc32(data, n));
+    fprintf(mf, "%s\t%zu\t%08x\t", id, n, crc32_update(0, data, n));
     for (int i = 0; i < 32; i++)
         fprintf(mf, "%02x", d[i]);
     fprintf(mf, "\t%s\t%" PRIu64 "\n", file, offset);

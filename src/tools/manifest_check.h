@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tools/checksum.h"
+
 struct mblock {
     char *id;
     uint64_t size;
@@ -34,17 +36,6 @@ void mlist_free(struct mlist *m);
 const struct mblock *mlist_find(const struct mlist *m, const char *id);
 /* Expected total size of id (a plain or batch id); false if unknown. */
 bool mlist_size(const struct mlist *m, const char *id, uint64_t *size);
-
-struct sha256 {
-    uint32_t h[8];
-    uint8_t buf[64];
-    uint64_t total;
-    size_t have;
-};
-void sha256_init(struct sha256 *s);
-void sha256_update(struct sha256 *s, const void *data, size_t len);
-void sha256_final(struct sha256 *s, uint8_t out[32]);
-uint32_t crc32_update(uint32_t crc, const void *data, size_t len); /* start with 0 */
 
 /* Verifies the bytes of one fetched id as they are fed. */
 struct verifier {

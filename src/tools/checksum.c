@@ -1,5 +1,7 @@
-/* SHA-256; see sha256.h. */
-#include "tools/sha256.h"
+/* CRC-32 and SHA-256; see checksum.h. */
+#include "tools/checksum.h"
+
+#include <pthread.h>
 
 #include <string.h>
 
@@ -88,4 +90,27 @@ void sha256_final(struct sha256 *s, uint8_t out[32])
         out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
         out[4 * i + 3] = (uint8_t)s->h[i];
     }
+}
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_table_once = PTHREAD_ONCE_INIT;
+
+static void crc_table_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
+{
+    pthread_once(&crc_table_once, crc_table_init);
+    const uint8_t *p = data;
+    crc = ~crc;
+    while (len--)
+        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
 }
