@@ -55,4 +55,5 @@ void shuffle_service_collect_metrics(struct rpc_handler *h)
     metrics_gauge_set(MG_REGISTERED_EXECUTORS, (int64_t)resolver_count(s->res));
     metrics_gauge_set(MG_INDEX_CACHE_BYTES, (int64_t)index_cache_weight(ic));
     metrics_counter_set(MC_INDEX_CACHE_HITS, index_cache_hits(ic));
+    metrics_counter_set(MC_INDEX_CACHE_MISSES, index_cache_misses(ic));
 }

@@ -29,7 +29,7 @@ struct entry {
 
 struct index_cache {
     pthread_mutex_t mu;
-    uint64_t max_bytes, weight, hits;
+    uint64_t max_bytes, weight, hits, misses;
     size_t count, nbuckets;
     struct entry **buckets;
     struct entry *newest, *oldest;
@@ -325,6 +325,7 @@ int index_cache_range(struct index_cache *c, const char *path, int32_t start, in
         pthread_mutex_unlock(&c->mu);
         return rc;
     }
+    c->misses++;
     pthread_mutex_unlock(&c->mu);
 
     int rc = load(path, &e, start, end, offset, length, err, errlen);
@@ -361,6 +362,14 @@ uint64_t index_cache_hits(struct index_cache *c)
 {
     pthread_mutex_lock(&c->mu);
     uint64_t n = c->hits;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+uint64_t index_cache_misses(struct index_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    uint64_t n = c->misses;
     pthread_mutex_unlock(&c->mu);
     return n;
 }

@@ -36,5 +36,6 @@ int index_parse(const uint8_t *buf, size_t len, uint64_t *offs, size_t *count, c
 uint64_t index_cache_weight(struct index_cache *c);
 size_t index_cache_count(struct index_cache *c);
 uint64_t index_cache_hits(struct index_cache *c);
+uint64_t index_cache_misses(struct index_cache *c); /* lookups that had to read the file */
 
 #endif

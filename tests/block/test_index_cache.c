@@ -121,10 +121,12 @@ START_TEST(test_lru_bound_under_churn)
     ck_assert_uint_gt(index_cache_count(c), 0);
     ck_assert_uint_lt(index_cache_count(c), 200);
     /* the most recent entry is a hit; LRU order: touch #199, add new, #199 survives */
-    uint64_t hits = index_cache_hits(c);
+    uint64_t hits = index_cache_hits(c), misses = index_cache_misses(c);
+    ck_assert_uint_ge(misses, 200); /* every file was read once */
     snprintf(path, sizeof(path), "%s/shuffle_0_%d_0.index", dir, 199);
     ck_assert_int_eq(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert_uint_eq(index_cache_hits(c), hits + 1);
+    ck_assert_uint_eq(index_cache_misses(c), misses);
     /* an entry larger than the whole cache is served but not kept */
     struct index_cache *tiny = index_cache_create(16);
     ck_assert_int_eq(index_cache_range(tiny, path, 0, 1, &off, &len, err, sizeof(err)), 0);
