@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <event2/event.h>
 
 #include "client/pending.h"
+#include "client/resolve.h"
 #include "client/transport.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
@@ -31,7 +31,8 @@ struct tconn {
     int connect_timeout_ms, request_timeout_ms;
     struct bufferevent *bev;
     struct event *timer;
-    char *early_error; /* a connect failure found before any I/O (the whole message) */
+    struct resolve_req *resolving; /* the host name is being looked up */
+    char *early_error;             /* a connect failure found before any I/O (the whole message) */
     void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
     void *connect_arg;
     struct frame_decoder dec;
@@ -143,6 +144,10 @@ void tconn_close(struct tconn *t, int status, const char *why)
     bool connect_failed = t->state == CONN_CONNECTING && status == SHUFFLE_EIO;
     t->state = CONN_CLOSED;
     tconn_ref(t);
+    if (t->resolving) {
+        resolve_cancel(t->resolving); /* on_resolved still runs, later */
+        t->resolving = NULL;
+    }
     if (connect_failed)
         report_connect(t, false);
     evtimer_del(t->timer);
@@ -421,12 +426,21 @@ static void start_connect(struct tconn *t, const struct sockaddr *sa, socklen_t 
         t->bev = NULL;
         fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer,
                                  e ? strerror(e) : "connect failed"));
-        return;
     }
-    if (t->connect_timeout_ms > 0) {
-        struct timeval tv = {t->connect_timeout_ms / 1000, (t->connect_timeout_ms % 1000) * 1000};
-        evtimer_add(t->timer, &tv);
+}
+
+/* Runs once per tconn_new, maybe from inside it; holds a reference meanwhile. */
+static void on_resolved(void *arg, const struct sockaddr *sa, socklen_t salen, const char *error)
+{
+    struct tconn *t = arg;
+    t->resolving = NULL;
+    if (t->state == CONN_CONNECTING) {
+        if (sa)
+            start_connect(t, sa, salen);
+        else
+            fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
     }
+    tconn_unref(t);
 }
 
 struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int connect_timeout_ms,
@@ -435,20 +449,14 @@ struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int conne
     struct tconn *t = tconn_alloc(c, host, port, connect_timeout_ms, request_timeout_ms);
     if (!t)
         return NULL;
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    char portstr[16];
-    snprintf(portstr, sizeof(portstr), "%d", port);
-    int gai = (port <= 0 || port > 65535) ? EAI_SERVICE : getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0) {
-        fail_soon(t, client_strf("Failed to connect to %s: cannot resolve: %s", t->peer,
-                                 gai_strerror(gai)));
-    } else {
-        start_connect(t, res->ai_addr, res->ai_addrlen);
-        freeaddrinfo(res);
+    if (connect_timeout_ms > 0) { /* covers the name lookup too */
+        struct timeval tv = {connect_timeout_ms / 1000, (connect_timeout_ms % 1000) * 1000};
+        evtimer_add(t->timer, &tv);
     }
+    tconn_ref(t); /* for on_resolved */
+    struct resolve_req *r = resolve_start(c, host, port, on_resolved, t);
+    if (r && t->state == CONN_CONNECTING)
+        t->resolving = r;
     return t;
 }
 

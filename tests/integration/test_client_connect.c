@@ -14,18 +14,22 @@
 #include <unistd.h>
 
 #include "client_util.h"
+#include "fake_ess.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 
 #define RETRY_WAIT_MS 1000 /* fast-fail window: 950 ms */
 
+static struct manifest man;
+
 static const char *ids[] = {"shuffle_0_0_0", "shuffle_0_0_1", "shuffle_0_1_0"};
 #define NIDS (sizeof(ids) / sizeof(ids[0]))
 
-static shuffle_client *new_client(int max_retries)
+static shuffle_client *new_client_dns(int max_retries, const char *resolv_conf)
 {
     struct shuffle_client_options o;
     shuffle_client_options_init(&o);
+    o.resolv_conf = resolv_conf;
     o.max_retries = max_retries;
     o.retry_wait_ms = RETRY_WAIT_MS;
     o.request_timeout_ms = 10000;
@@ -36,9 +40,14 @@ static shuffle_client *new_client(int max_retries)
     return c;
 }
 
+static shuffle_client *new_client(int max_retries)
+{
+    return new_client_dns(max_retries, NULL);
+}
+
 static void start_fetch(shuffle_client *cl, const char *host, int port, struct collector *col)
 {
-    collector_init(col, NULL, NIDS);
+    collector_init(col, &man, NIDS);
     struct shuffle_fetch_request r = {.host = host,
                                       .port = port,
                                       .app_id = "app-cap",
@@ -183,18 +192,135 @@ START_TEST(test_no_fast_fail_without_retries)
 }
 END_TEST
 
+/* ---- host names ---- */
+
+/* A resolver configuration whose only nameserver is 127.0.0.1 on a UDP port
+ * nobody reads (udp_fd, bound; or closed if udp_fd is NULL): no query can leave
+ * the machine, and none is ever answered. */
+static void write_resolv_conf(char *path, size_t len, int *udp_fd, const char *timeout)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof(a);
+    ck_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    ck_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+    if (udp_fd)
+        *udp_fd = fd;
+    else
+        close(fd);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, len, "%s/resolv-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int out = mkstemp(path);
+    ck_assert(out >= 0);
+    FILE *f = fdopen(out, "w");
+    fprintf(f, "nameserver 127.0.0.1:%d\nsearch invalid\noptions timeout:%s attempts:1\n",
+            ntohs(a.sin_port), timeout);
+    fclose(f);
+}
+
+START_TEST(test_localhost_name)
+{
+    char conf[256];
+    write_resolv_conf(conf, sizeof(conf), NULL, "0.2");
+    struct fake_ess_opts fo = {.manifest = &man};
+    struct fake_ess *fs = fake_ess_start(&fo);
+    shuffle_client *cl = new_client_dns(0, conf);
+    struct collector col;
+    start_fetch(cl, "localhost", fake_ess_port(fs), &col);
+    collector_wait(&col);
+    for (size_t i = 0; i < NIDS; i++) {
+        ck_assert_int_eq(col.count[i], 1);
+        ck_assert_msg(col.status[i] == SHUFFLE_OK, "%s: %s", ids[i], col.error[i]);
+        ck_assert(col.verified[i]);
+    }
+    ck_assert_int_eq(fake_ess_connections(fs), 1);
+    shuffle_client_free(cl);
+    collector_free(&col);
+    fake_ess_stop(fs);
+    unlink(conf);
+}
+END_TEST
+
+START_TEST(test_unresolvable_name)
+{
+    char conf[256];
+    write_resolv_conf(conf, sizeof(conf), NULL, "0.2");
+    shuffle_client *cl = new_client_dns(0, conf);
+    struct collector col;
+    start_fetch(cl, "nonexistent.invalid", 7337, &col);
+    /* the resolver gives up after its own timeout, long before the connect timeout */
+    assert_all_failed(&col, "Failed to connect to nonexistent.invalid:7337: cannot resolve "
+                            "nonexistent.invalid: ");
+    shuffle_client_free(cl);
+    collector_free(&col);
+    unlink(conf);
+}
+END_TEST
+
+START_TEST(test_free_while_resolving)
+{
+    char conf[256];
+    int udp;
+    write_resolv_conf(conf, sizeof(conf), &udp, "30");
+    shuffle_client *cl = new_client_dns(3, conf);
+    struct collector col;
+    start_fetch(cl, "nonexistent.invalid", 7337, &col);
+    /* the query has gone out (the nameserver socket received it) */
+    struct pollfd pfd = {.fd = udp, .events = POLLIN};
+    ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+    /* the loop is not blocked by the lookup: another fetch completes meanwhile */
+    struct fake_ess_opts fo = {.manifest = &man};
+    struct fake_ess *fs = fake_ess_start(&fo);
+    struct collector other;
+    start_fetch(cl, "127.0.0.1", fake_ess_port(fs), &other);
+    collector_wait(&other);
+    for (size_t i = 0; i < NIDS; i++)
+        ck_assert_msg(other.status[i] == SHUFFLE_OK && other.verified[i], "%s", other.error[i]);
+    ck_assert(!collector_done(&col));
+    shuffle_client_free(cl);
+    collector_free(&other);
+    fake_ess_stop(fs);
+    for (size_t i = 0; i < NIDS; i++) {
+        ck_assert_int_eq(col.count[i], 1);
+        ck_assert_int_eq(col.status[i], SHUFFLE_ECANCELED);
+    }
+    ck_assert_int_eq(col.done_calls, 1);
+    collector_free(&col);
+    close(udp);
+    unlink(conf);
+}
+END_TEST
+
+START_TEST(test_missing_resolv_conf)
+{
+    struct shuffle_client_options o;
+    shuffle_client_options_init(&o);
+    o.resolv_conf = "/nonexistent/resolv.conf";
+    char err[256];
+    ck_assert(shuffle_client_new(&o, err, sizeof(err)) == NULL);
+    ck_assert_msg(strstr(err, "/nonexistent/resolv.conf"), "%s", err);
+}
+END_TEST
+
 int main(void)
 {
+    load_vectors_manifest(&man);
     Suite *s = suite_create("client_connect");
     TCase *tc = tcase_create("connect");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_fast_fail_skips_connect_in_window);
     tcase_add_test(tc, test_fast_fail_text_and_window_end);
     tcase_add_test(tc, test_no_fast_fail_without_retries);
+    tcase_add_test(tc, test_localhost_name);
+    tcase_add_test(tc, test_unresolvable_name);
+    tcase_add_test(tc, test_free_while_resolving);
+    tcase_add_test(tc, test_missing_resolv_conf);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    manifest_free(&man);
     return failed ? 1 : 0;
 }
