@@ -18,7 +18,7 @@
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 
-#define RETRY_WAIT_MS 1000 /* fast-fail window: 950 ms */
+#define RETRY_WAIT_MS 2000 /* fast-fail window: 1900 ms */
 
 static struct manifest man;
 
@@ -157,10 +157,10 @@ START_TEST(test_fast_fail_text_and_window_end)
     int port = closed_port();
     shuffle_client *cl = new_client(1);
     fail_a_connect(cl, port); /* t0 */
-    /* B: fast-fails at once (t0), retries at t0+1000, after the window: connects,
-     * is refused, and that failure starts a new window. D starts at t0+500 (fast
-     * fail) and retries at t0+1500, inside B's new window: fast fail again, and it
-     * has no retries left. */
+    /* W = RETRY_WAIT_MS. B fast-fails at once (t0) and retries at t0+W, after the
+     * window: connects, is refused, and that failure starts a new window. D starts
+     * at t0+W/2 (fast fail) and retries at t0+1.5W, inside B's new window: fast
+     * fail again, with no retries left. (D's start may be off by up to 0.45 W.) */
     struct collector b, d;
     start_fetch(cl, "127.0.0.1", port, &b);
     usleep(RETRY_WAIT_MS / 2 * 1000);
@@ -169,9 +169,9 @@ START_TEST(test_fast_fail_text_and_window_end)
     ck_assert(strstr(b.error[0], "gave up after 1 retries"));
     char want[200];
     snprintf(want, sizeof(want),
-             "Connecting to 127.0.0.1:%d failed in the last 950 ms, fail this connection "
+             "Connecting to 127.0.0.1:%d failed in the last %d ms, fail this connection "
              "directly (gave up after 1 retries)",
-             port);
+             port, RETRY_WAIT_MS * 95 / 100);
     assert_all_failed(&d, want);
     shuffle_client_free(cl);
     collector_free(&b);
