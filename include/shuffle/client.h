@@ -44,6 +44,10 @@ struct shuffle_client_options {
     int registration_timeout_ms;  /* spark.shuffle.registration.timeout, default 5000 */
     int registration_attempts;    /* spark.shuffle.registration.maxAttempts, default 3 */
     uint64_t max_frame_bytes;     /* largest frame accepted from a server; 0: Java's limit */
+    const char *resolv_conf;      /* resolver configuration (resolv.conf format) for host
+                                     names, read once by shuffle_client_new; default
+                                     /etc/resolv.conf. Names in /etc/hosts are found
+                                     without asking a nameserver */
 };
 
 /* Fills o with the defaults above. */

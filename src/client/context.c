@@ -15,6 +15,7 @@
 
 #include "client/internal.h"
 #include "client/pool.h"
+#include "client/resolve.h"
 
 struct client_cmd {
     void (*fn)(shuffle_client *c, void *arg);
@@ -217,7 +218,10 @@ static void stop_on_loop(shuffle_client *c, void *arg)
         op->cancel(op); /* unlinks op */
     }
     pool_close_all(c->pool, SHUFFLE_ECANCELED, "the client was shut down");
-    event_base_loopbreak(c->base);
+    /* Canceled name resolutions call back from the loop: resolve.c breaks the
+     * loop after the last one. */
+    if (!resolve_busy(c))
+        event_base_loopbreak(c->base);
 }
 
 static void init_threads(void)
@@ -229,6 +233,7 @@ static void client_destroy(shuffle_client *c)
 {
     if (c->pool)
         pool_free(c->pool);
+    resolve_free(c);
     if (c->wake)
         event_free(c->wake);
     if (c->base)
@@ -277,6 +282,12 @@ shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, ch
     if (!c->tmp_dir || !(c->base = event_base_new()) ||
         !(c->wake = event_new(c->base, -1, 0, run_commands, c)) || !(c->pool = pool_new(c))) {
         client_set_err(err, errlen, "cannot create the client's event loop (out of memory?)");
+        client_destroy(c);
+        return NULL;
+    }
+    int dns_failed = resolve_init(c, err, errlen);
+    c->opts.resolv_conf = NULL; /* read; not kept */
+    if (dns_failed) {
         client_destroy(c);
         return NULL;
     }

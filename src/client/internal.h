@@ -12,6 +12,7 @@
 
 struct event_base;
 struct event;
+struct evdns_base;
 struct pool;
 
 /* An operation that must be told when the client shuts down (it may be waiting
@@ -37,7 +38,9 @@ struct shuffle_client {
     /* loop-thread state */
     bool stopping;
     struct pool *pool;
-    struct client_op ops; /* sentinel of a circular list */
+    struct evdns_base *dns; /* host names (resolve.c) */
+    int resolving;          /* name resolutions still to call back */
+    struct client_op ops;   /* sentinel of a circular list */
     uint64_t rng[2];
 };
 

@@ -194,7 +194,7 @@ static void stream_done(void *arg, int status, const char *err)
 static void run_cmd(shuffle_client *c, void *arg)
 {
     struct rpc_op *op = arg;
-    struct tconn *t = pool_get(c->pool, op->host, op->port);
+    struct tconn *t = pool_get(c->pool, op->host, op->port, false);
     if (!t) {
         report_error(op, SHUFFLE_ECANCELED, "the client is shutting down");
         op_free(op);

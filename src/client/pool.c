@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/pool.h"
 
@@ -15,6 +16,7 @@ struct peer {
     char *host;
     int port;
     struct slot *slots;
+    uint64_t connect_failed_ms; /* monotonic time of the last failed connect, 0: none */
     struct peer *next;
 };
 
@@ -29,6 +31,19 @@ struct pool *pool_new(shuffle_client *c)
     if (p)
         p->c = c;
     return p;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void slot_connected(void *arg, bool ok)
+{
+    struct slot *s = arg;
+    s->peer->connect_failed_ms = ok ? 0 : now_ms();
 }
 
 static void slot_closed(void *arg, struct tconn *t)
@@ -89,7 +104,7 @@ static struct peer *find_peer(struct pool *p, const char *host, int port)
     return pe;
 }
 
-struct tconn *pool_get(struct pool *p, const char *host, int port)
+struct tconn *pool_get(struct pool *p, const char *host, int port, bool fast_fail)
 {
     shuffle_client *c = p->c;
     if (c->stopping)
@@ -101,8 +116,21 @@ struct tconn *pool_get(struct pool *p, const char *host, int port)
     struct slot *s = &pe->slots[n > 1 ? (int)((uint64_t)client_random_id(c) % (uint64_t)n) : 0];
     if (s->conn && tconn_is_active(s->conn))
         return s->conn;
-    struct tconn *t =
-        tconn_new(c, host, port, c->opts.connect_timeout_ms, c->opts.request_timeout_ms);
+    uint64_t window = (uint64_t)(c->opts.retry_wait_ms > 0 ? c->opts.retry_wait_ms : 0) * 95 / 100;
+    struct tconn *t;
+    if (fast_fail && pe->connect_failed_ms && now_ms() - pe->connect_failed_ms < window) {
+        char peer[300], *why;
+        client_peer_name(peer, sizeof(peer), host, port);
+        why = client_strf("Connecting to %s failed in the last %llu ms, fail this connection "
+                          "directly",
+                          peer, (unsigned long long)window);
+        t = tconn_new_failed(c, host, port, why);
+        free(why);
+    } else {
+        t = tconn_new(c, host, port, c->opts.connect_timeout_ms, c->opts.request_timeout_ms);
+        if (t)
+            tconn_on_connect_result(t, slot_connected, s);
+    }
     if (!t)
         return NULL;
     s->conn = t; /* the slot owns the reference tconn_new gave */

@@ -11,8 +11,13 @@
 struct pool *pool_new(shuffle_client *c);
 void pool_free(struct pool *p);
 /* A live connection to host:port (borrowed: tconn_ref it to keep it past the
- * current loop callback). NULL only when out of memory or the client is stopping. */
-struct tconn *pool_get(struct pool *p, const char *host, int port);
+ * current loop callback). NULL only when out of memory or the client is stopping.
+ * fast_fail (Spark's, for callers that retry): when a new connection is needed and
+ * the last connect to this peer failed less than 0.95 x retry_wait_ms ago, the
+ * connection returned is not connected at all and fails every request with
+ * SHUFFLE_EIO "Connecting to <peer> failed in the last <ms> ms, fail this
+ * connection directly". */
+struct tconn *pool_get(struct pool *p, const char *host, int port, bool fast_fail);
 /* Closes every pooled connection, failing their requests with status/why. */
 void pool_close_all(struct pool *p, int status, const char *why);
 

@@ -140,7 +140,7 @@ static void start_attempt(struct fetch_op *op)
         tf[m] = op->to_file[i];
         m++;
     }
-    struct tconn *t = pool_get(op->c->pool, op->host, op->port);
+    struct tconn *t = pool_get(op->c->pool, op->host, op->port, op->c->opts.max_retries > 0);
     char err[512];
     int status = SHUFFLE_ECANCELED;
     struct fetch_listener l = {on_ok, on_fail, op};

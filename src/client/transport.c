@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <event2/event.h>
 
 #include "client/pending.h"
+#include "client/resolve.h"
 #include "client/transport.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
@@ -31,7 +31,10 @@ struct tconn {
     int connect_timeout_ms, request_timeout_ms;
     struct bufferevent *bev;
     struct event *timer;
-    char *early_error; /* a connect failure found before any I/O */
+    struct resolve_req *resolving; /* the host name is being looked up */
+    char *early_error;             /* a connect failure found before any I/O (the whole message) */
+    void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
+    void *connect_arg;
     struct frame_decoder dec;
     struct proto_writer w;
     struct pending_set ps;      /* outstanding requests */
@@ -95,6 +98,12 @@ void tconn_unref(struct tconn *t)
     tconn_destroy(t);
 }
 
+void tconn_on_connect_result(struct tconn *t, void (*fn)(void *arg, bool ok), void *arg)
+{
+    t->connect_fn = fn;
+    t->connect_arg = arg;
+}
+
 void tconn_on_close(struct tconn *t, void (*fn)(void *arg, struct tconn *t), void *arg)
 {
     t->close_fn = fn;
@@ -111,6 +120,14 @@ const char *tconn_peer(const struct tconn *t)
     return t->peer;
 }
 
+static void report_connect(struct tconn *t, bool ok)
+{
+    void (*fn)(void *, bool) = t->connect_fn;
+    t->connect_fn = NULL;
+    if (fn)
+        fn(t->connect_arg, ok);
+}
+
 static void fail_pending(struct pending *p, int status, const char *msg)
 {
     if (p->kind == PEND_STREAM)
@@ -124,8 +141,15 @@ void tconn_close(struct tconn *t, int status, const char *why)
 {
     if (t->state == CONN_CLOSED)
         return;
+    bool connect_failed = t->state == CONN_CONNECTING && status == SHUFFLE_EIO;
     t->state = CONN_CLOSED;
     tconn_ref(t);
+    if (t->resolving) {
+        resolve_cancel(t->resolving); /* on_resolved still runs, later */
+        t->resolving = NULL;
+    }
+    if (connect_failed)
+        report_connect(t, false);
     evtimer_del(t->timer);
     t->timer_armed = false;
     if (t->bev) {
@@ -160,7 +184,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     t->timer_armed = false;
     if (t->state == CONN_CONNECTING) {
         if (t->early_error) {
-            close_io(t, SHUFFLE_EIO, "Failed to connect to %s: %s", t->early_error);
+            tconn_close(t, SHUFFLE_EIO, t->early_error);
         } else {
             char *msg =
                 client_strf("Connecting to %s timed out (%d ms)", t->peer, t->connect_timeout_ms);
@@ -327,6 +351,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
         t->state = CONN_OPEN;
+        report_connect(t, true);
         evtimer_del(t->timer);
         t->timer_armed = false;
         t->last_io_ms = now_ms();
@@ -345,8 +370,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                  e ? evutil_socket_error_to_string(e) : "I/O error");
 }
 
-struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int connect_timeout_ms,
-                        int request_timeout_ms)
+static struct tconn *tconn_alloc(shuffle_client *c, const char *host, int port,
+                                 int connect_timeout_ms, int request_timeout_ms)
 {
     struct tconn *t = calloc(1, sizeof(*t));
     if (!t)
@@ -364,40 +389,74 @@ struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int conne
         tconn_destroy(t);
         return NULL;
     }
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    char portstr[16];
-    snprintf(portstr, sizeof(portstr), "%d", port);
-    int gai = (port <= 0 || port > 65535) ? EAI_SERVICE : getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0) {
-        t->early_error = client_strf("cannot resolve: %s", gai_strerror(gai));
-    } else {
-        t->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
-        if (!t->bev) {
-            t->early_error = client_strf("cannot create a socket");
-        } else {
-            bufferevent_setcb(t->bev, on_read, NULL, on_event, t);
-            /* libevent reads 4 KiB per call by default: far too little for blocks */
-            bufferevent_set_max_single_read(t->bev, 256 * 1024);
-            bufferevent_enable(t->bev, EV_READ | EV_WRITE);
-            if (bufferevent_socket_connect(t->bev, res->ai_addr, (int)res->ai_addrlen) != 0) {
-                int e = EVUTIL_SOCKET_ERROR();
-                t->early_error = client_strf("%s", e ? strerror(e) : "connect failed");
-                bufferevent_free(t->bev);
-                t->bev = NULL;
-            }
-        }
-        freeaddrinfo(res);
-    }
+    return t;
+}
+
+/* The connect failed before any I/O: requests queued meanwhile fail with it on
+ * the next loop iteration (never from inside the call that queued them). */
+static void fail_soon(struct tconn *t, char *msg)
+{
+    t->early_error = msg;
     struct timeval tv = {0, 0};
-    if (!t->early_error && connect_timeout_ms > 0) {
-        tv.tv_sec = connect_timeout_ms / 1000;
-        tv.tv_usec = (connect_timeout_ms % 1000) * 1000;
+    evtimer_add(t->timer, &tv);
+}
+
+struct tconn *tconn_new_failed(shuffle_client *c, const char *host, int port, const char *why)
+{
+    struct tconn *t = tconn_alloc(c, host, port, 0, 0);
+    if (t)
+        fail_soon(t, client_strf("%s", why));
+    return t;
+}
+
+static void start_connect(struct tconn *t, const struct sockaddr *sa, socklen_t salen)
+{
+    t->bev = bufferevent_socket_new(t->c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!t->bev) {
+        fail_soon(t, client_strf("Failed to connect to %s: cannot create a socket", t->peer));
+        return;
     }
-    if (t->early_error || connect_timeout_ms > 0)
+    bufferevent_setcb(t->bev, on_read, NULL, on_event, t);
+    /* libevent reads 4 KiB per call by default: far too little for blocks */
+    bufferevent_set_max_single_read(t->bev, 256 * 1024);
+    bufferevent_enable(t->bev, EV_READ | EV_WRITE);
+    if (bufferevent_socket_connect(t->bev, sa, (int)salen) != 0) {
+        int e = EVUTIL_SOCKET_ERROR();
+        bufferevent_free(t->bev);
+        t->bev = NULL;
+        fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer,
+                                 e ? strerror(e) : "connect failed"));
+    }
+}
+
+/* Runs once per tconn_new, maybe from inside it; holds a reference meanwhile. */
+static void on_resolved(void *arg, const struct sockaddr *sa, socklen_t salen, const char *error)
+{
+    struct tconn *t = arg;
+    t->resolving = NULL;
+    if (t->state == CONN_CONNECTING) {
+        if (sa)
+            start_connect(t, sa, salen);
+        else
+            fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
+    }
+    tconn_unref(t);
+}
+
+struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int connect_timeout_ms,
+                        int request_timeout_ms)
+{
+    struct tconn *t = tconn_alloc(c, host, port, connect_timeout_ms, request_timeout_ms);
+    if (!t)
+        return NULL;
+    if (connect_timeout_ms > 0) { /* covers the name lookup too */
+        struct timeval tv = {connect_timeout_ms / 1000, (connect_timeout_ms % 1000) * 1000};
         evtimer_add(t->timer, &tv);
+    }
+    tconn_ref(t); /* for on_resolved */
+    struct resolve_req *r = resolve_start(c, host, port, on_resolved, t);
+    if (r && t->state == CONN_CONNECTING)
+        t->resolving = r;
     return t;
 }
 

@@ -34,11 +34,19 @@ struct tconn_stream_cb {
  * one reference. request_timeout_ms 0 disables the request timeout. */
 struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int connect_timeout_ms,
                         int request_timeout_ms);
+/* A connection that never connects: every request queued on it fails with
+ * SHUFFLE_EIO and the text why (e.g. the pool's fast fail). */
+struct tconn *tconn_new_failed(shuffle_client *c, const char *host, int port, const char *why);
 void tconn_ref(struct tconn *t);
 void tconn_unref(struct tconn *t);
 /* Called once when the connection closes for any reason (before the outstanding
  * requests are failed). */
 void tconn_on_close(struct tconn *t, void (*fn)(void *arg, struct tconn *t), void *arg);
+
+/* Called once with the outcome of the connect: ok when it is up, !ok when it
+ * failed with an I/O error (refused, timed out, unresolvable). Not called when the
+ * connection is closed by its owner while connecting. */
+void tconn_on_connect_result(struct tconn *t, void (*fn)(void *arg, bool ok), void *arg);
 
 bool tconn_is_active(const struct tconn *t);
 const char *tconn_peer(const struct tconn *t);

@@ -32,3 +32,11 @@ tests_integration_test_client_daemon_SOURCES = tests/integration/test_client_dae
 	$(CLIENT_TEST_HELPERS)
 tests_integration_test_client_daemon_CFLAGS = $(CLIENT_TEST_CFLAGS)
 tests_integration_test_client_daemon_LDADD = $(CLIENT_TEST_LIBS)
+
+# Connecting: fast fail inside the retry window, host names resolved asynchronously.
+check_PROGRAMS += tests/integration/test_client_connect
+TESTS += tests/integration/test_client_connect
+tests_integration_test_client_connect_SOURCES = tests/integration/test_client_connect.c \
+	$(CLIENT_TEST_HELPERS)
+tests_integration_test_client_connect_CFLAGS = $(CLIENT_TEST_CFLAGS)
+tests_integration_test_client_connect_LDADD = $(CLIENT_TEST_LIBS)
