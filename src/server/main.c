@@ -68,7 +68,7 @@ static void size_file_limits(struct shuffled_config *cfg);
  * and those that differed are named as needing a restart. */
 static void reload(struct daemon *d)
 {
-    char err[512], applied[512], restart[512];
+    char err[4096], applied[512], restart[512];
     struct config_generation *g = calloc(1, sizeof(*g));
     if (!g) {
         log_error("reload of %s failed: out of memory; the running configuration stays",
@@ -76,6 +76,8 @@ static void reload(struct daemon *d)
         return;
     }
     if (config_load(d->config_path, &g->cfg, err, sizeof err) != 0) {
+        for (char *nl = strchr(err, '\n'); nl; nl = strchr(nl, '\n'))
+            *nl = ';'; /* one log line, every error */
         log_error("reload rejected, the running configuration stays: %s", err);
         free(g);
         return;
@@ -171,12 +173,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char err[512];
+    char err[8192];
     struct shuffled_config cfg;
     if (config_path
             ? config_load(config_path, &cfg, err, sizeof err)
             : (config_defaults(&cfg) == 0 ? 0 : (snprintf(err, sizeof err, "no memory"), -1))) {
-        fprintf(stderr, "shuffled: %s\n", err);
+        for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
+            fprintf(stderr, "shuffled: %s\n", line); /* every error, one per line */
         return 1;
     }
     if (check_only) {

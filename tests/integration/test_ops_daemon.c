@@ -488,6 +488,13 @@ START_TEST(config_check_modes)
     write_text(cfg_path, "{\n  \"admin_port\": 70000\n}\n");
     ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "key 'admin_port'") && strstr(out, "out of range"), "%s", out);
+    /* every error, not only the first */
+    write_text(cfg_path, "{\n  \"admin_port\": 70000,\n  \"nope\": 1,\n  \"log_level\": 3\n}\n");
+    ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "shuffled.json:2:3: key 'admin_port': 70000 is out of range") &&
+                      strstr(out, "shuffled.json:3:3: key 'nope': unknown key\n") &&
+                      strstr(out, "shuffled.json:4:3: key 'log_level': expected a string\n"),
+                  "%s", out);
 }
 END_TEST
 
