@@ -33,10 +33,15 @@ void conn_resp_discard(struct resp *r)
     free(r);
 }
 
-static bool over_global_limit(const struct conn *c)
+static bool over_limit(const struct conn *c, const struct shuffled_config *cfg)
 {
-    uint64_t max = server_config(c->srv)->max_chunks_in_flight;
+    uint64_t max = cfg->max_chunks_in_flight;
     return max != 0 && atomic_load(&c->srv->chunks_in_flight) >= max;
+}
+
+static bool over_global_limit(struct conn *c)
+{
+    return over_limit(c, server_config(c->srv));
 }
 
 static bool must_pause(struct conn *c)
@@ -50,7 +55,7 @@ static bool must_pause(struct conn *c)
         return true;
     if (c->rpc_pending > cfg->write_high_water)
         return true;
-    return over_global_limit(c);
+    return over_limit(c, cfg);
 }
 
 static bool may_resume(struct conn *c)
@@ -59,7 +64,7 @@ static bool may_resume(struct conn *c)
     return !c->no_more_requests &&
            evbuffer_get_length(bufferevent_get_output(c->bev)) <= cfg->write_low_water &&
            c->chunks_pending < cfg->max_chunks_per_connection &&
-           c->rpc_pending <= cfg->write_low_water && !over_global_limit(c);
+           c->rpc_pending <= cfg->write_low_water && !over_limit(c, cfg);
 }
 
 static void arm_timer(struct conn *c)

@@ -199,7 +199,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct daemon d = {0};
+    struct daemon d;
+    memset(&d, 0, sizeof(d));
     atomic_init(&d.srv.cfg, &cfg);
     d.config_path = config_path;
     int nworkers = cfg.io_threads > 0 ? cfg.io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
