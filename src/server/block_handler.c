@@ -75,18 +75,19 @@ static bool dir_syntax_ok(const struct proto_bytes *d)
     return true;
 }
 
-static bool under_root(const struct block_service *s, const char *real)
+static bool under_root(const struct root_set *roots, const char *real)
 {
-    return path_under_roots(s->roots, s->nroots, real);
+    return path_under_roots(roots->dirs, roots->n, real);
 }
 
 static void register_run(void *arg)
 {
     struct register_job *j = arg;
     char err[1024];
-    for (uint32_t i = 0; j->s->nroots && i < j->info.n_dirs; i++) {
+    const struct root_set *roots = resolver_roots(j->s->res);
+    for (uint32_t i = 0; roots && roots->n && i < j->info.n_dirs; i++) {
         char *real = realpath(j->info.local_dirs[i], NULL);
-        bool ok = real && under_root(j->s, real);
+        bool ok = real && under_root(roots, real);
         if (!ok) {
             snprintf(err, sizeof(err),
                      "java.lang.IllegalArgumentException: local dir %s of executor %s is %s "
@@ -197,11 +198,12 @@ static void remove_run(void *arg)
         }
         /* a subdir swapped for a symlink must not make us delete outside the allowed roots */
         char *slash = strrchr(path, '/'), *real = NULL;
-        if (j->s->nroots && slash) {
+        const struct root_set *roots = resolver_roots(j->s->res);
+        if (roots && roots->n && slash) {
             *slash = 0;
             real = realpath(path, NULL);
             *slash = '/';
-            if (real && !under_root(j->s, real)) {
+            if (real && !under_root(roots, real)) {
                 log_warn("RemoveBlocks(appId=%s, execId=%s): %s is outside "
                          "allowed_local_dir_roots (%s), not deleted",
                          j->app, j->exec, path, real);
@@ -447,10 +449,52 @@ static void service_destroy(void *ctx)
     struct block_service *s = ctx;
     registry_store_close(s->store);
     resolver_destroy(s->res);
-    for (size_t i = 0; i < s->nroots; i++)
-        free(s->roots[i]);
-    free(s->roots);
+    while (s->roots) {
+        struct root_set *older = s->roots->older;
+        for (size_t i = 0; i < s->roots->n; i++)
+            free(s->roots->dirs[i]);
+        free(s->roots);
+        s->roots = older;
+    }
     free(s);
+}
+
+/* Canonical (realpath'ed) copies of cfg's allowed_local_dir_roots, or NULL with err set. */
+static struct root_set *root_set_make(const struct shuffled_config *cfg, char *err, size_t errlen)
+{
+    size_t n = cfg->allowed_local_dir_roots_count;
+    struct root_set *set = calloc(1, sizeof(*set) + n * sizeof(char *));
+    if (!set) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *root = cfg->allowed_local_dir_roots[i];
+        set->dirs[i] = realpath(root, NULL);
+        if (!set->dirs[i]) {
+            snprintf(err, errlen, "allowed_local_dir_roots: '%s': %s", root, strerror(errno));
+            for (size_t k = 0; k < i; k++)
+                free(set->dirs[k]);
+            free(set);
+            return NULL;
+        }
+        set->n = i + 1;
+    }
+    return set;
+}
+
+/* SIGHUP (service.h): the new roots apply to every check that starts from now on. */
+int shuffle_service_reload(struct rpc_handler *h, const struct shuffled_config *cfg, char *err,
+                           size_t errlen)
+{
+    struct block_service *s = block_service_of(h);
+    struct root_set *set = root_set_make(cfg, err, errlen);
+    if (!set)
+        return -1;
+    set->older = s->roots;
+    s->roots = set;
+    resolver_set_roots(s->res, set);
+    return 0;
 }
 
 int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
@@ -476,22 +520,15 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
     s->handler.on_rpc = on_rpc;
     s->handler.destroy = service_destroy;
     s->fetch_rdd_enabled = cfg->fetch_rdd_enabled;
-    s->roots = calloc(cfg->allowed_local_dir_roots_count + 1, sizeof(char *));
     s->res = resolver_create(cfg->index_cache_bytes);
-    if (!s->roots || !s->res) {
+    if (!s->res) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < cfg->allowed_local_dir_roots_count; i++) {
-        const char *root = cfg->allowed_local_dir_roots[i];
-        s->roots[i] = realpath(root, NULL);
-        if (!s->roots[i]) {
-            snprintf(err, errlen, "allowed_local_dir_roots: '%s': %s", root, strerror(errno));
-            goto fail;
-        }
-        s->nroots = i + 1;
-    }
-    resolver_set_roots(s->res, s->roots, s->nroots);
+    s->roots = root_set_make(cfg, err, errlen);
+    if (!s->roots)
+        goto fail;
+    resolver_set_roots(s->res, s->roots);
     struct registry_store_stats st;
     char why[512];
     s->store = registry_store_open(cfg->state_dir, s->res, &st, why, sizeof(why));

@@ -18,8 +18,8 @@ struct block_service {
     struct resolver *res;
     struct registry_store *store;
     bool fetch_rdd_enabled;
-    char **roots; /* realpath'ed allowed_local_dir_roots; empty = any */
-    size_t nroots;
+    struct root_set *roots; /* the newest allowed_local_dir_roots set (resolver_roots() is the
+                             * one to read); older ones chained, freed at destroy */
 };
 
 /* The service behind a handler made by shuffle_service_create(). */

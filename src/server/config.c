@@ -1,5 +1,6 @@
 /* JSON config -> struct shuffled_config. jansson gives positions only for syntax errors, so
- * errors about a key's value are located by finding the key's text in the file. */
+ * errors about a key's value are located by finding the key's text in the file. Every error
+ * in a file is reported (one line each), as `shuffled -t` promises. */
 #include "server/config.h"
 
 #include <errno.h>
@@ -131,7 +132,10 @@ static int key_error(const char *text, const char *name, const char *key, char *
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    snprintf(err, errlen, "%s:%d:%d: key '%s': %s", name, line, col, key, why);
+    size_t used = strnlen(err, errlen);
+    if (used + 1 < errlen) /* append: each error on its own line */
+        snprintf(err + used, errlen - used, "%s%s:%d:%d: key '%s': %s", used ? "\n" : "", name,
+                 line, col, key, why);
     return -1;
 }
 
@@ -229,35 +233,40 @@ static int apply_key(const struct key_desc *k, json_t *v, struct shuffled_config
     return -1;
 }
 
-/* Cross-key checks, after every key was applied. */
+/* Cross-key checks, after every key was applied; each failure is appended to err. */
 static int validate(const char *text, const char *name, struct shuffled_config *cfg, char *err,
                     size_t errlen)
 {
+    int rc = 0;
     if (cfg->listen_count == 0)
-        return key_error(text, name, "listen", err, errlen, "needs at least one address");
+        rc = key_error(text, name, "listen", err, errlen, "needs at least one address");
     if (cfg->write_low_water > cfg->write_high_water)
-        return key_error(text, name, "write_low_water_bytes", err, errlen,
-                         "must not exceed write_high_water_bytes (%llu)",
-                         (unsigned long long)cfg->write_high_water);
+        rc = key_error(text, name, "write_low_water_bytes", err, errlen,
+                       "must not exceed write_high_water_bytes (%llu)",
+                       (unsigned long long)cfg->write_high_water);
     if (strcmp(cfg->log_level, "error") && strcmp(cfg->log_level, "warn") &&
         strcmp(cfg->log_level, "info") && strcmp(cfg->log_level, "debug"))
-        return key_error(text, name, "log_level", err, errlen,
-                         "'%s' is not one of error, warn, info, debug", cfg->log_level);
+        rc = key_error(text, name, "log_level", err, errlen,
+                       "'%s' is not one of error, warn, info, debug", cfg->log_level);
     for (size_t i = 0; i < cfg->allowed_local_dir_roots_count; i++) {
-        if (cfg->allowed_local_dir_roots[i][0] != '/')
-            return key_error(text, name, "allowed_local_dir_roots", err, errlen,
-                             "'%s' is not an absolute path", cfg->allowed_local_dir_roots[i]);
+        if (cfg->allowed_local_dir_roots[i][0] != '/') {
+            rc = key_error(text, name, "allowed_local_dir_roots", err, errlen,
+                           "'%s' is not an absolute path", cfg->allowed_local_dir_roots[i]);
+            break;
+        }
     }
     if (cfg->state_dir[0] == '\0')
-        return key_error(text, name, "state_dir", err, errlen, "must not be empty");
+        rc = key_error(text, name, "state_dir", err, errlen, "must not be empty");
     if (cfg->admin_listen[0] == '\0')
-        return key_error(text, name, "admin_listen", err, errlen, "must not be empty");
-    return 0;
+        rc = key_error(text, name, "admin_listen", err, errlen, "must not be empty");
+    return rc;
 }
 
 int config_parse(const char *text, const char *name, struct shuffled_config *cfg, char *err,
                  size_t errlen)
 {
+    if (errlen)
+        err[0] = '\0';
     if (config_defaults(cfg) != 0) {
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
@@ -284,19 +293,15 @@ int config_parse(const char *text, const char *name, struct shuffled_config *cfg
                 if (strcmp(keys[i].name, key) == 0)
                     k = &keys[i];
             }
-            if (!k) {
-                rc = key_error(text, name, key, err, errlen, "unknown key");
-                break;
-            }
             char why[200];
-            if (apply_key(k, v, cfg, why, sizeof why) != 0) {
+            if (!k)
+                rc = key_error(text, name, key, err, errlen, "unknown key");
+            else if (apply_key(k, v, cfg, why, sizeof why) != 0)
                 rc = key_error(text, name, key, err, errlen, "%s", why);
-                break;
-            }
         }
+        if (validate(text, name, cfg, err, errlen) != 0)
+            rc = -1;
     }
-    if (rc == 0)
-        rc = validate(text, name, cfg, err, errlen);
     json_decref(root);
     if (rc != 0)
         config_free(cfg);

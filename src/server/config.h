@@ -37,8 +37,8 @@ struct shuffled_config {
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */
 int config_defaults(struct shuffled_config *cfg);
-/* Loads path over the defaults. Returns 0, or -1 with err holding "path:line:col: ..." and cfg
- * left freed (nothing to release). */
+/* Loads path over the defaults. Returns 0, or -1 with err holding every error found, one per
+ * line ("path:line:col: key 'K': reason"), and cfg left freed (nothing to release). */
 int config_load(const char *path, struct shuffled_config *cfg, char *err, size_t errlen);
 /* Parses a JSON text (name is used in messages only); same contract as config_load. */
 int config_parse(const char *text, const char *name, struct shuffled_config *cfg, char *err,

@@ -6,7 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/log.h"
+#include "server/service.h"
+
+/* Without a service that defines it, a reload has nothing to prepare. */
+__attribute__((weak)) int shuffle_service_reload(struct rpc_handler *h,
+                                                 const struct shuffled_config *cfg, char *err,
+                                                 size_t errlen)
+{
+    (void)h;
+    (void)cfg;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
 
 static bool strings_differ(char *const *a, size_t na, char *const *b, size_t nb)
 {
@@ -25,47 +37,86 @@ static void note(char *out, size_t len, int *n, const char *key)
     (*n)++;
 }
 
-int config_reload_apply(struct shuffled_config *live, const struct shuffled_config *next,
-                        char *restart, size_t restartlen)
+/* *dst (n_dst strings) becomes a copy of src; 0, or -1 out of memory (dst unchanged). */
+static int copy_strings(char ***dst, size_t *n_dst, char *const *src, size_t n_src)
 {
+    char **v = calloc(n_src ? n_src : 1, sizeof(char *));
+    for (size_t i = 0; v && i < n_src; i++) {
+        v[i] = strdup(src[i]);
+        if (!v[i]) {
+            for (size_t k = 0; k < i; k++)
+                free(v[k]);
+            free(v);
+            v = NULL;
+        }
+    }
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < *n_dst; i++)
+        free((*dst)[i]);
+    free(*dst);
+    *dst = v;
+    *n_dst = n_src;
+    return 0;
+}
+
+static int copy_string(char **dst, const char *src)
+{
+    char *s = strdup(src);
+    if (!s)
+        return -1;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+int config_reload_prepare(const struct shuffled_config *live, struct shuffled_config *next,
+                          char *applied, size_t appliedlen, char *restart, size_t restartlen)
+{
+    applied[0] = '\0';
     restart[0] = '\0';
-    int n = 0;
-#define SCALAR(field, key)                                                                         \
+    int n = 0, n_live = 0, rc = 0;
+#define KEEP(field, key)                                                                           \
+    if (live->field != next->field) {                                                              \
+        next->field = live->field;                                                                 \
+        note(restart, restartlen, &n, key);                                                        \
+    }
+#define LIVE(field, key)                                                                           \
     if (live->field != next->field)                                                                \
-    note(restart, restartlen, &n, key)
-    if (strings_differ(live->listen, live->listen_count, next->listen, next->listen_count))
+    note(applied, appliedlen, &n_live, key)
+    if (strings_differ(live->listen, live->listen_count, next->listen, next->listen_count)) {
+        rc |= copy_strings(&next->listen, &next->listen_count, live->listen, live->listen_count);
         note(restart, restartlen, &n, "listen");
-    SCALAR(port, "port");
-    SCALAR(io_threads, "io_threads");
-    SCALAR(blocking_threads, "blocking_threads");
-    SCALAR(max_connections, "max_connections");
-    SCALAR(max_frame_bytes, "max_frame_bytes");
-    SCALAR(max_chunks_in_flight, "max_chunks_in_flight");
-    SCALAR(max_chunks_per_connection, "max_chunks_per_connection");
-    SCALAR(write_high_water, "write_high_water_bytes");
-    SCALAR(write_low_water, "write_low_water_bytes");
-    SCALAR(idle_timeout_ms, "idle_timeout_ms");
-    SCALAR(shutdown_grace_ms, "shutdown_grace_ms");
-    SCALAR(index_cache_bytes, "index_cache_bytes");
-    SCALAR(fetch_rdd_enabled, "fetch_rdd_enabled");
-#undef SCALAR
+    }
+    KEEP(port, "port");
+    KEEP(io_threads, "io_threads");
+    KEEP(blocking_threads, "blocking_threads");
+    KEEP(index_cache_bytes, "index_cache_bytes");
+    KEEP(fetch_rdd_enabled, "fetch_rdd_enabled");
+    if (strcmp(live->state_dir, next->state_dir) != 0) {
+        rc |= copy_string(&next->state_dir, live->state_dir);
+        note(restart, restartlen, &n, "state_dir");
+    }
+    if (strcmp(live->admin_listen, next->admin_listen) != 0) {
+        rc |= copy_string(&next->admin_listen, live->admin_listen);
+        note(restart, restartlen, &n, "admin_listen");
+    }
+    KEEP(admin_port, "admin_port");
+
+    if (strcmp(live->log_level, next->log_level) != 0)
+        note(applied, appliedlen, &n_live, "log_level");
+    LIVE(max_connections, "max_connections");
+    LIVE(max_frame_bytes, "max_frame_bytes");
+    LIVE(max_chunks_in_flight, "max_chunks_in_flight");
+    LIVE(max_chunks_per_connection, "max_chunks_per_connection");
+    LIVE(write_high_water, "write_high_water_bytes");
+    LIVE(write_low_water, "write_low_water_bytes");
+    LIVE(idle_timeout_ms, "idle_timeout_ms");
+    LIVE(shutdown_grace_ms, "shutdown_grace_ms");
     if (strings_differ(live->allowed_local_dir_roots, live->allowed_local_dir_roots_count,
                        next->allowed_local_dir_roots, next->allowed_local_dir_roots_count))
-        note(restart, restartlen, &n, "allowed_local_dir_roots");
-    if (strcmp(live->state_dir, next->state_dir) != 0)
-        note(restart, restartlen, &n, "state_dir");
-    if (strcmp(live->admin_listen, next->admin_listen) != 0)
-        note(restart, restartlen, &n, "admin_listen");
-    if (live->admin_port != next->admin_port)
-        note(restart, restartlen, &n, "admin_port");
-
-    if (strcmp(live->log_level, next->log_level) != 0) {
-        char *level = strdup(next->log_level);
-        if (!level)
-            return -1;
-        free(live->log_level);
-        live->log_level = level;
-        log_set_level_name(level);
-    }
-    return n;
+        note(applied, appliedlen, &n_live, "allowed_local_dir_roots");
+#undef KEEP
+#undef LIVE
+    return rc ? -1 : n;
 }

@@ -33,15 +33,20 @@ void conn_resp_discard(struct resp *r)
     free(r);
 }
 
-static bool over_global_limit(const struct conn *c)
+static bool over_limit(const struct conn *c, const struct shuffled_config *cfg)
 {
-    uint64_t max = c->srv->cfg->max_chunks_in_flight;
+    uint64_t max = cfg->max_chunks_in_flight;
     return max != 0 && atomic_load(&c->srv->chunks_in_flight) >= max;
+}
+
+static bool over_global_limit(struct conn *c)
+{
+    return over_limit(c, server_config(c->srv));
 }
 
 static bool must_pause(struct conn *c)
 {
-    const struct shuffled_config *cfg = c->srv->cfg;
+    const struct shuffled_config *cfg = server_config(c->srv);
     if (c->no_more_requests)
         return true;
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > cfg->write_high_water)
@@ -50,26 +55,25 @@ static bool must_pause(struct conn *c)
         return true;
     if (c->rpc_pending > cfg->write_high_water)
         return true;
-    return over_global_limit(c);
+    return over_limit(c, cfg);
 }
 
 static bool may_resume(struct conn *c)
 {
-    const struct shuffled_config *cfg = c->srv->cfg;
+    const struct shuffled_config *cfg = server_config(c->srv);
     return !c->no_more_requests &&
            evbuffer_get_length(bufferevent_get_output(c->bev)) <= cfg->write_low_water &&
            c->chunks_pending < cfg->max_chunks_per_connection &&
-           c->rpc_pending <= cfg->write_low_water && !over_global_limit(c);
+           c->rpc_pending <= cfg->write_low_water && !over_limit(c, cfg);
 }
 
 static void arm_timer(struct conn *c)
 {
-    uint64_t ms;
+    uint64_t ms, t = server_config(c->srv)->idle_timeout_ms;
     if (c->read_paused && c->waiting_global) {
         ms = GLOBAL_RETRY_MS;
-    } else if (c->srv->cfg->idle_timeout_ms != 0) {
+    } else if (t != 0) {
         uint64_t idle = now_ms(c) - c->last_activity_ms;
-        uint64_t t = c->srv->cfg->idle_timeout_ms;
         ms = idle < t ? t - idle : t;
     } else {
         return;
@@ -193,7 +197,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         process_input(c);
     }
     if (!c->closed) {
-        uint64_t t = c->srv->cfg->idle_timeout_ms;
+        uint64_t t = server_config(c->srv)->idle_timeout_ms;
         size_t unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
         bool idle = c->q_head == NULL && c->chunks_pending == 0 && unsent == 0;
         /* Output waiting while the client reads nothing is not work of ours: out_cb refreshes
@@ -236,7 +240,7 @@ struct conn *conn_create(struct worker *w, int fd, const char *peer)
         free(c);
         return NULL;
     }
-    frame_decoder_init(&c->dec, c->srv->cfg->max_frame_bytes);
+    frame_decoder_init(&c->dec, server_config(c->srv)->max_frame_bytes);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     evbuffer_add_cb(bufferevent_get_output(c->bev), out_cb, c);
     bufferevent_enable(c->bev, EV_READ);

@@ -39,15 +39,15 @@ static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sock
     struct listener *l = arg;
     struct server *srv = l->srv;
     (void)ev;
+    uint32_t max = server_config(srv)->max_connections;
     uint32_t n = (uint32_t)atomic_fetch_add(&srv->conns, 1);
-    if (n >= srv->cfg->max_connections) {
+    if (n >= max) {
         atomic_fetch_sub(&srv->conns, 1);
         close(fd);
         time_t now = time(NULL);
         if (now != l->last_full_warning) { /* at most one line per second */
             l->last_full_warning = now;
-            log_warn("max_connections (%u) reached: refusing new connections",
-                     srv->cfg->max_connections);
+            log_warn("max_connections (%u) reached: refusing new connections", max);
         }
         return;
     }
@@ -174,7 +174,7 @@ static struct listener *listener_adopt(struct listener *l, struct event_base *ba
 struct listener *listener_open(struct server *srv, struct event_base *base, char *err,
                                size_t errlen)
 {
-    const struct shuffled_config *cfg = srv->cfg;
+    const struct shuffled_config *cfg = server_config(srv);
     int *fds = NULL;
     int nfds = systemd_listen_fds(&fds, err, errlen);
     if (nfds < 0)

@@ -1,6 +1,7 @@
 /* shuffled: argv, config, threads, signals, start and stop. */
 #include <errno.h>
 #include <event2/event.h>
+#include <stdatomic.h>
 #include <event2/thread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,8 +28,14 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup;
     /* operations side (ops_runtime.h): systemd notify/watchdog, admin HTTP, reload */
     struct ops_runtime *ops;
-    struct shuffled_config *cfg; /* == srv.cfg, writable for SIGHUP */
+    struct config_generation *reloaded; /* configs SIGHUP published, newest first */
     const char *config_path;
+};
+
+/* A configuration published by SIGHUP; kept until exit (see config_reload.h). */
+struct config_generation {
+    struct shuffled_config cfg;
+    struct config_generation *older;
 };
 
 static void usage(FILE *f)
@@ -45,7 +52,7 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
     struct daemon *d = arg;
     (void)what;
     log_info("signal %d: stopping (grace %llu ms)", (int)sig,
-             (unsigned long long)d->srv.cfg->shutdown_grace_ms);
+             (unsigned long long)server_config(&d->srv)->shutdown_grace_ms);
     ops_stopping(d->ops);
     listener_close(d->listener);
     d->listener = NULL;
@@ -57,7 +64,45 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 static void size_file_limits(struct shuffled_config *cfg);
 
 /* SIGHUP: a new configuration that does not validate is rejected and the running one
- * stays; otherwise live keys apply and the others are named as needing a restart. */
+ * stays; otherwise it is published with its restart-only keys reset to the running values,
+ * and those that differed are named as needing a restart. */
+static void reload(struct daemon *d)
+{
+    char err[4096], applied[512], restart[512];
+    struct config_generation *g = calloc(1, sizeof(*g));
+    if (!g) {
+        log_error("reload of %s failed: out of memory; the running configuration stays",
+                  d->config_path);
+        return;
+    }
+    if (config_load(d->config_path, &g->cfg, err, sizeof err) != 0) {
+        for (char *nl = strchr(err, '\n'); nl; nl = strchr(nl, '\n'))
+            *nl = ';'; /* one log line, every error */
+        log_error("reload rejected, the running configuration stays: %s", err);
+        free(g);
+        return;
+    }
+    size_file_limits(&g->cfg); /* resolve "automatic" values as at start */
+    int n = config_reload_prepare(server_config(&d->srv), &g->cfg, applied, sizeof applied, restart,
+                                  sizeof restart);
+    if (n < 0)
+        snprintf(err, sizeof err, "out of memory");
+    if (n < 0 || shuffle_service_reload(d->srv.handler, &g->cfg, err, sizeof err) != 0) {
+        log_error("reload rejected, the running configuration stays: %s", err);
+        config_free(&g->cfg);
+        free(g);
+        return;
+    }
+    g->older = d->reloaded;
+    d->reloaded = g;
+    atomic_store_explicit(&d->srv.cfg, &g->cfg, memory_order_release);
+    log_set_level_name(g->cfg.log_level);
+    log_info("reloaded %s; applied live: %s", d->config_path, applied[0] ? applied : "(no change)");
+    if (n > 0)
+        log_warn("reload of %s: these changes need a restart and were not applied: %s",
+                 d->config_path, restart);
+}
+
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct daemon *d = arg;
@@ -68,23 +113,7 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
         return;
     }
     ops_reloading(d->ops);
-    struct shuffled_config next;
-    char err[512], restart[512];
-    if (config_load(d->config_path, &next, err, sizeof err) != 0) {
-        log_error("reload rejected, the running configuration stays: %s", err);
-    } else {
-        size_file_limits(&next); /* resolve "automatic" values as at start, to compare */
-        int n = config_reload_apply(d->cfg, &next, restart, sizeof restart);
-        if (n < 0)
-            log_error("reload of %s failed: out of memory; the running configuration stays",
-                      d->config_path);
-        else if (n > 0)
-            log_warn("reloaded %s; these changes need a restart and were not applied: %s",
-                     d->config_path, restart);
-        else
-            log_info("reloaded %s (log_level %s)", d->config_path, d->cfg->log_level);
-        config_free(&next);
-    }
+    reload(d);
     ops_reloaded(d->ops);
 }
 
@@ -144,12 +173,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char err[512];
+    char err[8192];
     struct shuffled_config cfg;
     if (config_path
             ? config_load(config_path, &cfg, err, sizeof err)
             : (config_defaults(&cfg) == 0 ? 0 : (snprintf(err, sizeof err, "no memory"), -1))) {
-        fprintf(stderr, "shuffled: %s\n", err);
+        for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
+            fprintf(stderr, "shuffled: %s\n", line); /* every error, one per line */
         return 1;
     }
     if (check_only) {
@@ -169,9 +199,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct daemon d = {0};
-    d.srv.cfg = &cfg;
-    d.cfg = &cfg;
+    struct daemon d;
+    memset(&d, 0, sizeof(d));
+    atomic_init(&d.srv.cfg, &cfg);
     d.config_path = config_path;
     int nworkers = cfg.io_threads > 0 ? cfg.io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (nworkers < 1)
@@ -258,6 +288,12 @@ stop:
         event_base_free(d.base);
     if (rc == 0)
         log_info("stopped");
+    while (d.reloaded) {
+        struct config_generation *older = d.reloaded->older;
+        config_free(&d.reloaded->cfg);
+        free(d.reloaded);
+        d.reloaded = older;
+    }
     config_free(&cfg);
     libevent_global_shutdown();
     return rc;

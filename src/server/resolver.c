@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,7 @@ struct resolver {
     struct reg **buckets;
     size_t nbuckets, count;
     struct index_cache *cache;
-    char *const *roots; /* borrowed; see resolver_set_roots */
-    size_t nroots;
+    _Atomic(const struct root_set *) roots; /* borrowed; see resolver_set_roots */
 };
 
 int executor_info_copy(struct executor_info *dst, const struct executor_info *src)
@@ -81,6 +81,7 @@ struct resolver *resolver_create(uint64_t index_cache_bytes)
     struct resolver *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
+    atomic_init(&r->roots, NULL);
     r->nbuckets = 64;
     r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
     r->cache = index_cache_create(index_cache_bytes);
@@ -134,21 +135,26 @@ bool path_under_roots(char *const *roots, size_t nroots, const char *real)
     return false;
 }
 
-void resolver_set_roots(struct resolver *r, char *const *roots, size_t nroots)
+void resolver_set_roots(struct resolver *r, const struct root_set *roots)
 {
-    r->roots = roots;
-    r->nroots = nroots;
+    atomic_store_explicit(&r->roots, roots, memory_order_release);
+}
+
+const struct root_set *resolver_roots(struct resolver *r)
+{
+    return atomic_load_explicit(&r->roots, memory_order_acquire);
 }
 
 /* With roots set, replaces path (PATH_BUF bytes) by its canonical form, or fails if that
  * lies outside every root. A path that does not resolve (missing file) is left as it is:
  * opening it fails the usual way. */
-static int confine(const struct resolver *r, char *path, char *err, size_t errlen)
+static int confine(struct resolver *r, char *path, char *err, size_t errlen)
 {
     char real[PATH_MAX];
-    if (r->nroots == 0 || !realpath(path, real))
+    const struct root_set *roots = resolver_roots(r);
+    if (!roots || roots->n == 0 || !realpath(path, real))
         return 0;
-    if (!path_under_roots(r->roots, r->nroots, real) || strlen(real) >= PATH_BUF) {
+    if (!path_under_roots(roots->dirs, roots->n, real) || strlen(real) >= PATH_BUF) {
         snprintf(err, errlen,
                  "java.lang.SecurityException: %s resolves to %s, outside allowed_local_dir_roots",
                  path, real);

@@ -68,11 +68,22 @@ int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, in
 
 struct index_cache *resolver_index_cache(struct resolver *r);
 
+/* A realpath'ed allowed_local_dir_roots list (n == 0: any dir). Immutable once published;
+ * a replaced set stays allocated (chained through older) until the service is destroyed. */
+struct root_set {
+    struct root_set *older;
+    size_t n;
+    char *dirs[];
+};
+
 /* True if the canonical path real lies in one of roots (realpath'ed dirs). */
 bool path_under_roots(char *const *roots, size_t nroots, const char *real);
-/* Confines resolution to allowed_local_dir_roots (borrowed; nroots 0 = no limit): every
+/* Confines resolution to allowed_local_dir_roots (borrowed; NULL or n == 0 = no limit): every
  * index, data and rdd file is realpath'ed (so a symlink planted in a local dir cannot point
- * out of them) and opened by that canonical path. Set once, before any resolution. */
-void resolver_set_roots(struct resolver *r, char *const *roots, size_t nroots);
+ * out of them) and opened by that canonical path. May be called again (SIGHUP) from any
+ * thread: each resolution uses the set current when it starts. */
+void resolver_set_roots(struct resolver *r, const struct root_set *roots);
+/* The current set (NULL = none set); load it once per decision. */
+const struct root_set *resolver_roots(struct resolver *r);
 
 #endif

@@ -12,7 +12,10 @@ struct worker;
 struct blocking_pool;
 
 struct server {
-    const struct shuffled_config *cfg;
+    /* The current configuration. SIGHUP publishes a new, fully validated one here
+     * (config_reload.h); replaced ones stay allocated until exit, so a reader that loaded the
+     * pointer may keep using it. Read it through server_config(), once per decision. */
+    _Atomic(const struct shuffled_config *) cfg;
     struct rpc_handler *handler;
     struct blocking_pool *pool;
     struct worker **workers;
@@ -20,5 +23,10 @@ struct server {
     atomic_uint_fast64_t chunks_in_flight; /* max_chunks_in_flight is checked against this */
     atomic_uint_fast32_t conns;            /* open connections, checked against max_connections */
 };
+
+static inline const struct shuffled_config *server_config(struct server *srv)
+{
+    return atomic_load_explicit(&srv->cfg, memory_order_acquire);
+}
 
 #endif

@@ -13,4 +13,12 @@
 struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
                                            size_t errlen);
 
+/* SIGHUP: cfg (validated, restart-only keys already reset to the running values) is about to
+ * become the current configuration; the service takes up what it caches from it (the allowed
+ * local-dir roots) for every request that starts from now on. Returns 0, or -1 with err set:
+ * the reload is then rejected and nothing changes. Called on the main thread; cfg stays
+ * valid until after handler->destroy. Optional (a weak default does nothing). */
+int shuffle_service_reload(struct rpc_handler *h, const struct shuffled_config *cfg, char *err,
+                           size_t errlen);
+
 #endif

@@ -182,7 +182,7 @@ static void shutdown_on_worker(void *arg)
 {
     struct worker *w = arg;
     w->shutting_down = true;
-    uint64_t ms = w->srv->cfg->shutdown_grace_ms;
+    uint64_t ms = server_config(w->srv)->shutdown_grace_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     w->grace_ev = evtimer_new(w->base, grace_cb, w);
     if (w->grace_ev)

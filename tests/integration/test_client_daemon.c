@@ -36,18 +36,29 @@ static void run_or_die(const char *cmd)
     }
 }
 
-/* Starts shuffled on port (0: ephemeral); false if it did not come up. */
-static bool daemon_start(int port)
+static int config_port; /* the port in the config file */
+
+/* Writes the daemon's config; roots: a JSON array for allowed_local_dir_roots. */
+static bool write_daemon_config(int port, const char *roots)
 {
     FILE *f = fopen(cfg_path, "w");
     if (!f)
         return false;
+    config_port = port;
     fprintf(f,
             "{\"listen\": [\"127.0.0.1\"], \"port\": %d, \"io_threads\": 2, "
             "\"blocking_threads\": 2, \"log_level\": \"warn\", \"state_dir\": \"%s\", "
-            "\"fetch_rdd_enabled\": true}\n",
-            port, state_dir);
-    fclose(f);
+            "\"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": %s}\n",
+            port, state_dir, roots);
+    return fclose(f) == 0;
+}
+
+/* Starts shuffled on port (0: ephemeral); false if it did not come up. */
+static bool daemon_start(int port)
+{
+    if (!write_daemon_config(port, "[]"))
+        return false;
+    FILE *f;
     unlink(port_path);
     char exe[1100];
     snprintf(exe, sizeof(exe), "%s/shuffled", builddir);
@@ -77,13 +88,28 @@ static bool daemon_start(int port)
     return daemon_port > 0;
 }
 
-static void daemon_kill(int sig)
+/* SIGCONT goes first: a stopped daemon must wake to get its signal, and a SIGCONT that
+ * arrives while an ASan build runs its exit-time leak check cancels the SIGSTOP that
+ * LeakSanitizer's ptrace attach queued, which hangs the daemon forever. */
+static bool daemon_kill(int sig)
 {
+    bool exited = true;
+    kill(daemon_pid, SIGCONT);
     kill(daemon_pid, sig);
-    kill(daemon_pid, SIGCONT); /* a stopped daemon must still get its signal */
     int st;
-    waitpid(daemon_pid, &st, 0);
+    for (int waited_ms = 0; waitpid(daemon_pid, &st, WNOHANG) == 0; waited_ms += 10) {
+        if (waited_ms >= 30000) {
+            fprintf(stderr, "shuffled %d did not exit 30 s after signal %d: killing it\n",
+                    (int)daemon_pid, sig);
+            kill(daemon_pid, SIGKILL);
+            waitpid(daemon_pid, &st, 0);
+            exited = false;
+            break;
+        }
+        usleep(10000);
+    }
     daemon_pid = 0;
+    return exited;
 }
 
 static shuffle_client *client(int retries, int wait_ms, int timeout_ms, bool old, uint64_t to_file)
@@ -324,6 +350,59 @@ static void *thread_main(void *arg)
     return (void *)ok;
 }
 
+/* Fetches one block until its outcome is ok (want_ok) or not; bounded. */
+static void fetch_until(shuffle_client *c, const char *id, bool want_ok)
+{
+    const char *v[] = {id};
+    for (int i = 0; i < 500; i++) {
+        struct collector col;
+        fetch_wait(c, "1", v, 1, NULL, NULL, &col);
+        bool ok = col.status[0] == SHUFFLE_OK && col.verified[0];
+        collector_free(&col);
+        if (ok == want_ok)
+            return;
+        usleep(10000);
+    }
+    ck_abort_msg("%s: the fetch never became %s after the reload", id,
+                 want_ok ? "allowed" : "refused");
+}
+
+/* SIGHUP with new allowed_local_dir_roots: fetches of a registered executor are refused once
+ * its dirs are outside them, and allowed again once they are inside. */
+START_TEST(test_reload_allowed_roots)
+{
+    shuffle_client *c = client(0, 10, 10000, false, UINT64_MAX);
+    register_exec(c, "1");
+    char roots[700];
+    snprintf(roots, sizeof(roots), "[\"%s\"]", state_dir);
+    ck_assert(write_daemon_config(config_port, roots));
+    kill(daemon_pid, SIGHUP);
+    fetch_until(c, ids[0], false);
+    struct collector col;
+    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
+    for (size_t i = 0; i < nids; i++)
+        ck_assert_int_ne(col.status[i], SHUFFLE_OK);
+    collector_free(&col);
+    char err[1024];
+    ck_assert_int_ne(shuffle_register_executor_sync(
+                         c, "127.0.0.1", daemon_port, "app-1", "2",
+                         (const char *const *)man.local_dirs, man.num_dirs, 64,
+                         "org.apache.spark.shuffle.sort.SortShuffleManager", err, sizeof(err)),
+                     SHUFFLE_OK);
+    ck_assert_msg(strstr(err, "allowed_local_dir_roots"), "%s", err);
+
+    snprintf(roots, sizeof(roots), "[\"%s\"]", data_root);
+    ck_assert(write_daemon_config(config_port, roots));
+    kill(daemon_pid, SIGHUP);
+    fetch_until(c, ids[0], true);
+    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
+    assert_ok(&col, ids);
+    collector_free(&col);
+    register_exec(c, "2");
+    shuffle_client_free(c);
+}
+END_TEST
+
 START_TEST(test_many_threads)
 {
     shared = client(3, 100, 10000, false, UINT64_MAX);
@@ -392,6 +471,7 @@ tests:;
         tcase_add_test(tc, test_killed_and_restarted);
         tcase_add_test(tc, test_dead_daemon_retries_exhausted);
         tcase_add_test(tc, test_many_threads);
+        tcase_add_test(tc, test_reload_allowed_roots);
     }
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
@@ -403,8 +483,8 @@ tests:;
         fprintf(stderr, "shuffled did not start (config %s)\n", cfg_path);
     }
     srunner_free(sr);
-    if (daemon_pid)
-        daemon_kill(SIGTERM);
+    if (daemon_pid && !daemon_kill(SIGTERM))
+        failed = 1;
     free(ids);
     manifest_free(&man);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);

@@ -297,18 +297,32 @@ START_TEST(lifecycle_under_systemd)
     close(fd);
     ck_assert_double_eq(metric(admin, "shuffled_caught_exceptions_total"), 1);
 
-    /* reload: log_level applies, port needs a restart */
-    write_config(0, admin, "\"log_level\": \"debug\", \"idle_timeout_ms\": 5000");
+    /* reload: live keys apply; restart-only ones are reported and keep their running values */
+    int admin2 = free_port();
+    write_config(0, admin2,
+                 "\"log_level\": \"debug\", \"idle_timeout_ms\": 300, "
+                 "\"index_cache_bytes\": 4096");
     kill(pid, SIGHUP);
     wait_notify("RELOADING=1");
     wait_notify("READY=1");
     char *log = read_log();
-    ck_assert_msg(strstr(log, "need a restart and were not applied: idle_timeout_ms\n"), "%s", log);
+    ck_assert_msg(strstr(log, "applied live: log_level, idle_timeout_ms\n") &&
+                      strstr(log, "need a restart and were not applied: index_cache_bytes, "
+                                  "admin_port\n"),
+                  "%s", log);
     /* stderr is the "journal": lines carry syslog priorities, not timestamps */
-    ck_assert_msg(strstr(log, "<6>started: 2 io thread(s)") && strstr(log, "<4>reloaded ") &&
-                      !strstr(log, "Z shuffled info:"),
+    ck_assert_msg(strstr(log, "<6>started: 2 io thread(s)") && strstr(log, "<6>reloaded ") &&
+                      strstr(log, "<4>reload of ") && !strstr(log, "Z shuffled info:"),
                   "%s", log);
     free(log);
+    expect_health(admin, 200, "serving\n"); /* admin_port not applied: still the old one */
+    /* the new idle timeout closes a silent connection (the old one was 120 s) */
+    fd = connect_port(port);
+    ck_assert_int_ge(fd, 0);
+    struct timeval rcv = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+    ck_assert_int_eq(recv(fd, &c, 1, 0), 0);
+    close(fd);
 
     /* a bad new config is rejected; the old one keeps serving */
     write_text(cfg_path, "{\n  \"port\": \"seven\"\n}\n");
@@ -474,6 +488,13 @@ START_TEST(config_check_modes)
     write_text(cfg_path, "{\n  \"admin_port\": 70000\n}\n");
     ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "key 'admin_port'") && strstr(out, "out of range"), "%s", out);
+    /* every error, not only the first */
+    write_text(cfg_path, "{\n  \"admin_port\": 70000,\n  \"nope\": 1,\n  \"log_level\": 3\n}\n");
+    ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "shuffled.json:2:3: key 'admin_port': 70000 is out of range") &&
+                      strstr(out, "shuffled.json:3:3: key 'nope': unknown key\n") &&
+                      strstr(out, "shuffled.json:4:3: key 'log_level': expected a string\n"),
+                  "%s", out);
 }
 END_TEST
 

@@ -125,6 +125,27 @@ START_TEST(load_file)
 }
 END_TEST
 
+START_TEST(every_error_is_reported)
+{
+    char path[] = "/tmp/test_config_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    const char *text = "{\n  \"port\": \"x\",\n  \"nope\": 1,\n  \"io_threads\": 2,\n"
+                       "  \"log_level\": \"loud\"\n}\n";
+    ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    ck_assert_int_eq(config_load(path, &cfg, err, sizeof err), -1);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "%s:2:3: key 'port': expected an integer\n"
+             "%s:3:3: key 'nope': unknown key\n"
+             "%s:5:3: key 'log_level': 'loud' is not one of error, warn, info, debug",
+             path, path, path);
+    ck_assert_str_eq(err, want);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -135,6 +156,7 @@ int main(void)
     tcase_add_test(tc, bad_values);
     tcase_add_test(tc, syntax_errors);
     tcase_add_test(tc, load_file);
+    tcase_add_test(tc, every_error_is_reported);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

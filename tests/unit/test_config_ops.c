@@ -68,24 +68,39 @@ START_TEST(system_config_is_the_defaults)
 }
 END_TEST
 
-START_TEST(reload_applies_log_level_only)
+START_TEST(reload_keeps_restart_only_keys)
 {
     struct shuffled_config live, next;
     ck_assert_int_eq(config_defaults(&live), 0);
     parse("{\"log_level\": \"debug\"}", &next);
-    char restart[256];
-    ck_assert_int_eq(config_reload_apply(&live, &next, restart, sizeof(restart)), 0);
+    char applied[256], restart[256];
+    ck_assert_int_eq(
+        config_reload_prepare(&live, &next, applied, sizeof(applied), restart, sizeof(restart)), 0);
     ck_assert_str_eq(restart, "");
-    ck_assert_str_eq(live.log_level, "debug");
+    ck_assert_str_eq(applied, "log_level");
+    ck_assert_str_eq(next.log_level, "debug");
     config_free(&next);
 
     parse("{\"log_level\": \"warn\", \"port\": 7447, \"listen\": [\"::1\"],"
-          " \"allowed_local_dir_roots\": [\"/x\"], \"idle_timeout_ms\": 5}",
+          " \"allowed_local_dir_roots\": [\"/x\"], \"idle_timeout_ms\": 5,"
+          " \"state_dir\": \"/elsewhere\", \"admin_port\": 9, \"max_connections\": 3}",
           &next);
-    ck_assert_int_eq(config_reload_apply(&live, &next, restart, sizeof(restart)), 4);
-    ck_assert_str_eq(restart, "listen, port, idle_timeout_ms, allowed_local_dir_roots");
-    ck_assert_str_eq(live.log_level, "warn");
-    ck_assert_int_eq(live.port, 7337); /* not applied */
+    ck_assert_int_eq(
+        config_reload_prepare(&live, &next, applied, sizeof(applied), restart, sizeof(restart)), 4);
+    ck_assert_str_eq(restart, "listen, port, state_dir, admin_port");
+    ck_assert_str_eq(applied,
+                     "log_level, max_connections, idle_timeout_ms, allowed_local_dir_roots");
+    /* restart-only keys keep the running values; live keys take the new ones */
+    ck_assert_uint_eq(next.listen_count, 1);
+    ck_assert_str_eq(next.listen[0], "127.0.0.1");
+    ck_assert_int_eq(next.port, 7337);
+    ck_assert_str_eq(next.state_dir, "/var/lib/shuffled");
+    ck_assert_int_eq(next.admin_port, 7338);
+    ck_assert_str_eq(next.log_level, "warn");
+    ck_assert_uint_eq(next.idle_timeout_ms, 5);
+    ck_assert_uint_eq(next.max_connections, 3);
+    ck_assert_str_eq(next.allowed_local_dir_roots[0], "/x");
+    ck_assert_str_eq(live.log_level, "info"); /* the running config is never written */
     config_free(&next);
     config_free(&live);
 }
@@ -97,7 +112,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, dump_round_trips);
     tcase_add_test(tc, system_config_is_the_defaults);
-    tcase_add_test(tc, reload_applies_log_level_only);
+    tcase_add_test(tc, reload_keeps_restart_only_keys);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
