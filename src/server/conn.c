@@ -39,11 +39,6 @@ static bool over_limit(const struct conn *c, const struct shuffled_config *cfg)
     return max != 0 && atomic_load(&c->srv->chunks_in_flight) >= max;
 }
 
-static bool over_global_limit(struct conn *c)
-{
-    return over_limit(c, server_config(c->srv));
-}
-
 static bool must_pause(struct conn *c)
 {
     const struct shuffled_config *cfg = server_config(c->srv);
@@ -58,13 +53,14 @@ static bool must_pause(struct conn *c)
     return over_limit(c, cfg);
 }
 
-static bool may_resume(struct conn *c)
+/* What keeps a paused connection paused, apart from the global limit. Each of these eases
+ * only in out_cb or conn_resp_ready (on this connection's thread), which then recheck. */
+static bool held_by_connection(struct conn *c, const struct shuffled_config *cfg)
 {
-    const struct shuffled_config *cfg = server_config(c->srv);
-    return !c->no_more_requests &&
-           evbuffer_get_length(bufferevent_get_output(c->bev)) <= cfg->write_low_water &&
-           c->chunks_pending < cfg->max_chunks_per_connection &&
-           c->rpc_pending <= cfg->write_low_water && !over_limit(c, cfg);
+    return c->no_more_requests ||
+           evbuffer_get_length(bufferevent_get_output(c->bev)) > cfg->write_low_water ||
+           c->chunks_pending >= cfg->max_chunks_per_connection ||
+           c->rpc_pending > cfg->write_low_water;
 }
 
 static void arm_timer(struct conn *c)
@@ -82,15 +78,36 @@ static void arm_timer(struct conn *c)
     evtimer_add(c->timer_ev, &tv);
 }
 
+/* Decides what wakes a paused connection. Held by its own state: the event that eases it calls
+ * this again. Held only by max_chunks_in_flight, which other threads ease: the timer looks
+ * again every GLOBAL_RETRY_MS. Held by nothing: resume (from the timer callback, not from
+ * inside an output callback). The global count is read once, so a change between two reads
+ * cannot leave the connection with no one to wake it. */
+static void recheck_paused(struct conn *c)
+{
+    if (!c->read_paused || c->closed)
+        return;
+    const struct shuffled_config *cfg = server_config(c->srv);
+    if (held_by_connection(c, cfg)) {
+        c->waiting_global = false;
+    } else if (over_limit(c, cfg)) {
+        if (!c->waiting_global) {
+            c->waiting_global = true;
+            arm_timer(c);
+        }
+    } else {
+        event_active(c->timer_ev, EV_TIMEOUT, 1);
+    }
+}
+
 static void pause_reading(struct conn *c)
 {
     if (!c->read_paused) {
         c->read_paused = true;
+        c->waiting_global = false;
         bufferevent_disable(c->bev, EV_READ);
     }
-    c->waiting_global = !c->no_more_requests && over_global_limit(c);
-    if (c->waiting_global)
-        arm_timer(c);
+    recheck_paused(c);
 }
 
 /* Decodes and dispatches buffered input until it runs out or a limit says stop. */
@@ -180,8 +197,7 @@ static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, vo
         c->chunks_pending--;
         atomic_fetch_sub(&c->srv->chunks_in_flight, 1);
     }
-    if (c->read_paused && !c->closed && may_resume(c))
-        event_active(c->timer_ev, EV_TIMEOUT, 1);
+    recheck_paused(c);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -190,11 +206,15 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     conn_ref(c);
-    if (c->read_paused && may_resume(c)) {
-        c->read_paused = false;
-        c->waiting_global = false;
-        bufferevent_enable(c->bev, EV_READ);
-        process_input(c);
+    if (c->read_paused) {
+        const struct shuffled_config *cfg = server_config(c->srv);
+        bool held = held_by_connection(c, cfg);
+        c->waiting_global = !held && over_limit(c, cfg);
+        if (!held && !c->waiting_global) {
+            c->read_paused = false;
+            bufferevent_enable(c->bev, EV_READ);
+            process_input(c);
+        }
     }
     if (!c->closed) {
         uint64_t t = server_config(c->srv)->idle_timeout_ms;
@@ -213,8 +233,6 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         } else {
             if (!idle && unsent == 0)
                 c->last_activity_ms = now_ms(c); /* outstanding work is not idleness */
-            if (c->read_paused)
-                c->waiting_global = over_global_limit(c);
             arm_timer(c);
         }
     }
@@ -373,8 +391,7 @@ void conn_resp_ready(struct conn *c, struct resp *r)
     if (r->rpc_cost) {
         c->rpc_pending -= r->rpc_cost;
         r->rpc_cost = 0;
-        if (c->read_paused && may_resume(c))
-            event_active(c->timer_ev, EV_TIMEOUT, 1);
+        recheck_paused(c);
     }
     struct evbuffer *out = bufferevent_get_output(c->bev);
     bool finish = false;

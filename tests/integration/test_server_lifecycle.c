@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "server/stream_manager.h"
@@ -92,6 +94,102 @@ START_TEST(max_chunks_in_flight_waits)
             expect_fetch_ok(fds[c], sids[c], i, block, 4000);
     for (int c = 0; c < 2; c++)
         close(fds[c]);
+    ck_assert_int_eq(tdaemon_stop(&d), 0);
+}
+END_TEST
+
+struct round_client {
+    int port, rounds, done_rounds;
+    const char *path;
+    char error[160];
+};
+
+enum { ROUND_CHUNKS = 256 };
+
+/* Like a fetcher: per round, one OpenBlocks-like register RPC and a pipelined window of
+ * ChunkFetchRequests in one write, then all answers. */
+static void *fetch_rounds(void *arg)
+{
+    struct round_client *rc = arg;
+    int fd = tc_connect(rc->port);
+    if (fd < 0) {
+        snprintf(rc->error, sizeof rc->error, "connect: %s", tc_last_error());
+        return NULL;
+    }
+    /* a stalled connection fails the test in 15 s rather than the default 60 s */
+    struct timeval tv = {15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct tc_chunk ch[ROUND_CHUNKS];
+    for (int i = 0; i < ROUND_CHUNKS; i++)
+        ch[i] = (struct tc_chunk){.kind = 0, .path = rc->path, .offset = i % 96, .length = 4000};
+    struct proto_writer w;
+    proto_writer_init(&w);
+    for (int round = 0; round < rc->rounds; round++) {
+        int64_t sid = tc_register(fd, ch, ROUND_CHUNKS);
+        if (sid < 0) {
+            snprintf(rc->error, sizeof rc->error, "round %d: register: %s", round, tc_last_error());
+            break;
+        }
+        proto_writer_reset(&w);
+        for (int i = 0; i < ROUND_CHUNKS; i++) {
+            struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
+            m.u.chunk_fetch_request.stream_id = sid;
+            m.u.chunk_fetch_request.chunk_index = i;
+            tc_append_msg(&w, &m);
+        }
+        if (w.failed || tc_send_all(fd, w.buf, w.len) != 0) {
+            snprintf(rc->error, sizeof rc->error, "round %d: send: %s", round, tc_last_error());
+            break;
+        }
+        int got = 0;
+        for (; got < ROUND_CHUNKS; got++) {
+            struct tc_resp resp;
+            if (tc_recv(fd, &resp) != 0)
+                break;
+            bool good = resp.m.type == PROTO_CHUNK_FETCH_SUCCESS &&
+                        resp.m.u.chunk_fetch_success.chunk_index == got && resp.body_len == 4000;
+            tc_resp_free(&resp);
+            if (!good)
+                break;
+        }
+        if (got < ROUND_CHUNKS) {
+            snprintf(rc->error, sizeof rc->error, "round %d: %d of %d chunks: %s", round, got,
+                     ROUND_CHUNKS, tc_last_error());
+            break;
+        }
+        rc->done_rounds++;
+    }
+    proto_writer_free(&w);
+    close(fd);
+    return NULL;
+}
+
+/* A connection paused by its own max_chunks_per_connection, which finds the global limit full
+ * once its own chunks have left, must still be woken when other connections free slots
+ * (it used to sleep until idle_timeout_ms: 120 s by default). */
+START_TEST(per_connection_pause_then_global_limit)
+{
+    enum { CONNS = 8, ROUNDS = 20 };
+    ck_assert_int_eq(tdaemon_start(&d, "\"max_chunks_in_flight\": 517, "
+                                       "\"max_chunks_per_connection\": 256, "
+                                       "\"idle_timeout_ms\": 600000"),
+                     0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/p.bin", d.dir);
+    FILE *f = fopen(path, "wb");
+    uint8_t block[4096] = {0};
+    fwrite(block, 1, sizeof block, f);
+    fclose(f);
+    struct round_client clients[CONNS];
+    pthread_t threads[CONNS];
+    for (int c = 0; c < CONNS; c++) {
+        clients[c] = (struct round_client){.port = d.port, .rounds = ROUNDS, .path = path};
+        ck_assert_int_eq(pthread_create(&threads[c], NULL, fetch_rounds, &clients[c]), 0);
+    }
+    for (int c = 0; c < CONNS; c++)
+        pthread_join(threads[c], NULL);
+    for (int c = 0; c < CONNS; c++)
+        ck_assert_msg(clients[c].done_rounds == ROUNDS, "connection %d: %s", c, clients[c].error);
     ck_assert_int_eq(tdaemon_stop(&d), 0);
 }
 END_TEST
@@ -301,6 +399,7 @@ int main(void)
     tcase_add_test(own, idle_timeout);
     tcase_add_test(own, sigterm_with_transfer_in_flight);
     tcase_add_test(own, max_chunks_in_flight_waits);
+    tcase_add_test(own, per_connection_pause_then_global_limit);
     tcase_add_test(own, ipv4_and_ipv6);
     tcase_add_test(own, pending_rpcs_are_bounded);
     tcase_add_test(own, registered_chunks_are_bounded_per_connection);
