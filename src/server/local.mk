@@ -12,6 +12,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/stream_manager.c src/server/stream_manager.h \
 	src/server/stream_manager_internal.h \
 	src/server/blocking_pool.c src/server/blocking_pool.h \
+	src/server/page_cache.c src/server/page_cache.h \
 	src/server/config.c src/server/config.h \
 	src/server/log.c src/server/log.h \
 	src/server/service.h

@@ -18,6 +18,7 @@
 #include "server/conn.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/page_cache.h"
 #include "server/server.h"
 #include "server/stream_manager_internal.h"
 #include "server/stream_table.h"
@@ -29,9 +30,6 @@
 /* File chunks below this size are sent with the socket corked (header and body together);
  * for larger ones the extra header packet does not matter. */
 #define CORK_BELOW (64u << 10)
-
-/* How much of a file chunk the blocking pool asks the kernel to read ahead. */
-#define READAHEAD_BYTES (4u << 20)
 
 struct chunk_req {
     struct chunk_req *next;
@@ -224,10 +222,8 @@ static void resolve_one(struct stream *s, struct chunk_req *r)
                  r->seg.path, (long long)st.st_size, r->seg.offset, r->seg.offset + r->seg.length);
         r->failed = true;
     } else if (r->seg.length > 0) {
-        /* sendfile runs on the event loop: start reading the first part into the page cache
-         * now, so the loop is less likely to wait on the disk */
-        uint64_t ahead = r->seg.length < READAHEAD_BYTES ? r->seg.length : READAHEAD_BYTES;
-        posix_fadvise(r->fd, (off_t)r->seg.offset, (off_t)ahead, POSIX_FADV_WILLNEED);
+        /* sendfile runs on the event loop: the disk wait for the first part happens here */
+        page_cache_warm(r->fd, r->seg.offset, r->seg.length);
     }
 }
 
