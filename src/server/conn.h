@@ -35,6 +35,8 @@ struct conn {
     struct frame_decoder dec;
     char peer[64];
     char *client_id;
+    bool auth_pending;      /* auth on and not authenticated yet: RPCs go to auth.c */
+    struct conn_auth *auth; /* the SASL handshake in progress (auth.h) */
     int refs;    /* the socket itself + pending replies and blocking jobs */
     bool closed; /* socket gone; struct kept until refs drop to 0 */
     bool read_paused;
