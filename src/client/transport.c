@@ -365,8 +365,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         t->last_io_ms = now_ms();
         if (t->ps.count && t->request_timeout_ms > 0)
             arm_request_timer(t, (uint64_t)t->request_timeout_ms);
-        if (t->authing && t->state == CONN_OPEN)
-            t->auth = client_auth_start(t->c, t); /* may close t */
+        if (t->authing && t->state == CONN_OPEN) {
+            tconn_ref(t); /* a failing start closes t, which may drop the last other reference */
+            t->auth = client_auth_start(t->c, t);
+            tconn_unref(t);
+        }
         return;
     }
     int e = EVUTIL_SOCKET_ERROR();
