@@ -512,6 +512,121 @@ START_TEST(handshake_timeout_fails_the_waiting_requests)
 }
 END_TEST
 
+/* ---- libshuffle against a server that checks like Java's DigestMD5Server ---- */
+
+/* key's value in a digest-response (quoted or not); "" if absent. */
+static void kv(const char *s, const char *key, char *out, size_t outlen)
+{
+    size_t kl = strlen(key);
+    out[0] = 0;
+    for (const char *p = s; *p;) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            p += kl + 1;
+            bool q = *p == '"';
+            p += q;
+            size_t n = q ? strcspn(p, "\"") : strcspn(p, ",");
+            snprintf(out, outlen, "%.*s", (int)n, p);
+            return;
+        }
+        const char *c = strchr(p, ',');
+        if (!c)
+            break;
+        p = c + 1;
+    }
+}
+
+struct java_server {
+    int ls;
+    char why[512]; /* empty when the client did everything a Java server expects */
+};
+
+static bool answer(int fd, int64_t id, const char *body)
+{
+    struct proto_msg m = {.type = PROTO_RPC_RESPONSE};
+    m.u.rpc.request_id = id;
+    m.u.rpc.body = (struct proto_view){(const uint8_t *)body, (uint32_t)strlen(body)};
+    return tc_send_msg(fd, &m) == 0;
+}
+
+static void *java_server_main(void *arg)
+{
+    struct java_server *js = arg;
+    /* the spec's S1 from a real Java server (it offers auth-conf too, and ciphers) */
+    const char *nonce = "3XEvJlzN2LVv9jaTtdwZddl0/pDLbXnWGodRJ+Sz";
+    char s1[512];
+    snprintf(s1, sizeof s1,
+             "realm=\"default\",nonce=\"%s\",qop=\"auth-conf,auth\",charset=utf-8,"
+             "cipher=\"3des,rc4,des,rc4-56,rc4-40\",algorithm=md5-sess",
+             nonce);
+    int fd = accept(js->ls, NULL, NULL);
+    struct tc_resp r = {0};
+    struct saslmsg m;
+    char err[160], c2[2048], f[8][256];
+    snprintf(js->why, sizeof js->why, "no connection");
+    if (fd < 0 || tc_recv(fd, &r) != 0 || r.m.type != PROTO_RPC_REQUEST)
+        goto out;
+    snprintf(js->why, sizeof js->why, "C1 is not SaslMessage(app-9, empty token)");
+    if (saslmsg_decode(r.m.u.rpc.body.data, r.m.u.rpc.body.len, &m, err, sizeof err) != 0 ||
+        m.app_id_len != 5 || memcmp(m.app_id, "app-9", 5) != 0 || m.token_len != 0 ||
+        !answer(fd, r.m.u.rpc.request_id, s1))
+        goto out;
+    tc_resp_free(&r);
+    snprintf(js->why, sizeof js->why, "no C2");
+    if (tc_recv(fd, &r) != 0 || r.m.type != PROTO_RPC_REQUEST ||
+        saslmsg_decode(r.m.u.rpc.body.data, r.m.u.rpc.body.len, &m, err, sizeof err) != 0)
+        goto out;
+    snprintf(c2, sizeof c2, "%.*s", (int)m.token_len, (const char *)m.token);
+    const char *keys[8] = {"username", "realm",      "nonce", "cnonce",
+                           "nc",       "digest-uri", "qop",   "response"};
+    for (int i = 0; i < 8; i++)
+        kv(c2, keys[i], f[i], sizeof f[i]);
+    char want[33], rspauth[33], s2[64];
+    digest_md5(SASL_SPARK_USER, "default", "czNjcjN0", nonce, f[3], f[4], "null/default", 0, want);
+    digest_md5(SASL_SPARK_USER, "default", "czNjcjN0", nonce, f[3], f[4], "null/default", 1,
+               rspauth);
+    snprintf(js->why, sizeof js->why, "C2 is not what a Java server accepts: %.400s", c2);
+    if (strcmp(f[0], SASL_SPARK_USER) || strcmp(f[1], "default") || strcmp(f[2], nonce) ||
+        strcmp(f[5], "null/default") || strcmp(f[6], "auth") || strcmp(f[7], want) ||
+        strstr(c2, "authzid"))
+        goto out;
+    snprintf(s2, sizeof s2, "rspauth=%s", rspauth);
+    if (!answer(fd, r.m.u.rpc.request_id, s2))
+        goto out;
+    tc_resp_free(&r);
+    snprintf(js->why, sizeof js->why, "the queued RegisterExecutor did not follow");
+    if (tc_recv(fd, &r) != 0 || r.m.type != PROTO_RPC_REQUEST || r.m.u.rpc.body.len == 0 ||
+        r.m.u.rpc.body.data[0] != BLOCKMSG_REGISTER_EXECUTOR ||
+        !answer(fd, r.m.u.rpc.request_id, ""))
+        goto out;
+    js->why[0] = 0;
+out:
+    tc_resp_free(&r);
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+START_TEST(client_speaks_what_a_java_server_checks)
+{
+    struct java_server js = {.ls = socket(AF_INET, SOCK_STREAM, 0)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(js.ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(js.ls, 8), 0);
+    socklen_t sl = sizeof sa;
+    getsockname(js.ls, (struct sockaddr *)&sa, &sl);
+    pthread_t th;
+    pthread_create(&th, NULL, java_server_main, &js);
+    shuffle_client *c = client("app-9", "s3cr3t", false);
+    char err[1024];
+    int st = register_exec(c, ntohs(sa.sin_port), "app-9", err, sizeof err);
+    pthread_join(th, NULL);
+    shuffle_client_free(c);
+    close(js.ls);
+    ck_assert_msg(js.why[0] == 0, "%s", js.why);
+    ck_assert_msg(st == SHUFFLE_OK, "%s", err);
+}
+END_TEST
+
 static int run(const char *cmd, char *out, size_t outlen)
 {
     FILE *p = popen(cmd, "r");
@@ -625,6 +740,7 @@ int main(void)
     tcase_add_test(tc, client_with_auth_against_a_daemon_without);
     tcase_add_loop_test(tc, app_isolation, 0, 2);
     tcase_add_test(tc, shuffle_fetch_with_secret_file);
+    tcase_add_test(tc, client_speaks_what_a_java_server_checks);
     tcase_add_test(tc, handshake_timeout_fails_the_waiting_requests);
     tcase_add_test(tc, config_check_rejects_bad_secret_files);
     suite_add_tcase(s, tc);
