@@ -24,13 +24,16 @@
 #define SASL_FAILED "java.lang.RuntimeException: javax.security.sasl.SaslException: DIGEST-MD5: "
 
 struct auth_server {
-    char *password; /* Spark's SASL password for the shared secret (spec 12.2) */
+    char *password;    /* Spark's SASL password for the shared secret (spec 12.2), or */
+    char *secrets_dir; /* per-app secrets: the file named by the app id */
 };
 
 struct conn_auth {
     sasl_conn_t *sasl;
     sasl_callback_t cbs[3];
-    const char *password; /* borrowed from the auth_server */
+    const char *password; /* the shared one, or owned; NULL: authentication will fail */
+    char *owned;          /* the app's own secret's password (secrets_dir) */
+    bool loading;         /* the app's secret is being read on the blocking pool */
 };
 
 /* Cyrus takes every callback as int (*)(void); the real type depends on the id. */
@@ -78,7 +81,7 @@ static int getopt_cb(void *ctx, const char *plugin, const char *option, const ch
         *result = "DIGEST-MD5";
     else if (strcmp(option, "reauth_timeout") == 0)
         *result = "0";
-    else if (strcmp(option, OPT_PASSWORD) == 0 && ctx)
+    else if (strcmp(option, OPT_PASSWORD) == 0 && ctx && ((const struct conn_auth *)ctx)->password)
         *result = ((const struct conn_auth *)ctx)->password;
     else
         return SASL_FAIL;
@@ -139,6 +142,21 @@ static const sasl_callback_t global_cbs[] = {
     {SASL_CB_LIST_END, NULL, NULL},
 };
 
+static void password_free(char *p)
+{
+    if (p) {
+        explicit_bzero(p, strlen(p));
+        free(p);
+    }
+}
+
+static void auth_server_free(struct auth_server *a)
+{
+    password_free(a->password);
+    free(a->secrets_dir);
+    free(a);
+}
+
 struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *err, size_t errlen)
 {
     if (errlen)
@@ -146,16 +164,21 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
     if (!cfg->auth_enabled)
         return NULL;
     char why[400], *secret = NULL;
-    if (auth_secret_read(cfg->auth_secret_file, &secret, why, sizeof why) != 0) {
+    bool per_app = cfg->auth_app_secrets_dir[0] != '\0';
+    if (!per_app && auth_secret_read(cfg->auth_secret_file, &secret, why, sizeof why) != 0) {
         snprintf(err, errlen, "auth_secret_file: %s", why);
         return NULL;
     }
     struct auth_server *a = calloc(1, sizeof *a);
-    if (a)
+    if (a && per_app)
+        a->secrets_dir = strdup(cfg->auth_app_secrets_dir);
+    else if (a)
         a->password = sasl_spark_password(secret);
-    explicit_bzero(secret, strlen(secret));
-    free(secret);
-    if (!a || !a->password) {
+    if (secret) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+    if (!a || (!a->password && !a->secrets_dir)) {
         free(a);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -175,13 +198,12 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
                                  "package libsasl2-modules",
                  rc != SASL_OK ? sasl_errstring(rc, NULL, NULL) : "");
         sasl_server_done();
-        explicit_bzero(a->password, strlen(a->password));
-        free(a->password);
-        free(a);
+        auth_server_free(a);
         return NULL;
     }
-    log_info("authentication on: SASL DIGEST-MD5 (QOP auth), shared secret from %s",
-             cfg->auth_secret_file);
+    log_info("authentication on: SASL DIGEST-MD5 (QOP auth), %s %s",
+             per_app ? "per-app secrets in" : "shared secret from",
+             per_app ? cfg->auth_app_secrets_dir : cfg->auth_secret_file);
     return a;
 }
 
@@ -190,9 +212,7 @@ void auth_server_destroy(struct auth_server *a)
     if (!a)
         return;
     sasl_server_done();
-    explicit_bzero(a->password, strlen(a->password));
-    free(a->password);
-    free(a);
+    auth_server_free(a);
 }
 
 void auth_conn_free(struct conn_auth *ca)
@@ -201,16 +221,19 @@ void auth_conn_free(struct conn_auth *ca)
         return;
     if (ca->sasl)
         sasl_dispose(&ca->sasl);
+    password_free(ca->owned);
     free(ca);
 }
 
 /* ---- the handshake ---- */
 
 /* An RpcResponse (ok) or RpcFailure; close: finish the connection after writing it. */
-static void answer(struct conn *c, int64_t request_id, bool ok, const void *data, size_t len,
-                   bool close)
+/* slot: reserved earlier, or NULL to take the next one. */
+static void answer(struct conn *c, struct resp *slot, int64_t request_id, bool ok, const void *data,
+                   size_t len, bool close)
 {
-    struct resp *slot = conn_resp_reserve(c, false);
+    if (!slot)
+        slot = conn_resp_reserve(c, false);
     if (!slot) {
         conn_close(c, "out of memory");
         return;
@@ -233,7 +256,7 @@ static void answer(struct conn *c, int64_t request_id, bool ok, const void *data
 
 static void refuse(struct conn *c, int64_t request_id, const char *error, bool close)
 {
-    answer(c, request_id, false, error, strlen(error), close);
+    answer(c, NULL, request_id, false, error, strlen(error), close);
 }
 
 static struct conn_auth *conn_auth_new(struct conn *c)
@@ -241,7 +264,7 @@ static struct conn_auth *conn_auth_new(struct conn *c)
     struct conn_auth *ca = calloc(1, sizeof *ca);
     if (!ca)
         return NULL;
-    ca->password = c->srv->auth->password;
+    ca->password = c->srv->auth->password; /* NULL with per-app secrets: set once read */
     ca->cbs[0] = (sasl_callback_t){SASL_CB_GETOPT, CB(getopt_cb), ca};
     ca->cbs[1] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
     /* service "null", server "default", realm "default": what Spark's Java side uses */
@@ -253,6 +276,103 @@ static struct conn_auth *conn_auth_new(struct conn *c)
     sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
     sasl_setprop(ca->sasl, SASL_SEC_PROPS, &sp);
     return ca;
+}
+
+/* One handshake step (first: sasl_server_start) answered into slot (NULL: the next one). */
+static void run_step(struct conn *c, struct resp *slot, int64_t request_id, const uint8_t *token,
+                     size_t len, bool first)
+{
+    const char *out = NULL;
+    unsigned outlen = 0;
+    int rc =
+        first ? sasl_server_start(c->auth->sasl, "DIGEST-MD5", (const char *)token, (unsigned)len,
+                                  &out, &outlen)
+              : sasl_server_step(c->auth->sasl, (const char *)token, (unsigned)len, &out, &outlen);
+    if (rc == SASL_CONTINUE || rc == SASL_OK) {
+        answer(c, slot, request_id, true, out, outlen, false);
+        if (rc == SASL_OK && !c->closed) {
+            log_debug("%s: authenticated as app %s", c->peer, conn_client_id(c));
+            c->auth_pending = false;
+            auth_conn_free(c->auth);
+            c->auth = NULL;
+        }
+        return;
+    }
+    const char *detail = sasl_errdetail(c->auth->sasl);
+    log_warn("%s: authentication of app %s failed: %s", c->peer, conn_client_id(c),
+             detail ? detail : sasl_errstring(rc, NULL, NULL));
+    char err[400];
+    if (rc == SASL_BADAUTH || rc == SASL_NOUSER)
+        snprintf(err, sizeof err,
+                 SASL_FAILED "digest response format violation. Mismatched response.");
+    else
+        snprintf(err, sizeof err, SASL_FAILED "%s", sasl_errstring(rc, NULL, NULL));
+    answer(c, slot, request_id, false, err, strlen(err), true);
+}
+
+/* Per-app secrets: the file is read on the blocking pool (never on the event loop); the
+ * first step runs when it is back. No file (or an app id that cannot be a file name) leaves
+ * the password unset, so the exchange fails at the client's response, as Spark's does. */
+struct secret_job {
+    struct resp *slot;
+    int64_t request_id;
+    char *path;     /* NULL: the app id is not a safe file name */
+    char *password; /* result */
+    char why[300];
+    size_t token_len;
+    uint8_t token[]; /* C1's token (empty for DIGEST-MD5) */
+};
+
+static void read_app_secret(void *arg)
+{
+    struct secret_job *j = arg;
+    char *secret = NULL;
+    if (!j->path) {
+        snprintf(j->why, sizeof j->why, "the app id cannot name a secret file");
+    } else if (auth_secret_read(j->path, &secret, j->why, sizeof j->why) == 0) {
+        j->password = sasl_spark_password(secret);
+        password_free(secret);
+    }
+}
+
+static void app_secret_read(struct conn *c, void *arg)
+{
+    struct secret_job *j = arg;
+    if (!c) {
+        conn_resp_discard(j->slot);
+    } else {
+        c->auth->loading = false;
+        c->auth->owned = j->password;
+        c->auth->password = j->password;
+        j->password = NULL;
+        if (!c->auth->password)
+            log_warn("%s: no secret for app %s: %s", c->peer, conn_client_id(c), j->why);
+        run_step(c, j->slot, j->request_id, j->token, j->token_len, true);
+    }
+    password_free(j->password);
+    free(j->path);
+    free(j);
+}
+
+static void load_app_secret(struct conn *c, int64_t request_id, const uint8_t *token, size_t len)
+{
+    const char *app = conn_client_id(c);
+    struct secret_job *j = calloc(1, sizeof *j + len);
+    struct resp *slot = j ? conn_resp_reserve(c, false) : NULL;
+    if (!slot) {
+        free(j);
+        conn_close(c, "out of memory");
+        return;
+    }
+    j->slot = slot;
+    j->request_id = request_id;
+    j->token_len = len;
+    memcpy(j->token, token, len);
+    bool safe = app[0] && app[0] != '.' && !strchr(app, '/') && strlen(app) <= 255;
+    if (safe && asprintf(&j->path, "%s/%s", c->srv->auth->secrets_dir, app) < 0)
+        j->path = NULL;
+    c->auth->loading = true;
+    conn_run_blocking(c, read_app_secret, app_secret_read, j);
 }
 
 void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t len)
@@ -269,9 +389,6 @@ void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t
                false);
         return;
     }
-    const char *out = NULL;
-    unsigned outlen = 0;
-    int rc;
     if (!c->auth) {
         char *app = strndup(m.app_id, m.app_id_len);
         if (app)
@@ -282,34 +399,15 @@ void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t
             refuse(c, request_id, SASL_FAILED "cannot start a SASL session", true);
             return;
         }
-        rc = sasl_server_start(c->auth->sasl, "DIGEST-MD5", (const char *)m.token,
-                               (unsigned)m.token_len, &out, &outlen);
-    } else {
-        rc = sasl_server_step(c->auth->sasl, (const char *)m.token, (unsigned)m.token_len, &out,
-                              &outlen);
-    }
-    if (rc == SASL_CONTINUE) {
-        answer(c, request_id, true, out, outlen, false);
-        return;
-    }
-    if (rc == SASL_OK) {
-        answer(c, request_id, true, out, outlen, false);
-        log_debug("%s: authenticated as app %s", c->peer, conn_client_id(c));
-        c->auth_pending = false;
-        auth_conn_free(c->auth);
-        c->auth = NULL;
-        return;
-    }
-    const char *detail = sasl_errdetail(c->auth->sasl);
-    log_warn("%s: authentication of app %s failed: %s", c->peer, conn_client_id(c),
-             detail ? detail : sasl_errstring(rc, NULL, NULL));
-    if (rc == SASL_BADAUTH || rc == SASL_NOUSER) {
-        refuse(c, request_id, SASL_FAILED "digest response format violation. Mismatched response.",
+        if (c->srv->auth->secrets_dir)
+            load_app_secret(c, request_id, m.token, m.token_len);
+        else
+            run_step(c, NULL, request_id, m.token, m.token_len, true);
+    } else if (c->auth->loading) {
+        refuse(c, request_id, SASL_FAILED "SaslMessage sent before the previous one was answered",
                true);
     } else {
-        char err[400];
-        snprintf(err, sizeof err, SASL_FAILED "%s", sasl_errstring(rc, NULL, NULL));
-        refuse(c, request_id, err, true);
+        run_step(c, NULL, request_id, m.token, m.token_len, false);
     }
 }
 

@@ -81,3 +81,24 @@ int auth_secret_check(const char *path, char *why, size_t whylen)
     free(s);
     return 0;
 }
+
+int auth_secret_dir_check(const char *path, char *why, size_t whylen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(why, whylen, "cannot use %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(why, whylen, "%s is not a directory", path);
+        return -1;
+    }
+    if (st.st_mode & 007) {
+        snprintf(why, whylen,
+                 "%s is accessible by others (mode %04o): the secrets must be private (chmod "
+                 "o-rwx %s)",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        return -1;
+    }
+    return 0;
+}

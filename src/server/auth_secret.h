@@ -9,6 +9,9 @@
  * 4096 bytes, no NUL; one trailing "\n" (or "\r\n") is dropped, so `echo secret > file` works.
  * Returns 0 with *secret malloc'd, or -1 with why filled (an operator-actionable reason). */
 int auth_secret_read(const char *path, char **secret, char *why, size_t whylen);
+/* auth_app_secrets_dir: a directory that others may not access (group may, so a YARN-style
+ * registrar can share it). 0, or -1 with why filled. */
+int auth_secret_dir_check(const char *path, char *why, size_t whylen);
 /* auth_secret_read without keeping the secret (for config validation). */
 int auth_secret_check(const char *path, char *why, size_t whylen);
 

@@ -47,6 +47,7 @@ static const struct key_desc keys[] = {
     {"admin_port", K_INT, OFF(admin_port), 0, 0, 65535},
     {"auth_enabled", K_BOOL, OFF(auth_enabled), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
+    {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
 };
 #undef OFF
 
@@ -65,6 +66,7 @@ void config_free(struct shuffled_config *cfg)
     free(cfg->state_dir);
     free(cfg->admin_listen);
     free(cfg->auth_secret_file);
+    free(cfg->auth_app_secrets_dir);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -93,8 +95,9 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->admin_listen = strdup("127.0.0.1");
     cfg->admin_port = 7338;
     cfg->auth_secret_file = strdup("");
+    cfg->auth_app_secrets_dir = strdup("");
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
-        !cfg->admin_listen || !cfg->auth_secret_file) {
+        !cfg->admin_listen || !cfg->auth_secret_file || !cfg->auth_app_secrets_dir) {
         config_free(cfg);
         return -1;
     }
@@ -265,10 +268,17 @@ static int validate(const char *text, const char *name, struct shuffled_config *
     if (cfg->admin_listen[0] == '\0')
         rc = key_error(text, name, "admin_listen", err, errlen, "must not be empty");
     char why[300];
-    if (cfg->auth_enabled && cfg->auth_secret_file[0] == '\0')
-        rc = key_error(text, name, "auth_enabled", err, errlen, "needs auth_secret_file");
-    else if (cfg->auth_secret_file[0] && auth_secret_check(cfg->auth_secret_file, why, sizeof why))
+    const char *file = cfg->auth_secret_file, *dir = cfg->auth_app_secrets_dir;
+    if (cfg->auth_enabled && !file[0] && !dir[0])
+        rc = key_error(text, name, "auth_enabled", err, errlen,
+                       "needs auth_secret_file or auth_app_secrets_dir");
+    if (file[0] && dir[0])
+        rc = key_error(text, name, "auth_app_secrets_dir", err, errlen,
+                       "cannot be combined with auth_secret_file (choose one secret source)");
+    else if (file[0] && auth_secret_check(file, why, sizeof why))
         rc = key_error(text, name, "auth_secret_file", err, errlen, "%s", why);
+    else if (dir[0] && auth_secret_dir_check(dir, why, sizeof why))
+        rc = key_error(text, name, "auth_app_secrets_dir", err, errlen, "%s", why);
     return rc;
 }
 

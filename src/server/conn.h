@@ -35,8 +35,6 @@ struct conn {
     struct frame_decoder dec;
     char peer[64];
     char *client_id;
-    bool auth_pending;      /* auth on and not authenticated yet: RPCs go to auth.c */
-    struct conn_auth *auth; /* the SASL handshake in progress (auth.h) */
     int refs;    /* the socket itself + pending replies and blocking jobs */
     bool closed; /* socket gone; struct kept until refs drop to 0 */
     bool read_paused;
@@ -55,6 +53,9 @@ struct conn {
     bool corked;            /* TCP_CORK set while file answers are being written */
     uint64_t last_activity_ms;
     struct stream_table streams;
+
+    bool auth_pending;      /* auth on and not authenticated yet: RPCs go to auth.c */
+    struct conn_auth *auth; /* the SASL handshake in progress (auth.h) */
 };
 
 struct conn *conn_create(struct worker *w, int fd, const char *peer);

@@ -6,7 +6,9 @@
  * --auth-secret-file; a wrong secret fails every block with SHUFFLE_EAUTH, unretried; an
  * app authenticated as app-2 cannot register/open/fetch/remove/list dirs for app-1 (spec 9.1
  * texts) nor fetch a chunk of app-1's stream; a client with auth against a daemon without it
- * fails with EAUTH; `shuffled -t` rejects a missing or group-readable secret file. Under ASan
+ * fails with EAUTH; per-app secret files bind each app id to its secret; libshuffle's
+ * digest-response is what a Java server accepts; `shuffled -t` rejects a missing or
+ * group-readable secret file and a world-readable secrets dir. Under ASan
  * every daemon must exit cleanly (no leaks, sasl_server_done at exit). */
 #include "config.h"
 
@@ -49,9 +51,11 @@ struct daemon {
     int port;
     char dir[600];
 };
-static struct daemon authd, plaind; /* auth on; auth off */
+static struct daemon authd, plaind, appd; /* shared secret; auth off; per-app secrets */
+static char apps_dir[512];
 
-static bool daemon_start(struct daemon *d, const char *name, bool auth)
+/* auth: the JSON members for authentication */
+static bool daemon_start(struct daemon *d, const char *name, const char *auth)
 {
     char cfg[700], portf[700], state[700];
     snprintf(d->dir, sizeof d->dir, "%s/%s", tmp, name);
@@ -66,8 +70,8 @@ static bool daemon_start(struct daemon *d, const char *name, bool auth)
     fprintf(f,
             "{\"listen\": [\"127.0.0.1\"], \"port\": 0, \"io_threads\": 2, \"blocking_threads\": "
             "2, \"log_level\": \"error\", \"state_dir\": \"%s\", \"admin_port\": 0, "
-            "\"fetch_rdd_enabled\": true, \"auth_enabled\": %s, \"auth_secret_file\": \"%s\"}\n",
-            state, auth ? "true" : "false", auth ? secret_path : "");
+            "\"fetch_rdd_enabled\": true, %s}\n",
+            state, auth);
     fclose(f);
     char exe[1100];
     snprintf(exe, sizeof exe, "%s/shuffled", builddir);
@@ -627,6 +631,41 @@ START_TEST(client_speaks_what_a_java_server_checks)
 }
 END_TEST
 
+START_TEST(per_app_secrets_bind_app_ids)
+{
+    char err[1024];
+    shuffle_client *c = client("app-1", "secret-one", false);
+    ck_assert_msg(register_exec(c, appd.port, "app-1", err, sizeof err) == SHUFFLE_OK, "%s", err);
+    struct collector col;
+    fetch(c, appd.port, "app-1", &col);
+    for (size_t i = 0; i < col.n; i++)
+        ck_assert_msg(col.status[i] == SHUFFLE_OK && col.verified[i], "%s: %s", ids[i],
+                      col.error[i]);
+    collector_free(&col);
+    shuffle_client_free(c);
+    /* another app's secret, an app without a secret file */
+    const char *pairs[][2] = {{"app-1", "secret-two"}, {"app-3", "secret-one"}};
+    for (int k = 0; k < 2; k++) {
+        c = client(pairs[k][0], pairs[k][1], false);
+        int st = register_exec(c, appd.port, pairs[k][0], err, sizeof err);
+        ck_assert_msg(st == SHUFFLE_EAUTH, "%s: %s", pairs[k][0], err);
+        ck_assert_msg(strstr(err, MISMATCH), "%s", err);
+        shuffle_client_free(c);
+    }
+    /* app-2, authenticated with its own secret, still cannot act for app-1 */
+    c = client("app-2", "secret-two", false);
+    ck_assert_int_eq(register_exec(c, appd.port, "app-1", err, sizeof err), SHUFFLE_ESERVER);
+    ck_assert_msg(strstr(err, "Client for app-2 not authorized for application app-1."), "%s", err);
+    shuffle_client_free(c);
+    /* an app id that is no file name reads no file */
+    int fd = tc_connect(appd.port);
+    ck_assert_int_eq(java_auth(fd, "../app-secrets/app-1", "secret-one", err, sizeof err), 1);
+    ck_assert_str_eq(err, MISMATCH);
+    ck_assert(tc_wait_closed(fd));
+    close(fd);
+}
+END_TEST
+
 static int run(const char *cmd, char *out, size_t outlen)
 {
     FILE *p = popen(cmd, "r");
@@ -681,6 +720,22 @@ START_TEST(config_check_rejects_bad_secret_files)
                   "%s", out);
     chmod(open_path, 0600);
     ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    f = fopen(cfg, "w");
+    fprintf(f,
+            "{\"auth_enabled\": true, \"auth_secret_file\": \"%s\", \"auth_app_secrets_dir\": "
+            "\"%s\"}\n",
+            open_path, apps_dir);
+    fclose(f);
+    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "key 'auth_app_secrets_dir': cannot be combined"), "%s", out);
+    f = fopen(cfg, "w");
+    fprintf(f, "{\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"}\n", apps_dir);
+    fclose(f);
+    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    chmod(apps_dir, 0755);
+    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "key 'auth_app_secrets_dir'") && strstr(out, "mode 0755"), "%s", out);
+    chmod(apps_dir, 0750);
 }
 END_TEST
 
@@ -712,6 +767,13 @@ int main(void)
     snprintf(bad_path, sizeof bad_path, "%s/wrong-secret", tmp);
     write_secret(secret_path, SECRET);
     write_secret(bad_path, "not-the-secret");
+    snprintf(apps_dir, sizeof apps_dir, "%s/app-secrets", tmp);
+    mkdir(apps_dir, 0750);
+    char app_secret[700];
+    snprintf(app_secret, sizeof app_secret, "%s/app-1", apps_dir);
+    write_secret(app_secret, "secret-one");
+    snprintf(app_secret, sizeof app_secret, "%s/app-2", apps_dir);
+    write_secret(app_secret, "secret-two");
     snprintf(cmd, sizeof cmd,
              "'%s' --root '%s' --maps 3 --reduces 8 --min-size 0 --max-size 5000 --seed 3 "
              ">/dev/null",
@@ -743,20 +805,29 @@ int main(void)
     tcase_add_test(tc, client_speaks_what_a_java_server_checks);
     tcase_add_test(tc, handshake_timeout_fails_the_waiting_requests);
     tcase_add_test(tc, config_check_rejects_bad_secret_files);
+    tcase_add_test(tc, per_app_secrets_bind_app_ids);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     int failed = 1;
-    if (daemon_start(&authd, "auth", true) && daemon_start(&plaind, "plain", false)) {
+    char auth_json[1200], apps_json[1200];
+    snprintf(auth_json, sizeof auth_json, "\"auth_enabled\": true, \"auth_secret_file\": \"%s\"",
+             secret_path);
+    snprintf(apps_json, sizeof apps_json,
+             "\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"", apps_dir);
+    if (daemon_start(&authd, "auth", auth_json) &&
+        daemon_start(&plaind, "plain", "\"auth_enabled\": false") &&
+        daemon_start(&appd, "apps", apps_json)) {
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);
     } else {
         fprintf(stderr, "shuffled did not start\n");
     }
     srunner_free(sr);
-    bool clean_auth = daemon_stop(&authd), clean_plain = daemon_stop(&plaind);
-    if (!clean_auth || !clean_plain) {
-        fprintf(stderr, "a daemon did not exit cleanly (auth %d, plain %d)\n", clean_auth,
-                clean_plain);
+    bool clean_auth = daemon_stop(&authd), clean_plain = daemon_stop(&plaind),
+         clean_apps = daemon_stop(&appd);
+    if (!clean_auth || !clean_plain || !clean_apps) {
+        fprintf(stderr, "a daemon did not exit cleanly (auth %d, plain %d, apps %d)\n", clean_auth,
+                clean_plain, clean_apps);
         failed++;
     }
     manifest_free(&man);
