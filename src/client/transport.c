@@ -44,8 +44,7 @@ struct tconn {
     bool timer_armed;
     void (*close_fn)(void *arg, struct tconn *t);
     void *close_arg;
-    /* authentication (auth.c): while authing, request frames wait in held */
-    bool authing, bypass_hold;
+    bool authing, bypass_hold; /* auth.c: while authing, request frames wait in held */
     struct evbuffer *held;
     struct client_auth *auth;
 };
@@ -365,11 +364,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         t->last_io_ms = now_ms();
         if (t->ps.count && t->request_timeout_ms > 0)
             arm_request_timer(t, (uint64_t)t->request_timeout_ms);
-        if (t->authing && t->state == CONN_OPEN) {
-            tconn_ref(t); /* a failing start closes t, which may drop the last other reference */
+        tconn_ref(t); /* a failing auth start closes t, which may drop the last other ref */
+        if (t->authing && t->state == CONN_OPEN)
             t->auth = client_auth_start(t->c, t);
-            tconn_unref(t);
-        }
+        tconn_unref(t);
         return;
     }
     int e = EVUTIL_SOCKET_ERROR();
@@ -462,13 +460,11 @@ struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int conne
     struct tconn *t = tconn_alloc(c, host, port, connect_timeout_ms, request_timeout_ms);
     if (!t)
         return NULL;
-    if (c->auth_password) {
-        t->authing = true;
-        if (!(t->held = evbuffer_new())) {
-            tconn_destroy(t);
-            return NULL;
-        }
+    if (c->auth_password && !(t->held = evbuffer_new())) {
+        tconn_destroy(t);
+        return NULL;
     }
+    t->authing = t->held != NULL; /* requests wait until the handshake is done */
     if (connect_timeout_ms > 0) { /* covers the name lookup too */
         struct timeval tv = {connect_timeout_ms / 1000, (connect_timeout_ms % 1000) * 1000};
         evtimer_add(t->timer, &tv);
