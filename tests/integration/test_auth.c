@@ -238,6 +238,40 @@ START_TEST(wrong_secret_refused_and_closed)
 }
 END_TEST
 
+START_TEST(garbage_tokens_refused_and_closed)
+{
+    static char big[70001];
+    memset(big, 'A', sizeof big - 1);
+    const char *c2s[] = {big, "realm=\"default\",nonce=\"x\"", "\xff\xfe,,,=\"\"\""};
+    for (int k = 0; k < 3; k++) {
+        int fd = tc_connect(authd.port);
+        char *out = NULL;
+        ck_assert_int_eq(sasl_rpc(fd, "app-1", NULL, &out), 0);
+        free(out);
+        ck_assert_int_eq(sasl_rpc(fd, "app-1", c2s[k], &out), 1);
+        ck_assert_msg(!strncmp(out,
+                               "java.lang.RuntimeException: javax.security.sasl.SaslException: "
+                               "DIGEST-MD5: ",
+                               strlen("java.lang.RuntimeException: javax.security.sasl."
+                                      "SaslException: DIGEST-MD5: ")),
+                      "%s", out);
+        free(out);
+        ck_assert(tc_wait_closed(fd));
+        close(fd);
+    }
+    /* an initial token where DIGEST-MD5 has none: answered (either way), daemon alive */
+    int fd = tc_connect(authd.port);
+    char *out = NULL;
+    ck_assert_int_ge(sasl_rpc(fd, "app-1", "junk", &out), 0);
+    free(out);
+    close(fd);
+    fd = tc_connect(authd.port);
+    char err[512];
+    ck_assert_int_eq(java_auth(fd, "app-1", SECRET, err, sizeof err), 0);
+    close(fd);
+}
+END_TEST
+
 START_TEST(before_auth_rpcs_oneway_and_upload_stream)
 {
     int fd = tc_connect(authd.port);
@@ -795,6 +829,7 @@ int main(void)
     tcase_add_test(tc, java_style_handshake_accepted_then_rpcs_reach_the_handler);
     tcase_add_test(tc, wrong_secret_refused_and_closed);
     tcase_add_test(tc, before_auth_rpcs_oneway_and_upload_stream);
+    tcase_add_test(tc, garbage_tokens_refused_and_closed);
     tcase_add_test(tc, chunk_of_another_apps_stream_refused);
     tcase_add_loop_test(tc, right_secret_fetches_every_block, 0, 2);
     tcase_add_test(tc, wrong_secret_fails_every_request_unretried);
