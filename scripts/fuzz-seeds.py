@@ -62,4 +62,12 @@ if target == "fuzz_blockrpc":
             + b"".join(struct.pack(">i", r) for r in reduces) + bytes([batch]))
     put(bytes([7]) + s(b"app-1") + s(b"0") + strs([b"rdd_0_0", b"../x"]))
     put(bytes([10]) + s(b"app-1") + strs([b"0", b"0"]))
+if target == "fuzz_saslmsg":
+    # the spec's first SaslMessage, a digest-response one, and a secret-like string
+    put(bytes.fromhex("ea000000056170702d3100000000"))
+    tok = (b'charset=utf-8,username="c3BhcmtTYXNsVXNlcg==",realm="default",nonce="abc",'
+           b'nc=00000001,cnonce="def",digest-uri="null/default",maxbuf=65536,'
+           b'response=a7983c77192e773f3e847f59567fa3d5,qop=auth')
+    put(bytes([0xea]) + struct.pack(">i", 5) + b"app-1" + struct.pack(">i", len(tok)) + tok)
+    put(b"0123456789abcdef" * 4)
 print("seeds:", n, file=sys.stderr)

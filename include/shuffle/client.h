@@ -26,6 +26,8 @@ enum shuffle_status {
     SHUFFLE_EINVAL = 4,    /* bad arguments (e.g. malformed block ids) */
     SHUFFLE_ECANCELED = 5, /* the client was destroyed before the operation finished */
     SHUFFLE_ELOCAL = 6,    /* a local failure: out of memory, temp file could not be written */
+    SHUFFLE_EAUTH = 7,     /* authentication (spark.authenticate) was refused or failed; the
+                              message holds the reason; never retried */
 };
 const char *shuffle_status_name(int status); /* "EIO", ... */
 
@@ -48,6 +50,12 @@ struct shuffle_client_options {
                                      names, read once by shuffle_client_new; default
                                      /etc/resolv.conf. Names in /etc/hosts are found
                                      without asking a nameserver */
+    /* spark.authenticate (SASL DIGEST-MD5, QOP auth): with auth_secret set, every new
+     * connection authenticates as auth_app_id before any request goes out. */
+    const char *auth_app_id; /* the application id (spark.app.id); required with auth_secret */
+    const char *auth_secret; /* spark.authenticate.secret; NULL (default): no authentication */
+    int auth_timeout_ms;     /* per handshake round trip, spark.shuffle.sasl.timeout; default
+                                30000 */
 };
 
 /* Fills o with the defaults above. */

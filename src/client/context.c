@@ -40,6 +40,8 @@ const char *shuffle_status_name(int status)
         return "ECANCELED";
     case SHUFFLE_ELOCAL:
         return "ELOCAL";
+    case SHUFFLE_EAUTH:
+        return "EAUTH";
     }
     return "UNKNOWN";
 }
@@ -55,6 +57,7 @@ void shuffle_client_options_init(struct shuffle_client_options *o)
     o->fetch_to_file_bytes = UINT64_MAX;
     o->registration_timeout_ms = 5000;
     o->registration_attempts = 3;
+    o->auth_timeout_ms = 30000;
 }
 
 char *client_strdup(const char *s)
@@ -240,6 +243,7 @@ static void client_destroy(shuffle_client *c)
         event_base_free(c->base);
     pthread_mutex_destroy(&c->qlock);
     free(c->tmp_dir);
+    client_auth_release(c);
     free(c);
 }
 
@@ -271,6 +275,11 @@ shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, ch
         tmp = "/tmp";
     c->tmp_dir = strdup(tmp);
     c->opts.tmp_dir = c->tmp_dir;
+    if (client_auth_setup(c, err, errlen) != 0) {
+        free(c->tmp_dir);
+        free(c);
+        return NULL;
+    }
     pthread_mutex_init(&c->qlock, NULL);
     c->ops.next = c->ops.prev = &c->ops;
     if (getrandom(c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng)) {

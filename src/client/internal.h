@@ -42,7 +42,15 @@ struct shuffle_client {
     int resolving;          /* name resolutions still to call back */
     struct client_op ops;   /* sentinel of a circular list */
     uint64_t rng[2];
+    /* authentication (auth.c): set when opts.auth_secret is; read-only after creation */
+    char *auth_app_id;
+    char *auth_password; /* Spark's SASL password derived from the secret */
 };
+
+/* auth.c: checks and copies the auth options (the secret is kept only as the derived SASL
+ * password; opts.auth_* are cleared) and starts Cyrus SASL; 0, or -1 with err set. */
+int client_auth_setup(shuffle_client *c, char *err, size_t errlen);
+void client_auth_release(shuffle_client *c);
 
 /* Runs fn(c, arg) on the loop thread. Returns 0, or -1 when the client is closing
  * (fn is not run). Callable from any thread. */

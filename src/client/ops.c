@@ -404,8 +404,9 @@ static void reg_reply(void *arg, int status, const char *err, const uint8_t *bod
     op->reg_conn = NULL;
     tconn_close(t, SHUFFLE_ECANCELED, "registration attempt finished");
     tconn_unref(t);
-    if (status == SHUFFLE_OK || op->attempt >= op->c->opts.registration_attempts ||
-        op->c->stopping) {
+    /* an auth refusal would only be refused again (the secret does not change) */
+    if (status == SHUFFLE_OK || status == SHUFFLE_EAUTH ||
+        op->attempt >= op->c->opts.registration_attempts || op->c->stopping) {
         char *msg = NULL;
         if (status != SHUFFLE_OK)
             msg = client_strf("%s (attempt %d of %d)", err, op->attempt,

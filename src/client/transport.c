@@ -14,6 +14,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "client/auth.h"
 #include "client/pending.h"
 #include "client/resolve.h"
 #include "client/transport.h"
@@ -43,6 +44,9 @@ struct tconn {
     bool timer_armed;
     void (*close_fn)(void *arg, struct tconn *t);
     void *close_arg;
+    bool authing, bypass_hold; /* auth.c: while authing, request frames wait in held */
+    struct evbuffer *held;
+    struct client_auth *auth;
 };
 
 static uint64_t now_ms(void)
@@ -82,6 +86,9 @@ static void tconn_destroy(struct tconn *t)
     proto_writer_free(&t->w);
     pending_drop_index(&t->ps);
     free(t->early_error);
+    client_auth_free(t->auth);
+    if (t->held)
+        evbuffer_free(t->held);
     free(t);
 }
 
@@ -357,6 +364,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         t->last_io_ms = now_ms();
         if (t->ps.count && t->request_timeout_ms > 0)
             arm_request_timer(t, (uint64_t)t->request_timeout_ms);
+        tconn_ref(t); /* a failing auth start closes t, which may drop the last other ref */
+        if (t->authing && t->state == CONN_OPEN)
+            t->auth = client_auth_start(t->c, t);
+        tconn_unref(t);
         return;
     }
     int e = EVUTIL_SOCKET_ERROR();
@@ -449,6 +460,11 @@ struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int conne
     struct tconn *t = tconn_alloc(c, host, port, connect_timeout_ms, request_timeout_ms);
     if (!t)
         return NULL;
+    if (c->auth_password && !(t->held = evbuffer_new())) {
+        tconn_destroy(t);
+        return NULL;
+    }
+    t->authing = t->held != NULL; /* requests wait until the handshake is done */
     if (connect_timeout_ms > 0) { /* covers the name lookup too */
         struct timeval tv = {connect_timeout_ms / 1000, (connect_timeout_ms % 1000) * 1000};
         evtimer_add(t->timer, &tv);
@@ -466,6 +482,8 @@ static int send_frame(struct tconn *t, const struct proto_msg *m)
     proto_msg_encode(&t->w, m);
     if (t->w.failed)
         return -1;
+    if (t->authing && !t->bypass_hold)
+        return evbuffer_add(t->held, t->w.buf, t->w.len);
     if (!t->bev) /* connect failed early: the failure is on its way */
         return 0;
     return evbuffer_add(bufferevent_get_output(t->bev), t->w.buf, t->w.len);
@@ -562,4 +580,20 @@ int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tcon
     pending_fifo_push(&t->ps, p);
     track(t, p);
     return 0;
+}
+
+int tconn_rpc_auth(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg)
+{
+    t->bypass_hold = true;
+    int rc = tconn_rpc(t, body, len, fn, arg);
+    t->bypass_hold = false;
+    return rc;
+}
+
+void tconn_auth_done(struct tconn *t)
+{
+    t->authing = false;
+    if (t->state == CONN_OPEN && evbuffer_add_buffer(bufferevent_get_output(t->bev), t->held) != 0)
+        tconn_close(t, SHUFFLE_ELOCAL,
+                    "out of memory releasing the requests held for authentication");
 }

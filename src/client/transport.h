@@ -59,6 +59,11 @@ int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, t
                       void *arg);
 int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tconn_stream_cb *cb);
 
+/* Authentication (auth.c). A connection made while the client has auth options holds every
+ * request's bytes until tconn_auth_done; tconn_rpc_auth sends a handshake RPC past them. */
+int tconn_rpc_auth(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg);
+void tconn_auth_done(struct tconn *t);
+
 /* Closes now: fails every outstanding request with status/why. Idempotent. */
 void tconn_close(struct tconn *t, int status, const char *why);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/auth_secret.h"
 #include "server/log.h"
 
 enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS };
@@ -44,6 +45,9 @@ static const struct key_desc keys[] = {
     {"blocking_threads", K_INT, OFF(blocking_threads), 0, 1, 1024},
     {"admin_listen", K_STRING, OFF(admin_listen), 0, 0, 0},
     {"admin_port", K_INT, OFF(admin_port), 0, 0, 65535},
+    {"auth_enabled", K_BOOL, OFF(auth_enabled), 0, 0, 0},
+    {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
+    {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
 };
 #undef OFF
 
@@ -61,6 +65,8 @@ void config_free(struct shuffled_config *cfg)
     free(cfg->log_level);
     free(cfg->state_dir);
     free(cfg->admin_listen);
+    free(cfg->auth_secret_file);
+    free(cfg->auth_app_secrets_dir);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -88,8 +94,10 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->blocking_threads = 8;
     cfg->admin_listen = strdup("127.0.0.1");
     cfg->admin_port = 7338;
+    cfg->auth_secret_file = strdup("");
+    cfg->auth_app_secrets_dir = strdup("");
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
-        !cfg->admin_listen) {
+        !cfg->admin_listen || !cfg->auth_secret_file || !cfg->auth_app_secrets_dir) {
         config_free(cfg);
         return -1;
     }
@@ -259,6 +267,18 @@ static int validate(const char *text, const char *name, struct shuffled_config *
         rc = key_error(text, name, "state_dir", err, errlen, "must not be empty");
     if (cfg->admin_listen[0] == '\0')
         rc = key_error(text, name, "admin_listen", err, errlen, "must not be empty");
+    char why[300];
+    const char *file = cfg->auth_secret_file, *dir = cfg->auth_app_secrets_dir;
+    if (cfg->auth_enabled && !file[0] && !dir[0])
+        rc = key_error(text, name, "auth_enabled", err, errlen,
+                       "needs auth_secret_file or auth_app_secrets_dir");
+    if (file[0] && dir[0])
+        rc = key_error(text, name, "auth_app_secrets_dir", err, errlen,
+                       "cannot be combined with auth_secret_file (choose one secret source)");
+    else if (file[0] && auth_secret_check(file, why, sizeof why))
+        rc = key_error(text, name, "auth_secret_file", err, errlen, "%s", why);
+    else if (dir[0] && auth_secret_dir_check(dir, why, sizeof why))
+        rc = key_error(text, name, "auth_app_secrets_dir", err, errlen, "%s", why);
     return rc;
 }
 

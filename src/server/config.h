@@ -33,6 +33,10 @@ struct shuffled_config {
     /* operations (admin_http.h) */
     char *admin_listen; /* "admin_listen": numeric address, default "127.0.0.1" */
     int admin_port;     /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
+    /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
+    bool auth_enabled;      /* "auth_enabled": default false */
+    char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
+    char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
 };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */

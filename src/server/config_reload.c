@@ -102,6 +102,15 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
         note(restart, restartlen, &n, "admin_listen");
     }
     KEEP(admin_port, "admin_port");
+    KEEP(auth_enabled, "auth_enabled");
+    if (strcmp(live->auth_secret_file, next->auth_secret_file) != 0) {
+        rc |= copy_string(&next->auth_secret_file, live->auth_secret_file);
+        note(restart, restartlen, &n, "auth_secret_file");
+    }
+    if (strcmp(live->auth_app_secrets_dir, next->auth_app_secrets_dir) != 0) {
+        rc |= copy_string(&next->auth_app_secrets_dir, live->auth_app_secrets_dir);
+        note(restart, restartlen, &n, "auth_app_secrets_dir");
+    }
 
     if (strcmp(live->log_level, next->log_level) != 0)
         note(applied, appliedlen, &n_live, "log_level");

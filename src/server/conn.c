@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "server/auth.h"
 #include "server/dispatch.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -247,6 +248,7 @@ struct conn *conn_create(struct worker *w, int fd, const char *peer)
     c->w = w;
     c->srv = w->srv;
     c->refs = 1;
+    c->auth_pending = c->srv->auth != NULL;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->timer_ev = evtimer_new(w->base, timer_cb, c);
@@ -316,6 +318,10 @@ void conn_close(struct conn *c, const char *reason)
     c->ring_len = 0;
     free(c->client_id);
     c->client_id = NULL;
+    if (c->auth) {
+        auth_conn_free(c->auth);
+        c->auth = NULL;
+    }
     if (c->prev)
         c->prev->next = c->next;
     else

@@ -53,6 +53,9 @@ struct conn {
     bool corked;            /* TCP_CORK set while file answers are being written */
     uint64_t last_activity_ms;
     struct stream_table streams;
+
+    bool auth_pending;      /* auth on and not authenticated yet: RPCs go to auth.c */
+    struct conn_auth *auth; /* the SASL handshake in progress (auth.h) */
 };
 
 struct conn *conn_create(struct worker *w, int fd, const char *peer);

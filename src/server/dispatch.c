@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "proto/message.h"
+#include "server/auth.h"
 #include "server/blocking_pool.h"
 #include "server/conn.h"
 #include "server/handler.h"
@@ -143,9 +144,17 @@ void dispatch_frame(struct conn *c, uint8_t type, const uint8_t *content, size_t
     }
     switch (m.type) {
     case PROTO_RPC_REQUEST:
+        if (c->auth_pending) {
+            auth_on_rpc(c, m.u.rpc.request_id, m.u.rpc.body.data, m.u.rpc.body.len);
+            break;
+        }
         handle_rpc(c, m.u.rpc.request_id, m.u.rpc.body.data, m.u.rpc.body.len);
         break;
     case PROTO_ONE_WAY_MESSAGE: {
+        if (c->auth_pending) {
+            auth_on_oneway(c);
+            break;
+        }
         struct rpc_handler *h = c->srv->handler;
         h->on_rpc(h->ctx, c, NULL, m.u.one_way.body.data, m.u.one_way.body.len);
         break;
@@ -161,6 +170,10 @@ void dispatch_frame(struct conn *c, uint8_t type, const uint8_t *content, size_t
                                       m.u.stream_request.stream_id.len);
         break;
     case PROTO_UPLOAD_STREAM: {
+        if (c->auth_pending) {
+            auth_on_upload_stream(c, m.u.upload_stream.request_id);
+            break;
+        }
         /* No merge support: answer and close, since the pushed bytes cannot be skipped
          * reliably (spec 7, step 4). */
         const struct proto_view *meta = &m.u.upload_stream.meta;

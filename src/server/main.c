@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/blocking_pool.h"
+#include "server/auth.h"
 #include "server/config.h"
 #include "server/config_dump.h"
 #include "server/config_reload.h"
@@ -210,6 +211,9 @@ int main(int argc, char **argv)
     d.srv.pool = blocking_pool_create(cfg.blocking_threads, err, sizeof err);
     if (!d.srv.pool)
         goto fail;
+    d.srv.auth = auth_server_create(&cfg, err, sizeof err);
+    if (!d.srv.auth && err[0])
+        goto fail;
     d.srv.handler = shuffle_service_create(&cfg, err, sizeof err);
     if (!d.srv.handler)
         goto fail;
@@ -277,6 +281,7 @@ stop:
     if (d.srv.handler && d.srv.handler->destroy)
         d.srv.handler->destroy(d.srv.handler->ctx);
     free(d.srv.workers);
+    auth_server_destroy(d.srv.auth);
     listener_close(d.listener);
     if (d.sig_term)
         event_free(d.sig_term);

@@ -10,6 +10,7 @@
 
 struct worker;
 struct blocking_pool;
+struct auth_server;
 
 struct server {
     /* The current configuration. SIGHUP publishes a new, fully validated one here
@@ -18,6 +19,7 @@ struct server {
     _Atomic(const struct shuffled_config *) cfg;
     struct rpc_handler *handler;
     struct blocking_pool *pool;
+    struct auth_server *auth; /* NULL when auth_enabled is false (auth.h) */
     struct worker **workers;
     int nworkers;
     atomic_uint_fast64_t chunks_in_flight; /* max_chunks_in_flight is checked against this */

@@ -61,6 +61,9 @@ static void usage(FILE *f)
            "      --max-blocks N        blocks per request (default 512)\n"
            "      --parallel N          requests in flight (default 4)\n"
            "      --connections N       connections to the server (default 1)\n"
+           "      --auth-secret-file FILE  authenticate (spark.authenticate, SASL DIGEST-MD5)\n"
+           "                            as APP_ID with the secret in FILE\n"
+           "      --auth-timeout MS     per handshake round trip (default 30000)\n"
            "      --register            register the executor first, with the manifest's\n"
            "                            #localDirs and #subDirsPerLocalDir\n"
            "  -v, --verbose             one line per block;  -q, --quiet  errors only\n");
@@ -269,6 +272,29 @@ static void merge_batches(struct job *j)
     j->n = out;
 }
 
+/* The whole file, minus one trailing newline; NULL with err set. */
+static char *read_secret(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = calloc(1, 4098);
+    size_t n = buf ? fread(buf, 1, 4097, f) : 0;
+    fclose(f);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = 0;
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = 0;
+    if (!buf || n == 0 || n > 4096 || strlen(buf) != n) {
+        snprintf(err, errlen, "%s: the secret must be 1-4096 bytes without NUL", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static void add_id(struct job *j, const char *id, size_t *cap)
 {
     if (j->n == *cap) {
@@ -283,7 +309,8 @@ int main(int argc, char **argv)
     static struct job j;
     struct shuffle_client_options o;
     shuffle_client_options_init(&o);
-    const char *manifest = NULL, *blocks_file = NULL;
+    const char *manifest = NULL, *blocks_file = NULL, *secret_file = NULL;
+    char *secret = NULL;
     bool batch = false, reg = false;
     size_t max_blocks = 512;
     j.parallel = 4;
@@ -299,7 +326,9 @@ int main(int argc, char **argv)
         O_MAXB,
         O_PAR,
         O_CONNS,
-        O_REG
+        O_REG,
+        O_SECRET,
+        O_AUTH_TIMEOUT
     };
     static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
                                              {"verify", required_argument, 0, 'm'},
@@ -316,6 +345,8 @@ int main(int argc, char **argv)
                                              {"parallel", required_argument, 0, O_PAR},
                                              {"connections", required_argument, 0, O_CONNS},
                                              {"register", no_argument, 0, O_REG},
+                                             {"auth-secret-file", required_argument, 0, O_SECRET},
+                                             {"auth-timeout", required_argument, 0, O_AUTH_TIMEOUT},
                                              {"verbose", no_argument, 0, 'v'},
                                              {"quiet", no_argument, 0, 'q'},
                                              {"help", no_argument, 0, 'h'},
@@ -368,6 +399,12 @@ int main(int argc, char **argv)
         case O_REG:
             reg = true;
             break;
+        case O_SECRET:
+            secret_file = optarg;
+            break;
+        case O_AUTH_TIMEOUT:
+            o.auth_timeout_ms = atoi(optarg);
+            break;
         case 'v':
             j.verbose = true;
             break;
@@ -393,6 +430,14 @@ int main(int argc, char **argv)
     }
     j.app = argv[optind + 1];
     j.exec = argv[optind + 2];
+    if (secret_file) {
+        if (!(secret = read_secret(secret_file, err, sizeof(err)))) {
+            fprintf(stderr, "shuffle-fetch: %s\n", err);
+            return 2;
+        }
+        o.auth_secret = secret;
+        o.auth_app_id = j.app;
+    }
     if (manifest) {
         if (mlist_load(&j.man, manifest, err, sizeof(err)) != 0) {
             fprintf(stderr, "shuffle-fetch: %s\n", err);
@@ -440,6 +485,10 @@ int main(int argc, char **argv)
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);
     j.cl = shuffle_client_new(&o, err, sizeof(err));
+    if (secret) { /* the client keeps only what it derived from it */
+        memset(secret, 0, strlen(secret));
+        free(secret);
+    }
     if (!j.cl) {
         fprintf(stderr, "shuffle-fetch: %s\n", err);
         return 1;

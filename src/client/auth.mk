@@ -1,0 +1,4 @@
+# src/client: spark.authenticate (SASL DIGEST-MD5 via Cyrus libsasl2) in libshuffle.
+src_client_libshuffle_la_SOURCES += src/client/auth.c src/client/auth.h
+src_client_libshuffle_la_CFLAGS += $(SASL_CFLAGS)
+src_client_libshuffle_la_LIBADD += $(SASL_LIBS)

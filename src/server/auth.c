@@ -1,0 +1,426 @@
+/* SASL DIGEST-MD5 server side; see auth.h. Cyrus finds the password through an auxprop
+ * plugin of ours, which reads it from the connection's context (reached through the
+ * connection's GETOPT callback), so a per-app secret source can slot in later. */
+#include "server/auth.h"
+
+#include <pthread.h>
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/saslmsg.h"
+#include "server/auth_secret.h"
+#include "server/config.h"
+#include "server/conn.h"
+#include "server/handler.h"
+#include "server/log.h"
+#include "server/server.h"
+
+#define AUXPROP_NAME "shuffled"
+#define OPT_PASSWORD "shuffled_spark_password" /* ours: the connection's password */
+#define SASL_FAILED "java.lang.RuntimeException: javax.security.sasl.SaslException: DIGEST-MD5: "
+
+struct auth_server {
+    char *password;    /* Spark's SASL password for the shared secret (spec 12.2), or */
+    char *secrets_dir; /* per-app secrets: the file named by the app id */
+};
+
+struct conn_auth {
+    sasl_conn_t *sasl;
+    sasl_callback_t cbs[3];
+    const char *password; /* the shared one, or owned; NULL: authentication will fail */
+    char *owned;          /* the app's own secret's password (secrets_dir) */
+    bool loading;         /* the app's secret is being read on the blocking pool */
+};
+
+/* Cyrus takes every callback as int (*)(void); the real type depends on the id. */
+#define CB(f) ((int (*)(void))(void (*)(void))(f))
+
+/* ---- Cyrus glue ---- */
+
+static void *mutex_alloc(void)
+{
+    pthread_mutex_t *m = malloc(sizeof *m);
+    if (m)
+        pthread_mutex_init(m, NULL);
+    return m;
+}
+static int mutex_lock(void *m)
+{
+    return pthread_mutex_lock(m) == 0 ? SASL_OK : SASL_FAIL;
+}
+static int mutex_unlock(void *m)
+{
+    return pthread_mutex_unlock(m) == 0 ? SASL_OK : SASL_FAIL;
+}
+static void mutex_free(void *m)
+{
+    pthread_mutex_destroy(m);
+    free(m);
+}
+
+static int sasl_log(void *ctx, int level, const char *message)
+{
+    if (level <= SASL_LOG_ERR)
+        log_warn("sasl: %s", message);
+    else
+        log_debug("sasl: %s", message);
+    return SASL_OK;
+}
+
+/* Global and per-connection options: our auxprop plugin, DIGEST-MD5 only, no reauth cache. */
+static int getopt_cb(void *ctx, const char *plugin, const char *option, const char **result,
+                     unsigned *len)
+{
+    if (strcmp(option, "auxprop_plugin") == 0)
+        *result = AUXPROP_NAME;
+    else if (strcmp(option, "mech_list") == 0)
+        *result = "DIGEST-MD5";
+    else if (strcmp(option, "reauth_timeout") == 0)
+        *result = "0";
+    else if (strcmp(option, OPT_PASSWORD) == 0 && ctx && ((const struct conn_auth *)ctx)->password)
+        *result = ((const struct conn_auth *)ctx)->password;
+    else
+        return SASL_FAIL;
+    if (len)
+        *len = (unsigned)strlen(*result);
+    return SASL_OK;
+}
+
+static int auxprop_lookup(void *glob, sasl_server_params_t *sp, unsigned flags, const char *user,
+                          unsigned ulen)
+{
+    if (flags & SASL_AUXPROP_AUTHZID)
+        return SASL_NOUSER;
+    size_t ul = strlen(SASL_SPARK_USER);
+    /* Cyrus presents the user as "c3BhcmtTYXNsVXNlcg==@default" */
+    if (ulen < ul || memcmp(user, SASL_SPARK_USER, ul) != 0 || (ulen > ul && user[ul] != '@'))
+        return SASL_NOUSER;
+    /* Cyrus hands out its own GETOPT dispatcher, which asks the connection's callback first:
+     * that one knows the connection's password */
+    sasl_callback_ft proc = NULL;
+    void *ctx = NULL;
+    const char *password = NULL;
+    unsigned plen = 0;
+    if (sp->utils->getcallback(sp->utils->conn, SASL_CB_GETOPT, &proc, &ctx) != SASL_OK || !proc ||
+        ((sasl_getopt_t *)(void (*)(void))proc)(ctx, AUXPROP_NAME, OPT_PASSWORD, &password,
+                                                &plen) != SASL_OK ||
+        !password)
+        return SASL_NOUSER;
+    int found = 0;
+    for (const struct propval *pv = sp->utils->prop_get(sp->propctx); pv && pv->name; pv++) {
+        const char *name = pv->name[0] == '*' ? pv->name + 1 : pv->name;
+        if (strcmp(name, SASL_AUX_PASSWORD_PROP) != 0 || pv->values)
+            continue;
+        sp->utils->prop_set(sp->propctx, pv->name, password, (int)plen);
+        found = 1;
+    }
+    return found ? SASL_OK : SASL_NOUSER;
+}
+
+static sasl_auxprop_plug_t auxprop_plug = {
+    .auxprop_lookup = auxprop_lookup,
+    .name = AUXPROP_NAME,
+};
+
+static int auxprop_init(const sasl_utils_t *utils, int max_version, int *out_version,
+                        sasl_auxprop_plug_t **plug, const char *plugname)
+{
+    if (max_version < SASL_AUXPROP_PLUG_VERSION)
+        return SASL_BADVERS;
+    *out_version = SASL_AUXPROP_PLUG_VERSION;
+    *plug = &auxprop_plug;
+    return SASL_OK;
+}
+
+static const sasl_callback_t global_cbs[] = {
+    {SASL_CB_LOG, CB(sasl_log), NULL},
+    {SASL_CB_GETOPT, CB(getopt_cb), NULL},
+    {SASL_CB_LIST_END, NULL, NULL},
+};
+
+static void password_free(char *p)
+{
+    if (p) {
+        explicit_bzero(p, strlen(p));
+        free(p);
+    }
+}
+
+static void auth_server_free(struct auth_server *a)
+{
+    password_free(a->password);
+    free(a->secrets_dir);
+    free(a);
+}
+
+struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    if (!cfg->auth_enabled)
+        return NULL;
+    char why[400], *secret = NULL;
+    bool per_app = cfg->auth_app_secrets_dir[0] != '\0';
+    if (!per_app && auth_secret_read(cfg->auth_secret_file, &secret, why, sizeof why) != 0) {
+        snprintf(err, errlen, "auth_secret_file: %s", why);
+        return NULL;
+    }
+    struct auth_server *a = calloc(1, sizeof *a);
+    if (a && per_app)
+        a->secrets_dir = strdup(cfg->auth_app_secrets_dir);
+    else if (a)
+        a->password = sasl_spark_password(secret);
+    if (secret) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+    if (!a || (!a->password && !a->secrets_dir)) {
+        free(a);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    sasl_set_mutex(mutex_alloc, mutex_lock, mutex_unlock, mutex_free);
+    int rc = sasl_server_init(global_cbs, "shuffled");
+    if (rc == SASL_OK)
+        rc = sasl_auxprop_add_plugin(AUXPROP_NAME, auxprop_init);
+    const char *const *mechs = rc == SASL_OK ? sasl_global_listmech() : NULL;
+    bool digest = false;
+    for (size_t i = 0; mechs && mechs[i]; i++)
+        digest |= strcmp(mechs[i], "DIGEST-MD5") == 0;
+    if (rc != SASL_OK || !digest) {
+        snprintf(err, errlen,
+                 rc != SASL_OK ? "cannot start Cyrus SASL: %s"
+                               : "Cyrus SASL has no DIGEST-MD5 mechanism%s: install the Debian "
+                                 "package libsasl2-modules",
+                 rc != SASL_OK ? sasl_errstring(rc, NULL, NULL) : "");
+        sasl_server_done();
+        auth_server_free(a);
+        return NULL;
+    }
+    log_info("authentication on: SASL DIGEST-MD5 (QOP auth), %s %s",
+             per_app ? "per-app secrets in" : "shared secret from",
+             per_app ? cfg->auth_app_secrets_dir : cfg->auth_secret_file);
+    return a;
+}
+
+void auth_server_destroy(struct auth_server *a)
+{
+    if (!a)
+        return;
+    sasl_server_done();
+    auth_server_free(a);
+}
+
+void auth_conn_free(struct conn_auth *ca)
+{
+    if (!ca)
+        return;
+    if (ca->sasl)
+        sasl_dispose(&ca->sasl);
+    password_free(ca->owned);
+    free(ca);
+}
+
+/* ---- the handshake ---- */
+
+/* An RpcResponse (ok) or RpcFailure; close: finish the connection after writing it. */
+/* slot: reserved earlier, or NULL to take the next one. */
+static void answer(struct conn *c, struct resp *slot, int64_t request_id, bool ok, const void *data,
+                   size_t len, bool close)
+{
+    if (!slot)
+        slot = conn_resp_reserve(c, false);
+    if (!slot) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    slot->close_after = close;
+    struct proto_msg m = {.type = ok ? PROTO_RPC_RESPONSE : PROTO_RPC_FAILURE};
+    if (ok) {
+        m.u.rpc.request_id = request_id;
+        m.u.rpc.body.data = data;
+        m.u.rpc.body.len = (uint32_t)len;
+    } else {
+        m.u.rpc_failure.request_id = request_id;
+        m.u.rpc_failure.error.data = data;
+        m.u.rpc_failure.error.len = (uint32_t)len;
+    }
+    conn_resp_msg(c, slot, &m);
+    if (close && !c->closed)
+        conn_finish(c);
+}
+
+static void refuse(struct conn *c, int64_t request_id, const char *error, bool close)
+{
+    answer(c, NULL, request_id, false, error, strlen(error), close);
+}
+
+static struct conn_auth *conn_auth_new(struct conn *c)
+{
+    struct conn_auth *ca = calloc(1, sizeof *ca);
+    if (!ca)
+        return NULL;
+    ca->password = c->srv->auth->password; /* NULL with per-app secrets: set once read */
+    ca->cbs[0] = (sasl_callback_t){SASL_CB_GETOPT, CB(getopt_cb), ca};
+    ca->cbs[1] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
+    /* service "null", server "default", realm "default": what Spark's Java side uses */
+    if (sasl_server_new("null", "default", "default", NULL, NULL, ca->cbs, SASL_SUCCESS_DATA,
+                        &ca->sasl) != SASL_OK) {
+        free(ca);
+        return NULL;
+    }
+    sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
+    sasl_setprop(ca->sasl, SASL_SEC_PROPS, &sp);
+    return ca;
+}
+
+/* One handshake step (first: sasl_server_start) answered into slot (NULL: the next one). */
+static void run_step(struct conn *c, struct resp *slot, int64_t request_id, const uint8_t *token,
+                     size_t len, bool first)
+{
+    const char *out = NULL;
+    unsigned outlen = 0;
+    int rc =
+        first ? sasl_server_start(c->auth->sasl, "DIGEST-MD5", (const char *)token, (unsigned)len,
+                                  &out, &outlen)
+              : sasl_server_step(c->auth->sasl, (const char *)token, (unsigned)len, &out, &outlen);
+    if (rc == SASL_CONTINUE || rc == SASL_OK) {
+        answer(c, slot, request_id, true, out, outlen, false);
+        if (rc == SASL_OK && !c->closed) {
+            log_debug("%s: authenticated as app %s", c->peer, conn_client_id(c));
+            c->auth_pending = false;
+            auth_conn_free(c->auth);
+            c->auth = NULL;
+        }
+        return;
+    }
+    const char *detail = sasl_errdetail(c->auth->sasl);
+    log_warn("%s: authentication of app %s failed: %s", c->peer, conn_client_id(c),
+             detail ? detail : sasl_errstring(rc, NULL, NULL));
+    char err[400];
+    if (rc == SASL_BADAUTH || rc == SASL_NOUSER)
+        snprintf(err, sizeof err,
+                 SASL_FAILED "digest response format violation. Mismatched response.");
+    else
+        snprintf(err, sizeof err, SASL_FAILED "%s", sasl_errstring(rc, NULL, NULL));
+    answer(c, slot, request_id, false, err, strlen(err), true);
+}
+
+/* Per-app secrets: the file is read on the blocking pool (never on the event loop); the
+ * first step runs when it is back. No file (or an app id that cannot be a file name) leaves
+ * the password unset, so the exchange fails at the client's response, as Spark's does. */
+struct secret_job {
+    struct resp *slot;
+    int64_t request_id;
+    char *path;     /* NULL: the app id is not a safe file name */
+    char *password; /* result */
+    char why[300];
+    size_t token_len;
+    uint8_t token[]; /* C1's token (empty for DIGEST-MD5) */
+};
+
+static void read_app_secret(void *arg)
+{
+    struct secret_job *j = arg;
+    char *secret = NULL;
+    if (!j->path) {
+        snprintf(j->why, sizeof j->why, "the app id cannot name a secret file");
+    } else if (auth_secret_read(j->path, &secret, j->why, sizeof j->why) == 0) {
+        j->password = sasl_spark_password(secret);
+        password_free(secret);
+    }
+}
+
+static void app_secret_read(struct conn *c, void *arg)
+{
+    struct secret_job *j = arg;
+    if (!c) {
+        conn_resp_discard(j->slot);
+    } else {
+        c->auth->loading = false;
+        c->auth->owned = j->password;
+        c->auth->password = j->password;
+        j->password = NULL;
+        if (!c->auth->password)
+            log_warn("%s: no secret for app %s: %s", c->peer, conn_client_id(c), j->why);
+        run_step(c, j->slot, j->request_id, j->token, j->token_len, true);
+    }
+    password_free(j->password);
+    free(j->path);
+    free(j);
+}
+
+static void load_app_secret(struct conn *c, int64_t request_id, const uint8_t *token, size_t len)
+{
+    const char *app = conn_client_id(c);
+    struct secret_job *j = calloc(1, sizeof *j + len);
+    struct resp *slot = j ? conn_resp_reserve(c, false) : NULL;
+    if (!slot) {
+        free(j);
+        conn_close(c, "out of memory");
+        return;
+    }
+    j->slot = slot;
+    j->request_id = request_id;
+    j->token_len = len;
+    memcpy(j->token, token, len);
+    bool safe = app[0] && app[0] != '.' && !strchr(app, '/') && strlen(app) <= 255;
+    if (safe && asprintf(&j->path, "%s/%s", c->srv->auth->secrets_dir, app) < 0)
+        j->path = NULL;
+    c->auth->loading = true;
+    conn_run_blocking(c, read_app_secret, app_secret_read, j);
+}
+
+void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t len)
+{
+    struct saslmsg m;
+    char why[160];
+    if (saslmsg_decode(body, len, &m, why, sizeof why) != 0) {
+        /* also what a client running the AES protocol (ClientChallenge) gets: it may fall
+         * back to SASL on the same connection, so the connection stays open */
+        log_info("%s: RPC before authentication refused: %s", c->peer, why);
+        refuse(c, request_id,
+               "java.lang.IllegalStateException: Expected SaslMessage, received something else "
+               "(maybe your client does not have SASL enabled?)",
+               false);
+        return;
+    }
+    if (!c->auth) {
+        char *app = strndup(m.app_id, m.app_id_len);
+        if (app)
+            conn_set_client_id(c, app); /* spec 9.1: before the handshake finishes */
+        free(app);
+        if (!app || !conn_client_id(c) || !(c->auth = conn_auth_new(c))) {
+            log_error("%s: cannot start a SASL session: out of memory or Cyrus failure", c->peer);
+            refuse(c, request_id, SASL_FAILED "cannot start a SASL session", true);
+            return;
+        }
+        if (c->srv->auth->secrets_dir)
+            load_app_secret(c, request_id, m.token, m.token_len);
+        else
+            run_step(c, NULL, request_id, m.token, m.token_len, true);
+    } else if (c->auth->loading) {
+        refuse(c, request_id, SASL_FAILED "SaslMessage sent before the previous one was answered",
+               true);
+    } else {
+        run_step(c, NULL, request_id, m.token, m.token_len, false);
+    }
+}
+
+void auth_on_oneway(struct conn *c)
+{
+    log_warn("%s: OneWayMessage before authentication dropped (java.lang.SecurityException: "
+             "Unauthenticated call to receive().)",
+             c->peer);
+}
+
+void auth_on_upload_stream(struct conn *c, int64_t request_id)
+{
+    log_info("%s: UploadStream before authentication refused; closing after the reply", c->peer);
+    refuse(c, request_id, "java.lang.SecurityException: Unauthenticated call to receiveStream().",
+           true);
+}

@@ -1,0 +1,31 @@
+/* spark.authenticate on the daemon (spec 12.1, 12.2): SASL DIGEST-MD5 through Cyrus libsasl2,
+ * QOP "auth" only. A connection starts unauthenticated when auth is on (conn->auth_pending);
+ * until the handshake succeeds every RpcRequest body goes here, never to the block handler.
+ * The connection's client id (spec 9.1) is the appId of its first SaslMessage; the block
+ * handler and the stream manager enforce app isolation with it. */
+#ifndef SHUFFLED_SERVER_AUTH_H
+#define SHUFFLED_SERVER_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+struct conn_auth;
+struct shuffled_config;
+struct auth_server;
+
+/* NULL with err empty when cfg->auth_enabled is false; NULL with err set on failure (secret
+ * file unreadable, Cyrus SASL or its DIGEST-MD5 plugin missing). Call before the workers
+ * start; once per process. */
+struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *err, size_t errlen);
+/* After the workers stopped: frees the secret and shuts Cyrus SASL down (sasl_server_done). */
+void auth_server_destroy(struct auth_server *a);
+
+/* Dispatch hooks for a connection with auth_pending set (worker thread). */
+void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t len);
+void auth_on_oneway(struct conn *c);
+void auth_on_upload_stream(struct conn *c, int64_t request_id);
+/* conn_close: frees the handshake state, if any. */
+void auth_conn_free(struct conn_auth *ca);
+
+#endif

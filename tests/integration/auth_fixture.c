@@ -1,0 +1,281 @@
+/* The auth tests' fixture; see auth_fixture.h. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../unit/sasl_digest.h"
+#include "auth_fixture.h"
+#include "client_util.h"
+#include "proto/blockmsg.h"
+#include "proto/saslmsg.h"
+#include "shuffle/client.h"
+#include "shuffle/sync.h"
+#include "tclient.h"
+
+struct daemon authd, plaind, appd;
+char builddir[1024], tmp[256], data_root[512], secret_path[512], bad_path[512], apps_dir[512];
+struct manifest man;
+const char **ids;
+size_t nids;
+
+/* auth: the JSON members for authentication */
+static bool daemon_start(struct daemon *d, const char *name, const char *auth)
+{
+    char cfg[700], portf[700], state[700];
+    snprintf(d->dir, sizeof d->dir, "%s/%s", tmp, name);
+    snprintf(cfg, sizeof cfg, "%s/shuffled.json", d->dir);
+    snprintf(portf, sizeof portf, "%s/port", d->dir);
+    snprintf(state, sizeof state, "%s/state", d->dir);
+    mkdir(d->dir, 0700);
+    mkdir(state, 0700);
+    FILE *f = fopen(cfg, "w");
+    if (!f)
+        return false;
+    fprintf(f,
+            "{\"listen\": [\"127.0.0.1\"], \"port\": 0, \"io_threads\": 2, \"blocking_threads\": "
+            "2, \"log_level\": \"error\", \"state_dir\": \"%s\", \"admin_port\": 0, "
+            "\"fetch_rdd_enabled\": true, %s}\n",
+            state, auth);
+    fclose(f);
+    char exe[1100];
+    snprintf(exe, sizeof exe, "%s/shuffled", builddir);
+    d->pid = fork();
+    if (d->pid == 0) {
+        execl(exe, exe, "-c", cfg, "--port-file", portf, (char *)NULL);
+        _exit(127);
+    }
+    d->port = 0;
+    for (int i = 0; i < 1000 && d->port == 0; i++) { /* up to 10 s */
+        f = fopen(portf, "r");
+        if (f) {
+            if (fscanf(f, "%d", &d->port) != 1)
+                d->port = 0;
+            fclose(f);
+        }
+        if (waitpid(d->pid, NULL, WNOHANG) != 0) {
+            d->pid = 0;
+            return false;
+        }
+        if (!d->port)
+            usleep(10000);
+    }
+    return d->port > 0;
+}
+
+/* SIGTERM; true when it exited with 0 (under ASan: no leak) within 30 s. */
+static bool daemon_stop(struct daemon *d)
+{
+    if (d->pid <= 0)
+        return false;
+    kill(d->pid, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 3000; i++) {
+        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+            d->pid = 0;
+            return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        }
+        usleep(10000);
+    }
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, &st, 0);
+    d->pid = 0;
+    return false;
+}
+
+/* ---- a Java-style DIGEST-MD5 client over raw frames ---- */
+
+int sasl_rpc(int fd, const char *app, const char *token, char **out)
+{
+    uint8_t *body;
+    size_t len, outlen;
+    ck_assert_int_eq(
+        saslmsg_encode(app, (const uint8_t *)token, token ? strlen(token) : 0, &body, &len), 0);
+    int rc = tc_rpc(fd, body, len, (uint8_t **)out, &outlen);
+    free(body);
+    return rc;
+}
+
+static void field(const char *s, const char *key, char *out, size_t outlen)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s=\"", key);
+    const char *p = strstr(s, k);
+    ck_assert_msg(p != NULL, "no %s in '%s'", key, s);
+    p += strlen(k);
+    size_t n = strcspn(p, "\"");
+    ck_assert_uint_lt(n, outlen);
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+/* The two round trips a Java client makes with secret; returns 0 (authenticated, rspauth
+ * checked) or 1 with the server's error text in err. */
+int java_auth(int fd, const char *app, const char *secret, char *err, size_t errlen)
+{
+    char *s1 = NULL, *s2 = NULL;
+    ck_assert_int_eq(sasl_rpc(fd, app, NULL, &s1), 0);
+    ck_assert_ptr_nonnull(strstr(s1, "realm=\"default\""));
+    ck_assert_ptr_nonnull(strstr(s1, "algorithm=md5-sess"));
+    char nonce[256], qop[64];
+    field(s1, "nonce", nonce, sizeof nonce);
+    field(s1, "qop", qop, sizeof qop);
+    ck_assert_str_eq(qop, "auth"); /* we offer no auth-conf */
+    free(s1);
+    const char *cnonce = "OBWDp1PJQArB//yLB8oSRi5j2vExLYUX0zMzOdDr";
+    char *password = sasl_spark_password(secret), resp[33], rspauth[33], c2[1024];
+    digest_md5(SASL_SPARK_USER, "default", password, nonce, cnonce, "00000001", "null/default", 0,
+               resp);
+    digest_md5(SASL_SPARK_USER, "default", password, nonce, cnonce, "00000001", "null/default", 1,
+               rspauth);
+    free(password);
+    snprintf(c2, sizeof c2,
+             "charset=utf-8,username=\"%s\",realm=\"default\",nonce=\"%s\",nc=00000001,"
+             "cnonce=\"%s\",digest-uri=\"null/default\",maxbuf=65536,response=%s,qop=auth",
+             SASL_SPARK_USER, nonce, cnonce, resp);
+    int rc = sasl_rpc(fd, app, c2, &s2);
+    ck_assert_int_ge(rc, 0);
+    if (rc == 0) {
+        char want[64];
+        snprintf(want, sizeof want, "rspauth=%s", rspauth);
+        ck_assert_str_eq(s2, want);
+    } else {
+        snprintf(err, errlen, "%s", s2);
+    }
+    free(s2);
+    return rc;
+}
+
+int rpc_msg(int fd, const struct blockmsg *m, char **out)
+{
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, m);
+    size_t n;
+    int rc = tc_rpc(fd, w.buf, w.len, (uint8_t **)out, &n);
+    proto_writer_free(&w);
+    return rc;
+}
+
+struct blockmsg register_msg(const char *app)
+{
+    static struct proto_bytes dirs[16];
+    for (size_t i = 0; i < man.num_dirs && i < 16; i++)
+        dirs[i] = (struct proto_bytes){man.local_dirs[i], (uint32_t)strlen(man.local_dirs[i])};
+    static char mgr[] = "org.apache.spark.shuffle.sort.SortShuffleManager";
+    struct blockmsg m = {.type = BLOCKMSG_REGISTER_EXECUTOR};
+    m.u.register_executor.app_id = (struct proto_bytes){(char *)app, (uint32_t)strlen(app)};
+    m.u.register_executor.exec_id = (struct proto_bytes){"1", 1};
+    m.u.register_executor.info.local_dirs =
+        (struct proto_string_array){dirs, (uint32_t)man.num_dirs};
+    m.u.register_executor.info.sub_dirs_per_local_dir = 64;
+    m.u.register_executor.info.shuffle_manager = (struct proto_bytes){mgr, sizeof(mgr) - 1};
+    return m;
+}
+
+int run(const char *cmd, char *out, size_t outlen)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_secret(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%s\n", s) < 0 || fclose(f) != 0 || chmod(path, 0600) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+int auth_fixture_main(const char *name, void (*add)(TCase *tc))
+{
+    const char *b = getenv("SHUFFLE_BUILDDIR");
+    snprintf(builddir, sizeof builddir, "%s", b && *b ? b : ".");
+    char gen[1100], exe[1100], cmd[4096];
+    snprintf(gen, sizeof gen, "%s/gen-shuffle-data", builddir);
+    snprintf(exe, sizeof exe, "%s/shuffled", builddir);
+    if (access(exe, X_OK) != 0 || access(gen, X_OK) != 0) {
+        printf("SKIP: no shuffled or gen-shuffle-data in %s yet\n", builddir);
+        return 77;
+    }
+    snprintf(tmp, sizeof tmp, "/tmp/shuffled-auth-XXXXXX");
+    if (!mkdtemp(tmp))
+        return 1;
+    snprintf(data_root, sizeof data_root, "%s/data", tmp);
+    snprintf(secret_path, sizeof secret_path, "%s/secret", tmp);
+    snprintf(bad_path, sizeof bad_path, "%s/wrong-secret", tmp);
+    write_secret(secret_path, SECRET);
+    write_secret(bad_path, "not-the-secret");
+    snprintf(apps_dir, sizeof apps_dir, "%s/app-secrets", tmp);
+    mkdir(apps_dir, 0750);
+    char app_secret[700];
+    snprintf(app_secret, sizeof app_secret, "%s/app-1", apps_dir);
+    write_secret(app_secret, "secret-one");
+    snprintf(app_secret, sizeof app_secret, "%s/app-2", apps_dir);
+    write_secret(app_secret, "secret-two");
+    snprintf(cmd, sizeof cmd,
+             "'%s' --root '%s' --maps 3 --reduces 8 --min-size 0 --max-size 5000 --seed 3 "
+             ">/dev/null",
+             gen, data_root);
+    if (system(cmd) != 0)
+        return 1;
+    char mpath[700];
+    snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
+    if (manifest_load(&man, mpath, "/nonexistent-prefix", "") != 0)
+        return 1;
+    ids = calloc(man.n, sizeof(char *));
+    for (size_t i = 0; i < man.n; i++)
+        if (!strncmp(man.e[i].id, "shuffle_", 8) && man.e[i].size > 0)
+            ids[nids++] = man.e[i].id;
+
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 60);
+    add(tc);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    int failed = 1;
+    char auth_json[1200], apps_json[1200];
+    snprintf(auth_json, sizeof auth_json, "\"auth_enabled\": true, \"auth_secret_file\": \"%s\"",
+             secret_path);
+    snprintf(apps_json, sizeof apps_json,
+             "\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"", apps_dir);
+    if (daemon_start(&authd, "auth", auth_json) &&
+        daemon_start(&plaind, "plain", "\"auth_enabled\": false") &&
+        daemon_start(&appd, "apps", apps_json)) {
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+    } else {
+        fprintf(stderr, "shuffled did not start\n");
+    }
+    srunner_free(sr);
+    bool clean_auth = daemon_stop(&authd), clean_plain = daemon_stop(&plaind),
+         clean_apps = daemon_stop(&appd);
+    if (!clean_auth || !clean_plain || !clean_apps) {
+        fprintf(stderr, "a daemon did not exit cleanly (auth %d, plain %d, apps %d)\n", clean_auth,
+                clean_plain, clean_apps);
+        failed++;
+    }
+    manifest_free(&man);
+    free(ids);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        failed++;
+    return failed ? 1 : 0;
+}

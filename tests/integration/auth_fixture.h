@@ -1,0 +1,50 @@
+/* Shared by the auth integration tests (test_auth, test_auth_client): a dataset, secret
+ * files, and three real shuffled daemons on 127.0.0.1 (shared secret; auth off; per-app
+ * secrets), plus a Java-style DIGEST-MD5 client over raw frames (spec 12.2). */
+#ifndef SHUFFLED_TESTS_AUTH_FIXTURE_H
+#define SHUFFLED_TESTS_AUTH_FIXTURE_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "manifest.h"
+#include "proto/blockmsg.h"
+
+#define SECRET "s3cr3t-0123456789abcdef"
+#define MISMATCH                                                                                   \
+    "java.lang.RuntimeException: javax.security.sasl.SaslException: DIGEST-MD5: digest response "  \
+    "format violation. Mismatched response."
+#define NOT_SASL                                                                                   \
+    "java.lang.IllegalStateException: Expected SaslMessage, received something else (maybe "       \
+    "your client does not have SASL enabled?)"
+
+struct daemon {
+    pid_t pid;
+    int port;
+    char dir[600];
+};
+extern struct daemon authd, plaind, appd; /* shared secret; auth off; per-app secrets */
+extern char builddir[1024], tmp[256], data_root[512], secret_path[512], bad_path[512],
+    apps_dir[512];
+extern struct manifest man;
+extern const char **ids; /* the dataset's non-empty shuffle blocks */
+extern size_t nids;
+
+/* Sets everything up, runs the tests add() puts in one TCase, tears down (every daemon must
+ * exit cleanly: under ASan, no leaks). The process's exit status (77: skipped). */
+int auth_fixture_main(const char *name, void (*add)(TCase *tc));
+
+/* One SaslMessage round trip: 0 RpcResponse, 1 RpcFailure (*out: malloc'd text), -1 I/O. */
+int sasl_rpc(int fd, const char *app, const char *token, char **out);
+/* The two round trips of a Java client: 0 (authenticated, rspauth checked) or 1 with the
+ * server's error text in err. */
+int java_auth(int fd, const char *app, const char *secret, char *err, size_t errlen);
+int rpc_msg(int fd, const struct blockmsg *m, char **out);
+/* RegisterExecutor(app, "1", the dataset's dirs, 64, SortShuffleManager) */
+struct blockmsg register_msg(const char *app);
+/* Runs a shell command; its exit status, output in out. */
+int run(const char *cmd, char *out, size_t outlen);
+
+#endif
