@@ -1,6 +1,8 @@
-/* JSON config -> struct shuffled_config. jansson gives positions only for syntax errors, so
- * errors about a key's value are located by finding the key's text in the file. Every error
- * in a file is reported (one line each), as `shuffled -t` promises. */
+/* JSON config -> struct shuffled_config. The main file and then each drop-in are applied over
+ * the defaults; a key's last value wins, whole (an array replaces the array). jansson gives
+ * positions only for syntax errors, so errors about a key's value are located by finding the
+ * key's text in the file that set it. Every error in every file is reported (one line each),
+ * as `shuffled -t` promises. */
 #include "server/config.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "server/auth_secret.h"
+#include "server/config_files.h"
 #include "server/log.h"
 
 enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS };
@@ -128,22 +131,40 @@ static void locate_key(const char *text, const char *key, int *line, int *col)
     }
 }
 
-static int key_error(const char *text, const char *name, const char *key, char *err, size_t errlen,
-                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static int key_error(const char *text, const char *name, const char *key, char *err, size_t errlen,
+/* One file's text, as applied. */
+struct config_source {
+    const char *name;
+    const char *text;
+};
+
+static void append_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    size_t used = strnlen(err, errlen);
+    if (used + 2 >= errlen)
+        return;
+    if (used)
+        err[used++] = '\n'; /* each error on its own line */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + used, errlen - used, fmt, ap);
+    va_end(ap);
+}
+
+static int key_error(const struct config_source *src, const char *key, char *err, size_t errlen,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int key_error(const struct config_source *src, const char *key, char *err, size_t errlen,
                      const char *fmt, ...)
 {
     int line, col;
-    locate_key(text, key, &line, &col);
+    locate_key(src->text, key, &line, &col);
     char why[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    size_t used = strnlen(err, errlen);
-    if (used + 1 < errlen) /* append: each error on its own line */
-        snprintf(err + used, errlen - used, "%s%s:%d:%d: key '%s': %s", used ? "\n" : "", name,
-                 line, col, key, why);
+    append_error(err, errlen, "%s:%d:%d: key '%s': %s", src->name, line, col, key, why);
     return -1;
 }
 
@@ -241,44 +262,133 @@ static int apply_key(const struct key_desc *k, json_t *v, struct shuffled_config
     return -1;
 }
 
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* The files applied, in order, and for each key the index of the last one that set it. */
+struct layers {
+    const struct config_source *src;
+    int origin[NKEYS]; /* -1: the default */
+};
+
+static size_t key_index(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return i;
+    return NKEYS;
+}
+
+/* The file an error about key belongs to: the one that set it, else the main file. */
+static const struct config_source *origin_of(const struct layers *l, const char *key)
+{
+    int o = l->origin[key_index(key)];
+    return &l->src[o >= 0 ? o : 0];
+}
+
 /* Cross-key checks, after every key was applied; each failure is appended to err. */
-static int validate(const char *text, const char *name, struct shuffled_config *cfg, char *err,
-                    size_t errlen)
+static int validate(const struct layers *l, struct shuffled_config *cfg, char *err, size_t errlen)
 {
     int rc = 0;
     if (cfg->listen_count == 0)
-        rc = key_error(text, name, "listen", err, errlen, "needs at least one address");
+        rc = key_error(origin_of(l, "listen"), "listen", err, errlen, "needs at least one address");
     if (cfg->write_low_water > cfg->write_high_water)
-        rc = key_error(text, name, "write_low_water_bytes", err, errlen,
+        rc = key_error(origin_of(l, "write_low_water_bytes"), "write_low_water_bytes", err, errlen,
                        "must not exceed write_high_water_bytes (%llu)",
                        (unsigned long long)cfg->write_high_water);
     if (strcmp(cfg->log_level, "error") && strcmp(cfg->log_level, "warn") &&
         strcmp(cfg->log_level, "info") && strcmp(cfg->log_level, "debug"))
-        rc = key_error(text, name, "log_level", err, errlen,
+        rc = key_error(origin_of(l, "log_level"), "log_level", err, errlen,
                        "'%s' is not one of error, warn, info, debug", cfg->log_level);
     for (size_t i = 0; i < cfg->allowed_local_dir_roots_count; i++) {
         if (cfg->allowed_local_dir_roots[i][0] != '/') {
-            rc = key_error(text, name, "allowed_local_dir_roots", err, errlen,
-                           "'%s' is not an absolute path", cfg->allowed_local_dir_roots[i]);
+            rc = key_error(origin_of(l, "allowed_local_dir_roots"), "allowed_local_dir_roots", err,
+                           errlen, "'%s' is not an absolute path", cfg->allowed_local_dir_roots[i]);
             break;
         }
     }
     if (cfg->state_dir[0] == '\0')
-        rc = key_error(text, name, "state_dir", err, errlen, "must not be empty");
+        rc = key_error(origin_of(l, "state_dir"), "state_dir", err, errlen, "must not be empty");
     if (cfg->admin_listen[0] == '\0')
-        rc = key_error(text, name, "admin_listen", err, errlen, "must not be empty");
+        rc = key_error(origin_of(l, "admin_listen"), "admin_listen", err, errlen,
+                       "must not be empty");
     char why[300];
     const char *file = cfg->auth_secret_file, *dir = cfg->auth_app_secrets_dir;
     if (cfg->auth_enabled && !file[0] && !dir[0])
-        rc = key_error(text, name, "auth_enabled", err, errlen,
+        rc = key_error(origin_of(l, "auth_enabled"), "auth_enabled", err, errlen,
                        "needs auth_secret_file or auth_app_secrets_dir");
     if (file[0] && dir[0])
-        rc = key_error(text, name, "auth_app_secrets_dir", err, errlen,
+        rc = key_error(origin_of(l, "auth_app_secrets_dir"), "auth_app_secrets_dir", err, errlen,
                        "cannot be combined with auth_secret_file (choose one secret source)");
     else if (file[0] && auth_secret_check(file, why, sizeof why))
-        rc = key_error(text, name, "auth_secret_file", err, errlen, "%s", why);
+        rc =
+            key_error(origin_of(l, "auth_secret_file"), "auth_secret_file", err, errlen, "%s", why);
     else if (dir[0] && auth_secret_dir_check(dir, why, sizeof why))
-        rc = key_error(text, name, "auth_app_secrets_dir", err, errlen, "%s", why);
+        rc = key_error(origin_of(l, "auth_app_secrets_dir"), "auth_app_secrets_dir", err, errlen,
+                       "%s", why);
+    return rc;
+}
+
+/* Applies one file's keys to cfg, recording which source set each key. Returns 0, -1 after
+ * errors about keys, or UNPARSED when the file could not be read or is not a JSON object. */
+#define UNPARSED (-2)
+static int apply_source(struct layers *l, size_t index, struct shuffled_config *cfg, char *err,
+                        size_t errlen)
+{
+    const struct config_source *src = &l->src[index];
+    if (!src->text)
+        return UNPARSED; /* unreadable: already reported */
+    json_error_t jerr;
+    json_t *root = json_loads(src->text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        append_error(err, errlen, "%s:%d:%d: %s", src->name, jerr.line, jerr.column, jerr.text);
+        return UNPARSED;
+    }
+    if (!json_is_object(root)) {
+        append_error(err, errlen, "%s:1:1: the configuration must be a JSON object", src->name);
+        json_decref(root);
+        return UNPARSED;
+    }
+    int rc = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        size_t k = key_index(key);
+        char why[200];
+        if (k == NKEYS) {
+            rc = key_error(src, key, err, errlen, "unknown key");
+        } else if (apply_key(&keys[k], v, cfg, why, sizeof why) != 0) {
+            rc = key_error(src, key, err, errlen, "%s", why);
+        } else {
+            l->origin[k] = (int)index;
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
+static int parse_sources(const struct config_source *src, size_t n, struct shuffled_config *cfg,
+                         char *err, size_t errlen)
+{
+    if (config_defaults(cfg) != 0) {
+        append_error(err, errlen, "%s: out of memory", src[0].name);
+        return -1;
+    }
+    struct layers l = {.src = src};
+    for (size_t k = 0; k < NKEYS; k++)
+        l.origin[k] = -1;
+    int rc = 0, unparsed = 0;
+    for (size_t i = 0; i < n; i++) {
+        int one = apply_source(&l, i, cfg, err, errlen);
+        rc = one ? -1 : rc;
+        unparsed |= one == UNPARSED;
+    }
+    /* Cross-key checks also run after errors about single keys (every error is reported),
+     * but not when a whole file is missing from the picture. */
+    if (!unparsed && validate(&l, cfg, err, errlen) != 0)
+        rc = -1;
+    if (rc != 0)
+        config_free(cfg);
     return rc;
 }
 
@@ -287,91 +397,50 @@ int config_parse(const char *text, const char *name, struct shuffled_config *cfg
 {
     if (errlen)
         err[0] = '\0';
-    if (config_defaults(cfg) != 0) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        return -1;
-    }
-    json_error_t jerr;
-    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        snprintf(err, errlen, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
-        config_free(cfg);
-        return -1;
-    }
-    int rc = 0;
-    if (!json_is_object(root)) {
-        snprintf(err, errlen, "%s:1:1: the configuration must be a JSON object", name);
+    struct config_source src = {.name = name, .text = text};
+    return parse_sources(&src, 1, cfg, err, errlen);
+}
+
+int config_load_layered(const char *path, const char *dropin_dir, struct shuffled_config *cfg,
+                        struct config_files *read, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (errlen)
+        err[0] = '\0';
+    struct config_files files = {0};
+    int rc = config_files_add(&files, path);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: out of memory", path);
+    else if (dropin_dir)
+        rc = config_list_dropins(dropin_dir, &files, err, errlen);
+    struct config_source *src = rc == 0 ? calloc(files.count, sizeof *src) : NULL;
+    if (rc == 0 && !src) {
+        snprintf(err, errlen, "%s: out of memory", path);
         rc = -1;
     }
-    const char *key;
-    json_t *v;
-    if (rc == 0) {
-        json_object_foreach(root, key, v)
-        {
-            const struct key_desc *k = NULL;
-            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-                if (strcmp(keys[i].name, key) == 0)
-                    k = &keys[i];
-            }
-            char why[200];
-            if (!k)
-                rc = key_error(text, name, key, err, errlen, "unknown key");
-            else if (apply_key(k, v, cfg, why, sizeof why) != 0)
-                rc = key_error(text, name, key, err, errlen, "%s", why);
-        }
-        if (validate(text, name, cfg, err, errlen) != 0)
+    /* Every file is read, so one run of -t reports every unreadable one. */
+    for (size_t i = 0; src && i < files.count; i++) {
+        char one[512];
+        src[i].name = files.paths[i];
+        if (config_read_text(files.paths[i], (char **)&src[i].text, one, sizeof one) != 0) {
+            append_error(err, errlen, "%s", one);
             rc = -1;
+        }
     }
-    json_decref(root);
-    if (rc != 0)
-        config_free(cfg);
+    if (src && parse_sources(src, files.count, cfg, err, errlen) != 0)
+        rc = -1;
+    for (size_t i = 0; src && i < files.count; i++)
+        free((char *)src[i].text);
+    free(src);
+    if (rc == 0 && read) {
+        *read = files;
+        return 0;
+    }
+    config_files_free(&files);
     return rc;
 }
 
 int config_load(const char *path, struct shuffled_config *cfg, char *err, size_t errlen)
 {
-    memset(cfg, 0, sizeof *cfg);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    size_t n;
-    while (text && (n = fread(text + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            if (cap > (64u << 20)) {
-                snprintf(err, errlen, "%s: file is larger than 64 MiB", path);
-                free(text);
-                fclose(f);
-                return -1;
-            }
-            char *bigger = realloc(text, cap * 2);
-            if (!bigger) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = bigger;
-            cap *= 2;
-        }
-    }
-    int read_error = ferror(f);
-    fclose(f);
-    if (!text || read_error) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, text ? "I/O error" : "out of memory");
-        free(text);
-        return -1;
-    }
-    text[len] = '\0';
-    if (strlen(text) != len) {
-        snprintf(err, errlen, "%s: file contains a NUL byte", path);
-        free(text);
-        return -1;
-    }
-    int rc = config_parse(text, path, cfg, err, errlen);
-    free(text);
-    return rc;
+    return config_load_layered(path, NULL, cfg, NULL, err, errlen);
 }

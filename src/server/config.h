@@ -41,7 +41,16 @@ struct shuffled_config {
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */
 int config_defaults(struct shuffled_config *cfg);
-/* Loads path over the defaults. Returns 0, or -1 with err holding every error found, one per
+struct config_files;
+
+/* Loads path, then each drop-in of dropin_dir (NULL: none; see config_files.h) over the
+ * defaults: a key's last value wins, an array as a whole. Cross-key checks run on the result
+ * and name the file that set the key. read (optional) receives the files applied (release
+ * with config_files_free). Returns 0, or -1 with err holding every error of every file, one
+ * per line ("path:line:col: key 'K': reason"), cfg left freed and read untouched. */
+int config_load_layered(const char *path, const char *dropin_dir, struct shuffled_config *cfg,
+                        struct config_files *read, char *err, size_t errlen);
+/* Loads path alone over the defaults. Returns 0, or -1 with err holding every error found, one per
  * line ("path:line:col: key 'K': reason"), and cfg left freed (nothing to release). */
 int config_load(const char *path, struct shuffled_config *cfg, char *err, size_t errlen);
 /* Parses a JSON text (name is used in messages only); same contract as config_load. */

@@ -14,6 +14,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/blocking_pool.c src/server/blocking_pool.h \
 	src/server/page_cache.c src/server/page_cache.h \
 	src/server/config.c src/server/config.h \
+	src/server/config_files.c src/server/config_files.h \
 	src/server/log.c src/server/log.h \
 	src/server/service.h
 src_server_libshuffled_core_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)

@@ -14,6 +14,7 @@
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/config_dump.h"
+#include "server/config_files.h"
 #include "server/config_reload.h"
 #include "server/ops_runtime.h"
 #include "server/listener.h"
@@ -31,6 +32,7 @@ struct daemon {
     struct ops_runtime *ops;
     struct config_generation *reloaded; /* configs SIGHUP published, newest first */
     const char *config_path;
+    const char *dropin_dir; /* NULL: none */
 };
 
 /* A configuration published by SIGHUP; kept until exit (see config_reload.h). */
@@ -41,8 +43,10 @@ struct config_generation {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shuffled [-t | -T] [-c CONFIG.json] [--port-file FILE]\n"
+    fprintf(f, "usage: shuffled [-t | -T] [-c CONFIG.json [-d DIR]] [--port-file FILE]\n"
                "  -c FILE          configuration (JSON); without it the built-in defaults\n"
+               "  -d DIR           drop-in directory: its *.json files apply over FILE in name\n"
+               "                   order (default: conf.d beside FILE; -d '' for none)\n"
                "  -t               check the configuration and exit (0 if valid)\n"
                "  -T               as -t, and print the effective configuration as JSON\n"
                "  --port-file FILE write the first bound port there once listening\n");
@@ -64,19 +68,30 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 
 static void size_file_limits(struct shuffled_config *cfg);
 
+/* "FILE" or "FILE + N drop-in(s)", for log lines. */
+static const char *describe_files(const struct config_files *files, char *buf, size_t len)
+{
+    if (files->count <= 1)
+        snprintf(buf, len, "%s", files->count ? files->paths[0] : "?");
+    else
+        snprintf(buf, len, "%s + %zu drop-in(s)", files->paths[0], files->count - 1);
+    return buf;
+}
+
 /* SIGHUP: a new configuration that does not validate is rejected and the running one
  * stays; otherwise it is published with its restart-only keys reset to the running values,
  * and those that differed are named as needing a restart. */
 static void reload(struct daemon *d)
 {
-    char err[4096], applied[512], restart[512];
+    char err[4096], applied[512], restart[512], what[4200];
+    struct config_files files = {0};
     struct config_generation *g = calloc(1, sizeof(*g));
     if (!g) {
         log_error("reload of %s failed: out of memory; the running configuration stays",
                   d->config_path);
         return;
     }
-    if (config_load(d->config_path, &g->cfg, err, sizeof err) != 0) {
+    if (config_load_layered(d->config_path, d->dropin_dir, &g->cfg, &files, err, sizeof err) != 0) {
         for (char *nl = strchr(err, '\n'); nl; nl = strchr(nl, '\n'))
             *nl = ';'; /* one log line, every error */
         log_error("reload rejected, the running configuration stays: %s", err);
@@ -91,6 +106,7 @@ static void reload(struct daemon *d)
     if (n < 0 || shuffle_service_reload(d->srv.handler, &g->cfg, err, sizeof err) != 0) {
         log_error("reload rejected, the running configuration stays: %s", err);
         config_free(&g->cfg);
+        config_files_free(&files);
         free(g);
         return;
     }
@@ -98,7 +114,9 @@ static void reload(struct daemon *d)
     d->reloaded = g;
     atomic_store_explicit(&d->srv.cfg, &g->cfg, memory_order_release);
     log_set_level_name(g->cfg.log_level);
-    log_info("reloaded %s; applied live: %s", d->config_path, applied[0] ? applied : "(no change)");
+    log_info("reloaded %s; applied live: %s", describe_files(&files, what, sizeof what),
+             applied[0] ? applied : "(no change)");
+    config_files_free(&files);
     if (n > 0)
         log_warn("reload of %s: these changes need a restart and were not applied: %s",
                  d->config_path, restart);
@@ -154,7 +172,7 @@ static int write_port_file(const char *path, int port)
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL, *port_file = NULL;
+    const char *config_path = NULL, *port_file = NULL, *dropin_arg = NULL;
     int check_only = 0; /* 1: -t, 2: -T */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-t") == 0) {
@@ -163,6 +181,8 @@ int main(int argc, char **argv)
             check_only = 2;
         } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             config_path = argv[++i];
+        } else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+            dropin_arg = argv[++i];
         } else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc) {
             port_file = argv[++i];
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -174,29 +194,52 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char err[8192];
+    if (dropin_arg && !config_path) {
+        fprintf(stderr, "shuffled: -d needs -c FILE (the drop-ins apply over a file)\n");
+        return 2;
+    }
+    char err[8192], what[4200];
+    char *dropin_dir = NULL;
+    if (config_path && !dropin_arg && !(dropin_dir = config_default_dropin_dir(config_path))) {
+        fprintf(stderr, "shuffled: out of memory\n");
+        return 1;
+    }
+    if (dropin_arg && dropin_arg[0] && !(dropin_dir = strdup(dropin_arg))) {
+        fprintf(stderr, "shuffled: out of memory\n");
+        return 1;
+    }
     struct shuffled_config cfg;
+    struct config_files files = {0};
     if (config_path
-            ? config_load(config_path, &cfg, err, sizeof err)
+            ? config_load_layered(config_path, dropin_dir, &cfg, &files, err, sizeof err)
             : (config_defaults(&cfg) == 0 ? 0 : (snprintf(err, sizeof err, "no memory"), -1))) {
         for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
             fprintf(stderr, "shuffled: %s\n", line); /* every error, one per line */
+        free(dropin_dir);
         return 1;
     }
     if (check_only) {
         int bad = check_only == 2 && config_dump(&cfg, stdout) != 0;
+        for (size_t i = 1; !bad && i < files.count; i++)
+            fprintf(stderr, "shuffled: drop-in %s applied\n", files.paths[i]);
         if (!bad)
             fprintf(stderr, "shuffled: the configuration %s is valid\n",
                     config_path ? config_path : "(built-in defaults)");
         config_free(&cfg);
+        config_files_free(&files);
+        free(dropin_dir);
         return bad;
     }
     log_set_level_name(cfg.log_level);
+    log_info("configuration: %s",
+             config_path ? describe_files(&files, what, sizeof what) : "built-in defaults");
+    config_files_free(&files);
     size_file_limits(&cfg);
     signal(SIGPIPE, SIG_IGN);
     if (evthread_use_pthreads() != 0) {
         log_error("libevent without pthreads support");
         config_free(&cfg);
+        free(dropin_dir);
         return 1;
     }
 
@@ -204,6 +247,7 @@ int main(int argc, char **argv)
     memset(&d, 0, sizeof(d));
     atomic_init(&d.srv.cfg, &cfg);
     d.config_path = config_path;
+    d.dropin_dir = dropin_dir;
     int nworkers = cfg.io_threads > 0 ? cfg.io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (nworkers < 1)
         nworkers = 1;
@@ -300,6 +344,7 @@ stop:
         d.reloaded = older;
     }
     config_free(&cfg);
+    free(dropin_dir);
     libevent_global_shutdown();
     return rc;
 }

@@ -11,3 +11,9 @@ tests_unit_test_stream_table_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
 tests_unit_test_page_cache_SOURCES = tests/unit/test_page_cache.c
 tests_unit_test_page_cache_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
 tests_unit_test_page_cache_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/test_config_dropin
+TESTS += tests/unit/test_config_dropin
+tests_unit_test_config_dropin_SOURCES = tests/unit/test_config_dropin.c
+tests_unit_test_config_dropin_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
+tests_unit_test_config_dropin_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
