@@ -17,9 +17,14 @@ install-shuffled-config:
 		echo " $(INSTALL_DATA) conf/shuffled.system.json '$(DESTDIR)$(shuffledconfdir)/shuffled.json'"; \
 		$(INSTALL_DATA) $(srcdir)/conf/shuffled.system.json '$(DESTDIR)$(shuffledconfdir)/shuffled.json'; \
 	fi
+	$(MKDIR_P) '$(DESTDIR)$(shuffledconfdir)/conf.d'
 
 uninstall-shuffled-config:
 	@f='$(DESTDIR)$(shuffledconfdir)/shuffled.json'; \
 	if test -f "$$f" && cmp -s "$$f" $(srcdir)/conf/shuffled.system.json; then \
 		echo " rm -f $$f"; rm -f "$$f"; rmdir '$(DESTDIR)$(shuffledconfdir)' 2>/dev/null || :; \
 	elif test -f "$$f"; then echo "keeping edited $$f"; fi
+
+# Drop-ins ($(sysconfdir)/shuffled/conf.d/*.json) with the real daemon.
+dist_check_SCRIPTS += tests/integration/test_confd.sh
+TESTS += tests/integration/test_confd.sh
