@@ -187,7 +187,6 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     struct conn *c = arg;
-    (void)buf;
     if (info->n_deleted == 0)
         return;
     c->out_sent += info->n_deleted;
@@ -198,6 +197,9 @@ static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, vo
         c->chunks_pending--;
         atomic_fetch_sub(&c->srv->chunks_in_flight, 1);
     }
+    struct resp *h = c->q_head;
+    if (h && h->partial && h->ready && evbuffer_get_length(buf) <= RESP_PART_LOW_BYTES)
+        h->on_output(c, h, false);
     recheck_paused(c);
 }
 
@@ -305,7 +307,9 @@ void conn_close(struct conn *c, const char *reason)
     while (r) {
         struct resp *next = r->next;
         r->next = NULL;
-        if (r->ready)
+        if (r->partial)
+            r->on_output(c, r, true);
+        else if (r->ready)
             conn_resp_discard(r);
         r = next;
     }
@@ -387,34 +391,27 @@ static int ring_push(struct conn *c, uint64_t end)
     return 0;
 }
 
-void conn_resp_ready(struct conn *c, struct resp *r)
+/* Moves every ready answer at the head of the queue into the output; a partial answer gives
+ * what it has and keeps the head until its last part. */
+static void flush_ready(struct conn *c)
 {
-    if (c->closed) { /* the slot was detached when the connection closed */
-        conn_resp_discard(r);
-        return;
-    }
-    r->ready = true;
-    if (r->rpc_cost) {
-        c->rpc_pending -= r->rpc_cost;
-        r->rpc_cost = 0;
-        recheck_paused(c);
-    }
     struct evbuffer *out = bufferevent_get_output(c->bev);
     bool finish = false;
     if (evbuffer_get_length(out) == 0)
         c->last_activity_ms = now_ms(c); /* the stalled-reader clock starts with new output */
     while (c->q_head && c->q_head->ready) {
         struct resp *h = c->q_head;
-        c->q_head = h->next;
-        if (!c->q_head)
-            c->q_tail = NULL;
         size_t len = h->buf ? evbuffer_get_length(h->buf) : 0;
         if (h->buf && evbuffer_add_buffer(out, h->buf) != 0) {
-            conn_resp_discard(h);
             conn_close(c, "out of memory queueing a response");
             return;
         }
         c->out_added += len;
+        if (h->partial)
+            break;
+        c->q_head = h->next;
+        if (!c->q_head)
+            c->q_tail = NULL;
         if (h->is_chunk && ring_push(c, c->out_added) != 0) {
             conn_resp_discard(h);
             conn_close(c, "out of memory");
@@ -432,6 +429,29 @@ void conn_resp_ready(struct conn *c, struct resp *r)
     }
     if (finish)
         conn_finish(c);
+}
+
+void conn_resp_ready(struct conn *c, struct resp *r)
+{
+    if (c->closed) { /* the slot was detached when the connection closed */
+        conn_resp_discard(r);
+        return;
+    }
+    r->ready = true;
+    if (r->rpc_cost) {
+        c->rpc_pending -= r->rpc_cost;
+        r->rpc_cost = 0;
+        recheck_paused(c);
+    }
+    flush_ready(c);
+}
+
+void conn_resp_more(struct conn *c, struct resp *r, bool last)
+{
+    if (last)
+        r->partial = false;
+    if (!c->closed && r->ready && c->q_head == r)
+        flush_ready(c);
 }
 
 void conn_resp_msg(struct conn *c, struct resp *r, const struct proto_msg *m)

@@ -25,7 +25,18 @@ struct resp {
     bool close_after;  /* close the connection once this response is written */
     bool small_file;   /* a small file body: header and body would go out as separate packets */
     uint32_t rpc_cost; /* an RPC awaiting its answer: its request size, counted in rpc_pending */
+    /* A body queued in parts (chunk_window.h): buf holds the parts ready so far and the slot
+     * stays at the head of the queue until conn_resp_more(..., last). The producer owns the
+     * slot meanwhile: on_output(closing=false) tells it the output has drained (at most
+     * RESP_PART_LOW_BYTES left) while the slot is at the head; on_output(closing=true) that
+     * the connection closed and it must free the slot. */
+    bool partial;
+    void (*on_output)(struct conn *c, struct resp *r, bool closing);
+    void *producer;
 };
+
+/* Output left below which a partial answer at the head asks its producer for the next part. */
+#define RESP_PART_LOW_BYTES (1u << 20)
 
 struct conn {
     struct conn *prev, *next; /* the worker's list of live connections */
@@ -70,6 +81,8 @@ void conn_finish(struct conn *c);
 struct resp *conn_resp_reserve(struct conn *c, bool is_chunk);
 /* Marks r ready (its buf filled) and writes every ready slot at the head of the queue. */
 void conn_resp_ready(struct conn *c, struct resp *r);
+/* Partial r got more bytes in its buf (and, if last, is complete): writes what it can. */
+void conn_resp_more(struct conn *c, struct resp *r, bool last);
 /* Frees a slot that will never be written (its connection closed before it was ready). */
 void conn_resp_discard(struct resp *r);
 /* Encodes m as a whole frame into r and marks it ready. */

@@ -13,6 +13,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/stream_manager_internal.h \
 	src/server/blocking_pool.c src/server/blocking_pool.h \
 	src/server/page_cache.c src/server/page_cache.h \
+	src/server/chunk_window.c src/server/chunk_window.h \
 	src/server/config.c src/server/config.h \
 	src/server/config_files.c src/server/config_files.h \
 	src/server/log.c src/server/log.h \

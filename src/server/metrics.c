@@ -48,6 +48,9 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
                              "Shuffle index lookups answered from the index cache."},
     [MC_INDEX_CACHE_MISSES] = {"shuffled_index_cache_misses_total",
                                "Shuffle index lookups that read the .index file."},
+    [MC_PAGE_CACHE_WARMED_BYTES] = {"shuffled_page_cache_warmed_bytes_total",
+                                    "File bytes read into the page cache off the event loops "
+                                    "before being sent."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {

@@ -16,6 +16,7 @@ enum metric_counter {
     MC_CONNECTIONS_ACCEPTED,    /* connections accepted since start */
     MC_INDEX_CACHE_HITS,
     MC_INDEX_CACHE_MISSES,
+    MC_PAGE_CACHE_WARMED_BYTES, /* file bytes read into the page cache on the blocking pool */
     MC__COUNT
 };
 

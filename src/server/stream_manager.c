@@ -15,6 +15,7 @@
 
 #include "proto/message.h"
 #include "server/blocking_pool.h"
+#include "server/chunk_window.h"
 #include "server/conn.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -155,17 +156,6 @@ static void answer_success(struct chunk_req *r)
         ok = evbuffer_add_reference(buf, r->seg.data, len, free_data_cb, NULL) == 0;
         if (ok)
             r->seg.data = NULL; /* owned by buf now */
-    } else if (ok && len > 0 && r->seg.kind == CHUNK_FILE) {
-        struct evbuffer_file_segment *fs = evbuffer_file_segment_new(
-            r->fd, (ev_off_t)r->seg.offset, (ev_off_t)len, EVBUF_FS_CLOSE_ON_FREE);
-        if (fs) {
-            r->fd = -1; /* closed by libevent when the segment has been sent */
-            ok = evbuffer_add_file_segment(buf, fs, 0, (ev_off_t)len) == 0;
-            r->resp->small_file = len < CORK_BELOW;
-            evbuffer_file_segment_free(fs);
-        } else {
-            ok = false;
-        }
     }
     if (!ok) {
         if (buf)
@@ -175,8 +165,20 @@ static void answer_success(struct chunk_req *r)
     }
     r->resp->buf = buf;
     struct resp *slot = r->resp;
+    if (len > 0 && r->seg.kind == CHUNK_FILE) {
+        slot->small_file = len < CORK_BELOW;
+        int fd = r->fd;
+        r->fd = -1; /* chunk_window_send takes it */
+        if (chunk_window_send(r->c, slot, fd, r->seg.offset, len) != 0) {
+            evbuffer_free(buf);
+            slot->buf = NULL;
+            answer_failure(r, "java.lang.OutOfMemoryError: cannot queue the chunk");
+            return;
+        }
+    } else {
+        conn_resp_ready(r->c, slot);
+    }
     r->resp = NULL;
-    conn_resp_ready(r->c, slot);
     metrics_add(MC_BLOCK_TRANSFER_BYTES, len);
     metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
 }

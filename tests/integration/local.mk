@@ -28,3 +28,4 @@ tests_integration_bench_core_LDADD = src/proto/libproto.la $(PTHREAD_LIBS)
 
 # libshuffle tests (issue 5)
 include tests/integration/client.mk
+include tests/integration/window.mk

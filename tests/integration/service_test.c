@@ -15,6 +15,7 @@
  *   'H' bytes                       held: answered (empty) only by a later 'G'
  *   'G'                             answers every held 'H' -> i64 how many it answered
  *   'Q'                             -> i64 'H' requests held now
+ *   'P'                             -> i64 bytes warmed into the page cache so far
  * Anything else: RpcFailure. A OneWayMessage only bumps the counter. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +25,7 @@
 
 #include "proto/codec.h"
 #include "server/conn.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "server/service.h"
 #include "server/stream_manager.h"
@@ -227,6 +229,10 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
     case 'L':
         proto_write_i64(&w, (int64_t)stream_live_count());
         proto_write_i64(&w, (int64_t)atomic_load(&c->srv->chunks_in_flight));
+        rpc_reply_ok(reply, w.buf, w.len);
+        break;
+    case 'P':
+        proto_write_i64(&w, (int64_t)metrics_counter(MC_PAGE_CACHE_WARMED_BYTES));
         rpc_reply_ok(reply, w.buf, w.len);
         break;
     case 'W':

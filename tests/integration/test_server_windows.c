@@ -1,0 +1,169 @@
+/* File bodies larger than one window (chunk_window.h): every byte arrives in order, each
+ * window is read into the page cache on the blocking pool exactly once before it is sent, and
+ * the chunk-in-flight accounting ends at zero. The real daemon (test build) over loopback. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tclient.h"
+#include "texpect.h"
+
+#define WINDOW (1u << 20)
+#define FILE_SIZE (4u * WINDOW + 4321)
+
+static struct tdaemon daemon_;
+static char path[600];
+static uint8_t *bytes;
+
+static void setup(void)
+{
+    ck_assert_int_eq(tdaemon_start(&daemon_, NULL), 0);
+    snprintf(path, sizeof path, "%s/windows.bin", daemon_.dir);
+    bytes = malloc(FILE_SIZE);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < FILE_SIZE; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes[i] = (uint8_t)x;
+    }
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, FILE_SIZE, f), FILE_SIZE);
+    fclose(f);
+}
+
+static void teardown(void)
+{
+    ck_assert_int_eq(tdaemon_stop(&daemon_), 0); /* 0 also means: no leak under LeakSanitizer */
+    free(bytes);
+}
+
+static int64_t warmed_bytes(int fd)
+{
+    uint8_t *out = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tc_rpc(fd, "P", 1, &out, &n), 0);
+    ck_assert_uint_eq(n, 8);
+    int64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | out[i];
+    free(out);
+    return v;
+}
+
+/* Bodies of 1 window + 1 byte, and of 4 windows + a tail at an odd offset, by ChunkFetch and by
+ * Stream, pipelined with a small chunk behind them that must come out after them. */
+START_TEST(bodies_arrive_whole_and_each_window_is_warmed_once)
+{
+    int fd = tc_connect(daemon_.port);
+    ck_assert_int_ge(fd, 0);
+    const int64_t off_a = 3, len_a = WINDOW + 1;
+    const int64_t off_b = 777, len_b = FILE_SIZE - 777 - 11;
+    struct tc_chunk ch[3] = {
+        {.kind = 0, .path = path, .offset = off_a, .length = len_a},
+        {.kind = 0, .path = path, .offset = off_b, .length = len_b},
+        {.kind = 0, .path = path, .offset = 5, .length = 100},
+    };
+    int64_t sid = tc_register(fd, ch, 3);
+    int64_t sid2 = tc_register(fd, ch, 3);
+    ck_assert_int_ge(sid, 0);
+    ck_assert_int_ge(sid2, 0);
+    int64_t before = warmed_bytes(fd);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(tc_send_fetch(fd, sid, i), 0);
+    char name[64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "%lld_%d", (long long)sid2, i);
+        ck_assert_int_eq(tc_send_stream(fd, name), 0);
+    }
+    expect_fetch_ok(fd, sid, 0, bytes + off_a, (size_t)len_a);
+    expect_fetch_ok(fd, sid, 1, bytes + off_b, (size_t)len_b);
+    expect_fetch_ok(fd, sid, 2, bytes + 5, 100);
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "%lld_%d", (long long)sid2, i);
+        expect_stream_ok(fd, name, bytes + ch[i].offset, (size_t)ch[i].length);
+    }
+    /* every body byte was read on the pool, none twice: windows after the first are warmed
+     * too (without them only the first window of each body would count) */
+    ck_assert_int_eq(warmed_bytes(fd) - before, 2 * (len_a + len_b + 100));
+    close(fd);
+}
+END_TEST
+
+/* Several connections, each with several windowed bodies queued: all arrive, and the
+ * chunks-in-flight count returns to zero (a windowed answer is counted once, when complete). */
+START_TEST(pipelined_windowed_bodies_on_several_connections)
+{
+    enum { CONNS = 4, PER_CONN = 3 };
+    int fds[CONNS];
+    int64_t sids[CONNS];
+    const int64_t off = 12345, len = 3 * WINDOW + 17;
+    struct tc_chunk ch[PER_CONN];
+    for (int i = 0; i < PER_CONN; i++)
+        ch[i] = (struct tc_chunk){.kind = 0, .path = path, .offset = off + i, .length = len};
+    for (int c = 0; c < CONNS; c++) {
+        fds[c] = tc_connect(daemon_.port);
+        ck_assert_int_ge(fds[c], 0);
+        sids[c] = tc_register(fds[c], ch, PER_CONN);
+        ck_assert_int_ge(sids[c], 0);
+        for (int i = 0; i < PER_CONN; i++)
+            ck_assert_int_eq(tc_send_fetch(fds[c], sids[c], i), 0);
+    }
+    for (int c = 0; c < CONNS; c++)
+        for (int i = 0; i < PER_CONN; i++)
+            expect_fetch_ok(fds[c], sids[c], i, bytes + off + i, (size_t)len);
+    int64_t streams = -1, chunks = -1;
+    ck_assert_int_eq(tc_live(fds[0], &streams, &chunks), 0);
+    ck_assert_int_eq(chunks, 0);
+    for (int c = 0; c < CONNS; c++)
+        close(fds[c]);
+    ck_assert_int_eq(tc_wait_no_streams(daemon_.port), 0);
+}
+END_TEST
+
+/* A client that closes while windows are queued or being warmed: the daemon frees them (the
+ * teardown's clean exit checks for leaks) and serves the next client. */
+START_TEST(close_while_windows_are_pending)
+{
+    for (int round = 0; round < 20; round++) {
+        int fd = tc_connect(daemon_.port);
+        ck_assert_int_ge(fd, 0);
+        struct tc_chunk ch[2] = {{.kind = 0, .path = path, .offset = 1, .length = FILE_SIZE - 1},
+                                 {.kind = 0, .path = path, .offset = 0, .length = FILE_SIZE}};
+        int64_t sid = tc_register(fd, ch, 2);
+        ck_assert_int_ge(sid, 0);
+        ck_assert_int_eq(tc_send_fetch(fd, sid, 0), 0);
+        ck_assert_int_eq(tc_send_fetch(fd, sid, 1), 0);
+        uint8_t buf[4096];
+        ck_assert_int_eq(tc_read_exact(fd, buf, (size_t)(round % 2 ? sizeof buf : 21)), 0);
+        close(fd);
+    }
+    ck_assert_int_eq(tc_wait_no_streams(daemon_.port), 0);
+    int fd = tc_connect(daemon_.port);
+    expect_echo(fd);
+    int64_t streams = -1, chunks = -1;
+    ck_assert_int_eq(tc_live(fd, &streams, &chunks), 0);
+    ck_assert_int_eq(chunks, 0);
+    close(fd);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("server_windows");
+    TCase *tc = tcase_create("windows");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, bodies_arrive_whole_and_each_window_is_warmed_once);
+    tcase_add_test(tc, pipelined_windowed_bodies_on_several_connections);
+    tcase_add_test(tc, close_while_windows_are_pending);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
