@@ -48,26 +48,33 @@ static void warm_job(void *arg)
     worker_post(cw->c->w, window_warmed, cw);
 }
 
-static void warm_next(struct chunk_window *cw)
+static uint64_t next_len(const struct chunk_window *cw)
 {
     uint64_t left = cw->len - cw->queued;
-    cw->warming = left < CHUNK_WINDOW_BYTES ? left : CHUNK_WINDOW_BYTES;
+    return left < CHUNK_WINDOW_BYTES ? left : CHUNK_WINDOW_BYTES;
+}
+
+static void queue_window(struct chunk_window *cw, uint64_t n);
+
+/* The next window: queued at once when already in the page cache, else read on the pool. */
+static void fetch_next(struct chunk_window *cw)
+{
+    uint64_t n = next_len(cw);
+    if (page_cache_resident(cw->fd, cw->file_offset + cw->queued, n)) {
+        metrics_inc(MC_FILE_WINDOWS_CACHED);
+        queue_window(cw, n);
+        return;
+    }
+    metrics_inc(MC_FILE_WINDOWS_WARMED);
+    cw->warming = n;
     if (blocking_pool_submit(cw->c->srv->pool, warm_job, cw) != 0)
         warm_job(cw); /* pool gone (shutdown): read here */
 }
 
-/* Back on the connection's thread: queue the window just warmed. */
-static void window_warmed(void *arg)
+/* Adds the next n body bytes to r; frees cw after the last window (or on failure). */
+static void queue_window(struct chunk_window *cw, uint64_t n)
 {
-    struct chunk_window *cw = arg;
     struct resp *r = cw->r;
-    uint64_t n = cw->warming;
-    cw->warming = 0;
-    if (cw->closing) {
-        conn_resp_discard(r);
-        release(cw);
-        return;
-    }
     if (evbuffer_add_file_segment(r->buf, cw->fs, (ev_off_t)cw->queued, (ev_off_t)n) != 0) {
         struct conn *c = cw->c;
         conn_ref(c);
@@ -82,6 +89,20 @@ static void window_warmed(void *arg)
     conn_resp_more(cw->c, r, last);
     if (last)
         release(cw);
+}
+
+/* Back on the connection's thread: queue the window just warmed. */
+static void window_warmed(void *arg)
+{
+    struct chunk_window *cw = arg;
+    uint64_t n = cw->warming;
+    cw->warming = 0;
+    if (cw->closing) {
+        conn_resp_discard(cw->r);
+        release(cw);
+        return;
+    }
+    queue_window(cw, n);
 }
 
 /* The connection's output drained while r was at the head, or the connection closed. */
@@ -99,7 +120,7 @@ static void on_output(struct conn *c, struct resp *r, bool closing)
         return;
     }
     if (!cw->warming && cw->queued < cw->len)
-        warm_next(cw);
+        fetch_next(cw);
 }
 
 int chunk_window_send(struct conn *c, struct resp *r, int fd, uint64_t offset, uint64_t len)
@@ -136,6 +157,6 @@ int chunk_window_send(struct conn *c, struct resp *r, int fd, uint64_t offset, u
     r->producer = cw;
     conn_resp_ready(c, r);
     if (!c->closed && !cw->warming)
-        warm_next(cw); /* the second window reads while the first one is sent */
+        fetch_next(cw); /* the second window is ready while the first one is sent */
     return 0;
 }

@@ -51,6 +51,12 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_PAGE_CACHE_WARMED_BYTES] = {"shuffled_page_cache_warmed_bytes_total",
                                     "File bytes read into the page cache off the event loops "
                                     "before being sent."},
+    [MC_FILE_WINDOWS_CACHED] = {"shuffled_file_windows_cached_total",
+                                "1 MiB windows of large file bodies (after the first) found in "
+                                "the page cache and queued at once."},
+    [MC_FILE_WINDOWS_WARMED] = {"shuffled_file_windows_warmed_total",
+                                "1 MiB windows of large file bodies (after the first) read into "
+                                "the page cache on the blocking pool before being queued."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {

@@ -17,6 +17,8 @@ enum metric_counter {
     MC_INDEX_CACHE_HITS,
     MC_INDEX_CACHE_MISSES,
     MC_PAGE_CACHE_WARMED_BYTES, /* file bytes read into the page cache on the blocking pool */
+    MC_FILE_WINDOWS_CACHED,     /* windows after the first of large bodies, found cached */
+    MC_FILE_WINDOWS_WARMED,     /* ... read into the page cache on the blocking pool first */
     MC__COUNT
 };
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "server/metrics.h"
@@ -37,4 +38,16 @@ uint64_t page_cache_warm(int fd, uint64_t offset, uint64_t len)
     }
     metrics_add(MC_PAGE_CACHE_WARMED_BYTES, done);
     return done;
+}
+
+static bool byte_cached(int fd, uint64_t offset)
+{
+    char byte;
+    struct iovec v = {&byte, 1};
+    return preadv2(fd, &v, 1, (off_t)offset, RWF_NOWAIT) == 1;
+}
+
+bool page_cache_resident(int fd, uint64_t offset, uint64_t len)
+{
+    return len == 0 || (byte_cached(fd, offset) && byte_cached(fd, offset + len - 1));
 }

@@ -3,6 +3,7 @@
 #ifndef SHUFFLED_SERVER_PAGE_CACHE_H
 #define SHUFFLED_SERVER_PAGE_CACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The first part of a range is read synchronously (the caller waits); the rest is only
@@ -15,5 +16,10 @@
  * readahead of up to PAGE_CACHE_READAHEAD_BYTES. Blocks on the disk: pool threads only.
  * Returns the bytes read synchronously (0 if the kernel refused; the fetch still works). */
 uint64_t page_cache_warm(int fd, uint64_t offset, uint64_t len);
+
+/* Cheap enough for an event loop (two 1-byte reads that never wait: RWF_NOWAIT): true when the
+ * first and the last byte of the range are in the page cache. Readahead fills a range in
+ * order, so this stands for the whole range; false when unsure (then warm it on the pool). */
+bool page_cache_resident(int fd, uint64_t offset, uint64_t len);
 
 #endif

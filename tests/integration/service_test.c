@@ -15,7 +15,8 @@
  *   'H' bytes                       held: answered (empty) only by a later 'G'
  *   'G'                             answers every held 'H' -> i64 how many it answered
  *   'Q'                             -> i64 'H' requests held now
- *   'P'                             -> i64 bytes warmed into the page cache so far
+ *   'P'                             -> i64 windows of large bodies found cached, i64 windows
+ *                                      warmed on the pool (chunk_window.c), so far
  * Anything else: RpcFailure. A OneWayMessage only bumps the counter. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -232,7 +233,8 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
         rpc_reply_ok(reply, w.buf, w.len);
         break;
     case 'P':
-        proto_write_i64(&w, (int64_t)metrics_counter(MC_PAGE_CACHE_WARMED_BYTES));
+        proto_write_i64(&w, (int64_t)metrics_counter(MC_FILE_WINDOWS_CACHED));
+        proto_write_i64(&w, (int64_t)metrics_counter(MC_FILE_WINDOWS_WARMED));
         rpc_reply_ok(reply, w.buf, w.len);
         break;
     case 'W':
