@@ -10,18 +10,18 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "server/blocking_pool.h"
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/config_dump.h"
-#include "server/config_files.h"
-#include "server/config_reload.h"
-#include "server/ops_runtime.h"
-#include "server/listener.h"
-#include "server/log.h"
+#include "server/stream/blocking_pool.h"
+#include "server/net/auth.h"
+#include "server/ops/config.h"
+#include "server/ops/config_dump.h"
+#include "server/ops/config_files.h"
+#include "server/ops/config_reload.h"
+#include "server/ops/ops_runtime.h"
+#include "server/net/listener.h"
+#include "server/ops/log.h"
 #include "server/server.h"
 #include "server/service.h"
-#include "server/worker.h"
+#include "server/net/worker.h"
 
 struct daemon {
     struct server srv;

@@ -5,8 +5,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "server/config.h"
-#include "server/handler.h"
+#include "server/ops/config.h"
+#include "server/net/handler.h"
 
 struct worker;
 struct blocking_pool;

@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "server/config.h"
-#include "server/handler.h"
+#include "server/ops/config.h"
+#include "server/net/handler.h"
 
 /* Returns the handler to install, or NULL with err set (the daemon then exits with it).
  * cfg stays valid until after handler->destroy has run. */

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "server/blockid.h"
-#include "server/placement.h"
-#include "server/registry_store.h"
+#include "server/block/blockid.h"
+#include "server/block/placement.h"
+#include "server/block/registry_store.h"
 #include "tools/checksum.h"
 
 struct opts {

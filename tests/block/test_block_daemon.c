@@ -8,7 +8,7 @@
 #include <inttypes.h>
 
 #include "daemon_client.h"
-#include "server/placement.h"
+#include "server/block/placement.h"
 
 static uint8_t *hex_bytes(const char *hex, size_t *len)
 {

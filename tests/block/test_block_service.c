@@ -9,11 +9,11 @@
 #include <stdarg.h>
 
 #include "proto/blockmsg.h"
-#include "server/block_service.h"
-#include "server/log.h"
-#include "server/placement.h"
+#include "server/block/block_service.h"
+#include "server/ops/log.h"
+#include "server/block/placement.h"
 #include "server/service.h"
-#include "server/stream_manager.h"
+#include "server/stream/stream_manager.h"
 #include "test_util_block.h"
 
 /* ---- stubs of the daemon core ---- */

@@ -6,7 +6,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "server/blockid.h"
+#include "server/block/blockid.h"
 
 static int parse(const char *s, struct block_id *b)
 {

@@ -5,7 +5,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "server/cleanup.h"
+#include "server/block/cleanup.h"
 #include "test_util_block.h"
 
 static void mk(const char *root, const char *rel)

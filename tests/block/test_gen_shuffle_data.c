@@ -7,9 +7,9 @@
 #include <check.h>
 #include <string.h>
 
-#include "server/blockid.h"
-#include "server/registry_store.h"
-#include "server/resolver.h"
+#include "server/block/blockid.h"
+#include "server/block/registry_store.h"
+#include "server/block/resolver.h"
 #include "test_util_block.h"
 
 static const char *builddir(void)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "daemon_client.h"
-#include "server/placement.h"
+#include "server/block/placement.h"
 
 #define SUBDIRS 4
 

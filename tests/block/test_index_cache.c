@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "server/index_cache.h"
+#include "server/block/index_cache.h"
 #include "test_util_block.h"
 
 static void be64(uint8_t *p, uint64_t v)

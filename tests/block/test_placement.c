@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/placement.h"
+#include "server/block/placement.h"
 #include "test_util_block.h"
 
 static int hexval(char c)

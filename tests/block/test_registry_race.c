@@ -8,8 +8,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "server/cleanup.h"
-#include "server/registry_store.h"
+#include "server/block/cleanup.h"
+#include "server/block/registry_store.h"
 #include "test_util_block.h"
 
 #define PUTS 300

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "server/registry_store.h"
+#include "server/block/registry_store.h"
 #include "test_util_block.h"
 
 ssize_t __real_read(int fd, void *buf, size_t n);

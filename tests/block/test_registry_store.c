@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "server/registry_store.h"
+#include "server/block/registry_store.h"
 #include "test_util_block.h"
 
 static char *dirs_a[] = {"/data/a0", "/data/a1"};

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "server/blockid.h"
-#include "server/index_cache.h"
-#include "server/resolver.h"
+#include "server/block/blockid.h"
+#include "server/block/index_cache.h"
+#include "server/block/resolver.h"
 #include "test_util_block.h"
 
 static char *copy_dataset(void)

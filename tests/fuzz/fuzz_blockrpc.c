@@ -5,9 +5,10 @@
  * exactly once; every stream it registers is resolved chunk by chunk and freed. One
  * executor is registered at start over a temp dir holding a small shuffle output, so
  * resolution reaches placement, the index cache and the files.
- * fuzz-sources: src/server/block_handler.c src/server/block_streams.c src/server/blockid.c
- * fuzz-sources: src/server/placement.c src/server/resolver.c src/server/index_cache.c
- * fuzz-sources: src/server/registry_store.c src/server/cleanup.c */
+ * fuzz-sources: src/server/block/block_handler.c src/server/block/block_streams.c
+ * fuzz-sources: src/server/block/blockid.c src/server/block/placement.c
+ * fuzz-sources: src/server/block/resolver.c src/server/block/index_cache.c
+ * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -19,10 +20,10 @@
 #include <unistd.h>
 
 #include "proto/blockmsg.h"
-#include "server/block_service.h"
-#include "server/log.h"
+#include "server/block/block_service.h"
+#include "server/ops/log.h"
 #include "server/service.h"
-#include "server/stream_manager.h"
+#include "server/stream/stream_manager.h"
 
 /* ---- stubs of the daemon core ---- */
 

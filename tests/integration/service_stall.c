@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "server/service.h"
-#include "server/service_admin.h"
+#include "server/ops/service_admin.h"
 
 static void stall_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
                          size_t len)

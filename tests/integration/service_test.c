@@ -25,11 +25,11 @@
 #include <string.h>
 
 #include "proto/codec.h"
-#include "server/conn.h"
-#include "server/metrics.h"
+#include "server/net/conn.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 #include "server/service.h"
-#include "server/stream_manager.h"
+#include "server/stream/stream_manager.h"
 
 struct test_chunk {
     uint8_t kind;

@@ -17,7 +17,7 @@
 
 #include "../unit/http_client.h"
 #include "../unit/prom_parse.h"
-#include "server/config.h"
+#include "server/ops/config.h"
 
 static char tmp[256], cfg_path[300], port_path[300], log_path[300], notify_path[300];
 static int notify_fd = -1;

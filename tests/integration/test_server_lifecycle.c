@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "server/stream_manager.h"
+#include "server/stream/stream_manager.h"
 #include "tclient.h"
 #include "texpect.h"
 

@@ -1,4 +1,4 @@
-# File bodies sent window by window (src/server/chunk_window.c), with the real test daemon.
+# File bodies sent window by window (src/server/stream/chunk_window.c), with the real test daemon.
 check_PROGRAMS += tests/integration/test_server_windows
 TESTS += tests/integration/test_server_windows
 tests_integration_test_server_windows_SOURCES = tests/integration/test_server_windows.c \

@@ -1,4 +1,4 @@
-# Unit tests of the operations side (src/server/ops.mk).
+# Unit tests of the operations side (src/server/ops/ops.mk).
 OPS_TEST_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS)
 OPS_TEST_LIBS = $(SHUFFLED_OPS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
 

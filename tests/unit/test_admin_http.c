@@ -12,8 +12,8 @@
 
 #include "http_client.h"
 #include "prom_parse.h"
-#include "server/admin_http.h"
-#include "server/metrics.h"
+#include "server/ops/admin_http.h"
+#include "server/ops/metrics.h"
 
 struct calls {
     int apps, execs;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/config.h"
+#include "server/ops/config.h"
 
 static struct shuffled_config cfg;
 static char err[512];

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/config.h"
-#include "server/config_files.h"
+#include "server/ops/config.h"
+#include "server/ops/config_files.h"
 
 static char dir[64], main_path[128], dropins[128];
 static struct shuffled_config cfg;

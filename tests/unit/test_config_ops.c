@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/config.h"
-#include "server/config_dump.h"
-#include "server/config_reload.h"
+#include "server/ops/config.h"
+#include "server/ops/config_dump.h"
+#include "server/ops/config_reload.h"
 
 static char *dump(const struct shuffled_config *c)
 {

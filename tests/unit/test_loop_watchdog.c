@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "server/loop_watchdog.h"
+#include "server/ops/loop_watchdog.h"
 
 #define NLOOPS 3
 #define MAXQ 8

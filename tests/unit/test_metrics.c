@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "prom_parse.h"
-#include "server/metrics.h"
+#include "server/ops/metrics.h"
 
 static char *render(void)
 {

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "server/page_cache.h"
+#include "server/stream/page_cache.h"
 
 #define FILE_BYTES (8u << 20)
 

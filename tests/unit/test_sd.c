@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "server/sd.h"
+#include "server/ops/sd.h"
 
 static char tmpdir[64];
 static int notify_fd = -1;

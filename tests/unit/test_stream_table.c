@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/stream_table.h"
+#include "server/stream/stream_table.h"
 
 static int freed;
 

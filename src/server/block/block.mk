@@ -3,16 +3,16 @@
 # same objects the daemon does.
 noinst_LTLIBRARIES += src/server/libblock.la
 src_server_libblock_la_SOURCES = \
-	src/server/blockid.c src/server/blockid.h \
-	src/server/placement.c src/server/placement.h \
-	src/server/index_cache.c src/server/index_cache.h \
-	src/server/resolver.c src/server/resolver.h \
-	src/server/registry_store.c src/server/registry_store.h \
-	src/server/cleanup.c src/server/cleanup.h
+	src/server/block/blockid.c src/server/block/blockid.h \
+	src/server/block/placement.c src/server/block/placement.h \
+	src/server/block/index_cache.c src/server/block/index_cache.h \
+	src/server/block/resolver.c src/server/block/resolver.h \
+	src/server/block/registry_store.c src/server/block/registry_store.h \
+	src/server/block/cleanup.c src/server/block/cleanup.h
 src_server_libblock_la_LIBADD = $(PTHREAD_LIBS)
 
 # The installed service: the block handler replaces service_none.c in shuffled.
-BLOCK_SERVICE_SOURCES = src/server/block_handler.c src/server/block_streams.c \
-	src/server/block_service.h
+BLOCK_SERVICE_SOURCES = src/server/block/block_handler.c src/server/block/block_streams.c \
+	src/server/block/block_service.h
 shuffled_SOURCES += $(BLOCK_SERVICE_SOURCES)
 shuffled_LDADD += src/server/libblock.la

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "proto/codec.h"
-#include "server/block_service.h"
-#include "server/blockid.h"
-#include "server/cleanup.h"
-#include "server/log.h"
+#include "server/block/block_service.h"
+#include "server/block/blockid.h"
+#include "server/block/cleanup.h"
+#include "server/ops/log.h"
 #include "server/service.h"
 
 #define MAX_SUB_DIRS 65536

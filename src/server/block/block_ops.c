@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "server/block_service.h"
-#include "server/index_cache.h"
-#include "server/metrics.h"
-#include "server/resolver.h"
-#include "server/service_admin.h"
+#include "server/block/block_service.h"
+#include "server/block/index_cache.h"
+#include "server/ops/metrics.h"
+#include "server/block/resolver.h"
+#include "server/ops/service_admin.h"
 
 /* On the admin thread: deleting local dirs here keeps every I/O loop free. */
 static int admin_remove_application(void *ctx, const char *app, bool cleanup, char *msg,

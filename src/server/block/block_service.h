@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 #include "proto/blockmsg.h"
-#include "server/handler.h"
-#include "server/registry_store.h"
-#include "server/resolver.h"
+#include "server/net/handler.h"
+#include "server/block/registry_store.h"
+#include "server/block/resolver.h"
 
 struct block_service {
     struct rpc_handler handler; /* first: the daemon holds &handler */

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "proto/codec.h"
-#include "server/block_service.h"
-#include "server/blockid.h"
-#include "server/stream_manager.h"
+#include "server/block/block_service.h"
+#include "server/block/blockid.h"
+#include "server/stream/stream_manager.h"
 
 struct chunk_spec {
     int64_t map_id;

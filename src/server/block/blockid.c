@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
 #endif
-#include "server/blockid.h"
+#include "server/block/blockid.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
 #endif
-#include "server/cleanup.h"
+#include "server/block/cleanup.h"
 
 #include <dirent.h>
 #include <errno.h>

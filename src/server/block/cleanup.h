@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/registry_store.h"
-#include "server/resolver.h"
+#include "server/block/registry_store.h"
+#include "server/block/resolver.h"
 
 /* applicationRemoved: drops every executor of app from the registry and (if
  * store != NULL) durably from the store; with delete_dirs, removes each of

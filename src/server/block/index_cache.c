@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
 #endif
-#include "server/index_cache.h"
+#include "server/block/index_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>

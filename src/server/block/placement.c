@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
 #endif
-#include "server/placement.h"
+#include "server/block/placement.h"
 
 #include <stdio.h>
 #include <string.h>

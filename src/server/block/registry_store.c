@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
 #endif
-#include "server/registry_store.h"
+#include "server/block/registry_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/blockid.h"
+#include "server/block/blockid.h"
 
 #define WAL_NAME "registrations.wal"
 #define WAL_MAGIC 0x53485231u /* "SHR1" */

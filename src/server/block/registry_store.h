@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/resolver.h"
+#include "server/block/resolver.h"
 
 struct registry_store;
 

@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
 #endif
-#include "server/resolver.h"
+#include "server/block/resolver.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "server/blockid.h"
-#include "server/index_cache.h"
-#include "server/placement.h"
+#include "server/block/blockid.h"
+#include "server/block/index_cache.h"
+#include "server/block/placement.h"
 
 #define PATH_BUF 4096
 

@@ -1,7 +1,7 @@
 /* SASL DIGEST-MD5 server side; see auth.h. Cyrus finds the password through an auxprop
  * plugin of ours, which reads it from the connection's context (reached through the
  * connection's GETOPT callback), so a per-app secret source can slot in later. */
-#include "server/auth.h"
+#include "server/net/auth.h"
 
 #include <pthread.h>
 #include <sasl/sasl.h>
@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "proto/saslmsg.h"
-#include "server/auth_secret.h"
-#include "server/config.h"
-#include "server/conn.h"
-#include "server/handler.h"
-#include "server/log.h"
+#include "server/net/auth_secret.h"
+#include "server/ops/config.h"
+#include "server/net/conn.h"
+#include "server/net/handler.h"
+#include "server/ops/log.h"
 #include "server/server.h"
 
 #define AUXPROP_NAME "shuffled"

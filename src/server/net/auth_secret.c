@@ -1,5 +1,5 @@
 /* Reading the auth secret file; see auth_secret.h. */
-#include "server/auth_secret.h"
+#include "server/net/auth_secret.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "server/conn.h"
+#include "server/net/conn.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -9,13 +9,13 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "server/auth.h"
-#include "server/dispatch.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "server/net/auth.h"
+#include "server/net/dispatch.h"
+#include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
-#include "server/stream_manager_internal.h"
-#include "server/worker.h"
+#include "server/stream/stream_manager_internal.h"
+#include "server/net/worker.h"
 
 /* How often a connection paused by max_chunks_in_flight looks again. */
 #define GLOBAL_RETRY_MS 5

@@ -9,7 +9,7 @@
 
 #include "proto/frame.h"
 #include "proto/message.h"
-#include "server/stream_table.h"
+#include "server/stream/stream_table.h"
 
 struct worker;
 struct server;

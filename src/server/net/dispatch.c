@@ -1,4 +1,4 @@
-#include "server/dispatch.h"
+#include "server/net/dispatch.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -6,15 +6,15 @@
 #include <string.h>
 
 #include "proto/message.h"
-#include "server/auth.h"
-#include "server/blocking_pool.h"
-#include "server/conn.h"
-#include "server/handler.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "server/net/auth.h"
+#include "server/stream/blocking_pool.h"
+#include "server/net/conn.h"
+#include "server/net/handler.h"
+#include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
-#include "server/stream_manager_internal.h"
-#include "server/worker.h"
+#include "server/stream/stream_manager_internal.h"
+#include "server/net/worker.h"
 
 struct rpc_reply {
     struct conn *c;

@@ -1,4 +1,4 @@
-#include "server/listener.h"
+#include "server/net/listener.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/log.h"
-#include "server/sd.h"
+#include "server/ops/log.h"
+#include "server/ops/sd.h"
 #include "server/server.h"
-#include "server/worker.h"
+#include "server/net/worker.h"
 
 struct bound {
     struct evconnlistener *ev;

@@ -1,4 +1,4 @@
-#include "server/worker.h"
+#include "server/net/worker.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/conn.h"
-#include "server/log.h"
+#include "server/net/conn.h"
+#include "server/ops/log.h"
 #include "server/server.h"
 
 static void inbox_cb(evutil_socket_t fd, short what, void *arg)

@@ -1,5 +1,5 @@
 /* Admin HTTP endpoint; see admin_http.h. */
-#include "server/admin_http.h"
+#include "server/ops/admin_http.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -17,7 +17,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
-#include "server/metrics.h"
+#include "server/ops/metrics.h"
 
 #define ADMIN_MAX_BODY 4096
 #define ADMIN_MAX_HEADERS 8192

@@ -3,7 +3,7 @@
  * positions only for syntax errors, so errors about a key's value are located by finding the
  * key's text in the file that set it. Every error in every file is reported (one line each),
  * as `shuffled -t` promises. */
-#include "server/config.h"
+#include "server/ops/config.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/auth_secret.h"
-#include "server/config_files.h"
-#include "server/log.h"
+#include "server/net/auth_secret.h"
+#include "server/ops/config_files.h"
+#include "server/ops/log.h"
 
 enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS };
 

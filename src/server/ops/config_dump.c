@@ -1,5 +1,5 @@
 /* shuffled -T; see config_dump.h. */
-#include "server/config_dump.h"
+#include "server/ops/config_dump.h"
 
 #include <jansson.h>
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "server/config.h"
+#include "server/ops/config.h"
 
 /* Returns 0, or -1 when out of memory or out could not be written. */
 int config_dump(const struct shuffled_config *cfg, FILE *out);

@@ -1,5 +1,5 @@
 /* Which files make up the configuration, and reading them; see config_files.h. */
-#include "server/config_files.h"
+#include "server/ops/config_files.h"
 
 #include <dirent.h>
 #include <errno.h>

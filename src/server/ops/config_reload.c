@@ -1,5 +1,5 @@
 /* SIGHUP reload; see config_reload.h. */
-#include "server/config_reload.h"
+#include "server/ops/config_reload.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "server/config.h"
+#include "server/ops/config.h"
 
 /* Makes next (loaded and validated) fit to replace live: each restart-only key that differs
  * gets live's value back in next and is named in restart; each live key that differs is named

@@ -1,5 +1,5 @@
-#include "server/log.h"
-#include "server/sd.h"
+#include "server/ops/log.h"
+#include "server/ops/sd.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -1,12 +1,12 @@
 /* Event-loop liveness for the systemd watchdog; see loop_watchdog.h. */
-#include "server/loop_watchdog.h"
+#include "server/ops/loop_watchdog.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "server/log.h"
+#include "server/ops/log.h"
 
 struct heartbeat {
     _Atomic uint64_t posted; /* round carried by the heartbeat in flight */

@@ -2,13 +2,13 @@
 # A convenience library the daemon links (shuffled_LDADD += $(SHUFFLED_OPS_LIBS)).
 noinst_LTLIBRARIES += src/server/libshuffled_ops.la
 src_server_libshuffled_ops_la_SOURCES = \
-	src/server/sd.c src/server/sd.h \
-	src/server/metrics.c src/server/metrics.h \
-	src/server/admin_http.c src/server/admin_http.h \
-	src/server/loop_watchdog.c src/server/loop_watchdog.h \
-	src/server/ops_runtime.c src/server/ops_runtime.h src/server/service_admin.h \
-	src/server/config_dump.c src/server/config_dump.h \
-	src/server/config_reload.c src/server/config_reload.h
+	src/server/ops/sd.c src/server/ops/sd.h \
+	src/server/ops/metrics.c src/server/ops/metrics.h \
+	src/server/ops/admin_http.c src/server/ops/admin_http.h \
+	src/server/ops/loop_watchdog.c src/server/ops/loop_watchdog.h \
+	src/server/ops/ops_runtime.c src/server/ops/ops_runtime.h src/server/ops/service_admin.h \
+	src/server/ops/config_dump.c src/server/ops/config_dump.h \
+	src/server/ops/config_reload.c src/server/ops/config_reload.h
 src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS) \
 	$(JANSSON_CFLAGS)
 src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) \
@@ -21,4 +21,4 @@ SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
 src_server_libshuffled_core_la_LIBADD += $(SHUFFLED_OPS_LIBS)
 
 # The block service's hooks for the above (admin actions, its gauges).
-shuffled_SOURCES += src/server/block_ops.c
+shuffled_SOURCES += src/server/block/block_ops.c

@@ -1,5 +1,5 @@
 /* Operations runtime; see ops_runtime.h. */
-#include "server/ops_runtime.h"
+#include "server/ops/ops_runtime.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>
@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "server/admin_http.h"
-#include "server/log.h"
-#include "server/loop_watchdog.h"
-#include "server/metrics.h"
-#include "server/sd.h"
+#include "server/ops/admin_http.h"
+#include "server/ops/log.h"
+#include "server/ops/loop_watchdog.h"
+#include "server/ops/metrics.h"
+#include "server/ops/sd.h"
 #include "server/server.h"
-#include "server/service_admin.h"
-#include "server/worker.h"
+#include "server/ops/service_admin.h"
+#include "server/net/worker.h"
 
 #define STATUS_INTERVAL_SECONDS 10
 #define HEARTBEAT_USEC 1000000 /* without systemd's watchdog */

@@ -1,5 +1,5 @@
 /* libsystemd glue; see sd.h. */
-#include "server/sd.h"
+#include "server/ops/sd.h"
 
 #include <errno.h>
 #include <fcntl.h>

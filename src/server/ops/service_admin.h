@@ -5,8 +5,8 @@
 #ifndef SHUFFLED_SERVER_SERVICE_ADMIN_H
 #define SHUFFLED_SERVER_SERVICE_ADMIN_H
 
-#include "server/admin_http.h"
-#include "server/handler.h"
+#include "server/ops/admin_http.h"
+#include "server/net/handler.h"
 
 /* The actions for handler h (made by shuffle_service_create), or NULL. The result must
  * stay valid until h is destroyed. */

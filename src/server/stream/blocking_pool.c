@@ -1,4 +1,4 @@
-#include "server/blocking_pool.h"
+#include "server/stream/blocking_pool.h"
 
 #include <pthread.h>
 #include <stdbool.h>

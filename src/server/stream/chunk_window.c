@@ -1,5 +1,5 @@
 /* Windowed file bodies; see chunk_window.h. */
-#include "server/chunk_window.h"
+#include "server/stream/chunk_window.h"
 
 #include <event2/buffer.h>
 #include <stdbool.h>
@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "server/blocking_pool.h"
-#include "server/conn.h"
-#include "server/metrics.h"
+#include "server/stream/blocking_pool.h"
+#include "server/net/conn.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
-#include "server/worker.h"
+#include "server/net/worker.h"
 
 struct chunk_window {
     struct conn *c; /* referenced until the last window is queued or the slot is freed */

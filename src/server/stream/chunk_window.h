@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "server/page_cache.h"
+#include "server/stream/page_cache.h"
 
 struct conn;
 struct resp;

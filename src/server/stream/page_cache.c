@@ -1,7 +1,7 @@
 /* Page-cache warm-up for file chunks: see page_cache.h. sendfile into /dev/null makes the
  * kernel read the pages (and wait for them) while discarding the bytes, so nothing is copied
  * to user space, and a chunk already cached costs one cheap syscall. */
-#include "server/page_cache.h"
+#include "server/stream/page_cache.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "server/metrics.h"
+#include "server/ops/metrics.h"
 
 static int devnull_fd = -1;
 static pthread_once_t devnull_once = PTHREAD_ONCE_INIT;

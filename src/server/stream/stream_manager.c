@@ -1,6 +1,6 @@
 /* Serving chunks (spec 6.2, 6.5): checks on the worker, resolution and open+fstat on the
  * blocking pool, then header in an evbuffer + the file segment (sendfile) or memory. */
-#include "server/stream_manager.h"
+#include "server/stream/stream_manager.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -14,16 +14,16 @@
 #include <unistd.h>
 
 #include "proto/message.h"
-#include "server/blocking_pool.h"
-#include "server/chunk_window.h"
-#include "server/conn.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/page_cache.h"
+#include "server/stream/blocking_pool.h"
+#include "server/stream/chunk_window.h"
+#include "server/net/conn.h"
+#include "server/ops/log.h"
+#include "server/ops/metrics.h"
+#include "server/stream/page_cache.h"
 #include "server/server.h"
-#include "server/stream_manager_internal.h"
-#include "server/stream_table.h"
-#include "server/worker.h"
+#include "server/stream/stream_manager_internal.h"
+#include "server/stream/stream_table.h"
+#include "server/net/worker.h"
 
 /* Largest ChunkFetchSuccess body: frameLen - 8 = 1 + 12 + body must stay within Java's limit. */
 #define MAX_IN_FRAME_CHUNK (PROTO_MAX_FRAME_CONTENT - 13)

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "server/stream_manager.h"
+#include "server/stream/stream_manager.h"
 
 struct conn;
 

@@ -1,4 +1,4 @@
-#include "server/stream_table.h"
+#include "server/stream/stream_table.h"
 
 #include <fcntl.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/stream_manager.h"
+#include "server/stream/stream_manager.h"
 
 struct chunk_req;
 
