@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "client/transport.h"
+#include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
 
 /* Cyrus takes every callback as int (*)(void); the real type depends on the id. */
@@ -21,27 +22,6 @@
  * frees its plugins) when the last one goes. */
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static int global_users;
-
-static void *mutex_alloc(void)
-{
-    pthread_mutex_t *m = malloc(sizeof *m);
-    if (m)
-        pthread_mutex_init(m, NULL);
-    return m;
-}
-static int mutex_lock(void *m)
-{
-    return pthread_mutex_lock(m) == 0 ? SASL_OK : SASL_FAIL;
-}
-static int mutex_unlock(void *m)
-{
-    return pthread_mutex_unlock(m) == 0 ? SASL_OK : SASL_FAIL;
-}
-static void mutex_free(void *m)
-{
-    pthread_mutex_destroy(m);
-    free(m);
-}
 
 static int quiet_log(void *ctx, int level, const char *message)
 {
@@ -69,7 +49,7 @@ int client_auth_setup(shuffle_client *c, char *err, size_t errlen)
     pthread_mutex_lock(&global_lock);
     int rc = SASL_OK;
     if (global_users == 0) {
-        sasl_set_mutex(mutex_alloc, mutex_lock, mutex_unlock, mutex_free);
+        sasl_use_pthread_mutexes();
         rc = sasl_client_init(global_cbs);
     }
     if (rc == SASL_OK)

@@ -42,8 +42,8 @@ START_TEST(test_spec_example)
     ck_assert(off == 5 && len == 6);
     ck_assert_int_eq(index_cache_range(c, path, 1, 4, &off, &len, err, sizeof(err)), 0);
     ck_assert(off == 5 && len == 11);
-    ck_assert_uint_ge(index_cache_hits(c), 3);
-    ck_assert_int_eq(index_cache_count(c), 1);
+    ck_assert_uint_ge(index_cache_stats(c).hits, 3);
+    ck_assert_int_eq(index_cache_stats(c).count, 1);
     /* reduce 4 of 4 partitions, and a batch end past the index */
     ck_assert_int_lt(index_cache_range(c, path, 4, 5, &off, &len, err, sizeof(err)), 0);
     ck_assert_str_eq(err, "java.lang.IndexOutOfBoundsException");
@@ -85,7 +85,7 @@ START_TEST(test_missing_and_corrupt)
     ck_assert_int_eq(mkdir(path, 0700), 0);
     ck_assert_int_lt(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(strstr(err, "Failed to open file") != NULL);
-    ck_assert_int_eq(index_cache_count(c), 0);
+    ck_assert_int_eq(index_cache_stats(c).count, 0);
     /* a single offset (0 partitions) is valid but has no block */
     size_t n;
     uint8_t z[8] = {0};
@@ -116,22 +116,22 @@ START_TEST(test_lru_bound_under_churn)
         int rc = index_cache_range(c, path, 0, i % 33, &off, &len, err, sizeof(err));
         ck_assert_int_eq(rc, 0);
         ck_assert(len == (uint64_t)(i % 33) * 10);
-        ck_assert_uint_le(index_cache_weight(c), max);
+        ck_assert_uint_le(index_cache_stats(c).weight, max);
     }
-    ck_assert_uint_gt(index_cache_count(c), 0);
-    ck_assert_uint_lt(index_cache_count(c), 200);
+    ck_assert_uint_gt(index_cache_stats(c).count, 0);
+    ck_assert_uint_lt(index_cache_stats(c).count, 200);
     /* the most recent entry is a hit; LRU order: touch #199, add new, #199 survives */
-    uint64_t hits = index_cache_hits(c), misses = index_cache_misses(c);
+    uint64_t hits = index_cache_stats(c).hits, misses = index_cache_stats(c).misses;
     ck_assert_uint_ge(misses, 200); /* every file was read once */
     snprintf(path, sizeof(path), "%s/shuffle_0_%d_0.index", dir, 199);
     ck_assert_int_eq(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
-    ck_assert_uint_eq(index_cache_hits(c), hits + 1);
-    ck_assert_uint_eq(index_cache_misses(c), misses);
+    ck_assert_uint_eq(index_cache_stats(c).hits, hits + 1);
+    ck_assert_uint_eq(index_cache_stats(c).misses, misses);
     /* an entry larger than the whole cache is served but not kept */
     struct index_cache *tiny = index_cache_create(16);
     ck_assert_int_eq(index_cache_range(tiny, path, 0, 1, &off, &len, err, sizeof(err)), 0);
-    ck_assert_int_eq(index_cache_count(tiny), 0);
-    ck_assert_uint_eq(index_cache_weight(tiny), 0);
+    ck_assert_int_eq(index_cache_stats(tiny).count, 0);
+    ck_assert_uint_eq(index_cache_stats(tiny).weight, 0);
     index_cache_destroy(tiny);
     index_cache_destroy(c);
     rm_rf(dir);

@@ -153,8 +153,13 @@ static void *fetch_rounds(void *arg)
                 break;
         }
         if (got < ROUND_CHUNKS) {
-            snprintf(rc->error, sizeof rc->error, "round %d: %d of %d chunks: %s", round, got,
-                     ROUND_CHUNKS, tc_last_error());
+            int64_t ls = -1, lc = -1;
+            int fd2 = tc_connect(rc->port);
+            tc_live(fd2, &ls, &lc);
+            close(fd2);
+            snprintf(rc->error, sizeof rc->error,
+                     "round %d: %d of %d chunks: %s [live streams %lld, chunks in flight %lld]",
+                     round, got, ROUND_CHUNKS, tc_last_error(), (long long)ls, (long long)lc);
             break;
         }
         rc->done_rounds++;

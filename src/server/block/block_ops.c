@@ -53,7 +53,8 @@ void shuffle_service_collect_metrics(struct rpc_handler *h)
     struct block_service *s = block_service_of(h);
     struct index_cache *ic = resolver_index_cache(s->res);
     metrics_gauge_set(MG_REGISTERED_EXECUTORS, (int64_t)resolver_count(s->res));
-    metrics_gauge_set(MG_INDEX_CACHE_BYTES, (int64_t)index_cache_weight(ic));
-    metrics_counter_set(MC_INDEX_CACHE_HITS, index_cache_hits(ic));
-    metrics_counter_set(MC_INDEX_CACHE_MISSES, index_cache_misses(ic));
+    struct index_cache_stats st = index_cache_stats(ic);
+    metrics_gauge_set(MG_INDEX_CACHE_BYTES, (int64_t)st.weight);
+    metrics_counter_set(MC_INDEX_CACHE_HITS, st.hits);
+    metrics_counter_set(MC_INDEX_CACHE_MISSES, st.misses);
 }

@@ -342,34 +342,10 @@ int index_cache_range(struct index_cache *c, const char *path, int32_t start, in
     return rc;
 }
 
-uint64_t index_cache_weight(struct index_cache *c)
+struct index_cache_stats index_cache_stats(struct index_cache *c)
 {
     pthread_mutex_lock(&c->mu);
-    uint64_t w = c->weight;
+    struct index_cache_stats st = {c->weight, c->count, c->hits, c->misses};
     pthread_mutex_unlock(&c->mu);
-    return w;
-}
-
-size_t index_cache_count(struct index_cache *c)
-{
-    pthread_mutex_lock(&c->mu);
-    size_t n = c->count;
-    pthread_mutex_unlock(&c->mu);
-    return n;
-}
-
-uint64_t index_cache_hits(struct index_cache *c)
-{
-    pthread_mutex_lock(&c->mu);
-    uint64_t n = c->hits;
-    pthread_mutex_unlock(&c->mu);
-    return n;
-}
-
-uint64_t index_cache_misses(struct index_cache *c)
-{
-    pthread_mutex_lock(&c->mu);
-    uint64_t n = c->misses;
-    pthread_mutex_unlock(&c->mu);
-    return n;
+    return st;
 }

@@ -32,10 +32,14 @@ int index_cache_range(struct index_cache *c, const char *path, int32_t start, in
 int index_parse(const uint8_t *buf, size_t len, uint64_t *offs, size_t *count, char *why,
                 size_t whylen);
 
-/* Current total weight and number of entries (for tests and metrics). */
-uint64_t index_cache_weight(struct index_cache *c);
-size_t index_cache_count(struct index_cache *c);
-uint64_t index_cache_hits(struct index_cache *c);
-uint64_t index_cache_misses(struct index_cache *c); /* lookups that had to read the file */
+struct index_cache_stats {
+    uint64_t weight; /* bytes held, as counted against the bound */
+    size_t count;    /* entries */
+    uint64_t hits;
+    uint64_t misses; /* lookups that had to read the file */
+};
+
+/* One consistent reading of the counters (for metrics and tests). */
+struct index_cache_stats index_cache_stats(struct index_cache *c);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
 #include "server/net/auth_secret.h"
 #include "server/ops/config.h"
@@ -40,27 +41,6 @@ struct conn_auth {
 #define CB(f) ((int (*)(void))(void (*)(void))(f))
 
 /* ---- Cyrus glue ---- */
-
-static void *mutex_alloc(void)
-{
-    pthread_mutex_t *m = malloc(sizeof *m);
-    if (m)
-        pthread_mutex_init(m, NULL);
-    return m;
-}
-static int mutex_lock(void *m)
-{
-    return pthread_mutex_lock(m) == 0 ? SASL_OK : SASL_FAIL;
-}
-static int mutex_unlock(void *m)
-{
-    return pthread_mutex_unlock(m) == 0 ? SASL_OK : SASL_FAIL;
-}
-static void mutex_free(void *m)
-{
-    pthread_mutex_destroy(m);
-    free(m);
-}
 
 static int sasl_log(void *ctx, int level, const char *message)
 {
@@ -183,7 +163,7 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    sasl_set_mutex(mutex_alloc, mutex_lock, mutex_unlock, mutex_free);
+    sasl_use_pthread_mutexes();
     int rc = sasl_server_init(global_cbs, "shuffled");
     if (rc == SASL_OK)
         rc = sasl_auxprop_add_plugin(AUXPROP_NAME, auxprop_init);

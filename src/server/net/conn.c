@@ -81,7 +81,7 @@ static void arm_timer(struct conn *c)
 
 /* Decides what wakes a paused connection. Held by its own state: the event that eases it calls
  * this again. Held only by max_chunks_in_flight, which other threads ease: the timer looks
- * again every GLOBAL_RETRY_MS. Held by nothing: resume (from the timer callback, not from
+ * again every GLOBAL_RETRY_MS. Held by nothing: resume (from wake_ev's callback, not from
  * inside an output callback). The global count is read once, so a change between two reads
  * cannot leave the connection with no one to wake it. */
 static void recheck_paused(struct conn *c)
@@ -97,7 +97,8 @@ static void recheck_paused(struct conn *c)
             arm_timer(c);
         }
     } else {
-        event_active(c->timer_ev, EV_TIMEOUT, 1);
+        /* not timer_ev: an evtimer_add before it ran would cancel a timeout activation */
+        event_active(c->wake_ev, EV_READ, 1);
     }
 }
 
@@ -203,22 +204,41 @@ static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, vo
     recheck_paused(c);
 }
 
+/* Resumes reading when nothing holds the connection any more. */
+static void try_resume(struct conn *c)
+{
+    if (!c->read_paused || c->closed)
+        return;
+    const struct shuffled_config *cfg = server_config(c->srv);
+    bool held = held_by_connection(c, cfg);
+    c->waiting_global = !held && over_limit(c, cfg);
+    if (!held && !c->waiting_global) {
+        c->read_paused = false;
+        bufferevent_enable(c->bev, EV_READ);
+        process_input(c);
+    }
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    conn_ref(c);
+    bool was_waiting = c->waiting_global;
+    try_resume(c);
+    if (!c->closed && c->read_paused && c->waiting_global && !was_waiting)
+        arm_timer(c); /* found the global limit full after all: poll it */
+    conn_unref(c);
+}
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd;
     (void)what;
     conn_ref(c);
-    if (c->read_paused) {
-        const struct shuffled_config *cfg = server_config(c->srv);
-        bool held = held_by_connection(c, cfg);
-        c->waiting_global = !held && over_limit(c, cfg);
-        if (!held && !c->waiting_global) {
-            c->read_paused = false;
-            bufferevent_enable(c->bev, EV_READ);
-            process_input(c);
-        }
-    }
+    try_resume(c);
     if (!c->closed) {
         uint64_t t = server_config(c->srv)->idle_timeout_ms;
         size_t unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
@@ -254,11 +274,14 @@ struct conn *conn_create(struct worker *w, int fd, const char *peer)
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->timer_ev = evtimer_new(w->base, timer_cb, c);
-    if (!c->bev || !c->timer_ev) {
+    c->wake_ev = event_new(w->base, -1, 0, wake_cb, c);
+    if (!c->bev || !c->timer_ev || !c->wake_ev) {
         if (c->bev)
             bufferevent_free(c->bev);
         if (c->timer_ev)
             event_free(c->timer_ev);
+        if (c->wake_ev)
+            event_free(c->wake_ev);
         free(c);
         return NULL;
     }
@@ -300,6 +323,8 @@ void conn_close(struct conn *c, const char *reason)
     c->bev = NULL;
     event_free(c->timer_ev);
     c->timer_ev = NULL;
+    event_free(c->wake_ev);
+    c->wake_ev = NULL;
     frame_decoder_free(&c->dec);
     /* Ready answers die with the socket; a slot still being produced belongs to its producer,
      * which sees c->closed and frees it. */

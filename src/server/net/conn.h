@@ -60,6 +60,7 @@ struct conn {
     uint32_t ring_cap, ring_start, ring_len;
     uint64_t out_added, out_sent;
     struct event *timer_ev; /* idle timeout, and retry while over max_chunks_in_flight */
+    struct event *wake_ev;  /* activated (never added) to resume reading from the loop */
     bool waiting_global;    /* paused by max_chunks_in_flight */
     bool corked;            /* TCP_CORK set while file answers are being written */
     uint64_t last_activity_ms;
