@@ -231,6 +231,33 @@ START_TEST(test_online_compaction_bounds_the_log)
 }
 END_TEST
 
+/* Without state_sync a record is only written (a daemon restart still finds it); with it,
+ * each put and each app removal is fdatasync'ed before returning. */
+START_TEST(test_sync_is_a_choice)
+{
+    char *dir = make_temp_dir();
+    struct resolver *r;
+    struct registry_store_stats st;
+    struct registry_store *s = reopen(dir, &r, &st);
+    put(s, "app-1", "0", 0);
+    ck_assert_uint_eq(registry_store_syncs(s), 0);
+    registry_store_set_sync(s, true);
+    put(s, "app-1", "1", 0);
+    char err[256];
+    ck_assert_int_eq(registry_store_remove_app(s, "app-9", err, sizeof(err)), 0);
+    ck_assert_uint_eq(registry_store_syncs(s), 2);
+    registry_store_close(s);
+    resolver_destroy(r);
+    s = reopen(dir, &r, &st);
+    ck_assert_int_eq(st.live, 2); /* the unsynced one survived the restart too */
+    ck_assert(has(r, "app-1", "0", 2));
+    registry_store_close(s);
+    resolver_destroy(r);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_bad_state_dir)
 {
     char err[512];
@@ -253,6 +280,7 @@ int main(void)
     tcase_add_test(tc, test_corrupt_middle_record);
     tcase_add_test(tc, test_remove_app_and_kill9);
     tcase_add_test(tc, test_online_compaction_bounds_the_log);
+    tcase_add_test(tc, test_sync_is_a_choice);
     tcase_add_test(tc, test_bad_state_dir);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -42,7 +42,8 @@ START_TEST(every_key)
                         " \"idle_timeout_ms\": 0, \"shutdown_grace_ms\": 1,"
                         " \"log_level\": \"debug\", \"index_cache_bytes\": 1,"
                         " \"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": [\"/a\"],"
-                        " \"state_dir\": \"build/state\", \"blocking_threads\": 2}") == 0,
+                        " \"state_dir\": \"build/state\", \"blocking_threads\": 2,"
+                        " \"state_sync\": true}") == 0,
                   "%s", err);
     ck_assert_uint_eq(cfg.listen_count, 2);
     ck_assert_str_eq(cfg.listen[1], "::1");
@@ -62,6 +63,7 @@ START_TEST(every_key)
     ck_assert_str_eq(cfg.allowed_local_dir_roots[0], "/a");
     ck_assert_str_eq(cfg.state_dir, "build/state");
     ck_assert_int_eq(cfg.blocking_threads, 2);
+    ck_assert(cfg.state_sync);
     config_free(&cfg);
 }
 END_TEST

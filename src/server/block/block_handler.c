@@ -536,6 +536,7 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
         snprintf(err, errlen, "state_dir: %s", why);
         goto fail;
     }
+    registry_store_set_sync(s->store, cfg->state_sync);
     if (st.skipped_bytes)
         log_warn("%s/registrations.wal: skipped %zu bytes of damaged or partial records; "
                  "%zu records replayed",

@@ -26,6 +26,8 @@ struct registry_store {
     pthread_mutex_t mu;
     struct resolver *res;
     uint64_t file_bytes, compacted_bytes;
+    bool sync;      /* fdatasync each record before the caller replies */
+    uint64_t syncs; /* fdatasync calls made for records */
     int fd;
     char *dir;
     char *path;
@@ -413,7 +415,7 @@ void registry_store_close(struct registry_store *s)
     free(s);
 }
 
-/* Appends and syncs b; then applies a put to the resolver (the caller holds
+/* Appends b (and syncs it when s->sync); then applies a put to the resolver (the caller holds
  * s->mu, so a compaction never misses a logged registration) and compacts
  * once the log has grown well past the live set. */
 static int append(struct registry_store *s, const struct buf *b, const char *app, const char *exec,
@@ -423,7 +425,11 @@ static int append(struct registry_store *s, const struct buf *b, const char *app
         snprintf(err, errlen, "out of memory encoding a registration");
         return -1;
     }
-    int rc = write_all(s->fd, b->p, b->len) == 0 && fdatasync(s->fd) == 0 ? 0 : -1;
+    int rc = write_all(s->fd, b->p, b->len);
+    if (rc == 0 && s->sync) {
+        rc = fdatasync(s->fd);
+        s->syncs++;
+    }
     if (rc < 0) {
         snprintf(err, errlen, "cannot persist registration to %s: %s", s->path, strerror(errno));
     } else {
@@ -492,4 +498,19 @@ int registry_store_remove_app_take(struct registry_store *s, const char *app,
 int registry_store_remove_app(struct registry_store *s, const char *app, char *err, size_t errlen)
 {
     return registry_store_remove_app_take(s, app, NULL, NULL, err, errlen);
+}
+
+void registry_store_set_sync(struct registry_store *s, bool sync)
+{
+    pthread_mutex_lock(&s->mu);
+    s->sync = sync;
+    pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t registry_store_syncs(struct registry_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->syncs;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }

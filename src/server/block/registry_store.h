@@ -17,6 +17,7 @@
 #ifndef SHUFFLED_SERVER_REGISTRY_STORE_H
 #define SHUFFLED_SERVER_REGISTRY_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,13 +42,20 @@ void registry_store_close(struct registry_store *s);
  * plus this many bytes. */
 #define REGISTRY_COMPACT_SLACK (256u << 10)
 
-/* Durably appends (fdatasync) one registration, then registers it in the
+/* How a record is persisted before registry_store_put/remove return: written to the log (it
+ * survives a crash or restart of the daemon, as Spark's LevelDB puts do), and with sync also
+ * fdatasync'ed (it survives a crash of the machine). Off after open. */
+void registry_store_set_sync(struct registry_store *s, bool sync);
+/* fdatasync calls made for records so far (for tests). */
+uint64_t registry_store_syncs(struct registry_store *s);
+
+/* Appends one registration to the log (see registry_store_set_sync), then registers it in the
  * resolver given at open (under the store's lock, so an online compaction
  * always sees every logged registration). Thread-safe; blocking: call on the
  * blocking-I/O pool. 0, or -1 with err (then nothing is registered). */
 int registry_store_put(struct registry_store *s, const char *app, const char *exec,
                        const struct executor_info *info, char *err, size_t errlen);
-/* Durably logs the removal of every executor of app and, under the same lock, removes them
+/* Logs the removal of every executor of app and, under the same lock, removes them
  * from the resolver, handing their infos over like resolver_remove_app (removed may be NULL;
  * *nremoved gets the count). Returns 0, or -1 with err if the record could not be written
  * (the executors are removed from the resolver all the same). */

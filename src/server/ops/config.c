@@ -45,6 +45,7 @@ static const struct key_desc keys[] = {
     {"allowed_local_dir_roots", K_STRINGS, OFF(allowed_local_dir_roots),
      OFF(allowed_local_dir_roots_count), 0, 0},
     {"state_dir", K_STRING, OFF(state_dir), 0, 0, 0},
+    {"state_sync", K_BOOL, OFF(state_sync), 0, 0, 0},
     {"blocking_threads", K_INT, OFF(blocking_threads), 0, 1, 1024},
     {"admin_listen", K_STRING, OFF(admin_listen), 0, 0, 0},
     {"admin_port", K_INT, OFF(admin_port), 0, 0, 65535},

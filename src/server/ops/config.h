@@ -29,6 +29,7 @@ struct shuffled_config {
     char **allowed_local_dir_roots; /* "allowed_local_dir_roots": absolute paths; empty = any */
     size_t allowed_local_dir_roots_count;
     char *state_dir;      /* "state_dir": default "/var/lib/shuffled" */
+    bool state_sync;      /* "state_sync": fdatasync each registration; default false */
     int blocking_threads; /* "blocking_threads": default 8 */
     /* operations (admin_http.h) */
     char *admin_listen; /* "admin_listen": numeric address, default "127.0.0.1" */

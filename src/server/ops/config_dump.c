@@ -42,6 +42,7 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "allowed_local_dir_roots",
                strings(c->allowed_local_dir_roots, c->allowed_local_dir_roots_count));
     bad |= set(o, "state_dir", json_string(c->state_dir));
+    bad |= set(o, "state_sync", json_boolean(c->state_sync));
     bad |= set(o, "log_level", json_string(c->log_level));
     bad |= set(o, "admin_listen", json_string(c->admin_listen));
     bad |= set(o, "admin_port", json_integer(c->admin_port));

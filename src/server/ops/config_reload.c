@@ -93,6 +93,7 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     KEEP(blocking_threads, "blocking_threads");
     KEEP(index_cache_bytes, "index_cache_bytes");
     KEEP(fetch_rdd_enabled, "fetch_rdd_enabled");
+    KEEP(state_sync, "state_sync");
     if (strcmp(live->state_dir, next->state_dir) != 0) {
         rc |= copy_string(&next->state_dir, live->state_dir);
         note(restart, restartlen, &n, "state_dir");
