@@ -237,9 +237,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < conns; i++)
         pthread_join(t[i], NULL);
     double el = now() - start;
-    printf("small-block fetch: %d conns, %d reduces per request: %.0f blocks/s, %.1f MB/s\n", conns,
+    printf("block fetch: %d conns, %d reduces per request: %.0f blocks/s, %.1f MB/s\n", conns,
            reduces, atomic_load(&blocks) / el, atomic_load(&bytes) / el / 1e6);
-    report("RegisterExecutor under load (incl. fdatasync)", reg_lat, nreg);
+    report("RegisterExecutor under load (incl. the log write)", reg_lat, nreg);
     report("OpenBlocks under load", open_lat, nopen);
     free(t);
     close(c.fd);
