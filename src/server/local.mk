@@ -14,6 +14,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/stream/blocking_pool.c src/server/stream/blocking_pool.h \
 	src/server/stream/page_cache.c src/server/stream/page_cache.h \
 	src/server/stream/chunk_window.c src/server/stream/chunk_window.h \
+	src/server/stream/file_open.c src/server/stream/file_open.h \
 	src/server/ops/config.c src/server/ops/config.h \
 	src/server/ops/config_files.c src/server/ops/config_files.h \
 	src/server/ops/log.c src/server/ops/log.h \

@@ -19,3 +19,10 @@ TESTS += tests/block/test_registry_race
 tests_block_test_registry_race_SOURCES = tests/block/test_registry_race.c
 tests_block_test_registry_race_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_registry_race_LDADD = $(BLOCK_TEST_LIBS)
+
+# Opening files checked against allowed_local_dir_roots without following symlinks.
+check_PROGRAMS += tests/block/test_confined_open
+TESTS += tests/block/test_confined_open
+tests_block_test_confined_open_SOURCES = tests/block/test_confined_open.c
+tests_block_test_confined_open_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_confined_open_LDADD = $(BLOCK_TEST_LIBS)

@@ -34,22 +34,22 @@ START_TEST(test_spec_example)
     struct index_cache *c = index_cache_create(1 << 20);
     uint64_t off, len;
     char err[512];
-    ck_assert_int_eq(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(off == 0 && len == 5);
-    ck_assert_int_eq(index_cache_range(c, path, 1, 2, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(index_cache_range(c, path, false, 1, 2, &off, &len, err, sizeof(err)), 0);
     ck_assert(off == 5 && len == 0);
-    ck_assert_int_eq(index_cache_range(c, path, 2, 3, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(index_cache_range(c, path, false, 2, 3, &off, &len, err, sizeof(err)), 0);
     ck_assert(off == 5 && len == 6);
-    ck_assert_int_eq(index_cache_range(c, path, 1, 4, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(index_cache_range(c, path, false, 1, 4, &off, &len, err, sizeof(err)), 0);
     ck_assert(off == 5 && len == 11);
     ck_assert_uint_ge(index_cache_stats(c).hits, 3);
     ck_assert_int_eq(index_cache_stats(c).count, 1);
     /* reduce 4 of 4 partitions, and a batch end past the index */
-    ck_assert_int_lt(index_cache_range(c, path, 4, 5, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 4, 5, &off, &len, err, sizeof(err)), 0);
     ck_assert_str_eq(err, "java.lang.IndexOutOfBoundsException");
-    ck_assert_int_lt(index_cache_range(c, path, 0, 9, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 0, 9, &off, &len, err, sizeof(err)), 0);
     ck_assert_str_eq(err, "java.lang.IndexOutOfBoundsException");
-    ck_assert_int_lt(index_cache_range(c, path, 3, 2, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 3, 2, &off, &len, err, sizeof(err)), 0);
     index_cache_destroy(c);
     rm_rf(dir);
     free(dir);
@@ -64,26 +64,26 @@ START_TEST(test_missing_and_corrupt)
     uint64_t off, len;
     char err[1024], want[1024];
     snprintf(path, sizeof(path), "%s/shuffle_0_9_0.index", dir);
-    ck_assert_int_lt(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     snprintf(want, sizeof(want), "java.lang.RuntimeException: Failed to open file: %s\n", path);
     ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got %s", err);
     /* 12 bytes: not a multiple of 8 */
     ck_assert_int_eq(write_file(path, "\0\0\0\0\0\0\0\0\0\0\0\5", 12), 0);
-    ck_assert_int_lt(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(strstr(err, "Corrupt shuffle index file") != NULL);
     /* empty file */
     ck_assert_int_eq(write_file(path, "", 0), 0);
-    ck_assert_int_lt(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(strstr(err, "Corrupt shuffle index file") != NULL);
     /* decreasing offsets */
     const uint64_t dec[] = {0, 9, 4};
     write_index(path, dec, 3);
-    ck_assert_int_lt(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(strstr(err, "Corrupt shuffle index file") != NULL);
     /* a directory in place of the file */
     snprintf(path, sizeof(path), "%s/sub.index", dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
-    ck_assert_int_lt(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_lt(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(strstr(err, "Failed to open file") != NULL);
     ck_assert_int_eq(index_cache_stats(c).count, 0);
     /* a single offset (0 partitions) is valid but has no block */
@@ -113,7 +113,7 @@ START_TEST(test_lru_bound_under_churn)
     for (int i = 0; i < 200; i++) {
         snprintf(path, sizeof(path), "%s/shuffle_0_%d_0.index", dir, i);
         write_index(path, offs, 1 + (size_t)(i % 33));
-        int rc = index_cache_range(c, path, 0, i % 33, &off, &len, err, sizeof(err));
+        int rc = index_cache_range(c, path, false, 0, i % 33, &off, &len, err, sizeof(err));
         ck_assert_int_eq(rc, 0);
         ck_assert(len == (uint64_t)(i % 33) * 10);
         ck_assert_uint_le(index_cache_stats(c).weight, max);
@@ -124,12 +124,12 @@ START_TEST(test_lru_bound_under_churn)
     uint64_t hits = index_cache_stats(c).hits, misses = index_cache_stats(c).misses;
     ck_assert_uint_ge(misses, 200); /* every file was read once */
     snprintf(path, sizeof(path), "%s/shuffle_0_%d_0.index", dir, 199);
-    ck_assert_int_eq(index_cache_range(c, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert_uint_eq(index_cache_stats(c).hits, hits + 1);
     ck_assert_uint_eq(index_cache_stats(c).misses, misses);
     /* an entry larger than the whole cache is served but not kept */
     struct index_cache *tiny = index_cache_create(16);
-    ck_assert_int_eq(index_cache_range(tiny, path, 0, 1, &off, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(index_cache_range(tiny, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert_int_eq(index_cache_stats(tiny).count, 0);
     ck_assert_uint_eq(index_cache_stats(tiny).weight, 0);
     index_cache_destroy(tiny);

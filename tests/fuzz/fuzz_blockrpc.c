@@ -8,7 +8,8 @@
  * fuzz-sources: src/server/block/block_handler.c src/server/block/block_streams.c
  * fuzz-sources: src/server/block/blockid.c src/server/block/placement.c
  * fuzz-sources: src/server/block/resolver.c src/server/block/index_cache.c
- * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c */
+ * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c
+ * fuzz-sources: src/server/stream/file_open.c */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -8,7 +8,10 @@ src_server_libblock_la_SOURCES = \
 	src/server/block/index_cache.c src/server/block/index_cache.h \
 	src/server/block/resolver.c src/server/block/resolver.h \
 	src/server/block/registry_store.c src/server/block/registry_store.h \
-	src/server/block/cleanup.c src/server/block/cleanup.h
+	src/server/block/cleanup.c src/server/block/cleanup.h \
+	src/server/stream/file_open.c src/server/stream/file_open.h
+# file_open.c is in the core library too: the daemon links the core's copy (the stream
+# manager pulls it in first), the block unit tests, which link only this library, this one.
 src_server_libblock_la_LIBADD = $(PTHREAD_LIBS)
 
 # The installed service: the block handler replaces service_none.c in shuffled.

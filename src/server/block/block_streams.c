@@ -61,6 +61,7 @@ static int stream_resolve(void *ctx, uint32_t index, struct chunk_segment *seg, 
     }
     seg->kind = CHUNK_FILE;
     seg->path = loc.path;
+    seg->no_symlinks = loc.no_symlinks;
     seg->offset = loc.offset;
     seg->length = loc.length;
     return 0;

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/stream/file_open.h"
+
 /* Index files larger than this are never read whole: two preads serve them. */
 #define INDEX_READ_WHOLE_MAX (64u << 20)
 
@@ -248,12 +250,10 @@ static int range_by_pread(int fd, const char *path, size_t size, int32_t start, 
 
 /* Reads and parses the file into a new entry; for huge files answers directly
  * (returns 1). */
-static int load(const char *path, struct entry **out, int32_t start, int32_t end, uint64_t *offset,
-                uint64_t *length, char *err, size_t errlen)
+static int load(const char *path, bool no_symlinks, struct entry **out, int32_t start, int32_t end,
+                uint64_t *offset, uint64_t *length, char *err, size_t errlen)
 {
-    /* O_NONBLOCK: a FIFO planted as the index would otherwise block this pool thread in
-     * open() for good; regular files ignore the flag */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = file_open_for_read(path, no_symlinks);
     if (fd < 0) {
         open_error(path, errno, err, errlen);
         return -1;
@@ -307,8 +307,8 @@ fail:
     return -1;
 }
 
-int index_cache_range(struct index_cache *c, const char *path, int32_t start, int32_t end,
-                      uint64_t *offset, uint64_t *length, char *err, size_t errlen)
+int index_cache_range(struct index_cache *c, const char *path, bool no_symlinks, int32_t start,
+                      int32_t end, uint64_t *offset, uint64_t *length, char *err, size_t errlen)
 {
     uint64_t h = hash_path(path);
     pthread_mutex_lock(&c->mu);
@@ -328,7 +328,7 @@ int index_cache_range(struct index_cache *c, const char *path, int32_t start, in
     c->misses++;
     pthread_mutex_unlock(&c->mu);
 
-    int rc = load(path, &e, start, end, offset, length, err, errlen);
+    int rc = load(path, no_symlinks, &e, start, end, offset, length, err, errlen);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     rc = check_range(e->count, start, end, err, errlen);

@@ -10,6 +10,7 @@
 #ifndef SHUFFLED_SERVER_INDEX_CACHE_H
 #define SHUFFLED_SERVER_INDEX_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,9 +23,10 @@ void index_cache_destroy(struct index_cache *c);
  * at path describes. Returns 0 with *offset and *length, or -1 with Spark's
  * Java-style error text: "java.lang.RuntimeException: Failed to open file:
  * <path>" (missing/unreadable), "java.lang.IndexOutOfBoundsException" (start or
- * end beyond the index, or start > end), or an IOException naming a corrupt file. */
-int index_cache_range(struct index_cache *c, const char *path, int32_t start, int32_t end,
-                      uint64_t *offset, uint64_t *length, char *err, size_t errlen);
+ * end beyond the index, or start > end), or an IOException naming a corrupt file.
+ * A file not cached yet is opened refusing symlinks when no_symlinks (file_open.h). */
+int index_cache_range(struct index_cache *c, const char *path, bool no_symlinks, int32_t start,
+                      int32_t end, uint64_t *offset, uint64_t *length, char *err, size_t errlen);
 
 /* Validates raw index bytes: size a multiple of 8 and at least 8, offsets
  * non-negative, starting at 0 and never decreasing. On success *count is the

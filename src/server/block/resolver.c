@@ -147,13 +147,16 @@ const struct root_set *resolver_roots(struct resolver *r)
 
 /* With roots set, replaces path (PATH_BUF bytes) by its canonical form, or fails if that
  * lies outside every root. A path that does not resolve (missing file) is left as it is:
- * opening it fails the usual way. */
+ * opening it fails the usual way. Returns 1 when roots are set (the path must then be opened
+ * refusing symlinks, so that the check still holds at the open), 0 when not, -1 outside. */
 static int confine(struct resolver *r, char *path, char *err, size_t errlen)
 {
     char real[PATH_MAX];
     const struct root_set *roots = resolver_roots(r);
-    if (!roots || roots->n == 0 || !realpath(path, real))
+    if (!roots || roots->n == 0)
         return 0;
+    if (!realpath(path, real))
+        return 1;
     if (!path_under_roots(roots->dirs, roots->n, real) || strlen(real) >= PATH_BUF) {
         snprintf(err, errlen,
                  "java.lang.SecurityException: %s resolves to %s, outside allowed_local_dir_roots",
@@ -161,7 +164,7 @@ static int confine(struct resolver *r, char *path, char *err, size_t errlen)
         return -1;
     }
     strcpy(path, real);
-    return 0;
+    return 1;
 }
 
 static struct reg **find_slot(struct resolver *r, const char *app, const char *exec, uint64_t h)
@@ -330,10 +333,12 @@ int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec
     block_data_file_name(shuffle_id, map_id, name, sizeof(name));
     if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
         return -1;
-    if (confine(r, index_path, err, errlen) < 0 || confine(r, data_path, err, errlen) < 0)
+    int confined = confine(r, index_path, err, errlen);
+    if (confined < 0 || confine(r, data_path, err, errlen) < 0)
         return -1;
-    if (index_cache_range(r->cache, index_path, start, end, &loc->offset, &loc->length, err,
-                          errlen) < 0)
+    loc->no_symlinks = confined;
+    if (index_cache_range(r->cache, index_path, confined, start, end, &loc->offset, &loc->length,
+                          err, errlen) < 0)
         return -1;
     loc->path = strdup(data_path);
     if (!loc->path) {
@@ -350,9 +355,11 @@ int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, in
     struct stat st;
     memset(loc, 0, sizeof(*loc));
     block_rdd_file_name(rdd_id, split_index, name, sizeof(name));
+    int confined;
     if (resolver_file_path(r, app, exec, name, path, sizeof(path), err, errlen) < 0 ||
-        confine(r, path, err, errlen) < 0)
+        (confined = confine(r, path, err, errlen)) < 0)
         return -1;
+    loc->no_symlinks = confined;
     if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
         loc->missing = true;
         return 0;

@@ -53,7 +53,8 @@ int resolver_file_path(struct resolver *r, const char *app, const char *exec, co
 struct block_location {
     char *path; /* malloc'd; NULL when missing */
     uint64_t offset, length;
-    bool missing; /* rdd block whose file does not exist (Spark's null buffer) */
+    bool missing;     /* rdd block whose file does not exist (Spark's null buffer) */
+    bool no_symlinks; /* path was checked against allowed roots: open it refusing symlinks */
 };
 
 /* Reduces [start, end) of map output (shuffle, map): the data file and its

@@ -16,6 +16,7 @@
 #include "proto/message.h"
 #include "server/stream/blocking_pool.h"
 #include "server/stream/chunk_window.h"
+#include "server/stream/file_open.h"
 #include "server/net/conn.h"
 #include "server/ops/log.h"
 #include "server/ops/metrics.h"
@@ -205,9 +206,8 @@ static void resolve_one(struct stream *s, struct chunk_req *r)
     if (r->seg.kind != CHUNK_FILE)
         return;
     struct stat st;
-    /* O_NONBLOCK: open() of a FIFO planted in place of a data file would block this pool
-     * thread for good; the fstat below refuses anything but a regular file */
-    r->fd = open(r->seg.path ? r->seg.path : "", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* the fstat below refuses anything but a regular file */
+    r->fd = file_open_for_read(r->seg.path ? r->seg.path : "", r->seg.no_symlinks);
     if (r->fd < 0) {
         snprintf(r->err, sizeof r->err, "java.io.IOException: Failed to open file %s: %s",
                  r->seg.path ? r->seg.path : "(none)", strerror(errno));

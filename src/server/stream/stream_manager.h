@@ -4,6 +4,7 @@
 #define SHUFFLED_SERVER_STREAM_MANAGER_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct conn;
@@ -15,7 +16,9 @@ struct chunk_segment {
                    checks the file holds [offset, offset+length) and sends it with sendfile;
                    missing/short -> ChunkFetchFailure/StreamFailure with a clear message */
     uint64_t offset, length;
-    void *data; /* CHUNK_MEMORY: malloc'd bytes (length), freed by the server */
+    bool no_symlinks; /* CHUNK_FILE: path is canonical and was checked against allowed roots:
+                         open it refusing symlinks (file_open.h) */
+    void *data;       /* CHUNK_MEMORY: malloc'd bytes (length), freed by the server */
 };
 /* CHUNK_MISSING -> "java.lang.IllegalStateException: Chunk was not found" (ChunkFetch) or
  * "Stream '<id>' was not found." (Stream), as Spark does for a missing rdd block. */

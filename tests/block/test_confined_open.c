@@ -1,0 +1,150 @@
+/* Opening a file checked against allowed_local_dir_roots (file_open.h): refusing symlinks at
+ * the open keeps a component swapped for a symlink after the check from redirecting it. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/block/blockid.h"
+#include "server/block/resolver.h"
+#include "server/stream/file_open.h"
+#include "test_util_block.h"
+
+static int read_text(int fd, char *buf, size_t n)
+{
+    ssize_t got = pread(fd, buf, n - 1, 0);
+    buf[got > 0 ? got : 0] = '\0';
+    close(fd);
+    return got > 0 ? 0 : -1;
+}
+
+START_TEST(test_open_modes)
+{
+    char *dir = make_temp_dir(), real[600], link[600], file[700], via[700], last[700], fifo[700];
+    snprintf(real, sizeof real, "%s/real", dir);
+    snprintf(link, sizeof link, "%s/link", dir);
+    ck_assert_int_eq(mkdir(real, 0700), 0);
+    ck_assert_int_eq(symlink(real, link), 0);
+    snprintf(file, sizeof file, "%s/f", real);
+    ck_assert_int_eq(write_file(file, "data", 4), 0);
+    snprintf(via, sizeof via, "%s/f", link);
+    snprintf(last, sizeof last, "%s/f-link", real);
+    ck_assert_int_eq(symlink(file, last), 0);
+    char buf[16];
+    ck_assert_int_eq(read_text(file_open_for_read(file, true), buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "data");
+    /* a symlink anywhere in the path: followed without the flag, refused with it */
+    ck_assert_int_eq(read_text(file_open_for_read(via, false), buf, sizeof buf), 0);
+    errno = 0;
+    ck_assert_int_eq(file_open_for_read(via, true), -1);
+    ck_assert_int_eq(errno, ELOOP);
+    errno = 0;
+    ck_assert_int_eq(file_open_for_read(last, true), -1);
+    ck_assert_int_eq(errno, ELOOP);
+    /* a FIFO in place of a file does not block the open, in either mode */
+    snprintf(fifo, sizeof fifo, "%s/fifo", real);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    for (int no_symlinks = 0; no_symlinks < 2; no_symlinks++) {
+        int fd = file_open_for_read(fifo, no_symlinks);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+    }
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* The resolver hands out the canonical data path with no_symlinks set when roots are set; a
+ * sub-directory swapped for a symlink to a directory outside the roots afterwards is refused
+ * at the open (without the flag the open would read the outside file). */
+START_TEST(test_swap_after_check_is_refused)
+{
+    char *top = make_temp_dir(), root[600], local[700], outside[600];
+    snprintf(root, sizeof root, "%s/roots", top);
+    snprintf(local, sizeof local, "%s/blockmgr-0", root);
+    snprintf(outside, sizeof outside, "%s/outside", top);
+    ck_assert_int_eq(mkdir(root, 0700), 0);
+    ck_assert_int_eq(mkdir(local, 0700), 0);
+    ck_assert_int_eq(mkdir(outside, 0700), 0);
+    struct resolver *r = resolver_create(1 << 20);
+    char *dirs[1] = {local};
+    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager"};
+    ck_assert_int_eq(resolver_register(r, "app-1", "0", &info), 0);
+    char name[96], index_path[1024], data_path[1024], err[512];
+    block_index_file_name(0, 0, name, sizeof name);
+    ck_assert_int_eq(
+        resolver_file_path(r, "app-1", "0", name, index_path, sizeof index_path, err, sizeof err),
+        0);
+    block_data_file_name(0, 0, name, sizeof name);
+    ck_assert_int_eq(
+        resolver_file_path(r, "app-1", "0", name, data_path, sizeof data_path, err, sizeof err), 0);
+    char *sub = strdup(data_path);
+    *strrchr(sub, '/') = '\0'; /* <local>/<2 hex digits> */
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    uint8_t idx[16] = {0};
+    idx[15] = 6; /* offsets 0, 6: one reduce of 6 bytes */
+    ck_assert_int_eq(write_file(index_path, idx, sizeof idx), 0);
+    ck_assert_int_eq(write_file(data_path, "inside", 6), 0);
+    struct root_set *roots = malloc(sizeof *roots + sizeof(char *));
+    roots->older = NULL;
+    roots->n = 1;
+    roots->dirs[0] = realpath(root, NULL);
+    resolver_set_roots(r, roots);
+    struct block_location loc;
+    ck_assert_msg(resolver_shuffle_range(r, "app-1", "0", 0, 0, 0, 1, &loc, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert(loc.no_symlinks);
+    ck_assert_uint_eq(loc.length, 6);
+    /* the swap: the sub-directory becomes a symlink to a directory outside the roots */
+    char moved[1100], fake[1100];
+    snprintf(moved, sizeof moved, "%s.moved", sub);
+    ck_assert_int_eq(rename(sub, moved), 0);
+    snprintf(fake, sizeof fake, "%s/%s", outside, name);
+    ck_assert_int_eq(write_file(fake, "SECRET", 6), 0);
+    ck_assert_int_eq(symlink(outside, sub), 0);
+    errno = 0;
+    ck_assert_int_eq(file_open_for_read(loc.path, loc.no_symlinks), -1);
+    ck_assert_int_eq(errno, ELOOP);
+    char buf[16];
+    ck_assert_int_eq(read_text(file_open_for_read(loc.path, false), buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "SECRET"); /* what the check alone would have let through */
+    /* without roots nothing is confined: symlinked local dirs stay usable, as in Spark */
+    resolver_set_roots(r, NULL);
+    struct block_location free_loc;
+    ck_assert_int_eq(unlink(sub), 0);
+    ck_assert_int_eq(rename(moved, sub), 0);
+    ck_assert_int_eq(
+        resolver_shuffle_range(r, "app-1", "0", 0, 0, 0, 1, &free_loc, err, sizeof err), 0);
+    ck_assert(!free_loc.no_symlinks);
+    free(free_loc.path);
+    free(loc.path);
+    free(roots->dirs[0]);
+    free(roots);
+    free(sub);
+    resolver_destroy(r);
+    rm_rf(top);
+    free(top);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("confined_open");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_open_modes);
+    tcase_add_test(tc, test_swap_after_check_is_refused);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
