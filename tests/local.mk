@@ -1,6 +1,6 @@
 # tests/: unit tests (check), integration tests (real daemon + client on
 # loopback), fuzz targets (run by scripts/fuzz, not by make check).
-EXTRA_DIST += tests/unit/test_util.h
+EXTRA_DIST += tests/unit/test_util.h tests/check_main.h
 
 include tests/unit/local.mk
 include tests/unit/server.mk

@@ -9,6 +9,7 @@
 
 #include "daemon_client.h"
 #include "server/block/placement.h"
+#include "../check_main.h"
 
 static uint8_t *hex_bytes(const char *hex, size_t *len)
 {
@@ -520,10 +521,7 @@ int main(void)
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_allowed_roots);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
+    int status = check_run_suite(s);
     daemon_kill_leftovers();
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return status;
 }

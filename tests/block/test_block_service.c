@@ -15,6 +15,7 @@
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 /* ---- stubs of the daemon core ---- */
 
@@ -283,9 +284,5 @@ int main(void)
     tcase_add_test(tc, test_restore_and_removal);
     tcase_add_test(tc, test_isolation_and_streams);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

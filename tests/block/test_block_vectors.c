@@ -12,6 +12,7 @@
 #include <inttypes.h>
 
 #include "daemon_client.h"
+#include "../check_main.h"
 
 #define REC_PREFIX "/tmp/shuffle-vectors/data"
 
@@ -317,10 +318,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_replay_all_scenarios);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
+    int status = check_run_suite(s);
     daemon_kill_leftovers();
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return status;
 }

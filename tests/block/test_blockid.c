@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "server/block/blockid.h"
+#include "../check_main.h"
 
 static int parse(const char *s, struct block_id *b)
 {
@@ -158,9 +159,5 @@ int main(void)
     tcase_add_test(tc, test_open_blocks_texts);
     tcase_add_test(tc, test_safe_ids);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -7,6 +7,7 @@
 
 #include "server/block/cleanup.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 static void mk(const char *root, const char *rel)
 {
@@ -120,9 +121,5 @@ int main(void)
     tcase_add_test(tc, test_executor_removed);
     tcase_add_test(tc, test_application_removed);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -17,6 +17,7 @@
 #include "server/block/resolver.h"
 #include "server/stream/file_open.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 static int read_text(int fd, char *buf, size_t n)
 {
@@ -142,9 +143,5 @@ int main(void)
     tcase_add_test(tc, test_open_modes);
     tcase_add_test(tc, test_swap_after_check_is_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

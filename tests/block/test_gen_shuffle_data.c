@@ -11,6 +11,7 @@
 #include "server/block/registry_store.h"
 #include "server/block/resolver.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 static const char *builddir(void)
 {
@@ -151,9 +152,5 @@ int main(void)
     tcase_add_test(tc, test_layout_matches_recorded_dataset);
     tcase_add_test(tc, test_manifest_agrees_with_resolver);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -11,6 +11,7 @@
 
 #include "daemon_client.h"
 #include "server/block/placement.h"
+#include "../check_main.h"
 
 #define SUBDIRS 4
 
@@ -524,10 +525,7 @@ int main(void)
     tcase_add_test(tc, test_symlinks_out_of_roots);
     tcase_add_test(tc, test_local_dirs_amplification);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
+    int status = check_run_suite(s);
     daemon_kill_leftovers();
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return status;
 }

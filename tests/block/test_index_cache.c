@@ -9,6 +9,7 @@
 
 #include "server/block/index_cache.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 static void be64(uint8_t *p, uint64_t v)
 {
@@ -147,9 +148,5 @@ int main(void)
     tcase_add_test(tc, test_missing_and_corrupt);
     tcase_add_test(tc, test_lru_bound_under_churn);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -10,6 +10,7 @@
 
 #include "server/block/placement.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 static int hexval(char c)
 {
@@ -95,9 +96,5 @@ int main(void)
     tcase_add_test(tc, test_placement_table);
     tcase_add_test(tc, test_paths);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -11,6 +11,7 @@
 #include "server/block/cleanup.h"
 #include "server/block/registry_store.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 #define PUTS 300
 
@@ -100,9 +101,5 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_remove_app_racing_register);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -11,6 +11,7 @@
 
 #include "server/block/registry_store.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 ssize_t __real_read(int fd, void *buf, size_t n);
 static bool fail_reads; /* when set, read() returns 16 bytes, then EIO */
@@ -108,9 +109,5 @@ int main(void)
     tcase_add_test(tc, test_read_error_keeps_the_log);
     tcase_add_test(tc, test_oversized_registration_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

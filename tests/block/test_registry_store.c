@@ -10,6 +10,7 @@
 
 #include "server/block/registry_store.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 static char *dirs_a[] = {"/data/a0", "/data/a1"};
 static char *dirs_b[] = {"/data/b0"};
@@ -283,9 +284,5 @@ int main(void)
     tcase_add_test(tc, test_sync_is_a_choice);
     tcase_add_test(tc, test_bad_state_dir);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -11,6 +11,7 @@
 #include "server/block/index_cache.h"
 #include "server/block/resolver.h"
 #include "test_util_block.h"
+#include "../check_main.h"
 
 static char *copy_dataset(void)
 {
@@ -166,9 +167,5 @@ int main(void)
     tcase_add_test(tc, test_manifest_blocks);
     tcase_add_test(tc, test_registry_ops);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -17,6 +17,7 @@
 #include "fake_ess.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
+#include "../check_main.h"
 
 #define RETRY_WAIT_MS 2000 /* fast-fail window: 1900 ms */
 
@@ -317,10 +318,7 @@ int main(void)
     tcase_add_test(tc, test_free_while_resolving);
     tcase_add_test(tc, test_missing_resolv_conf);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = check_run_suite(s);
     manifest_free(&man);
-    return failed ? 1 : 0;
+    return status;
 }

@@ -18,6 +18,7 @@
 #include "fake_ess.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
+#include "../check_main.h"
 
 static struct manifest man;
 
@@ -560,10 +561,7 @@ int main(void)
     tcase_add_test(tc, test_malformed_replies);
     tcase_add_test(tc, test_raw_rpc_and_stream);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = check_run_suite(s);
     manifest_free(&man);
-    return failed ? 1 : 0;
+    return status;
 }

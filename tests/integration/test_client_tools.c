@@ -13,6 +13,7 @@
 
 #include "client_util.h"
 #include "fake_ess.h"
+#include "../check_main.h"
 
 static struct manifest man;
 static char tool_dir[1024];
@@ -137,10 +138,7 @@ int main(void)
     tcase_add_test(tc, test_fetch_exit_status_on_failure);
     tcase_add_test(tc, test_bench_json);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = check_run_suite(s);
     manifest_free(&man);
-    return failed ? 1 : 0;
+    return status;
 }

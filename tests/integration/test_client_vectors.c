@@ -18,6 +18,7 @@
 #include "proto/message.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
+#include "../check_main.h"
 
 static const char *scenarios[] = {
     "register-executor",
@@ -377,10 +378,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_vector_frames, 0, (int)NSCEN);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = check_run_suite(s);
     manifest_free(&man);
-    return failed ? 1 : 0;
+    return status;
 }

@@ -18,6 +18,7 @@
 #include "../unit/http_client.h"
 #include "../unit/prom_parse.h"
 #include "server/ops/config.h"
+#include "../check_main.h"
 
 static char tmp[256], cfg_path[300], port_path[300], log_path[300], notify_path[300];
 static int notify_fd = -1;
@@ -552,9 +553,5 @@ int main(void)
     tcase_add_test(tc, socket_activation);
     tcase_add_test(tc, stuck_loop_withholds_pings);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

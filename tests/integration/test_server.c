@@ -12,6 +12,7 @@
 
 #include "tclient.h"
 #include "texpect.h"
+#include "../check_main.h"
 
 static struct tdaemon shared;
 static char data_path[512]; /* 2 MiB of pseudo-random bytes */
@@ -558,12 +559,9 @@ int main(void)
     tcase_add_test(tc, streams_freed_on_close);
     tcase_add_test(tc, shared_daemon_stops_cleanly);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = check_run_suite(s);
     if (shared.pid > 0)
         tdaemon_stop(&shared);
     free(data_bytes);
-    return failed == 0 ? 0 : 1;
+    return status;
 }

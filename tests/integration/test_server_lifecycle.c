@@ -15,6 +15,7 @@
 #include "server/stream/stream_manager.h"
 #include "tclient.h"
 #include "texpect.h"
+#include "../check_main.h"
 
 static struct tdaemon d; /* the test's daemon; stopped by the teardown if the test failed */
 
@@ -411,9 +412,5 @@ int main(void)
     tcase_add_test(own, max_connections);
     tcase_add_test(own, per_connection_backpressure);
     suite_add_tcase(s, own);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_run_suite(s);
 }

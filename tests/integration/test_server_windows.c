@@ -12,6 +12,7 @@
 
 #include "tclient.h"
 #include "texpect.h"
+#include "../check_main.h"
 
 #define WINDOW (1u << 20)
 #define FILE_SIZE (4u * WINDOW + 4321)
@@ -216,9 +217,5 @@ int main(void)
     tcase_add_test(tc, pipelined_windowed_bodies_on_several_connections);
     tcase_add_test(tc, close_while_windows_are_pending);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

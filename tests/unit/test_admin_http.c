@@ -14,6 +14,7 @@
 #include "prom_parse.h"
 #include "server/ops/admin_http.h"
 #include "server/ops/metrics.h"
+#include "../check_main.h"
 
 struct calls {
     int apps, execs;
@@ -249,9 +250,5 @@ int main(void)
     tcase_add_test(tc, no_service_answers_501);
     tcase_add_test(tc, busy_port_is_reported);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

@@ -10,6 +10,7 @@
 #include "client/blockids.h"
 #include "proto/blockmsg.h"
 #include "proto/codec.h"
+#include "../check_main.h"
 
 START_TEST(test_groups_by_map_in_first_appearance_order)
 {
@@ -99,9 +100,5 @@ int main(void)
     tcase_add_test(tc, test_batch_ranges);
     tcase_add_test(tc, test_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run_suite(s);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "server/ops/config.h"
+#include "../check_main.h"
 
 static struct shuffled_config cfg;
 static char err[512];
@@ -160,9 +161,5 @@ int main(void)
     tcase_add_test(tc, load_file);
     tcase_add_test(tc, every_error_is_reported);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_run_suite(s);
 }

@@ -11,6 +11,7 @@
 
 #include "server/ops/config.h"
 #include "server/ops/config_files.h"
+#include "../check_main.h"
 
 static char dir[64], main_path[128], dropins[128];
 static struct shuffled_config cfg;
@@ -227,9 +228,5 @@ int main(void)
     tcase_add_test(tc, too_many_dropins_are_refused);
     tcase_add_test(tc, default_dropin_dir_is_beside_the_file);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include "server/ops/config.h"
 #include "server/ops/config_dump.h"
 #include "server/ops/config_reload.h"
+#include "../check_main.h"
 
 static char *dump(const struct shuffled_config *c)
 {
@@ -114,9 +115,5 @@ int main(void)
     tcase_add_test(tc, system_config_is_the_defaults);
     tcase_add_test(tc, reload_keeps_restart_only_keys);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

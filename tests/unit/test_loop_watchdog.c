@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "server/ops/loop_watchdog.h"
+#include "../check_main.h"
 
 #define NLOOPS 3
 #define MAXQ 8
@@ -128,9 +129,5 @@ int main(void)
     tcase_add_test(tc, stuck_loop_stops_pings);
     tcase_add_test(tc, timer_ticks_on_the_main_loop);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

@@ -9,6 +9,7 @@
 
 #include "prom_parse.h"
 #include "server/ops/metrics.h"
+#include "../check_main.h"
 
 static char *render(void)
 {
@@ -250,9 +251,5 @@ int main(void)
     tcase_add_test(tc, rpc_done_observes_by_type);
     tcase_add_test(tc, concurrent_updates_are_exact);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

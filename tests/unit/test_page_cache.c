@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "server/stream/page_cache.h"
+#include "../check_main.h"
 
 #define FILE_BYTES (8u << 20)
 
@@ -108,9 +109,5 @@ int main(void)
     tcase_add_test(tc, range_past_the_end_stops_at_eof);
     tcase_add_test(tc, bad_fd_is_harmless);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "server/ops/sd.h"
+#include "../check_main.h"
 
 static char tmpdir[64];
 static int notify_fd = -1;
@@ -222,9 +223,5 @@ int main(void)
     tcase_add_test(env, listen_fds_none);
     tcase_add_test(env, journal_stream_detection);
     suite_add_tcase(s, env);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run_suite(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "server/stream/stream_table.h"
+#include "../check_main.h"
 
 static int freed;
 
@@ -147,9 +148,5 @@ int main(void)
     tcase_add_test(tc, batched_acceptance);
     tcase_add_test(tc, empty_stream);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../check_main.h"
 
 /* Parses "00 0a ff" (spaces, newlines and '|' ignored) into a malloc'd buffer. */
 static inline uint8_t *test_hex(const char *hex, size_t *len)
@@ -68,11 +69,7 @@ static inline uint8_t *test_read_file(const char *path, size_t *len)
 /* Runs one suite and returns the process exit status. */
 static inline int test_run_suite(Suite *s)
 {
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run_suite(s);
 }
 
 #endif
