@@ -1,6 +1,6 @@
 # Block-service tests (issue 4): unit tests (check) of the pure parts.
 EXTRA_DIST += tests/block/test_util_block.h
-BLOCK_TEST_LIBS = src/server/libblock.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+BLOCK_TEST_LIBS = src/server/libblock.la $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
 BLOCK_UNIT_TESTS = tests/block/test_blockid tests/block/test_placement \
 	tests/block/test_index_cache tests/block/test_resolver \
 	tests/block/test_registry_store tests/block/test_cleanup
@@ -50,7 +50,7 @@ TESTS += tests/block/test_block_service
 tests_block_test_block_service_SOURCES = tests/block/test_block_service.c \
 	$(BLOCK_SERVICE_SOURCES)
 tests_block_test_block_service_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_block_test_block_service_LDADD = src/server/libblock.la $(BLOCK_IT_LIBS)
+tests_block_test_block_service_LDADD = src/server/libblock.la $(SHUFFLED_CORE_LIBS) $(BLOCK_IT_LIBS)
 
 # Load generator for scripts/bench-block (built by `make check`, never run as a test).
 check_PROGRAMS += tests/block/bench_block

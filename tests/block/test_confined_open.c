@@ -1,5 +1,6 @@
-/* Opening a file checked against allowed_local_dir_roots (file_open.h): refusing symlinks at
- * the open keeps a component swapped for a symlink after the check from redirecting it. */
+/* Opening a file or a directory checked against allowed_local_dir_roots (file_open.h):
+ * refusing symlinks at the open keeps a component swapped for a symlink after the check from
+ * redirecting a read or a deletion outside the roots. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "server/block/blockid.h"
+#include "server/block/cleanup.h"
 #include "server/block/resolver.h"
 #include "server/stream/file_open.h"
 #include "test_util_block.h"
@@ -25,6 +27,23 @@ static int read_text(int fd, char *buf, size_t n)
     buf[got > 0 ? got : 0] = '\0';
     close(fd);
     return got > 0 ? 0 : -1;
+}
+
+static struct root_set *one_root(const char *dir)
+{
+    struct root_set *roots = malloc(sizeof *roots + sizeof(char *));
+    ck_assert_ptr_nonnull(roots);
+    roots->older = NULL;
+    roots->n = 1;
+    roots->dirs[0] = realpath(dir, NULL);
+    ck_assert_ptr_nonnull(roots->dirs[0]);
+    return roots;
+}
+
+static void free_roots(struct root_set *roots)
+{
+    free(roots->dirs[0]);
+    free(roots);
 }
 
 START_TEST(test_open_modes)
@@ -94,10 +113,7 @@ START_TEST(test_swap_after_check_is_refused)
     idx[15] = 6; /* offsets 0, 6: one reduce of 6 bytes */
     ck_assert_int_eq(write_file(index_path, idx, sizeof idx), 0);
     ck_assert_int_eq(write_file(data_path, "inside", 6), 0);
-    struct root_set *roots = malloc(sizeof *roots + sizeof(char *));
-    roots->older = NULL;
-    roots->n = 1;
-    roots->dirs[0] = realpath(root, NULL);
+    struct root_set *roots = one_root(root);
     resolver_set_roots(r, roots);
     struct block_location loc;
     ck_assert_msg(resolver_shuffle_range(r, "app-1", "0", 0, 0, 0, 1, &loc, err, sizeof err) == 0,
@@ -127,10 +143,95 @@ START_TEST(test_swap_after_check_is_refused)
     ck_assert(!free_loc.no_symlinks);
     free(free_loc.path);
     free(loc.path);
-    free(roots->dirs[0]);
-    free(roots);
+    free_roots(roots);
     free(sub);
     resolver_destroy(r);
+    rm_rf(top);
+    free(top);
+}
+END_TEST
+
+/* RemoveBlocks deletes through a directory fd: once opened on the checked directory, a swap
+ * of that directory for a symlink cannot move the deletion elsewhere. */
+START_TEST(test_dir_fd_pins_the_checked_dir)
+{
+    char *top = make_temp_dir(), dir[600], link[600], moved[700], outside[600], path[800];
+    snprintf(dir, sizeof dir, "%s/0c", top);
+    snprintf(link, sizeof link, "%s/via", top);
+    snprintf(outside, sizeof outside, "%s/outside", top);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    ck_assert_int_eq(mkdir(outside, 0700), 0);
+    ck_assert_int_eq(symlink(dir, link), 0);
+    errno = 0;
+    ck_assert_int_eq(file_open_dir(link, true), -1);
+    ck_assert_int_eq(errno, ELOOP);
+    int via_fd = file_open_dir(link, false);
+    ck_assert_int_ge(via_fd, 0);
+    close(via_fd);
+    snprintf(path, sizeof path, "%s/shuffle_0_0_0.data", dir);
+    ck_assert_int_eq(write_file(path, "x", 1), 0);
+    snprintf(path, sizeof path, "%s/shuffle_0_0_0.data", outside);
+    ck_assert_int_eq(write_file(path, "keep", 4), 0);
+    int dir_fd = file_open_dir(dir, true);
+    ck_assert_int_ge(dir_fd, 0);
+    snprintf(moved, sizeof moved, "%s.moved", dir);
+    ck_assert_int_eq(rename(dir, moved), 0);
+    ck_assert_int_eq(symlink(outside, dir), 0);
+    ck_assert_int_eq(unlinkat(dir_fd, "shuffle_0_0_0.data", 0), 0);
+    close(dir_fd);
+    ck_assert(path_exists(path)); /* the file outside is untouched */
+    snprintf(path, sizeof path, "%s/shuffle_0_0_0.data", moved);
+    ck_assert(!path_exists(path)); /* the one in the checked directory went */
+    rm_rf(top);
+    free(top);
+}
+END_TEST
+
+/* applicationRemoved / executorRemoved with roots set: a local dir whose parent was swapped
+ * for a symlink out of the roots after registration is not deleted (the tree outside stays);
+ * an intact one is. */
+START_TEST(test_cleanup_stays_in_roots)
+{
+    char *top = make_temp_dir(), root[600], parent[700], local[800], outside[600];
+    char victim_dir[700], victim[800], kept[900];
+    snprintf(root, sizeof root, "%s/roots", top);
+    snprintf(parent, sizeof parent, "%s/spark", root);
+    snprintf(local, sizeof local, "%s/blockmgr-0", parent);
+    snprintf(outside, sizeof outside, "%s/outside", top);
+    snprintf(victim_dir, sizeof victim_dir, "%s/blockmgr-0", outside);
+    snprintf(victim, sizeof victim, "%s/precious", victim_dir);
+    ck_assert_int_eq(mkdir(root, 0700), 0);
+    ck_assert_int_eq(mkdir(parent, 0700), 0);
+    ck_assert_int_eq(mkdir(local, 0700), 0);
+    ck_assert_int_eq(mkdir(outside, 0700), 0);
+    ck_assert_int_eq(mkdir(victim_dir, 0700), 0);
+    ck_assert_int_eq(write_file(victim, "keep", 4), 0);
+    struct resolver *r = resolver_create(1 << 20);
+    struct root_set *roots = one_root(root);
+    resolver_set_roots(r, roots);
+    char *dirs[1] = {local};
+    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager"};
+    ck_assert_int_eq(resolver_register(r, "app-1", "0", &info), 0);
+    ck_assert_int_eq(resolver_register(r, "app-2", "0", &info), 0);
+    /* the swap: <root>/spark becomes a symlink to <top>/outside */
+    snprintf(kept, sizeof kept, "%s.moved", parent);
+    ck_assert_int_eq(rename(parent, kept), 0);
+    ck_assert_int_eq(symlink(outside, parent), 0);
+    ck_assert_int_eq(cleanup_executor_removed(r, "app-1", "0", false), 0);
+    char err[512];
+    ck_assert_int_eq(cleanup_application_removed(r, NULL, "app-1", true, err, sizeof err), 1);
+    ck_assert(path_exists(victim));
+    /* back in place, the same removal deletes the local dir */
+    ck_assert_int_eq(unlink(parent), 0);
+    ck_assert_int_eq(rename(kept, parent), 0);
+    snprintf(kept, sizeof kept, "%s/temp_shuffle_1", local);
+    ck_assert_int_eq(write_file(kept, "t", 1), 0);
+    ck_assert_int_eq(cleanup_application_removed(r, NULL, "app-2", true, err, sizeof err), 1);
+    ck_assert(!path_exists(local));
+    ck_assert(path_exists(parent));
+    ck_assert(path_exists(victim));
+    resolver_destroy(r);
+    free_roots(roots);
     rm_rf(top);
     free(top);
 }
@@ -142,6 +243,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_open_modes);
     tcase_add_test(tc, test_swap_after_check_is_refused);
+    tcase_add_test(tc, test_dir_fd_pins_the_checked_dir);
+    tcase_add_test(tc, test_cleanup_stays_in_roots);
     suite_add_tcase(s, tc);
     return check_run_suite(s);
 }

@@ -8,14 +8,12 @@ src_server_libblock_la_SOURCES = \
 	src/server/block/index_cache.c src/server/block/index_cache.h \
 	src/server/block/resolver.c src/server/block/resolver.h \
 	src/server/block/registry_store.c src/server/block/registry_store.h \
-	src/server/block/cleanup.c src/server/block/cleanup.h \
-	src/server/stream/file_open.c src/server/stream/file_open.h
-# file_open.c is in the core library too: the daemon links the core's copy (the stream
-# manager pulls it in first), the block unit tests, which link only this library, this one.
+	src/server/block/cleanup.c src/server/block/cleanup.h
+# It uses the core's file opening and logging: programs link the core after it.
 src_server_libblock_la_LIBADD = $(PTHREAD_LIBS)
 
 # The installed service: the block handler replaces service_none.c in shuffled.
 BLOCK_SERVICE_SOURCES = src/server/block/block_handler.c src/server/block/block_streams.c \
 	src/server/block/block_service.h
 shuffled_SOURCES += $(BLOCK_SERVICE_SOURCES)
-shuffled_LDADD += src/server/libblock.la
+shuffled_LDADD += src/server/libblock.la $(SHUFFLED_CORE_LIBS)

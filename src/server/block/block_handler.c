@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "server/block/cleanup.h"
 #include "server/ops/log.h"
 #include "server/service.h"
+#include "server/stream/file_open.h"
 
 #define MAX_SUB_DIRS 65536
 /* Bound on the dir bytes of one LocalDirsForExecutors reply: the same executor may be named
@@ -196,28 +198,25 @@ static void remove_run(void *arg)
             rpc_reply_fail(j->reply, err); /* unregistered meanwhile */
             return;
         }
-        /* a subdir swapped for a symlink must not make us delete outside the allowed roots */
-        char *slash = strrchr(path, '/'), *real = NULL;
-        const struct root_set *roots = resolver_roots(j->s->res);
-        if (roots && roots->n && slash) {
-            *slash = 0;
-            real = realpath(path, NULL);
-            *slash = '/';
-            if (real && !under_root(roots, real)) {
-                log_warn("RemoveBlocks(appId=%s, execId=%s): %s is outside "
-                         "allowed_local_dir_roots (%s), not deleted",
-                         j->app, j->exec, path, real);
-                free(real);
-                continue;
-            }
-            if (real) /* delete through the canonical dir just checked */
-                snprintf(path, sizeof(path), "%s/%s", real, j->names[i]);
+        /* Delete through a dir fd opened refusing symlinks on the canonical dir that was
+         * checked: a subdir swapped for a symlink afterwards cannot redirect the unlink. */
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            continue;
+        *slash = 0;
+        const char *name = slash + 1;
+        int confined = resolver_confine_path(j->s->res, path, sizeof(path), err, sizeof(err));
+        if (confined < 0) {
+            log_warn("RemoveBlocks(appId=%s, execId=%s): %s; not deleted", j->app, j->exec, err);
+            continue;
         }
-        free(real);
-        if (unlink(path) == 0)
+        int dir_fd = file_open_dir(path, confined == 1);
+        if (dir_fd >= 0 && unlinkat(dir_fd, name, 0) == 0)
             removed++;
         else
-            log_warn("Failed to delete block: %s (%s)", path, strerror(errno));
+            log_warn("Failed to delete block: %s/%s (%s)", path, name, strerror(errno));
+        if (dir_fd >= 0)
+            close(dir_fd);
     }
     struct blockmsg m = {.type = BLOCKMSG_BLOCKS_REMOVED};
     m.u.blocks_removed.num_removed_blocks = removed;

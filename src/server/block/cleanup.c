@@ -7,11 +7,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "server/ops/log.h"
+#include "server/stream/file_open.h"
 
 #define MAX_DEPTH 64
 
@@ -81,21 +85,60 @@ static long clean_children(int dfd, bool (*keep)(const char *, void *), void *ar
     return n;
 }
 
-long remove_tree(const char *path, bool (*keep)(const char *name, void *arg), void *arg)
+/* Deletes the local dir path recursively without following symlinks: everything goes through
+ * its parent's dir fd (opened refusing symlinks when the path was confined to the allowed
+ * roots) and *at() calls, so no rename after the check can redirect a deletion. keep(name)
+ * spares a child (and everything under it) at any depth; NULL keeps nothing. A directory is
+ * removed once empty. Returns the number of non-directory entries deleted. */
+static long remove_local_dir(struct resolver *r, const char *local_dir,
+                             bool (*keep)(const char *name, void *arg), void *arg)
 {
+    char path[PATH_MAX], err[PATH_MAX + 128];
+    size_t len = strlen(local_dir);
+    while (len > 1 && local_dir[len - 1] == '/')
+        len--;
+    if (len == 0 || len >= sizeof(path))
+        return 0;
+    memcpy(path, local_dir, len);
+    path[len] = 0;
+    int confined = resolver_confine_path(r, path, sizeof(path), err, sizeof(err));
+    if (confined < 0) {
+        log_warn("Not deleting local dir: %s", err);
+        return 0;
+    }
+    char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return 0;
+    int parent_fd;
+    if (!slash) {
+        parent_fd = file_open_dir(".", false);
+    } else if (slash == path) {
+        parent_fd = file_open_dir("/", false);
+    } else {
+        *slash = 0;
+        parent_fd = file_open_dir(path, confined == 1);
+        *slash = '/';
+    }
+    if (parent_fd < 0)
+        return 0;
+    long n = 0;
     struct stat st;
-    if (lstat(path, &st) < 0)
-        return 0;
-    if (!S_ISDIR(st.st_mode))
-        return unlink(path) == 0 ? 1 : 0;
-    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0)
-        return 0;
-    long n = clean_children(dfd, keep, arg, 0);
-    bool empty = dir_is_empty(dfd);
-    close(dfd);
-    if (empty)
-        rmdir(path);
+    if (fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        /* already gone */
+    } else if (!S_ISDIR(st.st_mode)) {
+        n = unlinkat(parent_fd, base, 0) == 0 ? 1 : 0;
+    } else {
+        int dfd = openat(parent_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd >= 0) {
+            n = clean_children(dfd, keep, arg, 0);
+            bool empty = dir_is_empty(dfd);
+            close(dfd);
+            if (empty)
+                unlinkat(parent_fd, base, AT_REMOVEDIR);
+        }
+    }
+    close(parent_fd);
     return n;
 }
 
@@ -116,7 +159,7 @@ int cleanup_application_removed(struct resolver *r, struct registry_store *store
     for (size_t i = 0; i < n; i++) {
         if (delete_dirs)
             for (uint32_t k = 0; k < infos[i].n_dirs; k++)
-                remove_tree(infos[i].local_dirs[k], NULL, NULL);
+                remove_local_dir(r, infos[i].local_dirs[k], NULL, NULL);
         executor_info_free(&infos[i]);
     }
     free(infos);
@@ -144,7 +187,7 @@ long cleanup_executor_removed(struct resolver *r, const char *app, const char *e
         return -1;
     long n = 0;
     for (uint32_t k = 0; k < info.n_dirs; k++)
-        n += remove_tree(info.local_dirs[k], keep_served, &fetch_rdd_enabled);
+        n += remove_local_dir(r, info.local_dirs[k], keep_served, &fetch_rdd_enabled);
     executor_info_free(&info);
     return n;
 }

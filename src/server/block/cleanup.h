@@ -25,10 +25,4 @@ int cleanup_application_removed(struct resolver *r, struct registry_store *store
 long cleanup_executor_removed(struct resolver *r, const char *app, const char *exec,
                               bool fetch_rdd_enabled);
 
-/* Deletes path recursively without following symlinks. keep(name) == true
- * spares a child (and everything under it) at any depth; NULL keeps nothing.
- * A directory is removed once empty. Returns the number of non-directory
- * entries deleted. */
-long remove_tree(const char *path, bool (*keep)(const char *name, void *arg), void *arg);
-
 #endif

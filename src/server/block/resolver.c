@@ -145,11 +145,7 @@ const struct root_set *resolver_roots(struct resolver *r)
     return atomic_load_explicit(&r->roots, memory_order_acquire);
 }
 
-/* With roots set, replaces path (PATH_BUF bytes) by its canonical form, or fails if that
- * lies outside every root. A path that does not resolve (missing file) is left as it is:
- * opening it fails the usual way. Returns 1 when roots are set (the path must then be opened
- * refusing symlinks, so that the check still holds at the open), 0 when not, -1 outside. */
-static int confine(struct resolver *r, char *path, char *err, size_t errlen)
+int resolver_confine_path(struct resolver *r, char *path, size_t pathlen, char *err, size_t errlen)
 {
     char real[PATH_MAX];
     const struct root_set *roots = resolver_roots(r);
@@ -157,7 +153,7 @@ static int confine(struct resolver *r, char *path, char *err, size_t errlen)
         return 0;
     if (!realpath(path, real))
         return 1;
-    if (!path_under_roots(roots->dirs, roots->n, real) || strlen(real) >= PATH_BUF) {
+    if (!path_under_roots(roots->dirs, roots->n, real) || strlen(real) >= pathlen) {
         snprintf(err, errlen,
                  "java.lang.SecurityException: %s resolves to %s, outside allowed_local_dir_roots",
                  path, real);
@@ -333,8 +329,8 @@ int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec
     block_data_file_name(shuffle_id, map_id, name, sizeof(name));
     if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
         return -1;
-    int confined = confine(r, index_path, err, errlen);
-    if (confined < 0 || confine(r, data_path, err, errlen) < 0)
+    int confined = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
+    if (confined < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
         return -1;
     loc->no_symlinks = confined;
     if (index_cache_range(r->cache, index_path, confined, start, end, &loc->offset, &loc->length,
@@ -357,7 +353,7 @@ int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, in
     block_rdd_file_name(rdd_id, split_index, name, sizeof(name));
     int confined;
     if (resolver_file_path(r, app, exec, name, path, sizeof(path), err, errlen) < 0 ||
-        (confined = confine(r, path, err, errlen)) < 0)
+        (confined = resolver_confine_path(r, path, PATH_BUF, err, errlen)) < 0)
         return -1;
     loc->no_symlinks = confined;
     if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -86,5 +86,11 @@ bool path_under_roots(char *const *roots, size_t nroots, const char *real);
 void resolver_set_roots(struct resolver *r, const struct root_set *roots);
 /* The current set (NULL = none set); load it once per decision. */
 const struct root_set *resolver_roots(struct resolver *r);
+/* With roots set, replaces path (a buffer of pathlen bytes) by its canonical form, or fails
+ * (err set, in Spark's SecurityException form) if that lies outside every root. A path that
+ * does not resolve (missing file) is left as it is: opening it fails the usual way. Returns 1
+ * when roots are set (the path must then be opened refusing symlinks, so that the check still
+ * holds at the open), 0 when not, -1 outside. */
+int resolver_confine_path(struct resolver *r, char *path, size_t pathlen, char *err, size_t errlen);
 
 #endif

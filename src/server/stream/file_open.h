@@ -1,4 +1,4 @@
-/* Opening a file to send it, on a blocking-pool thread. */
+/* Opening a file to send it, or a directory to delete in, on a blocking-pool thread. */
 #ifndef SHUFFLED_SERVER_STREAM_FILE_OPEN_H
 #define SHUFFLED_SERVER_STREAM_FILE_OPEN_H
 
@@ -12,5 +12,8 @@
  * redirected outside them by a component swapped for a symlink after the check.
  * Returns the fd, or -1 with errno (ELOOP for a symlink). */
 int file_open_for_read(const char *path, bool no_symlinks);
+/* Opens the directory path (close-on-exec) under the same rule, as the dirfd of *at() calls:
+ * entries then resolve in the directory that was checked, whatever is renamed later. */
+int file_open_dir(const char *path, bool no_symlinks);
 
 #endif
