@@ -230,6 +230,19 @@ START_TEST(test_cleanup_stays_in_roots)
     ck_assert(!path_exists(local));
     ck_assert(path_exists(parent));
     ck_assert(path_exists(victim));
+    /* a local dir that is itself a symlink (inside the roots) goes as a link, as in Spark:
+     * what it points to stays */
+    char target[800], target_file[900];
+    snprintf(target, sizeof target, "%s/target", root);
+    snprintf(target_file, sizeof target_file, "%s/shuffle_0_0_0.data", target);
+    ck_assert_int_eq(mkdir(target, 0700), 0);
+    ck_assert_int_eq(write_file(target_file, "d", 1), 0);
+    ck_assert_int_eq(symlink(target, local), 0);
+    ck_assert_int_eq(resolver_register(r, "app-3", "0", &info), 0);
+    ck_assert_int_eq(cleanup_application_removed(r, NULL, "app-3", true, err, sizeof err), 1);
+    struct stat st;
+    ck_assert_int_eq(lstat(local, &st), -1);
+    ck_assert(path_exists(target_file));
     resolver_destroy(r);
     free_roots(roots);
     rm_rf(top);

@@ -85,15 +85,16 @@ static long clean_children(int dfd, bool (*keep)(const char *, void *), void *ar
     return n;
 }
 
-/* Deletes the local dir path recursively without following symlinks: everything goes through
- * its parent's dir fd (opened refusing symlinks when the path was confined to the allowed
- * roots) and *at() calls, so no rename after the check can redirect a deletion. keep(name)
+/* Deletes the local dir path recursively without following symlinks. With roots set, its
+ * canonical parent plus its name must lie under one; everything then goes through that
+ * parent's dir fd (opened refusing symlinks) and *at() calls, so no rename after the check
+ * can redirect a deletion. keep(name)
  * spares a child (and everything under it) at any depth; NULL keeps nothing. A directory is
  * removed once empty. Returns the number of non-directory entries deleted. */
 static long remove_local_dir(struct resolver *r, const char *local_dir,
                              bool (*keep)(const char *name, void *arg), void *arg)
 {
-    char path[PATH_MAX], err[PATH_MAX + 128];
+    char path[PATH_MAX], parent_real[PATH_MAX], canonical[PATH_MAX];
     size_t len = strlen(local_dir);
     while (len > 1 && local_dir[len - 1] == '/')
         len--;
@@ -101,25 +102,31 @@ static long remove_local_dir(struct resolver *r, const char *local_dir,
         return 0;
     memcpy(path, local_dir, len);
     path[len] = 0;
-    int confined = resolver_confine_path(r, path, sizeof(path), err, sizeof(err));
-    if (confined < 0) {
-        log_warn("Not deleting local dir: %s", err);
-        return 0;
-    }
     char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
+    if (!slash) /* registered dirs are absolute */
+        return 0;
+    *slash = 0;
+    const char *parent = slash == path ? "/" : path, *base = slash + 1;
     if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
         return 0;
-    int parent_fd;
-    if (!slash) {
-        parent_fd = file_open_dir(".", false);
-    } else if (slash == path) {
-        parent_fd = file_open_dir("/", false);
-    } else {
-        *slash = 0;
-        parent_fd = file_open_dir(path, confined == 1);
-        *slash = '/';
+    /* Only the parent is resolved: the local dir itself, when a symlink, is deleted as a link
+     * (as Spark's deleteRecursively does), never followed. */
+    const struct root_set *roots = resolver_roots(r);
+    bool confined = roots && roots->n;
+    if (confined) {
+        if (!realpath(parent, parent_real))
+            return 0; /* gone already */
+        int n = snprintf(canonical, sizeof(canonical), "%s/%s",
+                         strcmp(parent_real, "/") ? parent_real : "", base);
+        if (n < 0 || (size_t)n >= sizeof(canonical) ||
+            !path_under_roots(roots->dirs, roots->n, canonical)) {
+            log_warn("Not deleting local dir %s/%s: it is %s, outside allowed_local_dir_roots",
+                     parent, base, canonical);
+            return 0;
+        }
+        parent = parent_real;
     }
+    int parent_fd = file_open_dir(parent, confined);
     if (parent_fd < 0)
         return 0;
     long n = 0;
