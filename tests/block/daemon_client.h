@@ -308,4 +308,31 @@ static inline int client_register(struct client *c, const char *app, const char 
     return t;
 }
 
+/* RemoveBlocks of the names (at most 16) of app/exec: the BlocksRemoved count, or -1 for an
+ * RpcFailure. */
+static inline int32_t client_remove_blocks(struct client *c, const char *app, const char *exec,
+                                           const char *const *names, uint32_t n)
+{
+    struct blockmsg m = {.type = BLOCKMSG_REMOVE_BLOCKS};
+    struct proto_bytes items[16];
+    ck_assert_uint_le(n, 16);
+    for (uint32_t i = 0; i < n; i++)
+        items[i] = (struct proto_bytes){(char *)names[i], (uint32_t)strlen(names[i])};
+    m.u.remove_blocks.app_id = (struct proto_bytes){(char *)app, (uint32_t)strlen(app)};
+    m.u.remove_blocks.exec_id = (struct proto_bytes){(char *)exec, (uint32_t)strlen(exec)};
+    m.u.remove_blocks.block_ids = (struct proto_string_array){items, n};
+    struct reply r;
+    client_rpc_msg(c, &m, &r);
+    int32_t removed = -1;
+    if (r.type == PROTO_RPC_RESPONSE) {
+        ck_assert_uint_eq(r.msg.u.rpc.body.len, 5);
+        ck_assert_int_eq(r.msg.u.rpc.body.data[0], BLOCKMSG_BLOCKS_REMOVED);
+        removed = (int32_t)proto_load_u32(r.msg.u.rpc.body.data + 1);
+    } else {
+        ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+    }
+    reply_free(&r);
+    return removed;
+}
+
 #endif

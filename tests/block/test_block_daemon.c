@@ -443,26 +443,13 @@ START_TEST(test_errors)
     ck_assert_int_eq(client_register(&c, "app-1", "1", ok, 1, 0, err, sizeof(err)),
                      PROTO_RPC_FAILURE);
     /* RemoveBlocks: deletes the named file only, never a path trick */
-    struct blockmsg m = {.type = BLOCKMSG_REMOVE_BLOCKS};
-    struct proto_bytes ids[3] = {{"rdd_5_1", 7}, {"rdd_5_9", 7}, {"../manifest.tsv", 15}};
-    m.u.remove_blocks.app_id = (struct proto_bytes){"app-1", 5};
-    m.u.remove_blocks.exec_id = (struct proto_bytes){"0", 1};
-    m.u.remove_blocks.block_ids = (struct proto_string_array){ids, 3};
-    struct reply r;
-    client_rpc_msg(&c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    ck_assert_uint_eq(r.msg.u.rpc.body.len, 5);
-    ck_assert_int_eq(r.msg.u.rpc.body.data[0], BLOCKMSG_BLOCKS_REMOVED);
-    ck_assert_int_eq((int32_t)proto_load_u32(r.msg.u.rpc.body.data + 1), 1);
-    reply_free(&r);
+    const char *const names[] = {"rdd_5_1", "rdd_5_9", "../manifest.tsv"};
+    ck_assert_int_eq(client_remove_blocks(&c, "app-1", "0", names, 3), 1);
     ck_assert(!path_exists(find(ds, "rdd_5_1")->file));
     ck_assert(path_exists(find(ds, "rdd_5_0")->file));
     snprintf(path, sizeof(path), "%s/manifest.tsv", ds->root);
     ck_assert(path_exists(path));
-    m.u.remove_blocks.exec_id = (struct proto_bytes){"9", 1};
-    client_rpc_msg(&c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
-    reply_free(&r);
+    ck_assert_int_eq(client_remove_blocks(&c, "app-1", "9", names, 3), -1);
     client_close(&c);
     daemon_stop_clean(&d);
     rm_rf(tmp);
@@ -504,6 +491,23 @@ START_TEST(test_allowed_roots)
     expect_chunk_error(&c, sid, 0,
                        "java.lang.RuntimeException: Executor is not registered (appId=app-1, "
                        "execId=1)");
+    /* a local dir reached through a symlink to the root: RemoveBlocks deletes through the
+     * canonical (longer) sub-dir path, and still the named file */
+    char alias[900], via_alias[1000], file[1200];
+    snprintf(alias, sizeof(alias), "%s/a", tmp);
+    snprintf(via_alias, sizeof(via_alias), "%s/blockmgr-0", alias);
+    snprintf(cmd, sizeof(cmd), "ln -s '%s/allowed' '%s'", tmp, alias);
+    ck_assert_int_eq(system(cmd), 0);
+    char *aliased[] = {via_alias};
+    ck_assert_int_eq(client_register(&c, "app-1", "3", aliased, 1, 64, err, sizeof(err)),
+                     PROTO_RPC_RESPONSE);
+    const char *const canonical_dirs[] = {inside};
+    ck_assert_int_eq(placement_path(canonical_dirs, 1, 64, "rdd_1_0", file, sizeof(file)), 0);
+    snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && echo x > '%s'", file, file);
+    ck_assert_int_eq(system(cmd), 0);
+    const char *const rdd_name[] = {"rdd_1_0"};
+    ck_assert_int_eq(client_remove_blocks(&c, "app-1", "3", rdd_name, 1), 1);
+    ck_assert(!path_exists(file));
     client_close(&c);
     daemon_stop_clean(&d);
     rm_rf(tmp);

@@ -448,16 +448,8 @@ START_TEST(test_symlinks_out_of_roots)
     ck_assert_int_eq(fetch_one(&c, "shuffle_3_0_0", err, sizeof(err)), PROTO_CHUNK_FETCH_FAILURE);
     ck_assert_msg(strstr(err, "outside allowed_local_dir_roots"), "%s", err);
     /* RemoveBlocks through the symlinked subdir deletes nothing */
-    struct blockmsg m = {.type = BLOCKMSG_REMOVE_BLOCKS};
-    struct proto_bytes ids[1] = {{name, (uint32_t)strlen(name)}};
-    m.u.remove_blocks.app_id = (struct proto_bytes){"app-1", 5};
-    m.u.remove_blocks.exec_id = (struct proto_bytes){"0", 1};
-    m.u.remove_blocks.block_ids = (struct proto_string_array){ids, 1};
-    struct reply r;
-    client_rpc_msg(&c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    ck_assert_int_eq((int32_t)proto_load_u32(r.msg.u.rpc.body.data + 1), 0);
-    reply_free(&r);
+    const char *const names[] = {name};
+    ck_assert_int_eq(client_remove_blocks(&c, "app-1", "0", names, 1), 0);
     ck_assert(path_exists(cmd));
     client_close(&c);
     normal_fetch(e.d.port);

@@ -203,8 +203,8 @@ static void remove_run(void *arg)
         char *slash = strrchr(path, '/');
         if (!slash)
             continue;
-        *slash = 0;
-        const char *name = slash + 1;
+        *slash = 0; /* path: the sub-dir; the last component is the (single-component) name */
+        const char *name = j->names[i];
         int confined = resolver_confine_path(j->s->res, path, sizeof(path), err, sizeof(err));
         if (confined < 0) {
             log_warn("RemoveBlocks(appId=%s, execId=%s): %s; not deleted", j->app, j->exec, err);
