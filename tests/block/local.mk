@@ -1,6 +1,7 @@
 # Block-service tests (issue 4): unit tests (check) of the pure parts.
 EXTRA_DIST += tests/block/test_util_block.h
-BLOCK_TEST_LIBS = src/server/libblock.la $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
+BLOCK_TEST_LIBS = $(HARNESS_LIBS) src/server/libblock.la $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)
 BLOCK_UNIT_TESTS = tests/block/test_blockid tests/block/test_placement \
 	tests/block/test_index_cache tests/block/test_resolver \
 	tests/block/test_registry_store tests/block/test_cleanup
@@ -33,7 +34,7 @@ tests_block_test_gen_shuffle_data_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_gen_shuffle_data_LDADD = $(BLOCK_TEST_LIBS)
 
 # Integration: the real daemon (build/shuffled) on 127.0.0.1, ephemeral port.
-BLOCK_IT_LIBS = src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+BLOCK_IT_LIBS = $(HARNESS_LIBS) src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 EXTRA_DIST += tests/block/daemon_client.h
 check_PROGRAMS += tests/block/test_block_vectors
 TESTS += tests/block/test_block_vectors

@@ -278,12 +278,12 @@ static void fetch_everything(int port, const struct dataset *ds, const char *exe
 
 START_TEST(test_fetch_generated_dataset)
 {
-    char *tmp = make_temp_dir();
+    char *tmp = harness_temp_dir();
     char state[800];
     snprintf(state, sizeof(state), "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
     gen(ds, tmp);
-    struct daemon d;
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     struct client c;
     client_open(&c, d.port);
@@ -291,7 +291,7 @@ START_TEST(test_fetch_generated_dataset)
     client_close(&c);
     fetch_everything(d.port, ds, "0");
     daemon_stop_clean(&d);
-    rm_rf(tmp);
+    harness_rm_rf(tmp);
     free(tmp);
     free(ds);
 }
@@ -299,12 +299,12 @@ END_TEST
 
 START_TEST(test_restart_and_kill9)
 {
-    char *tmp = make_temp_dir();
+    char *tmp = harness_temp_dir();
     char state[800];
     snprintf(state, sizeof(state), "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
     gen(ds, tmp);
-    struct daemon d;
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     struct client c;
     client_open(&c, d.port);
@@ -316,13 +316,13 @@ START_TEST(test_restart_and_kill9)
     /* kill -9 right after the reply: the registration was durable before it */
     client_open(&c, d.port);
     reg(&c, ds, "7");
-    ck_assert(WIFSIGNALED(daemon_stop(&d, SIGKILL)));
+    ck_assert(WIFSIGNALED(harness_daemon_kill(&d, SIGKILL)));
     client_close(&c);
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     fetch_everything(d.port, ds, "7");
     fetch_everything(d.port, ds, "0");
     daemon_stop_clean(&d);
-    rm_rf(tmp);
+    harness_rm_rf(tmp);
     free(tmp);
     free(ds);
 }
@@ -342,12 +342,12 @@ static void rpc_fails(struct client *c, const uint8_t *body, size_t len, const c
 
 START_TEST(test_errors)
 {
-    char *tmp = make_temp_dir();
+    char *tmp = harness_temp_dir();
     char state[800], path[1200], want[2048], err[512];
     snprintf(state, sizeof(state), "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
     gen(ds, tmp);
-    struct daemon d;
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, NULL); /* fetch_rdd_enabled defaults to false */
     struct client c;
     client_open(&c, d.port);
@@ -396,7 +396,7 @@ START_TEST(test_errors)
         reply_free(&sr);
     }
     ck_assert_int_eq(resolver_path_for_test(ds, "shuffle_2_102_0.index", path, sizeof(path)), 0);
-    ck_assert_int_eq(write_file(path, "\0\0\0\0\0\0\0\0\0\0\0", 11), 0);
+    ck_assert_int_eq(harness_write_file(path, "\0\0\0\0\0\0\0\0\0\0\0", 11), 0);
     const char *corrupt[] = {"shuffle_2_102_0"};
     sid = open_blocks(&c, "0", corrupt, 1);
     snprintf(want, sizeof(want),
@@ -445,14 +445,14 @@ START_TEST(test_errors)
     /* RemoveBlocks: deletes the named file only, never a path trick */
     const char *const names[] = {"rdd_5_1", "rdd_5_9", "../manifest.tsv"};
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "0", names, 3), 1);
-    ck_assert(!path_exists(find(ds, "rdd_5_1")->file));
-    ck_assert(path_exists(find(ds, "rdd_5_0")->file));
+    ck_assert(!harness_path_exists(find(ds, "rdd_5_1")->file));
+    ck_assert(harness_path_exists(find(ds, "rdd_5_0")->file));
     snprintf(path, sizeof(path), "%s/manifest.tsv", ds->root);
-    ck_assert(path_exists(path));
+    ck_assert(harness_path_exists(path));
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "9", names, 3), -1);
     client_close(&c);
     daemon_stop_clean(&d);
-    rm_rf(tmp);
+    harness_rm_rf(tmp);
     free(tmp);
     free(ds);
 }
@@ -460,7 +460,7 @@ END_TEST
 
 START_TEST(test_allowed_roots)
 {
-    char *tmp = make_temp_dir();
+    char *tmp = harness_temp_dir();
     char state[800], extra[1200], err[512], inside[900], outside[900], link[900];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(inside, sizeof(inside), "%s/allowed/blockmgr-0", tmp);
@@ -471,7 +471,7 @@ START_TEST(test_allowed_roots)
              link);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(extra, sizeof(extra), "\"allowed_local_dir_roots\": [\"%s/allowed\"]", tmp);
-    struct daemon d;
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, extra);
     struct client c;
     client_open(&c, d.port);
@@ -507,10 +507,10 @@ START_TEST(test_allowed_roots)
     ck_assert_int_eq(system(cmd), 0);
     const char *const rdd_name[] = {"rdd_1_0"};
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "3", rdd_name, 1), 1);
-    ck_assert(!path_exists(file));
+    ck_assert(!harness_path_exists(file));
     client_close(&c);
     daemon_stop_clean(&d);
-    rm_rf(tmp);
+    harness_rm_rf(tmp);
     free(tmp);
 }
 END_TEST
@@ -526,6 +526,5 @@ int main(void)
     tcase_add_test(tc, test_allowed_roots);
     suite_add_tcase(s, tc);
     int status = check_run_suite(s);
-    daemon_kill_leftovers();
     return status;
 }

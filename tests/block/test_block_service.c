@@ -166,12 +166,12 @@ static bool has(const char *dir, const char *rel)
 {
     char p[1024];
     snprintf(p, sizeof(p), "%s/%s", dir, rel);
-    return path_exists(p);
+    return harness_path_exists(p);
 }
 
 START_TEST(test_restore_and_removal)
 {
-    char *tmp = make_temp_dir();
+    char *tmp = harness_temp_dir();
     char state[600], d1[600], d2[600], err[256];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(d1, sizeof(d1), "%s/app1-exec0", tmp);
@@ -197,7 +197,7 @@ START_TEST(test_restore_and_removal)
     ck_assert(has(d1, "0c/rdd_1_1") && !has(d1, "0c/broadcast_9"));
     ck_assert(registered("app-1", "0"));
     ck_assert_int_eq(block_service_application_removed(s, "app-1", true, err, sizeof(err)), 1);
-    ck_assert(!path_exists(d1));
+    ck_assert(!harness_path_exists(d1));
     ck_assert(!registered("app-1", "0"));
     ck_assert_int_eq(block_service_application_removed(s, "app-2", false, err, sizeof(err)), 1);
     ck_assert(has(d2, "01/shuffle_0_2_0.data"));
@@ -207,14 +207,14 @@ START_TEST(test_restore_and_removal)
     ck_assert(!registered("app-2", "0"));
     destroy();
     config_free_for_test(&cfg);
-    rm_rf(tmp);
+    harness_rm_rf(tmp);
     free(tmp);
 }
 END_TEST
 
 START_TEST(test_isolation_and_streams)
 {
-    char *tmp = make_temp_dir();
+    char *tmp = harness_temp_dir();
     char state[600], d1[600];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(d1, sizeof(d1), "%s/exec", tmp);
@@ -272,7 +272,7 @@ START_TEST(test_isolation_and_streams)
     client_id = NULL;
     destroy();
     config_free_for_test(&cfg);
-    rm_rf(tmp);
+    harness_rm_rf(tmp);
     free(tmp);
 }
 END_TEST

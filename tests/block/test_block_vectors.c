@@ -263,11 +263,11 @@ static void replay_one(struct client *c, const struct frame *f, const struct fra
 
 START_TEST(test_replay_all_scenarios)
 {
-    char *tmp = make_temp_dir();
+    char *tmp = harness_temp_dir();
     char state[700], vdir[700];
     snprintf(state, sizeof(state), "%s/state", tmp);
-    snprintf(vdir, sizeof(vdir), "%s/vectors", shared_dir());
-    struct daemon d;
+    snprintf(vdir, sizeof(vdir), "%s/vectors", harness_shared_dir());
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     DIR *dir = opendir(vdir);
     ck_assert(dir != NULL);
@@ -277,7 +277,7 @@ START_TEST(test_replay_all_scenarios)
         char sdir[1024], probe[1100], copy[1024], data_dir[1100], cmd[4096];
         snprintf(sdir, sizeof(sdir), "%s/%s", vdir, de->d_name);
         snprintf(probe, sizeof(probe), "%s/c2s.bin", sdir);
-        if (de->d_name[0] == '.' || !path_exists(probe))
+        if (de->d_name[0] == '.' || !harness_path_exists(probe))
             continue;
         /* a fresh copy per scenario: remove-blocks deletes a file */
         snprintf(copy, sizeof(copy), "%s/%s", tmp, de->d_name);
@@ -306,7 +306,7 @@ START_TEST(test_replay_all_scenarios)
     closedir(dir);
     ck_assert_int_ge(scenarios, 16);
     daemon_stop_clean(&d);
-    rm_rf(tmp);
+    harness_rm_rf(tmp);
     free(tmp);
 }
 END_TEST
@@ -319,6 +319,5 @@ int main(void)
     tcase_add_test(tc, test_replay_all_scenarios);
     suite_add_tcase(s, tc);
     int status = check_run_suite(s);
-    daemon_kill_leftovers();
     return status;
 }

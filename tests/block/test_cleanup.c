@@ -19,14 +19,14 @@ static void mk(const char *root, const char *rel)
     snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", p);
     ck_assert_int_eq(system(cmd), 0);
     *slash = '/';
-    ck_assert_int_eq(write_file(p, "x", 1), 0);
+    ck_assert_int_eq(harness_write_file(p, "x", 1), 0);
 }
 
 static bool exists(const char *root, const char *rel)
 {
     char p[1024];
     snprintf(p, sizeof(p), "%s/%s", root, rel);
-    return path_exists(p);
+    return harness_path_exists(p);
 }
 
 static void layout(const char *root)
@@ -55,7 +55,7 @@ static void reg(struct resolver *r, const char *root, const char *app, const cha
 START_TEST(test_executor_removed)
 {
     for (int rdd = 0; rdd <= 1; rdd++) {
-        char *root = make_temp_dir();
+        char *root = harness_temp_dir();
         layout(root);
         /* a symlink to outside must be removed as a link, never followed */
         char lnk[1024], target[1024];
@@ -77,7 +77,7 @@ START_TEST(test_executor_removed)
         ck_assert(exists(root, "e1/blockmgr-0/01/shuffle_0_2_0.data"));
         ck_assert_int_eq(resolver_count(r), 1); /* registration kept */
         resolver_destroy(r);
-        rm_rf(root);
+        harness_rm_rf(root);
         free(root);
     }
 }
@@ -85,7 +85,7 @@ END_TEST
 
 START_TEST(test_application_removed)
 {
-    char *root = make_temp_dir();
+    char *root = harness_temp_dir();
     char state[1024], err[256];
     snprintf(state, sizeof(state), "%s/state", root);
     layout(root);
@@ -109,7 +109,7 @@ START_TEST(test_application_removed)
     ck_assert_int_eq(cleanup_application_removed(r, s, "app-9", true, err, sizeof(err)), 0);
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(root);
+    harness_rm_rf(root);
     free(root);
 }
 END_TEST

@@ -18,7 +18,7 @@
 struct env {
     char *tmp;
     char state[700], dir[700];
-    struct daemon d;
+    struct harness_daemon d;
 };
 
 /* Where the daemon will look for `name` of the executor registered with e->dir. */
@@ -47,16 +47,16 @@ static void write_map_output(const struct env *e, int s, int m, int reduces, siz
     }
     snprintf(name, sizeof(name), "shuffle_%d_%d_0.index", s, m);
     place(e, name, path, sizeof(path));
-    ck_assert_int_eq(write_file(path, idx, 8 * (size_t)(reduces + 1)), 0);
+    ck_assert_int_eq(harness_write_file(path, idx, 8 * (size_t)(reduces + 1)), 0);
     snprintf(name, sizeof(name), "shuffle_%d_%d_0.data", s, m);
     place(e, name, path, sizeof(path));
-    ck_assert_int_eq(write_file(path, data, size * (size_t)reduces), 0);
+    ck_assert_int_eq(harness_write_file(path, data, size * (size_t)reduces), 0);
     free(data);
 }
 
 static void env_start(struct env *e, const char *extra)
 {
-    e->tmp = make_temp_dir();
+    e->tmp = harness_temp_dir();
     ck_assert(e->tmp != NULL);
     snprintf(e->state, sizeof(e->state), "%s/state", e->tmp);
     snprintf(e->dir, sizeof(e->dir), "%s/roots/blockmgr-0", e->tmp);
@@ -77,7 +77,7 @@ static void env_start(struct env *e, const char *extra)
 static void env_stop(struct env *e)
 {
     daemon_stop_clean(&e->d);
-    rm_rf(e->tmp);
+    harness_rm_rf(e->tmp);
     free(e->tmp);
 }
 
@@ -413,7 +413,7 @@ START_TEST(test_symlinks_out_of_roots)
     snprintf(outside, sizeof(outside), "%s/outside", e.tmp);
     mkdir(outside, 0700);
     snprintf(secret, sizeof(secret), "%s/secret", outside);
-    ck_assert_int_eq(write_file(secret, "SECRET", 6), 0);
+    ck_assert_int_eq(harness_write_file(secret, "SECRET", 6), 0);
     /* a file symlink, and an index symlink with its data file inside */
     place(&e, "rdd_9_0", path, sizeof(path));
     ck_assert_int_eq(symlink(secret, path), 0);
@@ -431,13 +431,13 @@ START_TEST(test_symlinks_out_of_roots)
         const char *dirs[1] = {e.dir};
         ck_assert_int_eq(placement_path(dirs, 1, SUBDIRS, cand, path, sizeof(path)), 0);
         *strrchr(path, '/') = 0;
-        if (!path_exists(path))
+        if (!harness_path_exists(path))
             snprintf(name, sizeof(name), "%s", cand);
     }
     ck_assert(name[0]);
     ck_assert_int_eq(symlink(outside, path), 0);
     snprintf(cmd, sizeof(cmd), "%s/%s", outside, name);
-    ck_assert_int_eq(write_file(cmd, "SECRET2", 7), 0);
+    ck_assert_int_eq(harness_write_file(cmd, "SECRET2", 7), 0);
 
     struct client c;
     client_open(&c, e.d.port);
@@ -450,7 +450,7 @@ START_TEST(test_symlinks_out_of_roots)
     /* RemoveBlocks through the symlinked subdir deletes nothing */
     const char *const names[] = {name};
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "0", names, 1), 0);
-    ck_assert(path_exists(cmd));
+    ck_assert(harness_path_exists(cmd));
     client_close(&c);
     normal_fetch(e.d.port);
     env_stop(&e);
@@ -518,6 +518,5 @@ int main(void)
     tcase_add_test(tc, test_local_dirs_amplification);
     suite_add_tcase(s, tc);
     int status = check_run_suite(s);
-    daemon_kill_leftovers();
     return status;
 }

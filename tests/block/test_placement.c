@@ -20,7 +20,7 @@ static int hexval(char c)
 START_TEST(test_placement_table)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/vectors/placement.tsv", shared_dir());
+    snprintf(path, sizeof(path), "%s/vectors/placement.tsv", harness_shared_dir());
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     char line[4096];

@@ -35,7 +35,7 @@ static char *dirs[] = {"/data/d0"};
 
 START_TEST(test_read_error_keeps_the_log)
 {
-    char *top = make_temp_dir(), err[512];
+    char *top = harness_temp_dir(), err[512];
     struct executor_info info = {dirs, 1, 8, "sort"};
     struct resolver *r = resolver_create(1 << 16);
     struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
@@ -62,7 +62,7 @@ START_TEST(test_read_error_keeps_the_log)
     ck_assert_uint_eq(st.live, 2);
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(top);
+    harness_rm_rf(top);
     free(top);
 }
 END_TEST
@@ -71,7 +71,7 @@ END_TEST
  * skipped at the next start. */
 START_TEST(test_oversized_registration_refused)
 {
-    char *top = make_temp_dir(), err[512];
+    char *top = harness_temp_dir(), err[512];
     enum { NDIRS = 300, DIRLEN = 4000 }; /* 1.2 MB of dirs */
     static char dirbuf[NDIRS][DIRLEN + 1];
     static char *big[NDIRS];
@@ -97,7 +97,7 @@ START_TEST(test_oversized_registration_refused)
     ck_assert(rc == 0 || strstr(put_err, "record limit") != NULL);
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(top);
+    harness_rm_rf(top);
     free(top);
 }
 END_TEST

@@ -54,7 +54,7 @@ static bool has(struct resolver *r, const char *app, const char *exec, uint32_t 
 
 START_TEST(test_replay_and_overwrite)
 {
-    char *top = make_temp_dir(), dir[600];
+    char *top = harness_temp_dir(), dir[600];
     snprintf(dir, sizeof(dir), "%s/not/yet/there", top); /* created like mkdir -p */
     struct resolver *r;
     struct registry_store_stats st;
@@ -78,14 +78,14 @@ START_TEST(test_replay_and_overwrite)
     ck_assert_int_eq(st.records, 2);
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(top);
+    harness_rm_rf(top);
     free(top);
 }
 END_TEST
 
 START_TEST(test_truncated_tail)
 {
-    char *dir = make_temp_dir();
+    char *dir = harness_temp_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -114,14 +114,14 @@ START_TEST(test_truncated_tail)
         registry_store_close(s);
         resolver_destroy(r);
     }
-    rm_rf(dir);
+    harness_rm_rf(dir);
     free(dir);
 }
 END_TEST
 
 START_TEST(test_corrupt_middle_record)
 {
-    char *dir = make_temp_dir();
+    char *dir = harness_temp_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -147,20 +147,20 @@ START_TEST(test_corrupt_middle_record)
     registry_store_close(s);
     resolver_destroy(r);
     /* garbage only: nothing live, not fatal */
-    ck_assert_int_eq(write_file(p, "garbage that is not a log at all", 32), 0);
+    ck_assert_int_eq(harness_write_file(p, "garbage that is not a log at all", 32), 0);
     s = reopen(dir, &r, &st);
     ck_assert_int_eq(st.live, 0);
     ck_assert_int_eq(st.skipped_bytes, 32);
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(dir);
+    harness_rm_rf(dir);
     free(dir);
 }
 END_TEST
 
 START_TEST(test_remove_app_and_kill9)
 {
-    char *dir = make_temp_dir();
+    char *dir = harness_temp_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -194,14 +194,14 @@ START_TEST(test_remove_app_and_kill9)
     ck_assert_int_eq(st.live, 2);
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(dir);
+    harness_rm_rf(dir);
     free(dir);
 }
 END_TEST
 
 START_TEST(test_online_compaction_bounds_the_log)
 {
-    char *dir = make_temp_dir();
+    char *dir = harness_temp_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -227,7 +227,7 @@ START_TEST(test_online_compaction_bounds_the_log)
     ck_assert(has(r, "app-1", "2", 1)); /* i = 5999 */
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(dir);
+    harness_rm_rf(dir);
     free(dir);
 }
 END_TEST
@@ -236,7 +236,7 @@ END_TEST
  * each put and each app removal is fdatasync'ed before returning. */
 START_TEST(test_sync_is_a_choice)
 {
-    char *dir = make_temp_dir();
+    char *dir = harness_temp_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -254,7 +254,7 @@ START_TEST(test_sync_is_a_choice)
     ck_assert(has(r, "app-1", "0", 2));
     registry_store_close(s);
     resolver_destroy(r);
-    rm_rf(dir);
+    harness_rm_rf(dir);
     free(dir);
 }
 END_TEST

@@ -15,9 +15,9 @@
 
 static char *copy_dataset(void)
 {
-    char *dir = make_temp_dir();
+    char *dir = harness_temp_dir();
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "cp -r '%s/vectors/data' '%s/'", shared_dir(), dir);
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/vectors/data' '%s/'", harness_shared_dir(), dir);
     ck_assert_int_eq(system(cmd), 0);
     return dir;
 }
@@ -46,7 +46,7 @@ START_TEST(test_manifest_blocks)
     ck_assert_int_eq(resolver_count(r), 1);
 
     char path[1024], line[2048], err[1024];
-    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", shared_dir());
+    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", harness_shared_dir());
     FILE *f = fopen(path, "r");
     ck_assert(f != NULL);
     int blocks = 0;
@@ -108,7 +108,7 @@ START_TEST(test_manifest_blocks)
     ck_assert_str_eq(err, "java.lang.RuntimeException: Executor is not registered (appId=app-cap, "
                           "execId=2)");
     resolver_destroy(r);
-    rm_rf(root);
+    harness_rm_rf(root);
     free(root);
 }
 END_TEST

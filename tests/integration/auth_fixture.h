@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../harness/daemon.h"
+#include "../harness/process.h"
 #include "manifest.h"
 #include "proto/blockmsg.h"
 
@@ -20,12 +22,7 @@
     "java.lang.IllegalStateException: Expected SaslMessage, received something else (maybe "       \
     "your client does not have SASL enabled?)"
 
-struct daemon {
-    pid_t pid;
-    int port;
-    char dir[600];
-};
-extern struct daemon authd, plaind, appd; /* shared secret; auth off; per-app secrets */
+extern struct harness_daemon authd, plaind, appd; /* shared secret; auth off; per-app secrets */
 extern char builddir[1024], tmp[256], data_root[512], secret_path[512], bad_path[512],
     apps_dir[512];
 extern struct manifest man;
@@ -44,7 +41,5 @@ int java_auth(int fd, const char *app, const char *secret, char *err, size_t err
 int rpc_msg(int fd, const struct blockmsg *m, char **out);
 /* RegisterExecutor(app, "1", the dataset's dirs, 64, SortShuffleManager) */
 struct blockmsg register_msg(const char *app);
-/* Runs a shell command; its exit status, output in out. */
-int run(const char *cmd, char *out, size_t outlen);
 
 #endif

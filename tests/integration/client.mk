@@ -1,6 +1,6 @@
 # libshuffle against a scripted fake shuffle service (tests/integration/fake_ess.c).
 CLIENT_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/integration
-CLIENT_TEST_LIBS = src/client/libshuffle.la src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+CLIENT_TEST_LIBS = $(HARNESS_CLIENT_LIBS) src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 CLIENT_TEST_HELPERS = tests/integration/fake_ess.c tests/integration/fake_ess.h \
 	tests/integration/manifest.c tests/integration/manifest.h \
 	tests/integration/client_util.c tests/integration/client_util.h

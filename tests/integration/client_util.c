@@ -7,39 +7,15 @@
 
 #include "client_util.h"
 
-const char *shared_dir(void)
-{
-    const char *d = getenv("SHUFFLE_SHARED_DIR");
-    return d && *d ? d : "../shared";
-}
-
 void load_vectors_manifest(struct manifest *m)
 {
     char path[1024], data[1024];
-    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", shared_dir());
-    snprintf(data, sizeof(data), "%s/vectors/data", shared_dir());
+    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", harness_shared_dir());
+    snprintf(data, sizeof(data), "%s/vectors/data", harness_shared_dir());
     if (manifest_load(m, path, "/tmp/shuffle-vectors/data", data) != 0) {
         fprintf(stderr, "cannot load %s (set SHUFFLE_SHARED_DIR)\n", path);
         exit(1);
     }
-}
-
-uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    *len = n;
-    return buf;
 }
 
 void collector_init(struct collector *c, const struct manifest *man, size_t n)
@@ -78,7 +54,7 @@ void collector_on_block(void *arg, const struct shuffle_block *b)
         uint8_t *got = NULL;
         const uint8_t *gp = b->data;
         if (b->path) {
-            got = read_file(b->path, &got_len);
+            got = harness_read_file(b->path, &got_len);
             gp = got;
         }
         ok = want && got_len == want_len && b->len == want_len &&

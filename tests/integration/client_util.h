@@ -1,4 +1,4 @@
-/* Shared helpers of the libshuffle tests: where the vectors are, and a block
+/* Shared helpers of the libshuffle tests: the vectors' manifest, and a block
  * collector that counts deliveries per block and checks their bytes against the
  * vectors' data files. */
 #ifndef TESTS_CLIENT_UTIL_H
@@ -8,14 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../harness/fs.h"
+#include "../harness/locate.h"
 #include "manifest.h"
 #include "shuffle/client.h"
 
-const char *shared_dir(void);
 /* Loads ../shared/vectors/manifest.tsv with paths moved to the real data dir. */
 void load_vectors_manifest(struct manifest *m);
-/* Reads a whole file (malloc'd), NULL if missing. */
-uint8_t *read_file(const char *path, size_t *len);
 
 struct collector {
     pthread_mutex_t lock;

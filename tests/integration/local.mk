@@ -12,11 +12,12 @@ TCLIENT_SOURCES = tests/integration/tclient.c tests/integration/tclient.h \
 	tests/integration/texpect.c tests/integration/texpect.h
 tests_integration_test_server_SOURCES = tests/integration/test_server.c $(TCLIENT_SOURCES)
 tests_integration_test_server_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
-tests_integration_test_server_LDADD = src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+tests_integration_test_server_LDADD = $(HARNESS_LIBS) src/proto/libproto.la $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)
 tests_integration_test_server_lifecycle_SOURCES = tests/integration/test_server_lifecycle.c \
 	$(TCLIENT_SOURCES)
 tests_integration_test_server_lifecycle_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
-tests_integration_test_server_lifecycle_LDADD = src/proto/libproto.la $(CHECK_LIBS) \
+tests_integration_test_server_lifecycle_LDADD = $(HARNESS_LIBS) src/proto/libproto.la $(CHECK_LIBS) \
 	$(PTHREAD_LIBS)
 
 # Load generator used by scripts/bench-core (built by `make check`, never run as a test).
@@ -24,7 +25,7 @@ check_PROGRAMS += tests/integration/bench_core
 tests_integration_bench_core_SOURCES = tests/integration/bench_core.c \
 	tests/integration/tclient.c tests/integration/tclient.h
 tests_integration_bench_core_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE
-tests_integration_bench_core_LDADD = src/proto/libproto.la $(PTHREAD_LIBS)
+tests_integration_bench_core_LDADD = $(HARNESS_LIBS) src/proto/libproto.la $(PTHREAD_LIBS)
 
 # libshuffle tests (issue 5)
 include tests/integration/client.mk

@@ -1,19 +1,16 @@
 #include "tclient.h"
 
+#include "../harness/wait.h"
+
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static __thread char last_error[256];
@@ -23,109 +20,11 @@ const char *tc_last_error(void)
     return last_error;
 }
 
-static void sleep_ms(long ms)
+int tdaemon_start(struct harness_daemon *d, const char *extra_json)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-int tdaemon_start(struct tdaemon *d, const char *extra_json)
-{
-    memset(d, 0, sizeof *d);
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(d->dir, sizeof d->dir, "%s/shuffled-test-XXXXXX", tmp);
-    if (!mkdtemp(d->dir))
-        return -1;
-    char cfg[512], portfile[512], bin[1024];
-    snprintf(cfg, sizeof cfg, "%s/shuffled.json", d->dir);
-    snprintf(portfile, sizeof portfile, "%s/port", d->dir);
-    const char *builddir = getenv("SHUFFLE_BUILDDIR") ? getenv("SHUFFLE_BUILDDIR") : ".";
-    snprintf(bin, sizeof bin, "%s/tests/integration/shuffled-test", builddir);
-    FILE *f = fopen(cfg, "w");
-    if (!f)
-        return -1;
-    bool own_listen = extra_json && strstr(extra_json, "\"listen\"") != NULL;
-    fprintf(f,
-            "{\n  %s\"port\": 0,\n  \"io_threads\": 2,\n  \"blocking_threads\": 2,\n"
-            "  \"log_level\": \"warn\",\n  \"state_dir\": \"%s\"%s%s\n}\n",
-            own_listen ? "" : "\"listen\": [\"127.0.0.1\"],\n  ", d->dir,
-            extra_json && *extra_json ? ",\n  " : "", extra_json ? extra_json : "");
-    fclose(f);
-    d->pid = fork();
-    if (d->pid < 0)
-        return -1;
-    if (d->pid == 0) {
-        execl(bin, bin, "-c", cfg, "--port-file", portfile, (char *)NULL);
-        fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    for (int i = 0; i < 3000; i++) { /* up to 30 s (slow sanitizer start) */
-        FILE *p = fopen(portfile, "r");
-        if (p) {
-            int ok = fscanf(p, "%d", &d->port) == 1;
-            fclose(p);
-            if (ok && d->port > 0)
-                return 0;
-        }
-        int st;
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            d->pid = 0;
-            return -1;
-        }
-        sleep_ms(10);
-    }
-    return -1;
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *dh = opendir(dir);
-    if (!dh)
-        return;
-    struct dirent *e;
-    while ((e = readdir(dh)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_dir(p);
-        else
-            unlink(p);
-    }
-    closedir(dh);
-    rmdir(dir);
-}
-
-int tdaemon_wait(struct tdaemon *d)
-{
-    int st = 0, rc = -1;
-    for (int i = 0; i < 6000 && d->pid > 0; i++) { /* up to 60 s */
-        pid_t p = waitpid(d->pid, &st, WNOHANG);
-        if (p == d->pid) {
-            rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-            if (!WIFEXITED(st))
-                fprintf(stderr, "daemon died by signal %d\n", WTERMSIG(st));
-            d->pid = 0;
-            break;
-        }
-        sleep_ms(10);
-    }
-    if (d->pid > 0) {
-        kill(d->pid, SIGKILL);
-        waitpid(d->pid, &st, 0);
-        d->pid = 0;
-    }
-    remove_dir(d->dir);
-    return rc;
-}
-
-int tdaemon_stop(struct tdaemon *d)
-{
-    if (d->pid > 0)
-        kill(d->pid, SIGTERM);
-    return tdaemon_wait(d);
+    struct harness_daemon_opts o = {.exe = "tests/integration/shuffled-test",
+                                    .extra_json = extra_json};
+    return harness_daemon_start(d, &o);
 }
 
 static int connect_to(int family, int port)
@@ -419,7 +318,7 @@ int64_t tc_wait_no_streams(int port)
         /* the probe connection's own close is not counted: it has no streams */
         if (streams == 0 && chunks == 0)
             return 0;
-        sleep_ms(10);
+        harness_sleep_ms(10);
     }
     return streams;
 }

@@ -1,4 +1,4 @@
-/* A small blocking protocol client and daemon launcher for the integration tests. */
+/* A small blocking protocol client for the integration tests. */
 #ifndef SHUFFLED_TESTS_TCLIENT_H
 #define SHUFFLED_TESTS_TCLIENT_H
 
@@ -7,23 +7,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../harness/daemon.h"
 #include "proto/message.h"
 
-struct tdaemon {
-    pid_t pid;
-    int port;
-    char dir[256]; /* temp dir: config, port file, data files */
-};
-
-/* Starts tests/integration/shuffled-test on 127.0.0.1 port 0 with extra JSON members (may be
- * NULL or "", else e.g. "\"idle_timeout_ms\": 300"; a "listen" member replaces the default).
- * Returns 0 or -1. */
-int tdaemon_start(struct tdaemon *d, const char *extra_json);
-/* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it died by a signal/timeout.
- * Removes the temp dir. */
-int tdaemon_stop(struct tdaemon *d);
-/* Waits (bounded) for the daemon to exit by itself; returns the status as tdaemon_stop. */
-int tdaemon_wait(struct tdaemon *d);
+/* Starts the test build of the daemon (tests/integration/shuffled-test, with the test
+ * service) in a fresh temp dir, with extra JSON members (may be NULL). 0 or -1. */
+int tdaemon_start(struct harness_daemon *d, const char *extra_json);
 
 int tc_connect(int port);  /* blocking TCP socket with 60 s receive timeout, or -1 */
 int tc_connect6(int port); /* the same over [::1] */

@@ -185,7 +185,7 @@ START_TEST(config_check_rejects_bad_secret_files)
     fprintf(f, "{\"auth_enabled\": true}\n");
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s/shuffled -t -c %s 2>&1", builddir, cfg);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_enabled': needs auth_secret_file"), "%s", out);
     char open_path[600];
     snprintf(open_path, sizeof open_path, "%s/readable-secret", tmp);
@@ -196,26 +196,26 @@ START_TEST(config_check_rejects_bad_secret_files)
     f = fopen(cfg, "w");
     fprintf(f, "{\"auth_enabled\": true, \"auth_secret_file\": \"%s\"}\n", open_path);
     fclose(f);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_secret_file'") && strstr(out, "mode 0640") &&
                       strstr(out, "chmod 600"),
                   "%s", out);
     chmod(open_path, 0600);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s", out);
     f = fopen(cfg, "w");
     fprintf(f,
             "{\"auth_enabled\": true, \"auth_secret_file\": \"%s\", \"auth_app_secrets_dir\": "
             "\"%s\"}\n",
             open_path, apps_dir);
     fclose(f);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_app_secrets_dir': cannot be combined"), "%s", out);
     f = fopen(cfg, "w");
     fprintf(f, "{\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"}\n", apps_dir);
     fclose(f);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s", out);
     chmod(apps_dir, 0755);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_app_secrets_dir'") && strstr(out, "mode 0755"), "%s", out);
     chmod(apps_dir, 0750);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../unit/sasl_digest.h"
+#include "../harness/client.h"
 #include "auth_fixture.h"
 #include "client_util.h"
 #include "proto/blockmsg.h"
@@ -34,25 +35,16 @@
 static shuffle_client *client(const char *app, const char *secret, bool old)
 {
     struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    o.max_retries = 3;
-    o.retry_wait_ms = 20;
-    o.connect_timeout_ms = 5000;
-    o.request_timeout_ms = 20000;
-    o.use_old_fetch_protocol = old;
+    harness_client_options(&o, 3, 20, 20000, old);
     o.auth_app_id = app;
     o.auth_secret = secret;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof err);
-    ck_assert_msg(c != NULL, "%s", err);
-    return c;
+    return harness_client_with(&o);
 }
 
 static int register_exec(shuffle_client *c, int port, const char *app, char *err, size_t errlen)
 {
-    return shuffle_register_executor_sync(
-        c, "127.0.0.1", port, app, "1", (const char *const *)man.local_dirs, man.num_dirs, 64,
-        "org.apache.spark.shuffle.sort.SortShuffleManager", err, errlen);
+    return harness_register_executor(c, port, app, "1", (const char *const *)man.local_dirs,
+                                     man.num_dirs, NULL, err, errlen);
 }
 
 static void fetch(shuffle_client *c, int port, const char *app, struct collector *col)
@@ -210,9 +202,7 @@ START_TEST(handshake_timeout_fails_the_waiting_requests)
     o.auth_app_id = "app-1";
     o.auth_secret = SECRET;
     o.auth_timeout_ms = 200;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof err);
-    ck_assert_ptr_nonnull(c);
+    shuffle_client *c = harness_client_with(&o);
     struct collector col;
     fetch(c, ntohs(sa.sin_port), "app-1", &col);
     assert_all_failed(&col, SHUFFLE_EIO, "timed out (200 ms)");
@@ -380,12 +370,12 @@ START_TEST(shuffle_fetch_with_secret_file)
              "%s/src/tools/shuffle-fetch -q --register --retry-wait 10 --verify %s -o %s/out "
              "--auth-secret-file %s 127.0.0.1:%d app-3 1 2>&1",
              builddir, mpath, tmp, secret_path, authd.port);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s", out);
     snprintf(cmd, sizeof cmd,
              "%s/src/tools/shuffle-fetch -q --retry-wait 10 --verify %s -o %s/out2 "
              "--auth-secret-file %s 127.0.0.1:%d app-3 1 2>&1",
              builddir, mpath, tmp, bad_path, authd.port);
-    ck_assert_int_ne(run(cmd, out, sizeof out), 0);
+    ck_assert_int_ne(harness_run(cmd, out, sizeof out), 0);
     ck_assert_msg(strstr(out, "Mismatched response."), "%s", out);
 }
 END_TEST

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../harness/client.h"
 #include "client_util.h"
 #include "fake_ess.h"
 #include "shuffle/client.h"
@@ -29,16 +30,9 @@ static const char *ids[] = {"shuffle_0_0_0", "shuffle_0_0_1", "shuffle_0_1_0"};
 static shuffle_client *new_client_dns(int max_retries, const char *resolv_conf)
 {
     struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
+    harness_client_options(&o, max_retries, RETRY_WAIT_MS, 10000, false);
     o.resolv_conf = resolv_conf;
-    o.max_retries = max_retries;
-    o.retry_wait_ms = RETRY_WAIT_MS;
-    o.request_timeout_ms = 10000;
-    o.connect_timeout_ms = 5000;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof(err));
-    ck_assert_msg(c != NULL, "%s", err);
-    return c;
+    return harness_client_with(&o);
 }
 
 static shuffle_client *new_client(int max_retries)
@@ -299,7 +293,7 @@ START_TEST(test_missing_resolv_conf)
     shuffle_client_options_init(&o);
     o.resolv_conf = "/nonexistent/resolv.conf";
     char err[256];
-    ck_assert(shuffle_client_new(&o, err, sizeof(err)) == NULL);
+    ck_assert(harness_client_try(&o, err, sizeof(err)) == NULL);
     ck_assert_msg(strstr(err, "/nonexistent/resolv.conf"), "%s", err);
 }
 END_TEST

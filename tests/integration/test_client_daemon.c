@@ -17,16 +17,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../harness/client.h"
+#include "../harness/daemon.h"
 #include "client_util.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 
-static char builddir[1024], tmp[256], data_root[512], state_dir[512], cfg_path[512], port_path[512];
+static char tmp[256], data_root[512], state_dir[512];
 static struct manifest man;
 static const char **ids; /* shuffle blocks of the dataset, manifest order */
 static size_t nids;
-static pid_t daemon_pid;
-static int daemon_port;
+static struct harness_daemon shuffled; /* config and port file in tmp */
+static char daemon_members[1024];      /* its JSON members beyond the harness's */
 
 static void run_or_die(const char *cmd)
 {
@@ -36,106 +38,40 @@ static void run_or_die(const char *cmd)
     }
 }
 
-static int config_port; /* the port in the config file */
-
-/* Writes the daemon's config; roots: a JSON array for allowed_local_dir_roots. */
-static bool write_daemon_config(int port, const char *roots)
+/* The daemon's members with roots, a JSON array for allowed_local_dir_roots. */
+static void set_daemon_members(const char *roots)
 {
-    FILE *f = fopen(cfg_path, "w");
-    if (!f)
-        return false;
-    config_port = port;
-    fprintf(f,
-            "{\"listen\": [\"127.0.0.1\"], \"port\": %d, \"io_threads\": 2, "
-            "\"blocking_threads\": 2, \"log_level\": \"warn\", \"state_dir\": \"%s\", "
-            "\"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": %s}\n",
-            port, state_dir, roots);
-    return fclose(f) == 0;
+    snprintf(daemon_members, sizeof(daemon_members),
+             "\"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": %s", roots);
 }
 
-/* Starts shuffled on port (0: ephemeral); false if it did not come up. */
-static bool daemon_start(int port)
+/* Rewrites the daemon's config with roots. */
+static bool write_daemon_config(const char *roots)
 {
-    if (!write_daemon_config(port, "[]"))
-        return false;
-    FILE *f;
-    unlink(port_path);
-    char exe[1100];
-    snprintf(exe, sizeof(exe), "%s/shuffled", builddir);
-    daemon_pid = fork();
-    if (daemon_pid < 0)
-        return false;
-    if (daemon_pid == 0) {
-        execl(exe, exe, "-c", cfg_path, "--port-file", port_path, (char *)NULL);
-        _exit(127);
-    }
-    daemon_port = 0;
-    for (int i = 0; i < 1000 && daemon_port == 0; i++) { /* up to 10 s */
-        f = fopen(port_path, "r");
-        if (f) {
-            if (fscanf(f, "%d", &daemon_port) != 1)
-                daemon_port = 0;
-            fclose(f);
-        }
-        int st;
-        if (waitpid(daemon_pid, &st, WNOHANG) != 0) {
-            daemon_pid = 0;
-            return false;
-        }
-        if (!daemon_port)
-            usleep(10000);
-    }
-    return daemon_port > 0;
+    set_daemon_members(roots);
+    return harness_daemon_write_config(&shuffled, &shuffled.opts) == 0;
 }
 
-/* SIGCONT goes first: a stopped daemon must wake to get its signal, and a SIGCONT that
- * arrives while an ASan build runs its exit-time leak check cancels the SIGSTOP that
- * LeakSanitizer's ptrace attach queued, which hangs the daemon forever. */
-static bool daemon_kill(int sig)
+/* Starts shuffled again on port, with allowed_local_dir_roots []. */
+static bool daemon_restart(int port)
 {
-    bool exited = true;
-    kill(daemon_pid, SIGCONT);
-    kill(daemon_pid, sig);
-    int st;
-    for (int waited_ms = 0; waitpid(daemon_pid, &st, WNOHANG) == 0; waited_ms += 10) {
-        if (waited_ms >= 30000) {
-            fprintf(stderr, "shuffled %d did not exit 30 s after signal %d: killing it\n",
-                    (int)daemon_pid, sig);
-            kill(daemon_pid, SIGKILL);
-            waitpid(daemon_pid, &st, 0);
-            exited = false;
-            break;
-        }
-        usleep(10000);
-    }
-    daemon_pid = 0;
-    return exited;
+    return write_daemon_config("[]") && harness_daemon_restart(&shuffled, port) == 0;
 }
 
 static shuffle_client *client(int retries, int wait_ms, int timeout_ms, bool old, uint64_t to_file)
 {
     struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    o.max_retries = retries;
-    o.retry_wait_ms = wait_ms;
-    o.request_timeout_ms = timeout_ms;
-    o.connect_timeout_ms = 5000;
-    o.use_old_fetch_protocol = old;
+    harness_client_options(&o, retries, wait_ms, timeout_ms, old);
     o.fetch_to_file_bytes = to_file;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof(err));
-    ck_assert_msg(c != NULL, "%s", err);
-    return c;
+    return harness_client_with(&o);
 }
 
 static void register_exec(shuffle_client *c, const char *exec)
 {
     char err[1024];
-    ck_assert_msg(shuffle_register_executor_sync(c, "127.0.0.1", daemon_port, "app-1", exec,
-                                                 (const char *const *)man.local_dirs, man.num_dirs,
-                                                 64,
-                                                 "org.apache.spark.shuffle.sort.SortShuffleManager",
-                                                 err, sizeof(err)) == SHUFFLE_OK,
+    ck_assert_msg(harness_register_executor(c, shuffled.port, "app-1", exec,
+                                            (const char *const *)man.local_dirs, man.num_dirs, NULL,
+                                            err, sizeof(err)) == SHUFFLE_OK,
                   "%s", err);
 }
 
@@ -144,7 +80,7 @@ static void fetch_wait(shuffle_client *c, const char *exec, const char *const *v
 {
     collector_init(col, &man, n);
     struct shuffle_fetch_request r = {.host = "127.0.0.1",
-                                      .port = daemon_port,
+                                      .port = shuffled.port,
                                       .app_id = "app-1",
                                       .exec_id = exec,
                                       .block_ids = v,
@@ -243,10 +179,10 @@ START_TEST(test_stopped_daemon_times_out)
 {
     shuffle_client *c = client(0, 10, 300, false, UINT64_MAX);
     const char *some[] = {"shuffle_0_0_0", "shuffle_0_0_1", "shuffle_0_1_0", "shuffle_0_1_1"};
-    kill(daemon_pid, SIGSTOP);
+    kill(shuffled.pid, SIGSTOP);
     struct collector col;
     fetch_wait(c, "1", some, 4, NULL, NULL, &col);
-    kill(daemon_pid, SIGCONT);
+    kill(shuffled.pid, SIGCONT);
     assert_failed(&col, SHUFFLE_EIO, "has been quiet for");
     collector_free(&col);
     shuffle_client_free(c);
@@ -273,7 +209,7 @@ static void kill_on_first(void *arg, const struct shuffle_block *b)
 {
     int expected = 0;
     if (atomic_compare_exchange_strong(&kill_done, &expected, 1))
-        kill(daemon_pid, SIGKILL);
+        kill(shuffled.pid, SIGKILL);
     collector_on_block(arg, b);
 }
 
@@ -285,7 +221,7 @@ START_TEST(test_killed_and_restarted)
     struct collector col;
     collector_init(&col, &man, nids);
     struct shuffle_fetch_request r = {.host = "127.0.0.1",
-                                      .port = daemon_port,
+                                      .port = shuffled.port,
                                       .app_id = "app-1",
                                       .exec_id = "1",
                                       .block_ids = ids,
@@ -297,10 +233,10 @@ START_TEST(test_killed_and_restarted)
     ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof(err)), SHUFFLE_OK);
     while (!atomic_load(&kill_done))
         usleep(1000);
-    int port = daemon_port;
-    daemon_kill(SIGKILL);
+    int port = shuffled.port;
+    harness_daemon_kill(&shuffled, SIGKILL);
     /* same port, same state dir: the registration survives */
-    ck_assert_msg(daemon_start(port), "shuffled did not restart on port %d", port);
+    ck_assert_msg(daemon_restart(port), "shuffled did not restart on port %d", port);
     collector_wait(&col);
     assert_ok(&col, ids);
     collector_free(&col);
@@ -312,14 +248,14 @@ START_TEST(test_dead_daemon_retries_exhausted)
 {
     shuffle_client *c = client(2, 10, 10000, false, UINT64_MAX);
     register_exec(c, "1");
-    int port = daemon_port;
-    daemon_kill(SIGKILL);
+    int port = shuffled.port;
+    harness_daemon_kill(&shuffled, SIGKILL);
     struct collector col;
     fetch_wait(c, "1", ids, 6, NULL, NULL, &col);
     assert_failed(&col, SHUFFLE_EIO, "gave up after 2 retries");
     collector_free(&col);
     shuffle_client_free(c);
-    ck_assert_msg(daemon_start(port), "shuffled did not restart on port %d", port);
+    ck_assert_msg(daemon_restart(port), "shuffled did not restart on port %d", port);
 }
 END_TEST
 
@@ -330,7 +266,7 @@ static void *thread_main(void *arg)
     for (int k = 0; k < 10; k++) {
         size_t at = (size_t)(k * 3) % (nids - 8);
         struct shuffle_fetch_request r = {.host = "127.0.0.1",
-                                          .port = daemon_port,
+                                          .port = shuffled.port,
                                           .app_id = "app-1",
                                           .exec_id = "1",
                                           .block_ids = ids + at,
@@ -375,8 +311,8 @@ START_TEST(test_reload_allowed_roots)
     register_exec(c, "1");
     char roots[700];
     snprintf(roots, sizeof(roots), "[\"%s\"]", state_dir);
-    ck_assert(write_daemon_config(config_port, roots));
-    kill(daemon_pid, SIGHUP);
+    ck_assert(write_daemon_config(roots));
+    kill(shuffled.pid, SIGHUP);
     fetch_until(c, ids[0], false);
     struct collector col;
     fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
@@ -384,16 +320,15 @@ START_TEST(test_reload_allowed_roots)
         ck_assert_int_ne(col.status[i], SHUFFLE_OK);
     collector_free(&col);
     char err[1024];
-    ck_assert_int_ne(shuffle_register_executor_sync(
-                         c, "127.0.0.1", daemon_port, "app-1", "2",
-                         (const char *const *)man.local_dirs, man.num_dirs, 64,
-                         "org.apache.spark.shuffle.sort.SortShuffleManager", err, sizeof(err)),
+    ck_assert_int_ne(harness_register_executor(c, shuffled.port, "app-1", "2",
+                                               (const char *const *)man.local_dirs, man.num_dirs,
+                                               NULL, err, sizeof(err)),
                      SHUFFLE_OK);
     ck_assert_msg(strstr(err, "allowed_local_dir_roots"), "%s", err);
 
     snprintf(roots, sizeof(roots), "[\"%s\"]", data_root);
-    ck_assert(write_daemon_config(config_port, roots));
-    kill(daemon_pid, SIGHUP);
+    ck_assert(write_daemon_config(roots));
+    kill(shuffled.pid, SIGHUP);
     fetch_until(c, ids[0], true);
     fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
     assert_ok(&col, ids);
@@ -421,25 +356,23 @@ END_TEST
 
 int main(void)
 {
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    snprintf(builddir, sizeof(builddir), "%s", b && *b ? b : ".");
     char gen[1100], exe[1100];
-    snprintf(gen, sizeof(gen), "%s/gen-shuffle-data", builddir);
-    snprintf(exe, sizeof(exe), "%s/shuffled", builddir);
+    harness_build_path(gen, sizeof(gen), "gen-shuffle-data");
+    harness_build_path(exe, sizeof(exe), "shuffled");
     if (access(exe, X_OK) != 0) {
-        printf("SKIP: no shuffled in %s yet\n", builddir);
+        printf("SKIP: no shuffled in %s yet\n", harness_build_dir());
         return 77;
     }
     /* without gen-shuffle-data (block service not built yet) only the tests that
      * need no dataset run */
     bool have_data = access(gen, X_OK) == 0;
-    snprintf(tmp, sizeof(tmp), "/tmp/libshuffle-daemon-XXXXXX");
-    if (!mkdtemp(tmp))
+    char *made = harness_temp_dir();
+    if (!made)
         return 1;
+    snprintf(tmp, sizeof(tmp), "%s", made);
+    free(made);
     snprintf(data_root, sizeof(data_root), "%s/data", tmp);
     snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
-    snprintf(cfg_path, sizeof(cfg_path), "%s/shuffled.json", tmp);
-    snprintf(port_path, sizeof(port_path), "%s/port", tmp);
     mkdir(state_dir, 0755);
     char cmd[4096];
     if (!have_data)
@@ -476,18 +409,20 @@ tests:;
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     int failed = 1;
-    if (daemon_start(0)) {
+    set_daemon_members("[]");
+    struct harness_daemon_opts o = {
+        .dir = tmp, .state_dir = state_dir, .extra_json = daemon_members};
+    if (harness_daemon_start(&shuffled, &o) == 0) {
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);
-    } else {
-        fprintf(stderr, "shuffled did not start (config %s)\n", cfg_path);
     }
     srunner_free(sr);
-    if (daemon_pid && !daemon_kill(SIGTERM))
+    /* it must go within the bounded wait (not killed), whatever its exit status */
+    if (shuffled.pid && harness_daemon_kill(&shuffled, SIGTERM) == -1)
         failed = 1;
     free(ids);
     manifest_free(&man);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-    run_or_die(cmd);
+    if (harness_rm_rf(tmp) != 0)
+        failed = 1;
     return failed ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../harness/client.h"
 #include "client_util.h"
 #include "fake_ess.h"
 #include "shuffle/client.h"
@@ -31,17 +32,7 @@ static const char *rdd3[] = {"rdd_3_0", "rdd_3_1"};
 
 static shuffle_client *new_client(int max_retries, int retry_wait_ms, int timeout_ms, bool old)
 {
-    struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    o.max_retries = max_retries;
-    o.retry_wait_ms = retry_wait_ms;
-    o.request_timeout_ms = timeout_ms;
-    o.connect_timeout_ms = 5000;
-    o.use_old_fetch_protocol = old;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof(err));
-    ck_assert_msg(c != NULL, "%s", err);
-    return c;
+    return harness_client(max_retries, retry_wait_ms, timeout_ms, old);
 }
 
 /* Fetches ids and waits; the collector is the caller's to check and free. */
@@ -147,7 +138,7 @@ START_TEST(test_fetch_to_file_above_threshold)
     o.fetch_to_file_bytes = 1000;
     o.max_retries = 0;
     char err[256];
-    shuffle_client *cl = shuffle_client_new(&o, err, sizeof(err));
+    shuffle_client *cl = harness_client_with(&o);
     struct collector c, cs;
     collector_init(&c, &man, 2);
     kept_path[0] = 0;
@@ -341,8 +332,7 @@ START_TEST(test_many_threads_one_client)
     struct shuffle_client_options o;
     shuffle_client_options_init(&o);
     o.connections_per_peer = 3;
-    char err[256];
-    shuffle_client *cl = shuffle_client_new(&o, err, sizeof(err));
+    shuffle_client *cl = harness_client_with(&o);
     pthread_t th[8];
     struct thread_arg args[8];
     for (int i = 0; i < 8; i++) {
@@ -394,10 +384,10 @@ START_TEST(test_register_attempts)
     o.registration_attempts = 2;
     o.retry_wait_ms = 10;
     char err[512];
-    shuffle_client *cl = shuffle_client_new(&o, err, sizeof(err));
+    shuffle_client *cl = harness_client_with(&o);
     const char *dirs[] = {"/tmp/d0"};
-    ck_assert_int_eq(shuffle_register_executor_sync(cl, "127.0.0.1", fake_ess_port(fs), "app", "1",
-                                                    dirs, 1, 64, "sort", err, sizeof(err)),
+    ck_assert_int_eq(harness_register_executor(cl, fake_ess_port(fs), "app", "1", dirs, 1, "sort",
+                                               err, sizeof(err)),
                      SHUFFLE_EIO);
     ck_assert_msg(strstr(err, "RegisterExecutor") && strstr(err, "attempt 2 of 2"), "%s", err);
     ck_assert_int_eq(fake_ess_connections(fs), 2);

@@ -8,30 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client_util.h"
 #include "fake_ess.h"
+#include "../harness/process.h"
 #include "../check_main.h"
 
 static struct manifest man;
 static char tool_dir[1024];
 
-static int run(const char *cmd, char *out, size_t outlen)
-{
-    FILE *p = popen(cmd, "r");
-    ck_assert(p != NULL);
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 static char *manifest_path(void)
 {
     static char p[1024];
-    snprintf(p, sizeof(p), "%s/vectors/manifest.tsv", shared_dir());
+    snprintf(p, sizeof(p), "%s/vectors/manifest.tsv", harness_shared_dir());
     return p;
 }
 
@@ -39,19 +29,19 @@ START_TEST(test_fetch_all_to_dir_verified)
 {
     struct fake_ess_opts fo = {.manifest = &man};
     struct fake_ess *fs = fake_ess_start(&fo);
-    char dir[] = "/tmp/shuffle-fetch-test-XXXXXX";
-    ck_assert(mkdtemp(dir) != NULL);
+    char *dir = harness_temp_dir();
+    ck_assert(dir != NULL);
     char cmd[4096], out[4096];
     snprintf(cmd, sizeof(cmd),
              "%s/shuffle-fetch -q --retry-wait 10 --to-file-threshold 100000 --max-blocks 5 "
              "--verify %s -o %s 127.0.0.1:%d app-cap 1 2>&1",
              tool_dir, manifest_path(), dir, fake_ess_port(fs));
-    ck_assert_msg(run(cmd, out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(harness_run(cmd, out, sizeof(out)) == 0, "%s", out);
     for (size_t i = 0; i < man.n; i++) {
         char path[2048];
         snprintf(path, sizeof(path), "%s/%s", dir, man.e[i].id);
         size_t len;
-        uint8_t *got = read_file(path, &len);
+        uint8_t *got = harness_read_file(path, &len);
         uint64_t wl;
         uint8_t *want = manifest_read(&man, man.e[i].id, &wl);
         ck_assert_msg(got && want && len == wl && !memcmp(got, want, len), "%s", path);
@@ -60,12 +50,13 @@ START_TEST(test_fetch_all_to_dir_verified)
         unlink(path);
     }
     ck_assert_int_eq(rmdir(dir), 0); /* nothing else was left there */
+    free(dir);
     /* batch ids + old protocol to stdout */
     snprintf(cmd, sizeof(cmd),
              "%s/shuffle-fetch -q --batch --verify %s 127.0.0.1:%d app-cap 1 shuffle_0_0_0 "
              "shuffle_0_0_1 shuffle_0_0_2 | wc -c",
              tool_dir, manifest_path(), fake_ess_port(fs));
-    ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 0);
     ck_assert_int_eq(atoi(out), 103 + 68 + 148);
     fake_ess_stop(fs);
 }
@@ -86,14 +77,14 @@ START_TEST(test_fetch_exit_status_on_failure)
     snprintf(cmd, sizeof(cmd),
              "%s/shuffle-fetch -q --verify %s 127.0.0.1:%d app-cap 1 2>&1 >/dev/null", tool_dir,
              bad, fake_ess_port(fs));
-    ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "crc32"), "%s", out);
     /* a block the server does not have */
     snprintf(cmd, sizeof(cmd),
              "%s/shuffle-fetch -q 127.0.0.1:%d app-cap 1 shuffle_0_9_0 2>&1 "
              ">/dev/null",
              tool_dir, fake_ess_port(fs));
-    ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "FAIL shuffle_0_9_0"), "%s", out);
     int port = fake_ess_port(fs);
     fake_ess_stop(fs);
@@ -103,7 +94,7 @@ START_TEST(test_fetch_exit_status_on_failure)
              "app-cap 1 shuffle_0_0_0 2>&1 >/dev/null",
              tool_dir, port);
     unlink(bad);
-    ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "Failed to connect"), "%s", out);
 }
 END_TEST
@@ -117,7 +108,7 @@ START_TEST(test_bench_json)
              "%s/shuffle-bench --json --verify -c 3 -k 4 -n 30 --idle-connections 5 -m %s "
              "127.0.0.1:%d app-cap 1",
              tool_dir, manifest_path(), fake_ess_port(fs));
-    ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 0);
     ck_assert_msg(strstr(out, "\"requests\":30,"), "%s", out);
     ck_assert_msg(strstr(out, "\"errors\":0,\"verify_errors\":0"), "%s", out);
     ck_assert_msg(strstr(out, "\"p99\":"), "%s", out);
@@ -129,8 +120,7 @@ END_TEST
 int main(void)
 {
     load_vectors_manifest(&man);
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    snprintf(tool_dir, sizeof(tool_dir), "%s/src/tools", b ? b : ".");
+    harness_build_path(tool_dir, sizeof(tool_dir), "src/tools");
     Suite *s = suite_create("client_tools");
     TCase *tc = tcase_create("tools");
     tcase_set_timeout(tc, 60);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../harness/client.h"
 #include "client_util.h"
 #include "fake_ess.h"
 #include "proto/blockmsg.h"
@@ -60,7 +61,7 @@ static void split_csv(char *s, char **out, size_t *n, size_t max)
 static void parse_scenario(const char *name, struct call *c)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/vectors/%s/scenario.txt", shared_dir(), name);
+    snprintf(path, sizeof(path), "%s/vectors/%s/scenario.txt", harness_shared_dir(), name);
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     memset(c, 0, sizeof(*c));
@@ -180,9 +181,9 @@ static int find_handle(void *ctx, enum frame_event ev, const struct frame_out *o
 static int64_t recorded_stream_base(const char *name)
 {
     char path[1024], err[100];
-    snprintf(path, sizeof(path), "%s/vectors/%s/s2c.bin", shared_dir(), name);
+    snprintf(path, sizeof(path), "%s/vectors/%s/s2c.bin", harness_shared_dir(), name);
     size_t len;
-    uint8_t *data = read_file(path, &len);
+    uint8_t *data = harness_read_file(path, &len);
     ck_assert(data != NULL);
     int64_t sid = 0;
     frame_scan(data, len, 0, find_handle, &sid, err, sizeof(err));
@@ -318,8 +319,7 @@ START_TEST(test_vector_frames)
     o.fetch_to_file_bytes = c.to_disk ? 0 : UINT64_MAX;
     o.max_retries = 0;
     char err[512];
-    shuffle_client *cl = shuffle_client_new(&o, err, sizeof(err));
-    ck_assert_msg(cl != NULL, "%s", err);
+    shuffle_client *cl = harness_client_with(&o);
 
     if (!strcmp(c.cmd, "fetch")) {
         run_fetch(cl, port, &c);
@@ -327,10 +327,9 @@ START_TEST(test_vector_frames)
         /* the recorded paths, so the bytes match */
         const char *dirs[] = {"/tmp/shuffle-vectors/data/blockmgr-0",
                               "/tmp/shuffle-vectors/data/blockmgr-1"};
-        ck_assert_int_eq(shuffle_register_executor_sync(
-                             cl, "127.0.0.1", port, c.app, c.exec, dirs, 2, 64,
-                             "org.apache.spark.shuffle.sort.SortShuffleManager", err, sizeof(err)),
-                         SHUFFLE_OK);
+        ck_assert_int_eq(
+            harness_register_executor(cl, port, c.app, c.exec, dirs, 2, NULL, err, sizeof(err)),
+            SHUFFLE_OK);
     } else if (!strcmp(c.cmd, "remove-blocks")) {
         int removed = -1;
         ck_assert_int_eq(shuffle_remove_blocks_sync(cl, "127.0.0.1", port, c.app, c.exec,
@@ -350,9 +349,9 @@ START_TEST(test_vector_frames)
     size_t got_len;
     const uint8_t *got = fake_ess_received(fs, 0, &got_len);
     char path[1024];
-    snprintf(path, sizeof(path), "%s/vectors/%s/c2s.bin", shared_dir(), name);
+    snprintf(path, sizeof(path), "%s/vectors/%s/c2s.bin", harness_shared_dir(), name);
     size_t want_len;
-    uint8_t *want = read_file(path, &want_len);
+    uint8_t *want = harness_read_file(path, &want_len);
     ck_assert(want != NULL);
     struct frames fg, fw;
     scan_frames(got, got_len, &fg);

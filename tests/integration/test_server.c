@@ -14,7 +14,7 @@
 #include "texpect.h"
 #include "../check_main.h"
 
-static struct tdaemon shared;
+static struct harness_daemon shared;
 static char data_path[512]; /* 2 MiB of pseudo-random bytes */
 #define DATA_SIZE (2u << 20)
 static uint8_t *data_bytes;
@@ -532,7 +532,8 @@ END_TEST
 START_TEST(shared_daemon_stops_cleanly)
 {
     ck_assert_int_eq(start_shared(), 0);
-    ck_assert_int_eq(tdaemon_stop(&shared), 0); /* 0 also means: no leak under LeakSanitizer */
+    /* 0 also means: no leak under LeakSanitizer */
+    ck_assert_int_eq(harness_daemon_stop(&shared), 0);
     free(data_bytes);
     data_bytes = NULL;
 }
@@ -561,7 +562,7 @@ int main(void)
     suite_add_tcase(s, tc);
     int status = check_run_suite(s);
     if (shared.pid > 0)
-        tdaemon_stop(&shared);
+        harness_daemon_stop(&shared);
     free(data_bytes);
     return status;
 }

@@ -17,7 +17,7 @@
 #include "texpect.h"
 #include "../check_main.h"
 
-static struct tdaemon d; /* the test's daemon; stopped by the teardown if the test failed */
+static struct harness_daemon d; /* the test's daemon; stopped by the teardown if the test failed */
 
 START_TEST(idle_timeout)
 {
@@ -30,7 +30,7 @@ START_TEST(idle_timeout)
     free(out);
     ck_assert(tc_wait_closed(fd)); /* closed by the daemon, within the 60 s receive timeout */
     close(fd);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -60,7 +60,7 @@ START_TEST(sigterm_with_transfer_in_flight)
     free(buf);
     ck_assert(tc_wait_closed(fd));
     close(fd);
-    ck_assert_int_eq(tdaemon_wait(&d), 0);
+    ck_assert_int_eq(harness_daemon_wait(&d), 0);
 }
 END_TEST
 
@@ -95,7 +95,7 @@ START_TEST(max_chunks_in_flight_waits)
             expect_fetch_ok(fds[c], sids[c], i, block, 4000);
     for (int c = 0; c < 2; c++)
         close(fds[c]);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -196,7 +196,7 @@ START_TEST(per_connection_pause_then_global_limit)
         pthread_join(threads[c], NULL);
     for (int c = 0; c < CONNS; c++)
         ck_assert_msg(clients[c].done_rounds == ROUNDS, "connection %d: %s", c, clients[c].error);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -268,7 +268,7 @@ START_TEST(pending_rpcs_are_bounded)
     }
     close(a);
     close(b);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -307,7 +307,7 @@ START_TEST(registered_chunks_are_bounded_per_connection)
     close(a);
     close(b);
     ck_assert_int_eq(tc_wait_no_streams(d.port), 0);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -320,7 +320,7 @@ START_TEST(ipv4_and_ipv6)
         expect_echo(fds[i]);
         close(fds[i]);
     }
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -349,7 +349,7 @@ START_TEST(max_connections)
     }
     ck_assert_int_eq(rc, 0);
     close(a);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -386,14 +386,14 @@ START_TEST(per_connection_backpressure)
     free(zero);
     close(a);
     close(b);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
 static void own_teardown(void)
 {
     if (d.pid > 0)
-        tdaemon_stop(&d);
+        harness_daemon_stop(&d);
 }
 
 int main(void)

@@ -17,7 +17,7 @@
 #define WINDOW (1u << 20)
 #define FILE_SIZE (4u * WINDOW + 4321)
 
-static struct tdaemon daemon_;
+static struct harness_daemon daemon_;
 static char path[600];
 static uint8_t *bytes;
 
@@ -41,7 +41,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    ck_assert_int_eq(tdaemon_stop(&daemon_), 0); /* 0 also means: no leak under LeakSanitizer */
+    /* 0 also means: no leak under LeakSanitizer */
+    ck_assert_int_eq(harness_daemon_stop(&daemon_), 0);
     free(bytes);
 }
 

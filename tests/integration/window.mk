@@ -4,4 +4,5 @@ TESTS += tests/integration/test_server_windows
 tests_integration_test_server_windows_SOURCES = tests/integration/test_server_windows.c \
 	$(TCLIENT_SOURCES)
 tests_integration_test_server_windows_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
-tests_integration_test_server_windows_LDADD = src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+tests_integration_test_server_windows_LDADD = $(HARNESS_LIBS) src/proto/libproto.la $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)

@@ -1,6 +1,6 @@
 # Unit tests (check). Each binary is one concept.
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-UNIT_LIBS = src/proto/libproto.la $(CHECK_LIBS)
+UNIT_LIBS = $(HARNESS_LIBS) src/proto/libproto.la $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/test_codec tests/unit/test_frame tests/unit/test_message \
 	tests/unit/test_blockmsg tests/unit/test_vectors

@@ -1,6 +1,7 @@
 # Unit tests of the operations side (src/server/ops/ops.mk).
 OPS_TEST_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS)
-OPS_TEST_LIBS = $(SHUFFLED_OPS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
+OPS_TEST_LIBS = $(HARNESS_LIBS) $(SHUFFLED_OPS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)
 
 check_PROGRAMS += tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http \
 	tests/unit/test_loop_watchdog tests/unit/test_config_ops

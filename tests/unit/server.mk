@@ -16,4 +16,4 @@ check_PROGRAMS += tests/unit/test_config_dropin
 TESTS += tests/unit/test_config_dropin
 tests_unit_test_config_dropin_SOURCES = tests/unit/test_config_dropin.c
 tests_unit_test_config_dropin_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
-tests_unit_test_config_dropin_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
+tests_unit_test_config_dropin_LDADD = $(HARNESS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)

@@ -2,7 +2,6 @@
  * wins, and every error of every file named by path:line:column. */
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "server/ops/config.h"
 #include "server/ops/config_files.h"
 #include "../check_main.h"
+#include "../harness/fs.h"
 
 static char dir[64], main_path[128], dropins[128];
 static struct shuffled_config cfg;
@@ -35,8 +35,11 @@ static int load(void)
 
 static void setup(void)
 {
-    strcpy(dir, "/tmp/test_config_dropin.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *made = harness_temp_dir();
+    ck_assert_ptr_nonnull(made);
+    ck_assert_msg(strlen(made) < sizeof dir, "TMPDIR too long for this test");
+    snprintf(dir, sizeof dir, "%s", made);
+    free(made);
     snprintf(main_path, sizeof main_path, "%s/shuffled.json", dir);
     snprintf(dropins, sizeof dropins, "%s/conf.d", dir);
     ck_assert_int_eq(mkdir(dropins, 0755), 0);
@@ -49,19 +52,11 @@ static void setup(void)
     err[0] = '\0';
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void teardown(void)
 {
     config_free(&cfg);
     config_files_free(&read_files);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    harness_rm_rf(dir);
 }
 
 START_TEST(later_names_win_and_arrays_replace_whole)
