@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/build.sh NAME [configure args...]: bootstraps autotools once and
 # builds out of tree in build/NAME. Prints the build dir.
+# Env: BUILD_TARGETS, the make targets to build (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 name=$1; shift
@@ -11,8 +12,11 @@ fi
 mkdir -p "build/$name"
 cd "build/$name"
 if [ ! -f Makefile ] || [ ! -f .configure-args ] || [ "$(cat .configure-args)" != "$*" ]; then
+    # objects built with other flags are not rebuilt by make itself
+    if [ -f Makefile ]; then make clean >/dev/null 2>&1 || true; fi
     "$top/configure" "$@" >&2
     echo "$*" > .configure-args
 fi
-make -j"$(nproc)" >&2
+# shellcheck disable=SC2086 # a list of targets
+make -j"$(nproc)" ${BUILD_TARGETS:-} >&2
 echo "$top/build/$name"

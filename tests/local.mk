@@ -6,3 +6,4 @@ include tests/harness/harness.mk
 include tests/unit/local.mk
 include tests/unit/server.mk
 include tests/integration/local.mk
+include tests/fuzz/local.mk

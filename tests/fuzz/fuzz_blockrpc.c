@@ -4,12 +4,8 @@
  * replaced by stubs (no sockets, blocking jobs run inline). Every request must be answered
  * exactly once; every stream it registers is resolved chunk by chunk and freed. One
  * executor is registered at start over a temp dir holding a small shuffle output, so
- * resolution reaches placement, the index cache and the files.
- * fuzz-sources: src/server/block/block_handler.c src/server/block/block_streams.c
- * fuzz-sources: src/server/block/blockid.c src/server/block/placement.c
- * fuzz-sources: src/server/block/resolver.c src/server/block/index_cache.c
- * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c
- * fuzz-sources: src/server/stream/file_open.c */
+ * resolution reaches placement, the index cache and the files. The block sources it is
+ * linked with are listed in tests/fuzz/local.mk. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -20,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../harness/fs.h"
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
 #include "server/ops/log.h"
@@ -103,9 +100,7 @@ static void cleanup_tmp(void)
 {
     if (h)
         h->destroy(h->ctx);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
+    if (harness_rm_rf(tmp) != 0)
         fprintf(stderr, "fuzz_blockrpc: could not remove %s\n", tmp);
 }
 
@@ -120,10 +115,11 @@ static void write_bytes(const char *path, const uint8_t *p, size_t n)
 /* app "app-1", exec "0": one local dir, 1 subdir ("00"), shuffle_0_0 with 3 reduces. */
 static void setup(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp, sizeof(tmp), "%s/fuzz-blockrpc-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp))
+    char *made = harness_temp_dir();
+    if (!made)
         abort();
+    snprintf(tmp, sizeof(tmp), "%s", made);
+    free(made);
     char path[512], dir[400], state[400];
     snprintf(dir, sizeof(dir), "%s/blockmgr", tmp);
     snprintf(state, sizeof(state), "%s/state", tmp);

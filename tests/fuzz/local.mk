@@ -1,0 +1,33 @@
+# libFuzzer targets, one per decoder (frame + transport messages + RPC bodies, RPC bodies,
+# SaslMessage, the block handler behind them). Built only by `./configure --enable-fuzz
+# CC=clang`, which instruments the whole build for coverage (and ASan+UBSan); scripts/fuzz
+# builds them with `make fuzz-targets` and runs them, seeded from ../shared/vectors.
+FUZZ_TARGETS = tests/fuzz/fuzz_frame tests/fuzz/fuzz_blockmsg tests/fuzz/fuzz_saslmsg \
+	tests/fuzz/fuzz_blockrpc
+if FUZZ
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+endif
+fuzz-targets: $(FUZZ_TARGETS)
+.PHONY: fuzz-targets
+
+FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
+tests_fuzz_fuzz_frame_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_frame_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_frame_LDADD = src/proto/libproto.la
+tests_fuzz_fuzz_blockmsg_SOURCES = tests/fuzz/fuzz_blockmsg.c
+tests_fuzz_fuzz_blockmsg_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_blockmsg_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_blockmsg_LDADD = src/proto/libproto.la
+tests_fuzz_fuzz_saslmsg_SOURCES = tests/fuzz/fuzz_saslmsg.c
+tests_fuzz_fuzz_saslmsg_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_saslmsg_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_saslmsg_LDADD = src/proto/libproto.la
+# The real block handler with the daemon core replaced by the target's stubs.
+tests_fuzz_fuzz_blockrpc_SOURCES = tests/fuzz/fuzz_blockrpc.c $(BLOCK_SERVICE_SOURCES) \
+	src/server/stream/file_open.c
+tests_fuzz_fuzz_blockrpc_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_blockrpc_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_blockrpc_LDADD = $(HARNESS_LIBS) src/server/libblock.la src/proto/libproto.la \
+	$(PTHREAD_LIBS)
