@@ -1,10 +1,47 @@
-/* The one main() tail every check suite shares: run, count failures, exit. */
+/* What every check test program shares: its suite of test cases made from lists, run, and
+ * its failures counted into the exit status. */
 #ifndef SHUFFLED_TESTS_CHECK_MAIN_H
 #define SHUFFLED_TESTS_CHECK_MAIN_H
 
 #include <check.h>
 #include <stdlib.h>
 
+/* The tests of a case, in order: CHECK_TESTS(test_a, test_b, ...). */
+#define CHECK_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+
+/* A test case: its suite's name and its own, a timeout, a checked fixture, and which of its
+ * tests are loop tests (run with _i from 0 to loops - 1). */
+struct check_case {
+    const char *suite, *name;
+    int timeout_s;                          /* 0: check's default (CK_DEFAULT_TIMEOUT) */
+    void (*setup)(void), (*teardown)(void); /* NULL: none */
+    int loops;
+    const TTest *looped[3];
+};
+
+static inline int check_loops_of(const struct check_case *c, const TTest *test)
+{
+    for (size_t i = 0; i < sizeof(c->looped) / sizeof(c->looped[0]); i++)
+        if (c->looped[i] == test)
+            return c->loops;
+    return 1;
+}
+
+/* Adds the case c holding tests (ending with NULL) to s; the new TCase. */
+static inline TCase *check_add_case(Suite *s, const struct check_case *c, const TTest *const *tests)
+{
+    TCase *tc = tcase_create(c->name);
+    if (c->timeout_s > 0)
+        tcase_set_timeout(tc, c->timeout_s);
+    if (c->setup || c->teardown)
+        tcase_add_checked_fixture(tc, c->setup, c->teardown);
+    for (const TTest *const *t = tests; *t; t++)
+        tcase_add_loop_test(tc, *t, 0, check_loops_of(c, *t));
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+/* Runs one suite and returns the process exit status. */
 static inline int check_run_suite(Suite *suite)
 {
     SRunner *runner = srunner_create(suite);
@@ -12,6 +49,14 @@ static inline int check_run_suite(Suite *suite)
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* The main of a test program with one case: runs its tests; the exit status. */
+static inline int check_main(const struct check_case *c, const TTest *const *tests)
+{
+    Suite *s = suite_create(c->suite);
+    check_add_case(s, c, tests);
+    return check_run_suite(s);
 }
 
 #endif

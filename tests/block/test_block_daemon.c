@@ -517,14 +517,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("block_daemon");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_fetch_generated_dataset);
-    tcase_add_test(tc, test_restart_and_kill9);
-    tcase_add_test(tc, test_errors);
-    tcase_add_test(tc, test_allowed_roots);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    return status;
+    return check_main(
+        &(struct check_case){.suite = "block_daemon", .name = "daemon", .timeout_s = 120},
+        CHECK_TESTS(test_fetch_generated_dataset, test_restart_and_kill9, test_errors,
+                    test_allowed_roots));
 }

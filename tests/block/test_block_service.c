@@ -279,10 +279,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("block_service");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_restore_and_removal);
-    tcase_add_test(tc, test_isolation_and_streams);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "block_service", .name = "core"},
+                      CHECK_TESTS(test_restore_and_removal, test_isolation_and_streams));
 }

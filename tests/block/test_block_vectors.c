@@ -313,11 +313,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("block_vectors");
-    TCase *tc = tcase_create("replay");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_replay_all_scenarios);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    return status;
+    return check_main(
+        &(struct check_case){.suite = "block_vectors", .name = "replay", .timeout_s = 120},
+        CHECK_TESTS(test_replay_all_scenarios));
 }

@@ -152,12 +152,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("blockid");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_valid_forms);
-    tcase_add_test(tc, test_invalid_forms);
-    tcase_add_test(tc, test_open_blocks_texts);
-    tcase_add_test(tc, test_safe_ids);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "blockid", .name = "core"},
+        CHECK_TESTS(test_valid_forms, test_invalid_forms, test_open_blocks_texts, test_safe_ids));
 }

@@ -116,10 +116,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("cleanup");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_executor_removed);
-    tcase_add_test(tc, test_application_removed);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "cleanup", .name = "core"},
+                      CHECK_TESTS(test_executor_removed, test_application_removed));
 }

@@ -252,12 +252,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("confined_open");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_open_modes);
-    tcase_add_test(tc, test_swap_after_check_is_refused);
-    tcase_add_test(tc, test_dir_fd_pins_the_checked_dir);
-    tcase_add_test(tc, test_cleanup_stays_in_roots);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "confined_open", .name = "core"},
+                      CHECK_TESTS(test_open_modes, test_swap_after_check_is_refused,
+                                  test_dir_fd_pins_the_checked_dir, test_cleanup_stays_in_roots));
 }

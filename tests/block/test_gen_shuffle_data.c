@@ -147,10 +147,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("gen_shuffle_data");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_layout_matches_recorded_dataset);
-    tcase_add_test(tc, test_manifest_agrees_with_resolver);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "gen_shuffle_data", .name = "core"},
+        CHECK_TESTS(test_layout_matches_recorded_dataset, test_manifest_agrees_with_resolver));
 }

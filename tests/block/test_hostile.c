@@ -508,15 +508,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("block_hostile");
-    TCase *tc = tcase_create("hostile");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_hostile_clients);
-    tcase_add_test(tc, test_fifo_in_place_of_shuffle_files);
-    tcase_add_test(tc, test_stalled_reader_is_closed);
-    tcase_add_test(tc, test_symlinks_out_of_roots);
-    tcase_add_test(tc, test_local_dirs_amplification);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    return status;
+    return check_main(
+        &(struct check_case){.suite = "block_hostile", .name = "hostile", .timeout_s = 120},
+        CHECK_TESTS(test_hostile_clients, test_fifo_in_place_of_shuffle_files,
+                    test_stalled_reader_is_closed, test_symlinks_out_of_roots,
+                    test_local_dirs_amplification));
 }

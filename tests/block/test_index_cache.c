@@ -142,11 +142,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("index_cache");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_spec_example);
-    tcase_add_test(tc, test_missing_and_corrupt);
-    tcase_add_test(tc, test_lru_bound_under_churn);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "index_cache", .name = "core"},
+        CHECK_TESTS(test_spec_example, test_missing_and_corrupt, test_lru_bound_under_churn));
 }

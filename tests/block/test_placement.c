@@ -91,10 +91,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("placement");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_placement_table);
-    tcase_add_test(tc, test_paths);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "placement", .name = "core"},
+                      CHECK_TESTS(test_placement_table, test_paths));
 }

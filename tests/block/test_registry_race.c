@@ -96,10 +96,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("registry_race");
-    TCase *tc = tcase_create("race");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_remove_app_racing_register);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "registry_race", .name = "race", .timeout_s = 120},
+        CHECK_TESTS(test_remove_app_racing_register));
 }

@@ -104,10 +104,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("registry_read_error");
-    TCase *tc = tcase_create("read_error");
-    tcase_add_test(tc, test_read_error_keeps_the_log);
-    tcase_add_test(tc, test_oversized_registration_refused);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "registry_read_error", .name = "read_error"},
+        CHECK_TESTS(test_read_error_keeps_the_log, test_oversized_registration_refused));
 }

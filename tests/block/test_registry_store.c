@@ -274,15 +274,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("registry_store");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_replay_and_overwrite);
-    tcase_add_test(tc, test_truncated_tail);
-    tcase_add_test(tc, test_corrupt_middle_record);
-    tcase_add_test(tc, test_remove_app_and_kill9);
-    tcase_add_test(tc, test_online_compaction_bounds_the_log);
-    tcase_add_test(tc, test_sync_is_a_choice);
-    tcase_add_test(tc, test_bad_state_dir);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "registry_store", .name = "core"},
+                      CHECK_TESTS(test_replay_and_overwrite, test_truncated_tail,
+                                  test_corrupt_middle_record, test_remove_app_and_kill9,
+                                  test_online_compaction_bounds_the_log, test_sync_is_a_choice,
+                                  test_bad_state_dir));
 }

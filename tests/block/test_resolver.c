@@ -162,10 +162,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("resolver");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_manifest_blocks);
-    tcase_add_test(tc, test_registry_ops);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "resolver", .name = "core"},
+                      CHECK_TESTS(test_manifest_blocks, test_registry_ops));
 }

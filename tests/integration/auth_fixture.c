@@ -145,7 +145,7 @@ static void write_secret(const char *path, const char *s)
     }
 }
 
-int auth_fixture_main(const char *name, void (*add)(TCase *tc))
+int auth_fixture_main(const struct check_case *c, const TTest *const *tests)
 {
     snprintf(builddir, sizeof builddir, "%s", harness_build_dir());
     char gen[1100], exe[1100], cmd[4096];
@@ -187,11 +187,8 @@ int auth_fixture_main(const char *name, void (*add)(TCase *tc))
         if (!strncmp(man.e[i].id, "shuffle_", 8) && man.e[i].size > 0)
             ids[nids++] = man.e[i].id;
 
-    Suite *s = suite_create(name);
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, 60);
-    add(tc);
-    suite_add_tcase(s, tc);
+    Suite *s = suite_create(c->suite);
+    check_add_case(s, c, tests);
     SRunner *sr = srunner_create(s);
     int failed = 1;
     char auth_json[1200], apps_json[1200];

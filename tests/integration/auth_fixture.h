@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../check_main.h"
 #include "../harness/daemon.h"
 #include "../harness/process.h"
 #include "manifest.h"
@@ -29,9 +30,9 @@ extern struct manifest man;
 extern const char **ids; /* the dataset's non-empty shuffle blocks */
 extern size_t nids;
 
-/* Sets everything up, runs the tests add() puts in one TCase, tears down (every daemon must
- * exit cleanly: under ASan, no leaks). The process's exit status (77: skipped). */
-int auth_fixture_main(const char *name, void (*add)(TCase *tc));
+/* Sets everything up, runs the case c of tests, tears down (every daemon must exit cleanly:
+ * under ASan, no leaks). The process's exit status (77: skipped). */
+int auth_fixture_main(const struct check_case *c, const TTest *const *tests);
 
 /* One SaslMessage round trip: 0 RpcResponse, 1 RpcFailure (*out: malloc'd text), -1 I/O. */
 int sasl_rpc(int fd, const char *app, const char *token, char **out);

@@ -221,17 +221,12 @@ START_TEST(config_check_rejects_bad_secret_files)
 }
 END_TEST
 
-static void add(TCase *tc)
-{
-    tcase_add_test(tc, java_style_handshake_accepted_then_rpcs_reach_the_handler);
-    tcase_add_test(tc, wrong_secret_refused_and_closed);
-    tcase_add_test(tc, before_auth_rpcs_oneway_and_upload_stream);
-    tcase_add_test(tc, garbage_tokens_refused_and_closed);
-    tcase_add_test(tc, chunk_of_another_apps_stream_refused);
-    tcase_add_test(tc, config_check_rejects_bad_secret_files);
-}
-
 int main(void)
 {
-    return auth_fixture_main("auth", add);
+    return auth_fixture_main(
+        &(struct check_case){.suite = "auth", .name = "auth", .timeout_s = 60},
+        CHECK_TESTS(java_style_handshake_accepted_then_rpcs_reach_the_handler,
+                    wrong_secret_refused_and_closed, before_auth_rpcs_oneway_and_upload_stream,
+                    garbage_tokens_refused_and_closed, chunk_of_another_apps_stream_refused,
+                    config_check_rejects_bad_secret_files));
 }

@@ -380,20 +380,17 @@ START_TEST(shuffle_fetch_with_secret_file)
 }
 END_TEST
 
-static void add(TCase *tc)
-{
-    tcase_add_loop_test(tc, right_secret_fetches_every_block, 0, 2);
-    tcase_add_test(tc, wrong_secret_fails_every_request_unretried);
-    tcase_add_test(tc, client_without_auth_is_refused);
-    tcase_add_test(tc, client_with_auth_against_a_daemon_without);
-    tcase_add_loop_test(tc, app_isolation, 0, 2);
-    tcase_add_test(tc, shuffle_fetch_with_secret_file);
-    tcase_add_test(tc, client_speaks_what_a_java_server_checks);
-    tcase_add_test(tc, handshake_timeout_fails_the_waiting_requests);
-    tcase_add_test(tc, per_app_secrets_bind_app_ids);
-}
-
 int main(void)
 {
-    return auth_fixture_main("auth_client", add);
+    return auth_fixture_main(
+        &(struct check_case){.suite = "auth_client",
+                             .name = "auth_client",
+                             .timeout_s = 60,
+                             .loops = 2,
+                             .looped = {right_secret_fetches_every_block, app_isolation}},
+        CHECK_TESTS(right_secret_fetches_every_block, wrong_secret_fails_every_request_unretried,
+                    client_without_auth_is_refused, client_with_auth_against_a_daemon_without,
+                    app_isolation, shuffle_fetch_with_secret_file,
+                    client_speaks_what_a_java_server_checks,
+                    handshake_timeout_fails_the_waiting_requests, per_app_secrets_bind_app_ids));
 }

@@ -301,18 +301,11 @@ END_TEST
 int main(void)
 {
     load_vectors_manifest(&man);
-    Suite *s = suite_create("client_connect");
-    TCase *tc = tcase_create("connect");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_fast_fail_skips_connect_in_window);
-    tcase_add_test(tc, test_fast_fail_text_and_window_end);
-    tcase_add_test(tc, test_no_fast_fail_without_retries);
-    tcase_add_test(tc, test_localhost_name);
-    tcase_add_test(tc, test_unresolvable_name);
-    tcase_add_test(tc, test_free_while_resolving);
-    tcase_add_test(tc, test_missing_resolv_conf);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(
+        &(struct check_case){.suite = "client_connect", .name = "connect", .timeout_s = 60},
+        CHECK_TESTS(test_fast_fail_skips_connect_in_window, test_fast_fail_text_and_window_end,
+                    test_no_fast_fail_without_retries, test_localhost_name, test_unresolvable_name,
+                    test_free_while_resolving, test_missing_resolv_conf));
     manifest_free(&man);
     return status;
 }

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../check_main.h"
 #include "../harness/client.h"
 #include "../harness/daemon.h"
 #include "client_util.h"
@@ -392,21 +393,22 @@ int main(void)
             ids[nids++] = man.e[i].id;
 
 tests:;
-    Suite *s = suite_create("client_daemon");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_error_reply_any_service);
-    tcase_add_test(tc, test_stopped_daemon_times_out);
-    if (have_data) {
-        tcase_add_loop_test(tc, test_every_block, 0, 2);
-        tcase_add_test(tc, test_batch_and_to_file);
-        tcase_add_test(tc, test_server_errors_not_retried);
-        tcase_add_test(tc, test_killed_and_restarted);
-        tcase_add_test(tc, test_dead_daemon_retries_exhausted);
-        tcase_add_test(tc, test_many_threads);
-        tcase_add_test(tc, test_reload_allowed_roots);
-    }
-    suite_add_tcase(s, tc);
+    const struct check_case c = {.suite = "client_daemon",
+                                 .name = "daemon",
+                                 .timeout_s = 60,
+                                 .loops = 2,
+                                 .looped = {test_every_block}};
+    Suite *s = suite_create(c.suite);
+    if (have_data)
+        check_add_case(s, &c,
+                       CHECK_TESTS(test_error_reply_any_service, test_stopped_daemon_times_out,
+                                   test_every_block, test_batch_and_to_file,
+                                   test_server_errors_not_retried, test_killed_and_restarted,
+                                   test_dead_daemon_retries_exhausted, test_many_threads,
+                                   test_reload_allowed_roots));
+    else
+        check_add_case(s, &c,
+                       CHECK_TESTS(test_error_reply_any_service, test_stopped_daemon_times_out));
     SRunner *sr = srunner_create(s);
     int failed = 1;
     set_daemon_members("[]");

@@ -532,26 +532,19 @@ END_TEST
 int main(void)
 {
     load_vectors_manifest(&man);
-    Suite *s = suite_create("client_fetch");
-    TCase *tc = tcase_create("fetch");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_every_block_both_protocols, 0, 2);
-    tcase_add_test(tc, test_batch_ranges);
-    tcase_add_test(tc, test_fetch_to_file_above_threshold);
-    tcase_add_test(tc, test_connection_refused);
-    tcase_add_test(tc, test_server_never_answers);
-    tcase_add_test(tc, test_close_mid_fetch_then_back);
-    tcase_add_loop_test(tc, test_retries_exhausted, 0, 2);
-    tcase_add_test(tc, test_server_error_not_retried);
-    tcase_add_test(tc, test_chunk_failure_fails_rest_not_retried);
-    tcase_add_test(tc, test_many_threads_one_client);
-    tcase_add_test(tc, test_free_fails_outstanding_once);
-    tcase_add_test(tc, test_register_attempts);
-    tcase_add_test(tc, test_bad_ids_fail_locally);
-    tcase_add_test(tc, test_malformed_replies);
-    tcase_add_test(tc, test_raw_rpc_and_stream);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(
+        &(struct check_case){.suite = "client_fetch",
+                             .name = "fetch",
+                             .timeout_s = 60,
+                             .loops = 2,
+                             .looped = {test_every_block_both_protocols, test_retries_exhausted}},
+        CHECK_TESTS(test_every_block_both_protocols, test_batch_ranges,
+                    test_fetch_to_file_above_threshold, test_connection_refused,
+                    test_server_never_answers, test_close_mid_fetch_then_back,
+                    test_retries_exhausted, test_server_error_not_retried,
+                    test_chunk_failure_fails_rest_not_retried, test_many_threads_one_client,
+                    test_free_fails_outstanding_once, test_register_attempts,
+                    test_bad_ids_fail_locally, test_malformed_replies, test_raw_rpc_and_stream));
     manifest_free(&man);
     return status;
 }

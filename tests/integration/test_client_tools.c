@@ -121,14 +121,10 @@ int main(void)
 {
     load_vectors_manifest(&man);
     harness_build_path(tool_dir, sizeof(tool_dir), "src/tools");
-    Suite *s = suite_create("client_tools");
-    TCase *tc = tcase_create("tools");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_fetch_all_to_dir_verified);
-    tcase_add_test(tc, test_fetch_exit_status_on_failure);
-    tcase_add_test(tc, test_bench_json);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status =
+        check_main(&(struct check_case){.suite = "client_tools", .name = "tools", .timeout_s = 60},
+                   CHECK_TESTS(test_fetch_all_to_dir_verified, test_fetch_exit_status_on_failure,
+                               test_bench_json));
     manifest_free(&man);
     return status;
 }

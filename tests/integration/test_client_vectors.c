@@ -372,12 +372,12 @@ END_TEST
 int main(void)
 {
     load_vectors_manifest(&man);
-    Suite *s = suite_create("client_vectors");
-    TCase *tc = tcase_create("frames");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_vector_frames, 0, (int)NSCEN);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(&(struct check_case){.suite = "client_vectors",
+                                                 .name = "frames",
+                                                 .timeout_s = 60,
+                                                 .loops = (int)NSCEN,
+                                                 .looped = {test_vector_frames}},
+                            CHECK_TESTS(test_vector_frames));
     manifest_free(&man);
     return status;
 }

@@ -532,14 +532,11 @@ END_TEST
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    Suite *s = suite_create("ops_daemon");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, lifecycle_under_systemd);
-    tcase_add_test(tc, config_check_modes);
-    tcase_add_test(tc, socket_activation);
-    tcase_add_test(tc, stuck_loop_withholds_pings);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "ops_daemon",
+                                           .name = "daemon",
+                                           .timeout_s = 120,
+                                           .setup = setup,
+                                           .teardown = teardown},
+                      CHECK_TESTS(lifecycle_under_systemd, config_check_modes, socket_activation,
+                                  stuck_loop_withholds_pings));
 }

@@ -541,26 +541,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("server");
-    TCase *tc = tcase_create("shared daemon");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, chunk_fetch_sizes);
-    tcase_add_test(tc, stream_sizes);
-    tcase_add_test(tc, chunk_256mib);
-    tcase_add_test(tc, pipelined_10000);
-    tcase_add_test(tc, concurrent_200);
-    tcase_add_test(tc, one_byte_at_a_time);
-    tcase_add_test(tc, disconnect_mid_transfer);
-    tcase_add_test(tc, error_texts);
-    tcase_add_test(tc, pipelined_failures_match_sequential);
-    tcase_add_test(tc, file_deleted_or_truncated);
-    tcase_add_test(tc, bad_frames_close_only_that_connection);
-    tcase_add_test(tc, rpc_paths);
-    tcase_add_test(tc, upload_stream_refused);
-    tcase_add_test(tc, streams_freed_on_close);
-    tcase_add_test(tc, shared_daemon_stops_cleanly);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(
+        &(struct check_case){.suite = "server", .name = "shared daemon", .timeout_s = 300},
+        CHECK_TESTS(chunk_fetch_sizes, stream_sizes, chunk_256mib, pipelined_10000, concurrent_200,
+                    one_byte_at_a_time, disconnect_mid_transfer, error_texts,
+                    pipelined_failures_match_sequential, file_deleted_or_truncated,
+                    bad_frames_close_only_that_connection, rpc_paths, upload_stream_refused,
+                    streams_freed_on_close, shared_daemon_stops_cleanly));
     if (shared.pid > 0)
         harness_daemon_stop(&shared);
     free(data_bytes);

@@ -398,19 +398,14 @@ static void own_teardown(void)
 
 int main(void)
 {
-    Suite *s = suite_create("server lifecycle");
-    TCase *own = tcase_create("own daemon");
-    tcase_set_timeout(own, 300);
-    tcase_add_checked_fixture(own, NULL, own_teardown);
-    tcase_add_test(own, idle_timeout);
-    tcase_add_test(own, sigterm_with_transfer_in_flight);
-    tcase_add_test(own, max_chunks_in_flight_waits);
-    tcase_add_test(own, per_connection_pause_then_global_limit);
-    tcase_add_test(own, ipv4_and_ipv6);
-    tcase_add_test(own, pending_rpcs_are_bounded);
-    tcase_add_test(own, registered_chunks_are_bounded_per_connection);
-    tcase_add_test(own, max_connections);
-    tcase_add_test(own, per_connection_backpressure);
-    suite_add_tcase(s, own);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "server lifecycle",
+                             .name = "own daemon",
+                             .timeout_s = 300,
+                             .setup = NULL,
+                             .teardown = own_teardown},
+        CHECK_TESTS(idle_timeout, sigterm_with_transfer_in_flight, max_chunks_in_flight_waits,
+                    per_connection_pause_then_global_limit, ipv4_and_ipv6, pending_rpcs_are_bounded,
+                    registered_chunks_are_bounded_per_connection, max_connections,
+                    per_connection_backpressure));
 }

@@ -209,14 +209,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("server_windows");
-    TCase *tc = tcase_create("windows");
-    tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, bodies_arrive_whole_and_each_later_window_is_checked_once);
-    tcase_add_test(tc, bodies_of_an_evicted_file);
-    tcase_add_test(tc, pipelined_windowed_bodies_on_several_connections);
-    tcase_add_test(tc, close_while_windows_are_pending);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "server_windows",
+                                           .name = "windows",
+                                           .timeout_s = 120,
+                                           .setup = setup,
+                                           .teardown = teardown},
+                      CHECK_TESTS(bodies_arrive_whole_and_each_later_window_is_checked_once,
+                                  bodies_of_an_evicted_file,
+                                  pipelined_windowed_bodies_on_several_connections,
+                                  close_while_windows_are_pending));
 }

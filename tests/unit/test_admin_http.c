@@ -239,16 +239,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("admin_http");
-    TCase *tc = tcase_create("loopback");
-    tcase_add_checked_fixture(tc, start, stop);
-    tcase_add_test(tc, metrics_endpoint);
-    tcase_add_test(tc, healthz_follows_state);
-    tcase_add_test(tc, remove_application);
-    tcase_add_test(tc, remove_executor);
-    tcase_add_test(tc, bad_requests_are_4xx);
-    tcase_add_test(tc, no_service_answers_501);
-    tcase_add_test(tc, busy_port_is_reported);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){
+            .suite = "admin_http", .name = "loopback", .setup = start, .teardown = stop},
+        CHECK_TESTS(metrics_endpoint, healthz_follows_state, remove_application, remove_executor,
+                    bad_requests_are_4xx, no_service_answers_501, busy_port_is_reported));
 }

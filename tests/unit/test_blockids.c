@@ -94,11 +94,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("blockids");
-    TCase *tc = tcase_create("plan");
-    tcase_add_test(tc, test_groups_by_map_in_first_appearance_order);
-    tcase_add_test(tc, test_batch_ranges);
-    tcase_add_test(tc, test_errors);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "blockids", .name = "plan"},
+        CHECK_TESTS(test_groups_by_map_in_first_appearance_order, test_batch_ranges, test_errors));
 }

@@ -385,12 +385,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("blockmsg");
-    TCase *tc = tcase_create("blockmsg");
-    tcase_add_test(tc, spec_examples);
-    tcase_add_test(tc, every_type_round_trips_and_truncation_fails);
-    tcase_add_test(tc, unknown_types_are_named_like_spark);
-    tcase_add_test(tc, hostile_counts_fail_without_huge_allocations);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    return check_main(&(struct check_case){.suite = "blockmsg", .name = "blockmsg"},
+                      CHECK_TESTS(spec_examples, every_type_round_trips_and_truncation_fails,
+                                  unknown_types_are_named_like_spark,
+                                  hostile_counts_fail_without_huge_allocations));
 }

@@ -209,19 +209,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("config_dropin");
-    TCase *tc = tcase_create("dropin");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, later_names_win_and_arrays_replace_whole);
-    tcase_add_test(tc, dropins_apply_in_name_order);
-    tcase_add_test(tc, only_visible_regular_json_files_count);
-    tcase_add_test(tc, missing_directory_means_no_dropins);
-    tcase_add_test(tc, every_error_of_every_file_is_reported);
-    tcase_add_test(tc, cross_key_error_names_the_dropin_that_set_the_key);
-    tcase_add_test(tc, a_bad_dropin_directory_is_an_error);
-    tcase_add_test(tc, a_dangling_dropin_is_an_error);
-    tcase_add_test(tc, too_many_dropins_are_refused);
-    tcase_add_test(tc, default_dropin_dir_is_beside_the_file);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(
+        &(struct check_case){
+            .suite = "config_dropin", .name = "dropin", .setup = setup, .teardown = teardown},
+        CHECK_TESTS(later_names_win_and_arrays_replace_whole, dropins_apply_in_name_order,
+                    only_visible_regular_json_files_count, missing_directory_means_no_dropins,
+                    every_error_of_every_file_is_reported,
+                    cross_key_error_names_the_dropin_that_set_the_key,
+                    a_bad_dropin_directory_is_an_error, a_dangling_dropin_is_an_error,
+                    too_many_dropins_are_refused, default_dropin_dir_is_beside_the_file));
 }

@@ -109,11 +109,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("config_ops");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, dump_round_trips);
-    tcase_add_test(tc, system_config_is_the_defaults);
-    tcase_add_test(tc, reload_keeps_restart_only_keys);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "config_ops", .name = "core"},
+                      CHECK_TESTS(dump_round_trips, system_config_is_the_defaults,
+                                  reload_keeps_restart_only_keys));
 }

@@ -123,11 +123,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("loop_watchdog");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, pings_while_all_loops_run);
-    tcase_add_test(tc, stuck_loop_stops_pings);
-    tcase_add_test(tc, timer_ticks_on_the_main_loop);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "loop_watchdog", .name = "core"},
+                      CHECK_TESTS(pings_while_all_loops_run, stuck_loop_stops_pings,
+                                  timer_ticks_on_the_main_loop));
 }

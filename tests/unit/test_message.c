@@ -242,14 +242,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("message");
-    TCase *tc = tcase_create("message");
-    tcase_add_test(tc, spec_dumps_decode_and_reencode);
-    tcase_add_test(tc, header_only_encoding_counts_the_body_sent_separately);
-    tcase_add_test(tc, every_type_round_trips_with_edge_values);
-    tcase_add_test(tc, truncated_or_padded_headers_are_errors_naming_the_message);
-    tcase_add_test(tc, the_legacy_body_length_is_ignored_on_read);
-    tcase_add_test(tc, type_names);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    return check_main(&(struct check_case){.suite = "message", .name = "message"},
+                      CHECK_TESTS(spec_dumps_decode_and_reencode,
+                                  header_only_encoding_counts_the_body_sent_separately,
+                                  every_type_round_trips_with_edge_values,
+                                  truncated_or_padded_headers_are_errors_naming_the_message,
+                                  the_legacy_body_length_is_ignored_on_read, type_names));
 }

@@ -241,15 +241,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("metrics");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, counters_and_gauges);
-    tcase_add_test(tc, histogram_buckets);
-    tcase_add_test(tc, rpc_counts_by_type);
-    tcase_add_test(tc, open_fds_counted);
-    tcase_add_test(tc, collector_refreshes_gauges);
-    tcase_add_test(tc, rpc_done_observes_by_type);
-    tcase_add_test(tc, concurrent_updates_are_exact);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "metrics", .name = "core"},
+                      CHECK_TESTS(counters_and_gauges, histogram_buckets, rpc_counts_by_type,
+                                  open_fds_counted, collector_refreshes_gauges,
+                                  rpc_done_observes_by_type, concurrent_updates_are_exact));
 }

@@ -125,13 +125,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("saslmsg");
-    TCase *tc = tcase_create("saslmsg");
-    tcase_add_test(tc, spec_body_and_frame);
-    tcase_add_test(tc, token_round_trip_and_legacy_length_ignored);
-    tcase_add_test(tc, malformed_bodies_are_errors);
-    tcase_add_test(tc, spark_password_is_base64_broken_every_76_chars);
-    tcase_add_test(tc, digest_formula_matches_the_java_transcript);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    return check_main(&(struct check_case){.suite = "saslmsg", .name = "saslmsg"},
+                      CHECK_TESTS(spec_body_and_frame, token_round_trip_and_legacy_length_ignored,
+                                  malformed_bodies_are_errors,
+                                  spark_password_is_base64_broken_every_76_chars,
+                                  digest_formula_matches_the_java_transcript));
 }

@@ -210,18 +210,15 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("sd");
-    TCase *tc = tcase_create("notify");
-    tcase_add_checked_fixture(tc, setup_notify, teardown_notify);
-    tcase_add_test(tc, each_notification_arrives);
-    tcase_add_test(tc, without_systemd_notifications_are_noops);
-    tcase_add_test(tc, unreachable_notify_socket_is_an_error);
-    suite_add_tcase(s, tc);
-    TCase *env = tcase_create("environment");
-    tcase_add_test(env, watchdog_interval);
-    tcase_add_test(env, listen_fds_passed);
-    tcase_add_test(env, listen_fds_non_listening_refused);
-    tcase_add_test(env, listen_fds_none);
-    tcase_add_test(env, journal_stream_detection);
-    suite_add_tcase(s, env);
+    check_add_case(
+        s,
+        &(struct check_case){
+            .suite = "sd", .name = "notify", .setup = setup_notify, .teardown = teardown_notify},
+        CHECK_TESTS(each_notification_arrives, without_systemd_notifications_are_noops,
+                    unreachable_notify_socket_is_an_error));
+    check_add_case(s, &(struct check_case){.suite = "sd", .name = "environment"},
+                   CHECK_TESTS(watchdog_interval, listen_fds_passed,
+                               listen_fds_non_listening_refused, listen_fds_none,
+                               journal_stream_detection));
     return check_run_suite(s);
 }

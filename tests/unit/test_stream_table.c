@@ -140,13 +140,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("stream_table");
-    TCase *tc = tcase_create("streams");
-    tcase_add_test(tc, ids_unique_and_sequential);
-    tcase_add_test(tc, add_find_remove);
-    tcase_add_test(tc, chunk_order_rules);
-    tcase_add_test(tc, batched_acceptance);
-    tcase_add_test(tc, empty_stream);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "stream_table", .name = "streams"},
+                      CHECK_TESTS(ids_unique_and_sequential, add_find_remove, chunk_order_rules,
+                                  batched_acceptance, empty_stream));
 }

@@ -42,10 +42,4 @@ static inline uint8_t *test_hex(const char *hex, size_t *len)
         free(want_);                                                                               \
     } while (0)
 
-/* Runs one suite and returns the process exit status. */
-static inline int test_run_suite(Suite *s)
-{
-    return check_run_suite(s);
-}
-
 #endif

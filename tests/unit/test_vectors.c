@@ -446,11 +446,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vectors");
-    TCase *tc = tcase_create("captures");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, every_capture_decodes_reencodes_and_matches_listing);
-    tcase_add_test(tc, captures_decode_in_recorded_splits_and_byte_by_byte);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    return check_main(
+        &(struct check_case){.suite = "vectors", .name = "captures", .timeout_s = 120},
+        CHECK_TESTS(every_capture_decodes_reencodes_and_matches_listing,
+                    captures_decode_in_recorded_splits_and_byte_by_byte));
 }
