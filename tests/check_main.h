@@ -6,6 +6,8 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "harness/fs.h"
+
 /* The tests of a case, in order: CHECK_TESTS(test_a, test_b, ...). */
 #define CHECK_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
 
@@ -35,6 +37,7 @@ static inline TCase *check_add_case(Suite *s, const struct check_case *c, const 
         tcase_set_timeout(tc, c->timeout_s);
     if (c->setup || c->teardown)
         tcase_add_checked_fixture(tc, c->setup, c->teardown);
+    tcase_add_checked_fixture(tc, NULL, harness_test_dir_release);
     for (const TTest *const *t = tests; *t; t++)
         tcase_add_loop_test(tc, *t, 0, check_loops_of(c, *t));
     suite_add_tcase(s, tc);

@@ -278,7 +278,7 @@ static void fetch_everything(int port, const struct dataset *ds, const char *exe
 
 START_TEST(test_fetch_generated_dataset)
 {
-    char *tmp = harness_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[800];
     snprintf(state, sizeof(state), "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
@@ -291,15 +291,13 @@ START_TEST(test_fetch_generated_dataset)
     client_close(&c);
     fetch_everything(d.port, ds, "0");
     daemon_stop_clean(&d);
-    harness_rm_rf(tmp);
-    free(tmp);
     free(ds);
 }
 END_TEST
 
 START_TEST(test_restart_and_kill9)
 {
-    char *tmp = harness_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[800];
     snprintf(state, sizeof(state), "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
@@ -322,8 +320,6 @@ START_TEST(test_restart_and_kill9)
     fetch_everything(d.port, ds, "7");
     fetch_everything(d.port, ds, "0");
     daemon_stop_clean(&d);
-    harness_rm_rf(tmp);
-    free(tmp);
     free(ds);
 }
 END_TEST
@@ -342,7 +338,7 @@ static void rpc_fails(struct client *c, const uint8_t *body, size_t len, const c
 
 START_TEST(test_errors)
 {
-    char *tmp = harness_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[800], path[1200], want[2048], err[512];
     snprintf(state, sizeof(state), "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
@@ -452,15 +448,13 @@ START_TEST(test_errors)
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "9", names, 3), -1);
     client_close(&c);
     daemon_stop_clean(&d);
-    harness_rm_rf(tmp);
-    free(tmp);
     free(ds);
 }
 END_TEST
 
 START_TEST(test_allowed_roots)
 {
-    char *tmp = harness_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[800], extra[1200], err[512], inside[900], outside[900], link[900];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(inside, sizeof(inside), "%s/allowed/blockmgr-0", tmp);
@@ -510,8 +504,6 @@ START_TEST(test_allowed_roots)
     ck_assert(!harness_path_exists(file));
     client_close(&c);
     daemon_stop_clean(&d);
-    harness_rm_rf(tmp);
-    free(tmp);
 }
 END_TEST
 

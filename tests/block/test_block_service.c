@@ -171,7 +171,7 @@ static bool has(const char *dir, const char *rel)
 
 START_TEST(test_restore_and_removal)
 {
-    char *tmp = harness_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[600], d1[600], d2[600], err[256];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(d1, sizeof(d1), "%s/app1-exec0", tmp);
@@ -207,14 +207,12 @@ START_TEST(test_restore_and_removal)
     ck_assert(!registered("app-2", "0"));
     destroy();
     config_free_for_test(&cfg);
-    harness_rm_rf(tmp);
-    free(tmp);
 }
 END_TEST
 
 START_TEST(test_isolation_and_streams)
 {
-    char *tmp = harness_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[600], d1[600];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(d1, sizeof(d1), "%s/exec", tmp);
@@ -272,8 +270,6 @@ START_TEST(test_isolation_and_streams)
     client_id = NULL;
     destroy();
     config_free_for_test(&cfg);
-    harness_rm_rf(tmp);
-    free(tmp);
 }
 END_TEST
 

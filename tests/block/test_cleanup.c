@@ -85,7 +85,7 @@ END_TEST
 
 START_TEST(test_application_removed)
 {
-    char *root = harness_temp_dir();
+    const char *root = harness_test_dir();
     char state[1024], err[256];
     snprintf(state, sizeof(state), "%s/state", root);
     layout(root);
@@ -109,8 +109,6 @@ START_TEST(test_application_removed)
     ck_assert_int_eq(cleanup_application_removed(r, s, "app-9", true, err, sizeof(err)), 0);
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(root);
-    free(root);
 }
 END_TEST
 

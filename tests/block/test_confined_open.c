@@ -48,7 +48,8 @@ static void free_roots(struct root_set *roots)
 
 START_TEST(test_open_modes)
 {
-    char *dir = harness_temp_dir(), real[600], link[600], file[700], via[700], last[700], fifo[700];
+    const char *dir = harness_test_dir();
+    char real[600], link[600], file[700], via[700], last[700], fifo[700];
     snprintf(real, sizeof real, "%s/real", dir);
     snprintf(link, sizeof link, "%s/link", dir);
     ck_assert_int_eq(mkdir(real, 0700), 0);
@@ -77,8 +78,6 @@ START_TEST(test_open_modes)
         ck_assert_int_ge(fd, 0);
         close(fd);
     }
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
@@ -87,7 +86,8 @@ END_TEST
  * at the open (without the flag the open would read the outside file). */
 START_TEST(test_swap_after_check_is_refused)
 {
-    char *top = harness_temp_dir(), root[600], local[700], outside[600];
+    const char *top = harness_test_dir();
+    char root[600], local[700], outside[600];
     snprintf(root, sizeof root, "%s/roots", top);
     snprintf(local, sizeof local, "%s/blockmgr-0", root);
     snprintf(outside, sizeof outside, "%s/outside", top);
@@ -146,8 +146,6 @@ START_TEST(test_swap_after_check_is_refused)
     free_roots(roots);
     free(sub);
     resolver_destroy(r);
-    harness_rm_rf(top);
-    free(top);
 }
 END_TEST
 
@@ -155,7 +153,8 @@ END_TEST
  * of that directory for a symlink cannot move the deletion elsewhere. */
 START_TEST(test_dir_fd_pins_the_checked_dir)
 {
-    char *top = harness_temp_dir(), dir[600], link[600], moved[700], outside[600], path[800];
+    const char *top = harness_test_dir();
+    char dir[600], link[600], moved[700], outside[600], path[800];
     snprintf(dir, sizeof dir, "%s/0c", top);
     snprintf(link, sizeof link, "%s/via", top);
     snprintf(outside, sizeof outside, "%s/outside", top);
@@ -182,8 +181,6 @@ START_TEST(test_dir_fd_pins_the_checked_dir)
     ck_assert(harness_path_exists(path)); /* the file outside is untouched */
     snprintf(path, sizeof path, "%s/shuffle_0_0_0.data", moved);
     ck_assert(!harness_path_exists(path)); /* the one in the checked directory went */
-    harness_rm_rf(top);
-    free(top);
 }
 END_TEST
 
@@ -192,7 +189,8 @@ END_TEST
  * an intact one is. */
 START_TEST(test_cleanup_stays_in_roots)
 {
-    char *top = harness_temp_dir(), root[600], parent[700], local[800], outside[600];
+    const char *top = harness_test_dir();
+    char root[600], parent[700], local[800], outside[600];
     char victim_dir[700], victim[800], kept[900];
     snprintf(root, sizeof root, "%s/roots", top);
     snprintf(parent, sizeof parent, "%s/spark", root);
@@ -245,8 +243,6 @@ START_TEST(test_cleanup_stays_in_roots)
     ck_assert(harness_path_exists(target_file));
     resolver_destroy(r);
     free_roots(roots);
-    harness_rm_rf(top);
-    free(top);
 }
 END_TEST
 

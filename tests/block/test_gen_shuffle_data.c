@@ -44,7 +44,7 @@ static char *file_list(const char *dir)
 
 START_TEST(test_layout_matches_recorded_dataset)
 {
-    char *root = harness_temp_dir();
+    const char *root = harness_test_dir();
     char args[1024], want_dir[1024];
     snprintf(args, sizeof(args),
              "--root '%s' --dirs 2 --subdirs 64 --shuffle 0 --maps 3 --reduces 4 --rdd-id 3 "
@@ -59,14 +59,12 @@ START_TEST(test_layout_matches_recorded_dataset)
     snprintf(want_dir, sizeof(want_dir), "%s/vectors/data", harness_shared_dir());
     char *got = file_list(root), *want = file_list(want_dir);
     ck_assert_str_eq(got, want);
-    harness_rm_rf(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(test_manifest_agrees_with_resolver)
 {
-    char *root = harness_temp_dir();
+    const char *root = harness_test_dir();
     char args[2048], path[1024], line[2048], err[512];
     snprintf(args, sizeof(args),
              "--root '%s' --dirs 3 --subdirs 16 --shuffle 7 --maps 5 --reduces 9 --min-size 0 "
@@ -140,8 +138,6 @@ START_TEST(test_manifest_agrees_with_resolver)
     /* bad arguments are refused with a usage message */
     ck_assert_int_ne(run_gen("--maps x --root /tmp 2>/dev/null"), 0);
     ck_assert_int_ne(run_gen("2>/dev/null"), 0);
-    harness_rm_rf(root);
-    free(root);
 }
 END_TEST
 

@@ -27,7 +27,7 @@ static void write_index(const char *path, const uint64_t *offs, size_t n)
 
 START_TEST(test_spec_example)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     char path[512];
     snprintf(path, sizeof(path), "%s/shuffle_0_0_0.index", dir);
     const uint64_t offs[] = {0, 5, 5, 11, 16};
@@ -52,14 +52,12 @@ START_TEST(test_spec_example)
     ck_assert_str_eq(err, "java.lang.IndexOutOfBoundsException");
     ck_assert_int_lt(index_cache_range(c, path, false, 3, 2, &off, &len, err, sizeof(err)), 0);
     index_cache_destroy(c);
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
 START_TEST(test_missing_and_corrupt)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     char path[512];
     struct index_cache *c = index_cache_create(1 << 20);
     uint64_t off, len;
@@ -95,14 +93,12 @@ START_TEST(test_missing_and_corrupt)
     z[0] = 0x80; /* negative */
     ck_assert_int_lt(index_parse(z, 8, NULL, &n, err, sizeof(err)), 0);
     index_cache_destroy(c);
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
 START_TEST(test_lru_bound_under_churn)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     const uint64_t max = 4096;
     struct index_cache *c = index_cache_create(max);
     uint64_t offs[33];
@@ -135,8 +131,6 @@ START_TEST(test_lru_bound_under_churn)
     ck_assert_uint_eq(index_cache_stats(tiny).weight, 0);
     index_cache_destroy(tiny);
     index_cache_destroy(c);
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 

@@ -35,7 +35,8 @@ static char *dirs[] = {"/data/d0"};
 
 START_TEST(test_read_error_keeps_the_log)
 {
-    char *top = harness_temp_dir(), err[512];
+    const char *top = harness_test_dir();
+    char err[512];
     struct executor_info info = {dirs, 1, 8, "sort"};
     struct resolver *r = resolver_create(1 << 16);
     struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
@@ -62,8 +63,6 @@ START_TEST(test_read_error_keeps_the_log)
     ck_assert_uint_eq(st.live, 2);
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(top);
-    free(top);
 }
 END_TEST
 
@@ -71,7 +70,8 @@ END_TEST
  * skipped at the next start. */
 START_TEST(test_oversized_registration_refused)
 {
-    char *top = harness_temp_dir(), err[512];
+    const char *top = harness_test_dir();
+    char err[512];
     enum { NDIRS = 300, DIRLEN = 4000 }; /* 1.2 MB of dirs */
     static char dirbuf[NDIRS][DIRLEN + 1];
     static char *big[NDIRS];
@@ -97,8 +97,6 @@ START_TEST(test_oversized_registration_refused)
     ck_assert(rc == 0 || strstr(put_err, "record limit") != NULL);
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(top);
-    free(top);
 }
 END_TEST
 

@@ -54,7 +54,8 @@ static bool has(struct resolver *r, const char *app, const char *exec, uint32_t 
 
 START_TEST(test_replay_and_overwrite)
 {
-    char *top = harness_temp_dir(), dir[600];
+    const char *top = harness_test_dir();
+    char dir[600];
     snprintf(dir, sizeof(dir), "%s/not/yet/there", top); /* created like mkdir -p */
     struct resolver *r;
     struct registry_store_stats st;
@@ -78,14 +79,12 @@ START_TEST(test_replay_and_overwrite)
     ck_assert_int_eq(st.records, 2);
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(top);
-    free(top);
 }
 END_TEST
 
 START_TEST(test_truncated_tail)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -114,14 +113,12 @@ START_TEST(test_truncated_tail)
         registry_store_close(s);
         resolver_destroy(r);
     }
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
 START_TEST(test_corrupt_middle_record)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -153,14 +150,12 @@ START_TEST(test_corrupt_middle_record)
     ck_assert_int_eq(st.skipped_bytes, 32);
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
 START_TEST(test_remove_app_and_kill9)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -194,14 +189,12 @@ START_TEST(test_remove_app_and_kill9)
     ck_assert_int_eq(st.live, 2);
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
 START_TEST(test_online_compaction_bounds_the_log)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -227,8 +220,6 @@ START_TEST(test_online_compaction_bounds_the_log)
     ck_assert(has(r, "app-1", "2", 1)); /* i = 5999 */
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
@@ -236,7 +227,7 @@ END_TEST
  * each put and each app removal is fdatasync'ed before returning. */
 START_TEST(test_sync_is_a_choice)
 {
-    char *dir = harness_temp_dir();
+    const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
     struct registry_store *s = reopen(dir, &r, &st);
@@ -254,8 +245,6 @@ START_TEST(test_sync_is_a_choice)
     ck_assert(has(r, "app-1", "0", 2));
     registry_store_close(s);
     resolver_destroy(r);
-    harness_rm_rf(dir);
-    free(dir);
 }
 END_TEST
 

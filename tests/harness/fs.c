@@ -17,6 +17,25 @@ char *harness_temp_dir(void)
     return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
 }
 
+static char *test_dir;
+
+const char *harness_test_dir(void)
+{
+    if (!test_dir && !(test_dir = harness_temp_dir())) {
+        fprintf(stderr, "cannot make a temp dir for the test (TMPDIR)\n");
+        abort();
+    }
+    return test_dir;
+}
+
+void harness_test_dir_release(void)
+{
+    if (test_dir)
+        harness_rm_rf(test_dir);
+    free(test_dir);
+    test_dir = NULL;
+}
+
 int harness_rm_rf(const char *path)
 {
     struct stat st;

@@ -9,6 +9,11 @@
 /* A fresh directory $TMPDIR/shuffled-test-XXXXXX (malloc'd path), NULL on failure. The caller
  * removes it with harness_rm_rf and frees the path. */
 char *harness_temp_dir(void);
+/* The running test's own temp dir, made at the first call in a test; a failure to make one
+ * aborts. check_add_case (tests/check_main.h) removes it after each test. */
+const char *harness_test_dir(void);
+/* Removes the running test's temp dir, if it made one, with everything in it. */
+void harness_test_dir_release(void);
 /* Removes path and, for a directory, everything below it; symlinks are removed, never
  * followed. 0, or -1 if something could not be removed. A missing path is not an error. */
 int harness_rm_rf(const char *path);

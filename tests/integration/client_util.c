@@ -1,6 +1,7 @@
 /* Shared helpers of the libshuffle tests: see client_util.h. */
 #include "config.h"
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,4 +93,42 @@ void collector_wait(struct collector *c)
     while (c->done_calls == 0)
         pthread_cond_wait(&c->cond, &c->lock);
     pthread_mutex_unlock(&c->lock);
+}
+
+void collector_fetch(struct collector *c, shuffle_client *cl, const struct manifest *man,
+                     const char *host, int port, const char *app, const char *exec,
+                     const char *const *ids, size_t n, const uint64_t *sizes)
+{
+    collector_init(c, man, n);
+    struct shuffle_fetch_request r = {.host = host,
+                                      .port = port,
+                                      .app_id = app,
+                                      .exec_id = exec,
+                                      .block_ids = ids,
+                                      .num_blocks = n,
+                                      .sizes = sizes,
+                                      .on_block = collector_on_block,
+                                      .on_done = collector_on_done,
+                                      .arg = c};
+    char err[256];
+    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+}
+
+void collector_assert_all_ok(const struct collector *c, const char *const *ids)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        ck_assert_msg(c->count[i] == 1, "%s delivered %d times", ids[i], c->count[i]);
+        ck_assert_msg(c->status[i] == SHUFFLE_OK, "%s: %s", ids[i], c->error[i]);
+        ck_assert_msg(c->verified[i], "%s: bytes differ from the data file", ids[i]);
+    }
+}
+
+void collector_assert_all_failed(const struct collector *c, int status, const char *needle)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        ck_assert_int_eq(c->count[i], 1);
+        ck_assert_int_eq(c->status[i], status);
+        ck_assert_msg(c->error[i] && strstr(c->error[i], needle), "error '%s' lacks '%s'",
+                      c->error[i], needle);
+    }
 }

@@ -35,5 +35,14 @@ void collector_free(struct collector *c);
 void collector_on_block(void *arg, const struct shuffle_block *b);
 void collector_on_done(void *arg, size_t delivered, size_t failed);
 void collector_wait(struct collector *c);
+/* Starts fetching n ids of app/exec from host:port with cl (sizes may be NULL) into c, made
+ * here for man. */
+void collector_fetch(struct collector *c, shuffle_client *cl, const struct manifest *man,
+                     const char *host, int port, const char *app, const char *exec,
+                     const char *const *ids, size_t n, const uint64_t *sizes);
+/* Each block delivered exactly once, OK, with the manifest's bytes. */
+void collector_assert_all_ok(const struct collector *c, const char *const *ids);
+/* Each block delivered exactly once with status and an error text holding needle. */
+void collector_assert_all_failed(const struct collector *c, int status, const char *needle);
 
 #endif

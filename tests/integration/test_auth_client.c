@@ -49,28 +49,8 @@ static int register_exec(shuffle_client *c, int port, const char *app, char *err
 
 static void fetch(shuffle_client *c, int port, const char *app, struct collector *col)
 {
-    collector_init(col, &man, nids);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
-                                      .port = port,
-                                      .app_id = app,
-                                      .exec_id = "1",
-                                      .block_ids = ids,
-                                      .num_blocks = nids,
-                                      .on_block = collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof err), SHUFFLE_OK);
+    collector_fetch(col, c, &man, "127.0.0.1", port, app, "1", ids, nids, NULL);
     collector_wait(col);
-}
-
-static void assert_all_failed(struct collector *col, int status, const char *needle)
-{
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_int_eq(col->count[i], 1);
-        ck_assert_int_eq(col->status[i], status);
-        ck_assert_msg(strstr(col->error[i], needle), "'%s' lacks '%s'", col->error[i], needle);
-    }
 }
 
 START_TEST(right_secret_fetches_every_block)
@@ -98,7 +78,7 @@ START_TEST(wrong_secret_fails_every_request_unretried)
     ck_assert_msg(strstr(err, MISMATCH) && strstr(err, "(attempt 1 of"), "%s", err);
     struct collector col;
     fetch(c, authd.port, "app-1", &col);
-    assert_all_failed(&col, SHUFFLE_EAUTH, MISMATCH);
+    collector_assert_all_failed(&col, SHUFFLE_EAUTH, MISMATCH);
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -174,7 +154,7 @@ START_TEST(app_isolation)
     ck_assert_msg(strstr(err, deny), "%s", err);
     struct collector col;
     fetch(c, authd.port, "app-1", &col); /* OpenBlocks or FetchShuffleBlocks */
-    assert_all_failed(&col, SHUFFLE_ESERVER, deny);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, deny);
     collector_free(&col);
     int removed = -1;
     ck_assert_int_eq(shuffle_remove_blocks_sync(c, "127.0.0.1", authd.port, "app-1", "1", ids, 1,
@@ -205,7 +185,7 @@ START_TEST(handshake_timeout_fails_the_waiting_requests)
     shuffle_client *c = harness_client_with(&o);
     struct collector col;
     fetch(c, ntohs(sa.sin_port), "app-1", &col);
-    assert_all_failed(&col, SHUFFLE_EIO, "timed out (200 ms)");
+    collector_assert_all_failed(&col, SHUFFLE_EIO, "timed out (200 ms)");
     collector_free(&col);
     shuffle_client_free(c);
     close(ls);

@@ -42,18 +42,7 @@ static shuffle_client *new_client(int max_retries)
 
 static void start_fetch(shuffle_client *cl, const char *host, int port, struct collector *col)
 {
-    collector_init(col, &man, NIDS);
-    struct shuffle_fetch_request r = {.host = host,
-                                      .port = port,
-                                      .app_id = "app-cap",
-                                      .exec_id = "1",
-                                      .block_ids = ids,
-                                      .num_blocks = NIDS,
-                                      .on_block = collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+    collector_fetch(col, cl, &man, host, port, "app-cap", "1", ids, NIDS, NULL);
 }
 
 static bool collector_done(struct collector *col)
@@ -68,12 +57,7 @@ static void assert_all_failed(struct collector *col, const char *needle)
 {
     collector_wait(col);
     ck_assert_int_eq(col->done_calls, 1);
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_int_eq(col->count[i], 1);
-        ck_assert_int_eq(col->status[i], SHUFFLE_EIO);
-        ck_assert_msg(col->error[i] && strstr(col->error[i], needle), "error '%s' lacks '%s'",
-                      col->error[i], needle);
-    }
+    collector_assert_all_failed(col, SHUFFLE_EIO, needle);
     ck_assert_uint_eq(col->done_failed, col->n);
 }
 

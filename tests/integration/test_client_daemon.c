@@ -77,40 +77,10 @@ static void register_exec(shuffle_client *c, const char *exec)
 }
 
 static void fetch_wait(shuffle_client *c, const char *exec, const char *const *v, size_t n,
-                       const uint64_t *sizes, shuffle_block_fn fn, struct collector *col)
+                       const uint64_t *sizes, struct collector *col)
 {
-    collector_init(col, &man, n);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
-                                      .port = shuffled.port,
-                                      .app_id = "app-1",
-                                      .exec_id = exec,
-                                      .block_ids = v,
-                                      .num_blocks = n,
-                                      .sizes = sizes,
-                                      .on_block = fn ? fn : collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof(err)), SHUFFLE_OK);
+    collector_fetch(col, c, &man, "127.0.0.1", shuffled.port, "app-1", exec, v, n, sizes);
     collector_wait(col);
-}
-
-static void assert_ok(struct collector *col, const char *const *v)
-{
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_msg(col->count[i] == 1, "%s delivered %d times", v[i], col->count[i]);
-        ck_assert_msg(col->status[i] == SHUFFLE_OK, "%s: %s", v[i], col->error[i]);
-        ck_assert_msg(col->verified[i], "%s: bytes differ", v[i]);
-    }
-}
-
-static void assert_failed(struct collector *col, int status, const char *needle)
-{
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_int_eq(col->count[i], 1);
-        ck_assert_int_eq(col->status[i], status);
-        ck_assert_msg(strstr(col->error[i], needle), "'%s' lacks '%s'", col->error[i], needle);
-    }
 }
 
 START_TEST(test_every_block)
@@ -118,12 +88,12 @@ START_TEST(test_every_block)
     shuffle_client *c = client(0, 10, 10000, _i == 1, UINT64_MAX);
     register_exec(c, "1");
     struct collector col;
-    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
-    assert_ok(&col, ids);
+    fetch_wait(c, "1", ids, nids, NULL, &col);
+    collector_assert_all_ok(&col, ids);
     collector_free(&col);
     const char *rdd[] = {"rdd_5_0", "rdd_5_1"};
-    fetch_wait(c, "1", rdd, 2, NULL, NULL, &col);
-    assert_ok(&col, rdd);
+    fetch_wait(c, "1", rdd, 2, NULL, &col);
+    collector_assert_all_ok(&col, rdd);
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -135,8 +105,8 @@ START_TEST(test_batch_and_to_file)
     shuffle_client *c = client(0, 10, 10000, false, 30000);
     register_exec(c, "1");
     struct collector col;
-    fetch_wait(c, "1", batch, 3, NULL, NULL, &col);
-    assert_ok(&col, batch);
+    fetch_wait(c, "1", batch, 3, NULL, &col);
+    collector_assert_all_ok(&col, batch);
     ck_assert_int_eq(col.via_file, 0); /* sizes unknown: in memory */
     collector_free(&col);
     uint64_t *sizes = calloc(nids, sizeof(uint64_t));
@@ -145,8 +115,8 @@ START_TEST(test_batch_and_to_file)
         sizes[i] = manifest_find(&man, ids[i])->size;
         big += sizes[i] > 30000;
     }
-    fetch_wait(c, "1", ids, nids, sizes, NULL, &col);
-    assert_ok(&col, ids);
+    fetch_wait(c, "1", ids, nids, sizes, &col);
+    collector_assert_all_ok(&col, ids);
     ck_assert_int_eq(col.via_file, big);
     ck_assert_int_gt(big, 0);
     collector_free(&col);
@@ -160,17 +130,17 @@ START_TEST(test_server_errors_not_retried)
     shuffle_client *old = client(3, 2000, 10000, true, UINT64_MAX);
     struct collector col;
     const char *bad[] = {"shuffle_0_0_0_8"};
-    fetch_wait(old, "1", bad, 1, NULL, NULL, &col); /* a batch id via OpenBlocks */
-    assert_failed(&col, SHUFFLE_ESERVER, "Unexpected block id format");
+    fetch_wait(old, "1", bad, 1, NULL, &col); /* a batch id via OpenBlocks */
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "Unexpected block id format");
     collector_free(&col);
     shuffle_client_free(old);
     shuffle_client *c = client(3, 2000, 10000, false, UINT64_MAX);
     const char *missing[] = {"shuffle_0_99_0"};
-    fetch_wait(c, "1", missing, 1, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_ESERVER, "Failure while fetching StreamChunkId");
+    fetch_wait(c, "1", missing, 1, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "Failure while fetching StreamChunkId");
     collector_free(&col);
-    fetch_wait(c, "unknown-exec", ids, 3, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_ESERVER, "not registered");
+    fetch_wait(c, "unknown-exec", ids, 3, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "not registered");
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -182,9 +152,9 @@ START_TEST(test_stopped_daemon_times_out)
     const char *some[] = {"shuffle_0_0_0", "shuffle_0_0_1", "shuffle_0_1_0", "shuffle_0_1_1"};
     kill(shuffled.pid, SIGSTOP);
     struct collector col;
-    fetch_wait(c, "1", some, 4, NULL, NULL, &col);
+    fetch_wait(c, "1", some, 4, NULL, &col);
     kill(shuffled.pid, SIGCONT);
-    assert_failed(&col, SHUFFLE_EIO, "has been quiet for");
+    collector_assert_all_failed(&col, SHUFFLE_EIO, "has been quiet for");
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -197,8 +167,8 @@ START_TEST(test_error_reply_any_service)
     shuffle_client *c = client(3, 2000, 10000, true, UINT64_MAX);
     struct collector col;
     const char *bad[] = {"shuffle_0_0_0_8", "shuffle_0_1_0_8"};
-    fetch_wait(c, "1", bad, 2, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_ESERVER, "java.lang.");
+    fetch_wait(c, "1", bad, 2, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "java.lang.");
     ck_assert(strstr(col.error[0], "OpenBlocks of block shuffle_0_0_0_8 from 127.0.0.1:"));
     collector_free(&col);
     shuffle_client_free(c);
@@ -239,7 +209,7 @@ START_TEST(test_killed_and_restarted)
     /* same port, same state dir: the registration survives */
     ck_assert_msg(daemon_restart(port), "shuffled did not restart on port %d", port);
     collector_wait(&col);
-    assert_ok(&col, ids);
+    collector_assert_all_ok(&col, ids);
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -252,8 +222,8 @@ START_TEST(test_dead_daemon_retries_exhausted)
     int port = shuffled.port;
     harness_daemon_kill(&shuffled, SIGKILL);
     struct collector col;
-    fetch_wait(c, "1", ids, 6, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_EIO, "gave up after 2 retries");
+    fetch_wait(c, "1", ids, 6, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_EIO, "gave up after 2 retries");
     collector_free(&col);
     shuffle_client_free(c);
     ck_assert_msg(daemon_restart(port), "shuffled did not restart on port %d", port);
@@ -293,7 +263,7 @@ static void fetch_until(shuffle_client *c, const char *id, bool want_ok)
     const char *v[] = {id};
     for (int i = 0; i < 500; i++) {
         struct collector col;
-        fetch_wait(c, "1", v, 1, NULL, NULL, &col);
+        fetch_wait(c, "1", v, 1, NULL, &col);
         bool ok = col.status[0] == SHUFFLE_OK && col.verified[0];
         collector_free(&col);
         if (ok == want_ok)
@@ -316,7 +286,7 @@ START_TEST(test_reload_allowed_roots)
     kill(shuffled.pid, SIGHUP);
     fetch_until(c, ids[0], false);
     struct collector col;
-    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
+    fetch_wait(c, "1", ids, nids, NULL, &col);
     for (size_t i = 0; i < nids; i++)
         ck_assert_int_ne(col.status[i], SHUFFLE_OK);
     collector_free(&col);
@@ -331,8 +301,8 @@ START_TEST(test_reload_allowed_roots)
     ck_assert(write_daemon_config(roots));
     kill(shuffled.pid, SIGHUP);
     fetch_until(c, ids[0], true);
-    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
-    assert_ok(&col, ids);
+    fetch_wait(c, "1", ids, nids, NULL, &col);
+    collector_assert_all_ok(&col, ids);
     collector_free(&col);
     register_exec(c, "2");
     shuffle_client_free(c);

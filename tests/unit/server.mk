@@ -4,13 +4,13 @@ TESTS += tests/unit/test_config tests/unit/test_stream_table tests/unit/test_pag
 
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
-tests_unit_test_config_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
+tests_unit_test_config_LDADD = $(HARNESS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
 tests_unit_test_stream_table_SOURCES = tests/unit/test_stream_table.c
 tests_unit_test_stream_table_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
-tests_unit_test_stream_table_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
+tests_unit_test_stream_table_LDADD = $(HARNESS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
 tests_unit_test_page_cache_SOURCES = tests/unit/test_page_cache.c
 tests_unit_test_page_cache_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
-tests_unit_test_page_cache_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
+tests_unit_test_page_cache_LDADD = $(HARNESS_LIBS) $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/test_config_dropin
 TESTS += tests/unit/test_config_dropin
