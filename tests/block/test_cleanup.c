@@ -89,9 +89,8 @@ START_TEST(test_application_removed)
     char state[1024], err[256];
     snprintf(state, sizeof(state), "%s/state", root);
     layout(root);
-    struct resolver *r = resolver_create(1 << 16);
-    struct registry_store *s = registry_store_open(state, r, NULL, err, sizeof(err));
-    ck_assert(s != NULL);
+    struct resolver *r;
+    struct registry_store *s = store_open(state, &r, NULL);
     reg(r, root, "app-1", "0", "e0");
     reg(r, root, "app-2", "0", "e1");
     /* without deleting dirs: registry drops it, files stay */
@@ -107,8 +106,7 @@ START_TEST(test_application_removed)
     ck_assert(exists(root, "outside/keep-me"));
     ck_assert(exists(root, "e1/blockmgr-0/01/shuffle_0_2_0.data"));
     ck_assert_int_eq(cleanup_application_removed(r, s, "app-9", true, err, sizeof(err)), 0);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 

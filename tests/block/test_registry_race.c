@@ -61,9 +61,7 @@ START_TEST(test_remove_app_racing_register)
     char err[512];
     int diverged = 0;
     for (int round = 0; round < 5 && !diverged; round++) {
-        res = resolver_create(1 << 16);
-        store = registry_store_open(dir, res, NULL, err, sizeof(err));
-        ck_assert_msg(store != NULL, "%s", err);
+        store = store_open(dir, &res, NULL);
         pthread_t a, b;
         atomic_store(&registering, true);
         pthread_create(&a, NULL, registrar, NULL);
@@ -73,11 +71,8 @@ START_TEST(test_remove_app_racing_register)
         pthread_join(b, NULL);
         static bool before[PUTS], after[PUTS];
         live_set(res, before);
-        registry_store_close(store);
-        resolver_destroy(res);
-        res = resolver_create(1 << 16);
-        store = registry_store_open(dir, res, NULL, err, sizeof(err));
-        ck_assert_msg(store != NULL, "%s", err);
+        store_close(store, res);
+        store = store_open(dir, &res, NULL);
         live_set(res, after);
         for (int i = 0; i < PUTS; i++)
             if (before[i] != after[i])
@@ -85,8 +80,7 @@ START_TEST(test_remove_app_racing_register)
         /* start the next round from an empty app */
         ck_assert_int_ge(cleanup_application_removed(res, store, "app-1", false, err, sizeof(err)),
                          0);
-        registry_store_close(store);
-        resolver_destroy(res);
+        store_close(store, res);
     }
     ck_assert_msg(diverged == 0, "%d registrations differ between memory and the restored log",
                   diverged);

@@ -38,13 +38,11 @@ START_TEST(test_read_error_keeps_the_log)
     const char *top = harness_test_dir();
     char err[512];
     struct executor_info info = {dirs, 1, 8, "sort"};
-    struct resolver *r = resolver_create(1 << 16);
-    struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    struct resolver *r;
+    struct registry_store *s = store_open(top, &r, NULL);
     ck_assert_int_eq(registry_store_put(s, "app-1", "0", &info, err, sizeof(err)), 0);
     ck_assert_int_eq(registry_store_put(s, "app-1", "1", &info, err, sizeof(err)), 0);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 
     r = resolver_create(1 << 16);
     fail_reads = true;
@@ -57,12 +55,9 @@ START_TEST(test_read_error_keeps_the_log)
 
     /* the log is intact: both registrations come back */
     struct registry_store_stats st;
-    r = resolver_create(1 << 16);
-    s = registry_store_open(top, r, &st, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    s = store_open(top, &r, &st);
     ck_assert_uint_eq(st.live, 2);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 
@@ -71,7 +66,6 @@ END_TEST
 START_TEST(test_oversized_registration_refused)
 {
     const char *top = harness_test_dir();
-    char err[512];
     enum { NDIRS = 300, DIRLEN = 4000 }; /* 1.2 MB of dirs */
     static char dirbuf[NDIRS][DIRLEN + 1];
     static char *big[NDIRS];
@@ -81,22 +75,17 @@ START_TEST(test_oversized_registration_refused)
         big[i] = dirbuf[i];
     }
     struct executor_info info = {big, NDIRS, 8, "sort"};
-    struct resolver *r = resolver_create(1 << 16);
-    struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    struct resolver *r;
+    struct registry_store *s = store_open(top, &r, NULL);
     char put_err[512] = "";
     int rc = registry_store_put(s, "app-1", "0", &info, put_err, sizeof(put_err));
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
     struct registry_store_stats st;
-    r = resolver_create(1 << 16);
-    s = registry_store_open(top, r, &st, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    s = store_open(top, &r, &st);
     ck_assert_msg(rc != 0 || st.live == 1,
                   "the registration was acknowledged but is gone after a restart");
     ck_assert(rc == 0 || strstr(put_err, "record limit") != NULL);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 

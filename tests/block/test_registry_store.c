@@ -23,16 +23,6 @@ static void put(struct registry_store *s, const char *app, const char *exec, int
     ck_assert_int_eq(registry_store_put(s, app, exec, &info, err, sizeof(err)), 0);
 }
 
-static struct registry_store *reopen(const char *dir, struct resolver **r,
-                                     struct registry_store_stats *st)
-{
-    char err[512];
-    *r = resolver_create(1 << 16);
-    struct registry_store *s = registry_store_open(dir, *r, st, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
-    return s;
-}
-
 static long file_size(const char *dir)
 {
     char p[512];
@@ -59,26 +49,23 @@ START_TEST(test_replay_and_overwrite)
     snprintf(dir, sizeof(dir), "%s/not/yet/there", top); /* created like mkdir -p */
     struct resolver *r;
     struct registry_store_stats st;
-    struct registry_store *s = reopen(dir, &r, &st);
+    struct registry_store *s = store_open(dir, &r, &st);
     ck_assert_int_eq(st.records, 0);
     put(s, "app-1", "0", 0);
     put(s, "app-1", "1", 0);
     put(s, "app-1", "0", 1); /* re-registration overwrites */
-    registry_store_close(s);
-    resolver_destroy(r);
-    s = reopen(dir, &r, &st);
+    store_close(s, r);
+    s = store_open(dir, &r, &st);
     ck_assert_int_eq(st.records, 3);
     ck_assert_int_eq(st.skipped_bytes, 0);
     ck_assert_int_eq(st.live, 2);
     ck_assert(has(r, "app-1", "0", 1));
     ck_assert(has(r, "app-1", "1", 2));
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
     /* compacted: the next start replays exactly the live set */
-    s = reopen(dir, &r, &st);
+    s = store_open(dir, &r, &st);
     ck_assert_int_eq(st.records, 2);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 
@@ -87,31 +74,28 @@ START_TEST(test_truncated_tail)
     const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
-    struct registry_store *s = reopen(dir, &r, &st);
+    struct registry_store *s = store_open(dir, &r, &st);
     put(s, "app-1", "0", 0);
     put(s, "app-1", "1", 1);
     long two = file_size(dir);
     put(s, "app-1", "2", 0);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
     char p[512];
     snprintf(p, sizeof(p), "%s/registrations.wal", dir);
     long full = file_size(dir);
     for (long cut = full - 1; cut > two; cut -= 7) {
         ck_assert_int_eq(truncate(p, cut), 0);
-        s = reopen(dir, &r, &st);
+        s = store_open(dir, &r, &st);
         ck_assert_int_eq(st.records, 2);
         ck_assert_int_eq(st.skipped_bytes, cut - two);
         ck_assert(has(r, "app-1", "0", 2) && has(r, "app-1", "1", 1));
         ck_assert(!has(r, "app-1", "2", 2));
         put(s, "app-1", "2", 0); /* appends after the cleaned log */
-        registry_store_close(s);
-        resolver_destroy(r);
-        s = reopen(dir, &r, &st);
+        store_close(s, r);
+        s = store_open(dir, &r, &st);
         ck_assert_int_eq(st.skipped_bytes, 0);
         ck_assert_int_eq(st.live, 3);
-        registry_store_close(s);
-        resolver_destroy(r);
+        store_close(s, r);
     }
 }
 END_TEST
@@ -121,13 +105,12 @@ START_TEST(test_corrupt_middle_record)
     const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
-    struct registry_store *s = reopen(dir, &r, &st);
+    struct registry_store *s = store_open(dir, &r, &st);
     put(s, "app-1", "0", 0);
     long one = file_size(dir);
     put(s, "app-1", "1", 0);
     put(s, "app-1", "2", 1);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
     char p[512];
     snprintf(p, sizeof(p), "%s/registrations.wal", dir);
     FILE *f = fopen(p, "r+b");
@@ -135,21 +118,19 @@ START_TEST(test_corrupt_middle_record)
     fseek(f, one + 20, SEEK_SET); /* inside record 2's payload */
     fputc('X', f);
     fclose(f);
-    s = reopen(dir, &r, &st);
+    s = store_open(dir, &r, &st);
     ck_assert_int_eq(st.records, 2);
     ck_assert_int_gt(st.skipped_bytes, 0);
     ck_assert(has(r, "app-1", "0", 2));
     ck_assert(!has(r, "app-1", "1", 2));
     ck_assert(has(r, "app-1", "2", 1));
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
     /* garbage only: nothing live, not fatal */
     ck_assert_int_eq(harness_write_file(p, "garbage that is not a log at all", 32), 0);
-    s = reopen(dir, &r, &st);
+    s = store_open(dir, &r, &st);
     ck_assert_int_eq(st.live, 0);
     ck_assert_int_eq(st.skipped_bytes, 32);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 
@@ -158,13 +139,12 @@ START_TEST(test_remove_app_and_kill9)
     const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
-    struct registry_store *s = reopen(dir, &r, &st);
+    struct registry_store *s = store_open(dir, &r, &st);
     put(s, "app-1", "0", 0);
     put(s, "app-2", "0", 0);
     char err[256];
     ck_assert_int_eq(registry_store_remove_app(s, "app-1", err, sizeof(err)), 0);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
     /* a child registers, then dies by SIGKILL without closing anything */
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -182,13 +162,12 @@ START_TEST(test_remove_app_and_kill9)
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    s = reopen(dir, &r, &st);
+    s = store_open(dir, &r, &st);
     ck_assert(!has(r, "app-1", "0", 2));
     ck_assert(has(r, "app-2", "0", 2));
     ck_assert(has(r, "app-3", "7", 1));
     ck_assert_int_eq(st.live, 2);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 
@@ -197,7 +176,7 @@ START_TEST(test_online_compaction_bounds_the_log)
     const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
-    struct registry_store *s = reopen(dir, &r, &st);
+    struct registry_store *s = store_open(dir, &r, &st);
     char exec[16];
     long max_size = 0;
     for (int i = 0; i < 6000; i++) {
@@ -210,16 +189,14 @@ START_TEST(test_online_compaction_bounds_the_log)
     /* ~100-byte records: 6000 appends would be ~600 KB without compaction */
     ck_assert_int_lt(max_size, 2 * 400 + (long)REGISTRY_COMPACT_SLACK + 200);
     ck_assert_int_eq(resolver_count(r), 3); /* put also registers */
-    registry_store_close(s);
-    resolver_destroy(r);
-    s = reopen(dir, &r, &st);
+    store_close(s, r);
+    s = store_open(dir, &r, &st);
     ck_assert_int_eq(st.live, 3);
     ck_assert_int_eq(st.skipped_bytes, 0);
     ck_assert(has(r, "app-1", "0", 1)); /* i = 5997: odd -> dirs_b */
     ck_assert(has(r, "app-1", "1", 2)); /* i = 5998 */
     ck_assert(has(r, "app-1", "2", 1)); /* i = 5999 */
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 
@@ -230,7 +207,7 @@ START_TEST(test_sync_is_a_choice)
     const char *dir = harness_test_dir();
     struct resolver *r;
     struct registry_store_stats st;
-    struct registry_store *s = reopen(dir, &r, &st);
+    struct registry_store *s = store_open(dir, &r, &st);
     put(s, "app-1", "0", 0);
     ck_assert_uint_eq(registry_store_syncs(s), 0);
     registry_store_set_sync(s, true);
@@ -238,13 +215,11 @@ START_TEST(test_sync_is_a_choice)
     char err[256];
     ck_assert_int_eq(registry_store_remove_app(s, "app-9", err, sizeof(err)), 0);
     ck_assert_uint_eq(registry_store_syncs(s), 2);
-    registry_store_close(s);
-    resolver_destroy(r);
-    s = reopen(dir, &r, &st);
+    store_close(s, r);
+    s = store_open(dir, &r, &st);
     ck_assert_int_eq(st.live, 2); /* the unsynced one survived the restart too */
     ck_assert(has(r, "app-1", "0", 2));
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 }
 END_TEST
 
