@@ -192,6 +192,25 @@ static inline void client_stream(struct client *c, const char *id, struct reply 
     ck_assert_msg(client_read(c, r), "no reply to StreamRequest");
 }
 
+/* Sends m (OpenBlocks, FetchShuffleBlocks) and reads the StreamHandle of its RpcResponse: the
+ * stream id, its chunk count in *num_chunks (if not NULL). */
+static inline int64_t client_open_stream(struct client *c, const struct blockmsg *m,
+                                         int32_t *num_chunks)
+{
+    struct reply r;
+    client_rpc_msg(c, m, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+    struct blockmsg h;
+    char err[256];
+    ck_assert_int_eq(
+        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
+    ck_assert_int_eq(h.type, BLOCKMSG_STREAM_HANDLE);
+    reply_free(&r);
+    if (num_chunks)
+        *num_chunks = h.u.stream_handle.num_chunks;
+    return h.u.stream_handle.stream_id;
+}
+
 /* The first line of a Java error text. */
 static inline void first_line(const uint8_t *p, size_t n, char *out, size_t outlen)
 {

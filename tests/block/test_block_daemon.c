@@ -113,17 +113,10 @@ static int64_t open_blocks(struct client *c, const char *exec, const char **ids,
     m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
     m.u.open_blocks.exec_id = (struct proto_bytes){(char *)exec, (uint32_t)strlen(exec)};
     m.u.open_blocks.block_ids = (struct proto_string_array){items, n};
-    struct reply r;
-    client_rpc_msg(c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    char err[256];
-    ck_assert_int_eq(
-        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
-    ck_assert_int_eq(h.type, BLOCKMSG_STREAM_HANDLE);
-    ck_assert_int_eq(h.u.stream_handle.num_chunks, (int32_t)n);
-    reply_free(&r);
-    return h.u.stream_handle.stream_id;
+    int32_t num_chunks;
+    int64_t stream = client_open_stream(c, &m, &num_chunks);
+    ck_assert_int_eq(num_chunks, (int32_t)n);
+    return stream;
 }
 
 /* The RpcFailure first line of OpenBlocks(ids). */

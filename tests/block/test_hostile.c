@@ -94,16 +94,7 @@ static int64_t fetch_blocks(struct client *c, int s, int64_t map, int n)
     m.u.fetch_shuffle_blocks.shuffle_id = s;
     m.u.fetch_shuffle_blocks.map_ids = (struct proto_long_array){&map, 1};
     m.u.fetch_shuffle_blocks.reduce_ids = (struct proto_int_matrix){&row, 1};
-    struct reply r;
-    client_rpc_msg(c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    char err[256];
-    ck_assert_int_eq(
-        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
-    ck_assert_int_eq(h.type, BLOCKMSG_STREAM_HANDLE);
-    reply_free(&r);
-    return h.u.stream_handle.stream_id;
+    return client_open_stream(c, &m, NULL);
 }
 
 /* A normal client: every block of shuffle_1_0 arrives with its bytes. */

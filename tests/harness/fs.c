@@ -94,6 +94,23 @@ uint8_t *harness_read_file(const char *path, size_t *len)
     return buf;
 }
 
+uint8_t *harness_write_random_file(const char *path, size_t len, uint64_t seed)
+{
+    uint8_t *bytes = malloc(len ? len : 1);
+    uint64_t x = seed;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes[i] = (uint8_t)x;
+    }
+    if (harness_write_file(path, bytes, len) != 0) {
+        free(bytes);
+        return NULL;
+    }
+    return bytes;
+}
+
 bool harness_path_exists(const char *path)
 {
     struct stat st;

@@ -4,7 +4,7 @@
 noinst_LTLIBRARIES += tests/harness/libharness.la tests/harness/libharness_client.la
 tests_harness_libharness_la_SOURCES = tests/harness/daemon.c tests/harness/daemon.h \
 	tests/harness/fs.c tests/harness/fs.h tests/harness/locate.c tests/harness/locate.h \
-	tests/harness/process.c tests/harness/process.h \
+	tests/harness/port.c tests/harness/port.h tests/harness/process.c tests/harness/process.h \
 	tests/harness/wait.c tests/harness/wait.h
 tests_harness_libharness_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE
 tests_harness_libharness_client_la_SOURCES = tests/harness/client.c tests/harness/client.h

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../harness/client.h"
+#include "../harness/port.h"
 #include "client_util.h"
 #include "fake_ess.h"
 #include "shuffle/client.h"
@@ -147,18 +148,13 @@ START_TEST(test_fetch_to_file_above_threshold)
 }
 END_TEST
 
+/* Bound once but never listening: connects are refused. */
 static int closed_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof(a);
-    ck_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    ck_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
-    close(fd); /* bound but never listening: connects are refused */
-    return ntohs(a.sin_port);
+    int port = harness_free_port();
+    ck_assert_int_gt(port, 0);
+    return port;
 }
-
 START_TEST(test_connection_refused)
 {
     shuffle_client *cl = new_client(2, 10, 10000, false);

@@ -21,6 +21,7 @@
 #include "../harness/daemon.h"
 #include "../harness/fs.h"
 #include "../harness/locate.h"
+#include "../harness/port.h"
 #include "../harness/wait.h"
 
 static char tmp[256], notify_path[300];
@@ -58,15 +59,10 @@ static const char *daemon_path(void)
 
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
-    close(fd);
-    return ntohs(sa.sin_port);
+    int port = harness_free_port();
+    ck_assert_int_gt(port, 0);
+    return port;
 }
-
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

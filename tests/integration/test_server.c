@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../harness/fs.h"
 #include "tclient.h"
 #include "texpect.h"
 #include "../check_main.h"
@@ -26,19 +27,8 @@ static int start_shared(void)
     if (tdaemon_start(&shared, NULL) != 0)
         return -1;
     snprintf(data_path, sizeof data_path, "%s/data.bin", shared.dir);
-    data_bytes = malloc(DATA_SIZE);
-    uint64_t x = 88172645463325252ULL;
-    for (size_t i = 0; i < DATA_SIZE; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        data_bytes[i] = (uint8_t)x;
-    }
-    FILE *f = fopen(data_path, "wb");
-    if (!f || fwrite(data_bytes, 1, DATA_SIZE, f) != DATA_SIZE)
-        return -1;
-    fclose(f);
-    return 0;
+    data_bytes = harness_write_random_file(data_path, DATA_SIZE, 88172645463325252ULL);
+    return data_bytes ? 0 : -1;
 }
 
 static int conn_shared(void)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../harness/fs.h"
 #include "tclient.h"
 #include "texpect.h"
 #include "../check_main.h"
@@ -25,18 +26,8 @@ static void setup(void)
 {
     ck_assert_int_eq(tdaemon_start(&daemon_, NULL), 0);
     snprintf(path, sizeof path, "%s/windows.bin", daemon_.dir);
-    bytes = malloc(FILE_SIZE);
-    uint64_t x = 0x9e3779b97f4a7c15ULL;
-    for (size_t i = 0; i < FILE_SIZE; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        bytes[i] = (uint8_t)x;
-    }
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(bytes, 1, FILE_SIZE, f), FILE_SIZE);
-    fclose(f);
+    bytes = harness_write_random_file(path, FILE_SIZE, 0x9e3779b97f4a7c15ULL);
+    ck_assert_ptr_nonnull(bytes);
 }
 
 static void teardown(void)
