@@ -2,6 +2,13 @@
 # loopback), the harness they share, fuzz targets (run by scripts/fuzz, not by make check).
 EXTRA_DIST += tests/unit/test_util.h tests/check_main.h
 
+# A test program names only what differs from the defaults: its source tests/DIR/NAME.c
+# (automake's default), AM_CFLAGS (with check's flags), and this LDADD (no other program uses
+# it): the harness and every library the unit, block and ops tests link, of which each takes
+# only the objects it needs.
+LDADD = $(HARNESS_LIBS) src/server/libblock.la $(SHUFFLED_CORE_LIBS) src/proto/libproto.la \
+	$(CHECK_LIBS) $(PTHREAD_LIBS)
+
 include tests/harness/harness.mk
 include tests/unit/local.mk
 include tests/unit/server.mk

@@ -222,6 +222,18 @@ static inline void first_line(const uint8_t *p, size_t n, char *out, size_t outl
     out[k] = 0;
 }
 
+/* Fetches chunk idx of stream, which must fail: the first line of its error text. */
+static inline void client_chunk_failure(struct client *c, int64_t stream, int32_t idx, char *line,
+                                        size_t len)
+{
+    struct reply r;
+    client_chunk(c, stream, idx, &r);
+    ck_assert_int_eq(r.type, PROTO_CHUNK_FETCH_FAILURE);
+    first_line(r.msg.u.chunk_fetch_failure.error.data, r.msg.u.chunk_fetch_failure.error.len, line,
+               len);
+    reply_free(&r);
+}
+
 /* RegisterExecutor(app, exec, dirs, subdirs, SortShuffleManager); returns reply type. */
 static inline int client_register(struct client *c, const char *app, const char *exec, char **dirs,
                                   uint32_t n, int32_t subdirs, char *err, size_t errlen)

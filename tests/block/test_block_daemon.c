@@ -208,14 +208,9 @@ static void expect_block(struct client *c, int64_t sid, int32_t idx, bool stream
 
 static void expect_chunk_error(struct client *c, int64_t sid, int32_t idx, const char *want)
 {
-    struct reply r;
-    client_chunk(c, sid, idx, &r);
-    ck_assert_int_eq(r.type, PROTO_CHUNK_FETCH_FAILURE);
     char line[2048];
-    first_line(r.msg.u.chunk_fetch_failure.error.data, r.msg.u.chunk_fetch_failure.error.len, line,
-               sizeof(line));
+    client_chunk_failure(c, sid, idx, line, sizeof(line));
     ck_assert_msg(strcmp(line, want) == 0, "got '%s', want '%s'", line, want);
-    reply_free(&r);
 }
 
 /* Every block of the dataset, by every protocol path. */
@@ -269,19 +264,27 @@ static void fetch_everything(int port, const struct dataset *ds, const char *exe
     client_close(&c);
 }
 
-START_TEST(test_fetch_generated_dataset)
+/* A dataset generated in the test's dir and a daemon (state in it too, rdd fetches on) with
+ * executor "0" registered over it. */
+static struct dataset *start_registered(struct harness_daemon *d, char *state, size_t statelen)
 {
     const char *tmp = harness_test_dir();
-    char state[800];
-    snprintf(state, sizeof(state), "%s/state", tmp);
+    snprintf(state, statelen, "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
     gen(ds, tmp);
-    struct harness_daemon d;
-    daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
+    daemon_start(d, tmp, state, "\"fetch_rdd_enabled\": true");
     struct client c;
-    client_open(&c, d.port);
+    client_open(&c, d->port);
     reg(&c, ds, "0");
     client_close(&c);
+    return ds;
+}
+
+START_TEST(test_fetch_generated_dataset)
+{
+    char state[800];
+    struct harness_daemon d;
+    struct dataset *ds = start_registered(&d, state, sizeof(state));
     fetch_everything(d.port, ds, "0");
     daemon_stop_clean(&d);
     free(ds);
@@ -292,19 +295,13 @@ START_TEST(test_restart_and_kill9)
 {
     const char *tmp = harness_test_dir();
     char state[800];
-    snprintf(state, sizeof(state), "%s/state", tmp);
-    struct dataset *ds = calloc(1, sizeof(*ds));
-    gen(ds, tmp);
     struct harness_daemon d;
-    daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
-    struct client c;
-    client_open(&c, d.port);
-    reg(&c, ds, "0");
-    client_close(&c);
+    struct dataset *ds = start_registered(&d, state, sizeof(state));
     daemon_stop_clean(&d);
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     fetch_everything(d.port, ds, "0");
     /* kill -9 right after the reply: the registration was durable before it */
+    struct client c;
     client_open(&c, d.port);
     reg(&c, ds, "7");
     ck_assert(WIFSIGNALED(harness_daemon_kill(&d, SIGKILL)));

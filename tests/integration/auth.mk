@@ -1,13 +1,9 @@
 # spark.authenticate end to end: the real shuffled (auth on and off), raw Java-style SASL
 # frames (test_auth) and libshuffle/shuffle-fetch with secrets (test_auth_client).
-AUTH_TEST_SOURCES = tests/integration/auth_fixture.c tests/integration/auth_fixture.h \
-	tests/integration/tclient.c tests/integration/tclient.h $(CLIENT_TEST_HELPERS)
-check_PROGRAMS += tests/integration/test_auth tests/integration/test_auth_client
-TESTS += tests/integration/test_auth tests/integration/test_auth_client
-tests_integration_test_auth_SOURCES = tests/integration/test_auth.c $(AUTH_TEST_SOURCES)
-tests_integration_test_auth_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
-tests_integration_test_auth_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
-tests_integration_test_auth_client_SOURCES = tests/integration/test_auth_client.c \
-	$(AUTH_TEST_SOURCES)
-tests_integration_test_auth_client_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
-tests_integration_test_auth_client_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
+AUTH_TESTS = tests/integration/test_auth tests/integration/test_auth_client
+check_PROGRAMS += $(AUTH_TESTS)
+TESTS += $(AUTH_TESTS)
+tests_integration_test_auth_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(SASL_CFLAGS)
+tests_integration_test_auth_LDADD = $(INTEGRATION_LIBS)
+tests_integration_test_auth_client_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(SASL_CFLAGS)
+tests_integration_test_auth_client_LDADD = $(INTEGRATION_LIBS)

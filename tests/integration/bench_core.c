@@ -3,6 +3,9 @@
  *       pipelined ChunkFetch of CHUNK_SIZE chunks over the test service; prints MB/s, chunks/s
  *   bench_core idle PORT N
  *       opens N connections (one echo RPC each), prints "ready", holds them until stdin closes */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

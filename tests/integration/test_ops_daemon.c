@@ -4,6 +4,9 @@
  * checks (-t/-T), reload keeping the old config on error, socket activation through
  * systemd-socket-activate, and (with a test service) a stuck I/O loop stopping the
  * watchdog pings and turning /healthz unhealthy, and the service's admin actions. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -3,5 +3,3 @@ check_PROGRAMS += tests/unit/test_blockids
 TESTS += tests/unit/test_blockids
 tests_unit_test_blockids_SOURCES = tests/unit/test_blockids.c src/client/blockids.c \
 	src/client/blockids.h
-tests_unit_test_blockids_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_blockids_LDADD = $(UNIT_LIBS)

@@ -1,4 +1,7 @@
 /* Config parsing: defaults, every key, and errors that name file:line:column and the key. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,8 @@
 /* Drop-in configuration: the *.json files of conf.d over the main file, in name order, last value
  * wins, and every error of every file named by path:line:column. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>

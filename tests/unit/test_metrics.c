@@ -1,5 +1,8 @@
 /* Metrics: values after known updates, histogram buckets, Prometheus text structure,
  * exact totals under concurrent updates. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <fcntl.h>
 #include <math.h>

@@ -1,4 +1,7 @@
 /* The stream table and Spark's chunk-order rules (spec 6.2). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
