@@ -73,12 +73,7 @@ static void *fetch_thread(void *arg)
             break;
         }
         proto_writer_reset(&w);
-        for (int i = 0; i < WINDOW; i++) {
-            struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
-            m.u.chunk_fetch_request.stream_id = sid;
-            m.u.chunk_fetch_request.chunk_index = i;
-            tc_append_msg(&w, &m);
-        }
+        tc_append_fetches(&w, sid, WINDOW);
         if (tc_send_all(fd, w.buf, w.len) != 0) {
             res->failed = 1;
             break;

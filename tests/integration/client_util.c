@@ -132,3 +132,45 @@ void collector_assert_all_failed(const struct collector *c, int status, const ch
                       c->error[i], needle);
     }
 }
+
+struct local_dirs_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    struct local_dirs_answer *out;
+};
+
+static void on_local_dirs(void *arg, int status, const char *error,
+                          const struct shuffle_local_dirs *d)
+{
+    struct local_dirs_wait *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->out->status = status;
+    snprintf(w->out->err, sizeof(w->out->err), "%s", error ? error : "");
+    if (d) {
+        w->out->num_execs = d->num_execs;
+        if (d->num_execs) {
+            w->out->num_dirs0 = d->num_dirs[0];
+            if (d->num_dirs[0])
+                snprintf(w->out->dir0, sizeof(w->out->dir0), "%s", d->dirs[0][0]);
+        }
+    }
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void local_dirs_get(shuffle_client *cl, int port, const char *app, const char *const *execs,
+                    size_t n, struct local_dirs_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct local_dirs_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, out};
+    char err[256];
+    ck_assert_int_eq(shuffle_get_local_dirs(cl, "127.0.0.1", port, app, execs, n, on_local_dirs, &w,
+                                            err, sizeof(err)),
+                     SHUFFLE_OK);
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+}

@@ -40,6 +40,17 @@ void collector_wait(struct collector *c);
 void collector_fetch(struct collector *c, shuffle_client *cl, const struct manifest *man,
                      const char *host, int port, const char *app, const char *exec,
                      const char *const *ids, size_t n, const uint64_t *sizes);
+/* What a GetLocalDirsForExecutors answered: its status and error text, how many executors
+ * and the first one's dirs (their count, the first). */
+struct local_dirs_answer {
+    int status;
+    char err[1024];
+    size_t num_execs, num_dirs0;
+    char dir0[512];
+};
+/* GetLocalDirsForExecutors(app, execs) at 127.0.0.1:port with cl, waited for. */
+void local_dirs_get(shuffle_client *cl, int port, const char *app, const char *const *execs,
+                    size_t n, struct local_dirs_answer *out);
 /* Each block delivered exactly once, OK, with the manifest's bytes. */
 void collector_assert_all_ok(const struct collector *c, const char *const *ids);
 /* Each block delivered exactly once with status and an error text holding needle. */

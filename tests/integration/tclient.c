@@ -87,6 +87,16 @@ void tc_append_msg(struct proto_writer *w, const struct proto_msg *m)
     proto_msg_encode(w, m);
 }
 
+void tc_append_fetches(struct proto_writer *w, int64_t stream_id, int32_t count)
+{
+    for (int32_t i = 0; i < count; i++) {
+        struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
+        m.u.chunk_fetch_request.stream_id = stream_id;
+        m.u.chunk_fetch_request.chunk_index = i;
+        proto_msg_encode(w, &m);
+    }
+}
+
 int tc_send_msg(int fd, const struct proto_msg *m)
 {
     struct proto_writer w;

@@ -23,6 +23,8 @@ int tc_send_fetch(int fd, int64_t stream_id, int32_t index);
 int tc_send_stream(int fd, const char *name);
 /* Appends the frame of m to buf (for pipelining many frames in one write). */
 void tc_append_msg(struct proto_writer *w, const struct proto_msg *m);
+/* Appends ChunkFetchRequest(stream_id, i) for i from 0 to count - 1. */
+void tc_append_fetches(struct proto_writer *w, int64_t stream_id, int32_t count);
 
 uint64_t tc_hash(uint64_t h, const void *data, size_t len);
 #define TC_HASH_INIT 0xcbf29ce484222325ULL

@@ -104,40 +104,14 @@ START_TEST(client_with_auth_against_a_daemon_without)
 }
 END_TEST
 
-struct dirs_wait {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool done;
-    int status;
-    char err[1024];
-};
-
-static void dirs_cb(void *arg, int status, const char *error, const struct shuffle_local_dirs *d)
-{
-    struct dirs_wait *w = arg;
-    pthread_mutex_lock(&w->lock);
-    w->status = status;
-    snprintf(w->err, sizeof w->err, "%s", error ? error : "");
-    w->done = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
 /* GetLocalDirsForExecutors for app-1's executor "1"; the status, error text in err. */
 static int get_local_dirs(shuffle_client *c, int port, char *err, size_t errlen)
 {
-    struct dirs_wait w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     const char *execs[] = {"1"};
-    char e[256];
-    ck_assert_int_eq(
-        shuffle_get_local_dirs(c, "127.0.0.1", port, "app-1", execs, 1, dirs_cb, &w, e, sizeof e),
-        SHUFFLE_OK);
-    pthread_mutex_lock(&w.lock);
-    while (!w.done)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    snprintf(err, errlen, "%s", w.err);
-    return w.status;
+    struct local_dirs_answer a;
+    local_dirs_get(c, port, "app-1", execs, 1, &a);
+    snprintf(err, errlen, "%s", a.err);
+    return a.status;
 }
 
 START_TEST(app_isolation)

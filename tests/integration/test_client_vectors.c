@@ -257,50 +257,15 @@ static void run_fetch(shuffle_client *cl, int port, struct call *c)
     }
 }
 
-struct dirs_wait {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool done;
-    int status;
-    size_t num_execs;
-    size_t num_dirs0;
-    char dir0[512];
-};
-
-static void on_dirs(void *arg, int status, const char *error, const struct shuffle_local_dirs *d)
-{
-    struct dirs_wait *w = arg;
-    pthread_mutex_lock(&w->lock);
-    w->status = status;
-    if (d) {
-        w->num_execs = d->num_execs;
-        if (d->num_execs) {
-            w->num_dirs0 = d->num_dirs[0];
-            if (d->num_dirs[0])
-                snprintf(w->dir0, sizeof(w->dir0), "%s", d->dirs[0][0]);
-        }
-    }
-    w->done = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
 static void local_dirs_check(shuffle_client *cl, int port, const char *app, char **execs, size_t n,
                              const struct manifest *m)
 {
-    struct dirs_wait w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    char err[256];
-    ck_assert_int_eq(shuffle_get_local_dirs(cl, "127.0.0.1", port, app, (const char *const *)execs,
-                                            n, on_dirs, &w, err, sizeof(err)),
-                     SHUFFLE_OK);
-    pthread_mutex_lock(&w.lock);
-    while (!w.done)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    ck_assert_int_eq(w.status, SHUFFLE_OK);
-    ck_assert_uint_eq(w.num_execs, n);
-    ck_assert_uint_eq(w.num_dirs0, m->num_dirs);
-    ck_assert_str_eq(w.dir0, m->local_dirs[0]);
+    struct local_dirs_answer a;
+    local_dirs_get(cl, port, app, (const char *const *)execs, n, &a);
+    ck_assert_int_eq(a.status, SHUFFLE_OK);
+    ck_assert_uint_eq(a.num_execs, n);
+    ck_assert_uint_eq(a.num_dirs0, m->num_dirs);
+    ck_assert_str_eq(a.dir0, m->local_dirs[0]);
 }
 
 START_TEST(test_vector_frames)

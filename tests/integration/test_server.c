@@ -181,12 +181,7 @@ START_TEST(pipelined_10000)
     ck_assert_int_ge(sid, 0);
     struct sender s = {.fd = fd};
     proto_writer_init(&s.w);
-    for (int i = 0; i < N; i++) {
-        struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
-        m.u.chunk_fetch_request.stream_id = sid;
-        m.u.chunk_fetch_request.chunk_index = i;
-        tc_append_msg(&s.w, &m);
-    }
+    tc_append_fetches(&s.w, sid, N);
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, send_thread, &s), 0);
     for (int i = 0; i < N; i++)

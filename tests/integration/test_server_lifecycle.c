@@ -135,12 +135,7 @@ static void *fetch_rounds(void *arg)
             break;
         }
         proto_writer_reset(&w);
-        for (int i = 0; i < ROUND_CHUNKS; i++) {
-            struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
-            m.u.chunk_fetch_request.stream_id = sid;
-            m.u.chunk_fetch_request.chunk_index = i;
-            tc_append_msg(&w, &m);
-        }
+        tc_append_fetches(&w, sid, ROUND_CHUNKS);
         if (w.failed || tc_send_all(fd, w.buf, w.len) != 0) {
             snprintf(rc->error, sizeof rc->error, "round %d: send: %s", round, tc_last_error());
             break;
