@@ -236,10 +236,7 @@ START_TEST(test_hostile_clients)
     /* a large StreamRequest abandoned mid-body */
     char path[1024];
     place(&e, "rdd_4_0", path, sizeof(path));
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(ftruncate(fd, 8 << 20), 0);
-    close(fd);
+    ck_assert_int_eq(harness_make_sparse_file(path, 8 << 20), 0);
     for (int i = 0; i < 10; i++) {
         client_open(&c, port);
         struct blockmsg om = {.type = BLOCKMSG_OPEN_BLOCKS};
@@ -306,10 +303,7 @@ START_TEST(test_stalled_reader_is_closed)
     char path[1024];
     size_t big = 32u << 20;
     place(&e, "rdd_7_0", path, sizeof(path));
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(ftruncate(fd, (off_t)big), 0);
-    close(fd);
+    ck_assert_int_eq(harness_make_sparse_file(path, big), 0);
     struct client c;
     memset(&c, 0, sizeof(c));
     c.fd = socket(AF_INET, SOCK_STREAM, 0);

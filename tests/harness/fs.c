@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,15 @@ uint8_t *harness_read_file(const char *path, size_t *len)
     }
     *len = n;
     return buf;
+}
+
+int harness_make_sparse_file(const char *path, uint64_t size)
+{
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = ftruncate(fd, (off_t)size);
+    return close(fd) == 0 && rc == 0 ? 0 : -1;
 }
 
 uint8_t *harness_write_random_file(const char *path, size_t len, uint64_t seed)

@@ -21,6 +21,8 @@ int harness_rm_rf(const char *path);
 int harness_write_file(const char *path, const void *data, size_t len);
 /* The whole file (malloc'd, never NULL for an empty file), NULL if it cannot be read. */
 uint8_t *harness_read_file(const char *path, size_t *len);
+/* Creates (or truncates) path as a sparse file of size zero bytes. 0 or -1. */
+int harness_make_sparse_file(const char *path, uint64_t size);
 /* Writes len pseudo-random bytes (xorshift64 from seed) to path; the bytes (malloc'd), NULL
  * if the file could not be written. */
 uint8_t *harness_write_random_file(const char *path, size_t len, uint64_t seed);

@@ -228,12 +228,8 @@ static double metric(int admin_port, const char *key)
 
 static void expect_health(int admin_port, int status, const char *body)
 {
-    struct http_response r = http_request(admin_port, "GET", "/healthz");
-    ck_assert_int_eq(r.status, status);
-    ck_assert_str_eq(r.body, body);
-    free(r.body);
+    http_expect(admin_port, "GET", "/healthz", status, body);
 }
-
 START_TEST(lifecycle_under_systemd)
 {
     int admin = free_port();
@@ -250,14 +246,9 @@ START_TEST(lifecycle_under_systemd)
     wait_notify("WATCHDOG=1"); /* keeps coming while the loops run */
     expect_health(admin, 200, "serving\n");
     /* the block service's admin actions are linked in (not 501) */
-    struct http_response r =
-        http_request(admin, "POST", "/admin/remove-application?app_id=app-none");
-    ck_assert_int_eq(r.status, 404);
-    ck_assert_str_eq(r.body, "application app-none has no registered executors\n");
-    free(r.body);
-    r = http_request(admin, "POST", "/admin/remove-executor?app_id=app-none&exec_id=1");
-    ck_assert_int_eq(r.status, 404);
-    free(r.body);
+    http_expect(admin, "POST", "/admin/remove-application?app_id=app-none", 404,
+                "application app-none has no registered executors\n");
+    http_expect(admin, "POST", "/admin/remove-executor?app_id=app-none&exec_id=1", 404, NULL);
     ck_assert_double_eq(metric(admin, "shuffled_registered_executors"), 0);
 
     /* work: one RPC answered, one connection killed by a bad frame */
@@ -393,17 +384,10 @@ START_TEST(stuck_loop_withholds_pings)
     wait_notify("WATCHDOG=1");
 
     /* the service's admin actions are what the endpoints call */
-    struct http_response r = http_request(
-        admin, "POST", "/admin/remove-application?app_id=app-known&cleanup_local_dirs=true");
-    ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(r.body, "removed 2 executors of app-known and their dirs\n");
-    free(r.body);
-    r = http_request(admin, "POST", "/admin/remove-application?app_id=app-other");
-    ck_assert_int_eq(r.status, 404);
-    free(r.body);
-    r = http_request(admin, "POST", "/admin/remove-executor?app_id=app-known&exec_id=1");
-    ck_assert_int_eq(r.status, 501);
-    free(r.body);
+    http_expect(admin, "POST", "/admin/remove-application?app_id=app-known&cleanup_local_dirs=true",
+                200, "removed 2 executors of app-known and their dirs\n");
+    http_expect(admin, "POST", "/admin/remove-application?app_id=app-other", 404, NULL);
+    http_expect(admin, "POST", "/admin/remove-executor?app_id=app-known&exec_id=1", 501, NULL);
 
     /* one worker loop stuck in a handler */
     int fd = connect_port(port);

@@ -268,10 +268,7 @@ START_TEST(disconnect_mid_transfer)
     ck_assert_int_eq(start_shared(), 0);
     char path[600];
     snprintf(path, sizeof path, "%s/mid.bin", shared.dir);
-    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_ge(f, 0);
-    ck_assert_int_eq(ftruncate(f, 64 << 20), 0);
-    close(f);
+    ck_assert_int_eq(harness_make_sparse_file(path, 64 << 20), 0);
     int fd = conn_shared();
     struct tc_chunk ch[3] = {{.kind = 0, .path = path, .length = 64 << 20},
                              {.kind = 0, .path = path, .length = 64 << 20},

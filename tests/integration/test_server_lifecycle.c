@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "server/stream/stream_manager.h"
+#include "../harness/fs.h"
 #include "tclient.h"
 #include "texpect.h"
 #include "../check_main.h"
@@ -42,9 +43,7 @@ START_TEST(sigterm_with_transfer_in_flight)
     ck_assert_int_eq(tdaemon_start(&d, "\"shutdown_grace_ms\": 30000"), 0);
     char path[600];
     snprintf(path, sizeof path, "%s/term.bin", d.dir);
-    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_eq(ftruncate(f, 32 << 20), 0);
-    close(f);
+    ck_assert_int_eq(harness_make_sparse_file(path, 32 << 20), 0);
     int fd = tc_connect(d.port);
     struct tc_chunk ch = {.kind = 0, .path = path, .length = 32 << 20};
     int64_t sid = tc_register(fd, &ch, 1);
@@ -358,9 +357,7 @@ START_TEST(per_connection_backpressure)
     ck_assert_int_eq(tdaemon_start(&d, "\"max_chunks_per_connection\": 8"), 0);
     char path[600];
     snprintf(path, sizeof path, "%s/bp.bin", d.dir);
-    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_eq(ftruncate(f, 1 << 20), 0);
-    close(f);
+    ck_assert_int_eq(harness_make_sparse_file(path, 1 << 20), 0);
     enum { N = 100 };
     struct tc_chunk ch[N];
     for (int i = 0; i < N; i++)

@@ -62,4 +62,16 @@ static inline struct http_response http_request(int port, const char *method, co
     return http_raw(port, req);
 }
 
+/* method target must answer status and, unless want_body is NULL, exactly want_body. */
+static inline void http_expect(int port, const char *method, const char *target, int status,
+                               const char *want_body)
+{
+    struct http_response r = http_request(port, method, target);
+    ck_assert_msg(r.status == status, "%s %s: got %d, want %d: %s", method, target, r.status,
+                  status, r.body);
+    if (want_body)
+        ck_assert_str_eq(r.body, want_body);
+    free(r.body);
+}
+
 #endif

@@ -77,13 +77,12 @@ static struct http_response http(const char *method, const char *target)
     return http_request(admin_http_port(admin), method, target);
 }
 
-#define EXPECT(method, target, code)                                                               \
-    do {                                                                                           \
-        struct http_response r_ = http(method, target);                                            \
-        ck_assert_msg(r_.status == (code), "%s %s: got %d, want %d: %s", method, target,           \
-                      r_.status, code, r_.body);                                                   \
-        free(r_.body);                                                                             \
-    } while (0)
+/* method target answers code and, unless body is NULL, exactly body. */
+static void expect(const char *method, const char *target, int code, const char *body)
+{
+    http_expect(admin_http_port(admin), method, target, code, body);
+}
+#define EXPECT(method, target, code) expect(method, target, code, NULL)
 
 START_TEST(metrics_endpoint)
 {
@@ -106,25 +105,13 @@ END_TEST
 
 START_TEST(healthz_follows_state)
 {
-    struct http_response r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 503);
-    ck_assert_str_eq(r.body, "starting\n");
-    free(r.body);
+    expect("GET", "/healthz", 503, "starting\n");
     admin_http_set_health(admin, ADMIN_SERVING);
-    r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(r.body, "serving\n");
-    free(r.body);
+    expect("GET", "/healthz", 200, "serving\n");
     admin_http_set_health(admin, ADMIN_UNHEALTHY);
-    r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 503);
-    ck_assert_str_eq(r.body, "unhealthy\n");
-    free(r.body);
+    expect("GET", "/healthz", 503, "unhealthy\n");
     admin_http_set_health(admin, ADMIN_DRAINING);
-    r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 503);
-    ck_assert_str_eq(r.body, "draining\n");
-    free(r.body);
+    expect("GET", "/healthz", 503, "draining\n");
     EXPECT("HEAD", "/healthz", 503);
 }
 END_TEST
@@ -136,10 +123,8 @@ START_TEST(remove_application)
     ck_assert_int_eq(calls.apps, 1);
     ck_assert_str_eq(calls.app, "app-20201221-0001");
     ck_assert(calls.cleanup);
-    struct http_response ok = http("POST", "/admin/remove-application?app_id=application_1_2");
-    ck_assert_int_eq(ok.status, 200);
-    ck_assert_str_eq(ok.body, "removed application application_1_2\n");
-    free(ok.body);
+    expect("POST", "/admin/remove-application?app_id=application_1_2", 200,
+           "removed application application_1_2\n");
     ck_assert_int_eq(calls.apps, 2);
     ck_assert_str_eq(calls.app, "application_1_2");
     ck_assert(!calls.cleanup);
@@ -159,19 +144,15 @@ START_TEST(remove_application)
     ck_assert_str_eq(calls.app, "app-form");
     ck_assert(calls.cleanup);
     calls.result = -ENOENT;
-    r = http("POST", "/admin/remove-application?app_id=nope");
-    ck_assert_int_eq(r.status, 404);
-    ck_assert_str_eq(r.body, "application nope is not registered\n");
-    free(r.body);
+    expect("POST", "/admin/remove-application?app_id=nope", 404,
+           "application nope is not registered\n");
 }
 END_TEST
 
 START_TEST(remove_executor)
 {
-    struct http_response ok = http("POST", "/admin/remove-executor?app_id=app-1&exec_id=7");
-    ck_assert_int_eq(ok.status, 200);
-    ck_assert_str_eq(ok.body, "removed the non-shuffle files of executor 7 of app-1\n");
-    free(ok.body);
+    expect("POST", "/admin/remove-executor?app_id=app-1&exec_id=7", 200,
+           "removed the non-shuffle files of executor 7 of app-1\n");
     ck_assert_int_eq(calls.execs, 1);
     ck_assert_str_eq(calls.app, "app-1");
     ck_assert_str_eq(calls.exec, "7");
