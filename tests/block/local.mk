@@ -13,7 +13,7 @@ TESTS += $(BLOCK_TESTS)
 check_PROGRAMS += tests/block/test_block_service
 TESTS += tests/block/test_block_service
 tests_block_test_block_service_SOURCES = tests/block/test_block_service.c \
-	$(BLOCK_SERVICE_SOURCES)
+	tests/block/core_stubs.c tests/block/core_stubs.h $(BLOCK_SERVICE_SOURCES)
 
 # Load generator for scripts/bench-block (built by `make check`, never run as a test).
 check_PROGRAMS += tests/block/bench_block

@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #endif
 #include <check.h>
-#include <stdarg.h>
 
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
@@ -14,6 +13,7 @@
 #include "server/block/placement.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
+#include "core_stubs.h"
 #include "test_util_block.h"
 #include "../check_main.h"
 
@@ -42,23 +42,6 @@ void rpc_reply_fail(struct rpc_reply *r, const char *error)
     snprintf(r->err, sizeof(r->err), "%s", error);
 }
 
-static const char *client_id;
-const char *conn_peer(const struct conn *c)
-{
-    return "127.0.0.1:1";
-}
-const char *conn_client_id(const struct conn *c)
-{
-    return client_id;
-}
-void conn_run_blocking(struct conn *c, void (*fn)(void *), void (*done)(struct conn *, void *),
-                       void *arg)
-{
-    fn(arg);
-    if (done)
-        done(c, arg);
-}
-
 static struct stream_source streams[8];
 static int nstreams;
 int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
@@ -67,12 +50,6 @@ int64_t stream_register(struct conn *c, const char *app_id, struct stream_source
     streams[nstreams] = src;
     return 5000 + nstreams++;
 }
-
-int log_enabled(enum log_level level)
-{
-    return 0;
-}
-void log_msg(enum log_level level, const char *fmt, ...) {}
 
 /* ---- helpers ---- */
 
@@ -221,7 +198,7 @@ START_TEST(test_isolation_and_streams)
     ck_assert_int_eq(config_defaults_for_test(&cfg, state), 0);
     cfg.fetch_rdd_enabled = true;
     h = create(&cfg);
-    client_id = "app-2";
+    stub_client_id = "app-2";
     struct rpc_reply r;
     struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
     struct proto_bytes ids[2] = {{"rdd_1_0", 7}, {"rdd_1_1", 7}};
@@ -233,7 +210,7 @@ START_TEST(test_isolation_and_streams)
     ck_assert_str_eq(r.err, "java.lang.SecurityException: Client for app-2 not authorized for "
                             "application app-1.");
     reg("app-1", "0", d1, false); /* registration is isolated too */
-    client_id = "app-1";
+    stub_client_id = "app-1";
     reg("app-1", "0", d1, true);
     call(&m, &r);
     ck_assert_int_eq(r.ok, 1);
@@ -267,7 +244,7 @@ START_TEST(test_isolation_and_streams)
     call(&fm, &r);
     ck_assert_str_eq(r.err,
                      "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
-    client_id = NULL;
+    stub_client_id = NULL;
     destroy();
     config_free_for_test(&cfg);
 }

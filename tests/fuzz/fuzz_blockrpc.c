@@ -9,13 +9,13 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../block/core_stubs.h"
 #include "../harness/fs.h"
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
@@ -43,26 +43,6 @@ void rpc_reply_fail(struct rpc_reply *r, const char *error)
     r->answers++;
 }
 
-const char *conn_peer(const struct conn *c)
-{
-    (void)c;
-    return "fuzz";
-}
-
-const char *conn_client_id(const struct conn *c)
-{
-    (void)c;
-    return NULL;
-}
-
-void conn_run_blocking(struct conn *c, void (*fn)(void *), void (*done)(struct conn *, void *),
-                       void *arg)
-{
-    fn(arg);
-    if (done)
-        done(c, arg);
-}
-
 #define MAX_STREAMS 16
 static struct stream_source streams[MAX_STREAMS];
 static int nstreams;
@@ -77,18 +57,6 @@ int64_t stream_register(struct conn *c, const char *app_id, struct stream_source
     }
     streams[nstreams++] = src;
     return nstreams;
-}
-
-int log_enabled(enum log_level level)
-{
-    (void)level;
-    return 0;
-}
-
-void log_msg(enum log_level level, const char *fmt, ...)
-{
-    (void)level;
-    (void)fmt;
 }
 
 /* ---- setup ---- */
@@ -115,6 +83,7 @@ static void write_bytes(const char *path, const uint8_t *p, size_t n)
 /* app "app-1", exec "0": one local dir, 1 subdir ("00"), shuffle_0_0 with 3 reduces. */
 static void setup(void)
 {
+    stub_peer = "fuzz";
     char *made = harness_temp_dir();
     if (!made)
         abort();

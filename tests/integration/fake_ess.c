@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fake_ess.h"
+#include "tclient.h"
 #include "proto/blockmsg.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
@@ -53,27 +54,12 @@ struct fake_ess {
     int64_t next_stream;
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static int send_msg(struct fconn *c, const struct proto_msg *m)
 {
     struct proto_writer w;
     proto_writer_init(&w);
     proto_msg_encode(&w, m);
-    int rc = write_all(c->fd, w.buf, w.len);
+    int rc = tc_send_all(c->fd, w.buf, w.len);
     proto_writer_free(&w);
     return rc;
 }
@@ -145,7 +131,7 @@ static int handle_rpc(struct fconn *c, int64_t id, const uint8_t *body, size_t l
     if (c->f->o.garbage) {
         /* a frame length of -1, then junk */
         static const uint8_t junk[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 4};
-        return write_all(c->fd, junk, sizeof(junk));
+        return tc_send_all(c->fd, junk, sizeof(junk));
     }
     if (blockmsg_decode(body, len, &m, err, sizeof(err)) != 0) {
         char text[260];
@@ -322,7 +308,7 @@ static int handle_stream(struct fconn *c, const struct proto_view *v)
         m.u.stream_response.byte_count = (int64_t)len;
         rc = send_msg(c, &m);
         if (rc == 0 && len)
-            rc = write_all(c->fd, data, len);
+            rc = tc_send_all(c->fd, data, len);
     } else {
         m.type = PROTO_STREAM_FAILURE;
         m.u.stream_failure.stream_id = *v;

@@ -42,6 +42,13 @@ static int conn_shared(void)
     return fd;
 }
 
+/* path = name in the shared daemon's dir (the daemon started first). */
+static void shared_file(const char *name, char *path, size_t len)
+{
+    ck_assert_int_eq(start_shared(), 0);
+    snprintf(path, len, "%s/%s", shared.dir, name);
+}
+
 /* Chunks of 0 B, 1 B, 64 KiB and 1 MiB from a file, plus a memory chunk, on one stream. */
 static const struct {
     int64_t off, len;
@@ -106,9 +113,8 @@ END_TEST
 /* 256 MiB from a sparse file, through both paths. */
 START_TEST(chunk_256mib)
 {
-    ck_assert_int_eq(start_shared(), 0);
     char path[600];
-    snprintf(path, sizeof path, "%s/big.bin", shared.dir);
+    shared_file("big.bin", path, sizeof path);
     const int64_t big = 256LL << 20;
     int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
     ck_assert_int_ge(f, 0);
@@ -265,9 +271,8 @@ END_TEST
 
 START_TEST(disconnect_mid_transfer)
 {
-    ck_assert_int_eq(start_shared(), 0);
     char path[600];
-    snprintf(path, sizeof path, "%s/mid.bin", shared.dir);
+    shared_file("mid.bin", path, sizeof path);
     ck_assert_int_eq(harness_make_sparse_file(path, 64 << 20), 0);
     int fd = conn_shared();
     struct tc_chunk ch[3] = {{.kind = 0, .path = path, .length = 64 << 20},
@@ -382,10 +387,9 @@ END_TEST
 
 START_TEST(file_deleted_or_truncated)
 {
-    ck_assert_int_eq(start_shared(), 0);
     char gone[600], shrunk[600];
-    snprintf(gone, sizeof gone, "%s/gone.bin", shared.dir);
-    snprintf(shrunk, sizeof shrunk, "%s/shrunk.bin", shared.dir);
+    shared_file("gone.bin", gone, sizeof gone);
+    shared_file("shrunk.bin", shrunk, sizeof shrunk);
     FILE *f = fopen(gone, "wb");
     fwrite(data_bytes, 1, 5000, f);
     fclose(f);
