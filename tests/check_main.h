@@ -62,4 +62,14 @@ static inline int check_main(const struct check_case *c, const TTest *const *tes
     return check_run_suite(s);
 }
 
+/* Defines main as check_main of one case: CHECK_MAIN((.suite = "x", .name = "y", ...), test_a,
+ * test_b, ...). */
+#define CHECK_MAIN(case_fields, ...)                                                               \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        return check_main(&(struct check_case){CHECK_UNPARENTHESIZE case_fields},                  \
+                          CHECK_TESTS(__VA_ARGS__));                                               \
+    }
+#define CHECK_UNPARENTHESIZE(...) __VA_ARGS__
+
 #endif

@@ -497,10 +497,5 @@ START_TEST(test_allowed_roots)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "block_daemon", .name = "daemon", .timeout_s = 120},
-        CHECK_TESTS(test_fetch_generated_dataset, test_restart_and_kill9, test_errors,
-                    test_allowed_roots));
-}
+CHECK_MAIN((.suite = "block_daemon", .name = "daemon", .timeout_s = 120),
+           test_fetch_generated_dataset, test_restart_and_kill9, test_errors, test_allowed_roots)

@@ -250,8 +250,5 @@ START_TEST(test_isolation_and_streams)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "block_service", .name = "core"},
-                      CHECK_TESTS(test_restore_and_removal, test_isolation_and_streams));
-}
+CHECK_MAIN((.suite = "block_service", .name = "core"), test_restore_and_removal,
+           test_isolation_and_streams)

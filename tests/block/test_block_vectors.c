@@ -309,9 +309,5 @@ START_TEST(test_replay_all_scenarios)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "block_vectors", .name = "replay", .timeout_s = 120},
-        CHECK_TESTS(test_replay_all_scenarios));
-}
+CHECK_MAIN((.suite = "block_vectors", .name = "replay", .timeout_s = 120),
+           test_replay_all_scenarios)

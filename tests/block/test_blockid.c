@@ -150,9 +150,5 @@ START_TEST(test_safe_ids)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "blockid", .name = "core"},
-        CHECK_TESTS(test_valid_forms, test_invalid_forms, test_open_blocks_texts, test_safe_ids));
-}
+CHECK_MAIN((.suite = "blockid", .name = "core"), test_valid_forms, test_invalid_forms,
+           test_open_blocks_texts, test_safe_ids)

@@ -110,8 +110,4 @@ START_TEST(test_application_removed)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "cleanup", .name = "core"},
-                      CHECK_TESTS(test_executor_removed, test_application_removed));
-}
+CHECK_MAIN((.suite = "cleanup", .name = "core"), test_executor_removed, test_application_removed)

@@ -246,9 +246,6 @@ START_TEST(test_cleanup_stays_in_roots)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "confined_open", .name = "core"},
-                      CHECK_TESTS(test_open_modes, test_swap_after_check_is_refused,
-                                  test_dir_fd_pins_the_checked_dir, test_cleanup_stays_in_roots));
-}
+CHECK_MAIN((.suite = "confined_open", .name = "core"), test_open_modes,
+           test_swap_after_check_is_refused, test_dir_fd_pins_the_checked_dir,
+           test_cleanup_stays_in_roots)

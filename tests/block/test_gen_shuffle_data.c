@@ -141,9 +141,5 @@ START_TEST(test_manifest_agrees_with_resolver)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "gen_shuffle_data", .name = "core"},
-        CHECK_TESTS(test_layout_matches_recorded_dataset, test_manifest_agrees_with_resolver));
-}
+CHECK_MAIN((.suite = "gen_shuffle_data", .name = "core"), test_layout_matches_recorded_dataset,
+           test_manifest_agrees_with_resolver)

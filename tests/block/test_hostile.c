@@ -486,11 +486,6 @@ START_TEST(test_local_dirs_amplification)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "block_hostile", .name = "hostile", .timeout_s = 120},
-        CHECK_TESTS(test_hostile_clients, test_fifo_in_place_of_shuffle_files,
-                    test_stalled_reader_is_closed, test_symlinks_out_of_roots,
-                    test_local_dirs_amplification));
-}
+CHECK_MAIN((.suite = "block_hostile", .name = "hostile", .timeout_s = 120), test_hostile_clients,
+           test_fifo_in_place_of_shuffle_files, test_stalled_reader_is_closed,
+           test_symlinks_out_of_roots, test_local_dirs_amplification)

@@ -134,9 +134,5 @@ START_TEST(test_lru_bound_under_churn)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "index_cache", .name = "core"},
-        CHECK_TESTS(test_spec_example, test_missing_and_corrupt, test_lru_bound_under_churn));
-}
+CHECK_MAIN((.suite = "index_cache", .name = "core"), test_spec_example, test_missing_and_corrupt,
+           test_lru_bound_under_churn)

@@ -89,8 +89,4 @@ START_TEST(test_paths)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "placement", .name = "core"},
-                      CHECK_TESTS(test_placement_table, test_paths));
-}
+CHECK_MAIN((.suite = "placement", .name = "core"), test_placement_table, test_paths)

@@ -87,9 +87,5 @@ START_TEST(test_remove_app_racing_register)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "registry_race", .name = "race", .timeout_s = 120},
-        CHECK_TESTS(test_remove_app_racing_register));
-}
+CHECK_MAIN((.suite = "registry_race", .name = "race", .timeout_s = 120),
+           test_remove_app_racing_register)

@@ -89,9 +89,5 @@ START_TEST(test_oversized_registration_refused)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "registry_read_error", .name = "read_error"},
-        CHECK_TESTS(test_read_error_keeps_the_log, test_oversized_registration_refused));
-}
+CHECK_MAIN((.suite = "registry_read_error", .name = "read_error"), test_read_error_keeps_the_log,
+           test_oversized_registration_refused)

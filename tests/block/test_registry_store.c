@@ -236,11 +236,6 @@ START_TEST(test_bad_state_dir)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "registry_store", .name = "core"},
-                      CHECK_TESTS(test_replay_and_overwrite, test_truncated_tail,
-                                  test_corrupt_middle_record, test_remove_app_and_kill9,
-                                  test_online_compaction_bounds_the_log, test_sync_is_a_choice,
-                                  test_bad_state_dir));
-}
+CHECK_MAIN((.suite = "registry_store", .name = "core"), test_replay_and_overwrite,
+           test_truncated_tail, test_corrupt_middle_record, test_remove_app_and_kill9,
+           test_online_compaction_bounds_the_log, test_sync_is_a_choice, test_bad_state_dir)

@@ -160,8 +160,4 @@ START_TEST(test_registry_ops)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "resolver", .name = "core"},
-                      CHECK_TESTS(test_manifest_blocks, test_registry_ops));
-}
+CHECK_MAIN((.suite = "resolver", .name = "core"), test_manifest_blocks, test_registry_ops)

@@ -391,16 +391,9 @@ static void own_teardown(void)
         harness_daemon_stop(&d);
 }
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "server lifecycle",
-                             .name = "own daemon",
-                             .timeout_s = 300,
-                             .setup = NULL,
-                             .teardown = own_teardown},
-        CHECK_TESTS(idle_timeout, sigterm_with_transfer_in_flight, max_chunks_in_flight_waits,
-                    per_connection_pause_then_global_limit, ipv4_and_ipv6, pending_rpcs_are_bounded,
-                    registered_chunks_are_bounded_per_connection, max_connections,
-                    per_connection_backpressure));
-}
+CHECK_MAIN((.suite = "server lifecycle", .name = "own daemon", .timeout_s = 300, .setup = NULL,
+            .teardown = own_teardown),
+           idle_timeout, sigterm_with_transfer_in_flight, max_chunks_in_flight_waits,
+           per_connection_pause_then_global_limit, ipv4_and_ipv6, pending_rpcs_are_bounded,
+           registered_chunks_are_bounded_per_connection, max_connections,
+           per_connection_backpressure)

@@ -201,15 +201,7 @@ START_TEST(close_while_windows_are_pending)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "server_windows",
-                                           .name = "windows",
-                                           .timeout_s = 120,
-                                           .setup = setup,
-                                           .teardown = teardown},
-                      CHECK_TESTS(bodies_arrive_whole_and_each_later_window_is_checked_once,
-                                  bodies_of_an_evicted_file,
-                                  pipelined_windowed_bodies_on_several_connections,
-                                  close_while_windows_are_pending));
-}
+CHECK_MAIN((.suite = "server_windows", .name = "windows", .timeout_s = 120, .setup = setup,
+            .teardown = teardown),
+           bodies_arrive_whole_and_each_later_window_is_checked_once, bodies_of_an_evicted_file,
+           pipelined_windowed_bodies_on_several_connections, close_while_windows_are_pending)

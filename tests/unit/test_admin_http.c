@@ -221,11 +221,6 @@ START_TEST(busy_port_is_reported)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){
-            .suite = "admin_http", .name = "loopback", .setup = start, .teardown = stop},
-        CHECK_TESTS(metrics_endpoint, healthz_follows_state, remove_application, remove_executor,
-                    bad_requests_are_4xx, no_service_answers_501, busy_port_is_reported));
-}
+CHECK_MAIN((.suite = "admin_http", .name = "loopback", .setup = start, .teardown = stop),
+           metrics_endpoint, healthz_follows_state, remove_application, remove_executor,
+           bad_requests_are_4xx, no_service_answers_501, busy_port_is_reported)

@@ -92,9 +92,5 @@ START_TEST(test_errors)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "blockids", .name = "plan"},
-        CHECK_TESTS(test_groups_by_map_in_first_appearance_order, test_batch_ranges, test_errors));
-}
+CHECK_MAIN((.suite = "blockids", .name = "plan"), test_groups_by_map_in_first_appearance_order,
+           test_batch_ranges, test_errors)

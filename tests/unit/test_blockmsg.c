@@ -383,10 +383,6 @@ START_TEST(hostile_counts_fail_without_huge_allocations)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "blockmsg", .name = "blockmsg"},
-                      CHECK_TESTS(spec_examples, every_type_round_trips_and_truncation_fails,
-                                  unknown_types_are_named_like_spark,
-                                  hostile_counts_fail_without_huge_allocations));
-}
+CHECK_MAIN((.suite = "blockmsg", .name = "blockmsg"), spec_examples,
+           every_type_round_trips_and_truncation_fails, unknown_types_are_named_like_spark,
+           hostile_counts_fail_without_huge_allocations)

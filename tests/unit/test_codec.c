@@ -252,13 +252,9 @@ START_TEST(writer_patches_and_hands_over_its_buffer)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "codec", .name = "codec"},
-        CHECK_TESTS(integers_are_big_endian_at_their_limits, any_nonzero_byte_reads_as_true,
-                    strings_are_length_prefixed_utf8, arrays_round_trip_including_empty_ones,
-                    negative_and_oversized_lengths_are_rejected_without_allocating,
-                    a_failed_reader_stays_failed, roaring_bitmap_sizes_match_spec_examples,
-                    writer_patches_and_hands_over_its_buffer));
-}
+CHECK_MAIN((.suite = "codec", .name = "codec"), integers_are_big_endian_at_their_limits,
+           any_nonzero_byte_reads_as_true, strings_are_length_prefixed_utf8,
+           arrays_round_trip_including_empty_ones,
+           negative_and_oversized_lengths_are_rejected_without_allocating,
+           a_failed_reader_stays_failed, roaring_bitmap_sizes_match_spec_examples,
+           writer_patches_and_hands_over_its_buffer)

@@ -152,9 +152,6 @@ START_TEST(every_error_is_reported)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "config", .name = "parse"},
-                      CHECK_TESTS(defaults, every_key, unknown_key_names_key_and_position,
-                                  bad_values, syntax_errors, load_file, every_error_is_reported));
-}
+CHECK_MAIN((.suite = "config", .name = "parse"), defaults, every_key,
+           unknown_key_names_key_and_position, bad_values, syntax_errors, load_file,
+           every_error_is_reported)

@@ -210,15 +210,9 @@ START_TEST(default_dropin_dir_is_beside_the_file)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){
-            .suite = "config_dropin", .name = "dropin", .setup = setup, .teardown = teardown},
-        CHECK_TESTS(later_names_win_and_arrays_replace_whole, dropins_apply_in_name_order,
-                    only_visible_regular_json_files_count, missing_directory_means_no_dropins,
-                    every_error_of_every_file_is_reported,
-                    cross_key_error_names_the_dropin_that_set_the_key,
-                    a_bad_dropin_directory_is_an_error, a_dangling_dropin_is_an_error,
-                    too_many_dropins_are_refused, default_dropin_dir_is_beside_the_file));
-}
+CHECK_MAIN((.suite = "config_dropin", .name = "dropin", .setup = setup, .teardown = teardown),
+           later_names_win_and_arrays_replace_whole, dropins_apply_in_name_order,
+           only_visible_regular_json_files_count, missing_directory_means_no_dropins,
+           every_error_of_every_file_is_reported, cross_key_error_names_the_dropin_that_set_the_key,
+           a_bad_dropin_directory_is_an_error, a_dangling_dropin_is_an_error,
+           too_many_dropins_are_refused, default_dropin_dir_is_beside_the_file)

@@ -110,9 +110,5 @@ START_TEST(reload_keeps_restart_only_keys)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "config_ops", .name = "core"},
-                      CHECK_TESTS(dump_round_trips, system_config_is_the_defaults,
-                                  reload_keeps_restart_only_keys));
-}
+CHECK_MAIN((.suite = "config_ops", .name = "core"), dump_round_trips, system_config_is_the_defaults,
+           reload_keeps_restart_only_keys)

@@ -229,13 +229,8 @@ START_TEST(scan_reports_truncated_input)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "frame", .name = "frame"},
-        CHECK_TESTS(every_split_point_yields_the_same_frames, one_byte_at_a_time,
-                    whole_frames_in_input_are_not_copied, malformed_lengths_and_types_are_errors,
-                    the_largest_java_frame_is_accepted_by_default,
-                    buffers_grow_only_with_arriving_bytes, upload_stream_data_follows_the_frame,
-                    scan_reports_truncated_input));
-}
+CHECK_MAIN((.suite = "frame", .name = "frame"), every_split_point_yields_the_same_frames,
+           one_byte_at_a_time, whole_frames_in_input_are_not_copied,
+           malformed_lengths_and_types_are_errors, the_largest_java_frame_is_accepted_by_default,
+           buffers_grow_only_with_arriving_bytes, upload_stream_data_follows_the_frame,
+           scan_reports_truncated_input)

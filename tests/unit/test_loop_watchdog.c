@@ -124,9 +124,5 @@ START_TEST(timer_ticks_on_the_main_loop)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "loop_watchdog", .name = "core"},
-                      CHECK_TESTS(pings_while_all_loops_run, stuck_loop_stops_pings,
-                                  timer_ticks_on_the_main_loop));
-}
+CHECK_MAIN((.suite = "loop_watchdog", .name = "core"), pings_while_all_loops_run,
+           stuck_loop_stops_pings, timer_ticks_on_the_main_loop)

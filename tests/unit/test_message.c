@@ -240,12 +240,8 @@ START_TEST(type_names)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "message", .name = "message"},
-                      CHECK_TESTS(spec_dumps_decode_and_reencode,
-                                  header_only_encoding_counts_the_body_sent_separately,
-                                  every_type_round_trips_with_edge_values,
-                                  truncated_or_padded_headers_are_errors_naming_the_message,
-                                  the_legacy_body_length_is_ignored_on_read, type_names));
-}
+CHECK_MAIN((.suite = "message", .name = "message"), spec_dumps_decode_and_reencode,
+           header_only_encoding_counts_the_body_sent_separately,
+           every_type_round_trips_with_edge_values,
+           truncated_or_padded_headers_are_errors_naming_the_message,
+           the_legacy_body_length_is_ignored_on_read, type_names)

@@ -242,10 +242,6 @@ START_TEST(concurrent_updates_are_exact)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "metrics", .name = "core"},
-                      CHECK_TESTS(counters_and_gauges, histogram_buckets, rpc_counts_by_type,
-                                  open_fds_counted, collector_refreshes_gauges,
-                                  rpc_done_observes_by_type, concurrent_updates_are_exact));
-}
+CHECK_MAIN((.suite = "metrics", .name = "core"), counters_and_gauges, histogram_buckets,
+           rpc_counts_by_type, open_fds_counted, collector_refreshes_gauges,
+           rpc_done_observes_by_type, concurrent_updates_are_exact)

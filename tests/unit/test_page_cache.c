@@ -102,11 +102,6 @@ START_TEST(bad_fd_is_harmless)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){
-            .suite = "page_cache", .name = "warm", .setup = make_file, .teardown = close_file},
-        CHECK_TESTS(first_part_is_cached_on_return, small_chunk_is_cached_whole,
-                    range_past_the_end_stops_at_eof, bad_fd_is_harmless));
-}
+CHECK_MAIN((.suite = "page_cache", .name = "warm", .setup = make_file, .teardown = close_file),
+           first_part_is_cached_on_return, small_chunk_is_cached_whole,
+           range_past_the_end_stops_at_eof, bad_fd_is_harmless)

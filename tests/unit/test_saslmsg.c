@@ -123,11 +123,7 @@ START_TEST(digest_formula_matches_the_java_transcript)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "saslmsg", .name = "saslmsg"},
-                      CHECK_TESTS(spec_body_and_frame, token_round_trip_and_legacy_length_ignored,
-                                  malformed_bodies_are_errors,
-                                  spark_password_is_base64_broken_every_76_chars,
-                                  digest_formula_matches_the_java_transcript));
-}
+CHECK_MAIN((.suite = "saslmsg", .name = "saslmsg"), spec_body_and_frame,
+           token_round_trip_and_legacy_length_ignored, malformed_bodies_are_errors,
+           spark_password_is_base64_broken_every_76_chars,
+           digest_formula_matches_the_java_transcript)

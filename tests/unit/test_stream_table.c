@@ -141,9 +141,5 @@ START_TEST(empty_stream)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(&(struct check_case){.suite = "stream_table", .name = "streams"},
-                      CHECK_TESTS(ids_unique_and_sequential, add_find_remove, chunk_order_rules,
-                                  batched_acceptance, empty_stream));
-}
+CHECK_MAIN((.suite = "stream_table", .name = "streams"), ids_unique_and_sequential, add_find_remove,
+           chunk_order_rules, batched_acceptance, empty_stream)

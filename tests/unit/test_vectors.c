@@ -444,10 +444,6 @@ START_TEST(captures_decode_in_recorded_splits_and_byte_by_byte)
 }
 END_TEST
 
-int main(void)
-{
-    return check_main(
-        &(struct check_case){.suite = "vectors", .name = "captures", .timeout_s = 120},
-        CHECK_TESTS(every_capture_decodes_reencodes_and_matches_listing,
-                    captures_decode_in_recorded_splits_and_byte_by_byte));
-}
+CHECK_MAIN((.suite = "vectors", .name = "captures", .timeout_s = 120),
+           every_capture_decodes_reencodes_and_matches_listing,
+           captures_decode_in_recorded_splits_and_byte_by_byte)
