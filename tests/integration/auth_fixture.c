@@ -109,6 +109,16 @@ int java_auth(int fd, const char *app, const char *secret, char *err, size_t err
     return rc;
 }
 
+void java_auth_refused(int port, const char *app, const char *secret)
+{
+    int fd = tc_connect(port);
+    char err[512] = "";
+    ck_assert_int_eq(java_auth(fd, app, secret, err, sizeof err), 1);
+    ck_assert_str_eq(err, MISMATCH);
+    ck_assert(tc_wait_closed(fd));
+    close(fd);
+}
+
 int rpc_msg(int fd, const struct blockmsg *m, char **out)
 {
     struct proto_writer w;

@@ -39,6 +39,9 @@ int sasl_rpc(int fd, const char *app, const char *token, char **out);
 /* The two round trips of a Java client: 0 (authenticated, rspauth checked) or 1 with the
  * server's error text in err. */
 int java_auth(int fd, const char *app, const char *secret, char *err, size_t errlen);
+/* A Java client's handshake as app with secret on a new connection to port must be refused with
+ * the digest mismatch, and the connection closed. */
+void java_auth_refused(int port, const char *app, const char *secret);
 int rpc_msg(int fd, const struct blockmsg *m, char **out);
 /* RegisterExecutor(app, "1", the dataset's dirs, 64, SortShuffleManager) */
 struct blockmsg register_msg(const char *app);

@@ -49,12 +49,7 @@ END_TEST
 
 START_TEST(wrong_secret_refused_and_closed)
 {
-    int fd = tc_connect(authd.port);
-    char err[512] = "";
-    ck_assert_int_eq(java_auth(fd, "app-1", "not-the-secret", err, sizeof err), 1);
-    ck_assert_str_eq(err, MISMATCH);
-    ck_assert(tc_wait_closed(fd));
-    close(fd);
+    java_auth_refused(authd.port, "app-1", "not-the-secret");
 }
 END_TEST
 
