@@ -47,12 +47,11 @@ static void gen(struct dataset *ds, const char *tmp)
 {
     snprintf(ds->root, sizeof(ds->root), "%s/exec", tmp);
     char cmd[2048];
-    const char *b = getenv("SHUFFLE_BUILDDIR");
     snprintf(cmd, sizeof(cmd),
              "'%s/gen-shuffle-data' --root '%s' --dirs 3 --subdirs 16 --shuffle 2 --maps 4 "
              "--reduces 6 --min-size 0 --max-size 5000 --map-id-base 100 --rdd-id 5 "
              "--rdd-splits 3 --seed 9",
-             b && *b ? b : ".", ds->root);
+             harness_build_dir(), ds->root);
     ck_assert_int_eq(system(cmd), 0);
     for (int i = 0; i < 3; i++)
         snprintf(ds->dirs[i], sizeof(ds->dirs[i]), "%s/blockmgr-%d", ds->root, i);

@@ -13,16 +13,10 @@
 #include "test_util_block.h"
 #include "../check_main.h"
 
-static const char *builddir(void)
-{
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    return b && *b ? b : ".";
-}
-
 static int run_gen(const char *args)
 {
     char cmd[4200];
-    snprintf(cmd, sizeof(cmd), "'%s/gen-shuffle-data' %s", builddir(), args);
+    snprintf(cmd, sizeof(cmd), "'%s/gen-shuffle-data' %s", harness_build_dir(), args);
     return system(cmd);
 }
 

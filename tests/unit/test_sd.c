@@ -19,14 +19,16 @@
 
 #include "server/ops/sd.h"
 #include "../check_main.h"
+#include "../harness/fs.h"
 
 static char tmpdir[64];
 static int notify_fd = -1;
 
 static void setup_notify(void)
 {
-    strcpy(tmpdir, "/tmp/shuffled-sd-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    const char *dir = harness_test_dir(); /* removed after the test */
+    ck_assert_msg(strlen(dir) < sizeof(tmpdir), "TMPDIR too long for a socket path");
+    snprintf(tmpdir, sizeof(tmpdir), "%s", dir);
     notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(notify_fd, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -37,10 +39,6 @@ static void setup_notify(void)
 
 static void teardown_notify(void)
 {
-    char path[128];
-    snprintf(path, sizeof(path), "%s/notify", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
     close(notify_fd);
     unsetenv("NOTIFY_SOCKET");
 }
