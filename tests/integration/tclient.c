@@ -314,21 +314,29 @@ int tc_live(int fd, int64_t *streams, int64_t *chunks)
     return rc;
 }
 
+struct live_probe {
+    int port;
+    int64_t streams, chunks;
+    bool failed;
+};
+
+/* Done when the daemon reports nothing live, or cannot be asked. */
+static bool nothing_live(void *arg)
+{
+    struct live_probe *p = arg;
+    int fd = tc_connect(p->port);
+    p->failed = fd < 0 || tc_live(fd, &p->streams, &p->chunks) != 0;
+    if (fd >= 0)
+        close(fd);
+    /* the probe connection's own close is not counted: it has no streams */
+    return p->failed || (p->streams == 0 && p->chunks == 0);
+}
+
 int64_t tc_wait_no_streams(int port)
 {
-    int64_t streams = -1, chunks = -1;
-    for (int i = 0; i < 500; i++) { /* bounded: up to ~5 s */
-        int fd = tc_connect(port);
-        if (fd < 0)
-            return -1;
-        int rc = tc_live(fd, &streams, &chunks);
-        close(fd);
-        if (rc != 0)
-            return -1;
-        /* the probe connection's own close is not counted: it has no streams */
-        if (streams == 0 && chunks == 0)
-            return 0;
-        harness_sleep_ms(10);
-    }
-    return streams;
+    struct live_probe p = {port, -1, -1, false};
+    bool done = harness_wait_until(nothing_live, &p, 5000, 10);
+    if (p.failed)
+        return -1;
+    return done ? 0 : p.streams;
 }

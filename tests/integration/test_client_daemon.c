@@ -20,6 +20,7 @@
 #include "../check_main.h"
 #include "../harness/client.h"
 #include "../harness/daemon.h"
+#include "../harness/wait.h"
 #include "client_util.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
@@ -176,6 +177,11 @@ START_TEST(test_error_reply_any_service)
 END_TEST
 
 static atomic_int kill_done;
+static bool killed(void *arg)
+{
+    return atomic_load(&kill_done);
+}
+
 static void kill_on_first(void *arg, const struct shuffle_block *b)
 {
     int expected = 0;
@@ -202,8 +208,7 @@ START_TEST(test_killed_and_restarted)
                                       .arg = &col};
     char err[256];
     ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof(err)), SHUFFLE_OK);
-    while (!atomic_load(&kill_done))
-        usleep(1000);
+    ck_assert_msg(harness_wait_until(killed, NULL, 30000, 1), "no block arrived within 30 s");
     int port = shuffled.port;
     harness_daemon_kill(&shuffled, SIGKILL);
     /* same port, same state dir: the registration survives */
@@ -257,21 +262,31 @@ static void *thread_main(void *arg)
     return (void *)ok;
 }
 
+struct fetch_outcome {
+    shuffle_client *c;
+    const char *id;
+    bool want_ok;
+};
+
+/* One fetch of the block: was its outcome the wanted one? */
+static bool fetch_as_wanted(void *arg)
+{
+    const struct fetch_outcome *f = arg;
+    const char *v[] = {f->id};
+    struct collector col;
+    fetch_wait(f->c, "1", v, 1, NULL, &col);
+    bool ok = col.status[0] == SHUFFLE_OK && col.verified[0];
+    collector_free(&col);
+    return ok == f->want_ok;
+}
+
 /* Fetches one block until its outcome is ok (want_ok) or not; bounded. */
 static void fetch_until(shuffle_client *c, const char *id, bool want_ok)
 {
-    const char *v[] = {id};
-    for (int i = 0; i < 500; i++) {
-        struct collector col;
-        fetch_wait(c, "1", v, 1, NULL, &col);
-        bool ok = col.status[0] == SHUFFLE_OK && col.verified[0];
-        collector_free(&col);
-        if (ok == want_ok)
-            return;
-        usleep(10000);
-    }
-    ck_abort_msg("%s: the fetch never became %s after the reload", id,
-                 want_ok ? "allowed" : "refused");
+    struct fetch_outcome f = {c, id, want_ok};
+    ck_assert_msg(harness_wait_until(fetch_as_wanted, &f, 20000, 10),
+                  "%s: the fetch never became %s after the reload", id,
+                  want_ok ? "allowed" : "refused");
 }
 
 /* SIGHUP with new allowed_local_dir_roots: fetches of a registered executor are refused once

@@ -470,6 +470,16 @@ START_TEST(config_check_modes)
 }
 END_TEST
 
+struct connect_try {
+    int port, fd;
+};
+
+static bool connected(void *arg)
+{
+    struct connect_try *t = arg;
+    return (t->fd = connect_port(t->port)) >= 0;
+}
+
 START_TEST(socket_activation)
 {
     if (access("/usr/bin/systemd-socket-activate", X_OK) != 0) {
@@ -491,13 +501,9 @@ START_TEST(socket_activation)
                     d.config,
                     NULL};
     pid_t pid = spawn(argv, false);
-    int fd = -1;
-    for (int i = 0; i < 1000 && fd < 0; i++) { /* until the activator listens; 10 s */
-        fd = connect_port(passed);
-        if (fd < 0)
-            usleep(10000);
-    }
-    ck_assert_int_ge(fd, 0);
+    struct connect_try at = {passed, -1};
+    ck_assert(harness_wait_until(connected, &at, 10000, 10)); /* until the activator listens */
+    int fd = at.fd;
     /* the first connection starts the daemon, which serves it on the passed socket */
     ck_assert_int_eq(rpc_register_garbage(fd), 5);
     close(fd);
