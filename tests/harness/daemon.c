@@ -99,7 +99,8 @@ static bool port_known_or_exited(void *arg)
     return false;
 }
 
-void harness_daemon_exe(const struct harness_daemon *d, char *out, size_t outlen)
+/* The daemon's executable: the build dir / opts.exe. */
+static void daemon_exe(const struct harness_daemon *d, char *out, size_t outlen)
 {
     harness_build_path(out, outlen, d->opts.exe ? d->opts.exe : "shuffled");
 }
@@ -107,7 +108,7 @@ void harness_daemon_exe(const struct harness_daemon *d, char *out, size_t outlen
 static int spawn_daemon(struct harness_daemon *d)
 {
     char exe[1024];
-    harness_daemon_exe(d, exe, sizeof(exe));
+    daemon_exe(d, exe, sizeof(exe));
     char *argv[] = {exe, "-c", d->config, "--port-file", d->port_file, NULL};
     unlink(d->port_file);
     d->port = 0;

@@ -31,7 +31,8 @@ struct harness_daemon {
     bool owns_dir;
     char dir[256];
     char config[300], port_file[300], log[300]; /* files in dir; log: stdout and stderr */
-    struct harness_daemon_opts opts;            /* as started (strings not copied) */
+    struct harness_daemon_opts opts; /* as started; its strings are not copied, so they must
+                                        outlive d for a restart */
 };
 
 /* Sets d up without starting it: its dir (made if opts has none), file names, config. 0 or -1.
@@ -54,8 +55,6 @@ int harness_daemon_kill(struct harness_daemon *d, int sig);
 int harness_daemon_wait(struct harness_daemon *d);
 /* The port in d's port file, 0 while there is none. */
 int harness_daemon_read_port(const struct harness_daemon *d);
-/* The daemon's executable: the build dir / opts.exe. */
-void harness_daemon_exe(const struct harness_daemon *d, char *out, size_t outlen);
 /* The daemon's captured output so far (malloc'd, NUL-terminated). */
 char *harness_daemon_log(const struct harness_daemon *d);
 
