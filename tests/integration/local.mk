@@ -19,14 +19,12 @@ tests_integration_libfixtures_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(SASL_CFLA
 INTEGRATION_LIBS = tests/integration/libfixtures.la $(HARNESS_CLIENT_LIBS) \
 	src/proto/libproto.la $(SASL_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
 
-# The daemon core through the test service: requests, limits and lifecycle, windowed bodies.
+# The daemon core through the test service: requests, limits and lifecycle, windowed bodies
+# (the default LDADD of tests/local.mk).
 SERVER_TESTS = tests/integration/test_server tests/integration/test_server_lifecycle \
 	tests/integration/test_server_windows
 check_PROGRAMS += $(SERVER_TESTS)
 TESTS += $(SERVER_TESTS)
-tests_integration_test_server_LDADD = $(INTEGRATION_LIBS)
-tests_integration_test_server_lifecycle_LDADD = $(INTEGRATION_LIBS)
-tests_integration_test_server_windows_LDADD = $(INTEGRATION_LIBS)
 
 # Load generator used by scripts/bench-core (built by `make check`, never run as a test).
 check_PROGRAMS += tests/integration/bench_core
