@@ -30,7 +30,7 @@ static void stall_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, con
     rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: stall test service");
 }
 
-static struct rpc_handler stall_handler = {NULL, stall_on_rpc, NULL};
+static struct rpc_handler stall_handler = {.on_rpc = stall_on_rpc};
 
 struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
                                            size_t errlen)

@@ -218,6 +218,8 @@ static void remove_run(void *arg)
         if (dir_fd >= 0)
             close(dir_fd);
     }
+    /* no block of a deleted file may be served from a file kept open */
+    resolver_forget_open_files(j->s->res, j->app, j->exec);
     struct blockmsg m = {.type = BLOCKMSG_BLOCKS_REMOVED};
     m.u.blocks_removed.num_removed_blocks = removed;
     block_reply_msg(j->reply, &m);
@@ -482,11 +484,10 @@ static struct root_set *root_set_make(const struct shuffled_config *cfg, char *e
     return set;
 }
 
-/* SIGHUP (service.h): the new roots apply to every check that starts from now on. */
-int shuffle_service_reload(struct rpc_handler *h, const struct shuffled_config *cfg, char *err,
-                           size_t errlen)
+/* SIGHUP (handler.h): the new roots apply to every check that starts from now on. */
+static int service_reload(void *ctx, const struct shuffled_config *cfg, char *err, size_t errlen)
 {
-    struct block_service *s = block_service_of(h);
+    struct block_service *s = ctx;
     struct root_set *set = root_set_make(cfg, err, errlen);
     if (!set)
         return -1;
@@ -517,6 +518,7 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
     }
     s->handler.ctx = s;
     s->handler.on_rpc = on_rpc;
+    s->handler.reload = service_reload;
     s->handler.destroy = service_destroy;
     s->fetch_rdd_enabled = cfg->fetch_rdd_enabled;
     s->res = resolver_create(cfg->index_cache_bytes);

@@ -12,6 +12,7 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
+#include "server/block/map_output_cache.h"
 #include "server/stream/stream_manager.h"
 
 struct chunk_spec {
@@ -25,6 +26,10 @@ struct chunk_spec {
 struct block_stream {
     struct resolver *res;
     char *app, *exec;
+    /* The registration the last resolution used, and the resolver epoch it was read under:
+     * while the epoch stands, it is still app/exec's registration (0: not known yet). Read
+     * and written only by this stream's resolutions, which never run concurrently. */
+    uint64_t reg_id, reg_epoch;
     uint32_t n;
     struct chunk_spec specs[];
 };
@@ -49,12 +54,25 @@ static int stream_resolve(void *ctx, uint32_t index, struct chunk_segment *seg, 
         return -1;
     }
     const struct chunk_spec *sp = &bs->specs[index];
+    struct map_output *mo = NULL;
+    uint64_t epoch = resolver_epoch(bs->res), reg_id = 0;
     int rc = sp->rdd ? resolver_rdd_block(bs->res, bs->app, bs->exec, sp->id, sp->start, &loc, err,
                                           errlen)
-                     : resolver_shuffle_range(bs->res, bs->app, bs->exec, sp->id, sp->map_id,
-                                              sp->start, sp->end, &loc, err, errlen);
+                     : resolver_shuffle_open(bs->res, bs->app, bs->exec, sp->id, sp->map_id,
+                                             sp->start, sp->end, &loc, &mo, &reg_id, err, errlen);
     if (rc < 0)
         return -1;
+    if (mo) { /* kept open: later blocks of this map take the fast path */
+        bs->reg_id = reg_id;
+        bs->reg_epoch = epoch;
+        seg->kind = CHUNK_OPEN_FILE;
+        seg->fd = map_output_fd(mo);
+        seg->release = map_output_release;
+        seg->owner = mo;
+        seg->offset = loc.offset;
+        seg->length = loc.length;
+        return 0;
+    }
     if (loc.missing) {
         seg->kind = CHUNK_MISSING;
         return 0;
@@ -64,6 +82,44 @@ static int stream_resolve(void *ctx, uint32_t index, struct chunk_segment *seg, 
     seg->no_symlinks = loc.no_symlinks;
     seg->offset = loc.offset;
     seg->length = loc.length;
+    return 0;
+}
+
+/* On the event loop: a shuffle block of a map whose data file is kept open (no lock but the
+ * open-maps mutex, no path, one fstat); 1 (use the pool) for anything else. */
+static int stream_resolve_fast(void *ctx, uint32_t index, struct chunk_segment *seg, char *err,
+                               size_t errlen)
+{
+    struct block_stream *bs = ctx;
+    (void)err;
+    (void)errlen;
+    if (index >= bs->n || bs->specs[index].rdd || bs->reg_id == 0)
+        return 1;
+    uint64_t epoch = resolver_epoch(bs->res);
+    if (epoch != bs->reg_epoch) { /* some registration changed: is ours still current? */
+        if (resolver_registration_id(bs->res, bs->app, bs->exec) != bs->reg_id) {
+            bs->reg_id = 0;
+            return 1;
+        }
+        bs->reg_epoch = epoch;
+    }
+    const struct chunk_spec *sp = &bs->specs[index];
+    struct map_output_cache *maps = resolver_open_maps(bs->res);
+    struct map_output *mo = map_output_cache_get(maps, bs->reg_id, sp->id, sp->map_id);
+    if (!mo)
+        return 1;
+    uint64_t offset, length;
+    if (!map_output_range(maps, mo, sp->start, sp->end, &offset, &length)) {
+        map_output_release(mo, -1);
+        return 1;
+    }
+    memset(seg, 0, sizeof(*seg));
+    seg->kind = CHUNK_OPEN_FILE;
+    seg->fd = map_output_fd(mo);
+    seg->release = map_output_release;
+    seg->owner = mo;
+    seg->offset = offset;
+    seg->length = length;
     return 0;
 }
 
@@ -87,7 +143,7 @@ static struct block_stream *stream_new(struct block_service *s, const struct pro
 /* Registers the stream and replies StreamHandle; consumes bs and reply. */
 static void register_and_reply(struct conn *c, struct rpc_reply *reply, struct block_stream *bs)
 {
-    struct stream_source src = {bs, bs->n, stream_resolve, stream_free};
+    struct stream_source src = {bs, bs->n, stream_resolve, stream_resolve_fast, stream_free};
     uint32_t n = bs->n;
     int64_t id = stream_register(c, conn_client_id(c), src);
     if (id == STREAM_REGISTER_OVER_LIMIT) {

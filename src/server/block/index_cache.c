@@ -342,6 +342,46 @@ int index_cache_range(struct index_cache *c, const char *path, bool no_symlinks,
     return rc;
 }
 
+/* A malloc'd copy of e's offsets; -1 with err when out of memory. */
+static int copy_offsets(const struct entry *e, uint64_t **offs, size_t *count, char *err,
+                        size_t errlen)
+{
+    *count = e->count;
+    *offs = malloc(e->count * sizeof **offs);
+    if (!*offs) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: index file %s", e->path);
+        return -1;
+    }
+    memcpy(*offs, e->offs, e->count * sizeof **offs);
+    return 0;
+}
+
+int index_cache_offsets(struct index_cache *c, const char *path, bool no_symlinks, uint64_t **offs,
+                        size_t *count, char *err, size_t errlen)
+{
+    uint64_t h = hash_path(path), unused_offset, unused_length;
+    pthread_mutex_lock(&c->mu);
+    struct entry *e = find(c, path, h);
+    if (e) {
+        c->hits++;
+        lru_unlink(c, e);
+        lru_push_newest(c, e);
+        int rc = copy_offsets(e, offs, count, err, errlen);
+        pthread_mutex_unlock(&c->mu);
+        return rc;
+    }
+    c->misses++;
+    pthread_mutex_unlock(&c->mu);
+    int rc = load(path, no_symlinks, &e, 0, 0, &unused_offset, &unused_length, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = copy_offsets(e, offs, count, err, errlen);
+    pthread_mutex_lock(&c->mu);
+    insert(c, e); /* may free e */
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 struct index_cache_stats index_cache_stats(struct index_cache *c)
 {
     pthread_mutex_lock(&c->mu);

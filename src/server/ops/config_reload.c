@@ -6,19 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/service.h"
-
-/* Without a service that defines it, a reload has nothing to prepare. */
-__attribute__((weak)) int shuffle_service_reload(struct rpc_handler *h,
-                                                 const struct shuffled_config *cfg, char *err,
-                                                 size_t errlen)
-{
-    (void)h;
-    (void)cfg;
-    (void)err;
-    (void)errlen;
-    return 0;
-}
 
 static bool strings_differ(char *const *a, size_t na, char *const *b, size_t nb)
 {

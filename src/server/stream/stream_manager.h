@@ -1,5 +1,6 @@
-/* Streams of lazily resolved chunks (spec section 6): the part a service uses.
- * Contract: /work/INTERFACES.md. Stream state lives with the connection that registered it. */
+/* Streams of lazily resolved chunks (spec section 6): what a service registers, and the
+ * ChunkFetchRequest / StreamRequest handler main.c routes to. Stream state lives with the
+ * connection that registered it (a conn attachment, dropped when the connection closes). */
 #ifndef SHUFFLED_SERVER_STREAM_MANAGER_H
 #define SHUFFLED_SERVER_STREAM_MANAGER_H
 
@@ -8,10 +9,11 @@
 #include <stdint.h>
 
 struct conn;
+struct proto_msg;
 
 /* What one chunk resolves to. */
 struct chunk_segment {
-    enum chunk_kind { CHUNK_FILE, CHUNK_MEMORY, CHUNK_MISSING } kind;
+    enum chunk_kind { CHUNK_FILE, CHUNK_MEMORY, CHUNK_MISSING, CHUNK_OPEN_FILE } kind;
     char *path; /* CHUNK_FILE: malloc'd; the server opens it just before sending,
                    checks the file holds [offset, offset+length) and sends it with sendfile;
                    missing/short -> ChunkFetchFailure/StreamFailure with a clear message */
@@ -19,6 +21,11 @@ struct chunk_segment {
     bool no_symlinks; /* CHUNK_FILE: path is canonical and was checked against allowed roots:
                          open it refusing symlinks (file_open.h) */
     void *data;       /* CHUNK_MEMORY: malloc'd bytes (length), freed by the server */
+    /* CHUNK_OPEN_FILE: a file already open and checked to hold [offset, offset+length); the
+     * server sends it and calls release(owner, fd) once done (close(fd) if release is NULL) */
+    int fd;
+    void (*release)(void *owner, int fd);
+    void *owner;
 };
 /* CHUNK_MISSING -> "java.lang.IllegalStateException: Chunk was not found" (ChunkFetch) or
  * "Stream '<id>' was not found." (Stream), as Spark does for a missing rdd block. */
@@ -29,11 +36,19 @@ struct chunk_segment {
 typedef int (*chunk_resolve_fn)(void *stream_ctx, uint32_t index, struct chunk_segment *seg,
                                 char *err, size_t errlen);
 
+/* Optional: resolves chunk `index` on the event loop, if that needs no disk wait (everything
+ * it needs is cached): 0 with *seg filled (CHUNK_OPEN_FILE, or a kind needing no disk),
+ * -1 with err (as resolve), or 1: not cached, resolve on the blocking pool instead. Same
+ * ordering rules as resolve. */
+typedef int (*chunk_resolve_fast_fn)(void *stream_ctx, uint32_t index, struct chunk_segment *seg,
+                                     char *err, size_t errlen);
+
 struct stream_source {
     void *ctx;
     uint32_t num_chunks;
     chunk_resolve_fn resolve;
-    void (*free_ctx)(void *ctx); /* called exactly once when the stream is dropped */
+    chunk_resolve_fast_fn resolve_fast; /* NULL: always on the pool */
+    void (*free_ctx)(void *ctx);        /* called exactly once when the stream is dropped */
 };
 
 /* At most this many chunks (a stream of 0 chunks counts 1) registered and not yet handed out
@@ -51,5 +66,9 @@ int64_t stream_register(struct conn *c, const char *app_id, struct stream_source
 
 /* Number of registered streams not yet dropped, process-wide (for tests and metrics). */
 uint64_t stream_live_count(void);
+
+/* The handler of ChunkFetchRequest and StreamRequest (a dispatch route; ctx unused). Each
+ * reserves its answer slot now and fills it once the chunk is resolved (or failed). */
+void stream_manager_on_msg(void *ctx, struct conn *c, const struct proto_msg *m);
 
 #endif
