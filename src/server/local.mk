@@ -14,6 +14,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/net/dispatch.c src/server/net/dispatch.h \
 	src/server/stream/stream_table.c src/server/stream/stream_table.h \
 	src/server/stream/stream_name.c src/server/stream/stream_name.h \
+	src/server/stream/stream_source.h \
 	src/server/stream/stream_manager.c src/server/stream/stream_manager.h \
 	src/server/stream/blocking_pool.c src/server/stream/blocking_pool.h \
 	src/server/stream/page_cache.c src/server/stream/page_cache.h \

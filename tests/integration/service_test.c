@@ -30,6 +30,7 @@
 #include "server/server.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
+#include "server/stream/stream_table.h"
 
 struct test_chunk {
     uint8_t kind;

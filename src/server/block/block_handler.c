@@ -33,23 +33,6 @@ struct block_service *block_service_of(struct rpc_handler *h)
     return (struct block_service *)h;
 }
 
-void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m)
-{
-    struct proto_writer w;
-    proto_writer_init(&w);
-    blockmsg_encode(&w, m);
-    if (w.failed)
-        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: encoding the reply");
-    else
-        rpc_reply_ok(reply, w.buf, w.len);
-    proto_writer_free(&w);
-}
-
-bool block_id_field_ok(const struct proto_bytes *b)
-{
-    return b->data && strlen(b->data) == b->len && id_is_safe(b->data, b->len);
-}
-
 /* ---- RegisterExecutor ---- */
 
 struct register_job {

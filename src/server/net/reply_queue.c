@@ -107,7 +107,8 @@ int reply_slot_fill(struct reply_queue *q, struct reply_slot *s, const uint8_t *
     if (file)
         s->file = *file;
     if (hdr_len <= REPLY_INLINE_BYTES) {
-        memcpy(s->hdr, hdr, hdr_len);
+        if (hdr_len)
+            memcpy(s->hdr, hdr, hdr_len);
         s->hdr_len = (uint8_t)hdr_len;
         s->mem = body_mem;
         s->mem_len = body_mem ? body_len : 0;
@@ -257,15 +258,22 @@ enum reply_flush reply_queue_flush(struct reply_queue *q, struct channel *ch,
                 return finish(q, ch, REPLY_FLUSH_ERROR);
             }
             body_done += (uint64_t)w;
-            advance(q, (uint64_t)w, written, ctx);
+            bool short_write = (uint64_t)w < want;
+            bool slot_done = !s->partial && body_done == s->file.len;
+            advance(q, (uint64_t)w, written, ctx); /* recycles s when slot_done */
+            if (slot_done) {
+                if (short_write)
+                    return finish(q, ch, REPLY_FLUSH_BLOCKED);
+                continue;
+            }
             if (s->partial && s->file_avail - body_done <= REPLY_PART_LOW_BYTES && s->on_drain)
                 s->on_drain(s->producer, s, false); /* may extend s right away */
-            if ((uint64_t)w < want)
+            if (short_write)
                 return finish(q, ch, REPLY_FLUSH_BLOCKED);
         } else if (s->partial && s->on_drain) {
             s->on_drain(s->producer, s, false);
         }
-        if (q->head == s && s->partial && s->file_avail == body_done)
+        if (s->partial && s->file_avail == body_done)
             return finish(q, ch, REPLY_FLUSH_WAITING);
     }
 }

@@ -129,12 +129,10 @@ int chunk_window_send(struct conn *c, struct reply_slot *slot, const struct prot
     conn_ref(c);
     slot->on_drain = on_drain;
     slot->producer = cw;
+    /* the writer asks on_drain for the second window as soon as it starts on the first */
     if (conn_slot_fill_body(c, slot, hdr, len, NULL, file, CHUNK_WINDOW_BYTES) != 0) {
         release(cw); /* the slot and the file went with the connection */
         return -1;
     }
-    /* the second window is prepared while the first one is sent */
-    if (!conn_is_closed(c) && !cw->warming && cw->queued < cw->len)
-        fetch_next(cw);
     return 0;
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/stream/stream_manager.h"
+#include "server/stream/stream_source.h"
 
 struct chunk_req;
 
@@ -36,6 +36,9 @@ static inline uint64_t stream_weight(const struct stream *s)
 {
     return s->src.num_chunks ? s->src.num_chunks : 1;
 }
+
+/* Number of registered streams not yet dropped, process-wide (for tests and metrics). */
+uint64_t stream_live_count(void);
 
 /* Process-wide unique ids: a random base x 1000, then +1 per stream, as Spark. */
 int64_t stream_next_id(void);
