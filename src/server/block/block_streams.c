@@ -137,6 +137,9 @@ static struct block_stream *stream_new(struct block_service *s, const struct pro
         stream_free(bs);
         return NULL;
     }
+    /* known from the start, so that even the first block can take the fast path */
+    bs->reg_epoch = resolver_epoch(s->res);
+    bs->reg_id = resolver_registration_id(s->res, bs->app, bs->exec);
     return bs;
 }
 
