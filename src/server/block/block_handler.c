@@ -502,6 +502,8 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
     s->handler.ctx = s;
     s->handler.on_rpc = on_rpc;
     s->handler.reload = service_reload;
+    s->handler.admin_actions = block_service_admin_actions;
+    s->handler.collect_metrics = block_service_collect_metrics;
     s->handler.destroy = service_destroy;
     s->fetch_rdd_enabled = cfg->fetch_rdd_enabled;
     s->res = resolver_create(cfg->index_cache_bytes);

@@ -11,6 +11,7 @@
 
 struct rpc_reply; /* the pending answer to one RpcRequest (rpc_reply.c) */
 struct shuffled_config;
+struct admin_actions;
 
 struct rpc_handler {
     void *ctx;
@@ -25,6 +26,11 @@ struct rpc_handler {
      * about to become current; the service takes up what it caches from it. 0, or -1 with
      * err set (the reload is then rejected). Main thread; cfg lives until after destroy. */
     int (*reload)(void *ctx, const struct shuffled_config *cfg, char *err, size_t errlen);
+    /* Optional operations hooks: the admin HTTP endpoint's actions (application/executor
+     * removal; NULL: the endpoints answer 501), valid until destroy; and the service's
+     * gauges and mirrored counters, set before each /metrics rendering (any thread). */
+    const struct admin_actions *(*admin_actions)(void *ctx);
+    void (*collect_metrics)(void *ctx);
     /* Optional; called once at shutdown after all workers stopped. */
     void (*destroy)(void *ctx);
 };

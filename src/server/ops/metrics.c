@@ -54,6 +54,15 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_FILE_WINDOWS_CACHED] = {"shuffled_file_windows_cached_total",
                                 "1 MiB windows of large file bodies (after the first) found in "
                                 "the page cache and queued at once."},
+    [MC_CHUNKS_ON_LOOP] = {"shuffled_chunks_resolved_on_loop_total",
+                           "Chunks and streams resolved on an event loop from kept-open map "
+                           "outputs (no thread hop)."},
+    [MC_CHUNKS_ON_POOL] = {"shuffled_chunks_resolved_on_pool_total",
+                           "Chunks and streams resolved on the blocking pool (index read, "
+                           "file open or page-cache warm-up needed)."},
+    [MC_OPEN_MAP_OUTPUTS_STALE] = {"shuffled_open_map_outputs_stale_total",
+                                   "Kept-open data files found deleted, replaced or truncated "
+                                   "on use, and dropped."},
     [MC_FILE_WINDOWS_WARMED] = {"shuffled_file_windows_warmed_total",
                                 "1 MiB windows of large file bodies (after the first) read into "
                                 "the page cache on the blocking pool before being queued."},
@@ -74,6 +83,9 @@ static const struct metric_doc gauge_docs[MG__COUNT] = {
     [MG_INDEX_CACHE_BYTES] = {"shuffled_index_cache_bytes",
                               "Bytes held by the shuffle index cache (bounded by "
                               "index_cache_bytes)."},
+    [MG_OPEN_MAP_OUTPUTS] = {"shuffled_open_map_outputs",
+                             "Map outputs whose data file is kept open for the event-loop fast "
+                             "path (at most 1024)."},
 };
 
 static const struct metric_doc hist_docs[MH__COUNT] = {

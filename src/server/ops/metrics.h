@@ -19,6 +19,9 @@ enum metric_counter {
     MC_PAGE_CACHE_WARMED_BYTES, /* file bytes read into the page cache on the blocking pool */
     MC_FILE_WINDOWS_CACHED,     /* windows after the first of large bodies, found cached */
     MC_FILE_WINDOWS_WARMED,     /* ... read into the page cache on the blocking pool first */
+    MC_CHUNKS_ON_LOOP,          /* chunks/streams resolved on the event loop (the fast path) */
+    MC_CHUNKS_ON_POOL,          /* ... resolved on the blocking pool */
+    MC_OPEN_MAP_OUTPUTS_STALE,  /* kept-open data files found deleted, replaced or truncated */
     MC__COUNT
 };
 
@@ -28,6 +31,7 @@ enum metric_gauge {
     MG_REGISTERED_CONNECTIONS, /* numRegisteredConnections: connections owned by a worker loop */
     MG_CHUNKS_IN_FLIGHT,       /* chunks/streams queued or being sent */
     MG_INDEX_CACHE_BYTES,      /* bytes held by the index cache */
+    MG_OPEN_MAP_OUTPUTS,       /* map outputs whose data file is kept open */
     MG__COUNT
 };
 

@@ -367,6 +367,7 @@ static void pump(struct stream *s)
     }
     if (!b)
         return;
+    metrics_add(MC_CHUNKS_ON_POOL, n);
     s->busy = true;
     conn_ref(b->c);
     if (blocking_pool_submit(conn_server(b->c)->pool, batch_job, b) != 0)
@@ -458,6 +459,7 @@ static bool try_fast(struct stream *s, struct chunk_req *r)
     r->processed = true;
     r->rc = frc;
     r->failed = frc != 0;
+    metrics_inc(MC_CHUNKS_ON_LOOP);
     if (r->failed && r->err[0] == '\0')
         snprintf(r->err, sizeof r->err, "java.lang.RuntimeException: cannot resolve chunk");
     bool last = stream_end_chunk(s, frc == 0);
