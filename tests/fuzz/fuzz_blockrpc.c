@@ -6,6 +6,8 @@
  * executor is registered at start over a temp dir holding a small shuffle output, so
  * resolution reaches placement, the index cache and the files.
  * fuzz-sources: src/server/block/block_handler.c src/server/block/block_streams.c
+ * fuzz-sources: src/server/block/block_reply.c src/server/block/block_ops.c
+ * fuzz-sources: src/server/block/map_output_cache.c src/server/ops/metrics.c
  * fuzz-sources: src/server/block/blockid.c src/server/block/placement.c
  * fuzz-sources: src/server/block/resolver.c src/server/block/index_cache.c
  * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c
@@ -160,6 +162,18 @@ static void setup(void)
     atexit(cleanup_tmp);
 }
 
+static void segment_drop(struct chunk_segment *seg)
+{
+    free(seg->path);
+    free(seg->data);
+    if (seg->kind == CHUNK_OPEN_FILE) {
+        if (seg->release)
+            seg->release(seg->owner, seg->fd);
+        else
+            close(seg->fd);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!h)
@@ -183,8 +197,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 continue;
             }
-            free(seg.path);
-            free(seg.data);
+            segment_drop(&seg);
+            /* the event-loop path, now that the map output may be kept open */
+            int rc = s->resolve_fast ? s->resolve_fast(s->ctx, k, &seg, err, sizeof(err)) : 1;
+            if (rc == 0)
+                segment_drop(&seg);
+            else if (rc < 0 && !err[0])
+                abort();
         }
         s->free_ctx(s->ctx);
     }
