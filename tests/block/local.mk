@@ -56,3 +56,10 @@ tests_block_test_block_service_LDADD = src/server/libblock.la $(SHUFFLED_CORE_LI
 check_PROGRAMS += tests/block/bench_block
 tests_block_bench_block_SOURCES = tests/block/bench_block.c
 tests_block_bench_block_LDADD = src/proto/libproto.la $(PTHREAD_LIBS)
+
+# The event-loop fast path and what happens to its kept-open files (real daemon).
+check_PROGRAMS += tests/block/test_fast_path
+TESTS += tests/block/test_fast_path
+tests_block_test_fast_path_SOURCES = tests/block/test_fast_path.c
+tests_block_test_fast_path_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_fast_path_LDADD = src/server/libblock.la $(BLOCK_IT_LIBS)
