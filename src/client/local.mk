@@ -2,6 +2,7 @@
 lib_LTLIBRARIES += src/client/libshuffle.la
 src_client_libshuffle_la_SOURCES = \
 	src/client/internal.h src/client/context.c \
+	src/client/util.h src/client/util.c src/client/request_cb.h \
 	src/client/transport.h src/client/transport.c \
 	src/client/pending.h src/client/pending.c \
 	src/client/pool.h src/client/pool.c \

@@ -425,7 +425,7 @@ static void reg_attempt(struct rpc_op *op)
     shuffle_client *c = op->c;
     op->attempt++;
     int timeout = c->opts.registration_timeout_ms;
-    op->reg_conn = tconn_new(c, op->host, op->port, timeout, timeout);
+    op->reg_conn = tconn_new(&c->env, op->host, op->port, timeout, timeout);
     if (!op->reg_conn) {
         reg_finish(op, SHUFFLE_ELOCAL, "out of memory");
         return;
