@@ -43,10 +43,10 @@ int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secre
     memset(cr, 0, sizeof(*cr));
     cr->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
     if (!secret)
-        return 0;
+        return SHUFFLE_OK;
     if (!*secret || !app_id || !*app_id) {
         client_set_err(err, errlen, "authentication needs a non-empty auth_secret and auth_app_id");
-        return -1;
+        return SHUFFLE_EINVAL;
     }
     pthread_mutex_lock(&global_lock);
     int rc = SASL_OK;
@@ -59,16 +59,16 @@ int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secre
     pthread_mutex_unlock(&global_lock);
     if (rc != SASL_OK) {
         client_set_err(err, errlen, "cannot start Cyrus SASL: %s", sasl_errstring(rc, NULL, NULL));
-        return -1;
+        return SHUFFLE_ELOCAL;
     }
     cr->app_id = strdup(app_id);
     cr->password = sasl_spark_password(secret);
     if (!cr->app_id || !cr->password) {
         auth_creds_release(cr);
         client_set_err(err, errlen, "out of memory");
-        return -1;
+        return SHUFFLE_ELOCAL;
     }
-    return 0;
+    return SHUFFLE_OK;
 }
 
 void auth_creds_release(struct auth_creds *cr)

@@ -18,7 +18,8 @@ struct auth_creds {
 
 /* Checks and copies app_id and secret (only the password derived from the secret is
  * kept) and starts Cyrus SASL, which is process-wide and shared by every client that
- * authenticates. secret NULL: no authentication (cr stays empty). 0, or -1 with err set. */
+ * authenticates. secret NULL: no authentication (cr stays empty). SHUFFLE_OK, or
+ * SHUFFLE_EINVAL (no app id, empty secret) or SHUFFLE_ELOCAL with err set. */
 int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secret, int timeout_ms,
                     char *err, size_t errlen);
 void auth_creds_release(struct auth_creds *cr);

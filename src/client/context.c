@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "client/errors.h"
 #include "client/internal.h"
 #include "client/resolve.h"
 
@@ -20,32 +22,11 @@ struct client_cmd {
     struct client_cmd *next;
 };
 
-const char *shuffle_status_name(int status)
-{
-    switch (status) {
-    case SHUFFLE_OK:
-        return "OK";
-    case SHUFFLE_EIO:
-        return "EIO";
-    case SHUFFLE_ESERVER:
-        return "ESERVER";
-    case SHUFFLE_EPROTO:
-        return "EPROTO";
-    case SHUFFLE_EINVAL:
-        return "EINVAL";
-    case SHUFFLE_ECANCELED:
-        return "ECANCELED";
-    case SHUFFLE_ELOCAL:
-        return "ELOCAL";
-    case SHUFFLE_EAUTH:
-        return "EAUTH";
-    }
-    return "UNKNOWN";
-}
-
-void shuffle_client_options_init(struct shuffle_client_options *o)
+/* This version's defaults, whole. */
+static void default_options(struct shuffle_client_options *o)
 {
     memset(o, 0, sizeof(*o));
+    o->struct_size = sizeof(*o);
     o->connections_per_peer = 1;
     o->connect_timeout_ms = 120000;
     o->request_timeout_ms = 120000;
@@ -55,6 +36,17 @@ void shuffle_client_options_init(struct shuffle_client_options *o)
     o->registration_timeout_ms = 5000;
     o->registration_attempts = 3;
     o->auth_timeout_ms = 30000;
+}
+
+void shuffle_client_options_init_sized(struct shuffle_client_options *o, size_t struct_size)
+{
+    struct shuffle_client_options d;
+    default_options(&d);
+    if (!o || struct_size < sizeof(d.struct_size))
+        return;
+    memset(o, 0, struct_size); /* a newer caller's fields unknown here: zero, their default */
+    memcpy(o, &d, struct_size < sizeof(d) ? struct_size : sizeof(d));
+    o->struct_size = struct_size;
 }
 
 bool client_on_loop_thread(const shuffle_client *c)
@@ -175,21 +167,19 @@ static void client_destroy(shuffle_client *c)
     free(c);
 }
 
-shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, char *err,
-                                   size_t errlen)
+/* Sets up everything but the thread; NULL with *status and err set. */
+static shuffle_client *client_create(const struct shuffle_client_options *opts, int *status,
+                                     char *err, size_t errlen)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_threads);
-
+    static atomic_uint_fast64_t serials;
+    *status = SHUFFLE_ELOCAL;
     shuffle_client *c = calloc(1, sizeof(*c));
     if (!c) {
         client_set_err(err, errlen, "out of memory");
         return NULL;
     }
-    if (opts)
-        c->opts = *opts;
-    else
-        shuffle_client_options_init(&c->opts);
+    c->serial = ++serials;
+    c->opts = *opts;
     if (c->opts.connections_per_peer < 1)
         c->opts.connections_per_peer = 1;
     if (c->opts.max_retries < 0)
@@ -204,10 +194,10 @@ shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, ch
     c->tmp_dir = strdup(tmp);
     c->opts.tmp_dir = c->tmp_dir;
     /* the secret is kept only as the derived SASL password */
-    int auth_failed = auth_creds_init(&c->auth, c->opts.auth_app_id, c->opts.auth_secret,
-                                      c->opts.auth_timeout_ms, err, errlen);
+    *status = auth_creds_init(&c->auth, c->opts.auth_app_id, c->opts.auth_secret,
+                              c->opts.auth_timeout_ms, err, errlen);
     c->opts.auth_secret = c->opts.auth_app_id = NULL;
-    if (auth_failed) {
+    if (*status != SHUFFLE_OK) {
         free(c->tmp_dir);
         free(c);
         return NULL;
@@ -222,6 +212,8 @@ shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, ch
         return NULL;
     }
     c->resolver = resolver_new(c->base, c->opts.resolv_conf, err, errlen);
+    if (!c->resolver) /* a file the caller named could not be read, or out of memory */
+        *status = c->opts.resolv_conf && *c->opts.resolv_conf ? SHUFFLE_EINVAL : SHUFFLE_ELOCAL;
     c->opts.resolv_conf = NULL; /* read; not kept */
     if (!c->resolver) {
         client_destroy(c);
@@ -242,14 +234,36 @@ shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, ch
         client_destroy(c);
         return NULL;
     }
+    *status = SHUFFLE_OK;
+    return c;
+}
+
+int shuffle_client_new(const struct shuffle_client_options *opts, shuffle_client **out)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_threads);
+    if (!out)
+        return client_fail(NULL, SHUFFLE_EINVAL, "shuffle_client_new: out is required");
+    *out = NULL;
+    struct shuffle_client_options o;
+    default_options(&o);
+    if (opts && client_read_sized(NULL, &o, sizeof(o), opts, "shuffle_client_options") != 0)
+        return SHUFFLE_EINVAL;
+    char err[512];
+    int status;
+    shuffle_client *c = client_create(&o, &status, err, sizeof(err));
+    if (!c)
+        return client_fail(NULL, status, "%s", err);
     /* The wake event is activated by hand (event_active), never added. */
     if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
-        client_set_err(err, errlen, "cannot start the client's loop thread: %s", strerror(errno));
+        int e = errno;
         client_destroy(c);
-        return NULL;
+        return client_fail(NULL, SHUFFLE_ELOCAL, "cannot start the client's loop thread: %s",
+                           strerror(e));
     }
     c->thread_started = true;
-    return c;
+    *out = c;
+    return SHUFFLE_OK;
 }
 
 void shuffle_client_free(shuffle_client *c)

@@ -32,6 +32,7 @@ struct client_cmd;
 
 struct shuffle_client {
     struct shuffle_client_options opts;
+    uint64_t serial; /* unique per client in the process: names it in error details */
     char *tmp_dir;
     struct event_base *base;
     pthread_t thread;

@@ -179,7 +179,8 @@ static void start_next_locked(struct job *j)
     while (j->active < j->parallel && j->next_req < j->nreq) {
         size_t r = j->next_req++;
         size_t a = j->req_start[r], e = j->req_start[r + 1];
-        struct shuffle_fetch_request req = {.host = j->host,
+        struct shuffle_fetch_request req = {.struct_size = sizeof(req),
+                                            .host = j->host,
                                             .port = j->port,
                                             .app_id = j->app,
                                             .exec_id = j->exec,
@@ -189,9 +190,8 @@ static void start_next_locked(struct job *j)
                                             .on_block = on_block,
                                             .on_done = on_done,
                                             .arg = j};
-        char err[512];
-        if (shuffle_fetch_blocks(j->cl, &req, err, sizeof(err)) != SHUFFLE_OK) {
-            fprintf(stderr, "shuffle-fetch: %s\n", err);
+        if (shuffle_fetch_blocks(j->cl, &req) != SHUFFLE_OK) {
+            fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(j->cl));
             j->failed += e - a;
             j->start_errors++;
             continue;
@@ -484,26 +484,24 @@ int main(int argc, char **argv)
     j.progress = !j.quiet && isatty(STDERR_FILENO) && (j.outdir || !isatty(STDOUT_FILENO));
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);
-    j.cl = shuffle_client_new(&o, err, sizeof(err));
+    int started = shuffle_client_new(&o, &j.cl);
     if (secret) { /* the client keeps only what it derived from it */
         memset(secret, 0, strlen(secret));
         free(secret);
     }
-    if (!j.cl) {
-        fprintf(stderr, "shuffle-fetch: %s\n", err);
+    if (started != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(NULL));
         return 1;
     }
     int rc = 0;
+    struct shuffle_executor_info info;
     if (reg) {
         if (!j.have_man || !j.man.num_dirs) {
             fprintf(stderr, "shuffle-fetch: --register needs a manifest with #localDirs\n");
             rc = 2;
-        } else if (shuffle_register_executor_sync(
-                       j.cl, j.host, j.port, j.app, j.exec, (const char *const *)j.man.local_dirs,
-                       j.man.num_dirs, j.man.sub_dirs ? j.man.sub_dirs : 64,
-                       "org.apache.spark.shuffle.sort.SortShuffleManager", err,
-                       sizeof(err)) != SHUFFLE_OK) {
-            fprintf(stderr, "shuffle-fetch: %s\n", err);
+        } else if (mlist_executor_info(&j.man, j.app, j.exec, &info),
+                   shuffle_register_executor_sync(j.cl, j.host, j.port, &info) != SHUFFLE_OK) {
+            fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(j.cl));
             rc = 1;
         }
     }

@@ -35,9 +35,8 @@ static shuffle_client *new_client_dns(int max_retries, const char *resolv_conf)
     o.retry_wait_ms = RETRY_WAIT_MS;
     o.request_timeout_ms = 10000;
     o.connect_timeout_ms = 5000;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof(err));
-    ck_assert_msg(c != NULL, "%s", err);
+    shuffle_client *c = NULL;
+    ck_assert_msg(shuffle_client_new(&o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
     return c;
 }
 
@@ -49,7 +48,8 @@ static shuffle_client *new_client(int max_retries)
 static void start_fetch(shuffle_client *cl, const char *host, int port, struct collector *col)
 {
     collector_init(col, &man, NIDS);
-    struct shuffle_fetch_request r = {.host = host,
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = host,
                                       .port = port,
                                       .app_id = "app-cap",
                                       .exec_id = "1",
@@ -58,8 +58,7 @@ static void start_fetch(shuffle_client *cl, const char *host, int port, struct c
                                       .on_block = collector_on_block,
                                       .on_done = collector_on_done,
                                       .arg = col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
 }
 
 static bool collector_done(struct collector *col)
@@ -114,11 +113,10 @@ static void fail_a_connect(shuffle_client *cl, int port)
     const uint8_t hb[] = {5, 0, 0, 0, 1, 'a'};
     uint8_t *reply;
     size_t rlen;
-    char err[512];
-    ck_assert_int_eq(
-        shuffle_rpc_sync(cl, "127.0.0.1", port, hb, sizeof(hb), &reply, &rlen, err, sizeof(err)),
-        SHUFFLE_EIO);
-    ck_assert_msg(strstr(err, "Failed to connect to 127.0.0.1:"), "%s", err);
+    ck_assert_int_eq(shuffle_rpc_sync(cl, "127.0.0.1", port, hb, sizeof(hb), &reply, &rlen),
+                     SHUFFLE_EIO);
+    ck_assert_msg(strstr(shuffle_last_error(cl), "Failed to connect to 127.0.0.1:"), "%s",
+                  shuffle_last_error(cl));
 }
 
 START_TEST(test_fast_fail_skips_connect_in_window)
@@ -298,9 +296,11 @@ START_TEST(test_missing_resolv_conf)
     struct shuffle_client_options o;
     shuffle_client_options_init(&o);
     o.resolv_conf = "/nonexistent/resolv.conf";
-    char err[256];
-    ck_assert(shuffle_client_new(&o, err, sizeof(err)) == NULL);
-    ck_assert_msg(strstr(err, "/nonexistent/resolv.conf"), "%s", err);
+    shuffle_client *c = (shuffle_client *)&o; /* overwritten with NULL on failure */
+    ck_assert_int_eq(shuffle_client_new(&o, &c), SHUFFLE_EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(shuffle_last_error(NULL), "/nonexistent/resolv.conf"), "%s",
+                  shuffle_last_error(NULL));
 }
 END_TEST
 
