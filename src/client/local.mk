@@ -8,6 +8,7 @@ src_client_libshuffle_la_SOURCES = \
 	src/client/pending.h src/client/pending.c \
 	src/client/pool.h src/client/pool.c \
 	src/client/resolve.h src/client/resolve.c \
+	src/client/dial.h src/client/dial.c \
 	src/client/blockids.h src/client/blockids.c \
 	src/client/fetcher.h src/client/fetcher.c \
 	src/client/retry.c \

@@ -1,13 +1,9 @@
 /* One connection to a shuffle server: see transport.h. */
 #include "config.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -15,8 +11,8 @@
 #include <event2/event.h>
 
 #include "client/auth.h"
+#include "client/dial.h"
 #include "client/pending.h"
-#include "client/resolve.h"
 #include "client/transport.h"
 #include "client/util.h"
 #include "proto/codec.h"
@@ -32,10 +28,10 @@ struct tconn {
     enum conn_state state;
     char peer[300];
     int connect_timeout_ms, request_timeout_ms;
-    struct bufferevent *bev;
+    struct dial *dial;       /* connecting */
+    struct bufferevent *bev; /* connected */
     struct event *timer;
-    struct resolve_req *resolving; /* the host name is being looked up */
-    char *early_error;             /* a connect failure found before any I/O (the whole message) */
+    char *early_error; /* a connect failure (the whole message), reported on the next turn */
     void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
     void *connect_arg;
     struct frame_decoder dec;
@@ -46,9 +42,9 @@ struct tconn {
     bool timer_armed;
     void (*close_fn)(void *arg, struct tconn *t);
     void *close_arg;
-    /* the authentication phase: while authing, request frames wait in held */
-    bool authing, bypass_hold;
-    struct evbuffer *held;
+    /* request frames that cannot go out yet: connecting, or authenticating (authing) */
+    struct evbuffer *queued;
+    bool authing, bypass_queue; /* bypass_queue: an authentication message */
     struct auth_phase *auth;
     struct event *auth_timer; /* one handshake round trip */
 };
@@ -89,8 +85,8 @@ static void tconn_destroy(struct tconn *t)
     auth_phase_free(t->auth);
     if (t->auth_timer)
         event_free(t->auth_timer);
-    if (t->held)
-        evbuffer_free(t->held);
+    if (t->queued)
+        evbuffer_free(t->queued);
     free(t);
 }
 
@@ -144,9 +140,9 @@ void tconn_close(struct tconn *t, int status, const char *why)
     bool connect_failed = t->state == CONN_CONNECTING && status == SHUFFLE_EIO;
     t->state = CONN_CLOSED;
     tconn_ref(t);
-    if (t->resolving) {
-        resolve_cancel(t->resolving); /* on_resolved still runs, later */
-        t->resolving = NULL;
+    if (t->dial) {
+        dial_cancel(t->dial);
+        t->dial = NULL;
     }
     if (connect_failed)
         report_connect(t, false);
@@ -343,27 +339,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct tconn *t = arg;
-    if (what & BEV_EVENT_CONNECTED) {
-        evutil_socket_t fd = bufferevent_getfd(bev);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-        t->state = CONN_OPEN;
-        report_connect(t, true);
-        evtimer_del(t->timer);
-        t->timer_armed = false;
-        t->last_io_ms = client_now_ms();
-        if (t->ps.count && t->request_timeout_ms > 0)
-            arm_request_timer(t, (uint64_t)t->request_timeout_ms);
-        if (t->authing && t->state == CONN_OPEN)
-            auth_begin(t);
-        return;
-    }
     int e = EVUTIL_SOCKET_ERROR();
-    if (t->state == CONN_CONNECTING)
-        close_io(t, SHUFFLE_EIO, "Failed to connect to %s: %s",
-                 e ? evutil_socket_error_to_string(e) : "connection closed");
-    else if (what & BEV_EVENT_EOF)
+    if (what & BEV_EVENT_EOF)
         close_io(t, SHUFFLE_EIO, "Connection from %s closed%s", NULL);
     else
         close_io(t, SHUFFLE_EIO, "Connection to %s failed: %s",
@@ -385,7 +362,8 @@ static struct tconn *tconn_alloc(const struct tconn_env *env, const char *host, 
     frame_decoder_init(&t->dec, env->max_frame_bytes);
     proto_writer_init(&t->w);
     t->timer = evtimer_new(env->base, on_timer, t);
-    if (!t->timer) {
+    t->queued = evbuffer_new();
+    if (!t->timer || !t->queued) {
         tconn_destroy(t);
         return NULL;
     }
@@ -410,38 +388,41 @@ struct tconn *tconn_new_failed(const struct tconn_env *env, const char *host, in
     return t;
 }
 
-static void start_connect(struct tconn *t, const struct sockaddr *sa, socklen_t salen)
+/* Sends what waited for the connection (or for authentication). */
+static void release_queued(struct tconn *t)
 {
-    t->bev = bufferevent_socket_new(t->env->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!t->bev) {
-        fail_soon(t, client_strf("Failed to connect to %s: cannot create a socket", t->peer));
-        return;
-    }
-    bufferevent_setcb(t->bev, on_read, NULL, on_event, t);
-    /* libevent reads 4 KiB per call by default: far too little for blocks */
-    bufferevent_set_max_single_read(t->bev, 256 * 1024);
-    bufferevent_enable(t->bev, EV_READ | EV_WRITE);
-    if (bufferevent_socket_connect(t->bev, sa, (int)salen) != 0) {
-        int e = EVUTIL_SOCKET_ERROR();
-        bufferevent_free(t->bev);
-        t->bev = NULL;
-        fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer,
-                                 e ? strerror(e) : "connect failed"));
-    }
+    if (evbuffer_add_buffer(bufferevent_get_output(t->bev), t->queued) != 0)
+        tconn_close(t, SHUFFLE_ELOCAL,
+                    "out of memory sending the requests queued while connecting");
 }
 
-/* Runs once per tconn_new, maybe from inside it; holds a reference meanwhile. */
-static void on_resolved(void *arg, const struct sockaddr *sa, socklen_t salen, const char *error)
+/* Runs once per dial_start unless the connection closed first. */
+static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
 {
     struct tconn *t = arg;
-    t->resolving = NULL;
-    if (t->state == CONN_CONNECTING) {
-        if (sa)
-            start_connect(t, sa, salen);
-        else
-            fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
+    t->dial = NULL;
+    if (!bev) {
+        fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
+        return;
     }
-    tconn_unref(t);
+    t->bev = bev;
+    bufferevent_setcb(bev, on_read, NULL, on_event, t);
+    /* libevent reads 4 KiB per call by default: far too little for blocks */
+    bufferevent_set_max_single_read(bev, 256 * 1024);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    t->state = CONN_OPEN;
+    report_connect(t, true);
+    evtimer_del(t->timer);
+    t->timer_armed = false;
+    t->last_io_ms = client_now_ms();
+    if (t->ps.count && t->request_timeout_ms > 0)
+        arm_request_timer(t, (uint64_t)t->request_timeout_ms);
+    if (t->state != CONN_OPEN)
+        return; /* closed by the pool's connect callback */
+    if (t->authing)
+        auth_begin(t);
+    else
+        release_queued(t);
 }
 
 struct tconn *tconn_new(const struct tconn_env *env, const char *host, int port,
@@ -450,21 +431,18 @@ struct tconn *tconn_new(const struct tconn_env *env, const char *host, int port,
     struct tconn *t = tconn_alloc(env, host, port, connect_timeout_ms, request_timeout_ms);
     if (!t)
         return NULL;
-    if (env->auth && auth_creds_enabled(env->auth) &&
-        (!(t->held = evbuffer_new()) ||
-         !(t->auth_timer = evtimer_new(env->base, on_auth_timeout, t)))) {
-        tconn_destroy(t);
-        return NULL;
+    if (env->auth && auth_creds_enabled(env->auth)) {
+        t->authing = true; /* requests wait until the handshake is done */
+        if (!(t->auth_timer = evtimer_new(env->base, on_auth_timeout, t))) {
+            tconn_destroy(t);
+            return NULL;
+        }
     }
-    t->authing = t->held != NULL; /* requests wait until the handshake is done */
     if (connect_timeout_ms > 0) { /* covers the name lookup too */
         struct timeval tv = {connect_timeout_ms / 1000, (connect_timeout_ms % 1000) * 1000};
         evtimer_add(t->timer, &tv);
     }
-    tconn_ref(t); /* for on_resolved */
-    struct resolve_req *r = resolve_start(env->resolver, host, port, on_resolved, t);
-    if (r && t->state == CONN_CONNECTING)
-        t->resolving = r;
+    t->dial = dial_start(env->base, env->resolver, host, port, on_dialed, t);
     return t;
 }
 
@@ -474,11 +452,29 @@ static int send_frame(struct tconn *t, const struct proto_msg *m)
     proto_msg_encode(&t->w, m);
     if (t->w.failed)
         return -1;
-    if (t->authing && !t->bypass_hold)
-        return evbuffer_add(t->held, t->w.buf, t->w.len);
-    if (!t->bev) /* connect failed early: the failure is on its way */
-        return 0;
+    if (t->state != CONN_OPEN || (t->authing && !t->bypass_queue))
+        return evbuffer_add(t->queued, t->w.buf, t->w.len);
     return evbuffer_add(bufferevent_get_output(t->bev), t->w.buf, t->w.len);
+}
+
+/* Sends m for p (NULL: out of memory), an RPC or chunk request whose reply is matched by
+ * its key; 0, or -1 with p freed. */
+static int send_matched(struct tconn *t, struct pending *p, tconn_reply_fn fn, void *arg,
+                        const struct proto_msg *m)
+{
+    if (!p || pending_index(&t->ps, p) != 0) {
+        free(p);
+        return -1;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    if (send_frame(t, m) != 0) {
+        pending_find(&t->ps, p->kind, p->a, p->b, true);
+        free(p);
+        return -1;
+    }
+    track(t, p);
+    return 0;
 }
 
 int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg)
@@ -489,24 +485,11 @@ int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn f
     do
         id = client_rng_id(t->env->rng);
     while (pending_find(&t->ps, PEND_RPC, id, 0, false));
-    struct pending *p = pending_new(PEND_RPC, id, 0);
-    if (!p || pending_index(&t->ps, p) != 0) {
-        free(p);
-        return -1;
-    }
-    p->fn = fn;
-    p->arg = arg;
     struct proto_msg m = {.type = PROTO_RPC_REQUEST};
     m.u.rpc.request_id = id;
     m.u.rpc.body.data = body;
     m.u.rpc.body.len = (uint32_t)len;
-    if (send_frame(t, &m) != 0) {
-        pending_find(&t->ps, PEND_RPC, id, 0, true);
-        free(p);
-        return -1;
-    }
-    track(t, p);
-    return 0;
+    return send_matched(t, pending_new(PEND_RPC, id, 0), fn, arg, &m);
 }
 
 int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len)
@@ -524,23 +507,10 @@ int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, t
 {
     if (t->state == CONN_CLOSED || pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, false))
         return -1;
-    struct pending *p = pending_new(PEND_CHUNK, stream_id, chunk_index);
-    if (!p || pending_index(&t->ps, p) != 0) {
-        free(p);
-        return -1;
-    }
-    p->fn = fn;
-    p->arg = arg;
     struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
     m.u.chunk_fetch_request.stream_id = stream_id;
     m.u.chunk_fetch_request.chunk_index = chunk_index;
-    if (send_frame(t, &m) != 0) {
-        pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, true);
-        free(p);
-        return -1;
-    }
-    track(t, p);
-    return 0;
+    return send_matched(t, pending_new(PEND_CHUNK, stream_id, chunk_index), fn, arg, &m);
 }
 
 int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tconn_stream_cb *cb)
@@ -579,13 +549,11 @@ static void auth_follow(struct tconn *t, struct auth_step *step)
         auth_fail(t, step->status, step->why);
     } else if (step->next == AUTH_DONE) {
         t->authing = false;
-        if (evbuffer_add_buffer(bufferevent_get_output(t->bev), t->held) != 0)
-            tconn_close(t, SHUFFLE_ELOCAL,
-                        "out of memory releasing the requests held for authentication");
+        release_queued(t);
     } else {
-        t->bypass_hold = true;
+        t->bypass_queue = true;
         int rc = tconn_rpc(t, step->msg, step->len, on_auth_reply, t);
-        t->bypass_hold = false;
+        t->bypass_queue = false;
         if (rc != 0) {
             auth_fail(t, SHUFFLE_ELOCAL, "out of memory");
         } else {
