@@ -2,55 +2,40 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "client/errors.h"
 
+/* Indexed by enum shuffle_status. */
+static const struct {
+    const char *name, *text;
+} statuses[] = {
+    [SHUFFLE_OK] = {"OK", "success"},
+    [SHUFFLE_EIO] = {"EIO", "I/O failure: connect, closed connection or timeout (retried)"},
+    [SHUFFLE_ESERVER] = {"ESERVER", "the server answered with an error"},
+    [SHUFFLE_EPROTO] = {"EPROTO", "the server's reply could not be decoded"},
+    [SHUFFLE_EINVAL] = {"EINVAL", "invalid argument"},
+    [SHUFFLE_ECANCELED] = {"ECANCELED", "canceled: the client was shut down"},
+    [SHUFFLE_ELOCAL] = {"ELOCAL", "local failure: out of memory or a temporary file"},
+    [SHUFFLE_EAUTH] = {"EAUTH", "authentication refused or failed"},
+};
+
+static bool known(int status)
+{
+    return status >= 0 && (size_t)status < sizeof(statuses) / sizeof(statuses[0]) &&
+           statuses[status].name;
+}
+
 const char *shuffle_status_name(int status)
 {
-    switch (status) {
-    case SHUFFLE_OK:
-        return "OK";
-    case SHUFFLE_EIO:
-        return "EIO";
-    case SHUFFLE_ESERVER:
-        return "ESERVER";
-    case SHUFFLE_EPROTO:
-        return "EPROTO";
-    case SHUFFLE_EINVAL:
-        return "EINVAL";
-    case SHUFFLE_ECANCELED:
-        return "ECANCELED";
-    case SHUFFLE_ELOCAL:
-        return "ELOCAL";
-    case SHUFFLE_EAUTH:
-        return "EAUTH";
-    }
-    return "UNKNOWN";
+    return known(status) ? statuses[status].name : "UNKNOWN";
 }
 
 const char *shuffle_strerror(int status)
 {
-    switch (status) {
-    case SHUFFLE_OK:
-        return "success";
-    case SHUFFLE_EIO:
-        return "I/O failure: connect, closed connection or timeout (retried)";
-    case SHUFFLE_ESERVER:
-        return "the server answered with an error";
-    case SHUFFLE_EPROTO:
-        return "the server's reply could not be decoded";
-    case SHUFFLE_EINVAL:
-        return "invalid argument";
-    case SHUFFLE_ECANCELED:
-        return "canceled: the client was shut down";
-    case SHUFFLE_ELOCAL:
-        return "local failure: out of memory or a temporary file";
-    case SHUFFLE_EAUTH:
-        return "authentication refused or failed";
-    }
-    return "unknown status";
+    return known(status) ? statuses[status].text : "unknown status";
 }
 
 /* Each thread keeps the details for the last few clients it called, so two clients

@@ -183,6 +183,9 @@ START_TEST(error_details_name_the_cause)
         for (int b = a + 1; b <= SHUFFLE_EAUTH; b++)
             ck_assert_str_ne(shuffle_strerror(a), shuffle_strerror(b));
     ck_assert(strstr(shuffle_strerror(SHUFFLE_EAUTH), "authentication"));
+    ck_assert_str_eq(shuffle_status_name(SHUFFLE_EAUTH), "EAUTH");
+    ck_assert_str_eq(shuffle_status_name(99), "UNKNOWN");
+    ck_assert_str_eq(shuffle_strerror(-1), "unknown status");
 }
 END_TEST
 
