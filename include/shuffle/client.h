@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -136,7 +137,8 @@ struct shuffle_fetch_request {
 /* Zeroes *r and sets r->struct_size. */
 static inline void shuffle_fetch_request_init(struct shuffle_fetch_request *r)
 {
-    *r = (struct shuffle_fetch_request){.struct_size = sizeof(*r)};
+    memset(r, 0, sizeof(*r));
+    r->struct_size = sizeof(*r);
 }
 
 /* Starts a fetch. Returns SHUFFLE_OK (then every block is reported through on_block,
@@ -161,7 +163,8 @@ struct shuffle_executor_info {
 /* Zeroes *info and sets info->struct_size. */
 static inline void shuffle_executor_info_init(struct shuffle_executor_info *info)
 {
-    *info = (struct shuffle_executor_info){.struct_size = sizeof(*info)};
+    memset(info, 0, sizeof(*info));
+    info->struct_size = sizeof(*info);
 }
 
 /* RegisterExecutor on a connection of its own, closed after each attempt; waits
@@ -212,7 +215,8 @@ struct shuffle_stream_handler {
 /* Zeroes *h and sets h->struct_size. */
 static inline void shuffle_stream_handler_init(struct shuffle_stream_handler *h)
 {
-    *h = (struct shuffle_stream_handler){.struct_size = sizeof(*h)};
+    memset(h, 0, sizeof(*h));
+    h->struct_size = sizeof(*h);
 }
 int shuffle_fetch_stream(shuffle_client *c, const char *host, int port, const char *stream_id,
                          const struct shuffle_stream_handler *h);
