@@ -127,7 +127,8 @@ static void start_request_locked(struct bench *b)
     for (size_t i = 0; i < k; i++)
         r->ids[i] = b->man.b[at + i].id;
     r->start = now_s();
-    struct shuffle_fetch_request fr = {.host = b->host,
+    struct shuffle_fetch_request fr = {.struct_size = sizeof(fr),
+                                       .host = b->host,
                                        .port = b->port,
                                        .app_id = b->app,
                                        .exec_id = b->exec,
@@ -136,9 +137,8 @@ static void start_request_locked(struct bench *b)
                                        .on_block = on_block,
                                        .on_done = on_done,
                                        .arg = r};
-    char err[512];
-    if (shuffle_fetch_blocks(b->cl, &fr, err, sizeof(err)) != SHUFFLE_OK) {
-        fprintf(stderr, "shuffle-bench: %s\n", err);
+    if (shuffle_fetch_blocks(b->cl, &fr) != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(b->cl));
         free(r->ids);
         free(r);
         b->block_errors += k;
@@ -292,17 +292,14 @@ int main(int argc, char **argv)
         return 2;
     }
     o.connections_per_peer = conc;
-    b.cl = shuffle_client_new(&o, err, sizeof(err));
-    if (!b.cl) {
-        fprintf(stderr, "shuffle-bench: %s\n", err);
+    if (shuffle_client_new(&o, &b.cl) != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(NULL));
         return 1;
     }
-    if (reg && shuffle_register_executor_sync(b.cl, b.host, b.port, b.app, b.exec,
-                                              (const char *const *)b.man.local_dirs, b.man.num_dirs,
-                                              b.man.sub_dirs ? b.man.sub_dirs : 64,
-                                              "org.apache.spark.shuffle.sort.SortShuffleManager",
-                                              err, sizeof(err)) != SHUFFLE_OK) {
-        fprintf(stderr, "shuffle-bench: %s\n", err);
+    struct shuffle_executor_info info;
+    mlist_executor_info(&b.man, b.app, b.exec, &info);
+    if (reg && shuffle_register_executor_sync(b.cl, b.host, b.port, &info) != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(b.cl));
         shuffle_client_free(b.cl);
         return 1;
     }

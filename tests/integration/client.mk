@@ -40,3 +40,10 @@ tests_integration_test_client_connect_SOURCES = tests/integration/test_client_co
 	$(CLIENT_TEST_HELPERS)
 tests_integration_test_client_connect_CFLAGS = $(CLIENT_TEST_CFLAGS)
 tests_integration_test_client_connect_LDADD = $(CLIENT_TEST_LIBS)
+
+# The public API contract: size-versioned structs, the error convention.
+check_PROGRAMS += tests/integration/test_client_api
+TESTS += tests/integration/test_client_api
+tests_integration_test_client_api_SOURCES = tests/integration/test_client_api.c
+tests_integration_test_client_api_CFLAGS = $(CLIENT_TEST_CFLAGS)
+tests_integration_test_client_api_LDADD = $(CLIENT_TEST_LIBS)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client_util.h"
+#include "shuffle/sync.h"
 
 const char *shared_dir(void)
 {
@@ -116,4 +117,18 @@ void collector_wait(struct collector *c)
     while (c->done_calls == 0)
         pthread_cond_wait(&c->cond, &c->lock);
     pthread_mutex_unlock(&c->lock);
+}
+
+int register_executor_sync(shuffle_client *c, int port, const char *app, const char *exec,
+                           const char *const *dirs, size_t num_dirs)
+{
+    struct shuffle_executor_info info;
+    shuffle_executor_info_init(&info);
+    info.app_id = app;
+    info.exec_id = exec;
+    info.local_dirs = dirs;
+    info.num_dirs = num_dirs;
+    info.sub_dirs_per_local_dir = 64;
+    info.shuffle_manager = "org.apache.spark.shuffle.sort.SortShuffleManager";
+    return shuffle_register_executor_sync(c, "127.0.0.1", port, &info);
 }

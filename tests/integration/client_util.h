@@ -37,4 +37,9 @@ void collector_on_block(void *arg, const struct shuffle_block *b);
 void collector_on_done(void *arg, size_t delivered, size_t failed);
 void collector_wait(struct collector *c);
 
+/* RegisterExecutor (blocking) of app/exec at 127.0.0.1:port with dirs, 64 sub dirs
+ * and Spark's sort shuffle manager; the status (error: shuffle_last_error(c)). */
+int register_executor_sync(shuffle_client *c, int port, const char *app, const char *exec,
+                           const char *const *dirs, size_t num_dirs);
+
 #endif

@@ -42,23 +42,25 @@ static shuffle_client *client(const char *app, const char *secret, bool old)
     o.use_old_fetch_protocol = old;
     o.auth_app_id = app;
     o.auth_secret = secret;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof err);
-    ck_assert_msg(c != NULL, "%s", err);
+    shuffle_client *c = NULL;
+    ck_assert_msg(shuffle_client_new(&o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
     return c;
 }
 
+/* The status; the error text in err. */
 static int register_exec(shuffle_client *c, int port, const char *app, char *err, size_t errlen)
 {
-    return shuffle_register_executor_sync(
-        c, "127.0.0.1", port, app, "1", (const char *const *)man.local_dirs, man.num_dirs, 64,
-        "org.apache.spark.shuffle.sort.SortShuffleManager", err, errlen);
+    int status = register_executor_sync(c, port, app, "1", (const char *const *)man.local_dirs,
+                                        man.num_dirs);
+    snprintf(err, errlen, "%s", status == SHUFFLE_OK ? "" : shuffle_last_error(c));
+    return status;
 }
 
 static void fetch(shuffle_client *c, int port, const char *app, struct collector *col)
 {
     collector_init(col, &man, nids);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = "127.0.0.1",
                                       .port = port,
                                       .app_id = app,
                                       .exec_id = "1",
@@ -67,8 +69,7 @@ static void fetch(shuffle_client *c, int port, const char *app, struct collector
                                       .on_block = collector_on_block,
                                       .on_done = collector_on_done,
                                       .arg = col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof err), SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_fetch_blocks(c, &r), SHUFFLE_OK);
     collector_wait(col);
 }
 
@@ -156,10 +157,8 @@ static int get_local_dirs(shuffle_client *c, int port, char *err, size_t errlen)
 {
     struct dirs_wait w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     const char *execs[] = {"1"};
-    char e[256];
-    ck_assert_int_eq(
-        shuffle_get_local_dirs(c, "127.0.0.1", port, "app-1", execs, 1, dirs_cb, &w, e, sizeof e),
-        SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_get_local_dirs(c, "127.0.0.1", port, "app-1", execs, 1, dirs_cb, &w),
+                     SHUFFLE_OK);
     pthread_mutex_lock(&w.lock);
     while (!w.done)
         pthread_cond_wait(&w.cond, &w.lock);
@@ -185,10 +184,10 @@ START_TEST(app_isolation)
     assert_all_failed(&col, SHUFFLE_ESERVER, deny);
     collector_free(&col);
     int removed = -1;
-    ck_assert_int_eq(shuffle_remove_blocks_sync(c, "127.0.0.1", authd.port, "app-1", "1", ids, 1,
-                                                &removed, err, sizeof err),
-                     SHUFFLE_ESERVER);
-    ck_assert_msg(strstr(err, deny), "%s", err);
+    ck_assert_int_eq(
+        shuffle_remove_blocks_sync(c, "127.0.0.1", authd.port, "app-1", "1", ids, 1, &removed),
+        SHUFFLE_ESERVER);
+    ck_assert_msg(strstr(shuffle_last_error(c), deny), "%s", shuffle_last_error(c));
     ck_assert_int_eq(get_local_dirs(c, authd.port, err, sizeof err), SHUFFLE_ESERVER);
     ck_assert_msg(strstr(err, deny), "%s", err);
     shuffle_client_free(c);
@@ -210,9 +209,8 @@ START_TEST(handshake_timeout_fails_the_waiting_requests)
     o.auth_app_id = "app-1";
     o.auth_secret = SECRET;
     o.auth_timeout_ms = 200;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof err);
-    ck_assert_ptr_nonnull(c);
+    shuffle_client *c = NULL;
+    ck_assert_int_eq(shuffle_client_new(&o, &c), SHUFFLE_OK);
     struct collector col;
     fetch(c, ntohs(sa.sin_port), "app-1", &col);
     assert_all_failed(&col, SHUFFLE_EIO, "timed out (200 ms)");

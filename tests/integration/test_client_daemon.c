@@ -122,28 +122,25 @@ static shuffle_client *client(int retries, int wait_ms, int timeout_ms, bool old
     o.connect_timeout_ms = 5000;
     o.use_old_fetch_protocol = old;
     o.fetch_to_file_bytes = to_file;
-    char err[256];
-    shuffle_client *c = shuffle_client_new(&o, err, sizeof(err));
-    ck_assert_msg(c != NULL, "%s", err);
+    shuffle_client *c = NULL;
+    ck_assert_msg(shuffle_client_new(&o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
     return c;
 }
 
 static void register_exec(shuffle_client *c, const char *exec)
 {
-    char err[1024];
-    ck_assert_msg(shuffle_register_executor_sync(c, "127.0.0.1", daemon_port, "app-1", exec,
-                                                 (const char *const *)man.local_dirs, man.num_dirs,
-                                                 64,
-                                                 "org.apache.spark.shuffle.sort.SortShuffleManager",
-                                                 err, sizeof(err)) == SHUFFLE_OK,
-                  "%s", err);
+    ck_assert_msg(register_executor_sync(c, daemon_port, "app-1", exec,
+                                         (const char *const *)man.local_dirs,
+                                         man.num_dirs) == SHUFFLE_OK,
+                  "%s", shuffle_last_error(c));
 }
 
 static void fetch_wait(shuffle_client *c, const char *exec, const char *const *v, size_t n,
                        const uint64_t *sizes, shuffle_block_fn fn, struct collector *col)
 {
     collector_init(col, &man, n);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = "127.0.0.1",
                                       .port = daemon_port,
                                       .app_id = "app-1",
                                       .exec_id = exec,
@@ -153,8 +150,7 @@ static void fetch_wait(shuffle_client *c, const char *exec, const char *const *v
                                       .on_block = fn ? fn : collector_on_block,
                                       .on_done = collector_on_done,
                                       .arg = col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof(err)), SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_fetch_blocks(c, &r), SHUFFLE_OK);
     collector_wait(col);
 }
 
@@ -284,7 +280,8 @@ START_TEST(test_killed_and_restarted)
     atomic_store(&kill_done, 0);
     struct collector col;
     collector_init(&col, &man, nids);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = "127.0.0.1",
                                       .port = daemon_port,
                                       .app_id = "app-1",
                                       .exec_id = "1",
@@ -293,8 +290,7 @@ START_TEST(test_killed_and_restarted)
                                       .on_block = kill_on_first,
                                       .on_done = collector_on_done,
                                       .arg = &col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof(err)), SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_fetch_blocks(c, &r), SHUFFLE_OK);
     while (!atomic_load(&kill_done))
         usleep(1000);
     int port = daemon_port;
@@ -329,15 +325,15 @@ static void *thread_main(void *arg)
     long ok = 0;
     for (int k = 0; k < 10; k++) {
         size_t at = (size_t)(k * 3) % (nids - 8);
-        struct shuffle_fetch_request r = {.host = "127.0.0.1",
+        struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                          .host = "127.0.0.1",
                                           .port = daemon_port,
                                           .app_id = "app-1",
                                           .exec_id = "1",
                                           .block_ids = ids + at,
                                           .num_blocks = 8};
         struct shuffle_fetch_result *res;
-        char err[256];
-        bool good = shuffle_fetch_blocks_sync(shared, &r, &res, err, sizeof(err)) == SHUFFLE_OK;
+        bool good = shuffle_fetch_blocks_sync(shared, &r, &res) == SHUFFLE_OK;
         for (size_t i = 0; good && i < 8; i++) {
             uint64_t len;
             uint8_t *want = manifest_read(&man, ids[at + i], &len);
@@ -383,13 +379,11 @@ START_TEST(test_reload_allowed_roots)
     for (size_t i = 0; i < nids; i++)
         ck_assert_int_ne(col.status[i], SHUFFLE_OK);
     collector_free(&col);
-    char err[1024];
-    ck_assert_int_ne(shuffle_register_executor_sync(
-                         c, "127.0.0.1", daemon_port, "app-1", "2",
-                         (const char *const *)man.local_dirs, man.num_dirs, 64,
-                         "org.apache.spark.shuffle.sort.SortShuffleManager", err, sizeof(err)),
+    ck_assert_int_ne(register_executor_sync(c, daemon_port, "app-1", "2",
+                                            (const char *const *)man.local_dirs, man.num_dirs),
                      SHUFFLE_OK);
-    ck_assert_msg(strstr(err, "allowed_local_dir_roots"), "%s", err);
+    ck_assert_msg(strstr(shuffle_last_error(c), "allowed_local_dir_roots"), "%s",
+                  shuffle_last_error(c));
 
     snprintf(roots, sizeof(roots), "[\"%s\"]", data_root);
     ck_assert(write_daemon_config(config_port, roots));

@@ -217,7 +217,8 @@ static void run_fetch(shuffle_client *cl, int port, struct call *c)
         }
         parts[nparts] = calloc(1, sizeof(struct collector));
         collector_init(parts[nparts], &man, k);
-        struct shuffle_fetch_request r = {.host = "127.0.0.1",
+        struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                          .host = "127.0.0.1",
                                           .port = port,
                                           .app_id = c->app,
                                           .exec_id = c->exec,
@@ -226,8 +227,7 @@ static void run_fetch(shuffle_client *cl, int port, struct call *c)
                                           .on_block = collector_on_block,
                                           .on_done = collector_on_done,
                                           .arg = parts[nparts]};
-        char err[256];
-        ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+        ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
         nparts++;
         started += k;
     }
@@ -288,9 +288,8 @@ static void local_dirs_check(shuffle_client *cl, int port, const char *app, char
                              const struct manifest *m)
 {
     struct dirs_wait w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    char err[256];
     ck_assert_int_eq(shuffle_get_local_dirs(cl, "127.0.0.1", port, app, (const char *const *)execs,
-                                            n, on_dirs, &w, err, sizeof(err)),
+                                            n, on_dirs, &w),
                      SHUFFLE_OK);
     pthread_mutex_lock(&w.lock);
     while (!w.done)
@@ -317,9 +316,8 @@ START_TEST(test_vector_frames)
     o.use_old_fetch_protocol = c.old_protocol;
     o.fetch_to_file_bytes = c.to_disk ? 0 : UINT64_MAX;
     o.max_retries = 0;
-    char err[512];
-    shuffle_client *cl = shuffle_client_new(&o, err, sizeof(err));
-    ck_assert_msg(cl != NULL, "%s", err);
+    shuffle_client *cl = NULL;
+    ck_assert_msg(shuffle_client_new(&o, &cl) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
 
     if (!strcmp(c.cmd, "fetch")) {
         run_fetch(cl, port, &c);
@@ -327,15 +325,11 @@ START_TEST(test_vector_frames)
         /* the recorded paths, so the bytes match */
         const char *dirs[] = {"/tmp/shuffle-vectors/data/blockmgr-0",
                               "/tmp/shuffle-vectors/data/blockmgr-1"};
-        ck_assert_int_eq(shuffle_register_executor_sync(
-                             cl, "127.0.0.1", port, c.app, c.exec, dirs, 2, 64,
-                             "org.apache.spark.shuffle.sort.SortShuffleManager", err, sizeof(err)),
-                         SHUFFLE_OK);
+        ck_assert_int_eq(register_executor_sync(cl, port, c.app, c.exec, dirs, 2), SHUFFLE_OK);
     } else if (!strcmp(c.cmd, "remove-blocks")) {
         int removed = -1;
         ck_assert_int_eq(shuffle_remove_blocks_sync(cl, "127.0.0.1", port, c.app, c.exec,
-                                                    (const char *const *)c.ids, c.n, &removed, err,
-                                                    sizeof(err)),
+                                                    (const char *const *)c.ids, c.n, &removed),
                          SHUFFLE_OK);
         ck_assert_int_eq(removed, 1); /* rdd_3_1 exists, rdd_3_9 does not */
     } else if (!strcmp(c.cmd, "get-local-dirs")) {
