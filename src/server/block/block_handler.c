@@ -17,7 +17,6 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
-#include "server/block/cleanup.h"
 #include "server/ops/log.h"
 #include "server/service.h"
 #include "server/stream/file_open.h"
@@ -478,17 +477,6 @@ static int service_reload(void *ctx, const struct shuffled_config *cfg, char *er
     s->roots = set;
     resolver_set_roots(s->res, set);
     return 0;
-}
-
-int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
-                                      char *err, size_t errlen)
-{
-    return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
-}
-
-long block_service_executor_removed(struct block_service *s, const char *app, const char *exec)
-{
-    return cleanup_executor_removed(s->res, app, exec, s->fetch_rdd_enabled);
 }
 
 struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,

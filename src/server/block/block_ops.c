@@ -1,14 +1,26 @@
-/* The block service's operations hooks (rpc_handler's admin_actions, collect_metrics): admin actions for the admin
- * HTTP endpoint, and its gauges for /metrics and STATUS=. */
+/* The block service's operations hooks (rpc_handler's admin_actions, collect_metrics): admin
+ * actions for the admin HTTP endpoint, and its gauges for /metrics and STATUS=. */
 #include <errno.h>
 #include <stdio.h>
 
 #include "server/block/block_service.h"
+#include "server/block/cleanup.h"
 #include "server/block/index_cache.h"
 #include "server/block/map_output_cache.h"
 #include "server/ops/metrics.h"
 #include "server/block/resolver.h"
 #include "server/ops/admin_http.h"
+
+int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
+                                      char *err, size_t errlen)
+{
+    return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
+}
+
+long block_service_executor_removed(struct block_service *s, const char *app, const char *exec)
+{
+    return cleanup_executor_removed(s->res, app, exec, s->fetch_rdd_enabled);
+}
 
 /* On the admin thread: deleting local dirs here keeps every I/O loop free. */
 static int admin_remove_application(void *ctx, const char *app, bool cleanup, char *msg,
