@@ -22,6 +22,7 @@
 #include "server/ops/ops_runtime.h"
 #include "server/net/listener.h"
 #include "server/ops/log.h"
+#include "server/ops/memory_trim.h"
 #include "server/server.h"
 #include "server/service.h"
 #include "server/net/worker.h"
@@ -34,6 +35,7 @@ struct daemon {
     /* operations side (ops_runtime.h): systemd notify/watchdog, admin HTTP, reload */
     struct ops_runtime *ops;
     struct dispatch *dispatch;
+    struct memory_trim *trim;
     struct config_generation *reloaded; /* configs SIGHUP published, newest first */
     const char *config_path;
     const char *dropin_dir; /* NULL: none */
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
 {
     const char *config_path = NULL, *port_file = NULL, *dropin_arg = NULL;
     int check_only = 0; /* 1: -t, 2: -T */
+    memory_trim_setup();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-t") == 0) {
             check_only = check_only > 1 ? check_only : 1;
@@ -324,6 +327,7 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
+    d.trim = memory_trim_start(d.base, &d.srv);
     ops_ready(d.ops); /* listening, registrations loaded by shuffle_service_create */
     log_info("started: %d io thread(s), %d blocking thread(s), at most %llu chunk(s) in flight",
              nworkers, cfg.blocking_threads, (unsigned long long)cfg.max_chunks_in_flight);
@@ -347,6 +351,7 @@ stop:
         d.srv.handler->destroy(d.srv.handler->ctx);
     free(d.srv.workers);
     dispatch_destroy(d.dispatch);
+    memory_trim_stop(d.trim);
     auth_server_destroy(d.srv.auth);
     listener_close(d.listener);
     if (d.sig_term)

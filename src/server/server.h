@@ -32,6 +32,8 @@ struct server {
     int nworkers;
     atomic_uint_fast64_t chunks_in_flight; /* max_chunks_in_flight is checked against this */
     atomic_uint_fast32_t conns;            /* open connections, checked against max_connections */
+    /* Bytes held for clients, per kind of conn_budget (conn.h): streams, input, output. */
+    atomic_uint_fast64_t budget_used[3];
 };
 
 static inline const struct shuffled_config *server_config(struct server *srv)

@@ -63,3 +63,10 @@ TESTS += tests/block/test_fast_path
 tests_block_test_fast_path_SOURCES = tests/block/test_fast_path.c
 tests_block_test_fast_path_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_block_test_fast_path_LDADD = src/server/libblock.la $(BLOCK_IT_LIBS)
+
+# Budgets of client-driven memory and the frame/handshake deadlines (real daemon).
+check_PROGRAMS += tests/block/test_budgets
+TESTS += tests/block/test_budgets
+tests_block_test_budgets_SOURCES = tests/block/test_budgets.c
+tests_block_test_budgets_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_block_test_budgets_LDADD = $(BLOCK_IT_LIBS)

@@ -61,7 +61,8 @@ void conn_run_blocking(struct conn *c, void (*fn)(void *), void (*done)(struct c
 
 static struct stream_source streams[8];
 static int nstreams;
-int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
+int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
+                        size_t errlen)
 {
     ck_assert_int_lt(nstreams, 8);
     streams[nstreams] = src;

@@ -72,12 +72,14 @@ void conn_run_blocking(struct conn *c, void (*fn)(void *), void (*done)(struct c
 static struct stream_source streams[MAX_STREAMS];
 static int nstreams;
 
-int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
+int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
+                        size_t errlen)
 {
     (void)c;
     (void)app_id;
     if (nstreams == MAX_STREAMS) {
         src.free_ctx(src.ctx);
+        snprintf(err, errlen, "java.lang.IllegalStateException: too many streams");
         return -1;
     }
     streams[nstreams++] = src;

@@ -222,7 +222,8 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
         }
         uint32_t n = ts->n;
         struct stream_source src = {.ctx = ts, .num_chunks = n, .resolve = resolve, .free_ctx = free_stream};
-        int64_t id = stream_register(c, "app-test", src);
+        char err[400];
+        int64_t id = stream_register(c, "app-test", src, err, sizeof err);
         proto_write_i64(&w, id);
         proto_write_i32(&w, (int32_t)n);
         rpc_reply_ok(reply, w.buf, w.len);

@@ -283,6 +283,7 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
         if (rc == SASL_OK && !conn_is_closed(c)) {
             log_debug("%s: authenticated as app %s", conn_peer(c), conn_client_id(c));
             conn_pop_phase(c); /* from now on every message goes to dispatch */
+            conn_set_phase_deadline(c, 0, NULL);
             conn_attach(c, CONN_ATTACH_AUTH, NULL, NULL);
             auth_conn_free(ca);
         }
@@ -436,6 +437,11 @@ static void auth_on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
 
 void auth_conn_opened(void *auth_server, struct conn *c)
 {
-    if (conn_push_phase(c, (struct conn_phase){auth_on_msg, auth_server}) != 0)
+    if (conn_push_phase(c, (struct conn_phase){auth_on_msg, auth_server}) != 0) {
         conn_close(c, "cannot start authentication");
+        return;
+    }
+    uint64_t ms = server_config(conn_server(c))->handshake_timeout_ms;
+    if (ms)
+        conn_set_phase_deadline(c, ms, "authentication not completed within handshake_timeout_ms");
 }

@@ -49,6 +49,10 @@ struct conn {
     uint32_t chunks_pending; /* chunk answers reserved and not written yet */
     uint64_t rpc_pending;    /* bytes of RPC requests not answered yet (see conn_slot_charge_rpc) */
     uint64_t last_activity_ms;
+    uint64_t frame_started_ms;  /* when the partial frame in the decoder began (0: none) */
+    uint64_t phase_deadline_ms; /* conn_set_phase_deadline (0: none) */
+    char phase_deadline_reason[64];
+    uint64_t budget[CONN_BUDGET_COUNT]; /* bytes charged (conn_budget_charge) */
     struct conn_phase phases[MAX_PHASES];
     int nphases;
     int delivering; /* index of the phase whose handler is running (conn_pass_down) */
@@ -93,17 +97,32 @@ static bool held_by_connection(struct conn *c, const struct shuffled_config *cfg
            c->rpc_pending > cfg->write_low_water;
 }
 
+/* ms from now until deadline (at least 1), or UINT64_MAX for none */
+static uint64_t until(uint64_t now, uint64_t deadline)
+{
+    if (deadline == 0)
+        return UINT64_MAX;
+    return deadline > now ? deadline - now : 1;
+}
+
 static void arm_timer(struct conn *c)
 {
-    uint64_t ms, t = server_config(c->srv)->idle_timeout_ms;
+    const struct shuffled_config *cfg = server_config(c->srv);
+    uint64_t now = now_ms(c), t = cfg->idle_timeout_ms, ms = UINT64_MAX;
     if (c->read_paused && c->waiting_global) {
         ms = GLOBAL_RETRY_MS;
     } else if (t != 0) {
-        uint64_t idle = now_ms(c) - c->last_activity_ms;
+        uint64_t idle = now - c->last_activity_ms;
         ms = idle < t ? t - idle : t;
-    } else {
-        return;
     }
+    if (c->frame_started_ms && cfg->frame_timeout_ms) {
+        uint64_t f = until(now, c->frame_started_ms + cfg->frame_timeout_ms);
+        ms = f < ms ? f : ms;
+    }
+    uint64_t p = until(now, c->phase_deadline_ms);
+    ms = p < ms ? p : ms;
+    if (ms == UINT64_MAX)
+        return;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(c->timer_ev, &tv);
 }
@@ -225,6 +244,28 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     conn_unref(c);
 }
 
+/* A frame begun too long ago, or a phase past its deadline: closes c (true). */
+static bool deadline_passed(struct conn *c)
+{
+    const struct shuffled_config *cfg = server_config(c->srv);
+    uint64_t now = now_ms(c);
+    if (c->frame_started_ms && cfg->frame_timeout_ms && !c->read_paused &&
+        now - c->frame_started_ms >= cfg->frame_timeout_ms) {
+        log_warn("%s: a frame begun %llu ms ago is still incomplete (frame_timeout_ms), closing",
+                 c->peer, (unsigned long long)(now - c->frame_started_ms));
+        metrics_inc(MC_FRAMES_TIMED_OUT);
+        conn_close(c, NULL);
+        return true;
+    }
+    if (c->phase_deadline_ms && now >= c->phase_deadline_ms) {
+        log_warn("%s: %s, closing", c->peer, c->phase_deadline_reason);
+        metrics_inc(MC_HANDSHAKES_TIMED_OUT);
+        conn_close(c, NULL);
+        return true;
+    }
+    return false;
+}
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -232,6 +273,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     conn_ref(c);
     try_resume(c);
+    if (!c->closed && deadline_passed(c)) {
+        conn_unref(c);
+        return;
+    }
     if (!c->closed) {
         uint64_t t = server_config(c->srv)->idle_timeout_ms;
         uint64_t unsent = c->q.unsent;
@@ -298,6 +343,22 @@ static void process(struct conn *c, const uint8_t *data, size_t len)
     conn_unref(c);
 }
 
+/* After input was taken in: the partial frame's clock and the input budget. True when c
+ * was closed by the budget. */
+static bool account_input(struct conn *c)
+{
+    bool partial = !frame_decoder_idle(&c->dec);
+    if (partial && !c->frame_started_ms) {
+        c->frame_started_ms = now_ms(c);
+        arm_timer(c);
+    } else if (!partial) {
+        c->frame_started_ms = 0;
+    }
+    uint64_t held = c->dec.buf_cap + c->in_len;
+    conn_budget_charge(c, CONN_BUDGET_INPUT, (int64_t)held - (int64_t)c->budget[CONN_BUDGET_INPUT]);
+    return conn_budget_shed(c, CONN_BUDGET_INPUT);
+}
+
 static void read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -310,6 +371,8 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
         ssize_t n = channel_read(c->ch, c->host.read_buf, c->host.read_buf_len);
         if (n > 0) {
             process(c, c->host.read_buf, (size_t)n);
+            if (c->closed || account_input(c))
+                break;
             if ((size_t)n < c->host.read_buf_len)
                 break;
         } else if (n == 0) {
@@ -339,6 +402,30 @@ static void slot_written(void *ctx, const struct reply_slot *s)
         c->no_more_requests = true;
 }
 
+static void account_output(struct conn *c)
+{
+    conn_budget_charge(c, CONN_BUDGET_OUTPUT,
+                       (int64_t)c->q.mem_bytes - (int64_t)c->budget[CONN_BUDGET_OUTPUT]);
+}
+
+static void close_later(struct conn *c, const char *reason);
+static bool conn_budget_over(const struct conn *c, enum conn_budget kind);
+
+/* Over the output total while answering (inside a producer's call): the biggest holder of
+ * this loop is closed from its wake event, never under the producer. */
+static void close_later_biggest(struct conn *c, enum conn_budget kind)
+{
+    struct conn *victim = c->host.biggest ? c->host.biggest(c->host.ctx, kind) : c;
+    if (!victim || victim->close_pending)
+        return;
+    log_warn("%s: holds %llu bytes of queued answers while all connections hold more than "
+             "max_output_bytes (%llu): closing it",
+             victim->peer, (unsigned long long)victim->budget[kind],
+             (unsigned long long)server_config(c->srv)->max_output_bytes);
+    metrics_inc(MC_CLOSED_BY_OUTPUT_BUDGET);
+    close_later(victim, "over max_output_bytes");
+}
+
 static void flush(struct conn *c)
 {
     if (c->flushing || c->closed || c->close_pending)
@@ -347,6 +434,8 @@ static void flush(struct conn *c)
     uint64_t before = c->q.written;
     enum reply_flush r = reply_queue_flush(&c->q, c->ch, slot_written, c);
     c->flushing = false;
+    if (c->q.mem_bytes < c->budget[CONN_BUDGET_OUTPUT])
+        account_output(c);
     if (c->q.written != before)
         c->last_activity_ms = now_ms(c);
     if (r == REPLY_FLUSH_ERROR) {
@@ -430,6 +519,11 @@ static int fill(struct conn *c, struct reply_slot *s, const uint8_t *hdr, size_t
         s->rpc_cost = 0;
     }
     flush(c);
+    if (!c->closed && c->q.mem_bytes > c->budget[CONN_BUDGET_OUTPUT]) {
+        account_output(c);
+        if (conn_budget_over(c, CONN_BUDGET_OUTPUT))
+            close_later_biggest(c, CONN_BUDGET_OUTPUT);
+    }
     return 0;
 }
 
@@ -572,6 +666,9 @@ void conn_close(struct conn *c, const char *reason)
     /* Filled answers die with the socket; unfilled slots are detached (their fillers free
      * them); partial bodies go back to their producers. */
     reply_queue_close(&c->q);
+    for (int k = 0; k < CONN_BUDGET_COUNT; k++) /* streams: released by their attachment */
+        if (k != CONN_BUDGET_STREAMS)
+            conn_budget_charge(c, (enum conn_budget)k, -(int64_t)c->budget[k]);
     atomic_fetch_sub(&c->srv->chunks_in_flight, c->chunks_pending);
     c->chunks_pending = 0;
     for (int k = 0; k < CONN_ATTACH_COUNT; k++) {
@@ -667,4 +764,72 @@ void conn_attach(struct conn *c, enum conn_attachment kind, void *state,
 {
     c->attached[kind].state = state;
     c->attached[kind].release = release;
+}
+
+/* ---- budgets ---- */
+
+static uint64_t budget_limit(const struct shuffled_config *cfg, enum conn_budget kind)
+{
+    switch (kind) {
+    case CONN_BUDGET_STREAMS:
+        return cfg->max_stream_bytes;
+    case CONN_BUDGET_INPUT:
+        return cfg->max_input_bytes;
+    default:
+        return cfg->max_output_bytes;
+    }
+}
+
+static const char *budget_key(enum conn_budget kind)
+{
+    return kind == CONN_BUDGET_STREAMS ? "max_stream_bytes"
+           : kind == CONN_BUDGET_INPUT ? "max_input_bytes"
+                                       : "max_output_bytes";
+}
+
+void conn_budget_charge(struct conn *c, enum conn_budget kind, int64_t delta)
+{
+    c->budget[kind] = (uint64_t)((int64_t)c->budget[kind] + delta);
+    if (delta >= 0)
+        atomic_fetch_add(&c->srv->budget_used[kind], (uint64_t)delta);
+    else
+        atomic_fetch_sub(&c->srv->budget_used[kind], (uint64_t)-delta);
+}
+
+uint64_t conn_budget_used(const struct conn *c, enum conn_budget kind)
+{
+    return c->budget[kind];
+}
+
+static bool conn_budget_over(const struct conn *c, enum conn_budget kind)
+{
+    return atomic_load(&c->srv->budget_used[kind]) > budget_limit(server_config(c->srv), kind);
+}
+
+bool conn_budget_shed(struct conn *c, enum conn_budget kind)
+{
+    if (!conn_budget_over(c, kind))
+        return false;
+    struct conn *victim = c->host.biggest ? c->host.biggest(c->host.ctx, kind) : c;
+    if (!victim)
+        victim = c;
+    log_warn("%s: holds %llu bytes while all connections hold %llu, more than %s (%llu): "
+             "closing it",
+             victim->peer, (unsigned long long)victim->budget[kind],
+             (unsigned long long)atomic_load(&c->srv->budget_used[kind]), budget_key(kind),
+             (unsigned long long)budget_limit(server_config(c->srv), kind));
+    metrics_inc(kind == CONN_BUDGET_STREAMS ? MC_CLOSED_BY_STREAM_BUDGET
+                                            : MC_CLOSED_BY_INPUT_BUDGET);
+    bool self = victim == c;
+    conn_close(victim, NULL);
+    return self;
+}
+
+void conn_set_phase_deadline(struct conn *c, uint64_t ms_from_now, const char *reason)
+{
+    c->phase_deadline_ms = ms_from_now ? now_ms(c) + ms_from_now : 0;
+    snprintf(c->phase_deadline_reason, sizeof c->phase_deadline_reason, "%s",
+             reason ? reason : "phase timed out");
+    if (!c->closed)
+        arm_timer(c);
 }

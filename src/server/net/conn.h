@@ -23,6 +23,8 @@ struct event_base;
 /* Where a connection lives: provided by its worker. */
 struct conn_host {
     struct event_base *base;
+    /* the connection of this loop holding the most of kind (conn_budget_used), or NULL */
+    struct conn *(*biggest)(void *ctx, int kind);
     struct server *srv;
     struct worker *worker; /* opaque here; for posting back to it */
     uint8_t *read_buf;     /* the loop's scratch buffer for reads */
@@ -72,6 +74,21 @@ enum conn_attachment { CONN_ATTACH_STREAMS, CONN_ATTACH_AUTH, CONN_ATTACH_COUNT 
 void *conn_attachment(const struct conn *c, enum conn_attachment kind);
 void conn_attach(struct conn *c, enum conn_attachment kind, void *state,
                  void (*release)(struct conn *c, void *state));
+
+/* Memory that clients drive, each kind bounded per connection by its owner and in total
+ * (max_stream_bytes, max_input_bytes, max_output_bytes). When a total is exceeded, the
+ * connection of this loop holding the most of that kind is closed (as Redis does with
+ * maxmemory-clients), so well-behaved clients go on being served during a flood. */
+enum conn_budget { CONN_BUDGET_STREAMS, CONN_BUDGET_INPUT, CONN_BUDGET_OUTPUT, CONN_BUDGET_COUNT };
+/* Adds delta bytes (negative: releases) of kind to c and to the daemon's total. */
+void conn_budget_charge(struct conn *c, enum conn_budget kind, int64_t delta);
+uint64_t conn_budget_used(const struct conn *c, enum conn_budget kind);
+/* When the total of kind is over its limit: closes the connection of c's loop holding the
+ * most of it (logged, counted). Returns true when that was c itself (c is then closed). */
+bool conn_budget_shed(struct conn *c, enum conn_budget kind);
+/* A deadline for the current phase (the SASL handshake): past it, the connection is closed
+ * with reason logged. 0 clears it. */
+void conn_set_phase_deadline(struct conn *c, uint64_t ms_from_now, const char *reason);
 
 /* Answers. A slot is reserved when its request arrives and filled once; slots are written in
  * reservation order. After the connection closed, a slot is detached: filling it frees it. */

@@ -130,6 +130,7 @@ int reply_slot_fill(struct reply_queue *q, struct reply_slot *s, const uint8_t *
     s->partial = file && s->file_avail < file->len;
     s->ready = true;
     q->unsent += slot_sendable(s);
+    q->mem_bytes += sizeof *s + s->mem_len;
     return 0;
 }
 
@@ -165,6 +166,7 @@ static void advance(struct reply_queue *q, uint64_t n, reply_written_fn written,
         if (!q->head)
             q->tail = NULL;
         written(ctx, s);
+        q->mem_bytes -= sizeof *s + s->mem_len;
         recycle(q, s);
         if (!q->head)
             break;
@@ -296,6 +298,7 @@ void reply_queue_close(struct reply_queue *q)
     }
     q->head = q->tail = NULL;
     q->unsent = 0;
+    q->mem_bytes = 0;
 }
 
 void reply_queue_free(struct reply_queue *q)

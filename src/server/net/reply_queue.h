@@ -57,6 +57,7 @@ struct reply_queue {
     uint32_t nspare;
     uint64_t unsent;  /* bytes of filled slots not written yet (what the watermarks compare) */
     uint64_t written; /* bytes ever written */
+    uint64_t mem_bytes; /* heap bytes held by filled slots (answers' bodies; file bytes excluded) */
     bool corked;
 };
 

@@ -112,6 +112,22 @@ static void maybe_exit(struct worker *w)
         event_base_loopbreak(w->base);
 }
 
+/* The budget's victim: the connection of this loop holding the most of kind. */
+static struct conn *biggest(void *ctx, int kind)
+{
+    struct worker *w = ctx;
+    struct conn *best = NULL;
+    uint64_t most = 0;
+    for (struct conn *c = w->conns; c; c = conn_link(c)->next) {
+        uint64_t used = conn_budget_used(c, (enum conn_budget)kind);
+        if (used > most) {
+            most = used;
+            best = c;
+        }
+    }
+    return best;
+}
+
 /* conn.c tells us a connection of ours closed: unlink it. */
 static void conn_closed(void *ctx, struct conn *c)
 {
@@ -138,6 +154,7 @@ static void accept_on_worker(void *arg)
         atomic_fetch_sub(&w->srv->conns, 1);
     } else {
         struct conn_host host = {.base = w->base,
+                                 .biggest = biggest,
                                  .srv = w->srv,
                                  .worker = w,
                                  .read_buf = w->read_buf,

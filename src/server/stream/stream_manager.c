@@ -88,6 +88,14 @@ static void req_free(struct chunk_req *r)
 
 /* ---- the streams of one connection ---- */
 
+/* Keeps c's share of the stream budget equal to what its table holds. */
+static void charge_streams(struct conn *c, const struct stream_table *t)
+{
+    uint64_t held = t ? t->bytes : 0;
+    conn_budget_charge(c, CONN_BUDGET_STREAMS,
+                       (int64_t)held - (int64_t)conn_budget_used(c, CONN_BUDGET_STREAMS));
+}
+
 static void drop_stream(struct stream *s, void *arg)
 {
     (void)arg;
@@ -105,9 +113,9 @@ static void drop_stream(struct stream *s, void *arg)
 
 static void release_table(struct conn *c, void *state)
 {
-    (void)c;
     struct stream_table *t = state;
     stream_table_drain(t, drop_stream, NULL);
+    charge_streams(c, NULL);
     stream_table_free(t);
     free(t);
 }
@@ -126,35 +134,53 @@ static struct stream *find_stream(struct conn *c, int64_t id)
     return t ? stream_table_find(t, id) : NULL;
 }
 
-int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
+int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
+                        size_t errlen)
 {
+    const struct shuffled_config *cfg = server_config(conn_server(c));
     struct stream_table *t = table_of(c, true);
     uint64_t weight = src.num_chunks ? src.num_chunks : 1;
-    if (t && t->weight + weight > STREAM_MAX_REGISTERED_CHUNKS) {
-        log_warn("%s: refused a stream of %u chunks: %" PRIu64
-                 " chunks already registered and not fetched on this connection (limit %u)",
-                 conn_peer(c), src.num_chunks, t->weight, STREAM_MAX_REGISTERED_CHUNKS);
+    uint64_t bytes = src.mem_bytes + sizeof(struct stream);
+    if (t && (t->weight + weight > STREAM_MAX_REGISTERED_CHUNKS ||
+              t->bytes + bytes > cfg->max_stream_bytes_per_connection)) {
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: this connection holds %" PRIu64
+                 " chunks (%" PRIu64 " bytes) of streams opened and not fetched; %u more "
+                 "(%" PRIu64 " bytes) would exceed %u chunks or max_stream_bytes_per_connection "
+                 "(%" PRIu64 "): fetch or close earlier streams first",
+                 t->weight, t->bytes, src.num_chunks, bytes, STREAM_MAX_REGISTERED_CHUNKS,
+                 cfg->max_stream_bytes_per_connection);
+        log_warn("%s: refused a stream: %s", conn_peer(c), err);
+        metrics_inc(MC_REFUSED_BY_STREAM_LIMIT);
         if (src.free_ctx)
             src.free_ctx(src.ctx);
-        return STREAM_REGISTER_OVER_LIMIT;
+        return -1;
     }
     struct stream *s = t ? stream_table_add(t, app_id, src) : NULL;
     if (!s) {
         if (!t && src.free_ctx)
             src.free_ctx(src.ctx);
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: cannot register stream");
         log_error("%s: out of memory registering a stream", conn_peer(c));
         return -1;
     }
-    log_debug("%s: registered stream %" PRId64 " with %u chunks", conn_peer(c), s->id,
-              src.num_chunks);
-    return s->id;
+    charge_streams(c, t);
+    int64_t id = s->id;
+    if (conn_budget_shed(c, CONN_BUDGET_STREAMS)) { /* c held the most: it is closed now */
+        snprintf(err, errlen, "java.lang.IllegalStateException: over max_stream_bytes");
+        return -1;
+    }
+    log_debug("%s: registered stream %" PRId64 " with %u chunks", conn_peer(c), id, src.num_chunks);
+    return id;
 }
 
 /* Spark drops a stream once its last buffer has been handed out. */
 static void fail_unknown(struct chunk_req *r);
 static void retire_stream(struct conn *c, struct stream *s)
 {
-    stream_table_remove(table_of(c, false), s);
+    struct stream_table *t = table_of(c, false);
+    stream_table_remove(t, s);
+    charge_streams(c, t);
     while (s->q_head) {
         struct chunk_req *r = s->q_head;
         s->q_head = r->next;

@@ -45,12 +45,12 @@ struct stream_source {
     uint32_t num_chunks;
     chunk_resolve_fn resolve;
     chunk_resolve_fast_fn resolve_fast; /* NULL: always on the pool */
-    void (*free_ctx)(void *ctx);        /* called exactly once when the stream is dropped */
+    size_t mem_bytes; /* what ctx occupies: counted against max_stream_bytes(_per_connection) */
+    void (*free_ctx)(void *ctx); /* called exactly once when the stream is dropped */
 };
 
 /* At most this many chunks (a stream of 0 chunks counts 1) registered and not yet handed out
  * on one connection: streams a client opens but never fetches cannot grow without bound. */
 #define STREAM_MAX_REGISTERED_CHUNKS (1u << 20)
-#define STREAM_REGISTER_OVER_LIMIT (-2)
 
 #endif
