@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/lru.h"
+
 struct map_output {
     struct map_output *hnext;
-    struct map_output *lru_prev, *lru_next; /* lru_next toward older */
+    struct lru_node lru;
     uint64_t reg;
     int64_t map;
     int32_t shuffle;
@@ -24,7 +26,7 @@ struct map_output_cache {
     pthread_mutex_t mu;
     size_t max_entries, count, nbuckets;
     struct map_output **buckets;
-    struct map_output *newest, *oldest;
+    struct lru_list lru;
     uint64_t hits, misses, dropped_stale;
 };
 
@@ -68,30 +70,6 @@ void map_output_release(void *entry, int fd)
         entry_free(e);
 }
 
-static void lru_unlink(struct map_output_cache *c, struct map_output *e)
-{
-    if (e->lru_prev)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        c->newest = e->lru_next;
-    if (e->lru_next)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        c->oldest = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_newest(struct map_output_cache *c, struct map_output *e)
-{
-    e->lru_prev = NULL;
-    e->lru_next = c->newest;
-    if (c->newest)
-        c->newest->lru_prev = e;
-    c->newest = e;
-    if (!c->oldest)
-        c->oldest = e;
-}
-
 static struct map_output **slot_of(struct map_output_cache *c, uint64_t reg, int32_t shuffle,
                                    int64_t map)
 {
@@ -101,13 +79,18 @@ static struct map_output **slot_of(struct map_output_cache *c, uint64_t reg, int
     return pp;
 }
 
+static struct map_output *oldest(struct map_output_cache *c)
+{
+    return lru_entry(c->lru.oldest, struct map_output, lru);
+}
+
 /* Under the lock: out of the table; the table's reference goes (the last user frees it). */
 static void unlink_entry(struct map_output_cache *c, struct map_output *e)
 {
     struct map_output **pp = slot_of(c, e->reg, e->shuffle, e->map);
     if (*pp == e)
         *pp = e->hnext;
-    lru_unlink(c, e);
+    lru_unlink(&c->lru, &e->lru);
     e->cached = false;
     c->count--;
     map_output_release(e, e->fd);
@@ -140,10 +123,10 @@ struct map_output *map_output_cache_insert(struct map_output_cache *c, uint64_t 
         entry_free(e);
         return old;
     }
-    while (c->count >= c->max_entries && c->oldest)
-        unlink_entry(c, c->oldest);
+    while (c->count >= c->max_entries && c->lru.oldest)
+        unlink_entry(c, oldest(c));
     *slot_of(c, reg, shuffle, map) = e;
-    lru_push_newest(c, e);
+    lru_push_newest(&c->lru, &e->lru);
     c->count++;
     pthread_mutex_unlock(&c->mu);
     return e;
@@ -158,10 +141,7 @@ struct map_output *map_output_cache_get(struct map_output_cache *c, uint64_t reg
     struct map_output *e = *slot_of(c, reg, shuffle, map);
     if (e) {
         atomic_fetch_add(&e->refs, 1);
-        if (c->newest != e) {
-            lru_unlink(c, e);
-            lru_push_newest(c, e);
-        }
+        lru_touch(&c->lru, &e->lru);
         c->hits++;
     } else {
         c->misses++;
@@ -200,8 +180,9 @@ void map_output_cache_drop_registration(struct map_output_cache *c, uint64_t reg
     if (!c)
         return;
     pthread_mutex_lock(&c->mu);
-    for (struct map_output *e = c->oldest, *prev; e; e = prev) {
-        prev = e->lru_prev;
+    for (struct lru_node *n = c->lru.oldest, *newer; n; n = newer) {
+        newer = n->newer;
+        struct map_output *e = lru_entry(n, struct map_output, lru);
         if (e->reg == reg)
             unlink_entry(c, e);
     }
@@ -226,8 +207,8 @@ void map_output_cache_destroy(struct map_output_cache *c)
 {
     if (!c)
         return;
-    while (c->oldest)
-        unlink_entry(c, c->oldest);
+    while (c->lru.oldest)
+        unlink_entry(c, oldest(c));
     free(c->buckets);
     pthread_mutex_destroy(&c->mu);
     free(c);
