@@ -189,6 +189,16 @@ void map_output_cache_drop_registration(struct map_output_cache *c, uint64_t reg
     pthread_mutex_unlock(&c->mu);
 }
 
+void map_output_cache_drop_all(struct map_output_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    while (c->lru.oldest)
+        unlink_entry(c, oldest(c));
+    pthread_mutex_unlock(&c->mu);
+}
+
 struct map_output_cache_stats map_output_cache_stats(struct map_output_cache *c)
 {
     struct map_output_cache_stats s = {0};

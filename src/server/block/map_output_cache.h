@@ -41,6 +41,9 @@ void map_output_release(void *entry, int fd);
  * deleted). */
 void map_output_cache_drop_registration(struct map_output_cache *c, uint64_t reg);
 
+/* Drops every entry (the allowed roots changed: files opened under the old ones go). */
+void map_output_cache_drop_all(struct map_output_cache *c);
+
 struct map_output_cache_stats {
     uint64_t hits, misses, entries, dropped_stale;
 };

@@ -150,6 +150,8 @@ bool path_under_roots(char *const *roots, size_t nroots, const char *real)
 void resolver_set_roots(struct resolver *r, const struct root_set *roots)
 {
     atomic_store_explicit(&r->roots, roots, memory_order_release);
+    /* files kept open were checked against the old roots */
+    map_output_cache_drop_all(r->open_maps);
 }
 
 const struct root_set *resolver_roots(struct resolver *r)
