@@ -17,3 +17,9 @@ TESTS += tests/unit/test_config_dropin
 tests_unit_test_config_dropin_SOURCES = tests/unit/test_config_dropin.c
 tests_unit_test_config_dropin_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
 tests_unit_test_config_dropin_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/test_reply_queue
+TESTS += tests/unit/test_reply_queue
+tests_unit_test_reply_queue_SOURCES = tests/unit/test_reply_queue.c
+tests_unit_test_reply_queue_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
+tests_unit_test_reply_queue_LDADD = $(SHUFFLED_CORE_LIBS) $(CHECK_LIBS)

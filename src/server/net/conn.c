@@ -416,7 +416,7 @@ static bool conn_budget_over(const struct conn *c, enum conn_budget kind);
 static void close_later_biggest(struct conn *c, enum conn_budget kind)
 {
     struct conn *victim = c->host.biggest ? c->host.biggest(c->host.ctx, kind) : c;
-    if (!victim || victim->close_pending)
+    if (!victim || victim->close_pending || victim->budget[kind] == 0)
         return;
     log_warn("%s: holds %llu bytes of queued answers while all connections hold more than "
              "max_output_bytes (%llu): closing it",
@@ -811,8 +811,8 @@ bool conn_budget_shed(struct conn *c, enum conn_budget kind)
     if (!conn_budget_over(c, kind))
         return false;
     struct conn *victim = c->host.biggest ? c->host.biggest(c->host.ctx, kind) : c;
-    if (!victim)
-        victim = c;
+    if (!victim || victim->budget[kind] == 0)
+        return false; /* the holders are on other loops: each sheds when it grows */
     log_warn("%s: holds %llu bytes while all connections hold %llu, more than %s (%llu): "
              "closing it",
              victim->peer, (unsigned long long)victim->budget[kind],
