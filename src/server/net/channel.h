@@ -27,6 +27,9 @@ struct channel_ops {
     ssize_t (*sendfile)(struct channel *ch, int fd, uint64_t offset, size_t len);
     /* Hold back partial packets while a run of small answers is written (best effort). */
     void (*cork)(struct channel *ch, bool on);
+    /* Optional: plaintext already taken off the socket and not read yet (a decrypting
+     * channel's buffer). The socket will not signal it: the reader reads again while > 0. */
+    size_t (*pending)(struct channel *ch);
     void (*destroy)(struct channel *ch); /* closes the socket */
 };
 
@@ -54,6 +57,10 @@ static inline ssize_t channel_sendfile(struct channel *ch, int fd, uint64_t off,
 static inline void channel_cork(struct channel *ch, bool on)
 {
     ch->ops->cork(ch, on);
+}
+static inline size_t channel_pending(struct channel *ch)
+{
+    return ch->ops->pending ? ch->ops->pending(ch) : 0;
 }
 static inline void channel_destroy(struct channel *ch)
 {

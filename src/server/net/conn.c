@@ -373,7 +373,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
             process(c, c->host.read_buf, (size_t)n);
             if (c->closed || account_input(c))
                 break;
-            if ((size_t)n < c->host.read_buf_len)
+            if ((size_t)n < c->host.read_buf_len && channel_pending(c->ch) == 0)
                 break;
         } else if (n == 0) {
             conn_close(c, "closed by the client");
@@ -832,4 +832,9 @@ void conn_set_phase_deadline(struct conn *c, uint64_t ms_from_now, const char *r
              reason ? reason : "phase timed out");
     if (!c->closed)
         arm_timer(c);
+}
+
+void conn_set_channel(struct conn *c, struct channel *ch)
+{
+    c->ch = ch;
 }

@@ -16,6 +16,7 @@
 #include "server/net/reply_queue.h"
 
 struct conn;
+struct channel;
 struct server;
 struct worker;
 struct event_base;
@@ -68,6 +69,10 @@ struct conn_link *conn_link(struct conn *c);
 int conn_push_phase(struct conn *c, struct conn_phase phase); /* 0, or -1 (too many) */
 void conn_pop_phase(struct conn *c);
 void conn_pass_down(struct conn *c, const struct proto_msg *m);
+
+/* Replaces the connection's channel with ch, which wraps the old one (it took it over): for
+ * a security layer installed after its handshake. Answers from now on go through ch. */
+void conn_set_channel(struct conn *c, struct channel *ch);
 
 /* State that upper layers keep per connection, released when it closes (in this order). */
 enum conn_attachment { CONN_ATTACH_STREAMS, CONN_ATTACH_AUTH, CONN_ATTACH_COUNT };
