@@ -206,6 +206,8 @@ static void try_resume(struct conn *c)
     }
     event_del(c->hangup_ev);
     event_add(c->read_ev, NULL);
+    if (channel_pending(c->ch)) /* plaintext the socket will not signal */
+        event_active(c->read_ev, EV_READ, 1);
 }
 
 /* The client closed (or reset) the connection while we were not reading from it. */
