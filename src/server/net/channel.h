@@ -30,6 +30,10 @@ struct channel_ops {
     /* Optional: plaintext already taken off the socket and not read yet (a decrypting
      * channel's buffer). The socket will not signal it: the reader reads again while > 0. */
     size_t (*pending)(struct channel *ch);
+    /* Optional: writes output the channel holds back (ciphertext of plaintext it already
+     * accepted). 0 when none is left; -1 with EAGAIN when the socket is full (call again once
+     * it is writable), another errno when fatal. */
+    int (*flush)(struct channel *ch);
     void (*destroy)(struct channel *ch); /* closes the socket */
 };
 
@@ -61,6 +65,10 @@ static inline void channel_cork(struct channel *ch, bool on)
 static inline size_t channel_pending(struct channel *ch)
 {
     return ch->ops->pending ? ch->ops->pending(ch) : 0;
+}
+static inline int channel_flush(struct channel *ch)
+{
+    return ch->ops->flush ? ch->ops->flush(ch) : 0;
 }
 static inline void channel_destroy(struct channel *ch)
 {
