@@ -11,3 +11,11 @@ tests_integration_test_auth_client_SOURCES = tests/integration/test_auth_client.
 	$(AUTH_TEST_SOURCES)
 tests_integration_test_auth_client_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
 tests_integration_test_auth_client_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
+
+# SASL encryption (QOP auth-conf) with a Cyrus client over raw frames.
+check_PROGRAMS += tests/integration/test_auth_conf
+TESTS += tests/integration/test_auth_conf
+tests_integration_test_auth_conf_SOURCES = tests/integration/test_auth_conf.c $(AUTH_TEST_SOURCES)
+tests_integration_test_auth_conf_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
+tests_integration_test_auth_conf_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
+EXTRA_DIST += tests/integration/cyrus-digestmd5.supp

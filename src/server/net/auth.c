@@ -14,6 +14,7 @@
 #include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
 #include "server/net/auth_secret.h"
+#include "server/net/channel_sasl.h"
 #include "server/ops/config.h"
 #include "server/net/conn.h"
 #include "server/net/handler.h"
@@ -249,7 +250,7 @@ static struct conn_auth *conn_auth_of(struct conn *c)
     return conn_attachment(c, CONN_ATTACH_AUTH);
 }
 
-static struct conn_auth *conn_auth_new(struct auth_server *a)
+static struct conn_auth *conn_auth_new(struct auth_server *a, bool encryption)
 {
     struct conn_auth *ca = calloc(1, sizeof *ca);
     if (!ca)
@@ -263,9 +264,40 @@ static struct conn_auth *conn_auth_new(struct auth_server *a)
         free(ca);
         return NULL;
     }
-    sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
+    /* QOP auth; with auth_sasl_encryption also auth-conf, for clients that ask for it
+     * (spark.authenticate.enableSaslEncryption), as Spark's server offers both */
+    sasl_security_properties_t sp = {
+        .min_ssf = 0, .max_ssf = encryption ? 256 : 0, .maxbufsize = 65536};
     sasl_setprop(ca->sasl, SASL_SEC_PROPS, &sp);
     return ca;
+}
+
+static void release_session(void *ca)
+{
+    auth_conn_free(ca);
+}
+
+/* After the handshake: with QOP auth-conf negotiated, everything after its last message is
+ * wrapped, and the session (with what its callbacks use) lives on in the channel; otherwise
+ * it ends here. */
+static void end_handshake(struct conn *c, struct conn_auth *ca)
+{
+    const void *ssf = NULL;
+    if (sasl_getprop(ca->sasl, SASL_SSF, &ssf) != SASL_OK || !ssf ||
+        *(const sasl_ssf_t *)ssf == 0) {
+        auth_conn_free(ca);
+        return;
+    }
+    unsigned bits = (unsigned)*(const sasl_ssf_t *)ssf;
+    struct channel *ch = channel_sasl_new(conn_channel(c), ca->sasl, release_session, ca);
+    if (!ch) {
+        log_error("%s: cannot set up SASL encryption (out of memory); closing", conn_peer(c));
+        auth_conn_free(ca);
+        conn_close(c, NULL);
+        return;
+    }
+    conn_set_channel(c, ch);
+    log_debug("%s: SASL encryption (auth-conf, %u-bit) on", conn_peer(c), bits);
 }
 
 /* One handshake step (first: sasl_server_start) answered into slot (NULL: the next one). */
@@ -285,7 +317,7 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
             conn_pop_phase(c); /* from now on every message goes to dispatch */
             conn_set_phase_deadline(c, 0, NULL);
             conn_attach(c, CONN_ATTACH_AUTH, NULL, NULL);
-            auth_conn_free(ca);
+            end_handshake(c, ca);
         }
         return;
     }
@@ -389,7 +421,8 @@ static void on_rpc(struct auth_server *a, struct conn *c, int64_t request_id, co
         if (app)
             conn_set_client_id(c, app); /* spec 9.1: before the handshake finishes */
         free(app);
-        if (!app || !conn_client_id(c) || !(ca = conn_auth_new(a))) {
+        if (!app || !conn_client_id(c) ||
+            !(ca = conn_auth_new(a, server_config(conn_server(c))->auth_sasl_encryption))) {
             log_error("%s: cannot start a SASL session: out of memory or Cyrus failure",
                       conn_peer(c));
             refuse(c, request_id, SASL_FAILED "cannot start a SASL session", true);

@@ -35,6 +35,7 @@ struct conn {
     bool flushing;
     bool waiting_global; /* paused by max_chunks_in_flight only */
     bool write_armed;
+    struct channel *next_ch; /* conn_set_channel: takes over when the queue is empty */
     /* A close decided while writing: done from wake_ev, never inside a producer's call
      * (an answer filled by the stream manager must not free its stream under it). */
     bool close_pending;
@@ -446,6 +447,10 @@ static void flush(struct conn *c)
         close_later(c, why);
         return;
     }
+    if (r == REPLY_FLUSH_IDLE && c->next_ch) {
+        c->ch = c->next_ch;
+        c->next_ch = NULL;
+    }
     bool blocked = r == REPLY_FLUSH_BLOCKED;
     if (blocked != c->write_armed) {
         if (blocked)
@@ -659,8 +664,8 @@ void conn_close(struct conn *c, const char *reason)
     c->read_ev = c->write_ev = c->hangup_ev = c->timer_ev = c->wake_ev = NULL;
     if (c->q.corked)
         channel_cork(c->ch, false);
-    channel_destroy(c->ch);
-    c->ch = NULL;
+    channel_destroy(c->next_ch ? c->next_ch : c->ch); /* the new one wraps the old */
+    c->ch = c->next_ch = NULL;
     frame_decoder_free(&c->dec);
     free(c->in);
     c->in = NULL;
@@ -836,7 +841,15 @@ void conn_set_phase_deadline(struct conn *c, uint64_t ms_from_now, const char *r
         arm_timer(c);
 }
 
+struct channel *conn_channel(const struct conn *c)
+{
+    return c->ch;
+}
+
 void conn_set_channel(struct conn *c, struct channel *ch)
 {
-    c->ch = ch;
+    if (c->q.head == NULL && c->q.unsent == 0)
+        c->ch = ch;
+    else
+        c->next_ch = ch; /* flush installs it once the queue is empty */
 }

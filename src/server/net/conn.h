@@ -70,8 +70,12 @@ int conn_push_phase(struct conn *c, struct conn_phase phase); /* 0, or -1 (too m
 void conn_pop_phase(struct conn *c);
 void conn_pass_down(struct conn *c, const struct proto_msg *m);
 
+/* The connection's channel (to wrap it in a security layer). */
+struct channel *conn_channel(const struct conn *c);
 /* Replaces the connection's channel with ch, which wraps the old one (it took it over): for
- * a security layer installed after its handshake. Answers from now on go through ch. */
+ * a security layer installed after its handshake. ch takes over once every answer queued so
+ * far has been written in the clear (the handshake's last message); reading goes through it
+ * from then on. */
 void conn_set_channel(struct conn *c, struct channel *ch);
 
 /* State that upper layers keep per connection, released when it closes (in this order). */

@@ -43,6 +43,7 @@ struct shuffled_config {
     int admin_port;     /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
     /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
     bool auth_enabled;      /* "auth_enabled": default false */
+    bool auth_sasl_encryption; /* "auth_sasl_encryption": offer QOP auth-conf; default false */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
 };

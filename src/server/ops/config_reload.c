@@ -109,6 +109,7 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     LIVE(write_high_water, "write_high_water_bytes");
     LIVE(write_low_water, "write_low_water_bytes");
     LIVE(idle_timeout_ms, "idle_timeout_ms");
+    LIVE(auth_sasl_encryption, "auth_sasl_encryption");
     LIVE(frame_timeout_ms, "frame_timeout_ms");
     LIVE(handshake_timeout_ms, "handshake_timeout_ms");
     LIVE(max_stream_bytes_per_connection, "max_stream_bytes_per_connection");
