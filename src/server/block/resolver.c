@@ -374,21 +374,31 @@ void resolver_forget_open_files(struct resolver *r, const char *app, const char 
         map_output_cache_drop_registration(r->open_maps, id);
 }
 
-int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
-                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
-                           struct block_location *loc, char *err, size_t errlen)
+/* The index and data paths of (shuffle, map) in app/exec's dirs, confined to the allowed
+ * roots; *id the registration's id (may be NULL), *confined: open them refusing symlinks. */
+static int shuffle_paths(struct resolver *r, const char *app, const char *exec, int32_t shuffle_id,
+                         int64_t map_id, char *index_path, char *data_path, uint64_t *id,
+                         bool *confined, char *err, size_t errlen)
 {
-    char name[96], index_path[PATH_BUF], data_path[PATH_BUF];
-    memset(loc, 0, sizeof(*loc));
+    char name[96];
     block_index_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, index_path, sizeof(index_path), err, errlen) < 0)
+    if (file_path_id(r, app, exec, name, index_path, PATH_BUF, id, err, errlen) < 0)
         return -1;
     block_data_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
+    if (resolver_file_path(r, app, exec, name, data_path, PATH_BUF, err, errlen) < 0)
         return -1;
-    int confined = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
-    if (confined < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
+    int c = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
+    if (c < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
         return -1;
+    *confined = c == 1;
+    return 0;
+}
+
+/* [start, end) of the map output by the index, the data file by its path. */
+static int range_by_path(struct resolver *r, const char *index_path, const char *data_path,
+                         bool confined, int32_t start, int32_t end, struct block_location *loc,
+                         char *err, size_t errlen)
+{
     loc->no_symlinks = confined;
     if (index_cache_range(r->cache, index_path, confined, start, end, &loc->offset, &loc->length,
                           err, errlen) < 0)
@@ -399,6 +409,19 @@ int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec
         return -1;
     }
     return 0;
+}
+
+int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
+                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
+                           struct block_location *loc, char *err, size_t errlen)
+{
+    char index_path[PATH_BUF], data_path[PATH_BUF];
+    bool confined;
+    memset(loc, 0, sizeof(*loc));
+    if (shuffle_paths(r, app, exec, shuffle_id, map_id, index_path, data_path, NULL, &confined, err,
+                      errlen) < 0)
+        return -1;
+    return range_by_path(r, index_path, data_path, confined, start, end, loc, err, errlen);
 }
 
 int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, int32_t rdd_id,
@@ -454,19 +477,14 @@ int resolver_shuffle_open(struct resolver *r, const char *app, const char *exec,
                           int64_t map_id, int32_t start, int32_t end, struct block_location *loc,
                           struct map_output **out, uint64_t *reg_id, char *err, size_t errlen)
 {
-    char name[96], index_path[PATH_BUF], data_path[PATH_BUF];
+    char index_path[PATH_BUF], data_path[PATH_BUF];
     uint64_t id = 0, *offs = NULL;
     size_t count = 0;
+    bool confined;
     memset(loc, 0, sizeof(*loc));
     *out = NULL;
-    block_index_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (file_path_id(r, app, exec, name, index_path, sizeof(index_path), &id, err, errlen) < 0)
-        return -1;
-    block_data_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
-        return -1;
-    int confined = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
-    if (confined < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
+    if (shuffle_paths(r, app, exec, shuffle_id, map_id, index_path, data_path, &id, &confined, err,
+                      errlen) < 0)
         return -1;
     loc->no_symlinks = confined;
     int rc = index_cache_offsets(r->cache, index_path, confined, &offs, &count, err, errlen);
@@ -486,13 +504,5 @@ int resolver_shuffle_open(struct resolver *r, const char *app, const char *exec,
         map_output_release(*out, -1); /* shorter than its index says: the path reports it */
         *out = NULL;
     }
-    if (index_cache_range(r->cache, index_path, confined, start, end, &loc->offset, &loc->length,
-                          err, errlen) < 0)
-        return -1;
-    loc->path = strdup(data_path);
-    if (!loc->path) {
-        snprintf(err, errlen, "java.lang.OutOfMemoryError");
-        return -1;
-    }
-    return 0;
+    return range_by_path(r, index_path, data_path, confined, start, end, loc, err, errlen);
 }
