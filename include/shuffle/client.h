@@ -3,13 +3,24 @@
  * A shuffle_client owns one event-loop thread. Every function here may be called
  * from any thread; every callback runs on the client's loop thread, so a callback
  * must not block (it may start new operations). Strings and arrays passed in are
- * copied before the call returns. See libshuffle(3). */
+ * copied before the call returns. See libshuffle(3).
+ *
+ * Errors: every call that can fail returns a status (enum shuffle_status);
+ * shuffle_strerror() describes the status, shuffle_last_error() gives the details of
+ * the calling thread's last failed call on a client. Asynchronous outcomes reach the
+ * callbacks as (status, error text).
+ *
+ * ABI: every struct the caller passes in starts with struct_size, set by its _init
+ * function (or to sizeof the struct). Fields are only ever appended, so a program
+ * built against an older header keeps working: fields past its struct_size take
+ * their defaults. Structs handed to callbacks carry struct_size the same way. */
 #ifndef SHUFFLE_CLIENT_H
 #define SHUFFLE_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,22 +41,38 @@ enum shuffle_status {
                               message holds the reason; never retried */
 };
 const char *shuffle_status_name(int status); /* "EIO", ... */
+const char *shuffle_strerror(int status);    /* "I/O failure (retried)", ... */
 
+typedef struct shuffle_client shuffle_client;
+
+/* The details of the last call on c made by this thread that returned an error
+ * (like errno, per thread, so concurrent callers never see each other's), e.g.
+ * "cannot read the resolver configuration /x"; "" when there is none. c NULL: the
+ * calling thread's last failed shuffle_client_new. Valid until this thread's next
+ * call on c. */
+const char *shuffle_last_error(const shuffle_client *c);
+
+/* Client options. Version 1 (libshuffle.so.1). Layout rule for later versions: new
+ * fields are appended, a group of them ending on an 8-byte boundary, so that the
+ * struct_size of an older version never covers part of a newer field. */
 struct shuffle_client_options {
+    size_t struct_size;           /* sizeof(struct shuffle_client_options) of the caller */
     int connections_per_peer;     /* spark.shuffle.io.numConnectionsPerPeer, default 1 */
     int connect_timeout_ms;       /* default 120000 */
     int request_timeout_ms;       /* spark.network.timeout, default 120000; 0 disables */
     int max_retries;              /* spark.shuffle.io.maxRetries, default 3 */
     int retry_wait_ms;            /* spark.shuffle.io.retryWait, default 5000 */
+    int registration_timeout_ms;  /* spark.shuffle.registration.timeout, default 5000 */
+    int registration_attempts;    /* spark.shuffle.registration.maxAttempts, default 3 */
+    int auth_timeout_ms;          /* per authentication round trip, spark.shuffle.sasl.timeout;
+                                     default 30000 */
     bool use_old_fetch_protocol;  /* spark.shuffle.useOldFetchProtocol: always OpenBlocks */
     uint64_t fetch_to_file_bytes; /* blocks whose known size exceeds this are fetched with
                                      StreamRequest into a file; default UINT64_MAX (never).
                                      0: every block goes to a file, even of unknown size */
+    uint64_t max_frame_bytes;     /* largest frame accepted from a server; 0: Java's limit */
     const char *tmp_dir;          /* where fetched-to-file blocks are written; default
                                      $TMPDIR or /tmp (copied) */
-    int registration_timeout_ms;  /* spark.shuffle.registration.timeout, default 5000 */
-    int registration_attempts;    /* spark.shuffle.registration.maxAttempts, default 3 */
-    uint64_t max_frame_bytes;     /* largest frame accepted from a server; 0: Java's limit */
     const char *resolv_conf;      /* resolver configuration (resolv.conf format) for host
                                      names, read once by shuffle_client_new; default
                                      /etc/resolv.conf. Names in /etc/hosts are found
@@ -54,18 +81,19 @@ struct shuffle_client_options {
      * connection authenticates as auth_app_id before any request goes out. */
     const char *auth_app_id; /* the application id (spark.app.id); required with auth_secret */
     const char *auth_secret; /* spark.authenticate.secret; NULL (default): no authentication */
-    int auth_timeout_ms;     /* per handshake round trip, spark.shuffle.sasl.timeout; default
-                                30000 */
 };
 
-/* Fills o with the defaults above. */
-void shuffle_client_options_init(struct shuffle_client_options *o);
+/* Fills the first struct_size bytes of o with the defaults above and sets
+ * o->struct_size. Use shuffle_client_options_init, which passes your sizeof. */
+void shuffle_client_options_init_sized(struct shuffle_client_options *o, size_t struct_size);
+static inline void shuffle_client_options_init(struct shuffle_client_options *o)
+{
+    shuffle_client_options_init_sized(o, sizeof(*o));
+}
 
-typedef struct shuffle_client shuffle_client;
-
-/* Starts the loop thread. Returns NULL with err filled on failure. opts may be NULL. */
-shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, char *err,
-                                   size_t errlen);
+/* Starts the loop thread: SHUFFLE_OK and *out set, or an error status (*out NULL;
+ * details: shuffle_last_error(NULL)). opts may be NULL (all defaults). */
+int shuffle_client_new(const struct shuffle_client_options *opts, shuffle_client **out);
 /* Closes every connection, fails every unfinished operation with SHUFFLE_ECANCELED
  * (callbacks run, on the loop thread, before this returns), stops the thread and
  * frees everything. Must not be called from a callback. */
@@ -75,6 +103,7 @@ void shuffle_client_free(shuffle_client *c);
 
 /* One delivered block: exactly one per requested id, to success or failure. */
 struct shuffle_block {
+    size_t struct_size;   /* of the library's version: fields beyond it are absent */
     size_t index;         /* position in the request's block_ids */
     const char *block_id; /* as requested */
     int status;           /* SHUFFLE_OK or an error */
@@ -92,6 +121,7 @@ typedef void (*shuffle_block_fn)(void *arg, const struct shuffle_block *b);
 typedef void (*shuffle_fetch_done_fn)(void *arg, size_t delivered, size_t failed);
 
 struct shuffle_fetch_request {
+    size_t struct_size; /* shuffle_fetch_request_init, or sizeof(struct shuffle_fetch_request) */
     const char *host;
     int port;
     const char *app_id;
@@ -104,29 +134,53 @@ struct shuffle_fetch_request {
     void *arg;
 };
 
-/* Starts a fetch. Returns 0 (then every block is reported through on_block, and
- * on_done runs last), or an error status with err filled (then no callback runs). */
-int shuffle_fetch_blocks(shuffle_client *c, const struct shuffle_fetch_request *r, char *err,
-                         size_t errlen);
+/* Zeroes *r and sets r->struct_size. */
+static inline void shuffle_fetch_request_init(struct shuffle_fetch_request *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->struct_size = sizeof(*r);
+}
+
+/* Starts a fetch. Returns SHUFFLE_OK (then every block is reported through on_block,
+ * and on_done runs last), or an error status (then no callback runs). */
+int shuffle_fetch_blocks(shuffle_client *c, const struct shuffle_fetch_request *r);
 
 /* ---- Other shuffle operations (each callback runs exactly once) ---- */
 
 typedef void (*shuffle_status_fn)(void *arg, int status, const char *error);
 
+/* What RegisterExecutor registers (Spark's ExecutorShuffleInfo, with its ids). */
+struct shuffle_executor_info {
+    size_t struct_size; /* shuffle_executor_info_init, or sizeof(struct shuffle_executor_info) */
+    int sub_dirs_per_local_dir; /* spark.diskStore.subDirectories, usually 64 */
+    const char *app_id;
+    const char *exec_id;
+    const char *const *local_dirs;
+    size_t num_dirs;
+    const char *shuffle_manager; /* e.g. "org.apache.spark.shuffle.sort.SortShuffleManager" */
+};
+
+/* Zeroes *info and sets info->struct_size. */
+static inline void shuffle_executor_info_init(struct shuffle_executor_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->struct_size = sizeof(*info);
+}
+
 /* RegisterExecutor on a connection of its own, closed after each attempt; waits
  * registration_timeout_ms per attempt, up to registration_attempts, retry_wait_ms apart. */
-int shuffle_register_executor(shuffle_client *c, const char *host, int port, const char *app_id,
-                              const char *exec_id, const char *const *local_dirs, size_t num_dirs,
-                              int sub_dirs_per_local_dir, const char *shuffle_manager,
-                              shuffle_status_fn cb, void *arg, char *err, size_t errlen);
+int shuffle_register_executor(shuffle_client *c, const char *host, int port,
+                              const struct shuffle_executor_info *info, shuffle_status_fn cb,
+                              void *arg);
 
 typedef void (*shuffle_removed_fn)(void *arg, int status, const char *error, int num_removed);
 int shuffle_remove_blocks(shuffle_client *c, const char *host, int port, const char *app_id,
                           const char *exec_id, const char *const *block_ids, size_t num_blocks,
-                          shuffle_removed_fn cb, void *arg, char *err, size_t errlen);
+                          shuffle_removed_fn cb, void *arg);
 
 /* The reply of GetLocalDirsForExecutors: dirs[i] lists the local dirs of exec_ids[i]. */
 struct shuffle_local_dirs {
+    size_t struct_size; /* of the library's version: fields beyond it are absent */
     size_t num_execs;
     const char *const *exec_ids;
     const size_t *num_dirs;
@@ -136,7 +190,7 @@ typedef void (*shuffle_local_dirs_fn)(void *arg, int status, const char *error,
                                       const struct shuffle_local_dirs *dirs);
 int shuffle_get_local_dirs(shuffle_client *c, const char *host, int port, const char *app_id,
                            const char *const *exec_ids, size_t num_execs, shuffle_local_dirs_fn cb,
-                           void *arg, char *err, size_t errlen);
+                           void *arg);
 
 /* ---- Transport level: raw RPC, one-way message, stream ---- */
 
@@ -144,21 +198,28 @@ int shuffle_get_local_dirs(shuffle_client *c, const char *host, int port, const 
 typedef void (*shuffle_rpc_fn)(void *arg, int status, const char *error, const uint8_t *body,
                                size_t len);
 int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body, size_t len,
-                shuffle_rpc_fn cb, void *arg, char *err, size_t errlen);
+                shuffle_rpc_fn cb, void *arg);
 /* OneWayMessage: queued on a pooled connection; no reply, no callback. */
-int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body, size_t len,
-                        char *err, size_t errlen);
+int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body,
+                        size_t len);
 
 /* StreamRequest: on_data receives the StreamResponse bytes as they arrive (return
  * nonzero to abort: the connection is closed); on_done runs once at the end. */
 struct shuffle_stream_handler {
+    size_t struct_size; /* shuffle_stream_handler_init, or sizeof(struct shuffle_stream_handler) */
     void (*on_start)(void *arg, uint64_t byte_count); /* optional */
     int (*on_data)(void *arg, const uint8_t *data, size_t len);
     shuffle_status_fn on_done;
     void *arg;
 };
+/* Zeroes *h and sets h->struct_size. */
+static inline void shuffle_stream_handler_init(struct shuffle_stream_handler *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->struct_size = sizeof(*h);
+}
 int shuffle_fetch_stream(shuffle_client *c, const char *host, int port, const char *stream_id,
-                         const struct shuffle_stream_handler *h, char *err, size_t errlen);
+                         const struct shuffle_stream_handler *h);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,9 @@
 extern "C" {
 #endif
 
-/* One fetched block, owned by the caller through shuffle_fetch_results_free(). */
+/* One fetched block, owned by the caller through shuffle_fetch_results_free(). The
+ * library fills an array of these, so this layout is frozen for the soname: a later
+ * version that needs more adds a new struct and function. */
 struct shuffle_fetch_result {
     int status;
     char *error;   /* NULL on success */
@@ -21,25 +23,24 @@ struct shuffle_fetch_result {
 
 /* Fetches r->block_ids (r->on_block/on_done/arg are ignored). On return, *out holds
  * r->num_blocks results in request order. Returns SHUFFLE_OK when every block arrived,
- * else the status of the first failed block (results are filled either way), or an
- * argument error with *out == NULL. */
+ * else the status of the first failed block, whose error is then shuffle_last_error(c)
+ * (results are filled either way), or an argument error with *out == NULL. */
 int shuffle_fetch_blocks_sync(shuffle_client *c, const struct shuffle_fetch_request *r,
-                              struct shuffle_fetch_result **out, char *err, size_t errlen);
+                              struct shuffle_fetch_result **out);
 void shuffle_fetch_results_free(struct shuffle_fetch_result *res, size_t n);
 
+/* Each returns the operation's status; on failure shuffle_last_error(c) holds the
+ * error its callback would have received. */
 int shuffle_register_executor_sync(shuffle_client *c, const char *host, int port,
-                                   const char *app_id, const char *exec_id,
-                                   const char *const *local_dirs, size_t num_dirs,
-                                   int sub_dirs_per_local_dir, const char *shuffle_manager,
-                                   char *err, size_t errlen);
+                                   const struct shuffle_executor_info *info);
 
 int shuffle_remove_blocks_sync(shuffle_client *c, const char *host, int port, const char *app_id,
                                const char *exec_id, const char *const *block_ids, size_t num_blocks,
-                               int *num_removed, char *err, size_t errlen);
+                               int *num_removed);
 
 /* rpc reply bytes: *reply is malloc'd (free() it). */
 int shuffle_rpc_sync(shuffle_client *c, const char *host, int port, const void *body, size_t len,
-                     uint8_t **reply, size_t *reply_len, char *err, size_t errlen);
+                     uint8_t **reply, size_t *reply_len);
 
 #ifdef __cplusplus
 }

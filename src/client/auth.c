@@ -1,4 +1,4 @@
-/* SASL DIGEST-MD5 client (Cyrus libsasl2); see auth.h. */
+/* SASL DIGEST-MD5 client (Cyrus libsasl2) as a connection phase; see auth.h. */
 #include "config.h"
 
 #include "client/auth.h"
@@ -9,11 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
-#include "client/transport.h"
+#include "client/util.h"
 #include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
+#include "shuffle/client.h"
 
 /* Cyrus takes every callback as int (*)(void); the real type depends on the id. */
 #define CB(f) ((int (*)(void))(void (*)(void))(f))
@@ -33,18 +32,21 @@ static const sasl_callback_t global_cbs[] = {
     {SASL_CB_LIST_END, NULL, NULL},
 };
 
-int client_auth_setup(shuffle_client *c, char *err, size_t errlen)
+bool auth_creds_enabled(const struct auth_creds *cr)
 {
-    const char *secret = c->opts.auth_secret, *app = c->opts.auth_app_id;
-    c->opts.auth_secret = NULL;
-    c->opts.auth_app_id = NULL;
-    if (c->opts.auth_timeout_ms <= 0)
-        c->opts.auth_timeout_ms = 30000;
+    return cr->password != NULL;
+}
+
+int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secret, int timeout_ms,
+                    char *err, size_t errlen)
+{
+    memset(cr, 0, sizeof(*cr));
+    cr->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
     if (!secret)
-        return 0;
-    if (!*secret || !app || !*app) {
+        return SHUFFLE_OK;
+    if (!*secret || !app_id || !*app_id) {
         client_set_err(err, errlen, "authentication needs a non-empty auth_secret and auth_app_id");
-        return -1;
+        return SHUFFLE_EINVAL;
     }
     pthread_mutex_lock(&global_lock);
     int rc = SASL_OK;
@@ -57,41 +59,39 @@ int client_auth_setup(shuffle_client *c, char *err, size_t errlen)
     pthread_mutex_unlock(&global_lock);
     if (rc != SASL_OK) {
         client_set_err(err, errlen, "cannot start Cyrus SASL: %s", sasl_errstring(rc, NULL, NULL));
-        return -1;
+        return SHUFFLE_ELOCAL;
     }
-    c->auth_app_id = strdup(app);
-    c->auth_password = sasl_spark_password(secret);
-    if (!c->auth_app_id || !c->auth_password) {
-        client_auth_release(c);
+    cr->app_id = strdup(app_id);
+    cr->password = sasl_spark_password(secret);
+    if (!cr->app_id || !cr->password) {
+        auth_creds_release(cr);
         client_set_err(err, errlen, "out of memory");
-        return -1;
+        return SHUFFLE_ELOCAL;
     }
-    return 0;
+    return SHUFFLE_OK;
 }
 
-void client_auth_release(shuffle_client *c)
+void auth_creds_release(struct auth_creds *cr)
 {
-    if (!c->auth_app_id && !c->auth_password)
+    if (!cr->app_id && !cr->password)
         return;
-    if (c->auth_password) {
-        explicit_bzero(c->auth_password, strlen(c->auth_password));
-        free(c->auth_password);
+    if (cr->password) {
+        explicit_bzero(cr->password, strlen(cr->password));
+        free(cr->password);
     }
-    free(c->auth_app_id);
-    c->auth_password = c->auth_app_id = NULL;
+    free(cr->app_id);
+    cr->password = cr->app_id = NULL;
     pthread_mutex_lock(&global_lock);
     if (--global_users == 0)
         sasl_client_done();
     pthread_mutex_unlock(&global_lock);
 }
 
-struct client_auth {
-    shuffle_client *c;
-    struct tconn *t;
+struct auth_phase {
+    const struct auth_creds *cr;
     sasl_conn_t *sasl;
     sasl_callback_t cbs[5];
     sasl_secret_t *secret;
-    struct event *timer; /* one handshake round trip */
 };
 
 static int get_simple(void *ctx, int id, const char **result, unsigned *len)
@@ -104,7 +104,7 @@ static int get_simple(void *ctx, int id, const char **result, unsigned *len)
 
 static int get_secret(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
 {
-    *out = ((struct client_auth *)ctx)->secret;
+    *out = ((struct auth_phase *)ctx)->secret;
     return SASL_OK;
 }
 
@@ -114,12 +114,10 @@ static int get_realm(void *ctx, int id, const char **avail, const char **result)
     return SASL_OK;
 }
 
-void client_auth_free(struct client_auth *a)
+void auth_phase_free(struct auth_phase *a)
 {
     if (!a)
         return;
-    if (a->timer)
-        event_free(a->timer);
     if (a->sasl)
         sasl_dispose(&a->sasl);
     if (a->secret) {
@@ -129,79 +127,59 @@ void client_auth_free(struct client_auth *a)
     free(a);
 }
 
-static void fail(struct client_auth *a, int status, const char *fmt, const char *detail)
+void auth_step_clear(struct auth_step *s)
 {
-    char *msg = client_strf(fmt, tconn_peer(a->t), detail ? detail : "");
-    tconn_close(a->t, status, msg);
-    free(msg);
+    free(s->msg);
+    free(s->why);
+    memset(s, 0, sizeof(*s));
 }
 
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
+static void step_fail(struct auth_step *step, int status, const char *why)
 {
-    struct client_auth *a = arg;
-    char ms[32];
-    snprintf(ms, sizeof ms, "%d", a->c->opts.auth_timeout_ms);
-    fail(a, SHUFFLE_EIO, "Authentication with %s timed out (%s ms)", ms);
+    memset(step, 0, sizeof(*step));
+    step->next = AUTH_FAILED;
+    step->status = status;
+    step->why = client_strf("%s", why);
 }
 
-static void on_reply(void *arg, int status, const char *err, const uint8_t *body, size_t len);
-
-/* Sends one SaslMessage carrying token; arms the round-trip timer. */
-static int send_token(struct client_auth *a, const char *token, unsigned len)
+/* The SaslMessage carrying token, to be sent. */
+static void step_send(const struct auth_phase *a, const char *token, unsigned len,
+                      struct auth_step *step)
 {
-    uint8_t *msg;
-    size_t msglen;
-    if (saslmsg_encode(a->c->auth_app_id, (const uint8_t *)token, len, &msg, &msglen) != 0)
-        return -1;
-    int rc = tconn_rpc_auth(a->t, msg, msglen, on_reply, a);
-    free(msg);
-    if (rc == 0) {
-        int ms = a->c->opts.auth_timeout_ms;
-        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-        evtimer_add(a->timer, &tv);
-    }
-    return rc;
+    memset(step, 0, sizeof(*step));
+    if (saslmsg_encode(a->cr->app_id, (const uint8_t *)token, len, &step->msg, &step->len) != 0)
+        step_fail(step, SHUFFLE_ELOCAL, "out of memory");
+    else
+        step->next = AUTH_SEND;
 }
 
-static void on_reply(void *arg, int status, const char *err, const uint8_t *body, size_t len)
+void auth_phase_step(struct auth_phase *a, const uint8_t *reply, size_t len, struct auth_step *step)
 {
-    struct client_auth *a = arg;
-    evtimer_del(a->timer);
-    if (!tconn_is_active(a->t))
-        return; /* closed meanwhile: its requests fail with the reason already */
-    if (status != SHUFFLE_OK) {
-        fail(a, status == SHUFFLE_ESERVER ? SHUFFLE_EAUTH : status,
-             "Authentication with %s failed: %s", err);
-        return;
-    }
     const char *out = NULL;
     unsigned outlen = 0;
-    int rc = sasl_client_step(a->sasl, (const char *)body, (unsigned)len, NULL, &out, &outlen);
+    int rc = sasl_client_step(a->sasl, (const char *)reply, (unsigned)len, NULL, &out, &outlen);
     if (rc == SASL_OK) {
-        /* S2 checked (rspauth): Spark's client sends nothing more */
-        tconn_auth_done(a->t);
+        memset(step, 0, sizeof(*step));
+        step->next = AUTH_DONE; /* S2 checked (rspauth): Spark's client sends nothing more */
     } else if (rc == SASL_CONTINUE) {
-        if (send_token(a, out, outlen) != 0)
-            fail(a, SHUFFLE_ELOCAL, "Authentication with %s failed: %s", "out of memory");
+        step_send(a, out, outlen, step);
     } else {
-        fail(a, SHUFFLE_EAUTH, "Authentication with %s failed: %s", sasl_errdetail(a->sasl));
+        step_fail(step, SHUFFLE_EAUTH, sasl_errdetail(a->sasl));
     }
 }
 
-struct client_auth *client_auth_start(shuffle_client *c, struct tconn *t)
+struct auth_phase *auth_phase_start(const struct auth_creds *cr, struct auth_step *step)
 {
-    struct client_auth *a = calloc(1, sizeof *a);
-    size_t plen = strlen(c->auth_password);
-    if (!a || !(a->secret = malloc(sizeof(sasl_secret_t) + plen)) ||
-        !(a->timer = evtimer_new(c->base, on_timeout, a))) {
-        client_auth_free(a);
-        tconn_close(t, SHUFFLE_ELOCAL, "out of memory starting authentication");
+    struct auth_phase *a = calloc(1, sizeof *a);
+    size_t plen = strlen(cr->password);
+    if (!a || !(a->secret = malloc(sizeof(sasl_secret_t) + plen))) {
+        auth_phase_free(a);
+        step_fail(step, SHUFFLE_ELOCAL, "out of memory");
         return NULL;
     }
-    a->c = c;
-    a->t = t;
+    a->cr = cr;
     a->secret->len = plen;
-    memcpy(a->secret->data, c->auth_password, plen);
+    memcpy(a->secret->data, cr->password, plen);
     a->cbs[0] = (sasl_callback_t){SASL_CB_AUTHNAME, CB(get_simple), a};
     a->cbs[1] = (sasl_callback_t){SASL_CB_USER, CB(get_simple), a};
     a->cbs[2] = (sasl_callback_t){SASL_CB_PASS, CB(get_secret), a};
@@ -222,14 +200,9 @@ struct client_auth *client_auth_start(shuffle_client *c, struct tconn *t)
         snprintf(why, sizeof why, "%s%s",
                  a->sasl ? sasl_errdetail(a->sasl) : sasl_errstring(rc, NULL, NULL),
                  rc == SASL_NOMECH ? " (is the Debian package libsasl2-modules installed?)" : "");
-        fail(a, SHUFFLE_EAUTH, "Authentication with %s failed: %s", why);
-        client_auth_free(a);
-        return NULL;
+        step_fail(step, SHUFFLE_EAUTH, why);
+        return a;
     }
-    if (send_token(a, out, outlen) != 0) { /* C1: DIGEST-MD5 has no initial response */
-        fail(a, SHUFFLE_ELOCAL, "Authentication with %s failed: %s", "out of memory");
-        client_auth_free(a);
-        return NULL;
-    }
+    step_send(a, out, outlen, step); /* C1: DIGEST-MD5 has no initial response */
     return a;
 }

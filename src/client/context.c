@@ -1,20 +1,20 @@
 /* The client context: its event loop thread, the command queue that brings work
- * from caller threads onto that loop, and shutdown. */
+ * from caller threads onto that loop, the layers below it (credentials, resolver,
+ * connection pool) configured once from the options, and shutdown. */
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "client/errors.h"
 #include "client/internal.h"
-#include "client/pool.h"
 #include "client/resolve.h"
 
 struct client_cmd {
@@ -23,32 +23,11 @@ struct client_cmd {
     struct client_cmd *next;
 };
 
-const char *shuffle_status_name(int status)
-{
-    switch (status) {
-    case SHUFFLE_OK:
-        return "OK";
-    case SHUFFLE_EIO:
-        return "EIO";
-    case SHUFFLE_ESERVER:
-        return "ESERVER";
-    case SHUFFLE_EPROTO:
-        return "EPROTO";
-    case SHUFFLE_EINVAL:
-        return "EINVAL";
-    case SHUFFLE_ECANCELED:
-        return "ECANCELED";
-    case SHUFFLE_ELOCAL:
-        return "ELOCAL";
-    case SHUFFLE_EAUTH:
-        return "EAUTH";
-    }
-    return "UNKNOWN";
-}
-
-void shuffle_client_options_init(struct shuffle_client_options *o)
+/* This version's defaults, whole. */
+static void default_options(struct shuffle_client_options *o)
 {
     memset(o, 0, sizeof(*o));
+    o->struct_size = sizeof(*o);
     o->connections_per_peer = 1;
     o->connect_timeout_ms = 120000;
     o->request_timeout_ms = 120000;
@@ -60,81 +39,15 @@ void shuffle_client_options_init(struct shuffle_client_options *o)
     o->auth_timeout_ms = 30000;
 }
 
-char *client_strdup(const char *s)
+void shuffle_client_options_init_sized(struct shuffle_client_options *o, size_t struct_size)
 {
-    return s ? strdup(s) : NULL;
-}
-
-char *client_strf(const char *fmt, ...)
-{
-    va_list ap;
-    char *out = NULL;
-    va_start(ap, fmt);
-    if (vasprintf(&out, fmt, ap) < 0)
-        out = NULL;
-    va_end(ap);
-    if (!out)
-        out = strdup("out of memory");
-    if (!out)
-        abort(); /* nothing sensible left to do */
-    return out;
-}
-
-void client_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
+    struct shuffle_client_options d;
+    default_options(&d);
+    if (!o || struct_size < sizeof(d.struct_size))
         return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-char **client_strv_dup(const char *const *v, size_t n)
-{
-    size_t bytes = (n + 1) * sizeof(char *);
-    for (size_t i = 0; i < n; i++) {
-        if (!v[i])
-            return NULL;
-        bytes += strlen(v[i]) + 1;
-    }
-    char **out = malloc(bytes);
-    if (!out)
-        return NULL;
-    char *p = (char *)(out + n + 1);
-    for (size_t i = 0; i < n; i++) {
-        size_t l = strlen(v[i]) + 1;
-        memcpy(p, v[i], l);
-        out[i] = p;
-        p += l;
-    }
-    out[n] = NULL;
-    return out;
-}
-
-void client_peer_name(char *buf, size_t len, const char *host, int port)
-{
-    if (strchr(host, ':'))
-        snprintf(buf, len, "[%s]:%d", host, port);
-    else
-        snprintf(buf, len, "%s:%d", host, port);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-int64_t client_random_id(shuffle_client *c)
-{
-    /* xoroshiro128+ seeded from getrandom(): ids only need to be unpredictable
-     * enough not to collide across clients, not to be secret. */
-    uint64_t s0 = c->rng[0], s1 = c->rng[1];
-    uint64_t r = s0 + s1;
-    s1 ^= s0;
-    c->rng[0] = rotl(s0, 24) ^ s1 ^ (s1 << 16);
-    c->rng[1] = rotl(s1, 37);
-    return (int64_t)(r & INT64_MAX);
+    memset(o, 0, struct_size); /* a newer caller's fields unknown here: zero, their default */
+    memcpy(o, &d, struct_size < sizeof(d) ? struct_size : sizeof(d));
+    o->struct_size = struct_size;
 }
 
 bool client_on_loop_thread(const shuffle_client *c)
@@ -214,6 +127,7 @@ static void *loop_main(void *arg)
 static void stop_on_loop(shuffle_client *c, void *arg)
 {
     c->stopping = true;
+    pool_stop(c->pool);
     /* Operations waiting on timers first, then every connection: each pending
      * request fails once with SHUFFLE_ECANCELED. */
     while (c->ops.next != &c->ops) {
@@ -221,10 +135,17 @@ static void stop_on_loop(shuffle_client *c, void *arg)
         op->cancel(op); /* unlinks op */
     }
     pool_close_all(c->pool, SHUFFLE_ECANCELED, "the client was shut down");
-    /* Canceled name resolutions call back from the loop: resolve.c breaks the
-     * loop after the last one. */
-    if (!resolve_busy(c))
+    /* Canceled name resolutions call back from the loop: the loop ends after the
+     * last one. */
+    if (!resolver_busy(c->resolver))
         event_base_loopbreak(c->base);
+}
+
+static void resolver_idle(void *arg)
+{
+    shuffle_client *c = arg;
+    if (c->stopping)
+        event_base_loopbreak(c->base); /* shutdown was waiting for this */
 }
 
 static void init_threads(void)
@@ -236,32 +157,30 @@ static void client_destroy(shuffle_client *c)
 {
     if (c->pool)
         pool_free(c->pool);
-    resolve_free(c);
+    resolver_free(c->resolver);
     if (c->wake)
         event_free(c->wake);
     if (c->base)
         event_base_free(c->base);
     pthread_mutex_destroy(&c->qlock);
     free(c->tmp_dir);
-    client_auth_release(c);
+    auth_creds_release(&c->auth);
     free(c);
 }
 
-shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, char *err,
-                                   size_t errlen)
+/* Sets up everything but the thread; NULL with *status and err set. */
+static shuffle_client *client_create(const struct shuffle_client_options *opts, int *status,
+                                     char *err, size_t errlen)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_threads);
-
+    static atomic_uint_fast64_t serials;
+    *status = SHUFFLE_ELOCAL;
     shuffle_client *c = calloc(1, sizeof(*c));
     if (!c) {
         client_set_err(err, errlen, "out of memory");
         return NULL;
     }
-    if (opts)
-        c->opts = *opts;
-    else
-        shuffle_client_options_init(&c->opts);
+    c->serial = ++serials;
+    c->opts = *opts;
     if (c->opts.connections_per_peer < 1)
         c->opts.connections_per_peer = 1;
     if (c->opts.max_retries < 0)
@@ -275,39 +194,77 @@ shuffle_client *shuffle_client_new(const struct shuffle_client_options *opts, ch
         tmp = "/tmp";
     c->tmp_dir = strdup(tmp);
     c->opts.tmp_dir = c->tmp_dir;
-    if (client_auth_setup(c, err, errlen) != 0) {
+    /* the secret is kept only as the derived SASL password */
+    *status = auth_creds_init(&c->auth, c->opts.auth_app_id, c->opts.auth_secret,
+                              c->opts.auth_timeout_ms, err, errlen);
+    c->opts.auth_secret = c->opts.auth_app_id = NULL;
+    if (*status != SHUFFLE_OK) {
         free(c->tmp_dir);
         free(c);
         return NULL;
     }
     pthread_mutex_init(&c->qlock, NULL);
     c->ops.next = c->ops.prev = &c->ops;
-    if (getrandom(c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng)) {
-        c->rng[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c;
-        c->rng[1] = (uint64_t)clock() * 0x9E3779B97F4A7C15ULL;
-    }
-    if (!c->rng[0] && !c->rng[1])
-        c->rng[0] = 1;
+    client_rng_seed(&c->rng);
     if (!c->tmp_dir || !(c->base = event_base_new()) ||
-        !(c->wake = event_new(c->base, -1, 0, run_commands, c)) || !(c->pool = pool_new(c))) {
+        !(c->wake = event_new(c->base, -1, 0, run_commands, c))) {
         client_set_err(err, errlen, "cannot create the client's event loop (out of memory?)");
         client_destroy(c);
         return NULL;
     }
-    int dns_failed = resolve_init(c, err, errlen);
+    c->resolver = resolver_new(c->base, c->opts.resolv_conf, err, errlen);
+    if (!c->resolver) /* a file the caller named could not be read, or out of memory */
+        *status = c->opts.resolv_conf && *c->opts.resolv_conf ? SHUFFLE_EINVAL : SHUFFLE_ELOCAL;
     c->opts.resolv_conf = NULL; /* read; not kept */
-    if (dns_failed) {
+    if (!c->resolver) {
         client_destroy(c);
         return NULL;
     }
+    resolver_on_idle(c->resolver, resolver_idle, c);
+    c->env = (struct tconn_env){.base = c->base,
+                                .resolver = c->resolver,
+                                .rng = &c->rng,
+                                .max_frame_bytes = c->opts.max_frame_bytes,
+                                .auth = &c->auth};
+    c->pool_cfg = (struct pool_config){.connections_per_peer = c->opts.connections_per_peer,
+                                       .connect_timeout_ms = c->opts.connect_timeout_ms,
+                                       .request_timeout_ms = c->opts.request_timeout_ms,
+                                       .retry_wait_ms = c->opts.retry_wait_ms};
+    if (!(c->pool = pool_new(&c->env, &c->pool_cfg))) {
+        client_set_err(err, errlen, "out of memory");
+        client_destroy(c);
+        return NULL;
+    }
+    *status = SHUFFLE_OK;
+    return c;
+}
+
+int shuffle_client_new(const struct shuffle_client_options *opts, shuffle_client **out)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_threads);
+    if (!out)
+        return client_fail(NULL, SHUFFLE_EINVAL, "shuffle_client_new: out is required");
+    *out = NULL;
+    struct shuffle_client_options o;
+    default_options(&o);
+    if (opts && client_read_sized(NULL, &o, sizeof(o), opts, "shuffle_client_options") != 0)
+        return SHUFFLE_EINVAL;
+    char err[512];
+    int status;
+    shuffle_client *c = client_create(&o, &status, err, sizeof(err));
+    if (!c)
+        return client_fail(NULL, status, "%s", err);
     /* The wake event is activated by hand (event_active), never added. */
     if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
-        client_set_err(err, errlen, "cannot start the client's loop thread: %s", strerror(errno));
+        int e = errno;
         client_destroy(c);
-        return NULL;
+        return client_fail(NULL, SHUFFLE_ELOCAL, "cannot start the client's loop thread: %s",
+                           strerror(e));
     }
     c->thread_started = true;
-    return c;
+    *out = c;
+    return SHUFFLE_OK;
 }
 
 void shuffle_client_free(shuffle_client *c)

@@ -1,5 +1,8 @@
-/* libshuffle internals shared by the files of src/client. Everything below runs
- * on the client's loop thread unless it says otherwise. */
+/* The client context (context.c) as the operations above it see it: the loop, the
+ * command queue, the operations to cancel at shutdown, and the lower layers it owns
+ * (resolver, connection pool, credentials). Only the public-API files include this;
+ * transport, pool, resolve and auth know nothing of it. Everything below runs on the
+ * client's loop thread unless it says otherwise. */
 #ifndef SHUFFLE_CLIENT_INTERNAL_H
 #define SHUFFLE_CLIENT_INTERNAL_H
 
@@ -8,12 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/auth.h"
+#include "client/pool.h"
+#include "client/transport.h"
+#include "client/util.h"
 #include "shuffle/client.h"
 
 struct event_base;
 struct event;
-struct evdns_base;
-struct pool;
+struct resolver;
 
 /* An operation that must be told when the client shuts down (it may be waiting
  * on a timer rather than on a connection). */
@@ -26,6 +32,7 @@ struct client_cmd;
 
 struct shuffle_client {
     struct shuffle_client_options opts;
+    uint64_t serial; /* unique per client in the process: names it in error details */
     char *tmp_dir;
     struct event_base *base;
     pthread_t thread;
@@ -37,20 +44,15 @@ struct shuffle_client {
     struct event *wake;
     /* loop-thread state */
     bool stopping;
+    struct client_op ops; /* sentinel of a circular list */
+    struct client_rng rng;
+    /* the layers below, configured once by shuffle_client_new */
+    struct auth_creds auth; /* empty unless opts.auth_secret was set */
+    struct resolver *resolver;
+    struct tconn_env env; /* what every connection shares */
+    struct pool_config pool_cfg;
     struct pool *pool;
-    struct evdns_base *dns; /* host names (resolve.c) */
-    int resolving;          /* name resolutions still to call back */
-    struct client_op ops;   /* sentinel of a circular list */
-    uint64_t rng[2];
-    /* authentication (auth.c): set when opts.auth_secret is; read-only after creation */
-    char *auth_app_id;
-    char *auth_password; /* Spark's SASL password derived from the secret */
 };
-
-/* auth.c: checks and copies the auth options (the secret is kept only as the derived SASL
- * password; opts.auth_* are cleared) and starts Cyrus SASL; 0, or -1 with err set. */
-int client_auth_setup(shuffle_client *c, char *err, size_t errlen);
-void client_auth_release(shuffle_client *c);
 
 /* Runs fn(c, arg) on the loop thread. Returns 0, or -1 when the client is closing
  * (fn is not run). Callable from any thread. */
@@ -59,18 +61,5 @@ bool client_on_loop_thread(const shuffle_client *c);
 
 void client_op_add(shuffle_client *c, struct client_op *op);
 void client_op_remove(struct client_op *op);
-
-/* A random non-negative 63-bit id (Spark: abs of a random UUID half). */
-int64_t client_random_id(shuffle_client *c);
-
-/* malloc'd printf; never NULL (falls back to a static-free copy of "out of memory"). */
-char *client_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Copies a string array (n entries) into one malloc'd block; NULL on failure. */
-char **client_strv_dup(const char *const *v, size_t n);
-char *client_strdup(const char *s);
-/* "host:port" for messages, IPv6 literals in brackets. */
-void client_peer_name(char *buf, size_t len, const char *host, int port);
-void client_set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -2,10 +2,13 @@
 lib_LTLIBRARIES += src/client/libshuffle.la
 src_client_libshuffle_la_SOURCES = \
 	src/client/internal.h src/client/context.c \
+	src/client/util.h src/client/util.c src/client/request_cb.h \
+	src/client/errors.h src/client/errors.c \
 	src/client/transport.h src/client/transport.c \
 	src/client/pending.h src/client/pending.c \
 	src/client/pool.h src/client/pool.c \
 	src/client/resolve.h src/client/resolve.c \
+	src/client/dial.h src/client/dial.c \
 	src/client/blockids.h src/client/blockids.c \
 	src/client/fetcher.h src/client/fetcher.c \
 	src/client/retry.c \
@@ -13,7 +16,7 @@ src_client_libshuffle_la_SOURCES = \
 	src/client/sync.c
 src_client_libshuffle_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 src_client_libshuffle_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
-src_client_libshuffle_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
+src_client_libshuffle_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 \
 	-export-symbols-regex '^shuffle_'
 
 shuffleincludedir = $(includedir)/shuffle

@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 
+#include "client/errors.h"
 #include "client/internal.h"
 #include "client/pool.h"
 #include "client/transport.h"
@@ -96,7 +97,8 @@ static void report_dirs(struct rpc_op *op, const uint8_t *body, size_t len)
         op->cb.dirs(op->arg, SHUFFLE_EPROTO, msg, NULL);
         free(msg);
     } else {
-        struct shuffle_local_dirs d = {n, execs, counts, (const char *const *const *)dirs};
+        struct shuffle_local_dirs d = {sizeof(d), n, execs, counts,
+                                       (const char *const *const *)dirs};
         op->cb.dirs(op->arg, SHUFFLE_OK, NULL, &d);
     }
     free(execs);
@@ -218,16 +220,16 @@ static void run_cmd(shuffle_client *c, void *arg)
 }
 
 static struct rpc_op *op_new(shuffle_client *c, enum rpc_kind kind, const char *name,
-                             const char *host, int port, char *err, size_t errlen)
+                             const char *host, int port)
 {
     if (!c || !host) {
-        client_set_err(err, errlen, "%s: client and host are required", name);
+        client_fail(c, SHUFFLE_EINVAL, "%s: client and host are required", name);
         return NULL;
     }
     struct rpc_op *op = calloc(1, sizeof(*op));
     if (!op || !(op->host = strdup(host))) {
         free(op);
-        client_set_err(err, errlen, "out of memory");
+        client_fail(c, SHUFFLE_EINVAL, "out of memory");
         return NULL;
     }
     op->c = c;
@@ -251,12 +253,12 @@ static int set_body(struct rpc_op *op, const struct blockmsg *m)
     return 0;
 }
 
-static int submit(struct rpc_op *op, void (*fn)(shuffle_client *, void *), char *err, size_t errlen)
+static int submit(struct rpc_op *op, void (*fn)(shuffle_client *, void *))
 {
-    if (client_post(op->c, fn, op) != 0) {
+    shuffle_client *c = op->c;
+    if (client_post(c, fn, op) != 0) {
         op_free(op);
-        client_set_err(err, errlen, "the client is shutting down");
-        return SHUFFLE_ECANCELED;
+        return client_fail(c, SHUFFLE_ECANCELED, "the client is shutting down");
     }
     return SHUFFLE_OK;
 }
@@ -274,9 +276,9 @@ static bool fill_strings(struct proto_string_array *a, const char *const *v, siz
 }
 
 int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body, size_t len,
-                shuffle_rpc_fn cb, void *arg, char *err, size_t errlen)
+                shuffle_rpc_fn cb, void *arg)
 {
-    struct rpc_op *op = op_new(c, OP_RAW, "RPC", host, port, err, errlen);
+    struct rpc_op *op = op_new(c, OP_RAW, "RPC", host, port);
     if (!op)
         return SHUFFLE_EINVAL;
     op->cb.raw = cb;
@@ -284,61 +286,60 @@ int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body,
     op->body = malloc(len ? len : 1);
     if (!op->body || !cb) {
         op_free(op);
-        client_set_err(err, errlen, cb ? "out of memory" : "rpc: a callback is required");
-        return SHUFFLE_EINVAL;
+        return client_fail(c, SHUFFLE_EINVAL, cb ? "out of memory" : "rpc: a callback is required");
     }
     if (len)
         memcpy(op->body, body, len);
     op->len = len;
-    return submit(op, run_cmd, err, errlen);
+    return submit(op, run_cmd);
 }
 
-int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body, size_t len,
-                        char *err, size_t errlen)
+int shuffle_send_oneway(shuffle_client *c, const char *host, int port, const void *body, size_t len)
 {
-    struct rpc_op *op = op_new(c, OP_ONEWAY, "OneWayMessage", host, port, err, errlen);
+    struct rpc_op *op = op_new(c, OP_ONEWAY, "OneWayMessage", host, port);
     if (!op)
         return SHUFFLE_EINVAL;
     op->body = malloc(len ? len : 1);
     if (!op->body) {
         op_free(op);
-        client_set_err(err, errlen, "out of memory");
-        return SHUFFLE_ELOCAL;
+        return client_fail(c, SHUFFLE_ELOCAL, "out of memory");
     }
     if (len)
         memcpy(op->body, body, len);
     op->len = len;
-    return submit(op, run_cmd, err, errlen);
+    return submit(op, run_cmd);
 }
 
 int shuffle_fetch_stream(shuffle_client *c, const char *host, int port, const char *stream_id,
-                         const struct shuffle_stream_handler *h, char *err, size_t errlen)
+                         const struct shuffle_stream_handler *handler)
 {
-    if (!h || !h->on_data || !h->on_done || !stream_id) {
-        client_set_err(err, errlen, "stream: stream_id, on_data and on_done are required");
+    struct shuffle_stream_handler h;
+    shuffle_stream_handler_init(&h);
+    if (handler && client_read_sized(c, &h, sizeof(h), handler, "shuffle_stream_handler") != 0)
         return SHUFFLE_EINVAL;
-    }
-    struct rpc_op *op = op_new(c, OP_STREAM, "StreamRequest", host, port, err, errlen);
+    if (!h.on_data || !h.on_done || !stream_id)
+        return client_fail(c, SHUFFLE_EINVAL,
+                           "stream: stream_id, on_data and on_done are required");
+    struct rpc_op *op = op_new(c, OP_STREAM, "StreamRequest", host, port);
     if (!op)
         return SHUFFLE_EINVAL;
-    op->sh = *h;
+    op->sh = h;
     if (!(op->stream_id = strdup(stream_id))) {
         op_free(op);
-        client_set_err(err, errlen, "out of memory");
-        return SHUFFLE_ELOCAL;
+        return client_fail(c, SHUFFLE_ELOCAL, "out of memory");
     }
-    return submit(op, run_cmd, err, errlen);
+    return submit(op, run_cmd);
 }
 
 int shuffle_remove_blocks(shuffle_client *c, const char *host, int port, const char *app_id,
                           const char *exec_id, const char *const *block_ids, size_t num_blocks,
-                          shuffle_removed_fn cb, void *arg, char *err, size_t errlen)
+                          shuffle_removed_fn cb, void *arg)
 {
     if (!app_id || !exec_id || (!block_ids && num_blocks) || !cb) {
-        client_set_err(err, errlen, "remove: app_id, exec_id, block_ids and cb are required");
-        return SHUFFLE_EINVAL;
+        return client_fail(c, SHUFFLE_EINVAL,
+                           "remove: app_id, exec_id, block_ids and cb are required");
     }
-    struct rpc_op *op = op_new(c, OP_REMOVE, "RemoveBlocks", host, port, err, errlen);
+    struct rpc_op *op = op_new(c, OP_REMOVE, "RemoveBlocks", host, port);
     if (!op)
         return SHUFFLE_EINVAL;
     op->cb.removed = cb;
@@ -351,21 +352,20 @@ int shuffle_remove_blocks(shuffle_client *c, const char *host, int port, const c
     blockmsg_free(&m);
     if (!ok) {
         op_free(op);
-        client_set_err(err, errlen, "remove: a block id is NULL, or out of memory");
-        return SHUFFLE_EINVAL;
+        return client_fail(c, SHUFFLE_EINVAL, "remove: a block id is NULL, or out of memory");
     }
-    return submit(op, run_cmd, err, errlen);
+    return submit(op, run_cmd);
 }
 
 int shuffle_get_local_dirs(shuffle_client *c, const char *host, int port, const char *app_id,
                            const char *const *exec_ids, size_t num_execs, shuffle_local_dirs_fn cb,
-                           void *arg, char *err, size_t errlen)
+                           void *arg)
 {
     if (!app_id || (!exec_ids && num_execs) || !cb) {
-        client_set_err(err, errlen, "get_local_dirs: app_id, exec_ids and cb are required");
-        return SHUFFLE_EINVAL;
+        return client_fail(c, SHUFFLE_EINVAL,
+                           "get_local_dirs: app_id, exec_ids and cb are required");
     }
-    struct rpc_op *op = op_new(c, OP_DIRS, "GetLocalDirsForExecutors", host, port, err, errlen);
+    struct rpc_op *op = op_new(c, OP_DIRS, "GetLocalDirsForExecutors", host, port);
     if (!op)
         return SHUFFLE_EINVAL;
     op->cb.dirs = cb;
@@ -377,10 +377,10 @@ int shuffle_get_local_dirs(shuffle_client *c, const char *host, int port, const 
     blockmsg_free(&m);
     if (!ok) {
         op_free(op);
-        client_set_err(err, errlen, "get_local_dirs: an executor id is NULL, or out of memory");
-        return SHUFFLE_EINVAL;
+        return client_fail(c, SHUFFLE_EINVAL,
+                           "get_local_dirs: an executor id is NULL, or out of memory");
     }
-    return submit(op, run_cmd, err, errlen);
+    return submit(op, run_cmd);
 }
 
 /* ---- RegisterExecutor: one unpooled connection per attempt ---- */
@@ -425,7 +425,7 @@ static void reg_attempt(struct rpc_op *op)
     shuffle_client *c = op->c;
     op->attempt++;
     int timeout = c->opts.registration_timeout_ms;
-    op->reg_conn = tconn_new(c, op->host, op->port, timeout, timeout);
+    op->reg_conn = tconn_new(&c->env, op->host, op->port, timeout, timeout);
     if (!op->reg_conn) {
         reg_finish(op, SHUFFLE_ELOCAL, "out of memory");
         return;
@@ -468,18 +468,22 @@ static void reg_cmd(shuffle_client *c, void *arg)
     reg_attempt(op);
 }
 
-int shuffle_register_executor(shuffle_client *c, const char *host, int port, const char *app_id,
-                              const char *exec_id, const char *const *local_dirs, size_t num_dirs,
-                              int sub_dirs_per_local_dir, const char *shuffle_manager,
-                              shuffle_status_fn cb, void *arg, char *err, size_t errlen)
+int shuffle_register_executor(shuffle_client *c, const char *host, int port,
+                              const struct shuffle_executor_info *executor, shuffle_status_fn cb,
+                              void *arg)
 {
-    if (!app_id || !exec_id || (!local_dirs && num_dirs) || !shuffle_manager || !cb) {
-        client_set_err(err, errlen,
-                       "register: app_id, exec_id, local_dirs, shuffle_manager and "
-                       "cb are required");
+    struct shuffle_executor_info info;
+    shuffle_executor_info_init(&info);
+    if (!executor)
+        return client_fail(c, SHUFFLE_EINVAL, "register: the executor info is required");
+    if (client_read_sized(c, &info, sizeof(info), executor, "shuffle_executor_info") != SHUFFLE_OK)
         return SHUFFLE_EINVAL;
-    }
-    struct rpc_op *op = op_new(c, OP_REGISTER, "RegisterExecutor", host, port, err, errlen);
+    if (!info.app_id || !info.exec_id || (!info.local_dirs && info.num_dirs) ||
+        !info.shuffle_manager || !cb)
+        return client_fail(c, SHUFFLE_EINVAL,
+                           "register: app_id, exec_id, local_dirs, shuffle_manager and cb are "
+                           "required");
+    struct rpc_op *op = op_new(c, OP_REGISTER, "RegisterExecutor", host, port);
     if (!op)
         return SHUFFLE_EINVAL;
     op->link.cancel = reg_cancel;
@@ -487,17 +491,17 @@ int shuffle_register_executor(shuffle_client *c, const char *host, int port, con
     op->arg = arg;
     op->timer = evtimer_new(c->base, reg_timer, op);
     struct blockmsg m = {.type = BLOCKMSG_REGISTER_EXECUTOR};
-    m.u.register_executor.info.sub_dirs_per_local_dir = sub_dirs_per_local_dir;
-    bool ok = op->timer && proto_bytes_set_str(&m.u.register_executor.app_id, app_id) &&
-              proto_bytes_set_str(&m.u.register_executor.exec_id, exec_id) &&
-              proto_bytes_set_str(&m.u.register_executor.info.shuffle_manager, shuffle_manager) &&
-              fill_strings(&m.u.register_executor.info.local_dirs, local_dirs, num_dirs) &&
-              set_body(op, &m) == 0;
+    m.u.register_executor.info.sub_dirs_per_local_dir = info.sub_dirs_per_local_dir;
+    bool ok =
+        op->timer && proto_bytes_set_str(&m.u.register_executor.app_id, info.app_id) &&
+        proto_bytes_set_str(&m.u.register_executor.exec_id, info.exec_id) &&
+        proto_bytes_set_str(&m.u.register_executor.info.shuffle_manager, info.shuffle_manager) &&
+        fill_strings(&m.u.register_executor.info.local_dirs, info.local_dirs, info.num_dirs) &&
+        set_body(op, &m) == 0;
     blockmsg_free(&m);
     if (!ok) {
         op_free(op);
-        client_set_err(err, errlen, "register: a local dir is NULL, or out of memory");
-        return SHUFFLE_EINVAL;
+        return client_fail(c, SHUFFLE_EINVAL, "register: a local dir is NULL, or out of memory");
     }
-    return submit(op, reg_cmd, err, errlen);
+    return submit(op, reg_cmd);
 }

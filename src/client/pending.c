@@ -14,6 +14,27 @@ static size_t hash_key(enum pend_kind k, int64_t a, int32_t b)
     return (size_t)x;
 }
 
+struct pending *pending_new(enum pend_kind k, int64_t a, int32_t b)
+{
+    struct pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->kind = k;
+    p->a = a;
+    p->b = b;
+    return p;
+}
+
+void pending_complete(struct pending *p, int status, const char *err, const uint8_t *body,
+                      size_t len)
+{
+    if (p->kind == PEND_STREAM)
+        p->scb.on_done(p->scb.arg, status, err);
+    else
+        p->fn(p->arg, status, err, body, len);
+    free(p);
+}
+
 struct pending *pending_find(struct pending_set *s, enum pend_kind k, int64_t a, int32_t b,
                              bool unlink_it)
 {

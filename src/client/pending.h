@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client/transport.h"
+#include "client/request_cb.h"
 
 enum pend_kind { PEND_RPC, PEND_CHUNK, PEND_STREAM };
 
@@ -31,6 +31,12 @@ struct pending_set {
     struct pending *first, *last;
     struct pending *fifo_head, *fifo_tail;
 };
+
+/* A request of kind k with key (a, b), not yet in the set; NULL on OOM. */
+struct pending *pending_new(enum pend_kind k, int64_t a, int32_t b);
+/* Tells p's owner the outcome (body only for an RPC or chunk) and frees p. */
+void pending_complete(struct pending *p, int status, const char *err, const uint8_t *body,
+                      size_t len);
 
 /* The indexed request (kind, a, b), removed from the index if unlink_it. */
 struct pending *pending_find(struct pending_set *s, enum pend_kind k, int64_t a, int32_t b,

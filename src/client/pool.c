@@ -3,9 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client/pool.h"
+#include "client/util.h"
+#include "shuffle/client.h"
 
 struct slot {
     struct peer *peer;
@@ -21,29 +22,31 @@ struct peer {
 };
 
 struct pool {
-    shuffle_client *c;
+    const struct tconn_env *env;
+    const struct pool_config *cfg;
+    bool stopped;
     struct peer *peers;
 };
 
-struct pool *pool_new(shuffle_client *c)
+struct pool *pool_new(const struct tconn_env *env, const struct pool_config *cfg)
 {
     struct pool *p = calloc(1, sizeof(*p));
-    if (p)
-        p->c = c;
+    if (p) {
+        p->env = env;
+        p->cfg = cfg;
+    }
     return p;
 }
 
-static uint64_t now_ms(void)
+void pool_stop(struct pool *p)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    p->stopped = true;
 }
 
 static void slot_connected(void *arg, bool ok)
 {
     struct slot *s = arg;
-    s->peer->connect_failed_ms = ok ? 0 : now_ms();
+    s->peer->connect_failed_ms = ok ? 0 : client_now_ms();
 }
 
 static void slot_closed(void *arg, struct tconn *t)
@@ -57,7 +60,7 @@ static void slot_closed(void *arg, struct tconn *t)
 
 void pool_close_all(struct pool *p, int status, const char *why)
 {
-    int n = p->c->opts.connections_per_peer;
+    int n = p->cfg->connections_per_peer;
     for (struct peer *pe = p->peers; pe; pe = pe->next)
         for (int i = 0; i < n; i++)
             if (pe->slots[i].conn)
@@ -90,14 +93,14 @@ static struct peer *find_peer(struct pool *p, const char *host, int port)
         return NULL;
     pe->host = strdup(host);
     pe->port = port;
-    pe->slots = calloc((size_t)p->c->opts.connections_per_peer, sizeof(*pe->slots));
+    pe->slots = calloc((size_t)p->cfg->connections_per_peer, sizeof(*pe->slots));
     if (!pe->host || !pe->slots) {
         free(pe->host);
         free(pe->slots);
         free(pe);
         return NULL;
     }
-    for (int i = 0; i < p->c->opts.connections_per_peer; i++)
+    for (int i = 0; i < p->cfg->connections_per_peer; i++)
         pe->slots[i].peer = pe;
     pe->next = p->peers;
     p->peers = pe;
@@ -106,28 +109,29 @@ static struct peer *find_peer(struct pool *p, const char *host, int port)
 
 struct tconn *pool_get(struct pool *p, const char *host, int port, bool fast_fail)
 {
-    shuffle_client *c = p->c;
-    if (c->stopping)
+    const struct pool_config *cfg = p->cfg;
+    if (p->stopped)
         return NULL;
     struct peer *pe = find_peer(p, host, port);
     if (!pe)
         return NULL;
-    int n = c->opts.connections_per_peer;
-    struct slot *s = &pe->slots[n > 1 ? (int)((uint64_t)client_random_id(c) % (uint64_t)n) : 0];
+    int n = cfg->connections_per_peer;
+    struct slot *s =
+        &pe->slots[n > 1 ? (int)((uint64_t)client_rng_id(p->env->rng) % (uint64_t)n) : 0];
     if (s->conn && tconn_is_active(s->conn))
         return s->conn;
-    uint64_t window = (uint64_t)(c->opts.retry_wait_ms > 0 ? c->opts.retry_wait_ms : 0) * 95 / 100;
+    uint64_t window = (uint64_t)(cfg->retry_wait_ms > 0 ? cfg->retry_wait_ms : 0) * 95 / 100;
     struct tconn *t;
-    if (fast_fail && pe->connect_failed_ms && now_ms() - pe->connect_failed_ms < window) {
+    if (fast_fail && pe->connect_failed_ms && client_now_ms() - pe->connect_failed_ms < window) {
         char peer[300], *why;
         client_peer_name(peer, sizeof(peer), host, port);
         why = client_strf("Connecting to %s failed in the last %llu ms, fail this connection "
                           "directly",
                           peer, (unsigned long long)window);
-        t = tconn_new_failed(c, host, port, why);
+        t = tconn_new_failed(p->env, host, port, why);
         free(why);
     } else {
-        t = tconn_new(c, host, port, c->opts.connect_timeout_ms, c->opts.request_timeout_ms);
+        t = tconn_new(p->env, host, port, cfg->connect_timeout_ms, cfg->request_timeout_ms);
         if (t)
             tconn_on_connect_result(t, slot_connected, s);
     }

@@ -11,53 +11,70 @@
 #include <event2/util.h>
 
 #include "client/resolve.h"
+#include "client/util.h"
 
 #define DEFAULT_RESOLV_CONF "/etc/resolv.conf"
 
+struct resolver {
+    struct evdns_base *dns;
+    int outstanding; /* resolutions still to call back */
+    void (*idle_fn)(void *arg);
+    void *idle_arg;
+};
+
 struct resolve_req {
-    shuffle_client *c;
+    struct resolver *res;
     struct evdns_getaddrinfo_request *req;
     char *host;
     resolve_fn fn;
     void *arg;
 };
 
-int resolve_init(shuffle_client *c, char *err, size_t errlen)
+struct resolver *resolver_new(struct event_base *base, const char *resolv_conf, char *err,
+                              size_t errlen)
 {
-    const char *path = c->opts.resolv_conf;
-    bool given = path && *path;
-    c->dns = evdns_base_new(c->base, 0);
-    if (!c->dns) {
+    bool given = resolv_conf && *resolv_conf;
+    struct resolver *r = calloc(1, sizeof(*r));
+    if (!r || !(r->dns = evdns_base_new(base, 0))) {
+        free(r);
         client_set_err(err, errlen, "cannot create the client's DNS resolver (out of memory?)");
-        return -1;
+        return NULL;
     }
     /* A missing default file means "nameserver 127.0.0.1", as for the C library;
      * a file named by the caller must exist. */
-    int r =
-        evdns_base_resolv_conf_parse(c->dns, DNS_OPTIONS_ALL, given ? path : DEFAULT_RESOLV_CONF);
-    if (given && (r == 1 || r == 2)) {
-        client_set_err(err, errlen, "cannot read the resolver configuration %s", path);
-        return -1;
+    int rc = evdns_base_resolv_conf_parse(r->dns, DNS_OPTIONS_ALL,
+                                          given ? resolv_conf : DEFAULT_RESOLV_CONF);
+    if (given && (rc == 1 || rc == 2)) {
+        client_set_err(err, errlen, "cannot read the resolver configuration %s", resolv_conf);
+        resolver_free(r);
+        return NULL;
     }
-    return 0;
+    return r;
 }
 
-void resolve_free(shuffle_client *c)
+void resolver_free(struct resolver *r)
 {
-    if (c->dns)
-        evdns_base_free(c->dns, 0);
-    c->dns = NULL;
+    if (!r)
+        return;
+    evdns_base_free(r->dns, 0);
+    free(r);
 }
 
-bool resolve_busy(const shuffle_client *c)
+bool resolver_busy(const struct resolver *r)
 {
-    return c->resolving > 0;
+    return r->outstanding > 0;
+}
+
+void resolver_on_idle(struct resolver *r, void (*fn)(void *arg), void *arg)
+{
+    r->idle_fn = fn;
+    r->idle_arg = arg;
 }
 
 static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
     struct resolve_req *r = arg;
-    shuffle_client *c = r->c;
+    struct resolver *owner = r->res;
     if (result == 0 && res) {
         r->fn(r->arg, res->ai_addr, (socklen_t)res->ai_addrlen, NULL);
     } else {
@@ -71,11 +88,11 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
         evutil_freeaddrinfo(res);
     free(r->host);
     free(r);
-    if (--c->resolving == 0 && c->stopping)
-        event_base_loopbreak(c->base); /* shutdown was waiting for this */
+    if (--owner->outstanding == 0 && owner->idle_fn)
+        owner->idle_fn(owner->idle_arg);
 }
 
-struct resolve_req *resolve_start(shuffle_client *c, const char *host, int port, resolve_fn fn,
+struct resolve_req *resolve_start(struct resolver *owner, const char *host, int port, resolve_fn fn,
                                   void *arg)
 {
     char portstr[16];
@@ -105,17 +122,17 @@ struct resolve_req *resolve_start(shuffle_client *c, const char *host, int port,
         free(msg);
         return NULL;
     }
-    r->c = c;
+    r->res = owner;
     r->fn = fn;
     r->arg = arg;
     struct evutil_addrinfo eh = {0};
     eh.ai_family = AF_UNSPEC;
     eh.ai_socktype = SOCK_STREAM;
     eh.ai_flags = EVUTIL_AI_NUMERICSERV;
-    c->resolving++;
+    owner->outstanding++;
     /* answers from the hosts file come back before this returns (and NULL) */
     struct evdns_getaddrinfo_request *req =
-        evdns_getaddrinfo(c->dns, host, portstr, &eh, on_resolved, r);
+        evdns_getaddrinfo(owner->dns, host, portstr, &eh, on_resolved, r);
     if (!req)
         return NULL;
     r->req = req;

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "client/errors.h"
 #include "client/fetcher.h"
 #include "client/internal.h"
 #include "client/pool.h"
@@ -65,7 +66,8 @@ static void deliver_failure(struct fetch_op *op, size_t pos, int status, const c
     op->done[pos] = true;
     op->outstanding--;
     op->failed++;
-    struct shuffle_block b = {.index = pos, .block_id = op->ids[pos], .status = status};
+    struct shuffle_block b = {
+        .struct_size = sizeof(b), .index = pos, .block_id = op->ids[pos], .status = status};
     char *msg = NULL;
     if (op->retries > 0 && status == SHUFFLE_EIO)
         msg = client_strf("%s (gave up after %d retries)", err, op->retries);
@@ -89,7 +91,8 @@ static void on_ok(void *arg, size_t pos, const uint8_t *data, uint64_t len, cons
         return;
     op->done[pos] = true;
     op->outstanding--;
-    struct shuffle_block b = {.index = pos,
+    struct shuffle_block b = {.struct_size = sizeof(b),
+                              .index = pos,
                               .block_id = op->ids[pos],
                               .status = SHUFFLE_OK,
                               .data = data,
@@ -179,23 +182,23 @@ static void start_cmd(shuffle_client *c, void *arg)
     start_attempt(op);
 }
 
-int shuffle_fetch_blocks(shuffle_client *c, const struct shuffle_fetch_request *r, char *err,
-                         size_t errlen)
+int shuffle_fetch_blocks(shuffle_client *c, const struct shuffle_fetch_request *request)
 {
-    if (!c || !r || !r->host || !r->app_id || !r->exec_id || !r->block_ids || !r->on_block) {
-        client_set_err(err, errlen,
-                       "fetch: host, app_id, exec_id, block_ids and on_block are "
-                       "required");
+    struct shuffle_fetch_request req;
+    const struct shuffle_fetch_request *r = &req;
+    shuffle_fetch_request_init(&req);
+    if (request && client_read_sized(c, &req, sizeof(req), request, "shuffle_fetch_request") != 0)
         return SHUFFLE_EINVAL;
+    if (!c || !request || !r->host || !r->app_id || !r->exec_id || !r->block_ids || !r->on_block) {
+        return client_fail(c, SHUFFLE_EINVAL,
+                           "fetch: host, app_id, exec_id, block_ids and on_block are required");
     }
     if (r->num_blocks == 0) {
-        client_set_err(err, errlen, "fetch: Zero-sized blockIds array");
-        return SHUFFLE_EINVAL;
+        return client_fail(c, SHUFFLE_EINVAL, "fetch: Zero-sized blockIds array");
     }
     struct fetch_op *op = calloc(1, sizeof(*op));
     if (!op) {
-        client_set_err(err, errlen, "out of memory");
-        return SHUFFLE_ELOCAL;
+        return client_fail(c, SHUFFLE_ELOCAL, "out of memory");
     }
     op->link.cancel = cancel_op;
     op->c = c;
@@ -217,16 +220,15 @@ int shuffle_fetch_blocks(shuffle_client *c, const struct shuffle_fetch_request *
         for (size_t i = 0; i < r->num_blocks; i++)
             oom = oom && r->block_ids[i] != NULL;
         op_free(op);
-        client_set_err(err, errlen, oom ? "out of memory" : "fetch: a block id is NULL");
-        return oom ? SHUFFLE_ELOCAL : SHUFFLE_EINVAL;
+        return client_fail(c, oom ? SHUFFLE_ELOCAL : SHUFFLE_EINVAL,
+                           oom ? "out of memory" : "fetch: a block id is NULL");
     }
     uint64_t limit = c->opts.fetch_to_file_bytes;
     for (size_t i = 0; i < r->num_blocks; i++)
         op->to_file[i] = limit == 0 || (r->sizes && r->sizes[i] > limit);
     if (client_post(c, start_cmd, op) != 0) {
         op_free(op);
-        client_set_err(err, errlen, "the client is shutting down");
-        return SHUFFLE_ECANCELED;
+        return client_fail(c, SHUFFLE_ECANCELED, "the client is shutting down");
     }
     return SHUFFLE_OK;
 }

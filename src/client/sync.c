@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/errors.h"
 #include "client/internal.h"
 #include "shuffle/sync.h"
 
@@ -40,7 +41,8 @@ static void waiter_signal(struct waiter *w)
     pthread_mutex_unlock(&w->lock);
 }
 
-static int waiter_wait(struct waiter *w, char *err, size_t errlen)
+/* The operation's status; its error becomes shuffle_last_error(c). */
+static int waiter_wait(struct waiter *w, const shuffle_client *c)
 {
     pthread_mutex_lock(&w->lock);
     while (!w->done)
@@ -48,17 +50,17 @@ static int waiter_wait(struct waiter *w, char *err, size_t errlen)
     pthread_mutex_unlock(&w->lock);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
-    if (w->status != SHUFFLE_OK && w->error)
-        client_set_err(err, errlen, "%s", w->error);
+    if (w->status != SHUFFLE_OK)
+        client_fail(c, w->status, "%s", w->error ? w->error : shuffle_strerror(w->status));
     free(w->error);
     w->error = NULL;
     return w->status;
 }
 
-static bool refuse_on_loop(shuffle_client *c, char *err, size_t errlen)
+static bool refuse_on_loop(shuffle_client *c)
 {
     if (c && client_on_loop_thread(c)) {
-        client_set_err(err, errlen, "blocking libshuffle calls cannot run inside a callback");
+        client_fail(c, SHUFFLE_EINVAL, "blocking libshuffle calls cannot run inside a callback");
         return true;
     }
     return false;
@@ -121,30 +123,36 @@ void shuffle_fetch_results_free(struct shuffle_fetch_result *res, size_t n)
 }
 
 int shuffle_fetch_blocks_sync(shuffle_client *c, const struct shuffle_fetch_request *r,
-                              struct shuffle_fetch_result **out, char *err, size_t errlen)
+                              struct shuffle_fetch_result **out)
 {
     *out = NULL;
-    if (refuse_on_loop(c, err, errlen) || !r)
+    if (refuse_on_loop(c))
+        return SHUFFLE_EINVAL;
+    struct shuffle_fetch_request req;
+    shuffle_fetch_request_init(&req);
+    if (!r)
+        return client_fail(c, SHUFFLE_EINVAL, "fetch: the request is required");
+    if (client_read_sized(c, &req, sizeof(req), r, "shuffle_fetch_request") != SHUFFLE_OK)
         return SHUFFLE_EINVAL;
     struct waiter w;
     waiter_init(&w);
-    w.res = calloc(r->num_blocks + 1, sizeof(*w.res));
+    w.res = calloc(req.num_blocks + 1, sizeof(*w.res));
     if (!w.res) {
-        client_set_err(err, errlen, "out of memory");
-        return SHUFFLE_ELOCAL;
+        pthread_mutex_destroy(&w.lock);
+        pthread_cond_destroy(&w.cond);
+        return client_fail(c, SHUFFLE_ELOCAL, "out of memory");
     }
-    struct shuffle_fetch_request req = *r;
     req.on_block = sync_block;
     req.on_done = sync_fetch_done;
     req.arg = &w;
-    int rc = shuffle_fetch_blocks(c, &req, err, errlen);
+    int rc = shuffle_fetch_blocks(c, &req);
     if (rc != SHUFFLE_OK) {
         free(w.res);
         pthread_mutex_destroy(&w.lock);
         pthread_cond_destroy(&w.cond);
         return rc;
     }
-    rc = waiter_wait(&w, err, errlen);
+    rc = waiter_wait(&w, c);
     *out = w.res;
     return rc;
 }
@@ -158,24 +166,19 @@ static void sync_status(void *arg, int status, const char *error)
 }
 
 int shuffle_register_executor_sync(shuffle_client *c, const char *host, int port,
-                                   const char *app_id, const char *exec_id,
-                                   const char *const *local_dirs, size_t num_dirs,
-                                   int sub_dirs_per_local_dir, const char *shuffle_manager,
-                                   char *err, size_t errlen)
+                                   const struct shuffle_executor_info *info)
 {
-    if (refuse_on_loop(c, err, errlen))
+    if (refuse_on_loop(c))
         return SHUFFLE_EINVAL;
     struct waiter w;
     waiter_init(&w);
-    int rc = shuffle_register_executor(c, host, port, app_id, exec_id, local_dirs, num_dirs,
-                                       sub_dirs_per_local_dir, shuffle_manager, sync_status, &w,
-                                       err, errlen);
+    int rc = shuffle_register_executor(c, host, port, info, sync_status, &w);
     if (rc != SHUFFLE_OK) {
         pthread_mutex_destroy(&w.lock);
         pthread_cond_destroy(&w.cond);
         return rc;
     }
-    return waiter_wait(&w, err, errlen);
+    return waiter_wait(&w, c);
 }
 
 static void sync_removed(void *arg, int status, const char *error, int n)
@@ -187,20 +190,20 @@ static void sync_removed(void *arg, int status, const char *error, int n)
 
 int shuffle_remove_blocks_sync(shuffle_client *c, const char *host, int port, const char *app_id,
                                const char *exec_id, const char *const *block_ids, size_t num_blocks,
-                               int *num_removed, char *err, size_t errlen)
+                               int *num_removed)
 {
-    if (refuse_on_loop(c, err, errlen))
+    if (refuse_on_loop(c))
         return SHUFFLE_EINVAL;
     struct waiter w;
     waiter_init(&w);
     int rc = shuffle_remove_blocks(c, host, port, app_id, exec_id, block_ids, num_blocks,
-                                   sync_removed, &w, err, errlen);
+                                   sync_removed, &w);
     if (rc != SHUFFLE_OK) {
         pthread_mutex_destroy(&w.lock);
         pthread_cond_destroy(&w.cond);
         return rc;
     }
-    rc = waiter_wait(&w, err, errlen);
+    rc = waiter_wait(&w, c);
     if (num_removed)
         *num_removed = w.removed;
     return rc;
@@ -224,21 +227,21 @@ static void sync_reply(void *arg, int status, const char *error, const uint8_t *
 }
 
 int shuffle_rpc_sync(shuffle_client *c, const char *host, int port, const void *body, size_t len,
-                     uint8_t **reply, size_t *reply_len, char *err, size_t errlen)
+                     uint8_t **reply, size_t *reply_len)
 {
     *reply = NULL;
     *reply_len = 0;
-    if (refuse_on_loop(c, err, errlen))
+    if (refuse_on_loop(c))
         return SHUFFLE_EINVAL;
     struct waiter w;
     waiter_init(&w);
-    int rc = shuffle_rpc(c, host, port, body, len, sync_reply, &w, err, errlen);
+    int rc = shuffle_rpc(c, host, port, body, len, sync_reply, &w);
     if (rc != SHUFFLE_OK) {
         pthread_mutex_destroy(&w.lock);
         pthread_cond_destroy(&w.cond);
         return rc;
     }
-    rc = waiter_wait(&w, err, errlen);
+    rc = waiter_wait(&w, c);
     *reply = w.reply;
     *reply_len = w.reply_len;
     return rc;

@@ -1,13 +1,9 @@
 /* One connection to a shuffle server: see transport.h. */
 #include "config.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -15,25 +11,27 @@
 #include <event2/event.h>
 
 #include "client/auth.h"
+#include "client/dial.h"
 #include "client/pending.h"
-#include "client/resolve.h"
 #include "client/transport.h"
+#include "client/util.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
 #include "proto/message.h"
+#include "shuffle/client.h"
 
 enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
 
 struct tconn {
-    shuffle_client *c;
+    const struct tconn_env *env;
     int refs;
     enum conn_state state;
     char peer[300];
     int connect_timeout_ms, request_timeout_ms;
-    struct bufferevent *bev;
+    struct dial *dial;       /* connecting */
+    struct bufferevent *bev; /* connected */
     struct event *timer;
-    struct resolve_req *resolving; /* the host name is being looked up */
-    char *early_error;             /* a connect failure found before any I/O (the whole message) */
+    char *early_error; /* a connect failure (the whole message), reported on the next turn */
     void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
     void *connect_arg;
     struct frame_decoder dec;
@@ -44,17 +42,15 @@ struct tconn {
     bool timer_armed;
     void (*close_fn)(void *arg, struct tconn *t);
     void *close_arg;
-    bool authing, bypass_hold; /* auth.c: while authing, request frames wait in held */
-    struct evbuffer *held;
-    struct client_auth *auth;
+    /* request frames that cannot go out yet: connecting, or authenticating (authing) */
+    struct evbuffer *queued;
+    bool authing, bypass_queue; /* bypass_queue: an authentication message */
+    struct auth_phase *auth;
+    struct event *auth_timer; /* one handshake round trip */
 };
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+static void auth_begin(struct tconn *t);
+static void on_auth_timeout(evutil_socket_t fd, short what, void *arg);
 
 static void arm_request_timer(struct tconn *t, uint64_t delay_ms)
 {
@@ -68,7 +64,7 @@ static void arm_request_timer(struct tconn *t, uint64_t delay_ms)
 static void track(struct tconn *t, struct pending *p)
 {
     pending_append(&t->ps, p);
-    t->last_io_ms = now_ms();
+    t->last_io_ms = client_now_ms();
     if (t->state == CONN_OPEN && t->request_timeout_ms > 0 && !t->timer_armed)
         arm_request_timer(t, (uint64_t)t->request_timeout_ms);
 }
@@ -86,9 +82,11 @@ static void tconn_destroy(struct tconn *t)
     proto_writer_free(&t->w);
     pending_drop_index(&t->ps);
     free(t->early_error);
-    client_auth_free(t->auth);
-    if (t->held)
-        evbuffer_free(t->held);
+    auth_phase_free(t->auth);
+    if (t->auth_timer)
+        event_free(t->auth_timer);
+    if (t->queued)
+        evbuffer_free(t->queued);
     free(t);
 }
 
@@ -135,15 +133,6 @@ static void report_connect(struct tconn *t, bool ok)
         fn(t->connect_arg, ok);
 }
 
-static void fail_pending(struct pending *p, int status, const char *msg)
-{
-    if (p->kind == PEND_STREAM)
-        p->scb.on_done(p->scb.arg, status, msg);
-    else
-        p->fn(p->arg, status, msg, NULL, 0);
-    free(p);
-}
-
 void tconn_close(struct tconn *t, int status, const char *why)
 {
     if (t->state == CONN_CLOSED)
@@ -151,14 +140,16 @@ void tconn_close(struct tconn *t, int status, const char *why)
     bool connect_failed = t->state == CONN_CONNECTING && status == SHUFFLE_EIO;
     t->state = CONN_CLOSED;
     tconn_ref(t);
-    if (t->resolving) {
-        resolve_cancel(t->resolving); /* on_resolved still runs, later */
-        t->resolving = NULL;
+    if (t->dial) {
+        dial_cancel(t->dial);
+        t->dial = NULL;
     }
     if (connect_failed)
         report_connect(t, false);
     evtimer_del(t->timer);
     t->timer_armed = false;
+    if (t->auth_timer)
+        evtimer_del(t->auth_timer);
     if (t->bev) {
         bufferevent_free(t->bev);
         t->bev = NULL;
@@ -173,7 +164,7 @@ void tconn_close(struct tconn *t, int status, const char *why)
     struct pending *p;
     while ((p = t->ps.first)) {
         pending_unlink(&t->ps, p);
-        fail_pending(p, status, why);
+        pending_complete(p, status, why, NULL, 0);
     }
     tconn_unref(t);
 }
@@ -202,7 +193,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
     if (t->state != CONN_OPEN || t->ps.count == 0)
         return;
-    uint64_t now = now_ms(), quiet = now - t->last_io_ms;
+    uint64_t now = client_now_ms(), quiet = now - t->last_io_ms;
     if (quiet >= (uint64_t)t->request_timeout_ms) {
         char *msg = client_strf("Connection to %s has been quiet for %llu ms while there are "
                                 "outstanding requests (request timeout %d ms): assuming it is "
@@ -224,11 +215,7 @@ static void finish_reply(struct tconn *t, struct pending *p, int status, const c
                          const uint8_t *body, size_t len)
 {
     pending_unlink(&t->ps, p);
-    if (p->kind == PEND_STREAM)
-        p->scb.on_done(p->scb.arg, status, err);
-    else
-        p->fn(p->arg, status, err, body, len);
-    free(p);
+    pending_complete(p, status, err, body, len);
 }
 
 static void handle_message(struct tconn *t, const struct frame_out *out)
@@ -326,7 +313,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct tconn *t = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     tconn_ref(t);
-    t->last_io_ms = now_ms();
+    t->last_io_ms = client_now_ms();
     while (t->state == CONN_OPEN && evbuffer_get_length(in) > 0) {
         size_t n = evbuffer_get_contiguous_space(in);
         const uint8_t *data = evbuffer_pullup(in, (ev_ssize_t)n);
@@ -352,51 +339,31 @@ static void on_read(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct tconn *t = arg;
-    if (what & BEV_EVENT_CONNECTED) {
-        evutil_socket_t fd = bufferevent_getfd(bev);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-        t->state = CONN_OPEN;
-        report_connect(t, true);
-        evtimer_del(t->timer);
-        t->timer_armed = false;
-        t->last_io_ms = now_ms();
-        if (t->ps.count && t->request_timeout_ms > 0)
-            arm_request_timer(t, (uint64_t)t->request_timeout_ms);
-        tconn_ref(t); /* a failing auth start closes t, which may drop the last other ref */
-        if (t->authing && t->state == CONN_OPEN)
-            t->auth = client_auth_start(t->c, t);
-        tconn_unref(t);
-        return;
-    }
     int e = EVUTIL_SOCKET_ERROR();
-    if (t->state == CONN_CONNECTING)
-        close_io(t, SHUFFLE_EIO, "Failed to connect to %s: %s",
-                 e ? evutil_socket_error_to_string(e) : "connection closed");
-    else if (what & BEV_EVENT_EOF)
+    if (what & BEV_EVENT_EOF)
         close_io(t, SHUFFLE_EIO, "Connection from %s closed%s", NULL);
     else
         close_io(t, SHUFFLE_EIO, "Connection to %s failed: %s",
                  e ? evutil_socket_error_to_string(e) : "I/O error");
 }
 
-static struct tconn *tconn_alloc(shuffle_client *c, const char *host, int port,
+static struct tconn *tconn_alloc(const struct tconn_env *env, const char *host, int port,
                                  int connect_timeout_ms, int request_timeout_ms)
 {
     struct tconn *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
-    t->c = c;
+    t->env = env;
     t->refs = 1;
     t->state = CONN_CONNECTING;
     t->connect_timeout_ms = connect_timeout_ms;
     t->request_timeout_ms = request_timeout_ms;
     client_peer_name(t->peer, sizeof(t->peer), host, port);
-    frame_decoder_init(&t->dec, c->opts.max_frame_bytes);
+    frame_decoder_init(&t->dec, env->max_frame_bytes);
     proto_writer_init(&t->w);
-    t->timer = evtimer_new(c->base, on_timer, t);
-    if (!t->timer) {
+    t->timer = evtimer_new(env->base, on_timer, t);
+    t->queued = evbuffer_new();
+    if (!t->timer || !t->queued) {
         tconn_destroy(t);
         return NULL;
     }
@@ -412,67 +379,70 @@ static void fail_soon(struct tconn *t, char *msg)
     evtimer_add(t->timer, &tv);
 }
 
-struct tconn *tconn_new_failed(shuffle_client *c, const char *host, int port, const char *why)
+struct tconn *tconn_new_failed(const struct tconn_env *env, const char *host, int port,
+                               const char *why)
 {
-    struct tconn *t = tconn_alloc(c, host, port, 0, 0);
+    struct tconn *t = tconn_alloc(env, host, port, 0, 0);
     if (t)
         fail_soon(t, client_strf("%s", why));
     return t;
 }
 
-static void start_connect(struct tconn *t, const struct sockaddr *sa, socklen_t salen)
+/* Sends what waited for the connection (or for authentication). */
+static void release_queued(struct tconn *t)
 {
-    t->bev = bufferevent_socket_new(t->c->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!t->bev) {
-        fail_soon(t, client_strf("Failed to connect to %s: cannot create a socket", t->peer));
-        return;
-    }
-    bufferevent_setcb(t->bev, on_read, NULL, on_event, t);
-    /* libevent reads 4 KiB per call by default: far too little for blocks */
-    bufferevent_set_max_single_read(t->bev, 256 * 1024);
-    bufferevent_enable(t->bev, EV_READ | EV_WRITE);
-    if (bufferevent_socket_connect(t->bev, sa, (int)salen) != 0) {
-        int e = EVUTIL_SOCKET_ERROR();
-        bufferevent_free(t->bev);
-        t->bev = NULL;
-        fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer,
-                                 e ? strerror(e) : "connect failed"));
-    }
+    if (evbuffer_add_buffer(bufferevent_get_output(t->bev), t->queued) != 0)
+        tconn_close(t, SHUFFLE_ELOCAL,
+                    "out of memory sending the requests queued while connecting");
 }
 
-/* Runs once per tconn_new, maybe from inside it; holds a reference meanwhile. */
-static void on_resolved(void *arg, const struct sockaddr *sa, socklen_t salen, const char *error)
+/* Runs once per dial_start unless the connection closed first. */
+static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
 {
     struct tconn *t = arg;
-    t->resolving = NULL;
-    if (t->state == CONN_CONNECTING) {
-        if (sa)
-            start_connect(t, sa, salen);
-        else
-            fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
+    t->dial = NULL;
+    if (!bev) {
+        fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
+        return;
     }
-    tconn_unref(t);
+    t->bev = bev;
+    bufferevent_setcb(bev, on_read, NULL, on_event, t);
+    /* libevent reads 4 KiB per call by default: far too little for blocks */
+    bufferevent_set_max_single_read(bev, 256 * 1024);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    t->state = CONN_OPEN;
+    report_connect(t, true);
+    evtimer_del(t->timer);
+    t->timer_armed = false;
+    t->last_io_ms = client_now_ms();
+    if (t->ps.count && t->request_timeout_ms > 0)
+        arm_request_timer(t, (uint64_t)t->request_timeout_ms);
+    if (t->state != CONN_OPEN)
+        return; /* closed by the pool's connect callback */
+    if (t->authing)
+        auth_begin(t);
+    else
+        release_queued(t);
 }
 
-struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int connect_timeout_ms,
-                        int request_timeout_ms)
+struct tconn *tconn_new(const struct tconn_env *env, const char *host, int port,
+                        int connect_timeout_ms, int request_timeout_ms)
 {
-    struct tconn *t = tconn_alloc(c, host, port, connect_timeout_ms, request_timeout_ms);
+    struct tconn *t = tconn_alloc(env, host, port, connect_timeout_ms, request_timeout_ms);
     if (!t)
         return NULL;
-    if (c->auth_password && !(t->held = evbuffer_new())) {
-        tconn_destroy(t);
-        return NULL;
+    if (env->auth && auth_creds_enabled(env->auth)) {
+        t->authing = true; /* requests wait until the handshake is done */
+        if (!(t->auth_timer = evtimer_new(env->base, on_auth_timeout, t))) {
+            tconn_destroy(t);
+            return NULL;
+        }
     }
-    t->authing = t->held != NULL; /* requests wait until the handshake is done */
     if (connect_timeout_ms > 0) { /* covers the name lookup too */
         struct timeval tv = {connect_timeout_ms / 1000, (connect_timeout_ms % 1000) * 1000};
         evtimer_add(t->timer, &tv);
     }
-    tconn_ref(t); /* for on_resolved */
-    struct resolve_req *r = resolve_start(c, host, port, on_resolved, t);
-    if (r && t->state == CONN_CONNECTING)
-        t->resolving = r;
+    t->dial = dial_start(env->base, env->resolver, host, port, on_dialed, t);
     return t;
 }
 
@@ -482,22 +452,29 @@ static int send_frame(struct tconn *t, const struct proto_msg *m)
     proto_msg_encode(&t->w, m);
     if (t->w.failed)
         return -1;
-    if (t->authing && !t->bypass_hold)
-        return evbuffer_add(t->held, t->w.buf, t->w.len);
-    if (!t->bev) /* connect failed early: the failure is on its way */
-        return 0;
+    if (t->state != CONN_OPEN || (t->authing && !t->bypass_queue))
+        return evbuffer_add(t->queued, t->w.buf, t->w.len);
     return evbuffer_add(bufferevent_get_output(t->bev), t->w.buf, t->w.len);
 }
 
-static struct pending *new_pending(struct tconn *t, enum pend_kind k, int64_t a, int32_t b)
+/* Sends m for p (NULL: out of memory), an RPC or chunk request whose reply is matched by
+ * its key; 0, or -1 with p freed. */
+static int send_matched(struct tconn *t, struct pending *p, tconn_reply_fn fn, void *arg,
+                        const struct proto_msg *m)
 {
-    struct pending *p = calloc(1, sizeof(*p));
-    if (!p)
-        return NULL;
-    p->kind = k;
-    p->a = a;
-    p->b = b;
-    return p;
+    if (!p || pending_index(&t->ps, p) != 0) {
+        free(p);
+        return -1;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    if (send_frame(t, m) != 0) {
+        pending_find(&t->ps, p->kind, p->a, p->b, true);
+        free(p);
+        return -1;
+    }
+    track(t, p);
+    return 0;
 }
 
 int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg)
@@ -506,26 +483,13 @@ int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn f
         return -1;
     int64_t id;
     do
-        id = client_random_id(t->c);
+        id = client_rng_id(t->env->rng);
     while (pending_find(&t->ps, PEND_RPC, id, 0, false));
-    struct pending *p = new_pending(t, PEND_RPC, id, 0);
-    if (!p || pending_index(&t->ps, p) != 0) {
-        free(p);
-        return -1;
-    }
-    p->fn = fn;
-    p->arg = arg;
     struct proto_msg m = {.type = PROTO_RPC_REQUEST};
     m.u.rpc.request_id = id;
     m.u.rpc.body.data = body;
     m.u.rpc.body.len = (uint32_t)len;
-    if (send_frame(t, &m) != 0) {
-        pending_find(&t->ps, PEND_RPC, id, 0, true);
-        free(p);
-        return -1;
-    }
-    track(t, p);
-    return 0;
+    return send_matched(t, pending_new(PEND_RPC, id, 0), fn, arg, &m);
 }
 
 int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len)
@@ -543,30 +507,17 @@ int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, t
 {
     if (t->state == CONN_CLOSED || pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, false))
         return -1;
-    struct pending *p = new_pending(t, PEND_CHUNK, stream_id, chunk_index);
-    if (!p || pending_index(&t->ps, p) != 0) {
-        free(p);
-        return -1;
-    }
-    p->fn = fn;
-    p->arg = arg;
     struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
     m.u.chunk_fetch_request.stream_id = stream_id;
     m.u.chunk_fetch_request.chunk_index = chunk_index;
-    if (send_frame(t, &m) != 0) {
-        pending_find(&t->ps, PEND_CHUNK, stream_id, chunk_index, true);
-        free(p);
-        return -1;
-    }
-    track(t, p);
-    return 0;
+    return send_matched(t, pending_new(PEND_CHUNK, stream_id, chunk_index), fn, arg, &m);
 }
 
 int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tconn_stream_cb *cb)
 {
     if (t->state == CONN_CLOSED)
         return -1;
-    struct pending *p = new_pending(t, PEND_STREAM, 0, 0);
+    struct pending *p = pending_new(PEND_STREAM, 0, 0);
     if (!p)
         return -1;
     p->scb = *cb;
@@ -582,18 +533,67 @@ int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tcon
     return 0;
 }
 
-int tconn_rpc_auth(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg)
+/* ---- The authentication phase: auth.c produces the messages, this sends them ---- */
+
+static void auth_fail(struct tconn *t, int status, const char *why)
 {
-    t->bypass_hold = true;
-    int rc = tconn_rpc(t, body, len, fn, arg);
-    t->bypass_hold = false;
-    return rc;
+    close_io(t, status, "Authentication with %s failed: %s", why);
 }
 
-void tconn_auth_done(struct tconn *t)
+static void on_auth_reply(void *arg, int status, const char *err, const uint8_t *body, size_t len);
+
+/* Sends the message of step (or fails) and arms the round-trip timer. */
+static void auth_follow(struct tconn *t, struct auth_step *step)
 {
-    t->authing = false;
-    if (t->state == CONN_OPEN && evbuffer_add_buffer(bufferevent_get_output(t->bev), t->held) != 0)
-        tconn_close(t, SHUFFLE_ELOCAL,
-                    "out of memory releasing the requests held for authentication");
+    if (step->next == AUTH_FAILED) {
+        auth_fail(t, step->status, step->why);
+    } else if (step->next == AUTH_DONE) {
+        t->authing = false;
+        release_queued(t);
+    } else {
+        t->bypass_queue = true;
+        int rc = tconn_rpc(t, step->msg, step->len, on_auth_reply, t);
+        t->bypass_queue = false;
+        if (rc != 0) {
+            auth_fail(t, SHUFFLE_ELOCAL, "out of memory");
+        } else {
+            int ms = t->env->auth->timeout_ms;
+            struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+            evtimer_add(t->auth_timer, &tv);
+        }
+    }
+    auth_step_clear(step);
+}
+
+static void on_auth_reply(void *arg, int status, const char *err, const uint8_t *body, size_t len)
+{
+    struct tconn *t = arg;
+    evtimer_del(t->auth_timer);
+    if (t->state != CONN_OPEN)
+        return; /* closed meanwhile: its requests fail with the reason already */
+    if (status != SHUFFLE_OK) {
+        auth_fail(t, status == SHUFFLE_ESERVER ? SHUFFLE_EAUTH : status, err);
+        return;
+    }
+    struct auth_step step;
+    auth_phase_step(t->auth, body, len, &step);
+    auth_follow(t, &step);
+}
+
+static void on_auth_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct tconn *t = arg;
+    char *msg =
+        client_strf("Authentication with %s timed out (%d ms)", t->peer, t->env->auth->timeout_ms);
+    tconn_close(t, SHUFFLE_EIO, msg);
+    free(msg);
+}
+
+static void auth_begin(struct tconn *t)
+{
+    struct auth_step step;
+    tconn_ref(t); /* a failing start closes t, which may drop the last other ref */
+    t->auth = auth_phase_start(t->env->auth, &step);
+    auth_follow(t, &step);
+    tconn_unref(t);
 }

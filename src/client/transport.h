@@ -6,7 +6,11 @@
  *
  * Requests made while the connection is still being set up are registered and
  * their bytes queued (the outbox); they go out once connected, or all fail with
- * the connect error. Every registered request gets exactly one callback. */
+ * the connect error. Every registered request gets exactly one callback.
+ *
+ * With credentials in its environment, a connection first runs the authentication
+ * phase (auth.c) and holds every request's bytes until that succeeds; a refusal or
+ * a round trip over the auth timeout closes it, failing them all. */
 #ifndef SHUFFLE_CLIENT_TRANSPORT_H
 #define SHUFFLE_CLIENT_TRANSPORT_H
 
@@ -14,29 +18,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client/internal.h"
+#include "client/request_cb.h"
 
 struct tconn;
+struct event_base;
+struct resolver;
+struct client_rng;
+struct auth_creds;
 
-/* status/err as in shuffle.h; body valid during the call. */
-typedef void (*tconn_reply_fn)(void *arg, int status, const char *err, const uint8_t *body,
-                               size_t len);
-
-struct tconn_stream_cb {
-    int (*on_start)(void *arg, uint64_t byte_count);            /* nonzero: abort (local failure) */
-    int (*on_data)(void *arg, const uint8_t *data, size_t len); /* nonzero: abort */
-    void (*on_done)(void *arg, int status, const char *err);
-    void *arg;
+/* What every connection of a client shares; owned by the client, used on its loop. */
+struct tconn_env {
+    struct event_base *base;
+    struct resolver *resolver;
+    struct client_rng *rng;        /* request ids */
+    uint64_t max_frame_bytes;      /* 0: Java's limit */
+    const struct auth_creds *auth; /* NULL or empty: no authentication */
 };
 
 /* Starts connecting. Never NULL except out of memory; a failure to even start the
  * connect is reported asynchronously like any connect failure. The caller holds
  * one reference. request_timeout_ms 0 disables the request timeout. */
-struct tconn *tconn_new(shuffle_client *c, const char *host, int port, int connect_timeout_ms,
-                        int request_timeout_ms);
+struct tconn *tconn_new(const struct tconn_env *env, const char *host, int port,
+                        int connect_timeout_ms, int request_timeout_ms);
 /* A connection that never connects: every request queued on it fails with
  * SHUFFLE_EIO and the text why (e.g. the pool's fast fail). */
-struct tconn *tconn_new_failed(shuffle_client *c, const char *host, int port, const char *why);
+struct tconn *tconn_new_failed(const struct tconn_env *env, const char *host, int port,
+                               const char *why);
 void tconn_ref(struct tconn *t);
 void tconn_unref(struct tconn *t);
 /* Called once when the connection closes for any reason (before the outstanding
@@ -58,11 +65,6 @@ int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len);
 int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, tconn_reply_fn fn,
                       void *arg);
 int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tconn_stream_cb *cb);
-
-/* Authentication (auth.c). A connection made while the client has auth options holds every
- * request's bytes until tconn_auth_done; tconn_rpc_auth sends a handshake RPC past them. */
-int tconn_rpc_auth(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg);
-void tconn_auth_done(struct tconn *t);
 
 /* Closes now: fails every outstanding request with status/why. Idempotent. */
 void tconn_close(struct tconn *t, int status, const char *why);

@@ -6,11 +6,16 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/server.h \
 	src/server/net/listener.c src/server/net/listener.h \
 	src/server/net/worker.c src/server/net/worker.h \
+	src/server/net/channel.h src/server/net/channel_plain.c \
+	src/server/net/reply_queue.c src/server/net/reply_queue.h \
 	src/server/net/conn.c src/server/net/conn.h \
-	src/server/net/dispatch.c src/server/net/dispatch.h src/server/net/handler.h \
+	src/server/net/rpc_reply.c src/server/net/rpc_reply.h src/server/net/handler.h \
+	src/server/net/blocking_job.c \
+	src/server/net/dispatch.c src/server/net/dispatch.h \
 	src/server/stream/stream_table.c src/server/stream/stream_table.h \
+	src/server/stream/stream_name.c src/server/stream/stream_name.h \
+	src/server/stream/stream_source.h \
 	src/server/stream/stream_manager.c src/server/stream/stream_manager.h \
-	src/server/stream/stream_manager_internal.h \
 	src/server/stream/blocking_pool.c src/server/stream/blocking_pool.h \
 	src/server/stream/page_cache.c src/server/stream/page_cache.h \
 	src/server/stream/chunk_window.c src/server/stream/chunk_window.h \
@@ -27,6 +32,6 @@ SHUFFLED_CORE_LIBS = src/server/libshuffled_core.la
 
 sbin_PROGRAMS += shuffled
 shuffled_SOURCES = src/server/main.c
-# the service: src/server/block/block.mk adds block_handler.c (service_none.c stays for tests)
+# the service: src/server/block/block.mk adds block_handler.c
 shuffled_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS)
 shuffled_LDADD = $(SHUFFLED_CORE_LIBS)

@@ -12,6 +12,9 @@
 
 #include "server/stream/blocking_pool.h"
 #include "server/net/auth.h"
+#include "server/net/dispatch.h"
+#include "server/net/handler.h"
+#include "server/stream/stream_manager.h"
 #include "server/ops/config.h"
 #include "server/ops/config_dump.h"
 #include "server/ops/config_files.h"
@@ -19,6 +22,7 @@
 #include "server/ops/ops_runtime.h"
 #include "server/net/listener.h"
 #include "server/ops/log.h"
+#include "server/ops/memory_trim.h"
 #include "server/server.h"
 #include "server/service.h"
 #include "server/net/worker.h"
@@ -30,6 +34,8 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup;
     /* operations side (ops_runtime.h): systemd notify/watchdog, admin HTTP, reload */
     struct ops_runtime *ops;
+    struct dispatch *dispatch;
+    struct memory_trim *trim;
     struct config_generation *reloaded; /* configs SIGHUP published, newest first */
     const char *config_path;
     const char *dropin_dir; /* NULL: none */
@@ -103,7 +109,8 @@ static void reload(struct daemon *d)
                                   sizeof restart);
     if (n < 0)
         snprintf(err, sizeof err, "out of memory");
-    if (n < 0 || shuffle_service_reload(d->srv.handler, &g->cfg, err, sizeof err) != 0) {
+    struct rpc_handler *h = d->srv.handler;
+    if (n < 0 || (h->reload && h->reload(h->ctx, &g->cfg, err, sizeof err) != 0)) {
         log_error("reload rejected, the running configuration stays: %s", err);
         config_free(&g->cfg);
         config_files_free(&files);
@@ -174,6 +181,7 @@ int main(int argc, char **argv)
 {
     const char *config_path = NULL, *port_file = NULL, *dropin_arg = NULL;
     int check_only = 0; /* 1: -t, 2: -T */
+    memory_trim_setup();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-t") == 0) {
             check_only = check_only > 1 ? check_only : 1;
@@ -261,6 +269,22 @@ int main(int argc, char **argv)
     d.srv.handler = shuffle_service_create(&cfg, err, sizeof err);
     if (!d.srv.handler)
         goto fail;
+    /* the message table: RPCs to the service, chunk and stream requests to the stream
+     * manager; with auth on, every connection starts in the handshake phase */
+    d.dispatch = dispatch_create(d.srv.handler);
+    if (!d.dispatch) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    dispatch_route(d.dispatch, PROTO_CHUNK_FETCH_REQUEST, stream_manager_on_msg, NULL);
+    dispatch_route(d.dispatch, PROTO_STREAM_REQUEST, stream_manager_on_msg, NULL);
+    struct conn_phase base = dispatch_phase(d.dispatch);
+    d.srv.base_on_msg = base.on_msg;
+    d.srv.base_ctx = base.ctx;
+    if (d.srv.auth) {
+        d.srv.conn_opened = auth_conn_opened;
+        d.srv.conn_opened_ctx = d.srv.auth;
+    }
     d.srv.workers = calloc((size_t)nworkers, sizeof *d.srv.workers);
     if (!d.srv.workers) {
         snprintf(err, sizeof err, "out of memory");
@@ -303,6 +327,7 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
+    d.trim = memory_trim_start(d.base, &d.srv);
     ops_ready(d.ops); /* listening, registrations loaded by shuffle_service_create */
     log_info("started: %d io thread(s), %d blocking thread(s), at most %llu chunk(s) in flight",
              nworkers, cfg.blocking_threads, (unsigned long long)cfg.max_chunks_in_flight);
@@ -325,6 +350,8 @@ stop:
     if (d.srv.handler && d.srv.handler->destroy)
         d.srv.handler->destroy(d.srv.handler->ctx);
     free(d.srv.workers);
+    dispatch_destroy(d.dispatch);
+    memory_trim_stop(d.trim);
     auth_server_destroy(d.srv.auth);
     listener_close(d.listener);
     if (d.sig_term)

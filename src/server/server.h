@@ -6,9 +6,11 @@
 #include <stdint.h>
 
 #include "server/ops/config.h"
-#include "server/net/handler.h"
 
 struct worker;
+struct conn;
+struct proto_msg;
+struct rpc_handler;
 struct blocking_pool;
 struct auth_server;
 
@@ -18,12 +20,20 @@ struct server {
      * pointer may keep using it. Read it through server_config(), once per decision. */
     _Atomic(const struct shuffled_config *) cfg;
     struct rpc_handler *handler;
+    /* Wiring set by main before the workers start: the handler of every connection's last
+     * phase (dispatch), and a hook run on each new connection (auth pushes its phase). */
+    void (*base_on_msg)(void *ctx, struct conn *c, const struct proto_msg *m);
+    void *base_ctx;
+    void (*conn_opened)(void *ctx, struct conn *c);
+    void *conn_opened_ctx;
     struct blocking_pool *pool;
     struct auth_server *auth; /* NULL when auth_enabled is false (auth.h) */
     struct worker **workers;
     int nworkers;
     atomic_uint_fast64_t chunks_in_flight; /* max_chunks_in_flight is checked against this */
     atomic_uint_fast32_t conns;            /* open connections, checked against max_connections */
+    /* Bytes held for clients, per kind of conn_budget (conn.h): streams, input, output. */
+    atomic_uint_fast64_t budget_used[3];
 };
 
 static inline const struct shuffled_config *server_config(struct server *srv)

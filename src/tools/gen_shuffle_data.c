@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,14 +177,120 @@ static void usage(FILE *f)
                "Writes DIR/blockmgr-0..N-1 in Spark's layout and a manifest of every block.\n");
 }
 
-static int parse_num(const char *s, long long lo, long long hi, long long *out)
+/* The numeric options: where each goes in struct opts, of which type, in what range. */
+enum num_type { NUM_LONG, NUM_LLONG, NUM_ULLONG };
+struct num_opt {
+    const char *name;
+    size_t offset;
+    enum num_type type;
+    long long min, max;
+};
+
+static const struct num_opt num_opts[] = {
+    {"dirs", offsetof(struct opts, dirs), NUM_LONG, 1, 1024},
+    {"subdirs", offsetof(struct opts, subdirs), NUM_LONG, 1, 4096},
+    {"shuffle", offsetof(struct opts, shuffle), NUM_LONG, 0, INT32_MAX},
+    {"maps", offsetof(struct opts, maps), NUM_LONG, 0, 1000000},
+    {"reduces", offsetof(struct opts, reduces), NUM_LONG, 0, 1000000},
+    {"min-size", offsetof(struct opts, min_size), NUM_LLONG, 0, 1LL << 32},
+    {"max-size", offsetof(struct opts, max_size), NUM_LLONG, 0, 1LL << 32},
+    {"seed", offsetof(struct opts, seed), NUM_ULLONG, 0, LLONG_MAX},
+    {"map-id-base", offsetof(struct opts, map_id_base), NUM_LLONG, 0, LLONG_MAX / 2},
+    {"rdd-id", offsetof(struct opts, rdd_id), NUM_LONG, 0, INT32_MAX},
+    {"rdd-splits", offsetof(struct opts, rdd_splits), NUM_LONG, 0, 1000000},
+};
+#define NUM_OPTS (sizeof(num_opts) / sizeof(num_opts[0]))
+enum { OPT_ROOT = 'r', OPT_MANIFEST = 'f', OPT_HELP = 'h', OPT_NUM = 256 /* + index */ };
+
+static int set_num(struct opts *o, const struct num_opt *n, const char *s)
 {
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
+    if (errno || end == s || *end || v < n->min || v > n->max)
         return -1;
-    *out = v;
+    char *field = (char *)o + n->offset;
+    if (n->type == NUM_LONG)
+        *(long *)field = (long)v;
+    else if (n->type == NUM_LLONG)
+        *(long long *)field = v;
+    else
+        *(unsigned long long *)field = (unsigned long long)v;
+    return 0;
+}
+
+/* 0 to go on, else the exit status (usage shown). */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    struct option longopts[NUM_OPTS + 4] = {
+        {"root", 1, 0, OPT_ROOT}, {"manifest", 1, 0, OPT_MANIFEST}, {"help", 0, 0, OPT_HELP}};
+    for (size_t i = 0; i < NUM_OPTS; i++)
+        longopts[3 + i] = (struct option){num_opts[i].name, 1, 0, OPT_NUM + (int)i};
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == OPT_ROOT) {
+            o->root = optarg;
+        } else if (c == OPT_MANIFEST) {
+            o->manifest = optarg;
+        } else if (c == OPT_HELP) {
+            usage(stdout);
+            return -1;
+        } else if (c < OPT_NUM || c >= OPT_NUM + (int)NUM_OPTS) {
+            usage(stderr);
+            return 2;
+        } else if (set_num(o, &num_opts[c - OPT_NUM], optarg) != 0) {
+            fprintf(stderr, "gen-shuffle-data: bad value '%s' for --%s\n", optarg,
+                    num_opts[c - OPT_NUM].name);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!o->root || optind != argc || o->min_size > o->max_size ||
+        (o->rdd_splits > 0 && o->rdd_id < 0)) {
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+/* Creates DIR/blockmgr-0..N-1 into *dirs (freed with free_local_dirs even on failure);
+ * 0 or -1. */
+static int make_local_dirs(const struct opts *o, char ***dirs)
+{
+    *dirs = calloc((size_t)o->dirs, sizeof(char *));
+    if (!*dirs || mkdir_p(o->root) != 0)
+        return -1;
+    for (long i = 0; i < o->dirs; i++)
+        if (asprintf(&(*dirs)[i], "%s/blockmgr-%ld", o->root, i) < 0 || mkdir_p((*dirs)[i]) < 0)
+            return -1;
+    return 0;
+}
+
+static void free_local_dirs(const struct opts *o, char **dirs)
+{
+    for (long i = 0; dirs && i < o->dirs; i++)
+        free(dirs[i]);
+    free(dirs);
+}
+
+static void write_manifest_header(const struct opts *o, char **dirs, FILE *mf)
+{
+    fprintf(mf, "# shuffle-vectors manifest v1\n#localDirs\t");
+    for (long i = 0; i < o->dirs; i++)
+        fprintf(mf, "%s%s", i ? "," : "", dirs[i]);
+    fprintf(mf, "\n#subDirsPerLocalDir\t%ld\n#seed\t%llu\n", o->subdirs, o->seed);
+    fprintf(mf, "#blockId\tsize\tcrc32\tsha256\tfile\toffset\n");
+}
+
+/* The shuffle files of every map, then the rdd blocks; 0 or -1. */
+static int write_dataset(const struct opts *o, char **dirs, FILE *mf)
+{
+    for (long m = 0; m < o->maps; m++)
+        if (write_map_output(o, dirs, o->map_id_base + m, mf) < 0)
+            return -1;
+    for (long k = 0; o->rdd_id >= 0 && k < o->rdd_splits; k++)
+        if (write_rdd_block(o, dirs, k, mf) < 0)
+            return -1;
     return 0;
 }
 
@@ -196,117 +303,28 @@ int main(int argc, char **argv)
                      .max_size = 200,
                      .seed = 1,
                      .rdd_id = -1};
-    static const struct option longopts[] = {
-        {"root", 1, 0, 'r'},     {"dirs", 1, 0, 'd'},        {"subdirs", 1, 0, 'D'},
-        {"shuffle", 1, 0, 's'},  {"maps", 1, 0, 'm'},        {"reduces", 1, 0, 'R'},
-        {"min-size", 1, 0, 'a'}, {"max-size", 1, 0, 'b'},    {"seed", 1, 0, 'x'},
-        {"rdd-id", 1, 0, 'i'},   {"rdd-splits", 1, 0, 'k'},  {"manifest", 1, 0, 'f'},
-        {"help", 0, 0, 'h'},     {"map-id-base", 1, 0, 'B'}, {0, 0, 0, 0}};
-    int c;
-    long long v;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'r':
-            o.root = optarg;
-            break;
-        case 'f':
-            o.manifest = optarg;
-            break;
-        case 'd':
-            bad = parse_num(optarg, 1, 1024, &v);
-            o.dirs = (long)v;
-            break;
-        case 'D':
-            bad = parse_num(optarg, 1, 4096, &v);
-            o.subdirs = (long)v;
-            break;
-        case 's':
-            bad = parse_num(optarg, 0, INT32_MAX, &v);
-            o.shuffle = (long)v;
-            break;
-        case 'm':
-            bad = parse_num(optarg, 0, 1000000, &v);
-            o.maps = (long)v;
-            break;
-        case 'R':
-            bad = parse_num(optarg, 0, 1000000, &v);
-            o.reduces = (long)v;
-            break;
-        case 'a':
-            bad = parse_num(optarg, 0, 1LL << 32, &o.min_size);
-            break;
-        case 'b':
-            bad = parse_num(optarg, 0, 1LL << 32, &o.max_size);
-            break;
-        case 'x':
-            bad = parse_num(optarg, 0, LLONG_MAX, &v);
-            o.seed = (unsigned long long)v;
-            break;
-        case 'B':
-            bad = parse_num(optarg, 0, LLONG_MAX / 2, &o.map_id_base);
-            break;
-        case 'i':
-            bad = parse_num(optarg, 0, INT32_MAX, &v);
-            o.rdd_id = (long)v;
-            break;
-        case 'k':
-            bad = parse_num(optarg, 0, 1000000, &v);
-            o.rdd_splits = (long)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "gen-shuffle-data: bad value '%s' for %s\n", optarg, argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!o.root || optind != argc || o.min_size > o.max_size ||
-        (o.rdd_splits > 0 && o.rdd_id < 0)) {
-        usage(stderr);
-        return 2;
-    }
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
     rng_state = o.seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
     if (!rng_state)
         rng_state = 1;
-    char **dirs = calloc((size_t)o.dirs, sizeof(char *));
     char mpath[PATH_MAX];
     snprintf(mpath, sizeof(mpath), "%s/manifest.tsv", o.root);
     if (!o.manifest)
         o.manifest = mpath;
-    int rc = dirs && mkdir_p(o.root) == 0 ? 0 : 1;
-    for (long i = 0; rc == 0 && i < o.dirs; i++) {
-        if (asprintf(&dirs[i], "%s/blockmgr-%ld", o.root, i) < 0 || mkdir_p(dirs[i]) < 0)
-            rc = 1;
-    }
-    FILE *mf = rc == 0 ? fopen(o.manifest, "w") : NULL;
+    char **dirs;
+    FILE *mf = make_local_dirs(&o, &dirs) == 0 ? fopen(o.manifest, "w") : NULL;
     if (!mf) {
         fprintf(stderr, "gen-shuffle-data: cannot create %s or %s: %s\n", o.root, o.manifest,
                 strerror(errno));
-        rc = 1;
-    } else {
-        fprintf(mf, "# shuffle-vectors manifest v1\n#localDirs\t");
-        for (long i = 0; i < o.dirs; i++)
-            fprintf(mf, "%s%s", i ? "," : "", dirs[i]);
-        fprintf(mf, "\n#subDirsPerLocalDir\t%ld\n#seed\t%llu\n", o.subdirs, o.seed);
-        fprintf(mf, "#blockId\tsize\tcrc32\tsha256\tfile\toffset\n");
-        for (long m = 0; rc == 0 && m < o.maps; m++)
-            if (write_map_output(&o, dirs, o.map_id_base + m, mf) < 0)
-                rc = 1;
-        for (long k = 0; rc == 0 && o.rdd_id >= 0 && k < o.rdd_splits; k++)
-            if (write_rdd_block(&o, dirs, k, mf) < 0)
-                rc = 1;
-        if (fclose(mf) != 0)
-            rc = 1;
+        free_local_dirs(&o, dirs);
+        return 1;
     }
-    for (long i = 0; dirs && i < o.dirs; i++)
-        free(dirs[i]);
-    free(dirs);
+    write_manifest_header(&o, dirs, mf);
+    rc = write_dataset(&o, dirs, mf) == 0 ? 0 : 1;
+    if (fclose(mf) != 0)
+        rc = 1;
+    free_local_dirs(&o, dirs);
     return rc;
 }

@@ -267,3 +267,15 @@ bool verify_file(const struct mlist *m, const char *id, const char *path, char *
     free(v);
     return ok;
 }
+
+void mlist_executor_info(const struct mlist *m, const char *app, const char *exec,
+                         struct shuffle_executor_info *info)
+{
+    shuffle_executor_info_init(info);
+    info->app_id = app;
+    info->exec_id = exec;
+    info->local_dirs = (const char *const *)m->local_dirs;
+    info->num_dirs = m->num_dirs;
+    info->sub_dirs_per_local_dir = m->sub_dirs ? m->sub_dirs : 64;
+    info->shuffle_manager = "org.apache.spark.shuffle.sort.SortShuffleManager";
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shuffle/client.h"
 #include "tools/checksum.h"
 
 struct mblock {
@@ -36,6 +37,10 @@ void mlist_free(struct mlist *m);
 const struct mblock *mlist_find(const struct mlist *m, const char *id);
 /* Expected total size of id (a plain or batch id); false if unknown. */
 bool mlist_size(const struct mlist *m, const char *id, uint64_t *size);
+/* The RegisterExecutor info of app/exec with the manifest's local dirs (strings
+ * borrowed from m), its sub dir count (default 64) and Spark's sort shuffle manager. */
+void mlist_executor_info(const struct mlist *m, const char *app, const char *exec,
+                         struct shuffle_executor_info *info);
 
 /* Verifies the bytes of one fetched id as they are fed. */
 struct verifier {

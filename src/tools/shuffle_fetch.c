@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
+#include "tools/fetch_cli.h"
 #include "tools/manifest_check.h"
 #include "tools/peer_arg.h"
 
@@ -40,34 +40,6 @@ struct job {
     uint64_t bytes;
     int start_errors;
 };
-
-static void usage(FILE *f)
-{
-    fprintf(
-        f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
-           "  -o, --output DIR          write each block to DIR/<block id> (default: stdout)\n"
-           "  -m, --verify MANIFEST     check sizes and checksums against a manifest; with no\n"
-           "                            block ids, fetch every block it lists\n"
-           "  -f, --blocks-file FILE    read block ids from FILE, one per line\n"
-           "      --old-protocol        always use OpenBlocks (spark.shuffle.useOldFetchProtocol)\n"
-           "      --batch               merge runs of reduce ids of one map into batch ids\n"
-           "      --retries N           retries of I/O failures (default 3)\n"
-           "      --retry-wait MS       wait between retries (default 5000)\n"
-           "      --timeout MS          request timeout (default 120000)\n"
-           "      --connect-timeout MS  connect timeout (default 120000)\n"
-           "      --to-file-threshold BYTES  blocks larger than this (size from the manifest)\n"
-           "                            are streamed to a file (default: never)\n"
-           "      --tmp-dir DIR         where streamed blocks are written first\n"
-           "      --max-blocks N        blocks per request (default 512)\n"
-           "      --parallel N          requests in flight (default 4)\n"
-           "      --connections N       connections to the server (default 1)\n"
-           "      --auth-secret-file FILE  authenticate (spark.authenticate, SASL DIGEST-MD5)\n"
-           "                            as APP_ID with the secret in FILE\n"
-           "      --auth-timeout MS     per handshake round trip (default 30000)\n"
-           "      --register            register the executor first, with the manifest's\n"
-           "                            #localDirs and #subDirsPerLocalDir\n"
-           "  -v, --verbose             one line per block;  -q, --quiet  errors only\n");
-}
 
 static char *first_line(const char *s)
 {
@@ -179,7 +151,8 @@ static void start_next_locked(struct job *j)
     while (j->active < j->parallel && j->next_req < j->nreq) {
         size_t r = j->next_req++;
         size_t a = j->req_start[r], e = j->req_start[r + 1];
-        struct shuffle_fetch_request req = {.host = j->host,
+        struct shuffle_fetch_request req = {.struct_size = sizeof(req),
+                                            .host = j->host,
                                             .port = j->port,
                                             .app_id = j->app,
                                             .exec_id = j->exec,
@@ -189,9 +162,8 @@ static void start_next_locked(struct job *j)
                                             .on_block = on_block,
                                             .on_done = on_done,
                                             .arg = j};
-        char err[512];
-        if (shuffle_fetch_blocks(j->cl, &req, err, sizeof(err)) != SHUFFLE_OK) {
-            fprintf(stderr, "shuffle-fetch: %s\n", err);
+        if (shuffle_fetch_blocks(j->cl, &req) != SHUFFLE_OK) {
+            fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(j->cl));
             j->failed += e - a;
             j->start_errors++;
             continue;
@@ -304,249 +276,184 @@ static void add_id(struct job *j, const char *id, size_t *cap)
     j->ids[j->n++] = strdup(id);
 }
 
-int main(int argc, char **argv)
+/* The ids of the command line, of --blocks-file, else of the manifest; 0 or 2. */
+static int collect_ids(struct job *j, const struct fetch_cli *cli, char **ids, int nids)
 {
-    static struct job j;
-    struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    const char *manifest = NULL, *blocks_file = NULL, *secret_file = NULL;
-    char *secret = NULL;
-    bool batch = false, reg = false;
-    size_t max_blocks = 512;
-    j.parallel = 4;
-    enum {
-        O_OLD = 256,
-        O_BATCH,
-        O_RETRIES,
-        O_WAIT,
-        O_TIMEOUT,
-        O_CTIMEOUT,
-        O_THRESH,
-        O_TMP,
-        O_MAXB,
-        O_PAR,
-        O_CONNS,
-        O_REG,
-        O_SECRET,
-        O_AUTH_TIMEOUT
-    };
-    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
-                                             {"verify", required_argument, 0, 'm'},
-                                             {"blocks-file", required_argument, 0, 'f'},
-                                             {"old-protocol", no_argument, 0, O_OLD},
-                                             {"batch", no_argument, 0, O_BATCH},
-                                             {"retries", required_argument, 0, O_RETRIES},
-                                             {"retry-wait", required_argument, 0, O_WAIT},
-                                             {"timeout", required_argument, 0, O_TIMEOUT},
-                                             {"connect-timeout", required_argument, 0, O_CTIMEOUT},
-                                             {"to-file-threshold", required_argument, 0, O_THRESH},
-                                             {"tmp-dir", required_argument, 0, O_TMP},
-                                             {"max-blocks", required_argument, 0, O_MAXB},
-                                             {"parallel", required_argument, 0, O_PAR},
-                                             {"connections", required_argument, 0, O_CONNS},
-                                             {"register", no_argument, 0, O_REG},
-                                             {"auth-secret-file", required_argument, 0, O_SECRET},
-                                             {"auth-timeout", required_argument, 0, O_AUTH_TIMEOUT},
-                                             {"verbose", no_argument, 0, 'v'},
-                                             {"quiet", no_argument, 0, 'q'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "o:m:f:vqh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'o':
-            j.outdir = optarg;
-            break;
-        case 'm':
-            manifest = optarg;
-            break;
-        case 'f':
-            blocks_file = optarg;
-            break;
-        case O_OLD:
-            o.use_old_fetch_protocol = true;
-            break;
-        case O_BATCH:
-            batch = true;
-            break;
-        case O_RETRIES:
-            o.max_retries = atoi(optarg);
-            break;
-        case O_WAIT:
-            o.retry_wait_ms = atoi(optarg);
-            break;
-        case O_TIMEOUT:
-            o.request_timeout_ms = atoi(optarg);
-            break;
-        case O_CTIMEOUT:
-            o.connect_timeout_ms = atoi(optarg);
-            break;
-        case O_THRESH:
-            o.fetch_to_file_bytes = strtoull(optarg, NULL, 10);
-            break;
-        case O_TMP:
-            o.tmp_dir = optarg;
-            break;
-        case O_MAXB:
-            max_blocks = (size_t)atol(optarg);
-            break;
-        case O_PAR:
-            j.parallel = atoi(optarg);
-            break;
-        case O_CONNS:
-            o.connections_per_peer = atoi(optarg);
-            break;
-        case O_REG:
-            reg = true;
-            break;
-        case O_SECRET:
-            secret_file = optarg;
-            break;
-        case O_AUTH_TIMEOUT:
-            o.auth_timeout_ms = atoi(optarg);
-            break;
-        case 'v':
-            j.verbose = true;
-            break;
-        case 'q':
-            j.quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (argc - optind < 3 || max_blocks == 0 || j.parallel < 1) {
-        usage(stderr);
-        return 2;
-    }
-    char err[1024];
-    if (peer_arg_parse(argv[optind], j.host, sizeof(j.host), &j.port, err, sizeof(err)) != 0) {
-        fprintf(stderr, "shuffle-fetch: %s\n", err);
-        return 2;
-    }
-    j.app = argv[optind + 1];
-    j.exec = argv[optind + 2];
-    if (secret_file) {
-        if (!(secret = read_secret(secret_file, err, sizeof(err)))) {
-            fprintf(stderr, "shuffle-fetch: %s\n", err);
-            return 2;
-        }
-        o.auth_secret = secret;
-        o.auth_app_id = j.app;
-    }
-    if (manifest) {
-        if (mlist_load(&j.man, manifest, err, sizeof(err)) != 0) {
-            fprintf(stderr, "shuffle-fetch: %s\n", err);
-            return 2;
-        }
-        j.have_man = true;
-    }
     size_t cap = 0;
-    for (int i = optind + 3; i < argc; i++)
-        add_id(&j, argv[i], &cap);
-    if (blocks_file) {
-        FILE *f = strcmp(blocks_file, "-") ? fopen(blocks_file, "r") : stdin;
+    for (int i = 0; i < nids; i++)
+        add_id(j, ids[i], &cap);
+    if (cli->blocks_file) {
+        FILE *f = strcmp(cli->blocks_file, "-") ? fopen(cli->blocks_file, "r") : stdin;
         if (!f) {
-            fprintf(stderr, "shuffle-fetch: cannot open %s: %s\n", blocks_file, strerror(errno));
+            fprintf(stderr, "shuffle-fetch: cannot open %s: %s\n", cli->blocks_file,
+                    strerror(errno));
             return 2;
         }
         char line[1024];
         while (fgets(line, sizeof(line), f)) {
             line[strcspn(line, "\r\n \t")] = 0;
             if (line[0] && line[0] != '#')
-                add_id(&j, line, &cap);
+                add_id(j, line, &cap);
         }
         if (f != stdin)
             fclose(f);
     }
-    if (j.n == 0 && j.have_man)
-        for (size_t i = 0; i < j.man.n; i++)
-            add_id(&j, j.man.b[i].id, &cap);
-    if (j.n == 0) {
+    if (j->n == 0 && j->have_man)
+        for (size_t i = 0; i < j->man.n; i++)
+            add_id(j, j->man.b[i].id, &cap);
+    if (j->n == 0) {
         fprintf(stderr, "shuffle-fetch: no block ids (give them, --blocks-file or --verify)\n");
         return 2;
     }
-    if (batch)
-        merge_batches(&j);
-    plan_requests(&j, max_blocks);
-    j.sizes = calloc(j.n, sizeof(uint64_t));
-    for (size_t i = 0; i < j.n; i++)
-        if (!j.have_man || !mlist_size(&j.man, j.ids[i], &j.sizes[i]))
-            j.sizes[i] = 0;
-    if (j.outdir && mkdir(j.outdir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "shuffle-fetch: cannot create %s: %s\n", j.outdir, strerror(errno));
+    return 0;
+}
+
+/* Everything but the client: the peer, the manifest, the ids cut into requests, the output
+ * directory. operands: HOST:PORT APP EXEC [BLOCK...]. 0 or the exit status. */
+static int prepare_job(struct job *j, const struct fetch_cli *cli, char **operands, int noperands)
+{
+    char err[1024];
+    if (peer_arg_parse(operands[0], j->host, sizeof(j->host), &j->port, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shuffle-fetch: %s\n", err);
         return 2;
     }
-    j.progress = !j.quiet && isatty(STDERR_FILENO) && (j.outdir || !isatty(STDOUT_FILENO));
-    pthread_mutex_init(&j.lock, NULL);
-    pthread_cond_init(&j.cond, NULL);
-    j.cl = shuffle_client_new(&o, err, sizeof(err));
+    j->app = operands[1];
+    j->exec = operands[2];
+    j->outdir = cli->outdir;
+    j->verbose = cli->verbose;
+    j->quiet = cli->quiet;
+    j->parallel = cli->parallel;
+    if (cli->manifest) {
+        if (mlist_load(&j->man, cli->manifest, err, sizeof(err)) != 0) {
+            fprintf(stderr, "shuffle-fetch: %s\n", err);
+            return 2;
+        }
+        j->have_man = true;
+    }
+    int rc = collect_ids(j, cli, operands + 3, noperands - 3);
+    if (rc != 0)
+        return rc;
+    if (cli->batch)
+        merge_batches(j);
+    plan_requests(j, (size_t)cli->max_blocks);
+    j->sizes = calloc(j->n, sizeof(uint64_t));
+    for (size_t i = 0; i < j->n; i++)
+        if (!j->have_man || !mlist_size(&j->man, j->ids[i], &j->sizes[i]))
+            j->sizes[i] = 0;
+    if (j->outdir && mkdir(j->outdir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "shuffle-fetch: cannot create %s: %s\n", j->outdir, strerror(errno));
+        return 2;
+    }
+    j->progress = !j->quiet && isatty(STDERR_FILENO) && (j->outdir || !isatty(STDOUT_FILENO));
+    return 0;
+}
+
+/* The client, authenticating with --auth-secret-file's secret if given; 0 or the exit status. */
+static int start_client(struct job *j, struct fetch_cli *cli)
+{
+    char err[1024], *secret = NULL;
+    if (cli->secret_file) {
+        if (!(secret = read_secret(cli->secret_file, err, sizeof(err)))) {
+            fprintf(stderr, "shuffle-fetch: %s\n", err);
+            return 2;
+        }
+        cli->o.auth_secret = secret;
+        cli->o.auth_app_id = j->app;
+    }
+    int status = shuffle_client_new(&cli->o, &j->cl);
+    cli->o.auth_secret = NULL;
     if (secret) { /* the client keeps only what it derived from it */
         memset(secret, 0, strlen(secret));
         free(secret);
     }
-    if (!j.cl) {
-        fprintf(stderr, "shuffle-fetch: %s\n", err);
+    if (status != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(NULL));
         return 1;
     }
-    int rc = 0;
-    if (reg) {
-        if (!j.have_man || !j.man.num_dirs) {
-            fprintf(stderr, "shuffle-fetch: --register needs a manifest with #localDirs\n");
-            rc = 2;
-        } else if (shuffle_register_executor_sync(
-                       j.cl, j.host, j.port, j.app, j.exec, (const char *const *)j.man.local_dirs,
-                       j.man.num_dirs, j.man.sub_dirs ? j.man.sub_dirs : 64,
-                       "org.apache.spark.shuffle.sort.SortShuffleManager", err,
-                       sizeof(err)) != SHUFFLE_OK) {
-            fprintf(stderr, "shuffle-fetch: %s\n", err);
-            rc = 1;
-        }
+    return 0;
+}
+
+/* --register: RegisterExecutor with the manifest's dirs; 0 or the exit status. */
+static int register_executor(struct job *j)
+{
+    if (!j->have_man || !j->man.num_dirs) {
+        fprintf(stderr, "shuffle-fetch: --register needs a manifest with #localDirs\n");
+        return 2;
     }
-    if (rc == 0) {
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        pthread_mutex_lock(&j.lock);
-        start_next_locked(&j);
-        while (j.active > 0) {
-            struct timespec dl;
-            clock_gettime(CLOCK_REALTIME, &dl);
-            dl.tv_nsec += 200000000;
-            if (dl.tv_nsec >= 1000000000) {
-                dl.tv_sec++;
-                dl.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&j.cond, &j.lock, &dl);
-            if (j.progress)
-                fprintf(stderr, "\r%zu/%zu blocks, %.1f MiB, %zu failed ", j.ok, j.n,
-                        j.bytes / 1048576.0, j.failed + j.bad);
-        }
-        pthread_mutex_unlock(&j.lock);
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-        if (j.progress)
-            fputc('\n', stderr);
-        if (!j.quiet)
-            fprintf(stderr,
-                    "%zu of %zu blocks fetched%s, %llu bytes in %.3f s; %zu failed, %zu bad\n",
-                    j.ok, j.n, j.have_man ? " and verified" : "", (unsigned long long)j.bytes, secs,
-                    j.failed, j.bad);
-        rc = (j.ok == j.n && !j.failed && !j.bad) ? 0 : 1;
+    struct shuffle_executor_info info;
+    mlist_executor_info(&j->man, j->app, j->exec, &info);
+    if (shuffle_register_executor_sync(j->cl, j->host, j->port, &info) != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(j->cl));
+        return 1;
     }
-    shuffle_client_free(j.cl);
+    return 0;
+}
+
+/* Every request, parallel at a time, with a progress line; 0 only if every block arrived
+ * (and verified). */
+static int fetch_all(struct job *j)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_mutex_lock(&j->lock);
+    start_next_locked(j);
+    while (j->active > 0) {
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_nsec += 200000000;
+        if (dl.tv_nsec >= 1000000000) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&j->cond, &j->lock, &dl);
+        if (j->progress)
+            fprintf(stderr, "\r%zu/%zu blocks, %.1f MiB, %zu failed ", j->ok, j->n,
+                    j->bytes / 1048576.0, j->failed + j->bad);
+    }
+    pthread_mutex_unlock(&j->lock);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (j->progress)
+        fputc('\n', stderr);
+    if (!j->quiet)
+        fprintf(stderr, "%zu of %zu blocks fetched%s, %llu bytes in %.3f s; %zu failed, %zu bad\n",
+                j->ok, j->n, j->have_man ? " and verified" : "", (unsigned long long)j->bytes, secs,
+                j->failed, j->bad);
+    return (j->ok == j->n && !j->failed && !j->bad) ? 0 : 1;
+}
+
+static void job_free(struct job *j)
+{
+    shuffle_client_free(j->cl);
     fflush(stdout);
-    for (size_t i = 0; i < j.n; i++)
-        free(j.ids[i]);
-    free(j.ids);
-    free(j.sizes);
-    free(j.req_start);
-    if (j.have_man)
-        mlist_free(&j.man);
+    for (size_t i = 0; i < j->n; i++)
+        free(j->ids[i]);
+    free(j->ids);
+    free(j->sizes);
+    free(j->req_start);
+    if (j->have_man)
+        mlist_free(&j->man);
+}
+
+int main(int argc, char **argv)
+{
+    static struct job j;
+    struct fetch_cli cli = {.max_blocks = 512, .parallel = 4};
+    shuffle_client_options_init(&cli.o);
+    int rc = fetch_cli_parse(argc, argv, &cli);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    pthread_mutex_init(&j.lock, NULL);
+    pthread_cond_init(&j.cond, NULL);
+    rc = prepare_job(&j, &cli, argv + optind, argc - optind);
+    if (rc == 0)
+        rc = start_client(&j, &cli);
+    if (rc == 0 && cli.reg)
+        rc = register_executor(&j);
+    if (rc == 0)
+        rc = fetch_all(&j);
+    job_free(&j);
     pthread_mutex_destroy(&j.lock);
     pthread_cond_destroy(&j.cond);
     return rc;

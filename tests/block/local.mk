@@ -5,7 +5,8 @@ EXTRA_DIST += tests/block/test_util_block.h tests/block/daemon_client.h
 BLOCK_TESTS = tests/block/test_blockid tests/block/test_placement \
 	tests/block/test_index_cache tests/block/test_resolver \
 	tests/block/test_registry_store tests/block/test_cleanup tests/block/test_gen_shuffle_data \
-	tests/block/test_block_vectors tests/block/test_block_daemon
+	tests/block/test_block_vectors tests/block/test_block_daemon tests/block/test_fast_path \
+	tests/block/test_budgets
 check_PROGRAMS += $(BLOCK_TESTS)
 TESTS += $(BLOCK_TESTS)
 

@@ -44,7 +44,8 @@ void rpc_reply_fail(struct rpc_reply *r, const char *error)
 
 static struct stream_source streams[8];
 static int nstreams;
-int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
+int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
+                        size_t errlen)
 {
     ck_assert_int_lt(nstreams, 8);
     streams[nstreams] = src;

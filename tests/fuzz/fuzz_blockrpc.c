@@ -47,12 +47,14 @@ void rpc_reply_fail(struct rpc_reply *r, const char *error)
 static struct stream_source streams[MAX_STREAMS];
 static int nstreams;
 
-int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
+int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
+                        size_t errlen)
 {
     (void)c;
     (void)app_id;
     if (nstreams == MAX_STREAMS) {
         src.free_ctx(src.ctx);
+        snprintf(err, errlen, "java.lang.IllegalStateException: too many streams");
         return -1;
     }
     streams[nstreams++] = src;
@@ -125,6 +127,18 @@ static void setup(void)
     atexit(cleanup_tmp);
 }
 
+static void segment_drop(struct chunk_segment *seg)
+{
+    free(seg->path);
+    free(seg->data);
+    if (seg->kind == CHUNK_OPEN_FILE) {
+        if (seg->release)
+            seg->release(seg->owner, seg->fd);
+        else
+            close(seg->fd);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!h)
@@ -148,8 +162,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 continue;
             }
-            free(seg.path);
-            free(seg.data);
+            segment_drop(&seg);
+            /* the event-loop path, now that the map output may be kept open */
+            int rc = s->resolve_fast ? s->resolve_fast(s->ctx, k, &seg, err, sizeof(err)) : 1;
+            if (rc == 0)
+                segment_drop(&seg);
+            else if (rc < 0 && !err[0])
+                abort();
         }
         s->free_ctx(s->ctx);
     }

@@ -16,16 +16,10 @@ void harness_client_options(struct shuffle_client_options *o, int max_retries, i
     o->use_old_fetch_protocol = old_protocol;
 }
 
-shuffle_client *harness_client_try(const struct shuffle_client_options *o, char *err, size_t errlen)
-{
-    return shuffle_client_new(o, err, errlen);
-}
-
 shuffle_client *harness_client_with(const struct shuffle_client_options *o)
 {
-    char err[256];
-    shuffle_client *c = harness_client_try(o, err, sizeof(err));
-    ck_assert_msg(c != NULL, "%s", err);
+    shuffle_client *c = NULL;
+    ck_assert_msg(shuffle_client_new(o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
     return c;
 }
 
@@ -38,10 +32,15 @@ shuffle_client *harness_client(int max_retries, int retry_wait_ms, int request_t
 }
 
 int harness_register_executor(shuffle_client *c, int port, const char *app, const char *exec,
-                              const char *const *dirs, size_t num_dirs, const char *shuffle_manager,
-                              char *err, size_t errlen)
+                              const char *const *dirs, size_t num_dirs, const char *shuffle_manager)
 {
-    return shuffle_register_executor_sync(
-        c, "127.0.0.1", port, app, exec, dirs, num_dirs, 64,
-        shuffle_manager ? shuffle_manager : HARNESS_SORT_SHUFFLE_MANAGER, err, errlen);
+    struct shuffle_executor_info info;
+    shuffle_executor_info_init(&info);
+    info.app_id = app;
+    info.exec_id = exec;
+    info.local_dirs = dirs;
+    info.num_dirs = num_dirs;
+    info.sub_dirs_per_local_dir = 64;
+    info.shuffle_manager = shuffle_manager ? shuffle_manager : HARNESS_SORT_SHUFFLE_MANAGER;
+    return shuffle_register_executor_sync(c, "127.0.0.1", port, &info);
 }

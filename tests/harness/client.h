@@ -15,9 +15,6 @@
  * old fetch protocol; connecting times out after 5 s. */
 void harness_client_options(struct shuffle_client_options *o, int max_retries, int retry_wait_ms,
                             int request_timeout_ms, bool old_protocol);
-/* A client with o; NULL with the reason in err. */
-shuffle_client *harness_client_try(const struct shuffle_client_options *o, char *err,
-                                   size_t errlen);
 /* A client with o; a failure to make one fails the running check test. */
 shuffle_client *harness_client_with(const struct shuffle_client_options *o);
 /* harness_client_options + harness_client_with. */
@@ -25,10 +22,10 @@ shuffle_client *harness_client(int max_retries, int retry_wait_ms, int request_t
                                bool old_protocol);
 
 /* RegisterExecutor(app, exec) at 127.0.0.1:port with dirs, 64 subdirs per dir and
- * shuffle_manager (NULL: SortShuffleManager), synchronously: a shuffle_status, the reason
- * in err. */
+ * shuffle_manager (NULL: SortShuffleManager), synchronously: a shuffle_status (the error:
+ * shuffle_last_error(c)). */
 int harness_register_executor(shuffle_client *c, int port, const char *app, const char *exec,
-                              const char *const *dirs, size_t num_dirs, const char *shuffle_manager,
-                              char *err, size_t errlen);
+                              const char *const *dirs, size_t num_dirs,
+                              const char *shuffle_manager);
 
 #endif

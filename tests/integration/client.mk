@@ -1,10 +1,11 @@
 # libshuffle against a scripted fake shuffle service (tests/integration/fake_ess.c): the
 # recorded vectors, fetching, the tools (shuffle-fetch, shuffle-bench, built first); connecting
-# (fast fail inside the retry window, host names resolved asynchronously); and against the real
-# daemon (skips until shuffled and gen-shuffle-data build).
+# (fast fail inside the retry window, host names resolved asynchronously); against the real
+# daemon (skips until shuffled and gen-shuffle-data build); the public API contract
+# (size-versioned structs, the error convention).
 CLIENT_TESTS = tests/integration/test_client_vectors tests/integration/test_client_fetch \
 	tests/integration/test_client_tools tests/integration/test_client_connect \
-	tests/integration/test_client_daemon
+	tests/integration/test_client_daemon tests/integration/test_client_api
 check_PROGRAMS += $(CLIENT_TESTS)
 TESTS += $(CLIENT_TESTS)
 tests_integration_test_client_vectors_LDADD = $(INTEGRATION_LIBS)
@@ -12,3 +13,4 @@ tests_integration_test_client_fetch_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_tools_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_connect_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_daemon_LDADD = $(INTEGRATION_LIBS)
+tests_integration_test_client_api_LDADD = $(INTEGRATION_LIBS)

@@ -100,7 +100,8 @@ void collector_fetch(struct collector *c, shuffle_client *cl, const struct manif
                      const char *const *ids, size_t n, const uint64_t *sizes)
 {
     collector_init(c, man, n);
-    struct shuffle_fetch_request r = {.host = host,
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = host,
                                       .port = port,
                                       .app_id = app,
                                       .exec_id = exec,
@@ -110,8 +111,7 @@ void collector_fetch(struct collector *c, shuffle_client *cl, const struct manif
                                       .on_block = collector_on_block,
                                       .on_done = collector_on_done,
                                       .arg = c};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+    ck_assert_msg(shuffle_fetch_blocks(cl, &r) == SHUFFLE_OK, "%s", shuffle_last_error(cl));
 }
 
 void collector_assert_all_ok(const struct collector *c, const char *const *ids)
@@ -165,10 +165,9 @@ void local_dirs_get(shuffle_client *cl, int port, const char *app, const char *c
 {
     memset(out, 0, sizeof(*out));
     struct local_dirs_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, out};
-    char err[256];
-    ck_assert_int_eq(shuffle_get_local_dirs(cl, "127.0.0.1", port, app, execs, n, on_local_dirs, &w,
-                                            err, sizeof(err)),
-                     SHUFFLE_OK);
+    ck_assert_msg(shuffle_get_local_dirs(cl, "127.0.0.1", port, app, execs, n, on_local_dirs, &w) ==
+                      SHUFFLE_OK,
+                  "%s", shuffle_last_error(cl));
     pthread_mutex_lock(&w.lock);
     while (!w.done)
         pthread_cond_wait(&w.cond, &w.lock);

@@ -50,6 +50,7 @@ struct fake_ess {
     struct fconn *conns[MAX_CONNS];
     atomic_int nconns;
     atomic_int nrpcs;
+    atomic_int nstream_requests;
     int rpc_blocks[MAX_RPCS];
     int64_t next_stream;
 };
@@ -293,6 +294,7 @@ static int handle_stream(struct fconn *c, const struct proto_view *v)
     int idx;
     uint64_t len = 0;
     uint8_t *data = NULL;
+    atomic_fetch_add(&c->f->nstream_requests, 1);
     if (sscanf(sidstr, "%lld_%d", &sid, &idx) != 2) {
         snprintf(text, sizeof(text), "java.lang.NumberFormatException: For input string: \"%s\"",
                  sidstr);
@@ -457,6 +459,11 @@ int fake_ess_connections(struct fake_ess *f)
 int fake_ess_fetch_rpcs(struct fake_ess *f)
 {
     return atomic_load(&f->nrpcs);
+}
+
+int fake_ess_stream_requests(struct fake_ess *f)
+{
+    return atomic_load(&f->nstream_requests);
 }
 
 int fake_ess_fetch_rpc_blocks(struct fake_ess *f, int k)

@@ -37,6 +37,7 @@ void fake_ess_stop(struct fake_ess *f); /* halts and frees */
 /* Counters (read after the client finished; they are atomics). */
 int fake_ess_connections(struct fake_ess *f);
 int fake_ess_fetch_rpcs(struct fake_ess *f);
+int fake_ess_stream_requests(struct fake_ess *f); /* StreamRequests received */
 /* Number of blocks asked for by the k-th fetch RPC (OpenBlocks ids or
  * FetchShuffleBlocks reduce entries), or -1. */
 int fake_ess_fetch_rpc_blocks(struct fake_ess *f, int k);

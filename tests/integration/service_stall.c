@@ -2,7 +2,7 @@
  *   RpcRequest "S": blocks its worker's event loop until the file named by
  *                   $SHUFFLED_TEST_RELEASE exists (at most 30 s), then answers "ok";
  *   anything else:  RpcFailure.
- * It also defines the admin actions (service_admin.h), overriding the weak default:
+ * It also installs admin actions (rpc_handler.admin_actions):
  * application "app-known" has 2 executors; any other id is unknown. */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "server/service.h"
-#include "server/ops/service_admin.h"
+#include "server/ops/admin_http.h"
+#include "server/net/handler.h"
 
 static void stall_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
                          size_t len)
@@ -30,7 +31,9 @@ static void stall_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, con
     rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: stall test service");
 }
 
-static struct rpc_handler stall_handler = {NULL, stall_on_rpc, NULL};
+static const struct admin_actions *stall_admin_actions(void *ctx);
+static struct rpc_handler stall_handler = {.on_rpc = stall_on_rpc,
+                                           .admin_actions = stall_admin_actions};
 
 struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
                                            size_t errlen)
@@ -54,7 +57,8 @@ static int remove_app(void *ctx, const char *app, bool cleanup, char *msg, size_
 
 static const struct admin_actions stall_actions = {NULL, remove_app, NULL};
 
-const struct admin_actions *shuffle_service_admin_actions(struct rpc_handler *h)
+static const struct admin_actions *stall_admin_actions(void *ctx)
 {
-    return h == &stall_handler ? &stall_actions : NULL;
+    (void)ctx;
+    return &stall_actions;
 }

@@ -30,6 +30,7 @@
 #include "server/server.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
+#include "server/stream/stream_table.h"
 
 struct test_chunk {
     uint8_t kind;
@@ -220,8 +221,10 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
             break;
         }
         uint32_t n = ts->n;
-        struct stream_source src = {ts, n, resolve, free_stream};
-        int64_t id = stream_register(c, "app-test", src);
+        struct stream_source src = {
+            .ctx = ts, .num_chunks = n, .resolve = resolve, .free_ctx = free_stream};
+        char err[400];
+        int64_t id = stream_register(c, "app-test", src, err, sizeof err);
         proto_write_i64(&w, id);
         proto_write_i32(&w, (int32_t)n);
         rpc_reply_ok(reply, w.buf, w.len);
@@ -229,7 +232,7 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
     }
     case 'L':
         proto_write_i64(&w, (int64_t)stream_live_count());
-        proto_write_i64(&w, (int64_t)atomic_load(&c->srv->chunks_in_flight));
+        proto_write_i64(&w, (int64_t)atomic_load(&conn_server(c)->chunks_in_flight));
         rpc_reply_ok(reply, w.buf, w.len);
         break;
     case 'P':
@@ -286,7 +289,7 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
     proto_writer_free(&w);
 }
 
-static struct rpc_handler test_handler = {NULL, test_on_rpc, NULL};
+static struct rpc_handler test_handler = {.on_rpc = test_on_rpc};
 
 struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
                                            size_t errlen)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../harness/client.h"
@@ -88,11 +89,10 @@ static void fail_a_connect(shuffle_client *cl, int port)
     const uint8_t hb[] = {5, 0, 0, 0, 1, 'a'};
     uint8_t *reply;
     size_t rlen;
-    char err[512];
-    ck_assert_int_eq(
-        shuffle_rpc_sync(cl, "127.0.0.1", port, hb, sizeof(hb), &reply, &rlen, err, sizeof(err)),
-        SHUFFLE_EIO);
-    ck_assert_msg(strstr(err, "Failed to connect to 127.0.0.1:"), "%s", err);
+    ck_assert_int_eq(shuffle_rpc_sync(cl, "127.0.0.1", port, hb, sizeof(hb), &reply, &rlen),
+                     SHUFFLE_EIO);
+    ck_assert_msg(strstr(shuffle_last_error(cl), "Failed to connect to 127.0.0.1:"), "%s",
+                  shuffle_last_error(cl));
 }
 
 START_TEST(test_fast_fail_skips_connect_in_window)
@@ -267,14 +267,74 @@ START_TEST(test_free_while_resolving)
 }
 END_TEST
 
+/* Answers one query arriving on udp within wait_ms as a nameserver would: A with
+ * 127.0.0.1, anything else (AAAA) with no records. 0, or -1 when none came. */
+static int answer_dns_query(int udp, int wait_ms)
+{
+    struct pollfd pfd = {.fd = udp, .events = POLLIN};
+    uint8_t q[512], a[560];
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    if (poll(&pfd, 1, wait_ms) != 1)
+        return -1;
+    ssize_t n = recvfrom(udp, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+    size_t at = 12; /* header, then the question: labels, type, class */
+    while (n > 12 && at < (size_t)n && q[at])
+        at += 1 + q[at];
+    ck_assert(n > 12 && at + 5 <= (size_t)n);
+    size_t qend = at + 5;
+    bool type_a = q[at + 1] == 0 && q[at + 2] == 1;
+    static const uint8_t rr[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1};
+    memcpy(a, q, qend);
+    a[2] = 0x81;                      /* response, recursion desired */
+    a[3] = 0x80;                      /* recursion available, no error */
+    a[6] = 0, a[7] = type_a;          /* answers */
+    memset(a + 8, 0, 4);              /* no authority, no additional records */
+    memcpy(a + qend, rr, sizeof(rr)); /* used only when type_a */
+    size_t len = qend + (type_a ? sizeof(rr) : 0);
+    ck_assert(sendto(udp, a, len, 0, (struct sockaddr *)&from, fl) == (ssize_t)len);
+    return 0;
+}
+
+START_TEST(test_requests_wait_for_the_name)
+{
+    char conf[256];
+    int udp;
+    write_resolv_conf(conf, sizeof(conf), &udp, "5");
+    struct fake_ess_opts fo = {.manifest = &man};
+    struct fake_ess *fs = fake_ess_start(&fo);
+    shuffle_client *cl = new_client_dns(0, conf);
+    struct collector col;
+    /* the fetch's request is queued while the name is being looked up: it must go out
+     * once the nameserver has answered, not be lost (then only the request timeout ends it) */
+    start_fetch(cl, "peer.example", fake_ess_port(fs), &col);
+    struct timespec pause = {0, 200 * 1000000};
+    nanosleep(&pause, NULL);
+    ck_assert_int_eq(answer_dns_query(udp, 10000), 0);
+    while (!collector_done(&col))
+        answer_dns_query(udp, 100); /* the AAAA query too, if the resolver sends one */
+    collector_wait(&col);
+    for (size_t i = 0; i < NIDS; i++)
+        ck_assert_msg(col.status[i] == SHUFFLE_OK && col.verified[i], "%s: %s", ids[i],
+                      col.error[i]);
+    shuffle_client_free(cl);
+    collector_free(&col);
+    fake_ess_stop(fs);
+    close(udp);
+    unlink(conf);
+}
+END_TEST
+
 START_TEST(test_missing_resolv_conf)
 {
     struct shuffle_client_options o;
     shuffle_client_options_init(&o);
     o.resolv_conf = "/nonexistent/resolv.conf";
-    char err[256];
-    ck_assert(harness_client_try(&o, err, sizeof(err)) == NULL);
-    ck_assert_msg(strstr(err, "/nonexistent/resolv.conf"), "%s", err);
+    shuffle_client *c = (shuffle_client *)&o; /* overwritten with NULL on failure */
+    ck_assert_int_eq(shuffle_client_new(&o, &c), SHUFFLE_EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(shuffle_last_error(NULL), "/nonexistent/resolv.conf"), "%s",
+                  shuffle_last_error(NULL));
 }
 END_TEST
 
@@ -285,7 +345,8 @@ int main(void)
         &(struct check_case){.suite = "client_connect", .name = "connect", .timeout_s = 60},
         CHECK_TESTS(test_fast_fail_skips_connect_in_window, test_fast_fail_text_and_window_end,
                     test_no_fast_fail_without_retries, test_localhost_name, test_unresolvable_name,
-                    test_free_while_resolving, test_missing_resolv_conf));
+                    test_free_while_resolving, test_requests_wait_for_the_name,
+                    test_missing_resolv_conf));
     manifest_free(&man);
     return status;
 }

@@ -70,11 +70,10 @@ static shuffle_client *client(int retries, int wait_ms, int timeout_ms, bool old
 
 static void register_exec(shuffle_client *c, const char *exec)
 {
-    char err[1024];
     ck_assert_msg(harness_register_executor(c, shuffled.port, "app-1", exec,
-                                            (const char *const *)man.local_dirs, man.num_dirs, NULL,
-                                            err, sizeof(err)) == SHUFFLE_OK,
-                  "%s", err);
+                                            (const char *const *)man.local_dirs, man.num_dirs,
+                                            NULL) == SHUFFLE_OK,
+                  "%s", shuffle_last_error(c));
 }
 
 static void fetch_wait(shuffle_client *c, const char *exec, const char *const *v, size_t n,
@@ -197,7 +196,8 @@ START_TEST(test_killed_and_restarted)
     atomic_store(&kill_done, 0);
     struct collector col;
     collector_init(&col, &man, nids);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = "127.0.0.1",
                                       .port = shuffled.port,
                                       .app_id = "app-1",
                                       .exec_id = "1",
@@ -206,8 +206,7 @@ START_TEST(test_killed_and_restarted)
                                       .on_block = kill_on_first,
                                       .on_done = collector_on_done,
                                       .arg = &col};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r, err, sizeof(err)), SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_fetch_blocks(c, &r), SHUFFLE_OK);
     ck_assert_msg(harness_wait_until(killed, NULL, 30000, 1), "no block arrived within 30 s");
     int port = shuffled.port;
     harness_daemon_kill(&shuffled, SIGKILL);
@@ -241,15 +240,15 @@ static void *thread_main(void *arg)
     long ok = 0;
     for (int k = 0; k < 10; k++) {
         size_t at = (size_t)(k * 3) % (nids - 8);
-        struct shuffle_fetch_request r = {.host = "127.0.0.1",
+        struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                          .host = "127.0.0.1",
                                           .port = shuffled.port,
                                           .app_id = "app-1",
                                           .exec_id = "1",
                                           .block_ids = ids + at,
                                           .num_blocks = 8};
         struct shuffle_fetch_result *res;
-        char err[256];
-        bool good = shuffle_fetch_blocks_sync(shared, &r, &res, err, sizeof(err)) == SHUFFLE_OK;
+        bool good = shuffle_fetch_blocks_sync(shared, &r, &res) == SHUFFLE_OK;
         for (size_t i = 0; good && i < 8; i++) {
             uint64_t len;
             uint8_t *want = manifest_read(&man, ids[at + i], &len);
@@ -305,12 +304,12 @@ START_TEST(test_reload_allowed_roots)
     for (size_t i = 0; i < nids; i++)
         ck_assert_int_ne(col.status[i], SHUFFLE_OK);
     collector_free(&col);
-    char err[1024];
     ck_assert_int_ne(harness_register_executor(c, shuffled.port, "app-1", "2",
                                                (const char *const *)man.local_dirs, man.num_dirs,
-                                               NULL, err, sizeof(err)),
+                                               NULL),
                      SHUFFLE_OK);
-    ck_assert_msg(strstr(err, "allowed_local_dir_roots"), "%s", err);
+    ck_assert_msg(strstr(shuffle_last_error(c), "allowed_local_dir_roots"), "%s",
+                  shuffle_last_error(c));
 
     snprintf(roots, sizeof(roots), "[\"%s\"]", data_root);
     ck_assert(write_daemon_config(roots));

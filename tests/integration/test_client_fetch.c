@@ -117,12 +117,12 @@ START_TEST(test_fetch_to_file_above_threshold)
     shuffle_client_options_init(&o);
     o.fetch_to_file_bytes = 1000;
     o.max_retries = 0;
-    char err[256];
     shuffle_client *cl = harness_client_with(&o);
     struct collector c, cs;
     collector_init(&c, &man, 2);
     kept_path[0] = 0;
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = "127.0.0.1",
                                       .port = fake_ess_port(fs),
                                       .app_id = "app-cap",
                                       .exec_id = "1",
@@ -132,7 +132,7 @@ START_TEST(test_fetch_to_file_above_threshold)
                                       .on_block = keep_block,
                                       .on_done = collector_on_done,
                                       .arg = &c};
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
     collector_wait(&c);
     assert_all_ok(&c, ids);
     ck_assert_int_eq(c.via_file, 2);
@@ -178,11 +178,10 @@ START_TEST(test_server_never_answers)
     /* the timed-out connection was dropped: the next request opens a new one */
     uint8_t *reply;
     size_t rlen;
-    char err[512];
     const uint8_t hb[] = {5, 0, 0, 0, 1, 'a'};
-    ck_assert_int_eq(shuffle_rpc_sync(cl, "127.0.0.1", fake_ess_port(fs), hb, sizeof(hb), &reply,
-                                      &rlen, err, sizeof(err)),
-                     SHUFFLE_EIO);
+    ck_assert_int_eq(
+        shuffle_rpc_sync(cl, "127.0.0.1", fake_ess_port(fs), hb, sizeof(hb), &reply, &rlen),
+        SHUFFLE_EIO);
     ck_assert(reply == NULL);
     ck_assert_int_eq(fake_ess_connections(fs), 2);
     shuffle_client_free(cl);
@@ -277,15 +276,15 @@ static void *fetch_thread(void *p)
 {
     struct thread_arg *a = p;
     for (int k = 0; k < 15; k++) {
-        struct shuffle_fetch_request r = {.host = "127.0.0.1",
+        struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                          .host = "127.0.0.1",
                                           .port = a->port,
                                           .app_id = "app-cap",
                                           .exec_id = "1",
                                           .block_ids = k % 3 ? shuffle0 : rdd3,
                                           .num_blocks = k % 3 ? N(shuffle0) : N(rdd3)};
         struct shuffle_fetch_result *res;
-        char err[256];
-        int rc = shuffle_fetch_blocks_sync(a->cl, &r, &res, err, sizeof(err));
+        int rc = shuffle_fetch_blocks_sync(a->cl, &r, &res);
         bool good = rc == SHUFFLE_OK;
         for (size_t i = 0; good && i < r.num_blocks; i++) {
             uint64_t len;
@@ -331,7 +330,8 @@ START_TEST(test_free_fails_outstanding_once)
     shuffle_client *cl = new_client(3, 10, 60000, false);
     struct collector c;
     collector_init(&c, &man, 5);
-    struct shuffle_fetch_request r = {.host = "127.0.0.1",
+    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                      .host = "127.0.0.1",
                                       .port = fake_ess_port(fs),
                                       .app_id = "app-cap",
                                       .exec_id = "1",
@@ -340,8 +340,7 @@ START_TEST(test_free_fails_outstanding_once)
                                       .on_block = collector_on_block,
                                       .on_done = collector_on_done,
                                       .arg = &c};
-    char err[256];
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
     shuffle_client_free(cl);
     ck_assert_int_eq(c.done_calls, 1);
     assert_all_failed(&c, SHUFFLE_ECANCELED, "shut down");
@@ -358,12 +357,11 @@ START_TEST(test_register_attempts)
     shuffle_client_options_init(&o);
     o.registration_attempts = 2;
     o.retry_wait_ms = 10;
-    char err[512];
     shuffle_client *cl = harness_client_with(&o);
     const char *dirs[] = {"/tmp/d0"};
-    ck_assert_int_eq(harness_register_executor(cl, fake_ess_port(fs), "app", "1", dirs, 1, "sort",
-                                               err, sizeof(err)),
+    ck_assert_int_eq(harness_register_executor(cl, fake_ess_port(fs), "app", "1", dirs, 1, "sort"),
                      SHUFFLE_EIO);
+    const char *err = shuffle_last_error(cl);
     ck_assert_msg(strstr(err, "RegisterExecutor") && strstr(err, "attempt 2 of 2"), "%s", err);
     ck_assert_int_eq(fake_ess_connections(fs), 2);
     shuffle_client_free(cl);
@@ -459,9 +457,8 @@ START_TEST(test_raw_rpc_and_stream)
         0, 1, 0, 0, 0, 13,  's', 'h', 'u', 'f', 'f', 'l', 'e', '_', '1', '_', '0', '_', '1'};
     uint8_t *reply;
     size_t rlen;
-    char err[512];
     ck_assert_int_eq(shuffle_rpc_sync(cl, "127.0.0.1", fake_ess_port(fs), open_blocks,
-                                      sizeof(open_blocks), &reply, &rlen, err, sizeof(err)),
+                                      sizeof(open_blocks), &reply, &rlen),
                      SHUFFLE_OK);
     ck_assert_uint_eq(rlen, 13);
     ck_assert_int_eq(reply[0], 3); /* StreamHandle */
@@ -472,10 +469,9 @@ START_TEST(test_raw_rpc_and_stream)
     char stream_id[64];
     snprintf(stream_id, sizeof(stream_id), "%lld_0", sid);
     struct stream_sink sink = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    struct shuffle_stream_handler h = {sink_start, sink_data, sink_done, &sink};
-    ck_assert_int_eq(
-        shuffle_fetch_stream(cl, "127.0.0.1", fake_ess_port(fs), stream_id, &h, err, sizeof(err)),
-        SHUFFLE_OK);
+    struct shuffle_stream_handler h = {sizeof(h), sink_start, sink_data, sink_done, &sink};
+    ck_assert_int_eq(shuffle_fetch_stream(cl, "127.0.0.1", fake_ess_port(fs), stream_id, &h),
+                     SHUFFLE_OK);
     pthread_mutex_lock(&sink.lock);
     while (!sink.done)
         pthread_cond_wait(&sink.cond, &sink.lock);
@@ -491,13 +487,14 @@ START_TEST(test_raw_rpc_and_stream)
     /* an RPC the service does not handle: the server's text comes back, with the peer */
     static const uint8_t upload[] = {1, 0, 0, 0,   1, 'a', 0, 0, 0, 1, '0', 0,
                                      0, 0, 1, 'b', 0, 0,   0, 0, 0, 0, 0,   0};
-    ck_assert_int_eq(shuffle_rpc_sync(cl, "127.0.0.1", fake_ess_port(fs), upload, sizeof(upload),
-                                      &reply, &rlen, err, sizeof(err)),
-                     SHUFFLE_ESERVER);
+    ck_assert_int_eq(
+        shuffle_rpc_sync(cl, "127.0.0.1", fake_ess_port(fs), upload, sizeof(upload), &reply, &rlen),
+        SHUFFLE_ESERVER);
+    const char *err = shuffle_last_error(cl);
     ck_assert_msg(strstr(err, "Unexpected message") && strstr(err, "127.0.0.1:"), "%s", err);
-    ck_assert_int_eq(shuffle_send_oneway(cl, "127.0.0.1", fake_ess_port(fs), upload, sizeof(upload),
-                                         err, sizeof(err)),
-                     SHUFFLE_OK);
+    ck_assert_int_eq(
+        shuffle_send_oneway(cl, "127.0.0.1", fake_ess_port(fs), upload, sizeof(upload)),
+        SHUFFLE_OK);
     shuffle_client_free(cl);
     ck_assert_int_eq(fake_ess_connections(fs), 1);
     fake_ess_stop(fs);

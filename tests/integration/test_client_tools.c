@@ -1,7 +1,8 @@
 /* shuffle-fetch and shuffle-bench end to end against the fake service: every
  * block of the vectors' dataset fetched into a directory and verified (exit 0),
  * a manifest that disagrees makes it exit 1, so does an unreachable server;
- * shuffle-bench reports its figures as JSON. */
+ * shuffle-bench reports its figures as JSON, also in its batch and fetch-to-file
+ * modes. */
 #include "config.h"
 
 #include <check.h>
@@ -117,6 +118,35 @@ START_TEST(test_bench_json)
 }
 END_TEST
 
+/* --batch merges a request's contiguous reduces into batch ids (fewer ids fetched than
+ * blocks, every one verified), --fetch-to-file streams them into files under
+ * --tmp-dir and leaves none behind; the JSON says which mode ran and the client's CPU. */
+START_TEST(test_bench_batch_to_file_json)
+{
+    struct fake_ess_opts fo = {.manifest = &man};
+    struct fake_ess *fs = fake_ess_start(&fo);
+    char *dir = harness_temp_dir();
+    ck_assert(dir != NULL);
+    char cmd[4096], out[4096];
+    snprintf(cmd, sizeof(cmd),
+             "%s/shuffle-bench --json --verify --batch --fetch-to-file --tmp-dir %s -c 2 -k 4 "
+             "-n 20 -m %s 127.0.0.1:%d app-cap 1",
+             tool_dir, dir, manifest_path(), fake_ess_port(fs));
+    ck_assert_msg(harness_run(cmd, out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "\"errors\":0,\"verify_errors\":0"), "%s", out);
+    ck_assert_msg(strstr(out, "\"batch\":true,\"fetch_to_file\":true"), "%s", out);
+    ck_assert_msg(strstr(out, "\"client_cpu_s\":{\"user\":"), "%s", out);
+    const char *bl = strstr(out, "\"blocks\":"), *ch = strstr(out, "\"chunks\":");
+    ck_assert_msg(bl && ch, "%s", out);
+    long blocks = atol(bl + 9), chunks = atol(ch + 9);
+    ck_assert_msg(blocks >= 20 && chunks >= 20 && chunks < blocks, "%s", out);
+    ck_assert_int_eq(fake_ess_stream_requests(fs), chunks);
+    ck_assert_msg(rmdir(dir) == 0, "fetched files left in %s", dir);
+    free(dir);
+    fake_ess_stop(fs);
+}
+END_TEST
+
 int main(void)
 {
     load_vectors_manifest(&man);
@@ -124,7 +154,7 @@ int main(void)
     int status =
         check_main(&(struct check_case){.suite = "client_tools", .name = "tools", .timeout_s = 60},
                    CHECK_TESTS(test_fetch_all_to_dir_verified, test_fetch_exit_status_on_failure,
-                               test_bench_json));
+                               test_bench_json, test_bench_batch_to_file_json));
     manifest_free(&man);
     return status;
 }

@@ -218,7 +218,8 @@ static void run_fetch(shuffle_client *cl, int port, struct call *c)
         }
         parts[nparts] = calloc(1, sizeof(struct collector));
         collector_init(parts[nparts], &man, k);
-        struct shuffle_fetch_request r = {.host = "127.0.0.1",
+        struct shuffle_fetch_request r = {.struct_size = sizeof(r),
+                                          .host = "127.0.0.1",
                                           .port = port,
                                           .app_id = c->app,
                                           .exec_id = c->exec,
@@ -227,8 +228,7 @@ static void run_fetch(shuffle_client *cl, int port, struct call *c)
                                           .on_block = collector_on_block,
                                           .on_done = collector_on_done,
                                           .arg = parts[nparts]};
-        char err[256];
-        ck_assert_int_eq(shuffle_fetch_blocks(cl, &r, err, sizeof(err)), SHUFFLE_OK);
+        ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
         nparts++;
         started += k;
     }
@@ -283,7 +283,6 @@ START_TEST(test_vector_frames)
     o.use_old_fetch_protocol = c.old_protocol;
     o.fetch_to_file_bytes = c.to_disk ? 0 : UINT64_MAX;
     o.max_retries = 0;
-    char err[512];
     shuffle_client *cl = harness_client_with(&o);
 
     if (!strcmp(c.cmd, "fetch")) {
@@ -292,14 +291,13 @@ START_TEST(test_vector_frames)
         /* the recorded paths, so the bytes match */
         const char *dirs[] = {"/tmp/shuffle-vectors/data/blockmgr-0",
                               "/tmp/shuffle-vectors/data/blockmgr-1"};
-        ck_assert_int_eq(
-            harness_register_executor(cl, port, c.app, c.exec, dirs, 2, NULL, err, sizeof(err)),
-            SHUFFLE_OK);
+        ck_assert_msg(harness_register_executor(cl, port, c.app, c.exec, dirs, 2, NULL) ==
+                          SHUFFLE_OK,
+                      "%s", shuffle_last_error(cl));
     } else if (!strcmp(c.cmd, "remove-blocks")) {
         int removed = -1;
         ck_assert_int_eq(shuffle_remove_blocks_sync(cl, "127.0.0.1", port, c.app, c.exec,
-                                                    (const char *const *)c.ids, c.n, &removed, err,
-                                                    sizeof(err)),
+                                                    (const char *const *)c.ids, c.n, &removed),
                          SHUFFLE_OK);
         ck_assert_int_eq(removed, 1); /* rdd_3_1 exists, rdd_3_9 does not */
     } else if (!strcmp(c.cmd, "get-local-dirs")) {

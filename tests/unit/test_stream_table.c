@@ -25,7 +25,7 @@ static void drop(struct stream *s, void *arg)
 
 static struct stream_source src(uint32_t n)
 {
-    struct stream_source s = {NULL, n, NULL, count_free};
+    struct stream_source s = {.num_chunks = n, .free_ctx = count_free};
     return s;
 }
 

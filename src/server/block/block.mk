@@ -6,14 +6,16 @@ src_server_libblock_la_SOURCES = \
 	src/server/block/blockid.c src/server/block/blockid.h \
 	src/server/block/placement.c src/server/block/placement.h \
 	src/server/block/index_cache.c src/server/block/index_cache.h \
+	src/server/block/map_output_cache.c src/server/block/map_output_cache.h src/common/lru.h \
 	src/server/block/resolver.c src/server/block/resolver.h \
 	src/server/block/registry_store.c src/server/block/registry_store.h \
 	src/server/block/cleanup.c src/server/block/cleanup.h
 # It uses the core's file opening and logging: programs link the core after it.
 src_server_libblock_la_LIBADD = $(PTHREAD_LIBS)
 
-# The installed service: the block handler replaces service_none.c in shuffled.
+# The installed service: the block handler and its streams.
 BLOCK_SERVICE_SOURCES = src/server/block/block_handler.c src/server/block/block_streams.c \
+	src/server/block/block_reply.c src/server/block/block_ops.c \
 	src/server/block/block_service.h
 shuffled_SOURCES += $(BLOCK_SERVICE_SOURCES)
 shuffled_LDADD += src/server/libblock.la $(SHUFFLED_CORE_LIBS)

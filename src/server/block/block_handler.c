@@ -17,7 +17,6 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
-#include "server/block/cleanup.h"
 #include "server/ops/log.h"
 #include "server/service.h"
 #include "server/stream/file_open.h"
@@ -31,23 +30,6 @@
 struct block_service *block_service_of(struct rpc_handler *h)
 {
     return (struct block_service *)h;
-}
-
-void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m)
-{
-    struct proto_writer w;
-    proto_writer_init(&w);
-    blockmsg_encode(&w, m);
-    if (w.failed)
-        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: encoding the reply");
-    else
-        rpc_reply_ok(reply, w.buf, w.len);
-    proto_writer_free(&w);
-}
-
-bool block_id_field_ok(const struct proto_bytes *b)
-{
-    return b->data && strlen(b->data) == b->len && id_is_safe(b->data, b->len);
 }
 
 /* ---- RegisterExecutor ---- */
@@ -218,6 +200,8 @@ static void remove_run(void *arg)
         if (dir_fd >= 0)
             close(dir_fd);
     }
+    /* no block of a deleted file may be served from a file kept open */
+    resolver_forget_open_files(j->s->res, j->app, j->exec);
     struct blockmsg m = {.type = BLOCKMSG_BLOCKS_REMOVED};
     m.u.blocks_removed.num_removed_blocks = removed;
     block_reply_msg(j->reply, &m);
@@ -482,11 +466,10 @@ static struct root_set *root_set_make(const struct shuffled_config *cfg, char *e
     return set;
 }
 
-/* SIGHUP (service.h): the new roots apply to every check that starts from now on. */
-int shuffle_service_reload(struct rpc_handler *h, const struct shuffled_config *cfg, char *err,
-                           size_t errlen)
+/* SIGHUP (handler.h): the new roots apply to every check that starts from now on. */
+static int service_reload(void *ctx, const struct shuffled_config *cfg, char *err, size_t errlen)
 {
-    struct block_service *s = block_service_of(h);
+    struct block_service *s = ctx;
     struct root_set *set = root_set_make(cfg, err, errlen);
     if (!set)
         return -1;
@@ -494,17 +477,6 @@ int shuffle_service_reload(struct rpc_handler *h, const struct shuffled_config *
     s->roots = set;
     resolver_set_roots(s->res, set);
     return 0;
-}
-
-int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
-                                      char *err, size_t errlen)
-{
-    return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
-}
-
-long block_service_executor_removed(struct block_service *s, const char *app, const char *exec)
-{
-    return cleanup_executor_removed(s->res, app, exec, s->fetch_rdd_enabled);
 }
 
 struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
@@ -517,6 +489,9 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
     }
     s->handler.ctx = s;
     s->handler.on_rpc = on_rpc;
+    s->handler.reload = service_reload;
+    s->handler.admin_actions = block_service_admin_actions;
+    s->handler.collect_metrics = block_service_collect_metrics;
     s->handler.destroy = service_destroy;
     s->fetch_rdd_enabled = cfg->fetch_rdd_enabled;
     s->res = resolver_create(cfg->index_cache_bytes);

@@ -1,13 +1,26 @@
-/* The block service's operations hooks (service_admin.h): admin actions for the admin
- * HTTP endpoint, and its gauges for /metrics and STATUS=. */
+/* The block service's operations hooks (rpc_handler's admin_actions, collect_metrics): admin
+ * actions for the admin HTTP endpoint, and its gauges for /metrics and STATUS=. */
 #include <errno.h>
 #include <stdio.h>
 
 #include "server/block/block_service.h"
+#include "server/block/cleanup.h"
 #include "server/block/index_cache.h"
+#include "server/block/map_output_cache.h"
 #include "server/ops/metrics.h"
 #include "server/block/resolver.h"
-#include "server/ops/service_admin.h"
+#include "server/ops/admin_http.h"
+
+int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
+                                      char *err, size_t errlen)
+{
+    return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
+}
+
+long block_service_executor_removed(struct block_service *s, const char *app, const char *exec)
+{
+    return cleanup_executor_removed(s->res, app, exec, s->fetch_rdd_enabled);
+}
 
 /* On the admin thread: deleting local dirs here keeps every I/O loop free. */
 static int admin_remove_application(void *ctx, const char *app, bool cleanup, char *msg,
@@ -40,21 +53,23 @@ static int admin_remove_executor(void *ctx, const char *app, const char *exec, c
     return 0;
 }
 
-const struct admin_actions *shuffle_service_admin_actions(struct rpc_handler *h)
+const struct admin_actions *block_service_admin_actions(void *ctx)
 {
     static struct admin_actions a; /* one service per process; admin_http_start copies it */
-    a = (struct admin_actions){block_service_of(h), admin_remove_application,
-                               admin_remove_executor};
+    a = (struct admin_actions){ctx, admin_remove_application, admin_remove_executor};
     return &a;
 }
 
-void shuffle_service_collect_metrics(struct rpc_handler *h)
+void block_service_collect_metrics(void *ctx)
 {
-    struct block_service *s = block_service_of(h);
+    struct block_service *s = ctx;
     struct index_cache *ic = resolver_index_cache(s->res);
     metrics_gauge_set(MG_REGISTERED_EXECUTORS, (int64_t)resolver_count(s->res));
     struct index_cache_stats st = index_cache_stats(ic);
     metrics_gauge_set(MG_INDEX_CACHE_BYTES, (int64_t)st.weight);
     metrics_counter_set(MC_INDEX_CACHE_HITS, st.hits);
     metrics_counter_set(MC_INDEX_CACHE_MISSES, st.misses);
+    struct map_output_cache_stats mo = map_output_cache_stats(resolver_open_maps(s->res));
+    metrics_gauge_set(MG_OPEN_MAP_OUTPUTS, (int64_t)mo.entries);
+    metrics_counter_set(MC_OPEN_MAP_OUTPUTS_STALE, mo.dropped_stale);
 }

@@ -31,6 +31,10 @@ int block_service_application_removed(struct block_service *s, const char *app, 
                                       char *err, size_t errlen);
 long block_service_executor_removed(struct block_service *s, const char *app, const char *exec);
 
+/* Its operations hooks (block_ops.c), installed in its rpc_handler. */
+const struct admin_actions *block_service_admin_actions(void *ctx);
+void block_service_collect_metrics(void *ctx);
+
 /* OpenBlocks and FetchShuffleBlocks: validate, register a lazily resolved
  * stream, reply StreamHandle. They consume reply. */
 void block_open_blocks(struct block_service *s, struct conn *c, struct rpc_reply *reply,

@@ -196,5 +196,6 @@ long cleanup_executor_removed(struct resolver *r, const char *app, const char *e
     for (uint32_t k = 0; k < info.n_dirs; k++)
         n += remove_local_dir(r, info.local_dirs[k], keep_served, &fetch_rdd_enabled);
     executor_info_free(&info);
+    resolver_forget_open_files(r, app, exec);
     return n;
 }

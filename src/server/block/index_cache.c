@@ -14,14 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/lru.h"
 #include "server/stream/file_open.h"
 
 /* Index files larger than this are never read whole: two preads serve them. */
 #define INDEX_READ_WHOLE_MAX (64u << 20)
 
 struct entry {
-    struct entry *hnext;               /* hash chain */
-    struct entry *lru_prev, *lru_next; /* lru_next toward older */
+    struct entry *hnext; /* hash chain */
+    struct lru_node lru;
     uint64_t hash;
     uint64_t weight;
     size_t count;
@@ -34,7 +35,7 @@ struct index_cache {
     uint64_t max_bytes, weight, hits, misses;
     size_t count, nbuckets;
     struct entry **buckets;
-    struct entry *newest, *oldest;
+    struct lru_list lru;
 };
 
 static uint64_t hash_path(const char *s)
@@ -65,37 +66,14 @@ void index_cache_destroy(struct index_cache *c)
 {
     if (!c)
         return;
-    for (struct entry *e = c->newest, *next; e; e = next) {
-        next = e->lru_next;
+    for (struct lru_node *n = c->lru.newest, *next; n; n = next) {
+        next = n->older;
+        struct entry *e = lru_entry(n, struct entry, lru);
         free(e);
     }
     free(c->buckets);
     pthread_mutex_destroy(&c->mu);
     free(c);
-}
-
-static void lru_unlink(struct index_cache *c, struct entry *e)
-{
-    if (e->lru_prev)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        c->newest = e->lru_next;
-    if (e->lru_next)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        c->oldest = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_newest(struct index_cache *c, struct entry *e)
-{
-    e->lru_prev = NULL;
-    e->lru_next = c->newest;
-    if (c->newest)
-        c->newest->lru_prev = e;
-    c->newest = e;
-    if (!c->oldest)
-        c->oldest = e;
 }
 
 static struct entry *find(struct index_cache *c, const char *path, uint64_t h)
@@ -112,7 +90,7 @@ static void remove_entry(struct index_cache *c, struct entry *e)
     while (*pp != e)
         pp = &(*pp)->hnext;
     *pp = e->hnext;
-    lru_unlink(c, e);
+    lru_unlink(&c->lru, &e->lru);
     c->weight -= e->weight;
     c->count--;
     free(e);
@@ -143,14 +121,14 @@ static void insert(struct index_cache *c, struct entry *e)
         free(e);
         return;
     }
-    while (c->weight + e->weight > c->max_bytes && c->oldest)
-        remove_entry(c, c->oldest);
+    while (c->weight + e->weight > c->max_bytes && c->lru.oldest)
+        remove_entry(c, lru_entry(c->lru.oldest, struct entry, lru));
     if (c->count + 1 > c->nbuckets)
         grow(c);
     size_t b = e->hash & (c->nbuckets - 1);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
-    lru_push_newest(c, e);
+    lru_push_newest(&c->lru, &e->lru);
     c->weight += e->weight;
     c->count++;
 }
@@ -297,7 +275,8 @@ static int load(const char *path, bool no_symlinks, struct entry **out, int32_t 
     memcpy(e->path, path, plen);
     e->hash = hash_path(path);
     e->weight = sizeof(*e) + n * 8 + plen;
-    e->hnext = e->lru_prev = e->lru_next = NULL;
+    e->hnext = NULL;
+    e->lru = (struct lru_node){0};
     *out = e;
     return 0;
 fail:
@@ -315,8 +294,7 @@ int index_cache_range(struct index_cache *c, const char *path, bool no_symlinks,
     struct entry *e = find(c, path, h);
     if (e) {
         c->hits++;
-        lru_unlink(c, e);
-        lru_push_newest(c, e);
+        lru_touch(&c->lru, &e->lru);
         int rc = check_range(e->count, start, end, err, errlen);
         if (rc == 0) {
             *offset = e->offs[start];
@@ -338,6 +316,45 @@ int index_cache_range(struct index_cache *c, const char *path, bool no_symlinks,
     }
     pthread_mutex_lock(&c->mu);
     insert(c, e);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* A malloc'd copy of e's offsets; -1 with err when out of memory. */
+static int copy_offsets(const struct entry *e, uint64_t **offs, size_t *count, char *err,
+                        size_t errlen)
+{
+    *count = e->count;
+    *offs = malloc(e->count * sizeof **offs);
+    if (!*offs) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: index file %s", e->path);
+        return -1;
+    }
+    memcpy(*offs, e->offs, e->count * sizeof **offs);
+    return 0;
+}
+
+int index_cache_offsets(struct index_cache *c, const char *path, bool no_symlinks, uint64_t **offs,
+                        size_t *count, char *err, size_t errlen)
+{
+    uint64_t h = hash_path(path), unused_offset, unused_length;
+    pthread_mutex_lock(&c->mu);
+    struct entry *e = find(c, path, h);
+    if (e) {
+        c->hits++;
+        lru_touch(&c->lru, &e->lru);
+        int rc = copy_offsets(e, offs, count, err, errlen);
+        pthread_mutex_unlock(&c->mu);
+        return rc;
+    }
+    c->misses++;
+    pthread_mutex_unlock(&c->mu);
+    int rc = load(path, no_symlinks, &e, 0, 0, &unused_offset, &unused_length, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = copy_offsets(e, offs, count, err, errlen);
+    pthread_mutex_lock(&c->mu);
+    insert(c, e); /* may free e */
     pthread_mutex_unlock(&c->mu);
     return rc;
 }

@@ -28,6 +28,12 @@ void index_cache_destroy(struct index_cache *c);
 int index_cache_range(struct index_cache *c, const char *path, bool no_symlinks, int32_t start,
                       int32_t end, uint64_t *offset, uint64_t *length, char *err, size_t errlen);
 
+/* A malloc'd copy of every offset of the index file at path (*count of them), read as
+ * index_cache_range does. 0; 1 when the file is too large to be cached (use
+ * index_cache_range); -1 with err as index_cache_range. */
+int index_cache_offsets(struct index_cache *c, const char *path, bool no_symlinks, uint64_t **offs,
+                        size_t *count, char *err, size_t errlen);
+
 /* Validates raw index bytes: size a multiple of 8 and at least 8, offsets
  * non-negative, starting at 0 and never decreasing. On success *count is the
  * number of offsets and offs (if non-NULL, count entries) receives them. */

@@ -12,16 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "server/block/blockid.h"
 #include "server/block/index_cache.h"
+#include "server/block/map_output_cache.h"
 #include "server/block/placement.h"
+#include "server/stream/file_open.h"
 
 #define PATH_BUF 4096
+/* Data files kept open for the fast path (each entry holds one fd). */
+#define OPEN_MAP_OUTPUTS 1024
 
 struct reg {
     struct reg *next;
     uint64_t hash;
+    uint64_t id; /* unique per registration: keys its open map outputs */
     char *app, *exec;
     struct executor_info info;
 };
@@ -31,6 +37,9 @@ struct resolver {
     struct reg **buckets;
     size_t nbuckets, count;
     struct index_cache *cache;
+    struct map_output_cache *open_maps;
+    uint64_t next_id;                       /* under the write lock */
+    atomic_uint_fast64_t epoch;             /* +1 whenever a registration is replaced or removed */
     _Atomic(const struct root_set *) roots; /* borrowed; see resolver_set_roots */
 };
 
@@ -85,9 +94,11 @@ struct resolver *resolver_create(uint64_t index_cache_bytes)
     r->nbuckets = 64;
     r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
     r->cache = index_cache_create(index_cache_bytes);
-    if (!r->buckets || !r->cache) {
+    r->open_maps = map_output_cache_create(OPEN_MAP_OUTPUTS);
+    if (!r->buckets || !r->cache || !r->open_maps) {
         free(r->buckets);
         index_cache_destroy(r->cache);
+        map_output_cache_destroy(r->open_maps);
         free(r);
         return NULL;
     }
@@ -115,6 +126,7 @@ void resolver_destroy(struct resolver *r)
     }
     free(r->buckets);
     index_cache_destroy(r->cache);
+    map_output_cache_destroy(r->open_maps);
     pthread_rwlock_destroy(&r->lock);
     free(r);
 }
@@ -138,6 +150,8 @@ bool path_under_roots(char *const *roots, size_t nroots, const char *real)
 void resolver_set_roots(struct resolver *r, const struct root_set *roots)
 {
     atomic_store_explicit(&r->roots, roots, memory_order_release);
+    /* files kept open were checked against the old roots */
+    map_output_cache_drop_all(r->open_maps);
 }
 
 const struct root_set *resolver_roots(struct resolver *r)
@@ -203,12 +217,16 @@ int resolver_register(struct resolver *r, const char *app, const char *exec,
         reg_free(g);
         return -1;
     }
+    uint64_t replaced = 0;
     pthread_rwlock_wrlock(&r->lock);
+    g->id = ++r->next_id;
     struct reg **pp = find_slot(r, app, exec, g->hash);
     if (*pp) {
         struct reg *old = *pp;
         g->next = old->next;
         *pp = g;
+        replaced = old->id;
+        atomic_fetch_add(&r->epoch, 1);
         reg_free(old);
     } else {
         if (r->count + 1 > r->nbuckets) {
@@ -219,6 +237,8 @@ int resolver_register(struct resolver *r, const char *app, const char *exec,
         r->count++;
     }
     pthread_rwlock_unlock(&r->lock);
+    if (replaced)
+        map_output_cache_drop_registration(r->open_maps, replaced);
     return 0;
 }
 
@@ -262,6 +282,8 @@ size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_
                 memset(&g->info, 0, sizeof(g->info));
             }
             n++;
+            atomic_fetch_add(&r->epoch, 1);
+            map_output_cache_drop_registration(r->open_maps, g->id);
             reg_free(g);
         }
     }
@@ -298,12 +320,15 @@ void resolver_not_registered(const char *app, const char *exec, char *err, size_
              exec);
 }
 
-int resolver_file_path(struct resolver *r, const char *app, const char *exec, const char *name,
-                       char *buf, size_t buflen, char *err, size_t errlen)
+/* resolver_file_path, also giving the registration's id. */
+static int file_path_id(struct resolver *r, const char *app, const char *exec, const char *name,
+                        char *buf, size_t buflen, uint64_t *id, char *err, size_t errlen)
 {
     int rc = -1;
     pthread_rwlock_rdlock(&r->lock);
     struct reg *g = *find_slot(r, app, exec, key_hash(app, exec));
+    if (g && id)
+        *id = g->id;
     if (!g) {
         resolver_not_registered(app, exec, err, errlen);
     } else if (placement_path((const char *const *)g->info.local_dirs, g->info.n_dirs,
@@ -317,21 +342,63 @@ int resolver_file_path(struct resolver *r, const char *app, const char *exec, co
     return rc;
 }
 
-int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
-                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
-                           struct block_location *loc, char *err, size_t errlen)
+int resolver_file_path(struct resolver *r, const char *app, const char *exec, const char *name,
+                       char *buf, size_t buflen, char *err, size_t errlen)
 {
-    char name[96], index_path[PATH_BUF], data_path[PATH_BUF];
-    memset(loc, 0, sizeof(*loc));
+    return file_path_id(r, app, exec, name, buf, buflen, NULL, err, errlen);
+}
+
+uint64_t resolver_epoch(struct resolver *r)
+{
+    return atomic_load_explicit(&r->epoch, memory_order_acquire);
+}
+
+uint64_t resolver_registration_id(struct resolver *r, const char *app, const char *exec)
+{
+    pthread_rwlock_rdlock(&r->lock);
+    struct reg *g = *find_slot(r, app, exec, key_hash(app, exec));
+    uint64_t id = g ? g->id : 0;
+    pthread_rwlock_unlock(&r->lock);
+    return id;
+}
+
+struct map_output_cache *resolver_open_maps(struct resolver *r)
+{
+    return r->open_maps;
+}
+
+void resolver_forget_open_files(struct resolver *r, const char *app, const char *exec)
+{
+    uint64_t id = resolver_registration_id(r, app, exec);
+    if (id)
+        map_output_cache_drop_registration(r->open_maps, id);
+}
+
+/* The index and data paths of (shuffle, map) in app/exec's dirs, confined to the allowed
+ * roots; *id the registration's id (may be NULL), *confined: open them refusing symlinks. */
+static int shuffle_paths(struct resolver *r, const char *app, const char *exec, int32_t shuffle_id,
+                         int64_t map_id, char *index_path, char *data_path, uint64_t *id,
+                         bool *confined, char *err, size_t errlen)
+{
+    char name[96];
     block_index_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, index_path, sizeof(index_path), err, errlen) < 0)
+    if (file_path_id(r, app, exec, name, index_path, PATH_BUF, id, err, errlen) < 0)
         return -1;
     block_data_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
+    if (resolver_file_path(r, app, exec, name, data_path, PATH_BUF, err, errlen) < 0)
         return -1;
-    int confined = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
-    if (confined < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
+    int c = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
+    if (c < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
         return -1;
+    *confined = c == 1;
+    return 0;
+}
+
+/* [start, end) of the map output by the index, the data file by its path. */
+static int range_by_path(struct resolver *r, const char *index_path, const char *data_path,
+                         bool confined, int32_t start, int32_t end, struct block_location *loc,
+                         char *err, size_t errlen)
+{
     loc->no_symlinks = confined;
     if (index_cache_range(r->cache, index_path, confined, start, end, &loc->offset, &loc->length,
                           err, errlen) < 0)
@@ -342,6 +409,19 @@ int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec
         return -1;
     }
     return 0;
+}
+
+int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
+                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
+                           struct block_location *loc, char *err, size_t errlen)
+{
+    char index_path[PATH_BUF], data_path[PATH_BUF];
+    bool confined;
+    memset(loc, 0, sizeof(*loc));
+    if (shuffle_paths(r, app, exec, shuffle_id, map_id, index_path, data_path, NULL, &confined, err,
+                      errlen) < 0)
+        return -1;
+    return range_by_path(r, index_path, data_path, confined, start, end, loc, err, errlen);
 }
 
 int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, int32_t rdd_id,
@@ -367,4 +447,62 @@ int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, in
     }
     loc->length = (uint64_t)st.st_size;
     return 0;
+}
+
+/* The data file opened and kept in the open map outputs with the index's offsets. 0 with
+ * *out set; 1 when it cannot be kept (the caller opens by path; the error texts of a file
+ * that cannot be opened or is too short come from there). */
+static int keep_open(struct resolver *r, uint64_t id, int32_t shuffle_id, int64_t map_id,
+                     const char *data_path, bool confined, uint64_t *offs, size_t count,
+                     struct map_output **out)
+{
+    struct stat st;
+    int fd = file_open_for_read(data_path, confined);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        free(offs);
+        return 1;
+    }
+    *out = map_output_cache_insert(r->open_maps, id, shuffle_id, map_id, fd, offs, count);
+    if (!*out) {
+        close(fd);
+        free(offs);
+        return 1;
+    }
+    return 0;
+}
+
+int resolver_shuffle_open(struct resolver *r, const char *app, const char *exec, int32_t shuffle_id,
+                          int64_t map_id, int32_t start, int32_t end, struct block_location *loc,
+                          struct map_output **out, uint64_t *reg_id, char *err, size_t errlen)
+{
+    char index_path[PATH_BUF], data_path[PATH_BUF];
+    uint64_t id = 0, *offs = NULL;
+    size_t count = 0;
+    bool confined;
+    memset(loc, 0, sizeof(*loc));
+    *out = NULL;
+    if (shuffle_paths(r, app, exec, shuffle_id, map_id, index_path, data_path, &id, &confined, err,
+                      errlen) < 0)
+        return -1;
+    loc->no_symlinks = confined;
+    int rc = index_cache_offsets(r->cache, index_path, confined, &offs, &count, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 && (start < 0 || end < start || (size_t)end >= count)) {
+        free(offs);
+        snprintf(err, errlen, "java.lang.IndexOutOfBoundsException");
+        return -1;
+    }
+    if (rc == 0 &&
+        keep_open(r, id, shuffle_id, map_id, data_path, confined, offs, count, out) == 0) {
+        if (map_output_range(r->open_maps, *out, start, end, &loc->offset, &loc->length)) {
+            *reg_id = id;
+            return 0;
+        }
+        map_output_release(*out, -1); /* shorter than its index says: the path reports it */
+        *out = NULL;
+    }
+    return range_by_path(r, index_path, data_path, confined, start, end, loc, err, errlen);
 }

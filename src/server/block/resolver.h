@@ -69,6 +69,25 @@ int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, in
 
 struct index_cache *resolver_index_cache(struct resolver *r);
 
+/* ---- the fast path's support (map_output_cache.h) ---- */
+struct map_output;
+struct map_output_cache;
+/* Changes whenever a registration is replaced or removed (a cached registration id is still
+ * current while the epoch it was read under is). */
+uint64_t resolver_epoch(struct resolver *r);
+/* The id of app/exec's current registration, 0 when not registered. */
+uint64_t resolver_registration_id(struct resolver *r, const char *app, const char *exec);
+struct map_output_cache *resolver_open_maps(struct resolver *r);
+/* Closes the kept-open files of app/exec's registration (its files are being deleted). */
+void resolver_forget_open_files(struct resolver *r, const char *app, const char *exec);
+/* resolver_shuffle_range, opening the data file through the open map outputs: 0 with *out a
+ * referenced entry (loc->offset/length set, loc->path NULL) and *reg_id the registration's
+ * id; or 0 with *out NULL and loc->path set when the file cannot be kept open (open it by
+ * path); or -1 with Spark's error text. Blocking: pool threads only. */
+int resolver_shuffle_open(struct resolver *r, const char *app, const char *exec, int32_t shuffle_id,
+                          int64_t map_id, int32_t start, int32_t end, struct block_location *loc,
+                          struct map_output **out, uint64_t *reg_id, char *err, size_t errlen);
+
 /* A realpath'ed allowed_local_dir_roots list (n == 0: any dir). Immutable once published;
  * a replaced set stays allocated (chained through older) until the service is destroyed. */
 struct root_set {

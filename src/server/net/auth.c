@@ -14,6 +14,7 @@
 #include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
 #include "server/net/auth_secret.h"
+#include "server/net/channel_sasl.h"
 #include "server/ops/config.h"
 #include "server/net/conn.h"
 #include "server/net/handler.h"
@@ -207,18 +208,17 @@ void auth_conn_free(struct conn_auth *ca)
 
 /* ---- the handshake ---- */
 
-/* An RpcResponse (ok) or RpcFailure; close: finish the connection after writing it. */
-/* slot: reserved earlier, or NULL to take the next one. */
-static void answer(struct conn *c, struct resp *slot, int64_t request_id, bool ok, const void *data,
-                   size_t len, bool close)
+/* An RpcResponse (ok) or RpcFailure; close: finish the connection after writing it.
+ * slot: reserved earlier, or NULL to take the next one. */
+static void answer(struct conn *c, struct reply_slot *slot, int64_t request_id, bool ok,
+                   const void *data, size_t len, bool close)
 {
     if (!slot)
-        slot = conn_resp_reserve(c, false);
+        slot = conn_slot_reserve(c, CONN_SLOT_RPC);
     if (!slot) {
         conn_close(c, "out of memory");
         return;
     }
-    slot->close_after = close;
     struct proto_msg m = {.type = ok ? PROTO_RPC_RESPONSE : PROTO_RPC_FAILURE};
     if (ok) {
         m.u.rpc.request_id = request_id;
@@ -229,8 +229,8 @@ static void answer(struct conn *c, struct resp *slot, int64_t request_id, bool o
         m.u.rpc_failure.error.data = data;
         m.u.rpc_failure.error.len = (uint32_t)len;
     }
-    conn_resp_msg(c, slot, &m);
-    if (close && !c->closed)
+    conn_slot_fill_msg(c, slot, &m, close);
+    if (close && !conn_is_closed(c))
         conn_finish(c);
 }
 
@@ -239,12 +239,23 @@ static void refuse(struct conn *c, int64_t request_id, const char *error, bool c
     answer(c, NULL, request_id, false, error, strlen(error), close);
 }
 
-static struct conn_auth *conn_auth_new(struct conn *c)
+static void release_auth(struct conn *c, void *state)
+{
+    (void)c;
+    auth_conn_free(state);
+}
+
+static struct conn_auth *conn_auth_of(struct conn *c)
+{
+    return conn_attachment(c, CONN_ATTACH_AUTH);
+}
+
+static struct conn_auth *conn_auth_new(struct auth_server *a, bool encryption)
 {
     struct conn_auth *ca = calloc(1, sizeof *ca);
     if (!ca)
         return NULL;
-    ca->password = c->srv->auth->password; /* NULL with per-app secrets: set once read */
+    ca->password = a->password; /* NULL with per-app secrets: set once read */
     ca->cbs[0] = (sasl_callback_t){SASL_CB_GETOPT, CB(getopt_cb), ca};
     ca->cbs[1] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
     /* service "null", server "default", realm "default": what Spark's Java side uses */
@@ -253,33 +264,65 @@ static struct conn_auth *conn_auth_new(struct conn *c)
         free(ca);
         return NULL;
     }
-    sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
+    /* QOP auth; with auth_sasl_encryption also auth-conf, for clients that ask for it
+     * (spark.authenticate.enableSaslEncryption), as Spark's server offers both */
+    sasl_security_properties_t sp = {
+        .min_ssf = 0, .max_ssf = encryption ? 256 : 0, .maxbufsize = 65536};
     sasl_setprop(ca->sasl, SASL_SEC_PROPS, &sp);
     return ca;
 }
 
-/* One handshake step (first: sasl_server_start) answered into slot (NULL: the next one). */
-static void run_step(struct conn *c, struct resp *slot, int64_t request_id, const uint8_t *token,
-                     size_t len, bool first)
+static void release_session(void *ca)
 {
+    auth_conn_free(ca);
+}
+
+/* After the handshake: with QOP auth-conf negotiated, everything after its last message is
+ * wrapped, and the session (with what its callbacks use) lives on in the channel; otherwise
+ * it ends here. */
+static void end_handshake(struct conn *c, struct conn_auth *ca)
+{
+    const void *ssf = NULL;
+    if (sasl_getprop(ca->sasl, SASL_SSF, &ssf) != SASL_OK || !ssf ||
+        *(const sasl_ssf_t *)ssf == 0) {
+        auth_conn_free(ca);
+        return;
+    }
+    unsigned bits = (unsigned)*(const sasl_ssf_t *)ssf;
+    struct channel *ch = channel_sasl_new(conn_channel(c), ca->sasl, release_session, ca);
+    if (!ch) {
+        log_error("%s: cannot set up SASL encryption (out of memory); closing", conn_peer(c));
+        auth_conn_free(ca);
+        conn_close(c, NULL);
+        return;
+    }
+    conn_set_channel(c, ch);
+    log_debug("%s: SASL encryption (auth-conf, %u-bit) on", conn_peer(c), bits);
+}
+
+/* One handshake step (first: sasl_server_start) answered into slot (NULL: the next one). */
+static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id,
+                     const uint8_t *token, size_t len, bool first)
+{
+    struct conn_auth *ca = conn_auth_of(c);
     const char *out = NULL;
     unsigned outlen = 0;
-    int rc =
-        first ? sasl_server_start(c->auth->sasl, "DIGEST-MD5", (const char *)token, (unsigned)len,
-                                  &out, &outlen)
-              : sasl_server_step(c->auth->sasl, (const char *)token, (unsigned)len, &out, &outlen);
+    int rc = first ? sasl_server_start(ca->sasl, "DIGEST-MD5", (const char *)token, (unsigned)len,
+                                       &out, &outlen)
+                   : sasl_server_step(ca->sasl, (const char *)token, (unsigned)len, &out, &outlen);
     if (rc == SASL_CONTINUE || rc == SASL_OK) {
         answer(c, slot, request_id, true, out, outlen, false);
-        if (rc == SASL_OK && !c->closed) {
-            log_debug("%s: authenticated as app %s", c->peer, conn_client_id(c));
-            c->auth_pending = false;
-            auth_conn_free(c->auth);
-            c->auth = NULL;
+        if (rc == SASL_OK && !conn_is_closed(c)) {
+            log_debug("%s: authenticated as app %s", conn_peer(c), conn_client_id(c));
+            conn_pop_phase(c); /* from now on every message goes to dispatch */
+            conn_set_phase_deadline(c, 0, NULL);
+            conn_attach(c, CONN_ATTACH_AUTH, NULL, NULL);
+            end_handshake(c, ca);
         }
         return;
     }
-    const char *detail = sasl_errdetail(c->auth->sasl);
-    log_warn("%s: authentication of app %s failed: %s", c->peer, conn_client_id(c),
+    const char *detail = sasl_errdetail(ca->sasl);
+    log_warn("%s: authentication of app %s failed: %s", conn_peer(c), conn_client_id(c),
              detail ? detail : sasl_errstring(rc, NULL, NULL));
     char err[400];
     if (rc == SASL_BADAUTH || rc == SASL_NOUSER)
@@ -294,7 +337,7 @@ static void run_step(struct conn *c, struct resp *slot, int64_t request_id, cons
  * first step runs when it is back. No file (or an app id that cannot be a file name) leaves
  * the password unset, so the exchange fails at the client's response, as Spark's does. */
 struct secret_job {
-    struct resp *slot;
+    struct reply_slot *slot;
     int64_t request_id;
     char *path;     /* NULL: the app id is not a safe file name */
     char *password; /* result */
@@ -319,14 +362,15 @@ static void app_secret_read(struct conn *c, void *arg)
 {
     struct secret_job *j = arg;
     if (!c) {
-        conn_resp_discard(j->slot);
+        conn_slot_discard(j->slot);
     } else {
-        c->auth->loading = false;
-        c->auth->owned = j->password;
-        c->auth->password = j->password;
+        struct conn_auth *ca = conn_auth_of(c);
+        ca->loading = false;
+        ca->owned = j->password;
+        ca->password = j->password;
         j->password = NULL;
-        if (!c->auth->password)
-            log_warn("%s: no secret for app %s: %s", c->peer, conn_client_id(c), j->why);
+        if (!ca->password)
+            log_warn("%s: no secret for app %s: %s", conn_peer(c), conn_client_id(c), j->why);
         run_step(c, j->slot, j->request_id, j->token, j->token_len, true);
     }
     password_free(j->password);
@@ -334,11 +378,12 @@ static void app_secret_read(struct conn *c, void *arg)
     free(j);
 }
 
-static void load_app_secret(struct conn *c, int64_t request_id, const uint8_t *token, size_t len)
+static void load_app_secret(struct auth_server *a, struct conn *c, int64_t request_id,
+                            const uint8_t *token, size_t len)
 {
     const char *app = conn_client_id(c);
     struct secret_job *j = calloc(1, sizeof *j + len);
-    struct resp *slot = j ? conn_resp_reserve(c, false) : NULL;
+    struct reply_slot *slot = j ? conn_slot_reserve(c, CONN_SLOT_RPC) : NULL;
     if (!slot) {
         free(j);
         conn_close(c, "out of memory");
@@ -349,41 +394,46 @@ static void load_app_secret(struct conn *c, int64_t request_id, const uint8_t *t
     j->token_len = len;
     memcpy(j->token, token, len);
     bool safe = app[0] && app[0] != '.' && !strchr(app, '/') && strlen(app) <= 255;
-    if (safe && asprintf(&j->path, "%s/%s", c->srv->auth->secrets_dir, app) < 0)
+    if (safe && asprintf(&j->path, "%s/%s", a->secrets_dir, app) < 0)
         j->path = NULL;
-    c->auth->loading = true;
+    conn_auth_of(c)->loading = true;
     conn_run_blocking(c, read_app_secret, app_secret_read, j);
 }
 
-void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t len)
+static void on_rpc(struct auth_server *a, struct conn *c, int64_t request_id, const uint8_t *body,
+                   size_t len)
 {
     struct saslmsg m;
     char why[160];
     if (saslmsg_decode(body, len, &m, why, sizeof why) != 0) {
         /* also what a client running the AES protocol (ClientChallenge) gets: it may fall
          * back to SASL on the same connection, so the connection stays open */
-        log_info("%s: RPC before authentication refused: %s", c->peer, why);
+        log_info("%s: RPC before authentication refused: %s", conn_peer(c), why);
         refuse(c, request_id,
                "java.lang.IllegalStateException: Expected SaslMessage, received something else "
                "(maybe your client does not have SASL enabled?)",
                false);
         return;
     }
-    if (!c->auth) {
+    struct conn_auth *ca = conn_auth_of(c);
+    if (!ca) {
         char *app = strndup(m.app_id, m.app_id_len);
         if (app)
             conn_set_client_id(c, app); /* spec 9.1: before the handshake finishes */
         free(app);
-        if (!app || !conn_client_id(c) || !(c->auth = conn_auth_new(c))) {
-            log_error("%s: cannot start a SASL session: out of memory or Cyrus failure", c->peer);
+        if (!app || !conn_client_id(c) ||
+            !(ca = conn_auth_new(a, server_config(conn_server(c))->auth_sasl_encryption))) {
+            log_error("%s: cannot start a SASL session: out of memory or Cyrus failure",
+                      conn_peer(c));
             refuse(c, request_id, SASL_FAILED "cannot start a SASL session", true);
             return;
         }
-        if (c->srv->auth->secrets_dir)
-            load_app_secret(c, request_id, m.token, m.token_len);
+        conn_attach(c, CONN_ATTACH_AUTH, ca, release_auth);
+        if (a->secrets_dir)
+            load_app_secret(a, c, request_id, m.token, m.token_len);
         else
             run_step(c, NULL, request_id, m.token, m.token_len, true);
-    } else if (c->auth->loading) {
+    } else if (ca->loading) {
         refuse(c, request_id, SASL_FAILED "SaslMessage sent before the previous one was answered",
                true);
     } else {
@@ -391,16 +441,40 @@ void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t
     }
 }
 
-void auth_on_oneway(struct conn *c)
+/* The phase in front of dispatch until the handshake succeeds: RPCs are handshake steps,
+ * one-way messages and uploads are refused; chunk and stream requests pass down (no stream
+ * can be open yet, so they fail as unknown ones). */
+static void auth_on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
 {
-    log_warn("%s: OneWayMessage before authentication dropped (java.lang.SecurityException: "
-             "Unauthenticated call to receive().)",
-             c->peer);
+    struct auth_server *a = ctx;
+    switch (m->type) {
+    case PROTO_RPC_REQUEST:
+        on_rpc(a, c, m->u.rpc.request_id, m->u.rpc.body.data, m->u.rpc.body.len);
+        break;
+    case PROTO_ONE_WAY_MESSAGE:
+        log_warn("%s: OneWayMessage before authentication dropped (java.lang.SecurityException: "
+                 "Unauthenticated call to receive().)",
+                 conn_peer(c));
+        break;
+    case PROTO_UPLOAD_STREAM:
+        log_info("%s: UploadStream before authentication refused; closing after the reply",
+                 conn_peer(c));
+        refuse(c, m->u.upload_stream.request_id,
+               "java.lang.SecurityException: Unauthenticated call to receiveStream().", true);
+        break;
+    default:
+        conn_pass_down(c, m);
+        break;
+    }
 }
 
-void auth_on_upload_stream(struct conn *c, int64_t request_id)
+void auth_conn_opened(void *auth_server, struct conn *c)
 {
-    log_info("%s: UploadStream before authentication refused; closing after the reply", c->peer);
-    refuse(c, request_id, "java.lang.SecurityException: Unauthenticated call to receiveStream().",
-           true);
+    if (conn_push_phase(c, (struct conn_phase){auth_on_msg, auth_server}) != 0) {
+        conn_close(c, "cannot start authentication");
+        return;
+    }
+    uint64_t ms = server_config(conn_server(c))->handshake_timeout_ms;
+    if (ms)
+        conn_set_phase_deadline(c, ms, "authentication not completed within handshake_timeout_ms");
 }

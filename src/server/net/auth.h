@@ -1,5 +1,5 @@
 /* spark.authenticate on the daemon (spec 12.1, 12.2): SASL DIGEST-MD5 through Cyrus libsasl2,
- * QOP "auth" only. A connection starts unauthenticated when auth is on (conn->auth_pending);
+ * QOP "auth" only. A connection starts unauthenticated when auth is on (the auth phase);
  * until the handshake succeeds every RpcRequest body goes here, never to the block handler.
  * The connection's client id (spec 9.1) is the appId of its first SaslMessage; the block
  * handler and the stream manager enforce app isolation with it. */
@@ -21,11 +21,10 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
 /* After the workers stopped: frees the secret and shuts Cyrus SASL down (sasl_server_done). */
 void auth_server_destroy(struct auth_server *a);
 
-/* Dispatch hooks for a connection with auth_pending set (worker thread). */
-void auth_on_rpc(struct conn *c, int64_t request_id, const uint8_t *body, size_t len);
-void auth_on_oneway(struct conn *c);
-void auth_on_upload_stream(struct conn *c, int64_t request_id);
-/* conn_close: frees the handshake state, if any. */
+/* A new connection: puts the handshake phase in front of dispatch (struct server's
+ * conn_opened hook, with the auth server as ctx). Worker thread. */
+void auth_conn_opened(void *auth_server, struct conn *c);
+/* Frees a connection's handshake state. */
 void auth_conn_free(struct conn_auth *ca);
 
 #endif

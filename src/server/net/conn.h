@@ -1,98 +1,125 @@
-/* A client connection: reads frames, keeps its responses in arrival order, applies the
- * watermarks and limits, times out when idle, and closes. Lives on one worker thread. */
-#ifndef SHUFFLED_SERVER_CONN_H
-#define SHUFFLED_SERVER_CONN_H
+/* A client connection: the core's whole public face towards dispatch, handlers and the
+ * stream manager. The struct is opaque; a connection lives on one event loop (its worker)
+ * and every call below is made on that loop's thread unless it says otherwise.
+ *
+ * Inside: channel (socket bytes) -> frame decoder -> message decoder -> the current phase's
+ * handler (auth until authenticated, then dispatch); answers leave in arrival order through
+ * the reply queue. Reading pauses under the watermarks and limits and resumes by itself. */
+#ifndef SHUFFLED_SERVER_NET_CONN_H
+#define SHUFFLED_SERVER_NET_CONN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/frame.h"
 #include "proto/message.h"
-#include "server/stream/stream_table.h"
+#include "server/net/reply_queue.h"
 
-struct worker;
+struct conn;
+struct channel;
 struct server;
-struct evbuffer;
+struct worker;
+struct event_base;
 
-/* One response slot: reserved when its request arrives, filled when the answer is known,
- * written once every earlier slot has been written (so StreamResponses stay FIFO). */
-struct resp {
-    struct resp *next;
-    struct evbuffer *buf; /* the bytes once ready (header, then memory or file segment) */
-    bool ready;
-    bool is_chunk;     /* a ChunkFetch/Stream answer: counted as a chunk in flight */
-    bool close_after;  /* close the connection once this response is written */
-    bool small_file;   /* a small file body: header and body would go out as separate packets */
-    uint32_t rpc_cost; /* an RPC awaiting its answer: its request size, counted in rpc_pending */
-    /* A body queued in parts (chunk_window.h): buf holds the parts ready so far and the slot
-     * stays at the head of the queue until conn_resp_more(..., last). The producer owns the
-     * slot meanwhile: on_output(closing=false) tells it the output has drained (at most
-     * RESP_PART_LOW_BYTES left) while the slot is at the head; on_output(closing=true) that
-     * the connection closed and it must free the slot. */
-    bool partial;
-    void (*on_output)(struct conn *c, struct resp *r, bool closing);
-    void *producer;
-};
-
-/* Output left below which a partial answer at the head asks its producer for the next part. */
-#define RESP_PART_LOW_BYTES (1u << 20)
-
-struct conn {
-    struct conn *prev, *next; /* the worker's list of live connections */
-    struct worker *w;
+/* Where a connection lives: provided by its worker. */
+struct conn_host {
+    struct event_base *base;
+    /* the connection of this loop holding the most of kind (conn_budget_used), or NULL */
+    struct conn *(*biggest)(void *ctx, int kind);
     struct server *srv;
-    struct bufferevent *bev;
-    struct frame_decoder dec;
-    char peer[64];
-    char *client_id;
-    int refs;    /* the socket itself + pending replies and blocking jobs */
-    bool closed; /* socket gone; struct kept until refs drop to 0 */
-    bool read_paused;
-    bool no_more_requests; /* after UploadStream or at shutdown: read nothing more */
-    struct resp *q_head, *q_tail;
-    uint32_t chunks_pending; /* chunk requests accepted whose bytes have not left yet */
-    /* bytes of RPC requests handed to the service and not answered yet: reading pauses above
-     * write_high_water_bytes, so pipelined RPCs cannot queue work without bound */
-    uint64_t rpc_pending;
-    /* end offsets (in bytes ever added to the output) of chunk answers being written */
-    uint64_t *ring;
-    uint32_t ring_cap, ring_start, ring_len;
-    uint64_t out_added, out_sent;
-    struct event *timer_ev; /* idle timeout, and retry while over max_chunks_in_flight */
-    struct event *wake_ev;  /* activated (never added) to resume reading from the loop */
-    bool waiting_global;    /* paused by max_chunks_in_flight */
-    bool corked;            /* TCP_CORK set while file answers are being written */
-    uint64_t last_activity_ms;
-    struct stream_table streams;
-
-    bool auth_pending;      /* auth on and not authenticated yet: RPCs go to auth.c */
-    struct conn_auth *auth; /* the SASL handshake in progress (auth.h) */
+    struct worker *worker; /* opaque here; for posting back to it */
+    uint8_t *read_buf;     /* the loop's scratch buffer for reads */
+    size_t read_buf_len;
+    void (*on_closed)(void *ctx, struct conn *c); /* after the socket is gone */
+    void *ctx;
 };
 
-struct conn *conn_create(struct worker *w, int fd, const char *peer);
+/* The handler of decoded messages for one phase of the connection. m and what it points to
+ * are borrowed for the call. */
+struct conn_phase {
+    void (*on_msg)(void *ctx, struct conn *c, const struct proto_msg *m);
+    void *ctx;
+};
+
+/* Links for the worker's list of its connections (the worker owns the list). */
+struct conn_link {
+    struct conn *prev, *next;
+};
+
+/* Takes fd. NULL when out of memory (fd left open). base: the handler of the last phase. */
+struct conn *conn_create(const struct conn_host *host, int fd, const char *peer,
+                         struct conn_phase base);
 void conn_ref(struct conn *c);
 void conn_unref(struct conn *c); /* frees a closed connection at 0 */
-/* Closes the socket now (pending output is dropped), frees streams and responses. */
+/* Closes the socket now (unsent answers are dropped); reason logged at debug when not NULL. */
 void conn_close(struct conn *c, const char *reason);
-/* Stop reading; close as soon as every queued response has been written. */
+/* Stops reading; closes once every queued answer has been written. */
 void conn_finish(struct conn *c);
+bool conn_is_closed(const struct conn *c);
 
-/* Reserves the next response slot in arrival order. NULL on out of memory. */
-struct resp *conn_resp_reserve(struct conn *c, bool is_chunk);
-/* Marks r ready (its buf filled) and writes every ready slot at the head of the queue. */
-void conn_resp_ready(struct conn *c, struct resp *r);
-/* Partial r got more bytes in its buf (and, if last, is complete): writes what it can. */
-void conn_resp_more(struct conn *c, struct resp *r, bool last);
-/* Frees a slot that will never be written (its connection closed before it was ready). */
-void conn_resp_discard(struct resp *r);
-/* Encodes m as a whole frame into r and marks it ready. */
-void conn_resp_msg(struct conn *c, struct resp *r, const struct proto_msg *m);
+const char *conn_peer(const struct conn *c);      /* "127.0.0.1:54321" for logs */
+const char *conn_client_id(const struct conn *c); /* authenticated app id, NULL without auth */
+void conn_set_client_id(struct conn *c, const char *id); /* copies; NULL clears */
+struct server *conn_server(const struct conn *c);
+struct worker *conn_worker(const struct conn *c);
+struct conn_link *conn_link(struct conn *c);
 
-/* Counts an RPC request of len bytes against r until r is ready (see rpc_pending). */
-void conn_resp_charge_rpc(struct conn *c, struct resp *r, size_t len);
+/* Phases: a phase (e.g. the SASL handshake) is pushed over the base handler and popped when
+ * done; conn_pass_down hands a message to the phase below the one handling it. */
+int conn_push_phase(struct conn *c, struct conn_phase phase); /* 0, or -1 (too many) */
+void conn_pop_phase(struct conn *c);
+void conn_pass_down(struct conn *c, const struct proto_msg *m);
 
-/* Spark's chunk-in-flight accounting: called when a chunk request is accepted. */
-void conn_chunk_accepted(struct conn *c);
+/* The connection's channel (to wrap it in a security layer). */
+struct channel *conn_channel(const struct conn *c);
+/* Replaces the connection's channel with ch, which wraps the old one (it took it over): for
+ * a security layer installed after its handshake. ch takes over once every answer queued so
+ * far has been written in the clear (the handshake's last message); reading goes through it
+ * from then on. */
+void conn_set_channel(struct conn *c, struct channel *ch);
+
+/* State that upper layers keep per connection, released when it closes (in this order). */
+enum conn_attachment { CONN_ATTACH_STREAMS, CONN_ATTACH_AUTH, CONN_ATTACH_COUNT };
+void *conn_attachment(const struct conn *c, enum conn_attachment kind);
+void conn_attach(struct conn *c, enum conn_attachment kind, void *state,
+                 void (*release)(struct conn *c, void *state));
+
+/* Memory that clients drive, each kind bounded per connection by its owner and in total
+ * (max_stream_bytes, max_input_bytes, max_output_bytes). When a total is exceeded, the
+ * connection of this loop holding the most of that kind is closed (as Redis does with
+ * maxmemory-clients), so well-behaved clients go on being served during a flood. */
+enum conn_budget { CONN_BUDGET_STREAMS, CONN_BUDGET_INPUT, CONN_BUDGET_OUTPUT, CONN_BUDGET_COUNT };
+/* Adds delta bytes (negative: releases) of kind to c and to the daemon's total. */
+void conn_budget_charge(struct conn *c, enum conn_budget kind, int64_t delta);
+uint64_t conn_budget_used(const struct conn *c, enum conn_budget kind);
+/* When the total of kind is over its limit: closes the connection of c's loop holding the
+ * most of it (logged, counted). Returns true when that was c itself (c is then closed). */
+bool conn_budget_shed(struct conn *c, enum conn_budget kind);
+/* A deadline for the current phase (the SASL handshake): past it, the connection is closed
+ * with reason logged. 0 clears it. */
+void conn_set_phase_deadline(struct conn *c, uint64_t ms_from_now, const char *reason);
+
+/* Answers. A slot is reserved when its request arrives and filled once; slots are written in
+ * reservation order. After the connection closed, a slot is detached: filling it frees it. */
+enum conn_slot_kind { CONN_SLOT_RPC, CONN_SLOT_CHUNK };
+/* NULL when out of memory (the caller then closes the connection). A chunk slot counts
+ * against max_chunks_per_connection / max_chunks_in_flight until written. */
+struct reply_slot *conn_slot_reserve(struct conn *c, enum conn_slot_kind kind);
+/* Counts an RPC request of len bytes against the read limits until s is filled. */
+void conn_slot_charge_rpc(struct conn *c, struct reply_slot *s, size_t len);
+/* Encodes m (with its in-frame body) into s; close_after: close once it is written. */
+void conn_slot_fill_msg(struct conn *c, struct reply_slot *s, const struct proto_msg *m,
+                        bool close_after);
+/* m's frame header for a body of body_len bytes, then the body: body_mem (taken, free()d) or
+ * file (taken; released through file->release, or closed) of which file_avail bytes may go
+ * now (the rest through conn_slot_extend; on_drain/producer are set on the slot before).
+ * Returns 0; -1 when out of memory (body and file released, connection closed). */
+int conn_slot_fill_body(struct conn *c, struct reply_slot *s, const struct proto_msg *m,
+                        uint64_t body_len, uint8_t *body_mem, const struct reply_file *file,
+                        uint64_t file_avail);
+/* A partial body may send n more bytes (last: it is complete). */
+void conn_slot_extend(struct conn *c, struct reply_slot *s, uint64_t n, bool last);
+/* Frees a detached slot (the connection closed before it was filled). */
+void conn_slot_discard(struct reply_slot *s);
 
 #endif

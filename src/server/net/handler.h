@@ -1,13 +1,17 @@
-/* How a service (the shuffle block handler, or a test handler) plugs into the daemon core.
- * Contract: /work/INTERFACES.md. */
-#ifndef SHUFFLED_SERVER_HANDLER_H
-#define SHUFFLED_SERVER_HANDLER_H
+/* How a service (the shuffle block handler, or a test handler) plugs into the daemon core:
+ * it answers RpcRequests and takes OneWayMessages. Registered once at start (main.c puts it
+ * in the dispatch table). */
+#ifndef SHUFFLED_SERVER_NET_HANDLER_H
+#define SHUFFLED_SERVER_NET_HANDLER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct conn;      /* a client connection; lives on one worker thread */
-struct rpc_reply; /* the pending answer to one RpcRequest */
+#include "server/net/conn.h"
+
+struct rpc_reply; /* the pending answer to one RpcRequest (rpc_reply.c) */
+struct shuffled_config;
+struct admin_actions;
 
 struct rpc_handler {
     void *ctx;
@@ -18,17 +22,21 @@ struct rpc_handler {
      * meanwhile the answer is dropped and `reply` is still freed. */
     void (*on_rpc)(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
                    size_t len);
+    /* Optional. SIGHUP: cfg (validated, restart-only keys reset to the running values) is
+     * about to become current; the service takes up what it caches from it. 0, or -1 with
+     * err set (the reload is then rejected). Main thread; cfg lives until after destroy. */
+    int (*reload)(void *ctx, const struct shuffled_config *cfg, char *err, size_t errlen);
+    /* Optional operations hooks: the admin HTTP endpoint's actions (application/executor
+     * removal; NULL: the endpoints answer 501), valid until destroy; and the service's
+     * gauges and mirrored counters, set before each /metrics rendering (any thread). */
+    const struct admin_actions *(*admin_actions)(void *ctx);
+    void (*collect_metrics)(void *ctx);
     /* Optional; called once at shutdown after all workers stopped. */
     void (*destroy)(void *ctx);
 };
 
 void rpc_reply_ok(struct rpc_reply *r, const uint8_t *body, size_t len); /* copies body */
 void rpc_reply_fail(struct rpc_reply *r, const char *error);             /* Java-style text */
-
-const char *conn_peer(const struct conn *c);      /* "127.0.0.1:54321" for logs */
-const char *conn_client_id(const struct conn *c); /* authenticated app id, NULL without auth */
-/* For the auth module: sets (copies) the authenticated id; NULL clears it. Worker thread only. */
-void conn_set_client_id(struct conn *c, const char *id);
 
 /* Runs fn(arg) on the shared blocking-I/O thread pool (never on an event loop); then, if
  * done != NULL, runs done(arg) back on the worker thread that owns c. For handlers whose work

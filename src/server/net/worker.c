@@ -106,6 +106,45 @@ struct accepted {
     char peer[64];
 };
 
+static void maybe_exit(struct worker *w)
+{
+    if (w->shutting_down && w->nconns == 0)
+        event_base_loopbreak(w->base);
+}
+
+/* The budget's victim: the connection of this loop holding the most of kind. */
+static struct conn *biggest(void *ctx, int kind)
+{
+    struct worker *w = ctx;
+    struct conn *best = NULL;
+    uint64_t most = 0;
+    for (struct conn *c = w->conns; c; c = conn_link(c)->next) {
+        uint64_t used = conn_budget_used(c, (enum conn_budget)kind);
+        if (used > most) {
+            most = used;
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* conn.c tells us a connection of ours closed: unlink it. */
+static void conn_closed(void *ctx, struct conn *c)
+{
+    struct worker *w = ctx;
+    struct conn_link *l = conn_link(c);
+    if (l->prev)
+        conn_link(l->prev)->next = l->next;
+    else
+        w->conns = l->next;
+    if (l->next)
+        conn_link(l->next)->prev = l->prev;
+    l->prev = l->next = NULL;
+    w->nconns--;
+    atomic_fetch_sub(&w->srv->conns, 1);
+    maybe_exit(w);
+}
+
 static void accept_on_worker(void *arg)
 {
     struct accepted *a = arg;
@@ -113,10 +152,31 @@ static void accept_on_worker(void *arg)
     if (w->shutting_down) {
         close(a->fd);
         atomic_fetch_sub(&w->srv->conns, 1);
-    } else if (!conn_create(w, a->fd, a->peer)) {
-        log_error("%s: out of memory accepting the connection", a->peer);
-        close(a->fd);
-        atomic_fetch_sub(&w->srv->conns, 1);
+    } else {
+        struct conn_host host = {.base = w->base,
+                                 .biggest = biggest,
+                                 .srv = w->srv,
+                                 .worker = w,
+                                 .read_buf = w->read_buf,
+                                 .read_buf_len = sizeof w->read_buf,
+                                 .on_closed = conn_closed,
+                                 .ctx = w};
+        struct conn *c = conn_create(&host, a->fd, a->peer,
+                                     (struct conn_phase){w->srv->base_on_msg, w->srv->base_ctx});
+        if (!c) {
+            log_error("%s: out of memory accepting the connection", a->peer);
+            close(a->fd);
+            atomic_fetch_sub(&w->srv->conns, 1);
+        } else {
+            struct conn_link *l = conn_link(c);
+            l->next = w->conns;
+            if (w->conns)
+                conn_link(w->conns)->prev = c;
+            w->conns = c;
+            w->nconns++;
+            if (w->srv->conn_opened)
+                w->srv->conn_opened(w->srv->conn_opened_ctx, c);
+        }
     }
     free(a);
 }
@@ -154,17 +214,6 @@ void worker_accept(struct worker *w, int fd, const struct sockaddr *addr, sockle
     worker_post(w, accept_on_worker, a);
 }
 
-static void maybe_exit(struct worker *w)
-{
-    if (w->shutting_down && w->nconns == 0)
-        event_base_loopbreak(w->base);
-}
-
-void worker_conn_closed(struct worker *w)
-{
-    maybe_exit(w);
-}
-
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
@@ -190,7 +239,7 @@ static void shutdown_on_worker(void *arg)
     /* conn_finish may close (and unlink) the connection it is given */
     struct conn *c = w->conns;
     while (c) {
-        struct conn *next = c->next;
+        struct conn *next = conn_link(c)->next;
         conn_finish(c);
         c = next;
     }

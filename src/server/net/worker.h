@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct server;
@@ -26,10 +27,11 @@ struct worker {
     pthread_mutex_t inbox_lock;
     struct post *inbox_head, *inbox_tail;
     struct event *inbox_ev;
-    struct conn *conns; /* live connections (doubly linked through conn->prev/next) */
+    struct conn *conns; /* live connections (doubly linked through conn_link()) */
     size_t nconns;
     bool shutting_down;
     struct event *grace_ev;
+    uint8_t read_buf[64 * 1024]; /* every connection of this loop reads into it */
 };
 
 struct worker *worker_create(struct server *srv, int index, char *err, size_t errlen);
@@ -46,7 +48,5 @@ void worker_join(struct worker *w);
 /* After join and after the blocking pool is gone: runs what is left in the inbox (completions
  * of connections that are already closed) and frees the worker. */
 void worker_destroy(struct worker *w);
-/* Called by conn.c when a connection of w closed. */
-void worker_conn_closed(struct worker *w);
 
 #endif

@@ -38,6 +38,13 @@ static const struct key_desc keys[] = {
     {"write_high_water_bytes", K_U64, OFF(write_high_water), 0, 1, UINT64_MAX >> 1},
     {"write_low_water_bytes", K_U64, OFF(write_low_water), 0, 0, UINT64_MAX >> 1},
     {"idle_timeout_ms", K_U64, OFF(idle_timeout_ms), 0, 0, 86400000ULL * 365},
+    {"frame_timeout_ms", K_U64, OFF(frame_timeout_ms), 0, 0, 86400000ULL},
+    {"handshake_timeout_ms", K_U64, OFF(handshake_timeout_ms), 0, 0, 86400000ULL},
+    {"max_stream_bytes_per_connection", K_U64, OFF(max_stream_bytes_per_connection), 0, 4096,
+     UINT64_MAX >> 1},
+    {"max_stream_bytes", K_U64, OFF(max_stream_bytes), 0, 4096, UINT64_MAX >> 1},
+    {"max_input_bytes", K_U64, OFF(max_input_bytes), 0, 65536, UINT64_MAX >> 1},
+    {"max_output_bytes", K_U64, OFF(max_output_bytes), 0, 65536, UINT64_MAX >> 1},
     {"shutdown_grace_ms", K_U64, OFF(shutdown_grace_ms), 0, 0, 3600000ULL},
     {"log_level", K_STRING, OFF(log_level), 0, 0, 0},
     {"index_cache_bytes", K_U64, OFF(index_cache_bytes), 0, 0, UINT64_MAX >> 1},
@@ -50,6 +57,7 @@ static const struct key_desc keys[] = {
     {"admin_listen", K_STRING, OFF(admin_listen), 0, 0, 0},
     {"admin_port", K_INT, OFF(admin_port), 0, 0, 65535},
     {"auth_enabled", K_BOOL, OFF(auth_enabled), 0, 0, 0},
+    {"auth_sasl_encryption", K_BOOL, OFF(auth_sasl_encryption), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
     {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
 };
@@ -90,6 +98,12 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->write_high_water = 8u << 20;
     cfg->write_low_water = 2u << 20;
     cfg->idle_timeout_ms = 120000;
+    cfg->frame_timeout_ms = 30000;
+    cfg->handshake_timeout_ms = 30000;
+    cfg->max_stream_bytes_per_connection = 16u << 20;
+    cfg->max_stream_bytes = 64u << 20;
+    cfg->max_input_bytes = 64u << 20;
+    cfg->max_output_bytes = 64u << 20;
     cfg->shutdown_grace_ms = 10000;
     cfg->log_level = strdup("info");
     cfg->index_cache_bytes = 104857600;

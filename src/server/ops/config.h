@@ -21,6 +21,13 @@ struct shuffled_config {
     uint64_t write_high_water;          /* "write_high_water_bytes": default 8 MiB */
     uint64_t write_low_water;           /* "write_low_water_bytes": default 2 MiB */
     uint64_t idle_timeout_ms;           /* "idle_timeout_ms": default 120000; 0 disables */
+    /* Memory clients can drive, each bounded per connection and in total (docs: budgets) */
+    uint64_t frame_timeout_ms;     /* "frame_timeout_ms": a started frame completes in it; 30000 */
+    uint64_t handshake_timeout_ms; /* "handshake_timeout_ms": SASL auth completes in it; 30000 */
+    uint64_t max_stream_bytes_per_connection; /* "max_stream_bytes_per_connection": 16 MiB */
+    uint64_t max_stream_bytes;                /* "max_stream_bytes": open streams, 64 MiB */
+    uint64_t max_input_bytes;  /* "max_input_bytes": partial frames of all connections, 64 MiB */
+    uint64_t max_output_bytes; /* "max_output_bytes": queued answers in memory, 64 MiB */
     uint64_t shutdown_grace_ms;         /* "shutdown_grace_ms": default 10000 */
     char *log_level;                    /* "log_level": error|warn|info|debug, default "info" */
     /* block service (parsed here so the service does not edit config.c) */
@@ -36,6 +43,7 @@ struct shuffled_config {
     int admin_port;     /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
     /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
     bool auth_enabled;      /* "auth_enabled": default false */
+    bool auth_sasl_encryption; /* "auth_sasl_encryption": offer QOP auth-conf; default false */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
 };

@@ -36,6 +36,13 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "write_high_water_bytes", json_integer((json_int_t)c->write_high_water));
     bad |= set(o, "write_low_water_bytes", json_integer((json_int_t)c->write_low_water));
     bad |= set(o, "idle_timeout_ms", json_integer((json_int_t)c->idle_timeout_ms));
+    bad |= set(o, "frame_timeout_ms", json_integer((json_int_t)c->frame_timeout_ms));
+    bad |= set(o, "handshake_timeout_ms", json_integer((json_int_t)c->handshake_timeout_ms));
+    bad |= set(o, "max_stream_bytes_per_connection",
+               json_integer((json_int_t)c->max_stream_bytes_per_connection));
+    bad |= set(o, "max_stream_bytes", json_integer((json_int_t)c->max_stream_bytes));
+    bad |= set(o, "max_input_bytes", json_integer((json_int_t)c->max_input_bytes));
+    bad |= set(o, "max_output_bytes", json_integer((json_int_t)c->max_output_bytes));
     bad |= set(o, "shutdown_grace_ms", json_integer((json_int_t)c->shutdown_grace_ms));
     bad |= set(o, "index_cache_bytes", json_integer((json_int_t)c->index_cache_bytes));
     bad |= set(o, "fetch_rdd_enabled", json_boolean(c->fetch_rdd_enabled));
@@ -47,6 +54,7 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "admin_listen", json_string(c->admin_listen));
     bad |= set(o, "admin_port", json_integer(c->admin_port));
     bad |= set(o, "auth_enabled", json_boolean(c->auth_enabled));
+    bad |= set(o, "auth_sasl_encryption", json_boolean(c->auth_sasl_encryption));
     bad |= set(o, "auth_secret_file", json_string(c->auth_secret_file));
     bad |= set(o, "auth_app_secrets_dir", json_string(c->auth_app_secrets_dir));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {

@@ -6,19 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/service.h"
-
-/* Without a service that defines it, a reload has nothing to prepare. */
-__attribute__((weak)) int shuffle_service_reload(struct rpc_handler *h,
-                                                 const struct shuffled_config *cfg, char *err,
-                                                 size_t errlen)
-{
-    (void)h;
-    (void)cfg;
-    (void)err;
-    (void)errlen;
-    return 0;
-}
 
 static bool strings_differ(char *const *a, size_t na, char *const *b, size_t nb)
 {
@@ -122,6 +109,13 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     LIVE(write_high_water, "write_high_water_bytes");
     LIVE(write_low_water, "write_low_water_bytes");
     LIVE(idle_timeout_ms, "idle_timeout_ms");
+    LIVE(auth_sasl_encryption, "auth_sasl_encryption");
+    LIVE(frame_timeout_ms, "frame_timeout_ms");
+    LIVE(handshake_timeout_ms, "handshake_timeout_ms");
+    LIVE(max_stream_bytes_per_connection, "max_stream_bytes_per_connection");
+    LIVE(max_stream_bytes, "max_stream_bytes");
+    LIVE(max_input_bytes, "max_input_bytes");
+    LIVE(max_output_bytes, "max_output_bytes");
     LIVE(shutdown_grace_ms, "shutdown_grace_ms");
     if (strings_differ(live->allowed_local_dir_roots, live->allowed_local_dir_roots_count,
                        next->allowed_local_dir_roots, next->allowed_local_dir_roots_count))

@@ -54,6 +54,33 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_FILE_WINDOWS_CACHED] = {"shuffled_file_windows_cached_total",
                                 "1 MiB windows of large file bodies (after the first) found in "
                                 "the page cache and queued at once."},
+    [MC_CHUNKS_ON_LOOP] = {"shuffled_chunks_resolved_on_loop_total",
+                           "Chunks and streams resolved on an event loop from kept-open map "
+                           "outputs (no thread hop)."},
+    [MC_CHUNKS_ON_POOL] = {"shuffled_chunks_resolved_on_pool_total",
+                           "Chunks and streams resolved on the blocking pool (index read, "
+                           "file open or page-cache warm-up needed)."},
+    [MC_OPEN_MAP_OUTPUTS_STALE] = {"shuffled_open_map_outputs_stale_total",
+                                   "Kept-open data files found deleted, replaced or truncated "
+                                   "on use, and dropped."},
+    [MC_FRAMES_TIMED_OUT] = {"shuffled_frames_timed_out_total",
+                             "Connections closed because a frame stayed incomplete for "
+                             "frame_timeout_ms."},
+    [MC_HANDSHAKES_TIMED_OUT] = {"shuffled_handshakes_timed_out_total",
+                                 "Connections closed because authentication did not complete "
+                                 "within handshake_timeout_ms."},
+    [MC_CLOSED_BY_STREAM_BUDGET] = {"shuffled_closed_by_stream_budget_total",
+                                    "Connections closed as the biggest holder of open streams "
+                                    "while max_stream_bytes was exceeded."},
+    [MC_CLOSED_BY_INPUT_BUDGET] = {"shuffled_closed_by_input_budget_total",
+                                   "Connections closed as the biggest holder of partial frames "
+                                   "while max_input_bytes was exceeded."},
+    [MC_CLOSED_BY_OUTPUT_BUDGET] = {"shuffled_closed_by_output_budget_total",
+                                    "Connections closed as the biggest holder of queued answers "
+                                    "while max_output_bytes was exceeded."},
+    [MC_REFUSED_BY_STREAM_LIMIT] = {"shuffled_refused_by_stream_limit_total",
+                                    "OpenBlocks/FetchShuffleBlocks refused by "
+                                    "max_stream_bytes_per_connection."},
     [MC_FILE_WINDOWS_WARMED] = {"shuffled_file_windows_warmed_total",
                                 "1 MiB windows of large file bodies (after the first) read into "
                                 "the page cache on the blocking pool before being queued."},
@@ -74,6 +101,19 @@ static const struct metric_doc gauge_docs[MG__COUNT] = {
     [MG_INDEX_CACHE_BYTES] = {"shuffled_index_cache_bytes",
                               "Bytes held by the shuffle index cache (bounded by "
                               "index_cache_bytes)."},
+    [MG_OPEN_MAP_OUTPUTS] = {"shuffled_open_map_outputs",
+                             "Map outputs whose data file is kept open for the event-loop fast "
+                             "path (at most 1024)."},
+    [MG_STREAM_BYTES] = {"shuffled_stream_bytes",
+                         "Memory held by streams opened and not yet fetched, all connections."},
+    [MG_STREAM_BYTES_LIMIT] = {"shuffled_stream_bytes_limit", "max_stream_bytes."},
+    [MG_INPUT_BYTES] = {"shuffled_input_bytes",
+                        "Memory held by partial frames and unprocessed input, all connections."},
+    [MG_INPUT_BYTES_LIMIT] = {"shuffled_input_bytes_limit", "max_input_bytes."},
+    [MG_OUTPUT_BYTES] = {"shuffled_output_bytes",
+                         "Memory held by queued answers (file bodies excluded), all "
+                         "connections."},
+    [MG_OUTPUT_BYTES_LIMIT] = {"shuffled_output_bytes_limit", "max_output_bytes."},
 };
 
 static const struct metric_doc hist_docs[MH__COUNT] = {

@@ -19,6 +19,15 @@ enum metric_counter {
     MC_PAGE_CACHE_WARMED_BYTES, /* file bytes read into the page cache on the blocking pool */
     MC_FILE_WINDOWS_CACHED,     /* windows after the first of large bodies, found cached */
     MC_FILE_WINDOWS_WARMED,     /* ... read into the page cache on the blocking pool first */
+    MC_CHUNKS_ON_LOOP,          /* chunks/streams resolved on the event loop (the fast path) */
+    MC_CHUNKS_ON_POOL,          /* ... resolved on the blocking pool */
+    MC_OPEN_MAP_OUTPUTS_STALE,  /* kept-open data files found deleted, replaced or truncated */
+    MC_FRAMES_TIMED_OUT,        /* connections closed by frame_timeout_ms */
+    MC_HANDSHAKES_TIMED_OUT,    /* connections closed by handshake_timeout_ms */
+    MC_CLOSED_BY_STREAM_BUDGET, /* connections closed because max_stream_bytes was exceeded */
+    MC_CLOSED_BY_INPUT_BUDGET,  /* ... max_input_bytes */
+    MC_CLOSED_BY_OUTPUT_BUDGET, /* ... max_output_bytes */
+    MC_REFUSED_BY_STREAM_LIMIT, /* streams refused by max_stream_bytes_per_connection */
     MC__COUNT
 };
 
@@ -28,6 +37,13 @@ enum metric_gauge {
     MG_REGISTERED_CONNECTIONS, /* numRegisteredConnections: connections owned by a worker loop */
     MG_CHUNKS_IN_FLIGHT,       /* chunks/streams queued or being sent */
     MG_INDEX_CACHE_BYTES,      /* bytes held by the index cache */
+    MG_OPEN_MAP_OUTPUTS,       /* map outputs whose data file is kept open */
+    MG_STREAM_BYTES,           /* bytes of open streams, all connections */
+    MG_STREAM_BYTES_LIMIT,     /* max_stream_bytes */
+    MG_INPUT_BYTES,            /* bytes of partial frames and unread input, all connections */
+    MG_INPUT_BYTES_LIMIT,      /* max_input_bytes */
+    MG_OUTPUT_BYTES,           /* bytes of queued answers in memory, all connections */
+    MG_OUTPUT_BYTES_LIMIT,     /* max_output_bytes */
     MG__COUNT
 };
 

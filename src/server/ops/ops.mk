@@ -4,9 +4,10 @@ noinst_LTLIBRARIES += src/server/libshuffled_ops.la
 src_server_libshuffled_ops_la_SOURCES = \
 	src/server/ops/sd.c src/server/ops/sd.h \
 	src/server/ops/metrics.c src/server/ops/metrics.h \
+	src/server/ops/memory_trim.c src/server/ops/memory_trim.h \
 	src/server/ops/admin_http.c src/server/ops/admin_http.h \
 	src/server/ops/loop_watchdog.c src/server/ops/loop_watchdog.h \
-	src/server/ops/ops_runtime.c src/server/ops/ops_runtime.h src/server/ops/service_admin.h \
+	src/server/ops/ops_runtime.c src/server/ops/ops_runtime.h \
 	src/server/ops/config_dump.c src/server/ops/config_dump.h \
 	src/server/ops/config_reload.c src/server/ops/config_reload.h
 src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS) \
@@ -20,5 +21,3 @@ SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
 # everything linking the core (the daemon, its tests) gets them.
 src_server_libshuffled_core_la_LIBADD += $(SHUFFLED_OPS_LIBS)
 
-# The block service's hooks for the above (admin actions, its gauges).
-shuffled_SOURCES += src/server/block/block_ops.c

@@ -13,7 +13,8 @@
 #include "server/ops/metrics.h"
 #include "server/ops/sd.h"
 #include "server/server.h"
-#include "server/ops/service_admin.h"
+#include "server/ops/admin_http.h"
+#include "server/net/handler.h"
 #include "server/net/worker.h"
 
 #define STATUS_INTERVAL_SECONDS 10
@@ -31,23 +32,20 @@ struct ops_runtime {
     double last_time;
 };
 
-/* Without a block service that defines it, no admin actions (the endpoints answer 501). */
-__attribute__((weak)) const struct admin_actions *
-shuffle_service_admin_actions(struct rpc_handler *h)
-{
-    (void)h;
-    return NULL;
-}
-
-__attribute__((weak)) void shuffle_service_collect_metrics(struct rpc_handler *h)
-{
-    (void)h;
-}
-
 static void collect(void *arg)
 {
     struct server *srv = arg;
-    shuffle_service_collect_metrics(srv->handler);
+    if (srv->handler->collect_metrics)
+        srv->handler->collect_metrics(srv->handler->ctx);
+    const struct shuffled_config *cfg = server_config(srv);
+    static const enum metric_gauge used[3] = {MG_STREAM_BYTES, MG_INPUT_BYTES, MG_OUTPUT_BYTES};
+    static const enum metric_gauge limit[3] = {MG_STREAM_BYTES_LIMIT, MG_INPUT_BYTES_LIMIT,
+                                               MG_OUTPUT_BYTES_LIMIT};
+    uint64_t limits[3] = {cfg->max_stream_bytes, cfg->max_input_bytes, cfg->max_output_bytes};
+    for (int k = 0; k < 3; k++) {
+        metrics_gauge_set(used[k], (int64_t)atomic_load(&srv->budget_used[k]));
+        metrics_gauge_set(limit[k], (int64_t)limits[k]);
+    }
     int64_t conns = (int64_t)atomic_load(&srv->conns);
     metrics_gauge_set(MG_ACTIVE_CONNECTIONS, conns);
     metrics_gauge_set(MG_REGISTERED_CONNECTIONS, conns);
@@ -114,8 +112,10 @@ struct ops_runtime *ops_start(struct server *srv, struct event_base *main_base,
     metrics_set_collector(collect, srv);
 
     char err[256];
-    o->admin = admin_http_start(admin_listen, admin_port,
-                                shuffle_service_admin_actions(srv->handler), err, sizeof(err));
+    o->admin = admin_http_start(
+        admin_listen, admin_port,
+        (srv->handler->admin_actions ? srv->handler->admin_actions(srv->handler->ctx) : NULL), err,
+        sizeof(err));
     if (o->admin)
         log_info("admin http on %s:%d (/metrics, /healthz, /admin/...)",
                  admin_listen ? admin_listen : "127.0.0.1", admin_http_port(o->admin));

@@ -1,39 +1,28 @@
 /* Windowed file bodies; see chunk_window.h. */
 #include "server/stream/chunk_window.h"
 
-#include <event2/buffer.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include "server/stream/blocking_pool.h"
 #include "server/net/conn.h"
+#include "server/net/worker.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
-#include "server/net/worker.h"
+#include "server/stream/blocking_pool.h"
 
 struct chunk_window {
     struct conn *c; /* referenced until the last window is queued or the slot is freed */
-    struct resp *r;
-    struct evbuffer_file_segment *fs; /* the whole body; this reference until the end */
-    int fd;                           /* closed by fs's cleanup, once every window has left */
+    struct reply_slot *slot;
+    int fd;
     uint64_t file_offset, len;
-    uint64_t queued;  /* body bytes in r->buf or beyond */
+    uint64_t queued;  /* body bytes the slot may send */
     uint64_t warming; /* bytes the running job warms (0: no job) */
     bool closing;     /* the connection closed while a job ran */
 };
 
-static void close_fd_cb(struct evbuffer_file_segment const *seg, int flags, void *arg)
-{
-    (void)seg;
-    (void)flags;
-    close((int)(intptr_t)arg);
-}
-
 static void release(struct chunk_window *cw)
 {
-    evbuffer_file_segment_free(cw->fs);
     conn_unref(cw->c);
     free(cw);
 }
@@ -45,7 +34,7 @@ static void warm_job(void *arg)
 {
     struct chunk_window *cw = arg;
     page_cache_warm(cw->fd, cw->file_offset + cw->queued, cw->warming);
-    worker_post(cw->c->w, window_warmed, cw);
+    worker_post(conn_worker(cw->c), window_warmed, cw);
 }
 
 static uint64_t next_len(const struct chunk_window *cw)
@@ -54,7 +43,23 @@ static uint64_t next_len(const struct chunk_window *cw)
     return left < CHUNK_WINDOW_BYTES ? left : CHUNK_WINDOW_BYTES;
 }
 
-static void queue_window(struct chunk_window *cw, uint64_t n);
+/* Lets the slot send the next n body bytes; frees cw after the last window. */
+static void queue_window(struct chunk_window *cw, uint64_t n)
+{
+    cw->queued += n;
+    bool last = cw->queued == cw->len;
+    struct conn *c = cw->c;
+    struct reply_slot *slot = cw->slot;
+    if (last) {
+        slot->on_drain = NULL;
+        slot->producer = NULL;
+        conn_ref(c);
+        release(cw);
+    }
+    conn_slot_extend(c, slot, n, last);
+    if (last)
+        conn_unref(c);
+}
 
 /* The next window: queued at once when already in the page cache, else read on the pool. */
 static void fetch_next(struct chunk_window *cw)
@@ -67,28 +72,8 @@ static void fetch_next(struct chunk_window *cw)
     }
     metrics_inc(MC_FILE_WINDOWS_WARMED);
     cw->warming = n;
-    if (blocking_pool_submit(cw->c->srv->pool, warm_job, cw) != 0)
+    if (blocking_pool_submit(conn_server(cw->c)->pool, warm_job, cw) != 0)
         warm_job(cw); /* pool gone (shutdown): read here */
-}
-
-/* Adds the next n body bytes to r; frees cw after the last window (or on failure). */
-static void queue_window(struct chunk_window *cw, uint64_t n)
-{
-    struct resp *r = cw->r;
-    if (evbuffer_add_file_segment(r->buf, cw->fs, (ev_off_t)cw->queued, (ev_off_t)n) != 0) {
-        struct conn *c = cw->c;
-        conn_ref(c);
-        conn_close(c, "out of memory queueing a file window"); /* frees r and cw */
-        conn_unref(c);
-        return;
-    }
-    cw->queued += n;
-    bool last = cw->queued == cw->len;
-    if (last)
-        r->producer = NULL;
-    conn_resp_more(cw->c, r, last);
-    if (last)
-        release(cw);
 }
 
 /* Back on the connection's thread: queue the window just warmed. */
@@ -98,23 +83,22 @@ static void window_warmed(void *arg)
     uint64_t n = cw->warming;
     cw->warming = 0;
     if (cw->closing) {
-        conn_resp_discard(cw->r);
+        conn_slot_discard(cw->slot);
         release(cw);
         return;
     }
     queue_window(cw, n);
 }
 
-/* The connection's output drained while r was at the head, or the connection closed. */
-static void on_output(struct conn *c, struct resp *r, bool closing)
+/* The slot's written part nears what it may send, or the connection closed. */
+static void on_drain(void *producer, struct reply_slot *slot, bool closing)
 {
-    struct chunk_window *cw = r->producer;
-    (void)c;
+    struct chunk_window *cw = producer;
     if (closing) {
         if (cw->warming) {
             cw->closing = true; /* window_warmed frees */
         } else {
-            conn_resp_discard(r);
+            conn_slot_discard(slot);
             release(cw);
         }
         return;
@@ -123,40 +107,32 @@ static void on_output(struct conn *c, struct resp *r, bool closing)
         fetch_next(cw);
 }
 
-int chunk_window_send(struct conn *c, struct resp *r, int fd, uint64_t offset, uint64_t len)
+int chunk_window_send(struct conn *c, struct reply_slot *slot, const struct proto_msg *hdr,
+                      const struct reply_file *file)
 {
-    bool windowed = len > CHUNK_WINDOW_BYTES;
-    struct chunk_window *cw = windowed ? calloc(1, sizeof *cw) : NULL;
-    struct evbuffer_file_segment *fs =
-        (!windowed || cw) ? evbuffer_file_segment_new(fd, (ev_off_t)offset, (ev_off_t)len,
-                                                      windowed ? 0 : EVBUF_FS_CLOSE_ON_FREE)
-                          : NULL;
-    if (!fs) {
-        free(cw);
-        close(fd);
+    uint64_t len = file->len;
+    if (len <= CHUNK_WINDOW_BYTES)
+        return conn_slot_fill_body(c, slot, hdr, len, NULL, file, len);
+    struct chunk_window *cw = calloc(1, sizeof *cw);
+    if (!cw) {
+        reply_file_release(file);
+        conn_close(c, "out of memory queueing a file body");
+        conn_slot_discard(slot);
         return -1;
     }
-    if (windowed)
-        evbuffer_file_segment_add_cleanup_cb(fs, close_fd_cb, (void *)(intptr_t)fd);
-    uint64_t first = windowed ? CHUNK_WINDOW_BYTES : len;
-    if (evbuffer_add_file_segment(r->buf, fs, 0, (ev_off_t)first) != 0) {
-        evbuffer_file_segment_free(fs); /* closes fd */
-        free(cw);
-        return -1;
-    }
-    if (!windowed) {
-        evbuffer_file_segment_free(fs); /* r->buf holds it now */
-        conn_resp_ready(c, r);
-        return 0;
-    }
-    *cw = (struct chunk_window){
-        .c = c, .r = r, .fs = fs, .fd = fd, .file_offset = offset, .len = len, .queued = first};
+    *cw = (struct chunk_window){.c = c,
+                                .slot = slot,
+                                .fd = file->fd,
+                                .file_offset = file->offset,
+                                .len = len,
+                                .queued = CHUNK_WINDOW_BYTES};
     conn_ref(c);
-    r->partial = true;
-    r->on_output = on_output;
-    r->producer = cw;
-    conn_resp_ready(c, r);
-    if (!c->closed && !cw->warming)
-        fetch_next(cw); /* the second window is ready while the first one is sent */
+    slot->on_drain = on_drain;
+    slot->producer = cw;
+    /* the writer asks on_drain for the second window as soon as it starts on the first */
+    if (conn_slot_fill_body(c, slot, hdr, len, NULL, file, CHUNK_WINDOW_BYTES) != 0) {
+        release(cw); /* the slot and the file went with the connection */
+        return -1;
+    }
     return 0;
 }

@@ -49,5 +49,10 @@ static bool byte_cached(int fd, uint64_t offset)
 
 bool page_cache_resident(int fd, uint64_t offset, uint64_t len)
 {
-    return len == 0 || (byte_cached(fd, offset) && byte_cached(fd, offset + len - 1));
+    if (len == 0)
+        return true;
+    /* a small range lies in one readahead window: its last byte stands for it */
+    if (len <= PAGE_CACHE_ONE_PROBE_BYTES)
+        return byte_cached(fd, offset + len - 1);
+    return byte_cached(fd, offset) && byte_cached(fd, offset + len - 1);
 }

@@ -1,10 +1,11 @@
-/* Serving chunks (spec 6.2, 6.5): checks on the worker, resolution and open+fstat on the
- * blocking pool, then header in an evbuffer + the file segment (sendfile) or memory. */
+/* Serving chunks (spec 6.2, 6.5). A request whose stream is idle is resolved on the event
+ * loop when the service can do it from its caches (resolve_fast) and the bytes are in the
+ * page cache: no allocation, no thread hop. Otherwise it queues behind its stream, and the
+ * queue is resolved in batches on the blocking pool (index reads, opens, page-cache warm-up)
+ * and answered back on the loop. Answers leave in arrival order whatever path they took. */
 #include "server/stream/stream_manager.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,30 +15,27 @@
 #include <unistd.h>
 
 #include "proto/message.h"
+#include "server/net/conn.h"
+#include "server/net/worker.h"
+#include "server/ops/log.h"
+#include "server/ops/metrics.h"
+#include "server/server.h"
 #include "server/stream/blocking_pool.h"
 #include "server/stream/chunk_window.h"
 #include "server/stream/file_open.h"
-#include "server/net/conn.h"
-#include "server/ops/log.h"
-#include "server/ops/metrics.h"
 #include "server/stream/page_cache.h"
-#include "server/server.h"
-#include "server/stream/stream_manager_internal.h"
+#include "server/stream/stream_name.h"
 #include "server/stream/stream_table.h"
-#include "server/net/worker.h"
 
 /* Largest ChunkFetchSuccess body: frameLen - 8 = 1 + 12 + body must stay within Java's limit. */
 #define MAX_IN_FRAME_CHUNK (PROTO_MAX_FRAME_CONTENT - 13)
-
-/* File chunks below this size are sent with the socket corked (header and body together);
- * for larger ones the extra header packet does not matter. */
-#define CORK_BELOW (64u << 10)
+/* Up to this many waiting requests of one stream are resolved by one blocking job. */
+#define MAX_BATCH 64
 
 struct chunk_req {
     struct chunk_req *next;
     struct conn *c;
-    struct resp *resp;
-    struct stream *s;
+    struct reply_slot *slot;
     bool is_stream; /* StreamRequest (name) rather than ChunkFetchRequest */
     char *name;
     int64_t stream_id;
@@ -47,47 +45,153 @@ struct chunk_req {
     bool processed; /* false: not attempted because an earlier one in the batch failed */
     int rc;         /* resolve's result: 0 means the stream's iterator moved on */
     bool failed;    /* the answer is a failure with err (resolve error or file problem) */
-    int fd;
+    int fd;         /* CHUNK_FILE opened on the pool */
     struct chunk_segment seg;
     char err[512];
 };
 
-int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src)
-{
-    uint64_t weight = src.num_chunks ? src.num_chunks : 1;
-    if (c->streams.weight + weight > STREAM_MAX_REGISTERED_CHUNKS) {
-        log_warn("%s: refused a stream of %u chunks: %" PRIu64
-                 " chunks already registered and not fetched on this connection (limit %u)",
-                 c->peer, src.num_chunks, c->streams.weight, STREAM_MAX_REGISTERED_CHUNKS);
-        if (src.free_ctx)
-            src.free_ctx(src.ctx);
-        return STREAM_REGISTER_OVER_LIMIT;
-    }
-    struct stream *s = stream_table_add(&c->streams, app_id, src);
-    if (!s) {
-        log_error("%s: out of memory registering a stream", c->peer);
-        return -1;
-    }
-    log_debug("%s: registered stream %" PRId64 " with %u chunks", c->peer, s->id, src.num_chunks);
-    return s->id;
-}
+struct batch {
+    struct conn *c;
+    struct stream *s;
+    struct chunk_req *head; /* in chunk order */
+};
 
 static void seg_release(struct chunk_segment *seg)
 {
     free(seg->path);
     free(seg->data);
-    seg->path = NULL;
-    seg->data = NULL;
+    if (seg->kind == CHUNK_OPEN_FILE && seg->fd >= 0) {
+        if (seg->release)
+            seg->release(seg->owner, seg->fd);
+        else
+            close(seg->fd);
+    }
+    memset(seg, 0, sizeof *seg);
+    seg->fd = -1;
+}
+
+static void req_clear(struct chunk_req *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+    seg_release(&r->seg);
+    free(r->name);
+    r->name = NULL;
 }
 
 static void req_free(struct chunk_req *r)
 {
-    if (r->fd >= 0)
-        close(r->fd);
-    seg_release(&r->seg);
-    free(r->name);
+    req_clear(r);
     free(r);
 }
+
+/* ---- the streams of one connection ---- */
+
+/* Keeps c's share of the stream budget equal to what its table holds. */
+static void charge_streams(struct conn *c, const struct stream_table *t)
+{
+    uint64_t held = t ? t->bytes : 0;
+    conn_budget_charge(c, CONN_BUDGET_STREAMS,
+                       (int64_t)held - (int64_t)conn_budget_used(c, CONN_BUDGET_STREAMS));
+}
+
+static void drop_stream(struct stream *s, void *arg)
+{
+    (void)arg;
+    while (s->q_head) { /* their slots were detached when the connection closed */
+        struct chunk_req *r = s->q_head;
+        s->q_head = r->next;
+        conn_slot_discard(r->slot);
+        r->slot = NULL;
+        req_free(r);
+    }
+    s->q_tail = NULL;
+    if (!s->busy)
+        stream_free(s); /* a busy one is freed by batch_done */
+}
+
+static void release_table(struct conn *c, void *state)
+{
+    struct stream_table *t = state;
+    stream_table_drain(t, drop_stream, NULL);
+    charge_streams(c, NULL);
+    stream_table_free(t);
+    free(t);
+}
+
+static struct stream_table *table_of(struct conn *c, bool create)
+{
+    struct stream_table *t = conn_attachment(c, CONN_ATTACH_STREAMS);
+    if (!t && create && (t = calloc(1, sizeof *t)) != NULL)
+        conn_attach(c, CONN_ATTACH_STREAMS, t, release_table);
+    return t;
+}
+
+static struct stream *find_stream(struct conn *c, int64_t id)
+{
+    struct stream_table *t = table_of(c, false);
+    return t ? stream_table_find(t, id) : NULL;
+}
+
+int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
+                        size_t errlen)
+{
+    const struct shuffled_config *cfg = server_config(conn_server(c));
+    struct stream_table *t = table_of(c, true);
+    uint64_t weight = src.num_chunks ? src.num_chunks : 1;
+    uint64_t bytes = src.mem_bytes + sizeof(struct stream);
+    if (t && (t->weight + weight > STREAM_MAX_REGISTERED_CHUNKS ||
+              t->bytes + bytes > cfg->max_stream_bytes_per_connection)) {
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: this connection holds %" PRIu64
+                 " chunks (%" PRIu64 " bytes) of streams opened and not fetched; %u more "
+                 "(%" PRIu64 " bytes) would exceed %u chunks or max_stream_bytes_per_connection "
+                 "(%" PRIu64 "): fetch or close earlier streams first",
+                 t->weight, t->bytes, src.num_chunks, bytes, STREAM_MAX_REGISTERED_CHUNKS,
+                 cfg->max_stream_bytes_per_connection);
+        log_warn("%s: refused a stream: %s", conn_peer(c), err);
+        metrics_inc(MC_REFUSED_BY_STREAM_LIMIT);
+        if (src.free_ctx)
+            src.free_ctx(src.ctx);
+        return -1;
+    }
+    struct stream *s = t ? stream_table_add(t, app_id, src) : NULL;
+    if (!s) {
+        if (!t && src.free_ctx)
+            src.free_ctx(src.ctx);
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: cannot register stream");
+        log_error("%s: out of memory registering a stream", conn_peer(c));
+        return -1;
+    }
+    charge_streams(c, t);
+    int64_t id = s->id;
+    if (conn_budget_shed(c, CONN_BUDGET_STREAMS)) { /* c held the most: it is closed now */
+        snprintf(err, errlen, "java.lang.IllegalStateException: over max_stream_bytes");
+        return -1;
+    }
+    log_debug("%s: registered stream %" PRId64 " with %u chunks", conn_peer(c), id, src.num_chunks);
+    return id;
+}
+
+/* Spark drops a stream once its last buffer has been handed out. */
+static void fail_unknown(struct chunk_req *r);
+static void retire_stream(struct conn *c, struct stream *s)
+{
+    struct stream_table *t = table_of(c, false);
+    stream_table_remove(t, s);
+    charge_streams(c, t);
+    while (s->q_head) {
+        struct chunk_req *r = s->q_head;
+        s->q_head = r->next;
+        fail_unknown(r);
+        req_free(r);
+    }
+    s->q_tail = NULL;
+    stream_free(s);
+}
+
+/* ---- answers ---- */
 
 static void answer_failure(struct chunk_req *r, const char *error)
 {
@@ -105,19 +209,19 @@ static void answer_failure(struct chunk_req *r, const char *error)
         m.u.chunk_fetch_failure.error.data = (const uint8_t *)error;
         m.u.chunk_fetch_failure.error.len = (uint32_t)strlen(error);
     }
-    conn_resp_msg(r->c, r->resp, &m);
-    r->resp = NULL;
+    conn_slot_fill_msg(r->c, r->slot, &m, false);
+    r->slot = NULL;
     metrics_rpc_error(r->is_stream ? MR_STREAM : MR_CHUNK_FETCH);
 }
 
-static void free_data_cb(const void *data, size_t len, void *extra)
+static void fail_unknown(struct chunk_req *r)
 {
-    (void)len;
-    (void)extra;
-    free((void *)data);
+    answer_failure(r, !r->is_stream && conn_client_id(r->c)
+                          ? "java.lang.IllegalArgumentException: Unknown stream ID."
+                          : "java.lang.NullPointerException");
 }
 
-/* Header into the slot's buffer, then the body without copying it. */
+/* The header, then the body without copying it (memory handed over, or the file segment). */
 static void answer_success(struct chunk_req *r)
 {
     uint64_t len = r->seg.length;
@@ -131,68 +235,89 @@ static void answer_success(struct chunk_req *r)
         return;
     }
     struct proto_msg m = {0};
-    struct proto_writer w;
-    proto_writer_init(&w);
     if (r->is_stream) {
         m.type = PROTO_STREAM_RESPONSE;
         m.u.stream_response.stream_id.data = (const uint8_t *)r->name;
         m.u.stream_response.stream_id.len = (uint32_t)strlen(r->name);
         m.u.stream_response.byte_count = (int64_t)len;
-        proto_msg_encode(&w, &m);
     } else {
         m.type = PROTO_CHUNK_FETCH_SUCCESS;
         m.u.chunk_fetch_success.stream_id = r->stream_id;
         m.u.chunk_fetch_success.chunk_index = r->index;
-        proto_msg_encode_header(&w, &m, len);
     }
-    struct evbuffer *buf = evbuffer_new();
-    bool ok = !w.failed && buf != NULL;
-    if (ok) {
-        /* lets the file segment below be a sendfile chain, not a copy */
-        evbuffer_set_flags(buf, EVBUFFER_FLAG_DRAINS_TO_FD);
-        ok = evbuffer_add(buf, w.buf, w.len) == 0;
-    }
-    proto_writer_free(&w);
-    if (ok && len > 0 && r->seg.kind == CHUNK_MEMORY) {
-        ok = evbuffer_add_reference(buf, r->seg.data, len, free_data_cb, NULL) == 0;
-        if (ok)
-            r->seg.data = NULL; /* owned by buf now */
-    }
-    if (!ok) {
-        if (buf)
-            evbuffer_free(buf);
-        answer_failure(r, "java.lang.OutOfMemoryError: cannot queue the chunk");
-        return;
-    }
-    r->resp->buf = buf;
-    struct resp *slot = r->resp;
-    if (len > 0 && r->seg.kind == CHUNK_FILE) {
-        slot->small_file = len < CORK_BELOW;
-        int fd = r->fd;
-        r->fd = -1; /* chunk_window_send takes it */
-        if (chunk_window_send(r->c, slot, fd, r->seg.offset, len) != 0) {
-            evbuffer_free(buf);
-            slot->buf = NULL;
-            answer_failure(r, "java.lang.OutOfMemoryError: cannot queue the chunk");
-            return;
+    struct conn *c = r->c;
+    struct reply_slot *slot = r->slot;
+    r->slot = NULL;
+    int rc;
+    if (len > 0 && (r->seg.kind == CHUNK_FILE || r->seg.kind == CHUNK_OPEN_FILE)) {
+        struct reply_file f = {.offset = r->seg.offset, .len = len};
+        if (r->seg.kind == CHUNK_FILE) {
+            f.fd = r->fd;
+            r->fd = -1;
+        } else {
+            f.fd = r->seg.fd;
+            f.release = r->seg.release;
+            f.owner = r->seg.owner;
+            r->seg.fd = -1;
         }
+        rc = chunk_window_send(c, slot, &m, &f);
     } else {
-        conn_resp_ready(r->c, slot);
+        uint8_t *body = NULL;
+        if (len > 0 && r->seg.kind == CHUNK_MEMORY) {
+            body = r->seg.data;
+            r->seg.data = NULL;
+        }
+        rc = conn_slot_fill_body(c, slot, &m, body ? len : 0, body, NULL, 0);
     }
-    r->resp = NULL;
-    metrics_add(MC_BLOCK_TRANSFER_BYTES, len);
-    metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
+    if (rc == 0) {
+        metrics_add(MC_BLOCK_TRANSFER_BYTES, len);
+        metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
+    }
 }
 
-struct batch {
-    struct conn *c;
-    struct stream *s;
-    struct chunk_req *head; /* in chunk order */
-};
+static void answer(struct chunk_req *r)
+{
+    if (r->failed) {
+        answer_failure(r, r->err);
+    } else if (r->seg.kind == CHUNK_MISSING) {
+        if (r->is_stream) {
+            char why[300];
+            snprintf(why, sizeof why, "Stream '%s' was not found.", r->name);
+            answer_failure(r, why);
+        } else {
+            answer_failure(r, "java.lang.IllegalStateException: Chunk was not found");
+        }
+    } else {
+        answer_success(r);
+    }
+}
 
-static void batch_done(void *arg);
+/* ---- the slow path: batches on the blocking pool ---- */
 
-/* Resolves one chunk and opens + checks its file. */
+static void check_open_file(struct chunk_req *r)
+{
+    struct stat st;
+    const char *path = r->seg.path ? r->seg.path : "";
+    /* the fstat below refuses anything but a regular file */
+    r->fd = file_open_for_read(path, r->seg.no_symlinks);
+    if (r->fd < 0) {
+        snprintf(r->err, sizeof r->err, "java.io.IOException: Failed to open file %s: %s",
+                 r->seg.path ? r->seg.path : "(none)", strerror(errno));
+        r->failed = true;
+    } else if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(r->err, sizeof r->err, "java.io.IOException: %s is not a readable file", path);
+        r->failed = true;
+    } else if ((uint64_t)st.st_size < r->seg.offset ||
+               (uint64_t)st.st_size - r->seg.offset < r->seg.length) {
+        snprintf(r->err, sizeof r->err,
+                 "java.io.EOFException: %s holds %lld bytes but the chunk needs bytes %" PRIu64
+                 "-%" PRIu64,
+                 path, (long long)st.st_size, r->seg.offset, r->seg.offset + r->seg.length);
+        r->failed = true;
+    }
+}
+
+/* Blocking pool: resolves one chunk, opens and checks its file, warms its first part. */
 static void resolve_one(struct stream *s, struct chunk_req *r)
 {
     r->processed = true;
@@ -203,31 +328,16 @@ static void resolve_one(struct stream *s, struct chunk_req *r)
             snprintf(r->err, sizeof r->err, "java.lang.RuntimeException: cannot resolve chunk");
         return;
     }
-    if (r->seg.kind != CHUNK_FILE)
-        return;
-    struct stat st;
-    /* the fstat below refuses anything but a regular file */
-    r->fd = file_open_for_read(r->seg.path ? r->seg.path : "", r->seg.no_symlinks);
-    if (r->fd < 0) {
-        snprintf(r->err, sizeof r->err, "java.io.IOException: Failed to open file %s: %s",
-                 r->seg.path ? r->seg.path : "(none)", strerror(errno));
-        r->failed = true;
-    } else if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(r->err, sizeof r->err, "java.io.IOException: %s is not a readable file",
-                 r->seg.path);
-        r->failed = true;
-    } else if ((uint64_t)st.st_size < r->seg.offset ||
-               (uint64_t)st.st_size - r->seg.offset < r->seg.length) {
-        snprintf(r->err, sizeof r->err,
-                 "java.io.EOFException: %s holds %lld bytes but the chunk needs bytes %" PRIu64
-                 "-%" PRIu64,
-                 r->seg.path, (long long)st.st_size, r->seg.offset, r->seg.offset + r->seg.length);
-        r->failed = true;
-    } else if (r->seg.length > 0) {
-        /* sendfile runs on the event loop: the disk wait for the first part happens here */
-        page_cache_warm(r->fd, r->seg.offset, r->seg.length);
+    int fd = r->seg.kind == CHUNK_OPEN_FILE ? r->seg.fd : -1;
+    if (r->seg.kind == CHUNK_FILE) {
+        check_open_file(r);
+        fd = r->fd;
     }
+    if (fd >= 0 && !r->failed && r->seg.length > 0)
+        page_cache_warm(fd, r->seg.offset, r->seg.length); /* sendfile runs on the loop */
 }
+
+static void batch_done(void *arg);
 
 /* Blocking pool: the batch in chunk order, stopping at the first resolve failure (the
  * requests after it are checked again, since the buffer they expected did not move on). */
@@ -239,21 +349,10 @@ static void batch_job(void *arg)
         if (r->rc != 0)
             break;
     }
-    worker_post(b->c->w, batch_done, b);
+    worker_post(conn_worker(b->c), batch_done, b);
 }
 
-static void fail_unknown(struct chunk_req *r)
-{
-    const char *cid = conn_client_id(r->c);
-    answer_failure(r, !r->is_stream && cid
-                          ? "java.lang.IllegalArgumentException: Unknown stream ID."
-                          : "java.lang.NullPointerException");
-}
-
-/* Up to this many waiting requests of one stream are resolved by one blocking job. */
-#define MAX_BATCH 64
-
-/* Starts resolving the waiting requests of s, unless a batch is already running. */
+/* Starts resolving the waiting requests of s on the pool, unless a batch is running. */
 static void pump(struct stream *s)
 {
     if (s->busy || !s->q_head)
@@ -294,38 +393,11 @@ static void pump(struct stream *s)
     }
     if (!b)
         return;
+    metrics_add(MC_CHUNKS_ON_POOL, n);
     s->busy = true;
     conn_ref(b->c);
-    if (blocking_pool_submit(b->c->srv->pool, batch_job, b) != 0)
+    if (blocking_pool_submit(conn_server(b->c)->pool, batch_job, b) != 0)
         batch_job(b); /* pool gone (shutdown) or no memory: resolve here */
-}
-
-static void fail_queued(struct stream *s)
-{
-    while (s->q_head) {
-        struct chunk_req *r = s->q_head;
-        s->q_head = r->next;
-        fail_unknown(r);
-        req_free(r);
-    }
-    s->q_tail = NULL;
-}
-
-static void answer(struct chunk_req *r)
-{
-    if (r->failed) {
-        answer_failure(r, r->err);
-    } else if (r->seg.kind == CHUNK_MISSING) {
-        if (r->is_stream) {
-            char why[300];
-            snprintf(why, sizeof why, "Stream '%s' was not found.", r->name);
-            answer_failure(r, why);
-        } else {
-            answer_failure(r, "java.lang.IllegalStateException: Chunk was not found");
-        }
-    } else {
-        answer_success(r);
-    }
 }
 
 static void batch_done(void *arg)
@@ -347,23 +419,23 @@ static void batch_done(void *arg)
             unprocessed++;
         } else {
             last = stream_end_chunk(s, r->rc == 0);
-            if (!c->closed)
+            if (!conn_is_closed(c))
                 answer(r);
-            else if (r->resp)
-                conn_resp_discard(r->resp);
-            r->resp = NULL;
+            else
+                conn_slot_discard(r->slot);
+            r->slot = NULL;
             req_free(r);
         }
         r = next;
     }
     free(b);
     s->busy = false;
-    if (c->closed) {
+    if (conn_is_closed(c)) {
         /* c closed while s was busy: s was unlinked and left for us to free */
         while (retry) {
             struct chunk_req *n2 = retry->next;
-            conn_resp_discard(retry->resp);
-            retry->resp = NULL;
+            conn_slot_discard(retry->slot);
+            retry->slot = NULL;
             req_free(retry);
             retry = n2;
         }
@@ -376,53 +448,102 @@ static void batch_done(void *arg)
                 s->q_tail = retry_last;
             s->q_head = retry;
         }
-        if (last) { /* Spark drops a stream once its last buffer has been handed out */
-            stream_table_remove(&c->streams, s);
-            fail_queued(s);
-            stream_free(s);
-        } else {
+        if (last)
+            retire_stream(c, s);
+        else
             pump(s);
-        }
     }
     conn_unref(c);
 }
 
-static struct chunk_req *new_req(struct conn *c)
+/* ---- the fast path ---- */
+
+/* Answers r (on the caller's stack) from the service's caches when its stream is idle and
+ * the bytes are in the page cache. False: queue it for the pool (nothing changed). */
+static bool try_fast(struct stream *s, struct chunk_req *r)
 {
-    conn_chunk_accepted(c);
-    struct chunk_req *r = calloc(1, sizeof *r);
-    struct resp *slot = r ? conn_resp_reserve(c, true) : NULL;
-    if (!slot) {
-        free(r);
-        log_error("%s: out of memory for a chunk request, closing", c->peer);
-        conn_close(c, NULL);
-        return NULL;
+    if (!s->src.resolve_fast || s->busy || s->q_head)
+        return false;
+    char err[200];
+    int rc = stream_begin_chunk(s, r->index, 0, &r->iter, err, sizeof err);
+    if (rc < 0) {
+        answer_failure(r, err);
+        return true;
     }
-    r->c = c;
-    r->resp = slot;
-    r->fd = -1;
-    return r;
+    if (rc == 1)
+        return false;
+    int frc = s->src.resolve_fast(s->src.ctx, r->iter, &r->seg, r->err, sizeof r->err);
+    bool cold = frc == 0 && r->seg.kind == CHUNK_OPEN_FILE && r->seg.length > 0 &&
+                !page_cache_resident(r->seg.fd, r->seg.offset,
+                                     r->seg.length < CHUNK_WINDOW_BYTES ? r->seg.length
+                                                                        : CHUNK_WINDOW_BYTES);
+    if (frc == 1 || cold) {
+        seg_release(&r->seg);
+        stream_unbegin_chunks(s, 1);
+        return false;
+    }
+    r->processed = true;
+    r->rc = frc;
+    r->failed = frc != 0;
+    metrics_inc(MC_CHUNKS_ON_LOOP);
+    if (r->failed && r->err[0] == '\0')
+        snprintf(r->err, sizeof r->err, "java.lang.RuntimeException: cannot resolve chunk");
+    bool last = stream_end_chunk(s, frc == 0);
+    answer(r);
+    if (last && !conn_is_closed(r->c))
+        retire_stream(r->c, s);
+    return true;
 }
 
-static void enqueue(struct stream *s, struct chunk_req *r)
+/* r is on the caller's stack: answered here, or copied into the stream's queue. */
+static void serve(struct stream *s, struct chunk_req *r)
 {
-    r->s = s;
+    if (try_fast(s, r)) {
+        req_clear(r);
+        return;
+    }
+    struct chunk_req *q = malloc(sizeof *q);
+    if (!q) {
+        answer_failure(r, "java.lang.OutOfMemoryError");
+        req_clear(r);
+        return;
+    }
+    *q = *r;
+    q->next = NULL;
     if (s->q_tail)
-        s->q_tail->next = r;
+        s->q_tail->next = q;
     else
-        s->q_head = r;
-    s->q_tail = r;
+        s->q_head = q;
+    s->q_tail = q;
     pump(s);
 }
 
-void stream_manager_chunk_fetch(struct conn *c, int64_t stream_id, int32_t chunk_index)
+/* ---- requests ---- */
+
+/* Reserves r's answer slot (in arrival order). False when out of memory (c closed). */
+static bool begin_request(struct conn *c, struct chunk_req *r)
 {
-    struct chunk_req *r = new_req(c);
-    if (!r)
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->fd = -1;
+    r->seg.fd = -1;
+    r->slot = conn_slot_reserve(c, CONN_SLOT_CHUNK);
+    if (!r->slot) {
+        log_error("%s: out of memory for a chunk request, closing", conn_peer(c));
+        conn_close(c, NULL);
+        return false;
+    }
+    return true;
+}
+
+static void chunk_fetch(struct conn *c, int64_t stream_id, int32_t chunk_index)
+{
+    struct chunk_req r;
+    if (!begin_request(c, &r))
         return;
-    r->stream_id = stream_id;
-    r->index = chunk_index;
-    struct stream *s = stream_table_find(&c->streams, stream_id);
+    r.stream_id = stream_id;
+    r.index = chunk_index;
+    struct stream *s = find_stream(c, stream_id);
     const char *cid = conn_client_id(c);
     if (s && cid && s->app_id && strcmp(cid, s->app_id) != 0) {
         char why[400];
@@ -430,138 +551,58 @@ void stream_manager_chunk_fetch(struct conn *c, int64_t stream_id, int32_t chunk
                  "java.lang.SecurityException: Client %s not authorized to read stream %" PRId64
                  " (app %s).",
                  cid, stream_id, s->app_id);
-        answer_failure(r, why);
-        req_free(r);
+        answer_failure(&r, why);
+    } else if (!s) {
+        fail_unknown(&r);
+    } else {
+        serve(s, &r);
         return;
     }
-    if (!s) {
-        fail_unknown(r);
-        req_free(r);
+    req_clear(&r);
+}
+
+static void stream_request(struct conn *c, const uint8_t *id, uint32_t len)
+{
+    struct chunk_req r;
+    if (!begin_request(c, &r))
         return;
-    }
-    enqueue(s, r);
-}
-
-/* Java's Long.parseLong / Integer.parseInt on [p, p+n): optional sign, decimal digits. */
-static bool parse_java_long(const char *p, size_t n, int64_t min, int64_t max, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (n > 0 && (p[0] == '-' || p[0] == '+')) {
-        neg = p[0] == '-';
-        i = 1;
-    }
-    if (i == n)
-        return false;
-    uint64_t limit = neg ? (uint64_t)(-(min + 1)) + 1 : (uint64_t)max;
-    uint64_t v = 0;
-    for (; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        uint64_t d = (uint64_t)(p[i] - '0');
-        if (v > (limit - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return true;
-}
-
-/* Splits "<streamId>_<chunkIndex>" as Java's split("_") then parseLong/parseInt do (trailing
- * empty parts are dropped; extra parts ignored). Returns -1 with Java's text in err. */
-static int parse_stream_name(const char *name, size_t len, int64_t *sid, int32_t *idx, char *err,
-                             size_t errlen)
-{
-    const char *part[2] = {name, NULL};
-    size_t plen[2] = {0, 0};
-    size_t nparts = 0, last_nonempty = 0, start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || name[i] == '_') {
-            if (nparts < 2) {
-                part[nparts] = name + start;
-                plen[nparts] = i - start;
-            }
-            nparts++;
-            if (i > start)
-                last_nonempty = nparts;
-            start = i + 1;
-        }
-    }
-    size_t count = len == 0 ? 1 : last_nonempty;
-    if (count < 2) {
-        snprintf(err, errlen,
-                 "java.lang.ArrayIndexOutOfBoundsException: Index %zu out of bounds for length %zu",
-                 count, count);
-        return -1;
-    }
-    int64_t v;
-    for (int k = 0; k < 2; k++) {
-        bool ok = k == 0 ? parse_java_long(part[0], plen[0], INT64_MIN, INT64_MAX, sid)
-                         : parse_java_long(part[1], plen[1], INT32_MIN, INT32_MAX, &v);
-        if (!ok) {
-            snprintf(err, errlen, "java.lang.NumberFormatException: For input string: \"%.*s\"",
-                     (int)plen[k], part[k]);
-            return -1;
-        }
-    }
-    *idx = (int32_t)v;
-    return 0;
-}
-
-void stream_manager_stream_request(struct conn *c, const uint8_t *id, uint32_t len)
-{
-    struct chunk_req *r = new_req(c);
-    if (!r)
-        return;
-    r->is_stream = true;
-    r->name = malloc((size_t)len + 1);
-    if (!r->name) {
+    r.is_stream = true;
+    r.name = malloc((size_t)len + 1);
+    if (!r.name) {
         conn_close(c, "out of memory"); /* detaches the slot, which we then free */
-        conn_resp_discard(r->resp);
-        r->resp = NULL;
-        req_free(r);
+        conn_slot_discard(r.slot);
         return;
     }
-    memcpy(r->name, id, len);
-    r->name[len] = '\0';
+    memcpy(r.name, id, len);
+    r.name[len] = '\0';
     char err[200];
     /* an embedded NUL cannot be a number: parse the C string, which stops there */
-    if (parse_stream_name(r->name, strlen(r->name), &r->stream_id, &r->index, err, sizeof err) !=
-            0 ||
-        strlen(r->name) != len) {
-        if (strlen(r->name) != len)
-            snprintf(err, sizeof err, "java.lang.NumberFormatException: For input string: \"%s\"",
-                     r->name);
-        answer_failure(r, err);
-        req_free(r);
-        return;
+    size_t clen = strlen(r.name);
+    if (clen != len) {
+        snprintf(err, sizeof err, "java.lang.NumberFormatException: For input string: \"%s\"",
+                 r.name);
+        answer_failure(&r, err);
+    } else if (stream_name_parse(r.name, clen, &r.stream_id, &r.index, err, sizeof err) != 0) {
+        answer_failure(&r, err);
+    } else {
+        struct stream *s = find_stream(c, r.stream_id);
+        if (s) {
+            serve(s, &r);
+            return;
+        }
+        fail_unknown(&r);
     }
-    struct stream *s = stream_table_find(&c->streams, r->stream_id);
-    if (!s) {
-        fail_unknown(r);
-        req_free(r);
-        return;
-    }
-    enqueue(s, r);
+    req_clear(&r);
 }
 
-static void drop_stream(struct stream *s, void *arg)
+void stream_manager_on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
 {
-    (void)arg;
-    while (s->q_head) { /* their slots were detached by conn_close */
-        struct chunk_req *r = s->q_head;
-        s->q_head = r->next;
-        conn_resp_discard(r->resp);
-        r->resp = NULL;
-        req_free(r);
+    (void)ctx;
+    if (m->type == PROTO_CHUNK_FETCH_REQUEST) {
+        metrics_rpc_request(MR_CHUNK_FETCH);
+        chunk_fetch(c, m->u.chunk_fetch_request.stream_id, m->u.chunk_fetch_request.chunk_index);
+    } else if (m->type == PROTO_STREAM_REQUEST) {
+        metrics_rpc_request(MR_STREAM);
+        stream_request(c, m->u.stream_request.stream_id.data, m->u.stream_request.stream_id.len);
     }
-    s->q_tail = NULL;
-    if (!s->busy)
-        stream_free(s); /* a busy one is freed by batch_done */
-}
-
-void stream_manager_conn_closed(struct conn *c)
-{
-    stream_table_drain(&c->streams, drop_stream, NULL);
-    stream_table_free(&c->streams);
 }

@@ -1,5 +1,6 @@
-/* Streams of lazily resolved chunks (spec section 6): the part a service uses.
- * Contract: /work/INTERFACES.md. Stream state lives with the connection that registered it. */
+/* Streams of lazily resolved chunks (spec section 6): what a service registers, and the
+ * ChunkFetchRequest / StreamRequest handler main.c routes to. Stream state lives with the
+ * connection that registered it (a conn attachment, dropped when the connection closes). */
 #ifndef SHUFFLED_SERVER_STREAM_MANAGER_H
 #define SHUFFLED_SERVER_STREAM_MANAGER_H
 
@@ -7,49 +8,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "server/stream/stream_source.h"
+
 struct conn;
-
-/* What one chunk resolves to. */
-struct chunk_segment {
-    enum chunk_kind { CHUNK_FILE, CHUNK_MEMORY, CHUNK_MISSING } kind;
-    char *path; /* CHUNK_FILE: malloc'd; the server opens it just before sending,
-                   checks the file holds [offset, offset+length) and sends it with sendfile;
-                   missing/short -> ChunkFetchFailure/StreamFailure with a clear message */
-    uint64_t offset, length;
-    bool no_symlinks; /* CHUNK_FILE: path is canonical and was checked against allowed roots:
-                         open it refusing symlinks (file_open.h) */
-    void *data;       /* CHUNK_MEMORY: malloc'd bytes (length), freed by the server */
-};
-/* CHUNK_MISSING -> "java.lang.IllegalStateException: Chunk was not found" (ChunkFetch) or
- * "Stream '<id>' was not found." (Stream), as Spark does for a missing rdd block. */
-
-/* Resolves chunk `index` of a stream. Always called on the blocking-I/O pool (it may read index
- * files), never concurrently for the same stream, in chunk order. Returns 0 with *seg filled, or
- * -1 with err holding the Java-style error text for ChunkFetchFailure/StreamFailure. */
-typedef int (*chunk_resolve_fn)(void *stream_ctx, uint32_t index, struct chunk_segment *seg,
-                                char *err, size_t errlen);
-
-struct stream_source {
-    void *ctx;
-    uint32_t num_chunks;
-    chunk_resolve_fn resolve;
-    void (*free_ctx)(void *ctx); /* called exactly once when the stream is dropped */
-};
-
-/* At most this many chunks (a stream of 0 chunks counts 1) registered and not yet handed out
- * on one connection: streams a client opens but never fetches cannot grow without bound. */
-#define STREAM_MAX_REGISTERED_CHUNKS (1u << 20)
-#define STREAM_REGISTER_OVER_LIMIT (-2)
+struct proto_msg;
 
 /* Registers a stream owned by connection c (dropped when c closes or after its last chunk
  * was handed out, whichever comes first). app_id is copied (used for app isolation with
  * auth; may be NULL). Returns the new stream id (unique for the process lifetime; random base
- * x 1000 as Spark), or -1 on allocation failure, or STREAM_REGISTER_OVER_LIMIT when c would
- * hold more than STREAM_MAX_REGISTERED_CHUNKS (src.free_ctx has then been called).
+ * x 1000 as Spark), or -1 with the Java-style text of the RpcFailure in err: out of memory,
+ * or c would hold more than STREAM_MAX_REGISTERED_CHUNKS chunks or
+ * max_stream_bytes_per_connection bytes of streams (src.free_ctx has then been called). Over
+ * max_stream_bytes in total, the connection of this loop holding the most streams is closed
+ * (c itself, perhaps: the answer is then dropped with it).
  * Must be called on c's worker thread (i.e. inside on_rpc or a done callback). */
-int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src);
+int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
+                        size_t errlen);
 
-/* Number of registered streams not yet dropped, process-wide (for tests and metrics). */
-uint64_t stream_live_count(void);
+/* The handler of ChunkFetchRequest and StreamRequest (a dispatch route; ctx unused). Each
+ * reserves its answer slot now and fills it once the chunk is resolved (or failed). */
+void stream_manager_on_msg(void *ctx, struct conn *c, const struct proto_msg *m);
 
 #endif

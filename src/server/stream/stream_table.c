@@ -46,7 +46,7 @@ static int grow(struct stream_table *t)
     struct stream **b = calloc(n, sizeof *b);
     if (!b)
         return -1;
-    struct stream_table nt = {b, n, t->count, t->weight};
+    struct stream_table nt = {b, n, t->count, t->weight, t->bytes};
     for (uint32_t i = 0; i < t->nbuckets; i++) {
         struct stream *s = t->buckets[i];
         while (s) {
@@ -82,6 +82,7 @@ struct stream *stream_table_add(struct stream_table *t, const char *app_id,
     t->buckets[k] = s;
     t->count++;
     t->weight += stream_weight(s);
+    t->bytes += stream_bytes(s);
     atomic_fetch_add(&live_streams, 1);
     return s;
 }
@@ -108,6 +109,7 @@ void stream_table_remove(struct stream_table *t, struct stream *s)
         *pp = s->hnext;
         t->count--;
         t->weight -= stream_weight(s);
+        t->bytes -= stream_bytes(s);
     }
     s->hnext = NULL;
     s->removed = true;
@@ -121,6 +123,7 @@ void stream_table_drain(struct stream_table *t, void (*fn)(struct stream *s, voi
             t->buckets[i] = s->hnext;
             t->count--;
             t->weight -= stream_weight(s);
+            t->bytes -= stream_bytes(s);
             s->hnext = NULL;
             s->removed = true;
             fn(s, arg);
@@ -135,6 +138,7 @@ void stream_table_free(struct stream_table *t)
     t->nbuckets = 0;
     t->count = 0;
     t->weight = 0;
+    t->bytes = 0;
 }
 
 int stream_begin_chunk(struct stream *s, int32_t index, uint32_t pending, uint32_t *iter, char *err,

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/stream/stream_manager.h"
+#include "server/stream/stream_source.h"
 
 struct chunk_req;
 
@@ -28,6 +28,7 @@ struct stream_table {
     uint32_t nbuckets; /* 0 until the first stream */
     uint32_t count;
     uint64_t weight; /* sum of stream_weight() over the streams in the table */
+    uint64_t bytes;  /* sum of src.mem_bytes (and the stream records) over them */
 };
 
 /* What a stream costs against STREAM_MAX_REGISTERED_CHUNKS: its chunks, and at least 1 (a
@@ -35,6 +36,15 @@ struct stream_table {
 static inline uint64_t stream_weight(const struct stream *s)
 {
     return s->src.num_chunks ? s->src.num_chunks : 1;
+}
+
+/* Number of registered streams not yet dropped, process-wide (for tests and metrics). */
+uint64_t stream_live_count(void);
+
+/* What a stream costs against the stream byte budgets: its source's memory and its record. */
+static inline uint64_t stream_bytes(const struct stream *s)
+{
+    return s->src.mem_bytes + sizeof *s;
 }
 
 /* Process-wide unique ids: a random base x 1000, then +1 per stream, as Spark. */

@@ -1,0 +1,25 @@
+/* Replies of the block service: BlockTransferMessages into RpcResponses, and the id check
+ * every handler applies to appId/execId fields. See block_service.h. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "proto/codec.h"
+#include "server/block/block_service.h"
+#include "server/block/blockid.h"
+
+void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m)
+{
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, m);
+    if (w.failed)
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: encoding the reply");
+    else
+        rpc_reply_ok(reply, w.buf, w.len);
+    proto_writer_free(&w);
+}
+
+bool block_id_field_ok(const struct proto_bytes *b)
+{
+    return b->data && strlen(b->data) == b->len && id_is_safe(b->data, b->len);
+}

@@ -1,0 +1,137 @@
+/* shuffle-fetch's options: see fetch_cli.h. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/fetch_cli.h"
+
+/* The options: each sets one field of struct fetch_cli. */
+enum opt_kind { OPT_FLAG, OPT_INT, OPT_U64, OPT_STR };
+struct opt_spec {
+    const char *name;
+    char short_name; /* 0: long only */
+    enum opt_kind kind;
+    size_t offset; /* of the field in struct fetch_cli */
+    const char *arg;
+    const char *help; /* lines after the first are indented by usage() */
+};
+#define AT(field) offsetof(struct fetch_cli, field)
+static const struct opt_spec opt_specs[] = {
+    {"output", 'o', OPT_STR, AT(outdir), "DIR",
+     "write each block to DIR/<block id> (default: stdout)"},
+    {"verify", 'm', OPT_STR, AT(manifest), "MANIFEST",
+     "check sizes and checksums against a manifest; with no\nblock ids, fetch every block it "
+     "lists"},
+    {"blocks-file", 'f', OPT_STR, AT(blocks_file), "FILE",
+     "read block ids from FILE, one per line"},
+    {"old-protocol", 0, OPT_FLAG, AT(o.use_old_fetch_protocol), NULL,
+     "always use OpenBlocks (spark.shuffle.useOldFetchProtocol)"},
+    {"batch", 0, OPT_FLAG, AT(batch), NULL, "merge runs of reduce ids of one map into batch ids"},
+    {"retries", 0, OPT_INT, AT(o.max_retries), "N", "retries of I/O failures (default 3)"},
+    {"retry-wait", 0, OPT_INT, AT(o.retry_wait_ms), "MS", "wait between retries (default 5000)"},
+    {"timeout", 0, OPT_INT, AT(o.request_timeout_ms), "MS", "request timeout (default 120000)"},
+    {"connect-timeout", 0, OPT_INT, AT(o.connect_timeout_ms), "MS",
+     "connect timeout (default 120000)"},
+    {"to-file-threshold", 0, OPT_U64, AT(o.fetch_to_file_bytes), "BYTES",
+     "blocks larger than this (size from the manifest)\nare streamed to a file (default: never)"},
+    {"tmp-dir", 0, OPT_STR, AT(o.tmp_dir), "DIR", "where streamed blocks are written first"},
+    {"max-blocks", 0, OPT_INT, AT(max_blocks), "N", "blocks per request (default 512)"},
+    {"parallel", 0, OPT_INT, AT(parallel), "N", "requests in flight (default 4)"},
+    {"connections", 0, OPT_INT, AT(o.connections_per_peer), "N",
+     "connections to the server (default 1)"},
+    {"auth-secret-file", 0, OPT_STR, AT(secret_file), "FILE",
+     "authenticate (spark.authenticate, SASL DIGEST-MD5)\nas APP_ID with the secret in FILE"},
+    {"auth-timeout", 0, OPT_INT, AT(o.auth_timeout_ms), "MS",
+     "per handshake round trip (default 30000)"},
+    {"register", 0, OPT_FLAG, AT(reg), NULL,
+     "register the executor first, with the manifest's\n#localDirs and #subDirsPerLocalDir"},
+    {"verbose", 'v', OPT_FLAG, AT(verbose), NULL, "one line per block"},
+    {"quiet", 'q', OPT_FLAG, AT(quiet), NULL, "errors only"},
+};
+#define NUM_OPT_SPECS (sizeof(opt_specs) / sizeof(opt_specs[0]))
+#define OPT_LONG_ONLY 256 /* + index: getopt's value for an option without a short name */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n");
+    for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
+        const struct opt_spec *sp = &opt_specs[i];
+        char left[64];
+        snprintf(left, sizeof(left), "%c%c%c --%s%s%s", sp->short_name ? '-' : ' ',
+                 sp->short_name ? sp->short_name : ' ', sp->short_name ? ',' : ' ', sp->name,
+                 sp->arg ? " " : "", sp->arg ? sp->arg : "");
+        fprintf(f, "  %-26s%s", left, strlen(left) >= 26 ? "  " : "");
+        for (const char *h = sp->help;; h++) {
+            size_t n = strcspn(h, "\n");
+            fprintf(f, "%.*s\n", (int)n, h);
+            if (!h[n])
+                break;
+            h += n;
+            fprintf(f, "%28s", "");
+        }
+    }
+}
+
+/* Applies one option's argument to its field of cli. */
+static void set_option(struct fetch_cli *cli, const struct opt_spec *sp, const char *arg)
+{
+    char *field = (char *)cli + sp->offset;
+    switch (sp->kind) {
+    case OPT_FLAG:
+        *(bool *)field = true;
+        break;
+    case OPT_INT:
+        *(int *)field = atoi(arg);
+        break;
+    case OPT_U64:
+        *(uint64_t *)field = strtoull(arg, NULL, 10);
+        break;
+    case OPT_STR:
+        *(const char **)field = arg;
+        break;
+    }
+}
+
+int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
+{
+    struct option longopts[NUM_OPT_SPECS + 2] = {{0}};
+    char shortopts[2 * NUM_OPT_SPECS + 2] = "h", *so = shortopts + 1;
+    for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
+        const struct opt_spec *sp = &opt_specs[i];
+        int has_arg = sp->kind == OPT_FLAG ? no_argument : required_argument;
+        longopts[i] = (struct option){sp->name, has_arg, NULL,
+                                      sp->short_name ? sp->short_name : OPT_LONG_ONLY + (int)i};
+        if (sp->short_name) {
+            *so++ = sp->short_name;
+            if (has_arg)
+                *so++ = ':';
+        }
+    }
+    longopts[NUM_OPT_SPECS] = (struct option){"help", no_argument, NULL, 'h'};
+    int ch;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const struct opt_spec *sp = NULL;
+        for (size_t i = 0; i < NUM_OPT_SPECS && !sp; i++)
+            if (longopts[i].val == ch)
+                sp = &opt_specs[i];
+        if (ch == 'h') {
+            usage(stdout);
+            return -1;
+        }
+        if (!sp) {
+            usage(stderr);
+            return 2;
+        }
+        set_option(cli, sp, optarg);
+    }
+    if (argc - optind < 3 || cli->max_blocks == 0 || cli->parallel < 1) {
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
