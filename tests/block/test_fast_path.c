@@ -120,15 +120,10 @@ static int64_t open_map(struct fixture *f)
     m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
     m.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
     m.u.open_blocks.block_ids = (struct proto_string_array){items, REDUCES};
-    struct reply r;
-    client_rpc_msg(&f->c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    char err[256];
-    ck_assert_int_eq(
-        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
-    reply_free(&r);
-    return h.u.stream_handle.stream_id;
+    int32_t chunks = 0;
+    int64_t stream = client_open_stream(&f->c, &m, &chunks);
+    ck_assert_int_eq(chunks, REDUCES);
+    return stream;
 }
 
 static uint64_t offset_of(int reduce)
