@@ -390,7 +390,7 @@ enum resolver_refusal resolver_admit(struct resolver *r, const char *app, const 
         why = RESOLVER_REFUSED_DIR_OWNED;
         snprintf(err, errlen,
                  "java.lang.SecurityException: RegisterExecutor(appId=%s, execId=%s) refused: "
-                 "local dir %s (%s) is, contains or lies inside a dir registered by another "
+                 "local dir %s (%s) is, or is above or inside, a dir owned by another "
                  "application; a local dir belongs to one application until it is removed",
                  app, exec, info->local_dirs[clash], dirs[clash]);
     }
