@@ -19,3 +19,10 @@ tests_integration_test_tenancy_auth_SOURCES = tests/integration/test_tenancy_aut
 	$(AUTH_TEST_SOURCES)
 tests_integration_test_tenancy_auth_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
 tests_integration_test_tenancy_auth_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
+
+# The admin actions' guard (token, loopback), against admin_http alone.
+check_PROGRAMS += tests/unit/test_admin_guard
+TESTS += tests/unit/test_admin_guard
+tests_unit_test_admin_guard_SOURCES = tests/unit/test_admin_guard.c tests/unit/http_client.h
+tests_unit_test_admin_guard_CFLAGS = $(OPS_TEST_CFLAGS)
+tests_unit_test_admin_guard_LDADD = $(OPS_TEST_LIBS)
