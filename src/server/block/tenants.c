@@ -251,7 +251,7 @@ int tenants_hold_dirs(struct tenants *t, const char *app, char *const *dirs, uin
 
 void tenants_drop_dirs(struct tenants *t, const char *app, char *const *dirs, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; dirs && i < n; i++)
         adjust(t, app, dirs[i], -1, false);
 }
 
