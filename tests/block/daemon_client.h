@@ -62,10 +62,13 @@ static inline void daemon_start(struct daemon *d, const char *tmp, const char *s
     snprintf(d->portfile, sizeof(d->portfile), "%s/port", tmp);
     unlink(d->portfile);
     char json[2048];
+    /* an ephemeral admin port unless the test picks one: a taken port is fatal at start */
+    bool own_admin = extra && strstr(extra, "\"admin_port\"");
     snprintf(json, sizeof(json),
              "{\"listen\": [\"127.0.0.1\"], \"port\": 0, \"io_threads\": 2, "
-             "\"blocking_threads\": 2, \"log_level\": \"warn\", \"state_dir\": \"%s\"%s%s}\n",
-             state_dir, extra && *extra ? ", " : "", extra ? extra : "");
+             "\"blocking_threads\": 2, \"log_level\": \"warn\", \"state_dir\": \"%s\"%s%s%s}\n",
+             state_dir, own_admin ? "" : ", \"admin_port\": 0", extra && *extra ? ", " : "",
+             extra ? extra : "");
     ck_assert_int_eq(write_file(d->cfg, json, strlen(json)), 0);
     const char *b = getenv("SHUFFLE_BUILDDIR");
     char exe[600];

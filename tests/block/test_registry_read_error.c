@@ -36,7 +36,7 @@ static char *dirs[] = {"/data/d0"};
 START_TEST(test_read_error_keeps_the_log)
 {
     char *top = make_temp_dir(), err[512];
-    struct executor_info info = {dirs, 1, 8, "sort"};
+    struct executor_info info = {dirs, 1, 8, "sort", NULL};
     struct resolver *r = resolver_create(1 << 16);
     struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
     ck_assert_msg(s != NULL, "%s", err);
@@ -80,7 +80,7 @@ START_TEST(test_oversized_registration_refused)
         dirbuf[i][0] = '/';
         big[i] = dirbuf[i];
     }
-    struct executor_info info = {big, NDIRS, 8, "sort"};
+    struct executor_info info = {big, NDIRS, 8, "sort", NULL};
     struct resolver *r = resolver_create(1 << 16);
     struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
     ck_assert_msg(s != NULL, "%s", err);

@@ -11,6 +11,7 @@
  * fuzz-sources: src/server/block/blockid.c src/server/block/placement.c
  * fuzz-sources: src/server/block/resolver.c src/server/block/index_cache.c
  * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c
+ * fuzz-sources: src/server/block/tenants.c
  * fuzz-sources: src/server/stream/file_open.c */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -158,7 +159,7 @@ static void setup(void)
         abort();
     }
     char *dirs[1] = {dir};
-    struct executor_info info = {dirs, 1, 1, "sort"};
+    struct executor_info info = {dirs, 1, 1, "sort", NULL};
     if (resolver_register(block_service_of(h)->res, "app-1", "0", &info) != 0)
         abort();
     atexit(cleanup_tmp);

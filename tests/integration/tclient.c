@@ -45,10 +45,13 @@ int tdaemon_start(struct tdaemon *d, const char *extra_json)
     if (!f)
         return -1;
     bool own_listen = extra_json && strstr(extra_json, "\"listen\"") != NULL;
+    /* an ephemeral admin port unless the test picks one: a taken port is fatal at start */
+    bool own_admin = extra_json && strstr(extra_json, "\"admin_port\"") != NULL;
     fprintf(f,
-            "{\n  %s\"port\": 0,\n  \"io_threads\": 2,\n  \"blocking_threads\": 2,\n"
+            "{\n  %s%s\"port\": 0,\n  \"io_threads\": 2,\n  \"blocking_threads\": 2,\n"
             "  \"log_level\": \"warn\",\n  \"state_dir\": \"%s\"%s%s\n}\n",
-            own_listen ? "" : "\"listen\": [\"127.0.0.1\"],\n  ", d->dir,
+            own_listen ? "" : "\"listen\": [\"127.0.0.1\"],\n  ",
+            own_admin ? "" : "\"admin_port\": 0,\n  ", d->dir,
             extra_json && *extra_json ? ",\n  " : "", extra_json ? extra_json : "");
     fclose(f);
     d->pid = fork();

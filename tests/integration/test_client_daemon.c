@@ -48,6 +48,7 @@ static bool write_daemon_config(int port, const char *roots)
     fprintf(f,
             "{\"listen\": [\"127.0.0.1\"], \"port\": %d, \"io_threads\": 2, "
             "\"blocking_threads\": 2, \"log_level\": \"warn\", \"state_dir\": \"%s\", "
+            "\"admin_port\": 0, "
             "\"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": %s}\n",
             port, state_dir, roots);
     return fclose(f) == 0;
