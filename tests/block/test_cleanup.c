@@ -48,7 +48,7 @@ static void reg(struct resolver *r, const char *root, const char *app, const cha
     snprintf(d0, sizeof(d0), "%s/%s/blockmgr-0", root, e);
     snprintf(d1, sizeof(d1), "%s/%s/blockmgr-1", root, e);
     char *dirs[] = {d0, d1};
-    struct executor_info info = {dirs, 2, 64, "m"};
+    struct executor_info info = {dirs, 2, 64, "m", NULL};
     ck_assert_int_eq(resolver_register(r, app, exec, &info), 0);
 }
 

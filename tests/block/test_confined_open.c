@@ -96,7 +96,8 @@ START_TEST(test_swap_after_check_is_refused)
     ck_assert_int_eq(mkdir(outside, 0700), 0);
     struct resolver *r = resolver_create(1 << 20);
     char *dirs[1] = {local};
-    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager"};
+    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager",
+                                 NULL};
     ck_assert_int_eq(resolver_register(r, "app-1", "0", &info), 0);
     char name[96], index_path[1024], data_path[1024], err[512];
     block_index_file_name(0, 0, name, sizeof name);
@@ -208,7 +209,8 @@ START_TEST(test_cleanup_stays_in_roots)
     struct root_set *roots = one_root(root);
     resolver_set_roots(r, roots);
     char *dirs[1] = {local};
-    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager"};
+    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager",
+                                 NULL};
     ck_assert_int_eq(resolver_register(r, "app-1", "0", &info), 0);
     ck_assert_int_eq(resolver_register(r, "app-2", "0", &info), 0);
     /* the swap: <root>/spark becomes a symlink to <top>/outside */

@@ -71,7 +71,7 @@ START_TEST(test_manifest_agrees_with_resolver)
         snprintf(d[i], sizeof(d[i]), "%s/blockmgr-%d", root, i);
         dirs[i] = d[i];
     }
-    struct executor_info info = {dirs, 3, 16, "m"};
+    struct executor_info info = {dirs, 3, 16, "m", NULL};
     ck_assert_int_eq(resolver_register(r, "app", "0", &info), 0);
     snprintf(path, sizeof(path), "%s/manifest.tsv", root);
     FILE *f = fopen(path, "r");

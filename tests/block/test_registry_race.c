@@ -22,7 +22,7 @@ static char *dirs[] = {"/data/d0"};
 static void *registrar(void *arg)
 {
     (void)arg;
-    struct executor_info info = {dirs, 1, 8, "sort"};
+    struct executor_info info = {dirs, 1, 8, "sort", NULL};
     char exec[16], err[256];
     for (int i = 0; i < PUTS; i++) {
         snprintf(exec, sizeof(exec), "%d", i);

@@ -37,7 +37,7 @@ START_TEST(test_read_error_keeps_the_log)
 {
     const char *top = harness_test_dir();
     char err[512];
-    struct executor_info info = {dirs, 1, 8, "sort"};
+    struct executor_info info = {dirs, 1, 8, "sort", NULL};
     struct resolver *r;
     struct registry_store *s = store_open(top, &r, NULL);
     ck_assert_int_eq(registry_store_put(s, "app-1", "0", &info, err, sizeof(err)), 0);
@@ -74,7 +74,7 @@ START_TEST(test_oversized_registration_refused)
         dirbuf[i][0] = '/';
         big[i] = dirbuf[i];
     }
-    struct executor_info info = {big, NDIRS, 8, "sort"};
+    struct executor_info info = {big, NDIRS, 8, "sort", NULL};
     struct resolver *r;
     struct registry_store *s = store_open(top, &r, NULL);
     char put_err[512] = "";

@@ -14,11 +14,15 @@
 
 static char *dirs_a[] = {"/data/a0", "/data/a1"};
 static char *dirs_b[] = {"/data/b0"};
+static char *dirs_c[] = {"/data/c0", "/data/c1"}; /* another app's (dirs have one owner) */
 
 static void put(struct registry_store *s, const char *app, const char *exec, int which)
 {
-    struct executor_info info = {which ? dirs_b : dirs_a, which ? 1 : 2, which ? 8 : 64,
-                                 "org.apache.spark.shuffle.sort.SortShuffleManager"};
+    struct executor_info info = {which == 2 ? dirs_c
+                                 : which    ? dirs_b
+                                            : dirs_a,
+                                 which == 1 ? 1 : 2, which ? 8 : 64,
+                                 "org.apache.spark.shuffle.sort.SortShuffleManager", NULL};
     char err[256];
     ck_assert_int_eq(registry_store_put(s, app, exec, &info, err, sizeof(err)), 0);
 }
@@ -141,7 +145,7 @@ START_TEST(test_remove_app_and_kill9)
     struct registry_store_stats st;
     struct registry_store *s = store_open(dir, &r, &st);
     put(s, "app-1", "0", 0);
-    put(s, "app-2", "0", 0);
+    put(s, "app-2", "0", 2);
     char err[256];
     ck_assert_int_eq(registry_store_remove_app(s, "app-1", err, sizeof(err)), 0);
     store_close(s, r);
@@ -153,7 +157,7 @@ START_TEST(test_remove_app_and_kill9)
         struct registry_store *cs = registry_store_open(dir, cr, NULL, err, sizeof(err));
         if (!cs)
             _exit(3);
-        struct executor_info info = {dirs_b, 1, 8, "m"};
+        struct executor_info info = {dirs_b, 1, 8, "m", NULL};
         if (registry_store_put(cs, "app-3", "7", &info, err, sizeof(err)) < 0)
             _exit(4);
         kill(getpid(), SIGKILL);

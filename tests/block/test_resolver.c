@@ -123,7 +123,7 @@ START_TEST(test_registry_ops)
     struct resolver *r = resolver_create(1 << 20);
     char *d1[] = {"/a", "/b"};
     char *d2[] = {"/c"};
-    struct executor_info i1 = {d1, 2, 64, "m"}, i2 = {d2, 1, 8, "m2"}, got;
+    struct executor_info i1 = {d1, 2, 64, "m", NULL}, i2 = {d2, 1, 8, "m2", NULL}, got;
     char name[32];
     /* enough entries to force table growth */
     for (int i = 0; i < 300; i++) {

@@ -121,7 +121,7 @@ static void setup(void)
         abort();
     }
     char *dirs[1] = {dir};
-    struct executor_info info = {dirs, 1, 1, "sort"};
+    struct executor_info info = {dirs, 1, 1, "sort", NULL};
     if (resolver_register(block_service_of(h)->res, "app-1", "0", &info) != 0)
         abort();
     atexit(cleanup_tmp);

@@ -48,6 +48,8 @@ int harness_daemon_write_config(struct harness_daemon *d, const struct harness_d
     member(f, &first, extra, "blocking_threads", "2");
     member(f, &first, extra, "log_level", log_level);
     member(f, &first, extra, "state_dir", state);
+    /* an ephemeral admin port unless the test picks one: a taken port is fatal at start */
+    member(f, &first, extra, "admin_port", "0");
     if (extra)
         fprintf(f, "%s  %s", first ? "" : ",\n", extra);
     fputs("\n}\n", f);

@@ -18,7 +18,8 @@ struct harness_daemon_opts {
     const char *state_dir;  /* NULL: dir */
     const char *log_level;  /* NULL: "warn" */
     const char *extra_json; /* more members, e.g. "\"idle_timeout_ms\": 300"; one naming a
-                               default member ("listen", "io_threads", ...) replaces it */
+                               default member ("listen", "io_threads", "admin_port" (0:
+                               ephemeral), ...) replaces it */
     int port;               /* 0: ephemeral */
     /* run in the child before exec (environment for a simulated systemd, ...) */
     void (*child_setup)(void *arg);

@@ -321,12 +321,12 @@ START_TEST(shuffle_fetch_with_secret_file)
     snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
     snprintf(cmd, sizeof cmd,
              "%s/src/tools/shuffle-fetch -q --register --retry-wait 10 --verify %s -o %s/out "
-             "--auth-secret-file %s 127.0.0.1:%d app-3 1 2>&1",
+             "--auth-secret-file %s 127.0.0.1:%d app-1 1 2>&1",
              builddir, mpath, tmp, secret_path, authd.port);
     ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s", out);
     snprintf(cmd, sizeof cmd,
              "%s/src/tools/shuffle-fetch -q --retry-wait 10 --verify %s -o %s/out2 "
-             "--auth-secret-file %s 127.0.0.1:%d app-3 1 2>&1",
+             "--auth-secret-file %s 127.0.0.1:%d app-1 1 2>&1",
              builddir, mpath, tmp, bad_path, authd.port);
     ck_assert_int_ne(harness_run(cmd, out, sizeof out), 0);
     ck_assert_msg(strstr(out, "Mismatched response."), "%s", out);

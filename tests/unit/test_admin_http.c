@@ -56,7 +56,7 @@ static void start(void)
     memset(&calls, 0, sizeof(calls));
     struct admin_actions acts = {&calls, remove_app, remove_exec};
     char err[256];
-    admin = admin_http_start("127.0.0.1", 0, &acts, err, sizeof(err));
+    admin = admin_http_start("127.0.0.1", 0, &acts, NULL, err, sizeof(err));
     ck_assert_msg(admin != NULL, "%s", err);
     ck_assert_int_gt(admin_http_port(admin), 0);
 }
@@ -197,7 +197,7 @@ END_TEST
 START_TEST(no_service_answers_501)
 {
     char err[256];
-    struct admin_http *bare = admin_http_start(NULL, 0, NULL, err, sizeof(err));
+    struct admin_http *bare = admin_http_start(NULL, 0, NULL, NULL, err, sizeof(err));
     ck_assert_msg(bare != NULL, "%s", err);
     struct admin_http *saved = admin;
     admin = bare;
@@ -212,10 +212,10 @@ START_TEST(busy_port_is_reported)
 {
     char err[256] = "";
     struct admin_http *dup =
-        admin_http_start("127.0.0.1", admin_http_port(admin), NULL, err, sizeof(err));
+        admin_http_start("127.0.0.1", admin_http_port(admin), NULL, NULL, err, sizeof(err));
     ck_assert_ptr_null(dup);
     ck_assert_msg(strstr(err, "cannot listen on 127.0.0.1 port") != NULL, "%s", err);
-    ck_assert_ptr_null(admin_http_start("127.0.0.1", 70000, NULL, err, sizeof(err)));
+    ck_assert_ptr_null(admin_http_start("127.0.0.1", 70000, NULL, NULL, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "out of range"));
     admin_http_stop(NULL);
 }

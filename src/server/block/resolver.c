@@ -18,6 +18,7 @@
 #include "server/block/index_cache.h"
 #include "server/block/map_output_cache.h"
 #include "server/block/placement.h"
+#include "server/block/tenants.h"
 #include "server/stream/file_open.h"
 
 #define PATH_BUF 4096
@@ -38,6 +39,8 @@ struct resolver {
     size_t nbuckets, count;
     struct index_cache *cache;
     struct map_output_cache *open_maps;
+    struct tenants *tenants;                     /* executor counts, owned dirs; under the lock */
+    atomic_uint_fast64_t max_per_app, max_total; /* 0: no limit */
     uint64_t next_id;                       /* under the write lock */
     atomic_uint_fast64_t epoch;             /* +1 whenever a registration is replaced or removed */
     _Atomic(const struct root_set *) roots; /* borrowed; see resolver_set_roots */
@@ -57,6 +60,14 @@ int executor_info_copy(struct executor_info *dst, const struct executor_info *sr
         dst->n_dirs = i + 1;
     }
     dst->sub_dirs = src->sub_dirs;
+    if (src->canonical_dirs) {
+        dst->canonical_dirs = calloc(src->n_dirs ? src->n_dirs : 1, sizeof(char *));
+        if (!dst->canonical_dirs)
+            goto fail;
+        for (uint32_t i = 0; i < src->n_dirs; i++)
+            if (!(dst->canonical_dirs[i] = strdup(src->canonical_dirs[i])))
+                goto fail;
+    }
     return 0;
 fail:
     executor_info_free(dst);
@@ -67,9 +78,13 @@ void executor_info_free(struct executor_info *info)
 {
     if (!info)
         return;
-    for (uint32_t i = 0; i < info->n_dirs; i++)
+    for (uint32_t i = 0; i < info->n_dirs; i++) {
         free(info->local_dirs[i]);
+        if (info->canonical_dirs)
+            free(info->canonical_dirs[i]);
+    }
     free(info->local_dirs);
+    free(info->canonical_dirs);
     free(info->shuffle_manager);
     memset(info, 0, sizeof(*info));
 }
@@ -95,7 +110,9 @@ struct resolver *resolver_create(uint64_t index_cache_bytes)
     r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
     r->cache = index_cache_create(index_cache_bytes);
     r->open_maps = map_output_cache_create(OPEN_MAP_OUTPUTS);
-    if (!r->buckets || !r->cache || !r->open_maps) {
+    r->tenants = tenants_create();
+    if (!r->buckets || !r->cache || !r->open_maps || !r->tenants) {
+        tenants_destroy(r->tenants);
         free(r->buckets);
         index_cache_destroy(r->cache);
         map_output_cache_destroy(r->open_maps);
@@ -127,6 +144,7 @@ void resolver_destroy(struct resolver *r)
     free(r->buckets);
     index_cache_destroy(r->cache);
     map_output_cache_destroy(r->open_maps);
+    tenants_destroy(r->tenants);
     pthread_rwlock_destroy(&r->lock);
     free(r);
 }
@@ -213,16 +231,26 @@ int resolver_register(struct resolver *r, const char *app, const char *exec,
     g->app = strdup(app);
     g->exec = strdup(exec);
     g->hash = key_hash(app, exec);
-    if (!g->app || !g->exec || executor_info_copy(&g->info, info) < 0) {
+    if (!g->app || !g->exec || executor_info_copy(&g->info, info) < 0 ||
+        resolver_canonicalize(&g->info) < 0) {
         reg_free(g);
         return -1;
     }
     uint64_t replaced = 0;
     pthread_rwlock_wrlock(&r->lock);
-    g->id = ++r->next_id;
     struct reg **pp = find_slot(r, app, exec, g->hash);
+    if (tenants_hold_dirs(r->tenants, app, g->info.canonical_dirs, g->info.n_dirs) < 0 ||
+        (!*pp && tenants_count_executor(r->tenants, app, 1) < 0)) {
+        if (!*pp) /* the holds were taken: the count failed */
+            tenants_drop_dirs(r->tenants, app, g->info.canonical_dirs, g->info.n_dirs);
+        pthread_rwlock_unlock(&r->lock);
+        reg_free(g);
+        return -1;
+    }
+    g->id = ++r->next_id;
     if (*pp) {
         struct reg *old = *pp;
+        tenants_drop_dirs(r->tenants, app, old->info.canonical_dirs, old->info.n_dirs);
         g->next = old->next;
         *pp = g;
         replaced = old->id;
@@ -269,6 +297,7 @@ size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_
             }
             *pp = g->next;
             r->count--;
+            tenants_count_executor(r->tenants, app, -1);
             if (out && n == cap) {
                 size_t nc = cap ? cap * 2 : 4;
                 struct executor_info *nl = realloc(list, nc * sizeof(*nl));
@@ -278,8 +307,10 @@ size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_
                 }
             }
             if (out && n < cap) {
-                list[n] = g->info; /* move */
+                list[n] = g->info; /* move; its dirs stay held until resolver_release_dirs */
                 memset(&g->info, 0, sizeof(g->info));
+            } else {
+                tenants_drop_dirs(r->tenants, app, g->info.canonical_dirs, g->info.n_dirs);
             }
             n++;
             atomic_fetch_add(&r->epoch, 1);
@@ -291,6 +322,93 @@ size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_
     if (out)
         *out = list;
     return out && n > cap ? cap : n;
+}
+
+void resolver_release_dirs(struct resolver *r, const char *app, const struct executor_info *infos,
+                           size_t n)
+{
+    pthread_rwlock_wrlock(&r->lock);
+    for (size_t i = 0; i < n; i++)
+        tenants_drop_dirs(r->tenants, app, infos[i].canonical_dirs, infos[i].n_dirs);
+    pthread_rwlock_unlock(&r->lock);
+}
+
+int resolver_canonicalize(struct executor_info *info)
+{
+    if (info->canonical_dirs)
+        return 0;
+    char **c = calloc(info->n_dirs ? info->n_dirs : 1, sizeof(char *));
+    for (uint32_t i = 0; c && i < info->n_dirs; i++) {
+        if (!(c[i] = tenants_canonical_dir(info->local_dirs[i]))) {
+            for (uint32_t k = 0; k < i; k++)
+                free(c[k]);
+            free(c);
+            c = NULL;
+        }
+    }
+    info->canonical_dirs = c;
+    return c ? 0 : -1;
+}
+
+void resolver_set_limits(struct resolver *r, uint64_t max_executors_per_app, uint64_t max_executors)
+{
+    atomic_store(&r->max_per_app, max_executors_per_app);
+    atomic_store(&r->max_total, max_executors);
+}
+
+enum resolver_refusal resolver_admit(struct resolver *r, const char *app, const char *exec,
+                                     const struct executor_info *info, char *err, size_t errlen)
+{
+    struct executor_info canon = *info;
+    canon.canonical_dirs = NULL;
+    if (!info->canonical_dirs && resolver_canonicalize(&canon) < 0) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: RegisterExecutor");
+        return RESOLVER_NO_MEMORY;
+    }
+    char *const *dirs = info->canonical_dirs ? info->canonical_dirs : canon.canonical_dirs;
+    uint64_t per_app = atomic_load(&r->max_per_app), total = atomic_load(&r->max_total);
+    enum resolver_refusal why = RESOLVER_ADMITTED;
+    pthread_rwlock_rdlock(&r->lock);
+    bool known = *find_slot(r, app, exec, key_hash(app, exec)) != NULL;
+    uint64_t mine = tenants_executors(r->tenants, app), all = tenants_executors_total(r->tenants);
+    int clash = tenants_conflict(r->tenants, app, dirs, info->n_dirs);
+    pthread_rwlock_unlock(&r->lock);
+    if (!known && per_app && mine >= per_app) {
+        why = RESOLVER_REFUSED_PER_APP;
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: RegisterExecutor(appId=%s, execId=%s) refused: "
+                 "application %s already has %llu registered executors, the limit set by "
+                 "max_executors_per_app",
+                 app, exec, app, (unsigned long long)mine);
+    } else if (!known && total && all >= total) {
+        why = RESOLVER_REFUSED_TOTAL;
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: RegisterExecutor(appId=%s, execId=%s) refused: "
+                 "%llu executors are registered, the limit set by max_executors",
+                 app, exec, (unsigned long long)all);
+    } else if (clash >= 0) {
+        why = RESOLVER_REFUSED_DIR_OWNED;
+        snprintf(err, errlen,
+                 "java.lang.SecurityException: RegisterExecutor(appId=%s, execId=%s) refused: "
+                 "local dir %s (%s) is, or is above or inside, a dir owned by another "
+                 "application; a local dir belongs to one application until it is removed",
+                 app, exec, info->local_dirs[clash], dirs[clash]);
+    }
+    if (canon.canonical_dirs) {
+        for (uint32_t i = 0; i < canon.n_dirs; i++)
+            free(canon.canonical_dirs[i]);
+        free(canon.canonical_dirs);
+    }
+    return why;
+}
+
+bool resolver_dir_owned_by_other(struct resolver *r, const char *app, const char *canonical)
+{
+    char *one[1] = {(char *)canonical};
+    pthread_rwlock_rdlock(&r->lock);
+    int clash = tenants_conflict(r->tenants, app, one, 1);
+    pthread_rwlock_unlock(&r->lock);
+    return clash >= 0;
 }
 
 size_t resolver_count(struct resolver *r)

@@ -54,8 +54,11 @@ static const struct key_desc keys[] = {
     {"state_dir", K_STRING, OFF(state_dir), 0, 0, 0},
     {"state_sync", K_BOOL, OFF(state_sync), 0, 0, 0},
     {"blocking_threads", K_INT, OFF(blocking_threads), 0, 1, 1024},
+    {"max_executors_per_app", K_U64, OFF(max_executors_per_app), 0, 1, UINT64_MAX >> 1},
+    {"max_executors", K_U64, OFF(max_executors), 0, 1, UINT64_MAX >> 1},
     {"admin_listen", K_STRING, OFF(admin_listen), 0, 0, 0},
     {"admin_port", K_INT, OFF(admin_port), 0, 0, 65535},
+    {"admin_token_file", K_STRING, OFF(admin_token_file), 0, 0, 0},
     {"auth_enabled", K_BOOL, OFF(auth_enabled), 0, 0, 0},
     {"auth_sasl_encryption", K_BOOL, OFF(auth_sasl_encryption), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
@@ -77,6 +80,7 @@ void config_free(struct shuffled_config *cfg)
     free(cfg->log_level);
     free(cfg->state_dir);
     free(cfg->admin_listen);
+    free(cfg->admin_token_file);
     free(cfg->auth_secret_file);
     free(cfg->auth_app_secrets_dir);
     memset(cfg, 0, sizeof *cfg);
@@ -110,12 +114,16 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->fetch_rdd_enabled = false;
     cfg->state_dir = strdup("/var/lib/shuffled");
     cfg->blocking_threads = 8;
+    cfg->max_executors_per_app = 10000;
+    cfg->max_executors = 1000000;
     cfg->admin_listen = strdup("127.0.0.1");
     cfg->admin_port = 7338;
+    cfg->admin_token_file = strdup("");
     cfg->auth_secret_file = strdup("");
     cfg->auth_app_secrets_dir = strdup("");
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
-        !cfg->admin_listen || !cfg->auth_secret_file || !cfg->auth_app_secrets_dir) {
+        !cfg->admin_listen || !cfg->admin_token_file || !cfg->auth_secret_file ||
+        !cfg->auth_app_secrets_dir) {
         config_free(cfg);
         return -1;
     }
@@ -327,6 +335,9 @@ static int validate(const struct layers *l, struct shuffled_config *cfg, char *e
         rc = key_error(origin_of(l, "admin_listen"), "admin_listen", err, errlen,
                        "must not be empty");
     char why[300];
+    if (cfg->admin_token_file[0] && auth_secret_check(cfg->admin_token_file, why, sizeof why))
+        rc =
+            key_error(origin_of(l, "admin_token_file"), "admin_token_file", err, errlen, "%s", why);
     const char *file = cfg->auth_secret_file, *dir = cfg->auth_app_secrets_dir;
     if (cfg->auth_enabled && !file[0] && !dir[0])
         rc = key_error(origin_of(l, "auth_enabled"), "auth_enabled", err, errlen,

@@ -28,6 +28,11 @@ enum metric_counter {
     MC_CLOSED_BY_INPUT_BUDGET,  /* ... max_input_bytes */
     MC_CLOSED_BY_OUTPUT_BUDGET, /* ... max_output_bytes */
     MC_REFUSED_BY_STREAM_LIMIT, /* streams refused by max_stream_bytes_per_connection */
+    MC_REGISTRATIONS_REFUSED_PER_APP,   /* RegisterExecutor refused: max_executors_per_app */
+    MC_REGISTRATIONS_REFUSED_TOTAL,     /* RegisterExecutor refused: max_executors */
+    MC_REGISTRATIONS_REFUSED_DIR_OWNED, /* RegisterExecutor refused: dir owned by another app */
+    MC_ADMIN_UNAUTHORIZED,              /* admin actions answered 401 (admin_token_file) */
+    MC_ADMIN_FORBIDDEN,                 /* admin actions answered 403 (network, no token) */
     MC__COUNT
 };
 

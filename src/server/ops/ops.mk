@@ -15,6 +15,11 @@ src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFL
 src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) \
 	$(PTHREAD_LIBS)
 
+if HAVE_LIBCRYPTO
+src_server_libshuffled_ops_la_CFLAGS += -DHAVE_CRYPTO_MEMCMP $(LIBCRYPTO_CFLAGS)
+src_server_libshuffled_ops_la_LIBADD += $(LIBCRYPTO_LIBS)
+endif
+
 SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
 
 # The daemon core reports metrics and runs the ops runtime, so it carries these objects:
