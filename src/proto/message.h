@@ -33,12 +33,6 @@ enum proto_msg_type {
 /* Largest frameLen - 8 Java's decoder accepts (spec 3.1). */
 #define PROTO_MAX_FRAME_CONTENT 2147483646ULL
 
-/* A borrowed view of a str/byte[] field. */
-struct proto_view {
-    const uint8_t *data;
-    uint32_t len;
-};
-
 struct proto_msg {
     enum proto_msg_type type;
     union {

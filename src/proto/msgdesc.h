@@ -1,0 +1,128 @@
+/* Message descriptions: every wire message is described once, as its type code,
+ * its name and its fields in wire order (a kind plus an offset into the C struct
+ * that holds it). One engine decodes, encodes, frees, sizes and describes any
+ * described message; the rows are in blockmsg_table.c (BlockTransferMessage)
+ * and message_table.c (transport messages). A new message is a new row. */
+#ifndef SHUFFLED_PROTO_MSGDESC_H
+#define SHUFFLED_PROTO_MSGDESC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/codec.h"
+
+enum msg_field_kind {
+    MSGF_U8,         /* byte: uint8_t */
+    MSGF_BOOL,       /* boolean: bool */
+    MSGF_I32,        /* int: int32_t */
+    MSGF_I64,        /* long: int64_t */
+    MSGF_BYTES,      /* String/byte[], owned copy: struct proto_bytes */
+    MSGF_STRINGS,    /* String[]: struct proto_string_array */
+    MSGF_INTS,       /* int[]: struct proto_int_array */
+    MSGF_LONGS,      /* long[]: struct proto_long_array */
+    MSGF_INT_MATRIX, /* int[][]: struct proto_int_matrix */
+    MSGF_BITMAPS,    /* RoaringBitmap[] (portable bytes kept opaque): struct proto_bytes *
+                        at offset, its uint32_t count at count_offset */
+    MSGF_NESTED,     /* an embedded struct, described by nested */
+    MSGF_VIEW,       /* String/byte[] borrowed from the frame: struct proto_view */
+    MSGF_LEGACY_LEN, /* int holding the body length: ignored on read (the frame length
+                        decides), written from the body length, stored nowhere */
+    MSGF_BYTE_COUNT, /* long >= 0: bytes that follow the frame: int64_t */
+    MSGF_BODY,       /* the rest of the frame, no length prefix: struct proto_view */
+    MSGF_KIND_COUNT
+};
+
+/* How a labelled field appears in a description (one without a label does not). */
+enum msg_show {
+    MSG_SHOW_VALUE, /* label=value */
+    MSG_SHOW_SIZE,  /* label=length or count */
+};
+
+/* Field flags. */
+#define MSGF_EXTENDED_ONLY 0x1 /* present only in the extended layout (Spark 3.2+) */
+#define MSGF_CARRIES_RPC 0x2   /* holds an encoded BlockTransferMessage */
+
+struct msgdesc;
+
+struct msg_field {
+    const char *label; /* the name printed; NULL: left out of descriptions */
+    uint8_t kind;      /* enum msg_field_kind */
+    uint8_t show;      /* enum msg_show */
+    uint8_t flags;
+    uint16_t offset;              /* of the value in the message struct */
+    uint16_t count_offset;        /* MSGF_BITMAPS only */
+    const struct msgdesc *nested; /* MSGF_NESTED only */
+};
+
+/* Messages that changed layout (Spark 3.1 vs 3.2 push messages) store which one
+ * they hold, as an int-sized enum (0 = base, 1 = extended) at layout_offset.
+ * Decoding picks it by one of these rules; encoding follows the stored value. */
+enum msg_layout_rule {
+    MSG_LAYOUT_FIXED,
+    /* Extended when, at the first extended-only field, the input left holds the
+     * extended layout's remaining fields (their minimum sizes). */
+    MSG_LAYOUT_BY_REMAINING,
+    /* Base when the base layout decodes and consumes the input exactly, else extended. */
+    MSG_LAYOUT_BY_EXACT_FIT,
+};
+#define MSG_LAYOUT_BASE 0
+#define MSG_LAYOUT_EXTENDED 1
+
+struct msgdesc {
+    int type;         /* the wire type code; -1 for a nested struct */
+    const char *name; /* Spark's class name */
+    const struct msg_field *fields;
+    uint8_t nfields;
+    uint8_t layout_rule; /* enum msg_layout_rule */
+    uint16_t layout_offset;
+    uint16_t size; /* of the C struct the offsets point into */
+};
+
+/* Expands to the fields / nfields initializers of a msgdesc from field rows. */
+#define MSG_FIELDS(...)                                                                            \
+    .fields = (const struct msg_field[]){__VA_ARGS__},                                             \
+    .nfields = sizeof((const struct msg_field[]){__VA_ARGS__}) / sizeof(struct msg_field)
+
+/* How a family of messages prints: BlockTransferMessages as Spark's
+ * Name[a=1,b=2], transport messages as "Name a=1 b='text' body=3 bytes". */
+struct msg_style {
+    const char *open, *first_sep, *sep, *close;
+    bool quote_text;       /* text as 'printable', long text elided */
+    const char *size_unit; /* after a size: "" or " bytes" */
+};
+
+/* A bounded appender: output is cut at cap - 1, never overrun. */
+struct msg_text {
+    char *buf;
+    size_t cap, len;
+};
+void msg_text_init(struct msg_text *t, char *buf, size_t cap);
+__attribute__((format(printf, 2, 3))) void msg_text_add(struct msg_text *t, const char *fmt, ...);
+
+/* Reads d's fields from r into msg (after the type byte). Errors poison r; the
+ * caller frees on error. Allocates exactly what the proto_read_* calls do. */
+void msgdesc_decode(const struct msgdesc *d, struct proto_reader *r, void *msg);
+/* Writes d's fields (not the type byte); MSGF_BODY is not written, and
+ * MSGF_LEGACY_LEN gets body_len. */
+void msgdesc_encode(const struct msgdesc *d, struct proto_writer *w, const void *msg,
+                    uint64_t body_len);
+/* Encoded size of the fields msgdesc_encode writes. */
+size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg);
+/* Frees what decode allocated and zeroes every field. */
+void msgdesc_free(const struct msgdesc *d, void *msg);
+/* Appends the name and the shown fields. */
+void msgdesc_describe(const struct msgdesc *d, const struct msg_style *s, const void *msg,
+                      struct msg_text *t);
+
+/* The MSGF_BODY field's view in msg, or NULL when d has none. */
+const struct proto_view *msgdesc_body(const struct msgdesc *d, const void *msg);
+/* The layout msg holds (MSG_LAYOUT_BASE for fixed-layout messages). */
+int msgdesc_layout(const struct msgdesc *d, const void *msg);
+void msgdesc_set_layout(const struct msgdesc *d, void *msg, int layout);
+/* Whether field f is on the wire in the given layout. */
+bool msgdesc_field_present(const struct msg_field *f, int layout);
+/* Bytes f's value takes in the C struct (0 for MSGF_LEGACY_LEN). */
+size_t msgdesc_field_c_size(const struct msg_field *f);
+
+#endif
