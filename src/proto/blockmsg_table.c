@@ -2,7 +2,7 @@
  * its fields in wire order, each with the name Spark's toString prints (a field
  * toString leaves out has none). Push-based shuffle messages that grew fields in
  * Spark 3.2 mark them EXT (extended layout only) and name how the layout is told
- * apart on decode (msgdesc.h). */
+ * apart on decode (msgdesc.h). The table is laid out by hand, one field a line. */
 #include "proto/blockmsg_table.h"
 
 /* The layout is stored as an enum blockmsg_layout and read by the engine as an int. */
@@ -10,134 +10,128 @@ _Static_assert(sizeof(enum blockmsg_layout) == sizeof(int), "layout is int-sized
 _Static_assert(BLOCKMSG_LAYOUT_31 == MSG_LAYOUT_BASE && BLOCKMSG_LAYOUT_32 == MSG_LAYOUT_EXTENDED,
                "layout values");
 
+/* clang-format off */
 #define AT(member) offsetof(struct blockmsg, u.member)
 /* A field shown as label=value, as label=size, or not shown (no label). */
-#define F(kind_, member, label_)                                                                   \
-    {                                                                                              \
-        .label = label_, .kind = MSGF_##kind_, .offset = AT(member)                                \
-    }
-#define SIZE_OF(kind_, member, label_)                                                             \
-    {                                                                                              \
-        .label = label_, .kind = MSGF_##kind_, .show = MSG_SHOW_SIZE, .offset = AT(member)         \
-    }
-#define HIDDEN(kind_, member)                                                                      \
-    {                                                                                              \
-        .kind = MSGF_##kind_, .offset = AT(member)                                                 \
-    }
-#define EXT(kind_, member)                                                                         \
-    {                                                                                              \
-        .kind = MSGF_##kind_, .flags = MSGF_EXTENDED_ONLY, .offset = AT(member)                    \
-    }
-#define BITMAPS(member, count)                                                                     \
-    {                                                                                              \
-        .kind = MSGF_BITMAPS, .offset = AT(member), .count_offset = AT(count)                      \
-    }
+#define F(kind_, member, label_) {.label = label_, .kind = MSGF_##kind_, .offset = AT(member)}
+#define SIZE_OF(kind_, member, label_) \
+    {.label = label_, .kind = MSGF_##kind_, .show = MSG_SHOW_SIZE, .offset = AT(member)}
+#define HIDDEN(kind_, member) {.kind = MSGF_##kind_, .offset = AT(member)}
+#define EXT(kind_, member) {.kind = MSGF_##kind_, .flags = MSGF_EXTENDED_ONLY, .offset = AT(member)}
+#define BITMAPS(member, count) {.kind = MSGF_BITMAPS, .offset = AT(member), .count_offset = AT(count)}
+#define NESTED(member, label_, desc) \
+    {.label = label_, .kind = MSGF_NESTED, .offset = AT(member), .nested = &(desc)}
 
-#define ROW(code, spark_name, ...)                                                                 \
-    {                                                                                              \
-        .type = code, .name = spark_name, .size = sizeof(struct blockmsg), MSG_FIELDS(__VA_ARGS__) \
-    }
-#define ROW_LAYOUTS(code, spark_name, rule, member, ...)                                           \
-    {                                                                                              \
-        .type = code, .name = spark_name, .size = sizeof(struct blockmsg),                         \
-        .layout_rule = MSG_LAYOUT_##rule, .layout_offset = AT(member.layout),                      \
-        MSG_FIELDS(__VA_ARGS__)                                                                    \
-    }
+#define ROW(code, spark_name, ...) \
+    {.type = code, .name = spark_name, .size = sizeof(struct blockmsg), MSG_FIELDS(__VA_ARGS__)}
+#define ROW_LAYOUTS(code, spark_name, rule, member, ...) \
+    {.type = code, .name = spark_name, .size = sizeof(struct blockmsg), \
+     .layout_rule = MSG_LAYOUT_##rule, .layout_offset = AT(member.layout), MSG_FIELDS(__VA_ARGS__)}
 
-#define INFO_AT(member) offsetof(struct executor_shuffle_info, member)
+#define INFO(kind_, member, label_) \
+    {.label = label_, .kind = MSGF_##kind_, .offset = offsetof(struct executor_shuffle_info, member)}
 static const struct msgdesc executor_shuffle_info = {
-    .type = -1,
-    .name = "ExecutorShuffleInfo",
-    .size = sizeof(struct executor_shuffle_info),
-    MSG_FIELDS({.label = "localDirs", .kind = MSGF_STRINGS, .offset = INFO_AT(local_dirs)},
-               {.label = "subDirsPerLocalDir",
-                .kind = MSGF_I32,
-                .offset = INFO_AT(sub_dirs_per_local_dir)},
-               {.label = "shuffleManager", .kind = MSGF_BYTES, .offset = INFO_AT(shuffle_manager)}),
+    .type = -1, .name = "ExecutorShuffleInfo", .size = sizeof(struct executor_shuffle_info),
+    MSG_FIELDS(
+        INFO(STRINGS, local_dirs,             "localDirs"),
+        INFO(I32,     sub_dirs_per_local_dir, "subDirsPerLocalDir"),
+        INFO(BYTES,   shuffle_manager,        "shuffleManager")),
 };
 
 const struct msgdesc blockmsg_descs[BLOCKMSG_TYPE_COUNT] = {
-    ROW(BLOCKMSG_OPEN_BLOCKS, "OpenBlocks", F(BYTES, open_blocks.app_id, "appId"),
-        F(BYTES, open_blocks.exec_id, "execId"), F(STRINGS, open_blocks.block_ids, "blockIds")),
-    ROW(BLOCKMSG_UPLOAD_BLOCK, "UploadBlock", F(BYTES, upload_block.app_id, "appId"),
-        F(BYTES, upload_block.exec_id, "execId"), F(BYTES, upload_block.block_id, "blockId"),
-        SIZE_OF(BYTES, upload_block.metadata, "metadata size"),
+    ROW(BLOCKMSG_OPEN_BLOCKS, "OpenBlocks",
+        F(BYTES,   open_blocks.app_id,    "appId"),
+        F(BYTES,   open_blocks.exec_id,   "execId"),
+        F(STRINGS, open_blocks.block_ids, "blockIds")),
+    ROW(BLOCKMSG_UPLOAD_BLOCK, "UploadBlock",
+        F(BYTES,       upload_block.app_id,     "appId"),
+        F(BYTES,       upload_block.exec_id,    "execId"),
+        F(BYTES,       upload_block.block_id,   "blockId"),
+        SIZE_OF(BYTES, upload_block.metadata,   "metadata size"),
         SIZE_OF(BYTES, upload_block.block_data, "block size")),
-    ROW(BLOCKMSG_REGISTER_EXECUTOR, "RegisterExecutor", F(BYTES, register_executor.app_id, "appId"),
+    ROW(BLOCKMSG_REGISTER_EXECUTOR, "RegisterExecutor",
+        F(BYTES, register_executor.app_id,  "appId"),
         F(BYTES, register_executor.exec_id, "execId"),
-        {.label = "executorInfo",
-         .kind = MSGF_NESTED,
-         .offset = AT(register_executor.info),
-         .nested = &executor_shuffle_info}),
-    ROW(BLOCKMSG_STREAM_HANDLE, "StreamHandle", F(I64, stream_handle.stream_id, "streamId"),
+        NESTED(register_executor.info, "executorInfo", executor_shuffle_info)),
+    ROW(BLOCKMSG_STREAM_HANDLE, "StreamHandle",
+        F(I64, stream_handle.stream_id,  "streamId"),
         F(I32, stream_handle.num_chunks, "numChunks")),
-    ROW(BLOCKMSG_REGISTER_DRIVER, "RegisterDriver", F(BYTES, register_driver.app_id, "appId"),
-        F(I64, register_driver.heartbeat_timeout_ms, "heartbeatTimeoutMs")),
+    ROW(BLOCKMSG_REGISTER_DRIVER, "RegisterDriver",
+        F(BYTES, register_driver.app_id,               "appId"),
+        F(I64,   register_driver.heartbeat_timeout_ms, "heartbeatTimeoutMs")),
     ROW(BLOCKMSG_SHUFFLE_SERVICE_HEARTBEAT, "ShuffleServiceHeartbeat",
         F(BYTES, heartbeat.app_id, "appId")),
     ROW(BLOCKMSG_UPLOAD_BLOCK_STREAM, "UploadBlockStream",
-        F(BYTES, upload_block_stream.block_id, "blockId"),
+        F(BYTES,       upload_block_stream.block_id, "blockId"),
         SIZE_OF(BYTES, upload_block_stream.metadata, "metadata size")),
-    ROW(BLOCKMSG_REMOVE_BLOCKS, "RemoveBlocks", F(BYTES, remove_blocks.app_id, "appId"),
-        F(BYTES, remove_blocks.exec_id, "execId"), F(STRINGS, remove_blocks.block_ids, "blockIds")),
+    ROW(BLOCKMSG_REMOVE_BLOCKS, "RemoveBlocks",
+        F(BYTES,   remove_blocks.app_id,    "appId"),
+        F(BYTES,   remove_blocks.exec_id,   "execId"),
+        F(STRINGS, remove_blocks.block_ids, "blockIds")),
     ROW(BLOCKMSG_BLOCKS_REMOVED, "BlocksRemoved",
         F(I32, blocks_removed.num_removed_blocks, "numRemovedBlocks")),
     ROW(BLOCKMSG_FETCH_SHUFFLE_BLOCKS, "FetchShuffleBlocks",
-        F(BYTES, fetch_shuffle_blocks.app_id, "appId"),
-        F(BYTES, fetch_shuffle_blocks.exec_id, "execId"),
-        F(I32, fetch_shuffle_blocks.shuffle_id, "shuffleId"),
-        F(LONGS, fetch_shuffle_blocks.map_ids, "mapIds"),
-        F(INT_MATRIX, fetch_shuffle_blocks.reduce_ids, "reduceIds"),
-        F(BOOL, fetch_shuffle_blocks.batch_fetch_enabled, "batchFetchEnabled")),
+        F(BYTES,      fetch_shuffle_blocks.app_id,              "appId"),
+        F(BYTES,      fetch_shuffle_blocks.exec_id,             "execId"),
+        F(I32,        fetch_shuffle_blocks.shuffle_id,          "shuffleId"),
+        F(LONGS,      fetch_shuffle_blocks.map_ids,             "mapIds"),
+        F(INT_MATRIX, fetch_shuffle_blocks.reduce_ids,          "reduceIds"),
+        F(BOOL,       fetch_shuffle_blocks.batch_fetch_enabled, "batchFetchEnabled")),
     ROW(BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS, "GetLocalDirsForExecutors",
-        F(BYTES, get_local_dirs.app_id, "appId"), F(STRINGS, get_local_dirs.exec_ids, "execIds")),
+        F(BYTES,   get_local_dirs.app_id,   "appId"),
+        F(STRINGS, get_local_dirs.exec_ids, "execIds")),
     ROW(BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS, "LocalDirsForExecutors",
-        F(STRINGS, local_dirs.exec_ids, "execIds"), HIDDEN(INTS, local_dirs.num_local_dirs_by_exec),
-        F(STRINGS, local_dirs.all_local_dirs, "allLocalDirs")),
-    ROW_LAYOUTS(
-        BLOCKMSG_PUSH_BLOCK_STREAM, "PushBlockStream", BY_REMAINING, push_block_stream,
-        F(BYTES, push_block_stream.app_id, "appId"), EXT(I32, push_block_stream.app_attempt_id),
-        F(I32, push_block_stream.shuffle_id, "shuffleId"),
-        EXT(I32, push_block_stream.shuffle_merge_id),
-        F(I32, push_block_stream.map_index, "mapIndex"),
-        F(I32, push_block_stream.reduce_id, "reduceId"), F(I32, push_block_stream.index, "index")),
+        F(STRINGS,    local_dirs.exec_ids,               "execIds"),
+        HIDDEN(INTS,  local_dirs.num_local_dirs_by_exec),
+        F(STRINGS,    local_dirs.all_local_dirs,         "allLocalDirs")),
+    ROW_LAYOUTS(BLOCKMSG_PUSH_BLOCK_STREAM, "PushBlockStream", BY_REMAINING, push_block_stream,
+        F(BYTES,  push_block_stream.app_id,           "appId"),
+        EXT(I32,  push_block_stream.app_attempt_id),
+        F(I32,    push_block_stream.shuffle_id,       "shuffleId"),
+        EXT(I32,  push_block_stream.shuffle_merge_id),
+        F(I32,    push_block_stream.map_index,        "mapIndex"),
+        F(I32,    push_block_stream.reduce_id,        "reduceId"),
+        F(I32,    push_block_stream.index,            "index")),
     ROW_LAYOUTS(BLOCKMSG_FINALIZE_SHUFFLE_MERGE, "FinalizeShuffleMerge", BY_REMAINING,
-                finalize_shuffle_merge, F(BYTES, finalize_shuffle_merge.app_id, "appId"),
-                EXT(I32, finalize_shuffle_merge.app_attempt_id),
-                F(I32, finalize_shuffle_merge.shuffle_id, "shuffleId"),
-                EXT(I32, finalize_shuffle_merge.shuffle_merge_id)),
+                finalize_shuffle_merge,
+        F(BYTES,  finalize_shuffle_merge.app_id,           "appId"),
+        EXT(I32,  finalize_shuffle_merge.app_attempt_id),
+        F(I32,    finalize_shuffle_merge.shuffle_id,       "shuffleId"),
+        EXT(I32,  finalize_shuffle_merge.shuffle_merge_id)),
     /* 3.1 is tried first: it is right when it consumes the message exactly. */
     ROW_LAYOUTS(BLOCKMSG_MERGE_STATUSES, "MergeStatuses", BY_EXACT_FIT, merge_statuses,
-                F(I32, merge_statuses.shuffle_id, "shuffleId"),
-                EXT(I32, merge_statuses.shuffle_merge_id),
-                BITMAPS(merge_statuses.bitmaps, merge_statuses.bitmap_count),
-                SIZE_OF(INTS, merge_statuses.reduce_ids, "reduceId size"),
-                HIDDEN(LONGS, merge_statuses.sizes)),
+        F(I32,         merge_statuses.shuffle_id,       "shuffleId"),
+        EXT(I32,       merge_statuses.shuffle_merge_id),
+        BITMAPS(       merge_statuses.bitmaps,          merge_statuses.bitmap_count),
+        SIZE_OF(INTS,  merge_statuses.reduce_ids,       "reduceId size"),
+        HIDDEN(LONGS,  merge_statuses.sizes)),
     ROW(BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS, "FetchShuffleBlockChunks",
-        F(BYTES, fetch_shuffle_block_chunks.app_id, "appId"),
-        F(BYTES, fetch_shuffle_block_chunks.exec_id, "execId"),
-        F(I32, fetch_shuffle_block_chunks.shuffle_id, "shuffleId"),
-        F(I32, fetch_shuffle_block_chunks.shuffle_merge_id, "shuffleMergeId"),
-        HIDDEN(INTS, fetch_shuffle_block_chunks.reduce_ids),
+        F(BYTES,           fetch_shuffle_block_chunks.app_id,           "appId"),
+        F(BYTES,           fetch_shuffle_block_chunks.exec_id,          "execId"),
+        F(I32,             fetch_shuffle_block_chunks.shuffle_id,       "shuffleId"),
+        F(I32,             fetch_shuffle_block_chunks.shuffle_merge_id, "shuffleMergeId"),
+        HIDDEN(INTS,       fetch_shuffle_block_chunks.reduce_ids),
         HIDDEN(INT_MATRIX, fetch_shuffle_block_chunks.chunk_ids)),
     ROW(BLOCKMSG_DIAGNOSE_CORRUPTION, "DiagnoseCorruption",
-        F(BYTES, diagnose_corruption.app_id, "appId"),
-        F(BYTES, diagnose_corruption.exec_id, "execId"),
-        F(I32, diagnose_corruption.shuffle_id, "shuffleId"),
-        F(I64, diagnose_corruption.map_id, "mapId"),
-        F(I32, diagnose_corruption.reduce_id, "reduceId"),
-        F(I64, diagnose_corruption.checksum, "checksum"),
-        F(BYTES, diagnose_corruption.algorithm, "algorithm")),
-    ROW(BLOCKMSG_CORRUPTION_CAUSE, "CorruptionCause", F(U8, corruption_cause.cause, "cause")),
+        F(BYTES, diagnose_corruption.app_id,     "appId"),
+        F(BYTES, diagnose_corruption.exec_id,    "execId"),
+        F(I32,   diagnose_corruption.shuffle_id, "shuffleId"),
+        F(I64,   diagnose_corruption.map_id,     "mapId"),
+        F(I32,   diagnose_corruption.reduce_id,  "reduceId"),
+        F(I64,   diagnose_corruption.checksum,   "checksum"),
+        F(BYTES, diagnose_corruption.algorithm,  "algorithm")),
+    ROW(BLOCKMSG_CORRUPTION_CAUSE, "CorruptionCause",
+        F(U8, corruption_cause.cause, "cause")),
     ROW(BLOCKMSG_BLOCK_PUSH_RETURN_CODE, "BlockPushReturnCode",
-        F(U8, block_push_return_code.return_code, "returnCode"),
+        F(U8,    block_push_return_code.return_code,      "returnCode"),
         F(BYTES, block_push_return_code.failure_block_id, "failureBlockId")),
     ROW(BLOCKMSG_REMOVE_SHUFFLE_MERGE, "RemoveShuffleMerge",
-        F(BYTES, remove_shuffle_merge.app_id, "appId"),
-        F(I32, remove_shuffle_merge.app_attempt_id, "attemptId"),
-        F(I32, remove_shuffle_merge.shuffle_id, "shuffleId"),
-        F(I32, remove_shuffle_merge.shuffle_merge_id, "shuffleMergeId")),
+        F(BYTES, remove_shuffle_merge.app_id,           "appId"),
+        F(I32,   remove_shuffle_merge.app_attempt_id,   "attemptId"),
+        F(I32,   remove_shuffle_merge.shuffle_id,       "shuffleId"),
+        F(I32,   remove_shuffle_merge.shuffle_merge_id, "shuffleMergeId")),
 };
+/* clang-format on */
 
 const struct msg_style blockmsg_style = {
     .open = "[", .first_sep = "", .sep = ",", .close = "]", .size_unit = ""};
