@@ -13,10 +13,11 @@
 #include "proto/codec.h"
 
 enum msg_field_kind {
-    MSGF_U8,         /* byte: uint8_t */
-    MSGF_BOOL,       /* boolean: bool */
-    MSGF_I32,        /* int: int32_t */
-    MSGF_I64,        /* long: int64_t */
+    MSGF_U8,   /* byte: uint8_t */
+    MSGF_BOOL, /* boolean: bool */
+    MSGF_I32,  /* int: int32_t */
+    MSGF_I64,  /* long: int64_t */
+    /* from here to MSGF_VIEW: the variable-size kinds */
     MSGF_BYTES,      /* String/byte[], owned copy: struct proto_bytes */
     MSGF_STRINGS,    /* String[]: struct proto_string_array */
     MSGF_INTS,       /* int[]: struct proto_int_array */
@@ -44,6 +45,13 @@ enum msg_show {
 #define MSGF_CARRIES_RPC 0x2   /* holds an encoded BlockTransferMessage */
 
 struct msgdesc;
+
+/* The value of field f inside message struct msg. */
+#define MSG_FIELD_AT(msg, f, type) ((type *)((char *)(msg) + (f)->offset))
+#define MSG_FIELD_OF(msg, f, type) ((const type *)((const char *)(msg) + (f)->offset))
+/* The uint32_t count of an MSGF_BITMAPS field. */
+#define MSG_COUNT_AT(msg, f) ((uint32_t *)((char *)(msg) + (f)->count_offset))
+#define MSG_COUNT_OF(msg, f) (*(const uint32_t *)((const char *)(msg) + (f)->count_offset))
 
 struct msg_field {
     const char *label; /* the name printed; NULL: left out of descriptions */
@@ -109,19 +117,27 @@ void msgdesc_encode(const struct msgdesc *d, struct proto_writer *w, const void 
                     uint64_t body_len);
 /* Encoded size of the fields msgdesc_encode writes. */
 size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg);
-/* Frees what decode allocated and zeroes every field. */
+/* Frees what decode allocated (or the proto_bytes helpers), leaving those fields zeroed. */
 void msgdesc_free(const struct msgdesc *d, void *msg);
 /* Appends the name and the shown fields. */
 void msgdesc_describe(const struct msgdesc *d, const struct msg_style *s, const void *msg,
                       struct msg_text *t);
 
-/* The MSGF_BODY field's view in msg, or NULL when d has none. */
-const struct proto_view *msgdesc_body(const struct msgdesc *d, const void *msg);
+/* The MSGF_BODY field's view in msg, or NULL when d has none (a body, the rest
+ * of the frame, is always the last field). */
+static inline const struct proto_view *msgdesc_body(const struct msgdesc *d, const void *msg)
+{
+    const struct msg_field *last = d->nfields ? &d->fields[d->nfields - 1] : NULL;
+    return last && last->kind == MSGF_BODY ? MSG_FIELD_OF(msg, last, struct proto_view) : NULL;
+}
 /* The layout msg holds (MSG_LAYOUT_BASE for fixed-layout messages). */
 int msgdesc_layout(const struct msgdesc *d, const void *msg);
 void msgdesc_set_layout(const struct msgdesc *d, void *msg, int layout);
 /* Whether field f is on the wire in the given layout. */
-bool msgdesc_field_present(const struct msg_field *f, int layout);
+static inline bool msgdesc_field_present(const struct msg_field *f, int layout)
+{
+    return !(f->flags & MSGF_EXTENDED_ONLY) || layout == MSG_LAYOUT_EXTENDED;
+}
 /* Bytes f's value takes in the C struct (0 for MSGF_LEGACY_LEN). */
 size_t msgdesc_field_c_size(const struct msg_field *f);
 
