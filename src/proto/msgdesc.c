@@ -338,17 +338,21 @@ OUT_OF_LINE size_t variable_wire_len(const struct msg_field *f, const void *msg)
     }
 }
 
+size_t msgdesc_field_wire_len(const struct msg_field *f, const void *msg)
+{
+    size_t n = fixed_wire_len[f->kind];
+    if (f->kind >= MSGF_BYTES && f->kind <= MSGF_VIEW) /* the variable-size kinds */
+        n += variable_wire_len(f, msg);
+    return n;
+}
+
 size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg)
 {
     size_t n = 0;
     int layout = msgdesc_layout(d, msg);
-    for (const struct msg_field *f = d->fields, *end = f + d->nfields; f < end; f++) {
-        if (!msgdesc_field_present(f, layout))
-            continue;
-        n += fixed_wire_len[f->kind];
-        if (f->kind >= MSGF_BYTES && f->kind <= MSGF_VIEW) /* the variable-size kinds */
-            n += variable_wire_len(f, msg);
-    }
+    for (const struct msg_field *f = d->fields, *end = f + d->nfields; f < end; f++)
+        if (msgdesc_field_present(f, layout))
+            n += msgdesc_field_wire_len(f, msg);
     return n;
 }
 

@@ -115,8 +115,9 @@ void msgdesc_decode(const struct msgdesc *d, struct proto_reader *r, void *msg);
  * MSGF_LEGACY_LEN gets body_len. */
 void msgdesc_encode(const struct msgdesc *d, struct proto_writer *w, const void *msg,
                     uint64_t body_len);
-/* Encoded size of the fields msgdesc_encode writes. */
+/* Encoded size of the fields msgdesc_encode writes, and of one of them. */
 size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg);
+size_t msgdesc_field_wire_len(const struct msg_field *f, const void *msg);
 /* Frees what decode allocated (or the proto_bytes helpers), leaving those fields zeroed. */
 void msgdesc_free(const struct msgdesc *d, void *msg);
 /* Appends the name and the shown fields. */
