@@ -28,6 +28,12 @@ _Static_assert(BLOCKMSG_LAYOUT_31 == MSG_LAYOUT_BASE && BLOCKMSG_LAYOUT_32 == MS
     {.type = code, .name = spark_name, .size = sizeof(struct blockmsg), \
      .layout_rule = MSG_LAYOUT_##rule, .layout_offset = AT(member.layout), MSG_FIELDS(__VA_ARGS__)}
 
+/* OpenBlocks and RemoveBlocks share their layout. */
+#define BLOCK_IDS_FIELDS(msg) \
+    F(BYTES,   msg.app_id,    "appId"), \
+    F(BYTES,   msg.exec_id,   "execId"), \
+    F(STRINGS, msg.block_ids, "blockIds")
+
 #define INFO(kind_, member, label_) \
     {.label = label_, .kind = MSGF_##kind_, .offset = offsetof(struct executor_shuffle_info, member)}
 static const struct msgdesc executor_shuffle_info = {
@@ -39,10 +45,7 @@ static const struct msgdesc executor_shuffle_info = {
 };
 
 const struct msgdesc blockmsg_descs[BLOCKMSG_TYPE_COUNT] = {
-    ROW(BLOCKMSG_OPEN_BLOCKS, "OpenBlocks",
-        F(BYTES,   open_blocks.app_id,    "appId"),
-        F(BYTES,   open_blocks.exec_id,   "execId"),
-        F(STRINGS, open_blocks.block_ids, "blockIds")),
+    ROW(BLOCKMSG_OPEN_BLOCKS, "OpenBlocks", BLOCK_IDS_FIELDS(open_blocks)),
     ROW(BLOCKMSG_UPLOAD_BLOCK, "UploadBlock",
         F(BYTES,       upload_block.app_id,     "appId"),
         F(BYTES,       upload_block.exec_id,    "execId"),
@@ -64,10 +67,7 @@ const struct msgdesc blockmsg_descs[BLOCKMSG_TYPE_COUNT] = {
     ROW(BLOCKMSG_UPLOAD_BLOCK_STREAM, "UploadBlockStream",
         F(BYTES,       upload_block_stream.block_id, "blockId"),
         SIZE_OF(BYTES, upload_block_stream.metadata, "metadata size")),
-    ROW(BLOCKMSG_REMOVE_BLOCKS, "RemoveBlocks",
-        F(BYTES,   remove_blocks.app_id,    "appId"),
-        F(BYTES,   remove_blocks.exec_id,   "execId"),
-        F(STRINGS, remove_blocks.block_ids, "blockIds")),
+    ROW(BLOCKMSG_REMOVE_BLOCKS, "RemoveBlocks", BLOCK_IDS_FIELDS(remove_blocks)),
     ROW(BLOCKMSG_BLOCKS_REMOVED, "BlocksRemoved",
         F(I32, blocks_removed.num_removed_blocks, "numRemovedBlocks")),
     ROW(BLOCKMSG_FETCH_SHUFFLE_BLOCKS, "FetchShuffleBlocks",

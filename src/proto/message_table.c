@@ -17,6 +17,12 @@
     {.label = label_, .kind = MSGF_##kind_, .show = MSG_SHOW_SIZE, .flags = MSGF_CARRIES_RPC, \
      .offset = AT(member)}
 
+/* RpcRequest and RpcResponse share their layout. */
+#define RPC_FIELDS \
+    F(I64,     rpc.request_id, "requestId"), \
+    LEGACY_LEN, \
+    RPC(BODY,  rpc.body,       "body")
+
 #define ROW(code, spark_name, ...) \
     {.type = code, .name = spark_name, .size = sizeof(struct proto_msg), MSG_FIELDS(__VA_ARGS__)}
 
@@ -32,14 +38,8 @@ const struct msgdesc proto_msg_descs[PROTO_MSG_TYPE_COUNT] = {
         F(I64,  chunk_fetch_failure.stream_id,   "streamId"),
         F(I32,  chunk_fetch_failure.chunk_index, "chunkIndex"),
         F(VIEW, chunk_fetch_failure.error,       "error")),
-    ROW(PROTO_RPC_REQUEST, "RpcRequest",
-        F(I64,     rpc.request_id, "requestId"),
-        LEGACY_LEN,
-        RPC(BODY,  rpc.body,       "body")),
-    ROW(PROTO_RPC_RESPONSE, "RpcResponse",
-        F(I64,     rpc.request_id, "requestId"),
-        LEGACY_LEN,
-        RPC(BODY,  rpc.body,       "body")),
+    ROW(PROTO_RPC_REQUEST, "RpcRequest", RPC_FIELDS),
+    ROW(PROTO_RPC_RESPONSE, "RpcResponse", RPC_FIELDS),
     ROW(PROTO_RPC_FAILURE, "RpcFailure",
         F(I64,  rpc_failure.request_id, "requestId"),
         F(VIEW, rpc_failure.error,      "error")),

@@ -79,12 +79,45 @@ static void add_text(struct msg_text *t, const struct msg_style *s, const void *
         msg_text_add(t, "%.*s", (int)len, (const char *)data);
 }
 
-static void add_ints(struct msg_text *t, const struct proto_int_array *a)
+/* [a, b, c]: each item printed by add_item. */
+typedef void add_item_fn(struct msg_text *t, const struct msg_style *s, const void *items,
+                         uint32_t i);
+
+static void add_list(struct msg_text *t, const struct msg_style *s, const void *items,
+                     uint32_t count, add_item_fn *add_item)
 {
     msg_text_add(t, "[");
-    for (uint32_t i = 0; i < a->count; i++)
-        msg_text_add(t, "%s%d", i ? ", " : "", a->items[i]);
+    for (uint32_t i = 0; i < count; i++) {
+        msg_text_add(t, "%s", i ? ", " : "");
+        add_item(t, s, items, i);
+    }
     msg_text_add(t, "]");
+}
+
+static void add_string_item(struct msg_text *t, const struct msg_style *s, const void *items,
+                            uint32_t i)
+{
+    const struct proto_bytes *b = (const struct proto_bytes *)items + i;
+    add_text(t, s, b->data, b->len, true);
+}
+
+static void add_int_item(struct msg_text *t, const struct msg_style *s, const void *items,
+                         uint32_t i)
+{
+    msg_text_add(t, "%d", ((const int32_t *)items)[i]);
+}
+
+static void add_long_item(struct msg_text *t, const struct msg_style *s, const void *items,
+                          uint32_t i)
+{
+    msg_text_add(t, "%" PRId64, ((const int64_t *)items)[i]);
+}
+
+static void add_row_item(struct msg_text *t, const struct msg_style *s, const void *items,
+                         uint32_t i)
+{
+    const struct proto_int_array *row = (const struct proto_int_array *)items + i;
+    add_list(t, s, row->items, row->count, add_int_item);
 }
 
 static void add_value(struct msg_text *t, const struct msg_style *s, const struct msg_field *f,
@@ -117,33 +150,22 @@ static void add_value(struct msg_text *t, const struct msg_style *s, const struc
     }
     case MSGF_STRINGS: {
         const struct proto_string_array *a = MSG_FIELD_OF(msg, f, struct proto_string_array);
-        msg_text_add(t, "[");
-        for (uint32_t i = 0; i < a->count; i++) {
-            msg_text_add(t, "%s", i ? ", " : "");
-            add_text(t, s, a->items[i].data, a->items[i].len, true);
-        }
-        msg_text_add(t, "]");
+        add_list(t, s, a->items, a->count, add_string_item);
         break;
     }
-    case MSGF_INTS:
-        add_ints(t, MSG_FIELD_OF(msg, f, struct proto_int_array));
+    case MSGF_INTS: {
+        const struct proto_int_array *a = MSG_FIELD_OF(msg, f, struct proto_int_array);
+        add_list(t, s, a->items, a->count, add_int_item);
         break;
+    }
     case MSGF_LONGS: {
         const struct proto_long_array *a = MSG_FIELD_OF(msg, f, struct proto_long_array);
-        msg_text_add(t, "[");
-        for (uint32_t i = 0; i < a->count; i++)
-            msg_text_add(t, "%s%" PRId64, i ? ", " : "", a->items[i]);
-        msg_text_add(t, "]");
+        add_list(t, s, a->items, a->count, add_long_item);
         break;
     }
     case MSGF_INT_MATRIX: {
         const struct proto_int_matrix *m = MSG_FIELD_OF(msg, f, struct proto_int_matrix);
-        msg_text_add(t, "[");
-        for (uint32_t i = 0; i < m->count; i++) {
-            msg_text_add(t, "%s", i ? ", " : "");
-            add_ints(t, &m->rows[i]);
-        }
-        msg_text_add(t, "]");
+        add_list(t, s, m->rows, m->count, add_row_item);
         break;
     }
     case MSGF_NESTED:

@@ -37,10 +37,12 @@ static uint64_t next_value(struct sample_source *s)
     return v;
 }
 
-/* A count small enough to keep samples short. */
-static uint32_t next_count(struct sample_source *s)
+/* An array of a count small enough to keep samples short (one spare item, so
+ * that an empty array is not a NULL pointer). */
+static void *new_items(struct sample_source *s, uint32_t *count, size_t item_size)
 {
-    return (uint32_t)(next_value(s) % 4);
+    *count = (uint32_t)(next_value(s) % 4);
+    return calloc((size_t)*count + 1, item_size);
 }
 
 static void next_text(struct sample_source *s, const uint8_t **data, uint32_t *len)
@@ -67,8 +69,7 @@ static void fill_bytes(struct proto_bytes *b, struct sample_source *s)
 
 static void fill_ints(struct proto_int_array *a, struct sample_source *s)
 {
-    a->count = next_count(s);
-    a->items = malloc(((size_t)a->count + 1) * sizeof(*a->items));
+    a->items = new_items(s, &a->count, sizeof(*a->items));
     for (uint32_t i = 0; i < a->count; i++)
         a->items[i] = (int32_t)(uint32_t)next_value(s);
 }
@@ -102,8 +103,7 @@ static void fill_field(const struct msg_field *f, void *msg, struct sample_sourc
     }
     case MSGF_STRINGS: {
         struct proto_string_array *a = MSG_FIELD_AT(msg, f, struct proto_string_array);
-        a->count = next_count(s);
-        a->items = calloc((size_t)a->count + 1, sizeof(*a->items));
+        a->items = new_items(s, &a->count, sizeof(*a->items));
         for (uint32_t i = 0; i < a->count; i++)
             fill_bytes(&a->items[i], s);
         break;
@@ -113,16 +113,14 @@ static void fill_field(const struct msg_field *f, void *msg, struct sample_sourc
         break;
     case MSGF_LONGS: {
         struct proto_long_array *a = MSG_FIELD_AT(msg, f, struct proto_long_array);
-        a->count = next_count(s);
-        a->items = malloc(((size_t)a->count + 1) * sizeof(*a->items));
+        a->items = new_items(s, &a->count, sizeof(*a->items));
         for (uint32_t i = 0; i < a->count; i++)
             a->items[i] = (int64_t)next_value(s);
         break;
     }
     case MSGF_INT_MATRIX: {
         struct proto_int_matrix *m = MSG_FIELD_AT(msg, f, struct proto_int_matrix);
-        m->count = next_count(s);
-        m->rows = calloc((size_t)m->count + 1, sizeof(*m->rows));
+        m->rows = new_items(s, &m->count, sizeof(*m->rows));
         for (uint32_t i = 0; i < m->count; i++)
             fill_ints(&m->rows[i], s);
         break;
@@ -130,8 +128,7 @@ static void fill_field(const struct msg_field *f, void *msg, struct sample_sourc
     case MSGF_BITMAPS: {
         struct proto_bytes **items = MSG_FIELD_AT(msg, f, struct proto_bytes *);
         uint32_t *count = MSG_COUNT_AT(msg, f);
-        *count = next_count(s);
-        *items = calloc((size_t)*count + 1, sizeof(**items));
+        *items = new_items(s, count, sizeof(**items));
         for (uint32_t i = 0; i < *count; i++) {
             uint64_t pick = next_value(s) % (sizeof(bitmaps) / sizeof(*bitmaps));
             proto_bytes_set(&(*items)[i], bitmaps[pick].bytes, bitmaps[pick].len);
