@@ -35,7 +35,7 @@ int blockmsg_decode(const uint8_t *buf, size_t len, struct blockmsg *out, char *
         return -1;
     }
     out->type = (enum blockmsg_type)type;
-    msgdesc_decode(d, &r, out);
+    blockmsg_table_decode(type, &r, out);
     if (proto_reader_error(&r)) {
         snprintf(err, errlen, "malformed %s (%zu bytes): %s", d->name, len, proto_reader_error(&r));
         blockmsg_free(out);
@@ -46,17 +46,13 @@ int blockmsg_decode(const uint8_t *buf, size_t len, struct blockmsg *out, char *
 
 void blockmsg_encode(struct proto_writer *w, const struct blockmsg *m)
 {
-    const struct msgdesc *d = desc_of((int)m->type);
     proto_write_u8(w, (uint8_t)m->type);
-    if (d)
-        msgdesc_encode(d, w, m, 0);
+    blockmsg_table_encode((int)m->type, w, m);
 }
 
 void blockmsg_free(struct blockmsg *m)
 {
-    const struct msgdesc *d = desc_of((int)m->type);
-    if (d)
-        msgdesc_free(d, m);
+    blockmsg_table_free((int)m->type, m);
     memset(m, 0, sizeof(*m));
 }
 

@@ -5,6 +5,8 @@
  * apart on decode (msgdesc.h). The table is laid out by hand, one field a line. */
 #include "proto/blockmsg_table.h"
 
+#include "proto/msgdesc_inline.h"
+
 /* The layout is stored as an enum blockmsg_layout and read by the engine as an int. */
 _Static_assert(sizeof(enum blockmsg_layout) == sizeof(int), "layout is int-sized");
 _Static_assert(BLOCKMSG_LAYOUT_31 == MSG_LAYOUT_BASE && BLOCKMSG_LAYOUT_32 == MSG_LAYOUT_EXTENDED,
@@ -135,3 +137,31 @@ const struct msgdesc blockmsg_descs[BLOCKMSG_TYPE_COUNT] = {
 
 const struct msg_style blockmsg_style = {
     .open = "[", .first_sep = "", .sep = ",", .close = "]", .size_unit = ""};
+
+/* The hot paths, one unrolled instance per row (msgdesc_inline.h). */
+_Static_assert(BLOCKMSG_TYPE_COUNT <= MSG_MAX_TYPES, "extend MSG_CASES_0_TO_31");
+#define ROW_OF(code) MSG_ROW(blockmsg_descs, BLOCKMSG_TYPE_COUNT, code)
+
+void blockmsg_table_decode(int type, struct proto_reader *r, struct blockmsg *m)
+{
+#define DECODE(code) msgdesc_decode_row(ROW_OF(code), r, m)
+    switch (type) {
+        MSG_CASES_0_TO_31(BLOCKMSG_TYPE_COUNT, DECODE)
+    }
+}
+
+void blockmsg_table_encode(int type, struct proto_writer *w, const struct blockmsg *m)
+{
+#define ENCODE(code) msgdesc_encode_row(ROW_OF(code), w, m, 0)
+    switch (type) {
+        MSG_CASES_0_TO_31(BLOCKMSG_TYPE_COUNT, ENCODE)
+    }
+}
+
+void blockmsg_table_free(int type, struct blockmsg *m)
+{
+#define FREE(code) msgdesc_free_row(ROW_OF(code), m)
+    switch (type) {
+        MSG_CASES_0_TO_31(BLOCKMSG_TYPE_COUNT, FREE)
+    }
+}

@@ -35,7 +35,7 @@ int proto_msg_decode(int type, const uint8_t *content, size_t len, struct proto_
         return -1;
     }
     proto_reader_init(&r, content, len);
-    msgdesc_decode(d, &r, out);
+    proto_msg_table_decode(type, &r, out);
     /* Only a message with an in-frame body may have bytes after its header. */
     if (!proto_reader_error(&r) && !msgdesc_body(d, out) && proto_reader_remaining(&r) != 0)
         proto_reader_fail(&r, "trailing bytes after the message");
@@ -48,20 +48,17 @@ int proto_msg_decode(int type, const uint8_t *content, size_t len, struct proto_
 
 size_t proto_msg_header_len(const struct proto_msg *m)
 {
-    const struct msgdesc *d = desc_of((int)m->type);
-    return PROTO_FRAME_HEADER_LEN + (d ? msgdesc_wire_len(d, m) : 0);
+    return PROTO_FRAME_HEADER_LEN + proto_msg_table_wire_len((int)m->type, m);
 }
 
 void proto_msg_encode_header(struct proto_writer *w, const struct proto_msg *m, uint64_t body_len)
 {
-    const struct msgdesc *d = desc_of((int)m->type);
     size_t header_len = proto_msg_header_len(m);
     if (!proto_writer_reserve(w, header_len))
         return;
     proto_write_i64(w, (int64_t)(header_len + body_len));
     proto_write_u8(w, (uint8_t)m->type);
-    if (d)
-        msgdesc_encode(d, w, m, body_len);
+    proto_msg_table_encode((int)m->type, w, m, body_len);
 }
 
 void proto_msg_encode(struct proto_writer *w, const struct proto_msg *m)

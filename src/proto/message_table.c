@@ -4,6 +4,8 @@
  * BYTE_COUNT field counts bytes sent after the frame. Laid out by hand. */
 #include "proto/message_table.h"
 
+#include "proto/msgdesc_inline.h"
+
 /* clang-format off */
 #define AT(member) offsetof(struct proto_msg, u.member)
 /* A field shown as label=value or label=size. */
@@ -78,3 +80,34 @@ const struct msg_style proto_msg_style = {.open = "",
                                           .close = "",
                                           .quote_text = true,
                                           .size_unit = " bytes"};
+
+/* The hot paths, one unrolled instance per row (msgdesc_inline.h). */
+_Static_assert(PROTO_MSG_TYPE_COUNT <= MSG_MAX_TYPES, "extend MSG_CASES_0_TO_31");
+#define ROW_OF(code) MSG_ROW(proto_msg_descs, PROTO_MSG_TYPE_COUNT, code)
+
+void proto_msg_table_decode(int type, struct proto_reader *r, struct proto_msg *m)
+{
+#define DECODE(code) msgdesc_decode_row(ROW_OF(code), r, m)
+    switch (type) {
+        MSG_CASES_0_TO_31(PROTO_MSG_TYPE_COUNT, DECODE)
+    }
+}
+
+void proto_msg_table_encode(int type, struct proto_writer *w, const struct proto_msg *m,
+                            uint64_t body_len)
+{
+#define ENCODE(code) msgdesc_encode_row(ROW_OF(code), w, m, body_len)
+    switch (type) {
+        MSG_CASES_0_TO_31(PROTO_MSG_TYPE_COUNT, ENCODE)
+    }
+}
+
+size_t proto_msg_table_wire_len(int type, const struct proto_msg *m)
+{
+    size_t n = 0;
+#define WIRE_LEN(code) n = msgdesc_wire_len_row(ROW_OF(code), m)
+    switch (type) {
+        MSG_CASES_0_TO_31(PROTO_MSG_TYPE_COUNT, WIRE_LEN)
+    }
+    return n;
+}

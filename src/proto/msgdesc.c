@@ -1,27 +1,11 @@
-/* The engine over message descriptions: decode, encode, size and free. Each
- * operation is a loop over the fields and one switch on the kind that jumps to
- * the same codec call the hand-written decoders made; kinds that need more than
- * one call are handled out of line so that the per-field step stays a jump. */
-#include "proto/msgdesc.h"
+/* The engine over message descriptions, generic over any row: decode (with the
+ * layout rules), encode, size and free, built from the per-field steps in
+ * msgdesc_inline.h, and the out-of-line helpers those steps call. */
+#include "proto/msgdesc_inline.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-#define OUT_OF_LINE static __attribute__((noinline))
-
-int msgdesc_layout(const struct msgdesc *d, const void *msg)
-{
-    int layout = MSG_LAYOUT_BASE;
-    if (d->layout_rule != MSG_LAYOUT_FIXED) /* an int-sized enum: see msgdesc.h */
-        memcpy(&layout, (const char *)msg + d->layout_offset, sizeof(layout));
-    return layout;
-}
-
-void msgdesc_set_layout(const struct msgdesc *d, void *msg, int layout)
-{
-    if (d->layout_rule != MSG_LAYOUT_FIXED)
-        memcpy((char *)msg + d->layout_offset, &layout, sizeof(layout));
-}
+#define OUT_OF_LINE __attribute__((noinline))
 
 size_t msgdesc_field_c_size(const struct msg_field *f)
 {
@@ -44,20 +28,12 @@ size_t msgdesc_field_c_size(const struct msg_field *f)
     return f->kind == MSGF_NESTED ? f->nested->size : c_size[f->kind];
 }
 
-/* Wire size of the fixed-size kinds; for the others, of their length or count prefix. */
-static const uint8_t fixed_wire_len[MSGF_KIND_COUNT] = {
-    [MSGF_U8] = 1,         [MSGF_BOOL] = 1,    [MSGF_I32] = 4,  [MSGF_I64] = 8,
-    [MSGF_BYTES] = 4,      [MSGF_STRINGS] = 4, [MSGF_INTS] = 4, [MSGF_LONGS] = 4,
-    [MSGF_INT_MATRIX] = 4, [MSGF_BITMAPS] = 4, [MSGF_VIEW] = 4, [MSGF_LEGACY_LEN] = 4,
-    [MSGF_BYTE_COUNT] = 8, [MSGF_BODY] = 0,
-};
-
 /* Fewest bytes f can take on the wire. */
 static size_t min_wire_len(const struct msg_field *f)
 {
     size_t n = 0;
     if (f->kind != MSGF_NESTED)
-        return fixed_wire_len[f->kind];
+        return msgdesc_fixed_wire_len[f->kind];
     for (uint8_t i = 0; i < f->nested->nfields; i++)
         n += min_wire_len(&f->nested->fields[i]);
     return n;
@@ -65,7 +41,8 @@ static size_t min_wire_len(const struct msg_field *f)
 
 /* ---- decode ---- */
 
-OUT_OF_LINE void read_bitmaps(struct proto_reader *r, struct proto_bytes **out, uint32_t *count)
+OUT_OF_LINE void msgdesc_read_bitmaps(struct proto_reader *r, struct proto_bytes **out,
+                                      uint32_t *count)
 {
     int32_t n;
     *out = NULL;
@@ -86,87 +63,34 @@ OUT_OF_LINE void read_bitmaps(struct proto_reader *r, struct proto_bytes **out, 
         *count = (uint32_t)i + 1;
 }
 
-OUT_OF_LINE void read_view(struct proto_reader *r, struct proto_view *v)
+OUT_OF_LINE void msgdesc_read_view(struct proto_reader *r, struct proto_view *v)
 {
     proto_read_bytes_borrowed(r, &v->data, &v->len);
 }
 
-OUT_OF_LINE void skip_legacy_len(struct proto_reader *r)
+OUT_OF_LINE void msgdesc_skip_legacy_len(struct proto_reader *r)
 {
     int32_t ignored;
     proto_read_i32(r, &ignored);
 }
 
-OUT_OF_LINE void read_byte_count(struct proto_reader *r, int64_t *count)
+OUT_OF_LINE void msgdesc_read_byte_count(struct proto_reader *r, int64_t *count)
 {
     proto_read_i64(r, count);
     if (!proto_reader_error(r) && *count < 0)
         proto_reader_fail(r, "negative byte count");
 }
 
-OUT_OF_LINE void read_body(struct proto_reader *r, struct proto_view *v)
+OUT_OF_LINE void msgdesc_read_body(struct proto_reader *r, struct proto_view *v)
 {
     size_t n = proto_reader_remaining(r);
     v->len = (uint32_t)n;
     proto_read_raw(r, n, &v->data);
 }
 
-OUT_OF_LINE void decode_nested(const struct msg_field *f, struct proto_reader *r, void *msg)
+OUT_OF_LINE void msgdesc_decode_nested(const struct msg_field *f, struct proto_reader *r, void *msg)
 {
     msgdesc_decode(f->nested, r, MSG_FIELD_AT(msg, f, char));
-}
-
-/* Inlined into each loop: one jump table and one codec call per field. */
-static inline __attribute__((always_inline)) void decode_field(const struct msg_field *f,
-                                                               struct proto_reader *r, void *msg)
-{
-    switch (f->kind) {
-    case MSGF_U8:
-        proto_read_u8(r, MSG_FIELD_AT(msg, f, uint8_t));
-        return;
-    case MSGF_BOOL:
-        proto_read_bool(r, MSG_FIELD_AT(msg, f, bool));
-        return;
-    case MSGF_I32:
-        proto_read_i32(r, MSG_FIELD_AT(msg, f, int32_t));
-        return;
-    case MSGF_I64:
-        proto_read_i64(r, MSG_FIELD_AT(msg, f, int64_t));
-        return;
-    case MSGF_BYTES:
-        proto_read_bytes(r, MSG_FIELD_AT(msg, f, struct proto_bytes));
-        return;
-    case MSGF_STRINGS:
-        proto_read_string_array(r, MSG_FIELD_AT(msg, f, struct proto_string_array));
-        return;
-    case MSGF_INTS:
-        proto_read_int_array(r, MSG_FIELD_AT(msg, f, struct proto_int_array));
-        return;
-    case MSGF_LONGS:
-        proto_read_long_array(r, MSG_FIELD_AT(msg, f, struct proto_long_array));
-        return;
-    case MSGF_INT_MATRIX:
-        proto_read_int_matrix(r, MSG_FIELD_AT(msg, f, struct proto_int_matrix));
-        return;
-    case MSGF_BITMAPS:
-        read_bitmaps(r, MSG_FIELD_AT(msg, f, struct proto_bytes *), MSG_COUNT_AT(msg, f));
-        return;
-    case MSGF_NESTED:
-        decode_nested(f, r, msg);
-        return;
-    case MSGF_VIEW:
-        read_view(r, MSG_FIELD_AT(msg, f, struct proto_view));
-        return;
-    case MSGF_LEGACY_LEN:
-        skip_legacy_len(r);
-        return;
-    case MSGF_BYTE_COUNT:
-        read_byte_count(r, MSG_FIELD_AT(msg, f, int64_t));
-        return;
-    case MSGF_BODY:
-        read_body(r, MSG_FIELD_AT(msg, f, struct proto_view));
-        return;
-    }
 }
 
 static void decode_layout(const struct msgdesc *d, struct proto_reader *r, void *msg, int layout)
@@ -174,12 +98,13 @@ static void decode_layout(const struct msgdesc *d, struct proto_reader *r, void 
     msgdesc_set_layout(d, msg, layout);
     for (const struct msg_field *f = d->fields, *end = f + d->nfields; f < end; f++)
         if (msgdesc_field_present(f, layout))
-            decode_field(f, r, msg);
+            msgdesc_decode_field(f, r, msg);
 }
 
 /* MSG_LAYOUT_BY_REMAINING: the fields before the first extended-only one are in
  * both layouts; there the input left decides. */
-OUT_OF_LINE void decode_by_remaining(const struct msgdesc *d, struct proto_reader *r, void *msg)
+static __attribute__((noinline)) void decode_by_remaining(const struct msgdesc *d,
+                                                          struct proto_reader *r, void *msg)
 {
     int layout = MSG_LAYOUT_BASE;
     bool picked = false;
@@ -195,12 +120,13 @@ OUT_OF_LINE void decode_by_remaining(const struct msgdesc *d, struct proto_reade
             picked = true;
         }
         if (msgdesc_field_present(f, layout))
-            decode_field(f, r, msg);
+            msgdesc_decode_field(f, r, msg);
     }
 }
 
 /* MSG_LAYOUT_BY_EXACT_FIT: the base layout when it consumes the input exactly. */
-OUT_OF_LINE void decode_by_exact_fit(const struct msgdesc *d, struct proto_reader *r, void *msg)
+static __attribute__((noinline)) void decode_by_exact_fit(const struct msgdesc *d,
+                                                          struct proto_reader *r, void *msg)
 {
     struct proto_reader start = *r;
     decode_layout(d, r, msg, MSG_LAYOUT_BASE);
@@ -219,76 +145,28 @@ void msgdesc_decode(const struct msgdesc *d, struct proto_reader *r, void *msg)
         decode_by_exact_fit(d, r, msg);
     else /* every field of a fixed layout is present */
         for (const struct msg_field *f = d->fields, *end = f + d->nfields; f < end; f++)
-            decode_field(f, r, msg);
+            msgdesc_decode_field(f, r, msg);
 }
 
 /* ---- encode and size ---- */
 
-OUT_OF_LINE void write_bitmaps(struct proto_writer *w, const struct proto_bytes *bitmaps,
-                               uint32_t n)
+OUT_OF_LINE void msgdesc_write_bitmaps(struct proto_writer *w, const struct proto_bytes *bitmaps,
+                                       uint32_t n)
 {
     proto_write_i32(w, (int32_t)n);
     for (uint32_t i = 0; i < n; i++) /* self-delimiting, no prefix */
         proto_write_raw(w, bitmaps[i].data, bitmaps[i].len);
 }
 
-OUT_OF_LINE void write_view(struct proto_writer *w, const struct proto_view *v)
+OUT_OF_LINE void msgdesc_write_view(struct proto_writer *w, const struct proto_view *v)
 {
     proto_write_bytes(w, v->data, v->len);
 }
 
-OUT_OF_LINE void encode_nested(const struct msg_field *f, struct proto_writer *w, const void *msg)
+OUT_OF_LINE void msgdesc_encode_nested(const struct msg_field *f, struct proto_writer *w,
+                                       const void *msg)
 {
     msgdesc_encode(f->nested, w, MSG_FIELD_OF(msg, f, char), 0);
-}
-
-static inline __attribute__((always_inline)) void
-encode_field(const struct msg_field *f, struct proto_writer *w, const void *msg, uint64_t body_len)
-{
-    switch (f->kind) {
-    case MSGF_U8:
-        proto_write_u8(w, *MSG_FIELD_OF(msg, f, uint8_t));
-        return;
-    case MSGF_BOOL:
-        proto_write_bool(w, *MSG_FIELD_OF(msg, f, bool));
-        return;
-    case MSGF_I32:
-        proto_write_i32(w, *MSG_FIELD_OF(msg, f, int32_t));
-        return;
-    case MSGF_I64:
-    case MSGF_BYTE_COUNT:
-        proto_write_i64(w, *MSG_FIELD_OF(msg, f, int64_t));
-        return;
-    case MSGF_BYTES:
-        proto_write_proto_bytes(w, MSG_FIELD_OF(msg, f, struct proto_bytes));
-        return;
-    case MSGF_STRINGS:
-        proto_write_string_array(w, MSG_FIELD_OF(msg, f, struct proto_string_array));
-        return;
-    case MSGF_INTS:
-        proto_write_int_array(w, MSG_FIELD_OF(msg, f, struct proto_int_array));
-        return;
-    case MSGF_LONGS:
-        proto_write_long_array(w, MSG_FIELD_OF(msg, f, struct proto_long_array));
-        return;
-    case MSGF_INT_MATRIX:
-        proto_write_int_matrix(w, MSG_FIELD_OF(msg, f, struct proto_int_matrix));
-        return;
-    case MSGF_BITMAPS:
-        write_bitmaps(w, *MSG_FIELD_OF(msg, f, struct proto_bytes *), MSG_COUNT_OF(msg, f));
-        return;
-    case MSGF_NESTED:
-        encode_nested(f, w, msg);
-        return;
-    case MSGF_VIEW:
-        write_view(w, MSG_FIELD_OF(msg, f, struct proto_view));
-        return;
-    case MSGF_LEGACY_LEN:
-        proto_write_i32(w, (int32_t)body_len);
-        return;
-    case MSGF_BODY: /* the caller sends it */
-        return;
-    }
 }
 
 void msgdesc_encode(const struct msgdesc *d, struct proto_writer *w, const void *msg,
@@ -297,11 +175,11 @@ void msgdesc_encode(const struct msgdesc *d, struct proto_writer *w, const void 
     int layout = msgdesc_layout(d, msg);
     for (const struct msg_field *f = d->fields, *end = f + d->nfields; f < end; f++)
         if (msgdesc_field_present(f, layout))
-            encode_field(f, w, msg, body_len);
+            msgdesc_encode_field(f, w, msg, body_len);
 }
 
 /* Bytes after the length or count prefix of a variable-size field. */
-OUT_OF_LINE size_t variable_wire_len(const struct msg_field *f, const void *msg)
+OUT_OF_LINE size_t msgdesc_variable_wire_len(const struct msg_field *f, const void *msg)
 {
     size_t n = 0;
     switch (f->kind) {
@@ -340,10 +218,7 @@ OUT_OF_LINE size_t variable_wire_len(const struct msg_field *f, const void *msg)
 
 size_t msgdesc_field_wire_len(const struct msg_field *f, const void *msg)
 {
-    size_t n = fixed_wire_len[f->kind];
-    if (f->kind >= MSGF_BYTES && f->kind <= MSGF_VIEW) /* the variable-size kinds */
-        n += variable_wire_len(f, msg);
-    return n;
+    return msgdesc_field_wire_len_inline(f, msg);
 }
 
 size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg)
@@ -352,13 +227,13 @@ size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg)
     int layout = msgdesc_layout(d, msg);
     for (const struct msg_field *f = d->fields, *end = f + d->nfields; f < end; f++)
         if (msgdesc_field_present(f, layout))
-            n += msgdesc_field_wire_len(f, msg);
+            n += msgdesc_field_wire_len_inline(f, msg);
     return n;
 }
 
 /* ---- free ---- */
 
-OUT_OF_LINE void free_bitmaps(struct proto_bytes **bitmaps, uint32_t *count)
+OUT_OF_LINE void msgdesc_free_bitmaps(struct proto_bytes **bitmaps, uint32_t *count)
 {
     for (uint32_t i = 0; i < *count; i++)
         proto_bytes_free(&(*bitmaps)[i]);
@@ -367,42 +242,13 @@ OUT_OF_LINE void free_bitmaps(struct proto_bytes **bitmaps, uint32_t *count)
     *count = 0;
 }
 
-OUT_OF_LINE void free_nested(const struct msg_field *f, void *msg)
+OUT_OF_LINE void msgdesc_free_nested(const struct msg_field *f, void *msg)
 {
     msgdesc_free(f->nested, MSG_FIELD_AT(msg, f, char));
-}
-
-static void free_field(const struct msg_field *f, void *msg)
-{
-    switch (f->kind) {
-    case MSGF_BYTES:
-        proto_bytes_free(MSG_FIELD_AT(msg, f, struct proto_bytes));
-        return;
-    case MSGF_STRINGS:
-        proto_string_array_free(MSG_FIELD_AT(msg, f, struct proto_string_array));
-        return;
-    case MSGF_INTS:
-        proto_int_array_free(MSG_FIELD_AT(msg, f, struct proto_int_array));
-        return;
-    case MSGF_LONGS:
-        proto_long_array_free(MSG_FIELD_AT(msg, f, struct proto_long_array));
-        return;
-    case MSGF_INT_MATRIX:
-        proto_int_matrix_free(MSG_FIELD_AT(msg, f, struct proto_int_matrix));
-        return;
-    case MSGF_BITMAPS:
-        free_bitmaps(MSG_FIELD_AT(msg, f, struct proto_bytes *), MSG_COUNT_AT(msg, f));
-        return;
-    case MSGF_NESTED:
-        free_nested(f, msg);
-        return;
-    default: /* nothing owned */
-        return;
-    }
 }
 
 void msgdesc_free(const struct msgdesc *d, void *msg)
 {
     for (const struct msg_field *f = d->fields, *end = f + d->nfields; f < end; f++)
-        free_field(f, msg);
+        msgdesc_free_field(f, msg);
 }

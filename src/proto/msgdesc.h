@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "proto/codec.h"
 
@@ -131,9 +132,20 @@ static inline const struct proto_view *msgdesc_body(const struct msgdesc *d, con
     const struct msg_field *last = d->nfields ? &d->fields[d->nfields - 1] : NULL;
     return last && last->kind == MSGF_BODY ? MSG_FIELD_OF(msg, last, struct proto_view) : NULL;
 }
-/* The layout msg holds (MSG_LAYOUT_BASE for fixed-layout messages). */
-int msgdesc_layout(const struct msgdesc *d, const void *msg);
-void msgdesc_set_layout(const struct msgdesc *d, void *msg, int layout);
+/* The layout msg holds (MSG_LAYOUT_BASE for fixed-layout messages): an
+ * int-sized enum, copied so as not to alias it. */
+static inline int msgdesc_layout(const struct msgdesc *d, const void *msg)
+{
+    int layout = MSG_LAYOUT_BASE;
+    if (d->layout_rule != MSG_LAYOUT_FIXED)
+        memcpy(&layout, (const char *)msg + d->layout_offset, sizeof(layout));
+    return layout;
+}
+static inline void msgdesc_set_layout(const struct msgdesc *d, void *msg, int layout)
+{
+    if (d->layout_rule != MSG_LAYOUT_FIXED)
+        memcpy((char *)msg + d->layout_offset, &layout, sizeof(layout));
+}
 /* Whether field f is on the wire in the given layout. */
 static inline bool msgdesc_field_present(const struct msg_field *f, int layout)
 {
