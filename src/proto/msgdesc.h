@@ -2,7 +2,14 @@
  * its name and its fields in wire order (a kind plus an offset into the C struct
  * that holds it). One engine decodes, encodes, frees, sizes and describes any
  * described message; the rows are in blockmsg_table.c (BlockTransferMessage)
- * and message_table.c (transport messages). A new message is a new row. */
+ * and message_table.c (transport messages). A new message is a new row.
+ *
+ * Special cases are kept to two, both data: a row with two layouts (Spark 3.1
+ * and 3.2 push messages) marks its 3.2-only fields and names the rule that tells
+ * the layouts apart; a struct nested in a message (ExecutorShuffleInfo) is a
+ * field whose kind points at its own description. The functions here work on
+ * any row; the table files also compile each row's hot paths on their own
+ * (msgdesc_inline.h). */
 #ifndef SHUFFLED_PROTO_MSGDESC_H
 #define SHUFFLED_PROTO_MSGDESC_H
 

@@ -35,8 +35,7 @@ size_t msgdesc_variable_wire_len(const struct msg_field *f, const void *msg);
 void msgdesc_free_bitmaps(struct proto_bytes **bitmaps, uint32_t *count);
 void msgdesc_free_nested(const struct msg_field *f, void *msg);
 
-static inline __attribute__((always_inline)) void
-msgdesc_decode_field(const struct msg_field *f, struct proto_reader *r, void *msg)
+MSG_INLINE void msgdesc_decode_field(const struct msg_field *f, struct proto_reader *r, void *msg)
 {
     switch (f->kind) {
     case MSGF_U8:
@@ -138,8 +137,7 @@ static inline __attribute__((always_inline)) void msgdesc_encode_field(const str
     }
 }
 
-static inline __attribute__((always_inline)) size_t
-msgdesc_field_wire_len_inline(const struct msg_field *f, const void *msg)
+MSG_INLINE size_t msgdesc_field_wire_len_inline(const struct msg_field *f, const void *msg)
 {
     size_t n = msgdesc_fixed_wire_len[f->kind];
     if (f->kind >= MSGF_BYTES && f->kind <= MSGF_VIEW) /* the variable-size kinds */
@@ -147,8 +145,7 @@ msgdesc_field_wire_len_inline(const struct msg_field *f, const void *msg)
     return n;
 }
 
-static inline __attribute__((always_inline)) void msgdesc_free_field(const struct msg_field *f,
-                                                                     void *msg)
+MSG_INLINE void msgdesc_free_field(const struct msg_field *f, void *msg)
 {
     switch (f->kind) {
     case MSGF_BYTES:
@@ -253,20 +250,20 @@ MSG_INLINE void msgdesc_free_row(const struct msgdesc *d, void *msg)
 #define MSG_CASES_0_TO_31(count, step)                                                             \
     MSG_CASE(0, count, step)                                                                       \
     MSG_CASE(1, count, step)                                                                       \
-    MSG_CASE(2, count, step) MSG_CASE(3, count, step) MSG_CASE(4, count, step)                     \
-        MSG_CASE(5, count, step) MSG_CASE(6, count, step) MSG_CASE(7, count, step)                 \
-            MSG_CASE(8, count, step) MSG_CASE(9, count, step) MSG_CASE(10, count, step)            \
-                MSG_CASE(11, count, step) MSG_CASE(12, count, step) MSG_CASE(13, count, step)      \
-                    MSG_CASE(14, count, step) MSG_CASE(15, count, step) MSG_CASE(16, count, step)  \
-                        MSG_CASE(17, count, step) MSG_CASE(18, count, step)                        \
-                            MSG_CASE(19, count, step) MSG_CASE(20, count, step)                    \
-                                MSG_CASE(21, count, step) MSG_CASE(22, count, step)                \
-                                    MSG_CASE(23, count, step) MSG_CASE(24, count, step)            \
-                                        MSG_CASE(25, count, step) MSG_CASE(26, count, step)        \
-                                            MSG_CASE(27, count, step) MSG_CASE(28, count, step)    \
-                                                MSG_CASE(29, count, step)                          \
-                                                    MSG_CASE(30, count, step)                      \
-                                                        MSG_CASE(31, count, step)
+    MSG_CASE(2, count, step)                                                                       \
+    MSG_CASE(3, count, step) MSG_CASE(4, count, step) MSG_CASE(5, count, step)                     \
+        MSG_CASE(6, count, step) MSG_CASE(7, count, step) MSG_CASE(8, count, step)                 \
+            MSG_CASE(9, count, step) MSG_CASE(10, count, step) MSG_CASE(11, count, step)           \
+                MSG_CASE(12, count, step) MSG_CASE(13, count, step) MSG_CASE(14, count, step)      \
+                    MSG_CASE(15, count, step) MSG_CASE(16, count, step) MSG_CASE(17, count, step)  \
+                        MSG_CASE(18, count, step) MSG_CASE(19, count, step)                        \
+                            MSG_CASE(20, count, step) MSG_CASE(21, count, step)                    \
+                                MSG_CASE(22, count, step) MSG_CASE(23, count, step)                \
+                                    MSG_CASE(24, count, step) MSG_CASE(25, count, step)            \
+                                        MSG_CASE(26, count, step) MSG_CASE(27, count, step)        \
+                                            MSG_CASE(28, count, step) MSG_CASE(29, count, step)    \
+                                                MSG_CASE(30, count, step)                          \
+                                                    MSG_CASE(31, count, step)
 #define MSG_MAX_TYPES 32
 
 #endif
