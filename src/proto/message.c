@@ -27,20 +27,20 @@ int proto_msg_decode(int type, const uint8_t *content, size_t len, struct proto_
                      size_t errlen)
 {
     struct proto_reader r;
-    const struct msgdesc *d = desc_of(type);
     memset(out, 0, sizeof(*out));
     out->type = (enum proto_msg_type)type;
-    if (!d) {
+    if (!proto_msg_type_is_known(type)) {
         snprintf(err, errlen, "unknown message type %d", type);
         return -1;
     }
     proto_reader_init(&r, content, len);
-    proto_msg_table_decode(type, &r, out);
+    bool has_body = proto_msg_table_decode(type, &r, out);
     /* Only a message with an in-frame body may have bytes after its header. */
-    if (!proto_reader_error(&r) && !msgdesc_body(d, out) && proto_reader_remaining(&r) != 0)
+    if (!proto_reader_error(&r) && !has_body && proto_reader_remaining(&r) != 0)
         proto_reader_fail(&r, "trailing bytes after the message");
     if (proto_reader_error(&r)) {
-        snprintf(err, errlen, "malformed %s (%zu bytes): %s", d->name, len, proto_reader_error(&r));
+        snprintf(err, errlen, "malformed %s (%zu bytes): %s", proto_msg_type_name(type), len,
+                 proto_reader_error(&r));
         return -1;
     }
     return 0;

@@ -85,12 +85,16 @@ const struct msg_style proto_msg_style = {.open = "",
 _Static_assert(PROTO_MSG_TYPE_COUNT <= MSG_MAX_TYPES, "extend MSG_CASES_0_TO_31");
 #define ROW_OF(code) MSG_ROW(proto_msg_descs, PROTO_MSG_TYPE_COUNT, code)
 
-void proto_msg_table_decode(int type, struct proto_reader *r, struct proto_msg *m)
+bool proto_msg_table_decode(int type, struct proto_reader *r, struct proto_msg *m)
 {
-#define DECODE(code) msgdesc_decode_row(ROW_OF(code), r, m)
+    bool has_body = false;
+#define DECODE(code)                                                                               \
+    msgdesc_decode_row(ROW_OF(code), r, m);                                                        \
+    has_body = msgdesc_body(ROW_OF(code), m) != NULL
     switch (type) {
         MSG_CASES_0_TO_31(PROTO_MSG_TYPE_COUNT, DECODE)
     }
+    return has_body;
 }
 
 void proto_msg_table_encode(int type, struct proto_writer *w, const struct proto_msg *m,
