@@ -1,15 +1,16 @@
 /* Message descriptions: every wire message is described once, as its type code,
  * its name and its fields in wire order (a kind plus an offset into the C struct
  * that holds it). One engine decodes, encodes, frees, sizes and describes any
- * described message; the rows are in blockmsg_table.c (BlockTransferMessage)
- * and message_table.c (transport messages). A new message is a new row.
+ * described message; the rows are in blockmsg.c (BlockTransferMessage) and
+ * message.c (transport messages). A new message is a new row.
  *
  * Special cases are kept to two, both data: a row with two layouts (Spark 3.1
  * and 3.2 push messages) marks its 3.2-only fields and names the rule that tells
  * the layouts apart; a struct nested in a message (ExecutorShuffleInfo) is a
- * field whose kind points at its own description. The functions here work on
- * any row; the table files also compile each row's hot paths on their own
- * (msgdesc_inline.h). */
+ * field whose kind points at its own description.
+ *
+ * This header holds the description types; msgdesc_codec.h decodes, encodes,
+ * sizes and frees described messages, msgdesc_describe.h prints them. */
 #ifndef SHUFFLED_PROTO_MSGDESC_H
 #define SHUFFLED_PROTO_MSGDESC_H
 
@@ -100,38 +101,6 @@ struct msgdesc {
     .fields = (const struct msg_field[]){__VA_ARGS__},                                             \
     .nfields = sizeof((const struct msg_field[]){__VA_ARGS__}) / sizeof(struct msg_field)
 
-/* How a family of messages prints: BlockTransferMessages as Spark's
- * Name[a=1,b=2], transport messages as "Name a=1 b='text' body=3 bytes". */
-struct msg_style {
-    const char *open, *first_sep, *sep, *close;
-    bool quote_text;       /* text as 'printable', long text elided */
-    const char *size_unit; /* after a size: "" or " bytes" */
-};
-
-/* A bounded appender: output is cut at cap - 1, never overrun. */
-struct msg_text {
-    char *buf;
-    size_t cap, len;
-};
-void msg_text_init(struct msg_text *t, char *buf, size_t cap);
-__attribute__((format(printf, 2, 3))) void msg_text_add(struct msg_text *t, const char *fmt, ...);
-
-/* Reads d's fields from r into msg (after the type byte). Errors poison r; the
- * caller frees on error. Allocates exactly what the proto_read_* calls do. */
-void msgdesc_decode(const struct msgdesc *d, struct proto_reader *r, void *msg);
-/* Writes d's fields (not the type byte); MSGF_BODY is not written, and
- * MSGF_LEGACY_LEN gets body_len. */
-void msgdesc_encode(const struct msgdesc *d, struct proto_writer *w, const void *msg,
-                    uint64_t body_len);
-/* Encoded size of the fields msgdesc_encode writes, and of one of them. */
-size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg);
-size_t msgdesc_field_wire_len(const struct msg_field *f, const void *msg);
-/* Frees what decode allocated (or the proto_bytes helpers), leaving those fields zeroed. */
-void msgdesc_free(const struct msgdesc *d, void *msg);
-/* Appends the name and the shown fields. */
-void msgdesc_describe(const struct msgdesc *d, const struct msg_style *s, const void *msg,
-                      struct msg_text *t);
-
 /* The MSGF_BODY field's view in msg, or NULL when d has none (a body, the rest
  * of the frame, is always the last field). */
 static inline const struct proto_view *msgdesc_body(const struct msgdesc *d, const void *msg)
@@ -158,7 +127,5 @@ static inline bool msgdesc_field_present(const struct msg_field *f, int layout)
 {
     return !(f->flags & MSGF_EXTENDED_ONLY) || layout == MSG_LAYOUT_EXTENDED;
 }
-/* Bytes f's value takes in the C struct (0 for MSGF_LEGACY_LEN). */
-size_t msgdesc_field_c_size(const struct msg_field *f);
 
 #endif

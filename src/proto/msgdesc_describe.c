@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/msgdesc.h"
+#include "proto/msgdesc_describe.h"
 
 void msg_text_init(struct msg_text *t, char *buf, size_t cap)
 {

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/blockmsg_table.h"
+#include "proto/blockmsg.h"
+#include "proto/msgdesc_codec.h"
 #include "tests/unit/test_blockmsg_sample.h"
 
 /* Decodes an encoding that must decode, re-encodes it and compares. */
@@ -31,7 +32,7 @@ static void check_sample(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return;
-    const struct msgdesc *d = &blockmsg_descs[data[0] % BLOCKMSG_TYPE_COUNT];
+    const struct msgdesc *d = blockmsg_desc(data[0) % BLOCKMSG_TYPE_COUNT];
     struct sample_source src = {.data = data + 2, .len = size - 2};
     struct blockmsg m = {.type = (enum blockmsg_type)d->type};
     struct proto_writer w;

@@ -10,7 +10,8 @@
 
 #include "proto/blockmsg.h"
 #include "proto/frame.h"
-#include "proto/message_table.h"
+#include "proto/message.h"
+#include "proto/msgdesc_codec.h"
 #include "tests/unit/test_blockmsg_sample.h"
 
 static void check_body(const struct proto_view *body)
@@ -47,7 +48,7 @@ static void check_frame(const struct frame_out *out)
      * body length, which readers ignore and the encoder fills in correctly. */
     if (w.len != out->content_len + PROTO_FRAME_HEADER_LEN)
         abort();
-    const struct msgdesc *d = &proto_msg_descs[m.type];
+    const struct msgdesc *d = proto_msg_desc(m.type);
     const struct proto_view *body = msgdesc_body(d, &m);
     uint8_t *expect = malloc(out->content_len + 1);
     memcpy(expect, out->content, out->content_len);
@@ -71,7 +72,7 @@ static void check_sample(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return;
-    const struct msgdesc *d = &proto_msg_descs[data[0] % PROTO_MSG_TYPE_COUNT];
+    const struct msgdesc *d = proto_msg_desc(data[0) % PROTO_MSG_TYPE_COUNT];
     struct sample_source src = {.data = data + 1, .len = size - 1};
     struct proto_msg m = {.type = (enum proto_msg_type)d->type}, back;
     struct proto_writer w, w2;

@@ -1,5 +1,5 @@
 /* The message tables walked row by row, BlockTransferMessages
- * (src/proto/blockmsg_table.c) and transport messages (message_table.c): codes
+ * (src/proto/blockmsg.c) and transport messages (message.c): codes
  * and names match the enum, fields fit their struct without overlapping, and
  * every row's sample messages (edge values from the field kinds, in each
  * layout) round-trip, describe themselves and reject truncation. A new row is
@@ -8,22 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/blockmsg_table.h"
-#include "proto/message_table.h"
+#include "proto/blockmsg.h"
+#include "proto/message.h"
+#include "proto/msgdesc_codec.h"
 #include "test_blockmsg_sample.h"
 #include "test_util.h"
 
 START_TEST(transport_rows_match_the_enum)
 {
     for (int t = 0; t < PROTO_MSG_TYPE_COUNT; t++) {
-        const struct msgdesc *d = &proto_msg_descs[t];
+        const struct msgdesc *d = proto_msg_desc(t);
         ck_assert_int_eq(d->type, t);
         ck_assert_str_eq(proto_msg_type_name(t), d->name);
         ck_assert(proto_msg_type_is_known(t));
         ck_assert_uint_eq(d->size, sizeof(struct proto_msg));
         ck_assert_int_eq(d->layout_rule, MSG_LAYOUT_FIXED);
         for (int u = 0; u < t; u++)
-            ck_assert_msg(strcmp(proto_msg_descs[u].name, d->name) != 0, "%s twice", d->name);
+            ck_assert_msg(strcmp(proto_msg_desc(u)->name, d->name) != 0, "%s twice", d->name);
     }
     ck_assert(!proto_msg_type_is_known(PROTO_MSG_TYPE_COUNT));
 }
@@ -32,7 +33,7 @@ END_TEST
 START_TEST(rows_match_the_enum)
 {
     for (int t = 0; t < BLOCKMSG_TYPE_COUNT; t++) {
-        const struct msgdesc *d = &blockmsg_descs[t];
+        const struct msgdesc *d = blockmsg_desc(t);
         ck_assert_int_eq(d->type, t);
         ck_assert_ptr_nonnull(d->name);
         ck_assert_uint_gt(strlen(d->name), 0);
@@ -40,7 +41,7 @@ START_TEST(rows_match_the_enum)
         ck_assert_uint_eq(d->size, sizeof(struct blockmsg));
         ck_assert_uint_gt(d->nfields, 0);
         for (int u = 0; u < t; u++)
-            ck_assert_msg(strcmp(blockmsg_descs[u].name, d->name) != 0, "%s twice", d->name);
+            ck_assert_msg(strcmp(blockmsg_desc(u)->name, d->name) != 0, "%s twice", d->name);
     }
 }
 END_TEST
@@ -104,11 +105,11 @@ START_TEST(fields_fit_their_struct_without_overlap)
 {
     int fields = 0;
     for (int t = 0; t < BLOCKMSG_TYPE_COUNT; t++)
-        fields += check_fields(&blockmsg_descs[t]);
+        fields += check_fields(blockmsg_desc(t));
     ck_assert_int_ge(fields, 72); /* the 20 types of Spark 3.2-3.5 */
     fields = 0;
     for (int t = 0; t < PROTO_MSG_TYPE_COUNT; t++)
-        fields += check_fields(&proto_msg_descs[t]);
+        fields += check_fields(proto_msg_desc(t));
     ck_assert_int_ge(fields, 32);
 }
 END_TEST
@@ -119,7 +120,7 @@ static void build(int type, int layout, unsigned turn, struct blockmsg *m)
     struct sample_source src = {.turn = turn};
     memset(m, 0, sizeof(*m));
     m->type = (enum blockmsg_type)type;
-    sample_fill(&blockmsg_descs[type], m, layout, &src);
+    sample_fill(blockmsg_desc(type), m, layout, &src);
 }
 
 /* The description: Name[...] with every labelled field of the layout in it. */
@@ -168,7 +169,7 @@ static void check_generic_path(const struct msgdesc *d, const struct proto_write
 START_TEST(every_row_round_trips_in_every_layout)
 {
     for (int t = 0; t < BLOCKMSG_TYPE_COUNT; t++) {
-        const struct msgdesc *d = &blockmsg_descs[t];
+        const struct msgdesc *d = blockmsg_desc(t);
         for (int layout = 0; layout < sample_layouts(d); layout++) {
             for (unsigned turn = 0; turn < 9; turn += 4) {
                 struct blockmsg m, back;
@@ -213,7 +214,7 @@ END_TEST
 START_TEST(every_transport_row_round_trips)
 {
     for (int t = 0; t < PROTO_MSG_TYPE_COUNT; t++) {
-        const struct msgdesc *d = &proto_msg_descs[t];
+        const struct msgdesc *d = proto_msg_desc(t);
         for (unsigned turn = 0; turn < 9; turn += 4) {
             struct sample_source src = {.turn = turn};
             struct proto_msg m = {.type = (enum proto_msg_type)t}, back;

@@ -1,7 +1,7 @@
 /* The engine over message descriptions, generic over any row: decode (with the
  * layout rules), encode, size and free, built from the per-field steps in
- * msgdesc_inline.h, and the out-of-line helpers those steps call. */
-#include "proto/msgdesc_inline.h"
+ * msgdesc_codec.h, and the out-of-line helpers those steps call. */
+#include "proto/msgdesc_codec.h"
 
 #include <stdlib.h>
 

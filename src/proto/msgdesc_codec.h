@@ -1,15 +1,31 @@
-/* The engine's per-field steps, inline, for msgdesc.c and the table files.
+/* The engine that decodes, encodes, sizes and frees described messages.
  *
- * Each step is a switch on the field kind around one codec call; kinds that
- * need more are out of line (msgdesc_read_view, ...). The *_row functions run a
- * step over a row's fields with the loop unrolled: a table file that calls them
- * with a constant row of its own table lets the compiler resolve every kind and
- * offset, so the hot paths (decode, encode, free) compile to the same straight
- * codec calls a hand-written decoder makes. See blockmsg_table.c. */
-#ifndef SHUFFLED_PROTO_MSGDESC_INLINE_H
-#define SHUFFLED_PROTO_MSGDESC_INLINE_H
+ * The msgdesc_* functions work on any row. The per-field steps below are a
+ * switch on the field kind around one codec call (kinds that need more are out
+ * of line: msgdesc_read_view, ...); the *_row functions run a step over a row's
+ * fields with the loop unrolled, so a file that calls them with a constant row
+ * of its own table lets the compiler resolve every kind and offset: the hot
+ * paths (decode, encode, free) compile to the same straight codec calls a
+ * hand-written decoder makes. See blockmsg.c and message.c. */
+#ifndef SHUFFLED_PROTO_MSGDESC_CODEC_H
+#define SHUFFLED_PROTO_MSGDESC_CODEC_H
 
 #include "proto/msgdesc.h"
+
+/* Reads d's fields from r into msg (after the type byte). Errors poison r; the
+ * caller frees on error. Allocates exactly what the proto_read_* calls do. */
+void msgdesc_decode(const struct msgdesc *d, struct proto_reader *r, void *msg);
+/* Writes d's fields (not the type byte); MSGF_BODY is not written, and
+ * MSGF_LEGACY_LEN gets body_len. */
+void msgdesc_encode(const struct msgdesc *d, struct proto_writer *w, const void *msg,
+                    uint64_t body_len);
+/* Encoded size of the fields msgdesc_encode writes, and of one of them. */
+size_t msgdesc_wire_len(const struct msgdesc *d, const void *msg);
+size_t msgdesc_field_wire_len(const struct msg_field *f, const void *msg);
+/* Frees what decode allocated (or the proto_bytes helpers), leaving those fields zeroed. */
+void msgdesc_free(const struct msgdesc *d, void *msg);
+/* Bytes f's value takes in the C struct (0 for MSGF_LEGACY_LEN). */
+size_t msgdesc_field_c_size(const struct msg_field *f);
 
 #define MSG_INLINE static inline __attribute__((always_inline))
 
@@ -252,17 +268,18 @@ MSG_INLINE void msgdesc_free_row(const struct msgdesc *d, void *msg)
     MSG_CASE(2, count, step)                                                                       \
     MSG_CASE(3, count, step)                                                                       \
     MSG_CASE(4, count, step)                                                                       \
-    MSG_CASE(5, count, step) MSG_CASE(6, count, step) MSG_CASE(7, count, step)                     \
-        MSG_CASE(8, count, step) MSG_CASE(9, count, step) MSG_CASE(10, count, step)                \
-            MSG_CASE(11, count, step) MSG_CASE(12, count, step) MSG_CASE(13, count, step)          \
-                MSG_CASE(14, count, step) MSG_CASE(15, count, step) MSG_CASE(16, count, step)      \
-                    MSG_CASE(17, count, step) MSG_CASE(18, count, step) MSG_CASE(19, count, step)  \
-                        MSG_CASE(20, count, step) MSG_CASE(21, count, step)                        \
-                            MSG_CASE(22, count, step) MSG_CASE(23, count, step)                    \
-                                MSG_CASE(24, count, step) MSG_CASE(25, count, step)                \
-                                    MSG_CASE(26, count, step) MSG_CASE(27, count, step)            \
-                                        MSG_CASE(28, count, step) MSG_CASE(29, count, step)        \
-                                            MSG_CASE(30, count, step) MSG_CASE(31, count, step)
+    MSG_CASE(5, count, step)                                                                       \
+    MSG_CASE(6, count, step) MSG_CASE(7, count, step) MSG_CASE(8, count, step)                     \
+        MSG_CASE(9, count, step) MSG_CASE(10, count, step) MSG_CASE(11, count, step)               \
+            MSG_CASE(12, count, step) MSG_CASE(13, count, step) MSG_CASE(14, count, step)          \
+                MSG_CASE(15, count, step) MSG_CASE(16, count, step) MSG_CASE(17, count, step)      \
+                    MSG_CASE(18, count, step) MSG_CASE(19, count, step) MSG_CASE(20, count, step)  \
+                        MSG_CASE(21, count, step) MSG_CASE(22, count, step)                        \
+                            MSG_CASE(23, count, step) MSG_CASE(24, count, step)                    \
+                                MSG_CASE(25, count, step) MSG_CASE(26, count, step)                \
+                                    MSG_CASE(27, count, step) MSG_CASE(28, count, step)            \
+                                        MSG_CASE(29, count, step) MSG_CASE(30, count, step)        \
+                                            MSG_CASE(31, count, step)
 #define MSG_MAX_TYPES 32
 
 #endif
