@@ -173,19 +173,14 @@ static void free_fields(int type, struct blockmsg *m)
     }
 }
 
-static const struct msgdesc *desc_of(int type)
+const struct msgdesc *blockmsg_desc(int type)
 {
     return (type >= 0 && type < BLOCKMSG_TYPE_COUNT) ? &blockmsg_descs[type] : NULL;
 }
 
-const struct msgdesc *blockmsg_desc(int type)
-{
-    return desc_of(type);
-}
-
 const char *blockmsg_type_name(int type)
 {
-    const struct msgdesc *d = desc_of(type);
+    const struct msgdesc *d = blockmsg_desc(type);
     return d ? d->name : "Unknown";
 }
 
@@ -199,7 +194,7 @@ int blockmsg_decode(const uint8_t *buf, size_t len, struct blockmsg *out, char *
         snprintf(err, errlen, "empty message: no BlockTransferMessage type byte");
         return -1;
     }
-    const struct msgdesc *d = desc_of(type);
+    const struct msgdesc *d = blockmsg_desc(type);
     if (!d) {
         /* Java's byte is signed: 0xFF is reported as -1. */
         snprintf(err, errlen, "Unknown message type: %d", (int)(int8_t)type);
@@ -230,7 +225,7 @@ void blockmsg_free(struct blockmsg *m)
 void blockmsg_describe(const struct blockmsg *m, char *buf, size_t buflen)
 {
     static const struct msgdesc unknown = {.name = "Unknown"};
-    const struct msgdesc *d = desc_of((int)m->type);
+    const struct msgdesc *d = blockmsg_desc((int)m->type);
     struct msg_text t;
     msg_text_init(&t, buf, buflen);
     msgdesc_describe(d ? d : &unknown, &blockmsg_style, m, &t);

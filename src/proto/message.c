@@ -123,24 +123,19 @@ static size_t wire_len(int type, const struct proto_msg *m)
     return n;
 }
 
-static const struct msgdesc *desc_of(int type)
+const struct msgdesc *proto_msg_desc(int type)
 {
     return (type >= 0 && type < PROTO_MSG_TYPE_COUNT) ? &proto_msg_descs[type] : NULL;
 }
 
-const struct msgdesc *proto_msg_desc(int type)
-{
-    return desc_of(type);
-}
-
 bool proto_msg_type_is_known(int type)
 {
-    return desc_of(type) != NULL;
+    return proto_msg_desc(type) != NULL;
 }
 
 const char *proto_msg_type_name(int type)
 {
-    const struct msgdesc *d = desc_of(type);
+    const struct msgdesc *d = proto_msg_desc(type);
     return d ? d->name : "Unknown";
 }
 
@@ -184,7 +179,7 @@ void proto_msg_encode_header(struct proto_writer *w, const struct proto_msg *m, 
 
 void proto_msg_encode(struct proto_writer *w, const struct proto_msg *m)
 {
-    const struct msgdesc *d = desc_of((int)m->type);
+    const struct msgdesc *d = proto_msg_desc((int)m->type);
     const struct proto_view *body = d ? msgdesc_body(d, m) : NULL;
     uint64_t body_len = body ? body->len : 0;
     proto_msg_encode_header(w, m, body_len);
@@ -194,7 +189,7 @@ void proto_msg_encode(struct proto_writer *w, const struct proto_msg *m)
 
 void proto_msg_describe(const struct proto_msg *m, char *buf, size_t buflen)
 {
-    const struct msgdesc *d = desc_of((int)m->type);
+    const struct msgdesc *d = proto_msg_desc((int)m->type);
     struct msg_text t;
     msg_text_init(&t, buf, buflen);
     if (d)

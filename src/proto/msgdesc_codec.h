@@ -252,7 +252,7 @@ MSG_INLINE void msgdesc_free_row(const struct msgdesc *d, void *msg)
 }
 
 /* Case labels for type codes 0-31, each running STEP(code) then break: a
- * table file's switch over them instantiates the *_row steps for every row.
+ * file's switch over them instantiates the *_row steps for every row of its table.
  * Codes at or past the table's count do nothing (MSG_ROW clamps the index so
  * that it stays in bounds even where it is never used). */
 #define MSG_ROW(table, count, code) (&(table)[(code) < (count) ? (code) : 0])
@@ -269,17 +269,17 @@ MSG_INLINE void msgdesc_free_row(const struct msgdesc *d, void *msg)
     MSG_CASE(3, count, step)                                                                       \
     MSG_CASE(4, count, step)                                                                       \
     MSG_CASE(5, count, step)                                                                       \
-    MSG_CASE(6, count, step) MSG_CASE(7, count, step) MSG_CASE(8, count, step)                     \
-        MSG_CASE(9, count, step) MSG_CASE(10, count, step) MSG_CASE(11, count, step)               \
-            MSG_CASE(12, count, step) MSG_CASE(13, count, step) MSG_CASE(14, count, step)          \
-                MSG_CASE(15, count, step) MSG_CASE(16, count, step) MSG_CASE(17, count, step)      \
-                    MSG_CASE(18, count, step) MSG_CASE(19, count, step) MSG_CASE(20, count, step)  \
-                        MSG_CASE(21, count, step) MSG_CASE(22, count, step)                        \
-                            MSG_CASE(23, count, step) MSG_CASE(24, count, step)                    \
-                                MSG_CASE(25, count, step) MSG_CASE(26, count, step)                \
-                                    MSG_CASE(27, count, step) MSG_CASE(28, count, step)            \
-                                        MSG_CASE(29, count, step) MSG_CASE(30, count, step)        \
-                                            MSG_CASE(31, count, step)
+    MSG_CASE(6, count, step)                                                                       \
+    MSG_CASE(7, count, step) MSG_CASE(8, count, step) MSG_CASE(9, count, step)                     \
+        MSG_CASE(10, count, step) MSG_CASE(11, count, step) MSG_CASE(12, count, step)              \
+            MSG_CASE(13, count, step) MSG_CASE(14, count, step) MSG_CASE(15, count, step)          \
+                MSG_CASE(16, count, step) MSG_CASE(17, count, step) MSG_CASE(18, count, step)      \
+                    MSG_CASE(19, count, step) MSG_CASE(20, count, step) MSG_CASE(21, count, step)  \
+                        MSG_CASE(22, count, step) MSG_CASE(23, count, step)                        \
+                            MSG_CASE(24, count, step) MSG_CASE(25, count, step)                    \
+                                MSG_CASE(26, count, step) MSG_CASE(27, count, step)                \
+                                    MSG_CASE(28, count, step) MSG_CASE(29, count, step)            \
+                                        MSG_CASE(30, count, step) MSG_CASE(31, count, step)
 #define MSG_MAX_TYPES 32
 
 #endif
