@@ -32,7 +32,7 @@ static void check_sample(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return;
-    const struct msgdesc *d = blockmsg_desc(data[0) % BLOCKMSG_TYPE_COUNT];
+    const struct msgdesc *d = blockmsg_desc(data[0] % BLOCKMSG_TYPE_COUNT);
     struct sample_source src = {.data = data + 2, .len = size - 2};
     struct blockmsg m = {.type = (enum blockmsg_type)d->type};
     struct proto_writer w;

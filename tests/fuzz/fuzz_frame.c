@@ -72,7 +72,7 @@ static void check_sample(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return;
-    const struct msgdesc *d = proto_msg_desc(data[0) % PROTO_MSG_TYPE_COUNT];
+    const struct msgdesc *d = proto_msg_desc(data[0] % PROTO_MSG_TYPE_COUNT);
     struct sample_source src = {.data = data + 1, .len = size - 1};
     struct proto_msg m = {.type = (enum proto_msg_type)d->type}, back;
     struct proto_writer w, w2;
