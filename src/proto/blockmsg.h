@@ -156,6 +156,11 @@ void blockmsg_encode(struct proto_writer *w, const struct blockmsg *m);
  * and zeroes the struct. Safe on a zeroed struct. */
 void blockmsg_free(struct blockmsg *m);
 
+/* The description of a type (proto/msgdesc.h: name, fields in wire order), for
+ * tests and generic tools; NULL outside 0-19. */
+struct msgdesc;
+const struct msgdesc *blockmsg_desc(int type);
+
 /* Spark's toString-like one-line description, used in error texts such as
  * "Unexpected message: UploadBlock[appId=app-1,execId=0,blockId=rdd_1_2,...]". */
 void blockmsg_describe(const struct blockmsg *m, char *buf, size_t buflen);

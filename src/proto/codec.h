@@ -22,6 +22,12 @@ struct proto_bytes {
     uint32_t len;
 };
 
+/* A borrowed view of a str/byte[] field (transport messages point into the frame). */
+struct proto_view {
+    const uint8_t *data;
+    uint32_t len;
+};
+
 struct proto_string_array {
     struct proto_bytes *items;
     uint32_t count;

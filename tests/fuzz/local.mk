@@ -10,13 +10,15 @@ endif
 fuzz-targets: $(FUZZ_TARGETS)
 .PHONY: fuzz-targets
 
+# Sample messages from the message tables (shared with tests/unit/test_blockmsg_table).
+FUZZ_SAMPLE_SOURCES = tests/unit/test_blockmsg_sample.c tests/unit/test_blockmsg_sample.h
 FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
+tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c $(FUZZ_SAMPLE_SOURCES)
 tests_fuzz_fuzz_frame_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_frame_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_frame_LDADD = src/proto/libproto.la
-tests_fuzz_fuzz_blockmsg_SOURCES = tests/fuzz/fuzz_blockmsg.c
+tests_fuzz_fuzz_blockmsg_SOURCES = tests/fuzz/fuzz_blockmsg.c $(FUZZ_SAMPLE_SOURCES)
 tests_fuzz_fuzz_blockmsg_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_blockmsg_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_blockmsg_LDADD = src/proto/libproto.la
