@@ -1,0 +1,38 @@
+/* The AES-CTR channel (spec 12.4 step 4, 12.5): Spark's TransportCipher as a struct channel
+ * stacked on another one (the plain socket). Every byte read is decrypted with the session's
+ * read stream, every byte written encrypted with its write stream; the ciphertext is as long
+ * as the plaintext, and there is no framing of its own.
+ *
+ * Writes keep channel.h's contract with one addition the reply queue already honours: after a
+ * short write (or EAGAIN) the caller offers the same unwritten bytes again, first. Bytes the
+ * channel encrypted but the socket did not take stay in its window (at most
+ * CHANNEL_AES_WINDOW bytes) and are written before anything new; the keystream never runs
+ * twice over the same stream offset. sendfile is pread of the file into the window, encrypt
+ * in place, write: the window is the connection's only buffer, so memory stays bounded. */
+#ifndef SHUFFLED_SERVER_NET_CHANNEL_AES_H
+#define SHUFFLED_SERVER_NET_CHANNEL_AES_H
+
+#include <stdint.h>
+
+#include "crypto/aes_session.h"
+#include "server/net/channel.h"
+
+#define CHANNEL_AES_WINDOW (64 * 1024)
+
+/* Wraps inner (taken: destroyed with the new channel) with session s. NULL when out of memory
+ * or libcrypto refuses the key (inner is then left as it was). */
+struct channel *channel_aes_new(struct channel *inner, const struct aes_session *s);
+
+/* For the 3.2+ server, which holds one candidate session per engine version: the first
+ * AES_PICK_BYTES bytes read choose (aes_session_pick). Until then a write fails with EPROTO
+ * (a server speaks only after the client's first request, so that is a bug); a read whose
+ * first bytes fit no candidate fails with EBADMSG: close the connection. */
+struct channel *channel_aes_new_undecided(struct channel *inner, const struct aes_session *cand,
+                                          int n);
+
+/* The protocol of the session in use, or -1 while undecided. For logs and metrics. */
+int channel_aes_protocol(const struct channel *ch);
+/* Bytes decrypted and encrypted so far (metrics). */
+void channel_aes_counts(const struct channel *ch, uint64_t *decrypted, uint64_t *encrypted);
+
+#endif
