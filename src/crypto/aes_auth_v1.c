@@ -161,8 +161,11 @@ static int check_params(const struct aes_client_challenge *cc, char *err, size_t
                  cc->iterations, AES_V1_MAX_ITERATIONS);
         return -1;
     }
-    if (cc->nonce.len == 0) {
-        snprintf(err, errlen, "ClientChallenge without a nonce");
+    /* Spark's clients send keyLength / 8 >= 16 bytes; a shorter nonce would let a client
+     * without the secret guess its way past the appId || nonce check */
+    if (cc->nonce.len < AES_V1_KEY_BYTES) {
+        snprintf(err, errlen, "ClientChallenge nonce of %u bytes (at least %d)", cc->nonce.len,
+                 AES_V1_KEY_BYTES);
         return -1;
     }
     return 0;

@@ -324,6 +324,16 @@ START_TEST(malformed_and_out_of_turn)
     ck_assert_int_eq(aes_server_parse(&sv, body, len, err, sizeof err), -1);
     aes_server_free(&sv);
     free(body);
+    /* a short nonce, which would make the appId || nonce check a guess */
+    cc.iterations = 1024;
+    cc.nonce.len = 8;
+    ck_assert_int_eq(aes_client_challenge_encode(&cc, &body, &len), 0);
+    aes_server_init(&sv);
+    ck_assert_int_eq(aes_server_parse(&sv, body, len, err, sizeof err), 0);
+    ck_assert_int_eq(aes_server_respond(&sv, "s", NULL, err, sizeof err), -1);
+    ck_assert_str_eq(err, "ClientChallenge nonce of 8 bytes (at least 16)");
+    aes_server_free(&sv);
+    free(body);
     /* a client finishing before it started */
     struct aes_client cl;
     struct aes_session s;
