@@ -17,7 +17,9 @@
 #include "crypto/aes_session.h"
 #include "server/net/channel.h"
 
+#ifndef CHANNEL_AES_WINDOW
 #define CHANNEL_AES_WINDOW (64 * 1024)
+#endif
 
 /* Wraps inner (taken: destroyed with the new channel) with session s. NULL when out of memory
  * or libcrypto refuses the key (inner is then left as it was). */
