@@ -305,6 +305,63 @@ START_TEST(reoffer_shorter_than_pending)
 }
 END_TEST
 
+/* Fresh handshakes of each protocol, then a channel at each end of a socketpair: the client's
+ * request reaches the (undecided, for 3.2+) server channel as plaintext, and a file body the
+ * server sends by sendfile reaches the client intact. */
+START_TEST(handshake_then_both_channels)
+{
+    static const enum aes_protocol protos[] = {AES_PROTO_PBKDF2, AES_PROTO_X25519_V1,
+                                               AES_PROTO_X25519_V2};
+    char err[160];
+    struct aes_client cl;
+    ck_assert_int_eq(aes_client_init(&cl, protos[_i], "app-1", "secret"), 0);
+    uint8_t *body;
+    size_t len;
+    ck_assert_int_eq(aes_client_start(&cl, NULL, &body, &len), 0);
+    struct aes_server sv;
+    aes_server_init(&sv);
+    ck_assert_int_eq(aes_server_parse(&sv, body, len, err, sizeof err), 0);
+    ck_assert_int_eq(aes_server_respond(&sv, "secret", NULL, err, sizeof err), 0);
+    struct aes_session cs;
+    ck_assert_int_eq(aes_client_finish(&cl, sv.reply, sv.reply_len, &cs, err, sizeof err), 0);
+    struct pair p;
+    pair_open(&p, 0);
+    p.ch = channel_aes_new_undecided(channel_plain_new(p.ours), sv.sessions, sv.nsessions);
+    struct channel *client = channel_aes_new(channel_plain_new(p.peer), &cs);
+    p.peer = dup(p.peer); /* the client channel owns the original */
+    aes_server_free(&sv);
+
+    uint8_t req[21] = {0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3};
+    ck_assert_int_eq(channel_writev(client, &(struct iovec){req, sizeof req}, 1, false), 21);
+    uint8_t got[64];
+    ck_assert_int_eq(channel_read(p.ch, got, sizeof got), 21);
+    ck_assert_mem_eq(got, req, 21);
+    ck_assert_int_eq(channel_aes_protocol(p.ch), protos[_i]);
+
+    char path[] = "/tmp/test_channel_aes_XXXXXX";
+    int fd = mkstemp(path);
+    unlink(path);
+    uint8_t data[5000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7);
+    ck_assert_int_eq(write(fd, data, sizeof data), (ssize_t)sizeof data);
+    ck_assert_int_eq(channel_sendfile(p.ch, fd, 1000, 4000), 4000);
+    uint8_t in[4000];
+    size_t have = 0;
+    while (have < sizeof in) {
+        ssize_t n = channel_read(client, in + have, sizeof in - have);
+        ck_assert_int_gt(n, 0);
+        have += (size_t)n;
+    }
+    ck_assert_mem_eq(in, data + 1000, sizeof in);
+    close(fd);
+    channel_destroy(client);
+    free(body);
+    aes_client_free(&cl);
+    pair_close(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("channel_aes");
@@ -314,6 +371,7 @@ int main(void)
     tcase_add_test(tc, undecided_refuses_garbage);
     tcase_add_test(tc, partial_writes_and_sendfile_keep_one_keystream);
     tcase_add_test(tc, reoffer_shorter_than_pending);
+    tcase_add_loop_test(tc, handshake_then_both_channels, 0, 3);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
