@@ -255,6 +255,8 @@ START_TEST(partial_writes_and_sendfile_keep_one_keystream)
     ck_assert_uint_gt(eagains, 0); /* the test did go through the blocked paths */
     ck_assert_uint_gt(shorts, 0);
 
+    /* everything left: the large window went back */
+    ck_assert_uint_le(channel_aes_window_bytes(p.ch), CHANNEL_AES_KEEP);
     /* a file shorter than asked: 0 once its end is reached */
     ck_assert_int_eq(channel_sendfile(p.ch, fd, BIG, 100), 0);
     uint64_t dec, enc;
@@ -284,6 +286,7 @@ START_TEST(reoffer_shorter_than_pending)
     ssize_t w = channel_writev(p.ch, &(struct iovec){data, len}, 1, false);
     ck_assert_int_gt(w, 0);
     ck_assert_int_lt(w, (ssize_t)len);
+    ck_assert_uint_eq(channel_aes_window_bytes(p.ch), CHANNEL_AES_WINDOW); /* held: pending */
     size_t off = (size_t)w, got = drain(&p, &ref, seen, len);
     while (off < len) {
         size_t offer = len - off < 10 ? len - off : 10; /* tiny offers, held window or not */

@@ -188,13 +188,25 @@ static ssize_t fill_from_iov(struct aes_channel *a, const void *src, size_t done
     return (ssize_t)n;
 }
 
+/* An idle connection holds no large window: once everything encrypted has left, a window
+ * beyond CHANNEL_AES_KEEP goes back (10,000 idle connections must stay cheap). */
+static ssize_t release_if_idle(struct aes_channel *a, ssize_t r)
+{
+    if (a->pend_end == a->pend_off && a->win_cap > CHANNEL_AES_KEEP) {
+        free(a->win);
+        a->win = NULL;
+        a->win_cap = 0;
+    }
+    return r;
+}
+
 static ssize_t aes_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++)
         total += iov[i].iov_len;
     struct iov_src s = {iov, iovcnt};
-    return write_stream(from(ch), total, more, fill_from_iov, &s);
+    return release_if_idle(from(ch), write_stream(from(ch), total, more, fill_from_iov, &s));
 }
 
 struct file_src {
@@ -223,7 +235,7 @@ static ssize_t fill_from_file(struct aes_channel *a, const void *src, size_t don
 static ssize_t aes_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
 {
     struct file_src f = {fd, offset};
-    return write_stream(from(ch), len, false, fill_from_file, &f);
+    return release_if_idle(from(ch), write_stream(from(ch), len, false, fill_from_file, &f));
 }
 
 static void aes_cork(struct channel *ch, bool on)
@@ -292,6 +304,11 @@ struct channel *channel_aes_new_undecided(struct channel *inner, const struct ae
 int channel_aes_protocol(const struct channel *ch)
 {
     return ((const struct aes_channel *)ch)->protocol;
+}
+
+size_t channel_aes_window_bytes(const struct channel *ch)
+{
+    return ((const struct aes_channel *)ch)->win_cap;
 }
 
 void channel_aes_counts(const struct channel *ch, uint64_t *decrypted, uint64_t *encrypted)

@@ -8,10 +8,12 @@
  * channel encrypted but the socket did not take stay in its window (at most
  * CHANNEL_AES_WINDOW bytes) and are written before anything new; the keystream never runs
  * twice over the same stream offset. sendfile is pread of the file into the window, encrypt
- * in place, write: the window is the connection's only buffer, so memory stays bounded. */
+ * in place, write: the window is the connection's only buffer, so memory stays bounded, and
+ * a window beyond CHANNEL_AES_KEEP bytes is given back whenever nothing is pending. */
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_AES_H
 #define SHUFFLED_SERVER_NET_CHANNEL_AES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "crypto/aes_session.h"
@@ -20,6 +22,8 @@
 #ifndef CHANNEL_AES_WINDOW
 #define CHANNEL_AES_WINDOW (64 * 1024)
 #endif
+/* A window larger than this is freed whenever nothing encrypted is pending. */
+#define CHANNEL_AES_KEEP 4096
 
 /* Wraps inner (taken: destroyed with the new channel) with session s. NULL when out of memory
  * or libcrypto refuses the key (inner is then left as it was). */
@@ -34,6 +38,8 @@ struct channel *channel_aes_new_undecided(struct channel *inner, const struct ae
 
 /* The protocol of the session in use, or -1 while undecided. For logs and metrics. */
 int channel_aes_protocol(const struct channel *ch);
+/* Bytes of write window the channel holds now (memory metrics, tests). */
+size_t channel_aes_window_bytes(const struct channel *ch);
 /* Bytes decrypted and encrypted so far (metrics). */
 void channel_aes_counts(const struct channel *ch, uint64_t *decrypted, uint64_t *encrypted);
 
