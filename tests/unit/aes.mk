@@ -1,6 +1,6 @@
 # Spark's AES auth protocols: message codecs, both handshakes against the spec and every
 # recorded session, and the AES-CTR channel over a socketpair.
-EXTRA_DIST += tests/unit/aes_vectors.h
+EXTRA_DIST += tests/unit/aes_vectors.h tests/unit/aes_handshake.h
 AES_TEST_LIBS = src/crypto/libsparkcrypto.la $(UNIT_LIBS) $(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/unit/test_aes_msg tests/unit/test_aes_auth tests/unit/test_channel_aes

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "aes_handshake.h"
 #include "aes_vectors.h"
 #include "crypto/aes_auth.h"
 #include "server/net/channel_aes.h"
@@ -313,20 +314,9 @@ END_TEST
  * server sends by sendfile reaches the client intact. */
 START_TEST(handshake_then_both_channels)
 {
-    static const enum aes_protocol protos[] = {AES_PROTO_PBKDF2, AES_PROTO_X25519_V1,
-                                               AES_PROTO_X25519_V2};
-    char err[160];
-    struct aes_client cl;
-    ck_assert_int_eq(aes_client_init(&cl, protos[_i], "app-1", "secret"), 0);
-    uint8_t *body;
-    size_t len;
-    ck_assert_int_eq(aes_client_start(&cl, NULL, &body, &len), 0);
     struct aes_server sv;
-    aes_server_init(&sv);
-    ck_assert_int_eq(aes_server_parse(&sv, body, len, err, sizeof err), 0);
-    ck_assert_int_eq(aes_server_respond(&sv, "secret", NULL, err, sizeof err), 0);
     struct aes_session cs;
-    ck_assert_int_eq(aes_client_finish(&cl, sv.reply, sv.reply_len, &cs, err, sizeof err), 0);
+    aes_fresh_handshake(aes_all_protocols[_i], "app-1", "secret", &sv, &cs);
     struct pair p;
     pair_open(&p, 0);
     p.ch = channel_aes_new_undecided(channel_plain_new(p.ours), sv.sessions, sv.nsessions);
@@ -339,7 +329,7 @@ START_TEST(handshake_then_both_channels)
     uint8_t got[64];
     ck_assert_int_eq(channel_read(p.ch, got, sizeof got), 21);
     ck_assert_mem_eq(got, req, 21);
-    ck_assert_int_eq(channel_aes_protocol(p.ch), protos[_i]);
+    ck_assert_int_eq(channel_aes_protocol(p.ch), aes_all_protocols[_i]);
 
     char path[] = "/tmp/test_channel_aes_XXXXXX";
     int fd = mkstemp(path);
@@ -359,8 +349,6 @@ START_TEST(handshake_then_both_channels)
     ck_assert_mem_eq(in, data + 1000, sizeof in);
     close(fd);
     channel_destroy(client);
-    free(body);
-    aes_client_free(&cl);
     pair_close(&p);
 }
 END_TEST
