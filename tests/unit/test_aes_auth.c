@@ -286,6 +286,28 @@ START_TEST(flipped_bits_refused)
 }
 END_TEST
 
+/* A recorded client message replayed on a new connection: the server answers (v1 cannot tell
+ * a replay; 3.2+ has nothing to check it against either), but with fresh randomness its session
+ * differs, so the recorded client's first encrypted bytes fit no candidate session. */
+START_TEST(replayed_session_refused)
+{
+    const struct aes_recording *r = &aes_recordings[_i];
+    struct aes_capture c2s, s2c;
+    aes_capture_load(&c2s, r->dir, "c2s.bin");
+    aes_capture_load(&s2c, r->dir, "s2c.bin");
+    char err[200];
+    struct aes_server sv;
+    aes_server_init(&sv);
+    ck_assert_int_eq(aes_server_parse(&sv, c2s.body, c2s.body_len, err, sizeof err), 0);
+    ck_assert_int_eq(aes_server_respond(&sv, r->secret, NULL, err, sizeof err), 0);
+    ck_assert(sv.reply_len != s2c.body_len || memcmp(sv.reply, s2c.body, s2c.body_len) != 0);
+    ck_assert_int_eq(aes_session_pick(sv.sessions, sv.nsessions, c2s.cipher), -1);
+    aes_server_free(&sv);
+    free(c2s.data);
+    free(s2c.data);
+}
+END_TEST
+
 /* Messages that are not what the state machines expect: refused with a reason, no crash. */
 START_TEST(malformed_and_out_of_turn)
 {
@@ -381,6 +403,7 @@ int main(void)
     tcase_add_loop_test(tc, recordings_rederived_byte_for_byte, 0, (int)AES_RECORDINGS);
     tcase_add_test(tc, spec_v1_vector);
     tcase_add_loop_test(tc, flipped_bits_refused, 0, (int)AES_RECORDINGS);
+    tcase_add_loop_test(tc, replayed_session_refused, 0, (int)AES_RECORDINGS);
     tcase_add_test(tc, malformed_and_out_of_turn);
     tcase_add_loop_test(tc, round_trip_each_protocol, 0, 3);
     suite_add_tcase(s, tc);

@@ -29,10 +29,12 @@
  * or libcrypto refuses the key (inner is then left as it was). */
 struct channel *channel_aes_new(struct channel *inner, const struct aes_session *s);
 
-/* For the 3.2+ server, which holds one candidate session per engine version: the first
- * AES_PICK_BYTES bytes read choose (aes_session_pick). Until then a write fails with EPROTO
- * (a server speaks only after the client's first request, so that is a bug); a read whose
- * first bytes fit no candidate fails with EBADMSG: close the connection. */
+/* For the server: n candidate sessions (two for 3.2+, one per engine version; one for v1,
+ * where the pick is a check that the client holds the session, which a replayed
+ * ClientChallenge does not). The first AES_PICK_BYTES bytes read choose (aes_session_pick).
+ * Until then a write fails with EPROTO (a server speaks only after the client's first
+ * request, so that is a bug); a read whose first bytes fit no candidate fails with EBADMSG:
+ * close the connection. */
 struct channel *channel_aes_new_undecided(struct channel *inner, const struct aes_session *cand,
                                           int n);
 
