@@ -47,6 +47,10 @@ int aes_server_parse(struct aes_server *s, const uint8_t *body, size_t len, char
             return fail(s);
         app = &s->msg.cc.app_id;
     }
+    if (app->len > AES_MAX_APP_ID) {
+        snprintf(err, errlen, "an appId of %u bytes (at most %d)", app->len, AES_MAX_APP_ID);
+        return fail(s);
+    }
     s->app_id = malloc((size_t)app->len + 1);
     if (!s->app_id) {
         snprintf(err, errlen, "out of memory");
@@ -109,6 +113,8 @@ int aes_client_init(struct aes_client *c, enum aes_protocol protocol, const char
                     const char *secret)
 {
     memset(c, 0, sizeof *c);
+    if (strlen(app_id) > AES_MAX_APP_ID)
+        return -1;
     c->protocol = protocol;
     c->app_id = copy_str(app_id);
     c->secret = copy_str(secret);

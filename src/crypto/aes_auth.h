@@ -15,6 +15,12 @@
 #include "crypto/aes_session.h"
 #include "crypto/primitives.h"
 
+/* The longest appId either side accepts. Spark's ids are far shorter (YARN's
+ * application_<ts>_<n>); the bound keeps the 3.2+ HKDF inputs (two appIds, a salt and the
+ * client's message) inside what libcrypto's HKDF takes (1024 bytes of info), and an appId
+ * must also fit a file name under auth_app_secrets_dir. */
+#define AES_MAX_APP_ID 255
+
 /* ---- server ---- */
 
 enum aes_server_state {
@@ -44,8 +50,9 @@ struct aes_server {
 
 void aes_server_init(struct aes_server *s);
 /* The client's first RpcRequest body. 0: parsed (state PARSED, app_id set). -1 with err: not
- * an AES message at all (wrong first byte: a SASL client, say) or a malformed one; state
- * FAILED. Whether to fall back to SASL on a wrong tag is the caller's choice (check body[0]). */
+ * an AES message at all (wrong first byte: a SASL client, say), a malformed one, or an appId
+ * longer than AES_MAX_APP_ID; state FAILED. Whether to fall back to SASL on a wrong tag is the
+ * caller's choice (check body[0]). */
 int aes_server_parse(struct aes_server *s, const uint8_t *body, size_t len, char *err,
                      size_t errlen);
 /* With the app's secret (NULL: the app is unknown). 0: state DONE; -1 with err: FAILED
@@ -67,7 +74,7 @@ struct aes_client {
     } u;
 };
 
-/* 0, or -1 (no memory). */
+/* 0, or -1 (no memory, or an appId longer than AES_MAX_APP_ID). */
 int aes_client_init(struct aes_client *c, enum aes_protocol protocol, const char *app_id,
                     const char *secret);
 /* The first RpcRequest body (malloc'd, the caller sends and frees it). 0, or -1. */

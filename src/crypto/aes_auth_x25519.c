@@ -54,6 +54,11 @@ static int seal_key(const struct aes_field *app, const char *secret, const uint8
 static int open_key(const struct aes_authmsg *m, const char *secret, const uint8_t *transcript,
                     size_t transcript_len, uint8_t pub[CRYPTO_X25519_LEN], char *err, size_t errlen)
 {
+    if (m->salt.len != AES_X25519_SALT_LEN) { /* Spark draws 16; other lengths only bloat HKDF */
+        snprintf(err, errlen, "AuthMessage salt of %u bytes (Spark sends %d)", m->salt.len,
+                 AES_X25519_SALT_LEN);
+        return -1;
+    }
     if (m->ciphertext.len != AES_X25519_SEALED_LEN) {
         snprintf(err, errlen, "AuthMessage ciphertext of %u bytes (a sealed key has %d)",
                  m->ciphertext.len, AES_X25519_SEALED_LEN);

@@ -357,6 +357,47 @@ START_TEST(malformed_and_out_of_turn)
     ck_assert_str_eq(err, "ClientChallenge nonce of 8 bytes (at least 16)");
     aes_server_free(&sv);
     free(body);
+    /* an AuthMessage whose sealed key is a byte too long, and one with a 1 MiB appId */
+    uint8_t salt[16] = {0}, sealed[61] = {0};
+    struct aes_authmsg am = {{(const uint8_t *)"app", 3}, {salt, 16}, {sealed, 61}};
+    ck_assert_int_eq(aes_authmsg_encode(&am, &body, &len), 0);
+    aes_server_init(&sv);
+    ck_assert_int_eq(aes_server_parse(&sv, body, len, err, sizeof err), 0);
+    ck_assert_int_eq(aes_server_respond(&sv, "s", NULL, err, sizeof err), -1);
+    ck_assert_str_eq(err, "AuthMessage ciphertext of 61 bytes (a sealed key has 60)");
+    aes_server_free(&sv);
+    free(body);
+    char *big = malloc(1 << 20);
+    memset(big, 'a', 1 << 20);
+    am.app_id = (struct aes_field){(const uint8_t *)big, 1 << 20};
+    am.ciphertext.len = 60;
+    ck_assert_int_eq(aes_authmsg_encode(&am, &body, &len), 0);
+    aes_server_init(&sv);
+    ck_assert_int_eq(aes_server_parse(&sv, body, len, err, sizeof err), -1);
+    ck_assert_str_eq(err, "an appId of 1048576 bytes (at most 255)");
+    aes_server_free(&sv);
+    free(body);
+    /* a salt of another length than Spark's 16 */
+    am.app_id = (struct aes_field){(const uint8_t *)"app", 3};
+    am.salt.len = 15;
+    ck_assert_int_eq(aes_authmsg_encode(&am, &body, &len), 0);
+    aes_server_init(&sv);
+    ck_assert_int_eq(aes_server_parse(&sv, body, len, err, sizeof err), 0);
+    ck_assert_int_eq(aes_server_respond(&sv, "s", NULL, err, sizeof err), -1);
+    ck_assert_str_eq(err, "AuthMessage salt of 15 bytes (Spark sends 16)");
+    aes_server_free(&sv);
+    free(body);
+    /* the longest appId works end to end, in each protocol */
+    big[AES_MAX_APP_ID] = '\0';
+    for (int p = 0; p < 3; p++) {
+        struct aes_session cs;
+        aes_fresh_handshake(aes_all_protocols[p], big, "s", &sv, &cs);
+        aes_server_free(&sv);
+    }
+    struct aes_client longer;
+    big[AES_MAX_APP_ID] = 'a';
+    ck_assert_int_eq(aes_client_init(&longer, AES_PROTO_X25519_V1, big, "s"), -1);
+    free(big);
     /* a client finishing before it started */
     struct aes_client cl;
     struct aes_session s;
