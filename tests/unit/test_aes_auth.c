@@ -395,7 +395,8 @@ START_TEST(malformed_and_out_of_turn)
         aes_server_free(&sv);
     }
     struct aes_client longer;
-    big[AES_MAX_APP_ID] = 'a';
+    big[AES_MAX_APP_ID] = 'a'; /* one byte too long */
+    big[AES_MAX_APP_ID + 1] = '\0';
     ck_assert_int_eq(aes_client_init(&longer, AES_PROTO_X25519_V1, big, "s"), -1);
     free(big);
     /* a client finishing before it started */
