@@ -308,6 +308,29 @@ START_TEST(replayed_session_refused)
 }
 END_TEST
 
+/* The engine-version pick's rule: a length Java accepts and the type of a client request. */
+START_TEST(frame_header_sanity)
+{
+    uint8_t h[AES_PICK_BYTES] = {0, 0, 0, 0, 0, 0, 0, 21, 0};
+    static const uint8_t requests[] = {0, 3, 6, 9, 10, 11};
+    for (int t = 0; t < 256; t++) {
+        h[8] = (uint8_t)t;
+        ck_assert_int_eq(aes_frame_header_sane(h), memchr(requests, t, sizeof requests) != NULL);
+    }
+    h[8] = 3;
+    h[7] = 9; /* a header and nothing else */
+    ck_assert(!aes_frame_header_sane(h));
+    h[7] = 10;
+    ck_assert(aes_frame_header_sane(h));
+    memcpy(h, "\0\0\0\0\x7f\xff\xff\xff", 8); /* 8 + 2147483639: Java's largest is 8 + 2^31-2 */
+    ck_assert(aes_frame_header_sane(h));
+    memcpy(h, "\0\0\0\0\x80\0\0\x07", 8); /* 8 + 2^31 - 1 */
+    ck_assert(!aes_frame_header_sane(h));
+    memcpy(h, "\x80\0\0\0\0\0\0\x15", 8); /* negative as Java's long */
+    ck_assert(!aes_frame_header_sane(h));
+}
+END_TEST
+
 /* Messages that are not what the state machines expect: refused with a reason, no crash. */
 START_TEST(malformed_and_out_of_turn)
 {
@@ -446,6 +469,7 @@ int main(void)
     tcase_add_test(tc, spec_v1_vector);
     tcase_add_loop_test(tc, flipped_bits_refused, 0, (int)AES_RECORDINGS);
     tcase_add_loop_test(tc, replayed_session_refused, 0, (int)AES_RECORDINGS);
+    tcase_add_test(tc, frame_header_sanity);
     tcase_add_test(tc, malformed_and_out_of_turn);
     tcase_add_loop_test(tc, round_trip_each_protocol, 0, 3);
     suite_add_tcase(s, tc);
