@@ -186,8 +186,8 @@ static size_t drain(struct pair *p, struct ctr_stream *ref, uint8_t *out, size_t
 #define BIG (3 * 1024 * 1024 + 777)
 
 /* Large writes and file bodies through a small socket buffer, with every EAGAIN and short
- * write handled as the reply queue does: re-offer what was not reported written. The peer
- * decrypts with a reference stream and must see the exact bytes, in order. */
+ * write handled as the reply queue does: offer what was not taken, channel_flush at the end.
+ * The peer decrypts with a reference stream and must see the exact bytes, in order. */
 START_TEST(partial_writes_and_sendfile_keep_one_keystream)
 {
     struct pair p;
@@ -246,6 +246,10 @@ START_TEST(partial_writes_and_sendfile_keep_one_keystream)
         if (w < 0 || off % 2 == 0)
             got += drain(&p, &ref, seen + got, 2 * BIG + 64 - got);
     }
+    while (channel_flush(p.ch) < 0) { /* the last window's held ciphertext */
+        ck_assert_int_eq(errno, EAGAIN);
+        got += drain(&p, &ref, seen + got, 2 * BIG + 64 - got);
+    }
     got += drain(&p, &ref, seen + got, 2 * BIG + 64 - got);
     ck_assert_uint_eq(got, 2 * (size_t)BIG);
     ck_assert_mem_eq(seen, data, BIG);
@@ -269,8 +273,9 @@ START_TEST(partial_writes_and_sendfile_keep_one_keystream)
 }
 END_TEST
 
-/* A caller that re-offers fewer bytes than the channel holds encrypted gets just those. */
-START_TEST(reoffer_shorter_than_pending)
+/* Ciphertext the socket did not take is held (one window at most), leaves before anything
+ * new and through channel_flush, and the window goes back once it has left. */
+START_TEST(held_ciphertext_leaves_first)
 {
     struct pair p;
     pair_open(&p, 4096);
@@ -284,10 +289,19 @@ START_TEST(reoffer_shorter_than_pending)
     ssize_t w = channel_writev(p.ch, &(struct iovec){data, len}, 1, false);
     ck_assert_int_gt(w, 0);
     ck_assert_int_lt(w, (ssize_t)len);
-    ck_assert_uint_eq(channel_aes_window_bytes(p.ch), CHANNEL_AES_WINDOW); /* held: pending */
-    size_t off = (size_t)w, got = drain(&p, &ref, seen, len);
-    while (off < len) {
-        size_t offer = len - off < 10 ? len - off : 10; /* tiny offers, held window or not */
+    ck_assert_uint_eq(channel_aes_window_bytes(p.ch), CHANNEL_AES_WINDOW); /* held */
+    size_t off = (size_t)w;
+    /* the socket is full: nothing new is taken, nothing held leaves */
+    ck_assert_int_eq(channel_writev(p.ch, &(struct iovec){data + off, 10}, 1, false), -1);
+    ck_assert_int_eq(errno, EAGAIN);
+    ck_assert_int_eq(channel_flush(p.ch), -1);
+    ck_assert_int_eq(errno, EAGAIN);
+    size_t got = drain(&p, &ref, seen, len);
+    while (channel_flush(p.ch) < 0)
+        got += drain(&p, &ref, seen + got, len - got);
+    ck_assert_uint_le(channel_aes_window_bytes(p.ch), CHANNEL_AES_KEEP); /* given back */
+    while (off < len) { /* the rest in small offers */
+        size_t offer = len - off < 1000 ? len - off : 1000;
         w = channel_writev(p.ch, &(struct iovec){data + off, offer}, 1, false);
         if (w > 0)
             off += (size_t)w;
@@ -296,6 +310,8 @@ START_TEST(reoffer_shorter_than_pending)
         ck_assert_int_le(w, (ssize_t)offer);
         got += drain(&p, &ref, seen + got, len - got);
     }
+    while (channel_flush(p.ch) < 0)
+        got += drain(&p, &ref, seen + got, len - got);
     got += drain(&p, &ref, seen + got, len - got);
     ck_assert_uint_eq(got, len);
     ck_assert_mem_eq(seen, data, len);
@@ -324,7 +340,10 @@ START_TEST(handshake_then_both_channels)
     uint8_t req[21] = {0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3};
     ck_assert_int_eq(channel_writev(client, &(struct iovec){req, sizeof req}, 1, false), 21);
     uint8_t got[64];
-    ck_assert_int_eq(channel_read(p.ch, got, sizeof got), 21);
+    ck_assert_int_eq(channel_read(p.ch, got, 4), 4); /* the pick holds the first 9 bytes */
+    ck_assert_uint_eq(channel_pending(p.ch), 5);     /* ... which the socket will not signal */
+    ck_assert_int_eq(channel_read(p.ch, got + 4, sizeof got - 4), 17);
+    ck_assert_uint_eq(channel_pending(p.ch), 0);
     ck_assert_mem_eq(got, req, 21);
     ck_assert_int_eq(channel_aes_protocol(p.ch), aes_all_protocols[_i]);
 
@@ -358,7 +377,7 @@ int main(void)
     tcase_add_loop_test(tc, recorded_sessions_through_the_channel, 0, (int)AES_RECORDINGS);
     tcase_add_test(tc, undecided_refuses_garbage);
     tcase_add_test(tc, partial_writes_and_sendfile_keep_one_keystream);
-    tcase_add_test(tc, reoffer_shorter_than_pending);
+    tcase_add_test(tc, held_ciphertext_leaves_first);
     tcase_add_loop_test(tc, handshake_then_both_channels, 0, 3);
     suite_add_tcase(s, tc);
     return test_run_suite(s);

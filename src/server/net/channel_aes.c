@@ -96,18 +96,29 @@ static int ensure_window(struct aes_channel *a, size_t want)
     return 0;
 }
 
-/* Writes up to limit pending bytes. Bytes written, or -1 (errno from the socket). */
-static ssize_t write_pending(struct aes_channel *a, size_t limit, bool more)
+/* An idle connection holds no large window: once everything encrypted has left, a window
+ * beyond CHANNEL_AES_KEEP goes back (10,000 idle connections must stay cheap). */
+static void release_if_idle(struct aes_channel *a)
 {
-    size_t pend = a->pend_end - a->pend_off;
-    struct iovec v = {a->win + a->pend_off, pend < limit ? pend : limit};
-    ssize_t w = channel_writev(a->inner, &v, 1, more);
-    if (w > 0) {
-        a->pend_off += (size_t)w;
-        if (a->pend_off == a->pend_end)
-            a->pend_off = a->pend_end = 0;
+    if (a->pend_end == a->pend_off && a->win_cap > CHANNEL_AES_KEEP) {
+        free(a->win);
+        a->win = NULL;
+        a->win_cap = 0;
     }
-    return w;
+}
+
+/* Writes the held ciphertext. 0 when none is left, -1 (errno from the socket) otherwise. */
+static int flush_held(struct aes_channel *a, bool more)
+{
+    while (a->pend_off < a->pend_end) {
+        struct iovec v = {a->win + a->pend_off, a->pend_end - a->pend_off};
+        ssize_t w = channel_writev(a->inner, &v, 1, more);
+        if (w < 0)
+            return -1;
+        a->pend_off += (size_t)w;
+    }
+    a->pend_off = a->pend_end = 0;
+    return 0;
 }
 
 /* Encrypts n bytes of iov, starting skip bytes in, into the window. */
@@ -133,8 +144,10 @@ static int encrypt_iov(struct aes_channel *a, const struct iovec *iov, int iovcn
     return 0;
 }
 
-/* The common part of writev and sendfile: first the bytes already encrypted, then fill(next
- * window) + write until all total bytes left or the socket is full. */
+/* The common part of writev and sendfile: the held ciphertext first, then fill(next window),
+ * window by window, until all total bytes are taken or the socket is full. A window's bytes
+ * count as taken once encrypted: what the socket did not take stays held, for the next call or
+ * channel_flush. */
 typedef ssize_t (*fill_fn)(struct aes_channel *a, const void *src, size_t done, size_t n);
 
 static ssize_t write_stream(struct aes_channel *a, size_t total, bool more, fill_fn fill,
@@ -144,33 +157,29 @@ static ssize_t write_stream(struct aes_channel *a, size_t total, bool more, fill
         errno = EPROTO;
         return -1;
     }
-    size_t done = 0;
-    if (a->pend_end > a->pend_off) {
-        size_t pend = a->pend_end - a->pend_off;
-        ssize_t w = write_pending(a, total, more || total > pend);
-        if (w < 0)
-            return -1;
-        done = (size_t)w;
-        if (a->pend_end > a->pend_off || done == total)
-            return (ssize_t)done; /* the socket is full, or the caller offered no more */
-    }
-    while (done < total) {
-        size_t n = total - done;
+    size_t taken = 0;
+    for (;;) {
+        if (flush_held(a, more || taken < total) < 0)
+            break; /* EAGAIN: the socket is full; the window keeps the rest */
+        if (taken == total)
+            break;
+        size_t n = total - taken;
         if (ensure_window(a, n) != 0) {
             errno = ENOMEM;
-            return done ? (ssize_t)done : -1;
-        }
-        ssize_t got = fill(a, src, done, n < a->win_cap ? n : a->win_cap);
-        if (got <= 0)
-            return done ? (ssize_t)done : got;
-        ssize_t w = write_pending(a, (size_t)got, more || done + (size_t)got < total);
-        if (w < 0)
-            return done ? (ssize_t)done : -1; /* EAGAIN: the window keeps the ciphertext */
-        done += (size_t)w;
-        if (a->pend_end > a->pend_off)
             break;
+        }
+        ssize_t got = fill(a, src, taken, n < a->win_cap ? n : a->win_cap);
+        if (got <= 0) {
+            if (got == 0 && taken == 0)
+                return 0; /* the file is shorter than the caller thought */
+            break;
+        }
+        taken += (size_t)got;
     }
-    return (ssize_t)done;
+    int saved = errno;
+    release_if_idle(a);
+    errno = saved;
+    return taken ? (ssize_t)taken : -1;
 }
 
 struct iov_src {
@@ -188,25 +197,13 @@ static ssize_t fill_from_iov(struct aes_channel *a, const void *src, size_t done
     return (ssize_t)n;
 }
 
-/* An idle connection holds no large window: once everything encrypted has left, a window
- * beyond CHANNEL_AES_KEEP goes back (10,000 idle connections must stay cheap). */
-static ssize_t release_if_idle(struct aes_channel *a, ssize_t r)
-{
-    if (a->pend_end == a->pend_off && a->win_cap > CHANNEL_AES_KEEP) {
-        free(a->win);
-        a->win = NULL;
-        a->win_cap = 0;
-    }
-    return r;
-}
-
 static ssize_t aes_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++)
         total += iov[i].iov_len;
     struct iov_src s = {iov, iovcnt};
-    return release_if_idle(from(ch), write_stream(from(ch), total, more, fill_from_iov, &s));
+    return write_stream(from(ch), total, more, fill_from_iov, &s);
 }
 
 struct file_src {
@@ -235,7 +232,22 @@ static ssize_t fill_from_file(struct aes_channel *a, const void *src, size_t don
 static ssize_t aes_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
 {
     struct file_src f = {fd, offset};
-    return release_if_idle(from(ch), write_stream(from(ch), len, false, fill_from_file, &f));
+    return write_stream(from(ch), len, false, fill_from_file, &f);
+}
+
+static size_t aes_pending(struct channel *ch)
+{
+    struct aes_channel *a = from(ch);
+    return a->held - a->hold_out;
+}
+
+static int aes_flush(struct channel *ch)
+{
+    struct aes_channel *a = from(ch);
+    int rc = flush_held(a, false), saved = errno;
+    release_if_idle(a);
+    errno = saved;
+    return rc;
 }
 
 static void aes_cork(struct channel *ch, bool on)
@@ -260,6 +272,8 @@ static const struct channel_ops aes_ops = {
     .writev = aes_writev,
     .sendfile = aes_sendfile,
     .cork = aes_cork,
+    .pending = aes_pending,
+    .flush = aes_flush,
     .destroy = aes_destroy,
 };
 

@@ -3,13 +3,12 @@
  * read stream, every byte written encrypted with its write stream; the ciphertext is as long
  * as the plaintext, and there is no framing of its own.
  *
- * Writes keep channel.h's contract with one addition the reply queue already honours: after a
- * short write (or EAGAIN) the caller offers the same unwritten bytes again, first. Bytes the
- * channel encrypted but the socket did not take stay in its window (at most
- * CHANNEL_AES_WINDOW bytes) and are written before anything new; the keystream never runs
- * twice over the same stream offset. sendfile is pread of the file into the window, encrypt
- * in place, write: the window is the connection's only buffer, so memory stays bounded, and
- * a window beyond CHANNEL_AES_KEEP bytes is given back whenever nothing is pending. */
+ * Writes take plaintext a window (at most CHANNEL_AES_WINDOW bytes) at a time: encrypt it,
+ * write it, and count it taken; ciphertext the socket did not take is held and leaves first,
+ * on the next write or channel_flush (channel.h's held-back output). A call stops when the
+ * socket is full, so at most one window is ever held. sendfile is pread of the file into the
+ * window, encrypt in place, write: the window is the connection's only buffer, and one beyond
+ * CHANNEL_AES_KEEP bytes is given back whenever nothing is held. */
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_AES_H
 #define SHUFFLED_SERVER_NET_CHANNEL_AES_H
 
