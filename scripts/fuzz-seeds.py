@@ -70,4 +70,14 @@ if target == "fuzz_saslmsg":
            b'response=a7983c77192e773f3e847f59567fa3d5,qop=auth')
     put(bytes([0xea]) + struct.pack(">i", 5) + b"app-1" + struct.pack(">i", len(tok)) + tok)
     put(b"0123456789abcdef" * 4)
+if target.startswith("fuzz_aes"):
+    # the AES auth bodies of every recorded session (../shared/vectors-aes, -35, -40): the
+    # first frame of each direction; the rest of those captures is ciphertext
+    for d in ("vectors-aes/auth-aes-31", "vectors-35/auth-aes-35", "vectors-40/auth-aes-v1-40",
+              "vectors-40/auth-aes-v2"):
+        for side in ("c2s.bin", "s2c.bin"):
+            p = os.path.join(shared, d, side)
+            if os.path.isfile(p):
+                data = open(p, "rb").read()
+                put(data[21:struct.unpack(">q", data[:8])[0]])
 print("seeds:", n, file=sys.stderr)

@@ -3,7 +3,7 @@
 # CC=clang`, which instruments the whole build for coverage (and ASan+UBSan); scripts/fuzz
 # builds them with `make fuzz-targets` and runs them, seeded from ../shared/vectors.
 FUZZ_TARGETS = tests/fuzz/fuzz_frame tests/fuzz/fuzz_blockmsg tests/fuzz/fuzz_saslmsg \
-	tests/fuzz/fuzz_blockrpc
+	tests/fuzz/fuzz_blockrpc tests/fuzz/fuzz_aes_msg tests/fuzz/fuzz_aes_handshake
 if FUZZ
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
@@ -33,3 +33,13 @@ tests_fuzz_fuzz_blockrpc_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_blockrpc_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_blockrpc_LDADD = $(HARNESS_LIBS) src/server/libblock.la src/proto/libproto.la \
 	$(PTHREAD_LIBS)
+# The AES auth messages (libproto) and both handshake state machines (src/crypto, libcrypto).
+tests_fuzz_fuzz_aes_msg_SOURCES = tests/fuzz/fuzz_aes_msg.c
+tests_fuzz_fuzz_aes_msg_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_aes_msg_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_aes_msg_LDADD = src/proto/libproto.la
+tests_fuzz_fuzz_aes_handshake_SOURCES = tests/fuzz/fuzz_aes_handshake.c
+tests_fuzz_fuzz_aes_handshake_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(CRYPTO_CFLAGS)
+tests_fuzz_fuzz_aes_handshake_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_aes_handshake_LDADD = src/crypto/libsparkcrypto.la src/proto/libproto.la \
+	$(CRYPTO_LIBS)
