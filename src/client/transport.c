@@ -13,6 +13,7 @@
 #include "client/auth.h"
 #include "client/dial.h"
 #include "client/pending.h"
+#include "client/rx.h"
 #include "client/transport.h"
 #include "client/util.h"
 #include "proto/codec.h"
@@ -29,12 +30,13 @@ struct tconn {
     char peer[300];
     int connect_timeout_ms, request_timeout_ms;
     struct dial *dial;       /* connecting */
-    struct bufferevent *bev; /* connected */
+    struct bufferevent *bev; /* connected: sends (rx reads the socket itself) */
+    struct event *readable;  /* connected: the socket has bytes for rx */
     struct event *timer;
     char *early_error; /* a connect failure (the whole message), reported on the next turn */
     void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
     void *connect_arg;
-    struct frame_decoder dec;
+    struct rx *rx;
     struct proto_writer w;
     struct pending_set ps;      /* outstanding requests */
     struct pending *cur_stream; /* receiving its after-frame bytes */
@@ -78,7 +80,7 @@ static void tconn_destroy(struct tconn *t)
 {
     if (t->timer)
         event_free(t->timer);
-    frame_decoder_free(&t->dec);
+    rx_free(t->rx);
     proto_writer_free(&t->w);
     pending_drop_index(&t->ps);
     free(t->early_error);
@@ -150,6 +152,10 @@ void tconn_close(struct tconn *t, int status, const char *why)
     t->timer_armed = false;
     if (t->auth_timer)
         evtimer_del(t->auth_timer);
+    if (t->readable) {
+        event_free(t->readable);
+        t->readable = NULL;
+    }
     if (t->bev) {
         bufferevent_free(t->bev);
         t->bev = NULL;
@@ -269,10 +275,14 @@ static void handle_message(struct tconn *t, const struct frame_out *out)
             close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
             return;
         }
-        if (m.u.stream_response.byte_count <= 0)
+        if (m.u.stream_response.byte_count <= 0) {
             finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
-        else
+        } else {
             t->cur_stream = p;
+            int sink = p->scb.sink_fd ? p->scb.sink_fd(p->scb.arg) : -1;
+            if (sink >= 0)
+                rx_sink_to(t->rx, sink);
+        }
         break;
     case PROTO_STREAM_FAILURE:
         if (!(p = pending_fifo_pop(&t->ps))) {
@@ -291,47 +301,67 @@ static void handle_message(struct tconn *t, const struct frame_out *out)
     }
 }
 
-static void handle_raw(struct tconn *t, const struct frame_out *out)
+/* The stream being received cannot be stored: it fails, and the connection
+ * closes (its remaining bytes are not worth reading). */
+static void abandon_stream(struct tconn *t)
 {
     struct pending *p = t->cur_stream;
-    if (!p)
-        return; /* bytes of a stream we already gave up on */
-    if (out->raw_len && p->scb.on_data(p->scb.arg, out->raw, out->raw_len)) {
-        t->cur_stream = NULL;
+    t->cur_stream = NULL;
+    if (p)
         finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
-        close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
-        return;
+    close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
+}
+
+static bool rx_frame(void *arg, const struct frame_out *out)
+{
+    struct tconn *t = arg;
+    handle_message(t, out);
+    return t->state == CONN_OPEN;
+}
+
+/* out->raw NULL: the bytes went to the stream's sink file. */
+static bool rx_raw(void *arg, const struct frame_out *out)
+{
+    struct tconn *t = arg;
+    struct pending *p = t->cur_stream;
+    if (!p)
+        return true; /* bytes of a stream we already gave up on */
+    if (out->raw_len && p->scb.on_data(p->scb.arg, out->raw, out->raw_len)) {
+        abandon_stream(t);
+        return false;
     }
     if (out->raw_remaining == 0) {
         t->cur_stream = NULL;
         finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
     }
+    return t->state == CONN_OPEN;
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct tconn *t = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
     tconn_ref(t);
     t->last_io_ms = client_now_ms();
-    while (t->state == CONN_OPEN && evbuffer_get_length(in) > 0) {
-        size_t n = evbuffer_get_contiguous_space(in);
-        const uint8_t *data = evbuffer_pullup(in, (ev_ssize_t)n);
-        size_t left = n;
-        struct frame_out out;
-        enum frame_event ev;
-        while (t->state == CONN_OPEN &&
-               (ev = frame_decoder_next(&t->dec, &data, &left, &out)) != FRAME_NEED_MORE) {
-            if (ev == FRAME_ERROR)
-                close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s", t->dec.error);
-            else if (ev == FRAME_MESSAGE)
-                handle_message(t, &out);
-            else
-                handle_raw(t, &out);
-        }
-        if (t->state != CONN_OPEN)
-            break; /* the bufferevent (and its input) is gone */
-        evbuffer_drain(in, n);
+    switch (rx_pump(t->rx, fd)) {
+    case RX_AGAIN:
+        if (t->ps.count == 0)
+            rx_release_idle(t->rx);
+        break;
+    case RX_STOPPED:
+        break;
+    case RX_EOF:
+        close_io(t, SHUFFLE_EIO, "Connection from %s closed%s", NULL);
+        break;
+    case RX_IO_ERROR:
+        close_io(t, SHUFFLE_EIO, "Connection to %s failed: %s",
+                 evutil_socket_error_to_string(rx_errno(t->rx)));
+        break;
+    case RX_MALFORMED:
+        close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s", rx_error(t->rx));
+        break;
+    case RX_SINK_ERROR:
+        abandon_stream(t);
+        break;
     }
     tconn_unref(t);
 }
@@ -359,11 +389,12 @@ static struct tconn *tconn_alloc(const struct tconn_env *env, const char *host, 
     t->connect_timeout_ms = connect_timeout_ms;
     t->request_timeout_ms = request_timeout_ms;
     client_peer_name(t->peer, sizeof(t->peer), host, port);
-    frame_decoder_init(&t->dec, env->max_frame_bytes);
     proto_writer_init(&t->w);
+    struct rx_handler h = {rx_frame, rx_raw, t};
+    t->rx = rx_new(env->max_frame_bytes, env->no_splice, &h);
     t->timer = evtimer_new(env->base, on_timer, t);
     t->queued = evbuffer_new();
-    if (!t->timer || !t->queued) {
+    if (!t->rx || !t->timer || !t->queued) {
         tconn_destroy(t);
         return NULL;
     }
@@ -405,11 +436,20 @@ static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
         fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
         return;
     }
+    t->readable =
+        event_new(t->env->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, on_readable, t);
+    if (!t->readable || event_add(t->readable, NULL) != 0) {
+        if (t->readable)
+            event_free(t->readable);
+        t->readable = NULL;
+        bufferevent_free(bev);
+        fail_soon(t, client_strf("Failed to connect to %s: out of memory", t->peer));
+        return;
+    }
     t->bev = bev;
-    bufferevent_setcb(bev, on_read, NULL, on_event, t);
-    /* libevent reads 4 KiB per call by default: far too little for blocks */
-    bufferevent_set_max_single_read(bev, 256 * 1024);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    bufferevent_setcb(bev, NULL, NULL, on_event, t); /* write errors */
+    bufferevent_disable(bev, EV_READ);
+    bufferevent_enable(bev, EV_WRITE);
     t->state = CONN_OPEN;
     report_connect(t, true);
     evtimer_del(t->timer);
