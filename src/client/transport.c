@@ -22,6 +22,7 @@
 #include "shuffle/client.h"
 
 enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
+enum { IDLE_RELEASE_MS = 1000 };
 
 struct tconn {
     const struct tconn_env *env;
@@ -32,6 +33,7 @@ struct tconn {
     struct dial *dial;       /* connecting */
     struct bufferevent *bev; /* connected: sends (rx reads the socket itself) */
     struct event *readable;  /* connected: the socket has bytes for rx */
+    struct event *idle;      /* connected: rx's buffer goes back after a quiet while */
     struct event *timer;
     char *early_error; /* a connect failure (the whole message), reported on the next turn */
     void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
@@ -154,7 +156,8 @@ void tconn_close(struct tconn *t, int status, const char *why)
         evtimer_del(t->auth_timer);
     if (t->readable) {
         event_free(t->readable);
-        t->readable = NULL;
+        event_free(t->idle);
+        t->readable = t->idle = NULL;
     }
     if (t->bev) {
         bufferevent_free(t->bev);
@@ -337,6 +340,26 @@ static bool rx_raw(void *arg, const struct frame_out *out)
     return t->state == CONN_OPEN;
 }
 
+static void arm_idle(struct tconn *t, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(t->idle, &tv);
+}
+
+/* Nothing outstanding and nothing heard for IDLE_RELEASE_MS: rx gives its buffer back
+ * (a connection kept for later costs no receive buffer meanwhile). */
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+    struct tconn *t = arg;
+    uint64_t quiet = client_now_ms() - t->last_io_ms;
+    if (t->ps.count > 0)
+        return; /* busy again: armed again when it goes quiet */
+    if (quiet >= IDLE_RELEASE_MS)
+        rx_release_idle(t->rx);
+    else
+        arm_idle(t, IDLE_RELEASE_MS - quiet);
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct tconn *t = arg;
@@ -344,8 +367,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     t->last_io_ms = client_now_ms();
     switch (rx_pump(t->rx, fd)) {
     case RX_AGAIN:
-        if (t->ps.count == 0)
-            rx_release_idle(t->rx);
+        if (t->ps.count == 0 && !evtimer_pending(t->idle, NULL))
+            arm_idle(t, IDLE_RELEASE_MS);
         break;
     case RX_STOPPED:
         break;
@@ -438,10 +461,13 @@ static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
     }
     t->readable =
         event_new(t->env->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, on_readable, t);
-    if (!t->readable || event_add(t->readable, NULL) != 0) {
+    t->idle = evtimer_new(t->env->base, on_idle, t);
+    if (!t->readable || !t->idle || event_add(t->readable, NULL) != 0) {
         if (t->readable)
             event_free(t->readable);
-        t->readable = NULL;
+        if (t->idle)
+            event_free(t->idle);
+        t->readable = t->idle = NULL;
         bufferevent_free(bev);
         fail_soon(t, client_strf("Failed to connect to %s: out of memory", t->peer));
         return;
