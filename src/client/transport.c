@@ -13,6 +13,7 @@
 #include "client/auth.h"
 #include "client/dial.h"
 #include "client/pending.h"
+#include "client/replies.h"
 #include "client/rx.h"
 #include "client/transport.h"
 #include "client/util.h"
@@ -40,8 +41,8 @@ struct tconn {
     void *connect_arg;
     struct rx *rx;
     struct proto_writer w;
-    struct pending_set ps;      /* outstanding requests */
-    struct pending *cur_stream; /* receiving its after-frame bytes */
+    struct pending_set ps; /* outstanding requests */
+    struct reply_state rs; /* replies matched to them */
     uint64_t last_io_ms;
     bool timer_armed;
     void (*close_fn)(void *arg, struct tconn *t);
@@ -169,7 +170,7 @@ void tconn_close(struct tconn *t, int status, const char *why)
         fn(t->close_arg, t);
     }
     pending_drop_index(&t->ps);
-    t->cur_stream = NULL;
+    t->rs.cur_stream = NULL;
     struct pending *p;
     while ((p = t->ps.first)) {
         pending_unlink(&t->ps, p);
@@ -215,129 +216,31 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     arm_request_timer(t, (uint64_t)t->request_timeout_ms - quiet);
 }
 
-static char *view_str(struct proto_view v)
+/* Closes when a reply said so. */
+static bool closes(struct tconn *t, const struct reply_close *rc)
 {
-    return client_strf("%.*s", (int)v.len, (const char *)v.data);
-}
-
-static void finish_reply(struct tconn *t, struct pending *p, int status, const char *err,
-                         const uint8_t *body, size_t len)
-{
-    pending_unlink(&t->ps, p);
-    pending_complete(p, status, err, body, len);
-}
-
-static void handle_message(struct tconn *t, const struct frame_out *out)
-{
-    struct proto_msg m;
-    char err[256];
-    if (proto_msg_decode(out->type, out->content, out->content_len, &m, err, sizeof(err)) != 0) {
-        close_io(t, SHUFFLE_EPROTO, "Undecodable frame from %s: %s", err);
-        return;
-    }
-    struct pending *p;
-    switch (m.type) {
-    case PROTO_RPC_RESPONSE:
-        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc.request_id, 0, true)))
-            finish_reply(t, p, SHUFFLE_OK, NULL, m.u.rpc.body.data, m.u.rpc.body.len);
-        break;
-    case PROTO_RPC_FAILURE:
-        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true))) {
-            char *e = view_str(m.u.rpc_failure.error);
-            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
-            free(e);
-        }
-        break;
-    case PROTO_CHUNK_FETCH_SUCCESS:
-        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_success.stream_id,
-                              m.u.chunk_fetch_success.chunk_index, true)))
-            finish_reply(t, p, SHUFFLE_OK, NULL, m.u.chunk_fetch_success.body.data,
-                         m.u.chunk_fetch_success.body.len);
-        break;
-    case PROTO_CHUNK_FETCH_FAILURE:
-        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_failure.stream_id,
-                              m.u.chunk_fetch_failure.chunk_index, true))) {
-            char *e = client_strf("Failure while fetching StreamChunkId[streamId=%lld,"
-                                  "chunkIndex=%d]: %.*s",
-                                  (long long)m.u.chunk_fetch_failure.stream_id,
-                                  (int)m.u.chunk_fetch_failure.chunk_index,
-                                  (int)m.u.chunk_fetch_failure.error.len,
-                                  (const char *)m.u.chunk_fetch_failure.error.data);
-            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
-            free(e);
-        }
-        break;
-    case PROTO_STREAM_RESPONSE:
-        if (!(p = pending_fifo_pop(&t->ps))) {
-            close_io(t, SHUFFLE_EPROTO, "Unexpected StreamResponse from %s%s", NULL);
-            return;
-        }
-        if (p->scb.on_start &&
-            p->scb.on_start(p->scb.arg, (uint64_t)m.u.stream_response.byte_count)) {
-            finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
-            close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
-            return;
-        }
-        if (m.u.stream_response.byte_count <= 0) {
-            finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
-        } else {
-            t->cur_stream = p;
-            int sink = p->scb.sink_fd ? p->scb.sink_fd(p->scb.arg) : -1;
-            if (sink >= 0)
-                rx_sink_to(t->rx, sink);
-        }
-        break;
-    case PROTO_STREAM_FAILURE:
-        if (!(p = pending_fifo_pop(&t->ps))) {
-            close_io(t, SHUFFLE_EPROTO, "Unexpected StreamFailure from %s%s", NULL);
-            return;
-        }
-        {
-            char *e = view_str(m.u.stream_failure.error);
-            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
-            free(e);
-        }
-        break;
-    default:
-        /* Requests from the server side are not expected from a shuffle service. */
-        break;
-    }
-}
-
-/* The stream being received cannot be stored: it fails, and the connection
- * closes (its remaining bytes are not worth reading). */
-static void abandon_stream(struct tconn *t)
-{
-    struct pending *p = t->cur_stream;
-    t->cur_stream = NULL;
-    if (p)
-        finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
-    close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
+    if (rc->status)
+        close_io(t, rc->status, rc->fmt, rc->detail);
+    return t->state == CONN_OPEN;
 }
 
 static bool rx_frame(void *arg, const struct frame_out *out)
 {
     struct tconn *t = arg;
-    handle_message(t, out);
-    return t->state == CONN_OPEN;
+    struct reply_close rc;
+    replies_frame(&t->rs, out, &rc);
+    if (t->rs.sink_fd >= 0 && rc.status == 0)
+        rx_sink_to(t->rx, t->rs.sink_fd);
+    return closes(t, &rc);
 }
 
 /* out->raw NULL: the bytes went to the stream's sink file. */
 static bool rx_raw(void *arg, const struct frame_out *out)
 {
     struct tconn *t = arg;
-    struct pending *p = t->cur_stream;
-    if (!p)
-        return true; /* bytes of a stream we already gave up on */
-    if (out->raw_len && p->scb.on_data(p->scb.arg, out->raw, out->raw_len)) {
-        abandon_stream(t);
-        return false;
-    }
-    if (out->raw_remaining == 0) {
-        t->cur_stream = NULL;
-        finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
-    }
-    return t->state == CONN_OPEN;
+    struct reply_close rc;
+    replies_stream_bytes(&t->rs, out, &rc);
+    return closes(t, &rc);
 }
 
 static void arm_idle(struct tconn *t, uint64_t ms)
@@ -382,9 +285,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     case RX_MALFORMED:
         close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s", rx_error(t->rx));
         break;
-    case RX_SINK_ERROR:
-        abandon_stream(t);
+    case RX_SINK_ERROR: {
+        struct reply_close rc;
+        replies_abandon_stream(&t->rs, &rc);
+        closes(t, &rc);
         break;
+    }
     }
     tconn_unref(t);
 }
@@ -412,6 +318,7 @@ static struct tconn *tconn_alloc(const struct tconn_env *env, const char *host, 
     t->connect_timeout_ms = connect_timeout_ms;
     t->request_timeout_ms = request_timeout_ms;
     client_peer_name(t->peer, sizeof(t->peer), host, port);
+    t->rs.ps = &t->ps;
     proto_writer_init(&t->w);
     struct rx_handler h = {rx_frame, rx_raw, t};
     t->rx = rx_new(env->max_frame_bytes, env->no_splice, &h);
