@@ -43,31 +43,7 @@ static shuffle_client *new_client(int max_retries, bool to_file)
 static void fetch(shuffle_client *cl, const struct manifest *man, int port, const char *const *ids,
                   size_t n, struct collector *col)
 {
-    collector_init(col, man, n);
-    struct shuffle_fetch_request r;
-    shuffle_fetch_request_init(&r);
-    r.host = "127.0.0.1";
-    r.port = port;
-    r.app_id = "app-rx";
-    r.exec_id = "1";
-    r.block_ids = ids;
-    r.num_blocks = n;
-    r.on_block = collector_on_block;
-    r.on_done = collector_on_done;
-    r.arg = col;
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
-    collector_wait(col);
-    ck_assert_int_eq(col->done_calls, 1);
-}
-
-static void assert_all_ok(struct collector *col, const char *const *ids)
-{
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_msg(col->count[i] == 1, "%s delivered %d times", ids[i], col->count[i]);
-        ck_assert_msg(col->status[i] == SHUFFLE_OK, "%s: %s", ids[i], col->error[i]);
-        ck_assert_msg(col->verified[i], "%s: bytes differ from the data file", ids[i]);
-    }
-    ck_assert_uint_eq(col->done_failed, 0);
+    collector_fetch(col, cl, man, port, "app-rx", ids, n, NULL);
 }
 
 /* _i: 0 in memory, 1 to files by splice, 2 to files by read + write. */
@@ -80,7 +56,7 @@ START_TEST(test_dribbled_replies)
     shuffle_client *cl = new_client(0, _i > 0);
     struct collector c;
     fetch(cl, &vectors, fake_ess_port(fs), mixed, N(mixed), &c);
-    assert_all_ok(&c, mixed);
+    collector_assert_all_ok(&c, mixed);
     ck_assert_int_eq(c.via_file, _i > 0 ? (int)N(mixed) : 0);
     shuffle_client_free(cl);
     ck_assert_int_eq(fake_ess_connections(fs), 1);
@@ -140,7 +116,7 @@ START_TEST(test_blocks_larger_than_socket_buffers)
     shuffle_client *cl = new_client(0, _i > 0);
     struct collector c;
     fetch(cl, &big, fake_ess_port(fs), ids, N(ids), &c);
-    assert_all_ok(&c, ids);
+    collector_assert_all_ok(&c, ids);
     ck_assert_int_eq(c.via_file, _i > 0 ? 2 : 0);
     shuffle_client_free(cl);
     collector_free(&c);
@@ -174,7 +150,7 @@ START_TEST(test_dropped_mid_body)
     fs = fake_ess_start(&fo);
     cl = new_client(2, _i == 1);
     fetch(cl, &vectors, fake_ess_port(fs), ids, N(ids), &c);
-    assert_all_ok(&c, ids);
+    collector_assert_all_ok(&c, ids);
     shuffle_client_free(cl);
     ck_assert_int_eq(fake_ess_connections(fs), 2);
     collector_free(&c);

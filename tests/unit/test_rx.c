@@ -244,6 +244,38 @@ static void *send_main(void *arg)
     return NULL;
 }
 
+/* One receiver under test: rx reading a loopback pair, maybe a sink file. */
+struct rig {
+    struct seen s;
+    struct rx *x;
+    int wfd, rfd, sink;
+    char path[64];
+};
+
+enum { RIG_TEMP_FILE = -2 }; /* as rig_open's sink: a new temp file */
+
+/* sink: a file descriptor, -1 (none) or RIG_TEMP_FILE. */
+static struct rx *rig_open(struct rig *g, uint64_t max_frame, bool no_splice, int sink)
+{
+    g->path[0] = 0;
+    g->sink = sink == RIG_TEMP_FILE ? temp_file(g->path, sizeof(g->path)) : sink;
+    g->x = new_rx(&g->s, max_frame, no_splice, g->sink);
+    tcp_pair(&g->wfd, &g->rfd);
+    return g->x;
+}
+
+static void rig_close(struct rig *g)
+{
+    close(g->wfd);
+    if (g->rfd >= 0)
+        close(g->rfd);
+    if (g->path[0]) {
+        close(g->sink);
+        unlink(g->path);
+    }
+    seen_free(&g->s);
+}
+
 /* Sizes: a direct body (>= RX_DIRECT_MIN_BYTES), a small chunk, a stream in
  * memory, a stream to the sink file. */
 enum { BIG = RX_DIRECT_MIN_BYTES + 5000, SMALL = 1000, MEM_RAW = 20000, FILE_RAW = 90000 };
@@ -263,12 +295,10 @@ static void run_split(size_t piece, bool no_splice)
     put_stream(&w, "s_file", file, FILE_RAW);
     put_chunk(&w, 2, small, SMALL);
     put_rpc(&w, 6, "end");
-    char path[64];
-    int sink = temp_file(path, sizeof(path));
-    struct seen s;
-    struct rx *x = new_rx(&s, 0, no_splice, sink);
-    int wfd, rfd;
-    tcp_pair(&wfd, &rfd);
+    struct rig g;
+    struct rx *x = rig_open(&g, 0, no_splice, RIG_TEMP_FILE);
+    struct seen *s = &g.s;
+    int wfd = g.wfd, rfd = g.rfd;
     if (piece == 1) {
         for (size_t off = 0; off < w.len; off++) {
             send_all(wfd, w.buf + off, 1);
@@ -278,24 +308,24 @@ static void run_split(size_t piece, bool no_splice)
         struct sender snd = {wfd, w.buf, w.len, piece};
         pthread_t th;
         pthread_create(&th, NULL, send_main, &snd);
-        while (s.frames < 7)
+        while (s->frames < 7)
             ck_assert_int_eq(pump_once(x, rfd), RX_AGAIN);
         pthread_join(th, NULL);
     }
-    ck_assert_int_eq(s.frames, 7);
-    assert_rpc(&s, 0, "handle");
-    assert_chunk(&s, 1, 0, big, BIG);
-    assert_chunk(&s, 2, 1, small, SMALL);
-    ck_assert_int_eq(s.types[3], PROTO_STREAM_RESPONSE);
-    ck_assert_int_eq(s.types[4], PROTO_STREAM_RESPONSE);
-    assert_chunk(&s, 5, 2, small, SMALL);
-    assert_rpc(&s, 6, "end");
+    ck_assert_int_eq(s->frames, 7);
+    assert_rpc(s, 0, "handle");
+    assert_chunk(s, 1, 0, big, BIG);
+    assert_chunk(s, 2, 1, small, SMALL);
+    ck_assert_int_eq(s->types[3], PROTO_STREAM_RESPONSE);
+    ck_assert_int_eq(s->types[4], PROTO_STREAM_RESPONSE);
+    assert_chunk(s, 5, 2, small, SMALL);
+    assert_rpc(s, 6, "end");
     /* the first stream went through memory (no sink for it: see on_frame) */
-    ck_assert_uint_eq(s.raw_len, MEM_RAW);
-    ck_assert(memcmp(s.raw, mem, MEM_RAW) == 0);
-    ck_assert_uint_eq(s.sunk, FILE_RAW);
-    ck_assert_int_eq(s.raw_pieces_left_at_end, 2);
-    assert_file(path, file, FILE_RAW);
+    ck_assert_uint_eq(s->raw_len, MEM_RAW);
+    ck_assert(memcmp(s->raw, mem, MEM_RAW) == 0);
+    ck_assert_uint_eq(s->sunk, FILE_RAW);
+    ck_assert_int_eq(s->raw_pieces_left_at_end, 2);
+    assert_file(g.path, file, FILE_RAW);
     const struct rx_stats *st = rx_get_stats(x);
     if (piece == 1) { /* BIG never arrived whole in one read */
         ck_assert_uint_eq(st->direct_bodies, 1);
@@ -304,12 +334,9 @@ static void run_split(size_t piece, bool no_splice)
     ck_assert_uint_eq(st->spliced_bytes + st->written_bytes, FILE_RAW);
     if (no_splice)
         ck_assert_uint_eq(st->spliced_bytes, 0);
-    close(wfd);
+    shutdown(wfd, SHUT_WR);
     ck_assert_int_eq(pump_once(x, rfd), RX_EOF);
-    close(rfd);
-    close(sink);
-    unlink(path);
-    seen_free(&s);
+    rig_close(&g);
     proto_writer_free(&w);
     free(big);
     free(small);
@@ -348,25 +375,23 @@ START_TEST(test_larger_than_socket_buffers)
     put_chunk(&w, 3, body, len);
     put_stream(&w, "s_file", raw, len);
     put_rpc(&w, 1, "after");
-    char path[64];
-    int sink = temp_file(path, sizeof(path));
-    struct seen s;
-    struct rx *x = new_rx(&s, 0, no_splice, sink);
-    int wfd, rfd, rcvbuf = 0;
+    struct rig g;
+    struct rx *x = rig_open(&g, 0, no_splice, RIG_TEMP_FILE);
+    struct seen *s = &g.s;
+    int wfd = g.wfd, rfd = g.rfd, rcvbuf = 0;
     socklen_t sl = sizeof(rcvbuf);
-    tcp_pair(&wfd, &rfd);
     getsockopt(rfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl);
     ck_assert_int_lt(rcvbuf, (int)len);
     struct sender snd = {wfd, w.buf, w.len, 0};
     pthread_t th;
     pthread_create(&th, NULL, send_main, &snd);
-    while (s.frames < 3)
+    while (s->frames < 3)
         ck_assert_int_eq(pump_once(x, rfd), RX_AGAIN);
     pthread_join(th, NULL);
-    assert_chunk(&s, 0, 3, body, len);
-    assert_rpc(&s, 2, "after");
-    ck_assert_uint_eq(s.sunk, len);
-    assert_file(path, raw, len);
+    assert_chunk(s, 0, 3, body, len);
+    assert_rpc(s, 2, "after");
+    ck_assert_uint_eq(s->sunk, len);
+    assert_file(g.path, raw, len);
     const struct rx_stats *st = rx_get_stats(x);
     ck_assert_uint_eq(st->direct_bodies, 1);
     if (no_splice) {
@@ -377,11 +402,7 @@ START_TEST(test_larger_than_socket_buffers)
         ck_assert_uint_gt(st->spliced_bytes, len - RX_BUF_BYTES);
         ck_assert_uint_eq(st->spliced_bytes + st->written_bytes, len);
     }
-    close(wfd);
-    close(rfd);
-    close(sink);
-    unlink(path);
-    seen_free(&s);
+    rig_close(&g);
     proto_writer_free(&w);
     free(body);
     free(raw);
@@ -399,24 +420,19 @@ START_TEST(test_dropped_mid_body)
         put_chunk(&w, 0, body, len);
     else
         put_stream(&w, "s_file", body, len);
-    char path[64];
-    int sink = temp_file(path, sizeof(path));
-    struct seen s;
-    struct rx *x = new_rx(&s, 0, false, sink);
-    int wfd, rfd;
-    tcp_pair(&wfd, &rfd);
+    struct rig g;
+    struct rx *x = rig_open(&g, 0, false, RIG_TEMP_FILE);
+    struct seen *s = &g.s;
+    int wfd = g.wfd, rfd = g.rfd;
     send_all(wfd, w.buf, w.len / 2);
-    close(wfd);
+    shutdown(wfd, SHUT_WR);
     enum rx_result rc;
     while ((rc = pump_once(x, rfd)) == RX_AGAIN)
         ;
     ck_assert_int_eq(rc, RX_EOF);
-    ck_assert_int_eq(s.frames, _i == 0 ? 0 : 1); /* no chunk; the stream's header */
-    ck_assert_uint_lt(s.sunk, len);
-    close(rfd);
-    close(sink);
-    unlink(path);
-    seen_free(&s);
+    ck_assert_int_eq(s->frames, _i == 0 ? 0 : 1); /* no chunk; the stream's header */
+    ck_assert_uint_lt(s->sunk, len);
+    rig_close(&g);
     proto_writer_free(&w);
     free(body);
 }
@@ -425,30 +441,27 @@ END_TEST
 /* Header checks are the frame decoder's, before anything is allocated. */
 START_TEST(test_header_limits)
 {
-    struct seen s;
-    struct rx *x = new_rx(&s, 4096, false, -1);
-    int wfd, rfd;
-    tcp_pair(&wfd, &rfd);
+    struct rig g;
+    struct rx *x = rig_open(&g, 4096, false, -1);
+    struct seen *s = &g.s;
+    int wfd = g.wfd, rfd = g.rfd;
     uint8_t hdr[PROTO_FRAME_HEADER_LEN + 12] = {0};
     proto_store_u64(hdr, (uint64_t)1 << 30); /* a 1 GiB ChunkFetchSuccess */
     hdr[8] = PROTO_CHUNK_FETCH_SUCCESS;
     send_all(wfd, hdr, sizeof(hdr));
     ck_assert_int_eq(pump_once(x, rfd), RX_MALFORMED);
     ck_assert_str_eq(rx_error(x), "too large frame: 1073741824 bytes (limit 4096)");
-    ck_assert_int_eq(s.frames, 0);
-    seen_free(&s);
-    close(wfd);
-    close(rfd);
+    ck_assert_int_eq(s->frames, 0);
+    rig_close(&g);
 
-    x = new_rx(&s, 0, false, -1);
-    tcp_pair(&wfd, &rfd);
+    x = rig_open(&g, 0, false, -1);
+    wfd = g.wfd;
+    rfd = g.rfd;
     proto_store_u64(hdr, 3);
     send_all(wfd, hdr, sizeof(hdr));
     ck_assert_int_eq(pump_once(x, rfd), RX_MALFORMED);
     ck_assert_str_eq(rx_error(x), "frame length should be positive: -5");
-    seen_free(&s);
-    close(wfd);
-    close(rfd);
+    rig_close(&g);
 }
 END_TEST
 
@@ -460,10 +473,9 @@ START_TEST(test_sink_cannot_be_written)
     proto_writer_init(&w);
     put_stream(&w, "s_file", raw, 300000);
     int ro = open("/dev/null", O_RDONLY);
-    struct seen s;
-    struct rx *x = new_rx(&s, 0, _i == 1, ro);
-    int wfd, rfd;
-    tcp_pair(&wfd, &rfd);
+    struct rig g;
+    struct rx *x = rig_open(&g, 0, _i == 1, ro);
+    int wfd = g.wfd, rfd = g.rfd;
     struct sender snd = {wfd, w.buf, w.len, 0};
     pthread_t th;
     pthread_create(&th, NULL, send_main, &snd);
@@ -473,10 +485,10 @@ START_TEST(test_sink_cannot_be_written)
     ck_assert_int_eq(rc, RX_SINK_ERROR);
     ck_assert_int_eq(rx_errno(x), EBADF);
     close(rfd); /* the sender's blocked send fails */
+    g.rfd = -1;
     pthread_join(th, NULL);
-    close(wfd);
+    rig_close(&g);
     close(ro);
-    seen_free(&s);
     proto_writer_free(&w);
     free(raw);
 }
