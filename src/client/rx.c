@@ -145,8 +145,9 @@ static enum rx_result sink_buffered(struct rx *r)
     return report_sink(r, n);
 }
 
-/* Feeds n buffered bytes to the frame decoder and hands over its events. Stops
- * early when the owner sends the after-frame bytes to a file. */
+/* Feeds up to n buffered bytes to the frame decoder and hands over its events.
+ * Stops at the end of a frame (or of its after-frame bytes), and when the owner
+ * sends the after-frame bytes to a file. */
 static enum rx_result feed(struct rx *r, size_t n)
 {
     const uint8_t *p = r->buf + r->start;
@@ -171,6 +172,8 @@ static enum rx_result feed(struct rx *r, size_t n)
             reset_decoder(r);
             return RX_AGAIN;
         }
+        if (frame_decoder_idle(&r->dec))
+            return RX_AGAIN; /* between frames: drain_buffer picks the next one's path */
     }
     r->start += n - left;
     return RX_AGAIN;
