@@ -47,3 +47,12 @@ TESTS += tests/integration/test_client_api
 tests_integration_test_client_api_SOURCES = tests/integration/test_client_api.c
 tests_integration_test_client_api_CFLAGS = $(CLIENT_TEST_CFLAGS)
 tests_integration_test_client_api_LDADD = $(CLIENT_TEST_LIBS)
+
+# The receive path end to end: dribbled replies, large bodies, splice and its fallback,
+# a connection dropped mid-body.
+check_PROGRAMS += tests/integration/test_client_rx
+TESTS += tests/integration/test_client_rx
+tests_integration_test_client_rx_SOURCES = tests/integration/test_client_rx.c \
+	$(CLIENT_TEST_HELPERS)
+tests_integration_test_client_rx_CFLAGS = $(CLIENT_TEST_CFLAGS)
+tests_integration_test_client_rx_LDADD = $(CLIENT_TEST_LIBS)

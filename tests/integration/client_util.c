@@ -1,6 +1,7 @@
 /* Shared helpers of the libshuffle tests: see client_util.h. */
 #include "config.h"
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,38 @@ void collector_wait(struct collector *c)
     while (c->done_calls == 0)
         pthread_cond_wait(&c->cond, &c->lock);
     pthread_mutex_unlock(&c->lock);
+}
+
+void collector_fetch(struct collector *col, shuffle_client *cl, const struct manifest *man,
+                     int port, const char *app_id, const char *const *ids, size_t n,
+                     const uint64_t *sizes)
+{
+    collector_init(col, man, n);
+    struct shuffle_fetch_request r;
+    shuffle_fetch_request_init(&r);
+    r.host = "127.0.0.1";
+    r.port = port;
+    r.app_id = app_id;
+    r.exec_id = "1";
+    r.block_ids = ids;
+    r.num_blocks = n;
+    r.sizes = sizes;
+    r.on_block = collector_on_block;
+    r.on_done = collector_on_done;
+    r.arg = col;
+    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
+    collector_wait(col);
+    ck_assert_int_eq(col->done_calls, 1);
+}
+
+void collector_assert_all_ok(const struct collector *col, const char *const *ids)
+{
+    for (size_t i = 0; i < col->n; i++) {
+        ck_assert_msg(col->count[i] == 1, "%s delivered %d times", ids[i], col->count[i]);
+        ck_assert_msg(col->status[i] == SHUFFLE_OK, "%s: %s", ids[i], col->error[i]);
+        ck_assert_msg(col->verified[i], "%s: bytes differ from the data file", ids[i]);
+    }
+    ck_assert_uint_eq(col->done_failed, 0);
 }
 
 int register_executor_sync(shuffle_client *c, int port, const char *app, const char *exec,

@@ -36,6 +36,14 @@ void collector_free(struct collector *c);
 void collector_on_block(void *arg, const struct shuffle_block *b);
 void collector_on_done(void *arg, size_t delivered, size_t failed);
 void collector_wait(struct collector *c);
+/* Fetches ids from 127.0.0.1:port (app_id, executor "1"; sizes optional) and waits
+ * for on_done, asserting it ran once; man checks the bytes. The collector is the
+ * caller's to check and free. */
+void collector_fetch(struct collector *col, shuffle_client *cl, const struct manifest *man,
+                     int port, const char *app_id, const char *const *ids, size_t n,
+                     const uint64_t *sizes);
+/* Every block delivered exactly once, OK, with its manifest bytes; none failed. */
+void collector_assert_all_ok(const struct collector *col, const char *const *ids);
 
 /* RegisterExecutor (blocking) of app/exec at 127.0.0.1:port with dirs, 64 sub dirs
  * and Spark's sort shuffle manager; the status (error: shuffle_last_error(c)). */

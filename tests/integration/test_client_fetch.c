@@ -47,31 +47,12 @@ static shuffle_client *new_client(int max_retries, int retry_wait_ms, int timeou
 static void fetch(shuffle_client *cl, int port, const char *const *ids, size_t n,
                   const uint64_t *sizes, struct collector *col)
 {
-    collector_init(col, &man, n);
-    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
-                                      .host = "127.0.0.1",
-                                      .port = port,
-                                      .app_id = "app-cap",
-                                      .exec_id = "1",
-                                      .block_ids = ids,
-                                      .num_blocks = n,
-                                      .sizes = sizes,
-                                      .on_block = collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
-    collector_wait(col);
-    ck_assert_int_eq(col->done_calls, 1);
+    collector_fetch(col, cl, &man, port, "app-cap", ids, n, sizes);
 }
 
 static void assert_all_ok(struct collector *col, const char *const *ids)
 {
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_msg(col->count[i] == 1, "%s delivered %d times", ids[i], col->count[i]);
-        ck_assert_msg(col->status[i] == SHUFFLE_OK, "%s: %s", ids[i], col->error[i]);
-        ck_assert_msg(col->verified[i], "%s: bytes differ from the data file", ids[i]);
-    }
-    ck_assert_uint_eq(col->done_failed, 0);
+    collector_assert_all_ok(col, ids);
 }
 
 static void assert_all_failed(struct collector *col, int status, const char *needle)
