@@ -23,6 +23,13 @@ struct client_cmd {
     struct client_cmd *next;
 };
 
+/* An environment switch: set, non-empty and not "0". */
+static bool client_env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 /* This version's defaults, whole. */
 static void default_options(struct shuffle_client_options *o)
 {
@@ -225,6 +232,7 @@ static shuffle_client *client_create(const struct shuffle_client_options *opts, 
                                 .resolver = c->resolver,
                                 .rng = &c->rng,
                                 .max_frame_bytes = c->opts.max_frame_bytes,
+                                .no_splice = client_env_flag("LIBSHUFFLE_NO_SPLICE"),
                                 .auth = &c->auth};
     c->pool_cfg = (struct pool_config){.connections_per_peer = c->opts.connections_per_peer,
                                        .connect_timeout_ms = c->opts.connect_timeout_ms,

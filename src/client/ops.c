@@ -208,7 +208,7 @@ static void run_cmd(shuffle_client *c, void *arg)
         op_free(op);
         return;
     } else if (op->kind == OP_STREAM) {
-        struct tconn_stream_cb scb = {stream_start, stream_data, stream_done, op};
+        struct tconn_stream_cb scb = {stream_start, stream_data, stream_done, op, NULL};
         rc = tconn_fetch_stream(t, op->stream_id, &scb);
     } else {
         rc = tconn_rpc(t, op->body, op->len, on_reply, op);

@@ -32,6 +32,7 @@ struct tconn_env {
     struct resolver *resolver;
     struct client_rng *rng;        /* request ids */
     uint64_t max_frame_bytes;      /* 0: Java's limit */
+    bool no_splice;                /* stream bytes to files: read + write, never splice */
     const struct auth_creds *auth; /* NULL or empty: no authentication */
 };
 

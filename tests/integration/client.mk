@@ -2,10 +2,12 @@
 # recorded vectors, fetching, the tools (shuffle-fetch, shuffle-bench, built first); connecting
 # (fast fail inside the retry window, host names resolved asynchronously); against the real
 # daemon (skips until shuffled and gen-shuffle-data build); the public API contract
-# (size-versioned structs, the error convention).
+# (size-versioned structs, the error convention); the receive path end to end (dribbled
+# replies, large bodies, splice and its fallback, a connection dropped mid-body).
 CLIENT_TESTS = tests/integration/test_client_vectors tests/integration/test_client_fetch \
 	tests/integration/test_client_tools tests/integration/test_client_connect \
-	tests/integration/test_client_daemon tests/integration/test_client_api
+	tests/integration/test_client_daemon tests/integration/test_client_api \
+	tests/integration/test_client_rx
 check_PROGRAMS += $(CLIENT_TESTS)
 TESTS += $(CLIENT_TESTS)
 tests_integration_test_client_vectors_LDADD = $(INTEGRATION_LIBS)
@@ -14,3 +16,4 @@ tests_integration_test_client_tools_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_connect_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_daemon_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_api_LDADD = $(INTEGRATION_LIBS)
+tests_integration_test_client_rx_LDADD = $(INTEGRATION_LIBS)

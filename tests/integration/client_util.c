@@ -114,6 +114,15 @@ void collector_fetch(struct collector *c, shuffle_client *cl, const struct manif
     ck_assert_msg(shuffle_fetch_blocks(cl, &r) == SHUFFLE_OK, "%s", shuffle_last_error(cl));
 }
 
+void collector_fetch_wait(struct collector *c, shuffle_client *cl, const struct manifest *man,
+                          const char *host, int port, const char *app, const char *exec,
+                          const char *const *ids, size_t n, const uint64_t *sizes)
+{
+    collector_fetch(c, cl, man, host, port, app, exec, ids, n, sizes);
+    collector_wait(c);
+    ck_assert_int_eq(c->done_calls, 1);
+}
+
 void collector_assert_all_ok(const struct collector *c, const char *const *ids)
 {
     for (size_t i = 0; i < c->n; i++) {
@@ -121,6 +130,7 @@ void collector_assert_all_ok(const struct collector *c, const char *const *ids)
         ck_assert_msg(c->status[i] == SHUFFLE_OK, "%s: %s", ids[i], c->error[i]);
         ck_assert_msg(c->verified[i], "%s: bytes differ from the data file", ids[i]);
     }
+    ck_assert_uint_eq(c->done_failed, 0);
 }
 
 void collector_assert_all_failed(const struct collector *c, int status, const char *needle)

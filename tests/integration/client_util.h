@@ -40,6 +40,11 @@ void collector_wait(struct collector *c);
 void collector_fetch(struct collector *c, shuffle_client *cl, const struct manifest *man,
                      const char *host, int port, const char *app, const char *exec,
                      const char *const *ids, size_t n, const uint64_t *sizes);
+/* collector_fetch, then waits for on_done, asserting it ran once. The collector is the
+ * caller's to check and free. */
+void collector_fetch_wait(struct collector *c, shuffle_client *cl, const struct manifest *man,
+                          const char *host, int port, const char *app, const char *exec,
+                          const char *const *ids, size_t n, const uint64_t *sizes);
 /* What a GetLocalDirsForExecutors answered: its status and error text, how many executors
  * and the first one's dirs (their count, the first). */
 struct local_dirs_answer {
@@ -51,7 +56,7 @@ struct local_dirs_answer {
 /* GetLocalDirsForExecutors(app, execs) at 127.0.0.1:port with cl, waited for. */
 void local_dirs_get(shuffle_client *cl, int port, const char *app, const char *const *execs,
                     size_t n, struct local_dirs_answer *out);
-/* Each block delivered exactly once, OK, with the manifest's bytes. */
+/* Each block delivered exactly once, OK, with the manifest's bytes; none failed. */
 void collector_assert_all_ok(const struct collector *c, const char *const *ids);
 /* Each block delivered exactly once with status and an error text holding needle. */
 void collector_assert_all_failed(const struct collector *c, int status, const char *needle);

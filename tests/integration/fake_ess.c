@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,6 +41,8 @@ struct fconn {
     struct fstream *streams;
     size_t nstreams;
     int sent_chunks;
+    uint32_t rnd;  /* dribble piece sizes */
+    bool cut_body; /* drop_mid_body: the next reply write is the body to cut */
 };
 
 struct fake_ess {
@@ -55,12 +59,43 @@ struct fake_ess {
     int64_t next_stream;
 };
 
+/* A reply's bytes, dribbled or cut as the options say. */
+static int conn_write(struct fconn *c, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    if (c->cut_body) {
+        c->cut_body = false;
+        tc_send_all(c->fd, p, len / 2);
+        return -1; /* the connection closes */
+    }
+    int piece = c->f->o.dribble;
+    if (piece <= 0)
+        return tc_send_all(c->fd, p, len);
+    while (len) {
+        c->rnd = c->rnd * 1103515245u + 12345u;
+        size_t n = 1 + (c->rnd >> 8) % (uint32_t)piece;
+        n = n < len ? n : len;
+        if (tc_send_all(c->fd, p, n) != 0)
+            return -1;
+        p += n;
+        len -= n;
+        sched_yield();
+    }
+    return 0;
+}
+
+/* drop_mid_body: arms the cut for the reply about to be written. */
+static void maybe_cut(struct fconn *c)
+{
+    if (c->f->o.drop_mid_body && c->index == 0 && c->sent_chunks == 0)
+        c->cut_body = true;
+}
 static int send_msg(struct fconn *c, const struct proto_msg *m)
 {
     struct proto_writer w;
     proto_writer_init(&w);
     proto_msg_encode(&w, m);
-    int rc = tc_send_all(c->fd, w.buf, w.len);
+    int rc = conn_write(c, w.buf, w.len);
     proto_writer_free(&w);
     return rc;
 }
@@ -274,6 +309,7 @@ static int handle_chunk(struct fconn *c, int64_t sid, int32_t idx)
         m.u.chunk_fetch_success.chunk_index = idx;
         m.u.chunk_fetch_success.body.data = data;
         m.u.chunk_fetch_success.body.len = (uint32_t)len;
+        maybe_cut(c);
     } else {
         m.type = PROTO_CHUNK_FETCH_FAILURE;
         m.u.chunk_fetch_failure.stream_id = sid;
@@ -309,8 +345,10 @@ static int handle_stream(struct fconn *c, const struct proto_view *v)
         m.u.stream_response.stream_id = *v;
         m.u.stream_response.byte_count = (int64_t)len;
         rc = send_msg(c, &m);
-        if (rc == 0 && len)
-            rc = tc_send_all(c->fd, data, len);
+        if (rc == 0 && len) {
+            maybe_cut(c);
+            rc = conn_write(c, data, len);
+        }
     } else {
         m.type = PROTO_STREAM_FAILURE;
         m.u.stream_failure.stream_id = *v;
@@ -415,6 +453,11 @@ static void *accept_main(void *arg)
         c->f = f;
         c->index = k;
         c->fd = fd;
+        c->rnd = (uint32_t)k + 1;
+        if (f->o.dribble) { /* every piece its own segment */
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
         f->conns[k] = c;
         atomic_store(&f->nconns, k + 1);
         pthread_create(&c->thread, NULL, conn_main, c);

@@ -23,6 +23,10 @@ struct fake_ess_opts {
     const char *fetch_error; /* answer OpenBlocks/FetchShuffleBlocks with RpcFailure(text) */
     int garbage;             /* answer the first RPC with bytes that are no frame */
     int wrong_reply;         /* answer fetches with BlocksRemoved, not a StreamHandle */
+    int dribble;             /* replies go out in random pieces of 1..dribble bytes, the
+                                thread yielding between them (0: whole writes) */
+    int drop_mid_body;       /* on the first connection, the first chunk or stream reply
+                                stops halfway through its body and the connection closes */
 };
 
 struct fake_ess;

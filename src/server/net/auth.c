@@ -18,6 +18,7 @@
 #include "server/ops/config.h"
 #include "server/net/conn.h"
 #include "server/net/handler.h"
+#include "server/net/rpc_reply.h"
 #include "server/ops/log.h"
 #include "server/server.h"
 
@@ -208,35 +209,9 @@ void auth_conn_free(struct conn_auth *ca)
 
 /* ---- the handshake ---- */
 
-/* An RpcResponse (ok) or RpcFailure; close: finish the connection after writing it.
- * slot: reserved earlier, or NULL to take the next one. */
-static void answer(struct conn *c, struct reply_slot *slot, int64_t request_id, bool ok,
-                   const void *data, size_t len, bool close)
-{
-    if (!slot)
-        slot = conn_slot_reserve(c, CONN_SLOT_RPC);
-    if (!slot) {
-        conn_close(c, "out of memory");
-        return;
-    }
-    struct proto_msg m = {.type = ok ? PROTO_RPC_RESPONSE : PROTO_RPC_FAILURE};
-    if (ok) {
-        m.u.rpc.request_id = request_id;
-        m.u.rpc.body.data = data;
-        m.u.rpc.body.len = (uint32_t)len;
-    } else {
-        m.u.rpc_failure.request_id = request_id;
-        m.u.rpc_failure.error.data = data;
-        m.u.rpc_failure.error.len = (uint32_t)len;
-    }
-    conn_slot_fill_msg(c, slot, &m, close);
-    if (close && !conn_is_closed(c))
-        conn_finish(c);
-}
-
 static void refuse(struct conn *c, int64_t request_id, const char *error, bool close)
 {
-    answer(c, NULL, request_id, false, error, strlen(error), close);
+    rpc_answer_now(c, NULL, request_id, false, error, strlen(error), close);
 }
 
 static void release_auth(struct conn *c, void *state)
@@ -311,7 +286,7 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
                                        &out, &outlen)
                    : sasl_server_step(ca->sasl, (const char *)token, (unsigned)len, &out, &outlen);
     if (rc == SASL_CONTINUE || rc == SASL_OK) {
-        answer(c, slot, request_id, true, out, outlen, false);
+        rpc_answer_now(c, slot, request_id, true, out, outlen, false);
         if (rc == SASL_OK && !conn_is_closed(c)) {
             log_debug("%s: authenticated as app %s", conn_peer(c), conn_client_id(c));
             conn_pop_phase(c); /* from now on every message goes to dispatch */
@@ -330,7 +305,7 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
                  SASL_FAILED "digest response format violation. Mismatched response.");
     else
         snprintf(err, sizeof err, SASL_FAILED "%s", sasl_errstring(rc, NULL, NULL));
-    answer(c, slot, request_id, false, err, strlen(err), true);
+    rpc_answer_now(c, slot, request_id, false, err, strlen(err), true);
 }
 
 /* Per-app secrets: the file is read on the blocking pool (never on the event loop); the

@@ -31,16 +31,7 @@ static void on_rpc(struct dispatch *d, struct conn *c, const struct proto_msg *m
 /* An immediate RpcFailure, optionally closing once it is written (UploadStream, spec 7). */
 static void rpc_fail_now(struct conn *c, int64_t request_id, const char *error, bool close)
 {
-    struct reply_slot *slot = conn_slot_reserve(c, CONN_SLOT_RPC);
-    if (!slot) {
-        conn_close(c, "out of memory");
-        return;
-    }
-    struct proto_msg m = {.type = PROTO_RPC_FAILURE};
-    m.u.rpc_failure.request_id = request_id;
-    m.u.rpc_failure.error.data = (const uint8_t *)error;
-    m.u.rpc_failure.error.len = (uint32_t)strlen(error);
-    conn_slot_fill_msg(c, slot, &m, close);
+    rpc_answer_now(c, NULL, request_id, false, error, strlen(error), close);
 }
 
 /* No merge support: answer and close, since the pushed bytes cannot be skipped reliably
@@ -59,8 +50,6 @@ static void refuse_upload(struct conn *c, const struct proto_msg *m)
                  meta->len > 0 ? meta->data[0] : -1);
     log_info("%s: UploadStream refused (%s); closing after the reply", conn_peer(c), why);
     rpc_fail_now(c, m->u.upload_stream.request_id, why, true);
-    if (!conn_is_closed(c))
-        conn_finish(c);
 }
 
 static void on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
