@@ -19,3 +19,12 @@ tests_integration_test_auth_conf_SOURCES = tests/integration/test_auth_conf.c $(
 tests_integration_test_auth_conf_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
 tests_integration_test_auth_conf_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
 EXTRA_DIST += tests/integration/cyrus-digestmd5.supp
+
+# spark.network.crypto (AES) against the real daemon: a client of the same state machines.
+check_PROGRAMS += tests/integration/test_auth_aes
+TESTS += tests/integration/test_auth_aes
+tests_integration_test_auth_aes_SOURCES = tests/integration/test_auth_aes.c $(AUTH_TEST_SOURCES)
+tests_integration_test_auth_aes_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) $(CRYPTO_CFLAGS) \
+	-D_GNU_SOURCE
+tests_integration_test_auth_aes_LDADD = src/server/libshuffled_core.la $(CLIENT_TEST_LIBS) \
+	$(SASL_LIBS) $(CRYPTO_LIBS)
