@@ -13,6 +13,7 @@
 
 #include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
+#include "server/net/auth_aes.h"
 #include "server/net/auth_secret.h"
 #include "server/net/channel_sasl.h"
 #include "server/ops/config.h"
@@ -20,6 +21,7 @@
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
 #include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 
 #define AUXPROP_NAME "shuffled"
@@ -29,6 +31,7 @@
 struct auth_server {
     char *password;    /* Spark's SASL password for the shared secret (spec 12.2), or */
     char *secrets_dir; /* per-app secrets: the file named by the app id */
+    char *secret;      /* the shared secret itself (the AES protocol derives its keys from it) */
 };
 
 struct conn_auth {
@@ -135,6 +138,7 @@ static void password_free(char *p)
 static void auth_server_free(struct auth_server *a)
 {
     password_free(a->password);
+    password_free(a->secret);
     free(a->secrets_dir);
     free(a);
 }
@@ -154,8 +158,11 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
     struct auth_server *a = calloc(1, sizeof *a);
     if (a && per_app)
         a->secrets_dir = strdup(cfg->auth_app_secrets_dir);
-    else if (a)
+    else if (a) {
         a->password = sasl_spark_password(secret);
+        a->secret = secret; /* kept for the AES protocol; wiped with the auth server */
+        secret = NULL;
+    }
     if (secret) {
         explicit_bzero(secret, strlen(secret));
         free(secret);
@@ -183,7 +190,11 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
         auth_server_free(a);
         return NULL;
     }
-    log_info("authentication on: SASL DIGEST-MD5 (QOP auth), %s %s",
+    log_info("authentication on: SASL DIGEST-MD5 (QOP auth%s)%s, %s %s",
+             cfg->auth_sasl_encryption ? ", auth-conf" : "",
+             cfg->crypto_enabled ? (cfg->crypto_sasl_fallback ? " and AES (spark.network.crypto)"
+                                                              : ", AES only (spark.network.crypto)")
+                                 : "",
              per_app ? "per-app secrets in" : "shared secret from",
              per_app ? cfg->auth_app_secrets_dir : cfg->auth_secret_file);
     return a;
@@ -297,6 +308,7 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
         return;
     }
     const char *detail = sasl_errdetail(ca->sasl);
+    metrics_inc(MC_AUTH_FAILURES);
     log_warn("%s: authentication of app %s failed: %s", conn_peer(c), conn_client_id(c),
              detail ? detail : sasl_errstring(rc, NULL, NULL));
     char err[400];
@@ -380,6 +392,19 @@ static void on_rpc(struct auth_server *a, struct conn *c, int64_t request_id, co
 {
     struct saslmsg m;
     char why[160];
+    const struct shuffled_config *cfg = server_config(conn_server(c));
+    if (cfg->crypto_enabled && !conn_auth_of(c)) {
+        if (auth_aes_is_handshake(body, len) &&
+            auth_aes_on_rpc(c, request_id, body, len, a->secret, a->secrets_dir,
+                            cfg->crypto_sasl_fallback))
+            return;
+        if (!cfg->crypto_sasl_fallback) { /* spark.network.crypto.saslFallback=false */
+            log_info("%s: not an AES auth message and SASL fallback is off; closing", conn_peer(c));
+            refuse(c, request_id, "java.lang.IllegalArgumentException: Unknown challenge message.",
+                   true);
+            return;
+        }
+    }
     if (saslmsg_decode(body, len, &m, why, sizeof why) != 0) {
         /* also what a client running the AES protocol (ClientChallenge) gets: it may fall
          * back to SASL on the same connection, so the connection stays open */

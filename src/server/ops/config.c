@@ -61,6 +61,8 @@ static const struct key_desc keys[] = {
     {"admin_token_file", K_STRING, OFF(admin_token_file), 0, 0, 0},
     {"auth_enabled", K_BOOL, OFF(auth_enabled), 0, 0, 0},
     {"auth_sasl_encryption", K_BOOL, OFF(auth_sasl_encryption), 0, 0, 0},
+    {"crypto_enabled", K_BOOL, OFF(crypto_enabled), 0, 0, 0},
+    {"crypto_sasl_fallback", K_BOOL, OFF(crypto_sasl_fallback), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
     {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
 };
@@ -103,6 +105,7 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->write_low_water = 2u << 20;
     cfg->idle_timeout_ms = 120000;
     cfg->frame_timeout_ms = 30000;
+    cfg->crypto_sasl_fallback = true;
     cfg->handshake_timeout_ms = 30000;
     cfg->max_stream_bytes_per_connection = 16u << 20;
     cfg->max_stream_bytes = 64u << 20;
@@ -339,6 +342,9 @@ static int validate(const struct layers *l, struct shuffled_config *cfg, char *e
         rc =
             key_error(origin_of(l, "admin_token_file"), "admin_token_file", err, errlen, "%s", why);
     const char *file = cfg->auth_secret_file, *dir = cfg->auth_app_secrets_dir;
+    if (cfg->crypto_enabled && !cfg->auth_enabled)
+        rc = key_error(origin_of(l, "crypto_enabled"), "crypto_enabled", err, errlen,
+                       "needs auth_enabled (the AES protocol authenticates with its secrets)");
     if (cfg->auth_enabled && !file[0] && !dir[0])
         rc = key_error(origin_of(l, "auth_enabled"), "auth_enabled", err, errlen,
                        "needs auth_secret_file or auth_app_secrets_dir");

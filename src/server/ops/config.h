@@ -48,6 +48,8 @@ struct shuffled_config {
     /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
     bool auth_enabled;      /* "auth_enabled": default false */
     bool auth_sasl_encryption; /* "auth_sasl_encryption": offer QOP auth-conf; default false */
+    bool crypto_enabled;       /* "crypto_enabled": spark.network.crypto (AES); default false */
+    bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
 };

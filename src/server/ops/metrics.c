@@ -92,6 +92,11 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
                                             "RegisterExecutor refused because a local dir is, "
                                             "contains or lies inside a dir owned by another "
                                             "application."},
+    [MC_AUTH_FAILURES] = {"shuffled_auth_failures_total",
+                          "Authentication handshakes refused (SASL or AES)."},
+    [MC_AES_CONNECTIONS] = {"shuffled_aes_connections_total",
+                            "Connections authenticated with spark.network.crypto's AES protocol, "
+                            "then encrypted with AES-CTR."},
     [MC_ADMIN_UNAUTHORIZED] = {"shuffled_admin_unauthorized_total",
                                "Admin actions refused with 401: missing or wrong bearer token "
                                "(admin_token_file)."},

@@ -32,6 +32,8 @@ enum metric_counter {
     MC_REGISTRATIONS_REFUSED_TOTAL,     /* RegisterExecutor refused: max_executors */
     MC_REGISTRATIONS_REFUSED_DIR_OWNED, /* RegisterExecutor refused: dir owned by another app */
     MC_ADMIN_UNAUTHORIZED,              /* admin actions answered 401 (admin_token_file) */
+    MC_AUTH_FAILURES,                   /* handshakes refused (SASL or AES) */
+    MC_AES_CONNECTIONS,                 /* connections authenticated with the AES protocol */
     MC_ADMIN_FORBIDDEN,                 /* admin actions answered 403 (network, no token) */
     MC__COUNT
 };
