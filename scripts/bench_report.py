@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Figures for scripts/bench (python3 standard library only; prints, never asserts).
 
   bench_report.py floor-sizes RUNS.jsonl

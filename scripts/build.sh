@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/build.sh NAME [configure args...]: bootstraps autotools once and
 # builds out of tree in build/NAME. Prints the build dir.
 # Env: BUILD_TARGETS, the make targets to build (default: all).

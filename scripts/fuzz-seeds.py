@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """fuzz-seeds.py TARGET DIR: writes a seed corpus for a fuzz target from the
 captured vectors: every whole c2s/s2c stream (split into 64 KiB pieces), each
 frame alone, and for fuzz_blockmsg and fuzz_blockrpc each RPC body alone."""

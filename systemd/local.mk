@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # systemd units. The service names the installed daemon and config paths, so it is
 # generated from shuffled.service.in with this build's sbindir and sysconfdir.
 systemdsystemunit_DATA = systemd/shuffled.service systemd/shuffled.socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What every check test program shares: its suite of test cases made from lists, run, and
  * its failures counted into the exit status. */
 #ifndef SHUFFLED_TESTS_CHECK_MAIN_H

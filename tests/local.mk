@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/: unit tests (check), integration tests (real daemon + client on
 # loopback), the harness they share, fuzz targets (run by scripts/fuzz, not by make check).
 EXTRA_DIST += tests/unit/test_util.h tests/check_main.h

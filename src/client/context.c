@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client context: its event loop thread, the command queue that brings work
  * from caller threads onto that loop, the layers below it (credentials, resolver,
  * connection pool) configured once from the options, and shutdown. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <stdatomic.h>

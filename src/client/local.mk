@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/client: libshuffle, the client library (public headers in include/shuffle/).
 lib_LTLIBRARIES += src/client/libshuffle.la
 src_client_libshuffle_la_SOURCES = \

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The single-RPC shuffle operations (RemoveBlocks, GetLocalDirsForExecutors, raw
  * RPC, one-way message, stream) and executor registration, which, like Spark's,
  * uses a connection of its own per attempt with the registration timeout. */
-#include "config.h"
+#include <config.h>
 
 #include <stdlib.h>
 #include <string.h>

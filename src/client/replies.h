@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A server's replies matched to the outstanding requests of one connection (Spark's
  * TransportResponseHandler): RpcResponse/RpcFailure by request id, chunks by
  * (stream id, chunk index), StreamResponse/StreamFailure in FIFO order, then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How the owner of a request on a connection hears its outcome: the callbacks a
  * request carries from transport.c through pending.c and back. Types only. */
 #ifndef SHUFFLE_CLIENT_REQUEST_CB_H

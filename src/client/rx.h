@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The receive side of one client connection: reads the socket itself (no
  * bufferevent, no evbuffer chains) and hands the frames above it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One client connection (Spark's TransportClient + TransportResponseHandler):
  * pipelined requests, responses matched to outstanding RPCs by request id, to
  * chunk fetches by (stream id, chunk index) and to stream requests in FIFO order;

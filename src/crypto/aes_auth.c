@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The two AES handshakes behind one server and one client state machine; see aes_auth.h. */
+#include <config.h>
+
 #include "crypto/aes_auth.h"
 
 #include <openssl/crypto.h>

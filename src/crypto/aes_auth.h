@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Spark's AES handshakes (spark.network.crypto.enabled), both sides, as state machines over
  * RPC bodies: no I/O, no event loop. The caller carries the bodies in RpcRequest/RpcResponse
  * frames and, once a side is done, puts the session's cipher on the connection (docs/crypto.md
  * says when). The server learns the protocol from the client's first body: tag 0xFA is the v1
- * ClientChallenge (spec 12.4), tag 0xFB the 3.2+ AuthMessage (spec 12.5). */
+ * ClientChallenge (protocol.md 12.4), tag 0xFB the 3.2+ AuthMessage (protocol.md 12.5). */
 #ifndef SHUFFLED_CRYPTO_AES_AUTH_H
 #define SHUFFLED_CRYPTO_AES_AUTH_H
 

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The v1 (PBKDF2) handshake; see aes_auth_v1.h. */
+#include <config.h>
+
 #include "crypto/aes_auth_v1.h"
 
 #include <openssl/crypto.h>

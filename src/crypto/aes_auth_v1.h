@@ -1,4 +1,5 @@
-/* Spark's AES auth protocol "v1" (spec 12.4, Spark 2.2-3.1): PBKDF2 keys, an encrypted
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's AES auth protocol "v1" (protocol.md 12.4, Spark 2.2-3.1): PBKDF2 keys, an encrypted
  * challenge answered with challenge + 1, and a session key plus two IVs the server picks.
  * Both sides as pure steps over message bodies: no I/O, randomness from a crypto_rng. */
 #ifndef SHUFFLED_CRYPTO_AES_AUTH_V1_H

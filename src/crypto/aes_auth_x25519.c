@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The 3.2+ (X25519) handshake; see aes_auth_x25519.h. */
+#include <config.h>
+
 #include "crypto/aes_auth_x25519.h"
 
 #include <openssl/crypto.h>

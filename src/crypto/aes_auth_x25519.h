@@ -1,4 +1,5 @@
-/* Spark 3.2+'s forward-secure auth protocol (spec 12.5): each side sends an AuthMessage holding
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark 3.2+'s forward-secure auth protocol (protocol.md 12.5): each side sends an AuthMessage holding
  * an ephemeral X25519 public key sealed with AES-GCM under a key HKDF derives from the shared
  * secret; the session comes from the X25519 secret and the transcript (both messages as
  * encoded). Both sides as pure steps over message bodies: no I/O, randomness from a

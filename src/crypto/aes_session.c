@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Session streams and the engine-version pick; see aes_session.h. */
+#include <config.h>
+
 #include "crypto/aes_session.h"
 
 #include "proto/codec.h"

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a finished AES handshake leaves behind: the channel cipher's key and one IV per
  * direction, seen from the side that holds it. The 3.2+ server cannot tell the client's
- * authEngineVersion from the handshake (spec 12.5): it derives one session per version and
+ * authEngineVersion from the handshake (protocol.md 12.5): it derives one session per version and
  * keeps the one under which the client's first bytes decrypt to a sane frame header. */
 #ifndef SHUFFLED_CRYPTO_AES_SESSION_H
 #define SHUFFLED_CRYPTO_AES_SESSION_H
@@ -12,9 +13,9 @@
 #include "crypto/ctr_stream.h"
 
 enum aes_protocol {
-    AES_PROTO_PBKDF2 = 0,    /* spec 12.4: ClientChallenge/ServerResponse, Spark 2.2-3.1 */
-    AES_PROTO_X25519_V1 = 1, /* spec 12.5, authEngineVersion 1: the shared secret is the key */
-    AES_PROTO_X25519_V2 = 2, /* spec 12.5, authEngineVersion 2: HKDF(shared, "derivedKey") */
+    AES_PROTO_PBKDF2 = 0,    /* protocol.md 12.4: ClientChallenge/ServerResponse, Spark 2.2-3.1 */
+    AES_PROTO_X25519_V1 = 1, /* protocol.md 12.5, authEngineVersion 1: the shared secret is the key */
+    AES_PROTO_X25519_V2 = 2, /* protocol.md 12.5, authEngineVersion 2: HKDF(shared, "derivedKey") */
 };
 
 struct aes_session {

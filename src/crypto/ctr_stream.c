@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AES-CTR stream over EVP (AES-NI where the CPU has it); see ctr_stream.h. */
+#include <config.h>
+
 #include "crypto/ctr_stream.h"
 
 #include <limits.h>

@@ -1,4 +1,5 @@
-/* One direction of Spark's AES-CTR channel cipher (spec 12.4 step 4, 12.5): an endless
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One direction of Spark's AES-CTR channel cipher (protocol.md 12.4 step 4, 12.5): an endless
  * keystream from a key and a 16-byte initial counter block, the whole block incremented as one
  * big-endian 128-bit number, applied to a byte stream in any split. Encrypting and decrypting
  * are the same operation. Also the v1 handshake's auth-key streams. */

@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/crypto: Spark's AES auth handshakes and AES-CTR channel streams, over OpenSSL's
-# libcrypto (spec 12.4, 12.5). Shared by the daemon and libshuffle; no I/O.
+# libcrypto (protocol.md 12.4, 12.5). Shared by the daemon and libshuffle; no I/O.
 noinst_LTLIBRARIES += src/crypto/libsparkcrypto.la
 src_crypto_libsparkcrypto_la_SOURCES = \
 	src/crypto/primitives.c src/crypto/primitives.h \

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcrypto calls behind primitives.h. */
+#include <config.h>
+
 #include "crypto/primitives.h"
 
 #include <limits.h>

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The primitives of Spark's AES auth protocols, each one call into OpenSSL's libcrypto (no
- * hand-written crypto): randomness, PBKDF2-HMAC-SHA1 (spec 12.4), HKDF-SHA256 (RFC 5869),
- * X25519 (RFC 7748) and AES-GCM in Tink's AesGcmJce layout (spec 12.5).
+ * hand-written crypto): randomness, PBKDF2-HMAC-SHA1 (protocol.md 12.4), HKDF-SHA256 (RFC 5869),
+ * X25519 (RFC 7748) and AES-GCM in Tink's AesGcmJce layout (protocol.md 12.5).
  * Every function returns 0 on success and -1 on failure. */
 #ifndef SHUFFLED_CRYPTO_PRIMITIVES_H
 #define SHUFFLED_CRYPTO_PRIMITIVES_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AuthMessage codec; see aes_authmsg.h. */
+#include <config.h>
+
 #include "proto/aes_authmsg.h"
 
 #include <stdio.h>

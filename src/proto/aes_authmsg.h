@@ -1,4 +1,5 @@
-/* AuthMessage, the one message of Spark 3.2+'s forward-secure auth protocol (spec 12.5), sent
+/* SPDX-License-Identifier: Apache-2.0 */
+/* AuthMessage, the one message of Spark 3.2+'s forward-secure auth protocol (protocol.md 12.5), sent
  * by the client as an RpcRequest body and answered by the server as an RpcResponse body:
  *   u8 0xFB | str appId | byte[] salt | byte[] ciphertext
  * The decoder borrows from the body and, like Spark's, ignores bytes after the last field; the

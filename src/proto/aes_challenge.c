@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ClientChallenge / ServerResponse codecs and the challenge + 1 rule; see aes_challenge.h. */
+#include <config.h>
+
 #include "proto/aes_challenge.h"
 
 #include <stdbool.h>

@@ -1,4 +1,5 @@
-/* The messages of Spark's AES auth protocol "v1" (spec 12.4, Spark 2.2-3.1), carried as
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The messages of Spark's AES auth protocol "v1" (protocol.md 12.4, Spark 2.2-3.1), carried as
  * RpcRequest / RpcResponse bodies:
  *   ClientChallenge: u8 0xFA | str appId | str kdf | i32 iterations | str cipher |
  *                    i32 keyLengthBits | byte[] nonce | byte[] encryptedChallenge

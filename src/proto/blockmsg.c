@@ -1,4 +1,5 @@
-/* BlockTransferMessages (spec section 8): every type described once, and
+/* SPDX-License-Identifier: Apache-2.0 */
+/* BlockTransferMessages (protocol.md 8): every type described once, and
  * decode, encode, free and describe driven by those descriptions.
  *
  * Each row: the code, Spark's class name and the fields in wire order, each
@@ -6,6 +7,8 @@
  * Push-based shuffle messages that grew fields in Spark 3.2 mark them EXT
  * (extended layout only) and name how the layout is told apart on decode
  * (msgdesc.h). The table is laid out by hand, one field a line. */
+#include <config.h>
+
 #include "proto/blockmsg.h"
 
 #include <stdio.h>

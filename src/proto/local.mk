@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/proto: the bytes of the protocol, shared by the daemon and libshuffle.
 noinst_LTLIBRARIES += src/proto/libproto.la
 src_proto_libproto_la_SOURCES = \

@@ -1,10 +1,13 @@
-/* Transport messages (spec sections 1.1 and 4): every type described once, and
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Transport messages (protocol.md 1.1 and 4): every type described once, and
  * decode, encode and describe driven by those descriptions.
  *
  * Each row: the code, Spark's class name and the frame fields after the type
  * byte, in wire order, each with the name printed in descriptions. A BODY field
  * is the rest of the frame (the in-frame body); a BYTE_COUNT field counts bytes
  * sent after the frame. The table is laid out by hand, one field a line. */
+#include <config.h>
+
 #include "proto/message.h"
 
 #include <stdio.h>
@@ -19,7 +22,7 @@
 #define F(kind_, member, label_) {.label = label_, .kind = MSGF_##kind_, .offset = AT(member)}
 #define SIZE_OF(kind_, member, label_) \
     {.label = label_, .kind = MSGF_##kind_, .show = MSG_SHOW_SIZE, .offset = AT(member)}
-/* Ignored on read, the frame length decides (spec 3.1); written from the body length. */
+/* Ignored on read, the frame length decides (protocol.md 3.1); written from the body length. */
 #define LEGACY_LEN {.kind = MSGF_LEGACY_LEN}
 /* A body or meta field holding an encoded BlockTransferMessage, shown by size. */
 #define RPC(kind_, member, label_) \

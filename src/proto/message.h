@@ -1,4 +1,5 @@
-/* Spark's network-common (transport) messages: spec sections 1.1 and 4.
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's network-common (transport) messages: protocol.md 1.1 and 4.
  *
  * Ownership: a decoded proto_msg BORROWS the frame content it was decoded
  * from (strings, bodies and metadata point into it). It stays valid only as
@@ -30,7 +31,7 @@ enum proto_msg_type {
 
 /* Frame header: i64 frameLen + u8 type. */
 #define PROTO_FRAME_HEADER_LEN 9
-/* Largest frameLen - 8 Java's decoder accepts (spec 3.1). */
+/* Largest frameLen - 8 Java's decoder accepts (protocol.md 3.1). */
 #define PROTO_MAX_FRAME_CONTENT 2147483646ULL
 
 struct proto_msg {

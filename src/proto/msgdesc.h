@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Message descriptions: every wire message is described once, as its type code,
  * its name and its fields in wire order (a kind plus an offset into the C struct
  * that holds it). One engine decodes, encodes, frees, sizes and describes any

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The engine over message descriptions, generic over any row: decode (with the
  * layout rules), encode, size and free, built from the per-field steps in
  * msgdesc_codec.h, and the out-of-line helpers those steps call. */
+#include <config.h>
+
 #include "proto/msgdesc_codec.h"
 
 #include <stdlib.h>

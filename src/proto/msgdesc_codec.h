@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The engine that decodes, encodes, sizes and frees described messages.
  *
  * The msgdesc_* functions work on any row. The per-field steps below are a

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Descriptions of described messages: Name[a=1,b=2] (Spark's toString) or
  * "Name a=1 b='text'" (logs), by the message family's msg_style. */
+#include <config.h>
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>

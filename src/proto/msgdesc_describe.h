@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Descriptions of described messages for logs and error texts: BlockTransfer
  * messages as Spark's toString prints them, transport messages as log lines. */
 #ifndef SHUFFLED_PROTO_MSGDESC_DESCRIBE_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffled: argv, config, threads, signals, start and stop. */
+#include <config.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <stdatomic.h>

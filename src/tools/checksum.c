@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC-32 and SHA-256; see checksum.h. */
+#include <config.h>
+
 #include "tools/checksum.h"
 
 #include <pthread.h>

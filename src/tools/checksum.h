@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checksums of dataset manifests (gen-shuffle-data writes them, shuffle-fetch and
  * shuffle-bench verify them): CRC-32 (zlib/Java polynomial) and SHA-256 (FIPS 180-4). */
 #ifndef SHUFFLED_TOOLS_CHECKSUM_H

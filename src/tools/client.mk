@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/tools: the libshuffle command-line tools (shuffle-fetch, shuffle-bench).
 bin_PROGRAMS += src/tools/shuffle-fetch src/tools/shuffle-bench
 CLIENT_TOOL_HELPERS = src/tools/manifest_check.c src/tools/manifest_check.h \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # gen-shuffle-data (issue 4): test data in Spark's exact on-disk layout.
 bin_PROGRAMS += gen-shuffle-data
 gen_shuffle_data_SOURCES = src/tools/gen_shuffle_data.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffle-bench: a load generator on libshuffle. C requests in flight (each on
  * one of C pooled connections), K blocks per request picked from a dataset
  * manifest, for S seconds or N requests; prints blocks/s, MB/s, request latency
@@ -6,7 +7,7 @@
  * during the run. Modes: --old-protocol (OpenBlocks), --batch (each request's
  * contiguous reduces of one map as one batch id), --fetch-to-file (every block
  * by StreamRequest into a file). */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <getopt.h>

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See core_stubs.h. */
+#include <config.h>
+
 #include "core_stubs.h"
 
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon core's side of the service interface as stubs, for running the block service
  * without a daemon (test_block_service, fuzz_blockrpc): blocking work runs inline on the
  * caller's thread, logging is off, and the connection's peer and authenticated client id are

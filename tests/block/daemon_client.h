@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* For integration tests: the real shuffled on 127.0.0.1 with an ephemeral port (started by
  * tests/harness), and a minimal blocking client speaking Spark's frames (src/proto).
  * Header-only; every call is bounded by socket timeouts. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Hostile-client integration test of the block service (review branch); applicationRemoved
 # racing RegisterExecutor; opening files confined to allowed_local_dir_roots without following
 # symlinks. Sources and libraries: the defaults of tests/local.mk.

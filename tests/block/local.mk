@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Block-service tests (issue 4): unit tests (check) of the pure parts, and integration tests
 # with the real daemon (build/shuffled) on 127.0.0.1, ephemeral port. Sources and libraries:
 # the defaults of tests/local.mk.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Registration limits, dir ownership, admin endpoint protection (issue 15, items 3-5): below
 # the daemon (test_tenants), against the real daemon with small limits in its config
 # (test_tenancy_daemon), with spark.authenticate (per-app secrets, a shared secret) and without
@@ -7,5 +8,5 @@ TENANCY_TESTS = tests/block/test_tenants tests/block/test_tenancy_daemon \
 	tests/integration/test_tenancy_auth tests/unit/test_admin_guard
 check_PROGRAMS += $(TENANCY_TESTS)
 TESTS += $(TENANCY_TESTS)
-tests_integration_test_tenancy_auth_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(SASL_CFLAGS)
+tests_integration_test_tenancy_auth_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 tests_integration_test_tenancy_auth_LDADD = $(INTEGRATION_LIBS)

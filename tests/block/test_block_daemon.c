@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The block service in the real daemon, over TCP on 127.0.0.1: every block of
  * a gen-shuffle-data dataset arrives intact by the old and new protocols
  * (batch and not, chunk and stream, rdd); errors get Spark's replies; the
  * registration survives a restart and a kill -9; allowed_local_dir_roots holds. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <inttypes.h>
 
 #include "daemon_client.h"

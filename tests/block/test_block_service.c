@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The block service through its handler, with the daemon core replaced by
  * stubs (handler.h, stream_manager.h, log.h): restore from state_dir,
  * applicationRemoved / executorRemoved end to end, app isolation with an
  * authenticated client id, and lazy chunk resolution. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 
 #include "proto/blockmsg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The recorded Spark 3.1.2 conversations replayed against the real daemon:
  * for every scenario in vectors/, the dataset is copied to a temp dir and
  * registered there, the client's frames are sent (RegisterExecutor re-encoded
@@ -5,9 +6,8 @@
  * reply must match the recorded one field by field: types, request ids, chunk
  * indexes, numChunks, counts, every body byte, and error texts by their first
  * line (paths substituted). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <dirent.h>
 #include <inttypes.h>
 

@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Block-id grammar: Spark's forms parse; path tricks, bad numbers and
  * overlong ids are refused; OpenBlocks validation gives Spark's texts. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <string.h>
 

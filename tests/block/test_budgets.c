@@ -1,12 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory that clients drive is bounded (the real daemon, small limits): a stream over
  * max_stream_bytes_per_connection is refused naming the key; over max_stream_bytes in total
  * the connection holding the most is closed and a small client goes on being served; a
  * partial frame older than frame_timeout_ms and the biggest holder of partial frames over
  * max_input_bytes are closed; an authentication not done within handshake_timeout_ms is
  * closed. Nothing here needs data files: streams are opened, not fetched. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Opening a file or a directory checked against allowed_local_dir_roots (file_open.h):
  * refusing symlinks at the open keeps a component swapped for a symlink after the check from
  * redirecting a read or a deletion outside the roots. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The event-loop fast path against the real daemon: blocks of a map output whose data file is
  * kept open are served without the blocking pool (the daemon's own counters say so), and
  * the kept-open file never outlives what happens to it on disk: deleted, truncated, replaced
  * by a rename, replaced by a symlink under allowed_local_dir_roots, removed by RemoveBlocks
  * or with its application. Every case fetches through a new stream after the change, by
  * ChunkFetch and by StreamRequest, and compares bytes with what is on disk now. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>

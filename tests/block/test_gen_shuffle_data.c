@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gen-shuffle-data writes Spark's layout: the same file set as the recorded
  * dataset for the same shape, and a manifest whose every entry the resolver
  * finds at the same place with the same bytes. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <string.h>
 

@@ -1,11 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hostile and unlucky clients against the real daemon (127.0.0.1, port 0): garbage, half
  * frames, absurd announced lengths, random RPC bodies, disconnects mid-chunk, FIFOs planted
  * in place of shuffle files, a client that stops reading, symlinks out of the allowed roots.
  * After each, a normal fetch still works and SIGTERM ends the daemon with status 0 (under
  * ASan: no leaks). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 

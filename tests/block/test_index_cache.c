@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Index files: parsing, corrupt/short/missing files with Spark's texts, and the
  * LRU bound under churn. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdint.h>
 #include <string.h>

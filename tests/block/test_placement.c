@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Spark's file placement, checked against every row of the table computed by
  * Spark's own code (vectors/placement.tsv), plus the spec's worked examples. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

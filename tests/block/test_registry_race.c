@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* applicationRemoved racing RegisterExecutor of the same app: whatever the interleaving,
  * the registrations live in memory afterwards are exactly those restored from the log
  * after a restart (no acknowledged registration silently lost, none resurrected). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>

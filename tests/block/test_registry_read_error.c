@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Error paths of the registration store that used to lose registrations: a log that cannot
  * be read whole (an I/O error part-way) must make registry_store_open fail, not replay the
  * part it read and compact the rest away (read() is wrapped, -Wl,--wrap=read, this test only,
  * to fail on demand); a registration too large for one record is refused, not skipped later. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <unistd.h>

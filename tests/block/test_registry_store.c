@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durable registrations: replay after restart and after kill -9, torn and
  * corrupt records skipped without losing the others, compaction, app removal. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <signal.h>
 #include <string.h>

@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registry and block resolution against the recorded dataset: every block of
  * vectors/manifest.tsv resolves to the file and byte range Spark used. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdint.h>
 #include <string.h>

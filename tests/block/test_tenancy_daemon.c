@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registration limits, dir ownership and the admin endpoint's protection against the real
  * daemon (issue 15): each refusal's text names its config key and is counted in /metrics;
  * SIGHUP raises the limits; a dir equal to, above or inside another application's is refused
@@ -5,9 +6,8 @@
  * application; cleanup deletes only the removed application's dirs; /admin/... answers 401
  * without the bearer token of admin_token_file and 403 on a non-loopback admin_listen without
  * one, while /metrics and /healthz stay open; a taken admin port stops the daemon at start. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

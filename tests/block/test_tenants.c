@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registration limits and dir ownership below the daemon: tenants.c (who holds which dir,
  * equal / parent / child conflicts), the resolver's admission (limits, re-registration, the
  * dirs of a removed application held until its cleanup is done, ownership rebuilt from the
  * registration log), and the log staying compact under churn. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the block-service tests share: the harness's files and locations (tests/harness), and
  * the registry store opened and closed as the daemon does it. */
 #ifndef SHUFFLED_TESTS_BLOCK_UTIL_H

@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary bytes as the first auth body a client sends the server, and as
- * the reply a client gets, through the AES handshake state machines with libcrypto (spec 12.4,
+ * the reply a client gets, through the AES handshake state machines with libcrypto (protocol.md 12.4,
  * 12.5). Neither may crash, leak or accept: a forged message cannot pass without the secret.
  * Linked with src/crypto and libcrypto (tests/fuzz/local.mk). */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary bytes as the AES auth messages a peer sends before it is
- * authenticated (spec 12.4 ClientChallenge / ServerResponse, 12.5 AuthMessage). Whatever
+ * authenticated (protocol.md 12.4 ClientChallenge / ServerResponse, 12.5 AuthMessage). Whatever
  * decodes must re-encode to the bytes it came from (decoders ignore what follows the last
  * field, as Spark's do); challenge + 1 must be Java's BigInteger arithmetic: the sign-extended
  * result is the sign-extended input plus one, in the shortest two's-complement form. */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary bytes as a shuffle RPC body (BlockTransferMessage).
  * Whatever decodes must re-encode and decode again to the same bytes. The same
  * bytes also pick a row of the message table, a layout and the field values of
  * a sample message, which must encode, decode and re-encode to the same bytes.
  * Linked with tests/unit/test_blockmsg_sample.c (tests/fuzz/local.mk). */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

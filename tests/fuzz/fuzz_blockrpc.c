@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary bytes as an RpcRequest body to the real block handler
  * (block_handler.c on_rpc: decode, app/exec id checks, RegisterExecutor, OpenBlocks,
  * FetchShuffleBlocks, RemoveBlocks, GetLocalDirsForExecutors...), with the daemon core
@@ -6,9 +7,8 @@
  * executor is registered at start over a temp dir holding a small shuffle output, so
  * resolution reaches placement, the index cache and the files. The block sources it is
  * linked with are listed in tests/fuzz/local.mk. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary bytes through the incremental frame decoder (in
  * input-chosen splits) and every decoded frame through the transport and
  * shuffle-RPC decoders, re-encoding whatever decodes; which fields hold a legacy
  * length or an RPC body comes from the message table. The same bytes also build
  * a sample of a table row that must round-trip. Run by scripts/fuzz.
  * Linked with tests/unit/test_blockmsg_sample.c (tests/fuzz/local.mk). */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

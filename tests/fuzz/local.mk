@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # libFuzzer targets, one per decoder (frame + transport messages + RPC bodies, RPC bodies,
 # SaslMessage, the block handler behind them). Built only by `./configure --enable-fuzz
 # CC=clang`, which instruments the whole build for coverage (and ASan+UBSan); scripts/fuzz
@@ -12,7 +13,7 @@ fuzz-targets: $(FUZZ_TARGETS)
 
 # Sample messages from the message tables (shared with tests/unit/test_blockmsg_table).
 FUZZ_SAMPLE_SOURCES = tests/unit/test_blockmsg_sample.c tests/unit/test_blockmsg_sample.h
-FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer
+FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c $(FUZZ_SAMPLE_SOURCES)
 tests_fuzz_fuzz_frame_CFLAGS = $(FUZZ_COMPILE_FLAGS)

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See client.h. */
+#include <config.h>
+
 #include "client.h"
 
 #include <check.h>

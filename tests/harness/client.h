@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle set up for a test, against a daemon on 127.0.0.1: every test makes its clients
  * and registers its executors through these, so a change of libshuffle's set-up calls is
  * made here once. */

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See daemon.h. */
+#include <config.h>
+
 #include "daemon.h"
 
 #include <errno.h>

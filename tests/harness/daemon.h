@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A daemon for a test: shuffled (or a test build of it) started on 127.0.0.1 with a config
  * written for it, its ephemeral port read back through --port-file, its stderr captured in a
  * file, every wait bounded, stopped with SIGTERM and reaped. Daemons a failed test leaves

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See fs.h. */
+#include <config.h>
+
 #include "fs.h"
 
 #include <dirent.h>

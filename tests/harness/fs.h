@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Files for tests: fresh temp dirs, recursive removal, whole-file reads and writes. */
 #ifndef SHUFFLED_TESTS_HARNESS_FS_H
 #define SHUFFLED_TESTS_HARNESS_FS_H

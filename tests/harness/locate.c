@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See locate.h. */
+#include <config.h>
+
 #include "locate.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where the tests find what they did not make: the shared vectors and the build tree. */
 #ifndef SHUFFLED_TESTS_HARNESS_LOCATE_H
 #define SHUFFLED_TESTS_HARNESS_LOCATE_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See port.h. */
+#include <config.h>
+
 #include "port.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loopback ports for tests that need one nobody listens on. */
 #ifndef SHUFFLED_TESTS_HARNESS_PORT_H
 #define SHUFFLED_TESTS_HARNESS_PORT_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See process.h. */
+#include <config.h>
+
 #include "process.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Child processes of a test: spawned with their output in a file, reaped within a bound, and
  * killed when the test program exits if still running (a failed check leaves none behind). */
 #ifndef SHUFFLED_TESTS_HARNESS_PROCESS_H

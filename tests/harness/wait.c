@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See wait.h. */
+#include <config.h>
+
 #include "wait.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded waiting: tests poll for a condition instead of sleeping a guessed time. */
 #ifndef SHUFFLED_TESTS_HARNESS_WAIT_H
 #define SHUFFLED_TESTS_HARNESS_WAIT_H

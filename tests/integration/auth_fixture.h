@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the auth integration tests (test_auth, test_auth_client): a dataset, secret
  * files, and three real shuffled daemons on 127.0.0.1 (shared secret; auth off; per-app
- * secrets), plus a Java-style DIGEST-MD5 client over raw frames (spec 12.2). */
+ * secrets), plus a Java-style DIGEST-MD5 client over raw frames (protocol.md 12.2). */
 #ifndef SHUFFLED_TESTS_AUTH_FIXTURE_H
 #define SHUFFLED_TESTS_AUTH_FIXTURE_H
 

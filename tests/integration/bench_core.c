@@ -1,11 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Load generator for scripts/bench-core (figures, not assertions).
  *   bench_core fetch PORT FILE FILE_SIZE CHUNK_SIZE SECONDS CONNS
  *       pipelined ChunkFetch of CHUNK_SIZE chunks over the test service; prints MB/s, chunks/s
  *   bench_core idle PORT N
  *       opens N connections (one echo RPC each), prints "ready", holds them until stdin closes */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

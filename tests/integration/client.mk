@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # libshuffle against a scripted fake shuffle service (tests/integration/fake_ess.c): the
 # recorded vectors, fetching, the tools (shuffle-fetch, shuffle-bench, built first); connecting
 # (fast fail inside the retry window, host names resolved asynchronously); against the real

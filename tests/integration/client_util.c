@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers of the libshuffle tests: see client_util.h. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers of the libshuffle tests: the vectors' manifest, and a block
  * collector that counts deliveries per block and checks their bytes against the
  * vectors' data files. */

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scripted fake shuffle service for client tests: see fake_ess.h. */
-#include "config.h"
+#include <config.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

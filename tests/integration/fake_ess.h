@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scripted stand-in for Spark's External Shuffle Service, for client tests:
  * listens on 127.0.0.1 (ephemeral port), answers RegisterExecutor, OpenBlocks,
  * FetchShuffleBlocks (streams of chunks served from the vectors' data files as

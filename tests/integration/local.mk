@@ -1,8 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
 # Integration tests: the real daemon (test build) on an ephemeral loopback port.
 # tests/integration/shuffled-test = the daemon core + the test-only service.
 check_PROGRAMS += tests/integration/shuffled-test
 tests_integration_shuffled_test_SOURCES = src/server/main.c tests/integration/service_test.c
-tests_integration_shuffled_test_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS)
+tests_integration_shuffled_test_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_integration_shuffled_test_LDADD = $(SHUFFLED_CORE_LIBS)
 
 # The fixtures of the integration tests, built once: a raw protocol client (tclient, texpect),
@@ -15,7 +16,7 @@ tests_integration_libfixtures_la_SOURCES = tests/integration/tclient.c \
 EXTRA_DIST += tests/integration/tclient.h tests/integration/texpect.h \
 	tests/integration/fake_ess.h tests/integration/manifest.h tests/integration/client_util.h \
 	tests/integration/auth_fixture.h
-tests_integration_libfixtures_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(SASL_CFLAGS)
+tests_integration_libfixtures_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 INTEGRATION_LIBS = tests/integration/libfixtures.la $(HARNESS_CLIENT_LIBS) \
 	src/proto/libproto.la $(SASL_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)
 

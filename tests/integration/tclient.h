@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small blocking protocol client for the integration tests. */
 #ifndef SHUFFLED_TESTS_TCLIENT_H
 #define SHUFFLED_TESTS_TCLIENT_H

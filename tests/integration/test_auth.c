@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spark.authenticate, server side, against the real shuffled on 127.0.0.1: a hand-made
- * Java-style DIGEST-MD5 exchange (spec 12.2) is accepted with the spec's rspauth and RPCs then
- * reach the block handler under app isolation (spec 9.1); a wrong secret, garbage or oversized
+ * Java-style DIGEST-MD5 exchange (protocol.md 12.2) is accepted with the spec's rspauth and RPCs then
+ * reach the block handler under app isolation (protocol.md 9.1); a wrong secret, garbage or oversized
  * tokens get Java's RpcFailure and a closed connection; RPCs, OneWayMessage and UploadStream
- * before authentication get spec 12.1's treatment; another app's connection cannot read a
+ * before authentication get protocol.md 12.1's treatment; another app's connection cannot read a
  * stream; `shuffled -t` rejects bad secret files and dirs. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <check.h>

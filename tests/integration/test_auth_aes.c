@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spark.network.crypto against the real daemon (crypto_enabled on the fixture's shared-secret
  * daemon): for each protocol (3.1's PBKDF2 v1; 3.2+'s X25519 with engine versions 1 and 2) a
  * client made of the same state machines a Spark client follows authenticates over raw
  * frames, then talks through an AES-CTR channel: a RegisterExecutor and a fetched block
  * (sent by the daemon's encrypting sendfile path) come back intact. A wrong secret is refused
  * with Spark's text and closed; SASL still works beside it (crypto_sasl_fallback). */
+#include <config.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spark.authenticate with libshuffle and shuffle-fetch against the real shuffled: the right
  * secret fetches every block (both protocols); a wrong one fails every request with
  * SHUFFLE_EAUTH, unretried (fetch and registration); no auth against an auth daemon and auth
  * against a daemon without it are refused; an app authenticated as app-2 cannot
- * register/open/fetch/remove/list dirs for app-1 (spec 9.1 texts); a silent server times the
- * handshake out; the client's digest-response is what a Java server accepts (spec 12.2
+ * register/open/fetch/remove/list dirs for app-1 (protocol.md 9.1 texts); a silent server times the
+ * handshake out; the client's digest-response is what a Java server accepts (protocol.md 12.2
  * transcript); per-app secret files bind each app id to its secret. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <check.h>

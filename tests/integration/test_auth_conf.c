@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SASL encryption (QOP auth-conf, spark.authenticate.enableSaslEncryption) against the real
  * daemon: a Cyrus DIGEST-MD5 client asks for auth-conf over raw frames; after the handshake
  * every byte both ways is a `i64 len | wrapped` piece: a RegisterExecutor and a chunk fetch go
@@ -5,6 +6,8 @@
  * intact. A client asking for plain auth still gets no security layer. The daemon of the auth
  * fixture has auth_sasl_encryption on; Cyrus's DIGEST-MD5 plugin leaks its OpenSSL cipher per
  * encrypted session (Debian 12), so that one leak is suppressed for this test's processes. */
+#include <config.h>
+
 #include <check.h>
 #include <sasl/sasl.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How libshuffle connects: Spark's connection-factory fast fail (a fetch that
  * retries does not connect again to a peer whose connect failed less than
  * 0.95 x retry_wait_ms ago) and host names resolved without blocking the loop. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <fcntl.h>

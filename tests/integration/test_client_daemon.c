@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle against the real shuffled: a dataset made by gen-shuffle-data is
  * registered and every block fetched and verified (both protocols, batch ranges,
  * fetch-to-file); error replies are not retried; a stopped daemon makes the
@@ -5,7 +6,7 @@
  * window still delivers every block exactly once; a dead one fails every block
  * exactly once; many threads share one client. Skipped (77) when the build has
  * no shuffled or gen-shuffle-data. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <signal.h>

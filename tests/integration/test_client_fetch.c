@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle's fetch behaviour against the scripted fake service: every block
  * arrives exactly once with the right bytes (both protocols, batch, fetch-to-file,
  * many threads), and failures follow Spark's RetryingBlockFetcher: I/O failures
  * are retried on a fresh connection for the outstanding blocks only, server error
  * replies are not, and every block is reported exactly once either way. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <netinet/in.h>

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle's receive path end to end (the client reads its sockets itself:
  * src/client/rx.c), against the scripted fake service: replies dribbled in tiny
  * pieces arrive whole, in memory and fetched to files, with splice and with the
  * read + write fallback (LIBSHUFFLE_NO_SPLICE); blocks larger than the socket
  * buffers; a connection dropped in the middle of a body fails the attempt with
  * the connection's text and the retry brings every block. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdio.h>

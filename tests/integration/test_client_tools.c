@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffle-fetch and shuffle-bench end to end against the fake service: every
  * block of the vectors' dataset fetched into a directory and verified (exit 0),
  * a manifest that disagrees makes it exit 1, so does an unreachable server;
  * shuffle-bench reports its figures as JSON, also in its batch and fetch-to-file
  * modes. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdio.h>

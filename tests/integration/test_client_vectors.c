@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle speaks exactly as Spark 3.1.2's own client: for each recorded
  * scenario in ../shared/vectors, the client is asked to do what Spark's client
  * was asked (scenario.txt), against the fake service started with the recorded
  * stream id base, and every frame it sends must equal the recorded c2s frames
  * byte for byte (request ids aside); every block must arrive with its bytes, or
  * fail where Spark's failed. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The real daemon under a simulated systemd: notifications on a test NOTIFY_SOCKET
  * (STATUS=, READY=1 only once listening, WATCHDOG=1 from the loops, RELOADING=1/READY=1
  * around SIGHUP, STOPPING=1), /metrics counting work done over TCP, /healthz, config
  * checks (-t/-T), reload keeping the old config on error, socket activation through
  * systemd-socket-activate, and (with a test service) a stuck I/O loop stopping the
  * watchdog pings and turning /healthz unhealthy, and the service's admin actions. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

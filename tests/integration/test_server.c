@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests of the daemon core: the real daemon (test build, with the test service)
  * on an ephemeral loopback port, driven by a small protocol client. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <pthread.h>

@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests of the daemon's lifecycle and limits, each with its own daemon: idle
  * timeout, SIGTERM during a transfer, max_chunks_in_flight, IPv4+IPv6, max_connections. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <pthread.h>

@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File bodies larger than one window (chunk_window.h): every byte arrives in order, every
  * window after the first goes through the page-cache check (queued at once when cached, read
  * on the blocking pool first when not), and the chunk-in-flight accounting ends at zero. The
  * real daemon (test build) over loopback. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <sys/mman.h>

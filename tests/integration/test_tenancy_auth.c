@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dir ownership with spark.authenticate (issue 15): with per-app secrets, app-2, correctly
  * authenticated as itself, cannot register app-1's dirs (Spark's own service accepts it and
  * then lets app-2 read and delete app-1's blocks); the same holds with a shared secret and
  * without auth; app-1 may register them again. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdlib.h>

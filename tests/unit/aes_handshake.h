@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One whole AES handshake with fresh randomness, for tests that need a session pair: the
  * client's and the server's state machines talk directly (no sockets). Header-only. */
 #ifndef SHUFFLED_TESTS_AES_HANDSHAKE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The recorded AES sessions (../shared/vectors-aes, vectors-35, vectors-40) as the unit tests
  * use them: the secret, the random bytes each side drew (from the key logs, in draw order) and
  * the values the recordings' READMEs derive. Each capture is one plaintext auth frame per

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # SaslMessage codec and Spark's SASL password (libsasl2 only for the test's MD5).
 check_PROGRAMS += tests/unit/test_saslmsg
 TESTS += tests/unit/test_saslmsg

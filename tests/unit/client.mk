@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # libshuffle unit tests (internal pieces compiled in directly): block ids; the receive path
 # (rx.c) over loopback TCP: splits, direct bodies, splice, limits.
 LIBSHUFFLE_UNIT_TESTS = tests/unit/test_blockids tests/unit/test_rx

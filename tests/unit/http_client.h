@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A minimal HTTP/1.0 client for tests (header-only): one request per connection to
  * 127.0.0.1:port, the whole answer read until the server closes. Every wait is bounded
  * (10 s) so a broken server fails the test instead of hanging it. */

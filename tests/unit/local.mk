@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Unit tests (check). Each binary is one concept. Sources and libraries: the defaults of
 # tests/local.mk.
 UNIT_TESTS = tests/unit/test_codec tests/unit/test_frame tests/unit/test_message \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Unit tests of the operations side (src/server/ops/ops.mk, carried by the core). Sources and
 # libraries: the defaults of tests/local.mk.
 EXTRA_DIST += tests/unit/prom_parse.h tests/unit/http_client.h
@@ -14,6 +15,6 @@ EXTRA_tests_integration_test_ops_daemon_DEPENDENCIES = shuffled$(EXEEXT)
 # The daemon with a test service whose RPC "S" blocks its worker loop (stuck-loop tests).
 check_PROGRAMS += tests/integration/shuffled-stall
 tests_integration_shuffled_stall_SOURCES = src/server/main.c tests/integration/service_stall.c
-tests_integration_shuffled_stall_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS)
+tests_integration_shuffled_stall_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_integration_shuffled_stall_LDADD = $(SHUFFLED_CORE_LIBS)
 EXTRA_tests_integration_test_ops_daemon_DEPENDENCIES += tests/integration/shuffled-stall$(EXEEXT)

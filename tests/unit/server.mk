@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Unit tests of the daemon core (check): config parsing and drop-ins, stream table, page-cache
 # warm-up, the reply queue. Sources and libraries: the defaults of tests/local.mk.
 SERVER_UNIT_TESTS = tests/unit/test_config tests/unit/test_stream_table \

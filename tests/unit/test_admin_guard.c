@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guard of the admin actions (admin_http.h): which addresses count as loopback; with a
  * token, no action runs without "Authorization: Bearer <token>" (401), prefixes, extensions and
  * other schemes included; without one, a non-loopback endpoint answers 403 naming
  * admin_token_file and runs nothing; /metrics and /healthz are open either way. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>

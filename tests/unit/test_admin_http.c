@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Admin HTTP endpoint over real loopback TCP: /metrics, /healthz in each state, the
  * admin actions with their parameters, and 4xx answers to bad requests. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>

@@ -1,8 +1,11 @@
-/* Spark's AES handshakes (spec 12.4, 12.5) against the spec's vector and every recorded
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's AES handshakes (protocol.md 12.4, 12.5) against the spec's vector and every recorded
  * session: both state machines, fed the random bytes the recording drew, must write the
  * recorded auth messages byte for byte and derive the recorded keys and IVs; the sessions must
  * decrypt the recorded ciphertext to valid frames and re-encrypt it byte for byte; one flipped
  * bit (secret, message) must be refused. */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,7 +258,7 @@ START_TEST(flipped_bits_refused)
     }
 
     /* each bit of the server's reply: the client refuses, except the v1 IV and nonce fields,
-     * which nothing authenticates (spec 12.4: v1 is malleable); those give another session */
+     * which nothing authenticates (protocol.md 12.4: v1 is malleable); those give another session */
     for (size_t bit = 8; bit < s2c.body_len * 8; bit++) {
         uint8_t *m = copy_of(s2c.body, s2c.body_len);
         m[bit / 8] ^= (uint8_t)(1u << (bit % 8));

@@ -1,6 +1,9 @@
-/* The AES auth messages (spec 12.4, 12.5): the recorded bodies decode to the fields their
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The AES auth messages (protocol.md 12.4, 12.5): the recorded bodies decode to the fields their
  * READMEs list and re-encode byte for byte; truncations and wrong tags are refused; the
- * challenge + 1 rule follows Java's BigInteger, table of spec 12.4 included. */
+ * challenge + 1 rule follows Java's BigInteger, table of protocol.md 12.4 included. */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

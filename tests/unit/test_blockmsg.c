@@ -1,5 +1,8 @@
-/* Shuffle RPC bodies (spec section 8): the spec's dumps, round trips of all
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shuffle RPC bodies (protocol.md 8): the spec's dumps, round trips of all
  * 20 types with edge values, and malformed bodies. */
+#include <config.h>
+
 #include <check.h>
 #include <limits.h>
 #include <stdlib.h>

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sample messages from descriptions: see test_blockmsg_sample.h. */
+#include <config.h>
+
 #include "test_blockmsg_sample.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sample messages built from the message descriptions (src/proto/msgdesc.h),
  * for the table-walking unit tests and the fuzz targets: every field gets a
  * value of its kind, taken from a list of edge values in turn or from the bytes

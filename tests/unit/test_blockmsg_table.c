@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The message tables walked row by row, BlockTransferMessages
  * (src/proto/blockmsg.c) and transport messages (message.c): codes
  * and names match the enum, fields fit their struct without overlapping, and
  * every row's sample messages (edge values from the field kinds, in each
  * layout) round-trip, describe themselves and reject truncation. A new row is
  * covered here without new test code. */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AES-CTR channel over a socketpair, against a reference stream built from the recorded
  * session keys: what the channel writes is the recording's ciphertext, what it reads is the
  * recording's plaintext; the 3.2+ server's undecided channel picks the engine version from the
  * client's first bytes, however they are split; large writes and sendfile through a small
  * socket buffer, with EAGAIN and partial writes, keep one unbroken keystream. */
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,7 @@
-/* The big-endian reader/writer (spec 3.2) and RoaringBitmap framing (spec 3.3). */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The big-endian reader/writer (protocol.md 3.2) and RoaringBitmap framing (protocol.md 3.3). */
+#include <config.h>
+
 #include <check.h>
 #include <limits.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Drop-in configuration: the *.json files of conf.d over the main file, in name order, last value
  * wins, and every error of every file named by path:line:column. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>

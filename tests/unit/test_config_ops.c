@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffled -T's dump parses back to the same configuration; the installed
  * conf/shuffled.system.json is valid and holds exactly the defaults; a SIGHUP reload
  * applies log_level and names every other changed key as needing a restart. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,7 @@
-/* The incremental frame decoder (spec 3.1): any split, limits, raw data. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The incremental frame decoder (protocol.md 3.1): any split, limits, raw data. */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

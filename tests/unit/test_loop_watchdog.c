@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The loop watchdog pings only while every loop runs its heartbeats: a loop that stops
  * running posted work (stuck) stops the pings until it runs again. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <event2/event.h>
 #include <stdbool.h>

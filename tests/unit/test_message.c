@@ -1,5 +1,8 @@
-/* Transport messages (spec section 4): the spec's byte dumps, round trips and
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Transport messages (protocol.md 4): the spec's byte dumps, round trips and
  * malformed headers. */
+#include <config.h>
+
 #include <check.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -219,7 +222,7 @@ END_TEST
 
 START_TEST(the_legacy_body_length_is_ignored_on_read)
 {
-    /* bodyLen says 99, the frame holds 2 body bytes: the frame wins (spec 3.1). */
+    /* bodyLen says 99, the frame holds 2 body bytes: the frame wins (protocol.md 3.1). */
     size_t len;
     uint8_t *buf = test_hex("0000000000000001 00000063 abcd", &len);
     struct proto_msg m;

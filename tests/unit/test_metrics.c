@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Metrics: values after known updates, histogram buckets, Prometheus text structure,
  * exact totals under concurrent updates. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <math.h>

@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* page_cache_warm: the first part of a chunk is in the page cache when it returns, read
  * without a copy to user space; ranges past the end and empty ranges are harmless. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle's receive path (src/client/rx.c) over a real loopback TCP connection:
  * every frame arrives whole and in order however the bytes are split (one byte
  * per read included, so every boundary of header, body and after-frame bytes is a
@@ -5,7 +6,7 @@
  * allocation, bodies larger than the socket buffers, stream bytes spliced into a
  * file or (splice off) written, the header checks and texts of the frame decoder,
  * a connection dropped mid-body, a sink file that cannot be written. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <check.h>

@@ -1,6 +1,9 @@
-/* SaslMessage (spec 1.3, 12.2): the spec's bytes, the ignored legacy length, malformed bodies;
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SaslMessage (protocol.md 1.3, 12.2): the spec's bytes, the ignored legacy length, malformed bodies;
  * Spark's SASL password derivation; and the digest formula against the spec's Java
  * transcript (which the auth integration test then uses to speak for a Java client). */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* systemd glue: each notification arrives on a test NOTIFY_SOCKET; watchdog interval
  * from WATCHDOG_USEC/WATCHDOG_PID; listen fds from LISTEN_FDS/LISTEN_PID; journald
  * detection from JOURNAL_STREAM. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
-/* The stream table and Spark's chunk-order rules (spec 6.2). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The stream table and Spark's chunk-order rules (protocol.md 6.2). */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

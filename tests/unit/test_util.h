@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers shared by the unit tests (header-only). */
 #ifndef SHUFFLED_TEST_UTIL_H
 #define SHUFFLED_TEST_UTIL_H

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The captured Spark 3.1.2 traffic in ../shared/vectors: every frame of every
  * c2s.bin and s2c.bin decodes; every frame re-encodes byte for byte; and the
  * decoded fields match the listing (decoded.txt) beside each capture. */
+#include <config.h>
+
 #include <check.h>
 #include <dirent.h>
 #include <inttypes.h>

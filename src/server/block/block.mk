@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/server, block service part (issue 4): block ids, placement, resolver,
 # index cache, durable registry, cleanup. A library so unit tests link the
 # same objects the daemon does.

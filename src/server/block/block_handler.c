@@ -1,11 +1,11 @@
-/* The shuffle RPCs (Spark's ExternalBlockHandler, spec section 9): dispatch,
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The shuffle RPCs (Spark's ExternalBlockHandler, protocol.md 9): dispatch,
  * RegisterExecutor (validated, persisted before the reply), RemoveBlocks,
  * GetLocalDirsForExecutors, and Spark's replies to everything else. Disk work
  * runs on the blocking pool via conn_run_blocking(); the event loop only
  * decodes, validates and touches memory. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

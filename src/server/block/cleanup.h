@@ -1,4 +1,5 @@
-/* Application and executor removal with Spark's semantics (spec 9.5, 10.7).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Application and executor removal with Spark's semantics (protocol.md 9.5, 10.7).
  * These delete files: call them on the blocking-I/O pool or an admin thread,
  * never on an event loop. */
 #ifndef SHUFFLED_SERVER_CLEANUP_H

@@ -1,4 +1,5 @@
-/* Durable executor registrations (spec 10.6), crash-safe.
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Durable executor registrations (protocol.md 10.6), crash-safe.
  *
  * An append-only log in <state_dir>/registrations.wal. Each record is
  *   u32 magic "SHR1" | u32 payload length | u32 CRC32(payload) | payload

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Executor registry and block resolution (Spark's ExternalShuffleBlockResolver).
  *
  * The registry maps (appId, execId) to the executor's ExecutorShuffleInfo; it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-application holdings: executor counts and owned dirs; see tenants.h.
  *
  * One hash table of counters keyed by (application or "all", path):
@@ -6,9 +7,8 @@
  *   (all, P) the same summed over applications
  * so "another application holds P or a dir inside it" is under(all, P) > under(A, P), and
  * "another application holds a parent Q of P" is exact(all, Q) > exact(A, Q) for a prefix Q. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include "server/block/tenants.h"
 
 #include <limits.h>

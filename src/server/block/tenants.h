@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What each application holds, for the registration limits and dir ownership (beyond Spark):
  * how many executors it has registered, and which local dirs (canonical paths) it owns.
  *

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SASL DIGEST-MD5 server side; see auth.h. Cyrus finds the password through an auxprop
  * plugin of ours, which reads it from the connection's context (reached through the
  * connection's GETOPT callback), so a per-app secret source can slot in later. */
+#include <config.h>
+
 #include "server/net/auth.h"
 
 #include <pthread.h>
@@ -29,7 +32,7 @@
 #define SASL_FAILED "java.lang.RuntimeException: javax.security.sasl.SaslException: DIGEST-MD5: "
 
 struct auth_server {
-    char *password;    /* Spark's SASL password for the shared secret (spec 12.2), or */
+    char *password;    /* Spark's SASL password for the shared secret (protocol.md 12.2), or */
     char *secrets_dir; /* per-app secrets: the file named by the app id */
     char *secret;      /* the shared secret itself (the AES protocol derives its keys from it) */
 };
@@ -419,7 +422,7 @@ static void on_rpc(struct auth_server *a, struct conn *c, int64_t request_id, co
     if (!ca) {
         char *app = strndup(m.app_id, m.app_id_len);
         if (app)
-            conn_set_client_id(c, app); /* spec 9.1: before the handshake finishes */
+            conn_set_client_id(c, app); /* protocol.md 9.1: before the handshake finishes */
         free(app);
         if (!app || !conn_client_id(c) ||
             !(ca = conn_auth_new(a, server_config(conn_server(c))->auth_sasl_encryption))) {

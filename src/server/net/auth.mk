@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/server: spark.authenticate (SASL DIGEST-MD5 via Cyrus libsasl2), in the daemon core.
 src_server_libshuffled_core_la_SOURCES += src/server/net/auth.c src/server/net/auth.h \
 	src/server/net/auth_secret.c src/server/net/auth_secret.h \

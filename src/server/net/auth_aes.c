@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spark.network.crypto on the daemon: the AES handshake (protocol.md 12.4 for Spark 2.2-3.1,
  * 12.5 for 3.2+) as the first step of the auth phase, then the AES-CTR channel; see auth_aes.h
  * and docs/crypto.md. The state machines and the channel are src/crypto and channel_aes.c. */
+#include <config.h>
+
 #include "server/net/auth_aes.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spark.network.crypto.enabled on the daemon (crypto_enabled): the AES auth handshake of Spark
  * 2.2-3.1 (ClientChallenge, tag 0xFA) or 3.2+ (AuthMessage, 0xFB) answered in the auth phase,
  * then every byte both ways through the AES-CTR channel (channel_aes.c). */

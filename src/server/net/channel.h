@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The byte-stream layer under the frame codec: what a connection reads from and writes to.
  * One interface, several implementations stacked the same way (today: plain sockets; a cipher
  * channel that encrypts file bytes it reads, and TLS with kernel-TLS sendfile, plug in here).

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AES-CTR channel; see channel_aes.h. */
+#include <config.h>
+
 #include "server/net/channel_aes.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* The AES-CTR channel (spec 12.4 step 4, 12.5): Spark's TransportCipher as a struct channel
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The AES-CTR channel (protocol.md 12.4 step 4, 12.5): Spark's TransportCipher as a struct channel
  * stacked on another one (the plain socket). Every byte read is decrypted with the session's
  * read stream, every byte written encrypted with its write stream; the ciphertext is as long
  * as the plaintext, and there is no framing of its own.

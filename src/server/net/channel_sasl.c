@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SASL security layer (QOP auth-conf) as a channel over the plain one; see channel_sasl.h.
  *
  * On the wire, both ways: `i64 len | wrapped` pieces, len counting its own 8 bytes; wrapped is
@@ -5,6 +6,8 @@
  * SaslServer.wrap returns it bare). Outbound plaintext is cut into pieces that Cyrus wraps in
  * one token each (at most SASL_MAXOUTBUF); inbound pieces are unwrapped in order and their
  * plaintext handed to the frame decoder, whatever frame boundaries they cut. */
+#include <config.h>
+
 #include "server/net/channel_sasl.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SASL's security layer (QOP auth-conf, spark.authenticate.enableSaslEncryption) as a channel
  * over another one: every byte both ways is wrapped by the negotiated SASL mechanism, in the
  * framing Spark uses (docs/protocol.md 12.3). */

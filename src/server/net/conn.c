@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The connection state machine; see conn.h. Reading: channel -> frame decoder -> message ->
  * phase handler, pausing under the limits. Writing: reply_queue.c. */
+#include <config.h>
+
 #include "server/net/conn.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A client connection: the core's whole public face towards dispatch, handlers and the
  * stream manager. The struct is opaque; a connection lives on one event loop (its worker)
  * and every call below is made on that loop's thread unless it says otherwise.

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See dispatch.h. */
+#include <config.h>
+
 #include "server/net/dispatch.h"
 
 #include <stdio.h>
@@ -28,14 +31,14 @@ static void on_rpc(struct dispatch *d, struct conn *c, const struct proto_msg *m
         d->rpc->on_rpc(d->rpc->ctx, c, r, m->u.rpc.body.data, m->u.rpc.body.len);
 }
 
-/* An immediate RpcFailure, optionally closing once it is written (UploadStream, spec 7). */
+/* An immediate RpcFailure, optionally closing once it is written (UploadStream, protocol.md 7). */
 static void rpc_fail_now(struct conn *c, int64_t request_id, const char *error, bool close)
 {
     rpc_answer_now(c, NULL, request_id, false, error, strlen(error), close);
 }
 
 /* No merge support: answer and close, since the pushed bytes cannot be skipped reliably
- * (spec 7, step 4). */
+ * (protocol.md 7, step 4). */
 static void refuse_upload(struct conn *c, const struct proto_msg *m)
 {
     const struct proto_view *meta = &m->u.upload_stream.meta;

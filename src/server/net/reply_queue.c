@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ordered answers and their writer; see reply_queue.h. */
+#include <config.h>
+
 #include "server/net/reply_queue.h"
 
 #include <errno.h>

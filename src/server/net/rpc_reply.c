@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See rpc_reply.h and handler.h. */
+#include <config.h>
+
 #include "server/net/rpc_reply.h"
 
 #include <stdbool.h>

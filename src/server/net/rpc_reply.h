@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pending answer to one RpcRequest: a reply slot reserved on arrival, filled by
  * rpc_reply_ok/rpc_reply_fail (handler.h) from any thread, back on the connection's loop. */
 #ifndef SHUFFLED_SERVER_NET_RPC_REPLY_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Admin HTTP endpoint; see admin_http.h. */
+#include <config.h>
+
 #include "server/ops/admin_http.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The admin HTTP endpoint (libevent evhttp), loopback by default:
  *   GET  /metrics                      Prometheus text (metrics.h)
  *   GET  /healthz                      200 "serving" | 503 "starting" / "draining" / "unhealthy"
@@ -20,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Admin actions supplied by the daemon (the block service implements them, spec 9.5).
+/* Admin actions supplied by the daemon (the block service implements them, protocol.md 9.5).
  * Called on the admin thread, never on an I/O loop, so they may delete files before
  * returning (later requests to the admin endpoint wait meanwhile). Return 0 on success;
  * -ENOENT if the application/executor is not registered (404); -EINVAL for an id they

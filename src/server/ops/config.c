@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON config -> struct shuffled_config. The main file and then each drop-in are applied over
  * the defaults; a key's last value wins, whole (an array replaces the array). jansson gives
  * positions only for syntax errors, so errors about a key's value are located by finding the
  * key's text in the file that set it. Every error in every file is reported (one line each),
  * as `shuffled -t` promises. */
+#include <config.h>
+
 #include "server/ops/config.h"
 
 #include <errno.h>

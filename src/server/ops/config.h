@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's JSON configuration (jansson): keys, defaults, validation.
  * Unknown keys and bad values are errors reported as "FILE:LINE:COLUMN: key 'K': reason". */
 #ifndef SHUFFLED_SERVER_CONFIG_H

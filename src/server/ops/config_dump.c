@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffled -T; see config_dump.h. */
+#include <config.h>
+
 #include "server/ops/config_dump.h"
 
 #include <jansson.h>

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SIGHUP reload; see config_reload.h. */
+#include <config.h>
+
 #include "server/ops/config_reload.h"
 
 #include <stdbool.h>

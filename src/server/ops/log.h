@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging to stderr; with systemd's journal on stderr, lines carry "<N>" priorities. */
 #ifndef SHUFFLED_SERVER_LOG_H
 #define SHUFFLED_SERVER_LOG_H

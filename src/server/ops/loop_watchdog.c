@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Event-loop liveness for the systemd watchdog; see loop_watchdog.h. */
+#include <config.h>
+
 #include "server/ops/loop_watchdog.h"
 
 #include <event2/event.h>

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See memory_trim.h. */
+#include <config.h>
+
 #include "server/ops/memory_trim.h"
 
 #include <event2/event.h>

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Service metrics; see metrics.h. Updates are single relaxed atomic adds on
  * cache-line-padded slots, so worker threads never contend on a lock; a rendering
  * is a sum of per-slot snapshots and may straddle concurrent updates by a few counts. */
+#include <config.h>
+
 #include "server/ops/metrics.h"
 
 #include <dirent.h>

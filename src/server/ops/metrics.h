@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Process-wide service metrics: lock-free counters and gauges (C11 atomics, relaxed)
  * and fixed-bucket latency histograms with O(1) observe, rendered in the Prometheus
  * text exposition format. Safe to update from any thread; names follow Spark ESS's
- * metrics (spec 9.6) in Prometheus style, prefixed "shuffled_". */
+ * metrics (protocol.md 9.6) in Prometheus style, prefixed "shuffled_". */
 #ifndef SHUFFLED_SERVER_METRICS_H
 #define SHUFFLED_SERVER_METRICS_H
 
@@ -97,7 +98,7 @@ void metrics_rpc_error(enum metric_rpc t);
 uint64_t metrics_now_usec(void);
 void metrics_rpc_done(int msg_type, uint64_t start_usec, bool ok);
 
-/* Maps a BlockTransferMessage type byte (spec 1.2) to its metric_rpc kind. */
+/* Maps a BlockTransferMessage type byte (protocol.md 1.2) to its metric_rpc kind. */
 enum metric_rpc metrics_rpc_from_msg_type(int type);
 
 /* Current values (for tests, STATUS= lines and the daemon's own decisions). */

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Operations runtime; see ops_runtime.h. */
+#include <config.h>
+
 #include "server/ops/ops_runtime.h"
 
 #include <event2/event.h>

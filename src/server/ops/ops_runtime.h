@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The operations side of a running daemon, in one place so main.c only marks its
  * life-cycle: the admin HTTP endpoint, systemd READY/RELOADING/STOPPING and a periodic
  * STATUS= line, WATCHDOG=1 pings proven by every I/O loop (loop_watchdog.h), and the

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Page-cache warm-up for file chunks: see page_cache.h. sendfile into /dev/null makes the
  * kernel read the pages (and wait for them) while discarding the bytes, so nothing is copied
  * to user space, and a chunk already cached costs one cheap syscall. */
+#include <config.h>
+
 #include "server/stream/page_cache.h"
 
 #include <fcntl.h>

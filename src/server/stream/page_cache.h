@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bringing a file range into the page cache on a blocking-pool thread, so that the event
  * loop's sendfile of it finds the pages there instead of waiting on the disk. */
 #ifndef SHUFFLED_SERVER_PAGE_CACHE_H
