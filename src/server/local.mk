@@ -23,7 +23,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/stream/file_open.c src/server/stream/file_open.h \
 	src/server/ops/config.c src/server/ops/config.h \
 	src/server/ops/config_files.c src/server/ops/config_files.h \
-	src/server/ops/log.c src/server/ops/log.h \
+	src/common/log.c src/common/log.h \
 	src/server/service.h
 src_server_libshuffled_core_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 src_server_libshuffled_core_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(JANSSON_LIBS) \

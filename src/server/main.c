@@ -24,7 +24,7 @@
 #include "server/ops/config_reload.h"
 #include "server/ops/ops_runtime.h"
 #include "server/net/listener.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/memory_trim.h"
 #include "server/server.h"
 #include "server/service.h"

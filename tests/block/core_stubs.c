@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/service.h"
 
 const char *stub_peer = "127.0.0.1:1";

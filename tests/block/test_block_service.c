@@ -9,7 +9,7 @@
 
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/block/placement.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"

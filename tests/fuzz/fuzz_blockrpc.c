@@ -19,7 +19,7 @@
 #include "../harness/fs.h"
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
 

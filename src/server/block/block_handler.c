@@ -17,7 +17,7 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/service.h"
 #include "server/stream/file_open.h"

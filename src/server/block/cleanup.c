@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/stream/file_open.h"
 
 #define MAX_DEPTH 64

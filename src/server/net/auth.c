@@ -23,7 +23,7 @@
 #include "server/net/conn.h"
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 

@@ -16,7 +16,7 @@
 #include "server/net/conn.h"
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 
 #define AUTH_FAILED "java.lang.IllegalArgumentException: Authentication failed."

@@ -13,7 +13,7 @@
 
 #include "proto/frame.h"
 #include "server/net/channel.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 

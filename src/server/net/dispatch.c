@@ -10,7 +10,7 @@
 
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 
 #define ROUTES 32

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/sd.h"
 #include "server/server.h"
 #include "server/net/worker.h"

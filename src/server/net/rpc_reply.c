@@ -12,7 +12,7 @@
 #include "server/net/conn.h"
 #include "server/net/handler.h"
 #include "server/net/worker.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 
 struct rpc_reply {

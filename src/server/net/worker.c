@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "server/net/conn.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/server.h"
 
 static void inbox_cb(evutil_socket_t fd, short what, void *arg)

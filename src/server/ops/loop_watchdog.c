@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 
 struct heartbeat {
     _Atomic uint64_t posted; /* round carried by the heartbeat in flight */

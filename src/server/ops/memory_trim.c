@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/server.h"
 
 /* Trim once the budgets fell this much below the highest they reached since the last trim. */

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "server/ops/admin_http.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/loop_watchdog.h"
 #include "server/ops/metrics.h"
 #include "server/ops/sd.h"

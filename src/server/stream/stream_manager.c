@@ -20,7 +20,7 @@
 #include "proto/message.h"
 #include "server/net/conn.h"
 #include "server/net/worker.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 #include "server/stream/blocking_pool.h"

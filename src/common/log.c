@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <config.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/sd.h"
 
 #include <stdarg.h>
