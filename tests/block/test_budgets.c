@@ -119,29 +119,39 @@ START_TEST(stream_bytes_total_closes_the_biggest)
 }
 END_TEST
 
+/* starts the daemon with `extra` and connects a stalling client and a well-behaved one */
+static void start_with_two(struct client *stalling, struct client *ok, const char *extra)
+{
+    start(extra);
+    client_open(stalling, d.port);
+    client_open(ok, d.port);
+}
+
+/* the stalling client must be closed; the well-behaved one still registers */
+static void finish_stalled(struct client *stalling, struct client *ok, const char *why)
+{
+    ck_assert_msg(closed_within(stalling, 5000), "%s", why);
+    reg(ok);
+    client_close(stalling);
+    client_close(ok);
+    stop();
+}
+
 START_TEST(partial_frame_times_out)
 {
-    start("\"frame_timeout_ms\": 300, \"idle_timeout_ms\": 0");
     struct client c, ok;
-    client_open(&c, d.port);
-    client_open(&ok, d.port);
+    start_with_two(&c, &ok, "\"frame_timeout_ms\": 300, \"idle_timeout_ms\": 0");
     /* the 9-byte header of a 1000-byte RpcRequest frame and 10 bytes of it, then nothing */
     uint8_t part[19] = {0, 0, 0, 0, 0, 0, 0x03, 0xe8, PROTO_RPC_REQUEST};
     client_send(&c, part, sizeof(part));
-    ck_assert_msg(closed_within(&c, 5000), "a stalled frame was not closed");
-    reg(&ok); /* an idle connection without a partial frame stays */
-    client_close(&c);
-    client_close(&ok);
-    stop();
+    finish_stalled(&c, &ok, "a stalled frame was not closed");
 }
 END_TEST
 
 START_TEST(input_bytes_total_closes_the_biggest)
 {
-    start("\"max_input_bytes\": 65536, \"max_frame_bytes\": 1048576");
     struct client c, ok;
-    client_open(&c, d.port);
-    client_open(&ok, d.port);
+    start_with_two(&c, &ok, "\"max_input_bytes\": 65536, \"max_frame_bytes\": 1048576");
     /* most of a 512 KiB frame, never finished */
     size_t n = 300000;
     uint8_t *part = calloc(1, n);
@@ -149,11 +159,7 @@ START_TEST(input_bytes_total_closes_the_biggest)
     part[8] = PROTO_RPC_REQUEST;
     client_send(&c, part, n);
     free(part);
-    ck_assert_msg(closed_within(&c, 5000), "the biggest partial frame was not closed");
-    reg(&ok);
-    client_close(&c);
-    client_close(&ok);
-    stop();
+    finish_stalled(&c, &ok, "the biggest partial frame was not closed");
 }
 END_TEST
 

@@ -46,6 +46,13 @@ static void free_roots(struct root_set *roots)
     free(roots);
 }
 
+/* Writes "parent/name" into out and creates that directory. */
+static void make_dir(char *out, size_t outlen, const char *parent, const char *name)
+{
+    snprintf(out, outlen, "%s/%s", parent, name);
+    ck_assert_int_eq(mkdir(out, 0700), 0);
+}
+
 START_TEST(test_open_modes)
 {
     const char *dir = harness_test_dir();
@@ -88,12 +95,9 @@ START_TEST(test_swap_after_check_is_refused)
 {
     const char *top = harness_test_dir();
     char root[600], local[700], outside[600];
-    snprintf(root, sizeof root, "%s/roots", top);
-    snprintf(local, sizeof local, "%s/blockmgr-0", root);
-    snprintf(outside, sizeof outside, "%s/outside", top);
-    ck_assert_int_eq(mkdir(root, 0700), 0);
-    ck_assert_int_eq(mkdir(local, 0700), 0);
-    ck_assert_int_eq(mkdir(outside, 0700), 0);
+    make_dir(root, sizeof root, top, "roots");
+    make_dir(local, sizeof local, root, "blockmgr-0");
+    make_dir(outside, sizeof outside, top, "outside");
     struct resolver *r = resolver_create(1 << 20);
     char *dirs[1] = {local};
     struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager",
@@ -193,17 +197,12 @@ START_TEST(test_cleanup_stays_in_roots)
     const char *top = harness_test_dir();
     char root[600], parent[700], local[800], outside[600];
     char victim_dir[700], victim[800], kept[900];
-    snprintf(root, sizeof root, "%s/roots", top);
-    snprintf(parent, sizeof parent, "%s/spark", root);
-    snprintf(local, sizeof local, "%s/blockmgr-0", parent);
-    snprintf(outside, sizeof outside, "%s/outside", top);
-    snprintf(victim_dir, sizeof victim_dir, "%s/blockmgr-0", outside);
+    make_dir(root, sizeof root, top, "roots");
+    make_dir(parent, sizeof parent, root, "spark");
+    make_dir(local, sizeof local, parent, "blockmgr-0");
+    make_dir(outside, sizeof outside, top, "outside");
+    make_dir(victim_dir, sizeof victim_dir, outside, "blockmgr-0");
     snprintf(victim, sizeof victim, "%s/precious", victim_dir);
-    ck_assert_int_eq(mkdir(root, 0700), 0);
-    ck_assert_int_eq(mkdir(parent, 0700), 0);
-    ck_assert_int_eq(mkdir(local, 0700), 0);
-    ck_assert_int_eq(mkdir(outside, 0700), 0);
-    ck_assert_int_eq(mkdir(victim_dir, 0700), 0);
     ck_assert_int_eq(harness_write_file(victim, "keep", 4), 0);
     struct resolver *r = resolver_create(1 << 20);
     struct root_set *roots = one_root(root);

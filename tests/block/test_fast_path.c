@@ -194,6 +194,14 @@ static void warm_up(struct fixture *f)
     ck_assert_double_eq(metric(f, "shuffled_open_map_outputs"), 1);
 }
 
+/* Fetching block `reduce` of stream `sid` fails with an error that mentions `want`. */
+static void expect_fetch_fails(struct fixture *f, int64_t sid, int reduce, const char *want)
+{
+    char why[1024];
+    ck_assert_int_eq(fetch(f, sid, reduce, why, sizeof(why)), 0);
+    ck_assert_msg(strstr(why, want) != NULL, "got '%s'", why);
+}
+
 START_TEST(deleted_underneath)
 {
     struct fixture f;
@@ -220,8 +228,7 @@ START_TEST(truncated_underneath)
     int64_t sid = open_map(&f);
     char why[1024];
     ck_assert_int_eq(fetch(&f, sid, 0, why, sizeof(why)), 1); /* bytes 0-100 are still there */
-    ck_assert_int_eq(fetch(&f, sid, 1, why, sizeof(why)), 0); /* bytes 100-300 are not */
-    ck_assert_msg(strstr(why, "EOFException") != NULL, "got '%s'", why);
+    expect_fetch_fails(&f, sid, 1, "EOFException");           /* bytes 100-300 are not */
     teardown(&f);
 }
 END_TEST
@@ -266,10 +273,7 @@ START_TEST(remove_blocks_closes_it)
     const char *const names[] = {"shuffle_0_0_0.data"};
     ck_assert_int_eq(client_remove_blocks(&f.c, "app-1", "0", names, 1), 1);
     ck_assert_double_eq(metric(&f, "shuffled_open_map_outputs"), 0);
-    int64_t sid = open_map(&f);
-    char why[1024];
-    ck_assert_int_eq(fetch(&f, sid, 0, why, sizeof(why)), 0);
-    ck_assert_msg(strstr(why, "Failed to open file") != NULL, "got '%s'", why);
+    expect_fetch_fails(&f, open_map(&f), 0, "Failed to open file");
     teardown(&f);
 }
 END_TEST

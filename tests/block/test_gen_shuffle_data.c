@@ -36,15 +36,25 @@ static char *file_list(const char *dir)
     return out;
 }
 
+/* Runs gen-shuffle-data with --root `root` and the other arguments `rest`; it must succeed. */
+static void gen_under(const char *root, const char *rest)
+{
+    char args[2048];
+    snprintf(args, sizeof(args), "--root '%s' %s", root, rest);
+    ck_assert_int_eq(run_gen(args), 0);
+}
+
+/* the same arguments twice must write the same manifest */
+static const char manifest_args[] =
+    "--dirs 3 --subdirs 16 --shuffle 7 --maps 5 --reduces 9 --min-size 0 --max-size 3000 "
+    "--map-id-base 4294967296 --rdd-id 2 --rdd-splits 4 --seed 42";
+
 START_TEST(test_layout_matches_recorded_dataset)
 {
     const char *root = harness_test_dir();
     char args[1024], want_dir[1024];
-    snprintf(args, sizeof(args),
-             "--root '%s' --dirs 2 --subdirs 64 --shuffle 0 --maps 3 --reduces 4 --rdd-id 3 "
-             "--rdd-splits 2 --seed 5",
-             root);
-    ck_assert_int_eq(run_gen(args), 0);
+    gen_under(root, "--dirs 2 --subdirs 64 --shuffle 0 --maps 3 --reduces 4 --rdd-id 3 "
+                    "--rdd-splits 2 --seed 5");
     snprintf(args, sizeof(args),
              "--root '%s' --shuffle 1 --maps 1 --reduces 2 --min-size 307200 --max-size 307200 "
              "--manifest '%s/m1.tsv'",
@@ -59,12 +69,8 @@ END_TEST
 START_TEST(test_manifest_agrees_with_resolver)
 {
     const char *root = harness_test_dir();
-    char args[2048], path[1024], line[2048], err[512];
-    snprintf(args, sizeof(args),
-             "--root '%s' --dirs 3 --subdirs 16 --shuffle 7 --maps 5 --reduces 9 --min-size 0 "
-             "--max-size 3000 --map-id-base 4294967296 --rdd-id 2 --rdd-splits 4 --seed 42",
-             root);
-    ck_assert_int_eq(run_gen(args), 0);
+    char path[1024], line[2048], err[512];
+    gen_under(root, manifest_args);
     struct resolver *r = resolver_create(1 << 20);
     char d[3][512], *dirs[3];
     for (int i = 0; i < 3; i++) {
@@ -117,11 +123,7 @@ START_TEST(test_manifest_agrees_with_resolver)
     /* deterministic: same args, same manifest */
     char root2[600], cmd[2400];
     snprintf(root2, sizeof(root2), "%s/again", root);
-    snprintf(args, sizeof(args),
-             "--root '%s' --dirs 3 --subdirs 16 --shuffle 7 --maps 5 --reduces 9 --min-size 0 "
-             "--max-size 3000 --map-id-base 4294967296 --rdd-id 2 --rdd-splits 4 --seed 42",
-             root2);
-    ck_assert_int_eq(run_gen(args), 0);
+    gen_under(root2, manifest_args);
     snprintf(cmd, sizeof(cmd),
              "cmp -s <(cut -f1-4 '%s/manifest.tsv' | grep -v '^#') <(cut -f1-4 '%s/manifest.tsv' "
              "| grep -v '^#')",

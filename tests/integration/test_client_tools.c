@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,18 +28,38 @@ static char *manifest_path(void)
     return p;
 }
 
-START_TEST(test_fetch_all_to_dir_verified)
+/* A fake ESS serving the manifest, and a fresh temp dir for the tool's output. */
+static struct fake_ess *start_with_temp_dir(char **dir)
 {
     struct fake_ess_opts fo = {.manifest = &man};
     struct fake_ess *fs = fake_ess_start(&fo);
-    char *dir = harness_temp_dir();
-    ck_assert(dir != NULL);
+    *dir = harness_temp_dir();
+    ck_assert(*dir != NULL);
+    return fs;
+}
+
+/* Runs the command printed from fmt; it must exit 0 (its output lands in out). */
+static void run_ok(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void run_ok(char *out, size_t outlen, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    ck_assert_msg(harness_run(cmd, out, outlen) == 0, "%s", out);
+}
+
+START_TEST(test_fetch_all_to_dir_verified)
+{
+    char *dir;
+    struct fake_ess *fs = start_with_temp_dir(&dir);
     char cmd[4096], out[4096];
-    snprintf(cmd, sizeof(cmd),
-             "%s/shuffle-fetch -q --retry-wait 10 --to-file-threshold 100000 --max-blocks 5 "
-             "--verify %s -o %s 127.0.0.1:%d app-cap 1 2>&1",
-             tool_dir, manifest_path(), dir, fake_ess_port(fs));
-    ck_assert_msg(harness_run(cmd, out, sizeof(out)) == 0, "%s", out);
+    run_ok(out, sizeof(out),
+           "%s/shuffle-fetch -q --retry-wait 10 --to-file-threshold 100000 --max-blocks 5 "
+           "--verify %s -o %s 127.0.0.1:%d app-cap 1 2>&1",
+           tool_dir, manifest_path(), dir, fake_ess_port(fs));
     for (size_t i = 0; i < man.n; i++) {
         char path[2048];
         snprintf(path, sizeof(path), "%s/%s", dir, man.e[i].id);
@@ -124,16 +145,12 @@ END_TEST
  * --tmp-dir and leaves none behind; the JSON says which mode ran and the client's CPU. */
 START_TEST(test_bench_batch_to_file_json)
 {
-    struct fake_ess_opts fo = {.manifest = &man};
-    struct fake_ess *fs = fake_ess_start(&fo);
-    char *dir = harness_temp_dir();
-    ck_assert(dir != NULL);
-    char cmd[4096], out[4096];
-    snprintf(cmd, sizeof(cmd),
-             "%s/shuffle-bench --json --verify --batch --fetch-to-file --tmp-dir %s -c 2 -k 4 "
-             "-n 20 -m %s 127.0.0.1:%d app-cap 1",
-             tool_dir, dir, manifest_path(), fake_ess_port(fs));
-    ck_assert_msg(harness_run(cmd, out, sizeof(out)) == 0, "%s", out);
+    char out[4096], *dir;
+    struct fake_ess *fs = start_with_temp_dir(&dir);
+    run_ok(out, sizeof(out),
+           "%s/shuffle-bench --json --verify --batch --fetch-to-file --tmp-dir %s -c 2 -k 4 "
+           "-n 20 -m %s 127.0.0.1:%d app-cap 1",
+           tool_dir, dir, manifest_path(), fake_ess_port(fs));
     ck_assert_msg(strstr(out, "\"errors\":0,\"verify_errors\":0"), "%s", out);
     ck_assert_msg(strstr(out, "\"batch\":true,\"fetch_to_file\":true"), "%s", out);
     ck_assert_msg(strstr(out, "\"client_cpu_s\":{\"user\":"), "%s", out);

@@ -163,15 +163,22 @@ static void on_drain(void *producer, struct reply_slot *s, bool closing)
     drains++;
 }
 
-START_TEST(partial_body_waits_for_its_producer)
+/* reserves a slot for header "H" and a 3000-byte file body of which only `ready` bytes exist */
+static struct reply_slot *reserve_partial(size_t ready)
 {
-    setup();
     int fd = pattern_file(3000);
     struct reply_slot *s = reply_queue_reserve(&q);
     s->on_drain = on_drain;
     struct reply_file f = {.fd = fd, .offset = 0, .len = 3000};
+    ck_assert_int_eq(reply_slot_fill(&q, s, (const uint8_t *)"H", 1, NULL, 0, &f, ready), 0);
+    return s;
+}
+
+START_TEST(partial_body_waits_for_its_producer)
+{
+    setup();
     drains = 0;
-    ck_assert_int_eq(reply_slot_fill(&q, s, (const uint8_t *)"H", 1, NULL, 0, &f, 1000), 0);
+    struct reply_slot *s = reserve_partial(1000);
     struct reply_slot *after = reply_queue_reserve(&q);
     fill_text(after, "Z", NULL);
     uint8_t out[4096];
@@ -191,11 +198,7 @@ END_TEST
 START_TEST(close_hands_slots_back)
 {
     setup();
-    int fd = pattern_file(3000);
-    struct reply_slot *partial = reply_queue_reserve(&q);
-    partial->on_drain = on_drain;
-    struct reply_file f = {.fd = fd, .offset = 0, .len = 3000};
-    ck_assert_int_eq(reply_slot_fill(&q, partial, (const uint8_t *)"H", 1, NULL, 0, &f, 10), 0);
+    reserve_partial(10); /* stays partial: closing hands it back */
     struct reply_slot *unfilled = reply_queue_reserve(&q);
     struct reply_slot *ready = reply_queue_reserve(&q);
     fill_text(ready, "R", "body");
