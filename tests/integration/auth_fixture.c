@@ -149,6 +149,26 @@ struct blockmsg register_msg(const char *app)
     return m;
 }
 
+struct blockmsg open_first_block_msg(struct proto_bytes *id)
+{
+    *id = (struct proto_bytes){(char *)ids[0], (uint32_t)strlen(ids[0])};
+    struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
+    m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
+    m.u.open_blocks.exec_id = (struct proto_bytes){"1", 1};
+    m.u.open_blocks.block_ids = (struct proto_string_array){id, 1};
+    return m;
+}
+
+void assert_first_block(const uint8_t *content, size_t len)
+{
+    uint64_t want_len = 0;
+    uint8_t *want = manifest_read(&man, ids[0], &want_len);
+    ck_assert_ptr_nonnull(want);
+    ck_assert_uint_eq(len - 12, want_len);
+    ck_assert(memcmp(content + 12, want, want_len) == 0);
+    free(want);
+}
+
 static void write_secret(const char *path, const char *s)
 {
     FILE *f = fopen(path, "w");

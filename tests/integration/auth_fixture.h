@@ -46,5 +46,9 @@ void java_auth_refused(int port, const char *app, const char *secret);
 int rpc_msg(int fd, const struct blockmsg *m, char **out);
 /* RegisterExecutor(app, "1", the dataset's dirs, 64, SortShuffleManager) */
 struct blockmsg register_msg(const char *app);
+/* OpenBlocks("app-1", "1", [ids[0]]); *id holds the block id and must outlive the message */
+struct blockmsg open_first_block_msg(struct proto_bytes *id);
+/* The ChunkFetchSuccess content (12 header bytes, then the body) carries ids[0]'s bytes. */
+void assert_first_block(const uint8_t *content, size_t len);
 
 #endif

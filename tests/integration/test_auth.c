@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* spark.authenticate, server side, against the real shuffled on 127.0.0.1: a hand-made
- * Java-style DIGEST-MD5 exchange (protocol.md 12.2) is accepted with the spec's rspauth and RPCs then
- * reach the block handler under app isolation (protocol.md 9.1); a wrong secret, garbage or oversized
- * tokens get Java's RpcFailure and a closed connection; RPCs, OneWayMessage and UploadStream
- * before authentication get protocol.md 12.1's treatment; another app's connection cannot read a
- * stream; `shuffled -t` rejects bad secret files and dirs. */
+ * Java-style DIGEST-MD5 exchange (protocol.md 12.2) is accepted with the spec's rspauth and RPCs
+ * then reach the block handler under app isolation (protocol.md 9.1); a wrong secret, garbage or
+ * oversized tokens get Java's RpcFailure and a closed connection; RPCs, OneWayMessage and
+ * UploadStream before authentication get protocol.md 12.1's treatment; another app's connection
+ * cannot read a stream; `shuffled -t` rejects bad secret files and dirs. */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -136,11 +136,8 @@ START_TEST(chunk_of_another_apps_stream_refused)
     struct blockmsg reg = register_msg("app-1");
     ck_assert_int_eq(rpc_msg(a, &reg, &out), 0);
     free(out);
-    struct proto_bytes bid = {(char *)ids[0], (uint32_t)strlen(ids[0])};
-    struct blockmsg open = {.type = BLOCKMSG_OPEN_BLOCKS};
-    open.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
-    open.u.open_blocks.exec_id = (struct proto_bytes){"1", 1};
-    open.u.open_blocks.block_ids = (struct proto_string_array){&bid, 1};
+    struct proto_bytes bid;
+    struct blockmsg open = open_first_block_msg(&bid);
     size_t n;
     struct proto_writer w;
     proto_writer_init(&w);

@@ -119,11 +119,8 @@ static void register_and_fetch(struct channel *ch)
     ck_assert_uint_eq(proto_load_u64(content), 41);
     free(content);
 
-    struct proto_bytes id = {(char *)ids[0], (uint32_t)strlen(ids[0])};
-    struct blockmsg open = {.type = BLOCKMSG_OPEN_BLOCKS};
-    open.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
-    open.u.open_blocks.exec_id = (struct proto_bytes){"1", 1};
-    open.u.open_blocks.block_ids = (struct proto_string_array){&id, 1};
+    struct proto_bytes id;
+    struct blockmsg open = open_first_block_msg(&id);
     send_rpc(ch, 42, &open);
     ck_assert_int_eq(recv_frame(ch, &content, &len), PROTO_RPC_RESPONSE);
     int64_t stream = (int64_t)proto_load_u64(content + 8 + 4 + 1);
@@ -137,12 +134,7 @@ static void register_and_fetch(struct channel *ch)
     send_all(ch, w.buf, w.len);
     proto_writer_free(&w);
     ck_assert_int_eq(recv_frame(ch, &content, &len), PROTO_CHUNK_FETCH_SUCCESS);
-    uint64_t want_len = 0;
-    uint8_t *want = manifest_read(&man, ids[0], &want_len);
-    ck_assert_ptr_nonnull(want);
-    ck_assert_uint_eq(len - 12, want_len);
-    ck_assert(memcmp(content + 12, want, want_len) == 0);
-    free(want);
+    assert_first_block(content, len);
     free(content);
 }
 

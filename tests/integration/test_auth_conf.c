@@ -149,13 +149,35 @@ static void rpc_frame(struct proto_writer *w, int64_t id, const struct blockmsg 
     proto_writer_free(&body);
 }
 
-START_TEST(auth_conf_wraps_everything_after_the_handshake)
-{
-    ck_assert_int_eq(sasl_client_init(NULL), SASL_OK);
-    int fd = tc_connect(authd.port);
+/* A connection to authd that ran the handshake, with what its SASL client refers to. */
+struct session {
+    int fd;
     struct creds cr;
     sasl_callback_t cbs[4];
-    sasl_conn_t *conn = handshake(fd, &cr, cbs, 56, 256);
+    sasl_conn_t *conn;
+};
+
+static void session_open(struct session *ss, unsigned min_ssf, unsigned max_ssf)
+{
+    ck_assert_int_eq(sasl_client_init(NULL), SASL_OK);
+    ss->fd = tc_connect(authd.port);
+    ss->conn = handshake(ss->fd, &ss->cr, ss->cbs, min_ssf, max_ssf);
+}
+
+static void session_close(struct session *ss)
+{
+    close(ss->fd);
+    sasl_dispose(&ss->conn);
+    free(ss->cr.pass);
+    sasl_client_done();
+}
+
+START_TEST(auth_conf_wraps_everything_after_the_handshake)
+{
+    struct session ss;
+    session_open(&ss, 56, 256);
+    int fd = ss.fd;
+    sasl_conn_t *conn = ss.conn;
     const void *ssf = NULL;
     ck_assert_int_eq(sasl_getprop(conn, SASL_SSF, &ssf), SASL_OK);
     ck_assert_uint_gt(*(const sasl_ssf_t *)ssf, 1); /* a cipher, not just integrity */
@@ -172,11 +194,8 @@ START_TEST(auth_conf_wraps_everything_after_the_handshake)
     free(content);
 
     /* a block, fetched wrapped: OpenBlocks then ChunkFetch of its only chunk */
-    struct proto_bytes id = {(char *)ids[0], (uint32_t)strlen(ids[0])};
-    struct blockmsg open = {.type = BLOCKMSG_OPEN_BLOCKS};
-    open.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
-    open.u.open_blocks.exec_id = (struct proto_bytes){"1", 1};
-    open.u.open_blocks.block_ids = (struct proto_string_array){&id, 1};
+    struct proto_bytes id;
+    struct blockmsg open = open_first_block_msg(&id);
     proto_writer_reset(&w);
     rpc_frame(&w, 42, &open);
     send_wrapped(fd, conn, w.buf, w.len);
@@ -190,12 +209,7 @@ START_TEST(auth_conf_wraps_everything_after_the_handshake)
     proto_msg_encode(&w, &fetch);
     send_wrapped(fd, conn, w.buf, w.len);
     ck_assert_int_eq(recv_frame(fd, conn, &content, &len), PROTO_CHUNK_FETCH_SUCCESS);
-    uint64_t want_len = 0;
-    uint8_t *want = manifest_read(&man, ids[0], &want_len);
-    ck_assert_ptr_nonnull(want);
-    ck_assert_uint_eq(len - 12, want_len);
-    ck_assert(memcmp(content + 12, want, want_len) == 0);
-    free(want);
+    assert_first_block(content, len);
     free(content);
 
     /* a frame sent in the clear now is not a SASL piece: the daemon closes */
@@ -204,28 +218,19 @@ START_TEST(auth_conf_wraps_everything_after_the_handshake)
     ck_assert_int_eq(tc_send_all(fd, w.buf, w.len), 0);
     ck_assert_int_eq(recv_frame(fd, conn, &content, &len), -1);
     proto_writer_free(&w);
-    close(fd);
-    sasl_dispose(&conn);
-    free(cr.pass);
-    sasl_client_done();
+    session_close(&ss);
 }
 END_TEST
 
 START_TEST(plain_auth_gets_no_security_layer)
 {
-    ck_assert_int_eq(sasl_client_init(NULL), SASL_OK);
-    int fd = tc_connect(authd.port);
-    struct creds cr;
-    sasl_callback_t cbs[4];
-    sasl_conn_t *conn = handshake(fd, &cr, cbs, 0, 0);
+    struct session ss;
+    session_open(&ss, 0, 0);
     struct blockmsg reg = register_msg("app-1");
     char *out = NULL;
-    ck_assert_int_eq(rpc_msg(fd, &reg, &out), 0); /* in the clear, as before */
+    ck_assert_int_eq(rpc_msg(ss.fd, &reg, &out), 0); /* in the clear, as before */
     free(out);
-    close(fd);
-    sasl_dispose(&conn);
-    free(cr.pass);
-    sasl_client_done();
+    session_close(&ss);
 }
 END_TEST
 

@@ -84,6 +84,16 @@ static void fetch_wait(shuffle_client *c, const char *exec, const char *const *v
     collector_wait(col);
 }
 
+/* Fetches v[0..n) and every block fails with `code` and a message containing `text`. */
+static void expect_all_failed(shuffle_client *c, const char *exec, const char *const *v, size_t n,
+                              int code, const char *text)
+{
+    struct collector col;
+    fetch_wait(c, exec, v, n, NULL, &col);
+    collector_assert_all_failed(&col, code, text);
+    collector_free(&col);
+}
+
 START_TEST(test_every_block)
 {
     shuffle_client *c = client(0, 10, 10000, _i == 1, UINT64_MAX);
@@ -129,20 +139,13 @@ END_TEST
 START_TEST(test_server_errors_not_retried)
 {
     shuffle_client *old = client(3, 2000, 10000, true, UINT64_MAX);
-    struct collector col;
-    const char *bad[] = {"shuffle_0_0_0_8"};
-    fetch_wait(old, "1", bad, 1, NULL, &col); /* a batch id via OpenBlocks */
-    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "Unexpected block id format");
-    collector_free(&col);
+    const char *bad[] = {"shuffle_0_0_0_8"}; /* a batch id via OpenBlocks */
+    expect_all_failed(old, "1", bad, 1, SHUFFLE_ESERVER, "Unexpected block id format");
     shuffle_client_free(old);
     shuffle_client *c = client(3, 2000, 10000, false, UINT64_MAX);
     const char *missing[] = {"shuffle_0_99_0"};
-    fetch_wait(c, "1", missing, 1, NULL, &col);
-    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "Failure while fetching StreamChunkId");
-    collector_free(&col);
-    fetch_wait(c, "unknown-exec", ids, 3, NULL, &col);
-    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "not registered");
-    collector_free(&col);
+    expect_all_failed(c, "1", missing, 1, SHUFFLE_ESERVER, "Failure while fetching StreamChunkId");
+    expect_all_failed(c, "unknown-exec", ids, 3, SHUFFLE_ESERVER, "not registered");
     shuffle_client_free(c);
 }
 END_TEST
@@ -226,10 +229,7 @@ START_TEST(test_dead_daemon_retries_exhausted)
     register_exec(c, "1");
     int port = shuffled.port;
     harness_daemon_kill(&shuffled, SIGKILL);
-    struct collector col;
-    fetch_wait(c, "1", ids, 6, NULL, &col);
-    collector_assert_all_failed(&col, SHUFFLE_EIO, "gave up after 2 retries");
-    collector_free(&col);
+    expect_all_failed(c, "1", ids, 6, SHUFFLE_EIO, "gave up after 2 retries");
     shuffle_client_free(c);
     ck_assert_msg(daemon_restart(port), "shuffled did not restart on port %d", port);
 }
