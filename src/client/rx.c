@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/rx.h"
+#include "common/write_all.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
 #include "proto/message.h"
@@ -118,18 +119,10 @@ static enum rx_result report_sink(struct rx *r, size_t n)
     return r->h.on_raw(r->h.arg, &out) ? RX_AGAIN : RX_STOPPED;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* 0, or the errno of a failed write to the sink file */
+static int sink_write(int fd, const uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? errno : EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return write_all(fd, p, n) == 0 ? 0 : errno;
 }
 
 /* Sink bytes that are in the buffer: written to the file. */
@@ -138,7 +131,7 @@ static enum rx_result sink_buffered(struct rx *r)
     size_t n = r->end - r->start;
     if (n > r->sink_left)
         n = (size_t)r->sink_left;
-    if ((r->err = write_all(r->sink_fd, r->buf + r->start, n)) != 0)
+    if ((r->err = sink_write(r->sink_fd, r->buf + r->start, n)) != 0)
         return RX_SINK_ERROR;
     r->start += n;
     r->stats.written_bytes += n;
@@ -309,7 +302,7 @@ static int copy_pipe_to_sink(struct rx *r, size_t n)
             continue;
         if (got <= 0)
             return got < 0 ? errno : EIO;
-        int e = write_all(r->sink_fd, r->buf, (size_t)got);
+        int e = sink_write(r->sink_fd, r->buf, (size_t)got);
         if (e)
             return e;
         n -= (size_t)got;

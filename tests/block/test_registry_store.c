@@ -27,15 +27,6 @@ static void put(struct registry_store *s, const char *app, const char *exec, int
     ck_assert_int_eq(registry_store_put(s, app, exec, &info, err, sizeof(err)), 0);
 }
 
-static long file_size(const char *dir)
-{
-    char p[512];
-    snprintf(p, sizeof(p), "%s/registrations.wal", dir);
-    struct stat st;
-    ck_assert_int_eq(stat(p, &st), 0);
-    return (long)st.st_size;
-}
-
 static bool has(struct resolver *r, const char *app, const char *exec, uint32_t ndirs)
 {
     struct executor_info i;
@@ -81,12 +72,12 @@ START_TEST(test_truncated_tail)
     struct registry_store *s = store_open(dir, &r, &st);
     put(s, "app-1", "0", 0);
     put(s, "app-1", "1", 1);
-    long two = file_size(dir);
+    long two = wal_size(dir);
     put(s, "app-1", "2", 0);
     store_close(s, r);
     char p[512];
     snprintf(p, sizeof(p), "%s/registrations.wal", dir);
-    long full = file_size(dir);
+    long full = wal_size(dir);
     for (long cut = full - 1; cut > two; cut -= 7) {
         ck_assert_int_eq(truncate(p, cut), 0);
         s = store_open(dir, &r, &st);
@@ -111,7 +102,7 @@ START_TEST(test_corrupt_middle_record)
     struct registry_store_stats st;
     struct registry_store *s = store_open(dir, &r, &st);
     put(s, "app-1", "0", 0);
-    long one = file_size(dir);
+    long one = wal_size(dir);
     put(s, "app-1", "1", 0);
     put(s, "app-1", "2", 1);
     store_close(s, r);
@@ -186,7 +177,7 @@ START_TEST(test_online_compaction_bounds_the_log)
     for (int i = 0; i < 6000; i++) {
         snprintf(exec, sizeof(exec), "%d", i % 3);
         put(s, "app-1", exec, i % 2);
-        long sz = file_size(dir);
+        long sz = wal_size(dir);
         if (sz > max_size)
             max_size = sz;
     }

@@ -165,15 +165,6 @@ START_TEST(test_ownership_survives_restart)
 }
 END_TEST
 
-static long wal_size(const char *dir)
-{
-    char p[700];
-    snprintf(p, sizeof(p), "%s/registrations.wal", dir);
-    struct stat st;
-    ck_assert_int_eq(stat(p, &st), 0);
-    return (long)st.st_size;
-}
-
 START_TEST(test_log_compact_under_churn)
 {
     const char *tmp = harness_test_dir();

@@ -34,4 +34,14 @@ static inline void store_close(struct registry_store *s, struct resolver *r)
     resolver_destroy(r);
 }
 
+/* The size of dir's registration log; it must exist. */
+static inline long wal_size(const char *dir)
+{
+    char p[700];
+    snprintf(p, sizeof(p), "%s/registrations.wal", dir);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    return (long)st.st_size;
+}
+
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/write_all.h"
 #include "server/block/blockid.h"
 
 #define WAL_NAME "registrations.wal"
@@ -27,8 +28,8 @@ struct registry_store {
     struct resolver *res;
     uint64_t file_bytes;
     uint64_t file_records; /* records in the log; those beyond the live registrations are dead */
-    bool sync;      /* fdatasync each record before the caller replies */
-    uint64_t syncs; /* fdatasync calls made for records */
+    bool sync;             /* fdatasync each record before the caller replies */
+    uint64_t syncs;        /* fdatasync calls made for records */
     int fd;
     char *dir;
     char *path;
@@ -268,20 +269,6 @@ static int read_file(const char *path, uint8_t **out, size_t *size)
     }
     *out = p;
     *size = done;
-    return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
     return 0;
 }
 
