@@ -343,18 +343,23 @@ START_TEST(test_errors)
     expect_chunk_error(&c, sid, 0,
                        "java.lang.RuntimeException: Executor is not registered (appId=app-1, "
                        "execId=9)");
-    /* bad ids */
-    const char *batch[] = {"shuffle_2_100_0_2"};
-    open_blocks_fails(&c, batch, 1,
-                      "java.lang.IllegalArgumentException: Unexpected block id format: "
-                      "shuffle_2_100_0_2");
-    const char *trick[] = {"shuffle_2_100_0", "shuffle_2_../../x_0"};
-    open_blocks_fails(&c, trick, 2,
-                      "java.lang.NumberFormatException: For input string: \"../../x\"");
-    const char *rdd[] = {"rdd_5_0"};
-    open_blocks_fails(&c, rdd, 1,
-                      "java.lang.UnsupportedOperationException: fetching RDD blocks is disabled on "
-                      "this shuffle service (fetch_rdd_enabled=false): rdd_5_0");
+    /* bad ids: the whole OpenBlocks is refused with Spark's text */
+    static const struct {
+        const char *ids[2]; /* one or two */
+        const char *want;
+    } bad[] = {
+        {{"shuffle_2_100_0_2"},
+         "java.lang.IllegalArgumentException: Unexpected block id format: shuffle_2_100_0_2"},
+        {{"shuffle_2_100_0", "shuffle_2_../../x_0"},
+         "java.lang.NumberFormatException: For input string: \"../../x\""},
+        {{"rdd_5_0"},
+         "java.lang.UnsupportedOperationException: fetching RDD blocks is disabled on "
+         "this shuffle service (fetch_rdd_enabled=false): rdd_5_0"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *ids[2] = {bad[i].ids[0], bad[i].ids[1]};
+        open_blocks_fails(&c, ids, ids[1] ? 2 : 1, bad[i].want);
+    }
     /* a good block, then a missing index file: the good one still arrives
      * (after a failure Spark's stream retries the failed block, so each error
      * case gets its own stream) */

@@ -97,32 +97,38 @@ START_TEST(test_open_blocks_texts)
     char err[512];
     const char *ok[] = {"shuffle_0_0_1", "shuffle_0_2_0", "shuffle_0_1_3"};
     ck_assert_int_eq(open_ids(ok, 3, false, err, sizeof(err)), 0);
-    const char *batch[] = {"shuffle_0_0_0_2"};
-    expect_open_refused(batch, 1, false,
-                        "java.lang.IllegalArgumentException: Unexpected block id format: "
-                        "shuffle_0_0_0_2");
-    const char *mixed[] = {"shuffle_0_0_1", "rdd_1_2"};
-    expect_open_refused(
-        mixed, 2, true,
-        "java.lang.IllegalArgumentException: Unexpected shuffle block id format: rdd_1_2");
-    const char *two[] = {"shuffle_0_0_1", "shuffle_1_0_1"};
-    expect_open_refused(
-        two, 2, false,
-        "java.lang.IllegalArgumentException: Expected shuffleId=0, got:shuffle_1_0_1");
-    const char *rdds[] = {"rdd_3_0", "shuffle_0_0_0"};
-    expect_open_refused(
-        rdds, 2, true,
-        "java.lang.IllegalArgumentException: Unexpected RDD block id format: shuffle_0_0_0");
+    /* each refusal's text is Spark's, exactly */
+    static const struct {
+        const char *ids[2]; /* one or two */
+        bool rdd;
+        const char *want;
+    } refused[] = {
+        {{"shuffle_0_0_0_2"},
+         false,
+         "java.lang.IllegalArgumentException: Unexpected block id format: shuffle_0_0_0_2"},
+        {{"shuffle_0_0_1", "rdd_1_2"},
+         true,
+         "java.lang.IllegalArgumentException: Unexpected shuffle block id format: rdd_1_2"},
+        {{"shuffle_0_0_1", "shuffle_1_0_1"},
+         false,
+         "java.lang.IllegalArgumentException: Expected shuffleId=0, got:shuffle_1_0_1"},
+        {{"rdd_3_0", "shuffle_0_0_0"},
+         true,
+         "java.lang.IllegalArgumentException: Unexpected RDD block id format: shuffle_0_0_0"},
+        {{"shuffle_0_x_1"}, false, "java.lang.NumberFormatException: For input string: \"x\""},
+        /* OpenBlocks parses the map id as a 32-bit int, as Spark does */
+        {{"shuffle_0_2147483648_1"},
+         false,
+         "java.lang.NumberFormatException: For input string: \"2147483648\""},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        const char *ids[2] = {refused[i].ids[0], refused[i].ids[1]};
+        expect_open_refused(ids, ids[1] ? 2 : 1, refused[i].rdd, refused[i].want);
+    }
     const char *rdd_ok[] = {"rdd_3_0", "rdd_3_1"};
     ck_assert_int_eq(open_ids(rdd_ok, 2, true, err, sizeof(err)), 0);
     ck_assert_int_lt(open_ids(rdd_ok, 2, false, err, sizeof(err)), 0);
     ck_assert(strstr(err, "fetch_rdd_enabled") != NULL);
-    const char *num[] = {"shuffle_0_x_1"};
-    expect_open_refused(num, 1, false, "java.lang.NumberFormatException: For input string: \"x\"");
-    /* OpenBlocks parses the map id as a 32-bit int, as Spark does */
-    const char *big[] = {"shuffle_0_2147483648_1"};
-    expect_open_refused(big, 1, false,
-                        "java.lang.NumberFormatException: For input string: \"2147483648\"");
     const char *weird[] = {"../../etc/passwd"};
     ck_assert_int_lt(open_ids(weird, 1, false, err, sizeof(err)), 0);
     ck_assert_int_lt(open_ids(NULL, 0, false, err, sizeof(err)), 0);

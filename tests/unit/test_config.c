@@ -79,27 +79,27 @@ START_TEST(unknown_key_names_key_and_position)
 }
 END_TEST
 
+/* json is refused with an error that mentions needle. */
+static void expect_refused(const char *json, const char *needle)
+{
+    ck_assert_int_eq(parse(json), -1);
+    ck_assert_msg(strstr(err, needle) != NULL, "%s", err);
+}
+
 START_TEST(bad_values)
 {
     ck_assert_int_eq(parse("{\"port\": \"7337\"}"), -1);
     ck_assert_str_eq(err, "t.json:1:2: key 'port': expected an integer");
     ck_assert_int_eq(parse("{\n\"port\": 70000}"), -1);
     ck_assert_msg(strstr(err, "t.json:2:1: key 'port': 70000 is out of range") == err, "%s", err);
-    ck_assert_int_eq(parse("{\"fetch_rdd_enabled\": 1}"), -1);
-    ck_assert_msg(strstr(err, "key 'fetch_rdd_enabled': expected true or false") != NULL, "%s",
-                  err);
-    ck_assert_int_eq(parse("{\"listen\": \"127.0.0.1\"}"), -1);
-    ck_assert_msg(strstr(err, "key 'listen': expected an array") != NULL, "%s", err);
-    ck_assert_int_eq(parse("{\"listen\": []}"), -1);
-    ck_assert_msg(strstr(err, "key 'listen': needs at least one address") != NULL, "%s", err);
-    ck_assert_int_eq(parse("{\"allowed_local_dir_roots\": [\"rel\"]}"), -1);
-    ck_assert_msg(strstr(err, "is not an absolute path") != NULL, "%s", err);
-    ck_assert_int_eq(parse("{\"write_high_water_bytes\": 10, \"write_low_water_bytes\": 20}"), -1);
-    ck_assert_msg(strstr(err, "key 'write_low_water_bytes'") != NULL, "%s", err);
-    ck_assert_int_eq(parse("{\"log_level\": \"loud\"}"), -1);
-    ck_assert_msg(strstr(err, "key 'log_level': 'loud' is not one of") != NULL, "%s", err);
-    ck_assert_int_eq(parse("{\"max_frame_bytes\": -1}"), -1);
-    ck_assert_msg(strstr(err, "key 'max_frame_bytes'") != NULL, "%s", err);
+    expect_refused("{\"fetch_rdd_enabled\": 1}", "key 'fetch_rdd_enabled': expected true or false");
+    expect_refused("{\"listen\": \"127.0.0.1\"}", "key 'listen': expected an array");
+    expect_refused("{\"listen\": []}", "key 'listen': needs at least one address");
+    expect_refused("{\"allowed_local_dir_roots\": [\"rel\"]}", "is not an absolute path");
+    expect_refused("{\"write_high_water_bytes\": 10, \"write_low_water_bytes\": 20}",
+                   "key 'write_low_water_bytes'");
+    expect_refused("{\"log_level\": \"loud\"}", "key 'log_level': 'loud' is not one of");
+    expect_refused("{\"max_frame_bytes\": -1}", "key 'max_frame_bytes'");
 }
 END_TEST
 
@@ -107,21 +107,24 @@ START_TEST(syntax_errors)
 {
     ck_assert_int_eq(parse("{\n  \"port\": 1,,\n}"), -1);
     ck_assert_msg(strncmp(err, "t.json:2:", 9) == 0, "%s", err);
-    ck_assert_int_eq(parse("[1]"), -1);
-    ck_assert_msg(strstr(err, "must be a JSON object") != NULL, "%s", err);
-    ck_assert_int_eq(parse("{\"port\": 1, \"port\": 2}"), -1);
-    ck_assert_msg(strstr(err, "duplicate") != NULL, "%s", err);
+    expect_refused("[1]", "must be a JSON object");
+    expect_refused("{\"port\": 1, \"port\": 2}", "duplicate");
 }
 END_TEST
+
+/* Creates a file from the mkstemp template path (rewritten in place) holding text. */
+static void write_temp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+}
 
 START_TEST(load_file)
 {
     char path[] = "/tmp/test_config_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    const char *text = "{\"port\": 9}\n";
-    ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
-    close(fd);
+    write_temp(path, "{\"port\": 9}\n");
     ck_assert_msg(config_load(path, &cfg, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(cfg.port, 9);
     config_free(&cfg);
@@ -134,12 +137,8 @@ END_TEST
 START_TEST(every_error_is_reported)
 {
     char path[] = "/tmp/test_config_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    const char *text = "{\n  \"port\": \"x\",\n  \"nope\": 1,\n  \"io_threads\": 2,\n"
-                       "  \"log_level\": \"loud\"\n}\n";
-    ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
-    close(fd);
+    write_temp(path, "{\n  \"port\": \"x\",\n  \"nope\": 1,\n  \"io_threads\": 2,\n"
+                     "  \"log_level\": \"loud\"\n}\n");
     ck_assert_int_eq(config_load(path, &cfg, err, sizeof err), -1);
     char want[1024];
     snprintf(want, sizeof want,
