@@ -151,6 +151,37 @@ static void send_and_close(int port, const uint8_t *p, size_t n)
     close(fd);
 }
 
+/* Opens the one block (app-1, exec 0): its stream id. */
+static int64_t open_one(struct client *c, const char *block)
+{
+    struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
+    struct proto_bytes id = {(char *)block, (uint32_t)strlen(block)};
+    m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
+    m.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
+    m.u.open_blocks.block_ids = (struct proto_string_array){&id, 1};
+    struct reply r;
+    client_rpc_msg(c, &m, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+    struct blockmsg h;
+    char err[256];
+    ck_assert_int_eq(
+        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
+    reply_free(&r);
+    return h.u.stream_handle.stream_id;
+}
+
+/* Opens the one block and asks for its stream "<stream id>_0" as a StreamRequest, without
+ * reading the answer. */
+static void request_stream(struct client *c, const char *block)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%lld_0", (long long)open_one(c, block));
+    struct proto_msg sm = {.type = PROTO_STREAM_REQUEST};
+    sm.u.stream_request.stream_id =
+        (struct proto_view){(const uint8_t *)name, (uint32_t)strlen(name)};
+    client_send_msg(c, &sm);
+}
+
 START_TEST(test_hostile_clients)
 {
     struct env e;
@@ -239,25 +270,7 @@ START_TEST(test_hostile_clients)
     ck_assert_int_eq(harness_make_sparse_file(path, 8 << 20), 0);
     for (int i = 0; i < 10; i++) {
         client_open(&c, port);
-        struct blockmsg om = {.type = BLOCKMSG_OPEN_BLOCKS};
-        struct proto_bytes id = {"rdd_4_0", 7};
-        om.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
-        om.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
-        om.u.open_blocks.block_ids = (struct proto_string_array){&id, 1};
-        struct reply r;
-        client_rpc_msg(&c, &om, &r);
-        ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-        struct blockmsg hm;
-        char err[256];
-        ck_assert_int_eq(
-            blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &hm, err, sizeof(err)), 0);
-        reply_free(&r);
-        char name[64];
-        snprintf(name, sizeof(name), "%lld_0", (long long)hm.u.stream_handle.stream_id);
-        struct proto_msg sm = {.type = PROTO_STREAM_REQUEST};
-        sm.u.stream_request.stream_id =
-            (struct proto_view){(const uint8_t *)name, (uint32_t)strlen(name)};
-        client_send_msg(&c, &sm);
+        request_stream(&c, "rdd_4_0");
         ck_assert_int_gt(recv(c.fd, buf, sizeof(buf), MSG_WAITALL), 0);
         client_close(&c);
     }
@@ -316,24 +329,7 @@ START_TEST(test_stalled_reader_is_closed)
     ck_assert_int_eq(connect(c.fd, (struct sockaddr *)&a, sizeof(a)), 0);
     frame_decoder_init(&c.dec, 0);
     c.next_request_id = 1;
-    struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
-    struct proto_bytes id = {"rdd_7_0", 7};
-    m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
-    m.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
-    m.u.open_blocks.block_ids = (struct proto_string_array){&id, 1};
-    struct reply r;
-    client_rpc_msg(&c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    char err[256];
-    ck_assert_int_eq(
-        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
-    reply_free(&r);
-    char name[64];
-    snprintf(name, sizeof(name), "%lld_0", (long long)h.u.stream_handle.stream_id);
-    struct proto_msg sm = {.type = PROTO_STREAM_REQUEST};
-    sm.u.stream_request.stream_id = (struct proto_view){(const uint8_t *)name, strlen(name)};
-    client_send_msg(&c, &sm);
+    request_stream(&c, "rdd_7_0");
     /* read nothing for well over the idle timeout */
     sleep(3);
     /* then drain: the daemon must have given up before the whole block left */
@@ -355,19 +351,8 @@ END_TEST
 /* Open blocks [ids] of app-1/0 and fetch chunk 0 -> reply type; the first error line in err. */
 static int fetch_one(struct client *c, const char *id, char *err, size_t errlen)
 {
-    struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
-    struct proto_bytes item = {(char *)id, (uint32_t)strlen(id)};
-    m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
-    m.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
-    m.u.open_blocks.block_ids = (struct proto_string_array){&item, 1};
     struct reply r;
-    client_rpc_msg(c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    ck_assert_int_eq(blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, errlen),
-                     0);
-    reply_free(&r);
-    client_chunk(c, h.u.stream_handle.stream_id, 0, &r);
+    client_chunk(c, open_one(c, id), 0, &r);
     int t = r.type;
     err[0] = 0;
     if (t == PROTO_CHUNK_FETCH_FAILURE)
