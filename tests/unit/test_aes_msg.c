@@ -47,11 +47,25 @@ START_TEST(plus_one_table)
 }
 END_TEST
 
+/* Loads a recorded message (aes_capture_load) whose body must be want_len bytes. */
+static void load_capture(struct aes_capture *c, const char *dir, const char *side, size_t want_len)
+{
+    aes_capture_load(c, dir, side);
+    ck_assert_uint_eq(c->body_len, want_len);
+}
+
+/* Our encoding out (freed here) is the recorded body, byte for byte. */
+static void expect_capture_bytes(uint8_t *out, size_t len, const struct aes_capture *c)
+{
+    ck_assert_uint_eq(len, c->body_len);
+    ck_assert_mem_eq(out, c->body, len);
+    free(out);
+}
+
 START_TEST(recorded_client_challenge)
 {
     struct aes_capture c2s;
-    aes_capture_load(&c2s, "vectors-aes/auth-aes-31", "c2s.bin");
-    ck_assert_uint_eq(c2s.body_len, 126);
+    load_capture(&c2s, "vectors-aes/auth-aes-31", "c2s.bin", 126);
     struct aes_client_challenge cc;
     char err[160];
     ck_assert_int_eq(aes_client_challenge_decode(c2s.body, c2s.body_len, &cc, err, sizeof err), 0);
@@ -66,9 +80,7 @@ START_TEST(recorded_client_challenge)
     uint8_t *out;
     size_t len;
     ck_assert_int_eq(aes_client_challenge_encode(&cc, &out, &len), 0);
-    ck_assert_uint_eq(len, c2s.body_len);
-    ck_assert_mem_eq(out, c2s.body, len);
-    free(out);
+    expect_capture_bytes(out, len, &c2s);
     /* every truncation is refused, a ServerResponse decoder refuses the tag */
     for (size_t cut = 0; cut < c2s.body_len; cut++)
         ck_assert_int_eq(aes_client_challenge_decode(c2s.body, cut, &cc, err, sizeof err), -1);
@@ -82,8 +94,7 @@ END_TEST
 START_TEST(recorded_server_response)
 {
     struct aes_capture s2c;
-    aes_capture_load(&s2c, "vectors-aes/auth-aes-31", "s2c.bin");
-    ck_assert_uint_eq(s2c.body_len, 104);
+    load_capture(&s2c, "vectors-aes/auth-aes-31", "s2c.bin", 104);
     struct aes_server_response sr;
     char err[160];
     ck_assert_int_eq(aes_server_response_decode(s2c.body, s2c.body_len, &sr, err, sizeof err), 0);
@@ -94,9 +105,7 @@ START_TEST(recorded_server_response)
     uint8_t *out;
     size_t len;
     ck_assert_int_eq(aes_server_response_encode(&sr, &out, &len), 0);
-    ck_assert_uint_eq(len, s2c.body_len);
-    ck_assert_mem_eq(out, s2c.body, len);
-    free(out);
+    expect_capture_bytes(out, len, &s2c);
     for (size_t cut = 0; cut < s2c.body_len; cut++)
         ck_assert_int_eq(aes_server_response_decode(s2c.body, cut, &sr, err, sizeof err), -1);
     free(s2c.data);
@@ -111,8 +120,7 @@ START_TEST(recorded_auth_messages)
     for (int d = 0; d < 3; d++) {
         for (int side = 0; side < 2; side++) {
             struct aes_capture c;
-            aes_capture_load(&c, dirs[d], side ? "s2c.bin" : "c2s.bin");
-            ck_assert_uint_eq(c.body_len, 96);
+            load_capture(&c, dirs[d], side ? "s2c.bin" : "c2s.bin", 96);
             struct aes_authmsg m;
             char err[160];
             ck_assert_int_eq(aes_authmsg_decode(c.body, c.body_len, &m, err, sizeof err), 0);
