@@ -69,7 +69,6 @@ END_TEST
 START_TEST(test_manifest_agrees_with_resolver)
 {
     const char *root = harness_test_dir();
-    char path[1024], line[2048], err[512];
     gen_under(root, manifest_args);
     struct resolver *r = resolver_create(1 << 20);
     char d[3][512], *dirs[3];
@@ -79,40 +78,22 @@ START_TEST(test_manifest_agrees_with_resolver)
     }
     struct executor_info info = {dirs, 3, 16, "m", NULL};
     ck_assert_int_eq(resolver_register(r, "app", "0", &info), 0);
-    snprintf(path, sizeof(path), "%s/manifest.tsv", root);
-    FILE *f = fopen(path, "r");
-    ck_assert(f != NULL);
+    FILE *f = open_in(root, "manifest.tsv");
     int blocks = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (line[0] == '#')
-            continue;
-        char id[128], sha[80], file[1024];
-        unsigned long long size, offset;
-        unsigned crc;
-        ck_assert_int_eq(
-            sscanf(line, "%127s %llu %x %79s %1023s %llu", id, &size, &crc, sha, file, &offset), 6);
-        struct block_id b;
+    struct manifest_row row;
+    while (manifest_next(f, &row)) {
         struct block_location loc;
-        ck_assert_int_eq(block_id_parse(id, strlen(id), &b, err, sizeof(err)), 0);
-        if (b.kind == BLOCK_RDD)
-            ck_assert_int_eq(
-                resolver_rdd_block(r, "app", "0", b.rdd_id, b.split_index, &loc, err, sizeof(err)),
-                0);
-        else
-            ck_assert_int_eq(resolver_shuffle_range(r, "app", "0", b.shuffle_id, b.map_id,
-                                                    b.reduce_id, b.reduce_id + 1, &loc, err,
-                                                    sizeof(err)),
-                             0);
-        ck_assert_str_eq(loc.path, file);
-        ck_assert_uint_eq(loc.offset, offset);
-        ck_assert_uint_eq(loc.length, size);
-        FILE *df = fopen(file, "rb");
+        resolve_block_id(r, "app", "0", row.id, &loc);
+        ck_assert_str_eq(loc.path, row.file);
+        ck_assert_uint_eq(loc.offset, row.offset);
+        ck_assert_uint_eq(loc.length, row.size);
+        FILE *df = fopen(row.file, "rb");
         ck_assert(df != NULL);
-        uint8_t *buf = malloc(size + 1);
-        fseek(df, (long)offset, SEEK_SET);
-        ck_assert_uint_eq(fread(buf, 1, size, df), size);
+        uint8_t *buf = malloc(row.size + 1);
+        fseek(df, (long)row.offset, SEEK_SET);
+        ck_assert_uint_eq(fread(buf, 1, row.size, df), row.size);
         fclose(df);
-        ck_assert_uint_eq(registry_crc32(buf, size), crc);
+        ck_assert_uint_eq(registry_crc32(buf, row.size), strtoul(row.crc, NULL, 16));
         free(buf);
         free(loc.path);
         blocks++;

@@ -45,38 +45,21 @@ START_TEST(test_manifest_blocks)
     ck_assert_int_eq(resolver_register(r, "app-cap", "1", &info), 0);
     ck_assert_int_eq(resolver_count(r), 1);
 
-    char path[1024], line[2048], err[1024];
-    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", harness_shared_dir());
-    FILE *f = fopen(path, "r");
-    ck_assert(f != NULL);
+    char err[1024];
+    FILE *f = open_in(harness_shared_dir(), "vectors/manifest.tsv");
     int blocks = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (line[0] == '#')
-            continue;
-        char id[128], crc[16], sha[80], file[512];
-        unsigned long long size, offset;
-        ck_assert_int_eq(
-            sscanf(line, "%127s %llu %15s %79s %511s %llu", id, &size, crc, sha, file, &offset), 6);
-        struct block_id b;
-        ck_assert_int_eq(block_id_parse(id, strlen(id), &b, err, sizeof(err)), 0);
+    struct manifest_row row;
+    while (manifest_next(f, &row)) {
         struct block_location loc;
-        if (b.kind == BLOCK_RDD)
-            ck_assert_int_eq(resolver_rdd_block(r, "app-cap", "1", b.rdd_id, b.split_index, &loc,
-                                                err, sizeof(err)),
-                             0);
-        else
-            ck_assert_int_eq(resolver_shuffle_range(r, "app-cap", "1", b.shuffle_id, b.map_id,
-                                                    b.reduce_id, b.reduce_id + 1, &loc, err,
-                                                    sizeof(err)),
-                             0);
+        resolve_block_id(r, "app-cap", "1", row.id, &loc);
         ck_assert(!loc.missing);
         /* same path below data/ */
-        const char *want = strstr(file, "/data/");
+        const char *want = strstr(row.file, "/data/");
         ck_assert_msg(strstr(loc.path, want) != NULL &&
                           strlen(strstr(loc.path, want)) == strlen(want),
-                      "%s: %s vs %s", id, loc.path, file);
-        ck_assert_uint_eq(loc.offset, offset);
-        ck_assert_uint_eq(loc.length, size);
+                      "%s: %s vs %s", row.id, loc.path, row.file);
+        ck_assert_uint_eq(loc.offset, row.offset);
+        ck_assert_uint_eq(loc.length, row.size);
         free(loc.path);
         blocks++;
     }

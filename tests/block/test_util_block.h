@@ -13,6 +13,7 @@
 
 #include "../harness/fs.h"
 #include "../harness/locate.h"
+#include "server/block/blockid.h"
 #include "server/block/registry_store.h"
 #include "server/block/resolver.h"
 
@@ -42,6 +43,55 @@ static inline long wal_size(const char *dir)
     struct stat st;
     ck_assert_int_eq(stat(p, &st), 0);
     return (long)st.st_size;
+}
+
+/* One block line of a gen-shuffle-data manifest: id, size, crc32 (hex), sha, file, offset. */
+struct manifest_row {
+    char id[128], crc[16], sha[80], file[1024];
+    unsigned long long size, offset;
+};
+
+/* dir/name opened for reading; it must exist. */
+static inline FILE *open_in(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    return f;
+}
+
+/* Reads the next block line of f into *row, skipping comment lines: false at the end. A
+ * malformed line fails the test. */
+static inline bool manifest_next(FILE *f, struct manifest_row *row)
+{
+    char line[2048];
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#')
+            continue;
+        ck_assert_int_eq(sscanf(line, "%127s %llu %15s %79s %1023s %llu", row->id, &row->size,
+                                row->crc, row->sha, row->file, &row->offset),
+                         6);
+        return true;
+    }
+    return false;
+}
+
+/* Where the resolver puts block id of app/exec (shuffle or RDD block); it must know it. */
+static inline void resolve_block_id(struct resolver *r, const char *app, const char *exec,
+                                    const char *id, struct block_location *loc)
+{
+    char err[512];
+    struct block_id b;
+    ck_assert_int_eq(block_id_parse(id, strlen(id), &b, err, sizeof(err)), 0);
+    if (b.kind == BLOCK_RDD)
+        ck_assert_msg(
+            resolver_rdd_block(r, app, exec, b.rdd_id, b.split_index, loc, err, sizeof(err)) == 0,
+            "%s: %s", id, err);
+    else
+        ck_assert_msg(resolver_shuffle_range(r, app, exec, b.shuffle_id, b.map_id, b.reduce_id,
+                                             b.reduce_id + 1, loc, err, sizeof(err)) == 0,
+                      "%s: %s", id, err);
 }
 
 #endif
