@@ -229,16 +229,7 @@ START_TEST(details_are_per_thread_and_per_client)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("client_api");
-    TCase *tc = tcase_create("api");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, older_smaller_options_struct_works);
-    tcase_add_test(tc, newer_larger_options_struct);
-    tcase_add_test(tc, unset_struct_size_is_named);
-    tcase_add_test(tc, error_details_name_the_cause);
-    tcase_add_test(tc, details_are_per_thread_and_per_client);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "client_api", .name = "api", .timeout_s = 30),
+           older_smaller_options_struct_works, newer_larger_options_struct,
+           unset_struct_size_is_named, error_details_name_the_cause,
+           details_are_per_thread_and_per_client)

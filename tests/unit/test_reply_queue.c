@@ -215,14 +215,6 @@ START_TEST(close_hands_slots_back)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("reply_queue");
-    TCase *tc = tcase_create("queue");
-    tcase_add_test(tc, arrival_order_whatever_the_fill_order);
-    tcase_add_test(tc, headers_and_file_bodies_through_a_full_socket);
-    tcase_add_test(tc, partial_body_waits_for_its_producer);
-    tcase_add_test(tc, close_hands_slots_back);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "reply_queue", .name = "queue"), arrival_order_whatever_the_fill_order,
+           headers_and_file_bodies_through_a_full_socket, partial_body_waits_for_its_producer,
+           close_hands_slots_back)
