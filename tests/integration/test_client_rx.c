@@ -154,15 +154,22 @@ START_TEST(test_dropped_mid_body)
 }
 END_TEST
 
+/* two cases: check_case runs all its looped tests the same number of times */
 static Suite *suite(void)
 {
     Suite *s = suite_create("client_rx");
-    TCase *tc = tcase_create("rx");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_dribbled_replies, 0, 3);
-    tcase_add_loop_test(tc, test_blocks_larger_than_socket_buffers, 0, 3);
-    tcase_add_loop_test(tc, test_dropped_mid_body, 0, 2);
-    suite_add_tcase(s, tc);
+    check_add_case(s,
+                   &(struct check_case){
+                       .name = "rx",
+                       .timeout_s = 60,
+                       .loops = 3,
+                       .looped = {test_dribbled_replies, test_blocks_larger_than_socket_buffers}},
+                   CHECK_TESTS(test_dribbled_replies, test_blocks_larger_than_socket_buffers));
+    check_add_case(
+        s,
+        &(struct check_case){
+            .name = "rx_dropped", .timeout_s = 60, .loops = 2, .looped = {test_dropped_mid_body}},
+        CHECK_TESTS(test_dropped_mid_body));
     return s;
 }
 
