@@ -124,4 +124,22 @@ static inline void aes_capture_load(struct aes_capture *c, const char *dir, cons
     c->cipher_len = c->len - (size_t)frame;
 }
 
+/* The main of the AES test programs: case `suite` runs tests, those in `per_recording` once per
+ * recording; case "each_protocol" runs each_protocol once per protocol. The exit status. */
+static inline int aes_check_main(const char *suite, const TTest *const per_recording[3],
+                                 const TTest *const *tests, const TTest *each_protocol)
+{
+    Suite *s = suite_create(suite);
+    struct check_case recorded = {.name = suite, .timeout_s = 120, .loops = (int)AES_RECORDINGS};
+    for (int i = 0; i < 3; i++)
+        recorded.looped[i] = per_recording[i];
+    check_add_case(s, &recorded, tests);
+    check_add_case(
+        s,
+        &(struct check_case){
+            .name = "each_protocol", .timeout_s = 120, .loops = 3, .looped = {each_protocol}},
+        CHECK_TESTS(each_protocol));
+    return check_run_suite(s);
+}
+
 #endif

@@ -258,7 +258,8 @@ START_TEST(flipped_bits_refused)
     }
 
     /* each bit of the server's reply: the client refuses, except the v1 IV and nonce fields,
-     * which nothing authenticates (protocol.md 12.4: v1 is malleable); those give another session */
+     * which nothing authenticates (protocol.md 12.4: v1 is malleable); those give another session
+     */
     for (size_t bit = 8; bit < s2c.body_len * 8; bit++) {
         uint8_t *m = copy_of(s2c.body, s2c.body_len);
         m[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -465,24 +466,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("aes_auth");
-    check_add_case(s,
-                   &(struct check_case){.suite = "aes_auth",
-                                        .name = "aes_auth",
-                                        .timeout_s = 120,
-                                        .loops = (int)AES_RECORDINGS,
-                                        .looped = {recordings_rederived_byte_for_byte,
-                                                   flipped_bits_refused, replayed_session_refused}},
-                   CHECK_TESTS(recordings_rederived_byte_for_byte, spec_v1_vector,
-                               flipped_bits_refused, replayed_session_refused, frame_header_sanity,
-                               malformed_and_out_of_turn));
-    /* one loop per protocol */
-    check_add_case(s,
-                   &(struct check_case){.suite = "aes_auth",
-                                        .name = "each_protocol",
-                                        .timeout_s = 120,
-                                        .loops = 3,
-                                        .looped = {round_trip_each_protocol}},
-                   CHECK_TESTS(round_trip_each_protocol));
-    return check_run_suite(s);
+    return aes_check_main("aes_auth",
+                          (const TTest *const[3]){recordings_rederived_byte_for_byte,
+                                                  flipped_bits_refused, replayed_session_refused},
+                          CHECK_TESTS(recordings_rederived_byte_for_byte, spec_v1_vector,
+                                      flipped_bits_refused, replayed_session_refused,
+                                      frame_header_sanity, malformed_and_out_of_turn),
+                          round_trip_each_protocol);
 }

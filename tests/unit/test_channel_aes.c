@@ -374,23 +374,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("channel_aes");
-    check_add_case(s,
-                   &(struct check_case){.suite = "channel_aes",
-                                        .name = "channel_aes",
-                                        .timeout_s = 120,
-                                        .loops = (int)AES_RECORDINGS,
-                                        .looped = {recorded_sessions_through_the_channel}},
-                   CHECK_TESTS(recorded_sessions_through_the_channel, undecided_refuses_garbage,
-                               partial_writes_and_sendfile_keep_one_keystream,
-                               held_ciphertext_leaves_first));
-    /* one loop per protocol */
-    check_add_case(s,
-                   &(struct check_case){.suite = "channel_aes",
-                                        .name = "each_protocol",
-                                        .timeout_s = 120,
-                                        .loops = 3,
-                                        .looped = {handshake_then_both_channels}},
-                   CHECK_TESTS(handshake_then_both_channels));
-    return check_run_suite(s);
+    return aes_check_main(
+        "channel_aes", (const TTest *const[3]){recorded_sessions_through_the_channel},
+        CHECK_TESTS(recorded_sessions_through_the_channel, undecided_refuses_garbage,
+                    partial_writes_and_sendfile_keep_one_keystream, held_ciphertext_leaves_first),
+        handshake_then_both_channels);
 }
