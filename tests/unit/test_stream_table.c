@@ -67,34 +67,47 @@ START_TEST(add_find_remove)
 }
 END_TEST
 
+/* what the last begin() wrote: the error text, the buffer it picked */
+static char err[200];
+static uint32_t iter;
+
+static int begin(struct stream *s, int32_t index, uint32_t pending)
+{
+    return stream_begin_chunk(s, index, pending, &iter, err, sizeof err);
+}
+
+/* The stream leaves its table, then both go. */
+static void remove_and_free(struct stream_table *t, struct stream *s)
+{
+    stream_table_remove(t, s);
+    stream_free(s);
+    stream_table_free(t);
+}
+
 START_TEST(chunk_order_rules)
 {
     struct stream_table t = {0};
     struct stream *s = stream_table_add(&t, NULL, src(3));
-    char err[200];
-    uint32_t iter;
-    ck_assert_int_eq(stream_begin_chunk(s, 1, 0, &iter, err, sizeof err), -1);
+    ck_assert_int_eq(begin(s, 1, 0), -1);
     ck_assert_str_eq(err, "java.lang.IllegalStateException: Received out-of-order chunk index 1 "
                           "(expected 0)");
-    ck_assert_int_eq(stream_begin_chunk(s, -1, 0, &iter, err, sizeof err), -1);
-    ck_assert_int_eq(stream_begin_chunk(s, 0, 0, &iter, err, sizeof err), 0);
+    ck_assert_int_eq(begin(s, -1, 0), -1);
+    ck_assert_int_eq(begin(s, 0, 0), 0);
     ck_assert_uint_eq(iter, 0);
     ck_assert(!stream_end_chunk(s, true));
     /* a failed resolution moves the index on, not the buffer (Spark's quirk) */
-    ck_assert_int_eq(stream_begin_chunk(s, 1, 0, &iter, err, sizeof err), 0);
+    ck_assert_int_eq(begin(s, 1, 0), 0);
     ck_assert_uint_eq(iter, 1);
     ck_assert(!stream_end_chunk(s, false));
-    ck_assert_int_eq(stream_begin_chunk(s, 2, 0, &iter, err, sizeof err), 0);
+    ck_assert_int_eq(begin(s, 2, 0), 0);
     ck_assert_uint_eq(iter, 1);
     ck_assert(!stream_end_chunk(s, true));
-    ck_assert_int_eq(stream_begin_chunk(s, 3, 0, &iter, err, sizeof err), 0);
+    ck_assert_int_eq(begin(s, 3, 0), 0);
     ck_assert_uint_eq(iter, 2);
     ck_assert(stream_end_chunk(s, true)); /* the last buffer: the caller drops the stream */
-    ck_assert_int_eq(stream_begin_chunk(s, 4, 0, &iter, err, sizeof err), -1);
+    ck_assert_int_eq(begin(s, 4, 0), -1);
     ck_assert_str_eq(err, "java.lang.IllegalStateException: Requested chunk index beyond end 4");
-    stream_table_remove(&t, s);
-    stream_free(s);
-    stream_table_free(&t);
+    remove_and_free(&t, s);
 }
 END_TEST
 
@@ -102,26 +115,22 @@ START_TEST(batched_acceptance)
 {
     struct stream_table t = {0};
     struct stream *s = stream_table_add(&t, NULL, src(2));
-    char err[200];
-    uint32_t iter;
-    ck_assert_int_eq(stream_begin_chunk(s, 0, 0, &iter, err, sizeof err), 0);
-    ck_assert_int_eq(stream_begin_chunk(s, 1, 1, &iter, err, sizeof err), 0);
+    ck_assert_int_eq(begin(s, 0, 0), 0);
+    ck_assert_int_eq(begin(s, 1, 1), 0);
     ck_assert_uint_eq(iter, 1);
     /* no buffer left unless one of the two pending fails: wait, change nothing */
-    ck_assert_int_eq(stream_begin_chunk(s, 2, 2, &iter, err, sizeof err), 1);
+    ck_assert_int_eq(begin(s, 2, 2), 1);
     ck_assert_uint_eq(s->next_index, 2);
     /* the first fails, so the second was never tried: it is undone and checked again */
     ck_assert(!stream_end_chunk(s, false));
     stream_unbegin_chunks(s, 1);
-    ck_assert_int_eq(stream_begin_chunk(s, 1, 0, &iter, err, sizeof err), 0);
+    ck_assert_int_eq(begin(s, 1, 0), 0);
     ck_assert_uint_eq(iter, 0);
-    ck_assert_int_eq(stream_begin_chunk(s, 2, 1, &iter, err, sizeof err), 0);
+    ck_assert_int_eq(begin(s, 2, 1), 0);
     ck_assert_uint_eq(iter, 1);
     ck_assert(!stream_end_chunk(s, true));
     ck_assert(stream_end_chunk(s, true));
-    stream_table_remove(&t, s);
-    stream_free(s);
-    stream_table_free(&t);
+    remove_and_free(&t, s);
 }
 END_TEST
 
@@ -129,9 +138,7 @@ START_TEST(empty_stream)
 {
     struct stream_table t = {0};
     struct stream *s = stream_table_add(&t, NULL, src(0));
-    char err[200];
-    uint32_t iter;
-    ck_assert_int_eq(stream_begin_chunk(s, 0, 0, &iter, err, sizeof err), -1);
+    ck_assert_int_eq(begin(s, 0, 0), -1);
     ck_assert_str_eq(err, "java.lang.IllegalStateException: Requested chunk index beyond end 0");
     ck_assert_ptr_eq(stream_table_find(&t, s->id), s); /* kept until its connection closes */
     freed = 0;
