@@ -38,12 +38,20 @@ START_TEST(idle_timeout)
 }
 END_TEST
 
+/* Starts the daemon with extra config members and makes a sparse file of size bytes named name
+ * in its directory (its path in path). */
+static void start_with_sparse_file(const char *extra, const char *name, uint64_t size, char *path,
+                                   size_t pathlen)
+{
+    ck_assert_int_eq(tdaemon_start(&d, extra), 0);
+    snprintf(path, pathlen, "%s/%s", d.dir, name);
+    ck_assert_int_eq(harness_make_sparse_file(path, size), 0);
+}
+
 START_TEST(sigterm_with_transfer_in_flight)
 {
-    ck_assert_int_eq(tdaemon_start(&d, "\"shutdown_grace_ms\": 30000"), 0);
     char path[600];
-    snprintf(path, sizeof path, "%s/term.bin", d.dir);
-    ck_assert_int_eq(harness_make_sparse_file(path, 32 << 20), 0);
+    start_with_sparse_file("\"shutdown_grace_ms\": 30000", "term.bin", 32 << 20, path, sizeof path);
     int fd = tc_connect(d.port);
     struct tc_chunk ch = {.kind = 0, .path = path, .length = 32 << 20};
     int64_t sid = tc_register(fd, &ch, 1);
@@ -354,10 +362,9 @@ END_TEST
  * max_chunks_per_connection, and resumes when the client reads. */
 START_TEST(per_connection_backpressure)
 {
-    ck_assert_int_eq(tdaemon_start(&d, "\"max_chunks_per_connection\": 8"), 0);
     char path[600];
-    snprintf(path, sizeof path, "%s/bp.bin", d.dir);
-    ck_assert_int_eq(harness_make_sparse_file(path, 1 << 20), 0);
+    start_with_sparse_file("\"max_chunks_per_connection\": 8", "bp.bin", 1 << 20, path,
+                           sizeof path);
     enum { N = 100 };
     struct tc_chunk ch[N];
     for (int i = 0; i < N; i++)
