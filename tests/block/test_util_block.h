@@ -35,6 +35,16 @@ static inline void store_close(struct registry_store *s, struct resolver *r)
     resolver_destroy(r);
 }
 
+/* What replaying dir's store finds (opened into a fresh resolver, then closed). */
+static inline struct registry_store_stats replay_stats(const char *dir)
+{
+    struct resolver *r;
+    struct registry_store_stats st;
+    struct registry_store *s = store_open(dir, &r, &st);
+    store_close(s, r);
+    return st;
+}
+
 /* The size of dir's registration log; it must exist. */
 static inline long wal_size(const char *dir)
 {
