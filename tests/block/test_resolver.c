@@ -29,10 +29,12 @@ static void info_for(const char *root, struct executor_info *info, char **dirs)
     snprintf(d1, sizeof(d1), "%s/data/blockmgr-1", root);
     dirs[0] = d0;
     dirs[1] = d1;
-    info->local_dirs = dirs;
-    info->n_dirs = 2;
-    info->sub_dirs = 64;
-    info->shuffle_manager = "org.apache.spark.shuffle.sort.SortShuffleManager";
+    /* every field set: canonical_dirs must be NULL, not whatever the stack held */
+    *info = (struct executor_info){.local_dirs = dirs,
+                                   .n_dirs = 2,
+                                   .sub_dirs = 64,
+                                   .shuffle_manager =
+                                       "org.apache.spark.shuffle.sort.SortShuffleManager"};
 }
 
 START_TEST(test_manifest_blocks)
