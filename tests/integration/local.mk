@@ -29,3 +29,11 @@ tests_integration_bench_core_LDADD = src/proto/libproto.la $(PTHREAD_LIBS)
 # libshuffle tests (issue 5)
 include tests/integration/client.mk
 include tests/integration/window.mk
+
+# listen_backlog and systemd's Backlog= reach the kernel (issue 18)
+check_PROGRAMS += tests/integration/test_listen_backlog
+TESTS += tests/integration/test_listen_backlog
+tests_integration_test_listen_backlog_SOURCES = tests/integration/test_listen_backlog.c \
+	$(TCLIENT_SOURCES)
+tests_integration_test_listen_backlog_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(CHECK_CFLAGS)
+tests_integration_test_listen_backlog_LDADD = src/proto/libproto.la $(CHECK_LIBS) $(PTHREAD_LIBS)

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -29,7 +30,31 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static int start_daemon(struct tdaemon *d, const char *extra_json, int listen_fd);
+
 int tdaemon_start(struct tdaemon *d, const char *extra_json)
+{
+    return start_daemon(d, extra_json, -1);
+}
+
+int tdaemon_start_activated(struct tdaemon *d, const char *extra_json, int listen_fd)
+{
+    return start_daemon(d, extra_json, listen_fd);
+}
+
+/* As systemd passes a socket: fd 3, LISTEN_FDS=1, LISTEN_PID = the daemon's pid. */
+static void pass_socket(int listen_fd)
+{
+    if (listen_fd != 3 && dup2(listen_fd, 3) != 3)
+        _exit(127);
+    fcntl(3, F_SETFD, 0);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    setenv("LISTEN_PID", pid, 1);
+    setenv("LISTEN_FDS", "1", 1);
+}
+
+static int start_daemon(struct tdaemon *d, const char *extra_json, int listen_fd)
 {
     memset(d, 0, sizeof *d);
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -55,6 +80,8 @@ int tdaemon_start(struct tdaemon *d, const char *extra_json)
     if (d->pid < 0)
         return -1;
     if (d->pid == 0) {
+        if (listen_fd >= 0)
+            pass_socket(listen_fd);
         execl(bin, bin, "-c", cfg, "--port-file", portfile, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
         _exit(127);

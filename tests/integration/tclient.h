@@ -19,6 +19,9 @@ struct tdaemon {
  * NULL or "", else e.g. "\"idle_timeout_ms\": 300"; a "listen" member replaces the default).
  * Returns 0 or -1. */
 int tdaemon_start(struct tdaemon *d, const char *extra_json);
+/* The same under socket activation: the daemon gets listen_fd (a listening socket, kept open
+ * by the caller too) as systemd passes shuffled.socket's. */
+int tdaemon_start_activated(struct tdaemon *d, const char *extra_json, int listen_fd);
 /* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it died by a signal/timeout.
  * Removes the temp dir. */
 int tdaemon_stop(struct tdaemon *d);
