@@ -4,12 +4,10 @@
 # always under /var/lib: a state dir elsewhere (a /usr/local prefix) is granted with
 # ReadWritePaths= instead and created by the tmpfiles.d snippet.
 systemdsystemunit_DATA = systemd/shuffled.service systemd/shuffled.socket
-sysusers_DATA = systemd/shuffled.sysusers.conf
-tmpfiles_DATA = systemd/shuffled.tmpfiles.conf
-EXTRA_DIST += systemd/shuffled.service.in systemd/shuffled.socket systemd/sysusers.conf \
-	systemd/tmpfiles.conf.in
-CLEANFILES += systemd/shuffled.service systemd/shuffled.sysusers.conf \
-	systemd/shuffled.tmpfiles.conf
+dist_sysusers_DATA = systemd/sysusers.d/shuffled.conf
+tmpfiles_DATA = systemd/tmpfiles.d/shuffled.conf
+EXTRA_DIST += systemd/shuffled.service.in systemd/shuffled.socket systemd/tmpfiles.conf.in
+CLEANFILES += systemd/shuffled.service systemd/tmpfiles.d/shuffled.conf
 
 # sed script substituting the install paths into the generated files
 subst_paths = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
@@ -25,11 +23,8 @@ systemd/shuffled.service: $(srcdir)/systemd/shuffled.service.in Makefile
 	$(subst_paths) -e "s|@statedirectory[@]|$$directive|" \
 		$(srcdir)/systemd/shuffled.service.in > $@.tmp && mv $@.tmp $@
 
-systemd/shuffled.sysusers.conf: $(srcdir)/systemd/sysusers.conf
-	$(AM_V_GEN)$(MKDIR_P) systemd && cp $(srcdir)/systemd/sysusers.conf $@
-
-systemd/shuffled.tmpfiles.conf: $(srcdir)/systemd/tmpfiles.conf.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) systemd && $(subst_paths) $(srcdir)/systemd/tmpfiles.conf.in > $@.tmp && \
+systemd/tmpfiles.d/shuffled.conf: $(srcdir)/systemd/tmpfiles.conf.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd/tmpfiles.d && $(subst_paths) $(srcdir)/systemd/tmpfiles.conf.in > $@.tmp && \
 	mv $@.tmp $@
 
 # Installed under the prefix in distcheck (it must not write to /lib or /usr/lib).
@@ -38,3 +33,10 @@ AM_DISTCHECK_CONFIGURE_FLAGS += --with-systemdsystemunitdir='$${prefix}/lib/syst
 
 dist_check_SCRIPTS += tests/integration/test_systemd_units.sh
 TESTS += tests/integration/test_systemd_units.sh
+
+# The Debian packages (scripts/package) unpacked into a scratch root. Once per `scripts/test`
+# (not in the sanitizer build: the packages are built with Debian's own flags).
+dist_check_SCRIPTS += tests/integration/test_packages.sh
+if !SANITIZERS
+TESTS += tests/integration/test_packages.sh
+endif

@@ -8,4 +8,4 @@ src_tools_shuffle_fetch_SOURCES = src/tools/shuffle_fetch.c src/tools/fetch_cli.
 src_tools_shuffle_fetch_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
 src_tools_shuffle_bench_SOURCES = src/tools/shuffle_bench.c $(CLIENT_TOOL_HELPERS)
 src_tools_shuffle_bench_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
-dist_man_MANS += man/shuffle-fetch.1
+dist_man_MANS += man/shuffle-fetch.1 man/shuffle-bench.1

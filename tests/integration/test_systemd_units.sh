@@ -56,7 +56,7 @@ else
     cp "$syscfg" "$tmp/effective.json"
 fi
 python3 - "$tmp/effective.json" "$tmp/shuffled.socket" "$tmp/shuffled.service" \
-    "$build/systemd/shuffled.tmpfiles.conf" "$build/systemd/shuffled.sysusers.conf" <<'PY' || exit 1
+    "$build/systemd/tmpfiles.d/shuffled.conf" "$src/systemd/sysusers.d/shuffled.conf" <<'PY' || exit 1
 import json, sys
 cfg = json.load(open(sys.argv[1]))
 socket = dict(l.split("=", 1) for l in open(sys.argv[2]).read().splitlines() if "=" in l and not l.startswith("#"))
