@@ -4,7 +4,8 @@
 # soname libshuffle.so.1); the unit names the packaged daemon and config, which validates
 # with it and agrees with the socket unit; the sysusers.d and tmpfiles.d snippets create the
 # unit's account and state dir; `systemd-analyze verify` accepts the installed units within
-# that root, and `systemd-analyze security` rates the service at most 2.0.
+# that root, and `systemd-analyze security` rates the service at most 2.0. As root, the
+# postinst steps (systemd-sysusers, systemd-tmpfiles) run with --root and are checked too.
 # Skipped (77) without the Debian build tools (dpkg-buildpackage, debhelper's dh).
 set -eu
 for tool in dpkg-buildpackage dh dpkg-architecture systemd-analyze python3; do
@@ -96,6 +97,22 @@ if [["d", "/var/lib/shuffled", "0750", user, group, "-"]] != rows("/usr/lib/tmpf
     fail("tmpfiles.d does not create /var/lib/shuffled for %s:%s" % (user, group))
 print("unit: %s:%s, state %s, listen %s backlog %s" % (user, group, cfg["state_dir"], socket["ListenStream"], socket["Backlog"]))
 PY
+
+echo "== postinst's account and state dir, in the scratch root"
+# what dh_installsysusers' and dh_installtmpfiles' postinst snippets run, with --root
+if [ "$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null; then
+    systemd-sysusers --root="$root" shuffled.conf >/dev/null 2>&1 ||
+        { echo "FAIL: systemd-sysusers"; exit 1; }
+    grep -q '^spark:x:[0-9]*:[0-9]*:[^:]*:[^:]*:/usr/sbin/nologin$' "$root/etc/passwd" ||
+        { cat "$root/etc/passwd"; echo "FAIL: no spark system account"; exit 1; }
+    systemd-tmpfiles --root="$root" --create shuffled.conf || { echo "FAIL: systemd-tmpfiles"; exit 1; }
+    uid=$(sed -n 's/^spark:x:\([0-9]*\):.*/\1/p' "$root/etc/passwd")
+    [ "$(stat -c '%a %u' "$root/var/lib/shuffled")" = "750 $uid" ] ||
+        { stat "$root/var/lib/shuffled"; echo "FAIL: /var/lib/shuffled not 0750 spark"; exit 1; }
+    echo "spark uid $uid, /var/lib/shuffled 0750"
+else
+    echo "(not root or no systemd-sysusers: account and state dir not created)"
+fi
 
 echo "== systemd-analyze verify (within the scratch root)"
 # the root gets the host's targets and /bin/kill, which the units need beside the packages
