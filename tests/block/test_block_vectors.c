@@ -313,6 +313,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     Suite *s = suite_create("block_vectors");
     TCase *tc = tcase_create("replay");
     tcase_set_timeout(tc, 120);

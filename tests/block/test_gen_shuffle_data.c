@@ -147,6 +147,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     Suite *s = suite_create("gen_shuffle_data");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_layout_matches_recorded_dataset);

@@ -91,6 +91,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     Suite *s = suite_create("placement");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_placement_table);

@@ -162,6 +162,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     Suite *s = suite_create("resolver");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_manifest_blocks);

@@ -547,6 +547,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     load_vectors_manifest(&man);
     Suite *s = suite_create("client_fetch");
     TCase *tc = tcase_create("fetch");

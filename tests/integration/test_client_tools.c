@@ -128,6 +128,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     load_vectors_manifest(&man);
     const char *b = getenv("SHUFFLE_BUILDDIR");
     snprintf(tool_dir, sizeof(tool_dir), "%s/src/tools", b ? b : ".");

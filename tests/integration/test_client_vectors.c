@@ -366,6 +366,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     load_vectors_manifest(&man);
     Suite *s = suite_create("client_vectors");
     TCase *tc = tcase_create("frames");

@@ -446,6 +446,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     Suite *s = suite_create("vectors");
     TCase *tc = tcase_create("captures");
     tcase_set_timeout(tc, 120);
