@@ -9,3 +9,7 @@ include tests/integration/local.mk
 # Without ../shared the vector suites skip instead of failing (issue 18).
 dist_check_SCRIPTS += tests/unit/test_without_shared.sh
 TESTS += tests/unit/test_without_shared.sh
+
+# --version on every binary (issue 18).
+dist_check_SCRIPTS += tests/integration/test_version.sh
+TESTS += tests/integration/test_version.sh

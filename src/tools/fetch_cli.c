@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/version.h"
 #include "tools/fetch_cli.h"
 
 /* The options: each sets one field of struct fetch_cli. */
@@ -58,7 +59,8 @@ static const struct opt_spec opt_specs[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n");
+    fprintf(f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
+               "       shuffle-fetch --help | --version\n");
     for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
         const struct opt_spec *sp = &opt_specs[i];
         char left[64];
@@ -99,7 +101,7 @@ static void set_option(struct fetch_cli *cli, const struct opt_spec *sp, const c
 
 int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
 {
-    struct option longopts[NUM_OPT_SPECS + 2] = {{0}};
+    struct option longopts[NUM_OPT_SPECS + 3] = {{0}};
     char shortopts[2 * NUM_OPT_SPECS + 2] = "h", *so = shortopts + 1;
     for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
         const struct opt_spec *sp = &opt_specs[i];
@@ -113,6 +115,7 @@ int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
         }
     }
     longopts[NUM_OPT_SPECS] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[NUM_OPT_SPECS + 1] = (struct option){"version", no_argument, NULL, 'V'};
     int ch;
     while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         const struct opt_spec *sp = NULL;
@@ -121,6 +124,10 @@ int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
                 sp = &opt_specs[i];
         if (ch == 'h') {
             usage(stdout);
+            return -1;
+        }
+        if (ch == 'V') {
+            print_version("shuffle-fetch");
             return -1;
         }
         if (!sp) {

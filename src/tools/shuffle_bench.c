@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 #include "tools/manifest_check.h"
@@ -195,7 +196,8 @@ static void usage(FILE *f)
                "      --old-protocol     OpenBlocks instead of FetchShuffleBlocks\n"
                "      --verify           check every block's checksums\n"
                "      --register         register the executor (manifest #localDirs) first\n"
-               "      --json             one JSON object on stdout\n");
+               "      --json             one JSON object on stdout\n"
+               "      --version          print the version and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -216,6 +218,10 @@ int main(int argc, char **argv)
         {"old-protocol", no_argument, 0, O_OLD}, {"verify", no_argument, 0, O_VERIFY},
         {"json", no_argument, 0, O_JSON},        {"register", no_argument, 0, O_REG},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        print_version("shuffle-bench");
+        return 0;
+    }
     int ch;
     while ((ch = getopt_long(argc, argv, "m:c:k:s:n:h", lo, NULL)) != -1) {
         switch (ch) {

@@ -1,10 +1,13 @@
 /* Metrics: values after known updates, histogram buckets, Prometheus text structure,
  * exact totals under concurrent updates. */
+#include "config.h"
+
 #include <check.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "prom_parse.h"
@@ -142,6 +145,17 @@ START_TEST(rpc_counts_by_type)
 }
 END_TEST
 
+START_TEST(build_info_names_the_version)
+{
+    char *t = render();
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE shuffled_build_info gauge\n"));
+    ck_assert_double_eq(prom_value(t, "shuffled_build_info{version=\"" PACKAGE_VERSION
+                                      "\",license=\"Apache-2.0\"}"),
+                        1);
+    free(t);
+}
+END_TEST
+
 START_TEST(open_fds_counted)
 {
     char *t = render();
@@ -247,6 +261,7 @@ int main(void)
     tcase_add_test(tc, histogram_buckets);
     tcase_add_test(tc, rpc_counts_by_type);
     tcase_add_test(tc, open_fds_counted);
+    tcase_add_test(tc, build_info_names_the_version);
     tcase_add_test(tc, collector_refreshes_gauges);
     tcase_add_test(tc, rpc_done_observes_by_type);
     tcase_add_test(tc, concurrent_updates_are_exact);

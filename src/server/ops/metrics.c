@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "common/version.h" /* PACKAGE_VERSION, PACKAGE_LICENSE */
+
 struct padded_u64 {
     alignas(64) _Atomic uint64_t v;
 };
@@ -341,6 +343,12 @@ int metrics_render(FILE *out)
                       m.rpc_requests);
     render_rpc_family(out, "shuffled_rpc_errors_total",
                       "Requests answered with a failure, by type.", m.rpc_errors);
+
+    struct metric_doc info = {"shuffled_build_info",
+                              "Always 1; the labels name the running build."};
+    render_header(out, &info, "gauge");
+    fprintf(out, "shuffled_build_info{version=\"%s\",license=\"%s\"} 1\n", PACKAGE_VERSION,
+            PACKAGE_LICENSE);
 
     long fds = count_open_fds();
     if (fds >= 0) {
