@@ -13,3 +13,7 @@ TESTS += tests/unit/test_without_shared.sh
 # --version on every binary (issue 18).
 dist_check_SCRIPTS += tests/integration/test_version.sh
 TESTS += tests/integration/test_version.sh
+
+# shuffle-fetch: tty refusal, fast failure on a closed port, option errors (issue 18).
+dist_check_SCRIPTS += tests/integration/test_fetch_cli.sh
+TESTS += tests/integration/test_fetch_cli.sh

@@ -1,7 +1,9 @@
 /* shuffle-fetch's options: see fetch_cli.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,24 +81,37 @@ static void usage(FILE *f)
     }
 }
 
-/* Applies one option's argument to its field of cli. */
-static void set_option(struct fetch_cli *cli, const struct opt_spec *sp, const char *arg)
+/* Applies one option's argument to its field of cli; 0, or -1 after saying which option's
+ * value is wrong. Numbers are whole, non-negative and in range. */
+static int set_option(struct fetch_cli *cli, const struct opt_spec *sp, const char *arg)
 {
-    char *field = (char *)cli + sp->offset;
+    char *field = (char *)cli + sp->offset, *end = NULL;
+    unsigned long long v = 0;
+    if (sp->kind == OPT_INT || sp->kind == OPT_U64) {
+        errno = 0;
+        v = strtoull(arg, &end, 10);
+        if (!*arg || *end || arg[strspn(arg, " ")] == '-' || errno ||
+            (sp->kind == OPT_INT && v > INT_MAX)) {
+            fprintf(stderr, "shuffle-fetch: --%s: '%s' is not a whole number from 0 to %s\n",
+                    sp->name, arg, sp->kind == OPT_INT ? "2147483647" : "2^64-1");
+            return -1;
+        }
+    }
     switch (sp->kind) {
     case OPT_FLAG:
         *(bool *)field = true;
         break;
     case OPT_INT:
-        *(int *)field = atoi(arg);
+        *(int *)field = (int)v;
         break;
     case OPT_U64:
-        *(uint64_t *)field = strtoull(arg, NULL, 10);
+        *(uint64_t *)field = v;
         break;
     case OPT_STR:
         *(const char **)field = arg;
         break;
     }
+    return 0;
 }
 
 int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
@@ -130,13 +145,20 @@ int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
             print_version("shuffle-fetch");
             return -1;
         }
-        if (!sp) {
+        if (!sp) { /* getopt has named the unknown option or the missing argument */
             usage(stderr);
             return 2;
         }
-        set_option(cli, sp, optarg);
+        if (set_option(cli, sp, optarg) != 0)
+            return 2;
     }
-    if (argc - optind < 3 || cli->max_blocks == 0 || cli->parallel < 1) {
+    if (cli->max_blocks < 1 || cli->parallel < 1) {
+        fprintf(stderr, "shuffle-fetch: --%s must be at least 1\n",
+                cli->max_blocks < 1 ? "max-blocks" : "parallel");
+        return 2;
+    }
+    if (argc - optind < 3) {
+        fprintf(stderr, "shuffle-fetch: HOST:PORT, APP_ID and EXEC_ID are needed\n");
         usage(stderr);
         return 2;
     }
