@@ -17,3 +17,7 @@ TESTS += tests/integration/test_version.sh
 # shuffle-fetch: tty refusal, fast failure on a closed port, option errors (issue 18).
 dist_check_SCRIPTS += tests/integration/test_fetch_cli.sh
 TESTS += tests/integration/test_fetch_cli.sh
+
+# shuffle-bench: CSV, distinct errors with counts, -s as a deadline (issue 18).
+dist_check_SCRIPTS += tests/integration/test_bench_cli.sh
+TESTS += tests/integration/test_bench_cli.sh
