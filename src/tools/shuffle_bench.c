@@ -395,7 +395,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < nidle; i++)
         close(idle_fds[i]);
     free(idle_fds);
-    qsort(b.lat, b.nlat, sizeof(double), cmp_double);
+    if (b.nlat) /* none when every request was abandoned */
+        qsort(b.lat, b.nlat, sizeof(double), cmp_double);
     double p50 = pct(b.lat, b.nlat, 0.5) * 1e3, p90 = pct(b.lat, b.nlat, 0.9) * 1e3,
            p99 = pct(b.lat, b.nlat, 0.99) * 1e3, mx = b.nlat ? b.lat[b.nlat - 1] * 1e3 : 0;
     double bps = el > 0 ? (double)b.blocks / el : 0, mbps = el > 0 ? b.bytes / 1e6 / el : 0;

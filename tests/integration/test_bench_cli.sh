@@ -64,6 +64,7 @@ p = subprocess.run([sys.argv[1], "-m", sys.argv[2], "-s", "1", "-c", "2", "--jso
                    capture_output=True, timeout=60)
 took = time.monotonic() - start
 print(p.stdout.decode().strip(), "(%.2f s, exit %d)" % (took, p.returncode))
+print(p.stderr.decode().strip())
 import json
 r = json.loads(p.stdout)
 if took > 4 or r["unfinished"] != 2 or r["blocks"] != 0 or p.returncode != 1:
