@@ -8,6 +8,7 @@
  * fuzz-sources: src/server/block/block_handler.c src/server/block/block_streams.c
  * fuzz-sources: src/server/block/block_reply.c src/server/block/block_ops.c
  * fuzz-sources: src/server/block/map_output_cache.c src/server/ops/metrics.c
+ * fuzz-sources: src/server/ops/process_metrics.c
  * fuzz-sources: src/server/block/blockid.c src/server/block/placement.c
  * fuzz-sources: src/server/block/resolver.c src/server/block/index_cache.c
  * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c

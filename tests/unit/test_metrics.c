@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "prom_parse.h"
@@ -156,6 +157,33 @@ START_TEST(build_info_names_the_version)
 }
 END_TEST
 
+START_TEST(process_family)
+{
+    char *t = render();
+    double rss = prom_value(t, "process_resident_memory_bytes");
+    double cpu = prom_value(t, "process_cpu_seconds_total");
+    double start = prom_value(t, "process_start_time_seconds");
+    ck_assert(prom_value(t, "process_virtual_memory_bytes") >= rss);
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE process_cpu_seconds_total counter\n"));
+    free(t);
+    ck_assert(rss > 1e5 && rss < 1e10);
+    double now = (double)time(NULL);
+    ck_assert_msg(start > now - 3600 && start <= now + 2, "start %f now %f", start, now);
+    /* a quarter second of CPU shows */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    volatile unsigned long spin = 0;
+    do {
+        for (int i = 0; i < 100000; i++)
+            spin += (unsigned long)i;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    } while ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 < 0.25);
+    t = render();
+    ck_assert_double_ge(prom_value(t, "process_cpu_seconds_total"), cpu + 0.2);
+    free(t);
+}
+END_TEST
+
 START_TEST(open_fds_counted)
 {
     char *t = render();
@@ -262,6 +290,7 @@ int main(void)
     tcase_add_test(tc, rpc_counts_by_type);
     tcase_add_test(tc, open_fds_counted);
     tcase_add_test(tc, build_info_names_the_version);
+    tcase_add_test(tc, process_family);
     tcase_add_test(tc, collector_refreshes_gauges);
     tcase_add_test(tc, rpc_done_observes_by_type);
     tcase_add_test(tc, concurrent_updates_are_exact);

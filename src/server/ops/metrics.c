@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/version.h" /* PACKAGE_VERSION, PACKAGE_LICENSE */
+#include "server/ops/process_metrics.h"
 
 struct padded_u64 {
     alignas(64) _Atomic uint64_t v;
@@ -350,6 +351,7 @@ int metrics_render(FILE *out)
     fprintf(out, "shuffled_build_info{version=\"%s\",license=\"%s\"} 1\n", PACKAGE_VERSION,
             PACKAGE_LICENSE);
 
+    process_metrics_render(out);
     long fds = count_open_fds();
     if (fds >= 0) {
         struct metric_doc d = {"process_open_fds", "Open file descriptors."};

@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += src/server/libshuffled_ops.la
 src_server_libshuffled_ops_la_SOURCES = \
 	src/server/ops/sd.c src/server/ops/sd.h \
 	src/server/ops/metrics.c src/server/ops/metrics.h \
+	src/server/ops/process_metrics.c src/server/ops/process_metrics.h \
 	src/server/ops/memory_trim.c src/server/ops/memory_trim.h \
 	src/server/ops/admin_http.c src/server/ops/admin_http.h \
 	src/server/ops/loop_watchdog.c src/server/ops/loop_watchdog.h \
