@@ -13,6 +13,7 @@
 
 #include "prom_parse.h"
 #include "server/ops/metrics.h"
+#include "server/ops/spark_metrics.h"
 #include "../check_main.h"
 
 static char *render(void)
@@ -184,6 +185,68 @@ START_TEST(process_family)
 }
 END_TEST
 
+static char *render_spark(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_int_eq(metrics_render(f), 0);
+    ck_assert_int_eq(spark_metrics_render(f), 0);
+    fclose(f);
+    prom_check_structure(text);
+    return text;
+}
+
+#define SPARK(name, field, type) "metrics_shuffleService_" name "_" field "{type=\"" type "\"}"
+
+START_TEST(spark_names_follow_our_series)
+{
+    metrics_reset();
+    for (int i = 0; i < 10; i++)
+        metrics_observe_usec(MH_OPEN_BLOCKS_LATENCY, 3000); /* bucket (2048, 4096] us */
+    metrics_observe_usec(MH_REGISTER_EXECUTOR_LATENCY, 100);
+    metrics_add(MC_BLOCK_TRANSFER_BYTES, 12345);
+    metrics_add(MC_CAUGHT_EXCEPTIONS, 2);
+    metrics_gauge_set(MG_REGISTERED_EXECUTORS, 3);
+    metrics_gauge_set(MG_ACTIVE_CONNECTIONS, 4);
+    char *t = render_spark();
+    ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Count", "timers")),
+                        10);
+    ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Mean", "timers")),
+                        3e6); /* nanoseconds, as Dropwizard's snapshot */
+    ck_assert_double_eq(
+        prom_value(t, SPARK("openBlockRequestLatencyMillis", "99thPercentile", "timers")), 4096e3);
+    ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Max", "timers")),
+                        4096e3);
+    ck_assert_double_eq(
+        prom_value(t, SPARK("registerExecutorRequestLatencyMillis", "Count", "timers")), 1);
+    ck_assert_double_eq(prom_value(t, SPARK("blockTransferRateBytes", "Count", "counters")), 12345);
+    ck_assert_double_eq(prom_value(t, SPARK("registeredExecutorsSize", "Value", "gauges")), 3);
+    ck_assert_double_eq(prom_value(t, SPARK("registeredExecutorsSize", "Number", "gauges")), 3);
+    ck_assert_double_eq(prom_value(t, SPARK("numActiveConnections", "Count", "counters")), 4);
+    ck_assert_double_eq(prom_value(t, SPARK("numCaughtExceptions", "Count", "counters")), 2);
+    free(t);
+}
+END_TEST
+
+START_TEST(spark_meter_rates_tick_every_5_seconds)
+{
+    metrics_reset();
+    char *t = render_spark(); /* the meters start counting from here */
+    free(t);
+    metrics_add(MC_BLOCK_TRANSFER_BYTES, 5000);
+    usleep(5100 * 1000);
+    t = render_spark();
+    /* one 5 s tick of 5000 bytes: the first rate is the instant one, 1000 bytes/s */
+    ck_assert_double_eq_tol(
+        prom_value(t, SPARK("blockTransferRateBytes", "OneMinuteRate", "counters")), 1000, 1e-6);
+    ck_assert_double_eq_tol(
+        prom_value(t, SPARK("blockTransferRateBytes", "FifteenMinuteRate", "counters")), 1000,
+        1e-6);
+    free(t);
+}
+END_TEST
+
 START_TEST(open_fds_counted)
 {
     char *t = render();
@@ -291,6 +354,8 @@ int main(void)
     tcase_add_test(tc, open_fds_counted);
     tcase_add_test(tc, build_info_names_the_version);
     tcase_add_test(tc, process_family);
+    tcase_add_test(tc, spark_names_follow_our_series);
+    tcase_add_test(tc, spark_meter_rates_tick_every_5_seconds);
     tcase_add_test(tc, collector_refreshes_gauges);
     tcase_add_test(tc, rpc_done_observes_by_type);
     tcase_add_test(tc, concurrent_updates_are_exact);

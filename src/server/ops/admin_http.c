@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "server/ops/metrics.h"
+#include "server/ops/spark_metrics.h"
 
 #define ADMIN_MAX_BODY 4096
 #define ADMIN_MAX_HEADERS 8192
@@ -71,7 +72,7 @@ static void serve_metrics(struct evhttp_request *req)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    if (!f || metrics_render(f) != 0) {
+    if (!f || metrics_render(f) != 0 || spark_metrics_render(f) != 0) {
         if (f)
             fclose(f);
         free(text);

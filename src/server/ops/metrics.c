@@ -244,6 +244,14 @@ uint64_t metrics_histogram_count(enum metric_histogram h)
     return n;
 }
 
+void metrics_histogram_snapshot(enum metric_histogram h, uint64_t buckets[METRICS_BUCKETS],
+                                uint64_t *sum_usec)
+{
+    for (unsigned k = 0; k < METRICS_BUCKETS; k++)
+        buckets[k] = atomic_load_explicit(&m.hist[h].buckets[k], memory_order_relaxed);
+    *sum_usec = atomic_load_explicit(&m.hist[h].sum_usec, memory_order_relaxed);
+}
+
 uint64_t metrics_rpc_errors(enum metric_rpc t)
 {
     return atomic_load_explicit(&m.rpc_errors[t].v, memory_order_relaxed);

@@ -1,8 +1,12 @@
 /* See process_metrics.h. Linux only: /proc/self/stat and /proc/stat's btime. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* CLOCK_BOOTTIME, also when compiled alone (scripts/fuzz) */
+#endif
 #include "server/ops/process_metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Seconds since the epoch at boot (/proc/stat "btime"), or -1. */
@@ -18,6 +22,29 @@ static long long boot_time(void)
             btime = atoll(line + 6);
     fclose(f);
     return btime;
+}
+
+double process_uptime_seconds(void)
+{
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        return 0;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long long start = 0;
+    int k = 3;
+    for (char *tok = p ? strtok(p + 2, " ") : NULL; tok && k <= 22; tok = strtok(NULL, " "), k++)
+        if (k == 22)
+            start = strtoull(tok, NULL, 10);
+    struct timespec now;
+    if (!start || clock_gettime(CLOCK_BOOTTIME, &now) != 0)
+        return 0;
+    double up =
+        (double)now.tv_sec + now.tv_nsec / 1e9 - (double)start / (double)sysconf(_SC_CLK_TCK);
+    return up > 0 ? up : 0;
 }
 
 static void gauge(FILE *out, const char *name, const char *type, const char *help, double v)

@@ -9,5 +9,7 @@
  * process_virtual_memory_bytes and process_start_time_seconds, read from /proc/self/stat
  * (nothing if it cannot be read). */
 void process_metrics_render(FILE *out);
+/* Seconds since this process started (0 if /proc cannot tell). */
+double process_uptime_seconds(void);
 
 #endif
