@@ -21,3 +21,7 @@ TESTS += tests/integration/test_fetch_cli.sh
 # shuffle-bench: CSV, distinct errors with counts, -s as a deadline (issue 18).
 dist_check_SCRIPTS += tests/integration/test_bench_cli.sh
 TESTS += tests/integration/test_bench_cli.sh
+
+# shuffledctl against the real daemon (issue 18).
+dist_check_SCRIPTS += tests/integration/test_shuffledctl.sh
+TESTS += tests/integration/test_shuffledctl.sh

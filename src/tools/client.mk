@@ -13,3 +13,10 @@ src_tools_shuffle_bench_SOURCES = src/tools/shuffle_bench.c $(CLIENT_TOOL_HELPER
 src_tools_shuffle_bench_CFLAGS = $(AM_CFLAGS) $(LIBCRYPTO_CFLAGS) $(ZLIB_CFLAGS)
 src_tools_shuffle_bench_LDADD = src/client/libshuffle.la $(LIBCRYPTO_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS)
 dist_man_MANS += man/shuffle-fetch.1 man/shuffle-bench.1
+
+# shuffledctl: the admin endpoint from the command line (issue 18).
+bin_PROGRAMS += src/tools/shuffledctl
+src_tools_shuffledctl_SOURCES = src/tools/shuffledctl.c src/tools/peer_arg.c src/tools/peer_arg.h
+src_tools_shuffledctl_CPPFLAGS = $(AM_CPPFLAGS) -DSBINDIR='"$(sbindir)"' \
+	-DSYSCONFDIR='"$(sysconfdir)"'
+dist_man_MANS += man/shuffledctl.8

@@ -43,7 +43,8 @@ expect() { # PACKAGE FILE...
         exit 1
     fi
 }
-expect shuffled /usr/sbin/shuffled /etc/shuffled/shuffled.json \
+expect shuffled /usr/sbin/shuffled /usr/bin/shuffledctl /usr/share/man/man8/shuffledctl.8.gz \
+    /etc/shuffled/shuffled.json \
     /lib/systemd/system/shuffled.service /lib/systemd/system/shuffled.socket \
     /usr/lib/sysusers.d/shuffled.conf /usr/lib/tmpfiles.d/shuffled.conf \
     /usr/share/man/man8/shuffled.8.gz /usr/share/man/man5/shuffled.json.5.gz
