@@ -179,6 +179,7 @@ START_TEST(process_family)
             spin += (unsigned long)i;
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
     } while ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 < 0.25);
+    ck_assert_uint_gt(spin, 0);
     t = render();
     ck_assert_double_ge(prom_value(t, "process_cpu_seconds_total"), cpu + 0.2);
     free(t);
