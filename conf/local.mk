@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The system configuration: installed as $(sysconfdir)/shuffled/shuffled.json unless
 # one exists (an admin's edits survive reinstalls); uninstall removes it only if unedited.
 # conf/shuffled.json in the tree is the developer's config (scripts/run); this one

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/build.sh NAME [configure args...]: bootstraps autotools once and
 # builds out of tree in build/NAME. Prints the build dir. Warnings are errors here
 # (--enable-werror), as in scripts/test and CI; a plain ./configure leaves them warnings.
+# Env: BUILD_TARGETS, the make targets to build (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 name=$1; shift
@@ -13,8 +15,11 @@ fi
 mkdir -p "build/$name"
 cd "build/$name"
 if [ ! -f Makefile ] || [ ! -f .configure-args ] || [ "$(cat .configure-args)" != "$*" ]; then
+    # objects built with other flags are not rebuilt by make itself
+    if [ -f Makefile ]; then make clean >/dev/null 2>&1 || true; fi
     "$top/configure" "$@" >&2
     echo "$*" > .configure-args
 fi
-make -j"$(nproc)" >&2
+# shellcheck disable=SC2086 # a list of targets
+make -j"$(nproc)" ${BUILD_TARGETS:-} >&2
 echo "$top/build/$name"

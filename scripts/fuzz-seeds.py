@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """fuzz-seeds.py TARGET DIR: writes a seed corpus for a fuzz target from the
 captured vectors: every whole c2s/s2c stream (split into 64 KiB pieces), each
 frame alone, and for fuzz_blockmsg and fuzz_blockrpc each RPC body alone."""
@@ -70,4 +71,14 @@ if target == "fuzz_saslmsg":
            b'response=a7983c77192e773f3e847f59567fa3d5,qop=auth')
     put(bytes([0xea]) + struct.pack(">i", 5) + b"app-1" + struct.pack(">i", len(tok)) + tok)
     put(b"0123456789abcdef" * 4)
+if target.startswith("fuzz_aes"):
+    # the AES auth bodies of every recorded session (../shared/vectors-aes, -35, -40): the
+    # first frame of each direction; the rest of those captures is ciphertext
+    for d in ("vectors-aes/auth-aes-31", "vectors-35/auth-aes-35", "vectors-40/auth-aes-v1-40",
+              "vectors-40/auth-aes-v2"):
+        for side in ("c2s.bin", "s2c.bin"):
+            p = os.path.join(shared, d, side)
+            if os.path.isfile(p):
+                data = open(p, "rb").read()
+                put(data[21:struct.unpack(">q", data[:8])[0]])
 print("seeds:", n, file=sys.stderr)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # systemd units, sysusers.d and tmpfiles.d snippets. The service names the installed daemon,
 # config and state paths, so it is generated from shuffled.service.in with this build's
 # sbindir, sysconfdir and state dir ($(shuffledstatedir)). systemd's StateDirectory= is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle: a client for Spark's External Shuffle Service protocol (and shuffled).
  *
  * A shuffle_client owns one event-loop thread. Every function here may be called

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle blocking API: each call starts the asynchronous operation and waits
  * for it. Safe from any thread except the client's own loop thread (that is, not
  * from inside a callback), where it returns SHUFFLE_EINVAL. */

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SASL DIGEST-MD5 client (Cyrus libsasl2) as a connection phase; see auth.h. */
-#include "config.h"
+#include <config.h>
 
 #include "client/auth.h"
 

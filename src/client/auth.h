@@ -1,4 +1,5 @@
-/* libshuffle's side of spark.authenticate: the SASL DIGEST-MD5 exchange (spec 12.2) as a
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libshuffle's side of spark.authenticate: the SASL DIGEST-MD5 exchange (protocol.md 12.2) as a
  * phase of one connection. This file knows SASL and the SaslMessage encoding and nothing
  * about connections: transport.c sends the messages a step produces, feeds the replies
  * back, and holds the connection's requests until the phase is done. */

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Spark's block-id grouping for FetchShuffleBlocks: see blockids.h. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <limits.h>

@@ -1,4 +1,5 @@
-/* Spark's block-id rules for building a fetch (spec 11.1): which message to use,
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's block-id rules for building a fetch (protocol.md 11.1): which message to use,
  * and for FetchShuffleBlocks the grouping by map id (in first-appearance order)
  * that also fixes the order of the chunks. Pure functions, no I/O. */
 #ifndef SHUFFLE_CLIENT_BLOCKIDS_H

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client context: its event loop thread, the command queue that brings work
  * from caller threads onto that loop, the layers below it (credentials, resolver,
  * connection pool) configured once from the options, and shutdown. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -22,6 +23,13 @@ struct client_cmd {
     void *arg;
     struct client_cmd *next;
 };
+
+/* An environment switch: set, non-empty and not "0". */
+static bool client_env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
 
 /* This version's defaults, whole. */
 static void default_options(struct shuffle_client_options *o)
@@ -225,6 +233,7 @@ static shuffle_client *client_create(const struct shuffle_client_options *opts, 
                                 .resolver = c->resolver,
                                 .rng = &c->rng,
                                 .max_frame_bytes = c->opts.max_frame_bytes,
+                                .no_splice = client_env_flag("LIBSHUFFLE_NO_SPLICE"),
                                 .auth = &c->auth};
     c->pool_cfg = (struct pool_config){.connections_per_peer = c->opts.connections_per_peer,
                                        .connect_timeout_ms = c->opts.connect_timeout_ms,

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Making one TCP connection: see dial.h. */
-#include "config.h"
+#include <config.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One outgoing TCP connection being made: the host name resolved (resolve.c), a
  * non-blocking socket, the connect. The result is a connected bufferevent handed to
  * the caller, or the reason there is none. Timeouts are the caller's. */

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Status names and texts, shuffle_last_error(), size-versioned structs: see errors.h. */
-#include "config.h"
+#include <config.h>
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The public error convention's machinery: statuses named and described, the
  * per-thread, per-client detail strings behind shuffle_last_error(), and the
  * reading of the caller's size-versioned structs. */

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One fetch attempt (Spark's OneForOneBlockFetcher): see fetcher.h. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,6 +127,8 @@ static int stream_data(void *arg, const uint8_t *data, size_t len)
     struct chunk_ctx *cc = arg;
     if (cc->fd >= 0)
         cc->got += len;
+    if (!data)
+        return 0; /* the transport wrote them to cc->fd */
     while (cc->fd >= 0 && len > 0) {
         ssize_t w = write(cc->fd, data, len);
         if (w < 0 && errno == EINTR)
@@ -136,6 +139,12 @@ static int stream_data(void *arg, const uint8_t *data, size_t len)
         len -= (size_t)w;
     }
     return 0;
+}
+
+static int stream_sink(void *arg)
+{
+    struct chunk_ctx *cc = arg;
+    return cc->fd;
 }
 
 static void stream_done(void *arg, int status, const char *err)
@@ -201,7 +210,7 @@ static void on_handle(void *arg, int status, const char *err, const uint8_t *bod
         if (a->to_file[a->order[i]]) {
             char sid[48];
             snprintf(sid, sizeof(sid), "%lld_%zu", (long long)a->stream_id, i);
-            struct tconn_stream_cb scb = {stream_start, stream_data, stream_done, cc};
+            struct tconn_stream_cb scb = {stream_start, stream_data, stream_done, cc, stream_sink};
             rc = tconn_fetch_stream(a->t, sid, &scb);
         } else {
             rc = tconn_fetch_chunk(a->t, a->stream_id, (int32_t)i, on_chunk, cc);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One fetch attempt of a list of blocks from one server, on one connection
  * (Spark's OneForOneBlockFetcher): OpenBlocks or FetchShuffleBlocks, then every
  * chunk requested at once, each as a ChunkFetchRequest (in memory) or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client context (context.c) as the operations above it see it: the loop, the
  * command queue, the operations to cancel at shutdown, and the lower layers it owns
  * (resolver, connection pool, credentials). Only the public-API files include this;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/client: libshuffle, the client library (public headers in include/shuffle/).
 lib_LTLIBRARIES += src/client/libshuffle.la
 src_client_libshuffle_la_SOURCES = \
@@ -5,6 +6,8 @@ src_client_libshuffle_la_SOURCES = \
 	src/client/util.h src/client/util.c src/client/request_cb.h \
 	src/client/errors.h src/client/errors.c \
 	src/client/transport.h src/client/transport.c \
+	src/client/rx.h src/client/rx.c \
+	src/client/replies.h src/client/replies.c \
 	src/client/pending.h src/client/pending.c \
 	src/client/pool.h src/client/pool.c \
 	src/client/resolve.h src/client/resolve.c \

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The single-RPC shuffle operations (RemoveBlocks, GetLocalDirsForExecutors, raw
  * RPC, one-way message, stream) and executor registration, which, like Spark's,
  * uses a connection of its own per attempt with the registration timeout. */
-#include "config.h"
+#include <config.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +209,7 @@ static void run_cmd(shuffle_client *c, void *arg)
         op_free(op);
         return;
     } else if (op->kind == OP_STREAM) {
-        struct tconn_stream_cb scb = {stream_start, stream_data, stream_done, op};
+        struct tconn_stream_cb scb = {stream_start, stream_data, stream_done, op, NULL};
         rc = tconn_fetch_stream(t, op->stream_id, &scb);
     } else {
         rc = tconn_rpc(t, op->body, op->len, on_reply, op);

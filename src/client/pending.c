@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Outstanding requests of one connection: see pending.h. */
-#include "config.h"
+#include <config.h>
 
 #include <stdlib.h>
 

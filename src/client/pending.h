@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The outstanding requests of one connection: every request in send order (to
  * fail them all, in order, when the connection dies), RPCs and chunk fetches
  * indexed by (kind, id, chunk) in a hash for O(1) matching of replies, and the

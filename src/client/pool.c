@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-peer connection pool: see pool.h. */
-#include "config.h"
+#include <config.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-peer connection pool (Spark's TransportClientFactory): the key is the
  * unresolved (host, port); each key has connections_per_peer slots and a request
  * picks one at random. An empty or dead slot gets a new connection, connected

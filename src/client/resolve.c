@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Non-blocking host name resolution: see resolve.h. */
-#include "config.h"
+#include <config.h>
 
 #include <netdb.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host name resolution that never blocks the loop thread: numeric addresses are
  * parsed at once; names go through an evdns_base (the hosts file, then the
  * nameservers of resolv.conf), which answers on the loop later. */

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The public fetch (Spark's RetryingBlockFetcher over OneForOneBlockFetcher):
  * only I/O failures are retried, at most max_retries times per fetch call,
  * retry_wait_ms apart; a retry asks the pool again (a dead connection has left it,
  * so this is a fresh one) and requests only the blocks still outstanding, in
  * their original order. Late results of an abandoned attempt are dropped, so
  * each block is delivered exactly once, to success or to failure. */
-#include "config.h"
+#include <config.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Blocking convenience API over the asynchronous core: each call starts the
  * operation and waits on a condition variable for its callback. */
-#include "config.h"
+#include <config.h>
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One connection to a shuffle server: see transport.h. */
-#include "config.h"
+#include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "client/auth.h"
 #include "client/dial.h"
 #include "client/pending.h"
+#include "client/replies.h"
+#include "client/rx.h"
 #include "client/transport.h"
 #include "client/util.h"
 #include "proto/codec.h"
@@ -21,6 +24,7 @@
 #include "shuffle/client.h"
 
 enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
+enum { IDLE_RELEASE_MS = 1000 };
 
 struct tconn {
     const struct tconn_env *env;
@@ -29,15 +33,17 @@ struct tconn {
     char peer[300];
     int connect_timeout_ms, request_timeout_ms;
     struct dial *dial;       /* connecting */
-    struct bufferevent *bev; /* connected */
+    struct bufferevent *bev; /* connected: sends (rx reads the socket itself) */
+    struct event *readable;  /* connected: the socket has bytes for rx */
+    struct event *idle;      /* connected: rx's buffer goes back after a quiet while */
     struct event *timer;
     char *early_error; /* a connect failure (the whole message), reported on the next turn */
     void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
     void *connect_arg;
-    struct frame_decoder dec;
+    struct rx *rx;
     struct proto_writer w;
-    struct pending_set ps;      /* outstanding requests */
-    struct pending *cur_stream; /* receiving its after-frame bytes */
+    struct pending_set ps; /* outstanding requests */
+    struct reply_state rs; /* replies matched to them */
     uint64_t last_io_ms;
     bool timer_armed;
     void (*close_fn)(void *arg, struct tconn *t);
@@ -78,7 +84,7 @@ static void tconn_destroy(struct tconn *t)
 {
     if (t->timer)
         event_free(t->timer);
-    frame_decoder_free(&t->dec);
+    rx_free(t->rx);
     proto_writer_free(&t->w);
     pending_drop_index(&t->ps);
     free(t->early_error);
@@ -150,6 +156,11 @@ void tconn_close(struct tconn *t, int status, const char *why)
     t->timer_armed = false;
     if (t->auth_timer)
         evtimer_del(t->auth_timer);
+    if (t->readable) {
+        event_free(t->readable);
+        event_free(t->idle);
+        t->readable = t->idle = NULL;
+    }
     if (t->bev) {
         bufferevent_free(t->bev);
         t->bev = NULL;
@@ -160,7 +171,7 @@ void tconn_close(struct tconn *t, int status, const char *why)
         fn(t->close_arg, t);
     }
     pending_drop_index(&t->ps);
-    t->cur_stream = NULL;
+    t->rs.cur_stream = NULL;
     struct pending *p;
     while ((p = t->ps.first)) {
         pending_unlink(&t->ps, p);
@@ -206,132 +217,81 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     arm_request_timer(t, (uint64_t)t->request_timeout_ms - quiet);
 }
 
-static char *view_str(struct proto_view v)
+/* Closes when a reply said so. */
+static bool closes(struct tconn *t, const struct reply_close *rc)
 {
-    return client_strf("%.*s", (int)v.len, (const char *)v.data);
+    if (rc->status)
+        close_io(t, rc->status, rc->fmt, rc->detail);
+    return t->state == CONN_OPEN;
 }
 
-static void finish_reply(struct tconn *t, struct pending *p, int status, const char *err,
-                         const uint8_t *body, size_t len)
-{
-    pending_unlink(&t->ps, p);
-    pending_complete(p, status, err, body, len);
-}
-
-static void handle_message(struct tconn *t, const struct frame_out *out)
-{
-    struct proto_msg m;
-    char err[256];
-    if (proto_msg_decode(out->type, out->content, out->content_len, &m, err, sizeof(err)) != 0) {
-        close_io(t, SHUFFLE_EPROTO, "Undecodable frame from %s: %s", err);
-        return;
-    }
-    struct pending *p;
-    switch (m.type) {
-    case PROTO_RPC_RESPONSE:
-        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc.request_id, 0, true)))
-            finish_reply(t, p, SHUFFLE_OK, NULL, m.u.rpc.body.data, m.u.rpc.body.len);
-        break;
-    case PROTO_RPC_FAILURE:
-        if ((p = pending_find(&t->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true))) {
-            char *e = view_str(m.u.rpc_failure.error);
-            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
-            free(e);
-        }
-        break;
-    case PROTO_CHUNK_FETCH_SUCCESS:
-        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_success.stream_id,
-                              m.u.chunk_fetch_success.chunk_index, true)))
-            finish_reply(t, p, SHUFFLE_OK, NULL, m.u.chunk_fetch_success.body.data,
-                         m.u.chunk_fetch_success.body.len);
-        break;
-    case PROTO_CHUNK_FETCH_FAILURE:
-        if ((p = pending_find(&t->ps, PEND_CHUNK, m.u.chunk_fetch_failure.stream_id,
-                              m.u.chunk_fetch_failure.chunk_index, true))) {
-            char *e = client_strf("Failure while fetching StreamChunkId[streamId=%lld,"
-                                  "chunkIndex=%d]: %.*s",
-                                  (long long)m.u.chunk_fetch_failure.stream_id,
-                                  (int)m.u.chunk_fetch_failure.chunk_index,
-                                  (int)m.u.chunk_fetch_failure.error.len,
-                                  (const char *)m.u.chunk_fetch_failure.error.data);
-            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
-            free(e);
-        }
-        break;
-    case PROTO_STREAM_RESPONSE:
-        if (!(p = pending_fifo_pop(&t->ps))) {
-            close_io(t, SHUFFLE_EPROTO, "Unexpected StreamResponse from %s%s", NULL);
-            return;
-        }
-        if (p->scb.on_start &&
-            p->scb.on_start(p->scb.arg, (uint64_t)m.u.stream_response.byte_count)) {
-            finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
-            close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
-            return;
-        }
-        if (m.u.stream_response.byte_count <= 0)
-            finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
-        else
-            t->cur_stream = p;
-        break;
-    case PROTO_STREAM_FAILURE:
-        if (!(p = pending_fifo_pop(&t->ps))) {
-            close_io(t, SHUFFLE_EPROTO, "Unexpected StreamFailure from %s%s", NULL);
-            return;
-        }
-        {
-            char *e = view_str(m.u.stream_failure.error);
-            finish_reply(t, p, SHUFFLE_ESERVER, e, NULL, 0);
-            free(e);
-        }
-        break;
-    default:
-        /* Requests from the server side are not expected from a shuffle service. */
-        break;
-    }
-}
-
-static void handle_raw(struct tconn *t, const struct frame_out *out)
-{
-    struct pending *p = t->cur_stream;
-    if (!p)
-        return; /* bytes of a stream we already gave up on */
-    if (out->raw_len && p->scb.on_data(p->scb.arg, out->raw, out->raw_len)) {
-        t->cur_stream = NULL;
-        finish_reply(t, p, SHUFFLE_ELOCAL, "cannot store the stream's bytes", NULL, 0);
-        close_io(t, SHUFFLE_EIO, "Connection to %s closed: a stream was abandoned%s", NULL);
-        return;
-    }
-    if (out->raw_remaining == 0) {
-        t->cur_stream = NULL;
-        finish_reply(t, p, SHUFFLE_OK, NULL, NULL, 0);
-    }
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
+static bool rx_frame(void *arg, const struct frame_out *out)
 {
     struct tconn *t = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    struct reply_close rc;
+    replies_frame(&t->rs, out, &rc);
+    if (t->rs.sink_fd >= 0 && rc.status == 0)
+        rx_sink_to(t->rx, t->rs.sink_fd);
+    return closes(t, &rc);
+}
+
+/* out->raw NULL: the bytes went to the stream's sink file. */
+static bool rx_raw(void *arg, const struct frame_out *out)
+{
+    struct tconn *t = arg;
+    struct reply_close rc;
+    replies_stream_bytes(&t->rs, out, &rc);
+    return closes(t, &rc);
+}
+
+static void arm_idle(struct tconn *t, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(t->idle, &tv);
+}
+
+/* Nothing outstanding and nothing heard for IDLE_RELEASE_MS: rx gives its buffer back
+ * (a connection kept for later costs no receive buffer meanwhile). */
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+    struct tconn *t = arg;
+    uint64_t quiet = client_now_ms() - t->last_io_ms;
+    if (t->ps.count > 0)
+        return; /* busy again: armed again when it goes quiet */
+    if (quiet >= IDLE_RELEASE_MS)
+        rx_release_idle(t->rx);
+    else
+        arm_idle(t, IDLE_RELEASE_MS - quiet);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct tconn *t = arg;
     tconn_ref(t);
     t->last_io_ms = client_now_ms();
-    while (t->state == CONN_OPEN && evbuffer_get_length(in) > 0) {
-        size_t n = evbuffer_get_contiguous_space(in);
-        const uint8_t *data = evbuffer_pullup(in, (ev_ssize_t)n);
-        size_t left = n;
-        struct frame_out out;
-        enum frame_event ev;
-        while (t->state == CONN_OPEN &&
-               (ev = frame_decoder_next(&t->dec, &data, &left, &out)) != FRAME_NEED_MORE) {
-            if (ev == FRAME_ERROR)
-                close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s", t->dec.error);
-            else if (ev == FRAME_MESSAGE)
-                handle_message(t, &out);
-            else
-                handle_raw(t, &out);
-        }
-        if (t->state != CONN_OPEN)
-            break; /* the bufferevent (and its input) is gone */
-        evbuffer_drain(in, n);
+    switch (rx_pump(t->rx, fd)) {
+    case RX_AGAIN:
+        if (t->ps.count == 0 && !evtimer_pending(t->idle, NULL))
+            arm_idle(t, IDLE_RELEASE_MS);
+        break;
+    case RX_STOPPED:
+        break;
+    case RX_EOF:
+        close_io(t, SHUFFLE_EIO, "Connection from %s closed%s", NULL);
+        break;
+    case RX_IO_ERROR:
+        close_io(t, SHUFFLE_EIO, "Connection to %s failed: %s",
+                 evutil_socket_error_to_string(rx_errno(t->rx)));
+        break;
+    case RX_MALFORMED:
+        close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s", rx_error(t->rx));
+        break;
+    case RX_SINK_ERROR: {
+        struct reply_close rc;
+        replies_abandon_stream(&t->rs, &rc);
+        closes(t, &rc);
+        break;
+    }
     }
     tconn_unref(t);
 }
@@ -359,11 +319,13 @@ static struct tconn *tconn_alloc(const struct tconn_env *env, const char *host, 
     t->connect_timeout_ms = connect_timeout_ms;
     t->request_timeout_ms = request_timeout_ms;
     client_peer_name(t->peer, sizeof(t->peer), host, port);
-    frame_decoder_init(&t->dec, env->max_frame_bytes);
+    t->rs.ps = &t->ps;
     proto_writer_init(&t->w);
+    struct rx_handler h = {rx_frame, rx_raw, t};
+    t->rx = rx_new(env->max_frame_bytes, env->no_splice, &h);
     t->timer = evtimer_new(env->base, on_timer, t);
     t->queued = evbuffer_new();
-    if (!t->timer || !t->queued) {
+    if (!t->rx || !t->timer || !t->queued) {
         tconn_destroy(t);
         return NULL;
     }
@@ -405,11 +367,23 @@ static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
         fail_soon(t, client_strf("Failed to connect to %s: %s", t->peer, error));
         return;
     }
+    t->readable =
+        event_new(t->env->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, on_readable, t);
+    t->idle = evtimer_new(t->env->base, on_idle, t);
+    if (!t->readable || !t->idle || event_add(t->readable, NULL) != 0) {
+        if (t->readable)
+            event_free(t->readable);
+        if (t->idle)
+            event_free(t->idle);
+        t->readable = t->idle = NULL;
+        bufferevent_free(bev);
+        fail_soon(t, client_strf("Failed to connect to %s: out of memory", t->peer));
+        return;
+    }
     t->bev = bev;
-    bufferevent_setcb(bev, on_read, NULL, on_event, t);
-    /* libevent reads 4 KiB per call by default: far too little for blocks */
-    bufferevent_set_max_single_read(bev, 256 * 1024);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    bufferevent_setcb(bev, NULL, NULL, on_event, t); /* write errors */
+    bufferevent_disable(bev, EV_READ);
+    bufferevent_enable(bev, EV_WRITE);
     t->state = CONN_OPEN;
     report_connect(t, true);
     evtimer_del(t->timer);

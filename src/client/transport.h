@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One client connection (Spark's TransportClient + TransportResponseHandler):
  * pipelined requests, responses matched to outstanding RPCs by request id, to
  * chunk fetches by (stream id, chunk index) and to stream requests in FIFO order;
@@ -32,6 +33,7 @@ struct tconn_env {
     struct resolver *resolver;
     struct client_rng *rng;        /* request ids */
     uint64_t max_frame_bytes;      /* 0: Java's limit */
+    bool no_splice;                /* stream bytes to files: read + write, never splice */
     const struct auth_creds *auth; /* NULL or empty: no authentication */
 };
 

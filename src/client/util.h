@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers every layer of libshuffle uses: formatted and copied strings, peer
  * names for messages, the monotonic clock, and request-id randomness. No state of
  * the client lives here, so any file may include it without creating a circle. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An intrusive least-recently-used list: a node embedded in each cached entry, newest first.
  * O(1) everything; no allocation; the caller does the locking. */
 #ifndef SHUFFLED_COMMON_LRU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What every binary says to --version (and the daemon's shuffled_build_info): the package
  * version and the license, from configure (AC_INIT, PACKAGE_LICENSE). Sources compiled
  * without configure's config.h (scripts/fuzz) say "unknown". */

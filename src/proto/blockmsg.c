@@ -1,209 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* BlockTransferMessages (protocol.md 8): every type described once, and
+ * decode, encode, free and describe driven by those descriptions.
+ *
+ * Each row: the code, Spark's class name and the fields in wire order, each
+ * with the name Spark's toString prints (a field toString leaves out has none).
+ * Push-based shuffle messages that grew fields in Spark 3.2 mark them EXT
+ * (extended layout only) and name how the layout is told apart on decode
+ * (msgdesc.h). The table is laid out by hand, one field a line. */
+#include <config.h>
+
 #include "proto/blockmsg.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static const char *const type_names[BLOCKMSG_TYPE_COUNT] = {
-    "OpenBlocks",
-    "UploadBlock",
-    "RegisterExecutor",
-    "StreamHandle",
-    "RegisterDriver",
-    "ShuffleServiceHeartbeat",
-    "UploadBlockStream",
-    "RemoveBlocks",
-    "BlocksRemoved",
-    "FetchShuffleBlocks",
-    "GetLocalDirsForExecutors",
-    "LocalDirsForExecutors",
-    "PushBlockStream",
-    "FinalizeShuffleMerge",
-    "MergeStatuses",
-    "FetchShuffleBlockChunks",
-    "DiagnoseCorruption",
-    "CorruptionCause",
-    "BlockPushReturnCode",
-    "RemoveShuffleMerge",
+#include "proto/msgdesc_codec.h"
+#include "proto/msgdesc_describe.h"
+
+/* The layout is stored as an enum blockmsg_layout and read by the engine as an int. */
+_Static_assert(sizeof(enum blockmsg_layout) == sizeof(int), "layout is int-sized");
+_Static_assert(BLOCKMSG_LAYOUT_31 == MSG_LAYOUT_BASE && BLOCKMSG_LAYOUT_32 == MSG_LAYOUT_EXTENDED,
+               "layout values");
+
+/* clang-format off */
+#define AT(member) offsetof(struct blockmsg, u.member)
+/* A field shown as label=value, as label=size, or not shown (no label). */
+#define F(kind_, member, label_) {.label = label_, .kind = MSGF_##kind_, .offset = AT(member)}
+#define SIZE_OF(kind_, member, label_) \
+    {.label = label_, .kind = MSGF_##kind_, .show = MSG_SHOW_SIZE, .offset = AT(member)}
+#define HIDDEN(kind_, member) {.kind = MSGF_##kind_, .offset = AT(member)}
+#define EXT(kind_, member) {.kind = MSGF_##kind_, .flags = MSGF_EXTENDED_ONLY, .offset = AT(member)}
+#define BITMAPS(member, count) {.kind = MSGF_BITMAPS, .offset = AT(member), .count_offset = AT(count)}
+#define NESTED(member, label_, desc) \
+    {.label = label_, .kind = MSGF_NESTED, .offset = AT(member), .nested = &(desc)}
+
+#define ROW(code, spark_name, ...) \
+    {.type = code, .name = spark_name, .size = sizeof(struct blockmsg), MSG_FIELDS(__VA_ARGS__)}
+#define ROW_LAYOUTS(code, spark_name, rule, member, ...) \
+    {.type = code, .name = spark_name, .size = sizeof(struct blockmsg), \
+     .layout_rule = MSG_LAYOUT_##rule, .layout_offset = AT(member.layout), MSG_FIELDS(__VA_ARGS__)}
+
+/* OpenBlocks and RemoveBlocks share their layout. */
+#define BLOCK_IDS_FIELDS(msg) \
+    F(BYTES,   msg.app_id,    "appId"), \
+    F(BYTES,   msg.exec_id,   "execId"), \
+    F(STRINGS, msg.block_ids, "blockIds")
+
+#define INFO(kind_, member, label_) \
+    {.label = label_, .kind = MSGF_##kind_, .offset = offsetof(struct executor_shuffle_info, member)}
+static const struct msgdesc executor_shuffle_info = {
+    .type = -1, .name = "ExecutorShuffleInfo", .size = sizeof(struct executor_shuffle_info),
+    MSG_FIELDS(
+        INFO(STRINGS, local_dirs,             "localDirs"),
+        INFO(I32,     sub_dirs_per_local_dir, "subDirsPerLocalDir"),
+        INFO(BYTES,   shuffle_manager,        "shuffleManager")),
 };
+
+static const struct msgdesc blockmsg_descs[BLOCKMSG_TYPE_COUNT] = {
+    ROW(BLOCKMSG_OPEN_BLOCKS, "OpenBlocks", BLOCK_IDS_FIELDS(open_blocks)),
+    ROW(BLOCKMSG_UPLOAD_BLOCK, "UploadBlock",
+        F(BYTES,       upload_block.app_id,     "appId"),
+        F(BYTES,       upload_block.exec_id,    "execId"),
+        F(BYTES,       upload_block.block_id,   "blockId"),
+        SIZE_OF(BYTES, upload_block.metadata,   "metadata size"),
+        SIZE_OF(BYTES, upload_block.block_data, "block size")),
+    ROW(BLOCKMSG_REGISTER_EXECUTOR, "RegisterExecutor",
+        F(BYTES, register_executor.app_id,  "appId"),
+        F(BYTES, register_executor.exec_id, "execId"),
+        NESTED(register_executor.info, "executorInfo", executor_shuffle_info)),
+    ROW(BLOCKMSG_STREAM_HANDLE, "StreamHandle",
+        F(I64, stream_handle.stream_id,  "streamId"),
+        F(I32, stream_handle.num_chunks, "numChunks")),
+    ROW(BLOCKMSG_REGISTER_DRIVER, "RegisterDriver",
+        F(BYTES, register_driver.app_id,               "appId"),
+        F(I64,   register_driver.heartbeat_timeout_ms, "heartbeatTimeoutMs")),
+    ROW(BLOCKMSG_SHUFFLE_SERVICE_HEARTBEAT, "ShuffleServiceHeartbeat",
+        F(BYTES, heartbeat.app_id, "appId")),
+    ROW(BLOCKMSG_UPLOAD_BLOCK_STREAM, "UploadBlockStream",
+        F(BYTES,       upload_block_stream.block_id, "blockId"),
+        SIZE_OF(BYTES, upload_block_stream.metadata, "metadata size")),
+    ROW(BLOCKMSG_REMOVE_BLOCKS, "RemoveBlocks", BLOCK_IDS_FIELDS(remove_blocks)),
+    ROW(BLOCKMSG_BLOCKS_REMOVED, "BlocksRemoved",
+        F(I32, blocks_removed.num_removed_blocks, "numRemovedBlocks")),
+    ROW(BLOCKMSG_FETCH_SHUFFLE_BLOCKS, "FetchShuffleBlocks",
+        F(BYTES,      fetch_shuffle_blocks.app_id,              "appId"),
+        F(BYTES,      fetch_shuffle_blocks.exec_id,             "execId"),
+        F(I32,        fetch_shuffle_blocks.shuffle_id,          "shuffleId"),
+        F(LONGS,      fetch_shuffle_blocks.map_ids,             "mapIds"),
+        F(INT_MATRIX, fetch_shuffle_blocks.reduce_ids,          "reduceIds"),
+        F(BOOL,       fetch_shuffle_blocks.batch_fetch_enabled, "batchFetchEnabled")),
+    ROW(BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS, "GetLocalDirsForExecutors",
+        F(BYTES,   get_local_dirs.app_id,   "appId"),
+        F(STRINGS, get_local_dirs.exec_ids, "execIds")),
+    ROW(BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS, "LocalDirsForExecutors",
+        F(STRINGS,    local_dirs.exec_ids,               "execIds"),
+        HIDDEN(INTS,  local_dirs.num_local_dirs_by_exec),
+        F(STRINGS,    local_dirs.all_local_dirs,         "allLocalDirs")),
+    ROW_LAYOUTS(BLOCKMSG_PUSH_BLOCK_STREAM, "PushBlockStream", BY_REMAINING, push_block_stream,
+        F(BYTES,  push_block_stream.app_id,           "appId"),
+        EXT(I32,  push_block_stream.app_attempt_id),
+        F(I32,    push_block_stream.shuffle_id,       "shuffleId"),
+        EXT(I32,  push_block_stream.shuffle_merge_id),
+        F(I32,    push_block_stream.map_index,        "mapIndex"),
+        F(I32,    push_block_stream.reduce_id,        "reduceId"),
+        F(I32,    push_block_stream.index,            "index")),
+    ROW_LAYOUTS(BLOCKMSG_FINALIZE_SHUFFLE_MERGE, "FinalizeShuffleMerge", BY_REMAINING,
+                finalize_shuffle_merge,
+        F(BYTES,  finalize_shuffle_merge.app_id,           "appId"),
+        EXT(I32,  finalize_shuffle_merge.app_attempt_id),
+        F(I32,    finalize_shuffle_merge.shuffle_id,       "shuffleId"),
+        EXT(I32,  finalize_shuffle_merge.shuffle_merge_id)),
+    /* 3.1 is tried first: it is right when it consumes the message exactly. */
+    ROW_LAYOUTS(BLOCKMSG_MERGE_STATUSES, "MergeStatuses", BY_EXACT_FIT, merge_statuses,
+        F(I32,         merge_statuses.shuffle_id,       "shuffleId"),
+        EXT(I32,       merge_statuses.shuffle_merge_id),
+        BITMAPS(       merge_statuses.bitmaps,          merge_statuses.bitmap_count),
+        SIZE_OF(INTS,  merge_statuses.reduce_ids,       "reduceId size"),
+        HIDDEN(LONGS,  merge_statuses.sizes)),
+    ROW(BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS, "FetchShuffleBlockChunks",
+        F(BYTES,           fetch_shuffle_block_chunks.app_id,           "appId"),
+        F(BYTES,           fetch_shuffle_block_chunks.exec_id,          "execId"),
+        F(I32,             fetch_shuffle_block_chunks.shuffle_id,       "shuffleId"),
+        F(I32,             fetch_shuffle_block_chunks.shuffle_merge_id, "shuffleMergeId"),
+        HIDDEN(INTS,       fetch_shuffle_block_chunks.reduce_ids),
+        HIDDEN(INT_MATRIX, fetch_shuffle_block_chunks.chunk_ids)),
+    ROW(BLOCKMSG_DIAGNOSE_CORRUPTION, "DiagnoseCorruption",
+        F(BYTES, diagnose_corruption.app_id,     "appId"),
+        F(BYTES, diagnose_corruption.exec_id,    "execId"),
+        F(I32,   diagnose_corruption.shuffle_id, "shuffleId"),
+        F(I64,   diagnose_corruption.map_id,     "mapId"),
+        F(I32,   diagnose_corruption.reduce_id,  "reduceId"),
+        F(I64,   diagnose_corruption.checksum,   "checksum"),
+        F(BYTES, diagnose_corruption.algorithm,  "algorithm")),
+    ROW(BLOCKMSG_CORRUPTION_CAUSE, "CorruptionCause",
+        F(U8, corruption_cause.cause, "cause")),
+    ROW(BLOCKMSG_BLOCK_PUSH_RETURN_CODE, "BlockPushReturnCode",
+        F(U8,    block_push_return_code.return_code,      "returnCode"),
+        F(BYTES, block_push_return_code.failure_block_id, "failureBlockId")),
+    ROW(BLOCKMSG_REMOVE_SHUFFLE_MERGE, "RemoveShuffleMerge",
+        F(BYTES, remove_shuffle_merge.app_id,           "appId"),
+        F(I32,   remove_shuffle_merge.app_attempt_id,   "attemptId"),
+        F(I32,   remove_shuffle_merge.shuffle_id,       "shuffleId"),
+        F(I32,   remove_shuffle_merge.shuffle_merge_id, "shuffleMergeId")),
+};
+/* clang-format on */
+
+static const struct msg_style blockmsg_style = {
+    .open = "[", .first_sep = "", .sep = ",", .close = "]", .size_unit = ""};
+
+/* The hot paths, one unrolled instance per row (msgdesc_codec.h). */
+_Static_assert(BLOCKMSG_TYPE_COUNT <= MSG_MAX_TYPES, "extend MSG_CASES_0_TO_31");
+#define ROW_OF(code) MSG_ROW(blockmsg_descs, BLOCKMSG_TYPE_COUNT, code)
+
+static void decode_fields(int type, struct proto_reader *r, struct blockmsg *m)
+{
+#define DECODE(code) msgdesc_decode_row(ROW_OF(code), r, m)
+    switch (type) {
+        MSG_CASES_0_TO_31(BLOCKMSG_TYPE_COUNT, DECODE)
+    }
+}
+
+static void encode_fields(int type, struct proto_writer *w, const struct blockmsg *m)
+{
+#define ENCODE(code) msgdesc_encode_row(ROW_OF(code), w, m, 0)
+    switch (type) {
+        MSG_CASES_0_TO_31(BLOCKMSG_TYPE_COUNT, ENCODE)
+    }
+}
+
+static void free_fields(int type, struct blockmsg *m)
+{
+#define FREE(code) msgdesc_free_row(ROW_OF(code), m)
+    switch (type) {
+        MSG_CASES_0_TO_31(BLOCKMSG_TYPE_COUNT, FREE)
+    }
+}
+
+const struct msgdesc *blockmsg_desc(int type)
+{
+    return (type >= 0 && type < BLOCKMSG_TYPE_COUNT) ? &blockmsg_descs[type] : NULL;
+}
 
 const char *blockmsg_type_name(int type)
 {
-    return (type >= 0 && type < BLOCKMSG_TYPE_COUNT) ? type_names[type] : "Unknown";
-}
-
-static void read_bitmaps(struct proto_reader *r, struct proto_bytes **out, uint32_t *count)
-{
-    int32_t n;
-    *out = NULL;
-    *count = 0;
-    if (!proto_read_i32(r, &n))
-        return;
-    /* An empty bitmap is 8 bytes: bound the count by what is left. */
-    if (n < 0 || (uint64_t)n * 8 > proto_reader_remaining(r)) {
-        proto_reader_fail(r, "bitmap count negative or past end of message");
-        return;
-    }
-    *out = calloc(n ? (size_t)n : 1, sizeof(**out));
-    if (!*out) {
-        proto_reader_fail(r, "out of memory");
-        return;
-    }
-    for (int32_t i = 0; i < n && proto_read_bitmap(r, &(*out)[i]); i++)
-        *count = (uint32_t)i + 1;
-}
-
-/* 3.1 and 3.2 push messages differ only in extra int fields after the app id:
- * the 3.2 layout is chosen when the rest holds all of its ints. (A 3.1 message
- * with 8 or more trailing bytes would be misread; Spark never sends one.) */
-static enum blockmsg_layout pick_layout(struct proto_reader *r, size_t ints_32)
-{
-    return proto_reader_remaining(r) >= ints_32 * 4 ? BLOCKMSG_LAYOUT_32 : BLOCKMSG_LAYOUT_31;
-}
-
-static void decode_merge_statuses(struct proto_reader *r, struct blockmsg *m)
-{
-    /* 3.1: shuffleId, Bitmap[] ... ; 3.2+: shuffleId, shuffleMergeId, Bitmap[] ...
-     * Try 3.1 first; it is right when it consumes the message exactly. */
-    struct proto_reader start = *r;
-    for (int layout = BLOCKMSG_LAYOUT_31; layout <= BLOCKMSG_LAYOUT_32; layout++) {
-        *r = start;
-        memset(&m->u.merge_statuses, 0, sizeof(m->u.merge_statuses));
-        m->u.merge_statuses.layout = (enum blockmsg_layout)layout;
-        proto_read_i32(r, &m->u.merge_statuses.shuffle_id);
-        if (layout == BLOCKMSG_LAYOUT_32)
-            proto_read_i32(r, &m->u.merge_statuses.shuffle_merge_id);
-        read_bitmaps(r, &m->u.merge_statuses.bitmaps, &m->u.merge_statuses.bitmap_count);
-        proto_read_int_array(r, &m->u.merge_statuses.reduce_ids);
-        proto_read_long_array(r, &m->u.merge_statuses.sizes);
-        if (!proto_reader_error(r) &&
-            (layout == BLOCKMSG_LAYOUT_32 || proto_reader_remaining(r) == 0))
-            return;
-        if (layout == BLOCKMSG_LAYOUT_31) {
-            blockmsg_free(m);
-            m->type = BLOCKMSG_MERGE_STATUSES;
-        }
-    }
-}
-
-static void decode_fields(struct proto_reader *r, struct blockmsg *m)
-{
-    switch (m->type) {
-    case BLOCKMSG_OPEN_BLOCKS:
-    case BLOCKMSG_REMOVE_BLOCKS:
-        proto_read_bytes(r, &m->u.open_blocks.app_id);
-        proto_read_bytes(r, &m->u.open_blocks.exec_id);
-        proto_read_string_array(r, &m->u.open_blocks.block_ids);
-        break;
-    case BLOCKMSG_UPLOAD_BLOCK:
-        proto_read_bytes(r, &m->u.upload_block.app_id);
-        proto_read_bytes(r, &m->u.upload_block.exec_id);
-        proto_read_bytes(r, &m->u.upload_block.block_id);
-        proto_read_bytes(r, &m->u.upload_block.metadata);
-        proto_read_bytes(r, &m->u.upload_block.block_data);
-        break;
-    case BLOCKMSG_REGISTER_EXECUTOR:
-        proto_read_bytes(r, &m->u.register_executor.app_id);
-        proto_read_bytes(r, &m->u.register_executor.exec_id);
-        proto_read_string_array(r, &m->u.register_executor.info.local_dirs);
-        proto_read_i32(r, &m->u.register_executor.info.sub_dirs_per_local_dir);
-        proto_read_bytes(r, &m->u.register_executor.info.shuffle_manager);
-        break;
-    case BLOCKMSG_STREAM_HANDLE:
-        proto_read_i64(r, &m->u.stream_handle.stream_id);
-        proto_read_i32(r, &m->u.stream_handle.num_chunks);
-        break;
-    case BLOCKMSG_REGISTER_DRIVER:
-        proto_read_bytes(r, &m->u.register_driver.app_id);
-        proto_read_i64(r, &m->u.register_driver.heartbeat_timeout_ms);
-        break;
-    case BLOCKMSG_SHUFFLE_SERVICE_HEARTBEAT:
-        proto_read_bytes(r, &m->u.heartbeat.app_id);
-        break;
-    case BLOCKMSG_UPLOAD_BLOCK_STREAM:
-        proto_read_bytes(r, &m->u.upload_block_stream.block_id);
-        proto_read_bytes(r, &m->u.upload_block_stream.metadata);
-        break;
-    case BLOCKMSG_BLOCKS_REMOVED:
-        proto_read_i32(r, &m->u.blocks_removed.num_removed_blocks);
-        break;
-    case BLOCKMSG_FETCH_SHUFFLE_BLOCKS:
-        proto_read_bytes(r, &m->u.fetch_shuffle_blocks.app_id);
-        proto_read_bytes(r, &m->u.fetch_shuffle_blocks.exec_id);
-        proto_read_i32(r, &m->u.fetch_shuffle_blocks.shuffle_id);
-        proto_read_long_array(r, &m->u.fetch_shuffle_blocks.map_ids);
-        proto_read_int_matrix(r, &m->u.fetch_shuffle_blocks.reduce_ids);
-        proto_read_bool(r, &m->u.fetch_shuffle_blocks.batch_fetch_enabled);
-        break;
-    case BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS:
-        proto_read_bytes(r, &m->u.get_local_dirs.app_id);
-        proto_read_string_array(r, &m->u.get_local_dirs.exec_ids);
-        break;
-    case BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS:
-        proto_read_string_array(r, &m->u.local_dirs.exec_ids);
-        proto_read_int_array(r, &m->u.local_dirs.num_local_dirs_by_exec);
-        proto_read_string_array(r, &m->u.local_dirs.all_local_dirs);
-        break;
-    case BLOCKMSG_PUSH_BLOCK_STREAM: {
-        struct proto_bytes app;
-        proto_read_bytes(r, &app);
-        m->u.push_block_stream.app_id = app;
-        m->u.push_block_stream.layout = pick_layout(r, 6);
-        if (m->u.push_block_stream.layout == BLOCKMSG_LAYOUT_32)
-            proto_read_i32(r, &m->u.push_block_stream.app_attempt_id);
-        proto_read_i32(r, &m->u.push_block_stream.shuffle_id);
-        if (m->u.push_block_stream.layout == BLOCKMSG_LAYOUT_32)
-            proto_read_i32(r, &m->u.push_block_stream.shuffle_merge_id);
-        proto_read_i32(r, &m->u.push_block_stream.map_index);
-        proto_read_i32(r, &m->u.push_block_stream.reduce_id);
-        proto_read_i32(r, &m->u.push_block_stream.index);
-        break;
-    }
-    case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
-        proto_read_bytes(r, &m->u.finalize_shuffle_merge.app_id);
-        m->u.finalize_shuffle_merge.layout = pick_layout(r, 3);
-        if (m->u.finalize_shuffle_merge.layout == BLOCKMSG_LAYOUT_32)
-            proto_read_i32(r, &m->u.finalize_shuffle_merge.app_attempt_id);
-        proto_read_i32(r, &m->u.finalize_shuffle_merge.shuffle_id);
-        if (m->u.finalize_shuffle_merge.layout == BLOCKMSG_LAYOUT_32)
-            proto_read_i32(r, &m->u.finalize_shuffle_merge.shuffle_merge_id);
-        break;
-    case BLOCKMSG_MERGE_STATUSES:
-        decode_merge_statuses(r, m);
-        break;
-    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
-        proto_read_bytes(r, &m->u.fetch_shuffle_block_chunks.app_id);
-        proto_read_bytes(r, &m->u.fetch_shuffle_block_chunks.exec_id);
-        proto_read_i32(r, &m->u.fetch_shuffle_block_chunks.shuffle_id);
-        proto_read_i32(r, &m->u.fetch_shuffle_block_chunks.shuffle_merge_id);
-        proto_read_int_array(r, &m->u.fetch_shuffle_block_chunks.reduce_ids);
-        proto_read_int_matrix(r, &m->u.fetch_shuffle_block_chunks.chunk_ids);
-        break;
-    case BLOCKMSG_DIAGNOSE_CORRUPTION:
-        proto_read_bytes(r, &m->u.diagnose_corruption.app_id);
-        proto_read_bytes(r, &m->u.diagnose_corruption.exec_id);
-        proto_read_i32(r, &m->u.diagnose_corruption.shuffle_id);
-        proto_read_i64(r, &m->u.diagnose_corruption.map_id);
-        proto_read_i32(r, &m->u.diagnose_corruption.reduce_id);
-        proto_read_i64(r, &m->u.diagnose_corruption.checksum);
-        proto_read_bytes(r, &m->u.diagnose_corruption.algorithm);
-        break;
-    case BLOCKMSG_CORRUPTION_CAUSE:
-        proto_read_u8(r, &m->u.corruption_cause.cause);
-        break;
-    case BLOCKMSG_BLOCK_PUSH_RETURN_CODE:
-        proto_read_u8(r, &m->u.block_push_return_code.return_code);
-        proto_read_bytes(r, &m->u.block_push_return_code.failure_block_id);
-        break;
-    case BLOCKMSG_REMOVE_SHUFFLE_MERGE:
-        proto_read_bytes(r, &m->u.remove_shuffle_merge.app_id);
-        proto_read_i32(r, &m->u.remove_shuffle_merge.app_attempt_id);
-        proto_read_i32(r, &m->u.remove_shuffle_merge.shuffle_id);
-        proto_read_i32(r, &m->u.remove_shuffle_merge.shuffle_merge_id);
-        break;
-    case BLOCKMSG_TYPE_COUNT:
-        break;
-    }
+    const struct msgdesc *d = blockmsg_desc(type);
+    return d ? d->name : "Unknown";
 }
 
 int blockmsg_decode(const uint8_t *buf, size_t len, struct blockmsg *out, char *err, size_t errlen)
@@ -216,104 +197,39 @@ int blockmsg_decode(const uint8_t *buf, size_t len, struct blockmsg *out, char *
         snprintf(err, errlen, "empty message: no BlockTransferMessage type byte");
         return -1;
     }
-    if (type >= BLOCKMSG_TYPE_COUNT) {
+    const struct msgdesc *d = blockmsg_desc(type);
+    if (!d) {
         /* Java's byte is signed: 0xFF is reported as -1. */
         snprintf(err, errlen, "Unknown message type: %d", (int)(int8_t)type);
         return -1;
     }
     out->type = (enum blockmsg_type)type;
-    decode_fields(&r, out);
+    decode_fields(type, &r, out);
     if (proto_reader_error(&r)) {
-        snprintf(err, errlen, "malformed %s (%zu bytes): %s", blockmsg_type_name(type), len,
-                 proto_reader_error(&r));
+        snprintf(err, errlen, "malformed %s (%zu bytes): %s", d->name, len, proto_reader_error(&r));
         blockmsg_free(out);
         return -1;
     }
     return 0;
 }
 
+void blockmsg_encode(struct proto_writer *w, const struct blockmsg *m)
+{
+    proto_write_u8(w, (uint8_t)m->type);
+    encode_fields((int)m->type, w, m);
+}
+
 void blockmsg_free(struct blockmsg *m)
 {
-    switch (m->type) {
-    case BLOCKMSG_OPEN_BLOCKS:
-    case BLOCKMSG_REMOVE_BLOCKS:
-        proto_bytes_free(&m->u.open_blocks.app_id);
-        proto_bytes_free(&m->u.open_blocks.exec_id);
-        proto_string_array_free(&m->u.open_blocks.block_ids);
-        break;
-    case BLOCKMSG_UPLOAD_BLOCK:
-        proto_bytes_free(&m->u.upload_block.app_id);
-        proto_bytes_free(&m->u.upload_block.exec_id);
-        proto_bytes_free(&m->u.upload_block.block_id);
-        proto_bytes_free(&m->u.upload_block.metadata);
-        proto_bytes_free(&m->u.upload_block.block_data);
-        break;
-    case BLOCKMSG_REGISTER_EXECUTOR:
-        proto_bytes_free(&m->u.register_executor.app_id);
-        proto_bytes_free(&m->u.register_executor.exec_id);
-        proto_string_array_free(&m->u.register_executor.info.local_dirs);
-        proto_bytes_free(&m->u.register_executor.info.shuffle_manager);
-        break;
-    case BLOCKMSG_REGISTER_DRIVER:
-        proto_bytes_free(&m->u.register_driver.app_id);
-        break;
-    case BLOCKMSG_SHUFFLE_SERVICE_HEARTBEAT:
-        proto_bytes_free(&m->u.heartbeat.app_id);
-        break;
-    case BLOCKMSG_UPLOAD_BLOCK_STREAM:
-        proto_bytes_free(&m->u.upload_block_stream.block_id);
-        proto_bytes_free(&m->u.upload_block_stream.metadata);
-        break;
-    case BLOCKMSG_FETCH_SHUFFLE_BLOCKS:
-        proto_bytes_free(&m->u.fetch_shuffle_blocks.app_id);
-        proto_bytes_free(&m->u.fetch_shuffle_blocks.exec_id);
-        proto_long_array_free(&m->u.fetch_shuffle_blocks.map_ids);
-        proto_int_matrix_free(&m->u.fetch_shuffle_blocks.reduce_ids);
-        break;
-    case BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS:
-        proto_bytes_free(&m->u.get_local_dirs.app_id);
-        proto_string_array_free(&m->u.get_local_dirs.exec_ids);
-        break;
-    case BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS:
-        proto_string_array_free(&m->u.local_dirs.exec_ids);
-        proto_int_array_free(&m->u.local_dirs.num_local_dirs_by_exec);
-        proto_string_array_free(&m->u.local_dirs.all_local_dirs);
-        break;
-    case BLOCKMSG_PUSH_BLOCK_STREAM:
-        proto_bytes_free(&m->u.push_block_stream.app_id);
-        break;
-    case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
-        proto_bytes_free(&m->u.finalize_shuffle_merge.app_id);
-        break;
-    case BLOCKMSG_MERGE_STATUSES:
-        for (uint32_t i = 0; i < m->u.merge_statuses.bitmap_count; i++)
-            proto_bytes_free(&m->u.merge_statuses.bitmaps[i]);
-        free(m->u.merge_statuses.bitmaps);
-        proto_int_array_free(&m->u.merge_statuses.reduce_ids);
-        proto_long_array_free(&m->u.merge_statuses.sizes);
-        break;
-    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
-        proto_bytes_free(&m->u.fetch_shuffle_block_chunks.app_id);
-        proto_bytes_free(&m->u.fetch_shuffle_block_chunks.exec_id);
-        proto_int_array_free(&m->u.fetch_shuffle_block_chunks.reduce_ids);
-        proto_int_matrix_free(&m->u.fetch_shuffle_block_chunks.chunk_ids);
-        break;
-    case BLOCKMSG_DIAGNOSE_CORRUPTION:
-        proto_bytes_free(&m->u.diagnose_corruption.app_id);
-        proto_bytes_free(&m->u.diagnose_corruption.exec_id);
-        proto_bytes_free(&m->u.diagnose_corruption.algorithm);
-        break;
-    case BLOCKMSG_BLOCK_PUSH_RETURN_CODE:
-        proto_bytes_free(&m->u.block_push_return_code.failure_block_id);
-        break;
-    case BLOCKMSG_REMOVE_SHUFFLE_MERGE:
-        proto_bytes_free(&m->u.remove_shuffle_merge.app_id);
-        break;
-    case BLOCKMSG_STREAM_HANDLE:
-    case BLOCKMSG_BLOCKS_REMOVED:
-    case BLOCKMSG_CORRUPTION_CAUSE:
-    case BLOCKMSG_TYPE_COUNT:
-        break;
-    }
+    free_fields((int)m->type, m);
     memset(m, 0, sizeof(*m));
+}
+
+void blockmsg_describe(const struct blockmsg *m, char *buf, size_t buflen)
+{
+    static const struct msgdesc unknown = {.name = "Unknown"};
+    const struct msgdesc *d = blockmsg_desc((int)m->type);
+    struct msg_text t;
+    msg_text_init(&t, buf, buflen);
+    msgdesc_describe(d ? d : &unknown, &blockmsg_style, m, &t);
 }

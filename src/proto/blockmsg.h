@@ -1,4 +1,5 @@
-/* Shuffle RPC bodies: Spark's BlockTransferMessage, types 0-19 (spec section 8).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shuffle RPC bodies: Spark's BlockTransferMessage, types 0-19 (protocol.md 8).
  *
  * Ownership: a decoded blockmsg OWNS its memory (strings are NUL-terminated
  * copies); release it with blockmsg_free(). Encoders only read the struct. */
@@ -35,7 +36,7 @@ enum blockmsg_type {
     BLOCKMSG_TYPE_COUNT
 };
 
-/* Push-based shuffle messages changed layout in 3.2 (spec 8.13-8.15). */
+/* Push-based shuffle messages changed layout in 3.2 (protocol.md 8.13-8.15). */
 enum blockmsg_layout { BLOCKMSG_LAYOUT_31 = 0, BLOCKMSG_LAYOUT_32 = 1 };
 
 struct executor_shuffle_info {
@@ -155,6 +156,11 @@ void blockmsg_encode(struct proto_writer *w, const struct blockmsg *m);
 /* Frees what a decode (or a caller using the proto_bytes helpers) allocated,
  * and zeroes the struct. Safe on a zeroed struct. */
 void blockmsg_free(struct blockmsg *m);
+
+/* The description of a type (proto/msgdesc.h: name, fields in wire order), for
+ * tests and generic tools; NULL outside 0-19. */
+struct msgdesc;
+const struct msgdesc *blockmsg_desc(int type);
 
 /* Spark's toString-like one-line description, used in error texts such as
  * "Unexpected message: UploadBlock[appId=app-1,execId=0,blockId=rdd_1_2,...]". */

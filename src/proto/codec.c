@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
 #include "proto/codec.h"
 
 #include <stdlib.h>
@@ -278,7 +281,7 @@ static uint32_t load_le32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-/* Walks the portable RoaringBitmap layout (spec 3.3) to find where it ends. */
+/* Walks the portable RoaringBitmap layout (protocol.md 3.3) to find where it ends. */
 size_t proto_bitmap_size(const uint8_t *buf, size_t len)
 {
     enum { SERIAL_COOKIE_NO_RUN = 12346, SERIAL_COOKIE = 12347, NO_OFFSET_THRESHOLD = 4 };

@@ -1,4 +1,5 @@
-/* Big-endian reader and writer for Spark's network encodings (spec section 3.2).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Big-endian reader and writer for Spark's network encodings (protocol.md 3.2).
  *
  * The reader works over a bounded buffer it does not own; every read checks the
  * remaining length first, so a malformed field can never read past the buffer.
@@ -19,6 +20,12 @@
  * has checked they hold no embedded NUL (strlen(data) == len). */
 struct proto_bytes {
     char *data;
+    uint32_t len;
+};
+
+/* A borrowed view of a str/byte[] field (transport messages point into the frame). */
+struct proto_view {
+    const uint8_t *data;
     uint32_t len;
 };
 

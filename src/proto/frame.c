@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
 #include "proto/frame.h"
 
 #include <inttypes.h>
@@ -58,7 +61,7 @@ static enum frame_event check_header(struct frame_decoder *d)
     return FRAME_NEED_MORE;
 }
 
-/* After-frame data announced by StreamResponse and UploadStream (spec 3.1). */
+/* After-frame data announced by StreamResponse and UploadStream (protocol.md 3.1). */
 static int raw_byte_count(uint8_t type, const uint8_t *content, size_t len, uint64_t *count)
 {
     struct proto_reader r;

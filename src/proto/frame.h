@@ -1,4 +1,5 @@
-/* Incremental frame decoder (spec section 3.1).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Incremental frame decoder (protocol.md 3.1).
  *
  * Bytes are fed in any split: one at a time or many frames at once. The decoder
  * yields, in order, complete frames (type + content) and, after a StreamResponse

@@ -1,4 +1,5 @@
-/* Spark's network-common (transport) messages: spec sections 1.1 and 4.
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's network-common (transport) messages: protocol.md 1.1 and 4.
  *
  * Ownership: a decoded proto_msg BORROWS the frame content it was decoded
  * from (strings, bodies and metadata point into it). It stays valid only as
@@ -30,14 +31,8 @@ enum proto_msg_type {
 
 /* Frame header: i64 frameLen + u8 type. */
 #define PROTO_FRAME_HEADER_LEN 9
-/* Largest frameLen - 8 Java's decoder accepts (spec 3.1). */
+/* Largest frameLen - 8 Java's decoder accepts (protocol.md 3.1). */
 #define PROTO_MAX_FRAME_CONTENT 2147483646ULL
-
-/* A borrowed view of a str/byte[] field. */
-struct proto_view {
-    const uint8_t *data;
-    uint32_t len;
-};
 
 struct proto_msg {
     enum proto_msg_type type;
@@ -98,6 +93,8 @@ struct proto_msg {
     } u;
 };
 
+#define PROTO_MSG_TYPE_COUNT (PROTO_MERGED_BLOCK_META_SUCCESS + 1)
+
 const char *proto_msg_type_name(int type); /* "ChunkFetchRequest", ..., "Unknown" */
 bool proto_msg_type_is_known(int type);
 
@@ -121,6 +118,11 @@ void proto_msg_encode(struct proto_writer *w, const struct proto_msg *m);
  * the caller sends right after (e.g. with sendfile); frameLen and the legacy
  * bodyLen include body_len. The body view in m is ignored. */
 void proto_msg_encode_header(struct proto_writer *w, const struct proto_msg *m, uint64_t body_len);
+
+/* The description of a type (proto/msgdesc.h: name, fields in wire order), for
+ * tests and generic tools; NULL for an unknown type. */
+struct msgdesc;
+const struct msgdesc *proto_msg_desc(int type);
 
 /* Short human-readable one-line description for logs and test listings. */
 void proto_msg_describe(const struct proto_msg *m, char *buf, size_t buflen);

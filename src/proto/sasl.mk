@@ -1,3 +1,4 @@
-# src/proto: the SaslMessage carrier and Spark's SASL password derivation (spec 12.2).
+# SPDX-License-Identifier: Apache-2.0
+# src/proto: the SaslMessage carrier and Spark's SASL password derivation (protocol.md 12.2).
 src_proto_libproto_la_SOURCES += src/proto/saslmsg.c src/proto/saslmsg.h
 src_proto_libproto_la_SOURCES += src/proto/sasl_mutex.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cyrus SASL's mutex hooks over pthread mutexes, shared by the daemon (src/server/net/auth.c)
  * and libshuffle (src/client/auth.c); each calls sasl_use_pthread_mutexes() before its
  * sasl_*_init. Header-only, so that libproto itself does not link libsasl2. */

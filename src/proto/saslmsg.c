@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SaslMessage codec; see saslmsg.h. */
+#include <config.h>
+
 #include "proto/saslmsg.h"
 
 #include <stdio.h>

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SaslMessage: the carrier of DIGEST-MD5 tokens from client to server inside an RpcRequest
- * body (spec 1.3 and 12.2):
+ * body (protocol.md 1.3 and 12.2):
  *   u8 0xEA | i32 appIdLen | appId (UTF-8) | i32 tokenLen (written, ignored when read) | token
  * The token runs to the end of the body. The server answers with the raw token as the
  * RpcResponse body (no wrapper). */
@@ -27,7 +28,7 @@ int saslmsg_decode(const uint8_t *body, size_t len, struct saslmsg *m, char *err
 int saslmsg_encode(const char *app_id, const uint8_t *token, size_t token_len, uint8_t **out,
                    size_t *out_len);
 
-/* The SASL user name and password Spark derives from the shared secret (spec 12.2): the user
+/* The SASL user name and password Spark derives from the shared secret (protocol.md 12.2): the user
  * is base64("sparkSaslUser"); the password is base64 of the secret's bytes with a '\n' after
  * every 76 output characters (none at the end). Returns a malloc'd string, NULL without
  * memory. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/server: the daemon, in the order a request travels (see README "Layout").
 # Everything but main.c and the installed service goes into a convenience library, so the
 # test build of the daemon (tests/integration/shuffled-test) uses the very same core.
@@ -22,9 +23,9 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/stream/file_open.c src/server/stream/file_open.h \
 	src/server/ops/config.c src/server/ops/config.h \
 	src/server/ops/config_files.c src/server/ops/config_files.h \
-	src/server/ops/log.c src/server/ops/log.h \
+	src/common/log.c src/common/log.h \
 	src/server/service.h
-src_server_libshuffled_core_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
+src_server_libshuffled_core_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 src_server_libshuffled_core_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(JANSSON_LIBS) \
 	$(PTHREAD_LIBS)
 
@@ -33,5 +34,5 @@ SHUFFLED_CORE_LIBS = src/server/libshuffled_core.la
 sbin_PROGRAMS += shuffled
 shuffled_SOURCES = src/server/main.c
 # the service: src/server/block/block.mk adds block_handler.c
-shuffled_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS)
+shuffled_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 shuffled_LDADD = $(SHUFFLED_CORE_LIBS)

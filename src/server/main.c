@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffled: argv, config, threads, signals, start and stop. */
+#include <config.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <stdatomic.h>
@@ -22,7 +25,7 @@
 #include "server/ops/config_reload.h"
 #include "server/ops/ops_runtime.h"
 #include "server/net/listener.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/memory_trim.h"
 #include "server/server.h"
 #include "server/service.h"
@@ -319,17 +322,16 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "cannot install signal handlers");
         goto fail;
     }
+    d.ops = ops_start(&d.srv, d.base, cfg.admin_listen, cfg.admin_port, cfg.admin_token_file, err,
+                      sizeof err);
+    if (!d.ops)
+        goto fail; /* e.g. the admin port is taken: fatal, before the port file is written */
     for (size_t i = 0; i < listener_count(d.listener); i++)
         log_info("listening on %s", listener_address(d.listener, i));
     /* a fixed line on stderr that tests and scripts can wait for */
     fprintf(stderr, "listening on %s\n", listener_address(d.listener, 0));
     if (port_file && write_port_file(port_file, listener_port(d.listener, 0)) != 0) {
         snprintf(err, sizeof err, "cannot write the port file %s", port_file);
-        goto fail;
-    }
-    d.ops = ops_start(&d.srv, d.base, cfg.admin_listen, cfg.admin_port);
-    if (!d.ops) {
-        snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
     d.trim = memory_trim_start(d.base, &d.srv);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Process-wide state of the daemon core, shared by the listener, workers and connections. */
 #ifndef SHUFFLED_SERVER_SERVER_H
 #define SHUFFLED_SERVER_SERVER_H

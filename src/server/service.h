@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one service the daemon installs: block_handler.c in production, a test service in the
  * test build (each links its own shuffle_service_create). */
 #ifndef SHUFFLED_SERVER_SERVICE_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC-32 (zlib) and SHA-256 (libcrypto); see checksum.h. */
+#include <config.h>
+
 #include "tools/checksum.h"
 
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checksums of dataset manifests (gen-shuffle-data writes them, shuffle-fetch and
  * shuffle-bench verify them): CRC-32 from zlib (the Java/zlib polynomial) and SHA-256 from
  * OpenSSL's libcrypto (EVP, with the CPU's SHA extensions where there are some). */

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See error_tally.h. */
+#include <config.h>
+
 #include "tools/error_tally.h"
 
 #include <stdlib.h>

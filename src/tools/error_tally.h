@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Distinct error messages with how often each occurred, so a tool reports a failure that
  * repeats a thousand times once, with its count. Not thread-safe: the caller locks. */
 #ifndef SHUFFLE_TOOLS_ERROR_TALLY_H

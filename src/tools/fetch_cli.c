@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffle-fetch's options: see fetch_cli.h. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <getopt.h>

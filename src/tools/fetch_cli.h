@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffle-fetch's command line: one table of options (name, field, argument, help) from
  * which getopt's tables and the usage text are made. */
 #ifndef SHUFFLE_TOOLS_FETCH_CLI_H

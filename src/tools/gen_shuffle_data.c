@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gen-shuffle-data: writes one executor's shuffle and rdd files in Spark's
- * exact on-disk layout (spec 10.2-10.3) plus a manifest in the format of
+ * exact on-disk layout (protocol.md 10.2-10.3) plus a manifest in the format of
  * ../shared/vectors/manifest.tsv (block id, size, crc32, sha256, file, offset).
  *
  *   gen-shuffle-data --root DIR [--dirs N] [--subdirs D] [--shuffle S] [--maps M]
@@ -8,9 +9,8 @@
  *
  * Local dirs are DIR/blockmgr-0 .. DIR/blockmgr-(N-1); map ids are B .. B+M-1.
  * The same arguments always produce the same bytes. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

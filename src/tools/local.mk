@@ -1,2 +1,3 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/tools: see the issue that builds it.
 include src/tools/client.mk

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dataset manifest and checksum verification for the client tools: see
  * manifest_check.h. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <stdio.h>

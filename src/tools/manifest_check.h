@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dataset manifest the tools read (gen-shuffle-data's and the vectors'
  * manifest.tsv: "blockId <TAB> size <TAB> crc32 [<TAB> sha256 ...]", '#' lines
  * are comments, "#localDirs" and "#subDirsPerLocalDir" describe the executor),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* "HOST:PORT" / "[V6]:PORT" command-line arguments of the client tools. */
 #ifndef SHUFFLE_TOOLS_PEER_ARG_H
 #define SHUFFLE_TOOLS_PEER_ARG_H

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See peer_probe.h. */
-#include "config.h"
+#include <config.h>
 
 #include "tools/peer_probe.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One TCP connect to the server before a tool starts: a port nobody listens on (or an
  * unreachable host) fails at once with the system's reason, instead of after libshuffle's
  * retries, which are kept for I/O failures once the server has been reached. */

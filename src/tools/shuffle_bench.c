@@ -1,12 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffle-bench: a load generator on libshuffle. C requests in flight (each on
  * one of C pooled connections), K blocks per request picked from a dataset
  * manifest, for S seconds or N requests; prints blocks/s, MB/s, request latency
- * p50/p90/p99/max and errors (each distinct error once, with its count), or the same
- * as JSON (--json) or CSV (--csv). -s is a deadline: requests still unanswered a second
- * after it (a server that stopped answering, retries in progress) are abandoned and
- * counted as unfinished. Shows progress on a terminal. Optionally holds extra idle TCP
- * connections open to the server during the run. */
-#include "config.h"
+ * p50/p90/p99/max, errors (each distinct error once, with its count) and the client's
+ * own CPU time, or the same as JSON (--json) or CSV (--csv). -s is a deadline: requests
+ * still unanswered a second after it (a server that stopped answering, retries in
+ * progress) are abandoned and counted as unfinished. Shows progress on a terminal.
+ * Optionally holds extra idle TCP connections open to the server during the run.
+ * Modes: --old-protocol (OpenBlocks), --batch (each request's contiguous reduces of one
+ * map as one batch id), --fetch-to-file (every block by StreamRequest into a file). */
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +47,7 @@ struct bench {
     double seconds;
     long max_requests;
     bool verify;
+    bool batch; /* merge each request's contiguous reduces of one map into batch ids */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     uint64_t rng;
@@ -53,6 +58,7 @@ struct bench {
     struct error_tally errors;
     bool stopping;   /* past the deadline: cancellations are not errors */
     long unfinished; /* requests abandoned at the deadline */
+    uint64_t chunks; /* ids delivered: blocks, or batch ranges of several blocks */
     double *lat;
     size_t nlat, cap;
 };
@@ -61,7 +67,20 @@ struct req {
     struct bench *b;
     double start;
     const char **ids;
+    char **batch_ids;      /* --batch: the ids sent, owned; NULL otherwise */
+    uint32_t *batch_parts; /* --batch: manifest blocks in each batch id */
+    size_t num_batch_ids;
 };
+
+static void req_free(struct req *r)
+{
+    for (size_t i = 0; i < r->num_batch_ids; i++)
+        free(r->batch_ids[i]);
+    free(r->batch_ids);
+    free(r->batch_parts);
+    free(r->ids);
+    free(r);
+}
 
 static double now_s(void)
 {
@@ -97,7 +116,8 @@ static void on_block(void *arg, const struct shuffle_block *blk)
     } else if (bad) {
         b->verify_errors++;
     } else {
-        b->blocks++;
+        b->blocks += r->batch_parts ? r->batch_parts[blk->index] : 1;
+        b->chunks++;
         b->bytes += blk->len;
     }
     pthread_mutex_unlock(&b->lock);
@@ -110,8 +130,7 @@ static void on_done(void *arg, size_t delivered, size_t failed)
     struct req *r = arg;
     struct bench *b = r->b;
     double lat = now_s() - r->start;
-    free(r->ids);
-    free(r);
+    req_free(r);
     pthread_mutex_lock(&b->lock);
     if (b->stopping) {
         b->unfinished++;
@@ -131,6 +150,51 @@ static void on_done(void *arg, size_t delivered, size_t failed)
     pthread_mutex_unlock(&b->lock);
 }
 
+/* Parses shuffle_S_M_R into its prefix length ("shuffle_S_M") and R. */
+static bool split_reduce(const char *id, size_t *prefix_len, long *reduce)
+{
+    const char *last = strrchr(id, '_');
+    if (!last || last - id < 10 || strncmp(id, "shuffle_", 8) != 0)
+        return false;
+    char *end;
+    *reduce = strtol(last + 1, &end, 10);
+    *prefix_len = (size_t)(last - id);
+    return *end == 0 && end != last + 1;
+}
+
+/* --batch: replaces r->ids[0..k) by batch ids shuffle_S_M_A_B, one per run of
+ * consecutive reduces of one map (as Spark's batch fetch of contiguous
+ * partitions asks); returns how many, 0 when out of memory or not mergeable. */
+static size_t make_batch_ids(struct req *r, size_t k)
+{
+    r->batch_ids = calloc(k, sizeof(char *));
+    r->batch_parts = calloc(k, sizeof(uint32_t));
+    if (!r->batch_ids || !r->batch_parts)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < k;) {
+        size_t plen, pl2;
+        long first, red;
+        if (!split_reduce(r->ids[i], &plen, &first))
+            return 0;
+        size_t j = i + 1;
+        while (j < k && split_reduce(r->ids[j], &pl2, &red) && pl2 == plen &&
+               strncmp(r->ids[j], r->ids[i], plen) == 0 && red == first + (long)(j - i))
+            j++;
+        char *id = malloc(plen + 48);
+        if (!id)
+            return 0;
+        snprintf(id, plen + 48, "%.*s_%ld_%ld", (int)plen, r->ids[i], first, first + (long)(j - i));
+        r->batch_ids[n] = id;
+        r->batch_parts[n] = (uint32_t)(j - i);
+        r->num_batch_ids = ++n;
+        i = j;
+    }
+    for (size_t i = 0; i < n; i++)
+        r->ids[i] = r->batch_ids[i];
+    return n;
+}
+
 static void start_request_locked(struct bench *b)
 {
     if (b->max_requests > 0 ? b->started >= b->max_requests : now_s() >= b->stop_at)
@@ -143,6 +207,13 @@ static void start_request_locked(struct bench *b)
     r->ids = malloc(k * sizeof(char *));
     for (size_t i = 0; i < k; i++)
         r->ids[i] = b->man.b[at + i].id;
+    if (b->batch && (k = make_batch_ids(r, k)) == 0) {
+        fprintf(stderr,
+                "shuffle-bench: cannot make batch ids (out of memory or not shuffle_S_M_R)\n");
+        req_free(r);
+        b->block_errors++;
+        return;
+    }
     r->start = now_s();
     struct shuffle_fetch_request fr = {.struct_size = sizeof(fr),
                                        .host = b->host,
@@ -156,8 +227,7 @@ static void start_request_locked(struct bench *b)
                                        .arg = r};
     if (shuffle_fetch_blocks(b->cl, &fr) != SHUFFLE_OK) {
         error_tally_add(&b->errors, shuffle_last_error(b->cl), NULL);
-        free(r->ids);
-        free(r);
+        req_free(r);
         b->block_errors += k;
         return;
     }
@@ -209,6 +279,11 @@ static double pct(const double *v, size_t n, double p)
     return v[i];
 }
 
+static double tv_s(const struct timeval *tv)
+{
+    return (double)tv->tv_sec + tv->tv_usec / 1e6;
+}
+
 static int open_idle(const char *host, int port, int n, int *fds)
 {
     char ps[16];
@@ -240,6 +315,10 @@ static void usage(FILE *f)
                "  -n, --requests N       stop after N requests instead\n"
                "      --idle-connections N  extra idle TCP connections held open\n"
                "      --old-protocol     OpenBlocks instead of FetchShuffleBlocks\n"
+               "      --batch            each request's contiguous reduces of one map as one\n"
+               "                         batch id (FetchShuffleBlocks with batch fetch)\n"
+               "      --fetch-to-file    every block by StreamRequest into a temp file\n"
+               "      --tmp-dir DIR      where --fetch-to-file writes (default $TMPDIR or /tmp)\n"
                "      --verify           check every block's checksums\n"
                "      --register         register the executor (manifest #localDirs) first\n"
                "      --json             one JSON object on stdout\n"
@@ -257,7 +336,7 @@ int main(int argc, char **argv)
     bool json = false, csv = false, reg = false;
     b.k = 16;
     b.seconds = 10;
-    enum { O_IDLE = 256, O_OLD, O_VERIFY, O_JSON, O_REG, O_CSV };
+    enum { O_IDLE = 256, O_OLD, O_VERIFY, O_JSON, O_REG, O_CSV, O_BATCH, O_TO_FILE, O_TMP_DIR };
     static const struct option lo[] = {{"manifest", required_argument, 0, 'm'},
                                        {"concurrency", required_argument, 0, 'c'},
                                        {"blocks", required_argument, 0, 'k'},
@@ -268,6 +347,9 @@ int main(int argc, char **argv)
                                        {"verify", no_argument, 0, O_VERIFY},
                                        {"json", no_argument, 0, O_JSON},
                                        {"register", no_argument, 0, O_REG},
+                                       {"batch", no_argument, 0, O_BATCH},
+                                       {"fetch-to-file", no_argument, 0, O_TO_FILE},
+                                       {"tmp-dir", required_argument, 0, O_TMP_DIR},
                                        {"help", no_argument, 0, 'h'},
                                        {"csv", no_argument, 0, O_CSV},
                                        {0, 0, 0, 0}};
@@ -310,6 +392,15 @@ int main(int argc, char **argv)
             break;
         case O_CSV:
             csv = true;
+            break;
+        case O_BATCH:
+            b.batch = true;
+            break;
+        case O_TO_FILE:
+            o.fetch_to_file_bytes = 0; /* every block, even of unknown size */
+            break;
+        case O_TMP_DIR:
+            o.tmp_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -381,6 +472,8 @@ int main(int argc, char **argv)
     pthread_cond_init(&b.cond, &ca);
     pthread_condattr_destroy(&ca);
     b.rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0); /* every thread: ours and libshuffle's loop */
     b.t0 = now_s();
     b.stop_at = b.t0 + b.seconds;
     bool progress = !json && !csv && isatty(STDERR_FILENO);
@@ -389,6 +482,9 @@ int main(int argc, char **argv)
         start_request_locked(&b);
     wait_for_requests(&b, progress);
     double el = now_s() - b.t0;
+    getrusage(RUSAGE_SELF, &ru1);
+    double user_s = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime),
+           sys_s = tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
     b.stopping = true;
     pthread_mutex_unlock(&b.lock);
     shuffle_client_free(b.cl); /* cancels what is left (counted as unfinished) */
@@ -413,18 +509,25 @@ int main(int argc, char **argv)
                "\"blocks_per_s\":%.1f,\"mb_per_s\":%.2f,\"latency_ms\":{\"p50\":%.3f,"
                "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"errors\":%llu,\"verify_errors\":%llu,"
                "\"unfinished\":%ld,\"concurrency\":%d,\"blocks_per_request\":%d,"
-               "\"idle_connections\":%d}\n",
+               "\"idle_connections\":%d,"
+               "\"chunks\":%llu,\"client_cpu_s\":{\"user\":%.3f,\"sys\":%.3f,\"total\":%.3f},"
+               "\"mode\":{\"old_protocol\":%s,\"batch\":%s,\"fetch_to_file\":%s}}\n",
                b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
                p50, p90, p99, mx, (unsigned long long)b.block_errors,
-               (unsigned long long)b.verify_errors, b.unfinished, conc, b.k, nidle);
+               (unsigned long long)b.verify_errors, b.unfinished, conc, b.k, nidle,
+               (unsigned long long)b.chunks, user_s, sys_s, user_s + sys_s,
+               o.use_old_fetch_protocol ? "true" : "false", b.batch ? "true" : "false",
+               o.fetch_to_file_bytes == 0 ? "true" : "false");
     else
         printf("requests %ld  blocks %llu  bytes %llu  in %.2f s\n"
                "blocks/s %.1f  MB/s %.2f\n"
                "latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n"
-               "errors %llu  verify errors %llu  unfinished requests %ld\n",
+               "errors %llu  verify errors %llu  unfinished requests %ld\n"
+               "ids fetched %llu  client CPU %.3f s (user %.3f, sys %.3f)\n",
                b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
                p50, p90, p99, mx, (unsigned long long)b.block_errors,
-               (unsigned long long)b.verify_errors, b.unfinished);
+               (unsigned long long)b.verify_errors, b.unfinished, (unsigned long long)b.chunks,
+               user_s + sys_s, user_s, sys_s);
     error_tally_print(&b.errors, "shuffle-bench: error", stderr);
     int rc = (b.block_errors || b.verify_errors || (b.unfinished && !b.blocks)) ? 1 : 0;
     free(b.lat);

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffle-fetch: fetch blocks of an application's executor from a shuffle
  * service (shuffled or Spark's own) into a directory or to stdout, optionally
  * verifying them against a dataset manifest. Exit 0 only when every block
  * arrived (and verified). See shuffle-fetch(1). */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <pthread.h>

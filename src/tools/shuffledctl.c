@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffledctl: the daemon's admin HTTP endpoint from the command line (loopback by default).
  *
  *   shuffledctl [-a HOST:PORT] status | metrics [TEXT] | remove-app APP_ID [--cleanup-local-dirs]
@@ -6,7 +7,7 @@
  * One HTTP/1.0 request per call over a plain socket; the answer's body goes to stdout (2xx,
  * exit 0) or stderr (exit 1). `config` runs `shuffled -T` on the configuration (the
  * effective one, drop-ins applied). Reloading is `systemctl reload shuffled` (SIGHUP). */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <netdb.h>

@@ -1,12 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Load generator for scripts/bench-block (figures only, never assertions):
  * CONNS threads each loop FetchShuffleBlocks(all reduces of one map) and then
  * pipeline one ChunkFetchRequest per block, counting blocks and bytes, while
  * the main thread times RegisterExecutor and OpenBlocks round trips on their
  * own connection.
  *   bench_block PORT DIR0 DIR1 MAPS REDUCES SECONDS CONNS */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,6 +1,7 @@
-/* For integration tests: start the real shuffled on 127.0.0.1 with an
- * ephemeral port, and a minimal blocking client speaking Spark's frames
- * (src/proto). Header-only; every call is bounded by socket timeouts. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* For integration tests: the real shuffled on 127.0.0.1 with an ephemeral port (started by
+ * tests/harness), and a minimal blocking client speaking Spark's frames (src/proto).
+ * Header-only; every call is bounded by socket timeouts. */
 #ifndef SHUFFLED_TESTS_BLOCK_DAEMON_CLIENT_H
 #define SHUFFLED_TESTS_BLOCK_DAEMON_CLIENT_H
 
@@ -21,103 +22,23 @@
 #include "proto/codec.h"
 #include "proto/frame.h"
 #include "proto/message.h"
+#include "../harness/daemon.h"
 #include "test_util_block.h"
 
-/* Daemons started and not yet stopped, so a failed test leaves none behind. */
-static pid_t daemon_live[8];
-
-static inline void daemon_kill_leftovers(void)
-{
-    for (int i = 0; i < 8; i++) {
-        if (daemon_live[i] > 0) {
-            kill(daemon_live[i], SIGKILL);
-            waitpid(daemon_live[i], NULL, 0);
-            daemon_live[i] = 0;
-        }
-    }
-}
-
-static inline void daemon_track(pid_t pid, bool add)
-{
-    for (int i = 0; i < 8; i++) {
-        if (add ? daemon_live[i] == 0 : daemon_live[i] == pid) {
-            daemon_live[i] = add ? pid : 0;
-            return;
-        }
-    }
-}
-
-struct daemon {
-    pid_t pid;
-    int port;
-    char cfg[600], portfile[600];
-};
-
-/* Starts build/shuffled with a config holding state_dir and extra JSON keys
- * (e.g. "\"fetch_rdd_enabled\": true"), waits for its port file. */
-static inline void daemon_start(struct daemon *d, const char *tmp, const char *state_dir,
+/* Starts build/shuffled (tests/harness) with its config in tmp, state_dir and extra JSON
+ * members (e.g. "\"fetch_rdd_enabled\": true"). */
+static inline void daemon_start(struct harness_daemon *d, const char *tmp, const char *state_dir,
                                 const char *extra)
 {
-    snprintf(d->cfg, sizeof(d->cfg), "%s/shuffled.json", tmp);
-    snprintf(d->portfile, sizeof(d->portfile), "%s/port", tmp);
-    unlink(d->portfile);
-    char json[2048];
-    snprintf(json, sizeof(json),
-             "{\"listen\": [\"127.0.0.1\"], \"port\": 0, \"io_threads\": 2, "
-             "\"blocking_threads\": 2, \"log_level\": \"warn\", \"state_dir\": \"%s\"%s%s}\n",
-             state_dir, extra && *extra ? ", " : "", extra ? extra : "");
-    ck_assert_int_eq(write_file(d->cfg, json, strlen(json)), 0);
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    char exe[600];
-    snprintf(exe, sizeof(exe), "%s/shuffled", b && *b ? b : ".");
-    d->pid = fork();
-    ck_assert_int_ge(d->pid, 0);
-    if (d->pid == 0) {
-        execl(exe, exe, "-c", d->cfg, "--port-file", d->portfile, (char *)NULL);
-        _exit(127);
-    }
-    daemon_track(d->pid, true);
-    d->port = 0;
-    for (int i = 0; i < 1000 && d->port == 0; i++) { /* up to 10 s */
-        FILE *f = fopen(d->portfile, "r");
-        if (f) {
-            if (fscanf(f, "%d", &d->port) != 1)
-                d->port = 0;
-            fclose(f);
-        }
-        int st;
-        ck_assert_msg(waitpid(d->pid, &st, WNOHANG) == 0, "shuffled exited at start");
-        if (d->port == 0)
-            usleep(10000);
-    }
-    ck_assert_msg(d->port > 0, "shuffled did not write its port file");
-}
-
-/* SIGTERM (or SIGKILL) and reap; returns the exit status. */
-static inline int daemon_stop(struct daemon *d, int sig)
-{
-    int st = 0;
-    kill(d->pid, sig);
-    for (int i = 0; i < 2000; i++) { /* up to 20 s */
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            daemon_track(d->pid, false);
-            return st;
-        }
-        usleep(10000);
-    }
-    kill(d->pid, SIGKILL);
-    waitpid(d->pid, &st, 0);
-    daemon_track(d->pid, false);
-    ck_abort_msg("shuffled did not stop within 20 s");
-    return st;
+    struct harness_daemon_opts o = {.dir = tmp, .state_dir = state_dir, .extra_json = extra};
+    ck_assert_msg(harness_daemon_start(d, &o) == 0, "shuffled did not start");
 }
 
 /* SIGTERM must end the daemon with status 0 (under ASan: no leaks). */
-static inline void daemon_stop_clean(struct daemon *d)
+static inline void daemon_stop_clean(struct harness_daemon *d)
 {
-    int st = daemon_stop(d, SIGTERM);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                  "shuffled did not exit cleanly (status %d)", st);
+    int st = harness_daemon_stop(d);
+    ck_assert_msg(st == 0, "shuffled did not exit cleanly (status %d)", st);
 }
 
 struct client {
@@ -272,6 +193,25 @@ static inline void client_stream(struct client *c, const char *id, struct reply 
     ck_assert_msg(client_read(c, r), "no reply to StreamRequest");
 }
 
+/* Sends m (OpenBlocks, FetchShuffleBlocks) and reads the StreamHandle of its RpcResponse: the
+ * stream id, its chunk count in *num_chunks (if not NULL). */
+static inline int64_t client_open_stream(struct client *c, const struct blockmsg *m,
+                                         int32_t *num_chunks)
+{
+    struct reply r;
+    client_rpc_msg(c, m, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
+    struct blockmsg h;
+    char err[256];
+    ck_assert_int_eq(
+        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
+    ck_assert_int_eq(h.type, BLOCKMSG_STREAM_HANDLE);
+    reply_free(&r);
+    if (num_chunks)
+        *num_chunks = h.u.stream_handle.num_chunks;
+    return h.u.stream_handle.stream_id;
+}
+
 /* The first line of a Java error text. */
 static inline void first_line(const uint8_t *p, size_t n, char *out, size_t outlen)
 {
@@ -281,6 +221,18 @@ static inline void first_line(const uint8_t *p, size_t n, char *out, size_t outl
         k++;
     }
     out[k] = 0;
+}
+
+/* Fetches chunk idx of stream, which must fail: the first line of its error text. */
+static inline void client_chunk_failure(struct client *c, int64_t stream, int32_t idx, char *line,
+                                        size_t len)
+{
+    struct reply r;
+    client_chunk(c, stream, idx, &r);
+    ck_assert_int_eq(r.type, PROTO_CHUNK_FETCH_FAILURE);
+    first_line(r.msg.u.chunk_fetch_failure.error.data, r.msg.u.chunk_fetch_failure.error.len, line,
+               len);
+    reply_free(&r);
 }
 
 /* RegisterExecutor(app, exec, dirs, subdirs, SortShuffleManager); returns reply type. */

@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The block service in the real daemon, over TCP on 127.0.0.1: every block of
  * a gen-shuffle-data dataset arrives intact by the old and new protocols
  * (batch and not, chunk and stream, rdd); errors get Spark's replies; the
  * registration survives a restart and a kill -9; allowed_local_dir_roots holds. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <inttypes.h>
 
 #include "daemon_client.h"
@@ -47,12 +47,11 @@ static void gen(struct dataset *ds, const char *tmp)
 {
     snprintf(ds->root, sizeof(ds->root), "%s/exec", tmp);
     char cmd[2048];
-    const char *b = getenv("SHUFFLE_BUILDDIR");
     snprintf(cmd, sizeof(cmd),
              "'%s/gen-shuffle-data' --root '%s' --dirs 3 --subdirs 16 --shuffle 2 --maps 4 "
              "--reduces 6 --min-size 0 --max-size 5000 --map-id-base 100 --rdd-id 5 "
              "--rdd-splits 3 --seed 9",
-             b && *b ? b : ".", ds->root);
+             harness_build_dir(), ds->root);
     ck_assert_int_eq(system(cmd), 0);
     for (int i = 0; i < 3; i++)
         snprintf(ds->dirs[i], sizeof(ds->dirs[i]), "%s/blockmgr-%d", ds->root, i);
@@ -113,17 +112,10 @@ static int64_t open_blocks(struct client *c, const char *exec, const char **ids,
     m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
     m.u.open_blocks.exec_id = (struct proto_bytes){(char *)exec, (uint32_t)strlen(exec)};
     m.u.open_blocks.block_ids = (struct proto_string_array){items, n};
-    struct reply r;
-    client_rpc_msg(c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    char err[256];
-    ck_assert_int_eq(
-        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
-    ck_assert_int_eq(h.type, BLOCKMSG_STREAM_HANDLE);
-    ck_assert_int_eq(h.u.stream_handle.num_chunks, (int32_t)n);
-    reply_free(&r);
-    return h.u.stream_handle.stream_id;
+    int32_t num_chunks;
+    int64_t stream = client_open_stream(c, &m, &num_chunks);
+    ck_assert_int_eq(num_chunks, (int32_t)n);
+    return stream;
 }
 
 /* The RpcFailure first line of OpenBlocks(ids). */
@@ -215,14 +207,9 @@ static void expect_block(struct client *c, int64_t sid, int32_t idx, bool stream
 
 static void expect_chunk_error(struct client *c, int64_t sid, int32_t idx, const char *want)
 {
-    struct reply r;
-    client_chunk(c, sid, idx, &r);
-    ck_assert_int_eq(r.type, PROTO_CHUNK_FETCH_FAILURE);
     char line[2048];
-    first_line(r.msg.u.chunk_fetch_failure.error.data, r.msg.u.chunk_fetch_failure.error.len, line,
-               sizeof(line));
+    client_chunk_failure(c, sid, idx, line, sizeof(line));
     ck_assert_msg(strcmp(line, want) == 0, "got '%s', want '%s'", line, want);
-    reply_free(&r);
 }
 
 /* Every block of the dataset, by every protocol path. */
@@ -276,54 +263,52 @@ static void fetch_everything(int port, const struct dataset *ds, const char *exe
     client_close(&c);
 }
 
-START_TEST(test_fetch_generated_dataset)
+/* A dataset generated in the test's dir and a daemon (state in it too, rdd fetches on) with
+ * executor "0" registered over it. */
+static struct dataset *start_registered(struct harness_daemon *d, char *state, size_t statelen)
 {
-    char *tmp = make_temp_dir();
-    char state[800];
-    snprintf(state, sizeof(state), "%s/state", tmp);
+    const char *tmp = harness_test_dir();
+    snprintf(state, statelen, "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
     gen(ds, tmp);
-    struct daemon d;
-    daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
+    daemon_start(d, tmp, state, "\"fetch_rdd_enabled\": true");
     struct client c;
-    client_open(&c, d.port);
+    client_open(&c, d->port);
     reg(&c, ds, "0");
     client_close(&c);
+    return ds;
+}
+
+START_TEST(test_fetch_generated_dataset)
+{
+    char state[800];
+    struct harness_daemon d;
+    struct dataset *ds = start_registered(&d, state, sizeof(state));
     fetch_everything(d.port, ds, "0");
     daemon_stop_clean(&d);
-    rm_rf(tmp);
-    free(tmp);
     free(ds);
 }
 END_TEST
 
 START_TEST(test_restart_and_kill9)
 {
-    char *tmp = make_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[800];
-    snprintf(state, sizeof(state), "%s/state", tmp);
-    struct dataset *ds = calloc(1, sizeof(*ds));
-    gen(ds, tmp);
-    struct daemon d;
-    daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
-    struct client c;
-    client_open(&c, d.port);
-    reg(&c, ds, "0");
-    client_close(&c);
+    struct harness_daemon d;
+    struct dataset *ds = start_registered(&d, state, sizeof(state));
     daemon_stop_clean(&d);
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     fetch_everything(d.port, ds, "0");
     /* kill -9 right after the reply: the registration was durable before it */
+    struct client c;
     client_open(&c, d.port);
     reg(&c, ds, "7");
-    ck_assert(WIFSIGNALED(daemon_stop(&d, SIGKILL)));
+    ck_assert(WIFSIGNALED(harness_daemon_kill(&d, SIGKILL)));
     client_close(&c);
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     fetch_everything(d.port, ds, "7");
     fetch_everything(d.port, ds, "0");
     daemon_stop_clean(&d);
-    rm_rf(tmp);
-    free(tmp);
     free(ds);
 }
 END_TEST
@@ -342,12 +327,12 @@ static void rpc_fails(struct client *c, const uint8_t *body, size_t len, const c
 
 START_TEST(test_errors)
 {
-    char *tmp = make_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[800], path[1200], want[2048], err[512];
     snprintf(state, sizeof(state), "%s/state", tmp);
     struct dataset *ds = calloc(1, sizeof(*ds));
     gen(ds, tmp);
-    struct daemon d;
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, NULL); /* fetch_rdd_enabled defaults to false */
     struct client c;
     client_open(&c, d.port);
@@ -396,7 +381,7 @@ START_TEST(test_errors)
         reply_free(&sr);
     }
     ck_assert_int_eq(resolver_path_for_test(ds, "shuffle_2_102_0.index", path, sizeof(path)), 0);
-    ck_assert_int_eq(write_file(path, "\0\0\0\0\0\0\0\0\0\0\0", 11), 0);
+    ck_assert_int_eq(harness_write_file(path, "\0\0\0\0\0\0\0\0\0\0\0", 11), 0);
     const char *corrupt[] = {"shuffle_2_102_0"};
     sid = open_blocks(&c, "0", corrupt, 1);
     snprintf(want, sizeof(want),
@@ -445,22 +430,20 @@ START_TEST(test_errors)
     /* RemoveBlocks: deletes the named file only, never a path trick */
     const char *const names[] = {"rdd_5_1", "rdd_5_9", "../manifest.tsv"};
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "0", names, 3), 1);
-    ck_assert(!path_exists(find(ds, "rdd_5_1")->file));
-    ck_assert(path_exists(find(ds, "rdd_5_0")->file));
+    ck_assert(!harness_path_exists(find(ds, "rdd_5_1")->file));
+    ck_assert(harness_path_exists(find(ds, "rdd_5_0")->file));
     snprintf(path, sizeof(path), "%s/manifest.tsv", ds->root);
-    ck_assert(path_exists(path));
+    ck_assert(harness_path_exists(path));
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "9", names, 3), -1);
     client_close(&c);
     daemon_stop_clean(&d);
-    rm_rf(tmp);
-    free(tmp);
     free(ds);
 }
 END_TEST
 
 START_TEST(test_allowed_roots)
 {
-    char *tmp = make_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[800], extra[1200], err[512], inside[900], outside[900], link[900];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(inside, sizeof(inside), "%s/allowed/blockmgr-0", tmp);
@@ -471,7 +454,7 @@ START_TEST(test_allowed_roots)
              link);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(extra, sizeof(extra), "\"allowed_local_dir_roots\": [\"%s/allowed\"]", tmp);
-    struct daemon d;
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, extra);
     struct client c;
     client_open(&c, d.port);
@@ -507,25 +490,11 @@ START_TEST(test_allowed_roots)
     ck_assert_int_eq(system(cmd), 0);
     const char *const rdd_name[] = {"rdd_1_0"};
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "3", rdd_name, 1), 1);
-    ck_assert(!path_exists(file));
+    ck_assert(!harness_path_exists(file));
     client_close(&c);
     daemon_stop_clean(&d);
-    rm_rf(tmp);
-    free(tmp);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("block_daemon");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_fetch_generated_dataset);
-    tcase_add_test(tc, test_restart_and_kill9);
-    tcase_add_test(tc, test_errors);
-    tcase_add_test(tc, test_allowed_roots);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    daemon_kill_leftovers();
-    return status;
-}
+CHECK_MAIN((.suite = "block_daemon", .name = "daemon", .timeout_s = 120),
+           test_fetch_generated_dataset, test_restart_and_kill9, test_errors, test_allowed_roots)

@@ -1,19 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The block service through its handler, with the daemon core replaced by
  * stubs (handler.h, stream_manager.h, log.h): restore from state_dir,
  * applicationRemoved / executorRemoved end to end, app isolation with an
  * authenticated client id, and lazy chunk resolution. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
-#include <stdarg.h>
 
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/block/placement.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
+#include "core_stubs.h"
 #include "test_util_block.h"
 #include "../check_main.h"
 
@@ -42,23 +42,6 @@ void rpc_reply_fail(struct rpc_reply *r, const char *error)
     snprintf(r->err, sizeof(r->err), "%s", error);
 }
 
-static const char *client_id;
-const char *conn_peer(const struct conn *c)
-{
-    return "127.0.0.1:1";
-}
-const char *conn_client_id(const struct conn *c)
-{
-    return client_id;
-}
-void conn_run_blocking(struct conn *c, void (*fn)(void *), void (*done)(struct conn *, void *),
-                       void *arg)
-{
-    fn(arg);
-    if (done)
-        done(c, arg);
-}
-
 static struct stream_source streams[8];
 static int nstreams;
 int64_t stream_register(struct conn *c, const char *app_id, struct stream_source src, char *err,
@@ -68,12 +51,6 @@ int64_t stream_register(struct conn *c, const char *app_id, struct stream_source
     streams[nstreams] = src;
     return 5000 + nstreams++;
 }
-
-int log_enabled(enum log_level level)
-{
-    return 0;
-}
-void log_msg(enum log_level level, const char *fmt, ...) {}
 
 /* ---- helpers ---- */
 
@@ -167,12 +144,12 @@ static bool has(const char *dir, const char *rel)
 {
     char p[1024];
     snprintf(p, sizeof(p), "%s/%s", dir, rel);
-    return path_exists(p);
+    return harness_path_exists(p);
 }
 
 START_TEST(test_restore_and_removal)
 {
-    char *tmp = make_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[600], d1[600], d2[600], err[256];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(d1, sizeof(d1), "%s/app1-exec0", tmp);
@@ -198,7 +175,7 @@ START_TEST(test_restore_and_removal)
     ck_assert(has(d1, "0c/rdd_1_1") && !has(d1, "0c/broadcast_9"));
     ck_assert(registered("app-1", "0"));
     ck_assert_int_eq(block_service_application_removed(s, "app-1", true, err, sizeof(err)), 1);
-    ck_assert(!path_exists(d1));
+    ck_assert(!harness_path_exists(d1));
     ck_assert(!registered("app-1", "0"));
     ck_assert_int_eq(block_service_application_removed(s, "app-2", false, err, sizeof(err)), 1);
     ck_assert(has(d2, "01/shuffle_0_2_0.data"));
@@ -208,14 +185,12 @@ START_TEST(test_restore_and_removal)
     ck_assert(!registered("app-2", "0"));
     destroy();
     config_free_for_test(&cfg);
-    rm_rf(tmp);
-    free(tmp);
 }
 END_TEST
 
 START_TEST(test_isolation_and_streams)
 {
-    char *tmp = make_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[600], d1[600];
     snprintf(state, sizeof(state), "%s/state", tmp);
     snprintf(d1, sizeof(d1), "%s/exec", tmp);
@@ -224,7 +199,7 @@ START_TEST(test_isolation_and_streams)
     ck_assert_int_eq(config_defaults_for_test(&cfg, state), 0);
     cfg.fetch_rdd_enabled = true;
     h = create(&cfg);
-    client_id = "app-2";
+    stub_client_id = "app-2";
     struct rpc_reply r;
     struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
     struct proto_bytes ids[2] = {{"rdd_1_0", 7}, {"rdd_1_1", 7}};
@@ -236,7 +211,7 @@ START_TEST(test_isolation_and_streams)
     ck_assert_str_eq(r.err, "java.lang.SecurityException: Client for app-2 not authorized for "
                             "application app-1.");
     reg("app-1", "0", d1, false); /* registration is isolated too */
-    client_id = "app-1";
+    stub_client_id = "app-1";
     reg("app-1", "0", d1, true);
     call(&m, &r);
     ck_assert_int_eq(r.ok, 1);
@@ -270,20 +245,11 @@ START_TEST(test_isolation_and_streams)
     call(&fm, &r);
     ck_assert_str_eq(r.err,
                      "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
-    client_id = NULL;
+    stub_client_id = NULL;
     destroy();
     config_free_for_test(&cfg);
-    rm_rf(tmp);
-    free(tmp);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("block_service");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_restore_and_removal);
-    tcase_add_test(tc, test_isolation_and_streams);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "block_service", .name = "core"), test_restore_and_removal,
+           test_isolation_and_streams)

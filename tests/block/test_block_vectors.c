@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The recorded Spark 3.1.2 conversations replayed against the real daemon:
  * for every scenario in vectors/, the dataset is copied to a temp dir and
  * registered there, the client's frames are sent (RegisterExecutor re-encoded
@@ -5,9 +6,8 @@
  * reply must match the recorded one field by field: types, request ids, chunk
  * indexes, numChunks, counts, every body byte, and error texts by their first
  * line (paths substituted). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <dirent.h>
 #include <inttypes.h>
 
@@ -263,11 +263,11 @@ static void replay_one(struct client *c, const struct frame *f, const struct fra
 
 START_TEST(test_replay_all_scenarios)
 {
-    char *tmp = make_temp_dir();
+    const char *tmp = harness_test_dir();
     char state[700], vdir[700];
     snprintf(state, sizeof(state), "%s/state", tmp);
-    snprintf(vdir, sizeof(vdir), "%s/vectors", shared_dir());
-    struct daemon d;
+    snprintf(vdir, sizeof(vdir), "%s/vectors", harness_shared_dir());
+    struct harness_daemon d;
     daemon_start(&d, tmp, state, "\"fetch_rdd_enabled\": true");
     DIR *dir = opendir(vdir);
     ck_assert(dir != NULL);
@@ -277,7 +277,7 @@ START_TEST(test_replay_all_scenarios)
         char sdir[1024], probe[1100], copy[1024], data_dir[1100], cmd[4096];
         snprintf(sdir, sizeof(sdir), "%s/%s", vdir, de->d_name);
         snprintf(probe, sizeof(probe), "%s/c2s.bin", sdir);
-        if (de->d_name[0] == '.' || !path_exists(probe))
+        if (de->d_name[0] == '.' || !harness_path_exists(probe))
             continue;
         /* a fresh copy per scenario: remove-blocks deletes a file */
         snprintf(copy, sizeof(copy), "%s/%s", tmp, de->d_name);
@@ -306,20 +306,9 @@ START_TEST(test_replay_all_scenarios)
     closedir(dir);
     ck_assert_int_ge(scenarios, 16);
     daemon_stop_clean(&d);
-    rm_rf(tmp);
-    free(tmp);
 }
 END_TEST
 
-int main(void)
-{
-    check_require_shared_vectors();
-    Suite *s = suite_create("block_vectors");
-    TCase *tc = tcase_create("replay");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_replay_all_scenarios);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    daemon_kill_leftovers();
-    return status;
-}
+CHECK_MAIN((.suite = "block_vectors", .name = "replay", .timeout_s = 120,
+            .needs_shared_vectors = true),
+           test_replay_all_scenarios)

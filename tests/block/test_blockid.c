@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Block-id grammar: Spark's forms parse; path tricks, bad numbers and
  * overlong ids are refused; OpenBlocks validation gives Spark's texts. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <string.h>
 
@@ -84,38 +84,45 @@ static int open_ids(const char **ids, size_t n, bool rdd, char *err, size_t errl
     return block_ids_parse_open(ids, lens, n, rdd, out, err, errlen);
 }
 
+/* Opening ids (n of them) must fail with exactly want. */
+static void expect_open_refused(const char **ids, size_t n, bool rdd, const char *want)
+{
+    char err[512];
+    ck_assert_int_lt(open_ids(ids, n, rdd, err, sizeof(err)), 0);
+    ck_assert_str_eq(err, want);
+}
+
 START_TEST(test_open_blocks_texts)
 {
     char err[512];
     const char *ok[] = {"shuffle_0_0_1", "shuffle_0_2_0", "shuffle_0_1_3"};
     ck_assert_int_eq(open_ids(ok, 3, false, err, sizeof(err)), 0);
     const char *batch[] = {"shuffle_0_0_0_2"};
-    ck_assert_int_lt(open_ids(batch, 1, false, err, sizeof(err)), 0);
-    ck_assert_str_eq(err, "java.lang.IllegalArgumentException: Unexpected block id format: "
-                          "shuffle_0_0_0_2");
+    expect_open_refused(batch, 1, false,
+                        "java.lang.IllegalArgumentException: Unexpected block id format: "
+                        "shuffle_0_0_0_2");
     const char *mixed[] = {"shuffle_0_0_1", "rdd_1_2"};
-    ck_assert_int_lt(open_ids(mixed, 2, true, err, sizeof(err)), 0);
-    ck_assert_str_eq(
-        err, "java.lang.IllegalArgumentException: Unexpected shuffle block id format: rdd_1_2");
+    expect_open_refused(
+        mixed, 2, true,
+        "java.lang.IllegalArgumentException: Unexpected shuffle block id format: rdd_1_2");
     const char *two[] = {"shuffle_0_0_1", "shuffle_1_0_1"};
-    ck_assert_int_lt(open_ids(two, 2, false, err, sizeof(err)), 0);
-    ck_assert_str_eq(err,
-                     "java.lang.IllegalArgumentException: Expected shuffleId=0, got:shuffle_1_0_1");
+    expect_open_refused(
+        two, 2, false,
+        "java.lang.IllegalArgumentException: Expected shuffleId=0, got:shuffle_1_0_1");
     const char *rdds[] = {"rdd_3_0", "shuffle_0_0_0"};
-    ck_assert_int_lt(open_ids(rdds, 2, true, err, sizeof(err)), 0);
-    ck_assert_str_eq(
-        err, "java.lang.IllegalArgumentException: Unexpected RDD block id format: shuffle_0_0_0");
+    expect_open_refused(
+        rdds, 2, true,
+        "java.lang.IllegalArgumentException: Unexpected RDD block id format: shuffle_0_0_0");
     const char *rdd_ok[] = {"rdd_3_0", "rdd_3_1"};
     ck_assert_int_eq(open_ids(rdd_ok, 2, true, err, sizeof(err)), 0);
     ck_assert_int_lt(open_ids(rdd_ok, 2, false, err, sizeof(err)), 0);
     ck_assert(strstr(err, "fetch_rdd_enabled") != NULL);
     const char *num[] = {"shuffle_0_x_1"};
-    ck_assert_int_lt(open_ids(num, 1, false, err, sizeof(err)), 0);
-    ck_assert_str_eq(err, "java.lang.NumberFormatException: For input string: \"x\"");
+    expect_open_refused(num, 1, false, "java.lang.NumberFormatException: For input string: \"x\"");
     /* OpenBlocks parses the map id as a 32-bit int, as Spark does */
     const char *big[] = {"shuffle_0_2147483648_1"};
-    ck_assert_int_lt(open_ids(big, 1, false, err, sizeof(err)), 0);
-    ck_assert_str_eq(err, "java.lang.NumberFormatException: For input string: \"2147483648\"");
+    expect_open_refused(big, 1, false,
+                        "java.lang.NumberFormatException: For input string: \"2147483648\"");
     const char *weird[] = {"../../etc/passwd"};
     ck_assert_int_lt(open_ids(weird, 1, false, err, sizeof(err)), 0);
     ck_assert_int_lt(open_ids(NULL, 0, false, err, sizeof(err)), 0);
@@ -150,14 +157,5 @@ START_TEST(test_safe_ids)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("blockid");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_valid_forms);
-    tcase_add_test(tc, test_invalid_forms);
-    tcase_add_test(tc, test_open_blocks_texts);
-    tcase_add_test(tc, test_safe_ids);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "blockid", .name = "core"), test_valid_forms, test_invalid_forms,
+           test_open_blocks_texts, test_safe_ids)

@@ -1,12 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory that clients drive is bounded (the real daemon, small limits): a stream over
  * max_stream_bytes_per_connection is refused naming the key; over max_stream_bytes in total
  * the connection holding the most is closed and a small client goes on being served; a
  * partial frame older than frame_timeout_ms and the biggest holder of partial frames over
  * max_input_bytes are closed; an authentication not done within handshake_timeout_ms is
  * closed. Nothing here needs data files: streams are opened, not fetched. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,15 +17,15 @@
 #include "../check_main.h"
 #include "daemon_client.h"
 
-static char *tmp;
-static struct daemon d;
+static const char *tmp; /* the test's temp dir */
+static struct harness_daemon d;
 
 static void start(const char *extra)
 {
-    tmp = make_temp_dir();
+    tmp = harness_test_dir();
     char state[800];
     snprintf(state, sizeof(state), "%s/state", tmp);
-    char all[1000];
+    char all[1500];
     snprintf(all, sizeof(all), "\"admin_port\": 0, %s", extra);
     daemon_start(&d, tmp, state, all);
 }
@@ -33,13 +33,11 @@ static void start(const char *extra)
 static void stop(void)
 {
     daemon_stop_clean(&d);
-    rm_rf(tmp);
-    free(tmp);
 }
 
 static void reg(struct client *c)
 {
-    char *dirs[1] = {tmp};
+    char *dirs[1] = {(char *)tmp}; /* not written to */
     char err[512] = "";
     ck_assert_msg(client_register(c, "app-1", "0", dirs, 1, 4, err, sizeof(err)) ==
                       PROTO_RPC_RESPONSE,
@@ -161,19 +159,15 @@ END_TEST
 
 START_TEST(handshake_times_out)
 {
-    tmp = make_temp_dir();
     char secret[800], extra[1200];
-    snprintf(secret, sizeof(secret), "%s/secret", tmp);
-    ck_assert_int_eq(write_file(secret, "s3cret", 6), 0);
+    snprintf(secret, sizeof(secret), "%s/secret", harness_test_dir());
+    ck_assert_int_eq(harness_write_file(secret, "s3cret", 6), 0);
     ck_assert_int_eq(chmod(secret, 0600), 0);
     snprintf(extra, sizeof(extra),
              "\"auth_enabled\": true, \"auth_secret_file\": \"%s\", \"handshake_timeout_ms\": 300, "
              "\"idle_timeout_ms\": 0",
              secret);
-    char state[800], all[1500];
-    snprintf(state, sizeof(state), "%s/state", tmp);
-    snprintf(all, sizeof(all), "\"admin_port\": 0, %s", extra);
-    daemon_start(&d, tmp, state, all);
+    start(extra);
     struct client c;
     client_open(&c, d.port);
     ck_assert_msg(closed_within(&c, 5000), "an unauthenticated connection stayed open");
@@ -182,18 +176,6 @@ START_TEST(handshake_times_out)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("budgets");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, stream_bytes_per_connection);
-    tcase_add_test(tc, stream_bytes_total_closes_the_biggest);
-    tcase_add_test(tc, partial_frame_times_out);
-    tcase_add_test(tc, input_bytes_total_closes_the_biggest);
-    tcase_add_test(tc, handshake_times_out);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    daemon_kill_leftovers();
-    return status;
-}
+CHECK_MAIN((.suite = "budgets", .name = "daemon", .timeout_s = 60), stream_bytes_per_connection,
+           stream_bytes_total_closes_the_biggest, partial_frame_times_out,
+           input_bytes_total_closes_the_biggest, handshake_times_out)

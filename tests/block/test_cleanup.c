@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* applicationRemoved / executorRemoved delete exactly what Spark's do. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <string.h>
 
@@ -19,14 +19,14 @@ static void mk(const char *root, const char *rel)
     snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", p);
     ck_assert_int_eq(system(cmd), 0);
     *slash = '/';
-    ck_assert_int_eq(write_file(p, "x", 1), 0);
+    ck_assert_int_eq(harness_write_file(p, "x", 1), 0);
 }
 
 static bool exists(const char *root, const char *rel)
 {
     char p[1024];
     snprintf(p, sizeof(p), "%s/%s", root, rel);
-    return path_exists(p);
+    return harness_path_exists(p);
 }
 
 static void layout(const char *root)
@@ -48,14 +48,14 @@ static void reg(struct resolver *r, const char *root, const char *app, const cha
     snprintf(d0, sizeof(d0), "%s/%s/blockmgr-0", root, e);
     snprintf(d1, sizeof(d1), "%s/%s/blockmgr-1", root, e);
     char *dirs[] = {d0, d1};
-    struct executor_info info = {dirs, 2, 64, "m"};
+    struct executor_info info = {dirs, 2, 64, "m", NULL};
     ck_assert_int_eq(resolver_register(r, app, exec, &info), 0);
 }
 
 START_TEST(test_executor_removed)
 {
     for (int rdd = 0; rdd <= 1; rdd++) {
-        char *root = make_temp_dir();
+        char *root = harness_temp_dir();
         layout(root);
         /* a symlink to outside must be removed as a link, never followed */
         char lnk[1024], target[1024];
@@ -77,7 +77,7 @@ START_TEST(test_executor_removed)
         ck_assert(exists(root, "e1/blockmgr-0/01/shuffle_0_2_0.data"));
         ck_assert_int_eq(resolver_count(r), 1); /* registration kept */
         resolver_destroy(r);
-        rm_rf(root);
+        harness_rm_rf(root);
         free(root);
     }
 }
@@ -85,13 +85,12 @@ END_TEST
 
 START_TEST(test_application_removed)
 {
-    char *root = make_temp_dir();
+    const char *root = harness_test_dir();
     char state[1024], err[256];
     snprintf(state, sizeof(state), "%s/state", root);
     layout(root);
-    struct resolver *r = resolver_create(1 << 16);
-    struct registry_store *s = registry_store_open(state, r, NULL, err, sizeof(err));
-    ck_assert(s != NULL);
+    struct resolver *r;
+    struct registry_store *s = store_open(state, &r, NULL);
     reg(r, root, "app-1", "0", "e0");
     reg(r, root, "app-2", "0", "e1");
     /* without deleting dirs: registry drops it, files stay */
@@ -107,19 +106,8 @@ START_TEST(test_application_removed)
     ck_assert(exists(root, "outside/keep-me"));
     ck_assert(exists(root, "e1/blockmgr-0/01/shuffle_0_2_0.data"));
     ck_assert_int_eq(cleanup_application_removed(r, s, "app-9", true, err, sizeof(err)), 0);
-    registry_store_close(s);
-    resolver_destroy(r);
-    rm_rf(root);
-    free(root);
+    store_close(s, r);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("cleanup");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_executor_removed);
-    tcase_add_test(tc, test_application_removed);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "cleanup", .name = "core"), test_executor_removed, test_application_removed)

@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Opening a file or a directory checked against allowed_local_dir_roots (file_open.h):
  * refusing symlinks at the open keeps a component swapped for a symlink after the check from
  * redirecting a read or a deletion outside the roots. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,13 +48,14 @@ static void free_roots(struct root_set *roots)
 
 START_TEST(test_open_modes)
 {
-    char *dir = make_temp_dir(), real[600], link[600], file[700], via[700], last[700], fifo[700];
+    const char *dir = harness_test_dir();
+    char real[600], link[600], file[700], via[700], last[700], fifo[700];
     snprintf(real, sizeof real, "%s/real", dir);
     snprintf(link, sizeof link, "%s/link", dir);
     ck_assert_int_eq(mkdir(real, 0700), 0);
     ck_assert_int_eq(symlink(real, link), 0);
     snprintf(file, sizeof file, "%s/f", real);
-    ck_assert_int_eq(write_file(file, "data", 4), 0);
+    ck_assert_int_eq(harness_write_file(file, "data", 4), 0);
     snprintf(via, sizeof via, "%s/f", link);
     snprintf(last, sizeof last, "%s/f-link", real);
     ck_assert_int_eq(symlink(file, last), 0);
@@ -77,8 +78,6 @@ START_TEST(test_open_modes)
         ck_assert_int_ge(fd, 0);
         close(fd);
     }
-    rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
@@ -87,7 +86,8 @@ END_TEST
  * at the open (without the flag the open would read the outside file). */
 START_TEST(test_swap_after_check_is_refused)
 {
-    char *top = make_temp_dir(), root[600], local[700], outside[600];
+    const char *top = harness_test_dir();
+    char root[600], local[700], outside[600];
     snprintf(root, sizeof root, "%s/roots", top);
     snprintf(local, sizeof local, "%s/blockmgr-0", root);
     snprintf(outside, sizeof outside, "%s/outside", top);
@@ -96,7 +96,8 @@ START_TEST(test_swap_after_check_is_refused)
     ck_assert_int_eq(mkdir(outside, 0700), 0);
     struct resolver *r = resolver_create(1 << 20);
     char *dirs[1] = {local};
-    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager"};
+    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager",
+                                 NULL};
     ck_assert_int_eq(resolver_register(r, "app-1", "0", &info), 0);
     char name[96], index_path[1024], data_path[1024], err[512];
     block_index_file_name(0, 0, name, sizeof name);
@@ -111,8 +112,8 @@ START_TEST(test_swap_after_check_is_refused)
     ck_assert_int_eq(mkdir(sub, 0700), 0);
     uint8_t idx[16] = {0};
     idx[15] = 6; /* offsets 0, 6: one reduce of 6 bytes */
-    ck_assert_int_eq(write_file(index_path, idx, sizeof idx), 0);
-    ck_assert_int_eq(write_file(data_path, "inside", 6), 0);
+    ck_assert_int_eq(harness_write_file(index_path, idx, sizeof idx), 0);
+    ck_assert_int_eq(harness_write_file(data_path, "inside", 6), 0);
     struct root_set *roots = one_root(root);
     resolver_set_roots(r, roots);
     struct block_location loc;
@@ -125,7 +126,7 @@ START_TEST(test_swap_after_check_is_refused)
     snprintf(moved, sizeof moved, "%s.moved", sub);
     ck_assert_int_eq(rename(sub, moved), 0);
     snprintf(fake, sizeof fake, "%s/%s", outside, name);
-    ck_assert_int_eq(write_file(fake, "SECRET", 6), 0);
+    ck_assert_int_eq(harness_write_file(fake, "SECRET", 6), 0);
     ck_assert_int_eq(symlink(outside, sub), 0);
     errno = 0;
     ck_assert_int_eq(file_open_for_read(loc.path, loc.no_symlinks), -1);
@@ -146,8 +147,6 @@ START_TEST(test_swap_after_check_is_refused)
     free_roots(roots);
     free(sub);
     resolver_destroy(r);
-    rm_rf(top);
-    free(top);
 }
 END_TEST
 
@@ -155,7 +154,8 @@ END_TEST
  * of that directory for a symlink cannot move the deletion elsewhere. */
 START_TEST(test_dir_fd_pins_the_checked_dir)
 {
-    char *top = make_temp_dir(), dir[600], link[600], moved[700], outside[600], path[800];
+    const char *top = harness_test_dir();
+    char dir[600], link[600], moved[700], outside[600], path[800];
     snprintf(dir, sizeof dir, "%s/0c", top);
     snprintf(link, sizeof link, "%s/via", top);
     snprintf(outside, sizeof outside, "%s/outside", top);
@@ -169,9 +169,9 @@ START_TEST(test_dir_fd_pins_the_checked_dir)
     ck_assert_int_ge(via_fd, 0);
     close(via_fd);
     snprintf(path, sizeof path, "%s/shuffle_0_0_0.data", dir);
-    ck_assert_int_eq(write_file(path, "x", 1), 0);
+    ck_assert_int_eq(harness_write_file(path, "x", 1), 0);
     snprintf(path, sizeof path, "%s/shuffle_0_0_0.data", outside);
-    ck_assert_int_eq(write_file(path, "keep", 4), 0);
+    ck_assert_int_eq(harness_write_file(path, "keep", 4), 0);
     int dir_fd = file_open_dir(dir, true);
     ck_assert_int_ge(dir_fd, 0);
     snprintf(moved, sizeof moved, "%s.moved", dir);
@@ -179,11 +179,9 @@ START_TEST(test_dir_fd_pins_the_checked_dir)
     ck_assert_int_eq(symlink(outside, dir), 0);
     ck_assert_int_eq(unlinkat(dir_fd, "shuffle_0_0_0.data", 0), 0);
     close(dir_fd);
-    ck_assert(path_exists(path)); /* the file outside is untouched */
+    ck_assert(harness_path_exists(path)); /* the file outside is untouched */
     snprintf(path, sizeof path, "%s/shuffle_0_0_0.data", moved);
-    ck_assert(!path_exists(path)); /* the one in the checked directory went */
-    rm_rf(top);
-    free(top);
+    ck_assert(!harness_path_exists(path)); /* the one in the checked directory went */
 }
 END_TEST
 
@@ -192,7 +190,8 @@ END_TEST
  * an intact one is. */
 START_TEST(test_cleanup_stays_in_roots)
 {
-    char *top = make_temp_dir(), root[600], parent[700], local[800], outside[600];
+    const char *top = harness_test_dir();
+    char root[600], parent[700], local[800], outside[600];
     char victim_dir[700], victim[800], kept[900];
     snprintf(root, sizeof root, "%s/roots", top);
     snprintf(parent, sizeof parent, "%s/spark", root);
@@ -205,12 +204,13 @@ START_TEST(test_cleanup_stays_in_roots)
     ck_assert_int_eq(mkdir(local, 0700), 0);
     ck_assert_int_eq(mkdir(outside, 0700), 0);
     ck_assert_int_eq(mkdir(victim_dir, 0700), 0);
-    ck_assert_int_eq(write_file(victim, "keep", 4), 0);
+    ck_assert_int_eq(harness_write_file(victim, "keep", 4), 0);
     struct resolver *r = resolver_create(1 << 20);
     struct root_set *roots = one_root(root);
     resolver_set_roots(r, roots);
     char *dirs[1] = {local};
-    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager"};
+    struct executor_info info = {dirs, 1, 4, "org.apache.spark.shuffle.sort.SortShuffleManager",
+                                 NULL};
     ck_assert_int_eq(resolver_register(r, "app-1", "0", &info), 0);
     ck_assert_int_eq(resolver_register(r, "app-2", "0", &info), 0);
     /* the swap: <root>/spark becomes a symlink to <top>/outside */
@@ -220,44 +220,34 @@ START_TEST(test_cleanup_stays_in_roots)
     ck_assert_int_eq(cleanup_executor_removed(r, "app-1", "0", false), 0);
     char err[512];
     ck_assert_int_eq(cleanup_application_removed(r, NULL, "app-1", true, err, sizeof err), 1);
-    ck_assert(path_exists(victim));
+    ck_assert(harness_path_exists(victim));
     /* back in place, the same removal deletes the local dir */
     ck_assert_int_eq(unlink(parent), 0);
     ck_assert_int_eq(rename(kept, parent), 0);
     snprintf(kept, sizeof kept, "%s/temp_shuffle_1", local);
-    ck_assert_int_eq(write_file(kept, "t", 1), 0);
+    ck_assert_int_eq(harness_write_file(kept, "t", 1), 0);
     ck_assert_int_eq(cleanup_application_removed(r, NULL, "app-2", true, err, sizeof err), 1);
-    ck_assert(!path_exists(local));
-    ck_assert(path_exists(parent));
-    ck_assert(path_exists(victim));
+    ck_assert(!harness_path_exists(local));
+    ck_assert(harness_path_exists(parent));
+    ck_assert(harness_path_exists(victim));
     /* a local dir that is itself a symlink (inside the roots) goes as a link, as in Spark:
      * what it points to stays */
     char target[800], target_file[900];
     snprintf(target, sizeof target, "%s/target", root);
     snprintf(target_file, sizeof target_file, "%s/shuffle_0_0_0.data", target);
     ck_assert_int_eq(mkdir(target, 0700), 0);
-    ck_assert_int_eq(write_file(target_file, "d", 1), 0);
+    ck_assert_int_eq(harness_write_file(target_file, "d", 1), 0);
     ck_assert_int_eq(symlink(target, local), 0);
     ck_assert_int_eq(resolver_register(r, "app-3", "0", &info), 0);
     ck_assert_int_eq(cleanup_application_removed(r, NULL, "app-3", true, err, sizeof err), 1);
     struct stat st;
     ck_assert_int_eq(lstat(local, &st), -1);
-    ck_assert(path_exists(target_file));
+    ck_assert(harness_path_exists(target_file));
     resolver_destroy(r);
     free_roots(roots);
-    rm_rf(top);
-    free(top);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("confined_open");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_open_modes);
-    tcase_add_test(tc, test_swap_after_check_is_refused);
-    tcase_add_test(tc, test_dir_fd_pins_the_checked_dir);
-    tcase_add_test(tc, test_cleanup_stays_in_roots);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "confined_open", .name = "core"), test_open_modes,
+           test_swap_after_check_is_refused, test_dir_fd_pins_the_checked_dir,
+           test_cleanup_stays_in_roots)

@@ -1,12 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The event-loop fast path against the real daemon: blocks of a map output whose data file is
  * kept open are served without the blocking pool (the daemon's own counters say so), and
  * the kept-open file never outlives what happens to it on disk: deleted, truncated, replaced
  * by a rename, replaced by a symlink under allowed_local_dir_roots, removed by RemoveBlocks
  * or with its application. Every case fetches through a new stream after the change, by
  * ChunkFetch and by StreamRequest, and compares bytes with what is on disk now. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include "../unit/http_client.h"
 #include "../unit/prom_parse.h"
 #include "../check_main.h"
+#include "../harness/port.h"
 #include "daemon_client.h"
 #include "server/block/placement.h"
 
@@ -24,34 +25,22 @@
 static const uint64_t sizes[REDUCES] = {100, 200, 300, 400};
 
 struct fixture {
-    char *tmp;
+    const char *tmp; /* the test's temp dir */
     char dir[700];   /* the executor's one local dir, under <tmp>/allowed */
     char data[1200]; /* shuffle_0_0_0.data where Spark places it */
     char index[1200];
     uint8_t bytes[1000]; /* what the data file holds now */
     int admin_port;
-    struct daemon d;
+    struct harness_daemon d;
     struct client c;
 };
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(sa);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
 
 /* Writes path as Spark commits a file: a temp file renamed over it. */
 static void commit_file(const char *path, const uint8_t *p, size_t n)
 {
     char tmp[1300];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    ck_assert_int_eq(write_file(tmp, p, n), 0);
+    ck_assert_int_eq(harness_write_file(tmp, p, n), 0);
     ck_assert_int_eq(rename(tmp, path), 0);
 }
 
@@ -75,7 +64,7 @@ static void write_map_output(struct fixture *f, uint8_t seed)
 static void setup(struct fixture *f, bool confined)
 {
     memset(f, 0, sizeof(*f));
-    f->tmp = make_temp_dir();
+    f->tmp = harness_test_dir();
     snprintf(f->dir, sizeof(f->dir), "%s/allowed/blockmgr-0", f->tmp);
     const char *dirs[1] = {f->dir};
     ck_assert_int_eq(placement_path(dirs, 1, 4, "shuffle_0_0_0.data", f->data, sizeof(f->data)), 0);
@@ -88,7 +77,8 @@ static void setup(struct fixture *f, bool confined)
     write_map_output(f, 1);
     char state[800], extra[600];
     snprintf(state, sizeof(state), "%s/state", f->tmp);
-    f->admin_port = free_port();
+    f->admin_port = harness_free_port();
+    ck_assert_int_gt(f->admin_port, 0);
     int n = snprintf(extra, sizeof(extra), "\"admin_port\": %d", f->admin_port);
     if (confined)
         snprintf(extra + n, sizeof(extra) - (size_t)n,
@@ -106,8 +96,6 @@ static void teardown(struct fixture *f)
 {
     client_close(&f->c);
     daemon_stop_clean(&f->d);
-    rm_rf(f->tmp);
-    free(f->tmp);
 }
 
 static double metric(const struct fixture *f, const char *key)
@@ -132,15 +120,10 @@ static int64_t open_map(struct fixture *f)
     m.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
     m.u.open_blocks.exec_id = (struct proto_bytes){"0", 1};
     m.u.open_blocks.block_ids = (struct proto_string_array){items, REDUCES};
-    struct reply r;
-    client_rpc_msg(&f->c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    char err[256];
-    ck_assert_int_eq(
-        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
-    reply_free(&r);
-    return h.u.stream_handle.stream_id;
+    int32_t chunks = 0;
+    int64_t stream = client_open_stream(&f->c, &m, &chunks);
+    ck_assert_int_eq(chunks, REDUCES);
+    return stream;
 }
 
 static uint64_t offset_of(int reduce)
@@ -310,19 +293,6 @@ START_TEST(application_removed)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("fast_path");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, deleted_underneath);
-    tcase_add_test(tc, truncated_underneath);
-    tcase_add_test(tc, replaced_underneath);
-    tcase_add_test(tc, symlink_under_roots);
-    tcase_add_test(tc, remove_blocks_closes_it);
-    tcase_add_test(tc, application_removed);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    daemon_kill_leftovers();
-    return status;
-}
+CHECK_MAIN((.suite = "fast_path", .name = "daemon", .timeout_s = 60), deleted_underneath,
+           truncated_underneath, replaced_underneath, symlink_under_roots, remove_blocks_closes_it,
+           application_removed)

@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gen-shuffle-data writes Spark's layout: the same file set as the recorded
  * dataset for the same shape, and a manifest whose every entry the resolver
  * finds at the same place with the same bytes. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <string.h>
 
@@ -13,16 +13,10 @@
 #include "test_util_block.h"
 #include "../check_main.h"
 
-static const char *builddir(void)
-{
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    return b && *b ? b : ".";
-}
-
 static int run_gen(const char *args)
 {
     char cmd[4200];
-    snprintf(cmd, sizeof(cmd), "'%s/gen-shuffle-data' %s", builddir(), args);
+    snprintf(cmd, sizeof(cmd), "'%s/gen-shuffle-data' %s", harness_build_dir(), args);
     return system(cmd);
 }
 
@@ -44,7 +38,7 @@ static char *file_list(const char *dir)
 
 START_TEST(test_layout_matches_recorded_dataset)
 {
-    char *root = make_temp_dir();
+    const char *root = harness_test_dir();
     char args[1024], want_dir[1024];
     snprintf(args, sizeof(args),
              "--root '%s' --dirs 2 --subdirs 64 --shuffle 0 --maps 3 --reduces 4 --rdd-id 3 "
@@ -56,17 +50,15 @@ START_TEST(test_layout_matches_recorded_dataset)
              "--manifest '%s/m1.tsv'",
              root, root);
     ck_assert_int_eq(run_gen(args), 0);
-    snprintf(want_dir, sizeof(want_dir), "%s/vectors/data", shared_dir());
+    snprintf(want_dir, sizeof(want_dir), "%s/vectors/data", harness_shared_dir());
     char *got = file_list(root), *want = file_list(want_dir);
     ck_assert_str_eq(got, want);
-    rm_rf(root);
-    free(root);
 }
 END_TEST
 
 START_TEST(test_manifest_agrees_with_resolver)
 {
-    char *root = make_temp_dir();
+    const char *root = harness_test_dir();
     char args[2048], path[1024], line[2048], err[512];
     snprintf(args, sizeof(args),
              "--root '%s' --dirs 3 --subdirs 16 --shuffle 7 --maps 5 --reduces 9 --min-size 0 "
@@ -79,7 +71,7 @@ START_TEST(test_manifest_agrees_with_resolver)
         snprintf(d[i], sizeof(d[i]), "%s/blockmgr-%d", root, i);
         dirs[i] = d[i];
     }
-    struct executor_info info = {dirs, 3, 16, "m"};
+    struct executor_info info = {dirs, 3, 16, "m", NULL};
     ck_assert_int_eq(resolver_register(r, "app", "0", &info), 0);
     snprintf(path, sizeof(path), "%s/manifest.tsv", root);
     FILE *f = fopen(path, "r");
@@ -140,18 +132,8 @@ START_TEST(test_manifest_agrees_with_resolver)
     /* bad arguments are refused with a usage message */
     ck_assert_int_ne(run_gen("--maps x --root /tmp 2>/dev/null"), 0);
     ck_assert_int_ne(run_gen("2>/dev/null"), 0);
-    rm_rf(root);
-    free(root);
 }
 END_TEST
 
-int main(void)
-{
-    check_require_shared_vectors();
-    Suite *s = suite_create("gen_shuffle_data");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_layout_matches_recorded_dataset);
-    tcase_add_test(tc, test_manifest_agrees_with_resolver);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "gen_shuffle_data", .name = "core", .needs_shared_vectors = true),
+           test_layout_matches_recorded_dataset, test_manifest_agrees_with_resolver)

@@ -1,11 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hostile and unlucky clients against the real daemon (127.0.0.1, port 0): garbage, half
  * frames, absurd announced lengths, random RPC bodies, disconnects mid-chunk, FIFOs planted
  * in place of shuffle files, a client that stops reading, symlinks out of the allowed roots.
  * After each, a normal fetch still works and SIGTERM ends the daemon with status 0 (under
  * ASan: no leaks). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -18,7 +18,7 @@
 struct env {
     char *tmp;
     char state[700], dir[700];
-    struct daemon d;
+    struct harness_daemon d;
 };
 
 /* Where the daemon will look for `name` of the executor registered with e->dir. */
@@ -47,16 +47,16 @@ static void write_map_output(const struct env *e, int s, int m, int reduces, siz
     }
     snprintf(name, sizeof(name), "shuffle_%d_%d_0.index", s, m);
     place(e, name, path, sizeof(path));
-    ck_assert_int_eq(write_file(path, idx, 8 * (size_t)(reduces + 1)), 0);
+    ck_assert_int_eq(harness_write_file(path, idx, 8 * (size_t)(reduces + 1)), 0);
     snprintf(name, sizeof(name), "shuffle_%d_%d_0.data", s, m);
     place(e, name, path, sizeof(path));
-    ck_assert_int_eq(write_file(path, data, size * (size_t)reduces), 0);
+    ck_assert_int_eq(harness_write_file(path, data, size * (size_t)reduces), 0);
     free(data);
 }
 
 static void env_start(struct env *e, const char *extra)
 {
-    e->tmp = make_temp_dir();
+    e->tmp = harness_temp_dir();
     ck_assert(e->tmp != NULL);
     snprintf(e->state, sizeof(e->state), "%s/state", e->tmp);
     snprintf(e->dir, sizeof(e->dir), "%s/roots/blockmgr-0", e->tmp);
@@ -77,7 +77,7 @@ static void env_start(struct env *e, const char *extra)
 static void env_stop(struct env *e)
 {
     daemon_stop_clean(&e->d);
-    rm_rf(e->tmp);
+    harness_rm_rf(e->tmp);
     free(e->tmp);
 }
 
@@ -94,16 +94,7 @@ static int64_t fetch_blocks(struct client *c, int s, int64_t map, int n)
     m.u.fetch_shuffle_blocks.shuffle_id = s;
     m.u.fetch_shuffle_blocks.map_ids = (struct proto_long_array){&map, 1};
     m.u.fetch_shuffle_blocks.reduce_ids = (struct proto_int_matrix){&row, 1};
-    struct reply r;
-    client_rpc_msg(c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_RESPONSE);
-    struct blockmsg h;
-    char err[256];
-    ck_assert_int_eq(
-        blockmsg_decode(r.msg.u.rpc.body.data, r.msg.u.rpc.body.len, &h, err, sizeof(err)), 0);
-    ck_assert_int_eq(h.type, BLOCKMSG_STREAM_HANDLE);
-    reply_free(&r);
-    return h.u.stream_handle.stream_id;
+    return client_open_stream(c, &m, NULL);
 }
 
 /* A normal client: every block of shuffle_1_0 arrives with its bytes. */
@@ -127,14 +118,9 @@ static void normal_fetch(int port)
 /* The first line of the ChunkFetchFailure for (sid, idx) contains `want`. */
 static void expect_chunk_failure(struct client *c, int64_t sid, int32_t idx, const char *want)
 {
-    struct reply r;
-    client_chunk(c, sid, idx, &r);
-    ck_assert_int_eq(r.type, PROTO_CHUNK_FETCH_FAILURE);
     char line[2048];
-    first_line(r.msg.u.chunk_fetch_failure.error.data, r.msg.u.chunk_fetch_failure.error.len, line,
-               sizeof(line));
+    client_chunk_failure(c, sid, idx, line, sizeof(line));
     ck_assert_msg(strstr(line, want) != NULL, "got '%s', want '%s'", line, want);
-    reply_free(&r);
 }
 
 static int raw_connect(int port)
@@ -250,10 +236,7 @@ START_TEST(test_hostile_clients)
     /* a large StreamRequest abandoned mid-body */
     char path[1024];
     place(&e, "rdd_4_0", path, sizeof(path));
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(ftruncate(fd, 8 << 20), 0);
-    close(fd);
+    ck_assert_int_eq(harness_make_sparse_file(path, 8 << 20), 0);
     for (int i = 0; i < 10; i++) {
         client_open(&c, port);
         struct blockmsg om = {.type = BLOCKMSG_OPEN_BLOCKS};
@@ -320,10 +303,7 @@ START_TEST(test_stalled_reader_is_closed)
     char path[1024];
     size_t big = 32u << 20;
     place(&e, "rdd_7_0", path, sizeof(path));
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(ftruncate(fd, (off_t)big), 0);
-    close(fd);
+    ck_assert_int_eq(harness_make_sparse_file(path, big), 0);
     struct client c;
     memset(&c, 0, sizeof(c));
     c.fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -413,7 +393,7 @@ START_TEST(test_symlinks_out_of_roots)
     snprintf(outside, sizeof(outside), "%s/outside", e.tmp);
     mkdir(outside, 0700);
     snprintf(secret, sizeof(secret), "%s/secret", outside);
-    ck_assert_int_eq(write_file(secret, "SECRET", 6), 0);
+    ck_assert_int_eq(harness_write_file(secret, "SECRET", 6), 0);
     /* a file symlink, and an index symlink with its data file inside */
     place(&e, "rdd_9_0", path, sizeof(path));
     ck_assert_int_eq(symlink(secret, path), 0);
@@ -431,13 +411,13 @@ START_TEST(test_symlinks_out_of_roots)
         const char *dirs[1] = {e.dir};
         ck_assert_int_eq(placement_path(dirs, 1, SUBDIRS, cand, path, sizeof(path)), 0);
         *strrchr(path, '/') = 0;
-        if (!path_exists(path))
+        if (!harness_path_exists(path))
             snprintf(name, sizeof(name), "%s", cand);
     }
     ck_assert(name[0]);
     ck_assert_int_eq(symlink(outside, path), 0);
     snprintf(cmd, sizeof(cmd), "%s/%s", outside, name);
-    ck_assert_int_eq(write_file(cmd, "SECRET2", 7), 0);
+    ck_assert_int_eq(harness_write_file(cmd, "SECRET2", 7), 0);
 
     struct client c;
     client_open(&c, e.d.port);
@@ -450,7 +430,7 @@ START_TEST(test_symlinks_out_of_roots)
     /* RemoveBlocks through the symlinked subdir deletes nothing */
     const char *const names[] = {name};
     ck_assert_int_eq(client_remove_blocks(&c, "app-1", "0", names, 1), 0);
-    ck_assert(path_exists(cmd));
+    ck_assert(harness_path_exists(cmd));
     client_close(&c);
     normal_fetch(e.d.port);
     env_stop(&e);
@@ -506,18 +486,6 @@ START_TEST(test_local_dirs_amplification)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("block_hostile");
-    TCase *tc = tcase_create("hostile");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_hostile_clients);
-    tcase_add_test(tc, test_fifo_in_place_of_shuffle_files);
-    tcase_add_test(tc, test_stalled_reader_is_closed);
-    tcase_add_test(tc, test_symlinks_out_of_roots);
-    tcase_add_test(tc, test_local_dirs_amplification);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
-    daemon_kill_leftovers();
-    return status;
-}
+CHECK_MAIN((.suite = "block_hostile", .name = "hostile", .timeout_s = 120), test_hostile_clients,
+           test_fifo_in_place_of_shuffle_files, test_stalled_reader_is_closed,
+           test_symlinks_out_of_roots, test_local_dirs_amplification)

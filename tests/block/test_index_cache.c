@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Index files: parsing, corrupt/short/missing files with Spark's texts, and the
  * LRU bound under churn. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
@@ -22,12 +22,12 @@ static void write_index(const char *path, const uint64_t *offs, size_t n)
     uint8_t buf[8 * 64];
     for (size_t i = 0; i < n; i++)
         be64(buf + 8 * i, offs[i]);
-    ck_assert_int_eq(write_file(path, buf, 8 * n), 0);
+    ck_assert_int_eq(harness_write_file(path, buf, 8 * n), 0);
 }
 
 START_TEST(test_spec_example)
 {
-    char *dir = make_temp_dir();
+    const char *dir = harness_test_dir();
     char path[512];
     snprintf(path, sizeof(path), "%s/shuffle_0_0_0.index", dir);
     const uint64_t offs[] = {0, 5, 5, 11, 16};
@@ -52,14 +52,12 @@ START_TEST(test_spec_example)
     ck_assert_str_eq(err, "java.lang.IndexOutOfBoundsException");
     ck_assert_int_lt(index_cache_range(c, path, false, 3, 2, &off, &len, err, sizeof(err)), 0);
     index_cache_destroy(c);
-    rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
 START_TEST(test_missing_and_corrupt)
 {
-    char *dir = make_temp_dir();
+    const char *dir = harness_test_dir();
     char path[512];
     struct index_cache *c = index_cache_create(1 << 20);
     uint64_t off, len;
@@ -69,11 +67,11 @@ START_TEST(test_missing_and_corrupt)
     snprintf(want, sizeof(want), "java.lang.RuntimeException: Failed to open file: %s\n", path);
     ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got %s", err);
     /* 12 bytes: not a multiple of 8 */
-    ck_assert_int_eq(write_file(path, "\0\0\0\0\0\0\0\0\0\0\0\5", 12), 0);
+    ck_assert_int_eq(harness_write_file(path, "\0\0\0\0\0\0\0\0\0\0\0\5", 12), 0);
     ck_assert_int_lt(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(strstr(err, "Corrupt shuffle index file") != NULL);
     /* empty file */
-    ck_assert_int_eq(write_file(path, "", 0), 0);
+    ck_assert_int_eq(harness_write_file(path, "", 0), 0);
     ck_assert_int_lt(index_cache_range(c, path, false, 0, 1, &off, &len, err, sizeof(err)), 0);
     ck_assert(strstr(err, "Corrupt shuffle index file") != NULL);
     /* decreasing offsets */
@@ -95,14 +93,12 @@ START_TEST(test_missing_and_corrupt)
     z[0] = 0x80; /* negative */
     ck_assert_int_lt(index_parse(z, 8, NULL, &n, err, sizeof(err)), 0);
     index_cache_destroy(c);
-    rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
 START_TEST(test_lru_bound_under_churn)
 {
-    char *dir = make_temp_dir();
+    const char *dir = harness_test_dir();
     const uint64_t max = 4096;
     struct index_cache *c = index_cache_create(max);
     uint64_t offs[33];
@@ -135,18 +131,8 @@ START_TEST(test_lru_bound_under_churn)
     ck_assert_uint_eq(index_cache_stats(tiny).weight, 0);
     index_cache_destroy(tiny);
     index_cache_destroy(c);
-    rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("index_cache");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_spec_example);
-    tcase_add_test(tc, test_missing_and_corrupt);
-    tcase_add_test(tc, test_lru_bound_under_churn);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "index_cache", .name = "core"), test_spec_example, test_missing_and_corrupt,
+           test_lru_bound_under_churn)

@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Spark's file placement, checked against every row of the table computed by
  * Spark's own code (vectors/placement.tsv), plus the spec's worked examples. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static int hexval(char c)
 START_TEST(test_placement_table)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/vectors/placement.tsv", shared_dir());
+    snprintf(path, sizeof(path), "%s/vectors/placement.tsv", harness_shared_dir());
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     char line[4096];
@@ -89,13 +89,5 @@ START_TEST(test_paths)
 }
 END_TEST
 
-int main(void)
-{
-    check_require_shared_vectors();
-    Suite *s = suite_create("placement");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_placement_table);
-    tcase_add_test(tc, test_paths);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "placement", .name = "core", .needs_shared_vectors = true),
+           test_placement_table, test_paths)

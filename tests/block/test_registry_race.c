@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* applicationRemoved racing RegisterExecutor of the same app: whatever the interleaving,
  * the registrations live in memory afterwards are exactly those restored from the log
  * after a restart (no acknowledged registration silently lost, none resurrected). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,7 +22,7 @@ static char *dirs[] = {"/data/d0"};
 static void *registrar(void *arg)
 {
     (void)arg;
-    struct executor_info info = {dirs, 1, 8, "sort"};
+    struct executor_info info = {dirs, 1, 8, "sort", NULL};
     char exec[16], err[256];
     for (int i = 0; i < PUTS; i++) {
         snprintf(exec, sizeof(exec), "%d", i);
@@ -57,12 +57,11 @@ static void live_set(struct resolver *r, bool *out)
 
 START_TEST(test_remove_app_racing_register)
 {
-    char *dir = make_temp_dir(), err[512];
+    const char *dir = harness_test_dir();
+    char err[512];
     int diverged = 0;
     for (int round = 0; round < 5 && !diverged; round++) {
-        res = resolver_create(1 << 16);
-        store = registry_store_open(dir, res, NULL, err, sizeof(err));
-        ck_assert_msg(store != NULL, "%s", err);
+        store = store_open(dir, &res, NULL);
         pthread_t a, b;
         atomic_store(&registering, true);
         pthread_create(&a, NULL, registrar, NULL);
@@ -72,11 +71,8 @@ START_TEST(test_remove_app_racing_register)
         pthread_join(b, NULL);
         static bool before[PUTS], after[PUTS];
         live_set(res, before);
-        registry_store_close(store);
-        resolver_destroy(res);
-        res = resolver_create(1 << 16);
-        store = registry_store_open(dir, res, NULL, err, sizeof(err));
-        ck_assert_msg(store != NULL, "%s", err);
+        store_close(store, res);
+        store = store_open(dir, &res, NULL);
         live_set(res, after);
         for (int i = 0; i < PUTS; i++)
             if (before[i] != after[i])
@@ -84,22 +80,12 @@ START_TEST(test_remove_app_racing_register)
         /* start the next round from an empty app */
         ck_assert_int_ge(cleanup_application_removed(res, store, "app-1", false, err, sizeof(err)),
                          0);
-        registry_store_close(store);
-        resolver_destroy(res);
+        store_close(store, res);
     }
     ck_assert_msg(diverged == 0, "%d registrations differ between memory and the restored log",
                   diverged);
-    rm_rf(dir);
-    free(dir);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("registry_race");
-    TCase *tc = tcase_create("race");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_remove_app_racing_register);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "registry_race", .name = "race", .timeout_s = 120),
+           test_remove_app_racing_register)

@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Error paths of the registration store that used to lose registrations: a log that cannot
  * be read whole (an I/O error part-way) must make registry_store_open fail, not replay the
  * part it read and compact the rest away (read() is wrapped, -Wl,--wrap=read, this test only,
  * to fail on demand); a registration too large for one record is refused, not skipped later. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <unistd.h>
@@ -35,15 +35,14 @@ static char *dirs[] = {"/data/d0"};
 
 START_TEST(test_read_error_keeps_the_log)
 {
-    char *top = make_temp_dir(), err[512];
-    struct executor_info info = {dirs, 1, 8, "sort"};
-    struct resolver *r = resolver_create(1 << 16);
-    struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    const char *top = harness_test_dir();
+    char err[512];
+    struct executor_info info = {dirs, 1, 8, "sort", NULL};
+    struct resolver *r;
+    struct registry_store *s = store_open(top, &r, NULL);
     ck_assert_int_eq(registry_store_put(s, "app-1", "0", &info, err, sizeof(err)), 0);
     ck_assert_int_eq(registry_store_put(s, "app-1", "1", &info, err, sizeof(err)), 0);
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
 
     r = resolver_create(1 << 16);
     fail_reads = true;
@@ -56,14 +55,9 @@ START_TEST(test_read_error_keeps_the_log)
 
     /* the log is intact: both registrations come back */
     struct registry_store_stats st;
-    r = resolver_create(1 << 16);
-    s = registry_store_open(top, r, &st, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    s = store_open(top, &r, &st);
     ck_assert_uint_eq(st.live, 2);
-    registry_store_close(s);
-    resolver_destroy(r);
-    rm_rf(top);
-    free(top);
+    store_close(s, r);
 }
 END_TEST
 
@@ -71,7 +65,7 @@ END_TEST
  * skipped at the next start. */
 START_TEST(test_oversized_registration_refused)
 {
-    char *top = make_temp_dir(), err[512];
+    const char *top = harness_test_dir();
     enum { NDIRS = 300, DIRLEN = 4000 }; /* 1.2 MB of dirs */
     static char dirbuf[NDIRS][DIRLEN + 1];
     static char *big[NDIRS];
@@ -80,34 +74,20 @@ START_TEST(test_oversized_registration_refused)
         dirbuf[i][0] = '/';
         big[i] = dirbuf[i];
     }
-    struct executor_info info = {big, NDIRS, 8, "sort"};
-    struct resolver *r = resolver_create(1 << 16);
-    struct registry_store *s = registry_store_open(top, r, NULL, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    struct executor_info info = {big, NDIRS, 8, "sort", NULL};
+    struct resolver *r;
+    struct registry_store *s = store_open(top, &r, NULL);
     char put_err[512] = "";
     int rc = registry_store_put(s, "app-1", "0", &info, put_err, sizeof(put_err));
-    registry_store_close(s);
-    resolver_destroy(r);
+    store_close(s, r);
     struct registry_store_stats st;
-    r = resolver_create(1 << 16);
-    s = registry_store_open(top, r, &st, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
+    s = store_open(top, &r, &st);
     ck_assert_msg(rc != 0 || st.live == 1,
                   "the registration was acknowledged but is gone after a restart");
     ck_assert(rc == 0 || strstr(put_err, "record limit") != NULL);
-    registry_store_close(s);
-    resolver_destroy(r);
-    rm_rf(top);
-    free(top);
+    store_close(s, r);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("registry_read_error");
-    TCase *tc = tcase_create("read_error");
-    tcase_add_test(tc, test_read_error_keeps_the_log);
-    tcase_add_test(tc, test_oversized_registration_refused);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "registry_read_error", .name = "read_error"), test_read_error_keeps_the_log,
+           test_oversized_registration_refused)

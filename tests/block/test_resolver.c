@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registry and block resolution against the recorded dataset: every block of
  * vectors/manifest.tsv resolves to the file and byte range Spark used. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,9 +15,9 @@
 
 static char *copy_dataset(void)
 {
-    char *dir = make_temp_dir();
+    char *dir = harness_temp_dir();
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "cp -r '%s/vectors/data' '%s/'", shared_dir(), dir);
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/vectors/data' '%s/'", harness_shared_dir(), dir);
     ck_assert_int_eq(system(cmd), 0);
     return dir;
 }
@@ -46,7 +46,7 @@ START_TEST(test_manifest_blocks)
     ck_assert_int_eq(resolver_count(r), 1);
 
     char path[1024], line[2048], err[1024];
-    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", shared_dir());
+    snprintf(path, sizeof(path), "%s/vectors/manifest.tsv", harness_shared_dir());
     FILE *f = fopen(path, "r");
     ck_assert(f != NULL);
     int blocks = 0;
@@ -108,7 +108,7 @@ START_TEST(test_manifest_blocks)
     ck_assert_str_eq(err, "java.lang.RuntimeException: Executor is not registered (appId=app-cap, "
                           "execId=2)");
     resolver_destroy(r);
-    rm_rf(root);
+    harness_rm_rf(root);
     free(root);
 }
 END_TEST
@@ -123,7 +123,7 @@ START_TEST(test_registry_ops)
     struct resolver *r = resolver_create(1 << 20);
     char *d1[] = {"/a", "/b"};
     char *d2[] = {"/c"};
-    struct executor_info i1 = {d1, 2, 64, "m"}, i2 = {d2, 1, 8, "m2"}, got;
+    struct executor_info i1 = {d1, 2, 64, "m", NULL}, i2 = {d2, 1, 8, "m2", NULL}, got;
     char name[32];
     /* enough entries to force table growth */
     for (int i = 0; i < 300; i++) {
@@ -160,13 +160,5 @@ START_TEST(test_registry_ops)
 }
 END_TEST
 
-int main(void)
-{
-    check_require_shared_vectors();
-    Suite *s = suite_create("resolver");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_manifest_blocks);
-    tcase_add_test(tc, test_registry_ops);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "resolver", .name = "core", .needs_shared_vectors = true),
+           test_manifest_blocks, test_registry_ops)

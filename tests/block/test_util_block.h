@@ -1,50 +1,37 @@
-/* Small helpers shared by the block-service tests. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the block-service tests share: the harness's files and locations (tests/harness), and
+ * the registry store opened and closed as the daemon does it. */
 #ifndef SHUFFLED_TESTS_BLOCK_UTIL_H
 #define SHUFFLED_TESTS_BLOCK_UTIL_H
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* $SHUFFLE_SHARED_DIR or ../shared beside the source tree. */
-static inline const char *shared_dir(void)
+#include "../harness/fs.h"
+#include "../harness/locate.h"
+#include "server/block/registry_store.h"
+#include "server/block/resolver.h"
+
+/* A fresh resolver in *r and the store of dir replayed into it (stats in *st, may be NULL);
+ * failing to open fails the test. */
+static inline struct registry_store *store_open(const char *dir, struct resolver **r,
+                                                struct registry_store_stats *st)
 {
-    const char *d = getenv("SHUFFLE_SHARED_DIR");
-    return d && *d ? d : "../shared";
+    char err[512];
+    *r = resolver_create(1 << 16);
+    struct registry_store *s = registry_store_open(dir, *r, st, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    return s;
 }
 
-/* A fresh temp dir (mkdtemp); the caller removes it with rm_rf. */
-static inline char *make_temp_dir(void)
+static inline void store_close(struct registry_store *s, struct resolver *r)
 {
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof(tmpl), "%s/shuffled-test-XXXXXX", base && *base ? base : "/tmp");
-    char *d = mkdtemp(tmpl);
-    return d ? strdup(d) : NULL;
-}
-
-static inline int rm_rf(const char *path)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-    return system(cmd);
-}
-
-static inline int write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t w = fwrite(data, 1, n, f);
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
-static inline int path_exists(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0;
+    registry_store_close(s);
+    resolver_destroy(r);
 }
 
 #endif

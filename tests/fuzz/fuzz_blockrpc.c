@@ -1,21 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary bytes as an RpcRequest body to the real block handler
  * (block_handler.c on_rpc: decode, app/exec id checks, RegisterExecutor, OpenBlocks,
  * FetchShuffleBlocks, RemoveBlocks, GetLocalDirsForExecutors...), with the daemon core
  * replaced by stubs (no sockets, blocking jobs run inline). Every request must be answered
  * exactly once; every stream it registers is resolved chunk by chunk and freed. One
  * executor is registered at start over a temp dir holding a small shuffle output, so
- * resolution reaches placement, the index cache and the files.
- * fuzz-sources: src/server/block/block_handler.c src/server/block/block_streams.c
- * fuzz-sources: src/server/block/block_reply.c src/server/block/block_ops.c
- * fuzz-sources: src/server/block/map_output_cache.c src/server/ops/metrics.c
- * fuzz-sources: src/server/ops/process_metrics.c
- * fuzz-sources: src/server/block/blockid.c src/server/block/placement.c
- * fuzz-sources: src/server/block/resolver.c src/server/block/index_cache.c
- * fuzz-sources: src/server/block/registry_store.c src/server/block/cleanup.c
- * fuzz-sources: src/server/stream/file_open.c */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+ * resolution reaches placement, the index cache and the files. The block sources it is
+ * linked with are listed in tests/fuzz/local.mk. */
+#include <config.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../block/core_stubs.h"
+#include "../harness/fs.h"
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
 
@@ -49,26 +44,6 @@ void rpc_reply_fail(struct rpc_reply *r, const char *error)
     r->answers++;
 }
 
-const char *conn_peer(const struct conn *c)
-{
-    (void)c;
-    return "fuzz";
-}
-
-const char *conn_client_id(const struct conn *c)
-{
-    (void)c;
-    return NULL;
-}
-
-void conn_run_blocking(struct conn *c, void (*fn)(void *), void (*done)(struct conn *, void *),
-                       void *arg)
-{
-    fn(arg);
-    if (done)
-        done(c, arg);
-}
-
 #define MAX_STREAMS 16
 static struct stream_source streams[MAX_STREAMS];
 static int nstreams;
@@ -87,18 +62,6 @@ int64_t stream_register(struct conn *c, const char *app_id, struct stream_source
     return nstreams;
 }
 
-int log_enabled(enum log_level level)
-{
-    (void)level;
-    return 0;
-}
-
-void log_msg(enum log_level level, const char *fmt, ...)
-{
-    (void)level;
-    (void)fmt;
-}
-
 /* ---- setup ---- */
 
 static struct rpc_handler *h;
@@ -108,9 +71,7 @@ static void cleanup_tmp(void)
 {
     if (h)
         h->destroy(h->ctx);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
+    if (harness_rm_rf(tmp) != 0)
         fprintf(stderr, "fuzz_blockrpc: could not remove %s\n", tmp);
 }
 
@@ -125,10 +86,12 @@ static void write_bytes(const char *path, const uint8_t *p, size_t n)
 /* app "app-1", exec "0": one local dir, 1 subdir ("00"), shuffle_0_0 with 3 reduces. */
 static void setup(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp, sizeof(tmp), "%s/fuzz-blockrpc-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp))
+    stub_peer = "fuzz";
+    char *made = harness_temp_dir();
+    if (!made)
         abort();
+    snprintf(tmp, sizeof(tmp), "%s", made);
+    free(made);
     char path[512], dir[400], state[400];
     snprintf(dir, sizeof(dir), "%s/blockmgr", tmp);
     snprintf(state, sizeof(state), "%s/state", tmp);
@@ -159,7 +122,7 @@ static void setup(void)
         abort();
     }
     char *dirs[1] = {dir};
-    struct executor_info info = {dirs, 1, 1, "sort"};
+    struct executor_info info = {dirs, 1, 1, "sort", NULL};
     if (resolver_register(block_service_of(h)->res, "app-1", "0", &info) != 0)
         abort();
     atexit(cleanup_tmp);

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary bytes as a SaslMessage body (what an unauthenticated client
  * sends the daemon). Whatever decodes must re-encode to the same bytes, apart from the legacy
  * token length, which readers ignore; the password derivation must hold its line rule. */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

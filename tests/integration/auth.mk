@@ -1,13 +1,20 @@
+# SPDX-License-Identifier: Apache-2.0
 # spark.authenticate end to end: the real shuffled (auth on and off), raw Java-style SASL
-# frames (test_auth) and libshuffle/shuffle-fetch with secrets (test_auth_client).
-AUTH_TEST_SOURCES = tests/integration/auth_fixture.c tests/integration/auth_fixture.h \
-	tests/integration/tclient.c tests/integration/tclient.h $(CLIENT_TEST_HELPERS)
-check_PROGRAMS += tests/integration/test_auth tests/integration/test_auth_client
-TESTS += tests/integration/test_auth tests/integration/test_auth_client
-tests_integration_test_auth_SOURCES = tests/integration/test_auth.c $(AUTH_TEST_SOURCES)
-tests_integration_test_auth_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
-tests_integration_test_auth_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
-tests_integration_test_auth_client_SOURCES = tests/integration/test_auth_client.c \
-	$(AUTH_TEST_SOURCES)
-tests_integration_test_auth_client_CFLAGS = $(CLIENT_TEST_CFLAGS) $(SASL_CFLAGS) -D_GNU_SOURCE
-tests_integration_test_auth_client_LDADD = $(CLIENT_TEST_LIBS) $(SASL_LIBS)
+# frames (test_auth), libshuffle/shuffle-fetch with secrets (test_auth_client), SASL
+# encryption (QOP auth-conf) with a Cyrus client over raw frames (test_auth_conf), and
+# spark.network.crypto (AES) with a client of the daemon's own state machines (test_auth_aes).
+AUTH_TESTS = tests/integration/test_auth tests/integration/test_auth_client \
+	tests/integration/test_auth_conf tests/integration/test_auth_aes
+check_PROGRAMS += $(AUTH_TESTS)
+TESTS += $(AUTH_TESTS)
+tests_integration_test_auth_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tests_integration_test_auth_LDADD = $(INTEGRATION_LIBS)
+tests_integration_test_auth_client_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tests_integration_test_auth_client_LDADD = $(INTEGRATION_LIBS)
+tests_integration_test_auth_conf_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tests_integration_test_auth_conf_LDADD = $(INTEGRATION_LIBS)
+tests_integration_test_auth_aes_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(CRYPTO_CFLAGS)
+tests_integration_test_auth_aes_LDADD = src/server/libshuffled_core.la $(INTEGRATION_LIBS) \
+	$(CRYPTO_LIBS)
+# Debian 12's DIGEST-MD5 plugin leaks its cipher per encrypted session (test_auth_conf only).
+EXTRA_DIST += tests/integration/cyrus-digestmd5.supp

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The auth tests' fixture; see auth_fixture.h. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -22,75 +23,28 @@
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 #include "tclient.h"
+#include "../harness/daemon.h"
+#include "../harness/fs.h"
+#include "../harness/locate.h"
 
-struct daemon authd, plaind, appd;
+struct harness_daemon authd, plaind, appd;
 char builddir[1024], tmp[256], data_root[512], secret_path[512], bad_path[512], apps_dir[512];
 struct manifest man;
 const char **ids;
 size_t nids;
 
-/* auth: the JSON members for authentication */
-static bool daemon_start(struct daemon *d, const char *name, const char *auth)
+/* A daemon in tmp/name, logging errors only; auth: the JSON members for authentication. */
+static bool daemon_start(struct harness_daemon *d, const char *name, const char *auth)
 {
-    char cfg[700], portf[700], state[700];
-    snprintf(d->dir, sizeof d->dir, "%s/%s", tmp, name);
-    snprintf(cfg, sizeof cfg, "%s/shuffled.json", d->dir);
-    snprintf(portf, sizeof portf, "%s/port", d->dir);
-    snprintf(state, sizeof state, "%s/state", d->dir);
-    mkdir(d->dir, 0700);
+    char dir[700], state[800], members[1400];
+    snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+    snprintf(state, sizeof state, "%s/state", dir);
+    mkdir(dir, 0700);
     mkdir(state, 0700);
-    FILE *f = fopen(cfg, "w");
-    if (!f)
-        return false;
-    fprintf(f,
-            "{\"listen\": [\"127.0.0.1\"], \"port\": 0, \"io_threads\": 2, \"blocking_threads\": "
-            "2, \"log_level\": \"error\", \"state_dir\": \"%s\", \"admin_port\": 0, "
-            "\"fetch_rdd_enabled\": true, %s}\n",
-            state, auth);
-    fclose(f);
-    char exe[1100];
-    snprintf(exe, sizeof exe, "%s/shuffled", builddir);
-    d->pid = fork();
-    if (d->pid == 0) {
-        execl(exe, exe, "-c", cfg, "--port-file", portf, (char *)NULL);
-        _exit(127);
-    }
-    d->port = 0;
-    for (int i = 0; i < 1000 && d->port == 0; i++) { /* up to 10 s */
-        f = fopen(portf, "r");
-        if (f) {
-            if (fscanf(f, "%d", &d->port) != 1)
-                d->port = 0;
-            fclose(f);
-        }
-        if (waitpid(d->pid, NULL, WNOHANG) != 0) {
-            d->pid = 0;
-            return false;
-        }
-        if (!d->port)
-            usleep(10000);
-    }
-    return d->port > 0;
-}
-
-/* SIGTERM; true when it exited with 0 (under ASan: no leak) within 30 s. */
-static bool daemon_stop(struct daemon *d)
-{
-    if (d->pid <= 0)
-        return false;
-    kill(d->pid, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 3000; i++) {
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            d->pid = 0;
-            return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-        }
-        usleep(10000);
-    }
-    kill(d->pid, SIGKILL);
-    waitpid(d->pid, &st, 0);
-    d->pid = 0;
-    return false;
+    snprintf(members, sizeof members, "\"admin_port\": 0, \"fetch_rdd_enabled\": true, %s", auth);
+    struct harness_daemon_opts o = {
+        .dir = dir, .state_dir = state, .log_level = "error", .extra_json = members};
+    return harness_daemon_start(d, &o) == 0;
 }
 
 /* ---- a Java-style DIGEST-MD5 client over raw frames ---- */
@@ -130,7 +84,9 @@ int java_auth(int fd, const char *app, const char *secret, char *err, size_t err
     char nonce[256], qop[64];
     field(s1, "nonce", nonce, sizeof nonce);
     field(s1, "qop", qop, sizeof qop);
-    ck_assert_str_eq(qop, "auth"); /* we offer no auth-conf */
+    const char *extra = getenv("SHUFFLED_TEST_AUTH_EXTRA");
+    bool conf = extra && strstr(extra, "auth_sasl_encryption");
+    ck_assert_str_eq(qop, conf ? "auth,auth-int,auth-conf" : "auth");
     free(s1);
     const char *cnonce = "OBWDp1PJQArB//yLB8oSRi5j2vExLYUX0zMzOdDr";
     char *password = sasl_spark_password(secret), resp[33], rspauth[33], c2[1024];
@@ -154,6 +110,16 @@ int java_auth(int fd, const char *app, const char *secret, char *err, size_t err
     }
     free(s2);
     return rc;
+}
+
+void java_auth_refused(int port, const char *app, const char *secret)
+{
+    int fd = tc_connect(port);
+    char err[512] = "";
+    ck_assert_int_eq(java_auth(fd, app, secret, err, sizeof err), 1);
+    ck_assert_str_eq(err, MISMATCH);
+    ck_assert(tc_wait_closed(fd));
+    close(fd);
 }
 
 int rpc_msg(int fd, const struct blockmsg *m, char **out)
@@ -183,17 +149,6 @@ struct blockmsg register_msg(const char *app)
     return m;
 }
 
-int run(const char *cmd, char *out, size_t outlen)
-{
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void write_secret(const char *path, const char *s)
 {
     FILE *f = fopen(path, "w");
@@ -203,10 +158,9 @@ static void write_secret(const char *path, const char *s)
     }
 }
 
-int auth_fixture_main(const char *name, void (*add)(TCase *tc))
+int auth_fixture_main(const struct check_case *c, const TTest *const *tests)
 {
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    snprintf(builddir, sizeof builddir, "%s", b && *b ? b : ".");
+    snprintf(builddir, sizeof builddir, "%s", harness_build_dir());
     char gen[1100], exe[1100], cmd[4096];
     snprintf(gen, sizeof gen, "%s/gen-shuffle-data", builddir);
     snprintf(exe, sizeof exe, "%s/shuffled", builddir);
@@ -214,9 +168,11 @@ int auth_fixture_main(const char *name, void (*add)(TCase *tc))
         printf("SKIP: no shuffled or gen-shuffle-data in %s yet\n", builddir);
         return 77;
     }
-    snprintf(tmp, sizeof tmp, "/tmp/shuffled-auth-XXXXXX");
-    if (!mkdtemp(tmp))
+    char *made = harness_temp_dir();
+    if (!made)
         return 1;
+    snprintf(tmp, sizeof tmp, "%s", made);
+    free(made);
     snprintf(data_root, sizeof data_root, "%s/data", tmp);
     snprintf(secret_path, sizeof secret_path, "%s/secret", tmp);
     snprintf(bad_path, sizeof bad_path, "%s/wrong-secret", tmp);
@@ -244,16 +200,16 @@ int auth_fixture_main(const char *name, void (*add)(TCase *tc))
         if (!strncmp(man.e[i].id, "shuffle_", 8) && man.e[i].size > 0)
             ids[nids++] = man.e[i].id;
 
-    Suite *s = suite_create(name);
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, 60);
-    add(tc);
-    suite_add_tcase(s, tc);
+    Suite *s = suite_create(c->suite);
+    check_add_case(s, c, tests);
     SRunner *sr = srunner_create(s);
     int failed = 1;
     char auth_json[1200], apps_json[1200];
-    snprintf(auth_json, sizeof auth_json, "\"auth_enabled\": true, \"auth_secret_file\": \"%s\"",
-             secret_path);
+    /* a test may add keys to the shared-secret daemon's config */
+    const char *extra = getenv("SHUFFLED_TEST_AUTH_EXTRA");
+    snprintf(auth_json, sizeof auth_json,
+             "\"auth_enabled\": true, \"auth_secret_file\": \"%s\"%s%s", secret_path,
+             extra ? ", " : "", extra ? extra : "");
     snprintf(apps_json, sizeof apps_json,
              "\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"", apps_dir);
     if (daemon_start(&authd, "auth", auth_json) &&
@@ -265,8 +221,9 @@ int auth_fixture_main(const char *name, void (*add)(TCase *tc))
         fprintf(stderr, "shuffled did not start\n");
     }
     srunner_free(sr);
-    bool clean_auth = daemon_stop(&authd), clean_plain = daemon_stop(&plaind),
-         clean_apps = daemon_stop(&appd);
+    bool clean_auth = harness_daemon_stop(&authd) == 0,
+         clean_plain = harness_daemon_stop(&plaind) == 0,
+         clean_apps = harness_daemon_stop(&appd) == 0;
     if (!clean_auth || !clean_plain || !clean_apps) {
         fprintf(stderr, "a daemon did not exit cleanly (auth %d, plain %d, apps %d)\n", clean_auth,
                 clean_plain, clean_apps);
@@ -274,8 +231,7 @@ int auth_fixture_main(const char *name, void (*add)(TCase *tc))
     }
     manifest_free(&man);
     free(ids);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
+    if (harness_rm_rf(tmp) != 0)
         failed++;
     return failed ? 1 : 0;
 }

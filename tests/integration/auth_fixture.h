@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the auth integration tests (test_auth, test_auth_client): a dataset, secret
  * files, and three real shuffled daemons on 127.0.0.1 (shared secret; auth off; per-app
- * secrets), plus a Java-style DIGEST-MD5 client over raw frames (spec 12.2). */
+ * secrets), plus a Java-style DIGEST-MD5 client over raw frames (protocol.md 12.2). */
 #ifndef SHUFFLED_TESTS_AUTH_FIXTURE_H
 #define SHUFFLED_TESTS_AUTH_FIXTURE_H
 
@@ -9,6 +10,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../check_main.h"
+#include "../harness/daemon.h"
+#include "../harness/process.h"
 #include "manifest.h"
 #include "proto/blockmsg.h"
 
@@ -20,31 +24,27 @@
     "java.lang.IllegalStateException: Expected SaslMessage, received something else (maybe "       \
     "your client does not have SASL enabled?)"
 
-struct daemon {
-    pid_t pid;
-    int port;
-    char dir[600];
-};
-extern struct daemon authd, plaind, appd; /* shared secret; auth off; per-app secrets */
+extern struct harness_daemon authd, plaind, appd; /* shared secret; auth off; per-app secrets */
 extern char builddir[1024], tmp[256], data_root[512], secret_path[512], bad_path[512],
     apps_dir[512];
 extern struct manifest man;
 extern const char **ids; /* the dataset's non-empty shuffle blocks */
 extern size_t nids;
 
-/* Sets everything up, runs the tests add() puts in one TCase, tears down (every daemon must
- * exit cleanly: under ASan, no leaks). The process's exit status (77: skipped). */
-int auth_fixture_main(const char *name, void (*add)(TCase *tc));
+/* Sets everything up, runs the case c of tests, tears down (every daemon must exit cleanly:
+ * under ASan, no leaks). The process's exit status (77: skipped). */
+int auth_fixture_main(const struct check_case *c, const TTest *const *tests);
 
 /* One SaslMessage round trip: 0 RpcResponse, 1 RpcFailure (*out: malloc'd text), -1 I/O. */
 int sasl_rpc(int fd, const char *app, const char *token, char **out);
 /* The two round trips of a Java client: 0 (authenticated, rspauth checked) or 1 with the
  * server's error text in err. */
 int java_auth(int fd, const char *app, const char *secret, char *err, size_t errlen);
+/* A Java client's handshake as app with secret on a new connection to port must be refused with
+ * the digest mismatch, and the connection closed. */
+void java_auth_refused(int port, const char *app, const char *secret);
 int rpc_msg(int fd, const struct blockmsg *m, char **out);
 /* RegisterExecutor(app, "1", the dataset's dirs, 64, SortShuffleManager) */
 struct blockmsg register_msg(const char *app);
-/* Runs a shell command; its exit status, output in out. */
-int run(const char *cmd, char *out, size_t outlen);
 
 #endif

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Load generator for scripts/bench-core (figures, not assertions).
  *   bench_core fetch PORT FILE FILE_SIZE CHUNK_SIZE SECONDS CONNS
  *       pipelined ChunkFetch of CHUNK_SIZE chunks over the test service; prints MB/s, chunks/s
  *   bench_core idle PORT N
  *       opens N connections (one echo RPC each), prints "ready", holds them until stdin closes */
+#include <config.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,12 +73,7 @@ static void *fetch_thread(void *arg)
             break;
         }
         proto_writer_reset(&w);
-        for (int i = 0; i < WINDOW; i++) {
-            struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
-            m.u.chunk_fetch_request.stream_id = sid;
-            m.u.chunk_fetch_request.chunk_index = i;
-            tc_append_msg(&w, &m);
-        }
+        tc_append_fetches(&w, sid, WINDOW);
         if (tc_send_all(fd, w.buf, w.len) != 0) {
             res->failed = 1;
             break;

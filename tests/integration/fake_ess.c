@@ -1,10 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scripted fake shuffle service for client tests: see fake_ess.h. */
-#include "config.h"
+#include <config.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #include "fake_ess.h"
+#include "tclient.h"
 #include "proto/blockmsg.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
@@ -38,6 +42,8 @@ struct fconn {
     struct fstream *streams;
     size_t nstreams;
     int sent_chunks;
+    uint32_t rnd;  /* dribble piece sizes */
+    bool cut_body; /* drop_mid_body: the next reply write is the body to cut */
 };
 
 struct fake_ess {
@@ -49,31 +55,48 @@ struct fake_ess {
     struct fconn *conns[MAX_CONNS];
     atomic_int nconns;
     atomic_int nrpcs;
+    atomic_int nstream_requests;
     int rpc_blocks[MAX_RPCS];
     int64_t next_stream;
 };
 
-static int write_all(int fd, const void *buf, size_t len)
+/* A reply's bytes, dribbled or cut as the options say. */
+static int conn_write(struct fconn *c, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
+    if (c->cut_body) {
+        c->cut_body = false;
+        tc_send_all(c->fd, p, len / 2);
+        return -1; /* the connection closes */
+    }
+    int piece = c->f->o.dribble;
+    if (piece <= 0)
+        return tc_send_all(c->fd, p, len);
     while (len) {
-        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
+        c->rnd = c->rnd * 1103515245u + 12345u;
+        size_t n = 1 + (c->rnd >> 8) % (uint32_t)piece;
+        n = n < len ? n : len;
+        if (tc_send_all(c->fd, p, n) != 0)
             return -1;
-        p += w;
-        len -= (size_t)w;
+        p += n;
+        len -= n;
+        sched_yield();
     }
     return 0;
 }
 
+/* drop_mid_body: arms the cut for the reply about to be written. */
+static void maybe_cut(struct fconn *c)
+{
+    if (c->f->o.drop_mid_body && c->index == 0 && c->sent_chunks == 0)
+        c->cut_body = true;
+}
 static int send_msg(struct fconn *c, const struct proto_msg *m)
 {
     struct proto_writer w;
     proto_writer_init(&w);
     proto_msg_encode(&w, m);
-    int rc = write_all(c->fd, w.buf, w.len);
+    int rc = conn_write(c, w.buf, w.len);
     proto_writer_free(&w);
     return rc;
 }
@@ -145,7 +168,7 @@ static int handle_rpc(struct fconn *c, int64_t id, const uint8_t *body, size_t l
     if (c->f->o.garbage) {
         /* a frame length of -1, then junk */
         static const uint8_t junk[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 4};
-        return write_all(c->fd, junk, sizeof(junk));
+        return tc_send_all(c->fd, junk, sizeof(junk));
     }
     if (blockmsg_decode(body, len, &m, err, sizeof(err)) != 0) {
         char text[260];
@@ -287,6 +310,7 @@ static int handle_chunk(struct fconn *c, int64_t sid, int32_t idx)
         m.u.chunk_fetch_success.chunk_index = idx;
         m.u.chunk_fetch_success.body.data = data;
         m.u.chunk_fetch_success.body.len = (uint32_t)len;
+        maybe_cut(c);
     } else {
         m.type = PROTO_CHUNK_FETCH_FAILURE;
         m.u.chunk_fetch_failure.stream_id = sid;
@@ -307,6 +331,7 @@ static int handle_stream(struct fconn *c, const struct proto_view *v)
     int idx;
     uint64_t len = 0;
     uint8_t *data = NULL;
+    atomic_fetch_add(&c->f->nstream_requests, 1);
     if (sscanf(sidstr, "%lld_%d", &sid, &idx) != 2) {
         snprintf(text, sizeof(text), "java.lang.NumberFormatException: For input string: \"%s\"",
                  sidstr);
@@ -321,8 +346,10 @@ static int handle_stream(struct fconn *c, const struct proto_view *v)
         m.u.stream_response.stream_id = *v;
         m.u.stream_response.byte_count = (int64_t)len;
         rc = send_msg(c, &m);
-        if (rc == 0 && len)
-            rc = write_all(c->fd, data, len);
+        if (rc == 0 && len) {
+            maybe_cut(c);
+            rc = conn_write(c, data, len);
+        }
     } else {
         m.type = PROTO_STREAM_FAILURE;
         m.u.stream_failure.stream_id = *v;
@@ -427,6 +454,11 @@ static void *accept_main(void *arg)
         c->f = f;
         c->index = k;
         c->fd = fd;
+        c->rnd = (uint32_t)k + 1;
+        if (f->o.dribble) { /* every piece its own segment */
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
         f->conns[k] = c;
         atomic_store(&f->nconns, k + 1);
         pthread_create(&c->thread, NULL, conn_main, c);
@@ -471,6 +503,11 @@ int fake_ess_connections(struct fake_ess *f)
 int fake_ess_fetch_rpcs(struct fake_ess *f)
 {
     return atomic_load(&f->nrpcs);
+}
+
+int fake_ess_stream_requests(struct fake_ess *f)
+{
+    return atomic_load(&f->nstream_requests);
 }
 
 int fake_ess_fetch_rpc_blocks(struct fake_ess *f, int k)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scripted stand-in for Spark's External Shuffle Service, for client tests:
  * listens on 127.0.0.1 (ephemeral port), answers RegisterExecutor, OpenBlocks,
  * FetchShuffleBlocks (streams of chunks served from the vectors' data files as
@@ -23,6 +24,10 @@ struct fake_ess_opts {
     const char *fetch_error; /* answer OpenBlocks/FetchShuffleBlocks with RpcFailure(text) */
     int garbage;             /* answer the first RPC with bytes that are no frame */
     int wrong_reply;         /* answer fetches with BlocksRemoved, not a StreamHandle */
+    int dribble;             /* replies go out in random pieces of 1..dribble bytes, the
+                                thread yielding between them (0: whole writes) */
+    int drop_mid_body;       /* on the first connection, the first chunk or stream reply
+                                stops halfway through its body and the connection closes */
 };
 
 struct fake_ess;
@@ -37,6 +42,7 @@ void fake_ess_stop(struct fake_ess *f); /* halts and frees */
 /* Counters (read after the client finished; they are atomics). */
 int fake_ess_connections(struct fake_ess *f);
 int fake_ess_fetch_rpcs(struct fake_ess *f);
+int fake_ess_stream_requests(struct fake_ess *f); /* StreamRequests received */
 /* Number of blocks asked for by the k-th fetch RPC (OpenBlocks ids or
  * FetchShuffleBlocks reduce entries), or -1. */
 int fake_ess_fetch_rpc_blocks(struct fake_ess *f, int k);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: the vectors' manifest.tsv (block id, size, crc32, sha256, file,
  * offset) with file paths moved from /tmp/shuffle-vectors/data to a real dir. */
 #ifndef TESTS_MANIFEST_H

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-only service for tests/integration/shuffled-stall (main.c + this file):
  *   RpcRequest "S": blocks its worker's event loop until the file named by
  *                   $SHUFFLED_TEST_RELEASE exists (at most 30 s), then answers "ok";
  *   anything else:  RpcFailure.
  * It also installs admin actions (rpc_handler.admin_actions):
  * application "app-known" has 2 executors; any other id is unknown. */
+#include <config.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-only service, linked only into tests/integration/shuffled-test: lets the integration
  * tests register streams over files and memory, and exercise every way of answering an RPC.
  *
@@ -18,6 +19,8 @@
  *   'P'                             -> i64 windows of large bodies found cached, i64 windows
  *                                      warmed on the pool (chunk_window.c), so far
  * Anything else: RpcFailure. A OneWayMessage only bumps the counter. */
+#include <config.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -221,7 +224,8 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
             break;
         }
         uint32_t n = ts->n;
-        struct stream_source src = {.ctx = ts, .num_chunks = n, .resolve = resolve, .free_ctx = free_stream};
+        struct stream_source src = {
+            .ctx = ts, .num_chunks = n, .resolve = resolve, .free_ctx = free_stream};
         char err[400];
         int64_t id = stream_register(c, "app-test", src, err, sizeof err);
         proto_write_i64(&w, id);

@@ -1,20 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
 #include "tclient.h"
 
+#include "../harness/wait.h"
+
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static __thread char last_error[256];
@@ -24,135 +23,11 @@ const char *tc_last_error(void)
     return last_error;
 }
 
-static void sleep_ms(long ms)
+int tdaemon_start(struct harness_daemon *d, const char *extra_json)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int start_daemon(struct tdaemon *d, const char *extra_json, int listen_fd);
-
-int tdaemon_start(struct tdaemon *d, const char *extra_json)
-{
-    return start_daemon(d, extra_json, -1);
-}
-
-int tdaemon_start_activated(struct tdaemon *d, const char *extra_json, int listen_fd)
-{
-    return start_daemon(d, extra_json, listen_fd);
-}
-
-/* As systemd passes a socket: fd 3, LISTEN_FDS=1, LISTEN_PID = the daemon's pid. */
-static void pass_socket(int listen_fd)
-{
-    if (listen_fd != 3 && dup2(listen_fd, 3) != 3)
-        _exit(127);
-    fcntl(3, F_SETFD, 0);
-    char pid[32];
-    snprintf(pid, sizeof pid, "%ld", (long)getpid());
-    setenv("LISTEN_PID", pid, 1);
-    setenv("LISTEN_FDS", "1", 1);
-}
-
-static int start_daemon(struct tdaemon *d, const char *extra_json, int listen_fd)
-{
-    memset(d, 0, sizeof *d);
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(d->dir, sizeof d->dir, "%s/shuffled-test-XXXXXX", tmp);
-    if (!mkdtemp(d->dir))
-        return -1;
-    char cfg[512], portfile[512], bin[1024];
-    snprintf(cfg, sizeof cfg, "%s/shuffled.json", d->dir);
-    snprintf(portfile, sizeof portfile, "%s/port", d->dir);
-    const char *builddir = getenv("SHUFFLE_BUILDDIR") ? getenv("SHUFFLE_BUILDDIR") : ".";
-    snprintf(bin, sizeof bin, "%s/tests/integration/shuffled-test", builddir);
-    FILE *f = fopen(cfg, "w");
-    if (!f)
-        return -1;
-    bool own_listen = extra_json && strstr(extra_json, "\"listen\"") != NULL;
-    fprintf(f,
-            "{\n  %s\"port\": 0,\n  \"io_threads\": 2,\n  \"blocking_threads\": 2,\n"
-            "  \"log_level\": \"warn\",\n  \"state_dir\": \"%s\"%s%s\n}\n",
-            own_listen ? "" : "\"listen\": [\"127.0.0.1\"],\n  ", d->dir,
-            extra_json && *extra_json ? ",\n  " : "", extra_json ? extra_json : "");
-    fclose(f);
-    d->pid = fork();
-    if (d->pid < 0)
-        return -1;
-    if (d->pid == 0) {
-        if (listen_fd >= 0)
-            pass_socket(listen_fd);
-        execl(bin, bin, "-c", cfg, "--port-file", portfile, (char *)NULL);
-        fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    for (int i = 0; i < 3000; i++) { /* up to 30 s (slow sanitizer start) */
-        FILE *p = fopen(portfile, "r");
-        if (p) {
-            int ok = fscanf(p, "%d", &d->port) == 1;
-            fclose(p);
-            if (ok && d->port > 0)
-                return 0;
-        }
-        int st;
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            d->pid = 0;
-            return -1;
-        }
-        sleep_ms(10);
-    }
-    return -1;
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *dh = opendir(dir);
-    if (!dh)
-        return;
-    struct dirent *e;
-    while ((e = readdir(dh)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_dir(p);
-        else
-            unlink(p);
-    }
-    closedir(dh);
-    rmdir(dir);
-}
-
-int tdaemon_wait(struct tdaemon *d)
-{
-    int st = 0, rc = -1;
-    for (int i = 0; i < 6000 && d->pid > 0; i++) { /* up to 60 s */
-        pid_t p = waitpid(d->pid, &st, WNOHANG);
-        if (p == d->pid) {
-            rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-            if (!WIFEXITED(st))
-                fprintf(stderr, "daemon died by signal %d\n", WTERMSIG(st));
-            d->pid = 0;
-            break;
-        }
-        sleep_ms(10);
-    }
-    if (d->pid > 0) {
-        kill(d->pid, SIGKILL);
-        waitpid(d->pid, &st, 0);
-        d->pid = 0;
-    }
-    remove_dir(d->dir);
-    return rc;
-}
-
-int tdaemon_stop(struct tdaemon *d)
-{
-    if (d->pid > 0)
-        kill(d->pid, SIGTERM);
-    return tdaemon_wait(d);
+    struct harness_daemon_opts o = {.exe = "tests/integration/shuffled-test",
+                                    .extra_json = extra_json};
+    return harness_daemon_start(d, &o);
 }
 
 static int connect_to(int family, int port)
@@ -213,6 +88,16 @@ int tc_send_all(int fd, const void *buf, size_t len)
 void tc_append_msg(struct proto_writer *w, const struct proto_msg *m)
 {
     proto_msg_encode(w, m);
+}
+
+void tc_append_fetches(struct proto_writer *w, int64_t stream_id, int32_t count)
+{
+    for (int32_t i = 0; i < count; i++) {
+        struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
+        m.u.chunk_fetch_request.stream_id = stream_id;
+        m.u.chunk_fetch_request.chunk_index = i;
+        proto_msg_encode(w, &m);
+    }
 }
 
 int tc_send_msg(int fd, const struct proto_msg *m)
@@ -432,21 +317,29 @@ int tc_live(int fd, int64_t *streams, int64_t *chunks)
     return rc;
 }
 
+struct live_probe {
+    int port;
+    int64_t streams, chunks;
+    bool failed;
+};
+
+/* Done when the daemon reports nothing live, or cannot be asked. */
+static bool nothing_live(void *arg)
+{
+    struct live_probe *p = arg;
+    int fd = tc_connect(p->port);
+    p->failed = fd < 0 || tc_live(fd, &p->streams, &p->chunks) != 0;
+    if (fd >= 0)
+        close(fd);
+    /* the probe connection's own close is not counted: it has no streams */
+    return p->failed || (p->streams == 0 && p->chunks == 0);
+}
+
 int64_t tc_wait_no_streams(int port)
 {
-    int64_t streams = -1, chunks = -1;
-    for (int i = 0; i < 500; i++) { /* bounded: up to ~5 s */
-        int fd = tc_connect(port);
-        if (fd < 0)
-            return -1;
-        int rc = tc_live(fd, &streams, &chunks);
-        close(fd);
-        if (rc != 0)
-            return -1;
-        /* the probe connection's own close is not counted: it has no streams */
-        if (streams == 0 && chunks == 0)
-            return 0;
-        sleep_ms(10);
-    }
-    return streams;
+    struct live_probe p = {port, -1, -1, false};
+    bool done = harness_wait_until(nothing_live, &p, 5000, 10);
+    if (p.failed)
+        return -1;
+    return done ? 0 : p.streams;
 }

@@ -1,4 +1,5 @@
-/* A small blocking protocol client and daemon launcher for the integration tests. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A small blocking protocol client for the integration tests. */
 #ifndef SHUFFLED_TESTS_TCLIENT_H
 #define SHUFFLED_TESTS_TCLIENT_H
 
@@ -7,26 +8,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../harness/daemon.h"
 #include "proto/message.h"
 
-struct tdaemon {
-    pid_t pid;
-    int port;
-    char dir[256]; /* temp dir: config, port file, data files */
-};
-
-/* Starts tests/integration/shuffled-test on 127.0.0.1 port 0 with extra JSON members (may be
- * NULL or "", else e.g. "\"idle_timeout_ms\": 300"; a "listen" member replaces the default).
- * Returns 0 or -1. */
-int tdaemon_start(struct tdaemon *d, const char *extra_json);
-/* The same under socket activation: the daemon gets listen_fd (a listening socket, kept open
- * by the caller too) as systemd passes shuffled.socket's. */
-int tdaemon_start_activated(struct tdaemon *d, const char *extra_json, int listen_fd);
-/* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it died by a signal/timeout.
- * Removes the temp dir. */
-int tdaemon_stop(struct tdaemon *d);
-/* Waits (bounded) for the daemon to exit by itself; returns the status as tdaemon_stop. */
-int tdaemon_wait(struct tdaemon *d);
+/* Starts the test build of the daemon (tests/integration/shuffled-test, with the test
+ * service) in a fresh temp dir, with extra JSON members (may be NULL). 0 or -1. */
+int tdaemon_start(struct harness_daemon *d, const char *extra_json);
 
 int tc_connect(int port);  /* blocking TCP socket with 60 s receive timeout, or -1 */
 int tc_connect6(int port); /* the same over [::1] */
@@ -37,6 +24,8 @@ int tc_send_fetch(int fd, int64_t stream_id, int32_t index);
 int tc_send_stream(int fd, const char *name);
 /* Appends the frame of m to buf (for pipelining many frames in one write). */
 void tc_append_msg(struct proto_writer *w, const struct proto_msg *m);
+/* Appends ChunkFetchRequest(stream_id, i) for i from 0 to count - 1. */
+void tc_append_fetches(struct proto_writer *w, int64_t stream_id, int32_t count);
 
 uint64_t tc_hash(uint64_t h, const void *data, size_t len);
 #define TC_HASH_INIT 0xcbf29ce484222325ULL

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spark.authenticate, server side, against the real shuffled on 127.0.0.1: a hand-made
- * Java-style DIGEST-MD5 exchange (spec 12.2) is accepted with the spec's rspauth and RPCs then
- * reach the block handler under app isolation (spec 9.1); a wrong secret, garbage or oversized
+ * Java-style DIGEST-MD5 exchange (protocol.md 12.2) is accepted with the spec's rspauth and RPCs then
+ * reach the block handler under app isolation (protocol.md 9.1); a wrong secret, garbage or oversized
  * tokens get Java's RpcFailure and a closed connection; RPCs, OneWayMessage and UploadStream
- * before authentication get spec 12.1's treatment; another app's connection cannot read a
+ * before authentication get protocol.md 12.1's treatment; another app's connection cannot read a
  * stream; `shuffled -t` rejects bad secret files and dirs. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -49,12 +50,7 @@ END_TEST
 
 START_TEST(wrong_secret_refused_and_closed)
 {
-    int fd = tc_connect(authd.port);
-    char err[512] = "";
-    ck_assert_int_eq(java_auth(fd, "app-1", "not-the-secret", err, sizeof err), 1);
-    ck_assert_str_eq(err, MISMATCH);
-    ck_assert(tc_wait_closed(fd));
-    close(fd);
+    java_auth_refused(authd.port, "app-1", "not-the-secret");
 }
 END_TEST
 
@@ -185,7 +181,7 @@ START_TEST(config_check_rejects_bad_secret_files)
     fprintf(f, "{\"auth_enabled\": true}\n");
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s/shuffled -t -c %s 2>&1", builddir, cfg);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_enabled': needs auth_secret_file"), "%s", out);
     char open_path[600];
     snprintf(open_path, sizeof open_path, "%s/readable-secret", tmp);
@@ -196,42 +192,37 @@ START_TEST(config_check_rejects_bad_secret_files)
     f = fopen(cfg, "w");
     fprintf(f, "{\"auth_enabled\": true, \"auth_secret_file\": \"%s\"}\n", open_path);
     fclose(f);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_secret_file'") && strstr(out, "mode 0640") &&
                       strstr(out, "chmod 600"),
                   "%s", out);
     chmod(open_path, 0600);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s", out);
     f = fopen(cfg, "w");
     fprintf(f,
             "{\"auth_enabled\": true, \"auth_secret_file\": \"%s\", \"auth_app_secrets_dir\": "
             "\"%s\"}\n",
             open_path, apps_dir);
     fclose(f);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_app_secrets_dir': cannot be combined"), "%s", out);
     f = fopen(cfg, "w");
     fprintf(f, "{\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"}\n", apps_dir);
     fclose(f);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s", out);
     chmod(apps_dir, 0755);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "key 'auth_app_secrets_dir'") && strstr(out, "mode 0755"), "%s", out);
     chmod(apps_dir, 0750);
 }
 END_TEST
 
-static void add(TCase *tc)
-{
-    tcase_add_test(tc, java_style_handshake_accepted_then_rpcs_reach_the_handler);
-    tcase_add_test(tc, wrong_secret_refused_and_closed);
-    tcase_add_test(tc, before_auth_rpcs_oneway_and_upload_stream);
-    tcase_add_test(tc, garbage_tokens_refused_and_closed);
-    tcase_add_test(tc, chunk_of_another_apps_stream_refused);
-    tcase_add_test(tc, config_check_rejects_bad_secret_files);
-}
-
 int main(void)
 {
-    return auth_fixture_main("auth", add);
+    return auth_fixture_main(
+        &(struct check_case){.suite = "auth", .name = "auth", .timeout_s = 60},
+        CHECK_TESTS(java_style_handshake_accepted_then_rpcs_reach_the_handler,
+                    wrong_secret_refused_and_closed, before_auth_rpcs_oneway_and_upload_stream,
+                    garbage_tokens_refused_and_closed, chunk_of_another_apps_stream_refused,
+                    config_check_rejects_bad_secret_files));
 }

@@ -1,11 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spark.authenticate with libshuffle and shuffle-fetch against the real shuffled: the right
  * secret fetches every block (both protocols); a wrong one fails every request with
  * SHUFFLE_EAUTH, unretried (fetch and registration); no auth against an auth daemon and auth
  * against a daemon without it are refused; an app authenticated as app-2 cannot
- * register/open/fetch/remove/list dirs for app-1 (spec 9.1 texts); a silent server times the
- * handshake out; the client's digest-response is what a Java server accepts (spec 12.2
+ * register/open/fetch/remove/list dirs for app-1 (protocol.md 9.1 texts); a silent server times the
+ * handshake out; the client's digest-response is what a Java server accepts (protocol.md 12.2
  * transcript); per-app secret files bind each app id to its secret. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "../unit/sasl_digest.h"
+#include "../harness/client.h"
 #include "auth_fixture.h"
 #include "client_util.h"
 #include "proto/blockmsg.h"
@@ -34,52 +36,25 @@
 static shuffle_client *client(const char *app, const char *secret, bool old)
 {
     struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    o.max_retries = 3;
-    o.retry_wait_ms = 20;
-    o.connect_timeout_ms = 5000;
-    o.request_timeout_ms = 20000;
-    o.use_old_fetch_protocol = old;
+    harness_client_options(&o, 3, 20, 20000, old);
     o.auth_app_id = app;
     o.auth_secret = secret;
-    shuffle_client *c = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
-    return c;
+    return harness_client_with(&o);
 }
 
 /* The status; the error text in err. */
 static int register_exec(shuffle_client *c, int port, const char *app, char *err, size_t errlen)
 {
-    int status = register_executor_sync(c, port, app, "1", (const char *const *)man.local_dirs,
-                                        man.num_dirs);
+    int status = harness_register_executor(c, port, app, "1", (const char *const *)man.local_dirs,
+                                           man.num_dirs, NULL);
     snprintf(err, errlen, "%s", status == SHUFFLE_OK ? "" : shuffle_last_error(c));
     return status;
 }
 
 static void fetch(shuffle_client *c, int port, const char *app, struct collector *col)
 {
-    collector_init(col, &man, nids);
-    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
-                                      .host = "127.0.0.1",
-                                      .port = port,
-                                      .app_id = app,
-                                      .exec_id = "1",
-                                      .block_ids = ids,
-                                      .num_blocks = nids,
-                                      .on_block = collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r), SHUFFLE_OK);
+    collector_fetch(col, c, &man, "127.0.0.1", port, app, "1", ids, nids, NULL);
     collector_wait(col);
-}
-
-static void assert_all_failed(struct collector *col, int status, const char *needle)
-{
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_int_eq(col->count[i], 1);
-        ck_assert_int_eq(col->status[i], status);
-        ck_assert_msg(strstr(col->error[i], needle), "'%s' lacks '%s'", col->error[i], needle);
-    }
 }
 
 START_TEST(right_secret_fetches_every_block)
@@ -107,7 +82,7 @@ START_TEST(wrong_secret_fails_every_request_unretried)
     ck_assert_msg(strstr(err, MISMATCH) && strstr(err, "(attempt 1 of"), "%s", err);
     struct collector col;
     fetch(c, authd.port, "app-1", &col);
-    assert_all_failed(&col, SHUFFLE_EAUTH, MISMATCH);
+    collector_assert_all_failed(&col, SHUFFLE_EAUTH, MISMATCH);
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -133,38 +108,14 @@ START_TEST(client_with_auth_against_a_daemon_without)
 }
 END_TEST
 
-struct dirs_wait {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool done;
-    int status;
-    char err[1024];
-};
-
-static void dirs_cb(void *arg, int status, const char *error, const struct shuffle_local_dirs *d)
-{
-    struct dirs_wait *w = arg;
-    pthread_mutex_lock(&w->lock);
-    w->status = status;
-    snprintf(w->err, sizeof w->err, "%s", error ? error : "");
-    w->done = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
 /* GetLocalDirsForExecutors for app-1's executor "1"; the status, error text in err. */
 static int get_local_dirs(shuffle_client *c, int port, char *err, size_t errlen)
 {
-    struct dirs_wait w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     const char *execs[] = {"1"};
-    ck_assert_int_eq(shuffle_get_local_dirs(c, "127.0.0.1", port, "app-1", execs, 1, dirs_cb, &w),
-                     SHUFFLE_OK);
-    pthread_mutex_lock(&w.lock);
-    while (!w.done)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    snprintf(err, errlen, "%s", w.err);
-    return w.status;
+    struct local_dirs_answer a;
+    local_dirs_get(c, port, "app-1", execs, 1, &a);
+    snprintf(err, errlen, "%s", a.err);
+    return a.status;
 }
 
 START_TEST(app_isolation)
@@ -181,7 +132,7 @@ START_TEST(app_isolation)
     ck_assert_msg(strstr(err, deny), "%s", err);
     struct collector col;
     fetch(c, authd.port, "app-1", &col); /* OpenBlocks or FetchShuffleBlocks */
-    assert_all_failed(&col, SHUFFLE_ESERVER, deny);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, deny);
     collector_free(&col);
     int removed = -1;
     ck_assert_int_eq(
@@ -209,11 +160,10 @@ START_TEST(handshake_timeout_fails_the_waiting_requests)
     o.auth_app_id = "app-1";
     o.auth_secret = SECRET;
     o.auth_timeout_ms = 200;
-    shuffle_client *c = NULL;
-    ck_assert_int_eq(shuffle_client_new(&o, &c), SHUFFLE_OK);
+    shuffle_client *c = harness_client_with(&o);
     struct collector col;
     fetch(c, ntohs(sa.sin_port), "app-1", &col);
-    assert_all_failed(&col, SHUFFLE_EIO, "timed out (200 ms)");
+    collector_assert_all_failed(&col, SHUFFLE_EIO, "timed out (200 ms)");
     collector_free(&col);
     shuffle_client_free(c);
     close(ls);
@@ -362,11 +312,7 @@ START_TEST(per_app_secrets_bind_app_ids)
     ck_assert_msg(strstr(err, "Client for app-2 not authorized for application app-1."), "%s", err);
     shuffle_client_free(c);
     /* an app id that is no file name reads no file */
-    int fd = tc_connect(appd.port);
-    ck_assert_int_eq(java_auth(fd, "../app-secrets/app-1", "secret-one", err, sizeof err), 1);
-    ck_assert_str_eq(err, MISMATCH);
-    ck_assert(tc_wait_closed(fd));
-    close(fd);
+    java_auth_refused(appd.port, "../app-secrets/app-1", "secret-one");
 }
 END_TEST
 
@@ -376,32 +322,29 @@ START_TEST(shuffle_fetch_with_secret_file)
     snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
     snprintf(cmd, sizeof cmd,
              "%s/src/tools/shuffle-fetch -q --register --retry-wait 10 --verify %s -o %s/out "
-             "--auth-secret-file %s 127.0.0.1:%d app-3 1 2>&1",
+             "--auth-secret-file %s 127.0.0.1:%d app-1 1 2>&1",
              builddir, mpath, tmp, secret_path, authd.port);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s", out);
     snprintf(cmd, sizeof cmd,
              "%s/src/tools/shuffle-fetch -q --retry-wait 10 --verify %s -o %s/out2 "
-             "--auth-secret-file %s 127.0.0.1:%d app-3 1 2>&1",
+             "--auth-secret-file %s 127.0.0.1:%d app-1 1 2>&1",
              builddir, mpath, tmp, bad_path, authd.port);
-    ck_assert_int_ne(run(cmd, out, sizeof out), 0);
+    ck_assert_int_ne(harness_run(cmd, out, sizeof out), 0);
     ck_assert_msg(strstr(out, "Mismatched response."), "%s", out);
 }
 END_TEST
 
-static void add(TCase *tc)
-{
-    tcase_add_loop_test(tc, right_secret_fetches_every_block, 0, 2);
-    tcase_add_test(tc, wrong_secret_fails_every_request_unretried);
-    tcase_add_test(tc, client_without_auth_is_refused);
-    tcase_add_test(tc, client_with_auth_against_a_daemon_without);
-    tcase_add_loop_test(tc, app_isolation, 0, 2);
-    tcase_add_test(tc, shuffle_fetch_with_secret_file);
-    tcase_add_test(tc, client_speaks_what_a_java_server_checks);
-    tcase_add_test(tc, handshake_timeout_fails_the_waiting_requests);
-    tcase_add_test(tc, per_app_secrets_bind_app_ids);
-}
-
 int main(void)
 {
-    return auth_fixture_main("auth_client", add);
+    return auth_fixture_main(
+        &(struct check_case){.suite = "auth_client",
+                             .name = "auth_client",
+                             .timeout_s = 60,
+                             .loops = 2,
+                             .looped = {right_secret_fetches_every_block, app_isolation}},
+        CHECK_TESTS(right_secret_fetches_every_block, wrong_secret_fails_every_request_unretried,
+                    client_without_auth_is_refused, client_with_auth_against_a_daemon_without,
+                    app_isolation, shuffle_fetch_with_secret_file,
+                    client_speaks_what_a_java_server_checks,
+                    handshake_timeout_fails_the_waiting_requests, per_app_secrets_bind_app_ids));
 }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # shuffle-bench against the real daemon: --csv gives a header and one row; a repeated
 # failure (an executor never registered) is reported once with its count; -s is a deadline
 # even when the server stops answering (a listener that never replies): the run ends about

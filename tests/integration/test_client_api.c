@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle's public API contract (libshuffle(3), "ABI" and "RETURN VALUE"): structs
  * versioned by their struct_size (an older, smaller options struct still works and
  * nothing past it is read; a newer one is accepted only when what this version does not
  * know is zero) and the error convention (status, shuffle_strerror, and the per-thread,
  * per-client detail of shuffle_last_error naming the cause). */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <netinet/in.h>

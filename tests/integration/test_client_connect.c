@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How libshuffle connects: Spark's connection-factory fast fail (a fetch that
  * retries does not connect again to a peer whose connect failed less than
  * 0.95 x retry_wait_ms ago) and host names resolved without blocking the loop. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../harness/client.h"
+#include "../harness/port.h"
 #include "client_util.h"
 #include "fake_ess.h"
 #include "shuffle/client.h"
@@ -30,15 +33,9 @@ static const char *ids[] = {"shuffle_0_0_0", "shuffle_0_0_1", "shuffle_0_1_0"};
 static shuffle_client *new_client_dns(int max_retries, const char *resolv_conf)
 {
     struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
+    harness_client_options(&o, max_retries, RETRY_WAIT_MS, 10000, false);
     o.resolv_conf = resolv_conf;
-    o.max_retries = max_retries;
-    o.retry_wait_ms = RETRY_WAIT_MS;
-    o.request_timeout_ms = 10000;
-    o.connect_timeout_ms = 5000;
-    shuffle_client *c = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
-    return c;
+    return harness_client_with(&o);
 }
 
 static shuffle_client *new_client(int max_retries)
@@ -48,18 +45,7 @@ static shuffle_client *new_client(int max_retries)
 
 static void start_fetch(shuffle_client *cl, const char *host, int port, struct collector *col)
 {
-    collector_init(col, &man, NIDS);
-    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
-                                      .host = host,
-                                      .port = port,
-                                      .app_id = "app-cap",
-                                      .exec_id = "1",
-                                      .block_ids = ids,
-                                      .num_blocks = NIDS,
-                                      .on_block = collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
+    collector_fetch(col, cl, &man, host, port, "app-cap", "1", ids, NIDS, NULL);
 }
 
 static bool collector_done(struct collector *col)
@@ -74,27 +60,17 @@ static void assert_all_failed(struct collector *col, const char *needle)
 {
     collector_wait(col);
     ck_assert_int_eq(col->done_calls, 1);
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_int_eq(col->count[i], 1);
-        ck_assert_int_eq(col->status[i], SHUFFLE_EIO);
-        ck_assert_msg(col->error[i] && strstr(col->error[i], needle), "error '%s' lacks '%s'",
-                      col->error[i], needle);
-    }
+    collector_assert_all_failed(col, SHUFFLE_EIO, needle);
     ck_assert_uint_eq(col->done_failed, col->n);
 }
 
+/* Bound once but never listening: connects are refused. */
 static int closed_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof(a);
-    ck_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    ck_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
-    close(fd); /* bound but never listening: connects are refused */
-    return ntohs(a.sin_port);
+    int port = harness_free_port();
+    ck_assert_int_gt(port, 0);
+    return port;
 }
-
 /* A non-blocking listener on 127.0.0.1:port. */
 static int listen_on(int port)
 {
@@ -367,19 +343,12 @@ int main(void)
 {
     check_require_shared_vectors();
     load_vectors_manifest(&man);
-    Suite *s = suite_create("client_connect");
-    TCase *tc = tcase_create("connect");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_fast_fail_skips_connect_in_window);
-    tcase_add_test(tc, test_fast_fail_text_and_window_end);
-    tcase_add_test(tc, test_no_fast_fail_without_retries);
-    tcase_add_test(tc, test_localhost_name);
-    tcase_add_test(tc, test_unresolvable_name);
-    tcase_add_test(tc, test_free_while_resolving);
-    tcase_add_test(tc, test_requests_wait_for_the_name);
-    tcase_add_test(tc, test_missing_resolv_conf);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(
+        &(struct check_case){.suite = "client_connect", .name = "connect", .timeout_s = 60},
+        CHECK_TESTS(test_fast_fail_skips_connect_in_window, test_fast_fail_text_and_window_end,
+                    test_no_fast_fail_without_retries, test_localhost_name, test_unresolvable_name,
+                    test_free_while_resolving, test_requests_wait_for_the_name,
+                    test_missing_resolv_conf));
     manifest_free(&man);
     return status;
 }

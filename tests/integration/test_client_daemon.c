@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle against the real shuffled: a dataset made by gen-shuffle-data is
  * registered and every block fetched and verified (both protocols, batch ranges,
  * fetch-to-file); error replies are not retried; a stopped daemon makes the
@@ -5,7 +6,7 @@
  * window still delivers every block exactly once; a dead one fails every block
  * exactly once; many threads share one client. Skipped (77) when the build has
  * no shuffled or gen-shuffle-data. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <signal.h>
@@ -17,16 +18,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../check_main.h"
+#include "../harness/client.h"
+#include "../harness/daemon.h"
+#include "../harness/wait.h"
 #include "client_util.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 
-static char builddir[1024], tmp[256], data_root[512], state_dir[512], cfg_path[512], port_path[512];
+static char tmp[256], data_root[512], state_dir[512];
 static struct manifest man;
 static const char **ids; /* shuffle blocks of the dataset, manifest order */
 static size_t nids;
-static pid_t daemon_pid;
-static int daemon_port;
+static struct harness_daemon shuffled; /* config and port file in tmp */
+static char daemon_members[1024];      /* its JSON members beyond the harness's */
 
 static void run_or_die(const char *cmd)
 {
@@ -36,140 +41,47 @@ static void run_or_die(const char *cmd)
     }
 }
 
-static int config_port; /* the port in the config file */
-
-/* Writes the daemon's config; roots: a JSON array for allowed_local_dir_roots. */
-static bool write_daemon_config(int port, const char *roots)
+/* The daemon's members with roots, a JSON array for allowed_local_dir_roots. */
+static void set_daemon_members(const char *roots)
 {
-    FILE *f = fopen(cfg_path, "w");
-    if (!f)
-        return false;
-    config_port = port;
-    fprintf(f,
-            "{\"listen\": [\"127.0.0.1\"], \"port\": %d, \"io_threads\": 2, "
-            "\"blocking_threads\": 2, \"log_level\": \"warn\", \"state_dir\": \"%s\", "
-            "\"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": %s}\n",
-            port, state_dir, roots);
-    return fclose(f) == 0;
+    snprintf(daemon_members, sizeof(daemon_members),
+             "\"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": %s", roots);
 }
 
-/* Starts shuffled on port (0: ephemeral); false if it did not come up. */
-static bool daemon_start(int port)
+/* Rewrites the daemon's config with roots. */
+static bool write_daemon_config(const char *roots)
 {
-    if (!write_daemon_config(port, "[]"))
-        return false;
-    FILE *f;
-    unlink(port_path);
-    char exe[1100];
-    snprintf(exe, sizeof(exe), "%s/shuffled", builddir);
-    daemon_pid = fork();
-    if (daemon_pid < 0)
-        return false;
-    if (daemon_pid == 0) {
-        execl(exe, exe, "-c", cfg_path, "--port-file", port_path, (char *)NULL);
-        _exit(127);
-    }
-    daemon_port = 0;
-    for (int i = 0; i < 1000 && daemon_port == 0; i++) { /* up to 10 s */
-        f = fopen(port_path, "r");
-        if (f) {
-            if (fscanf(f, "%d", &daemon_port) != 1)
-                daemon_port = 0;
-            fclose(f);
-        }
-        int st;
-        if (waitpid(daemon_pid, &st, WNOHANG) != 0) {
-            daemon_pid = 0;
-            return false;
-        }
-        if (!daemon_port)
-            usleep(10000);
-    }
-    return daemon_port > 0;
+    set_daemon_members(roots);
+    return harness_daemon_write_config(&shuffled, &shuffled.opts) == 0;
 }
 
-/* SIGCONT goes first: a stopped daemon must wake to get its signal, and a SIGCONT that
- * arrives while an ASan build runs its exit-time leak check cancels the SIGSTOP that
- * LeakSanitizer's ptrace attach queued, which hangs the daemon forever. */
-static bool daemon_kill(int sig)
+/* Starts shuffled again on port, with allowed_local_dir_roots []. */
+static bool daemon_restart(int port)
 {
-    bool exited = true;
-    kill(daemon_pid, SIGCONT);
-    kill(daemon_pid, sig);
-    int st;
-    for (int waited_ms = 0; waitpid(daemon_pid, &st, WNOHANG) == 0; waited_ms += 10) {
-        if (waited_ms >= 30000) {
-            fprintf(stderr, "shuffled %d did not exit 30 s after signal %d: killing it\n",
-                    (int)daemon_pid, sig);
-            kill(daemon_pid, SIGKILL);
-            waitpid(daemon_pid, &st, 0);
-            exited = false;
-            break;
-        }
-        usleep(10000);
-    }
-    daemon_pid = 0;
-    return exited;
+    return write_daemon_config("[]") && harness_daemon_restart(&shuffled, port) == 0;
 }
 
 static shuffle_client *client(int retries, int wait_ms, int timeout_ms, bool old, uint64_t to_file)
 {
     struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    o.max_retries = retries;
-    o.retry_wait_ms = wait_ms;
-    o.request_timeout_ms = timeout_ms;
-    o.connect_timeout_ms = 5000;
-    o.use_old_fetch_protocol = old;
+    harness_client_options(&o, retries, wait_ms, timeout_ms, old);
     o.fetch_to_file_bytes = to_file;
-    shuffle_client *c = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
-    return c;
+    return harness_client_with(&o);
 }
 
 static void register_exec(shuffle_client *c, const char *exec)
 {
-    ck_assert_msg(register_executor_sync(c, daemon_port, "app-1", exec,
-                                         (const char *const *)man.local_dirs,
-                                         man.num_dirs) == SHUFFLE_OK,
+    ck_assert_msg(harness_register_executor(c, shuffled.port, "app-1", exec,
+                                            (const char *const *)man.local_dirs, man.num_dirs,
+                                            NULL) == SHUFFLE_OK,
                   "%s", shuffle_last_error(c));
 }
 
 static void fetch_wait(shuffle_client *c, const char *exec, const char *const *v, size_t n,
-                       const uint64_t *sizes, shuffle_block_fn fn, struct collector *col)
+                       const uint64_t *sizes, struct collector *col)
 {
-    collector_init(col, &man, n);
-    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
-                                      .host = "127.0.0.1",
-                                      .port = daemon_port,
-                                      .app_id = "app-1",
-                                      .exec_id = exec,
-                                      .block_ids = v,
-                                      .num_blocks = n,
-                                      .sizes = sizes,
-                                      .on_block = fn ? fn : collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    ck_assert_int_eq(shuffle_fetch_blocks(c, &r), SHUFFLE_OK);
+    collector_fetch(col, c, &man, "127.0.0.1", shuffled.port, "app-1", exec, v, n, sizes);
     collector_wait(col);
-}
-
-static void assert_ok(struct collector *col, const char *const *v)
-{
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_msg(col->count[i] == 1, "%s delivered %d times", v[i], col->count[i]);
-        ck_assert_msg(col->status[i] == SHUFFLE_OK, "%s: %s", v[i], col->error[i]);
-        ck_assert_msg(col->verified[i], "%s: bytes differ", v[i]);
-    }
-}
-
-static void assert_failed(struct collector *col, int status, const char *needle)
-{
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_int_eq(col->count[i], 1);
-        ck_assert_int_eq(col->status[i], status);
-        ck_assert_msg(strstr(col->error[i], needle), "'%s' lacks '%s'", col->error[i], needle);
-    }
 }
 
 START_TEST(test_every_block)
@@ -177,12 +89,12 @@ START_TEST(test_every_block)
     shuffle_client *c = client(0, 10, 10000, _i == 1, UINT64_MAX);
     register_exec(c, "1");
     struct collector col;
-    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
-    assert_ok(&col, ids);
+    fetch_wait(c, "1", ids, nids, NULL, &col);
+    collector_assert_all_ok(&col, ids);
     collector_free(&col);
     const char *rdd[] = {"rdd_5_0", "rdd_5_1"};
-    fetch_wait(c, "1", rdd, 2, NULL, NULL, &col);
-    assert_ok(&col, rdd);
+    fetch_wait(c, "1", rdd, 2, NULL, &col);
+    collector_assert_all_ok(&col, rdd);
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -194,8 +106,8 @@ START_TEST(test_batch_and_to_file)
     shuffle_client *c = client(0, 10, 10000, false, 30000);
     register_exec(c, "1");
     struct collector col;
-    fetch_wait(c, "1", batch, 3, NULL, NULL, &col);
-    assert_ok(&col, batch);
+    fetch_wait(c, "1", batch, 3, NULL, &col);
+    collector_assert_all_ok(&col, batch);
     ck_assert_int_eq(col.via_file, 0); /* sizes unknown: in memory */
     collector_free(&col);
     uint64_t *sizes = calloc(nids, sizeof(uint64_t));
@@ -204,8 +116,8 @@ START_TEST(test_batch_and_to_file)
         sizes[i] = manifest_find(&man, ids[i])->size;
         big += sizes[i] > 30000;
     }
-    fetch_wait(c, "1", ids, nids, sizes, NULL, &col);
-    assert_ok(&col, ids);
+    fetch_wait(c, "1", ids, nids, sizes, &col);
+    collector_assert_all_ok(&col, ids);
     ck_assert_int_eq(col.via_file, big);
     ck_assert_int_gt(big, 0);
     collector_free(&col);
@@ -219,17 +131,17 @@ START_TEST(test_server_errors_not_retried)
     shuffle_client *old = client(3, 2000, 10000, true, UINT64_MAX);
     struct collector col;
     const char *bad[] = {"shuffle_0_0_0_8"};
-    fetch_wait(old, "1", bad, 1, NULL, NULL, &col); /* a batch id via OpenBlocks */
-    assert_failed(&col, SHUFFLE_ESERVER, "Unexpected block id format");
+    fetch_wait(old, "1", bad, 1, NULL, &col); /* a batch id via OpenBlocks */
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "Unexpected block id format");
     collector_free(&col);
     shuffle_client_free(old);
     shuffle_client *c = client(3, 2000, 10000, false, UINT64_MAX);
     const char *missing[] = {"shuffle_0_99_0"};
-    fetch_wait(c, "1", missing, 1, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_ESERVER, "Failure while fetching StreamChunkId");
+    fetch_wait(c, "1", missing, 1, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "Failure while fetching StreamChunkId");
     collector_free(&col);
-    fetch_wait(c, "unknown-exec", ids, 3, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_ESERVER, "not registered");
+    fetch_wait(c, "unknown-exec", ids, 3, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "not registered");
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -239,11 +151,11 @@ START_TEST(test_stopped_daemon_times_out)
 {
     shuffle_client *c = client(0, 10, 300, false, UINT64_MAX);
     const char *some[] = {"shuffle_0_0_0", "shuffle_0_0_1", "shuffle_0_1_0", "shuffle_0_1_1"};
-    kill(daemon_pid, SIGSTOP);
+    kill(shuffled.pid, SIGSTOP);
     struct collector col;
-    fetch_wait(c, "1", some, 4, NULL, NULL, &col);
-    kill(daemon_pid, SIGCONT);
-    assert_failed(&col, SHUFFLE_EIO, "has been quiet for");
+    fetch_wait(c, "1", some, 4, NULL, &col);
+    kill(shuffled.pid, SIGCONT);
+    collector_assert_all_failed(&col, SHUFFLE_EIO, "has been quiet for");
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -256,8 +168,8 @@ START_TEST(test_error_reply_any_service)
     shuffle_client *c = client(3, 2000, 10000, true, UINT64_MAX);
     struct collector col;
     const char *bad[] = {"shuffle_0_0_0_8", "shuffle_0_1_0_8"};
-    fetch_wait(c, "1", bad, 2, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_ESERVER, "java.lang.");
+    fetch_wait(c, "1", bad, 2, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_ESERVER, "java.lang.");
     ck_assert(strstr(col.error[0], "OpenBlocks of block shuffle_0_0_0_8 from 127.0.0.1:"));
     collector_free(&col);
     shuffle_client_free(c);
@@ -265,11 +177,16 @@ START_TEST(test_error_reply_any_service)
 END_TEST
 
 static atomic_int kill_done;
+static bool killed(void *arg)
+{
+    return atomic_load(&kill_done);
+}
+
 static void kill_on_first(void *arg, const struct shuffle_block *b)
 {
     int expected = 0;
     if (atomic_compare_exchange_strong(&kill_done, &expected, 1))
-        kill(daemon_pid, SIGKILL);
+        kill(shuffled.pid, SIGKILL);
     collector_on_block(arg, b);
 }
 
@@ -282,7 +199,7 @@ START_TEST(test_killed_and_restarted)
     collector_init(&col, &man, nids);
     struct shuffle_fetch_request r = {.struct_size = sizeof(r),
                                       .host = "127.0.0.1",
-                                      .port = daemon_port,
+                                      .port = shuffled.port,
                                       .app_id = "app-1",
                                       .exec_id = "1",
                                       .block_ids = ids,
@@ -291,14 +208,13 @@ START_TEST(test_killed_and_restarted)
                                       .on_done = collector_on_done,
                                       .arg = &col};
     ck_assert_int_eq(shuffle_fetch_blocks(c, &r), SHUFFLE_OK);
-    while (!atomic_load(&kill_done))
-        usleep(1000);
-    int port = daemon_port;
-    daemon_kill(SIGKILL);
+    ck_assert_msg(harness_wait_until(killed, NULL, 30000, 1), "no block arrived within 30 s");
+    int port = shuffled.port;
+    harness_daemon_kill(&shuffled, SIGKILL);
     /* same port, same state dir: the registration survives */
-    ck_assert_msg(daemon_start(port), "shuffled did not restart on port %d", port);
+    ck_assert_msg(daemon_restart(port), "shuffled did not restart on port %d", port);
     collector_wait(&col);
-    assert_ok(&col, ids);
+    collector_assert_all_ok(&col, ids);
     collector_free(&col);
     shuffle_client_free(c);
 }
@@ -308,14 +224,14 @@ START_TEST(test_dead_daemon_retries_exhausted)
 {
     shuffle_client *c = client(2, 10, 10000, false, UINT64_MAX);
     register_exec(c, "1");
-    int port = daemon_port;
-    daemon_kill(SIGKILL);
+    int port = shuffled.port;
+    harness_daemon_kill(&shuffled, SIGKILL);
     struct collector col;
-    fetch_wait(c, "1", ids, 6, NULL, NULL, &col);
-    assert_failed(&col, SHUFFLE_EIO, "gave up after 2 retries");
+    fetch_wait(c, "1", ids, 6, NULL, &col);
+    collector_assert_all_failed(&col, SHUFFLE_EIO, "gave up after 2 retries");
     collector_free(&col);
     shuffle_client_free(c);
-    ck_assert_msg(daemon_start(port), "shuffled did not restart on port %d", port);
+    ck_assert_msg(daemon_restart(port), "shuffled did not restart on port %d", port);
 }
 END_TEST
 
@@ -327,7 +243,7 @@ static void *thread_main(void *arg)
         size_t at = (size_t)(k * 3) % (nids - 8);
         struct shuffle_fetch_request r = {.struct_size = sizeof(r),
                                           .host = "127.0.0.1",
-                                          .port = daemon_port,
+                                          .port = shuffled.port,
                                           .app_id = "app-1",
                                           .exec_id = "1",
                                           .block_ids = ids + at,
@@ -346,21 +262,31 @@ static void *thread_main(void *arg)
     return (void *)ok;
 }
 
+struct fetch_outcome {
+    shuffle_client *c;
+    const char *id;
+    bool want_ok;
+};
+
+/* One fetch of the block: was its outcome the wanted one? */
+static bool fetch_as_wanted(void *arg)
+{
+    const struct fetch_outcome *f = arg;
+    const char *v[] = {f->id};
+    struct collector col;
+    fetch_wait(f->c, "1", v, 1, NULL, &col);
+    bool ok = col.status[0] == SHUFFLE_OK && col.verified[0];
+    collector_free(&col);
+    return ok == f->want_ok;
+}
+
 /* Fetches one block until its outcome is ok (want_ok) or not; bounded. */
 static void fetch_until(shuffle_client *c, const char *id, bool want_ok)
 {
-    const char *v[] = {id};
-    for (int i = 0; i < 500; i++) {
-        struct collector col;
-        fetch_wait(c, "1", v, 1, NULL, NULL, &col);
-        bool ok = col.status[0] == SHUFFLE_OK && col.verified[0];
-        collector_free(&col);
-        if (ok == want_ok)
-            return;
-        usleep(10000);
-    }
-    ck_abort_msg("%s: the fetch never became %s after the reload", id,
-                 want_ok ? "allowed" : "refused");
+    struct fetch_outcome f = {c, id, want_ok};
+    ck_assert_msg(harness_wait_until(fetch_as_wanted, &f, 20000, 10),
+                  "%s: the fetch never became %s after the reload", id,
+                  want_ok ? "allowed" : "refused");
 }
 
 /* SIGHUP with new allowed_local_dir_roots: fetches of a registered executor are refused once
@@ -371,26 +297,27 @@ START_TEST(test_reload_allowed_roots)
     register_exec(c, "1");
     char roots[700];
     snprintf(roots, sizeof(roots), "[\"%s\"]", state_dir);
-    ck_assert(write_daemon_config(config_port, roots));
-    kill(daemon_pid, SIGHUP);
+    ck_assert(write_daemon_config(roots));
+    kill(shuffled.pid, SIGHUP);
     fetch_until(c, ids[0], false);
     struct collector col;
-    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
+    fetch_wait(c, "1", ids, nids, NULL, &col);
     for (size_t i = 0; i < nids; i++)
         ck_assert_int_ne(col.status[i], SHUFFLE_OK);
     collector_free(&col);
-    ck_assert_int_ne(register_executor_sync(c, daemon_port, "app-1", "2",
-                                            (const char *const *)man.local_dirs, man.num_dirs),
+    ck_assert_int_ne(harness_register_executor(c, shuffled.port, "app-1", "2",
+                                               (const char *const *)man.local_dirs, man.num_dirs,
+                                               NULL),
                      SHUFFLE_OK);
     ck_assert_msg(strstr(shuffle_last_error(c), "allowed_local_dir_roots"), "%s",
                   shuffle_last_error(c));
 
     snprintf(roots, sizeof(roots), "[\"%s\"]", data_root);
-    ck_assert(write_daemon_config(config_port, roots));
-    kill(daemon_pid, SIGHUP);
+    ck_assert(write_daemon_config(roots));
+    kill(shuffled.pid, SIGHUP);
     fetch_until(c, ids[0], true);
-    fetch_wait(c, "1", ids, nids, NULL, NULL, &col);
-    assert_ok(&col, ids);
+    fetch_wait(c, "1", ids, nids, NULL, &col);
+    collector_assert_all_ok(&col, ids);
     collector_free(&col);
     register_exec(c, "2");
     shuffle_client_free(c);
@@ -415,25 +342,23 @@ END_TEST
 
 int main(void)
 {
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    snprintf(builddir, sizeof(builddir), "%s", b && *b ? b : ".");
     char gen[1100], exe[1100];
-    snprintf(gen, sizeof(gen), "%s/gen-shuffle-data", builddir);
-    snprintf(exe, sizeof(exe), "%s/shuffled", builddir);
+    harness_build_path(gen, sizeof(gen), "gen-shuffle-data");
+    harness_build_path(exe, sizeof(exe), "shuffled");
     if (access(exe, X_OK) != 0) {
-        printf("SKIP: no shuffled in %s yet\n", builddir);
+        printf("SKIP: no shuffled in %s yet\n", harness_build_dir());
         return 77;
     }
     /* without gen-shuffle-data (block service not built yet) only the tests that
      * need no dataset run */
     bool have_data = access(gen, X_OK) == 0;
-    snprintf(tmp, sizeof(tmp), "/tmp/libshuffle-daemon-XXXXXX");
-    if (!mkdtemp(tmp))
+    char *made = harness_temp_dir();
+    if (!made)
         return 1;
+    snprintf(tmp, sizeof(tmp), "%s", made);
+    free(made);
     snprintf(data_root, sizeof(data_root), "%s/data", tmp);
     snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
-    snprintf(cfg_path, sizeof(cfg_path), "%s/shuffled.json", tmp);
-    snprintf(port_path, sizeof(port_path), "%s/port", tmp);
     mkdir(state_dir, 0755);
     char cmd[4096];
     if (!have_data)
@@ -453,35 +378,38 @@ int main(void)
             ids[nids++] = man.e[i].id;
 
 tests:;
-    Suite *s = suite_create("client_daemon");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_error_reply_any_service);
-    tcase_add_test(tc, test_stopped_daemon_times_out);
-    if (have_data) {
-        tcase_add_loop_test(tc, test_every_block, 0, 2);
-        tcase_add_test(tc, test_batch_and_to_file);
-        tcase_add_test(tc, test_server_errors_not_retried);
-        tcase_add_test(tc, test_killed_and_restarted);
-        tcase_add_test(tc, test_dead_daemon_retries_exhausted);
-        tcase_add_test(tc, test_many_threads);
-        tcase_add_test(tc, test_reload_allowed_roots);
-    }
-    suite_add_tcase(s, tc);
+    const struct check_case c = {.suite = "client_daemon",
+                                 .name = "daemon",
+                                 .timeout_s = 60,
+                                 .loops = 2,
+                                 .looped = {test_every_block}};
+    Suite *s = suite_create(c.suite);
+    if (have_data)
+        check_add_case(s, &c,
+                       CHECK_TESTS(test_error_reply_any_service, test_stopped_daemon_times_out,
+                                   test_every_block, test_batch_and_to_file,
+                                   test_server_errors_not_retried, test_killed_and_restarted,
+                                   test_dead_daemon_retries_exhausted, test_many_threads,
+                                   test_reload_allowed_roots));
+    else
+        check_add_case(s, &c,
+                       CHECK_TESTS(test_error_reply_any_service, test_stopped_daemon_times_out));
     SRunner *sr = srunner_create(s);
     int failed = 1;
-    if (daemon_start(0)) {
+    set_daemon_members("[]");
+    struct harness_daemon_opts o = {
+        .dir = tmp, .state_dir = state_dir, .extra_json = daemon_members};
+    if (harness_daemon_start(&shuffled, &o) == 0) {
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);
-    } else {
-        fprintf(stderr, "shuffled did not start (config %s)\n", cfg_path);
     }
     srunner_free(sr);
-    if (daemon_pid && !daemon_kill(SIGTERM))
+    /* it must go within the bounded wait (not killed), whatever its exit status */
+    if (shuffled.pid && harness_daemon_kill(&shuffled, SIGTERM) == -1)
         failed = 1;
     free(ids);
     manifest_free(&man);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-    run_or_die(cmd);
+    if (harness_rm_rf(tmp) != 0)
+        failed = 1;
     return failed ? 1 : 0;
 }

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle's fetch behaviour against the scripted fake service: every block
  * arrives exactly once with the right bytes (both protocols, batch, fetch-to-file,
  * many threads), and failures follow Spark's RetryingBlockFetcher: I/O failures
  * are retried on a fresh connection for the outstanding blocks only, server error
  * replies are not, and every block is reported exactly once either way. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <netinet/in.h>
@@ -14,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../harness/client.h"
+#include "../harness/port.h"
 #include "client_util.h"
 #include "fake_ess.h"
 #include "shuffle/client.h"
@@ -31,57 +34,24 @@ static const char *rdd3[] = {"rdd_3_0", "rdd_3_1"};
 
 static shuffle_client *new_client(int max_retries, int retry_wait_ms, int timeout_ms, bool old)
 {
-    struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    o.max_retries = max_retries;
-    o.retry_wait_ms = retry_wait_ms;
-    o.request_timeout_ms = timeout_ms;
-    o.connect_timeout_ms = 5000;
-    o.use_old_fetch_protocol = old;
-    shuffle_client *c = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &c) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
-    return c;
+    return harness_client(max_retries, retry_wait_ms, timeout_ms, old);
 }
 
 /* Fetches ids and waits; the collector is the caller's to check and free. */
 static void fetch(shuffle_client *cl, int port, const char *const *ids, size_t n,
                   const uint64_t *sizes, struct collector *col)
 {
-    collector_init(col, &man, n);
-    struct shuffle_fetch_request r = {.struct_size = sizeof(r),
-                                      .host = "127.0.0.1",
-                                      .port = port,
-                                      .app_id = "app-cap",
-                                      .exec_id = "1",
-                                      .block_ids = ids,
-                                      .num_blocks = n,
-                                      .sizes = sizes,
-                                      .on_block = collector_on_block,
-                                      .on_done = collector_on_done,
-                                      .arg = col};
-    ck_assert_int_eq(shuffle_fetch_blocks(cl, &r), SHUFFLE_OK);
-    collector_wait(col);
-    ck_assert_int_eq(col->done_calls, 1);
+    collector_fetch_wait(col, cl, &man, "127.0.0.1", port, "app-cap", "1", ids, n, sizes);
 }
 
 static void assert_all_ok(struct collector *col, const char *const *ids)
 {
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_msg(col->count[i] == 1, "%s delivered %d times", ids[i], col->count[i]);
-        ck_assert_msg(col->status[i] == SHUFFLE_OK, "%s: %s", ids[i], col->error[i]);
-        ck_assert_msg(col->verified[i], "%s: bytes differ from the data file", ids[i]);
-    }
-    ck_assert_uint_eq(col->done_failed, 0);
+    collector_assert_all_ok(col, ids);
 }
 
 static void assert_all_failed(struct collector *col, int status, const char *needle)
 {
-    for (size_t i = 0; i < col->n; i++) {
-        ck_assert_int_eq(col->count[i], 1);
-        ck_assert_int_eq(col->status[i], status);
-        ck_assert_msg(col->error[i] && strstr(col->error[i], needle), "error '%s' lacks '%s'",
-                      col->error[i], needle);
-    }
+    collector_assert_all_failed(col, status, needle);
     ck_assert_uint_eq(col->done_failed, col->n);
 }
 
@@ -145,8 +115,7 @@ START_TEST(test_fetch_to_file_above_threshold)
     shuffle_client_options_init(&o);
     o.fetch_to_file_bytes = 1000;
     o.max_retries = 0;
-    shuffle_client *cl = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &cl) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
+    shuffle_client *cl = harness_client_with(&o);
     struct collector c, cs;
     collector_init(&c, &man, 2);
     kept_path[0] = 0;
@@ -177,18 +146,13 @@ START_TEST(test_fetch_to_file_above_threshold)
 }
 END_TEST
 
+/* Bound once but never listening: connects are refused. */
 static int closed_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof(a);
-    ck_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    ck_assert(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
-    close(fd); /* bound but never listening: connects are refused */
-    return ntohs(a.sin_port);
+    int port = harness_free_port();
+    ck_assert_int_gt(port, 0);
+    return port;
 }
-
 START_TEST(test_connection_refused)
 {
     shuffle_client *cl = new_client(2, 10, 10000, false);
@@ -340,8 +304,7 @@ START_TEST(test_many_threads_one_client)
     struct shuffle_client_options o;
     shuffle_client_options_init(&o);
     o.connections_per_peer = 3;
-    shuffle_client *cl = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &cl) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
+    shuffle_client *cl = harness_client_with(&o);
     pthread_t th[8];
     struct thread_arg args[8];
     for (int i = 0; i < 8; i++) {
@@ -392,18 +355,9 @@ START_TEST(test_register_attempts)
     shuffle_client_options_init(&o);
     o.registration_attempts = 2;
     o.retry_wait_ms = 10;
-    shuffle_client *cl = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &cl) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
+    shuffle_client *cl = harness_client_with(&o);
     const char *dirs[] = {"/tmp/d0"};
-    struct shuffle_executor_info info;
-    shuffle_executor_info_init(&info);
-    info.app_id = "app";
-    info.exec_id = "1";
-    info.local_dirs = dirs;
-    info.num_dirs = 1;
-    info.sub_dirs_per_local_dir = 64;
-    info.shuffle_manager = "sort";
-    ck_assert_int_eq(shuffle_register_executor_sync(cl, "127.0.0.1", fake_ess_port(fs), &info),
+    ck_assert_int_eq(harness_register_executor(cl, fake_ess_port(fs), "app", "1", dirs, 1, "sort"),
                      SHUFFLE_EIO);
     const char *err = shuffle_last_error(cl);
     ck_assert_msg(strstr(err, "RegisterExecutor") && strstr(err, "attempt 2 of 2"), "%s", err);
@@ -549,26 +503,19 @@ int main(void)
 {
     check_require_shared_vectors();
     load_vectors_manifest(&man);
-    Suite *s = suite_create("client_fetch");
-    TCase *tc = tcase_create("fetch");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_every_block_both_protocols, 0, 2);
-    tcase_add_test(tc, test_batch_ranges);
-    tcase_add_test(tc, test_fetch_to_file_above_threshold);
-    tcase_add_test(tc, test_connection_refused);
-    tcase_add_test(tc, test_server_never_answers);
-    tcase_add_test(tc, test_close_mid_fetch_then_back);
-    tcase_add_loop_test(tc, test_retries_exhausted, 0, 2);
-    tcase_add_test(tc, test_server_error_not_retried);
-    tcase_add_test(tc, test_chunk_failure_fails_rest_not_retried);
-    tcase_add_test(tc, test_many_threads_one_client);
-    tcase_add_test(tc, test_free_fails_outstanding_once);
-    tcase_add_test(tc, test_register_attempts);
-    tcase_add_test(tc, test_bad_ids_fail_locally);
-    tcase_add_test(tc, test_malformed_replies);
-    tcase_add_test(tc, test_raw_rpc_and_stream);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(
+        &(struct check_case){.suite = "client_fetch",
+                             .name = "fetch",
+                             .timeout_s = 60,
+                             .loops = 2,
+                             .looped = {test_every_block_both_protocols, test_retries_exhausted}},
+        CHECK_TESTS(test_every_block_both_protocols, test_batch_ranges,
+                    test_fetch_to_file_above_threshold, test_connection_refused,
+                    test_server_never_answers, test_close_mid_fetch_then_back,
+                    test_retries_exhausted, test_server_error_not_retried,
+                    test_chunk_failure_fails_rest_not_retried, test_many_threads_one_client,
+                    test_free_fails_outstanding_once, test_register_attempts,
+                    test_bad_ids_fail_locally, test_malformed_replies, test_raw_rpc_and_stream));
     manifest_free(&man);
     return status;
 }

@@ -1,16 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle speaks exactly as Spark 3.1.2's own client: for each recorded
  * scenario in ../shared/vectors, the client is asked to do what Spark's client
  * was asked (scenario.txt), against the fake service started with the recorded
  * stream id base, and every frame it sends must equal the recorded c2s frames
  * byte for byte (request ids aside); every block must arrive with its bytes, or
  * fail where Spark's failed. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../harness/client.h"
 #include "client_util.h"
 #include "fake_ess.h"
 #include "proto/blockmsg.h"
@@ -60,7 +62,7 @@ static void split_csv(char *s, char **out, size_t *n, size_t max)
 static void parse_scenario(const char *name, struct call *c)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/vectors/%s/scenario.txt", shared_dir(), name);
+    snprintf(path, sizeof(path), "%s/vectors/%s/scenario.txt", harness_shared_dir(), name);
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     memset(c, 0, sizeof(*c));
@@ -180,9 +182,9 @@ static int find_handle(void *ctx, enum frame_event ev, const struct frame_out *o
 static int64_t recorded_stream_base(const char *name)
 {
     char path[1024], err[100];
-    snprintf(path, sizeof(path), "%s/vectors/%s/s2c.bin", shared_dir(), name);
+    snprintf(path, sizeof(path), "%s/vectors/%s/s2c.bin", harness_shared_dir(), name);
     size_t len;
-    uint8_t *data = read_file(path, &len);
+    uint8_t *data = harness_read_file(path, &len);
     ck_assert(data != NULL);
     int64_t sid = 0;
     frame_scan(data, len, 0, find_handle, &sid, err, sizeof(err));
@@ -256,49 +258,15 @@ static void run_fetch(shuffle_client *cl, int port, struct call *c)
     }
 }
 
-struct dirs_wait {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool done;
-    int status;
-    size_t num_execs;
-    size_t num_dirs0;
-    char dir0[512];
-};
-
-static void on_dirs(void *arg, int status, const char *error, const struct shuffle_local_dirs *d)
-{
-    struct dirs_wait *w = arg;
-    pthread_mutex_lock(&w->lock);
-    w->status = status;
-    if (d) {
-        w->num_execs = d->num_execs;
-        if (d->num_execs) {
-            w->num_dirs0 = d->num_dirs[0];
-            if (d->num_dirs[0])
-                snprintf(w->dir0, sizeof(w->dir0), "%s", d->dirs[0][0]);
-        }
-    }
-    w->done = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
 static void local_dirs_check(shuffle_client *cl, int port, const char *app, char **execs, size_t n,
                              const struct manifest *m)
 {
-    struct dirs_wait w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    ck_assert_int_eq(shuffle_get_local_dirs(cl, "127.0.0.1", port, app, (const char *const *)execs,
-                                            n, on_dirs, &w),
-                     SHUFFLE_OK);
-    pthread_mutex_lock(&w.lock);
-    while (!w.done)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    ck_assert_int_eq(w.status, SHUFFLE_OK);
-    ck_assert_uint_eq(w.num_execs, n);
-    ck_assert_uint_eq(w.num_dirs0, m->num_dirs);
-    ck_assert_str_eq(w.dir0, m->local_dirs[0]);
+    struct local_dirs_answer a;
+    local_dirs_get(cl, port, app, (const char *const *)execs, n, &a);
+    ck_assert_int_eq(a.status, SHUFFLE_OK);
+    ck_assert_uint_eq(a.num_execs, n);
+    ck_assert_uint_eq(a.num_dirs0, m->num_dirs);
+    ck_assert_str_eq(a.dir0, m->local_dirs[0]);
 }
 
 START_TEST(test_vector_frames)
@@ -316,8 +284,7 @@ START_TEST(test_vector_frames)
     o.use_old_fetch_protocol = c.old_protocol;
     o.fetch_to_file_bytes = c.to_disk ? 0 : UINT64_MAX;
     o.max_retries = 0;
-    shuffle_client *cl = NULL;
-    ck_assert_msg(shuffle_client_new(&o, &cl) == SHUFFLE_OK, "%s", shuffle_last_error(NULL));
+    shuffle_client *cl = harness_client_with(&o);
 
     if (!strcmp(c.cmd, "fetch")) {
         run_fetch(cl, port, &c);
@@ -325,7 +292,9 @@ START_TEST(test_vector_frames)
         /* the recorded paths, so the bytes match */
         const char *dirs[] = {"/tmp/shuffle-vectors/data/blockmgr-0",
                               "/tmp/shuffle-vectors/data/blockmgr-1"};
-        ck_assert_int_eq(register_executor_sync(cl, port, c.app, c.exec, dirs, 2), SHUFFLE_OK);
+        ck_assert_msg(harness_register_executor(cl, port, c.app, c.exec, dirs, 2, NULL) ==
+                          SHUFFLE_OK,
+                      "%s", shuffle_last_error(cl));
     } else if (!strcmp(c.cmd, "remove-blocks")) {
         int removed = -1;
         ck_assert_int_eq(shuffle_remove_blocks_sync(cl, "127.0.0.1", port, c.app, c.exec,
@@ -344,9 +313,9 @@ START_TEST(test_vector_frames)
     size_t got_len;
     const uint8_t *got = fake_ess_received(fs, 0, &got_len);
     char path[1024];
-    snprintf(path, sizeof(path), "%s/vectors/%s/c2s.bin", shared_dir(), name);
+    snprintf(path, sizeof(path), "%s/vectors/%s/c2s.bin", harness_shared_dir(), name);
     size_t want_len;
-    uint8_t *want = read_file(path, &want_len);
+    uint8_t *want = harness_read_file(path, &want_len);
     ck_assert(want != NULL);
     struct frames fg, fw;
     scan_frames(got, got_len, &fg);
@@ -368,12 +337,12 @@ int main(void)
 {
     check_require_shared_vectors();
     load_vectors_manifest(&man);
-    Suite *s = suite_create("client_vectors");
-    TCase *tc = tcase_create("frames");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_vector_frames, 0, (int)NSCEN);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(&(struct check_case){.suite = "client_vectors",
+                                                 .name = "frames",
+                                                 .timeout_s = 60,
+                                                 .loops = (int)NSCEN,
+                                                 .looped = {test_vector_frames}},
+                            CHECK_TESTS(test_vector_frames));
     manifest_free(&man);
     return status;
 }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The drop-in directory with the real daemon: `-t`/`-T` apply conf.d/*.json over the main file
 # in name order and name every error by file:line:column; a running daemon re-reads the
 # drop-ins on SIGHUP, applies a good one live and keeps its configuration on a bad one.

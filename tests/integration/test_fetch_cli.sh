@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # shuffle-fetch's first-contact behaviour: it refuses to write blocks to a terminal (tried
 # on a pty) and says how to write them; a closed port fails in under a second with the
 # system's reason (retries are for failures once connected); each bad option value is

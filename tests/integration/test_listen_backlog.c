@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The listen backlog the kernel holds for the daemon's sockets is the one configured:
  * "listen_backlog" for sockets the daemon binds, systemd's Backlog= for a passed socket (the
  * daemon must not listen() again on it). Read back through sock_diag, as `ss -lt` shows it. */
+#include <config.h>
+
 #include <check.h>
+#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -16,7 +20,33 @@
 #include "tclient.h"
 #include "../check_main.h"
 
-static struct tdaemon d;
+static struct harness_daemon d;
+
+/* As systemd passes a socket: fd 3, LISTEN_FDS=1, LISTEN_PID = the daemon's pid (in the
+ * child, before exec). */
+static void pass_socket(void *arg)
+{
+    int listen_fd = *(const int *)arg;
+    if (listen_fd != 3 && dup2(listen_fd, 3) != 3)
+        _exit(127);
+    fcntl(3, F_SETFD, 0);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    setenv("LISTEN_PID", pid, 1);
+    setenv("LISTEN_FDS", "1", 1);
+}
+
+/* The daemon under socket activation: it gets listen_fd (kept open by the caller too) as
+ * systemd passes shuffled.socket's. */
+static int tdaemon_start_activated(struct harness_daemon *dd, const char *extra_json,
+                                   int *listen_fd)
+{
+    struct harness_daemon_opts o = {.exe = "tests/integration/shuffled-test",
+                                    .extra_json = extra_json,
+                                    .child_setup = pass_socket,
+                                    .child_arg = listen_fd};
+    return harness_daemon_start(dd, &o);
+}
 
 /* The accept-queue limit of the IPv4 TCP listener on 127.0.0.1:port, or -1. */
 static int kernel_backlog(int port)
@@ -64,7 +94,7 @@ START_TEST(configured_backlog_reaches_the_kernel)
 {
     ck_assert_int_eq(tdaemon_start(&d, "\"listen_backlog\": 77"), 0);
     ck_assert_int_eq(kernel_backlog(d.port), 77);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
     /* the default is the socket unit's Backlog=4096 (capped by net.core.somaxconn) */
     ck_assert_int_eq(tdaemon_start(&d, ""), 0);
     FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
@@ -74,7 +104,7 @@ START_TEST(configured_backlog_reaches_the_kernel)
         fclose(f);
     }
     ck_assert_int_eq(kernel_backlog(d.port), somaxconn < 4096 ? somaxconn : 4096);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -90,7 +120,7 @@ START_TEST(passed_socket_keeps_its_backlog)
     int port = ntohs(sin.sin_port);
     ck_assert_int_eq(kernel_backlog(port), 33);
     /* a different listen_backlog in the config does not apply to systemd's socket */
-    ck_assert_int_eq(tdaemon_start_activated(&d, "\"listen_backlog\": 77", fd), 0);
+    ck_assert_int_eq(tdaemon_start_activated(&d, "\"listen_backlog\": 77", &fd), 0);
     ck_assert_int_eq(d.port, port);
     ck_assert_int_eq(kernel_backlog(port), 33);
     int c = tc_connect(port); /* and it serves on it */
@@ -100,7 +130,7 @@ START_TEST(passed_socket_keeps_its_backlog)
     ck_assert_int_eq(tc_rpc(c, "Ehi", 3, &out, &n), 0);
     free(out);
     close(c);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
     close(fd);
 }
 END_TEST
@@ -108,7 +138,7 @@ END_TEST
 static void teardown(void)
 {
     if (d.pid > 0)
-        tdaemon_stop(&d);
+        harness_daemon_stop(&d);
 }
 
 int main(void)

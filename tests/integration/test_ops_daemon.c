@@ -1,13 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The real daemon under a simulated systemd: notifications on a test NOTIFY_SOCKET
  * (STATUS=, READY=1 only once listening, WATCHDOG=1 from the loops, RELOADING=1/READY=1
  * around SIGHUP, STOPPING=1), /metrics counting work done over TCP, /healthz, config
  * checks (-t/-T), reload keeping the old config on error, socket activation through
  * systemd-socket-activate, and (with a test service) a stuck I/O loop stopping the
  * watchdog pings and turning /healthz unhealthy, and the service's admin actions. */
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/stat.h>
@@ -19,27 +21,23 @@
 #include "../unit/prom_parse.h"
 #include "server/ops/config.h"
 #include "../check_main.h"
+#include "../harness/daemon.h"
+#include "../harness/fs.h"
+#include "../harness/locate.h"
+#include "../harness/port.h"
+#include "../harness/wait.h"
 
-static char tmp[256], cfg_path[300], port_path[300], log_path[300], notify_path[300];
+static char tmp[256], notify_path[300];
+static struct harness_daemon d; /* the config, port file and log in tmp */
 static int notify_fd = -1;
 static char seen[16384]; /* every notification so far, one per line */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    snprintf(tmp, sizeof(tmp), "%s/shuffled-ops-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
-    snprintf(cfg_path, sizeof(cfg_path), "%s/shuffled.json", tmp);
-    snprintf(port_path, sizeof(port_path), "%s/port", tmp);
-    snprintf(log_path, sizeof(log_path), "%s/log", tmp);
+    char *made = harness_temp_dir();
+    ck_assert_ptr_nonnull(made);
+    snprintf(tmp, sizeof(tmp), "%s", made);
+    free(made);
     snprintf(notify_path, sizeof(notify_path), "%s/notify", tmp);
     notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -52,28 +50,22 @@ static void setup(void)
 static void teardown(void)
 {
     close(notify_fd);
-    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    harness_rm_rf(tmp);
 }
 
 static const char *daemon_path(void)
 {
     static char exe[600];
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    snprintf(exe, sizeof(exe), "%s/shuffled", b && *b ? b : ".");
+    harness_build_path(exe, sizeof(exe), "shuffled");
     return exe;
 }
 
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
-    close(fd);
-    return ntohs(sa.sin_port);
+    int port = harness_free_port();
+    ck_assert_int_gt(port, 0);
+    return port;
 }
-
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -82,45 +74,50 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
+/* The config (in d.config) with admin_port and extra members; the daemon logs at "info". */
 static void write_config(int port, int admin_port, const char *extra)
 {
-    char json[1024];
-    snprintf(json, sizeof(json),
-             "{\n  \"listen\": [\"127.0.0.1\"],\n  \"port\": %d,\n  \"io_threads\": 2,\n"
-             "  \"blocking_threads\": 2,\n  \"state_dir\": \"%s\",\n  \"admin_port\": %d%s%s\n}\n",
-             port, tmp, admin_port, extra ? ",\n  " : "", extra ? extra : "");
-    write_text(cfg_path, json);
+    char members[1024];
+    snprintf(members, sizeof(members), "\"admin_port\": %d%s%s", admin_port, extra ? ", " : "",
+             extra ? extra : "");
+    struct harness_daemon_opts o = {
+        .dir = tmp, .port = port, .log_level = "info", .extra_json = members};
+    ck_assert_int_eq(harness_daemon_prepare(&d, &o), 0);
 }
 
-/* Starts argv with stderr to the log and a simulated systemd environment; with journal,
+struct child_env {
+    bool watchdog, journal;
+};
+
+/* In the child, stderr already in the log: a simulated systemd environment; with journal,
  * JOURNAL_STREAM names the log as journald would name its stream. */
+static void systemd_env(void *arg)
+{
+    const struct child_env *env = arg;
+    setenv("NOTIFY_SOCKET", notify_path, 1);
+    struct stat st;
+    if (env->journal && fstat(2, &st) == 0) {
+        char js[64];
+        snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+                 (unsigned long long)st.st_ino);
+        setenv("JOURNAL_STREAM", js, 1);
+    } else {
+        unsetenv("JOURNAL_STREAM");
+    }
+    if (env->watchdog) {
+        char pidstr[32];
+        snprintf(pidstr, sizeof(pidstr), "%d", (int)getpid());
+        setenv("WATCHDOG_USEC", "200000", 1);
+        setenv("WATCHDOG_PID", pidstr, 1);
+    }
+}
+
+/* Starts argv with stdout and stderr to the log, under a simulated systemd. */
 static pid_t spawn_env(char *const argv[], bool watchdog, bool journal)
 {
-    pid_t pid = fork();
+    struct child_env env = {watchdog, journal};
+    pid_t pid = harness_spawn(argv, d.log, systemd_env, &env);
     ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(fd, 2);
-        dup2(fd, 1);
-        setenv("NOTIFY_SOCKET", notify_path, 1);
-        struct stat st;
-        if (journal && fstat(2, &st) == 0) {
-            char js[64];
-            snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
-                     (unsigned long long)st.st_ino);
-            setenv("JOURNAL_STREAM", js, 1);
-        } else {
-            unsetenv("JOURNAL_STREAM");
-        }
-        if (watchdog) {
-            char pidstr[32];
-            snprintf(pidstr, sizeof(pidstr), "%d", (int)getpid());
-            setenv("WATCHDOG_USEC", "200000", 1);
-            setenv("WATCHDOG_PID", pidstr, 1);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
     return pid;
 }
 
@@ -150,27 +147,13 @@ static void wait_notify(const char *prefix)
 
 static char *read_log(void)
 {
-    FILE *f = fopen(log_path, "r");
-    ck_assert_ptr_nonnull(f);
-    char *text = calloc(1, 1 << 20);
-    size_t n = fread(text, 1, (1 << 20) - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
+    return harness_daemon_log(&d);
 }
 
+/* Bounded: 20 s. */
 static int exit_status(pid_t pid)
 {
-    int st;
-    for (int i = 0; i < 2000; i++) { /* bounded: 20 s */
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        usleep(10000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    ck_abort_msg("process %d did not exit within 20 s", (int)pid);
-    return -1;
+    return harness_reap(pid, 20000);
 }
 
 static int connect_port(int port)
@@ -245,39 +228,27 @@ static double metric(int admin_port, const char *key)
 
 static void expect_health(int admin_port, int status, const char *body)
 {
-    struct http_response r = http_request(admin_port, "GET", "/healthz");
-    ck_assert_int_eq(r.status, status);
-    ck_assert_str_eq(r.body, body);
-    free(r.body);
+    http_expect(admin_port, "GET", "/healthz", status, body);
 }
-
 START_TEST(lifecycle_under_systemd)
 {
     int admin = free_port();
     write_config(0, admin, NULL);
-    char *argv[] = {(char *)daemon_path(), "-c", cfg_path, "--port-file", port_path, NULL};
+    char *argv[] = {(char *)daemon_path(), "-c", d.config, "--port-file", d.port_file, NULL};
     pid_t pid = spawn_env(argv, true, true);
 
     wait_notify("READY=1");
     /* READY=1 only once listening: the port file is written before it */
-    FILE *pf = fopen(port_path, "r");
-    ck_assert_msg(pf != NULL, "READY=1 before the daemon was listening");
-    int port = 0;
-    ck_assert_int_eq(fscanf(pf, "%d", &port), 1);
-    fclose(pf);
+    int port = harness_daemon_read_port(&d);
+    ck_assert_msg(port > 0, "READY=1 before the daemon was listening");
     ck_assert_ptr_nonnull(strstr(seen, "STATUS=0 connections"));
     wait_notify("WATCHDOG=1");
     wait_notify("WATCHDOG=1"); /* keeps coming while the loops run */
     expect_health(admin, 200, "serving\n");
     /* the block service's admin actions are linked in (not 501) */
-    struct http_response r =
-        http_request(admin, "POST", "/admin/remove-application?app_id=app-none");
-    ck_assert_int_eq(r.status, 404);
-    ck_assert_str_eq(r.body, "application app-none has no registered executors\n");
-    free(r.body);
-    r = http_request(admin, "POST", "/admin/remove-executor?app_id=app-none&exec_id=1");
-    ck_assert_int_eq(r.status, 404);
-    free(r.body);
+    http_expect(admin, "POST", "/admin/remove-application?app_id=app-none", 404,
+                "application app-none has no registered executors\n");
+    http_expect(admin, "POST", "/admin/remove-executor?app_id=app-none&exec_id=1", 404, NULL);
     ck_assert_double_eq(metric(admin, "shuffled_registered_executors"), 0);
 
     /* work: one RPC answered, one connection killed by a bad frame */
@@ -326,7 +297,7 @@ START_TEST(lifecycle_under_systemd)
     close(fd);
 
     /* a bad new config is rejected; the old one keeps serving */
-    write_text(cfg_path, "{\n  \"port\": \"seven\"\n}\n");
+    write_text(d.config, "{\n  \"port\": \"seven\"\n}\n");
     kill(pid, SIGHUP);
     wait_notify("RELOADING=1");
     wait_notify("READY=1");
@@ -349,8 +320,7 @@ END_TEST
 static const char *stall_daemon_path(void)
 {
     static char exe[600];
-    const char *b = getenv("SHUFFLE_BUILDDIR");
-    snprintf(exe, sizeof(exe), "%s/tests/integration/shuffled-stall", b && *b ? b : ".");
+    harness_build_path(exe, sizeof(exe), "tests/integration/shuffled-stall");
     return exe;
 }
 
@@ -362,11 +332,22 @@ static bool health_is(int admin_port, const char *body)
     return same;
 }
 
+struct health_wanted {
+    int admin_port;
+    const char *body;
+};
+
+static bool health_as_wanted(void *arg)
+{
+    const struct health_wanted *w = arg;
+    return health_is(w->admin_port, w->body);
+}
+
 static void wait_health(int admin_port, const char *body)
 {
-    for (int i = 0; i < 500 && !health_is(admin_port, body); i++) /* bounded: 10 s */
-        usleep(20000);
-    ck_assert_msg(health_is(admin_port, body), "/healthz never said %s", body);
+    struct health_wanted w = {admin_port, body};
+    ck_assert_msg(harness_wait_until(health_as_wanted, &w, 10000, 20), "/healthz never said %s",
+                  body);
 }
 
 /* Queued notifications (without waiting); fails on a WATCHDOG=1. */
@@ -394,29 +375,19 @@ START_TEST(stuck_loop_withholds_pings)
     char release[400];
     snprintf(release, sizeof(release), "%s/release", tmp);
     setenv("SHUFFLED_TEST_RELEASE", release, 1);
-    char *argv[] = {(char *)stall_daemon_path(), "-c", cfg_path, "--port-file", port_path, NULL};
+    char *argv[] = {(char *)stall_daemon_path(), "-c", d.config, "--port-file", d.port_file, NULL};
     pid_t pid = spawn(argv, true);
     unsetenv("SHUFFLED_TEST_RELEASE");
     wait_notify("READY=1");
-    FILE *pf = fopen(port_path, "r");
-    ck_assert_ptr_nonnull(pf);
-    int port = 0;
-    ck_assert_int_eq(fscanf(pf, "%d", &port), 1);
-    fclose(pf);
+    int port = harness_daemon_read_port(&d);
+    ck_assert_int_gt(port, 0);
     wait_notify("WATCHDOG=1");
 
     /* the service's admin actions are what the endpoints call */
-    struct http_response r = http_request(
-        admin, "POST", "/admin/remove-application?app_id=app-known&cleanup_local_dirs=true");
-    ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(r.body, "removed 2 executors of app-known and their dirs\n");
-    free(r.body);
-    r = http_request(admin, "POST", "/admin/remove-application?app_id=app-other");
-    ck_assert_int_eq(r.status, 404);
-    free(r.body);
-    r = http_request(admin, "POST", "/admin/remove-executor?app_id=app-known&exec_id=1");
-    ck_assert_int_eq(r.status, 501);
-    free(r.body);
+    http_expect(admin, "POST", "/admin/remove-application?app_id=app-known&cleanup_local_dirs=true",
+                200, "removed 2 executors of app-known and their dirs\n");
+    http_expect(admin, "POST", "/admin/remove-application?app_id=app-other", 404, NULL);
+    http_expect(admin, "POST", "/admin/remove-executor?app_id=app-known&exec_id=1", 501, NULL);
 
     /* one worker loop stuck in a handler */
     int fd = connect_port(port);
@@ -452,7 +423,7 @@ END_TEST
 
 static int run_capture(char *const argv[], char *out, size_t outlen)
 {
-    unlink(log_path);
+    unlink(d.log);
     pid_t pid = spawn(argv, false);
     int st = exit_status(pid);
     char *log = read_log();
@@ -465,11 +436,11 @@ START_TEST(config_check_modes)
 {
     char out[65536];
     write_config(7400, 7401, "\"max_chunks_in_flight\": 99");
-    char *t[] = {(char *)daemon_path(), "-t", "-c", cfg_path, NULL};
+    char *t[] = {(char *)daemon_path(), "-t", "-c", d.config, NULL};
     ck_assert_int_eq(run_capture(t, out, sizeof(out)), 0);
     ck_assert_msg(strstr(out, "is valid"), "%s", out);
 
-    char *big_t[] = {(char *)daemon_path(), "-T", "-c", cfg_path, NULL};
+    char *big_t[] = {(char *)daemon_path(), "-T", "-c", d.config, NULL};
     ck_assert_int_eq(run_capture(big_t, out, sizeof(out)), 0);
     char *json_end = strstr(out, "\n}\n");
     ck_assert_ptr_nonnull(json_end);
@@ -483,14 +454,14 @@ START_TEST(config_check_modes)
     ck_assert_uint_eq(back.max_connections, 16384); /* a default filled in */
     config_free(&back);
 
-    write_text(cfg_path, "{\n  \"port\": 7337,\n  \"nope\": true\n}\n");
+    write_text(d.config, "{\n  \"port\": 7337,\n  \"nope\": true\n}\n");
     ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "shuffled.json:3:3: key 'nope': unknown key"), "%s", out);
-    write_text(cfg_path, "{\n  \"admin_port\": 70000\n}\n");
+    write_text(d.config, "{\n  \"admin_port\": 70000\n}\n");
     ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "key 'admin_port'") && strstr(out, "out of range"), "%s", out);
     /* every error, not only the first */
-    write_text(cfg_path, "{\n  \"admin_port\": 70000,\n  \"nope\": 1,\n  \"log_level\": 3\n}\n");
+    write_text(d.config, "{\n  \"admin_port\": 70000,\n  \"nope\": 1,\n  \"log_level\": 3\n}\n");
     ck_assert_int_eq(run_capture(t, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "shuffled.json:2:3: key 'admin_port': 70000 is out of range") &&
                       strstr(out, "shuffled.json:3:3: key 'nope': unknown key\n") &&
@@ -498,6 +469,16 @@ START_TEST(config_check_modes)
                   "%s", out);
 }
 END_TEST
+
+struct connect_try {
+    int port, fd;
+};
+
+static bool connected(void *arg)
+{
+    struct connect_try *t = arg;
+    return (t->fd = connect_port(t->port)) >= 0;
+}
 
 START_TEST(socket_activation)
 {
@@ -517,16 +498,12 @@ START_TEST(socket_activation)
                     "NOTIFY_SOCKET",
                     (char *)daemon_path(),
                     "-c",
-                    cfg_path,
+                    d.config,
                     NULL};
     pid_t pid = spawn(argv, false);
-    int fd = -1;
-    for (int i = 0; i < 1000 && fd < 0; i++) { /* until the activator listens; 10 s */
-        fd = connect_port(passed);
-        if (fd < 0)
-            usleep(10000);
-    }
-    ck_assert_int_ge(fd, 0);
+    struct connect_try at = {passed, -1};
+    ck_assert(harness_wait_until(connected, &at, 10000, 10)); /* until the activator listens */
+    int fd = at.fd;
     /* the first connection starts the daemon, which serves it on the passed socket */
     ck_assert_int_eq(rpc_register_garbage(fd), 5);
     close(fd);
@@ -544,14 +521,11 @@ END_TEST
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    Suite *s = suite_create("ops_daemon");
-    TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, lifecycle_under_systemd);
-    tcase_add_test(tc, config_check_modes);
-    tcase_add_test(tc, socket_activation);
-    tcase_add_test(tc, stuck_loop_withholds_pings);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
+    return check_main(&(struct check_case){.suite = "ops_daemon",
+                                           .name = "daemon",
+                                           .timeout_s = 120,
+                                           .setup = setup,
+                                           .teardown = teardown},
+                      CHECK_TESTS(lifecycle_under_systemd, config_check_modes, socket_activation,
+                                  stuck_loop_withholds_pings));
 }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages as an operator installs them: scripts/package builds them; unpacked
 # into a scratch root (dpkg -x) they hold exactly the expected files (config a conffile,
 # soname libshuffle.so.1); the unit names the packaged daemon and config, which validates

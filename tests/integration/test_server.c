@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests of the daemon core: the real daemon (test build, with the test service)
  * on an ephemeral loopback port, driven by a small protocol client. */
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -10,11 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../harness/fs.h"
 #include "tclient.h"
 #include "texpect.h"
 #include "../check_main.h"
 
-static struct tdaemon shared;
+static struct harness_daemon shared;
 static char data_path[512]; /* 2 MiB of pseudo-random bytes */
 #define DATA_SIZE (2u << 20)
 static uint8_t *data_bytes;
@@ -26,19 +30,8 @@ static int start_shared(void)
     if (tdaemon_start(&shared, NULL) != 0)
         return -1;
     snprintf(data_path, sizeof data_path, "%s/data.bin", shared.dir);
-    data_bytes = malloc(DATA_SIZE);
-    uint64_t x = 88172645463325252ULL;
-    for (size_t i = 0; i < DATA_SIZE; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        data_bytes[i] = (uint8_t)x;
-    }
-    FILE *f = fopen(data_path, "wb");
-    if (!f || fwrite(data_bytes, 1, DATA_SIZE, f) != DATA_SIZE)
-        return -1;
-    fclose(f);
-    return 0;
+    data_bytes = harness_write_random_file(data_path, DATA_SIZE, 88172645463325252ULL);
+    return data_bytes ? 0 : -1;
 }
 
 static int conn_shared(void)
@@ -47,6 +40,13 @@ static int conn_shared(void)
     int fd = tc_connect(shared.port);
     ck_assert_msg(fd >= 0, "connect: %s", tc_last_error());
     return fd;
+}
+
+/* path = name in the shared daemon's dir (the daemon started first). */
+static void shared_file(const char *name, char *path, size_t len)
+{
+    ck_assert_int_eq(start_shared(), 0);
+    snprintf(path, len, "%s/%s", shared.dir, name);
 }
 
 /* Chunks of 0 B, 1 B, 64 KiB and 1 MiB from a file, plus a memory chunk, on one stream. */
@@ -113,9 +113,8 @@ END_TEST
 /* 256 MiB from a sparse file, through both paths. */
 START_TEST(chunk_256mib)
 {
-    ck_assert_int_eq(start_shared(), 0);
     char path[600];
-    snprintf(path, sizeof path, "%s/big.bin", shared.dir);
+    shared_file("big.bin", path, sizeof path);
     const int64_t big = 256LL << 20;
     int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
     ck_assert_int_ge(f, 0);
@@ -188,12 +187,7 @@ START_TEST(pipelined_10000)
     ck_assert_int_ge(sid, 0);
     struct sender s = {.fd = fd};
     proto_writer_init(&s.w);
-    for (int i = 0; i < N; i++) {
-        struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
-        m.u.chunk_fetch_request.stream_id = sid;
-        m.u.chunk_fetch_request.chunk_index = i;
-        tc_append_msg(&s.w, &m);
-    }
+    tc_append_fetches(&s.w, sid, N);
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, send_thread, &s), 0);
     for (int i = 0; i < N; i++)
@@ -277,13 +271,9 @@ END_TEST
 
 START_TEST(disconnect_mid_transfer)
 {
-    ck_assert_int_eq(start_shared(), 0);
     char path[600];
-    snprintf(path, sizeof path, "%s/mid.bin", shared.dir);
-    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_ge(f, 0);
-    ck_assert_int_eq(ftruncate(f, 64 << 20), 0);
-    close(f);
+    shared_file("mid.bin", path, sizeof path);
+    ck_assert_int_eq(harness_make_sparse_file(path, 64 << 20), 0);
     int fd = conn_shared();
     struct tc_chunk ch[3] = {{.kind = 0, .path = path, .length = 64 << 20},
                              {.kind = 0, .path = path, .length = 64 << 20},
@@ -397,10 +387,9 @@ END_TEST
 
 START_TEST(file_deleted_or_truncated)
 {
-    ck_assert_int_eq(start_shared(), 0);
     char gone[600], shrunk[600];
-    snprintf(gone, sizeof gone, "%s/gone.bin", shared.dir);
-    snprintf(shrunk, sizeof shrunk, "%s/shrunk.bin", shared.dir);
+    shared_file("gone.bin", gone, sizeof gone);
+    shared_file("shrunk.bin", shrunk, sizeof shrunk);
     FILE *f = fopen(gone, "wb");
     fwrite(data_bytes, 1, 5000, f);
     fclose(f);
@@ -532,7 +521,8 @@ END_TEST
 START_TEST(shared_daemon_stops_cleanly)
 {
     ck_assert_int_eq(start_shared(), 0);
-    ck_assert_int_eq(tdaemon_stop(&shared), 0); /* 0 also means: no leak under LeakSanitizer */
+    /* 0 also means: no leak under LeakSanitizer */
+    ck_assert_int_eq(harness_daemon_stop(&shared), 0);
     free(data_bytes);
     data_bytes = NULL;
 }
@@ -540,28 +530,15 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("server");
-    TCase *tc = tcase_create("shared daemon");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, chunk_fetch_sizes);
-    tcase_add_test(tc, stream_sizes);
-    tcase_add_test(tc, chunk_256mib);
-    tcase_add_test(tc, pipelined_10000);
-    tcase_add_test(tc, concurrent_200);
-    tcase_add_test(tc, one_byte_at_a_time);
-    tcase_add_test(tc, disconnect_mid_transfer);
-    tcase_add_test(tc, error_texts);
-    tcase_add_test(tc, pipelined_failures_match_sequential);
-    tcase_add_test(tc, file_deleted_or_truncated);
-    tcase_add_test(tc, bad_frames_close_only_that_connection);
-    tcase_add_test(tc, rpc_paths);
-    tcase_add_test(tc, upload_stream_refused);
-    tcase_add_test(tc, streams_freed_on_close);
-    tcase_add_test(tc, shared_daemon_stops_cleanly);
-    suite_add_tcase(s, tc);
-    int status = check_run_suite(s);
+    int status = check_main(
+        &(struct check_case){.suite = "server", .name = "shared daemon", .timeout_s = 300},
+        CHECK_TESTS(chunk_fetch_sizes, stream_sizes, chunk_256mib, pipelined_10000, concurrent_200,
+                    one_byte_at_a_time, disconnect_mid_transfer, error_texts,
+                    pipelined_failures_match_sequential, file_deleted_or_truncated,
+                    bad_frames_close_only_that_connection, rpc_paths, upload_stream_refused,
+                    streams_freed_on_close, shared_daemon_stops_cleanly));
     if (shared.pid > 0)
-        tdaemon_stop(&shared);
+        harness_daemon_stop(&shared);
     free(data_bytes);
     return status;
 }

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests of the daemon's lifecycle and limits, each with its own daemon: idle
  * timeout, SIGTERM during a transfer, max_chunks_in_flight, IPv4+IPv6, max_connections. */
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,11 +16,12 @@
 #include <unistd.h>
 
 #include "server/stream/stream_manager.h"
+#include "../harness/fs.h"
 #include "tclient.h"
 #include "texpect.h"
 #include "../check_main.h"
 
-static struct tdaemon d; /* the test's daemon; stopped by the teardown if the test failed */
+static struct harness_daemon d; /* the test's daemon; stopped by the teardown if the test failed */
 
 START_TEST(idle_timeout)
 {
@@ -30,7 +34,7 @@ START_TEST(idle_timeout)
     free(out);
     ck_assert(tc_wait_closed(fd)); /* closed by the daemon, within the 60 s receive timeout */
     close(fd);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -39,9 +43,7 @@ START_TEST(sigterm_with_transfer_in_flight)
     ck_assert_int_eq(tdaemon_start(&d, "\"shutdown_grace_ms\": 30000"), 0);
     char path[600];
     snprintf(path, sizeof path, "%s/term.bin", d.dir);
-    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_eq(ftruncate(f, 32 << 20), 0);
-    close(f);
+    ck_assert_int_eq(harness_make_sparse_file(path, 32 << 20), 0);
     int fd = tc_connect(d.port);
     struct tc_chunk ch = {.kind = 0, .path = path, .length = 32 << 20};
     int64_t sid = tc_register(fd, &ch, 1);
@@ -60,7 +62,7 @@ START_TEST(sigterm_with_transfer_in_flight)
     free(buf);
     ck_assert(tc_wait_closed(fd));
     close(fd);
-    ck_assert_int_eq(tdaemon_wait(&d), 0);
+    ck_assert_int_eq(harness_daemon_wait(&d), 0);
 }
 END_TEST
 
@@ -95,7 +97,7 @@ START_TEST(max_chunks_in_flight_waits)
             expect_fetch_ok(fds[c], sids[c], i, block, 4000);
     for (int c = 0; c < 2; c++)
         close(fds[c]);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -132,12 +134,7 @@ static void *fetch_rounds(void *arg)
             break;
         }
         proto_writer_reset(&w);
-        for (int i = 0; i < ROUND_CHUNKS; i++) {
-            struct proto_msg m = {.type = PROTO_CHUNK_FETCH_REQUEST};
-            m.u.chunk_fetch_request.stream_id = sid;
-            m.u.chunk_fetch_request.chunk_index = i;
-            tc_append_msg(&w, &m);
-        }
+        tc_append_fetches(&w, sid, ROUND_CHUNKS);
         if (w.failed || tc_send_all(fd, w.buf, w.len) != 0) {
             snprintf(rc->error, sizeof rc->error, "round %d: send: %s", round, tc_last_error());
             break;
@@ -196,7 +193,7 @@ START_TEST(per_connection_pause_then_global_limit)
         pthread_join(threads[c], NULL);
     for (int c = 0; c < CONNS; c++)
         ck_assert_msg(clients[c].done_rounds == ROUNDS, "connection %d: %s", c, clients[c].error);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -268,7 +265,7 @@ START_TEST(pending_rpcs_are_bounded)
     }
     close(a);
     close(b);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -307,7 +304,7 @@ START_TEST(registered_chunks_are_bounded_per_connection)
     close(a);
     close(b);
     ck_assert_int_eq(tc_wait_no_streams(d.port), 0);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -320,7 +317,7 @@ START_TEST(ipv4_and_ipv6)
         expect_echo(fds[i]);
         close(fds[i]);
     }
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -349,7 +346,7 @@ START_TEST(max_connections)
     }
     ck_assert_int_eq(rc, 0);
     close(a);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
@@ -360,9 +357,7 @@ START_TEST(per_connection_backpressure)
     ck_assert_int_eq(tdaemon_start(&d, "\"max_chunks_per_connection\": 8"), 0);
     char path[600];
     snprintf(path, sizeof path, "%s/bp.bin", d.dir);
-    int f = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_eq(ftruncate(f, 1 << 20), 0);
-    close(f);
+    ck_assert_int_eq(harness_make_sparse_file(path, 1 << 20), 0);
     enum { N = 100 };
     struct tc_chunk ch[N];
     for (int i = 0; i < N; i++)
@@ -386,31 +381,19 @@ START_TEST(per_connection_backpressure)
     free(zero);
     close(a);
     close(b);
-    ck_assert_int_eq(tdaemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
 static void own_teardown(void)
 {
     if (d.pid > 0)
-        tdaemon_stop(&d);
+        harness_daemon_stop(&d);
 }
 
-int main(void)
-{
-    Suite *s = suite_create("server lifecycle");
-    TCase *own = tcase_create("own daemon");
-    tcase_set_timeout(own, 300);
-    tcase_add_checked_fixture(own, NULL, own_teardown);
-    tcase_add_test(own, idle_timeout);
-    tcase_add_test(own, sigterm_with_transfer_in_flight);
-    tcase_add_test(own, max_chunks_in_flight_waits);
-    tcase_add_test(own, per_connection_pause_then_global_limit);
-    tcase_add_test(own, ipv4_and_ipv6);
-    tcase_add_test(own, pending_rpcs_are_bounded);
-    tcase_add_test(own, registered_chunks_are_bounded_per_connection);
-    tcase_add_test(own, max_connections);
-    tcase_add_test(own, per_connection_backpressure);
-    suite_add_tcase(s, own);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "server lifecycle", .name = "own daemon", .timeout_s = 300, .setup = NULL,
+            .teardown = own_teardown),
+           idle_timeout, sigterm_with_transfer_in_flight, max_chunks_in_flight_waits,
+           per_connection_pause_then_global_limit, ipv4_and_ipv6, pending_rpcs_are_bounded,
+           registered_chunks_are_bounded_per_connection, max_connections,
+           per_connection_backpressure)

@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File bodies larger than one window (chunk_window.h): every byte arrives in order, every
  * window after the first goes through the page-cache check (queued at once when cached, read
  * on the blocking pool first when not), and the chunk-in-flight accounting ends at zero. The
  * real daemon (test build) over loopback. */
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../harness/fs.h"
 #include "tclient.h"
 #include "texpect.h"
 #include "../check_main.h"
@@ -17,7 +21,7 @@
 #define WINDOW (1u << 20)
 #define FILE_SIZE (4u * WINDOW + 4321)
 
-static struct tdaemon daemon_;
+static struct harness_daemon daemon_;
 static char path[600];
 static uint8_t *bytes;
 
@@ -25,23 +29,14 @@ static void setup(void)
 {
     ck_assert_int_eq(tdaemon_start(&daemon_, NULL), 0);
     snprintf(path, sizeof path, "%s/windows.bin", daemon_.dir);
-    bytes = malloc(FILE_SIZE);
-    uint64_t x = 0x9e3779b97f4a7c15ULL;
-    for (size_t i = 0; i < FILE_SIZE; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        bytes[i] = (uint8_t)x;
-    }
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(bytes, 1, FILE_SIZE, f), FILE_SIZE);
-    fclose(f);
+    bytes = harness_write_random_file(path, FILE_SIZE, 0x9e3779b97f4a7c15ULL);
+    ck_assert_ptr_nonnull(bytes);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(tdaemon_stop(&daemon_), 0); /* 0 also means: no leak under LeakSanitizer */
+    /* 0 also means: no leak under LeakSanitizer */
+    ck_assert_int_eq(harness_daemon_stop(&daemon_), 0);
     free(bytes);
 }
 
@@ -206,16 +201,7 @@ START_TEST(close_while_windows_are_pending)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("server_windows");
-    TCase *tc = tcase_create("windows");
-    tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, bodies_arrive_whole_and_each_later_window_is_checked_once);
-    tcase_add_test(tc, bodies_of_an_evicted_file);
-    tcase_add_test(tc, pipelined_windowed_bodies_on_several_connections);
-    tcase_add_test(tc, close_while_windows_are_pending);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "server_windows", .name = "windows", .timeout_s = 120, .setup = setup,
+            .teardown = teardown),
+           bodies_arrive_whole_and_each_later_window_is_checked_once, bodies_of_an_evicted_file,
+           pipelined_windowed_bodies_on_several_connections, close_while_windows_are_pending)

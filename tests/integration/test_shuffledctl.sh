@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # shuffledctl against the real daemon's admin endpoint: status, metrics filtered, an
 # executor's removal (its files; the registration stays, as in Spark), an app's removal (the
 # registered-executors gauge drops to 0); the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The systemd units: `systemd-analyze verify` accepts them (directives, types, the
 # socket/service pair) and `systemd-analyze security` rates the service's hardening
 # at most 2.0 ("OK"). The service's ExecStart must name an executable file, so the

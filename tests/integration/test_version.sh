@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every installed binary answers --version with its name, the package version and the
 # license, and exits 0 without doing anything else.
 set -eu

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
 #include "texpect.h"
 
 #include <check.h>

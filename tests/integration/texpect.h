@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check(3) assertions over the test client, shared by the integration test programs. */
 #ifndef SHUFFLED_TESTS_TEXPECT_H
 #define SHUFFLED_TESTS_TEXPECT_H

@@ -1,7 +1,9 @@
-# libshuffle unit tests (internal pieces compiled in directly).
-check_PROGRAMS += tests/unit/test_blockids
-TESTS += tests/unit/test_blockids
+# SPDX-License-Identifier: Apache-2.0
+# libshuffle unit tests (internal pieces compiled in directly): block ids; the receive path
+# (rx.c) over loopback TCP: splits, direct bodies, splice, limits.
+LIBSHUFFLE_UNIT_TESTS = tests/unit/test_blockids tests/unit/test_rx
+check_PROGRAMS += $(LIBSHUFFLE_UNIT_TESTS)
+TESTS += $(LIBSHUFFLE_UNIT_TESTS)
 tests_unit_test_blockids_SOURCES = tests/unit/test_blockids.c src/client/blockids.c \
 	src/client/blockids.h
-tests_unit_test_blockids_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_blockids_LDADD = $(UNIT_LIBS)
+tests_unit_test_rx_SOURCES = tests/unit/test_rx.c src/client/rx.c src/client/rx.h

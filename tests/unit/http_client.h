@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A minimal HTTP/1.0 client for tests (header-only): one request per connection to
  * 127.0.0.1:port, the whole answer read until the server closes. Every wait is bounded
  * (10 s) so a broken server fails the test instead of hanging it. */
@@ -60,6 +61,18 @@ static inline struct http_response http_request(int port, const char *method, co
     char req[1024];
     snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method, target);
     return http_raw(port, req);
+}
+
+/* method target must answer status and, unless want_body is NULL, exactly want_body. */
+static inline void http_expect(int port, const char *method, const char *target, int status,
+                               const char *want_body)
+{
+    struct http_response r = http_request(port, method, target);
+    ck_assert_msg(r.status == status, "%s %s: got %d, want %d: %s", method, target, r.status,
+                  status, r.body);
+    if (want_body)
+        ck_assert_str_eq(r.body, want_body);
+    free(r.body);
 }
 
 #endif

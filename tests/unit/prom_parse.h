@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small parser of the Prometheus text exposition format for tests (header-only):
  * checks the structure (every sample's family has one # HELP and one # TYPE before
  * its samples; values are numbers) and looks samples up by "name{labels}". */

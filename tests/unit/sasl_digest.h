@@ -1,4 +1,5 @@
-/* For tests: the DIGEST-MD5 response and rspauth exactly as spec 12.2 computes them (RFC 2831,
+/* SPDX-License-Identifier: Apache-2.0 */
+/* For tests: the DIGEST-MD5 response and rspauth exactly as protocol.md 12.2 computes them (RFC 2831,
  * QOP auth), so a test can speak for a Java client without Cyrus. MD5 from libsasl2. */
 #ifndef SHUFFLED_TESTS_SASL_DIGEST_H
 #define SHUFFLED_TESTS_SASL_DIGEST_H

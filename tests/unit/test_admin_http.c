@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Admin HTTP endpoint over real loopback TCP: /metrics, /healthz in each state, the
  * admin actions with their parameters, and 4xx answers to bad requests. */
+#include <config.h>
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -53,7 +56,7 @@ static void start(void)
     memset(&calls, 0, sizeof(calls));
     struct admin_actions acts = {&calls, remove_app, remove_exec};
     char err[256];
-    admin = admin_http_start("127.0.0.1", 0, &acts, err, sizeof(err));
+    admin = admin_http_start("127.0.0.1", 0, &acts, NULL, err, sizeof(err));
     ck_assert_msg(admin != NULL, "%s", err);
     ck_assert_int_gt(admin_http_port(admin), 0);
 }
@@ -74,13 +77,12 @@ static struct http_response http(const char *method, const char *target)
     return http_request(admin_http_port(admin), method, target);
 }
 
-#define EXPECT(method, target, code)                                                               \
-    do {                                                                                           \
-        struct http_response r_ = http(method, target);                                            \
-        ck_assert_msg(r_.status == (code), "%s %s: got %d, want %d: %s", method, target,           \
-                      r_.status, code, r_.body);                                                   \
-        free(r_.body);                                                                             \
-    } while (0)
+/* method target answers code and, unless body is NULL, exactly body. */
+static void expect(const char *method, const char *target, int code, const char *body)
+{
+    http_expect(admin_http_port(admin), method, target, code, body);
+}
+#define EXPECT(method, target, code) expect(method, target, code, NULL)
 
 START_TEST(metrics_endpoint)
 {
@@ -103,25 +105,13 @@ END_TEST
 
 START_TEST(healthz_follows_state)
 {
-    struct http_response r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 503);
-    ck_assert_str_eq(r.body, "starting\n");
-    free(r.body);
+    expect("GET", "/healthz", 503, "starting\n");
     admin_http_set_health(admin, ADMIN_SERVING);
-    r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(r.body, "serving\n");
-    free(r.body);
+    expect("GET", "/healthz", 200, "serving\n");
     admin_http_set_health(admin, ADMIN_UNHEALTHY);
-    r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 503);
-    ck_assert_str_eq(r.body, "unhealthy\n");
-    free(r.body);
+    expect("GET", "/healthz", 503, "unhealthy\n");
     admin_http_set_health(admin, ADMIN_DRAINING);
-    r = http("GET", "/healthz");
-    ck_assert_int_eq(r.status, 503);
-    ck_assert_str_eq(r.body, "draining\n");
-    free(r.body);
+    expect("GET", "/healthz", 503, "draining\n");
     EXPECT("HEAD", "/healthz", 503);
 }
 END_TEST
@@ -133,10 +123,8 @@ START_TEST(remove_application)
     ck_assert_int_eq(calls.apps, 1);
     ck_assert_str_eq(calls.app, "app-20201221-0001");
     ck_assert(calls.cleanup);
-    struct http_response ok = http("POST", "/admin/remove-application?app_id=application_1_2");
-    ck_assert_int_eq(ok.status, 200);
-    ck_assert_str_eq(ok.body, "removed application application_1_2\n");
-    free(ok.body);
+    expect("POST", "/admin/remove-application?app_id=application_1_2", 200,
+           "removed application application_1_2\n");
     ck_assert_int_eq(calls.apps, 2);
     ck_assert_str_eq(calls.app, "application_1_2");
     ck_assert(!calls.cleanup);
@@ -156,19 +144,15 @@ START_TEST(remove_application)
     ck_assert_str_eq(calls.app, "app-form");
     ck_assert(calls.cleanup);
     calls.result = -ENOENT;
-    r = http("POST", "/admin/remove-application?app_id=nope");
-    ck_assert_int_eq(r.status, 404);
-    ck_assert_str_eq(r.body, "application nope is not registered\n");
-    free(r.body);
+    expect("POST", "/admin/remove-application?app_id=nope", 404,
+           "application nope is not registered\n");
 }
 END_TEST
 
 START_TEST(remove_executor)
 {
-    struct http_response ok = http("POST", "/admin/remove-executor?app_id=app-1&exec_id=7");
-    ck_assert_int_eq(ok.status, 200);
-    ck_assert_str_eq(ok.body, "removed the non-shuffle files of executor 7 of app-1\n");
-    free(ok.body);
+    expect("POST", "/admin/remove-executor?app_id=app-1&exec_id=7", 200,
+           "removed the non-shuffle files of executor 7 of app-1\n");
     ck_assert_int_eq(calls.execs, 1);
     ck_assert_str_eq(calls.app, "app-1");
     ck_assert_str_eq(calls.exec, "7");
@@ -213,7 +197,7 @@ END_TEST
 START_TEST(no_service_answers_501)
 {
     char err[256];
-    struct admin_http *bare = admin_http_start(NULL, 0, NULL, err, sizeof(err));
+    struct admin_http *bare = admin_http_start(NULL, 0, NULL, NULL, err, sizeof(err));
     ck_assert_msg(bare != NULL, "%s", err);
     struct admin_http *saved = admin;
     admin = bare;
@@ -228,27 +212,15 @@ START_TEST(busy_port_is_reported)
 {
     char err[256] = "";
     struct admin_http *dup =
-        admin_http_start("127.0.0.1", admin_http_port(admin), NULL, err, sizeof(err));
+        admin_http_start("127.0.0.1", admin_http_port(admin), NULL, NULL, err, sizeof(err));
     ck_assert_ptr_null(dup);
     ck_assert_msg(strstr(err, "cannot listen on 127.0.0.1 port") != NULL, "%s", err);
-    ck_assert_ptr_null(admin_http_start("127.0.0.1", 70000, NULL, err, sizeof(err)));
+    ck_assert_ptr_null(admin_http_start("127.0.0.1", 70000, NULL, NULL, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "out of range"));
     admin_http_stop(NULL);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("admin_http");
-    TCase *tc = tcase_create("loopback");
-    tcase_add_checked_fixture(tc, start, stop);
-    tcase_add_test(tc, metrics_endpoint);
-    tcase_add_test(tc, healthz_follows_state);
-    tcase_add_test(tc, remove_application);
-    tcase_add_test(tc, remove_executor);
-    tcase_add_test(tc, bad_requests_are_4xx);
-    tcase_add_test(tc, no_service_answers_501);
-    tcase_add_test(tc, busy_port_is_reported);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "admin_http", .name = "loopback", .setup = start, .teardown = stop),
+           metrics_endpoint, healthz_follows_state, remove_application, remove_executor,
+           bad_requests_are_4xx, no_service_answers_501, busy_port_is_reported)

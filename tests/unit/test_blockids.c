@@ -1,7 +1,8 @@
-/* Spark's FetchShuffleBlocks building rules (spec 11.1): grouping by map id in
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's FetchShuffleBlocks building rules (protocol.md 11.1): grouping by map id in
  * first-appearance order, the chunk order that follows, batch ranges, and the
  * local errors for mixed shuffle ids and malformed ids. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ START_TEST(test_groups_by_map_in_first_appearance_order)
     ck_assert_uint_eq(order[0], 0);
     ck_assert_uint_eq(order[1], 2);
     ck_assert_uint_eq(order[2], 1);
-    /* the spec's example encodes to its exact 64 bytes (spec 8.10) */
+    /* the spec's example encodes to its exact 64 bytes (protocol.md 8.10) */
     const char *ids2[] = {"shuffle_0_5_1", "shuffle_0_5_2", "shuffle_0_7_3"};
     struct blockmsg m2;
     ck_assert_int_eq(
@@ -92,13 +93,5 @@ START_TEST(test_errors)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("blockids");
-    TCase *tc = tcase_create("plan");
-    tcase_add_test(tc, test_groups_by_map_in_first_appearance_order);
-    tcase_add_test(tc, test_batch_ranges);
-    tcase_add_test(tc, test_errors);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "blockids", .name = "plan"), test_groups_by_map_in_first_appearance_order,
+           test_batch_ranges, test_errors)

@@ -1,5 +1,8 @@
-/* Shuffle RPC bodies (spec section 8): the spec's dumps, round trips of all
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shuffle RPC bodies (protocol.md 8): the spec's dumps, round trips of all
  * 20 types with edge values, and malformed bodies. */
+#include <config.h>
+
 #include <check.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -383,14 +386,6 @@ START_TEST(hostile_counts_fail_without_huge_allocations)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("blockmsg");
-    TCase *tc = tcase_create("blockmsg");
-    tcase_add_test(tc, spec_examples);
-    tcase_add_test(tc, every_type_round_trips_and_truncation_fails);
-    tcase_add_test(tc, unknown_types_are_named_like_spark);
-    tcase_add_test(tc, hostile_counts_fail_without_huge_allocations);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
-}
+CHECK_MAIN((.suite = "blockmsg", .name = "blockmsg"), spec_examples,
+           every_type_round_trips_and_truncation_fails, unknown_types_are_named_like_spark,
+           hostile_counts_fail_without_huge_allocations)

@@ -1,4 +1,7 @@
-/* The big-endian reader/writer (spec 3.2) and RoaringBitmap framing (spec 3.3). */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The big-endian reader/writer (protocol.md 3.2) and RoaringBitmap framing (protocol.md 3.3). */
+#include <config.h>
+
 #include <check.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -252,18 +255,9 @@ START_TEST(writer_patches_and_hands_over_its_buffer)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("codec");
-    TCase *tc = tcase_create("codec");
-    tcase_add_test(tc, integers_are_big_endian_at_their_limits);
-    tcase_add_test(tc, any_nonzero_byte_reads_as_true);
-    tcase_add_test(tc, strings_are_length_prefixed_utf8);
-    tcase_add_test(tc, arrays_round_trip_including_empty_ones);
-    tcase_add_test(tc, negative_and_oversized_lengths_are_rejected_without_allocating);
-    tcase_add_test(tc, a_failed_reader_stays_failed);
-    tcase_add_test(tc, roaring_bitmap_sizes_match_spec_examples);
-    tcase_add_test(tc, writer_patches_and_hands_over_its_buffer);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
-}
+CHECK_MAIN((.suite = "codec", .name = "codec"), integers_are_big_endian_at_their_limits,
+           any_nonzero_byte_reads_as_true, strings_are_length_prefixed_utf8,
+           arrays_round_trip_including_empty_ones,
+           negative_and_oversized_lengths_are_rejected_without_allocating,
+           a_failed_reader_stays_failed, roaring_bitmap_sizes_match_spec_examples,
+           writer_patches_and_hands_over_its_buffer)

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Config parsing: defaults, every key, and errors that name file:line:column and the key. */
+#include <config.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,17 +156,6 @@ START_TEST(every_error_is_reported)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("config");
-    TCase *tc = tcase_create("parse");
-    tcase_add_test(tc, defaults);
-    tcase_add_test(tc, every_key);
-    tcase_add_test(tc, unknown_key_names_key_and_position);
-    tcase_add_test(tc, bad_values);
-    tcase_add_test(tc, syntax_errors);
-    tcase_add_test(tc, load_file);
-    tcase_add_test(tc, every_error_is_reported);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "config", .name = "parse"), defaults, every_key,
+           unknown_key_names_key_and_position, bad_values, syntax_errors, load_file,
+           every_error_is_reported)

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Drop-in configuration: the *.json files of conf.d over the main file, in name order, last value
  * wins, and every error of every file named by path:line:column. */
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "server/ops/config.h"
 #include "server/ops/config_files.h"
 #include "../check_main.h"
+#include "../harness/fs.h"
 
 static char dir[64], main_path[128], dropins[128];
 static struct shuffled_config cfg;
@@ -35,8 +38,11 @@ static int load(void)
 
 static void setup(void)
 {
-    strcpy(dir, "/tmp/test_config_dropin.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *made = harness_temp_dir();
+    ck_assert_ptr_nonnull(made);
+    ck_assert_msg(strlen(made) < sizeof dir, "TMPDIR too long for this test");
+    snprintf(dir, sizeof dir, "%s", made);
+    free(made);
     snprintf(main_path, sizeof main_path, "%s/shuffled.json", dir);
     snprintf(dropins, sizeof dropins, "%s/conf.d", dir);
     ck_assert_int_eq(mkdir(dropins, 0755), 0);
@@ -49,19 +55,11 @@ static void setup(void)
     err[0] = '\0';
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void teardown(void)
 {
     config_free(&cfg);
     config_files_free(&read_files);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    harness_rm_rf(dir);
 }
 
 START_TEST(later_names_win_and_arrays_replace_whole)
@@ -212,21 +210,9 @@ START_TEST(default_dropin_dir_is_beside_the_file)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("config_dropin");
-    TCase *tc = tcase_create("dropin");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, later_names_win_and_arrays_replace_whole);
-    tcase_add_test(tc, dropins_apply_in_name_order);
-    tcase_add_test(tc, only_visible_regular_json_files_count);
-    tcase_add_test(tc, missing_directory_means_no_dropins);
-    tcase_add_test(tc, every_error_of_every_file_is_reported);
-    tcase_add_test(tc, cross_key_error_names_the_dropin_that_set_the_key);
-    tcase_add_test(tc, a_bad_dropin_directory_is_an_error);
-    tcase_add_test(tc, a_dangling_dropin_is_an_error);
-    tcase_add_test(tc, too_many_dropins_are_refused);
-    tcase_add_test(tc, default_dropin_dir_is_beside_the_file);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "config_dropin", .name = "dropin", .setup = setup, .teardown = teardown),
+           later_names_win_and_arrays_replace_whole, dropins_apply_in_name_order,
+           only_visible_regular_json_files_count, missing_directory_means_no_dropins,
+           every_error_of_every_file_is_reported, cross_key_error_names_the_dropin_that_set_the_key,
+           a_bad_dropin_directory_is_an_error, a_dangling_dropin_is_an_error,
+           too_many_dropins_are_refused, default_dropin_dir_is_beside_the_file)

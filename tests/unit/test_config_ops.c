@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffled -T's dump parses back to the same configuration; the installed
  * conf/shuffled.system.json (generated with this build's state dir) is valid and holds the
  * defaults but for "listen", which serves every IPv4 address as shuffled.socket does; a SIGHUP
  * reload applies log_level and names every other changed key as needing a restart. */
+#include <config.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,13 +117,5 @@ START_TEST(reload_keeps_restart_only_keys)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("config_ops");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, dump_round_trips);
-    tcase_add_test(tc, system_config_is_the_defaults);
-    tcase_add_test(tc, reload_keeps_restart_only_keys);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "config_ops", .name = "core"), dump_round_trips, system_config_is_the_defaults,
+           reload_keeps_restart_only_keys)

@@ -1,4 +1,7 @@
-/* The incremental frame decoder (spec 3.1): any split, limits, raw data. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The incremental frame decoder (protocol.md 3.1): any split, limits, raw data. */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,18 +232,8 @@ START_TEST(scan_reports_truncated_input)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("frame");
-    TCase *tc = tcase_create("frame");
-    tcase_add_test(tc, every_split_point_yields_the_same_frames);
-    tcase_add_test(tc, one_byte_at_a_time);
-    tcase_add_test(tc, whole_frames_in_input_are_not_copied);
-    tcase_add_test(tc, malformed_lengths_and_types_are_errors);
-    tcase_add_test(tc, the_largest_java_frame_is_accepted_by_default);
-    tcase_add_test(tc, buffers_grow_only_with_arriving_bytes);
-    tcase_add_test(tc, upload_stream_data_follows_the_frame);
-    tcase_add_test(tc, scan_reports_truncated_input);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
-}
+CHECK_MAIN((.suite = "frame", .name = "frame"), every_split_point_yields_the_same_frames,
+           one_byte_at_a_time, whole_frames_in_input_are_not_copied,
+           malformed_lengths_and_types_are_errors, the_largest_java_frame_is_accepted_by_default,
+           buffers_grow_only_with_arriving_bytes, upload_stream_data_follows_the_frame,
+           scan_reports_truncated_input)

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The loop watchdog pings only while every loop runs its heartbeats: a loop that stops
  * running posted work (stuck) stops the pings until it runs again. */
+#include <config.h>
+
 #include <check.h>
 #include <event2/event.h>
 #include <stdbool.h>
@@ -121,13 +124,5 @@ START_TEST(timer_ticks_on_the_main_loop)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("loop_watchdog");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, pings_while_all_loops_run);
-    tcase_add_test(tc, stuck_loop_stops_pings);
-    tcase_add_test(tc, timer_ticks_on_the_main_loop);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "loop_watchdog", .name = "core"), pings_while_all_loops_run,
+           stuck_loop_stops_pings, timer_ticks_on_the_main_loop)

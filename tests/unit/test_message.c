@@ -1,5 +1,8 @@
-/* Transport messages (spec section 4): the spec's byte dumps, round trips and
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Transport messages (protocol.md 4): the spec's byte dumps, round trips and
  * malformed headers. */
+#include <config.h>
+
 #include <check.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -219,7 +222,7 @@ END_TEST
 
 START_TEST(the_legacy_body_length_is_ignored_on_read)
 {
-    /* bodyLen says 99, the frame holds 2 body bytes: the frame wins (spec 3.1). */
+    /* bodyLen says 99, the frame holds 2 body bytes: the frame wins (protocol.md 3.1). */
     size_t len;
     uint8_t *buf = test_hex("0000000000000001 00000063 abcd", &len);
     struct proto_msg m;
@@ -240,16 +243,8 @@ START_TEST(type_names)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("message");
-    TCase *tc = tcase_create("message");
-    tcase_add_test(tc, spec_dumps_decode_and_reencode);
-    tcase_add_test(tc, header_only_encoding_counts_the_body_sent_separately);
-    tcase_add_test(tc, every_type_round_trips_with_edge_values);
-    tcase_add_test(tc, truncated_or_padded_headers_are_errors_naming_the_message);
-    tcase_add_test(tc, the_legacy_body_length_is_ignored_on_read);
-    tcase_add_test(tc, type_names);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
-}
+CHECK_MAIN((.suite = "message", .name = "message"), spec_dumps_decode_and_reencode,
+           header_only_encoding_counts_the_body_sent_separately,
+           every_type_round_trips_with_edge_values,
+           truncated_or_padded_headers_are_errors_naming_the_message,
+           the_legacy_body_length_is_ignored_on_read, type_names)

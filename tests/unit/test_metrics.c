@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Metrics: values after known updates, histogram buckets, Prometheus text structure,
  * exact totals under concurrent updates. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <fcntl.h>
@@ -345,21 +346,7 @@ START_TEST(concurrent_updates_are_exact)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("metrics");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, counters_and_gauges);
-    tcase_add_test(tc, histogram_buckets);
-    tcase_add_test(tc, rpc_counts_by_type);
-    tcase_add_test(tc, open_fds_counted);
-    tcase_add_test(tc, build_info_names_the_version);
-    tcase_add_test(tc, process_family);
-    tcase_add_test(tc, spark_names_follow_our_series);
-    tcase_add_test(tc, spark_meter_rates_tick_every_5_seconds);
-    tcase_add_test(tc, collector_refreshes_gauges);
-    tcase_add_test(tc, rpc_done_observes_by_type);
-    tcase_add_test(tc, concurrent_updates_are_exact);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "metrics", .name = "core"), counters_and_gauges, histogram_buckets,
+           rpc_counts_by_type, open_fds_counted, build_info_names_the_version, process_family,
+           spark_names_follow_our_series, spark_meter_rates_tick_every_5_seconds,
+           collector_refreshes_gauges, rpc_done_observes_by_type, concurrent_updates_are_exact)

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* page_cache_warm: the first part of a chunk is in the page cache when it returns, read
  * without a copy to user space; ranges past the end and empty ranges are harmless. */
+#include <config.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -99,15 +102,6 @@ START_TEST(bad_fd_is_harmless)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("page_cache");
-    TCase *tc = tcase_create("warm");
-    tcase_add_checked_fixture(tc, make_file, close_file);
-    tcase_add_test(tc, first_part_is_cached_on_return);
-    tcase_add_test(tc, small_chunk_is_cached_whole);
-    tcase_add_test(tc, range_past_the_end_stops_at_eof);
-    tcase_add_test(tc, bad_fd_is_harmless);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "page_cache", .name = "warm", .setup = make_file, .teardown = close_file),
+           first_part_is_cached_on_return, small_chunk_is_cached_whole,
+           range_past_the_end_stops_at_eof, bad_fd_is_harmless)

@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The reply queue over a plain channel on a socketpair: answers leave in reservation order
  * whatever order they are filled in; headers, heap bodies and file segments arrive byte for
  * byte through a full socket (partial writes, BLOCKED, then more); a partial body asks its
  * producer for more and waits; closing hands slots back as documented; slots are recycled. */
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,9 @@
-/* SaslMessage (spec 1.3, 12.2): the spec's bytes, the ignored legacy length, malformed bodies;
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SaslMessage (protocol.md 1.3, 12.2): the spec's bytes, the ignored legacy length, malformed bodies;
  * Spark's SASL password derivation; and the digest formula against the spec's Java
  * transcript (which the auth integration test then uses to speak for a Java client). */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,15 +126,7 @@ START_TEST(digest_formula_matches_the_java_transcript)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("saslmsg");
-    TCase *tc = tcase_create("saslmsg");
-    tcase_add_test(tc, spec_body_and_frame);
-    tcase_add_test(tc, token_round_trip_and_legacy_length_ignored);
-    tcase_add_test(tc, malformed_bodies_are_errors);
-    tcase_add_test(tc, spark_password_is_base64_broken_every_76_chars);
-    tcase_add_test(tc, digest_formula_matches_the_java_transcript);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
-}
+CHECK_MAIN((.suite = "saslmsg", .name = "saslmsg"), spec_body_and_frame,
+           token_round_trip_and_legacy_length_ignored, malformed_bodies_are_errors,
+           spark_password_is_base64_broken_every_76_chars,
+           digest_formula_matches_the_java_transcript)

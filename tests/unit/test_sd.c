@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* systemd glue: each notification arrives on a test NOTIFY_SOCKET; watchdog interval
  * from WATCHDOG_USEC/WATCHDOG_PID; listen fds from LISTEN_FDS/LISTEN_PID; journald
  * detection from JOURNAL_STREAM. */
+#include <config.h>
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,14 +19,16 @@
 
 #include "server/ops/sd.h"
 #include "../check_main.h"
+#include "../harness/fs.h"
 
 static char tmpdir[64];
 static int notify_fd = -1;
 
 static void setup_notify(void)
 {
-    strcpy(tmpdir, "/tmp/shuffled-sd-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    const char *dir = harness_test_dir(); /* removed after the test */
+    ck_assert_msg(strlen(dir) < sizeof(tmpdir), "TMPDIR too long for a socket path");
+    snprintf(tmpdir, sizeof(tmpdir), "%s", dir);
     notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(notify_fd, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -34,10 +39,6 @@ static void setup_notify(void)
 
 static void teardown_notify(void)
 {
-    char path[128];
-    snprintf(path, sizeof(path), "%s/notify", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
     close(notify_fd);
     unsetenv("NOTIFY_SOCKET");
 }
@@ -210,18 +211,15 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("sd");
-    TCase *tc = tcase_create("notify");
-    tcase_add_checked_fixture(tc, setup_notify, teardown_notify);
-    tcase_add_test(tc, each_notification_arrives);
-    tcase_add_test(tc, without_systemd_notifications_are_noops);
-    tcase_add_test(tc, unreachable_notify_socket_is_an_error);
-    suite_add_tcase(s, tc);
-    TCase *env = tcase_create("environment");
-    tcase_add_test(env, watchdog_interval);
-    tcase_add_test(env, listen_fds_passed);
-    tcase_add_test(env, listen_fds_non_listening_refused);
-    tcase_add_test(env, listen_fds_none);
-    tcase_add_test(env, journal_stream_detection);
-    suite_add_tcase(s, env);
+    check_add_case(
+        s,
+        &(struct check_case){
+            .suite = "sd", .name = "notify", .setup = setup_notify, .teardown = teardown_notify},
+        CHECK_TESTS(each_notification_arrives, without_systemd_notifications_are_noops,
+                    unreachable_notify_socket_is_an_error));
+    check_add_case(s, &(struct check_case){.suite = "sd", .name = "environment"},
+                   CHECK_TESTS(watchdog_interval, listen_fds_passed,
+                               listen_fds_non_listening_refused, listen_fds_none,
+                               journal_stream_detection));
     return check_run_suite(s);
 }

@@ -1,4 +1,7 @@
-/* The stream table and Spark's chunk-order rules (spec 6.2). */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The stream table and Spark's chunk-order rules (protocol.md 6.2). */
+#include <config.h>
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,15 +141,5 @@ START_TEST(empty_stream)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("stream_table");
-    TCase *tc = tcase_create("streams");
-    tcase_add_test(tc, ids_unique_and_sequential);
-    tcase_add_test(tc, add_find_remove);
-    tcase_add_test(tc, chunk_order_rules);
-    tcase_add_test(tc, batched_acceptance);
-    tcase_add_test(tc, empty_stream);
-    suite_add_tcase(s, tc);
-    return check_run_suite(s);
-}
+CHECK_MAIN((.suite = "stream_table", .name = "streams"), ids_unique_and_sequential, add_find_remove,
+           chunk_order_rules, batched_acceptance, empty_stream)

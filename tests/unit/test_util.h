@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers shared by the unit tests (header-only). */
 #ifndef SHUFFLED_TEST_UTIL_H
 #define SHUFFLED_TEST_UTIL_H
@@ -9,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../check_main.h"
+#include "../harness/fs.h"
+#include "../harness/locate.h"
 
 /* Parses "00 0a ff" (spaces, newlines and '|' ignored) into a malloc'd buffer. */
 static inline uint8_t *test_hex(const char *hex, size_t *len)
@@ -39,37 +42,5 @@ static inline uint8_t *test_hex(const char *hex, size_t *len)
         ck_assert_mem_eq((buf), want_, want_len_);                                                 \
         free(want_);                                                                               \
     } while (0)
-
-static inline const char *test_shared_dir(void)
-{
-    const char *d = getenv("SHUFFLE_SHARED_DIR");
-    return d && *d ? d : "../shared";
-}
-
-/* Reads a whole file into a malloc'd buffer; NULL if it cannot be read. */
-static inline uint8_t *test_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-/* Runs one suite and returns the process exit status. */
-static inline int test_run_suite(Suite *s)
-{
-    return check_run_suite(s);
-}
 
 #endif

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The captured Spark 3.1.2 traffic in ../shared/vectors: every frame of every
  * c2s.bin and s2c.bin decodes; every frame re-encodes byte for byte; and the
  * decoded fields match the listing (decoded.txt) beside each capture. */
+#include <config.h>
+
 #include <check.h>
 #include <dirent.h>
 #include <inttypes.h>
@@ -318,7 +321,7 @@ static int check_capture(const char *dir, const char *side, char **lines, size_t
     size_t len;
     snprintf(path, sizeof(path), "%s/%s.bin", dir, side);
     snprintf(where, sizeof(where), "%s/%s", dir, side);
-    uint8_t *data = test_read_file(path, &len);
+    uint8_t *data = harness_read_file(path, &len);
     ck_assert_msg(data != NULL, "cannot read %s", path);
     /* The listing's section for this direction. */
     snprintf(marker, sizeof(marker), "== connection 0 %s ", side);
@@ -345,7 +348,7 @@ static int check_capture(const char *dir, const char *side, char **lines, size_t
 START_TEST(every_capture_decodes_reencodes_and_matches_listing)
 {
     char vec[1024];
-    snprintf(vec, sizeof(vec), "%s/vectors", test_shared_dir());
+    snprintf(vec, sizeof(vec), "%s/vectors", harness_shared_dir());
     DIR *d = opendir(vec);
     ck_assert_msg(d != NULL, "cannot open %s (set SHUFFLE_SHARED_DIR)", vec);
     int scenarios = 0, frames = 0;
@@ -355,7 +358,7 @@ START_TEST(every_capture_decodes_reencodes_and_matches_listing)
         size_t len, nlines;
         snprintf(dir, sizeof(dir), "%s/%s", vec, e->d_name);
         snprintf(listing_path, sizeof(listing_path), "%s/decoded.txt", dir);
-        char *listing = (char *)test_read_file(listing_path, &len);
+        char *listing = (char *)harness_read_file(listing_path, &len);
         if (!listing)
             continue;
         listing = realloc(listing, len + 1);
@@ -413,13 +416,13 @@ START_TEST(captures_decode_in_recorded_splits_and_byte_by_byte)
         for (int side = 0; side < 2; side++) {
             char path[1024];
             size_t len, tsv_len;
-            snprintf(path, sizeof(path), "%s/vectors/%s/%s.bin", test_shared_dir(), scenarios[s],
+            snprintf(path, sizeof(path), "%s/vectors/%s/%s.bin", harness_shared_dir(), scenarios[s],
                      side ? "s2c" : "c2s");
-            uint8_t *data = test_read_file(path, &len);
+            uint8_t *data = harness_read_file(path, &len);
             ck_assert_ptr_nonnull(data);
-            snprintf(path, sizeof(path), "%s/vectors/%s/reads.tsv", test_shared_dir(),
+            snprintf(path, sizeof(path), "%s/vectors/%s/reads.tsv", harness_shared_dir(),
                      scenarios[s]);
-            char *tsv = (char *)test_read_file(path, &tsv_len);
+            char *tsv = (char *)harness_read_file(path, &tsv_len);
             ck_assert_ptr_nonnull(tsv);
             tsv = realloc(tsv, tsv_len + 1);
             tsv[tsv_len] = '\0';
@@ -444,14 +447,6 @@ START_TEST(captures_decode_in_recorded_splits_and_byte_by_byte)
 }
 END_TEST
 
-int main(void)
-{
-    check_require_shared_vectors();
-    Suite *s = suite_create("vectors");
-    TCase *tc = tcase_create("captures");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, every_capture_decodes_reencodes_and_matches_listing);
-    tcase_add_test(tc, captures_decode_in_recorded_splits_and_byte_by_byte);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
-}
+CHECK_MAIN((.suite = "vectors", .name = "captures", .timeout_s = 120, .needs_shared_vectors = true),
+           every_capture_decodes_reencodes_and_matches_listing,
+           captures_decode_in_recorded_splits_and_byte_by_byte)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/server, block service part (issue 4): block ids, placement, resolver,
 # index cache, durable registry, cleanup. A library so unit tests link the
 # same objects the daemon does.
@@ -7,6 +8,7 @@ src_server_libblock_la_SOURCES = \
 	src/server/block/placement.c src/server/block/placement.h \
 	src/server/block/index_cache.c src/server/block/index_cache.h \
 	src/server/block/map_output_cache.c src/server/block/map_output_cache.h src/common/lru.h \
+	src/server/block/tenants.c src/server/block/tenants.h \
 	src/server/block/resolver.c src/server/block/resolver.h \
 	src/server/block/registry_store.c src/server/block/registry_store.h \
 	src/server/block/cleanup.c src/server/block/cleanup.h

@@ -1,11 +1,11 @@
-/* The shuffle RPCs (Spark's ExternalBlockHandler, spec section 9): dispatch,
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The shuffle RPCs (Spark's ExternalBlockHandler, protocol.md 9): dispatch,
  * RegisterExecutor (validated, persisted before the reply), RemoveBlocks,
  * GetLocalDirsForExecutors, and Spark's replies to everything else. Disk work
  * runs on the blocking pool via conn_run_blocking(); the event loop only
  * decodes, validates and touches memory. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include <config.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,7 +17,8 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
-#include "server/ops/log.h"
+#include "common/log.h"
+#include "server/ops/metrics.h"
 #include "server/service.h"
 #include "server/stream/file_open.h"
 
@@ -84,7 +85,27 @@ static void register_run(void *arg)
         }
         free(real);
     }
-    if (registry_store_put(j->s->store, j->app, j->exec, &j->info, err, sizeof(err)) < 0) {
+    if (resolver_canonicalize(&j->info) < 0) { /* the dirs it would own, resolved once */
+        rpc_reply_fail(j->reply, "java.lang.OutOfMemoryError: RegisterExecutor");
+        return;
+    }
+    int rc = registry_store_put(j->s->store, j->app, j->exec, &j->info, err, sizeof(err));
+    if (rc > 0) {
+        static const enum metric_counter refused[] = {
+            [RESOLVER_REFUSED_PER_APP] = MC_REGISTRATIONS_REFUSED_PER_APP,
+            [RESOLVER_REFUSED_TOTAL] = MC_REGISTRATIONS_REFUSED_TOTAL,
+            [RESOLVER_REFUSED_DIR_OWNED] = MC_REGISTRATIONS_REFUSED_DIR_OWNED,
+        };
+        if (rc != RESOLVER_NO_MEMORY)
+            metrics_inc(refused[rc]);
+        if (rc == RESOLVER_REFUSED_DIR_OWNED)
+            log_warn("%s", err);
+        else
+            log_info("%s", err);
+        rpc_reply_fail(j->reply, err);
+        return;
+    }
+    if (rc < 0) {
         log_error("RegisterExecutor(appId=%s, execId=%s): %s", j->app, j->exec, err);
         char msg[1100];
         snprintf(msg, sizeof(msg), "java.io.IOException: %s", err);
@@ -476,6 +497,7 @@ static int service_reload(void *ctx, const struct shuffled_config *cfg, char *er
     set->older = s->roots;
     s->roots = set;
     resolver_set_roots(s->res, set);
+    resolver_set_limits(s->res, cfg->max_executors_per_app, cfg->max_executors);
     return 0;
 }
 
@@ -503,6 +525,7 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
     if (!s->roots)
         goto fail;
     resolver_set_roots(s->res, s->roots);
+    resolver_set_limits(s->res, cfg->max_executors_per_app, cfg->max_executors);
     struct registry_store_stats st;
     char why[512];
     s->store = registry_store_open(cfg->state_dir, s->res, &st, why, sizeof(why));

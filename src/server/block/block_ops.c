@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The block service's operations hooks (rpc_handler's admin_actions, collect_metrics): admin
  * actions for the admin HTTP endpoint, and its gauges for /metrics and STATUS=. */
+#include <config.h>
+
 #include <errno.h>
 #include <stdio.h>
 

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replies of the block service: BlockTransferMessages into RpcResponses, and the id check
  * every handler applies to appId/execId fields. See block_service.h. */
+#include <config.h>
+
 #include <stdbool.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
-/* The shuffle block service (Spark's ExternalBlockHandler, spec section 9):
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The shuffle block service (Spark's ExternalBlockHandler, protocol.md 9):
  * state shared by block_handler.c (RPC dispatch, registration, removal, dirs)
  * and block_streams.c (OpenBlocks / FetchShuffleBlocks streams). The daemon
  * gets it through shuffle_service_create() (service.h). */
@@ -25,7 +26,7 @@ struct block_service {
 /* The service behind a handler made by shuffle_service_create(). */
 struct block_service *block_service_of(struct rpc_handler *h);
 
-/* Admin actions with Spark's semantics (spec 9.5); blocking (disk): call them
+/* Admin actions with Spark's semantics (protocol.md 9.5); blocking (disk): call them
  * off the event loops. */
 int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
                                       char *err, size_t errlen);

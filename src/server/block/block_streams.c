@@ -1,9 +1,9 @@
-/* OpenBlocks / FetchShuffleBlocks (spec 9.2, 9.3): one stream per request, one
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OpenBlocks / FetchShuffleBlocks (protocol.md 9.2, 9.3): one stream per request, one
  * chunk per block (or per batch range), each resolved lazily on the blocking
- * pool when the client asks for it (spec 6.2). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+ * pool when the client asks for it (protocol.md 6.2). */
+#include <config.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

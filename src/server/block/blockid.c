@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict block-id grammar; see blockid.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
-#endif
+#include <config.h>
+
 #include "server/block/blockid.h"
 
 #include <inttypes.h>

@@ -1,4 +1,5 @@
-/* Strict parsing of block ids, file names and app/exec ids (spec section 10.1).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Strict parsing of block ids, file names and app/exec ids (protocol.md 10.1).
  *
  * Every name that ends up in a path goes through here first: block ids are
  * rebuilt from parsed numbers, and app/exec ids are checked so that no id can
@@ -36,7 +37,7 @@ struct block_id {
 int block_id_parse(const char *s, size_t len, struct block_id *out, char *err, size_t errlen);
 
 /* Validates the block list of an OpenBlocks as Spark's ExternalBlockHandler does
- * (spec 9.2): all shuffle_S_M_R with one S (S, M, R within i32), or all rdd_R_S
+ * (protocol.md 9.2): all shuffle_S_M_R with one S (S, M, R within i32), or all rdd_R_S
  * (only if allow_rdd). On success fills out[0..count) and returns 0; otherwise
  * returns -1 with Spark's Java exception text in err, e.g.
  * "java.lang.IllegalArgumentException: Unexpected block id format: x". */

@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Spark's cleanup semantics; see cleanup.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
-#endif
+#include <config.h>
+
 #include "server/block/cleanup.h"
 
 #include <dirent.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/stream/file_open.h"
 
 #define MAX_DEPTH 64
@@ -149,6 +149,26 @@ static long remove_local_dir(struct resolver *r, const char *local_dir,
     return n;
 }
 
+/* Whether app may delete (in) its local dir #k: the dir still resolves to what it owned at
+ * registration, and no other application owns it, a dir above it or one inside it (possible
+ * only for registrations restored from a log written before ownership existed, or for dirs
+ * that did not exist yet when registered). */
+static bool dir_is_owned(struct resolver *r, const char *app, const struct executor_info *info,
+                         uint32_t k)
+{
+    const char *owned = info->canonical_dirs ? info->canonical_dirs[k] : NULL;
+    char *now = realpath(info->local_dirs[k], NULL);
+    bool moved = owned && now && strcmp(now, owned) != 0;
+    bool shared = owned && resolver_dir_owned_by_other(r, app, owned);
+    if (moved || shared || !owned)
+        log_warn("Not deleting local dir %s of application %s: %s", info->local_dirs[k], app,
+                 !owned  ? "its owner is unknown"
+                 : moved ? "it resolves elsewhere than when it was registered"
+                         : "another application owns it, a dir above it or one inside it");
+    free(now);
+    return owned && !moved && !shared;
+}
+
 int cleanup_application_removed(struct resolver *r, struct registry_store *store, const char *app,
                                 bool delete_dirs, char *err, size_t errlen)
 {
@@ -163,12 +183,14 @@ int cleanup_application_removed(struct resolver *r, struct registry_store *store
     }
     if (rc == 0)
         rc = (int)n;
-    for (size_t i = 0; i < n; i++) {
-        if (delete_dirs)
-            for (uint32_t k = 0; k < infos[i].n_dirs; k++)
+    for (size_t i = 0; delete_dirs && i < n; i++)
+        for (uint32_t k = 0; k < infos[i].n_dirs; k++)
+            if (dir_is_owned(r, app, &infos[i], k))
                 remove_local_dir(r, infos[i].local_dirs[k], NULL, NULL);
+    /* only now may another application register these dirs */
+    resolver_release_dirs(r, app, infos, n);
+    for (size_t i = 0; i < n; i++)
         executor_info_free(&infos[i]);
-    }
     free(infos);
     return rc;
 }
@@ -194,7 +216,8 @@ long cleanup_executor_removed(struct resolver *r, const char *app, const char *e
         return -1;
     long n = 0;
     for (uint32_t k = 0; k < info.n_dirs; k++)
-        n += remove_local_dir(r, info.local_dirs[k], keep_served, &fetch_rdd_enabled);
+        if (dir_is_owned(r, app, &info, k))
+            n += remove_local_dir(r, info.local_dirs[k], keep_served, &fetch_rdd_enabled);
     executor_info_free(&info);
     resolver_forget_open_files(r, app, exec);
     return n;

@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* LRU cache of parsed index files; see index_cache.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
-#endif
+#include <config.h>
+
 #include "server/block/index_cache.h"
 
 #include <errno.h>

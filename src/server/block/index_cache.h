@@ -1,4 +1,5 @@
-/* Size-bounded LRU cache of parsed shuffle index files (spec 10.3, 10.5).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Size-bounded LRU cache of parsed shuffle index files (protocol.md 10.3, 10.5).
  *
  * Key: the index file's path; value: its (numPartitions + 1) offsets. The
  * weight of an entry is what it really occupies (offsets = the file size, plus

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See map_output_cache.h. */
+#include <config.h>
+
 #include "server/block/map_output_cache.h"
 
 #include <pthread.h>

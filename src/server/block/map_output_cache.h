@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Open map outputs: for a (registration, shuffle, map) whose data file was resolved once, the
  * data file kept open and its index offsets, so that later blocks of that map are served on
  * the event loop with no path, no open and no disk read. Bounded (entries, so fds); shared by

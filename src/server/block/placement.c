@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Spark's file placement; see placement.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
-#endif
+#include <config.h>
+
 #include "server/block/placement.h"
 
 #include <stdio.h>

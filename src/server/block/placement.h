@@ -1,4 +1,5 @@
-/* Spark's file placement among an executor's local dirs (spec 10.2,
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's file placement among an executor's local dirs (protocol.md 10.2,
  * ExecutorDiskUtils.getFile), bit for bit. */
 #ifndef SHUFFLED_SERVER_PLACEMENT_H
 #define SHUFFLED_SERVER_PLACEMENT_H

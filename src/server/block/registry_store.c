@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Write-ahead log of registrations; see registry_store.h for the format. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
-#endif
+#include <config.h>
+
 #include "server/block/registry_store.h"
 
 #include <errno.h>
@@ -25,7 +25,8 @@
 struct registry_store {
     pthread_mutex_t mu;
     struct resolver *res;
-    uint64_t file_bytes, compacted_bytes;
+    uint64_t file_bytes;
+    uint64_t file_records; /* records in the log; those beyond the live registrations are dead */
     bool sync;      /* fdatasync each record before the caller replies */
     uint64_t syncs; /* fdatasync calls made for records */
     int fd;
@@ -346,7 +347,8 @@ static int compact(struct registry_store *s, char *err, size_t errlen)
             close(s->fd);
         s->fd = fd; /* the renamed file: valid even if the dir fsync failed */
         fd = -1;
-        s->file_bytes = s->compacted_bytes = b.len;
+        s->file_bytes = b.len;
+        s->file_records = resolver_count(s->res);
     }
     if (rc < 0)
         snprintf(err, errlen, "cannot rewrite %s: %s", s->path, strerror(errno));
@@ -434,16 +436,26 @@ static int append(struct registry_store *s, const struct buf *b, const char *app
         snprintf(err, errlen, "cannot persist registration to %s: %s", s->path, strerror(errno));
     } else {
         s->file_bytes += b->len;
+        s->file_records++;
         if (info && resolver_register(s->res, app, exec, info) < 0) {
             snprintf(err, errlen, "out of memory registering an executor");
             rc = -1;
         }
-        char why[256];
-        if (s->file_bytes > 2 * s->compacted_bytes + REGISTRY_COMPACT_SLACK &&
-            compact(s, why, sizeof(why)) < 0)
-            fprintf(stderr, "<4>shuffled: registry store: online compaction failed: %s\n", why);
     }
     return rc;
+}
+
+/* Rewrites the log once dead records (replaced or removed registrations, removal records)
+ * outnumber the live ones and it is past REGISTRY_COMPACT_SLACK: so under any churn it stays
+ * within about twice the live set plus the slack, and each record is rewritten O(1) times on
+ * average. Caller holds s->mu. */
+static void compact_if_dead_dominate(struct registry_store *s)
+{
+    uint64_t live = resolver_count(s->res);
+    char why[256];
+    if (s->file_bytes > REGISTRY_COMPACT_SLACK && s->file_records > 2 * live &&
+        compact(s, why, sizeof(why)) < 0)
+        fprintf(stderr, "<4>shuffled: registry store: online compaction failed: %s\n", why);
 }
 
 int registry_store_put(struct registry_store *s, const char *app, const char *exec,
@@ -462,7 +474,11 @@ int registry_store_put(struct registry_store *s, const char *app, const char *ex
         return -1;
     }
     pthread_mutex_lock(&s->mu);
-    int rc = append(s, &b, app, exec, info, err, errlen);
+    /* checked under the lock: no other registration can slip in between */
+    enum resolver_refusal why = resolver_admit(s->res, app, exec, info, err, errlen);
+    int rc = why != RESOLVER_ADMITTED ? (int)why : append(s, &b, app, exec, info, err, errlen);
+    if (rc == 0)
+        compact_if_dead_dominate(s);
     pthread_mutex_unlock(&s->mu);
     free(b.p);
     return rc;
@@ -487,6 +503,7 @@ int registry_store_remove_app_take(struct registry_store *s, const char *app,
     pthread_mutex_lock(&s->mu);
     int rc = append(s, &b, NULL, NULL, NULL, err, errlen);
     size_t n = resolver_remove_app(s->res, app, removed);
+    compact_if_dead_dominate(s);
     pthread_mutex_unlock(&s->mu);
     if (nremoved)
         *nremoved = n;

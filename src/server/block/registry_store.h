@@ -1,4 +1,5 @@
-/* Durable executor registrations (spec 10.6), crash-safe.
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Durable executor registrations (protocol.md 10.6), crash-safe.
  *
  * An append-only log in <state_dir>/registrations.wal. Each record is
  *   u32 magic "SHR1" | u32 payload length | u32 CRC32(payload) | payload
@@ -13,7 +14,7 @@
  * what it skipped. Then the live set is rewritten compactly to a temp file,
  * fsync'ed and renamed over the log (and the directory fsync'ed), so the log
  * stays near the size of the live registrations (it is compacted again
- * online, see REGISTRY_COMPACT_SLACK). */
+ * online once dead records dominate, see REGISTRY_COMPACT_SLACK). */
 #ifndef SHUFFLED_SERVER_REGISTRY_STORE_H
 #define SHUFFLED_SERVER_REGISTRY_STORE_H
 
@@ -38,8 +39,8 @@ struct registry_store *registry_store_open(const char *state_dir, struct resolve
                                            size_t errlen);
 void registry_store_close(struct registry_store *s);
 
-/* The log is compacted again once it exceeds twice its last compacted size
- * plus this many bytes. */
+/* The log is compacted again online once it holds more dead records (replaced or removed
+ * registrations, removal records) than live ones and exceeds this many bytes. */
 #define REGISTRY_COMPACT_SLACK (256u << 10)
 
 /* How a record is persisted before registry_store_put/remove return: written to the log (it
@@ -49,10 +50,12 @@ void registry_store_set_sync(struct registry_store *s, bool sync);
 /* fdatasync calls made for records so far (for tests). */
 uint64_t registry_store_syncs(struct registry_store *s);
 
-/* Appends one registration to the log (see registry_store_set_sync), then registers it in the
- * resolver given at open (under the store's lock, so an online compaction
- * always sees every logged registration). Thread-safe; blocking: call on the
- * blocking-I/O pool. 0, or -1 with err (then nothing is registered). */
+/* Checks the registration against the limits and dir ownership (resolver_admit), appends it
+ * to the log (see registry_store_set_sync), then registers it in the resolver given at open
+ * (all under the store's lock, so an online compaction always sees every logged registration
+ * and no other registration slips in after the check). Thread-safe; blocking: call on the
+ * blocking-I/O pool. 0; a positive enum resolver_refusal with err holding the RpcFailure
+ * text; or -1 with err (I/O or memory). Nothing is registered unless 0. */
 int registry_store_put(struct registry_store *s, const char *app, const char *exec,
                        const struct executor_info *info, char *err, size_t errlen);
 /* Logs the removal of every executor of app and, under the same lock, removes them

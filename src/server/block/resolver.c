@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Executor registry and block resolution; see resolver.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* fdatasync, openat, strdup under -std=c11 */
-#endif
+#include <config.h>
+
 #include "server/block/resolver.h"
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "server/block/index_cache.h"
 #include "server/block/map_output_cache.h"
 #include "server/block/placement.h"
+#include "server/block/tenants.h"
 #include "server/stream/file_open.h"
 
 #define PATH_BUF 4096
@@ -38,6 +39,8 @@ struct resolver {
     size_t nbuckets, count;
     struct index_cache *cache;
     struct map_output_cache *open_maps;
+    struct tenants *tenants;                     /* executor counts, owned dirs; under the lock */
+    atomic_uint_fast64_t max_per_app, max_total; /* 0: no limit */
     uint64_t next_id;                       /* under the write lock */
     atomic_uint_fast64_t epoch;             /* +1 whenever a registration is replaced or removed */
     _Atomic(const struct root_set *) roots; /* borrowed; see resolver_set_roots */
@@ -57,6 +60,14 @@ int executor_info_copy(struct executor_info *dst, const struct executor_info *sr
         dst->n_dirs = i + 1;
     }
     dst->sub_dirs = src->sub_dirs;
+    if (src->canonical_dirs) {
+        dst->canonical_dirs = calloc(src->n_dirs ? src->n_dirs : 1, sizeof(char *));
+        if (!dst->canonical_dirs)
+            goto fail;
+        for (uint32_t i = 0; i < src->n_dirs; i++)
+            if (!(dst->canonical_dirs[i] = strdup(src->canonical_dirs[i])))
+                goto fail;
+    }
     return 0;
 fail:
     executor_info_free(dst);
@@ -67,9 +78,13 @@ void executor_info_free(struct executor_info *info)
 {
     if (!info)
         return;
-    for (uint32_t i = 0; i < info->n_dirs; i++)
+    for (uint32_t i = 0; i < info->n_dirs; i++) {
         free(info->local_dirs[i]);
+        if (info->canonical_dirs)
+            free(info->canonical_dirs[i]);
+    }
     free(info->local_dirs);
+    free(info->canonical_dirs);
     free(info->shuffle_manager);
     memset(info, 0, sizeof(*info));
 }
@@ -95,7 +110,9 @@ struct resolver *resolver_create(uint64_t index_cache_bytes)
     r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
     r->cache = index_cache_create(index_cache_bytes);
     r->open_maps = map_output_cache_create(OPEN_MAP_OUTPUTS);
-    if (!r->buckets || !r->cache || !r->open_maps) {
+    r->tenants = tenants_create();
+    if (!r->buckets || !r->cache || !r->open_maps || !r->tenants) {
+        tenants_destroy(r->tenants);
         free(r->buckets);
         index_cache_destroy(r->cache);
         map_output_cache_destroy(r->open_maps);
@@ -127,6 +144,7 @@ void resolver_destroy(struct resolver *r)
     free(r->buckets);
     index_cache_destroy(r->cache);
     map_output_cache_destroy(r->open_maps);
+    tenants_destroy(r->tenants);
     pthread_rwlock_destroy(&r->lock);
     free(r);
 }
@@ -213,16 +231,26 @@ int resolver_register(struct resolver *r, const char *app, const char *exec,
     g->app = strdup(app);
     g->exec = strdup(exec);
     g->hash = key_hash(app, exec);
-    if (!g->app || !g->exec || executor_info_copy(&g->info, info) < 0) {
+    if (!g->app || !g->exec || executor_info_copy(&g->info, info) < 0 ||
+        resolver_canonicalize(&g->info) < 0) {
         reg_free(g);
         return -1;
     }
     uint64_t replaced = 0;
     pthread_rwlock_wrlock(&r->lock);
-    g->id = ++r->next_id;
     struct reg **pp = find_slot(r, app, exec, g->hash);
+    if (tenants_hold_dirs(r->tenants, app, g->info.canonical_dirs, g->info.n_dirs) < 0 ||
+        (!*pp && tenants_count_executor(r->tenants, app, 1) < 0)) {
+        if (!*pp) /* the holds were taken: the count failed */
+            tenants_drop_dirs(r->tenants, app, g->info.canonical_dirs, g->info.n_dirs);
+        pthread_rwlock_unlock(&r->lock);
+        reg_free(g);
+        return -1;
+    }
+    g->id = ++r->next_id;
     if (*pp) {
         struct reg *old = *pp;
+        tenants_drop_dirs(r->tenants, app, old->info.canonical_dirs, old->info.n_dirs);
         g->next = old->next;
         *pp = g;
         replaced = old->id;
@@ -269,6 +297,7 @@ size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_
             }
             *pp = g->next;
             r->count--;
+            tenants_count_executor(r->tenants, app, -1);
             if (out && n == cap) {
                 size_t nc = cap ? cap * 2 : 4;
                 struct executor_info *nl = realloc(list, nc * sizeof(*nl));
@@ -278,8 +307,10 @@ size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_
                 }
             }
             if (out && n < cap) {
-                list[n] = g->info; /* move */
+                list[n] = g->info; /* move; its dirs stay held until resolver_release_dirs */
                 memset(&g->info, 0, sizeof(g->info));
+            } else {
+                tenants_drop_dirs(r->tenants, app, g->info.canonical_dirs, g->info.n_dirs);
             }
             n++;
             atomic_fetch_add(&r->epoch, 1);
@@ -291,6 +322,93 @@ size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_
     if (out)
         *out = list;
     return out && n > cap ? cap : n;
+}
+
+void resolver_release_dirs(struct resolver *r, const char *app, const struct executor_info *infos,
+                           size_t n)
+{
+    pthread_rwlock_wrlock(&r->lock);
+    for (size_t i = 0; i < n; i++)
+        tenants_drop_dirs(r->tenants, app, infos[i].canonical_dirs, infos[i].n_dirs);
+    pthread_rwlock_unlock(&r->lock);
+}
+
+int resolver_canonicalize(struct executor_info *info)
+{
+    if (info->canonical_dirs)
+        return 0;
+    char **c = calloc(info->n_dirs ? info->n_dirs : 1, sizeof(char *));
+    for (uint32_t i = 0; c && i < info->n_dirs; i++) {
+        if (!(c[i] = tenants_canonical_dir(info->local_dirs[i]))) {
+            for (uint32_t k = 0; k < i; k++)
+                free(c[k]);
+            free(c);
+            c = NULL;
+        }
+    }
+    info->canonical_dirs = c;
+    return c ? 0 : -1;
+}
+
+void resolver_set_limits(struct resolver *r, uint64_t max_executors_per_app, uint64_t max_executors)
+{
+    atomic_store(&r->max_per_app, max_executors_per_app);
+    atomic_store(&r->max_total, max_executors);
+}
+
+enum resolver_refusal resolver_admit(struct resolver *r, const char *app, const char *exec,
+                                     const struct executor_info *info, char *err, size_t errlen)
+{
+    struct executor_info canon = *info;
+    canon.canonical_dirs = NULL;
+    if (!info->canonical_dirs && resolver_canonicalize(&canon) < 0) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: RegisterExecutor");
+        return RESOLVER_NO_MEMORY;
+    }
+    char *const *dirs = info->canonical_dirs ? info->canonical_dirs : canon.canonical_dirs;
+    uint64_t per_app = atomic_load(&r->max_per_app), total = atomic_load(&r->max_total);
+    enum resolver_refusal why = RESOLVER_ADMITTED;
+    pthread_rwlock_rdlock(&r->lock);
+    bool known = *find_slot(r, app, exec, key_hash(app, exec)) != NULL;
+    uint64_t mine = tenants_executors(r->tenants, app), all = tenants_executors_total(r->tenants);
+    int clash = tenants_conflict(r->tenants, app, dirs, info->n_dirs);
+    pthread_rwlock_unlock(&r->lock);
+    if (!known && per_app && mine >= per_app) {
+        why = RESOLVER_REFUSED_PER_APP;
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: RegisterExecutor(appId=%s, execId=%s) refused: "
+                 "application %s already has %llu registered executors, the limit set by "
+                 "max_executors_per_app",
+                 app, exec, app, (unsigned long long)mine);
+    } else if (!known && total && all >= total) {
+        why = RESOLVER_REFUSED_TOTAL;
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: RegisterExecutor(appId=%s, execId=%s) refused: "
+                 "%llu executors are registered, the limit set by max_executors",
+                 app, exec, (unsigned long long)all);
+    } else if (clash >= 0) {
+        why = RESOLVER_REFUSED_DIR_OWNED;
+        snprintf(err, errlen,
+                 "java.lang.SecurityException: RegisterExecutor(appId=%s, execId=%s) refused: "
+                 "local dir %s (%s) is, or is above or inside, a dir owned by another "
+                 "application; a local dir belongs to one application until it is removed",
+                 app, exec, info->local_dirs[clash], dirs[clash]);
+    }
+    if (canon.canonical_dirs) {
+        for (uint32_t i = 0; i < canon.n_dirs; i++)
+            free(canon.canonical_dirs[i]);
+        free(canon.canonical_dirs);
+    }
+    return why;
+}
+
+bool resolver_dir_owned_by_other(struct resolver *r, const char *app, const char *canonical)
+{
+    char *one[1] = {(char *)canonical};
+    pthread_rwlock_rdlock(&r->lock);
+    int clash = tenants_conflict(r->tenants, app, one, 1);
+    pthread_rwlock_unlock(&r->lock);
+    return clash >= 0;
 }
 
 size_t resolver_count(struct resolver *r)
@@ -374,21 +492,31 @@ void resolver_forget_open_files(struct resolver *r, const char *app, const char 
         map_output_cache_drop_registration(r->open_maps, id);
 }
 
-int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
-                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
-                           struct block_location *loc, char *err, size_t errlen)
+/* The index and data paths of (shuffle, map) in app/exec's dirs, confined to the allowed
+ * roots; *id the registration's id (may be NULL), *confined: open them refusing symlinks. */
+static int shuffle_paths(struct resolver *r, const char *app, const char *exec, int32_t shuffle_id,
+                         int64_t map_id, char *index_path, char *data_path, uint64_t *id,
+                         bool *confined, char *err, size_t errlen)
 {
-    char name[96], index_path[PATH_BUF], data_path[PATH_BUF];
-    memset(loc, 0, sizeof(*loc));
+    char name[96];
     block_index_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, index_path, sizeof(index_path), err, errlen) < 0)
+    if (file_path_id(r, app, exec, name, index_path, PATH_BUF, id, err, errlen) < 0)
         return -1;
     block_data_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
+    if (resolver_file_path(r, app, exec, name, data_path, PATH_BUF, err, errlen) < 0)
         return -1;
-    int confined = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
-    if (confined < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
+    int c = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
+    if (c < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
         return -1;
+    *confined = c == 1;
+    return 0;
+}
+
+/* [start, end) of the map output by the index, the data file by its path. */
+static int range_by_path(struct resolver *r, const char *index_path, const char *data_path,
+                         bool confined, int32_t start, int32_t end, struct block_location *loc,
+                         char *err, size_t errlen)
+{
     loc->no_symlinks = confined;
     if (index_cache_range(r->cache, index_path, confined, start, end, &loc->offset, &loc->length,
                           err, errlen) < 0)
@@ -399,6 +527,19 @@ int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec
         return -1;
     }
     return 0;
+}
+
+int resolver_shuffle_range(struct resolver *r, const char *app, const char *exec,
+                           int32_t shuffle_id, int64_t map_id, int32_t start, int32_t end,
+                           struct block_location *loc, char *err, size_t errlen)
+{
+    char index_path[PATH_BUF], data_path[PATH_BUF];
+    bool confined;
+    memset(loc, 0, sizeof(*loc));
+    if (shuffle_paths(r, app, exec, shuffle_id, map_id, index_path, data_path, NULL, &confined, err,
+                      errlen) < 0)
+        return -1;
+    return range_by_path(r, index_path, data_path, confined, start, end, loc, err, errlen);
 }
 
 int resolver_rdd_block(struct resolver *r, const char *app, const char *exec, int32_t rdd_id,
@@ -454,19 +595,14 @@ int resolver_shuffle_open(struct resolver *r, const char *app, const char *exec,
                           int64_t map_id, int32_t start, int32_t end, struct block_location *loc,
                           struct map_output **out, uint64_t *reg_id, char *err, size_t errlen)
 {
-    char name[96], index_path[PATH_BUF], data_path[PATH_BUF];
+    char index_path[PATH_BUF], data_path[PATH_BUF];
     uint64_t id = 0, *offs = NULL;
     size_t count = 0;
+    bool confined;
     memset(loc, 0, sizeof(*loc));
     *out = NULL;
-    block_index_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (file_path_id(r, app, exec, name, index_path, sizeof(index_path), &id, err, errlen) < 0)
-        return -1;
-    block_data_file_name(shuffle_id, map_id, name, sizeof(name));
-    if (resolver_file_path(r, app, exec, name, data_path, sizeof(data_path), err, errlen) < 0)
-        return -1;
-    int confined = resolver_confine_path(r, index_path, PATH_BUF, err, errlen);
-    if (confined < 0 || resolver_confine_path(r, data_path, PATH_BUF, err, errlen) < 0)
+    if (shuffle_paths(r, app, exec, shuffle_id, map_id, index_path, data_path, &id, &confined, err,
+                      errlen) < 0)
         return -1;
     loc->no_symlinks = confined;
     int rc = index_cache_offsets(r->cache, index_path, confined, &offs, &count, err, errlen);
@@ -486,13 +622,5 @@ int resolver_shuffle_open(struct resolver *r, const char *app, const char *exec,
         map_output_release(*out, -1); /* shorter than its index says: the path reports it */
         *out = NULL;
     }
-    if (index_cache_range(r->cache, index_path, confined, start, end, &loc->offset, &loc->length,
-                          err, errlen) < 0)
-        return -1;
-    loc->path = strdup(data_path);
-    if (!loc->path) {
-        snprintf(err, errlen, "java.lang.OutOfMemoryError");
-        return -1;
-    }
-    return 0;
+    return range_by_path(r, index_path, data_path, confined, start, end, loc, err, errlen);
 }

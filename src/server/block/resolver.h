@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Executor registry and block resolution (Spark's ExternalShuffleBlockResolver).
  *
  * The registry maps (appId, execId) to the executor's ExecutorShuffleInfo; it is
@@ -16,6 +17,9 @@ struct executor_info {
     uint32_t n_dirs;
     int32_t sub_dirs;
     char *shuffle_manager;
+    /* n_dirs canonical forms of local_dirs (tenants_canonical_dir), the dirs the application
+     * owns; NULL until the resolver computes them at registration. Not persisted. */
+    char **canonical_dirs;
 };
 
 /* Deep copy; returns -1 on allocation failure (dst is then zeroed). */
@@ -27,15 +31,46 @@ struct resolver;
 struct resolver *resolver_create(uint64_t index_cache_bytes);
 void resolver_destroy(struct resolver *r);
 
-/* Stores a deep copy of info; a re-registration overwrites. 0 or -1 (ENOMEM). */
+/* Stores a deep copy of info; a re-registration overwrites. 0 or -1 (ENOMEM). The
+ * application takes ownership of the dirs (canonical forms: info's, else computed here, which
+ * touches the disk). No limit is checked: see resolver_admit. */
 int resolver_register(struct resolver *r, const char *app, const char *exec,
                       const struct executor_info *info);
+
+/* Registration limits (beyond Spark); 0 = none. May be changed from any thread. */
+void resolver_set_limits(struct resolver *r, uint64_t max_executors_per_app,
+                         uint64_t max_executors);
+/* Why a registration is refused (resolver_admit). */
+enum resolver_refusal {
+    RESOLVER_ADMITTED = 0,
+    RESOLVER_REFUSED_PER_APP,   /* max_executors_per_app reached */
+    RESOLVER_REFUSED_TOTAL,     /* max_executors reached */
+    RESOLVER_REFUSED_DIR_OWNED, /* a dir overlaps one owned by another application */
+    RESOLVER_NO_MEMORY
+};
+/* Whether app/exec may register info now: a re-registration never counts against the
+ * limits; each dir (canonical: info's if set, else computed, touching the disk) must not
+ * equal, contain or lie inside a dir owned by another application. RESOLVER_ADMITTED, or the
+ * refusal with err holding the RpcFailure text. Callers serialise admit + register (the
+ * registry store's lock). */
+enum resolver_refusal resolver_admit(struct resolver *r, const char *app, const char *exec,
+                                     const struct executor_info *info, char *err, size_t errlen);
+/* True when canonical dir equals, contains or lies inside a dir owned by an application other
+ * than app. */
+bool resolver_dir_owned_by_other(struct resolver *r, const char *app, const char *canonical);
+/* Fills info->canonical_dirs if missing. 0, or -1 out of memory. Touches the disk. */
+int resolver_canonicalize(struct executor_info *info);
 /* Copies the registration into *out (free with executor_info_free). 0, or -1 if
  * the executor is not registered. */
 int resolver_get(struct resolver *r, const char *app, const char *exec, struct executor_info *out);
 /* Removes every executor of app; returns how many, and (if out != NULL) hands
- * their infos over in a malloc'd array (free each, then the array). */
+ * their infos over in a malloc'd array (free each, then the array). Without out the app's
+ * dirs are released at once; with out they stay owned by app (so no other application can
+ * register them while they are being deleted) until resolver_release_dirs() on those infos. */
 size_t resolver_remove_app(struct resolver *r, const char *app, struct executor_info **out);
+/* Releases the dirs of infos handed over by resolver_remove_app(app). */
+void resolver_release_dirs(struct resolver *r, const char *app, const struct executor_info *infos,
+                           size_t n);
 size_t resolver_count(struct resolver *r);
 /* Calls fn for every registration, under the read lock (fn must not call back). */
 void resolver_foreach(struct resolver *r,

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SASL DIGEST-MD5 server side; see auth.h. Cyrus finds the password through an auxprop
  * plugin of ours, which reads it from the connection's context (reached through the
  * connection's GETOPT callback), so a per-app secret source can slot in later. */
+#include <config.h>
+
 #include "server/net/auth.h"
 
 #include <pthread.h>
@@ -13,11 +16,15 @@
 
 #include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
+#include "server/net/auth_aes.h"
 #include "server/net/auth_secret.h"
+#include "server/net/channel_sasl.h"
 #include "server/ops/config.h"
 #include "server/net/conn.h"
 #include "server/net/handler.h"
-#include "server/ops/log.h"
+#include "server/net/rpc_reply.h"
+#include "common/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 
 #define AUXPROP_NAME "shuffled"
@@ -25,8 +32,9 @@
 #define SASL_FAILED "java.lang.RuntimeException: javax.security.sasl.SaslException: DIGEST-MD5: "
 
 struct auth_server {
-    char *password;    /* Spark's SASL password for the shared secret (spec 12.2), or */
+    char *password;    /* Spark's SASL password for the shared secret (protocol.md 12.2), or */
     char *secrets_dir; /* per-app secrets: the file named by the app id */
+    char *secret;      /* the shared secret itself (the AES protocol derives its keys from it) */
 };
 
 struct conn_auth {
@@ -133,6 +141,7 @@ static void password_free(char *p)
 static void auth_server_free(struct auth_server *a)
 {
     password_free(a->password);
+    password_free(a->secret);
     free(a->secrets_dir);
     free(a);
 }
@@ -152,8 +161,11 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
     struct auth_server *a = calloc(1, sizeof *a);
     if (a && per_app)
         a->secrets_dir = strdup(cfg->auth_app_secrets_dir);
-    else if (a)
+    else if (a) {
         a->password = sasl_spark_password(secret);
+        a->secret = secret; /* kept for the AES protocol; wiped with the auth server */
+        secret = NULL;
+    }
     if (secret) {
         explicit_bzero(secret, strlen(secret));
         free(secret);
@@ -181,7 +193,11 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
         auth_server_free(a);
         return NULL;
     }
-    log_info("authentication on: SASL DIGEST-MD5 (QOP auth), %s %s",
+    log_info("authentication on: SASL DIGEST-MD5 (QOP auth%s)%s, %s %s",
+             cfg->auth_sasl_encryption ? ", auth-conf" : "",
+             cfg->crypto_enabled ? (cfg->crypto_sasl_fallback ? " and AES (spark.network.crypto)"
+                                                              : ", AES only (spark.network.crypto)")
+                                 : "",
              per_app ? "per-app secrets in" : "shared secret from",
              per_app ? cfg->auth_app_secrets_dir : cfg->auth_secret_file);
     return a;
@@ -207,35 +223,9 @@ void auth_conn_free(struct conn_auth *ca)
 
 /* ---- the handshake ---- */
 
-/* An RpcResponse (ok) or RpcFailure; close: finish the connection after writing it.
- * slot: reserved earlier, or NULL to take the next one. */
-static void answer(struct conn *c, struct reply_slot *slot, int64_t request_id, bool ok,
-                   const void *data, size_t len, bool close)
-{
-    if (!slot)
-        slot = conn_slot_reserve(c, CONN_SLOT_RPC);
-    if (!slot) {
-        conn_close(c, "out of memory");
-        return;
-    }
-    struct proto_msg m = {.type = ok ? PROTO_RPC_RESPONSE : PROTO_RPC_FAILURE};
-    if (ok) {
-        m.u.rpc.request_id = request_id;
-        m.u.rpc.body.data = data;
-        m.u.rpc.body.len = (uint32_t)len;
-    } else {
-        m.u.rpc_failure.request_id = request_id;
-        m.u.rpc_failure.error.data = data;
-        m.u.rpc_failure.error.len = (uint32_t)len;
-    }
-    conn_slot_fill_msg(c, slot, &m, close);
-    if (close && !conn_is_closed(c))
-        conn_finish(c);
-}
-
 static void refuse(struct conn *c, int64_t request_id, const char *error, bool close)
 {
-    answer(c, NULL, request_id, false, error, strlen(error), close);
+    rpc_answer_now(c, NULL, request_id, false, error, strlen(error), close);
 }
 
 static void release_auth(struct conn *c, void *state)
@@ -249,7 +239,7 @@ static struct conn_auth *conn_auth_of(struct conn *c)
     return conn_attachment(c, CONN_ATTACH_AUTH);
 }
 
-static struct conn_auth *conn_auth_new(struct auth_server *a)
+static struct conn_auth *conn_auth_new(struct auth_server *a, bool encryption)
 {
     struct conn_auth *ca = calloc(1, sizeof *ca);
     if (!ca)
@@ -263,9 +253,40 @@ static struct conn_auth *conn_auth_new(struct auth_server *a)
         free(ca);
         return NULL;
     }
-    sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
+    /* QOP auth; with auth_sasl_encryption also auth-conf, for clients that ask for it
+     * (spark.authenticate.enableSaslEncryption), as Spark's server offers both */
+    sasl_security_properties_t sp = {
+        .min_ssf = 0, .max_ssf = encryption ? 256 : 0, .maxbufsize = 65536};
     sasl_setprop(ca->sasl, SASL_SEC_PROPS, &sp);
     return ca;
+}
+
+static void release_session(void *ca)
+{
+    auth_conn_free(ca);
+}
+
+/* After the handshake: with QOP auth-conf negotiated, everything after its last message is
+ * wrapped, and the session (with what its callbacks use) lives on in the channel; otherwise
+ * it ends here. */
+static void end_handshake(struct conn *c, struct conn_auth *ca)
+{
+    const void *ssf = NULL;
+    if (sasl_getprop(ca->sasl, SASL_SSF, &ssf) != SASL_OK || !ssf ||
+        *(const sasl_ssf_t *)ssf == 0) {
+        auth_conn_free(ca);
+        return;
+    }
+    unsigned bits = (unsigned)*(const sasl_ssf_t *)ssf;
+    struct channel *ch = channel_sasl_new(conn_channel(c), ca->sasl, release_session, ca);
+    if (!ch) {
+        log_error("%s: cannot set up SASL encryption (out of memory); closing", conn_peer(c));
+        auth_conn_free(ca);
+        conn_close(c, NULL);
+        return;
+    }
+    conn_set_channel(c, ch);
+    log_debug("%s: SASL encryption (auth-conf, %u-bit) on", conn_peer(c), bits);
 }
 
 /* One handshake step (first: sasl_server_start) answered into slot (NULL: the next one). */
@@ -279,17 +300,18 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
                                        &out, &outlen)
                    : sasl_server_step(ca->sasl, (const char *)token, (unsigned)len, &out, &outlen);
     if (rc == SASL_CONTINUE || rc == SASL_OK) {
-        answer(c, slot, request_id, true, out, outlen, false);
+        rpc_answer_now(c, slot, request_id, true, out, outlen, false);
         if (rc == SASL_OK && !conn_is_closed(c)) {
             log_debug("%s: authenticated as app %s", conn_peer(c), conn_client_id(c));
             conn_pop_phase(c); /* from now on every message goes to dispatch */
             conn_set_phase_deadline(c, 0, NULL);
             conn_attach(c, CONN_ATTACH_AUTH, NULL, NULL);
-            auth_conn_free(ca);
+            end_handshake(c, ca);
         }
         return;
     }
     const char *detail = sasl_errdetail(ca->sasl);
+    metrics_inc(MC_AUTH_FAILURES);
     log_warn("%s: authentication of app %s failed: %s", conn_peer(c), conn_client_id(c),
              detail ? detail : sasl_errstring(rc, NULL, NULL));
     char err[400];
@@ -298,7 +320,7 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
                  SASL_FAILED "digest response format violation. Mismatched response.");
     else
         snprintf(err, sizeof err, SASL_FAILED "%s", sasl_errstring(rc, NULL, NULL));
-    answer(c, slot, request_id, false, err, strlen(err), true);
+    rpc_answer_now(c, slot, request_id, false, err, strlen(err), true);
 }
 
 /* Per-app secrets: the file is read on the blocking pool (never on the event loop); the
@@ -373,6 +395,19 @@ static void on_rpc(struct auth_server *a, struct conn *c, int64_t request_id, co
 {
     struct saslmsg m;
     char why[160];
+    const struct shuffled_config *cfg = server_config(conn_server(c));
+    if (cfg->crypto_enabled && !conn_auth_of(c)) {
+        if (auth_aes_is_handshake(body, len) &&
+            auth_aes_on_rpc(c, request_id, body, len, a->secret, a->secrets_dir,
+                            cfg->crypto_sasl_fallback))
+            return;
+        if (!cfg->crypto_sasl_fallback) { /* spark.network.crypto.saslFallback=false */
+            log_info("%s: not an AES auth message and SASL fallback is off; closing", conn_peer(c));
+            refuse(c, request_id, "java.lang.IllegalArgumentException: Unknown challenge message.",
+                   true);
+            return;
+        }
+    }
     if (saslmsg_decode(body, len, &m, why, sizeof why) != 0) {
         /* also what a client running the AES protocol (ClientChallenge) gets: it may fall
          * back to SASL on the same connection, so the connection stays open */
@@ -387,9 +422,10 @@ static void on_rpc(struct auth_server *a, struct conn *c, int64_t request_id, co
     if (!ca) {
         char *app = strndup(m.app_id, m.app_id_len);
         if (app)
-            conn_set_client_id(c, app); /* spec 9.1: before the handshake finishes */
+            conn_set_client_id(c, app); /* protocol.md 9.1: before the handshake finishes */
         free(app);
-        if (!app || !conn_client_id(c) || !(ca = conn_auth_new(a))) {
+        if (!app || !conn_client_id(c) ||
+            !(ca = conn_auth_new(a, server_config(conn_server(c))->auth_sasl_encryption))) {
             log_error("%s: cannot start a SASL session: out of memory or Cyrus failure",
                       conn_peer(c));
             refuse(c, request_id, SASL_FAILED "cannot start a SASL session", true);

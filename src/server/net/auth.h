@@ -1,7 +1,8 @@
-/* spark.authenticate on the daemon (spec 12.1, 12.2): SASL DIGEST-MD5 through Cyrus libsasl2,
+/* SPDX-License-Identifier: Apache-2.0 */
+/* spark.authenticate on the daemon (protocol.md 12.1, 12.2): SASL DIGEST-MD5 through Cyrus libsasl2,
  * QOP "auth" only. A connection starts unauthenticated when auth is on (the auth phase);
  * until the handshake succeeds every RpcRequest body goes here, never to the block handler.
- * The connection's client id (spec 9.1) is the appId of its first SaslMessage; the block
+ * The connection's client id (protocol.md 9.1) is the appId of its first SaslMessage; the block
  * handler and the stream manager enforce app isolation with it. */
 #ifndef SHUFFLED_SERVER_AUTH_H
 #define SHUFFLED_SERVER_AUTH_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the auth secret file; see auth_secret.h. */
+#include <config.h>
+
 #include "server/net/auth_secret.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's auth secret file (auth_secret_file): read once at start and checked by
  * `shuffled -t`. Kept apart from auth.c so the config code needs no SASL library. */
 #ifndef SHUFFLED_SERVER_AUTH_SECRET_H

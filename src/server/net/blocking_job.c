@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conn_run_blocking (handler.h): a handler's disk work on the blocking pool, its completion
  * back on the connection's loop. */
+#include <config.h>
+
 #include <stdlib.h>
 
 #include "server/net/conn.h"

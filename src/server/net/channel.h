@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The byte-stream layer under the frame codec: what a connection reads from and writes to.
  * One interface, several implementations stacked the same way (today: plain sockets; a cipher
  * channel that encrypts file bytes it reads, and TLS with kernel-TLS sendfile, plug in here).
@@ -27,6 +28,13 @@ struct channel_ops {
     ssize_t (*sendfile)(struct channel *ch, int fd, uint64_t offset, size_t len);
     /* Hold back partial packets while a run of small answers is written (best effort). */
     void (*cork)(struct channel *ch, bool on);
+    /* Optional: plaintext already taken off the socket and not read yet (a decrypting
+     * channel's buffer). The socket will not signal it: the reader reads again while > 0. */
+    size_t (*pending)(struct channel *ch);
+    /* Optional: writes output the channel holds back (ciphertext of plaintext it already
+     * accepted). 0 when none is left; -1 with EAGAIN when the socket is full (call again once
+     * it is writable), another errno when fatal. */
+    int (*flush)(struct channel *ch);
     void (*destroy)(struct channel *ch); /* closes the socket */
 };
 
@@ -54,6 +62,14 @@ static inline ssize_t channel_sendfile(struct channel *ch, int fd, uint64_t off,
 static inline void channel_cork(struct channel *ch, bool on)
 {
     ch->ops->cork(ch, on);
+}
+static inline size_t channel_pending(struct channel *ch)
+{
+    return ch->ops->pending ? ch->ops->pending(ch) : 0;
+}
+static inline int channel_flush(struct channel *ch)
+{
+    return ch->ops->flush ? ch->ops->flush(ch) : 0;
 }
 static inline void channel_destroy(struct channel *ch)
 {

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The plain channel: the socket as it is. See channel.h. */
+#include <config.h>
+
 #include "server/net/channel.h"
 
 #include <errno.h>

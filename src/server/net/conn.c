@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The connection state machine; see conn.h. Reading: channel -> frame decoder -> message ->
  * phase handler, pausing under the limits. Writing: reply_queue.c. */
+#include <config.h>
+
 #include "server/net/conn.h"
 
 #include <errno.h>
@@ -10,7 +13,7 @@
 
 #include "proto/frame.h"
 #include "server/net/channel.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 
@@ -35,6 +38,7 @@ struct conn {
     bool flushing;
     bool waiting_global; /* paused by max_chunks_in_flight only */
     bool write_armed;
+    struct channel *next_ch; /* conn_set_channel: takes over when the queue is empty */
     /* A close decided while writing: done from wake_ev, never inside a producer's call
      * (an answer filled by the stream manager must not free its stream under it). */
     bool close_pending;
@@ -206,6 +210,8 @@ static void try_resume(struct conn *c)
     }
     event_del(c->hangup_ev);
     event_add(c->read_ev, NULL);
+    if (channel_pending(c->ch)) /* plaintext the socket will not signal */
+        event_active(c->read_ev, EV_READ, 1);
 }
 
 /* The client closed (or reset) the connection while we were not reading from it. */
@@ -373,7 +379,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
             process(c, c->host.read_buf, (size_t)n);
             if (c->closed || account_input(c))
                 break;
-            if ((size_t)n < c->host.read_buf_len)
+            if ((size_t)n < c->host.read_buf_len && channel_pending(c->ch) == 0)
                 break;
         } else if (n == 0) {
             conn_close(c, "closed by the client");
@@ -443,6 +449,10 @@ static void flush(struct conn *c)
         snprintf(why, sizeof why, "write failed: %s", strerror(errno));
         close_later(c, why);
         return;
+    }
+    if (r == REPLY_FLUSH_IDLE && c->next_ch) {
+        c->ch = c->next_ch;
+        c->next_ch = NULL;
     }
     bool blocked = r == REPLY_FLUSH_BLOCKED;
     if (blocked != c->write_armed) {
@@ -657,8 +667,8 @@ void conn_close(struct conn *c, const char *reason)
     c->read_ev = c->write_ev = c->hangup_ev = c->timer_ev = c->wake_ev = NULL;
     if (c->q.corked)
         channel_cork(c->ch, false);
-    channel_destroy(c->ch);
-    c->ch = NULL;
+    channel_destroy(c->next_ch ? c->next_ch : c->ch); /* the new one wraps the old */
+    c->ch = c->next_ch = NULL;
     frame_decoder_free(&c->dec);
     free(c->in);
     c->in = NULL;
@@ -832,4 +842,17 @@ void conn_set_phase_deadline(struct conn *c, uint64_t ms_from_now, const char *r
              reason ? reason : "phase timed out");
     if (!c->closed)
         arm_timer(c);
+}
+
+struct channel *conn_channel(const struct conn *c)
+{
+    return c->ch;
+}
+
+void conn_set_channel(struct conn *c, struct channel *ch)
+{
+    if (c->q.head == NULL && c->q.unsent == 0)
+        c->ch = ch;
+    else
+        c->next_ch = ch; /* flush installs it once the queue is empty */
 }

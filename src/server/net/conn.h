@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A client connection: the core's whole public face towards dispatch, handlers and the
  * stream manager. The struct is opaque; a connection lives on one event loop (its worker)
  * and every call below is made on that loop's thread unless it says otherwise.
@@ -16,6 +17,7 @@
 #include "server/net/reply_queue.h"
 
 struct conn;
+struct channel;
 struct server;
 struct worker;
 struct event_base;
@@ -68,6 +70,14 @@ struct conn_link *conn_link(struct conn *c);
 int conn_push_phase(struct conn *c, struct conn_phase phase); /* 0, or -1 (too many) */
 void conn_pop_phase(struct conn *c);
 void conn_pass_down(struct conn *c, const struct proto_msg *m);
+
+/* The connection's channel (to wrap it in a security layer). */
+struct channel *conn_channel(const struct conn *c);
+/* Replaces the connection's channel with ch, which wraps the old one (it took it over): for
+ * a security layer installed after its handshake. ch takes over once every answer queued so
+ * far has been written in the clear (the handshake's last message); reading goes through it
+ * from then on. */
+void conn_set_channel(struct conn *c, struct channel *ch);
 
 /* State that upper layers keep per connection, released when it closes (in this order). */
 enum conn_attachment { CONN_ATTACH_STREAMS, CONN_ATTACH_AUTH, CONN_ATTACH_COUNT };

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See dispatch.h. */
+#include <config.h>
+
 #include "server/net/dispatch.h"
 
 #include <stdio.h>
@@ -7,7 +10,7 @@
 
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 
 #define ROUTES 32
@@ -28,23 +31,14 @@ static void on_rpc(struct dispatch *d, struct conn *c, const struct proto_msg *m
         d->rpc->on_rpc(d->rpc->ctx, c, r, m->u.rpc.body.data, m->u.rpc.body.len);
 }
 
-/* An immediate RpcFailure, optionally closing once it is written (UploadStream, spec 7). */
+/* An immediate RpcFailure, optionally closing once it is written (UploadStream, protocol.md 7). */
 static void rpc_fail_now(struct conn *c, int64_t request_id, const char *error, bool close)
 {
-    struct reply_slot *slot = conn_slot_reserve(c, CONN_SLOT_RPC);
-    if (!slot) {
-        conn_close(c, "out of memory");
-        return;
-    }
-    struct proto_msg m = {.type = PROTO_RPC_FAILURE};
-    m.u.rpc_failure.request_id = request_id;
-    m.u.rpc_failure.error.data = (const uint8_t *)error;
-    m.u.rpc_failure.error.len = (uint32_t)strlen(error);
-    conn_slot_fill_msg(c, slot, &m, close);
+    rpc_answer_now(c, NULL, request_id, false, error, strlen(error), close);
 }
 
 /* No merge support: answer and close, since the pushed bytes cannot be skipped reliably
- * (spec 7, step 4). */
+ * (protocol.md 7, step 4). */
 static void refuse_upload(struct conn *c, const struct proto_msg *m)
 {
     const struct proto_view *meta = &m->u.upload_stream.meta;
@@ -59,8 +53,6 @@ static void refuse_upload(struct conn *c, const struct proto_msg *m)
                  meta->len > 0 ? meta->data[0] : -1);
     log_info("%s: UploadStream refused (%s); closing after the reply", conn_peer(c), why);
     rpc_fail_now(c, m->u.upload_stream.request_id, why, true);
-    if (!conn_is_closed(c))
-        conn_finish(c);
 }
 
 static void on_msg(void *ctx, struct conn *c, const struct proto_msg *m)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The last phase of every connection: routes each decoded message by its type. RpcRequest
  * and OneWayMessage go to the installed service (handler.h); other request types go to the
  * handler registered for them at start (the stream manager registers ChunkFetchRequest and

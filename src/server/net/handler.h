@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How a service (the shuffle block handler, or a test handler) plugs into the daemon core:
  * it answers RpcRequests and takes OneWayMessages. Registered once at start (main.c puts it
  * in the dispatch table). */

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
 #include "server/net/listener.h"
 
 #include <arpa/inet.h>
@@ -13,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/sd.h"
 #include "server/server.h"
 #include "server/net/worker.h"

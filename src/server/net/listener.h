@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Listening sockets on the main thread; accepted sockets go round-robin to the workers. */
 #ifndef SHUFFLED_SERVER_LISTENER_H
 #define SHUFFLED_SERVER_LISTENER_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ordered answers and their writer; see reply_queue.h. */
+#include <config.h>
+
 #include "server/net/reply_queue.h"
 
 #include <errno.h>
@@ -185,6 +188,9 @@ static bool run_of_small_files(const struct reply_queue *q)
 
 static enum reply_flush finish(struct reply_queue *q, struct channel *ch, enum reply_flush r)
 {
+    /* nothing more to give the channel for now: what it holds back must go too */
+    if ((r == REPLY_FLUSH_IDLE || r == REPLY_FLUSH_WAITING) && channel_flush(ch) < 0)
+        r = errno == EAGAIN || errno == EWOULDBLOCK ? REPLY_FLUSH_BLOCKED : REPLY_FLUSH_ERROR;
     if (q->corked && r != REPLY_FLUSH_BLOCKED) {
         channel_cork(ch, false);
         q->corked = false;
@@ -201,6 +207,8 @@ static enum reply_flush failed(struct reply_queue *q, struct channel *ch)
 enum reply_flush reply_queue_flush(struct reply_queue *q, struct channel *ch,
                                    reply_written_fn written, void *ctx)
 {
+    if (channel_flush(ch) < 0) /* what the channel holds back leaves first */
+        return failed(q, ch);
     if (!q->corked && run_of_small_files(q)) {
         channel_cork(ch, true);
         q->corked = true;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A connection's answers, in the order their requests arrived, and the writer that puts them
  * on the channel. Each answer is a slot reserved when its request arrives and filled when the
  * answer is known (RPC replies from any handler, chunks once resolved); the writer sends

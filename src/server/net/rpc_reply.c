@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See rpc_reply.h and handler.h. */
+#include <config.h>
+
 #include "server/net/rpc_reply.h"
 
 #include <stdbool.h>
@@ -9,7 +12,7 @@
 #include "server/net/conn.h"
 #include "server/net/handler.h"
 #include "server/net/worker.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 
 struct rpc_reply {
@@ -106,4 +109,28 @@ void rpc_reply_fail(struct rpc_reply *r, const char *error)
     if (!r->error)
         r->error = strdup(""); /* still answers; may be NULL only if memory is gone */
     reply_post(r);
+}
+
+void rpc_answer_now(struct conn *c, struct reply_slot *slot, int64_t request_id, bool ok,
+                    const void *data, size_t len, bool close_after)
+{
+    if (!slot)
+        slot = conn_slot_reserve(c, CONN_SLOT_RPC);
+    if (!slot) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    struct proto_msg m = {.type = ok ? PROTO_RPC_RESPONSE : PROTO_RPC_FAILURE};
+    if (ok) {
+        m.u.rpc.request_id = request_id;
+        m.u.rpc.body.data = data;
+        m.u.rpc.body.len = (uint32_t)len;
+    } else {
+        m.u.rpc_failure.request_id = request_id;
+        m.u.rpc_failure.error.data = data;
+        m.u.rpc_failure.error.len = (uint32_t)len;
+    }
+    conn_slot_fill_msg(c, slot, &m, close_after);
+    if (close_after && !conn_is_closed(c))
+        conn_finish(c);
 }

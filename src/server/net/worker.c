@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
 #include "server/net/worker.h"
 
 #include <arpa/inet.h>
@@ -11,7 +14,7 @@
 #include <unistd.h>
 
 #include "server/net/conn.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/server.h"
 
 static void inbox_cb(evutil_socket_t fd, short what, void *arg)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One I/O thread with its own event_base; it owns the connections handed to it, so their
  * state needs no lock. Other threads talk to it only through worker_post(). */
 #ifndef SHUFFLED_SERVER_WORKER_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Admin HTTP endpoint; see admin_http.h. */
+#include <config.h>
+
 #include "server/ops/admin_http.h"
 
 #include <errno.h>
@@ -7,6 +10,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,11 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "server/ops/metrics.h"
 #include "server/ops/spark_metrics.h"
+
+#include <openssl/crypto.h>
 
 #define ADMIN_MAX_BODY 4096
 #define ADMIN_MAX_HEADERS 8192
@@ -31,6 +38,9 @@ struct admin_http {
     struct admin_actions actions;
     pthread_t thread;
     int port;
+    char *token;   /* NULL: none */
+    bool loopback; /* bound to a loopback address */
+    char addr[64]; /* as configured, for the 403 text */
     _Atomic int health;
 };
 
@@ -280,12 +290,61 @@ out:
         evhttp_clear_headers(&params);
 }
 
+bool admin_addr_is_loopback(const char *addr)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, addr, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &v6) != 1)
+        return false;
+    if (IN6_IS_ADDR_LOOPBACK(&v6))
+        return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+/* Equal in time independent of where they differ (the length of the expected token aside). */
+static bool token_equal(const char *expected, const char *given)
+{
+    size_t n = strlen(expected), m = strlen(given);
+    const char *other = m == n ? given : expected; /* compare something of the same length */
+    int diff = CRYPTO_memcmp(expected, other, n);
+    return diff == 0 && m == n;
+}
+
+/* The guard of the state-changing endpoints; false once the refusal is answered. */
+static bool admin_allowed(struct admin_http *a, struct evhttp_request *req)
+{
+    if (a->token) {
+        const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+        if (h && strncasecmp(h, "Bearer ", 7) == 0 && token_equal(a->token, h + 7))
+            return true;
+        metrics_inc(MC_ADMIN_UNAUTHORIZED);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                          "Bearer realm=\"shuffled admin\"");
+        reply(req, 401, "Unauthorized",
+              "%s bearer token: send \"Authorization: Bearer <the token in admin_token_file>\"",
+              h ? "wrong" : "missing");
+        return false;
+    }
+    if (a->loopback)
+        return true;
+    metrics_inc(MC_ADMIN_FORBIDDEN);
+    reply(req, 403, "Forbidden",
+          "admin actions are disabled: admin_listen %s is not a loopback address and no "
+          "admin_token_file is set",
+          a->addr);
+    return false;
+}
+
 static void route(struct evhttp_request *req, void *arg)
 {
     struct admin_http *a = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     if (!path)
         path = "";
+    if (strncmp(path, "/admin/", 7) == 0 && !admin_allowed(a, req))
+        return;
     if (strcmp(path, "/metrics") == 0)
         serve_metrics(req);
     else if (strcmp(path, "/healthz") == 0)
@@ -313,11 +372,15 @@ static void admin_free(struct admin_http *a)
         evhttp_free(a->http);
     if (a->base)
         event_base_free(a->base);
+    if (a->token) {
+        explicit_bzero(a->token, strlen(a->token));
+        free(a->token);
+    }
     free(a);
 }
 
 struct admin_http *admin_http_start(const char *addr, int port, const struct admin_actions *actions,
-                                    char *err, size_t errlen)
+                                    const char *token, char *err, size_t errlen)
 {
     if (!addr)
         addr = "127.0.0.1";
@@ -337,6 +400,13 @@ struct admin_http *admin_http_start(const char *addr, int port, const struct adm
     }
     if (actions)
         a->actions = *actions;
+    snprintf(a->addr, sizeof(a->addr), "%s", addr);
+    a->loopback = admin_addr_is_loopback(addr);
+    if (token && *token && !(a->token = strdup(token))) {
+        snprintf(err, errlen, "admin http: out of memory");
+        admin_free(a);
+        return NULL;
+    }
     atomic_init(&a->health, ADMIN_STARTING);
     a->base = event_base_new();
     a->http = a->base ? evhttp_new(a->base) : NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The admin HTTP endpoint (libevent evhttp), loopback by default:
  *   GET  /metrics                      Prometheus text (metrics.h)
  *   GET  /healthz                      200 "serving" | 503 "starting" / "draining" / "unhealthy"
@@ -5,6 +6,11 @@
  *   POST /admin/remove-executor?app_id=A&exec_id=E
  * POST parameters come from the query string or an x-www-form-urlencoded body.
  * Bad requests get a 4xx with a one-line reason.
+ *
+ * The state-changing endpoints (/admin/...) are guarded, /metrics and /healthz never are:
+ * with a token, a request needs "Authorization: Bearer <token>" (401 otherwise; compared in
+ * constant time); without one, they answer only on a loopback address (403 on any other,
+ * naming admin_token_file), like Redis's protected mode.
  *
  * It runs on its own thread and event_base, so a slow scrape (counting 100k fds) or an
  * admin action never delays the daemon's accept loop, signals or watchdog pings, and
@@ -15,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Admin actions supplied by the daemon (the block service implements them, spec 9.5).
+/* Admin actions supplied by the daemon (the block service implements them, protocol.md 9.5).
  * Called on the admin thread, never on an I/O loop, so they may delete files before
  * returning (later requests to the admin endpoint wait meanwhile). Return 0 on success;
  * -ENOENT if the application/executor is not registered (404); -EINVAL for an id they
@@ -36,9 +42,13 @@ enum admin_health { ADMIN_STARTING, ADMIN_SERVING, ADMIN_DRAINING, ADMIN_UNHEALT
 struct admin_http;
 
 /* Binds addr:port (addr NULL = "127.0.0.1"; port 0 = ephemeral) and starts the admin
- * thread. actions is copied. Returns NULL with err filled when binding fails. */
+ * thread. actions is copied; token (NULL or "" = none) is the bearer token the /admin/...
+ * endpoints require (copied). Returns NULL with err filled (naming the address) when binding
+ * fails. */
 struct admin_http *admin_http_start(const char *addr, int port, const struct admin_actions *actions,
-                                    char *err, size_t errlen);
+                                    const char *token, char *err, size_t errlen);
+/* True when addr (numeric) is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. */
+bool admin_addr_is_loopback(const char *addr);
 /* The bound port (useful with port 0). */
 int admin_http_port(const struct admin_http *a);
 /* What /healthz reports; starts as ADMIN_STARTING. Callable from any thread. */

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON config -> struct shuffled_config. The main file and then each drop-in are applied over
  * the defaults; a key's last value wins, whole (an array replaces the array). jansson gives
  * positions only for syntax errors, so errors about a key's value are located by finding the
  * key's text in the file that set it. Every error in every file is reported (one line each),
  * as `shuffled -t` promises. */
+#include <config.h>
+
 #include "server/ops/config.h"
 
 #include <errno.h>
@@ -14,7 +17,7 @@
 
 #include "server/net/auth_secret.h"
 #include "server/ops/config_files.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 
 enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS };
 
@@ -55,9 +58,15 @@ static const struct key_desc keys[] = {
     {"state_dir", K_STRING, OFF(state_dir), 0, 0, 0},
     {"state_sync", K_BOOL, OFF(state_sync), 0, 0, 0},
     {"blocking_threads", K_INT, OFF(blocking_threads), 0, 1, 1024},
+    {"max_executors_per_app", K_U64, OFF(max_executors_per_app), 0, 1, UINT64_MAX >> 1},
+    {"max_executors", K_U64, OFF(max_executors), 0, 1, UINT64_MAX >> 1},
     {"admin_listen", K_STRING, OFF(admin_listen), 0, 0, 0},
     {"admin_port", K_INT, OFF(admin_port), 0, 0, 65535},
+    {"admin_token_file", K_STRING, OFF(admin_token_file), 0, 0, 0},
     {"auth_enabled", K_BOOL, OFF(auth_enabled), 0, 0, 0},
+    {"auth_sasl_encryption", K_BOOL, OFF(auth_sasl_encryption), 0, 0, 0},
+    {"crypto_enabled", K_BOOL, OFF(crypto_enabled), 0, 0, 0},
+    {"crypto_sasl_fallback", K_BOOL, OFF(crypto_sasl_fallback), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
     {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
 };
@@ -77,6 +86,7 @@ void config_free(struct shuffled_config *cfg)
     free(cfg->log_level);
     free(cfg->state_dir);
     free(cfg->admin_listen);
+    free(cfg->admin_token_file);
     free(cfg->auth_secret_file);
     free(cfg->auth_app_secrets_dir);
     memset(cfg, 0, sizeof *cfg);
@@ -100,6 +110,7 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->write_low_water = 2u << 20;
     cfg->idle_timeout_ms = 120000;
     cfg->frame_timeout_ms = 30000;
+    cfg->crypto_sasl_fallback = true;
     cfg->handshake_timeout_ms = 30000;
     cfg->max_stream_bytes_per_connection = 16u << 20;
     cfg->max_stream_bytes = 64u << 20;
@@ -111,12 +122,16 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->fetch_rdd_enabled = false;
     cfg->state_dir = strdup(SHUFFLED_STATE_DIR);
     cfg->blocking_threads = 8;
+    cfg->max_executors_per_app = 10000;
+    cfg->max_executors = 1000000;
     cfg->admin_listen = strdup("127.0.0.1");
     cfg->admin_port = 7338;
+    cfg->admin_token_file = strdup("");
     cfg->auth_secret_file = strdup("");
     cfg->auth_app_secrets_dir = strdup("");
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
-        !cfg->admin_listen || !cfg->auth_secret_file || !cfg->auth_app_secrets_dir) {
+        !cfg->admin_listen || !cfg->admin_token_file || !cfg->auth_secret_file ||
+        !cfg->auth_app_secrets_dir) {
         config_free(cfg);
         return -1;
     }
@@ -328,7 +343,13 @@ static int validate(const struct layers *l, struct shuffled_config *cfg, char *e
         rc = key_error(origin_of(l, "admin_listen"), "admin_listen", err, errlen,
                        "must not be empty");
     char why[300];
+    if (cfg->admin_token_file[0] && auth_secret_check(cfg->admin_token_file, why, sizeof why))
+        rc =
+            key_error(origin_of(l, "admin_token_file"), "admin_token_file", err, errlen, "%s", why);
     const char *file = cfg->auth_secret_file, *dir = cfg->auth_app_secrets_dir;
+    if (cfg->crypto_enabled && !cfg->auth_enabled)
+        rc = key_error(origin_of(l, "crypto_enabled"), "crypto_enabled", err, errlen,
+                       "needs auth_enabled (the AES protocol authenticates with its secrets)");
     if (cfg->auth_enabled && !file[0] && !dir[0])
         rc = key_error(origin_of(l, "auth_enabled"), "auth_enabled", err, errlen,
                        "needs auth_secret_file or auth_app_secrets_dir");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's JSON configuration (jansson): keys, defaults, validation.
  * Unknown keys and bad values are errors reported as "FILE:LINE:COLUMN: key 'K': reason". */
 #ifndef SHUFFLED_SERVER_CONFIG_H
@@ -39,11 +40,18 @@ struct shuffled_config {
     char *state_dir;      /* "state_dir": default $localstatedir/lib/shuffled */
     bool state_sync;      /* "state_sync": fdatasync each registration; default false */
     int blocking_threads; /* "blocking_threads": default 8 */
+    uint64_t max_executors_per_app; /* "max_executors_per_app": default 10000 */
+    uint64_t max_executors;         /* "max_executors": default 1000000 */
     /* operations (admin_http.h) */
     char *admin_listen; /* "admin_listen": numeric address, default "127.0.0.1" */
     int admin_port;     /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
+    char *admin_token_file; /* "admin_token_file": bearer token of the /admin/ endpoints; default ""
+                             */
     /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
     bool auth_enabled;      /* "auth_enabled": default false */
+    bool auth_sasl_encryption; /* "auth_sasl_encryption": offer QOP auth-conf; default false */
+    bool crypto_enabled;       /* "crypto_enabled": spark.network.crypto (AES); default false */
+    bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
 };

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shuffled -T; see config_dump.h. */
+#include <config.h>
+
 #include "server/ops/config_dump.h"
 
 #include <jansson.h>
@@ -51,10 +54,16 @@ int config_dump(const struct shuffled_config *c, FILE *out)
                strings(c->allowed_local_dir_roots, c->allowed_local_dir_roots_count));
     bad |= set(o, "state_dir", json_string(c->state_dir));
     bad |= set(o, "state_sync", json_boolean(c->state_sync));
+    bad |= set(o, "max_executors_per_app", json_integer((json_int_t)c->max_executors_per_app));
+    bad |= set(o, "max_executors", json_integer((json_int_t)c->max_executors));
     bad |= set(o, "log_level", json_string(c->log_level));
     bad |= set(o, "admin_listen", json_string(c->admin_listen));
     bad |= set(o, "admin_port", json_integer(c->admin_port));
+    bad |= set(o, "admin_token_file", json_string(c->admin_token_file));
     bad |= set(o, "auth_enabled", json_boolean(c->auth_enabled));
+    bad |= set(o, "auth_sasl_encryption", json_boolean(c->auth_sasl_encryption));
+    bad |= set(o, "crypto_enabled", json_boolean(c->crypto_enabled));
+    bad |= set(o, "crypto_sasl_fallback", json_boolean(c->crypto_sasl_fallback));
     bad |= set(o, "auth_secret_file", json_string(c->auth_secret_file));
     bad |= set(o, "auth_app_secrets_dir", json_string(c->auth_app_secrets_dir));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The effective configuration as JSON (shuffled -T): every key with its value, defaults
  * filled in, in the order of shuffled.json(5). The output parses back to the same config. */
 #ifndef SHUFFLED_SERVER_CONFIG_DUMP_H

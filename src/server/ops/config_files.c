@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which files make up the configuration, and reading them; see config_files.h. */
+#include <config.h>
+
 #include "server/ops/config_files.h"
 
 #include <dirent.h>

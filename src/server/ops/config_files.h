@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The files a configuration is read from: the main file, then the drop-in directory's
  * *.json files in byte order of their names (as systemd and sysctl order their drop-ins). */
 #ifndef SHUFFLED_SERVER_CONFIG_FILES_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SIGHUP reload; see config_reload.h. */
+#include <config.h>
+
 #include "server/ops/config_reload.h"
 
 #include <stdbool.h>
@@ -91,6 +94,10 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
         note(restart, restartlen, &n, "admin_listen");
     }
     KEEP(admin_port, "admin_port");
+    if (strcmp(live->admin_token_file, next->admin_token_file) != 0) {
+        rc |= copy_string(&next->admin_token_file, live->admin_token_file);
+        note(restart, restartlen, &n, "admin_token_file");
+    }
     KEEP(auth_enabled, "auth_enabled");
     if (strcmp(live->auth_secret_file, next->auth_secret_file) != 0) {
         rc |= copy_string(&next->auth_secret_file, live->auth_secret_file);
@@ -110,6 +117,9 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     LIVE(write_high_water, "write_high_water_bytes");
     LIVE(write_low_water, "write_low_water_bytes");
     LIVE(idle_timeout_ms, "idle_timeout_ms");
+    LIVE(auth_sasl_encryption, "auth_sasl_encryption");
+    LIVE(crypto_enabled, "crypto_enabled");
+    LIVE(crypto_sasl_fallback, "crypto_sasl_fallback");
     LIVE(frame_timeout_ms, "frame_timeout_ms");
     LIVE(handshake_timeout_ms, "handshake_timeout_ms");
     LIVE(max_stream_bytes_per_connection, "max_stream_bytes_per_connection");
@@ -117,6 +127,8 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     LIVE(max_input_bytes, "max_input_bytes");
     LIVE(max_output_bytes, "max_output_bytes");
     LIVE(shutdown_grace_ms, "shutdown_grace_ms");
+    LIVE(max_executors_per_app, "max_executors_per_app");
+    LIVE(max_executors, "max_executors");
     if (strings_differ(live->allowed_local_dir_roots, live->allowed_local_dir_roots_count,
                        next->allowed_local_dir_roots, next->allowed_local_dir_roots_count))
         note(applied, appliedlen, &n_live, "allowed_local_dir_roots");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SIGHUP: what a new configuration changes in a running daemon.
  * Design: the daemon publishes whole configurations through an atomic pointer
  * (server_config(), server.h). A reload loads and validates the new file completely, gives

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Event-loop liveness for the systemd watchdog; see loop_watchdog.h. */
+#include <config.h>
+
 #include "server/ops/loop_watchdog.h"
 
 #include <event2/event.h>
@@ -6,7 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 
 struct heartbeat {
     _Atomic uint64_t posted; /* round carried by the heartbeat in flight */

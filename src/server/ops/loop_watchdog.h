@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Proof that every event loop is alive, for the systemd watchdog and /healthz: each tick
  * (on the main loop) posts a heartbeat to every I/O loop; the result callback hears
  * "all alive" (the daemon then pings WATCHDOG=1) only if all loops ran the previous

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See memory_trim.h. */
+#include <config.h>
+
 #include "server/ops/memory_trim.h"
 
 #include <event2/event.h>
@@ -6,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/server.h"
 
 /* Trim once the budgets fell this much below the highest they reached since the last trim. */

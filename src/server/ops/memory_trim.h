@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Giving memory back to the system once clients that drove it are gone: large buffers
  * (frames, streams, queued answers) are mmap'ed so that freeing them returns them at once,
  * and the heap is trimmed after the client-driven budgets (conn.h) have shrunk. */

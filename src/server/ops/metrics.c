@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Service metrics; see metrics.h. Updates are single relaxed atomic adds on
  * cache-line-padded slots, so worker threads never contend on a lock; a rendering
  * is a sum of per-slot snapshots and may straddle concurrent updates by a few counts. */
+#include <config.h>
+
 #include "server/ops/metrics.h"
 
 #include <dirent.h>
@@ -84,6 +87,28 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_REFUSED_BY_STREAM_LIMIT] = {"shuffled_refused_by_stream_limit_total",
                                     "OpenBlocks/FetchShuffleBlocks refused by "
                                     "max_stream_bytes_per_connection."},
+    [MC_REGISTRATIONS_REFUSED_PER_APP] =
+        {"shuffled_registrations_refused_max_executors_per_app_total",
+         "RegisterExecutor refused because the application "
+         "had max_executors_per_app executors."},
+    [MC_REGISTRATIONS_REFUSED_TOTAL] = {"shuffled_registrations_refused_max_executors_total",
+                                        "RegisterExecutor refused because max_executors "
+                                        "executors were registered."},
+    [MC_REGISTRATIONS_REFUSED_DIR_OWNED] = {"shuffled_registrations_refused_dir_owned_total",
+                                            "RegisterExecutor refused because a local dir is, "
+                                            "contains or lies inside a dir owned by another "
+                                            "application."},
+    [MC_AUTH_FAILURES] = {"shuffled_auth_failures_total",
+                          "Authentication handshakes refused (SASL or AES)."},
+    [MC_AES_CONNECTIONS] = {"shuffled_aes_connections_total",
+                            "Connections authenticated with spark.network.crypto's AES protocol, "
+                            "then encrypted with AES-CTR."},
+    [MC_ADMIN_UNAUTHORIZED] = {"shuffled_admin_unauthorized_total",
+                               "Admin actions refused with 401: missing or wrong bearer token "
+                               "(admin_token_file)."},
+    [MC_ADMIN_FORBIDDEN] = {"shuffled_admin_forbidden_total",
+                            "Admin actions refused with 403: admin_listen is not a loopback "
+                            "address and no admin_token_file is set."},
     [MC_FILE_WINDOWS_WARMED] = {"shuffled_file_windows_warmed_total",
                                 "1 MiB windows of large file bodies (after the first) read into "
                                 "the page cache on the blocking pool before being queued."},

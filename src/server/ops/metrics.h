@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Process-wide service metrics: lock-free counters and gauges (C11 atomics, relaxed)
  * and fixed-bucket latency histograms with O(1) observe, rendered in the Prometheus
  * text exposition format. Safe to update from any thread; names follow Spark ESS's
- * metrics (spec 9.6) in Prometheus style, prefixed "shuffled_". */
+ * metrics (protocol.md 9.6) in Prometheus style, prefixed "shuffled_". */
 #ifndef SHUFFLED_SERVER_METRICS_H
 #define SHUFFLED_SERVER_METRICS_H
 
@@ -28,6 +29,13 @@ enum metric_counter {
     MC_CLOSED_BY_INPUT_BUDGET,  /* ... max_input_bytes */
     MC_CLOSED_BY_OUTPUT_BUDGET, /* ... max_output_bytes */
     MC_REFUSED_BY_STREAM_LIMIT, /* streams refused by max_stream_bytes_per_connection */
+    MC_REGISTRATIONS_REFUSED_PER_APP,   /* RegisterExecutor refused: max_executors_per_app */
+    MC_REGISTRATIONS_REFUSED_TOTAL,     /* RegisterExecutor refused: max_executors */
+    MC_REGISTRATIONS_REFUSED_DIR_OWNED, /* RegisterExecutor refused: dir owned by another app */
+    MC_ADMIN_UNAUTHORIZED,              /* admin actions answered 401 (admin_token_file) */
+    MC_AUTH_FAILURES,                   /* handshakes refused (SASL or AES) */
+    MC_AES_CONNECTIONS,                 /* connections authenticated with the AES protocol */
+    MC_ADMIN_FORBIDDEN,                 /* admin actions answered 403 (network, no token) */
     MC__COUNT
 };
 
@@ -90,7 +98,7 @@ void metrics_rpc_error(enum metric_rpc t);
 uint64_t metrics_now_usec(void);
 void metrics_rpc_done(int msg_type, uint64_t start_usec, bool ok);
 
-/* Maps a BlockTransferMessage type byte (spec 1.2) to its metric_rpc kind. */
+/* Maps a BlockTransferMessage type byte (protocol.md 1.2) to its metric_rpc kind. */
 enum metric_rpc metrics_rpc_from_msg_type(int type);
 
 /* Current values (for tests, STATUS= lines and the daemon's own decisions). */

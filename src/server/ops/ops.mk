@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/server operations side: systemd glue, metrics, admin HTTP endpoint.
 # A convenience library the daemon links (shuffled_LDADD += $(SHUFFLED_OPS_LIBS)).
 noinst_LTLIBRARIES += src/server/libshuffled_ops.la
@@ -12,10 +13,10 @@ src_server_libshuffled_ops_la_SOURCES = \
 	src/server/ops/ops_runtime.c src/server/ops/ops_runtime.h \
 	src/server/ops/config_dump.c src/server/ops/config_dump.h \
 	src/server/ops/config_reload.c src/server/ops/config_reload.h
-src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) -D_GNU_SOURCE $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS) \
-	$(JANSSON_CFLAGS)
+src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS) \
+	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) -lm \
-	$(PTHREAD_LIBS)
+	$(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
 

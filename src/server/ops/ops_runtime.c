@@ -1,19 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Operations runtime; see ops_runtime.h. */
+#include <config.h>
+
 #include "server/ops/ops_runtime.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "server/ops/admin_http.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/loop_watchdog.h"
 #include "server/ops/metrics.h"
 #include "server/ops/sd.h"
 #include "server/server.h"
-#include "server/ops/admin_http.h"
+#include "server/net/auth_secret.h"
 #include "server/net/handler.h"
 #include "server/net/worker.h"
 
@@ -102,25 +107,44 @@ static void loops_checked(void *ctx, int late_loop)
 }
 
 struct ops_runtime *ops_start(struct server *srv, struct event_base *main_base,
-                              const char *admin_listen, int admin_port)
+                              const char *admin_listen, int admin_port,
+                              const char *admin_token_file, char *err, size_t errlen)
 {
     struct ops_runtime *o = calloc(1, sizeof(*o));
-    if (!o)
+    char *token = NULL, why[512];
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
+    }
+    if (!admin_listen)
+        admin_listen = "127.0.0.1";
+    if (admin_token_file && admin_token_file[0] &&
+        auth_secret_read(admin_token_file, &token, why, sizeof why) != 0) {
+        snprintf(err, errlen, "admin_token_file: %s", why);
+        free(o);
+        return NULL;
+    }
     o->srv = srv;
     o->last_time = now_seconds();
+    const struct admin_actions *actions =
+        srv->handler->admin_actions ? srv->handler->admin_actions(srv->handler->ctx) : NULL;
+    o->admin = admin_http_start(admin_listen, admin_port, actions, token, err, errlen);
+    if (token) {
+        explicit_bzero(token, strlen(token));
+        free(token);
+    }
+    if (!o->admin) {
+        free(o);
+        return NULL;
+    }
     metrics_set_collector(collect, srv);
-
-    char err[256];
-    o->admin = admin_http_start(
-        admin_listen, admin_port,
-        (srv->handler->admin_actions ? srv->handler->admin_actions(srv->handler->ctx) : NULL), err,
-        sizeof(err));
-    if (o->admin)
-        log_info("admin http on %s:%d (/metrics, /healthz, /admin/...)",
-                 admin_listen ? admin_listen : "127.0.0.1", admin_http_port(o->admin));
-    else
-        log_error("%s; going on without /metrics and /healthz", err);
+    log_info("admin http on %s:%d (/metrics, /healthz, /admin/...%s)", admin_listen,
+             admin_http_port(o->admin),
+             admin_token_file && admin_token_file[0] ? " with a bearer token" : "");
+    if (!(admin_token_file && admin_token_file[0]) && !admin_addr_is_loopback(admin_listen))
+        log_warn("admin_listen %s is not a loopback address and no admin_token_file is set: "
+                 "the /admin/... actions answer 403 (set admin_token_file to enable them)",
+                 admin_listen);
 
     /* Heartbeats run without systemd too: /healthz reports a stuck loop. */
     uint64_t wd_usec = systemd_watchdog_usec();

@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See process_metrics.h. Linux only: /proc/self/stat and /proc/stat's btime. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* CLOCK_BOOTTIME, also when compiled alone (scripts/fuzz) */
-#endif
+#include <config.h>
+
 #include "server/ops/process_metrics.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The standard process_* Prometheus family that dashboards expect of any process: CPU
  * seconds, resident and virtual memory, start time (the open-fd pair is in metrics.c). */
 #ifndef SHUFFLED_SERVER_OPS_PROCESS_METRICS_H

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libsystemd glue; see sd.h. */
+#include <config.h>
+
 #include "server/ops/sd.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Thin glue over libsystemd: readiness/status/watchdog notifications, socket
  * activation and journald detection. Every call is a no-op returning 0 when the
  * daemon was not started by systemd, so callers need no "under systemd?" test.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See spark_metrics.h. Dropwizard semantics, reproduced from our counters:
  * - a Meter's 1/5/15-minute rates are exponentially weighted moving averages advanced in
  *   5-second ticks, lazily when read (as Dropwizard does): the first tick after a pause
@@ -5,6 +6,8 @@
  * - a Timer's snapshot is in nanoseconds; ours comes from the power-of-two latency
  *   histogram, cumulative since start (Dropwizard's reservoir favours the last 5 minutes),
  *   so a percentile is its bucket's upper bound. */
+#include <config.h>
+
 #include "server/ops/spark_metrics.h"
 
 #include <math.h>

@@ -1,4 +1,5 @@
-/* Spark's own External Shuffle Service metric names (spec 9.6), as Spark's PrometheusServlet
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spark's own External Shuffle Service metric names (protocol.md 9.6), as Spark's PrometheusServlet
  * exposes a standalone service's "shuffleService" source: metrics_shuffleService_<name>_<field>
  * with {type="timers"|"counters"|"gauges"}, so a dashboard built for Spark's service reads
  * shuffled. Computed from shuffled's own series; the mapping is in docs/metrics.md. */

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
 #include "server/stream/blocking_pool.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared blocking-I/O thread pool: disk work (resolving chunks, opening files, handler
  * persistence) runs here so that no event loop ever waits on the disk. Results are posted
  * back to the owning worker by the caller's job function (see worker_post). */

@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Windowed file bodies; see chunk_window.h. */
+#include <config.h>
+
 #include "server/stream/chunk_window.h"
 
 #include <stdbool.h>

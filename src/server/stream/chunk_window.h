@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sending a file body as the answer in a reply slot. A body larger than one window is sent
  * window by window: each window is read into the page cache on the blocking pool first (or
  * found there), so the event loop's sendfile never waits on the disk, and a window is read

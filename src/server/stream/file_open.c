@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See file_open.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* O_CLOEXEC, syscall under -std=c11 (the block library sets no -D) */
-#endif
+#include <config.h>
+
 #include "server/stream/file_open.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Opening a file to send it, or a directory to delete in, on a blocking-pool thread. */
 #ifndef SHUFFLED_SERVER_STREAM_FILE_OPEN_H
 #define SHUFFLED_SERVER_STREAM_FILE_OPEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bringing a file range into the page cache on a blocking-pool thread, so that the event
  * loop's sendfile of it finds the pages there instead of waiting on the disk. */
 #ifndef SHUFFLED_SERVER_PAGE_CACHE_H
@@ -17,9 +18,13 @@
  * Returns the bytes read synchronously (0 if the kernel refused; the fetch still works). */
 uint64_t page_cache_warm(int fd, uint64_t offset, uint64_t len);
 
-/* Cheap enough for an event loop (two 1-byte reads that never wait: RWF_NOWAIT): true when the
- * first and the last byte of the range are in the page cache. Readahead fills a range in
- * order, so this stands for the whole range; false when unsure (then warm it on the pool). */
+/* Ranges up to this size are probed by their last byte only. */
+#define PAGE_CACHE_ONE_PROBE_BYTES (128u << 10)
+
+/* Cheap enough for an event loop (1-byte reads that never wait: RWF_NOWAIT): true when the
+ * first and the last byte of the range are in the page cache (the last one only, for a range
+ * of at most PAGE_CACHE_ONE_PROBE_BYTES). Readahead fills a range in order, so this stands for
+ * the whole range; false when unsure (then warm it on the pool). */
 bool page_cache_resident(int fd, uint64_t offset, uint64_t len);
 
 #endif

@@ -1,8 +1,11 @@
-/* Serving chunks (spec 6.2, 6.5). A request whose stream is idle is resolved on the event
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Serving chunks (protocol.md 6.2, 6.5). A request whose stream is idle is resolved on the event
  * loop when the service can do it from its caches (resolve_fast) and the bytes are in the
  * page cache: no allocation, no thread hop. Otherwise it queues behind its stream, and the
  * queue is resolved in batches on the blocking pool (index reads, opens, page-cache warm-up)
  * and answered back on the loop. Answers leave in arrival order whatever path they took. */
+#include <config.h>
+
 #include "server/stream/stream_manager.h"
 
 #include <errno.h>
@@ -17,7 +20,7 @@
 #include "proto/message.h"
 #include "server/net/conn.h"
 #include "server/net/worker.h"
-#include "server/ops/log.h"
+#include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 #include "server/stream/blocking_pool.h"

@@ -1,4 +1,5 @@
-/* Streams of lazily resolved chunks (spec section 6): what a service registers, and the
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Streams of lazily resolved chunks (protocol.md 6): what a service registers, and the
  * ChunkFetchRequest / StreamRequest handler main.c routes to. Stream state lives with the
  * connection that registered it (a conn attachment, dropped when the connection closes). */
 #ifndef SHUFFLED_SERVER_STREAM_MANAGER_H

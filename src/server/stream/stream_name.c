@@ -1,4 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See stream_name.h. */
+#include <config.h>
+
 #include "server/stream/stream_name.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stream names of StreamRequest: "<streamId>_<chunkIndex>", parsed as Spark's Java does. */
 #ifndef SHUFFLED_SERVER_STREAM_STREAM_NAME_H
 #define SHUFFLED_SERVER_STREAM_STREAM_NAME_H

@@ -1,4 +1,5 @@
-/* What a service registers as a stream (spec section 6): how many chunks, and how each one
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a service registers as a stream (protocol.md 6): how many chunks, and how each one
  * resolves to bytes (a file segment, memory, or missing), on the blocking pool or, when the
  * service can answer from its caches, on the event loop. */
 #ifndef SHUFFLED_SERVER_STREAM_STREAM_SOURCE_H

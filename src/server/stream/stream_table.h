@@ -1,4 +1,5 @@
-/* Per-connection table of registered streams and Spark's chunk-order rules (spec 6.2 steps
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Per-connection table of registered streams and Spark's chunk-order rules (protocol.md 6.2 steps
  * 4-7). Pure bookkeeping: no I/O, no threads; stream_manager.c drives it. */
 #ifndef SHUFFLED_SERVER_STREAM_TABLE_H
 #define SHUFFLED_SERVER_STREAM_TABLE_H
@@ -60,7 +61,7 @@ void stream_table_remove(struct stream_table *t, struct stream *s);
 void stream_table_drain(struct stream_table *t, void (*fn)(struct stream *s, void *arg), void *arg);
 void stream_table_free(struct stream_table *t); /* the bucket array only; table must be empty */
 
-/* Spark's checks for chunk `index` (spec 6.2 steps 4-6), given `pending` earlier requests of
+/* Spark's checks for chunk `index` (protocol.md 6.2 steps 4-6), given `pending` earlier requests of
  * this stream already accepted but not yet resolved (assumed to succeed):
  *   -1: out of order, or beyond the end -> err holds the Java text; nothing changes;
  *    1: no buffer is left unless an earlier pending one fails: wait for them;

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging to stderr; with systemd's journal on stderr, lines carry "<N>" priorities. */
-#ifndef SHUFFLED_SERVER_LOG_H
-#define SHUFFLED_SERVER_LOG_H
+#ifndef SHUFFLED_COMMON_LOG_H
+#define SHUFFLED_COMMON_LOG_H
 
 enum log_level { LOG_LEVEL_ERROR = 3, LOG_LEVEL_WARN = 4, LOG_LEVEL_INFO = 6, LOG_LEVEL_DEBUG = 7 };
 

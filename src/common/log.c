@@ -1,4 +1,7 @@
-#include "server/ops/log.h"
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
+#include "common/log.h"
 #include "server/ops/sd.h"
 
 #include <stdarg.h>

@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
+# The AES-CTR channel (src/server/net/channel_aes.c). Its own convenience library until the
+# daemon's connection phases use it (docs/crypto.md); then it joins libshuffled_core.
+noinst_LTLIBRARIES += src/server/net/libchannel_aes.la
+src_server_net_libchannel_aes_la_SOURCES = \
+	src/server/net/channel_aes.c src/server/net/channel_aes.h
+src_server_net_libchannel_aes_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+src_server_net_libchannel_aes_la_LIBADD = src/crypto/libsparkcrypto.la $(CRYPTO_LIBS)

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Files for tests: fresh temp dirs, recursive removal, whole-file reads and writes. */
+#ifndef SHUFFLED_TESTS_HARNESS_FS_H
+#define SHUFFLED_TESTS_HARNESS_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A fresh directory $TMPDIR/shuffled-test-XXXXXX (malloc'd path), NULL on failure. The caller
+ * removes it with harness_rm_rf and frees the path. */
+char *harness_temp_dir(void);
+/* The running test's own temp dir, made at the first call in a test; a failure to make one
+ * aborts. check_add_case (tests/check_main.h) removes it after each test. */
+const char *harness_test_dir(void);
+/* Removes the running test's temp dir, if it made one, with everything in it. */
+void harness_test_dir_release(void);
+/* Removes path and, for a directory, everything below it; symlinks are removed, never
+ * followed. 0, or -1 if something could not be removed. A missing path is not an error. */
+int harness_rm_rf(const char *path);
+/* 0, or -1 if the file could not be written whole. */
+int harness_write_file(const char *path, const void *data, size_t len);
+/* The whole file (malloc'd, never NULL for an empty file), NULL if it cannot be read. */
+uint8_t *harness_read_file(const char *path, size_t *len);
+/* Creates (or truncates) path as a sparse file of size zero bytes. 0 or -1. */
+int harness_make_sparse_file(const char *path, uint64_t size);
+/* Writes len pseudo-random bytes (xorshift64 from seed) to path; the bytes (malloc'd), NULL
+ * if the file could not be written. */
+uint8_t *harness_write_random_file(const char *path, size_t len, uint64_t seed);
+/* True if path names anything, a dangling symlink included. */
+bool harness_path_exists(const char *path);
+
+#endif

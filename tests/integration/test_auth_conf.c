@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SASL encryption (QOP auth-conf, spark.authenticate.enableSaslEncryption) against the real
+ * daemon: a Cyrus DIGEST-MD5 client asks for auth-conf over raw frames; after the handshake
+ * every byte both ways is a `i64 len | wrapped` piece: a RegisterExecutor and a chunk fetch go
+ * through wrapped (an unwrapped frame is refused by closing), and the block's bytes come back
+ * intact. A client asking for plain auth still gets no security layer. The daemon of the auth
+ * fixture has auth_sasl_encryption on; Cyrus's DIGEST-MD5 plugin leaks its OpenSSL cipher per
+ * encrypted session (Debian 12), so that one leak is suppressed for this test's processes. */
+#include <config.h>
+
+#include <check.h>
+#include <sasl/sasl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth_fixture.h"
+#include "proto/codec.h"
+#include "proto/frame.h"
+#include "proto/message.h"
+#include "proto/saslmsg.h"
+#include "tclient.h"
+
+#define CB(f) ((int (*)(void))(void (*)(void))(f))
+
+struct creds {
+    char user[64];
+    sasl_secret_t *pass;
+};
+
+static int get_user(void *ctx, int id, const char **result, unsigned *len)
+{
+    struct creds *cr = ctx;
+    (void)id;
+    *result = cr->user;
+    if (len)
+        *len = (unsigned)strlen(cr->user);
+    return SASL_OK;
+}
+
+static int get_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
+{
+    (void)conn;
+    (void)id;
+    *out = ((struct creds *)ctx)->pass;
+    return SASL_OK;
+}
+
+/* Runs the SaslMessage exchange with a Cyrus client that wants min_ssf <= ssf <= max_ssf (0: plain
+ * auth, as Spark's client without enableSaslEncryption); returns it. */
+static sasl_conn_t *handshake(int fd, struct creds *cr, sasl_callback_t *cbs, unsigned min_ssf,
+                              unsigned max_ssf)
+{
+    char *password = sasl_spark_password(SECRET);
+    size_t plen = strlen(password);
+    cr->pass = calloc(1, sizeof(sasl_secret_t) + plen);
+    cr->pass->len = plen;
+    memcpy(cr->pass->data, password, plen);
+    free(password);
+    snprintf(cr->user, sizeof cr->user, "%s", SASL_SPARK_USER);
+    cbs[0] = (sasl_callback_t){SASL_CB_USER, CB(get_user), cr};
+    cbs[1] = (sasl_callback_t){SASL_CB_AUTHNAME, CB(get_user), cr};
+    cbs[2] = (sasl_callback_t){SASL_CB_PASS, CB(get_pass), cr};
+    cbs[3] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
+    sasl_conn_t *conn = NULL;
+    ck_assert_int_eq(sasl_client_new("null", "default", NULL, NULL, cbs, 0, &conn), SASL_OK);
+    sasl_security_properties_t sp = {.min_ssf = min_ssf, .max_ssf = max_ssf, .maxbufsize = 65536};
+    ck_assert_int_eq(sasl_setprop(conn, SASL_SEC_PROPS, &sp), SASL_OK);
+    const char *out = NULL, *mech = NULL;
+    unsigned outlen = 0;
+    int rc = sasl_client_start(conn, "DIGEST-MD5", NULL, &out, &outlen, &mech);
+    ck_assert(rc == SASL_CONTINUE || rc == SASL_OK);
+    char *token = strndup(out ? out : "", outlen);
+    for (int round = 0; round < 3; round++) {
+        char *answer = NULL;
+        ck_assert_int_eq(sasl_rpc(fd, "app-1", token, &answer), 0);
+        free(token);
+        rc = sasl_client_step(conn, answer, (unsigned)strlen(answer), NULL, &out, &outlen);
+        free(answer);
+        ck_assert_msg(rc == SASL_CONTINUE || rc == SASL_OK, "step: %s", sasl_errdetail(conn));
+        if (rc == SASL_OK && outlen == 0)
+            return conn;
+        token = strndup(out ? out : "", outlen);
+    }
+    ck_abort_msg("the handshake did not end");
+    return NULL;
+}
+
+/* Sends plaintext bytes as one wrapped piece. */
+static void send_wrapped(int fd, sasl_conn_t *conn, const uint8_t *p, size_t n)
+{
+    const char *tok = NULL;
+    unsigned toklen = 0;
+    ck_assert_int_eq(sasl_encode(conn, (const char *)p, (unsigned)n, &tok, &toklen), SASL_OK);
+    uint8_t len[8];
+    proto_store_u64(len, 8 + (uint64_t)toklen - 4);
+    ck_assert_int_eq(tc_send_all(fd, len, 8), 0);
+    ck_assert_int_eq(tc_send_all(fd, tok + 4, toklen - 4), 0);
+}
+
+/* Reads wrapped pieces until one whole frame has arrived; returns its type, the frame's
+ * content after the type byte in *content (malloc'd). -1 when the connection closed. */
+static int recv_frame(int fd, sasl_conn_t *conn, uint8_t **content, size_t *len)
+{
+    struct frame_decoder dec;
+    frame_decoder_init(&dec, 0);
+    for (;;) {
+        uint8_t hdr[8];
+        if (tc_read_exact(fd, hdr, 8) != 0) {
+            frame_decoder_free(&dec);
+            return -1;
+        }
+        size_t piece = (size_t)proto_load_u64(hdr) - 8;
+        uint8_t *wrapped = malloc(4 + piece);
+        proto_store_u32(wrapped, (uint32_t)piece);
+        ck_assert_int_eq(tc_read_exact(fd, wrapped + 4, piece), 0);
+        const char *plain = NULL;
+        unsigned plen = 0;
+        ck_assert_int_eq(
+            sasl_decode(conn, (const char *)wrapped, (unsigned)(4 + piece), &plain, &plen),
+            SASL_OK);
+        free(wrapped);
+        const uint8_t *p = (const uint8_t *)plain;
+        size_t left = plen;
+        struct frame_out out;
+        enum frame_event ev = frame_decoder_next(&dec, &p, &left, &out);
+        if (ev == FRAME_MESSAGE) {
+            *content = malloc(out.content_len + 1);
+            memcpy(*content, out.content, out.content_len);
+            *len = out.content_len;
+            frame_decoder_free(&dec);
+            return out.type;
+        }
+        ck_assert_int_eq(ev, FRAME_NEED_MORE);
+    }
+}
+
+static void rpc_frame(struct proto_writer *w, int64_t id, const struct blockmsg *m)
+{
+    struct proto_writer body;
+    proto_writer_init(&body);
+    blockmsg_encode(&body, m);
+    struct proto_msg req = {.type = PROTO_RPC_REQUEST};
+    req.u.rpc.request_id = id;
+    req.u.rpc.body = (struct proto_view){body.buf, (uint32_t)body.len};
+    proto_msg_encode(w, &req);
+    proto_writer_free(&body);
+}
+
+START_TEST(auth_conf_wraps_everything_after_the_handshake)
+{
+    ck_assert_int_eq(sasl_client_init(NULL), SASL_OK);
+    int fd = tc_connect(authd.port);
+    struct creds cr;
+    sasl_callback_t cbs[4];
+    sasl_conn_t *conn = handshake(fd, &cr, cbs, 56, 256);
+    const void *ssf = NULL;
+    ck_assert_int_eq(sasl_getprop(conn, SASL_SSF, &ssf), SASL_OK);
+    ck_assert_uint_gt(*(const sasl_ssf_t *)ssf, 1); /* a cipher, not just integrity */
+
+    struct proto_writer w;
+    proto_writer_init(&w);
+    struct blockmsg reg = register_msg("app-1");
+    rpc_frame(&w, 41, &reg);
+    send_wrapped(fd, conn, w.buf, w.len);
+    uint8_t *content = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(recv_frame(fd, conn, &content, &len), PROTO_RPC_RESPONSE);
+    ck_assert_uint_eq(proto_load_u64(content), 41);
+    free(content);
+
+    /* a block, fetched wrapped: OpenBlocks then ChunkFetch of its only chunk */
+    struct proto_bytes id = {(char *)ids[0], (uint32_t)strlen(ids[0])};
+    struct blockmsg open = {.type = BLOCKMSG_OPEN_BLOCKS};
+    open.u.open_blocks.app_id = (struct proto_bytes){"app-1", 5};
+    open.u.open_blocks.exec_id = (struct proto_bytes){"1", 1};
+    open.u.open_blocks.block_ids = (struct proto_string_array){&id, 1};
+    proto_writer_reset(&w);
+    rpc_frame(&w, 42, &open);
+    send_wrapped(fd, conn, w.buf, w.len);
+    ck_assert_int_eq(recv_frame(fd, conn, &content, &len), PROTO_RPC_RESPONSE);
+    int64_t stream = (int64_t)proto_load_u64(content + 8 + 4 + 1);
+    free(content);
+    struct proto_msg fetch = {.type = PROTO_CHUNK_FETCH_REQUEST};
+    fetch.u.chunk_fetch_request.stream_id = stream;
+    fetch.u.chunk_fetch_request.chunk_index = 0;
+    proto_writer_reset(&w);
+    proto_msg_encode(&w, &fetch);
+    send_wrapped(fd, conn, w.buf, w.len);
+    ck_assert_int_eq(recv_frame(fd, conn, &content, &len), PROTO_CHUNK_FETCH_SUCCESS);
+    uint64_t want_len = 0;
+    uint8_t *want = manifest_read(&man, ids[0], &want_len);
+    ck_assert_ptr_nonnull(want);
+    ck_assert_uint_eq(len - 12, want_len);
+    ck_assert(memcmp(content + 12, want, want_len) == 0);
+    free(want);
+    free(content);
+
+    /* a frame sent in the clear now is not a SASL piece: the daemon closes */
+    proto_writer_reset(&w);
+    proto_msg_encode(&w, &fetch);
+    ck_assert_int_eq(tc_send_all(fd, w.buf, w.len), 0);
+    ck_assert_int_eq(recv_frame(fd, conn, &content, &len), -1);
+    proto_writer_free(&w);
+    close(fd);
+    sasl_dispose(&conn);
+    free(cr.pass);
+    sasl_client_done();
+}
+END_TEST
+
+START_TEST(plain_auth_gets_no_security_layer)
+{
+    ck_assert_int_eq(sasl_client_init(NULL), SASL_OK);
+    int fd = tc_connect(authd.port);
+    struct creds cr;
+    sasl_callback_t cbs[4];
+    sasl_conn_t *conn = handshake(fd, &cr, cbs, 0, 0);
+    struct blockmsg reg = register_msg("app-1");
+    char *out = NULL;
+    ck_assert_int_eq(rpc_msg(fd, &reg, &out), 0); /* in the clear, as before */
+    free(out);
+    close(fd);
+    sasl_dispose(&conn);
+    free(cr.pass);
+    sasl_client_done();
+}
+END_TEST
+
+/* LeakSanitizer, in this process (the daemons get the file through LSAN_OPTIONS) */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libcrypto.so\n";
+}
+
+int main(void)
+{
+    /* read by this process and by the daemons it starts */
+    char supp[1200];
+    const char *src = getenv("SHUFFLE_SRCDIR");
+    snprintf(supp, sizeof supp, "suppressions=%s/tests/integration/cyrus-digestmd5.supp",
+             src && *src ? src : ".");
+    setenv("LSAN_OPTIONS", supp, 1);
+    setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"auth_sasl_encryption\": true", 1);
+    return auth_fixture_main(
+        &(struct check_case){.suite = "auth_conf", .name = "auth_conf", .timeout_s = 60},
+        CHECK_TESTS(auth_conf_wraps_everything_after_the_handshake,
+                    plain_auth_gets_no_security_layer));
+}

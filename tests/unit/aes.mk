@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: Apache-2.0
+# Spark's AES auth protocols: message codecs, both handshakes against the spec and every
+# recorded session, and the AES-CTR channel over a socketpair. Sources: the defaults of
+# tests/local.mk; the handshakes and the channel link libcrypto's wrappers before the defaults.
+EXTRA_DIST += tests/unit/aes_vectors.h tests/unit/aes_handshake.h
+AES_TESTS = tests/unit/test_aes_msg tests/unit/test_aes_auth tests/unit/test_channel_aes
+check_PROGRAMS += $(AES_TESTS)
+TESTS += $(AES_TESTS)
+tests_unit_test_aes_auth_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_aes_auth_LDADD = src/crypto/libsparkcrypto.la $(LDADD) $(CRYPTO_LIBS)
+tests_unit_test_channel_aes_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_channel_aes_LDADD = src/server/net/libchannel_aes.la $(LDADD) $(CRYPTO_LIBS)
