@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # scripts/build.sh NAME [configure args...]: bootstraps autotools once and
-# builds out of tree in build/NAME. Prints the build dir.
+# builds out of tree in build/NAME. Prints the build dir. Warnings are errors here
+# (--enable-werror), as in scripts/test and CI; a plain ./configure leaves them warnings.
 # Env: BUILD_TARGETS, the make targets to build (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 name=$1; shift
+set -- --enable-werror "$@"
 cd "$top"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
     autoreconf -fi >&2

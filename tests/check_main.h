@@ -1,13 +1,34 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What every check test program shares: its suite of test cases made from lists, run, and
- * its failures counted into the exit status. */
+ * its failures counted into the exit status; and the skip of the suites that replay
+ * ../shared's recorded vectors when they are absent. */
 #ifndef SHUFFLED_TESTS_CHECK_MAIN_H
 #define SHUFFLED_TESTS_CHECK_MAIN_H
 
 #include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "harness/fs.h"
+
+/* Suites reading $SHUFFLE_SHARED_DIR/vectors (default ../shared) call this first: without the
+ * vectors (a release tarball, a checkout without shared/) they are skipped (exit 77, as
+ * automake counts a skip) with a message, not failed. */
+static inline void check_require_shared_vectors(void)
+{
+    const char *dir = getenv("SHUFFLE_SHARED_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vectors", dir && *dir ? dir : "../shared");
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        printf("SKIP: the shared test vectors are not at %s (configure with "
+               "SHUFFLE_SHARED_DIR=DIR, or put shared/ beside the source tree)\n",
+               path);
+        exit(77);
+    }
+}
 
 /* The tests of a case, in order: CHECK_TESTS(test_a, test_b, ...). */
 #define CHECK_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
@@ -20,6 +41,7 @@ struct check_case {
     void (*setup)(void), (*teardown)(void); /* NULL: none */
     int loops;
     const TTest *looped[3];
+    bool needs_shared_vectors; /* replays ../shared's vectors: skipped without them */
 };
 
 static inline int check_loops_of(const struct check_case *c, const TTest *test)
@@ -58,6 +80,8 @@ static inline int check_run_suite(Suite *suite)
 /* The main of a test program with one case: runs its tests; the exit status. */
 static inline int check_main(const struct check_case *c, const TTest *const *tests)
 {
+    if (c->needs_shared_vectors)
+        check_require_shared_vectors();
     Suite *s = suite_create(c->suite);
     check_add_case(s, c, tests);
     return check_run_suite(s);

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "server/stream/blocking_pool.h"
 #include "server/net/auth.h"
 #include "server/net/dispatch.h"
@@ -58,7 +59,8 @@ static void usage(FILE *f)
                "                   order (default: conf.d beside FILE; -d '' for none)\n"
                "  -t               check the configuration and exit (0 if valid)\n"
                "  -T               as -t, and print the effective configuration as JSON\n"
-               "  --port-file FILE write the first bound port there once listening\n");
+               "  --port-file FILE write the first bound port there once listening\n"
+               "  --version        print the version and exit\n");
 }
 
 static void stop_cb(evutil_socket_t sig, short what, void *arg)
@@ -198,6 +200,9 @@ int main(int argc, char **argv)
             port_file = argv[++i];
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            print_version("shuffled");
             return 0;
         } else {
             fprintf(stderr, "shuffled: unknown argument '%s'\n", argv[i]);

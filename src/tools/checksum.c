@@ -1,119 +1,58 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CRC-32 and SHA-256; see checksum.h. */
+/* CRC-32 (zlib) and SHA-256 (libcrypto); see checksum.h. */
 #include <config.h>
 
 #include "tools/checksum.h"
 
-#include <pthread.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
 
-#include <string.h>
-
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t ror(uint32_t x, int n)
+static void fail(const char *what)
 {
-    return (x >> n) | (x << (32 - n));
-}
-
-static void block(struct sha256 *s, const uint8_t *p)
-{
-    uint32_t w[64], a[8];
-    for (int i = 0; i < 16; i++)
-        w[i] = ((uint32_t)p[4 * i] << 24) | ((uint32_t)p[4 * i + 1] << 16) |
-               ((uint32_t)p[4 * i + 2] << 8) | p[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    memcpy(a, s->h, sizeof(a));
-    for (int i = 0; i < 64; i++) {
-        uint32_t S1 = ror(a[4], 6) ^ ror(a[4], 11) ^ ror(a[4], 25);
-        uint32_t ch = (a[4] & a[5]) ^ (~a[4] & a[6]);
-        uint32_t t1 = a[7] + S1 + ch + K[i] + w[i];
-        uint32_t S0 = ror(a[0], 2) ^ ror(a[0], 13) ^ ror(a[0], 22);
-        uint32_t mj = (a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]);
-        uint32_t t2 = S0 + mj;
-        memmove(a + 1, a, 7 * sizeof(uint32_t));
-        a[4] += t1;
-        a[0] = t1 + t2;
-    }
-    for (int i = 0; i < 8; i++)
-        s->h[i] += a[i];
+    fprintf(stderr, "sha256: %s failed (out of memory?)\n", what);
+    abort();
 }
 
 void sha256_init(struct sha256 *s)
 {
-    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(s->h, iv, sizeof(iv));
-    s->total = 0;
-    s->used = 0;
+    s->ctx = EVP_MD_CTX_new();
+    if (!s->ctx || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1)
+        fail("EVP_DigestInit_ex");
 }
 
 void sha256_update(struct sha256 *s, const void *data, size_t n)
 {
-    const uint8_t *p = data;
-    s->total += n;
-    while (n > 0) {
-        size_t take = 64 - s->used < n ? 64 - s->used : n;
-        memcpy(s->buf + s->used, p, take);
-        s->used += take;
-        p += take;
-        n -= take;
-        if (s->used == 64) {
-            block(s, s->buf);
-            s->used = 0;
-        }
-    }
+    if (n && EVP_DigestUpdate(s->ctx, data, n) != 1)
+        fail("EVP_DigestUpdate");
 }
 
 void sha256_final(struct sha256 *s, uint8_t out[32])
 {
-    uint64_t bits = s->total * 8;
-    uint8_t pad = 0x80, zero = 0, len[8];
-    sha256_update(s, &pad, 1);
-    while (s->used != 56)
-        sha256_update(s, &zero, 1);
-    for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha256_update(s, len, 8);
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(s->h[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-        out[4 * i + 3] = (uint8_t)s->h[i];
-    }
+    unsigned len = 0;
+    if (EVP_DigestFinal_ex(s->ctx, out, &len) != 1 || len != 32)
+        fail("EVP_DigestFinal_ex");
+    EVP_MD_CTX_free(s->ctx);
+    s->ctx = NULL;
 }
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_table_once = PTHREAD_ONCE_INIT;
-
-static void crc_table_init(void)
+void sha256_discard(struct sha256 *s)
 {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
+    EVP_MD_CTX_free(s->ctx); /* NULL is fine */
+    s->ctx = NULL;
 }
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 {
-    pthread_once(&crc_table_once, crc_table_init);
-    const uint8_t *p = data;
-    crc = ~crc;
-    while (len--)
-        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    const unsigned char *p = data;
+    uLong c = crc;
+    while (len > 0) { /* zlib takes uInt lengths */
+        uInt n = len > UINT_MAX ? UINT_MAX : (uInt)len;
+        c = crc32(c, p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)c;
 }

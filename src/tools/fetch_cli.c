@@ -2,13 +2,16 @@
 /* shuffle-fetch's options: see fetch_cli.h. */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/version.h"
 #include "tools/fetch_cli.h"
 
 /* The options: each sets one field of struct fetch_cli. */
@@ -59,7 +62,8 @@ static const struct opt_spec opt_specs[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n");
+    fprintf(f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
+               "       shuffle-fetch --help | --version\n");
     for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
         const struct opt_spec *sp = &opt_specs[i];
         char left[64];
@@ -78,29 +82,42 @@ static void usage(FILE *f)
     }
 }
 
-/* Applies one option's argument to its field of cli. */
-static void set_option(struct fetch_cli *cli, const struct opt_spec *sp, const char *arg)
+/* Applies one option's argument to its field of cli; 0, or -1 after saying which option's
+ * value is wrong. Numbers are whole, non-negative and in range. */
+static int set_option(struct fetch_cli *cli, const struct opt_spec *sp, const char *arg)
 {
-    char *field = (char *)cli + sp->offset;
+    char *field = (char *)cli + sp->offset, *end = NULL;
+    unsigned long long v = 0;
+    if (sp->kind == OPT_INT || sp->kind == OPT_U64) {
+        errno = 0;
+        v = strtoull(arg, &end, 10);
+        if (!*arg || *end || arg[strspn(arg, " ")] == '-' || errno ||
+            (sp->kind == OPT_INT && v > INT_MAX)) {
+            fprintf(stderr, "shuffle-fetch: --%s: '%s' is not a whole number from 0 to %s\n",
+                    sp->name, arg, sp->kind == OPT_INT ? "2147483647" : "2^64-1");
+            return -1;
+        }
+    }
     switch (sp->kind) {
     case OPT_FLAG:
         *(bool *)field = true;
         break;
     case OPT_INT:
-        *(int *)field = atoi(arg);
+        *(int *)field = (int)v;
         break;
     case OPT_U64:
-        *(uint64_t *)field = strtoull(arg, NULL, 10);
+        *(uint64_t *)field = v;
         break;
     case OPT_STR:
         *(const char **)field = arg;
         break;
     }
+    return 0;
 }
 
 int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
 {
-    struct option longopts[NUM_OPT_SPECS + 2] = {{0}};
+    struct option longopts[NUM_OPT_SPECS + 3] = {{0}};
     char shortopts[2 * NUM_OPT_SPECS + 2] = "h", *so = shortopts + 1;
     for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
         const struct opt_spec *sp = &opt_specs[i];
@@ -114,6 +131,7 @@ int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
         }
     }
     longopts[NUM_OPT_SPECS] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[NUM_OPT_SPECS + 1] = (struct option){"version", no_argument, NULL, 'V'};
     int ch;
     while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         const struct opt_spec *sp = NULL;
@@ -124,13 +142,24 @@ int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
             usage(stdout);
             return -1;
         }
-        if (!sp) {
+        if (ch == 'V') {
+            print_version("shuffle-fetch");
+            return -1;
+        }
+        if (!sp) { /* getopt has named the unknown option or the missing argument */
             usage(stderr);
             return 2;
         }
-        set_option(cli, sp, optarg);
+        if (set_option(cli, sp, optarg) != 0)
+            return 2;
     }
-    if (argc - optind < 3 || cli->max_blocks == 0 || cli->parallel < 1) {
+    if (cli->max_blocks < 1 || cli->parallel < 1) {
+        fprintf(stderr, "shuffle-fetch: --%s must be at least 1\n",
+                cli->max_blocks < 1 ? "max-blocks" : "parallel");
+        return 2;
+    }
+    if (argc - optind < 3) {
+        fprintf(stderr, "shuffle-fetch: HOST:PORT, APP_ID and EXEC_ID are needed\n");
         usage(stderr);
         return 2;
     }

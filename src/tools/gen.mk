@@ -3,4 +3,6 @@
 bin_PROGRAMS += gen-shuffle-data
 gen_shuffle_data_SOURCES = src/tools/gen_shuffle_data.c \
 	src/tools/checksum.c src/tools/checksum.h
-gen_shuffle_data_LDADD = src/server/libblock.la $(PTHREAD_LIBS)
+gen_shuffle_data_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
+gen_shuffle_data_LDADD = src/server/libblock.la $(CRYPTO_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS)
+dist_man_MANS += man/gen-shuffle-data.1

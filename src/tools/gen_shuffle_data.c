@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/version.h"
 #include "server/block/blockid.h"
 #include "server/block/placement.h"
 #include "server/block/registry_store.h"
@@ -174,6 +175,7 @@ static void usage(FILE *f)
                "         [--maps M=3] [--reduces R=4] [--min-size A=0] [--max-size B=200]\n"
                "         [--seed X=1] [--map-id-base B=0] [--rdd-id I --rdd-splits K]\n"
                "         [--manifest FILE=DIR/manifest.tsv]\n"
+               "       gen-shuffle-data --help | --version\n"
                "Writes DIR/blockmgr-0..N-1 in Spark's layout and a manifest of every block.\n");
 }
 
@@ -200,7 +202,7 @@ static const struct num_opt num_opts[] = {
     {"rdd-splits", offsetof(struct opts, rdd_splits), NUM_LONG, 0, 1000000},
 };
 #define NUM_OPTS (sizeof(num_opts) / sizeof(num_opts[0]))
-enum { OPT_ROOT = 'r', OPT_MANIFEST = 'f', OPT_HELP = 'h', OPT_NUM = 256 /* + index */ };
+enum { OPT_ROOT = 'r', OPT_MANIFEST = 'f', OPT_HELP = 'h', OPT_VERSION = 'V', OPT_NUM = 256 };
 
 static int set_num(struct opts *o, const struct num_opt *n, const char *s)
 {
@@ -222,10 +224,12 @@ static int set_num(struct opts *o, const struct num_opt *n, const char *s)
 /* 0 to go on, else the exit status (usage shown). */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-    struct option longopts[NUM_OPTS + 4] = {
-        {"root", 1, 0, OPT_ROOT}, {"manifest", 1, 0, OPT_MANIFEST}, {"help", 0, 0, OPT_HELP}};
-    for (size_t i = 0; i < NUM_OPTS; i++)
-        longopts[3 + i] = (struct option){num_opts[i].name, 1, 0, OPT_NUM + (int)i};
+    struct option longopts[NUM_OPTS + 5] = {{"root", 1, 0, OPT_ROOT},
+                                            {"manifest", 1, 0, OPT_MANIFEST},
+                                            {"help", 0, 0, OPT_HELP},
+                                            {"version", 0, 0, OPT_VERSION}};
+    for (size_t i = 0; i < NUM_OPTS; i++) /* value OPT_NUM + index */
+        longopts[4 + i] = (struct option){num_opts[i].name, 1, 0, OPT_NUM + (int)i};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c == OPT_ROOT) {
@@ -234,6 +238,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->manifest = optarg;
         } else if (c == OPT_HELP) {
             usage(stdout);
+            return -1;
+        } else if (c == OPT_VERSION) {
+            print_version("gen-shuffle-data");
             return -1;
         } else if (c < OPT_NUM || c >= OPT_NUM + (int)NUM_OPTS) {
             usage(stderr);

@@ -163,11 +163,16 @@ bool mlist_size(const struct mlist *m, const char *id, uint64_t *size)
     return n > 0;
 }
 
+/* A digest context is live from a part's begin to its end: none after the last part, and
+ * verifier_finish releases one left by bytes that stopped short. */
 static void part_begin(struct verifier *v)
 {
     v->crc = 0;
-    sha256_init(&v->sha);
-    v->left = v->cur < v->nparts ? v->parts[v->cur]->size : 0;
+    v->left = 0;
+    if (v->cur < v->nparts) {
+        sha256_init(&v->sha);
+        v->left = v->parts[v->cur]->size;
+    }
 }
 
 static void part_end(struct verifier *v)
@@ -224,6 +229,7 @@ void verifier_feed(struct verifier *v, const uint8_t *data, size_t len)
 
 bool verifier_finish(struct verifier *v)
 {
+    sha256_discard(&v->sha);
     if (!v->bad && v->cur < v->nparts) {
         v->bad = true;
         snprintf(v->why, sizeof(v->why), "shorter than the manifest says (%s incomplete)",
@@ -252,7 +258,9 @@ bool verify_file(const struct mlist *m, const char *id, const char *path, char *
     bool ok = v && verifier_start(v, m, id);
     FILE *f = ok ? fopen(path, "rb") : NULL;
     if (ok && !f) {
-        snprintf(v->why, sizeof(v->why), "cannot read %s: %s", path, strerror(errno));
+        int e = errno;
+        verifier_finish(v); /* releases the digest */
+        snprintf(v->why, sizeof(v->why), "cannot read %s: %s", path, strerror(e));
         ok = false;
     }
     if (ok) {

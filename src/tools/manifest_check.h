@@ -57,7 +57,8 @@ struct verifier {
 /* false (with v->why) when id is not in the manifest. */
 bool verifier_start(struct verifier *v, const struct mlist *m, const char *id);
 void verifier_feed(struct verifier *v, const uint8_t *data, size_t len);
-/* true when every byte matched sizes and checksums; else v->why says what. */
+/* true when every byte matched sizes and checksums; else v->why says what. Releases what a
+ * successful verifier_start took: call it once after each. */
 bool verifier_finish(struct verifier *v);
 /* Convenience: verify a whole buffer or a file. */
 bool verify_bytes(const struct mlist *m, const char *id, const uint8_t *data, size_t len, char *why,

@@ -2,11 +2,13 @@
 /* shuffle-bench: a load generator on libshuffle. C requests in flight (each on
  * one of C pooled connections), K blocks per request picked from a dataset
  * manifest, for S seconds or N requests; prints blocks/s, MB/s, request latency
- * p50/p90/p99/max, errors and the client's own CPU time, or the same as JSON
- * (--json). Optionally holds extra idle TCP connections open to the server
- * during the run. Modes: --old-protocol (OpenBlocks), --batch (each request's
- * contiguous reduces of one map as one batch id), --fetch-to-file (every block
- * by StreamRequest into a file). */
+ * p50/p90/p99/max, errors (each distinct error once, with its count) and the client's
+ * own CPU time, or the same as JSON (--json) or CSV (--csv). -s is a deadline: requests
+ * still unanswered a second after it (a server that stopped answering, retries in
+ * progress) are abandoned and counted as unfinished. Shows progress on a terminal.
+ * Optionally holds extra idle TCP connections open to the server during the run.
+ * Modes: --old-protocol (OpenBlocks), --batch (each request's contiguous reduces of one
+ * map as one batch id), --fetch-to-file (every block by StreamRequest into a file). */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -21,10 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
+#include "tools/error_tally.h"
 #include "tools/manifest_check.h"
 #include "tools/peer_arg.h"
+#include "tools/peer_probe.h"
 
 struct group { /* manifest blocks of one shuffle id (or all non-shuffle ids) */
     size_t first, count;
@@ -50,6 +55,9 @@ struct bench {
     long started, finished;
     int active;
     uint64_t blocks, bytes, block_errors, verify_errors;
+    struct error_tally errors;
+    bool stopping;   /* past the deadline: cancellations are not errors */
+    long unfinished; /* requests abandoned at the deadline */
     uint64_t chunks; /* ids delivered: blocks, or batch ranges of several blocks */
     double *lat;
     size_t nlat, cap;
@@ -100,9 +108,11 @@ static void on_block(void *arg, const struct shuffle_block *blk)
                   ? !verify_file(&b->man, blk->block_id, blk->path, why, sizeof(why))
                   : !verify_bytes(&b->man, blk->block_id, blk->data, blk->len, why, sizeof(why));
     pthread_mutex_lock(&b->lock);
-    if (blk->status != SHUFFLE_OK) {
-        if (b->block_errors++ < 5)
-            fprintf(stderr, "shuffle-bench: %.*s\n", (int)strcspn(blk->error, "\n"), blk->error);
+    if (blk->status == SHUFFLE_ECANCELED && b->stopping) {
+        /* abandoned at the deadline: counted by on_done */
+    } else if (blk->status != SHUFFLE_OK) {
+        b->block_errors++;
+        error_tally_add(&b->errors, blk->error, blk->block_id);
     } else if (bad) {
         b->verify_errors++;
     } else {
@@ -122,6 +132,12 @@ static void on_done(void *arg, size_t delivered, size_t failed)
     double lat = now_s() - r->start;
     req_free(r);
     pthread_mutex_lock(&b->lock);
+    if (b->stopping) {
+        b->unfinished++;
+        b->active--;
+        pthread_mutex_unlock(&b->lock);
+        return;
+    }
     if (b->nlat == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 4096;
         b->lat = realloc(b->lat, b->cap * sizeof(double));
@@ -210,13 +226,43 @@ static void start_request_locked(struct bench *b)
                                        .on_done = on_done,
                                        .arg = r};
     if (shuffle_fetch_blocks(b->cl, &fr) != SHUFFLE_OK) {
-        fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(b->cl));
+        error_tally_add(&b->errors, shuffle_last_error(b->cl), NULL);
         req_free(r);
         b->block_errors += k;
         return;
     }
     b->started++;
     b->active++;
+}
+
+/* Waits (b->lock held) until every request is done, or, with -s, until a second past the
+ * deadline; once a second on a terminal, a progress line. */
+static void wait_for_requests(struct bench *b, bool progress)
+{
+    double next_line = b->t0 + 1, give_up = b->stop_at + 1;
+    bool shown = false;
+    while (b->active > 0) {
+        double now = now_s();
+        if (b->max_requests == 0 && now >= give_up)
+            break;
+        if (progress && now >= next_line) {
+            double el = now - b->t0;
+            fprintf(stderr, "\r%.0f s  %llu blocks  %.1f MB/s  %llu errors ", el,
+                    (unsigned long long)b->blocks, (double)b->bytes / 1e6 / el,
+                    (unsigned long long)b->block_errors);
+            shown = true;
+            next_line += 1;
+        }
+        double until = now + 1;
+        if (progress && next_line < until)
+            until = next_line;
+        if (b->max_requests == 0 && give_up < until)
+            until = give_up;
+        struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
+        pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+    }
+    if (shown)
+        fputc('\n', stderr);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -275,7 +321,9 @@ static void usage(FILE *f)
                "      --tmp-dir DIR      where --fetch-to-file writes (default $TMPDIR or /tmp)\n"
                "      --verify           check every block's checksums\n"
                "      --register         register the executor (manifest #localDirs) first\n"
-               "      --json             one JSON object on stdout\n");
+               "      --json             one JSON object on stdout\n"
+               "      --csv              a CSV header and one row on stdout\n"
+               "      --version          print the version and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -285,10 +333,10 @@ int main(int argc, char **argv)
     shuffle_client_options_init(&o);
     const char *manifest = NULL;
     int conc = 4, idle = 0;
-    bool json = false, reg = false;
+    bool json = false, csv = false, reg = false;
     b.k = 16;
     b.seconds = 10;
-    enum { O_IDLE = 256, O_OLD, O_VERIFY, O_JSON, O_REG, O_BATCH, O_TO_FILE, O_TMP_DIR };
+    enum { O_IDLE = 256, O_OLD, O_VERIFY, O_JSON, O_REG, O_CSV, O_BATCH, O_TO_FILE, O_TMP_DIR };
     static const struct option lo[] = {{"manifest", required_argument, 0, 'm'},
                                        {"concurrency", required_argument, 0, 'c'},
                                        {"blocks", required_argument, 0, 'k'},
@@ -303,7 +351,12 @@ int main(int argc, char **argv)
                                        {"fetch-to-file", no_argument, 0, O_TO_FILE},
                                        {"tmp-dir", required_argument, 0, O_TMP_DIR},
                                        {"help", no_argument, 0, 'h'},
+                                       {"csv", no_argument, 0, O_CSV},
                                        {0, 0, 0, 0}};
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        print_version("shuffle-bench");
+        return 0;
+    }
     int ch;
     while ((ch = getopt_long(argc, argv, "m:c:k:s:n:h", lo, NULL)) != -1) {
         switch (ch) {
@@ -336,6 +389,9 @@ int main(int argc, char **argv)
             break;
         case O_REG:
             reg = true;
+            break;
+        case O_CSV:
+            csv = true;
             break;
         case O_BATCH:
             b.batch = true;
@@ -393,6 +449,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(NULL));
         return 1;
     }
+    if (peer_probe(b.host, b.port, o.connect_timeout_ms, err, sizeof err) != 0) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        shuffle_client_free(b.cl);
+        return 1;
+    }
     struct shuffle_executor_info info;
     mlist_executor_info(&b.man, b.app, b.exec, &info);
     if (reg && shuffle_register_executor_sync(b.cl, b.host, b.port, &info) != SHUFFLE_OK) {
@@ -405,53 +466,70 @@ int main(int argc, char **argv)
     if (nidle < idle)
         fprintf(stderr, "shuffle-bench: only %d of %d idle connections opened\n", nidle, idle);
     pthread_mutex_init(&b.lock, NULL);
-    pthread_cond_init(&b.cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* now_s()'s clock */
+    pthread_cond_init(&b.cond, &ca);
+    pthread_condattr_destroy(&ca);
     b.rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0); /* every thread: ours and libshuffle's loop */
     b.t0 = now_s();
     b.stop_at = b.t0 + b.seconds;
+    bool progress = !json && !csv && isatty(STDERR_FILENO);
     pthread_mutex_lock(&b.lock);
     for (int i = 0; i < conc; i++)
         start_request_locked(&b);
-    while (b.active > 0)
-        pthread_cond_wait(&b.cond, &b.lock);
-    pthread_mutex_unlock(&b.lock);
+    wait_for_requests(&b, progress);
     double el = now_s() - b.t0;
     getrusage(RUSAGE_SELF, &ru1);
     double user_s = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime),
            sys_s = tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
-    shuffle_client_free(b.cl);
+    b.stopping = true;
+    pthread_mutex_unlock(&b.lock);
+    shuffle_client_free(b.cl); /* cancels what is left (counted as unfinished) */
     for (int i = 0; i < nidle; i++)
         close(idle_fds[i]);
     free(idle_fds);
-    qsort(b.lat, b.nlat, sizeof(double), cmp_double);
+    if (b.nlat) /* none when every request was abandoned */
+        qsort(b.lat, b.nlat, sizeof(double), cmp_double);
     double p50 = pct(b.lat, b.nlat, 0.5) * 1e3, p90 = pct(b.lat, b.nlat, 0.9) * 1e3,
            p99 = pct(b.lat, b.nlat, 0.99) * 1e3, mx = b.nlat ? b.lat[b.nlat - 1] * 1e3 : 0;
     double bps = el > 0 ? (double)b.blocks / el : 0, mbps = el > 0 ? b.bytes / 1e6 / el : 0;
-    if (json)
+    if (csv)
+        printf("requests,blocks,bytes,seconds,blocks_per_s,mb_per_s,latency_ms_p50,"
+               "latency_ms_p90,latency_ms_p99,latency_ms_max,errors,verify_errors,unfinished,"
+               "concurrency,blocks_per_request,idle_connections\n"
+               "%ld,%llu,%llu,%.3f,%.1f,%.2f,%.3f,%.3f,%.3f,%.3f,%llu,%llu,%ld,%d,%d,%d\n",
+               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
+               p50, p90, p99, mx, (unsigned long long)b.block_errors,
+               (unsigned long long)b.verify_errors, b.unfinished, conc, b.k, nidle);
+    else if (json)
         printf("{\"requests\":%ld,\"blocks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,"
                "\"blocks_per_s\":%.1f,\"mb_per_s\":%.2f,\"latency_ms\":{\"p50\":%.3f,"
                "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"errors\":%llu,\"verify_errors\":%llu,"
-               "\"concurrency\":%d,\"blocks_per_request\":%d,\"idle_connections\":%d,"
+               "\"unfinished\":%ld,\"concurrency\":%d,\"blocks_per_request\":%d,"
+               "\"idle_connections\":%d,"
                "\"chunks\":%llu,\"client_cpu_s\":{\"user\":%.3f,\"sys\":%.3f,\"total\":%.3f},"
                "\"mode\":{\"old_protocol\":%s,\"batch\":%s,\"fetch_to_file\":%s}}\n",
                b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
                p50, p90, p99, mx, (unsigned long long)b.block_errors,
-               (unsigned long long)b.verify_errors, conc, b.k, nidle, (unsigned long long)b.chunks,
-               user_s, sys_s, user_s + sys_s, o.use_old_fetch_protocol ? "true" : "false",
-               b.batch ? "true" : "false", o.fetch_to_file_bytes == 0 ? "true" : "false");
+               (unsigned long long)b.verify_errors, b.unfinished, conc, b.k, nidle,
+               (unsigned long long)b.chunks, user_s, sys_s, user_s + sys_s,
+               o.use_old_fetch_protocol ? "true" : "false", b.batch ? "true" : "false",
+               o.fetch_to_file_bytes == 0 ? "true" : "false");
     else
         printf("requests %ld  blocks %llu  bytes %llu  in %.2f s\n"
                "blocks/s %.1f  MB/s %.2f\n"
                "latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n"
-               "errors %llu  verify errors %llu\n"
+               "errors %llu  verify errors %llu  unfinished requests %ld\n"
                "ids fetched %llu  client CPU %.3f s (user %.3f, sys %.3f)\n",
                b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
                p50, p90, p99, mx, (unsigned long long)b.block_errors,
-               (unsigned long long)b.verify_errors, (unsigned long long)b.chunks, user_s + sys_s,
-               user_s, sys_s);
-    int rc = (b.block_errors || b.verify_errors) ? 1 : 0;
+               (unsigned long long)b.verify_errors, b.unfinished, (unsigned long long)b.chunks,
+               user_s + sys_s, user_s, sys_s);
+    error_tally_print(&b.errors, "shuffle-bench: error", stderr);
+    int rc = (b.block_errors || b.verify_errors || (b.unfinished && !b.blocks)) ? 1 : 0;
     free(b.lat);
     free(b.groups);
     mlist_free(&b.man);

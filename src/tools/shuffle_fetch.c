@@ -19,6 +19,7 @@
 #include "tools/fetch_cli.h"
 #include "tools/manifest_check.h"
 #include "tools/peer_arg.h"
+#include "tools/peer_probe.h"
 
 struct job {
     shuffle_client *cl;
@@ -445,9 +446,20 @@ int main(int argc, char **argv)
     int rc = fetch_cli_parse(argc, argv, &cli);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
+    if (!cli.outdir && isatty(STDOUT_FILENO)) { /* as curl does */
+        fprintf(stderr, "shuffle-fetch: not writing binary blocks to a terminal: give -o DIR "
+                        "(one file per block) or redirect standard output (> FILE, or "
+                        "> /dev/null to only --verify)\n");
+        return 2;
+    }
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);
     rc = prepare_job(&j, &cli, argv + optind, argc - optind);
+    char err[1024];
+    if (rc == 0 && peer_probe(j.host, j.port, cli.o.connect_timeout_ms, err, sizeof err) != 0) {
+        fprintf(stderr, "shuffle-fetch: %s\n", err);
+        rc = 1;
+    }
     if (rc == 0)
         rc = start_client(&j, &cli);
     if (rc == 0 && cli.reg)

@@ -315,5 +315,6 @@ START_TEST(test_replay_all_scenarios)
 }
 END_TEST
 
-CHECK_MAIN((.suite = "block_vectors", .name = "replay", .timeout_s = 120),
+CHECK_MAIN((.suite = "block_vectors", .name = "replay", .timeout_s = 120,
+            .needs_shared_vectors = true),
            test_replay_all_scenarios)

@@ -118,5 +118,5 @@ START_TEST(test_manifest_agrees_with_resolver)
 }
 END_TEST
 
-CHECK_MAIN((.suite = "gen_shuffle_data", .name = "core"), test_layout_matches_recorded_dataset,
-           test_manifest_agrees_with_resolver)
+CHECK_MAIN((.suite = "gen_shuffle_data", .name = "core", .needs_shared_vectors = true),
+           test_layout_matches_recorded_dataset, test_manifest_agrees_with_resolver)

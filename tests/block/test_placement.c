@@ -89,4 +89,5 @@ START_TEST(test_paths)
 }
 END_TEST
 
-CHECK_MAIN((.suite = "placement", .name = "core"), test_placement_table, test_paths)
+CHECK_MAIN((.suite = "placement", .name = "core", .needs_shared_vectors = true),
+           test_placement_table, test_paths)

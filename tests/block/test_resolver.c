@@ -145,4 +145,5 @@ START_TEST(test_registry_ops)
 }
 END_TEST
 
-CHECK_MAIN((.suite = "resolver", .name = "core"), test_manifest_blocks, test_registry_ops)
+CHECK_MAIN((.suite = "resolver", .name = "core", .needs_shared_vectors = true),
+           test_manifest_blocks, test_registry_ops)

@@ -9,6 +9,7 @@
  * linked with are listed in tests/fuzz/local.mk. */
 #include <config.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

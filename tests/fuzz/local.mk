@@ -29,7 +29,8 @@ tests_fuzz_fuzz_saslmsg_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_saslmsg_LDADD = src/proto/libproto.la
 # The real block handler with the daemon core replaced by stubs (tests/block/core_stubs.c).
 tests_fuzz_fuzz_blockrpc_SOURCES = tests/fuzz/fuzz_blockrpc.c tests/block/core_stubs.c \
-	$(BLOCK_SERVICE_SOURCES) src/server/stream/file_open.c src/server/ops/metrics.c
+	$(BLOCK_SERVICE_SOURCES) src/server/stream/file_open.c src/server/ops/metrics.c \
+	src/server/ops/process_metrics.c
 tests_fuzz_fuzz_blockrpc_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_blockrpc_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_blockrpc_LDADD = $(HARNESS_LIBS) src/server/libblock.la src/proto/libproto.la \

@@ -34,3 +34,7 @@ tests_integration_bench_core_LDADD = tests/integration/libfixtures.la $(HARNESS_
 
 # libshuffle tests (issue 5)
 include tests/integration/client.mk
+
+# listen_backlog and systemd's Backlog= reach the kernel (issue 18)
+check_PROGRAMS += tests/integration/test_listen_backlog
+TESTS += tests/integration/test_listen_backlog

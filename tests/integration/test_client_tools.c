@@ -167,6 +167,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     load_vectors_manifest(&man);
     harness_build_path(tool_dir, sizeof(tool_dir), "src/tools");
     int status =

@@ -335,6 +335,7 @@ END_TEST
 
 int main(void)
 {
+    check_require_shared_vectors();
     load_vectors_manifest(&man);
     int status = check_main(&(struct check_case){.suite = "client_vectors",
                                                  .name = "frames",

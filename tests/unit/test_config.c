@@ -29,7 +29,8 @@ START_TEST(defaults)
     ck_assert_uint_eq(cfg.index_cache_bytes, 104857600);
     ck_assert(!cfg.fetch_rdd_enabled);
     ck_assert_uint_eq(cfg.allowed_local_dir_roots_count, 0);
-    ck_assert_str_eq(cfg.state_dir, "/var/lib/shuffled");
+    ck_assert_str_eq(cfg.state_dir, SHUFFLED_STATE_DIR);
+    ck_assert_int_eq(cfg.listen_backlog, 4096);
     ck_assert_int_eq(cfg.blocking_threads, 8);
     ck_assert_uint_eq(cfg.max_chunks_in_flight, 0);
     ck_assert_int_eq(cfg.io_threads, 0);
@@ -47,7 +48,7 @@ START_TEST(every_key)
                         " \"log_level\": \"debug\", \"index_cache_bytes\": 1,"
                         " \"fetch_rdd_enabled\": true, \"allowed_local_dir_roots\": [\"/a\"],"
                         " \"state_dir\": \"build/state\", \"blocking_threads\": 2,"
-                        " \"state_sync\": true}") == 0,
+                        " \"state_sync\": true, \"listen_backlog\": 77}") == 0,
                   "%s", err);
     ck_assert_uint_eq(cfg.listen_count, 2);
     ck_assert_str_eq(cfg.listen[1], "::1");
@@ -68,6 +69,7 @@ START_TEST(every_key)
     ck_assert_str_eq(cfg.state_dir, "build/state");
     ck_assert_int_eq(cfg.blocking_threads, 2);
     ck_assert(cfg.state_sync);
+    ck_assert_int_eq(cfg.listen_backlog, 77);
     config_free(&cfg);
 }
 END_TEST
@@ -100,6 +102,7 @@ START_TEST(bad_values)
                    "key 'write_low_water_bytes'");
     expect_refused("{\"log_level\": \"loud\"}", "key 'log_level': 'loud' is not one of");
     expect_refused("{\"max_frame_bytes\": -1}", "key 'max_frame_bytes'");
+    expect_refused("{\"listen_backlog\": 0}", "key 'listen_backlog': 0 is out of range");
 }
 END_TEST
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* shuffled -T's dump parses back to the same configuration; the installed
- * conf/shuffled.system.json is valid and holds exactly the defaults; a SIGHUP reload
- * applies log_level and names every other changed key as needing a restart. */
+ * conf/shuffled.system.json (generated with this build's state dir) is valid and holds the
+ * defaults but for "listen", which serves every IPv4 address as shuffled.socket does; a SIGHUP
+ * reload applies log_level and names every other changed key as needing a restart. */
 #include <config.h>
 
 #include <check.h>
@@ -56,13 +57,17 @@ END_TEST
 
 START_TEST(system_config_is_the_defaults)
 {
-    const char *src = getenv("SHUFFLE_SRCDIR");
+    const char *build = getenv("SHUFFLE_BUILDDIR");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/conf/shuffled.system.json", src && *src ? src : ".");
+    snprintf(path, sizeof(path), "%s/conf/shuffled.system.json", build && *build ? build : ".");
     struct shuffled_config sys, def;
     char err[512];
     ck_assert_msg(config_load(path, &sys, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(sys.listen_count, 1);
+    ck_assert_str_eq(sys.listen[0], "0.0.0.0");
     ck_assert_int_eq(config_defaults(&def), 0);
+    free(def.listen[0]); /* the daemon's own default stays loopback */
+    def.listen[0] = strdup("0.0.0.0");
     char *a = dump(&sys), *b = dump(&def);
     ck_assert_str_eq(a, b);
     free(a);
@@ -87,18 +92,20 @@ START_TEST(reload_keeps_restart_only_keys)
 
     parse("{\"log_level\": \"warn\", \"port\": 7447, \"listen\": [\"::1\"],"
           " \"allowed_local_dir_roots\": [\"/x\"], \"idle_timeout_ms\": 5,"
-          " \"state_dir\": \"/elsewhere\", \"admin_port\": 9, \"max_connections\": 3}",
+          " \"state_dir\": \"/elsewhere\", \"admin_port\": 9, \"max_connections\": 3,"
+          " \"listen_backlog\": 10}",
           &next);
     ck_assert_int_eq(
-        config_reload_prepare(&live, &next, applied, sizeof(applied), restart, sizeof(restart)), 4);
-    ck_assert_str_eq(restart, "listen, port, state_dir, admin_port");
+        config_reload_prepare(&live, &next, applied, sizeof(applied), restart, sizeof(restart)), 5);
+    ck_assert_str_eq(restart, "listen, port, listen_backlog, state_dir, admin_port");
     ck_assert_str_eq(applied,
                      "log_level, max_connections, idle_timeout_ms, allowed_local_dir_roots");
     /* restart-only keys keep the running values; live keys take the new ones */
     ck_assert_uint_eq(next.listen_count, 1);
     ck_assert_str_eq(next.listen[0], "127.0.0.1");
     ck_assert_int_eq(next.port, 7337);
-    ck_assert_str_eq(next.state_dir, "/var/lib/shuffled");
+    ck_assert_int_eq(next.listen_backlog, 4096);
+    ck_assert_str_eq(next.state_dir, SHUFFLED_STATE_DIR);
     ck_assert_int_eq(next.admin_port, 7338);
     ck_assert_str_eq(next.log_level, "warn");
     ck_assert_uint_eq(next.idle_timeout_ms, 5);

@@ -8,10 +8,13 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "prom_parse.h"
 #include "server/ops/metrics.h"
+#include "server/ops/spark_metrics.h"
 #include "../check_main.h"
 
 static char *render(void)
@@ -145,6 +148,107 @@ START_TEST(rpc_counts_by_type)
 }
 END_TEST
 
+START_TEST(build_info_names_the_version)
+{
+    char *t = render();
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE shuffled_build_info gauge\n"));
+    ck_assert_double_eq(prom_value(t, "shuffled_build_info{version=\"" PACKAGE_VERSION
+                                      "\",license=\"Apache-2.0\"}"),
+                        1);
+    free(t);
+}
+END_TEST
+
+START_TEST(process_family)
+{
+    char *t = render();
+    double rss = prom_value(t, "process_resident_memory_bytes");
+    double cpu = prom_value(t, "process_cpu_seconds_total");
+    double start = prom_value(t, "process_start_time_seconds");
+    ck_assert(prom_value(t, "process_virtual_memory_bytes") >= rss);
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE process_cpu_seconds_total counter\n"));
+    free(t);
+    ck_assert(rss > 1e5 && rss < 1e10);
+    double now = (double)time(NULL);
+    ck_assert_msg(start > now - 3600 && start <= now + 2, "start %f now %f", start, now);
+    /* a quarter second of CPU shows */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    volatile unsigned long spin = 0;
+    do {
+        for (int i = 0; i < 100000; i++)
+            spin += (unsigned long)i;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    } while ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 < 0.25);
+    ck_assert_uint_gt(spin, 0);
+    t = render();
+    ck_assert_double_ge(prom_value(t, "process_cpu_seconds_total"), cpu + 0.2);
+    free(t);
+}
+END_TEST
+
+static char *render_spark(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_int_eq(metrics_render(f), 0);
+    ck_assert_int_eq(spark_metrics_render(f), 0);
+    fclose(f);
+    prom_check_structure(text);
+    return text;
+}
+
+#define SPARK(name, field, type) "metrics_shuffleService_" name "_" field "{type=\"" type "\"}"
+
+START_TEST(spark_names_follow_our_series)
+{
+    metrics_reset();
+    for (int i = 0; i < 10; i++)
+        metrics_observe_usec(MH_OPEN_BLOCKS_LATENCY, 3000); /* bucket (2048, 4096] us */
+    metrics_observe_usec(MH_REGISTER_EXECUTOR_LATENCY, 100);
+    metrics_add(MC_BLOCK_TRANSFER_BYTES, 12345);
+    metrics_add(MC_CAUGHT_EXCEPTIONS, 2);
+    metrics_gauge_set(MG_REGISTERED_EXECUTORS, 3);
+    metrics_gauge_set(MG_ACTIVE_CONNECTIONS, 4);
+    char *t = render_spark();
+    ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Count", "timers")),
+                        10);
+    ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Mean", "timers")),
+                        3e6); /* nanoseconds, as Dropwizard's snapshot */
+    ck_assert_double_eq(
+        prom_value(t, SPARK("openBlockRequestLatencyMillis", "99thPercentile", "timers")), 4096e3);
+    ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Max", "timers")),
+                        4096e3);
+    ck_assert_double_eq(
+        prom_value(t, SPARK("registerExecutorRequestLatencyMillis", "Count", "timers")), 1);
+    ck_assert_double_eq(prom_value(t, SPARK("blockTransferRateBytes", "Count", "counters")), 12345);
+    ck_assert_double_eq(prom_value(t, SPARK("registeredExecutorsSize", "Value", "gauges")), 3);
+    ck_assert_double_eq(prom_value(t, SPARK("registeredExecutorsSize", "Number", "gauges")), 3);
+    ck_assert_double_eq(prom_value(t, SPARK("numActiveConnections", "Count", "counters")), 4);
+    ck_assert_double_eq(prom_value(t, SPARK("numCaughtExceptions", "Count", "counters")), 2);
+    free(t);
+}
+END_TEST
+
+START_TEST(spark_meter_rates_tick_every_5_seconds)
+{
+    metrics_reset();
+    char *t = render_spark(); /* the meters start counting from here */
+    free(t);
+    metrics_add(MC_BLOCK_TRANSFER_BYTES, 5000);
+    usleep(5100 * 1000);
+    t = render_spark();
+    /* one 5 s tick of 5000 bytes: the first rate is the instant one, 1000 bytes/s */
+    ck_assert_double_eq_tol(
+        prom_value(t, SPARK("blockTransferRateBytes", "OneMinuteRate", "counters")), 1000, 1e-6);
+    ck_assert_double_eq_tol(
+        prom_value(t, SPARK("blockTransferRateBytes", "FifteenMinuteRate", "counters")), 1000,
+        1e-6);
+    free(t);
+}
+END_TEST
+
 START_TEST(open_fds_counted)
 {
     char *t = render();
@@ -243,5 +347,6 @@ START_TEST(concurrent_updates_are_exact)
 END_TEST
 
 CHECK_MAIN((.suite = "metrics", .name = "core"), counters_and_gauges, histogram_buckets,
-           rpc_counts_by_type, open_fds_counted, collector_refreshes_gauges,
-           rpc_done_observes_by_type, concurrent_updates_are_exact)
+           rpc_counts_by_type, open_fds_counted, build_info_names_the_version, process_family,
+           spark_names_follow_our_series, spark_meter_rates_tick_every_5_seconds,
+           collector_refreshes_gauges, rpc_done_observes_by_type, concurrent_updates_are_exact)

@@ -447,6 +447,6 @@ START_TEST(captures_decode_in_recorded_splits_and_byte_by_byte)
 }
 END_TEST
 
-CHECK_MAIN((.suite = "vectors", .name = "captures", .timeout_s = 120),
+CHECK_MAIN((.suite = "vectors", .name = "captures", .timeout_s = 120, .needs_shared_vectors = true),
            every_capture_decodes_reencodes_and_matches_listing,
            captures_decode_in_recorded_splits_and_byte_by_byte)

@@ -110,7 +110,8 @@ static int bind_one(struct listener *l, struct event_base *base, const char *hos
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         (ai->ai_family == AF_INET6 &&
          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+        listen(fd, server_config(l->srv)->listen_backlog) != 0) {
         snprintf(err, errlen, "cannot listen on %s port %d: %s", host, port, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -140,8 +141,10 @@ static int watch_socket(struct listener *l, struct event_base *base, int fd, str
         b->port = ntohs(in->sin_port);
         snprintf(b->address, sizeof b->address, "%s:%d", h, b->port);
     }
-    b->ev = evconnlistener_new(base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                               -1, fd);
+    /* backlog 0: the socket already listens with the configured backlog (or systemd's
+     * Backlog=); libevent's -1 would call listen() again and cut it to 128 */
+    b->ev = evconnlistener_new(base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,
+                               fd);
     if (!b->ev) {
         snprintf(err, errlen, "cannot watch the socket on %s", b->address);
         close(fd);

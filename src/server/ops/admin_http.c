@@ -23,10 +23,9 @@
 #include <sys/socket.h>
 
 #include "server/ops/metrics.h"
+#include "server/ops/spark_metrics.h"
 
-#ifdef HAVE_CRYPTO_MEMCMP
 #include <openssl/crypto.h>
-#endif
 
 #define ADMIN_MAX_BODY 4096
 #define ADMIN_MAX_HEADERS 8192
@@ -83,7 +82,7 @@ static void serve_metrics(struct evhttp_request *req)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    if (!f || metrics_render(f) != 0) {
+    if (!f || metrics_render(f) != 0 || spark_metrics_render(f) != 0) {
         if (f)
             fclose(f);
         free(text);
@@ -309,13 +308,7 @@ static bool token_equal(const char *expected, const char *given)
 {
     size_t n = strlen(expected), m = strlen(given);
     const char *other = m == n ? given : expected; /* compare something of the same length */
-#ifdef HAVE_CRYPTO_MEMCMP
     int diff = CRYPTO_memcmp(expected, other, n);
-#else
-    volatile unsigned char diff = 0;
-    for (size_t i = 0; i < n; i++)
-        diff |= (unsigned char)(expected[i] ^ other[i]);
-#endif
     return diff == 0 && m == n;
 }
 

@@ -33,6 +33,7 @@ struct key_desc {
 static const struct key_desc keys[] = {
     {"listen", K_STRINGS, OFF(listen), OFF(listen_count), 0, 0},
     {"port", K_INT, OFF(port), 0, 0, 65535},
+    {"listen_backlog", K_INT, OFF(listen_backlog), 0, 1, 65535},
     {"io_threads", K_INT, OFF(io_threads), 0, 0, 1024},
     {"max_connections", K_U32, OFF(max_connections), 0, 1, 10000000},
     {"max_frame_bytes", K_U64, OFF(max_frame_bytes), 0, 64, 2147483647ULL},
@@ -99,6 +100,7 @@ int config_defaults(struct shuffled_config *cfg)
         cfg->listen[0] = strdup("127.0.0.1");
     cfg->listen_count = 1;
     cfg->port = 7337;
+    cfg->listen_backlog = 4096; /* as shuffled.socket's Backlog= */
     cfg->io_threads = 0;
     cfg->max_connections = 16384;
     cfg->max_frame_bytes = 16u << 20;
@@ -118,7 +120,7 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->log_level = strdup("info");
     cfg->index_cache_bytes = 104857600;
     cfg->fetch_rdd_enabled = false;
-    cfg->state_dir = strdup("/var/lib/shuffled");
+    cfg->state_dir = strdup(SHUFFLED_STATE_DIR);
     cfg->blocking_threads = 8;
     cfg->max_executors_per_app = 10000;
     cfg->max_executors = 1000000;

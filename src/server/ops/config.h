@@ -13,6 +13,7 @@ struct shuffled_config {
     char **listen; /* "listen": array of numeric addresses; default ["127.0.0.1"] */
     size_t listen_count;
     int port;                           /* "port": 0..65535, default 7337; 0 = ephemeral */
+    int listen_backlog;                 /* "listen_backlog": listen(2) backlog, 4096 */
     int io_threads;                     /* "io_threads": default 0 = online CPUs */
     uint32_t max_connections;           /* "max_connections": default 16384 */
     uint64_t max_frame_bytes;           /* "max_frame_bytes": incoming frames, default 16 MiB */
@@ -36,7 +37,7 @@ struct shuffled_config {
     bool fetch_rdd_enabled;         /* "fetch_rdd_enabled": default false */
     char **allowed_local_dir_roots; /* "allowed_local_dir_roots": absolute paths; empty = any */
     size_t allowed_local_dir_roots_count;
-    char *state_dir;      /* "state_dir": default "/var/lib/shuffled" */
+    char *state_dir;      /* "state_dir": default $localstatedir/lib/shuffled */
     bool state_sync;      /* "state_sync": fdatasync each registration; default false */
     int blocking_threads; /* "blocking_threads": default 8 */
     uint64_t max_executors_per_app; /* "max_executors_per_app": default 10000 */

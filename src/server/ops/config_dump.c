@@ -30,6 +30,7 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     int bad = 0;
     bad |= set(o, "listen", strings(c->listen, c->listen_count));
     bad |= set(o, "port", json_integer(c->port));
+    bad |= set(o, "listen_backlog", json_integer(c->listen_backlog));
     bad |= set(o, "io_threads", json_integer(c->io_threads));
     bad |= set(o, "blocking_threads", json_integer(c->blocking_threads));
     bad |= set(o, "max_connections", json_integer(c->max_connections));

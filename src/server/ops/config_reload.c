@@ -79,6 +79,7 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
         note(restart, restartlen, &n, "listen");
     }
     KEEP(port, "port");
+    KEEP(listen_backlog, "listen_backlog");
     KEEP(io_threads, "io_threads");
     KEEP(blocking_threads, "blocking_threads");
     KEEP(index_cache_bytes, "index_cache_bytes");

@@ -13,6 +13,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "common/version.h" /* PACKAGE_VERSION, PACKAGE_LICENSE */
+#include "server/ops/process_metrics.h"
+
 struct padded_u64 {
     alignas(64) _Atomic uint64_t v;
 };
@@ -266,6 +269,14 @@ uint64_t metrics_histogram_count(enum metric_histogram h)
     return n;
 }
 
+void metrics_histogram_snapshot(enum metric_histogram h, uint64_t buckets[METRICS_BUCKETS],
+                                uint64_t *sum_usec)
+{
+    for (unsigned k = 0; k < METRICS_BUCKETS; k++)
+        buckets[k] = atomic_load_explicit(&m.hist[h].buckets[k], memory_order_relaxed);
+    *sum_usec = atomic_load_explicit(&m.hist[h].sum_usec, memory_order_relaxed);
+}
+
 uint64_t metrics_rpc_errors(enum metric_rpc t)
 {
     return atomic_load_explicit(&m.rpc_errors[t].v, memory_order_relaxed);
@@ -367,6 +378,13 @@ int metrics_render(FILE *out)
     render_rpc_family(out, "shuffled_rpc_errors_total",
                       "Requests answered with a failure, by type.", m.rpc_errors);
 
+    struct metric_doc info = {"shuffled_build_info",
+                              "Always 1; the labels name the running build."};
+    render_header(out, &info, "gauge");
+    fprintf(out, "shuffled_build_info{version=\"%s\",license=\"%s\"} 1\n", PACKAGE_VERSION,
+            PACKAGE_LICENSE);
+
+    process_metrics_render(out);
     long fds = count_open_fds();
     if (fds >= 0) {
         struct metric_doc d = {"process_open_fds", "Open file descriptors."};

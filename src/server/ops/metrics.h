@@ -105,6 +105,9 @@ enum metric_rpc metrics_rpc_from_msg_type(int type);
 uint64_t metrics_counter(enum metric_counter c);
 int64_t metrics_gauge(enum metric_gauge g);
 uint64_t metrics_histogram_count(enum metric_histogram h);
+/* Copies histogram h's bucket counts (not cumulative) and its sum, in microseconds. */
+void metrics_histogram_snapshot(enum metric_histogram h, uint64_t buckets[METRICS_BUCKETS],
+                                uint64_t *sum_usec);
 uint64_t metrics_rpc_errors(enum metric_rpc t);
 
 /* fn(ctx) runs at the start of each metrics_render(), to refresh gauges whose truth lives

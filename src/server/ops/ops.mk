@@ -5,6 +5,8 @@ noinst_LTLIBRARIES += src/server/libshuffled_ops.la
 src_server_libshuffled_ops_la_SOURCES = \
 	src/server/ops/sd.c src/server/ops/sd.h \
 	src/server/ops/metrics.c src/server/ops/metrics.h \
+	src/server/ops/process_metrics.c src/server/ops/process_metrics.h \
+	src/server/ops/spark_metrics.c src/server/ops/spark_metrics.h \
 	src/server/ops/memory_trim.c src/server/ops/memory_trim.h \
 	src/server/ops/admin_http.c src/server/ops/admin_http.h \
 	src/server/ops/loop_watchdog.c src/server/ops/loop_watchdog.h \
@@ -12,14 +14,9 @@ src_server_libshuffled_ops_la_SOURCES = \
 	src/server/ops/config_dump.c src/server/ops/config_dump.h \
 	src/server/ops/config_reload.c src/server/ops/config_reload.h
 src_server_libshuffled_ops_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS) \
-	$(JANSSON_CFLAGS)
-src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) \
-	$(PTHREAD_LIBS)
-
-if HAVE_LIBCRYPTO
-src_server_libshuffled_ops_la_CFLAGS += -DHAVE_CRYPTO_MEMCMP $(LIBCRYPTO_CFLAGS)
-src_server_libshuffled_ops_la_LIBADD += $(LIBCRYPTO_LIBS)
-endif
+	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
+src_server_libshuffled_ops_la_LIBADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) -lm \
+	$(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 SHUFFLED_OPS_LIBS = src/server/libshuffled_ops.la
 
