@@ -87,11 +87,17 @@ static void stream_free(void *ctx)
     free(bs);
 }
 
+static int stream_resolve_fast(void *ctx, uint32_t index, struct chunk_segment *seg, char *err,
+                               size_t errlen);
+
 static int stream_resolve(void *ctx, uint32_t index, struct chunk_segment *seg, char *err,
                           size_t errlen)
 {
     struct block_stream *bs = ctx;
     struct block_location loc;
+    /* a block sent here only because its pages were cold: its map output is open already */
+    if (stream_resolve_fast(ctx, index, seg, err, errlen) == 0)
+        return 0;
     memset(seg, 0, sizeof(*seg));
     if (index >= bs->n) {
         snprintf(err, errlen,
