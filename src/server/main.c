@@ -335,6 +335,9 @@ int main(int argc, char **argv)
         goto fail;
     }
     d.trim = memory_trim_start(d.base, &d.srv);
+    if (d.srv.handler->started &&
+        d.srv.handler->started(d.srv.handler->ctx, d.base, d.srv.pool, err, sizeof err) != 0)
+        goto fail;
     ops_ready(d.ops); /* listening, registrations loaded by shuffle_service_create */
     log_info("started: %d io thread(s), %d blocking thread(s), at most %llu chunk(s) in flight",
              nworkers, cfg.blocking_threads, (unsigned long long)cfg.max_chunks_in_flight);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* shuffledctl: the daemon's admin HTTP endpoint from the command line (loopback by default).
  *
- *   shuffledctl [-a HOST:PORT] status | metrics [TEXT] | remove-app APP_ID [--cleanup-local-dirs]
- *               | remove-executor APP_ID EXEC_ID | config [FILE]
+ *   shuffledctl [-a HOST:PORT] [-t TOKEN_FILE] status | metrics [TEXT] | apps
+ *               | remove-app APP_ID [--cleanup-local-dirs] | remove-executor APP_ID EXEC_ID
+ *               | reload | config [FILE]
  *
  * One HTTP/1.0 request per call over a plain socket; the answer's body goes to stdout (2xx,
  * exit 0) or stderr (exit 1). `config` runs `shuffled -T` on the configuration (the
- * effective one, drop-ins applied). Reloading is `systemctl reload shuffled` (SIGHUP). */
+ * effective one, drop-ins applied). `reload` asks the daemon to reload as on SIGHUP
+ * (`systemctl reload shuffled`). With admin_token_file set, -t names the same file. */
 #include <config.h>
 
 #include <errno.h>
@@ -27,15 +29,41 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: shuffledctl [-a HOST:PORT] COMMAND\n"
             "  -a HOST:PORT      the admin endpoint (default $SHUFFLED_ADMIN or 127.0.0.1:7338)\n"
+            "  -t TOKEN_FILE     the bearer token (admin_token_file; default\n"
+            "                    $SHUFFLED_ADMIN_TOKEN_FILE, else none)\n"
             "commands:\n"
             "  status                          /healthz: serving, starting, draining, unhealthy\n"
             "  metrics [TEXT]                  /metrics, only the lines containing TEXT\n"
+            "  apps                            the applications, their executors, dir counts\n"
+            "                                  and last activity (JSON, /admin/apps)\n"
             "  remove-app APP_ID [--cleanup-local-dirs]\n"
             "                                  forget an application (and delete its dirs)\n"
             "  remove-executor APP_ID EXEC_ID  delete an executor's non-shuffle files\n"
+            "  reload                          reload the configuration (as SIGHUP)\n"
             "  config [FILE]                   the effective configuration (shuffled -T -c FILE,\n"
             "                                  default " SYSCONFDIR "/shuffled/shuffled.json)\n"
             "  --help | --version\n");
+}
+
+/* "Authorization: Bearer ...\r\n" when a token file is given, else "". */
+static char auth_header[4200];
+
+/* Reads the token (one trailing newline dropped, as the daemon does); 0, or -1 said why. */
+static int read_token(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char token[4100] = "";
+    if (!f || !fgets(token, sizeof token, f)) {
+        fprintf(stderr, "shuffledctl: -t %s: %s\n", path, f ? "empty" : strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    token[strcspn(token, "\r\n")] = '\0';
+    snprintf(auth_header, sizeof auth_header, "Authorization: Bearer %s\r\n", token);
+    explicit_bzero(token, sizeof token);
+    return 0;
 }
 
 /* Spark ids as the daemon accepts them: no escaping is ever needed. */
@@ -78,9 +106,9 @@ static int http(const char *addr, const char *method, const char *path, char **b
         fprintf(stderr, "shuffledctl: cannot reach the admin endpoint %s: %s\n", addr, strerror(e));
         return -1;
     }
-    char req[1024];
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n",
-                     method, path, host);
+    char req[5400];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\n%sContent-Length: 0\r\n\r\n",
+                     method, path, host, auth_header);
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
     if (!buf || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
@@ -146,6 +174,17 @@ int main(int argc, char **argv)
         addr = argv[i + 1];
         i += 2;
     }
+    const char *token_file = getenv("SHUFFLED_ADMIN_TOKEN_FILE");
+    if (i < argc && strcmp(argv[i], "-t") == 0) {
+        if (i + 1 >= argc) {
+            fprintf(stderr, "shuffledctl: -t needs TOKEN_FILE\n");
+            return 2;
+        }
+        token_file = argv[i + 1];
+        i += 2;
+    }
+    if (token_file && *token_file && read_token(token_file) != 0)
+        return 2;
     const char *cmd = i < argc ? argv[i++] : NULL;
     int nargs = argc - i;
     char **args = argv + i, path[600];
@@ -161,6 +200,10 @@ int main(int argc, char **argv)
         return request(addr, "GET", "/healthz", NULL);
     if (strcmp(cmd, "metrics") == 0 && nargs <= 1)
         return request(addr, "GET", "/metrics", nargs ? args[0] : NULL);
+    if (strcmp(cmd, "apps") == 0 && nargs == 0)
+        return request(addr, "GET", "/admin/apps", NULL);
+    if (strcmp(cmd, "reload") == 0 && nargs == 0)
+        return request(addr, "POST", "/admin/reload", NULL);
     if (strcmp(cmd, "remove-app") == 0 && (nargs == 1 || nargs == 2)) {
         bool cleanup = nargs == 2 && strcmp(args[1], "--cleanup-local-dirs") == 0;
         if (!valid_id(args[0]) || (nargs == 2 && !cleanup)) {

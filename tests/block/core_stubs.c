@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+#include "server/net/conn.h"
+#include "server/stream/blocking_pool.h"
+
 #include "common/log.h"
 #include "server/service.h"
 
@@ -28,6 +31,25 @@ void conn_run_blocking(struct conn *c, void (*fn)(void *), void (*done)(struct c
     fn(arg);
     if (done)
         done(c, arg);
+}
+
+/* A connection here keeps nothing: what it would hold is released at once. */
+void *conn_attachment(const struct conn *c, enum conn_attachment kind)
+{
+    return NULL;
+}
+
+void conn_attach(struct conn *c, enum conn_attachment kind, void *state,
+                 void (*release)(struct conn *c, void *state))
+{
+    if (release)
+        release(c, state);
+}
+
+int blocking_pool_submit(struct blocking_pool *p, void (*fn)(void *arg), void *arg)
+{
+    fn(arg);
+    return 0;
 }
 
 int log_enabled(enum log_level level)

@@ -10,3 +10,8 @@ check_PROGRAMS += $(TENANCY_TESTS)
 TESTS += $(TENANCY_TESTS)
 tests_integration_test_tenancy_auth_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 tests_integration_test_tenancy_auth_LDADD = $(INTEGRATION_LIBS)
+
+# app_ttl_ms, GET /admin/apps and the registration/removal log lines against the real daemon
+# (issue 18, items 10-11).
+check_PROGRAMS += tests/block/test_app_ttl
+TESTS += tests/block/test_app_ttl

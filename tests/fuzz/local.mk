@@ -34,7 +34,7 @@ tests_fuzz_fuzz_blockrpc_SOURCES = tests/fuzz/fuzz_blockrpc.c tests/block/core_s
 tests_fuzz_fuzz_blockrpc_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_blockrpc_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_blockrpc_LDADD = $(HARNESS_LIBS) src/server/libblock.la src/proto/libproto.la \
-	$(PTHREAD_LIBS)
+	$(PTHREAD_LIBS) $(LIBEVENT_LIBS) $(JANSSON_LIBS)
 # The AES auth messages (libproto) and both handshake state machines (src/crypto, libcrypto).
 tests_fuzz_fuzz_aes_msg_SOURCES = tests/fuzz/fuzz_aes_msg.c
 tests_fuzz_fuzz_aes_msg_CFLAGS = $(FUZZ_COMPILE_FLAGS)

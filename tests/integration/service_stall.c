@@ -58,7 +58,7 @@ static int remove_app(void *ctx, const char *app, bool cleanup, char *msg, size_
     return 0;
 }
 
-static const struct admin_actions stall_actions = {NULL, remove_app, NULL};
+static const struct admin_actions stall_actions = {NULL, remove_app, NULL, NULL, NULL};
 
 static const struct admin_actions *stall_admin_actions(void *ctx)
 {

@@ -29,7 +29,7 @@ static int remove_exec(void *ctx, const char *app_id, const char *exec_id, char 
     return 0;
 }
 
-static const struct admin_actions acts = {NULL, remove_app, remove_exec};
+static const struct admin_actions acts = {NULL, remove_app, remove_exec, NULL, NULL};
 
 START_TEST(loopback_addresses)
 {

@@ -54,7 +54,7 @@ static struct admin_http *admin;
 static void start(void)
 {
     memset(&calls, 0, sizeof(calls));
-    struct admin_actions acts = {&calls, remove_app, remove_exec};
+    struct admin_actions acts = {&calls, remove_app, remove_exec, NULL, NULL};
     char err[256];
     admin = admin_http_start("127.0.0.1", 0, &acts, NULL, err, sizeof(err));
     ck_assert_msg(admin != NULL, "%s", err);

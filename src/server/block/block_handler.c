@@ -40,6 +40,7 @@ struct register_job {
     struct rpc_reply *reply;
     char *app, *exec;
     struct executor_info info;
+    bool stored;
 };
 
 /* Syntax only (no disk): absolute, no NUL, no "." or ".." components. */
@@ -112,6 +113,10 @@ static void register_run(void *arg)
         rpc_reply_fail(j->reply, msg);
         return;
     }
+    log_info("RegisterExecutor(appId=%s, execId=%s): %u local dir(s), shuffle manager %s", j->app,
+             j->exec, j->info.n_dirs, j->info.shuffle_manager);
+    j->stored = true;
+    app_expiry_registered(j->s->expiry, j->app);
     static const uint8_t empty[1];
     rpc_reply_ok(j->reply, empty, 0);
 }
@@ -119,6 +124,8 @@ static void register_run(void *arg)
 static void register_done(struct conn *c, void *arg)
 {
     struct register_job *j = arg;
+    if (j->stored && c) /* the connection that registered app holds it */
+        app_expiry_note(j->s->expiry, c, j->app);
     executor_info_free(&j->info);
     free(j->app);
     free(j->exec);
@@ -413,6 +420,8 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
         rpc_reply_fail(reply, err);
         goto out;
     }
+    if (app)
+        app_expiry_note(s->expiry, c, app->data);
     switch (m.type) {
     case BLOCKMSG_OPEN_BLOCKS:
         block_open_blocks(s, c, reply, &m);
@@ -451,6 +460,7 @@ out:
 static void service_destroy(void *ctx)
 {
     struct block_service *s = ctx;
+    app_expiry_destroy(s->expiry);
     registry_store_close(s->store);
     resolver_destroy(s->res);
     while (s->roots) {
@@ -498,6 +508,19 @@ static int service_reload(void *ctx, const struct shuffled_config *cfg, char *er
     s->roots = set;
     resolver_set_roots(s->res, set);
     resolver_set_limits(s->res, cfg->max_executors_per_app, cfg->max_executors);
+    app_expiry_configure(s->expiry, cfg->app_ttl_ms, cfg->app_ttl_cleanup_local_dirs);
+    return 0;
+}
+
+/* The daemon is up: the app_ttl_ms sweep starts on its main loop. */
+static int service_started(void *ctx, struct event_base *main_base, struct blocking_pool *pool,
+                           char *err, size_t errlen)
+{
+    struct block_service *s = ctx;
+    if (app_expiry_start(s->expiry, main_base, pool) != 0) {
+        snprintf(err, errlen, "app_ttl_ms: cannot create the sweep timer");
+        return -1;
+    }
     return 0;
 }
 
@@ -515,6 +538,7 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
     s->handler.admin_actions = block_service_admin_actions;
     s->handler.collect_metrics = block_service_collect_metrics;
     s->handler.destroy = service_destroy;
+    s->handler.started = service_started;
     s->fetch_rdd_enabled = cfg->fetch_rdd_enabled;
     s->res = resolver_create(cfg->index_cache_bytes);
     if (!s->res) {
@@ -539,6 +563,12 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
                  "%zu records replayed",
                  cfg->state_dir, st.skipped_bytes, st.records);
     log_info("%zu executor registrations restored from %s", st.live, cfg->state_dir);
+    s->expiry = app_expiry_create(s->res, s->store);
+    if (!s->expiry) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    app_expiry_configure(s->expiry, cfg->app_ttl_ms, cfg->app_ttl_cleanup_local_dirs);
     return &s->handler;
 fail:
     service_destroy(s);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "server/block/block_service.h"
+#include "server/block/app_expiry.h"
 #include "server/block/cleanup.h"
 #include "server/block/index_cache.h"
 #include "server/block/map_output_cache.h"
@@ -17,7 +18,7 @@
 int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
                                       char *err, size_t errlen)
 {
-    return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
+    return app_expiry_remove(s->expiry, app, cleanup_dirs, "admin request", err, errlen);
 }
 
 long block_service_executor_removed(struct block_service *s, const char *app, const char *exec)
@@ -59,7 +60,8 @@ static int admin_remove_executor(void *ctx, const char *app, const char *exec, c
 const struct admin_actions *block_service_admin_actions(void *ctx)
 {
     static struct admin_actions a; /* one service per process; admin_http_start copies it */
-    a = (struct admin_actions){ctx, admin_remove_application, admin_remove_executor};
+    a = (struct admin_actions){ctx, admin_remove_application, admin_remove_executor,
+                               block_service_apps_json, NULL};
     return &a;
 }
 

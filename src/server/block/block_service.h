@@ -11,6 +11,7 @@
 
 #include "proto/blockmsg.h"
 #include "server/net/handler.h"
+#include "server/block/app_expiry.h"
 #include "server/block/registry_store.h"
 #include "server/block/resolver.h"
 
@@ -18,6 +19,7 @@ struct block_service {
     struct rpc_handler handler; /* first: the daemon holds &handler */
     struct resolver *res;
     struct registry_store *store;
+    struct app_expiry *expiry; /* app_ttl_ms, and every application's removal */
     bool fetch_rdd_enabled;
     struct root_set *roots; /* the newest allowed_local_dir_roots set (resolver_roots() is the
                              * one to read); older ones chained, freed at destroy */
@@ -34,6 +36,9 @@ long block_service_executor_removed(struct block_service *s, const char *app, co
 
 /* Its operations hooks (block_ops.c), installed in its rpc_handler. */
 const struct admin_actions *block_service_admin_actions(void *ctx);
+/* GET /admin/apps: every application, its executors, dir counts and activity, as JSON
+ * (app_listing.c); malloc'd, NULL when out of memory. */
+char *block_service_apps_json(void *ctx);
 void block_service_collect_metrics(void *ctx);
 
 /* OpenBlocks and FetchShuffleBlocks: validate, register a lazily resolved

@@ -80,7 +80,12 @@ struct channel *conn_channel(const struct conn *c);
 void conn_set_channel(struct conn *c, struct channel *ch);
 
 /* State that upper layers keep per connection, released when it closes (in this order). */
-enum conn_attachment { CONN_ATTACH_STREAMS, CONN_ATTACH_AUTH, CONN_ATTACH_COUNT };
+enum conn_attachment {
+    CONN_ATTACH_STREAMS,
+    CONN_ATTACH_AUTH,
+    CONN_ATTACH_APPS, /* the applications it named (block/app_expiry.c) */
+    CONN_ATTACH_COUNT
+};
 void *conn_attachment(const struct conn *c, enum conn_attachment kind);
 void conn_attach(struct conn *c, enum conn_attachment kind, void *state,
                  void (*release)(struct conn *c, void *state));

@@ -13,6 +13,8 @@
 struct rpc_reply; /* the pending answer to one RpcRequest (rpc_reply.c) */
 struct shuffled_config;
 struct admin_actions;
+struct event_base;
+struct blocking_pool;
 
 struct rpc_handler {
     void *ctx;
@@ -32,6 +34,11 @@ struct rpc_handler {
      * gauges and mirrored counters, set before each /metrics rendering (any thread). */
     const struct admin_actions *(*admin_actions)(void *ctx);
     void (*collect_metrics)(void *ctx);
+    /* Optional: the daemon is up (workers running). main_base, the main thread's loop, may
+     * carry the service's timers (freed in destroy, before the loop is); pool takes its disk
+     * work. 0, or -1 with err set (the daemon then stops). Main thread. */
+    int (*started)(void *ctx, struct event_base *main_base, struct blocking_pool *pool, char *err,
+                   size_t errlen);
     /* Optional; called once at shutdown after all workers stopped. */
     void (*destroy)(void *ctx);
 };

@@ -290,6 +290,53 @@ out:
         evhttp_clear_headers(&params);
 }
 
+static void serve_apps(struct admin_http *a, struct evhttp_request *req)
+{
+    if (!method_is(req, EVHTTP_REQ_GET, "GET"))
+        return;
+    if (!a->actions.apps_json) {
+        reply(req, 501, "Not Implemented", "no block service installed");
+        return;
+    }
+    char *text = a->actions.apps_json(a->actions.ctx);
+    struct evbuffer *body = text ? evbuffer_new() : NULL;
+    if (!body || evbuffer_add_printf(body, "%s\n", text) < 0) {
+        if (body)
+            evbuffer_free(body);
+        free(text);
+        reply(req, 500, "Internal Server Error", "cannot list the applications: out of memory");
+        return;
+    }
+    free(text);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(req, 200, "OK", body);
+    evbuffer_free(body);
+}
+
+static void serve_reload(struct admin_http *a, struct evhttp_request *req)
+{
+    struct evkeyvalq params;
+    static const char *const allowed[] = {NULL};
+    if (!method_is(req, EVHTTP_REQ_POST, "POST"))
+        return;
+    int bad = parse_params(req, &params) != 0 || check_param_names(req, &params, allowed) != 0;
+    evhttp_clear_headers(&params);
+    if (bad)
+        return;
+    if (!a->actions.reload) {
+        reply(req, 501, "Not Implemented", "reload is not available here");
+        return;
+    }
+    char msg[256] = "";
+    int r = a->actions.reload(a->actions.ctx, msg, sizeof(msg));
+    if (r == 0)
+        reply(req, 202, "Accepted", "%s", msg);
+    else
+        reply_action(req, r, msg, "");
+}
+
 bool admin_addr_is_loopback(const char *addr)
 {
     struct in_addr v4;
@@ -353,10 +400,14 @@ static void route(struct evhttp_request *req, void *arg)
         serve_remove_application(a, req);
     else if (strcmp(path, "/admin/remove-executor") == 0)
         serve_remove_executor(a, req);
+    else if (strcmp(path, "/admin/apps") == 0)
+        serve_apps(a, req);
+    else if (strcmp(path, "/admin/reload") == 0)
+        serve_reload(a, req);
     else
         reply(req, 404, "Not Found",
-              "no such endpoint; try /metrics, /healthz, POST /admin/remove-application, "
-              "POST /admin/remove-executor");
+              "no such endpoint; try /metrics, /healthz, GET /admin/apps, POST "
+              "/admin/remove-application, POST /admin/remove-executor, POST /admin/reload");
 }
 
 static void *admin_thread(void *arg)

@@ -4,6 +4,8 @@
  *   GET  /healthz                      200 "serving" | 503 "starting" / "draining" / "unhealthy"
  *   POST /admin/remove-application?app_id=A[&cleanup_local_dirs=true|false]
  *   POST /admin/remove-executor?app_id=A&exec_id=E
+ *   GET  /admin/apps                   the applications as JSON (block/app_listing.c)
+ *   POST /admin/reload                 202: the configuration is reloaded as on SIGHUP
  * POST parameters come from the query string or an x-www-form-urlencoded body.
  * Bad requests get a 4xx with a one-line reason.
  *
@@ -34,6 +36,10 @@ struct admin_actions {
                               size_t msglen);
     int (*remove_executor)(void *ctx, const char *app_id, const char *exec_id, char *msg,
                            size_t msglen);
+    /* The applications as a JSON document (malloc'd; NULL: out of memory, a 500). */
+    char *(*apps_json)(void *ctx);
+    /* Starts a reload (ctx unused: the daemon's, set by ops_runtime.c); msg says how. */
+    int (*reload)(void *ctx, char *msg, size_t msglen);
 };
 
 /* 200 "serving"; 503 "starting", "draining" or "unhealthy" (an I/O loop is stuck). */

@@ -69,6 +69,8 @@ static const struct key_desc keys[] = {
     {"crypto_sasl_fallback", K_BOOL, OFF(crypto_sasl_fallback), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
     {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
+    {"app_ttl_ms", K_U64, OFF(app_ttl_ms), 0, 0, 86400000ULL * 365},
+    {"app_ttl_cleanup_local_dirs", K_BOOL, OFF(app_ttl_cleanup_local_dirs), 0, 0, 0},
 };
 #undef OFF
 

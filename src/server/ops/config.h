@@ -54,6 +54,9 @@ struct shuffled_config {
     bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
+    /* idle applications (block/app_expiry.h) */
+    uint64_t app_ttl_ms;             /* "app_ttl_ms": remove an app idle this long; 0 = never */
+    bool app_ttl_cleanup_local_dirs; /* "app_ttl_cleanup_local_dirs": and delete its dirs */
 };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */

@@ -66,6 +66,8 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "crypto_sasl_fallback", json_boolean(c->crypto_sasl_fallback));
     bad |= set(o, "auth_secret_file", json_string(c->auth_secret_file));
     bad |= set(o, "auth_app_secrets_dir", json_string(c->auth_app_secrets_dir));
+    bad |= set(o, "app_ttl_ms", json_integer((json_int_t)c->app_ttl_ms));
+    bad |= set(o, "app_ttl_cleanup_local_dirs", json_boolean(c->app_ttl_cleanup_local_dirs));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(o);
         return -1;

@@ -132,6 +132,8 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     if (strings_differ(live->allowed_local_dir_roots, live->allowed_local_dir_roots_count,
                        next->allowed_local_dir_roots, next->allowed_local_dir_roots_count))
         note(applied, appliedlen, &n_live, "allowed_local_dir_roots");
+    LIVE(app_ttl_ms, "app_ttl_ms");
+    LIVE(app_ttl_cleanup_local_dirs, "app_ttl_cleanup_local_dirs");
 #undef KEEP
 #undef LIVE
     return rc ? -1 : n;

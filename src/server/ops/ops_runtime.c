@@ -4,13 +4,16 @@
 
 #include "server/ops/ops_runtime.h"
 
+#include <errno.h>
 #include <event2/event.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server/ops/admin_http.h"
 #include "common/log.h"
@@ -106,6 +109,19 @@ static void loops_checked(void *ctx, int late_loop)
     o->unhealthy = unhealthy;
 }
 
+/* POST /admin/reload: a SIGHUP to ourselves, so the main loop reloads as for systemctl reload. */
+static int request_reload(void *ctx, char *msg, size_t msglen)
+{
+    (void)ctx;
+    if (kill(getpid(), SIGHUP) != 0) {
+        int e = errno;
+        snprintf(msg, msglen, "cannot signal the daemon: %s", strerror(e));
+        return -e;
+    }
+    snprintf(msg, msglen, "reload requested (as SIGHUP); the log says what was applied");
+    return 0;
+}
+
 struct ops_runtime *ops_start(struct server *srv, struct event_base *main_base,
                               const char *admin_listen, int admin_port,
                               const char *admin_token_file, char *err, size_t errlen)
@@ -126,9 +142,11 @@ struct ops_runtime *ops_start(struct server *srv, struct event_base *main_base,
     }
     o->srv = srv;
     o->last_time = now_seconds();
-    const struct admin_actions *actions =
-        srv->handler->admin_actions ? srv->handler->admin_actions(srv->handler->ctx) : NULL;
-    o->admin = admin_http_start(admin_listen, admin_port, actions, token, err, errlen);
+    struct admin_actions actions = {0};
+    if (srv->handler->admin_actions)
+        actions = *srv->handler->admin_actions(srv->handler->ctx);
+    actions.reload = request_reload;
+    o->admin = admin_http_start(admin_listen, admin_port, &actions, token, err, errlen);
     if (token) {
         explicit_bzero(token, strlen(token));
         free(token);
