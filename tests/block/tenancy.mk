@@ -13,5 +13,5 @@ tests_integration_test_tenancy_auth_LDADD = $(INTEGRATION_LIBS)
 
 # app_ttl_ms, GET /admin/apps and the registration/removal log lines against the real daemon
 # (issue 18, items 10-11).
-check_PROGRAMS += tests/block/test_app_ttl
-TESTS += tests/block/test_app_ttl
+check_PROGRAMS += tests/block/test_app_ttl tests/block/test_app_activity
+TESTS += tests/block/test_app_ttl tests/block/test_app_activity
