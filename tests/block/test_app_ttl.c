@@ -140,6 +140,10 @@ START_TEST(idle_app_removed_after_ttl_and_logged)
     ck_assert_msg(now_ms() - closed >= TTL_MS - 20, "removed %llu ms after its last activity",
                   (unsigned long long)(now_ms() - closed));
     ck_assert_msg(exists(dir), "its dir was deleted without app_ttl_cleanup_local_dirs");
+    struct http_response r = http_request(f.admin_port, "GET", "/metrics");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(prom_value(r.body, "shuffled_applications_expired_total") == 1);
+    free(r.body);
     char *log = harness_daemon_log(&f.d);
     ck_assert_msg(strstr(log, "RegisterExecutor(appId=app-a, execId=0): 1 local dir(s), shuffle "
                               "manager org.apache.spark.shuffle.sort.SortShuffleManager"),

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "server/block/cleanup.h"
 #include "server/net/conn.h"
+#include "server/ops/metrics.h"
 #include "server/stream/blocking_pool.h"
 
 #define SWEEP_OFF_MS 1000 /* how often an app_ttl_ms of 0 is looked at again (SIGHUP) */
@@ -195,8 +196,11 @@ static void expire_run(void *arg)
         char why[128], err[512] = "";
         snprintf(why, sizeof(why), "idle for app_ttl_ms %llu ms, no connection open",
                  (unsigned long long)ttl);
-        if (app_expiry_remove(x, j->app, atomic_load(&x->cleanup_local_dirs), why, err,
-                              sizeof(err)) < 0)
+        int n = app_expiry_remove(x, j->app, atomic_load(&x->cleanup_local_dirs), why, err,
+                                  sizeof(err));
+        if (n > 0)
+            metrics_inc(MC_APPS_EXPIRED);
+        if (n < 0)
             log_error("application %s idle for app_ttl_ms: removal not recorded: %s", j->app, err);
     }
     free(j->app);

@@ -112,6 +112,8 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_FILE_WINDOWS_WARMED] = {"shuffled_file_windows_warmed_total",
                                 "1 MiB windows of large file bodies (after the first) read into "
                                 "the page cache on the blocking pool before being queued."},
+    [MC_APPS_EXPIRED] = {"shuffled_applications_expired_total",
+                         "Applications removed for being idle for app_ttl_ms."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {

@@ -36,6 +36,7 @@ enum metric_counter {
     MC_AUTH_FAILURES,                   /* handshakes refused (SASL or AES) */
     MC_AES_CONNECTIONS,                 /* connections authenticated with the AES protocol */
     MC_ADMIN_FORBIDDEN,                 /* admin actions answered 403 (network, no token) */
+    MC_APPS_EXPIRED,                    /* applications removed by app_ttl_ms */
     MC__COUNT
 };
 
