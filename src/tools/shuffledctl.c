@@ -160,28 +160,37 @@ static int request(const char *addr, const char *method, const char *path, const
     return out == stdout ? 0 : 1;
 }
 
+/* "FLAG VALUE" at argv[*i] into *value: 0 (and *i moved past it), 1 when argv[*i] is not FLAG,
+ * -1 (said) when VALUE is missing. */
+static int take_option(int argc, char **argv, int *i, const char *flag, const char *what,
+                       const char **value)
+{
+    if (*i >= argc || strcmp(argv[*i], flag) != 0)
+        return 1;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "shuffledctl: %s needs %s\n", flag, what);
+        return -1;
+    }
+    *value = argv[*i + 1];
+    *i += 2;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *addr = getenv("SHUFFLED_ADMIN");
     if (!addr || !*addr)
         addr = "127.0.0.1:7338";
-    int i = 1;
-    if (i < argc && strcmp(argv[i], "-a") == 0) {
-        if (i + 1 >= argc) {
-            fprintf(stderr, "shuffledctl: -a needs HOST:PORT\n");
-            return 2;
-        }
-        addr = argv[i + 1];
-        i += 2;
-    }
     const char *token_file = getenv("SHUFFLED_ADMIN_TOKEN_FILE");
-    if (i < argc && strcmp(argv[i], "-t") == 0) {
-        if (i + 1 >= argc) {
-            fprintf(stderr, "shuffledctl: -t needs TOKEN_FILE\n");
+    int i = 1;
+    for (;;) { /* -a and -t, in either order */
+        int r = take_option(argc, argv, &i, "-a", "HOST:PORT", &addr);
+        if (r == 1)
+            r = take_option(argc, argv, &i, "-t", "TOKEN_FILE", &token_file);
+        if (r < 0)
             return 2;
-        }
-        token_file = argv[i + 1];
-        i += 2;
+        if (r == 1)
+            break;
     }
     if (token_file && *token_file && read_token(token_file) != 0)
         return 2;

@@ -104,6 +104,21 @@ static bool held_once(void *arg)
     return held;
 }
 
+/* Waits (10 s at most) until app is no longer listed. */
+static void wait_removed(struct fixture *f, const char *app, const char *what)
+{
+    struct app_ref ref = {f, app};
+    ck_assert_msg(harness_wait_until(gone, &ref, 10000, 20), "%s: %s never removed", what, app);
+}
+
+/* The daemon's log holds text. */
+static void expect_log(struct fixture *f, const char *text)
+{
+    char *log = harness_daemon_log(&f->d);
+    ck_assert_msg(strstr(log, text), "no \"%s\" in the log:\n%s", text, log);
+    free(log);
+}
+
 static bool exists(const char *path)
 {
     struct stat st;
@@ -135,8 +150,7 @@ START_TEST(idle_app_removed_after_ttl_and_logged)
     free(body);
     client_close(&c);
     uint64_t closed = now_ms();
-    struct app_ref a = {&f, "app-a"};
-    ck_assert_msg(harness_wait_until(gone, &a, 10000, 20), "app-a was never removed");
+    wait_removed(&f, "app-a", "idle");
     ck_assert_msg(now_ms() - closed >= TTL_MS - 20, "removed %llu ms after its last activity",
                   (unsigned long long)(now_ms() - closed));
     ck_assert_msg(exists(dir), "its dir was deleted without app_ttl_cleanup_local_dirs");
@@ -144,13 +158,10 @@ START_TEST(idle_app_removed_after_ttl_and_logged)
     ck_assert_int_eq(r.status, 200);
     ck_assert(prom_value(r.body, "shuffled_applications_expired_total") == 1);
     free(r.body);
-    char *log = harness_daemon_log(&f.d);
-    ck_assert_msg(strstr(log, "RegisterExecutor(appId=app-a, execId=0): 1 local dir(s), shuffle "
-                              "manager org.apache.spark.shuffle.sort.SortShuffleManager"),
-                  "%s", log);
-    ck_assert_msg(strstr(log, "application app-a removed (idle for app_ttl_ms 300 ms"), "%s", log);
-    ck_assert_msg(strstr(log, "local dirs kept"), "%s", log);
-    free(log);
+    expect_log(&f, "RegisterExecutor(appId=app-a, execId=0): 1 local dir(s), shuffle manager "
+                   "org.apache.spark.shuffle.sort.SortShuffleManager");
+    expect_log(&f, "application app-a removed (idle for app_ttl_ms 300 ms, no connection open): "
+                   "1 executor registration(s); local dirs kept");
     daemon_stop_clean(&f.d);
 }
 END_TEST
@@ -176,15 +187,11 @@ START_TEST(open_connection_or_rpcs_keep_the_app)
     }
     ck_assert_msg(listed(&f, "app-a"), "app-a removed while its connection was open");
     ck_assert_msg(listed(&f, "app-b"), "app-b removed while RPCs named it");
-    struct app_ref b = {&f, "app-b"};
-    ck_assert_msg(harness_wait_until(gone, &b, 10000, 20), "app-b was never removed");
+    wait_removed(&f, "app-b", "once RPCs stopped");
     ck_assert_msg(listed(&f, "app-a"), "app-a removed while its connection was open");
     client_close(&held);
-    struct app_ref a = {&f, "app-a"};
-    ck_assert_msg(harness_wait_until(gone, &a, 10000, 20), "app-a not removed once closed");
-    char *log = harness_daemon_log(&f.d);
-    ck_assert_msg(strstr(log, "application app-b removed (idle for app_ttl_ms"), "%s", log);
-    free(log);
+    wait_removed(&f, "app-a", "once its connection closed");
+    expect_log(&f, "application app-b removed (idle for app_ttl_ms");
     daemon_stop_clean(&f.d);
 }
 END_TEST
@@ -200,16 +207,11 @@ START_TEST(cleanup_key_deletes_only_the_apps_own_dirs)
     client_open(&c, f.d.port);
     reg(&c, "app-a", "0", a);
     client_close(&c);
-    struct app_ref ra = {&f, "app-a"};
-    ck_assert_msg(harness_wait_until(gone, &ra, 10000, 20), "app-a was never removed");
+    wait_removed(&f, "app-a", "idle");
     ck_assert_msg(!exists(a), "app-a's dir survived app_ttl_cleanup_local_dirs");
     ck_assert_msg(exists(b), "app-b's dir was deleted with app-a");
     ck_assert_msg(listed(&f, "app-b"), "app-b removed while its connection was open");
-    char *log = harness_daemon_log(&f.d);
-    ck_assert_msg(strstr(log, "application app-a removed (idle") &&
-                      strstr(log, "its local dirs deleted"),
-                  "%s", log);
-    free(log);
+    expect_log(&f, "1 executor registration(s); its local dirs deleted (those it owns)");
     client_close(&held);
     daemon_stop_clean(&f.d);
 }
@@ -228,8 +230,7 @@ START_TEST(restart_restarts_the_clock)
     start(&f, "");
     uint64_t started = now_ms();
     ck_assert_msg(listed(&f, "app-a"), "a reloaded app was removed at once after a restart");
-    struct app_ref a = {&f, "app-a"};
-    ck_assert_msg(harness_wait_until(gone, &a, 10000, 20), "reloaded app-a never removed");
+    wait_removed(&f, "app-a", "reloaded");
     ck_assert_uint_ge(now_ms() - started, TTL_MS - 50);
     daemon_stop_clean(&f.d);
 }
@@ -247,11 +248,8 @@ START_TEST(admin_remove_is_logged_with_its_reason)
         http_request(f.admin_port, "POST", "/admin/remove-application?app_id=app-a");
     ck_assert_int_eq(r.status, 200);
     free(r.body);
-    char *log = harness_daemon_log(&f.d);
-    ck_assert_msg(strstr(log, "application app-a removed (admin request): 2 executor "
-                              "registration(s); local dirs kept"),
-                  "%s", log);
-    free(log);
+    expect_log(&f, "application app-a removed (admin request): 2 executor registration(s); "
+                   "local dirs kept");
     client_close(&c);
     daemon_stop_clean(&f.d);
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "server/block/app_activity.h"
@@ -112,6 +113,14 @@ char *block_service_apps_json(void *ctx)
                     l.apps);
     if (doc)
         text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (text) { /* a final newline, as curl users expect */
+        size_t n = strlen(text);
+        char *lined = realloc(text, n + 2);
+        if (lined) {
+            memcpy(lined + n, "\n", 2);
+            text = lined;
+        }
+    }
 out:
     json_decref(doc);
     json_decref(l.apps);

@@ -75,6 +75,26 @@ static bool method_is(struct evhttp_request *req, enum evhttp_cmd_type want, con
     return false;
 }
 
+/* 200 with text (taken: freed here; NULL answers 500) as the body, of content_type. */
+static void reply_text(struct evhttp_request *req, char *text, size_t len, const char *content_type,
+                       const char *what)
+{
+    struct evbuffer *body = text ? evbuffer_new() : NULL;
+    if (!body || evbuffer_add(body, text, len) != 0) {
+        if (body)
+            evbuffer_free(body);
+        free(text);
+        reply(req, 500, "Internal Server Error", "cannot %s: out of memory", what);
+        return;
+    }
+    free(text);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(req, 200, "OK", body);
+    evbuffer_free(body);
+}
+
 static void serve_metrics(struct evhttp_request *req)
 {
     if (!method_is(req, EVHTTP_REQ_GET, "GET"))
@@ -90,19 +110,7 @@ static void serve_metrics(struct evhttp_request *req)
         return;
     }
     fclose(f);
-    struct evbuffer *body = evbuffer_new();
-    if (!body || evbuffer_add(body, text, len) != 0) {
-        if (body)
-            evbuffer_free(body);
-        free(text);
-        reply(req, 500, "Internal Server Error", "cannot render metrics: out of memory");
-        return;
-    }
-    free(text);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/plain; version=0.0.4; charset=utf-8");
-    evhttp_send_reply(req, 200, "OK", body);
-    evbuffer_free(body);
+    reply_text(req, text, len, "text/plain; version=0.0.4; charset=utf-8", "render metrics");
 }
 
 static void serve_healthz(struct admin_http *a, struct evhttp_request *req)
@@ -299,20 +307,7 @@ static void serve_apps(struct admin_http *a, struct evhttp_request *req)
         return;
     }
     char *text = a->actions.apps_json(a->actions.ctx);
-    struct evbuffer *body = text ? evbuffer_new() : NULL;
-    if (!body || evbuffer_add_printf(body, "%s\n", text) < 0) {
-        if (body)
-            evbuffer_free(body);
-        free(text);
-        reply(req, 500, "Internal Server Error", "cannot list the applications: out of memory");
-        return;
-    }
-    free(text);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_send_reply(req, 200, "OK", body);
-    evbuffer_free(body);
+    reply_text(req, text, text ? strlen(text) : 0, "application/json", "list the applications");
 }
 
 static void serve_reload(struct admin_http *a, struct evhttp_request *req)
