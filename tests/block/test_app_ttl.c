@@ -68,6 +68,17 @@ static void reg(struct client *c, const char *app, const char *exec, char *dir)
                   "%s", err);
 }
 
+/* The daemon started with extra, and app-a's executor 0 registered on c with one dir
+ * (returned), c left open. */
+static char *start_with_app_a(struct fixture *f, struct client *c, const char *extra)
+{
+    start(f, extra);
+    client_open(c, f->d.port);
+    char *dir = local_dir(f, "a/0");
+    reg(c, "app-a", "0", dir);
+    return dir;
+}
+
 static char *apps_json(struct fixture *f)
 {
     struct http_response r = http_request(f->admin_port, "GET", "/admin/apps");
@@ -135,11 +146,8 @@ static uint64_t now_ms(void)
 START_TEST(idle_app_removed_after_ttl_and_logged)
 {
     struct fixture f = {0};
-    start(&f, "");
     struct client c;
-    client_open(&c, f.d.port);
-    char *dir = local_dir(&f, "a/0");
-    reg(&c, "app-a", "0", dir);
+    char *dir = start_with_app_a(&f, &c, "");
     /* the connection holds app-a once the registration is back on its loop */
     ck_assert(harness_wait_until(held_once, &f, 5000, 10));
     char *body = apps_json(&f);
@@ -169,10 +177,8 @@ END_TEST
 START_TEST(open_connection_or_rpcs_keep_the_app)
 {
     struct fixture f = {0};
-    start(&f, "");
     struct client held, c;
-    client_open(&held, f.d.port);
-    reg(&held, "app-a", "0", local_dir(&f, "a/0"));
+    start_with_app_a(&f, &held, "");
     client_open(&c, f.d.port);
     reg(&c, "app-b", "0", local_dir(&f, "b/0"));
     client_close(&c);
@@ -220,10 +226,8 @@ END_TEST
 START_TEST(restart_restarts_the_clock)
 {
     struct fixture f = {0};
-    start(&f, "");
     struct client c;
-    client_open(&c, f.d.port);
-    reg(&c, "app-a", "0", local_dir(&f, "a/0"));
+    start_with_app_a(&f, &c, "");
     client_close(&c);
     daemon_stop_clean(&f.d);
     harness_sleep_ms(2 * TTL_MS); /* idle for longer than the TTL while stopped */
@@ -239,10 +243,8 @@ END_TEST
 START_TEST(admin_remove_is_logged_with_its_reason)
 {
     struct fixture f = {0};
-    start(&f, "");
     struct client c;
-    client_open(&c, f.d.port);
-    reg(&c, "app-a", "0", local_dir(&f, "a/0"));
+    start_with_app_a(&f, &c, "");
     reg(&c, "app-a", "1", local_dir(&f, "a/1"));
     struct http_response r =
         http_request(f.admin_port, "POST", "/admin/remove-application?app_id=app-a");
