@@ -27,7 +27,8 @@ static const char *idle_at(struct app_activity *a, uint64_t now)
     size_t n = 0;
     char **ids = app_activity_idle(a, now, 100, &n);
     ck_assert_uint_le(n, 8);
-    qsort(ids, n, sizeof(*ids), by_name);
+    if (n > 1)
+        qsort(ids, n, sizeof(*ids), by_name);
     out[0] = 0;
     for (size_t i = 0; i < n; i++) {
         strcat(out, i ? " " : "");
