@@ -28,9 +28,9 @@ struct rx {
     uint64_t max_frame_bytes;
     bool no_splice;
     const struct link *link; /* NULL or plain: the socket's bytes are the frames */
-    uint8_t *buf;      /* RX_BUF_BYTES; NULL while released */
-    size_t start, end; /* unread bytes: buf[start, end) */
-    size_t need;       /* bytes from start that the next frame step needs */
+    uint8_t *buf;            /* RX_BUF_BYTES; NULL while released */
+    size_t start, end;       /* unread bytes: buf[start, end) */
+    size_t need;             /* bytes from start that the next frame step needs */
     /* a large ChunkFetchSuccess read straight into its own allocation */
     uint8_t *body;
     uint8_t body_type;
