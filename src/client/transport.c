@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "client/auth.h"
+#include "client/auth_aes.h"
 #include "client/dial.h"
 #include "client/link.h"
 #include "client/pending.h"
@@ -53,8 +54,9 @@ struct tconn {
     /* request frames that cannot go out yet: connecting, or authenticating (authing) */
     struct evbuffer *queued;
     bool authing, bypass_queue; /* bypass_queue: an authentication message */
-    struct auth_phase *auth;
-    struct event *auth_timer; /* one handshake round trip */
+    struct auth_phase *auth;    /* SASL, or ... */
+    struct aes_phase *aes;      /* ... the AES handshake (spark.network.crypto) */
+    struct event *auth_timer;   /* one handshake round trip */
 };
 
 static void auth_begin(struct tconn *t);
@@ -92,6 +94,7 @@ static void tconn_destroy(struct tconn *t)
     pending_drop_index(&t->ps);
     free(t->early_error);
     auth_phase_free(t->auth);
+    aes_phase_free(t->aes);
     if (t->auth_timer)
         event_free(t->auth_timer);
     if (t->queued)
@@ -574,7 +577,10 @@ static void on_auth_reply(void *arg, int status, const char *err, const uint8_t 
         return;
     }
     struct auth_step step;
-    auth_phase_step(t->auth, body, len, &step);
+    if (t->aes)
+        aes_phase_step(t->aes, body, len, &step);
+    else
+        auth_phase_step(t->auth, body, len, &step);
     auth_follow(t, &step);
 }
 
@@ -591,7 +597,10 @@ static void auth_begin(struct tconn *t)
 {
     struct auth_step step;
     tconn_ref(t); /* a failing start closes t, which may drop the last other ref */
-    t->auth = auth_phase_start(t->env->auth, &step);
+    if (t->env->auth->crypto)
+        t->aes = aes_phase_start(t->env->auth, &step);
+    else
+        t->auth = auth_phase_start(t->env->auth, &step);
     auth_follow(t, &step);
     tconn_unref(t);
 }

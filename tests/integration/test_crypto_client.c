@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Encryption on the wire with libshuffle against the real shuffled (crypto_enabled and
+ * auth_sasl_encryption on the fixture's shared-secret daemon): every mode (AES pbkdf2, x25519,
+ * x25519-v2) registers and fetches over every path (OpenBlocks chunks, FetchShuffleBlocks,
+ * batch ranges, stream-to-file) with every byte verified; a wrong secret is refused in each
+ * mode, unretried; mixed modes are refused as configured: an AES client against a daemon
+ * without crypto (Spark's "Expected SaslMessage" text reported), and a SASL client against
+ * crypto_sasl_fallback=false ("Unknown challenge message."). */
+#include <config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness/client.h"
+#include "auth_fixture.h"
+#include "client_util.h"
+#include "shuffle/client.h"
+
+#define AES_REFUSED "java.lang.IllegalArgumentException: Authentication failed."
+#define NO_FALLBACK "java.lang.IllegalArgumentException: Unknown challenge message."
+
+enum { MODES = 3, PATHS = 4 };
+static const int crypto_of_mode[MODES] = {SHUFFLE_CRYPTO_PBKDF2, SHUFFLE_CRYPTO_X25519,
+                                          SHUFFLE_CRYPTO_X25519_V2};
+enum fetch_path { VIA_OPEN_BLOCKS, VIA_FETCH_SHUFFLE_BLOCKS, VIA_BATCH, VIA_FILE };
+
+static struct harness_daemon strictd; /* crypto on, crypto_sasl_fallback false */
+
+static shuffle_client *client(int mode, const char *secret, enum fetch_path path)
+{
+    struct shuffle_client_options o;
+    harness_client_options(&o, 2, 20, 20000, path == VIA_OPEN_BLOCKS);
+    o.auth_app_id = "app-1";
+    o.auth_secret = secret;
+    o.crypto = mode < 0 ? SHUFFLE_CRYPTO_OFF : crypto_of_mode[mode];
+    if (path == VIA_FILE)
+        o.fetch_to_file_bytes = 0; /* every block streamed into a file */
+    return harness_client_with(&o);
+}
+
+static int register_exec(shuffle_client *c, int port)
+{
+    return harness_register_executor(c, port, "app-1", "1", (const char *const *)man.local_dirs,
+                                     man.num_dirs, NULL);
+}
+
+/* _i: mode * PATHS + path */
+START_TEST(every_mode_every_path_fetches_every_byte)
+{
+    int mode = _i / PATHS;
+    enum fetch_path path = (enum fetch_path)(_i % PATHS);
+    shuffle_client *c = client(mode, SECRET, path);
+    ck_assert_msg(register_exec(c, authd.port) == SHUFFLE_OK, "%s", shuffle_last_error(c));
+    const char *batch[] = {"shuffle_0_0_0_8", "shuffle_0_1_2_5", "shuffle_0_2_1_8"};
+    const char *const *v = path == VIA_BATCH ? batch : ids;
+    size_t n = path == VIA_BATCH ? 3 : nids;
+    struct collector col;
+    collector_fetch_wait(&col, c, &man, "127.0.0.1", authd.port, "app-1", "1", v, n, NULL);
+    collector_assert_all_ok(&col, v);
+    ck_assert_int_eq(col.via_file, path == VIA_FILE ? (int)n : 0);
+    collector_free(&col);
+    shuffle_client_free(c);
+}
+END_TEST
+
+START_TEST(wrong_secret_refused_in_each_mode)
+{
+    for (int mode = 0; mode < MODES; mode++) {
+        shuffle_client *c = client(mode, "not-the-secret", VIA_FETCH_SHUFFLE_BLOCKS);
+        ck_assert_int_eq(register_exec(c, authd.port), SHUFFLE_EAUTH);
+        const char *err = shuffle_last_error(c);
+        ck_assert_msg(strstr(err, AES_REFUSED) && strstr(err, "(attempt 1 of"), "%s", err);
+        struct collector col;
+        collector_fetch_wait(&col, c, &man, "127.0.0.1", authd.port, "app-1", "1", ids, nids, NULL);
+        collector_assert_all_failed(&col, SHUFFLE_EAUTH, AES_REFUSED);
+        collector_free(&col);
+        shuffle_client_free(c);
+    }
+}
+END_TEST
+
+START_TEST(aes_client_against_a_daemon_without_crypto)
+{
+    /* appd: auth on, crypto off: it answers an AES message as Spark's SASL-only server does */
+    for (int mode = 0; mode < MODES; mode++) {
+        shuffle_client *c = client(mode, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
+        ck_assert_int_eq(register_exec(c, appd.port), SHUFFLE_EAUTH);
+        ck_assert_msg(strstr(shuffle_last_error(c), NOT_SASL), "%s", shuffle_last_error(c));
+        shuffle_client_free(c);
+    }
+}
+END_TEST
+
+static void sasl_client_refused_without_fallback(void)
+{
+    shuffle_client *c = client(-1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
+    ck_assert_int_eq(register_exec(c, strictd.port), SHUFFLE_EAUTH);
+    ck_assert_msg(strstr(shuffle_last_error(c), NO_FALLBACK), "%s", shuffle_last_error(c));
+    shuffle_client_free(c);
+    /* the same daemon serves an AES client */
+    c = client(1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
+    ck_assert_msg(register_exec(c, strictd.port) == SHUFFLE_OK, "%s", shuffle_last_error(c));
+    shuffle_client_free(c);
+}
+
+static void start_strict(void)
+{
+    char json[1200];
+    snprintf(json, sizeof json,
+             "\"auth_enabled\": true, \"auth_secret_file\": \"%s\", \"crypto_enabled\": true, "
+             "\"crypto_sasl_fallback\": false",
+             secret_path);
+    ck_assert(auth_fixture_daemon_start(&strictd, "strict", json));
+}
+
+static void stop_strict(void)
+{
+    ck_assert_int_eq(harness_daemon_stop(&strictd), 0); /* exits cleanly: no leaks under ASan */
+}
+
+START_TEST(strict_daemon)
+{
+    start_strict();
+    sasl_client_refused_without_fallback();
+    stop_strict();
+}
+END_TEST
+
+int main(void)
+{
+    setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"crypto_enabled\": true", 1);
+    return auth_fixture_main(
+        &(struct check_case){.suite = "crypto_client",
+                             .name = "crypto_client",
+                             .timeout_s = 120,
+                             .loops = MODES * PATHS,
+                             .looped = {every_mode_every_path_fetches_every_byte}},
+        CHECK_TESTS(every_mode_every_path_fetches_every_byte, wrong_secret_refused_in_each_mode,
+                    aes_client_against_a_daemon_without_crypto, strict_daemon));
+}
