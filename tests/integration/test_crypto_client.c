@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../harness/client.h"
+#include "../harness/process.h"
 #include "auth_fixture.h"
 #include "client_util.h"
 #include "shuffle/client.h"
@@ -93,6 +94,39 @@ START_TEST(aes_client_against_a_daemon_without_crypto)
 }
 END_TEST
 
+/* The tools with each --crypto mode: shuffle-fetch registers and verifies every block,
+ * shuffle-bench verifies a few requests; a mode without a secret file is a usage error. */
+START_TEST(tools_fetch_with_each_mode)
+{
+    static const char *const names[MODES] = {"pbkdf2", "x25519", "x25519-v2"};
+    char cmd[4096], out[8192], mpath[700];
+    snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
+    for (int mode = 0; mode < MODES; mode++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s/src/tools/shuffle-fetch -q --register --retry-wait 10 --verify %s -o %s/out%d "
+                 "--auth-secret-file %s --crypto %s 127.0.0.1:%d app-1 1 2>&1",
+                 builddir, mpath, tmp, mode, secret_path, names[mode], authd.port);
+        ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+        snprintf(cmd, sizeof cmd,
+                 "%s/src/tools/shuffle-bench -m %s -n 20 -c 2 --verify --auth-secret-file %s "
+                 "--crypto %s 127.0.0.1:%d app-1 1 2>&1",
+                 builddir, mpath, secret_path, names[mode], authd.port);
+        ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+    }
+    snprintf(cmd, sizeof cmd,
+             "%s/src/tools/shuffle-fetch --crypto x25519 --verify %s 127.0.0.1:%d app-1 1 2>&1",
+             builddir, mpath, authd.port);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "--crypto needs --auth-secret-file"), "%s", out);
+    snprintf(cmd, sizeof cmd,
+             "%s/src/tools/shuffle-fetch --crypto aes --auth-secret-file %s --verify %s "
+             "127.0.0.1:%d app-1 1 2>&1",
+             builddir, secret_path, mpath, authd.port);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "'aes' is not pbkdf2, x25519 or x25519-v2"), "%s", out);
+}
+END_TEST
+
 static void sasl_client_refused_without_fallback(void)
 {
     shuffle_client *c = client(-1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
@@ -138,5 +172,6 @@ int main(void)
                              .loops = MODES * PATHS,
                              .looped = {every_mode_every_path_fetches_every_byte}},
         CHECK_TESTS(every_mode_every_path_fetches_every_byte, wrong_secret_refused_in_each_mode,
-                    aes_client_against_a_daemon_without_crypto, strict_daemon));
+                    aes_client_against_a_daemon_without_crypto, strict_daemon,
+                    tools_fetch_with_each_mode));
 }
