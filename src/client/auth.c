@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/link_sasl.h"
 #include "client/util.h"
 #include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
@@ -194,6 +195,16 @@ static void step_send(const struct auth_phase *a, const char *token, unsigned le
         step->next = AUTH_SEND;
 }
 
+/* auth-conf was asked for: the handshake's security layer goes under every later byte. */
+static void start_security_layer(struct auth_phase *a, struct auth_step *step)
+{
+    const void *ssf = NULL;
+    if (sasl_getprop(a->sasl, SASL_SSF, &ssf) != SASL_OK || !ssf || *(const sasl_ssf_t *)ssf <= 1)
+        auth_step_fail(step, SHUFFLE_EAUTH, "the server agreed to no encryption (QOP auth-conf)");
+    else if (link_sasl_new(&step->link, a->sasl) != 0)
+        auth_step_fail(step, SHUFFLE_ELOCAL, "out of memory");
+}
+
 void auth_phase_step(struct auth_phase *a, const uint8_t *reply, size_t len, struct auth_step *step)
 {
     const char *out = NULL;
@@ -202,6 +213,8 @@ void auth_phase_step(struct auth_phase *a, const uint8_t *reply, size_t len, str
     if (rc == SASL_OK) {
         memset(step, 0, sizeof(*step));
         step->next = AUTH_DONE; /* S2 checked (rspauth): Spark's client sends nothing more */
+        if (a->cr->sasl_encrypt)
+            start_security_layer(a, step);
     } else if (rc == SASL_CONTINUE) {
         step_send(a, out, outlen, step);
     } else {
@@ -231,7 +244,11 @@ struct auth_phase *auth_phase_start(const struct auth_creds *cr, struct auth_ste
     /* service "null", server "default": Spark's digest-uri "null/default" */
     int rc = sasl_client_new("null", "default", NULL, NULL, a->cbs, 0, &a->sasl);
     if (rc == SASL_OK) {
-        sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
+        /* auth-conf: a cipher (DIGEST-MD5's rc4 is 128; Debian 12's 3des fails under
+         * OpenSSL 3, docs/auth.md), not integrity only (ssf 1); else QOP auth as Spark */
+        bool conf = cr->sasl_encrypt;
+        sasl_security_properties_t sp = {
+            .min_ssf = conf ? 56 : 0, .max_ssf = conf ? 256 : 0, .maxbufsize = 65536};
         rc = sasl_setprop(a->sasl, SASL_SEC_PROPS, &sp);
     }
     if (rc == SASL_OK)

@@ -17,51 +17,30 @@
 #include "../harness/process.h"
 #include "auth_fixture.h"
 #include "client_util.h"
+#include "crypto_fixture.h"
 #include "shuffle/client.h"
 
 #define AES_REFUSED "java.lang.IllegalArgumentException: Authentication failed."
 #define NO_FALLBACK "java.lang.IllegalArgumentException: Unknown challenge message."
 
-enum { MODES = 3, PATHS = 4 };
+enum { MODES = 3 };
 static const int crypto_of_mode[MODES] = {SHUFFLE_CRYPTO_PBKDF2, SHUFFLE_CRYPTO_X25519,
                                           SHUFFLE_CRYPTO_X25519_V2};
-enum fetch_path { VIA_OPEN_BLOCKS, VIA_FETCH_SHUFFLE_BLOCKS, VIA_BATCH, VIA_FILE };
 
 static struct harness_daemon strictd; /* crypto on, crypto_sasl_fallback false */
 
+/* mode -1: SASL without encryption */
 static shuffle_client *client(int mode, const char *secret, enum fetch_path path)
 {
-    struct shuffle_client_options o;
-    harness_client_options(&o, 2, 20, 20000, path == VIA_OPEN_BLOCKS);
-    o.auth_app_id = "app-1";
-    o.auth_secret = secret;
-    o.crypto = mode < 0 ? SHUFFLE_CRYPTO_OFF : crypto_of_mode[mode];
-    if (path == VIA_FILE)
-        o.fetch_to_file_bytes = 0; /* every block streamed into a file */
-    return harness_client_with(&o);
+    return crypto_client(mode < 0 ? SHUFFLE_CRYPTO_OFF : crypto_of_mode[mode], false, secret, path);
 }
 
-static int register_exec(shuffle_client *c, int port)
-{
-    return harness_register_executor(c, port, "app-1", "1", (const char *const *)man.local_dirs,
-                                     man.num_dirs, NULL);
-}
-
-/* _i: mode * PATHS + path */
+/* _i: mode * FETCH_PATHS + path */
 START_TEST(every_mode_every_path_fetches_every_byte)
 {
-    int mode = _i / PATHS;
-    enum fetch_path path = (enum fetch_path)(_i % PATHS);
-    shuffle_client *c = client(mode, SECRET, path);
-    ck_assert_msg(register_exec(c, authd.port) == SHUFFLE_OK, "%s", shuffle_last_error(c));
-    const char *batch[] = {"shuffle_0_0_0_8", "shuffle_0_1_2_5", "shuffle_0_2_1_8"};
-    const char *const *v = path == VIA_BATCH ? batch : ids;
-    size_t n = path == VIA_BATCH ? 3 : nids;
-    struct collector col;
-    collector_fetch_wait(&col, c, &man, "127.0.0.1", authd.port, "app-1", "1", v, n, NULL);
-    collector_assert_all_ok(&col, v);
-    ck_assert_int_eq(col.via_file, path == VIA_FILE ? (int)n : 0);
-    collector_free(&col);
+    enum fetch_path path = (enum fetch_path)(_i % FETCH_PATHS);
+    shuffle_client *c = client(_i / FETCH_PATHS, SECRET, path);
+    crypto_assert_fetches_every_byte(c, authd.port, path);
     shuffle_client_free(c);
 }
 END_TEST
@@ -70,7 +49,7 @@ START_TEST(wrong_secret_refused_in_each_mode)
 {
     for (int mode = 0; mode < MODES; mode++) {
         shuffle_client *c = client(mode, "not-the-secret", VIA_FETCH_SHUFFLE_BLOCKS);
-        ck_assert_int_eq(register_exec(c, authd.port), SHUFFLE_EAUTH);
+        ck_assert_int_eq(crypto_register(c, authd.port), SHUFFLE_EAUTH);
         const char *err = shuffle_last_error(c);
         ck_assert_msg(strstr(err, AES_REFUSED) && strstr(err, "(attempt 1 of"), "%s", err);
         struct collector col;
@@ -87,7 +66,7 @@ START_TEST(aes_client_against_a_daemon_without_crypto)
     /* appd: auth on, crypto off: it answers an AES message as Spark's SASL-only server does */
     for (int mode = 0; mode < MODES; mode++) {
         shuffle_client *c = client(mode, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
-        ck_assert_int_eq(register_exec(c, appd.port), SHUFFLE_EAUTH);
+        ck_assert_int_eq(crypto_register(c, appd.port), SHUFFLE_EAUTH);
         ck_assert_msg(strstr(shuffle_last_error(c), NOT_SASL), "%s", shuffle_last_error(c));
         shuffle_client_free(c);
     }
@@ -99,19 +78,11 @@ END_TEST
 START_TEST(tools_fetch_with_each_mode)
 {
     static const char *const names[MODES] = {"pbkdf2", "x25519", "x25519-v2"};
-    char cmd[4096], out[8192], mpath[700];
+    char cmd[4096], out[8192], mpath[700], args[64];
     snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
     for (int mode = 0; mode < MODES; mode++) {
-        snprintf(cmd, sizeof cmd,
-                 "%s/src/tools/shuffle-fetch -q --register --retry-wait 10 --verify %s -o %s/out%d "
-                 "--auth-secret-file %s --crypto %s 127.0.0.1:%d app-1 1 2>&1",
-                 builddir, mpath, tmp, mode, secret_path, names[mode], authd.port);
-        ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
-        snprintf(cmd, sizeof cmd,
-                 "%s/src/tools/shuffle-bench -m %s -n 20 -c 2 --verify --auth-secret-file %s "
-                 "--crypto %s 127.0.0.1:%d app-1 1 2>&1",
-                 builddir, mpath, secret_path, names[mode], authd.port);
-        ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+        snprintf(args, sizeof args, "--crypto %s", names[mode]);
+        crypto_assert_tools_fetch(args, authd.port);
     }
     snprintf(cmd, sizeof cmd,
              "%s/src/tools/shuffle-fetch --crypto x25519 --verify %s 127.0.0.1:%d app-1 1 2>&1",
@@ -130,12 +101,12 @@ END_TEST
 static void sasl_client_refused_without_fallback(void)
 {
     shuffle_client *c = client(-1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
-    ck_assert_int_eq(register_exec(c, strictd.port), SHUFFLE_EAUTH);
+    ck_assert_int_eq(crypto_register(c, strictd.port), SHUFFLE_EAUTH);
     ck_assert_msg(strstr(shuffle_last_error(c), NO_FALLBACK), "%s", shuffle_last_error(c));
     shuffle_client_free(c);
     /* the same daemon serves an AES client */
     c = client(1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
-    ck_assert_msg(register_exec(c, strictd.port) == SHUFFLE_OK, "%s", shuffle_last_error(c));
+    ck_assert_msg(crypto_register(c, strictd.port) == SHUFFLE_OK, "%s", shuffle_last_error(c));
     shuffle_client_free(c);
 }
 
@@ -169,7 +140,7 @@ int main(void)
         &(struct check_case){.suite = "crypto_client",
                              .name = "crypto_client",
                              .timeout_s = 120,
-                             .loops = MODES * PATHS,
+                             .loops = MODES * FETCH_PATHS,
                              .looped = {every_mode_every_path_fetches_every_byte}},
         CHECK_TESTS(every_mode_every_path_fetches_every_byte, wrong_secret_refused_in_each_mode,
                     aes_client_against_a_daemon_without_crypto, strict_daemon,
