@@ -234,21 +234,9 @@ START_TEST(plain_auth_gets_no_security_layer)
 }
 END_TEST
 
-/* LeakSanitizer, in this process (the daemons get the file through LSAN_OPTIONS) */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libcrypto.so\n";
-}
-
 int main(void)
 {
-    /* read by this process and by the daemons it starts */
-    char supp[1200];
-    const char *src = getenv("SHUFFLE_SRCDIR");
-    snprintf(supp, sizeof supp, "suppressions=%s/tests/integration/cyrus-digestmd5.supp",
-             src && *src ? src : ".");
-    setenv("LSAN_OPTIONS", supp, 1);
+    auth_fixture_suppress_cyrus_cipher_leak();
     setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"auth_sasl_encryption\": true", 1);
     return auth_fixture_main(
         &(struct check_case){.suite = "auth_conf", .name = "auth_conf", .timeout_s = 60},
