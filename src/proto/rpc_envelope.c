@@ -4,6 +4,8 @@
 
 #include "proto/rpc_envelope.h"
 
+#include "proto/message.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -123,4 +125,45 @@ bool rpc_envelope_encode(struct proto_writer *w, const struct rpc_envelope *e)
     write_string(w, &e->name);
     proto_write_raw(w, e->payload.data, e->payload.len);
     return !w->failed;
+}
+
+/* Appends a u16-length string to p; false if it is longer than 255 bytes. */
+static bool head_string(uint8_t **p, const struct proto_view *s)
+{
+    if (s->len > 255)
+        return false;
+    (*p)[0] = 0;
+    (*p)[1] = (uint8_t)s->len;
+    if (s->len)
+        memcpy(*p + 2, s->data, s->len);
+    *p += 2 + s->len;
+    return true;
+}
+
+static bool head_addr(uint8_t **p, const struct rpc_envelope_addr *a)
+{
+    *(*p)++ = a->present ? 1 : 0;
+    if (!a->present)
+        return true;
+    if (!head_string(p, &a->host))
+        return false;
+    proto_store_u32(*p, (uint32_t)a->port);
+    *p += 4;
+    return true;
+}
+
+size_t rpc_frame_head(uint8_t *out, int64_t request_id, const struct rpc_envelope *e)
+{
+    bool ask = request_id >= 0;
+    uint8_t *p = out + 9 + (ask ? 8 : 0) + 4;
+    if (!head_addr(&p, &e->sender) || !head_addr(&p, &e->receiver) || !head_string(&p, &e->name))
+        return 0;
+    size_t head = (size_t)(p - out);
+    size_t body = head - (9 + (ask ? 8 : 0) + 4) + e->payload.len;
+    proto_store_u64(out, (uint64_t)(head + e->payload.len));
+    out[8] = ask ? PROTO_RPC_REQUEST : PROTO_ONE_WAY_MESSAGE;
+    if (ask)
+        proto_store_u64(out + 9, (uint64_t)request_id);
+    proto_store_u32(out + 9 + (ask ? 8 : 0), (uint32_t)body);
+    return head;
 }

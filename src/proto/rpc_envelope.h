@@ -45,4 +45,14 @@ size_t rpc_envelope_header_len(const struct rpc_envelope *e);
  * name is longer than RPC_ENVELOPE_MAX_STRING or memory ran out. */
 bool rpc_envelope_encode(struct proto_writer *w, const struct rpc_envelope *e);
 
+/* Largest frame head rpc_frame_head writes: frame header, request id, body length and an
+ * envelope whose hosts and name are at most 255 bytes each. */
+#define RPC_FRAME_HEAD_MAX (9 + 8 + 4 + 2 * (1 + 2 + 255 + 4) + 2 + 255)
+
+/* Writes into out (RPC_FRAME_HEAD_MAX bytes) the start of a whole RpcRequest (request_id >= 0)
+ * or OneWayMessage (request_id < 0) frame whose body is e: the frame header, then e's header;
+ * e's payload is what follows it on the wire. Returns the bytes written, or 0 when a host or
+ * name is longer than 255 bytes. */
+size_t rpc_frame_head(uint8_t *out, int64_t request_id, const struct rpc_envelope *e);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../check_main.h"
+#include "proto/message.h"
 #include "proto/rpc_envelope.h"
 #include "test_util.h"
 
@@ -111,6 +112,43 @@ START_TEST(overlong_name_is_not_encoded)
 }
 END_TEST
 
+/* The frame head written in place equals the transport codec's frame of the same body. */
+START_TEST(frame_head_matches_the_transport_codec)
+{
+    struct rpc_envelope e = {
+        .sender = {true, view("127.0.0.1"), 40000},
+        .receiver = {true, view("node-b"), 7077},
+        .name = view("counter"),
+        .payload = view("a payload of some bytes"),
+    };
+    struct proto_writer body;
+    proto_writer_init(&body);
+    ck_assert(rpc_envelope_encode(&body, &e));
+    for (int ask = 0; ask <= 1; ask++) {
+        struct proto_msg m = {.type = ask ? PROTO_RPC_REQUEST : PROTO_ONE_WAY_MESSAGE};
+        struct proto_view v = {body.buf, (uint32_t)body.len};
+        if (ask) {
+            m.u.rpc.request_id = 0x1122334455667788LL;
+            m.u.rpc.body = v;
+        } else {
+            m.u.one_way.body = v;
+        }
+        struct proto_writer frame;
+        proto_writer_init(&frame);
+        proto_msg_encode(&frame, &m);
+        uint8_t head[RPC_FRAME_HEAD_MAX];
+        size_t n = rpc_frame_head(head, ask ? 0x1122334455667788LL : -1, &e);
+        ck_assert_uint_eq(n + e.payload.len, frame.len);
+        ck_assert_mem_eq(head, frame.buf, n);
+        proto_writer_free(&frame);
+    }
+    proto_writer_free(&body);
+    struct rpc_envelope long_name = {.name = {(const uint8_t *)"x", 256}};
+    uint8_t head[RPC_FRAME_HEAD_MAX];
+    ck_assert_uint_eq(rpc_frame_head(head, 1, &long_name), 0);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "rpc_envelope", .name = "rpc_envelope"), full_envelope_bytes,
            absent_addresses_and_empty_payload, malformed_headers_are_refused,
-           overlong_name_is_not_encoded)
+           overlong_name_is_not_encoded, frame_head_matches_the_transport_codec)

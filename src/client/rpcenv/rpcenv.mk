@@ -3,9 +3,25 @@
 # libshuffle (src/client/rpcenv), its tests, the fuzz target, the shuffle-rpc tool and the example.
 src_proto_libproto_la_SOURCES += src/proto/rpc_envelope.c src/proto/rpc_envelope.h
 
-RPC_UNIT_TESTS = tests/unit/test_rpc_envelope
+RPCENV_SOURCES = \
+	src/client/rpcenv/env.h src/client/rpcenv/env.c src/client/rpcenv/ref.c \
+	src/client/rpcenv/inbox.h src/client/rpcenv/inbox.c \
+	src/client/rpcenv/registry.h src/client/rpcenv/registry.c \
+	src/client/rpcenv/reply.h src/client/rpcenv/reply.c \
+	src/client/rpcenv/conn.h src/client/rpcenv/conn.c \
+	src/client/rpcenv/asks.h src/client/rpcenv/asks.c \
+	src/client/rpcenv/outbox.h src/client/rpcenv/outbox.c \
+	src/client/rpcenv/status.h src/client/rpcenv/status.c \
+	src/client/rpcenv/fields.c
+src_client_libshuffle_la_SOURCES += $(RPCENV_SOURCES)
+shuffleinclude_HEADERS += include/shuffle/rpc.h
+
+RPC_UNIT_TESTS = tests/unit/test_rpc_envelope tests/unit/test_rpc_env
 check_PROGRAMS += $(RPC_UNIT_TESTS)
 TESTS += $(RPC_UNIT_TESTS)
+# the env in one process: inboxes, replies, local and loopback asks, outboxes
+tests_unit_test_rpc_env_LDADD = src/client/libshuffle.la $(HARNESS_LIBS) $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_rpc_envelope
 tests_fuzz_fuzz_rpc_envelope_SOURCES = tests/fuzz/fuzz_rpc_envelope.c
