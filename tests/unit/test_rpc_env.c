@@ -50,6 +50,7 @@ static void enter(struct recorder *r)
 static void on_start(void *arg)
 {
     rec_event(arg, "start");
+    harness_sleep_ms(20); /* messages arrive before on_start returns */
 }
 
 static void on_stop(void *arg)
@@ -185,8 +186,9 @@ START_TEST(thread_safe_endpoint_runs_concurrently)
     for (long i = 0; i < 200; i++)
         ck_assert_int_eq(shuffle_rpc_send(ref, &i, sizeof i), SHUFFLE_OK);
     /* both dispatcher threads are inside receive at once */
-    ck_assert(harness_wait_until(two_active, &r, 5000, 5));
-    atomic_store(&r.gate, 1);
+    bool two = harness_wait_until(two_active, &r, 5000, 5);
+    atomic_store(&r.gate, 1); /* before any failure: the threads must not wait for ever */
+    ck_assert(two);
     ck_assert_int_eq(shuffle_rpc_unregister(env, "parallel"), SHUFFLE_OK);
     ck_assert_int_eq(r.received, 200);
     ck_assert_str_eq(r.events[0], "start");
@@ -216,6 +218,11 @@ static void expect_answer(shuffle_rpc_ref *ref, const char *payload, int want_st
                   shuffle_rpc_status_name(status), text, shuffle_rpc_status_name(want_status));
     ck_assert_msg(strstr(text, want_text), "ask %s: '%s' lacks '%s'", payload, text, want_text);
     free(text);
+}
+
+static bool one_refused(void *arg)
+{
+    return atomic_load(&((struct recorder *)arg)->replies_refused) == 1;
 }
 
 static struct recorder *held_recorder;
@@ -249,7 +256,8 @@ static void asks_against(shuffle_rpc_env *env, shuffle_rpc_ref *ref, struct reco
     expect_answer(ref, "hello", SHUFFLE_OK, "hello");
     expect_answer(ref, "fail", SHUFFLE_RPC_EREMOTE, "the endpoint says no");
     expect_answer(ref, "twice", SHUFFLE_OK, "one");
-    ck_assert_int_eq(atomic_load(&r->replies_refused), 1);
+    /* the second answer, tried after the first went out, was refused */
+    ck_assert(harness_wait_until(one_refused, r, 5000, 1));
     struct later l = {.ref = ref};
     pthread_t t;
     held_recorder = r;

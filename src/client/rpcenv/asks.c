@@ -177,8 +177,11 @@ struct rpc_ask *rpc_asks_take(struct rpc_asks *t, int64_t id)
 void rpc_ask_complete(struct rpc_ask *a, int status, const char *error, const uint8_t *data,
                       size_t len)
 {
-    a->fn(a->arg, status, status == SHUFFLE_OK ? NULL : (error ? error : ""), data, len);
+    /* freed (no longer in flight) before the caller learns of it */
+    shuffle_rpc_ask_fn fn = a->fn;
+    void *arg = a->arg;
     rpc_ask_free(a);
+    fn(arg, status, status == SHUFFLE_OK ? NULL : (error ? error : ""), data, len);
 }
 
 void rpc_asks_fail_group(struct rpc_asks *t, struct rpc_ask_group *group, int status,

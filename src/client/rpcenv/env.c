@@ -295,7 +295,12 @@ static void on_answer(void *ctx, struct rpc_conn *c, int64_t request_id, const c
         rpc_ask_complete(a, SHUFFLE_OK, NULL, body, len);
         return;
     }
-    char *text = strndup(error, error_len);
+    /* not strndup: the text is not NUL-terminated and may be followed by nothing readable */
+    char *text = malloc(error_len + 1);
+    if (text) {
+        memcpy(text, error, error_len);
+        text[error_len] = 0;
+    }
     rpc_ask_complete(a, rpc_status_from_wire(error, error_len), text ? text : "", NULL, 0);
     free(text);
 }

@@ -189,14 +189,19 @@ static void run_inbox(struct rpc_inbox *ib)
             ib->tail = NULL;
         ib->count--;
         ib->active++;
+        /* a thread-safe endpoint: let another thread take the next message meanwhile */
+        if (ib->started)
+            schedule_locked(ib);
         pthread_mutex_unlock(&ib->lock);
         current_inbox = ib;
         deliver(ib, m);
         current_inbox = NULL;
         pthread_mutex_lock(&ib->lock);
         ib->active--;
-        if (m->kind == RPC_MSG_START)
+        if (m->kind == RPC_MSG_START) {
             ib->started = true;
+            schedule_locked(ib); /* messages posted meanwhile may now run concurrently */
+        }
         if (m->kind == RPC_MSG_STOP) {
             ib->finished = true;
             waiter = ib->waiter;

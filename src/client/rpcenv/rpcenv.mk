@@ -28,3 +28,9 @@ tests_fuzz_fuzz_rpc_envelope_SOURCES = tests/fuzz/fuzz_rpc_envelope.c
 tests_fuzz_fuzz_rpc_envelope_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_rpc_envelope_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_rpc_envelope_LDADD = src/proto/libproto.la
+
+# shuffle-rpc: serve, ask, send, bench (man 1 shuffle-rpc).
+bin_PROGRAMS += src/tools/shuffle-rpc
+src_tools_shuffle_rpc_SOURCES = src/tools/shuffle_rpc.c src/tools/rpc_cli.h \
+	src/tools/rpc_bench.c src/tools/rpc_bench.h src/tools/peer_arg.c src/tools/peer_arg.h
+src_tools_shuffle_rpc_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
