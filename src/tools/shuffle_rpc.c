@@ -24,6 +24,7 @@
 #include "tools/peer_arg.h"
 #include "tools/rpc_bench.h"
 #include "tools/rpc_cli.h"
+#include "tools/rpc_demo.h"
 
 /* Exit statuses of ask and send: the reason is on stderr. */
 enum { EXIT_USAGE = 2, EXIT_NO_ENDPOINT = 3, EXIT_TIMEOUT = 4, EXIT_REMOTE = 5 };
@@ -32,7 +33,7 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: shuffle-rpc serve [--listen ADDR] [--port N] [--port-file FILE]\n"
-            "                         [--auth-secret-file FILE] [--workers N]\n"
+            "                         [--auth-secret-file FILE] [--workers N] [--demo-endpoints]\n"
             "       shuffle-rpc ask HOST:PORT ENDPOINT PAYLOAD [--timeout MS]\n"
             "       shuffle-rpc send HOST:PORT ENDPOINT PAYLOAD [--timeout MS]\n"
             "       shuffle-rpc bench HOST:PORT --mode send|ask [--in-flight N] [--connections N]\n"
@@ -133,8 +134,10 @@ static int serve(int argc, char **argv)
         {"port-file", required_argument, NULL, 'f'},
         {"auth-secret-file", required_argument, NULL, 'a'},
         {"workers", required_argument, NULL, 'w'},
+        {"demo-endpoints", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
+    bool demo = false;
     const char *listen = "127.0.0.1", *port_file = NULL, *secret_file = NULL;
     long port = 0, workers = 2;
     int c;
@@ -148,6 +151,8 @@ static int serve(int argc, char **argv)
             port_file = optarg;
         else if (c == 'a')
             secret_file = optarg;
+        else if (c == 'd')
+            demo = true;
     }
     if (optind != argc) {
         usage(stderr);
@@ -188,9 +193,12 @@ static int serve(int argc, char **argv)
     count.arg = &counter;
     count.receive = counter_receive;
     count.receive_and_reply = counter_reply;
+    struct rpc_demo *demos = NULL;
     if (shuffle_rpc_register(env, "echo", &echo, NULL) != SHUFFLE_OK ||
         shuffle_rpc_register(env, "counter", &count, NULL) != SHUFFLE_OK ||
+        (demo && !(demos = rpc_demo_start(env))) ||
         (port_file && write_port_file(port_file, shuffle_rpc_env_port(env)) != 0)) {
+        rpc_demo_stop(demos, env);
         shuffle_rpc_env_free(env);
         return 1;
     }
@@ -198,6 +206,7 @@ static int serve(int argc, char **argv)
             shuffle_rpc_env_port(env));
     int sig;
     sigwait(&stop, &sig);
+    rpc_demo_stop(demos, env);
     shuffle_rpc_env_free(env);
     return 0;
 }

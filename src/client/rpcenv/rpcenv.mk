@@ -32,5 +32,14 @@ tests_fuzz_fuzz_rpc_envelope_LDADD = src/proto/libproto.la
 # shuffle-rpc: serve, ask, send, bench (man 1 shuffle-rpc).
 bin_PROGRAMS += src/tools/shuffle-rpc
 src_tools_shuffle_rpc_SOURCES = src/tools/shuffle_rpc.c src/tools/rpc_cli.h \
-	src/tools/rpc_bench.c src/tools/rpc_bench.h src/tools/peer_arg.c src/tools/peer_arg.h
+	src/tools/rpc_bench.c src/tools/rpc_bench.h src/tools/rpc_demo.c src/tools/rpc_demo.h \
+	src/tools/peer_arg.c src/tools/peer_arg.h
 src_tools_shuffle_rpc_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
+
+# Across processes: shuffle-rpc serve as the peer (needs the tool built first).
+check_PROGRAMS += tests/integration/test_rpc_remote
+TESTS += tests/integration/test_rpc_remote
+tests_integration_test_rpc_remote_LDADD = src/client/libshuffle.la $(HARNESS_LIBS) $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)
+tests_integration_test_rpc_remote_DEPENDENCIES = src/tools/shuffle-rpc src/client/libshuffle.la \
+	$(HARNESS_LIBS)
