@@ -43,3 +43,8 @@ tests_integration_test_rpc_remote_LDADD = src/client/libshuffle.la $(HARNESS_LIB
 	$(PTHREAD_LIBS)
 tests_integration_test_rpc_remote_DEPENDENCIES = src/tools/shuffle-rpc src/client/libshuffle.la \
 	$(HARNESS_LIBS)
+
+# The example of docs/rpc.md: two nodes exchanging messages; built and run by make check.
+check_PROGRAMS += examples/rpc_two_nodes
+TESTS += examples/rpc_two_nodes
+examples_rpc_two_nodes_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
