@@ -35,6 +35,7 @@ src_tools_shuffle_rpc_SOURCES = src/tools/shuffle_rpc.c src/tools/rpc_cli.h \
 	src/tools/rpc_bench.c src/tools/rpc_bench.h src/tools/rpc_demo.c src/tools/rpc_demo.h \
 	src/tools/peer_arg.c src/tools/peer_arg.h
 src_tools_shuffle_rpc_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
+dist_man_MANS += man/shuffle-rpc.1
 
 # Across processes: shuffle-rpc serve as the peer (needs the tool built first).
 check_PROGRAMS += tests/integration/test_rpc_remote
