@@ -260,8 +260,8 @@ int rpc_bench_main(int argc, char **argv)
         c->payload = calloc(1, (size_t)o.size + 1);
         c->hist = calloc(HIST_BUCKETS, sizeof *c->hist);
         memset(c->payload, 'x', (size_t)o.size);
-        status = rpc_cli_connect(o.peer, o.ask ? "echo" : "counter", 10000, o.host, sizeof o.host,
-                                 &o.port, &c->env, &c->ref);
+        status = rpc_cli_connect(o.peer, o.ask ? "echo" : "counter", NULL, 10000, o.host,
+                                 sizeof o.host, &o.port, &c->env, &c->ref);
         if (status == SHUFFLE_OK)
             status = shuffle_rpc_lookup(c->env, o.host, o.port, "counter", 10000, &c->counter);
     }

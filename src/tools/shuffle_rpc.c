@@ -35,7 +35,9 @@ static void usage(FILE *to)
             "usage: shuffle-rpc serve [--listen ADDR] [--port N] [--port-file FILE]\n"
             "                         [--auth-secret-file FILE] [--workers N] [--demo-endpoints]\n"
             "       shuffle-rpc ask HOST:PORT ENDPOINT PAYLOAD [--timeout MS]\n"
+            "                       [--auth-secret-file FILE]\n"
             "       shuffle-rpc send HOST:PORT ENDPOINT PAYLOAD [--timeout MS]\n"
+            "                       [--auth-secret-file FILE]\n"
             "       shuffle-rpc bench HOST:PORT --mode send|ask [--in-flight N] [--connections N]\n"
             "                         [--size BYTES] [--seconds S] [--rate ASKS_PER_S] [--json]\n"
             "       shuffle-rpc --version\n");
@@ -178,6 +180,7 @@ static int serve(int argc, char **argv)
     shuffle_rpc_env *env;
     char err[256];
     int status = shuffle_rpc_env_new(&o, &env, err, sizeof err);
+    bool auth = secret != NULL;
     free(secret);
     if (status != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-rpc: serve: %s\n", err);
@@ -189,10 +192,12 @@ static int serve(int argc, char **argv)
     shuffle_rpc_endpoint_init(&echo);
     echo.thread_safe = true;
     echo.receive_and_reply = echo_reply;
+    echo.require_auth = auth;
     shuffle_rpc_endpoint_init(&count);
     count.arg = &counter;
     count.receive = counter_receive;
     count.receive_and_reply = counter_reply;
+    count.require_auth = auth;
     struct rpc_demo *demos = NULL;
     if (shuffle_rpc_register(env, "echo", &echo, NULL) != SHUFFLE_OK ||
         shuffle_rpc_register(env, "counter", &count, NULL) != SHUFFLE_OK ||
@@ -217,13 +222,21 @@ static int one_message(bool ask, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"timeout", required_argument, NULL, 't'},
+        {"auth-secret-file", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     long timeout = 10000;
+    const char *secret_file = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == '?' || (c == 't' && rpc_cli_int(optarg, "--timeout", 1, INT_MAX, &timeout)))
             return EXIT_USAGE;
+        if (c == 'a')
+            secret_file = optarg;
+    }
+    char *secret = secret_file ? read_secret(secret_file) : NULL;
+    if (secret_file && !secret)
+        return 1;
     if (argc - optind != 3) {
         usage(stderr);
         return EXIT_USAGE;
@@ -233,7 +246,9 @@ static int one_message(bool ask, int argc, char **argv)
     shuffle_rpc_ref *ref;
     char host[256];
     int port;
-    int status = rpc_cli_connect(peer, name, (int)timeout, host, sizeof host, &port, &env, &ref);
+    int status =
+        rpc_cli_connect(peer, name, secret, (int)timeout, host, sizeof host, &port, &env, &ref);
+    free(secret);
     if (status != SHUFFLE_OK)
         return rpc_cli_exit_status(status);
     uint8_t *reply = NULL;
@@ -262,8 +277,9 @@ static int one_message(bool ask, int argc, char **argv)
     return rpc_cli_exit_status(status);
 }
 
-int rpc_cli_connect(const char *peer, const char *name, int timeout_ms, char *host, size_t hostlen,
-                    int *port, shuffle_rpc_env **env, shuffle_rpc_ref **ref)
+int rpc_cli_connect(const char *peer, const char *name, const char *secret, int timeout_ms,
+                    char *host, size_t hostlen, int *port, shuffle_rpc_env **env,
+                    shuffle_rpc_ref **ref)
 {
     char err[256];
     *env = NULL;
@@ -272,7 +288,10 @@ int rpc_cli_connect(const char *peer, const char *name, int timeout_ms, char *ho
         fprintf(stderr, "shuffle-rpc: %s\n", err);
         return SHUFFLE_EINVAL;
     }
-    int status = shuffle_rpc_env_new(NULL, env, err, sizeof err);
+    struct shuffle_rpc_env_options o;
+    shuffle_rpc_env_options_init(&o);
+    o.auth_secret = secret;
+    int status = shuffle_rpc_env_new(&o, env, err, sizeof err);
     if (status != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-rpc: %s\n", err);
         return status;

@@ -4,7 +4,8 @@
  * echo and counter; a missing endpoint; an ask timeout; the remote's error text; the server
  * killed with asks outstanding (they fail at once, not by timeout) and restarted on the same
  * port (the same reference works again); 10,000 asks in flight, the next one refused, the
- * server's memory bounded; the tool's exit statuses; SIGTERM stops the server cleanly. */
+ * server's memory bounded; the tool's exit statuses; SIGTERM stops the server cleanly;
+ * endpoints requiring authentication (none, the right and a wrong secret). */
 #include <config.h>
 
 #include <check.h>
@@ -34,8 +35,9 @@ static bool port_file_written(void *arg)
     return harness_path_exists(arg);
 }
 
-/* Starts shuffle-rpc serve on port (0: any) and waits until it listens. */
-static struct server server_start(int port)
+/* Starts shuffle-rpc serve on port (0: any), with --auth-secret-file secret_file unless NULL,
+ * and waits until it listens. */
+static struct server server_start_auth(int port, const char *secret_file)
 {
     char tool[4096], port_file[4200], log[4200], port_arg[16];
     harness_build_path(tool, sizeof tool, "src/tools/shuffle-rpc");
@@ -43,8 +45,12 @@ static struct server server_start(int port)
     snprintf(log, sizeof log, "%s/serve.log", harness_test_dir());
     snprintf(port_arg, sizeof port_arg, "%d", port);
     unlink(port_file);
-    char *argv[] = {tool,          "serve",   "--port",           port_arg,
-                    "--port-file", port_file, "--demo-endpoints", NULL};
+    char *argv[] = {tool, "serve", "--port", port_arg, "--port-file", port_file, "--demo-endpoints",
+                    NULL, NULL,    NULL};
+    if (secret_file) {
+        argv[7] = "--auth-secret-file";
+        argv[8] = (char *)secret_file;
+    }
     struct server s = {.pid = harness_spawn(argv, log, NULL, NULL)};
     ck_assert_int_gt(s.pid, 0);
     ck_assert_msg(harness_wait_until(port_file_written, port_file, 10000, 5),
@@ -57,16 +63,23 @@ static struct server server_start(int port)
     return s;
 }
 
+static struct server server_start(int port)
+{
+    return server_start_auth(port, NULL);
+}
+
 static void server_stop(struct server *s)
 {
     kill(s->pid, SIGTERM);
     ck_assert_int_eq(harness_reap(s->pid, 10000), 0); /* a clean exit, not a kill */
 }
 
-static shuffle_rpc_env *client_env(int max_asks)
+static shuffle_rpc_env *client_env_auth(int max_asks, const char *secret)
 {
     struct shuffle_rpc_env_options o;
     shuffle_rpc_env_options_init(&o);
+    o.auth_secret = secret;
+    o.auth_app_id = "app-rpc-test";
     o.connect_timeout_ms = 2000;
     if (max_asks)
         o.max_asks_in_flight = max_asks;
@@ -74,6 +87,11 @@ static shuffle_rpc_env *client_env(int max_asks)
     char err[256];
     ck_assert_msg(shuffle_rpc_env_new(&o, &env, err, sizeof err) == SHUFFLE_OK, "%s", err);
     return env;
+}
+
+static shuffle_rpc_env *client_env(int max_asks)
+{
+    return client_env_auth(max_asks, NULL);
 }
 
 static shuffle_rpc_ref *lookup(shuffle_rpc_env *env, int port, const char *name)
@@ -285,6 +303,47 @@ START_TEST(ten_thousand_asks_in_flight_bounded)
 }
 END_TEST
 
+/* The server's endpoints require authentication (SASL DIGEST-MD5 with the shared secret). */
+START_TEST(auth_on)
+{
+    char secret_file[4200];
+    snprintf(secret_file, sizeof secret_file, "%s/secret", harness_test_dir());
+    ck_assert_int_eq(harness_write_file(secret_file, "rpc-s3cret\n", 11), 0);
+    struct server s = server_start_auth(0, secret_file);
+    int status;
+    /* without a secret: the endpoint exists, but answers nothing */
+    shuffle_rpc_env *anonymous = client_env(0);
+    shuffle_rpc_ref *echo = lookup(anonymous, s.port, "echo");
+    char *text = ask(echo, "hi", 5000, &status);
+    ck_assert_int_eq(status, SHUFFLE_EAUTH);
+    ck_assert_str_eq(text, "shuffle-rpc: authentication required: echo");
+    free(text);
+    shuffle_rpc_ref_free(echo);
+    shuffle_rpc_env_free(anonymous);
+    /* with the right secret: answered, one-way messages delivered */
+    shuffle_rpc_env *member = client_env_auth(0, "rpc-s3cret");
+    echo = lookup(member, s.port, "echo");
+    shuffle_rpc_ref *counter = lookup(member, s.port, "counter");
+    text = ask(echo, "hi", 5000, &status);
+    ck_assert_int_eq(status, SHUFFLE_OK);
+    ck_assert_str_eq(text, "hi");
+    free(text);
+    ck_assert_int_eq(shuffle_rpc_send(counter, "+", 1), SHUFFLE_OK);
+    text = ask(counter, "", 5000, &status);
+    ck_assert_str_eq(text, "1");
+    free(text);
+    shuffle_rpc_ref_free(echo);
+    shuffle_rpc_ref_free(counter);
+    shuffle_rpc_env_free(member);
+    /* with a wrong one: refused during the handshake, before anything is delivered */
+    shuffle_rpc_env *intruder = client_env_auth(0, "guess");
+    ck_assert_int_eq(shuffle_rpc_lookup(intruder, "127.0.0.1", s.port, "echo", 5000, &echo),
+                     SHUFFLE_EAUTH);
+    shuffle_rpc_env_free(intruder);
+    server_stop(&s);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "rpc_remote", .name = "rpc_remote", .timeout_s = 120),
            two_processes_echo_counter_and_failures, tool_exit_statuses, peer_restart_mid_stream,
-           ten_thousand_asks_in_flight_bounded)
+           ten_thousand_asks_in_flight_bounded, auth_on)

@@ -26,6 +26,8 @@ struct rpc_conn {
     bool closed; /* on_close ran */
     struct frame_decoder decoder;
     struct proto_writer answer; /* reused for every answer */
+    void *attachment;
+    void (*release)(void *attachment);
     const struct rpc_conn_handler *h;
     void *ctx;
 };
@@ -148,10 +150,24 @@ struct rpc_conn *rpc_conn_new(struct bufferevent *bev, const char *remote, uint6
     return c;
 }
 
+void rpc_conn_attach(struct rpc_conn *c, void *state, void (*release)(void *state))
+{
+    if (c->attachment && c->release)
+        c->release(c->attachment);
+    c->attachment = state;
+    c->release = release;
+}
+
+void *rpc_conn_attachment(const struct rpc_conn *c)
+{
+    return c->attachment;
+}
+
 void rpc_conn_free(struct rpc_conn *c)
 {
     if (!c)
         return;
+    rpc_conn_attach(c, NULL, NULL);
     bufferevent_free(c->bev);
     frame_decoder_free(&c->decoder);
     proto_writer_free(&c->answer);

@@ -39,6 +39,10 @@ uint64_t rpc_conn_id(const struct rpc_conn *c);
 const char *rpc_conn_remote(const struct rpc_conn *c);
 bool rpc_conn_authenticated(const struct rpc_conn *c);
 void rpc_conn_set_authenticated(struct rpc_conn *c);
+/* State the owner keeps with the connection (the accepting side's SASL session), released
+ * with release(state) when replaced or when the connection is freed. */
+void rpc_conn_attach(struct rpc_conn *c, void *state, void (*release)(void *state));
+void *rpc_conn_attachment(const struct rpc_conn *c);
 /* Bytes written and not yet sent. */
 size_t rpc_conn_output_len(const struct rpc_conn *c);
 /* Moves all of buf to the output (no copy). */

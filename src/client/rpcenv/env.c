@@ -21,12 +21,15 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "client/auth.h"
 #include "client/resolve.h"
 #include "client/rpcenv/conn.h"
 #include "client/rpcenv/inbox.h"
 #include "client/rpcenv/reply.h"
+#include "client/rpcenv/sasl_server.h"
 #include "client/rpcenv/status.h"
 #include "proto/rpc_envelope.h"
+#include "proto/saslmsg.h"
 #include "shuffle/client.h"
 
 /* A unit of work handed to the loop thread (replies, local asks, shutdown). */
@@ -55,6 +58,10 @@ struct shuffle_rpc_env {
     struct rpc_registry *registry;
     struct rpc_asks *asks;
     struct rpc_outbox_env outbox_env;
+    /* spark.authenticate: what connections made present, what accepted ones check */
+    struct auth_creds creds;
+    char *password;
+    bool sasl_server_started;
     /* under lock: outboxes and the command queue */
     pthread_mutex_t lock;
     struct outbox_node *outboxes;
@@ -243,11 +250,56 @@ static const char *view_str(const struct proto_view *v, char *buf, size_t cap)
     return buf;
 }
 
+static void release_session(void *session)
+{
+    rpc_sasl_session_free(session);
+}
+
+/* One SaslMessage of a connecting env's handshake, answered in turn. */
+static void authenticate_step(shuffle_rpc_env *env, struct rpc_conn *c, int64_t request_id,
+                              const uint8_t *body, size_t len)
+{
+    struct saslmsg m;
+    char why[300];
+    const uint8_t *out = NULL;
+    size_t out_len = 0;
+    struct rpc_sasl_session *s = rpc_conn_attachment(c);
+    if (saslmsg_decode(body, len, &m, why, sizeof why) != 0) {
+        rpc_conn_answer(c, request_id, why, NULL, 0);
+        return;
+    }
+    if (!s) {
+        s = rpc_sasl_session_new(env->password);
+        if (!s) {
+            rpc_conn_answer(c, request_id, "out of memory", NULL, 0);
+            return;
+        }
+        rpc_conn_attach(c, s, release_session);
+    }
+    int done = rpc_sasl_session_step(s, m.token, m.token_len, &out, &out_len, why, sizeof why);
+    if (done < 0) {
+        rpc_conn_answer(c, request_id, why, NULL, 0);
+        rpc_conn_attach(c, NULL, NULL); /* a later attempt starts afresh */
+        return;
+    }
+    rpc_conn_answer(c, request_id, NULL, out, out_len);
+    if (done) {
+        rpc_conn_set_authenticated(c);
+        rpc_conn_attach(c, NULL, NULL);
+    }
+}
+
 static void on_request(void *ctx, struct rpc_conn *c, int64_t request_id, const uint8_t *body,
                        size_t len)
 {
     shuffle_rpc_env *env = ctx;
     struct rpc_envelope e;
+    /* an envelope starts with 0 or 1: a SaslMessage's tag cannot be mistaken for one */
+    if (env->password && request_id >= 0 && len > 0 && body[0] == SASLMSG_TAG &&
+        !rpc_conn_authenticated(c)) {
+        authenticate_step(env, c, request_id, body, len);
+        return;
+    }
     char err[200], name[256], host[256];
     if (rpc_envelope_decode(body, len, &e, err, sizeof err) != 0) {
         refuse(env, c, request_id, SHUFFLE_RPC_EREMOTE, "", err);
@@ -577,10 +629,23 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
     pthread_cond_init(&env->done_cond, NULL);
     struct shuffle_rpc_env_options *op = &env->opts;
     if (op->auth_secret) {
-        snprintf(err, errlen, "authentication is not implemented in the RPC env yet");
-        env_destroy(env);
-        return SHUFFLE_EINVAL;
+        /* the connecting side presents the app id (any, when none is given) */
+        int status = auth_creds_init(&env->creds, op->auth_app_id ? op->auth_app_id : "shuffle-rpc",
+                                     op->auth_secret, op->connect_timeout_ms, err, errlen);
+        if (status == SHUFFLE_OK && op->listen_host) {
+            if (!(env->password = sasl_spark_password(op->auth_secret)))
+                status = SHUFFLE_ELOCAL;
+            else if (rpc_sasl_server_start(err, errlen) != 0)
+                status = SHUFFLE_ELOCAL;
+            else
+                env->sasl_server_started = true;
+        }
+        if (status != SHUFFLE_OK) {
+            env_destroy(env);
+            return status;
+        }
     }
+    op->auth_secret = op->auth_app_id = NULL; /* not kept: the caller's strings */
     if (op->worker_threads < 1 || op->inbox_capacity < 1 || op->outbox_capacity < 1 ||
         op->max_asks_in_flight < 1 || op->connect_timeout_ms < 1 || op->ask_timeout_ms < 1) {
         snprintf(err, errlen, "shuffle_rpc_env_options: a count or timeout below 1");
@@ -616,6 +681,7 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
         .on_down = conn_down,
         .next_conn_id = next_conn_id,
         .sends_dropped = &env->sends_dropped,
+        .creds = auth_creds_enabled(&env->creds) ? &env->creds : NULL,
     };
     int status = op->listen_host ? start_listening(env, err, errlen) : SHUFFLE_OK;
     if (status == SHUFFLE_OK && env->own_base) {
@@ -700,6 +766,13 @@ static void env_destroy(shuffle_rpc_env *env)
         event_base_free(env->base);
     free(env->conns);
     free(env->host);
+    auth_creds_release(&env->creds);
+    if (env->password) {
+        explicit_bzero(env->password, strlen(env->password));
+        free(env->password);
+    }
+    if (env->sasl_server_started)
+        rpc_sasl_server_stop();
     pthread_mutex_destroy(&env->lock);
     pthread_mutex_destroy(&env->done_lock);
     pthread_cond_destroy(&env->done_cond);

@@ -13,13 +13,16 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "client/auth.h"
 #include "client/dial.h"
+#include "proto/message.h"
 #include "shuffle/client.h"
+#include "shuffle/rpc.h"
 
 /* Queued frames go to the socket while its unsent output is below this. */
 #define RPC_OUTBOX_HIGH_WATER (4 * 1024 * 1024)
 
-enum outbox_state { OUTBOX_IDLE, OUTBOX_CONNECTING, OUTBOX_CONNECTED };
+enum outbox_state { OUTBOX_IDLE, OUTBOX_CONNECTING, OUTBOX_AUTHENTICATING, OUTBOX_CONNECTED };
 
 struct rpc_outbox {
     const struct rpc_outbox_env *env;
@@ -42,10 +45,16 @@ struct rpc_outbox {
     struct event *connect_timer;
     struct rpc_conn *conn;
     struct rpc_ask_group asks;
+    /* the SASL phase of a new connection */
+    struct auth_phase *auth;
+    int64_t auth_ask_id;       /* the step awaiting its answer, -1 when none */
+    struct event *auth_failed; /* closes the connection outside its own callbacks */
+    char *auth_why;
 };
 
 static void on_wake(evutil_socket_t fd, short what, void *arg);
 static void on_connect_timeout(evutil_socket_t fd, short what, void *arg);
+static void on_auth_failed(evutil_socket_t fd, short what, void *arg);
 
 struct rpc_outbox *rpc_outbox_new(const struct rpc_outbox_env *env, const char *host, int port)
 {
@@ -60,8 +69,11 @@ struct rpc_outbox *rpc_outbox_new(const struct rpc_outbox_env *env, const char *
     ob->queued = evbuffer_new();
     ob->wake = event_new(env->base, -1, 0, on_wake, ob);
     ob->connect_timer = evtimer_new(env->base, on_connect_timeout, ob);
+    ob->auth_failed = evtimer_new(env->base, on_auth_failed, ob);
+    ob->auth_ask_id = -1;
     pthread_mutex_init(&ob->lock, NULL);
-    if (!ob->host || !ob->staged || !ob->queued || !ob->wake || !ob->connect_timer) {
+    if (!ob->host || !ob->staged || !ob->queued || !ob->wake || !ob->connect_timer ||
+        !ob->auth_failed) {
         rpc_outbox_free(ob, SHUFFLE_ELOCAL, "no memory");
         return NULL;
     }
@@ -90,8 +102,22 @@ static void drop_waiting(struct rpc_outbox *ob, int status, const char *why)
     rpc_asks_fail_group(ob->env->asks, &ob->asks, status, why);
 }
 
+/* Ends the SASL phase: its step awaiting an answer is dropped without a callback. */
+static void end_auth(struct rpc_outbox *ob)
+{
+    if (ob->auth_ask_id >= 0) {
+        struct rpc_ask *a = rpc_asks_take(ob->env->asks, ob->auth_ask_id);
+        if (a)
+            rpc_ask_free(a);
+        ob->auth_ask_id = -1;
+    }
+    auth_phase_free(ob->auth);
+    ob->auth = NULL;
+}
+
 static void close_conn(struct rpc_outbox *ob)
 {
+    end_auth(ob);
     if (!ob->conn)
         return;
     ob->env->on_down(ob->env->ctx, ob->conn);
@@ -116,6 +142,9 @@ void rpc_outbox_free(struct rpc_outbox *ob, int status, const char *why)
         event_free(ob->wake);
     if (ob->connect_timer)
         event_free(ob->connect_timer);
+    if (ob->auth_failed)
+        event_free(ob->auth_failed);
+    free(ob->auth_why);
     if (ob->staged)
         evbuffer_free(ob->staged);
     if (ob->queued)
@@ -187,6 +216,80 @@ static void connect_failed(struct rpc_outbox *ob, const char *why)
     drop_waiting(ob, SHUFFLE_RPC_EUNREACHABLE, text);
 }
 
+/* Loop, outside the connection's callbacks: a refused authentication closes it and fails
+ * what waits for it. */
+static void on_auth_failed(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct rpc_outbox *ob = arg;
+    char text[600];
+    snprintf(text, sizeof text, "authentication with %s failed: %s", ob->remote,
+             ob->auth_why ? ob->auth_why : "no memory");
+    free(ob->auth_why);
+    ob->auth_why = NULL;
+    close_conn(ob);
+    ob->state = OUTBOX_IDLE;
+    drop_waiting(ob, SHUFFLE_EAUTH, text);
+}
+
+static void auth_fail(struct rpc_outbox *ob, const char *why)
+{
+    free(ob->auth_why);
+    ob->auth_why = strdup(why ? why : "");
+    struct timeval now = {0, 0};
+    evtimer_add(ob->auth_failed, &now);
+}
+
+static void on_auth_answer(void *arg, int status, const char *error, const uint8_t *reply,
+                           size_t len);
+
+/* Sends the next SASL message as an ask of its own, or finishes the phase. */
+static void auth_follow(struct rpc_outbox *ob, struct auth_step *step)
+{
+    if (step->next == AUTH_DONE) {
+        end_auth(ob);
+        rpc_conn_set_authenticated(ob->conn);
+        ob->state = OUTBOX_CONNECTED;
+        flush(ob);
+    } else if (step->next == AUTH_FAILED) {
+        auth_fail(ob, step->why);
+    } else {
+        int status;
+        struct rpc_ask *a =
+            rpc_ask_new(ob->env->asks, on_auth_answer, ob, ob->env->creds->timeout_ms, &status);
+        if (!a) {
+            auth_fail(ob, shuffle_rpc_strerror(status));
+        } else {
+            rpc_asks_start(ob->env->asks, a, NULL);
+            ob->auth_ask_id = a->id;
+            struct proto_msg m = {.type = PROTO_RPC_REQUEST};
+            m.u.rpc.request_id = a->id;
+            m.u.rpc.body = (struct proto_view){step->msg, (uint32_t)step->len};
+            struct proto_writer w;
+            proto_writer_init(&w);
+            proto_msg_encode(&w, &m);
+            rpc_conn_write(ob->conn, w.buf, w.len);
+            proto_writer_free(&w);
+        }
+    }
+    auth_step_clear(step);
+}
+
+static void on_auth_answer(void *arg, int status, const char *error, const uint8_t *reply,
+                           size_t len)
+{
+    struct rpc_outbox *ob = arg;
+    ob->auth_ask_id = -1;
+    if (status != SHUFFLE_OK) {
+        auth_fail(ob, error);
+        return;
+    }
+    struct auth_step step;
+    auth_phase_step(ob->auth, reply, len, &step);
+    auth_follow(ob, &step);
+}
+
 static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
 {
     struct rpc_outbox *ob = arg;
@@ -202,8 +305,15 @@ static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
         connect_failed(ob, "no memory");
         return;
     }
-    ob->state = OUTBOX_CONNECTED;
     ob->env->on_up(ob->env->ctx, ob->conn);
+    if (ob->env->creds) {
+        ob->state = OUTBOX_AUTHENTICATING;
+        struct auth_step step;
+        ob->auth = auth_phase_start(ob->env->creds, &step);
+        auth_follow(ob, &step);
+        return;
+    }
+    ob->state = OUTBOX_CONNECTED;
     flush(ob);
 }
 

@@ -9,8 +9,9 @@
  * the socket as fast as it drains. A failed connect fails the waiting asks
  * (SHUFFLE_RPC_EUNREACHABLE) and drops the waiting one-way messages (counted); a lost
  * connection fails the asks sent on it (SHUFFLE_RPC_ECONNLOST). The next frame connects
- * again. At most capacity frames wait (staged or queued): beyond, callers get
- * SHUFFLE_RPC_EOVERFLOW. */
+ * again. With credentials, a new connection first authenticates (src/client/auth.c's SASL
+ * steps, sent as asks of their own) and only then carries the frames. At most capacity frames wait
+ * (staged or queued): beyond, callers get SHUFFLE_RPC_EOVERFLOW. */
 #ifndef SHUFFLE_CLIENT_RPCENV_OUTBOX_H
 #define SHUFFLE_CLIENT_RPCENV_OUTBOX_H
 
@@ -21,6 +22,7 @@
 #include "client/rpcenv/asks.h"
 #include "client/rpcenv/conn.h"
 
+struct auth_creds;
 struct event_base;
 struct resolver;
 struct rpc_outbox;
@@ -41,6 +43,9 @@ struct rpc_outbox_env {
     void (*on_down)(void *ctx, struct rpc_conn *c);
     uint64_t (*next_conn_id)(void *ctx);
     atomic_uint_fast64_t *sends_dropped;
+    /* spark.authenticate: NULL, or every connection authenticates (SASL) before the frames
+     * waiting for it go; a refusal fails its asks with SHUFFLE_EAUTH */
+    const struct auth_creds *creds;
 };
 
 /* Loop or any thread before the loop runs: a new, unconnected outbox. */

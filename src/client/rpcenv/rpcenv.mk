@@ -12,7 +12,8 @@ RPCENV_SOURCES = \
 	src/client/rpcenv/asks.h src/client/rpcenv/asks.c \
 	src/client/rpcenv/outbox.h src/client/rpcenv/outbox.c \
 	src/client/rpcenv/status.h src/client/rpcenv/status.c \
-	src/client/rpcenv/fields.c
+	src/client/rpcenv/fields.c \
+	src/client/rpcenv/sasl_server.h src/client/rpcenv/sasl_server.c
 src_client_libshuffle_la_SOURCES += $(RPCENV_SOURCES)
 shuffleinclude_HEADERS += include/shuffle/rpc.h
 
