@@ -56,8 +56,10 @@ static struct server server_start_auth(int port, const char *secret_file)
     ck_assert_msg(harness_wait_until(port_file_written, port_file, 10000, 5),
                   "shuffle-rpc serve did not write %s", port_file);
     size_t len;
-    char *text = (char *)harness_read_file(port_file, &len);
-    s.port = atoi(text);
+    uint8_t *text = harness_read_file(port_file, &len);
+    char digits[16] = ""; /* the file holds no NUL */
+    memcpy(digits, text, len < sizeof digits - 1 ? len : sizeof digits - 1);
+    s.port = atoi(digits);
     free(text);
     ck_assert_int_gt(s.port, 0);
     return s;
