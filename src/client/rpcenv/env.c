@@ -460,11 +460,6 @@ bool rpc_env_on_loop(const shuffle_rpc_env *env)
     return pthread_equal(atomic_load(&((shuffle_rpc_env *)env)->loop_thread), pthread_self());
 }
 
-void rpc_env_count_refused(shuffle_rpc_env *env)
-{
-    atomic_fetch_add(&env->refused, 1);
-}
-
 struct local_ask_cmd {
     struct env_cmd cmd;
     struct rpc_ask *ask;
@@ -514,37 +509,14 @@ int rpc_env_local_ask(shuffle_rpc_env *env, struct rpc_ask *a, const char *name,
     return post(env, &lc->cmd);
 }
 
-/* ---- endpoints ---- */
-
-int shuffle_rpc_register(shuffle_rpc_env *env, const char *name,
-                         const struct shuffle_rpc_endpoint *ep, shuffle_rpc_ref **ref)
+struct rpc_dispatcher *rpc_env_dispatcher(shuffle_rpc_env *env)
 {
-    if (!env || !name || !*name || strlen(name) > 255 || !ep || !ep->struct_size ||
-        strcmp(name, RPC_VERIFIER_NAME) == 0)
-        return SHUFFLE_EINVAL;
-    struct shuffle_rpc_endpoint copy;
-    shuffle_rpc_endpoint_init(&copy);
-    memcpy(&copy, ep, ep->struct_size < sizeof copy ? ep->struct_size : sizeof copy);
-    if (rpc_registry_has(env->registry, name, strlen(name)))
-        return SHUFFLE_EINVAL;
-    struct rpc_inbox *ib = rpc_inbox_new(env->dispatcher, name, &copy, env->opts.inbox_capacity);
-    if (!ib)
-        return SHUFFLE_ELOCAL;
-    int status = rpc_registry_add(env->registry, ib);
-    if (status != SHUFFLE_OK) {
-        rpc_inbox_stop(ib); /* on_start, then on_stop: it was never reachable */
-        return status;
-    }
-    return ref ? shuffle_rpc_lookup(env, NULL, 0, name, 0, ref) : SHUFFLE_OK;
+    return env->dispatcher;
 }
 
-int shuffle_rpc_unregister(shuffle_rpc_env *env, const char *name)
+int rpc_env_inbox_capacity(const shuffle_rpc_env *env)
 {
-    struct rpc_inbox *ib = env && name ? rpc_registry_remove(env->registry, name) : NULL;
-    if (!ib)
-        return SHUFFLE_RPC_ENOENDPOINT;
-    rpc_inbox_stop(ib);
-    return SHUFFLE_OK;
+    return env->opts.inbox_capacity;
 }
 
 /* ---- the env ---- */

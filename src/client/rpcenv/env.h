@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What the references (ref.c) need of their env: its endpoints, asks, peers' outboxes, its
- * own address and the loop hand-off for local asks. */
+/* What the references (ref.c) and endpoint registration (endpoints.c) need of their env:
+ * its endpoints and dispatcher, asks, peers' outboxes, its own address and the loop hand-off
+ * for local asks. */
 #ifndef SHUFFLE_CLIENT_RPCENV_ENV_H
 #define SHUFFLE_CLIENT_RPCENV_ENV_H
 
@@ -29,6 +30,7 @@ bool rpc_env_on_loop(const shuffle_rpc_env *env);
  * SHUFFLE_OK (a is the loop's now) or an error (a is still the caller's). */
 int rpc_env_local_ask(shuffle_rpc_env *env, struct rpc_ask *a, const char *name,
                       const void *payload, size_t len);
-void rpc_env_count_refused(shuffle_rpc_env *env);
+struct rpc_dispatcher *rpc_env_dispatcher(shuffle_rpc_env *env);
+int rpc_env_inbox_capacity(const shuffle_rpc_env *env);
 
 #endif

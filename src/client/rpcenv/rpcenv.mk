@@ -5,6 +5,7 @@ src_proto_libproto_la_SOURCES += src/proto/rpc_envelope.c src/proto/rpc_envelope
 
 RPCENV_SOURCES = \
 	src/client/rpcenv/env.h src/client/rpcenv/env.c src/client/rpcenv/ref.c \
+	src/client/rpcenv/endpoints.c \
 	src/client/rpcenv/inbox.h src/client/rpcenv/inbox.c \
 	src/client/rpcenv/registry.h src/client/rpcenv/registry.c \
 	src/client/rpcenv/reply.h src/client/rpcenv/reply.c \
@@ -32,7 +33,7 @@ tests_fuzz_fuzz_rpc_envelope_LDADD = src/proto/libproto.la
 
 # shuffle-rpc: serve, ask, send, bench (man 1 shuffle-rpc).
 bin_PROGRAMS += src/tools/shuffle-rpc
-src_tools_shuffle_rpc_SOURCES = src/tools/shuffle_rpc.c src/tools/rpc_cli.h \
+src_tools_shuffle_rpc_SOURCES = src/tools/shuffle_rpc.c src/tools/rpc_cli.h src/tools/rpc_cli.c \
 	src/tools/rpc_bench.c src/tools/rpc_bench.h src/tools/rpc_demo.c src/tools/rpc_demo.h \
 	src/tools/peer_arg.c src/tools/peer_arg.h
 src_tools_shuffle_rpc_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
