@@ -110,19 +110,28 @@ static void sleep_until(uint64_t t)
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+/* One more ask outstanding (a new slot). */
+static void start_slot(struct bench_conn *c)
+{
+    struct ask_slot *s = malloc(sizeof *s);
+    if (!s) {
+        c->errors++;
+        return;
+    }
+    s->conn = c;
+    atomic_fetch_add(&c->outstanding, 1);
+    if (issue(s) != SHUFFLE_OK) {
+        free(s);
+        atomic_fetch_sub(&c->outstanding, 1);
+    }
+}
+
 static void *ask_thread(void *arg)
 {
     struct bench_conn *c = arg;
     if (!c->o->rate) {
-        for (long i = 0; i < c->in_flight; i++) {
-            struct ask_slot *s = malloc(sizeof *s);
-            s->conn = c;
-            atomic_fetch_add(&c->outstanding, 1);
-            if (issue(s) != SHUFFLE_OK) {
-                free(s);
-                atomic_fetch_sub(&c->outstanding, 1);
-            }
-        }
+        for (long i = 0; i < c->in_flight; i++)
+            start_slot(c);
     } else {
         /* open loop: this connection's share of --rate, evenly spaced */
         double gap = 1e9 * (double)c->o->connections / (double)c->o->rate;
@@ -136,13 +145,7 @@ static void *ask_thread(void *arg)
                 c->errors++; /* the server fell behind: counted, not queued */
                 continue;
             }
-            struct ask_slot *s = malloc(sizeof *s);
-            s->conn = c;
-            atomic_fetch_add(&c->outstanding, 1);
-            if (issue(s) != SHUFFLE_OK) {
-                free(s);
-                atomic_fetch_sub(&c->outstanding, 1);
-            }
+            start_slot(c);
         }
     }
     sleep_until(c->deadline_ns);
