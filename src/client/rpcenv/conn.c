@@ -112,6 +112,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         }
         evbuffer_drain(in, used);
     }
+    c->h->on_read_end(c->ctx, c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)

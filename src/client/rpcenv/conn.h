@@ -21,6 +21,8 @@ struct rpc_conn_handler {
     /* An RpcResponse (error NULL, body) or RpcFailure (error, error_len). Must not free c. */
     void (*on_answer)(void *ctx, struct rpc_conn *c, int64_t request_id, const char *error,
                       size_t error_len, const uint8_t *body, size_t len);
+    /* Every frame of one read was handed over (to post what was gathered). Must not free c. */
+    void (*on_read_end)(void *ctx, struct rpc_conn *c);
     /* The output fell below the low-water mark (more may be written). Must not free c. */
     void (*on_drained)(void *ctx, struct rpc_conn *c);
     /* The peer closed, a read or write failed, or a frame was malformed. The handler frees

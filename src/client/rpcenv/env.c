@@ -38,6 +38,15 @@ struct env_cmd {
     void (*run)(shuffle_rpc_env *env, struct env_cmd *cmd);
 };
 
+/* Messages read for one endpoint, posted together at the end of the read (loop only). */
+#define RPC_POST_BATCH 256
+struct post_batch {
+    struct rpc_conn *conn;
+    char name[256];
+    struct rpc_msg *head, *tail;
+    int n;
+};
+
 struct outbox_node {
     struct outbox_node *next;
     struct rpc_outbox *ob;
@@ -67,7 +76,8 @@ struct shuffle_rpc_env {
     struct outbox_node *outboxes;
     struct env_cmd *cmd_head, *cmd_tail;
     struct event *cmd_wake;
-    /* loop only: connections by slot (id = generation << 24 | slot) */
+    /* loop only: connections by slot (id = generation << 24 | slot); the post batch */
+    struct post_batch batch;
     struct rpc_conn **conns;
     size_t conns_cap;
     uint64_t conn_generation;
@@ -163,9 +173,13 @@ static void conn_up(void *ctx, struct rpc_conn *c)
     broadcast(env, RPC_MSG_CONNECTED, rpc_conn_remote(c));
 }
 
+static void flush_batch(shuffle_rpc_env *env);
+
 static void conn_down(void *ctx, struct rpc_conn *c)
 {
     shuffle_rpc_env *env = ctx;
+    if (env->batch.conn == c)
+        flush_batch(env);
     size_t slot = (size_t)(rpc_conn_id(c) & 0xffffff);
     if (slot < env->conns_cap && env->conns[slot] == c)
         env->conns[slot] = NULL;
@@ -218,12 +232,9 @@ static void answer_sink(void *sink, uint64_t conn_id, uint64_t id, int status, c
     if (len)
         memcpy(ac->data, data, len);
     ac->data[len] = 0;
-    if (status != SHUFFLE_OK) {
-        char text[1024];
-        /* a remote asker learns the status from the text's form (status.h) */
-        rpc_status_wire_text(status, "", error, text, sizeof text);
-        ac->error = strdup(conn_id ? text : (error ? error : shuffle_rpc_strerror(status)));
-    }
+    /* the text as it goes: the endpoint's own, or the env's wire form of its status (status.h) */
+    if (status != SHUFFLE_OK)
+        ac->error = strdup(error ? error : shuffle_rpc_strerror(status));
     post(env, &ac->cmd);
 }
 
@@ -289,6 +300,41 @@ static void authenticate_step(shuffle_rpc_env *env, struct rpc_conn *c, int64_t 
     }
 }
 
+/* Posts the gathered messages; those refused are answered (asks) or counted (one-way). */
+static void flush_batch(shuffle_rpc_env *env)
+{
+    struct post_batch *b = &env->batch;
+    if (!b->n)
+        return;
+    int status = SHUFFLE_OK;
+    struct rpc_msg *rest =
+        rpc_registry_post_list(env->registry, b->name, strlen(b->name), b->head, b->n, &status);
+    b->n = 0;
+    b->conn = NULL;
+    b->head = b->tail = NULL;
+    if (!rest)
+        return;
+    char text[600];
+    rpc_status_wire_text(status, b->name, NULL, text, sizeof text);
+    while (rest) {
+        struct rpc_msg *m = rest;
+        rest = m->next;
+        if (m->reply) {
+            rpc_reply_fail(m->reply, status, text);
+            rpc_reply_release(m->reply);
+        } else {
+            atomic_fetch_add(&env->refused, 1);
+        }
+        free(m);
+    }
+}
+
+static void on_read_end(void *ctx, struct rpc_conn *c)
+{
+    (void)c;
+    flush_batch(ctx);
+}
+
 static void on_request(void *ctx, struct rpc_conn *c, int64_t request_id, const uint8_t *body,
                        size_t len)
 {
@@ -326,13 +372,19 @@ static void on_request(void *ctx, struct rpc_conn *c, int64_t request_id, const 
         refuse(env, c, request_id, SHUFFLE_RPC_EREMOTE, name, "out of memory");
         return;
     }
-    int status = rpc_registry_post(env->registry, (const char *)e.name.data, e.name.len, m);
-    if (status != SHUFFLE_OK) {
-        if (m->reply)
-            rpc_reply_drop(m->reply);
-        free(m);
-        refuse(env, c, request_id, status, name, shuffle_rpc_strerror(status));
+    /* gathered per endpoint and posted together: one registry and inbox lock per batch */
+    struct post_batch *b = &env->batch;
+    if (b->n && (b->conn != c || strcmp(b->name, name) != 0 || b->n >= RPC_POST_BATCH))
+        flush_batch(env);
+    if (!b->n) {
+        b->conn = c;
+        memcpy(b->name, name, strlen(name) + 1);
+        b->head = m;
+    } else {
+        b->tail->next = m;
     }
+    b->tail = m;
+    b->n++;
 }
 
 static void on_answer(void *ctx, struct rpc_conn *c, int64_t request_id, const char *error,
@@ -373,6 +425,7 @@ static void inbound_closed(void *ctx, struct rpc_conn *c, const char *why)
 static const struct rpc_conn_handler inbound_handler = {
     .on_request = on_request,
     .on_answer = on_answer,
+    .on_read_end = on_read_end,
     .on_drained = inbound_drained,
     .on_close = inbound_closed,
 };

@@ -12,7 +12,7 @@
 #include "shuffle/client.h"
 
 /* Messages one thread takes from an inbox before giving others their turn. */
-#define RPC_INBOX_BATCH 64
+#define RPC_INBOX_BATCH 256
 
 /* Someone waiting in rpc_inbox_stop for on_stop to have run. */
 struct stop_waiter {
@@ -173,41 +173,69 @@ static void inbox_free(struct rpc_inbox *ib)
     free(ib);
 }
 
-/* One turn of a dispatcher thread on ib (scheduled once for it). */
+/* With ib->lock held: up to max messages taken off the front as a list (NULL: none may run
+ * now). on_stop waits until no other thread is inside the endpoint; the last one to leave
+ * schedules the inbox again. */
+static struct rpc_msg *take_locked(struct rpc_inbox *ib, int max)
+{
+    struct rpc_msg *first = ib->head, *last = NULL;
+    int n = 0;
+    if (first && first->kind == RPC_MSG_START)
+        max = 1; /* a thread-safe endpoint runs concurrently once it returns */
+    for (struct rpc_msg *m = first; m && n < max; m = m->next, n++) {
+        if (m->kind == RPC_MSG_STOP && ib->active > 0)
+            break;
+        last = m;
+    }
+    if (!last)
+        return NULL;
+    ib->head = last->next;
+    if (!ib->head)
+        ib->tail = NULL;
+    last->next = NULL;
+    ib->count -= n;
+    ib->active++;
+    return first;
+}
+
+/* One turn of a dispatcher thread on ib (scheduled once for it): an ordinary endpoint's
+ * messages in one batch taken under one lock (nobody else runs it); a thread-safe one's one
+ * at a time, others taking the next meanwhile. */
 static void run_inbox(struct rpc_inbox *ib)
 {
     struct stop_waiter *waiter = NULL;
     pthread_mutex_lock(&ib->lock);
-    for (int n = 0; n < RPC_INBOX_BATCH && ib->head; n++) {
-        struct rpc_msg *m = ib->head;
-        /* on_stop waits until no other thread is inside the endpoint; the last one to
-         * leave schedules the inbox again */
-        if (m->kind == RPC_MSG_STOP && ib->active > 0)
+    for (int n = 0; n < RPC_INBOX_BATCH && ib->head;) {
+        bool one_at_a_time = run_limit(ib) > 1;
+        struct rpc_msg *batch = take_locked(ib, one_at_a_time ? 1 : RPC_INBOX_BATCH - n);
+        if (!batch)
             break;
-        ib->head = m->next;
-        if (!ib->head)
-            ib->tail = NULL;
-        ib->count--;
-        ib->active++;
-        /* a thread-safe endpoint: let another thread take the next message meanwhile */
-        if (ib->started)
+        if (one_at_a_time)
             schedule_locked(ib);
         pthread_mutex_unlock(&ib->lock);
+        bool started = false, finished = false;
         current_inbox = ib;
-        deliver(ib, m);
+        while (batch) {
+            struct rpc_msg *m = batch;
+            batch = m->next;
+            deliver(ib, m);
+            started |= m->kind == RPC_MSG_START;
+            finished |= m->kind == RPC_MSG_STOP;
+            free(m);
+            n++;
+        }
         current_inbox = NULL;
         pthread_mutex_lock(&ib->lock);
         ib->active--;
-        if (m->kind == RPC_MSG_START) {
+        if (started) {
             ib->started = true;
             schedule_locked(ib); /* messages posted meanwhile may now run concurrently */
         }
-        if (m->kind == RPC_MSG_STOP) {
+        if (finished) {
             ib->finished = true;
             waiter = ib->waiter;
             ib->waiter = NULL;
         }
-        free(m);
     }
     ib->scheduled--;
     bool release = ib->finished && ib->scheduled == 0;
@@ -350,6 +378,32 @@ int rpc_inbox_post(struct rpc_inbox *ib, struct rpc_msg *m)
         append_locked(ib, m);
     pthread_mutex_unlock(&ib->lock);
     return status;
+}
+
+struct rpc_msg *rpc_inbox_post_list(struct rpc_inbox *ib, struct rpc_msg *first, int n, int *status)
+{
+    pthread_mutex_lock(&ib->lock);
+    int room = ib->stopping ? 0 : ib->capacity - ib->count;
+    *status = ib->stopping ? SHUFFLE_RPC_ESHUTDOWN : SHUFFLE_RPC_EOVERFLOW;
+    struct rpc_msg *last = NULL, *rest = first;
+    int taken = 0;
+    while (rest && taken < room && taken < n) {
+        last = rest;
+        rest = rest->next;
+        taken++;
+    }
+    if (last) {
+        last->next = NULL;
+        if (ib->tail)
+            ib->tail->next = first;
+        else
+            ib->head = first;
+        ib->tail = last;
+        ib->count += taken;
+        schedule_locked(ib);
+    }
+    pthread_mutex_unlock(&ib->lock);
+    return rest;
 }
 
 void rpc_inbox_stop(struct rpc_inbox *ib)

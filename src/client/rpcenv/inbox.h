@@ -59,6 +59,11 @@ bool rpc_inbox_wants(const struct rpc_inbox *ib, enum rpc_msg_kind kind);
 /* Appends m (taking it): SHUFFLE_OK, SHUFFLE_RPC_EOVERFLOW (full) or SHUFFLE_RPC_ESHUTDOWN
  * (stopping); on failure m is still the caller's. */
 int rpc_inbox_post(struct rpc_inbox *ib, struct rpc_msg *m);
+/* Appends the list first (n messages) as far as it fits: the first message not taken (NULL:
+ * all were), the rest still the caller's, refused with *status (SHUFFLE_RPC_EOVERFLOW or
+ * SHUFFLE_RPC_ESHUTDOWN). One lock for the whole list. */
+struct rpc_msg *rpc_inbox_post_list(struct rpc_inbox *ib, struct rpc_msg *first, int n,
+                                    int *status);
 /* Posts on_stop (refusing later posts). Returns at once when called from a callback of this
  * inbox's endpoint; otherwise waits until on_stop has run. The inbox frees itself after
  * on_stop; ib must not be used after this call. */

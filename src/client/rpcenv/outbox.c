@@ -181,6 +181,12 @@ static void on_conn_answer(void *ctx, struct rpc_conn *c, int64_t request_id, co
     ob->env->conn_handler->on_answer(ob->env->ctx, c, request_id, error, error_len, body, len);
 }
 
+static void on_conn_read_end(void *ctx, struct rpc_conn *c)
+{
+    struct rpc_outbox *ob = ctx;
+    ob->env->conn_handler->on_read_end(ob->env->ctx, c);
+}
+
 static void on_conn_drained(void *ctx, struct rpc_conn *c)
 {
     (void)c;
@@ -203,6 +209,7 @@ static void on_conn_close(void *ctx, struct rpc_conn *c, const char *why)
 static const struct rpc_conn_handler outbox_conn_handler = {
     .on_request = on_conn_request,
     .on_answer = on_conn_answer,
+    .on_read_end = on_conn_read_end,
     .on_drained = on_conn_drained,
     .on_close = on_conn_close,
 };

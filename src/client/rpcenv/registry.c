@@ -116,6 +116,22 @@ int rpc_registry_post(struct rpc_registry *r, const char *name, size_t len, stru
     return status;
 }
 
+struct rpc_msg *rpc_registry_post_list(struct rpc_registry *r, const char *name, size_t len,
+                                       struct rpc_msg *first, int n, int *status)
+{
+    pthread_rwlock_rdlock(&r->lock);
+    long i = find(r, name, len);
+    struct rpc_msg *rest = first;
+    if (i < 0)
+        *status = SHUFFLE_RPC_ENOENDPOINT;
+    else if (rpc_inbox_requires_auth(r->items[i]) && !first->view.authenticated)
+        *status = SHUFFLE_EAUTH;
+    else
+        rest = rpc_inbox_post_list(r->items[i], first, n, status);
+    pthread_rwlock_unlock(&r->lock);
+    return rest;
+}
+
 void rpc_registry_broadcast(struct rpc_registry *r, const struct rpc_msg *m)
 {
     pthread_rwlock_rdlock(&r->lock);

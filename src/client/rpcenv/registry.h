@@ -25,6 +25,10 @@ bool rpc_registry_has(struct rpc_registry *r, const char *name, size_t len);
  * SHUFFLE_EAUTH for an endpoint that requires authentication and an unauthenticated m. On
  * failure m is still the caller's. */
 int rpc_registry_post(struct rpc_registry *r, const char *name, size_t len, struct rpc_msg *m);
+/* As rpc_registry_post for a list of n messages (all authenticated or none, as the first):
+ * the first message not taken, with the reason in *status. */
+struct rpc_msg *rpc_registry_post_list(struct rpc_registry *r, const char *name, size_t len,
+                                       struct rpc_msg *first, int n, int *status);
 /* Posts a copy of m to every endpoint that has the callback for its kind (connected or
  * disconnected); m stays the caller's. */
 void rpc_registry_broadcast(struct rpc_registry *r, const struct rpc_msg *m);
