@@ -3,7 +3,8 @@
  * on_start and on_stop and never two at once; a thread-safe endpoint run concurrently; a
  * reply answered once only, also later from another thread; a full inbox refusing; local and
  * loopback asks with their distinct failures (no endpoint, remote error text, timeout,
- * unreachable, connection lost) and an outbox that reconnects on the next message. */
+ * unreachable, connection lost) and an outbox that reconnects on the next message; an env on
+ * the caller's event loop. */
 #include <config.h>
 
 #include <check.h>
@@ -11,6 +12,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
 
 #include "../check_main.h"
 #include "../harness/port.h"
@@ -401,6 +405,46 @@ START_TEST(outbox_unreachable_then_reconnects)
 }
 END_TEST
 
+static void *run_base(void *arg)
+{
+    event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+/* The env on the caller's event loop (opts.event_base), run by the caller's thread. */
+START_TEST(env_on_the_callers_loop)
+{
+    evthread_use_pthreads();
+    struct event_base *base = event_base_new();
+    pthread_t loop;
+    pthread_create(&loop, NULL, run_base, base);
+    struct shuffle_rpc_env_options o;
+    shuffle_rpc_env_options_init(&o);
+    o.listen_host = "127.0.0.1";
+    o.event_base = base;
+    shuffle_rpc_env *server, *client = env_new(false, 0, 0);
+    char err[256];
+    ck_assert_msg(shuffle_rpc_env_new(&o, &server, err, sizeof err) == SHUFFLE_OK, "%s", err);
+    struct recorder r;
+    recorder_init(&r);
+    struct shuffle_rpc_endpoint ep = endpoint_of(&r, false);
+    shuffle_rpc_ref *local, *remote;
+    ck_assert_int_eq(shuffle_rpc_register(server, "svc", &ep, &local), SHUFFLE_OK);
+    ck_assert_int_eq(
+        shuffle_rpc_lookup(client, "127.0.0.1", shuffle_rpc_env_port(server), "svc", 2000, &remote),
+        SHUFFLE_OK);
+    expect_answer(local, "on the caller's loop", SHUFFLE_OK, "on the caller's loop");
+    expect_answer(remote, "over it", SHUFFLE_OK, "over it");
+    shuffle_rpc_ref_free(local);
+    shuffle_rpc_ref_free(remote);
+    shuffle_rpc_env_free(client);
+    shuffle_rpc_env_free(server);
+    event_base_loopbreak(base);
+    pthread_join(loop, NULL);
+    event_base_free(base);
+}
+END_TEST
+
 START_TEST(payload_fields)
 {
     struct shuffle_rpc_fields f = {0};
@@ -428,4 +472,4 @@ END_TEST
 CHECK_MAIN((.suite = "rpc_env", .name = "rpc_env", .timeout_s = 60),
            inbox_order_start_first_stop_last, thread_safe_endpoint_runs_concurrently, local_asks,
            remote_asks_and_failures, full_inbox_refuses, outbox_unreachable_then_reconnects,
-           payload_fields)
+           env_on_the_callers_loop, payload_fields)

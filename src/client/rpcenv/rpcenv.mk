@@ -23,7 +23,7 @@ check_PROGRAMS += $(RPC_UNIT_TESTS)
 TESTS += $(RPC_UNIT_TESTS)
 # the env in one process: inboxes, replies, local and loopback asks, outboxes
 tests_unit_test_rpc_env_LDADD = src/client/libshuffle.la $(HARNESS_LIBS) $(CHECK_LIBS) \
-	$(PTHREAD_LIBS)
+	$(LIBEVENT_LIBS) $(PTHREAD_LIBS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_rpc_envelope
 tests_fuzz_fuzz_rpc_envelope_SOURCES = tests/fuzz/fuzz_rpc_envelope.c
