@@ -81,4 +81,13 @@ if target.startswith("fuzz_aes"):
             if os.path.isfile(p):
                 data = open(p, "rb").read()
                 put(data[21:struct.unpack(">q", data[:8])[0]])
+if target == "fuzz_rpc_envelope":
+    # RPC envelopes (docs/rpc.md): full addresses, none, and an empty payload
+    def addr(host, port):
+        return b"\x01" + struct.pack(">H", len(host)) + host + struct.pack(">i", port)
+    def name(x):
+        return struct.pack(">H", len(x)) + x
+    put(addr(b"127.0.0.1", 40000) + addr(b"10.0.0.2", 7077) + name(b"echo") + b"payload")
+    put(b"\x00" + addr(b"node-b", 1) + name(b"counter"))
+    put(b"\x00\x00" + name(b"endpoint-verifier") + b"echo")
 print("seeds:", n, file=sys.stderr)

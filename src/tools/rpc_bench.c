@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* shuffle-rpc bench: see rpc_bench.h. Each connection is its own client env (one outbox,
+ * one TCP connection) driven by one thread.
+ *   send: one-way messages of --size bytes to counter as fast as the outbox takes them; the
+ *         rate is what counter counted, up to the answer of a final ask on every connection
+ *         (asks are answered after the messages before them).
+ *   ask:  asks of --size bytes to echo, --in-flight of them outstanding over all
+ *         connections (closed loop), or --rate asks per second (open loop, still at most
+ *         --in-flight outstanding); latency per ask from issue to callback. */
+#include <config.h>
+
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shuffle/client.h"
+#include "shuffle/rpc.h"
+#include "tools/rpc_bench.h"
+#include "tools/rpc_cli.h"
+
+/* Latency histogram: 1 µs buckets up to 100 ms, then one overflow bucket. */
+#define HIST_BUCKETS 100001
+
+struct bench_opts {
+    bool ask, json;
+    long in_flight, connections, size, seconds, rate;
+    char host[256];
+    int port;
+    const char *peer;
+};
+
+struct bench_conn {
+    const struct bench_opts *o;
+    shuffle_rpc_env *env;
+    shuffle_rpc_ref *ref, *counter;
+    pthread_t thread;
+    uint8_t *payload;
+    uint64_t deadline_ns;
+    long in_flight; /* this connection's share */
+    /* counted on the caller's thread (send) or on the env's loop thread (ask callbacks) */
+    uint64_t sent, answered;
+    _Atomic uint64_t errors;
+    uint32_t *hist;
+    atomic_long outstanding;
+    atomic_bool stopping;
+};
+
+/* One outstanding ask's start time (closed loop: the slot is reused by the callback). */
+struct ask_slot {
+    struct bench_conn *conn;
+    uint64_t start_ns;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void record(struct bench_conn *c, uint64_t start_ns)
+{
+    uint64_t us = (now_ns() - start_ns) / 1000;
+    c->hist[us < HIST_BUCKETS - 1 ? us : HIST_BUCKETS - 1]++;
+}
+
+static void on_answer(void *arg, int status, const char *error, const uint8_t *reply, size_t len);
+
+static int issue(struct ask_slot *s)
+{
+    struct bench_conn *c = s->conn;
+    s->start_ns = now_ns();
+    int status = shuffle_rpc_ask(c->ref, c->payload, (size_t)c->o->size, 10000, on_answer, s);
+    if (status != SHUFFLE_OK) {
+        c->errors++;
+        return status;
+    }
+    return SHUFFLE_OK;
+}
+
+/* Runs on the connection's env loop thread. */
+static void on_answer(void *arg, int status, const char *error, const uint8_t *reply, size_t len)
+{
+    (void)error;
+    (void)reply;
+    struct ask_slot *s = arg;
+    struct bench_conn *c = s->conn;
+    if (status == SHUFFLE_OK && len == (size_t)c->o->size) {
+        c->answered++;
+        record(c, s->start_ns);
+    } else {
+        c->errors++;
+    }
+    /* closed loop: the slot goes out again until the deadline */
+    if (!c->o->rate && !atomic_load(&c->stopping) && now_ns() < c->deadline_ns &&
+        issue(s) == SHUFFLE_OK)
+        return;
+    free(s);
+    atomic_fetch_sub(&c->outstanding, 1);
+}
+
+static void sleep_until(uint64_t t)
+{
+    struct timespec ts = {(time_t)(t / 1000000000u), (long)(t % 1000000000u)};
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+/* One more ask outstanding (a new slot). */
+static void start_slot(struct bench_conn *c)
+{
+    struct ask_slot *s = malloc(sizeof *s);
+    if (!s) {
+        c->errors++;
+        return;
+    }
+    s->conn = c;
+    atomic_fetch_add(&c->outstanding, 1);
+    if (issue(s) != SHUFFLE_OK) {
+        free(s);
+        atomic_fetch_sub(&c->outstanding, 1);
+    }
+}
+
+static void *ask_thread(void *arg)
+{
+    struct bench_conn *c = arg;
+    if (!c->o->rate) {
+        for (long i = 0; i < c->in_flight; i++)
+            start_slot(c);
+    } else {
+        /* open loop: this connection's share of --rate, evenly spaced */
+        double gap = 1e9 * (double)c->o->connections / (double)c->o->rate;
+        uint64_t start = now_ns();
+        for (uint64_t i = 0;; i++) {
+            uint64_t at = start + (uint64_t)(gap * (double)i);
+            if (at >= c->deadline_ns)
+                break;
+            sleep_until(at);
+            if (atomic_load(&c->outstanding) >= c->in_flight) {
+                c->errors++; /* the server fell behind: counted, not queued */
+                continue;
+            }
+            start_slot(c);
+        }
+    }
+    sleep_until(c->deadline_ns);
+    atomic_store(&c->stopping, true);
+    while (atomic_load(&c->outstanding) > 0)
+        sched_yield();
+    return NULL;
+}
+
+static void *send_thread(void *arg)
+{
+    struct bench_conn *c = arg;
+    uint64_t sent = 0;
+    for (;;) {
+        if ((sent & 1023) == 0 && now_ns() >= c->deadline_ns)
+            break;
+        int status = shuffle_rpc_send(c->ref, c->payload, (size_t)c->o->size);
+        if (status == SHUFFLE_OK)
+            sent++;
+        else if (status == SHUFFLE_RPC_EOVERFLOW)
+            sched_yield(); /* the outbox is full: the connection sets the pace */
+        else
+            c->errors++;
+    }
+    c->sent = sent;
+    /* answered after every message before it on this connection was counted */
+    uint8_t *reply = NULL;
+    size_t len;
+    if (shuffle_rpc_ask_sync(c->counter, "", 0, 60000, &reply, &len, NULL) != SHUFFLE_OK)
+        c->errors++;
+    free(reply);
+    return NULL;
+}
+
+static unsigned long ask_count(shuffle_rpc_ref *counter)
+{
+    uint8_t *reply = NULL;
+    size_t len;
+    unsigned long n = 0;
+    if (shuffle_rpc_ask_sync(counter, "", 0, 60000, &reply, &len, NULL) == SHUFFLE_OK)
+        n = strtoul((const char *)reply, NULL, 10);
+    free(reply);
+    return n;
+}
+
+static double percentile_us(const uint64_t *hist, uint64_t total, double p)
+{
+    uint64_t want = (uint64_t)(p * (double)total), seen = 0;
+    for (size_t i = 0; i < HIST_BUCKETS; i++) {
+        seen += hist[i];
+        if (seen > want)
+            return (double)i;
+    }
+    return total ? (double)(HIST_BUCKETS - 1) : 0;
+}
+
+static int parse(int argc, char **argv, struct bench_opts *o)
+{
+    static const struct option opts[] = {
+        {"mode", required_argument, NULL, 'm'},
+        {"in-flight", required_argument, NULL, 'i'},
+        {"connections", required_argument, NULL, 'c'},
+        {"size", required_argument, NULL, 's'},
+        {"seconds", required_argument, NULL, 't'},
+        {"rate", required_argument, NULL, 'r'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (struct bench_opts){.in_flight = 64, .connections = 1, .size = 100, .seconds = 5};
+    const char *mode = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int bad = c == '?';
+        if (c == 'm')
+            mode = optarg;
+        else if (c == 'i')
+            bad = rpc_cli_int(optarg, "--in-flight", 1, 1000000, &o->in_flight);
+        else if (c == 'c')
+            bad = rpc_cli_int(optarg, "--connections", 1, 256, &o->connections);
+        else if (c == 's')
+            bad = rpc_cli_int(optarg, "--size", 0, 16 << 20, &o->size);
+        else if (c == 't')
+            bad = rpc_cli_int(optarg, "--seconds", 1, 3600, &o->seconds);
+        else if (c == 'r')
+            bad = rpc_cli_int(optarg, "--rate", 1, 100000000, &o->rate);
+        else if (c == 'j')
+            o->json = true;
+        if (bad)
+            return -1;
+    }
+    if (!mode || (strcmp(mode, "send") != 0 && strcmp(mode, "ask") != 0) || argc - optind != 1) {
+        fprintf(stderr, "usage: shuffle-rpc bench HOST:PORT --mode send|ask [--in-flight N] "
+                        "[--connections N] [--size BYTES] [--seconds S] [--rate R] [--json]\n");
+        return -1;
+    }
+    o->ask = strcmp(mode, "ask") == 0;
+    o->peer = argv[optind];
+    if (o->in_flight < o->connections)
+        o->in_flight = o->connections;
+    return 0;
+}
+
+int rpc_bench_main(int argc, char **argv)
+{
+    struct bench_opts o;
+    if (parse(argc, argv, &o) != 0)
+        return 2;
+    struct bench_conn *conns = calloc((size_t)o.connections, sizeof *conns);
+    int status = SHUFFLE_OK;
+    long opened = 0;
+    for (; opened < o.connections && status == SHUFFLE_OK; opened++) {
+        struct bench_conn *c = &conns[opened];
+        c->o = &o;
+        c->in_flight = o.in_flight / o.connections + (opened < o.in_flight % o.connections);
+        c->payload = calloc(1, (size_t)o.size + 1);
+        c->hist = calloc(HIST_BUCKETS, sizeof *c->hist);
+        memset(c->payload, 'x', (size_t)o.size);
+        status = rpc_cli_connect(o.peer, o.ask ? "echo" : "counter", NULL, 10000, o.host,
+                                 sizeof o.host, &o.port, &c->env, &c->ref);
+        if (status == SHUFFLE_OK)
+            status = shuffle_rpc_lookup(c->env, o.host, o.port, "counter", 10000, &c->counter);
+    }
+    unsigned long before = 0, after = 0;
+    uint64_t start = now_ns(), end = start;
+    if (status == SHUFFLE_OK) {
+        before = ask_count(conns[0].counter);
+        start = now_ns();
+        for (long i = 0; i < o.connections; i++) {
+            conns[i].deadline_ns = start + (uint64_t)o.seconds * 1000000000u;
+            pthread_create(&conns[i].thread, NULL, o.ask ? ask_thread : send_thread, &conns[i]);
+        }
+        for (long i = 0; i < o.connections; i++)
+            pthread_join(conns[i].thread, NULL);
+        end = now_ns();
+        after = ask_count(conns[0].counter);
+    }
+    uint64_t sent = 0, answered = 0, errors = 0;
+    uint64_t *hist = calloc(HIST_BUCKETS, sizeof *hist);
+    for (long i = 0; i < opened; i++) {
+        struct bench_conn *c = &conns[i];
+        sent += c->sent;
+        answered += c->answered;
+        errors += c->errors;
+        for (size_t b = 0; b < HIST_BUCKETS; b++)
+            hist[b] += c->hist[b];
+        shuffle_rpc_ref_free(c->ref);
+        shuffle_rpc_ref_free(c->counter);
+        shuffle_rpc_env_free(c->env);
+        free(c->payload);
+        free(c->hist);
+    }
+    free(conns);
+    if (status != SHUFFLE_OK) {
+        free(hist);
+        return rpc_cli_exit_status(status);
+    }
+    double secs = (double)(end - start) / 1e9;
+    uint64_t done = o.ask ? answered : after - before;
+    if (!o.ask && sent > done)
+        errors += sent - done; /* sent but never counted */
+    double rate = secs > 0 ? (double)done / secs : 0;
+    double p50 = o.ask ? percentile_us(hist, answered, 0.50) : 0;
+    double p99 = o.ask ? percentile_us(hist, answered, 0.99) : 0;
+    free(hist);
+    printf("%s: %.0f msgs/s over %ld connection(s), %ld bytes each, %.2f s", o.ask ? "ask" : "send",
+           rate, o.connections, o.size, secs);
+    if (o.ask)
+        printf(", %ld in flight%s, p50 %.0f us, p99 %.0f us", o.in_flight, o.rate ? " at most" : "",
+               p50, p99);
+    printf(", errors %llu\n", (unsigned long long)errors);
+    if (o.json)
+        printf("{\"mode\":\"%s\",\"msgs_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
+               "\"errors\":%llu,\"messages\":%llu,\"seconds\":%.3f,\"size\":%ld,"
+               "\"connections\":%ld,\"in_flight\":%ld,\"rate\":%ld}\n",
+               o.ask ? "ask" : "send", rate, p50, p99, (unsigned long long)errors,
+               (unsigned long long)done, secs, o.size, o.connections, o.in_flight, o.rate);
+    return errors ? 1 : 0;
+}
