@@ -49,12 +49,22 @@ struct shuffled_config {
                              */
     /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
     bool auth_enabled;      /* "auth_enabled": default false */
-    bool auth_sasl_encryption; /* "auth_sasl_encryption": offer QOP auth-conf; default false */
+    bool auth_sasl_encryption; /* deprecated alias of sasl_encryption (true: allowed) */
     bool crypto_enabled;       /* "crypto_enabled": spark.network.crypto (AES); default false */
     bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
+    /* issues 16 and 20 (docs/auth.md, docs/crypto.md) */
+    int sasl_encryption; /* "sasl_encryption": enum sasl_encryption; default "allowed" */
+    int crypto_cipher;   /* "crypto_cipher": enum crypto_cipher; default "auto" */
 };
+
+/* QOP auth-conf (spark.authenticate.enableSaslEncryption): not offered, offered beside auth,
+ * or the only QOP offered. The order is the key's choices. */
+enum sasl_encryption { SASL_ENCRYPTION_OFF, SASL_ENCRYPTION_ALLOWED, SASL_ENCRYPTION_REQUIRED };
+/* The channel cipher after an AES handshake (spark.network.crypto.cipher): told apart by the
+ * client's first bytes, or only one of them. */
+enum crypto_cipher { CRYPTO_CIPHER_AUTO, CRYPTO_CIPHER_CTR, CRYPTO_CIPHER_GCM };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */
 int config_defaults(struct shuffled_config *cfg);
