@@ -45,21 +45,20 @@ void gcm_key_free(struct gcm_key *k)
 }
 
 /* Loads the segment key of a message (its L bytes and salt) into k's context. */
-static int load_segment_key(struct gcm_key *k, const uint8_t *length, const uint8_t *salt,
-                            int enc)
+static int load_segment_key(struct gcm_key *k, const uint8_t *length, const uint8_t *salt, int enc)
 {
     uint8_t seg_key[32];
-    int ok = crypto_hkdf_sha256(k->key, k->key_len, salt, k->key_len, length, GCM_LENGTH_LEN,
-                                seg_key, k->key_len) == 0 &&
-             EVP_CipherInit_ex(k->ctx, crypto_aes_cipher(k->key_len, 1), NULL, seg_key, NULL,
-                               enc) == 1;
+    int ok =
+        crypto_hkdf_sha256(k->key, k->key_len, salt, k->key_len, length, GCM_LENGTH_LEN, seg_key,
+                           k->key_len) == 0 &&
+        EVP_CipherInit_ex(k->ctx, crypto_aes_cipher(k->key_len, 1), NULL, seg_key, NULL, enc) == 1;
     OPENSSL_cleanse(seg_key, sizeof seg_key);
     return ok ? 0 : -1;
 }
 
 /* Seals or opens one segment in place: len bytes of text, then (at p + len) its tag. */
-static int run_segment(struct gcm_key *k, const uint8_t *prefix, uint32_t i, bool last,
-                       uint8_t *p, size_t len, int enc)
+static int run_segment(struct gcm_key *k, const uint8_t *prefix, uint32_t i, bool last, uint8_t *p,
+                       size_t len, int enc)
 {
     uint8_t nonce[CRYPTO_GCM_IV_LEN];
     memcpy(nonce, prefix, GCM_NONCE_PREFIX_LEN);
@@ -80,8 +79,14 @@ static int run_segment(struct gcm_key *k, const uint8_t *prefix, uint32_t i, boo
 
 int gcm_message_seal(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg, size_t n)
 {
+    return gcm_message_seal_announcing(k, rng, msg, n, gcm_message_len(k->key_len, n));
+}
+
+int gcm_message_seal_announcing(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg,
+                                size_t n, uint64_t announced)
+{
     size_t hl = gcm_header_len(k->key_len);
-    proto_store_u64(msg, gcm_message_len(k->key_len, n));
+    proto_store_u64(msg, announced);
     msg[GCM_LENGTH_LEN] = (uint8_t)hl;
     uint8_t *salt = msg + GCM_LENGTH_LEN + 1, *prefix = salt + k->key_len;
     if (crypto_random(rng, salt, k->key_len + GCM_NONCE_PREFIX_LEN) != 0 ||
@@ -157,11 +162,26 @@ static void end_message(struct gcm_reader *r)
 static int open_segment(struct gcm_reader *r, size_t len, bool last)
 {
     const uint8_t *prefix = r->head + GCM_LENGTH_LEN + 1 + r->k.key_len;
-    return len >= CRYPTO_GCM_TAG_LEN &&
-                   run_segment(&r->k, prefix, r->seg, last, r->buf, len - CRYPTO_GCM_TAG_LEN,
-                               0) == 0
+    return len >= CRYPTO_GCM_TAG_LEN && run_segment(&r->k, prefix, r->seg, last, r->buf,
+                                                    len - CRYPTO_GCM_TAG_LEN, 0) == 0
                ? 0
                : -1;
+}
+
+/* Opens what the segment has so far as the last one, on a copy: a failed try must leave the
+ * bytes as they came (a fixed sender's segment is then still being received). */
+static int try_as_last(struct gcm_reader *r)
+{
+    uint8_t *copy = malloc(r->buf_got);
+    if (!copy)
+        return -1;
+    memcpy(copy, r->buf, r->buf_got);
+    int rc = open_segment(r, r->buf_got, true);
+    if (rc != 0)
+        memcpy(r->buf, copy, r->buf_got);
+    OPENSSL_cleanse(copy, r->buf_got);
+    free(copy);
+    return rc;
 }
 
 ssize_t gcm_reader_feed(struct gcm_reader *r, const uint8_t *in, size_t n, uint8_t **plain,
@@ -194,18 +214,15 @@ ssize_t gcm_reader_feed(struct gcm_reader *r, const uint8_t *in, size_t n, uint8
     uint64_t outstanding = r->left - r->buf_got;
     bool whole = r->buf_got == want;
     bool ok = false, last = false;
-    if (whole) {
+    /* A 4.0.0 sender announcing 16 bytes it never sends: what it did send is the last segment
+     * (a fixed sender never ends a message with a tag-only segment) */
+    if (!r->tried_short && outstanding == CRYPTO_GCM_TAG_LEN && r->buf_got >= CRYPTO_GCM_TAG_LEN) {
+        r->tried_short = true;
+        ok = last = try_as_last(r) == 0;
+    }
+    if (!ok && whole) {
         last = r->left == want;
         ok = open_segment(r, want, last) == 0;
-    }
-    /* A 4.0.0 sender announcing 16 bytes it never sends: what it did send is the last segment */
-    if (!ok && !r->tried_short && outstanding == CRYPTO_GCM_TAG_LEN &&
-        r->buf_got >= CRYPTO_GCM_TAG_LEN) {
-        r->tried_short = true;
-        if (open_segment(r, r->buf_got, true) == 0) {
-            ok = true;
-            last = true;
-        }
     }
     if (whole && !ok) {
         errno = EBADMSG;

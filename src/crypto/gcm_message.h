@@ -56,6 +56,9 @@ void gcm_key_free(struct gcm_key *k); /* wipes; safe on a zeroed key */
  * (GCM_SEGMENT_PLAIN bytes, the last one the rest) must already sit at gcm_segment_offset(i);
  * writes L, the header (salt and nonce prefix from rng) and each tag. 0 or -1. */
 int gcm_message_seal(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg, size_t n);
+/* The same, announcing L = announced (tests: what Spark 4.0.0 sends, gcm_message_len_400). */
+int gcm_message_seal_announcing(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg,
+                                size_t n, uint64_t announced);
 
 /* The receiving side: accepts any L >= 8 + headerLen up to GCM_MAX_MESSAGE (fixed and 4.0.0
  * senders), a new message after each one, length and header split across reads. A 4.0.0
@@ -65,9 +68,9 @@ struct gcm_reader {
     struct gcm_key k; /* the session key; segment keys go into k.ctx */
     uint8_t head[GCM_LENGTH_LEN + GCM_MAX_HEADER];
     size_t head_got;
-    uint64_t left;     /* announced ciphertext bytes of segments not yet taken in */
-    uint32_t seg;      /* number of the segment being collected */
-    uint8_t *buf;      /* that segment (GCM_SEGMENT_LEN bytes while a message is open) */
+    uint64_t left; /* announced ciphertext bytes of segments not yet taken in */
+    uint32_t seg;  /* number of the segment being collected */
+    uint8_t *buf;  /* that segment (GCM_SEGMENT_LEN bytes while a message is open) */
     size_t buf_got;
     bool tried_short;  /* the 4.0.0 reading of this segment failed already */
     uint64_t messages; /* messages completed (tests, metrics) */

@@ -10,3 +10,8 @@ tests_unit_test_aes_auth_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_test_aes_auth_LDADD = src/crypto/libsparkcrypto.la $(LDADD) $(CRYPTO_LIBS)
 tests_unit_test_channel_aes_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_test_channel_aes_LDADD = src/server/net/libchannel_aes.la $(LDADD) $(CRYPTO_LIBS)
+# Spark 4.0's AES-GCM channel messages against ../shared/vectors-40/gcm-*.
+check_PROGRAMS += tests/unit/test_gcm_message
+TESTS += tests/unit/test_gcm_message
+tests_unit_test_gcm_message_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_gcm_message_LDADD = src/crypto/libsparkcrypto.la $(LDADD) $(CRYPTO_LIBS)

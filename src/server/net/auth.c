@@ -248,10 +248,10 @@ static struct conn_auth *conn_auth_of(struct conn *c)
  * per piece, over Cyrus's default limit (protocol.md 12.2). */
 static sasl_security_properties_t security_props(int encryption)
 {
-    return (sasl_security_properties_t){
-        .min_ssf = encryption == SASL_ENCRYPTION_REQUIRED ? 128 : 0,
-        .max_ssf = encryption == SASL_ENCRYPTION_OFF ? 0 : 128,
-        .maxbufsize = encryption == SASL_ENCRYPTION_OFF ? 65536 : 16777215};
+    return (sasl_security_properties_t){.min_ssf = encryption == SASL_ENCRYPTION_REQUIRED ? 128 : 0,
+                                        .max_ssf = encryption == SASL_ENCRYPTION_OFF ? 0 : 128,
+                                        .maxbufsize =
+                                            encryption == SASL_ENCRYPTION_OFF ? 65536 : 16777215};
 }
 
 static struct conn_auth *conn_auth_new(struct auth_server *a, int encryption)
