@@ -13,6 +13,7 @@
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_AES_H
 #define SHUFFLED_SERVER_NET_CHANNEL_AES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,31 @@ struct channel *channel_aes_new(struct channel *inner, const struct aes_session 
  * close the connection. */
 struct channel *channel_aes_new_undecided(struct channel *inner, const struct aes_session *cand,
                                           int n);
+
+/* Which channel ciphers an undecided channel may pick (crypto_cipher; Spark's
+ * spark.network.crypto.cipher, which nothing in the handshake announces). CTR is the default.
+ * AUTO tells them apart by the client's first AES_PICK_BYTES: a GCM message starts with its
+ * plaintext length and Tink's header-length byte (gcm_message_start_plausible), which a CTR
+ * stream's first bytes match with probability about 2^-39; otherwise CTR as before. */
+enum channel_aes_cipher { CHANNEL_AES_CTR, CHANNEL_AES_GCM, CHANNEL_AES_AUTO };
+void channel_aes_allow(struct channel *ch, enum channel_aes_cipher allow);
+
+/* A decided channel with the AES-GCM cipher (Spark 4.0 AES/GCM/NoPadding) under session s's
+ * key (the IVs are not used); for a client, and tests. NULL as channel_aes_new. */
+struct channel *channel_aes_new_gcm(struct channel *inner, const struct aes_session *s);
+
+/* Optional calls out of an AES channel, for metrics: once the session and cipher are picked,
+ * and as plaintext bytes are decrypted and encrypted. */
+struct channel_aes_hooks {
+    void (*decided)(void *arg, int protocol, bool gcm);
+    void (*bytes)(void *arg, uint64_t decrypted, uint64_t encrypted);
+};
+void channel_aes_set_hooks(struct channel *ch, const struct channel_aes_hooks *hooks, void *arg);
+
+/* True when ch encrypts with GCM (false for CTR and while undecided). */
+bool channel_aes_is_gcm(const struct channel *ch);
+/* Bytes of memory ch holds for input not yet handed out (GCM's read buffers). */
+size_t channel_aes_input_bytes(const struct channel *ch);
 
 /* The protocol of the session in use, or -1 while undecided. For logs and metrics. */
 int channel_aes_protocol(const struct channel *ch);
