@@ -16,35 +16,10 @@
 
 #include "aes_handshake.h"
 #include "aes_vectors.h"
+#include "channel_pair.h"
 #include "crypto/aes_auth.h"
 #include "server/net/channel_aes.h"
 #include "test_util.h"
-
-struct pair {
-    int ours, peer;
-    struct channel *ch;
-};
-
-static void pair_open(struct pair *p, int sndbuf)
-{
-    int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    p->ours = sv[0];
-    p->peer = sv[1];
-    if (sndbuf) {
-        setsockopt(p->ours, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-        setsockopt(p->peer, SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof sndbuf);
-    }
-    fcntl(p->ours, F_SETFL, O_NONBLOCK);
-    fcntl(p->peer, F_SETFL, O_NONBLOCK);
-}
-
-static void pair_close(struct pair *p)
-{
-    if (p->ch)
-        channel_destroy(p->ch); /* closes ours */
-    close(p->peer);
-}
 
 /* The server session of recording i, from its messages (server side, recorded randomness). */
 static void server_sessions(const struct aes_recording *r, struct aes_server *sv,

@@ -289,6 +289,7 @@ static void end_handshake(struct conn *c, struct conn_auth *ca)
     const void *ssf = NULL;
     if (sasl_getprop(ca->sasl, SASL_SSF, &ssf) != SASL_OK || !ssf ||
         *(const sasl_ssf_t *)ssf == 0) {
+        metrics_security_connection(MS_SASL);
         auth_conn_free(ca);
         return;
     }
@@ -301,6 +302,7 @@ static void end_handshake(struct conn *c, struct conn_auth *ca)
         return;
     }
     conn_set_channel(c, ch);
+    metrics_security_connection(MS_SASL_AUTH_CONF);
     log_debug("%s: SASL encryption (auth-conf, %u-bit) on", conn_peer(c), bits);
 }
 

@@ -207,6 +207,7 @@ static const struct channel_ops ctr_ops = {
     .pending = ctr_pending,
     .flush = cipher_flush,
     .destroy = cipher_destroy,
+    .memory = cipher_memory,
 };
 
 /* ---- constructors and queries ---- */
@@ -296,8 +297,7 @@ size_t channel_aes_window_bytes(const struct channel *ch)
 
 size_t channel_aes_input_bytes(const struct channel *ch)
 {
-    const struct cipher_channel *c = (const struct cipher_channel *)ch;
-    return (c->raw ? CHANNEL_GCM_RAW : 0) + gcm_reader_memory(&c->reader);
+    return cipher_memory((struct channel *)ch, false);
 }
 
 void channel_aes_counts(const struct channel *ch, uint64_t *decrypted, uint64_t *encrypted)

@@ -19,12 +19,7 @@
 
 #include "crypto/aes_session.h"
 #include "server/net/channel.h"
-
-#ifndef CHANNEL_AES_WINDOW
-#define CHANNEL_AES_WINDOW (64 * 1024)
-#endif
-/* A window larger than this is freed whenever nothing encrypted is pending. */
-#define CHANNEL_AES_KEEP 4096
+#include "server/net/channel_cipher.h"
 
 /* Wraps inner (taken: destroyed with the new channel) with session s. NULL when out of memory
  * or libcrypto refuses the key (inner is then left as it was). */
@@ -39,24 +34,12 @@ struct channel *channel_aes_new(struct channel *inner, const struct aes_session 
 struct channel *channel_aes_new_undecided(struct channel *inner, const struct aes_session *cand,
                                           int n);
 
-/* Which channel ciphers an undecided channel may pick (crypto_cipher; Spark's
- * spark.network.crypto.cipher, which nothing in the handshake announces). CTR is the default.
- * AUTO tells them apart by the client's first AES_PICK_BYTES: a GCM message starts with its
- * plaintext length and Tink's header-length byte (gcm_message_start_plausible), which a CTR
- * stream's first bytes match with probability about 2^-39; otherwise CTR as before. */
-enum channel_aes_cipher { CHANNEL_AES_CTR, CHANNEL_AES_GCM, CHANNEL_AES_AUTO };
 void channel_aes_allow(struct channel *ch, enum channel_aes_cipher allow);
 
 /* A decided channel with the AES-GCM cipher (Spark 4.0 AES/GCM/NoPadding) under session s's
  * key (the IVs are not used); for a client, and tests. NULL as channel_aes_new. */
 struct channel *channel_aes_new_gcm(struct channel *inner, const struct aes_session *s);
 
-/* Optional calls out of an AES channel, for metrics: once the session and cipher are picked,
- * and as plaintext bytes are decrypted and encrypted. */
-struct channel_aes_hooks {
-    void (*decided)(void *arg, int protocol, bool gcm);
-    void (*bytes)(void *arg, uint64_t decrypted, uint64_t encrypted);
-};
 void channel_aes_set_hooks(struct channel *ch, const struct channel_aes_hooks *hooks, void *arg);
 
 /* True when ch encrypts with GCM (false for CTR and while undecided). */

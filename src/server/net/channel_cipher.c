@@ -107,3 +107,11 @@ void cipher_count(struct cipher_channel *c, uint64_t decrypted, uint64_t encrypt
     if (c->hooks && c->hooks->bytes)
         c->hooks->bytes(c->hooks_arg, decrypted, encrypted);
 }
+
+size_t cipher_memory(struct channel *ch, bool output)
+{
+    struct cipher_channel *c = cipher_of(ch);
+    if (output)
+        return c->win_cap;
+    return (c->raw ? CHANNEL_GCM_RAW : 0) + gcm_reader_memory(&c->reader);
+}

@@ -20,8 +20,27 @@
 #include "crypto/ctr_stream.h"
 #include "crypto/gcm_message.h"
 #include "server/net/channel.h"
-#include "server/net/channel_aes.h"
 
+#ifndef CHANNEL_AES_WINDOW
+#define CHANNEL_AES_WINDOW (64 * 1024) /* CTR's window */
+#endif
+/* A window larger than this is freed whenever nothing encrypted is pending. */
+#define CHANNEL_AES_KEEP 4096
+/* GCM's input buffer (channel_gcm.c) */
+#define CHANNEL_GCM_RAW 16384
+
+/* Which channel ciphers an undecided channel may pick (crypto_cipher; Spark's
+ * spark.network.crypto.cipher, which nothing in the handshake announces). CTR is the default.
+ * AUTO tells them apart by the client's first AES_PICK_BYTES: a GCM message starts with its
+ * plaintext length and Tink's header-length byte (gcm_message_start_plausible), which a CTR
+ * stream's first bytes match with probability about 2^-39; otherwise CTR as before. */
+enum channel_aes_cipher { CHANNEL_AES_CTR, CHANNEL_AES_GCM, CHANNEL_AES_AUTO };
+/* Optional calls out of an AES channel, for metrics: once the session and cipher are picked,
+ * and as plaintext bytes are decrypted and encrypted. */
+struct channel_aes_hooks {
+    void (*decided)(void *arg, int protocol, bool gcm);
+    void (*bytes)(void *arg, uint64_t decrypted, uint64_t encrypted);
+};
 struct cipher_channel {
     struct channel base;
     struct channel *inner;
@@ -89,6 +108,7 @@ static inline size_t cipher_iov_total(const struct iovec *iov, int iovcnt)
 int cipher_flush(struct channel *ch);
 void cipher_cork(struct channel *ch, bool on);
 void cipher_destroy(struct channel *ch);
+size_t cipher_memory(struct channel *ch, bool output);
 
 /* Reports plaintext bytes newly decrypted / encrypted to the hooks (metrics). */
 void cipher_count(struct cipher_channel *c, uint64_t decrypted, uint64_t encrypted);

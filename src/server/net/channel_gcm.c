@@ -204,6 +204,7 @@ static const struct channel_ops gcm_ops = {
     .pending = gcm_pending,
     .flush = cipher_flush,
     .destroy = cipher_destroy,
+    .memory = cipher_memory,
 };
 
 int channel_gcm_start(struct cipher_channel *c, const struct aes_session *s)

@@ -13,7 +13,6 @@
 
 struct cipher_channel;
 
-#define CHANNEL_GCM_RAW 16384
 #define CHANNEL_GCM_MESSAGE_PLAIN (2 * GCM_SEGMENT_PLAIN)
 
 /* Turns c (decided or not) into a GCM channel under s's key. 0, or -1 (out of memory). */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A channel under test at one end of a non-blocking socketpair, the raw peer at the other
+ * (test_channel_aes, test_channel_gcm). Header-only. */
+#ifndef SHUFFLED_TESTS_CHANNEL_PAIR_H
+#define SHUFFLED_TESTS_CHANNEL_PAIR_H
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/net/channel.h"
+
+struct pair {
+    int ours, peer;
+    struct channel *ch;
+};
+
+/* sndbuf: the socket buffers' size (0: the default). */
+static inline void pair_open(struct pair *p, int sndbuf)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    p->ours = sv[0];
+    p->peer = sv[1];
+    p->ch = NULL;
+    if (sndbuf) {
+        setsockopt(p->ours, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        setsockopt(p->peer, SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof sndbuf);
+    }
+    fcntl(p->ours, F_SETFL, O_NONBLOCK);
+    fcntl(p->peer, F_SETFL, O_NONBLOCK);
+}
+
+static inline void pair_close(struct pair *p)
+{
+    if (p->ch)
+        channel_destroy(p->ch); /* closes ours */
+    close(p->peer);
+}
+
+/* A temporary file holding data (unlinked; the caller closes it). */
+static inline int pair_temp_file(const uint8_t *data, size_t len)
+{
+    char path[] = "/tmp/test_channel_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+    return fd;
+}
+
+#endif
