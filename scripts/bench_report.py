@@ -257,6 +257,30 @@ def daemon_range(f):
     return (lo, hi) if lo is not None and hi is not None and hi > lo else None
 
 
+def print_security_table(workloads):
+    """Each encrypted run NAME@MODE beside its plain NAME: throughput kept, CPU per GB paid."""
+    by_name = {w["workload"]: w["figures"] for w in workloads}
+    pairs = [(w["workload"].split("@", 1), w["figures"]) for w in workloads if "@" in w["workload"]]
+    pairs = [(base, mode, by_name.get(base), f) for (base, mode), f in pairs]
+    if not pairs:
+        return
+    print(f"\n{'plain vs encrypted':18s} {'mode':10s} {'blocks/s':>17s} {'MB/s':>13s} "
+          f"{'p99ms':>13s} {'d_s/GB':>13s} {'MB/s kept':>9s} {'CPU/GB x':>8s}")
+    for base, mode, p, e in pairs:
+        if p is None:
+            continue
+        kept = e["mb_per_s"] / p["mb_per_s"] if p["mb_per_s"] else None
+        cost = (e["daemon_cpu_s_per_gb"] / p["daemon_cpu_s_per_gb"]
+                if e["daemon_cpu_s_per_gb"] and p["daemon_cpu_s_per_gb"] else None)
+        print(f"{base:18s} {mode:10s} {fmt(p['blocks_per_s'], '.0f', 8)} {fmt(e['blocks_per_s'], '.0f', 8)} "
+              f"{fmt(p['mb_per_s'], '.0f', 6)} {fmt(e['mb_per_s'], '.0f', 6)} "
+              f"{fmt(p['p99_ms'], '.2f', 6)} {fmt(e['p99_ms'], '.2f', 6)} "
+              f"{fmt(p['daemon_cpu_s_per_gb'], '.3f', 6)} {fmt(e['daemon_cpu_s_per_gb'], '.3f', 6)} "
+              f"{pct(kept, 9)} {fmt(cost, '.2f', 8)}")
+    print("(each pair: plain, then encrypted; MB/s kept = encrypted / plain; CPU/GB x = the "
+          "daemon's CPU-s per GB encrypted / plain)")
+
+
 def report(runs_path, floor_path, meta_path, out_json, out_svg):
     runs = load_jsonl(runs_path)
     floors = load_jsonl(floor_path)
@@ -264,6 +288,7 @@ def report(runs_path, floor_path, meta_path, out_json, out_svg):
         meta = json.load(f)
     workloads = summarize(runs, floors)
     print_table(workloads)
+    print_security_table(workloads)
     doc = dict(meta, floor=floors, workloads=workloads)
     with open(out_json, "w") as f:
         json.dump(doc, f, indent=1)

@@ -82,6 +82,21 @@ struct shuffle_client_options {
      * connection authenticates as auth_app_id before any request goes out. */
     const char *auth_app_id; /* the application id (spark.app.id); required with auth_secret */
     const char *auth_secret; /* spark.authenticate.secret; NULL (default): no authentication */
+    /* Version 1.1: encryption on the wire; both need auth_app_id and auth_secret and exclude
+     * each other. crypto (spark.network.crypto.enabled): one of enum shuffle_crypto, the AES
+     * handshake the server speaks, then AES-CTR on every byte. sasl_encrypt
+     * (spark.authenticate.enableSaslEncryption): nonzero: SASL DIGEST-MD5 with QOP auth-conf,
+     * then every frame wrapped by SASL's security layer. */
+    int crypto;       /* default SHUFFLE_CRYPTO_OFF */
+    int sasl_encrypt; /* default 0 */
+};
+
+/* The AES handshakes of spark.network.crypto (docs/crypto.md). */
+enum shuffle_crypto {
+    SHUFFLE_CRYPTO_OFF = 0,       /* SASL (with auth_secret) or nothing */
+    SHUFFLE_CRYPTO_PBKDF2 = 1,    /* Spark 2.2-3.1 servers: ClientChallenge, PBKDF2 keys */
+    SHUFFLE_CRYPTO_X25519 = 2,    /* Spark 3.2+ (authEngineVersion 1, 3.5's default) */
+    SHUFFLE_CRYPTO_X25519_V2 = 3, /* Spark 3.2+ with authEngineVersion 2 */
 };
 
 /* Fills the first struct_size bytes of o with the defaults above and sets

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/link_sasl.h"
 #include "client/util.h"
 #include "proto/sasl_mutex.h"
 #include "proto/saslmsg.h"
@@ -38,17 +39,9 @@ bool auth_creds_enabled(const struct auth_creds *cr)
     return cr->password != NULL;
 }
 
-int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secret, int timeout_ms,
-                    char *err, size_t errlen)
+/* Takes a reference on Cyrus SASL's process-wide state. */
+static int sasl_global_start(char *err, size_t errlen)
 {
-    memset(cr, 0, sizeof(*cr));
-    cr->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
-    if (!secret)
-        return SHUFFLE_OK;
-    if (!*secret || !app_id || !*app_id) {
-        client_set_err(err, errlen, "authentication needs a non-empty auth_secret and auth_app_id");
-        return SHUFFLE_EINVAL;
-    }
     pthread_mutex_lock(&global_lock);
     int rc = SASL_OK;
     if (global_users == 0) {
@@ -62,9 +55,49 @@ int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secre
         client_set_err(err, errlen, "cannot start Cyrus SASL: %s", sasl_errstring(rc, NULL, NULL));
         return SHUFFLE_ELOCAL;
     }
-    cr->app_id = strdup(app_id);
-    cr->password = sasl_spark_password(secret);
-    if (!cr->app_id || !cr->password) {
+    return SHUFFLE_OK;
+}
+
+static int check_modes(const struct auth_modes *m, char *err, size_t errlen)
+{
+    if (m->crypto < SHUFFLE_CRYPTO_OFF || m->crypto > SHUFFLE_CRYPTO_X25519_V2) {
+        client_set_err(err, errlen, "unknown crypto mode %d", m->crypto);
+        return SHUFFLE_EINVAL;
+    }
+    if ((m->crypto || m->sasl_encrypt) && !m->secret) {
+        client_set_err(err, errlen, "crypto and sasl_encrypt need auth_secret and auth_app_id");
+        return SHUFFLE_EINVAL;
+    }
+    if (m->crypto && m->sasl_encrypt) {
+        client_set_err(err, errlen, "crypto (AES) and sasl_encrypt exclude each other");
+        return SHUFFLE_EINVAL;
+    }
+    if (m->secret && (!*m->secret || !m->app_id || !*m->app_id)) {
+        client_set_err(err, errlen, "authentication needs a non-empty auth_secret and auth_app_id");
+        return SHUFFLE_EINVAL;
+    }
+    return SHUFFLE_OK;
+}
+
+int auth_creds_init(struct auth_creds *cr, const struct auth_modes *m, char *err, size_t errlen)
+{
+    memset(cr, 0, sizeof(*cr));
+    cr->timeout_ms = m->timeout_ms > 0 ? m->timeout_ms : 30000;
+    int rc = check_modes(m, err, errlen);
+    if (rc != SHUFFLE_OK || !m->secret)
+        return rc;
+    cr->crypto = m->crypto;
+    cr->sasl_encrypt = m->sasl_encrypt;
+    if (!cr->crypto) {
+        if ((rc = sasl_global_start(err, errlen)) != SHUFFLE_OK)
+            return rc;
+        cr->sasl_started = true;
+    }
+    cr->app_id = strdup(m->app_id);
+    cr->password = sasl_spark_password(m->secret);
+    if (cr->crypto)
+        cr->secret = strdup(m->secret);
+    if (!cr->app_id || !cr->password || (cr->crypto && !cr->secret)) {
         auth_creds_release(cr);
         client_set_err(err, errlen, "out of memory");
         return SHUFFLE_ELOCAL;
@@ -72,16 +105,23 @@ int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secre
     return SHUFFLE_OK;
 }
 
+static void wipe_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
 void auth_creds_release(struct auth_creds *cr)
 {
-    if (!cr->app_id && !cr->password)
-        return;
-    if (cr->password) {
-        explicit_bzero(cr->password, strlen(cr->password));
-        free(cr->password);
-    }
+    wipe_free(cr->password);
+    wipe_free(cr->secret);
     free(cr->app_id);
-    cr->password = cr->app_id = NULL;
+    cr->password = cr->secret = cr->app_id = NULL;
+    if (!cr->sasl_started)
+        return;
+    cr->sasl_started = false;
     pthread_mutex_lock(&global_lock);
     if (--global_users == 0)
         sasl_client_done();
@@ -132,10 +172,11 @@ void auth_step_clear(struct auth_step *s)
 {
     free(s->msg);
     free(s->why);
+    link_clear(&s->link);
     memset(s, 0, sizeof(*s));
 }
 
-static void step_fail(struct auth_step *step, int status, const char *why)
+void auth_step_fail(struct auth_step *step, int status, const char *why)
 {
     memset(step, 0, sizeof(*step));
     step->next = AUTH_FAILED;
@@ -149,9 +190,19 @@ static void step_send(const struct auth_phase *a, const char *token, unsigned le
 {
     memset(step, 0, sizeof(*step));
     if (saslmsg_encode(a->cr->app_id, (const uint8_t *)token, len, &step->msg, &step->len) != 0)
-        step_fail(step, SHUFFLE_ELOCAL, "out of memory");
+        auth_step_fail(step, SHUFFLE_ELOCAL, "out of memory");
     else
         step->next = AUTH_SEND;
+}
+
+/* auth-conf was asked for: the handshake's security layer goes under every later byte. */
+static void start_security_layer(struct auth_phase *a, struct auth_step *step)
+{
+    const void *ssf = NULL;
+    if (sasl_getprop(a->sasl, SASL_SSF, &ssf) != SASL_OK || !ssf || *(const sasl_ssf_t *)ssf <= 1)
+        auth_step_fail(step, SHUFFLE_EAUTH, "the server agreed to no encryption (QOP auth-conf)");
+    else if (link_sasl_new(&step->link, a->sasl) != 0)
+        auth_step_fail(step, SHUFFLE_ELOCAL, "out of memory");
 }
 
 void auth_phase_step(struct auth_phase *a, const uint8_t *reply, size_t len, struct auth_step *step)
@@ -162,10 +213,12 @@ void auth_phase_step(struct auth_phase *a, const uint8_t *reply, size_t len, str
     if (rc == SASL_OK) {
         memset(step, 0, sizeof(*step));
         step->next = AUTH_DONE; /* S2 checked (rspauth): Spark's client sends nothing more */
+        if (a->cr->sasl_encrypt)
+            start_security_layer(a, step);
     } else if (rc == SASL_CONTINUE) {
         step_send(a, out, outlen, step);
     } else {
-        step_fail(step, SHUFFLE_EAUTH, sasl_errdetail(a->sasl));
+        auth_step_fail(step, SHUFFLE_EAUTH, sasl_errdetail(a->sasl));
     }
 }
 
@@ -175,7 +228,7 @@ struct auth_phase *auth_phase_start(const struct auth_creds *cr, struct auth_ste
     size_t plen = strlen(cr->password);
     if (!a || !(a->secret = malloc(sizeof(sasl_secret_t) + plen))) {
         auth_phase_free(a);
-        step_fail(step, SHUFFLE_ELOCAL, "out of memory");
+        auth_step_fail(step, SHUFFLE_ELOCAL, "out of memory");
         return NULL;
     }
     a->cr = cr;
@@ -191,7 +244,11 @@ struct auth_phase *auth_phase_start(const struct auth_creds *cr, struct auth_ste
     /* service "null", server "default": Spark's digest-uri "null/default" */
     int rc = sasl_client_new("null", "default", NULL, NULL, a->cbs, 0, &a->sasl);
     if (rc == SASL_OK) {
-        sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
+        /* auth-conf: a cipher (DIGEST-MD5's rc4 is 128; Debian 12's 3des fails under
+         * OpenSSL 3, docs/auth.md), not integrity only (ssf 1); else QOP auth as Spark */
+        bool conf = cr->sasl_encrypt;
+        sasl_security_properties_t sp = {
+            .min_ssf = conf ? 56 : 0, .max_ssf = conf ? 256 : 0, .maxbufsize = 65536};
         rc = sasl_setprop(a->sasl, SASL_SEC_PROPS, &sp);
     }
     if (rc == SASL_OK)
@@ -201,7 +258,7 @@ struct auth_phase *auth_phase_start(const struct auth_creds *cr, struct auth_ste
         snprintf(why, sizeof why, "%s%s",
                  a->sasl ? sasl_errdetail(a->sasl) : sasl_errstring(rc, NULL, NULL),
                  rc == SASL_NOMECH ? " (is the Debian package libsasl2-modules installed?)" : "");
-        step_fail(step, SHUFFLE_EAUTH, why);
+        auth_step_fail(step, SHUFFLE_EAUTH, why);
         return a;
     }
     step_send(a, out, outlen, step); /* C1: DIGEST-MD5 has no initial response */

@@ -10,25 +10,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/link.h"
+
 /* The client's credentials, read-only once set up. */
 struct auth_creds {
-    char *app_id;   /* spark.app.id */
-    char *password; /* Spark's SASL password derived from the secret */
-    int timeout_ms; /* per handshake round trip */
+    char *app_id;      /* spark.app.id */
+    char *password;    /* Spark's SASL password derived from the secret */
+    char *secret;      /* the secret itself: only with crypto (the AES handshakes need it) */
+    int crypto;        /* SHUFFLE_CRYPTO_*: 0 SASL, else the AES handshake (auth_aes.c) */
+    bool sasl_encrypt; /* SASL with QOP auth-conf: a security layer after the handshake */
+    bool sasl_started; /* holds a reference on Cyrus SASL's process-wide state */
+    int timeout_ms;    /* per handshake round trip */
 };
 
-/* Checks and copies app_id and secret (only the password derived from the secret is
- * kept) and starts Cyrus SASL, which is process-wide and shared by every client that
- * authenticates. secret NULL: no authentication (cr stays empty). SHUFFLE_OK, or
- * SHUFFLE_EINVAL (no app id, empty secret) or SHUFFLE_ELOCAL with err set. */
-int auth_creds_init(struct auth_creds *cr, const char *app_id, const char *secret, int timeout_ms,
-                    char *err, size_t errlen);
+/* What to authenticate with: the public options' auth and crypto fields. */
+struct auth_modes {
+    const char *app_id, *secret; /* secret NULL: no authentication */
+    int crypto;                  /* SHUFFLE_CRYPTO_* */
+    bool sasl_encrypt;
+    int timeout_ms;
+};
+
+/* Checks and copies app_id and secret (for SASL only the password derived from the secret
+ * is kept) and starts Cyrus SASL, which is process-wide and shared by every client that
+ * authenticates with it. No secret: no authentication (cr stays empty). SHUFFLE_OK, or
+ * SHUFFLE_EINVAL (no app id, empty secret, an unknown crypto mode, crypto or SASL encryption
+ * without a secret, both at once) or SHUFFLE_ELOCAL with err set. */
+int auth_creds_init(struct auth_creds *cr, const struct auth_modes *m, char *err, size_t errlen);
 void auth_creds_release(struct auth_creds *cr);
 bool auth_creds_enabled(const struct auth_creds *cr);
 
 enum auth_next {
     AUTH_SEND,   /* send msg as an RPC, feed its reply to auth_phase_step */
-    AUTH_DONE,   /* authenticated: the connection may release its requests */
+    AUTH_DONE,   /* authenticated: install link (if set), then release the requests */
     AUTH_FAILED, /* status (SHUFFLE_EAUTH, SHUFFLE_ELOCAL) and why */
 };
 
@@ -37,9 +51,12 @@ struct auth_step {
     uint8_t *msg; /* AUTH_SEND: the SaslMessage body (malloc'd) */
     size_t len;
     int status;
-    char *why; /* AUTH_FAILED: malloc'd reason */
+    char *why;        /* AUTH_FAILED: malloc'd reason */
+    struct link link; /* AUTH_DONE: the security layer for every later byte; plain if none */
 };
 void auth_step_clear(struct auth_step *s);
+/* Sets step to AUTH_FAILED with a copy of why. */
+void auth_step_fail(struct auth_step *step, int status, const char *why);
 
 struct auth_phase;
 /* Starts the client side of the exchange: *step holds the first message or the failure.

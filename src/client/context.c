@@ -203,8 +203,12 @@ static shuffle_client *client_create(const struct shuffle_client_options *opts, 
     c->tmp_dir = strdup(tmp);
     c->opts.tmp_dir = c->tmp_dir;
     /* the secret is kept only as the derived SASL password */
-    *status = auth_creds_init(&c->auth, c->opts.auth_app_id, c->opts.auth_secret,
-                              c->opts.auth_timeout_ms, err, errlen);
+    struct auth_modes modes = {.app_id = c->opts.auth_app_id,
+                               .secret = c->opts.auth_secret,
+                               .crypto = c->opts.crypto,
+                               .sasl_encrypt = c->opts.sasl_encrypt != 0,
+                               .timeout_ms = c->opts.auth_timeout_ms};
+    *status = auth_creds_init(&c->auth, &modes, err, errlen);
     c->opts.auth_secret = c->opts.auth_app_id = NULL;
     if (*status != SHUFFLE_OK) {
         free(c->tmp_dir);

@@ -19,7 +19,7 @@ src_client_libshuffle_la_SOURCES = \
 	src/client/sync.c
 src_client_libshuffle_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 src_client_libshuffle_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
-src_client_libshuffle_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 \
+src_client_libshuffle_la_LDFLAGS = $(AM_LDFLAGS) -version-info 2:0:1 \
 	-export-symbols-regex '^shuffle_'
 
 shuffleincludedir = $(includedir)/shuffle

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # src/crypto: Spark's AES auth handshakes and AES-CTR channel streams, over OpenSSL's
-# libcrypto (protocol.md 12.4, 12.5). Shared by the daemon and libshuffle; no I/O.
+# libcrypto (protocol.md 12.4, 12.5). Shared by the daemon and libshuffle; no I/O. Users link
+# src/proto/libproto.la themselves (libshuffle would otherwise get its objects twice).
 noinst_LTLIBRARIES += src/crypto/libsparkcrypto.la
 src_crypto_libsparkcrypto_la_SOURCES = \
 	src/crypto/primitives.c src/crypto/primitives.h \
@@ -11,4 +12,4 @@ src_crypto_libsparkcrypto_la_SOURCES = \
 	src/crypto/aes_auth.c src/crypto/aes_auth.h \
 	src/crypto/gcm_message.c src/crypto/gcm_message.h
 src_crypto_libsparkcrypto_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
-src_crypto_libsparkcrypto_la_LIBADD = src/proto/libproto.la $(CRYPTO_LIBS)
+src_crypto_libsparkcrypto_la_LIBADD = $(CRYPTO_LIBS)

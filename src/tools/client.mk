@@ -5,7 +5,8 @@ CLIENT_TOOL_HELPERS = src/tools/manifest_check.c src/tools/manifest_check.h \
 	src/tools/checksum.c src/tools/checksum.h \
 	src/tools/peer_arg.c src/tools/peer_arg.h \
 	src/tools/peer_probe.c src/tools/peer_probe.h \
-	src/tools/error_tally.c src/tools/error_tally.h
+	src/tools/error_tally.c src/tools/error_tally.h \
+	src/tools/secure_opts.c src/tools/secure_opts.h
 src_tools_shuffle_fetch_SOURCES = src/tools/shuffle_fetch.c src/tools/fetch_cli.c \
 	src/tools/fetch_cli.h $(CLIENT_TOOL_HELPERS)
 src_tools_shuffle_fetch_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)

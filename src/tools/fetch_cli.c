@@ -50,6 +50,11 @@ static const struct opt_spec opt_specs[] = {
      "connections to the server (default 1)"},
     {"auth-secret-file", 0, OPT_STR, AT(secret_file), "FILE",
      "authenticate (spark.authenticate, SASL DIGEST-MD5)\nas APP_ID with the secret in FILE"},
+    {"crypto", 0, OPT_STR, AT(crypto), "MODE",
+     "spark.network.crypto: AES handshake pbkdf2 (Spark <= 3.1),\nx25519 (3.2+) or x25519-v2 "
+     "(authEngineVersion 2),\nthen AES-CTR (needs --auth-secret-file)"},
+    {"sasl-encrypt", 0, OPT_FLAG, AT(sasl_encrypt), NULL,
+     "SASL with QOP auth-conf: every frame encrypted\n(needs --auth-secret-file)"},
     {"auth-timeout", 0, OPT_INT, AT(o.auth_timeout_ms), "MS",
      "per handshake round trip (default 30000)"},
     {"register", 0, OPT_FLAG, AT(reg), NULL,

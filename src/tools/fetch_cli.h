@@ -11,8 +11,8 @@
 /* What the command line asks for. */
 struct fetch_cli {
     struct shuffle_client_options o;
-    const char *outdir, *manifest, *blocks_file, *secret_file;
-    bool batch, reg, verbose, quiet;
+    const char *outdir, *manifest, *blocks_file, *secret_file, *crypto;
+    bool batch, reg, verbose, quiet, sasl_encrypt;
     int max_blocks, parallel;
 };
 

@@ -29,6 +29,7 @@
 #include "tools/error_tally.h"
 #include "tools/manifest_check.h"
 #include "tools/peer_arg.h"
+#include "tools/secure_opts.h"
 #include "tools/peer_probe.h"
 
 struct group { /* manifest blocks of one shuffle id (or all non-shuffle ids) */
@@ -320,6 +321,10 @@ static void usage(FILE *f)
                "      --fetch-to-file    every block by StreamRequest into a temp file\n"
                "      --tmp-dir DIR      where --fetch-to-file writes (default $TMPDIR or /tmp)\n"
                "      --verify           check every block's checksums\n"
+               "      --auth-secret-file FILE  authenticate as APP_ID (spark.authenticate)\n"
+               "      --crypto MODE      AES (spark.network.crypto): pbkdf2, x25519, x25519-v2\n"
+               "      --sasl-encrypt     SASL with QOP auth-conf (spark.authenticate.\n"
+               "                         enableSaslEncryption)\n"
                "      --register         register the executor (manifest #localDirs) first\n"
                "      --json             one JSON object on stdout\n"
                "      --csv              a CSV header and one row on stdout\n"
@@ -336,7 +341,21 @@ int main(int argc, char **argv)
     bool json = false, csv = false, reg = false;
     b.k = 16;
     b.seconds = 10;
-    enum { O_IDLE = 256, O_OLD, O_VERIFY, O_JSON, O_REG, O_CSV, O_BATCH, O_TO_FILE, O_TMP_DIR };
+    struct secure_opts sec = {0};
+    enum {
+        O_IDLE = 256,
+        O_OLD,
+        O_VERIFY,
+        O_JSON,
+        O_REG,
+        O_CSV,
+        O_BATCH,
+        O_TO_FILE,
+        O_TMP_DIR,
+        O_SECRET,
+        O_CRYPTO,
+        O_SASL_ENCRYPT
+    };
     static const struct option lo[] = {{"manifest", required_argument, 0, 'm'},
                                        {"concurrency", required_argument, 0, 'c'},
                                        {"blocks", required_argument, 0, 'k'},
@@ -352,6 +371,9 @@ int main(int argc, char **argv)
                                        {"tmp-dir", required_argument, 0, O_TMP_DIR},
                                        {"help", no_argument, 0, 'h'},
                                        {"csv", no_argument, 0, O_CSV},
+                                       {"auth-secret-file", required_argument, 0, O_SECRET},
+                                       {"crypto", required_argument, 0, O_CRYPTO},
+                                       {"sasl-encrypt", no_argument, 0, O_SASL_ENCRYPT},
                                        {0, 0, 0, 0}};
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {
         print_version("shuffle-bench");
@@ -402,6 +424,15 @@ int main(int argc, char **argv)
         case O_TMP_DIR:
             o.tmp_dir = optarg;
             break;
+        case O_SECRET:
+            sec.secret_file = optarg;
+            break;
+        case O_CRYPTO:
+            sec.crypto = optarg;
+            break;
+        case O_SASL_ENCRYPT:
+            sec.sasl_encrypt = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -445,7 +476,14 @@ int main(int argc, char **argv)
         return 2;
     }
     o.connections_per_peer = conc;
-    if (shuffle_client_new(&o, &b.cl) != SHUFFLE_OK) {
+    char *secret = NULL;
+    if (secure_opts_apply(&sec, b.app, &o, &secret, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        return 2;
+    }
+    int status = shuffle_client_new(&o, &b.cl);
+    secure_secret_free(secret);
+    if (status != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(NULL));
         return 1;
     }

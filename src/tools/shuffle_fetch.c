@@ -17,6 +17,7 @@
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 #include "tools/fetch_cli.h"
+#include "tools/secure_opts.h"
 #include "tools/manifest_check.h"
 #include "tools/peer_arg.h"
 #include "tools/peer_probe.h"
@@ -246,29 +247,6 @@ static void merge_batches(struct job *j)
     j->n = out;
 }
 
-/* The whole file, minus one trailing newline; NULL with err set. */
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = calloc(1, 4098);
-    size_t n = buf ? fread(buf, 1, 4097, f) : 0;
-    fclose(f);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = 0;
-    if (n > 0 && buf[n - 1] == '\r')
-        buf[--n] = 0;
-    if (!buf || n == 0 || n > 4096 || strlen(buf) != n) {
-        snprintf(err, errlen, "%s: the secret must be 1-4096 bytes without NUL", path);
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 static void add_id(struct job *j, const char *id, size_t *cap)
 {
     if (j->n == *cap) {
@@ -350,24 +328,19 @@ static int prepare_job(struct job *j, const struct fetch_cli *cli, char **operan
     return 0;
 }
 
-/* The client, authenticating with --auth-secret-file's secret if given; 0 or the exit status. */
+/* The client, authenticating with --auth-secret-file's secret if given (and encrypting with
+ * --crypto or --sasl-encrypt); 0 or the exit status. */
 static int start_client(struct job *j, struct fetch_cli *cli)
 {
     char err[1024], *secret = NULL;
-    if (cli->secret_file) {
-        if (!(secret = read_secret(cli->secret_file, err, sizeof(err)))) {
-            fprintf(stderr, "shuffle-fetch: %s\n", err);
-            return 2;
-        }
-        cli->o.auth_secret = secret;
-        cli->o.auth_app_id = j->app;
+    struct secure_opts sec = {cli->secret_file, cli->crypto, cli->sasl_encrypt};
+    if (secure_opts_apply(&sec, j->app, &cli->o, &secret, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shuffle-fetch: %s\n", err);
+        return 2;
     }
     int status = shuffle_client_new(&cli->o, &j->cl);
     cli->o.auth_secret = NULL;
-    if (secret) { /* the client keeps only what it derived from it */
-        memset(secret, 0, strlen(secret));
-        free(secret);
-    }
+    secure_secret_free(secret); /* the client keeps what it derived from it, or a copy */
     if (status != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(NULL));
         return 1;

@@ -18,3 +18,15 @@ tests_integration_test_auth_aes_LDADD = src/server/libshuffled_core.la $(INTEGRA
 	$(CRYPTO_LIBS)
 # Debian 12's DIGEST-MD5 plugin leaks its cipher per encrypted session (test_auth_conf only).
 EXTRA_DIST += tests/integration/cyrus-digestmd5.supp
+# libshuffle's encryption (AES modes, SASL auth-conf) against the real daemon, every fetch path.
+tests_integration_test_crypto_client_SOURCES = tests/integration/test_crypto_client.c \
+	tests/integration/crypto_fixture.c tests/integration/crypto_fixture.h
+tests_integration_test_crypto_client_LDADD = $(INTEGRATION_LIBS)
+check_PROGRAMS += tests/integration/test_crypto_client
+TESTS += tests/integration/test_crypto_client
+# SASL auth-conf: Cyrus's DIGEST-MD5 cipher leak suppressed (cyrus-digestmd5.supp), so apart.
+tests_integration_test_crypto_sasl_SOURCES = tests/integration/test_crypto_sasl.c \
+	tests/integration/crypto_fixture.c tests/integration/crypto_fixture.h
+tests_integration_test_crypto_sasl_LDADD = $(INTEGRATION_LIBS)
+check_PROGRAMS += tests/integration/test_crypto_sasl
+TESTS += tests/integration/test_crypto_sasl

@@ -33,8 +33,7 @@ struct manifest man;
 const char **ids;
 size_t nids;
 
-/* A daemon in tmp/name, logging errors only; auth: the JSON members for authentication. */
-static bool daemon_start(struct harness_daemon *d, const char *name, const char *auth)
+bool auth_fixture_daemon_start(struct harness_daemon *d, const char *name, const char *auth)
 {
     char dir[700], state[800], members[1400];
     snprintf(dir, sizeof dir, "%s/%s", tmp, name);
@@ -233,9 +232,9 @@ int auth_fixture_main(const struct check_case *c, const TTest *const *tests)
              extra ? ", " : "", extra ? extra : "");
     snprintf(apps_json, sizeof apps_json,
              "\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"", apps_dir);
-    if (daemon_start(&authd, "auth", auth_json) &&
-        daemon_start(&plaind, "plain", "\"auth_enabled\": false") &&
-        daemon_start(&appd, "apps", apps_json)) {
+    if (auth_fixture_daemon_start(&authd, "auth", auth_json) &&
+        auth_fixture_daemon_start(&plaind, "plain", "\"auth_enabled\": false") &&
+        auth_fixture_daemon_start(&appd, "apps", apps_json)) {
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);
     } else {

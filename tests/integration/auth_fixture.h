@@ -31,6 +31,9 @@ extern struct manifest man;
 extern const char **ids; /* the dataset's non-empty shuffle blocks */
 extern size_t nids;
 
+/* A daemon in tmp/name, logging errors only; auth: the JSON members for authentication. The
+ * caller stops it. */
+bool auth_fixture_daemon_start(struct harness_daemon *d, const char *name, const char *auth);
 /* Sets everything up, runs the case c of tests, tears down (every daemon must exit cleanly:
  * under ASan, no leaks). The process's exit status (77: skipped). */
 int auth_fixture_main(const struct check_case *c, const TTest *const *tests);

@@ -49,7 +49,7 @@ expect shuffled /usr/sbin/shuffled /usr/bin/shuffledctl /usr/share/man/man8/shuf
     /lib/systemd/system/shuffled.service /lib/systemd/system/shuffled.socket \
     /usr/lib/sysusers.d/shuffled.conf /usr/lib/tmpfiles.d/shuffled.conf \
     /usr/share/man/man8/shuffled.8.gz /usr/share/man/man5/shuffled.json.5.gz
-expect libshuffle1 "/usr/lib/$ma/libshuffle.so.1" "/usr/lib/$ma/libshuffle.so.1.0.0"
+expect libshuffle1 "/usr/lib/$ma/libshuffle.so.1" "/usr/lib/$ma/libshuffle.so.1.1.0"
 expect libshuffle-dev /usr/include/shuffle/client.h /usr/include/shuffle/sync.h \
     "/usr/lib/$ma/libshuffle.so" "/usr/lib/$ma/pkgconfig/libshuffle.pc" \
     /usr/share/man/man3/libshuffle.3.gz
@@ -59,7 +59,7 @@ expect shuffle-tools /usr/bin/shuffle-fetch /usr/bin/shuffle-bench /usr/bin/gen-
 test -d "$root/etc/shuffled/conf.d" || { echo "FAIL: no /etc/shuffled/conf.d"; exit 1; }
 dpkg-deb -I "$tmp/debs/"shuffled_*.deb conffiles | grep -qx /etc/shuffled/shuffled.json ||
     { echo "FAIL: /etc/shuffled/shuffled.json is not a conffile"; exit 1; }
-objdump -p "$root/usr/lib/$ma/libshuffle.so.1.0.0" | grep -q 'SONAME *libshuffle.so.1$' ||
+objdump -p "$root/usr/lib/$ma/libshuffle.so.1.1.0" | grep -q 'SONAME *libshuffle.so.1$' ||
     { echo "FAIL: soname is not libshuffle.so.1"; exit 1; }
 grep -qx 'License: Apache-2.0' "$root/usr/lib/$ma/pkgconfig/libshuffle.pc" ||
     { echo "FAIL: libshuffle.pc does not name the license"; exit 1; }

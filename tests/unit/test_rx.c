@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "client/link.h"
 #include "client/rx.h"
 #include "proto/codec.h"
 #include "proto/frame.h"
@@ -420,6 +421,110 @@ START_TEST(test_larger_than_socket_buffers)
 }
 END_TEST
 
+/* ---- through a cipher link (client/link.h): a toy one, XOR 0x5a, that reads the socket in
+ * 16 KiB gulps and hands out at most 3000 bytes per call, holding the rest (pending) ---- */
+
+enum { TOY_GULP = 16384, TOY_HANDOUT = 3000 };
+struct toy_link {
+    uint8_t held[TOY_GULP];
+    size_t off, len;
+};
+
+static ssize_t toy_readv(void *state, int fd, const struct iovec *iov, int iovcnt)
+{
+    struct toy_link *t = state;
+    if (t->off == t->len) {
+        ssize_t n = read(fd, t->held, sizeof(t->held));
+        if (n <= 0)
+            return n;
+        for (ssize_t i = 0; i < n; i++)
+            t->held[i] ^= 0x5a;
+        t->off = 0;
+        t->len = (size_t)n;
+    }
+    size_t given = 0;
+    for (int i = 0; i < iovcnt && given < TOY_HANDOUT && t->off < t->len; i++) {
+        size_t n = t->len - t->off, room = TOY_HANDOUT - given;
+        n = n < room ? n : room;
+        n = n < iov[i].iov_len ? n : iov[i].iov_len;
+        memcpy(iov[i].iov_base, t->held + t->off, n);
+        t->off += n;
+        given += n;
+    }
+    return (ssize_t)given;
+}
+
+static size_t toy_pending(void *state)
+{
+    struct toy_link *t = state;
+    return t->len - t->off;
+}
+
+static const struct link_ops toy_ops = {
+    .name = "toy-xor", .readv = toy_readv, .pending = toy_pending};
+
+/* A direct body, a small chunk and a stream to the sink file, XORed on the wire: every frame
+ * decrypted whole, and the stream's bytes read + written (never spliced: the socket holds
+ * ciphertext). As the transport does, rx is pumped again while the link holds plaintext. */
+START_TEST(test_through_a_link)
+{
+    size_t big_len = 300000, file_len = 500000;
+    uint8_t *big = pattern(big_len, 7), *file = pattern(file_len, 8);
+    struct proto_writer w;
+    proto_writer_init(&w);
+    put_chunk(&w, 0, big, big_len);
+    put_stream(&w, "s_file", file, file_len);
+    put_rpc(&w, 1, "after");
+    for (size_t i = 0; i < w.len; i++)
+        w.buf[i] ^= 0x5a;
+    struct rig g;
+    struct rx *x = rig_open(&g, 0, false, RIG_TEMP_FILE);
+    struct toy_link toy = {.off = 0};
+    struct link link = {&toy_ops, &toy};
+    ck_assert_int_eq(rx_set_link(x, &link), 0);
+    struct sender snd = {g.wfd, w.buf, w.len, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, send_main, &snd);
+    while (g.s.frames < 3)
+        ck_assert_int_eq(link_pending(&link) ? rx_pump(x, g.rfd) : pump_once(x, g.rfd), RX_AGAIN);
+    pthread_join(th, NULL);
+    assert_chunk(&g.s, 0, 0, big, big_len);
+    assert_rpc(&g.s, 2, "after");
+    ck_assert_uint_eq(g.s.sunk, file_len);
+    assert_file(g.path, file, file_len);
+    const struct rx_stats *st = rx_get_stats(x);
+    ck_assert_uint_eq(st->spliced_bytes, 0);
+    ck_assert_uint_eq(st->written_bytes, file_len);
+    rig_close(&g);
+    proto_writer_free(&w);
+    free(big);
+    free(file);
+}
+END_TEST
+
+/* A link goes on only between frames: bytes already read under the old one refuse it. */
+START_TEST(test_link_refused_with_bytes_buffered)
+{
+    struct proto_writer w;
+    proto_writer_init(&w);
+    put_rpc(&w, 1, "reply");
+    put_rpc(&w, 2, "too early");
+    struct rig g;
+    struct rx *x = rig_open(&g, 0, false, -1);
+    send_all(g.wfd, w.buf, 12); /* the first frame's header, then the rest */
+    ck_assert_int_eq(pump_once(x, g.rfd), RX_AGAIN);
+    struct toy_link toy = {.off = 0};
+    struct link link = {&toy_ops, &toy};
+    ck_assert_int_eq(rx_set_link(x, &link), -1); /* inside a frame */
+    send_all(g.wfd, w.buf + 12, w.len - 12);
+    while (g.s.frames < 2)
+        ck_assert_int_eq(pump_once(x, g.rfd), RX_AGAIN);
+    ck_assert_int_eq(rx_set_link(x, &link), 0); /* between frames, nothing held */
+    rig_close(&g);
+    proto_writer_free(&w);
+}
+END_TEST
+
 /* The peer goes away in the middle of a direct body, of a spliced stream. */
 START_TEST(test_dropped_mid_body)
 {
@@ -516,6 +621,8 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_larger_than_socket_buffers, 0, 3);
     tcase_add_loop_test(tc, test_dropped_mid_body, 0, 2);
     tcase_add_test(tc, test_header_limits);
+    tcase_add_test(tc, test_through_a_link);
+    tcase_add_test(tc, test_link_refused_with_bytes_buffered);
     tcase_add_loop_test(tc, test_sink_cannot_be_written, 0, 2);
     suite_add_tcase(s, tc);
     return s;

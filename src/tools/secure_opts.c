@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The client tools' security options: see secure_opts.h. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/secure_opts.h"
+
+int secure_crypto_mode(const char *name)
+{
+    static const struct {
+        const char *name;
+        int mode;
+    } modes[] = {{"pbkdf2", SHUFFLE_CRYPTO_PBKDF2},
+                 {"x25519", SHUFFLE_CRYPTO_X25519},
+                 {"x25519-v2", SHUFFLE_CRYPTO_X25519_V2}};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(name, modes[i].name) == 0)
+            return modes[i].mode;
+    return -1;
+}
+
+/* The whole file, minus one trailing newline; NULL with err set. */
+static char *read_secret(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = calloc(1, 4098);
+    size_t n = buf ? fread(buf, 1, 4097, f) : 0;
+    fclose(f);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = 0;
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = 0;
+    if (!buf || n == 0 || n > 4096 || strlen(buf) != n) {
+        snprintf(err, errlen, "%s: the secret must be 1-4096 bytes without NUL", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int secure_opts_apply(const struct secure_opts *s, const char *app,
+                      struct shuffle_client_options *o, char **secret, char *err, size_t errlen)
+{
+    *secret = NULL;
+    int mode = SHUFFLE_CRYPTO_OFF;
+    if (s->crypto && (mode = secure_crypto_mode(s->crypto)) < 0) {
+        snprintf(err, errlen, "--crypto: '%s' is not pbkdf2, x25519 or x25519-v2", s->crypto);
+        return -1;
+    }
+    if ((s->crypto || s->sasl_encrypt) && !s->secret_file) {
+        snprintf(err, errlen, "--%s needs --auth-secret-file",
+                 s->crypto ? "crypto" : "sasl-encrypt");
+        return -1;
+    }
+    if (s->crypto && s->sasl_encrypt) {
+        snprintf(err, errlen, "--crypto and --sasl-encrypt exclude each other");
+        return -1;
+    }
+    if (!s->secret_file)
+        return 0;
+    if (!(*secret = read_secret(s->secret_file, err, errlen)))
+        return -1;
+    o->auth_secret = *secret;
+    o->auth_app_id = app;
+    o->crypto = mode;
+    o->sasl_encrypt = s->sasl_encrypt;
+    return 0;
+}
+
+void secure_secret_free(char *secret)
+{
+    if (secret) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+}

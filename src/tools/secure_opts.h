@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The client tools' security options: --auth-secret-file FILE (spark.authenticate),
+ * --crypto pbkdf2|x25519|x25519-v2 (spark.network.crypto) and --sasl-encrypt (SASL QOP
+ * auth-conf), turned into libshuffle's options. */
+#ifndef SHUFFLE_TOOLS_SECURE_OPTS_H
+#define SHUFFLE_TOOLS_SECURE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shuffle/client.h"
+
+struct secure_opts {
+    const char *secret_file; /* NULL: no authentication */
+    const char *crypto;      /* NULL: SASL */
+    bool sasl_encrypt;
+};
+
+/* SHUFFLE_CRYPTO_* for "pbkdf2", "x25519", "x25519-v2"; -1 for anything else. */
+int secure_crypto_mode(const char *name);
+
+/* Sets o's auth and crypto fields for app; *secret holds the secret read from the file (NULL
+ * without one): pass it to secure_secret_free once shuffle_client_new has returned. 0, or -1
+ * with err set (an unreadable file, an unknown mode, --crypto or --sasl-encrypt without a
+ * secret file). */
+int secure_opts_apply(const struct secure_opts *s, const char *app,
+                      struct shuffle_client_options *o, char **secret, char *err, size_t errlen);
+/* Wipes and frees what secure_opts_apply read. */
+void secure_secret_free(char *secret);
+
+#endif
