@@ -37,7 +37,7 @@ END_TEST
 
 START_TEST(daemon_without_sasl_encryption_refused)
 {
-    /* appd offers QOP auth only; app-1's secret there is its own file's */
+    /* appd offers QOP auth only (sasl_encryption off); app-1's secret there is its own file's */
     shuffle_client *c =
         crypto_client(SHUFFLE_CRYPTO_OFF, true, "secret-one", VIA_FETCH_SHUFFLE_BLOCKS);
     ck_assert_int_eq(crypto_register(c, appd.port), SHUFFLE_EAUTH);
@@ -68,6 +68,7 @@ int main(void)
              src && *src ? src : ".");
     setenv("LSAN_OPTIONS", supp, 1);
     setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"auth_sasl_encryption\": true", 1);
+    setenv("SHUFFLED_TEST_APPS_EXTRA", "\"sasl_encryption\": \"off\"", 1);
     return auth_fixture_main(&(struct check_case){.suite = "crypto_sasl",
                                                   .name = "crypto_sasl",
                                                   .timeout_s = 120,
