@@ -5,7 +5,9 @@
  * batch ranges, stream-to-file) with every byte verified; a wrong secret is refused in each
  * mode, unretried; mixed modes are refused as configured: an AES client against a daemon
  * without crypto (Spark's "Expected SaslMessage" text reported), and a SASL client against
- * crypto_sasl_fallback=false ("Unknown challenge message."). */
+ * crypto_sasl_fallback=false ("Unknown challenge message."). Spark 4.0's AES-GCM channel
+ * (crypto_cipher) after both X25519 handshakes, on every path too; a daemon limited to CTR
+ * closes a GCM client. */
 #include <config.h>
 
 #include <check.h>
@@ -23,16 +25,23 @@
 #define AES_REFUSED "java.lang.IllegalArgumentException: Authentication failed."
 #define NO_FALLBACK "java.lang.IllegalArgumentException: Unknown challenge message."
 
-enum { MODES = 3 };
+/* the three handshakes with AES-CTR, then Spark 4.0's AES-GCM after each X25519 one */
+enum { MODES = 5 };
 static const int crypto_of_mode[MODES] = {SHUFFLE_CRYPTO_PBKDF2, SHUFFLE_CRYPTO_X25519,
+                                          SHUFFLE_CRYPTO_X25519_V2, SHUFFLE_CRYPTO_X25519,
                                           SHUFFLE_CRYPTO_X25519_V2};
+static const int cipher_of_mode[MODES] = {SHUFFLE_CIPHER_CTR, SHUFFLE_CIPHER_CTR,
+                                          SHUFFLE_CIPHER_CTR, SHUFFLE_CIPHER_GCM,
+                                          SHUFFLE_CIPHER_GCM};
 
 static struct harness_daemon strictd; /* crypto on, crypto_sasl_fallback false */
 
 /* mode -1: SASL without encryption */
 static shuffle_client *client(int mode, const char *secret, enum fetch_path path)
 {
-    return crypto_client(mode < 0 ? SHUFFLE_CRYPTO_OFF : crypto_of_mode[mode], false, secret, path);
+    if (mode < 0)
+        return crypto_client(SHUFFLE_CRYPTO_OFF, false, secret, path);
+    return crypto_client_cipher(crypto_of_mode[mode], cipher_of_mode[mode], false, secret, path);
 }
 
 /* _i: mode * FETCH_PATHS + path */
@@ -77,13 +86,21 @@ END_TEST
  * shuffle-bench verifies a few requests; a mode without a secret file is a usage error. */
 START_TEST(tools_fetch_with_each_mode)
 {
-    static const char *const names[MODES] = {"pbkdf2", "x25519", "x25519-v2"};
+    static const char *const names[MODES] = {"pbkdf2", "x25519", "x25519-v2",
+                                             "x25519 --crypto-cipher gcm",
+                                             "x25519-v2 --crypto-cipher gcm"};
     char cmd[4096], out[8192], mpath[700], args[64];
     snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
     for (int mode = 0; mode < MODES; mode++) {
         snprintf(args, sizeof args, "--crypto %s", names[mode]);
         crypto_assert_tools_fetch(args, authd.port);
     }
+    snprintf(cmd, sizeof cmd,
+             "%s/src/tools/shuffle-fetch --crypto pbkdf2 --crypto-cipher gcm "
+             "--auth-secret-file %s --verify %s 127.0.0.1:%d app-1 1 2>&1",
+             builddir, secret_path, mpath, authd.port);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "gcm needs --crypto x25519"), "%s", out);
     snprintf(cmd, sizeof cmd,
              "%s/src/tools/shuffle-fetch --crypto x25519 --verify %s 127.0.0.1:%d app-1 1 2>&1",
              builddir, mpath, authd.port);
@@ -108,6 +125,10 @@ static void sasl_client_refused_without_fallback(void)
     c = client(1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
     ck_assert_msg(crypto_register(c, strictd.port) == SHUFFLE_OK, "%s", shuffle_last_error(c));
     shuffle_client_free(c);
+    /* ... but only with AES-CTR (crypto_cipher ctr): a GCM client's first message closes */
+    c = client(3, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
+    ck_assert_int_ne(crypto_register(c, strictd.port), SHUFFLE_OK);
+    shuffle_client_free(c);
 }
 
 static void start_strict(void)
@@ -115,7 +136,7 @@ static void start_strict(void)
     char json[1200];
     snprintf(json, sizeof json,
              "\"auth_enabled\": true, \"auth_secret_file\": \"%s\", \"crypto_enabled\": true, "
-             "\"crypto_sasl_fallback\": false",
+             "\"crypto_sasl_fallback\": false, \"crypto_cipher\": \"ctr\"",
              secret_path);
     ck_assert(auth_fixture_daemon_start(&strictd, "strict", json));
 }
