@@ -7,6 +7,7 @@
 #include "server/net/auth.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 #include <stdbool.h>
@@ -303,6 +304,11 @@ static void end_handshake(struct conn *c, struct conn_auth *ca)
     }
     conn_set_channel(c, ch);
     metrics_security_connection(MS_SASL_AUTH_CONF);
+    static _Atomic bool warned; /* once per process: the cost is per session, the fix upstream */
+    if (!atomic_exchange(&warned, true))
+        log_warn("SASL encryption (auth-conf) in use: Debian 12's Cyrus DIGEST-MD5 plugin leaks "
+                 "about 6 KiB per encrypted session; prefer spark.network.crypto (crypto_enabled) "
+                 "or set sasl_encryption to \"off\"");
     log_debug("%s: SASL encryption (auth-conf, %u-bit) on", conn_peer(c), bits);
 }
 
