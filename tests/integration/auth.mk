@@ -12,6 +12,8 @@ tests_integration_test_auth_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_auth_client_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 tests_integration_test_auth_client_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_auth_conf_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tests_integration_test_auth_conf_SOURCES = tests/integration/test_auth_conf.c \
+	tests/integration/cyrus_lsan_hook.c
 tests_integration_test_auth_conf_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_auth_aes_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(CRYPTO_CFLAGS)
 tests_integration_test_auth_aes_LDADD = src/server/libshuffled_core.la $(INTEGRATION_LIBS) \
@@ -26,7 +28,8 @@ check_PROGRAMS += tests/integration/test_crypto_client
 TESTS += tests/integration/test_crypto_client
 # SASL auth-conf: Cyrus's DIGEST-MD5 cipher leak suppressed (cyrus-digestmd5.supp), so apart.
 tests_integration_test_crypto_sasl_SOURCES = tests/integration/test_crypto_sasl.c \
-	tests/integration/crypto_fixture.c tests/integration/crypto_fixture.h
+	tests/integration/crypto_fixture.c tests/integration/crypto_fixture.h \
+	tests/integration/cyrus_lsan_hook.c
 tests_integration_test_crypto_sasl_LDADD = $(INTEGRATION_LIBS)
 check_PROGRAMS += tests/integration/test_crypto_sasl
 TESTS += tests/integration/test_crypto_sasl

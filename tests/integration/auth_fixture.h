@@ -34,6 +34,11 @@ extern size_t nids;
 /* A daemon in tmp/name, logging errors only; auth: the JSON members for authentication. The
  * caller stops it. */
 bool auth_fixture_daemon_start(struct harness_daemon *d, const char *name, const char *auth);
+/* Cyrus's DIGEST-MD5 plugin (Debian 12) leaks its OpenSSL cipher per auth-conf session: the
+ * daemons and tools this process starts get LeakSanitizer's suppression for it
+ * (cyrus-digestmd5.supp, through LSAN_OPTIONS); the test program itself names libcrypto in its
+ * own __lsan_default_suppressions. */
+void auth_fixture_suppress_cyrus_cipher_leak(void);
 /* Sets everything up, runs the case c of tests, tears down (every daemon must exit cleanly:
  * under ASan, no leaks). The process's exit status (77: skipped). */
 int auth_fixture_main(const struct check_case *c, const TTest *const *tests);

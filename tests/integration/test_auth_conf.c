@@ -312,21 +312,9 @@ START_TEST(required_offers_auth_conf_only)
 }
 END_TEST
 
-/* LeakSanitizer, in this process (the daemons get the file through LSAN_OPTIONS) */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libcrypto.so\n";
-}
-
 int main(void)
 {
-    /* read by this process and by the daemons it starts */
-    char supp[1200];
-    const char *src = getenv("SHUFFLE_SRCDIR");
-    snprintf(supp, sizeof supp, "suppressions=%s/tests/integration/cyrus-digestmd5.supp",
-             src && *src ? src : ".");
-    setenv("LSAN_OPTIONS", supp, 1);
+    auth_fixture_suppress_cyrus_cipher_leak();
     setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"auth_sasl_encryption\": true", 1);
     setenv("SHUFFLED_TEST_APPS_EXTRA", "\"sasl_encryption\": \"required\"", 1);
     return auth_fixture_main(

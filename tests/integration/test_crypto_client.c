@@ -115,6 +115,35 @@ START_TEST(tools_fetch_with_each_mode)
 }
 END_TEST
 
+/* shuffle_client_new refuses what cannot work, naming it: an unknown mode, a mode without a
+ * secret, AES and SASL encryption at once. */
+START_TEST(options_checked)
+{
+    struct {
+        int crypto, sasl_encrypt;
+        const char *secret, *why;
+    } bad[] = {
+        {7, 0, SECRET, "unknown crypto mode 7"},
+        {SHUFFLE_CRYPTO_X25519, 0, NULL, "crypto and sasl_encrypt need auth_secret"},
+        {SHUFFLE_CRYPTO_OFF, 1, NULL, "crypto and sasl_encrypt need auth_secret"},
+        {SHUFFLE_CRYPTO_PBKDF2, 1, SECRET, "exclude each other"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct shuffle_client_options o;
+        shuffle_client_options_init(&o);
+        o.auth_app_id = "app-1";
+        o.auth_secret = bad[i].secret;
+        o.crypto = bad[i].crypto;
+        o.sasl_encrypt = bad[i].sasl_encrypt;
+        shuffle_client *c = NULL;
+        ck_assert_int_eq(shuffle_client_new(&o, &c), SHUFFLE_EINVAL);
+        ck_assert_ptr_null(c);
+        ck_assert_msg(strstr(shuffle_last_error(NULL), bad[i].why), "%zu: %s", i,
+                      shuffle_last_error(NULL));
+    }
+}
+END_TEST
+
 static void sasl_client_refused_without_fallback(void)
 {
     shuffle_client *c = client(-1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
@@ -165,5 +194,5 @@ int main(void)
                              .looped = {every_mode_every_path_fetches_every_byte}},
         CHECK_TESTS(every_mode_every_path_fetches_every_byte, wrong_secret_refused_in_each_mode,
                     aes_client_against_a_daemon_without_crypto, strict_daemon,
-                    tools_fetch_with_each_mode));
+                    tools_fetch_with_each_mode, options_checked));
 }

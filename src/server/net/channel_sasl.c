@@ -16,12 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto/codec.h"
+#include "proto/sasl_piece.h"
 #include "server/net/channel.h"
-
-/* Largest inbound piece accepted (Spark's default maxEncryptedBlockSize is 64 KiB; the
- * wrapping adds a few dozen bytes). */
-#define MAX_PIECE (1u << 20)
 
 struct sasl_channel {
     struct channel base; /* first: the channel the connection holds */
@@ -29,12 +25,8 @@ struct sasl_channel {
     sasl_conn_t *sasl;
     void (*release)(void *owner);
     void *owner;
-    unsigned plain_max; /* plaintext per piece, so that one sasl_encode makes one token */
-    /* inbound: raw bytes of the piece being assembled, then its plaintext being returned */
-    uint8_t *raw;
-    size_t raw_len, raw_cap;
-    uint8_t *plain;
-    size_t plain_off, plain_len;
+    unsigned plain_max;     /* plaintext per piece, so that one sasl_encode makes one token */
+    struct sasl_inbound in; /* the piece being assembled, then its plaintext being returned */
     /* outbound: the encoded piece not yet written */
     uint8_t *out;
     size_t out_off, out_len, out_cap;
@@ -48,85 +40,30 @@ static struct sasl_channel *of(struct channel *ch)
 
 /* ---- inbound ---- */
 
-/* Unwraps the complete piece in raw[0, need) into plain. -1 with errno EPROTO if it is not
- * a valid token. */
-static int unwrap_piece(struct sasl_channel *s, size_t need)
-{
-    /* Cyrus wants its own 4-byte length in front of the token */
-    size_t tok = need - 8;
-    proto_store_u32(s->raw + 4, (uint32_t)tok);
-    const char *out = NULL;
-    unsigned outlen = 0;
-    if (sasl_decode(s->sasl, (const char *)s->raw + 4, (unsigned)(tok + 4), &out, &outlen) !=
-        SASL_OK) {
-        errno = EPROTO;
-        return -1;
-    }
-    if (outlen > 0) {
-        uint8_t *p = realloc(s->plain, outlen);
-        if (!p) {
-            errno = ENOMEM;
-            return -1;
-        }
-        memcpy(p, out, outlen);
-        s->plain = p;
-    }
-    s->plain_off = 0;
-    s->plain_len = outlen;
-    memmove(s->raw, s->raw + need, s->raw_len - need);
-    s->raw_len -= need;
-    return 0;
-}
-
-/* Bytes of the piece at the front of raw: 0 when its length is not known yet. */
-static size_t piece_len(const struct sasl_channel *s)
-{
-    return s->raw_len < 8 ? 0 : (size_t)proto_load_u64(s->raw);
-}
-
 static ssize_t sasl_read(struct channel *ch, void *buf, size_t len)
 {
     struct sasl_channel *s = of(ch);
     for (;;) {
-        if (s->plain_off < s->plain_len) {
-            size_t n = s->plain_len - s->plain_off;
-            n = n < len ? n : len;
-            memcpy(buf, s->plain + s->plain_off, n);
-            s->plain_off += n;
-            return (ssize_t)n;
-        }
-        size_t need = piece_len(s);
-        if (s->raw_len >= 8 && (need <= 8 + 4 || need > MAX_PIECE)) {
-            errno = EPROTO; /* an absurd length: not a SASL piece */
+        ssize_t got = sasl_inbound_take(&s->in, s->sasl, buf, len);
+        if (got > 0)
+            return got;
+        size_t room = 0;
+        uint8_t *space = got == 0 ? sasl_inbound_space(&s->in, 0, &room) : NULL; /* the piece */
+        if (!space) {
+            if (errno == EBADMSG)
+                errno = EPROTO; /* not a valid piece */
             return -1;
         }
-        if (need && s->raw_len >= need) {
-            if (unwrap_piece(s, need) < 0)
-                return -1;
-            continue;
-        }
-        size_t want = need ? need : 8;
-        if (s->raw_cap < want) {
-            uint8_t *r = realloc(s->raw, want);
-            if (!r) {
-                errno = ENOMEM;
-                return -1;
-            }
-            s->raw = r;
-            s->raw_cap = want;
-        }
-        ssize_t n = channel_read(s->inner, s->raw + s->raw_len, want - s->raw_len);
+        ssize_t n = channel_read(s->inner, space, room);
         if (n <= 0)
             return n; /* EAGAIN, EOF or an error: as the socket said */
-        s->raw_len += (size_t)n;
+        s->in.raw_len += (size_t)n;
     }
 }
 
 static size_t sasl_pending(struct channel *ch)
 {
-    struct sasl_channel *s = of(ch);
-    size_t need = piece_len(s);
-    return (s->plain_len - s->plain_off) + (need && s->raw_len >= need ? 1 : 0);
+    return sasl_inbound_pending(&of(ch)->in);
 }
 
 /* ---- outbound ---- */
@@ -148,14 +85,12 @@ static int sasl_flush(struct channel *ch)
 /* Wraps plain[0, n) into the outbound buffer as one piece. */
 static int wrap_piece(struct sasl_channel *s, const uint8_t *plain, size_t n)
 {
-    const char *tok = NULL;
-    unsigned toklen = 0;
-    if (sasl_encode(s->sasl, (const char *)plain, (unsigned)n, &tok, &toklen) != SASL_OK ||
-        toklen < 4) {
-        errno = EPROTO;
+    const uint8_t *tok = NULL;
+    size_t toklen = 0;
+    uint8_t header[SASL_PIECE_HEADER];
+    if (sasl_piece_wrap(s->sasl, plain, n, header, &tok, &toklen) != 0)
         return -1;
-    }
-    size_t piece = 8 + (toklen - 4);
+    size_t piece = SASL_PIECE_HEADER + toklen;
     if (s->out_cap < piece) {
         uint8_t *o = realloc(s->out, piece);
         if (!o) {
@@ -165,8 +100,8 @@ static int wrap_piece(struct sasl_channel *s, const uint8_t *plain, size_t n)
         s->out = o;
         s->out_cap = piece;
     }
-    proto_store_u64(s->out, (uint64_t)piece);
-    memcpy(s->out + 8, tok + 4, toklen - 4);
+    memcpy(s->out, header, SASL_PIECE_HEADER);
+    memcpy(s->out + SASL_PIECE_HEADER, tok, toklen);
     s->out_off = 0;
     s->out_len = piece;
     return 0;
@@ -218,8 +153,7 @@ static void sasl_destroy(struct channel *ch)
     struct sasl_channel *s = of(ch);
     channel_destroy(s->inner);
     s->release(s->owner);
-    free(s->raw);
-    free(s->plain);
+    sasl_inbound_free(&s->in);
     free(s->out);
     free(s->scratch);
     free(s);
