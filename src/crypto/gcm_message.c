@@ -28,6 +28,13 @@ uint64_t gcm_message_len_400(size_t key_len, uint64_t n)
            (rest ? rest + CRYPTO_GCM_TAG_LEN : 0);
 }
 
+void gcm_message_place(size_t key_len, uint8_t *msg, const uint8_t *plain, size_t n)
+{
+    for (size_t at = 0, i = 0; at < n; at += GCM_SEGMENT_PLAIN, i++)
+        memcpy(msg + gcm_segment_offset(key_len, i), plain + at,
+               n - at < GCM_SEGMENT_PLAIN ? n - at : GCM_SEGMENT_PLAIN);
+}
+
 int gcm_key_init(struct gcm_key *k, const uint8_t *key, size_t key_len)
 {
     memset(k, 0, sizeof *k);

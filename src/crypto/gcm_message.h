@@ -43,6 +43,10 @@ static inline size_t gcm_segment_offset(size_t key_len, size_t i)
     return GCM_LENGTH_LEN + gcm_header_len(key_len) + i * (size_t)GCM_SEGMENT_LEN;
 }
 
+/* Copies n bytes of plaintext to their segments' places in a message (msg as for
+ * gcm_message_seal). */
+void gcm_message_place(size_t key_len, uint8_t *msg, const uint8_t *plain, size_t n);
+
 /* A key and a reusable EVP context. */
 struct gcm_key {
     uint8_t key[32];

@@ -64,11 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     size_t total = (size_t)gcm_message_len(key_len, size);
     uint8_t *msg = calloc(1, total), *back = malloc(size + 1), counter = size ? data[0] : 0;
-    for (size_t s = 0; s * GCM_SEGMENT_PLAIN < size; s++) {
-        size_t l = size - s * GCM_SEGMENT_PLAIN;
-        memcpy(msg + gcm_segment_offset(key_len, s), data + s * GCM_SEGMENT_PLAIN,
-               l < GCM_SEGMENT_PLAIN ? l : GCM_SEGMENT_PLAIN);
-    }
+    gcm_message_place(key_len, msg, data, size);
     struct crypto_rng rng = {counter_rng, &counter};
     if (gcm_message_seal(&k, &rng, msg, size) != 0 || gcm_reader_init(&r, key, key_len) != 0)
         abort();

@@ -148,18 +148,23 @@ static void register_and_fetch(struct channel *ch)
     free(content);
 }
 
+/* Authenticates with protocol, then AES-GCM (gcm) or AES-CTR; registers and fetches a block. */
+static void connect_register_fetch(enum aes_protocol protocol, bool gcm)
+{
+    int fd = tc_connect(authd.port);
+    char why[512] = "";
+    struct channel *ch = aes_connect_cipher(fd, protocol, gcm, SECRET, why, sizeof why);
+    ck_assert_msg(ch != NULL, "protocol %d refused: %s", (int)protocol, why);
+    register_and_fetch(ch);
+    channel_destroy(ch); /* closes fd */
+}
+
 START_TEST(each_protocol_authenticates_then_encrypts)
 {
     static const enum aes_protocol protocols[] = {AES_PROTO_PBKDF2, AES_PROTO_X25519_V1,
                                                   AES_PROTO_X25519_V2};
-    for (size_t i = 0; i < 3; i++) {
-        int fd = tc_connect(authd.port);
-        char why[512] = "";
-        struct channel *ch = aes_connect(fd, protocols[i], SECRET, why, sizeof why);
-        ck_assert_msg(ch != NULL, "protocol %d refused: %s", (int)protocols[i], why);
-        register_and_fetch(ch);
-        channel_destroy(ch); /* closes fd */
-    }
+    for (size_t i = 0; i < 3; i++)
+        connect_register_fetch(protocols[i], false);
 }
 END_TEST
 
@@ -168,14 +173,8 @@ END_TEST
 START_TEST(gcm_each_engine_version)
 {
     static const enum aes_protocol protocols[] = {AES_PROTO_X25519_V1, AES_PROTO_X25519_V2};
-    for (size_t i = 0; i < 2; i++) {
-        int fd = tc_connect(authd.port);
-        char why[512] = "";
-        struct channel *ch = aes_connect_cipher(fd, protocols[i], true, SECRET, why, sizeof why);
-        ck_assert_msg(ch != NULL, "protocol %d refused: %s", (int)protocols[i], why);
-        register_and_fetch(ch);
-        channel_destroy(ch);
-    }
+    for (size_t i = 0; i < 2; i++)
+        connect_register_fetch(protocols[i], true);
 }
 END_TEST
 
@@ -245,13 +244,7 @@ START_TEST(truncated_and_oversized_messages_refused)
     free(big);
     free(body);
     aes_client_free(&cl);
-    /* still serving */
-    fd = tc_connect(authd.port);
-    char why[512] = "";
-    struct channel *ch = aes_connect(fd, AES_PROTO_X25519_V2, SECRET, why, sizeof why);
-    ck_assert_msg(ch != NULL, "%s", why);
-    register_and_fetch(ch);
-    channel_destroy(ch);
+    connect_register_fetch(AES_PROTO_X25519_V2, false); /* still serving */
 }
 END_TEST
 

@@ -84,34 +84,33 @@ END_TEST
 
 /* The tools with each --crypto mode: shuffle-fetch registers and verifies every block,
  * shuffle-bench verifies a few requests; a mode without a secret file is a usage error. */
+/* shuffle-fetch with args and more_args against authd is a usage error (status 2) naming why. */
+static void fetch_usage_error(const char *args, const char *more_args, const char *why)
+{
+    char cmd[4096], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "%s/src/tools/shuffle-fetch %s %s --verify %s/manifest.tsv 127.0.0.1:%d app-1 1 2>&1",
+             builddir, args, more_args, data_root, authd.port);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, why), "%s", out);
+}
+
 START_TEST(tools_fetch_with_each_mode)
 {
     static const char *const names[MODES] = {"pbkdf2", "x25519", "x25519-v2",
                                              "x25519 --crypto-cipher gcm",
                                              "x25519-v2 --crypto-cipher gcm"};
-    char cmd[4096], out[8192], mpath[700], args[64];
-    snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
+    char args[64];
     for (int mode = 0; mode < MODES; mode++) {
         snprintf(args, sizeof args, "--crypto %s", names[mode]);
         crypto_assert_tools_fetch(args, authd.port);
     }
-    snprintf(cmd, sizeof cmd,
-             "%s/src/tools/shuffle-fetch --crypto pbkdf2 --crypto-cipher gcm "
-             "--auth-secret-file %s --verify %s 127.0.0.1:%d app-1 1 2>&1",
-             builddir, secret_path, mpath, authd.port);
-    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
-    ck_assert_msg(strstr(out, "gcm needs --crypto x25519"), "%s", out);
-    snprintf(cmd, sizeof cmd,
-             "%s/src/tools/shuffle-fetch --crypto x25519 --verify %s 127.0.0.1:%d app-1 1 2>&1",
-             builddir, mpath, authd.port);
-    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
-    ck_assert_msg(strstr(out, "--crypto needs --auth-secret-file"), "%s", out);
-    snprintf(cmd, sizeof cmd,
-             "%s/src/tools/shuffle-fetch --crypto aes --auth-secret-file %s --verify %s "
-             "127.0.0.1:%d app-1 1 2>&1",
-             builddir, secret_path, mpath, authd.port);
-    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
-    ck_assert_msg(strstr(out, "'aes' is not pbkdf2, x25519 or x25519-v2"), "%s", out);
+    char secret[800];
+    snprintf(secret, sizeof secret, "--auth-secret-file %s", secret_path);
+    fetch_usage_error("--crypto x25519", "", "--crypto needs --auth-secret-file");
+    fetch_usage_error("--crypto aes", secret, "'aes' is not pbkdf2, x25519 or x25519-v2");
+    fetch_usage_error("--crypto pbkdf2 --crypto-cipher gcm", secret, "gcm needs --crypto x25519");
+    fetch_usage_error("--crypto x25519 --crypto-cipher ccm", secret, "'ccm' is not ctr or gcm");
 }
 END_TEST
 
@@ -141,6 +140,16 @@ START_TEST(options_checked)
         ck_assert_msg(strstr(shuffle_last_error(NULL), bad[i].why), "%zu: %s", i,
                       shuffle_last_error(NULL));
     }
+    /* GCM exists only after the X25519 handshakes */
+    struct shuffle_client_options o;
+    shuffle_client_options_init(&o);
+    o.auth_app_id = "app-1";
+    o.auth_secret = SECRET;
+    o.crypto = SHUFFLE_CRYPTO_PBKDF2;
+    o.crypto_cipher = SHUFFLE_CIPHER_GCM;
+    shuffle_client *c = NULL;
+    ck_assert_int_eq(shuffle_client_new(&o, &c), SHUFFLE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(shuffle_last_error(NULL), "needs an X25519 crypto mode"));
 }
 END_TEST
 

@@ -5,6 +5,7 @@
 #define SHUFFLED_TESTS_CHANNEL_PAIR_H
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -38,6 +39,34 @@ static inline void pair_close(struct pair *p)
     if (p->ch)
         channel_destroy(p->ch); /* closes ours */
     close(p->peer);
+}
+
+/* Writes the len bytes of wire into the peer in small pieces (1 to max_piece bytes), reading
+ * the channel 64 bytes at a time after each, until want bytes of plaintext have come out
+ * (into got). A read may find nothing yet (EAGAIN) only while fewer than eagain_until bytes
+ * were sent. The bytes read. */
+static inline size_t pair_trickle(struct pair *p, const uint8_t *wire, size_t len, uint8_t *got,
+                                  size_t want, size_t max_piece, size_t eagain_until)
+{
+    size_t have = 0, sent = 0;
+    while (have < want) {
+        size_t piece = 1 + (sent * 7 + 3) % max_piece;
+        if (sent < len) {
+            if (piece > len - sent)
+                piece = len - sent;
+            ck_assert_int_eq(write(p->peer, wire + sent, piece), (ssize_t)piece);
+            sent += piece;
+        }
+        ssize_t n = channel_read(p->ch, got + have, 64);
+        if (n < 0) {
+            ck_assert_int_eq(errno, EAGAIN);
+            ck_assert_uint_lt(sent, eagain_until);
+            continue;
+        }
+        ck_assert_int_gt(n, 0);
+        have += (size_t)n;
+    }
+    return have;
 }
 
 /* A temporary file holding data (unlinked; the caller closes it). */

@@ -57,27 +57,10 @@ START_TEST(recorded_sessions_through_the_channel)
     ck_assert_int_eq(ctr_stream_apply(&ref_rd, c2s.cipher, want, c2s.cipher_len), 0);
 
     uint8_t *got = malloc(c2s.cipher_len + 64);
-    size_t have = 0, sent = 0;
     uint8_t b[1] = {0};
     ck_assert_int_eq(channel_writev(p.ch, &(struct iovec){b, 1}, 1, false), -1);
     ck_assert_int_eq(errno, EPROTO);
-    while (have < c2s.cipher_len) {
-        size_t piece = 1 + (sent * 7 + 3) % 7;
-        if (sent < c2s.cipher_len) {
-            if (piece > c2s.cipher_len - sent)
-                piece = c2s.cipher_len - sent;
-            ck_assert_int_eq(write(p.peer, c2s.cipher + sent, piece), (ssize_t)piece);
-            sent += piece;
-        }
-        ssize_t n = channel_read(p.ch, got + have, 64);
-        if (n < 0) {
-            ck_assert_int_eq(errno, EAGAIN);
-            ck_assert_uint_lt(sent, AES_PICK_BYTES + 8);
-            continue;
-        }
-        ck_assert_int_gt(n, 0);
-        have += (size_t)n;
-    }
+    pair_trickle(&p, c2s.cipher, c2s.cipher_len, got, c2s.cipher_len, 7, AES_PICK_BYTES + 8);
     ck_assert_mem_eq(got, want, c2s.cipher_len);
     ck_assert_int_eq(channel_aes_protocol(p.ch), r->protocol);
 

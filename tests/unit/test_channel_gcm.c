@@ -64,23 +64,7 @@ START_TEST(recorded_client_streams_through_the_channel)
         uint64_t counted[3] = {0};
         channel_aes_set_hooks(p.ch, &hooks, counted);
         uint8_t *got = malloc(want_len + 64);
-        size_t have = 0, sent = 0;
-        while (have < want_len) {
-            size_t piece = 1 + (sent * 7 + 3) % 13;
-            if (sent < cap.cipher_len) {
-                if (piece > cap.cipher_len - sent)
-                    piece = cap.cipher_len - sent;
-                ck_assert_int_eq(write(p.peer, cap.cipher + sent, piece), (ssize_t)piece);
-                sent += piece;
-            }
-            ssize_t n = channel_read(p.ch, got + have, 64);
-            if (n < 0) {
-                ck_assert_int_eq(errno, EAGAIN);
-                continue;
-            }
-            ck_assert_int_gt(n, 0);
-            have += (size_t)n;
-        }
+        size_t have = pair_trickle(&p, cap.cipher, cap.cipher_len, got, want_len, 13, SIZE_MAX);
         ck_assert_uint_eq(have, want_len);
         ck_assert_mem_eq(got, want, want_len);
         ck_assert(channel_aes_is_gcm(p.ch));

@@ -69,12 +69,7 @@ START_TEST(messages_reseal_byte_for_byte)
                 n++;
             ck_assert_uint_eq(gcm_message_len(e.key_len, n), total);
             uint8_t *msg = calloc(1, total);
-            for (size_t s = 0; s * GCM_SEGMENT_PLAIN < n; s++) {
-                size_t l = n - s * GCM_SEGMENT_PLAIN;
-                memcpy(msg + gcm_segment_offset(e.key_len, s),
-                       plain + plain_at + s * GCM_SEGMENT_PLAIN,
-                       l < GCM_SEGMENT_PLAIN ? l : GCM_SEGMENT_PLAIN);
-            }
+            gcm_message_place(e.key_len, msg, plain + plain_at, n);
             char salt_hex[2 * GCM_MAX_HEADER + 1];
             for (size_t b = 0; b + 1 < hl; b++)
                 sprintf(salt_hex + 2 * b, "%02x", cap.cipher[at + 9 + b]);
@@ -125,11 +120,7 @@ static int roundtrip(size_t key_len, size_t n, uint64_t announced, size_t send, 
     uint8_t *msg = calloc(1, cap), *want = malloc(n + 1);
     for (size_t i = 0; i < n; i++)
         want[i] = (uint8_t)(i * 7 + 3);
-    for (size_t s = 0; s * GCM_SEGMENT_PLAIN < n; s++) {
-        size_t l = n - s * GCM_SEGMENT_PLAIN;
-        memcpy(msg + gcm_segment_offset(key_len, s), want + s * GCM_SEGMENT_PLAIN,
-               l < GCM_SEGMENT_PLAIN ? l : GCM_SEGMENT_PLAIN);
-    }
+    gcm_message_place(key_len, msg, want, n);
     ck_assert_int_eq(gcm_message_seal_announcing(&k, NULL, msg, n, announced), 0);
     gcm_key_free(&k);
     if (flip_at >= 0)

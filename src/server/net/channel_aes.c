@@ -40,8 +40,10 @@ static int decide(struct cipher_channel *c)
             errno = ENOMEM;
             return -1;
         }
-        memcpy(c->raw, c->hold, c->held); /* the message's first bytes, to be read again */
-        c->raw_len = c->held;
+        if (gcm_inbox_push(&c->inbox, c->hold, c->held) != 0) { /* read again, as GCM */
+            errno = ENOMEM;
+            return -1;
+        }
         c->hold_out = c->held;
     } else {
         if (c->allow != CHANNEL_AES_GCM)
@@ -140,14 +142,21 @@ static int encrypt_iov(struct cipher_channel *c, const struct iovec *iov, int io
     return 0;
 }
 
+/* A window for up to n bytes: how many it takes (0: out of memory, errno set). */
+static size_t ctr_window(struct cipher_channel *c, size_t n)
+{
+    if (cipher_window_reserve(c, n, CHANNEL_AES_WINDOW) != 0) {
+        errno = ENOMEM;
+        return 0;
+    }
+    return n < c->win_cap ? n : c->win_cap;
+}
+
 static ssize_t ctr_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
     const struct cipher_iov_src *s = src;
-    if (cipher_window_reserve(c, n, CHANNEL_AES_WINDOW) != 0) {
-        errno = ENOMEM;
+    if (!(n = ctr_window(c, n)))
         return -1;
-    }
-    n = n < c->win_cap ? n : c->win_cap;
     if (encrypt_iov(c, s->iov, s->iovcnt, done, n) != 0) {
         errno = EIO;
         return -1;
@@ -165,11 +174,8 @@ static ssize_t ctr_writev(struct channel *ch, const struct iovec *iov, int iovcn
 static ssize_t ctr_fill_file(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
     const struct cipher_file_src *f = src;
-    if (cipher_window_reserve(c, n, CHANNEL_AES_WINDOW) != 0) {
-        errno = ENOMEM;
+    if (!(n = ctr_window(c, n)))
         return -1;
-    }
-    n = n < c->win_cap ? n : c->win_cap;
     ssize_t r;
     do
         r = pread(f->fd, c->win, n, (off_t)(f->offset + done));
@@ -246,8 +252,7 @@ struct channel *channel_aes_new_gcm(struct channel *inner, const struct aes_sess
     if (channel_gcm_start(c, s) != 0) {
         c->inner = NULL;
         gcm_key_free(&c->seal_key);
-        gcm_reader_free(&c->reader);
-        free(c->raw);
+        gcm_inbox_free(&c->inbox);
         free(c);
         return NULL;
     }
@@ -303,6 +308,6 @@ size_t channel_aes_input_bytes(const struct channel *ch)
 void channel_aes_counts(const struct channel *ch, uint64_t *decrypted, uint64_t *encrypted)
 {
     const struct cipher_channel *c = (const struct cipher_channel *)ch;
-    *decrypted = c->rd.bytes + c->gcm_decrypted;
+    *decrypted = c->rd.bytes + c->inbox.decrypted;
     *encrypted = c->wr.bytes + c->gcm_encrypted;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cipher_window_reserve(struct cipher_channel *c, size_t want, size_t max)
 {
@@ -95,8 +96,7 @@ void cipher_destroy(struct channel *ch)
     ctr_stream_free(&c->rd);
     ctr_stream_free(&c->wr);
     gcm_key_free(&c->seal_key);
-    gcm_reader_free(&c->reader);
-    free(c->raw);
+    gcm_inbox_free(&c->inbox);
     free(c->win);
     OPENSSL_cleanse(c, sizeof *c);
     free(c);
@@ -113,5 +113,21 @@ size_t cipher_memory(struct channel *ch, bool output)
     struct cipher_channel *c = cipher_of(ch);
     if (output)
         return c->win_cap;
-    return (c->raw ? CHANNEL_GCM_RAW : 0) + gcm_reader_memory(&c->reader);
+    return gcm_inbox_memory(&c->inbox);
+}
+
+void cipher_iov_copy(const struct cipher_iov_src *s, size_t skip, uint8_t *out, size_t n)
+{
+    for (int i = 0; i < s->iovcnt && n; i++) {
+        size_t l = s->iov[i].iov_len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        size_t take = l - skip < n ? l - skip : n;
+        memcpy(out, (const uint8_t *)s->iov[i].iov_base + skip, take);
+        out += take;
+        n -= take;
+        skip = 0;
+    }
 }

@@ -18,6 +18,7 @@
 
 #include "crypto/aes_session.h"
 #include "crypto/ctr_stream.h"
+#include "crypto/gcm_inbox.h"
 #include "crypto/gcm_message.h"
 #include "server/net/channel.h"
 
@@ -48,16 +49,10 @@ struct cipher_channel {
     bool gcm;     /* the GCM channel once decided (else CTR) */
     /* CTR */
     struct ctr_stream rd, wr;
-    /* GCM: the session key for sealing, the reader, ciphertext read and not yet fed, and the
-     * plaintext of the last segment not yet handed out */
+    /* GCM: the session key for sealing, and what was received and not yet handed out */
     struct gcm_key seal_key;
-    struct gcm_reader reader;
-    uint8_t *raw;
-    size_t raw_off, raw_len;
-    uint8_t *plain;
-    size_t plain_off, plain_len;
-    int read_error; /* sticky errno once a message did not verify */
-    uint64_t gcm_decrypted, gcm_encrypted;
+    struct gcm_inbox inbox;
+    uint64_t gcm_encrypted;
     /* undecided: the candidates, which ciphers may be picked, the client's first bytes */
     struct aes_session cand[2];
     int ncand;
@@ -103,6 +98,9 @@ static inline size_t cipher_iov_total(const struct iovec *iov, int iovcnt)
         total += iov[i].iov_len;
     return total;
 }
+
+/* Copies n bytes of the iovecs' plaintext, from skip bytes in, to out. */
+void cipher_iov_copy(const struct cipher_iov_src *s, size_t skip, uint8_t *out, size_t n);
 
 /* The channel_ops both ciphers share. */
 int cipher_flush(struct channel *ch);

@@ -13,96 +13,56 @@
 
 /* ---- reading ---- */
 
-/* Input memory goes back once no message is half read and nothing is left to hand out. */
-static void release_input_if_idle(struct cipher_channel *c)
-{
-    if (c->raw_off == c->raw_len && c->plain_off == c->plain_len && gcm_reader_idle(&c->reader)) {
-        free(c->raw);
-        c->raw = NULL;
-        c->raw_off = c->raw_len = 0;
-        free(c->reader.buf);
-        c->reader.buf = NULL;
-    }
-}
-
-/* Feeds buffered ciphertext to the reader until a segment's plaintext is out or none is left. */
-static int feed(struct cipher_channel *c)
-{
-    while (c->raw_off < c->raw_len && c->plain_off == c->plain_len) {
-        size_t plain_len = 0;
-        ssize_t took = gcm_reader_feed(&c->reader, c->raw + c->raw_off, c->raw_len - c->raw_off,
-                                       &c->plain, &plain_len);
-        if (took < 0) {
-            c->read_error = errno;
-            return -1;
-        }
-        c->raw_off += (size_t)took;
-        c->plain_off = 0;
-        c->plain_len = plain_len;
-        c->gcm_decrypted += plain_len;
-        cipher_count(c, plain_len, 0);
-    }
-    return 0;
-}
-
 static ssize_t gcm_read(struct channel *ch, void *buf, size_t len)
 {
     struct cipher_channel *c = cipher_of(ch);
-    size_t out = 0;
-    for (;;) {
-        if (c->plain_off < c->plain_len) {
-            size_t n =
-                c->plain_len - c->plain_off < len - out ? c->plain_len - c->plain_off : len - out;
-            memcpy((uint8_t *)buf + out, c->plain + c->plain_off, n);
-            c->plain_off += n;
-            out += n;
-            if (out == len)
-                break;
-            continue;
-        }
-        if (c->read_error || feed(c) != 0) {
-            if (out)
-                break; /* the error shows on the next call */
-            errno = c->read_error;
+    ssize_t n;
+    while ((n = gcm_inbox_take(&c->inbox, buf, len)) == 0) {
+        size_t room = 0;
+        uint8_t *at = gcm_inbox_space(&c->inbox, &room);
+        if (!at)
             return -1;
-        }
-        if (c->plain_off < c->plain_len)
-            continue;
-        if (out)
-            break;
-        if (!c->raw && !(c->raw = malloc(CHANNEL_GCM_RAW))) {
-            errno = ENOMEM;
-            return -1;
-        }
-        ssize_t n = channel_read(c->inner, c->raw, CHANNEL_GCM_RAW);
-        if (n <= 0) {
+        ssize_t got = channel_read(c->inner, at, room);
+        if (got <= 0) {
             int saved = errno;
-            release_input_if_idle(c);
+            gcm_inbox_trim(&c->inbox); /* idle connections hold no input buffers */
             errno = saved;
-            return n;
+            return got;
         }
-        c->raw_off = 0;
-        c->raw_len = (size_t)n;
+        gcm_inbox_filled(&c->inbox, (size_t)got);
     }
-    release_input_if_idle(c);
-    return (ssize_t)out;
+    if (n > 0) {
+        cipher_count(c, (uint64_t)n, 0);
+        gcm_inbox_trim(&c->inbox);
+    }
+    return n;
 }
 
 static size_t gcm_pending(struct channel *ch)
 {
-    struct cipher_channel *c = cipher_of(ch);
-    return (c->plain_len - c->plain_off) + (c->raw_len - c->raw_off);
+    return gcm_inbox_pending(&cipher_of(ch)->inbox);
 }
 
 /* ---- writing ---- */
 
-/* Makes room for a message of up to n plaintext bytes; the plaintext to take. */
-static size_t reserve_message(struct cipher_channel *c, size_t n)
+/* Room in the window for a message of up to n plaintext bytes, and its segments' places (at
+ * most CHANNEL_GCM_SEGMENTS): the plaintext bytes it takes, 0 when out of memory. */
+#define CHANNEL_GCM_SEGMENTS (CHANNEL_GCM_MESSAGE_PLAIN / GCM_SEGMENT_PLAIN)
+static size_t begin_message(struct cipher_channel *c, size_t n, struct iovec *places, int *count)
 {
-    if (n > CHANNEL_GCM_MESSAGE_PLAIN)
-        n = CHANNEL_GCM_MESSAGE_PLAIN;
+    n = n < CHANNEL_GCM_MESSAGE_PLAIN ? n : CHANNEL_GCM_MESSAGE_PLAIN;
     size_t want = (size_t)gcm_message_len(c->seal_key.key_len, n);
-    return cipher_window_reserve(c, want, want) == 0 ? n : 0;
+    if (cipher_window_reserve(c, want, want) != 0) {
+        errno = ENOMEM;
+        return 0;
+    }
+    int k = 0;
+    for (size_t at = 0; at < n; at += GCM_SEGMENT_PLAIN, k++) {
+        places[k].iov_base = c->win + gcm_segment_offset(c->seal_key.key_len, (size_t)k);
+        places[k].iov_len = n - at < GCM_SEGMENT_PLAIN ? n - at : GCM_SEGMENT_PLAIN;
+    }
+    *count = k;
+    return n;
 }
 
 /* The message of n plaintext bytes now in their places in the window: seal it. */
@@ -119,49 +79,15 @@ static ssize_t seal(struct cipher_channel *c, size_t n)
     return (ssize_t)n;
 }
 
-/* The places of a message's first n plaintext bytes in the window, as iovecs (at most 2). */
-static int segment_places(struct cipher_channel *c, size_t n, struct iovec *v)
-{
-    int k = 0;
-    for (size_t at = 0; at < n; at += GCM_SEGMENT_PLAIN, k++) {
-        v[k].iov_base = c->win + gcm_segment_offset(c->seal_key.key_len, (size_t)k);
-        v[k].iov_len = n - at < GCM_SEGMENT_PLAIN ? n - at : GCM_SEGMENT_PLAIN;
-    }
-    return k;
-}
-
 static ssize_t gcm_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
-    const struct cipher_iov_src *s = src;
-    if (!(n = reserve_message(c, n))) {
-        errno = ENOMEM;
+    struct iovec places[CHANNEL_GCM_SEGMENTS];
+    int count = 0;
+    if (!(n = begin_message(c, n, places, &count)))
         return -1;
-    }
-    struct iovec places[CHANNEL_GCM_MESSAGE_PLAIN / GCM_SEGMENT_PLAIN];
-    int nplaces = segment_places(c, n, places), p = 0;
-    size_t place_at = 0, skip = done, left = n;
-    for (int i = 0; i < s->iovcnt && left; i++) {
-        size_t l = s->iov[i].iov_len;
-        if (skip >= l) {
-            skip -= l;
-            continue;
-        }
-        const uint8_t *from = (const uint8_t *)s->iov[i].iov_base + skip;
-        l -= skip;
-        skip = 0;
-        while (l && left && p < nplaces) {
-            size_t take = places[p].iov_len - place_at;
-            take = take < l ? take : l;
-            memcpy((uint8_t *)places[p].iov_base + place_at, from, take);
-            from += take;
-            l -= take;
-            left -= take;
-            if ((place_at += take) == places[p].iov_len) {
-                p++;
-                place_at = 0;
-            }
-        }
-    }
+    for (int p = 0; p < count; p++)
+        cipher_iov_copy(src, done + (size_t)p * GCM_SEGMENT_PLAIN, places[p].iov_base,
+                        places[p].iov_len);
     return seal(c, n);
 }
 
@@ -174,15 +100,13 @@ static ssize_t gcm_writev(struct channel *ch, const struct iovec *iov, int iovcn
 static ssize_t gcm_fill_file(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
     const struct cipher_file_src *f = src;
-    if (!(n = reserve_message(c, n))) {
-        errno = ENOMEM;
+    struct iovec places[CHANNEL_GCM_SEGMENTS];
+    int count = 0;
+    if (!(n = begin_message(c, n, places, &count)))
         return -1;
-    }
-    struct iovec places[CHANNEL_GCM_MESSAGE_PLAIN / GCM_SEGMENT_PLAIN];
-    int nplaces = segment_places(c, n, places);
     ssize_t r;
     do /* straight into the segments' places: no copy */
-        r = preadv(f->fd, places, nplaces, (off_t)(f->offset + done));
+        r = preadv(f->fd, places, count, (off_t)(f->offset + done));
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return r; /* 0: the file is shorter than the caller thought */
@@ -210,7 +134,7 @@ static const struct channel_ops gcm_ops = {
 int channel_gcm_start(struct cipher_channel *c, const struct aes_session *s)
 {
     if (gcm_key_init(&c->seal_key, s->key, s->key_len) != 0 ||
-        gcm_reader_init(&c->reader, s->key, s->key_len) != 0 || !(c->raw = malloc(CHANNEL_GCM_RAW)))
+        gcm_inbox_init(&c->inbox, s->key, s->key_len, CHANNEL_GCM_RAW) != 0)
         return -1;
     c->gcm = true;
     c->base.ops = &gcm_ops;
