@@ -189,16 +189,23 @@ START_TEST(wrong_secret_refused_and_closed)
 }
 END_TEST
 
+/* A client of protocol (as app-1 with the fixture's secret) and its first auth message. */
+static void client_first_message(struct aes_client *cl, enum aes_protocol protocol, uint8_t **body,
+                                 size_t *len)
+{
+    ck_assert_int_eq(aes_client_init(cl, protocol, "app-1", SECRET), 0);
+    ck_assert_int_eq(aes_client_start(cl, NULL, body, len), 0);
+}
+
 /* A recorded AuthMessage sent again on a new connection is answered (the server cannot tell),
  * but the replayer, without the secret, holds no session: its next bytes close the
  * connection, and nothing it sends is read as a request. */
 START_TEST(replayed_auth_message_gets_nothing)
 {
     struct aes_client cl;
-    ck_assert_int_eq(aes_client_init(&cl, AES_PROTO_X25519_V2, "app-1", SECRET), 0);
     uint8_t *body = NULL, *reply = NULL;
     size_t len = 0, reply_len = 0;
-    ck_assert_int_eq(aes_client_start(&cl, NULL, &body, &len), 0);
+    client_first_message(&cl, AES_PROTO_X25519_V2, &body, &len);
     for (int attempt = 0; attempt < 2; attempt++) { /* the original, then the replay */
         int fd = tc_connect(authd.port);
         ck_assert_int_eq(tc_rpc(fd, body, len, &reply, &reply_len), 0);
@@ -221,10 +228,9 @@ END_TEST
 START_TEST(truncated_and_oversized_messages_refused)
 {
     struct aes_client cl;
-    ck_assert_int_eq(aes_client_init(&cl, AES_PROTO_X25519_V1, "app-1", SECRET), 0);
     uint8_t *body = NULL, *reply = NULL;
     size_t len = 0, reply_len = 0;
-    ck_assert_int_eq(aes_client_start(&cl, NULL, &body, &len), 0);
+    client_first_message(&cl, AES_PROTO_X25519_V1, &body, &len);
     int fd = tc_connect(authd.port);
     for (size_t cut = 1; cut < len; cut += 13) {
         ck_assert_int_eq(tc_rpc(fd, body, cut, &reply, &reply_len), 1);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "server/net/channel.h"
@@ -67,6 +68,24 @@ static inline size_t pair_trickle(struct pair *p, const uint8_t *wire, size_t le
         have += (size_t)n;
     }
     return have;
+}
+
+/* Up to 4 iovecs of odd sizes over data[off, total) (the order of sizes moves with off):
+ * their count; *end is where they stop. */
+static inline int pair_odd_iovecs(uint8_t *data, size_t total, size_t off, struct iovec iov[4],
+                                  size_t *end)
+{
+    static const size_t sizes[] = {21, 70001, 13, 200003};
+    size_t at = off;
+    int n = 0;
+    for (int i = 0; i < 4 && at < total; i++) {
+        size_t l = sizes[(off / 7 + (size_t)i) % 4];
+        l = l > total - at ? total - at : l;
+        iov[n++] = (struct iovec){data + at, l};
+        at += l;
+    }
+    *end = at;
+    return n;
 }
 
 /* A temporary file holding data (unlinked; the caller closes it). */

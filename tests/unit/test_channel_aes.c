@@ -170,16 +170,8 @@ START_TEST(partial_writes_and_sendfile_keep_one_keystream)
     size_t off = 0, got = 0, eagains = 0, shorts = 0;
     while (off < BIG) {
         struct iovec iov[4];
-        size_t at = off;
-        int n = 0;
-        static const size_t sizes[] = {21, 70001, 13, 200003};
-        for (int i = 0; i < 4 && at < BIG; i++) {
-            size_t l = sizes[(off / 7 + (size_t)i) % 4];
-            if (l > BIG - at)
-                l = BIG - at;
-            iov[n++] = (struct iovec){data + at, l};
-            at += l;
-        }
+        size_t at;
+        int n = pair_odd_iovecs(data, BIG, off, iov, &at);
         ssize_t w = channel_writev(p.ch, iov, n, true);
         if (w < 0) {
             ck_assert_int_eq(errno, EAGAIN);

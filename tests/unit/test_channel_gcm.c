@@ -175,16 +175,9 @@ START_TEST(partial_writes_and_sendfile_arrive_whole)
     int fd = pair_temp_file(data, BIG);
     size_t off = 0, got = 0, eagains = 0, shorts = 0;
     while (off < BIG) {
-        static const size_t sizes[] = {21, 70001, 13, 200003};
         struct iovec iov[4];
-        size_t at = off;
-        int n = 0;
-        for (int i = 0; i < 4 && at < BIG; i++) {
-            size_t l = sizes[(off / 7 + (size_t)i) % 4];
-            l = l > BIG - at ? BIG - at : l;
-            iov[n++] = (struct iovec){data + at, l};
-            at += l;
-        }
+        size_t at;
+        int n = pair_odd_iovecs(data, BIG, off, iov, &at);
         ssize_t w = channel_writev(p.ch, iov, n, true);
         if (w < 0) {
             ck_assert_int_eq(errno, EAGAIN);
