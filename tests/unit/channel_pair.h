@@ -7,12 +7,15 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "aes_handshake.h"
 #include "server/net/channel.h"
+#include "server/net/channel_aes.h"
 
 struct pair {
     int ours, peer;
@@ -86,6 +89,39 @@ static inline int pair_odd_iovecs(uint8_t *data, size_t total, size_t off, struc
     }
     *end = at;
     return n;
+}
+
+/* What a write of the bytes up to want_end returned (as the reply queue takes it): EAGAIN
+ * (counted in *eagains) or bytes taken, *off moved on (a short write counted in *shorts). */
+static inline void pair_took(ssize_t w, size_t *off, size_t want_end, size_t *eagains,
+                             size_t *shorts)
+{
+    if (w < 0) {
+        ck_assert_int_eq(errno, EAGAIN);
+        (*eagains)++;
+    } else {
+        *shorts += (size_t)w < want_end - *off;
+        *off += (size_t)w;
+    }
+}
+
+/* A fresh handshake of protocol, then the server's undecided channel (allowing allow) as
+ * p->ch and a client channel (GCM or CTR) at the peer's end, which it owns (p->peer becomes a
+ * dup). The client channel. */
+static inline struct channel *pair_handshake(struct pair *p, enum aes_protocol protocol,
+                                             bool gcm_client, enum channel_aes_cipher allow)
+{
+    struct aes_server sv;
+    struct aes_session cs;
+    aes_fresh_handshake(protocol, "app-1", "secret", &sv, &cs);
+    pair_open(p, 0);
+    p->ch = channel_aes_new_undecided(channel_plain_new(p->ours), sv.sessions, sv.nsessions);
+    channel_aes_allow(p->ch, allow);
+    struct channel *client = gcm_client ? channel_aes_new_gcm(channel_plain_new(p->peer), &cs)
+                                        : channel_aes_new(channel_plain_new(p->peer), &cs);
+    p->peer = dup(p->peer);
+    aes_server_free(&sv);
+    return client;
 }
 
 /* A temporary file holding data (unlinked; the caller closes it). */

@@ -85,16 +85,8 @@ END_TEST
 /* Fresh 3.2+ handshakes (both engine versions), a GCM client, the auto server. */
 START_TEST(handshake_then_gcm_both_ways)
 {
-    struct aes_server sv;
-    struct aes_session cs;
-    aes_fresh_handshake(aes_all_protocols[1 + _i], "app-1", "secret", &sv, &cs);
     struct pair p;
-    pair_open(&p, 0);
-    p.ch = channel_aes_new_undecided(channel_plain_new(p.ours), sv.sessions, sv.nsessions);
-    channel_aes_allow(p.ch, CHANNEL_AES_AUTO);
-    struct channel *client = channel_aes_new_gcm(channel_plain_new(p.peer), &cs);
-    p.peer = dup(p.peer); /* the client channel owns the original */
-    aes_server_free(&sv);
+    struct channel *client = pair_handshake(&p, aes_all_protocols[1 + _i], true, CHANNEL_AES_AUTO);
 
     uint8_t req[21] = {0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3};
     ck_assert_int_eq(channel_writev(client, &(struct iovec){req, sizeof req}, 1, false), 21);
@@ -178,14 +170,7 @@ START_TEST(partial_writes_and_sendfile_arrive_whole)
         struct iovec iov[4];
         size_t at;
         int n = pair_odd_iovecs(data, BIG, off, iov, &at);
-        ssize_t w = channel_writev(p.ch, iov, n, true);
-        if (w < 0) {
-            ck_assert_int_eq(errno, EAGAIN);
-            eagains++;
-        } else {
-            shorts += (size_t)w < at - off;
-            off += (size_t)w;
-        }
+        pair_took(channel_writev(p.ch, iov, n, true), &off, at, &eagains, &shorts);
         ck_assert_uint_le(channel_memory(p.ch, true), 65536 + 128); /* one message held */
         got += drain(client, seen + got, 2 * BIG + 64 - got);
     }
@@ -224,17 +209,9 @@ END_TEST
 START_TEST(one_cipher_only_refuses_the_other)
 {
     for (int gcm_client = 0; gcm_client < 2; gcm_client++) {
-        struct aes_server sv;
-        struct aes_session cs;
-        aes_fresh_handshake(AES_PROTO_X25519_V2, "app-1", "secret", &sv, &cs);
         struct pair p;
-        pair_open(&p, 0);
-        p.ch = channel_aes_new_undecided(channel_plain_new(p.ours), sv.sessions, sv.nsessions);
-        channel_aes_allow(p.ch, gcm_client ? CHANNEL_AES_CTR : CHANNEL_AES_GCM);
-        struct channel *client = gcm_client ? channel_aes_new_gcm(channel_plain_new(p.peer), &cs)
-                                            : channel_aes_new(channel_plain_new(p.peer), &cs);
-        p.peer = dup(p.peer);
-        aes_server_free(&sv);
+        struct channel *client = pair_handshake(&p, AES_PROTO_X25519_V2, gcm_client,
+                                                gcm_client ? CHANNEL_AES_CTR : CHANNEL_AES_GCM);
         uint8_t req[21] = {0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3};
         ck_assert_int_eq(channel_writev(client, &(struct iovec){req, sizeof req}, 1, false), 21);
         uint8_t got[64];
