@@ -90,4 +90,20 @@ if target == "fuzz_rpc_envelope":
     put(addr(b"127.0.0.1", 40000) + addr(b"10.0.0.2", 7077) + name(b"echo") + b"payload")
     put(b"\x00" + addr(b"node-b", 1) + name(b"counter"))
     put(b"\x00\x00" + name(b"endpoint-verifier") + b"echo")
+if target == "fuzz_gcm_message":
+    # the GCM client streams of ../shared/vectors-40 (after the plaintext auth frame), each
+    # behind the selector byte (16-byte key, whole; 32-byte key, in 98-byte pieces)
+    for d in ("gcm-v1", "gcm-v2", "gcm-v2-length-boundary", "gcm-4.0.0-first-message"):
+        p = os.path.join(shared, "vectors-40", d, "c2s.bin")
+        if os.path.isfile(p):
+            data = open(p, "rb").read()
+            rest = data[struct.unpack(">q", data[:8])[0]:]
+            put(bytes([0x00]) + rest)
+            put(bytes([0x03]) + rest)
+if target == "fuzz_sasl_frames":
+    # pieces: one whole, two back to back, a tiny length, a negative one
+    put(struct.pack(">q", 8 + 4 + 5) + b"\0\0\0\0hello")
+    put((struct.pack(">q", 8 + 4 + 3) + b"\0\0\0\0abc") * 2)
+    put(struct.pack(">q", 9) + b"x")
+    put(struct.pack(">q", -1) + b"y" * 16)
 print("seeds:", n, file=sys.stderr)

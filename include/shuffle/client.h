@@ -89,6 +89,17 @@ struct shuffle_client_options {
      * then every frame wrapped by SASL's security layer. */
     int crypto;       /* default SHUFFLE_CRYPTO_OFF */
     int sasl_encrypt; /* default 0 */
+    /* Version 1.2: the channel cipher after an X25519 handshake
+     * (spark.network.crypto.cipher, Spark 4.0+): one of enum shuffle_crypto_cipher. */
+    int crypto_cipher; /* default SHUFFLE_CIPHER_CTR */
+    int reserved_1_2;  /* 0 (keeps the struct free of trailing padding) */
+};
+
+/* spark.network.crypto.cipher: nothing in the handshake announces it, so it must match the
+ * server's. */
+enum shuffle_crypto_cipher {
+    SHUFFLE_CIPHER_CTR = 0, /* AES/CTR/NoPadding, every release */
+    SHUFFLE_CIPHER_GCM = 1, /* AES/GCM/NoPadding (4.0+; X25519 modes only) */
 };
 
 /* The AES handshakes of spark.network.crypto (docs/crypto.md). */

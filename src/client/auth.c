@@ -68,6 +68,13 @@ static int check_modes(const struct auth_modes *m, char *err, size_t errlen)
         client_set_err(err, errlen, "crypto and sasl_encrypt need auth_secret and auth_app_id");
         return SHUFFLE_EINVAL;
     }
+    if (m->crypto_cipher != SHUFFLE_CIPHER_CTR &&
+        (m->crypto_cipher != SHUFFLE_CIPHER_GCM || m->crypto == SHUFFLE_CRYPTO_OFF ||
+         m->crypto == SHUFFLE_CRYPTO_PBKDF2)) {
+        client_set_err(err, errlen, "crypto_cipher %d needs an X25519 crypto mode",
+                       m->crypto_cipher);
+        return SHUFFLE_EINVAL;
+    }
     if (m->crypto && m->sasl_encrypt) {
         client_set_err(err, errlen, "crypto (AES) and sasl_encrypt exclude each other");
         return SHUFFLE_EINVAL;
@@ -87,6 +94,7 @@ int auth_creds_init(struct auth_creds *cr, const struct auth_modes *m, char *err
     if (rc != SHUFFLE_OK || !m->secret)
         return rc;
     cr->crypto = m->crypto;
+    cr->crypto_cipher = m->crypto_cipher;
     cr->sasl_encrypt = m->sasl_encrypt;
     if (!cr->crypto) {
         if ((rc = sasl_global_start(err, errlen)) != SHUFFLE_OK)

@@ -18,6 +18,7 @@ struct auth_creds {
     char *password;    /* Spark's SASL password derived from the secret */
     char *secret;      /* the secret itself: only with crypto (the AES handshakes need it) */
     int crypto;        /* SHUFFLE_CRYPTO_*: 0 SASL, else the AES handshake (auth_aes.c) */
+    int crypto_cipher; /* SHUFFLE_CIPHER_*: the channel after the AES handshake */
     bool sasl_encrypt; /* SASL with QOP auth-conf: a security layer after the handshake */
     bool sasl_started; /* holds a reference on Cyrus SASL's process-wide state */
     int timeout_ms;    /* per handshake round trip */
@@ -27,6 +28,7 @@ struct auth_creds {
 struct auth_modes {
     const char *app_id, *secret; /* secret NULL: no authentication */
     int crypto;                  /* SHUFFLE_CRYPTO_* */
+    int crypto_cipher;           /* SHUFFLE_CIPHER_* */
     bool sasl_encrypt;
     int timeout_ms;
 };

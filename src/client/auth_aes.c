@@ -8,11 +8,13 @@
 
 #include "client/auth_aes.h"
 #include "client/link_aes.h"
+#include "client/link_gcm.h"
 #include "crypto/aes_auth.h"
 #include "shuffle/client.h"
 
 struct aes_phase {
     struct aes_client c;
+    bool gcm; /* the channel cipher: AES-GCM, else AES-CTR */
 };
 
 static enum aes_protocol protocol_of(int crypto)
@@ -35,6 +37,7 @@ struct aes_phase *aes_phase_start(const struct auth_creds *cr, struct auth_step 
         auth_step_fail(step, SHUFFLE_ELOCAL, "out of memory");
         return NULL;
     }
+    a->gcm = cr->crypto_cipher == SHUFFLE_CIPHER_GCM;
     if (aes_client_init(&a->c, protocol_of(cr->crypto), cr->app_id, cr->secret) != 0) {
         auth_step_fail(step, strlen(cr->app_id) > AES_MAX_APP_ID ? SHUFFLE_EINVAL : SHUFFLE_ELOCAL,
                        strlen(cr->app_id) > AES_MAX_APP_ID
@@ -59,7 +62,7 @@ void aes_phase_step(struct aes_phase *a, const uint8_t *reply, size_t len, struc
         auth_step_fail(step, SHUFFLE_EAUTH, why);
         return;
     }
-    int rc = link_aes_new(&step->link, &session);
+    int rc = a->gcm ? link_gcm_new(&step->link, &session) : link_aes_new(&step->link, &session);
     explicit_bzero(&session, sizeof(session));
     if (rc != 0)
         auth_step_fail(step, SHUFFLE_ELOCAL, "AES authentication: cannot start the cipher");

@@ -206,6 +206,7 @@ static shuffle_client *client_create(const struct shuffle_client_options *opts, 
     struct auth_modes modes = {.app_id = c->opts.auth_app_id,
                                .secret = c->opts.auth_secret,
                                .crypto = c->opts.crypto,
+                               .crypto_cipher = c->opts.crypto_cipher,
                                .sasl_encrypt = c->opts.sasl_encrypt != 0,
                                .timeout_ms = c->opts.auth_timeout_ms};
     *status = auth_creds_init(&c->auth, &modes, err, errlen);

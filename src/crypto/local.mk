@@ -9,6 +9,8 @@ src_crypto_libsparkcrypto_la_SOURCES = \
 	src/crypto/aes_session.c src/crypto/aes_session.h \
 	src/crypto/aes_auth_v1.c src/crypto/aes_auth_v1.h \
 	src/crypto/aes_auth_x25519.c src/crypto/aes_auth_x25519.h \
-	src/crypto/aes_auth.c src/crypto/aes_auth.h
+	src/crypto/aes_auth.c src/crypto/aes_auth.h \
+	src/crypto/gcm_message.c src/crypto/gcm_message.h \
+	src/crypto/gcm_inbox.c src/crypto/gcm_inbox.h
 src_crypto_libsparkcrypto_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 src_crypto_libsparkcrypto_la_LIBADD = $(CRYPTO_LIBS)

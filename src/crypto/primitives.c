@@ -10,6 +10,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <string.h>
 
 int crypto_random(const struct crypto_rng *rng, uint8_t *out, size_t n)
@@ -33,9 +34,16 @@ int crypto_pbkdf2_sha1(const void *password, size_t password_len, const uint8_t 
 int crypto_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
                        const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    /* fetched once and shared (fetching costs about a microsecond, and the GCM channel
+     * derives a key per message); a lost race frees its own copy */
+    static EVP_KDF *_Atomic hkdf;
+    EVP_KDF *kdf = atomic_load(&hkdf), *none = NULL;
+    if (!kdf && (kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) &&
+        !atomic_compare_exchange_strong(&hkdf, &none, kdf)) {
+        EVP_KDF_free(kdf);
+        kdf = none;
+    }
     EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-    EVP_KDF_free(kdf);
     if (!kctx)
         return -1;
     /* OpenSSL treats an absent salt as HashLen zero bytes, which is RFC 5869's default too */

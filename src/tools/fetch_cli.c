@@ -53,6 +53,9 @@ static const struct opt_spec opt_specs[] = {
     {"crypto", 0, OPT_STR, AT(crypto), "MODE",
      "spark.network.crypto: AES handshake pbkdf2 (Spark <= 3.1),\nx25519 (3.2+) or x25519-v2 "
      "(authEngineVersion 2),\nthen AES-CTR (needs --auth-secret-file)"},
+    {"crypto-cipher", 0, OPT_STR, AT(crypto_cipher), "CIPHER",
+     "the channel after --crypto x25519*: ctr (default)\nor gcm (spark.network.crypto.cipher="
+     "AES/GCM/NoPadding,\nSpark 4.0+)"},
     {"sasl-encrypt", 0, OPT_FLAG, AT(sasl_encrypt), NULL,
      "SASL with QOP auth-conf: every frame encrypted\n(needs --auth-secret-file)"},
     {"auth-timeout", 0, OPT_INT, AT(o.auth_timeout_ms), "MS",

@@ -11,7 +11,7 @@
 /* What the command line asks for. */
 struct fetch_cli {
     struct shuffle_client_options o;
-    const char *outdir, *manifest, *blocks_file, *secret_file, *crypto;
+    const char *outdir, *manifest, *blocks_file, *secret_file, *crypto, *crypto_cipher;
     bool batch, reg, verbose, quiet, sasl_encrypt;
     int max_blocks, parallel;
 };

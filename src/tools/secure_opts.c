@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,19 @@ int secure_opts_apply(const struct secure_opts *s, const char *app,
                  s->crypto ? "crypto" : "sasl-encrypt");
         return -1;
     }
+    int cipher = SHUFFLE_CIPHER_CTR;
+    if (s->crypto_cipher) {
+        bool gcm = strcmp(s->crypto_cipher, "gcm") == 0;
+        if (!gcm && strcmp(s->crypto_cipher, "ctr") != 0) {
+            snprintf(err, errlen, "--crypto-cipher: '%s' is not ctr or gcm", s->crypto_cipher);
+            return -1;
+        }
+        if (gcm && (mode == SHUFFLE_CRYPTO_OFF || mode == SHUFFLE_CRYPTO_PBKDF2)) {
+            snprintf(err, errlen, "--crypto-cipher gcm needs --crypto x25519 or x25519-v2");
+            return -1;
+        }
+        cipher = gcm ? SHUFFLE_CIPHER_GCM : SHUFFLE_CIPHER_CTR;
+    }
     if (s->crypto && s->sasl_encrypt) {
         snprintf(err, errlen, "--crypto and --sasl-encrypt exclude each other");
         return -1;
@@ -71,6 +85,7 @@ int secure_opts_apply(const struct secure_opts *s, const char *app,
     o->auth_secret = *secret;
     o->auth_app_id = app;
     o->crypto = mode;
+    o->crypto_cipher = cipher;
     o->sasl_encrypt = s->sasl_encrypt;
     return 0;
 }

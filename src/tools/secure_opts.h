@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The client tools' security options: --auth-secret-file FILE (spark.authenticate),
  * --crypto pbkdf2|x25519|x25519-v2 (spark.network.crypto) and --sasl-encrypt (SASL QOP
- * auth-conf), turned into libshuffle's options. */
+ * auth-conf), --crypto-cipher ctr|gcm (spark.network.crypto.cipher), turned into libshuffle's
+ * options. */
 #ifndef SHUFFLE_TOOLS_SECURE_OPTS_H
 #define SHUFFLE_TOOLS_SECURE_OPTS_H
 
@@ -14,6 +15,7 @@ struct secure_opts {
     const char *secret_file; /* NULL: no authentication */
     const char *crypto;      /* NULL: SASL */
     bool sasl_encrypt;
+    const char *crypto_cipher; /* --crypto-cipher ctr|gcm; NULL: ctr */
 };
 
 /* SHUFFLE_CRYPTO_* for "pbkdf2", "x25519", "x25519-v2"; -1 for anything else. */

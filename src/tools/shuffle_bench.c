@@ -323,6 +323,7 @@ static void usage(FILE *f)
                "      --verify           check every block's checksums\n"
                "      --auth-secret-file FILE  authenticate as APP_ID (spark.authenticate)\n"
                "      --crypto MODE      AES (spark.network.crypto): pbkdf2, x25519, x25519-v2\n"
+               "      --crypto-cipher C  after --crypto x25519*: ctr (default) or gcm (4.0+)\n"
                "      --sasl-encrypt     SASL with QOP auth-conf (spark.authenticate.\n"
                "                         enableSaslEncryption)\n"
                "      --register         register the executor (manifest #localDirs) first\n"
@@ -354,7 +355,8 @@ int main(int argc, char **argv)
         O_TMP_DIR,
         O_SECRET,
         O_CRYPTO,
-        O_SASL_ENCRYPT
+        O_SASL_ENCRYPT,
+        O_CRYPTO_CIPHER
     };
     static const struct option lo[] = {{"manifest", required_argument, 0, 'm'},
                                        {"concurrency", required_argument, 0, 'c'},
@@ -374,6 +376,7 @@ int main(int argc, char **argv)
                                        {"auth-secret-file", required_argument, 0, O_SECRET},
                                        {"crypto", required_argument, 0, O_CRYPTO},
                                        {"sasl-encrypt", no_argument, 0, O_SASL_ENCRYPT},
+                                       {"crypto-cipher", required_argument, 0, O_CRYPTO_CIPHER},
                                        {0, 0, 0, 0}};
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {
         print_version("shuffle-bench");
@@ -432,6 +435,9 @@ int main(int argc, char **argv)
             break;
         case O_SASL_ENCRYPT:
             sec.sasl_encrypt = true;
+            break;
+        case O_CRYPTO_CIPHER:
+            sec.crypto_cipher = optarg;
             break;
         case 'h':
             usage(stdout);

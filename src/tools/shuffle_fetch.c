@@ -333,7 +333,7 @@ static int prepare_job(struct job *j, const struct fetch_cli *cli, char **operan
 static int start_client(struct job *j, struct fetch_cli *cli)
 {
     char err[1024], *secret = NULL;
-    struct secure_opts sec = {cli->secret_file, cli->crypto, cli->sasl_encrypt};
+    struct secure_opts sec = {cli->secret_file, cli->crypto, cli->sasl_encrypt, cli->crypto_cipher};
     if (secure_opts_apply(&sec, j->app, &cli->o, &secret, err, sizeof(err)) != 0) {
         fprintf(stderr, "shuffle-fetch: %s\n", err);
         return 2;

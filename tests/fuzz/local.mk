@@ -4,7 +4,8 @@
 # CC=clang`, which instruments the whole build for coverage (and ASan+UBSan); scripts/fuzz
 # builds them with `make fuzz-targets` and runs them, seeded from ../shared/vectors.
 FUZZ_TARGETS = tests/fuzz/fuzz_frame tests/fuzz/fuzz_blockmsg tests/fuzz/fuzz_saslmsg \
-	tests/fuzz/fuzz_blockrpc tests/fuzz/fuzz_aes_msg tests/fuzz/fuzz_aes_handshake
+	tests/fuzz/fuzz_blockrpc tests/fuzz/fuzz_aes_msg tests/fuzz/fuzz_aes_handshake \
+	tests/fuzz/fuzz_gcm_message tests/fuzz/fuzz_sasl_frames
 if FUZZ
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
@@ -45,3 +46,15 @@ tests_fuzz_fuzz_aes_handshake_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(CRYPTO_CFLAGS)
 tests_fuzz_fuzz_aes_handshake_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_aes_handshake_LDADD = src/crypto/libsparkcrypto.la src/proto/libproto.la \
 	$(CRYPTO_LIBS)
+# Spark 4.0's AES-GCM channel messages (src/crypto, libcrypto).
+tests_fuzz_fuzz_gcm_message_SOURCES = tests/fuzz/fuzz_gcm_message.c
+tests_fuzz_fuzz_gcm_message_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(CRYPTO_CFLAGS)
+tests_fuzz_fuzz_gcm_message_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_gcm_message_LDADD = src/crypto/libsparkcrypto.la src/proto/libproto.la \
+	$(CRYPTO_LIBS)
+# SASL's security-layer pieces as the daemon reads them (channel_sasl.c, libsasl2).
+tests_fuzz_fuzz_sasl_frames_SOURCES = tests/fuzz/fuzz_sasl_frames.c \
+	src/server/net/channel_sasl.c src/server/net/channel_plain.c
+tests_fuzz_fuzz_sasl_frames_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(SASL_CFLAGS)
+tests_fuzz_fuzz_sasl_frames_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_sasl_frames_LDADD = src/proto/libproto.la $(SASL_LIBS)

@@ -84,7 +84,8 @@ int java_auth(int fd, const char *app, const char *secret, char *err, size_t err
     field(s1, "nonce", nonce, sizeof nonce);
     field(s1, "qop", qop, sizeof qop);
     const char *extra = getenv("SHUFFLED_TEST_AUTH_EXTRA");
-    bool conf = extra && strstr(extra, "auth_sasl_encryption");
+    bool conf = !(extra && (strstr(extra, "\"sasl_encryption\": \"off\"") ||
+                            strstr(extra, "\"auth_sasl_encryption\": false")));
     ck_assert_str_eq(qop, conf ? "auth,auth-int,auth-conf" : "auth");
     free(s1);
     const char *cnonce = "OBWDp1PJQArB//yLB8oSRi5j2vExLYUX0zMzOdDr";
@@ -238,8 +239,11 @@ int auth_fixture_main(const struct check_case *c, const TTest *const *tests)
     snprintf(auth_json, sizeof auth_json,
              "\"auth_enabled\": true, \"auth_secret_file\": \"%s\"%s%s", secret_path,
              extra ? ", " : "", extra ? extra : "");
+    /* ... and to the per-app daemon's */
+    const char *apps_extra = getenv("SHUFFLED_TEST_APPS_EXTRA");
     snprintf(apps_json, sizeof apps_json,
-             "\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"", apps_dir);
+             "\"auth_enabled\": true, \"auth_app_secrets_dir\": \"%s\"%s%s", apps_dir,
+             apps_extra ? ", " : "", apps_extra ? apps_extra : "");
     if (auth_fixture_daemon_start(&authd, "auth", auth_json) &&
         auth_fixture_daemon_start(&plaind, "plain", "\"auth_enabled\": false") &&
         auth_fixture_daemon_start(&appd, "apps", apps_json)) {

@@ -14,11 +14,18 @@
 shuffle_client *crypto_client(int crypto, bool sasl_encrypt, const char *secret,
                               enum fetch_path path)
 {
+    return crypto_client_cipher(crypto, SHUFFLE_CIPHER_CTR, sasl_encrypt, secret, path);
+}
+
+shuffle_client *crypto_client_cipher(int crypto, int cipher, bool sasl_encrypt, const char *secret,
+                                     enum fetch_path path)
+{
     struct shuffle_client_options o;
     harness_client_options(&o, 2, 20, 20000, path == VIA_OPEN_BLOCKS);
     o.auth_app_id = secret ? "app-1" : NULL;
     o.auth_secret = secret;
     o.crypto = crypto;
+    o.crypto_cipher = cipher;
     o.sasl_encrypt = sasl_encrypt;
     if (path == VIA_FILE)
         o.fetch_to_file_bytes = 0; /* every block streamed into a file */

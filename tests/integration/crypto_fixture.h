@@ -16,6 +16,9 @@ enum fetch_path { VIA_OPEN_BLOCKS, VIA_FETCH_SHUFFLE_BLOCKS, VIA_BATCH, VIA_FILE
  * encryption, 2 retries; OpenBlocks for VIA_OPEN_BLOCKS, every block to a file for VIA_FILE. */
 shuffle_client *crypto_client(int crypto, bool sasl_encrypt, const char *secret,
                               enum fetch_path path);
+/* The same with the channel cipher (SHUFFLE_CIPHER_*) after an AES handshake. */
+shuffle_client *crypto_client_cipher(int crypto, int cipher, bool sasl_encrypt, const char *secret,
+                                     enum fetch_path path);
 /* RegisterExecutor(app-1, "1", the dataset's dirs) at port: the status. */
 int crypto_register(shuffle_client *c, int port);
 /* Registers, then fetches over path (every non-empty shuffle block; 3 batch ranges for

@@ -4,10 +4,13 @@
  * client made of the same state machines a Spark client follows authenticates over raw
  * frames, then talks through an AES-CTR channel: a RegisterExecutor and a fetched block
  * (sent by the daemon's encrypting sendfile path) come back intact. A wrong secret is refused
- * with Spark's text and closed; SASL still works beside it (crypto_sasl_fallback). */
+ * with Spark's text and closed; SASL still works beside it (crypto_sasl_fallback). Spark 4.0's
+ * AES-GCM channel works for both engine versions beside CTR (crypto_cipher auto). A replayed
+ * auth message, truncated and oversized ones are refused without harm. */
 #include <config.h>
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +28,8 @@
 
 /* The handshake over raw frames; returns the channel to talk through (NULL: refused, with the
  * failure's text in why). */
-static struct channel *aes_connect(int fd, enum aes_protocol protocol, const char *secret,
-                                   char *why, size_t whylen)
+static struct channel *aes_connect_cipher(int fd, enum aes_protocol protocol, bool gcm,
+                                          const char *secret, char *why, size_t whylen)
 {
     struct aes_client cl;
     ck_assert_int_eq(aes_client_init(&cl, protocol, "app-1", secret), 0);
@@ -43,7 +46,8 @@ static struct channel *aes_connect(int fd, enum aes_protocol protocol, const cha
         char err[256];
         ck_assert_msg(aes_client_finish(&cl, reply, reply_len, &s, err, sizeof err) == 0, "%s",
                       err);
-        ch = channel_aes_new(channel_plain_new(fd), &s);
+        ch = gcm ? channel_aes_new_gcm(channel_plain_new(fd), &s)
+                 : channel_aes_new(channel_plain_new(fd), &s);
         ck_assert_ptr_nonnull(ch);
     } else {
         ck_assert_int_eq(rc, 1);
@@ -52,6 +56,12 @@ static struct channel *aes_connect(int fd, enum aes_protocol protocol, const cha
     free(reply);
     aes_client_free(&cl);
     return ch;
+}
+
+static struct channel *aes_connect(int fd, enum aes_protocol protocol, const char *secret,
+                                   char *why, size_t whylen)
+{
+    return aes_connect_cipher(fd, protocol, false, secret, why, whylen);
 }
 
 static void send_all(struct channel *ch, const uint8_t *p, size_t n)
@@ -138,18 +148,33 @@ static void register_and_fetch(struct channel *ch)
     free(content);
 }
 
+/* Authenticates with protocol, then AES-GCM (gcm) or AES-CTR; registers and fetches a block. */
+static void connect_register_fetch(enum aes_protocol protocol, bool gcm)
+{
+    int fd = tc_connect(authd.port);
+    char why[512] = "";
+    struct channel *ch = aes_connect_cipher(fd, protocol, gcm, SECRET, why, sizeof why);
+    ck_assert_msg(ch != NULL, "protocol %d refused: %s", (int)protocol, why);
+    register_and_fetch(ch);
+    channel_destroy(ch); /* closes fd */
+}
+
 START_TEST(each_protocol_authenticates_then_encrypts)
 {
     static const enum aes_protocol protocols[] = {AES_PROTO_PBKDF2, AES_PROTO_X25519_V1,
                                                   AES_PROTO_X25519_V2};
-    for (size_t i = 0; i < 3; i++) {
-        int fd = tc_connect(authd.port);
-        char why[512] = "";
-        struct channel *ch = aes_connect(fd, protocols[i], SECRET, why, sizeof why);
-        ck_assert_msg(ch != NULL, "protocol %d refused: %s", (int)protocols[i], why);
-        register_and_fetch(ch);
-        channel_destroy(ch); /* closes fd */
-    }
+    for (size_t i = 0; i < 3; i++)
+        connect_register_fetch(protocols[i], false);
+}
+END_TEST
+
+/* Spark 4.0's AES/GCM/NoPadding, engine versions 1 and 2: the daemon's default crypto_cipher
+ * (auto) tells GCM from the first bytes; the block comes back through sealed messages. */
+START_TEST(gcm_each_engine_version)
+{
+    static const enum aes_protocol protocols[] = {AES_PROTO_X25519_V1, AES_PROTO_X25519_V2};
+    for (size_t i = 0; i < 2; i++)
+        connect_register_fetch(protocols[i], true);
 }
 END_TEST
 
@@ -161,6 +186,71 @@ START_TEST(wrong_secret_refused_and_closed)
     ck_assert_str_eq(why, "java.lang.IllegalArgumentException: Authentication failed.");
     ck_assert(tc_wait_closed(fd));
     close(fd);
+}
+END_TEST
+
+/* A client of protocol (as app-1 with the fixture's secret) and its first auth message. */
+static void client_first_message(struct aes_client *cl, enum aes_protocol protocol, uint8_t **body,
+                                 size_t *len)
+{
+    ck_assert_int_eq(aes_client_init(cl, protocol, "app-1", SECRET), 0);
+    ck_assert_int_eq(aes_client_start(cl, NULL, body, len), 0);
+}
+
+/* A recorded AuthMessage sent again on a new connection is answered (the server cannot tell),
+ * but the replayer, without the secret, holds no session: its next bytes close the
+ * connection, and nothing it sends is read as a request. */
+START_TEST(replayed_auth_message_gets_nothing)
+{
+    struct aes_client cl;
+    uint8_t *body = NULL, *reply = NULL;
+    size_t len = 0, reply_len = 0;
+    client_first_message(&cl, AES_PROTO_X25519_V2, &body, &len);
+    for (int attempt = 0; attempt < 2; attempt++) { /* the original, then the replay */
+        int fd = tc_connect(authd.port);
+        ck_assert_int_eq(tc_rpc(fd, body, len, &reply, &reply_len), 0);
+        free(reply);
+        uint8_t garbage[64];
+        for (size_t i = 0; i < sizeof garbage; i++)
+            garbage[i] = (uint8_t)(i * 37 + 11);
+        ck_assert_int_eq(tc_send_all(fd, garbage, sizeof garbage), 0);
+        ck_assert(tc_wait_closed(fd));
+        close(fd);
+    }
+    free(body);
+    aes_client_free(&cl);
+}
+END_TEST
+
+/* Truncated and oversized auth messages with an AES tag: refused with SASL's text (Spark's
+ * server answers them so, and its client may then fall back), never a crash; the daemon serves
+ * the next client. */
+START_TEST(truncated_and_oversized_messages_refused)
+{
+    struct aes_client cl;
+    uint8_t *body = NULL, *reply = NULL;
+    size_t len = 0, reply_len = 0;
+    client_first_message(&cl, AES_PROTO_X25519_V1, &body, &len);
+    int fd = tc_connect(authd.port);
+    for (size_t cut = 1; cut < len; cut += 13) {
+        ck_assert_int_eq(tc_rpc(fd, body, cut, &reply, &reply_len), 1);
+        ck_assert_ptr_nonnull(memmem(reply, reply_len, "Expected SaslMessage", 20));
+        free(reply);
+    }
+    size_t big_len = 1u << 20;
+    uint8_t *big = calloc(1, big_len);
+    big[0] = 0xfb;
+    big[1] = 0x00; /* appId length 0x000fffff: most of the megabyte */
+    big[2] = 0x0f;
+    big[3] = 0xff;
+    big[4] = 0xff;
+    ck_assert_int_eq(tc_rpc(fd, big, big_len, &reply, &reply_len), 1);
+    free(reply);
+    close(fd);
+    free(big);
+    free(body);
+    aes_client_free(&cl);
+    connect_register_fetch(AES_PROTO_X25519_V2, false); /* still serving */
 }
 END_TEST
 
@@ -182,6 +272,7 @@ int main(void)
     setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"crypto_enabled\": true", 1);
     return auth_fixture_main(
         &(struct check_case){.suite = "auth_aes", .name = "auth_aes", .timeout_s = 60},
-        CHECK_TESTS(each_protocol_authenticates_then_encrypts, wrong_secret_refused_and_closed,
-                    sasl_still_accepted_beside_it));
+        CHECK_TESTS(each_protocol_authenticates_then_encrypts, gcm_each_engine_version,
+                    wrong_secret_refused_and_closed, replayed_auth_message_gets_nothing,
+                    truncated_and_oversized_messages_refused, sasl_still_accepted_beside_it));
 }

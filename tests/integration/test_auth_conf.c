@@ -50,10 +50,12 @@ static int get_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
 
 /* Runs the SaslMessage exchange with a Cyrus client that wants min_ssf <= ssf <= max_ssf (0: plain
  * auth, as Spark's client without enableSaslEncryption); returns it. */
-static sasl_conn_t *handshake(int fd, struct creds *cr, sasl_callback_t *cbs, unsigned min_ssf,
-                              unsigned max_ssf)
+static char challenge[1024]; /* the server's first answer of the last handshake */
+
+static sasl_conn_t *handshake(int fd, const char *secret, struct creds *cr, sasl_callback_t *cbs,
+                              unsigned min_ssf, unsigned max_ssf)
 {
-    char *password = sasl_spark_password(SECRET);
+    char *password = sasl_spark_password(secret);
     size_t plen = strlen(password);
     cr->pass = calloc(1, sizeof(sasl_secret_t) + plen);
     cr->pass->len = plen;
@@ -77,6 +79,8 @@ static sasl_conn_t *handshake(int fd, struct creds *cr, sasl_callback_t *cbs, un
         char *answer = NULL;
         ck_assert_int_eq(sasl_rpc(fd, "app-1", token, &answer), 0);
         free(token);
+        if (round == 0)
+            snprintf(challenge, sizeof challenge, "%s", answer);
         rc = sasl_client_step(conn, answer, (unsigned)strlen(answer), NULL, &out, &outlen);
         free(answer);
         ck_assert_msg(rc == SASL_CONTINUE || rc == SASL_OK, "step: %s", sasl_errdetail(conn));
@@ -157,11 +161,17 @@ struct session {
     sasl_conn_t *conn;
 };
 
-static void session_open(struct session *ss, unsigned min_ssf, unsigned max_ssf)
+static void session_open_at(struct session *ss, int port, const char *secret, unsigned min_ssf,
+                            unsigned max_ssf)
 {
     ck_assert_int_eq(sasl_client_init(NULL), SASL_OK);
-    ss->fd = tc_connect(authd.port);
-    ss->conn = handshake(ss->fd, &ss->cr, ss->cbs, min_ssf, max_ssf);
+    ss->fd = tc_connect(port);
+    ss->conn = handshake(ss->fd, secret, &ss->cr, ss->cbs, min_ssf, max_ssf);
+}
+
+static void session_open(struct session *ss, unsigned min_ssf, unsigned max_ssf)
+{
+    session_open_at(ss, authd.port, SECRET, min_ssf, max_ssf);
 }
 
 static void session_close(struct session *ss)
@@ -234,12 +244,82 @@ START_TEST(plain_auth_gets_no_security_layer)
 }
 END_TEST
 
+/* sasl_encryption "allowed" (authd): auth and auth-conf offered, and of the ciphers only rc4,
+ * the one Debian 12's Cyrus can run (a Java client would pick the broken 3des first). */
+START_TEST(allowed_offers_auth_and_rc4_only)
+{
+    struct session ss;
+    session_open(&ss, 0, 0);
+    ck_assert_ptr_nonnull(strstr(challenge, "qop=\"auth,auth-int,auth-conf\""));
+    ck_assert_ptr_nonnull(strstr(challenge, "cipher=\"rc4\""));
+    session_close(&ss);
+}
+END_TEST
+
+/* sasl_encryption "required" (appd): only auth-conf (rc4) is offered, so a client that wants
+ * plain auth cannot agree on a layer, and one asking for encryption is served wrapped. */
+START_TEST(required_offers_auth_conf_only)
+{
+    struct session ss;
+    session_open_at(&ss, appd.port, "secret-one", 56, 256);
+    ck_assert_ptr_nonnull(strstr(challenge, "qop=\"auth-conf\""));
+    ck_assert_ptr_nonnull(strstr(challenge, "cipher=\"rc4\""));
+    struct proto_writer w;
+    proto_writer_init(&w);
+    struct blockmsg reg = register_msg("app-1");
+    rpc_frame(&w, 7, &reg);
+    send_wrapped(ss.fd, ss.conn, w.buf, w.len);
+    uint8_t *content = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(recv_frame(ss.fd, ss.conn, &content, &len), PROTO_RPC_RESPONSE);
+    free(content);
+    proto_writer_free(&w);
+    session_close(&ss);
+
+    /* a client without encryption: its first step already finds no common layer */
+    ck_assert_int_eq(sasl_client_init(NULL), SASL_OK);
+    int fd = tc_connect(appd.port);
+    struct creds cr = {0};
+    sasl_callback_t cbs[4];
+    char *password = sasl_spark_password("secret-one");
+    cr.pass = calloc(1, sizeof(sasl_secret_t) + strlen(password));
+    cr.pass->len = strlen(password);
+    memcpy(cr.pass->data, password, cr.pass->len);
+    free(password);
+    snprintf(cr.user, sizeof cr.user, "%s", SASL_SPARK_USER);
+    cbs[0] = (sasl_callback_t){SASL_CB_USER, CB(get_user), &cr};
+    cbs[1] = (sasl_callback_t){SASL_CB_AUTHNAME, CB(get_user), &cr};
+    cbs[2] = (sasl_callback_t){SASL_CB_PASS, CB(get_pass), &cr};
+    cbs[3] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
+    sasl_conn_t *conn = NULL;
+    ck_assert_int_eq(sasl_client_new("null", "default", NULL, NULL, cbs, 0, &conn), SASL_OK);
+    sasl_security_properties_t sp = {.min_ssf = 0, .max_ssf = 0, .maxbufsize = 65536};
+    ck_assert_int_eq(sasl_setprop(conn, SASL_SEC_PROPS, &sp), SASL_OK);
+    const char *out = NULL, *mech = NULL;
+    unsigned outlen = 0;
+    int rc = sasl_client_start(conn, "DIGEST-MD5", NULL, &out, &outlen, &mech);
+    ck_assert(rc == SASL_CONTINUE || rc == SASL_OK);
+    char *answer = NULL;
+    ck_assert_int_eq(sasl_rpc(fd, "app-1", "", &answer), 0);
+    rc = sasl_client_step(conn, answer, (unsigned)strlen(answer), NULL, &out, &outlen);
+    ck_assert_int_ne(rc, SASL_CONTINUE);
+    ck_assert_int_ne(rc, SASL_OK);
+    free(answer);
+    sasl_dispose(&conn);
+    free(cr.pass);
+    sasl_client_done();
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     auth_fixture_suppress_cyrus_cipher_leak();
     setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"auth_sasl_encryption\": true", 1);
+    setenv("SHUFFLED_TEST_APPS_EXTRA", "\"sasl_encryption\": \"required\"", 1);
     return auth_fixture_main(
         &(struct check_case){.suite = "auth_conf", .name = "auth_conf", .timeout_s = 60},
         CHECK_TESTS(auth_conf_wraps_everything_after_the_handshake,
-                    plain_auth_gets_no_security_layer));
+                    plain_auth_gets_no_security_layer, allowed_offers_auth_and_rc4_only,
+                    required_offers_auth_conf_only));
 }

@@ -5,7 +5,9 @@
  * batch ranges, stream-to-file) with every byte verified; a wrong secret is refused in each
  * mode, unretried; mixed modes are refused as configured: an AES client against a daemon
  * without crypto (Spark's "Expected SaslMessage" text reported), and a SASL client against
- * crypto_sasl_fallback=false ("Unknown challenge message."). */
+ * crypto_sasl_fallback=false ("Unknown challenge message."). Spark 4.0's AES-GCM channel
+ * (crypto_cipher) after both X25519 handshakes, on every path too; a daemon limited to CTR
+ * closes a GCM client. */
 #include <config.h>
 
 #include <check.h>
@@ -23,16 +25,23 @@
 #define AES_REFUSED "java.lang.IllegalArgumentException: Authentication failed."
 #define NO_FALLBACK "java.lang.IllegalArgumentException: Unknown challenge message."
 
-enum { MODES = 3 };
+/* the three handshakes with AES-CTR, then Spark 4.0's AES-GCM after each X25519 one */
+enum { MODES = 5 };
 static const int crypto_of_mode[MODES] = {SHUFFLE_CRYPTO_PBKDF2, SHUFFLE_CRYPTO_X25519,
+                                          SHUFFLE_CRYPTO_X25519_V2, SHUFFLE_CRYPTO_X25519,
                                           SHUFFLE_CRYPTO_X25519_V2};
+static const int cipher_of_mode[MODES] = {SHUFFLE_CIPHER_CTR, SHUFFLE_CIPHER_CTR,
+                                          SHUFFLE_CIPHER_CTR, SHUFFLE_CIPHER_GCM,
+                                          SHUFFLE_CIPHER_GCM};
 
 static struct harness_daemon strictd; /* crypto on, crypto_sasl_fallback false */
 
 /* mode -1: SASL without encryption */
 static shuffle_client *client(int mode, const char *secret, enum fetch_path path)
 {
-    return crypto_client(mode < 0 ? SHUFFLE_CRYPTO_OFF : crypto_of_mode[mode], false, secret, path);
+    if (mode < 0)
+        return crypto_client(SHUFFLE_CRYPTO_OFF, false, secret, path);
+    return crypto_client_cipher(crypto_of_mode[mode], cipher_of_mode[mode], false, secret, path);
 }
 
 /* _i: mode * FETCH_PATHS + path */
@@ -75,26 +84,33 @@ END_TEST
 
 /* The tools with each --crypto mode: shuffle-fetch registers and verifies every block,
  * shuffle-bench verifies a few requests; a mode without a secret file is a usage error. */
+/* shuffle-fetch with args and more_args against authd is a usage error (status 2) naming why. */
+static void fetch_usage_error(const char *args, const char *more_args, const char *why)
+{
+    char cmd[4096], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "%s/src/tools/shuffle-fetch %s %s --verify %s/manifest.tsv 127.0.0.1:%d app-1 1 2>&1",
+             builddir, args, more_args, data_root, authd.port);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, why), "%s", out);
+}
+
 START_TEST(tools_fetch_with_each_mode)
 {
-    static const char *const names[MODES] = {"pbkdf2", "x25519", "x25519-v2"};
-    char cmd[4096], out[8192], mpath[700], args[64];
-    snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
+    static const char *const names[MODES] = {"pbkdf2", "x25519", "x25519-v2",
+                                             "x25519 --crypto-cipher gcm",
+                                             "x25519-v2 --crypto-cipher gcm"};
+    char args[64];
     for (int mode = 0; mode < MODES; mode++) {
         snprintf(args, sizeof args, "--crypto %s", names[mode]);
         crypto_assert_tools_fetch(args, authd.port);
     }
-    snprintf(cmd, sizeof cmd,
-             "%s/src/tools/shuffle-fetch --crypto x25519 --verify %s 127.0.0.1:%d app-1 1 2>&1",
-             builddir, mpath, authd.port);
-    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
-    ck_assert_msg(strstr(out, "--crypto needs --auth-secret-file"), "%s", out);
-    snprintf(cmd, sizeof cmd,
-             "%s/src/tools/shuffle-fetch --crypto aes --auth-secret-file %s --verify %s "
-             "127.0.0.1:%d app-1 1 2>&1",
-             builddir, secret_path, mpath, authd.port);
-    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 2);
-    ck_assert_msg(strstr(out, "'aes' is not pbkdf2, x25519 or x25519-v2"), "%s", out);
+    char secret[800];
+    snprintf(secret, sizeof secret, "--auth-secret-file %s", secret_path);
+    fetch_usage_error("--crypto x25519", "", "--crypto needs --auth-secret-file");
+    fetch_usage_error("--crypto aes", secret, "'aes' is not pbkdf2, x25519 or x25519-v2");
+    fetch_usage_error("--crypto pbkdf2 --crypto-cipher gcm", secret, "gcm needs --crypto x25519");
+    fetch_usage_error("--crypto x25519 --crypto-cipher ccm", secret, "'ccm' is not ctr or gcm");
 }
 END_TEST
 
@@ -124,6 +140,16 @@ START_TEST(options_checked)
         ck_assert_msg(strstr(shuffle_last_error(NULL), bad[i].why), "%zu: %s", i,
                       shuffle_last_error(NULL));
     }
+    /* GCM exists only after the X25519 handshakes */
+    struct shuffle_client_options o;
+    shuffle_client_options_init(&o);
+    o.auth_app_id = "app-1";
+    o.auth_secret = SECRET;
+    o.crypto = SHUFFLE_CRYPTO_PBKDF2;
+    o.crypto_cipher = SHUFFLE_CIPHER_GCM;
+    shuffle_client *c = NULL;
+    ck_assert_int_eq(shuffle_client_new(&o, &c), SHUFFLE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(shuffle_last_error(NULL), "needs an X25519 crypto mode"));
 }
 END_TEST
 
@@ -137,6 +163,10 @@ static void sasl_client_refused_without_fallback(void)
     c = client(1, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
     ck_assert_msg(crypto_register(c, strictd.port) == SHUFFLE_OK, "%s", shuffle_last_error(c));
     shuffle_client_free(c);
+    /* ... but only with AES-CTR (crypto_cipher ctr): a GCM client's first message closes */
+    c = client(3, SECRET, VIA_FETCH_SHUFFLE_BLOCKS);
+    ck_assert_int_ne(crypto_register(c, strictd.port), SHUFFLE_OK);
+    shuffle_client_free(c);
 }
 
 static void start_strict(void)
@@ -144,7 +174,7 @@ static void start_strict(void)
     char json[1200];
     snprintf(json, sizeof json,
              "\"auth_enabled\": true, \"auth_secret_file\": \"%s\", \"crypto_enabled\": true, "
-             "\"crypto_sasl_fallback\": false",
+             "\"crypto_sasl_fallback\": false, \"crypto_cipher\": \"ctr\"",
              secret_path);
     ck_assert(auth_fixture_daemon_start(&strictd, "strict", json));
 }

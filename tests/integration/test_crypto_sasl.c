@@ -42,8 +42,8 @@ END_TEST
 
 START_TEST(daemon_without_sasl_encryption_refused)
 {
-    /* appd offers QOP auth only (app-1's secret there is its own file's): never used in the
-     * clear */
+    /* appd offers QOP auth only (sasl_encryption off; app-1's secret there is its own file's):
+     * never used in the clear */
     refused("secret-one", appd.port, "Can't find an acceptable layer");
 }
 END_TEST
@@ -58,6 +58,7 @@ int main(void)
 {
     auth_fixture_suppress_cyrus_cipher_leak();
     setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"auth_sasl_encryption\": true", 1);
+    setenv("SHUFFLED_TEST_APPS_EXTRA", "\"sasl_encryption\": \"off\"", 1);
     return auth_fixture_main(&(struct check_case){.suite = "crypto_sasl",
                                                   .name = "crypto_sasl",
                                                   .timeout_s = 120,

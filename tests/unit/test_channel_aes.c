@@ -16,35 +16,10 @@
 
 #include "aes_handshake.h"
 #include "aes_vectors.h"
+#include "channel_pair.h"
 #include "crypto/aes_auth.h"
 #include "server/net/channel_aes.h"
 #include "test_util.h"
-
-struct pair {
-    int ours, peer;
-    struct channel *ch;
-};
-
-static void pair_open(struct pair *p, int sndbuf)
-{
-    int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    p->ours = sv[0];
-    p->peer = sv[1];
-    if (sndbuf) {
-        setsockopt(p->ours, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-        setsockopt(p->peer, SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof sndbuf);
-    }
-    fcntl(p->ours, F_SETFL, O_NONBLOCK);
-    fcntl(p->peer, F_SETFL, O_NONBLOCK);
-}
-
-static void pair_close(struct pair *p)
-{
-    if (p->ch)
-        channel_destroy(p->ch); /* closes ours */
-    close(p->peer);
-}
 
 /* The server session of recording i, from its messages (server side, recorded randomness). */
 static void server_sessions(const struct aes_recording *r, struct aes_server *sv,
@@ -82,27 +57,10 @@ START_TEST(recorded_sessions_through_the_channel)
     ck_assert_int_eq(ctr_stream_apply(&ref_rd, c2s.cipher, want, c2s.cipher_len), 0);
 
     uint8_t *got = malloc(c2s.cipher_len + 64);
-    size_t have = 0, sent = 0;
     uint8_t b[1] = {0};
     ck_assert_int_eq(channel_writev(p.ch, &(struct iovec){b, 1}, 1, false), -1);
     ck_assert_int_eq(errno, EPROTO);
-    while (have < c2s.cipher_len) {
-        size_t piece = 1 + (sent * 7 + 3) % 7;
-        if (sent < c2s.cipher_len) {
-            if (piece > c2s.cipher_len - sent)
-                piece = c2s.cipher_len - sent;
-            ck_assert_int_eq(write(p.peer, c2s.cipher + sent, piece), (ssize_t)piece);
-            sent += piece;
-        }
-        ssize_t n = channel_read(p.ch, got + have, 64);
-        if (n < 0) {
-            ck_assert_int_eq(errno, EAGAIN);
-            ck_assert_uint_lt(sent, AES_PICK_BYTES + 8);
-            continue;
-        }
-        ck_assert_int_gt(n, 0);
-        have += (size_t)n;
-    }
+    pair_trickle(&p, c2s.cipher, c2s.cipher_len, got, c2s.cipher_len, 7, AES_PICK_BYTES + 8);
     ck_assert_mem_eq(got, want, c2s.cipher_len);
     ck_assert_int_eq(channel_aes_protocol(p.ch), r->protocol);
 
@@ -212,25 +170,10 @@ START_TEST(partial_writes_and_sendfile_keep_one_keystream)
     size_t off = 0, got = 0, eagains = 0, shorts = 0;
     while (off < BIG) {
         struct iovec iov[4];
-        size_t at = off;
-        int n = 0;
-        static const size_t sizes[] = {21, 70001, 13, 200003};
-        for (int i = 0; i < 4 && at < BIG; i++) {
-            size_t l = sizes[(off / 7 + (size_t)i) % 4];
-            if (l > BIG - at)
-                l = BIG - at;
-            iov[n++] = (struct iovec){data + at, l};
-            at += l;
-        }
+        size_t at;
+        int n = pair_odd_iovecs(data, BIG, off, iov, &at);
         ssize_t w = channel_writev(p.ch, iov, n, true);
-        if (w < 0) {
-            ck_assert_int_eq(errno, EAGAIN);
-            eagains++;
-        } else {
-            if ((size_t)w < at - off)
-                shorts++;
-            off += (size_t)w;
-        }
+        pair_took(w, &off, at, &eagains, &shorts);
         if (w < 0 || off % 3 == 0) /* not always: the next call must meet a full socket */
             got += drain(&p, &ref, seen + got, 2 * BIG + 64 - got);
     }
@@ -330,15 +273,8 @@ END_TEST
  * server sends by sendfile reaches the client intact. */
 START_TEST(handshake_then_both_channels)
 {
-    struct aes_server sv;
-    struct aes_session cs;
-    aes_fresh_handshake(aes_all_protocols[_i], "app-1", "secret", &sv, &cs);
     struct pair p;
-    pair_open(&p, 0);
-    p.ch = channel_aes_new_undecided(channel_plain_new(p.ours), sv.sessions, sv.nsessions);
-    struct channel *client = channel_aes_new(channel_plain_new(p.peer), &cs);
-    p.peer = dup(p.peer); /* the client channel owns the original */
-    aes_server_free(&sv);
+    struct channel *client = pair_handshake(&p, aes_all_protocols[_i], false, CHANNEL_AES_CTR);
 
     uint8_t req[21] = {0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3};
     ck_assert_int_eq(channel_writev(client, &(struct iovec){req, sizeof req}, 1, false), 21);

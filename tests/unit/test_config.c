@@ -154,6 +154,37 @@ START_TEST(every_error_is_reported)
 }
 END_TEST
 
+/* sasl_encryption and crypto_cipher: their values, errors, and the deprecated boolean
+ * auth_sasl_encryption, which applies only where sasl_encryption is not set. */
+START_TEST(encryption_choices)
+{
+    static const struct {
+        const char *json;
+        int sasl, cipher;
+    } cases[] = {
+        {"{}", SASL_ENCRYPTION_ALLOWED, CRYPTO_CIPHER_AUTO},
+        {"{\"sasl_encryption\": \"off\", \"crypto_cipher\": \"ctr\"}", SASL_ENCRYPTION_OFF,
+         CRYPTO_CIPHER_CTR},
+        {"{\"sasl_encryption\": \"required\", \"crypto_cipher\": \"gcm\"}",
+         SASL_ENCRYPTION_REQUIRED, CRYPTO_CIPHER_GCM},
+        {"{\"auth_sasl_encryption\": false}", SASL_ENCRYPTION_OFF, CRYPTO_CIPHER_AUTO},
+        {"{\"auth_sasl_encryption\": true}", SASL_ENCRYPTION_ALLOWED, CRYPTO_CIPHER_AUTO},
+        {"{\"auth_sasl_encryption\": false, \"sasl_encryption\": \"required\"}",
+         SASL_ENCRYPTION_REQUIRED, CRYPTO_CIPHER_AUTO},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ck_assert_msg(parse(cases[i].json) == 0, "%s: %s", cases[i].json, err);
+        ck_assert_int_eq(cfg.sasl_encryption, cases[i].sasl);
+        ck_assert_int_eq(cfg.crypto_cipher, cases[i].cipher);
+        config_free(&cfg);
+    }
+    expect_refused("{\"sasl_encryption\": true}",
+                   "key 'sasl_encryption': expected one of off, allowed, required");
+    expect_refused("{\"crypto_cipher\": \"AES/GCM/NoPadding\"}",
+                   "key 'crypto_cipher': expected one of auto, ctr, gcm");
+}
+END_TEST
+
 CHECK_MAIN((.suite = "config", .name = "parse"), defaults, every_key,
            unknown_key_names_key_and_position, bad_values, syntax_errors, load_file,
-           every_error_is_reported)
+           every_error_is_reported, encryption_choices)

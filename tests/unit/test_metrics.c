@@ -148,6 +148,31 @@ START_TEST(rpc_counts_by_type)
 }
 END_TEST
 
+START_TEST(connections_by_security_and_cipher_bytes)
+{
+    metrics_reset();
+    metrics_security_connection(MS_GCM_X25519_V2);
+    metrics_security_connection(MS_GCM_X25519_V2);
+    metrics_security_connection(MS_SASL_AUTH_CONF);
+    metrics_cipher_bytes(100, 0);
+    metrics_cipher_bytes(5, 70000);
+    char *t = render();
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE shuffled_connections_by_security_total counter\n"));
+    ck_assert_double_eq(
+        prom_value(t, "shuffled_connections_by_security_total{mode=\"aes-gcm-x25519-v2\"}"), 2);
+    ck_assert_double_eq(
+        prom_value(t, "shuffled_connections_by_security_total{mode=\"sasl-auth-conf\"}"), 1);
+    ck_assert_double_eq(prom_value(t, "shuffled_connections_by_security_total{mode=\"plain\"}"), 0);
+    ck_assert_double_eq(prom_value(t, "shuffled_cipher_bytes_total{direction=\"decrypted\"}"), 105);
+    ck_assert_double_eq(prom_value(t, "shuffled_cipher_bytes_total{direction=\"encrypted\"}"),
+                        70000);
+    free(t);
+    metrics_reset();
+    ck_assert_uint_eq(metrics_security_connections(MS_GCM_X25519_V2), 0);
+    ck_assert_uint_eq(metrics_cipher_bytes_total(true), 0);
+}
+END_TEST
+
 START_TEST(build_info_names_the_version)
 {
     char *t = render();
@@ -347,6 +372,7 @@ START_TEST(concurrent_updates_are_exact)
 END_TEST
 
 CHECK_MAIN((.suite = "metrics", .name = "core"), counters_and_gauges, histogram_buckets,
-           rpc_counts_by_type, open_fds_counted, build_info_names_the_version, process_family,
-           spark_names_follow_our_series, spark_meter_rates_tick_every_5_seconds,
-           collector_refreshes_gauges, rpc_done_observes_by_type, concurrent_updates_are_exact)
+           rpc_counts_by_type, connections_by_security_and_cipher_bytes, open_fds_counted,
+           build_info_names_the_version, process_family, spark_names_follow_our_series,
+           spark_meter_rates_tick_every_5_seconds, collector_refreshes_gauges,
+           rpc_done_observes_by_type, concurrent_updates_are_exact)

@@ -7,6 +7,7 @@
 #include "server/net/auth.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 #include "server/net/conn.h"
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
+#include "server/net/sasl_offer.h"
 #include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
@@ -43,6 +45,7 @@ struct conn_auth {
     const char *password; /* the shared one, or owned; NULL: authentication will fail */
     char *owned;          /* the app's own secret's password (secrets_dir) */
     bool loading;         /* the app's secret is being read on the blocking pool */
+    int encryption;       /* enum sasl_encryption when the session started */
 };
 
 /* Cyrus takes every callback as int (*)(void); the real type depends on the id. */
@@ -193,8 +196,9 @@ struct auth_server *auth_server_create(const struct shuffled_config *cfg, char *
         auth_server_free(a);
         return NULL;
     }
-    log_info("authentication on: SASL DIGEST-MD5 (QOP auth%s)%s, %s %s",
-             cfg->auth_sasl_encryption ? ", auth-conf" : "",
+    static const char *const qops[] = {"QOP auth", "QOP auth, auth-conf with rc4",
+                                       "QOP auth-conf with rc4 only"};
+    log_info("authentication on: SASL DIGEST-MD5 (%s)%s, %s %s", qops[cfg->sasl_encryption],
              cfg->crypto_enabled ? (cfg->crypto_sasl_fallback ? " and AES (spark.network.crypto)"
                                                               : ", AES only (spark.network.crypto)")
                                  : "",
@@ -239,7 +243,19 @@ static struct conn_auth *conn_auth_of(struct conn *c)
     return conn_attachment(c, CONN_ATTACH_AUTH);
 }
 
-static struct conn_auth *conn_auth_new(struct auth_server *a, bool encryption)
+/* Security properties per sasl_encryption. Cyrus offers a cipher when its strength lies in
+ * [min_ssf, max_ssf] and QOP auth only when min_ssf is 0: "required" pins both to rc4's 128,
+ * so auth-conf with rc4 is all that is offered. maxbufsize: Java wraps 64 KiB of plaintext
+ * per piece, over Cyrus's default limit (protocol.md 12.2). */
+static sasl_security_properties_t security_props(int encryption)
+{
+    return (sasl_security_properties_t){.min_ssf = encryption == SASL_ENCRYPTION_REQUIRED ? 128 : 0,
+                                        .max_ssf = encryption == SASL_ENCRYPTION_OFF ? 0 : 128,
+                                        .maxbufsize =
+                                            encryption == SASL_ENCRYPTION_OFF ? 65536 : 16777215};
+}
+
+static struct conn_auth *conn_auth_new(struct auth_server *a, int encryption)
 {
     struct conn_auth *ca = calloc(1, sizeof *ca);
     if (!ca)
@@ -253,10 +269,10 @@ static struct conn_auth *conn_auth_new(struct auth_server *a, bool encryption)
         free(ca);
         return NULL;
     }
-    /* QOP auth; with auth_sasl_encryption also auth-conf, for clients that ask for it
+    /* QOP auth; unless sasl_encryption is off also auth-conf, for clients that ask for it
      * (spark.authenticate.enableSaslEncryption), as Spark's server offers both */
-    sasl_security_properties_t sp = {
-        .min_ssf = 0, .max_ssf = encryption ? 256 : 0, .maxbufsize = 65536};
+    ca->encryption = encryption;
+    sasl_security_properties_t sp = security_props(encryption);
     sasl_setprop(ca->sasl, SASL_SEC_PROPS, &sp);
     return ca;
 }
@@ -274,6 +290,7 @@ static void end_handshake(struct conn *c, struct conn_auth *ca)
     const void *ssf = NULL;
     if (sasl_getprop(ca->sasl, SASL_SSF, &ssf) != SASL_OK || !ssf ||
         *(const sasl_ssf_t *)ssf == 0) {
+        metrics_security_connection(MS_SASL);
         auth_conn_free(ca);
         return;
     }
@@ -286,6 +303,12 @@ static void end_handshake(struct conn *c, struct conn_auth *ca)
         return;
     }
     conn_set_channel(c, ch);
+    metrics_security_connection(MS_SASL_AUTH_CONF);
+    static _Atomic bool warned; /* once per process: the cost is per session, the fix upstream */
+    if (!atomic_exchange(&warned, true))
+        log_warn("SASL encryption (auth-conf) in use: Debian 12's Cyrus DIGEST-MD5 plugin leaks "
+                 "about 6 KiB per encrypted session; prefer spark.network.crypto (crypto_enabled) "
+                 "or set sasl_encryption to \"off\"");
     log_debug("%s: SASL encryption (auth-conf, %u-bit) on", conn_peer(c), bits);
 }
 
@@ -300,7 +323,14 @@ static void run_step(struct conn *c, struct reply_slot *slot, int64_t request_id
                                        &out, &outlen)
                    : sasl_server_step(ca->sasl, (const char *)token, (unsigned)len, &out, &outlen);
     if (rc == SASL_CONTINUE || rc == SASL_OK) {
-        rpc_answer_now(c, slot, request_id, true, out, outlen, false);
+        char offer[1024];
+        size_t n = first && ca->encryption != SASL_ENCRYPTION_OFF
+                       ? sasl_offer_rc4_only(out, outlen, offer, sizeof offer)
+                       : 0;
+        if (n)
+            rpc_answer_now(c, slot, request_id, true, offer, n, false);
+        else
+            rpc_answer_now(c, slot, request_id, true, out, outlen, false);
         if (rc == SASL_OK && !conn_is_closed(c)) {
             log_debug("%s: authenticated as app %s", conn_peer(c), conn_client_id(c));
             conn_pop_phase(c); /* from now on every message goes to dispatch */
@@ -425,7 +455,7 @@ static void on_rpc(struct auth_server *a, struct conn *c, int64_t request_id, co
             conn_set_client_id(c, app); /* protocol.md 9.1: before the handshake finishes */
         free(app);
         if (!app || !conn_client_id(c) ||
-            !(ca = conn_auth_new(a, server_config(conn_server(c))->auth_sasl_encryption))) {
+            !(ca = conn_auth_new(a, server_config(conn_server(c))->sasl_encryption))) {
             log_error("%s: cannot start a SASL session: out of memory or Cyrus failure",
                       conn_peer(c));
             refuse(c, request_id, SASL_FAILED "cannot start a SASL session", true);

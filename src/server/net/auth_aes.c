@@ -17,7 +17,9 @@
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
 #include "common/log.h"
+#include "server/ops/config.h"
 #include "server/ops/metrics.h"
+#include "server/server.h"
 
 #define AUTH_FAILED "java.lang.IllegalArgumentException: Authentication failed."
 #define UNKNOWN_CHALLENGE "java.lang.IllegalArgumentException: Unknown challenge message."
@@ -43,6 +45,39 @@ static void job_free(struct aes_job *j)
     free(j);
 }
 
+/* Metrics once the channel has picked the engine version and cipher, and its bytes. */
+static void channel_decided(void *arg, int protocol, bool gcm)
+{
+    (void)arg;
+    static const enum metric_security ctr[] = {MS_AES_PBKDF2, MS_AES_X25519_V1, MS_AES_X25519_V2};
+    if (gcm)
+        metrics_security_connection(protocol == AES_PROTO_X25519_V1 ? MS_GCM_X25519_V1
+                                                                    : MS_GCM_X25519_V2);
+    else if (protocol >= 0 && protocol <= 2)
+        metrics_security_connection(ctr[protocol]);
+}
+
+static void channel_bytes(void *arg, uint64_t decrypted, uint64_t encrypted)
+{
+    (void)arg;
+    metrics_cipher_bytes(decrypted, encrypted);
+}
+
+static const struct channel_aes_hooks metric_hooks = {channel_decided, channel_bytes};
+
+/* crypto_cipher as the channel's choice */
+static enum channel_aes_cipher allowed_cipher(struct conn *c)
+{
+    switch (server_config(conn_server(c))->crypto_cipher) {
+    case CRYPTO_CIPHER_CTR:
+        return CHANNEL_AES_CTR;
+    case CRYPTO_CIPHER_GCM:
+        return CHANNEL_AES_GCM;
+    default:
+        return CHANNEL_AES_AUTO;
+    }
+}
+
 /* With the secret known (or not): answer, and on success switch the connection to AES. */
 static void respond(struct conn *c, struct aes_job *j, const char *secret)
 {
@@ -60,6 +95,8 @@ static void respond(struct conn *c, struct aes_job *j, const char *secret)
         conn_close(c, NULL);
         return;
     }
+    channel_aes_allow(ch, allowed_cipher(c));
+    channel_aes_set_hooks(ch, &metric_hooks, NULL);
     /* the answer leaves in the clear; the channel takes over once it has */
     rpc_answer_now(c, j->slot, j->request_id, true, j->s.reply, j->s.reply_len, false);
     conn_set_channel(c, ch);

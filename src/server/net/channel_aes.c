@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The AES-CTR channel; see channel_aes.h. */
+/* The AES channels' constructors, the pick of session and cipher by the client's first bytes,
+ * and the AES-CTR cipher; see channel_aes.h. GCM is channel_gcm.c, the window
+ * channel_cipher.c. */
 #include <config.h>
 
 #include "server/net/channel_aes.h"
@@ -10,122 +12,115 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crypto/ctr_stream.h"
+#include "server/net/channel_cipher.h"
+#include "server/net/channel_gcm.h"
 
-struct aes_channel {
-    struct channel base;
-    struct channel *inner;
-    struct ctr_stream rd, wr;
-    int protocol; /* enum aes_protocol, -1 while undecided */
-    /* undecided (3.2+ server): the candidates and the client's first bytes */
-    struct aes_session cand[2];
-    int ncand;
-    uint8_t hold[AES_PICK_BYTES];
-    size_t held, hold_out; /* bytes in hold; of those, handed out as plaintext */
-    /* ciphertext whose plaintext the caller has not been told is written: win[pend_off..pend_end)
-     */
-    uint8_t *win;
-    size_t win_cap, pend_off, pend_end;
-};
+static const struct channel_ops ctr_ops;
 
-static struct aes_channel *from(struct channel *ch)
+/* ---- the pick ---- */
+
+/* The GCM candidate for a message whose header names key_len: the 3.2+ session of that key
+ * size (v1's 32-byte shared secret, v2's 16-byte derived key); -1 if none. */
+static int gcm_candidate(const struct cipher_channel *c, size_t key_len)
 {
-    return (struct aes_channel *)ch;
+    for (int i = 0; i < c->ncand; i++)
+        if (c->cand[i].protocol != AES_PROTO_PBKDF2 && c->cand[i].key_len == key_len)
+            return i;
+    return -1;
 }
 
-static int decide(struct aes_channel *a)
+static int decide(struct cipher_channel *c)
 {
-    int i = aes_session_pick(a->cand, a->ncand, a->hold);
-    if (i < 0 || aes_session_streams(&a->cand[i], &a->rd, &a->wr) != 0) {
-        errno = i < 0 ? EBADMSG : ENOMEM;
+    size_t key_len = 0;
+    int i = -1;
+    if (c->allow != CHANNEL_AES_CTR && gcm_message_start_plausible(c->hold, &key_len))
+        i = gcm_candidate(c, key_len);
+    if (i >= 0) {
+        if (channel_gcm_start(c, &c->cand[i]) != 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        if (gcm_inbox_push(&c->inbox, c->hold, c->held) != 0) { /* read again, as GCM */
+            errno = ENOMEM;
+            return -1;
+        }
+        c->hold_out = c->held;
+    } else {
+        if (c->allow != CHANNEL_AES_GCM)
+            i = aes_session_pick(c->cand, c->ncand, c->hold);
+        if (i < 0 || aes_session_streams(&c->cand[i], &c->rd, &c->wr) != 0) {
+            errno = i < 0 ? EBADMSG : ENOMEM;
+            return -1;
+        }
+        if (ctr_stream_apply(&c->rd, c->hold, c->hold, c->held) != 0) {
+            errno = EIO;
+            return -1;
+        }
+    }
+    c->protocol = (int)c->cand[i].protocol;
+    OPENSSL_cleanse(c->cand, sizeof c->cand);
+    c->ncand = 0;
+    if (c->hooks && c->hooks->decided)
+        c->hooks->decided(c->hooks_arg, c->protocol, c->gcm);
+    return 0;
+}
+
+/* Collects the client's first bytes and picks; 0 once decided, -1 (EAGAIN until enough bytes,
+ * or the error) otherwise. */
+static int pick(struct cipher_channel *c)
+{
+    ssize_t n = channel_read(c->inner, c->hold + c->held, AES_PICK_BYTES - c->held);
+    if (n <= 0)
+        return n == 0 ? 1 : -1;
+    c->held += (size_t)n;
+    if (c->held < AES_PICK_BYTES) {
+        errno = EAGAIN; /* all the socket had went into hold */
         return -1;
     }
-    a->protocol = (int)a->cand[i].protocol;
-    OPENSSL_cleanse(a->cand, sizeof a->cand);
-    a->ncand = 0;
-    return ctr_stream_apply(&a->rd, a->hold, a->hold, a->held);
+    return decide(c);
 }
 
-static ssize_t decrypt_read(struct aes_channel *a, uint8_t *buf, size_t len)
+/* ---- CTR ---- */
+
+static ssize_t decrypt_read(struct cipher_channel *c, uint8_t *buf, size_t len)
 {
-    ssize_t n = channel_read(a->inner, buf, len);
-    if (n > 0 && ctr_stream_apply(&a->rd, buf, buf, (size_t)n) != 0) {
+    ssize_t n = channel_read(c->inner, buf, len);
+    if (n > 0 && ctr_stream_apply(&c->rd, buf, buf, (size_t)n) != 0) {
         errno = EIO;
         return -1;
     }
+    if (n > 0)
+        cipher_count(c, (uint64_t)n, 0);
     return n;
 }
 
-static ssize_t aes_read(struct channel *ch, void *buf, size_t len)
+static ssize_t ctr_read(struct channel *ch, void *buf, size_t len)
 {
-    struct aes_channel *a = from(ch);
-    if (a->protocol < 0) {
-        ssize_t n = channel_read(a->inner, a->hold + a->held, AES_PICK_BYTES - a->held);
-        if (n <= 0)
-            return n;
-        a->held += (size_t)n;
-        if (a->held < AES_PICK_BYTES) {
-            errno = EAGAIN; /* all the socket had went into hold */
-            return -1;
-        }
-        if (decide(a) != 0)
-            return -1;
+    struct cipher_channel *c = cipher_of(ch);
+    if (c->protocol < 0) {
+        int rc = pick(c);
+        if (rc != 0)
+            return rc > 0 ? 0 : -1;
+        if (c->gcm)
+            return c->base.ops->read(ch, buf, len);
+        cipher_count(c, c->held, 0);
     }
-    if (a->hold_out < a->held) {
-        size_t n = a->held - a->hold_out < len ? a->held - a->hold_out : len;
-        memcpy(buf, a->hold + a->hold_out, n);
-        a->hold_out += n;
+    if (c->hold_out < c->held) {
+        size_t n = c->held - c->hold_out < len ? c->held - c->hold_out : len;
+        memcpy(buf, c->hold + c->hold_out, n);
+        c->hold_out += n;
         if (n < len) { /* whatever else the socket has; EAGAIN or an error shows next time */
-            ssize_t more = decrypt_read(a, (uint8_t *)buf + n, len - n);
+            ssize_t more = decrypt_read(c, (uint8_t *)buf + n, len - n);
             if (more > 0)
                 n += (size_t)more;
         }
         return (ssize_t)n;
     }
-    return decrypt_read(a, buf, len);
-}
-
-static int ensure_window(struct aes_channel *a, size_t want)
-{
-    if (want > CHANNEL_AES_WINDOW)
-        want = CHANNEL_AES_WINDOW;
-    if (a->win_cap >= want)
-        return 0;
-    uint8_t *w = realloc(a->win, want);
-    if (!w)
-        return -1;
-    a->win = w;
-    a->win_cap = want;
-    return 0;
-}
-
-/* An idle connection holds no large window: once everything encrypted has left, a window
- * beyond CHANNEL_AES_KEEP goes back (10,000 idle connections must stay cheap). */
-static void release_if_idle(struct aes_channel *a)
-{
-    if (a->pend_end == a->pend_off && a->win_cap > CHANNEL_AES_KEEP) {
-        free(a->win);
-        a->win = NULL;
-        a->win_cap = 0;
-    }
-}
-
-/* Writes the held ciphertext. 0 when none is left, -1 (errno from the socket) otherwise. */
-static int flush_held(struct aes_channel *a, bool more)
-{
-    while (a->pend_off < a->pend_end) {
-        struct iovec v = {a->win + a->pend_off, a->pend_end - a->pend_off};
-        ssize_t w = channel_writev(a->inner, &v, 1, more);
-        if (w < 0)
-            return -1;
-        a->pend_off += (size_t)w;
-    }
-    a->pend_off = a->pend_end = 0;
-    return 0;
+    return decrypt_read(c, buf, len);
 }
 
 /* Encrypts n bytes of iov, starting skip bytes in, into the window. */
-static int encrypt_iov(struct aes_channel *a, const struct iovec *iov, int iovcnt, size_t skip,
+static int encrypt_iov(struct cipher_channel *c, const struct iovec *iov, int iovcnt, size_t skip,
                        size_t n)
 {
     size_t at = 0;
@@ -136,173 +131,133 @@ static int encrypt_iov(struct aes_channel *a, const struct iovec *iov, int iovcn
             continue;
         }
         size_t take = l - skip < n - at ? l - skip : n - at;
-        if (ctr_stream_apply(&a->wr, (const uint8_t *)iov[i].iov_base + skip, a->win + at, take) !=
+        if (ctr_stream_apply(&c->wr, (const uint8_t *)iov[i].iov_base + skip, c->win + at, take) !=
             0)
             return -1;
         at += take;
         skip = 0;
     }
-    a->pend_off = 0;
-    a->pend_end = at;
+    c->pend_off = 0;
+    c->pend_end = at;
     return 0;
 }
 
-/* The common part of writev and sendfile: the held ciphertext first, then fill(next window),
- * window by window, until all total bytes are taken or the socket is full. A window's bytes
- * count as taken once encrypted: what the socket did not take stays held, for the next call or
- * channel_flush. */
-typedef ssize_t (*fill_fn)(struct aes_channel *a, const void *src, size_t done, size_t n);
-
-static ssize_t write_stream(struct aes_channel *a, size_t total, bool more, fill_fn fill,
-                            const void *src)
+/* A window for up to n bytes: how many it takes (0: out of memory, errno set). */
+static size_t ctr_window(struct cipher_channel *c, size_t n)
 {
-    if (a->protocol < 0) {
-        errno = EPROTO;
-        return -1;
+    if (cipher_window_reserve(c, n, CHANNEL_AES_WINDOW) != 0) {
+        errno = ENOMEM;
+        return 0;
     }
-    size_t taken = 0;
-    for (;;) {
-        if (flush_held(a, more || taken < total) < 0)
-            break; /* EAGAIN: the socket is full; the window keeps the rest */
-        if (taken == total)
-            break;
-        size_t n = total - taken;
-        if (ensure_window(a, n) != 0) {
-            errno = ENOMEM;
-            break;
-        }
-        ssize_t got = fill(a, src, taken, n < a->win_cap ? n : a->win_cap);
-        if (got <= 0) {
-            if (got == 0 && taken == 0)
-                return 0; /* the file is shorter than the caller thought */
-            break;
-        }
-        taken += (size_t)got;
-    }
-    int saved = errno;
-    release_if_idle(a);
-    errno = saved;
-    return taken ? (ssize_t)taken : -1;
+    return n < c->win_cap ? n : c->win_cap;
 }
 
-struct iov_src {
-    const struct iovec *iov;
-    int iovcnt;
-};
-
-static ssize_t fill_from_iov(struct aes_channel *a, const void *src, size_t done, size_t n)
+static ssize_t ctr_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
-    const struct iov_src *s = src;
-    if (encrypt_iov(a, s->iov, s->iovcnt, done, n) != 0) {
+    const struct cipher_iov_src *s = src;
+    if (!(n = ctr_window(c, n)))
+        return -1;
+    if (encrypt_iov(c, s->iov, s->iovcnt, done, n) != 0) {
         errno = EIO;
         return -1;
     }
+    cipher_count(c, 0, n);
     return (ssize_t)n;
 }
 
-static ssize_t aes_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
+static ssize_t ctr_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
-    size_t total = 0;
-    for (int i = 0; i < iovcnt; i++)
-        total += iov[i].iov_len;
-    struct iov_src s = {iov, iovcnt};
-    return write_stream(from(ch), total, more, fill_from_iov, &s);
+    struct cipher_iov_src s = {iov, iovcnt};
+    return cipher_write(cipher_of(ch), cipher_iov_total(iov, iovcnt), more, ctr_fill_iov, &s);
 }
 
-struct file_src {
-    int fd;
-    uint64_t offset;
-};
-
-static ssize_t fill_from_file(struct aes_channel *a, const void *src, size_t done, size_t n)
+static ssize_t ctr_fill_file(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
-    const struct file_src *f = src;
+    const struct cipher_file_src *f = src;
+    if (!(n = ctr_window(c, n)))
+        return -1;
     ssize_t r;
     do
-        r = pread(f->fd, a->win, n, (off_t)(f->offset + done));
+        r = pread(f->fd, c->win, n, (off_t)(f->offset + done));
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return r; /* 0: the file is shorter than the caller thought */
-    if (ctr_stream_apply(&a->wr, a->win, a->win, (size_t)r) != 0) {
+    if (ctr_stream_apply(&c->wr, c->win, c->win, (size_t)r) != 0) {
         errno = EIO;
         return -1;
     }
-    a->pend_off = 0;
-    a->pend_end = (size_t)r;
+    c->pend_off = 0;
+    c->pend_end = (size_t)r;
+    cipher_count(c, 0, (uint64_t)r);
     return r;
 }
 
-static ssize_t aes_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
+static ssize_t ctr_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
 {
-    struct file_src f = {fd, offset};
-    return write_stream(from(ch), len, false, fill_from_file, &f);
+    struct cipher_file_src f = {fd, offset};
+    return cipher_write(cipher_of(ch), len, false, ctr_fill_file, &f);
 }
 
-static size_t aes_pending(struct channel *ch)
+static size_t ctr_pending(struct channel *ch)
 {
-    struct aes_channel *a = from(ch);
-    return a->held - a->hold_out;
+    struct cipher_channel *c = cipher_of(ch);
+    return c->held - c->hold_out;
 }
 
-static int aes_flush(struct channel *ch)
-{
-    struct aes_channel *a = from(ch);
-    int rc = flush_held(a, false), saved = errno;
-    release_if_idle(a);
-    errno = saved;
-    return rc;
-}
-
-static void aes_cork(struct channel *ch, bool on)
-{
-    channel_cork(from(ch)->inner, on);
-}
-
-static void aes_destroy(struct channel *ch)
-{
-    struct aes_channel *a = from(ch);
-    channel_destroy(a->inner);
-    ctr_stream_free(&a->rd);
-    ctr_stream_free(&a->wr);
-    free(a->win);
-    OPENSSL_cleanse(a, sizeof *a);
-    free(a);
-}
-
-static const struct channel_ops aes_ops = {
+static const struct channel_ops ctr_ops = {
     .name = "aes-ctr",
-    .read = aes_read,
-    .writev = aes_writev,
-    .sendfile = aes_sendfile,
-    .cork = aes_cork,
-    .pending = aes_pending,
-    .flush = aes_flush,
-    .destroy = aes_destroy,
+    .read = ctr_read,
+    .writev = ctr_writev,
+    .sendfile = ctr_sendfile,
+    .cork = cipher_cork,
+    .pending = ctr_pending,
+    .flush = cipher_flush,
+    .destroy = cipher_destroy,
+    .memory = cipher_memory,
 };
 
-static struct aes_channel *alloc_channel(struct channel *inner)
+/* ---- constructors and queries ---- */
+
+static struct cipher_channel *alloc_channel(struct channel *inner)
 {
-    struct aes_channel *a = calloc(1, sizeof *a);
-    if (!a)
+    struct cipher_channel *c = calloc(1, sizeof *c);
+    if (!c)
         return NULL;
-    a->base.ops = &aes_ops;
-    a->base.fd = inner->fd;
-    a->inner = inner;
-    a->protocol = -1;
-    return a;
+    c->base.ops = &ctr_ops;
+    c->base.fd = inner->fd;
+    c->inner = inner;
+    c->protocol = -1;
+    c->allow = CHANNEL_AES_CTR;
+    return c;
 }
 
 struct channel *channel_aes_new(struct channel *inner, const struct aes_session *s)
 {
-    struct aes_channel *a = alloc_channel(inner);
-    if (!a)
+    struct cipher_channel *c = alloc_channel(inner);
+    if (!c)
         return NULL;
-    if (aes_session_streams(s, &a->rd, &a->wr) != 0) {
-        free(a);
+    if (aes_session_streams(s, &c->rd, &c->wr) != 0) {
+        free(c);
         return NULL;
     }
-    a->protocol = (int)s->protocol;
-    return &a->base;
+    c->protocol = (int)s->protocol;
+    return &c->base;
+}
+
+struct channel *channel_aes_new_gcm(struct channel *inner, const struct aes_session *s)
+{
+    struct cipher_channel *c = alloc_channel(inner);
+    if (!c)
+        return NULL;
+    if (channel_gcm_start(c, s) != 0) {
+        c->inner = NULL;
+        gcm_key_free(&c->seal_key);
+        gcm_inbox_free(&c->inbox);
+        free(c);
+        return NULL;
+    }
+    c->protocol = (int)s->protocol;
+    return &c->base;
 }
 
 struct channel *channel_aes_new_undecided(struct channel *inner, const struct aes_session *cand,
@@ -310,27 +265,49 @@ struct channel *channel_aes_new_undecided(struct channel *inner, const struct ae
 {
     if (n < 1 || n > 2)
         return NULL;
-    struct aes_channel *a = alloc_channel(inner);
-    if (!a)
+    struct cipher_channel *c = alloc_channel(inner);
+    if (!c)
         return NULL;
-    memcpy(a->cand, cand, (size_t)n * sizeof *cand);
-    a->ncand = n;
-    return &a->base;
+    memcpy(c->cand, cand, (size_t)n * sizeof *cand);
+    c->ncand = n;
+    return &c->base;
+}
+
+void channel_aes_allow(struct channel *ch, enum channel_aes_cipher allow)
+{
+    cipher_of(ch)->allow = (int)allow;
+}
+
+void channel_aes_set_hooks(struct channel *ch, const struct channel_aes_hooks *hooks, void *arg)
+{
+    struct cipher_channel *c = cipher_of(ch);
+    c->hooks = hooks;
+    c->hooks_arg = arg;
 }
 
 int channel_aes_protocol(const struct channel *ch)
 {
-    return ((const struct aes_channel *)ch)->protocol;
+    return ((const struct cipher_channel *)ch)->protocol;
+}
+
+bool channel_aes_is_gcm(const struct channel *ch)
+{
+    return ((const struct cipher_channel *)ch)->gcm;
 }
 
 size_t channel_aes_window_bytes(const struct channel *ch)
 {
-    return ((const struct aes_channel *)ch)->win_cap;
+    return ((const struct cipher_channel *)ch)->win_cap;
+}
+
+size_t channel_aes_input_bytes(const struct channel *ch)
+{
+    return cipher_memory((struct channel *)ch, false);
 }
 
 void channel_aes_counts(const struct channel *ch, uint64_t *decrypted, uint64_t *encrypted)
 {
-    const struct aes_channel *a = (const struct aes_channel *)ch;
-    *decrypted = a->rd.bytes;
-    *encrypted = a->wr.bytes;
+    const struct cipher_channel *c = (const struct cipher_channel *)ch;
+    *decrypted = c->rd.bytes + c->inbox.decrypted;
+    *encrypted = c->wr.bytes + c->gcm_encrypted;
 }

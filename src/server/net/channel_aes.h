@@ -13,17 +13,13 @@
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_AES_H
 #define SHUFFLED_SERVER_NET_CHANNEL_AES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "crypto/aes_session.h"
 #include "server/net/channel.h"
-
-#ifndef CHANNEL_AES_WINDOW
-#define CHANNEL_AES_WINDOW (64 * 1024)
-#endif
-/* A window larger than this is freed whenever nothing encrypted is pending. */
-#define CHANNEL_AES_KEEP 4096
+#include "server/net/channel_cipher.h"
 
 /* Wraps inner (taken: destroyed with the new channel) with session s. NULL when out of memory
  * or libcrypto refuses the key (inner is then left as it was). */
@@ -37,6 +33,19 @@ struct channel *channel_aes_new(struct channel *inner, const struct aes_session 
  * close the connection. */
 struct channel *channel_aes_new_undecided(struct channel *inner, const struct aes_session *cand,
                                           int n);
+
+void channel_aes_allow(struct channel *ch, enum channel_aes_cipher allow);
+
+/* A decided channel with the AES-GCM cipher (Spark 4.0 AES/GCM/NoPadding) under session s's
+ * key (the IVs are not used); for a client, and tests. NULL as channel_aes_new. */
+struct channel *channel_aes_new_gcm(struct channel *inner, const struct aes_session *s);
+
+void channel_aes_set_hooks(struct channel *ch, const struct channel_aes_hooks *hooks, void *arg);
+
+/* True when ch encrypts with GCM (false for CTR and while undecided). */
+bool channel_aes_is_gcm(const struct channel *ch);
+/* Bytes of memory ch holds for input not yet handed out (GCM's read buffers). */
+size_t channel_aes_input_bytes(const struct channel *ch);
 
 /* The protocol of the session in use, or -1 while undecided. For logs and metrics. */
 int channel_aes_protocol(const struct channel *ch);

@@ -360,7 +360,7 @@ static bool account_input(struct conn *c)
     } else if (!partial) {
         c->frame_started_ms = 0;
     }
-    uint64_t held = c->dec.buf_cap + c->in_len;
+    uint64_t held = c->dec.buf_cap + c->in_len + channel_memory(c->ch, false);
     conn_budget_charge(c, CONN_BUDGET_INPUT, (int64_t)held - (int64_t)c->budget[CONN_BUDGET_INPUT]);
     return conn_budget_shed(c, CONN_BUDGET_INPUT);
 }
@@ -408,10 +408,16 @@ static void slot_written(void *ctx, const struct reply_slot *s)
         c->no_more_requests = true;
 }
 
+/* Queued answers and what the channel holds to write (a cipher's window). */
+static uint64_t output_held(struct conn *c)
+{
+    return c->q.mem_bytes + channel_memory(c->ch, true);
+}
+
 static void account_output(struct conn *c)
 {
     conn_budget_charge(c, CONN_BUDGET_OUTPUT,
-                       (int64_t)c->q.mem_bytes - (int64_t)c->budget[CONN_BUDGET_OUTPUT]);
+                       (int64_t)output_held(c) - (int64_t)c->budget[CONN_BUDGET_OUTPUT]);
 }
 
 static void close_later(struct conn *c, const char *reason);
@@ -440,7 +446,7 @@ static void flush(struct conn *c)
     uint64_t before = c->q.written;
     enum reply_flush r = reply_queue_flush(&c->q, c->ch, slot_written, c);
     c->flushing = false;
-    if (c->q.mem_bytes < c->budget[CONN_BUDGET_OUTPUT])
+    if (output_held(c) < c->budget[CONN_BUDGET_OUTPUT])
         account_output(c);
     if (c->q.written != before)
         c->last_activity_ms = now_ms(c);
@@ -529,7 +535,7 @@ static int fill(struct conn *c, struct reply_slot *s, const uint8_t *hdr, size_t
         s->rpc_cost = 0;
     }
     flush(c);
-    if (!c->closed && c->q.mem_bytes > c->budget[CONN_BUDGET_OUTPUT]) {
+    if (!c->closed && output_held(c) > c->budget[CONN_BUDGET_OUTPUT]) {
         account_output(c);
         if (conn_budget_over(c, CONN_BUDGET_OUTPUT))
             close_later_biggest(c, CONN_BUDGET_OUTPUT);

@@ -15,6 +15,7 @@
 
 #include "server/net/conn.h"
 #include "common/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 
 static void inbox_cb(evutil_socket_t fd, short what, void *arg)
@@ -179,6 +180,8 @@ static void accept_on_worker(void *arg)
             w->nconns++;
             if (w->srv->conn_opened)
                 w->srv->conn_opened(w->srv->conn_opened_ctx, c);
+            else
+                metrics_security_connection(MS_PLAIN); /* no auth: nothing to settle */
         }
     }
     free(a);

@@ -19,7 +19,7 @@
 #include "server/ops/config_files.h"
 #include "common/log.h"
 
-enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS };
+enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS, K_CHOICE };
 
 struct key_desc {
     const char *name;
@@ -28,6 +28,14 @@ struct key_desc {
     size_t count_offset; /* K_STRINGS: where the count goes */
     uint64_t min, max;   /* numeric range */
 };
+
+/* K_CHOICE keys: the allowed strings, NULL-ended; the int stored is the index. */
+static const char *const sasl_encryption_choices[] = {"off", "allowed", "required", NULL};
+static const char *const crypto_cipher_choices[] = {"auto", "ctr", "gcm", NULL};
+static const char *const *choices_of(const char *key)
+{
+    return strcmp(key, "sasl_encryption") == 0 ? sasl_encryption_choices : crypto_cipher_choices;
+}
 
 #define OFF(f) offsetof(struct shuffled_config, f)
 static const struct key_desc keys[] = {
@@ -71,6 +79,8 @@ static const struct key_desc keys[] = {
     {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
     {"app_ttl_ms", K_U64, OFF(app_ttl_ms), 0, 0, 86400000ULL * 365},
     {"app_ttl_cleanup_local_dirs", K_BOOL, OFF(app_ttl_cleanup_local_dirs), 0, 0, 0},
+    {"sasl_encryption", K_CHOICE, OFF(sasl_encryption), 0, 0, 0},
+    {"crypto_cipher", K_CHOICE, OFF(crypto_cipher), 0, 0, 0},
 };
 #undef OFF
 
@@ -131,6 +141,8 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->admin_token_file = strdup("");
     cfg->auth_secret_file = strdup("");
     cfg->auth_app_secrets_dir = strdup("");
+    cfg->sasl_encryption = SASL_ENCRYPTION_ALLOWED;
+    cfg->crypto_cipher = CRYPTO_CIPHER_AUTO;
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
         !cfg->admin_listen || !cfg->admin_token_file || !cfg->auth_secret_file ||
         !cfg->auth_app_secrets_dir) {
@@ -282,6 +294,18 @@ static int apply_key(const struct key_desc *k, json_t *v, struct shuffled_config
         *slot = s;
         return 0;
     }
+    case K_CHOICE: {
+        const char *const *choices = choices_of(k->name);
+        for (int i = 0; json_is_string(v) && choices[i]; i++)
+            if (strcmp(json_string_value(v), choices[i]) == 0) {
+                *(int *)(base + k->offset) = i;
+                return 0;
+            }
+        snprintf(why, whylen, "expected one of %s", choices[0]);
+        for (int i = 1; choices[i]; i++)
+            snprintf(why + strlen(why), whylen - strlen(why), ", %s", choices[i]);
+        return -1;
+    }
     case K_STRINGS: {
         const char *w = NULL;
         if (set_strings(v, (char ***)(base + k->offset), (size_t *)(base + k->count_offset), &w) !=
@@ -318,6 +342,22 @@ static const struct config_source *origin_of(const struct layers *l, const char 
     return &l->src[o >= 0 ? o : 0];
 }
 
+/* auth_sasl_encryption (a boolean, before sasl_encryption existed) still works where the new key
+ * is not set: true offered auth-conf beside auth, which is "allowed"; false is "off". */
+static void deprecated_sasl_encryption(const struct layers *l, struct shuffled_config *cfg)
+{
+    static bool warned;
+    if (l->origin[key_index("auth_sasl_encryption")] < 0)
+        return;
+    if (!warned)
+        log_warn("config: auth_sasl_encryption is deprecated; use \"sasl_encryption\": \"%s\"",
+                 cfg->auth_sasl_encryption ? "allowed" : "off");
+    warned = true;
+    if (l->origin[key_index("sasl_encryption")] < 0)
+        cfg->sasl_encryption =
+            cfg->auth_sasl_encryption ? SASL_ENCRYPTION_ALLOWED : SASL_ENCRYPTION_OFF;
+}
+
 /* Cross-key checks, after every key was applied; each failure is appended to err. */
 static int validate(const struct layers *l, struct shuffled_config *cfg, char *err, size_t errlen)
 {
@@ -349,6 +389,7 @@ static int validate(const struct layers *l, struct shuffled_config *cfg, char *e
         rc =
             key_error(origin_of(l, "admin_token_file"), "admin_token_file", err, errlen, "%s", why);
     const char *file = cfg->auth_secret_file, *dir = cfg->auth_app_secrets_dir;
+    deprecated_sasl_encryption(l, cfg);
     if (cfg->crypto_enabled && !cfg->auth_enabled)
         rc = key_error(origin_of(l, "crypto_enabled"), "crypto_enabled", err, errlen,
                        "needs auth_enabled (the AES protocol authenticates with its secrets)");

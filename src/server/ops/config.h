@@ -28,28 +28,28 @@ struct shuffled_config {
     uint64_t handshake_timeout_ms; /* "handshake_timeout_ms": SASL auth completes in it; 30000 */
     uint64_t max_stream_bytes_per_connection; /* "max_stream_bytes_per_connection": 16 MiB */
     uint64_t max_stream_bytes;                /* "max_stream_bytes": open streams, 64 MiB */
-    uint64_t max_input_bytes;  /* "max_input_bytes": partial frames of all connections, 64 MiB */
-    uint64_t max_output_bytes; /* "max_output_bytes": queued answers in memory, 64 MiB */
-    uint64_t shutdown_grace_ms;         /* "shutdown_grace_ms": default 10000 */
-    char *log_level;                    /* "log_level": error|warn|info|debug, default "info" */
+    uint64_t max_input_bytes;   /* "max_input_bytes": partial frames of all connections, 64 MiB */
+    uint64_t max_output_bytes;  /* "max_output_bytes": queued answers in memory, 64 MiB */
+    uint64_t shutdown_grace_ms; /* "shutdown_grace_ms": default 10000 */
+    char *log_level;            /* "log_level": error|warn|info|debug, default "info" */
     /* block service (parsed here so the service does not edit config.c) */
     uint64_t index_cache_bytes;     /* "index_cache_bytes": default 104857600 */
     bool fetch_rdd_enabled;         /* "fetch_rdd_enabled": default false */
     char **allowed_local_dir_roots; /* "allowed_local_dir_roots": absolute paths; empty = any */
     size_t allowed_local_dir_roots_count;
-    char *state_dir;      /* "state_dir": default $localstatedir/lib/shuffled */
-    bool state_sync;      /* "state_sync": fdatasync each registration; default false */
-    int blocking_threads; /* "blocking_threads": default 8 */
+    char *state_dir;                /* "state_dir": default $localstatedir/lib/shuffled */
+    bool state_sync;                /* "state_sync": fdatasync each registration; default false */
+    int blocking_threads;           /* "blocking_threads": default 8 */
     uint64_t max_executors_per_app; /* "max_executors_per_app": default 10000 */
     uint64_t max_executors;         /* "max_executors": default 1000000 */
     /* operations (admin_http.h) */
-    char *admin_listen; /* "admin_listen": numeric address, default "127.0.0.1" */
-    int admin_port;     /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
+    char *admin_listen;     /* "admin_listen": numeric address, default "127.0.0.1" */
+    int admin_port;         /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
     char *admin_token_file; /* "admin_token_file": bearer token of the /admin/ endpoints; default ""
                              */
     /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
-    bool auth_enabled;      /* "auth_enabled": default false */
-    bool auth_sasl_encryption; /* "auth_sasl_encryption": offer QOP auth-conf; default false */
+    bool auth_enabled;         /* "auth_enabled": default false */
+    bool auth_sasl_encryption; /* deprecated alias of sasl_encryption (true: allowed) */
     bool crypto_enabled;       /* "crypto_enabled": spark.network.crypto (AES); default false */
     bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
@@ -57,7 +57,17 @@ struct shuffled_config {
     /* idle applications (block/app_expiry.h) */
     uint64_t app_ttl_ms;             /* "app_ttl_ms": remove an app idle this long; 0 = never */
     bool app_ttl_cleanup_local_dirs; /* "app_ttl_cleanup_local_dirs": and delete its dirs */
+    /* issues 16 and 20 (docs/auth.md, docs/crypto.md) */
+    int sasl_encryption; /* "sasl_encryption": enum sasl_encryption; default "allowed" */
+    int crypto_cipher;   /* "crypto_cipher": enum crypto_cipher; default "auto" */
 };
+
+/* QOP auth-conf (spark.authenticate.enableSaslEncryption): not offered, offered beside auth,
+ * or the only QOP offered. The order is the key's choices. */
+enum sasl_encryption { SASL_ENCRYPTION_OFF, SASL_ENCRYPTION_ALLOWED, SASL_ENCRYPTION_REQUIRED };
+/* The channel cipher after an AES handshake (spark.network.crypto.cipher): told apart by the
+ * client's first bytes, or only one of them. */
+enum crypto_cipher { CRYPTO_CIPHER_AUTO, CRYPTO_CIPHER_CTR, CRYPTO_CIPHER_GCM };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */
 int config_defaults(struct shuffled_config *cfg);

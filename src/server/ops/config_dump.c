@@ -61,13 +61,16 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "admin_port", json_integer(c->admin_port));
     bad |= set(o, "admin_token_file", json_string(c->admin_token_file));
     bad |= set(o, "auth_enabled", json_boolean(c->auth_enabled));
-    bad |= set(o, "auth_sasl_encryption", json_boolean(c->auth_sasl_encryption));
     bad |= set(o, "crypto_enabled", json_boolean(c->crypto_enabled));
     bad |= set(o, "crypto_sasl_fallback", json_boolean(c->crypto_sasl_fallback));
     bad |= set(o, "auth_secret_file", json_string(c->auth_secret_file));
     bad |= set(o, "auth_app_secrets_dir", json_string(c->auth_app_secrets_dir));
     bad |= set(o, "app_ttl_ms", json_integer((json_int_t)c->app_ttl_ms));
     bad |= set(o, "app_ttl_cleanup_local_dirs", json_boolean(c->app_ttl_cleanup_local_dirs));
+    static const char *const sasl_enc[] = {"off", "allowed", "required"};
+    static const char *const cipher[] = {"auto", "ctr", "gcm"};
+    bad |= set(o, "sasl_encryption", json_string(sasl_enc[c->sasl_encryption]));
+    bad |= set(o, "crypto_cipher", json_string(cipher[c->crypto_cipher]));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(o);
         return -1;

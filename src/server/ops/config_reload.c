@@ -117,7 +117,8 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     LIVE(write_high_water, "write_high_water_bytes");
     LIVE(write_low_water, "write_low_water_bytes");
     LIVE(idle_timeout_ms, "idle_timeout_ms");
-    LIVE(auth_sasl_encryption, "auth_sasl_encryption");
+    LIVE(sasl_encryption, "sasl_encryption");
+    LIVE(crypto_cipher, "crypto_cipher");
     LIVE(crypto_enabled, "crypto_enabled");
     LIVE(crypto_sasl_fallback, "crypto_sasl_fallback");
     LIVE(frame_timeout_ms, "frame_timeout_ms");

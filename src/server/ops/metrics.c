@@ -284,8 +284,11 @@ uint64_t metrics_rpc_errors(enum metric_rpc t)
     return atomic_load_explicit(&m.rpc_errors[t].v, memory_order_relaxed);
 }
 
+static void reset_security(void);
+
 void metrics_reset(void)
 {
+    reset_security();
     for (int i = 0; i < MC__COUNT; i++)
         atomic_store(&m.counters[i].v, 0);
     for (int i = 0; i < MG__COUNT; i++)
@@ -349,6 +352,62 @@ static void render_rpc_family(FILE *out, const char *name, const char *help,
                 (unsigned long long)atomic_load_explicit(&vals[t].v, memory_order_relaxed));
 }
 
+/* ---- connections by security mode, bytes through the ciphers ---- */
+
+static _Atomic uint64_t security_connections[MS__COUNT];
+static _Atomic uint64_t cipher_bytes[2]; /* decrypted, encrypted */
+static const char *const security_names[MS__COUNT] = {
+    "plain",         "sasl",          "sasl-auth-conf",    "aes-pbkdf2",
+    "aes-x25519-v1", "aes-x25519-v2", "aes-gcm-x25519-v1", "aes-gcm-x25519-v2"};
+
+void metrics_security_connection(enum metric_security mode)
+{
+    atomic_fetch_add_explicit(&security_connections[mode], 1, memory_order_relaxed);
+}
+
+void metrics_cipher_bytes(uint64_t decrypted, uint64_t encrypted)
+{
+    if (decrypted)
+        atomic_fetch_add_explicit(&cipher_bytes[0], decrypted, memory_order_relaxed);
+    if (encrypted)
+        atomic_fetch_add_explicit(&cipher_bytes[1], encrypted, memory_order_relaxed);
+}
+
+uint64_t metrics_security_connections(enum metric_security mode)
+{
+    return atomic_load_explicit(&security_connections[mode], memory_order_relaxed);
+}
+
+uint64_t metrics_cipher_bytes_total(bool encrypted)
+{
+    return atomic_load_explicit(&cipher_bytes[encrypted ? 1 : 0], memory_order_relaxed);
+}
+
+static void reset_security(void)
+{
+    for (int i = 0; i < MS__COUNT; i++)
+        atomic_store(&security_connections[i], 0);
+    atomic_store(&cipher_bytes[0], 0);
+    atomic_store(&cipher_bytes[1], 0);
+}
+
+static void render_security(FILE *out)
+{
+    struct metric_doc d = {"shuffled_connections_by_security_total",
+                           "Connections by the protection they settled on (auth, encryption)."};
+    render_header(out, &d, "counter");
+    for (int i = 0; i < MS__COUNT; i++)
+        fprintf(out, "%s{mode=\"%s\"} %llu\n", d.name, security_names[i],
+                (unsigned long long)metrics_security_connections((enum metric_security)i));
+    struct metric_doc b = {"shuffled_cipher_bytes_total",
+                           "Plaintext bytes decrypted and encrypted by the AES channels."};
+    render_header(out, &b, "counter");
+    fprintf(out, "%s{direction=\"decrypted\"} %llu\n", b.name,
+            (unsigned long long)metrics_cipher_bytes_total(false));
+    fprintf(out, "%s{direction=\"encrypted\"} %llu\n", b.name,
+            (unsigned long long)metrics_cipher_bytes_total(true));
+}
+
 static void (*_Atomic collector_fn)(void *);
 static void *_Atomic collector_ctx;
 
@@ -386,6 +445,7 @@ int metrics_render(FILE *out)
     fprintf(out, "shuffled_build_info{version=\"%s\",license=\"%s\"} 1\n", PACKAGE_VERSION,
             PACKAGE_LICENSE);
 
+    render_security(out);
     process_metrics_render(out);
     long fds = count_open_fds();
     if (fds >= 0) {

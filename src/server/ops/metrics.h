@@ -119,6 +119,26 @@ void metrics_set_collector(void (*fn)(void *ctx), void *ctx);
  * counted from /proc/self/fd. Returns 0, or -1 if writing to out failed. */
 int metrics_render(FILE *out);
 
+/* Connections by the protection they settled on (issues 16, 20), label mode="...": counted
+ * once per connection when its mode is known (accepted without auth; the end of its handshake;
+ * an AES channel's pick of engine version and cipher). */
+enum metric_security {
+    MS_PLAIN,          /* auth off */
+    MS_SASL,           /* SASL DIGEST-MD5, QOP auth */
+    MS_SASL_AUTH_CONF, /* ... with its security layer (auth-conf) */
+    MS_AES_PBKDF2,     /* spark.network.crypto, Spark 2.2-3.1 protocol, AES-CTR */
+    MS_AES_X25519_V1,  /* 3.2+ protocol, authEngineVersion 1, AES-CTR */
+    MS_AES_X25519_V2,  /* ... authEngineVersion 2, AES-CTR */
+    MS_GCM_X25519_V1,  /* 4.0 AES-GCM channel, engine version 1 */
+    MS_GCM_X25519_V2,  /* ... engine version 2 */
+    MS__COUNT
+};
+void metrics_security_connection(enum metric_security mode);
+/* Plaintext bytes through the AES channels (label direction="decrypted|encrypted"). */
+void metrics_cipher_bytes(uint64_t decrypted, uint64_t encrypted);
+uint64_t metrics_security_connections(enum metric_security mode);
+uint64_t metrics_cipher_bytes_total(bool encrypted);
+
 /* Zeroes everything (tests; a running daemon never resets). */
 void metrics_reset(void);
 

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The AES-GCM cipher of the AES channel; see channel_gcm.h. */
+#include <config.h>
+
+#include "server/net/channel_gcm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "server/net/channel_cipher.h"
+
+/* ---- reading ---- */
+
+static ssize_t gcm_read(struct channel *ch, void *buf, size_t len)
+{
+    struct cipher_channel *c = cipher_of(ch);
+    ssize_t n;
+    while ((n = gcm_inbox_take(&c->inbox, buf, len)) == 0) {
+        size_t room = 0;
+        uint8_t *at = gcm_inbox_space(&c->inbox, &room);
+        if (!at)
+            return -1;
+        ssize_t got = channel_read(c->inner, at, room);
+        if (got <= 0) {
+            int saved = errno;
+            gcm_inbox_trim(&c->inbox); /* idle connections hold no input buffers */
+            errno = saved;
+            return got;
+        }
+        gcm_inbox_filled(&c->inbox, (size_t)got);
+    }
+    if (n > 0) {
+        cipher_count(c, (uint64_t)n, 0);
+        gcm_inbox_trim(&c->inbox);
+    }
+    return n;
+}
+
+static size_t gcm_pending(struct channel *ch)
+{
+    return gcm_inbox_pending(&cipher_of(ch)->inbox);
+}
+
+/* ---- writing ---- */
+
+/* Room in the window for a message of up to n plaintext bytes, and its segments' places (at
+ * most CHANNEL_GCM_SEGMENTS): the plaintext bytes it takes, 0 when out of memory. */
+#define CHANNEL_GCM_SEGMENTS (CHANNEL_GCM_MESSAGE_PLAIN / GCM_SEGMENT_PLAIN)
+static size_t begin_message(struct cipher_channel *c, size_t n, struct iovec *places, int *count)
+{
+    n = n < CHANNEL_GCM_MESSAGE_PLAIN ? n : CHANNEL_GCM_MESSAGE_PLAIN;
+    size_t want = (size_t)gcm_message_len(c->seal_key.key_len, n);
+    if (cipher_window_reserve(c, want, want) != 0) {
+        errno = ENOMEM;
+        return 0;
+    }
+    int k = 0;
+    for (size_t at = 0; at < n; at += GCM_SEGMENT_PLAIN, k++) {
+        places[k].iov_base = c->win + gcm_segment_offset(c->seal_key.key_len, (size_t)k);
+        places[k].iov_len = n - at < GCM_SEGMENT_PLAIN ? n - at : GCM_SEGMENT_PLAIN;
+    }
+    *count = k;
+    return n;
+}
+
+/* The message of n plaintext bytes now in their places in the window: seal it. */
+static ssize_t seal(struct cipher_channel *c, size_t n)
+{
+    if (gcm_message_seal(&c->seal_key, NULL, c->win, n) != 0) {
+        errno = EIO;
+        return -1;
+    }
+    c->pend_off = 0;
+    c->pend_end = (size_t)gcm_message_len(c->seal_key.key_len, n);
+    c->gcm_encrypted += n;
+    cipher_count(c, 0, n);
+    return (ssize_t)n;
+}
+
+static ssize_t gcm_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
+{
+    struct iovec places[CHANNEL_GCM_SEGMENTS];
+    int count = 0;
+    if (!(n = begin_message(c, n, places, &count)))
+        return -1;
+    for (int p = 0; p < count; p++)
+        cipher_iov_copy(src, done + (size_t)p * GCM_SEGMENT_PLAIN, places[p].iov_base,
+                        places[p].iov_len);
+    return seal(c, n);
+}
+
+static ssize_t gcm_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
+{
+    struct cipher_iov_src s = {iov, iovcnt};
+    return cipher_write(cipher_of(ch), cipher_iov_total(iov, iovcnt), more, gcm_fill_iov, &s);
+}
+
+static ssize_t gcm_fill_file(struct cipher_channel *c, const void *src, size_t done, size_t n)
+{
+    const struct cipher_file_src *f = src;
+    struct iovec places[CHANNEL_GCM_SEGMENTS];
+    int count = 0;
+    if (!(n = begin_message(c, n, places, &count)))
+        return -1;
+    ssize_t r;
+    do /* straight into the segments' places: no copy */
+        r = preadv(f->fd, places, count, (off_t)(f->offset + done));
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return r; /* 0: the file is shorter than the caller thought */
+    return seal(c, (size_t)r);
+}
+
+static ssize_t gcm_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
+{
+    struct cipher_file_src f = {fd, offset};
+    return cipher_write(cipher_of(ch), len, false, gcm_fill_file, &f);
+}
+
+static const struct channel_ops gcm_ops = {
+    .name = "aes-gcm",
+    .read = gcm_read,
+    .writev = gcm_writev,
+    .sendfile = gcm_sendfile,
+    .cork = cipher_cork,
+    .pending = gcm_pending,
+    .flush = cipher_flush,
+    .destroy = cipher_destroy,
+    .memory = cipher_memory,
+};
+
+int channel_gcm_start(struct cipher_channel *c, const struct aes_session *s)
+{
+    if (gcm_key_init(&c->seal_key, s->key, s->key_len) != 0 ||
+        gcm_inbox_init(&c->inbox, s->key, s->key_len, CHANNEL_GCM_RAW) != 0)
+        return -1;
+    c->gcm = true;
+    c->base.ops = &gcm_ops;
+    return 0;
+}
