@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-# Push-based shuffle tests (issue 17): the merged layout against Spark 3.5's recorded files.
-PUSH_TESTS = tests/push/test_merged_layout
+# Push-based shuffle tests (issue 17): the merged layout against Spark 3.5's recorded files;
+# the read side (merged meta and chunks) and DiagnoseCorruption replayed against the daemon.
+PUSH_TESTS = tests/push/test_merged_layout tests/push/test_push_read_vectors
 check_PROGRAMS += $(PUSH_TESTS)
 TESTS += $(PUSH_TESTS)
 tests_push_test_merged_layout_LDADD = src/server/libpush.la $(LDADD)

@@ -21,6 +21,9 @@ struct block_service {
     bool fetch_rdd_enabled;
     struct root_set *roots; /* the newest allowed_local_dir_roots set (resolver_roots() is the
                              * one to read); older ones chained, freed at destroy */
+    /* push-based shuffle (push_enabled): each application attempt's merge dirs, for the
+     * merged fetch (server/push/merged_fetch.h); NULL when push is off */
+    struct merge_apps *merge_apps;
 };
 
 /* The service behind a handler made by shuffle_service_create(). */
