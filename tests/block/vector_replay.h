@@ -175,6 +175,14 @@ static inline void compare_chunk_id(const struct sid_map *sids, int64_t ours_sid
     ck_assert_int_eq(ours_index, rec_index);
 }
 
+/* Our body holds exactly the recorded bytes. */
+static inline void same_bytes(const struct proto_view *ours, const struct proto_view *rec,
+                              const char *where, const char *what)
+{
+    ck_assert_uint_eq(ours->len, rec->len);
+    ck_assert_msg(memcmp(ours->data, rec->data, rec->len) == 0, "%s: %s differ", where, what);
+}
+
 /* Sends c2s frame f (rewritten) and checks our reply against recorded r. */
 static inline void replay_one(struct client *c, const struct frame *f, const struct frame *r,
                               struct sid_map *sids, const struct replay_dirs *data_dir,
@@ -225,11 +233,8 @@ static inline void replay_one(struct client *c, const struct frame *f, const str
         compare_chunk_id(
             sids, a.msg.u.chunk_fetch_success.stream_id, a.msg.u.chunk_fetch_success.chunk_index,
             rec.u.chunk_fetch_success.stream_id, rec.u.chunk_fetch_success.chunk_index);
-        ck_assert_uint_eq(a.msg.u.chunk_fetch_success.body.len, rec.u.chunk_fetch_success.body.len);
-        ck_assert_msg(memcmp(a.msg.u.chunk_fetch_success.body.data,
-                             rec.u.chunk_fetch_success.body.data,
-                             rec.u.chunk_fetch_success.body.len) == 0,
-                      "%s: chunk bytes differ", where);
+        same_bytes(&a.msg.u.chunk_fetch_success.body, &rec.u.chunk_fetch_success.body, where,
+                   "chunk bytes");
         break;
     case PROTO_CHUNK_FETCH_FAILURE:
         compare_chunk_id(
@@ -252,12 +257,8 @@ static inline void replay_one(struct client *c, const struct frame *f, const str
                   rec.u.merged_block_meta_success.request_id);
         ck_assert_int_eq(a.msg.u.merged_block_meta_success.num_chunks,
                          rec.u.merged_block_meta_success.num_chunks);
-        ck_assert_uint_eq(a.msg.u.merged_block_meta_success.body.len,
-                          rec.u.merged_block_meta_success.body.len);
-        ck_assert_msg(memcmp(a.msg.u.merged_block_meta_success.body.data,
-                             rec.u.merged_block_meta_success.body.data,
-                             rec.u.merged_block_meta_success.body.len) == 0,
-                      "%s: chunk bitmaps differ", where);
+        same_bytes(&a.msg.u.merged_block_meta_success.body, &rec.u.merged_block_meta_success.body,
+                   where, "chunk bitmaps");
         break;
     case PROTO_STREAM_FAILURE:
         map_stream_name(sids, &rec.u.stream_failure.stream_id, name, sizeof(name));

@@ -55,6 +55,14 @@ static void replay(struct push_env *e, const char *name)
     frames_free(&s2c);
 }
 
+/* A daemon (push on or off) over a fresh copy, the recorded executor registered, c open. */
+static void env_ready(struct push_env *e, bool push, struct client *c)
+{
+    env_start(e, push);
+    replay(e, "register-executor-with-merge-dir");
+    client_open(c, e->d.port);
+}
+
 /* MergedBlockMetaRequest: the reply (MergedBlockMetaSuccess or RpcFailure). */
 static void meta_request(struct client *c, const char *app, int32_t reduce, struct reply *r)
 {
@@ -78,16 +86,33 @@ static void meta_failure(struct client *c, const char *app, int32_t reduce, char
     reply_free(&r);
 }
 
-/* FetchShuffleBlockChunks(app-cap, shuffle 0, merge 0, reduce: chunks): the stream id. */
-static int64_t open_chunks(struct client *c, int32_t reduce, int32_t *chunks, uint32_t n)
+/* FetchShuffleBlockChunks(app-cap, exec 1, shuffle 0, merge 0, *reduce: row) into m. */
+static void chunks_msg(struct blockmsg *m, int32_t *reduce, struct proto_int_array *row)
 {
-    struct blockmsg m = {.type = BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS};
-    __typeof__(m.u.fetch_shuffle_block_chunks) *f = &m.u.fetch_shuffle_block_chunks;
+    *m = (struct blockmsg){.type = BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS};
+    __typeof__(m->u.fetch_shuffle_block_chunks) *f = &m->u.fetch_shuffle_block_chunks;
     f->app_id = (struct proto_bytes){"app-cap", 7};
     f->exec_id = (struct proto_bytes){"1", 1};
-    f->reduce_ids = (struct proto_int_array){&reduce, 1};
+    f->reduce_ids = (struct proto_int_array){reduce, 1};
+    f->chunk_ids = (struct proto_int_matrix){row, 1};
+}
+
+/* The first line of the RpcFailure m gets. */
+static void rpc_failure(struct client *c, const struct blockmsg *m, char *line, size_t n)
+{
+    struct reply r;
+    client_rpc_msg(c, m, &r);
+    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, n);
+    reply_free(&r);
+}
+
+/* FetchShuffleBlockChunks for reduce's chunks (shuffle 0, merge 0): the stream id. */
+static int64_t open_chunks(struct client *c, int32_t reduce, int32_t *chunks, uint32_t n)
+{
+    struct blockmsg m;
     struct proto_int_array row = {chunks, n};
-    f->chunk_ids = (struct proto_int_matrix){&row, 1};
+    chunks_msg(&m, &reduce, &row);
     int32_t got;
     int64_t id = client_open_stream(c, &m, &got);
     ck_assert_int_eq(got, (int32_t)n);
@@ -118,11 +143,9 @@ END_TEST
 START_TEST(test_bad_input)
 {
     struct push_env e;
-    env_start(&e, true);
-    replay(&e, "register-executor-with-merge-dir");
-    char path[1200], line[2048], want[2400];
     struct client c;
-    client_open(&c, e.d.port);
+    env_ready(&e, true, &c);
+    char path[1200], line[2048], want[2400];
 
     /* a reduce without merged files: chunk fetches fail with Spark's text */
     int32_t zero = 0, five = 5, neg = -1;
@@ -192,10 +215,8 @@ END_TEST
 START_TEST(test_open_blocks_chunks)
 {
     struct push_env e;
-    env_start(&e, true);
-    replay(&e, "register-executor-with-merge-dir");
     struct client c;
-    client_open(&c, e.d.port);
+    env_ready(&e, true, &c);
     struct proto_bytes ids[2] = {{"shuffleChunk_0_0_0_2", 20}, {"shuffleChunk_0_0_1_0", 20}};
     struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
     m.u.open_blocks.app_id = (struct proto_bytes){"app-cap", 7};
@@ -215,19 +236,14 @@ START_TEST(test_open_blocks_chunks)
     reply_free(&r);
     /* Spark's texts for a list that mixes shuffles or forms */
     ids[1] = (struct proto_bytes){"shuffleChunk_1_0_1_0", 20};
-    client_rpc_msg(&c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
     char line[512];
-    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, sizeof line);
+    rpc_failure(&c, &m, line, sizeof line);
     ck_assert_str_eq(line, "java.lang.IllegalArgumentException: Expected shuffleId = 0 and "
                            "shuffleMergeId = 0 but got shuffleChunk_1_0_1_0");
-    reply_free(&r);
     ids[1] = (struct proto_bytes){"shuffle_0_0_1", 13};
-    client_rpc_msg(&c, &m, &r);
-    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, sizeof line);
+    rpc_failure(&c, &m, line, sizeof line);
     ck_assert_str_eq(line, "java.lang.IllegalArgumentException: Unexpected shuffle chunk id "
                            "format: shuffle_0_0_1");
-    reply_free(&r);
     client_close(&c);
     daemon_stop_clean(&e.d);
 }
@@ -237,29 +253,19 @@ END_TEST
 START_TEST(test_push_off)
 {
     struct push_env e;
-    env_start(&e, false);
-    replay(&e, "register-executor-with-merge-dir");
-    replay(&e, "diagnose-corruption");
     struct client c;
-    client_open(&c, e.d.port);
+    env_ready(&e, false, &c);
+    replay(&e, "diagnose-corruption");
     char line[512];
     meta_failure(&c, "app-cap", 0, line, sizeof line);
     ck_assert_str_eq(line,
                      "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
     int32_t zero = 0;
-    struct blockmsg m = {.type = BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS};
-    m.u.fetch_shuffle_block_chunks.app_id = (struct proto_bytes){"app-cap", 7};
-    m.u.fetch_shuffle_block_chunks.exec_id = (struct proto_bytes){"1", 1};
-    m.u.fetch_shuffle_block_chunks.reduce_ids = (struct proto_int_array){&zero, 1};
+    struct blockmsg m;
     struct proto_int_array row = {&zero, 1};
-    m.u.fetch_shuffle_block_chunks.chunk_ids = (struct proto_int_matrix){&row, 1};
-    struct reply r;
-    client_rpc_msg(&c, &m, &r);
-    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
-    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, sizeof line);
-    ck_assert_msg(strstr(line, "Unexpected message: FetchShuffleBlockChunks") != NULL, "%s",
-                  line);
-    reply_free(&r);
+    chunks_msg(&m, &zero, &row);
+    rpc_failure(&c, &m, line, sizeof line);
+    ck_assert_msg(strstr(line, "Unexpected message: FetchShuffleBlockChunks") != NULL, "%s", line);
     client_close(&c);
     daemon_stop_clean(&e.d);
 }

@@ -357,17 +357,7 @@ static struct chunk_stream *chunk_stream_new(struct block_service *s, const char
 static void chunk_stream_reply(struct conn *c, struct rpc_reply *reply, struct chunk_stream *cs)
 {
     struct stream_source src = {cs, cs->n, chunk_resolve, NULL, cs->bytes, chunk_stream_free};
-    uint32_t n = cs->n;
-    char err[400];
-    int64_t id = stream_register(c, conn_client_id(c), src, err, sizeof err);
-    if (id < 0) {
-        rpc_reply_fail(reply, err);
-        return;
-    }
-    struct blockmsg m = {.type = BLOCKMSG_STREAM_HANDLE};
-    m.u.stream_handle.stream_id = id;
-    m.u.stream_handle.num_chunks = (int32_t)n;
-    block_reply_msg(reply, &m);
+    block_reply_stream(c, reply, src);
 }
 
 void merged_fetch_chunks(struct block_service *s, struct conn *c, struct rpc_reply *reply,
