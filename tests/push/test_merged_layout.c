@@ -163,6 +163,9 @@ START_TEST(test_parse_edges)
     ck_assert_int_eq(
         parse(SM ":{\"mergeDir\":\"m\",\"attemptId\":\"2147483648\"}", dirs, 1, &d, err),
         MERGE_INFO_INVALID);
+    ck_assert_int_eq(parse(SM ":{\"mergeDir\":\"m\",\"attemptId\":1.0}", dirs, 1, &d, err),
+                     MERGE_INFO_INVALID);
+    ck_assert_str_eq(err, "java.lang.NumberFormatException: For input string: \"1.0\"");
     /* beyond Spark: the merge dir is one plain component */
     const char *bad[] = {"..", ".", "", "../etc", "/abs", "a/b", "x\\ny"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
