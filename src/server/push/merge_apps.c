@@ -11,9 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The newest shuffleMergeId noted for one shuffle. */
+struct merge_id {
+    int32_t shuffle_id, shuffle_merge_id;
+};
+
 struct merge_app {
     char *app;
     struct merge_dirs dirs;
+    struct merge_id *merges; /* unordered; a few per application */
+    size_t n_merges, cap_merges;
 };
 
 /* Applications sorted by id: found by binary search; registering a new application (rare:
@@ -38,6 +45,7 @@ void merge_apps_destroy(struct merge_apps *t)
         return;
     for (size_t i = 0; i < t->count; i++) {
         merge_dirs_free(&t->apps[i].dirs);
+        free(t->apps[i].merges);
         free(t->apps[i].app);
     }
     free(t->apps);
@@ -80,7 +88,7 @@ static int insert_at(struct merge_apps *t, size_t i, const char *app, struct mer
     if (!name)
         return -1;
     memmove(&t->apps[i + 1], &t->apps[i], (t->count - i) * sizeof(*t->apps));
-    t->apps[i] = (struct merge_app){name, *dirs};
+    t->apps[i] = (struct merge_app){.app = name, .dirs = *dirs};
     t->count++;
     *dirs = (struct merge_dirs){0};
     return 0;
@@ -104,6 +112,7 @@ int merge_apps_register(struct merge_apps *t, const char *app, const struct merg
                dirs->attempt_id > t->apps[i].dirs.attempt_id) {
         struct merge_dirs old = t->apps[i].dirs;
         t->apps[i].dirs = copy;
+        t->apps[i].n_merges = 0; /* a new attempt merges anew */
         copy = old;
         if (replaced) {
             *replaced = old;
@@ -160,11 +169,64 @@ bool merge_apps_remove(struct merge_apps *t, const char *app, struct merge_dirs 
     }
     pthread_mutex_unlock(&t->lock);
     free(gone.app);
+    free(gone.merges);
     if (out)
         *out = gone.dirs;
     else
         merge_dirs_free(&gone.dirs);
     return found;
+}
+
+/* The entry of shuffle in a, or NULL. */
+static struct merge_id *merge_of(struct merge_app *a, int32_t shuffle_id)
+{
+    for (size_t k = 0; k < a->n_merges; k++)
+        if (a->merges[k].shuffle_id == shuffle_id)
+            return &a->merges[k];
+    return NULL;
+}
+
+int merge_apps_note_merge_id(struct merge_apps *t, const char *app, int32_t shuffle_id,
+                             int32_t shuffle_merge_id)
+{
+    int rc = 0;
+    bool found;
+    pthread_mutex_lock(&t->lock);
+    size_t i = find(t, app, &found);
+    struct merge_app *a = found ? &t->apps[i] : NULL;
+    struct merge_id *m = a ? merge_of(a, shuffle_id) : NULL;
+    if (m) {
+        if (shuffle_merge_id > m->shuffle_merge_id)
+            m->shuffle_merge_id = shuffle_merge_id;
+    } else if (a) {
+        if (a->n_merges == a->cap_merges) {
+            size_t cap = a->cap_merges ? 2 * a->cap_merges : 4;
+            struct merge_id *grown = realloc(a->merges, cap * sizeof(*grown));
+            if (grown) {
+                a->merges = grown;
+                a->cap_merges = cap;
+            }
+        }
+        if (a->n_merges < a->cap_merges)
+            a->merges[a->n_merges++] = (struct merge_id){shuffle_id, shuffle_merge_id};
+        else
+            rc = -1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+int merge_apps_newest_merge_id(struct merge_apps *t, const char *app, int32_t shuffle_id,
+                               int32_t *shuffle_merge_id)
+{
+    bool found;
+    pthread_mutex_lock(&t->lock);
+    size_t i = find(t, app, &found);
+    struct merge_id *m = found ? merge_of(&t->apps[i], shuffle_id) : NULL;
+    if (m)
+        *shuffle_merge_id = m->shuffle_merge_id;
+    pthread_mutex_unlock(&t->lock);
+    return m != NULL;
 }
 
 size_t merge_apps_count(struct merge_apps *t)
@@ -181,4 +243,14 @@ void merge_apps_not_registered(const char *app, char *err, size_t errlen)
              "java.lang.IllegalArgumentException: application %s is not registered or NM was "
              "restarted.",
              app);
+}
+
+void merge_apps_stale_fetch(const char *what, int32_t shuffle_id, int32_t shuffle_merge_id,
+                            int32_t reduce_id, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "java.lang.RuntimeException: %s fetch for shuffle %d with shuffleMergeId %d reduceId "
+             "%d is stale shuffle block fetch request as shuffle blocks of a higher "
+             "shuffleMergeId for the shuffle is available",
+             what, (int)shuffle_id, (int)shuffle_merge_id, (int)reduce_id);
 }

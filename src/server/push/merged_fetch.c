@@ -32,11 +32,18 @@
 #define META_MAX_BYTES (16u << 20)
 
 /* The path of one merged file of app's current attempt, confined to the allowed roots. 0 with
- * *no_symlinks, or -1 with err (app without merge dirs: Spark's text). */
+ * *no_symlinks, or -1 with err (app without merge dirs, or a shuffleMergeId older than the
+ * newest the merge manager has seen: Spark's texts; what names the fetch in the latter). */
 static int merged_path(struct block_service *s, const char *app, int32_t shuffle_id,
                        int32_t merge_id, int32_t reduce_id, enum merged_file kind, char *path,
                        size_t pathlen, bool *no_symlinks, char *err, size_t errlen)
 {
+    int32_t newest;
+    if (merge_apps_newest_merge_id(s->merge_apps, app, shuffle_id, &newest) && newest > merge_id) {
+        merge_apps_stale_fetch(kind == MERGED_DATA ? "MergedBlockData" : "MergedBlockMeta",
+                               shuffle_id, merge_id, reduce_id, err, errlen);
+        return -1;
+    }
     int rc = merge_apps_file_path(s->merge_apps, app, shuffle_id, merge_id, reduce_id, kind, path,
                                   pathlen, NULL);
     if (rc == 1) {
