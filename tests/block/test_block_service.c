@@ -189,15 +189,23 @@ START_TEST(test_restore_and_removal)
 }
 END_TEST
 
-START_TEST(test_isolation_and_streams)
+/* The test's state dir and one local dir (tmp/rel, made) into state and dir, and cfg's
+ * defaults. */
+static void test_dirs(struct shuffled_config *cfg, const char *rel, char *state, char *dir,
+                      size_t len)
 {
     const char *tmp = harness_test_dir();
+    snprintf(state, len, "%s/state", tmp);
+    snprintf(dir, len, "%s/%s", tmp, rel);
+    touch(dir, "x");
+    ck_assert_int_eq(config_defaults_for_test(cfg, state), 0);
+}
+
+START_TEST(test_isolation_and_streams)
+{
     char state[600], d1[600];
-    snprintf(state, sizeof(state), "%s/state", tmp);
-    snprintf(d1, sizeof(d1), "%s/exec", tmp);
-    touch(d1, "x");
     struct shuffled_config cfg;
-    ck_assert_int_eq(config_defaults_for_test(&cfg, state), 0);
+    test_dirs(&cfg, "exec", state, d1, sizeof(d1));
     cfg.fetch_rdd_enabled = true;
     h = create(&cfg);
     stub_client_id = "app-2";
@@ -272,11 +280,8 @@ START_TEST(test_merged_fetch)
 {
     const char *tmp = harness_test_dir();
     char state[600], local[600];
-    snprintf(state, sizeof(state), "%s/state", tmp);
-    snprintf(local, sizeof(local), "%s/l/blockmgr", tmp);
-    touch(local, "x");
     struct shuffled_config cfg;
-    ck_assert_int_eq(config_defaults_for_test(&cfg, state), 0);
+    test_dirs(&cfg, "l/blockmgr", state, local, sizeof(local));
     cfg.push_enabled = true;
     h = create(&cfg);
     struct blockmsg m = {.type = BLOCKMSG_REGISTER_EXECUTOR};
