@@ -110,6 +110,12 @@ static void setup(void)
     write_bytes(path, data, sizeof(data));
     snprintf(path, sizeof(path), "%s/00/rdd_0_0", dir);
     write_bytes(path, data, 3);
+    /* shuffle_0_0's ADLER32 checksums (Adler32 of 5, 4 and 11 zero bytes), for
+     * DiagnoseCorruption */
+    static const uint8_t sums[24] = {
+        [5] = 0x05, [7] = 0x01, [13] = 0x04, [15] = 0x01, [21] = 0x0b, [23] = 0x01};
+    snprintf(path, sizeof(path), "%s/00/shuffle_0_0_0.checksum.ADLER32", dir);
+    write_bytes(path, sums, sizeof(sums));
     /* merge dir "merge" beside the local dir: shuffle 0, merge 0, reduce 0 in two chunks */
     char merge[420];
     snprintf(merge, sizeof(merge), "%s/merge", tmp);
