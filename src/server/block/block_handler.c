@@ -17,6 +17,10 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
+#include "server/block/diagnose.h"
+#include "server/push/merge_apps.h"
+#include "server/push/merge_registration.h"
+#include "server/push/merged_fetch.h"
 #include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/service.h"
@@ -117,6 +121,12 @@ static void register_run(void *arg)
              j->exec, j->info.n_dirs, j->info.shuffle_manager);
     j->stored = true;
     app_expiry_registered(j->s->expiry, j->app);
+    /* push-based shuffle: the executor stays registered even if its merge info is refused */
+    if (j->s->merge_apps &&
+        merge_registration_note(j->s->merge_apps, j->app, &j->info, err, sizeof(err)) < 0) {
+        rpc_reply_fail(j->reply, err);
+        return;
+    }
     static const uint8_t empty[1];
     rpc_reply_ok(j->reply, empty, 0);
 }
@@ -373,6 +383,14 @@ static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
         *app = &m->u.finalize_shuffle_merge.app_id;
         break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
+        *app = &m->u.fetch_shuffle_block_chunks.app_id;
+        *exec = &m->u.fetch_shuffle_block_chunks.exec_id;
+        break;
+    case BLOCKMSG_DIAGNOSE_CORRUPTION:
+        *app = &m->u.diagnose_corruption.app_id;
+        *exec = &m->u.diagnose_corruption.exec_id;
+        break;
     default:
         break;
     }
@@ -424,7 +442,10 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
         app_expiry_note(s->expiry, c, app->data);
     switch (m.type) {
     case BLOCKMSG_OPEN_BLOCKS:
-        block_open_blocks(s, c, reply, &m);
+        if (s->merge_apps && merged_open_blocks_wanted(&m))
+            merged_open_chunks(s, c, reply, &m);
+        else
+            block_open_blocks(s, c, reply, &m);
         break;
     case BLOCKMSG_FETCH_SHUFFLE_BLOCKS:
         block_fetch_shuffle_blocks(s, c, reply, &m);
@@ -438,11 +459,20 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     case BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS:
         handle_local_dirs(s, reply, &m);
         break;
+    case BLOCKMSG_DIAGNOSE_CORRUPTION:
+        block_diagnose_corruption(s, c, reply, &m);
+        break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
+        if (!s->merge_apps)
+            goto unexpected;
+        merged_fetch_chunks(s, c, reply, &m);
+        break;
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
         rpc_reply_fail(
             reply, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
         break;
-    default: {
+    default:
+    unexpected : {
         char desc[700];
         blockmsg_describe(&m, desc, sizeof(desc));
         snprintf(err, sizeof(err),
@@ -462,6 +492,7 @@ static void service_destroy(void *ctx)
     struct block_service *s = ctx;
     app_expiry_destroy(s->expiry);
     registry_store_close(s->store);
+    merge_apps_destroy(s->merge_apps);
     resolver_destroy(s->res);
     while (s->roots) {
         struct root_set *older = s->roots->older;
@@ -569,6 +600,15 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
         goto fail;
     }
     app_expiry_configure(s->expiry, cfg->app_ttl_ms, cfg->app_ttl_cleanup_local_dirs);
+    if (cfg->push_enabled) { /* the merged fetch; merge dirs from every registration */
+        s->merge_apps = merge_apps_create();
+        if (!s->merge_apps) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        merge_registration_replay(s->merge_apps, s->res);
+        s->handler.on_merged_meta = merged_meta_on_msg;
+    }
     return &s->handler;
 fail:
     service_destroy(s);

@@ -23,6 +23,9 @@ struct block_service {
     bool fetch_rdd_enabled;
     struct root_set *roots; /* the newest allowed_local_dir_roots set (resolver_roots() is the
                              * one to read); older ones chained, freed at destroy */
+    /* push-based shuffle (push_enabled): each application attempt's merge dirs, for the
+     * merged fetch (server/push/merged_fetch.h); NULL when push is off */
+    struct merge_apps *merge_apps;
 };
 
 /* The service behind a handler made by shuffle_service_create(). */
@@ -50,6 +53,10 @@ void block_fetch_shuffle_blocks(struct block_service *s, struct conn *c, struct 
 
 /* Replies with an encoded BlockTransferMessage. */
 void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m);
+/* Registers src as a stream of c and replies its StreamHandle, or the RpcFailure of a refused
+ * registration (src.free_ctx has then run). Consumes reply. */
+struct stream_source;
+void block_reply_stream(struct conn *c, struct rpc_reply *reply, struct stream_source src);
 
 /* A proto string as a C string if it holds no NUL and is a safe id. */
 bool block_id_field_ok(const struct proto_bytes *b);

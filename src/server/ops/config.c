@@ -81,6 +81,11 @@ static const struct key_desc keys[] = {
     {"app_ttl_cleanup_local_dirs", K_BOOL, OFF(app_ttl_cleanup_local_dirs), 0, 0, 0},
     {"sasl_encryption", K_CHOICE, OFF(sasl_encryption), 0, 0, 0},
     {"crypto_cipher", K_CHOICE, OFF(crypto_cipher), 0, 0, 0},
+    {"push_enabled", K_BOOL, OFF(push_enabled), 0, 0, 0},
+    {"push_min_chunk_bytes", K_U64, OFF(push_min_chunk_bytes), 0, 1, UINT64_MAX >> 1},
+    {"push_max_deferred_bytes", K_U64, OFF(push_max_deferred_bytes), 0, 0, UINT64_MAX >> 1},
+    {"push_max_open_files", K_U64, OFF(push_max_open_files), 0, 1, 1000000},
+    {"push_max_app_merge_bytes", K_U64, OFF(push_max_app_merge_bytes), 0, 0, UINT64_MAX >> 1},
 };
 #undef OFF
 
@@ -143,6 +148,11 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->auth_app_secrets_dir = strdup("");
     cfg->sasl_encryption = SASL_ENCRYPTION_ALLOWED;
     cfg->crypto_cipher = CRYPTO_CIPHER_AUTO;
+    cfg->push_enabled = false; /* as Spark's service: merging is opt-in */
+    cfg->push_min_chunk_bytes = 2u << 20;
+    cfg->push_max_deferred_bytes = 64u << 20;
+    cfg->push_max_open_files = 4096;
+    cfg->push_max_app_merge_bytes = 0;
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
         !cfg->admin_listen || !cfg->admin_token_file || !cfg->auth_secret_file ||
         !cfg->auth_app_secrets_dir) {

@@ -60,6 +60,15 @@ struct shuffled_config {
     /* issues 16 and 20 (docs/auth.md, docs/crypto.md) */
     int sasl_encryption; /* "sasl_encryption": enum sasl_encryption; default "allowed" */
     int crypto_cipher;   /* "crypto_cipher": enum crypto_cipher; default "auto" */
+    /* push-based shuffle, the merge manager (docs/push.md): "push_enabled" (default false),
+     * "push_min_chunk_bytes" (merged chunk size, 2 MiB), "push_max_deferred_bytes" (pushes
+     * buffered while their partition is busy, 64 MiB), "push_max_open_files" (merge partitions
+     * open at once, 4096), "push_max_app_merge_bytes" (merged bytes per app, 0 = no limit) */
+    bool push_enabled;
+    uint64_t push_min_chunk_bytes;
+    uint64_t push_max_deferred_bytes;
+    uint64_t push_max_open_files;
+    uint64_t push_max_app_merge_bytes;
 };
 
 /* QOP auth-conf (spark.authenticate.enableSaslEncryption): not offered, offered beside auth,

@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: Apache-2.0
+# src/server/push: push-based shuffle (issue 17). The merged files' layout and the
+# application attempts' merge dirs, a library so unit tests link the same objects.
+noinst_LTLIBRARIES += src/server/libpush.la
+src_server_libpush_la_SOURCES = \
+	src/server/push/merged_layout.c src/server/push/merged_layout.h \
+	src/server/push/merge_apps.c src/server/push/merge_apps.h \
+	src/server/push/merge_registration.c src/server/push/merge_registration.h
+src_server_libpush_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+src_server_libpush_la_LIBADD = src/server/libblock.la $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+# The service's read side of push (merged meta and chunks) and DiagnoseCorruption (zlib's
+# ADLER32/CRC32), linked wherever the block service is.
+BLOCK_SERVICE_SOURCES += src/server/push/merged_fetch.c src/server/push/merged_fetch.h \
+	src/server/block/diagnose.c src/server/block/diagnose.h
+shuffled_CFLAGS += $(ZLIB_CFLAGS)
+shuffled_LDADD += src/server/libpush.la $(ZLIB_LIBS)
+tests_block_test_block_service_LDADD = src/server/libpush.la $(LDADD) $(ZLIB_LIBS)
+tests_fuzz_fuzz_blockrpc_LDADD += src/server/libpush.la $(ZLIB_LIBS)
