@@ -153,7 +153,9 @@ int shuffle_rpc_ask_sync(shuffle_rpc_ref *ref, const void *payload, size_t len, 
                          uint8_t **reply, size_t *reply_len, char **error);
 
 /* Answers an ask (from any thread). The first answer goes; a later one is
- * SHUFFLE_RPC_EREPLIED. r stays valid until answered and the callback that got it returned. */
+ * SHUFFLE_RPC_EREPLIED. r stays valid until answered and the callback that got it returned.
+ * A context kept for later must be answered before the env is freed (in on_stop at the
+ * latest): each answer is handed to the env's loop. */
 int shuffle_rpc_reply_ok(shuffle_rpc_reply *r, const void *payload, size_t len);
 int shuffle_rpc_reply_error(shuffle_rpc_reply *r, const char *error);
 

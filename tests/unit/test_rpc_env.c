@@ -405,6 +405,71 @@ START_TEST(outbox_unreachable_then_reconnects)
 }
 END_TEST
 
+/* What a watching endpoint saw: connection notices and errors. */
+struct watcher {
+    atomic_int connected, disconnected, errors;
+    char last_remote[64];
+};
+
+static void watch_connected(void *arg, const char *remote)
+{
+    struct watcher *w = arg;
+    snprintf(w->last_remote, sizeof w->last_remote, "%s", remote);
+    atomic_fetch_add(&w->connected, 1);
+}
+
+static void watch_disconnected(void *arg, const char *remote)
+{
+    (void)remote;
+    atomic_fetch_add(&((struct watcher *)arg)->disconnected, 1);
+}
+
+static void watch_error(void *arg, int status, const char *error)
+{
+    (void)status;
+    (void)error;
+    atomic_fetch_add(&((struct watcher *)arg)->errors, 1);
+}
+
+static bool disconnected_once(void *arg)
+{
+    return atomic_load(&((struct watcher *)arg)->disconnected) == 1;
+}
+
+static bool errored_twice(void *arg)
+{
+    return atomic_load(&((struct watcher *)arg)->errors) == 2;
+}
+
+/* on_connected / on_disconnected with the peer's address; on_error for messages of a kind
+ * the endpoint has no callback for (the ask is answered with an error too). */
+START_TEST(connection_notices_and_on_error)
+{
+    shuffle_rpc_env *server = env_new(true, 0, 0), *client = env_new(false, 0, 0);
+    struct watcher w = {0};
+    struct shuffle_rpc_endpoint ep;
+    shuffle_rpc_endpoint_init(&ep);
+    ep.arg = &w;
+    ep.on_connected = watch_connected;
+    ep.on_disconnected = watch_disconnected;
+    ep.on_error = watch_error;
+    ck_assert_int_eq(shuffle_rpc_register(server, "watch", &ep, NULL), SHUFFLE_OK);
+    shuffle_rpc_ref *ref;
+    ck_assert_int_eq(
+        shuffle_rpc_lookup(client, "127.0.0.1", shuffle_rpc_env_port(server), "watch", 2000, &ref),
+        SHUFFLE_OK);
+    ck_assert_int_eq(shuffle_rpc_send(ref, "x", 1), SHUFFLE_OK);
+    expect_answer(ref, "y", SHUFFLE_RPC_EREMOTE, "does not answer asks");
+    ck_assert(harness_wait_until(errored_twice, &w, 5000, 2));
+    ck_assert_int_eq(atomic_load(&w.connected), 1);
+    ck_assert_msg(strncmp(w.last_remote, "127.0.0.1:", 10) == 0, "%s", w.last_remote);
+    shuffle_rpc_ref_free(ref);
+    shuffle_rpc_env_free(client);
+    ck_assert(harness_wait_until(disconnected_once, &w, 5000, 2));
+    shuffle_rpc_env_free(server);
+}
+END_TEST
+
 static void *run_base(void *arg)
 {
     event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
@@ -472,4 +537,4 @@ END_TEST
 CHECK_MAIN((.suite = "rpc_env", .name = "rpc_env", .timeout_s = 60),
            inbox_order_start_first_stop_last, thread_safe_endpoint_runs_concurrently, local_asks,
            remote_asks_and_failures, full_inbox_refuses, outbox_unreachable_then_reconnects,
-           env_on_the_callers_loop, payload_fields)
+           env_on_the_callers_loop, connection_notices_and_on_error, payload_fields)
