@@ -66,6 +66,9 @@ struct shuffle_rpc_env_options {
      * secret; endpoints with require_auth take messages only from those. */
     const char *auth_app_id;
     const char *auth_secret;
+    /* Largest frame read from a peer (frame header included); a larger one closes the
+     * connection before anything of its size is allocated. Default 64 MiB; 0: Java's limit. */
+    uint64_t max_frame_bytes;
 };
 void shuffle_rpc_env_options_init_sized(struct shuffle_rpc_env_options *o, size_t struct_size);
 static inline void shuffle_rpc_env_options_init(struct shuffle_rpc_env_options *o)

@@ -470,6 +470,37 @@ START_TEST(connection_notices_and_on_error)
 }
 END_TEST
 
+/* A frame over the server's max_frame_bytes closes the connection: the ask sees it lost. */
+START_TEST(oversized_frame_closes_the_connection)
+{
+    struct shuffle_rpc_env_options o;
+    shuffle_rpc_env_options_init(&o);
+    o.listen_host = "127.0.0.1";
+    o.max_frame_bytes = 4096;
+    shuffle_rpc_env *server, *client = env_new(false, 0, 0);
+    char err[256];
+    ck_assert_msg(shuffle_rpc_env_new(&o, &server, err, sizeof err) == SHUFFLE_OK, "%s", err);
+    struct recorder r;
+    recorder_init(&r);
+    struct shuffle_rpc_endpoint ep = endpoint_of(&r, false);
+    ck_assert_int_eq(shuffle_rpc_register(server, "svc", &ep, NULL), SHUFFLE_OK);
+    shuffle_rpc_ref *ref;
+    ck_assert_int_eq(
+        shuffle_rpc_lookup(client, "127.0.0.1", shuffle_rpc_env_port(server), "svc", 2000, &ref),
+        SHUFFLE_OK);
+    char *big = malloc(8192);
+    memset(big, 'b', 8191);
+    big[8191] = 0;
+    expect_answer(ref, big, SHUFFLE_RPC_ECONNLOST, "lost");
+    big[3000] = 0; /* under the limit: the next ask connects again and is answered */
+    expect_answer(ref, big, SHUFFLE_OK, "bbb");
+    free(big);
+    shuffle_rpc_ref_free(ref);
+    shuffle_rpc_env_free(client);
+    shuffle_rpc_env_free(server);
+}
+END_TEST
+
 static void *run_base(void *arg)
 {
     event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
@@ -537,4 +568,5 @@ END_TEST
 CHECK_MAIN((.suite = "rpc_env", .name = "rpc_env", .timeout_s = 60),
            inbox_order_start_first_stop_last, thread_safe_endpoint_runs_concurrently, local_asks,
            remote_asks_and_failures, full_inbox_refuses, outbox_unreachable_then_reconnects,
-           env_on_the_callers_loop, connection_notices_and_on_error, payload_fields)
+           env_on_the_callers_loop, connection_notices_and_on_error,
+           oversized_frame_closes_the_connection, payload_fields)

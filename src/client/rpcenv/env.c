@@ -700,6 +700,7 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
         .asks = env->asks,
         .capacity = op->outbox_capacity,
         .connect_timeout_ms = op->connect_timeout_ms,
+        .max_frame_bytes = op->max_frame_bytes,
         .conn_handler = &inbound_handler,
         .ctx = env,
         .on_up = conn_up,
