@@ -66,6 +66,9 @@ struct shuffle_rpc_env_options {
      * secret; endpoints with require_auth take messages only from those. */
     const char *auth_app_id;
     const char *auth_secret;
+    /* Largest frame read from a peer (frame header included); a larger one closes the
+     * connection before anything of its size is allocated. Default 64 MiB; 0: Java's limit. */
+    uint64_t max_frame_bytes;
 };
 void shuffle_rpc_env_options_init_sized(struct shuffle_rpc_env_options *o, size_t struct_size);
 static inline void shuffle_rpc_env_options_init(struct shuffle_rpc_env_options *o)
@@ -153,7 +156,9 @@ int shuffle_rpc_ask_sync(shuffle_rpc_ref *ref, const void *payload, size_t len, 
                          uint8_t **reply, size_t *reply_len, char **error);
 
 /* Answers an ask (from any thread). The first answer goes; a later one is
- * SHUFFLE_RPC_EREPLIED. r stays valid until answered and the callback that got it returned. */
+ * SHUFFLE_RPC_EREPLIED. r stays valid until answered and the callback that got it returned.
+ * A context kept for later must be answered before the env is freed (in on_stop at the
+ * latest): each answer is handed to the env's loop. */
 int shuffle_rpc_reply_ok(shuffle_rpc_reply *r, const void *payload, size_t len);
 int shuffle_rpc_reply_error(shuffle_rpc_reply *r, const char *error);
 

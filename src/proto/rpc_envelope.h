@@ -19,6 +19,10 @@
 
 #define RPC_ENVELOPE_MAX_STRING 65535
 
+/* The name every env answers itself (the endpoint verifier): an ask's payload is an endpoint
+ * name, the answer "1" (registered there) or "0". */
+#define RPC_VERIFIER_NAME "endpoint-verifier"
+
 /* An address as it travels: absent (a client-only env has none), or host and port. */
 struct rpc_envelope_addr {
     bool present;

@@ -7,7 +7,7 @@ build=${SHUFFLE_BUILDDIR:-$(pwd)}
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$build/config.h")
 test -n "$version" || { echo "FAIL: no PACKAGE_VERSION in $build/config.h"; exit 1; }
 for bin in shuffled src/tools/shuffle-fetch src/tools/shuffle-bench gen-shuffle-data \
-    src/tools/shuffledctl; do
+    src/tools/shuffledctl src/tools/shuffle-rpc; do
     name=${bin##*/}
     out=$("$build/$bin" --version) || { echo "FAIL: $name --version exited $?"; exit 1; }
     echo "$out"

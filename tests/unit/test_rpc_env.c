@@ -128,6 +128,30 @@ static struct shuffle_rpc_endpoint endpoint_of(struct recorder *r, bool thread_s
     return ep;
 }
 
+/* Registers ep as name on server (*local: a local reference, unless NULL) and looks it up
+ * from client: the remote reference. */
+static shuffle_rpc_ref *serve_and_lookup(shuffle_rpc_env *server, shuffle_rpc_env *client,
+                                         const char *name, const struct shuffle_rpc_endpoint *ep,
+                                         shuffle_rpc_ref **local)
+{
+    shuffle_rpc_ref *remote;
+    ck_assert_int_eq(shuffle_rpc_register(server, name, ep, local), SHUFFLE_OK);
+    int status =
+        shuffle_rpc_lookup(client, "127.0.0.1", shuffle_rpc_env_port(server), name, 2000, &remote);
+    ck_assert_msg(status == SHUFFLE_OK, "lookup %s: %s", name, shuffle_rpc_status_name(status));
+    return remote;
+}
+
+/* A server env on the options o (listening on 127.0.0.1, any port). */
+static shuffle_rpc_env *server_with(struct shuffle_rpc_env_options *o)
+{
+    o->listen_host = "127.0.0.1";
+    shuffle_rpc_env *server;
+    char err[256];
+    ck_assert_msg(shuffle_rpc_env_new(o, &server, err, sizeof err) == SHUFFLE_OK, "%s", err);
+    return server;
+}
+
 static shuffle_rpc_env *env_new(bool server, int port, int inbox_capacity)
 {
     struct shuffle_rpc_env_options o;
@@ -340,11 +364,7 @@ START_TEST(full_inbox_refuses)
     recorder_init(&r);
     atomic_store(&r.gate, 0);
     struct shuffle_rpc_endpoint ep = endpoint_of(&r, false);
-    shuffle_rpc_ref *local, *ref;
-    ck_assert_int_eq(shuffle_rpc_register(server, "slow", &ep, &local), SHUFFLE_OK);
-    ck_assert_int_eq(
-        shuffle_rpc_lookup(client, "127.0.0.1", shuffle_rpc_env_port(server), "slow", 2000, &ref),
-        SHUFFLE_OK);
+    shuffle_rpc_ref *local, *ref = serve_and_lookup(server, client, "slow", &ep, &local);
     long first = 0;
     ck_assert_int_eq(shuffle_rpc_send(local, &first, sizeof first), SHUFFLE_OK);
     ck_assert(harness_wait_until(one_active, &r, 5000, 1));
@@ -405,6 +425,91 @@ START_TEST(outbox_unreachable_then_reconnects)
 }
 END_TEST
 
+/* What a watching endpoint saw: connection notices and errors. */
+struct watcher {
+    atomic_int connected, disconnected, errors;
+    char last_remote[64];
+};
+
+static void watch_connected(void *arg, const char *remote)
+{
+    struct watcher *w = arg;
+    snprintf(w->last_remote, sizeof w->last_remote, "%s", remote);
+    atomic_fetch_add(&w->connected, 1);
+}
+
+static void watch_disconnected(void *arg, const char *remote)
+{
+    (void)remote;
+    atomic_fetch_add(&((struct watcher *)arg)->disconnected, 1);
+}
+
+static void watch_error(void *arg, int status, const char *error)
+{
+    (void)status;
+    (void)error;
+    atomic_fetch_add(&((struct watcher *)arg)->errors, 1);
+}
+
+static bool disconnected_once(void *arg)
+{
+    return atomic_load(&((struct watcher *)arg)->disconnected) == 1;
+}
+
+static bool errored_twice(void *arg)
+{
+    return atomic_load(&((struct watcher *)arg)->errors) == 2;
+}
+
+/* on_connected / on_disconnected with the peer's address; on_error for messages of a kind
+ * the endpoint has no callback for (the ask is answered with an error too). */
+START_TEST(connection_notices_and_on_error)
+{
+    shuffle_rpc_env *server = env_new(true, 0, 0), *client = env_new(false, 0, 0);
+    struct watcher w = {0};
+    struct shuffle_rpc_endpoint ep;
+    shuffle_rpc_endpoint_init(&ep);
+    ep.arg = &w;
+    ep.on_connected = watch_connected;
+    ep.on_disconnected = watch_disconnected;
+    ep.on_error = watch_error;
+    shuffle_rpc_ref *ref = serve_and_lookup(server, client, "watch", &ep, NULL);
+    ck_assert_int_eq(shuffle_rpc_send(ref, "x", 1), SHUFFLE_OK);
+    expect_answer(ref, "y", SHUFFLE_RPC_EREMOTE, "does not answer asks");
+    ck_assert(harness_wait_until(errored_twice, &w, 5000, 2));
+    ck_assert_int_eq(atomic_load(&w.connected), 1);
+    ck_assert_msg(strncmp(w.last_remote, "127.0.0.1:", 10) == 0, "%s", w.last_remote);
+    shuffle_rpc_ref_free(ref);
+    shuffle_rpc_env_free(client);
+    ck_assert(harness_wait_until(disconnected_once, &w, 5000, 2));
+    shuffle_rpc_env_free(server);
+}
+END_TEST
+
+/* A frame over the server's max_frame_bytes closes the connection: the ask sees it lost. */
+START_TEST(oversized_frame_closes_the_connection)
+{
+    struct shuffle_rpc_env_options o;
+    shuffle_rpc_env_options_init(&o);
+    o.max_frame_bytes = 4096;
+    shuffle_rpc_env *server = server_with(&o), *client = env_new(false, 0, 0);
+    struct recorder r;
+    recorder_init(&r);
+    struct shuffle_rpc_endpoint ep = endpoint_of(&r, false);
+    shuffle_rpc_ref *ref = serve_and_lookup(server, client, "svc", &ep, NULL);
+    char *big = malloc(8192);
+    memset(big, 'b', 8191);
+    big[8191] = 0;
+    expect_answer(ref, big, SHUFFLE_RPC_ECONNLOST, "lost");
+    big[3000] = 0; /* under the limit: the next ask connects again and is answered */
+    expect_answer(ref, big, SHUFFLE_OK, "bbb");
+    free(big);
+    shuffle_rpc_ref_free(ref);
+    shuffle_rpc_env_free(client);
+    shuffle_rpc_env_free(server);
+}
+END_TEST
+
 static void *run_base(void *arg)
 {
     event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
@@ -420,19 +525,12 @@ START_TEST(env_on_the_callers_loop)
     pthread_create(&loop, NULL, run_base, base);
     struct shuffle_rpc_env_options o;
     shuffle_rpc_env_options_init(&o);
-    o.listen_host = "127.0.0.1";
     o.event_base = base;
-    shuffle_rpc_env *server, *client = env_new(false, 0, 0);
-    char err[256];
-    ck_assert_msg(shuffle_rpc_env_new(&o, &server, err, sizeof err) == SHUFFLE_OK, "%s", err);
+    shuffle_rpc_env *server = server_with(&o), *client = env_new(false, 0, 0);
     struct recorder r;
     recorder_init(&r);
     struct shuffle_rpc_endpoint ep = endpoint_of(&r, false);
-    shuffle_rpc_ref *local, *remote;
-    ck_assert_int_eq(shuffle_rpc_register(server, "svc", &ep, &local), SHUFFLE_OK);
-    ck_assert_int_eq(
-        shuffle_rpc_lookup(client, "127.0.0.1", shuffle_rpc_env_port(server), "svc", 2000, &remote),
-        SHUFFLE_OK);
+    shuffle_rpc_ref *local, *remote = serve_and_lookup(server, client, "svc", &ep, &local);
     expect_answer(local, "on the caller's loop", SHUFFLE_OK, "on the caller's loop");
     expect_answer(remote, "over it", SHUFFLE_OK, "over it");
     shuffle_rpc_ref_free(local);
@@ -472,4 +570,5 @@ END_TEST
 CHECK_MAIN((.suite = "rpc_env", .name = "rpc_env", .timeout_s = 60),
            inbox_order_start_first_stop_last, thread_safe_endpoint_runs_concurrently, local_asks,
            remote_asks_and_failures, full_inbox_refuses, outbox_unreachable_then_reconnects,
-           env_on_the_callers_loop, payload_fields)
+           env_on_the_callers_loop, connection_notices_and_on_error,
+           oversized_frame_closes_the_connection, payload_fields)

@@ -11,11 +11,8 @@
 #include "client/rpcenv/asks.h"
 #include "client/rpcenv/outbox.h"
 #include "client/rpcenv/registry.h"
+#include "proto/rpc_envelope.h"
 #include "shuffle/rpc.h"
-
-/* The name of the endpoint every env answers itself: payload an endpoint name, answer "1"
- * (it exists) or "0". */
-#define RPC_VERIFIER_NAME "endpoint-verifier"
 
 struct rpc_registry *rpc_env_registry(shuffle_rpc_env *env);
 struct rpc_asks *rpc_env_asks(shuffle_rpc_env *env);
@@ -26,10 +23,6 @@ void rpc_env_sender(const shuffle_rpc_env *env, const char **host, int *port);
 int rpc_env_ask_timeout(const shuffle_rpc_env *env, int timeout_ms);
 /* True on the thread that runs the env's loop. */
 bool rpc_env_on_loop(const shuffle_rpc_env *env);
-/* Hands a local ask to the loop (which starts its timer and posts it to the endpoint):
- * SHUFFLE_OK (a is the loop's now) or an error (a is still the caller's). */
-int rpc_env_local_ask(shuffle_rpc_env *env, struct rpc_ask *a, const char *name,
-                      const void *payload, size_t len);
 struct rpc_dispatcher *rpc_env_dispatcher(shuffle_rpc_env *env);
 int rpc_env_inbox_capacity(const shuffle_rpc_env *env);
 

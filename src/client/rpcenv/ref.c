@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client/rpcenv/env.h"
+#include "client/rpcenv/env_requests.h"
 #include "client/rpcenv/inbox.h"
 #include "proto/rpc_envelope.h"
 #include "shuffle/client.h"

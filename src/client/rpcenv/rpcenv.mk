@@ -5,6 +5,8 @@ src_proto_libproto_la_SOURCES += src/proto/rpc_envelope.c src/proto/rpc_envelope
 
 RPCENV_SOURCES = \
 	src/client/rpcenv/env.h src/client/rpcenv/env.c src/client/rpcenv/ref.c \
+	src/client/rpcenv/env_state.h src/client/rpcenv/env_loop.h src/client/rpcenv/env_loop.c src/client/rpcenv/env_requests.c \
+	src/client/rpcenv/env_requests.h \
 	src/client/rpcenv/endpoints.c \
 	src/client/rpcenv/inbox.h src/client/rpcenv/inbox.c \
 	src/client/rpcenv/registry.h src/client/rpcenv/registry.c \

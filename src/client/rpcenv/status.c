@@ -73,6 +73,7 @@ void shuffle_rpc_env_options_init_sized(struct shuffle_rpc_env_options *o, size_
         .max_asks_in_flight = 65536,
         .connect_timeout_ms = 10000,
         .ask_timeout_ms = 120000,
+        .max_frame_bytes = 64u << 20,
     };
     memcpy(o, &d, struct_size < sizeof d ? struct_size : sizeof d);
 }
