@@ -205,6 +205,45 @@ START_TEST(partial_writes_and_sendfile_arrive_whole)
 }
 END_TEST
 
+/* A frame's header written with "more follows" and its file body become one message, as
+ * Spark sends a frame; a header whose body never comes leaves at channel_flush. */
+START_TEST(header_and_body_one_message)
+{
+    static const struct aes_session s = {.protocol = AES_PROTO_X25519_V2, .key_len = 16};
+    struct pair p;
+    pair_open(&p, 0);
+    p.ch = channel_aes_new_gcm(channel_plain_new(p.ours), &s);
+    uint8_t hdr[21] = {0, 0, 0, 0, 0, 0, 0, 21 + 40, 1}, body[40], wire[512], plain[128];
+    memset(body, 0x5c, sizeof body);
+    int fd = pair_temp_file(body, sizeof body);
+    ck_assert_int_eq(channel_writev(p.ch, &(struct iovec){hdr, sizeof hdr}, 1, true), 21);
+    ck_assert_int_eq(read(p.peer, wire, sizeof wire), -1); /* nothing sealed yet */
+    ck_assert_int_eq(channel_sendfile(p.ch, fd, 0, sizeof body), (ssize_t)sizeof body);
+    ssize_t n = read(p.peer, wire, sizeof wire);
+    ck_assert_int_eq(n, (ssize_t)gcm_message_len(16, 61)); /* one message of 61 bytes */
+    struct gcm_reader r;
+    ck_assert_int_eq(gcm_reader_init(&r, s.key, 16), 0);
+    uint8_t *out;
+    size_t len;
+    ck_assert_int_eq(gcm_reader_feed(&r, wire, (size_t)n, &out, &len), n);
+    ck_assert_uint_eq(len, 61);
+    ck_assert_mem_eq(out, hdr, 21);
+    ck_assert_mem_eq(out + 21, body, 40);
+    /* a header alone, then flush */
+    ck_assert_int_eq(channel_writev(p.ch, &(struct iovec){hdr, sizeof hdr}, 1, true), 21);
+    ck_assert_int_eq(channel_flush(p.ch), 0);
+    n = read(p.peer, wire, sizeof wire);
+    ck_assert_int_eq(n, (ssize_t)gcm_message_len(16, 21));
+    ck_assert_int_eq(gcm_reader_feed(&r, wire, (size_t)n, &out, &len), n);
+    memcpy(plain, out, len);
+    ck_assert_mem_eq(plain, hdr, 21);
+    ck_assert_uint_eq(r.messages, 2);
+    gcm_reader_free(&r);
+    close(fd);
+    pair_close(&p);
+}
+END_TEST
+
 /* crypto_cipher ctr refuses a GCM client, gcm a CTR client: EBADMSG, nothing read. */
 START_TEST(one_cipher_only_refuses_the_other)
 {
@@ -257,7 +296,7 @@ int main(void)
         s, &(struct check_case){.suite = "channel_gcm", .name = "channel_gcm", .timeout_s = 120},
         CHECK_TESTS(recorded_client_streams_through_the_channel,
                     partial_writes_and_sendfile_arrive_whole, one_cipher_only_refuses_the_other,
-                    tampered_message_refused));
+                    tampered_message_refused, header_and_body_one_message));
     check_add_case(s,
                    &(struct check_case){.suite = "channel_gcm",
                                         .name = "each_engine_version",

@@ -167,7 +167,7 @@ static ssize_t ctr_fill_iov(struct cipher_channel *c, const void *src, size_t do
 
 static ssize_t ctr_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
-    struct cipher_iov_src s = {iov, iovcnt};
+    struct cipher_iov_src s = {iov, iovcnt, more};
     return cipher_write(cipher_of(ch), cipher_iov_total(iov, iovcnt), more, ctr_fill_iov, &s);
 }
 

@@ -27,7 +27,7 @@ int cipher_window_reserve(struct cipher_channel *c, size_t want, size_t max)
  * beyond CHANNEL_AES_KEEP goes back (10,000 idle connections must stay cheap). */
 static void release_if_idle(struct cipher_channel *c)
 {
-    if (c->pend_end == c->pend_off && c->win_cap > CHANNEL_AES_KEEP) {
+    if (c->pend_end == c->pend_off && !c->gcm_building && c->win_cap > CHANNEL_AES_KEEP) {
         free(c->win);
         c->win = NULL;
         c->win_cap = 0;

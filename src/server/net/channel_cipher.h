@@ -53,6 +53,7 @@ struct cipher_channel {
     struct gcm_key seal_key;
     struct gcm_inbox inbox;
     uint64_t gcm_encrypted;
+    size_t gcm_building; /* plaintext placed in the window for a message not yet sealed */
     /* undecided: the candidates, which ciphers may be picked, the client's first bytes */
     struct aes_session cand[2];
     int ncand;
@@ -86,6 +87,7 @@ ssize_t cipher_write(struct cipher_channel *c, size_t total, bool more, cipher_f
 struct cipher_iov_src {
     const struct iovec *iov;
     int iovcnt;
+    bool more; /* the writer's: further bytes follow at once */
 };
 struct cipher_file_src {
     int fd;
