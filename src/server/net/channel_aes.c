@@ -124,11 +124,11 @@ static int flush_held(struct aes_channel *a, bool more)
     return 0;
 }
 
-/* Encrypts n bytes of iov, starting skip bytes in, into the window. */
+/* Encrypts n bytes of iov, starting skip bytes in, into the window after what it holds. */
 static int encrypt_iov(struct aes_channel *a, const struct iovec *iov, int iovcnt, size_t skip,
                        size_t n)
 {
-    size_t at = 0;
+    size_t at = a->pend_end;
     for (int i = 0; i < iovcnt && at < n; i++) {
         size_t l = iov[i].iov_len;
         if (skip >= l) {
@@ -142,15 +142,16 @@ static int encrypt_iov(struct aes_channel *a, const struct iovec *iov, int iovcn
         at += take;
         skip = 0;
     }
-    a->pend_off = 0;
     a->pend_end = at;
     return 0;
 }
 
-/* The common part of writev and sendfile: the held ciphertext first, then fill(next window),
- * window by window, until all total bytes are taken or the socket is full. A window's bytes
- * count as taken once encrypted: what the socket did not take stays held, for the next call or
- * channel_flush. */
+/* The common part of writev and sendfile: fill(window) appends ciphertext after what the
+ * window holds, and a full window is written, until all total bytes are taken or the socket is
+ * full. Bytes count as taken once encrypted: what the socket did not take stays held, for the
+ * next call or channel_flush. With more (MSG_MORE: the caller's next bytes follow at once, as a
+ * chunk's body follows its header) the last window is held for them, so header and body leave
+ * in one write; the caller flushes when it has nothing more. */
 typedef ssize_t (*fill_fn)(struct aes_channel *a, const void *src, size_t done, size_t n);
 
 static ssize_t write_stream(struct aes_channel *a, size_t total, bool more, fill_fn fill,
@@ -162,16 +163,21 @@ static ssize_t write_stream(struct aes_channel *a, size_t total, bool more, fill
     }
     size_t taken = 0;
     for (;;) {
-        if (flush_held(a, more || taken < total) < 0)
-            break; /* EAGAIN: the socket is full; the window keeps the rest */
+        bool held = a->pend_off < a->pend_end, full = a->pend_end == CHANNEL_AES_WINDOW;
+        if (held && (full || (taken == total && !more))) {
+            if (flush_held(a, more || taken < total) < 0)
+                break; /* EAGAIN: the socket is full; the window keeps the rest */
+            continue;
+        }
         if (taken == total)
             break;
-        size_t n = total - taken;
-        if (ensure_window(a, n) != 0) {
+        size_t n = total - taken, room = CHANNEL_AES_WINDOW - a->pend_end;
+        n = n < room ? n : room;
+        if (ensure_window(a, a->pend_end + n) != 0) {
             errno = ENOMEM;
             break;
         }
-        ssize_t got = fill(a, src, taken, n < a->win_cap ? n : a->win_cap);
+        ssize_t got = fill(a, src, taken, n);
         if (got <= 0) {
             if (got == 0 && taken == 0)
                 return 0; /* the file is shorter than the caller thought */
@@ -218,17 +224,17 @@ static ssize_t fill_from_file(struct aes_channel *a, const void *src, size_t don
 {
     const struct file_src *f = src;
     ssize_t r;
+    uint8_t *at = a->win + a->pend_end;
     do
-        r = pread(f->fd, a->win, n, (off_t)(f->offset + done));
+        r = pread(f->fd, at, n, (off_t)(f->offset + done));
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return r; /* 0: the file is shorter than the caller thought */
-    if (ctr_stream_apply(&a->wr, a->win, a->win, (size_t)r) != 0) {
+    if (ctr_stream_apply(&a->wr, at, at, (size_t)r) != 0) {
         errno = EIO;
         return -1;
     }
-    a->pend_off = 0;
-    a->pend_end = (size_t)r;
+    a->pend_end += (size_t)r;
     return r;
 }
 
