@@ -5,8 +5,10 @@
  *
  * The window: a write fills it with the ciphertext of the next piece of plaintext (fill),
  * counts that plaintext taken, and writes it; what the socket did not take is held and leaves
- * first on the next write or channel_flush. A call stops when the socket is full, so at most
- * one window is held; a window beyond CHANNEL_AES_KEEP is freed whenever nothing is held. */
+ * first on the next write or channel_flush. CTR appends until the window is full and keeps the
+ * last one for a body that follows at once (more); GCM writes each sealed message before the
+ * next. A call stops when the socket is full, so at most one window is held; a window beyond
+ * CHANNEL_AES_KEEP is freed whenever nothing is held. */
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
 #define SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
 
