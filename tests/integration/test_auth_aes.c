@@ -28,11 +28,11 @@
 
 /* The handshake over raw frames; returns the channel to talk through (NULL: refused, with the
  * failure's text in why). */
-static struct channel *aes_connect_cipher(int fd, enum aes_protocol protocol, bool gcm,
-                                          const char *secret, char *why, size_t whylen)
+static struct channel *aes_connect_as(int fd, const char *app, enum aes_protocol protocol, bool gcm,
+                                      const char *secret, char *why, size_t whylen)
 {
     struct aes_client cl;
-    ck_assert_int_eq(aes_client_init(&cl, protocol, "app-1", secret), 0);
+    ck_assert_int_eq(aes_client_init(&cl, protocol, app, secret), 0);
     uint8_t *body = NULL;
     size_t len = 0;
     ck_assert_int_eq(aes_client_start(&cl, NULL, &body, &len), 0);
@@ -61,7 +61,7 @@ static struct channel *aes_connect_cipher(int fd, enum aes_protocol protocol, bo
 static struct channel *aes_connect(int fd, enum aes_protocol protocol, const char *secret,
                                    char *why, size_t whylen)
 {
-    return aes_connect_cipher(fd, protocol, false, secret, why, whylen);
+    return aes_connect_as(fd, "app-1", protocol, false, secret, why, whylen);
 }
 
 static void send_all(struct channel *ch, const uint8_t *p, size_t n)
@@ -153,7 +153,7 @@ static void connect_register_fetch(enum aes_protocol protocol, bool gcm)
 {
     int fd = tc_connect(authd.port);
     char why[512] = "";
-    struct channel *ch = aes_connect_cipher(fd, protocol, gcm, SECRET, why, sizeof why);
+    struct channel *ch = aes_connect_as(fd, "app-1", protocol, gcm, SECRET, why, sizeof why);
     ck_assert_msg(ch != NULL, "protocol %d refused: %s", (int)protocol, why);
     register_and_fetch(ch);
     channel_destroy(ch); /* closes fd */
@@ -254,6 +254,26 @@ START_TEST(truncated_and_oversized_messages_refused)
 }
 END_TEST
 
+/* Per-app secrets (appd: auth_app_secrets_dir, crypto_enabled by this test): the AES
+ * handshake reads the app's own file; an app without one is refused with Spark's text and
+ * closed, like a wrong secret, never a crash. */
+START_TEST(per_app_secrets_and_unknown_app)
+{
+    int fd = tc_connect(appd.port);
+    char why[512] = "";
+    struct channel *ch =
+        aes_connect_as(fd, "app-1", AES_PROTO_X25519_V2, false, "secret-one", why, sizeof why);
+    ck_assert_msg(ch != NULL, "%s", why);
+    channel_destroy(ch);
+    fd = tc_connect(appd.port);
+    ck_assert_ptr_null(aes_connect_as(fd, "app-unknown", AES_PROTO_X25519_V1, false, "secret-one",
+                                      why, sizeof why));
+    ck_assert_str_eq(why, "java.lang.IllegalArgumentException: Authentication failed.");
+    ck_assert(tc_wait_closed(fd));
+    close(fd);
+}
+END_TEST
+
 START_TEST(sasl_still_accepted_beside_it)
 {
     int fd = tc_connect(authd.port);
@@ -270,9 +290,11 @@ END_TEST
 int main(void)
 {
     setenv("SHUFFLED_TEST_AUTH_EXTRA", "\"crypto_enabled\": true", 1);
+    setenv("SHUFFLED_TEST_APPS_EXTRA", "\"crypto_enabled\": true", 1);
     return auth_fixture_main(
         &(struct check_case){.suite = "auth_aes", .name = "auth_aes", .timeout_s = 60},
         CHECK_TESTS(each_protocol_authenticates_then_encrypts, gcm_each_engine_version,
                     wrong_secret_refused_and_closed, replayed_auth_message_gets_nothing,
-                    truncated_and_oversized_messages_refused, sasl_still_accepted_beside_it));
+                    truncated_and_oversized_messages_refused, per_app_secrets_and_unknown_app,
+                    sasl_still_accepted_beside_it));
 }

@@ -44,6 +44,26 @@ static void decided_hook(void *arg, int protocol, bool gcm)
 }
 static const struct channel_aes_hooks hooks = {decided_hook, count_hook};
 
+/* A decided GCM channel under s as p->ch (sndbuf as pair_open). */
+static void gcm_pair(struct pair *p, const struct aes_session *s, int sndbuf)
+{
+    pair_open(p, sndbuf);
+    p->ch = channel_aes_new_gcm(channel_plain_new(p->ours), s);
+    ck_assert_ptr_nonnull(p->ch);
+}
+
+/* Reads one message off the peer's socket and opens it with r: its plaintext must be want. */
+static void expect_message(struct pair *p, struct gcm_reader *r, const uint8_t *want, size_t len)
+{
+    uint8_t wire[512], *out;
+    size_t plen;
+    ssize_t n = read(p->peer, wire, sizeof wire);
+    ck_assert_int_eq(n, (ssize_t)gcm_message_len(r->k.key_len, len)); /* one message */
+    ck_assert_int_eq(gcm_reader_feed(r, wire, (size_t)n, &out, &plen), n);
+    ck_assert_uint_eq(plen, len);
+    ck_assert_mem_eq(out, want, len);
+}
+
 START_TEST(recorded_client_streams_through_the_channel)
 {
     for (size_t i = 0; i < GCM_CAPTURES; i++) {
@@ -158,8 +178,7 @@ START_TEST(partial_writes_and_sendfile_arrive_whole)
         .key_len = 16,
     };
     struct pair p;
-    pair_open(&p, 16 * 1024);
-    p.ch = channel_aes_new_gcm(channel_plain_new(p.ours), &s);
+    gcm_pair(&p, &s, 16 * 1024);
     struct channel *client = channel_aes_new_gcm(channel_plain_new(dup(p.peer)), &s);
     uint8_t *data = malloc(BIG), *seen = malloc(2 * BIG + 64);
     for (size_t i = 0; i < BIG; i++)
@@ -205,6 +224,33 @@ START_TEST(partial_writes_and_sendfile_arrive_whole)
 }
 END_TEST
 
+/* A frame's header written with "more follows" and its file body become one message, as
+ * Spark sends a frame; a header whose body never comes leaves at channel_flush. */
+START_TEST(header_and_body_one_message)
+{
+    static const struct aes_session s = {.protocol = AES_PROTO_X25519_V2, .key_len = 16};
+    struct pair p;
+    gcm_pair(&p, &s, 0);
+    uint8_t frame[61] = {0, 0, 0, 0, 0, 0, 0, 61, 1}, wire[8];
+    memset(frame + 21, 0x5c, 40);
+    int fd = pair_temp_file(frame + 21, 40);
+    struct gcm_reader r;
+    ck_assert_int_eq(gcm_reader_init(&r, s.key, 16), 0);
+    ck_assert_int_eq(channel_writev(p.ch, &(struct iovec){frame, 21}, 1, true), 21);
+    ck_assert_int_eq(read(p.peer, wire, sizeof wire), -1); /* nothing sealed yet */
+    ck_assert_int_eq(channel_sendfile(p.ch, fd, 0, 40), 40);
+    expect_message(&p, &r, frame, 61);
+    /* a header alone, then flush */
+    ck_assert_int_eq(channel_writev(p.ch, &(struct iovec){frame, 21}, 1, true), 21);
+    ck_assert_int_eq(channel_flush(p.ch), 0);
+    expect_message(&p, &r, frame, 21);
+    ck_assert_uint_eq(r.messages, 2);
+    gcm_reader_free(&r);
+    close(fd);
+    pair_close(&p);
+}
+END_TEST
+
 /* crypto_cipher ctr refuses a GCM client, gcm a CTR client: EBADMSG, nothing read. */
 START_TEST(one_cipher_only_refuses_the_other)
 {
@@ -229,8 +275,7 @@ START_TEST(tampered_message_refused)
 {
     static const struct aes_session s = {.protocol = AES_PROTO_X25519_V1, .key_len = 32};
     struct pair p;
-    pair_open(&p, 0);
-    p.ch = channel_aes_new_gcm(channel_plain_new(p.ours), &s);
+    gcm_pair(&p, &s, 0);
     struct channel *client = channel_aes_new_gcm(channel_plain_new(dup(p.peer)), &s);
     uint8_t req[40] = {0, 0, 0, 0, 0, 0, 0, 40, 3};
     ck_assert_int_eq(channel_writev(client, &(struct iovec){req, sizeof req}, 1, false), 40);
@@ -257,7 +302,7 @@ int main(void)
         s, &(struct check_case){.suite = "channel_gcm", .name = "channel_gcm", .timeout_s = 120},
         CHECK_TESTS(recorded_client_streams_through_the_channel,
                     partial_writes_and_sendfile_arrive_whole, one_cipher_only_refuses_the_other,
-                    tampered_message_refused));
+                    tampered_message_refused, header_and_body_one_message));
     check_add_case(s,
                    &(struct check_case){.suite = "channel_gcm",
                                         .name = "each_engine_version",

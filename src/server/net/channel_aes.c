@@ -119,10 +119,11 @@ static ssize_t ctr_read(struct channel *ch, void *buf, size_t len)
     return decrypt_read(c, buf, len);
 }
 
-/* Encrypts n bytes of iov, starting skip bytes in, into the window. */
+/* Encrypts n bytes of iov, starting skip bytes in, into the window after what it holds. */
 static int encrypt_iov(struct cipher_channel *c, const struct iovec *iov, int iovcnt, size_t skip,
                        size_t n)
 {
+    uint8_t *out = c->win + c->pend_end;
     size_t at = 0;
     for (int i = 0; i < iovcnt && at < n; i++) {
         size_t l = iov[i].iov_len;
@@ -131,25 +132,26 @@ static int encrypt_iov(struct cipher_channel *c, const struct iovec *iov, int io
             continue;
         }
         size_t take = l - skip < n - at ? l - skip : n - at;
-        if (ctr_stream_apply(&c->wr, (const uint8_t *)iov[i].iov_base + skip, c->win + at, take) !=
-            0)
+        if (ctr_stream_apply(&c->wr, (const uint8_t *)iov[i].iov_base + skip, out + at, take) != 0)
             return -1;
         at += take;
         skip = 0;
     }
-    c->pend_off = 0;
-    c->pend_end = at;
+    c->pend_end += at;
     return 0;
 }
 
-/* A window for up to n bytes: how many it takes (0: out of memory, errno set). */
+/* Room after what the window holds for up to n bytes: how many it takes (0: out of memory,
+ * errno set). */
 static size_t ctr_window(struct cipher_channel *c, size_t n)
 {
-    if (cipher_window_reserve(c, n, CHANNEL_AES_WINDOW) != 0) {
+    size_t room = CHANNEL_AES_WINDOW - c->pend_end;
+    n = n < room ? n : room;
+    if (cipher_window_reserve(c, c->pend_end + n, CHANNEL_AES_WINDOW) != 0) {
         errno = ENOMEM;
         return 0;
     }
-    return n < c->win_cap ? n : c->win_cap;
+    return n;
 }
 
 static ssize_t ctr_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
@@ -167,7 +169,7 @@ static ssize_t ctr_fill_iov(struct cipher_channel *c, const void *src, size_t do
 
 static ssize_t ctr_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
-    struct cipher_iov_src s = {iov, iovcnt};
+    struct cipher_iov_src s = {iov, iovcnt, more};
     return cipher_write(cipher_of(ch), cipher_iov_total(iov, iovcnt), more, ctr_fill_iov, &s);
 }
 
@@ -176,18 +178,18 @@ static ssize_t ctr_fill_file(struct cipher_channel *c, const void *src, size_t d
     const struct cipher_file_src *f = src;
     if (!(n = ctr_window(c, n)))
         return -1;
+    uint8_t *at = c->win + c->pend_end;
     ssize_t r;
     do
-        r = pread(f->fd, c->win, n, (off_t)(f->offset + done));
+        r = pread(f->fd, at, n, (off_t)(f->offset + done));
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return r; /* 0: the file is shorter than the caller thought */
-    if (ctr_stream_apply(&c->wr, c->win, c->win, (size_t)r) != 0) {
+    if (ctr_stream_apply(&c->wr, at, at, (size_t)r) != 0) {
         errno = EIO;
         return -1;
     }
-    c->pend_off = 0;
-    c->pend_end = (size_t)r;
+    c->pend_end += (size_t)r;
     cipher_count(c, 0, (uint64_t)r);
     return r;
 }

@@ -27,7 +27,7 @@ int cipher_window_reserve(struct cipher_channel *c, size_t want, size_t max)
  * beyond CHANNEL_AES_KEEP goes back (10,000 idle connections must stay cheap). */
 static void release_if_idle(struct cipher_channel *c)
 {
-    if (c->pend_end == c->pend_off && c->win_cap > CHANNEL_AES_KEEP) {
+    if (c->pend_end == c->pend_off && !c->gcm_building && c->win_cap > CHANNEL_AES_KEEP) {
         free(c->win);
         c->win = NULL;
         c->win_cap = 0;
@@ -57,8 +57,17 @@ ssize_t cipher_write(struct cipher_channel *c, size_t total, bool more, cipher_f
     }
     size_t taken = 0;
     for (;;) {
-        if (flush_held(c, more || taken < total) < 0)
-            break; /* EAGAIN: the socket is full; the window keeps the rest */
+        /* CTR appends to the window and writes it when full, or at the end unless more (the
+         * caller's next bytes follow at once, as a chunk's body follows its header: both then
+         * leave in one write). GCM writes each sealed message before the next (it keeps such a
+         * header unsealed instead, channel_gcm.c). */
+        bool held = c->pend_off < c->pend_end;
+        bool full = c->gcm || c->pend_end == CHANNEL_AES_WINDOW;
+        if (held && (full || (taken == total && !more))) {
+            if (flush_held(c, more || taken < total) < 0)
+                break; /* EAGAIN: the socket is full; the window keeps the rest */
+            continue;
+        }
         if (taken == total)
             break;
         ssize_t got = fill(c, src, taken, total - taken);

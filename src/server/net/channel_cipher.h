@@ -5,8 +5,10 @@
  *
  * The window: a write fills it with the ciphertext of the next piece of plaintext (fill),
  * counts that plaintext taken, and writes it; what the socket did not take is held and leaves
- * first on the next write or channel_flush. A call stops when the socket is full, so at most
- * one window is held; a window beyond CHANNEL_AES_KEEP is freed whenever nothing is held. */
+ * first on the next write or channel_flush. CTR appends until the window is full and keeps the
+ * last one for a body that follows at once (more); GCM writes each sealed message before the
+ * next. A call stops when the socket is full, so at most one window is held; a window beyond
+ * CHANNEL_AES_KEEP is freed whenever nothing is held. */
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
 #define SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
 
@@ -53,6 +55,7 @@ struct cipher_channel {
     struct gcm_key seal_key;
     struct gcm_inbox inbox;
     uint64_t gcm_encrypted;
+    size_t gcm_building; /* plaintext placed in the window for a message not yet sealed */
     /* undecided: the candidates, which ciphers may be picked, the client's first bytes */
     struct aes_session cand[2];
     int ncand;
@@ -86,6 +89,7 @@ ssize_t cipher_write(struct cipher_channel *c, size_t total, bool more, cipher_f
 struct cipher_iov_src {
     const struct iovec *iov;
     int iovcnt;
+    bool more; /* the writer's: further bytes follow at once */
 };
 struct cipher_file_src {
     int fd;

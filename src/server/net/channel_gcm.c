@@ -45,62 +45,81 @@ static size_t gcm_pending(struct channel *ch)
 
 /* ---- writing ---- */
 
-/* Room in the window for a message of up to n plaintext bytes, and its segments' places (at
- * most CHANNEL_GCM_SEGMENTS): the plaintext bytes it takes, 0 when out of memory. */
+/* Room in the window for up to n more plaintext bytes of the message being built (it holds
+ * c->gcm_building already), and their places in its segments (at most CHANNEL_GCM_SEGMENTS
+ * + 1): the plaintext bytes it takes, 0 when out of memory. */
 #define CHANNEL_GCM_SEGMENTS (CHANNEL_GCM_MESSAGE_PLAIN / GCM_SEGMENT_PLAIN)
 static size_t begin_message(struct cipher_channel *c, size_t n, struct iovec *places, int *count)
 {
-    n = n < CHANNEL_GCM_MESSAGE_PLAIN ? n : CHANNEL_GCM_MESSAGE_PLAIN;
-    size_t want = (size_t)gcm_message_len(c->seal_key.key_len, n);
+    size_t start = c->gcm_building, key_len = c->seal_key.key_len;
+    n = n < CHANNEL_GCM_MESSAGE_PLAIN - start ? n : CHANNEL_GCM_MESSAGE_PLAIN - start;
+    size_t want = (size_t)gcm_message_len(key_len, start + n);
     if (cipher_window_reserve(c, want, want) != 0) {
         errno = ENOMEM;
         return 0;
     }
     int k = 0;
-    for (size_t at = 0; at < n; at += GCM_SEGMENT_PLAIN, k++) {
-        places[k].iov_base = c->win + gcm_segment_offset(c->seal_key.key_len, (size_t)k);
-        places[k].iov_len = n - at < GCM_SEGMENT_PLAIN ? n - at : GCM_SEGMENT_PLAIN;
+    for (size_t at = start; at < start + n; k++) {
+        size_t seg = at / GCM_SEGMENT_PLAIN, in_seg = at % GCM_SEGMENT_PLAIN;
+        size_t len = GCM_SEGMENT_PLAIN - in_seg < start + n - at ? GCM_SEGMENT_PLAIN - in_seg
+                                                                 : start + n - at;
+        places[k].iov_base = c->win + gcm_segment_offset(key_len, seg) + in_seg;
+        places[k].iov_len = len;
+        at += len;
     }
     *count = k;
     return n;
 }
 
-/* The message of n plaintext bytes now in their places in the window: seal it. */
-static ssize_t seal(struct cipher_channel *c, size_t n)
+/* Seals the message being built; its ciphertext is then held until written. 0 or -1. */
+static int seal_building(struct cipher_channel *c)
 {
+    size_t n = c->gcm_building;
     if (gcm_message_seal(&c->seal_key, NULL, c->win, n) != 0) {
         errno = EIO;
         return -1;
     }
+    c->gcm_building = 0;
     c->pend_off = 0;
     c->pend_end = (size_t)gcm_message_len(c->seal_key.key_len, n);
     c->gcm_encrypted += n;
     cipher_count(c, 0, n);
-    return (ssize_t)n;
+    return 0;
+}
+
+/* n more bytes are in place: seal unless the caller said more follows at once (a frame's
+ * header before its file body: one message for both, as Spark sends a frame) and there is
+ * room. The bytes taken, or -1. */
+static ssize_t placed(struct cipher_channel *c, size_t n, bool more)
+{
+    c->gcm_building += n;
+    if (more && c->gcm_building < CHANNEL_GCM_MESSAGE_PLAIN)
+        return (ssize_t)n;
+    return seal_building(c) == 0 ? (ssize_t)n : -1;
 }
 
 static ssize_t gcm_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
-    struct iovec places[CHANNEL_GCM_SEGMENTS];
+    const struct cipher_iov_src *s = src;
+    struct iovec places[CHANNEL_GCM_SEGMENTS + 1];
     int count = 0;
     if (!(n = begin_message(c, n, places, &count)))
         return -1;
-    for (int p = 0; p < count; p++)
-        cipher_iov_copy(src, done + (size_t)p * GCM_SEGMENT_PLAIN, places[p].iov_base,
-                        places[p].iov_len);
-    return seal(c, n);
+    for (int p = 0, at = 0; p < count; at += (int)places[p].iov_len, p++)
+        cipher_iov_copy(s, done + (size_t)at, places[p].iov_base, places[p].iov_len);
+    return placed(c, n, s->more);
 }
 
 static ssize_t gcm_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
-    struct cipher_iov_src s = {iov, iovcnt};
+    struct cipher_iov_src s = {iov, iovcnt, more};
     return cipher_write(cipher_of(ch), cipher_iov_total(iov, iovcnt), more, gcm_fill_iov, &s);
 }
 
 static ssize_t gcm_fill_file(struct cipher_channel *c, const void *src, size_t done, size_t n)
 {
     const struct cipher_file_src *f = src;
-    struct iovec places[CHANNEL_GCM_SEGMENTS];
+    struct iovec places[CHANNEL_GCM_SEGMENTS + 1];
     int count = 0;
     if (!(n = begin_message(c, n, places, &count)))
         return -1;
@@ -110,13 +129,22 @@ static ssize_t gcm_fill_file(struct cipher_channel *c, const void *src, size_t d
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return r; /* 0: the file is shorter than the caller thought */
-    return seal(c, (size_t)r);
+    return placed(c, (size_t)r, false);
 }
 
 static ssize_t gcm_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
 {
     struct cipher_file_src f = {fd, offset};
     return cipher_write(cipher_of(ch), len, false, gcm_fill_file, &f);
+}
+
+/* What is held back leaves: the message being built is sealed first. */
+static int gcm_flush(struct channel *ch)
+{
+    struct cipher_channel *c = cipher_of(ch);
+    if (c->gcm_building && seal_building(c) != 0)
+        return -1;
+    return cipher_flush(ch);
 }
 
 static const struct channel_ops gcm_ops = {
@@ -126,7 +154,7 @@ static const struct channel_ops gcm_ops = {
     .sendfile = gcm_sendfile,
     .cork = cipher_cork,
     .pending = gcm_pending,
-    .flush = cipher_flush,
+    .flush = gcm_flush,
     .destroy = cipher_destroy,
     .memory = cipher_memory,
 };
