@@ -28,39 +28,41 @@ struct shuffled_config {
     uint64_t handshake_timeout_ms; /* "handshake_timeout_ms": SASL auth completes in it; 30000 */
     uint64_t max_stream_bytes_per_connection; /* "max_stream_bytes_per_connection": 16 MiB */
     uint64_t max_stream_bytes;                /* "max_stream_bytes": open streams, 64 MiB */
-    uint64_t max_input_bytes;   /* "max_input_bytes": partial frames of all connections, 64 MiB */
-    uint64_t max_output_bytes;  /* "max_output_bytes": queued answers in memory, 64 MiB */
-    uint64_t shutdown_grace_ms; /* "shutdown_grace_ms": default 10000 */
-    char *log_level;            /* "log_level": error|warn|info|debug, default "info" */
+    uint64_t max_input_bytes;  /* "max_input_bytes": partial frames of all connections, 64 MiB */
+    uint64_t max_output_bytes; /* "max_output_bytes": queued answers in memory, 64 MiB */
+    uint64_t shutdown_grace_ms;         /* "shutdown_grace_ms": default 10000 */
+    char *log_level;                    /* "log_level": error|warn|info|debug, default "info" */
     /* block service (parsed here so the service does not edit config.c) */
     uint64_t index_cache_bytes;     /* "index_cache_bytes": default 104857600 */
     bool fetch_rdd_enabled;         /* "fetch_rdd_enabled": default false */
     char **allowed_local_dir_roots; /* "allowed_local_dir_roots": absolute paths; empty = any */
     size_t allowed_local_dir_roots_count;
-    char *state_dir;                /* "state_dir": default $localstatedir/lib/shuffled */
-    bool state_sync;                /* "state_sync": fdatasync each registration; default false */
-    int blocking_threads;           /* "blocking_threads": default 8 */
+    char *state_dir;      /* "state_dir": default $localstatedir/lib/shuffled */
+    bool state_sync;      /* "state_sync": fdatasync each registration; default false */
+    int blocking_threads; /* "blocking_threads": default 8 */
     uint64_t max_executors_per_app; /* "max_executors_per_app": default 10000 */
     uint64_t max_executors;         /* "max_executors": default 1000000 */
     /* operations (admin_http.h) */
-    char *admin_listen;     /* "admin_listen": numeric address, default "127.0.0.1" */
-    int admin_port;         /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
+    char *admin_listen; /* "admin_listen": numeric address, default "127.0.0.1" */
+    int admin_port;     /* "admin_port": 0..65535, default 7338; 0 = ephemeral */
     char *admin_token_file; /* "admin_token_file": bearer token of the /admin/ endpoints; default ""
                              */
     /* authentication (auth.h): spark.authenticate with SASL DIGEST-MD5 */
-    bool auth_enabled;         /* "auth_enabled": default false */
+    bool auth_enabled;      /* "auth_enabled": default false */
     bool auth_sasl_encryption; /* "auth_sasl_encryption": offer QOP auth-conf; default false */
     bool crypto_enabled;       /* "crypto_enabled": spark.network.crypto (AES); default false */
     bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
-    /* push-based shuffle, the merge manager (docs/push.md) */
-    bool push_enabled;                 /* "push_enabled": merge pushed blocks; default false */
-    uint64_t push_min_chunk_bytes;     /* "push_min_chunk_bytes": merged chunk size, 2 MiB */
-    uint64_t push_max_deferred_bytes;  /* "push_max_deferred_bytes": buffered pushes, 64 MiB */
-    uint64_t push_max_open_files;      /* "push_max_open_files": merge partitions open, 4096 */
-    uint64_t push_max_app_merge_bytes; /* "push_max_app_merge_bytes": merged bytes per app;
-                                          0 = no limit (default) */
+    /* push-based shuffle, the merge manager (docs/push.md): "push_enabled" (default false),
+     * "push_min_chunk_bytes" (merged chunk size, 2 MiB), "push_max_deferred_bytes" (pushes
+     * buffered while their partition is busy, 64 MiB), "push_max_open_files" (merge partitions
+     * open at once, 4096), "push_max_app_merge_bytes" (merged bytes per app, 0 = no limit) */
+    bool push_enabled;
+    uint64_t push_min_chunk_bytes;
+    uint64_t push_max_deferred_bytes;
+    uint64_t push_max_open_files;
+    uint64_t push_max_app_merge_bytes;
 };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+
 static bool strings_differ(char *const *a, size_t na, char *const *b, size_t nb)
 {
     if (na != nb)
