@@ -103,16 +103,19 @@ static void expect_frame(struct client *c, const struct frame *r, const char *wh
     reply_free(&a);
 }
 
-/* Sends every client frame of scenario, checking each answer (a OneWayMessage has none). */
-static void replay(int port, const char *scenario, const char *data_dir, bool ends_closed)
+/* Sends client frames [first, end) of scenario (end 0: all), checking each answer against
+ * the recorded one; a OneWayMessage has none. (In these scenarios the i-th answered frame
+ * answers the i-th request.) */
+static void replay_range(int port, const char *scenario, const char *data_dir, size_t first,
+                         size_t end, bool ends_closed)
 {
     struct frames c2s, s2c;
     load(scenario, "c2s.bin", &c2s);
     load(scenario, "s2c.bin", &s2c);
     struct client c;
     client_open(&c, port);
-    size_t answered = 0;
-    for (size_t i = 0; i < c2s.n; i++) {
+    size_t answered = first;
+    for (size_t i = first; i < (end ? end : c2s.n); i++) {
         const struct frame *f = &c2s.f[i];
         char where[200];
         snprintf(where, sizeof where, "%s frame %zu", scenario, i);
@@ -136,6 +139,11 @@ static void replay(int port, const char *scenario, const char *data_dir, bool en
     client_close(&c);
     unload(&c2s);
     unload(&s2c);
+}
+
+static void replay(int port, const char *scenario, const char *data_dir, bool ends_closed)
+{
+    replay_range(port, scenario, data_dir, 0, 0, ends_closed);
 }
 
 /* The data set copied under tmp, the merge dir emptied (the executor's 64 sub dirs kept). */
@@ -193,11 +201,20 @@ static bool merged_exists(const char *data_dir, const char *sub, const char *nam
     return harness_path_exists(p);
 }
 
+/* The state dir's name (it must outlive the daemon: a restart reuses the options). */
+static char state_dir[700];
+
 static void start(struct harness_daemon *d, const char *tmp)
 {
-    char state[700];
-    snprintf(state, sizeof state, "%s/state", tmp);
-    daemon_start(d, tmp, state, "\"push_enabled\": true, \"push_min_chunk_bytes\": 200");
+    snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
+    daemon_start(d, tmp, state_dir, "\"push_enabled\": true, \"push_min_chunk_bytes\": 200");
+}
+
+/* Stops d cleanly and starts it again on the same state. */
+static void restart(struct harness_daemon *d)
+{
+    ck_assert_int_eq(harness_daemon_stop(d), 0);
+    ck_assert_int_eq(harness_daemon_restart(d, 0), 0);
 }
 
 START_TEST(test_replay_push_finalize_remove)
@@ -217,6 +234,35 @@ START_TEST(test_replay_push_finalize_remove)
     ck_assert(!merged_exists(data_dir, "0e", "shuffleMerged_app-cap_0_0_0.index"));
     ck_assert(!merged_exists(data_dir, "09", "shuffleMerged_app-cap_0_0_2.meta"));
     ck_assert_int_eq(compare_merged(data_dir, 2), 3); /* shuffle 2's stay */
+    daemon_stop_clean(&d);
+}
+END_TEST
+
+/* Restarts between the pushes, after finalize and before the removal lose nothing: the
+ * duplicate and the stale push are still recognised, the merged files and MergeStatuses are
+ * Spark's, a finalized merge stays finalized (TOO_LATE) and is finalized again alike. */
+START_TEST(test_restarts_lose_nothing)
+{
+    const char *tmp = harness_test_dir();
+    char data_dir[800];
+    copy_data(tmp, data_dir, sizeof data_dir);
+    struct harness_daemon d;
+    start(&d, tmp);
+    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    replay_range(d.port, "push-blocks", data_dir, 0, 10, false);
+    restart(&d);
+    replay_range(d.port, "push-blocks", data_dir, 10, 0, true);
+    restart(&d);
+    replay_range(d.port, "push-blocks", data_dir, 14, 15, false); /* still too late */
+    replay(d.port, "finalize-merge", data_dir, false);
+    ck_assert_int_eq(compare_merged(data_dir, -1), 12);
+    restart(&d);
+    replay(d.port, "finalize-merge", data_dir, false);
+    ck_assert_int_eq(compare_merged(data_dir, -1), 12);
+    replay(d.port, "remove-shuffle-merge", data_dir, false);
+    restart(&d);
+    ck_assert(!merged_exists(data_dir, "3c", "shuffleMerged_app-cap_0_0_0.data"));
+    ck_assert_int_eq(compare_merged(data_dir, 2), 3);
     daemon_stop_clean(&d);
 }
 END_TEST
@@ -251,4 +297,5 @@ END_TEST
 
 CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
-           test_replay_push_finalize_remove, test_push_disabled_answers_as_before)
+           test_replay_push_finalize_remove, test_restarts_lose_nothing,
+           test_push_disabled_answers_as_before)

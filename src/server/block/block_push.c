@@ -57,6 +57,11 @@ int block_push_start(struct block_service *s, const struct shuffled_config *cfg,
     }
     s->handler.on_upload = on_upload;
     resolver_foreach(s->res, restore_one, s);
+    char why[512];
+    if (push_service_restore(s->push, cfg, why, sizeof why) != 0) {
+        snprintf(err, errlen, "state_dir: %s", why);
+        return -1;
+    }
     return 0;
 }
 

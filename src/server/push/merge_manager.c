@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "server/push/merge_bitmap.h"
+#include "server/push/merge_journal.h"
 #include "server/push/merge_partition.h"
 
 struct merge_claim {
@@ -22,6 +24,7 @@ struct merge_claim {
     bool dropped;             /* no longer in its shuffle (superseded, removed, app gone) */
     bool counted_open;        /* counted in open_parts */
     int32_t map_index;        /* of the block being written */
+    int32_t shuffle, merge_id;
     struct app_entry *app;
 };
 
@@ -45,7 +48,8 @@ struct app_entry {
 struct merge_manager {
     pthread_mutex_t lock;
     struct merge_limits lim;
-    struct merge_apps *attempts; /* which attempt is current, its merge dirs (borrowed) */
+    struct merge_apps *attempts;   /* which attempt is current, its merge dirs (borrowed) */
+    struct merge_journal *journal; /* NULL: nothing survives a restart */
     struct app_entry *apps;
     uint64_t open_parts;
 };
@@ -69,6 +73,15 @@ static void app_unref(struct app_entry *a)
     merge_dirs_free(&a->dirs);
     free(a->app);
     free(a);
+}
+
+/* Records r in the journal (if any); a failure is logged: the merge stands, but a restart
+ * before finalize would drop it. */
+static void journal(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    char err[256];
+    if (m->journal && merge_journal_append(m->journal, r, err, sizeof err) != 0)
+        log_error("merge journal: %s", err);
 }
 
 /* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
@@ -147,6 +160,9 @@ void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cl
     struct app_entry **pp = find_app(m, app);
     if (*pp) {
         struct app_entry *a = *pp;
+        struct merge_journal_rec r = {
+            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
+        journal(m, &r);
         *pp = a->next;
         app_drop(m, a, cleanup);
     }
@@ -217,6 +233,8 @@ static struct merge_claim *part_new(struct app_entry *a, const struct merge_push
     }
     cl->refs = 1;
     cl->app = a;
+    cl->shuffle = k->shuffle;
+    cl->merge_id = k->merge_id;
     a->refs++;
     return cl;
 }
@@ -224,7 +242,7 @@ static struct merge_claim *part_new(struct app_entry *a, const struct merge_push
 /* The partition of k in s, created (files too) if new. NULL with err. Under m->lock. */
 static struct merge_claim *part_for(struct merge_manager *m, struct app_entry *a,
                                     struct shuffle_entry *s, const struct merge_push_key *k,
-                                    char *err, size_t errlen)
+                                    bool restoring, char *err, size_t errlen)
 {
     bool found;
     size_t at = part_slot(s, k->reduce, &found);
@@ -248,7 +266,10 @@ static struct merge_claim *part_for(struct merge_manager *m, struct app_entry *a
     struct merge_claim *cl = part_new(a, k);
     if (!cl)
         goto oom;
-    if (merge_partition_open(&cl->p, err, errlen) != 0) {
+    if (restoring ? merge_partition_reopen(&cl->p) != 0
+                  : merge_partition_open(&cl->p, err, errlen) != 0) {
+        if (restoring)
+            snprintf(err, errlen, "%s: cannot reopen", cl->p.paths[0]);
         part_unref(m, cl);
         return NULL;
     }
@@ -333,7 +354,7 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
-    struct merge_claim *cl = part_for(m, a, s, k, err, errlen);
+    struct merge_claim *cl = part_for(m, a, s, k, false, err, errlen);
     if (!cl)
         goto out;
     if (roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index)) {
@@ -384,6 +405,17 @@ enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_clai
     } else if (merge_partition_commit(&cl->p, cl->map_index, len, m->lim.min_chunk_bytes, err,
                                       errlen) != 0) {
         v = MERGE_FAILED;
+    } else {
+        struct merge_journal_rec r = {MJ_COMMIT,
+                                      cl->app->app,
+                                      cl->app->dirs.attempt_id,
+                                      cl->shuffle,
+                                      cl->merge_id,
+                                      cl->p.reduce_id,
+                                      cl->map_index,
+                                      (int64_t)cl->p.data_pos,
+                                      cl->p.chunk_start == cl->p.data_pos};
+        journal(m, &r);
     }
     if (v != MERGE_SUCCESS && !cl->dropped)
         merge_partition_rollback(&cl->p);
@@ -486,6 +518,14 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     for (size_t i = 0; i < s->n; i++)
         part_closed(m, s->parts[i]);
     rc = statuses_of(s, out, err, errlen);
+    if (rc == 0) {
+        struct merge_journal_rec r = {.op = MJ_FINALIZE,
+                                      .app = app,
+                                      .attempt = attempt,
+                                      .shuffle = shuffle,
+                                      .merge_id = merge_id};
+        journal(m, &r);
+    }
 out:
     pthread_mutex_unlock(&m->lock);
     return rc;
@@ -505,6 +545,14 @@ void merge_manager_remove(struct merge_manager *m, const char *app, int32_t atte
         s->merge_id = merge_id;
         s->finalized = true;
     }
+    if (s) {
+        struct merge_journal_rec r = {.op = MJ_REMOVE,
+                                      .app = app,
+                                      .attempt = attempt,
+                                      .shuffle = shuffle,
+                                      .merge_id = merge_id};
+        journal(m, &r);
+    }
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -514,4 +562,94 @@ uint64_t merge_manager_open_partitions(struct merge_manager *m)
     uint64_t n = m->open_parts;
     pthread_mutex_unlock(&m->lock);
     return n;
+}
+
+/* ---- restoring from the journal ---- */
+
+void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j)
+{
+    m->journal = j;
+}
+
+/* The state r belongs to, if r's attempt is still the app's current one. */
+static struct app_entry *replay_app(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    char err[256];
+    struct app_entry *a = app_for_push(m, r->app, err, sizeof err);
+    return a && a->dirs.attempt_id == r->attempt ? a : NULL;
+}
+
+void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
+{
+    struct merge_manager *m = arg;
+    pthread_mutex_lock(&m->lock);
+    if (r->op == MJ_APP_REMOVED) {
+        struct app_entry **pp = find_app(m, r->app);
+        if (*pp) {
+            struct app_entry *a = *pp;
+            *pp = a->next;
+            app_drop(m, a, false);
+        }
+        pthread_mutex_unlock(&m->lock);
+        return;
+    }
+    struct app_entry *a = replay_app(m, r);
+    struct shuffle_entry *s = a ? find_shuffle(a, r->shuffle) : NULL;
+    if (!a || (s && s->merge_id > r->merge_id && r->merge_id != -1)) {
+        pthread_mutex_unlock(&m->lock);
+        return; /* an older attempt's or a superseded merge's */
+    }
+    if (r->op == MJ_REMOVE) {
+        pthread_mutex_unlock(&m->lock);
+        merge_manager_remove(m, r->app, r->attempt, r->shuffle, r->merge_id);
+        return;
+    }
+    s = shuffle_for(m, a, r->shuffle, r->merge_id);
+    char err[256];
+    struct merge_push_key k = {r->app,      r->attempt,   r->shuffle,
+                               r->merge_id, r->map_index, r->reduce};
+    if (s && r->op == MJ_COMMIT) {
+        struct merge_claim *cl = part_for(m, a, s, &k, true, err, sizeof err);
+        if (cl)
+            merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end, r->chunk_closed);
+        else
+            log_warn("merge journal: %s", err);
+    } else if (s && r->op == MJ_FINALIZE) {
+        s->finalized = true;
+        for (size_t i = 0; i < s->n; i++) {
+            part_closed(m, s->parts[i]);
+            merge_partition_replay_finalize(&s->parts[i]->p);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
+{
+    struct merge_manager *m = arg;
+    if (r->op == MJ_APP_REMOVED)
+        return false;
+    pthread_mutex_lock(&m->lock);
+    struct app_entry *a = *find_app(m, r->app);
+    struct shuffle_entry *s =
+        a && a->dirs.attempt_id == r->attempt ? find_shuffle(a, r->shuffle) : NULL;
+    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
+    if (keep && r->op == MJ_COMMIT) {
+        bool found;
+        part_slot(s, r->reduce, &found); /* its partition is still there */
+        keep = found;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return keep;
+}
+
+void merge_manager_replay_done(struct merge_manager *m)
+{
+    pthread_mutex_lock(&m->lock);
+    for (struct app_entry *a = m->apps; a; a = a->next)
+        for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
+            for (size_t i = 0; i < s->n; i++)
+                if (merge_partition_replay_done(&s->parts[i]->p) != 0)
+                    log_warn("merge journal: cannot cut %s back", s->parts[i]->p.paths[0]);
+    pthread_mutex_unlock(&m->lock);
 }

@@ -78,6 +78,18 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
 void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
                           int32_t shuffle, int32_t merge_id);
 
+/* Durability (merge_journal.h): every commit, finalize and removal from now on is journaled
+ * (j borrowed; NULL: none). Before that, at start, the journal's records go through
+ * merge_manager_replay (the application attempts must be known by then), merge_manager_keep
+ * says which of them the compacted journal keeps, and merge_manager_replay_done cuts the
+ * unfinalized partitions' files back to their replayed commits. */
+struct merge_journal;
+struct merge_journal_rec;
+void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j);
+void merge_manager_replay(void *m, const struct merge_journal_rec *r);
+bool merge_manager_keep(void *m, const struct merge_journal_rec *r);
+void merge_manager_replay_done(struct merge_manager *m);
+
 /* Gauges: merged bytes committed (total), partitions open. */
 uint64_t merge_manager_open_partitions(struct merge_manager *m);
 

@@ -187,3 +187,57 @@ void merge_partition_unlink(struct merge_partition *p)
         if (p->paths[i])
             unlink(p->paths[i]);
 }
+
+int merge_partition_reopen(struct merge_partition *p)
+{
+    if (p->fds[DATA] >= 0)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        p->fds[i] = open(p->paths[i], O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (p->fds[i] < 0) {
+            close_files(p);
+            return -1;
+        }
+    }
+    if (p->index_pos == 0)
+        p->index_pos = 8; /* the first boundary, 0, written when it was created */
+    return 0;
+}
+
+/* The in-memory side of close_chunk: the chunk's boundary and bitmap are in the files. */
+static void replay_close_chunk(struct merge_partition *p, uint64_t end)
+{
+    p->index_pos += 8;
+    p->meta_pos += roaring_bitmap_portable_size_in_bytes(p->chunk);
+    p->chunk_start = end;
+    roaring_bitmap_clear(p->chunk);
+}
+
+void merge_partition_replay_commit(struct merge_partition *p, int32_t map_index, uint64_t end,
+                                   bool chunk_closed)
+{
+    roaring_bitmap_add(p->chunk, (uint32_t)map_index);
+    roaring_bitmap_add(p->maps, (uint32_t)map_index);
+    p->data_pos = end;
+    if (chunk_closed)
+        replay_close_chunk(p, end);
+}
+
+void merge_partition_replay_finalize(struct merge_partition *p)
+{
+    if (p->data_pos != p->chunk_start)
+        replay_close_chunk(p, p->data_pos);
+    p->finalized = true;
+    close_files(p);
+}
+
+int merge_partition_replay_done(struct merge_partition *p)
+{
+    if (p->finalized || p->fds[DATA] < 0)
+        return 0;
+    if (ftruncate(p->fds[DATA], (off_t)p->data_pos) != 0 ||
+        ftruncate(p->fds[INDEX], (off_t)p->index_pos) != 0 ||
+        ftruncate(p->fds[META], (off_t)p->meta_pos) != 0)
+        return -1;
+    return 0;
+}

@@ -51,6 +51,14 @@ int merge_partition_commit(struct merge_partition *p, int32_t map_index, uint64_
 void merge_partition_rollback(struct merge_partition *p);
 /* Closes the last chunk, cuts every file to what was committed and closes them. 0 or -1. */
 int merge_partition_finalize(struct merge_partition *p, char *err, size_t errlen);
+/* Restoring from the journal (merge_journal.h): the files opened as they are; a commit's
+ * effect replayed in memory (the files already hold it); the chunk finalize closed; then
+ * every file cut back to what the replayed commits cover. 0 or -1 (open, truncate). */
+int merge_partition_reopen(struct merge_partition *p);
+void merge_partition_replay_commit(struct merge_partition *p, int32_t map_index, uint64_t end,
+                                   bool chunk_closed);
+void merge_partition_replay_finalize(struct merge_partition *p);
+int merge_partition_replay_done(struct merge_partition *p);
 /* Deletes the three files (closing them first). */
 void merge_partition_unlink(struct merge_partition *p);
 

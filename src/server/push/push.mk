@@ -13,7 +13,8 @@ shuffled_LDADD += src/server/libpush.la
 src_server_libpush_la_SOURCES += \
 	src/server/push/merge_bitmap.c src/server/push/merge_bitmap.h \
 	src/server/push/merge_partition.c src/server/push/merge_partition.h \
-	src/server/push/merge_manager.c src/server/push/merge_manager.h
+	src/server/push/merge_manager.c src/server/push/merge_manager.h \
+	src/server/push/merge_journal.c src/server/push/merge_journal.h
 src_server_libpush_la_LIBADD += $(ROARING_LIBS)
 BLOCK_SERVICE_SOURCES += src/server/block/block_push.c src/server/push/push_service.h \
 	src/server/push/push_upload.c src/server/push/push_rpc.c

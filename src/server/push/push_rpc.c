@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "server/ops/config.h"
+#include "server/push/merge_journal.h"
 #include "server/push/push_service.h"
 
 struct push_service *push_service_create(const struct shuffled_config *cfg)
@@ -36,8 +37,21 @@ void push_service_destroy(struct push_service *ps)
     if (!ps)
         return;
     merge_manager_destroy(ps->merges);
+    merge_journal_close(ps->journal);
     merge_apps_destroy(ps->attempts);
     free(ps);
+}
+
+int push_service_restore(struct push_service *ps, const struct shuffled_config *cfg, char *err,
+                         size_t errlen)
+{
+    ps->journal = merge_journal_open(cfg->state_dir, cfg->state_sync, merge_manager_replay,
+                                     merge_manager_keep, ps->merges, err, errlen);
+    if (!ps->journal)
+        return -1;
+    merge_manager_replay_done(ps->merges);
+    merge_manager_set_journal(ps->merges, ps->journal);
+    return 0;
 }
 
 struct merge_job {

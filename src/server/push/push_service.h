@@ -18,6 +18,7 @@ struct shuffled_config;
 struct push_service {
     struct merge_apps *attempts; /* from the registrations (merge_apps.h) */
     struct merge_manager *merges;
+    struct merge_journal *journal; /* state_dir/merges.wal, once restored */
     uint64_t max_deferred_bytes;
     _Atomic uint64_t deferred_bytes; /* bodies buffered while their partition is busy */
 };
@@ -25,6 +26,10 @@ struct push_service {
 /* NULL out of memory. */
 struct push_service *push_service_create(const struct shuffled_config *cfg);
 void push_service_destroy(struct push_service *ps);
+/* Replays state_dir/merges.wal into the merge manager (once the registrations fed the
+ * application attempts) and journals from then on. 0, or -1 with err. Blocking. */
+int push_service_restore(struct push_service *ps, const struct shuffled_config *cfg, char *err,
+                         size_t errlen);
 
 /* An UploadStream (handler.h on_upload): a PushBlockStream merged, answered with its
  * BlockPushReturnCode; anything else refused as Spark 3.1 does. */
