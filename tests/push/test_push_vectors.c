@@ -267,6 +267,145 @@ START_TEST(test_restarts_lose_nothing)
 }
 END_TEST
 
+/* Sends the UploadStream of PushBlockStream(app-cap, attempt 1, shuffle, merge 0, map, reduce)
+ * announcing body_len bytes, then the first `send` bytes of body. */
+static void push_start(struct client *c, int64_t request_id, int32_t shuffle, int32_t map,
+                       int32_t reduce, const uint8_t *body, size_t body_len, size_t send)
+{
+    struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
+    b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
+    b.u.push_block_stream.app_id = (struct proto_bytes){"app-cap", 7};
+    b.u.push_block_stream.app_attempt_id = 1;
+    b.u.push_block_stream.shuffle_id = shuffle;
+    b.u.push_block_stream.map_index = map;
+    b.u.push_block_stream.reduce_id = reduce;
+    struct proto_writer meta;
+    proto_writer_init(&meta);
+    blockmsg_encode(&meta, &b);
+    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
+    m.u.upload_stream.request_id = request_id;
+    m.u.upload_stream.meta = (struct proto_view){meta.buf, (uint32_t)meta.len};
+    m.u.upload_stream.body_byte_count = (int64_t)body_len;
+    client_send_msg(c, &m);
+    proto_writer_free(&meta);
+    if (send)
+        client_send(c, body, send);
+}
+
+/* The BlockPushReturnCode answering request_id. */
+static int push_code(struct client *c, int64_t request_id)
+{
+    struct reply a;
+    char err[256];
+    struct blockmsg b;
+    ck_assert(client_read(c, &a));
+    ck_assert_int_eq(a.type, PROTO_RPC_RESPONSE);
+    ck_assert(a.msg.u.rpc.request_id == request_id);
+    ck_assert_int_eq(
+        blockmsg_decode(a.msg.u.rpc.body.data, a.msg.u.rpc.body.len, &b, err, sizeof err), 0);
+    ck_assert_int_eq(b.type, BLOCKMSG_BLOCK_PUSH_RETURN_CODE);
+    int code = b.u.block_push_return_code.return_code;
+    blockmsg_free(&b);
+    reply_free(&a);
+    return code;
+}
+
+/* FinalizeShuffleMerge(app-cap, 1, shuffle, 0): the size merged for reduce 0. */
+static int64_t finalize_size(struct client *c, int32_t shuffle)
+{
+    struct blockmsg f = {.type = BLOCKMSG_FINALIZE_SHUFFLE_MERGE}, st;
+    f.u.finalize_shuffle_merge.layout = BLOCKMSG_LAYOUT_32;
+    f.u.finalize_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
+    f.u.finalize_shuffle_merge.app_attempt_id = 1;
+    f.u.finalize_shuffle_merge.shuffle_id = shuffle;
+    struct reply a;
+    char err[256];
+    client_rpc_msg(c, &f, &a);
+    ck_assert_int_eq(a.type, PROTO_RPC_RESPONSE);
+    ck_assert_int_eq(
+        blockmsg_decode(a.msg.u.rpc.body.data, a.msg.u.rpc.body.len, &st, err, sizeof err), 0);
+    ck_assert_uint_eq(st.u.merge_statuses.sizes.count, 1);
+    int64_t size = st.u.merge_statuses.sizes.items[0];
+    blockmsg_free(&st);
+    reply_free(&a);
+    return size;
+}
+
+/* The merged data file of (shuffle, merge 0, reduce 0), read back. */
+static uint8_t *merged_data(const char *data_dir, int32_t shuffle, size_t *len)
+{
+    char cmd[1200], path[1200];
+    snprintf(cmd, sizeof cmd, "find '%s/" MERGED "' -name 'shuffleMerged_app-cap_%d_0_0.data'",
+             data_dir, shuffle);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p && fgets(path, sizeof path, p));
+    pclose(p);
+    path[strcspn(path, "\n")] = 0;
+    uint8_t *b = harness_read_file(path, len);
+    ck_assert(b != NULL);
+    return b;
+}
+
+/* One writer per partition: a push arriving while another streams the same partition waits
+ * in memory and is merged after it when its own body ends later (deferred), or gets
+ * BLOCK_APPEND_COLLISION_DETECTED when its body is complete while the other still writes.
+ * A body cut short by a closed connection leaves nothing of itself in the merged file. */
+START_TEST(test_collision_deferral_and_truncated_body)
+{
+    const char *tmp = harness_test_dir();
+    char data_dir[800];
+    copy_data(tmp, data_dir, sizeof data_dir);
+    struct harness_daemon d;
+    start(&d, tmp);
+    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    uint8_t a_body[3000], b_body[2000];
+    for (size_t i = 0; i < sizeof a_body; i++)
+        a_body[i] = (uint8_t)('a' + i % 26);
+    for (size_t i = 0; i < sizeof b_body; i++)
+        b_body[i] = (uint8_t)('A' + i % 26);
+    struct client a, b;
+    client_open(&a, d.port);
+    client_open(&b, d.port);
+
+    /* shuffle 5: A holds the partition; B's complete body collides. */
+    push_start(&a, 1, 5, 0, 0, a_body, sizeof a_body, 1000);
+    usleep(200 * 1000);
+    push_start(&b, 2, 5, 1, 0, b_body, sizeof b_body, sizeof b_body);
+    ck_assert_int_eq(push_code(&b, 2), 2);
+    /* A's connection dies mid-body: its 1000 bytes are cut away again. */
+    client_close(&a);
+    usleep(200 * 1000);
+    push_start(&b, 3, 5, 1, 0, b_body, sizeof b_body, sizeof b_body);
+    ck_assert_int_eq(push_code(&b, 3), 0);
+    ck_assert_int_eq(finalize_size(&b, 5), (int64_t)sizeof b_body);
+    size_t len;
+    uint8_t *merged = merged_data(data_dir, 5, &len);
+    ck_assert_uint_eq(len, sizeof b_body);
+    ck_assert(memcmp(merged, b_body, len) == 0);
+    free(merged);
+
+    /* shuffle 6: B starts while A writes and ends after A: both merged, A's block first. */
+    client_open(&a, d.port);
+    push_start(&a, 4, 6, 0, 0, a_body, sizeof a_body, 1000);
+    usleep(200 * 1000);
+    push_start(&b, 5, 6, 1, 0, b_body, sizeof b_body, 500);
+    usleep(200 * 1000);
+    client_send(&a, a_body + 1000, sizeof a_body - 1000);
+    ck_assert_int_eq(push_code(&a, 4), 0);
+    client_send(&b, b_body + 500, sizeof b_body - 500);
+    ck_assert_int_eq(push_code(&b, 5), 0);
+    ck_assert_int_eq(finalize_size(&b, 6), (int64_t)(sizeof a_body + sizeof b_body));
+    merged = merged_data(data_dir, 6, &len);
+    ck_assert_uint_eq(len, sizeof a_body + sizeof b_body);
+    ck_assert(memcmp(merged, a_body, sizeof a_body) == 0);
+    ck_assert(memcmp(merged + sizeof a_body, b_body, sizeof b_body) == 0);
+    free(merged);
+    client_close(&a);
+    client_close(&b);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 /* Without push_enabled the daemon answers pushes and finalizes as Spark 3.1 did. */
 START_TEST(test_push_disabled_answers_as_before)
 {
@@ -298,4 +437,5 @@ END_TEST
 CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
+           test_collision_deferral_and_truncated_body,
            test_push_disabled_answers_as_before)
