@@ -73,8 +73,7 @@ static void send_registration(struct client *c, const struct frame *f, const cha
     char err[256];
     ck_assert_int_eq(proto_msg_decode(f->type, f->bytes + 9, f->content_len, &q, err, sizeof err),
                      0);
-    ck_assert_int_eq(blockmsg_decode(q.u.rpc.body.data, q.u.rpc.body.len, &bm, err, sizeof err),
-                     0);
+    ck_assert_int_eq(blockmsg_decode(q.u.rpc.body.data, q.u.rpc.body.len, &bm, err, sizeof err), 0);
     struct proto_string_array *dirs = &bm.u.register_executor.info.local_dirs;
     for (uint32_t i = 0; i < dirs->count; i++) {
         char nd[1024];
@@ -437,5 +436,4 @@ END_TEST
 CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
-           test_collision_deferral_and_truncated_body,
-           test_push_disabled_answers_as_before)
+           test_collision_deferral_and_truncated_body, test_push_disabled_answers_as_before)

@@ -378,8 +378,7 @@ static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
     }
 }
 
-static void handle_one_way(struct block_service *s, struct conn *c, const uint8_t *body,
-                           size_t len)
+static void handle_one_way(struct block_service *s, struct conn *c, const uint8_t *body, size_t len)
 {
     struct blockmsg m;
     char why[256];

@@ -21,7 +21,8 @@ struct block_service {
     bool fetch_rdd_enabled;
     struct root_set *roots; /* the newest allowed_local_dir_roots set (resolver_roots() is the
                              * one to read); older ones chained, freed at destroy */
-    struct push_service *push; /* push-based shuffle's merging; NULL unless push_enabled */
+    /* push-based shuffle's merging (block_push.c); NULL unless push_enabled */
+    struct push_service *push;
 };
 
 /* The service behind a handler made by shuffle_service_create(). */

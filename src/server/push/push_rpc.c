@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "server/ops/config.h"
+#include "server/ops/metrics.h"
 #include "server/push/merge_journal.h"
 #include "server/push/push_service.h"
 
@@ -59,6 +60,7 @@ struct merge_job {
     struct rpc_reply *reply; /* NULL: RemoveShuffleMerge */
     char *app;
     int32_t attempt, shuffle, merge_id;
+    uint64_t start_usec;
 };
 
 static void finalize_run(void *arg)
@@ -80,6 +82,7 @@ static void finalize_run(void *arg)
         rpc_reply_ok(j->reply, w.buf, w.len);
     proto_writer_free(&w);
     blockmsg_free(&out);
+    metrics_observe_usec(MH_FINALIZE_LATENCY, metrics_now_usec() - j->start_usec);
 }
 
 static void remove_run(void *arg)
@@ -106,7 +109,7 @@ static struct merge_job *job_new(struct push_service *ps, struct rpc_reply *repl
         free(j);
         return NULL;
     }
-    *j = (struct merge_job){ps, reply, name, attempt, shuffle, merge_id};
+    *j = (struct merge_job){ps, reply, name, attempt, shuffle, merge_id, metrics_now_usec()};
     return j;
 }
 

@@ -13,6 +13,7 @@
 #include "server/block/blockid.h"
 #include "server/net/dispatch.h"
 #include "server/net/rpc_reply.h"
+#include "server/ops/metrics.h"
 #include "server/push/push_service.h"
 
 /* Bytes gathered before they are written: one write per this much of a body. */
@@ -38,12 +39,14 @@ struct push_upload {
     bool job_running;
     bool aborted; /* the connection closed first */
     bool answered;
+    bool merged; /* the block's bytes were committed */
     char err[512];
 };
 
 static void upload_free(struct push_upload *u)
 {
     atomic_fetch_sub(&u->ps->deferred_bytes, u->deferred);
+    metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, -(int64_t)u->deferred);
     free(u->buf);
     conn_unref(u->c);
     free(u);
@@ -55,6 +58,20 @@ static void answer(struct push_upload *u, bool close_after)
     if (u->answered)
         return;
     u->answered = true;
+    static const enum metric_counter by_code[] = {
+        [MERGE_SUCCESS] = MC_PUSHES_ACCEPTED,
+        [MERGE_TOO_LATE] = MC_PUSHES_TOO_LATE,
+        [MERGE_COLLISION] = MC_PUSHES_COLLISION,
+        [MERGE_STALE] = MC_PUSHES_STALE,
+        [MERGE_TOO_OLD_ATTEMPT] = MC_PUSHES_TOO_OLD_ATTEMPT,
+        [MERGE_WRITE] = MC_PUSHES_ACCEPTED,
+        [MERGE_BUSY] = MC_PUSHES_COLLISION,
+        [MERGE_DUPLICATE] = MC_PUSHES_ACCEPTED,
+        [MERGE_FAILED] = MC_PUSHES_FAILED,
+    };
+    metrics_inc(by_code[u->verdict]);
+    if (u->merged)
+        metrics_add(MC_PUSH_BYTES_MERGED, u->written);
     if (u->aborted || conn_is_closed(u->c)) {
         conn_slot_discard(u->slot);
         return;
@@ -114,6 +131,7 @@ static void write_job(void *arg)
     u->buf_len = 0;
     if (u->body_done) {
         u->verdict = merge_claim_commit(mm, u->claim, u->written, u->err, sizeof u->err);
+        u->merged = u->verdict == MERGE_SUCCESS;
         u->claim = NULL;
     }
 }
@@ -186,6 +204,7 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
             uint64_t grow = cap - u->buf_cap;
             uint64_t now = atomic_fetch_add(&u->ps->deferred_bytes, grow) + grow;
             u->deferred += grow;
+            metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, (int64_t)grow);
             if (now > u->ps->max_deferred_bytes)
                 return false;
         }
