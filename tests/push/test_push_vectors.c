@@ -405,6 +405,44 @@ START_TEST(test_collision_deferral_and_truncated_body)
 }
 END_TEST
 
+/* A merge dir outside allowed_local_dir_roots (the roots name the local dirs themselves) gets
+ * no merged file: the push is refused and the connection closed, as for any push refused
+ * before its body. */
+START_TEST(test_merge_dir_outside_roots_refused)
+{
+    const char *tmp = harness_test_dir();
+    char data_dir[800], extra[2400];
+    copy_data(tmp, data_dir, sizeof data_dir);
+    snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
+    snprintf(extra, sizeof extra,
+             "\"push_enabled\": true, \"allowed_local_dir_roots\": [\"%s/blockmgr-0\", "
+             "\"%s/blockmgr-1\"]",
+             data_dir, data_dir);
+    struct harness_daemon d;
+    daemon_start(&d, tmp, state_dir, extra);
+    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    struct frames c2s;
+    load("push-blocks", "c2s.bin", &c2s);
+    struct client c;
+    client_open(&c, d.port);
+    client_send(&c, c2s.f[0].bytes, c2s.f[0].len);
+    struct reply a;
+    ck_assert(client_read(&c, &a));
+    ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
+    char line[512];
+    first_line(a.msg.u.rpc_failure.error.data, a.msg.u.rpc_failure.error.len, line, sizeof line);
+    ck_assert_msg(strstr(line, "java.lang.SecurityException: merge dir") != NULL, "%s", line);
+    reply_free(&a);
+    ck_assert(!client_read(&c, &a));
+    client_close(&c);
+    unload(&c2s);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s/" MERGED "' -type f)\"", data_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 /* Without push_enabled the daemon answers pushes and finalizes as Spark 3.1 did. */
 START_TEST(test_push_disabled_answers_as_before)
 {
@@ -436,4 +474,5 @@ END_TEST
 CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
-           test_collision_deferral_and_truncated_body, test_push_disabled_answers_as_before)
+           test_collision_deferral_and_truncated_body, test_merge_dir_outside_roots_refused,
+           test_push_disabled_answers_as_before)

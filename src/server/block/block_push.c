@@ -56,6 +56,7 @@ int block_push_start(struct block_service *s, const struct shuffled_config *cfg,
         return -1;
     }
     s->handler.on_upload = on_upload;
+    merge_manager_set_resolver(s->push->merges, s->res);
     resolver_foreach(s->res, restore_one, s);
     char why[512];
     if (push_service_restore(s->push, cfg, why, sizeof why) != 0) {

@@ -7,12 +7,15 @@
 
 #include "server/push/merge_manager.h"
 
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "server/block/resolver.h"
 #include "server/push/merge_bitmap.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_partition.h"
@@ -50,6 +53,7 @@ struct merge_manager {
     struct merge_limits lim;
     struct merge_apps *attempts;   /* which attempt is current, its merge dirs (borrowed) */
     struct merge_journal *journal; /* NULL: nothing survives a restart */
+    struct resolver *res;          /* allowed_local_dir_roots and dir ownership; NULL: none */
     struct app_entry *apps;
     uint64_t open_parts;
 };
@@ -110,6 +114,7 @@ static void shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s,
     for (size_t i = 0; i < s->n; i++) {
         struct merge_claim *cl = s->parts[i];
         part_closed(m, cl);
+        cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
         pthread_mutex_lock(&cl->p.lock);
         cl->dropped = true;
         if (unlink)
@@ -239,6 +244,29 @@ static struct merge_claim *part_new(struct app_entry *a, const struct merge_push
     return cl;
 }
 
+/* Whether app may create merged files where path says: its directory must lie under
+ * allowed_local_dir_roots and inside no dir another application owns (the merge dir comes
+ * from the client, beyond Spark's checks). */
+static bool merge_path_allowed(struct merge_manager *m, const char *app, const char *path,
+                               char *err, size_t errlen)
+{
+    if (!m->res)
+        return true;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *real = realpath(dirname(dir), NULL);
+    const struct root_set *roots = resolver_roots(m->res);
+    bool ok = real && (!roots || roots->n == 0 || path_under_roots(roots->dirs, roots->n, real)) &&
+              !resolver_dir_owned_by_other(m->res, app, real);
+    if (!ok)
+        snprintf(err, errlen,
+                 "java.lang.SecurityException: merge dir %s of application %s is missing, not "
+                 "under allowed_local_dir_roots or owned by another application",
+                 path, app);
+    free(real);
+    return ok;
+}
+
 /* The partition of k in s, created (files too) if new. NULL with err. Under m->lock. */
 static struct merge_claim *part_for(struct merge_manager *m, struct app_entry *a,
                                     struct shuffle_entry *s, const struct merge_push_key *k,
@@ -266,6 +294,11 @@ static struct merge_claim *part_for(struct merge_manager *m, struct app_entry *a
     struct merge_claim *cl = part_new(a, k);
     if (!cl)
         goto oom;
+    for (int i = 0; i < 3; i++)
+        if (!merge_path_allowed(m, k->app, cl->p.paths[i], err, errlen)) {
+            part_unref(m, cl);
+            return NULL;
+        }
     if (restoring ? merge_partition_reopen(&cl->p) != 0
                   : merge_partition_open(&cl->p, err, errlen) != 0) {
         if (restoring)
@@ -569,6 +602,11 @@ uint64_t merge_manager_open_partitions(struct merge_manager *m)
 void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j)
 {
     m->journal = j;
+}
+
+void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res)
+{
+    m->res = res;
 }
 
 /* The state r belongs to, if r's attempt is still the app's current one. */

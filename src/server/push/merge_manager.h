@@ -90,6 +90,11 @@ void merge_manager_replay(void *m, const struct merge_journal_rec *r);
 bool merge_manager_keep(void *m, const struct merge_journal_rec *r);
 void merge_manager_replay_done(struct merge_manager *m);
 
+/* Merged files are created only in dirs under res's allowed_local_dir_roots and owned by no
+ * other application (res borrowed; NULL: no check). Before the first push. */
+struct resolver;
+void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res);
+
 /* Gauges: merged bytes committed (total), partitions open. */
 uint64_t merge_manager_open_partitions(struct merge_manager *m);
 
