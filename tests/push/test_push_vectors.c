@@ -209,6 +209,16 @@ static void start(struct harness_daemon *d, const char *tmp)
     daemon_start(d, tmp, state_dir, "\"push_enabled\": true, \"push_min_chunk_bytes\": 200");
 }
 
+/* A fresh copy of the data set, the daemon started on it, the recorded registration with a
+ * merge dir replayed. */
+static void start_registered(struct harness_daemon *d, char *data_dir, size_t len)
+{
+    const char *tmp = harness_test_dir();
+    copy_data(tmp, data_dir, len);
+    start(d, tmp);
+    replay(d->port, "register-executor-with-merge-dir", data_dir, false);
+}
+
 /* Stops d cleanly and starts it again on the same state. */
 static void restart(struct harness_daemon *d)
 {
@@ -218,12 +228,9 @@ static void restart(struct harness_daemon *d)
 
 START_TEST(test_replay_push_finalize_remove)
 {
-    const char *tmp = harness_test_dir();
     char data_dir[800];
-    copy_data(tmp, data_dir, sizeof data_dir);
     struct harness_daemon d;
-    start(&d, tmp);
-    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    start_registered(&d, data_dir, sizeof data_dir);
     replay(d.port, "push-blocks", data_dir, true);
     ck_assert_int_eq(compare_merged(data_dir, 2), 3); /* finalized inside push-blocks */
     replay(d.port, "finalize-merge", data_dir, false);
@@ -242,12 +249,9 @@ END_TEST
  * Spark's, a finalized merge stays finalized (TOO_LATE) and is finalized again alike. */
 START_TEST(test_restarts_lose_nothing)
 {
-    const char *tmp = harness_test_dir();
     char data_dir[800];
-    copy_data(tmp, data_dir, sizeof data_dir);
     struct harness_daemon d;
-    start(&d, tmp);
-    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    start_registered(&d, data_dir, sizeof data_dir);
     replay_range(d.port, "push-blocks", data_dir, 0, 10, false);
     restart(&d);
     replay_range(d.port, "push-blocks", data_dir, 10, 0, true);
@@ -351,12 +355,9 @@ static uint8_t *merged_data(const char *data_dir, int32_t shuffle, size_t *len)
  * A body cut short by a closed connection leaves nothing of itself in the merged file. */
 START_TEST(test_collision_deferral_and_truncated_body)
 {
-    const char *tmp = harness_test_dir();
     char data_dir[800];
-    copy_data(tmp, data_dir, sizeof data_dir);
     struct harness_daemon d;
-    start(&d, tmp);
-    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    start_registered(&d, data_dir, sizeof data_dir);
     uint8_t a_body[3000], b_body[2000];
     for (size_t i = 0; i < sizeof a_body; i++)
         a_body[i] = (uint8_t)('a' + i % 26);
@@ -405,6 +406,27 @@ START_TEST(test_collision_deferral_and_truncated_body)
 }
 END_TEST
 
+/* push-blocks' first push is answered with an RpcFailure whose first line starts with
+ * `error`, and the connection is closed (its body cannot be skipped). */
+static void expect_first_push_refused(int port, const char *error)
+{
+    struct frames c2s;
+    load("push-blocks", "c2s.bin", &c2s);
+    struct client c;
+    client_open(&c, port);
+    client_send(&c, c2s.f[0].bytes, c2s.f[0].len);
+    struct reply a;
+    ck_assert(client_read(&c, &a));
+    ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
+    char line[512];
+    first_line(a.msg.u.rpc_failure.error.data, a.msg.u.rpc_failure.error.len, line, sizeof line);
+    ck_assert_msg(strncmp(line, error, strlen(error)) == 0, "'%s', expected '%s'", line, error);
+    reply_free(&a);
+    ck_assert(!client_read(&c, &a));
+    client_close(&c);
+    unload(&c2s);
+}
+
 /* A merge dir outside allowed_local_dir_roots (the roots name the local dirs themselves) gets
  * no merged file: the push is refused and the connection closed, as for any push refused
  * before its body. */
@@ -421,21 +443,7 @@ START_TEST(test_merge_dir_outside_roots_refused)
     struct harness_daemon d;
     daemon_start(&d, tmp, state_dir, extra);
     replay(d.port, "register-executor-with-merge-dir", data_dir, false);
-    struct frames c2s;
-    load("push-blocks", "c2s.bin", &c2s);
-    struct client c;
-    client_open(&c, d.port);
-    client_send(&c, c2s.f[0].bytes, c2s.f[0].len);
-    struct reply a;
-    ck_assert(client_read(&c, &a));
-    ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
-    char line[512];
-    first_line(a.msg.u.rpc_failure.error.data, a.msg.u.rpc_failure.error.len, line, sizeof line);
-    ck_assert_msg(strstr(line, "java.lang.SecurityException: merge dir") != NULL, "%s", line);
-    reply_free(&a);
-    ck_assert(!client_read(&c, &a));
-    client_close(&c);
-    unload(&c2s);
+    expect_first_push_refused(d.port, "java.lang.SecurityException: merge dir");
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "test -z \"$(find '%s/" MERGED "' -type f)\"", data_dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -451,22 +459,8 @@ START_TEST(test_push_disabled_answers_as_before)
     snprintf(state, sizeof state, "%s/state", tmp);
     struct harness_daemon d;
     daemon_start(&d, tmp, state, NULL);
-    struct frames c2s;
-    load("push-blocks", "c2s.bin", &c2s);
-    struct client c;
-    client_open(&c, d.port);
-    client_send(&c, c2s.f[0].bytes, c2s.f[0].len);
-    struct reply a;
-    ck_assert(client_read(&c, &a));
-    ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
-    char line[256];
-    first_line(a.msg.u.rpc_failure.error.data, a.msg.u.rpc_failure.error.len, line, sizeof line);
-    ck_assert_str_eq(line,
-                     "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
-    reply_free(&a);
-    ck_assert(!client_read(&c, &a)); /* and closes */
-    client_close(&c);
-    unload(&c2s);
+    expect_first_push_refused(
+        d.port, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
     daemon_stop_clean(&d);
 }
 END_TEST

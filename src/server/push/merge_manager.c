@@ -88,6 +88,15 @@ static void journal(struct merge_manager *m, const struct merge_journal_rec *r)
         log_error("merge journal: %s", err);
 }
 
+/* A record about a whole merge (finalize, removal). */
+static void journal_merge(struct merge_manager *m, enum merge_journal_op op, const char *app,
+                          int32_t attempt, int32_t shuffle, int32_t merge_id)
+{
+    struct merge_journal_rec r = {
+        .op = op, .app = app, .attempt = attempt, .shuffle = shuffle, .merge_id = merge_id};
+    journal(m, &r);
+}
+
 /* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
 static void part_closed(struct merge_manager *m, struct merge_claim *cl)
 {
@@ -551,14 +560,8 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     for (size_t i = 0; i < s->n; i++)
         part_closed(m, s->parts[i]);
     rc = statuses_of(s, out, err, errlen);
-    if (rc == 0) {
-        struct merge_journal_rec r = {.op = MJ_FINALIZE,
-                                      .app = app,
-                                      .attempt = attempt,
-                                      .shuffle = shuffle,
-                                      .merge_id = merge_id};
-        journal(m, &r);
-    }
+    if (rc == 0)
+        journal_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
 out:
     pthread_mutex_unlock(&m->lock);
     return rc;
@@ -578,14 +581,8 @@ void merge_manager_remove(struct merge_manager *m, const char *app, int32_t atte
         s->merge_id = merge_id;
         s->finalized = true;
     }
-    if (s) {
-        struct merge_journal_rec r = {.op = MJ_REMOVE,
-                                      .app = app,
-                                      .attempt = attempt,
-                                      .shuffle = shuffle,
-                                      .merge_id = merge_id};
-        journal(m, &r);
-    }
+    if (s)
+        journal_merge(m, MJ_REMOVE, app, attempt, shuffle, merge_id);
     pthread_mutex_unlock(&m->lock);
 }
 

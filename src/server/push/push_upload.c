@@ -169,15 +169,24 @@ static void finish(struct push_upload *u)
 
 static void flush_piece(struct push_upload *u);
 
-static void written_done(struct conn *c, void *arg)
+/* A pool job of u is back on the loop: false when the connection is gone (u then freed),
+ * else reading resumes. */
+static bool job_back(struct push_upload *u, struct conn *c)
 {
-    struct push_upload *u = arg;
     u->job_running = false;
     if (u->aborted || !c) {
         abandon(u);
-        return;
+        return false;
     }
     conn_hold_input(c, false);
+    return true;
+}
+
+static void written_done(struct conn *c, void *arg)
+{
+    struct push_upload *u = arg;
+    if (!job_back(u, c))
+        return;
     if (u->verdict == MERGE_FAILED && !u->body_done) {
         u->mode = MODE_DISCARD; /* the rest is read and dropped, the failure answered then */
         return;
@@ -259,12 +268,8 @@ static void on_abort(void *ctx)
 static void decided_done(struct conn *c, void *arg)
 {
     struct push_upload *u = arg;
-    u->job_running = false;
-    if (u->aborted || !c) {
-        abandon(u);
+    if (!job_back(u, c))
         return;
-    }
-    conn_hold_input(c, false);
     switch (u->verdict) {
     case MERGE_TOO_OLD_ATTEMPT: /* refused before the body: the stream cannot go on */
     case MERGE_FAILED:
