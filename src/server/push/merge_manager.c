@@ -123,8 +123,8 @@ static void shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s,
     for (size_t i = 0; i < s->n; i++) {
         struct merge_claim *cl = s->parts[i];
         part_closed(m, cl);
-        cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
         pthread_mutex_lock(&cl->p.lock);
+        cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
         cl->dropped = true;
         if (unlink)
             merge_partition_unlink(&cl->p);
@@ -399,7 +399,10 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
     struct merge_claim *cl = part_for(m, a, s, k, false, err, errlen);
     if (!cl)
         goto out;
-    if (roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index)) {
+    pthread_mutex_lock(&cl->p.lock); /* a commit may be adding to maps */
+    bool merged = roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index);
+    pthread_mutex_unlock(&cl->p.lock);
+    if (merged) {
         v = MERGE_DUPLICATE;
     } else if (cl->writing) {
         v = MERGE_BUSY;
@@ -645,9 +648,11 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
                                r->merge_id, r->map_index, r->reduce};
     if (s && r->op == MJ_COMMIT) {
         struct merge_claim *cl = part_for(m, a, s, &k, true, err, sizeof err);
-        if (cl)
+        if (cl) {
+            uint64_t before = cl->p.data_pos;
             merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end, r->chunk_closed);
-        else
+            a->merged_bytes += cl->p.data_pos - before;
+        } else
             log_warn("merge journal: %s", err);
     } else if (s && r->op == MJ_FINALIZE) {
         s->finalized = true;
