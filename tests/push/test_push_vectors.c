@@ -451,6 +451,46 @@ START_TEST(test_merge_dir_outside_roots_refused)
 }
 END_TEST
 
+/* An application over push_max_app_merge_bytes gets no more merged bytes: the push that
+ * would pass it is refused before its body (RpcFailure, connection closed), what was merged
+ * before stays whole. */
+START_TEST(test_app_merge_limit)
+{
+    const char *tmp = harness_test_dir();
+    char data_dir[800];
+    copy_data(tmp, data_dir, sizeof data_dir);
+    snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
+    struct harness_daemon d;
+    daemon_start(&d, tmp, state_dir, "\"push_enabled\": true, \"push_max_app_merge_bytes\": 200");
+    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    replay_range(d.port, "push-blocks", data_dir, 0, 1, false); /* 103 bytes */
+    struct frames c2s;
+    load("push-blocks", "c2s.bin", &c2s);
+    struct client c;
+    client_open(&c, d.port);
+    client_send(&c, c2s.f[1].bytes, c2s.f[1].len); /* 149 more: 252 > 200 */
+    struct reply a;
+    ck_assert(client_read(&c, &a));
+    ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
+    char line[512];
+    first_line(a.msg.u.rpc_failure.error.data, a.msg.u.rpc_failure.error.len, line, sizeof line);
+    ck_assert_msg(strstr(line, "push_max_app_merge_bytes") != NULL, "%s", line);
+    reply_free(&a);
+    ck_assert(!client_read(&c, &a));
+    client_close(&c);
+    client_open(&c, d.port);
+    ck_assert_int_eq(finalize_size(&c, 0), 103);
+    client_close(&c);
+    size_t len;
+    uint8_t *merged = merged_data(data_dir, 0, &len);
+    ck_assert_uint_eq(len, 103);
+    ck_assert(memcmp(merged, c2s.f[0].bytes + c2s.f[0].content_len + 9, 103) == 0);
+    free(merged);
+    unload(&c2s);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 /* Without push_enabled the daemon answers pushes and finalizes as Spark 3.1 did. */
 START_TEST(test_push_disabled_answers_as_before)
 {
@@ -469,4 +509,4 @@ CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
            test_collision_deferral_and_truncated_body, test_merge_dir_outside_roots_refused,
-           test_push_disabled_answers_as_before)
+           test_app_merge_limit, test_push_disabled_answers_as_before)
