@@ -12,6 +12,8 @@
 
 #include "../block/daemon_client.h"
 #include "../harness/fs.h"
+#include "../harness/port.h"
+#include "../unit/http_client.h"
 #include "../check_main.h"
 
 #define REC_PREFIX "/tmp/shuffle-vectors-35/data"
@@ -491,6 +493,55 @@ START_TEST(test_app_merge_limit)
 }
 END_TEST
 
+/* The value of metric `name` in the daemon's /metrics. */
+static long long metric(int admin_port, const char *name)
+{
+    struct http_response r = http_request(admin_port, "GET", "/metrics");
+    ck_assert_int_eq(r.status, 200);
+    char key[200];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *at = strstr(r.body, key);
+    ck_assert_msg(at != NULL, "no metric %s", name);
+    long long v = strtoll(at + strlen(key), NULL, 10);
+    free(r.body);
+    return v;
+}
+
+/* The push metrics count what push-blocks and finalize-merge did; removing the application
+ * with cleanup deletes its merged files, and after a restart nothing of it is back. */
+START_TEST(test_metrics_and_app_removal)
+{
+    const char *tmp = harness_test_dir();
+    char data_dir[800], extra[300], cmd[1200];
+    copy_data(tmp, data_dir, sizeof data_dir);
+    snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
+    int admin = harness_free_port();
+    snprintf(extra, sizeof extra,
+             "\"push_enabled\": true, \"push_min_chunk_bytes\": 200, \"admin_port\": %d", admin);
+    struct harness_daemon d;
+    daemon_start(&d, tmp, state_dir, extra);
+    replay(d.port, "register-executor-with-merge-dir", data_dir, false);
+    replay(d.port, "push-blocks", data_dir, true);
+    replay(d.port, "finalize-merge", data_dir, false);
+    ck_assert_int_eq(metric(admin, "shuffled_pushes_accepted_total"), 12);
+    ck_assert_int_eq(metric(admin, "shuffled_pushes_stale_total"), 1);
+    ck_assert_int_eq(metric(admin, "shuffled_pushes_too_late_total"), 1);
+    ck_assert_int_eq(metric(admin, "shuffled_pushes_too_old_attempt_total"), 1);
+    ck_assert_int_eq(metric(admin, "shuffled_pushes_collision_total"), 0);
+    ck_assert_int_eq(metric(admin, "shuffled_push_bytes_merged_total"), 614 + 249 + 43 + 103);
+    ck_assert_int_eq(metric(admin, "shuffled_finalize_shuffle_merge_latency_seconds_count"), 3);
+    http_expect(admin, "POST", "/admin/remove-application?app_id=app-cap&cleanup_local_dirs=true",
+                200, NULL);
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s/" MERGED "' -type f)\"", data_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    restart(&d);
+    expect_first_push_refused(d.port, "java.lang.IllegalArgumentException: application app-cap "
+                                      "is not registered or NM was restarted.");
+    ck_assert_int_eq(system(cmd), 0);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 /* Without push_enabled the daemon answers pushes and finalizes as Spark 3.1 did. */
 START_TEST(test_push_disabled_answers_as_before)
 {
@@ -509,4 +560,4 @@ CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
            test_collision_deferral_and_truncated_body, test_merge_dir_outside_roots_refused,
-           test_app_merge_limit, test_push_disabled_answers_as_before)
+           test_app_merge_limit, test_metrics_and_app_removal, test_push_disabled_answers_as_before)
