@@ -484,17 +484,18 @@ void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl)
 }
 
 /* MergeStatuses of s's partitions that merged anything (finalizing them). */
-static int statuses_of(struct shuffle_entry *s, struct blockmsg *out, char *err, size_t errlen)
+static int statuses_of(struct merge_claim *const *parts, size_t nparts, int32_t shuffle,
+                       int32_t merge_id, struct blockmsg *out, char *err, size_t errlen)
 {
-    struct proto_bytes *bitmaps = calloc(s->n ? s->n : 1, sizeof *bitmaps);
-    int32_t *reduces = calloc(s->n ? s->n : 1, sizeof *reduces);
-    int64_t *sizes = calloc(s->n ? s->n : 1, sizeof *sizes);
+    struct proto_bytes *bitmaps = calloc(nparts ? nparts : 1, sizeof *bitmaps);
+    int32_t *reduces = calloc(nparts ? nparts : 1, sizeof *reduces);
+    int64_t *sizes = calloc(nparts ? nparts : 1, sizeof *sizes);
     uint32_t n = 0;
     int rc = (bitmaps && reduces && sizes) ? 0 : -1;
     if (rc != 0)
         snprintf(err, errlen, "java.lang.OutOfMemoryError: MergeStatuses");
-    for (size_t i = 0; rc == 0 && i < s->n; i++) {
-        struct merge_partition *p = &s->parts[i]->p;
+    for (size_t i = 0; rc == 0 && i < nparts; i++) {
+        struct merge_partition *p = &parts[i]->p;
         pthread_mutex_lock(&p->lock);
         rc = merge_partition_finalize(p, err, errlen);
         uint8_t *bm = NULL;
@@ -515,8 +516,8 @@ static int statuses_of(struct shuffle_entry *s, struct blockmsg *out, char *err,
     }
     out->type = BLOCKMSG_MERGE_STATUSES;
     out->u.merge_statuses.layout = BLOCKMSG_LAYOUT_32;
-    out->u.merge_statuses.shuffle_id = s->shuffle_id;
-    out->u.merge_statuses.shuffle_merge_id = s->merge_id;
+    out->u.merge_statuses.shuffle_id = shuffle;
+    out->u.merge_statuses.shuffle_merge_id = merge_id;
     out->u.merge_statuses.bitmaps = bitmaps;
     out->u.merge_statuses.bitmap_count = n;
     out->u.merge_statuses.reduce_ids = (struct proto_int_array){reduces, n};
@@ -558,11 +559,26 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
-    s->finalized = true;
-    /* Finalizing closes the files: they no longer count as open. */
-    for (size_t i = 0; i < s->n; i++)
-        part_closed(m, s->parts[i]);
-    rc = statuses_of(s, out, err, errlen);
+    s->finalized = true; /* no push gets in from now on */
+    /* The files are cut and closed outside the lock (pushes to other merges go on); the
+     * partitions are held meanwhile, since a newer merge may drop them. */
+    size_t n = s->n;
+    struct merge_claim **parts = malloc((n ? n : 1) * sizeof *parts);
+    if (!parts) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: finalize");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = s->parts[i];
+        parts[i]->refs++;
+        part_closed(m, parts[i]); /* finalizing closes its files */
+    }
+    pthread_mutex_unlock(&m->lock);
+    rc = statuses_of(parts, n, shuffle, merge_id, out, err, errlen);
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < n; i++)
+        part_unref(m, parts[i]);
+    free(parts);
     if (rc == 0)
         journal_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
 out:
