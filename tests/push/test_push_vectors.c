@@ -408,15 +408,13 @@ START_TEST(test_collision_deferral_and_truncated_body)
 }
 END_TEST
 
-/* push-blocks' first push is answered with an RpcFailure whose first line starts with
- * `error`, and the connection is closed (its body cannot be skipped). */
-static void expect_first_push_refused(int port, const char *error)
+/* bytes (an UploadStream and its body) are answered with an RpcFailure whose first line
+ * starts with `error`, and the connection is closed (the body cannot be skipped). */
+static void expect_upload_refused(int port, const uint8_t *bytes, size_t len, const char *error)
 {
-    struct frames c2s;
-    load("push-blocks", "c2s.bin", &c2s);
     struct client c;
     client_open(&c, port);
-    client_send(&c, c2s.f[0].bytes, c2s.f[0].len);
+    client_send(&c, bytes, len);
     struct reply a;
     ck_assert(client_read(&c, &a));
     ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
@@ -426,6 +424,14 @@ static void expect_first_push_refused(int port, const char *error)
     reply_free(&a);
     ck_assert(!client_read(&c, &a));
     client_close(&c);
+}
+
+/* The same for push-blocks' first push. */
+static void expect_first_push_refused(int port, const char *error)
+{
+    struct frames c2s;
+    load("push-blocks", "c2s.bin", &c2s);
+    expect_upload_refused(port, c2s.f[0].bytes, c2s.f[0].len, error);
     unload(&c2s);
 }
 
@@ -542,6 +548,31 @@ START_TEST(test_metrics_and_app_removal)
 }
 END_TEST
 
+/* Spark 3.1's PushBlockStream layout (no attempt, no shuffleMergeId; the spec's example) is
+ * answered as Spark 3.1.2 answers, even with push_enabled. */
+START_TEST(test_push_31_layout_answered_as_31)
+{
+    char data_dir[800];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    static const uint8_t meta31[] = {0x0c, 0, 0, 0, 5, 'a', 'p', 'p', '-', '1', 0, 0, 0,
+                                     0,    0, 0, 0, 5, 0,   0,   0,   2,   0,   0, 0, 0};
+    struct proto_writer w;
+    proto_writer_init(&w);
+    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
+    m.u.upload_stream.request_id = 7;
+    m.u.upload_stream.meta = (struct proto_view){meta31, sizeof meta31};
+    m.u.upload_stream.body_byte_count = 3;
+    proto_msg_encode(&w, &m);
+    proto_write_raw(&w, "abc", 3);
+    expect_upload_refused(
+        d.port, w.buf, w.len,
+        "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+    proto_writer_free(&w);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 /* Without push_enabled the daemon answers pushes and finalizes as Spark 3.1 did. */
 START_TEST(test_push_disabled_answers_as_before)
 {
@@ -560,4 +591,5 @@ CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
            test_collision_deferral_and_truncated_body, test_merge_dir_outside_roots_refused,
-           test_app_merge_limit, test_metrics_and_app_removal, test_push_disabled_answers_as_before)
+           test_app_merge_limit, test_metrics_and_app_removal, test_push_31_layout_answered_as_31,
+           test_push_disabled_answers_as_before)

@@ -117,8 +117,9 @@ void push_finalize(struct push_service *ps, struct conn *c, struct rpc_reply *re
                    const struct blockmsg *m)
 {
     if (m->u.finalize_shuffle_merge.layout != BLOCKMSG_LAYOUT_32) {
-        rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: FinalizeShuffleMerge of "
-                              "Spark 3.1 (no shuffleMergeId) is not supported");
+        /* Spark 3.1's layout: answered as 3.1.2 does */
+        rpc_reply_fail(
+            reply, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
         return;
     }
     struct merge_job *j = job_new(
