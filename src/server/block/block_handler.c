@@ -17,6 +17,10 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
+#include "server/block/diagnose.h"
+#include "server/push/merge_apps.h"
+#include "server/push/merge_registration.h"
+#include "server/push/merged_fetch.h"
 #include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/service.h"
@@ -112,8 +116,10 @@ static void register_run(void *arg)
         rpc_reply_fail(j->reply, msg);
         return;
     }
-    if (block_push_registered(j->s, j->app, &j->info, err, sizeof(err)) < 0) {
-        rpc_reply_fail(j->reply, err); /* registered, as Spark's would be, but no merging */
+    /* push-based shuffle: the executor stays registered even if its merge info is refused */
+    if (j->s->merge_apps &&
+        merge_registration_note(j->s->merge_apps, j->app, &j->info, err, sizeof(err)) < 0) {
+        rpc_reply_fail(j->reply, err);
         return;
     }
     static const uint8_t empty[1];
@@ -373,6 +379,14 @@ static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
     case BLOCKMSG_REMOVE_SHUFFLE_MERGE:
         *app = &m->u.remove_shuffle_merge.app_id;
         break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
+        *app = &m->u.fetch_shuffle_block_chunks.app_id;
+        *exec = &m->u.fetch_shuffle_block_chunks.exec_id;
+        break;
+    case BLOCKMSG_DIAGNOSE_CORRUPTION:
+        *app = &m->u.diagnose_corruption.app_id;
+        *exec = &m->u.diagnose_corruption.exec_id;
+        break;
     default:
         break;
     }
@@ -442,7 +456,10 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     }
     switch (m.type) {
     case BLOCKMSG_OPEN_BLOCKS:
-        block_open_blocks(s, c, reply, &m);
+        if (s->merge_apps && merged_open_blocks_wanted(&m))
+            merged_open_chunks(s, c, reply, &m);
+        else
+            block_open_blocks(s, c, reply, &m);
         break;
     case BLOCKMSG_FETCH_SHUFFLE_BLOCKS:
         block_fetch_shuffle_blocks(s, c, reply, &m);
@@ -456,12 +473,21 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     case BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS:
         handle_local_dirs(s, reply, &m);
         break;
+    case BLOCKMSG_DIAGNOSE_CORRUPTION:
+        block_diagnose_corruption(s, c, reply, &m);
+        break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
+        if (!s->merge_apps)
+            goto unexpected;
+        merged_fetch_chunks(s, c, reply, &m);
+        break;
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
         if (!block_push_rpc(s, c, reply, &m))
             rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: Cannot handle "
                                   "shuffle block merge");
         break;
-    default: {
+    default:
+    unexpected : {
         char desc[700];
         blockmsg_describe(&m, desc, sizeof(desc));
         snprintf(err, sizeof(err),
@@ -481,6 +507,7 @@ static void service_destroy(void *ctx)
     struct block_service *s = ctx;
     block_push_stop(s);
     registry_store_close(s->store);
+    merge_apps_destroy(s->merge_apps);
     resolver_destroy(s->res);
     while (s->roots) {
         struct root_set *older = s->roots->older;
@@ -568,6 +595,15 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
                  "%zu records replayed",
                  cfg->state_dir, st.skipped_bytes, st.records);
     log_info("%zu executor registrations restored from %s", st.live, cfg->state_dir);
+    if (cfg->push_enabled) { /* the merged fetch; merge dirs from every registration */
+        s->merge_apps = merge_apps_create();
+        if (!s->merge_apps) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        merge_registration_replay(s->merge_apps, s->res);
+        s->handler.on_merged_meta = merged_meta_on_msg;
+    }
     if (block_push_start(s, cfg, err, errlen) != 0)
         goto fail;
     return &s->handler;
