@@ -9,9 +9,11 @@ pushes in flight per connection; then FinalizeShuffleMerge. Prints pushed blocks
 p50/p99 push latency (request sent to BlockPushReturnCode read), the return codes, finalize's
 round trip, and the daemon's CPU time per GB merged and peak RSS. The client is Python: on a
 small machine it, not the daemon, is what runs out of CPU first."""
-import json, os, random, socket, struct, subprocess, sys, tempfile, threading, time
+import os, random, socket, struct, subprocess, sys, tempfile, threading, time
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(top, "scripts"))
+import bench_daemon  # noqa: E402
 mappers = int(sys.argv[1]) if len(sys.argv) > 1 else 8
 reduces = int(sys.argv[2]) if len(sys.argv) > 2 else 500
 size = (int(sys.argv[3]) if len(sys.argv) > 3 else 16) * 1024
@@ -64,18 +66,8 @@ local = os.path.join(tmp, "blockmgr-0")
 os.makedirs(local)
 for i in range(64):  # the executor makes the merge dir and its sub dirs, not the service
     os.makedirs(os.path.join(tmp, "merge_manager_1", "%02x" % i))
-conf = os.path.join(tmp, "shuffled.json")
-json.dump({"listen": ["127.0.0.1"], "port": 0, "state_dir": os.path.join(tmp, "state"),
-           "admin_port": 0, "push_enabled": True, "log_level": "warn"}, open(conf, "w"))
-portfile = os.path.join(tmp, "port")
-daemon = subprocess.Popen([os.path.join(top, "build/plain/shuffled"), "-c", conf, "-d", "",
-                           "--port-file", portfile])
+daemon, port = bench_daemon.start(top, tmp)
 try:
-    for _ in range(300):
-        if os.path.exists(portfile) and open(portfile).read().strip():
-            break
-        time.sleep(0.05)
-    port = int(open(portfile).read())
     ctl = socket.create_connection(("127.0.0.1", port))
     manager = ('org.apache.spark.shuffle.sort.SortShuffleManager:'
                '{"mergeDir":"merge_manager_1","attemptId":"1"}}}')
