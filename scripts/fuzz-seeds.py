@@ -114,3 +114,9 @@ if target == "fuzz_sasl_frames":
     put(struct.pack(">q", 9) + b"x")
     put(struct.pack(">q", -1) + b"y" * 16)
 print("seeds:", n, file=sys.stderr)
+if target == "fuzz_push_upload":
+    # Spark 3.5's pushes, finalizes and merge removals, whole streams and cut short
+    for scen in ("push-blocks", "finalize-merge", "remove-shuffle-merge"):
+        data = open(os.path.join(shared, "vectors-35", scen, "c2s.bin"), "rb").read()
+        put(data)
+        put(data[:len(data) // 2])

@@ -29,6 +29,8 @@ struct app_expiry {
     atomic_bool cleanup_local_dirs;
     struct event *timer; /* on the main loop */
     struct blocking_pool *pool;
+    app_removed_fn on_removed; /* optional */
+    void *on_removed_arg;
 };
 
 /* The applications one connection named, each with the generation of the entry it holds. */
@@ -166,6 +168,12 @@ void app_expiry_registered(struct app_expiry *x, const char *app)
 
 /* ---- removal ---- */
 
+void app_expiry_on_removed(struct app_expiry *x, app_removed_fn fn, void *arg)
+{
+    x->on_removed = fn;
+    x->on_removed_arg = arg;
+}
+
 int app_expiry_remove(struct app_expiry *x, const char *app, bool cleanup_local_dirs,
                       const char *why, char *err, size_t errlen)
 {
@@ -173,6 +181,8 @@ int app_expiry_remove(struct app_expiry *x, const char *app, bool cleanup_local_
      * application is tracked again if it survives (an entry left without executors is
      * removed by a later sweep, quietly) */
     app_activity_forget(x->activity, app);
+    if (x->on_removed)
+        x->on_removed(x->on_removed_arg, app, cleanup_local_dirs);
     int n = cleanup_application_removed(x->res, x->store, app, cleanup_local_dirs, err, errlen);
     if (n > 0)
         log_info("application %s removed (%s): %d executor registration(s)%s", app, why, n,

@@ -57,6 +57,12 @@ void app_expiry_registered(struct app_expiry *x, const char *app);
 int app_expiry_remove(struct app_expiry *x, const char *app, bool cleanup_local_dirs,
                       const char *why, char *err, size_t errlen);
 
+/* Called by app_expiry_remove before the registrations go, whatever the reason (admin,
+ * TTL): state other parts of the service keep per application (push-based shuffle's merges)
+ * goes with it. Set once, before app_expiry_start. */
+typedef void (*app_removed_fn)(void *arg, const char *app, bool cleanup_local_dirs);
+void app_expiry_on_removed(struct app_expiry *x, app_removed_fn fn, void *arg);
+
 /* The activity table, for the admin listing. */
 struct app_activity *app_expiry_activity(struct app_expiry *x);
 

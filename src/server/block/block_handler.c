@@ -383,6 +383,9 @@ static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
         *app = &m->u.finalize_shuffle_merge.app_id;
         break;
+    case BLOCKMSG_REMOVE_SHUFFLE_MERGE:
+        *app = &m->u.remove_shuffle_merge.app_id;
+        break;
     case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
         *app = &m->u.fetch_shuffle_block_chunks.app_id;
         *exec = &m->u.fetch_shuffle_block_chunks.exec_id;
@@ -396,14 +399,34 @@ static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
     }
 }
 
+static void handle_one_way(struct block_service *s, struct conn *c, const uint8_t *body, size_t len)
+{
+    struct blockmsg m;
+    char why[256];
+    const struct proto_bytes *app, *exec;
+    if (s->push && len > 0 && body[0] == BLOCKMSG_REMOVE_SHUFFLE_MERGE &&
+        blockmsg_decode(body, len, &m, why, sizeof(why)) == 0) {
+        ids_of(&m, &app, &exec);
+        const char *client = conn_client_id(c);
+        if (block_id_field_ok(app) && (!client || strcmp(client, app->data) == 0))
+            block_push_rpc(s, c, NULL, &m);
+        else
+            log_warn("%s: RemoveShuffleMerge for another or an invalid appId ignored",
+                     conn_peer(c));
+        blockmsg_free(&m);
+        return;
+    }
+    log_debug("ignoring OneWayMessage (%zu bytes) from %s", len, c ? conn_peer(c) : "?");
+}
+
 static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
                    size_t len)
 {
     struct block_service *s = ctx;
     struct blockmsg m;
     char err[1024];
-    if (!reply) { /* OneWayMessage: Spark's ESS only logs these (e.g. Mesos heartbeats) */
-        log_debug("ignoring OneWayMessage (%zu bytes) from %s", len, c ? conn_peer(c) : "?");
+    if (!reply) { /* OneWayMessage: RemoveShuffleMerge, else only logged (Mesos heartbeats) */
+        handle_one_way(s, c, body, len);
         return;
     }
     if (len > 0 && body[0] >= BLOCKMSG_TYPE_COUNT) {
@@ -468,8 +491,9 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
         merged_fetch_chunks(s, c, reply, &m);
         break;
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
-        rpc_reply_fail(
-            reply, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+        if (!block_push_rpc(s, c, reply, &m))
+            rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: Cannot handle "
+                                  "shuffle block merge");
         break;
     default:
     unexpected : {
@@ -491,6 +515,7 @@ static void service_destroy(void *ctx)
 {
     struct block_service *s = ctx;
     app_expiry_destroy(s->expiry);
+    block_push_stop(s);
     registry_store_close(s->store);
     merge_apps_destroy(s->merge_apps);
     resolver_destroy(s->res);
@@ -600,6 +625,7 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
         goto fail;
     }
     app_expiry_configure(s->expiry, cfg->app_ttl_ms, cfg->app_ttl_cleanup_local_dirs);
+    app_expiry_on_removed(s->expiry, block_service_app_state_removed, s);
     if (cfg->push_enabled) { /* the merged fetch; merge dirs from every registration */
         s->merge_apps = merge_apps_create();
         if (!s->merge_apps) {
@@ -609,6 +635,8 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
         merge_registration_replay(s->merge_apps, s->res);
         s->handler.on_merged_meta = merged_meta_on_msg;
     }
+    if (block_push_start(s, cfg, err, errlen) != 0)
+        goto fail;
     return &s->handler;
 fail:
     service_destroy(s);

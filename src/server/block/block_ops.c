@@ -19,9 +19,15 @@
 int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
                                       char *err, size_t errlen)
 {
+    return app_expiry_remove(s->expiry, app, cleanup_dirs, "admin request", err, errlen);
+}
+
+void block_service_app_state_removed(void *arg, const char *app, bool cleanup_dirs)
+{
+    struct block_service *s = arg;
+    block_push_app_removed(s, app, cleanup_dirs);
     if (s->merge_apps) /* its merge dirs go with it (their files: the merge manager's) */
         merge_apps_remove(s->merge_apps, app, NULL);
-    return app_expiry_remove(s->expiry, app, cleanup_dirs, "admin request", err, errlen);
 }
 
 long block_service_executor_removed(struct block_service *s, const char *app, const char *exec)

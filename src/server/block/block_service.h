@@ -26,6 +26,8 @@ struct block_service {
     /* push-based shuffle (push_enabled): each application attempt's merge dirs, for the
      * merged fetch (server/push/merged_fetch.h); NULL when push is off */
     struct merge_apps *merge_apps;
+    /* push-based shuffle's merging (block_push.c); NULL unless push_enabled */
+    struct push_service *push;
 };
 
 /* The service behind a handler made by shuffle_service_create(). */
@@ -35,6 +37,10 @@ struct block_service *block_service_of(struct rpc_handler *h);
  * off the event loops. */
 int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
                                       char *err, size_t errlen);
+/* What the service keeps per application besides registrations (push-based shuffle's merge
+ * state), dropped when app_expiry removes the application for any reason (an
+ * app_removed_fn). */
+void block_service_app_state_removed(void *arg, const char *app, bool cleanup_dirs);
 long block_service_executor_removed(struct block_service *s, const char *app, const char *exec);
 
 /* Its operations hooks (block_ops.c), installed in its rpc_handler. */
@@ -57,6 +63,17 @@ void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m);
  * registration (src.free_ctx has then run). Consumes reply. */
 struct stream_source;
 void block_reply_stream(struct conn *c, struct rpc_reply *reply, struct stream_source src);
+
+/* Push-based shuffle's merging (block_push.c): started with the service when push_enabled,
+ * once s->merge_apps holds the restored registrations' attempts; routed FinalizeShuffleMerge
+ * and RemoveShuffleMerge (true when it took m; it then owns reply); told of removed apps. */
+struct shuffled_config;
+int block_push_start(struct block_service *s, const struct shuffled_config *cfg, char *err,
+                     size_t errlen);
+void block_push_stop(struct block_service *s);
+bool block_push_rpc(struct block_service *s, struct conn *c, struct rpc_reply *reply,
+                    const struct blockmsg *m);
+void block_push_app_removed(struct block_service *s, const char *app, bool cleanup);
 
 /* A proto string as a C string if it holds no NUL and is a safe id. */
 bool block_id_field_ok(const struct proto_bytes *b);

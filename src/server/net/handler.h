@@ -39,6 +39,10 @@ struct rpc_handler {
      * work. 0, or -1 with err set (the daemon then stops). Main thread. */
     int (*started)(void *ctx, struct event_base *main_base, struct blocking_pool *pool, char *err,
                    size_t errlen);
+    /* Optional: UploadStream messages (push-based shuffle; NULL: refused as Spark 3.1 does).
+     * Worker thread; m is borrowed; the handler answers through the connection and takes the
+     * after-frame body with conn_take_body(). */
+    void (*on_upload)(void *ctx, struct conn *c, const struct proto_msg *m);
     /* Optional; called once at shutdown after all workers stopped. */
     void (*destroy)(void *ctx);
     /* Optional: MergedBlockMetaRequest (push-based shuffle's merged fetch), a dispatch route

@@ -71,6 +71,12 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     static const char *const cipher[] = {"auto", "ctr", "gcm"};
     bad |= set(o, "sasl_encryption", json_string(sasl_enc[c->sasl_encryption]));
     bad |= set(o, "crypto_cipher", json_string(cipher[c->crypto_cipher]));
+    bad |= set(o, "push_enabled", json_boolean(c->push_enabled));
+    bad |= set(o, "push_min_chunk_bytes", json_integer((json_int_t)c->push_min_chunk_bytes));
+    bad |= set(o, "push_max_deferred_bytes", json_integer((json_int_t)c->push_max_deferred_bytes));
+    bad |= set(o, "push_max_open_files", json_integer((json_int_t)c->push_max_open_files));
+    bad |=
+        set(o, "push_max_app_merge_bytes", json_integer((json_int_t)c->push_max_app_merge_bytes));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(o);
         return -1;

@@ -135,6 +135,11 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
         note(applied, appliedlen, &n_live, "allowed_local_dir_roots");
     LIVE(app_ttl_ms, "app_ttl_ms");
     LIVE(app_ttl_cleanup_local_dirs, "app_ttl_cleanup_local_dirs");
+    KEEP(push_enabled, "push_enabled");
+    KEEP(push_min_chunk_bytes, "push_min_chunk_bytes");
+    KEEP(push_max_deferred_bytes, "push_max_deferred_bytes");
+    KEEP(push_max_open_files, "push_max_open_files");
+    KEEP(push_max_app_merge_bytes, "push_max_app_merge_bytes");
 #undef KEEP
 #undef LIVE
     return rc ? -1 : n;

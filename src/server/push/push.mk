@@ -17,3 +17,14 @@ shuffled_CFLAGS += $(ZLIB_CFLAGS)
 shuffled_LDADD += src/server/libpush.la $(ZLIB_LIBS)
 tests_block_test_block_service_LDADD = src/server/libpush.la $(LDADD) $(ZLIB_LIBS)
 tests_fuzz_fuzz_blockrpc_LDADD += src/server/libpush.la $(ZLIB_LIBS)
+# The write side (merge manager): merged partitions and their bitmaps (CRoaring), the
+# manager's verdicts; the connection side and RPCs go with the block service.
+src_server_libpush_la_SOURCES += \
+	src/server/push/merge_bitmap.c src/server/push/merge_bitmap.h \
+	src/server/push/merge_partition.c src/server/push/merge_partition.h \
+	src/server/push/merge_manager.c src/server/push/merge_manager.h \
+	src/server/push/merge_state.h src/server/push/merge_replay.c \
+	src/server/push/merge_journal.c src/server/push/merge_journal.h
+src_server_libpush_la_LIBADD += $(ROARING_LIBS)
+BLOCK_SERVICE_SOURCES += src/server/block/block_push.c src/server/push/push_service.h \
+	src/server/push/push_upload.c src/server/push/push_rpc.c
