@@ -18,3 +18,12 @@ tests_integration_test_client_connect_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_daemon_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_api_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_rx_LDADD = $(INTEGRATION_LIBS)
+
+# Push-based shuffle (issue 17): libshuffle against the replayed Spark 3.5 recordings
+# (tests/integration/replay_ess.c).
+check_PROGRAMS += tests/integration/test_client_push_vectors
+TESTS += tests/integration/test_client_push_vectors
+tests_integration_test_client_push_vectors_SOURCES = \
+	tests/integration/test_client_push_vectors.c tests/integration/replay_ess.c \
+	tests/integration/replay_ess.h
+tests_integration_test_client_push_vectors_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
