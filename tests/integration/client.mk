@@ -27,3 +27,8 @@ tests_integration_test_client_push_vectors_SOURCES = \
 	tests/integration/test_client_push_vectors.c tests/integration/replay_ess.c \
 	tests/integration/replay_ess.h
 tests_integration_test_client_push_vectors_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
+check_PROGRAMS += tests/integration/test_client_push
+TESTS += tests/integration/test_client_push
+tests_integration_test_client_push_SOURCES = tests/integration/test_client_push.c \
+	tests/integration/replay_ess.c tests/integration/replay_ess.h
+tests_integration_test_client_push_LDADD = $(INTEGRATION_LIBS)

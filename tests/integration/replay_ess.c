@@ -40,7 +40,9 @@ struct replay_ess {
     struct rec_list c2s, s2c;
     int lfd, port;
     pthread_t thread;
-    atomic_int stop, unmatched;
+    atomic_int stop, unmatched, conns;
+    replay_answer_fn script; /* answers instead of the recording */
+    void *script_ctx;
     pthread_mutex_t lock;
     uint8_t *rx;
     size_t rx_len, rx_cap;
@@ -200,6 +202,9 @@ static int answer(struct replay_ess *r, int fd, const struct rec_frame *c, const
 static int on_live_frame(struct replay_ess *r, int fd, uint8_t type, const uint8_t *content,
                          size_t len, const uint8_t *after, size_t after_len)
 {
+    if (r->script)
+        return r->script(r->script_ctx, fd, atomic_load(&r->conns) - 1, type, content, len, after,
+                         after_len);
     char *sig = signature(type, content, len, after, after_len);
     for (size_t i = 0; sig && i < r->c2s.n; i++) {
         struct rec_frame *c = &r->c2s.f[i];
@@ -296,22 +301,27 @@ static void *run(void *arg)
         if (poll(&p, 1, 50) <= 0)
             continue;
         int fd = accept(r->lfd, NULL, NULL);
-        if (fd >= 0)
+        if (fd >= 0) {
+            atomic_fetch_add(&r->conns, 1);
             serve(r, fd);
+        }
     }
     return NULL;
 }
 
-struct replay_ess *replay_ess_start(const char *dir)
+static struct replay_ess *start(const char *dir, replay_answer_fn fn, void *ctx)
 {
     struct replay_ess *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     pthread_mutex_init(&r->lock, NULL);
+    r->script = fn;
+    r->script_ctx = ctx;
     r->lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof(a);
-    if (load(dir, "c2s.bin", &r->c2s, true) != 0 || load(dir, "s2c.bin", &r->s2c, false) != 0 ||
+    if ((dir &&
+         (load(dir, "c2s.bin", &r->c2s, true) != 0 || load(dir, "s2c.bin", &r->s2c, false) != 0)) ||
         r->lfd < 0 || bind(r->lfd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
         listen(r->lfd, 8) != 0 || getsockname(r->lfd, (struct sockaddr *)&a, &alen) != 0 ||
         pthread_create(&r->thread, NULL, run, r) != 0) {
@@ -325,6 +335,21 @@ struct replay_ess *replay_ess_start(const char *dir)
     }
     r->port = ntohs(a.sin_port);
     return r;
+}
+
+struct replay_ess *replay_ess_start(const char *dir)
+{
+    return start(dir, NULL, NULL);
+}
+
+struct replay_ess *replay_ess_start_scripted(replay_answer_fn fn, void *ctx)
+{
+    return start(NULL, fn, ctx);
+}
+
+int replay_ess_connections(struct replay_ess *r)
+{
+    return atomic_load(&r->conns);
 }
 
 int replay_ess_port(const struct replay_ess *r)

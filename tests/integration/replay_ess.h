@@ -19,6 +19,14 @@ struct replay_ess *replay_ess_start(const char *dir);
 int replay_ess_port(const struct replay_ess *r);
 /* Client frames that had no recorded twin so far. */
 int replay_ess_unmatched(struct replay_ess *r);
+/* Instead of a recording, fn answers each live frame (after-frame body included) on fd:
+ * 0 to go on, -1 to close the connection. conn counts the connections from 0. fn runs
+ * on the server's thread, one connection at a time. */
+typedef int (*replay_answer_fn)(void *ctx, int fd, int conn, uint8_t type, const uint8_t *content,
+                                size_t len, const uint8_t *after, size_t after_len);
+struct replay_ess *replay_ess_start_scripted(replay_answer_fn fn, void *ctx);
+/* Connections accepted so far. */
+int replay_ess_connections(struct replay_ess *r);
 /* Stops, joins and frees; the received bytes stay readable until then. */
 void replay_ess_stop(struct replay_ess *r);
 /* All bytes received so far, over every connection in order. */
