@@ -32,3 +32,9 @@ TESTS += tests/integration/test_client_push
 tests_integration_test_client_push_SOURCES = tests/integration/test_client_push.c \
 	tests/integration/replay_ess.c tests/integration/replay_ess.h
 tests_integration_test_client_push_LDADD = $(INTEGRATION_LIBS)
+# shuffle-push and shuffle-fetch's merged partitions (built first, as for test_client_tools).
+check_PROGRAMS += tests/integration/test_push_tools
+TESTS += tests/integration/test_push_tools
+tests_integration_test_push_tools_SOURCES = tests/integration/test_push_tools.c \
+	tests/integration/replay_ess.c tests/integration/replay_ess.h
+tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
