@@ -113,6 +113,16 @@ static long group_by_key(const int64_t *keys, size_t n, struct group *groups, si
     return (long)ngroups;
 }
 
+/* The request's app and executor ids: 0, or -1 with err. */
+static int set_app_exec(struct proto_bytes *app, struct proto_bytes *exec, const char *app_id,
+                        const char *exec_id, char *err, size_t errlen)
+{
+    if (proto_bytes_set_str(app, app_id) && proto_bytes_set_str(exec, exec_id))
+        return 0;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
 int blockids_plan_fetch_shuffle(const char *app_id, const char *exec_id, const char *const *ids,
                                 size_t n, struct blockmsg *m, size_t *chunk_order, char *err,
                                 size_t errlen)
@@ -184,12 +194,8 @@ int blockids_plan_fetch_shuffle(const char *app_id, const char *exec_id, const c
     }
     m->u.fetch_shuffle_blocks.shuffle_id = (int32_t)vals[0][0];
     m->u.fetch_shuffle_blocks.batch_fetch_enabled = batch;
-    if (!proto_bytes_set_str(&m->u.fetch_shuffle_blocks.app_id, app_id) ||
-        !proto_bytes_set_str(&m->u.fetch_shuffle_blocks.exec_id, exec_id)) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    rc = 0;
+    rc = set_app_exec(&m->u.fetch_shuffle_blocks.app_id, &m->u.fetch_shuffle_blocks.exec_id, app_id,
+                      exec_id, err, errlen);
 out:
     if (rc != 0)
         blockmsg_free(m);
@@ -302,12 +308,8 @@ int blockids_plan_fetch_chunks(const char *app_id, const char *exec_id, const ch
     }
     m->u.fetch_shuffle_block_chunks.shuffle_id = (int32_t)vals[0][0];
     m->u.fetch_shuffle_block_chunks.shuffle_merge_id = (int32_t)vals[0][1];
-    if (!proto_bytes_set_str(&m->u.fetch_shuffle_block_chunks.app_id, app_id) ||
-        !proto_bytes_set_str(&m->u.fetch_shuffle_block_chunks.exec_id, exec_id)) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    rc = 0;
+    rc = set_app_exec(&m->u.fetch_shuffle_block_chunks.app_id,
+                      &m->u.fetch_shuffle_block_chunks.exec_id, app_id, exec_id, err, errlen);
 out:
     if (rc != 0)
         blockmsg_free(m);

@@ -18,6 +18,19 @@ struct opt_spec {
     const char *help; /* lines after the first are indented by the usage text */
 };
 
+/* The rows every client tool has, for a struct whose `o` is its shuffle_client_options. */
+/* clang-format off */
+#define OPT_CLIENT_ROWS(type)                                                                      \
+    {"retries", 0, OPT_INT, offsetof(type, o.max_retries), "N",                                    \
+     "retries of I/O failures (default 3)"},                                                       \
+    {"retry-wait", 0, OPT_INT, offsetof(type, o.retry_wait_ms), "MS",                              \
+     "wait between retries (default 5000)"},                                                       \
+    {"timeout", 0, OPT_INT, offsetof(type, o.request_timeout_ms), "MS",                            \
+     "request timeout (default 120000)"},                                                          \
+    {"connect-timeout", 0, OPT_INT, offsetof(type, o.connect_timeout_ms), "MS",                    \
+     "connect timeout (default 120000)"}
+/* clang-format on */
+
 struct opt_table {
     const char *tool;     /* "shuffle-fetch" */
     const char *synopsis; /* the usage lines before the options */

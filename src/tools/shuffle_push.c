@@ -49,11 +49,7 @@ static const struct opt_spec push_specs[] = {
     {"exec", 0, OPT_STR, AT(exec_id), "ID", "the executor id to register (default 0)"},
     {"finalize", 0, OPT_FLAG, AT(finalize), NULL,
      "finalize the merge after pushing and print its statuses"},
-    {"retries", 0, OPT_INT, AT(o.max_retries), "N", "retries of I/O failures (default 3)"},
-    {"retry-wait", 0, OPT_INT, AT(o.retry_wait_ms), "MS", "wait between retries (default 5000)"},
-    {"timeout", 0, OPT_INT, AT(o.request_timeout_ms), "MS", "request timeout (default 120000)"},
-    {"connect-timeout", 0, OPT_INT, AT(o.connect_timeout_ms), "MS",
-     "connect timeout (default 120000)"},
+    OPT_CLIENT_ROWS(struct push_cli),
     {"verbose", 'v', OPT_FLAG, AT(verbose), NULL, "one line per block"},
     {"quiet", 'q', OPT_FLAG, AT(quiet), NULL, "errors only"},
 };

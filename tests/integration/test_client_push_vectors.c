@@ -322,13 +322,8 @@ END_TEST
 int main(void)
 {
     check_require_shared_vectors();
-    char path[4096], data[4096];
-    snprintf(path, sizeof(path), "%s/vectors-35/data/manifest.tsv", harness_shared_dir());
-    snprintf(data, sizeof(data), "%s/vectors-35/data", harness_shared_dir());
-    if (manifest_load(&man, path, "/tmp/shuffle-vectors-35/data", data) != 0) {
-        printf("SKIP: cannot load %s\n", path);
+    if (load_vectors35_manifest(&man) != 0)
         return 77;
-    }
     int status = check_main(&(struct check_case){.suite = "client_push_vectors",
                                                  .name = "frames",
                                                  .timeout_s = 60,
