@@ -82,3 +82,9 @@ if target.startswith("fuzz_aes"):
                 data = open(p, "rb").read()
                 put(data[21:struct.unpack(">q", data[:8])[0]])
 print("seeds:", n, file=sys.stderr)
+if target == "fuzz_push_upload":
+    # Spark 3.5's pushes, finalizes and merge removals, whole streams and cut short
+    for scen in ("push-blocks", "finalize-merge", "remove-shuffle-merge"):
+        data = open(os.path.join(shared, "vectors-35", scen, "c2s.bin"), "rb").read()
+        put(data)
+        put(data[:len(data) // 2])

@@ -3,6 +3,8 @@
 
 #include "proto/codec.h"
 
+#include <roaring/roaring.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,77 +273,11 @@ void proto_int_matrix_free(struct proto_int_matrix *m)
     m->count = 0;
 }
 
-static uint16_t load_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-/* Walks the portable RoaringBitmap layout (protocol.md 3.3) to find where it ends. */
+/* CRoaring knows the portable layout (protocol.md 3.3): it finds where a bitmap ends without
+ * building it, and 0 means malformed or truncated. */
 size_t proto_bitmap_size(const uint8_t *buf, size_t len)
 {
-    enum { SERIAL_COOKIE_NO_RUN = 12346, SERIAL_COOKIE = 12347, NO_OFFSET_THRESHOLD = 4 };
-    if (len < 4)
-        return 0;
-    uint32_t cookie = load_le32(buf);
-    size_t pos = 4;
-    uint32_t count;
-    const uint8_t *run_flags = NULL;
-    bool has_offsets;
-    if (cookie == SERIAL_COOKIE_NO_RUN) {
-        if (len < 8)
-            return 0;
-        count = load_le32(buf + 4);
-        pos = 8;
-        has_offsets = true;
-    } else if ((cookie & 0xFFFF) == SERIAL_COOKIE) {
-        count = (cookie >> 16) + 1;
-        size_t flag_bytes = (count + 7) / 8;
-        if (len - pos < flag_bytes)
-            return 0;
-        run_flags = buf + pos;
-        pos += flag_bytes;
-        has_offsets = count >= NO_OFFSET_THRESHOLD;
-    } else {
-        return 0;
-    }
-    if (count > 65536)
-        return 0;
-    size_t keys_at = pos;
-    if (len - pos < (size_t)count * 4)
-        return 0;
-    pos += (size_t)count * 4;
-    if (has_offsets) {
-        if (len - pos < (size_t)count * 4)
-            return 0;
-        pos += (size_t)count * 4;
-    }
-    int32_t prev_key = -1;
-    for (uint32_t i = 0; i < count; i++) {
-        uint16_t key = load_le16(buf + keys_at + 4 * i);
-        uint32_t cardinality = (uint32_t)load_le16(buf + keys_at + 4 * i + 2) + 1;
-        if ((int32_t)key <= prev_key)
-            return 0; /* keys must ascend */
-        prev_key = key;
-        size_t size;
-        if (run_flags && (run_flags[i / 8] & (1u << (i % 8)))) {
-            if (len - pos < 2)
-                return 0;
-            size = 2 + (size_t)load_le16(buf + pos) * 4;
-        } else if (cardinality <= 4096) {
-            size = (size_t)cardinality * 2;
-        } else {
-            size = 8192;
-        }
-        if (len - pos < size)
-            return 0;
-        pos += size;
-    }
-    return pos;
+    return roaring_bitmap_portable_deserialize_size((const char *)buf, len);
 }
 
 bool proto_read_bitmap(struct proto_reader *r, struct proto_bytes *out)

@@ -9,3 +9,5 @@ src_proto_libproto_la_SOURCES = \
 	src/proto/msgdesc_describe.c src/proto/msgdesc_describe.h \
 	src/proto/message.c src/proto/message.h \
 	src/proto/blockmsg.c src/proto/blockmsg.h
+# CRoaring finds where a portable RoaringBitmap ends (codec.c).
+src_proto_libproto_la_LIBADD = $(ROARING_LIBS)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 #include "common/log.h"
+#include "server/net/dispatch.h"
+#include "server/net/rpc_reply.h"
 #include "server/service.h"
 
 const char *stub_peer = "127.0.0.1:1";
@@ -36,3 +38,23 @@ int log_enabled(enum log_level level)
 }
 
 void log_msg(enum log_level level, const char *fmt, ...) {}
+
+/* Push-based shuffle's upload path (push_upload.c) is linked in but never driven here. */
+void conn_take_body(struct conn *c, const struct conn_body_sink *sink) {}
+void conn_hold_input(struct conn *c, bool hold) {}
+struct reply_slot *conn_slot_reserve(struct conn *c, enum conn_slot_kind kind)
+{
+    return NULL;
+}
+void conn_slot_discard(struct reply_slot *s) {}
+void conn_ref(struct conn *c) {}
+void conn_unref(struct conn *c) {}
+bool conn_is_closed(const struct conn *c)
+{
+    return false;
+}
+void rpc_answer_now(struct conn *c, struct reply_slot *slot, int64_t request_id, bool ok,
+                    const void *data, size_t len, bool close_after)
+{
+}
+void dispatch_refuse_upload(struct conn *c, const struct proto_msg *m) {}

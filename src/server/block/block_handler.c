@@ -112,6 +112,10 @@ static void register_run(void *arg)
         rpc_reply_fail(j->reply, msg);
         return;
     }
+    if (block_push_registered(j->s, j->app, &j->info, err, sizeof(err)) < 0) {
+        rpc_reply_fail(j->reply, err); /* registered, as Spark's would be, but no merging */
+        return;
+    }
     static const uint8_t empty[1];
     rpc_reply_ok(j->reply, empty, 0);
 }
@@ -366,9 +370,32 @@ static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
         *app = &m->u.finalize_shuffle_merge.app_id;
         break;
+    case BLOCKMSG_REMOVE_SHUFFLE_MERGE:
+        *app = &m->u.remove_shuffle_merge.app_id;
+        break;
     default:
         break;
     }
+}
+
+static void handle_one_way(struct block_service *s, struct conn *c, const uint8_t *body, size_t len)
+{
+    struct blockmsg m;
+    char why[256];
+    const struct proto_bytes *app, *exec;
+    if (s->push && len > 0 && body[0] == BLOCKMSG_REMOVE_SHUFFLE_MERGE &&
+        blockmsg_decode(body, len, &m, why, sizeof(why)) == 0) {
+        ids_of(&m, &app, &exec);
+        const char *client = conn_client_id(c);
+        if (block_id_field_ok(app) && (!client || strcmp(client, app->data) == 0))
+            block_push_rpc(s, c, NULL, &m);
+        else
+            log_warn("%s: RemoveShuffleMerge for another or an invalid appId ignored",
+                     conn_peer(c));
+        blockmsg_free(&m);
+        return;
+    }
+    log_debug("ignoring OneWayMessage (%zu bytes) from %s", len, c ? conn_peer(c) : "?");
 }
 
 static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uint8_t *body,
@@ -377,8 +404,8 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     struct block_service *s = ctx;
     struct blockmsg m;
     char err[1024];
-    if (!reply) { /* OneWayMessage: Spark's ESS only logs these (e.g. Mesos heartbeats) */
-        log_debug("ignoring OneWayMessage (%zu bytes) from %s", len, c ? conn_peer(c) : "?");
+    if (!reply) { /* OneWayMessage: RemoveShuffleMerge, else only logged (Mesos heartbeats) */
+        handle_one_way(s, c, body, len);
         return;
     }
     if (len > 0 && body[0] >= BLOCKMSG_TYPE_COUNT) {
@@ -430,8 +457,9 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
         handle_local_dirs(s, reply, &m);
         break;
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
-        rpc_reply_fail(
-            reply, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+        if (!block_push_rpc(s, c, reply, &m))
+            rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: Cannot handle "
+                                  "shuffle block merge");
         break;
     default: {
         char desc[700];
@@ -451,6 +479,7 @@ out:
 static void service_destroy(void *ctx)
 {
     struct block_service *s = ctx;
+    block_push_stop(s);
     registry_store_close(s->store);
     resolver_destroy(s->res);
     while (s->roots) {
@@ -539,6 +568,8 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
                  "%zu records replayed",
                  cfg->state_dir, st.skipped_bytes, st.records);
     log_info("%zu executor registrations restored from %s", st.live, cfg->state_dir);
+    if (block_push_start(s, cfg, err, errlen) != 0)
+        goto fail;
     return &s->handler;
 fail:
     service_destroy(s);

@@ -17,6 +17,7 @@
 int block_service_application_removed(struct block_service *s, const char *app, bool cleanup_dirs,
                                       char *err, size_t errlen)
 {
+    block_push_app_removed(s, app, cleanup_dirs);
     return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
 }
 

@@ -21,6 +21,8 @@ struct block_service {
     bool fetch_rdd_enabled;
     struct root_set *roots; /* the newest allowed_local_dir_roots set (resolver_roots() is the
                              * one to read); older ones chained, freed at destroy */
+    /* push-based shuffle's merging (block_push.c); NULL unless push_enabled */
+    struct push_service *push;
 };
 
 /* The service behind a handler made by shuffle_service_create(). */
@@ -45,6 +47,19 @@ void block_fetch_shuffle_blocks(struct block_service *s, struct conn *c, struct 
 
 /* Replies with an encoded BlockTransferMessage. */
 void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m);
+
+/* Push-based shuffle (block_push.c): started with the service when push_enabled (also feeds
+ * it the restored registrations), fed each registration, routed FinalizeShuffleMerge and
+ * RemoveShuffleMerge (true when it took m; it then owns reply), told of removed apps. */
+struct shuffled_config;
+int block_push_start(struct block_service *s, const struct shuffled_config *cfg, char *err,
+                     size_t errlen);
+void block_push_stop(struct block_service *s);
+int block_push_registered(struct block_service *s, const char *app,
+                          const struct executor_info *info, char *err, size_t errlen);
+bool block_push_rpc(struct block_service *s, struct conn *c, struct rpc_reply *reply,
+                    const struct blockmsg *m);
+void block_push_app_removed(struct block_service *s, const char *app, bool cleanup);
 
 /* A proto string as a C string if it holds no NUL and is a safe id. */
 bool block_id_field_ok(const struct proto_bytes *b);

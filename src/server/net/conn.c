@@ -64,6 +64,8 @@ struct conn {
         void *state;
         void (*release)(struct conn *c, void *state);
     } attached[CONN_ATTACH_COUNT];
+    struct conn_body_sink body_sink; /* conn_take_body: the current UploadStream's body */
+    bool input_held;                 /* conn_hold_input */
 };
 
 static uint64_t now_ms(struct conn *c)
@@ -87,7 +89,7 @@ static bool over_limit(const struct conn *c, const struct shuffled_config *cfg)
 static bool must_pause(struct conn *c)
 {
     const struct shuffled_config *cfg = server_config(c->srv);
-    return c->no_more_requests || c->q.unsent > cfg->write_high_water ||
+    return c->no_more_requests || c->input_held || c->q.unsent > cfg->write_high_water ||
            c->chunks_pending >= cfg->max_chunks_per_connection ||
            c->rpc_pending > cfg->write_high_water || over_limit(c, cfg);
 }
@@ -96,7 +98,7 @@ static bool must_pause(struct conn *c)
  * only on this connection's thread (a write, an answer), which then rechecks. */
 static bool held_by_connection(struct conn *c, const struct shuffled_config *cfg)
 {
-    return c->no_more_requests || c->q.unsent > cfg->write_low_water ||
+    return c->no_more_requests || c->input_held || c->q.unsent > cfg->write_low_water ||
            c->chunks_pending >= cfg->max_chunks_per_connection ||
            c->rpc_pending > cfg->write_low_water;
 }
@@ -342,9 +344,14 @@ static void process(struct conn *c, const uint8_t *data, size_t len)
             conn_close(c, NULL);
         } else if (ev == FRAME_MESSAGE) {
             deliver(c, &out);
+        } else if (ev == FRAME_RAW && c->body_sink.on_body) {
+            struct conn_body_sink sink = c->body_sink;
+            if (out.raw_remaining == 0)
+                c->body_sink = (struct conn_body_sink){0};
+            sink.on_body(sink.ctx, c, out.raw, out.raw_len, out.raw_remaining == 0);
         }
-        /* FRAME_RAW: after-frame bytes of an UploadStream (we are closing) or of a
-         * StreamResponse a client sent us: nothing to do with them. */
+        /* Other FRAME_RAW: after-frame bytes nobody took (an UploadStream refused while we
+         * are closing, a StreamResponse a client sent us): nothing to do with them. */
     }
     conn_unref(c);
 }
@@ -601,6 +608,20 @@ void conn_slot_extend(struct conn *c, struct reply_slot *s, uint64_t n, bool las
     flush(c);
 }
 
+/* ---- upload bodies ---- */
+
+void conn_take_body(struct conn *c, const struct conn_body_sink *sink)
+{
+    c->body_sink = *sink;
+}
+
+void conn_hold_input(struct conn *c, bool hold)
+{
+    c->input_held = hold;
+    if (!hold && !c->closed)
+        recheck_paused(c);
+}
+
 /* ---- life cycle ---- */
 
 struct conn *conn_create(const struct conn_host *host, int fd, const char *peer,
@@ -681,6 +702,11 @@ void conn_close(struct conn *c, const char *reason)
             conn_budget_charge(c, (enum conn_budget)k, -(int64_t)c->budget[k]);
     atomic_fetch_sub(&c->srv->chunks_in_flight, c->chunks_pending);
     c->chunks_pending = 0;
+    if (c->body_sink.on_abort) {
+        struct conn_body_sink sink = c->body_sink;
+        c->body_sink = (struct conn_body_sink){0};
+        sink.on_abort(sink.ctx);
+    }
     for (int k = 0; k < CONN_ATTACH_COUNT; k++) {
         if (c->attached[k].release)
             c->attached[k].release(c, c->attached[k].state);

@@ -123,4 +123,18 @@ void conn_slot_extend(struct conn *c, struct reply_slot *s, uint64_t n, bool las
 /* Frees a detached slot (the connection closed before it was filled). */
 void conn_slot_discard(struct reply_slot *s);
 
+/* The after-frame body of the UploadStream being delivered (push-based shuffle): a handler
+ * that wants it sets a sink while handling that message. Each piece goes to on_body as it
+ * arrives (data borrowed for the call; last: the body is complete, and the sink is gone);
+ * on_abort runs instead if the connection closes before the last piece. Without a sink the
+ * body is skipped. */
+struct conn_body_sink {
+    void (*on_body)(void *ctx, struct conn *c, const uint8_t *data, size_t len, bool last);
+    void (*on_abort)(void *ctx);
+    void *ctx;
+};
+void conn_take_body(struct conn *c, const struct conn_body_sink *sink);
+/* Holds reading (a piece of a body is being written), or releases the hold. */
+void conn_hold_input(struct conn *c, bool hold);
+
 #endif

@@ -39,7 +39,7 @@ static void rpc_fail_now(struct conn *c, int64_t request_id, const char *error, 
 
 /* No merge support: answer and close, since the pushed bytes cannot be skipped reliably
  * (protocol.md 7, step 4). */
-static void refuse_upload(struct conn *c, const struct proto_msg *m)
+void dispatch_refuse_upload(struct conn *c, const struct proto_msg *m)
 {
     const struct proto_view *meta = &m->u.upload_stream.meta;
     char why[160];
@@ -70,7 +70,10 @@ static void on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
         d->rpc->on_rpc(d->rpc->ctx, c, NULL, m->u.one_way.body.data, m->u.one_way.body.len);
         break;
     case PROTO_UPLOAD_STREAM:
-        refuse_upload(c, m);
+        if (d->rpc->on_upload)
+            d->rpc->on_upload(d->rpc->ctx, c, m);
+        else
+            dispatch_refuse_upload(c, m);
         break;
     case PROTO_MERGED_BLOCK_META_REQUEST:
         rpc_fail_now(c, m->u.merged_block_meta_request.request_id,

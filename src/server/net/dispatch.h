@@ -20,6 +20,9 @@ struct dispatch *dispatch_create(struct rpc_handler *rpc);
 void dispatch_destroy(struct dispatch *d);
 /* Sends messages of type to fn (replacing what was there). Before the workers start. */
 void dispatch_route(struct dispatch *d, enum proto_msg_type type, dispatch_fn fn, void *ctx);
+/* Spark 3.1's answer to an UploadStream it cannot take (an RpcFailure naming the reason),
+ * then the connection closes: its after-frame body cannot be skipped reliably. */
+void dispatch_refuse_upload(struct conn *c, const struct proto_msg *m);
 /* The phase to install as every connection's base (conn_create). */
 struct conn_phase dispatch_phase(struct dispatch *d);
 

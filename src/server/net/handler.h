@@ -32,6 +32,10 @@ struct rpc_handler {
      * gauges and mirrored counters, set before each /metrics rendering (any thread). */
     const struct admin_actions *(*admin_actions)(void *ctx);
     void (*collect_metrics)(void *ctx);
+    /* Optional: UploadStream messages (push-based shuffle; NULL: refused as Spark 3.1 does).
+     * Worker thread; m is borrowed; the handler answers through the connection and takes the
+     * after-frame body with conn_take_body(). */
+    void (*on_upload)(void *ctx, struct conn *c, const struct proto_msg *m);
     /* Optional; called once at shutdown after all workers stopped. */
     void (*destroy)(void *ctx);
 };

@@ -69,6 +69,11 @@ static const struct key_desc keys[] = {
     {"crypto_sasl_fallback", K_BOOL, OFF(crypto_sasl_fallback), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
     {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
+    {"push_enabled", K_BOOL, OFF(push_enabled), 0, 0, 0},
+    {"push_min_chunk_bytes", K_U64, OFF(push_min_chunk_bytes), 0, 1, UINT64_MAX >> 1},
+    {"push_max_deferred_bytes", K_U64, OFF(push_max_deferred_bytes), 0, 0, UINT64_MAX >> 1},
+    {"push_max_open_files", K_U64, OFF(push_max_open_files), 0, 1, 1000000},
+    {"push_max_app_merge_bytes", K_U64, OFF(push_max_app_merge_bytes), 0, 0, UINT64_MAX >> 1},
 };
 #undef OFF
 
@@ -129,6 +134,11 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->admin_token_file = strdup("");
     cfg->auth_secret_file = strdup("");
     cfg->auth_app_secrets_dir = strdup("");
+    cfg->push_enabled = false; /* as Spark's service: merging is opt-in */
+    cfg->push_min_chunk_bytes = 2u << 20;
+    cfg->push_max_deferred_bytes = 64u << 20;
+    cfg->push_max_open_files = 4096;
+    cfg->push_max_app_merge_bytes = 0;
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
         !cfg->admin_listen || !cfg->admin_token_file || !cfg->auth_secret_file ||
         !cfg->auth_app_secrets_dir) {

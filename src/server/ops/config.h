@@ -54,6 +54,15 @@ struct shuffled_config {
     bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
+    /* push-based shuffle, the merge manager (docs/push.md): "push_enabled" (default false),
+     * "push_min_chunk_bytes" (merged chunk size, 2 MiB), "push_max_deferred_bytes" (pushes
+     * buffered while their partition is busy, 64 MiB), "push_max_open_files" (merge partitions
+     * open at once, 4096), "push_max_app_merge_bytes" (merged bytes per app, 0 = no limit) */
+    bool push_enabled;
+    uint64_t push_min_chunk_bytes;
+    uint64_t push_max_deferred_bytes;
+    uint64_t push_max_open_files;
+    uint64_t push_max_app_merge_bytes;
 };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */

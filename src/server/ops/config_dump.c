@@ -66,6 +66,12 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "crypto_sasl_fallback", json_boolean(c->crypto_sasl_fallback));
     bad |= set(o, "auth_secret_file", json_string(c->auth_secret_file));
     bad |= set(o, "auth_app_secrets_dir", json_string(c->auth_app_secrets_dir));
+    bad |= set(o, "push_enabled", json_boolean(c->push_enabled));
+    bad |= set(o, "push_min_chunk_bytes", json_integer((json_int_t)c->push_min_chunk_bytes));
+    bad |= set(o, "push_max_deferred_bytes", json_integer((json_int_t)c->push_max_deferred_bytes));
+    bad |= set(o, "push_max_open_files", json_integer((json_int_t)c->push_max_open_files));
+    bad |=
+        set(o, "push_max_app_merge_bytes", json_integer((json_int_t)c->push_max_app_merge_bytes));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(o);
         return -1;

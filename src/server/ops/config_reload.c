@@ -132,6 +132,11 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     if (strings_differ(live->allowed_local_dir_roots, live->allowed_local_dir_roots_count,
                        next->allowed_local_dir_roots, next->allowed_local_dir_roots_count))
         note(applied, appliedlen, &n_live, "allowed_local_dir_roots");
+    KEEP(push_enabled, "push_enabled");
+    KEEP(push_min_chunk_bytes, "push_min_chunk_bytes");
+    KEEP(push_max_deferred_bytes, "push_max_deferred_bytes");
+    KEEP(push_max_open_files, "push_max_open_files");
+    KEEP(push_max_app_merge_bytes, "push_max_app_merge_bytes");
 #undef KEEP
 #undef LIVE
     return rc ? -1 : n;

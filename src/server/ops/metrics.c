@@ -112,6 +112,21 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_FILE_WINDOWS_WARMED] = {"shuffled_file_windows_warmed_total",
                                 "1 MiB windows of large file bodies (after the first) read into "
                                 "the page cache on the blocking pool before being queued."},
+    [MC_PUSHES_ACCEPTED] = {"shuffled_pushes_accepted_total",
+                            "Pushed blocks answered SUCCESS (merged, or already merged)."},
+    [MC_PUSHES_TOO_LATE] = {"shuffled_pushes_too_late_total",
+                            "Pushed blocks refused: the merge was finalized."},
+    [MC_PUSHES_COLLISION] = {"shuffled_pushes_collision_total",
+                             "Pushed blocks refused: another push was writing the partition."},
+    [MC_PUSHES_STALE] = {"shuffled_pushes_stale_total",
+                         "Pushed blocks refused: a newer shuffleMergeId exists."},
+    [MC_PUSHES_TOO_OLD_ATTEMPT] = {"shuffled_pushes_too_old_attempt_total",
+                                   "Pushed blocks refused: from an older application attempt."},
+    [MC_PUSHES_FAILED] = {"shuffled_pushes_failed_total",
+                          "Pushed blocks answered with an RpcFailure (not registered, limits, "
+                          "I/O errors)."},
+    [MC_PUSH_BYTES_MERGED] = {"shuffled_push_bytes_merged_total",
+                              "Bytes of pushed blocks appended to merged shuffle files."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {
@@ -142,6 +157,9 @@ static const struct metric_doc gauge_docs[MG__COUNT] = {
                          "Memory held by queued answers (file bodies excluded), all "
                          "connections."},
     [MG_OUTPUT_BYTES_LIMIT] = {"shuffled_output_bytes_limit", "max_output_bytes."},
+    [MG_PUSH_DEFERRED_BYTES] = {"shuffled_push_deferred_bytes",
+                                "Memory holding pushed blocks that wait for their partition's "
+                                "writer (bounded by push_max_deferred_bytes)."},
 };
 
 static const struct metric_doc hist_docs[MH__COUNT] = {
@@ -151,6 +169,9 @@ static const struct metric_doc hist_docs[MH__COUNT] = {
     [MH_REGISTER_EXECUTOR_LATENCY] = {"shuffled_register_executor_request_latency_seconds",
                                       "Time to handle RegisterExecutor "
                                       "(Spark registerExecutorRequestLatencyMillis)."},
+    [MH_FINALIZE_LATENCY] = {"shuffled_finalize_shuffle_merge_latency_seconds",
+                             "Time to handle FinalizeShuffleMerge (partitions cut and closed, "
+                             "MergeStatuses built)."},
 };
 
 static const char *const rpc_names[MR__COUNT] = {

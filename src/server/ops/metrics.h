@@ -36,6 +36,14 @@ enum metric_counter {
     MC_AUTH_FAILURES,                   /* handshakes refused (SASL or AES) */
     MC_AES_CONNECTIONS,                 /* connections authenticated with the AES protocol */
     MC_ADMIN_FORBIDDEN,                 /* admin actions answered 403 (network, no token) */
+    /* push-based shuffle (docs/push.md) */
+    MC_PUSHES_ACCEPTED,        /* BlockPushReturnCode SUCCESS (duplicates included) */
+    MC_PUSHES_TOO_LATE,        /* ... TOO_LATE_BLOCK_PUSH */
+    MC_PUSHES_COLLISION,       /* ... BLOCK_APPEND_COLLISION_DETECTED */
+    MC_PUSHES_STALE,           /* ... STALE_BLOCK_PUSH */
+    MC_PUSHES_TOO_OLD_ATTEMPT, /* ... TOO_OLD_ATTEMPT_PUSH */
+    MC_PUSHES_FAILED,          /* pushes answered with an RpcFailure */
+    MC_PUSH_BYTES_MERGED,      /* bytes appended to merged data files */
     MC__COUNT
 };
 
@@ -52,12 +60,14 @@ enum metric_gauge {
     MG_INPUT_BYTES_LIMIT,      /* max_input_bytes */
     MG_OUTPUT_BYTES,           /* bytes of queued answers in memory, all connections */
     MG_OUTPUT_BYTES_LIMIT,     /* max_output_bytes */
+    MG_PUSH_DEFERRED_BYTES,    /* pushes buffered while their partition is busy */
     MG__COUNT
 };
 
 enum metric_histogram {
     MH_OPEN_BLOCKS_LATENCY, /* openBlockRequestLatencyMillis (OpenBlocks, FetchShuffleBlocks) */
     MH_REGISTER_EXECUTOR_LATENCY, /* registerExecutorRequestLatencyMillis */
+    MH_FINALIZE_LATENCY,          /* FinalizeShuffleMerge */
     MH__COUNT
 };
 

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Which attempt of each application push-based shuffle serves, and its merge dirs
+ * (merged_layout.h), with Spark's rules (RemoteBlockPushResolver.registerExecutor):
+ *
+ * - an application without attempt ids: the first registration carrying merge info sets the
+ *   dirs, later ones change nothing;
+ * - with attempt ids: the first registration of an attempt sets the dirs; a later attempt
+ *   replaces them (the older attempt's merged files are then to be deleted), an older or
+ *   equal one changes nothing.
+ *
+ * Filled from every RegisterExecutor with merge info (and from the registrations replayed at
+ * start, so it survives restarts as they do); emptied per application when it is removed.
+ * Thread-safe (a mutex; every call is short and touches memory only). */
+#ifndef SHUFFLED_SERVER_PUSH_MERGE_APPS_H
+#define SHUFFLED_SERVER_PUSH_MERGE_APPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "server/push/merged_layout.h"
+
+struct merge_apps;
+
+struct merge_apps *merge_apps_create(void);
+void merge_apps_destroy(struct merge_apps *t);
+
+/* Applies Spark's rules to app registering dirs (copied). Returns 1 when dirs became app's
+ * (with *replaced, if not NULL, taking the former attempt's dirs, n_dirs 0 when none), 0 when
+ * app keeps what it had, -1 out of memory. */
+int merge_apps_register(struct merge_apps *t, const char *app, const struct merge_dirs *dirs,
+                        struct merge_dirs *replaced);
+/* A copy of app's current dirs: 0, or -1 when app has none (or out of memory). */
+int merge_apps_get(struct merge_apps *t, const char *app, struct merge_dirs *out);
+/* The path of a merged file of app's current attempt (merged_file_path), without copying the
+ * dirs: 0, 1 when app has no merge dirs, -1 when the path does not fit. *attempt_id (may be
+ * NULL) gets the attempt. */
+int merge_apps_file_path(struct merge_apps *t, const char *app, int32_t shuffle_id,
+                         int32_t shuffle_merge_id, int32_t reduce_id, enum merged_file kind,
+                         char *buf, size_t buflen, int32_t *attempt_id);
+/* Forgets app; its dirs go to *out (if not NULL; n_dirs 0 when it had none). */
+bool merge_apps_remove(struct merge_apps *t, const char *app, struct merge_dirs *out);
+size_t merge_apps_count(struct merge_apps *t);
+
+/* Spark's text when app has no merge dirs ("application X is not registered or NM was
+ * restarted."), as an IllegalArgumentException. */
+void merge_apps_not_registered(const char *app, char *err, size_t errlen);
+
+#endif

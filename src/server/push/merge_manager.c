@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* See merge_manager.h. One mutex guards the maps (apps -> shuffles -> partitions); a
+ * partition's files are written outside it by its one writer (the claim) under the
+ * partition's own lock. Entries are counted (refs) so a partition dropped by a newer merge or
+ * a removal stays valid for the writer still holding it. */
+#include <config.h>
+
+#include "server/push/merge_manager.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "server/block/resolver.h"
+#include "server/push/merge_bitmap.h"
+#include "server/push/merge_journal.h"
+#include "server/push/merge_partition.h"
+
+struct merge_claim {
+    struct merge_partition p; /* first: a claim is its partition entry */
+    int refs;                 /* the shuffle's list + claims in flight */
+    bool writing;             /* claimed by a writer */
+    bool dropped;             /* no longer in its shuffle (superseded, removed, app gone) */
+    bool counted_open;        /* counted in open_parts */
+    int32_t map_index;        /* of the block being written */
+    int32_t shuffle, merge_id;
+    struct app_entry *app;
+};
+
+struct shuffle_entry {
+    int32_t shuffle_id, merge_id;
+    bool finalized;
+    struct merge_claim **parts; /* sorted by reduce id */
+    size_t n, cap;
+    struct shuffle_entry *next;
+};
+
+struct app_entry {
+    char *app;
+    struct merge_dirs dirs;
+    uint64_t merged_bytes;
+    struct shuffle_entry *shuffles;
+    struct app_entry *next;
+    int refs; /* the list + partitions pointing to it */
+};
+
+struct merge_manager {
+    pthread_mutex_t lock;
+    struct merge_limits lim;
+    struct merge_apps *attempts;   /* which attempt is current, its merge dirs (borrowed) */
+    struct merge_journal *journal; /* NULL: nothing survives a restart */
+    struct resolver *res;          /* allowed_local_dir_roots and dir ownership; NULL: none */
+    struct app_entry *apps;
+    uint64_t open_parts;
+};
+
+struct merge_manager *merge_manager_create(const struct merge_limits *lim,
+                                           struct merge_apps *attempts)
+{
+    struct merge_manager *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    pthread_mutex_init(&m->lock, NULL);
+    m->lim = *lim;
+    m->attempts = attempts;
+    return m;
+}
+
+static void app_unref(struct app_entry *a)
+{
+    if (--a->refs > 0)
+        return;
+    merge_dirs_free(&a->dirs);
+    free(a->app);
+    free(a);
+}
+
+/* Records r in the journal (if any); a failure is logged: the merge stands, but a restart
+ * before finalize would drop it. */
+static void journal(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    char err[256];
+    if (m->journal && merge_journal_append(m->journal, r, err, sizeof err) != 0)
+        log_error("merge journal: %s", err);
+}
+
+/* A record about a whole merge (finalize, removal). */
+static void journal_merge(struct merge_manager *m, enum merge_journal_op op, const char *app,
+                          int32_t attempt, int32_t shuffle, int32_t merge_id)
+{
+    struct merge_journal_rec r = {
+        .op = op, .app = app, .attempt = attempt, .shuffle = shuffle, .merge_id = merge_id};
+    journal(m, &r);
+}
+
+/* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
+static void part_closed(struct merge_manager *m, struct merge_claim *cl)
+{
+    if (cl->counted_open)
+        m->open_parts--;
+    cl->counted_open = false;
+}
+
+/* Under m->lock. */
+static void part_unref(struct merge_manager *m, struct merge_claim *cl)
+{
+    if (--cl->refs > 0)
+        return;
+    part_closed(m, cl);
+    app_unref(cl->app);
+    merge_partition_destroy(&cl->p);
+    free(cl);
+}
+
+/* Takes the shuffle's partitions out of it (their files deleted when unlink) and frees it.
+ * Under m->lock: deleting files under it is acceptable, it happens on removals only. */
+static void shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, bool unlink)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct merge_claim *cl = s->parts[i];
+        part_closed(m, cl);
+        pthread_mutex_lock(&cl->p.lock);
+        cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
+        cl->dropped = true;
+        if (unlink)
+            merge_partition_unlink(&cl->p);
+        pthread_mutex_unlock(&cl->p.lock);
+        part_unref(m, cl);
+    }
+    free(s->parts);
+    s->parts = NULL;
+    s->n = s->cap = 0;
+}
+
+static void app_drop(struct merge_manager *m, struct app_entry *a, bool unlink)
+{
+    while (a->shuffles) {
+        struct shuffle_entry *s = a->shuffles;
+        a->shuffles = s->next;
+        shuffle_drop_parts(m, s, unlink);
+        free(s);
+    }
+    app_unref(a);
+}
+
+void merge_manager_destroy(struct merge_manager *m)
+{
+    if (!m)
+        return;
+    while (m->apps) {
+        struct app_entry *a = m->apps;
+        m->apps = a->next;
+        app_drop(m, a, false);
+    }
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static struct app_entry **find_app(struct merge_manager *m, const char *app)
+{
+    struct app_entry **pp = &m->apps;
+    while (*pp && strcmp((*pp)->app, app) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup)
+{
+    pthread_mutex_lock(&m->lock);
+    struct app_entry **pp = find_app(m, app);
+    if (*pp) {
+        struct app_entry *a = *pp;
+        struct merge_journal_rec r = {
+            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
+        journal(m, &r);
+        *pp = a->next;
+        app_drop(m, a, cleanup);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static struct shuffle_entry *find_shuffle(struct app_entry *a, int32_t shuffle)
+{
+    for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
+        if (s->shuffle_id == shuffle)
+            return s;
+    return NULL;
+}
+
+/* The shuffle entry for merge_id, made current: a newer merge id drops the older merge's
+ * partitions and files. NULL out of memory. */
+static struct shuffle_entry *shuffle_for(struct merge_manager *m, struct app_entry *a,
+                                         int32_t shuffle, int32_t merge_id)
+{
+    struct shuffle_entry *s = find_shuffle(a, shuffle);
+    if (s && s->merge_id < merge_id) {
+        shuffle_drop_parts(m, s, true);
+        s->merge_id = merge_id;
+        s->finalized = false;
+    }
+    if (!s && (s = calloc(1, sizeof *s)) != NULL) {
+        s->shuffle_id = shuffle;
+        s->merge_id = merge_id;
+        s->next = a->shuffles;
+        a->shuffles = s;
+    }
+    return s;
+}
+
+/* Index of reduce in s->parts, or where it would go (*found false). */
+static size_t part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->parts[mid]->p.reduce_id < reduce)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < s->n && s->parts[lo]->p.reduce_id == reduce;
+    return lo;
+}
+
+static struct merge_claim *part_new(struct app_entry *a, const struct merge_push_key *k)
+{
+    char *paths[3] = {0};
+    enum merged_file kinds[3] = {MERGED_DATA, MERGED_INDEX, MERGED_META};
+    char buf[4096];
+    for (int i = 0; i < 3; i++) {
+        if (merged_file_path(&a->dirs, k->app, k->shuffle, k->merge_id, k->reduce, kinds[i], buf,
+                             sizeof buf) != 0 ||
+            !(paths[i] = strdup(buf))) {
+            for (int j = 0; j <= i; j++)
+                free(paths[j]);
+            return NULL;
+        }
+    }
+    struct merge_claim *cl = calloc(1, sizeof *cl);
+    if (!cl || merge_partition_init(&cl->p, k->reduce, paths) != 0) {
+        free(cl);
+        return NULL;
+    }
+    cl->refs = 1;
+    cl->app = a;
+    cl->shuffle = k->shuffle;
+    cl->merge_id = k->merge_id;
+    a->refs++;
+    return cl;
+}
+
+/* Whether app may create merged files where path says: its directory must lie under
+ * allowed_local_dir_roots and inside no dir another application owns (the merge dir comes
+ * from the client, beyond Spark's checks). */
+static bool merge_path_allowed(struct merge_manager *m, const char *app, const char *path,
+                               char *err, size_t errlen)
+{
+    if (!m->res)
+        return true;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *real = realpath(dirname(dir), NULL);
+    const struct root_set *roots = resolver_roots(m->res);
+    bool ok = real && (!roots || roots->n == 0 || path_under_roots(roots->dirs, roots->n, real)) &&
+              !resolver_dir_owned_by_other(m->res, app, real);
+    if (!ok)
+        snprintf(err, errlen,
+                 "java.lang.SecurityException: merge dir %s of application %s is missing, not "
+                 "under allowed_local_dir_roots or owned by another application",
+                 path, app);
+    free(real);
+    return ok;
+}
+
+/* The partition of k in s, created (files too) if new. NULL with err. Under m->lock. */
+static struct merge_claim *part_for(struct merge_manager *m, struct app_entry *a,
+                                    struct shuffle_entry *s, const struct merge_push_key *k,
+                                    bool restoring, char *err, size_t errlen)
+{
+    bool found;
+    size_t at = part_slot(s, k->reduce, &found);
+    if (found)
+        return s->parts[at];
+    if (m->lim.max_open_partitions && m->open_parts >= m->lim.max_open_partitions) {
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: %llu merged partitions open already "
+                 "(push_max_open_files)",
+                 (unsigned long long)m->open_parts);
+        return NULL;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        struct merge_claim **p = realloc(s->parts, cap * sizeof *p);
+        if (!p)
+            goto oom;
+        s->parts = p;
+        s->cap = cap;
+    }
+    struct merge_claim *cl = part_new(a, k);
+    if (!cl)
+        goto oom;
+    for (int i = 0; i < 3; i++)
+        if (!merge_path_allowed(m, k->app, cl->p.paths[i], err, errlen)) {
+            part_unref(m, cl);
+            return NULL;
+        }
+    if (restoring ? merge_partition_reopen(&cl->p) != 0
+                  : merge_partition_open(&cl->p, err, errlen) != 0) {
+        if (restoring)
+            snprintf(err, errlen, "%s: cannot reopen", cl->p.paths[0]);
+        part_unref(m, cl);
+        return NULL;
+    }
+    m->open_parts++;
+    cl->counted_open = true;
+    memmove(s->parts + at + 1, s->parts + at, (s->n - at) * sizeof *s->parts);
+    s->parts[at] = cl;
+    s->n++;
+    return cl;
+oom:
+    snprintf(err, errlen, "java.lang.OutOfMemoryError: merge partition");
+    return NULL;
+}
+
+/* app's merge state for its current attempt (merge_apps.h): made on first use; state of an
+ * older attempt is dropped with its files. NULL with err when app has no merge dirs. Under
+ * m->lock. */
+static struct app_entry *app_for_push(struct merge_manager *m, const char *app, char *err,
+                                      size_t errlen)
+{
+    struct merge_dirs dirs;
+    if (merge_apps_get(m->attempts, app, &dirs) != 0) {
+        merge_apps_not_registered(app, err, errlen);
+        return NULL;
+    }
+    struct app_entry **pp = find_app(m, app);
+    if (*pp && (*pp)->dirs.attempt_id == dirs.attempt_id) {
+        merge_dirs_free(&dirs);
+        return *pp;
+    }
+    if (*pp) { /* a newer attempt registered: the older one's merges go */
+        struct app_entry *old = *pp;
+        *pp = old->next;
+        app_drop(m, old, true);
+    }
+    struct app_entry *a = calloc(1, sizeof *a);
+    if (!a || !(a->app = strdup(app))) {
+        free(a);
+        merge_dirs_free(&dirs);
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: merge state");
+        return NULL;
+    }
+    a->dirs = dirs;
+    a->refs = 1;
+    a->next = m->apps;
+    m->apps = a;
+    return a;
+}
+
+enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merge_push_key *k,
+                                      uint64_t body_len, struct merge_claim **claim, char *err,
+                                      size_t errlen)
+{
+    *claim = NULL;
+    pthread_mutex_lock(&m->lock);
+    enum merge_verdict v = MERGE_FAILED;
+    struct app_entry *a = app_for_push(m, k->app, err, errlen);
+    struct shuffle_entry *s = NULL;
+    if (!a)
+        goto out;
+    if (a->dirs.attempt_id != k->attempt) {
+        v = MERGE_TOO_OLD_ATTEMPT;
+        goto out;
+    }
+    s = find_shuffle(a, k->shuffle);
+    if (s && s->merge_id > k->merge_id) {
+        v = MERGE_STALE;
+        goto out;
+    }
+    if (s && s->merge_id == k->merge_id && s->finalized) {
+        v = MERGE_TOO_LATE;
+        goto out;
+    }
+    if (m->lim.max_app_bytes && a->merged_bytes + body_len > m->lim.max_app_bytes) {
+        snprintf(err, errlen,
+                 "java.lang.IllegalStateException: application %s has merged %llu bytes, a "
+                 "block of %llu more is over push_max_app_merge_bytes",
+                 k->app, (unsigned long long)a->merged_bytes, (unsigned long long)body_len);
+        goto out;
+    }
+    if (!(s = shuffle_for(m, a, k->shuffle, k->merge_id))) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
+        goto out;
+    }
+    struct merge_claim *cl = part_for(m, a, s, k, false, err, errlen);
+    if (!cl)
+        goto out;
+    pthread_mutex_lock(&cl->p.lock); /* a commit may be adding to maps */
+    bool merged = roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index);
+    pthread_mutex_unlock(&cl->p.lock);
+    if (merged) {
+        v = MERGE_DUPLICATE;
+    } else if (cl->writing) {
+        v = MERGE_BUSY;
+    } else {
+        cl->writing = true;
+        cl->map_index = k->map_index;
+        cl->refs++;
+        *claim = cl;
+        v = MERGE_WRITE;
+    }
+out:
+    pthread_mutex_unlock(&m->lock);
+    return v;
+}
+
+int merge_claim_write(struct merge_claim *cl, const void *buf, size_t len, uint64_t at, char *err,
+                      size_t errlen)
+{
+    pthread_mutex_lock(&cl->p.lock);
+    /* Finalized or dropped meanwhile: the bytes go nowhere; the commit says why. */
+    int rc = cl->dropped || cl->p.finalized
+                 ? 0
+                 : merge_partition_write(&cl->p, buf, len, at, err, errlen);
+    pthread_mutex_unlock(&cl->p.lock);
+    return rc;
+}
+
+static void claim_release(struct merge_manager *m, struct merge_claim *cl)
+{
+    pthread_mutex_lock(&m->lock);
+    cl->writing = false;
+    part_unref(m, cl);
+    pthread_mutex_unlock(&m->lock);
+}
+
+enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
+                                      char *err, size_t errlen)
+{
+    enum merge_verdict v = MERGE_SUCCESS;
+    pthread_mutex_lock(&cl->p.lock);
+    if (cl->dropped) {
+        v = MERGE_STALE;
+    } else if (cl->p.finalized) {
+        v = MERGE_TOO_LATE;
+    } else if (merge_partition_commit(&cl->p, cl->map_index, len, m->lim.min_chunk_bytes, err,
+                                      errlen) != 0) {
+        v = MERGE_FAILED;
+    } else {
+        struct merge_journal_rec r = {MJ_COMMIT,
+                                      cl->app->app,
+                                      cl->app->dirs.attempt_id,
+                                      cl->shuffle,
+                                      cl->merge_id,
+                                      cl->p.reduce_id,
+                                      cl->map_index,
+                                      (int64_t)cl->p.data_pos,
+                                      cl->p.chunk_start == cl->p.data_pos};
+        journal(m, &r);
+    }
+    if (v != MERGE_SUCCESS && !cl->dropped)
+        merge_partition_rollback(&cl->p);
+    pthread_mutex_unlock(&cl->p.lock);
+    if (v == MERGE_SUCCESS) {
+        pthread_mutex_lock(&m->lock);
+        cl->app->merged_bytes += len;
+        pthread_mutex_unlock(&m->lock);
+    }
+    claim_release(m, cl);
+    return v;
+}
+
+void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl)
+{
+    pthread_mutex_lock(&cl->p.lock);
+    if (!cl->dropped && !cl->p.finalized)
+        merge_partition_rollback(&cl->p);
+    pthread_mutex_unlock(&cl->p.lock);
+    claim_release(m, cl);
+}
+
+/* MergeStatuses of s's partitions that merged anything (finalizing them). */
+static int statuses_of(struct merge_claim *const *parts, size_t nparts, int32_t shuffle,
+                       int32_t merge_id, struct blockmsg *out, char *err, size_t errlen)
+{
+    struct proto_bytes *bitmaps = calloc(nparts ? nparts : 1, sizeof *bitmaps);
+    int32_t *reduces = calloc(nparts ? nparts : 1, sizeof *reduces);
+    int64_t *sizes = calloc(nparts ? nparts : 1, sizeof *sizes);
+    uint32_t n = 0;
+    int rc = (bitmaps && reduces && sizes) ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: MergeStatuses");
+    for (size_t i = 0; rc == 0 && i < nparts; i++) {
+        struct merge_partition *p = &parts[i]->p;
+        pthread_mutex_lock(&p->lock);
+        rc = merge_partition_finalize(p, err, errlen);
+        uint8_t *bm = NULL;
+        size_t len = 0;
+        if (rc == 0 && !roaring_bitmap_is_empty(p->maps)) {
+            rc = merge_bitmap_serialize(p->maps, true, &bm, &len);
+            if (rc == 0) {
+                bitmaps[n].data = (char *)bm;
+                bitmaps[n].len = (uint32_t)len;
+                reduces[n] = p->reduce_id;
+                sizes[n] = (int64_t)p->data_pos;
+                n++;
+            } else {
+                snprintf(err, errlen, "java.lang.OutOfMemoryError: bitmap");
+            }
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    out->type = BLOCKMSG_MERGE_STATUSES;
+    out->u.merge_statuses.layout = BLOCKMSG_LAYOUT_32;
+    out->u.merge_statuses.shuffle_id = shuffle;
+    out->u.merge_statuses.shuffle_merge_id = merge_id;
+    out->u.merge_statuses.bitmaps = bitmaps;
+    out->u.merge_statuses.bitmap_count = n;
+    out->u.merge_statuses.reduce_ids = (struct proto_int_array){reduces, n};
+    out->u.merge_statuses.sizes = (struct proto_long_array){sizes, n};
+    if (rc != 0)
+        blockmsg_free(out);
+    return rc;
+}
+
+int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t attempt,
+                           int32_t shuffle, int32_t merge_id, struct blockmsg *out, char *err,
+                           size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&m->lock);
+    int rc = -1;
+    struct app_entry *a = app_for_push(m, app, err, errlen);
+    struct shuffle_entry *s;
+    if (!a)
+        goto out;
+    if (a->dirs.attempt_id != attempt) {
+        snprintf(err, errlen,
+                 "java.lang.IllegalArgumentException: The attempt id %d in this "
+                 "FinalizeShuffleMerge message does not match with the current attempt id %d "
+                 "stored in shuffle service for application %s",
+                 attempt, a->dirs.attempt_id, app);
+        goto out;
+    }
+    s = find_shuffle(a, shuffle);
+    if (s && s->merge_id > merge_id) {
+        snprintf(err, errlen,
+                 "java.lang.RuntimeException: Shuffle merge finalize request for shuffle %d "
+                 "with shuffleMergeId %d is stale shuffle finalize request as shuffle blocks of "
+                 "a higher shuffleMergeId for the shuffle is already being pushed",
+                 shuffle, merge_id);
+        goto out;
+    }
+    if (!(s = shuffle_for(m, a, shuffle, merge_id))) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
+        goto out;
+    }
+    s->finalized = true; /* no push gets in from now on */
+    /* The files are cut and closed outside the lock (pushes to other merges go on); the
+     * partitions are held meanwhile, since a newer merge may drop them. */
+    size_t n = s->n;
+    struct merge_claim **parts = malloc((n ? n : 1) * sizeof *parts);
+    if (!parts) {
+        snprintf(err, errlen, "java.lang.OutOfMemoryError: finalize");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = s->parts[i];
+        parts[i]->refs++;
+        part_closed(m, parts[i]); /* finalizing closes its files */
+    }
+    pthread_mutex_unlock(&m->lock);
+    rc = statuses_of(parts, n, shuffle, merge_id, out, err, errlen);
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < n; i++)
+        part_unref(m, parts[i]);
+    free(parts);
+    if (rc == 0)
+        journal_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
+out:
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
+                          int32_t shuffle, int32_t merge_id)
+{
+    pthread_mutex_lock(&m->lock);
+    struct app_entry *a = *find_app(m, app);
+    struct shuffle_entry *s = a && a->dirs.attempt_id == attempt ? find_shuffle(a, shuffle) : NULL;
+    if (s && (merge_id == -1 || merge_id == s->merge_id)) {
+        shuffle_drop_parts(m, s, true);
+        s->finalized = true; /* later pushes of it are too late */
+    } else if (s && merge_id > s->merge_id) {
+        shuffle_drop_parts(m, s, true);
+        s->merge_id = merge_id;
+        s->finalized = true;
+    }
+    if (s)
+        journal_merge(m, MJ_REMOVE, app, attempt, shuffle, merge_id);
+    pthread_mutex_unlock(&m->lock);
+}
+
+uint64_t merge_manager_open_partitions(struct merge_manager *m)
+{
+    pthread_mutex_lock(&m->lock);
+    uint64_t n = m->open_parts;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+/* ---- restoring from the journal ---- */
+
+void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j)
+{
+    m->journal = j;
+}
+
+void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res)
+{
+    m->res = res;
+}
+
+/* The state r belongs to, if r's attempt is still the app's current one. */
+static struct app_entry *replay_app(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    char err[256];
+    struct app_entry *a = app_for_push(m, r->app, err, sizeof err);
+    return a && a->dirs.attempt_id == r->attempt ? a : NULL;
+}
+
+void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
+{
+    struct merge_manager *m = arg;
+    pthread_mutex_lock(&m->lock);
+    if (r->op == MJ_APP_REMOVED) {
+        struct app_entry **pp = find_app(m, r->app);
+        if (*pp) {
+            struct app_entry *a = *pp;
+            *pp = a->next;
+            app_drop(m, a, false);
+        }
+        pthread_mutex_unlock(&m->lock);
+        return;
+    }
+    struct app_entry *a = replay_app(m, r);
+    struct shuffle_entry *s = a ? find_shuffle(a, r->shuffle) : NULL;
+    if (!a || (s && s->merge_id > r->merge_id && r->merge_id != -1)) {
+        pthread_mutex_unlock(&m->lock);
+        return; /* an older attempt's or a superseded merge's */
+    }
+    if (r->op == MJ_REMOVE) {
+        pthread_mutex_unlock(&m->lock);
+        merge_manager_remove(m, r->app, r->attempt, r->shuffle, r->merge_id);
+        return;
+    }
+    s = shuffle_for(m, a, r->shuffle, r->merge_id);
+    char err[256];
+    struct merge_push_key k = {r->app,      r->attempt,   r->shuffle,
+                               r->merge_id, r->map_index, r->reduce};
+    if (s && r->op == MJ_COMMIT) {
+        struct merge_claim *cl = part_for(m, a, s, &k, true, err, sizeof err);
+        if (cl) {
+            uint64_t before = cl->p.data_pos;
+            merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end, r->chunk_closed);
+            a->merged_bytes += cl->p.data_pos - before;
+        } else
+            log_warn("merge journal: %s", err);
+    } else if (s && r->op == MJ_FINALIZE) {
+        s->finalized = true;
+        for (size_t i = 0; i < s->n; i++) {
+            part_closed(m, s->parts[i]);
+            merge_partition_replay_finalize(&s->parts[i]->p);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
+{
+    struct merge_manager *m = arg;
+    if (r->op == MJ_APP_REMOVED)
+        return false;
+    pthread_mutex_lock(&m->lock);
+    struct app_entry *a = *find_app(m, r->app);
+    struct shuffle_entry *s =
+        a && a->dirs.attempt_id == r->attempt ? find_shuffle(a, r->shuffle) : NULL;
+    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
+    if (keep && r->op == MJ_COMMIT) {
+        bool found;
+        part_slot(s, r->reduce, &found); /* its partition is still there */
+        keep = found;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return keep;
+}
+
+void merge_manager_replay_done(struct merge_manager *m)
+{
+    pthread_mutex_lock(&m->lock);
+    for (struct app_entry *a = m->apps; a; a = a->next)
+        for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
+            for (size_t i = 0; i < s->n; i++)
+                if (merge_partition_replay_done(&s->parts[i]->p) != 0)
+                    log_warn("merge journal: cannot cut %s back", s->parts[i]->p.paths[0]);
+    pthread_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: Apache-2.0
+# src/server/push: push-based shuffle (issue 17). The merged files' layout and the
+# application attempts' merge dirs, a library so unit tests link the same objects.
+noinst_LTLIBRARIES += src/server/libpush.la
+src_server_libpush_la_SOURCES = \
+	src/server/push/merged_layout.c src/server/push/merged_layout.h \
+	src/server/push/merge_apps.c src/server/push/merge_apps.h
+src_server_libpush_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+src_server_libpush_la_LIBADD = src/server/libblock.la $(JANSSON_LIBS) $(PTHREAD_LIBS)
+shuffled_LDADD += src/server/libpush.la
+# The write side (merge manager): merged partitions and their bitmaps (CRoaring), the
+# manager's verdicts; the connection side and RPCs go with the block service.
+src_server_libpush_la_SOURCES += \
+	src/server/push/merge_bitmap.c src/server/push/merge_bitmap.h \
+	src/server/push/merge_partition.c src/server/push/merge_partition.h \
+	src/server/push/merge_manager.c src/server/push/merge_manager.h \
+	src/server/push/merge_journal.c src/server/push/merge_journal.h
+src_server_libpush_la_LIBADD += $(ROARING_LIBS)
+BLOCK_SERVICE_SOURCES += src/server/block/block_push.c src/server/push/push_service.h \
+	src/server/push/push_upload.c src/server/push/push_rpc.c
+# The programs running the block service on core stubs (tests/block/core_stubs.c).
+tests_block_test_block_service_LDADD = src/server/libpush.la $(LDADD)
+tests_fuzz_fuzz_blockrpc_LDADD += src/server/libpush.la

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The push service's life and its RPCs: FinalizeShuffleMerge (MergeStatuses) and
+ * RemoveShuffleMerge, both on the blocking pool since they cut and delete files. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "server/ops/config.h"
+#include "server/ops/metrics.h"
+#include "server/push/merge_journal.h"
+#include "server/push/push_service.h"
+
+struct push_service *push_service_create(const struct shuffled_config *cfg)
+{
+    struct push_service *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return NULL;
+    struct merge_limits lim = {
+        .min_chunk_bytes = cfg->push_min_chunk_bytes,
+        .max_open_partitions = cfg->push_max_open_files / 3 ? cfg->push_max_open_files / 3 : 1,
+        .max_app_bytes = cfg->push_max_app_merge_bytes,
+    };
+    ps->max_deferred_bytes = cfg->push_max_deferred_bytes;
+    ps->attempts = merge_apps_create();
+    ps->merges = ps->attempts ? merge_manager_create(&lim, ps->attempts) : NULL;
+    if (!ps->merges) {
+        push_service_destroy(ps);
+        return NULL;
+    }
+    return ps;
+}
+
+void push_service_destroy(struct push_service *ps)
+{
+    if (!ps)
+        return;
+    merge_manager_destroy(ps->merges);
+    merge_journal_close(ps->journal);
+    merge_apps_destroy(ps->attempts);
+    free(ps);
+}
+
+int push_service_restore(struct push_service *ps, const struct shuffled_config *cfg, char *err,
+                         size_t errlen)
+{
+    ps->journal = merge_journal_open(cfg->state_dir, cfg->state_sync, merge_manager_replay,
+                                     merge_manager_keep, ps->merges, err, errlen);
+    if (!ps->journal)
+        return -1;
+    merge_manager_replay_done(ps->merges);
+    merge_manager_set_journal(ps->merges, ps->journal);
+    return 0;
+}
+
+struct merge_job {
+    struct push_service *ps;
+    struct rpc_reply *reply; /* NULL: RemoveShuffleMerge */
+    char *app;
+    int32_t attempt, shuffle, merge_id;
+    uint64_t start_usec;
+};
+
+static void finalize_run(void *arg)
+{
+    struct merge_job *j = arg;
+    struct blockmsg out;
+    char err[1024];
+    if (merge_manager_finalize(j->ps->merges, j->app, j->attempt, j->shuffle, j->merge_id, &out,
+                               err, sizeof err) != 0) {
+        rpc_reply_fail(j->reply, err);
+        return;
+    }
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, &out);
+    if (w.failed)
+        rpc_reply_fail(j->reply, "java.lang.OutOfMemoryError: MergeStatuses");
+    else
+        rpc_reply_ok(j->reply, w.buf, w.len);
+    proto_writer_free(&w);
+    blockmsg_free(&out);
+    metrics_observe_usec(MH_FINALIZE_LATENCY, metrics_now_usec() - j->start_usec);
+}
+
+static void remove_run(void *arg)
+{
+    struct merge_job *j = arg;
+    merge_manager_remove(j->ps->merges, j->app, j->attempt, j->shuffle, j->merge_id);
+}
+
+static void job_free(struct conn *c, void *arg)
+{
+    struct merge_job *j = arg;
+    (void)c;
+    free(j->app);
+    free(j);
+}
+
+static struct merge_job *job_new(struct push_service *ps, struct rpc_reply *reply,
+                                 const struct proto_bytes *app, int32_t attempt, int32_t shuffle,
+                                 int32_t merge_id)
+{
+    struct merge_job *j = calloc(1, sizeof *j);
+    char *name = j ? strdup(app->data ? app->data : "") : NULL;
+    if (!name) {
+        free(j);
+        return NULL;
+    }
+    *j = (struct merge_job){ps, reply, name, attempt, shuffle, merge_id, metrics_now_usec()};
+    return j;
+}
+
+void push_finalize(struct push_service *ps, struct conn *c, struct rpc_reply *reply,
+                   const struct blockmsg *m)
+{
+    if (m->u.finalize_shuffle_merge.layout != BLOCKMSG_LAYOUT_32) {
+        rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: FinalizeShuffleMerge of "
+                              "Spark 3.1 (no shuffleMergeId) is not supported");
+        return;
+    }
+    struct merge_job *j = job_new(
+        ps, reply, &m->u.finalize_shuffle_merge.app_id, m->u.finalize_shuffle_merge.app_attempt_id,
+        m->u.finalize_shuffle_merge.shuffle_id, m->u.finalize_shuffle_merge.shuffle_merge_id);
+    if (!j) {
+        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: finalize");
+        return;
+    }
+    conn_run_blocking(c, finalize_run, job_free, j);
+}
+
+void push_remove_merge(struct push_service *ps, struct conn *c, const struct blockmsg *m)
+{
+    struct merge_job *j = job_new(
+        ps, NULL, &m->u.remove_shuffle_merge.app_id, m->u.remove_shuffle_merge.app_attempt_id,
+        m->u.remove_shuffle_merge.shuffle_id, m->u.remove_shuffle_merge.shuffle_merge_id);
+    if (!j) {
+        log_warn("%s: RemoveShuffleMerge dropped: out of memory", conn_peer(c));
+        return;
+    }
+    conn_run_blocking(c, remove_run, job_free, j);
+}

@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: Apache-2.0
+# Push-based shuffle tests (issue 17): the merged layout against Spark 3.5's recorded files.
+PUSH_TESTS = tests/push/test_merged_layout
+check_PROGRAMS += $(PUSH_TESTS)
+TESTS += $(PUSH_TESTS)
+tests_push_test_merged_layout_LDADD = src/server/libpush.la $(LDADD)
+# The write side against Spark 3.5's recordings (the real daemon; push-write).
+PUSH_WRITE_TESTS = tests/push/test_push_vectors
+check_PROGRAMS += $(PUSH_WRITE_TESTS)
+TESTS += $(PUSH_WRITE_TESTS)
+# libFuzzer target for the upload path (scripts/fuzz runs every tests/fuzz/fuzz_*.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_push_upload
+tests_fuzz_fuzz_push_upload_SOURCES = tests/fuzz/fuzz_push_upload.c tests/block/core_stubs.c \
+	src/server/stream/file_open.c
+tests_fuzz_fuzz_push_upload_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_push_upload_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_push_upload_LDADD = $(HARNESS_LIBS) src/server/libpush.la src/server/libblock.la \
+	src/proto/libproto.la $(PTHREAD_LIBS)
