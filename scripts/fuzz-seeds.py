@@ -63,6 +63,13 @@ if target == "fuzz_blockrpc":
             + b"".join(struct.pack(">i", r) for r in reduces) + bytes([batch]))
     put(bytes([7]) + s(b"app-1") + s(b"0") + strs([b"rdd_0_0", b"../x"]))
     put(bytes([10]) + s(b"app-1") + strs([b"0", b"0"]))
+    # push-based shuffle's read side and DiagnoseCorruption (the target has a merged partition
+    # shuffle 0 / merge 0 / reduce 0 of two chunks, and shuffle_0_0's ADLER32 checksum file)
+    put(bytes([15]) + s(b"app-1") + s(b"0") + struct.pack(">ii", 0, 0) + struct.pack(">ii", 1, 0)
+        + struct.pack(">i", 1) + struct.pack(">iii", 2, 0, 1))
+    put(bytes([0]) + s(b"app-1") + s(b"0") + strs([b"shuffleChunk_0_0_0_0", b"shuffleChunk_0_0_0_1"]))
+    for algo, reduce in ((b"ADLER32", 1), (b"CRC32", 0), (b"MD5", 2)):
+        put(bytes([16]) + s(b"app-1") + s(b"0") + struct.pack(">iqiq", 0, 0, reduce, 1) + s(algo))
 if target == "fuzz_saslmsg":
     # the spec's first SaslMessage, a digest-response one, and a secret-like string
     put(bytes.fromhex("ea000000056170702d3100000000"))

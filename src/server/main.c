@@ -286,6 +286,9 @@ int main(int argc, char **argv)
     }
     dispatch_route(d.dispatch, PROTO_CHUNK_FETCH_REQUEST, stream_manager_on_msg, NULL);
     dispatch_route(d.dispatch, PROTO_STREAM_REQUEST, stream_manager_on_msg, NULL);
+    if (d.srv.handler->on_merged_meta) /* push-based shuffle's merged fetch */
+        dispatch_route(d.dispatch, PROTO_MERGED_BLOCK_META_REQUEST, d.srv.handler->on_merged_meta,
+                       d.srv.handler->ctx);
     struct conn_phase base = dispatch_phase(d.dispatch);
     d.srv.base_on_msg = base.on_msg;
     d.srv.base_ctx = base.ctx;

@@ -9,4 +9,20 @@
 extern const char *stub_peer;      /* conn_peer() of every connection */
 extern const char *stub_client_id; /* conn_client_id(): NULL unauthenticated */
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* The answers a service gives through reply slots rather than rpc_reply (MergedBlockMetaRequest
+ * with push_enabled): the last one, and how many so far. */
+struct stub_slot_answer {
+    int count;
+    int type; /* proto_msg type: MergedBlockMetaSuccess or RpcFailure */
+    int64_t request_id;
+    int32_t num_chunks;
+    uint8_t body[4096];
+    size_t len;
+    char err[4096];
+};
+extern struct stub_slot_answer stub_slot_answer;
+
 #endif

@@ -2,7 +2,8 @@
 # Block-service tests (issue 4): unit tests (check) of the pure parts, and integration tests
 # with the real daemon (build/shuffled) on 127.0.0.1, ephemeral port. Sources and libraries:
 # the defaults of tests/local.mk.
-EXTRA_DIST += tests/block/test_util_block.h tests/block/daemon_client.h
+EXTRA_DIST += tests/block/test_util_block.h tests/block/daemon_client.h \
+	tests/block/vector_replay.h
 BLOCK_TESTS = tests/block/test_blockid tests/block/test_placement \
 	tests/block/test_index_cache tests/block/test_resolver \
 	tests/block/test_registry_store tests/block/test_cleanup tests/block/test_gen_shuffle_data \

@@ -11,6 +11,7 @@
 #include "server/block/block_service.h"
 #include "common/log.h"
 #include "server/block/placement.h"
+#include "server/push/merge_apps.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
 #include "core_stubs.h"
@@ -188,15 +189,23 @@ START_TEST(test_restore_and_removal)
 }
 END_TEST
 
-START_TEST(test_isolation_and_streams)
+/* The test's state dir and one local dir (tmp/rel, made) into state and dir, and cfg's
+ * defaults. */
+static void test_dirs(struct shuffled_config *cfg, const char *rel, char *state, char *dir,
+                      size_t len)
 {
     const char *tmp = harness_test_dir();
+    snprintf(state, len, "%s/state", tmp);
+    snprintf(dir, len, "%s/%s", tmp, rel);
+    touch(dir, "x");
+    ck_assert_int_eq(config_defaults_for_test(cfg, state), 0);
+}
+
+START_TEST(test_isolation_and_streams)
+{
     char state[600], d1[600];
-    snprintf(state, sizeof(state), "%s/state", tmp);
-    snprintf(d1, sizeof(d1), "%s/exec", tmp);
-    touch(d1, "x");
     struct shuffled_config cfg;
-    ck_assert_int_eq(config_defaults_for_test(&cfg, state), 0);
+    test_dirs(&cfg, "exec", state, d1, sizeof(d1));
     cfg.fetch_rdd_enabled = true;
     h = create(&cfg);
     stub_client_id = "app-2";
@@ -251,5 +260,104 @@ START_TEST(test_isolation_and_streams)
 }
 END_TEST
 
+/* MergedBlockMetaRequest as the daemon routes it (ctx: the service). */
+static void merged_meta(int32_t merge_id)
+{
+    struct proto_msg q = {.type = PROTO_MERGED_BLOCK_META_REQUEST};
+    q.u.merged_block_meta_request.request_id = 9;
+    q.u.merged_block_meta_request.app_id = (struct proto_view){(const uint8_t *)"app-1", 5};
+    q.u.merged_block_meta_request.shuffle_merge_id = merge_id;
+    int before = stub_slot_answer.count;
+    h->on_merged_meta(h->ctx, fake_conn, &q);
+    ck_assert_int_eq(stub_slot_answer.count, before + 1);
+    ck_assert(stub_slot_answer.request_id == 9);
+}
+
+/* Push-based shuffle's read side through the handler: merge dirs from the registration, a
+ * merged partition's meta and chunk, a shuffleMergeId made stale by a newer one, and the
+ * application's removal. */
+START_TEST(test_merged_fetch)
+{
+    const char *tmp = harness_test_dir();
+    char state[600], local[600];
+    struct shuffled_config cfg;
+    test_dirs(&cfg, "l/blockmgr", state, local, sizeof(local));
+    cfg.push_enabled = true;
+    h = create(&cfg);
+    struct blockmsg m = {.type = BLOCKMSG_REGISTER_EXECUTOR};
+    struct proto_bytes d = {local, (uint32_t)strlen(local)};
+    static char manager[] = "m:{\"mergeDir\":\"merge\",\"attemptId\":\"1\"}}}";
+    m.u.register_executor.app_id = (struct proto_bytes){"app-1", 5};
+    m.u.register_executor.exec_id = (struct proto_bytes){"0", 1};
+    m.u.register_executor.info.local_dirs = (struct proto_string_array){&d, 1};
+    m.u.register_executor.info.sub_dirs_per_local_dir = 4;
+    m.u.register_executor.info.shuffle_manager = (struct proto_bytes){manager, sizeof manager - 1};
+    struct rpc_reply r;
+    call(&m, &r);
+    ck_assert_int_eq(r.ok, 1);
+    struct merge_apps *apps = block_service_of(h)->merge_apps;
+    struct merge_dirs dirs;
+    ck_assert_int_eq(merge_apps_get(apps, "app-1", &dirs), 0);
+    char want[700], path[900];
+    snprintf(want, sizeof(want), "%s/l/merge", tmp);
+    ck_assert_str_eq(dirs.dirs[0], want);
+    static const uint8_t index[16] = {[15] = 5},
+                         meta[18] = {0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0};
+    const enum merged_file kinds[] = {MERGED_INDEX, MERGED_META, MERGED_DATA};
+    const uint8_t *bytes[] = {index, meta, (const uint8_t *)"hello"};
+    const size_t lens[] = {16, 18, 5};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(merged_file_path(&dirs, "app-1", 0, 0, 0, kinds[i], path, sizeof(path)),
+                         0);
+        touch(want, path + strlen(want) + 1);
+        ck_assert_int_eq(harness_write_file(path, bytes[i], lens[i]), 0);
+    }
+    merge_dirs_free(&dirs);
+    merged_meta(0);
+    ck_assert_int_eq(stub_slot_answer.type, PROTO_MERGED_BLOCK_META_SUCCESS);
+    ck_assert_int_eq(stub_slot_answer.num_chunks, 1);
+    ck_assert_uint_eq(stub_slot_answer.len, 18);
+    ck_assert(memcmp(stub_slot_answer.body, meta, 18) == 0);
+    /* chunk 0 of reduce 0: the data file's [0, 5) */
+    int32_t zero = 0;
+    struct proto_int_array row = {&zero, 1};
+    struct blockmsg f = {.type = BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS};
+    f.u.fetch_shuffle_block_chunks.app_id = (struct proto_bytes){"app-1", 5};
+    f.u.fetch_shuffle_block_chunks.exec_id = (struct proto_bytes){"0", 1};
+    f.u.fetch_shuffle_block_chunks.reduce_ids = (struct proto_int_array){&zero, 1};
+    f.u.fetch_shuffle_block_chunks.chunk_ids = (struct proto_int_matrix){&row, 1};
+    call(&f, &r);
+    ck_assert_int_eq(r.ok, 1);
+    struct chunk_segment seg;
+    char err[512];
+    ck_assert_int_eq(streams[0].resolve(streams[0].ctx, 0, &seg, err, sizeof(err)), 0);
+    ck_assert_int_eq(seg.kind, CHUNK_FILE);
+    ck_assert_str_eq(seg.path, path);
+    ck_assert_uint_eq(seg.length, 5);
+    free(seg.path);
+    /* the merge manager has seen shuffleMergeId 1: merge 0 is stale for both fetches */
+    ck_assert_int_eq(merge_apps_note_merge_id(apps, "app-1", 0, 1), 0);
+    merged_meta(0);
+    ck_assert_int_eq(stub_slot_answer.type, PROTO_RPC_FAILURE);
+    ck_assert_str_eq(stub_slot_answer.err,
+                     "java.lang.RuntimeException: MergedBlockMeta fetch for shuffle 0 with "
+                     "shuffleMergeId 0 reduceId 0 is stale shuffle block fetch request as shuffle "
+                     "blocks of a higher shuffleMergeId for the shuffle is available");
+    ck_assert_int_eq(streams[0].resolve(streams[0].ctx, 0, &seg, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "RuntimeException: MergedBlockData fetch for shuffle 0 with "
+                              "shuffleMergeId 0 reduceId 0 is stale") != NULL,
+                  "%s", err);
+    /* the application's removal forgets its merge dirs */
+    ck_assert_int_eq(
+        block_service_application_removed(block_service_of(h), "app-1", false, err, sizeof(err)),
+        1);
+    merged_meta(1);
+    ck_assert_str_eq(stub_slot_answer.err, "java.lang.IllegalArgumentException: application app-1 "
+                                           "is not registered or NM was restarted.");
+    destroy();
+    config_free_for_test(&cfg);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "block_service", .name = "core"), test_restore_and_removal,
-           test_isolation_and_streams)
+           test_isolation_and_streams, test_merged_fetch)

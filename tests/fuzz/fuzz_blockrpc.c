@@ -5,8 +5,11 @@
  * replaced by stubs (no sockets, blocking jobs run inline). Every request must be answered
  * exactly once; every stream it registers is resolved chunk by chunk and freed. One
  * executor is registered at start over a temp dir holding a small shuffle output, so
- * resolution reaches placement, the index cache and the files. The block sources it is
- * linked with are listed in tests/fuzz/local.mk. */
+ * resolution reaches placement, the index cache and the files. Push-based shuffle is on and
+ * the executor names a merge dir holding one merged partition, so shuffleChunk_ ids and
+ * FetchShuffleBlockChunks reach the merged files, and every input is also sent as a
+ * MergedBlockMetaRequest. The block sources it is linked with are listed in
+ * tests/fuzz/local.mk. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 #include "../harness/fs.h"
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
+#include "server/push/merge_registration.h"
 #include "common/log.h"
 #include "server/service.h"
 #include "server/stream/stream_manager.h"
@@ -106,6 +110,27 @@ static void setup(void)
     write_bytes(path, data, sizeof(data));
     snprintf(path, sizeof(path), "%s/00/rdd_0_0", dir);
     write_bytes(path, data, 3);
+    /* shuffle_0_0's ADLER32 checksums (Adler32 of 5, 4 and 11 zero bytes), for
+     * DiagnoseCorruption */
+    static const uint8_t sums[24] = {
+        [5] = 0x05, [7] = 0x01, [13] = 0x04, [15] = 0x01, [21] = 0x0b, [23] = 0x01};
+    snprintf(path, sizeof(path), "%s/00/shuffle_0_0_0.checksum.ADLER32", dir);
+    write_bytes(path, sums, sizeof(sums));
+    /* merge dir "merge" beside the local dir: shuffle 0, merge 0, reduce 0 in two chunks */
+    char merge[420];
+    snprintf(merge, sizeof(merge), "%s/merge", tmp);
+    snprintf(path, sizeof(path), "%s/00", merge);
+    if (mkdir(merge, 0700) != 0 || mkdir(path, 0700) != 0)
+        abort();
+    static const uint8_t midx[24] = {[15] = 5, [23] = 20};
+    static const uint8_t meta[36] = {0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0,
+                                     0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 1, 0};
+    snprintf(path, sizeof(path), "%s/00/shuffleMerged_app-1_0_0_0.index", merge);
+    write_bytes(path, midx, sizeof(midx));
+    snprintf(path, sizeof(path), "%s/00/shuffleMerged_app-1_0_0_0.data", merge);
+    write_bytes(path, data, sizeof(data));
+    snprintf(path, sizeof(path), "%s/00/shuffleMerged_app-1_0_0_0.meta", merge);
+    write_bytes(path, meta, sizeof(meta));
 
     struct shuffled_config cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -115,6 +140,7 @@ static void setup(void)
     char *roots[1] = {tmp}; /* so resolution also goes through the roots confinement */
     cfg.allowed_local_dir_roots = roots;
     cfg.allowed_local_dir_roots_count = 1;
+    cfg.push_enabled = true;
     char err[512];
     h = shuffle_service_create(&cfg, err, sizeof(err));
     if (!h) {
@@ -122,8 +148,11 @@ static void setup(void)
         abort();
     }
     char *dirs[1] = {dir};
-    struct executor_info info = {dirs, 1, 1, "sort", NULL};
-    if (resolver_register(block_service_of(h)->res, "app-1", "0", &info) != 0)
+    char manager[] = "sort:{\"mergeDir\":\"merge\",\"attemptId\":\"1\"}}}";
+    struct executor_info info = {dirs, 1, 1, manager, NULL};
+    if (resolver_register(block_service_of(h)->res, "app-1", "0", &info) != 0 ||
+        merge_registration_note(block_service_of(h)->merge_apps, "app-1", &info, err,
+                                sizeof(err)) != 0)
         abort();
     atexit(cleanup_tmp);
 }
@@ -152,6 +181,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r.answers != 1)
         abort();
     h->on_rpc(h->ctx, (struct conn *)&r, NULL, body, size); /* as a OneWayMessage */
+    /* as a MergedBlockMetaRequest: app id from the bytes after the first 12, the shuffle,
+     * merge and reduce ids small (so that the merged partition is hit) or as given */
+    if (size >= 12) {
+        struct proto_msg m = {.type = PROTO_MERGED_BLOCK_META_REQUEST};
+        bool ours = size == 12 || (body[3] & 1);
+        const char *app = ours ? "app-1" : (const char *)body + 12;
+        m.u.merged_block_meta_request.app_id =
+            (struct proto_view){(const uint8_t *)app, ours ? 5 : (uint32_t)(size - 12)};
+        int32_t v[3];
+        memcpy(v, body, sizeof v);
+        m.u.merged_block_meta_request.shuffle_id = v[0] & 0x100 ? v[0] : v[0] & 1;
+        m.u.merged_block_meta_request.shuffle_merge_id = v[1] & 0x100 ? v[1] : v[1] & 1;
+        m.u.merged_block_meta_request.reduce_id = v[2] & 0x100 ? v[2] : v[2] & 1;
+        int before = stub_slot_answer.count;
+        h->on_merged_meta(h->ctx, (struct conn *)&r, &m);
+        if (stub_slot_answer.count != before + 1)
+            abort(); /* answered exactly once */
+    }
     free(body);
     for (int i = 0; i < nstreams; i++) {
         struct stream_source *s = &streams[i];

@@ -163,6 +163,9 @@ START_TEST(test_parse_edges)
     ck_assert_int_eq(
         parse(SM ":{\"mergeDir\":\"m\",\"attemptId\":\"2147483648\"}", dirs, 1, &d, err),
         MERGE_INFO_INVALID);
+    ck_assert_int_eq(parse(SM ":{\"mergeDir\":\"m\",\"attemptId\":1.0}", dirs, 1, &d, err),
+                     MERGE_INFO_INVALID);
+    ck_assert_str_eq(err, "java.lang.NumberFormatException: For input string: \"1.0\"");
     /* beyond Spark: the merge dir is one plain component */
     const char *bad[] = {"..", ".", "", "../etc", "/abs", "a/b", "x\\ny"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -230,8 +233,33 @@ START_TEST(test_attempt_rules)
     ck_assert_uint_eq(merge_apps_count(t), 302);
     ck_assert_int_eq(merge_apps_get(t, "app-299", &got), 0);
     merge_dirs_free(&got);
+    /* the newest shuffleMergeId per shuffle; a new attempt starts from none */
+    int32_t newest = -5;
+    ck_assert_int_eq(merge_apps_newest_merge_id(t, "app", 3, &newest), 0);
+    ck_assert_int_eq(merge_apps_note_merge_id(t, "app", 3, 2), 0);
+    ck_assert_int_eq(merge_apps_note_merge_id(t, "app", 3, 1), 0); /* older: ignored */
+    ck_assert_int_eq(merge_apps_note_merge_id(t, "app", 4, 0), 0);
+    ck_assert_int_eq(merge_apps_note_merge_id(t, "unknown", 3, 9), 0);
+    ck_assert_int_eq(merge_apps_newest_merge_id(t, "app", 3, &newest), 1);
+    ck_assert_int_eq(newest, 2);
+    ck_assert_int_eq(merge_apps_newest_merge_id(t, "app", 4, &newest), 1);
+    ck_assert_int_eq(newest, 0);
+    ck_assert_int_eq(merge_apps_newest_merge_id(t, "unknown", 3, &newest), 0);
+    for (int s = 10; s < 20; s++) /* the list grows */
+        ck_assert_int_eq(merge_apps_note_merge_id(t, "app", s, s), 0);
+    ck_assert_int_eq(merge_apps_newest_merge_id(t, "app", 19, &newest), 1);
+    ck_assert_int_eq(newest, 19);
+    struct merge_dirs d3 = dirs_of(3, "/three");
+    ck_assert_int_eq(merge_apps_register(t, "app", &d3, NULL), 1);
+    merge_dirs_free(&d3);
+    ck_assert_int_eq(merge_apps_newest_merge_id(t, "app", 3, &newest), 0);
+    merge_apps_stale_fetch("MergedBlockMeta", 0, 1, 2, err, sizeof err);
+    ck_assert_str_eq(err, "java.lang.RuntimeException: MergedBlockMeta fetch for shuffle 0 with "
+                          "shuffleMergeId 1 reduceId 2 is stale shuffle block fetch request as "
+                          "shuffle blocks of a higher shuffleMergeId for the shuffle is available");
+    ck_assert_int_eq(merge_apps_note_merge_id(t, "app", 3, 2), 0); /* freed by remove */
     ck_assert(merge_apps_remove(t, "app", &got));
-    ck_assert_str_eq(got.dirs[0], "/two");
+    ck_assert_str_eq(got.dirs[0], "/three");
     merge_dirs_free(&got);
     ck_assert(!merge_apps_remove(t, "app", NULL));
     ck_assert(merge_apps_remove(t, "other", NULL));

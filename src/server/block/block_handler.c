@@ -17,6 +17,10 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
+#include "server/block/diagnose.h"
+#include "server/push/merge_apps.h"
+#include "server/push/push_service.h"
+#include "server/push/merged_fetch.h"
 #include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/service.h"
@@ -373,6 +377,14 @@ static void ids_of(const struct blockmsg *m, const struct proto_bytes **app,
     case BLOCKMSG_REMOVE_SHUFFLE_MERGE:
         *app = &m->u.remove_shuffle_merge.app_id;
         break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
+        *app = &m->u.fetch_shuffle_block_chunks.app_id;
+        *exec = &m->u.fetch_shuffle_block_chunks.exec_id;
+        break;
+    case BLOCKMSG_DIAGNOSE_CORRUPTION:
+        *app = &m->u.diagnose_corruption.app_id;
+        *exec = &m->u.diagnose_corruption.exec_id;
+        break;
     default:
         break;
     }
@@ -442,7 +454,10 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     }
     switch (m.type) {
     case BLOCKMSG_OPEN_BLOCKS:
-        block_open_blocks(s, c, reply, &m);
+        if (s->merge_apps && merged_open_blocks_wanted(&m))
+            merged_open_chunks(s, c, reply, &m);
+        else
+            block_open_blocks(s, c, reply, &m);
         break;
     case BLOCKMSG_FETCH_SHUFFLE_BLOCKS:
         block_fetch_shuffle_blocks(s, c, reply, &m);
@@ -456,12 +471,21 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
     case BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS:
         handle_local_dirs(s, reply, &m);
         break;
+    case BLOCKMSG_DIAGNOSE_CORRUPTION:
+        block_diagnose_corruption(s, c, reply, &m);
+        break;
+    case BLOCKMSG_FETCH_SHUFFLE_BLOCK_CHUNKS:
+        if (!s->merge_apps)
+            goto unexpected;
+        merged_fetch_chunks(s, c, reply, &m);
+        break;
     case BLOCKMSG_FINALIZE_SHUFFLE_MERGE:
         if (!block_push_rpc(s, c, reply, &m))
             rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: Cannot handle "
                                   "shuffle block merge");
         break;
-    default: {
+    default:
+    unexpected : {
         char desc[700];
         blockmsg_describe(&m, desc, sizeof(desc));
         snprintf(err, sizeof(err),
@@ -479,7 +503,8 @@ out:
 static void service_destroy(void *ctx)
 {
     struct block_service *s = ctx;
-    block_push_stop(s);
+    block_push_stop(s); /* with the attempts s->merge_apps points at */
+    s->merge_apps = NULL;
     registry_store_close(s->store);
     resolver_destroy(s->res);
     while (s->roots) {
@@ -570,6 +595,10 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
     log_info("%zu executor registrations restored from %s", st.live, cfg->state_dir);
     if (block_push_start(s, cfg, err, errlen) != 0)
         goto fail;
+    if (s->push) { /* the merged fetch finds files through the push service's attempts */
+        s->merge_apps = s->push->attempts;
+        s->handler.on_merged_meta = merged_meta_on_msg;
+    }
     return &s->handler;
 fail:
     service_destroy(s);

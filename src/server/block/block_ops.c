@@ -8,6 +8,7 @@
 
 #include "server/block/block_service.h"
 #include "server/block/cleanup.h"
+#include "server/push/merge_apps.h"
 #include "server/block/index_cache.h"
 #include "server/block/map_output_cache.h"
 #include "server/ops/metrics.h"

@@ -9,6 +9,7 @@
 #include "proto/codec.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
+#include "server/stream/stream_manager.h"
 
 void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m)
 {
@@ -20,6 +21,21 @@ void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m)
     else
         rpc_reply_ok(reply, w.buf, w.len);
     proto_writer_free(&w);
+}
+
+void block_reply_stream(struct conn *c, struct rpc_reply *reply, struct stream_source src)
+{
+    uint32_t n = src.num_chunks;
+    char err[400];
+    int64_t id = stream_register(c, conn_client_id(c), src, err, sizeof err);
+    if (id < 0) {
+        rpc_reply_fail(reply, err);
+        return;
+    }
+    struct blockmsg m = {.type = BLOCKMSG_STREAM_HANDLE};
+    m.u.stream_handle.stream_id = id;
+    m.u.stream_handle.num_chunks = (int32_t)n;
+    block_reply_msg(reply, &m);
 }
 
 bool block_id_field_ok(const struct proto_bytes *b)

@@ -23,6 +23,9 @@ struct block_service {
                              * one to read); older ones chained, freed at destroy */
     /* push-based shuffle's merging (block_push.c); NULL unless push_enabled */
     struct push_service *push;
+    /* the merged fetch's view of the same application attempts (push->attempts, not owned;
+     * server/push/merged_fetch.h); NULL when push is off */
+    struct merge_apps *merge_apps;
 };
 
 /* The service behind a handler made by shuffle_service_create(). */
@@ -47,6 +50,10 @@ void block_fetch_shuffle_blocks(struct block_service *s, struct conn *c, struct 
 
 /* Replies with an encoded BlockTransferMessage. */
 void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m);
+/* Registers src as a stream of c and replies its StreamHandle, or the RpcFailure of a refused
+ * registration (src.free_ctx has then run). Consumes reply. */
+struct stream_source;
+void block_reply_stream(struct conn *c, struct rpc_reply *reply, struct stream_source src);
 
 /* Push-based shuffle (block_push.c): started with the service when push_enabled (also feeds
  * it the restored registrations), fed each registration, routed FinalizeShuffleMerge and

@@ -205,17 +205,7 @@ static void register_and_reply(struct conn *c, struct rpc_reply *reply, struct b
 {
     struct stream_source src = {bs,        bs->n,      stream_resolve, stream_resolve_fast,
                                 bs->bytes, stream_free};
-    uint32_t n = bs->n;
-    char err[400];
-    int64_t id = stream_register(c, conn_client_id(c), src, err, sizeof err);
-    if (id < 0) {
-        rpc_reply_fail(reply, err);
-        return;
-    }
-    struct blockmsg m = {.type = BLOCKMSG_STREAM_HANDLE};
-    m.u.stream_handle.stream_id = id;
-    m.u.stream_handle.num_chunks = (int32_t)n;
-    block_reply_msg(reply, &m);
+    block_reply_stream(c, reply, src);
 }
 
 void block_open_blocks(struct block_service *s, struct conn *c, struct rpc_reply *reply,

@@ -200,6 +200,51 @@ int block_ids_parse_open(const char *const *ids, const size_t *lens, size_t coun
     return 0;
 }
 
+bool block_id_is_chunk(const char *s, size_t len)
+{
+    struct part parts[MAX_PARTS];
+    return split_parts(s, len, parts) == 5 && part_is(&parts[0], "shuffleChunk");
+}
+
+int block_ids_parse_chunks(const char *const *ids, const size_t *lens, size_t count,
+                           int32_t *shuffle_id, int32_t *merge_id, int32_t *pairs, char *err,
+                           size_t errlen)
+{
+    struct part parts[MAX_PARTS];
+    static const int64_t lim[4] = {INT32_MAX, INT32_MAX, INT32_MAX, INT32_MAX};
+    int64_t v[4];
+    if (count == 0 || !block_id_is_chunk(ids[0], lens[0])) {
+        snprintf(err, errlen, IAE "Unexpected block id format: %.*s", count ? (int)lens[0] : 0,
+                 count ? ids[0] : "");
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *s = ids[i];
+        size_t len = lens[i];
+        size_t n = split_parts(s, len, parts);
+        if (!id_chars_ok(s, len) || s[len - 1] == '_' || n != 5 ||
+            !part_is(&parts[0], "shuffleChunk")) {
+            snprintf(err, errlen, IAE "Unexpected shuffle chunk id format: %.*s", (int)len, s);
+            return -1;
+        }
+        if (parse_fields(parts, 4, lim, v, err, errlen) < 0)
+            return -1;
+        if (i == 0) {
+            *shuffle_id = (int32_t)v[0];
+            *merge_id = (int32_t)v[1];
+        } else if (v[0] != *shuffle_id || v[1] != *merge_id) {
+            snprintf(err, errlen,
+                     IAE "Expected shuffleId = %" PRId32 " and shuffleMergeId = %" PRId32
+                         " but got %.*s",
+                     *shuffle_id, *merge_id, (int)len, s);
+            return -1;
+        }
+        pairs[2 * i] = (int32_t)v[2];
+        pairs[2 * i + 1] = (int32_t)v[3];
+    }
+    return 0;
+}
+
 void block_index_file_name(int32_t shuffle_id, int64_t map_id, char *buf, size_t buflen)
 {
     snprintf(buf, buflen, "shuffle_%" PRId32 "_%" PRId64 "_0.index", shuffle_id, map_id);

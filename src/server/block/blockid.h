@@ -44,6 +44,18 @@ int block_id_parse(const char *s, size_t len, struct block_id *out, char *err, s
 int block_ids_parse_open(const char *const *ids, const size_t *lens, size_t count, bool allow_rdd,
                          struct block_id *out, char *err, size_t errlen);
 
+/* True if id (len bytes) is shaped as a merged chunk id, shuffleChunk_S_M_R_C (Spark 3.2+
+ * push-based shuffle): an OpenBlocks whose first id is one asks for merged chunks. */
+bool block_id_is_chunk(const char *s, size_t len);
+/* Validates an OpenBlocks list of merged chunk ids as Spark's ExternalBlockHandler does: each
+ * shuffleChunk_S_M_R_C, all with the first id's S and M (numbers plain decimal within i32).
+ * 0 with *shuffle_id, *merge_id, and pairs[2i], pairs[2i+1] = R, C of id i; or -1 with
+ * Spark's text ("java.lang.IllegalArgumentException: Unexpected shuffle chunk id format: x",
+ * "... Expected shuffleId = S and shuffleMergeId = M but got x", NumberFormatException). */
+int block_ids_parse_chunks(const char *const *ids, const size_t *lens, size_t count,
+                           int32_t *shuffle_id, int32_t *merge_id, int32_t *pairs, char *err,
+                           size_t errlen);
+
 /* Spark's on-disk names: "shuffle_S_M_0.index", "shuffle_S_M_0.data", "rdd_R_S". */
 void block_index_file_name(int32_t shuffle_id, int64_t map_id, char *buf, size_t buflen);
 void block_data_file_name(int32_t shuffle_id, int64_t map_id, char *buf, size_t buflen);

@@ -38,6 +38,9 @@ struct rpc_handler {
     void (*on_upload)(void *ctx, struct conn *c, const struct proto_msg *m);
     /* Optional; called once at shutdown after all workers stopped. */
     void (*destroy)(void *ctx);
+    /* Optional: MergedBlockMetaRequest (push-based shuffle's merged fetch), a dispatch route
+     * (main.c) with ctx; NULL: refused as Spark 3.1 does. */
+    void (*on_merged_meta)(void *ctx, struct conn *c, const struct proto_msg *m);
 };
 
 void rpc_reply_ok(struct rpc_reply *r, const uint8_t *body, size_t len); /* copies body */

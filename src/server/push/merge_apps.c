@@ -1,99 +1,97 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Application attempts and their merge dirs; see merge_apps.h. A chained hash table keyed
- * by appId under one mutex. */
+/* Application attempts and their merge dirs; see merge_apps.h. */
 #include <config.h>
 
 #include "server/push/merge_apps.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The newest shuffleMergeId noted for one shuffle. */
+struct merge_id {
+    int32_t shuffle_id, shuffle_merge_id;
+};
+
 struct merge_app {
-    struct merge_app *next;
     char *app;
     struct merge_dirs dirs;
+    struct merge_id *merges; /* unordered; a few per application */
+    size_t n_merges, cap_merges;
 };
 
+/* Applications sorted by id: found by binary search; registering a new application (rare:
+ * once per application) moves the ones after it. */
 struct merge_apps {
     pthread_mutex_t lock;
-    struct merge_app **buckets;
-    size_t nbuckets, count;
+    struct merge_app *apps;
+    size_t count, cap;
 };
-
-static uint64_t app_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 struct merge_apps *merge_apps_create(void)
 {
     struct merge_apps *t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
-    t->nbuckets = 64;
-    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-    if (!t->buckets) {
-        free(t);
-        return NULL;
-    }
-    pthread_mutex_init(&t->lock, NULL);
+    if (t)
+        pthread_mutex_init(&t->lock, NULL);
     return t;
-}
-
-static void app_free(struct merge_app *a)
-{
-    merge_dirs_free(&a->dirs);
-    free(a->app);
-    free(a);
 }
 
 void merge_apps_destroy(struct merge_apps *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->nbuckets; i++)
-        while (t->buckets[i]) {
-            struct merge_app *a = t->buckets[i];
-            t->buckets[i] = a->next;
-            app_free(a);
-        }
-    free(t->buckets);
+    for (size_t i = 0; i < t->count; i++) {
+        merge_dirs_free(&t->apps[i].dirs);
+        free(t->apps[i].merges);
+        free(t->apps[i].app);
+    }
+    free(t->apps);
     pthread_mutex_destroy(&t->lock);
     free(t);
 }
 
-static struct merge_app **find(struct merge_apps *t, const char *app)
+/* The index of app, or where it would go (*found false). */
+static size_t find(const struct merge_apps *t, const char *app, bool *found)
 {
-    struct merge_app **pp = &t->buckets[app_hash(app) % t->nbuckets];
-    while (*pp && strcmp((*pp)->app, app) != 0)
-        pp = &(*pp)->next;
-    return pp;
+    size_t lo = 0, hi = t->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(t->apps[mid].app, app);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
 }
 
-/* Doubles the buckets when the table is fuller than one entry per bucket (best effort). */
-static void grow(struct merge_apps *t)
+/* Inserts app with dirs (taken) at i. 0, or -1 out of memory (dirs left to the caller). */
+static int insert_at(struct merge_apps *t, size_t i, const char *app, struct merge_dirs *dirs)
 {
-    size_t nb = t->nbuckets * 2;
-    struct merge_app **b = calloc(nb, sizeof(*b));
-    if (!b)
-        return;
-    for (size_t i = 0; i < t->nbuckets; i++)
-        while (t->buckets[i]) {
-            struct merge_app *a = t->buckets[i];
-            t->buckets[i] = a->next;
-            size_t k = app_hash(a->app) % nb;
-            a->next = b[k];
-            b[k] = a;
-        }
-    free(t->buckets);
-    t->buckets = b;
-    t->nbuckets = nb;
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        struct merge_app *grown = realloc(t->apps, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        t->apps = grown;
+        t->cap = cap;
+    }
+    char *name = strdup(app);
+    if (!name)
+        return -1;
+    memmove(&t->apps[i + 1], &t->apps[i], (t->count - i) * sizeof(*t->apps));
+    t->apps[i] = (struct merge_app){.app = name, .dirs = *dirs};
+    t->count++;
+    *dirs = (struct merge_dirs){0};
+    return 0;
 }
 
 int merge_apps_register(struct merge_apps *t, const char *app, const struct merge_dirs *dirs,
@@ -105,47 +103,37 @@ int merge_apps_register(struct merge_apps *t, const char *app, const struct merg
     if (merge_dirs_copy(&copy, dirs) < 0)
         return -1;
     int rc = 0;
+    bool found;
     pthread_mutex_lock(&t->lock);
-    struct merge_app **pp = find(t, app);
-    struct merge_app *a = *pp;
-    if (!a) {
-        a = calloc(1, sizeof(*a));
-        char *name = a ? strdup(app) : NULL;
-        if (!name) {
-            free(a);
-            rc = -1;
-        } else {
-            a->app = name;
-            a->dirs = copy;
-            *pp = a;
-            if (++t->count > t->nbuckets)
-                grow(t);
-            copy.dirs = NULL;
-            rc = 1;
+    size_t i = find(t, app, &found);
+    if (!found) {
+        rc = insert_at(t, i, app, &copy) < 0 ? -1 : 1;
+    } else if (dirs->attempt_id != MERGE_NO_ATTEMPT &&
+               dirs->attempt_id > t->apps[i].dirs.attempt_id) {
+        struct merge_dirs old = t->apps[i].dirs;
+        t->apps[i].dirs = copy;
+        t->apps[i].n_merges = 0; /* a new attempt merges anew */
+        copy = old;
+        if (replaced) {
+            *replaced = old;
+            copy = (struct merge_dirs){0};
         }
-    } else if (dirs->attempt_id != MERGE_NO_ATTEMPT && dirs->attempt_id > a->dirs.attempt_id) {
-        if (replaced)
-            *replaced = a->dirs;
-        else
-            merge_dirs_free(&a->dirs);
-        a->dirs = copy;
-        copy.dirs = NULL;
         rc = 1;
     }
     pthread_mutex_unlock(&t->lock);
-    if (copy.dirs)
-        merge_dirs_free(&copy);
+    merge_dirs_free(&copy);
     return rc;
 }
 
 int merge_apps_get(struct merge_apps *t, const char *app, struct merge_dirs *out)
 {
     int rc = -1;
+    bool found;
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&t->lock);
-    struct merge_app *a = *find(t, app);
-    if (a)
-        rc = merge_dirs_copy(out, &a->dirs);
+    size_t i = find(t, app, &found);
+    if (found)
+        rc = merge_dirs_copy(out, &t->apps[i].dirs);
     pthread_mutex_unlock(&t->lock);
     return rc;
 }
@@ -155,13 +143,14 @@ int merge_apps_file_path(struct merge_apps *t, const char *app, int32_t shuffle_
                          char *buf, size_t buflen, int32_t *attempt_id)
 {
     int rc = 1;
+    bool found;
     pthread_mutex_lock(&t->lock);
-    struct merge_app *a = *find(t, app);
-    if (a) {
-        rc = merged_file_path(&a->dirs, app, shuffle_id, shuffle_merge_id, reduce_id, kind, buf,
-                              buflen);
+    size_t i = find(t, app, &found);
+    if (found) {
+        rc = merged_file_path(&t->apps[i].dirs, app, shuffle_id, shuffle_merge_id, reduce_id, kind,
+                              buf, buflen);
         if (attempt_id)
-            *attempt_id = a->dirs.attempt_id;
+            *attempt_id = t->apps[i].dirs.attempt_id;
     }
     pthread_mutex_unlock(&t->lock);
     return rc;
@@ -169,22 +158,75 @@ int merge_apps_file_path(struct merge_apps *t, const char *app, int32_t shuffle_
 
 bool merge_apps_remove(struct merge_apps *t, const char *app, struct merge_dirs *out)
 {
-    if (out)
-        memset(out, 0, sizeof(*out));
+    struct merge_app gone = {0};
+    bool found;
     pthread_mutex_lock(&t->lock);
-    struct merge_app **pp = find(t, app), *a = *pp;
-    if (a) {
-        *pp = a->next;
+    size_t i = find(t, app, &found);
+    if (found) {
+        gone = t->apps[i];
+        memmove(&t->apps[i], &t->apps[i + 1], (t->count - i - 1) * sizeof(*t->apps));
         t->count--;
-        if (out) {
-            *out = a->dirs;
-            a->dirs = (struct merge_dirs){0};
-        }
     }
     pthread_mutex_unlock(&t->lock);
-    if (a)
-        app_free(a);
-    return a != NULL;
+    free(gone.app);
+    free(gone.merges);
+    if (out)
+        *out = gone.dirs;
+    else
+        merge_dirs_free(&gone.dirs);
+    return found;
+}
+
+/* The entry of shuffle in a, or NULL. */
+static struct merge_id *merge_of(struct merge_app *a, int32_t shuffle_id)
+{
+    for (size_t k = 0; k < a->n_merges; k++)
+        if (a->merges[k].shuffle_id == shuffle_id)
+            return &a->merges[k];
+    return NULL;
+}
+
+int merge_apps_note_merge_id(struct merge_apps *t, const char *app, int32_t shuffle_id,
+                             int32_t shuffle_merge_id)
+{
+    int rc = 0;
+    bool found;
+    pthread_mutex_lock(&t->lock);
+    size_t i = find(t, app, &found);
+    struct merge_app *a = found ? &t->apps[i] : NULL;
+    struct merge_id *m = a ? merge_of(a, shuffle_id) : NULL;
+    if (m) {
+        if (shuffle_merge_id > m->shuffle_merge_id)
+            m->shuffle_merge_id = shuffle_merge_id;
+    } else if (a) {
+        if (a->n_merges == a->cap_merges) {
+            size_t cap = a->cap_merges ? 2 * a->cap_merges : 4;
+            struct merge_id *grown = realloc(a->merges, cap * sizeof(*grown));
+            if (grown) {
+                a->merges = grown;
+                a->cap_merges = cap;
+            }
+        }
+        if (a->n_merges < a->cap_merges)
+            a->merges[a->n_merges++] = (struct merge_id){shuffle_id, shuffle_merge_id};
+        else
+            rc = -1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+int merge_apps_newest_merge_id(struct merge_apps *t, const char *app, int32_t shuffle_id,
+                               int32_t *shuffle_merge_id)
+{
+    bool found;
+    pthread_mutex_lock(&t->lock);
+    size_t i = find(t, app, &found);
+    struct merge_id *m = found ? merge_of(&t->apps[i], shuffle_id) : NULL;
+    if (m)
+        *shuffle_merge_id = m->shuffle_merge_id;
+    pthread_mutex_unlock(&t->lock);
+    return m != NULL;
 }
 
 size_t merge_apps_count(struct merge_apps *t)
@@ -201,4 +243,14 @@ void merge_apps_not_registered(const char *app, char *err, size_t errlen)
              "java.lang.IllegalArgumentException: application %s is not registered or NM was "
              "restarted.",
              app);
+}
+
+void merge_apps_stale_fetch(const char *what, int32_t shuffle_id, int32_t shuffle_merge_id,
+                            int32_t reduce_id, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "java.lang.RuntimeException: %s fetch for shuffle %d with shuffleMergeId %d reduceId "
+             "%d is stale shuffle block fetch request as shuffle blocks of a higher "
+             "shuffleMergeId for the shuffle is available",
+             what, (int)shuffle_id, (int)shuffle_merge_id, (int)reduce_id);
 }

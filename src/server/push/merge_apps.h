@@ -37,6 +37,21 @@ int merge_apps_get(struct merge_apps *t, const char *app, struct merge_dirs *out
 int merge_apps_file_path(struct merge_apps *t, const char *app, int32_t shuffle_id,
                          int32_t shuffle_merge_id, int32_t reduce_id, enum merged_file kind,
                          char *buf, size_t buflen, int32_t *attempt_id);
+/* The newest shuffleMergeId of (app, shuffle), as the merge manager notes it whenever it
+ * starts merging or finalizes one (and when it reloads finalized merges): merged fetches of
+ * an older one are then refused as stale, as Spark does. A newer attempt's registration
+ * starts from none. Noting for an app without merge dirs does nothing; an older id than the
+ * one noted is ignored. -1 out of memory, else 0. */
+int merge_apps_note_merge_id(struct merge_apps *t, const char *app, int32_t shuffle_id,
+                             int32_t shuffle_merge_id);
+/* 1 with *shuffle_merge_id the newest noted for (app, shuffle), 0 when none was. */
+int merge_apps_newest_merge_id(struct merge_apps *t, const char *app, int32_t shuffle_id,
+                               int32_t *shuffle_merge_id);
+/* Spark's text refusing a merged fetch (what: "MergedBlockMeta" or "MergedBlockData") of a
+ * shuffleMergeId older than the newest: a RuntimeException whose message reducers recognise
+ * (they do not retry it). */
+void merge_apps_stale_fetch(const char *what, int32_t shuffle_id, int32_t shuffle_merge_id,
+                            int32_t reduce_id, char *err, size_t errlen);
 /* Forgets app; its dirs go to *out (if not NULL; n_dirs 0 when it had none). */
 bool merge_apps_remove(struct merge_apps *t, const char *app, struct merge_dirs *out);
 size_t merge_apps_count(struct merge_apps *t);

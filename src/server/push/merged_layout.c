@@ -52,8 +52,8 @@ static bool json_as_string(const json_t *v, char *buf, size_t buflen, const char
     }
     if (json_is_integer(v))
         snprintf(buf, buflen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, buflen, "%.17g", json_real_value(v));
+    else if (json_is_real(v)) /* Java writes a double with a point: "1.0" */
+        snprintf(buf, buflen, "%.1f", json_real_value(v));
     else if (json_is_boolean(v))
         snprintf(buf, buflen, "%s", json_is_true(v) ? "true" : "false");
     else

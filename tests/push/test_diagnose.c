@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The checksum logic of DiagnoseCorruption (diagnose.h) on the files Spark 3.5 wrote
+ * (vectors-35/data: ADLER32 checksum files of every map output, a CRC32 one for shuffle_0_1
+ * whose reduce 0 entry is wrong on purpose): each of the five causes, in Spark's order, and
+ * every read failure as UNKNOWN_ISSUE. */
+#include <config.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/block/diagnose.h"
+#include "../harness/fs.h"
+#include "../harness/locate.h"
+#include "../check_main.h"
+
+static int open_data(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vectors-35/data/%s", harness_shared_dir(), rel);
+    int fd = open(path, O_RDONLY);
+    ck_assert_msg(fd >= 0, "cannot open %s", path);
+    return fd;
+}
+
+/* The value stored for reduce in a checksum file (big-endian i64). */
+static int64_t stored(int fd, int reduce)
+{
+    uint8_t b[8];
+    ck_assert_int_eq(pread(fd, b, 8, reduce * 8), 8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return (int64_t)v;
+}
+
+START_TEST(test_recorded_causes)
+{
+    int adler = open_data("blockmgr-0/1a/shuffle_0_0_0.checksum.ADLER32");
+    int data = open_data("blockmgr-0/26/shuffle_0_0_0.data");
+    /* shuffle_0_0_1: bytes [103, 171); the reader's value as the Spark 3.5 client sent it */
+    ck_assert(stored(adler, 1) == 3767280562);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, adler, 1, data, 103, 68, 3767280562),
+                     CAUSE_CHECKSUM_VERIFY_PASS);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, adler, 1, data, 103, 68, 3767302632),
+                     CAUSE_NETWORK_ISSUE);
+    /* every reduce of the map verifies against the file the writer left */
+    const uint64_t off[] = {0, 103, 171, 319}, len[] = {103, 68, 148, 84};
+    for (int r = 0; r < 4; r++)
+        ck_assert_int_eq(
+            corruption_cause_of(CHECKSUM_ADLER32, adler, r, data, off[r], len[r], stored(adler, r)),
+            CAUSE_CHECKSUM_VERIFY_PASS);
+    /* the block on disk differs from what the writer checksummed */
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, adler, 1, data, 104, 68, 3767280562),
+                     CAUSE_DISK_ISSUE);
+    /* CRC32, and the entry Spark's harness made wrong (xor 1) */
+    int crc = open_data("blockmgr-1/34/shuffle_0_1_0.checksum.CRC32");
+    int data1 = open_data("blockmgr-1/2a/shuffle_0_1_0.data");
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_CRC32, crc, 0, data1, 0, 149, 1033405560),
+                     CAUSE_DISK_ISSUE);
+    ck_assert(stored(crc, 1) == 0xd6d45f22); /* shuffle_0_1_1's crc32 in the manifest */
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_CRC32, crc, 1, data1, 149, 136, 0xd6d45f22),
+                     CAUSE_CHECKSUM_VERIFY_PASS);
+    /* an empty block: Java's empty Adler32 is 1, CRC32 0 */
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_CRC32, crc, 3, data1, 328, 0, 0),
+                     stored(crc, 3) == 0 ? CAUSE_CHECKSUM_VERIFY_PASS : CAUSE_DISK_ISSUE);
+    close(crc);
+    close(data1);
+    close(adler);
+    close(data);
+}
+END_TEST
+
+START_TEST(test_failures_and_order)
+{
+    int adler = open_data("blockmgr-0/1a/shuffle_0_0_0.checksum.ADLER32");
+    int data = open_data("blockmgr-0/26/shuffle_0_0_0.data");
+    /* the algorithm is checked before any file */
+    ck_assert_int_eq(checksum_algorithm_of("ADLER32"), CHECKSUM_ADLER32);
+    ck_assert_int_eq(checksum_algorithm_of("CRC32"), CHECKSUM_CRC32);
+    const char *unsupported[] = {"MD5", "adler32", "CRC32C", "", "CRC32 "};
+    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
+        ck_assert_int_eq(checksum_algorithm_of(unsupported[i]), CHECKSUM_UNSUPPORTED);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_UNSUPPORTED, -1, 0, -1, 0, 0, 12345),
+                     CAUSE_UNSUPPORTED_CHECKSUM_ALGORITHM);
+    /* no checksum file, a reduce past its end or negative, no data, data past its end */
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_CRC32, -1, 0, data, 0, 103, 1),
+                     CAUSE_UNKNOWN_ISSUE);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, adler, 4, data, 0, 103, 1),
+                     CAUSE_UNKNOWN_ISSUE);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, adler, -1, data, 0, 103, 1),
+                     CAUSE_UNKNOWN_ISSUE);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, adler, 1, -1, 103, 68, 3767280562),
+                     CAUSE_UNKNOWN_ISSUE);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, adler, 3, data, 319, 85, 1),
+                     CAUSE_UNKNOWN_ISSUE);
+    /* a checksum file cut inside an entry */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/short.checksum", harness_test_dir());
+    ck_assert_int_eq(harness_write_file(path, "\0\0\0\0\0\0\0\1\0\0", 10), 0);
+    int cut = open(path, O_RDONLY);
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, cut, 1, data, 0, 0, 1),
+                     CAUSE_UNKNOWN_ISSUE);
+    /* entry 0 holds 1 = Adler32 of nothing */
+    ck_assert_int_eq(corruption_cause_of(CHECKSUM_ADLER32, cut, 0, data, 0, 0, 1),
+                     CAUSE_CHECKSUM_VERIFY_PASS);
+    close(cut);
+    close(adler);
+    close(data);
+}
+END_TEST
+
+CHECK_MAIN((.suite = "diagnose", .name = "checksums", .needs_shared_vectors = true),
+           test_recorded_causes, test_failures_and_order)
