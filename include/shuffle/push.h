@@ -41,8 +41,9 @@ typedef void (*shuffle_push_fn)(void *arg, const struct shuffle_push_result *r);
  * with at most max_in_flight unanswered. What each answer does:
  *  - SUCCESS: the block is reported OK;
  *  - BLOCK_APPEND_COLLISION_DETECTED, or an RpcFailure: that block fails, the others go on;
- *  - TOO_LATE, STALE, TOO_OLD_ATTEMPT: that block fails, pushing stops and every block not
- *    yet sent fails with the same code and text (they would be refused too);
+ *  - TOO_LATE, STALE, TOO_OLD_ATTEMPT: that block fails, pushing stops, and every block after
+ *    it, sent or not, fails with the same code and text (they would be refused too; their
+ *    own answers are dropped, a connection the server closes is not retried);
  *  - the connection lost after it was up: the blocks not yet answered are pushed again on a
  *    new connection (max_retries, retry_wait_ms apart, as a fetch); a connect failure is
  *    not retried (Spark's BlockPushErrorHandler), every remaining block fails with it.

@@ -30,6 +30,7 @@ struct push_op;
 struct push_slot {
     struct push_op *op;
     size_t index;
+    size_t pos;       /* its place in the attempt's queue */
     unsigned attempt; /* the attempt that sent it */
 };
 
@@ -115,6 +116,15 @@ static void fail_unsent(struct push_op *op, int status, int code, const char *er
         report(op, op->queue[op->next++], status, code, error);
 }
 
+/* Spark fails the refused block and every one after it in the batch, sent or not: their
+ * later answers (or the closed connection's failures) are dropped, never retried. */
+static void fail_from(struct push_op *op, size_t pos, int status, int code, const char *error)
+{
+    for (size_t p = pos; p < op->next; p++)
+        report(op, op->queue[p], status, code, error);
+    fail_unsent(op, status, code, error);
+}
+
 static void pump(struct push_op *op);
 
 /* A new attempt with every block not yet reported, after retry_wait_ms. */
@@ -137,8 +147,10 @@ static void start_retry(struct push_op *op)
 }
 
 /* BlockPushReturnCode (an empty reply is a Spark 3.1 server's success). */
-static void on_return_code(struct push_op *op, size_t i, const uint8_t *body, size_t len)
+static void on_return_code(struct push_op *op, const struct push_slot *s, const uint8_t *body,
+                           size_t len)
 {
+    size_t i = s->index;
     if (len == 0) {
         report(op, i, SHUFFLE_OK, 0, NULL);
         return;
@@ -164,7 +176,7 @@ static void on_return_code(struct push_op *op, size_t i, const uint8_t *body, si
         char *msg = client_strf("Block %s%s", failed_id, suffix[code]);
         report(op, i, SHUFFLE_ESERVER, code, msg);
         if (code != SHUFFLE_PUSH_COLLISION) /* the others would be refused too */
-            fail_unsent(op, SHUFFLE_ESERVER, code, msg);
+            fail_from(op, s->pos + 1, SHUFFLE_ESERVER, code, msg);
         free(msg);
     } else {
         char *msg = client_strf("UploadStream of block %s to %s: bad reply: %s", op->ids[i],
@@ -183,7 +195,7 @@ static void on_reply(void *arg, int status, const char *err, const uint8_t *body
     if (s->attempt == op->attempt && !op->done[s->index] && !op->finished) {
         op->in_flight--;
         if (status == SHUFFLE_OK) {
-            on_return_code(op, s->index, body, len);
+            on_return_code(op, s, body, len);
         } else if (status == SHUFFLE_EIO && tconn_was_connected(op->t) &&
                    op->retries < op->c->opts.max_retries && !op->c->stopping) {
             start_retry(op);
@@ -232,6 +244,7 @@ static void pump(struct push_op *op)
         proto_writer_reset(&w);
         blockmsg_encode(&w, &m);
         op->slots[i].attempt = op->attempt;
+        op->slots[i].pos = op->next;
         op->next++;
         op->in_flight++;
         op->refs++;

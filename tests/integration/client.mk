@@ -38,3 +38,7 @@ TESTS += tests/integration/test_push_tools
 tests_integration_test_push_tools_SOURCES = tests/integration/test_push_tools.c \
 	tests/integration/replay_ess.c tests/integration/replay_ess.h
 tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
+# libshuffle's push-based shuffle against the real daemon (push_enabled; gen-shuffle-data).
+check_PROGRAMS += tests/integration/test_client_push_daemon
+TESTS += tests/integration/test_client_push_daemon
+tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)

@@ -25,7 +25,7 @@
 #define NBLOCKS 6
 
 /* What the scripted service does with the push of map index `map`. */
-enum action { ANSWER_OK, ANSWER_CODE, ANSWER_RPC_FAILURE, CLOSE_UNANSWERED };
+enum action { ANSWER_OK, ANSWER_CODE, ANSWER_RPC_FAILURE, CLOSE_UNANSWERED, CODE_THEN_CLOSE };
 
 struct script {
     enum action action[NBLOCKS];
@@ -96,6 +96,9 @@ static int answer(void *ctx, int fd, int conn, uint8_t type, const uint8_t *cont
     switch (s->action[map]) {
     case ANSWER_CODE:
         return send_return_code(fd, id, s->code[map], block_id);
+    case CODE_THEN_CLOSE: /* as Spark after TOO_OLD_ATTEMPT_PUSH */
+        send_return_code(fd, id, s->code[map], block_id);
+        return -1;
     case ANSWER_RPC_FAILURE:
         return send_rpc_failure(fd, id, "java.lang.RuntimeException: merge manager broke");
     case CLOSE_UNANSWERED:
@@ -193,6 +196,24 @@ START_TEST(test_final_codes_stop_pushing)
     }
     ck_assert(strncmp(o.error[1], "Block shufflePush_4_1_1_7 is ", 29) == 0);
     ck_assert_int_eq(atomic_load(&s.pushes), 2); /* nothing after the refusal went out */
+}
+END_TEST
+
+/* All pushed at once; the refusal of block 1 fails blocks 1.. even though they were sent, and
+ * the connection the server then closes is not retried. */
+START_TEST(test_refusal_fails_blocks_in_flight)
+{
+    struct script s = {.action = {[1] = CODE_THEN_CLOSE},
+                       .code = {[1] = SHUFFLE_PUSH_TOO_OLD_ATTEMPT}};
+    struct outcome o;
+    int conns;
+    ck_assert_int_eq(push_all(&s, &o, 2, NBLOCKS, &conns), SHUFFLE_ESERVER);
+    ck_assert_int_eq(conns, 1);
+    ck_assert_int_eq(o.status[0], SHUFFLE_OK);
+    for (int i = 1; i < NBLOCKS; i++) {
+        ck_assert_int_eq(o.code[i], SHUFFLE_PUSH_TOO_OLD_ATTEMPT);
+        ck_assert_str_eq(o.error[i], "Block shufflePush_4_1_1_7 is from an older app attempt");
+    }
 }
 END_TEST
 
@@ -313,14 +334,14 @@ END_TEST
 
 int main(void)
 {
-    return check_main(&(struct check_case){.suite = "client_push",
-                                           .name = "pusher",
-                                           .timeout_s = 60,
-                                           .loops = 3,
-                                           .looped = {test_final_codes_stop_pushing}},
-                      CHECK_TESTS(test_collision_fails_one_block, test_final_codes_stop_pushing,
-                                  test_rpc_failure_fails_one_block,
-                                  test_lost_connection_retries_unanswered, test_retries_exhausted,
-                                  test_connect_failure_not_retried, test_in_flight_bound,
-                                  test_bad_ids_refused));
+    return check_main(
+        &(struct check_case){.suite = "client_push",
+                             .name = "pusher",
+                             .timeout_s = 60,
+                             .loops = 3,
+                             .looped = {test_final_codes_stop_pushing}},
+        CHECK_TESTS(test_collision_fails_one_block, test_final_codes_stop_pushing,
+                    test_refusal_fails_blocks_in_flight, test_rpc_failure_fails_one_block,
+                    test_lost_connection_retries_unanswered, test_retries_exhausted,
+                    test_connect_failure_not_retried, test_in_flight_bound, test_bad_ids_refused));
 }
