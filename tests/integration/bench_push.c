@@ -11,6 +11,7 @@
 #include <config.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,15 @@ static void daemon_usage(int pid, double *cpu_s, long *rss_kib)
                 break;
         fclose(f);
     }
+}
+
+/* This process's CPU seconds (every thread: the pushers and libshuffle's loop). */
+static double own_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void start_next_locked(struct run *r);
@@ -185,7 +195,7 @@ int main(int argc, char **argv)
     double cpu0, cpu1;
     long rss, rss_peak = 0;
     daemon_usage(pid, &cpu0, &rss);
-    double t0 = now();
+    double t0 = now(), own0 = own_cpu();
     pthread_mutex_lock(&r.lock);
     for (int k = 0; k < conc; k++)
         start_next_locked(&r);
@@ -203,7 +213,7 @@ int main(int argc, char **argv)
         rss_peak = rss > rss_peak ? rss : rss_peak;
     }
     pthread_mutex_unlock(&r.lock);
-    double push_s = now() - t0;
+    double push_s = now() - t0, own_s = own_cpu() - own0;
     daemon_usage(pid, &cpu1, &rss);
     rss_peak = rss > rss_peak ? rss : rss_peak;
     qsort(r.latency_ms, r.n, sizeof(double), cmp_double);
@@ -277,6 +287,7 @@ int main(int argc, char **argv)
     printf("daemon_cpu_s_pushing %.2f\n", cpu1 - cpu0);
     printf("daemon_cpu_s_per_GB_merged %.2f\n", (cpu1 - cpu0) / ((double)merged / 1e9));
     printf("daemon_rss_peak_MiB_pushing %.1f\n", (double)rss_peak / 1024);
+    printf("client_cpu_s_pushing %.2f\n", own_s);
     printf("finalize_seconds %.3f\n", finalize_s);
     printf("merged_partitions %zu\n", ms->num_partitions);
     printf("bytes_merged %llu\n", (unsigned long long)merged);
