@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
+#include <libgen.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -135,6 +137,41 @@ static void map_output_close(struct map_output *m)
     if (m->data)
         munmap((void *)m->data, m->data_len);
     free(m->offsets);
+}
+
+/* The data file of index_path: beside it, else where Spark's hash placement put it, in a sub
+ * dir of the same local dir or of a sibling local dir (LOCALDIR/xx/NAME.data). malloc'd; the
+ * sibling path when none is found (the open then names it). */
+static char *find_data_file(const char *index_path)
+{
+    size_t len = strlen(index_path);
+    bool suffixed = len > 6 && !strcmp(index_path + len - 6, ".index");
+    char *sibling = NULL, *copy = strdup(index_path);
+    if (asprintf(&sibling, "%.*s.data", (int)(suffixed ? len - 6 : len), index_path) < 0)
+        exit(1);
+    struct stat st;
+    if (stat(sibling, &st) == 0) {
+        free(copy);
+        return sibling;
+    }
+    const char *name = strrchr(sibling, '/') ? strrchr(sibling, '/') + 1 : sibling;
+    char *sub_dir = dirname(copy);      /* LOCALDIR/xx */
+    char *local_dir = dirname(sub_dir); /* LOCALDIR */
+    char *found = NULL, *pattern = NULL;
+    for (int up = 0; up < 2 && !found; up++) {
+        if (asprintf(&pattern, up ? "%s/../*/*/%s" : "%s/*/%s", local_dir, name) < 0)
+            exit(1);
+        glob_t g;
+        if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc > 0)
+            found = strdup(g.gl_pathv[0]);
+        globfree(&g);
+        free(pattern);
+    }
+    free(copy);
+    if (!found)
+        return sibling;
+    free(sibling);
+    return found;
 }
 
 /* RegisterExecutor with the dirs of --register and the merge-dir JSON Spark 3.2+ executors
@@ -291,14 +328,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *index_path = op[4];
-    if (argc - optind == 6) {
-        data_path = strdup(op[5]);
-    } else {
-        size_t len = strlen(index_path);
-        bool suffixed = len > 6 && !strcmp(index_path + len - 6, ".index");
-        if (asprintf(&data_path, "%.*s.data", (int)(suffixed ? len - 6 : len), index_path) < 0)
-            return 1;
-    }
+    data_path = argc - optind == 6 ? strdup(op[5]) : find_data_file(index_path);
     struct map_output m = {0};
     rc = map_output_open(&m, index_path, data_path) == 0 ? 0 : 2;
     if (rc == 0 && peer_probe(host, port, cli.o.connect_timeout_ms, err, sizeof(err)) != 0) {

@@ -22,6 +22,7 @@
 #include "../harness/daemon.h"
 #include "../harness/fs.h"
 #include "../harness/locate.h"
+#include "../harness/process.h"
 #include "manifest.h"
 #include "proto/blockmsg.h"
 #include "proto/message.h"
@@ -353,6 +354,46 @@ START_TEST(test_diagnose)
 }
 END_TEST
 
+/* The tools end to end: shuffle-push pushes every map output of shuffle 0 from its index and
+ * data files (the last one finalizes); shuffle-fetch fetches every merged partition and
+ * verifies each chunk against the manifest; with a manifest that lies about one block,
+ * --diagnose asks the daemon, which has no checksum file for it: UNKNOWN_ISSUE. */
+START_TEST(test_tools_push_and_fetch_merged)
+{
+    ensure_client(); /* the executor and its merge dir are registered */
+    char tools[1100], cmd[8192], out[16384];
+    harness_build_path(tools, sizeof(tools), "src/tools");
+    for (int map = 0; map < MAPS; map++) {
+        snprintf(cmd, sizeof(cmd),
+                 "'%s/shuffle-push' -q --attempt %d %s 127.0.0.1:%d %s 0 %d "
+                 "$(find '%s' -name shuffle_0_%d_0.index) 2>&1",
+                 tools, ATTEMPT, map == MAPS - 1 ? "--finalize" : "", shuffled.port, APP, map,
+                 data_root, map);
+        ck_assert_msg(harness_run(cmd, out, sizeof(out)) == 0, "%s", out);
+    }
+    ck_assert_msg(strstr(out, "FINALIZED shuffle=0 mergeId=0 partitions=") != NULL, "%s", out);
+    char ids[2048] = "";
+    for (int r = 0; r < REDUCES; r++)
+        snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), " shuffleMerged_0_0_%d", r);
+    snprintf(cmd, sizeof(cmd),
+             "'%s/shuffle-fetch' --verify '%s/manifest.tsv' 127.0.0.1:%d %s 1 %s 2>&1 >/dev/null",
+             tools, data_root, shuffled.port, APP, ids);
+    ck_assert_msg(harness_run(cmd, out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "fetched and verified") != NULL, "%s", out);
+
+    char lying[1200];
+    snprintf(lying, sizeof(lying), "%s/lying.tsv", tmp);
+    snprintf(cmd, sizeof(cmd),
+             "awk -F'\t' 'BEGIN{OFS=\"\t\"} $1==\"shuffle_0_2_3\"{$3=\"00000000\"} {print}' "
+             "'%s/manifest.tsv' > '%s' && '%s/shuffle-fetch' --diagnose ADLER32 --verify '%s' "
+             "127.0.0.1:%d %s 1 shuffle_0_2_3 2>&1 >/dev/null",
+             data_root, lying, tools, lying, shuffled.port, APP);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "BAD  shuffle_0_2_3") && strstr(out, "DIAGNOSED: UNKNOWN_ISSUE"),
+                  "%s", out);
+}
+END_TEST
+
 static void run_or_die(const char *cmd)
 {
     if (system(cmd) != 0) {
@@ -397,7 +438,7 @@ int main(void)
             &(struct check_case){.suite = "client_push_daemon", .name = "daemon", .timeout_s = 120},
             CHECK_TESTS(test_push_finalize_fetch_every_byte, test_stale_merge_stops_pushing,
                         test_older_attempt_not_retried, test_collision_fails_one_block,
-                        test_diagnose));
+                        test_diagnose, test_tools_push_and_fetch_merged));
         SRunner *sr = srunner_create(s);
         srunner_set_fork_status(sr, CK_NOFORK); /* one client, one registration for all */
         srunner_run_all(sr, CK_NORMAL);
