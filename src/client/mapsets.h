@@ -24,4 +24,13 @@ void *mapsets_decode(size_t front_bytes, const struct proto_view *raw, size_t n,
 int mapsets_split(const uint8_t *buf, size_t len, size_t count, struct proto_view *views, char *err,
                   size_t errlen);
 
+struct blockmsg;
+/* A decoded MergeStatuses as one malloc'd struct shuffle_merge_statuses (its arrays and map
+ * sets in the same block), or NULL with err (arrays of different lengths, a bad bitmap). */
+struct shuffle_merge_statuses *mapsets_statuses(const struct blockmsg *m, char *err, size_t errlen);
+/* A MergedBlockMetaSuccess from its numChunks on (i32, then the chunk bitmaps back to back)
+ * as one malloc'd struct shuffle_map_sets, or NULL with err. */
+struct shuffle_map_sets *mapsets_meta_reply(const uint8_t *body, size_t len, char *err,
+                                            size_t errlen);
+
 #endif
