@@ -10,7 +10,6 @@
 
 #include "common/log.h"
 #include "server/net/dispatch.h"
-#include "server/net/rpc_reply.h"
 #include "server/service.h"
 #include "server/net/conn.h"
 #include "server/net/rpc_reply.h"
@@ -43,16 +42,6 @@ int log_enabled(enum log_level level)
 
 void log_msg(enum log_level level, const char *fmt, ...) {}
 
-/* Push-based shuffle's upload path (push_upload.c) is linked in but never driven here. */
-void conn_take_body(struct conn *c, const struct conn_body_sink *sink) {}
-void conn_hold_input(struct conn *c, bool hold) {}
-void conn_ref(struct conn *c) {}
-void conn_unref(struct conn *c) {}
-bool conn_is_closed(const struct conn *c)
-{
-    return false;
-}
-void dispatch_refuse_upload(struct conn *c, const struct proto_msg *m) {}
 /* ---- reply slots (answers outside rpc_reply) ---- */
 
 struct stub_slot_answer stub_slot_answer;
@@ -92,3 +81,14 @@ void rpc_answer_now(struct conn *c, struct reply_slot *slot, int64_t request_id,
     a->request_id = request_id;
     snprintf(a->err, sizeof a->err, "%.*s", (int)len, (const char *)data);
 }
+
+/* Push-based shuffle's upload path (push_upload.c) is linked in but never driven here. */
+void conn_take_body(struct conn *c, const struct conn_body_sink *sink) {}
+void conn_hold_input(struct conn *c, bool hold) {}
+void conn_ref(struct conn *c) {}
+void conn_unref(struct conn *c) {}
+bool conn_is_closed(const struct conn *c)
+{
+    return false;
+}
+void dispatch_refuse_upload(struct conn *c, const struct proto_msg *m) {}

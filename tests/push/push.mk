@@ -5,6 +5,12 @@ PUSH_TESTS = tests/push/test_merged_layout tests/push/test_push_read_vectors
 check_PROGRAMS += $(PUSH_TESTS)
 TESTS += $(PUSH_TESTS)
 tests_push_test_merged_layout_LDADD = src/server/libpush.la $(LDADD)
+# DiagnoseCorruption's checksum logic on the files Spark 3.5 wrote.
+check_PROGRAMS += tests/push/test_diagnose
+TESTS += tests/push/test_diagnose
+tests_push_test_diagnose_SOURCES = tests/push/test_diagnose.c src/server/block/diagnose.c \
+	src/server/block/block_reply.c
+tests_push_test_diagnose_LDADD = $(LDADD) $(ZLIB_LIBS)
 # The write side against Spark 3.5's recordings (the real daemon; push-write).
 PUSH_WRITE_TESTS = tests/push/test_push_vectors
 check_PROGRAMS += $(PUSH_WRITE_TESTS)
@@ -17,9 +23,3 @@ tests_fuzz_fuzz_push_upload_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_push_upload_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_push_upload_LDADD = $(HARNESS_LIBS) src/server/libpush.la src/server/libblock.la \
 	src/proto/libproto.la $(PTHREAD_LIBS)
-# DiagnoseCorruption's checksum logic on the files Spark 3.5 wrote.
-check_PROGRAMS += tests/push/test_diagnose
-TESTS += tests/push/test_diagnose
-tests_push_test_diagnose_SOURCES = tests/push/test_diagnose.c src/server/block/diagnose.c \
-	src/server/block/block_reply.c
-tests_push_test_diagnose_LDADD = $(LDADD) $(ZLIB_LIBS)

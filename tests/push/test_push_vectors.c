@@ -10,7 +10,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "../block/daemon_client.h"
+#include "../block/vector_replay.h"
 #include "../harness/fs.h"
 #include "../harness/port.h"
 #include "../unit/http_client.h"
@@ -19,25 +19,25 @@
 #define REC_PREFIX "/tmp/shuffle-vectors-35/data"
 #define MERGED "merge_manager_1"
 
-struct frame {
+struct rec_frame {
     int type;
     uint8_t *bytes; /* the whole frame as recorded, raw body included */
     size_t len;
     size_t content_at, content_len;
 };
 
-struct frames {
-    struct frame f[32];
+struct rec_frames {
+    struct rec_frame f[32];
     size_t n;
     const uint8_t *base;
 };
 
-static int collect(void *ctx, enum frame_event ev, const struct frame_out *out)
+static int rec_collect(void *ctx, enum frame_event ev, const struct frame_out *out)
 {
-    struct frames *fs = ctx;
+    struct rec_frames *fs = ctx;
     if (ev == FRAME_MESSAGE) {
         ck_assert_uint_lt(fs->n, 32);
-        struct frame *f = &fs->f[fs->n++];
+        struct rec_frame *f = &fs->f[fs->n++];
         f->type = out->type;
         f->content_at = (size_t)(out->content - fs->base);
         f->content_len = out->content_len;
@@ -50,7 +50,7 @@ static int collect(void *ctx, enum frame_event ev, const struct frame_out *out)
 }
 
 /* Frames of vectors-35/<scenario>/<name>; fs->base is the file (free it). */
-static void load(const char *scenario, const char *name, struct frames *fs)
+static void rec_load(const char *scenario, const char *name, struct rec_frames *fs)
 {
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/vectors-35/%s/%s", harness_shared_dir(), scenario, name);
@@ -59,16 +59,16 @@ static void load(const char *scenario, const char *name, struct frames *fs)
     ck_assert_msg(buf != NULL, "cannot read %s", path);
     memset(fs, 0, sizeof *fs);
     fs->base = buf;
-    ck_assert_int_eq(frame_scan(buf, len, 0, collect, fs, err, sizeof err), 0);
+    ck_assert_int_eq(frame_scan(buf, len, 0, rec_collect, fs, err, sizeof err), 0);
 }
 
-static void unload(struct frames *fs)
+static void rec_unload(struct rec_frames *fs)
 {
     free((void *)fs->base);
 }
 
 /* The recorded RegisterExecutor with its dirs moved under data_dir. */
-static void send_registration(struct client *c, const struct frame *f, const char *data_dir)
+static void send_registration(struct client *c, const struct rec_frame *f, const char *data_dir)
 {
     struct proto_msg q;
     struct blockmsg bm;
@@ -94,7 +94,7 @@ static void send_registration(struct client *c, const struct frame *f, const cha
 }
 
 /* Our next frame equals recorded frame r byte for byte. */
-static void expect_frame(struct client *c, const struct frame *r, const char *where)
+static void expect_frame(struct client *c, const struct rec_frame *r, const char *where)
 {
     struct reply a;
     ck_assert_msg(client_read(c, &a), "%s: no reply", where);
@@ -110,14 +110,14 @@ static void expect_frame(struct client *c, const struct frame *r, const char *wh
 static void replay_range(int port, const char *scenario, const char *data_dir, size_t first,
                          size_t end, bool ends_closed)
 {
-    struct frames c2s, s2c;
-    load(scenario, "c2s.bin", &c2s);
-    load(scenario, "s2c.bin", &s2c);
+    struct rec_frames c2s, s2c;
+    rec_load(scenario, "c2s.bin", &c2s);
+    rec_load(scenario, "s2c.bin", &s2c);
     struct client c;
     client_open(&c, port);
     size_t answered = first;
     for (size_t i = first; i < (end ? end : c2s.n); i++) {
-        const struct frame *f = &c2s.f[i];
+        const struct rec_frame *f = &c2s.f[i];
         char where[200];
         snprintf(where, sizeof where, "%s frame %zu", scenario, i);
         if (f->type == PROTO_RPC_REQUEST && f->bytes[21] == BLOCKMSG_REGISTER_EXECUTOR)
@@ -138,8 +138,8 @@ static void replay_range(int port, const char *scenario, const char *data_dir, s
         ck_assert_msg(!client_read(&c, &a), "%s: the server must close the connection", scenario);
     }
     client_close(&c);
-    unload(&c2s);
-    unload(&s2c);
+    rec_unload(&c2s);
+    rec_unload(&s2c);
 }
 
 static void replay(int port, const char *scenario, const char *data_dir, bool ends_closed)
@@ -408,15 +408,13 @@ START_TEST(test_collision_deferral_and_truncated_body)
 }
 END_TEST
 
-/* push-blocks' first push is answered with an RpcFailure whose first line starts with
- * `error`, and the connection is closed (its body cannot be skipped). */
-static void expect_first_push_refused(int port, const char *error)
+/* bytes (an UploadStream and its body) are answered with an RpcFailure whose first line
+ * starts with `error`, and the connection is closed (the body cannot be skipped). */
+static void expect_upload_refused(int port, const uint8_t *bytes, size_t len, const char *error)
 {
-    struct frames c2s;
-    load("push-blocks", "c2s.bin", &c2s);
     struct client c;
     client_open(&c, port);
-    client_send(&c, c2s.f[0].bytes, c2s.f[0].len);
+    client_send(&c, bytes, len);
     struct reply a;
     ck_assert(client_read(&c, &a));
     ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
@@ -426,7 +424,15 @@ static void expect_first_push_refused(int port, const char *error)
     reply_free(&a);
     ck_assert(!client_read(&c, &a));
     client_close(&c);
-    unload(&c2s);
+}
+
+/* The same for push-blocks' first push. */
+static void expect_first_push_refused(int port, const char *error)
+{
+    struct rec_frames c2s;
+    rec_load("push-blocks", "c2s.bin", &c2s);
+    expect_upload_refused(port, c2s.f[0].bytes, c2s.f[0].len, error);
+    rec_unload(&c2s);
 }
 
 /* A merge dir outside allowed_local_dir_roots (the roots name the local dirs themselves) gets
@@ -466,8 +472,8 @@ START_TEST(test_app_merge_limit)
     daemon_start(&d, tmp, state_dir, "\"push_enabled\": true, \"push_max_app_merge_bytes\": 200");
     replay(d.port, "register-executor-with-merge-dir", data_dir, false);
     replay_range(d.port, "push-blocks", data_dir, 0, 1, false); /* 103 bytes */
-    struct frames c2s;
-    load("push-blocks", "c2s.bin", &c2s);
+    struct rec_frames c2s;
+    rec_load("push-blocks", "c2s.bin", &c2s);
     struct client c;
     client_open(&c, d.port);
     client_send(&c, c2s.f[1].bytes, c2s.f[1].len); /* 149 more: 252 > 200 */
@@ -488,7 +494,7 @@ START_TEST(test_app_merge_limit)
     ck_assert_uint_eq(len, 103);
     ck_assert(memcmp(merged, c2s.f[0].bytes + c2s.f[0].content_len + 9, 103) == 0);
     free(merged);
-    unload(&c2s);
+    rec_unload(&c2s);
     daemon_stop_clean(&d);
 }
 END_TEST
@@ -542,6 +548,78 @@ START_TEST(test_metrics_and_app_removal)
 }
 END_TEST
 
+/* Spark 3.1's PushBlockStream layout (no attempt, no shuffleMergeId; the spec's example) is
+ * answered as Spark 3.1.2 answers, even with push_enabled. */
+START_TEST(test_push_31_layout_answered_as_31)
+{
+    char data_dir[800];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    static const uint8_t meta31[] = {0x0c, 0, 0, 0, 5, 'a', 'p', 'p', '-', '1', 0, 0, 0,
+                                     0,    0, 0, 0, 5, 0,   0,   0,   2,   0,   0, 0, 0};
+    struct proto_writer w;
+    proto_writer_init(&w);
+    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
+    m.u.upload_stream.request_id = 7;
+    m.u.upload_stream.meta = (struct proto_view){meta31, sizeof meta31};
+    m.u.upload_stream.body_byte_count = 3;
+    proto_msg_encode(&w, &m);
+    proto_write_raw(&w, "abc", 3);
+    expect_upload_refused(
+        d.port, w.buf, w.len,
+        "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+    proto_writer_free(&w);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
+/* Our merged files serve Spark's reducers as the Java server's did: after push-blocks and
+ * finalize-merge, merged-meta-and-chunks replays against the daemon's own merge (the read
+ * side) with every chunk byte the recorded one, and after remove-shuffle-merge the removed
+ * merge's meta request fails as recorded. */
+START_TEST(test_own_merge_serves_recorded_reads)
+{
+    char data_dir[800];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    replay(d.port, "push-blocks", data_dir, true);
+    replay(d.port, "finalize-merge", data_dir, false);
+    struct replay_dirs rd = {REC_PREFIX, data_dir};
+    const char *reads[] = {"merged-meta-and-chunks", "remove-shuffle-merge"};
+    for (int k = 0; k < 2; k++) {
+        char sdir[1024];
+        snprintf(sdir, sizeof sdir, "%s/vectors-35/%s", harness_shared_dir(), reads[k]);
+        struct frames c2s, s2c;
+        load_frames(sdir, "c2s.bin", &c2s);
+        load_frames(sdir, "s2c.bin", &s2c);
+        struct sid_map sids = {0};
+        struct client c;
+        client_open(&c, d.port);
+        size_t answered = 0;
+        for (size_t i = 0; i < c2s.n; i++) {
+            if (c2s.f[i].type == PROTO_ONE_WAY_MESSAGE) { /* RemoveShuffleMerge: no answer */
+                struct proto_msg q;
+                char err[256];
+                ck_assert_int_eq(proto_msg_decode(c2s.f[i].type, c2s.f[i].content, c2s.f[i].len, &q,
+                                                  err, sizeof err),
+                                 0);
+                client_send_msg(&c, &q);
+                usleep(300 * 1000);
+                continue;
+            }
+            char where[300];
+            snprintf(where, sizeof where, "%s frame %zu", reads[k], i);
+            replay_one(&c, &c2s.f[i], &s2c.f[answered++], &sids, &rd, where);
+        }
+        ck_assert_uint_eq(answered, s2c.n);
+        client_close(&c);
+        frames_free(&c2s);
+        frames_free(&s2c);
+    }
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 /* Without push_enabled the daemon answers pushes and finalizes as Spark 3.1 did. */
 START_TEST(test_push_disabled_answers_as_before)
 {
@@ -560,4 +638,5 @@ CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
            test_collision_deferral_and_truncated_body, test_merge_dir_outside_roots_refused,
-           test_app_merge_limit, test_metrics_and_app_removal, test_push_disabled_answers_as_before)
+           test_app_merge_limit, test_metrics_and_app_removal, test_push_31_layout_answered_as_31,
+           test_own_merge_serves_recorded_reads, test_push_disabled_answers_as_before)

@@ -19,7 +19,7 @@
 #include "server/block/blockid.h"
 #include "server/block/diagnose.h"
 #include "server/push/merge_apps.h"
-#include "server/push/push_service.h"
+#include "server/push/merge_registration.h"
 #include "server/push/merged_fetch.h"
 #include "common/log.h"
 #include "server/ops/metrics.h"
@@ -116,8 +116,10 @@ static void register_run(void *arg)
         rpc_reply_fail(j->reply, msg);
         return;
     }
-    if (block_push_registered(j->s, j->app, &j->info, err, sizeof(err)) < 0) {
-        rpc_reply_fail(j->reply, err); /* registered, as Spark's would be, but no merging */
+    /* push-based shuffle: the executor stays registered even if its merge info is refused */
+    if (j->s->merge_apps &&
+        merge_registration_note(j->s->merge_apps, j->app, &j->info, err, sizeof(err)) < 0) {
+        rpc_reply_fail(j->reply, err);
         return;
     }
     static const uint8_t empty[1];
@@ -503,9 +505,9 @@ out:
 static void service_destroy(void *ctx)
 {
     struct block_service *s = ctx;
-    block_push_stop(s); /* with the attempts s->merge_apps points at */
-    s->merge_apps = NULL;
+    block_push_stop(s);
     registry_store_close(s->store);
+    merge_apps_destroy(s->merge_apps);
     resolver_destroy(s->res);
     while (s->roots) {
         struct root_set *older = s->roots->older;
@@ -593,12 +595,17 @@ struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, ch
                  "%zu records replayed",
                  cfg->state_dir, st.skipped_bytes, st.records);
     log_info("%zu executor registrations restored from %s", st.live, cfg->state_dir);
-    if (block_push_start(s, cfg, err, errlen) != 0)
-        goto fail;
-    if (s->push) { /* the merged fetch finds files through the push service's attempts */
-        s->merge_apps = s->push->attempts;
+    if (cfg->push_enabled) { /* the merged fetch; merge dirs from every registration */
+        s->merge_apps = merge_apps_create();
+        if (!s->merge_apps) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        merge_registration_replay(s->merge_apps, s->res);
         s->handler.on_merged_meta = merged_meta_on_msg;
     }
+    if (block_push_start(s, cfg, err, errlen) != 0)
+        goto fail;
     return &s->handler;
 fail:
     service_destroy(s);

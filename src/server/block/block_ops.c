@@ -19,6 +19,8 @@ int block_service_application_removed(struct block_service *s, const char *app, 
                                       char *err, size_t errlen)
 {
     block_push_app_removed(s, app, cleanup_dirs);
+    if (s->merge_apps) /* its merge dirs go with it (their files: the merge manager's) */
+        merge_apps_remove(s->merge_apps, app, NULL);
     return cleanup_application_removed(s->res, s->store, app, cleanup_dirs, err, errlen);
 }
 

@@ -21,11 +21,11 @@ struct block_service {
     bool fetch_rdd_enabled;
     struct root_set *roots; /* the newest allowed_local_dir_roots set (resolver_roots() is the
                              * one to read); older ones chained, freed at destroy */
+    /* push-based shuffle (push_enabled): each application attempt's merge dirs, for the
+     * merged fetch (server/push/merged_fetch.h); NULL when push is off */
+    struct merge_apps *merge_apps;
     /* push-based shuffle's merging (block_push.c); NULL unless push_enabled */
     struct push_service *push;
-    /* the merged fetch's view of the same application attempts (push->attempts, not owned;
-     * server/push/merged_fetch.h); NULL when push is off */
-    struct merge_apps *merge_apps;
 };
 
 /* The service behind a handler made by shuffle_service_create(). */
@@ -55,15 +55,13 @@ void block_reply_msg(struct rpc_reply *reply, const struct blockmsg *m);
 struct stream_source;
 void block_reply_stream(struct conn *c, struct rpc_reply *reply, struct stream_source src);
 
-/* Push-based shuffle (block_push.c): started with the service when push_enabled (also feeds
- * it the restored registrations), fed each registration, routed FinalizeShuffleMerge and
- * RemoveShuffleMerge (true when it took m; it then owns reply), told of removed apps. */
+/* Push-based shuffle's merging (block_push.c): started with the service when push_enabled,
+ * once s->merge_apps holds the restored registrations' attempts; routed FinalizeShuffleMerge
+ * and RemoveShuffleMerge (true when it took m; it then owns reply); told of removed apps. */
 struct shuffled_config;
 int block_push_start(struct block_service *s, const struct shuffled_config *cfg, char *err,
                      size_t errlen);
 void block_push_stop(struct block_service *s);
-int block_push_registered(struct block_service *s, const char *app,
-                          const struct executor_info *info, char *err, size_t errlen);
 bool block_push_rpc(struct block_service *s, struct conn *c, struct rpc_reply *reply,
                     const struct blockmsg *m);
 void block_push_app_removed(struct block_service *s, const char *app, bool cleanup);

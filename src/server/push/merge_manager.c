@@ -197,17 +197,21 @@ static struct shuffle_entry *shuffle_for(struct merge_manager *m, struct app_ent
                                          int32_t shuffle, int32_t merge_id)
 {
     struct shuffle_entry *s = find_shuffle(a, shuffle);
-    if (s && s->merge_id < merge_id) {
+    if (s && s->merge_id >= merge_id)
+        return s;
+    if (s) {
         shuffle_drop_parts(m, s, true);
         s->merge_id = merge_id;
         s->finalized = false;
-    }
-    if (!s && (s = calloc(1, sizeof *s)) != NULL) {
+    } else if ((s = calloc(1, sizeof *s)) != NULL) {
         s->shuffle_id = shuffle;
         s->merge_id = merge_id;
         s->next = a->shuffles;
         a->shuffles = s;
     }
+    /* the read side refuses merged fetches of older merge ids from now on */
+    if (s && merge_apps_note_merge_id(m->attempts, a->app, shuffle, merge_id) < 0)
+        log_warn("no memory to note shuffle %d's merge id %d of %s", shuffle, merge_id, a->app);
     return s;
 }
 
@@ -599,6 +603,7 @@ void merge_manager_remove(struct merge_manager *m, const char *app, int32_t atte
         shuffle_drop_parts(m, s, true);
         s->merge_id = merge_id;
         s->finalized = true;
+        merge_apps_note_merge_id(m->attempts, app, shuffle, merge_id);
     }
     if (s)
         journal_merge(m, MJ_REMOVE, app, attempt, shuffle, merge_id);

@@ -8,8 +8,15 @@ src_server_libpush_la_SOURCES = \
 	src/server/push/merge_registration.c src/server/push/merge_registration.h
 src_server_libpush_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_server_libpush_la_LIBADD = src/server/libblock.la $(JANSSON_LIBS) $(PTHREAD_LIBS)
-shuffled_LDADD += src/server/libpush.la $(ZLIB_LIBS)
+
+# The service's read side of push (merged meta and chunks) and DiagnoseCorruption (zlib's
+# ADLER32/CRC32), linked wherever the block service is.
+BLOCK_SERVICE_SOURCES += src/server/push/merged_fetch.c src/server/push/merged_fetch.h \
+	src/server/block/diagnose.c src/server/block/diagnose.h
 shuffled_CFLAGS += $(ZLIB_CFLAGS)
+shuffled_LDADD += src/server/libpush.la $(ZLIB_LIBS)
+tests_block_test_block_service_LDADD = src/server/libpush.la $(LDADD) $(ZLIB_LIBS)
+tests_fuzz_fuzz_blockrpc_LDADD += src/server/libpush.la $(ZLIB_LIBS)
 # The write side (merge manager): merged partitions and their bitmaps (CRoaring), the
 # manager's verdicts; the connection side and RPCs go with the block service.
 src_server_libpush_la_SOURCES += \
@@ -20,10 +27,3 @@ src_server_libpush_la_SOURCES += \
 src_server_libpush_la_LIBADD += $(ROARING_LIBS)
 BLOCK_SERVICE_SOURCES += src/server/block/block_push.c src/server/push/push_service.h \
 	src/server/push/push_upload.c src/server/push/push_rpc.c
-# The service's read side of push (merged meta and chunks) and DiagnoseCorruption (zlib's
-# ADLER32/CRC32), linked wherever the block service is.
-BLOCK_SERVICE_SOURCES += src/server/push/merged_fetch.c src/server/push/merged_fetch.h \
-	src/server/block/diagnose.c src/server/block/diagnose.h
-# The programs running the block service on core stubs (tests/block/core_stubs.c).
-tests_block_test_block_service_LDADD = src/server/libpush.la $(LDADD) $(ZLIB_LIBS)
-tests_fuzz_fuzz_blockrpc_LDADD += src/server/libpush.la $(ZLIB_LIBS)

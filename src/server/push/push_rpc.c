@@ -13,7 +13,8 @@
 #include "server/push/merge_journal.h"
 #include "server/push/push_service.h"
 
-struct push_service *push_service_create(const struct shuffled_config *cfg)
+struct push_service *push_service_create(const struct shuffled_config *cfg,
+                                         struct merge_apps *attempts)
 {
     struct push_service *ps = calloc(1, sizeof *ps);
     if (!ps)
@@ -24,8 +25,8 @@ struct push_service *push_service_create(const struct shuffled_config *cfg)
         .max_app_bytes = cfg->push_max_app_merge_bytes,
     };
     ps->max_deferred_bytes = cfg->push_max_deferred_bytes;
-    ps->attempts = merge_apps_create();
-    ps->merges = ps->attempts ? merge_manager_create(&lim, ps->attempts) : NULL;
+    ps->attempts = attempts;
+    ps->merges = merge_manager_create(&lim, attempts);
     if (!ps->merges) {
         push_service_destroy(ps);
         return NULL;
@@ -39,7 +40,6 @@ void push_service_destroy(struct push_service *ps)
         return;
     merge_manager_destroy(ps->merges);
     merge_journal_close(ps->journal);
-    merge_apps_destroy(ps->attempts);
     free(ps);
 }
 
@@ -117,8 +117,9 @@ void push_finalize(struct push_service *ps, struct conn *c, struct rpc_reply *re
                    const struct blockmsg *m)
 {
     if (m->u.finalize_shuffle_merge.layout != BLOCKMSG_LAYOUT_32) {
-        rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: FinalizeShuffleMerge of "
-                              "Spark 3.1 (no shuffleMergeId) is not supported");
+        /* Spark 3.1's layout: answered as 3.1.2 does */
+        rpc_reply_fail(
+            reply, "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
         return;
     }
     struct merge_job *j = job_new(

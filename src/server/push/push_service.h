@@ -16,15 +16,16 @@
 struct shuffled_config;
 
 struct push_service {
-    struct merge_apps *attempts; /* from the registrations (merge_apps.h) */
+    struct merge_apps *attempts; /* from the registrations (merge_apps.h; borrowed) */
     struct merge_manager *merges;
     struct merge_journal *journal; /* state_dir/merges.wal, once restored */
     uint64_t max_deferred_bytes;
     _Atomic uint64_t deferred_bytes; /* bodies buffered while their partition is busy */
 };
 
-/* NULL out of memory. */
-struct push_service *push_service_create(const struct shuffled_config *cfg);
+/* Merging for the application attempts in attempts (borrowed). NULL out of memory. */
+struct push_service *push_service_create(const struct shuffled_config *cfg,
+                                         struct merge_apps *attempts);
 void push_service_destroy(struct push_service *ps);
 /* Replays state_dir/merges.wal into the merge manager (once the registrations fed the
  * application attempts) and journals from then on. 0, or -1 with err. Blocking. */

@@ -310,10 +310,12 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
     const struct proto_bytes *app = &b.u.push_block_stream.app_id;
     const char *client = conn_client_id(c);
     const char *refusal = NULL;
-    if (b.u.push_block_stream.layout != BLOCKMSG_LAYOUT_32)
-        refusal = "java.lang.UnsupportedOperationException: PushBlockStream of Spark 3.1 "
-                  "(no shuffleMergeId) is not supported";
-    else if (!app->data || strlen(app->data) != app->len || !id_is_safe(app->data, app->len))
+    if (b.u.push_block_stream.layout != BLOCKMSG_LAYOUT_32) { /* Spark 3.1's: as 3.1.2 answers */
+        blockmsg_free(&b);
+        dispatch_refuse_upload(c, m);
+        return;
+    }
+    if (!app->data || strlen(app->data) != app->len || !id_is_safe(app->data, app->len))
         refusal = "java.lang.IllegalArgumentException: invalid appId in PushBlockStream";
     else if (client && strcmp(client, app->data) != 0)
         refusal = "java.lang.SecurityException: Client not authorized for this application";
