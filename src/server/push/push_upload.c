@@ -45,6 +45,8 @@ struct push_upload {
 
 static void upload_free(struct push_upload *u)
 {
+    if (!u->answered) /* the connection closed first: its slot is detached */
+        conn_slot_discard(u->slot);
     atomic_fetch_sub(&u->ps->deferred_bytes, u->deferred);
     metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, -(int64_t)u->deferred);
     free(u->buf);
@@ -167,6 +169,13 @@ static void finish(struct push_upload *u)
     upload_free(u);
 }
 
+/* finish, closing the connection once the answer is written. */
+static void finish_closing(struct push_upload *u)
+{
+    answer(u, true);
+    upload_free(u);
+}
+
 static void flush_piece(struct push_upload *u);
 
 /* A pool job of u is back on the loop: false when the connection is gone (u then freed),
@@ -276,8 +285,14 @@ static void decided_done(struct conn *c, void *arg)
         log_info("%s: push of %s refused (%s); closing after the reply", conn_peer(c), u->key.app,
                  u->verdict == MERGE_FAILED ? u->err : "an older application attempt");
         u->mode = MODE_DISCARD;
+        if (u->body_len == 0) {
+            finish_closing(u);
+            return;
+        }
+        /* The body's sink owns u from here: the answer may close the connection at once,
+         * which frees u (on_abort); else its end or the close does. */
         answer(u, true);
-        break;
+        return;
     case MERGE_WRITE:
         u->mode = MODE_WRITE;
         break;
