@@ -7,6 +7,8 @@
 #include <config.h>
 
 #include <check.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +304,51 @@ START_TEST(test_in_flight_bound)
 }
 END_TEST
 
+/* Whether SIGPIPE is blocked in the thread running the callback (libshuffle's loop). */
+static void note_sigpipe(void *arg, const struct shuffle_push_result *r)
+{
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    *(int *)arg = sigismember(&cur, SIGPIPE);
+}
+
+static void signal_done(void *arg, size_t ok, size_t failed) {}
+
+/* Every write happens on the loop thread, which has SIGPIPE blocked: a server closing a
+ * connection while a body is being written gives EPIPE there, not a signal that would end the
+ * caller's process (the caller's own threads keep their mask). */
+START_TEST(test_loop_thread_blocks_sigpipe)
+{
+    struct script s = {.action = {[0] = ANSWER_OK}};
+    struct replay_ess *rs = replay_ess_start_scripted(answer, &s);
+    shuffle_client *cl = harness_client(0, 50, 10000, false);
+    uint8_t byte = 1;
+    const uint8_t *data[] = {&byte};
+    uint64_t size = 1;
+    const char *ids[] = {"shufflePush_0_0_0_0"};
+    int blocked = -1;
+    struct shuffle_push_request r;
+    shuffle_push_request_init(&r);
+    r.host = "127.0.0.1";
+    r.port = replay_ess_port(rs);
+    r.app_id = "app";
+    r.block_ids = ids;
+    r.data = data;
+    r.sizes = &size;
+    r.num_blocks = 1;
+    r.on_block = note_sigpipe;
+    r.on_done = signal_done;
+    r.arg = &blocked;
+    ck_assert_int_eq(shuffle_push_blocks(cl, &r), SHUFFLE_OK);
+    shuffle_client_free(cl); /* after the callbacks */
+    replay_ess_stop(rs);
+    ck_assert_int_eq(blocked, 1);
+    sigset_t mine;
+    pthread_sigmask(SIG_BLOCK, NULL, &mine);
+    ck_assert(!sigismember(&mine, SIGPIPE));
+}
+END_TEST
+
 static void ignore_result(void *arg, const struct shuffle_push_result *r) {}
 
 START_TEST(test_bad_ids_refused)
@@ -334,14 +381,15 @@ END_TEST
 
 int main(void)
 {
-    return check_main(
-        &(struct check_case){.suite = "client_push",
-                             .name = "pusher",
-                             .timeout_s = 60,
-                             .loops = 3,
-                             .looped = {test_final_codes_stop_pushing}},
-        CHECK_TESTS(test_collision_fails_one_block, test_final_codes_stop_pushing,
-                    test_refusal_fails_blocks_in_flight, test_rpc_failure_fails_one_block,
-                    test_lost_connection_retries_unanswered, test_retries_exhausted,
-                    test_connect_failure_not_retried, test_in_flight_bound, test_bad_ids_refused));
+    return check_main(&(struct check_case){.suite = "client_push",
+                                           .name = "pusher",
+                                           .timeout_s = 60,
+                                           .loops = 3,
+                                           .looped = {test_final_codes_stop_pushing}},
+                      CHECK_TESTS(test_collision_fails_one_block, test_final_codes_stop_pushing,
+                                  test_refusal_fails_blocks_in_flight,
+                                  test_rpc_failure_fails_one_block,
+                                  test_lost_connection_retries_unanswered, test_retries_exhausted,
+                                  test_connect_failure_not_retried, test_in_flight_bound,
+                                  test_bad_ids_refused, test_loop_thread_blocks_sigpipe));
 }
