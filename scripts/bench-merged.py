@@ -8,9 +8,11 @@ build/plain/shuffled with push_enabled on 127.0.0.1, registers an executor with 
 then ROUNDS times: MergedBlockMetaRequest, FetchShuffleBlockChunks for every chunk, and the
 ChunkFetchRequests pipelined (8 in flight), checking each chunk's bytes. Prints MB/s, the
 meta request round trip, and the daemon's CPU time."""
-import json, os, socket, struct, subprocess, sys, tempfile, time
+import os, socket, struct, subprocess, sys, tempfile, time
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(top, "scripts"))
+import bench_daemon  # noqa: E402
 mib = int(sys.argv[1]) if len(sys.argv) > 1 else 256
 chunk = (int(sys.argv[2]) if len(sys.argv) > 2 else 2048) * 1024
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
@@ -47,18 +49,9 @@ for ext, content in files.items():
     p = place(merge, "shuffleMerged_%s_0_0_0.%s" % (APP, ext))
     os.makedirs(os.path.dirname(p), exist_ok=True)
     open(p, "wb").write(content)
-conf = os.path.join(tmp, "shuffled.json")
-json.dump({"listen": ["127.0.0.1"], "port": 0, "state_dir": os.path.join(tmp, "state"),
-           "admin_port": 0, "push_enabled": True, "log_level": "warn"}, open(conf, "w"))
-portfile = os.path.join(tmp, "port")
-daemon = subprocess.Popen([os.path.join(top, "build/plain/shuffled"), "-c", conf, "-d", "",
-                           "--port-file", portfile])
+daemon, port = bench_daemon.start(top, tmp)
 try:
-    for _ in range(300):
-        if os.path.exists(portfile) and open(portfile).read().strip():
-            break
-        time.sleep(0.05)
-    sock = socket.create_connection(("127.0.0.1", int(open(portfile).read())))
+    sock = socket.create_connection(("127.0.0.1", port))
     buf = bytearray()
 
     def recv_frame():

@@ -12,8 +12,10 @@ tests_push_test_diagnose_SOURCES = tests/push/test_diagnose.c src/server/block/d
 	src/server/block/block_reply.c
 tests_push_test_diagnose_LDADD = $(LDADD) $(ZLIB_LIBS)
 # The write side against Spark 3.5's recordings (the real daemon; push-write).
-PUSH_WRITE_TESTS = tests/push/test_push_vectors
+PUSH_WRITE_TESTS = tests/push/test_push_vectors tests/push/test_push_limits
 check_PROGRAMS += $(PUSH_WRITE_TESTS)
+tests_push_test_push_vectors_SOURCES = tests/push/test_push_vectors.c tests/push/push_replay.h
+tests_push_test_push_limits_SOURCES = tests/push/test_push_limits.c tests/push/push_replay.h
 TESTS += $(PUSH_WRITE_TESTS)
 # libFuzzer target for the upload path (scripts/fuzz runs every tests/fuzz/fuzz_*.c).
 FUZZ_TARGETS += tests/fuzz/fuzz_push_upload

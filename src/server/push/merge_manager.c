@@ -19,44 +19,7 @@
 #include "server/push/merge_bitmap.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_partition.h"
-
-struct merge_claim {
-    struct merge_partition p; /* first: a claim is its partition entry */
-    int refs;                 /* the shuffle's list + claims in flight */
-    bool writing;             /* claimed by a writer */
-    bool dropped;             /* no longer in its shuffle (superseded, removed, app gone) */
-    bool counted_open;        /* counted in open_parts */
-    int32_t map_index;        /* of the block being written */
-    int32_t shuffle, merge_id;
-    struct app_entry *app;
-};
-
-struct shuffle_entry {
-    int32_t shuffle_id, merge_id;
-    bool finalized;
-    struct merge_claim **parts; /* sorted by reduce id */
-    size_t n, cap;
-    struct shuffle_entry *next;
-};
-
-struct app_entry {
-    char *app;
-    struct merge_dirs dirs;
-    uint64_t merged_bytes;
-    struct shuffle_entry *shuffles;
-    struct app_entry *next;
-    int refs; /* the list + partitions pointing to it */
-};
-
-struct merge_manager {
-    pthread_mutex_t lock;
-    struct merge_limits lim;
-    struct merge_apps *attempts;   /* which attempt is current, its merge dirs (borrowed) */
-    struct merge_journal *journal; /* NULL: nothing survives a restart */
-    struct resolver *res;          /* allowed_local_dir_roots and dir ownership; NULL: none */
-    struct app_entry *apps;
-    uint64_t open_parts;
-};
+#include "server/push/merge_state.h"
 
 struct merge_manager *merge_manager_create(const struct merge_limits *lim,
                                            struct merge_apps *attempts)
@@ -65,7 +28,9 @@ struct merge_manager *merge_manager_create(const struct merge_limits *lim,
     if (!m)
         return NULL;
     pthread_mutex_init(&m->lock, NULL);
-    m->lim = *lim;
+    m->lim.min_chunk_bytes = lim->min_chunk_bytes;
+    m->lim.max_open_partitions = lim->max_open_partitions;
+    m->lim.max_app_bytes = lim->max_app_bytes;
     m->attempts = attempts;
     return m;
 }
@@ -98,7 +63,7 @@ static void journal_merge(struct merge_manager *m, enum merge_journal_op op, con
 }
 
 /* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
-static void part_closed(struct merge_manager *m, struct merge_claim *cl)
+void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
 {
     if (cl->counted_open)
         m->open_parts--;
@@ -110,7 +75,7 @@ static void part_unref(struct merge_manager *m, struct merge_claim *cl)
 {
     if (--cl->refs > 0)
         return;
-    part_closed(m, cl);
+    merge_part_closed(m, cl);
     app_unref(cl->app);
     merge_partition_destroy(&cl->p);
     free(cl);
@@ -122,7 +87,7 @@ static void shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s,
 {
     for (size_t i = 0; i < s->n; i++) {
         struct merge_claim *cl = s->parts[i];
-        part_closed(m, cl);
+        merge_part_closed(m, cl);
         pthread_mutex_lock(&cl->p.lock);
         cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
         cl->dropped = true;
@@ -136,7 +101,7 @@ static void shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s,
     s->n = s->cap = 0;
 }
 
-static void app_drop(struct merge_manager *m, struct app_entry *a, bool unlink)
+void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink)
 {
     while (a->shuffles) {
         struct shuffle_entry *s = a->shuffles;
@@ -154,13 +119,13 @@ void merge_manager_destroy(struct merge_manager *m)
     while (m->apps) {
         struct app_entry *a = m->apps;
         m->apps = a->next;
-        app_drop(m, a, false);
+        merge_app_drop(m, a, false);
     }
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
 
-static struct app_entry **find_app(struct merge_manager *m, const char *app)
+struct app_entry **merge_find_app(struct merge_manager *m, const char *app)
 {
     struct app_entry **pp = &m->apps;
     while (*pp && strcmp((*pp)->app, app) != 0)
@@ -171,19 +136,19 @@ static struct app_entry **find_app(struct merge_manager *m, const char *app)
 void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup)
 {
     pthread_mutex_lock(&m->lock);
-    struct app_entry **pp = find_app(m, app);
+    struct app_entry **pp = merge_find_app(m, app);
     if (*pp) {
         struct app_entry *a = *pp;
         struct merge_journal_rec r = {
             .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
         journal(m, &r);
         *pp = a->next;
-        app_drop(m, a, cleanup);
+        merge_app_drop(m, a, cleanup);
     }
     pthread_mutex_unlock(&m->lock);
 }
 
-static struct shuffle_entry *find_shuffle(struct app_entry *a, int32_t shuffle)
+struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle)
 {
     for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
         if (s->shuffle_id == shuffle)
@@ -193,10 +158,10 @@ static struct shuffle_entry *find_shuffle(struct app_entry *a, int32_t shuffle)
 
 /* The shuffle entry for merge_id, made current: a newer merge id drops the older merge's
  * partitions and files. NULL out of memory. */
-static struct shuffle_entry *shuffle_for(struct merge_manager *m, struct app_entry *a,
-                                         int32_t shuffle, int32_t merge_id)
+struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entry *a,
+                                        int32_t shuffle, int32_t merge_id)
 {
-    struct shuffle_entry *s = find_shuffle(a, shuffle);
+    struct shuffle_entry *s = merge_find_shuffle(a, shuffle);
     if (s && s->merge_id >= merge_id)
         return s;
     if (s) {
@@ -216,7 +181,7 @@ static struct shuffle_entry *shuffle_for(struct merge_manager *m, struct app_ent
 }
 
 /* Index of reduce in s->parts, or where it would go (*found false). */
-static size_t part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found)
+size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found)
 {
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
@@ -281,12 +246,12 @@ static bool merge_path_allowed(struct merge_manager *m, const char *app, const c
 }
 
 /* The partition of k in s, created (files too) if new. NULL with err. Under m->lock. */
-static struct merge_claim *part_for(struct merge_manager *m, struct app_entry *a,
-                                    struct shuffle_entry *s, const struct merge_push_key *k,
-                                    bool restoring, char *err, size_t errlen)
+struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
+                                   struct shuffle_entry *s, const struct merge_push_key *k,
+                                   bool restoring, char *err, size_t errlen)
 {
     bool found;
-    size_t at = part_slot(s, k->reduce, &found);
+    size_t at = merge_part_slot(s, k->reduce, &found);
     if (found)
         return s->parts[at];
     if (m->lim.max_open_partitions && m->open_parts >= m->lim.max_open_partitions) {
@@ -333,15 +298,15 @@ oom:
 /* app's merge state for its current attempt (merge_apps.h): made on first use; state of an
  * older attempt is dropped with its files. NULL with err when app has no merge dirs. Under
  * m->lock. */
-static struct app_entry *app_for_push(struct merge_manager *m, const char *app, char *err,
-                                      size_t errlen)
+struct app_entry *merge_app_current(struct merge_manager *m, const char *app, char *err,
+                                    size_t errlen)
 {
     struct merge_dirs dirs;
     if (merge_apps_get(m->attempts, app, &dirs) != 0) {
         merge_apps_not_registered(app, err, errlen);
         return NULL;
     }
-    struct app_entry **pp = find_app(m, app);
+    struct app_entry **pp = merge_find_app(m, app);
     if (*pp && (*pp)->dirs.attempt_id == dirs.attempt_id) {
         merge_dirs_free(&dirs);
         return *pp;
@@ -349,7 +314,7 @@ static struct app_entry *app_for_push(struct merge_manager *m, const char *app, 
     if (*pp) { /* a newer attempt registered: the older one's merges go */
         struct app_entry *old = *pp;
         *pp = old->next;
-        app_drop(m, old, true);
+        merge_app_drop(m, old, true);
     }
     struct app_entry *a = calloc(1, sizeof *a);
     if (!a || !(a->app = strdup(app))) {
@@ -372,7 +337,7 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
     *claim = NULL;
     pthread_mutex_lock(&m->lock);
     enum merge_verdict v = MERGE_FAILED;
-    struct app_entry *a = app_for_push(m, k->app, err, errlen);
+    struct app_entry *a = merge_app_current(m, k->app, err, errlen);
     struct shuffle_entry *s = NULL;
     if (!a)
         goto out;
@@ -380,7 +345,7 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
         v = MERGE_TOO_OLD_ATTEMPT;
         goto out;
     }
-    s = find_shuffle(a, k->shuffle);
+    s = merge_find_shuffle(a, k->shuffle);
     if (s && s->merge_id > k->merge_id) {
         v = MERGE_STALE;
         goto out;
@@ -396,11 +361,11 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
                  k->app, (unsigned long long)a->merged_bytes, (unsigned long long)body_len);
         goto out;
     }
-    if (!(s = shuffle_for(m, a, k->shuffle, k->merge_id))) {
+    if (!(s = merge_shuffle_for(m, a, k->shuffle, k->merge_id))) {
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
-    struct merge_claim *cl = part_for(m, a, s, k, false, err, errlen);
+    struct merge_claim *cl = merge_part_for(m, a, s, k, false, err, errlen);
     if (!cl)
         goto out;
     pthread_mutex_lock(&cl->p.lock); /* a commit may be adding to maps */
@@ -538,7 +503,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&m->lock);
     int rc = -1;
-    struct app_entry *a = app_for_push(m, app, err, errlen);
+    struct app_entry *a = merge_app_current(m, app, err, errlen);
     struct shuffle_entry *s;
     if (!a)
         goto out;
@@ -550,7 +515,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
                  attempt, a->dirs.attempt_id, app);
         goto out;
     }
-    s = find_shuffle(a, shuffle);
+    s = merge_find_shuffle(a, shuffle);
     if (s && s->merge_id > merge_id) {
         snprintf(err, errlen,
                  "java.lang.RuntimeException: Shuffle merge finalize request for shuffle %d "
@@ -559,7 +524,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
                  shuffle, merge_id);
         goto out;
     }
-    if (!(s = shuffle_for(m, a, shuffle, merge_id))) {
+    if (!(s = merge_shuffle_for(m, a, shuffle, merge_id))) {
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
@@ -575,7 +540,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     for (size_t i = 0; i < n; i++) {
         parts[i] = s->parts[i];
         parts[i]->refs++;
-        part_closed(m, parts[i]); /* finalizing closes its files */
+        merge_part_closed(m, parts[i]); /* finalizing closes its files */
     }
     pthread_mutex_unlock(&m->lock);
     rc = statuses_of(parts, n, shuffle, merge_id, out, err, errlen);
@@ -594,8 +559,9 @@ void merge_manager_remove(struct merge_manager *m, const char *app, int32_t atte
                           int32_t shuffle, int32_t merge_id)
 {
     pthread_mutex_lock(&m->lock);
-    struct app_entry *a = *find_app(m, app);
-    struct shuffle_entry *s = a && a->dirs.attempt_id == attempt ? find_shuffle(a, shuffle) : NULL;
+    struct app_entry *a = *merge_find_app(m, app);
+    struct shuffle_entry *s =
+        a && a->dirs.attempt_id == attempt ? merge_find_shuffle(a, shuffle) : NULL;
     if (s && (merge_id == -1 || merge_id == s->merge_id)) {
         shuffle_drop_parts(m, s, true);
         s->finalized = true; /* later pushes of it are too late */
@@ -618,7 +584,7 @@ uint64_t merge_manager_open_partitions(struct merge_manager *m)
     return n;
 }
 
-/* ---- restoring from the journal ---- */
+/* ---- wiring ---- */
 
 void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j)
 {
@@ -628,89 +594,4 @@ void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j)
 void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res)
 {
     m->res = res;
-}
-
-/* The state r belongs to, if r's attempt is still the app's current one. */
-static struct app_entry *replay_app(struct merge_manager *m, const struct merge_journal_rec *r)
-{
-    char err[256];
-    struct app_entry *a = app_for_push(m, r->app, err, sizeof err);
-    return a && a->dirs.attempt_id == r->attempt ? a : NULL;
-}
-
-void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
-{
-    struct merge_manager *m = arg;
-    pthread_mutex_lock(&m->lock);
-    if (r->op == MJ_APP_REMOVED) {
-        struct app_entry **pp = find_app(m, r->app);
-        if (*pp) {
-            struct app_entry *a = *pp;
-            *pp = a->next;
-            app_drop(m, a, false);
-        }
-        pthread_mutex_unlock(&m->lock);
-        return;
-    }
-    struct app_entry *a = replay_app(m, r);
-    struct shuffle_entry *s = a ? find_shuffle(a, r->shuffle) : NULL;
-    if (!a || (s && s->merge_id > r->merge_id && r->merge_id != -1)) {
-        pthread_mutex_unlock(&m->lock);
-        return; /* an older attempt's or a superseded merge's */
-    }
-    if (r->op == MJ_REMOVE) {
-        pthread_mutex_unlock(&m->lock);
-        merge_manager_remove(m, r->app, r->attempt, r->shuffle, r->merge_id);
-        return;
-    }
-    s = shuffle_for(m, a, r->shuffle, r->merge_id);
-    char err[256];
-    struct merge_push_key k = {r->app,      r->attempt,   r->shuffle,
-                               r->merge_id, r->map_index, r->reduce};
-    if (s && r->op == MJ_COMMIT) {
-        struct merge_claim *cl = part_for(m, a, s, &k, true, err, sizeof err);
-        if (cl) {
-            uint64_t before = cl->p.data_pos;
-            merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end, r->chunk_closed);
-            a->merged_bytes += cl->p.data_pos - before;
-        } else
-            log_warn("merge journal: %s", err);
-    } else if (s && r->op == MJ_FINALIZE) {
-        s->finalized = true;
-        for (size_t i = 0; i < s->n; i++) {
-            part_closed(m, s->parts[i]);
-            merge_partition_replay_finalize(&s->parts[i]->p);
-        }
-    }
-    pthread_mutex_unlock(&m->lock);
-}
-
-bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
-{
-    struct merge_manager *m = arg;
-    if (r->op == MJ_APP_REMOVED)
-        return false;
-    pthread_mutex_lock(&m->lock);
-    struct app_entry *a = *find_app(m, r->app);
-    struct shuffle_entry *s =
-        a && a->dirs.attempt_id == r->attempt ? find_shuffle(a, r->shuffle) : NULL;
-    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
-    if (keep && r->op == MJ_COMMIT) {
-        bool found;
-        part_slot(s, r->reduce, &found); /* its partition is still there */
-        keep = found;
-    }
-    pthread_mutex_unlock(&m->lock);
-    return keep;
-}
-
-void merge_manager_replay_done(struct merge_manager *m)
-{
-    pthread_mutex_lock(&m->lock);
-    for (struct app_entry *a = m->apps; a; a = a->next)
-        for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
-            for (size_t i = 0; i < s->n; i++)
-                if (merge_partition_replay_done(&s->parts[i]->p) != 0)
-                    log_warn("merge journal: cannot cut %s back", s->parts[i]->p.paths[0]);
-    pthread_mutex_unlock(&m->lock);
 }

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The merge manager's state (merge_manager.h), shared by merge_manager.c (the verdicts,
+ * finalize, removal) and merge_replay.c (rebuilding it from the journal) only. m->lock
+ * guards the maps; each partition's own lock its files and bitmaps (taken after m->lock). */
+#ifndef SHUFFLED_SERVER_PUSH_MERGE_STATE_H
+#define SHUFFLED_SERVER_PUSH_MERGE_STATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/push/merge_partition.h"
+#include "server/push/merged_layout.h"
+
+struct merge_apps;
+struct merge_journal;
+struct merge_push_key;
+struct resolver;
+
+struct merge_claim {
+    struct merge_partition p; /* first: a claim is its partition entry */
+    int refs;                 /* the shuffle's list + claims in flight */
+    bool writing;             /* claimed by a writer */
+    bool dropped;             /* no longer in its shuffle (superseded, removed, app gone) */
+    bool counted_open;        /* counted in open_parts */
+    int32_t map_index;        /* of the block being written */
+    int32_t shuffle, merge_id;
+    struct app_entry *app;
+};
+
+struct shuffle_entry {
+    int32_t shuffle_id, merge_id;
+    bool finalized;
+    struct merge_claim **parts; /* sorted by reduce id */
+    size_t n, cap;
+    struct shuffle_entry *next;
+};
+
+struct app_entry {
+    char *app;
+    struct merge_dirs dirs;
+    uint64_t merged_bytes;
+    struct shuffle_entry *shuffles;
+    struct app_entry *next;
+    int refs; /* the list + partitions pointing to it */
+};
+
+struct merge_manager {
+    pthread_mutex_t lock;
+    struct {
+        uint64_t min_chunk_bytes, max_open_partitions, max_app_bytes; /* merge_limits */
+    } lim;
+    struct merge_apps *attempts;   /* which attempt is current, its merge dirs (borrowed) */
+    struct merge_journal *journal; /* NULL: nothing survives a restart */
+    struct resolver *res;          /* allowed_local_dir_roots and dir ownership; NULL: none */
+    struct app_entry *apps;
+    uint64_t open_parts;
+};
+
+/* All under m->lock. The app's entry (NULL if none), by address for unlinking it. */
+struct app_entry **merge_find_app(struct merge_manager *m, const char *app);
+/* app's state for its current attempt (merge_apps.h), made on first use; an older attempt's
+ * state is dropped with its files. NULL with err when app has no merge dirs. */
+struct app_entry *merge_app_current(struct merge_manager *m, const char *app, char *err,
+                                    size_t errlen);
+/* Frees a's state (taken out of the list by the caller); unlink: its files deleted too. */
+void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink);
+struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle);
+/* The shuffle entry for merge_id, made current (a newer id drops the older merge). */
+struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entry *a,
+                                        int32_t shuffle, int32_t merge_id);
+/* Index of reduce in s->parts, or where it would go (*found false). */
+size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found);
+/* The partition of k in s, created if new: files created (truncated), or reopened as they
+ * are when restoring. NULL with err. */
+struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
+                                   struct shuffle_entry *s, const struct merge_push_key *k,
+                                   bool restoring, char *err, size_t errlen);
+/* Its files are (about to be) closed: no longer counted as open. */
+void merge_part_closed(struct merge_manager *m, struct merge_claim *cl);
+
+#endif
