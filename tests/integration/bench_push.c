@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The push workload of scripts/bench-push (built by `make check`, never run as a test):
- * many mappers pushing a gen-shuffle-data shuffle's blocks (every non-empty block, one
+/* The push workload of scripts/bench-push-libshuffle (built by `make check`, never run as a
+ * test): many mappers pushing a gen-shuffle-data shuffle's blocks (every non-empty block, one
  * UploadStream each, in mapper order) to one shuffled with push_enabled through libshuffle,
  * CONC pushes in flight (pushes of two maps to one partition at once collide, as Spark's
  * pushers do: counted, not failures); then FinalizeShuffleMerge; then every merged partition

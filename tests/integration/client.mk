@@ -42,6 +42,6 @@ tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
 check_PROGRAMS += tests/integration/test_client_push_daemon
 TESTS += tests/integration/test_client_push_daemon
 tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
-# The push workload of scripts/bench-push (built by `make check`, never run as a test).
+# The push workload of scripts/bench-push-libshuffle (built by `make check`, never run as a test).
 check_PROGRAMS += tests/integration/bench_push
 tests_integration_bench_push_LDADD = $(INTEGRATION_LIBS)
