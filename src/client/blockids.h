@@ -23,6 +23,17 @@ int blockids_plan_fetch_shuffle(const char *app_id, const char *exec_id, const c
                                 size_t n, struct blockmsg *m, size_t *chunk_order, char *err,
                                 size_t errlen);
 
+/* True when every id (at least one) starts with "shuffleChunk_" (merged chunks of
+ * push-based shuffle: FetchShuffleBlockChunks, unless the old protocol is forced). */
+bool blockids_all_chunks(const char *const *ids, size_t n);
+
+/* Builds FetchShuffleBlockChunks from "shuffleChunk_S_M_R_C" ids, grouped by reduce id
+ * in order of first appearance (which fixes the chunk order: chunk_order as above).
+ * Returns 0, or -1 with the message, e.g. "Expected shuffleMergeId=0, got:..." */
+int blockids_plan_fetch_chunks(const char *app_id, const char *exec_id, const char *const *ids,
+                               size_t n, struct blockmsg *m, size_t *chunk_order, char *err,
+                               size_t errlen);
+
 /* Builds OpenBlocks(app, exec, ids) into m (owned: blockmsg_free). -1 on OOM. */
 int blockids_open_blocks(const char *app_id, const char *exec_id, const char *const *ids, size_t n,
                          struct blockmsg *m);

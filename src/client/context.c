@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,9 +270,18 @@ int shuffle_client_new(const struct shuffle_client_options *opts, shuffle_client
     shuffle_client *c = client_create(&o, &status, err, sizeof(err));
     if (!c)
         return client_fail(NULL, status, "%s", err);
-    /* The wake event is activated by hand (event_active), never added. */
-    if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
-        int e = errno;
+    /* The wake event is activated by hand (event_active), never added. The loop thread, which
+     * does every write, starts with SIGPIPE blocked: a server closing a connection while a
+     * request (a pushed block's body, say) is being written gives EPIPE there, never a signal
+     * that would end the caller's process. */
+    sigset_t no_pipe, before;
+    sigemptyset(&no_pipe);
+    sigaddset(&no_pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &no_pipe, &before);
+    int started = pthread_create(&c->thread, NULL, loop_main, c);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    if (started != 0) {
+        int e = started;
         client_destroy(c);
         return client_fail(NULL, SHUFFLE_ELOCAL, "cannot start the client's loop thread: %s",
                            strerror(e));

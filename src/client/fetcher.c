@@ -34,7 +34,7 @@ struct fetch_attempt {
     size_t *order; /* chunk i carries local block order[i] */
     bool *done;
     struct chunk_ctx *chunks;
-    const char *op; /* "FetchShuffleBlocks" or "OpenBlocks" */
+    const char *op; /* "FetchShuffleBlocks", "FetchShuffleBlockChunks" or "OpenBlocks" */
     int64_t stream_id;
 };
 
@@ -265,7 +265,14 @@ struct fetch_attempt *fetch_attempt_start(shuffle_client *c, struct tconn *t, co
         a->order[i] = i;
     }
     struct blockmsg m;
-    if (!c->opts.use_old_fetch_protocol && blockids_all_shuffle(ids, n)) {
+    if (!c->opts.use_old_fetch_protocol && blockids_all_chunks(ids, n)) {
+        a->op = "FetchShuffleBlockChunks";
+        if (blockids_plan_fetch_chunks(app_id, exec_id, ids, n, &m, a->order, err, errlen) != 0) {
+            *status = SHUFFLE_EINVAL;
+            attempt_unref(a);
+            return NULL;
+        }
+    } else if (!c->opts.use_old_fetch_protocol && blockids_all_shuffle(ids, n)) {
         a->op = "FetchShuffleBlocks";
         if (blockids_plan_fetch_shuffle(app_id, exec_id, ids, n, &m, a->order, err, errlen) != 0) {
             *status = SHUFFLE_EINVAL;

@@ -16,14 +16,18 @@ src_client_libshuffle_la_SOURCES = \
 	src/client/fetcher.h src/client/fetcher.c \
 	src/client/retry.c \
 	src/client/ops.c \
-	src/client/sync.c
-src_client_libshuffle_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-src_client_libshuffle_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+	src/client/sync.c \
+	src/client/ops.h src/client/mapsets.h src/client/mapsets.c \
+	src/client/merge_ops.h src/client/merge_ops.c src/client/push.c
+src_client_libshuffle_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROARING_CFLAGS)
+src_client_libshuffle_la_LIBADD = src/proto/libproto.la $(LIBEVENT_LIBS) $(PTHREAD_LIBS) \
+	$(ROARING_LIBS)
 src_client_libshuffle_la_LDFLAGS = $(AM_LDFLAGS) -version-info 2:0:1 \
 	-export-symbols-regex '^shuffle_'
 
 shuffleincludedir = $(includedir)/shuffle
-shuffleinclude_HEADERS = include/shuffle/client.h include/shuffle/sync.h
+shuffleinclude_HEADERS = include/shuffle/client.h include/shuffle/sync.h \
+	include/shuffle/push.h
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = src/client/libshuffle.pc

@@ -11,11 +11,12 @@
 
 #include "client/errors.h"
 #include "client/internal.h"
+#include "client/ops.h"
 #include "client/pool.h"
 #include "client/transport.h"
 #include "proto/blockmsg.h"
 
-enum rpc_kind { OP_RAW, OP_REMOVE, OP_DIRS, OP_ONEWAY, OP_STREAM, OP_REGISTER };
+enum rpc_kind { OP_RAW, OP_REMOVE, OP_DIRS, OP_ONEWAY, OP_STREAM, OP_REGISTER, OP_META };
 
 struct rpc_op {
     struct client_op link; /* used by OP_REGISTER only */
@@ -35,6 +36,9 @@ struct rpc_op {
         shuffle_status_fn status;
     } cb;
     void *arg;
+    /* MergedBlockMetaRequest */
+    int32_t meta_ids[3]; /* shuffle, merge, reduce */
+    char *meta_app;
     /* registration */
     int attempt;
     struct tconn *reg_conn;
@@ -50,6 +54,7 @@ static void op_free(struct rpc_op *op)
     free(op->host);
     free(op->body);
     free(op->stream_id);
+    free(op->meta_app);
     free(op);
 }
 
@@ -136,6 +141,7 @@ static void report_error(struct rpc_op *op, int status, const char *err)
     char *msg = client_strf("%s to %s failed: %s", op->name, peer, err);
     switch (op->kind) {
     case OP_RAW:
+    case OP_META:
         op->cb.raw(op->arg, status, msg, NULL, 0);
         break;
     case OP_REMOVE:
@@ -161,7 +167,7 @@ static void on_reply(void *arg, int status, const char *err, const uint8_t *body
     struct rpc_op *op = arg;
     if (status != SHUFFLE_OK)
         report_error(op, status, err);
-    else if (op->kind == OP_RAW)
+    else if (op->kind == OP_RAW || op->kind == OP_META)
         op->cb.raw(op->arg, SHUFFLE_OK, NULL, body, len);
     else if (op->kind == OP_REMOVE)
         report_removed(op, body, len);
@@ -211,6 +217,9 @@ static void run_cmd(shuffle_client *c, void *arg)
     } else if (op->kind == OP_STREAM) {
         struct tconn_stream_cb scb = {stream_start, stream_data, stream_done, op, NULL};
         rc = tconn_fetch_stream(t, op->stream_id, &scb);
+    } else if (op->kind == OP_META) {
+        rc = tconn_merged_meta(t, op->meta_app, op->meta_ids[0], op->meta_ids[1], op->meta_ids[2],
+                               on_reply, op);
     } else {
         rc = tconn_rpc(t, op->body, op->len, on_reply, op);
     }
@@ -279,7 +288,13 @@ static bool fill_strings(struct proto_string_array *a, const char *const *v, siz
 int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body, size_t len,
                 shuffle_rpc_fn cb, void *arg)
 {
-    struct rpc_op *op = op_new(c, OP_RAW, "RPC", host, port);
+    return ops_rpc_named(c, "RPC", host, port, body, len, cb, arg);
+}
+
+int ops_rpc_named(shuffle_client *c, const char *name, const char *host, int port, const void *body,
+                  size_t len, shuffle_rpc_fn cb, void *arg)
+{
+    struct rpc_op *op = op_new(c, OP_RAW, name, host, port);
     if (!op)
         return SHUFFLE_EINVAL;
     op->cb.raw = cb;
@@ -292,6 +307,25 @@ int shuffle_rpc(shuffle_client *c, const char *host, int port, const void *body,
     if (len)
         memcpy(op->body, body, len);
     op->len = len;
+    return submit(op, run_cmd);
+}
+
+int ops_merged_meta(shuffle_client *c, const char *host, int port, const char *app_id,
+                    int32_t shuffle_id, int32_t shuffle_merge_id, int32_t reduce_id,
+                    shuffle_rpc_fn cb, void *arg)
+{
+    struct rpc_op *op = op_new(c, OP_META, "MergedBlockMetaRequest", host, port);
+    if (!op)
+        return SHUFFLE_EINVAL;
+    op->cb.raw = cb;
+    op->arg = arg;
+    op->meta_ids[0] = shuffle_id;
+    op->meta_ids[1] = shuffle_merge_id;
+    op->meta_ids[2] = reduce_id;
+    if (!(op->meta_app = strdup(app_id))) {
+        op_free(op);
+        return client_fail(c, SHUFFLE_ELOCAL, "out of memory");
+    }
     return submit(op, run_cmd);
 }
 

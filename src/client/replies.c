@@ -91,6 +91,11 @@ void replies_frame(struct reply_state *rs, const struct frame_out *out, struct r
             free(e);
         }
         break;
+    case PROTO_MERGED_BLOCK_META_SUCCESS:
+        /* handed over from numChunks on: the request id (8 bytes) has done its job */
+        if ((p = pending_find(rs->ps, PEND_RPC, m.u.merged_block_meta_success.request_id, 0, true)))
+            finish(rs, p, SHUFFLE_OK, NULL, out->content + 8, out->content_len - 8);
+        break;
     case PROTO_STREAM_RESPONSE:
         stream_response(rs, m.u.stream_response.byte_count, rc);
         break;

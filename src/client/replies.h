@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A server's replies matched to the outstanding requests of one connection (Spark's
- * TransportResponseHandler): RpcResponse/RpcFailure by request id, chunks by
+ * TransportResponseHandler): RpcResponse/RpcFailure/MergedBlockMetaSuccess by request id, chunks by
  * (stream id, chunk index), StreamResponse/StreamFailure in FIFO order, then the
  * stream's after-frame bytes. The owner of each request hears its outcome here;
  * what the connection must do afterwards (go on, or close and why) goes back to

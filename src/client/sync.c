@@ -10,6 +10,8 @@
 
 #include "client/errors.h"
 #include "client/internal.h"
+#include "client/merge_ops.h"
+#include "shuffle/push.h"
 #include "shuffle/sync.h"
 
 struct waiter {
@@ -25,6 +27,10 @@ struct waiter {
     /* rpc */
     uint8_t *reply;
     size_t reply_len;
+    /* push-based shuffle */
+    struct shuffle_push_outcome *pushed;
+    void *owned; /* the reply struct handed over by merge_ops.c */
+    int cause;
 };
 
 static void waiter_init(struct waiter *w)
@@ -245,5 +251,143 @@ int shuffle_rpc_sync(shuffle_client *c, const char *host, int port, const void *
     rc = waiter_wait(&w, c);
     *reply = w.reply;
     *reply_len = w.reply_len;
+    return rc;
+}
+
+/* ---- push-based shuffle (shuffle/push.h) ---- */
+
+/* A started operation (rc) waited for, or its start failure. */
+static int wait_started(struct waiter *w, shuffle_client *c, int rc)
+{
+    if (rc != SHUFFLE_OK) {
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        return rc;
+    }
+    return waiter_wait(w, c);
+}
+
+static void sync_pushed(void *arg, const struct shuffle_push_result *r)
+{
+    struct waiter *w = arg;
+    struct shuffle_push_outcome *o = &w->pushed[r->index];
+    o->status = r->status;
+    o->return_code = r->return_code;
+    if (r->status != SHUFFLE_OK) {
+        o->error = client_strdup(r->error);
+        if (w->status == SHUFFLE_OK) {
+            w->status = r->status;
+            w->error = client_strdup(r->error);
+        }
+    }
+}
+
+void shuffle_push_outcomes_free(struct shuffle_push_outcome *o, size_t n)
+{
+    for (size_t i = 0; o && i < n; i++)
+        free(o[i].error);
+    free(o);
+}
+
+int shuffle_push_blocks_sync(shuffle_client *c, const struct shuffle_push_request *r,
+                             struct shuffle_push_outcome **out)
+{
+    *out = NULL;
+    if (refuse_on_loop(c))
+        return SHUFFLE_EINVAL;
+    struct shuffle_push_request req;
+    shuffle_push_request_init(&req);
+    if (!r)
+        return client_fail(c, SHUFFLE_EINVAL, "push: the request is required");
+    if (client_read_sized(c, &req, sizeof(req), r, "shuffle_push_request") != SHUFFLE_OK)
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    w.pushed = calloc(req.num_blocks + 1, sizeof(*w.pushed));
+    req.on_block = sync_pushed;
+    req.on_done = sync_fetch_done;
+    req.arg = &w;
+    int rc =
+        w.pushed ? shuffle_push_blocks(c, &req) : client_fail(c, SHUFFLE_ELOCAL, "out of memory");
+    rc = wait_started(&w, c, rc);
+    if (w.pushed && !w.done) { /* never started */
+        free(w.pushed);
+        return rc;
+    }
+    *out = w.pushed;
+    return rc;
+}
+
+static void sync_finalized(void *arg, int status, const char *error,
+                           const struct shuffle_merge_statuses *ms)
+{
+    struct waiter *w = arg;
+    w->owned = (void *)ms;
+    sync_status(w, status, error);
+}
+
+int shuffle_finalize_merge_sync(shuffle_client *c, const char *host, int port, const char *app_id,
+                                int app_attempt_id, int shuffle_id, int shuffle_merge_id,
+                                struct shuffle_merge_statuses **out)
+{
+    *out = NULL;
+    if (refuse_on_loop(c))
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    int rc = wait_started(&w, c,
+                          merge_ops_finalize(c, host, port, app_id, app_attempt_id, shuffle_id,
+                                             shuffle_merge_id, true, sync_finalized, &w));
+    *out = w.owned;
+    return rc;
+}
+
+static void sync_meta(void *arg, int status, const char *error,
+                      const struct shuffle_map_sets *chunks)
+{
+    struct waiter *w = arg;
+    w->owned = (void *)chunks;
+    sync_status(w, status, error);
+}
+
+int shuffle_fetch_merged_meta_sync(shuffle_client *c, const char *host, int port,
+                                   const char *app_id, int shuffle_id, int shuffle_merge_id,
+                                   int reduce_id, struct shuffle_map_sets **out)
+{
+    *out = NULL;
+    if (refuse_on_loop(c))
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    int rc = wait_started(&w, c,
+                          merge_ops_merged_meta(c, host, port, app_id, shuffle_id, shuffle_merge_id,
+                                                reduce_id, true, sync_meta, &w));
+    *out = w.owned;
+    return rc;
+}
+
+static void sync_cause(void *arg, int status, const char *error, int cause)
+{
+    struct waiter *w = arg;
+    w->cause = cause;
+    sync_status(w, status, error);
+}
+
+int shuffle_diagnose_corruption_sync(shuffle_client *c, const char *host, int port,
+                                     const char *app_id, const char *exec_id, int shuffle_id,
+                                     int64_t map_id, int reduce_id, int64_t checksum,
+                                     const char *algorithm, int *cause)
+{
+    if (refuse_on_loop(c))
+        return SHUFFLE_EINVAL;
+    struct waiter w;
+    waiter_init(&w);
+    w.cause = -1;
+    int rc =
+        wait_started(&w, c,
+                     shuffle_diagnose_corruption(c, host, port, app_id, exec_id, shuffle_id, map_id,
+                                                 reduce_id, checksum, algorithm, sync_cause, &w));
+    if (cause)
+        *cause = w.cause;
     return rc;
 }

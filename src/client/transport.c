@@ -49,6 +49,7 @@ struct tconn {
     struct reply_state rs; /* replies matched to them */
     uint64_t last_io_ms;
     bool timer_armed;
+    bool was_connected; /* reached CONN_OPEN once */
     void (*close_fn)(void *arg, struct tconn *t);
     void *close_arg;
     /* request frames that cannot go out yet: connecting, or authenticating (authing) */
@@ -393,6 +394,7 @@ static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
     bufferevent_disable(bev, EV_READ);
     bufferevent_enable(bev, EV_WRITE);
     t->state = CONN_OPEN;
+    t->was_connected = true;
     report_connect(t, true);
     evtimer_del(t->timer);
     t->timer_armed = false;
@@ -428,21 +430,47 @@ struct tconn *tconn_new(const struct tconn_env *env, const char *host, int port,
     return t;
 }
 
-static int send_frame(struct tconn *t, const struct proto_msg *m)
+/* Queues m's frame, then the after-frame bytes (UploadStream's body) by reference:
+ * they are read when the socket takes them, never copied. */
+static int send_frame_then(struct tconn *t, const struct proto_msg *m, const uint8_t *after,
+                           size_t after_len)
 {
     proto_writer_reset(&t->w);
     proto_msg_encode(&t->w, m);
     if (t->w.failed)
         return -1;
-    if (t->state != CONN_OPEN || (t->authing && !t->bypass_queue))
-        return evbuffer_add(t->queued, t->w.buf, t->w.len);
-    return link_write(&t->link, bufferevent_get_output(t->bev), t->w.buf, t->w.len);
+    if (t->state != CONN_OPEN || (t->authing && !t->bypass_queue)) {
+        /* held until the connection is up; the release pulls the outbox up into one run
+         * (a copy, as header and body are two chains) before the link writes it */
+        if (evbuffer_add(t->queued, t->w.buf, t->w.len) != 0)
+            return -1;
+        return after_len ? evbuffer_add_reference(t->queued, after, after_len, NULL, NULL) : 0;
+    }
+    struct evbuffer *out = bufferevent_get_output(t->bev);
+    if (link_write(&t->link, out, t->w.buf, t->w.len) != 0)
+        return -1;
+    if (!after_len)
+        return 0;
+    if (link_is_plain(&t->link))
+        return evbuffer_add_reference(out, after, after_len, NULL, NULL);
+    /* a cipher transforms what it writes in place: a copy, never the caller's block */
+    struct evbuffer *copy = evbuffer_new();
+    int rc = copy && evbuffer_add(copy, after, after_len) == 0 ? link_write_buffer(&t->link, out, copy)
+                                                               : -1;
+    if (copy)
+        evbuffer_free(copy);
+    return rc;
+}
+
+static int send_frame(struct tconn *t, const struct proto_msg *m)
+{
+    return send_frame_then(t, m, NULL, 0);
 }
 
 /* Sends m for p (NULL: out of memory), an RPC or chunk request whose reply is matched by
  * its key; 0, or -1 with p freed. */
-static int send_matched(struct tconn *t, struct pending *p, tconn_reply_fn fn, void *arg,
-                        const struct proto_msg *m)
+static int send_matched_then(struct tconn *t, struct pending *p, tconn_reply_fn fn, void *arg,
+                             const struct proto_msg *m, const uint8_t *after, size_t after_len)
 {
     if (!p || pending_index(&t->ps, p) != 0) {
         free(p);
@@ -450,7 +478,7 @@ static int send_matched(struct tconn *t, struct pending *p, tconn_reply_fn fn, v
     }
     p->fn = fn;
     p->arg = arg;
-    if (send_frame(t, m) != 0) {
+    if (send_frame_then(t, m, after, after_len) != 0) {
         pending_find(&t->ps, p->kind, p->a, p->b, true);
         free(p);
         return -1;
@@ -459,19 +487,67 @@ static int send_matched(struct tconn *t, struct pending *p, tconn_reply_fn fn, v
     return 0;
 }
 
-int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg)
+static int send_matched(struct tconn *t, struct pending *p, tconn_reply_fn fn, void *arg,
+                        const struct proto_msg *m)
 {
-    if (t->state == CONN_CLOSED)
-        return -1;
+    return send_matched_then(t, p, fn, arg, m, NULL, 0);
+}
+
+/* A request id no outstanding request of t uses. */
+static int64_t fresh_request_id(struct tconn *t)
+{
     int64_t id;
     do
         id = client_rng_id(t->env->rng);
     while (pending_find(&t->ps, PEND_RPC, id, 0, false));
+    return id;
+}
+
+int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn fn, void *arg)
+{
+    if (t->state == CONN_CLOSED)
+        return -1;
+    int64_t id = fresh_request_id(t);
     struct proto_msg m = {.type = PROTO_RPC_REQUEST};
     m.u.rpc.request_id = id;
     m.u.rpc.body.data = body;
     m.u.rpc.body.len = (uint32_t)len;
     return send_matched(t, pending_new(PEND_RPC, id, 0), fn, arg, &m);
+}
+
+int tconn_upload_stream(struct tconn *t, const uint8_t *meta, size_t meta_len, const uint8_t *body,
+                        size_t body_len, tconn_reply_fn fn, void *arg)
+{
+    if (t->state == CONN_CLOSED)
+        return -1;
+    int64_t id = fresh_request_id(t);
+    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
+    m.u.upload_stream.request_id = id;
+    m.u.upload_stream.meta.data = meta;
+    m.u.upload_stream.meta.len = (uint32_t)meta_len;
+    m.u.upload_stream.body_byte_count = (int64_t)body_len;
+    return send_matched_then(t, pending_new(PEND_RPC, id, 0), fn, arg, &m, body, body_len);
+}
+
+int tconn_merged_meta(struct tconn *t, const char *app_id, int32_t shuffle_id,
+                      int32_t shuffle_merge_id, int32_t reduce_id, tconn_reply_fn fn, void *arg)
+{
+    if (t->state == CONN_CLOSED)
+        return -1;
+    int64_t id = fresh_request_id(t);
+    struct proto_msg m = {.type = PROTO_MERGED_BLOCK_META_REQUEST};
+    m.u.merged_block_meta_request.request_id = id;
+    m.u.merged_block_meta_request.app_id.data = (const uint8_t *)app_id;
+    m.u.merged_block_meta_request.app_id.len = (uint32_t)strlen(app_id);
+    m.u.merged_block_meta_request.shuffle_id = shuffle_id;
+    m.u.merged_block_meta_request.shuffle_merge_id = shuffle_merge_id;
+    m.u.merged_block_meta_request.reduce_id = reduce_id;
+    return send_matched(t, pending_new(PEND_RPC, id, 0), fn, arg, &m);
+}
+
+bool tconn_was_connected(const struct tconn *t)
+{
+    return t->was_connected;
 }
 
 int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len)

@@ -67,6 +67,17 @@ int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len);
 int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, tconn_reply_fn fn,
                       void *arg);
 int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tconn_stream_cb *cb);
+/* UploadStream (push-based shuffle): meta is the PushBlockStream, body the block's
+ * bytes, sent after the frame without a copy, so body must stay valid until fn runs.
+ * The reply is an RpcResponse or RpcFailure with the request's id. */
+int tconn_upload_stream(struct tconn *t, const uint8_t *meta, size_t meta_len, const uint8_t *body,
+                        size_t body_len, tconn_reply_fn fn, void *arg);
+/* MergedBlockMetaRequest: fn gets, on success, the MergedBlockMetaSuccess from its
+ * numChunks on (i32 numChunks, then the chunk bitmaps back to back). */
+int tconn_merged_meta(struct tconn *t, const char *app_id, int32_t shuffle_id,
+                      int32_t shuffle_merge_id, int32_t reduce_id, tconn_reply_fn fn, void *arg);
+/* Whether the connection was ever up (a failure before that is a connect failure). */
+bool tconn_was_connected(const struct tconn *t);
 
 /* Closes now: fails every outstanding request with status/why. Idempotent. */
 void tconn_close(struct tconn *t, int status, const char *why);

@@ -11,19 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/version.h"
 #include "tools/fetch_cli.h"
+#include "tools/opt_table.h"
 
-/* The options: each sets one field of struct fetch_cli. */
-enum opt_kind { OPT_FLAG, OPT_INT, OPT_U64, OPT_STR };
-struct opt_spec {
-    const char *name;
-    char short_name; /* 0: long only */
-    enum opt_kind kind;
-    size_t offset; /* of the field in struct fetch_cli */
-    const char *arg;
-    const char *help; /* lines after the first are indented by usage() */
-};
 #define AT(field) offsetof(struct fetch_cli, field)
 static const struct opt_spec opt_specs[] = {
     {"output", 'o', OPT_STR, AT(outdir), "DIR",
@@ -36,11 +26,7 @@ static const struct opt_spec opt_specs[] = {
     {"old-protocol", 0, OPT_FLAG, AT(o.use_old_fetch_protocol), NULL,
      "always use OpenBlocks (spark.shuffle.useOldFetchProtocol)"},
     {"batch", 0, OPT_FLAG, AT(batch), NULL, "merge runs of reduce ids of one map into batch ids"},
-    {"retries", 0, OPT_INT, AT(o.max_retries), "N", "retries of I/O failures (default 3)"},
-    {"retry-wait", 0, OPT_INT, AT(o.retry_wait_ms), "MS", "wait between retries (default 5000)"},
-    {"timeout", 0, OPT_INT, AT(o.request_timeout_ms), "MS", "request timeout (default 120000)"},
-    {"connect-timeout", 0, OPT_INT, AT(o.connect_timeout_ms), "MS",
-     "connect timeout (default 120000)"},
+    OPT_CLIENT_ROWS(struct fetch_cli),
     {"to-file-threshold", 0, OPT_U64, AT(o.fetch_to_file_bytes), "BYTES",
      "blocks larger than this (size from the manifest)\nare streamed to a file (default: never)"},
     {"tmp-dir", 0, OPT_STR, AT(o.tmp_dir), "DIR", "where streamed blocks are written first"},
@@ -62,105 +48,23 @@ static const struct opt_spec opt_specs[] = {
      "per handshake round trip (default 30000)"},
     {"register", 0, OPT_FLAG, AT(reg), NULL,
      "register the executor first, with the manifest's\n#localDirs and #subDirsPerLocalDir"},
+    {"diagnose", 0, OPT_STR, AT(diagnose), "ALGORITHM",
+     "ask the server why a block failed --verify\n(DiagnoseCorruption; ADLER32 or CRC32, "
+     "as\nspark.shuffle.checksum.algorithm)"},
     {"verbose", 'v', OPT_FLAG, AT(verbose), NULL, "one line per block"},
     {"quiet", 'q', OPT_FLAG, AT(quiet), NULL, "errors only"},
 };
-#define NUM_OPT_SPECS (sizeof(opt_specs) / sizeof(opt_specs[0]))
-#define OPT_LONG_ONLY 256 /* + index: getopt's value for an option without a short name */
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
-               "       shuffle-fetch --help | --version\n");
-    for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
-        const struct opt_spec *sp = &opt_specs[i];
-        char left[64];
-        snprintf(left, sizeof(left), "%c%c%c --%s%s%s", sp->short_name ? '-' : ' ',
-                 sp->short_name ? sp->short_name : ' ', sp->short_name ? ',' : ' ', sp->name,
-                 sp->arg ? " " : "", sp->arg ? sp->arg : "");
-        fprintf(f, "  %-26s%s", left, strlen(left) >= 26 ? "  " : "");
-        for (const char *h = sp->help;; h++) {
-            size_t n = strcspn(h, "\n");
-            fprintf(f, "%.*s\n", (int)n, h);
-            if (!h[n])
-                break;
-            h += n;
-            fprintf(f, "%28s", "");
-        }
-    }
-}
-
-/* Applies one option's argument to its field of cli; 0, or -1 after saying which option's
- * value is wrong. Numbers are whole, non-negative and in range. */
-static int set_option(struct fetch_cli *cli, const struct opt_spec *sp, const char *arg)
-{
-    char *field = (char *)cli + sp->offset, *end = NULL;
-    unsigned long long v = 0;
-    if (sp->kind == OPT_INT || sp->kind == OPT_U64) {
-        errno = 0;
-        v = strtoull(arg, &end, 10);
-        if (!*arg || *end || arg[strspn(arg, " ")] == '-' || errno ||
-            (sp->kind == OPT_INT && v > INT_MAX)) {
-            fprintf(stderr, "shuffle-fetch: --%s: '%s' is not a whole number from 0 to %s\n",
-                    sp->name, arg, sp->kind == OPT_INT ? "2147483647" : "2^64-1");
-            return -1;
-        }
-    }
-    switch (sp->kind) {
-    case OPT_FLAG:
-        *(bool *)field = true;
-        break;
-    case OPT_INT:
-        *(int *)field = (int)v;
-        break;
-    case OPT_U64:
-        *(uint64_t *)field = v;
-        break;
-    case OPT_STR:
-        *(const char **)field = arg;
-        break;
-    }
-    return 0;
-}
+static const struct opt_table fetch_opts = {
+    "shuffle-fetch",
+    "usage: shuffle-fetch [options] HOST:PORT APP_ID EXEC_ID [BLOCK_ID...]\n"
+    "       shuffle-fetch --help | --version\n",
+    opt_specs, sizeof(opt_specs) / sizeof(opt_specs[0])};
 
 int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
 {
-    struct option longopts[NUM_OPT_SPECS + 3] = {{0}};
-    char shortopts[2 * NUM_OPT_SPECS + 2] = "h", *so = shortopts + 1;
-    for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
-        const struct opt_spec *sp = &opt_specs[i];
-        int has_arg = sp->kind == OPT_FLAG ? no_argument : required_argument;
-        longopts[i] = (struct option){sp->name, has_arg, NULL,
-                                      sp->short_name ? sp->short_name : OPT_LONG_ONLY + (int)i};
-        if (sp->short_name) {
-            *so++ = sp->short_name;
-            if (has_arg)
-                *so++ = ':';
-        }
-    }
-    longopts[NUM_OPT_SPECS] = (struct option){"help", no_argument, NULL, 'h'};
-    longopts[NUM_OPT_SPECS + 1] = (struct option){"version", no_argument, NULL, 'V'};
-    int ch;
-    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        const struct opt_spec *sp = NULL;
-        for (size_t i = 0; i < NUM_OPT_SPECS && !sp; i++)
-            if (longopts[i].val == ch)
-                sp = &opt_specs[i];
-        if (ch == 'h') {
-            usage(stdout);
-            return -1;
-        }
-        if (ch == 'V') {
-            print_version("shuffle-fetch");
-            return -1;
-        }
-        if (!sp) { /* getopt has named the unknown option or the missing argument */
-            usage(stderr);
-            return 2;
-        }
-        if (set_option(cli, sp, optarg) != 0)
-            return 2;
-    }
+    int rc = opt_table_parse(&fetch_opts, argc, argv, cli);
+    if (rc != 0)
+        return rc;
     if (cli->max_blocks < 1 || cli->parallel < 1) {
         fprintf(stderr, "shuffle-fetch: --%s must be at least 1\n",
                 cli->max_blocks < 1 ? "max-blocks" : "parallel");
@@ -168,7 +72,7 @@ int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
     }
     if (argc - optind < 3) {
         fprintf(stderr, "shuffle-fetch: HOST:PORT, APP_ID and EXEC_ID are needed\n");
-        usage(stderr);
+        opt_table_usage(&fetch_opts, stderr);
         return 2;
     }
     return 0;

@@ -12,6 +12,7 @@
 struct fetch_cli {
     struct shuffle_client_options o;
     const char *outdir, *manifest, *blocks_file, *secret_file, *crypto, *crypto_cipher;
+    const char *diagnose; /* DiagnoseCorruption of blocks failing --verify, with this algorithm */
     bool batch, reg, verbose, quiet, sasl_encrypt;
     int max_blocks, parallel;
 };

@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "shuffle/client.h"
+#include "shuffle/push.h"
 #include "shuffle/sync.h"
 #include "tools/fetch_cli.h"
 #include "tools/secure_opts.h"
 #include "tools/manifest_check.h"
+#include "tools/merged_fetch.h"
 #include "tools/peer_arg.h"
 #include "tools/peer_probe.h"
 
@@ -42,6 +44,10 @@ struct job {
     size_t ok, failed, bad;
     uint64_t bytes;
     int start_errors;
+    /* push-based shuffle: merged partitions' chunks, corruption diagnosis */
+    struct merged_chunks merged;
+    const char *diagnose;
+    int diagnosing;
 };
 
 static char *first_line(const char *s)
@@ -51,6 +57,19 @@ static char *first_line(const char *s)
     memcpy(o, s, n);
     o[n] = 0;
     return o;
+}
+
+/* The whole file (malloc'd), or NULL. */
+static uint8_t *read_whole(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    uint8_t *buf = NULL;
+    if (f && fstat(fileno(f), &st) == 0 && (buf = malloc((size_t)st.st_size + 1)))
+        *len = fread(buf, 1, (size_t)st.st_size, f);
+    if (f)
+        fclose(f);
+    return buf;
 }
 
 static bool write_out(struct job *j, const struct shuffle_block *b, char *why, size_t wl)
@@ -105,6 +124,57 @@ static bool write_out(struct job *j, const struct shuffle_block *b, char *why, s
     return ok;
 }
 
+/* A merged chunk (in memory or in its file) against the manifest's blocks of its maps. */
+static bool verify_chunk(struct job *j, const struct merged_chunk *c, const struct shuffle_block *b,
+                         char *why, size_t wl)
+{
+    size_t len = 0;
+    uint8_t *file = NULL;
+    if (b->path && !(file = read_whole(b->path, &len))) {
+        snprintf(why, wl, "cannot read %s", b->path);
+        return false;
+    }
+    bool ok = merged_verify(&j->man, c, file ? file : b->data, file ? len : b->len, why, wl);
+    free(file);
+    return ok;
+}
+
+static void on_cause(void *arg, int status, const char *error, int cause)
+{
+    struct job *j = arg;
+    pthread_mutex_lock(&j->lock);
+    if (status == SHUFFLE_OK)
+        fprintf(stderr, "DIAGNOSED: %s\n", shuffle_corruption_cause_name(cause));
+    else
+        fprintf(stderr, "DIAGNOSE failed: %s\n", error);
+    j->diagnosing--;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* --diagnose: DiagnoseCorruption of a plain shuffle block that failed --verify, with the
+ * checksum of the bytes received (called under j->lock). */
+static void diagnose(struct job *j, const struct shuffle_block *b)
+{
+    int shuffle, reduce;
+    long long map;
+    char tail;
+    size_t len = 0;
+    uint8_t *file = NULL;
+    int64_t sum;
+    if (sscanf(b->block_id, "shuffle_%d_%lld_%d%c", &shuffle, &map, &reduce, &tail) != 3)
+        return;
+    if (b->path && !(file = read_whole(b->path, &len)))
+        return;
+    if (!diagnose_checksum(j->diagnose, file ? file : b->data, file ? len : b->len, &sum))
+        sum = 0; /* the server names an unknown algorithm */
+    free(file);
+    fprintf(stderr, "DIAGNOSE %s %s=%lld\n", b->block_id, j->diagnose, (long long)sum);
+    if (shuffle_diagnose_corruption(j->cl, j->host, j->port, j->app, j->exec, shuffle, map, reduce,
+                                    sum, j->diagnose, on_cause, j) == SHUFFLE_OK)
+        j->diagnosing++;
+}
+
 static void on_block(void *arg, const struct shuffle_block *b)
 {
     struct job *j = arg;
@@ -119,9 +189,14 @@ static void on_block(void *arg, const struct shuffle_block *b)
         return;
     }
     bool ok = true;
-    if (j->have_man)
+    const struct merged_chunk *chunk = merged_find(&j->merged, b->block_id);
+    if (j->have_man && chunk)
+        ok = verify_chunk(j, chunk, b, why, sizeof(why));
+    else if (j->have_man)
         ok = b->path ? verify_file(&j->man, b->block_id, b->path, why, sizeof(why))
                      : verify_bytes(&j->man, b->block_id, b->data, b->len, why, sizeof(why));
+    if (!ok && j->diagnose)
+        diagnose(j, b);
     if (ok)
         ok = write_out(j, b, why, sizeof(why));
     if (ok) {
@@ -175,9 +250,16 @@ static void start_next_locked(struct job *j)
     }
 }
 
-/* The grouping key of an id: its shuffle id for shuffle blocks, "" otherwise. */
+/* The grouping key of an id: its shuffle id for shuffle blocks, shuffle and merge ids for
+ * merged chunks, "" otherwise. */
 static size_t group_key(const char *id, char *key, size_t kl)
 {
+    if (strncmp(id, "shuffleChunk_", 13) == 0) { /* one merge of one shuffle per request */
+        size_t n = 13 + strcspn(id + 13, "_");
+        n += id[n] ? 1 + strcspn(id + n + 1, "_") : 0;
+        snprintf(key, kl, "%.*s", (int)n, id);
+        return n;
+    }
     if (strncmp(id, "shuffle_", 8) != 0) {
         key[0] = 0;
         return 0;
@@ -310,21 +392,43 @@ static int prepare_job(struct job *j, const struct fetch_cli *cli, char **operan
         }
         j->have_man = true;
     }
+    j->diagnose = cli->diagnose;
     int rc = collect_ids(j, cli, operands + 3, noperands - 3);
     if (rc != 0)
         return rc;
     if (cli->batch)
         merge_batches(j);
-    plan_requests(j, (size_t)cli->max_blocks);
-    j->sizes = calloc(j->n, sizeof(uint64_t));
-    for (size_t i = 0; i < j->n; i++)
-        if (!j->have_man || !mlist_size(&j->man, j->ids[i], &j->sizes[i]))
-            j->sizes[i] = 0;
     if (j->outdir && mkdir(j->outdir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "shuffle-fetch: cannot create %s: %s\n", j->outdir, strerror(errno));
         return 2;
     }
     j->progress = !j->quiet && isatty(STDERR_FILENO) && (j->outdir || !isatty(STDOUT_FILENO));
+    return 0;
+}
+
+/* Merged partitions (shuffleMerged_S_M_R) become their chunks; then the ids are cut into
+ * requests. 0 or the exit status. */
+static int plan_job(struct job *j, const struct fetch_cli *cli)
+{
+    char err[1024];
+    bool any_merged = false;
+    for (size_t i = 0; i < j->n; i++)
+        any_merged = any_merged || !strncmp(j->ids[i], "shuffleMerged_", 14);
+    if (any_merged && merged_expand(j->cl, j->host, j->port, j->app, &j->ids, &j->n, &j->merged,
+                                    err, sizeof(err)) != 0) {
+        fprintf(stderr, "shuffle-fetch: %s\n", err);
+        return 1;
+    }
+    if (j->n == 0) {
+        if (!j->quiet)
+            fprintf(stderr, "no blocks: the merged partitions have no chunks\n");
+        return 0;
+    }
+    plan_requests(j, (size_t)cli->max_blocks);
+    j->sizes = calloc(j->n, sizeof(uint64_t));
+    for (size_t i = 0; i < j->n; i++)
+        if (!j->have_man || !mlist_size(&j->man, j->ids[i], &j->sizes[i]))
+            j->sizes[i] = 0;
     return 0;
 }
 
@@ -372,7 +476,7 @@ static int fetch_all(struct job *j)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_mutex_lock(&j->lock);
     start_next_locked(j);
-    while (j->active > 0) {
+    while (j->active > 0 || j->diagnosing > 0) {
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
         dl.tv_nsec += 200000000;
@@ -407,6 +511,7 @@ static void job_free(struct job *j)
     free(j->ids);
     free(j->sizes);
     free(j->req_start);
+    merged_chunks_free(&j->merged);
     if (j->have_man)
         mlist_free(&j->man);
 }
@@ -438,6 +543,8 @@ int main(int argc, char **argv)
     if (rc == 0 && cli.reg)
         rc = register_executor(&j);
     if (rc == 0)
+        rc = plan_job(&j, &cli);
+    if (rc == 0 && j.n > 0)
         rc = fetch_all(&j);
     job_free(&j);
     pthread_mutex_destroy(&j.lock);

@@ -58,3 +58,12 @@ tests_fuzz_fuzz_sasl_frames_SOURCES = tests/fuzz/fuzz_sasl_frames.c \
 tests_fuzz_fuzz_sasl_frames_CFLAGS = $(FUZZ_COMPILE_FLAGS) $(SASL_CFLAGS)
 tests_fuzz_fuzz_sasl_frames_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_sasl_frames_LDADD = src/proto/libproto.la $(SASL_LIBS)
+
+# libshuffle's push-based shuffle replies (MergedBlockMetaSuccess, MergeStatuses) through
+# CRoaring (issue 17).
+FUZZ_TARGETS += tests/fuzz/fuzz_client_replies
+tests_fuzz_fuzz_client_replies_SOURCES = tests/fuzz/fuzz_client_replies.c src/client/mapsets.c \
+	src/client/mapsets.h
+tests_fuzz_fuzz_client_replies_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_client_replies_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_client_replies_LDADD = src/proto/libproto.la $(ROARING_LIBS)

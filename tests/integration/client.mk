@@ -18,3 +18,30 @@ tests_integration_test_client_connect_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_daemon_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_api_LDADD = $(INTEGRATION_LIBS)
 tests_integration_test_client_rx_LDADD = $(INTEGRATION_LIBS)
+
+# Push-based shuffle (issue 17): libshuffle against the replayed Spark 3.5 recordings
+# (tests/integration/replay_ess.c).
+check_PROGRAMS += tests/integration/test_client_push_vectors
+TESTS += tests/integration/test_client_push_vectors
+tests_integration_test_client_push_vectors_SOURCES = \
+	tests/integration/test_client_push_vectors.c tests/integration/replay_ess.c \
+	tests/integration/replay_ess.h
+tests_integration_test_client_push_vectors_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
+check_PROGRAMS += tests/integration/test_client_push
+TESTS += tests/integration/test_client_push
+tests_integration_test_client_push_SOURCES = tests/integration/test_client_push.c \
+	tests/integration/replay_ess.c tests/integration/replay_ess.h
+tests_integration_test_client_push_LDADD = $(INTEGRATION_LIBS)
+# shuffle-push and shuffle-fetch's merged partitions (built first, as for test_client_tools).
+check_PROGRAMS += tests/integration/test_push_tools
+TESTS += tests/integration/test_push_tools
+tests_integration_test_push_tools_SOURCES = tests/integration/test_push_tools.c \
+	tests/integration/replay_ess.c tests/integration/replay_ess.h
+tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
+# libshuffle's push-based shuffle against the real daemon (push_enabled; gen-shuffle-data).
+check_PROGRAMS += tests/integration/test_client_push_daemon
+TESTS += tests/integration/test_client_push_daemon
+tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
+# The push workload of scripts/bench-push-libshuffle (built by `make check`, never run as a test).
+check_PROGRAMS += tests/integration/bench_push
+tests_integration_bench_push_LDADD = $(INTEGRATION_LIBS)

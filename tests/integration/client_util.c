@@ -20,6 +20,18 @@ void load_vectors_manifest(struct manifest *m)
     }
 }
 
+int load_vectors35_manifest(struct manifest *m)
+{
+    char path[1024], data[1024];
+    snprintf(path, sizeof(path), "%s/vectors-35/data/manifest.tsv", harness_shared_dir());
+    snprintf(data, sizeof(data), "%s/vectors-35/data", harness_shared_dir());
+    if (manifest_load(m, path, "/tmp/shuffle-vectors-35/data", data) != 0) {
+        printf("SKIP: cannot load %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
 void collector_init(struct collector *c, const struct manifest *man, size_t n)
 {
     memset(c, 0, sizeof(*c));

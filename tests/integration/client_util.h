@@ -16,6 +16,8 @@
 
 /* Loads ../shared/vectors/manifest.tsv with paths moved to the real data dir. */
 void load_vectors_manifest(struct manifest *m);
+/* The same for ../shared/vectors-35 (Spark 3.5's data set); 0, or -1 after saying why. */
+int load_vectors35_manifest(struct manifest *m);
 
 struct collector {
     pthread_mutex_t lock;

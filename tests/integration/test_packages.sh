@@ -50,14 +50,15 @@ expect shuffled /usr/sbin/shuffled /usr/bin/shuffledctl /usr/share/man/man8/shuf
     /usr/lib/sysusers.d/shuffled.conf /usr/lib/tmpfiles.d/shuffled.conf \
     /usr/share/man/man8/shuffled.8.gz /usr/share/man/man5/shuffled.json.5.gz
 expect libshuffle1 "/usr/lib/$ma/libshuffle.so.1" "/usr/lib/$ma/libshuffle.so.1.1.0"
-expect libshuffle-dev /usr/include/shuffle/client.h /usr/include/shuffle/sync.h \
-    /usr/include/shuffle/rpc.h \
+expect libshuffle-dev /usr/include/shuffle/client.h /usr/include/shuffle/push.h \
+    /usr/include/shuffle/sync.h /usr/include/shuffle/rpc.h \
     "/usr/lib/$ma/libshuffle.so" "/usr/lib/$ma/pkgconfig/libshuffle.pc" \
     /usr/share/man/man3/libshuffle.3.gz
 expect shuffle-tools /usr/bin/shuffle-fetch /usr/bin/shuffle-bench /usr/bin/gen-shuffle-data \
     /usr/share/man/man1/shuffle-fetch.1.gz /usr/share/man/man1/shuffle-bench.1.gz \
     /usr/share/man/man1/gen-shuffle-data.1.gz \
-    /usr/bin/shuffle-rpc /usr/share/man/man1/shuffle-rpc.1.gz
+    /usr/bin/shuffle-rpc /usr/share/man/man1/shuffle-rpc.1.gz \
+    /usr/bin/shuffle-push /usr/share/man/man1/shuffle-push.1.gz
 test -d "$root/etc/shuffled/conf.d" || { echo "FAIL: no /etc/shuffled/conf.d"; exit 1; }
 dpkg-deb -I "$tmp/debs/"shuffled_*.deb conffiles | grep -qx /etc/shuffled/shuffled.json ||
     { echo "FAIL: /etc/shuffled/shuffled.json is not a conffile"; exit 1; }

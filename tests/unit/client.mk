@@ -8,3 +8,10 @@ tests_unit_test_blockids_SOURCES = tests/unit/test_blockids.c src/client/blockid
 	src/client/blockids.h
 tests_unit_test_rx_SOURCES = tests/unit/test_rx.c src/client/rx.c src/client/rx.h \
 	src/client/link.c src/client/link.h
+
+# Push-based shuffle (issue 17): Spark's RoaringBitmaps of map indices read through CRoaring.
+check_PROGRAMS += tests/unit/test_mapsets
+TESTS += tests/unit/test_mapsets
+tests_unit_test_mapsets_SOURCES = tests/unit/test_mapsets.c src/client/mapsets.c \
+	src/client/mapsets.h
+tests_unit_test_mapsets_LDADD = $(LDADD) $(ROARING_LIBS)
