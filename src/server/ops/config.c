@@ -17,6 +17,7 @@
 
 #include "server/net/auth_secret.h"
 #include "server/ops/config_files.h"
+#include "server/net/tls_context.h"
 #include "common/log.h"
 
 enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS };
@@ -69,6 +70,15 @@ static const struct key_desc keys[] = {
     {"crypto_sasl_fallback", K_BOOL, OFF(crypto_sasl_fallback), 0, 0, 0},
     {"auth_secret_file", K_STRING, OFF(auth_secret_file), 0, 0, 0},
     {"auth_app_secrets_dir", K_STRING, OFF(auth_app_secrets_dir), 0, 0, 0},
+    {"tls_enabled", K_BOOL, OFF(tls_enabled), 0, 0, 0},
+    {"tls_port", K_INT, OFF(tls_port), 0, 0, 65535},
+    {"tls_cert_file", K_STRING, OFF(tls_cert_file), 0, 0, 0},
+    {"tls_key_file", K_STRING, OFF(tls_key_file), 0, 0, 0},
+    {"tls_key_password_file", K_STRING, OFF(tls_key_password_file), 0, 0, 0},
+    {"tls_ca_file", K_STRING, OFF(tls_ca_file), 0, 0, 0},
+    {"tls_require_client_cert", K_BOOL, OFF(tls_require_client_cert), 0, 0, 0},
+    {"tls_protocols", K_STRING, OFF(tls_protocols), 0, 0, 0},
+    {"tls_ciphers", K_STRING, OFF(tls_ciphers), 0, 0, 0},
 };
 #undef OFF
 
@@ -89,6 +99,12 @@ void config_free(struct shuffled_config *cfg)
     free(cfg->admin_token_file);
     free(cfg->auth_secret_file);
     free(cfg->auth_app_secrets_dir);
+    free(cfg->tls_cert_file);
+    free(cfg->tls_key_file);
+    free(cfg->tls_key_password_file);
+    free(cfg->tls_ca_file);
+    free(cfg->tls_protocols);
+    free(cfg->tls_ciphers);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -129,6 +145,16 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->admin_token_file = strdup("");
     cfg->auth_secret_file = strdup("");
     cfg->auth_app_secrets_dir = strdup("");
+    char **tls_strings[] = {&cfg->tls_cert_file, &cfg->tls_key_file, &cfg->tls_key_password_file,
+                            &cfg->tls_ca_file, &cfg->tls_ciphers};
+    bool tls_oom = false;
+    for (size_t i = 0; i < sizeof tls_strings / sizeof *tls_strings; i++)
+        tls_oom |= !(*tls_strings[i] = strdup(""));
+    cfg->tls_protocols = strdup("TLSv1.2,TLSv1.3");
+    if (tls_oom || !cfg->tls_protocols) {
+        config_free(cfg);
+        return -1;
+    }
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
         !cfg->admin_listen || !cfg->admin_token_file || !cfg->auth_secret_file ||
         !cfg->auth_app_secrets_dir) {
@@ -317,6 +343,30 @@ static const struct config_source *origin_of(const struct layers *l, const char 
 }
 
 /* Cross-key checks, after every key was applied; each failure is appended to err. */
+/* The TLS keys: files named when TLS serves a port, protocols known. The files themselves are
+ * read (and their errors reported) when the TLS context is built (tls_context.h). */
+static int tls_config_check(const struct layers *l, const struct shuffled_config *cfg, char *err,
+                            size_t errlen)
+{
+    int rc = 0;
+    if (cfg->tls_enabled || cfg->tls_port) {
+        const char *key = cfg->tls_enabled ? "tls_enabled" : "tls_port";
+        if (!cfg->tls_cert_file[0] || !cfg->tls_key_file[0])
+            rc = key_error(origin_of(l, key), key, err, errlen,
+                           "needs tls_cert_file and tls_key_file");
+    }
+    if (cfg->tls_require_client_cert && !cfg->tls_ca_file[0])
+        rc = key_error(origin_of(l, "tls_require_client_cert"), "tls_require_client_cert", err,
+                       errlen, "needs tls_ca_file (the CAs that sign client certificates)");
+    if (cfg->tls_enabled && cfg->tls_port)
+        rc = key_error(origin_of(l, "tls_port"), "tls_port", err, errlen,
+                       "cannot be combined with tls_enabled (the main port already speaks TLS)");
+    char why[160];
+    if (tls_protocols_parse(cfg->tls_protocols, NULL, NULL, why, sizeof why) != 0)
+        rc = key_error(origin_of(l, "tls_protocols"), "tls_protocols", err, errlen, "%s", why);
+    return rc;
+}
+
 static int validate(const struct layers *l, struct shuffled_config *cfg, char *err, size_t errlen)
 {
     int rc = 0;
@@ -362,6 +412,8 @@ static int validate(const struct layers *l, struct shuffled_config *cfg, char *e
     else if (dir[0] && auth_secret_dir_check(dir, why, sizeof why))
         rc = key_error(origin_of(l, "auth_app_secrets_dir"), "auth_app_secrets_dir", err, errlen,
                        "%s", why);
+    if (tls_config_check(l, cfg, err, errlen) != 0)
+        rc = -1;
     return rc;
 }
 

@@ -54,6 +54,16 @@ struct shuffled_config {
     bool crypto_sasl_fallback; /* "crypto_sasl_fallback": SASL still accepted; default true */
     char *auth_secret_file; /* "auth_secret_file": the shared secret, mode 0600/0400; default "" */
     char *auth_app_secrets_dir; /* "auth_app_secrets_dir": per-app secret files; default "" */
+    /* TLS (spark.ssl.rpc; docs/tls.md): PEM files, reloaded on SIGHUP */
+    bool tls_enabled;             /* "tls_enabled": the port speaks TLS only; default false */
+    int tls_port;                 /* "tls_port": TLS on a second port beside plain; 0 = none */
+    char *tls_cert_file;          /* "tls_cert_file": certificate chain (PEM) */
+    char *tls_key_file;           /* "tls_key_file": private key (PEM, PKCS#8 or traditional) */
+    char *tls_key_password_file;  /* "tls_key_password_file": the key's passphrase; "" = none */
+    char *tls_ca_file;            /* "tls_ca_file": CAs that sign client certificates */
+    bool tls_require_client_cert; /* "tls_require_client_cert": default false */
+    char *tls_protocols;          /* "tls_protocols": "TLSv1.2,TLSv1.3" (default) */
+    char *tls_ciphers;            /* "tls_ciphers": OpenSSL names, TLS_* are 1.3 suites; "" */
 };
 
 /* Fills cfg with the defaults (allocates; release with config_free). Returns 0 or -1 (ENOMEM). */

@@ -107,6 +107,8 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
         rc |= copy_string(&next->auth_app_secrets_dir, live->auth_app_secrets_dir);
         note(restart, restartlen, &n, "auth_app_secrets_dir");
     }
+    KEEP(tls_enabled, "tls_enabled");
+    KEEP(tls_port, "tls_port");
 
     if (strcmp(live->log_level, next->log_level) != 0)
         note(applied, appliedlen, &n_live, "log_level");
@@ -132,6 +134,17 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     if (strings_differ(live->allowed_local_dir_roots, live->allowed_local_dir_roots_count,
                        next->allowed_local_dir_roots, next->allowed_local_dir_roots_count))
         note(applied, appliedlen, &n_live, "allowed_local_dir_roots");
+    LIVE(tls_require_client_cert, "tls_require_client_cert");
+    const char *tls_live[][3] = {
+        {"tls_cert_file", live->tls_cert_file, next->tls_cert_file},
+        {"tls_key_file", live->tls_key_file, next->tls_key_file},
+        {"tls_key_password_file", live->tls_key_password_file, next->tls_key_password_file},
+        {"tls_ca_file", live->tls_ca_file, next->tls_ca_file},
+        {"tls_protocols", live->tls_protocols, next->tls_protocols},
+        {"tls_ciphers", live->tls_ciphers, next->tls_ciphers}};
+    for (size_t i = 0; i < sizeof tls_live / sizeof *tls_live; i++)
+        if (strcmp(tls_live[i][1], tls_live[i][2]) != 0)
+            note(applied, appliedlen, &n_live, tls_live[i][0]);
 #undef KEEP
 #undef LIVE
     return rc ? -1 : n;

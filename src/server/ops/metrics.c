@@ -112,6 +112,17 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_FILE_WINDOWS_WARMED] = {"shuffled_file_windows_warmed_total",
                                 "1 MiB windows of large file bodies (after the first) read into "
                                 "the page cache on the blocking pool before being queued."},
+    [MC_TLS_HANDSHAKES] = {"shuffled_tls_handshakes_total",
+                           "TLS handshakes completed (tls_enabled or tls_port)."},
+    [MC_TLS_HANDSHAKE_FAILURES] = {"shuffled_tls_handshake_failures_total",
+                                   "TLS handshakes refused or broken off (untrusted or missing "
+                                   "client certificate, a plain client, a protocol mismatch)."},
+    [MC_TLS_KTLS_CONNECTIONS] = {"shuffled_tls_ktls_connections_total",
+                                 "TLS connections whose file bytes go by kernel TLS "
+                                 "(SSL_sendfile, zero copy)."},
+    [MC_TLS_USERSPACE_CONNECTIONS] = {"shuffled_tls_userspace_connections_total",
+                                      "TLS connections whose file bytes are read and encrypted "
+                                      "in user space (no kernel TLS for their cipher or kernel)."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {
