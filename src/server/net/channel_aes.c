@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "crypto/ctr_stream.h"
+#include "server/net/send_window.h"
 
 struct aes_channel {
     struct channel base;
@@ -22,10 +23,8 @@ struct aes_channel {
     int ncand;
     uint8_t hold[AES_PICK_BYTES];
     size_t held, hold_out; /* bytes in hold; of those, handed out as plaintext */
-    /* ciphertext whose plaintext the caller has not been told is written: win[pend_off..pend_end)
-     */
-    uint8_t *win;
-    size_t win_cap, pend_off, pend_end;
+    /* ciphertext the socket has not taken yet (send_window.h) */
+    struct send_window win;
 };
 
 static struct aes_channel *from(struct channel *ch)
@@ -85,48 +84,15 @@ static ssize_t aes_read(struct channel *ch, void *buf, size_t len)
     return decrypt_read(a, buf, len);
 }
 
-static int ensure_window(struct aes_channel *a, size_t want)
+static ssize_t socket_drain(void *sink, const uint8_t *p, size_t n, bool more)
 {
-    if (want > CHANNEL_AES_WINDOW)
-        want = CHANNEL_AES_WINDOW;
-    if (a->win_cap >= want)
-        return 0;
-    uint8_t *w = realloc(a->win, want);
-    if (!w)
-        return -1;
-    a->win = w;
-    a->win_cap = want;
-    return 0;
-}
-
-/* An idle connection holds no large window: once everything encrypted has left, a window
- * beyond CHANNEL_AES_KEEP goes back (10,000 idle connections must stay cheap). */
-static void release_if_idle(struct aes_channel *a)
-{
-    if (a->pend_end == a->pend_off && a->win_cap > CHANNEL_AES_KEEP) {
-        free(a->win);
-        a->win = NULL;
-        a->win_cap = 0;
-    }
-}
-
-/* Writes the held ciphertext. 0 when none is left, -1 (errno from the socket) otherwise. */
-static int flush_held(struct aes_channel *a, bool more)
-{
-    while (a->pend_off < a->pend_end) {
-        struct iovec v = {a->win + a->pend_off, a->pend_end - a->pend_off};
-        ssize_t w = channel_writev(a->inner, &v, 1, more);
-        if (w < 0)
-            return -1;
-        a->pend_off += (size_t)w;
-    }
-    a->pend_off = a->pend_end = 0;
-    return 0;
+    struct iovec v = {(void *)p, n};
+    return channel_writev(((struct aes_channel *)sink)->inner, &v, 1, more);
 }
 
 /* Encrypts n bytes of iov, starting skip bytes in, into the window. */
-static int encrypt_iov(struct aes_channel *a, const struct iovec *iov, int iovcnt, size_t skip,
-                       size_t n)
+static int encrypt_iov(struct aes_channel *a, uint8_t *win, const struct iovec *iov, int iovcnt,
+                       size_t skip, size_t n)
 {
     size_t at = 0;
     for (int i = 0; i < iovcnt && at < n; i++) {
@@ -136,64 +102,35 @@ static int encrypt_iov(struct aes_channel *a, const struct iovec *iov, int iovcn
             continue;
         }
         size_t take = l - skip < n - at ? l - skip : n - at;
-        if (ctr_stream_apply(&a->wr, (const uint8_t *)iov[i].iov_base + skip, a->win + at, take) !=
-            0)
+        if (ctr_stream_apply(&a->wr, (const uint8_t *)iov[i].iov_base + skip, win + at, take) != 0)
             return -1;
         at += take;
         skip = 0;
     }
-    a->pend_off = 0;
-    a->pend_end = at;
     return 0;
 }
 
-/* The common part of writev and sendfile: the held ciphertext first, then fill(next window),
- * window by window, until all total bytes are taken or the socket is full. A window's bytes
- * count as taken once encrypted: what the socket did not take stays held, for the next call or
- * channel_flush. */
-typedef ssize_t (*fill_fn)(struct aes_channel *a, const void *src, size_t done, size_t n);
-
-static ssize_t write_stream(struct aes_channel *a, size_t total, bool more, fill_fn fill,
-                            const void *src)
+/* The common part of writev and sendfile: encrypted window by window (send_window_pump). */
+static ssize_t write_stream(struct aes_channel *a, size_t total, bool more,
+                            send_window_fill_fn fill, void *src)
 {
     if (a->protocol < 0) {
         errno = EPROTO;
         return -1;
     }
-    size_t taken = 0;
-    for (;;) {
-        if (flush_held(a, more || taken < total) < 0)
-            break; /* EAGAIN: the socket is full; the window keeps the rest */
-        if (taken == total)
-            break;
-        size_t n = total - taken;
-        if (ensure_window(a, n) != 0) {
-            errno = ENOMEM;
-            break;
-        }
-        ssize_t got = fill(a, src, taken, n < a->win_cap ? n : a->win_cap);
-        if (got <= 0) {
-            if (got == 0 && taken == 0)
-                return 0; /* the file is shorter than the caller thought */
-            break;
-        }
-        taken += (size_t)got;
-    }
-    int saved = errno;
-    release_if_idle(a);
-    errno = saved;
-    return taken ? (ssize_t)taken : -1;
+    return send_window_pump(&a->win, total, more, fill, src, socket_drain, a);
 }
 
 struct iov_src {
+    struct aes_channel *a;
     const struct iovec *iov;
     int iovcnt;
 };
 
-static ssize_t fill_from_iov(struct aes_channel *a, const void *src, size_t done, size_t n)
+static ssize_t fill_from_iov(void *src, uint8_t *win, size_t done, size_t n)
 {
     const struct iov_src *s = src;
-    if (encrypt_iov(a, s->iov, s->iovcnt, done, n) != 0) {
+    if (encrypt_iov(s->a, win, s->iov, s->iovcnt, done, n) != 0) {
         errno = EIO;
         return -1;
     }
@@ -205,36 +142,35 @@ static ssize_t aes_writev(struct channel *ch, const struct iovec *iov, int iovcn
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++)
         total += iov[i].iov_len;
-    struct iov_src s = {iov, iovcnt};
+    struct iov_src s = {from(ch), iov, iovcnt};
     return write_stream(from(ch), total, more, fill_from_iov, &s);
 }
 
 struct file_src {
+    struct aes_channel *a;
     int fd;
     uint64_t offset;
 };
 
-static ssize_t fill_from_file(struct aes_channel *a, const void *src, size_t done, size_t n)
+static ssize_t fill_from_file(void *src, uint8_t *win, size_t done, size_t n)
 {
     const struct file_src *f = src;
     ssize_t r;
     do
-        r = pread(f->fd, a->win, n, (off_t)(f->offset + done));
+        r = pread(f->fd, win, n, (off_t)(f->offset + done));
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return r; /* 0: the file is shorter than the caller thought */
-    if (ctr_stream_apply(&a->wr, a->win, a->win, (size_t)r) != 0) {
+    if (ctr_stream_apply(&f->a->wr, win, win, (size_t)r) != 0) {
         errno = EIO;
         return -1;
     }
-    a->pend_off = 0;
-    a->pend_end = (size_t)r;
     return r;
 }
 
 static ssize_t aes_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
 {
-    struct file_src f = {fd, offset};
+    struct file_src f = {from(ch), fd, offset};
     return write_stream(from(ch), len, false, fill_from_file, &f);
 }
 
@@ -247,10 +183,7 @@ static size_t aes_pending(struct channel *ch)
 static int aes_flush(struct channel *ch)
 {
     struct aes_channel *a = from(ch);
-    int rc = flush_held(a, false), saved = errno;
-    release_if_idle(a);
-    errno = saved;
-    return rc;
+    return send_window_flush(&a->win, socket_drain, a, false);
 }
 
 static void aes_cork(struct channel *ch, bool on)
@@ -264,7 +197,7 @@ static void aes_destroy(struct channel *ch)
     channel_destroy(a->inner);
     ctr_stream_free(&a->rd);
     ctr_stream_free(&a->wr);
-    free(a->win);
+    send_window_free(&a->win);
     OPENSSL_cleanse(a, sizeof *a);
     free(a);
 }
@@ -289,6 +222,7 @@ static struct aes_channel *alloc_channel(struct channel *inner)
     a->base.fd = inner->fd;
     a->inner = inner;
     a->protocol = -1;
+    send_window_init(&a->win, CHANNEL_AES_WINDOW, CHANNEL_AES_KEEP);
     return a;
 }
 
@@ -325,7 +259,7 @@ int channel_aes_protocol(const struct channel *ch)
 
 size_t channel_aes_window_bytes(const struct channel *ch)
 {
-    return ((const struct aes_channel *)ch)->win_cap;
+    return ((const struct aes_channel *)ch)->win.cap;
 }
 
 void channel_aes_counts(const struct channel *ch, uint64_t *decrypted, uint64_t *encrypted)

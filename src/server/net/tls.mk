@@ -3,7 +3,6 @@
 # TLS sendfile or a bounded userspace window) and the connection phase that installs it.
 src_server_libshuffled_core_la_SOURCES += src/server/net/tls_context.c \
 	src/server/net/tls_context.h src/server/net/channel_tls.c src/server/net/channel_tls.h \
-	src/server/net/tls_conn.c src/server/net/tls_conn.h \
-	src/server/net/send_window.c src/server/net/send_window.h
+	src/server/net/tls_conn.c src/server/net/tls_conn.h
 src_server_libshuffled_core_la_CFLAGS += $(SSL_CFLAGS)
 src_server_libshuffled_core_la_LIBADD += $(SSL_LIBS)
