@@ -132,6 +132,7 @@ void auth_step_clear(struct auth_step *s)
 {
     free(s->msg);
     free(s->why);
+    link_clear(&s->link);
     memset(s, 0, sizeof(*s));
 }
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/link.h"
+
 /* The client's credentials, read-only once set up. */
 struct auth_creds {
     char *app_id;   /* spark.app.id */
@@ -28,7 +30,7 @@ bool auth_creds_enabled(const struct auth_creds *cr);
 
 enum auth_next {
     AUTH_SEND,   /* send msg as an RPC, feed its reply to auth_phase_step */
-    AUTH_DONE,   /* authenticated: the connection may release its requests */
+    AUTH_DONE,   /* authenticated: install link (if set), then release the requests */
     AUTH_FAILED, /* status (SHUFFLE_EAUTH, SHUFFLE_ELOCAL) and why */
 };
 
@@ -37,7 +39,8 @@ struct auth_step {
     uint8_t *msg; /* AUTH_SEND: the SaslMessage body (malloc'd) */
     size_t len;
     int status;
-    char *why; /* AUTH_FAILED: malloc'd reason */
+    char *why;        /* AUTH_FAILED: malloc'd reason */
+    struct link link; /* AUTH_DONE: the security layer for every later byte; plain if none */
 };
 void auth_step_clear(struct auth_step *s);
 

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "client/link.h"
 #include "client/rx.h"
 #include "common/write_all.h"
 #include "proto/codec.h"
@@ -26,9 +27,10 @@ struct rx {
     struct frame_decoder dec;
     uint64_t max_frame_bytes;
     bool no_splice;
-    uint8_t *buf;      /* RX_BUF_BYTES; NULL while released */
-    size_t start, end; /* unread bytes: buf[start, end) */
-    size_t need;       /* bytes from start that the next frame step needs */
+    const struct link *link; /* NULL or plain: the socket's bytes are the frames */
+    uint8_t *buf;            /* RX_BUF_BYTES; NULL while released */
+    size_t start, end;       /* unread bytes: buf[start, end) */
+    size_t need;             /* bytes from start that the next frame step needs */
     /* a large ChunkFetchSuccess read straight into its own allocation */
     uint8_t *body;
     uint8_t body_type;
@@ -89,6 +91,14 @@ const struct rx_stats *rx_get_stats(const struct rx *r)
 void rx_sink_to(struct rx *r, int sink_fd)
 {
     r->sink_fd = sink_fd;
+}
+
+int rx_set_link(struct rx *r, const struct link *link)
+{
+    if (r->start != r->end || r->body || r->sink_fd >= 0 || !frame_decoder_idle(&r->dec))
+        return -1;
+    r->link = link;
+    return 0;
 }
 
 void rx_release_idle(struct rx *r)
@@ -255,7 +265,7 @@ static ssize_t read_body(struct rx *r, int fd, size_t *want)
     struct iovec iov[2] = {{r->body + r->body_have, r->body_len - r->body_have},
                            {r->buf + r->end, RX_BUF_BYTES - r->end}};
     *want = iov[0].iov_len + iov[1].iov_len;
-    ssize_t n = readv(fd, iov, 2);
+    ssize_t n = link_readv(r->link, fd, iov, 2);
     if (n > 0) {
         size_t to_body = (size_t)n < iov[0].iov_len ? (size_t)n : iov[0].iov_len;
         r->body_have += to_body;
@@ -272,7 +282,9 @@ static ssize_t read_buffer(struct rx *r, int fd, size_t *want)
         r->start = 0;
     }
     *want = RX_BUF_BYTES - r->end;
-    ssize_t n = recv(fd, r->buf + r->end, *want, 0);
+    struct iovec iov = {r->buf + r->end, *want};
+    ssize_t n = link_is_plain(r->link) ? recv(fd, iov.iov_base, *want, 0)
+                                       : link_readv(r->link, fd, &iov, 1);
     if (n > 0)
         r->end += (size_t)n;
     return n;
@@ -318,8 +330,8 @@ static ssize_t splice_to_sink(struct rx *r, int fd, size_t *want, bool *spliced)
     *spliced = false;
     if (r->pipe_fds[0] < 0 && !r->no_splice)
         open_pipe(r);
-    if (r->no_splice)
-        return read_buffer(r, fd, want);
+    if (r->no_splice || (!link_is_plain(r->link) && !r->link->ops->splice_ok))
+        return read_buffer(r, fd, want); /* a cipher's bytes are decrypted on the way */
     *want = r->sink_left < r->pipe_bytes ? (size_t)r->sink_left : r->pipe_bytes;
     ssize_t n = splice(fd, NULL, r->pipe_fds[1], NULL, *want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 struct frame_out;
+struct link;
 struct rx;
 
 enum { RX_BUF_BYTES = 256 * 1024, RX_DIRECT_MIN_BYTES = 64 * 1024 };
@@ -62,6 +63,10 @@ enum rx_result rx_pump(struct rx *r, int fd);
 
 /* From inside on_frame of a message with after-frame bytes: they go to sink_fd. */
 void rx_sink_to(struct rx *r, int sink_fd);
+/* From now on the socket is read through link (link.h; it must outlive r), which also stops
+ * splicing unless the link allows it. Only between frames: -1 if r holds bytes it read
+ * before (they came under the old link: the caller closes the connection). */
+int rx_set_link(struct rx *r, const struct link *link);
 /* Between pumps, when nothing is outstanding: gives the buffer back (the next
  * pump allocates it again). */
 void rx_release_idle(struct rx *r);

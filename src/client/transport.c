@@ -13,6 +13,7 @@
 
 #include "client/auth.h"
 #include "client/dial.h"
+#include "client/link.h"
 #include "client/pending.h"
 #include "client/replies.h"
 #include "client/rx.h"
@@ -41,6 +42,7 @@ struct tconn {
     void (*connect_fn)(void *arg, bool ok); /* told once whether the connect succeeded */
     void *connect_arg;
     struct rx *rx;
+    struct link link; /* the security layer once a handshake installed one; else plain */
     struct proto_writer w;
     struct pending_set ps; /* outstanding requests */
     struct reply_state rs; /* replies matched to them */
@@ -85,6 +87,7 @@ static void tconn_destroy(struct tconn *t)
     if (t->timer)
         event_free(t->timer);
     rx_free(t->rx);
+    link_clear(&t->link);
     proto_writer_free(&t->w);
     pending_drop_index(&t->ps);
     free(t->early_error);
@@ -271,7 +274,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     t->last_io_ms = client_now_ms();
     switch (rx_pump(t->rx, fd)) {
     case RX_AGAIN:
-        if (t->ps.count == 0 && !evtimer_pending(t->idle, NULL))
+        if (link_pending(&t->link) > 0) /* held by the cipher: no readiness event will come */
+            event_active(t->readable, EV_READ, 0);
+        else if (t->ps.count == 0 && !evtimer_pending(t->idle, NULL))
             arm_idle(t, IDLE_RELEASE_MS);
         break;
     case RX_STOPPED:
@@ -353,7 +358,7 @@ struct tconn *tconn_new_failed(const struct tconn_env *env, const char *host, in
 /* Sends what waited for the connection (or for authentication). */
 static void release_queued(struct tconn *t)
 {
-    if (evbuffer_add_buffer(bufferevent_get_output(t->bev), t->queued) != 0)
+    if (link_write_buffer(&t->link, bufferevent_get_output(t->bev), t->queued) != 0)
         tconn_close(t, SHUFFLE_ELOCAL,
                     "out of memory sending the requests queued while connecting");
 }
@@ -428,7 +433,7 @@ static int send_frame(struct tconn *t, const struct proto_msg *m)
         return -1;
     if (t->state != CONN_OPEN || (t->authing && !t->bypass_queue))
         return evbuffer_add(t->queued, t->w.buf, t->w.len);
-    return evbuffer_add(bufferevent_get_output(t->bev), t->w.buf, t->w.len);
+    return link_write(&t->link, bufferevent_get_output(t->bev), t->w.buf, t->w.len);
 }
 
 /* Sends m for p (NULL: out of memory), an RPC or chunk request whose reply is matched by
@@ -516,6 +521,24 @@ static void auth_fail(struct tconn *t, int status, const char *why)
 
 static void on_auth_reply(void *arg, int status, const char *err, const uint8_t *body, size_t len);
 
+/* Puts the handshake's security layer (if any; taken from l) under every later byte. The
+ * reply that ended the handshake was the last plaintext: a server speaks only when asked, so
+ * bytes read after it cannot come from a conforming one. False when t was closed. */
+static bool install_link(struct tconn *t, struct link *l)
+{
+    if (link_is_plain(l))
+        return true;
+    t->link = *l;
+    l->ops = NULL;
+    l->state = NULL;
+    if (rx_set_link(t->rx, &t->link) != 0) {
+        close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s",
+                 "bytes after the authentication reply, before the cipher was on");
+        return false;
+    }
+    return true;
+}
+
 /* Sends the message of step (or fails) and arms the round-trip timer. */
 static void auth_follow(struct tconn *t, struct auth_step *step)
 {
@@ -523,7 +546,8 @@ static void auth_follow(struct tconn *t, struct auth_step *step)
         auth_fail(t, step->status, step->why);
     } else if (step->next == AUTH_DONE) {
         t->authing = false;
-        release_queued(t);
+        if (install_link(t, &step->link))
+            release_queued(t);
     } else {
         t->bypass_queue = true;
         int rc = tconn_rpc(t, step->msg, step->len, on_auth_reply, t);
