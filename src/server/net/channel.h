@@ -36,6 +36,9 @@ struct channel_ops {
      * it is writable), another errno when fatal. */
     int (*flush)(struct channel *ch);
     void (*destroy)(struct channel *ch); /* closes the socket */
+    /* Optional: bytes of memory the channel holds for its connection now (TLS record buffers,
+     * send windows), charged to the connection's input budget (max_input_bytes). */
+    size_t (*memory)(struct channel *ch);
 };
 
 struct channel {
@@ -70,6 +73,10 @@ static inline size_t channel_pending(struct channel *ch)
 static inline int channel_flush(struct channel *ch)
 {
     return ch->ops->flush ? ch->ops->flush(ch) : 0;
+}
+static inline size_t channel_memory(struct channel *ch)
+{
+    return ch->ops->memory ? ch->ops->memory(ch) : 0;
 }
 static inline void channel_destroy(struct channel *ch)
 {

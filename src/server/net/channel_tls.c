@@ -218,6 +218,7 @@ static const struct channel_ops tls_ops = {
     .pending = tls_pending,
     .flush = tls_flush,
     .destroy = tls_destroy,
+    .memory = channel_tls_memory,
 };
 
 struct channel *channel_tls_new(struct channel *inner, SSL *ssl,
@@ -250,9 +251,9 @@ const char *channel_tls_describe(const struct channel *ch, char *buf, size_t len
     return buf;
 }
 
-size_t channel_tls_memory(const struct channel *ch)
+size_t channel_tls_memory(struct channel *ch)
 {
-    const struct tls_channel *t = (const struct tls_channel *)ch;
+    const struct tls_channel *t = from(ch);
     bool busy = !t->handshake_done || send_window_held(&t->win) || SSL_pending(t->ssl) > 0;
     return t->win.cap + (busy ? CHANNEL_TLS_RECORD_BUFFERS : 0);
 }

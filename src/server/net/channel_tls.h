@@ -40,6 +40,6 @@ bool channel_tls_ktls_send(const struct channel *ch);
 const char *channel_tls_describe(const struct channel *ch, char *buf, size_t len);
 /* Bytes the channel holds for its connection now: the send window, and OpenSSL's record
  * buffers while the connection is busy (memory budgets). */
-size_t channel_tls_memory(const struct channel *ch);
+size_t channel_tls_memory(struct channel *ch);
 
 #endif

@@ -360,7 +360,7 @@ static bool account_input(struct conn *c)
     } else if (!partial) {
         c->frame_started_ms = 0;
     }
-    uint64_t held = c->dec.buf_cap + c->in_len;
+    uint64_t held = c->dec.buf_cap + c->in_len + channel_memory(c->ch);
     conn_budget_charge(c, CONN_BUDGET_INPUT, (int64_t)held - (int64_t)c->budget[CONN_BUDGET_INPUT]);
     return conn_budget_shed(c, CONN_BUDGET_INPUT);
 }
@@ -389,6 +389,8 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
             metrics_inc(MC_CAUGHT_EXCEPTIONS);
             conn_close(c, why);
         } else {
+            if (c->ch->ops->memory) /* e.g. a TLS handshake's buffers, before any frame */
+                account_input(c);
             break;
         }
     }
