@@ -82,6 +82,14 @@ struct shuffle_client_options {
      * connection authenticates as auth_app_id before any request goes out. */
     const char *auth_app_id; /* the application id (spark.app.id); required with auth_secret */
     const char *auth_secret; /* spark.authenticate.secret; NULL (default): no authentication */
+    /* spark.ssl.rpc: with tls set, every connection speaks TLS from its first byte; the
+     * server's certificate is checked against tls_ca_file (or the system's CAs) and the host
+     * name or address connected to. The files are read once by shuffle_client_new. */
+    const char *tls_ca_file;   /* PEM CAs to trust; NULL: the system's (openssl's default) */
+    const char *tls_cert_file; /* client certificate chain (PEM), for servers requiring one */
+    const char *tls_key_file;  /* its unencrypted key (PEM); NULL: in tls_cert_file */
+    int tls;                   /* nonzero: TLS; default 0 */
+    int tls_insecure;          /* nonzero: check neither certificate nor name (tests only) */
 };
 
 /* Fills the first struct_size bytes of o with the defaults above and sets
