@@ -197,7 +197,9 @@ static ssize_t read_plain(struct tls_link *k, int fd, const struct iovec *iov, i
             }
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN || total > 0)
                 return e == SSL_ERROR_ZERO_RETURN && total == 0 ? 0 : (ssize_t)total;
-            ERR_clear_error();
+            char reason[320];
+            openssl_reason(k->ssl, reason, sizeof reason);
+            k->owner.on_error(k->owner.arg, reason); /* closes the connection */
             errno = EPROTO;
             return -1;
         }

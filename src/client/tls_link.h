@@ -28,6 +28,9 @@ struct tls_link_owner {
     /* The handshake ended: failure NULL when it succeeded, else why (certificate, name,
      * protocol). Runs inside a readv. */
     void (*on_handshake)(void *arg, const char *failure);
+    /* The session failed after the handshake (an alert: with TLS 1.3 a refused client
+     * certificate shows only here). Runs inside a readv; the readv then fails. */
+    void (*on_error)(void *arg, const char *why);
     void *arg;
 };
 

@@ -391,10 +391,15 @@ static void on_tls_handshake(void *arg, const char *failure)
     }
 }
 
+static void on_tls_error(void *arg, const char *why)
+{
+    close_io(arg, SHUFFLE_EIO, "TLS with %s failed: %s", why);
+}
+
 static void tls_begin(struct tconn *t)
 {
     char err[256];
-    struct tls_link_owner owner = {tls_out, on_tls_handshake, t};
+    struct tls_link_owner owner = {tls_out, on_tls_handshake, on_tls_error, t};
     if (tls_link_start(&t->link, t->env->tls, t->host, &owner, err, sizeof err) != 0) {
         close_io(t, SHUFFLE_ELOCAL, "Connecting to %s failed: %s", err);
         return;

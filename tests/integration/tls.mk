@@ -8,3 +8,6 @@ EXTRA_DIST += tests/integration/tls_certs.sh tests/integration/tls_fixture.h
 tests_integration_test_tls_SOURCES = tests/integration/test_tls.c tests/integration/tls_fixture.c
 tests_integration_test_tls_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 tests_integration_test_tls_LDADD = $(INTEGRATION_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS)
+# libshuffle (shuffle-fetch) <-> shuffled over TLS, every fetch mode
+dist_check_SCRIPTS += tests/integration/test_tls_fetch.sh
+TESTS += tests/integration/test_tls_fetch.sh

@@ -55,6 +55,7 @@ static ssize_t ssl_failure(struct tls_channel *t, int rc)
     }
 }
 
+/* 1 once done; 0 when the client closed before it; -1 with errno (EAGAIN: more to come). */
 static int handshake(struct tls_channel *t)
 {
     ERR_clear_error();
@@ -64,17 +65,18 @@ static int handshake(struct tls_channel *t)
         t->ktls_send = BIO_get_ktls_send(SSL_get_wbio(t->ssl)) == 1;
         if (t->hooks.on_handshake)
             t->hooks.on_handshake(t->hooks.arg, &t->base, NULL);
-        return 0;
+        return 1;
     }
     int kind = SSL_get_error(t->ssl, rc);
     if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
         errno = EAGAIN;
         return -1;
     }
-    char reason[256] = "the client closed the connection";
     unsigned long e = ERR_peek_last_error();
-    if (e)
-        ERR_error_string_n(e, reason, sizeof reason);
+    if (!e && (kind == SSL_ERROR_ZERO_RETURN || kind == SSL_ERROR_SYSCALL))
+        return 0; /* closed without a word (a port probe): not a refusal */
+    char reason[256];
+    ERR_error_string_n(e, reason, sizeof reason);
     long verify = SSL_get_verify_result(t->ssl);
     if (verify != X509_V_OK)
         snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
@@ -89,8 +91,11 @@ static int handshake(struct tls_channel *t)
 static ssize_t tls_read(struct channel *ch, void *buf, size_t len)
 {
     struct tls_channel *t = from(ch);
-    if (!t->handshake_done && handshake(t) != 0)
-        return -1;
+    if (!t->handshake_done) {
+        int rc = handshake(t);
+        if (rc <= 0)
+            return rc; /* 0: the client closed the connection */
+    }
     ERR_clear_error();
     int n = SSL_read(t->ssl, buf, clamp(len));
     return n > 0 ? n : ssl_failure(t, n);
