@@ -114,7 +114,7 @@ static int flush_records(struct tls_link *k, struct evbuffer *out)
 /* One read of the socket into SSL: > 0 bytes, 0 at end of stream, -1 with errno. */
 static ssize_t feed(struct tls_link *k, int fd)
 {
-    uint8_t buf[17 * 1024];
+    uint8_t buf[64 * 1024]; /* several records per read: fewer syscalls */
     ssize_t n;
     do
         n = read(fd, buf, sizeof buf);

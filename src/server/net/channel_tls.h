@@ -17,7 +17,7 @@
 #include "server/net/channel.h"
 
 #ifndef CHANNEL_TLS_WINDOW
-#define CHANNEL_TLS_WINDOW (64 * 1024)
+#define CHANNEL_TLS_WINDOW (256 * 1024)
 #endif
 /* OpenSSL's record buffers of a busy connection (read and write, 16 KiB + overhead each);
  * SSL_MODE_RELEASE_BUFFERS gives them back while it is idle. Counted in channel_tls_memory. */
