@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../check_main.h"
+#include "../harness/locate.h"
 #include "../harness/port.h"
 #include "../harness/process.h"
 #include "../harness/wait.h"
@@ -317,6 +318,43 @@ START_TEST(test_handshake_buffers_count_against_input_budget)
 }
 END_TEST
 
+/* Spark 4.0's own ClientHello (../vectors-40/tls, connection 0, its first record) replayed to
+ * the daemon: it answers with a TLS 1.3 ServerHello choosing one of the three suites offered. */
+START_TEST(test_spark_client_hello_vector)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vectors-40/tls/c2s.bin", harness_shared_dir());
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        printf("SKIP test_spark_client_hello_vector: %s is absent\n", path);
+        return;
+    }
+    uint8_t hello[5 + 318];
+    ck_assert_uint_eq(fread(hello, 1, sizeof hello, f), sizeof hello);
+    fclose(f);
+    ck_assert_int_eq(hello[0], 22); /* Handshake */
+    ck_assert_int_eq(hello[3] << 8 | hello[4], 318);
+    ck_assert_int_eq(tls_daemon_start(&d, "server", NULL), 0);
+    int fd = tc_connect(d.port);
+    ck_assert_int_eq(tc_send_all(fd, hello, sizeof hello), 0);
+    uint8_t head[5], body[512];
+    ck_assert_int_eq(tc_read_exact(fd, head, sizeof head), 0);
+    ck_assert_int_eq(head[0], 22);
+    size_t len = (size_t)(head[3] << 8 | head[4]);
+    ck_assert_uint_le(len, sizeof body);
+    ck_assert_int_eq(tc_read_exact(fd, body, len), 0);
+    ck_assert_int_eq(body[0], 2); /* ServerHello */
+    size_t at = 4 + 2 + 32;       /* type and length, legacy_version, random */
+    at += 1 + body[at];           /* legacy_session_id_echo */
+    unsigned suite = (unsigned)(body[at] << 8 | body[at + 1]);
+    ck_assert_msg(suite == 0x1301 || suite == 0x1302 || suite == 0x1303, "suite %04x", suite);
+    static const uint8_t tls13_selected[] = {0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};
+    ck_assert(memmem(body, len, tls13_selected, sizeof tls13_selected) != NULL);
+    close(fd);
+    stop();
+}
+END_TEST
+
 static int run(void)
 {
     return check_main(
@@ -326,7 +364,8 @@ static int run(void)
                     test_client_certificate_required,
                     test_sighup_rotates_certificate_keeping_connections,
                     test_plain_client_refused_on_tls_port, test_tls_port_beside_plain,
-                    test_handshake_timeout, test_handshake_buffers_count_against_input_budget));
+                    test_handshake_timeout, test_handshake_buffers_count_against_input_budget,
+                    test_spark_client_hello_vector));
 }
 
 int main(void)
