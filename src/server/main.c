@@ -156,6 +156,19 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
     ops_reloaded(d->ops);
 }
 
+/* -t: the TLS files load (certificate, key, its password, CAs) as they will at start. */
+static int check_tls_files(const struct shuffled_config *cfg)
+{
+    char err[512];
+    struct tls_context *t = NULL;
+    if ((cfg->tls_enabled || cfg->tls_port) && !(t = tls_context_create(cfg, err, sizeof err))) {
+        fprintf(stderr, "shuffled: %s\n", err);
+        return 1;
+    }
+    tls_context_destroy(t);
+    return 0;
+}
+
 /* Which sockets speak TLS, with which certificate, and how file bytes will be encrypted. */
 static void log_tls_start(struct daemon *d)
 {
@@ -260,6 +273,7 @@ int main(int argc, char **argv)
     }
     if (check_only) {
         int bad = check_only == 2 && config_dump(&cfg, stdout) != 0;
+        bad |= check_tls_files(&cfg);
         for (size_t i = 1; !bad && i < files.count; i++)
             fprintf(stderr, "shuffled: drop-in %s applied\n", files.paths[i]);
         if (!bad)

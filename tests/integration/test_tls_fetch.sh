@@ -76,6 +76,14 @@ refused() {
     echo "ok: $name refused: $(head -1 "$tmp/$name.err")"
 }
 
+echo "== shuffled -t loads the TLS files"
+cat >"$tmp/check.json" <<JSON
+{"tls_enabled": true, "tls_cert_file": "$c/server.pem", "tls_key_file": "$c/other-ca.key"}
+JSON
+if "$build/shuffled" -t -c "$tmp/check.json" 2>"$tmp/check.err"; then fail "-t accepted a key of another certificate"; fi
+grep -q "tls_key_file $c/other-ca.key: .*key values mismatch" "$tmp/check.err" || fail "-t: $(cat "$tmp/check.err")"
+echo "ok: -t: $(cat "$tmp/check.err")"
+
 echo "== every fetch mode over TLS"
 start server
 fetched register --register
