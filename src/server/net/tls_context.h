@@ -15,10 +15,6 @@
 struct shuffled_config;
 struct tls_context;
 
-/* "TLSv1.2,TLSv1.3" (any order, one or both) -> the lowest and highest protocol version
- * (TLS1_2_VERSION, TLS1_3_VERSION); min/max may be NULL. 0, or -1 with why filled. */
-int tls_protocols_parse(const char *list, int *min, int *max, char *why, size_t whylen);
-
 /* Builds the context of cfg (certificate chain, key, client CAs, protocols, ciphers). NULL
  * with err filled when a file is missing or refused, or the key does not fit the certificate. */
 struct tls_context *tls_context_create(const struct shuffled_config *cfg, char *err, size_t errlen);

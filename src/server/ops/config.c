@@ -17,7 +17,7 @@
 
 #include "server/net/auth_secret.h"
 #include "server/ops/config_files.h"
-#include "server/net/tls_context.h"
+#include "server/net/tls_protocols.h"
 #include "common/log.h"
 
 enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS };
