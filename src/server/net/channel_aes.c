@@ -90,26 +90,6 @@ static ssize_t socket_drain(void *sink, const uint8_t *p, size_t n, bool more)
     return channel_writev(((struct aes_channel *)sink)->inner, &v, 1, more);
 }
 
-/* Encrypts n bytes of iov, starting skip bytes in, into the window. */
-static int encrypt_iov(struct aes_channel *a, uint8_t *win, const struct iovec *iov, int iovcnt,
-                       size_t skip, size_t n)
-{
-    size_t at = 0;
-    for (int i = 0; i < iovcnt && at < n; i++) {
-        size_t l = iov[i].iov_len;
-        if (skip >= l) {
-            skip -= l;
-            continue;
-        }
-        size_t take = l - skip < n - at ? l - skip : n - at;
-        if (ctr_stream_apply(&a->wr, (const uint8_t *)iov[i].iov_base + skip, win + at, take) != 0)
-            return -1;
-        at += take;
-        skip = 0;
-    }
-    return 0;
-}
-
 /* The common part of writev and sendfile: encrypted window by window (send_window_pump). */
 static ssize_t write_stream(struct aes_channel *a, size_t total, bool more,
                             send_window_fill_fn fill, void *src)
@@ -130,11 +110,12 @@ struct iov_src {
 static ssize_t fill_from_iov(void *src, uint8_t *win, size_t done, size_t n)
 {
     const struct iov_src *s = src;
-    if (encrypt_iov(s->a, win, s->iov, s->iovcnt, done, n) != 0) {
+    size_t got = send_window_gather(win, s->iov, s->iovcnt, done, n);
+    if (ctr_stream_apply(&s->a->wr, win, win, got) != 0) {
         errno = EIO;
         return -1;
     }
-    return (ssize_t)n;
+    return (ssize_t)got;
 }
 
 static ssize_t aes_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
@@ -155,10 +136,7 @@ struct file_src {
 static ssize_t fill_from_file(void *src, uint8_t *win, size_t done, size_t n)
 {
     const struct file_src *f = src;
-    ssize_t r;
-    do
-        r = pread(f->fd, win, n, (off_t)(f->offset + done));
-    while (r < 0 && errno == EINTR);
+    ssize_t r = send_window_pread(f->fd, f->offset + done, win, n);
     if (r <= 0)
         return r; /* 0: the file is shorter than the caller thought */
     if (ctr_stream_apply(&f->a->wr, win, win, (size_t)r) != 0) {

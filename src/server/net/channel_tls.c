@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "server/net/send_window.h"
 
@@ -123,19 +122,7 @@ struct iov_src {
 static ssize_t fill_from_iov(void *src, uint8_t *win, size_t done, size_t n)
 {
     const struct iov_src *s = src;
-    size_t at = 0, skip = done;
-    for (int i = 0; i < s->iovcnt && at < n; i++) {
-        size_t l = s->iov[i].iov_len;
-        if (skip >= l) {
-            skip -= l;
-            continue;
-        }
-        size_t take = l - skip < n - at ? l - skip : n - at;
-        memcpy(win + at, (const uint8_t *)s->iov[i].iov_base + skip, take);
-        at += take;
-        skip = 0;
-    }
-    return (ssize_t)at;
+    return (ssize_t)send_window_gather(win, s->iov, s->iovcnt, done, n);
 }
 
 static ssize_t tls_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
@@ -160,11 +147,7 @@ struct file_src {
 static ssize_t fill_from_file(void *src, uint8_t *win, size_t done, size_t n)
 {
     const struct file_src *f = src;
-    ssize_t r;
-    do
-        r = pread(f->fd, win, n, (off_t)(f->offset + done));
-    while (r < 0 && errno == EINTR);
-    return r;
+    return send_window_pread(f->fd, f->offset + done, win, n);
 }
 
 static ssize_t tls_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)

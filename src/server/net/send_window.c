@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static int ensure(struct send_window *w, size_t want)
 {
@@ -86,4 +88,30 @@ void send_window_free(struct send_window *w)
     free(w->buf);
     w->buf = NULL;
     w->cap = w->off = w->end = 0;
+}
+
+size_t send_window_gather(uint8_t *dst, const struct iovec *iov, int iovcnt, size_t skip, size_t n)
+{
+    size_t at = 0;
+    for (int i = 0; i < iovcnt && at < n; i++) {
+        size_t l = iov[i].iov_len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        size_t take = l - skip < n - at ? l - skip : n - at;
+        memcpy(dst + at, (const uint8_t *)iov[i].iov_base + skip, take);
+        at += take;
+        skip = 0;
+    }
+    return at;
+}
+
+ssize_t send_window_pread(int fd, uint64_t offset, uint8_t *dst, size_t n)
+{
+    ssize_t r;
+    do
+        r = pread(fd, dst, n, (off_t)offset);
+    while (r < 0 && errno == EINTR);
+    return r;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct send_window {
     uint8_t *buf;
@@ -43,5 +44,11 @@ int send_window_flush(struct send_window *w, send_window_drain_fn drain, void *s
 ssize_t send_window_pump(struct send_window *w, size_t total, bool more, send_window_fill_fn fill,
                          void *src, send_window_drain_fn drain, void *sink);
 void send_window_free(struct send_window *w);
+
+/* Fill helpers. Copies n bytes of iov, starting skip bytes in, to dst; how many (fewer when iov
+ * ends first). */
+size_t send_window_gather(uint8_t *dst, const struct iovec *iov, int iovcnt, size_t skip, size_t n);
+/* pread of up to n bytes of fd at offset into dst, retried on EINTR. */
+ssize_t send_window_pread(int fd, uint64_t offset, uint8_t *dst, size_t n);
 
 #endif
