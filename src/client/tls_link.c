@@ -26,9 +26,10 @@ struct client_tls {
 
 struct tls_link {
     SSL *ssl;
-    BIO *rbio, *wbio; /* owned by ssl: socket bytes in, records out */
+    BIO *rbio, *wbio; /* owned by ssl: the socket itself in; records out into memory */
     struct tls_link_owner owner;
     bool handshake_done;
+    bool starved; /* the last read wanted socket bytes: what SSL holds is a partial record */
 };
 
 /* OpenSSL's first queued reason, and the certificate check's verdict when it failed. */
@@ -62,6 +63,9 @@ int client_tls_new(const struct shuffle_client_options *o, struct client_tls **o
     t->insecure = o->tls_insecure;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+    /* reads take several records from the socket at once (fewer syscalls) */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
     const char *what = NULL, *file = NULL;
     if (!t->insecure) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -111,50 +115,30 @@ static int flush_records(struct tls_link *k, struct evbuffer *out)
     return 0;
 }
 
-/* One read of the socket into SSL: > 0 bytes, 0 at end of stream, -1 with errno. */
-static ssize_t feed(struct tls_link *k, int fd)
+/* Drives the handshake with what the socket has. 0 once done; -1 with errno EAGAIN (more
+ * to read), or another errno after the failure was reported. */
+static int handshake(struct tls_link *k)
 {
-    uint8_t buf[64 * 1024]; /* several records per read: fewer syscalls */
-    ssize_t n;
-    do
-        n = read(fd, buf, sizeof buf);
-    while (n < 0 && errno == EINTR);
-    if (n > 0 && BIO_write(k->rbio, buf, (int)n) != (int)n) {
+    ERR_clear_error();
+    int rc = SSL_do_handshake(k->ssl);
+    if (flush_records(k, k->owner.out(k->owner.arg)) != 0) {
         errno = ENOMEM;
         return -1;
     }
-    return n;
-}
-
-/* Drives the handshake with what the socket has. 0 once done; -1 with errno EAGAIN (more
- * to read), or another errno after the failure was reported. */
-static int handshake(struct tls_link *k, int fd)
-{
-    for (;;) {
-        ERR_clear_error();
-        int rc = SSL_do_handshake(k->ssl);
-        if (flush_records(k, k->owner.out(k->owner.arg)) != 0) {
-            errno = ENOMEM;
-            return -1;
-        }
-        if (rc == 1) {
-            k->handshake_done = true;
-            k->owner.on_handshake(k->owner.arg, NULL);
-            return 0;
-        }
-        if (SSL_get_error(k->ssl, rc) == SSL_ERROR_WANT_READ) {
-            ssize_t n = feed(k, fd);
-            if (n > 0)
-                continue;
-            if (n < 0)
-                return -1;
-        }
-        char reason[320];
-        openssl_reason(k->ssl, reason, sizeof reason);
-        k->owner.on_handshake(k->owner.arg, reason); /* closes the connection */
-        errno = EPROTO;
+    if (rc == 1) {
+        k->handshake_done = true;
+        k->owner.on_handshake(k->owner.arg, NULL);
+        return 0;
+    }
+    if (SSL_get_error(k->ssl, rc) == SSL_ERROR_WANT_READ) {
+        errno = EAGAIN; /* the socket's next bytes come with a readiness event */
         return -1;
     }
+    char reason[320];
+    openssl_reason(k->ssl, reason, sizeof reason);
+    k->owner.on_handshake(k->owner.arg, reason); /* closes the connection */
+    errno = EPROTO;
+    return -1;
 }
 
 static ssize_t read_plain(struct tls_link *k, int fd, const struct iovec *iov, int iovcnt);
@@ -173,7 +157,8 @@ static ssize_t tls_readv(void *state, int fd, const struct iovec *iov, int iovcn
 
 static ssize_t read_plain(struct tls_link *k, int fd, const struct iovec *iov, int iovcnt)
 {
-    if (!k->handshake_done && handshake(k, fd) != 0)
+    (void)fd; /* SSL reads the socket itself (rbio) */
+    if (!k->handshake_done && handshake(k) != 0)
         return -1;
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++) {
@@ -186,17 +171,25 @@ static ssize_t read_plain(struct tls_link *k, int fd, const struct iovec *iov, i
             if (r > 0) {
                 at += (size_t)r;
                 total += (size_t)r;
+                k->starved = false;
                 continue;
             }
-            int e = SSL_get_error(k->ssl, r);
-            if (e == SSL_ERROR_WANT_READ && total == 0) {
-                ssize_t n = feed(k, fd);
-                if (n > 0)
-                    continue;
-                return n; /* 0: end of stream; -1: EAGAIN or the socket's error */
+            int saved = errno, e = SSL_get_error(k->ssl, r);
+            if (e == SSL_ERROR_WANT_READ)
+                k->starved = true;
+            if (total > 0)
+                return (ssize_t)total; /* the next call sees what stopped this one again */
+            if (e == SSL_ERROR_WANT_READ) {
+                errno = EAGAIN;
+                return -1;
             }
-            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN || total > 0)
-                return e == SSL_ERROR_ZERO_RETURN && total == 0 ? 0 : (ssize_t)total;
+            if (e == SSL_ERROR_ZERO_RETURN)
+                return 0;
+            if (e == SSL_ERROR_SYSCALL && saved) {
+                ERR_clear_error();
+                errno = saved;
+                return -1;
+            }
             char reason[320];
             openssl_reason(k->ssl, reason, sizeof reason);
             k->owner.on_error(k->owner.arg, reason); /* closes the connection */
@@ -207,13 +200,15 @@ static ssize_t read_plain(struct tls_link *k, int fd, const struct iovec *iov, i
     return (ssize_t)total;
 }
 
-/* Plaintext SSL already decrypted, or socket bytes it holds and has not looked at: no readiness
+/* Plaintext SSL already decrypted, or records it read ahead and has not looked at: no readiness
  * event will announce either. */
 static size_t tls_pending(void *state)
 {
     struct tls_link *k = state;
     int n = SSL_pending(k->ssl);
-    return (n > 0 ? (size_t)n : 0) + BIO_ctrl_pending(k->rbio);
+    if (n > 0)
+        return (size_t)n;
+    return !k->starved && SSL_has_pending(k->ssl) ? 1 : 0; /* whole records read ahead */
 }
 
 static int tls_write(void *state, struct evbuffer *out, uint8_t *plain, size_t len)
@@ -257,14 +252,14 @@ static int expect_host(SSL *ssl, const char *host)
     return SSL_set1_host(ssl, host) == 1 && SSL_set_tlsext_host_name(ssl, host) == 1 ? 0 : -1;
 }
 
-int tls_link_start(struct link *l, const struct client_tls *t, const char *host,
+int tls_link_start(struct link *l, const struct client_tls *t, int fd, const char *host,
                    const struct tls_link_owner *owner, char *err, size_t errlen)
 {
     struct tls_link *k = calloc(1, sizeof *k);
     if (k)
         k->ssl = SSL_new(t->ctx);
     if (k && k->ssl) {
-        k->rbio = BIO_new(BIO_s_mem());
+        k->rbio = BIO_new_socket(fd, BIO_NOCLOSE);
         k->wbio = BIO_new(BIO_s_mem());
     }
     if (!k || !k->ssl || !k->rbio || !k->wbio || (!t->insecure && expect_host(k->ssl, host))) {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* TLS under a libshuffle connection (spark.ssl.rpc; docs/tls.md), on the cipher seam of
- * link.h: an OpenSSL client over memory BIOs. Bytes read from the socket are fed to SSL and
- * come out as plaintext through the link's readv; plaintext written comes out as TLS records
- * appended to the connection's output buffer. The handshake starts at once (the ClientHello
- * goes out when the link is made) and is driven by the reads; its end is reported to the
- * transport, which then authenticates or releases the requests held meanwhile. */
+ * link.h: an OpenSSL client that reads the socket itself (read-ahead: several records per
+ * read) and yields plaintext through the link's readv; plaintext written comes out as TLS
+ * records in a memory BIO, appended to the connection's output buffer. The handshake starts at once
+ * (the ClientHello goes out when the link is made) and is driven by the reads; its end is reported
+ * to the transport, which then authenticates or releases the requests held meanwhile. */
 #ifndef SHUFFLE_CLIENT_TLS_LINK_H
 #define SHUFFLE_CLIENT_TLS_LINK_H
 
@@ -34,9 +34,9 @@ struct tls_link_owner {
     void *arg;
 };
 
-/* Starts a TLS client for host (checked against the certificate unless insecure) into l and
- * writes its ClientHello. 0, or -1 with err filled (out of memory). */
-int tls_link_start(struct link *l, const struct client_tls *t, const char *host,
+/* Starts a TLS client on socket fd for host (checked against the certificate unless insecure)
+ * into l and writes its ClientHello. 0, or -1 with err filled (out of memory). */
+int tls_link_start(struct link *l, const struct client_tls *t, int fd, const char *host,
                    const struct tls_link_owner *owner, char *err, size_t errlen);
 
 #endif

@@ -400,7 +400,8 @@ static void tls_begin(struct tconn *t)
 {
     char err[256];
     struct tls_link_owner owner = {tls_out, on_tls_handshake, on_tls_error, t};
-    if (tls_link_start(&t->link, t->env->tls, t->host, &owner, err, sizeof err) != 0) {
+    if (tls_link_start(&t->link, t->env->tls, bufferevent_getfd(t->bev), t->host, &owner, err,
+                       sizeof err) != 0) {
         close_io(t, SHUFFLE_ELOCAL, "Connecting to %s failed: %s", err);
         return;
     }
