@@ -35,7 +35,7 @@ struct tls_link {
 /* OpenSSL's first queued reason, and the certificate check's verdict when it failed. */
 static void openssl_reason(SSL *ssl, char *buf, size_t len)
 {
-    unsigned long e = ERR_peek_last_error();
+    unsigned long e = ERR_peek_error(); /* the first: the cause, not its consequences */
     if (e)
         ERR_error_string_n(e, buf, len);
     else

@@ -96,6 +96,12 @@ fetched stream-to-file --to-file-threshold 0
 grep -q "0 failed, 0 bad" "$tmp/by-name.err" || fail "by name"
 echo "ok: by the name localhost"
 
+echo "== client files that cannot be used are named"
+refused bad-ca "TLS: cannot load the CAs of $tmp/none.pem: error:80000002:system library::No such file or directory" --tls --tls-ca "$tmp/none.pem" \
+    "127.0.0.1:$port"
+refused bad-key "TLS: cannot load the client key $c/server.key" --tls --tls-ca "$c/ca.pem" \
+    --tls-cert "$c/client.pem" --tls-key "$c/server.key" "127.0.0.1:$port"
+
 echo "== a plain client on the TLS port"
 refused plain "Connection" "127.0.0.1:$port"
 grep -q "TLS handshake refused" "$tmp/daemon.log" || fail "the daemon did not say why"

@@ -11,3 +11,7 @@ tests_integration_test_tls_LDADD = $(INTEGRATION_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS
 # libshuffle (shuffle-fetch) <-> shuffled over TLS, every fetch mode
 dist_check_SCRIPTS += tests/integration/test_tls_fetch.sh
 TESTS += tests/integration/test_tls_fetch.sh
+# the bounded write window of the TLS and AES-CTR channels
+check_PROGRAMS += tests/unit/test_send_window
+TESTS += tests/unit/test_send_window
+tests_unit_test_send_window_SOURCES = tests/unit/test_send_window.c src/server/net/send_window.c

@@ -23,7 +23,7 @@ struct tls_context {
 /* The first error OpenSSL queued, for a message an operator can act on. */
 static void openssl_reason(char *buf, size_t len)
 {
-    unsigned long e = ERR_peek_last_error();
+    unsigned long e = ERR_peek_error(); /* the first: the cause, not its consequences */
     if (e)
         ERR_error_string_n(e, buf, len);
     else
