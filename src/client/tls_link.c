@@ -115,6 +115,16 @@ static int flush_records(struct tls_link *k, struct evbuffer *out)
     return 0;
 }
 
+/* Reports OpenSSL's reason through report (which closes the connection): -1, errno EPROTO. */
+static int session_failed(struct tls_link *k, void (*report)(void *arg, const char *why))
+{
+    char reason[320];
+    openssl_reason(k->ssl, reason, sizeof reason);
+    report(k->owner.arg, reason);
+    errno = EPROTO;
+    return -1;
+}
+
 /* Drives the handshake with what the socket has. 0 once done; -1 with errno EAGAIN (more
  * to read), or another errno after the failure was reported. */
 static int handshake(struct tls_link *k)
@@ -134,11 +144,7 @@ static int handshake(struct tls_link *k)
         errno = EAGAIN; /* the socket's next bytes come with a readiness event */
         return -1;
     }
-    char reason[320];
-    openssl_reason(k->ssl, reason, sizeof reason);
-    k->owner.on_handshake(k->owner.arg, reason); /* closes the connection */
-    errno = EPROTO;
-    return -1;
+    return session_failed(k, k->owner.on_handshake);
 }
 
 static ssize_t read_plain(struct tls_link *k, int fd, const struct iovec *iov, int iovcnt);
@@ -190,11 +196,7 @@ static ssize_t read_plain(struct tls_link *k, int fd, const struct iovec *iov, i
                 errno = saved;
                 return -1;
             }
-            char reason[320];
-            openssl_reason(k->ssl, reason, sizeof reason);
-            k->owner.on_error(k->owner.arg, reason); /* closes the connection */
-            errno = EPROTO;
-            return -1;
+            return session_failed(k, k->owner.on_error);
         }
     }
     return (ssize_t)total;
