@@ -15,7 +15,7 @@
 #include "tools/fetch_cli.h"
 
 /* The options: each sets one field of struct fetch_cli. */
-enum opt_kind { OPT_FLAG, OPT_INT, OPT_U64, OPT_STR };
+enum opt_kind { OPT_FLAG, OPT_INT, OPT_U64, OPT_STR, OPT_ON /* an int flag set to 1 */ };
 struct opt_spec {
     const char *name;
     char short_name; /* 0: long only */
@@ -60,6 +60,16 @@ static const struct opt_spec opt_specs[] = {
      "SASL with QOP auth-conf: every frame encrypted\n(needs --auth-secret-file)"},
     {"auth-timeout", 0, OPT_INT, AT(o.auth_timeout_ms), "MS",
      "per handshake round trip (default 30000)"},
+    {"tls", 0, OPT_ON, AT(o.tls), NULL,
+     "speak TLS (spark.ssl.rpc), checking the server's\ncertificate and host name"},
+    {"tls-ca", 0, OPT_STR, AT(o.tls_ca_file), "FILE",
+     "trust the CAs in FILE (PEM; default: the system's)"},
+    {"tls-cert", 0, OPT_STR, AT(o.tls_cert_file), "FILE",
+     "client certificate (PEM) for servers requiring one"},
+    {"tls-key", 0, OPT_STR, AT(o.tls_key_file), "FILE",
+     "its key (PEM; default: in --tls-cert's file)"},
+    {"tls-insecure", 0, OPT_ON, AT(o.tls_insecure), NULL,
+     "check neither certificate nor name (tests only)"},
     {"register", 0, OPT_FLAG, AT(reg), NULL,
      "register the executor first, with the manifest's\n#localDirs and #subDirsPerLocalDir"},
     {"verbose", 'v', OPT_FLAG, AT(verbose), NULL, "one line per block"},
@@ -110,6 +120,9 @@ static int set_option(struct fetch_cli *cli, const struct opt_spec *sp, const ch
     case OPT_FLAG:
         *(bool *)field = true;
         break;
+    case OPT_ON:
+        *(int *)field = 1;
+        break;
     case OPT_INT:
         *(int *)field = (int)v;
         break;
@@ -129,7 +142,7 @@ int fetch_cli_parse(int argc, char **argv, struct fetch_cli *cli)
     char shortopts[2 * NUM_OPT_SPECS + 2] = "h", *so = shortopts + 1;
     for (size_t i = 0; i < NUM_OPT_SPECS; i++) {
         const struct opt_spec *sp = &opt_specs[i];
-        int has_arg = sp->kind == OPT_FLAG ? no_argument : required_argument;
+        int has_arg = sp->kind == OPT_FLAG || sp->kind == OPT_ON ? no_argument : required_argument;
         longopts[i] = (struct option){sp->name, has_arg, NULL,
                                       sp->short_name ? sp->short_name : OPT_LONG_ONLY + (int)i};
         if (sp->short_name) {

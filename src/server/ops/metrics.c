@@ -114,6 +114,17 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
                                 "the page cache on the blocking pool before being queued."},
     [MC_APPS_EXPIRED] = {"shuffled_applications_expired_total",
                          "Applications removed for being idle for app_ttl_ms."},
+    [MC_TLS_HANDSHAKES] = {"shuffled_tls_handshakes_total",
+                           "TLS handshakes completed (tls_enabled or tls_port)."},
+    [MC_TLS_HANDSHAKE_FAILURES] = {"shuffled_tls_handshake_failures_total",
+                                   "TLS handshakes refused or broken off (untrusted or missing "
+                                   "client certificate, a plain client, a protocol mismatch)."},
+    [MC_TLS_KTLS_CONNECTIONS] = {"shuffled_tls_ktls_connections_total",
+                                 "TLS connections whose file bytes go by kernel TLS "
+                                 "(SSL_sendfile, zero copy)."},
+    [MC_TLS_USERSPACE_CONNECTIONS] = {"shuffled_tls_userspace_connections_total",
+                                      "TLS connections whose file bytes are read and encrypted "
+                                      "in user space (no kernel TLS for their cipher or kernel)."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {

@@ -37,6 +37,10 @@ enum metric_counter {
     MC_AES_CONNECTIONS,                 /* connections authenticated with the AES protocol */
     MC_ADMIN_FORBIDDEN,                 /* admin actions answered 403 (network, no token) */
     MC_APPS_EXPIRED,                    /* applications removed by app_ttl_ms */
+    MC_TLS_HANDSHAKES,                  /* TLS handshakes completed (tls_enabled, tls_port) */
+    MC_TLS_HANDSHAKE_FAILURES,          /* TLS handshakes refused or broken off */
+    MC_TLS_KTLS_CONNECTIONS,            /* ... of those completed: file bytes by kernel TLS */
+    MC_TLS_USERSPACE_CONNECTIONS,       /* ... file bytes by pread + SSL_write */
     MC__COUNT
 };
 
