@@ -170,8 +170,12 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
     struct shuffle_rpc_env_options *op = &env->opts;
     if (op->auth_secret) {
         /* the connecting side presents the app id (any, when none is given) */
-        int status = auth_creds_init(&env->creds, op->auth_app_id ? op->auth_app_id : "shuffle-rpc",
-                                     op->auth_secret, op->connect_timeout_ms, err, errlen);
+        const struct auth_modes modes = {
+            .app_id = op->auth_app_id ? op->auth_app_id : "shuffle-rpc",
+            .secret = op->auth_secret,
+            .timeout_ms = op->connect_timeout_ms,
+        };
+        int status = auth_creds_init(&env->creds, &modes, err, errlen);
         if (status == SHUFFLE_OK && op->listen_host) {
             if (!(env->password = sasl_spark_password(op->auth_secret)))
                 status = SHUFFLE_ELOCAL;
