@@ -394,7 +394,6 @@ static void deprecated_sasl_encryption(const struct layers *l, struct shuffled_c
             cfg->auth_sasl_encryption ? SASL_ENCRYPTION_ALLOWED : SASL_ENCRYPTION_OFF;
 }
 
-/* Cross-key checks, after every key was applied; each failure is appended to err. */
 /* The TLS keys: files named when TLS serves a port, protocols known. The files themselves are
  * read (and their errors reported) when the TLS context is built (tls_context.h). */
 static int tls_config_check(const struct layers *l, const struct shuffled_config *cfg, char *err,
@@ -425,6 +424,7 @@ static int tls_config_check(const struct layers *l, const struct shuffled_config
     return rc;
 }
 
+/* Cross-key checks, after every key was applied; each failure is appended to err. */
 static int validate(const struct layers *l, struct shuffled_config *cfg, char *err, size_t errlen)
 {
     int rc = 0;
