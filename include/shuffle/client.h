@@ -93,6 +93,15 @@ struct shuffle_client_options {
      * (spark.network.crypto.cipher, Spark 4.0+): one of enum shuffle_crypto_cipher. */
     int crypto_cipher; /* default SHUFFLE_CIPHER_CTR */
     int reserved_1_2;  /* 0 (keeps the struct free of trailing padding) */
+    /* Version 1.3: spark.ssl.rpc. With tls set, every connection speaks TLS from its first
+     * byte; the server's certificate is checked against tls_ca_file (or the system's CAs) and
+     * the host name or address connected to. The files are read once by shuffle_client_new.
+     * Excludes crypto and sasl_encrypt (SASL authentication inside TLS is allowed). */
+    const char *tls_ca_file;   /* PEM CAs to trust; NULL: the system's (openssl's default) */
+    const char *tls_cert_file; /* client certificate chain (PEM), for servers requiring one */
+    const char *tls_key_file;  /* its unencrypted key (PEM); NULL: in tls_cert_file */
+    int tls;                   /* nonzero: TLS; default 0 */
+    int tls_insecure;          /* nonzero: check neither certificate nor name (tests only) */
 };
 
 /* spark.network.crypto.cipher: nothing in the handshake announces it, so it must match the

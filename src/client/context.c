@@ -17,6 +17,7 @@
 
 #include "client/errors.h"
 #include "client/internal.h"
+#include "client/tls_link.h"
 #include "client/resolve.h"
 
 struct client_cmd {
@@ -174,6 +175,7 @@ static void client_destroy(shuffle_client *c)
     pthread_mutex_destroy(&c->qlock);
     free(c->tmp_dir);
     auth_creds_release(&c->auth);
+    client_tls_free(c->tls);
     free(c);
 }
 
@@ -217,6 +219,15 @@ static shuffle_client *client_create(const struct shuffle_client_options *opts, 
         free(c);
         return NULL;
     }
+    if (client_tls_new(&c->opts, &c->tls, err, errlen) != 0) {
+        auth_creds_release(&c->auth);
+        free(c->tmp_dir);
+        free(c);
+        *status = SHUFFLE_EINVAL;
+        return NULL;
+    }
+    /* the files are read: not kept */
+    c->opts.tls_ca_file = c->opts.tls_cert_file = c->opts.tls_key_file = NULL;
     pthread_mutex_init(&c->qlock, NULL);
     c->ops.next = c->ops.prev = &c->ops;
     client_rng_seed(&c->rng);
@@ -240,7 +251,8 @@ static shuffle_client *client_create(const struct shuffle_client_options *opts, 
                                 .rng = &c->rng,
                                 .max_frame_bytes = c->opts.max_frame_bytes,
                                 .no_splice = client_env_flag("LIBSHUFFLE_NO_SPLICE"),
-                                .auth = &c->auth};
+                                .auth = &c->auth,
+                                .tls = c->tls};
     c->pool_cfg = (struct pool_config){.connections_per_peer = c->opts.connections_per_peer,
                                        .connect_timeout_ms = c->opts.connect_timeout_ms,
                                        .request_timeout_ms = c->opts.request_timeout_ms,

@@ -112,7 +112,7 @@ int client_read_sized(const shuffle_client *c, void *dst, size_t dst_size, const
  * always ends exactly after one of its fields. */
 #define ENDS_AT(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
 _Static_assert(sizeof(struct shuffle_client_options) ==
-                   ENDS_AT(struct shuffle_client_options, reserved_1_2),
+                   ENDS_AT(struct shuffle_client_options, tls_insecure),
                "shuffle_client_options ends in padding");
 _Static_assert(sizeof(struct shuffle_fetch_request) == ENDS_AT(struct shuffle_fetch_request, arg),
                "shuffle_fetch_request ends in padding");

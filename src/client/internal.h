@@ -49,6 +49,7 @@ struct shuffle_client {
     struct client_rng rng;
     /* the layers below, configured once by shuffle_client_new */
     struct auth_creds auth; /* empty unless opts.auth_secret was set */
+    struct client_tls *tls; /* NULL unless opts.tls (tls_link.h) */
     struct resolver *resolver;
     struct tconn_env env; /* what every connection shares */
     struct pool_config pool_cfg;

@@ -26,6 +26,7 @@ struct event_base;
 struct resolver;
 struct client_rng;
 struct auth_creds;
+struct client_tls;
 
 /* What every connection of a client shares; owned by the client, used on its loop. */
 struct tconn_env {
@@ -35,6 +36,7 @@ struct tconn_env {
     uint64_t max_frame_bytes;      /* 0: Java's limit */
     bool no_splice;                /* stream bytes to files: read + write, never splice */
     const struct auth_creds *auth; /* NULL or empty: no authentication */
+    const struct client_tls *tls;  /* NULL: plain TCP; else TLS first (tls_link.h) */
 };
 
 /* Starts connecting. Never NULL except out of memory; a failure to even start the

@@ -25,6 +25,8 @@
 #include "server/ops/config_reload.h"
 #include "server/ops/ops_runtime.h"
 #include "server/net/listener.h"
+#include "server/net/tls_conn.h"
+#include "server/net/tls_context.h"
 #include "common/log.h"
 #include "server/ops/memory_trim.h"
 #include "server/server.h"
@@ -115,7 +117,8 @@ static void reload(struct daemon *d)
     if (n < 0)
         snprintf(err, sizeof err, "out of memory");
     struct rpc_handler *h = d->srv.handler;
-    if (n < 0 || (h->reload && h->reload(h->ctx, &g->cfg, err, sizeof err) != 0)) {
+    if (n < 0 || (d->srv.tls && tls_context_reload(d->srv.tls, &g->cfg, err, sizeof err) != 0) ||
+        (h->reload && h->reload(h->ctx, &g->cfg, err, sizeof err) != 0)) {
         log_error("reload rejected, the running configuration stays: %s", err);
         config_free(&g->cfg);
         config_files_free(&files);
@@ -129,6 +132,11 @@ static void reload(struct daemon *d)
     log_info("reloaded %s; applied live: %s", describe_files(&files, what, sizeof what),
              applied[0] ? applied : "(no change)");
     config_files_free(&files);
+    if (d->srv.tls) {
+        char cert[400];
+        tls_context_describe(d->srv.tls, cert, sizeof cert);
+        log_info("TLS: new connections get %s", cert);
+    }
     if (n > 0)
         log_warn("reload of %s: these changes need a restart and were not applied: %s",
                  d->config_path, restart);
@@ -146,6 +154,35 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
     ops_reloading(d->ops);
     reload(d);
     ops_reloaded(d->ops);
+}
+
+/* -t: the TLS files load (certificate, key, its password, CAs) as they will at start. */
+static int check_tls_files(const struct shuffled_config *cfg)
+{
+    char err[512];
+    struct tls_context *t = NULL;
+    if ((cfg->tls_enabled || cfg->tls_port) && !(t = tls_context_create(cfg, err, sizeof err))) {
+        fprintf(stderr, "shuffled: %s\n", err);
+        return 1;
+    }
+    tls_context_destroy(t);
+    return 0;
+}
+
+/* Which sockets speak TLS, with which certificate, and how file bytes will be encrypted. */
+static void log_tls_start(struct daemon *d)
+{
+    char cert[400];
+    tls_context_describe(d->srv.tls, cert, sizeof cert);
+    for (size_t i = 0; i < listener_count(d->listener); i++)
+        if (listener_is_tls(d->listener, i))
+            log_info("TLS on %s: %s", listener_address(d->listener, i), cert);
+    if (tls_kernel_available())
+        log_info("TLS file bytes: kernel TLS (SSL_sendfile) for connections with an AES-GCM "
+                 "suite, pread + SSL_write for the others");
+    else
+        log_info("TLS file bytes: pread + SSL_write (kernel TLS unavailable: no `tls` kernel "
+                 "module; modprobe tls for zero-copy TLS)");
 }
 
 /* Every chunk in flight may hold one open file: raise the soft open-file limit to the hard one
@@ -236,6 +273,7 @@ int main(int argc, char **argv)
     }
     if (check_only) {
         int bad = check_only == 2 && config_dump(&cfg, stdout) != 0;
+        bad |= check_tls_files(&cfg);
         for (size_t i = 1; !bad && i < files.count; i++)
             fprintf(stderr, "shuffled: drop-in %s applied\n", files.paths[i]);
         if (!bad)
@@ -274,6 +312,11 @@ int main(int argc, char **argv)
     d.srv.auth = auth_server_create(&cfg, err, sizeof err);
     if (!d.srv.auth && err[0])
         goto fail;
+    if (cfg.tls_enabled || cfg.tls_port) {
+        d.srv.tls = tls_context_create(&cfg, err, sizeof err);
+        if (!d.srv.tls)
+            goto fail;
+    }
     d.srv.handler = shuffle_service_create(&cfg, err, sizeof err);
     if (!d.srv.handler)
         goto fail;
@@ -331,6 +374,8 @@ int main(int argc, char **argv)
         goto fail; /* e.g. the admin port is taken: fatal, before the port file is written */
     for (size_t i = 0; i < listener_count(d.listener); i++)
         log_info("listening on %s", listener_address(d.listener, i));
+    if (d.srv.tls)
+        log_tls_start(&d);
     /* a fixed line on stderr that tests and scripts can wait for */
     fprintf(stderr, "listening on %s\n", listener_address(d.listener, 0));
     if (port_file && write_port_file(port_file, listener_port(d.listener, 0)) != 0) {
@@ -366,6 +411,7 @@ stop:
     dispatch_destroy(d.dispatch);
     memory_trim_stop(d.trim);
     auth_server_destroy(d.srv.auth);
+    tls_context_destroy(d.srv.tls);
     listener_close(d.listener);
     if (d.sig_term)
         event_free(d.sig_term);

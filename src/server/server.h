@@ -14,6 +14,7 @@ struct proto_msg;
 struct rpc_handler;
 struct blocking_pool;
 struct auth_server;
+struct tls_context;
 
 struct server {
     /* The current configuration. SIGHUP publishes a new, fully validated one here
@@ -35,6 +36,7 @@ struct server {
     atomic_uint_fast32_t conns;            /* open connections, checked against max_connections */
     /* Bytes held for clients, per kind of conn_budget (conn.h): streams, input, output. */
     atomic_uint_fast64_t budget_used[3];
+    struct tls_context *tls; /* NULL unless tls_enabled or tls_port (tls_context.h) */
 };
 
 static inline const struct shuffled_config *server_config(struct server *srv)

@@ -58,6 +58,9 @@ static int set_option(const struct opt_table *t, void *dst, const struct opt_spe
     case OPT_FLAG:
         *(bool *)field = true;
         break;
+    case OPT_ON:
+        *(int *)field = 1;
+        break;
     case OPT_INT:
         *(int *)field = (int)v;
         break;
@@ -78,7 +81,7 @@ int opt_table_parse(const struct opt_table *t, int argc, char **argv, void *dst)
     size_t count = t->count < MAX_SPECS ? t->count : MAX_SPECS;
     for (size_t i = 0; i < count; i++) {
         const struct opt_spec *sp = &t->specs[i];
-        int has_arg = sp->kind == OPT_FLAG ? no_argument : required_argument;
+        int has_arg = sp->kind == OPT_FLAG || sp->kind == OPT_ON ? no_argument : required_argument;
         longopts[i] = (struct option){sp->name, has_arg, NULL,
                                       sp->short_name ? sp->short_name : OPT_LONG_ONLY + (int)i};
         if (sp->short_name) {

@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum opt_kind { OPT_FLAG, OPT_INT, OPT_U64, OPT_STR };
+enum opt_kind { OPT_FLAG, OPT_INT, OPT_U64, OPT_STR, OPT_ON /* an int flag set to 1 */ };
 struct opt_spec {
     const char *name;
     char short_name; /* 0: long only */
     enum opt_kind kind;
-    size_t offset; /* of the field (bool, int, uint64_t, const char *) in the tool's struct */
+    size_t offset; /* of the field (bool, int, uint64_t, const char *; OPT_ON: int) */
     const char *arg;
     const char *help; /* lines after the first are indented by the usage text */
 };

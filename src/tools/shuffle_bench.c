@@ -308,28 +308,31 @@ static int open_idle(const char *host, int port, int n, int *fds)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shuffle-bench [options] HOST:PORT APP_ID EXEC_ID\n"
-               "  -m, --manifest FILE    dataset manifest (required)\n"
-               "  -c, --concurrency C    requests in flight and connections (default 4)\n"
-               "  -k, --blocks K         blocks per request (default 16)\n"
-               "  -s, --seconds S        run time (default 10)\n"
-               "  -n, --requests N       stop after N requests instead\n"
-               "      --idle-connections N  extra idle TCP connections held open\n"
-               "      --old-protocol     OpenBlocks instead of FetchShuffleBlocks\n"
-               "      --batch            each request's contiguous reduces of one map as one\n"
-               "                         batch id (FetchShuffleBlocks with batch fetch)\n"
-               "      --fetch-to-file    every block by StreamRequest into a temp file\n"
-               "      --tmp-dir DIR      where --fetch-to-file writes (default $TMPDIR or /tmp)\n"
-               "      --verify           check every block's checksums\n"
-               "      --auth-secret-file FILE  authenticate as APP_ID (spark.authenticate)\n"
-               "      --crypto MODE      AES (spark.network.crypto): pbkdf2, x25519, x25519-v2\n"
-               "      --crypto-cipher C  after --crypto x25519*: ctr (default) or gcm (4.0+)\n"
-               "      --sasl-encrypt     SASL with QOP auth-conf (spark.authenticate.\n"
-               "                         enableSaslEncryption)\n"
-               "      --register         register the executor (manifest #localDirs) first\n"
-               "      --json             one JSON object on stdout\n"
-               "      --csv              a CSV header and one row on stdout\n"
-               "      --version          print the version and exit\n");
+    fprintf(
+        f, "usage: shuffle-bench [options] HOST:PORT APP_ID EXEC_ID\n"
+           "  -m, --manifest FILE    dataset manifest (required)\n"
+           "  -c, --concurrency C    requests in flight and connections (default 4)\n"
+           "  -k, --blocks K         blocks per request (default 16)\n"
+           "  -s, --seconds S        run time (default 10)\n"
+           "  -n, --requests N       stop after N requests instead\n"
+           "      --idle-connections N  extra idle TCP connections held open\n"
+           "      --old-protocol     OpenBlocks instead of FetchShuffleBlocks\n"
+           "      --batch            each request's contiguous reduces of one map as one\n"
+           "                         batch id (FetchShuffleBlocks with batch fetch)\n"
+           "      --fetch-to-file    every block by StreamRequest into a temp file\n"
+           "      --tmp-dir DIR      where --fetch-to-file writes (default $TMPDIR or /tmp)\n"
+           "      --tls              speak TLS (spark.ssl.rpc); --tls-ca FILE, --tls-cert FILE,\n"
+           "                         --tls-key FILE, --tls-insecure (tests only) as shuffle-fetch\n"
+           "      --verify           check every block's checksums\n"
+           "      --auth-secret-file FILE  authenticate as APP_ID (spark.authenticate)\n"
+           "      --crypto MODE      AES (spark.network.crypto): pbkdf2, x25519, x25519-v2\n"
+           "      --crypto-cipher C  after --crypto x25519*: ctr (default) or gcm (4.0+)\n"
+           "      --sasl-encrypt     SASL with QOP auth-conf (spark.authenticate.\n"
+           "                         enableSaslEncryption)\n"
+           "      --register         register the executor (manifest #localDirs) first\n"
+           "      --json             one JSON object on stdout\n"
+           "      --csv              a CSV header and one row on stdout\n"
+           "      --version          print the version and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -356,7 +359,12 @@ int main(int argc, char **argv)
         O_SECRET,
         O_CRYPTO,
         O_SASL_ENCRYPT,
-        O_CRYPTO_CIPHER
+        O_CRYPTO_CIPHER,
+        O_TLS,
+        O_TLS_CA,
+        O_TLS_CERT,
+        O_TLS_KEY,
+        O_TLS_INSECURE
     };
     static const struct option lo[] = {{"manifest", required_argument, 0, 'm'},
                                        {"concurrency", required_argument, 0, 'c'},
@@ -377,6 +385,11 @@ int main(int argc, char **argv)
                                        {"crypto", required_argument, 0, O_CRYPTO},
                                        {"sasl-encrypt", no_argument, 0, O_SASL_ENCRYPT},
                                        {"crypto-cipher", required_argument, 0, O_CRYPTO_CIPHER},
+                                       {"tls", no_argument, 0, O_TLS},
+                                       {"tls-ca", required_argument, 0, O_TLS_CA},
+                                       {"tls-cert", required_argument, 0, O_TLS_CERT},
+                                       {"tls-key", required_argument, 0, O_TLS_KEY},
+                                       {"tls-insecure", no_argument, 0, O_TLS_INSECURE},
                                        {0, 0, 0, 0}};
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {
         print_version("shuffle-bench");
@@ -438,6 +451,21 @@ int main(int argc, char **argv)
             break;
         case O_CRYPTO_CIPHER:
             sec.crypto_cipher = optarg;
+            break;
+        case O_TLS:
+            o.tls = 1;
+            break;
+        case O_TLS_CA:
+            o.tls_ca_file = optarg;
+            break;
+        case O_TLS_CERT:
+            o.tls_cert_file = optarg;
+            break;
+        case O_TLS_KEY:
+            o.tls_key_file = optarg;
+            break;
+        case O_TLS_INSECURE:
+            o.tls_insecure = 1;
             break;
         case 'h':
             usage(stdout);

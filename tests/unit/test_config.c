@@ -185,6 +185,39 @@ START_TEST(encryption_choices)
 }
 END_TEST
 
+/* The TLS keys (docs/tls.md): parsed, defaulted, and checked against each other. */
+START_TEST(tls_keys)
+{
+    ck_assert_int_eq(parse("{}"), 0);
+    ck_assert(!cfg.tls_enabled);
+    ck_assert_int_eq(cfg.tls_port, 0);
+    ck_assert_str_eq(cfg.tls_protocols, "TLSv1.2,TLSv1.3");
+    ck_assert_str_eq(cfg.tls_cert_file, "");
+    config_free(&cfg);
+    ck_assert_msg(
+        parse("{\"tls_port\": 7443, \"tls_cert_file\": \"/c.pem\","
+              " \"tls_key_file\": \"/k.pem\", \"tls_key_password_file\": \"/p\","
+              " \"tls_ca_file\": \"/ca.pem\", \"tls_require_client_cert\": true,"
+              " \"tls_protocols\": \"TLSv1.3\", \"tls_ciphers\": \"TLS_AES_128_GCM_SHA256\"}") == 0,
+        "%s", err);
+    ck_assert_int_eq(cfg.tls_port, 7443);
+    ck_assert_str_eq(cfg.tls_key_password_file, "/p");
+    ck_assert(cfg.tls_require_client_cert);
+    ck_assert_str_eq(cfg.tls_protocols, "TLSv1.3");
+    ck_assert_str_eq(cfg.tls_ciphers, "TLS_AES_128_GCM_SHA256");
+    config_free(&cfg);
+    expect_refused("{\"tls_enabled\": true}",
+                   "key 'tls_enabled': needs tls_cert_file and tls_key_file");
+    expect_refused("{\"tls_port\": 7443, \"tls_cert_file\": \"/c.pem\"}", "key 'tls_port': needs");
+    expect_refused("{\"tls_require_client_cert\": true}", "needs tls_ca_file");
+    expect_refused("{\"tls_enabled\": true, \"tls_port\": 7443, \"tls_cert_file\": \"/c\","
+                   " \"tls_key_file\": \"/k\"}",
+                   "key 'tls_port': cannot be combined with tls_enabled");
+    expect_refused("{\"tls_protocols\": \"TLSv1.1\"}", "'TLSv1.1' is not one of TLSv1.2, TLSv1.3");
+    expect_refused("{\"tls_protocols\": \"\"}", "names no protocol");
+}
+END_TEST
+
 CHECK_MAIN((.suite = "config", .name = "parse"), defaults, every_key,
            unknown_key_names_key_and_position, bad_values, syntax_errors, load_file,
-           every_error_is_reported, encryption_choices)
+           every_error_is_reported, encryption_choices, tls_keys)

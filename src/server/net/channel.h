@@ -36,8 +36,9 @@ struct channel_ops {
      * it is writable), another errno when fatal. */
     int (*flush)(struct channel *ch);
     void (*destroy)(struct channel *ch); /* closes the socket */
-    /* Optional: bytes of memory the channel holds for output (true) or input (false), for
-     * the memory budgets (max_output_bytes, max_input_bytes). */
+    /* Optional: bytes of memory the channel holds for output (true: a send window) or input
+     * (false: decryption buffers, TLS record buffers), for the memory budgets
+     * (max_output_bytes, max_input_bytes). */
     size_t (*memory)(struct channel *ch, bool output);
 };
 

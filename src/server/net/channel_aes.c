@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The AES channels' constructors, the pick of session and cipher by the client's first bytes,
- * and the AES-CTR cipher; see channel_aes.h. GCM is channel_gcm.c, the window
- * channel_cipher.c. */
+ * and the AES-CTR cipher; see channel_aes.h. GCM is channel_gcm.c, what both share
+ * channel_cipher.c (the window: send_window.c). */
 #include <config.h>
 
 #include "server/net/channel_aes.h"
@@ -119,84 +119,43 @@ static ssize_t ctr_read(struct channel *ch, void *buf, size_t len)
     return decrypt_read(c, buf, len);
 }
 
-/* Encrypts n bytes of iov, starting skip bytes in, into the window after what it holds. */
-static int encrypt_iov(struct cipher_channel *c, const struct iovec *iov, int iovcnt, size_t skip,
-                       size_t n)
+/* Encrypts the last n bytes the window took (put_iov, put_file: n > 0), counting them. n, 0 or
+ * -1 (errno: EIO when encryption failed). */
+static ssize_t ctr_encrypt_last(struct cipher_channel *c, ssize_t n)
 {
-    uint8_t *out = c->win + c->pend_end;
-    size_t at = 0;
-    for (int i = 0; i < iovcnt && at < n; i++) {
-        size_t l = iov[i].iov_len;
-        if (skip >= l) {
-            skip -= l;
-            continue;
-        }
-        size_t take = l - skip < n - at ? l - skip : n - at;
-        if (ctr_stream_apply(&c->wr, (const uint8_t *)iov[i].iov_base + skip, out + at, take) != 0)
-            return -1;
-        at += take;
-        skip = 0;
-    }
-    c->pend_end += at;
-    return 0;
-}
-
-/* Room after what the window holds for up to n bytes: how many it takes (0: out of memory,
- * errno set). */
-static size_t ctr_window(struct cipher_channel *c, size_t n)
-{
-    size_t room = CHANNEL_AES_WINDOW - c->pend_end;
-    n = n < room ? n : room;
-    if (cipher_window_reserve(c, c->pend_end + n, CHANNEL_AES_WINDOW) != 0) {
-        errno = ENOMEM;
-        return 0;
-    }
-    return n;
-}
-
-static ssize_t ctr_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
-{
-    const struct cipher_iov_src *s = src;
-    if (!(n = ctr_window(c, n)))
-        return -1;
-    if (encrypt_iov(c, s->iov, s->iovcnt, done, n) != 0) {
+    if (n <= 0)
+        return n; /* 0: the file is shorter than the caller thought */
+    uint8_t *at = c->win.buf + c->win.end - (size_t)n;
+    if (ctr_stream_apply(&c->wr, at, at, (size_t)n) != 0) {
+        c->win.end -= (size_t)n; /* plaintext never leaves */
         errno = EIO;
         return -1;
     }
-    cipher_count(c, 0, n);
-    return (ssize_t)n;
+    cipher_count(c, 0, (uint64_t)n);
+    return n;
+}
+
+static ssize_t ctr_fill_iov(void *src, struct send_window *w, size_t done, size_t n)
+{
+    const struct cipher_iov_src *s = src;
+    return ctr_encrypt_last(s->c, send_window_put_iov(w, s->iov, s->iovcnt, done, n));
 }
 
 static ssize_t ctr_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
-    struct cipher_iov_src s = {iov, iovcnt, more};
+    struct cipher_iov_src s = {cipher_of(ch), iov, iovcnt, more};
     return cipher_write(cipher_of(ch), cipher_iov_total(iov, iovcnt), more, ctr_fill_iov, &s);
 }
 
-static ssize_t ctr_fill_file(struct cipher_channel *c, const void *src, size_t done, size_t n)
+static ssize_t ctr_fill_file(void *src, struct send_window *w, size_t done, size_t n)
 {
     const struct cipher_file_src *f = src;
-    if (!(n = ctr_window(c, n)))
-        return -1;
-    uint8_t *at = c->win + c->pend_end;
-    ssize_t r;
-    do
-        r = pread(f->fd, at, n, (off_t)(f->offset + done));
-    while (r < 0 && errno == EINTR);
-    if (r <= 0)
-        return r; /* 0: the file is shorter than the caller thought */
-    if (ctr_stream_apply(&c->wr, at, at, (size_t)r) != 0) {
-        errno = EIO;
-        return -1;
-    }
-    c->pend_end += (size_t)r;
-    cipher_count(c, 0, (uint64_t)r);
-    return r;
+    return ctr_encrypt_last(f->c, send_window_put_file(w, f->fd, f->offset + done, n));
 }
 
 static ssize_t ctr_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
 {
-    struct cipher_file_src f = {fd, offset};
+    struct cipher_file_src f = {cipher_of(ch), fd, offset};
     return cipher_write(cipher_of(ch), len, false, ctr_fill_file, &f);
 }
 
@@ -230,6 +189,7 @@ static struct cipher_channel *alloc_channel(struct channel *inner)
     c->inner = inner;
     c->protocol = -1;
     c->allow = CHANNEL_AES_CTR;
+    send_window_init(&c->win, CHANNEL_AES_WINDOW, CHANNEL_AES_KEEP, true);
     return c;
 }
 
@@ -299,7 +259,7 @@ bool channel_aes_is_gcm(const struct channel *ch)
 
 size_t channel_aes_window_bytes(const struct channel *ch)
 {
-    return ((const struct cipher_channel *)ch)->win_cap;
+    return ((const struct cipher_channel *)ch)->win.cap;
 }
 
 size_t channel_aes_input_bytes(const struct channel *ch)

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the AES channels (channel_aes.c: CTR and the cipher pick; channel_gcm.c: GCM) share:
- * one struct, and the held-back-ciphertext window through which both write. Private to those
- * files; the connection code sees channel.h and channel_aes.h.
+ * one struct, and the held-back-ciphertext window through which both write to the socket
+ * (send_window.h, also the TLS channel's). Private to those files; the connection code sees
+ * channel.h and channel_aes.h.
  *
- * The window: a write fills it with the ciphertext of the next piece of plaintext (fill),
- * counts that plaintext taken, and writes it; what the socket did not take is held and leaves
- * first on the next write or channel_flush. CTR appends until the window is full and keeps the
- * last one for a body that follows at once (more); GCM writes each sealed message before the
- * next. A call stops when the socket is full, so at most one window is held; a window beyond
- * CHANNEL_AES_KEEP is freed whenever nothing is held. */
+ * A write fills the window with the ciphertext of the next piece of plaintext and writes it;
+ * what the socket did not take is held and leaves first on the next write or channel_flush.
+ * CTR's window appends until full and keeps the last one for a body that follows at once
+ * (more); GCM's writes each sealed message before the next and stages a message being built.
+ * A window beyond CHANNEL_AES_KEEP is freed whenever nothing is held. */
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
 #define SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
 
@@ -23,6 +23,7 @@
 #include "crypto/gcm_inbox.h"
 #include "crypto/gcm_message.h"
 #include "server/net/channel.h"
+#include "server/net/send_window.h"
 
 #ifndef CHANNEL_AES_WINDOW
 #define CHANNEL_AES_WINDOW (64 * 1024) /* CTR's window */
@@ -54,8 +55,7 @@ struct cipher_channel {
     /* GCM: the session key for sealing, and what was received and not yet handed out */
     struct gcm_key seal_key;
     struct gcm_inbox inbox;
-    uint64_t gcm_encrypted;
-    size_t gcm_building; /* plaintext placed in the window for a message not yet sealed */
+    uint64_t gcm_encrypted; /* the message being built is win.staged plaintext bytes */
     /* undecided: the candidates, which ciphers may be picked, the client's first bytes */
     struct aes_session cand[2];
     int ncand;
@@ -64,9 +64,8 @@ struct cipher_channel {
     size_t held, hold_out; /* bytes in hold; of those, handed out as plaintext (CTR) */
     const struct channel_aes_hooks *hooks;
     void *hooks_arg;
-    /* ciphertext whose plaintext the caller was told is written: win[pend_off..pend_end) */
-    uint8_t *win;
-    size_t win_cap, pend_off, pend_end;
+    /* ciphertext whose plaintext the caller was told is written */
+    struct send_window win;
 };
 
 static inline struct cipher_channel *cipher_of(struct channel *ch)
@@ -74,24 +73,20 @@ static inline struct cipher_channel *cipher_of(struct channel *ch)
     return (struct cipher_channel *)(void *)ch;
 }
 
-/* Makes the window at least want bytes (at most max). 0, or -1 (out of memory). */
-int cipher_window_reserve(struct cipher_channel *c, size_t want, size_t max);
+/* The write of writev and sendfile over total plaintext bytes: send_window_pump into the
+ * socket, after the cipher is decided (EPROTO before). fill gets src, which starts with c. */
+ssize_t cipher_write(struct cipher_channel *c, size_t total, bool more, send_window_fill_fn fill,
+                     void *src);
 
-/* Writes the ciphertext of n more bytes of the source's plaintext, starting done bytes in,
- * into the window (pend_off = 0, pend_end = its length). Returns the plaintext bytes taken
- * (>= 1), 0 when a file ended, or -1 with errno. */
-typedef ssize_t (*cipher_fill_fn)(struct cipher_channel *c, const void *src, size_t done, size_t n);
-/* The write loop of writev and sendfile over total plaintext bytes (see above). */
-ssize_t cipher_write(struct cipher_channel *c, size_t total, bool more, cipher_fill_fn fill,
-                     const void *src);
-
-/* The sources fill reads from. */
+/* The sources the fills read from. */
 struct cipher_iov_src {
+    struct cipher_channel *c;
     const struct iovec *iov;
     int iovcnt;
     bool more; /* the writer's: further bytes follow at once */
 };
 struct cipher_file_src {
+    struct cipher_channel *c;
     int fd;
     uint64_t offset;
 };
@@ -102,9 +97,6 @@ static inline size_t cipher_iov_total(const struct iovec *iov, int iovcnt)
         total += iov[i].iov_len;
     return total;
 }
-
-/* Copies n bytes of the iovecs' plaintext, from skip bytes in, to out. */
-void cipher_iov_copy(const struct cipher_iov_src *s, size_t skip, uint8_t *out, size_t n);
 
 /* The channel_ops both ciphers share. */
 int cipher_flush(struct channel *ch);

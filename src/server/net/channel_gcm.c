@@ -46,24 +46,22 @@ static size_t gcm_pending(struct channel *ch)
 /* ---- writing ---- */
 
 /* Room in the window for up to n more plaintext bytes of the message being built (it holds
- * c->gcm_building already), and their places in its segments (at most CHANNEL_GCM_SEGMENTS
+ * c->win.staged already), and their places in its segments (at most CHANNEL_GCM_SEGMENTS
  * + 1): the plaintext bytes it takes, 0 when out of memory. */
 #define CHANNEL_GCM_SEGMENTS (CHANNEL_GCM_MESSAGE_PLAIN / GCM_SEGMENT_PLAIN)
 static size_t begin_message(struct cipher_channel *c, size_t n, struct iovec *places, int *count)
 {
-    size_t start = c->gcm_building, key_len = c->seal_key.key_len;
+    size_t start = c->win.staged, key_len = c->seal_key.key_len;
     n = n < CHANNEL_GCM_MESSAGE_PLAIN - start ? n : CHANNEL_GCM_MESSAGE_PLAIN - start;
     size_t want = (size_t)gcm_message_len(key_len, start + n);
-    if (cipher_window_reserve(c, want, want) != 0) {
-        errno = ENOMEM;
+    if (send_window_reserve(&c->win, want) != 0)
         return 0;
-    }
     int k = 0;
     for (size_t at = start; at < start + n; k++) {
         size_t seg = at / GCM_SEGMENT_PLAIN, in_seg = at % GCM_SEGMENT_PLAIN;
         size_t len = GCM_SEGMENT_PLAIN - in_seg < start + n - at ? GCM_SEGMENT_PLAIN - in_seg
                                                                  : start + n - at;
-        places[k].iov_base = c->win + gcm_segment_offset(key_len, seg) + in_seg;
+        places[k].iov_base = c->win.buf + gcm_segment_offset(key_len, seg) + in_seg;
         places[k].iov_len = len;
         at += len;
     }
@@ -74,14 +72,14 @@ static size_t begin_message(struct cipher_channel *c, size_t n, struct iovec *pl
 /* Seals the message being built; its ciphertext is then held until written. 0 or -1. */
 static int seal_building(struct cipher_channel *c)
 {
-    size_t n = c->gcm_building;
-    if (gcm_message_seal(&c->seal_key, NULL, c->win, n) != 0) {
+    size_t n = c->win.staged;
+    if (gcm_message_seal(&c->seal_key, NULL, c->win.buf, n) != 0) {
         errno = EIO;
         return -1;
     }
-    c->gcm_building = 0;
-    c->pend_off = 0;
-    c->pend_end = (size_t)gcm_message_len(c->seal_key.key_len, n);
+    c->win.staged = 0;
+    c->win.off = 0;
+    c->win.end = (size_t)gcm_message_len(c->seal_key.key_len, n);
     c->gcm_encrypted += n;
     cipher_count(c, 0, n);
     return 0;
@@ -92,33 +90,38 @@ static int seal_building(struct cipher_channel *c)
  * room. The bytes taken, or -1. */
 static ssize_t placed(struct cipher_channel *c, size_t n, bool more)
 {
-    c->gcm_building += n;
-    if (more && c->gcm_building < CHANNEL_GCM_MESSAGE_PLAIN)
+    c->win.staged += n;
+    if (more && c->win.staged < CHANNEL_GCM_MESSAGE_PLAIN)
         return (ssize_t)n;
     return seal_building(c) == 0 ? (ssize_t)n : -1;
 }
 
-static ssize_t gcm_fill_iov(struct cipher_channel *c, const void *src, size_t done, size_t n)
+static ssize_t gcm_fill_iov(void *src, struct send_window *w, size_t done, size_t n)
 {
+    (void)w; /* the channel's */
     const struct cipher_iov_src *s = src;
+    struct cipher_channel *c = s->c;
     struct iovec places[CHANNEL_GCM_SEGMENTS + 1];
     int count = 0;
     if (!(n = begin_message(c, n, places, &count)))
         return -1;
     for (int p = 0, at = 0; p < count; at += (int)places[p].iov_len, p++)
-        cipher_iov_copy(s, done + (size_t)at, places[p].iov_base, places[p].iov_len);
+        send_window_gather(places[p].iov_base, s->iov, s->iovcnt, done + (size_t)at,
+                           places[p].iov_len);
     return placed(c, n, s->more);
 }
 
 static ssize_t gcm_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
 {
-    struct cipher_iov_src s = {iov, iovcnt, more};
+    struct cipher_iov_src s = {cipher_of(ch), iov, iovcnt, more};
     return cipher_write(cipher_of(ch), cipher_iov_total(iov, iovcnt), more, gcm_fill_iov, &s);
 }
 
-static ssize_t gcm_fill_file(struct cipher_channel *c, const void *src, size_t done, size_t n)
+static ssize_t gcm_fill_file(void *src, struct send_window *w, size_t done, size_t n)
 {
+    (void)w; /* the channel's */
     const struct cipher_file_src *f = src;
+    struct cipher_channel *c = f->c;
     struct iovec places[CHANNEL_GCM_SEGMENTS + 1];
     int count = 0;
     if (!(n = begin_message(c, n, places, &count)))
@@ -134,7 +137,7 @@ static ssize_t gcm_fill_file(struct cipher_channel *c, const void *src, size_t d
 
 static ssize_t gcm_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
 {
-    struct cipher_file_src f = {fd, offset};
+    struct cipher_file_src f = {cipher_of(ch), fd, offset};
     return cipher_write(cipher_of(ch), len, false, gcm_fill_file, &f);
 }
 
@@ -142,7 +145,7 @@ static ssize_t gcm_sendfile(struct channel *ch, int fd, uint64_t offset, size_t 
 static int gcm_flush(struct channel *ch)
 {
     struct cipher_channel *c = cipher_of(ch);
-    if (c->gcm_building && seal_building(c) != 0)
+    if (c->win.staged && seal_building(c) != 0)
         return -1;
     return cipher_flush(ch);
 }
@@ -165,6 +168,9 @@ int channel_gcm_start(struct cipher_channel *c, const struct aes_session *s)
         gcm_inbox_init(&c->inbox, s->key, s->key_len, CHANNEL_GCM_RAW) != 0)
         return -1;
     c->gcm = true;
+    /* one sealed message at a time, the largest one this key makes */
+    c->win.max = (size_t)gcm_message_len(s->key_len, CHANNEL_GCM_MESSAGE_PLAIN);
+    c->win.append = false;
     c->base.ops = &gcm_ops;
     return 0;
 }

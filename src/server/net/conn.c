@@ -396,6 +396,8 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
             metrics_inc(MC_CAUGHT_EXCEPTIONS);
             conn_close(c, why);
         } else {
+            if (c->ch->ops->memory) /* e.g. a TLS handshake's buffers, before any frame */
+                account_input(c);
             break;
         }
     }

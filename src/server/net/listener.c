@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netdb.h>
@@ -25,6 +26,7 @@ struct bound {
     struct evconnlistener *ev;
     char address[80];
     int port;
+    bool tls; /* accepted connections speak TLS (tls_enabled, tls_port) */
 };
 
 struct listener {
@@ -41,7 +43,10 @@ static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 {
     struct listener *l = arg;
     struct server *srv = l->srv;
-    (void)ev;
+    bool tls = false;
+    for (size_t i = 0; i < l->count; i++)
+        if (l->socks[i].ev == ev)
+            tls = l->socks[i].tls;
     uint32_t max = server_config(srv)->max_connections;
     uint32_t n = (uint32_t)atomic_fetch_add(&srv->conns, 1);
     if (n >= max) {
@@ -55,7 +60,7 @@ static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sock
         return;
     }
     struct worker *w = srv->workers[l->next_worker++ % (unsigned)srv->nworkers];
-    worker_accept(w, fd, addr, (socklen_t)addrlen);
+    worker_accept(w, fd, addr, (socklen_t)addrlen, tls);
 }
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -154,6 +159,20 @@ static int watch_socket(struct listener *l, struct event_base *base, int fd, str
     return 0;
 }
 
+/* tls_port: every listen address again, speaking TLS. */
+static int bind_tls_port(struct listener *l, struct event_base *base,
+                         const struct shuffled_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->listen_count; i++) {
+        struct bound *b = &l->socks[l->count];
+        if (bind_one(l, base, cfg->listen[i], cfg->tls_port, b, err, errlen) != 0)
+            return -1;
+        b->tls = true;
+        l->count++;
+    }
+    return 0;
+}
+
 /* Socket activation (shuffled.socket): the sockets systemd passed replace "listen"/"port".
  * Takes the fds; closes l on failure. */
 static struct listener *listener_adopt(struct listener *l, struct event_base *base, int *fds, int n,
@@ -162,6 +181,7 @@ static struct listener *listener_adopt(struct listener *l, struct event_base *ba
     int i = 0;
     for (; l && i < n; i++) {
         evutil_make_socket_nonblocking(fds[i]);
+        l->socks[i].tls = server_config(l->srv)->tls_enabled;
         if (watch_socket(l, base, fds[i], &l->socks[i], err, errlen) != 0) {
             listener_close(l);
             l = NULL;
@@ -185,7 +205,7 @@ struct listener *listener_open(struct server *srv, struct event_base *base, char
     int nfds = systemd_listen_fds(&fds, err, errlen);
     if (nfds < 0)
         return NULL;
-    size_t nsocks = nfds > 0 ? (size_t)nfds : cfg->listen_count;
+    size_t nsocks = nfds > 0 ? (size_t)nfds : cfg->listen_count * (cfg->tls_port ? 2 : 1);
     struct listener *l = calloc(1, sizeof *l + nsocks * sizeof(struct bound));
     if (!l) {
         snprintf(err, errlen, "listener: out of memory");
@@ -216,9 +236,14 @@ struct listener *listener_open(struct server *srv, struct event_base *base, char
             listener_close(l);
             return NULL;
         }
+        l->socks[i].tls = cfg->tls_enabled;
         l->count = i + 1;
         if (port == 0)
             port = l->socks[i].port;
+    }
+    if (cfg->tls_port && bind_tls_port(l, base, cfg, err, errlen) != 0) {
+        listener_close(l);
+        return NULL;
     }
     return l;
 }
@@ -236,6 +261,11 @@ const char *listener_address(const struct listener *l, size_t i)
 int listener_port(const struct listener *l, size_t i)
 {
     return l->socks[i].port;
+}
+
+bool listener_is_tls(const struct listener *l, size_t i)
+{
+    return l->socks[i].tls;
 }
 
 void listener_close(struct listener *l)

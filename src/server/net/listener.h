@@ -3,6 +3,7 @@
 #ifndef SHUFFLED_SERVER_LISTENER_H
 #define SHUFFLED_SERVER_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct server;
@@ -17,6 +18,8 @@ size_t listener_count(const struct listener *l);
 /* "127.0.0.1:7337" or "[::1]:7337" of socket i, and its port. */
 const char *listener_address(const struct listener *l, size_t i);
 int listener_port(const struct listener *l, size_t i);
+/* Whether socket i speaks TLS (tls_enabled, or one of tls_port's). */
+bool listener_is_tls(const struct listener *l, size_t i);
 void listener_close(struct listener *l);
 
 #endif

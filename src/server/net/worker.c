@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "server/net/conn.h"
+#include "server/net/tls_conn.h"
 #include "common/log.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
@@ -107,6 +108,7 @@ bool worker_is_current(const struct worker *w)
 struct accepted {
     struct worker *w;
     int fd;
+    bool tls;
     char peer[64];
 };
 
@@ -178,7 +180,9 @@ static void accept_on_worker(void *arg)
                 conn_link(w->conns)->prev = c;
             w->conns = c;
             w->nconns++;
-            if (w->srv->conn_opened)
+            if (a->tls)
+                tls_conn_start(w->srv->tls, c);
+            if (w->srv->conn_opened && !conn_is_closed(c))
                 w->srv->conn_opened(w->srv->conn_opened_ctx, c);
             else
                 metrics_security_connection(MS_PLAIN); /* no auth: nothing to settle */
@@ -187,7 +191,8 @@ static void accept_on_worker(void *arg)
     free(a);
 }
 
-void worker_accept(struct worker *w, int fd, const struct sockaddr *addr, socklen_t addrlen)
+void worker_accept(struct worker *w, int fd, const struct sockaddr *addr, socklen_t addrlen,
+                   bool tls)
 {
     struct accepted *a = malloc(sizeof *a);
     if (!a) {
@@ -197,6 +202,7 @@ void worker_accept(struct worker *w, int fd, const struct sockaddr *addr, sockle
     }
     a->w = w;
     a->fd = fd;
+    a->tls = tls;
     char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;
     (void)addrlen;

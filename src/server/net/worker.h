@@ -40,8 +40,9 @@ int worker_start(struct worker *w, char *err, size_t errlen);
 /* Runs fn(arg) on w's thread; thread-safe; never fails (aborts on out of memory). */
 void worker_post(struct worker *w, void (*fn)(void *arg), void *arg);
 bool worker_is_current(const struct worker *w);
-/* Hands an accepted socket to w (called from the listener thread). */
-void worker_accept(struct worker *w, int fd, const struct sockaddr *addr, socklen_t addrlen);
+/* Hands an accepted socket to w (called from the listener thread); tls: it speaks TLS. */
+void worker_accept(struct worker *w, int fd, const struct sockaddr *addr, socklen_t addrlen,
+                   bool tls);
 /* Asks w to stop: no more reading, finish in-flight responses within the grace period,
  * close everything, then leave its loop. */
 void worker_begin_shutdown(struct worker *w);

@@ -17,6 +17,7 @@
 
 #include "server/net/auth_secret.h"
 #include "server/ops/config_files.h"
+#include "server/net/tls_protocols.h"
 #include "common/log.h"
 
 enum key_type { K_INT, K_U32, K_U64, K_BOOL, K_STRING, K_STRINGS, K_CHOICE };
@@ -86,6 +87,15 @@ static const struct key_desc keys[] = {
     {"push_max_deferred_bytes", K_U64, OFF(push_max_deferred_bytes), 0, 0, UINT64_MAX >> 1},
     {"push_max_open_files", K_U64, OFF(push_max_open_files), 0, 1, 1000000},
     {"push_max_app_merge_bytes", K_U64, OFF(push_max_app_merge_bytes), 0, 0, UINT64_MAX >> 1},
+    {"tls_enabled", K_BOOL, OFF(tls_enabled), 0, 0, 0},
+    {"tls_port", K_INT, OFF(tls_port), 0, 0, 65535},
+    {"tls_cert_file", K_STRING, OFF(tls_cert_file), 0, 0, 0},
+    {"tls_key_file", K_STRING, OFF(tls_key_file), 0, 0, 0},
+    {"tls_key_password_file", K_STRING, OFF(tls_key_password_file), 0, 0, 0},
+    {"tls_ca_file", K_STRING, OFF(tls_ca_file), 0, 0, 0},
+    {"tls_require_client_cert", K_BOOL, OFF(tls_require_client_cert), 0, 0, 0},
+    {"tls_protocols", K_STRING, OFF(tls_protocols), 0, 0, 0},
+    {"tls_ciphers", K_STRING, OFF(tls_ciphers), 0, 0, 0},
 };
 #undef OFF
 
@@ -106,6 +116,12 @@ void config_free(struct shuffled_config *cfg)
     free(cfg->admin_token_file);
     free(cfg->auth_secret_file);
     free(cfg->auth_app_secrets_dir);
+    free(cfg->tls_cert_file);
+    free(cfg->tls_key_file);
+    free(cfg->tls_key_password_file);
+    free(cfg->tls_ca_file);
+    free(cfg->tls_protocols);
+    free(cfg->tls_ciphers);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -153,6 +169,16 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->push_max_deferred_bytes = 64u << 20;
     cfg->push_max_open_files = 4096;
     cfg->push_max_app_merge_bytes = 0;
+    char **tls_strings[] = {&cfg->tls_cert_file, &cfg->tls_key_file, &cfg->tls_key_password_file,
+                            &cfg->tls_ca_file, &cfg->tls_ciphers};
+    bool tls_oom = false;
+    for (size_t i = 0; i < sizeof tls_strings / sizeof *tls_strings; i++)
+        tls_oom |= !(*tls_strings[i] = strdup(""));
+    cfg->tls_protocols = strdup("TLSv1.2,TLSv1.3");
+    if (tls_oom || !cfg->tls_protocols) {
+        config_free(cfg);
+        return -1;
+    }
     if (!cfg->listen || !cfg->listen[0] || !cfg->log_level || !cfg->state_dir ||
         !cfg->admin_listen || !cfg->admin_token_file || !cfg->auth_secret_file ||
         !cfg->auth_app_secrets_dir) {
@@ -368,6 +394,36 @@ static void deprecated_sasl_encryption(const struct layers *l, struct shuffled_c
             cfg->auth_sasl_encryption ? SASL_ENCRYPTION_ALLOWED : SASL_ENCRYPTION_OFF;
 }
 
+/* The TLS keys: files named when TLS serves a port, protocols known. The files themselves are
+ * read (and their errors reported) when the TLS context is built (tls_context.h). */
+static int tls_config_check(const struct layers *l, const struct shuffled_config *cfg, char *err,
+                            size_t errlen)
+{
+    int rc = 0;
+    if (cfg->tls_enabled || cfg->tls_port) {
+        const char *key = cfg->tls_enabled ? "tls_enabled" : "tls_port";
+        if (!cfg->tls_cert_file[0] || !cfg->tls_key_file[0])
+            rc = key_error(origin_of(l, key), key, err, errlen,
+                           "needs tls_cert_file and tls_key_file");
+    }
+    if (cfg->tls_require_client_cert && !cfg->tls_ca_file[0])
+        rc = key_error(origin_of(l, "tls_require_client_cert"), "tls_require_client_cert", err,
+                       errlen, "needs tls_ca_file (the CAs that sign client certificates)");
+    if (cfg->tls_enabled && cfg->tls_port)
+        rc = key_error(origin_of(l, "tls_port"), "tls_port", err, errlen,
+                       "cannot be combined with tls_enabled (the main port already speaks TLS)");
+    /* Spark 4.0 applies AES-CTR to the TLS records (outside TLS, ../vectors-40/tls-plus-aes);
+     * the daemon's channels would put it inside: refused rather than silently incompatible */
+    if ((cfg->tls_enabled || cfg->tls_port) && cfg->crypto_enabled)
+        rc = key_error(origin_of(l, "crypto_enabled"), "crypto_enabled", err, errlen,
+                       "cannot be combined with TLS yet (Spark puts AES-CTR outside TLS; use "
+                       "auth_enabled without crypto_enabled inside TLS, docs/tls.md)");
+    char why[160];
+    if (tls_protocols_parse(cfg->tls_protocols, NULL, NULL, why, sizeof why) != 0)
+        rc = key_error(origin_of(l, "tls_protocols"), "tls_protocols", err, errlen, "%s", why);
+    return rc;
+}
+
 /* Cross-key checks, after every key was applied; each failure is appended to err. */
 static int validate(const struct layers *l, struct shuffled_config *cfg, char *err, size_t errlen)
 {
@@ -415,6 +471,8 @@ static int validate(const struct layers *l, struct shuffled_config *cfg, char *e
     else if (dir[0] && auth_secret_dir_check(dir, why, sizeof why))
         rc = key_error(origin_of(l, "auth_app_secrets_dir"), "auth_app_secrets_dir", err, errlen,
                        "%s", why);
+    if (tls_config_check(l, cfg, err, errlen) != 0)
+        rc = -1;
     return rc;
 }
 

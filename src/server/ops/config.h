@@ -69,6 +69,16 @@ struct shuffled_config {
     uint64_t push_max_deferred_bytes;
     uint64_t push_max_open_files;
     uint64_t push_max_app_merge_bytes;
+    /* TLS (spark.ssl.rpc; docs/tls.md): PEM files, reloaded on SIGHUP */
+    bool tls_enabled;             /* "tls_enabled": the port speaks TLS only; default false */
+    int tls_port;                 /* "tls_port": TLS on a second port beside plain; 0 = none */
+    char *tls_cert_file;          /* "tls_cert_file": certificate chain (PEM) */
+    char *tls_key_file;           /* "tls_key_file": private key (PEM, PKCS#8 or traditional) */
+    char *tls_key_password_file;  /* "tls_key_password_file": the key's passphrase; "" = none */
+    char *tls_ca_file;            /* "tls_ca_file": CAs that sign client certificates */
+    bool tls_require_client_cert; /* "tls_require_client_cert": default false */
+    char *tls_protocols;          /* "tls_protocols": "TLSv1.2,TLSv1.3" (default) */
+    char *tls_ciphers;            /* "tls_ciphers": OpenSSL names, TLS_* are 1.3 suites; "" */
 };
 
 /* QOP auth-conf (spark.authenticate.enableSaslEncryption): not offered, offered beside auth,

@@ -77,6 +77,15 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "push_max_open_files", json_integer((json_int_t)c->push_max_open_files));
     bad |=
         set(o, "push_max_app_merge_bytes", json_integer((json_int_t)c->push_max_app_merge_bytes));
+    bad |= set(o, "tls_enabled", json_boolean(c->tls_enabled));
+    bad |= set(o, "tls_port", json_integer(c->tls_port));
+    bad |= set(o, "tls_cert_file", json_string(c->tls_cert_file));
+    bad |= set(o, "tls_key_file", json_string(c->tls_key_file));
+    bad |= set(o, "tls_key_password_file", json_string(c->tls_key_password_file));
+    bad |= set(o, "tls_ca_file", json_string(c->tls_ca_file));
+    bad |= set(o, "tls_require_client_cert", json_boolean(c->tls_require_client_cert));
+    bad |= set(o, "tls_protocols", json_string(c->tls_protocols));
+    bad |= set(o, "tls_ciphers", json_string(c->tls_ciphers));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(o);
         return -1;

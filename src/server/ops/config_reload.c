@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static bool strings_differ(char *const *a, size_t na, char *const *b, size_t nb)
 {
     if (na != nb)
@@ -107,6 +106,8 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
         rc |= copy_string(&next->auth_app_secrets_dir, live->auth_app_secrets_dir);
         note(restart, restartlen, &n, "auth_app_secrets_dir");
     }
+    KEEP(tls_enabled, "tls_enabled");
+    KEEP(tls_port, "tls_port");
 
     if (strcmp(live->log_level, next->log_level) != 0)
         note(applied, appliedlen, &n_live, "log_level");
@@ -140,6 +141,17 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     KEEP(push_max_deferred_bytes, "push_max_deferred_bytes");
     KEEP(push_max_open_files, "push_max_open_files");
     KEEP(push_max_app_merge_bytes, "push_max_app_merge_bytes");
+    LIVE(tls_require_client_cert, "tls_require_client_cert");
+    const char *tls_live[][3] = {
+        {"tls_cert_file", live->tls_cert_file, next->tls_cert_file},
+        {"tls_key_file", live->tls_key_file, next->tls_key_file},
+        {"tls_key_password_file", live->tls_key_password_file, next->tls_key_password_file},
+        {"tls_ca_file", live->tls_ca_file, next->tls_ca_file},
+        {"tls_protocols", live->tls_protocols, next->tls_protocols},
+        {"tls_ciphers", live->tls_ciphers, next->tls_ciphers}};
+    for (size_t i = 0; i < sizeof tls_live / sizeof *tls_live; i++)
+        if (strcmp(tls_live[i][1], tls_live[i][2]) != 0)
+            note(applied, appliedlen, &n_live, tls_live[i][0]);
 #undef KEEP
 #undef LIVE
     return rc ? -1 : n;

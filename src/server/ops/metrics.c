@@ -129,6 +129,17 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
                           "I/O errors)."},
     [MC_PUSH_BYTES_MERGED] = {"shuffled_push_bytes_merged_total",
                               "Bytes of pushed blocks appended to merged shuffle files."},
+    [MC_TLS_HANDSHAKES] = {"shuffled_tls_handshakes_total",
+                           "TLS handshakes completed (tls_enabled or tls_port)."},
+    [MC_TLS_HANDSHAKE_FAILURES] = {"shuffled_tls_handshake_failures_total",
+                                   "TLS handshakes refused or broken off (untrusted or missing "
+                                   "client certificate, a plain client, a protocol mismatch)."},
+    [MC_TLS_KTLS_CONNECTIONS] = {"shuffled_tls_ktls_connections_total",
+                                 "TLS connections whose file bytes go by kernel TLS "
+                                 "(SSL_sendfile, zero copy)."},
+    [MC_TLS_USERSPACE_CONNECTIONS] = {"shuffled_tls_userspace_connections_total",
+                                      "TLS connections whose file bytes are read and encrypted "
+                                      "in user space (no kernel TLS for their cipher or kernel)."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {

@@ -45,6 +45,10 @@ enum metric_counter {
     MC_PUSHES_TOO_OLD_ATTEMPT, /* ... TOO_OLD_ATTEMPT_PUSH */
     MC_PUSHES_FAILED,          /* pushes answered with an RpcFailure */
     MC_PUSH_BYTES_MERGED,      /* bytes appended to merged data files */
+    MC_TLS_HANDSHAKES,                  /* TLS handshakes completed (tls_enabled, tls_port) */
+    MC_TLS_HANDSHAKE_FAILURES,          /* TLS handshakes refused or broken off */
+    MC_TLS_KTLS_CONNECTIONS,            /* ... of those completed: file bytes by kernel TLS */
+    MC_TLS_USERSPACE_CONNECTIONS,       /* ... file bytes by pread + SSL_write */
     MC__COUNT
 };
 

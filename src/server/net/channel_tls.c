@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The TLS channel; see channel_tls.h. */
+#include <config.h>
+
+#include "server/net/channel_tls.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/net/send_window.h"
+
+struct tls_channel {
+    struct channel base;
+    struct channel *inner;
+    SSL *ssl;
+    struct channel_tls_hooks hooks;
+    bool handshake_done, ktls_send;
+    struct send_window win; /* userspace TLS: plaintext SSL_write has not taken yet */
+};
+
+static struct tls_channel *from(struct channel *ch)
+{
+    return (struct tls_channel *)ch;
+}
+
+static int clamp(size_t n)
+{
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* -1 with errno for a failed SSL call (0 for an orderly end of stream). */
+static ssize_t ssl_failure(struct tls_channel *t, int rc)
+{
+    int saved = errno;
+    switch (SSL_get_error(t->ssl, rc)) {
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_SYSCALL:
+        ERR_clear_error();
+        errno = saved ? saved : ECONNRESET;
+        return -1;
+    default:
+        ERR_clear_error();
+        errno = EPROTO;
+        return -1;
+    }
+}
+
+/* 1 once done; 0 when the client closed before it; -1 with errno (EAGAIN: more to come). */
+static int handshake(struct tls_channel *t)
+{
+    ERR_clear_error();
+    int rc = SSL_do_handshake(t->ssl);
+    if (rc == 1) {
+        t->handshake_done = true;
+        t->ktls_send = BIO_get_ktls_send(SSL_get_wbio(t->ssl)) == 1;
+        if (t->hooks.on_handshake)
+            t->hooks.on_handshake(t->hooks.arg, &t->base, NULL);
+        return 1;
+    }
+    int kind = SSL_get_error(t->ssl, rc);
+    if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    unsigned long e = ERR_peek_last_error();
+    if (!e && (kind == SSL_ERROR_ZERO_RETURN || kind == SSL_ERROR_SYSCALL))
+        return 0; /* closed without a word (a port probe): not a refusal */
+    char reason[256];
+    ERR_error_string_n(e, reason, sizeof reason);
+    long verify = SSL_get_verify_result(t->ssl);
+    if (verify != X509_V_OK)
+        snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
+                 " (client certificate: %s)", X509_verify_cert_error_string(verify));
+    ERR_clear_error();
+    if (t->hooks.on_handshake)
+        t->hooks.on_handshake(t->hooks.arg, &t->base, reason);
+    errno = EPROTO;
+    return -1;
+}
+
+static ssize_t tls_read(struct channel *ch, void *buf, size_t len)
+{
+    struct tls_channel *t = from(ch);
+    if (!t->handshake_done) {
+        int rc = handshake(t);
+        if (rc <= 0)
+            return rc; /* 0: the client closed the connection */
+    }
+    ERR_clear_error();
+    int n = SSL_read(t->ssl, buf, clamp(len));
+    return n > 0 ? n : ssl_failure(t, n);
+}
+
+static ssize_t ssl_drain(void *sink, const uint8_t *p, size_t n, bool more)
+{
+    struct tls_channel *t = sink;
+    (void)more; /* the socket is corked by the reply queue where it matters */
+    ERR_clear_error();
+    int w = SSL_write(t->ssl, p, clamp(n));
+    if (w > 0)
+        return w;
+    ssize_t r = ssl_failure(t, w);
+    if (r == 0)
+        errno = EPIPE;
+    return -1;
+}
+
+struct iov_src {
+    const struct iovec *iov;
+    int iovcnt;
+};
+
+static ssize_t fill_from_iov(void *src, struct send_window *w, size_t done, size_t n)
+{
+    const struct iov_src *s = src;
+    return send_window_put_iov(w, s->iov, s->iovcnt, done, n);
+}
+
+static ssize_t tls_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
+{
+    struct tls_channel *t = from(ch);
+    if (!t->handshake_done) {
+        errno = EPROTO; /* the daemon answers requests: none can come before the handshake */
+        return -1;
+    }
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    struct iov_src s = {iov, iovcnt};
+    return send_window_pump(&t->win, total, more, fill_from_iov, &s, ssl_drain, t);
+}
+
+struct file_src {
+    int fd;
+    uint64_t offset;
+};
+
+static ssize_t fill_from_file(void *src, struct send_window *w, size_t done, size_t n)
+{
+    const struct file_src *f = src;
+    return send_window_put_file(w, f->fd, f->offset + done, n);
+}
+
+static ssize_t tls_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
+{
+    struct tls_channel *t = from(ch);
+    if (!t->handshake_done) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (t->ktls_send) {
+        if (send_window_flush(&t->win, ssl_drain, t, true) != 0)
+            return -1;
+        ERR_clear_error();
+        ossl_ssize_t n = SSL_sendfile(t->ssl, fd, (off_t)offset, len, 0);
+        if (n >= 0)
+            return (ssize_t)n;
+        return ssl_failure(t, -1) == 0 ? 0 : -1;
+    }
+    struct file_src f = {fd, offset};
+    return send_window_pump(&t->win, len, false, fill_from_file, &f, ssl_drain, t);
+}
+
+static void tls_cork(struct channel *ch, bool on)
+{
+    channel_cork(from(ch)->inner, on);
+}
+
+static size_t tls_pending(struct channel *ch)
+{
+    struct tls_channel *t = from(ch);
+    int n = t->handshake_done ? SSL_pending(t->ssl) : 0;
+    return n > 0 ? (size_t)n : 0;
+}
+
+static int tls_flush(struct channel *ch)
+{
+    struct tls_channel *t = from(ch);
+    return send_window_flush(&t->win, ssl_drain, t, false);
+}
+
+static void tls_destroy(struct channel *ch)
+{
+    struct tls_channel *t = from(ch);
+    SSL_free(t->ssl);
+    send_window_free(&t->win);
+    channel_destroy(t->inner);
+    free(t);
+}
+
+static const struct channel_ops tls_ops = {
+    .name = "tls",
+    .read = tls_read,
+    .writev = tls_writev,
+    .sendfile = tls_sendfile,
+    .cork = tls_cork,
+    .pending = tls_pending,
+    .flush = tls_flush,
+    .destroy = tls_destroy,
+    .memory = channel_tls_memory,
+};
+
+struct channel *channel_tls_new(struct channel *inner, SSL *ssl,
+                                const struct channel_tls_hooks *hooks)
+{
+    struct tls_channel *t = calloc(1, sizeof *t);
+    if (!t || SSL_set_fd(ssl, inner->fd) != 1) {
+        free(t);
+        return NULL;
+    }
+    t->base.ops = &tls_ops;
+    t->base.fd = inner->fd;
+    t->inner = inner;
+    t->ssl = ssl;
+    if (hooks)
+        t->hooks = *hooks;
+    send_window_init(&t->win, CHANNEL_TLS_WINDOW, 4096, false);
+    return &t->base;
+}
+
+bool channel_tls_ktls_send(const struct channel *ch)
+{
+    return ((const struct tls_channel *)ch)->ktls_send;
+}
+
+const char *channel_tls_describe(const struct channel *ch, char *buf, size_t len)
+{
+    const struct tls_channel *t = (const struct tls_channel *)ch;
+    snprintf(buf, len, "%s %s", SSL_get_version(t->ssl), SSL_get_cipher_name(t->ssl));
+    return buf;
+}
+
+size_t channel_tls_memory(struct channel *ch, bool output)
+{
+    const struct tls_channel *t = from(ch);
+    if (output)
+        return t->win.cap;
+    bool busy = !t->handshake_done || send_window_held(&t->win) || SSL_pending(t->ssl) > 0;
+    return busy ? CHANNEL_TLS_RECORD_BUFFERS : 0;
+}

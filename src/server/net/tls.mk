@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
+# spark.ssl.rpc in the daemon core: the TLS context (SIGHUP reload), the TLS channel (kernel
+# TLS sendfile or a bounded userspace window) and the connection phase that installs it.
+src_server_libshuffled_core_la_SOURCES += src/server/net/tls_context.c \
+	src/server/net/tls_protocols.c src/server/net/tls_protocols.h \
+	src/server/net/tls_context.h src/server/net/channel_tls.c src/server/net/channel_tls.h \
+	src/server/net/tls_conn.c src/server/net/tls_conn.h
+src_server_libshuffled_core_la_CFLAGS += $(SSL_CFLAGS)
+src_server_libshuffled_core_la_LIBADD += $(SSL_LIBS)

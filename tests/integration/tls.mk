@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: Apache-2.0
+# TLS (spark.ssl.rpc): the daemon with certificates made at test time by the openssl CLI
+# (tls_certs.sh), openssl s_client, and a blocking OpenSSL client of frames (tls_fixture).
+TLS_TESTS = tests/integration/test_tls
+check_PROGRAMS += $(TLS_TESTS)
+TESTS += $(TLS_TESTS)
+EXTRA_DIST += tests/integration/tls_certs.sh tests/integration/tls_fixture.h
+tests_integration_test_tls_SOURCES = tests/integration/test_tls.c tests/integration/tls_fixture.c
+tests_integration_test_tls_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+tests_integration_test_tls_LDADD = $(INTEGRATION_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS)
+# libshuffle (shuffle-fetch) <-> shuffled over TLS, every fetch mode
+dist_check_SCRIPTS += tests/integration/test_tls_fetch.sh
+TESTS += tests/integration/test_tls_fetch.sh
+# the bounded write window of the TLS, AES-CTR and AES-GCM channels
+check_PROGRAMS += tests/unit/test_send_window
+TESTS += tests/unit/test_send_window
+tests_unit_test_send_window_SOURCES = tests/unit/test_send_window.c src/server/net/send_window.c
