@@ -31,6 +31,24 @@ struct opt_spec {
      "connect timeout (default 120000)"}
 /* clang-format on */
 
+/* The security rows (shuffle-fetch, shuffle-push), for a struct whose `sec` is its
+ * struct secure_opts (tools/secure_opts.h) and whose `o` its shuffle_client_options. */
+/* clang-format off */
+#define OPT_SECURE_ROWS(type)                                                                      \
+    {"auth-secret-file", 0, OPT_STR, offsetof(type, sec.secret_file), "FILE",                      \
+     "authenticate (spark.authenticate, SASL DIGEST-MD5)\nas APP_ID with the secret in FILE"},     \
+    {"crypto", 0, OPT_STR, offsetof(type, sec.crypto), "MODE",                                     \
+     "spark.network.crypto: AES handshake pbkdf2 (Spark <= 3.1),\nx25519 (3.2+) or x25519-v2 "     \
+     "(authEngineVersion 2),\nthen AES-CTR (needs --auth-secret-file)"},                           \
+    {"crypto-cipher", 0, OPT_STR, offsetof(type, sec.crypto_cipher), "CIPHER",                     \
+     "the channel after --crypto x25519*: ctr (default)\nor gcm (spark.network.crypto.cipher="     \
+     "AES/GCM/NoPadding,\nSpark 4.0+)"},                                                           \
+    {"sasl-encrypt", 0, OPT_FLAG, offsetof(type, sec.sasl_encrypt), NULL,                          \
+     "SASL with QOP auth-conf: every frame encrypted\n(needs --auth-secret-file)"},                \
+    {"auth-timeout", 0, OPT_INT, offsetof(type, o.auth_timeout_ms), "MS",                          \
+     "per handshake round trip (default 30000)"}
+/* clang-format on */
+
 struct opt_table {
     const char *tool;     /* "shuffle-fetch" */
     const char *synopsis; /* the usage lines before the options */
