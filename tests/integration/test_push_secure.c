@@ -66,6 +66,20 @@ static uint8_t *block_bytes(int map, int reduce, uint64_t *len)
     return b;
 }
 
+/* The bytes of reduce partition `reduce` over every map. */
+static uint64_t partition_size(int reduce)
+{
+    uint64_t size = 0;
+    for (int map = 0; map < MAPS; map++) {
+        char id[64];
+        snprintf(id, sizeof id, "shuffle_0_%d_%d", map, reduce);
+        const struct manifest_entry *e = manifest_find(&man, id);
+        ck_assert_msg(e != NULL, "%s", id);
+        size += e->size;
+    }
+    return size;
+}
+
 /* Map's non-empty blocks pushed into shuffle; each buffer compared with a snapshot after. */
 static void push_map(shuffle_client *c, int shuffle, int map)
 {
@@ -89,15 +103,8 @@ static void push_map(shuffle_client *c, int shuffle, int map)
         sizes[n++] = len;
     }
     struct shuffle_push_request req;
-    shuffle_push_request_init(&req);
-    req.host = "127.0.0.1";
-    req.port = authd.port;
-    req.app_id = "app-1";
-    req.app_attempt_id = ATTEMPT;
-    req.block_ids = idp;
-    req.data = (const uint8_t *const *)data;
-    req.sizes = sizes;
-    req.num_blocks = n;
+    harness_push_request(&req, authd.port, "app-1", ATTEMPT, idp, (const uint8_t *const *)data,
+                         sizes, n);
     req.max_in_flight = 3;
     struct shuffle_push_outcome *out = NULL;
     ck_assert_msg(shuffle_push_blocks_sync(c, &req, &out) == SHUFFLE_OK, "%s",
@@ -170,12 +177,7 @@ static void assert_merged_every_byte(shuffle_client *c, int shuffle)
                   "%s", shuffle_last_error(c));
     size_t i = 0;
     for (int r = 0; r < REDUCES; r++) {
-        uint64_t size = 0;
-        for (int map = 0; map < MAPS; map++) {
-            uint64_t len;
-            free(block_bytes(map, r, &len));
-            size += len;
-        }
+        uint64_t size = partition_size(r);
         if (!size)
             continue;
         ck_assert_uint_lt(i, ms->num_partitions);
@@ -219,16 +221,9 @@ START_TEST(tool_pushes_encrypted)
         ck_assert_msg(harness_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
     }
     ck_assert_msg(strstr(out, "FINALIZED shuffle=") != NULL, "%s", out);
-    for (int r = 0; r < REDUCES; r++) {
-        uint64_t size = 0;
-        for (int map = 0; map < MAPS; map++) {
-            uint64_t len;
-            free(block_bytes(map, r, &len));
-            size += len;
-        }
-        if (size)
-            assert_partition(c, 20 + _i, r, size);
-    }
+    for (int r = 0; r < REDUCES; r++)
+        if (partition_size(r))
+            assert_partition(c, 20 + _i, r, partition_size(r));
     shuffle_client_free(c);
 }
 END_TEST
