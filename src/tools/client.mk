@@ -29,6 +29,7 @@ dist_man_MANS += man/shuffledctl.8
 bin_PROGRAMS += src/tools/shuffle-push
 src_tools_shuffle_push_SOURCES = src/tools/shuffle_push.c src/tools/opt_table.c \
 	src/tools/opt_table.h src/tools/peer_arg.c src/tools/peer_arg.h \
-	src/tools/peer_probe.c src/tools/peer_probe.h
+	src/tools/peer_probe.c src/tools/peer_probe.h \
+	src/tools/secure_opts.c src/tools/secure_opts.h
 src_tools_shuffle_push_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
 dist_man_MANS += man/shuffle-push.1

@@ -7,13 +7,15 @@
 #include <stdbool.h>
 
 #include "shuffle/client.h"
+#include "tools/secure_opts.h"
 
 /* What the command line asks for. */
 struct fetch_cli {
     struct shuffle_client_options o;
-    const char *outdir, *manifest, *blocks_file, *secret_file, *crypto, *crypto_cipher;
+    const char *outdir, *manifest, *blocks_file;
     const char *diagnose; /* DiagnoseCorruption of blocks failing --verify, with this algorithm */
-    bool batch, reg, verbose, quiet, sasl_encrypt;
+    bool batch, reg, verbose, quiet;
+    struct secure_opts sec; /* --auth-secret-file, --crypto, ... */
     int max_blocks, parallel;
 };
 

@@ -31,6 +31,34 @@ struct opt_spec {
      "connect timeout (default 120000)"}
 /* clang-format on */
 
+/* The security rows (shuffle-fetch, shuffle-push), for a struct whose `sec` is its
+ * struct secure_opts (tools/secure_opts.h) and whose `o` its shuffle_client_options. */
+/* clang-format off */
+#define OPT_SECURE_ROWS(type)                                                                      \
+    {"auth-secret-file", 0, OPT_STR, offsetof(type, sec.secret_file), "FILE",                      \
+     "authenticate (spark.authenticate, SASL DIGEST-MD5)\nas APP_ID with the secret in FILE"},     \
+    {"crypto", 0, OPT_STR, offsetof(type, sec.crypto), "MODE",                                     \
+     "spark.network.crypto: AES handshake pbkdf2 (Spark <= 3.1),\nx25519 (3.2+) or x25519-v2 "     \
+     "(authEngineVersion 2),\nthen AES-CTR (needs --auth-secret-file)"},                           \
+    {"crypto-cipher", 0, OPT_STR, offsetof(type, sec.crypto_cipher), "CIPHER",                     \
+     "the channel after --crypto x25519*: ctr (default)\nor gcm (spark.network.crypto.cipher="     \
+     "AES/GCM/NoPadding,\nSpark 4.0+)"},                                                           \
+    {"sasl-encrypt", 0, OPT_FLAG, offsetof(type, sec.sasl_encrypt), NULL,                          \
+     "SASL with QOP auth-conf: every frame encrypted\n(needs --auth-secret-file)"},                \
+    {"auth-timeout", 0, OPT_INT, offsetof(type, o.auth_timeout_ms), "MS",                          \
+     "per handshake round trip (default 30000)"},                                                  \
+    {"tls", 0, OPT_ON, offsetof(type, o.tls), NULL,                                                \
+     "speak TLS (spark.ssl.rpc), checking the server's\ncertificate and host name"},               \
+    {"tls-ca", 0, OPT_STR, offsetof(type, o.tls_ca_file), "FILE",                                  \
+     "trust the CAs in FILE (PEM; default: the system's)"},                                        \
+    {"tls-cert", 0, OPT_STR, offsetof(type, o.tls_cert_file), "FILE",                              \
+     "client certificate (PEM) for servers requiring one"},                                        \
+    {"tls-key", 0, OPT_STR, offsetof(type, o.tls_key_file), "FILE",                                \
+     "its key (PEM; default: in --tls-cert's file)"},                                              \
+    {"tls-insecure", 0, OPT_ON, offsetof(type, o.tls_insecure), NULL,                              \
+     "check neither certificate nor name (tests only)"}
+/* clang-format on */
+
 struct opt_table {
     const char *tool;     /* "shuffle-fetch" */
     const char *synopsis; /* the usage lines before the options */

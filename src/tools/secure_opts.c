@@ -97,3 +97,21 @@ void secure_secret_free(char *secret)
         free(secret);
     }
 }
+
+int secure_client_new(const char *tool, const struct secure_opts *s, const char *app,
+                      struct shuffle_client_options *o, shuffle_client **cl)
+{
+    char err[1024], *secret = NULL;
+    if (secure_opts_apply(s, app, o, &secret, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", tool, err);
+        return 2;
+    }
+    int status = shuffle_client_new(o, cl);
+    o->auth_secret = NULL;
+    secure_secret_free(secret); /* the client keeps what it derived from it, or a copy */
+    if (status != SHUFFLE_OK) {
+        fprintf(stderr, "%s: %s\n", tool, shuffle_last_error(NULL));
+        return 1;
+    }
+    return 0;
+}

@@ -29,5 +29,9 @@ int secure_opts_apply(const struct secure_opts *s, const char *app,
                       struct shuffle_client_options *o, char **secret, char *err, size_t errlen);
 /* Wipes and frees what secure_opts_apply read. */
 void secure_secret_free(char *secret);
+/* secure_opts_apply, then shuffle_client_new(o, cl), the secret wiped after: 0, or the exit
+ * status with the reason on stderr after "tool: " (2: a usage error, 1: no client). */
+int secure_client_new(const char *tool, const struct secure_opts *s, const char *app,
+                      struct shuffle_client_options *o, shuffle_client **cl);
 
 #endif

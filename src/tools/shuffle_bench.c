@@ -510,17 +510,9 @@ int main(int argc, char **argv)
         return 2;
     }
     o.connections_per_peer = conc;
-    char *secret = NULL;
-    if (secure_opts_apply(&sec, b.app, &o, &secret, err, sizeof(err)) != 0) {
-        fprintf(stderr, "shuffle-bench: %s\n", err);
-        return 2;
-    }
-    int status = shuffle_client_new(&o, &b.cl);
-    secure_secret_free(secret);
-    if (status != SHUFFLE_OK) {
-        fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(NULL));
-        return 1;
-    }
+    int status = secure_client_new("shuffle-bench", &sec, b.app, &o, &b.cl);
+    if (status != 0)
+        return status;
     if (peer_probe(b.host, b.port, o.connect_timeout_ms, err, sizeof err) != 0) {
         fprintf(stderr, "shuffle-bench: %s\n", err);
         shuffle_client_free(b.cl);

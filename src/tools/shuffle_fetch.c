@@ -436,20 +436,7 @@ static int plan_job(struct job *j, const struct fetch_cli *cli)
  * --crypto or --sasl-encrypt); 0 or the exit status. */
 static int start_client(struct job *j, struct fetch_cli *cli)
 {
-    char err[1024], *secret = NULL;
-    struct secure_opts sec = {cli->secret_file, cli->crypto, cli->sasl_encrypt, cli->crypto_cipher};
-    if (secure_opts_apply(&sec, j->app, &cli->o, &secret, err, sizeof(err)) != 0) {
-        fprintf(stderr, "shuffle-fetch: %s\n", err);
-        return 2;
-    }
-    int status = shuffle_client_new(&cli->o, &j->cl);
-    cli->o.auth_secret = NULL;
-    secure_secret_free(secret); /* the client keeps what it derived from it, or a copy */
-    if (status != SHUFFLE_OK) {
-        fprintf(stderr, "shuffle-fetch: %s\n", shuffle_last_error(NULL));
-        return 1;
-    }
-    return 0;
+    return secure_client_new("shuffle-fetch", &cli->sec, j->app, &cli->o, &j->cl);
 }
 
 /* --register: RegisterExecutor with the manifest's dirs; 0 or the exit status. */

@@ -27,6 +27,7 @@
 #include "tools/opt_table.h"
 #include "tools/peer_arg.h"
 #include "tools/peer_probe.h"
+#include "tools/secure_opts.h"
 
 struct push_cli {
     struct shuffle_client_options o;
@@ -34,6 +35,7 @@ struct push_cli {
     int max_in_flight;
     uint64_t max_block_size;
     bool finalize, verbose, quiet;
+    struct secure_opts sec; /* --auth-secret-file, --crypto, ... */
 };
 
 #define AT(field) offsetof(struct push_cli, field)
@@ -52,6 +54,7 @@ static const struct opt_spec push_specs[] = {
     {"finalize", 0, OPT_FLAG, AT(finalize), NULL,
      "finalize the merge after pushing and print its statuses"},
     OPT_CLIENT_ROWS(struct push_cli),
+    OPT_SECURE_ROWS(struct push_cli),
     {"verbose", 'v', OPT_FLAG, AT(verbose), NULL, "one line per block"},
     {"quiet", 'q', OPT_FLAG, AT(quiet), NULL, "errors only"},
 };
@@ -336,10 +339,8 @@ int main(int argc, char **argv)
         rc = 1;
     }
     shuffle_client *cl = NULL;
-    if (rc == 0 && shuffle_client_new(&cli.o, &cl) != SHUFFLE_OK) {
-        fprintf(stderr, "shuffle-push: %s\n", shuffle_last_error(NULL));
-        rc = 1;
-    }
+    if (rc == 0)
+        rc = secure_client_new("shuffle-push", &cli.sec, op[1], &cli.o, &cl);
     if (rc == 0 && cli.register_dirs)
         rc = register_with_merge_dir(cl, host, port, op[1], &cli, attempt);
     bool pushed = rc == 0;

@@ -47,3 +47,18 @@ int harness_register_executor(shuffle_client *c, int port, const char *app, cons
     info.shuffle_manager = shuffle_manager ? shuffle_manager : HARNESS_SORT_SHUFFLE_MANAGER;
     return shuffle_register_executor_sync(c, "127.0.0.1", port, &info);
 }
+
+void harness_push_request(struct shuffle_push_request *r, int port, const char *app, int attempt,
+                          const char *const *ids, const uint8_t *const *data, const uint64_t *sizes,
+                          size_t n)
+{
+    shuffle_push_request_init(r);
+    r->host = "127.0.0.1";
+    r->port = port;
+    r->app_id = app;
+    r->app_attempt_id = attempt;
+    r->block_ids = ids;
+    r->data = data;
+    r->sizes = sizes;
+    r->num_blocks = n;
+}

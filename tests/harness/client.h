@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "shuffle/client.h"
+#include "shuffle/push.h"
 
 #define HARNESS_SORT_SHUFFLE_MANAGER "org.apache.spark.shuffle.sort.SortShuffleManager"
 
@@ -28,5 +29,11 @@ shuffle_client *harness_client(int max_retries, int retry_wait_ms, int request_t
 int harness_register_executor(shuffle_client *c, int port, const char *app, const char *exec,
                               const char *const *dirs, size_t num_dirs,
                               const char *shuffle_manager);
+
+/* A push of blocks (ids, data and sizes: n each) of app's attempt to 127.0.0.1:port, with
+ * libshuffle's other defaults. */
+void harness_push_request(struct shuffle_push_request *r, int port, const char *app, int attempt,
+                          const char *const *ids, const uint8_t *const *data, const uint64_t *sizes,
+                          size_t n);
 
 #endif

@@ -33,3 +33,10 @@ tests_integration_test_crypto_sasl_SOURCES = tests/integration/test_crypto_sasl.
 tests_integration_test_crypto_sasl_LDADD = $(INTEGRATION_LIBS)
 check_PROGRAMS += tests/integration/test_crypto_sasl
 TESTS += tests/integration/test_crypto_sasl
+# Push-based shuffle over AES-CTR, AES-GCM and SASL auth-conf, libshuffle and shuffle-push.
+tests_integration_test_push_secure_SOURCES = tests/integration/test_push_secure.c \
+	tests/integration/crypto_fixture.c tests/integration/crypto_fixture.h \
+	tests/integration/cyrus_lsan_hook.c
+tests_integration_test_push_secure_LDADD = $(INTEGRATION_LIBS)
+check_PROGRAMS += tests/integration/test_push_secure
+TESTS += tests/integration/test_push_secure

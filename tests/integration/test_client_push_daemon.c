@@ -79,15 +79,8 @@ static struct shuffle_push_outcome *push(int shuffle, int merge_id, int attempt,
         idp[i] = ids[i];
     }
     struct shuffle_push_request r;
-    shuffle_push_request_init(&r);
-    r.host = "127.0.0.1";
-    r.port = shuffled.port;
-    r.app_id = APP;
-    r.app_attempt_id = attempt;
-    r.block_ids = idp;
-    r.data = (const uint8_t *const *)data;
-    r.sizes = sizes;
-    r.num_blocks = n;
+    harness_push_request(&r, shuffled.port, APP, attempt, idp, (const uint8_t *const *)data, sizes,
+                         n);
     r.max_in_flight = 4;
     struct shuffle_push_outcome *out;
     *rc = shuffle_push_blocks_sync(cl, &r, &out);
