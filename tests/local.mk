@@ -35,3 +35,7 @@ TESTS += tests/integration/test_bench_cli.sh
 # shuffledctl against the real daemon (issue 18).
 dist_check_SCRIPTS += tests/integration/test_shuffledctl.sh
 TESTS += tests/integration/test_shuffledctl.sh
+
+# Every config.c key has a man page entry with its default and a line in a conf file.
+dist_check_SCRIPTS += tests/integration/test_config_docs.sh
+TESTS += tests/integration/test_config_docs.sh
