@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The client connection's cipher seam: what sits between the socket and the frames once a
- * security layer is on (AES-CTR of spark.network.crypto, SASL auth-conf, later AES-GCM and
- * TLS). A connection without one (link.ops NULL) reads the socket straight, splices stream
- * bytes into files and writes frames as they are; with one, every byte read goes through
- * ops->readv and every byte written through ops->write, and nothing is spliced unless the
- * cipher says the socket carries plaintext (ops->splice_ok, e.g. kernel TLS).
+ * security layer is on (SASL auth-conf: link_sasl.c; spark.network.crypto's AES-CTR and AES-GCM:
+ * link_aes.c, link_gcm.c; TLS: tls_link.c). A connection without one (link.ops NULL) reads the
+ * socket straight, splices stream bytes into files and writes frames as they are; with one, every
+ * byte read goes through ops->readv and every byte written through ops->write, and nothing is
+ * spliced unless the cipher says the socket carries plaintext (ops->splice_ok; none does yet, TLS
+ * included).
  *
  * The contract, for whoever adds a cipher:
  *   - readv behaves like readv(2) on the socket but yields plaintext: > 0 bytes placed in the
@@ -21,7 +22,8 @@
  *     failure: the connection is closed).
  *   - destroy frees state and wipes key material; called once, when the connection goes.
  * Everything runs on the client's loop thread. The transport installs a link only between
- * frames: after the reply that ends the handshake and before any byte that needs it. */
+ * frames: after the reply that ends the handshake and before any byte that needs it (TLS's
+ * link, under everything, when the connection is made). */
 #ifndef SHUFFLE_CLIENT_LINK_H
 #define SHUFFLE_CLIENT_LINK_H
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The byte-stream layer under the frame codec: what a connection reads from and writes to.
- * One interface, several implementations stacked the same way (today: plain sockets; a cipher
- * channel that encrypts file bytes it reads, and TLS with kernel-TLS sendfile, plug in here).
+ * One interface, several implementations stacked the same way: the plain socket
+ * (channel_plain.c), and over it TLS (channel_tls.c, kernel-TLS sendfile where it can), SASL
+ * auth-conf (channel_sasl.c) and AES-CTR / AES-GCM (channel_aes.c, channel_gcm.c); CTR, GCM and
+ * userspace TLS write through a bounded send window (send_window.h).
  * A connection never touches its socket except through its channel.
  *
  * Every call is non-blocking: -1 with errno EAGAIN means "call again once the socket is
