@@ -16,7 +16,8 @@ RPCENV_SOURCES = \
 	src/client/rpcenv/outbox.h src/client/rpcenv/outbox.c \
 	src/client/rpcenv/status.h src/client/rpcenv/status.c \
 	src/client/rpcenv/fields.c \
-	src/client/rpcenv/sasl_server.h src/client/rpcenv/sasl_server.c
+	src/client/rpcenv/sasl_server.h src/client/rpcenv/sasl_server.c \
+	src/client/rpcenv/aes_accept.h src/client/rpcenv/aes_accept.c
 src_client_libshuffle_la_SOURCES += $(RPCENV_SOURCES)
 shuffleinclude_HEADERS += include/shuffle/rpc.h
 
