@@ -90,6 +90,7 @@ static bool feed(struct rpc_conn *c, const uint8_t *data, size_t len)
 {
     struct frame_out f;
     enum frame_event ev;
+    bool plain = link_is_plain(&c->link);
     while ((ev = frame_decoder_next(&c->decoder, &data, &len, &f)) != FRAME_NEED_MORE) {
         if (ev == FRAME_ERROR) {
             closed(c, c->decoder.error);
@@ -101,7 +102,7 @@ static bool feed(struct rpc_conn *c, const uint8_t *data, size_t len)
         }
         if (!handle_frame(c, &f))
             return false;
-        if (!link_is_plain(&c->link)) {
+        if (plain && !link_is_plain(&c->link)) {
             /* the frame ended the handshake: a conforming peer sent nothing after it */
             if (len > 0) {
                 closed(c, "bytes after the authentication message, before the cipher was on");
