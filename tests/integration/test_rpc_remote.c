@@ -35,9 +35,11 @@ static bool port_file_written(void *arg)
     return harness_path_exists(arg);
 }
 
-/* Starts shuffle-rpc serve on port (0: any), with --auth-secret-file secret_file unless NULL,
- * and waits until it listens. */
-static struct server server_start_auth(int port, const char *secret_file)
+/* Starts shuffle-rpc serve on port (0: any), with --auth-secret-file secret_file unless NULL
+ * and then up to 4 more arguments (security options; NULL-terminated, or NULL), and waits
+ * until it listens. */
+static struct server server_start_with(int port, const char *secret_file,
+                                       const char *const *security)
 {
     char tool[4096], port_file[4200], log[4200], port_arg[16];
     harness_build_path(tool, sizeof tool, "src/tools/shuffle-rpc");
@@ -46,10 +48,13 @@ static struct server server_start_auth(int port, const char *secret_file)
     snprintf(port_arg, sizeof port_arg, "%d", port);
     unlink(port_file);
     char *argv[] = {tool, "serve", "--port", port_arg, "--port-file", port_file, "--demo-endpoints",
-                    NULL, NULL,    NULL};
+                    NULL, NULL,    NULL,     NULL,     NULL,          NULL,      NULL,
+                    NULL};
     if (secret_file) {
         argv[7] = "--auth-secret-file";
         argv[8] = (char *)secret_file;
+        for (int i = 0; security && security[i] && i < 4; i++)
+            argv[9 + i] = (char *)security[i];
     }
     struct server s = {.pid = harness_spawn(argv, log, NULL, NULL)};
     ck_assert_int_gt(s.pid, 0);
@@ -65,6 +70,11 @@ static struct server server_start_auth(int port, const char *secret_file)
     return s;
 }
 
+static struct server server_start_auth(int port, const char *secret_file)
+{
+    return server_start_with(port, secret_file, NULL);
+}
+
 static struct server server_start(int port)
 {
     return server_start_auth(port, NULL);
@@ -76,11 +86,14 @@ static void server_stop(struct server *s)
     ck_assert_int_eq(harness_reap(s->pid, 10000), 0); /* a clean exit, not a kill */
 }
 
-static shuffle_rpc_env *client_env_auth(int max_asks, const char *secret)
+/* A client-only env; with secret, authenticating by SASL (crypto 0) or AES (crypto, cipher). */
+static shuffle_rpc_env *client_env_crypto(int max_asks, const char *secret, int crypto, int cipher)
 {
     struct shuffle_rpc_env_options o;
     shuffle_rpc_env_options_init(&o);
     o.auth_secret = secret;
+    o.crypto = crypto;
+    o.crypto_cipher = cipher;
     o.auth_app_id = "app-rpc-test";
     o.connect_timeout_ms = 2000;
     if (max_asks)
@@ -89,6 +102,11 @@ static shuffle_rpc_env *client_env_auth(int max_asks, const char *secret)
     char err[256];
     ck_assert_msg(shuffle_rpc_env_new(&o, &env, err, sizeof err) == SHUFFLE_OK, "%s", err);
     return env;
+}
+
+static shuffle_rpc_env *client_env_auth(int max_asks, const char *secret)
+{
+    return client_env_crypto(max_asks, secret, SHUFFLE_CRYPTO_OFF, SHUFFLE_CIPHER_CTR);
 }
 
 static shuffle_rpc_env *client_env(int max_asks)
@@ -346,6 +364,82 @@ START_TEST(auth_on)
 }
 END_TEST
 
+/* spark.network.crypto between envs: in each mode and cipher the server (shuffle-rpc serve
+ * --crypto) answers a client configured alike, every message encrypted both ways; a wrong
+ * secret, a SASL-only client and a client of another handshake are refused with
+ * SHUFFLE_EAUTH before anything is delivered; a client without a secret reaches endpoints
+ * that require authentication no more than under SASL. */
+START_TEST(aes_on)
+{
+    static const struct {
+        const char *mode, *cipher;
+        int crypto, crypto_cipher;
+    } modes[] = {
+        {"pbkdf2", "ctr", SHUFFLE_CRYPTO_PBKDF2, SHUFFLE_CIPHER_CTR},
+        {"x25519", "ctr", SHUFFLE_CRYPTO_X25519, SHUFFLE_CIPHER_CTR},
+        {"x25519-v2", "ctr", SHUFFLE_CRYPTO_X25519_V2, SHUFFLE_CIPHER_CTR},
+        {"x25519", "gcm", SHUFFLE_CRYPTO_X25519, SHUFFLE_CIPHER_GCM},
+        {"x25519-v2", "gcm", SHUFFLE_CRYPTO_X25519_V2, SHUFFLE_CIPHER_GCM},
+    };
+    char secret_file[4200];
+    snprintf(secret_file, sizeof secret_file, "%s/secret", harness_test_dir());
+    ck_assert_int_eq(harness_write_file(secret_file, "rpc-aes-s3cret\n", 15), 0);
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        const char *security[] = {"--crypto", modes[i].mode, "--crypto-cipher", modes[i].cipher,
+                                  NULL};
+        struct server s = server_start_with(0, secret_file, security);
+        int status;
+        shuffle_rpc_env *member =
+            client_env_crypto(0, "rpc-aes-s3cret", modes[i].crypto, modes[i].crypto_cipher);
+        shuffle_rpc_ref *echo = lookup(member, s.port, "echo");
+        shuffle_rpc_ref *counter = lookup(member, s.port, "counter");
+        char big[100001]; /* several cipher records (GCM segments) in one frame */
+        memset(big, 'a' + (int)i, sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        char *text = ask(echo, big, 5000, &status);
+        ck_assert_msg(status == SHUFFLE_OK, "%s/%s: %s", modes[i].mode, modes[i].cipher, text);
+        ck_assert_str_eq(text, big);
+        free(text);
+        for (int n = 0; n < 3; n++)
+            ck_assert_int_eq(shuffle_rpc_send(counter, "+", 1), SHUFFLE_OK);
+        text = ask(counter, "", 5000, &status);
+        ck_assert_str_eq(text, "3");
+        free(text);
+        shuffle_rpc_ref_free(echo);
+        shuffle_rpc_ref_free(counter);
+        shuffle_rpc_env_free(member);
+        /* a wrong secret: the server cannot open the client's message */
+        shuffle_rpc_env *intruder =
+            client_env_crypto(0, "guess", modes[i].crypto, modes[i].crypto_cipher);
+        ck_assert_int_eq(shuffle_rpc_lookup(intruder, "127.0.0.1", s.port, "echo", 5000, &echo),
+                         SHUFFLE_EAUTH);
+        shuffle_rpc_env_free(intruder);
+        /* the right secret over SASL: this env speaks AES only */
+        shuffle_rpc_env *sasl = client_env_auth(0, "rpc-aes-s3cret");
+        ck_assert_int_eq(shuffle_rpc_lookup(sasl, "127.0.0.1", s.port, "echo", 5000, &echo),
+                         SHUFFLE_EAUTH);
+        shuffle_rpc_env_free(sasl);
+        /* the other handshake family (v1 ClientChallenge against 3.2+, and back) */
+        int other = modes[i].crypto == SHUFFLE_CRYPTO_PBKDF2 ? SHUFFLE_CRYPTO_X25519
+                                                             : SHUFFLE_CRYPTO_PBKDF2;
+        shuffle_rpc_env *stranger =
+            client_env_crypto(0, "rpc-aes-s3cret", other, SHUFFLE_CIPHER_CTR);
+        ck_assert_int_eq(shuffle_rpc_lookup(stranger, "127.0.0.1", s.port, "echo", 5000, &echo),
+                         SHUFFLE_EAUTH);
+        shuffle_rpc_env_free(stranger);
+        /* no secret: the endpoints exist but require authentication */
+        shuffle_rpc_env *anonymous = client_env(0);
+        echo = lookup(anonymous, s.port, "echo");
+        text = ask(echo, "hi", 5000, &status);
+        ck_assert_int_eq(status, SHUFFLE_EAUTH);
+        free(text);
+        shuffle_rpc_ref_free(echo);
+        shuffle_rpc_env_free(anonymous);
+        server_stop(&s);
+    }
+}
+END_TEST
+
 CHECK_MAIN((.suite = "rpc_remote", .name = "rpc_remote", .timeout_s = 120),
            two_processes_echo_counter_and_failures, tool_exit_statuses, peer_restart_mid_stream,
-           ten_thousand_asks_in_flight_bounded, auth_on)
+           ten_thousand_asks_in_flight_bounded, auth_on, aes_on)
