@@ -323,6 +323,37 @@ START_TEST(ten_thousand_asks_in_flight_bounded)
 }
 END_TEST
 
+/* member, authenticated, is answered: echo returns payload; sends one-way messages to counter,
+ * which then counts them (counter starts at 0). Frees member. */
+static void member_is_answered(shuffle_rpc_env *member, int port, const char *payload, int sends)
+{
+    int status;
+    shuffle_rpc_ref *echo = lookup(member, port, "echo");
+    shuffle_rpc_ref *counter = lookup(member, port, "counter");
+    char *text = ask(echo, payload, 5000, &status);
+    ck_assert_msg(status == SHUFFLE_OK, "echo: %s", text);
+    ck_assert_str_eq(text, payload);
+    free(text);
+    for (int n = 0; n < sends; n++)
+        ck_assert_int_eq(shuffle_rpc_send(counter, "+", 1), SHUFFLE_OK);
+    text = ask(counter, "", 5000, &status);
+    char expected[16];
+    snprintf(expected, sizeof expected, "%d", sends);
+    ck_assert_str_eq(text, expected);
+    free(text);
+    shuffle_rpc_ref_free(echo);
+    shuffle_rpc_ref_free(counter);
+    shuffle_rpc_env_free(member);
+}
+
+/* env's handshake is refused: even the lookup fails with SHUFFLE_EAUTH. Frees env. */
+static void handshake_refused(shuffle_rpc_env *env, int port)
+{
+    shuffle_rpc_ref *ref = NULL;
+    ck_assert_int_eq(shuffle_rpc_lookup(env, "127.0.0.1", port, "echo", 5000, &ref), SHUFFLE_EAUTH);
+    shuffle_rpc_env_free(env);
+}
+
 /* The server's endpoints require authentication (SASL DIGEST-MD5 with the shared secret). */
 START_TEST(auth_on)
 {
@@ -341,25 +372,9 @@ START_TEST(auth_on)
     shuffle_rpc_ref_free(echo);
     shuffle_rpc_env_free(anonymous);
     /* with the right secret: answered, one-way messages delivered */
-    shuffle_rpc_env *member = client_env_auth(0, "rpc-s3cret");
-    echo = lookup(member, s.port, "echo");
-    shuffle_rpc_ref *counter = lookup(member, s.port, "counter");
-    text = ask(echo, "hi", 5000, &status);
-    ck_assert_int_eq(status, SHUFFLE_OK);
-    ck_assert_str_eq(text, "hi");
-    free(text);
-    ck_assert_int_eq(shuffle_rpc_send(counter, "+", 1), SHUFFLE_OK);
-    text = ask(counter, "", 5000, &status);
-    ck_assert_str_eq(text, "1");
-    free(text);
-    shuffle_rpc_ref_free(echo);
-    shuffle_rpc_ref_free(counter);
-    shuffle_rpc_env_free(member);
+    member_is_answered(client_env_auth(0, "rpc-s3cret"), s.port, "hi", 1);
     /* with a wrong one: refused during the handshake, before anything is delivered */
-    shuffle_rpc_env *intruder = client_env_auth(0, "guess");
-    ck_assert_int_eq(shuffle_rpc_lookup(intruder, "127.0.0.1", s.port, "echo", 5000, &echo),
-                     SHUFFLE_EAUTH);
-    shuffle_rpc_env_free(intruder);
+    handshake_refused(client_env_auth(0, "guess"), s.port);
     server_stop(&s);
 }
 END_TEST
@@ -388,49 +403,26 @@ START_TEST(aes_on)
         const char *security[] = {"--crypto", modes[i].mode, "--crypto-cipher", modes[i].cipher,
                                   NULL};
         struct server s = server_start_with(0, secret_file, security);
-        int status;
-        shuffle_rpc_env *member =
-            client_env_crypto(0, "rpc-aes-s3cret", modes[i].crypto, modes[i].crypto_cipher);
-        shuffle_rpc_ref *echo = lookup(member, s.port, "echo");
-        shuffle_rpc_ref *counter = lookup(member, s.port, "counter");
-        char big[100001]; /* several cipher records (GCM segments) in one frame */
+        static char big[100001]; /* several cipher records (GCM segments) in one frame */
         memset(big, 'a' + (int)i, sizeof big - 1);
-        big[sizeof big - 1] = 0;
-        char *text = ask(echo, big, 5000, &status);
-        ck_assert_msg(status == SHUFFLE_OK, "%s/%s: %s", modes[i].mode, modes[i].cipher, text);
-        ck_assert_str_eq(text, big);
-        free(text);
-        for (int n = 0; n < 3; n++)
-            ck_assert_int_eq(shuffle_rpc_send(counter, "+", 1), SHUFFLE_OK);
-        text = ask(counter, "", 5000, &status);
-        ck_assert_str_eq(text, "3");
-        free(text);
-        shuffle_rpc_ref_free(echo);
-        shuffle_rpc_ref_free(counter);
-        shuffle_rpc_env_free(member);
+        member_is_answered(
+            client_env_crypto(0, "rpc-aes-s3cret", modes[i].crypto, modes[i].crypto_cipher), s.port,
+            big, 3);
         /* a wrong secret: the server cannot open the client's message */
-        shuffle_rpc_env *intruder =
-            client_env_crypto(0, "guess", modes[i].crypto, modes[i].crypto_cipher);
-        ck_assert_int_eq(shuffle_rpc_lookup(intruder, "127.0.0.1", s.port, "echo", 5000, &echo),
-                         SHUFFLE_EAUTH);
-        shuffle_rpc_env_free(intruder);
+        handshake_refused(client_env_crypto(0, "guess", modes[i].crypto, modes[i].crypto_cipher),
+                          s.port);
         /* the right secret over SASL: this env speaks AES only */
-        shuffle_rpc_env *sasl = client_env_auth(0, "rpc-aes-s3cret");
-        ck_assert_int_eq(shuffle_rpc_lookup(sasl, "127.0.0.1", s.port, "echo", 5000, &echo),
-                         SHUFFLE_EAUTH);
-        shuffle_rpc_env_free(sasl);
+        handshake_refused(client_env_auth(0, "rpc-aes-s3cret"), s.port);
         /* the other handshake family (v1 ClientChallenge against 3.2+, and back) */
         int other = modes[i].crypto == SHUFFLE_CRYPTO_PBKDF2 ? SHUFFLE_CRYPTO_X25519
                                                              : SHUFFLE_CRYPTO_PBKDF2;
-        shuffle_rpc_env *stranger =
-            client_env_crypto(0, "rpc-aes-s3cret", other, SHUFFLE_CIPHER_CTR);
-        ck_assert_int_eq(shuffle_rpc_lookup(stranger, "127.0.0.1", s.port, "echo", 5000, &echo),
-                         SHUFFLE_EAUTH);
-        shuffle_rpc_env_free(stranger);
+        handshake_refused(client_env_crypto(0, "rpc-aes-s3cret", other, SHUFFLE_CIPHER_CTR),
+                          s.port);
         /* no secret: the endpoints exist but require authentication */
         shuffle_rpc_env *anonymous = client_env(0);
-        echo = lookup(anonymous, s.port, "echo");
-        text = ask(echo, "hi", 5000, &status);
+        shuffle_rpc_ref *echo = lookup(anonymous, s.port, "echo");
+        int status;
+        char *text = ask(echo, "hi", 5000, &status);
         ck_assert_int_eq(status, SHUFFLE_EAUTH);
         free(text);
         shuffle_rpc_ref_free(echo);
