@@ -177,7 +177,8 @@ static int tool(char *out, size_t outlen, const char *args)
 {
     char path[4096], cmd[8192];
     harness_build_path(path, sizeof path, "src/tools/shuffle-rpc");
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", path, args);
+    if (snprintf(cmd, sizeof cmd, "%s %s 2>&1", path, args) >= (int)sizeof cmd)
+        return -1;
     return harness_run(cmd, out, outlen);
 }
 
@@ -418,6 +419,39 @@ START_TEST(aes_on)
                                                              : SHUFFLE_CRYPTO_PBKDF2;
         handshake_refused(client_env_crypto(0, "rpc-aes-s3cret", other, SHUFFLE_CIPHER_CTR),
                           s.port);
+        /* the tool, configured alike: ask answered */
+        char args[4096], out[256];
+        int n = snprintf(args, sizeof args,
+                         "ask 127.0.0.1:%d echo tool-%zu --auth-secret-file %s --crypto %s "
+                         "--crypto-cipher %s",
+                         s.port, i, secret_file, modes[i].mode, modes[i].cipher);
+        ck_assert_int_lt(n, (int)sizeof args);
+        ck_assert_int_eq(tool(out, sizeof out, args), 0);
+        char expected[32];
+        snprintf(expected, sizeof expected, "tool-%zu\n", i);
+        ck_assert_str_eq(out, expected);
+        /* the same family, another engine version or cipher: the handshake passes (the
+         * server picks by its own mode, docs/rpc.md), then neither side can read the other's
+         * bytes and the connection closes; proof that both really encrypt */
+        if (modes[i].crypto != SHUFFLE_CRYPTO_PBKDF2) {
+            int version = modes[i].crypto == SHUFFLE_CRYPTO_X25519 ? SHUFFLE_CRYPTO_X25519_V2
+                                                                   : SHUFFLE_CRYPTO_X25519;
+            int cipher = modes[i].crypto_cipher == SHUFFLE_CIPHER_GCM ? SHUFFLE_CIPHER_CTR
+                                                                      : SHUFFLE_CIPHER_GCM;
+            shuffle_rpc_env *other_version =
+                client_env_crypto(0, "rpc-aes-s3cret", version, modes[i].crypto_cipher);
+            shuffle_rpc_env *other_cipher =
+                client_env_crypto(0, "rpc-aes-s3cret", modes[i].crypto, cipher);
+            shuffle_rpc_ref *ref = NULL;
+            ck_assert_int_eq(
+                shuffle_rpc_lookup(other_version, "127.0.0.1", s.port, "echo", 5000, &ref),
+                SHUFFLE_RPC_ECONNLOST);
+            ck_assert_int_eq(
+                shuffle_rpc_lookup(other_cipher, "127.0.0.1", s.port, "echo", 5000, &ref),
+                SHUFFLE_RPC_ECONNLOST);
+            shuffle_rpc_env_free(other_version);
+            shuffle_rpc_env_free(other_cipher);
+        }
         /* no secret: the endpoints exist but require authentication */
         shuffle_rpc_env *anonymous = client_env(0);
         shuffle_rpc_ref *echo = lookup(anonymous, s.port, "echo");
