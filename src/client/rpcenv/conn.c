@@ -49,6 +49,8 @@ static void closed(struct rpc_conn *c, const char *why)
         return;
     c->closed = true;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    if (c->link_read)
+        event_del(c->link_read);
     c->h->on_close(c->ctx, c, why);
 }
 
