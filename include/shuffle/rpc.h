@@ -69,6 +69,13 @@ struct shuffle_rpc_env_options {
     /* Largest frame read from a peer (frame header included); a larger one closes the
      * connection before anything of its size is allocated. Default 64 MiB; 0: Java's limit. */
     uint64_t max_frame_bytes;
+    /* spark.network.crypto instead of SASL (needs auth_secret): SHUFFLE_CRYPTO_PBKDF2,
+     * _X25519 or _X25519_V2 of shuffle/client.h, then every byte under crypto_cipher
+     * (SHUFFLE_CIPHER_CTR, or _GCM with an X25519 mode). Connections this env makes run that
+     * handshake; connections it accepts must run the same one (SASL ones are refused).
+     * Default SHUFFLE_CRYPTO_OFF (0): SASL. docs/rpc.md. */
+    int crypto;
+    int crypto_cipher;
 };
 void shuffle_rpc_env_options_init_sized(struct shuffle_rpc_env_options *o, size_t struct_size);
 static inline void shuffle_rpc_env_options_init(struct shuffle_rpc_env_options *o)

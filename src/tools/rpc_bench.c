@@ -33,6 +33,7 @@ struct bench_opts {
     char host[256];
     int port;
     const char *peer;
+    struct secure_opts sec; /* --auth-secret-file, --crypto, --crypto-cipher */
 };
 
 struct bench_conn {
@@ -212,6 +213,7 @@ static int parse(int argc, char **argv, struct bench_opts *o)
         {"seconds", required_argument, NULL, 't'},
         {"rate", required_argument, NULL, 'r'},
         {"json", no_argument, NULL, 'j'},
+        RPC_CLI_SECURITY_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     *o = (struct bench_opts){.in_flight = 64, .connections = 1, .size = 100, .seconds = 5};
@@ -233,12 +235,16 @@ static int parse(int argc, char **argv, struct bench_opts *o)
             bad = rpc_cli_int(optarg, "--rate", 1, 100000000, &o->rate);
         else if (c == 'j')
             o->json = true;
+        else
+            rpc_cli_security_opt(c, optarg, &o->sec);
         if (bad)
             return -1;
     }
     if (!mode || (strcmp(mode, "send") != 0 && strcmp(mode, "ask") != 0) || argc - optind != 1) {
-        fprintf(stderr, "usage: shuffle-rpc bench HOST:PORT --mode send|ask [--in-flight N] "
-                        "[--connections N] [--size BYTES] [--seconds S] [--rate R] [--json]\n");
+        fprintf(stderr,
+                "usage: shuffle-rpc bench HOST:PORT --mode send|ask [--in-flight N] "
+                "[--connections N] [--size BYTES] [--seconds S] [--rate R] [--json]\n"
+                "       [--auth-secret-file FILE [--crypto MODE [--crypto-cipher ctr|gcm]]]\n");
         return -1;
     }
     o->ask = strcmp(mode, "ask") == 0;
@@ -263,7 +269,7 @@ int rpc_bench_main(int argc, char **argv)
         c->payload = calloc(1, (size_t)o.size + 1);
         c->hist = calloc(HIST_BUCKETS, sizeof *c->hist);
         memset(c->payload, 'x', (size_t)o.size);
-        status = rpc_cli_connect(o.peer, o.ask ? "echo" : "counter", NULL, 10000, o.host,
+        status = rpc_cli_connect(o.peer, o.ask ? "echo" : "counter", &o.sec, 10000, o.host,
                                  sizeof o.host, &o.port, &c->env, &c->ref);
         if (status == SHUFFLE_OK)
             status = shuffle_rpc_lookup(c->env, o.host, o.port, "counter", 10000, &c->counter);

@@ -43,8 +43,33 @@ int rpc_cli_exit_status(int status)
     }
 }
 
-int rpc_cli_connect(const char *peer, const char *name, const char *secret, int timeout_ms,
-                    char *host, size_t hostlen, int *port, shuffle_rpc_env **env,
+bool rpc_cli_security_opt(int c, const char *optarg, struct secure_opts *s)
+{
+    if (c == RPC_OPT_SECRET)
+        s->secret_file = optarg;
+    else if (c == RPC_OPT_CRYPTO)
+        s->crypto = optarg;
+    else if (c == RPC_OPT_CIPHER)
+        s->crypto_cipher = optarg;
+    else
+        return false;
+    return true;
+}
+
+int rpc_cli_security_apply(const struct secure_opts *s, struct shuffle_rpc_env_options *o,
+                           char **secret)
+{
+    char err[1024];
+    if (secure_opts_read(s, &o->crypto, &o->crypto_cipher, secret, err, sizeof err) != 0) {
+        fprintf(stderr, "shuffle-rpc: %s\n", err);
+        return -1;
+    }
+    o->auth_secret = *secret;
+    return 0;
+}
+
+int rpc_cli_connect(const char *peer, const char *name, const struct secure_opts *sec,
+                    int timeout_ms, char *host, size_t hostlen, int *port, shuffle_rpc_env **env,
                     shuffle_rpc_ref **ref)
 {
     char err[256];
@@ -56,8 +81,11 @@ int rpc_cli_connect(const char *peer, const char *name, const char *secret, int 
     }
     struct shuffle_rpc_env_options o;
     shuffle_rpc_env_options_init(&o);
-    o.auth_secret = secret;
+    char *secret = NULL;
+    if (sec && rpc_cli_security_apply(sec, &o, &secret) != 0)
+        return SHUFFLE_EINVAL;
     int status = shuffle_rpc_env_new(&o, env, err, sizeof err);
+    secure_secret_free(secret); /* the env keeps what it derived from it */
     if (status != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-rpc: %s\n", err);
         return status;

@@ -47,8 +47,8 @@ static char *read_secret(const char *path, char *err, size_t errlen)
     return buf;
 }
 
-int secure_opts_apply(const struct secure_opts *s, const char *app,
-                      struct shuffle_client_options *o, char **secret, char *err, size_t errlen)
+int secure_opts_read(const struct secure_opts *s, int *crypto, int *cipher, char **secret,
+                     char *err, size_t errlen)
 {
     *secret = NULL;
     int mode = SHUFFLE_CRYPTO_OFF;
@@ -61,7 +61,8 @@ int secure_opts_apply(const struct secure_opts *s, const char *app,
                  s->crypto ? "crypto" : "sasl-encrypt");
         return -1;
     }
-    int cipher = SHUFFLE_CIPHER_CTR;
+    *crypto = mode;
+    *cipher = SHUFFLE_CIPHER_CTR;
     if (s->crypto_cipher) {
         bool gcm = strcmp(s->crypto_cipher, "gcm") == 0;
         if (!gcm && strcmp(s->crypto_cipher, "ctr") != 0) {
@@ -72,16 +73,25 @@ int secure_opts_apply(const struct secure_opts *s, const char *app,
             snprintf(err, errlen, "--crypto-cipher gcm needs --crypto x25519 or x25519-v2");
             return -1;
         }
-        cipher = gcm ? SHUFFLE_CIPHER_GCM : SHUFFLE_CIPHER_CTR;
+        *cipher = gcm ? SHUFFLE_CIPHER_GCM : SHUFFLE_CIPHER_CTR;
     }
     if (s->crypto && s->sasl_encrypt) {
         snprintf(err, errlen, "--crypto and --sasl-encrypt exclude each other");
         return -1;
     }
-    if (!s->secret_file)
-        return 0;
-    if (!(*secret = read_secret(s->secret_file, err, errlen)))
+    if (s->secret_file && !(*secret = read_secret(s->secret_file, err, errlen)))
         return -1;
+    return 0;
+}
+
+int secure_opts_apply(const struct secure_opts *s, const char *app,
+                      struct shuffle_client_options *o, char **secret, char *err, size_t errlen)
+{
+    int mode, cipher;
+    if (secure_opts_read(s, &mode, &cipher, secret, err, errlen) != 0)
+        return -1;
+    if (!*secret)
+        return 0;
     o->auth_secret = *secret;
     o->auth_app_id = app;
     o->crypto = mode;

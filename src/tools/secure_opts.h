@@ -21,6 +21,11 @@ struct secure_opts {
 /* SHUFFLE_CRYPTO_* for "pbkdf2", "x25519", "x25519-v2"; -1 for anything else. */
 int secure_crypto_mode(const char *name);
 
+/* Checks s and reads its secret: *crypto (SHUFFLE_CRYPTO_*), *cipher (SHUFFLE_CIPHER_*) and
+ * *secret (malloc'd, NULL without a secret file; free with secure_secret_free). 0, or -1 with
+ * err set, as secure_opts_apply. */
+int secure_opts_read(const struct secure_opts *s, int *crypto, int *cipher, char **secret,
+                     char *err, size_t errlen);
 /* Sets o's auth and crypto fields for app; *secret holds the secret read from the file (NULL
  * without one): pass it to secure_secret_free once shuffle_client_new has returned. 0, or -1
  * with err set (an unreadable file, an unknown mode, --crypto or --sasl-encrypt without a

@@ -32,13 +32,14 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: shuffle-rpc serve [--listen ADDR] [--port N] [--port-file FILE]\n"
-            "                         [--auth-secret-file FILE] [--workers N] [--demo-endpoints]\n"
-            "       shuffle-rpc ask HOST:PORT ENDPOINT PAYLOAD [--timeout MS]\n"
-            "                       [--auth-secret-file FILE]\n"
-            "       shuffle-rpc send HOST:PORT ENDPOINT PAYLOAD [--timeout MS]\n"
-            "                       [--auth-secret-file FILE]\n"
+            "                         [--workers N] [--demo-endpoints] [SECURITY]\n"
+            "       shuffle-rpc ask HOST:PORT ENDPOINT PAYLOAD [--timeout MS] [SECURITY]\n"
+            "       shuffle-rpc send HOST:PORT ENDPOINT PAYLOAD [--timeout MS] [SECURITY]\n"
             "       shuffle-rpc bench HOST:PORT --mode send|ask [--in-flight N] [--connections N]\n"
             "                         [--size BYTES] [--seconds S] [--rate ASKS_PER_S] [--json]\n"
+            "                         [SECURITY]\n"
+            "  SECURITY: [--auth-secret-file FILE [--crypto pbkdf2|x25519|x25519-v2\n"
+            "            [--crypto-cipher ctr|gcm]]]\n"
             "       shuffle-rpc --version\n");
 }
 
@@ -70,22 +71,6 @@ static void echo_reply(void *arg, const struct shuffle_rpc_message *m, shuffle_r
     shuffle_rpc_reply_ok(r, m->payload, m->len);
 }
 
-static char *read_secret(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "shuffle-rpc: cannot read %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = 0;
-    return strdup(buf);
-}
-
 static int write_port_file(const char *path, int port)
 {
     char tmp[PATH_MAX];
@@ -104,13 +89,14 @@ static int serve(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"port", required_argument, NULL, 'p'},
         {"port-file", required_argument, NULL, 'f'},
-        {"auth-secret-file", required_argument, NULL, 'a'},
+        RPC_CLI_SECURITY_OPTIONS,
         {"workers", required_argument, NULL, 'w'},
         {"demo-endpoints", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     bool demo = false;
-    const char *listen = "127.0.0.1", *port_file = NULL, *secret_file = NULL;
+    const char *listen = "127.0.0.1", *port_file = NULL;
+    struct secure_opts sec = {0};
     long port = 0, workers = 2;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -121,8 +107,8 @@ static int serve(int argc, char **argv)
             listen = optarg;
         else if (c == 'f')
             port_file = optarg;
-        else if (c == 'a')
-            secret_file = optarg;
+        else if (rpc_cli_security_opt(c, optarg, &sec))
+            continue;
         else if (c == 'd')
             demo = true;
     }
@@ -136,11 +122,8 @@ static int serve(int argc, char **argv)
     o.port = (int)port;
     o.worker_threads = (int)workers;
     char *secret = NULL;
-    if (secret_file) {
-        if (!(secret = read_secret(secret_file)))
-            return 1;
-        o.auth_secret = secret;
-    }
+    if (rpc_cli_security_apply(&sec, &o, &secret) != 0)
+        return 1;
     /* SIGTERM and SIGINT are taken by sigwait below, in every thread the env starts */
     sigset_t stop;
     sigemptyset(&stop);
@@ -151,7 +134,7 @@ static int serve(int argc, char **argv)
     char err[256];
     int status = shuffle_rpc_env_new(&o, &env, err, sizeof err);
     bool auth = secret != NULL;
-    free(secret);
+    secure_secret_free(secret);
     if (status != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-rpc: serve: %s\n", err);
         return 1;
@@ -192,21 +175,17 @@ static int one_message(bool ask, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"timeout", required_argument, NULL, 't'},
-        {"auth-secret-file", required_argument, NULL, 'a'},
+        RPC_CLI_SECURITY_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     long timeout = 10000;
-    const char *secret_file = NULL;
+    struct secure_opts sec = {0};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == '?' || (c == 't' && rpc_cli_int(optarg, "--timeout", 1, INT_MAX, &timeout)))
             return EXIT_USAGE;
-        if (c == 'a')
-            secret_file = optarg;
+        rpc_cli_security_opt(c, optarg, &sec);
     }
-    char *secret = secret_file ? read_secret(secret_file) : NULL;
-    if (secret_file && !secret)
-        return 1;
     if (argc - optind != 3) {
         usage(stderr);
         return EXIT_USAGE;
@@ -217,8 +196,7 @@ static int one_message(bool ask, int argc, char **argv)
     char host[256];
     int port;
     int status =
-        rpc_cli_connect(peer, name, secret, (int)timeout, host, sizeof host, &port, &env, &ref);
-    free(secret);
+        rpc_cli_connect(peer, name, &sec, (int)timeout, host, sizeof host, &port, &env, &ref);
     if (status != SHUFFLE_OK)
         return rpc_cli_exit_status(status);
     uint8_t *reply = NULL;

@@ -35,9 +35,11 @@ static bool port_file_written(void *arg)
     return harness_path_exists(arg);
 }
 
-/* Starts shuffle-rpc serve on port (0: any), with --auth-secret-file secret_file unless NULL,
- * and waits until it listens. */
-static struct server server_start_auth(int port, const char *secret_file)
+/* Starts shuffle-rpc serve on port (0: any), with --auth-secret-file secret_file unless NULL
+ * and then up to 4 more arguments (security options; NULL-terminated, or NULL), and waits
+ * until it listens. */
+static struct server server_start_with(int port, const char *secret_file,
+                                       const char *const *security)
 {
     char tool[4096], port_file[4200], log[4200], port_arg[16];
     harness_build_path(tool, sizeof tool, "src/tools/shuffle-rpc");
@@ -46,10 +48,13 @@ static struct server server_start_auth(int port, const char *secret_file)
     snprintf(port_arg, sizeof port_arg, "%d", port);
     unlink(port_file);
     char *argv[] = {tool, "serve", "--port", port_arg, "--port-file", port_file, "--demo-endpoints",
-                    NULL, NULL,    NULL};
+                    NULL, NULL,    NULL,     NULL,     NULL,          NULL,      NULL,
+                    NULL};
     if (secret_file) {
         argv[7] = "--auth-secret-file";
         argv[8] = (char *)secret_file;
+        for (int i = 0; security && security[i] && i < 4; i++)
+            argv[9 + i] = (char *)security[i];
     }
     struct server s = {.pid = harness_spawn(argv, log, NULL, NULL)};
     ck_assert_int_gt(s.pid, 0);
@@ -65,6 +70,11 @@ static struct server server_start_auth(int port, const char *secret_file)
     return s;
 }
 
+static struct server server_start_auth(int port, const char *secret_file)
+{
+    return server_start_with(port, secret_file, NULL);
+}
+
 static struct server server_start(int port)
 {
     return server_start_auth(port, NULL);
@@ -76,11 +86,14 @@ static void server_stop(struct server *s)
     ck_assert_int_eq(harness_reap(s->pid, 10000), 0); /* a clean exit, not a kill */
 }
 
-static shuffle_rpc_env *client_env_auth(int max_asks, const char *secret)
+/* A client-only env; with secret, authenticating by SASL (crypto 0) or AES (crypto, cipher). */
+static shuffle_rpc_env *client_env_crypto(int max_asks, const char *secret, int crypto, int cipher)
 {
     struct shuffle_rpc_env_options o;
     shuffle_rpc_env_options_init(&o);
     o.auth_secret = secret;
+    o.crypto = crypto;
+    o.crypto_cipher = cipher;
     o.auth_app_id = "app-rpc-test";
     o.connect_timeout_ms = 2000;
     if (max_asks)
@@ -89,6 +102,11 @@ static shuffle_rpc_env *client_env_auth(int max_asks, const char *secret)
     char err[256];
     ck_assert_msg(shuffle_rpc_env_new(&o, &env, err, sizeof err) == SHUFFLE_OK, "%s", err);
     return env;
+}
+
+static shuffle_rpc_env *client_env_auth(int max_asks, const char *secret)
+{
+    return client_env_crypto(max_asks, secret, SHUFFLE_CRYPTO_OFF, SHUFFLE_CIPHER_CTR);
 }
 
 static shuffle_rpc_env *client_env(int max_asks)
@@ -159,7 +177,8 @@ static int tool(char *out, size_t outlen, const char *args)
 {
     char path[4096], cmd[8192];
     harness_build_path(path, sizeof path, "src/tools/shuffle-rpc");
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", path, args);
+    if (snprintf(cmd, sizeof cmd, "%s %s 2>&1", path, args) >= (int)sizeof cmd)
+        return -1;
     return harness_run(cmd, out, outlen);
 }
 
@@ -305,6 +324,37 @@ START_TEST(ten_thousand_asks_in_flight_bounded)
 }
 END_TEST
 
+/* member, authenticated, is answered: echo returns payload; sends one-way messages to counter,
+ * which then counts them (counter starts at 0). Frees member. */
+static void member_is_answered(shuffle_rpc_env *member, int port, const char *payload, int sends)
+{
+    int status;
+    shuffle_rpc_ref *echo = lookup(member, port, "echo");
+    shuffle_rpc_ref *counter = lookup(member, port, "counter");
+    char *text = ask(echo, payload, 5000, &status);
+    ck_assert_msg(status == SHUFFLE_OK, "echo: %s", text);
+    ck_assert_str_eq(text, payload);
+    free(text);
+    for (int n = 0; n < sends; n++)
+        ck_assert_int_eq(shuffle_rpc_send(counter, "+", 1), SHUFFLE_OK);
+    text = ask(counter, "", 5000, &status);
+    char expected[16];
+    snprintf(expected, sizeof expected, "%d", sends);
+    ck_assert_str_eq(text, expected);
+    free(text);
+    shuffle_rpc_ref_free(echo);
+    shuffle_rpc_ref_free(counter);
+    shuffle_rpc_env_free(member);
+}
+
+/* env's handshake is refused: even the lookup fails with SHUFFLE_EAUTH. Frees env. */
+static void handshake_refused(shuffle_rpc_env *env, int port)
+{
+    shuffle_rpc_ref *ref = NULL;
+    ck_assert_int_eq(shuffle_rpc_lookup(env, "127.0.0.1", port, "echo", 5000, &ref), SHUFFLE_EAUTH);
+    shuffle_rpc_env_free(env);
+}
+
 /* The server's endpoints require authentication (SASL DIGEST-MD5 with the shared secret). */
 START_TEST(auth_on)
 {
@@ -323,29 +373,99 @@ START_TEST(auth_on)
     shuffle_rpc_ref_free(echo);
     shuffle_rpc_env_free(anonymous);
     /* with the right secret: answered, one-way messages delivered */
-    shuffle_rpc_env *member = client_env_auth(0, "rpc-s3cret");
-    echo = lookup(member, s.port, "echo");
-    shuffle_rpc_ref *counter = lookup(member, s.port, "counter");
-    text = ask(echo, "hi", 5000, &status);
-    ck_assert_int_eq(status, SHUFFLE_OK);
-    ck_assert_str_eq(text, "hi");
-    free(text);
-    ck_assert_int_eq(shuffle_rpc_send(counter, "+", 1), SHUFFLE_OK);
-    text = ask(counter, "", 5000, &status);
-    ck_assert_str_eq(text, "1");
-    free(text);
-    shuffle_rpc_ref_free(echo);
-    shuffle_rpc_ref_free(counter);
-    shuffle_rpc_env_free(member);
+    member_is_answered(client_env_auth(0, "rpc-s3cret"), s.port, "hi", 1);
     /* with a wrong one: refused during the handshake, before anything is delivered */
-    shuffle_rpc_env *intruder = client_env_auth(0, "guess");
-    ck_assert_int_eq(shuffle_rpc_lookup(intruder, "127.0.0.1", s.port, "echo", 5000, &echo),
-                     SHUFFLE_EAUTH);
-    shuffle_rpc_env_free(intruder);
+    handshake_refused(client_env_auth(0, "guess"), s.port);
     server_stop(&s);
+}
+END_TEST
+
+/* spark.network.crypto between envs: in each mode and cipher the server (shuffle-rpc serve
+ * --crypto) answers a client configured alike, every message encrypted both ways; a wrong
+ * secret, a SASL-only client and a client of another handshake are refused with
+ * SHUFFLE_EAUTH before anything is delivered; a client without a secret reaches endpoints
+ * that require authentication no more than under SASL. */
+START_TEST(aes_on)
+{
+    static const struct {
+        const char *mode, *cipher;
+        int crypto, crypto_cipher;
+    } modes[] = {
+        {"pbkdf2", "ctr", SHUFFLE_CRYPTO_PBKDF2, SHUFFLE_CIPHER_CTR},
+        {"x25519", "ctr", SHUFFLE_CRYPTO_X25519, SHUFFLE_CIPHER_CTR},
+        {"x25519-v2", "ctr", SHUFFLE_CRYPTO_X25519_V2, SHUFFLE_CIPHER_CTR},
+        {"x25519", "gcm", SHUFFLE_CRYPTO_X25519, SHUFFLE_CIPHER_GCM},
+        {"x25519-v2", "gcm", SHUFFLE_CRYPTO_X25519_V2, SHUFFLE_CIPHER_GCM},
+    };
+    char secret_file[4200];
+    snprintf(secret_file, sizeof secret_file, "%s/secret", harness_test_dir());
+    ck_assert_int_eq(harness_write_file(secret_file, "rpc-aes-s3cret\n", 15), 0);
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        const char *security[] = {"--crypto", modes[i].mode, "--crypto-cipher", modes[i].cipher,
+                                  NULL};
+        struct server s = server_start_with(0, secret_file, security);
+        static char big[100001]; /* several cipher records (GCM segments) in one frame */
+        memset(big, 'a' + (int)i, sizeof big - 1);
+        member_is_answered(
+            client_env_crypto(0, "rpc-aes-s3cret", modes[i].crypto, modes[i].crypto_cipher), s.port,
+            big, 3);
+        /* a wrong secret: the server cannot open the client's message */
+        handshake_refused(client_env_crypto(0, "guess", modes[i].crypto, modes[i].crypto_cipher),
+                          s.port);
+        /* the right secret over SASL: this env speaks AES only */
+        handshake_refused(client_env_auth(0, "rpc-aes-s3cret"), s.port);
+        /* the other handshake family (v1 ClientChallenge against 3.2+, and back) */
+        int other = modes[i].crypto == SHUFFLE_CRYPTO_PBKDF2 ? SHUFFLE_CRYPTO_X25519
+                                                             : SHUFFLE_CRYPTO_PBKDF2;
+        handshake_refused(client_env_crypto(0, "rpc-aes-s3cret", other, SHUFFLE_CIPHER_CTR),
+                          s.port);
+        /* the tool, configured alike: ask answered */
+        char args[4096], out[256];
+        int n = snprintf(args, sizeof args,
+                         "ask 127.0.0.1:%d echo tool-%zu --auth-secret-file %s --crypto %s "
+                         "--crypto-cipher %s",
+                         s.port, i, secret_file, modes[i].mode, modes[i].cipher);
+        ck_assert_int_lt(n, (int)sizeof args);
+        ck_assert_int_eq(tool(out, sizeof out, args), 0);
+        char expected[32];
+        snprintf(expected, sizeof expected, "tool-%zu\n", i);
+        ck_assert_str_eq(out, expected);
+        /* the same family, another engine version or cipher: the handshake passes (the
+         * server picks by its own mode, docs/rpc.md), then neither side can read the other's
+         * bytes and the connection closes; proof that both really encrypt */
+        if (modes[i].crypto != SHUFFLE_CRYPTO_PBKDF2) {
+            int version = modes[i].crypto == SHUFFLE_CRYPTO_X25519 ? SHUFFLE_CRYPTO_X25519_V2
+                                                                   : SHUFFLE_CRYPTO_X25519;
+            int cipher = modes[i].crypto_cipher == SHUFFLE_CIPHER_GCM ? SHUFFLE_CIPHER_CTR
+                                                                      : SHUFFLE_CIPHER_GCM;
+            shuffle_rpc_env *other_version =
+                client_env_crypto(0, "rpc-aes-s3cret", version, modes[i].crypto_cipher);
+            shuffle_rpc_env *other_cipher =
+                client_env_crypto(0, "rpc-aes-s3cret", modes[i].crypto, cipher);
+            shuffle_rpc_ref *ref = NULL;
+            ck_assert_int_eq(
+                shuffle_rpc_lookup(other_version, "127.0.0.1", s.port, "echo", 5000, &ref),
+                SHUFFLE_RPC_ECONNLOST);
+            ck_assert_int_eq(
+                shuffle_rpc_lookup(other_cipher, "127.0.0.1", s.port, "echo", 5000, &ref),
+                SHUFFLE_RPC_ECONNLOST);
+            shuffle_rpc_env_free(other_version);
+            shuffle_rpc_env_free(other_cipher);
+        }
+        /* no secret: the endpoints exist but require authentication */
+        shuffle_rpc_env *anonymous = client_env(0);
+        shuffle_rpc_ref *echo = lookup(anonymous, s.port, "echo");
+        int status;
+        char *text = ask(echo, "hi", 5000, &status);
+        ck_assert_int_eq(status, SHUFFLE_EAUTH);
+        free(text);
+        shuffle_rpc_ref_free(echo);
+        shuffle_rpc_env_free(anonymous);
+        server_stop(&s);
+    }
 }
 END_TEST
 
 CHECK_MAIN((.suite = "rpc_remote", .name = "rpc_remote", .timeout_s = 120),
            two_processes_echo_counter_and_failures, tool_exit_statuses, peer_restart_mid_stream,
-           ten_thousand_asks_in_flight_bounded, auth_on)
+           ten_thousand_asks_in_flight_bounded, auth_on, aes_on)

@@ -4,19 +4,24 @@
 
 #include "client/rpcenv/conn.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "client/link.h"
 #include "proto/frame.h"
 #include "proto/message.h"
 
 /* The output is "drained" below this many bytes (the outbox then moves more into it). */
 #define RPC_CONN_LOW_WATER (256 * 1024)
+/* Plaintext taken from a cipher link per read. */
+#define RPC_CONN_LINK_READ (64 * 1024)
 
 struct rpc_conn {
     struct bufferevent *bev;
@@ -30,6 +35,11 @@ struct rpc_conn {
     void (*release)(void *attachment);
     const struct rpc_conn_handler *h;
     void *ctx;
+    /* a cipher (after an AES handshake): every later byte through it; the connection then
+     * reads the socket itself (link_read), as the link reads the fd */
+    struct link link;
+    struct event *link_read;
+    uint8_t *plain; /* RPC_CONN_LINK_READ bytes */
 };
 
 /* Reports the close; c may be freed by the handler: callers return at once. */
@@ -39,6 +49,8 @@ static void closed(struct rpc_conn *c, const char *why)
         return;
     c->closed = true;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    if (c->link_read)
+        event_del(c->link_read);
     c->h->on_close(c->ctx, c, why);
 }
 
@@ -80,6 +92,7 @@ static bool feed(struct rpc_conn *c, const uint8_t *data, size_t len)
 {
     struct frame_out f;
     enum frame_event ev;
+    bool plain = link_is_plain(&c->link);
     while ((ev = frame_decoder_next(&c->decoder, &data, &len, &f)) != FRAME_NEED_MORE) {
         if (ev == FRAME_ERROR) {
             closed(c, c->decoder.error);
@@ -91,6 +104,14 @@ static bool feed(struct rpc_conn *c, const uint8_t *data, size_t len)
         }
         if (!handle_frame(c, &f))
             return false;
+        if (plain && !link_is_plain(&c->link)) {
+            /* the frame ended the handshake: a conforming peer sent nothing after it */
+            if (len > 0) {
+                closed(c, "bytes after the authentication message, before the cipher was on");
+                return false;
+            }
+            return true;
+        }
     }
     return true;
 }
@@ -109,10 +130,45 @@ static void on_read(struct bufferevent *bev, void *arg)
             if (!feed(c, vec[i].iov_base, vec[i].iov_len))
                 return;
             used += vec[i].iov_len;
+            if (!link_is_plain(&c->link))
+                break;
         }
         evbuffer_drain(in, used);
+        if (!link_is_plain(&c->link)) {
+            if (evbuffer_get_length(in) > 0) {
+                closed(c, "bytes after the authentication message, before the cipher was on");
+                return;
+            }
+            break;
+        }
     }
     c->h->on_read_end(c->ctx, c);
+}
+
+/* Readable socket under a cipher link: its plaintext to the decoder. */
+static void on_link_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct rpc_conn *c = arg;
+    struct iovec iov = {c->plain, RPC_CONN_LINK_READ};
+    ssize_t n = link_readv(&c->link, fd, &iov, 1);
+    if (n == 0) {
+        closed(c, "connection closed by the peer");
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        closed(c, errno == EBADMSG || errno == EPROTO
+                      ? "the peer's bytes do not decrypt under the session's cipher"
+                      : strerror(errno));
+        return;
+    }
+    if (!feed(c, c->plain, (size_t)n))
+        return;
+    c->h->on_read_end(c->ctx, c);
+    if (link_pending(&c->link) > 0) /* held by the cipher: no readiness event will come */
+        event_active(c->link_read, EV_READ, 0);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -164,11 +220,34 @@ void *rpc_conn_attachment(const struct rpc_conn *c)
     return c->attachment;
 }
 
+static void write_failed(struct rpc_conn *c);
+
+int rpc_conn_set_link(struct rpc_conn *c, struct link *l)
+{
+    c->plain = malloc(RPC_CONN_LINK_READ);
+    c->link_read = event_new(bufferevent_get_base(c->bev), bufferevent_getfd(c->bev),
+                             EV_READ | EV_PERSIST, on_link_readable, c);
+    if (!c->plain || !c->link_read || event_add(c->link_read, NULL) != 0) {
+        link_clear(l);
+        write_failed(c); /* the peer expects ciphertext from now on */
+        return -1;
+    }
+    bufferevent_disable(c->bev, EV_READ);
+    c->link = *l;
+    l->ops = NULL;
+    l->state = NULL;
+    return 0;
+}
+
 void rpc_conn_free(struct rpc_conn *c)
 {
     if (!c)
         return;
     rpc_conn_attach(c, NULL, NULL);
+    if (c->link_read)
+        event_free(c->link_read);
+    link_clear(&c->link);
+    free(c->plain);
     bufferevent_free(c->bev);
     frame_decoder_free(&c->decoder);
     proto_writer_free(&c->answer);
@@ -200,14 +279,30 @@ size_t rpc_conn_output_len(const struct rpc_conn *c)
     return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+/* A failed cipher write leaves the peer a stream it cannot decrypt: the connection goes, by
+ * the next read (the caller still holds c, so it is not closed here). */
+static void write_failed(struct rpc_conn *c)
+{
+    shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
+}
+
 void rpc_conn_write_buffer(struct rpc_conn *c, struct evbuffer *buf)
 {
-    evbuffer_add_buffer(bufferevent_get_output(c->bev), buf);
+    if (link_write_buffer(&c->link, bufferevent_get_output(c->bev), buf) != 0)
+        write_failed(c);
 }
 
 void rpc_conn_write(struct rpc_conn *c, const void *data, size_t len)
 {
-    bufferevent_write(c->bev, data, len);
+    if (link_is_plain(&c->link)) {
+        bufferevent_write(c->bev, data, len);
+        return;
+    }
+    uint8_t *copy = malloc(len ? len : 1); /* the link encrypts in place */
+    if (!copy || (memcpy(copy, data, len),
+                  link_write(&c->link, bufferevent_get_output(c->bev), copy, len)) != 0)
+        write_failed(c);
+    free(copy);
 }
 
 void rpc_conn_answer(struct rpc_conn *c, int64_t request_id, const char *error, const uint8_t *body,
@@ -224,6 +319,7 @@ void rpc_conn_answer(struct rpc_conn *c, int64_t request_id, const char *error, 
     }
     proto_writer_reset(&c->answer);
     proto_msg_encode(&c->answer, &m);
-    if (!c->answer.failed)
-        evbuffer_add(bufferevent_get_output(c->bev), c->answer.buf, c->answer.len);
+    if (!c->answer.failed &&
+        link_write(&c->link, bufferevent_get_output(c->bev), c->answer.buf, c->answer.len) != 0)
+        write_failed(c);
 }

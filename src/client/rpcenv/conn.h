@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct bufferevent;
+struct link;
 struct evbuffer;
 struct rpc_conn;
 
@@ -45,6 +46,11 @@ void rpc_conn_set_authenticated(struct rpc_conn *c);
  * with release(state) when replaced or when the connection is freed. */
 void rpc_conn_attach(struct rpc_conn *c, void *state, void (*release)(void *state));
 void *rpc_conn_attachment(const struct rpc_conn *c);
+/* Puts a cipher under every later byte (taken from l, which ends plain), from the next byte
+ * read and written; call it between frames, right after the handshake's last message. The
+ * bytes already read past that message (none from a conforming peer) close the connection.
+ * 0, or -1 without memory (l destroyed; the socket is shut down, so the connection closes). */
+int rpc_conn_set_link(struct rpc_conn *c, struct link *l);
 /* Bytes written and not yet sent. */
 size_t rpc_conn_output_len(const struct rpc_conn *c);
 /* Moves all of buf to the output (no copy). */

@@ -168,15 +168,23 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
     pthread_mutex_init(&env->done_lock, NULL);
     pthread_cond_init(&env->done_cond, NULL);
     struct shuffle_rpc_env_options *op = &env->opts;
+    if (!op->auth_secret && (op->crypto || op->crypto_cipher)) {
+        snprintf(err, errlen, "shuffle_rpc_env_options: crypto needs auth_secret");
+        env_destroy(env);
+        return SHUFFLE_EINVAL;
+    }
     if (op->auth_secret) {
         /* the connecting side presents the app id (any, when none is given) */
         const struct auth_modes modes = {
             .app_id = op->auth_app_id ? op->auth_app_id : "shuffle-rpc",
             .secret = op->auth_secret,
+            .crypto = op->crypto,
+            .crypto_cipher = op->crypto_cipher,
             .timeout_ms = op->connect_timeout_ms,
         };
         int status = auth_creds_init(&env->creds, &modes, err, errlen);
-        if (status == SHUFFLE_OK && op->listen_host) {
+        /* with crypto the accepting side answers the AES handshake (aes_accept.c) only */
+        if (status == SHUFFLE_OK && op->listen_host && !op->crypto) {
             if (!(env->password = sasl_spark_password(op->auth_secret)))
                 status = SHUFFLE_ELOCAL;
             else if (rpc_sasl_server_start(err, errlen) != 0)

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "client/rpcenv/aes_accept.h"
 #include "client/rpcenv/asks.h"
 #include "client/rpcenv/env_requests.h"
 #include "client/rpcenv/env_loop.h"
@@ -214,7 +215,13 @@ static void on_request(void *ctx, struct rpc_conn *c, int64_t request_id, const 
 {
     shuffle_rpc_env *env = ctx;
     struct rpc_envelope e;
-    /* an envelope starts with 0 or 1: a SaslMessage's tag cannot be mistaken for one */
+    /* an envelope starts with 0 or 1: neither an AES message's tag nor a SaslMessage's
+     * (below) can be mistaken for one */
+    if (env->opts.crypto && request_id >= 0 && !rpc_conn_authenticated(c) &&
+        rpc_aes_is_auth_message(body, len)) {
+        rpc_aes_accept(c, &env->creds, request_id, body, len);
+        return;
+    }
     if (env->password && request_id >= 0 && len > 0 && body[0] == SASLMSG_TAG &&
         !rpc_conn_authenticated(c)) {
         authenticate_step(env, c, request_id, body, len);

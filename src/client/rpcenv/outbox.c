@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "client/auth.h"
+#include "client/auth_aes.h"
 #include "client/dial.h"
 #include "proto/message.h"
 #include "shuffle/client.h"
@@ -45,8 +46,9 @@ struct rpc_outbox {
     struct event *connect_timer;
     struct rpc_conn *conn;
     struct rpc_ask_group asks;
-    /* the SASL phase of a new connection */
+    /* the authentication phase of a new connection: SASL, or the AES handshake with crypto */
     struct auth_phase *auth;
+    struct aes_phase *aes;
     int64_t auth_ask_id;       /* the step awaiting its answer, -1 when none */
     struct event *auth_failed; /* closes the connection outside its own callbacks */
     char *auth_why;
@@ -113,6 +115,8 @@ static void end_auth(struct rpc_outbox *ob)
     }
     auth_phase_free(ob->auth);
     ob->auth = NULL;
+    aes_phase_free(ob->aes);
+    ob->aes = NULL;
 }
 
 static void close_conn(struct rpc_outbox *ob)
@@ -256,6 +260,12 @@ static void auth_follow(struct rpc_outbox *ob, struct auth_step *step)
 {
     if (step->next == AUTH_DONE) {
         end_auth(ob);
+        /* the AES cipher goes under every byte after the handshake's reply */
+        if (!link_is_plain(&step->link) && rpc_conn_set_link(ob->conn, &step->link) != 0) {
+            auth_fail(ob, "no memory for the cipher");
+            auth_step_clear(step);
+            return;
+        }
         rpc_conn_set_authenticated(ob->conn);
         ob->state = OUTBOX_CONNECTED;
         flush(ob);
@@ -293,7 +303,10 @@ static void on_auth_answer(void *arg, int status, const char *error, const uint8
         return;
     }
     struct auth_step step;
-    auth_phase_step(ob->auth, reply, len, &step);
+    if (ob->aes)
+        aes_phase_step(ob->aes, reply, len, &step);
+    else
+        auth_phase_step(ob->auth, reply, len, &step);
     auth_follow(ob, &step);
 }
 
@@ -316,7 +329,10 @@ static void on_dialed(void *arg, struct bufferevent *bev, const char *error)
     if (ob->env->creds) {
         ob->state = OUTBOX_AUTHENTICATING;
         struct auth_step step;
-        ob->auth = auth_phase_start(ob->env->creds, &step);
+        if (ob->env->creds->crypto)
+            ob->aes = aes_phase_start(ob->env->creds, &step);
+        else
+            ob->auth = auth_phase_start(ob->env->creds, &step);
         auth_follow(ob, &step);
         return;
     }

@@ -16,7 +16,8 @@ RPCENV_SOURCES = \
 	src/client/rpcenv/outbox.h src/client/rpcenv/outbox.c \
 	src/client/rpcenv/status.h src/client/rpcenv/status.c \
 	src/client/rpcenv/fields.c \
-	src/client/rpcenv/sasl_server.h src/client/rpcenv/sasl_server.c
+	src/client/rpcenv/sasl_server.h src/client/rpcenv/sasl_server.c \
+	src/client/rpcenv/aes_accept.h src/client/rpcenv/aes_accept.c
 src_client_libshuffle_la_SOURCES += $(RPCENV_SOURCES)
 shuffleinclude_HEADERS += include/shuffle/rpc.h
 
@@ -37,7 +38,7 @@ tests_fuzz_fuzz_rpc_envelope_LDADD = src/proto/libproto.la
 bin_PROGRAMS += src/tools/shuffle-rpc
 src_tools_shuffle_rpc_SOURCES = src/tools/shuffle_rpc.c src/tools/rpc_cli.h src/tools/rpc_cli.c \
 	src/tools/rpc_bench.c src/tools/rpc_bench.h src/tools/rpc_demo.c src/tools/rpc_demo.h \
-	src/tools/peer_arg.c src/tools/peer_arg.h
+	src/tools/peer_arg.c src/tools/peer_arg.h src/tools/secure_opts.c src/tools/secure_opts.h
 src_tools_shuffle_rpc_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
 dist_man_MANS += man/shuffle-rpc.1
 
