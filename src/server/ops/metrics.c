@@ -102,7 +102,7 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
                           "Authentication handshakes refused (SASL or AES)."},
     [MC_AES_CONNECTIONS] = {"shuffled_aes_connections_total",
                             "Connections authenticated with spark.network.crypto's AES protocol, "
-                            "then encrypted with AES-CTR."},
+                            "then encrypted with AES-CTR or AES-GCM."},
     [MC_ADMIN_UNAUTHORIZED] = {"shuffled_admin_unauthorized_total",
                                "Admin actions refused with 401: missing or wrong bearer token "
                                "(admin_token_file)."},
