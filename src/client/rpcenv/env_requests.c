@@ -195,8 +195,8 @@ static void flush_batch(shuffle_rpc_env *env)
         struct rpc_msg *m = rest;
         rest = m->next;
         if (m->reply) {
-            rpc_reply_fail(m->reply, status, text);
-            rpc_reply_release(m->reply);
+            rpcenv_reply_fail(m->reply, status, text);
+            rpcenv_reply_release(m->reply);
         } else {
             atomic_fetch_add(&env->refused, 1);
         }
@@ -245,7 +245,7 @@ static void on_request(void *ctx, struct rpc_conn *c, int64_t request_id, const 
                     e.sender.present ? view_str(&e.sender.host, host, sizeof host) : NULL,
                     e.sender.port, rpc_conn_remote(c), rpc_conn_authenticated(c));
     if (m && request_id >= 0 &&
-        !(m->reply = rpc_reply_new(answer_sink, env, rpc_conn_id(c), (uint64_t)request_id))) {
+        !(m->reply = rpcenv_reply_new(answer_sink, env, rpc_conn_id(c), (uint64_t)request_id))) {
         free(m);
         m = NULL;
     }
@@ -362,11 +362,11 @@ static void run_local_ask(shuffle_rpc_env *env, struct env_cmd *cmd)
     struct rpc_msg *m =
         rpc_msg_new(RPC_MSG_ASK, lc->payload, lc->len, env->host, env->port, NULL, true);
     int status = SHUFFLE_ELOCAL;
-    if (m && (m->reply = rpc_reply_new(answer_sink, env, 0, (uint64_t)a->id)) != NULL)
+    if (m && (m->reply = rpcenv_reply_new(answer_sink, env, 0, (uint64_t)a->id)) != NULL)
         status = rpc_registry_post(env->registry, lc->name, strlen(lc->name), m);
     if (status != SHUFFLE_OK) {
         if (m && m->reply)
-            rpc_reply_drop(m->reply);
+            rpcenv_reply_drop(m->reply);
         free(m);
         char text[600];
         rpc_status_wire_text(status, lc->name, NULL, text, sizeof text);

@@ -142,13 +142,13 @@ static void deliver(struct rpc_inbox *ib, struct rpc_msg *m)
         if (ep->receive_and_reply) {
             ep->receive_and_reply(ep->arg, &m->view, m->reply);
         } else {
-            rpc_reply_fail(m->reply, SHUFFLE_RPC_EREMOTE,
-                           "the endpoint does not answer asks (no receive_and_reply)");
+            rpcenv_reply_fail(m->reply, SHUFFLE_RPC_EREMOTE,
+                              "the endpoint does not answer asks (no receive_and_reply)");
             if (ep->on_error)
                 ep->on_error(ep->arg, SHUFFLE_EINVAL,
                              "ask to an endpoint without receive_and_reply");
         }
-        rpc_reply_release(m->reply);
+        rpcenv_reply_release(m->reply);
         m->reply = NULL;
         break;
     case RPC_MSG_CONNECTED:

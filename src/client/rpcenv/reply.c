@@ -13,12 +13,12 @@
 struct shuffle_rpc_reply {
     atomic_int refs;
     atomic_bool answered;
-    rpc_reply_sink_fn fn;
+    rpcenv_reply_sink_fn fn;
     void *sink;
     uint64_t a, b;
 };
 
-shuffle_rpc_reply *rpc_reply_new(rpc_reply_sink_fn fn, void *sink, uint64_t a, uint64_t b)
+shuffle_rpc_reply *rpcenv_reply_new(rpcenv_reply_sink_fn fn, void *sink, uint64_t a, uint64_t b)
 {
     shuffle_rpc_reply *r = malloc(sizeof *r);
     if (!r)
@@ -32,12 +32,12 @@ shuffle_rpc_reply *rpc_reply_new(rpc_reply_sink_fn fn, void *sink, uint64_t a, u
     return r;
 }
 
-void rpc_reply_drop(shuffle_rpc_reply *r)
+void rpcenv_reply_drop(shuffle_rpc_reply *r)
 {
     free(r);
 }
 
-void rpc_reply_release(shuffle_rpc_reply *r)
+void rpcenv_reply_release(shuffle_rpc_reply *r)
 {
     if (atomic_fetch_sub(&r->refs, 1) == 1)
         free(r);
@@ -51,11 +51,11 @@ static int answer(shuffle_rpc_reply *r, int status, const char *error, const voi
     if (!atomic_compare_exchange_strong(&r->answered, &expected, true))
         return SHUFFLE_RPC_EREPLIED;
     r->fn(r->sink, r->a, r->b, status, error, data, len);
-    rpc_reply_release(r);
+    rpcenv_reply_release(r);
     return SHUFFLE_OK;
 }
 
-int rpc_reply_fail(shuffle_rpc_reply *r, int status, const char *error)
+int rpcenv_reply_fail(shuffle_rpc_reply *r, int status, const char *error)
 {
     return answer(r, status, error, NULL, 0);
 }

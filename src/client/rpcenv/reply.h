@@ -14,15 +14,15 @@
 
 /* status SHUFFLE_OK with (data, len), or an error status with its text. a and b are the
  * sink's own (e.g. connection id and request id). */
-typedef void (*rpc_reply_sink_fn)(void *sink, uint64_t a, uint64_t b, int status, const char *error,
-                                  const uint8_t *data, size_t len);
+typedef void (*rpcenv_reply_sink_fn)(void *sink, uint64_t a, uint64_t b, int status,
+                                     const char *error, const uint8_t *data, size_t len);
 
-shuffle_rpc_reply *rpc_reply_new(rpc_reply_sink_fn fn, void *sink, uint64_t a, uint64_t b);
+shuffle_rpc_reply *rpcenv_reply_new(rpcenv_reply_sink_fn fn, void *sink, uint64_t a, uint64_t b);
 /* The answer with an env status (not the endpoint's): used when an ask cannot be delivered. */
-int rpc_reply_fail(shuffle_rpc_reply *r, int status, const char *error);
+int rpcenv_reply_fail(shuffle_rpc_reply *r, int status, const char *error);
 /* Frees r unanswered: only when it never reached an endpoint. */
-void rpc_reply_drop(shuffle_rpc_reply *r);
+void rpcenv_reply_drop(shuffle_rpc_reply *r);
 /* Drops the dispatcher's reference. */
-void rpc_reply_release(shuffle_rpc_reply *r);
+void rpcenv_reply_release(shuffle_rpc_reply *r);
 
 #endif
