@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A suite that replays ../shared's vectors is skipped (77) with a message naming where it
 # looked, not failed, when they are absent (a release tarball, a checkout without shared/).
 set -eu
