@@ -13,7 +13,8 @@ src_tools_shuffle_fetch_SOURCES = src/tools/shuffle_fetch.c src/tools/fetch_cli.
 	src/tools/fetch_cli.h $(CLIENT_TOOL_HELPERS)
 src_tools_shuffle_fetch_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
 src_tools_shuffle_fetch_LDADD = src/client/libshuffle.la $(CRYPTO_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS)
-src_tools_shuffle_bench_SOURCES = src/tools/shuffle_bench.c $(CLIENT_TOOL_HELPERS)
+src_tools_shuffle_bench_SOURCES = src/tools/shuffle_bench.c src/tools/opt_table.c \
+	src/tools/opt_table.h $(CLIENT_TOOL_HELPERS)
 src_tools_shuffle_bench_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
 src_tools_shuffle_bench_LDADD = src/client/libshuffle.la $(CRYPTO_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS)
 dist_man_MANS += man/shuffle-fetch.1 man/shuffle-bench.1

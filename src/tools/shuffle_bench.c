@@ -12,6 +12,7 @@
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -23,11 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/version.h"
 #include "shuffle/client.h"
 #include "shuffle/sync.h"
 #include "tools/error_tally.h"
 #include "tools/manifest_check.h"
+#include "tools/opt_table.h"
 #include "tools/peer_arg.h"
 #include "tools/secure_opts.h"
 #include "tools/peer_probe.h"
@@ -306,269 +307,107 @@ static int open_idle(const char *host, int port, int n, int *fds)
     return k;
 }
 
-static void usage(FILE *f)
+struct bench_cli {
+    struct shuffle_client_options o;
+    struct secure_opts sec; /* --auth-secret-file, --crypto, ... */
+    const char *manifest, *seconds_arg;
+    int concurrency, blocks, requests, idle;
+    bool verify, batch, fetch_to_file, reg, json, csv;
+};
+
+#define AT(field) offsetof(struct bench_cli, field)
+static const struct opt_spec bench_specs[] = {
+    {"manifest", 'm', OPT_STR, AT(manifest), "FILE", "dataset manifest (required)"},
+    {"concurrency", 'c', OPT_INT, AT(concurrency), "C",
+     "requests in flight and connections (default 4)"},
+    {"blocks", 'k', OPT_INT, AT(blocks), "K", "blocks per request (default 16)"},
+    {"seconds", 's', OPT_STR, AT(seconds_arg), "S", "run time (default 10)"},
+    {"requests", 'n', OPT_INT, AT(requests), "N", "stop after N requests instead"},
+    {"idle-connections", 0, OPT_INT, AT(idle), "N", "extra idle TCP connections held open"},
+    {"old-protocol", 0, OPT_FLAG, AT(o.use_old_fetch_protocol), NULL,
+     "OpenBlocks instead of FetchShuffleBlocks"},
+    {"batch", 0, OPT_FLAG, AT(batch), NULL,
+     "each request's contiguous reduces of one map as one\nbatch id (FetchShuffleBlocks with "
+     "batch fetch)"},
+    {"fetch-to-file", 0, OPT_FLAG, AT(fetch_to_file), NULL,
+     "every block by StreamRequest into a temp file"},
+    {"tmp-dir", 0, OPT_STR, AT(o.tmp_dir), "DIR",
+     "where --fetch-to-file writes (default $TMPDIR or /tmp)"},
+    {"verify", 0, OPT_FLAG, AT(verify), NULL, "check every block's checksums"},
+    OPT_SECURE_ROWS(struct bench_cli),
+    {"register", 0, OPT_FLAG, AT(reg), NULL, "register the executor (manifest #localDirs) first"},
+    {"json", 0, OPT_FLAG, AT(json), NULL, "one JSON object on stdout"},
+    {"csv", 0, OPT_FLAG, AT(csv), NULL, "a CSV header and one row on stdout"},
+};
+static const struct opt_table bench_opts = {
+    "shuffle-bench",
+    "usage: shuffle-bench [options] HOST:PORT APP_ID EXEC_ID\n"
+    "       shuffle-bench --help | --version\n",
+    bench_specs, sizeof(bench_specs) / sizeof(bench_specs[0])};
+
+/* -s S: seconds, a number from 0 (fractions allowed); 0, or -1 after saying why not. */
+static int parse_seconds(const char *arg, double *seconds)
 {
-    fprintf(
-        f, "usage: shuffle-bench [options] HOST:PORT APP_ID EXEC_ID\n"
-           "  -m, --manifest FILE    dataset manifest (required)\n"
-           "  -c, --concurrency C    requests in flight and connections (default 4)\n"
-           "  -k, --blocks K         blocks per request (default 16)\n"
-           "  -s, --seconds S        run time (default 10)\n"
-           "  -n, --requests N       stop after N requests instead\n"
-           "      --idle-connections N  extra idle TCP connections held open\n"
-           "      --old-protocol     OpenBlocks instead of FetchShuffleBlocks\n"
-           "      --batch            each request's contiguous reduces of one map as one\n"
-           "                         batch id (FetchShuffleBlocks with batch fetch)\n"
-           "      --fetch-to-file    every block by StreamRequest into a temp file\n"
-           "      --tmp-dir DIR      where --fetch-to-file writes (default $TMPDIR or /tmp)\n"
-           "      --tls              speak TLS (spark.ssl.rpc); --tls-ca FILE, --tls-cert FILE,\n"
-           "                         --tls-key FILE, --tls-insecure (tests only) as shuffle-fetch\n"
-           "      --verify           check every block's checksums\n"
-           "      --auth-secret-file FILE  authenticate as APP_ID (spark.authenticate)\n"
-           "      --crypto MODE      AES (spark.network.crypto): pbkdf2, x25519, x25519-v2\n"
-           "      --crypto-cipher C  after --crypto x25519*: ctr (default) or gcm (4.0+)\n"
-           "      --sasl-encrypt     SASL with QOP auth-conf (spark.authenticate.\n"
-           "                         enableSaslEncryption)\n"
-           "      --register         register the executor (manifest #localDirs) first\n"
-           "      --json             one JSON object on stdout\n"
-           "      --csv              a CSV header and one row on stdout\n"
-           "      --version          print the version and exit\n");
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (!*arg || *end || errno || !(v >= 0 && v <= 1e9)) {
+        fprintf(stderr, "shuffle-bench: --seconds: '%s' is not a number of seconds from 0\n", arg);
+        return -1;
+    }
+    *seconds = v;
+    return 0;
 }
 
-int main(int argc, char **argv)
+/* Groups: runs of consecutive manifest entries of one shuffle id (only shuffle blocks are
+ * benchmarked). 0, or -1 when the manifest has none (or out of memory). */
+static int make_groups(struct bench *b)
 {
-    static struct bench b;
-    struct shuffle_client_options o;
-    shuffle_client_options_init(&o);
-    const char *manifest = NULL;
-    int conc = 4, idle = 0;
-    bool json = false, csv = false, reg = false;
-    b.k = 16;
-    b.seconds = 10;
-    struct secure_opts sec = {0};
-    enum {
-        O_IDLE = 256,
-        O_OLD,
-        O_VERIFY,
-        O_JSON,
-        O_REG,
-        O_CSV,
-        O_BATCH,
-        O_TO_FILE,
-        O_TMP_DIR,
-        O_SECRET,
-        O_CRYPTO,
-        O_SASL_ENCRYPT,
-        O_CRYPTO_CIPHER,
-        O_TLS,
-        O_TLS_CA,
-        O_TLS_CERT,
-        O_TLS_KEY,
-        O_TLS_INSECURE
-    };
-    static const struct option lo[] = {{"manifest", required_argument, 0, 'm'},
-                                       {"concurrency", required_argument, 0, 'c'},
-                                       {"blocks", required_argument, 0, 'k'},
-                                       {"seconds", required_argument, 0, 's'},
-                                       {"requests", required_argument, 0, 'n'},
-                                       {"idle-connections", required_argument, 0, O_IDLE},
-                                       {"old-protocol", no_argument, 0, O_OLD},
-                                       {"verify", no_argument, 0, O_VERIFY},
-                                       {"json", no_argument, 0, O_JSON},
-                                       {"register", no_argument, 0, O_REG},
-                                       {"batch", no_argument, 0, O_BATCH},
-                                       {"fetch-to-file", no_argument, 0, O_TO_FILE},
-                                       {"tmp-dir", required_argument, 0, O_TMP_DIR},
-                                       {"help", no_argument, 0, 'h'},
-                                       {"csv", no_argument, 0, O_CSV},
-                                       {"auth-secret-file", required_argument, 0, O_SECRET},
-                                       {"crypto", required_argument, 0, O_CRYPTO},
-                                       {"sasl-encrypt", no_argument, 0, O_SASL_ENCRYPT},
-                                       {"crypto-cipher", required_argument, 0, O_CRYPTO_CIPHER},
-                                       {"tls", no_argument, 0, O_TLS},
-                                       {"tls-ca", required_argument, 0, O_TLS_CA},
-                                       {"tls-cert", required_argument, 0, O_TLS_CERT},
-                                       {"tls-key", required_argument, 0, O_TLS_KEY},
-                                       {"tls-insecure", no_argument, 0, O_TLS_INSECURE},
-                                       {0, 0, 0, 0}};
-    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-        print_version("shuffle-bench");
-        return 0;
-    }
-    int ch;
-    while ((ch = getopt_long(argc, argv, "m:c:k:s:n:h", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'm':
-            manifest = optarg;
-            break;
-        case 'c':
-            conc = atoi(optarg);
-            break;
-        case 'k':
-            b.k = atoi(optarg);
-            break;
-        case 's':
-            b.seconds = atof(optarg);
-            break;
-        case 'n':
-            b.max_requests = atol(optarg);
-            break;
-        case O_IDLE:
-            idle = atoi(optarg);
-            break;
-        case O_OLD:
-            o.use_old_fetch_protocol = true;
-            break;
-        case O_VERIFY:
-            b.verify = true;
-            break;
-        case O_JSON:
-            json = true;
-            break;
-        case O_REG:
-            reg = true;
-            break;
-        case O_CSV:
-            csv = true;
-            break;
-        case O_BATCH:
-            b.batch = true;
-            break;
-        case O_TO_FILE:
-            o.fetch_to_file_bytes = 0; /* every block, even of unknown size */
-            break;
-        case O_TMP_DIR:
-            o.tmp_dir = optarg;
-            break;
-        case O_SECRET:
-            sec.secret_file = optarg;
-            break;
-        case O_CRYPTO:
-            sec.crypto = optarg;
-            break;
-        case O_SASL_ENCRYPT:
-            sec.sasl_encrypt = true;
-            break;
-        case O_CRYPTO_CIPHER:
-            sec.crypto_cipher = optarg;
-            break;
-        case O_TLS:
-            o.tls = 1;
-            break;
-        case O_TLS_CA:
-            o.tls_ca_file = optarg;
-            break;
-        case O_TLS_CERT:
-            o.tls_cert_file = optarg;
-            break;
-        case O_TLS_KEY:
-            o.tls_key_file = optarg;
-            break;
-        case O_TLS_INSECURE:
-            o.tls_insecure = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    char err[1024];
-    if (argc - optind != 3 || !manifest || conc < 1 || b.k < 1 || idle < 0) {
-        usage(stderr);
-        return 2;
-    }
-    if (peer_arg_parse(argv[optind], b.host, sizeof(b.host), &b.port, err, sizeof(err)) != 0 ||
-        mlist_load(&b.man, manifest, err, sizeof(err)) != 0) {
-        fprintf(stderr, "shuffle-bench: %s\n", err);
-        return 2;
-    }
-    b.app = argv[optind + 1];
-    b.exec = argv[optind + 2];
-    /* groups: runs of consecutive manifest entries of one shuffle id (only
-     * shuffle blocks are benchmarked) */
-    b.groups = calloc(b.man.n + 1, sizeof(*b.groups));
+    b->groups = calloc(b->man.n + 1, sizeof(*b->groups));
+    if (!b->groups)
+        return -1;
     size_t prev_len = 0;
     const char *prev = NULL;
-    for (size_t i = 0; i < b.man.n; i++) {
-        const char *id = b.man.b[i].id;
+    for (size_t i = 0; i < b->man.n; i++) {
+        const char *id = b->man.b[i].id;
         if (strncmp(id, "shuffle_", 8) != 0) {
             prev = NULL;
             continue;
         }
         size_t pl = 8 + strcspn(id + 8, "_");
         if (!prev || pl != prev_len || strncmp(id, prev, pl) != 0)
-            b.groups[b.ngroups++].first = i;
-        b.groups[b.ngroups - 1].count++;
+            b->groups[b->ngroups++].first = i;
+        b->groups[b->ngroups - 1].count++;
         prev = id;
         prev_len = pl;
     }
-    if (!b.ngroups) {
-        fprintf(stderr, "shuffle-bench: the manifest lists no shuffle blocks\n");
-        return 2;
-    }
-    o.connections_per_peer = conc;
-    int status = secure_client_new("shuffle-bench", &sec, b.app, &o, &b.cl);
-    if (status != 0)
-        return status;
-    if (peer_probe(b.host, b.port, o.connect_timeout_ms, err, sizeof err) != 0) {
-        fprintf(stderr, "shuffle-bench: %s\n", err);
-        shuffle_client_free(b.cl);
-        return 1;
-    }
-    struct shuffle_executor_info info;
-    mlist_executor_info(&b.man, b.app, b.exec, &info);
-    if (reg && shuffle_register_executor_sync(b.cl, b.host, b.port, &info) != SHUFFLE_OK) {
-        fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(b.cl));
-        shuffle_client_free(b.cl);
-        return 1;
-    }
-    int *idle_fds = calloc((size_t)idle + 1, sizeof(int));
-    int nidle = open_idle(b.host, b.port, idle, idle_fds);
-    if (nidle < idle)
-        fprintf(stderr, "shuffle-bench: only %d of %d idle connections opened\n", nidle, idle);
-    pthread_mutex_init(&b.lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* now_s()'s clock */
-    pthread_cond_init(&b.cond, &ca);
-    pthread_condattr_destroy(&ca);
-    b.rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
-    struct rusage ru0, ru1;
-    getrusage(RUSAGE_SELF, &ru0); /* every thread: ours and libshuffle's loop */
-    b.t0 = now_s();
-    b.stop_at = b.t0 + b.seconds;
-    bool progress = !json && !csv && isatty(STDERR_FILENO);
-    pthread_mutex_lock(&b.lock);
-    for (int i = 0; i < conc; i++)
-        start_request_locked(&b);
-    wait_for_requests(&b, progress);
-    double el = now_s() - b.t0;
-    getrusage(RUSAGE_SELF, &ru1);
-    double user_s = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime),
-           sys_s = tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
-    b.stopping = true;
-    pthread_mutex_unlock(&b.lock);
-    shuffle_client_free(b.cl); /* cancels what is left (counted as unfinished) */
-    for (int i = 0; i < nidle; i++)
-        close(idle_fds[i]);
-    free(idle_fds);
-    if (b.nlat) /* none when every request was abandoned */
-        qsort(b.lat, b.nlat, sizeof(double), cmp_double);
-    double p50 = pct(b.lat, b.nlat, 0.5) * 1e3, p90 = pct(b.lat, b.nlat, 0.9) * 1e3,
-           p99 = pct(b.lat, b.nlat, 0.99) * 1e3, mx = b.nlat ? b.lat[b.nlat - 1] * 1e3 : 0;
-    double bps = el > 0 ? (double)b.blocks / el : 0, mbps = el > 0 ? b.bytes / 1e6 / el : 0;
-    if (csv)
+    return b->ngroups ? 0 : -1;
+}
+
+/* What a run measured, as --csv, --json or text on stdout. */
+struct run_figures {
+    double seconds, user_s, sys_s;
+    int idle_connections; /* opened */
+};
+
+static void print_results(struct bench *b, const struct bench_cli *cli, const struct run_figures *f)
+{
+    if (b->nlat) /* none when every request was abandoned */
+        qsort(b->lat, b->nlat, sizeof(double), cmp_double);
+    double p50 = pct(b->lat, b->nlat, 0.5) * 1e3, p90 = pct(b->lat, b->nlat, 0.9) * 1e3,
+           p99 = pct(b->lat, b->nlat, 0.99) * 1e3, mx = b->nlat ? b->lat[b->nlat - 1] * 1e3 : 0;
+    double el = f->seconds, bps = el > 0 ? (double)b->blocks / el : 0,
+           mbps = el > 0 ? b->bytes / 1e6 / el : 0;
+    if (cli->csv)
         printf("requests,blocks,bytes,seconds,blocks_per_s,mb_per_s,latency_ms_p50,"
                "latency_ms_p90,latency_ms_p99,latency_ms_max,errors,verify_errors,unfinished,"
                "concurrency,blocks_per_request,idle_connections\n"
                "%ld,%llu,%llu,%.3f,%.1f,%.2f,%.3f,%.3f,%.3f,%.3f,%llu,%llu,%ld,%d,%d,%d\n",
-               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
-               p50, p90, p99, mx, (unsigned long long)b.block_errors,
-               (unsigned long long)b.verify_errors, b.unfinished, conc, b.k, nidle);
-    else if (json)
+               b->finished, (unsigned long long)b->blocks, (unsigned long long)b->bytes, el, bps,
+               mbps, p50, p90, p99, mx, (unsigned long long)b->block_errors,
+               (unsigned long long)b->verify_errors, b->unfinished, cli->concurrency, b->k,
+               f->idle_connections);
+    else if (cli->json)
         printf("{\"requests\":%ld,\"blocks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,"
                "\"blocks_per_s\":%.1f,\"mb_per_s\":%.2f,\"latency_ms\":{\"p50\":%.3f,"
                "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"errors\":%llu,\"verify_errors\":%llu,"
@@ -576,24 +415,128 @@ int main(int argc, char **argv)
                "\"idle_connections\":%d,"
                "\"chunks\":%llu,\"client_cpu_s\":{\"user\":%.3f,\"sys\":%.3f,\"total\":%.3f},"
                "\"mode\":{\"old_protocol\":%s,\"batch\":%s,\"fetch_to_file\":%s}}\n",
-               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
-               p50, p90, p99, mx, (unsigned long long)b.block_errors,
-               (unsigned long long)b.verify_errors, b.unfinished, conc, b.k, nidle,
-               (unsigned long long)b.chunks, user_s, sys_s, user_s + sys_s,
-               o.use_old_fetch_protocol ? "true" : "false", b.batch ? "true" : "false",
-               o.fetch_to_file_bytes == 0 ? "true" : "false");
+               b->finished, (unsigned long long)b->blocks, (unsigned long long)b->bytes, el, bps,
+               mbps, p50, p90, p99, mx, (unsigned long long)b->block_errors,
+               (unsigned long long)b->verify_errors, b->unfinished, cli->concurrency, b->k,
+               f->idle_connections, (unsigned long long)b->chunks, f->user_s, f->sys_s,
+               f->user_s + f->sys_s, cli->o.use_old_fetch_protocol ? "true" : "false",
+               b->batch ? "true" : "false", cli->fetch_to_file ? "true" : "false");
     else
         printf("requests %ld  blocks %llu  bytes %llu  in %.2f s\n"
                "blocks/s %.1f  MB/s %.2f\n"
                "latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n"
                "errors %llu  verify errors %llu  unfinished requests %ld\n"
                "ids fetched %llu  client CPU %.3f s (user %.3f, sys %.3f)\n",
-               b.finished, (unsigned long long)b.blocks, (unsigned long long)b.bytes, el, bps, mbps,
-               p50, p90, p99, mx, (unsigned long long)b.block_errors,
-               (unsigned long long)b.verify_errors, b.unfinished, (unsigned long long)b.chunks,
-               user_s + sys_s, user_s, sys_s);
+               b->finished, (unsigned long long)b->blocks, (unsigned long long)b->bytes, el, bps,
+               mbps, p50, p90, p99, mx, (unsigned long long)b->block_errors,
+               (unsigned long long)b->verify_errors, b->unfinished, (unsigned long long)b->chunks,
+               f->user_s + f->sys_s, f->user_s, f->sys_s);
+}
+
+/* The run itself: C requests started, then waited for; the client freed. */
+static void run(struct bench *b, const struct bench_cli *cli, struct run_figures *f)
+{
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* now_s()'s clock */
+    pthread_cond_init(&b->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    b->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0); /* every thread: ours and libshuffle's loop */
+    b->t0 = now_s();
+    b->stop_at = b->t0 + b->seconds;
+    bool progress = !cli->json && !cli->csv && isatty(STDERR_FILENO);
+    pthread_mutex_lock(&b->lock);
+    for (int i = 0; i < cli->concurrency; i++)
+        start_request_locked(b);
+    wait_for_requests(b, progress);
+    f->seconds = now_s() - b->t0;
+    getrusage(RUSAGE_SELF, &ru1);
+    f->user_s = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
+    f->sys_s = tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
+    b->stopping = true;
+    pthread_mutex_unlock(&b->lock);
+    shuffle_client_free(b->cl); /* cancels what is left (counted as unfinished) */
+    b->cl = NULL;
+}
+
+/* The command line into b: 0, or the exit status (usage text or the reason on stderr). */
+static int setup(struct bench *b, struct bench_cli *cli, int argc, char **argv)
+{
+    shuffle_client_options_init(&cli->o);
+    int parsed = opt_table_parse(&bench_opts, argc, argv, cli);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : parsed;
+    if (argc - optind != 3 || !cli->manifest || cli->concurrency < 1 || cli->blocks < 1) {
+        fprintf(stderr, "shuffle-bench: -m MANIFEST, HOST:PORT, APP_ID and EXEC_ID are needed "
+                        "(-c and -k at least 1)\n");
+        opt_table_usage(&bench_opts, stderr);
+        return 2;
+    }
+    if (parse_seconds(cli->seconds_arg, &b->seconds) != 0)
+        return 2;
+    char err[1024];
+    if (peer_arg_parse(argv[optind], b->host, sizeof(b->host), &b->port, err, sizeof(err)) != 0 ||
+        mlist_load(&b->man, cli->manifest, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        return 2;
+    }
+    b->app = argv[optind + 1];
+    b->exec = argv[optind + 2];
+    b->k = cli->blocks;
+    b->max_requests = cli->requests;
+    b->verify = cli->verify;
+    b->batch = cli->batch;
+    if (make_groups(b) != 0) {
+        fprintf(stderr, "shuffle-bench: the manifest lists no shuffle blocks\n");
+        return 2;
+    }
+    if (cli->fetch_to_file)
+        cli->o.fetch_to_file_bytes = 0; /* every block, even of unknown size */
+    cli->o.connections_per_peer = cli->concurrency;
+    int status = secure_client_new("shuffle-bench", &cli->sec, b->app, &cli->o, &b->cl);
+    if (status != 0)
+        return status;
+    if (peer_probe(b->host, b->port, cli->o.connect_timeout_ms, err, sizeof err) != 0) {
+        fprintf(stderr, "shuffle-bench: %s\n", err);
+        return 1;
+    }
+    struct shuffle_executor_info info;
+    mlist_executor_info(&b->man, b->app, b->exec, &info);
+    if (cli->reg && shuffle_register_executor_sync(b->cl, b->host, b->port, &info) != SHUFFLE_OK) {
+        fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(b->cl));
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct bench b;
+    struct bench_cli cli = {.concurrency = 4, .blocks = 16, .seconds_arg = "10"};
+    int rc = setup(&b, &cli, argc, argv);
+    if (rc != 0) {
+        if (b.cl)
+            shuffle_client_free(b.cl);
+        free(b.groups);
+        mlist_free(&b.man);
+        return rc < 0 ? 0 : rc;
+    }
+    int *idle_fds = calloc((size_t)cli.idle + 1, sizeof(int));
+    struct run_figures figures = {.idle_connections =
+                                      open_idle(b.host, b.port, cli.idle, idle_fds)};
+    if (figures.idle_connections < cli.idle)
+        fprintf(stderr, "shuffle-bench: only %d of %d idle connections opened\n",
+                figures.idle_connections, cli.idle);
+    run(&b, &cli, &figures);
+    for (int i = 0; i < figures.idle_connections; i++)
+        close(idle_fds[i]);
+    free(idle_fds);
+    print_results(&b, &cli, &figures);
     error_tally_print(&b.errors, "shuffle-bench: error", stderr);
-    int rc = (b.block_errors || b.verify_errors || (b.unfinished && !b.blocks)) ? 1 : 0;
+    rc = (b.block_errors || b.verify_errors || (b.unfinished && !b.blocks)) ? 1 : 0;
     free(b.lat);
     free(b.groups);
     mlist_free(&b.man);
