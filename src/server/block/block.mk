@@ -18,6 +18,7 @@ src_server_libblock_la_LIBADD = $(PTHREAD_LIBS)
 
 # The installed service: the block handler and its streams.
 BLOCK_SERVICE_SOURCES = src/server/block/block_handler.c src/server/block/block_streams.c \
+	src/server/block/block_register.c \
 	src/server/block/block_reply.c src/server/block/block_ops.c \
 	src/server/block/block_service.h \
 	src/server/block/app_expiry.c src/server/block/app_expiry.h \

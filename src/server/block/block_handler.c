@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The shuffle RPCs (Spark's ExternalBlockHandler, protocol.md 9): dispatch,
- * RegisterExecutor (validated, persisted before the reply), RemoveBlocks,
- * GetLocalDirsForExecutors, and Spark's replies to everything else. Disk work
+/* The shuffle RPCs (Spark's ExternalBlockHandler, protocol.md 9): dispatch, RemoveBlocks,
+ * GetLocalDirsForExecutors, and Spark's replies to everything else (RegisterExecutor:
+ * block_register.c); the service's lifecycle. Disk work
  * runs on the blocking pool via conn_run_blocking(); the event loop only
  * decodes, validates and touches memory. */
 #include <config.h>
@@ -26,7 +26,6 @@
 #include "server/service.h"
 #include "server/stream/file_open.h"
 
-#define MAX_SUB_DIRS 65536
 /* Bound on the dir bytes of one LocalDirsForExecutors reply: the same executor may be named
  * any number of times, so without it a few KB of request could make us copy and encode one
  * large registration thousands of times over. */
@@ -35,161 +34,6 @@
 struct block_service *block_service_of(struct rpc_handler *h)
 {
     return (struct block_service *)h;
-}
-
-/* ---- RegisterExecutor ---- */
-
-struct register_job {
-    struct block_service *s;
-    struct rpc_reply *reply;
-    char *app, *exec;
-    struct executor_info info;
-    bool stored;
-};
-
-/* Syntax only (no disk): absolute, no NUL, no "." or ".." components. */
-static bool dir_syntax_ok(const struct proto_bytes *d)
-{
-    if (!d->data || d->len == 0 || strlen(d->data) != d->len || d->data[0] != '/' ||
-        d->len > PATH_MAX - 64)
-        return false;
-    for (const char *p = d->data; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return false;
-    for (const char *p = d->data; (p = strchr(p, '/')); p++) {
-        const char *q = p + 1;
-        size_t n = strcspn(q, "/");
-        if ((n == 1 && q[0] == '.') || (n == 2 && q[0] == '.' && q[1] == '.'))
-            return false;
-    }
-    return true;
-}
-
-static bool under_root(const struct root_set *roots, const char *real)
-{
-    return path_under_roots(roots->dirs, roots->n, real);
-}
-
-static void register_run(void *arg)
-{
-    struct register_job *j = arg;
-    char err[1024];
-    const struct root_set *roots = resolver_roots(j->s->res);
-    for (uint32_t i = 0; roots && roots->n && i < j->info.n_dirs; i++) {
-        char *real = realpath(j->info.local_dirs[i], NULL);
-        bool ok = real && under_root(roots, real);
-        if (!ok) {
-            snprintf(err, sizeof(err),
-                     "java.lang.IllegalArgumentException: local dir %s of executor %s is %s "
-                     "allowed_local_dir_roots",
-                     j->info.local_dirs[i], j->exec, real ? "not under" : "missing, so not under");
-            log_warn("RegisterExecutor(appId=%s, execId=%s) refused: %s", j->app, j->exec, err);
-            free(real);
-            rpc_reply_fail(j->reply, err);
-            return;
-        }
-        free(real);
-    }
-    if (resolver_canonicalize(&j->info) < 0) { /* the dirs it would own, resolved once */
-        rpc_reply_fail(j->reply, "java.lang.OutOfMemoryError: RegisterExecutor");
-        return;
-    }
-    int rc = registry_store_put(j->s->store, j->app, j->exec, &j->info, err, sizeof(err));
-    if (rc > 0) {
-        static const enum metric_counter refused[] = {
-            [RESOLVER_REFUSED_PER_APP] = MC_REGISTRATIONS_REFUSED_PER_APP,
-            [RESOLVER_REFUSED_TOTAL] = MC_REGISTRATIONS_REFUSED_TOTAL,
-            [RESOLVER_REFUSED_DIR_OWNED] = MC_REGISTRATIONS_REFUSED_DIR_OWNED,
-        };
-        if (rc != RESOLVER_NO_MEMORY)
-            metrics_inc(refused[rc]);
-        if (rc == RESOLVER_REFUSED_DIR_OWNED)
-            log_warn("%s", err);
-        else
-            log_info("%s", err);
-        rpc_reply_fail(j->reply, err);
-        return;
-    }
-    if (rc < 0) {
-        log_error("RegisterExecutor(appId=%s, execId=%s): %s", j->app, j->exec, err);
-        char msg[1100];
-        snprintf(msg, sizeof(msg), "java.io.IOException: %s", err);
-        rpc_reply_fail(j->reply, msg);
-        return;
-    }
-    log_info("RegisterExecutor(appId=%s, execId=%s): %u local dir(s), shuffle manager %s", j->app,
-             j->exec, j->info.n_dirs, j->info.shuffle_manager);
-    j->stored = true;
-    app_expiry_registered(j->s->expiry, j->app);
-    /* push-based shuffle: the executor stays registered even if its merge info is refused */
-    if (j->s->merge_apps &&
-        merge_registration_note(j->s->merge_apps, j->app, &j->info, err, sizeof(err)) < 0) {
-        rpc_reply_fail(j->reply, err);
-        return;
-    }
-    static const uint8_t empty[1];
-    rpc_reply_ok(j->reply, empty, 0);
-}
-
-static void register_done(struct conn *c, void *arg)
-{
-    struct register_job *j = arg;
-    if (j->stored && c) /* the connection that registered app holds it */
-        app_expiry_note(j->s->expiry, c, j->app);
-    executor_info_free(&j->info);
-    free(j->app);
-    free(j->exec);
-    free(j);
-}
-
-static void handle_register(struct block_service *s, struct conn *c, struct rpc_reply *reply,
-                            const struct blockmsg *m)
-{
-    const struct executor_shuffle_info *in = &m->u.register_executor.info;
-    char err[512];
-    if (in->local_dirs.count == 0 || in->sub_dirs_per_local_dir <= 0 ||
-        in->sub_dirs_per_local_dir > MAX_SUB_DIRS) {
-        snprintf(err, sizeof(err),
-                 "java.lang.IllegalArgumentException: RegisterExecutor needs at least one local "
-                 "dir and 1..%d subDirsPerLocalDir (got %u dirs, %d)",
-                 MAX_SUB_DIRS, in->local_dirs.count, in->sub_dirs_per_local_dir);
-        rpc_reply_fail(reply, err);
-        return;
-    }
-    for (uint32_t i = 0; i < in->local_dirs.count; i++) {
-        if (!dir_syntax_ok(&in->local_dirs.items[i])) {
-            snprintf(err, sizeof(err),
-                     "java.lang.IllegalArgumentException: local dir #%u is not an absolute, "
-                     "normalized path: '%.200s'",
-                     i, in->local_dirs.items[i].data ? in->local_dirs.items[i].data : "");
-            rpc_reply_fail(reply, err);
-            return;
-        }
-    }
-    struct register_job *j = calloc(1, sizeof(*j));
-    if (!j) {
-        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: RegisterExecutor");
-        return;
-    }
-    j->s = s;
-    j->reply = reply;
-    j->app = strdup(m->u.register_executor.app_id.data);
-    j->exec = strdup(m->u.register_executor.exec_id.data);
-    j->info.local_dirs = calloc(in->local_dirs.count, sizeof(char *));
-    j->info.sub_dirs = in->sub_dirs_per_local_dir;
-    j->info.shuffle_manager = strdup(in->shuffle_manager.data ? in->shuffle_manager.data : "");
-    bool ok = j->app && j->exec && j->info.local_dirs && j->info.shuffle_manager;
-    for (uint32_t i = 0; ok && i < in->local_dirs.count; i++) {
-        j->info.local_dirs[i] = strdup(in->local_dirs.items[i].data);
-        ok = j->info.local_dirs[i] != NULL;
-        j->info.n_dirs = i + 1;
-    }
-    if (!ok) {
-        rpc_reply_fail(reply, "java.lang.OutOfMemoryError: RegisterExecutor");
-        register_done(c, j);
-        return;
-    }
-    conn_run_blocking(c, register_run, register_done, j);
 }
 
 /* ---- RemoveBlocks ---- */
@@ -474,7 +318,7 @@ static void on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, const uin
         block_fetch_shuffle_blocks(s, c, reply, &m);
         break;
     case BLOCKMSG_REGISTER_EXECUTOR:
-        handle_register(s, c, reply, &m);
+        block_register_executor(s, c, reply, &m);
         break;
     case BLOCKMSG_REMOVE_BLOCKS:
         handle_remove(s, c, reply, &m);

@@ -50,6 +50,11 @@ const struct admin_actions *block_service_admin_actions(void *ctx);
 char *block_service_apps_json(void *ctx);
 void block_service_collect_metrics(void *ctx);
 
+/* RegisterExecutor (block_register.c): checked, then admitted and persisted on the blocking
+ * pool before the reply. Consumes reply. */
+void block_register_executor(struct block_service *s, struct conn *c, struct rpc_reply *reply,
+                             const struct blockmsg *m);
+
 /* OpenBlocks and FetchShuffleBlocks: validate, register a lazily resolved
  * stream, reply StreamHandle. They consume reply. */
 void block_open_blocks(struct block_service *s, struct conn *c, struct rpc_reply *reply,
