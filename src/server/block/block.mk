@@ -10,6 +10,7 @@ src_server_libblock_la_SOURCES = \
 	src/server/block/map_output_cache.c src/server/block/map_output_cache.h src/common/lru.h \
 	src/server/block/tenants.c src/server/block/tenants.h \
 	src/server/block/resolver.c src/server/block/resolver.h \
+	src/server/block/resolver_locate.c \
 	src/server/block/registry_store.c src/server/block/registry_store.h src/common/write_all.h \
 	src/server/block/cleanup.c src/server/block/cleanup.h \
 	src/server/block/app_activity.c src/server/block/app_activity.h

@@ -2,9 +2,9 @@
 /* Executor registry and block resolution (Spark's ExternalShuffleBlockResolver).
  *
  * The registry maps (appId, execId) to the executor's ExecutorShuffleInfo; it is
- * read-mostly and guarded by a rwlock. Resolution turns a block into a file
- * segment using Spark's placement (placement.h) and the index cache; it reads
- * index files, so it runs only on the blocking-I/O pool. */
+ * read-mostly and guarded by a rwlock (resolver.c). Resolution (resolver_locate.c) turns a
+ * block into a file segment using Spark's placement (placement.h) and the index cache; it
+ * reads index files, so it runs only on the blocking-I/O pool. */
 #ifndef SHUFFLED_SERVER_RESOLVER_H
 #define SHUFFLED_SERVER_RESOLVER_H
 
@@ -84,6 +84,12 @@ void resolver_not_registered(const char *app, const char *exec, char *err, size_
 /* Path of file `name` placed among the executor's dirs. 0, or -1 with err. */
 int resolver_file_path(struct resolver *r, const char *app, const char *exec, const char *name,
                        char *buf, size_t buflen, char *err, size_t errlen);
+/* resolver_file_path, also giving the registration's id (*id; id may be NULL) from the same
+ * look-up. */
+int resolver_file_path_id(struct resolver *r, const char *app, const char *exec, const char *name,
+                          char *buf, size_t buflen, uint64_t *id, char *err, size_t errlen);
+
+/* ---- block resolution (resolver_locate.c) ---- */
 
 struct block_location {
     char *path; /* malloc'd; NULL when missing */
