@@ -17,6 +17,7 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/stream/stream_name.c src/server/stream/stream_name.h \
 	src/server/stream/stream_source.h \
 	src/server/stream/stream_manager.c src/server/stream/stream_manager.h \
+	src/server/stream/chunk_answer.c src/server/stream/chunk_answer.h \
 	src/server/stream/blocking_pool.c src/server/stream/blocking_pool.h \
 	src/server/stream/page_cache.c src/server/stream/page_cache.h \
 	src/server/stream/chunk_window.c src/server/stream/chunk_window.h \

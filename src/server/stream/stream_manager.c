@@ -3,7 +3,8 @@
  * loop when the service can do it from its caches (resolve_fast) and the bytes are in the
  * page cache: no allocation, no thread hop. Otherwise it queues behind its stream, and the
  * queue is resolved in batches on the blocking pool (index reads, opens, page-cache warm-up)
- * and answered back on the loop. Answers leave in arrival order whatever path they took. */
+ * and answered back on the loop (chunk_answer.c). Answers leave in arrival order whatever path
+ * they took. */
 #include <config.h>
 
 #include "server/stream/stream_manager.h"
@@ -24,70 +25,21 @@
 #include "server/ops/metrics.h"
 #include "server/server.h"
 #include "server/stream/blocking_pool.h"
+#include "server/stream/chunk_answer.h"
 #include "server/stream/chunk_window.h"
 #include "server/stream/file_open.h"
 #include "server/stream/page_cache.h"
 #include "server/stream/stream_name.h"
 #include "server/stream/stream_table.h"
 
-/* Largest ChunkFetchSuccess body: frameLen - 8 = 1 + 12 + body must stay within Java's limit. */
-#define MAX_IN_FRAME_CHUNK (PROTO_MAX_FRAME_CONTENT - 13)
 /* Up to this many waiting requests of one stream are resolved by one blocking job. */
 #define MAX_BATCH 64
-
-struct chunk_req {
-    struct chunk_req *next;
-    struct conn *c;
-    struct reply_slot *slot;
-    bool is_stream; /* StreamRequest (name) rather than ChunkFetchRequest */
-    char *name;
-    int64_t stream_id;
-    int32_t index;
-    uint32_t iter;
-    /* result of the blocking part */
-    bool processed; /* false: not attempted because an earlier one in the batch failed */
-    int rc;         /* resolve's result: 0 means the stream's iterator moved on */
-    bool failed;    /* the answer is a failure with err (resolve error or file problem) */
-    int fd;         /* CHUNK_FILE opened on the pool */
-    struct chunk_segment seg;
-    char err[512];
-};
 
 struct batch {
     struct conn *c;
     struct stream *s;
     struct chunk_req *head; /* in chunk order */
 };
-
-static void seg_release(struct chunk_segment *seg)
-{
-    free(seg->path);
-    free(seg->data);
-    if (seg->kind == CHUNK_OPEN_FILE && seg->fd >= 0) {
-        if (seg->release)
-            seg->release(seg->owner, seg->fd);
-        else
-            close(seg->fd);
-    }
-    memset(seg, 0, sizeof *seg);
-    seg->fd = -1;
-}
-
-static void req_clear(struct chunk_req *r)
-{
-    if (r->fd >= 0)
-        close(r->fd);
-    r->fd = -1;
-    seg_release(&r->seg);
-    free(r->name);
-    r->name = NULL;
-}
-
-static void req_free(struct chunk_req *r)
-{
-    req_clear(r);
-    free(r);
-}
 
 /* ---- the streams of one connection ---- */
 
@@ -107,7 +59,7 @@ static void drop_stream(struct stream *s, void *arg)
         s->q_head = r->next;
         conn_slot_discard(r->slot);
         r->slot = NULL;
-        req_free(r);
+        chunk_req_free(r);
     }
     s->q_tail = NULL;
     if (!s->busy)
@@ -178,7 +130,6 @@ int64_t stream_register(struct conn *c, const char *app_id, struct stream_source
 }
 
 /* Spark drops a stream once its last buffer has been handed out. */
-static void fail_unknown(struct chunk_req *r);
 static void retire_stream(struct conn *c, struct stream *s)
 {
     struct stream_table *t = table_of(c, false);
@@ -187,112 +138,11 @@ static void retire_stream(struct conn *c, struct stream *s)
     while (s->q_head) {
         struct chunk_req *r = s->q_head;
         s->q_head = r->next;
-        fail_unknown(r);
-        req_free(r);
+        chunk_answer_unknown(r);
+        chunk_req_free(r);
     }
     s->q_tail = NULL;
     stream_free(s);
-}
-
-/* ---- answers ---- */
-
-static void answer_failure(struct chunk_req *r, const char *error)
-{
-    struct proto_msg m = {0};
-    if (r->is_stream) {
-        m.type = PROTO_STREAM_FAILURE;
-        m.u.stream_failure.stream_id.data = (const uint8_t *)r->name;
-        m.u.stream_failure.stream_id.len = (uint32_t)strlen(r->name);
-        m.u.stream_failure.error.data = (const uint8_t *)error;
-        m.u.stream_failure.error.len = (uint32_t)strlen(error);
-    } else {
-        m.type = PROTO_CHUNK_FETCH_FAILURE;
-        m.u.chunk_fetch_failure.stream_id = r->stream_id;
-        m.u.chunk_fetch_failure.chunk_index = r->index;
-        m.u.chunk_fetch_failure.error.data = (const uint8_t *)error;
-        m.u.chunk_fetch_failure.error.len = (uint32_t)strlen(error);
-    }
-    conn_slot_fill_msg(r->c, r->slot, &m, false);
-    r->slot = NULL;
-    metrics_rpc_error(r->is_stream ? MR_STREAM : MR_CHUNK_FETCH);
-}
-
-static void fail_unknown(struct chunk_req *r)
-{
-    answer_failure(r, !r->is_stream && conn_client_id(r->c)
-                          ? "java.lang.IllegalArgumentException: Unknown stream ID."
-                          : "java.lang.NullPointerException");
-}
-
-/* The header, then the body without copying it (memory handed over, or the file segment). */
-static void answer_success(struct chunk_req *r)
-{
-    uint64_t len = r->seg.length;
-    if (!r->is_stream && len > MAX_IN_FRAME_CHUNK) {
-        char why[200];
-        snprintf(why, sizeof why,
-                 "java.lang.IllegalArgumentException: chunk of %" PRIu64
-                 " bytes does not fit in one frame; fetch it with a StreamRequest",
-                 len);
-        answer_failure(r, why);
-        return;
-    }
-    struct proto_msg m = {0};
-    if (r->is_stream) {
-        m.type = PROTO_STREAM_RESPONSE;
-        m.u.stream_response.stream_id.data = (const uint8_t *)r->name;
-        m.u.stream_response.stream_id.len = (uint32_t)strlen(r->name);
-        m.u.stream_response.byte_count = (int64_t)len;
-    } else {
-        m.type = PROTO_CHUNK_FETCH_SUCCESS;
-        m.u.chunk_fetch_success.stream_id = r->stream_id;
-        m.u.chunk_fetch_success.chunk_index = r->index;
-    }
-    struct conn *c = r->c;
-    struct reply_slot *slot = r->slot;
-    r->slot = NULL;
-    int rc;
-    if (len > 0 && (r->seg.kind == CHUNK_FILE || r->seg.kind == CHUNK_OPEN_FILE)) {
-        struct reply_file f = {.offset = r->seg.offset, .len = len};
-        if (r->seg.kind == CHUNK_FILE) {
-            f.fd = r->fd;
-            r->fd = -1;
-        } else {
-            f.fd = r->seg.fd;
-            f.release = r->seg.release;
-            f.owner = r->seg.owner;
-            r->seg.fd = -1;
-        }
-        rc = chunk_window_send(c, slot, &m, &f);
-    } else {
-        uint8_t *body = NULL;
-        if (len > 0 && r->seg.kind == CHUNK_MEMORY) {
-            body = r->seg.data;
-            r->seg.data = NULL;
-        }
-        rc = conn_slot_fill_body(c, slot, &m, body ? len : 0, body, NULL, 0);
-    }
-    if (rc == 0) {
-        metrics_add(MC_BLOCK_TRANSFER_BYTES, len);
-        metrics_inc(MC_BLOCK_TRANSFER_MESSAGES);
-    }
-}
-
-static void answer(struct chunk_req *r)
-{
-    if (r->failed) {
-        answer_failure(r, r->err);
-    } else if (r->seg.kind == CHUNK_MISSING) {
-        if (r->is_stream) {
-            char why[300];
-            snprintf(why, sizeof why, "Stream '%s' was not found.", r->name);
-            answer_failure(r, why);
-        } else {
-            answer_failure(r, "java.lang.IllegalStateException: Chunk was not found");
-        }
-    } else {
-        answer_success(r);
-    }
 }
 
 /* ---- the slow path: batches on the blocking pool ---- */
@@ -374,16 +224,16 @@ static void pump(struct stream *s)
             s->q_tail = NULL;
         r->next = NULL;
         if (rc < 0) {
-            answer_failure(r, err);
-            req_free(r);
+            chunk_answer_failure(r, err);
+            chunk_req_free(r);
             continue;
         }
         if (!b) {
             b = calloc(1, sizeof *b);
             if (!b) { /* out of memory: fail it rather than lose it */
                 stream_unbegin_chunks(s, 1);
-                answer_failure(r, "java.lang.OutOfMemoryError");
-                req_free(r);
+                chunk_answer_failure(r, "java.lang.OutOfMemoryError");
+                chunk_req_free(r);
                 continue;
             }
             b->c = r->c;
@@ -423,11 +273,11 @@ static void batch_done(void *arg)
         } else {
             last = stream_end_chunk(s, r->rc == 0);
             if (!conn_is_closed(c))
-                answer(r);
+                chunk_answer(r);
             else
                 conn_slot_discard(r->slot);
             r->slot = NULL;
-            req_free(r);
+            chunk_req_free(r);
         }
         r = next;
     }
@@ -439,7 +289,7 @@ static void batch_done(void *arg)
             struct chunk_req *n2 = retry->next;
             conn_slot_discard(retry->slot);
             retry->slot = NULL;
-            req_free(retry);
+            chunk_req_free(retry);
             retry = n2;
         }
         stream_free(s);
@@ -470,7 +320,7 @@ static bool try_fast(struct stream *s, struct chunk_req *r)
     char err[200];
     int rc = stream_begin_chunk(s, r->index, 0, &r->iter, err, sizeof err);
     if (rc < 0) {
-        answer_failure(r, err);
+        chunk_answer_failure(r, err);
         return true;
     }
     if (rc == 1)
@@ -481,7 +331,7 @@ static bool try_fast(struct stream *s, struct chunk_req *r)
                                      r->seg.length < CHUNK_WINDOW_BYTES ? r->seg.length
                                                                         : CHUNK_WINDOW_BYTES);
     if (frc == 1 || cold) {
-        seg_release(&r->seg);
+        chunk_seg_release(&r->seg);
         stream_unbegin_chunks(s, 1);
         return false;
     }
@@ -492,7 +342,7 @@ static bool try_fast(struct stream *s, struct chunk_req *r)
     if (r->failed && r->err[0] == '\0')
         snprintf(r->err, sizeof r->err, "java.lang.RuntimeException: cannot resolve chunk");
     bool last = stream_end_chunk(s, frc == 0);
-    answer(r);
+    chunk_answer(r);
     if (last && !conn_is_closed(r->c))
         retire_stream(r->c, s);
     return true;
@@ -502,13 +352,13 @@ static bool try_fast(struct stream *s, struct chunk_req *r)
 static void serve(struct stream *s, struct chunk_req *r)
 {
     if (try_fast(s, r)) {
-        req_clear(r);
+        chunk_req_clear(r);
         return;
     }
     struct chunk_req *q = malloc(sizeof *q);
     if (!q) {
-        answer_failure(r, "java.lang.OutOfMemoryError");
-        req_clear(r);
+        chunk_answer_failure(r, "java.lang.OutOfMemoryError");
+        chunk_req_clear(r);
         return;
     }
     *q = *r;
@@ -554,14 +404,14 @@ static void chunk_fetch(struct conn *c, int64_t stream_id, int32_t chunk_index)
                  "java.lang.SecurityException: Client %s not authorized to read stream %" PRId64
                  " (app %s).",
                  cid, stream_id, s->app_id);
-        answer_failure(&r, why);
+        chunk_answer_failure(&r, why);
     } else if (!s) {
-        fail_unknown(&r);
+        chunk_answer_unknown(&r);
     } else {
         serve(s, &r);
         return;
     }
-    req_clear(&r);
+    chunk_req_clear(&r);
 }
 
 static void stream_request(struct conn *c, const uint8_t *id, uint32_t len)
@@ -584,18 +434,18 @@ static void stream_request(struct conn *c, const uint8_t *id, uint32_t len)
     if (clen != len) {
         snprintf(err, sizeof err, "java.lang.NumberFormatException: For input string: \"%s\"",
                  r.name);
-        answer_failure(&r, err);
+        chunk_answer_failure(&r, err);
     } else if (stream_name_parse(r.name, clen, &r.stream_id, &r.index, err, sizeof err) != 0) {
-        answer_failure(&r, err);
+        chunk_answer_failure(&r, err);
     } else {
         struct stream *s = find_stream(c, r.stream_id);
         if (s) {
             serve(s, &r);
             return;
         }
-        fail_unknown(&r);
+        chunk_answer_unknown(&r);
     }
-    req_clear(&r);
+    chunk_req_clear(&r);
 }
 
 void stream_manager_on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
