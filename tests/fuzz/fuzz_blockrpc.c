@@ -91,11 +91,8 @@ static void write_bytes(const char *path, const uint8_t *p, size_t n)
 static void setup(void)
 {
     stub_peer = "fuzz";
-    char *made = harness_temp_dir();
-    if (!made)
+    if (harness_temp_dir_into(tmp, sizeof(tmp)) != 0)
         abort();
-    snprintf(tmp, sizeof(tmp), "%s", made);
-    free(made);
     char path[512], dir[400], state[400];
     snprintf(dir, sizeof(dir), "%s/blockmgr", tmp);
     snprintf(state, sizeof(state), "%s/state", tmp);

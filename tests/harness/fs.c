@@ -21,6 +21,19 @@ char *harness_temp_dir(void)
     return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
 }
 
+int harness_temp_dir_into(char *buf, size_t buflen)
+{
+    char *made = harness_temp_dir();
+    if (!made)
+        return -1;
+    int n = snprintf(buf, buflen, "%s", made);
+    bool fits = n >= 0 && (size_t)n < buflen;
+    if (!fits)
+        harness_rm_rf(made);
+    free(made);
+    return fits ? 0 : -1;
+}
+
 static char *test_dir;
 
 const char *harness_test_dir(void)

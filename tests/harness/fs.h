@@ -10,6 +10,9 @@
 /* A fresh directory $TMPDIR/shuffled-test-XXXXXX (malloc'd path), NULL on failure. The caller
  * removes it with harness_rm_rf and frees the path. */
 char *harness_temp_dir(void);
+/* harness_temp_dir, its path written into buf: 0, or -1 when none could be made or its path
+ * does not fit (nothing is then left behind). */
+int harness_temp_dir_into(char *buf, size_t buflen);
 /* The running test's own temp dir, made at the first call in a test; a failure to make one
  * aborts. check_add_case (tests/check_main.h) removes it after each test. */
 const char *harness_test_dir(void);

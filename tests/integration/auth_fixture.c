@@ -197,11 +197,8 @@ int auth_fixture_main(const struct check_case *c, const TTest *const *tests)
         printf("SKIP: no shuffled or gen-shuffle-data in %s yet\n", builddir);
         return 77;
     }
-    char *made = harness_temp_dir();
-    if (!made)
+    if (harness_temp_dir_into(tmp, sizeof tmp) != 0)
         return 1;
-    snprintf(tmp, sizeof tmp, "%s", made);
-    free(made);
     snprintf(data_root, sizeof data_root, "%s/data", tmp);
     snprintf(secret_path, sizeof secret_path, "%s/secret", tmp);
     snprintf(bad_path, sizeof bad_path, "%s/wrong-secret", tmp);

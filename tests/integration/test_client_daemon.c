@@ -352,11 +352,8 @@ int main(void)
     /* without gen-shuffle-data (block service not built yet) only the tests that
      * need no dataset run */
     bool have_data = access(gen, X_OK) == 0;
-    char *made = harness_temp_dir();
-    if (!made)
+    if (harness_temp_dir_into(tmp, sizeof(tmp)) != 0)
         return 1;
-    snprintf(tmp, sizeof(tmp), "%s", made);
-    free(made);
     snprintf(data_root, sizeof(data_root), "%s/data", tmp);
     snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
     mkdir(state_dir, 0755);

@@ -410,11 +410,8 @@ int main(void)
         printf("SKIP: no shuffled or gen-shuffle-data in %s yet\n", harness_build_dir());
         return 77;
     }
-    char *made = harness_temp_dir();
-    if (!made)
+    if (harness_temp_dir_into(tmp, sizeof(tmp)) != 0)
         return 1;
-    snprintf(tmp, sizeof(tmp), "%s", made);
-    free(made);
     snprintf(data_root, sizeof(data_root), "%s/data", tmp);
     char cmd[4096];
     snprintf(cmd, sizeof(cmd),

@@ -34,10 +34,7 @@ static char seen[16384]; /* every notification so far, one per line */
 
 static void setup(void)
 {
-    char *made = harness_temp_dir();
-    ck_assert_ptr_nonnull(made);
-    snprintf(tmp, sizeof(tmp), "%s", made);
-    free(made);
+    ck_assert_int_eq(harness_temp_dir_into(tmp, sizeof(tmp)), 0);
     snprintf(notify_path, sizeof(notify_path), "%s/notify", tmp);
     notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};

@@ -38,11 +38,8 @@ static int load(void)
 
 static void setup(void)
 {
-    char *made = harness_temp_dir();
-    ck_assert_ptr_nonnull(made);
-    ck_assert_msg(strlen(made) < sizeof dir, "TMPDIR too long for this test");
-    snprintf(dir, sizeof dir, "%s", made);
-    free(made);
+    ck_assert_msg(harness_temp_dir_into(dir, sizeof dir) == 0,
+                  "no temp dir (or TMPDIR too long for this test)");
     snprintf(main_path, sizeof main_path, "%s/shuffled.json", dir);
     snprintf(dropins, sizeof dropins, "%s/conf.d", dir);
     ck_assert_int_eq(mkdir(dropins, 0755), 0);
