@@ -38,3 +38,5 @@ include tests/integration/client.mk
 # listen_backlog and systemd's Backlog= reach the kernel (issue 18)
 check_PROGRAMS += tests/integration/test_listen_backlog
 TESTS += tests/integration/test_listen_backlog
+# sourced by the shell tests that run the daemon (fail TEXT with its logs)
+EXTRA_DIST += tests/integration/fail_with_logs.sh

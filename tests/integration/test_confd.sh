@@ -5,6 +5,7 @@
 # drop-ins on SIGHUP, applies a good one live and keeps its configuration on a bad one.
 set -eu
 build=${SHUFFLE_BUILDDIR:-$(pwd)}
+src=${SHUFFLE_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 shuffled=$build/shuffled
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shuffled-confd.XXXXXX")
 pid=
@@ -13,11 +14,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    for f in "$tmp"/*.err "$tmp"/daemon.log; do [ -f "$f" ] && sed "s|^|  $f: |" "$f"; done
-    exit 1
-}
+. "$src/tests/integration/fail_with_logs.sh"
 # wait_for FILE TEXT: up to 60 s (the ASan build starts slowly)
 wait_for() {
     i=0

@@ -21,11 +21,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    for f in "$tmp"/*.err "$tmp"/daemon.log; do [ -f "$f" ] && sed "s|^|  $f: |" "$f"; done
-    exit 1
-}
+. "$src/tests/integration/fail_with_logs.sh"
 
 sh "$src/tests/integration/tls_certs.sh" "$tmp/certs"
 c=$tmp/certs
