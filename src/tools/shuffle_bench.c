@@ -311,8 +311,8 @@ struct bench_cli {
     struct shuffle_client_options o;
     struct secure_opts sec; /* --auth-secret-file, --crypto, ... */
     const char *manifest, *seconds_arg;
-    int concurrency, blocks, requests, idle;
-    bool verify, batch, fetch_to_file, reg, json, csv;
+    int concurrency, blocks, requests, idle_connections;
+    bool verify, batch, fetch_to_file, register_first, json, csv;
 };
 
 #define AT(field) offsetof(struct bench_cli, field)
@@ -323,7 +323,8 @@ static const struct opt_spec bench_specs[] = {
     {"blocks", 'k', OPT_INT, AT(blocks), "K", "blocks per request (default 16)"},
     {"seconds", 's', OPT_STR, AT(seconds_arg), "S", "run time (default 10)"},
     {"requests", 'n', OPT_INT, AT(requests), "N", "stop after N requests instead"},
-    {"idle-connections", 0, OPT_INT, AT(idle), "N", "extra idle TCP connections held open"},
+    {"idle-connections", 0, OPT_INT, AT(idle_connections), "N",
+     "extra idle TCP connections held open"},
     {"old-protocol", 0, OPT_FLAG, AT(o.use_old_fetch_protocol), NULL,
      "OpenBlocks instead of FetchShuffleBlocks"},
     {"batch", 0, OPT_FLAG, AT(batch), NULL,
@@ -335,7 +336,8 @@ static const struct opt_spec bench_specs[] = {
      "where --fetch-to-file writes (default $TMPDIR or /tmp)"},
     {"verify", 0, OPT_FLAG, AT(verify), NULL, "check every block's checksums"},
     OPT_SECURE_ROWS(struct bench_cli),
-    {"register", 0, OPT_FLAG, AT(reg), NULL, "register the executor (manifest #localDirs) first"},
+    {"register", 0, OPT_FLAG, AT(register_first), NULL,
+     "register the executor (manifest #localDirs) first"},
     {"json", 0, OPT_FLAG, AT(json), NULL, "one JSON object on stdout"},
     {"csv", 0, OPT_FLAG, AT(csv), NULL, "a CSV header and one row on stdout"},
 };
@@ -505,7 +507,8 @@ static int setup(struct bench *b, struct bench_cli *cli, int argc, char **argv)
     }
     struct shuffle_executor_info info;
     mlist_executor_info(&b->man, b->app, b->exec, &info);
-    if (cli->reg && shuffle_register_executor_sync(b->cl, b->host, b->port, &info) != SHUFFLE_OK) {
+    if (cli->register_first &&
+        shuffle_register_executor_sync(b->cl, b->host, b->port, &info) != SHUFFLE_OK) {
         fprintf(stderr, "shuffle-bench: %s\n", shuffle_last_error(b->cl));
         return 1;
     }
@@ -524,12 +527,12 @@ int main(int argc, char **argv)
         mlist_free(&b.man);
         return rc < 0 ? 0 : rc;
     }
-    int *idle_fds = calloc((size_t)cli.idle + 1, sizeof(int));
+    int *idle_fds = calloc((size_t)cli.idle_connections + 1, sizeof(int));
     struct run_figures figures = {.idle_connections =
-                                      open_idle(b.host, b.port, cli.idle, idle_fds)};
-    if (figures.idle_connections < cli.idle)
+                                      open_idle(b.host, b.port, cli.idle_connections, idle_fds)};
+    if (figures.idle_connections < cli.idle_connections)
         fprintf(stderr, "shuffle-bench: only %d of %d idle connections opened\n",
-                figures.idle_connections, cli.idle);
+                figures.idle_connections, cli.idle_connections);
     run(&b, &cli, &figures);
     for (int i = 0; i < figures.idle_connections; i++)
         close(idle_fds[i]);

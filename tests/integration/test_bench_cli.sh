@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# shuffle-bench against the real daemon: --csv gives a header and one row; a repeated
+# shuffle-bench against the real daemon: a bad option value exits 2 naming the option (the
+# security rows shared with shuffle-fetch included); --csv gives a header and one row; a repeated
 # failure (an executor never registered) is reported once with its count; -s is a deadline
 # even when the server stops answering (a listener that never replies): the run ends about
 # a second after it, the hung requests counted as unfinished.
@@ -21,6 +22,20 @@ daemon=$!
 for _ in $(seq 300); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 port=$(cat "$tmp/port")
 bench="$build/src/tools/shuffle-bench -m $tmp/data/manifest.tsv"
+
+echo "== a bad option value is a usage error naming the option"
+bad_option() { # WANTED-TEXT ARGS...: exit 2 and WANTED-TEXT on stderr
+    want=$1; shift
+    rc=0
+    $bench "$@" "127.0.0.1:$port" app-1 0 >/dev/null 2>"$tmp/usage" || rc=$?
+    [ "$rc" -eq 2 ] || { echo "FAIL: $* exited $rc, want 2"; exit 1; }
+    grep -q -- "$want" "$tmp/usage" || { echo "FAIL: $*: no '$want' in:"; cat "$tmp/usage"; exit 1; }
+}
+bad_option "--seconds: 'soon'" -s soon
+bad_option "--concurrency: '-1'" -c -1
+bad_option "--crypto: 'rot13'" --crypto rot13 --auth-secret-file "$tmp/shuffled.json"
+bad_option "--sasl-encrypt needs --auth-secret-file" --sasl-encrypt
+$bench --help | grep -q -- "--tls-insecure" || { echo "FAIL: --help lacks the TLS rows"; exit 1; }
 
 echo "== --csv"
 $bench --register --csv -n 20 -c 2 "127.0.0.1:$port" app-1 0 >"$tmp/csv"
