@@ -9,6 +9,7 @@ RPCENV_SOURCES = \
 	src/client/rpcenv/env_requests.h \
 	src/client/rpcenv/endpoints.c \
 	src/client/rpcenv/inbox.h src/client/rpcenv/inbox.c \
+	src/client/rpcenv/backpressure.h src/client/rpcenv/backpressure.c \
 	src/client/rpcenv/registry.h src/client/rpcenv/registry.c \
 	src/client/rpcenv/reply.h src/client/rpcenv/reply.c \
 	src/client/rpcenv/conn.h src/client/rpcenv/conn.c \
