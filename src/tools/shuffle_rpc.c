@@ -143,7 +143,7 @@ static int serve(int argc, char **argv)
     atomic_init(&counter.count, 0);
     struct shuffle_rpc_endpoint echo, count;
     shuffle_rpc_endpoint_init(&echo);
-    echo.thread_safe = true;
+    echo.run_on_loop = true; /* answers at once, never blocks: no hand-off to a thread */
     echo.receive_and_reply = echo_reply;
     echo.require_auth = auth;
     shuffle_rpc_endpoint_init(&count);
@@ -196,7 +196,7 @@ static int one_message(bool ask, int argc, char **argv)
     char host[256];
     int port;
     int status =
-        rpc_cli_connect(peer, name, &sec, (int)timeout, host, sizeof host, &port, &env, &ref);
+        rpc_cli_connect(peer, name, &sec, NULL, (int)timeout, host, sizeof host, &port, &env, &ref);
     if (status != SHUFFLE_OK)
         return rpc_cli_exit_status(status);
     uint8_t *reply = NULL;
