@@ -158,8 +158,10 @@ int shuffle_rpc_lookup(shuffle_rpc_env *env, const char *host, int port, const c
                        int timeout_ms, shuffle_rpc_ref **out);
 void shuffle_rpc_ref_free(shuffle_rpc_ref *ref);
 
-/* One-way message (fire and forget): SHUFFLE_OK once queued. A remote message that cannot
- * be delivered is counted (shuffle_rpc_env_stats), a local one to a full inbox is refused. */
+/* One-way message (fire and forget): SHUFFLE_OK once queued. A remote message that finds the
+ * endpoint's inbox full waits (the remote env stops reading the connection until there is
+ * room, so this peer's outbox fills and refuses with SHUFFLE_RPC_EOVERFLOW); one that cannot
+ * be delivered is counted (shuffle_rpc_env_stats). A local one to a full inbox is refused. */
 int shuffle_rpc_send(shuffle_rpc_ref *ref, const void *payload, size_t len);
 
 /* fn runs exactly once, on the loop thread: status SHUFFLE_OK with the reply, or an error
@@ -182,7 +184,9 @@ int shuffle_rpc_reply_ok(shuffle_rpc_reply *r, const void *payload, size_t len);
 int shuffle_rpc_reply_error(shuffle_rpc_reply *r, const char *error);
 
 struct shuffle_rpc_env_stats {
-    uint64_t sends_dropped; /* one-way messages not delivered: outbox full, peer unreachable */
+    /* one-way messages not delivered: peer unreachable or connection lost (sending env);
+     * endpoint gone, or stuck with a full inbox for inbox_stall_timeout_ms (receiving env) */
+    uint64_t sends_dropped;
     uint64_t asks_in_flight;
     uint64_t connections;
 };
