@@ -7,8 +7,10 @@
  * price of keeping each connection's order). When some inbox has room again the queues are
  * posted again; a queue whose first endpoint takes no message for stall_ms is refused (one-way
  * messages counted, asks answered SHUFFLE_RPC_EOVERFLOW), so a stuck endpoint cannot hold a
- * connection, and the other endpoints behind it, forever. At most one read's worth of messages
- * waits per connection. Loop thread only, except rpc_backpressure_room. */
+ * connection, and the other endpoints behind it, forever. An ask refused for a full inbox with
+ * nothing of its connection waiting ahead of it is answered SHUFFLE_RPC_EOVERFLOW at once. At
+ * most one read's worth of messages waits per connection. Loop thread only, except
+ * rpc_backpressure_room. */
 #ifndef SHUFFLE_CLIENT_RPCENV_BACKPRESSURE_H
 #define SHUFFLE_CLIENT_RPCENV_BACKPRESSURE_H
 
