@@ -10,7 +10,7 @@
  * function may be called from any thread, except shuffle_rpc_ask_sync on the env's loop
  * thread and shuffle_rpc_env_free from a callback. Ask callbacks run on the loop thread and
  * must not block. Endpoint callbacks run on dispatcher threads, one message at a time per
- * endpoint unless it is thread_safe.
+ * endpoint unless it is thread_safe, or on the loop thread if it is run_on_loop.
  *
  * ABI: as libshuffle's (shuffle/client.h): structs passed in start with struct_size. */
 #ifndef SHUFFLE_RPC_H
@@ -76,6 +76,12 @@ struct shuffle_rpc_env_options {
      * Default SHUFFLE_CRYPTO_OFF (0): SASL. docs/rpc.md. */
     int crypto;
     int crypto_cipher;
+    /* Read back-pressure (docs/rpc.md): a connection whose messages find an endpoint's inbox
+     * full stops being read until the inbox is half empty, so one-way messages wait in the
+     * socket buffers (and the sender's outbox) instead of being refused. If the endpoint takes
+     * no message for this long, the messages waiting are refused (one-way counted, asks
+     * answered SHUFFLE_RPC_EOVERFLOW) and reading resumes. Default 10000. */
+    int inbox_stall_timeout_ms;
 };
 void shuffle_rpc_env_options_init_sized(struct shuffle_rpc_env_options *o, size_t struct_size);
 static inline void shuffle_rpc_env_options_init(struct shuffle_rpc_env_options *o)
@@ -123,6 +129,12 @@ struct shuffle_rpc_endpoint {
     void (*on_connected)(void *arg, const char *remote);
     void (*on_disconnected)(void *arg, const char *remote);
     void (*on_stop)(void *arg);
+    /* The callbacks never block (no waiting on locks held long, I/O or ask_sync): they run on
+     * the env's loop thread, one message at a time, instead of on a dispatcher thread, and a
+     * reply given during receive_and_reply goes out at once. Saves two thread wake-ups per
+     * ask; a callback that blocks stalls every connection of the env. thread_safe is then
+     * ignored. */
+    bool run_on_loop;
 };
 void shuffle_rpc_endpoint_init_sized(struct shuffle_rpc_endpoint *e, size_t struct_size);
 static inline void shuffle_rpc_endpoint_init(struct shuffle_rpc_endpoint *e)
@@ -146,8 +158,10 @@ int shuffle_rpc_lookup(shuffle_rpc_env *env, const char *host, int port, const c
                        int timeout_ms, shuffle_rpc_ref **out);
 void shuffle_rpc_ref_free(shuffle_rpc_ref *ref);
 
-/* One-way message (fire and forget): SHUFFLE_OK once queued. A remote message that cannot
- * be delivered is counted (shuffle_rpc_env_stats), a local one to a full inbox is refused. */
+/* One-way message (fire and forget): SHUFFLE_OK once queued. A remote message that finds the
+ * endpoint's inbox full waits (the remote env stops reading the connection until there is
+ * room, so this peer's outbox fills and refuses with SHUFFLE_RPC_EOVERFLOW); one that cannot
+ * be delivered is counted (shuffle_rpc_env_stats). A local one to a full inbox is refused. */
 int shuffle_rpc_send(shuffle_rpc_ref *ref, const void *payload, size_t len);
 
 /* fn runs exactly once, on the loop thread: status SHUFFLE_OK with the reply, or an error
@@ -170,7 +184,9 @@ int shuffle_rpc_reply_ok(shuffle_rpc_reply *r, const void *payload, size_t len);
 int shuffle_rpc_reply_error(shuffle_rpc_reply *r, const char *error);
 
 struct shuffle_rpc_env_stats {
-    uint64_t sends_dropped; /* one-way messages not delivered: outbox full, peer unreachable */
+    /* one-way messages not delivered: peer unreachable or connection lost (sending env);
+     * endpoint gone, or stuck with a full inbox for inbox_stall_timeout_ms (receiving env) */
+    uint64_t sends_dropped;
     uint64_t asks_in_flight;
     uint64_t connections;
 };

@@ -69,8 +69,8 @@ int rpc_cli_security_apply(const struct secure_opts *s, struct shuffle_rpc_env_o
 }
 
 int rpc_cli_connect(const char *peer, const char *name, const struct secure_opts *sec,
-                    int timeout_ms, char *host, size_t hostlen, int *port, shuffle_rpc_env **env,
-                    shuffle_rpc_ref **ref)
+                    struct event_base *base, int timeout_ms, char *host, size_t hostlen, int *port,
+                    shuffle_rpc_env **env, shuffle_rpc_ref **ref)
 {
     char err[256];
     *env = NULL;
@@ -81,6 +81,7 @@ int rpc_cli_connect(const char *peer, const char *name, const struct secure_opts
     }
     struct shuffle_rpc_env_options o;
     shuffle_rpc_env_options_init(&o);
+    o.event_base = base;
     char *secret = NULL;
     if (sec && rpc_cli_security_apply(sec, &o, &secret) != 0)
         return SHUFFLE_EINVAL;

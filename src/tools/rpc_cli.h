@@ -30,11 +30,12 @@ int rpc_cli_security_apply(const struct secure_opts *s, struct shuffle_rpc_env_o
 int rpc_cli_int(const char *s, const char *what, long min, long max, long *out);
 /* The exit status for an RPC status (0 for SHUFFLE_OK). */
 int rpc_cli_exit_status(int status);
-/* A client-only env (authenticating as sec says) and a verified reference to name at peer
- * ("HOST:PORT"); the reason on stderr otherwise (then *env is NULL). */
+/* A client-only env (authenticating as sec says; on base, run by the caller, unless NULL) and
+ * a verified reference to name at peer ("HOST:PORT"); the reason on stderr otherwise (then
+ * *env is NULL). */
 int rpc_cli_connect(const char *peer, const char *name, const struct secure_opts *sec,
-                    int timeout_ms, char *host, size_t hostlen, int *port, shuffle_rpc_env **env,
-                    shuffle_rpc_ref **ref);
+                    struct event_base *base, int timeout_ms, char *host, size_t hostlen, int *port,
+                    shuffle_rpc_env **env, shuffle_rpc_ref **ref);
 /* Returns once what env sent to host:port before was read there (a verifier round trip over
  * the same connection). */
 int rpc_cli_flush(shuffle_rpc_env *env, const char *host, int port, const char *name,

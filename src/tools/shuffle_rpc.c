@@ -32,7 +32,8 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: shuffle-rpc serve [--listen ADDR] [--port N] [--port-file FILE]\n"
-            "                         [--workers N] [--demo-endpoints] [SECURITY]\n"
+            "                         [--workers N] [--inbox-capacity N] [--demo-endpoints]\n"
+            "                         [SECURITY]\n"
             "       shuffle-rpc ask HOST:PORT ENDPOINT PAYLOAD [--timeout MS] [SECURITY]\n"
             "       shuffle-rpc send HOST:PORT ENDPOINT PAYLOAD [--timeout MS] [SECURITY]\n"
             "       shuffle-rpc bench HOST:PORT --mode send|ask [--in-flight N] [--connections N]\n"
@@ -91,17 +92,21 @@ static int serve(int argc, char **argv)
         {"port-file", required_argument, NULL, 'f'},
         RPC_CLI_SECURITY_OPTIONS,
         {"workers", required_argument, NULL, 'w'},
+        {"inbox-capacity", required_argument, NULL, 'i'},
         {"demo-endpoints", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     bool demo = false;
     const char *listen = "127.0.0.1", *port_file = NULL;
     struct secure_opts sec = {0};
-    long port = 0, workers = 2;
+    long port = 0, workers = 2, inbox_capacity = 65536;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if ((c == 'p' && rpc_cli_int(optarg, "--port", 0, 65535, &port) != 0) ||
-            (c == 'w' && rpc_cli_int(optarg, "--workers", 1, 256, &workers) != 0) || c == '?')
+            (c == 'w' && rpc_cli_int(optarg, "--workers", 1, 256, &workers) != 0) ||
+            (c == 'i' &&
+             rpc_cli_int(optarg, "--inbox-capacity", 1, 1 << 24, &inbox_capacity) != 0) ||
+            c == '?')
             return EXIT_USAGE;
         if (c == 'l')
             listen = optarg;
@@ -121,6 +126,7 @@ static int serve(int argc, char **argv)
     o.listen_host = listen;
     o.port = (int)port;
     o.worker_threads = (int)workers;
+    o.inbox_capacity = (int)inbox_capacity;
     char *secret = NULL;
     if (rpc_cli_security_apply(&sec, &o, &secret) != 0)
         return 1;
@@ -143,7 +149,7 @@ static int serve(int argc, char **argv)
     atomic_init(&counter.count, 0);
     struct shuffle_rpc_endpoint echo, count;
     shuffle_rpc_endpoint_init(&echo);
-    echo.thread_safe = true;
+    echo.run_on_loop = true; /* answers at once, never blocks: no hand-off to a thread */
     echo.receive_and_reply = echo_reply;
     echo.require_auth = auth;
     shuffle_rpc_endpoint_init(&count);
@@ -196,7 +202,7 @@ static int one_message(bool ask, int argc, char **argv)
     char host[256];
     int port;
     int status =
-        rpc_cli_connect(peer, name, &sec, (int)timeout, host, sizeof host, &port, &env, &ref);
+        rpc_cli_connect(peer, name, &sec, NULL, (int)timeout, host, sizeof host, &port, &env, &ref);
     if (status != SHUFFLE_OK)
         return rpc_cli_exit_status(status);
     uint8_t *reply = NULL;

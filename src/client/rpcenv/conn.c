@@ -29,6 +29,7 @@ struct rpc_conn {
     char remote[128];
     bool authenticated;
     bool closed; /* on_close ran */
+    bool paused; /* not read until resumed (back-pressure) */
     struct frame_decoder decoder;
     struct proto_writer answer; /* reused for every answer */
     void *attachment;
@@ -167,7 +168,8 @@ static void on_link_readable(evutil_socket_t fd, short what, void *arg)
     if (!feed(c, c->plain, (size_t)n))
         return;
     c->h->on_read_end(c->ctx, c);
-    if (link_pending(&c->link) > 0) /* held by the cipher: no readiness event will come */
+    /* held by the cipher: no readiness event will come */
+    if (!c->paused && !c->closed && link_pending(&c->link) > 0)
         event_active(c->link_read, EV_READ, 0);
 }
 
@@ -227,7 +229,7 @@ int rpc_conn_set_link(struct rpc_conn *c, struct link *l)
     c->plain = malloc(RPC_CONN_LINK_READ);
     c->link_read = event_new(bufferevent_get_base(c->bev), bufferevent_getfd(c->bev),
                              EV_READ | EV_PERSIST, on_link_readable, c);
-    if (!c->plain || !c->link_read || event_add(c->link_read, NULL) != 0) {
+    if (!c->plain || !c->link_read || (!c->paused && event_add(c->link_read, NULL) != 0)) {
         link_clear(l);
         write_failed(c); /* the peer expects ciphertext from now on */
         return -1;
@@ -252,6 +254,23 @@ void rpc_conn_free(struct rpc_conn *c)
     frame_decoder_free(&c->decoder);
     proto_writer_free(&c->answer);
     free(c);
+}
+
+void rpc_conn_pause_reading(struct rpc_conn *c, bool paused)
+{
+    if (c->paused == paused || c->closed)
+        return;
+    c->paused = paused;
+    if (!c->link_read) {
+        if (paused)
+            bufferevent_disable(c->bev, EV_READ);
+        else
+            bufferevent_enable(c->bev, EV_READ);
+    } else if (paused) {
+        event_del(c->link_read);
+    } else if (event_add(c->link_read, NULL) == 0 && link_pending(&c->link) > 0) {
+        event_active(c->link_read, EV_READ, 0);
+    }
 }
 
 uint64_t rpc_conn_id(const struct rpc_conn *c)

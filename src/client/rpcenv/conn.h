@@ -51,6 +51,9 @@ void *rpc_conn_attachment(const struct rpc_conn *c);
  * bytes already read past that message (none from a conforming peer) close the connection.
  * 0, or -1 without memory (l destroyed; the socket is shut down, so the connection closes). */
 int rpc_conn_set_link(struct rpc_conn *c, struct link *l);
+/* Stops reading the socket (paused) or starts again: the peer's bytes wait in the kernel's
+ * buffers meanwhile. Frames already read are handed up as before. */
+void rpc_conn_pause_reading(struct rpc_conn *c, bool paused);
 /* Bytes written and not yet sent. */
 size_t rpc_conn_output_len(const struct rpc_conn *c);
 /* Moves all of buf to the output (no copy). */

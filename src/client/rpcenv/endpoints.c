@@ -21,13 +21,12 @@ int shuffle_rpc_register(shuffle_rpc_env *env, const char *name,
     memcpy(&copy, ep, ep->struct_size < sizeof copy ? ep->struct_size : sizeof copy);
     if (rpc_registry_has(rpc_env_registry(env), name, strlen(name)))
         return SHUFFLE_EINVAL;
-    struct rpc_inbox *ib =
-        rpc_inbox_new(rpc_env_dispatcher(env), name, &copy, rpc_env_inbox_capacity(env));
+    struct rpc_inbox *ib = rpc_inbox_new(rpc_env_inbox_env(env), name, &copy);
     if (!ib)
         return SHUFFLE_ELOCAL;
     int status = rpc_registry_add(rpc_env_registry(env), ib);
     if (status != SHUFFLE_OK) {
-        rpc_inbox_stop(ib); /* on_start, then on_stop: it was never reachable */
+        rpc_inbox_stop(ib, rpc_env_on_loop(env)); /* on_start, then on_stop: never reachable */
         return status;
     }
     return ref ? shuffle_rpc_lookup(env, NULL, 0, name, 0, ref) : SHUFFLE_OK;
@@ -38,6 +37,6 @@ int shuffle_rpc_unregister(shuffle_rpc_env *env, const char *name)
     struct rpc_inbox *ib = env && name ? rpc_registry_remove(rpc_env_registry(env), name) : NULL;
     if (!ib)
         return SHUFFLE_RPC_ENOENDPOINT;
-    rpc_inbox_stop(ib);
+    rpc_inbox_stop(ib, rpc_env_on_loop(env));
     return SHUFFLE_OK;
 }

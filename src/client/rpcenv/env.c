@@ -20,6 +20,7 @@
 
 #include "client/auth.h"
 #include "client/resolve.h"
+#include "client/rpcenv/backpressure.h"
 #include "client/rpcenv/env_requests.h"
 #include "client/rpcenv/env_loop.h"
 #include "client/rpcenv/env_state.h"
@@ -76,14 +77,9 @@ bool rpc_env_on_loop(const shuffle_rpc_env *env)
     return pthread_equal(atomic_load(&((shuffle_rpc_env *)env)->loop_thread), pthread_self());
 }
 
-struct rpc_dispatcher *rpc_env_dispatcher(shuffle_rpc_env *env)
+const struct rpc_inbox_env *rpc_env_inbox_env(const shuffle_rpc_env *env)
 {
-    return env->dispatcher;
-}
-
-int rpc_env_inbox_capacity(const shuffle_rpc_env *env)
-{
-    return env->opts.inbox_capacity;
+    return &env->inbox_env;
 }
 
 /* ---- the env ---- */
@@ -199,7 +195,8 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
     }
     op->auth_secret = op->auth_app_id = NULL; /* not kept: the caller's strings */
     if (op->worker_threads < 1 || op->inbox_capacity < 1 || op->outbox_capacity < 1 ||
-        op->max_asks_in_flight < 1 || op->connect_timeout_ms < 1 || op->ask_timeout_ms < 1) {
+        op->max_asks_in_flight < 1 || op->connect_timeout_ms < 1 || op->ask_timeout_ms < 1 ||
+        op->inbox_stall_timeout_ms < 1) {
         snprintf(err, errlen, "shuffle_rpc_env_options: a count or timeout below 1");
         env_destroy(env);
         return SHUFFLE_EINVAL;
@@ -214,6 +211,8 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
     if (!env->base || !(env->cmd_wake = event_new(env->base, -1, 0, rpc_env_run_commands, env)) ||
         !(env->resolver = resolver_new(env->base, NULL, err, errlen)) ||
         !(env->registry = rpc_registry_new()) ||
+        !(env->backpressure = rpc_backpressure_new(env->base, env->registry, &env->refused,
+                                                   op->inbox_stall_timeout_ms)) ||
         !(env->asks = rpc_asks_new(env->base, op->max_asks_in_flight)) ||
         !(env->dispatcher = rpc_dispatcher_new(op->worker_threads))) {
         if (!*err)
@@ -221,6 +220,13 @@ int shuffle_rpc_env_new(const struct shuffle_rpc_env_options *o, shuffle_rpc_env
         env_destroy(env);
         return SHUFFLE_ELOCAL;
     }
+    env->inbox_env = (struct rpc_inbox_env){
+        .dispatcher = env->dispatcher,
+        .loop = env->base,
+        .capacity = op->inbox_capacity,
+        .on_room = rpc_backpressure_room,
+        .ctx = env->backpressure,
+    };
     env->outbox_env = (struct rpc_outbox_env){
         .base = env->base,
         .resolver = env->resolver,
@@ -283,6 +289,8 @@ static void run_shutdown(shuffle_rpc_env *env, struct env_cmd *cmd)
         free(n);
         n = next;
     }
+    rpc_backpressure_free(env->backpressure); /* its asks answered while conns are there */
+    env->backpressure = NULL;
     for (size_t i = 0; i < env->conns_cap; i++) {
         rpc_conn_free(env->conns[i]);
         env->conns[i] = NULL;
@@ -310,6 +318,7 @@ static void env_destroy(shuffle_rpc_env *env)
         evconnlistener_free(env->listener);
     rpc_dispatcher_free(env->dispatcher);
     rpc_asks_free(env->asks, SHUFFLE_RPC_ESHUTDOWN, "the RPC env is shutting down");
+    rpc_backpressure_free(env->backpressure);
     rpc_registry_free(env->registry);
     if (env->resolver)
         resolver_free(env->resolver);
@@ -339,7 +348,7 @@ void shuffle_rpc_env_free(shuffle_rpc_env *env)
     /* endpoints stop newest first, each after the messages already in its inbox */
     struct rpc_inbox *ib;
     while ((ib = rpc_registry_remove_last(env->registry)) != NULL)
-        rpc_inbox_stop(ib);
+        rpc_inbox_stop(ib, false);
     rpc_dispatcher_free(env->dispatcher);
     env->dispatcher = NULL;
     struct env_cmd *cmd = malloc(sizeof *cmd);

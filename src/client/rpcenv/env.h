@@ -23,7 +23,7 @@ void rpc_env_sender(const shuffle_rpc_env *env, const char **host, int *port);
 int rpc_env_ask_timeout(const shuffle_rpc_env *env, int timeout_ms);
 /* True on the thread that runs the env's loop. */
 bool rpc_env_on_loop(const shuffle_rpc_env *env);
-struct rpc_dispatcher *rpc_env_dispatcher(shuffle_rpc_env *env);
-int rpc_env_inbox_capacity(const shuffle_rpc_env *env);
+/* What the env's inboxes share (dispatcher, loop, capacity, back-pressure's room notice). */
+const struct rpc_inbox_env *rpc_env_inbox_env(const shuffle_rpc_env *env);
 
 #endif

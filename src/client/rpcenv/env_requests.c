@@ -17,6 +17,7 @@
 
 #include "client/rpcenv/aes_accept.h"
 #include "client/rpcenv/asks.h"
+#include "client/rpcenv/backpressure.h"
 #include "client/rpcenv/env_requests.h"
 #include "client/rpcenv/env_loop.h"
 #include "client/rpcenv/env_state.h"
@@ -55,6 +56,7 @@ void rpc_env_conn_down(void *ctx, struct rpc_conn *c)
     shuffle_rpc_env *env = ctx;
     if (env->batch.conn == c)
         flush_batch(env);
+    rpc_backpressure_conn_down(env->backpressure, c);
     size_t slot = (size_t)(rpc_conn_id(c) & 0xffffff);
     if (slot < env->conns_cap && env->conns[slot] == c)
         env->conns[slot] = NULL;
@@ -74,19 +76,25 @@ struct answer_cmd {
     uint8_t data[];
 };
 
+/* Loop: an answer to its asker (the connection's output, or the local ask's callback). */
+static void deliver_answer(shuffle_rpc_env *env, uint64_t conn_id, int64_t id, int status,
+                           const char *error, const uint8_t *data, size_t len)
+{
+    if (conn_id) {
+        struct rpc_conn *c = rpc_env_conn_by_id(env, conn_id);
+        if (c) /* else the asker is gone: nobody to answer */
+            rpc_conn_answer(c, id, status == SHUFFLE_OK ? NULL : error, data, len);
+    } else {
+        struct rpc_ask *a = rpc_asks_take(env->asks, id);
+        if (a)
+            rpc_ask_complete(a, status, error, data, len);
+    }
+}
+
 static void run_answer(shuffle_rpc_env *env, struct env_cmd *cmd)
 {
     struct answer_cmd *ac = (struct answer_cmd *)cmd;
-    if (ac->conn_id) {
-        struct rpc_conn *c = rpc_env_conn_by_id(env, ac->conn_id);
-        if (c) /* else the asker is gone: nobody to answer */
-            rpc_conn_answer(c, ac->id, ac->status == SHUFFLE_OK ? NULL : ac->error, ac->data,
-                            ac->len);
-    } else {
-        struct rpc_ask *a = rpc_asks_take(env->asks, ac->id);
-        if (a)
-            rpc_ask_complete(a, ac->status, ac->error, ac->data, ac->len);
-    }
+    deliver_answer(env, ac->conn_id, ac->id, ac->status, ac->error, ac->data, ac->len);
     free(ac->error);
     free(ac);
 }
@@ -95,6 +103,13 @@ static void answer_sink(void *sink, uint64_t conn_id, uint64_t id, int status, c
                         const uint8_t *data, size_t len)
 {
     shuffle_rpc_env *env = sink;
+    /* a run_on_loop endpoint's: no hand-off, no copy */
+    if (pthread_equal(atomic_load(&env->loop_thread), pthread_self())) {
+        deliver_answer(env, conn_id, (int64_t)id, status,
+                       status == SHUFFLE_OK ? NULL : (error ? error : shuffle_rpc_strerror(status)),
+                       data, len);
+        return;
+    }
     struct answer_cmd *ac = malloc(sizeof *ac + len + 1);
     if (!ac)
         return; /* the asker times out */
@@ -175,33 +190,19 @@ static void authenticate_step(shuffle_rpc_env *env, struct rpc_conn *c, int64_t 
     }
 }
 
-/* Posts the gathered messages; those refused are answered (asks) or counted (one-way). */
+/* Posts the gathered messages: those a full inbox cannot take wait (backpressure.h), other
+ * refusals are answered (asks) or counted (one-way). */
 static void flush_batch(shuffle_rpc_env *env)
 {
     struct post_batch *b = &env->batch;
     if (!b->n)
         return;
-    int status = SHUFFLE_OK;
-    struct rpc_msg *rest =
-        rpc_registry_post_list(env->registry, b->name, strlen(b->name), b->head, b->n, &status);
+    struct rpc_msg *first = b->head;
+    int n = b->n;
     b->n = 0;
-    b->conn = NULL;
     b->head = b->tail = NULL;
-    if (!rest)
-        return;
-    char text[600];
-    rpc_status_wire_text(status, b->name, NULL, text, sizeof text);
-    while (rest) {
-        struct rpc_msg *m = rest;
-        rest = m->next;
-        if (m->reply) {
-            rpcenv_reply_fail(m->reply, status, text);
-            rpcenv_reply_release(m->reply);
-        } else {
-            atomic_fetch_add(&env->refused, 1);
-        }
-        free(m);
-    }
+    rpc_backpressure_post(env->backpressure, b->conn, b->name, first, n);
+    b->conn = NULL;
 }
 
 static void on_read_end(void *ctx, struct rpc_conn *c)

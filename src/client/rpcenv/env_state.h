@@ -16,10 +16,12 @@
 
 #include "client/auth.h"
 #include "client/rpcenv/conn.h"
+#include "client/rpcenv/inbox.h"
 #include "client/rpcenv/outbox.h"
 #include "shuffle/rpc.h"
 
 struct evconnlistener;
+struct rpc_backpressure;
 struct rpc_dispatcher;
 struct rpc_msg;
 struct rpc_registry;
@@ -56,7 +58,9 @@ struct shuffle_rpc_env {
     struct resolver *resolver;
     struct evconnlistener *listener;
     struct rpc_dispatcher *dispatcher;
+    struct rpc_inbox_env inbox_env;
     struct rpc_registry *registry;
+    struct rpc_backpressure *backpressure;
     struct rpc_asks *asks;
     struct rpc_outbox_env outbox_env;
     /* spark.authenticate: what connections made present, what accepted ones check */

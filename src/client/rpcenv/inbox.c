@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "client/rpcenv/reply.h"
 #include "shuffle/client.h"
 
@@ -23,16 +25,21 @@ struct stop_waiter {
 
 struct rpc_inbox {
     struct rpc_dispatcher *dispatcher;
+    struct event *loop_run; /* run_on_loop: runs the inbox on the env's loop */
+    void (*on_room)(void *ctx);
+    void *room_ctx;
     char *name;
     struct shuffle_rpc_endpoint ep;
     pthread_mutex_t lock;
     struct rpc_msg *head, *tail;
     int count, capacity;
-    int scheduled; /* entries on the ready queue + threads processing it */
-    int active;    /* threads inside a callback */
-    bool started;  /* on_start has returned */
-    bool stopping; /* on_stop is queued: no more posts */
-    bool finished; /* on_stop has run: freed once no thread holds it */
+    uint64_t taken;   /* messages taken so far */
+    bool room_wanted; /* a post was refused for a full inbox: on_room when half empty */
+    int scheduled;    /* entries on the ready queue + threads processing it */
+    int active;       /* threads inside a callback */
+    bool started;     /* on_start has returned */
+    bool stopping;    /* on_stop is queued: no more posts */
+    bool finished;    /* on_stop has run: freed once no thread holds it */
     struct stop_waiter *waiter;
 };
 
@@ -109,7 +116,7 @@ static bool ready_push(struct rpc_dispatcher *d, struct rpc_inbox *ib)
 
 static int run_limit(const struct rpc_inbox *ib)
 {
-    return ib->ep.thread_safe && ib->started ? ib->dispatcher->nthreads : 1;
+    return ib->ep.thread_safe && ib->started && !ib->loop_run ? ib->dispatcher->nthreads : 1;
 }
 
 /* With ib->lock held: puts ib on the ready queue if it has messages and may run once more. */
@@ -117,6 +124,11 @@ static void schedule_locked(struct rpc_inbox *ib)
 {
     if (!ib->head || ib->scheduled >= run_limit(ib))
         return;
+    if (ib->loop_run) { /* scheduled at most once: the event is not active yet */
+        ib->scheduled++;
+        event_active(ib->loop_run, 0, 0);
+        return;
+    }
     struct rpc_dispatcher *d = ib->dispatcher;
     pthread_mutex_lock(&d->lock);
     if (ready_push(d, ib))
@@ -168,6 +180,8 @@ static void deliver(struct rpc_inbox *ib, struct rpc_msg *m)
 
 static void inbox_free(struct rpc_inbox *ib)
 {
+    if (ib->loop_run)
+        event_free(ib->loop_run);
     pthread_mutex_destroy(&ib->lock);
     free(ib->name);
     free(ib);
@@ -194,8 +208,18 @@ static struct rpc_msg *take_locked(struct rpc_inbox *ib, int max)
         ib->tail = NULL;
     last->next = NULL;
     ib->count -= n;
+    ib->taken += (uint64_t)n;
     ib->active++;
     return first;
+}
+
+/* With ib->lock held: whether a refused poster is to be told there is room now. */
+static bool room_locked(struct rpc_inbox *ib)
+{
+    if (!ib->room_wanted || (ib->count > ib->capacity / 2 && !ib->stopping))
+        return false;
+    ib->room_wanted = false;
+    return ib->on_room != NULL;
 }
 
 /* One turn of a dispatcher thread on ib (scheduled once for it): an ordinary endpoint's
@@ -212,7 +236,10 @@ static void run_inbox(struct rpc_inbox *ib)
             break;
         if (one_at_a_time)
             schedule_locked(ib);
+        bool room = room_locked(ib);
         pthread_mutex_unlock(&ib->lock);
+        if (room) /* as soon as taken: a slow endpoint's batch can take long */
+            ib->on_room(ib->room_ctx);
         bool started = false, finished = false;
         current_inbox = ib;
         while (batch) {
@@ -241,7 +268,12 @@ static void run_inbox(struct rpc_inbox *ib)
     bool release = ib->finished && ib->scheduled == 0;
     if (!ib->finished)
         schedule_locked(ib);
+    bool room = room_locked(ib);
+    void (*on_room)(void *) = ib->on_room;
+    void *room_ctx = ib->room_ctx;
     pthread_mutex_unlock(&ib->lock);
+    if (room)
+        on_room(room_ctx);
     if (waiter) {
         pthread_mutex_lock(&waiter->lock);
         waiter->done = true;
@@ -313,19 +345,31 @@ void rpc_dispatcher_free(struct rpc_dispatcher *d)
     free(d);
 }
 
-struct rpc_inbox *rpc_inbox_new(struct rpc_dispatcher *d, const char *name,
-                                const struct shuffle_rpc_endpoint *ep, int capacity)
+static void on_loop_run(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    run_inbox(arg);
+}
+
+struct rpc_inbox *rpc_inbox_new(const struct rpc_inbox_env *ie, const char *name,
+                                const struct shuffle_rpc_endpoint *ep)
 {
     struct rpc_inbox *ib = calloc(1, sizeof *ib);
     struct rpc_msg *start = rpc_msg_new(RPC_MSG_START, NULL, 0, NULL, 0, NULL, true);
-    if (!ib || !start || !(ib->name = strdup(name))) {
+    if (!ib || !start || !(ib->name = strdup(name)) ||
+        (ep->run_on_loop && !(ib->loop_run = event_new(ie->loop, -1, 0, on_loop_run, ib)))) {
+        if (ib)
+            free(ib->name);
         free(ib);
         free(start);
         return NULL;
     }
-    ib->dispatcher = d;
+    ib->dispatcher = ie->dispatcher;
+    ib->on_room = ie->on_room;
+    ib->room_ctx = ie->ctx;
     ib->ep = *ep;
-    ib->capacity = capacity;
+    ib->capacity = ie->capacity;
     pthread_mutex_init(&ib->lock, NULL);
     pthread_mutex_lock(&ib->lock);
     ib->head = ib->tail = start;
@@ -370,12 +414,14 @@ int rpc_inbox_post(struct rpc_inbox *ib, struct rpc_msg *m)
 {
     int status = SHUFFLE_OK;
     pthread_mutex_lock(&ib->lock);
-    if (ib->stopping)
+    if (ib->stopping) {
         status = SHUFFLE_RPC_ESHUTDOWN;
-    else if (ib->count >= ib->capacity)
+    } else if (ib->count >= ib->capacity) {
         status = SHUFFLE_RPC_EOVERFLOW;
-    else
+        ib->room_wanted = true;
+    } else {
         append_locked(ib, m);
+    }
     pthread_mutex_unlock(&ib->lock);
     return status;
 }
@@ -402,15 +448,26 @@ struct rpc_msg *rpc_inbox_post_list(struct rpc_inbox *ib, struct rpc_msg *first,
         ib->count += taken;
         schedule_locked(ib);
     }
+    if (rest && !ib->stopping)
+        ib->room_wanted = true;
     pthread_mutex_unlock(&ib->lock);
     return rest;
 }
 
-void rpc_inbox_stop(struct rpc_inbox *ib)
+uint64_t rpc_inbox_progress(struct rpc_inbox *ib)
+{
+    pthread_mutex_lock(&ib->lock);
+    uint64_t taken = ib->taken;
+    pthread_mutex_unlock(&ib->lock);
+    return taken;
+}
+
+void rpc_inbox_stop(struct rpc_inbox *ib, bool caller_on_loop)
 {
     struct rpc_msg *stop = rpc_msg_new(RPC_MSG_STOP, NULL, 0, NULL, 0, NULL, true);
     struct stop_waiter w = {.done = false};
-    bool wait = current_inbox != ib;
+    /* the loop cannot wait for itself to run on_stop */
+    bool wait = current_inbox != ib && !(caller_on_loop && ib->loop_run);
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
     pthread_mutex_lock(&ib->lock);
@@ -424,7 +481,12 @@ void rpc_inbox_stop(struct rpc_inbox *ib)
         ib->stopping = true;
         ib->waiter = wait ? &w : NULL;
         append_locked(ib, stop);
+        bool room = room_locked(ib); /* what waits for room is refused now */
+        void (*on_room)(void *) = ib->on_room;
+        void *room_ctx = ib->room_ctx;
         pthread_mutex_unlock(&ib->lock);
+        if (room) /* ib may be gone already */
+            on_room(room_ctx);
     }
     pthread_mutex_lock(&w.lock);
     while (wait && !w.done)

@@ -18,6 +18,7 @@
 
 #include "shuffle/rpc.h"
 
+struct event_base;
 struct rpc_dispatcher;
 struct rpc_inbox;
 
@@ -49,9 +50,21 @@ struct rpc_dispatcher *rpc_dispatcher_new(int threads);
 /* Stops and joins the threads (inboxes must all be stopped first) and frees it. */
 void rpc_dispatcher_free(struct rpc_dispatcher *d);
 
-/* An inbox for ep (copied) holding at most capacity messages; on_start is posted at once. */
-struct rpc_inbox *rpc_inbox_new(struct rpc_dispatcher *d, const char *name,
-                                const struct shuffle_rpc_endpoint *ep, int capacity);
+/* What every inbox of an env shares. */
+struct rpc_inbox_env {
+    struct rpc_dispatcher *dispatcher;
+    struct event_base *loop; /* where run_on_loop endpoints run */
+    int capacity;            /* messages waiting per inbox */
+    /* An inbox that refused a message for being full is at most half full again, or is
+     * stopping (any thread, no lock held; may come more often than needed). */
+    void (*on_room)(void *ctx);
+    void *ctx;
+};
+
+/* An inbox for ep (copied); on_start is posted at once. Its messages run on dispatcher
+ * threads, or on ie->loop's thread (one at a time) when ep->run_on_loop. */
+struct rpc_inbox *rpc_inbox_new(const struct rpc_inbox_env *ie, const char *name,
+                                const struct shuffle_rpc_endpoint *ep);
 const char *rpc_inbox_name(const struct rpc_inbox *ib);
 bool rpc_inbox_requires_auth(const struct rpc_inbox *ib);
 /* Whether the endpoint has the callback for kind (connected/disconnected notices). */
@@ -64,9 +77,12 @@ int rpc_inbox_post(struct rpc_inbox *ib, struct rpc_msg *m);
  * SHUFFLE_RPC_ESHUTDOWN). One lock for the whole list. */
 struct rpc_msg *rpc_inbox_post_list(struct rpc_inbox *ib, struct rpc_msg *first, int n,
                                     int *status);
+/* Messages taken from ib so far: an endpoint that stopped taking them keeps it still. */
+uint64_t rpc_inbox_progress(struct rpc_inbox *ib);
 /* Posts on_stop (refusing later posts). Returns at once when called from a callback of this
- * inbox's endpoint; otherwise waits until on_stop has run. The inbox frees itself after
- * on_stop; ib must not be used after this call. */
-void rpc_inbox_stop(struct rpc_inbox *ib);
+ * inbox's endpoint, or from the loop thread (caller_on_loop) for a run_on_loop endpoint;
+ * otherwise waits until on_stop has run. The inbox frees itself after on_stop; ib must not be
+ * used after this call. */
+void rpc_inbox_stop(struct rpc_inbox *ib, bool caller_on_loop);
 
 #endif

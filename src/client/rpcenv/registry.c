@@ -132,6 +132,16 @@ struct rpc_msg *rpc_registry_post_list(struct rpc_registry *r, const char *name,
     return rest;
 }
 
+bool rpc_registry_progress(struct rpc_registry *r, const char *name, size_t len, uint64_t *taken)
+{
+    pthread_rwlock_rdlock(&r->lock);
+    long i = find(r, name, len);
+    if (i >= 0)
+        *taken = rpc_inbox_progress(r->items[i]);
+    pthread_rwlock_unlock(&r->lock);
+    return i >= 0;
+}
+
 void rpc_registry_broadcast(struct rpc_registry *r, const struct rpc_msg *m)
 {
     pthread_rwlock_rdlock(&r->lock);

@@ -29,6 +29,8 @@ int rpc_registry_post(struct rpc_registry *r, const char *name, size_t len, stru
  * the first message not taken, with the reason in *status. */
 struct rpc_msg *rpc_registry_post_list(struct rpc_registry *r, const char *name, size_t len,
                                        struct rpc_msg *first, int n, int *status);
+/* Whether (name, len) is registered; if so, *taken says how many messages it has taken. */
+bool rpc_registry_progress(struct rpc_registry *r, const char *name, size_t len, uint64_t *taken);
 /* Posts a copy of m to every endpoint that has the callback for its kind (connected or
  * disconnected); m stays the caller's. */
 void rpc_registry_broadcast(struct rpc_registry *r, const struct rpc_msg *m);

@@ -9,6 +9,7 @@ RPCENV_SOURCES = \
 	src/client/rpcenv/env_requests.h \
 	src/client/rpcenv/endpoints.c \
 	src/client/rpcenv/inbox.h src/client/rpcenv/inbox.c \
+	src/client/rpcenv/backpressure.h src/client/rpcenv/backpressure.c \
 	src/client/rpcenv/registry.h src/client/rpcenv/registry.c \
 	src/client/rpcenv/reply.h src/client/rpcenv/reply.c \
 	src/client/rpcenv/conn.h src/client/rpcenv/conn.c \
@@ -21,12 +22,15 @@ RPCENV_SOURCES = \
 src_client_libshuffle_la_SOURCES += $(RPCENV_SOURCES)
 shuffleinclude_HEADERS += include/shuffle/rpc.h
 
-RPC_UNIT_TESTS = tests/unit/test_rpc_envelope tests/unit/test_rpc_env
+RPC_UNIT_TESTS = tests/unit/test_rpc_envelope tests/unit/test_rpc_env tests/unit/test_rpc_flow
 check_PROGRAMS += $(RPC_UNIT_TESTS)
 TESTS += $(RPC_UNIT_TESTS)
 # the env in one process: inboxes, replies, local and loopback asks, outboxes
 tests_unit_test_rpc_env_LDADD = src/client/libshuffle.la $(HARNESS_LIBS) $(CHECK_LIBS) \
 	$(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+# back-pressure (a slow, a stuck endpoint) and run_on_loop endpoints, over loopback
+tests_unit_test_rpc_flow_LDADD = src/client/libshuffle.la $(HARNESS_LIBS) $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_rpc_envelope
 tests_fuzz_fuzz_rpc_envelope_SOURCES = tests/fuzz/fuzz_rpc_envelope.c
@@ -39,7 +43,7 @@ bin_PROGRAMS += src/tools/shuffle-rpc
 src_tools_shuffle_rpc_SOURCES = src/tools/shuffle_rpc.c src/tools/rpc_cli.h src/tools/rpc_cli.c \
 	src/tools/rpc_bench.c src/tools/rpc_bench.h src/tools/rpc_demo.c src/tools/rpc_demo.h \
 	src/tools/peer_arg.c src/tools/peer_arg.h src/tools/secure_opts.c src/tools/secure_opts.h
-src_tools_shuffle_rpc_LDADD = src/client/libshuffle.la $(PTHREAD_LIBS)
+src_tools_shuffle_rpc_LDADD = src/client/libshuffle.la $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
 dist_man_MANS += man/shuffle-rpc.1
 
 # Across processes: shuffle-rpc serve as the peer (needs the tool built first).

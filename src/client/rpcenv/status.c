@@ -74,6 +74,7 @@ void shuffle_rpc_env_options_init_sized(struct shuffle_rpc_env_options *o, size_
         .connect_timeout_ms = 10000,
         .ask_timeout_ms = 120000,
         .max_frame_bytes = 64u << 20,
+        .inbox_stall_timeout_ms = 10000,
     };
     memcpy(o, &d, struct_size < sizeof d ? struct_size : sizeof d);
 }
