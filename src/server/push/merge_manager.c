@@ -302,11 +302,16 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
                                     size_t errlen)
 {
     struct merge_dirs dirs;
+    int32_t attempt;
+    struct app_entry **pp = merge_find_app(m, app);
+    /* the usual case, without copying the dirs: the state of the current attempt exists */
+    if (*pp && merge_apps_attempt(m->attempts, app, &attempt) == 1 &&
+        (*pp)->dirs.attempt_id == attempt)
+        return *pp;
     if (merge_apps_get(m->attempts, app, &dirs) != 0) {
         merge_apps_not_registered(app, err, errlen);
         return NULL;
     }
-    struct app_entry **pp = merge_find_app(m, app);
     if (*pp && (*pp)->dirs.attempt_id == dirs.attempt_id) {
         merge_dirs_free(&dirs);
         return *pp;
@@ -328,6 +333,24 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
     a->next = m->apps;
     m->apps = a;
     return a;
+}
+
+/* The verdict for k on its partition cl: duplicate, busy, or claimed. Under m->lock. */
+static enum merge_verdict claim_for(struct merge_claim *cl, const struct merge_push_key *k,
+                                    struct merge_claim **claim)
+{
+    pthread_mutex_lock(&cl->p.lock); /* a commit may be adding to maps */
+    bool merged = roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index);
+    pthread_mutex_unlock(&cl->p.lock);
+    if (merged)
+        return MERGE_DUPLICATE;
+    if (cl->writing)
+        return MERGE_BUSY;
+    cl->writing = true;
+    cl->map_index = k->map_index;
+    cl->refs++;
+    *claim = cl;
+    return MERGE_WRITE;
 }
 
 enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merge_push_key *k,
@@ -366,22 +389,44 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
         goto out;
     }
     struct merge_claim *cl = merge_part_for(m, a, s, k, false, err, errlen);
-    if (!cl)
+    if (cl)
+        v = claim_for(cl, k, claim);
+out:
+    pthread_mutex_unlock(&m->lock);
+    return v;
+}
+
+enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct merge_push_key *k,
+                                           uint64_t body_len, struct merge_claim **claim)
+{
+    *claim = NULL;
+    if (pthread_mutex_trylock(&m->lock) != 0)
+        return MERGE_NEED_POOL; /* held by disk work (creating files), or just busy */
+    enum merge_verdict v = MERGE_NEED_POOL;
+    int32_t attempt;
+    struct app_entry *a = *merge_find_app(m, k->app);
+    /* Anything that may create or delete files, or fail with a text, goes to the pool: the
+     * app's first push or a new attempt, a new shuffle or merge id, a new partition, the
+     * byte limit. The checks run in merge_manager_push's order. */
+    if (!a || merge_apps_attempt(m->attempts, k->app, &attempt) != 1 ||
+        a->dirs.attempt_id != attempt)
         goto out;
-    pthread_mutex_lock(&cl->p.lock); /* a commit may be adding to maps */
-    bool merged = roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index);
-    pthread_mutex_unlock(&cl->p.lock);
-    if (merged) {
-        v = MERGE_DUPLICATE;
-    } else if (cl->writing) {
-        v = MERGE_BUSY;
-    } else {
-        cl->writing = true;
-        cl->map_index = k->map_index;
-        cl->refs++;
-        *claim = cl;
-        v = MERGE_WRITE;
+    if (attempt != k->attempt) {
+        v = MERGE_TOO_OLD_ATTEMPT;
+        goto out;
     }
+    struct shuffle_entry *s = merge_find_shuffle(a, k->shuffle);
+    if (s && s->merge_id > k->merge_id)
+        v = MERGE_STALE;
+    else if (s && s->merge_id == k->merge_id && s->finalized)
+        v = MERGE_TOO_LATE;
+    if (v != MERGE_NEED_POOL || !s || s->merge_id != k->merge_id ||
+        (m->lim.max_app_bytes && a->merged_bytes + body_len > m->lim.max_app_bytes))
+        goto out;
+    bool found;
+    size_t at = merge_part_slot(s, k->reduce, &found);
+    if (found)
+        v = claim_for(s->parts[at], k, claim);
 out:
     pthread_mutex_unlock(&m->lock);
     return v;

@@ -5,7 +5,7 @@
  * every BlockPushReturnCode; push_upload.c moves the bytes, push_rpc.c answers the RPCs.
  *
  * Every call may touch the disk (creating, truncating and deleting merged files): blocking
- * pool threads only. Thread-safe. */
+ * pool threads only, except merge_manager_push_fast. Thread-safe. */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_MANAGER_H
 #define SHUFFLED_SERVER_PUSH_MERGE_MANAGER_H
 
@@ -47,6 +47,7 @@ enum merge_verdict {
     MERGE_BUSY,       /* another writer: buffer the body, ask again when it is complete */
     MERGE_DUPLICATE,  /* this map index is merged already: read and drop, answer SUCCESS */
     MERGE_FAILED,     /* RpcFailure with err (not registered, limits, I/O) */
+    MERGE_NEED_POOL,  /* merge_manager_push_fast: ask merge_manager_push on the pool */
 };
 
 struct merge_push_key {
@@ -58,6 +59,11 @@ struct merge_push_key {
 enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merge_push_key *k,
                                       uint64_t body_len, struct merge_claim **claim, char *err,
                                       size_t errlen);
+/* The same verdict without touching the disk or waiting for the manager's lock, for the
+ * event loop: MERGE_NEED_POOL when the push needs files created or deleted, may fail, or the
+ * lock is busy. The common case (the partition exists) is decided here. */
+enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct merge_push_key *k,
+                                           uint64_t body_len, struct merge_claim **claim);
 /* Writes len bytes of the claimed block at offset `at` into it. 0 or -1 with err. */
 int merge_claim_write(struct merge_claim *cl, const void *buf, size_t len, uint64_t at, char *err,
                       size_t errlen);
