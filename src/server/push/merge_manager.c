@@ -35,7 +35,7 @@ struct merge_manager *merge_manager_create(const struct merge_limits *lim,
     return m;
 }
 
-static void app_unref(struct app_entry *a)
+void merge_app_unref(struct app_entry *a)
 {
     if (--a->refs > 0)
         return;
@@ -46,7 +46,7 @@ static void app_unref(struct app_entry *a)
 
 /* Records r in the journal (if any); a failure is logged: the merge stands, but a restart
  * before finalize would drop it. */
-static void journal(struct merge_manager *m, const struct merge_journal_rec *r)
+void merge_note(struct merge_manager *m, const struct merge_journal_rec *r)
 {
     char err[256];
     if (m->journal && merge_journal_append(m->journal, r, err, sizeof err) != 0)
@@ -54,12 +54,15 @@ static void journal(struct merge_manager *m, const struct merge_journal_rec *r)
 }
 
 /* A record about a whole merge (finalize, removal). */
-static void journal_merge(struct merge_manager *m, enum merge_journal_op op, const char *app,
-                          int32_t attempt, int32_t shuffle, int32_t merge_id)
+void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t attempt,
+                      int32_t shuffle, int32_t merge_id)
 {
-    struct merge_journal_rec r = {
-        .op = op, .app = app, .attempt = attempt, .shuffle = shuffle, .merge_id = merge_id};
-    journal(m, &r);
+    struct merge_journal_rec r = {.op = (enum merge_journal_op)op,
+                                  .app = app,
+                                  .attempt = attempt,
+                                  .shuffle = shuffle,
+                                  .merge_id = merge_id};
+    merge_note(m, &r);
 }
 
 /* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
@@ -71,45 +74,14 @@ void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
 }
 
 /* Under m->lock. */
-static void part_unref(struct merge_manager *m, struct merge_claim *cl)
+void merge_part_unref(struct merge_manager *m, struct merge_claim *cl)
 {
     if (--cl->refs > 0)
         return;
     merge_part_closed(m, cl);
-    app_unref(cl->app);
+    merge_app_unref(cl->app);
     merge_partition_destroy(&cl->p);
     free(cl);
-}
-
-/* Takes the shuffle's partitions out of it (their files deleted when unlink) and frees it.
- * Under m->lock: deleting files under it is acceptable, it happens on removals only. */
-static void shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, bool unlink)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        struct merge_claim *cl = s->parts[i];
-        merge_part_closed(m, cl);
-        pthread_mutex_lock(&cl->p.lock);
-        cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
-        cl->dropped = true;
-        if (unlink)
-            merge_partition_unlink(&cl->p);
-        pthread_mutex_unlock(&cl->p.lock);
-        part_unref(m, cl);
-    }
-    free(s->parts);
-    s->parts = NULL;
-    s->n = s->cap = 0;
-}
-
-void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink)
-{
-    while (a->shuffles) {
-        struct shuffle_entry *s = a->shuffles;
-        a->shuffles = s->next;
-        shuffle_drop_parts(m, s, unlink);
-        free(s);
-    }
-    app_unref(a);
 }
 
 void merge_manager_destroy(struct merge_manager *m)
@@ -119,7 +91,7 @@ void merge_manager_destroy(struct merge_manager *m)
     while (m->apps) {
         struct app_entry *a = m->apps;
         m->apps = a->next;
-        merge_app_drop(m, a, false);
+        merge_app_drop(m, a, false, NULL);
     }
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -133,21 +105,6 @@ struct app_entry **merge_find_app(struct merge_manager *m, const char *app)
     return pp;
 }
 
-void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup)
-{
-    pthread_mutex_lock(&m->lock);
-    struct app_entry **pp = merge_find_app(m, app);
-    if (*pp) {
-        struct app_entry *a = *pp;
-        struct merge_journal_rec r = {
-            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
-        journal(m, &r);
-        *pp = a->next;
-        merge_app_drop(m, a, cleanup);
-    }
-    pthread_mutex_unlock(&m->lock);
-}
-
 struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle)
 {
     for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
@@ -159,13 +116,13 @@ struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle)
 /* The shuffle entry for merge_id, made current: a newer merge id drops the older merge's
  * partitions and files. NULL out of memory. */
 struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entry *a,
-                                        int32_t shuffle, int32_t merge_id)
+                                        int32_t shuffle, int32_t merge_id, struct merge_trash *t)
 {
     struct shuffle_entry *s = merge_find_shuffle(a, shuffle);
     if (s && s->merge_id >= merge_id)
         return s;
     if (s) {
-        shuffle_drop_parts(m, s, true);
+        merge_shuffle_drop_parts(m, s, true, t);
         s->merge_id = merge_id;
         s->finalized = false;
     } else if ((s = calloc(1, sizeof *s)) != NULL) {
@@ -274,14 +231,14 @@ struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
         goto oom;
     for (int i = 0; i < 3; i++)
         if (!merge_path_allowed(m, k->app, cl->p.paths[i], err, errlen)) {
-            part_unref(m, cl);
+            merge_part_unref(m, cl);
             return NULL;
         }
     if (restoring ? merge_partition_reopen(&cl->p) != 0
                   : merge_partition_open(&cl->p, err, errlen) != 0) {
         if (restoring)
             snprintf(err, errlen, "%s: cannot reopen", cl->p.paths[0]);
-        part_unref(m, cl);
+        merge_part_unref(m, cl);
         return NULL;
     }
     m->open_parts++;
@@ -316,10 +273,11 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
         merge_dirs_free(&dirs);
         return *pp;
     }
-    if (*pp) { /* a newer attempt registered: the older one's merges go */
+    if (*pp) { /* a newer attempt registered: the older one's merges go; at once, under the
+                  lock, as the new attempt may create files of the same names next */
         struct app_entry *old = *pp;
         *pp = old->next;
-        merge_app_drop(m, old, true);
+        merge_app_drop(m, old, true, NULL);
     }
     struct app_entry *a = calloc(1, sizeof *a);
     if (!a || !(a->app = strdup(app))) {
@@ -335,11 +293,17 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
     return a;
 }
 
-/* The verdict for k on its partition cl: duplicate, busy, or claimed. Under m->lock. */
+/* The verdict for k on its partition cl: duplicate, busy, or claimed; MERGE_NEED_POOL when
+ * only_try and a commit holds the partition (it may be waiting for the journal). Under
+ * m->lock. */
 static enum merge_verdict claim_for(struct merge_claim *cl, const struct merge_push_key *k,
-                                    struct merge_claim **claim)
+                                    bool only_try, struct merge_claim **claim)
 {
-    pthread_mutex_lock(&cl->p.lock); /* a commit may be adding to maps */
+    /* a commit may be adding to maps */
+    if (!only_try)
+        pthread_mutex_lock(&cl->p.lock);
+    else if (pthread_mutex_trylock(&cl->p.lock) != 0)
+        return MERGE_NEED_POOL;
     bool merged = roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index);
     pthread_mutex_unlock(&cl->p.lock);
     if (merged)
@@ -358,6 +322,7 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
                                       size_t errlen)
 {
     *claim = NULL;
+    struct merge_trash t = {0};
     pthread_mutex_lock(&m->lock);
     enum merge_verdict v = MERGE_FAILED;
     struct app_entry *a = merge_app_current(m, k->app, err, errlen);
@@ -384,15 +349,16 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
                  k->app, (unsigned long long)a->merged_bytes, (unsigned long long)body_len);
         goto out;
     }
-    if (!(s = merge_shuffle_for(m, a, k->shuffle, k->merge_id))) {
+    if (!(s = merge_shuffle_for(m, a, k->shuffle, k->merge_id, &t))) {
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
     struct merge_claim *cl = merge_part_for(m, a, s, k, false, err, errlen);
     if (cl)
-        v = claim_for(cl, k, claim);
+        v = claim_for(cl, k, false, claim);
 out:
     pthread_mutex_unlock(&m->lock);
+    merge_trash_empty(m, &t); /* an older merge of the shuffle's files */
     return v;
 }
 
@@ -426,7 +392,7 @@ enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct
     bool found;
     size_t at = merge_part_slot(s, k->reduce, &found);
     if (found)
-        v = claim_for(s->parts[at], k, claim);
+        v = claim_for(s->parts[at], k, true, claim);
 out:
     pthread_mutex_unlock(&m->lock);
     return v;
@@ -448,7 +414,7 @@ static void claim_release(struct merge_manager *m, struct merge_claim *cl)
 {
     pthread_mutex_lock(&m->lock);
     cl->writing = false;
-    part_unref(m, cl);
+    merge_part_unref(m, cl);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -474,7 +440,7 @@ enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_clai
                                       cl->map_index,
                                       (int64_t)cl->p.data_pos,
                                       cl->p.chunk_start == cl->p.data_pos};
-        journal(m, &r);
+        merge_note(m, &r);
     }
     if (v != MERGE_SUCCESS && !cl->dropped)
         merge_partition_rollback(&cl->p);
@@ -546,6 +512,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
                            size_t errlen)
 {
     memset(out, 0, sizeof *out);
+    struct merge_trash t = {0};
     pthread_mutex_lock(&m->lock);
     int rc = -1;
     struct app_entry *a = merge_app_current(m, app, err, errlen);
@@ -569,7 +536,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
                  shuffle, merge_id);
         goto out;
     }
-    if (!(s = merge_shuffle_for(m, a, shuffle, merge_id))) {
+    if (!(s = merge_shuffle_for(m, a, shuffle, merge_id, &t))) {
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
@@ -591,34 +558,14 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     rc = statuses_of(parts, n, shuffle, merge_id, out, err, errlen);
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < n; i++)
-        part_unref(m, parts[i]);
+        merge_part_unref(m, parts[i]);
     free(parts);
     if (rc == 0)
-        journal_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
+        merge_note_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
 out:
     pthread_mutex_unlock(&m->lock);
+    merge_trash_empty(m, &t);
     return rc;
-}
-
-void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
-                          int32_t shuffle, int32_t merge_id)
-{
-    pthread_mutex_lock(&m->lock);
-    struct app_entry *a = *merge_find_app(m, app);
-    struct shuffle_entry *s =
-        a && a->dirs.attempt_id == attempt ? merge_find_shuffle(a, shuffle) : NULL;
-    if (s && (merge_id == -1 || merge_id == s->merge_id)) {
-        shuffle_drop_parts(m, s, true);
-        s->finalized = true; /* later pushes of it are too late */
-    } else if (s && merge_id > s->merge_id) {
-        shuffle_drop_parts(m, s, true);
-        s->merge_id = merge_id;
-        s->finalized = true;
-        merge_apps_note_merge_id(m->attempts, app, shuffle, merge_id);
-    }
-    if (s)
-        journal_merge(m, MJ_REMOVE, app, attempt, shuffle, merge_id);
-    pthread_mutex_unlock(&m->lock);
 }
 
 uint64_t merge_manager_open_partitions(struct merge_manager *m)

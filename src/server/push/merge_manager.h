@@ -101,6 +101,10 @@ void merge_manager_replay_done(struct merge_manager *m);
 struct resolver;
 void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res);
 
+/* For tests: fn(arg) runs before each dropped partition's files are deleted, after the
+ * manager's lock was released. */
+void merge_manager_set_drop_hook(struct merge_manager *m, void (*fn)(void *arg), void *arg);
+
 /* Gauges: merged bytes committed (total), partitions open. */
 uint64_t merge_manager_open_partitions(struct merge_manager *m);
 

@@ -28,7 +28,7 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
         if (*pp) {
             struct app_entry *a = *pp;
             *pp = a->next;
-            merge_app_drop(m, a, false);
+            merge_app_drop(m, a, false, NULL);
         }
         pthread_mutex_unlock(&m->lock);
         return;
@@ -44,7 +44,7 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
         merge_manager_remove(m, r->app, r->attempt, r->shuffle, r->merge_id);
         return;
     }
-    s = merge_shuffle_for(m, a, r->shuffle, r->merge_id);
+    s = merge_shuffle_for(m, a, r->shuffle, r->merge_id, NULL);
     char err[256];
     struct merge_push_key k = {r->app,      r->attempt,   r->shuffle,
                                r->merge_id, r->map_index, r->reduce};
