@@ -29,3 +29,7 @@ tests_fuzz_fuzz_push_upload_LDADD = $(HARNESS_LIBS) src/server/libpush.la src/se
 check_PROGRAMS += tests/push/test_merge_removal
 TESTS += tests/push/test_merge_removal
 tests_push_test_merge_removal_LDADD = src/server/libpush.la $(LDADD)
+# The merge journal compacted while the daemon runs, and a restart after it.
+check_PROGRAMS += tests/push/test_push_journal
+TESTS += tests/push/test_push_journal
+tests_push_test_push_journal_SOURCES = tests/push/test_push_journal.c tests/push/push_replay.h

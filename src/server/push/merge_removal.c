@@ -125,8 +125,9 @@ void merge_manager_remove(struct merge_manager *m, const char *app, int32_t atte
         s->finalized = true;
         merge_apps_note_merge_id(m->attempts, app, shuffle, merge_id);
     }
-    if (s)
-        merge_note_merge(m, MJ_REMOVE, app, attempt, shuffle, merge_id);
+    if (s) /* with the merge id it removed (-1 resolved), for a replay without its commits */
+        merge_note_merge(m, MJ_REMOVE, app, attempt, shuffle,
+                         merge_id == -1 ? s->merge_id : merge_id);
     pthread_mutex_unlock(&m->lock);
     merge_trash_empty(m, &t);
 }

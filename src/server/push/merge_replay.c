@@ -40,6 +40,10 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
         return; /* an older attempt's or a superseded merge's */
     }
     if (r->op == MJ_REMOVE) {
+        /* Compaction may have dropped the removed merge's other records: the removal alone
+         * still marks it done, so later pushes of it stay TOO_LATE. */
+        if (!s && r->merge_id != -1)
+            merge_shuffle_for(m, a, r->shuffle, r->merge_id, NULL);
         pthread_mutex_unlock(&m->lock);
         merge_manager_remove(m, r->app, r->attempt, r->shuffle, r->merge_id);
         return;
