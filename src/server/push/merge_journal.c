@@ -159,22 +159,41 @@ static uint8_t *read_all(int fd, size_t *len)
     return buf;
 }
 
-/* The compacted log replaces the one at path whole (written, synced, renamed): the fd it was
- * written through, open for appending (and reading), or -1 with the old log left as it is. */
-static int replace_log(const char *path, const struct proto_writer *live)
+/* The compacted log written whole beside the one at path (synced): the fd it was written
+ * through, open for appending and reading, or -1. */
+static int write_tmp(const char *path, const struct proto_writer *live)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
-    if (live->failed || write_all(fd, live->buf, live->len) != 0 || fsync(fd) != 0 ||
-        rename(tmp, path) != 0) {
+    if (live->failed || write_all(fd, live->buf, live->len) != 0 || fsync(fd) != 0) {
         close(fd);
         unlink(tmp);
         return -1;
     }
     return fd;
+}
+
+/* ... then put in the old one's place (atomically: a crash leaves one or the other), or
+ * dropped (!keep). fd, or -1 (closed). */
+static int rename_tmp(const char *path, int fd, bool keep)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!keep || rename(tmp, path) != 0) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    return fd;
+}
+
+static int replace_log(const char *path, const struct proto_writer *live)
+{
+    int fd = write_tmp(path, live);
+    return fd < 0 ? -1 : rename_tmp(path, fd, true);
 }
 
 struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
@@ -340,29 +359,30 @@ int merge_journal_maybe_compact(struct merge_journal *j,
             break;
         have += (size_t)n;
     }
-    if (buf && have == judged && replay(buf, judged, NULL, keep, arg, &live) == judged) {
+    int fd = -1;
+    if (buf && have == judged && replay(buf, judged, NULL, keep, arg, &live) == judged)
+        fd = write_tmp(j->path, &live);
+    if (fd >= 0) {
+        /* Appends wait from here on: only the tail written meanwhile is copied (kept whole)
+         * and the new log renamed over the old; no fsync but the one state_sync asks for. */
         pthread_mutex_lock(&j->lock);
         take_writer(j);
         pthread_mutex_unlock(&j->lock);
-        /* the tail written meanwhile, kept whole; then the new log takes over */
         uint64_t tail = j->size - judged;
-        if (proto_writer_reserve(&live, tail)) {
-            ssize_t n = pread(j->fd, live.buf + live.len, tail, (off_t)judged);
-            if (n == (ssize_t)tail) {
-                live.len += tail;
-                int fd = replace_log(j->path, &live);
-                if (fd >= 0) {
-                    close(j->fd);
-                    j->fd = fd;
-                    rc = 0;
-                }
-            }
+        uint8_t *rest = malloc(tail ? tail : 1);
+        bool copied = rest && pread(j->fd, rest, tail, (off_t)judged) == (ssize_t)tail &&
+                      write_all(fd, rest, tail) == 0 && (!j->sync || fdatasync(fd) == 0);
+        if (rename_tmp(j->path, fd, copied) >= 0) {
+            close(j->fd);
+            j->fd = fd;
+            rc = 0;
         }
+        free(rest);
         pthread_mutex_lock(&j->lock);
         if (rc == 0) {
-            log_info("%s compacted: %llu bytes to %zu", j->path, (unsigned long long)j->size,
-                     live.len);
-            j->size = live.len;
+            log_info("%s compacted: %llu bytes to %llu", j->path, (unsigned long long)j->size,
+                     (unsigned long long)(live.len + tail));
+            j->size = live.len + tail;
             j->dead = 0;
         }
         give_writer(j);

@@ -418,11 +418,26 @@ static void claim_release(struct merge_manager *m, struct merge_claim *cl)
     pthread_mutex_unlock(&m->lock);
 }
 
-enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
-                                      char *err, size_t errlen)
+/* Gives the claim back and unlocks cl->p.lock (held). Without m->lock unless cl was dropped:
+ * the shuffle's list lets go of its reference only after marking it dropped under p.lock, so
+ * until then this reference is not the last. */
+static void release_locked(struct merge_manager *m, struct merge_claim *cl)
+{
+    bool dropped = cl->dropped;
+    if (!dropped) {
+        cl->writing = false;
+        cl->refs--;
+    }
+    pthread_mutex_unlock(&cl->p.lock);
+    if (dropped)
+        claim_release(m, cl);
+}
+
+/* merge_claim_commit with cl->p.lock held; unlocks it. */
+static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_claim *cl,
+                                        uint64_t len, char *err, size_t errlen)
 {
     enum merge_verdict v = MERGE_SUCCESS;
-    pthread_mutex_lock(&cl->p.lock);
     if (cl->dropped) {
         v = MERGE_STALE;
     } else if (cl->p.finalized) {
@@ -441,17 +456,36 @@ enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_clai
                                       (int64_t)cl->p.data_pos,
                                       cl->p.chunk_start == cl->p.data_pos};
         merge_note(m, &r);
+        cl->app->merged_bytes += len;
     }
     if (v != MERGE_SUCCESS && !cl->dropped)
         merge_partition_rollback(&cl->p);
-    pthread_mutex_unlock(&cl->p.lock);
-    if (v == MERGE_SUCCESS) {
-        pthread_mutex_lock(&m->lock);
-        cl->app->merged_bytes += len;
-        pthread_mutex_unlock(&m->lock);
-    }
-    claim_release(m, cl);
+    release_locked(m, cl);
     return v;
+}
+
+enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
+                                      char *err, size_t errlen)
+{
+    pthread_mutex_lock(&cl->p.lock);
+    return commit_locked(m, cl, len, err, errlen);
+}
+
+enum merge_verdict merge_claim_finish(struct merge_manager *m, struct merge_claim *cl,
+                                      const void *buf, size_t n, uint64_t at, bool only_try,
+                                      char *err, size_t errlen)
+{
+    if (!only_try)
+        pthread_mutex_lock(&cl->p.lock);
+    else if (pthread_mutex_trylock(&cl->p.lock) != 0)
+        return MERGE_NEED_POOL; /* a finalize or removal is at its files */
+    if (!cl->dropped && !cl->p.finalized &&
+        merge_partition_write(&cl->p, buf, n, at, err, errlen) != 0) {
+        merge_partition_rollback(&cl->p);
+        release_locked(m, cl);
+        return MERGE_FAILED;
+    }
+    return commit_locked(m, cl, at + n, err, errlen);
 }
 
 void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl)

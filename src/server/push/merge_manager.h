@@ -72,6 +72,13 @@ int merge_claim_write(struct merge_claim *cl, const void *buf, size_t len, uint6
  * MERGE_TOO_LATE, MERGE_STALE, or MERGE_FAILED with err. */
 enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
                                       char *err, size_t errlen);
+/* merge_claim_write of the block's last n bytes (at `at`), then merge_claim_commit of the
+ * whole (at + n bytes), under one hold of the partition. only_try: for the event loop, with
+ * no state_sync: MERGE_NEED_POOL (nothing done, the claim still held) when a finalize or
+ * removal holds the partition; the write itself goes to the page cache. */
+enum merge_verdict merge_claim_finish(struct merge_manager *m, struct merge_claim *cl,
+                                      const void *buf, size_t n, uint64_t at, bool only_try,
+                                      char *err, size_t errlen);
 /* The block will not complete: what it wrote is cut away; releases the claim. */
 void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl);
 

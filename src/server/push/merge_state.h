@@ -6,6 +6,7 @@
 #define SHUFFLED_SERVER_PUSH_MERGE_STATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,8 +21,8 @@ struct resolver;
 
 struct merge_claim {
     struct merge_partition p; /* first: a claim is its partition entry */
-    int refs;                 /* the shuffle's list + claims in flight */
-    bool writing;             /* claimed by a writer */
+    _Atomic int refs;         /* the shuffle's list + claims in flight */
+    _Atomic bool writing;     /* claimed by a writer (cleared by it without m->lock) */
     bool dropped;             /* no longer in its shuffle (superseded, removed, app gone) */
     bool counted_open;        /* counted in open_parts */
     bool unlink_files;        /* in a merge_trash: its files are to be deleted */
@@ -41,7 +42,7 @@ struct shuffle_entry {
 struct app_entry {
     char *app;
     struct merge_dirs dirs;
-    uint64_t merged_bytes;
+    _Atomic uint64_t merged_bytes; /* added to by commits without m->lock */
     struct shuffle_entry *shuffles;
     struct app_entry *next;
     int refs; /* the list + partitions pointing to it */

@@ -26,8 +26,10 @@ struct push_service {
     struct merge_manager *merges;
     struct merge_journal *journal; /* state_dir/merges.wal, once restored */
     uint64_t max_deferred_bytes;
-    _Atomic uint64_t deferred_bytes; /* bodies buffered while their partition is busy */
-    _Atomic uint64_t unheld_bytes;   /* complete bodies written while their conn reads on */
+    _Atomic uint64_t deferred_bytes;        /* bodies buffered while their partition is busy */
+    _Atomic uint64_t unheld_bytes;          /* complete bodies written while their conn reads on */
+    bool journal_sync;                      /* state_sync: commits fdatasync the journal */
+    _Atomic uint64_t loop_writes_off_until; /* push_upload.c write_on_loop's guard (usec) */
     pthread_mutex_t spare_lock;
     struct push_upload *spare[PUSH_SPARE_UPLOADS];
     size_t n_spare;
