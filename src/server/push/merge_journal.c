@@ -36,6 +36,8 @@ struct merge_journal {
     struct proto_writer pending, batch;
     uint64_t appended, written; /* record sequence numbers */
     bool writing;               /* a thread is writing a batch (or compacting) */
+    bool swapping;              /* compaction copies the tail: no direct writes */
+    int direct_writers;         /* merge_journal_append_nowait writing */
     bool compacting;
     uint64_t size; /* bytes in the file */
     uint64_t dead; /* of them, estimated bytes of records no longer needed */
@@ -264,16 +266,10 @@ static void give_writer(struct merge_journal *j)
     pthread_cond_broadcast(&j->written_cv);
 }
 
-int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec *r, char *err,
-                         size_t errlen)
+/* Writes records (or waits for another thread's batch) until seq is written. Under j->lock.
+ * 0, or -1 with err. */
+static int write_until(struct merge_journal *j, uint64_t seq, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&j->lock);
-    if (!encode(&j->pending, r)) {
-        pthread_mutex_unlock(&j->lock);
-        snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
-        return -1;
-    }
-    uint64_t seq = ++j->appended;
     int rc = 0;
     /* Whoever finds the writer role free writes every record waiting, its own among them;
      * the others wait until a batch holding theirs is written. */
@@ -304,6 +300,65 @@ int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec
         j->written = upto;
         give_writer(j);
     }
+    return rc;
+}
+
+int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
+                                uint64_t *seq, char *err, size_t errlen)
+{
+    struct proto_writer w;
+    proto_writer_init(&w);
+    bool encoded = encode(&w, r);
+    pthread_mutex_lock(&j->lock);
+    if (!encoded) {
+        pthread_mutex_unlock(&j->lock);
+        proto_writer_free(&w);
+        snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
+        return -1;
+    }
+    if (j->swapping) { /* left to the writer after the compaction */
+        proto_write_raw(&j->pending, w.buf, w.len);
+        *seq = ++j->appended;
+        pthread_mutex_unlock(&j->lock);
+        proto_writer_free(&w);
+        return 1;
+    }
+    /* Written beside the batches: O_APPEND keeps each write whole, and order matters only
+     * within a partition, whose records are written before its claim is let go. */
+    j->direct_writers++;
+    pthread_mutex_unlock(&j->lock);
+    int rc = write_all(j->fd, w.buf, w.len);
+    int werr = errno;
+    pthread_mutex_lock(&j->lock);
+    if (rc == 0)
+        j->size += w.len;
+    if (--j->direct_writers == 0)
+        pthread_cond_broadcast(&j->written_cv);
+    pthread_mutex_unlock(&j->lock);
+    proto_writer_free(&w);
+    if (rc != 0)
+        snprintf(err, errlen, "java.io.IOException: %s: %s", JOURNAL_NAME, strerror(werr));
+    return rc;
+}
+
+int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec *r, char *err,
+                         size_t errlen)
+{
+    pthread_mutex_lock(&j->lock);
+    if (!encode(&j->pending, r)) {
+        pthread_mutex_unlock(&j->lock);
+        snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
+        return -1;
+    }
+    int rc = write_until(j, ++j->appended, err, errlen);
+    pthread_mutex_unlock(&j->lock);
+    return rc;
+}
+
+int merge_journal_wait(struct merge_journal *j, uint64_t seq, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&j->lock);
+    int rc = write_until(j, seq, err, errlen);
     pthread_mutex_unlock(&j->lock);
     return rc;
 }
@@ -367,6 +422,9 @@ int merge_journal_maybe_compact(struct merge_journal *j,
          * and the new log renamed over the old; no fsync but the one state_sync asks for. */
         pthread_mutex_lock(&j->lock);
         take_writer(j);
+        j->swapping = true;
+        while (j->direct_writers > 0)
+            pthread_cond_wait(&j->written_cv, &j->lock);
         pthread_mutex_unlock(&j->lock);
         uint64_t tail = j->size - judged;
         uint8_t *rest = malloc(tail ? tail : 1);
@@ -385,6 +443,7 @@ int merge_journal_maybe_compact(struct merge_journal *j,
             j->size = live.len + tail;
             j->dead = 0;
         }
+        j->swapping = false;
         give_writer(j);
         pthread_mutex_unlock(&j->lock);
     }

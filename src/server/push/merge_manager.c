@@ -362,6 +362,13 @@ out:
     return v;
 }
 
+void merge_manager_journal_wait(struct merge_manager *m, uint64_t seq)
+{
+    char err[256];
+    if (m->journal && seq && merge_journal_wait(m->journal, seq, err, sizeof err) != 0)
+        log_error("merge journal: %s", err);
+}
+
 enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct merge_push_key *k,
                                            uint64_t body_len, struct merge_claim **claim)
 {
@@ -433,9 +440,10 @@ static void release_locked(struct merge_manager *m, struct merge_claim *cl)
         claim_release(m, cl);
 }
 
-/* merge_claim_commit with cl->p.lock held; unlocks it. */
+/* merge_claim_commit with cl->p.lock held; unlocks it. wait_seq: the journal record is not
+ * waited for when another thread is writing (merge_journal_append_nowait). */
 static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_claim *cl,
-                                        uint64_t len, char *err, size_t errlen)
+                                        uint64_t len, uint64_t *wait_seq, char *err, size_t errlen)
 {
     enum merge_verdict v = MERGE_SUCCESS;
     if (cl->dropped) {
@@ -455,7 +463,11 @@ static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_cl
                                       cl->map_index,
                                       (int64_t)cl->p.data_pos,
                                       cl->p.chunk_start == cl->p.data_pos};
-        merge_note(m, &r);
+        char jerr[256];
+        if (!wait_seq || !m->journal)
+            merge_note(m, &r);
+        else if (merge_journal_append_nowait(m->journal, &r, wait_seq, jerr, sizeof jerr) < 0)
+            log_error("merge journal: %s", jerr);
         cl->app->merged_bytes += len;
     }
     if (v != MERGE_SUCCESS && !cl->dropped)
@@ -468,13 +480,16 @@ enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_clai
                                       char *err, size_t errlen)
 {
     pthread_mutex_lock(&cl->p.lock);
-    return commit_locked(m, cl, len, err, errlen);
+    return commit_locked(m, cl, len, NULL, err, errlen);
 }
 
 enum merge_verdict merge_claim_finish(struct merge_manager *m, struct merge_claim *cl,
-                                      const void *buf, size_t n, uint64_t at, bool only_try,
+                                      const void *buf, size_t n, uint64_t at, uint64_t *wait_seq,
                                       char *err, size_t errlen)
 {
+    bool only_try = wait_seq != NULL;
+    if (wait_seq)
+        *wait_seq = 0;
     if (!only_try)
         pthread_mutex_lock(&cl->p.lock);
     else if (pthread_mutex_trylock(&cl->p.lock) != 0)
@@ -485,7 +500,7 @@ enum merge_verdict merge_claim_finish(struct merge_manager *m, struct merge_clai
         release_locked(m, cl);
         return MERGE_FAILED;
     }
-    return commit_locked(m, cl, at + n, err, errlen);
+    return commit_locked(m, cl, at + n, wait_seq, err, errlen);
 }
 
 void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl)

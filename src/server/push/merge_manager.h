@@ -73,12 +73,16 @@ int merge_claim_write(struct merge_claim *cl, const void *buf, size_t len, uint6
 enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
                                       char *err, size_t errlen);
 /* merge_claim_write of the block's last n bytes (at `at`), then merge_claim_commit of the
- * whole (at + n bytes), under one hold of the partition. only_try: for the event loop, with
- * no state_sync: MERGE_NEED_POOL (nothing done, the claim still held) when a finalize or
- * removal holds the partition; the write itself goes to the page cache. */
+ * whole (at + n bytes), under one hold of the partition. wait_seq not NULL: for the event
+ * loop, with no state_sync: MERGE_NEED_POOL (nothing done, the claim still held) when a
+ * finalize or removal holds the partition (the write itself goes to the page cache); and
+ * when another thread is writing the journal, the commit's record is left to it: *wait_seq
+ * then says what merge_manager_journal_wait must wait for before the push is answered. */
 enum merge_verdict merge_claim_finish(struct merge_manager *m, struct merge_claim *cl,
-                                      const void *buf, size_t n, uint64_t at, bool only_try,
+                                      const void *buf, size_t n, uint64_t at, uint64_t *wait_seq,
                                       char *err, size_t errlen);
+/* Blocking: the journal record seq (merge_claim_finish) is written (0: nothing to wait for). */
+void merge_manager_journal_wait(struct merge_manager *m, uint64_t seq);
 /* The block will not complete: what it wrote is cut away; releases the claim. */
 void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl);
 

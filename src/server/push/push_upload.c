@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ struct push_upload {
     size_t buf_len;
     uint64_t deferred; /* charged to ps->deferred_bytes */
     uint64_t unheld;   /* charged to ps->unheld_bytes */
+    uint64_t wait_seq; /* the journal record to wait for before answering */
     bool body_done;    /* the last piece arrived (or there was none) */
     bool job_running;
     bool holding; /* this upload holds its connection's input */
@@ -180,7 +182,7 @@ static void write_job(void *arg)
             return;
     }
     if (u->body_done) { /* the last piece written and the block committed at once */
-        u->verdict = merge_claim_finish(mm, u->claim, u->buf, u->buf_len, u->written, false, u->err,
+        u->verdict = merge_claim_finish(mm, u->claim, u->buf, u->buf_len, u->written, NULL, u->err,
                                         sizeof u->err);
         u->written += u->buf_len;
         u->buf_len = 0;
@@ -196,6 +198,12 @@ static void write_job(void *arg)
     }
     u->written += u->buf_len;
     u->buf_len = 0;
+}
+
+static void journal_wait_job(void *arg)
+{
+    struct push_upload *u = arg;
+    merge_manager_journal_wait(u->ps->merges, u->wait_seq);
 }
 
 static void abort_job(void *arg)
@@ -318,8 +326,10 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
  * there (no thread hop, no copy when it arrived in one piece): a pwrite into the page cache
  * and a journal record, as cheap as handing it over. Not with state_sync (fdatasync), nor
  * while the partition is held by a finalize or removal (merge_claim_finish gives up: false);
- * and should a write on the loop ever take over LOOP_WRITE_MAX_USEC (the kernel throttling
- * dirty pages, say), every loop sends its writes to the pool for LOOP_WRITE_PAUSE_USEC. */
+ * and should a write on the loop ever block (the thread slept: a voluntary context switch)
+ * for over LOOP_WRITE_MAX_USEC (the kernel throttling dirty pages, say), every loop sends its
+ * writes to the pool for LOOP_WRITE_PAUSE_USEC. Being preempted on a busy machine is not
+ * waiting for the disk: involuntary switches do not count. */
 static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len)
 {
     struct push_service *ps = u->ps;
@@ -328,12 +338,16 @@ static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len
     uint64_t t0 = metrics_now_usec();
     if (t0 < atomic_load(&ps->loop_writes_off_until))
         return false;
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
+    uint64_t wait_seq;
     enum merge_verdict v =
-        merge_claim_finish(ps->merges, u->claim, data, len, 0, true, u->err, sizeof u->err);
+        merge_claim_finish(ps->merges, u->claim, data, len, 0, &wait_seq, u->err, sizeof u->err);
     if (v == MERGE_NEED_POOL)
         return false;
     uint64_t took = metrics_now_usec() - t0;
-    if (took > LOOP_WRITE_MAX_USEC) {
+    if (took > LOOP_WRITE_MAX_USEC && getrusage(RUSAGE_THREAD, &after) == 0 &&
+        after.ru_nvcsw != before.ru_nvcsw) {
         atomic_store(&ps->loop_writes_off_until, t0 + took + LOOP_WRITE_PAUSE_USEC);
         log_info("a pushed block took %llu us to write on the event loop; writes go to the "
                  "blocking pool for the next %u ms",
@@ -344,6 +358,12 @@ static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len
     u->buf_len = 0;
     u->merged = v == MERGE_SUCCESS;
     u->claim = NULL;
+    if (wait_seq) { /* its journal record is being written by another thread: not yet */
+        u->wait_seq = wait_seq;
+        u->job_running = true;
+        conn_run_blocking(u->c, journal_wait_job, written_done, u);
+        return true;
+    }
     finish(u);
     return true;
 }
