@@ -35,55 +35,6 @@ struct merge_manager *merge_manager_create(const struct merge_limits *lim,
     return m;
 }
 
-void merge_app_unref(struct app_entry *a)
-{
-    if (--a->refs > 0)
-        return;
-    merge_dirs_free(&a->dirs);
-    free(a->app);
-    free(a);
-}
-
-/* Records r in the journal (if any); a failure is logged: the merge stands, but a restart
- * before finalize would drop it. */
-void merge_note(struct merge_manager *m, const struct merge_journal_rec *r)
-{
-    char err[256];
-    if (m->journal && merge_journal_append(m->journal, r, err, sizeof err) != 0)
-        log_error("merge journal: %s", err);
-}
-
-/* A record about a whole merge (finalize, removal). */
-void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t attempt,
-                      int32_t shuffle, int32_t merge_id)
-{
-    struct merge_journal_rec r = {.op = (enum merge_journal_op)op,
-                                  .app = app,
-                                  .attempt = attempt,
-                                  .shuffle = shuffle,
-                                  .merge_id = merge_id};
-    merge_note(m, &r);
-}
-
-/* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
-void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
-{
-    if (cl->counted_open)
-        m->open_parts--;
-    cl->counted_open = false;
-}
-
-/* Under m->lock. */
-void merge_part_unref(struct merge_manager *m, struct merge_claim *cl)
-{
-    if (--cl->refs > 0)
-        return;
-    merge_part_closed(m, cl);
-    merge_app_unref(cl->app);
-    merge_partition_destroy(&cl->p);
-    free(cl);
-}
-
 void merge_manager_destroy(struct merge_manager *m)
 {
     if (!m)
@@ -95,22 +46,6 @@ void merge_manager_destroy(struct merge_manager *m)
     }
     pthread_mutex_destroy(&m->lock);
     free(m);
-}
-
-struct app_entry **merge_find_app(struct merge_manager *m, const char *app)
-{
-    struct app_entry **pp = &m->apps;
-    while (*pp && strcmp((*pp)->app, app) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle)
-{
-    for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
-        if (s->shuffle_id == shuffle)
-            return s;
-    return NULL;
 }
 
 /* The shuffle entry for merge_id, made current: a newer merge id drops the older merge's
@@ -135,21 +70,6 @@ struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entr
     if (s && merge_apps_note_merge_id(m->attempts, a->app, shuffle, merge_id) < 0)
         log_warn("no memory to note shuffle %d's merge id %d of %s", shuffle, merge_id, a->app);
     return s;
-}
-
-/* Index of reduce in s->parts, or where it would go (*found false). */
-size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found)
-{
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->parts[mid]->p.reduce_id < reduce)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = lo < s->n && s->parts[lo]->p.reduce_id == reduce;
-    return lo;
 }
 
 static struct merge_claim *part_new(struct app_entry *a, const struct merge_push_key *k)

@@ -15,6 +15,7 @@
 
 #include "proto/blockmsg.h"
 #include "server/push/merge_apps.h"
+#include "server/push/merge_removal.h"
 #include "server/push/merged_layout.h"
 
 struct merge_manager;
@@ -32,9 +33,6 @@ struct merge_limits {
 struct merge_manager *merge_manager_create(const struct merge_limits *lim,
                                            struct merge_apps *attempts);
 void merge_manager_destroy(struct merge_manager *m);
-
-/* The application is gone: its state dropped; cleanup: its merged files deleted too. */
-void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup);
 
 /* What becomes of one pushed block (BlockPushReturnCode values first). */
 enum merge_verdict {
@@ -91,9 +89,6 @@ void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl);
 int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t attempt,
                            int32_t shuffle, int32_t merge_id, struct blockmsg *out, char *err,
                            size_t errlen);
-/* RemoveShuffleMerge: deletes the merged files of (shuffle, merge_id), merge_id -1 = any. */
-void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
-                          int32_t shuffle, int32_t merge_id);
 
 /* Durability (merge_journal.h): every commit, finalize and removal from now on is journaled
  * (j borrowed; NULL: none). Before that, at start, the journal's records go through
@@ -104,17 +99,12 @@ struct merge_journal;
 struct merge_journal_rec;
 void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j);
 void merge_manager_replay(void *m, const struct merge_journal_rec *r);
-bool merge_manager_keep(void *m, const struct merge_journal_rec *r);
 void merge_manager_replay_done(struct merge_manager *m);
 
 /* Merged files are created only in dirs under res's allowed_local_dir_roots and owned by no
  * other application (res borrowed; NULL: no check). Before the first push. */
 struct resolver;
 void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res);
-
-/* For tests: fn(arg) runs before each dropped partition's files are deleted, after the
- * manager's lock was released. */
-void merge_manager_set_drop_hook(struct merge_manager *m, void (*fn)(void *arg), void *arg);
 
 /* Gauges: merged bytes committed (total), partitions open. */
 uint64_t merge_manager_open_partitions(struct merge_manager *m);

@@ -9,8 +9,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "server/push/merge_apps.h"
 #include "server/push/merge_journal.h"
-#include "server/push/merge_manager.h"
+#include "server/push/merge_removal.h"
 #include "server/push/merge_state.h"
 
 /* Takes cl's reference over into t; false out of memory (the caller deletes at once). */
@@ -130,6 +131,26 @@ void merge_manager_remove(struct merge_manager *m, const char *app, int32_t atte
                          merge_id == -1 ? s->merge_id : merge_id);
     pthread_mutex_unlock(&m->lock);
     merge_trash_empty(m, &t);
+}
+
+/* Which records the journal keeps when it is compacted: those the live state needs. */
+bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
+{
+    struct merge_manager *m = arg;
+    if (r->op == MJ_APP_REMOVED)
+        return false;
+    pthread_mutex_lock(&m->lock);
+    struct app_entry *a = *merge_find_app(m, r->app);
+    struct shuffle_entry *s =
+        a && a->dirs.attempt_id == r->attempt ? merge_find_shuffle(a, r->shuffle) : NULL;
+    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
+    if (keep && r->op == MJ_COMMIT) {
+        bool found;
+        merge_part_slot(s, r->reduce, &found); /* its partition is still there */
+        keep = found;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return keep;
 }
 
 void merge_manager_set_drop_hook(struct merge_manager *m, void (*fn)(void *arg), void *arg)

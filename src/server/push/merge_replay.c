@@ -70,25 +70,6 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     pthread_mutex_unlock(&m->lock);
 }
 
-bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
-{
-    struct merge_manager *m = arg;
-    if (r->op == MJ_APP_REMOVED)
-        return false;
-    pthread_mutex_lock(&m->lock);
-    struct app_entry *a = *merge_find_app(m, r->app);
-    struct shuffle_entry *s =
-        a && a->dirs.attempt_id == r->attempt ? merge_find_shuffle(a, r->shuffle) : NULL;
-    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
-    if (keep && r->op == MJ_COMMIT) {
-        bool found;
-        merge_part_slot(s, r->reduce, &found); /* its partition is still there */
-        keep = found;
-    }
-    pthread_mutex_unlock(&m->lock);
-    return keep;
-}
-
 void merge_manager_replay_done(struct merge_manager *m)
 {
     pthread_mutex_lock(&m->lock);

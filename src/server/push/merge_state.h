@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The merge manager's state (merge_manager.h), shared by merge_manager.c (the verdicts,
- * finalize, removal) and merge_replay.c (rebuilding it from the journal) only. m->lock
- * guards the maps; each partition's own lock its files and bitmaps (taken after m->lock). */
+ * finalize), merge_removal.c (dropping state), merge_replay.c (rebuilding it from the
+ * journal) and merge_state.c (lookups, references) only. m->lock guards the maps; each
+ * partition's own lock its files and bitmaps (taken after m->lock). */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_STATE_H
 #define SHUFFLED_SERVER_PUSH_MERGE_STATE_H
 
