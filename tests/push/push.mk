@@ -33,3 +33,7 @@ tests_push_test_merge_removal_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_push_journal
 TESTS += tests/push/test_push_journal
 tests_push_test_push_journal_SOURCES = tests/push/test_push_journal.c tests/push/push_replay.h
+# The merge journal's group commit and compaction under concurrent appends.
+check_PROGRAMS += tests/push/test_merge_journal
+TESTS += tests/push/test_merge_journal
+tests_push_test_merge_journal_LDADD = src/server/libpush.la $(LDADD)
