@@ -38,6 +38,7 @@ struct merge_journal {
     bool writing;               /* a thread is writing a batch (or compacting) */
     bool swapping;              /* compaction copies the tail: no direct writes */
     int direct_writers;         /* merge_journal_append_nowait writing */
+    uint64_t left_behind;       /* the last record it left to a batch */
     bool compacting;
     uint64_t size; /* bytes in the file */
     uint64_t dead; /* of them, estimated bytes of records no longer needed */
@@ -316,9 +317,12 @@ int merge_journal_append_nowait(struct merge_journal *j, const struct merge_jour
         snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
         return -1;
     }
-    if (j->swapping) { /* left to the writer after the compaction */
+    /* While a compaction swaps logs, and until what was left waiting then is written (a later
+     * record of the same partition must not overtake it), records wait for a batch. */
+    if (j->swapping || j->written < j->left_behind) {
         proto_write_raw(&j->pending, w.buf, w.len);
         *seq = ++j->appended;
+        j->left_behind = *seq;
         pthread_mutex_unlock(&j->lock);
         proto_writer_free(&w);
         return 1;

@@ -50,9 +50,10 @@ void merge_journal_close(struct merge_journal *j);
 int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec *r, char *err,
                          size_t errlen);
 /* For the event loop (without state_sync): appends r with a write of its own, never waiting
- * for another thread's batch; while a compaction puts the new log in place: 1, r waiting in
- * memory as *seq, to be written (and waited for) with merge_journal_wait before anything
- * relies on it. 0, 1, or -1 with err. */
+ * for another thread's batch; while a compaction puts the new log in place (and until what
+ * was left waiting then is written, so records keep their order): 1, r waiting in memory as
+ * *seq, to be written (and waited for) with merge_journal_wait before anything relies on it.
+ * 0, 1, or -1 with err. */
 int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
                                 uint64_t *seq, char *err, size_t errlen);
 int merge_journal_wait(struct merge_journal *j, uint64_t seq, char *err, size_t errlen);
