@@ -288,6 +288,8 @@ int main(int argc, char **argv)
     printf("daemon_cpu_s_per_GB_merged %.2f\n", (cpu1 - cpu0) / ((double)merged / 1e9));
     printf("daemon_rss_peak_MiB_pushing %.1f\n", (double)rss_peak / 1024);
     printf("client_cpu_s_pushing %.2f\n", own_s);
+    printf("daemon_cpu_us_per_block %.1f\n", (cpu1 - cpu0) * 1e6 / (double)r.n);
+    printf("client_cpu_us_per_block %.1f\n", own_s * 1e6 / (double)r.n);
     printf("finalize_seconds %.3f\n", finalize_s);
     printf("merged_partitions %zu\n", ms->num_partitions);
     printf("bytes_merged %llu\n", (unsigned long long)merged);

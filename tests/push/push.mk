@@ -25,3 +25,15 @@ tests_fuzz_fuzz_push_upload_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_push_upload_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_push_upload_LDADD = $(HARNESS_LIBS) src/server/libpush.la src/server/libblock.la \
 	src/proto/libproto.la $(PTHREAD_LIBS)
+# Removals delete merged files outside the merge manager's lock (a hook between deletions).
+check_PROGRAMS += tests/push/test_merge_removal
+TESTS += tests/push/test_merge_removal
+tests_push_test_merge_removal_LDADD = src/server/libpush.la $(LDADD)
+# The merge journal compacted while the daemon runs, and a restart after it.
+check_PROGRAMS += tests/push/test_push_journal
+TESTS += tests/push/test_push_journal
+tests_push_test_push_journal_SOURCES = tests/push/test_push_journal.c tests/push/push_replay.h
+# The merge journal's group commit and compaction under concurrent appends.
+check_PROGRAMS += tests/push/test_merge_journal
+TESTS += tests/push/test_merge_journal
+tests_push_test_merge_journal_LDADD = src/server/libpush.la $(LDADD)

@@ -138,6 +138,17 @@ int merge_apps_get(struct merge_apps *t, const char *app, struct merge_dirs *out
     return rc;
 }
 
+int merge_apps_attempt(struct merge_apps *t, const char *app, int32_t *attempt_id)
+{
+    bool found;
+    pthread_mutex_lock(&t->lock);
+    size_t i = find(t, app, &found);
+    if (found)
+        *attempt_id = t->apps[i].dirs.attempt_id;
+    pthread_mutex_unlock(&t->lock);
+    return found ? 1 : 0;
+}
+
 int merge_apps_file_path(struct merge_apps *t, const char *app, int32_t shuffle_id,
                          int32_t shuffle_merge_id, int32_t reduce_id, enum merged_file kind,
                          char *buf, size_t buflen, int32_t *attempt_id)

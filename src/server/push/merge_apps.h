@@ -31,6 +31,8 @@ int merge_apps_register(struct merge_apps *t, const char *app, const struct merg
                         struct merge_dirs *replaced);
 /* A copy of app's current dirs: 0, or -1 when app has none (or out of memory). */
 int merge_apps_get(struct merge_apps *t, const char *app, struct merge_dirs *out);
+/* 1 with *attempt_id app's current attempt (no copy of its dirs), 0 when app has none. */
+int merge_apps_attempt(struct merge_apps *t, const char *app, int32_t *attempt_id);
 /* The path of a merged file of app's current attempt (merged_file_path), without copying the
  * dirs: 0, 1 when app has no merge dirs, -1 when the path does not fit. *attempt_id (may be
  * NULL) gets the attempt. */

@@ -21,36 +21,57 @@
 #define JOURNAL_NAME "merges.wal"
 #define JOURNAL_MAGIC 0x53484d31u /* "SHM1" */
 #define JOURNAL_MAX_RECORD 4096u
+/* Compaction while running: once records of dropped merges hold at least this much and at
+ * least half of the file (so rewriting costs at most what was appended since). */
+#define COMPACT_MIN_DEAD_BYTES (32u << 10)
 
 struct merge_journal {
     pthread_mutex_t lock;
+    pthread_cond_t written_cv; /* a batch was written (or the writer role is free) */
     int fd;
     bool sync;
+    char path[4096];
+    /* Group commit: records wait in `pending` while a batch is being written; the next
+     * writer takes them all in one write (and one fdatasync with state_sync). */
+    struct proto_writer pending, batch;
+    uint64_t appended, written; /* record sequence numbers */
+    bool writing;               /* a thread is writing a batch (or compacting) */
+    bool swapping;              /* compaction copies the tail: no direct writes */
+    int direct_writers;         /* merge_journal_append_nowait writing */
+    uint64_t left_behind;       /* the last record it left to a batch */
+    bool compacting;
+    uint64_t size; /* bytes in the file */
+    uint64_t dead; /* of them, estimated bytes of records no longer needed */
 };
 
-/* The whole record (header + payload) into w. */
-static void encode(struct proto_writer *w, const struct merge_journal_rec *r)
+/* The whole record (header + payload) appended to w, without an allocation of its own.
+ * false out of memory (w as it was). */
+static bool encode(struct proto_writer *w, const struct merge_journal_rec *r)
 {
-    struct proto_writer pl;
-    proto_writer_init(&pl);
-    proto_write_u8(&pl, (uint8_t)r->op);
-    proto_write_str(&pl, r->app);
-    proto_write_i32(&pl, r->attempt);
-    proto_write_i32(&pl, r->shuffle);
-    proto_write_i32(&pl, r->merge_id);
-    if (r->op == MJ_COMMIT) {
-        proto_write_i32(&pl, r->reduce);
-        proto_write_i32(&pl, r->map_index);
-        proto_write_i64(&pl, r->end);
-        proto_write_u8(&pl, r->chunk_closed);
-    }
+    size_t at = w->len;
     proto_write_i32(w, (int32_t)JOURNAL_MAGIC);
-    proto_write_i32(w, (int32_t)pl.len);
-    proto_write_i32(w, (int32_t)registry_crc32(pl.buf, pl.len));
-    proto_write_raw(w, pl.buf, pl.len);
-    if (pl.failed)
-        w->failed = true;
-    proto_writer_free(&pl);
+    proto_write_i32(w, 0); /* length and CRC32, patched below */
+    proto_write_i32(w, 0);
+    proto_write_u8(w, (uint8_t)r->op);
+    proto_write_str(w, r->app);
+    proto_write_i32(w, r->attempt);
+    proto_write_i32(w, r->shuffle);
+    proto_write_i32(w, r->merge_id);
+    if (r->op == MJ_COMMIT) {
+        proto_write_i32(w, r->reduce);
+        proto_write_i32(w, r->map_index);
+        proto_write_i64(w, r->end);
+        proto_write_u8(w, r->chunk_closed);
+    }
+    if (w->failed) {
+        w->len = at;
+        w->failed = false;
+        return false;
+    }
+    size_t n = w->len - at - 12;
+    proto_patch_i32(w, at + 4, (int32_t)n);
+    proto_patch_i32(w, at + 8, (int32_t)registry_crc32(w->buf + at + 12, n));
+    return true;
 }
 
 /* One payload; false when it does not decode. app points into a malloc'd copy in *app. */
@@ -102,7 +123,7 @@ static size_t replay(const uint8_t *buf, size_t len,
         struct merge_journal_rec r;
         char *app = NULL;
         bool ok = decode(buf + pos + 12, n, &r, &app);
-        if (ok)
+        if (ok && fn)
             fn(arg, &r);
         free(app);
         if (!ok)
@@ -141,14 +162,50 @@ static uint8_t *read_all(int fd, size_t *len)
     return buf;
 }
 
+/* The compacted log written whole beside the one at path (synced): the fd it was written
+ * through, open for appending and reading, or -1. */
+static int write_tmp(const char *path, const struct proto_writer *live)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (live->failed || write_all(fd, live->buf, live->len) != 0 || fsync(fd) != 0) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    return fd;
+}
+
+/* ... then put in the old one's place (atomically: a crash leaves one or the other), or
+ * dropped (!keep). fd, or -1 (closed). */
+static int rename_tmp(const char *path, int fd, bool keep)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!keep || rename(tmp, path) != 0) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    return fd;
+}
+
+static int replace_log(const char *path, const struct proto_writer *live)
+{
+    int fd = write_tmp(path, live);
+    return fd < 0 ? -1 : rename_tmp(path, fd, true);
+}
+
 struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
                                          void (*fn)(void *arg, const struct merge_journal_rec *r),
                                          bool (*keep)(void *arg, const struct merge_journal_rec *r),
                                          void *arg, char *err, size_t errlen)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s", state_dir, JOURNAL_NAME);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -163,16 +220,9 @@ struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
     free(buf);
     if (valid < len)
         log_warn("%s: %zu bytes of a damaged or partial tail dropped", path, len - valid);
-    /* The compacted log replaces the old one whole (written, synced, renamed). */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = fd < 0 || live.failed || write_all(fd, live.buf, live.len) != 0 || fsync(fd) != 0 ||
-                     rename(tmp, path) != 0
-                 ? -1
-                 : 0;
+    fd = replace_log(path, &live);
+    size_t size = live.len;
     proto_writer_free(&live);
-    if (fd >= 0)
-        close(fd);
-    fd = rc == 0 ? open(path, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
     struct merge_journal *j = fd >= 0 ? calloc(1, sizeof *j) : NULL;
     if (!j) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOMEM));
@@ -181,8 +231,13 @@ struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
         return NULL;
     }
     pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->written_cv, NULL);
     j->fd = fd;
     j->sync = sync;
+    j->size = size;
+    snprintf(j->path, sizeof j->path, "%s", path);
+    proto_writer_init(&j->pending);
+    proto_writer_init(&j->batch);
     return j;
 }
 
@@ -191,24 +246,218 @@ void merge_journal_close(struct merge_journal *j)
     if (!j)
         return;
     close(j->fd);
+    proto_writer_free(&j->pending);
+    proto_writer_free(&j->batch);
+    pthread_cond_destroy(&j->written_cv);
     pthread_mutex_destroy(&j->lock);
     free(j);
+}
+
+/* Takes the writer role (waits while another thread has it). Under j->lock. */
+static void take_writer(struct merge_journal *j)
+{
+    while (j->writing)
+        pthread_cond_wait(&j->written_cv, &j->lock);
+    j->writing = true;
+}
+
+static void give_writer(struct merge_journal *j)
+{
+    j->writing = false;
+    pthread_cond_broadcast(&j->written_cv);
+}
+
+/* Writes records (or waits for another thread's batch) until seq is written. Under j->lock.
+ * 0, or -1 with err. */
+static int write_until(struct merge_journal *j, uint64_t seq, char *err, size_t errlen)
+{
+    int rc = 0;
+    /* Whoever finds the writer role free writes every record waiting, its own among them;
+     * the others wait until a batch holding theirs is written. */
+    while (j->written < seq) {
+        if (j->writing) {
+            pthread_cond_wait(&j->written_cv, &j->lock);
+            continue;
+        }
+        j->writing = true;
+        struct proto_writer t = j->batch;
+        j->batch = j->pending;
+        j->pending = t;
+        uint64_t upto = j->appended;
+        pthread_mutex_unlock(&j->lock);
+        int wrc = write_all(j->fd, j->batch.buf, j->batch.len);
+        if (wrc == 0 && j->sync)
+            wrc = fdatasync(j->fd);
+        int werr = errno;
+        pthread_mutex_lock(&j->lock);
+        if (wrc == 0) {
+            j->size += j->batch.len;
+        } else { /* logged by this writer once for the batch; the merges stand */
+            rc = -1;
+            snprintf(err, errlen, "java.io.IOException: %s: %s (%llu records not journaled)",
+                     JOURNAL_NAME, strerror(werr), (unsigned long long)(upto - j->written));
+        }
+        proto_writer_reset(&j->batch);
+        j->written = upto;
+        give_writer(j);
+    }
+    return rc;
+}
+
+int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
+                                uint64_t *seq, char *err, size_t errlen)
+{
+    struct proto_writer w;
+    proto_writer_init(&w);
+    bool encoded = encode(&w, r);
+    pthread_mutex_lock(&j->lock);
+    if (!encoded) {
+        pthread_mutex_unlock(&j->lock);
+        proto_writer_free(&w);
+        snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
+        return -1;
+    }
+    /* While a compaction swaps logs, and until what was left waiting then is written (a later
+     * record of the same partition must not overtake it), records wait for a batch. */
+    if (j->swapping || j->written < j->left_behind) {
+        proto_write_raw(&j->pending, w.buf, w.len);
+        *seq = ++j->appended;
+        j->left_behind = *seq;
+        pthread_mutex_unlock(&j->lock);
+        proto_writer_free(&w);
+        return 1;
+    }
+    /* Written beside the batches: O_APPEND keeps each write whole, and order matters only
+     * within a partition, whose records are written before its claim is let go. */
+    j->direct_writers++;
+    pthread_mutex_unlock(&j->lock);
+    int rc = write_all(j->fd, w.buf, w.len);
+    int werr = errno;
+    pthread_mutex_lock(&j->lock);
+    if (rc == 0)
+        j->size += w.len;
+    if (--j->direct_writers == 0)
+        pthread_cond_broadcast(&j->written_cv);
+    pthread_mutex_unlock(&j->lock);
+    proto_writer_free(&w);
+    if (rc != 0)
+        snprintf(err, errlen, "java.io.IOException: %s: %s", JOURNAL_NAME, strerror(werr));
+    return rc;
 }
 
 int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec *r, char *err,
                          size_t errlen)
 {
-    struct proto_writer w;
-    proto_writer_init(&w);
-    encode(&w, r);
     pthread_mutex_lock(&j->lock);
-    int rc = w.failed ? -1 : write_all(j->fd, w.buf, w.len);
-    if (rc == 0 && j->sync)
-        rc = fdatasync(j->fd);
+    if (!encode(&j->pending, r)) {
+        pthread_mutex_unlock(&j->lock);
+        snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
+        return -1;
+    }
+    int rc = write_until(j, ++j->appended, err, errlen);
     pthread_mutex_unlock(&j->lock);
+    return rc;
+}
+
+int merge_journal_wait(struct merge_journal *j, uint64_t seq, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&j->lock);
+    int rc = write_until(j, seq, err, errlen);
+    pthread_mutex_unlock(&j->lock);
+    return rc;
+}
+
+void merge_journal_note_dead(struct merge_journal *j, uint64_t bytes)
+{
+    pthread_mutex_lock(&j->lock);
+    j->dead += bytes;
+    pthread_mutex_unlock(&j->lock);
+}
+
+size_t merge_journal_commit_bytes(const char *app)
+{
+    return 12 + 1 + 4 + strlen(app) + 3 * 4 + 4 + 4 + 8 + 1;
+}
+
+uint64_t merge_journal_size(struct merge_journal *j)
+{
+    pthread_mutex_lock(&j->lock);
+    uint64_t n = j->size;
+    pthread_mutex_unlock(&j->lock);
+    return n;
+}
+
+int merge_journal_maybe_compact(struct merge_journal *j,
+                                bool (*keep)(void *arg, const struct merge_journal_rec *r),
+                                void *arg)
+{
+    pthread_mutex_lock(&j->lock);
+    bool due = !j->compacting && j->dead >= COMPACT_MIN_DEAD_BYTES && 2 * j->dead >= j->size;
+    uint64_t judged = 0;
+    if (due) { /* what the file holds now; records appended later are copied as they are */
+        j->compacting = true;
+        take_writer(j);
+        judged = j->size;
+        give_writer(j);
+    }
+    pthread_mutex_unlock(&j->lock);
+    if (!due)
+        return 0;
+    /* Judged without the journal's lock: keep() takes the merge manager's, which holders of
+     * it (finalize) may take before appending. */
+    int rc = -1;
+    struct proto_writer live;
+    proto_writer_init(&live);
+    uint8_t *buf = malloc(judged ? judged : 1);
+    size_t have = 0;
+    while (buf && have < judged) {
+        ssize_t n = pread(j->fd, buf + have, judged - have, (off_t)have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    int fd = -1;
+    if (buf && have == judged && replay(buf, judged, NULL, keep, arg, &live) == judged)
+        fd = write_tmp(j->path, &live);
+    if (fd >= 0) {
+        /* Appends wait from here on: only the tail written meanwhile is copied (kept whole)
+         * and the new log renamed over the old; no fsync but the one state_sync asks for. */
+        pthread_mutex_lock(&j->lock);
+        take_writer(j);
+        j->swapping = true;
+        while (j->direct_writers > 0)
+            pthread_cond_wait(&j->written_cv, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+        uint64_t tail = j->size - judged;
+        uint8_t *rest = malloc(tail ? tail : 1);
+        bool copied = rest && pread(j->fd, rest, tail, (off_t)judged) == (ssize_t)tail &&
+                      write_all(fd, rest, tail) == 0 && (!j->sync || fdatasync(fd) == 0);
+        if (rename_tmp(j->path, fd, copied) >= 0) {
+            close(j->fd);
+            j->fd = fd;
+            rc = 0;
+        }
+        free(rest);
+        pthread_mutex_lock(&j->lock);
+        if (rc == 0) {
+            log_info("%s compacted: %llu bytes to %llu", j->path, (unsigned long long)j->size,
+                     (unsigned long long)(live.len + tail));
+            j->size = live.len + tail;
+            j->dead = 0;
+        }
+        j->swapping = false;
+        give_writer(j);
+        pthread_mutex_unlock(&j->lock);
+    }
     if (rc != 0)
-        snprintf(err, errlen, "java.io.IOException: %s: %s", JOURNAL_NAME,
-                 w.failed ? "out of memory" : strerror(errno));
-    proto_writer_free(&w);
+        log_warn("%s: compaction failed (%s); the journal goes on growing until restart", j->path,
+                 strerror(errno ? errno : ENOMEM));
+    free(buf);
+    proto_writer_free(&live);
+    pthread_mutex_lock(&j->lock);
+    j->compacting = false;
+    pthread_mutex_unlock(&j->lock);
     return rc;
 }

@@ -6,9 +6,11 @@
  * with payload = u8 op, String app, i32 attempt, shuffle, shuffleMergeId (big-endian, the
  * protocol's encoding) and for a commit i32 reduce, i32 mapIndex, i64 end of the block in
  * the data file, u8 1 when it closed a chunk. A record is written after the merged files
- * and before the reply (fdatasync'ed too with state_sync). Replay stops at the first record
- * that does not verify (a torn tail), which is cut off. At open the log is rewritten with
- * only the records of merges still present (removed apps and merges leave it). */
+ * and before the reply (fdatasync'ed too with state_sync); records of concurrent commits
+ * share one write (group commit). Replay stops at the first record that does not verify (a
+ * torn tail), which is cut off. At open the log is rewritten with only the records of merges
+ * still present (removed apps and merges leave it), and again while running once records of
+ * dropped merges make up half of it (merge_journal_maybe_compact). */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_JOURNAL_H
 #define SHUFFLED_SERVER_PUSH_MERGE_JOURNAL_H
 
@@ -42,8 +44,31 @@ struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
                                          bool (*keep)(void *arg, const struct merge_journal_rec *r),
                                          void *arg, char *err, size_t errlen);
 void merge_journal_close(struct merge_journal *j);
-/* Appends r (thread-safe; blocking). 0, or -1 with err. */
+/* Appends r and returns once it is written (thread-safe; blocking: records of threads
+ * appending meanwhile are written with it). 0, or -1 with err (the writer of a failed batch
+ * alone reports it). */
 int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec *r, char *err,
                          size_t errlen);
+/* For the event loop (without state_sync): appends r with a write of its own, never waiting
+ * for another thread's batch; while a compaction puts the new log in place (and until what
+ * was left waiting then is written, so records keep their order): 1, r waiting in memory as
+ * *seq, to be written (and waited for) with merge_journal_wait before anything relies on it.
+ * 0, 1, or -1 with err. */
+int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
+                                uint64_t *seq, char *err, size_t errlen);
+int merge_journal_wait(struct merge_journal *j, uint64_t seq, char *err, size_t errlen);
+/* bytes of records in the log are no longer needed (their merge was dropped). */
+void merge_journal_note_dead(struct merge_journal *j, uint64_t bytes);
+/* The size of a commit record of app. */
+size_t merge_journal_commit_bytes(const char *app);
+/* Bytes in the log. */
+uint64_t merge_journal_size(struct merge_journal *j);
+/* When dead records make up half the log (and 32 KiB): rewrites it with the records keep()
+ * accepts, as at open, while appends go on (those made meanwhile are kept whole); renamed
+ * over the old log atomically. Blocking (the blocking pool). 0, or -1 (logged; the old log
+ * goes on). */
+int merge_journal_maybe_compact(struct merge_journal *j,
+                                bool (*keep)(void *arg, const struct merge_journal_rec *r),
+                                void *arg);
 
 #endif

@@ -35,83 +35,6 @@ struct merge_manager *merge_manager_create(const struct merge_limits *lim,
     return m;
 }
 
-static void app_unref(struct app_entry *a)
-{
-    if (--a->refs > 0)
-        return;
-    merge_dirs_free(&a->dirs);
-    free(a->app);
-    free(a);
-}
-
-/* Records r in the journal (if any); a failure is logged: the merge stands, but a restart
- * before finalize would drop it. */
-static void journal(struct merge_manager *m, const struct merge_journal_rec *r)
-{
-    char err[256];
-    if (m->journal && merge_journal_append(m->journal, r, err, sizeof err) != 0)
-        log_error("merge journal: %s", err);
-}
-
-/* A record about a whole merge (finalize, removal). */
-static void journal_merge(struct merge_manager *m, enum merge_journal_op op, const char *app,
-                          int32_t attempt, int32_t shuffle, int32_t merge_id)
-{
-    struct merge_journal_rec r = {
-        .op = op, .app = app, .attempt = attempt, .shuffle = shuffle, .merge_id = merge_id};
-    journal(m, &r);
-}
-
-/* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
-void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
-{
-    if (cl->counted_open)
-        m->open_parts--;
-    cl->counted_open = false;
-}
-
-/* Under m->lock. */
-static void part_unref(struct merge_manager *m, struct merge_claim *cl)
-{
-    if (--cl->refs > 0)
-        return;
-    merge_part_closed(m, cl);
-    app_unref(cl->app);
-    merge_partition_destroy(&cl->p);
-    free(cl);
-}
-
-/* Takes the shuffle's partitions out of it (their files deleted when unlink) and frees it.
- * Under m->lock: deleting files under it is acceptable, it happens on removals only. */
-static void shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, bool unlink)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        struct merge_claim *cl = s->parts[i];
-        merge_part_closed(m, cl);
-        pthread_mutex_lock(&cl->p.lock);
-        cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
-        cl->dropped = true;
-        if (unlink)
-            merge_partition_unlink(&cl->p);
-        pthread_mutex_unlock(&cl->p.lock);
-        part_unref(m, cl);
-    }
-    free(s->parts);
-    s->parts = NULL;
-    s->n = s->cap = 0;
-}
-
-void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink)
-{
-    while (a->shuffles) {
-        struct shuffle_entry *s = a->shuffles;
-        a->shuffles = s->next;
-        shuffle_drop_parts(m, s, unlink);
-        free(s);
-    }
-    app_unref(a);
-}
-
 void merge_manager_destroy(struct merge_manager *m)
 {
     if (!m)
@@ -119,53 +42,22 @@ void merge_manager_destroy(struct merge_manager *m)
     while (m->apps) {
         struct app_entry *a = m->apps;
         m->apps = a->next;
-        merge_app_drop(m, a, false);
+        merge_app_drop(m, a, false, NULL);
     }
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
 
-struct app_entry **merge_find_app(struct merge_manager *m, const char *app)
-{
-    struct app_entry **pp = &m->apps;
-    while (*pp && strcmp((*pp)->app, app) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup)
-{
-    pthread_mutex_lock(&m->lock);
-    struct app_entry **pp = merge_find_app(m, app);
-    if (*pp) {
-        struct app_entry *a = *pp;
-        struct merge_journal_rec r = {
-            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
-        journal(m, &r);
-        *pp = a->next;
-        merge_app_drop(m, a, cleanup);
-    }
-    pthread_mutex_unlock(&m->lock);
-}
-
-struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle)
-{
-    for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
-        if (s->shuffle_id == shuffle)
-            return s;
-    return NULL;
-}
-
 /* The shuffle entry for merge_id, made current: a newer merge id drops the older merge's
  * partitions and files. NULL out of memory. */
 struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entry *a,
-                                        int32_t shuffle, int32_t merge_id)
+                                        int32_t shuffle, int32_t merge_id, struct merge_trash *t)
 {
     struct shuffle_entry *s = merge_find_shuffle(a, shuffle);
     if (s && s->merge_id >= merge_id)
         return s;
     if (s) {
-        shuffle_drop_parts(m, s, true);
+        merge_shuffle_drop_parts(m, s, true, t);
         s->merge_id = merge_id;
         s->finalized = false;
     } else if ((s = calloc(1, sizeof *s)) != NULL) {
@@ -178,21 +70,6 @@ struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entr
     if (s && merge_apps_note_merge_id(m->attempts, a->app, shuffle, merge_id) < 0)
         log_warn("no memory to note shuffle %d's merge id %d of %s", shuffle, merge_id, a->app);
     return s;
-}
-
-/* Index of reduce in s->parts, or where it would go (*found false). */
-size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found)
-{
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->parts[mid]->p.reduce_id < reduce)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = lo < s->n && s->parts[lo]->p.reduce_id == reduce;
-    return lo;
 }
 
 static struct merge_claim *part_new(struct app_entry *a, const struct merge_push_key *k)
@@ -274,14 +151,14 @@ struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
         goto oom;
     for (int i = 0; i < 3; i++)
         if (!merge_path_allowed(m, k->app, cl->p.paths[i], err, errlen)) {
-            part_unref(m, cl);
+            merge_part_unref(m, cl);
             return NULL;
         }
     if (restoring ? merge_partition_reopen(&cl->p) != 0
                   : merge_partition_open(&cl->p, err, errlen) != 0) {
         if (restoring)
             snprintf(err, errlen, "%s: cannot reopen", cl->p.paths[0]);
-        part_unref(m, cl);
+        merge_part_unref(m, cl);
         return NULL;
     }
     m->open_parts++;
@@ -302,19 +179,25 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
                                     size_t errlen)
 {
     struct merge_dirs dirs;
+    int32_t attempt;
+    struct app_entry **pp = merge_find_app(m, app);
+    /* the usual case, without copying the dirs: the state of the current attempt exists */
+    if (*pp && merge_apps_attempt(m->attempts, app, &attempt) == 1 &&
+        (*pp)->dirs.attempt_id == attempt)
+        return *pp;
     if (merge_apps_get(m->attempts, app, &dirs) != 0) {
         merge_apps_not_registered(app, err, errlen);
         return NULL;
     }
-    struct app_entry **pp = merge_find_app(m, app);
     if (*pp && (*pp)->dirs.attempt_id == dirs.attempt_id) {
         merge_dirs_free(&dirs);
         return *pp;
     }
-    if (*pp) { /* a newer attempt registered: the older one's merges go */
+    if (*pp) { /* a newer attempt registered: the older one's merges go; at once, under the
+                  lock, as the new attempt may create files of the same names next */
         struct app_entry *old = *pp;
         *pp = old->next;
-        merge_app_drop(m, old, true);
+        merge_app_drop(m, old, true, NULL);
     }
     struct app_entry *a = calloc(1, sizeof *a);
     if (!a || !(a->app = strdup(app))) {
@@ -330,11 +213,36 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
     return a;
 }
 
+/* The verdict for k on its partition cl: duplicate, busy, or claimed; MERGE_NEED_POOL when
+ * only_try and a commit holds the partition (it may be waiting for the journal). Under
+ * m->lock. */
+static enum merge_verdict claim_for(struct merge_claim *cl, const struct merge_push_key *k,
+                                    bool only_try, struct merge_claim **claim)
+{
+    /* a commit may be adding to maps */
+    if (!only_try)
+        pthread_mutex_lock(&cl->p.lock);
+    else if (pthread_mutex_trylock(&cl->p.lock) != 0)
+        return MERGE_NEED_POOL;
+    bool merged = roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index);
+    pthread_mutex_unlock(&cl->p.lock);
+    if (merged)
+        return MERGE_DUPLICATE;
+    if (cl->writing)
+        return MERGE_BUSY;
+    cl->writing = true;
+    cl->map_index = k->map_index;
+    cl->refs++;
+    *claim = cl;
+    return MERGE_WRITE;
+}
+
 enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merge_push_key *k,
                                       uint64_t body_len, struct merge_claim **claim, char *err,
                                       size_t errlen)
 {
     *claim = NULL;
+    struct merge_trash t = {0};
     pthread_mutex_lock(&m->lock);
     enum merge_verdict v = MERGE_FAILED;
     struct app_entry *a = merge_app_current(m, k->app, err, errlen);
@@ -361,27 +269,57 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
                  k->app, (unsigned long long)a->merged_bytes, (unsigned long long)body_len);
         goto out;
     }
-    if (!(s = merge_shuffle_for(m, a, k->shuffle, k->merge_id))) {
+    if (!(s = merge_shuffle_for(m, a, k->shuffle, k->merge_id, &t))) {
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
     struct merge_claim *cl = merge_part_for(m, a, s, k, false, err, errlen);
-    if (!cl)
+    if (cl)
+        v = claim_for(cl, k, false, claim);
+out:
+    pthread_mutex_unlock(&m->lock);
+    merge_trash_empty(m, &t); /* an older merge of the shuffle's files */
+    return v;
+}
+
+void merge_manager_journal_wait(struct merge_manager *m, uint64_t seq)
+{
+    char err[256];
+    if (m->journal && seq && merge_journal_wait(m->journal, seq, err, sizeof err) != 0)
+        log_error("merge journal: %s", err);
+}
+
+enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct merge_push_key *k,
+                                           uint64_t body_len, struct merge_claim **claim)
+{
+    *claim = NULL;
+    if (pthread_mutex_trylock(&m->lock) != 0)
+        return MERGE_NEED_POOL; /* held by disk work (creating files), or just busy */
+    enum merge_verdict v = MERGE_NEED_POOL;
+    int32_t attempt;
+    struct app_entry *a = *merge_find_app(m, k->app);
+    /* Anything that may create or delete files, or fail with a text, goes to the pool: the
+     * app's first push or a new attempt, a new shuffle or merge id, a new partition, the
+     * byte limit. The checks run in merge_manager_push's order. */
+    if (!a || merge_apps_attempt(m->attempts, k->app, &attempt) != 1 ||
+        a->dirs.attempt_id != attempt)
         goto out;
-    pthread_mutex_lock(&cl->p.lock); /* a commit may be adding to maps */
-    bool merged = roaring_bitmap_contains(cl->p.maps, (uint32_t)k->map_index);
-    pthread_mutex_unlock(&cl->p.lock);
-    if (merged) {
-        v = MERGE_DUPLICATE;
-    } else if (cl->writing) {
-        v = MERGE_BUSY;
-    } else {
-        cl->writing = true;
-        cl->map_index = k->map_index;
-        cl->refs++;
-        *claim = cl;
-        v = MERGE_WRITE;
+    if (attempt != k->attempt) {
+        v = MERGE_TOO_OLD_ATTEMPT;
+        goto out;
     }
+    struct shuffle_entry *s = merge_find_shuffle(a, k->shuffle);
+    if (s && s->merge_id > k->merge_id)
+        v = MERGE_STALE;
+    else if (s && s->merge_id == k->merge_id && s->finalized)
+        v = MERGE_TOO_LATE;
+    if (v != MERGE_NEED_POOL || !s || s->merge_id != k->merge_id ||
+        (m->lim.max_app_bytes && a->merged_bytes + body_len > m->lim.max_app_bytes))
+        goto out;
+    bool found;
+    size_t at = merge_part_slot(s, k->reduce, &found);
+    if (found)
+        v = claim_for(s->parts[at], k, true, claim);
 out:
     pthread_mutex_unlock(&m->lock);
     return v;
@@ -403,15 +341,31 @@ static void claim_release(struct merge_manager *m, struct merge_claim *cl)
 {
     pthread_mutex_lock(&m->lock);
     cl->writing = false;
-    part_unref(m, cl);
+    merge_part_unref(m, cl);
     pthread_mutex_unlock(&m->lock);
 }
 
-enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
-                                      char *err, size_t errlen)
+/* Gives the claim back and unlocks cl->p.lock (held). Without m->lock unless cl was dropped:
+ * the shuffle's list lets go of its reference only after marking it dropped under p.lock, so
+ * until then this reference is not the last. */
+static void release_locked(struct merge_manager *m, struct merge_claim *cl)
+{
+    bool dropped = cl->dropped;
+    if (!dropped) {
+        cl->writing = false;
+        cl->refs--;
+    }
+    pthread_mutex_unlock(&cl->p.lock);
+    if (dropped)
+        claim_release(m, cl);
+}
+
+/* merge_claim_commit with cl->p.lock held; unlocks it. wait_seq: the journal record is not
+ * waited for when another thread is writing (merge_journal_append_nowait). */
+static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_claim *cl,
+                                        uint64_t len, uint64_t *wait_seq, char *err, size_t errlen)
 {
     enum merge_verdict v = MERGE_SUCCESS;
-    pthread_mutex_lock(&cl->p.lock);
     if (cl->dropped) {
         v = MERGE_STALE;
     } else if (cl->p.finalized) {
@@ -429,18 +383,44 @@ enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_clai
                                       cl->map_index,
                                       (int64_t)cl->p.data_pos,
                                       cl->p.chunk_start == cl->p.data_pos};
-        journal(m, &r);
+        char jerr[256];
+        if (!wait_seq || !m->journal)
+            merge_note(m, &r);
+        else if (merge_journal_append_nowait(m->journal, &r, wait_seq, jerr, sizeof jerr) < 0)
+            log_error("merge journal: %s", jerr);
+        cl->app->merged_bytes += len;
     }
     if (v != MERGE_SUCCESS && !cl->dropped)
         merge_partition_rollback(&cl->p);
-    pthread_mutex_unlock(&cl->p.lock);
-    if (v == MERGE_SUCCESS) {
-        pthread_mutex_lock(&m->lock);
-        cl->app->merged_bytes += len;
-        pthread_mutex_unlock(&m->lock);
-    }
-    claim_release(m, cl);
+    release_locked(m, cl);
     return v;
+}
+
+enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
+                                      char *err, size_t errlen)
+{
+    pthread_mutex_lock(&cl->p.lock);
+    return commit_locked(m, cl, len, NULL, err, errlen);
+}
+
+enum merge_verdict merge_claim_finish(struct merge_manager *m, struct merge_claim *cl,
+                                      const void *buf, size_t n, uint64_t at, uint64_t *wait_seq,
+                                      char *err, size_t errlen)
+{
+    bool only_try = wait_seq != NULL;
+    if (wait_seq)
+        *wait_seq = 0;
+    if (!only_try)
+        pthread_mutex_lock(&cl->p.lock);
+    else if (pthread_mutex_trylock(&cl->p.lock) != 0)
+        return MERGE_NEED_POOL; /* a finalize or removal is at its files */
+    if (!cl->dropped && !cl->p.finalized &&
+        merge_partition_write(&cl->p, buf, n, at, err, errlen) != 0) {
+        merge_partition_rollback(&cl->p);
+        release_locked(m, cl);
+        return MERGE_FAILED;
+    }
+    return commit_locked(m, cl, at + n, wait_seq, err, errlen);
 }
 
 void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl)
@@ -501,6 +481,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
                            size_t errlen)
 {
     memset(out, 0, sizeof *out);
+    struct merge_trash t = {0};
     pthread_mutex_lock(&m->lock);
     int rc = -1;
     struct app_entry *a = merge_app_current(m, app, err, errlen);
@@ -524,7 +505,7 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
                  shuffle, merge_id);
         goto out;
     }
-    if (!(s = merge_shuffle_for(m, a, shuffle, merge_id))) {
+    if (!(s = merge_shuffle_for(m, a, shuffle, merge_id, &t))) {
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
@@ -546,34 +527,14 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     rc = statuses_of(parts, n, shuffle, merge_id, out, err, errlen);
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < n; i++)
-        part_unref(m, parts[i]);
+        merge_part_unref(m, parts[i]);
     free(parts);
     if (rc == 0)
-        journal_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
+        merge_note_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
 out:
     pthread_mutex_unlock(&m->lock);
+    merge_trash_empty(m, &t);
     return rc;
-}
-
-void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
-                          int32_t shuffle, int32_t merge_id)
-{
-    pthread_mutex_lock(&m->lock);
-    struct app_entry *a = *merge_find_app(m, app);
-    struct shuffle_entry *s =
-        a && a->dirs.attempt_id == attempt ? merge_find_shuffle(a, shuffle) : NULL;
-    if (s && (merge_id == -1 || merge_id == s->merge_id)) {
-        shuffle_drop_parts(m, s, true);
-        s->finalized = true; /* later pushes of it are too late */
-    } else if (s && merge_id > s->merge_id) {
-        shuffle_drop_parts(m, s, true);
-        s->merge_id = merge_id;
-        s->finalized = true;
-        merge_apps_note_merge_id(m->attempts, app, shuffle, merge_id);
-    }
-    if (s)
-        journal_merge(m, MJ_REMOVE, app, attempt, shuffle, merge_id);
-    pthread_mutex_unlock(&m->lock);
 }
 
 uint64_t merge_manager_open_partitions(struct merge_manager *m)

@@ -5,7 +5,7 @@
  * every BlockPushReturnCode; push_upload.c moves the bytes, push_rpc.c answers the RPCs.
  *
  * Every call may touch the disk (creating, truncating and deleting merged files): blocking
- * pool threads only. Thread-safe. */
+ * pool threads only, except merge_manager_push_fast. Thread-safe. */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_MANAGER_H
 #define SHUFFLED_SERVER_PUSH_MERGE_MANAGER_H
 
@@ -15,6 +15,7 @@
 
 #include "proto/blockmsg.h"
 #include "server/push/merge_apps.h"
+#include "server/push/merge_removal.h"
 #include "server/push/merged_layout.h"
 
 struct merge_manager;
@@ -33,9 +34,6 @@ struct merge_manager *merge_manager_create(const struct merge_limits *lim,
                                            struct merge_apps *attempts);
 void merge_manager_destroy(struct merge_manager *m);
 
-/* The application is gone: its state dropped; cleanup: its merged files deleted too. */
-void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup);
-
 /* What becomes of one pushed block (BlockPushReturnCode values first). */
 enum merge_verdict {
     MERGE_SUCCESS = 0,   /* written, or a duplicate (body read and dropped) */
@@ -47,6 +45,7 @@ enum merge_verdict {
     MERGE_BUSY,       /* another writer: buffer the body, ask again when it is complete */
     MERGE_DUPLICATE,  /* this map index is merged already: read and drop, answer SUCCESS */
     MERGE_FAILED,     /* RpcFailure with err (not registered, limits, I/O) */
+    MERGE_NEED_POOL,  /* merge_manager_push_fast: ask merge_manager_push on the pool */
 };
 
 struct merge_push_key {
@@ -58,6 +57,11 @@ struct merge_push_key {
 enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merge_push_key *k,
                                       uint64_t body_len, struct merge_claim **claim, char *err,
                                       size_t errlen);
+/* The same verdict without touching the disk or waiting for the manager's lock, for the
+ * event loop: MERGE_NEED_POOL when the push needs files created or deleted, may fail, or the
+ * lock is busy. The common case (the partition exists) is decided here. */
+enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct merge_push_key *k,
+                                           uint64_t body_len, struct merge_claim **claim);
 /* Writes len bytes of the claimed block at offset `at` into it. 0 or -1 with err. */
 int merge_claim_write(struct merge_claim *cl, const void *buf, size_t len, uint64_t at, char *err,
                       size_t errlen);
@@ -66,6 +70,17 @@ int merge_claim_write(struct merge_claim *cl, const void *buf, size_t len, uint6
  * MERGE_TOO_LATE, MERGE_STALE, or MERGE_FAILED with err. */
 enum merge_verdict merge_claim_commit(struct merge_manager *m, struct merge_claim *cl, uint64_t len,
                                       char *err, size_t errlen);
+/* merge_claim_write of the block's last n bytes (at `at`), then merge_claim_commit of the
+ * whole (at + n bytes), under one hold of the partition. wait_seq not NULL: for the event
+ * loop, with no state_sync: MERGE_NEED_POOL (nothing done, the claim still held) when a
+ * finalize or removal holds the partition (the write itself goes to the page cache); and
+ * when another thread is writing the journal, the commit's record is left to it: *wait_seq
+ * then says what merge_manager_journal_wait must wait for before the push is answered. */
+enum merge_verdict merge_claim_finish(struct merge_manager *m, struct merge_claim *cl,
+                                      const void *buf, size_t n, uint64_t at, uint64_t *wait_seq,
+                                      char *err, size_t errlen);
+/* Blocking: the journal record seq (merge_claim_finish) is written (0: nothing to wait for). */
+void merge_manager_journal_wait(struct merge_manager *m, uint64_t seq);
 /* The block will not complete: what it wrote is cut away; releases the claim. */
 void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl);
 
@@ -74,9 +89,6 @@ void merge_claim_abort(struct merge_manager *m, struct merge_claim *cl);
 int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t attempt,
                            int32_t shuffle, int32_t merge_id, struct blockmsg *out, char *err,
                            size_t errlen);
-/* RemoveShuffleMerge: deletes the merged files of (shuffle, merge_id), merge_id -1 = any. */
-void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
-                          int32_t shuffle, int32_t merge_id);
 
 /* Durability (merge_journal.h): every commit, finalize and removal from now on is journaled
  * (j borrowed; NULL: none). Before that, at start, the journal's records go through
@@ -87,7 +99,6 @@ struct merge_journal;
 struct merge_journal_rec;
 void merge_manager_set_journal(struct merge_manager *m, struct merge_journal *j);
 void merge_manager_replay(void *m, const struct merge_journal_rec *r);
-bool merge_manager_keep(void *m, const struct merge_journal_rec *r);
 void merge_manager_replay_done(struct merge_manager *m);
 
 /* Merged files are created only in dirs under res's allowed_local_dir_roots and owned by no

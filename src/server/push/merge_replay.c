@@ -28,7 +28,7 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
         if (*pp) {
             struct app_entry *a = *pp;
             *pp = a->next;
-            merge_app_drop(m, a, false);
+            merge_app_drop(m, a, false, NULL);
         }
         pthread_mutex_unlock(&m->lock);
         return;
@@ -40,11 +40,15 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
         return; /* an older attempt's or a superseded merge's */
     }
     if (r->op == MJ_REMOVE) {
+        /* Compaction may have dropped the removed merge's other records: the removal alone
+         * still marks it done, so later pushes of it stay TOO_LATE. */
+        if (!s && r->merge_id != -1)
+            merge_shuffle_for(m, a, r->shuffle, r->merge_id, NULL);
         pthread_mutex_unlock(&m->lock);
         merge_manager_remove(m, r->app, r->attempt, r->shuffle, r->merge_id);
         return;
     }
-    s = merge_shuffle_for(m, a, r->shuffle, r->merge_id);
+    s = merge_shuffle_for(m, a, r->shuffle, r->merge_id, NULL);
     char err[256];
     struct merge_push_key k = {r->app,      r->attempt,   r->shuffle,
                                r->merge_id, r->map_index, r->reduce};
@@ -64,25 +68,6 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
         }
     }
     pthread_mutex_unlock(&m->lock);
-}
-
-bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
-{
-    struct merge_manager *m = arg;
-    if (r->op == MJ_APP_REMOVED)
-        return false;
-    pthread_mutex_lock(&m->lock);
-    struct app_entry *a = *merge_find_app(m, r->app);
-    struct shuffle_entry *s =
-        a && a->dirs.attempt_id == r->attempt ? merge_find_shuffle(a, r->shuffle) : NULL;
-    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
-    if (keep && r->op == MJ_COMMIT) {
-        bool found;
-        merge_part_slot(s, r->reduce, &found); /* its partition is still there */
-        keep = found;
-    }
-    pthread_mutex_unlock(&m->lock);
-    return keep;
 }
 
 void merge_manager_replay_done(struct merge_manager *m)

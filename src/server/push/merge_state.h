@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The merge manager's state (merge_manager.h), shared by merge_manager.c (the verdicts,
- * finalize, removal) and merge_replay.c (rebuilding it from the journal) only. m->lock
- * guards the maps; each partition's own lock its files and bitmaps (taken after m->lock). */
+ * finalize), merge_removal.c (dropping state), merge_replay.c (rebuilding it from the
+ * journal) and merge_state.c (lookups, references) only. m->lock guards the maps; each
+ * partition's own lock its files and bitmaps (taken after m->lock). */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_STATE_H
 #define SHUFFLED_SERVER_PUSH_MERGE_STATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,10 +22,11 @@ struct resolver;
 
 struct merge_claim {
     struct merge_partition p; /* first: a claim is its partition entry */
-    int refs;                 /* the shuffle's list + claims in flight */
-    bool writing;             /* claimed by a writer */
+    _Atomic int refs;         /* the shuffle's list + claims in flight */
+    _Atomic bool writing;     /* claimed by a writer (cleared by it without m->lock) */
     bool dropped;             /* no longer in its shuffle (superseded, removed, app gone) */
     bool counted_open;        /* counted in open_parts */
+    bool unlink_files;        /* in a merge_trash: its files are to be deleted */
     int32_t map_index;        /* of the block being written */
     int32_t shuffle, merge_id;
     struct app_entry *app;
@@ -40,7 +43,7 @@ struct shuffle_entry {
 struct app_entry {
     char *app;
     struct merge_dirs dirs;
-    uint64_t merged_bytes;
+    _Atomic uint64_t merged_bytes; /* added to by commits without m->lock */
     struct shuffle_entry *shuffles;
     struct app_entry *next;
     int refs; /* the list + partitions pointing to it */
@@ -56,6 +59,16 @@ struct merge_manager {
     struct resolver *res;          /* allowed_local_dir_roots and dir ownership; NULL: none */
     struct app_entry *apps;
     uint64_t open_parts;
+    void (*drop_hook)(void *arg); /* merge_manager_set_drop_hook */
+    void *drop_hook_arg;
+};
+
+/* Partitions dropped under m->lock (removal, a newer merge id) whose files are deleted after
+ * it is released, by merge_trash_empty: pushes of other merges do not wait for the disk. */
+struct merge_trash {
+    struct merge_claim **parts; /* each holding the reference its shuffle held */
+    size_t n, cap;
+    uint64_t dead_bytes; /* the journal records of what they merged */
 };
 
 /* All under m->lock. The app's entry (NULL if none), by address for unlinking it. */
@@ -64,12 +77,28 @@ struct app_entry **merge_find_app(struct merge_manager *m, const char *app);
  * state is dropped with its files. NULL with err when app has no merge dirs. */
 struct app_entry *merge_app_current(struct merge_manager *m, const char *app, char *err,
                                     size_t errlen);
-/* Frees a's state (taken out of the list by the caller); unlink: its files deleted too. */
-void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink);
+/* Frees a's state (taken out of the list by the caller); unlink: its files deleted too,
+ * after the lock is released when t is not NULL (merge_trash_empty), else at once. */
+void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink,
+                    struct merge_trash *t);
+/* Takes s's partitions out of it, the same way. */
+void merge_shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, bool unlink,
+                              struct merge_trash *t);
+/* Without m->lock: deletes (or closes) what t holds, notes the journal's dead records and
+ * compacts it when due. */
+void merge_trash_empty(struct merge_manager *m, struct merge_trash *t);
+void merge_part_unref(struct merge_manager *m, struct merge_claim *cl);
+void merge_app_unref(struct app_entry *a);
+/* Journals r (if there is a journal); a failure is logged. */
+struct merge_journal_rec;
+void merge_note(struct merge_manager *m, const struct merge_journal_rec *r);
+/* A record about a whole merge (op: finalize, removal). */
+void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t attempt,
+                      int32_t shuffle, int32_t merge_id);
 struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle);
 /* The shuffle entry for merge_id, made current (a newer id drops the older merge). */
 struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entry *a,
-                                        int32_t shuffle, int32_t merge_id);
+                                        int32_t shuffle, int32_t merge_id, struct merge_trash *t);
 /* Index of reduce in s->parts, or where it would go (*found false). */
 size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found);
 /* The partition of k in s, created if new: files created (truncated), or reopened as they

@@ -25,6 +25,8 @@ struct push_service *push_service_create(const struct shuffled_config *cfg,
         .max_app_bytes = cfg->push_max_app_merge_bytes,
     };
     ps->max_deferred_bytes = cfg->push_max_deferred_bytes;
+    pthread_mutex_init(&ps->spare_lock, NULL);
+    ps->journal_sync = cfg->state_sync;
     ps->attempts = attempts;
     ps->merges = merge_manager_create(&lim, attempts);
     if (!ps->merges) {
@@ -40,6 +42,8 @@ void push_service_destroy(struct push_service *ps)
         return;
     merge_manager_destroy(ps->merges);
     merge_journal_close(ps->journal);
+    push_upload_spares_free(ps);
+    pthread_mutex_destroy(&ps->spare_lock);
     free(ps);
 }
 

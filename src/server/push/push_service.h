@@ -6,6 +6,7 @@
 #ifndef SHUFFLED_SERVER_PUSH_PUSH_SERVICE_H
 #define SHUFFLED_SERVER_PUSH_PUSH_SERVICE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -15,12 +16,23 @@
 
 struct shuffled_config;
 
+/* Uploads kept for reuse with their piece buffers (no allocation per push). */
+#define PUSH_SPARE_UPLOADS 64
+
+struct push_upload;
+
 struct push_service {
     struct merge_apps *attempts; /* from the registrations (merge_apps.h; borrowed) */
     struct merge_manager *merges;
     struct merge_journal *journal; /* state_dir/merges.wal, once restored */
     uint64_t max_deferred_bytes;
-    _Atomic uint64_t deferred_bytes; /* bodies buffered while their partition is busy */
+    _Atomic uint64_t deferred_bytes;        /* bodies buffered while their partition is busy */
+    _Atomic uint64_t unheld_bytes;          /* complete bodies written while their conn reads on */
+    bool journal_sync;                      /* state_sync: commits fdatasync the journal */
+    _Atomic uint64_t loop_writes_off_until; /* push_upload.c write_on_loop's guard (usec) */
+    pthread_mutex_t spare_lock;
+    struct push_upload *spare[PUSH_SPARE_UPLOADS];
+    size_t n_spare;
 };
 
 /* Merging for the application attempts in attempts (borrowed). NULL out of memory. */
@@ -32,6 +44,8 @@ void push_service_destroy(struct push_service *ps);
 int push_service_restore(struct push_service *ps, const struct shuffled_config *cfg, char *err,
                          size_t errlen);
 
+/* Frees the spare uploads (push_service_destroy). */
+void push_upload_spares_free(struct push_service *ps);
 /* An UploadStream (handler.h on_upload): a PushBlockStream merged, answered with its
  * BlockPushReturnCode; anything else refused as Spark 3.1 does. */
 void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_msg *m);

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One PushBlockStream: its UploadStream decoded on the loop, the merge manager's verdict
- * taken on the blocking pool, then the after-frame body streamed into the merged data file
- * through a bounded buffer (reading holds while a piece is written), committed, answered
- * with Spark's BlockPushReturnCode. A body that never completes is cut away again. */
+ * taken there too when it needs no disk (else on the blocking pool), then the after-frame
+ * body streamed into the merged data file through a bounded buffer (reading holds while a
+ * piece of an unfinished body is written), committed, answered with Spark's
+ * BlockPushReturnCode. A body that never completes is cut away again.
+ *
+ * Per block in the usual case (the partition exists, the body fits one piece): the verdict
+ * and the claim on the loop, the body copied once into a reused buffer, one blocking-pool
+ * job (write, commit, journal), the answer. */
 #include <config.h>
 
+#include <stddef.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +25,19 @@
 
 /* Bytes gathered before they are written: one write per this much of a body. */
 #define PIECE_BYTES (64u << 10)
+/* Complete bodies waiting for their write while their connection reads on: beyond this (all
+ * connections together) reading holds during the write, as for a piece. */
+#define UNHELD_MAX_BYTES (16u << 20)
+/* write_on_loop's guard: a write slower than this turns it off for a while. */
+#define LOOP_WRITE_MAX_USEC 2000u
+#define LOOP_WRITE_PAUSE_USEC 1000000u
 
 enum upload_mode { MODE_WAIT, MODE_DISCARD, MODE_WRITE, MODE_DEFER };
 
 struct push_upload {
+    uint8_t *buf; /* kept with the upload when it is reused */
+    size_t buf_cap;
+    /* from here on zeroed for each upload */
     struct push_service *ps;
     struct conn *c; /* referenced until freed */
     struct reply_slot *slot;
@@ -32,26 +48,68 @@ struct push_upload {
     enum upload_mode mode;
     enum merge_verdict verdict;
     struct merge_claim *claim;
-    uint8_t *buf;
-    size_t buf_len, buf_cap;
+    size_t buf_len;
     uint64_t deferred; /* charged to ps->deferred_bytes */
+    uint64_t unheld;   /* charged to ps->unheld_bytes */
+    uint64_t wait_seq; /* the journal record to wait for before answering */
     bool body_done;    /* the last piece arrived (or there was none) */
     bool job_running;
+    bool holding; /* this upload holds its connection's input */
     bool aborted; /* the connection closed first */
     bool answered;
-    bool merged; /* the block's bytes were committed */
-    char err[512];
+    bool merged;   /* the block's bytes were committed */
+    char err[512]; /* last: not zeroed on reuse */
 };
+
+/* A spare upload (with its buffer) or a new one; NULL out of memory. */
+static struct push_upload *upload_new(struct push_service *ps)
+{
+    struct push_upload *u = NULL;
+    pthread_mutex_lock(&ps->spare_lock);
+    if (ps->n_spare > 0)
+        u = ps->spare[--ps->n_spare];
+    pthread_mutex_unlock(&ps->spare_lock);
+    if (!u)
+        return calloc(1, sizeof *u);
+    memset(&u->ps, 0, offsetof(struct push_upload, err) - offsetof(struct push_upload, ps));
+    u->err[0] = '\0';
+    return u;
+}
 
 static void upload_free(struct push_upload *u)
 {
+    struct push_service *ps = u->ps;
     if (!u->answered) /* the connection closed first: its slot is detached */
         conn_slot_discard(u->slot);
-    atomic_fetch_sub(&u->ps->deferred_bytes, u->deferred);
-    metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, -(int64_t)u->deferred);
-    free(u->buf);
+    if (u->deferred) {
+        atomic_fetch_sub(&ps->deferred_bytes, u->deferred);
+        metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, -(int64_t)u->deferred);
+    }
+    atomic_fetch_sub(&ps->unheld_bytes, u->unheld);
     conn_unref(u->c);
-    free(u);
+    if (u->buf_cap > PIECE_BYTES) { /* a deferred body's: not kept */
+        free(u->buf);
+        u->buf = NULL;
+        u->buf_cap = 0;
+    }
+    pthread_mutex_lock(&ps->spare_lock);
+    bool kept = ps->n_spare < PUSH_SPARE_UPLOADS;
+    if (kept)
+        ps->spare[ps->n_spare++] = u;
+    pthread_mutex_unlock(&ps->spare_lock);
+    if (!kept) {
+        free(u->buf);
+        free(u);
+    }
+}
+
+void push_upload_spares_free(struct push_service *ps)
+{
+    while (ps->n_spare > 0) {
+        struct push_upload *u = ps->spare[--ps->n_spare];
+        free(u->buf);
+        free(u);
+    }
 }
 
 /* Sends the answer (once): a BlockPushReturnCode, or an RpcFailure for MERGE_FAILED. */
@@ -123,6 +181,15 @@ static void write_job(void *arg)
         if (u->verdict != MERGE_WRITE)
             return;
     }
+    if (u->body_done) { /* the last piece written and the block committed at once */
+        u->verdict = merge_claim_finish(mm, u->claim, u->buf, u->buf_len, u->written, NULL, u->err,
+                                        sizeof u->err);
+        u->written += u->buf_len;
+        u->buf_len = 0;
+        u->merged = u->verdict == MERGE_SUCCESS;
+        u->claim = NULL;
+        return;
+    }
     if (merge_claim_write(u->claim, u->buf, u->buf_len, u->written, u->err, sizeof u->err) != 0) {
         u->verdict = MERGE_FAILED;
         merge_claim_abort(mm, u->claim);
@@ -131,11 +198,12 @@ static void write_job(void *arg)
     }
     u->written += u->buf_len;
     u->buf_len = 0;
-    if (u->body_done) {
-        u->verdict = merge_claim_commit(mm, u->claim, u->written, u->err, sizeof u->err);
-        u->merged = u->verdict == MERGE_SUCCESS;
-        u->claim = NULL;
-    }
+}
+
+static void journal_wait_job(void *arg)
+{
+    struct push_upload *u = arg;
+    merge_manager_journal_wait(u->ps->merges, u->wait_seq);
 }
 
 static void abort_job(void *arg)
@@ -187,7 +255,10 @@ static bool job_back(struct push_upload *u, struct conn *c)
         abandon(u);
         return false;
     }
-    conn_hold_input(c, false);
+    if (u->holding) {
+        u->holding = false;
+        conn_hold_input(c, false);
+    }
     return true;
 }
 
@@ -204,28 +275,42 @@ static void written_done(struct conn *c, void *arg)
         finish(u);
 }
 
+static void hold(struct push_upload *u)
+{
+    u->holding = true;
+    conn_hold_input(u->c, true);
+}
+
+/* Reading holds while a piece of an unfinished body is written (one piece per upload in
+ * memory). A complete body's write lets the connection's next requests in meanwhile (their
+ * answers still leave in order), unless such bodies are over UNHELD_MAX_BYTES. */
 static void flush_piece(struct push_upload *u)
 {
     u->job_running = true;
-    conn_hold_input(u->c, true);
+    uint64_t unheld = u->buf_len ? u->buf_len : 1;
+    if (u->body_done && atomic_fetch_add(&u->ps->unheld_bytes, unheld) + unheld <= UNHELD_MAX_BYTES)
+        u->unheld = unheld;
+    else if (u->body_done)
+        atomic_fetch_sub(&u->ps->unheld_bytes, unheld);
+    if (!u->unheld)
+        hold(u);
     conn_run_blocking(u->c, write_job, written_done, u);
 }
 
 /* Keeps data in u's buffer; false when it cannot (out of memory, or the deferred budget). */
 static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
 {
+    if (u->mode == MODE_DEFER) {
+        uint64_t now = atomic_fetch_add(&u->ps->deferred_bytes, len) + len;
+        u->deferred += len;
+        metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, (int64_t)len);
+        if (now > u->ps->max_deferred_bytes)
+            return false;
+    }
     if (u->buf_len + len > u->buf_cap) {
         size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
         while (cap < u->buf_len + len)
             cap *= 2;
-        if (u->mode == MODE_DEFER) {
-            uint64_t grow = cap - u->buf_cap;
-            uint64_t now = atomic_fetch_add(&u->ps->deferred_bytes, grow) + grow;
-            u->deferred += grow;
-            metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, (int64_t)grow);
-            if (now > u->ps->max_deferred_bytes)
-                return false;
-        }
         uint8_t *b = realloc(u->buf, cap);
         if (!b)
             return false;
@@ -237,12 +322,61 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
     return true;
 }
 
+/* A complete body of at most one piece, claimed on the loop, is written and committed right
+ * there (no thread hop, no copy when it arrived in one piece): a pwrite into the page cache
+ * and a journal record, as cheap as handing it over. Not with state_sync (fdatasync), nor
+ * while the partition is held by a finalize or removal (merge_claim_finish gives up: false);
+ * and should a write on the loop ever block (the thread slept: a voluntary context switch)
+ * for over LOOP_WRITE_MAX_USEC (the kernel throttling dirty pages, say), every loop sends its
+ * writes to the pool for LOOP_WRITE_PAUSE_USEC. Being preempted on a busy machine is not
+ * waiting for the disk: involuntary switches do not count. */
+static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len)
+{
+    struct push_service *ps = u->ps;
+    if (ps->journal_sync || u->written != 0 || len > PIECE_BYTES)
+        return false;
+    uint64_t t0 = metrics_now_usec();
+    if (t0 < atomic_load(&ps->loop_writes_off_until))
+        return false;
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
+    uint64_t wait_seq;
+    enum merge_verdict v =
+        merge_claim_finish(ps->merges, u->claim, data, len, 0, &wait_seq, u->err, sizeof u->err);
+    if (v == MERGE_NEED_POOL)
+        return false;
+    uint64_t took = metrics_now_usec() - t0;
+    if (took > LOOP_WRITE_MAX_USEC && getrusage(RUSAGE_THREAD, &after) == 0 &&
+        after.ru_nvcsw != before.ru_nvcsw) {
+        atomic_store(&ps->loop_writes_off_until, t0 + took + LOOP_WRITE_PAUSE_USEC);
+        log_info("a pushed block took %llu us to write on the event loop; writes go to the "
+                 "blocking pool for the next %u ms",
+                 (unsigned long long)took, LOOP_WRITE_PAUSE_USEC / 1000);
+    }
+    u->verdict = v;
+    u->written = len;
+    u->buf_len = 0;
+    u->merged = v == MERGE_SUCCESS;
+    u->claim = NULL;
+    if (wait_seq) { /* its journal record is being written by another thread: not yet */
+        u->wait_seq = wait_seq;
+        u->job_running = true;
+        conn_run_blocking(u->c, journal_wait_job, written_done, u);
+        return true;
+    }
+    finish(u);
+    return true;
+}
+
 static void on_body(void *ctx, struct conn *c, const uint8_t *data, size_t len, bool last)
 {
     struct push_upload *u = ctx;
     (void)c;
     u->received += len;
     u->body_done = last;
+    bool tried = last && u->mode == MODE_WRITE && u->buf_len == 0;
+    if (tried && write_on_loop(u, data, len))
+        return;
     if ((u->mode == MODE_WRITE || u->mode == MODE_DEFER) && !keep(u, data, len)) {
         if (u->mode == MODE_DEFER) {
             u->verdict = MERGE_COLLISION; /* over push_max_deferred_bytes: as if still busy */
@@ -253,11 +387,13 @@ static void on_body(void *ctx, struct conn *c, const uint8_t *data, size_t len, 
         u->mode = MODE_DISCARD;
         if (u->claim) { /* give the partition back now; the rest of the body is dropped */
             u->job_running = true;
-            conn_hold_input(u->c, true);
+            hold(u);
             conn_run_blocking(u->c, abort_job, written_done, u);
             return;
         }
     }
+    if (!tried && u->mode == MODE_WRITE && last && write_on_loop(u, u->buf, u->buf_len))
+        return;
     if (u->mode == MODE_WRITE && (u->buf_len >= PIECE_BYTES || last))
         flush_piece(u);
     else if (u->mode == MODE_DEFER && last)
@@ -274,11 +410,9 @@ static void on_abort(void *ctx)
         abandon(u);
 }
 
-static void decided_done(struct conn *c, void *arg)
+/* The verdict is known (on the loop, or back from the pool): what becomes of the body. */
+static void apply_verdict(struct push_upload *u, struct conn *c)
 {
-    struct push_upload *u = arg;
-    if (!job_back(u, c))
-        return;
     switch (u->verdict) {
     case MERGE_TOO_OLD_ATTEMPT: /* refused before the body: the stream cannot go on */
     case MERGE_FAILED:
@@ -312,6 +446,13 @@ static void decided_done(struct conn *c, void *arg)
     }
 }
 
+static void decided_done(struct conn *c, void *arg)
+{
+    struct push_upload *u = arg;
+    if (job_back(u, c))
+        apply_verdict(u, c);
+}
+
 void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_msg *m)
 {
     const struct proto_view *meta = &m->u.upload_stream.meta;
@@ -334,12 +475,15 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
         refusal = "java.lang.IllegalArgumentException: invalid appId in PushBlockStream";
     else if (client && strcmp(client, app->data) != 0)
         refusal = "java.lang.SecurityException: Client not authorized for this application";
-    struct push_upload *u = refusal ? NULL : calloc(1, sizeof *u);
+    struct push_upload *u = refusal ? NULL : upload_new(ps);
     struct reply_slot *slot = u ? conn_slot_reserve(c, CONN_SLOT_RPC) : NULL;
     if (!slot) {
         if (!refusal)
             refusal = "java.lang.OutOfMemoryError: push";
-        free(u);
+        if (u) {
+            free(u->buf);
+            free(u);
+        }
         rpc_answer_now(c, NULL, m->u.upload_stream.request_id, false, refusal, strlen(refusal),
                        true);
         blockmsg_free(&b);
@@ -363,7 +507,12 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
         struct conn_body_sink sink = {on_body, on_abort, u};
         conn_take_body(c, &sink);
     }
+    u->verdict = merge_manager_push_fast(ps->merges, &u->key, u->body_len, &u->claim);
+    if (u->verdict != MERGE_NEED_POOL) {
+        apply_verdict(u, c);
+        return;
+    }
     u->job_running = true;
-    conn_hold_input(c, true);
+    hold(u);
     conn_run_blocking(c, decide_job, decided_done, u);
 }

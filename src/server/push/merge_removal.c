@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Dropping merge state (merge_manager.h, merge_state.h): application removal,
+ * RemoveShuffleMerge, a newer shuffleMergeId. What is dropped is taken out of the maps under
+ * the manager's lock; its files are deleted and closed after the lock is released (the
+ * trash), so pushes and finalizes of other merges go on meanwhile. Deleting a large merged
+ * file frees its blocks, which may take a while. */
+#include <config.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "server/push/merge_apps.h"
+#include "server/push/merge_journal.h"
+#include "server/push/merge_removal.h"
+#include "server/push/merge_state.h"
+
+/* Takes cl's reference over into t; false out of memory (the caller deletes at once). */
+static bool trash_add(struct merge_trash *t, struct merge_claim *cl, bool unlink)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        struct merge_claim **p = realloc(t->parts, cap * sizeof *p);
+        if (!p)
+            return false;
+        t->parts = p;
+        t->cap = cap;
+    }
+    cl->unlink_files = unlink;
+    t->parts[t->n++] = cl;
+    return true;
+}
+
+void merge_shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, bool unlink,
+                              struct merge_trash *t)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct merge_claim *cl = s->parts[i];
+        merge_part_closed(m, cl);
+        pthread_mutex_lock(&cl->p.lock);
+        cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
+        cl->dropped = true;                      /* a writer still holding it writes nothing more */
+        uint64_t blocks = roaring_bitmap_get_cardinality(cl->p.maps);
+        bool later = t && trash_add(t, cl, unlink);
+        if (t)
+            t->dead_bytes += blocks * merge_journal_commit_bytes(cl->app->app);
+        if (!later && unlink)
+            merge_partition_unlink(&cl->p);
+        pthread_mutex_unlock(&cl->p.lock);
+        if (!later)
+            merge_part_unref(m, cl);
+    }
+    free(s->parts);
+    s->parts = NULL;
+    s->n = s->cap = 0;
+}
+
+void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink,
+                    struct merge_trash *t)
+{
+    while (a->shuffles) {
+        struct shuffle_entry *s = a->shuffles;
+        a->shuffles = s->next;
+        merge_shuffle_drop_parts(m, s, unlink, t);
+        free(s);
+    }
+    merge_app_unref(a); /* partitions still in t point to a: it goes with the last one */
+}
+
+void merge_trash_empty(struct merge_manager *m, struct merge_trash *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        struct merge_claim *cl = t->parts[i];
+        if (m->drop_hook)
+            m->drop_hook(m->drop_hook_arg);
+        if (cl->unlink_files) {
+            pthread_mutex_lock(&cl->p.lock); /* a finalize may still be cutting it */
+            merge_partition_unlink(&cl->p);
+            pthread_mutex_unlock(&cl->p.lock);
+        }
+    }
+    if (t->n > 0) {
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < t->n; i++)
+            merge_part_unref(m, t->parts[i]);
+        pthread_mutex_unlock(&m->lock);
+    }
+    free(t->parts);
+    if (m->journal && t->dead_bytes > 0) {
+        merge_journal_note_dead(m->journal, t->dead_bytes);
+        merge_journal_maybe_compact(m->journal, merge_manager_keep, m);
+    }
+    *t = (struct merge_trash){0};
+}
+
+void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup)
+{
+    struct merge_trash t = {0};
+    pthread_mutex_lock(&m->lock);
+    struct app_entry **pp = merge_find_app(m, app);
+    if (*pp) {
+        struct app_entry *a = *pp;
+        struct merge_journal_rec r = {
+            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
+        merge_note(m, &r);
+        *pp = a->next;
+        merge_app_drop(m, a, cleanup, &t);
+    }
+    pthread_mutex_unlock(&m->lock);
+    merge_trash_empty(m, &t);
+}
+
+void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
+                          int32_t shuffle, int32_t merge_id)
+{
+    struct merge_trash t = {0};
+    pthread_mutex_lock(&m->lock);
+    struct app_entry *a = *merge_find_app(m, app);
+    struct shuffle_entry *s =
+        a && a->dirs.attempt_id == attempt ? merge_find_shuffle(a, shuffle) : NULL;
+    if (s && (merge_id == -1 || merge_id == s->merge_id)) {
+        merge_shuffle_drop_parts(m, s, true, &t);
+        s->finalized = true; /* later pushes of it are too late */
+    } else if (s && merge_id > s->merge_id) {
+        merge_shuffle_drop_parts(m, s, true, &t);
+        s->merge_id = merge_id;
+        s->finalized = true;
+        merge_apps_note_merge_id(m->attempts, app, shuffle, merge_id);
+    }
+    if (s) /* with the merge id it removed (-1 resolved), for a replay without its commits */
+        merge_note_merge(m, MJ_REMOVE, app, attempt, shuffle,
+                         merge_id == -1 ? s->merge_id : merge_id);
+    pthread_mutex_unlock(&m->lock);
+    merge_trash_empty(m, &t);
+}
+
+/* Which records the journal keeps when it is compacted: those the live state needs. */
+bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
+{
+    struct merge_manager *m = arg;
+    if (r->op == MJ_APP_REMOVED)
+        return false;
+    pthread_mutex_lock(&m->lock);
+    struct app_entry *a = *merge_find_app(m, r->app);
+    struct shuffle_entry *s =
+        a && a->dirs.attempt_id == r->attempt ? merge_find_shuffle(a, r->shuffle) : NULL;
+    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
+    if (keep && r->op == MJ_COMMIT) {
+        bool found;
+        merge_part_slot(s, r->reduce, &found); /* its partition is still there */
+        keep = found;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return keep;
+}
+
+void merge_manager_set_drop_hook(struct merge_manager *m, void (*fn)(void *arg), void *arg)
+{
+    m->drop_hook = fn;
+    m->drop_hook_arg = arg;
+}

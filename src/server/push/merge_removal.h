@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The merge manager's removals (merge_manager.h includes this; merge_removal.c): what is
+ * dropped leaves the manager's maps under its lock, its files are deleted after the lock is
+ * released. Blocking pool threads only. */
+#ifndef SHUFFLED_SERVER_PUSH_MERGE_REMOVAL_H
+#define SHUFFLED_SERVER_PUSH_MERGE_REMOVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct merge_manager;
+struct merge_journal_rec;
+
+/* The application is gone: its state dropped; cleanup: its merged files deleted too. */
+void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup);
+/* RemoveShuffleMerge: deletes the merged files of (shuffle, merge_id), merge_id -1 = any. */
+void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
+                          int32_t shuffle, int32_t merge_id);
+/* Whether the journal keeps r (at start and when compacted): the live state needs it. */
+bool merge_manager_keep(void *m, const struct merge_journal_rec *r);
+/* For tests: fn(arg) runs before each dropped partition's files are deleted, after the
+ * manager's lock was released. */
+void merge_manager_set_drop_hook(struct merge_manager *m, void (*fn)(void *arg), void *arg);
+
+#endif

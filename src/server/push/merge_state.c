@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The merge manager's state (merge_state.h): finding entries, their references, journaling a
+ * decision; used by merge_manager.c, merge_removal.c and merge_replay.c. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "server/push/merge_journal.h"
+#include "server/push/merge_state.h"
+
+void merge_app_unref(struct app_entry *a)
+{
+    if (--a->refs > 0)
+        return;
+    merge_dirs_free(&a->dirs);
+    free(a->app);
+    free(a);
+}
+
+/* Records r in the journal (if any); a failure is logged: the merge stands, but a restart
+ * before finalize would drop it. */
+void merge_note(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    char err[256];
+    if (m->journal && merge_journal_append(m->journal, r, err, sizeof err) != 0)
+        log_error("merge journal: %s", err);
+}
+
+/* A record about a whole merge (finalize, removal). */
+void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t attempt,
+                      int32_t shuffle, int32_t merge_id)
+{
+    struct merge_journal_rec r = {.op = (enum merge_journal_op)op,
+                                  .app = app,
+                                  .attempt = attempt,
+                                  .shuffle = shuffle,
+                                  .merge_id = merge_id};
+    merge_note(m, &r);
+}
+
+/* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
+void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
+{
+    if (cl->counted_open)
+        m->open_parts--;
+    cl->counted_open = false;
+}
+
+/* Under m->lock. */
+void merge_part_unref(struct merge_manager *m, struct merge_claim *cl)
+{
+    if (--cl->refs > 0)
+        return;
+    merge_part_closed(m, cl);
+    merge_app_unref(cl->app);
+    merge_partition_destroy(&cl->p);
+    free(cl);
+}
+
+struct app_entry **merge_find_app(struct merge_manager *m, const char *app)
+{
+    struct app_entry **pp = &m->apps;
+    while (*pp && strcmp((*pp)->app, app) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+struct shuffle_entry *merge_find_shuffle(struct app_entry *a, int32_t shuffle)
+{
+    for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
+        if (s->shuffle_id == shuffle)
+            return s;
+    return NULL;
+}
+
+/* Index of reduce in s->parts, or where it would go (*found false). */
+size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->parts[mid]->p.reduce_id < reduce)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < s->n && s->parts[lo]->p.reduce_id == reduce;
+    return lo;
+}
