@@ -21,3 +21,8 @@ check_PROGRAMS += tests/unit/test_channel_gcm
 TESTS += tests/unit/test_channel_gcm
 tests_unit_test_channel_gcm_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_test_channel_gcm_LDADD = src/server/net/libchannel_aes.la $(LDADD) $(CRYPTO_LIBS)
+# Spark 4.0's TLS + AES (../shared/vectors-40/tls-plus-aes): the CTR stream under TLS.
+check_PROGRAMS += tests/unit/test_tls_aes_vectors
+TESTS += tests/unit/test_tls_aes_vectors
+tests_unit_test_tls_aes_vectors_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_tls_aes_vectors_LDADD = src/server/net/libchannel_aes.la $(LDADD) $(CRYPTO_LIBS)
