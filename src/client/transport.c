@@ -677,7 +677,7 @@ static bool install_link(struct tconn *t, struct link *l)
 {
     if (link_is_plain(l))
         return true;
-    if (tls_link_is(&t->link)) /* Spark puts the cipher under TLS (docs/tls.md) */
+    if (tls_link_is(&t->link)) /* Spark puts AES and SASL auth-conf under TLS (docs/tls.md) */
         return install_under_tls(t, l);
     if (!link_is_plain(&t->link)) {
         link_clear(l);

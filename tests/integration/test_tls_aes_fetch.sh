@@ -5,7 +5,8 @@
 # (../shared/vectors-40/tls-plus-aes, docs/tls.md). Through shuffle-fetch and shuffle-bench:
 # every AES handshake (pbkdf2, x25519, x25519-v2) and both ciphers (CTR, GCM) in every fetch
 # mode, byte-verified against the dataset's manifest with blocks small and over 1 MiB; TLS + AES
-# on tls_port while the plain port serves AES alone; a wrong secret refused, saying so.
+# on tls_port while the plain port serves AES alone; SASL auth-conf under TLS the same way; a wrong
+# secret refused, saying so.
 set -eu
 build=${SHUFFLE_BUILDDIR:-$(pwd)}
 src=${SHUFFLE_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -120,11 +121,15 @@ refused aes-without-tls "Connection" --auth-secret-file "$tmp/secret" --crypto x
 
 echo "== tls_port: TLS + AES there, AES alone on the plain port"
 tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-start "\"tls_port\": $tls_port"
+start "\"tls_port\": $tls_port, \"crypto_sasl_fallback\": true"
 fetched plain-port-aes "$port" --crypto x25519 --register --batch
 fetched tls-port-aes "$tls_port" $tls --crypto x25519 --batch
 fetched plain-port-gcm "$port" --crypto x25519-v2 --crypto-cipher gcm
 fetched tls-port-gcm "$tls_port" $tls --crypto x25519-v2 --crypto-cipher gcm
+echo "== SASL auth-conf under TLS too (Spark's SaslEncryption.addToChannel: addFirst)"
+fetched tls-port-sasl-encrypt "$tls_port" $tls --sasl-encrypt --batch
+fetched tls-port-sasl-encrypt-to-file "$tls_port" $tls --sasl-encrypt --to-file-threshold 0
+grep -q "SASL encryption (auth-conf, .*) on" "$tmp/daemon.log" || fail "no SASL auth-conf"
 refused tls-client-on-plain-port "TLS handshake with" $tls --auth-secret-file "$tmp/secret" \
     --crypto x25519 "127.0.0.1:$port"
 stop

@@ -85,20 +85,15 @@ static enum channel_aes_cipher allowed_cipher(struct conn *c)
 static struct channel *aes_channel(struct conn *c, struct aes_job *j)
 {
     struct channel *cur = conn_channel(c);
-    bool tls = channel_is_tls(cur);
-    struct channel *below = tls ? channel_tls_transport(cur) : cur;
-    struct channel *ch = channel_aes_new_undecided(below, j->s.sessions, j->s.nsessions);
+    struct channel *ch =
+        channel_aes_new_undecided(channel_under_tls_base(cur), j->s.sessions, j->s.nsessions);
     if (!ch)
         return NULL;
     channel_aes_allow(ch, allowed_cipher(c));
     channel_aes_set_hooks(ch, &metric_hooks, NULL);
-    if (!tls)
-        return ch;
-    channel_aes_expect_tls_records(ch);
-    struct channel *under = channel_under_tls_new(cur, ch, channel_aes_abandon, conn_peer(c));
-    if (!under)
-        channel_aes_abandon(ch);
-    return under;
+    if (channel_is_tls(cur))
+        channel_aes_expect_tls_records(ch);
+    return channel_under_tls_stack(cur, ch, channel_aes_abandon, conn_peer(c));
 }
 
 /* With the secret known (or not): answer, and on success switch the connection to AES. */

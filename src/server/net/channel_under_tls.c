@@ -114,3 +114,19 @@ struct channel *channel_under_tls_new(struct channel *tls, struct channel *ciphe
     snprintf(u->peer, sizeof u->peer, "%s", peer);
     return &u->base;
 }
+
+struct channel *channel_under_tls_base(struct channel *cur)
+{
+    return channel_is_tls(cur) ? channel_tls_transport(cur) : cur;
+}
+
+struct channel *channel_under_tls_stack(struct channel *cur, struct channel *ch,
+                                        void (*abandon)(struct channel *cipher), const char *peer)
+{
+    if (!channel_is_tls(cur))
+        return ch;
+    struct channel *under = channel_under_tls_new(cur, ch, abandon, peer);
+    if (!under)
+        abandon(ch);
+    return under;
+}
