@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/callback_bio.h"
 #include "shuffle/client.h"
 
 struct client_tls {
@@ -26,7 +27,9 @@ struct client_tls {
 
 struct tls_link {
     SSL *ssl;
-    BIO *rbio, *wbio; /* owned by ssl: the socket itself in; records out into memory */
+    BIO *rbio, *wbio;  /* owned by ssl: the socket itself in; records out into memory */
+    struct link below; /* a cipher under TLS (AES, as Spark does); plain: the socket */
+    int fd;
     struct tls_link_owner owner;
     bool handshake_done;
     bool starved; /* the last read wanted socket bytes: what SSL holds is a partial record */
@@ -104,13 +107,13 @@ void client_tls_free(struct client_tls *t)
     free(t);
 }
 
-/* Moves the records SSL produced to the connection's output. */
+/* Moves the records SSL produced to the connection's output (through the cipher under TLS). */
 static int flush_records(struct tls_link *k, struct evbuffer *out)
 {
-    char buf[16384];
+    uint8_t buf[16384];
     int n;
     while ((n = BIO_read(k->wbio, buf, (int)sizeof buf)) > 0)
-        if (!out || evbuffer_add(out, buf, (size_t)n) != 0)
+        if (!out || link_write(&k->below, out, buf, (size_t)n) != 0)
             return -1;
     return 0;
 }
@@ -210,7 +213,9 @@ static size_t tls_pending(void *state)
     int n = SSL_pending(k->ssl);
     if (n > 0)
         return (size_t)n;
-    return !k->starved && SSL_has_pending(k->ssl) ? 1 : 0; /* whole records read ahead */
+    if (!k->starved && SSL_has_pending(k->ssl))
+        return 1;                   /* whole records read ahead */
+    return link_pending(&k->below); /* records a cipher under TLS decrypted and holds */
 }
 
 static int tls_write(void *state, struct evbuffer *out, uint8_t *plain, size_t len)
@@ -233,6 +238,7 @@ static void tls_destroy(void *state)
 {
     struct tls_link *k = state;
     SSL_free(k->ssl);
+    link_clear(&k->below);
     free(k);
 }
 
@@ -277,6 +283,7 @@ int tls_link_start(struct link *l, const struct client_tls *t, int fd, const cha
     SSL_set_bio(k->ssl, k->rbio, k->wbio);
     SSL_set_connect_state(k->ssl);
     k->owner = *owner;
+    k->fd = fd;
     l->ops = &tls_link_ops;
     l->state = k;
     ERR_clear_error();
@@ -286,5 +293,45 @@ int tls_link_start(struct link *l, const struct client_tls *t, int fd, const cha
         link_clear(l);
         return -1;
     }
+    return 0;
+}
+
+/* ---- a cipher under TLS ---- */
+
+static ssize_t below_read(void *arg, void *buf, size_t len)
+{
+    struct tls_link *k = arg;
+    struct iovec v = {buf, len};
+    return link_readv(&k->below, k->fd, &v, 1);
+}
+
+static const struct callback_bio_ops below_ops = {below_read, NULL};
+
+bool tls_link_is(const struct link *l)
+{
+    return l && l->ops == &tls_link_ops;
+}
+
+int tls_link_set_below(struct link *l, struct link *cipher, const char **why)
+{
+    struct tls_link *k = l->state;
+    *why = NULL;
+    if (!k->handshake_done || !link_is_plain(&k->below))
+        *why = "the TLS session cannot take a cipher now";
+    else if (SSL_has_pending(k->ssl))
+        *why = "bytes after the authentication reply, before the cipher was on";
+    else if (flush_records(k, k->owner.out(k->owner.arg)) != 0)
+        *why = "out of memory";
+    BIO *rbio = *why ? NULL : callback_bio_new(&below_ops, k);
+    if (!rbio) {
+        if (!*why)
+            *why = "out of memory";
+        return -1;
+    }
+    SSL_set0_rbio(k->ssl, rbio); /* frees the socket BIO (the fd stays open) */
+    k->rbio = rbio;
+    k->below = *cipher;
+    cipher->ops = NULL;
+    cipher->state = NULL;
     return 0;
 }

@@ -8,6 +8,7 @@
 #ifndef SHUFFLE_CLIENT_TLS_LINK_H
 #define SHUFFLE_CLIENT_TLS_LINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "client/link.h"
@@ -38,5 +39,13 @@ struct tls_link_owner {
  * into l and writes its ClientHello. 0, or -1 with err filled (out of memory). */
 int tls_link_start(struct link *l, const struct client_tls *t, int fd, const char *host,
                    const struct tls_link_owner *owner, char *err, size_t errlen);
+
+/* True when l is a TLS link. */
+bool tls_link_is(const struct link *l);
+/* Spark's spark.network.crypto with spark.ssl.rpc: from now on TLS records are read and written
+ * through cipher (taken: l owns it), i.e. the cipher sits under TLS, on the socket (docs/tls.md).
+ * Call between records: right after the reply that ended the auth handshake was read, before
+ * anything else is sent. 0, or -1 with *why set (cipher left with the caller). */
+int tls_link_set_below(struct link *l, struct link *cipher, const char **why);
 
 #endif

@@ -509,8 +509,9 @@ static int send_frame_then(struct tconn *t, const struct proto_msg *m, const uin
         return evbuffer_add_reference(out, after, after_len, NULL, NULL);
     /* a cipher transforms what it writes in place: a copy, never the caller's block */
     struct evbuffer *copy = evbuffer_new();
-    int rc = copy && evbuffer_add(copy, after, after_len) == 0 ? link_write_buffer(&t->link, out, copy)
-                                                               : -1;
+    int rc = copy && evbuffer_add(copy, after, after_len) == 0
+                 ? link_write_buffer(&t->link, out, copy)
+                 : -1;
     if (copy)
         evbuffer_free(copy);
     return rc;
@@ -654,6 +655,21 @@ static void auth_fail(struct tconn *t, int status, const char *why)
 
 static void on_auth_reply(void *arg, int status, const char *err, const uint8_t *body, size_t len);
 
+/* The same under TLS: the cipher goes between the socket and the TLS records. Neither rx nor
+ * the TLS session may hold bytes after the reply. False when t was closed. */
+static bool install_under_tls(struct tconn *t, struct link *l)
+{
+    const char *why = NULL;
+    if (rx_set_link(t->rx, &t->link) != 0) /* the same link: only checks that rx holds nothing */
+        why = "bytes after the authentication reply, before the cipher was on";
+    if (why || tls_link_set_below(&t->link, l, &why) != 0) {
+        link_clear(l);
+        close_io(t, SHUFFLE_EPROTO, "Malformed data from %s: %s", why);
+        return false;
+    }
+    return true;
+}
+
 /* Puts the handshake's security layer (if any; taken from l) under every later byte. The
  * reply that ended the handshake was the last plaintext: a server speaks only when asked, so
  * bytes read after it cannot come from a conforming one. False when t was closed. */
@@ -661,10 +677,12 @@ static bool install_link(struct tconn *t, struct link *l)
 {
     if (link_is_plain(l))
         return true;
-    if (!link_is_plain(&t->link)) { /* TLS: Spark puts such a cipher outside it (docs/tls.md) */
+    if (tls_link_is(&t->link)) /* Spark puts AES and SASL auth-conf under TLS (docs/tls.md) */
+        return install_under_tls(t, l);
+    if (!link_is_plain(&t->link)) {
         link_clear(l);
         close_io(t, SHUFFLE_EAUTH, "Authentication with %s failed: %s",
-                 "an encrypting security layer inside TLS is not supported");
+                 "a second encrypting security layer is not supported");
         return false;
     }
     t->link = *l;

@@ -37,7 +37,22 @@ bool aes_frame_header_sane(const uint8_t hdr[AES_PICK_BYTES])
     }
 }
 
+bool aes_tls_record_header_sane(const uint8_t hdr[AES_PICK_BYTES])
+{
+    unsigned len = (unsigned)hdr[3] << 8 | hdr[4];
+    /* alert, handshake (TLS 1.2 renegotiation is off, but a 1.2 alert may come) or data */
+    bool type = hdr[0] >= 21 && hdr[0] <= 23;
+    return type && hdr[1] == 3 && hdr[2] == 3 && len >= 1 && len <= 16384 + 2048;
+}
+
 int aes_session_pick(const struct aes_session *cand, int n, const uint8_t first[AES_PICK_BYTES])
+{
+    return aes_session_pick_with(cand, n, first, aes_frame_header_sane);
+}
+
+int aes_session_pick_with(const struct aes_session *cand, int n,
+                          const uint8_t first[AES_PICK_BYTES],
+                          bool (*sane)(const uint8_t hdr[AES_PICK_BYTES]))
 {
     for (int i = 0; i < n; i++) {
         struct ctr_stream rd;
@@ -46,7 +61,7 @@ int aes_session_pick(const struct aes_session *cand, int n, const uint8_t first[
             continue;
         int rc = ctr_stream_apply(&rd, first, plain, AES_PICK_BYTES);
         ctr_stream_free(&rd);
-        if (rc == 0 && aes_frame_header_sane(plain))
+        if (rc == 0 && sane(plain))
             return i;
     }
     return -1;

@@ -13,8 +13,9 @@
 #include "crypto/ctr_stream.h"
 
 enum aes_protocol {
-    AES_PROTO_PBKDF2 = 0,    /* protocol.md 12.4: ClientChallenge/ServerResponse, Spark 2.2-3.1 */
-    AES_PROTO_X25519_V1 = 1, /* protocol.md 12.5, authEngineVersion 1: the shared secret is the key */
+    AES_PROTO_PBKDF2 = 0, /* protocol.md 12.4: ClientChallenge/ServerResponse, Spark 2.2-3.1 */
+    AES_PROTO_X25519_V1 =
+        1, /* protocol.md 12.5, authEngineVersion 1: the shared secret is the key */
     AES_PROTO_X25519_V2 = 2, /* protocol.md 12.5, authEngineVersion 2: HKDF(shared, "derivedKey") */
 };
 
@@ -40,5 +41,14 @@ bool aes_frame_header_sane(const uint8_t hdr[AES_PICK_BYTES]);
 /* Index of the first of n candidate sessions under whose read stream the first AES_PICK_BYTES
  * ciphertext bytes the client sent decrypt to a sane header; -1 if none does. */
 int aes_session_pick(const struct aes_session *cand, int n, const uint8_t first[AES_PICK_BYTES]);
+
+/* True when hdr (plaintext) can start the TLS record a client sends after the handshake, which
+ * is what the cipher carries when Spark puts it under TLS: content type 21-23, version 0x0303,
+ * a length of 1 to 2^14 + 2048. A wrong key passes with probability about 2^-24. */
+bool aes_tls_record_header_sane(const uint8_t hdr[AES_PICK_BYTES]);
+/* aes_session_pick with another notion of a sane start. */
+int aes_session_pick_with(const struct aes_session *cand, int n,
+                          const uint8_t first[AES_PICK_BYTES],
+                          bool (*sane)(const uint8_t hdr[AES_PICK_BYTES]));
 
 #endif

@@ -177,7 +177,10 @@ static void log_tls_start(struct daemon *d)
     for (size_t i = 0; i < listener_count(d->listener); i++)
         if (listener_is_tls(d->listener, i))
             log_info("TLS on %s: %s", listener_address(d->listener, i), cert);
-    if (tls_kernel_available())
+    if (tls_kernel_available() && server_config(&d->srv)->crypto_enabled)
+        log_info("TLS file bytes: pread + SSL_write (crypto_enabled: AES goes under TLS, as "
+                 "Spark does, so kernel TLS is off)");
+    else if (tls_kernel_available())
         log_info("TLS file bytes: kernel TLS (SSL_sendfile) for connections with an AES-GCM "
                  "suite, pread + SSL_write for the others");
     else

@@ -11,6 +11,9 @@ tests_integration_test_tls_LDADD = $(INTEGRATION_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS
 # libshuffle (shuffle-fetch) <-> shuffled over TLS, every fetch mode
 dist_check_SCRIPTS += tests/integration/test_tls_fetch.sh
 TESTS += tests/integration/test_tls_fetch.sh
+# TLS + AES (Spark 4: the cipher under TLS): every handshake, cipher and fetch mode
+dist_check_SCRIPTS += tests/integration/test_tls_aes_fetch.sh
+TESTS += tests/integration/test_tls_aes_fetch.sh
 # the bounded write window of the TLS, AES-CTR and AES-GCM channels
 check_PROGRAMS += tests/unit/test_send_window
 TESTS += tests/unit/test_send_window

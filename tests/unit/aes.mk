@@ -21,3 +21,13 @@ check_PROGRAMS += tests/unit/test_channel_gcm
 TESTS += tests/unit/test_channel_gcm
 tests_unit_test_channel_gcm_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_test_channel_gcm_LDADD = src/server/net/libchannel_aes.la $(LDADD) $(CRYPTO_LIBS)
+# Spark 4.0's TLS + AES (../shared/vectors-40/tls-plus-aes): the CTR stream under TLS.
+check_PROGRAMS += tests/unit/test_tls_aes_vectors
+TESTS += tests/unit/test_tls_aes_vectors
+tests_unit_test_tls_aes_vectors_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_tls_aes_vectors_LDADD = src/server/net/libchannel_aes.la $(LDADD) $(CRYPTO_LIBS)
+# The daemon's TLS channel with AES-CTR put under it, watched on the wire.
+check_PROGRAMS += tests/unit/test_tls_under
+TESTS += tests/unit/test_tls_under
+tests_unit_test_tls_under_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_tls_under_LDADD = src/server/net/libchannel_aes.la $(LDADD) $(SSL_LIBS) $(CRYPTO_LIBS)

@@ -20,6 +20,7 @@
 #include "server/net/auth_aes.h"
 #include "server/net/auth_secret.h"
 #include "server/net/channel_sasl.h"
+#include "server/net/channel_under_tls.h"
 #include "server/ops/config.h"
 #include "server/net/conn.h"
 #include "server/net/handler.h"
@@ -295,10 +296,16 @@ static void end_handshake(struct conn *c, struct conn_auth *ca)
         return;
     }
     unsigned bits = (unsigned)*(const sasl_ssf_t *)ssf;
-    struct channel *ch = channel_sasl_new(conn_channel(c), ca->sasl, release_session, ca);
-    if (!ch) {
-        log_error("%s: cannot set up SASL encryption (out of memory); closing", conn_peer(c));
+    /* under TLS as Spark's SaslEncryption (addFirst) puts it: channel_under_tls.h */
+    struct channel *cur = conn_channel(c);
+    struct channel *ch =
+        channel_sasl_new(channel_under_tls_base(cur), ca->sasl, release_session, ca);
+    if (!ch)
         auth_conn_free(ca);
+    else
+        ch = channel_under_tls_stack(cur, ch, channel_sasl_abandon, conn_peer(c));
+    if (!ch) { /* ca is released */
+        log_error("%s: cannot set up SASL encryption (out of memory); closing", conn_peer(c));
         conn_close(c, NULL);
         return;
     }

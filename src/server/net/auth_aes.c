@@ -13,6 +13,8 @@
 #include "crypto/aes_auth.h"
 #include "server/net/auth_secret.h"
 #include "server/net/channel_aes.h"
+#include "server/net/channel_tls.h"
+#include "server/net/channel_under_tls.h"
 #include "server/net/conn.h"
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
@@ -78,6 +80,22 @@ static enum channel_aes_cipher allowed_cipher(struct conn *c)
     }
 }
 
+/* The AES channel for c over what it has now: over the socket, or, on a TLS connection, under
+ * TLS as Spark does (docs/tls.md). NULL when out of memory. */
+static struct channel *aes_channel(struct conn *c, struct aes_job *j)
+{
+    struct channel *cur = conn_channel(c);
+    struct channel *ch =
+        channel_aes_new_undecided(channel_under_tls_base(cur), j->s.sessions, j->s.nsessions);
+    if (!ch)
+        return NULL;
+    channel_aes_allow(ch, allowed_cipher(c));
+    channel_aes_set_hooks(ch, &metric_hooks, NULL);
+    if (channel_is_tls(cur))
+        channel_aes_expect_tls_records(ch);
+    return channel_under_tls_stack(cur, ch, channel_aes_abandon, conn_peer(c));
+}
+
 /* With the secret known (or not): answer, and on success switch the connection to AES. */
 static void respond(struct conn *c, struct aes_job *j, const char *secret)
 {
@@ -88,15 +106,13 @@ static void respond(struct conn *c, struct aes_job *j, const char *secret)
         rpc_answer_now(c, j->slot, j->request_id, false, AUTH_FAILED, strlen(AUTH_FAILED), true);
         return;
     }
-    struct channel *ch = channel_aes_new_undecided(conn_channel(c), j->s.sessions, j->s.nsessions);
+    struct channel *ch = aes_channel(c, j);
     if (!ch) {
         log_error("%s: cannot set up AES encryption (out of memory); closing", conn_peer(c));
         conn_slot_discard(j->slot);
         conn_close(c, NULL);
         return;
     }
-    channel_aes_allow(ch, allowed_cipher(c));
-    channel_aes_set_hooks(ch, &metric_hooks, NULL);
     /* the answer leaves in the clear; the channel takes over once it has */
     rpc_answer_now(c, j->slot, j->request_id, true, j->s.reply, j->s.reply_len, false);
     conn_set_channel(c, ch);

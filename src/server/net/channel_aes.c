@@ -47,7 +47,9 @@ static int decide(struct cipher_channel *c)
         c->hold_out = c->held;
     } else {
         if (c->allow != CHANNEL_AES_GCM)
-            i = aes_session_pick(c->cand, c->ncand, c->hold);
+            i = aes_session_pick_with(c->cand, c->ncand, c->hold,
+                                      c->tls_records ? aes_tls_record_header_sane
+                                                     : aes_frame_header_sane);
         if (i < 0 || aes_session_streams(&c->cand[i], &c->rd, &c->wr) != 0) {
             errno = i < 0 ? EBADMSG : ENOMEM;
             return -1;
@@ -238,6 +240,17 @@ struct channel *channel_aes_new_undecided(struct channel *inner, const struct ae
 void channel_aes_allow(struct channel *ch, enum channel_aes_cipher allow)
 {
     cipher_of(ch)->allow = (int)allow;
+}
+
+void channel_aes_expect_tls_records(struct channel *ch)
+{
+    cipher_of(ch)->tls_records = true;
+}
+
+void channel_aes_abandon(struct channel *ch)
+{
+    cipher_of(ch)->inner = NULL;
+    cipher_destroy(ch);
 }
 
 void channel_aes_set_hooks(struct channel *ch, const struct channel_aes_hooks *hooks, void *arg)

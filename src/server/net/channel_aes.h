@@ -35,6 +35,11 @@ struct channel *channel_aes_new_undecided(struct channel *inner, const struct ae
                                           int n);
 
 void channel_aes_allow(struct channel *ch, enum channel_aes_cipher allow);
+/* The undecided channel will sit under TLS (channel_under_tls.h): the client's first bytes
+ * decrypt to a TLS record header, not a frame's (aes_tls_record_header_sane). */
+void channel_aes_expect_tls_records(struct channel *ch);
+/* Frees ch without the channel below it (one never installed, whose inner is still used). */
+void channel_aes_abandon(struct channel *ch);
 
 /* A decided channel with the AES-GCM cipher (Spark 4.0 AES/GCM/NoPadding) under session s's
  * key (the IVs are not used); for a client, and tests. NULL as channel_aes_new. */

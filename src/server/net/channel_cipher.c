@@ -38,7 +38,8 @@ void cipher_cork(struct channel *ch, bool on)
 void cipher_destroy(struct channel *ch)
 {
     struct cipher_channel *c = cipher_of(ch);
-    channel_destroy(c->inner);
+    if (c->inner) /* NULL: abandoned (channel_aes_abandon) */
+        channel_destroy(c->inner);
     ctr_stream_free(&c->rd);
     ctr_stream_free(&c->wr);
     gcm_key_free(&c->seal_key);

@@ -59,7 +59,8 @@ struct cipher_channel {
     /* undecided: the candidates, which ciphers may be picked, the client's first bytes */
     struct aes_session cand[2];
     int ncand;
-    int allow; /* enum channel_aes_cipher */
+    int allow;        /* enum channel_aes_cipher */
+    bool tls_records; /* the client's plaintext is TLS records (the cipher is under TLS) */
     uint8_t hold[AES_PICK_BYTES];
     size_t held, hold_out; /* bytes in hold; of those, handed out as plaintext (CTR) */
     const struct channel_aes_hooks *hooks;

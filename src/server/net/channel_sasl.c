@@ -151,7 +151,8 @@ static void sasl_cork(struct channel *ch, bool on)
 static void sasl_destroy(struct channel *ch)
 {
     struct sasl_channel *s = of(ch);
-    channel_destroy(s->inner);
+    if (s->inner) /* NULL: abandoned (channel_sasl_abandon) */
+        channel_destroy(s->inner);
     s->release(s->owner);
     sasl_inbound_free(&s->in);
     free(s->out);
@@ -195,4 +196,10 @@ struct channel *channel_sasl_new(struct channel *inner, void *sasl_conn,
     s->plain_max = plain_max;
     s->scratch = scratch;
     return &s->base;
+}
+
+void channel_sasl_abandon(struct channel *ch)
+{
+    of(ch)->inner = NULL;
+    sasl_destroy(ch);
 }

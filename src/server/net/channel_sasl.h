@@ -14,4 +14,7 @@ struct channel;
 struct channel *channel_sasl_new(struct channel *inner, void *sasl_conn,
                                  void (*release)(void *owner), void *owner);
 
+/* Frees ch (releasing its owner) without the channel below it (one never installed). */
+void channel_sasl_abandon(struct channel *ch);
+
 #endif

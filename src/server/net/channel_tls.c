@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/callback_bio.h"
 #include "server/net/send_window.h"
 
 struct tls_channel {
     struct channel base;
-    struct channel *inner;
+    struct channel *inner; /* the socket, or the cipher stream under TLS (set_transport) */
     SSL *ssl;
     struct channel_tls_hooks hooks;
     bool handshake_done, ktls_send;
@@ -179,13 +180,15 @@ static size_t tls_pending(struct channel *ch)
 {
     struct tls_channel *t = from(ch);
     int n = t->handshake_done ? SSL_pending(t->ssl) : 0;
-    return n > 0 ? (size_t)n : 0;
+    /* plus records a cipher stream under TLS decrypted and SSL has not asked for yet */
+    return (n > 0 ? (size_t)n : 0) + channel_pending(t->inner);
 }
 
 static int tls_flush(struct channel *ch)
 {
     struct tls_channel *t = from(ch);
-    return send_window_flush(&t->win, ssl_drain, t, false);
+    int rc = send_window_flush(&t->win, ssl_drain, t, false);
+    return rc == 0 ? channel_flush(t->inner) : rc; /* then what a cipher under TLS holds */
 }
 
 static void tls_destroy(struct channel *ch)
@@ -242,8 +245,60 @@ const char *channel_tls_describe(const struct channel *ch, char *buf, size_t len
 size_t channel_tls_memory(struct channel *ch, bool output)
 {
     const struct tls_channel *t = from(ch);
+    size_t below = channel_memory(t->inner, output); /* a cipher under TLS */
     if (output)
-        return t->win.cap;
+        return t->win.cap + below;
     bool busy = !t->handshake_done || send_window_held(&t->win) || SSL_pending(t->ssl) > 0;
-    return busy ? CHANNEL_TLS_RECORD_BUFFERS : 0;
+    return (busy ? CHANNEL_TLS_RECORD_BUFFERS : 0) + below;
+}
+
+/* ---- a cipher stream under TLS (Spark's AES outside its SslHandler) ---- */
+
+static ssize_t transport_read(void *arg, void *buf, size_t len)
+{
+    return channel_read(arg, buf, len);
+}
+
+static ssize_t transport_write(void *arg, const void *buf, size_t len)
+{
+    struct iovec v = {(void *)buf, len};
+    /* more: records coalesce in the cipher's window; tls_flush sends what it holds */
+    return channel_writev(arg, &v, 1, true);
+}
+
+static const struct callback_bio_ops transport_ops = {transport_read, transport_write};
+
+bool channel_is_tls(const struct channel *ch)
+{
+    return ch->ops == &tls_ops;
+}
+
+struct channel *channel_tls_transport(const struct channel *ch)
+{
+    return ((const struct tls_channel *)ch)->inner;
+}
+
+int channel_tls_set_transport(struct channel *ch, struct channel *transport, const char **why)
+{
+    struct tls_channel *t = from(ch);
+    *why = NULL;
+    if (!t->handshake_done)
+        *why = "the TLS handshake is not done";
+    else if (t->ktls_send || BIO_get_ktls_recv(SSL_get_rbio(t->ssl)) == 1)
+        *why = "the session is in kernel TLS, which writes its records to the socket itself";
+    else if (SSL_has_pending(t->ssl) || send_window_held(&t->win))
+        *why = "TLS bytes after the authentication message, before the cipher was on";
+    if (*why) {
+        errno = EPROTO;
+        return -1;
+    }
+    BIO *bio = callback_bio_new(&transport_ops, transport);
+    if (!bio) {
+        *why = "out of memory";
+        errno = ENOMEM;
+        return -1;
+    }
+    SSL_set_bio(t->ssl, bio, bio); /* frees the socket BIO (which leaves the fd open) */
+    t->inner = transport;
+    return 0;
 }

@@ -43,4 +43,15 @@ const char *channel_tls_describe(const struct channel *ch, char *buf, size_t len
  * before any frame: max_input_bytes sheds a flood of half-open handshakes). */
 size_t channel_tls_memory(struct channel *ch, bool output);
 
+/* True when ch is a TLS channel. */
+bool channel_is_tls(const struct channel *ch);
+/* What the TLS records go through: the socket channel, or the transport set below. */
+struct channel *channel_tls_transport(const struct channel *ch);
+/* Spark's AES with TLS (docs/tls.md): from now on the TLS records are read from and written to
+ * transport (a cipher channel over channel_tls_transport(ch), which it took over; destroyed
+ * with ch) instead of the socket. Call with nothing of TLS pending in either direction: just
+ * after the last record of the auth handshake left and before the next one arrives. 0, or -1
+ * with *why set (errno EPROTO, or ENOMEM): transport is then not taken. */
+int channel_tls_set_transport(struct channel *ch, struct channel *transport, const char **why);
+
 #endif

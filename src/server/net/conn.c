@@ -379,9 +379,11 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     conn_ref(c);
     c->last_activity_ms = now_ms(c);
+    bool read_all = false; /* the reads per event ended it, not the socket or a limit */
     for (int i = 0; i < READS_PER_EVENT && !c->closed && !c->read_paused && !c->close_pending;
          i++) {
         ssize_t n = channel_read(c->ch, c->host.read_buf, c->host.read_buf_len);
+        read_all = n > 0 && i == READS_PER_EVENT - 1;
         if (n > 0) {
             process(c, c->host.read_buf, (size_t)n);
             if (c->closed || account_input(c))
@@ -401,6 +403,10 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
             break;
         }
     }
+    /* input a channel holds (e.g. AES-GCM under TLS) that the socket will not signal */
+    if (read_all && !c->closed && !c->read_paused && !c->close_pending &&
+        channel_pending(c->ch) > 0)
+        event_active(c->read_ev, EV_READ, 1);
     conn_unref(c);
 }
 

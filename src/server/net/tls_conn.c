@@ -35,6 +35,9 @@ static void on_handshake(void *arg, struct channel *ch, const char *failure)
 void tls_conn_start(struct tls_context *t, struct conn *c)
 {
     SSL *ssl = tls_context_new_ssl(t);
+    /* AES may come under TLS (channel_under_tls.h): then records must pass through user space */
+    if (ssl && server_config(conn_server(c))->crypto_enabled)
+        SSL_clear_options(ssl, SSL_OP_ENABLE_KTLS);
     struct channel_tls_hooks hooks = {on_handshake, c};
     struct channel *ch = ssl ? channel_tls_new(conn_channel(c), ssl, &hooks) : NULL;
     if (!ch) {

@@ -412,12 +412,6 @@ static int tls_config_check(const struct layers *l, const struct shuffled_config
     if (cfg->tls_enabled && cfg->tls_port)
         rc = key_error(origin_of(l, "tls_port"), "tls_port", err, errlen,
                        "cannot be combined with tls_enabled (the main port already speaks TLS)");
-    /* Spark 4.0 applies AES-CTR to the TLS records (outside TLS, ../vectors-40/tls-plus-aes);
-     * the daemon's channels would put it inside: refused rather than silently incompatible */
-    if ((cfg->tls_enabled || cfg->tls_port) && cfg->crypto_enabled)
-        rc = key_error(origin_of(l, "crypto_enabled"), "crypto_enabled", err, errlen,
-                       "cannot be combined with TLS yet (Spark puts AES-CTR outside TLS; use "
-                       "auth_enabled without crypto_enabled inside TLS, docs/tls.md)");
     char why[160];
     if (tls_protocols_parse(cfg->tls_protocols, NULL, NULL, why, sizeof why) != 0)
         rc = key_error(origin_of(l, "tls_protocols"), "tls_protocols", err, errlen, "%s", why);
