@@ -49,6 +49,8 @@ static void upload_free(struct push_upload *u)
         conn_slot_discard(u->slot);
     atomic_fetch_sub(&u->ps->deferred_bytes, u->deferred);
     metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, -(int64_t)u->deferred);
+    metrics_gauge_add(MG_PUSH_DEFERRED_BLOCKS, -(int64_t)(u->deferred > 0));
+    metrics_add(MC_PUSH_BYTES_IGNORED, u->merged ? 0 : u->received);
     free(u->buf);
     conn_unref(u->c);
     free(u);
@@ -72,6 +74,9 @@ static void answer(struct push_upload *u, bool close_after)
         [MERGE_FAILED] = MC_PUSHES_FAILED,
     };
     metrics_inc(by_code[u->verdict]);
+    metrics_add(MC_PUSHES_DUPLICATE, u->verdict == MERGE_DUPLICATE);
+    if (u->verdict == MERGE_FAILED)
+        metrics_rpc_error(MR_PUSH_BLOCK_STREAM);
     if (u->merged)
         metrics_add(MC_PUSH_BYTES_MERGED, u->written);
     if (u->aborted || conn_is_closed(u->c)) {
@@ -223,6 +228,7 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
             uint64_t now = atomic_fetch_add(&u->ps->deferred_bytes, grow) + grow;
             u->deferred += grow;
             metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, (int64_t)grow);
+            metrics_gauge_add(MG_PUSH_DEFERRED_BLOCKS, u->deferred == grow); /* its first */
             if (now > u->ps->max_deferred_bytes)
                 return false;
         }
@@ -340,6 +346,7 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
         if (!refusal)
             refusal = "java.lang.OutOfMemoryError: push";
         free(u);
+        metrics_rpc_error(MR_PUSH_BLOCK_STREAM);
         rpc_answer_now(c, NULL, m->u.upload_stream.request_id, false, refusal, strlen(refusal),
                        true);
         blockmsg_free(&b);
