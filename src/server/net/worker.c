@@ -184,7 +184,7 @@ static void accept_on_worker(void *arg)
                 tls_conn_start(w->srv->tls, c);
             if (w->srv->conn_opened && !conn_is_closed(c))
                 w->srv->conn_opened(w->srv->conn_opened_ctx, c);
-            else
+            else if (!conn_is_closed(c))               /* not refused by the TLS handshake limits */
                 metrics_security_connection(MS_PLAIN); /* no auth: nothing to settle */
         }
     }

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* TLS handshake admission in the real daemon (docs/tls.md): raw TCP connections that begin a
+ * ClientHello and never finish it hold the places of tls_max_handshakes_in_progress, so a
+ * further TLS client is closed before any TLS work and counted; a place comes back when its
+ * connection closes or times out (handshake_timeout_ms), and a legitimate client is then
+ * served; completed handshakes hold no place. tls_max_handshakes_per_second closes the
+ * connections beyond its rate until the bucket refills. */
+#include <config.h>
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../unit/http_client.h"
+#include "../unit/prom_parse.h"
+#include "../check_main.h"
+#include "../harness/port.h"
+#include "../harness/wait.h"
+#include "proto/message.h"
+#include "tclient.h"
+#include "tls_fixture.h"
+
+static struct harness_daemon d;
+static int admin_port;
+
+static void start(const char *limits)
+{
+    admin_port = harness_free_port();
+    ck_assert_int_gt(admin_port, 0);
+    char extra[512];
+    snprintf(extra, sizeof extra, "\"admin_port\": %d, \"io_threads\": 2, %s", admin_port, limits);
+    ck_assert_int_eq(tls_daemon_start(&d, "server", extra), 0);
+}
+
+static double metric(const char *key)
+{
+    struct http_response r = http_request(admin_port, "GET", "/metrics");
+    ck_assert_int_eq(r.status, 200);
+    prom_check_structure(r.body);
+    double v = prom_value(r.body, key);
+    free(r.body);
+    return v;
+}
+
+static void await_metric(const char *key, double want)
+{
+    double v = metric(key);
+    for (int i = 0; i < 200 && v != want; i++) { /* 10 s at most */
+        usleep(50000);
+        v = metric(key);
+    }
+    ck_assert_msg(v == want, "%s is %g, want %g", key, v, want);
+}
+
+/* A TCP connection that begins a ClientHello (a record header announcing 512 bytes, and 4 of
+ * them) and stops there. */
+static int stalled_hello(void)
+{
+    static const uint8_t start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc};
+    int fd = tc_connect(d.port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(tc_send_all(fd, start, sizeof start), 0);
+    return fd;
+}
+
+/* A real TLS client verifying the server, and one RPC answered through it; NULL if refused. */
+static SSL *legit_client(void)
+{
+    char why[512];
+    SSL *ssl = tls_client_connect(d.port, tls_cert_path("ca.pem"), NULL, why, sizeof why);
+    if (ssl)
+        ck_assert_int_eq(tls_client_probe(ssl), PROTO_RPC_FAILURE);
+    return ssl;
+}
+
+#define IN_PROGRESS "shuffled_tls_handshakes_in_progress"
+#define REFUSED "shuffled_tls_handshakes_refused_total"
+
+START_TEST(test_in_progress_bound)
+{
+    start("\"tls_max_handshakes_in_progress\": 3, \"handshake_timeout_ms\": 1500");
+    int stalled[3];
+    for (int i = 0; i < 3; i++)
+        stalled[i] = stalled_hello();
+    await_metric(IN_PROGRESS, 3);
+
+    /* a fourth handshake: closed before any TLS work, counted, logged */
+    ck_assert_ptr_null(legit_client());
+    ck_assert_double_eq(metric(REFUSED), 1);
+    int extra = tc_connect(d.port); /* closed by the daemon without a byte read */
+    ck_assert_int_ge(extra, 0);
+    ck_assert(tc_wait_closed(extra));
+    close(extra);
+    ck_assert_double_eq(metric(REFUSED), 2);
+    ck_assert_double_eq(metric(IN_PROGRESS), 3);
+    char *log = harness_daemon_log(&d);
+    ck_assert_msg(log && strstr(log, "closed before their handshake: "
+                                     "tls_max_handshakes_in_progress reached"),
+                  "%s", log);
+    free(log);
+
+    /* a stalled client that leaves gives its place back: a real client gets it */
+    close(stalled[0]);
+    await_metric(IN_PROGRESS, 2);
+    SSL *ok = legit_client();
+    ck_assert_ptr_nonnull(ok);
+    ck_assert_double_eq(metric(IN_PROGRESS), 2); /* its handshake done: no place held */
+
+    /* the others time out (handshake_timeout_ms); then three more real clients all at once */
+    ck_assert(tc_wait_closed(stalled[1]));
+    ck_assert(tc_wait_closed(stalled[2]));
+    close(stalled[1]);
+    close(stalled[2]);
+    await_metric(IN_PROGRESS, 0);
+    ck_assert_double_eq(metric("shuffled_handshakes_timed_out_total"), 2);
+    SSL *more[3];
+    for (int i = 0; i < 3; i++) {
+        more[i] = legit_client();
+        ck_assert_ptr_nonnull(more[i]);
+    }
+    ck_assert_int_eq(tls_client_probe(ok), PROTO_RPC_FAILURE); /* still served */
+    for (int i = 0; i < 3; i++)
+        tls_client_close(more[i]);
+    tls_client_close(ok);
+    ck_assert_double_eq(metric(REFUSED), 2);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_per_second_cap)
+{
+    start("\"tls_max_handshakes_in_progress\": 0, \"tls_max_handshakes_per_second\": 1");
+    int first = stalled_hello(); /* takes the second's one token */
+    await_metric(IN_PROGRESS, 1);
+    int second = tc_connect(d.port);
+    ck_assert_int_ge(second, 0);
+    ck_assert(tc_wait_closed(second));
+    close(second);
+    ck_assert_double_eq(metric(REFUSED), 1);
+    char *log = harness_daemon_log(&d);
+    ck_assert_msg(log && strstr(log, "tls_max_handshakes_per_second reached"), "%s", log);
+    free(log);
+    usleep(1100000); /* the bucket refills */
+    SSL *ok = legit_client();
+    ck_assert_ptr_nonnull(ok);
+    tls_client_close(ok);
+    close(first);
+    await_metric(IN_PROGRESS, 0);
+    ck_assert_double_eq(metric(REFUSED), 1);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
+}
+END_TEST
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN); /* a refused client may write to a closed socket */
+    if (tls_certs_make() != 0) {
+        fprintf(stderr, "cannot make the test certificates (openssl CLI)\n");
+        return 1;
+    }
+    return check_main(
+        &(struct check_case){.suite = "tls_limits", .name = "daemon", .timeout_s = 60},
+        CHECK_TESTS(test_in_progress_bound, test_per_second_cap));
+}
