@@ -17,8 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../unit/http_client.h"
-#include "../unit/prom_parse.h"
+#include "../unit/prom_scrape.h"
 #include "../check_main.h"
 #include "../harness/port.h"
 #include "../harness/wait.h"
@@ -54,22 +53,12 @@ static void start(const char *limits)
 
 static double metric(const char *key)
 {
-    struct http_response r = http_request(admin_port, "GET", "/metrics");
-    ck_assert_int_eq(r.status, 200);
-    prom_check_structure(r.body);
-    double v = prom_value(r.body, key);
-    free(r.body);
-    return v;
+    return prom_scrape(admin_port, key);
 }
 
 static void await_metric(const char *key, double want)
 {
-    double v = metric(key);
-    for (int i = 0; i < 200 && v != want; i++) { /* 10 s at most */
-        usleep(50000);
-        v = metric(key);
-    }
-    ck_assert_msg(v == want, "%s is %g, want %g", key, v, want);
+    prom_await(admin_port, key, want);
 }
 
 /* A TCP connection that begins a ClientHello (a record header announcing 512 bytes, and 4 of
