@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* TLS handshake admission in the real daemon (docs/tls.md): raw TCP connections that begin a
- * ClientHello and never finish it hold the places of tls_max_handshakes_in_progress, so a
- * further TLS client is closed before any TLS work and counted; a place comes back when its
- * connection closes or times out (handshake_timeout_ms), and a legitimate client is then
- * served; completed handshakes hold no place. tls_max_handshakes_per_second closes the
- * connections beyond its rate until the bucket refills. */
+ * ClientHello and never finish it take the places of tls_max_handshakes_in_progress; once they
+ * are all taken, each newcomer (a stalled one, or a real client, which is then served) closes
+ * the oldest unfinished handshake, counted and logged; a place also comes back when its
+ * connection closes or times out (handshake_timeout_ms); completed handshakes hold no place.
+ * tls_max_handshakes_per_second closes the connections beyond its rate, before any TLS work,
+ * until the bucket refills, and a real client is then served. */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -33,7 +34,7 @@ static void start(const char *limits)
     admin_port = harness_free_port();
     ck_assert_int_gt(admin_port, 0);
     char extra[512];
-    snprintf(extra, sizeof extra, "\"admin_port\": %d, \"io_threads\": 2, %s", admin_port, limits);
+    snprintf(extra, sizeof extra, "\"admin_port\": %d, %s", admin_port, limits);
     ck_assert_int_eq(tls_daemon_start(&d, "server", extra), 0);
     /* the admin endpoint may come up just after the service port */
     bool up = false;
@@ -72,16 +73,11 @@ static int stalled_hello(void)
     return fd;
 }
 
-/* A real TLS client verifying the server, and one RPC answered through it; NULL when the
- * daemon closed it (expected with !served). */
-static SSL *legit_client(bool served)
+/* A real TLS client verifying the server, served: one RPC answered through it. */
+static SSL *legit_client(void)
 {
     char why[512];
     SSL *ssl = tls_client_connect(d.port, tls_cert_path("ca.pem"), NULL, why, sizeof why);
-    if (!served) {
-        ck_assert_ptr_null(ssl);
-        return NULL;
-    }
     if (!ssl) {
         char *log = harness_daemon_log(&d);
         fprintf(stderr, "daemon log:\n%s\n", log ? log : "");
@@ -94,59 +90,63 @@ static SSL *legit_client(bool served)
 
 #define IN_PROGRESS "shuffled_tls_handshakes_in_progress"
 #define REFUSED "shuffled_tls_handshakes_refused_total"
+#define EVICTED "shuffled_tls_handshakes_evicted_total"
 
 START_TEST(test_in_progress_bound)
 {
-    start("\"tls_max_handshakes_in_progress\": 3, \"handshake_timeout_ms\": 1500");
-    int stalled[3];
+    /* one loop, so that every unfinished handshake is the newcomer's to close */
+    start("\"io_threads\": 1, \"tls_max_handshakes_in_progress\": 3, "
+          "\"handshake_timeout_ms\": 1500");
+    int stalled[4];
     for (int i = 0; i < 3; i++)
         stalled[i] = stalled_hello();
     await_metric(IN_PROGRESS, 3);
 
-    /* a fourth handshake: closed before any TLS work, counted, logged */
-    legit_client(false);
-    ck_assert_double_eq(metric(REFUSED), 1);
-    int extra = tc_connect(d.port); /* closed by the daemon without a byte read */
-    ck_assert_int_ge(extra, 0);
-    ck_assert(tc_wait_closed(extra));
-    close(extra);
-    ck_assert_double_eq(metric(REFUSED), 2);
+    /* a fourth: the oldest unfinished handshake is closed for it, counted, logged */
+    stalled[3] = stalled_hello();
+    ck_assert(tc_wait_closed(stalled[0]));
+    await_metric(EVICTED, 1);
     ck_assert_double_eq(metric(IN_PROGRESS), 3);
+    /* a real client too: the next oldest goes, the client is served */
+    SSL *ok = legit_client();
+    ck_assert(tc_wait_closed(stalled[1]));
+    ck_assert_double_eq(metric(EVICTED), 2);
+    ck_assert_double_eq(metric(IN_PROGRESS), 2); /* its handshake done: no place held */
+    ck_assert_double_eq(metric(REFUSED), 0);
     char *log = harness_daemon_log(&d);
-    ck_assert_msg(log && strstr(log, "closed before their handshake: "
-                                     "tls_max_handshakes_in_progress reached"),
+    ck_assert_msg(log && strstr(log, "closed by the handshake limits, the last as the oldest "
+                                     "unfinished handshake, for a new one"),
                   "%s", log);
     free(log);
 
-    /* a stalled client that leaves gives its place back: a real client gets it */
-    close(stalled[0]);
-    await_metric(IN_PROGRESS, 2);
-    SSL *ok = legit_client(true);
-    ck_assert_double_eq(metric(IN_PROGRESS), 2); /* its handshake done: no place held */
-
-    /* the others time out (handshake_timeout_ms); then three more real clients all at once */
-    ck_assert(tc_wait_closed(stalled[1]));
-    ck_assert(tc_wait_closed(stalled[2]));
-    close(stalled[1]);
+    /* a stalled client that leaves gives its place back */
     close(stalled[2]);
+    await_metric(IN_PROGRESS, 1);
+    /* the last one times out (handshake_timeout_ms) */
+    ck_assert(tc_wait_closed(stalled[3]));
     await_metric(IN_PROGRESS, 0);
-    ck_assert_double_eq(metric("shuffled_handshakes_timed_out_total"), 2);
-    SSL *more[3];
-    for (int i = 0; i < 3; i++) {
-        more[i] = legit_client(true);
-    }
+    ck_assert_double_eq(metric("shuffled_handshakes_timed_out_total"), 1);
+    /* completed handshakes hold no place: four clients open at once beside the first */
+    SSL *more[4];
+    for (int i = 0; i < 4; i++)
+        more[i] = legit_client();
     ck_assert_int_eq(tls_client_probe(ok), PROTO_RPC_FAILURE); /* still served */
-    for (int i = 0; i < 3; i++)
+    ck_assert_double_eq(metric(EVICTED), 2);
+    for (int i = 0; i < 4; i++)
         tls_client_close(more[i]);
     tls_client_close(ok);
-    ck_assert_double_eq(metric(REFUSED), 2);
+    for (int i = 0; i < 4; i++)
+        if (i != 2)
+            close(stalled[i]);
+    ck_assert_double_eq(metric(REFUSED), 0);
     ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
 
 START_TEST(test_per_second_cap)
 {
-    start("\"tls_max_handshakes_in_progress\": 0, \"tls_max_handshakes_per_second\": 1");
+    start("\"io_threads\": 2, \"tls_max_handshakes_in_progress\": 0, "
+          "\"tls_max_handshakes_per_second\": 1");
     int first = stalled_hello(); /* takes the second's one token */
     await_metric(IN_PROGRESS, 1);
     int second = tc_connect(d.port);
@@ -155,10 +155,10 @@ START_TEST(test_per_second_cap)
     close(second);
     ck_assert_double_eq(metric(REFUSED), 1);
     char *log = harness_daemon_log(&d);
-    ck_assert_msg(log && strstr(log, "tls_max_handshakes_per_second reached"), "%s", log);
+    ck_assert_msg(log && strstr(log, "tls_max_handshakes_per_second was reached"), "%s", log);
     free(log);
     usleep(1100000); /* the bucket refills */
-    SSL *ok = legit_client(true);
+    SSL *ok = legit_client();
     tls_client_close(ok);
     close(first);
     await_metric(IN_PROGRESS, 0);

@@ -150,9 +150,14 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
                                   "Merged shuffle chunks resolved for sending "
                                   "(FetchShuffleBlockChunks, OpenBlocks of shuffleChunk_ ids)."},
     [MC_TLS_HANDSHAKES_REFUSED] = {"shuffled_tls_handshakes_refused_total",
-                                   "TLS connections closed before their handshake because "
-                                   "tls_max_handshakes_in_progress or "
-                                   "tls_max_handshakes_per_second was reached."},
+                                   "TLS connections closed before their handshake: "
+                                   "tls_max_handshakes_per_second was reached, or "
+                                   "tls_max_handshakes_in_progress with no unfinished "
+                                   "handshake of their loop to close instead."},
+    [MC_TLS_HANDSHAKES_EVICTED] = {"shuffled_tls_handshakes_evicted_total",
+                                   "Unfinished TLS handshakes closed, the oldest of their loop "
+                                   "first, to admit a new one once "
+                                   "tls_max_handshakes_in_progress was reached."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {

@@ -54,6 +54,7 @@ enum metric_counter {
     MC_PUSH_BYTES_IGNORED,     /* body bytes of pushes not merged */
     MC_MERGED_CHUNKS_FETCHED,  /* merged chunks resolved for sending */
     MC_TLS_HANDSHAKES_REFUSED, /* closed by tls_max_handshakes_* */
+    MC_TLS_HANDSHAKES_EVICTED, /* oldest unfinished, closed for a new one */
     MC__COUNT
 };
 
