@@ -42,6 +42,10 @@ tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
 check_PROGRAMS += tests/integration/test_client_push_daemon
 TESTS += tests/integration/test_client_push_daemon
 tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
+# Push-based shuffle's metrics (Spark's names, per-message labels) against the real daemon.
+check_PROGRAMS += tests/integration/test_push_metrics
+TESTS += tests/integration/test_push_metrics
+tests_integration_test_push_metrics_LDADD = $(INTEGRATION_LIBS)
 # The push workload of scripts/bench-push-libshuffle (built by `make check`, never run as a test).
 check_PROGRAMS += tests/integration/bench_push
 tests_integration_bench_push_LDADD = $(INTEGRATION_LIBS)

@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "../unit/http_client.h"
-#include "../unit/prom_parse.h"
+#include "../unit/prom_scrape.h"
 #include "server/ops/config.h"
 #include "../check_main.h"
 #include "../harness/daemon.h"
@@ -215,12 +215,7 @@ static int rpc_register_garbage(int fd)
 
 static double metric(int admin_port, const char *key)
 {
-    struct http_response r = http_request(admin_port, "GET", "/metrics");
-    ck_assert_int_eq(r.status, 200);
-    prom_check_structure(r.body);
-    double v = prom_value(r.body, key);
-    free(r.body);
-    return v;
+    return prom_scrape(admin_port, key);
 }
 
 static void expect_health(int admin_port, int status, const char *body)

@@ -18,3 +18,14 @@ TESTS += tests/integration/test_tls_aes_fetch.sh
 check_PROGRAMS += tests/unit/test_send_window
 TESTS += tests/unit/test_send_window
 tests_unit_test_send_window_SOURCES = tests/unit/test_send_window.c src/server/net/send_window.c
+# TLS handshake admission: the in-progress bound and the per-second bucket (unit), and the
+# real daemon closing handshakes beyond them (integration)
+check_PROGRAMS += tests/unit/test_tls_admit
+TESTS += tests/unit/test_tls_admit
+tests_unit_test_tls_admit_SOURCES = tests/unit/test_tls_admit.c src/server/net/tls_admit.c
+check_PROGRAMS += tests/integration/test_tls_limits
+TESTS += tests/integration/test_tls_limits
+tests_integration_test_tls_limits_SOURCES = tests/integration/test_tls_limits.c \
+	tests/integration/tls_fixture.c
+tests_integration_test_tls_limits_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+tests_integration_test_tls_limits_LDADD = $(INTEGRATION_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Unit tests of the operations side (src/server/ops/ops.mk, carried by the core). Sources and
 # libraries: the defaults of tests/local.mk.
-EXTRA_DIST += tests/unit/prom_parse.h tests/unit/http_client.h
+EXTRA_DIST += tests/unit/prom_parse.h tests/unit/http_client.h tests/unit/prom_scrape.h
 OPS_UNIT_TESTS = tests/unit/test_sd tests/unit/test_metrics tests/unit/test_admin_http \
 	tests/unit/test_loop_watchdog tests/unit/test_config_ops
 check_PROGRAMS += $(OPS_UNIT_TESTS)

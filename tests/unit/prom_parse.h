@@ -26,11 +26,12 @@ static inline void prom_family(const char *sample, size_t n, char *fam, size_t f
 }
 
 /* Validates the whole text; fails the current check test with the offending line. */
+#define PROM_MAX_FAMILIES 512
 static inline void prom_check_structure(const char *text)
 {
-    char typed[128][128];
+    char typed[PROM_MAX_FAMILIES][128];
     int ntyped = 0;
-    char helped[128][128];
+    char helped[PROM_MAX_FAMILIES][128];
     int nhelped = 0;
     const char *line = text;
     ck_assert_msg(*text, "empty exposition");
@@ -50,12 +51,12 @@ static inline void prom_check_structure(const char *text)
                           "bad type: %s", buf);
             for (int i = 0; i < ntyped; i++)
                 ck_assert_msg(strcmp(typed[i], name) != 0, "TYPE twice: %s", buf);
-            ck_assert_int_lt(ntyped, 128);
+            ck_assert_int_lt(ntyped, PROM_MAX_FAMILIES);
             strcpy(typed[ntyped++], name);
         } else if (strncmp(buf, "# HELP ", 7) == 0) {
             ck_assert_int_eq(sscanf(buf + 7, "%127s", name), 1);
             ck_assert_msg(strlen(buf) > 8 + strlen(name), "empty HELP: %s", buf);
-            ck_assert_int_lt(nhelped, 128);
+            ck_assert_int_lt(nhelped, PROM_MAX_FAMILIES);
             strcpy(helped[nhelped++], name);
         } else {
             ck_assert_msg(buf[0] != '#' && buf[0] != '\0', "unexpected line: '%s'", buf);

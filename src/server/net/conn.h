@@ -84,6 +84,8 @@ enum conn_attachment {
     CONN_ATTACH_STREAMS,
     CONN_ATTACH_AUTH,
     CONN_ATTACH_APPS, /* the applications it named (block/app_expiry.c) */
+    /* its place among the TLS handshakes in progress (tls_conn.c) */
+    CONN_ATTACH_TLS_HANDSHAKE,
     CONN_ATTACH_COUNT
 };
 void *conn_attachment(const struct conn *c, enum conn_attachment kind);

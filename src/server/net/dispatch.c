@@ -52,6 +52,7 @@ void dispatch_refuse_upload(struct conn *c, const struct proto_msg *m)
                  "#receiveStream: type %d",
                  meta->len > 0 ? meta->data[0] : -1);
     log_info("%s: UploadStream refused (%s); closing after the reply", conn_peer(c), why);
+    metrics_rpc_error(metrics_rpc_from_msg_type(meta->len > 0 ? meta->data[0] : -1));
     rpc_fail_now(c, m->u.upload_stream.request_id, why, true);
 }
 
@@ -67,15 +68,21 @@ static void on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
         on_rpc(d, c, m);
         break;
     case PROTO_ONE_WAY_MESSAGE:
+        metrics_rpc_request(
+            metrics_rpc_from_msg_type(m->u.one_way.body.len > 0 ? m->u.one_way.body.data[0] : -1));
         d->rpc->on_rpc(d->rpc->ctx, c, NULL, m->u.one_way.body.data, m->u.one_way.body.len);
         break;
-    case PROTO_UPLOAD_STREAM:
+    case PROTO_UPLOAD_STREAM: /* counted by its meta's type: PushBlockStream, UploadBlockStream */
+        metrics_rpc_request(metrics_rpc_from_msg_type(
+            m->u.upload_stream.meta.len > 0 ? m->u.upload_stream.meta.data[0] : -1));
         if (d->rpc->on_upload)
             d->rpc->on_upload(d->rpc->ctx, c, m);
         else
             dispatch_refuse_upload(c, m);
         break;
     case PROTO_MERGED_BLOCK_META_REQUEST:
+        metrics_rpc_request(MR_MERGED_BLOCK_META);
+        metrics_rpc_error(MR_MERGED_BLOCK_META);
         rpc_fail_now(c, m->u.merged_block_meta_request.request_id,
                      "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge",
                      false);

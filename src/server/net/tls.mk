@@ -4,7 +4,8 @@
 src_server_libshuffled_core_la_SOURCES += src/server/net/tls_context.c \
 	src/server/net/tls_protocols.c src/server/net/tls_protocols.h \
 	src/server/net/tls_context.h src/server/net/channel_tls.c src/server/net/channel_tls.h \
-	src/server/net/tls_conn.c src/server/net/tls_conn.h
+	src/server/net/tls_conn.c src/server/net/tls_conn.h src/server/net/tls_admit.c \
+	src/server/net/tls_admit.h
 # Spark's AES (or SASL auth-conf) under TLS: a BIO over the cipher channel, put in at first use
 src_server_libshuffled_core_la_SOURCES += src/common/callback_bio.c src/common/callback_bio.h \
 	src/server/net/channel_under_tls.c src/server/net/channel_under_tls.h

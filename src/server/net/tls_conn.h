@@ -2,7 +2,9 @@
 /* TLS as the first phase of a connection accepted on a TLS port: its channel becomes a TLS
  * channel over the socket (channel_tls.h) before any byte is read, and the handshake must end
  * within handshake_timeout_ms (together with the SASL/AES handshake after it, when auth is
- * on). SASL and AES auth then run inside TLS, on the TLS channel. */
+ * on). SASL and AES auth then run inside TLS, on the TLS channel. Handshakes are admitted
+ * within tls_max_handshakes_in_progress (the oldest unfinished one of the loop closed for a
+ * newcomer) and tls_max_handshakes_per_second (tls_admit.h, docs/tls.md). */
 #ifndef SHUFFLED_SERVER_NET_TLS_CONN_H
 #define SHUFFLED_SERVER_NET_TLS_CONN_H
 

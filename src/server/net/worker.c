@@ -180,12 +180,14 @@ static void accept_on_worker(void *arg)
                 conn_link(w->conns)->prev = c;
             w->conns = c;
             w->nconns++;
+            conn_ref(c); /* the TLS phase may close, and so free, it */
             if (a->tls)
                 tls_conn_start(w->srv->tls, c);
             if (w->srv->conn_opened && !conn_is_closed(c))
                 w->srv->conn_opened(w->srv->conn_opened_ctx, c);
-            else
+            else if (!conn_is_closed(c)) /* closed: refused by the TLS handshake limits */
                 metrics_security_connection(MS_PLAIN); /* no auth: nothing to settle */
+            conn_unref(c);
         }
     }
     free(a);

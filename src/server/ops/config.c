@@ -96,6 +96,8 @@ static const struct key_desc keys[] = {
     {"tls_require_client_cert", K_BOOL, OFF(tls_require_client_cert), 0, 0, 0},
     {"tls_protocols", K_STRING, OFF(tls_protocols), 0, 0, 0},
     {"tls_ciphers", K_STRING, OFF(tls_ciphers), 0, 0, 0},
+    {"tls_max_handshakes_in_progress", K_U32, OFF(tls_max_handshakes_in_progress), 0, 0, 10000000},
+    {"tls_max_handshakes_per_second", K_U32, OFF(tls_max_handshakes_per_second), 0, 0, 10000000},
 };
 #undef OFF
 
@@ -145,6 +147,7 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->frame_timeout_ms = 30000;
     cfg->crypto_sasl_fallback = true;
     cfg->handshake_timeout_ms = 30000;
+    cfg->tls_max_handshakes_in_progress = 1024;
     cfg->max_stream_bytes_per_connection = 16u << 20;
     cfg->max_stream_bytes = 64u << 20;
     cfg->max_input_bytes = 64u << 20;

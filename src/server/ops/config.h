@@ -79,6 +79,9 @@ struct shuffled_config {
     bool tls_require_client_cert; /* "tls_require_client_cert": default false */
     char *tls_protocols;          /* "tls_protocols": "TLSv1.2,TLSv1.3" (default) */
     char *tls_ciphers;            /* "tls_ciphers": OpenSSL names, TLS_* are 1.3 suites; "" */
+    /* TLS handshakes admitted (tls_conn.c, docs/tls.md) */
+    uint32_t tls_max_handshakes_in_progress; /* begun and not ended, all loops; 1024; 0 = any */
+    uint32_t tls_max_handshakes_per_second;  /* begun per second; default 0 = no cap */
 };
 
 /* QOP auth-conf (spark.authenticate.enableSaslEncryption): not offered, offered beside auth,

@@ -86,6 +86,10 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "tls_require_client_cert", json_boolean(c->tls_require_client_cert));
     bad |= set(o, "tls_protocols", json_string(c->tls_protocols));
     bad |= set(o, "tls_ciphers", json_string(c->tls_ciphers));
+    bad |= set(o, "tls_max_handshakes_in_progress",
+               json_integer((json_int_t)c->tls_max_handshakes_in_progress));
+    bad |= set(o, "tls_max_handshakes_per_second",
+               json_integer((json_int_t)c->tls_max_handshakes_per_second));
     if (bad || json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(o);
         return -1;

@@ -142,6 +142,8 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     KEEP(push_max_open_files, "push_max_open_files");
     KEEP(push_max_app_merge_bytes, "push_max_app_merge_bytes");
     LIVE(tls_require_client_cert, "tls_require_client_cert");
+    LIVE(tls_max_handshakes_in_progress, "tls_max_handshakes_in_progress");
+    LIVE(tls_max_handshakes_per_second, "tls_max_handshakes_per_second");
     const char *tls_live[][3] = {
         {"tls_cert_file", live->tls_cert_file, next->tls_cert_file},
         {"tls_key_file", live->tls_key_file, next->tls_key_file},

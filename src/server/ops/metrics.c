@@ -140,6 +140,24 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_TLS_USERSPACE_CONNECTIONS] = {"shuffled_tls_userspace_connections_total",
                                       "TLS connections whose file bytes are read and encrypted "
                                       "in user space (no kernel TLS for their cipher or kernel)."},
+    [MC_PUSHES_DUPLICATE] = {"shuffled_pushes_duplicate_total",
+                             "Pushed blocks answered SUCCESS without being written: their map "
+                             "was already merged into the partition."},
+    [MC_PUSH_BYTES_IGNORED] = {"shuffled_push_bytes_ignored_total",
+                               "Body bytes of pushed blocks received and not merged (refused, "
+                               "failed or duplicate; Spark ignoredBlockBytes)."},
+    [MC_MERGED_CHUNKS_FETCHED] = {"shuffled_merged_chunks_fetched_total",
+                                  "Merged shuffle chunks resolved for sending "
+                                  "(FetchShuffleBlockChunks, OpenBlocks of shuffleChunk_ ids)."},
+    [MC_TLS_HANDSHAKES_REFUSED] = {"shuffled_tls_handshakes_refused_total",
+                                   "TLS connections closed before their handshake: "
+                                   "tls_max_handshakes_per_second was reached, or "
+                                   "tls_max_handshakes_in_progress with no unfinished "
+                                   "handshake of their loop to close instead."},
+    [MC_TLS_HANDSHAKES_EVICTED] = {"shuffled_tls_handshakes_evicted_total",
+                                   "Unfinished TLS handshakes closed, the oldest of their loop "
+                                   "first, to admit a new one once "
+                                   "tls_max_handshakes_in_progress was reached."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {
@@ -173,18 +191,28 @@ static const struct metric_doc gauge_docs[MG__COUNT] = {
     [MG_PUSH_DEFERRED_BYTES] = {"shuffled_push_deferred_bytes",
                                 "Memory holding pushed blocks that wait for their partition's "
                                 "writer (bounded by push_max_deferred_bytes)."},
+    [MG_PUSH_DEFERRED_BLOCKS] = {"shuffled_push_deferred_blocks",
+                                 "Pushed blocks buffered while their partition's writer is busy "
+                                 "(Spark deferredBlocks)."},
+    [MG_TLS_HANDSHAKES_IN_PROGRESS] = {"shuffled_tls_handshakes_in_progress",
+                                       "TLS handshakes begun and not yet ended (bounded by "
+                                       "tls_max_handshakes_in_progress)."},
 };
 
 static const struct metric_doc hist_docs[MH__COUNT] = {
     [MH_OPEN_BLOCKS_LATENCY] = {"shuffled_open_block_request_latency_seconds",
-                                "Time to handle OpenBlocks and FetchShuffleBlocks, transfer "
-                                "excluded (Spark openBlockRequestLatencyMillis)."},
+                                "Time to handle OpenBlocks, FetchShuffleBlocks and "
+                                "FetchShuffleBlockChunks, transfer excluded "
+                                "(Spark openBlockRequestLatencyMillis)."},
     [MH_REGISTER_EXECUTOR_LATENCY] = {"shuffled_register_executor_request_latency_seconds",
                                       "Time to handle RegisterExecutor "
                                       "(Spark registerExecutorRequestLatencyMillis)."},
     [MH_FINALIZE_LATENCY] = {"shuffled_finalize_shuffle_merge_latency_seconds",
                              "Time to handle FinalizeShuffleMerge (partitions cut and closed, "
                              "MergeStatuses built)."},
+    [MH_MERGED_META_LATENCY] = {"shuffled_merged_block_meta_latency_seconds",
+                                "Time to handle MergedBlockMetaRequest, from its arrival to its "
+                                "answer (Spark fetchMergedBlocksMetaLatencyMillis)."},
 };
 
 static const char *const rpc_names[MR__COUNT] = {
@@ -197,6 +225,12 @@ static const char *const rpc_names[MR__COUNT] = {
     [MR_OTHER_RPC] = "OtherRpc",
     [MR_CHUNK_FETCH] = "ChunkFetch",
     [MR_STREAM] = "Stream",
+    [MR_PUSH_BLOCK_STREAM] = "PushBlockStream",
+    [MR_FINALIZE_SHUFFLE_MERGE] = "FinalizeShuffleMerge",
+    [MR_MERGED_BLOCK_META] = "MergedBlockMetaRequest",
+    [MR_FETCH_SHUFFLE_BLOCK_CHUNKS] = "FetchShuffleBlockChunks",
+    [MR_REMOVE_SHUFFLE_MERGE] = "RemoveShuffleMerge",
+    [MR_DIAGNOSE_CORRUPTION] = "DiagnoseCorruption",
 };
 
 void metrics_add(enum metric_counter c, uint64_t n)
@@ -260,6 +294,16 @@ enum metric_rpc metrics_rpc_from_msg_type(int type)
         return MR_FETCH_SHUFFLE_BLOCKS;
     case 10:
         return MR_GET_LOCAL_DIRS;
+    case 12:
+        return MR_PUSH_BLOCK_STREAM;
+    case 13:
+        return MR_FINALIZE_SHUFFLE_MERGE;
+    case 15:
+        return MR_FETCH_SHUFFLE_BLOCK_CHUNKS;
+    case 16:
+        return MR_DIAGNOSE_CORRUPTION;
+    case 19:
+        return MR_REMOVE_SHUFFLE_MERGE;
     default:
         return MR_OTHER_RPC;
     }
@@ -277,7 +321,7 @@ void metrics_rpc_done(int msg_type, uint64_t start_usec, bool ok)
     enum metric_rpc t = metrics_rpc_from_msg_type(msg_type);
     uint64_t now = metrics_now_usec();
     uint64_t took = now > start_usec ? now - start_usec : 0;
-    if (t == MR_OPEN_BLOCKS || t == MR_FETCH_SHUFFLE_BLOCKS)
+    if (t == MR_OPEN_BLOCKS || t == MR_FETCH_SHUFFLE_BLOCKS || t == MR_FETCH_SHUFFLE_BLOCK_CHUNKS)
         metrics_observe_usec(MH_OPEN_BLOCKS_LATENCY, took);
     else if (t == MR_REGISTER_EXECUTOR)
         metrics_observe_usec(MH_REGISTER_EXECUTOR_LATENCY, took);

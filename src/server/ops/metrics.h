@@ -49,6 +49,12 @@ enum metric_counter {
     MC_TLS_HANDSHAKE_FAILURES,          /* TLS handshakes refused or broken off */
     MC_TLS_KTLS_CONNECTIONS,            /* ... of those completed: file bytes by kernel TLS */
     MC_TLS_USERSPACE_CONNECTIONS,       /* ... file bytes by pread + SSL_write */
+    /* Spark's PushMergeMetrics and TLS handshake limits (docs/metrics.md) */
+    MC_PUSHES_DUPLICATE,       /* pushes ignored: their map was already merged */
+    MC_PUSH_BYTES_IGNORED,     /* body bytes of pushes not merged */
+    MC_MERGED_CHUNKS_FETCHED,  /* merged chunks resolved for sending */
+    MC_TLS_HANDSHAKES_REFUSED, /* closed by tls_max_handshakes_* */
+    MC_TLS_HANDSHAKES_EVICTED, /* oldest unfinished, closed for a new one */
     MC__COUNT
 };
 
@@ -66,6 +72,8 @@ enum metric_gauge {
     MG_OUTPUT_BYTES,           /* bytes of queued answers in memory, all connections */
     MG_OUTPUT_BYTES_LIMIT,     /* max_output_bytes */
     MG_PUSH_DEFERRED_BYTES,    /* pushes buffered while their partition is busy */
+    MG_PUSH_DEFERRED_BLOCKS,   /* ... how many pushes hold such a buffer */
+    MG_TLS_HANDSHAKES_IN_PROGRESS, /* TLS handshakes begun and not ended (tls_conn.c) */
     MG__COUNT
 };
 
@@ -73,6 +81,7 @@ enum metric_histogram {
     MH_OPEN_BLOCKS_LATENCY, /* openBlockRequestLatencyMillis (OpenBlocks, FetchShuffleBlocks) */
     MH_REGISTER_EXECUTOR_LATENCY, /* registerExecutorRequestLatencyMillis */
     MH_FINALIZE_LATENCY,          /* FinalizeShuffleMerge */
+    MH_MERGED_META_LATENCY,       /* MergedBlockMetaRequest (fetchMergedBlocksMetaLatencyMillis) */
     MH__COUNT
 };
 
@@ -87,6 +96,13 @@ enum metric_rpc {
     MR_OTHER_RPC,   /* any other BlockTransferMessage, or one that does not decode */
     MR_CHUNK_FETCH, /* ChunkFetchRequest */
     MR_STREAM,      /* StreamRequest */
+    /* push-based shuffle's messages, named as Spark's classes */
+    MR_PUSH_BLOCK_STREAM, /* UploadStream of a PushBlockStream */
+    MR_FINALIZE_SHUFFLE_MERGE,
+    MR_MERGED_BLOCK_META, /* MergedBlockMetaRequest (a transport message, not an RPC) */
+    MR_FETCH_SHUFFLE_BLOCK_CHUNKS,
+    MR_REMOVE_SHUFFLE_MERGE, /* as an RPC or a OneWayMessage */
+    MR_DIAGNOSE_CORRUPTION,
     MR__COUNT
 };
 

@@ -24,17 +24,58 @@
 
 struct meter {
     const char *name;
-    enum metric_counter source;
-    double last_tick; /* monotonic seconds; 0 before the first read */
-    uint64_t counted; /* source total at the last tick */
-    double rate[3];   /* per second: 1, 5 and 15 minutes */
+    int64_t (*read)(void); /* the events so far */
+    bool net;              /* marked down as well as up (deferredBlocks): Count may fall */
+    double last_tick;      /* monotonic seconds; 0 before the first read */
+    int64_t counted;       /* read() at the last tick */
+    double rate[3];        /* per second: 1, 5 and 15 minutes */
     bool started;
 };
 
+static int64_t transfer_bytes(void)
+{
+    return (int64_t)metrics_counter(MC_BLOCK_TRANSFER_BYTES);
+}
+static int64_t transfer_messages(void)
+{
+    return (int64_t)metrics_counter(MC_BLOCK_TRANSFER_MESSAGES);
+}
+/* PushMergeMetrics, from the push counters (docs/metrics.md says where Spark counts otherwise) */
+static int64_t append_collisions(void)
+{
+    return (int64_t)metrics_counter(MC_PUSHES_COLLISION);
+}
+static int64_t late_pushes(void) /* too late, or for a map already merged: ignored */
+{
+    return (int64_t)(metrics_counter(MC_PUSHES_TOO_LATE) + metrics_counter(MC_PUSHES_DUPLICATE));
+}
+static int64_t bytes_written(void)
+{
+    return (int64_t)metrics_counter(MC_PUSH_BYTES_MERGED);
+}
+static int64_t deferred_blocks(void) /* Spark marks +1 when deferring, -1 when writing */
+{
+    return metrics_gauge(MG_PUSH_DEFERRED_BLOCKS);
+}
+static int64_t stale_pushes(void)
+{
+    return (int64_t)metrics_counter(MC_PUSHES_STALE);
+}
+static int64_t ignored_bytes(void)
+{
+    return (int64_t)metrics_counter(MC_PUSH_BYTES_IGNORED);
+}
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct meter meters[] = {
-    {.name = "blockTransferRateBytes", .source = MC_BLOCK_TRANSFER_BYTES},
-    {.name = "blockTransferMessageRate", .source = MC_BLOCK_TRANSFER_MESSAGES},
+    {.name = "blockTransferRateBytes", .read = transfer_bytes},
+    {.name = "blockTransferMessageRate", .read = transfer_messages},
+    {.name = "blockAppendCollisions", .read = append_collisions},
+    {.name = "lateBlockPushes", .read = late_pushes},
+    {.name = "blockBytesWritten", .read = bytes_written},
+    {.name = "deferredBlocks", .read = deferred_blocks, .net = true},
+    {.name = "staleBlockPushes", .read = stale_pushes},
+    {.name = "ignoredBlockBytes", .read = ignored_bytes},
 };
 
 static double now_seconds(void)
@@ -56,8 +97,8 @@ static void series(FILE *out, const char *name, const char *field, const char *t
 static void advance(struct meter *mt, double now)
 {
     static const double minutes[3] = {1, 5, 15};
-    uint64_t total = metrics_counter(mt->source);
-    if (total < mt->counted) /* the counters were reset (tests) */
+    int64_t total = mt->read();
+    if (total < mt->counted && !mt->net) /* the counters were reset (tests) */
         mt->counted = total;
     if (mt->last_tick == 0) { /* first read: start from the total so far */
         mt->last_tick = now;
@@ -78,7 +119,7 @@ static void advance(struct meter *mt, double now)
 
 static void render_meter(FILE *out, struct meter *mt, double uptime)
 {
-    uint64_t total = metrics_counter(mt->source);
+    int64_t total = mt->read();
     series(out, mt->name, "Count", "counters", "Spark ESS meter: events so far", (double)total);
     series(out, mt->name, "MeanRate", "counters", "Spark ESS meter: events/s since start",
            uptime > 0 ? (double)total / uptime : 0);
@@ -150,6 +191,8 @@ int spark_metrics_render(FILE *out)
     double uptime = process_uptime_seconds(), now = now_seconds();
     render_timer(out, "openBlockRequestLatencyMillis", MH_OPEN_BLOCKS_LATENCY, uptime);
     render_timer(out, "registerExecutorRequestLatencyMillis", MH_REGISTER_EXECUTOR_LATENCY, uptime);
+    render_timer(out, "finalizeShuffleMergeLatencyMillis", MH_FINALIZE_LATENCY, uptime);
+    render_timer(out, "fetchMergedBlocksMetaLatencyMillis", MH_MERGED_META_LATENCY, uptime);
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < sizeof meters / sizeof meters[0]; i++) {
         advance(&meters[i], now);
@@ -170,6 +213,9 @@ int spark_metrics_render(FILE *out)
     series(out, "numCaughtExceptions", "Count", "counters",
            "Spark ESS counter: errors caught on connections, decode errors included",
            (double)metrics_counter(MC_CAUGHT_EXCEPTIONS));
+    series(out, "deferredBlockBytes", "Count", "counters",
+           "Spark ESS push counter: memory holding deferred pushed blocks",
+           (double)metrics_gauge(MG_PUSH_DEFERRED_BYTES));
     fflush(out);
     return ferror(out) ? -1 : 0;
 }

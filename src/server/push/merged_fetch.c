@@ -23,6 +23,7 @@
 #include "server/net/conn.h"
 #include "server/net/handler.h"
 #include "server/net/rpc_reply.h"
+#include "server/ops/metrics.h"
 #include "server/push/merge_apps.h"
 #include "server/stream/file_open.h"
 #include "server/stream/stream_manager.h"
@@ -90,7 +91,17 @@ struct meta_job {
     uint8_t *body;
     size_t len;
     char err[PATH_MAX + 256];
+    uint64_t start_usec; /* its arrival (metrics) */
 };
+
+/* One MergedBlockMetaRequest answered (or dropped): Spark's fetchMergedBlocksMetaLatencyMillis
+ * times it from arrival to answer, failures included. */
+static void meta_request_done(uint64_t start_usec, bool ok)
+{
+    metrics_observe_usec(MH_MERGED_META_LATENCY, metrics_now_usec() - start_usec);
+    if (!ok)
+        metrics_rpc_error(MR_MERGED_BLOCK_META);
+}
 
 /* The number of chunks the merged index at fd describes (Spark: size / 8 - 1), or -1. */
 static int64_t chunks_of_index(int fd, const char *path, char *err, size_t errlen)
@@ -184,6 +195,7 @@ static void meta_run(void *arg)
 static void meta_done(struct conn *c, void *arg)
 {
     struct meta_job *j = arg;
+    meta_request_done(j->start_usec, j->ok);
     if (!c) {
         conn_slot_discard(j->slot);
     } else if (j->ok) {
@@ -203,6 +215,8 @@ void merged_meta_on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
 {
     struct block_service *s = ctx;
     const __typeof__(m->u.merged_block_meta_request) *q = &m->u.merged_block_meta_request;
+    uint64_t start_usec = metrics_now_usec();
+    metrics_rpc_request(MR_MERGED_BLOCK_META);
     struct reply_slot *slot = conn_slot_reserve(c, CONN_SLOT_RPC);
     if (!slot) {
         conn_close(c, "out of memory");
@@ -233,6 +247,7 @@ void merged_meta_on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
         snprintf(err, sizeof err, "java.lang.OutOfMemoryError: MergedBlockMetaRequest");
     }
     if (!j) {
+        meta_request_done(start_usec, false);
         rpc_answer_now(c, slot, q->request_id, false, err, strlen(err), false);
         return;
     }
@@ -241,7 +256,8 @@ void merged_meta_on_msg(void *ctx, struct conn *c, const struct proto_msg *m)
                            .request_id = q->request_id,
                            .shuffle_id = q->shuffle_id,
                            .merge_id = q->shuffle_merge_id,
-                           .reduce_id = q->reduce_id};
+                           .reduce_id = q->reduce_id,
+                           .start_usec = start_usec};
     memcpy(j->app, app, len + 1);
     conn_run_blocking(c, meta_run, meta_done, j);
 }
@@ -340,6 +356,7 @@ static int chunk_resolve(void *ctx, uint32_t index, struct chunk_segment *seg, c
     }
     seg->kind = CHUNK_FILE; /* the stream manager checks the file holds the range */
     seg->no_symlinks = data_nosym;
+    metrics_inc(MC_MERGED_CHUNKS_FETCHED);
     return 0;
 }
 

@@ -72,8 +72,11 @@ static void finalize_run(void *arg)
     struct merge_job *j = arg;
     struct blockmsg out;
     char err[1024];
-    if (merge_manager_finalize(j->ps->merges, j->app, j->attempt, j->shuffle, j->merge_id, &out,
-                               err, sizeof err) != 0) {
+    int rc = merge_manager_finalize(j->ps->merges, j->app, j->attempt, j->shuffle, j->merge_id,
+                                    &out, err, sizeof err);
+    /* before the answer, so a client that has it sees the count (failures timed too, as Spark) */
+    metrics_observe_usec(MH_FINALIZE_LATENCY, metrics_now_usec() - j->start_usec);
+    if (rc != 0) {
         rpc_reply_fail(j->reply, err);
         return;
     }
@@ -86,7 +89,6 @@ static void finalize_run(void *arg)
         rpc_reply_ok(j->reply, w.buf, w.len);
     proto_writer_free(&w);
     blockmsg_free(&out);
-    metrics_observe_usec(MH_FINALIZE_LATENCY, metrics_now_usec() - j->start_usec);
 }
 
 static void remove_run(void *arg)

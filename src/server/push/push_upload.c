@@ -84,7 +84,9 @@ static void upload_free(struct push_upload *u)
     if (u->deferred) {
         atomic_fetch_sub(&ps->deferred_bytes, u->deferred);
         metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, -(int64_t)u->deferred);
+        metrics_gauge_add(MG_PUSH_DEFERRED_BLOCKS, -1);
     }
+    metrics_add(MC_PUSH_BYTES_IGNORED, u->merged ? 0 : u->received);
     atomic_fetch_sub(&ps->unheld_bytes, u->unheld);
     conn_unref(u->c);
     if (u->buf_cap > PIECE_BYTES) { /* a deferred body's: not kept */
@@ -130,6 +132,9 @@ static void answer(struct push_upload *u, bool close_after)
         [MERGE_FAILED] = MC_PUSHES_FAILED,
     };
     metrics_inc(by_code[u->verdict]);
+    metrics_add(MC_PUSHES_DUPLICATE, u->verdict == MERGE_DUPLICATE);
+    if (u->verdict == MERGE_FAILED)
+        metrics_rpc_error(MR_PUSH_BLOCK_STREAM);
     if (u->merged)
         metrics_add(MC_PUSH_BYTES_MERGED, u->written);
     if (u->aborted || conn_is_closed(u->c)) {
@@ -304,6 +309,7 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
         uint64_t now = atomic_fetch_add(&u->ps->deferred_bytes, len) + len;
         u->deferred += len;
         metrics_gauge_add(MG_PUSH_DEFERRED_BYTES, (int64_t)len);
+        metrics_gauge_add(MG_PUSH_DEFERRED_BLOCKS, u->deferred == len); /* its first */
         if (now > u->ps->max_deferred_bytes)
             return false;
     }
@@ -484,6 +490,7 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
             free(u->buf);
             free(u);
         }
+        metrics_rpc_error(MR_PUSH_BLOCK_STREAM);
         rpc_answer_now(c, NULL, m->u.upload_stream.request_id, false, refusal, strlen(refusal),
                        true);
         blockmsg_free(&b);
