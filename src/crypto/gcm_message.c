@@ -38,7 +38,12 @@ void gcm_message_place(size_t key_len, uint8_t *msg, const uint8_t *plain, size_
 int gcm_key_init(struct gcm_key *k, const uint8_t *key, size_t key_len)
 {
     memset(k, 0, sizeof *k);
-    if (!crypto_aes_cipher(key_len, 1) || !(k->ctx = EVP_CIPHER_CTX_new()))
+    const EVP_CIPHER *cipher = crypto_aes_cipher(key_len, 1);
+    /* the cipher is set once: naming it again on every key change would make OpenSSL fetch
+     * it and rebuild the context each time */
+    if (!cipher || !(k->ctx = EVP_CIPHER_CTX_new()) ||
+        EVP_CipherInit_ex(k->ctx, cipher, NULL, NULL, NULL, 1) != 1 ||
+        !(k->hkdf = crypto_hkdf_new(key, key_len)))
         return -1;
     memcpy(k->key, key, key_len);
     k->key_len = key_len;
@@ -48,6 +53,7 @@ int gcm_key_init(struct gcm_key *k, const uint8_t *key, size_t key_len)
 void gcm_key_free(struct gcm_key *k)
 {
     EVP_CIPHER_CTX_free(k->ctx);
+    crypto_hkdf_free(k->hkdf);
     OPENSSL_cleanse(k, sizeof *k);
 }
 
@@ -55,10 +61,9 @@ void gcm_key_free(struct gcm_key *k)
 static int load_segment_key(struct gcm_key *k, const uint8_t *length, const uint8_t *salt, int enc)
 {
     uint8_t seg_key[32];
-    int ok =
-        crypto_hkdf_sha256(k->key, k->key_len, salt, k->key_len, length, GCM_LENGTH_LEN, seg_key,
-                           k->key_len) == 0 &&
-        EVP_CipherInit_ex(k->ctx, crypto_aes_cipher(k->key_len, 1), NULL, seg_key, NULL, enc) == 1;
+    int ok = crypto_hkdf_derive(k->hkdf, salt, k->key_len, length, GCM_LENGTH_LEN, seg_key,
+                                k->key_len) == 0 &&
+             EVP_CipherInit_ex(k->ctx, NULL, NULL, seg_key, NULL, enc) == 1;
     OPENSSL_cleanse(seg_key, sizeof seg_key);
     return ok ? 0 : -1;
 }
@@ -84,6 +89,32 @@ static int run_segment(struct gcm_key *k, const uint8_t *prefix, uint32_t i, boo
     return 0;
 }
 
+int gcm_sealing_start(struct gcm_key *k, const struct crypto_rng *rng, struct gcm_sealing *s,
+                      uint8_t *head, uint64_t n, uint64_t announced)
+{
+    proto_store_u64(head, announced);
+    head[GCM_LENGTH_LEN] = (uint8_t)gcm_header_len(k->key_len);
+    uint8_t *salt = head + GCM_LENGTH_LEN + 1, *prefix = salt + k->key_len;
+    if (crypto_random(rng, salt, k->key_len + GCM_NONCE_PREFIX_LEN) != 0 ||
+        load_segment_key(k, head, salt, 1) != 0)
+        return -1;
+    memcpy(s->prefix, prefix, GCM_NONCE_PREFIX_LEN);
+    s->left = n;
+    s->seg = 0;
+    return 0;
+}
+
+int gcm_sealing_next(struct gcm_key *k, struct gcm_sealing *s, uint8_t *p)
+{
+    size_t len = gcm_sealing_next_len(s);
+    bool last = len == s->left;
+    if (!len || run_segment(k, s->prefix, s->seg, last, p, len, 1) != 0)
+        return -1;
+    s->left -= len;
+    s->seg++;
+    return 0;
+}
+
 int gcm_message_seal(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg, size_t n)
 {
     return gcm_message_seal_announcing(k, rng, msg, n, gcm_message_len(k->key_len, n));
@@ -92,20 +123,12 @@ int gcm_message_seal(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *m
 int gcm_message_seal_announcing(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg,
                                 size_t n, uint64_t announced)
 {
-    size_t hl = gcm_header_len(k->key_len);
-    proto_store_u64(msg, announced);
-    msg[GCM_LENGTH_LEN] = (uint8_t)hl;
-    uint8_t *salt = msg + GCM_LENGTH_LEN + 1, *prefix = salt + k->key_len;
-    if (crypto_random(rng, salt, k->key_len + GCM_NONCE_PREFIX_LEN) != 0 ||
-        load_segment_key(k, msg, salt, 1) != 0)
+    struct gcm_sealing s;
+    if (gcm_sealing_start(k, rng, &s, msg, n, announced) != 0)
         return -1;
-    size_t nseg = n ? (n + GCM_SEGMENT_PLAIN - 1) / GCM_SEGMENT_PLAIN : 0;
-    for (size_t i = 0; i < nseg; i++) {
-        size_t len = i + 1 < nseg ? GCM_SEGMENT_PLAIN : n - i * GCM_SEGMENT_PLAIN;
-        if (run_segment(k, prefix, (uint32_t)i, i + 1 == nseg,
-                        msg + gcm_segment_offset(k->key_len, i), len, 1) != 0)
+    for (size_t i = 0; s.left; i++)
+        if (gcm_sealing_next(k, &s, msg + gcm_segment_offset(k->key_len, i)) != 0)
             return -1;
-    }
     return 0;
 }
 

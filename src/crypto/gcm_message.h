@@ -47,11 +47,13 @@ static inline size_t gcm_segment_offset(size_t key_len, size_t i)
  * gcm_message_seal). */
 void gcm_message_place(size_t key_len, uint8_t *msg, const uint8_t *plain, size_t n);
 
-/* A key and a reusable EVP context. */
+/* A session key and its reusable OpenSSL contexts: the cipher's (set up once; each message
+ * only loads its segment key, each segment its nonce) and the HKDF's under the session key. */
 struct gcm_key {
     uint8_t key[32];
     size_t key_len; /* 16, 24 or 32 */
     void *ctx;      /* EVP_CIPHER_CTX */
+    struct crypto_hkdf *hkdf;
 };
 int gcm_key_init(struct gcm_key *k, const uint8_t *key, size_t key_len);
 void gcm_key_free(struct gcm_key *k); /* wipes; safe on a zeroed key */
@@ -63,6 +65,26 @@ int gcm_message_seal(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *m
 /* The same, announcing L = announced (tests: what Spark 4.0.0 sends, gcm_message_len_400). */
 int gcm_message_seal_announcing(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg,
                                 size_t n, uint64_t announced);
+
+/* A message sealed segment by segment, so that its segments can leave as they are sealed (the
+ * daemon sends a frame of megabytes as one message through a window of two segments). */
+struct gcm_sealing {
+    uint8_t prefix[GCM_NONCE_PREFIX_LEN];
+    uint64_t left; /* plaintext bytes not sealed yet */
+    uint32_t seg;  /* the next segment's number */
+};
+/* Starts a message of n plaintext bytes announcing L = announced: writes L and the header
+ * (GCM_LENGTH_LEN + gcm_header_len bytes) to head and loads the segment key into k. 0 or -1. */
+int gcm_sealing_start(struct gcm_key *k, const struct crypto_rng *rng, struct gcm_sealing *s,
+                      uint8_t *head, uint64_t n, uint64_t announced);
+/* The plaintext length of the next segment (0: the message is complete). */
+static inline size_t gcm_sealing_next_len(const struct gcm_sealing *s)
+{
+    return s->left < GCM_SEGMENT_PLAIN ? (size_t)s->left : GCM_SEGMENT_PLAIN;
+}
+/* Seals the next segment in place: its gcm_sealing_next_len bytes of plaintext at p, the tag
+ * written after them. 0 or -1. */
+int gcm_sealing_next(struct gcm_key *k, struct gcm_sealing *s, uint8_t *p);
 
 /* The receiving side: accepts any L >= 8 + headerLen up to GCM_MAX_MESSAGE (fixed and 4.0.0
  * senders), a new message after each one, length and header split across reads. A 4.0.0
