@@ -14,7 +14,10 @@
 #include "crypto/gcm_inbox.h"
 #include "crypto/gcm_message.h"
 
-#define RAW_BYTES 65536 /* ciphertext read from the socket at a time */
+/* Ciphertext read from the socket at a time: as much as rx's own buffer, so that most segments
+ * lie whole in it and are decrypted straight into the frame's place (gcm_inbox_take); given
+ * back when the connection is quiet (gcm_trim). */
+#define RAW_BYTES (256 * 1024)
 
 struct gcm_link {
     struct gcm_key seal;
@@ -70,6 +73,11 @@ static int gcm_write(void *state, struct evbuffer *out, uint8_t *plain, size_t l
     return evbuffer_commit_space(out, &v, 1);
 }
 
+static void gcm_trim(void *state)
+{
+    gcm_inbox_trim(&((struct gcm_link *)state)->inbox);
+}
+
 static void gcm_destroy(void *state)
 {
     struct gcm_link *g = state;
@@ -85,6 +93,7 @@ static const struct link_ops gcm_ops = {
     .pending = gcm_pending,
     .write = gcm_write,
     .destroy = gcm_destroy,
+    .trim = gcm_trim,
 };
 
 int link_gcm_new(struct link *l, const struct aes_session *s)

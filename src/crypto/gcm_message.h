@@ -96,7 +96,7 @@ struct gcm_reader {
     size_t head_got;
     uint64_t left; /* announced ciphertext bytes of segments not yet taken in */
     uint32_t seg;  /* number of the segment being collected */
-    uint8_t *buf;  /* that segment (GCM_SEGMENT_LEN bytes while a message is open) */
+    uint8_t *buf;  /* that segment, when it came in pieces (GCM_SEGMENT_LEN bytes) */
     size_t buf_got;
     bool tried_short;  /* the 4.0.0 reading of this segment failed already */
     uint64_t messages; /* messages completed (tests, metrics) */
@@ -109,6 +109,13 @@ void gcm_reader_free(struct gcm_reader *r);
  * a header of another key size, a segment that does not verify) or ENOMEM. */
 ssize_t gcm_reader_feed(struct gcm_reader *r, const uint8_t *in, size_t n, uint8_t **plain,
                         size_t *plain_len);
+/* The same without copying a segment that lies whole in in (and none of it was fed before):
+ * it is opened where it lies, its plaintext written to out when out_room holds it (*plain ==
+ * out), else in place (*plain points into in). A segment that does not verify leaves garbage
+ * there (and fails as above). Segments split across calls are collected as by
+ * gcm_reader_feed. */
+ssize_t gcm_reader_feed_direct(struct gcm_reader *r, uint8_t *in, size_t n, uint8_t *out,
+                               size_t out_room, uint8_t **plain, size_t *plain_len);
 /* True between messages (nothing of a message held). */
 bool gcm_reader_idle(const struct gcm_reader *r);
 /* Bytes of memory r holds (its segment buffer while a message is open). */
