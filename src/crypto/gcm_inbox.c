@@ -120,6 +120,16 @@ void gcm_inbox_trim(struct gcm_inbox *in)
     }
 }
 
+void gcm_inbox_resize(struct gcm_inbox *in, size_t raw_cap)
+{
+    if (raw_cap == in->raw_cap || gcm_inbox_pending(in) != 0)
+        return;
+    free(in->raw);
+    in->raw = NULL;
+    in->raw_off = in->raw_len = 0;
+    in->raw_cap = raw_cap;
+}
+
 size_t gcm_inbox_memory(const struct gcm_inbox *in)
 {
     return (in->raw ? in->raw_cap : 0) + gcm_reader_memory(&in->reader);

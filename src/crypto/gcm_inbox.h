@@ -40,6 +40,9 @@ uint8_t *gcm_inbox_space(struct gcm_inbox *in, size_t *room);
 void gcm_inbox_filled(struct gcm_inbox *in, size_t n);
 /* Bytes held that no socket event will announce (plaintext and unfed ciphertext). */
 size_t gcm_inbox_pending(const struct gcm_inbox *in);
+/* Sets how much one read may bring from the next allocation of the input buffer on; frees it
+ * now if it holds nothing (call when take returned 0). */
+void gcm_inbox_resize(struct gcm_inbox *in, size_t raw_cap);
 /* Gives the buffers back when no message is half read and nothing is held. */
 void gcm_inbox_trim(struct gcm_inbox *in);
 /* Bytes of memory held. */
