@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../check_main.h"
+#include "crypto/gcm_inbox.h"
 #include "crypto/gcm_message.h"
 #include "gcm_vectors.h"
 
@@ -302,8 +303,48 @@ START_TEST(tampering_and_bad_lengths_refused)
 }
 END_TEST
 
+/* The input buffer of an inbox changes size only while it holds nothing; a segment whole in it
+ * is decrypted straight into a large enough out; trim gives everything back between messages. */
+START_TEST(inbox_resizes_only_when_empty)
+{
+    uint8_t key[16] = {3};
+    size_t n = 40000, total = (size_t)gcm_message_len(16, n);
+    struct gcm_key k;
+    ck_assert_int_eq(gcm_key_init(&k, key, 16), 0);
+    uint8_t *msg = calloc(1, total), *want = malloc(n), *out = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (uint8_t)(i ^ 0x33);
+    gcm_message_place(16, msg, want, n);
+    ck_assert_int_eq(gcm_message_seal(&k, NULL, msg, n), 0);
+    gcm_key_free(&k);
+    struct gcm_inbox in;
+    ck_assert_int_eq(gcm_inbox_init(&in, key, 16, 1024), 0);
+    gcm_inbox_resize(&in, 65536);
+    size_t room = 0;
+    uint8_t *at = gcm_inbox_space(&in, &room);
+    ck_assert_uint_eq(room, 65536);
+    memcpy(at, msg, total);
+    gcm_inbox_filled(&in, total);
+    gcm_inbox_resize(&in, 1024); /* ciphertext held: refused */
+    ck_assert_uint_eq(in.raw_cap, 65536);
+    ck_assert_int_eq(gcm_inbox_take(&in, out, n), (ssize_t)n);
+    ck_assert_mem_eq(out, want, n);
+    ck_assert_uint_eq(gcm_inbox_memory(&in), 65536); /* both segments whole: no segment buffer */
+    gcm_inbox_trim(&in);
+    ck_assert_uint_eq(gcm_inbox_memory(&in), 0);
+    gcm_inbox_resize(&in, 1024);
+    ck_assert_ptr_nonnull(gcm_inbox_space(&in, &room));
+    ck_assert_uint_eq(room, 1024);
+    gcm_inbox_free(&in);
+    free(msg);
+    free(want);
+    free(out);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "gcm_message", .name = "gcm_message", .timeout_s = 120,
             .needs_shared_vectors = true),
            every_recording_decrypts, every_recording_decrypts_in_place,
            messages_reseal_byte_for_byte, lengths_fixed_and_400,
-           spark_400_over_announced_lengths_delivered, tampering_and_bad_lengths_refused)
+           spark_400_over_announced_lengths_delivered, tampering_and_bad_lengths_refused,
+           inbox_resizes_only_when_empty)
