@@ -40,6 +40,12 @@ int link_write_buffer(const struct link *l, struct evbuffer *out, struct evbuffe
     return evbuffer_drain(from, len);
 }
 
+void link_trim(const struct link *l)
+{
+    if (!link_is_plain(l) && l->ops->trim)
+        l->ops->trim(l->state);
+}
+
 void link_clear(struct link *l)
 {
     if (!link_is_plain(l) && l->ops->destroy)

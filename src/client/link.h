@@ -21,6 +21,8 @@
  *     Every byte is passed exactly once and never taken back. 0, or -1 (out of memory, cipher
  *     failure: the connection is closed).
  *   - destroy frees state and wipes key material; called once, when the connection goes.
+ *   - trim (optional) frees what the cipher holds for reading when nothing is half read; the
+ *     transport calls it when the connection has been quiet a while (rx_release_idle).
  * Everything runs on the client's loop thread. The transport installs a link only between
  * frames: after the reply that ends the handshake and before any byte that needs it (TLS's
  * link, under everything, when the connection is made). */
@@ -42,6 +44,7 @@ struct link_ops {
     size_t (*pending)(void *state);
     int (*write)(void *state, struct evbuffer *out, uint8_t *plain, size_t len);
     void (*destroy)(void *state);
+    void (*trim)(void *state); /* gives back buffers it holds while idle; NULL: holds none */
 };
 
 /* A connection's security layer; zeroed (ops NULL): none, the socket carries plaintext. */
@@ -63,6 +66,8 @@ size_t link_pending(const struct link *l);
 int link_write(const struct link *l, struct evbuffer *out, uint8_t *plain, size_t len);
 /* Moves all of from to out through the link (from ends empty). 0, or -1. */
 int link_write_buffer(const struct link *l, struct evbuffer *out, struct evbuffer *from);
+/* ops->trim, if any. */
+void link_trim(const struct link *l);
 /* Destroys the cipher, leaving l plain. */
 void link_clear(struct link *l);
 

@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,11 +15,17 @@
 #include "crypto/gcm_inbox.h"
 #include "crypto/gcm_message.h"
 
-#define RAW_BYTES 65536 /* ciphertext read from the socket at a time */
+/* Ciphertext read from the socket at a time: 64 KiB, and once a read fills that (a bulk
+ * transfer), as much as rx's own buffer, so that most segments lie whole in it and are
+ * decrypted straight into the frame's place (gcm_inbox_take); back to the small size when the
+ * connection is quiet (gcm_trim). Connections of small messages (the RPC env's) stay small. */
+#define RAW_BYTES (64 * 1024)
+#define RAW_BULK_BYTES (256 * 1024)
 
 struct gcm_link {
     struct gcm_key seal;
     struct gcm_inbox inbox;
+    bool grow; /* the last read filled the input buffer */
 };
 
 static ssize_t gcm_readv(void *state, int fd, const struct iovec *iov, int iovcnt)
@@ -34,6 +41,10 @@ static ssize_t gcm_readv(void *state, int fd, const struct iovec *iov, int iovcn
             if (n == 0) {
                 if (out)
                     return (ssize_t)out;
+                if (g->grow) { /* nothing is held: the buffer can change */
+                    gcm_inbox_resize(&g->inbox, RAW_BULK_BYTES);
+                    g->grow = false;
+                }
                 size_t room = 0;
                 uint8_t *space = gcm_inbox_space(&g->inbox, &room);
                 if (!space)
@@ -42,6 +53,7 @@ static ssize_t gcm_readv(void *state, int fd, const struct iovec *iov, int iovcn
                 if (got <= 0)
                     return got;
                 gcm_inbox_filled(&g->inbox, (size_t)got);
+                g->grow = (size_t)got == room && g->inbox.raw_cap < RAW_BULK_BYTES;
                 continue;
             }
             at += (size_t)n;
@@ -70,6 +82,13 @@ static int gcm_write(void *state, struct evbuffer *out, uint8_t *plain, size_t l
     return evbuffer_commit_space(out, &v, 1);
 }
 
+static void gcm_trim(void *state)
+{
+    struct gcm_link *g = state;
+    gcm_inbox_trim(&g->inbox);
+    gcm_inbox_resize(&g->inbox, RAW_BYTES);
+}
+
 static void gcm_destroy(void *state)
 {
     struct gcm_link *g = state;
@@ -85,6 +104,7 @@ static const struct link_ops gcm_ops = {
     .pending = gcm_pending,
     .write = gcm_write,
     .destroy = gcm_destroy,
+    .trim = gcm_trim,
 };
 
 int link_gcm_new(struct link *l, const struct aes_session *s)

@@ -107,6 +107,7 @@ void rx_release_idle(struct rx *r)
         free(r->buf);
         r->buf = NULL;
         r->start = r->end = 0;
+        link_trim(r->link);
     }
 }
 

@@ -22,18 +22,27 @@ void gcm_inbox_free(struct gcm_inbox *in)
     memset(in, 0, sizeof *in);
 }
 
-/* Feeds held ciphertext until a segment's plaintext is out or none is left. */
-static int feed(struct gcm_inbox *in)
+/* Feeds held ciphertext until a segment's plaintext is out or none is left: a segment whole
+ * in raw is opened there, straight to out when it fits in room (then *direct is its plaintext
+ * length, and nothing is pending). */
+static int feed(struct gcm_inbox *in, uint8_t *out, size_t room, size_t *direct)
 {
+    *direct = 0;
     while (in->raw_off < in->raw_len && in->plain_off == in->plain_len) {
         size_t len = 0;
-        ssize_t took = gcm_reader_feed(&in->reader, in->raw + in->raw_off,
-                                       in->raw_len - in->raw_off, &in->plain, &len);
+        uint8_t *plain = NULL;
+        ssize_t took = gcm_reader_feed_direct(&in->reader, in->raw + in->raw_off,
+                                              in->raw_len - in->raw_off, out, room, &plain, &len);
         if (took < 0) {
             in->error = errno;
             return -1;
         }
         in->raw_off += (size_t)took;
+        if (len && plain == out) {
+            *direct = len;
+            return 0;
+        }
+        in->plain = plain;
         in->plain_off = 0;
         in->plain_len = len;
     }
@@ -52,13 +61,15 @@ ssize_t gcm_inbox_take(struct gcm_inbox *in, uint8_t *out, size_t len)
             copied += n;
             continue;
         }
-        if (in->error || feed(in) != 0) {
+        size_t direct = 0;
+        if (in->error || feed(in, out + copied, len - copied, &direct) != 0) {
             if (copied)
                 break; /* the error shows on the next call */
             errno = in->error;
             return -1;
         }
-        if (in->plain_off == in->plain_len)
+        copied += direct;
+        if (!direct && in->plain_off == in->plain_len)
             break; /* all fed: more ciphertext is needed */
     }
     in->decrypted += copied;
@@ -107,6 +118,16 @@ void gcm_inbox_trim(struct gcm_inbox *in)
         free(in->reader.buf);
         in->reader.buf = NULL;
     }
+}
+
+void gcm_inbox_resize(struct gcm_inbox *in, size_t raw_cap)
+{
+    if (raw_cap == in->raw_cap || gcm_inbox_pending(in) != 0)
+        return;
+    free(in->raw);
+    in->raw = NULL;
+    in->raw_off = in->raw_len = 0;
+    in->raw_cap = raw_cap;
 }
 
 size_t gcm_inbox_memory(const struct gcm_inbox *in)

@@ -26,16 +26,23 @@ struct gcm_inbox {
 int gcm_inbox_init(struct gcm_inbox *in, const uint8_t *key, size_t key_len, size_t raw_cap);
 void gcm_inbox_free(struct gcm_inbox *in);
 
-/* Copies up to len bytes of verified plaintext to out, feeding held ciphertext to the reader
- * as needed. Returns the bytes copied (0: more ciphertext is needed), or -1 with errno
- * (EBADMSG, ENOMEM; it stays so). */
+/* Puts up to len bytes of verified plaintext in out, feeding held ciphertext to the reader as
+ * needed: a segment lying whole in the input buffer is decrypted where it lies, straight into
+ * out when its plaintext fits (no copy), else in place and copied from there. Returns the
+ * bytes given (0: more ciphertext is needed), or -1 with errno (EBADMSG, ENOMEM; it stays so).
+ * Like read(2), out beyond the bytes returned may have been written (a segment that did not
+ * verify). */
 ssize_t gcm_inbox_take(struct gcm_inbox *in, uint8_t *out, size_t len);
-/* Where the next read from the socket goes, and how much fits (call when take returned 0):
- * NULL when out of memory. gcm_inbox_filled(in, n) once n bytes are there. */
+/* Where the next read from the socket goes, and how much fits: NULL when out of memory.
+ * gcm_inbox_filled(in, n) once n bytes are there. Call it only when take returned 0 (the
+ * plaintext not handed out yet may lie in the input buffer). */
 uint8_t *gcm_inbox_space(struct gcm_inbox *in, size_t *room);
 void gcm_inbox_filled(struct gcm_inbox *in, size_t n);
 /* Bytes held that no socket event will announce (plaintext and unfed ciphertext). */
 size_t gcm_inbox_pending(const struct gcm_inbox *in);
+/* Sets how much one read may bring from the next allocation of the input buffer on; frees it
+ * now if it holds nothing (call when take returned 0). */
+void gcm_inbox_resize(struct gcm_inbox *in, size_t raw_cap);
 /* Gives the buffers back when no message is half read and nothing is held. */
 void gcm_inbox_trim(struct gcm_inbox *in);
 /* Bytes of memory held. */

@@ -38,7 +38,12 @@ void gcm_message_place(size_t key_len, uint8_t *msg, const uint8_t *plain, size_
 int gcm_key_init(struct gcm_key *k, const uint8_t *key, size_t key_len)
 {
     memset(k, 0, sizeof *k);
-    if (!crypto_aes_cipher(key_len, 1) || !(k->ctx = EVP_CIPHER_CTX_new()))
+    const EVP_CIPHER *cipher = crypto_aes_cipher(key_len, 1);
+    /* the cipher is set once: naming it again on every key change would make OpenSSL fetch
+     * it and rebuild the context each time */
+    if (!cipher || !(k->ctx = EVP_CIPHER_CTX_new()) ||
+        EVP_CipherInit_ex(k->ctx, cipher, NULL, NULL, NULL, 1) != 1 ||
+        !(k->hkdf = crypto_hkdf_new(key, key_len)))
         return -1;
     memcpy(k->key, key, key_len);
     k->key_len = key_len;
@@ -48,6 +53,7 @@ int gcm_key_init(struct gcm_key *k, const uint8_t *key, size_t key_len)
 void gcm_key_free(struct gcm_key *k)
 {
     EVP_CIPHER_CTX_free(k->ctx);
+    crypto_hkdf_free(k->hkdf);
     OPENSSL_cleanse(k, sizeof *k);
 }
 
@@ -55,17 +61,17 @@ void gcm_key_free(struct gcm_key *k)
 static int load_segment_key(struct gcm_key *k, const uint8_t *length, const uint8_t *salt, int enc)
 {
     uint8_t seg_key[32];
-    int ok =
-        crypto_hkdf_sha256(k->key, k->key_len, salt, k->key_len, length, GCM_LENGTH_LEN, seg_key,
-                           k->key_len) == 0 &&
-        EVP_CipherInit_ex(k->ctx, crypto_aes_cipher(k->key_len, 1), NULL, seg_key, NULL, enc) == 1;
+    int ok = crypto_hkdf_derive(k->hkdf, salt, k->key_len, length, GCM_LENGTH_LEN, seg_key,
+                                k->key_len) == 0 &&
+             EVP_CipherInit_ex(k->ctx, NULL, NULL, seg_key, NULL, enc) == 1;
     OPENSSL_cleanse(seg_key, sizeof seg_key);
     return ok ? 0 : -1;
 }
 
-/* Seals or opens one segment in place: len bytes of text, then (at p + len) its tag. */
-static int run_segment(struct gcm_key *k, const uint8_t *prefix, uint32_t i, bool last, uint8_t *p,
-                       size_t len, int enc)
+/* Seals or opens one segment: len bytes of text at in to out (the same place, or apart), its
+ * tag at tag. */
+static int run_segment(struct gcm_key *k, const uint8_t *prefix, uint32_t i, bool last,
+                       const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag, int enc)
 {
     uint8_t nonce[CRYPTO_GCM_IV_LEN];
     memcpy(nonce, prefix, GCM_NONCE_PREFIX_LEN);
@@ -73,14 +79,40 @@ static int run_segment(struct gcm_key *k, const uint8_t *prefix, uint32_t i, boo
     nonce[CRYPTO_GCM_IV_LEN - 1] = last ? 1 : 0;
     int n = 0;
     if (EVP_CipherInit_ex(k->ctx, NULL, NULL, NULL, nonce, enc) != 1 ||
-        (len && EVP_CipherUpdate(k->ctx, p, &n, p, (int)len) != 1))
+        (len && EVP_CipherUpdate(k->ctx, out, &n, in, (int)len) != 1))
         return -1;
-    if (!enc && EVP_CIPHER_CTX_ctrl(k->ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_GCM_TAG_LEN, p + len) != 1)
+    if (!enc && EVP_CIPHER_CTX_ctrl(k->ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_GCM_TAG_LEN, tag) != 1)
         return -1;
-    if (EVP_CipherFinal_ex(k->ctx, p + len, &n) != 1)
+    if (EVP_CipherFinal_ex(k->ctx, out + len, &n) != 1)
         return -1;
-    if (enc && EVP_CIPHER_CTX_ctrl(k->ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG_LEN, p + len) != 1)
+    if (enc && EVP_CIPHER_CTX_ctrl(k->ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG_LEN, tag) != 1)
         return -1;
+    return 0;
+}
+
+int gcm_sealing_start(struct gcm_key *k, const struct crypto_rng *rng, struct gcm_sealing *s,
+                      uint8_t *head, uint64_t n, uint64_t announced)
+{
+    proto_store_u64(head, announced);
+    head[GCM_LENGTH_LEN] = (uint8_t)gcm_header_len(k->key_len);
+    uint8_t *salt = head + GCM_LENGTH_LEN + 1, *prefix = salt + k->key_len;
+    if (crypto_random(rng, salt, k->key_len + GCM_NONCE_PREFIX_LEN) != 0 ||
+        load_segment_key(k, head, salt, 1) != 0)
+        return -1;
+    memcpy(s->prefix, prefix, GCM_NONCE_PREFIX_LEN);
+    s->left = n;
+    s->seg = 0;
+    return 0;
+}
+
+int gcm_sealing_next(struct gcm_key *k, struct gcm_sealing *s, uint8_t *p)
+{
+    size_t len = gcm_sealing_next_len(s);
+    bool last = len == s->left;
+    if (!len || run_segment(k, s->prefix, s->seg, last, p, p, len, p + len, 1) != 0)
+        return -1;
+    s->left -= len;
+    s->seg++;
     return 0;
 }
 
@@ -92,20 +124,12 @@ int gcm_message_seal(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *m
 int gcm_message_seal_announcing(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg,
                                 size_t n, uint64_t announced)
 {
-    size_t hl = gcm_header_len(k->key_len);
-    proto_store_u64(msg, announced);
-    msg[GCM_LENGTH_LEN] = (uint8_t)hl;
-    uint8_t *salt = msg + GCM_LENGTH_LEN + 1, *prefix = salt + k->key_len;
-    if (crypto_random(rng, salt, k->key_len + GCM_NONCE_PREFIX_LEN) != 0 ||
-        load_segment_key(k, msg, salt, 1) != 0)
+    struct gcm_sealing s;
+    if (gcm_sealing_start(k, rng, &s, msg, n, announced) != 0)
         return -1;
-    size_t nseg = n ? (n + GCM_SEGMENT_PLAIN - 1) / GCM_SEGMENT_PLAIN : 0;
-    for (size_t i = 0; i < nseg; i++) {
-        size_t len = i + 1 < nseg ? GCM_SEGMENT_PLAIN : n - i * GCM_SEGMENT_PLAIN;
-        if (run_segment(k, prefix, (uint32_t)i, i + 1 == nseg,
-                        msg + gcm_segment_offset(k->key_len, i), len, 1) != 0)
+    for (size_t i = 0; s.left; i++)
+        if (gcm_sealing_next(k, &s, msg + gcm_segment_offset(k->key_len, i)) != 0)
             return -1;
-    }
     return 0;
 }
 
@@ -147,10 +171,6 @@ static int start_message(struct gcm_reader *r)
     if (total < hl || total > GCM_MAX_MESSAGE || r->head[GCM_LENGTH_LEN] != hl - GCM_LENGTH_LEN ||
         load_segment_key(&r->k, r->head, r->head + GCM_LENGTH_LEN + 1, 0) != 0)
         return -1;
-    if (!r->buf && !(r->buf = malloc(GCM_SEGMENT_LEN))) {
-        errno = ENOMEM;
-        return -2;
-    }
     r->left = total - hl;
     r->seg = 0;
     r->buf_got = 0;
@@ -165,14 +185,17 @@ static void end_message(struct gcm_reader *r)
     /* the buffer stays for the next message of a busy stream; the owner may drop it idle */
 }
 
-/* Opens buf[0, len) (text and tag) as segment seg; the plaintext stays in buf. */
-static int open_segment(struct gcm_reader *r, size_t len, bool last)
+/* Opens len bytes at in (text and tag) as segment seg, the plaintext to out. */
+static int open_segment(struct gcm_reader *r, const uint8_t *in, uint8_t *out, size_t len,
+                        bool last)
 {
     const uint8_t *prefix = r->head + GCM_LENGTH_LEN + 1 + r->k.key_len;
-    return len >= CRYPTO_GCM_TAG_LEN && run_segment(&r->k, prefix, r->seg, last, r->buf,
-                                                    len - CRYPTO_GCM_TAG_LEN, 0) == 0
-               ? 0
-               : -1;
+    size_t text = len - CRYPTO_GCM_TAG_LEN;
+    uint8_t tag[CRYPTO_GCM_TAG_LEN]; /* out may be in: the tag is read before it is overwritten */
+    if (len < CRYPTO_GCM_TAG_LEN)
+        return -1;
+    memcpy(tag, in + text, sizeof tag);
+    return run_segment(&r->k, prefix, r->seg, last, in, out, text, tag, 0);
 }
 
 /* Opens what the segment has so far as the last one, on a copy: a failed try must leave the
@@ -183,7 +206,7 @@ static int try_as_last(struct gcm_reader *r)
     if (!copy)
         return -1;
     memcpy(copy, r->buf, r->buf_got);
-    int rc = open_segment(r, r->buf_got, true);
+    int rc = open_segment(r, r->buf, r->buf, r->buf_got, true);
     if (rc != 0)
         memcpy(r->buf, copy, r->buf_got);
     OPENSSL_cleanse(copy, r->buf_got);
@@ -191,32 +214,52 @@ static int try_as_last(struct gcm_reader *r)
     return rc;
 }
 
-ssize_t gcm_reader_feed(struct gcm_reader *r, const uint8_t *in, size_t n, uint8_t **plain,
-                        size_t *plain_len)
+/* The segment (ciphertext length want, the last one) has been opened to *plain: moves on. */
+static void segment_done(struct gcm_reader *r, size_t want, bool last)
 {
-    *plain_len = 0;
+    r->left = last ? 0 : r->left - want;
+    r->buf_got = 0;
+    r->seg++;
+    r->tried_short = false;
+    if (last)
+        end_message(r);
+}
+
+/* Takes the length and header from in; the bytes taken (all of n while more are needed), or
+ * -1 with errno. *done: an empty message ended. */
+static ssize_t take_head(struct gcm_reader *r, const uint8_t *in, size_t n, bool *done)
+{
     size_t taken = 0;
-    while (r->head_got < head_len(r)) {
-        if (taken == n)
-            return (ssize_t)taken;
+    *done = false;
+    while (r->head_got < head_len(r) && taken < n) {
         r->head[r->head_got++] = in[taken++];
         if (r->head_got == head_len(r)) {
-            int rc = start_message(r);
-            if (rc != 0) {
-                errno = rc == -2 ? ENOMEM : EBADMSG;
+            if (start_message(r) != 0) {
+                errno = EBADMSG;
                 return -1;
             }
             if (r->left == 0) { /* an empty message */
                 end_message(r);
-                return (ssize_t)taken;
+                *done = true;
+                break;
             }
         }
     }
+    return (ssize_t)taken;
+}
+
+/* Collects the segment in buf (some of it may have come before) and opens it there once whole. */
+static ssize_t collect(struct gcm_reader *r, const uint8_t *in, size_t n, uint8_t **plain,
+                       size_t *plain_len)
+{
+    if (!r->buf && !(r->buf = malloc(GCM_SEGMENT_LEN))) {
+        errno = ENOMEM;
+        return -1;
+    }
     size_t want = r->left < GCM_SEGMENT_LEN ? (size_t)r->left : GCM_SEGMENT_LEN;
-    size_t take = n - taken < want - r->buf_got ? n - taken : want - r->buf_got;
-    memcpy(r->buf + r->buf_got, in + taken, take);
+    size_t take = n < want - r->buf_got ? n : want - r->buf_got;
+    memcpy(r->buf + r->buf_got, in, take);
     r->buf_got += take;
-    taken += take;
     /* bytes of the message not yet here once this segment is complete */
     uint64_t outstanding = r->left - r->buf_got;
     bool whole = r->buf_got == want;
@@ -229,23 +272,62 @@ ssize_t gcm_reader_feed(struct gcm_reader *r, const uint8_t *in, size_t n, uint8
     }
     if (!ok && whole) {
         last = r->left == want;
-        ok = open_segment(r, want, last) == 0;
+        ok = open_segment(r, r->buf, r->buf, want, last) == 0;
     }
     if (whole && !ok) {
         errno = EBADMSG;
         return -1;
     }
     if (!ok)
-        return (ssize_t)taken; /* more of the segment to come */
+        return (ssize_t)take; /* more of the segment to come */
     *plain = r->buf;
     *plain_len = r->buf_got - CRYPTO_GCM_TAG_LEN;
-    r->left = last ? 0 : r->left - r->buf_got;
-    r->buf_got = 0;
-    r->seg++;
-    r->tried_short = false;
-    if (last)
-        end_message(r);
-    return (ssize_t)taken;
+    segment_done(r, r->buf_got, last);
+    return (ssize_t)take;
+}
+
+/* Both feeds: with a writable in, a segment that lies whole in it (none of it taken before,
+ * and not the one the 4.0.0 reading must try first) is opened where it lies, to out when
+ * out_room holds its plaintext, else in place. */
+static ssize_t feed(struct gcm_reader *r, const uint8_t *in, uint8_t *in_rw, size_t n, uint8_t *out,
+                    size_t out_room, uint8_t **plain, size_t *plain_len)
+{
+    *plain_len = 0;
+    bool done;
+    ssize_t head = take_head(r, in, n, &done);
+    if (head < 0 || done || r->head_got < head_len(r))
+        return head;
+    size_t taken = (size_t)head;
+    if (taken == n)
+        return (ssize_t)taken;
+    size_t want = r->left < GCM_SEGMENT_LEN ? (size_t)r->left : GCM_SEGMENT_LEN;
+    bool trial = !r->tried_short && r->left - want == CRYPTO_GCM_TAG_LEN;
+    if (in_rw && r->buf_got == 0 && n - taken >= want && !trial) {
+        bool last = r->left == want;
+        uint8_t *to = out && out_room >= want - CRYPTO_GCM_TAG_LEN ? out : in_rw + taken;
+        if (open_segment(r, in_rw + taken, to, want, last) != 0) {
+            errno = EBADMSG;
+            return -1;
+        }
+        *plain = to;
+        *plain_len = want - CRYPTO_GCM_TAG_LEN;
+        segment_done(r, want, last);
+        return (ssize_t)(taken + want);
+    }
+    ssize_t got = collect(r, in + taken, n - taken, plain, plain_len);
+    return got < 0 ? -1 : (ssize_t)taken + got;
+}
+
+ssize_t gcm_reader_feed(struct gcm_reader *r, const uint8_t *in, size_t n, uint8_t **plain,
+                        size_t *plain_len)
+{
+    return feed(r, in, NULL, n, NULL, 0, plain, plain_len);
+}
+
+ssize_t gcm_reader_feed_direct(struct gcm_reader *r, uint8_t *in, size_t n, uint8_t *out,
+                               size_t out_room, uint8_t **plain, size_t *plain_len)
+{
+    return feed(r, in, in, n, out, out_room, plain, plain_len);
 }
 
 bool gcm_message_start_plausible(const uint8_t first[9], size_t *key_len)

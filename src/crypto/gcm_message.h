@@ -47,11 +47,13 @@ static inline size_t gcm_segment_offset(size_t key_len, size_t i)
  * gcm_message_seal). */
 void gcm_message_place(size_t key_len, uint8_t *msg, const uint8_t *plain, size_t n);
 
-/* A key and a reusable EVP context. */
+/* A session key and its reusable OpenSSL contexts: the cipher's (set up once; each message
+ * only loads its segment key, each segment its nonce) and the HKDF's under the session key. */
 struct gcm_key {
     uint8_t key[32];
     size_t key_len; /* 16, 24 or 32 */
     void *ctx;      /* EVP_CIPHER_CTX */
+    struct crypto_hkdf *hkdf;
 };
 int gcm_key_init(struct gcm_key *k, const uint8_t *key, size_t key_len);
 void gcm_key_free(struct gcm_key *k); /* wipes; safe on a zeroed key */
@@ -64,6 +66,26 @@ int gcm_message_seal(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *m
 int gcm_message_seal_announcing(struct gcm_key *k, const struct crypto_rng *rng, uint8_t *msg,
                                 size_t n, uint64_t announced);
 
+/* A message sealed segment by segment, so that its segments can leave as they are sealed (the
+ * daemon sends a frame of megabytes as one message through a window of two segments). */
+struct gcm_sealing {
+    uint8_t prefix[GCM_NONCE_PREFIX_LEN];
+    uint64_t left; /* plaintext bytes not sealed yet */
+    uint32_t seg;  /* the next segment's number */
+};
+/* Starts a message of n plaintext bytes announcing L = announced: writes L and the header
+ * (GCM_LENGTH_LEN + gcm_header_len bytes) to head and loads the segment key into k. 0 or -1. */
+int gcm_sealing_start(struct gcm_key *k, const struct crypto_rng *rng, struct gcm_sealing *s,
+                      uint8_t *head, uint64_t n, uint64_t announced);
+/* The plaintext length of the next segment (0: the message is complete). */
+static inline size_t gcm_sealing_next_len(const struct gcm_sealing *s)
+{
+    return s->left < GCM_SEGMENT_PLAIN ? (size_t)s->left : GCM_SEGMENT_PLAIN;
+}
+/* Seals the next segment in place: its gcm_sealing_next_len bytes of plaintext at p, the tag
+ * written after them. 0 or -1. */
+int gcm_sealing_next(struct gcm_key *k, struct gcm_sealing *s, uint8_t *p);
+
 /* The receiving side: accepts any L >= 8 + headerLen up to GCM_MAX_MESSAGE (fixed and 4.0.0
  * senders), a new message after each one, length and header split across reads. A 4.0.0
  * message that announces 16 bytes more than it sends (gcm_message_len_400) is delivered once
@@ -74,7 +96,7 @@ struct gcm_reader {
     size_t head_got;
     uint64_t left; /* announced ciphertext bytes of segments not yet taken in */
     uint32_t seg;  /* number of the segment being collected */
-    uint8_t *buf;  /* that segment (GCM_SEGMENT_LEN bytes while a message is open) */
+    uint8_t *buf;  /* that segment, when it came in pieces (GCM_SEGMENT_LEN bytes) */
     size_t buf_got;
     bool tried_short;  /* the 4.0.0 reading of this segment failed already */
     uint64_t messages; /* messages completed (tests, metrics) */
@@ -87,6 +109,13 @@ void gcm_reader_free(struct gcm_reader *r);
  * a header of another key size, a segment that does not verify) or ENOMEM. */
 ssize_t gcm_reader_feed(struct gcm_reader *r, const uint8_t *in, size_t n, uint8_t **plain,
                         size_t *plain_len);
+/* The same without copying a segment that lies whole in in (and none of it was fed before):
+ * it is opened where it lies, its plaintext written to out when out_room holds it (*plain ==
+ * out), else in place (*plain points into in). A segment that does not verify leaves garbage
+ * there (and fails as above). Segments split across calls are collected as by
+ * gcm_reader_feed. */
+ssize_t gcm_reader_feed_direct(struct gcm_reader *r, uint8_t *in, size_t n, uint8_t *out,
+                               size_t out_room, uint8_t **plain, size_t *plain_len);
 /* True between messages (nothing of a message held). */
 bool gcm_reader_idle(const struct gcm_reader *r);
 /* Bytes of memory r holds (its segment buffer while a message is open). */

@@ -31,11 +31,10 @@ int crypto_pbkdf2_sha1(const void *password, size_t password_len, const uint8_t 
                : -1;
 }
 
-int crypto_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
-                       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+/* OpenSSL's HKDF, fetched once and shared (fetching costs about a microsecond); a lost race
+ * frees its own copy */
+static EVP_KDF *hkdf_method(void)
 {
-    /* fetched once and shared (fetching costs about a microsecond, and the GCM channel
-     * derives a key per message); a lost race frees its own copy */
     static EVP_KDF *_Atomic hkdf;
     EVP_KDF *kdf = atomic_load(&hkdf), *none = NULL;
     if (!kdf && (kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) &&
@@ -43,24 +42,55 @@ int crypto_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, 
         EVP_KDF_free(kdf);
         kdf = none;
     }
+    return kdf;
+}
+
+/* OpenSSL treats an absent salt as HashLen zero bytes, which is RFC 5869's default too */
+static uint8_t empty_octets[1];
+static OSSL_PARAM octets(const char *name, const uint8_t *p, size_t n)
+{
+    return OSSL_PARAM_construct_octet_string(name, (void *)(n ? p : empty_octets), n);
+}
+
+struct crypto_hkdf *crypto_hkdf_new(const uint8_t *ikm, size_t ikm_len)
+{
+    EVP_KDF *kdf = hkdf_method();
     EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-    if (!kctx)
-        return -1;
-    /* OpenSSL treats an absent salt as HashLen zero bytes, which is RFC 5869's default too */
-    static uint8_t empty[1];
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm_len ? ikm : empty),
-                                          ikm_len),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(salt_len ? salt : empty),
-                                          salt_len),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)(info_len ? info : empty),
-                                          info_len),
+        octets(OSSL_KDF_PARAM_KEY, ikm, ikm_len),
         OSSL_PARAM_construct_end(),
     };
-    int ok = EVP_KDF_derive(kctx, out, out_len, params) == 1;
-    EVP_KDF_CTX_free(kctx);
-    return ok ? 0 : -1;
+    if (kctx && EVP_KDF_CTX_set_params(kctx, params) != 1) {
+        EVP_KDF_CTX_free(kctx);
+        kctx = NULL;
+    }
+    return (struct crypto_hkdf *)kctx;
+}
+
+int crypto_hkdf_derive(struct crypto_hkdf *h, const uint8_t *salt, size_t salt_len,
+                       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+{
+    OSSL_PARAM params[] = {
+        octets(OSSL_KDF_PARAM_SALT, salt, salt_len),
+        octets(OSSL_KDF_PARAM_INFO, info, info_len),
+        OSSL_PARAM_construct_end(),
+    };
+    return h && EVP_KDF_derive((EVP_KDF_CTX *)h, out, out_len, params) == 1 ? 0 : -1;
+}
+
+void crypto_hkdf_free(struct crypto_hkdf *h)
+{
+    EVP_KDF_CTX_free((EVP_KDF_CTX *)h); /* OpenSSL wipes the key it holds */
+}
+
+int crypto_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+                       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+{
+    struct crypto_hkdf *h = crypto_hkdf_new(ikm, ikm_len);
+    int rc = crypto_hkdf_derive(h, salt, salt_len, info, info_len, out, out_len);
+    crypto_hkdf_free(h);
+    return rc;
 }
 
 int crypto_x25519_public(const uint8_t priv[CRYPTO_X25519_LEN], uint8_t pub[CRYPTO_X25519_LEN])

@@ -25,6 +25,14 @@ int crypto_pbkdf2_sha1(const void *password, size_t password_len, const uint8_t 
 /* HKDF-SHA256 extract-then-expand (Tink's Hkdf.computeHkdf). */
 int crypto_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
                        const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+/* The same, many times under one ikm: the OpenSSL context is made once (the GCM channel derives
+ * a key per message). NULL when out of memory; derive with a NULL h fails. Give a reused h a
+ * salt each time (OpenSSL 3.0 may keep the previous one when the new one is empty). */
+struct crypto_hkdf;
+struct crypto_hkdf *crypto_hkdf_new(const uint8_t *ikm, size_t ikm_len);
+int crypto_hkdf_derive(struct crypto_hkdf *h, const uint8_t *salt, size_t salt_len,
+                       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+void crypto_hkdf_free(struct crypto_hkdf *h);
 
 #define CRYPTO_X25519_LEN 32
 /* The public key of a 32-byte private key (clamped by X25519 itself, as Tink's is). */

@@ -3,8 +3,8 @@
  * (crypto_cipher auto) reads each recorded gcm-* client stream, fed in small pieces, as its
  * plaintext and picks GCM with the engine version the header names; after fresh handshakes a
  * GCM client and the server exchange a request and a file body; large writes and sendfile
- * through a small socket buffer arrive whole; the window and input buffers go back; a channel
- * limited to one cipher refuses the other. */
+ * through a small socket buffer arrive whole; a frame of a megabyte leaves as one message; the
+ * window and input buffers go back; a channel limited to one cipher refuses the other. */
 #include <config.h>
 
 #include <check.h>
@@ -251,6 +251,73 @@ START_TEST(header_and_body_one_message)
 }
 END_TEST
 
+/* A frame of a megabyte (its header written with "more", then the file body, through a 16 KiB
+ * socket buffer with EAGAIN and short writes as the reply queue sees them) leaves as one
+ * message, as Spark sends a frame: one key derivation, not one per window; the window never
+ * holds more than the header and two segments; the reader gets the frame's bytes in order. */
+START_TEST(large_frame_is_one_message)
+{
+    static const struct aes_session s = {
+        .protocol = AES_PROTO_X25519_V2, .key = {9}, .key_len = 16};
+    enum { BODY = 1024 * 1024 + 333 };
+    struct pair p;
+    gcm_pair(&p, &s, 16 * 1024);
+    uint8_t header[21] = {0, 0, 0, 0, 0, 0x10, 1, 0x62, 1};
+    uint8_t *body = malloc(BODY), *seen = malloc(sizeof header + BODY + 1), wire[65536];
+    for (size_t i = 0; i < BODY; i++)
+        body[i] = (uint8_t)(i * 131 + 7);
+    int fd = pair_temp_file(body, BODY);
+    struct gcm_reader r;
+    ck_assert_int_eq(gcm_reader_init(&r, s.key, 16), 0);
+    size_t got = 0, hdr = 0, off = 0, eagains = 0, window_max = 0;
+    const size_t total = sizeof header + BODY;
+    while (got < total) {
+        ssize_t w;
+        if (hdr < sizeof header) {
+            w = channel_writev(p.ch, &(struct iovec){header + hdr, sizeof header - hdr}, 1, true);
+            if (w > 0)
+                hdr += (size_t)w;
+        } else if (off < BODY) {
+            w = channel_sendfile(p.ch, fd, off, BODY - off);
+            if (w > 0)
+                off += (size_t)w;
+        } else {
+            w = channel_flush(p.ch);
+        }
+        if (w < 0) {
+            ck_assert_int_eq(errno, EAGAIN);
+            eagains++;
+        }
+        size_t held = channel_memory(p.ch, true);
+        window_max = held > window_max ? held : window_max;
+        ssize_t n = read(p.peer, wire, sizeof wire);
+        for (ssize_t at = 0; at < n;) {
+            uint8_t *plain;
+            size_t plen;
+            ssize_t took = gcm_reader_feed(&r, wire + at, (size_t)(n - at), &plain, &plen);
+            ck_assert_int_gt(took, 0);
+            memcpy(seen + got, plain, plen);
+            got += plen;
+            at += took;
+        }
+    }
+    ck_assert_mem_eq(seen, header, sizeof header);
+    ck_assert_mem_eq(seen + sizeof header, body, BODY);
+    ck_assert_uint_eq(r.messages, 1);
+    ck_assert(gcm_reader_idle(&r));
+    ck_assert_uint_gt(eagains, 0);
+    ck_assert_uint_le(window_max, 8 + 24 + 2 * GCM_SEGMENT_LEN);
+    uint64_t dec, enc;
+    channel_aes_counts(p.ch, &dec, &enc);
+    ck_assert_uint_eq(enc, total);
+    gcm_reader_free(&r);
+    close(fd);
+    free(body);
+    free(seen);
+    pair_close(&p);
+}
+END_TEST
+
 /* crypto_cipher ctr refuses a GCM client, gcm a CTR client: EBADMSG, nothing read. */
 START_TEST(one_cipher_only_refuses_the_other)
 {
@@ -302,7 +369,8 @@ int main(void)
         s, &(struct check_case){.suite = "channel_gcm", .name = "channel_gcm", .timeout_s = 120},
         CHECK_TESTS(recorded_client_streams_through_the_channel,
                     partial_writes_and_sendfile_arrive_whole, one_cipher_only_refuses_the_other,
-                    tampered_message_refused, header_and_body_one_message));
+                    tampered_message_refused, header_and_body_one_message,
+                    large_frame_is_one_message));
     check_add_case(s,
                    &(struct check_case){.suite = "channel_gcm",
                                         .name = "each_engine_version",

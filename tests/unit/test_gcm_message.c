@@ -3,7 +3,8 @@
  * of ../shared/vectors-40: each direction of each connection, fed in pieces of several sizes,
  * decrypts to the message count, plaintext length and frame count its decoded.txt reports;
  * re-sealed with the recorded salt and nonce prefix, each message is the recorded bytes again.
- * Spark 4.0.0's over-announced lengths are delivered; tampering and bad lengths are refused. */
+ * Spark 4.0.0's over-announced lengths are delivered; tampering and bad lengths are refused.
+ * The same through gcm_reader_feed_direct (segments opened where they lie, no copy). */
 #include <config.h>
 
 #include <check.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "../check_main.h"
+#include "crypto/gcm_inbox.h"
 #include "crypto/gcm_message.h"
 #include "gcm_vectors.h"
 
@@ -51,6 +53,65 @@ END_TEST
 
 /* Each recorded message of a sender whose L is the fixed rule, sealed again from its plaintext
  * with its recorded salt and nonce prefix, is the same bytes. */
+/* The recordings again through gcm_reader_feed_direct, from a writable copy, in pieces and
+ * with a caller's room below and above a segment's plaintext: the same plaintext as the copying
+ * feed, and with whole pieces and room every segment goes straight to the caller's buffer. */
+START_TEST(every_recording_decrypts_in_place)
+{
+    static const struct {
+        size_t piece, room;
+    } modes[] = {{SIZE_MAX, 65536}, {SIZE_MAX, 100}, {4096, 65536}, {32769, 65536}, {65536, 0}};
+    for (size_t i = 0; i < GCM_CAPTURES; i++) {
+        struct gcm_expected e;
+        gcm_expected_of(&gcm_captures[i], &e);
+        struct aes_capture cap;
+        size_t want_len;
+        uint8_t *want = gcm_decrypt_capture(&gcm_captures[i], &e, SIZE_MAX, &want_len, &cap);
+        for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+            uint8_t *in = malloc(cap.cipher_len + 1), *got = malloc(want_len + 65536);
+            memcpy(in, cap.cipher, cap.cipher_len);
+            struct gcm_reader r;
+            ck_assert_int_eq(gcm_reader_init(&r, e.key, e.key_len), 0);
+            size_t have = 0, segments = 0, straight = 0;
+            for (size_t at = 0; at < cap.cipher_len;) {
+                size_t n = cap.cipher_len - at;
+                n = n < modes[m].piece ? n : modes[m].piece;
+                uint8_t *plain;
+                size_t plen;
+                ssize_t took = gcm_reader_feed_direct(&r, in + at, n, got + have, modes[m].room,
+                                                      &plain, &plen);
+                ck_assert_msg(took > 0, "%s/%s mode %zu: refused at %zu", gcm_captures[i].dir,
+                              gcm_captures[i].file, m, at);
+                if (plen) {
+                    segments++;
+                    if (plain == got + have)
+                        straight++;
+                    else
+                        memcpy(got + have, plain, plen);
+                    /* never more than the room the caller gave */
+                    ck_assert(plain != got + have || plen <= modes[m].room);
+                }
+                have += plen;
+                at += (size_t)took;
+            }
+            ck_assert_uint_eq(have, want_len);
+            ck_assert_mem_eq(got, want, want_len);
+            ck_assert_uint_eq(r.messages, e.messages);
+            /* (the last recording announces 4.0.0's L: its short last segment is collected) */
+            if (modes[m].piece == SIZE_MAX && modes[m].room == 65536 && i + 1 < GCM_CAPTURES)
+                ck_assert_uint_eq(straight, segments);
+            if (modes[m].room == 0)
+                ck_assert_uint_eq(straight, 0);
+            gcm_reader_free(&r);
+            free(in);
+            free(got);
+        }
+        free(want);
+        free(cap.data);
+    }
+}
+END_TEST
+
 START_TEST(messages_reseal_byte_for_byte)
 {
     for (size_t i = 0; i + 1 < GCM_CAPTURES; i++) { /* the last one announces 4.0.0's L */
@@ -109,8 +170,20 @@ START_TEST(lengths_fixed_and_400)
 }
 END_TEST
 
-/* Seals n bytes of a pattern (announcing L = announced), then feeds the first send bytes. */
-static int roundtrip(size_t key_len, size_t n, uint64_t announced, size_t send, int flip_at)
+/* How roundtrip feeds: pieces of piece bytes, by gcm_reader_feed_direct with room bytes of room
+ * when direct. */
+struct feeding {
+    size_t piece;
+    bool direct;
+    size_t room;
+};
+static const struct feeding feedings[] = {
+    {1000, false, 0}, {SIZE_MAX, true, SIZE_MAX}, {40000, true, SIZE_MAX}, {SIZE_MAX, true, 50}};
+
+/* Seals n bytes of a pattern (announcing L = announced), then feeds the first send bytes as f
+ * says. 0: the plaintext came out whole, -1: refused, 1: wrong plaintext. */
+static int roundtrip_fed(size_t key_len, size_t n, uint64_t announced, size_t send, int flip_at,
+                         const struct feeding *f)
 {
     uint8_t key[32];
     memset(key, 0x5a, sizeof key);
@@ -133,13 +206,18 @@ static int roundtrip(size_t key_len, size_t n, uint64_t announced, size_t send, 
     while (at < send) {
         uint8_t *plain;
         size_t plen;
-        ssize_t took =
-            gcm_reader_feed(&r, msg + at, send - at < 1000 ? send - at : 1000, &plain, &plen);
+        size_t piece = send - at < f->piece ? send - at : f->piece;
+        ssize_t took = f->direct
+                           ? gcm_reader_feed_direct(&r, msg + at, piece, got + have,
+                                                    f->room < n + 1 - have ? f->room : n + 1 - have,
+                                                    &plain, &plen)
+                           : gcm_reader_feed(&r, msg + at, piece, &plain, &plen);
         if (took < 0) {
             rc = -1;
             break;
         }
-        memcpy(got + have, plain, plen);
+        if (plen && plain != got + have)
+            memcpy(got + have, plain, plen);
         have += plen;
         at += (size_t)took;
     }
@@ -149,6 +227,18 @@ static int roundtrip(size_t key_len, size_t n, uint64_t announced, size_t send, 
     free(msg);
     free(want);
     free(got);
+    return rc;
+}
+
+/* The same result every way of feeding gives (-1 when any refuses, 1 when any is wrong). */
+static int roundtrip(size_t key_len, size_t n, uint64_t announced, size_t send, int flip_at)
+{
+    int rc = 0;
+    for (size_t i = 0; i < sizeof feedings / sizeof *feedings; i++) {
+        int one = roundtrip_fed(key_len, n, announced, send, flip_at, &feedings[i]);
+        ck_assert_msg(i == 0 || one == rc, "feeding %zu: %d, the copying feed %d", i, one, rc);
+        rc = one;
+    }
     return rc;
 }
 
@@ -213,7 +303,48 @@ START_TEST(tampering_and_bad_lengths_refused)
 }
 END_TEST
 
+/* The input buffer of an inbox changes size only while it holds nothing; a segment whole in it
+ * is decrypted straight into a large enough out; trim gives everything back between messages. */
+START_TEST(inbox_resizes_only_when_empty)
+{
+    uint8_t key[16] = {3};
+    size_t n = 40000, total = (size_t)gcm_message_len(16, n);
+    struct gcm_key k;
+    ck_assert_int_eq(gcm_key_init(&k, key, 16), 0);
+    uint8_t *msg = calloc(1, total), *want = malloc(n), *out = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (uint8_t)(i ^ 0x33);
+    gcm_message_place(16, msg, want, n);
+    ck_assert_int_eq(gcm_message_seal(&k, NULL, msg, n), 0);
+    gcm_key_free(&k);
+    struct gcm_inbox in;
+    ck_assert_int_eq(gcm_inbox_init(&in, key, 16, 1024), 0);
+    gcm_inbox_resize(&in, 65536);
+    size_t room = 0;
+    uint8_t *at = gcm_inbox_space(&in, &room);
+    ck_assert_uint_eq(room, 65536);
+    memcpy(at, msg, total);
+    gcm_inbox_filled(&in, total);
+    gcm_inbox_resize(&in, 1024); /* ciphertext held: refused */
+    ck_assert_uint_eq(in.raw_cap, 65536);
+    ck_assert_int_eq(gcm_inbox_take(&in, out, n), (ssize_t)n);
+    ck_assert_mem_eq(out, want, n);
+    ck_assert_uint_eq(gcm_inbox_memory(&in), 65536); /* both segments whole: no segment buffer */
+    gcm_inbox_trim(&in);
+    ck_assert_uint_eq(gcm_inbox_memory(&in), 0);
+    gcm_inbox_resize(&in, 1024);
+    ck_assert_ptr_nonnull(gcm_inbox_space(&in, &room));
+    ck_assert_uint_eq(room, 1024);
+    gcm_inbox_free(&in);
+    free(msg);
+    free(want);
+    free(out);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "gcm_message", .name = "gcm_message", .timeout_s = 120,
             .needs_shared_vectors = true),
-           every_recording_decrypts, messages_reseal_byte_for_byte, lengths_fixed_and_400,
-           spark_400_over_announced_lengths_delivered, tampering_and_bad_lengths_refused)
+           every_recording_decrypts, every_recording_decrypts_in_place,
+           messages_reseal_byte_for_byte, lengths_fixed_and_400,
+           spark_400_over_announced_lengths_delivered, tampering_and_bad_lengths_refused,
+           inbox_resizes_only_when_empty)

@@ -428,6 +428,7 @@ enum { TOY_GULP = 16384, TOY_HANDOUT = 3000 };
 struct toy_link {
     uint8_t held[TOY_GULP];
     size_t off, len;
+    int trims; /* rx_release_idle's calls of trim */
 };
 
 static ssize_t toy_readv(void *state, int fd, const struct iovec *iov, int iovcnt)
@@ -460,12 +461,18 @@ static size_t toy_pending(void *state)
     return t->len - t->off;
 }
 
+static void toy_trim(void *state)
+{
+    ((struct toy_link *)state)->trims++;
+}
+
 static const struct link_ops toy_ops = {
-    .name = "toy-xor", .readv = toy_readv, .pending = toy_pending};
+    .name = "toy-xor", .readv = toy_readv, .pending = toy_pending, .trim = toy_trim};
 
 /* A direct body, a small chunk and a stream to the sink file, XORed on the wire: every frame
  * decrypted whole, and the stream's bytes read + written (never spliced: the socket holds
- * ciphertext). As the transport does, rx is pumped again while the link holds plaintext. */
+ * ciphertext). As the transport does, rx is pumped again while the link holds plaintext; once
+ * quiet, rx_release_idle trims the link too. */
 START_TEST(test_through_a_link)
 {
     size_t big_len = 300000, file_len = 500000;
@@ -495,6 +502,10 @@ START_TEST(test_through_a_link)
     const struct rx_stats *st = rx_get_stats(x);
     ck_assert_uint_eq(st->spliced_bytes, 0);
     ck_assert_uint_eq(st->written_bytes, file_len);
+    /* quiet between frames: rx gives its buffer back, and the link its own (link_trim) */
+    ck_assert_int_eq(toy.trims, 0);
+    rx_release_idle(x);
+    ck_assert_int_eq(toy.trims, 1);
     rig_close(&g);
     proto_writer_free(&w);
     free(big);

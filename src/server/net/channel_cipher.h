@@ -7,7 +7,8 @@
  * A write fills the window with the ciphertext of the next piece of plaintext and writes it;
  * what the socket did not take is held and leaves first on the next write or channel_flush.
  * CTR's window appends until full and keeps the last one for a body that follows at once
- * (more); GCM's writes each sealed message before the next and stages a message being built.
+ * (more); GCM's writes the sealed segments of a message before the next and stages a segment
+ * being filled.
  * A window beyond CHANNEL_AES_KEEP is freed whenever nothing is held. */
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
 #define SHUFFLED_SERVER_NET_CHANNEL_CIPHER_H
@@ -52,10 +53,14 @@ struct cipher_channel {
     bool gcm;     /* the GCM channel once decided (else CTR) */
     /* CTR */
     struct ctr_stream rd, wr;
-    /* GCM: the session key for sealing, and what was received and not yet handed out */
+    /* GCM: the session key for sealing, the message being sealed (while sending_open; the
+     * plaintext of its current segment is win.staged bytes, or before a message opens, of a
+     * frame's header waiting for its body), what was received and not yet handed out */
     struct gcm_key seal_key;
+    struct gcm_sealing sending;
+    bool sending_open;
     struct gcm_inbox inbox;
-    uint64_t gcm_encrypted; /* the message being built is win.staged plaintext bytes */
+    uint64_t gcm_encrypted;
     /* undecided: the candidates, which ciphers may be picked, the client's first bytes */
     struct aes_session cand[2];
     int ncand;
