@@ -5,5 +5,8 @@ src_server_libshuffled_core_la_SOURCES += src/server/net/tls_context.c \
 	src/server/net/tls_protocols.c src/server/net/tls_protocols.h \
 	src/server/net/tls_context.h src/server/net/channel_tls.c src/server/net/channel_tls.h \
 	src/server/net/tls_conn.c src/server/net/tls_conn.h
+# userspace TLS: records into the send window, many per socket write
+src_server_libshuffled_core_la_SOURCES += src/server/net/tls_window_bio.c \
+	src/server/net/tls_window_bio.h
 src_server_libshuffled_core_la_CFLAGS += $(SSL_CFLAGS)
 src_server_libshuffled_core_la_LIBADD += $(SSL_LIBS)
