@@ -15,3 +15,8 @@ TESTS += tests/integration/test_tls_fetch.sh
 check_PROGRAMS += tests/unit/test_send_window
 TESTS += tests/unit/test_send_window
 tests_unit_test_send_window_SOURCES = tests/unit/test_send_window.c src/server/net/send_window.c
+# the userspace TLS channel's write path (tls_window_bio) against an OpenSSL client
+check_PROGRAMS += tests/unit/test_channel_tls
+TESTS += tests/unit/test_channel_tls
+tests_unit_test_channel_tls_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+tests_unit_test_channel_tls_LDADD = $(LDADD) $(SSL_LIBS) $(CRYPTO_LIBS)
