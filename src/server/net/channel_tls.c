@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
+#include <openssl/ssl3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,12 +232,14 @@ struct file_src {
 static ssize_t seal_file(void *src, struct send_window *w, size_t done, size_t n)
 {
     const struct file_src *f = src;
-    if (send_window_reserve(w, w->max) != 0) /* the plaintext must not move */
-        return -1;
     size_t fits = tls_window_plain_fits(w->max - w->end);
     if (n > fits)
         n = fits;
-    uint8_t *plain = w->buf + w->max - n;
+    /* what n bytes' records may take: at most max; reserved first, the plaintext must not move */
+    size_t need = w->end + n + TLS_RECORD_OVERHEAD_MAX * (n / SSL3_RT_MAX_PLAIN_LENGTH + 1);
+    if (send_window_reserve(w, need) != 0)
+        return -1;
+    uint8_t *plain = w->buf + w->cap - n;
     ssize_t r;
     do
         r = pread(f->fd, plain, n, (off_t)(f->offset + done));
