@@ -38,7 +38,7 @@ struct evbuffer;
 struct link_ops {
     const char *name; /* "aes-ctr", "sasl-auth-conf", ...: for messages */
     bool splice_ok;   /* the socket's bytes are the plaintext (stream-to-file may splice) */
-    /* readv takes the socket's bytes in reads of its own (TLS read-ahead) and hands out what it
+    /* readv takes the socket's bytes in reads of its own (TLS's read buffer) and hands out what it
      * holds: a short readv costs no system call */
     bool reads_ahead;
     ssize_t (*readv)(void *state, int fd, const struct iovec *iov, int iovcnt);
