@@ -40,6 +40,9 @@ struct evbuffer;
 struct link_ops {
     const char *name; /* "aes-ctr", "sasl-auth-conf", ...: for messages */
     bool splice_ok;   /* the socket's bytes are the plaintext (stream-to-file may splice) */
+    /* readv takes the socket's bytes in reads of its own (TLS's read buffer) and hands out what it
+     * holds: a short readv costs no system call */
+    bool reads_ahead;
     ssize_t (*readv)(void *state, int fd, const struct iovec *iov, int iovcnt);
     size_t (*pending)(void *state);
     int (*write)(void *state, struct evbuffer *out, uint8_t *plain, size_t len);
@@ -56,6 +59,11 @@ struct link {
 static inline bool link_is_plain(const struct link *l)
 {
     return !l || !l->ops;
+}
+
+static inline bool link_reads_ahead(const struct link *l)
+{
+    return l && l->ops && l->ops->reads_ahead;
 }
 
 /* The socket's next bytes into iov: readv(2) without a cipher, ops->readv with one. */

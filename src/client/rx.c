@@ -283,6 +283,11 @@ static ssize_t read_buffer(struct rx *r, int fd, size_t *want)
         r->start = 0;
     }
     *want = RX_BUF_BYTES - r->end;
+    /* At a frame's start a link that reads ahead gives only the header: a large body then goes
+     * straight into its own allocation (start_body) instead of through the buffer and a copy. */
+    if (r->start == r->end && r->sink_fd < 0 && link_reads_ahead(r->link) &&
+        frame_decoder_idle(&r->dec))
+        *want = PROTO_FRAME_HEADER_LEN;
     struct iovec iov = {r->buf + r->end, *want};
     ssize_t n = link_is_plain(r->link) ? recv(fd, iov.iov_base, *want, 0)
                                        : link_readv(r->link, fd, &iov, 1);

@@ -20,6 +20,11 @@
 #include "common/callback_bio.h"
 #include "shuffle/client.h"
 
+/* Bytes of the socket read at once (each TLS connection holds this much while it lives) */
+#ifndef TLS_LINK_READ_BUFFER
+#define TLS_LINK_READ_BUFFER (64 * 1024)
+#endif
+
 struct client_tls {
     SSL_CTX *ctx;
     bool insecure;
@@ -27,7 +32,9 @@ struct client_tls {
 
 struct tls_link {
     SSL *ssl;
-    BIO *rbio, *wbio;  /* owned by ssl: the socket itself in; records out into memory */
+    /* owned by ssl: in, a buffer over the socket (TLS_LINK_READ_BUFFER), or a cipher under
+     * TLS (tls_link_set_below); out, records into memory */
+    BIO *rbio, *wbio;
     struct link below; /* a cipher under TLS (AES, as Spark does); plain: the socket */
     int fd;
     struct tls_link_owner owner;
@@ -66,9 +73,9 @@ int client_tls_new(const struct shuffle_client_options *o, struct client_tls **o
     t->insecure = o->tls_insecure;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
-    /* reads take several records from the socket at once (fewer syscalls) */
-    SSL_CTX_set_read_ahead(ctx, 1);
-    SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
+    /* No read-ahead: with it, OpenSSL 3.0 moves the bytes it holds behind a record to the
+     * front of its buffer before each record (payload alignment), more bytes than it receives;
+     * the read BIO buffers the socket instead (tls_link_start). */
     const char *what = NULL, *file = NULL;
     if (!t->insecure) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -213,8 +220,9 @@ static size_t tls_pending(void *state)
     int n = SSL_pending(k->ssl);
     if (n > 0)
         return (size_t)n;
-    if (!k->starved && SSL_has_pending(k->ssl))
-        return 1;                   /* whole records read ahead */
+    /* whole records read ahead, or what the read buffer took from the socket */
+    if (!k->starved && (SSL_has_pending(k->ssl) || BIO_pending(k->rbio) > 0))
+        return 1;
     return link_pending(&k->below); /* records a cipher under TLS decrypted and holds */
 }
 
@@ -245,6 +253,7 @@ static void tls_destroy(void *state)
 static const struct link_ops tls_link_ops = {
     .name = "tls",
     .splice_ok = false, /* the socket carries records */
+    .reads_ahead = true,
     .readv = tls_readv,
     .pending = tls_pending,
     .write = tls_write,
@@ -266,14 +275,23 @@ int tls_link_start(struct link *l, const struct client_tls *t, int fd, const cha
     struct tls_link *k = calloc(1, sizeof *k);
     if (k)
         k->ssl = SSL_new(t->ctx);
+    BIO *sock = NULL;
     if (k && k->ssl) {
-        k->rbio = BIO_new_socket(fd, BIO_NOCLOSE);
+        /* the socket read in large pieces, handed to SSL record by record */
+        sock = BIO_new_socket(fd, BIO_NOCLOSE);
+        k->rbio = sock ? BIO_new(BIO_f_buffer()) : NULL;
+        if (k->rbio && BIO_set_read_buffer_size(k->rbio, TLS_LINK_READ_BUFFER) == 1) {
+            BIO_push(k->rbio, sock);
+            sock = NULL; /* k->rbio's now */
+        }
         k->wbio = BIO_new(BIO_s_mem());
     }
-    if (!k || !k->ssl || !k->rbio || !k->wbio || (!t->insecure && expect_host(k->ssl, host))) {
+    if (!k || !k->ssl || sock || !k->rbio || !k->wbio ||
+        (!t->insecure && expect_host(k->ssl, host))) {
         snprintf(err, errlen, "TLS: cannot start a session (out of memory?)");
+        BIO_free(sock);
         if (k) {
-            BIO_free(k->rbio);
+            BIO_free_all(k->rbio);
             BIO_free(k->wbio);
             SSL_free(k->ssl);
         }
@@ -318,7 +336,7 @@ int tls_link_set_below(struct link *l, struct link *cipher, const char **why)
     *why = NULL;
     if (!k->handshake_done || !link_is_plain(&k->below))
         *why = "the TLS session cannot take a cipher now";
-    else if (SSL_has_pending(k->ssl))
+    else if (SSL_has_pending(k->ssl) || BIO_pending(k->rbio) > 0)
         *why = "bytes after the authentication reply, before the cipher was on";
     else if (flush_records(k, k->owner.out(k->owner.arg)) != 0)
         *why = "out of memory";
@@ -328,7 +346,7 @@ int tls_link_set_below(struct link *l, struct link *cipher, const char **why)
             *why = "out of memory";
         return -1;
     }
-    SSL_set0_rbio(k->ssl, rbio); /* frees the socket BIO (the fd stays open) */
+    SSL_set0_rbio(k->ssl, rbio); /* frees the buffer and socket BIOs (the fd stays open) */
     k->rbio = rbio;
     k->below = *cipher;
     cipher->ops = NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* TLS under a libshuffle connection (spark.ssl.rpc; docs/tls.md), on the cipher seam of
- * link.h: an OpenSSL client that reads the socket itself (read-ahead: several records per
- * read) and yields plaintext through the link's readv; plaintext written comes out as TLS
+ * link.h: an OpenSSL client that reads the socket itself (through a buffer: several records
+ * per read) and yields plaintext through the link's readv; plaintext written comes out as TLS
  * records in a memory BIO, appended to the connection's output buffer. The handshake starts at once
  * (the ClientHello goes out when the link is made) and is driven by the reads; its end is reported
  * to the transport, which then authenticates or releases the requests held meanwhile. */

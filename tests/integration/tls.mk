@@ -29,3 +29,8 @@ tests_integration_test_tls_limits_SOURCES = tests/integration/test_tls_limits.c 
 	tests/integration/tls_fixture.c
 tests_integration_test_tls_limits_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
 tests_integration_test_tls_limits_LDADD = $(INTEGRATION_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS)
+# the userspace TLS channel's write path (tls_window_bio) against an OpenSSL client
+check_PROGRAMS += tests/unit/test_channel_tls
+TESTS += tests/unit/test_channel_tls
+tests_unit_test_channel_tls_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+tests_unit_test_channel_tls_LDADD = $(LDADD) $(SSL_LIBS) $(CRYPTO_LIBS)

@@ -2,7 +2,8 @@
 /* The bounded write window shared by the AES-CTR, AES-GCM and TLS channels (send_window.h):
  * bytes leave in order, at most one window is held while the drain is full, the held bytes
  * leave first and an idle window beyond `keep` is given back; an appending window keeps what
- * it holds for bytes that follow at once, and nothing staged is given back. */
+ * it holds for bytes that follow at once, and nothing staged is given back; a window given
+ * back is kept by the thread for its next window. */
 #include <config.h>
 
 #include <check.h>
@@ -139,6 +140,32 @@ START_TEST(a_staged_window_is_kept)
 }
 END_TEST
 
+/* A connection answering block after block gives its window back between answers: the
+ * thread keeps the last one for the next window (no fresh pages each time), and gives it
+ * only to a window allowed that much. */
+START_TEST(a_given_back_window_is_reused_on_the_thread)
+{
+    struct send_window w, v, small;
+    send_window_init(&w, MAX, KEEP, false);
+    ck_assert_int_eq(send_window_reserve(&w, MAX), 0);
+    uint8_t *first = w.buf;
+    struct sink s = {.budget = SIZE_MAX};
+    ck_assert_int_eq(send_window_flush(&w, drain, &s, false), 0);
+    ck_assert_uint_eq(w.cap, 0);  /* given back: not the connection's any more */
+    uint8_t *other = malloc(MAX); /* would take the freed block if it had been freed */
+    send_window_init(&small, MAX / 2, KEEP, false);
+    ck_assert_int_eq(send_window_reserve(&small, 10), 0);
+    ck_assert_ptr_ne(small.buf, first); /* more than its max: not for it */
+    send_window_init(&v, MAX, KEEP, false);
+    ck_assert_int_eq(send_window_reserve(&v, 10), 0);
+    ck_assert_ptr_eq(v.buf, first);
+    ck_assert_uint_eq(v.cap, MAX);
+    free(other);
+    send_window_free(&small);
+    send_window_free(&v);
+}
+END_TEST
+
 START_TEST(gather_skips_across_iovecs)
 {
     uint8_t a[] = {1, 2, 3}, b[] = {4, 5}, c[] = {6, 7, 8, 9}, dst[16] = {0};
@@ -153,4 +180,5 @@ END_TEST
 CHECK_MAIN((.suite = "send_window", .name = "window"),
            everything_leaves_in_order_and_the_window_goes_back,
            a_full_drain_holds_one_window_at_most, an_appending_window_keeps_a_header_for_its_body,
-           a_staged_window_is_kept, gather_skips_across_iovecs)
+           a_staged_window_is_kept, a_given_back_window_is_reused_on_the_thread,
+           gather_skips_across_iovecs)

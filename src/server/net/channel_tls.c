@@ -7,12 +7,15 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
+#include <openssl/ssl3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/callback_bio.h"
 #include "server/net/send_window.h"
+#include "server/net/tls_window_bio.h"
 
 struct tls_channel {
     struct channel base;
@@ -20,7 +23,11 @@ struct tls_channel {
     SSL *ssl;
     struct channel_tls_hooks hooks;
     bool handshake_done, ktls_send;
-    struct send_window win; /* userspace TLS: plaintext SSL_write has not taken yet */
+    /* Kernel TLS: plaintext SSL_write has not taken yet. Userspace TLS: SSL's records, put
+     * there by window_bio (SSL's write BIO once the handshake is done), the socket has not
+     * taken yet; many records leave in one socket write. */
+    struct send_window win;
+    BIO *window_bio; /* until SSL owns it (userspace TLS) or it is freed (kernel TLS) */
 };
 
 static struct tls_channel *from(struct channel *ch)
@@ -63,6 +70,15 @@ static int handshake(struct tls_channel *t)
     if (rc == 1) {
         t->handshake_done = true;
         t->ktls_send = BIO_get_ktls_send(SSL_get_wbio(t->ssl)) == 1;
+        if (!t->ktls_send) {
+            /* records go into the window (appended after a header until it is full) */
+            SSL_set0_wbio(t->ssl, t->window_bio);
+            t->win.append = true;
+            t->win.min_room = TLS_RECORD_OVERHEAD_MAX + 1;
+        } else {
+            BIO_free(t->window_bio);
+        }
+        t->window_bio = NULL;
         if (t->hooks.on_handshake)
             t->hooks.on_handshake(t->hooks.arg, &t->base, NULL);
         return 1;
@@ -88,6 +104,13 @@ static int handshake(struct tls_channel *t)
     return -1;
 }
 
+/* Userspace TLS: the window's records to the socket. */
+static ssize_t socket_drain(void *sink, const uint8_t *p, size_t n, bool more)
+{
+    struct iovec v = {(void *)p, n};
+    return channel_writev(((struct tls_channel *)sink)->inner, &v, 1, more);
+}
+
 static ssize_t tls_read(struct channel *ch, void *buf, size_t len)
 {
     struct tls_channel *t = from(ch);
@@ -98,7 +121,15 @@ static ssize_t tls_read(struct channel *ch, void *buf, size_t len)
     }
     ERR_clear_error();
     int n = SSL_read(t->ssl, buf, clamp(len));
-    return n > 0 ? n : ssl_failure(t, n);
+    if (n > 0)
+        return n;
+    ssize_t r = ssl_failure(t, n);
+    if (r < 0 && errno != EAGAIN && !t->ktls_send) {
+        int saved = errno; /* best effort: an alert SSL wrote into the window goes out */
+        (void)send_window_flush(&t->win, socket_drain, t, false);
+        errno = saved;
+    }
+    return r;
 }
 
 static ssize_t ssl_drain(void *sink, const uint8_t *p, size_t n, bool more)
@@ -115,15 +146,62 @@ static ssize_t ssl_drain(void *sink, const uint8_t *p, size_t n, bool more)
     return -1;
 }
 
+/* Userspace TLS: SSL_write of n bytes, whose records go into the window: bytes taken (fewer
+ * only when the window filled up, which tls_window_plain_fits prevents), or -1 with errno
+ * (EAGAIN: the window is full). */
+static ssize_t seal(struct tls_channel *t, const uint8_t *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) { /* partial writes: one record per call */
+        ERR_clear_error();
+        int w = SSL_write(t->ssl, p + done, clamp(n - done));
+        if (w <= 0) {
+            if (ssl_failure(t, w) == 0)
+                errno = EPIPE;
+            return done ? (ssize_t)done : -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
 struct iov_src {
+    struct tls_channel *t;
     const struct iovec *iov;
     int iovcnt;
 };
 
+/* Kernel TLS: the plaintext is copied into the window, SSL_write takes it from there. */
 static ssize_t fill_from_iov(void *src, struct send_window *w, size_t done, size_t n)
 {
     const struct iov_src *s = src;
     return send_window_put_iov(w, s->iov, s->iovcnt, done, n);
+}
+
+/* Userspace TLS: the records of up to n bytes of iov (from done bytes in), sealed straight from
+ * the caller's memory. */
+static ssize_t seal_iov(void *src, struct send_window *w, size_t done, size_t n)
+{
+    const struct iov_src *s = src;
+    size_t fits = tls_window_plain_fits(w->max - w->end), taken = 0;
+    if (n > fits)
+        n = fits;
+    for (int i = 0; i < s->iovcnt && taken < n; i++) {
+        size_t l = s->iov[i].iov_len;
+        if (done >= l) {
+            done -= l;
+            continue;
+        }
+        size_t want = l - done < n - taken ? l - done : n - taken;
+        ssize_t got = seal(s->t, (const uint8_t *)s->iov[i].iov_base + done, want);
+        if (got < 0)
+            return taken ? (ssize_t)taken : -1;
+        taken += (size_t)got;
+        if ((size_t)got < want)
+            break;
+        done = 0;
+    }
+    return (ssize_t)taken;
 }
 
 static ssize_t tls_writev(struct channel *ch, const struct iovec *iov, int iovcnt, bool more)
@@ -136,19 +214,38 @@ static ssize_t tls_writev(struct channel *ch, const struct iovec *iov, int iovcn
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++)
         total += iov[i].iov_len;
-    struct iov_src s = {iov, iovcnt};
-    return send_window_pump(&t->win, total, more, fill_from_iov, &s, ssl_drain, t);
+    struct iov_src s = {t, iov, iovcnt};
+    if (t->ktls_send)
+        return send_window_pump(&t->win, total, more, fill_from_iov, &s, ssl_drain, t);
+    return send_window_pump(&t->win, total, more, seal_iov, &s, socket_drain, t);
 }
 
 struct file_src {
+    struct tls_channel *t;
     int fd;
     uint64_t offset;
 };
 
-static ssize_t fill_from_file(void *src, struct send_window *w, size_t done, size_t n)
+/* Userspace TLS: up to n file bytes (from done bytes in) read into the top of the window and
+ * sealed into records after what it holds. The room left for the records (plaintext plus
+ * TLS_RECORD_OVERHEAD_MAX per record) keeps each record's ciphertext below the plaintext
+ * still to be sealed, so the file bytes need no buffer of their own. */
+static ssize_t seal_file(void *src, struct send_window *w, size_t done, size_t n)
 {
     const struct file_src *f = src;
-    return send_window_put_file(w, f->fd, f->offset + done, n);
+    size_t fits = tls_window_plain_fits(w->max - w->end);
+    if (n > fits)
+        n = fits;
+    /* what n bytes' records may take: at most max; reserved first, the plaintext must not move */
+    size_t need = w->end + n + TLS_RECORD_OVERHEAD_MAX * (n / SSL3_RT_MAX_PLAIN_LENGTH + 1);
+    if (send_window_reserve(w, need) != 0)
+        return -1;
+    uint8_t *plain = w->buf + w->cap - n;
+    ssize_t r;
+    do
+        r = pread(f->fd, plain, n, (off_t)(f->offset + done));
+    while (r < 0 && errno == EINTR);
+    return r > 0 ? seal(f->t, plain, (size_t)r) : r;
 }
 
 static ssize_t tls_sendfile(struct channel *ch, int fd, uint64_t offset, size_t len)
@@ -167,8 +264,8 @@ static ssize_t tls_sendfile(struct channel *ch, int fd, uint64_t offset, size_t 
             return (ssize_t)n;
         return ssl_failure(t, -1) == 0 ? 0 : -1;
     }
-    struct file_src f = {fd, offset};
-    return send_window_pump(&t->win, len, false, fill_from_file, &f, ssl_drain, t);
+    struct file_src f = {t, fd, offset};
+    return send_window_pump(&t->win, len, false, seal_file, &f, socket_drain, t);
 }
 
 static void tls_cork(struct channel *ch, bool on)
@@ -187,7 +284,7 @@ static size_t tls_pending(struct channel *ch)
 static int tls_flush(struct channel *ch)
 {
     struct tls_channel *t = from(ch);
-    int rc = send_window_flush(&t->win, ssl_drain, t, false);
+    int rc = send_window_flush(&t->win, t->ktls_send ? ssl_drain : socket_drain, t, false);
     return rc == 0 ? channel_flush(t->inner) : rc; /* then what a cipher under TLS holds */
 }
 
@@ -195,6 +292,7 @@ static void tls_destroy(struct channel *ch)
 {
     struct tls_channel *t = from(ch);
     SSL_free(t->ssl);
+    BIO_free(t->window_bio); /* NULL once SSL took it */
     send_window_free(&t->win);
     channel_destroy(t->inner);
     free(t);
@@ -216,7 +314,11 @@ struct channel *channel_tls_new(struct channel *inner, SSL *ssl,
                                 const struct channel_tls_hooks *hooks)
 {
     struct tls_channel *t = calloc(1, sizeof *t);
-    if (!t || SSL_set_fd(ssl, inner->fd) != 1) {
+    if (t)
+        t->window_bio = tls_window_bio_new(&t->win);
+    if (!t || !t->window_bio || SSL_set_fd(ssl, inner->fd) != 1) {
+        if (t)
+            BIO_free(t->window_bio);
         free(t);
         return NULL;
     }
@@ -298,7 +400,9 @@ int channel_tls_set_transport(struct channel *ch, struct channel *transport, con
         errno = ENOMEM;
         return -1;
     }
-    SSL_set_bio(t->ssl, bio, bio); /* frees the socket BIO (which leaves the fd open) */
+    /* reads: through the cipher (frees the socket BIO, which leaves the fd open); records
+     * written already go to the window, drained into t->inner: from now on the cipher */
+    SSL_set0_rbio(t->ssl, bio);
     t->inner = transport;
     return 0;
 }

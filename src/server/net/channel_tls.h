@@ -6,7 +6,9 @@
  * Sending file bytes: when OpenSSL switched the socket to kernel TLS after the handshake
  * (SSL_OP_ENABLE_KTLS, the kernel's `tls` module, an AES-GCM suite), file ranges go with
  * SSL_sendfile, the kernel encrypting them with no copy to user space; otherwise they are
- * read into a bounded window (send_window.h, CHANNEL_TLS_WINDOW) and written with SSL_write. */
+ * read into a bounded window (send_window.h, CHANNEL_TLS_WINDOW) and sealed with SSL_write into
+ * records that SSL writes into the same window (tls_window_bio.h), which leaves in one socket
+ * write when full or when the answer ends. */
 #ifndef SHUFFLED_SERVER_NET_CHANNEL_TLS_H
 #define SHUFFLED_SERVER_NET_CHANNEL_TLS_H
 

@@ -5,9 +5,45 @@
 #include "server/net/send_window.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The last large window given back on this thread, kept for the next window that needs one:
+ * a connection answering block after block gives its window back between answers, and a new
+ * allocation of hundreds of KiB cost a page fault per 4 KiB each time (glibc returns large
+ * free blocks to the kernel). At most one per thread, never charged to a connection; freed
+ * when the thread ends (spare_key's destructor). */
+static __thread uint8_t *spare;
+static __thread size_t spare_cap;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_ok;
+
+static void spare_init(void)
+{
+    spare_ok = pthread_key_create(&spare_key, free) == 0;
+}
+
+static void set_spare(uint8_t *buf, size_t cap)
+{
+    spare = buf;
+    spare_cap = cap;
+    pthread_setspecific(spare_key, buf);
+}
+
+/* Keeps buf (cap bytes) as the thread's spare, or frees it. */
+static void give_back(uint8_t *buf, size_t cap)
+{
+    pthread_once(&spare_once, spare_init);
+    if (!spare_ok || cap <= spare_cap) {
+        free(buf);
+        return;
+    }
+    free(spare);
+    set_spare(buf, cap);
+}
 
 int send_window_reserve(struct send_window *w, size_t want)
 {
@@ -15,6 +51,12 @@ int send_window_reserve(struct send_window *w, size_t want)
         want = w->max;
     if (w->cap >= want)
         return 0;
+    if (!w->buf && spare && spare_cap >= want && spare_cap <= w->max) {
+        w->buf = spare;
+        w->cap = spare_cap;
+        set_spare(NULL, 0);
+        return 0;
+    }
     uint8_t *b = realloc(w->buf, want);
     if (!b) {
         errno = ENOMEM;
@@ -39,7 +81,7 @@ uint8_t *send_window_room(struct send_window *w, size_t *n)
 static void release_if_idle(struct send_window *w)
 {
     if (w->end == w->off && !w->staged && w->cap > w->keep) {
-        free(w->buf);
+        give_back(w->buf, w->cap);
         w->buf = NULL;
         w->cap = 0;
     }
@@ -72,7 +114,7 @@ ssize_t send_window_pump(struct send_window *w, size_t total, bool more, send_wi
     for (;;) {
         /* What is held leaves before the next fill, unless the window appends and has room;
          * at the end, unless the window appends and more follows at once. */
-        bool full = !w->append || w->end == w->max;
+        bool full = !w->append || w->max - w->end < (w->min_room ? w->min_room : 1);
         if (w->off < w->end && (full || (taken == total && !more))) {
             if (drain_held(w, drain, sink, more || taken < total) < 0)
                 break; /* EAGAIN: full; the window keeps the rest */
@@ -96,7 +138,8 @@ ssize_t send_window_pump(struct send_window *w, size_t total, bool more, send_wi
 
 void send_window_free(struct send_window *w)
 {
-    free(w->buf);
+    if (w->buf)
+        give_back(w->buf, w->cap);
     w->buf = NULL;
     w->cap = w->off = w->end = w->staged = 0;
 }

@@ -30,6 +30,9 @@ struct send_window {
      * message not sealed yet); the fill's owner turns it into held bytes. Not freed meanwhile. */
     size_t staged;
     bool append; /* see above */
+    /* An appending window counts as full once less room than this is left (0: none left): a
+     * fill whose output grows (TLS records) needs this much to place at least one byte. */
+    size_t min_room;
 };
 
 /* Writes up to n bytes of p; bytes taken, or -1 with errno (EAGAIN: full). */

@@ -9,5 +9,8 @@ src_server_libshuffled_core_la_SOURCES += src/server/net/tls_context.c \
 # Spark's AES (or SASL auth-conf) under TLS: a BIO over the cipher channel, put in at first use
 src_server_libshuffled_core_la_SOURCES += src/common/callback_bio.c src/common/callback_bio.h \
 	src/server/net/channel_under_tls.c src/server/net/channel_under_tls.h
+# userspace TLS: records into the send window, many per socket write
+src_server_libshuffled_core_la_SOURCES += src/server/net/tls_window_bio.c \
+	src/server/net/tls_window_bio.h
 src_server_libshuffled_core_la_CFLAGS += $(SSL_CFLAGS)
 src_server_libshuffled_core_la_LIBADD += $(SSL_LIBS)
