@@ -12,10 +12,11 @@ tests_integration_shuffled_test_LDADD = $(SHUFFLED_CORE_LIBS)
 noinst_LTLIBRARIES += tests/integration/libfixtures.la
 tests_integration_libfixtures_la_SOURCES = tests/integration/tclient.c \
 	tests/integration/texpect.c tests/integration/fake_ess.c tests/integration/manifest.c \
-	tests/integration/client_util.c tests/integration/auth_fixture.c
+	tests/integration/client_util.c tests/integration/auth_fixture.c \
+	tests/integration/push_fixture.c
 EXTRA_DIST += tests/integration/tclient.h tests/integration/texpect.h \
 	tests/integration/fake_ess.h tests/integration/manifest.h tests/integration/client_util.h \
-	tests/integration/auth_fixture.h
+	tests/integration/auth_fixture.h tests/integration/push_fixture.h
 tests_integration_libfixtures_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 INTEGRATION_LIBS = tests/integration/libfixtures.la $(HARNESS_CLIENT_LIBS) \
 	src/proto/libproto.la $(SASL_LIBS) $(CHECK_LIBS) $(PTHREAD_LIBS)

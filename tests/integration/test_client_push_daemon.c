@@ -24,8 +24,7 @@
 #include "../harness/locate.h"
 #include "../harness/process.h"
 #include "manifest.h"
-#include "proto/blockmsg.h"
-#include "proto/message.h"
+#include "push_fixture.h"
 #include "shuffle/push.h"
 #include "shuffle/sync.h"
 #include "tclient.h"
@@ -47,15 +46,7 @@ static void ensure_client(void)
     if (cl)
         return;
     cl = harness_client(2, 100, 20000, false);
-    char manager[256];
-    snprintf(manager, sizeof(manager),
-             HARNESS_SORT_SHUFFLE_MANAGER
-             ":{\"mergeDir\":\"merge_manager_%d\",\"attemptId\":\"%d\"}}}",
-             ATTEMPT, ATTEMPT);
-    ck_assert_msg(harness_register_executor(cl, shuffled.port, APP, "1",
-                                            (const char *const *)man.local_dirs, man.num_dirs,
-                                            manager) == SHUFFLE_OK,
-                  "register: %s", shuffle_last_error(cl));
+    push_fixture_register(cl, shuffled.port, APP, ATTEMPT, &man);
 }
 
 /* Pushes the given blocks of shuffle (their bytes: shuffle_0_<map>_<reduce> of the data set)
@@ -284,26 +275,9 @@ END_TEST
  * it collides (that block only); the holder then completes and is merged. */
 START_TEST(test_collision_fails_one_block)
 {
-    int fd = tc_connect(shuffled.port);
-    ck_assert(fd >= 0);
     uint8_t body[4000];
     memset(body, 'h', sizeof(body));
-    struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
-    b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
-    b.u.push_block_stream.app_id = (struct proto_bytes){APP, (uint32_t)strlen(APP)};
-    b.u.push_block_stream.app_attempt_id = ATTEMPT;
-    b.u.push_block_stream.shuffle_id = 6;
-    b.u.push_block_stream.map_index = 5;
-    struct proto_writer meta, frame;
-    proto_writer_init(&meta);
-    proto_writer_init(&frame);
-    blockmsg_encode(&meta, &b);
-    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
-    m.u.upload_stream.request_id = 42;
-    m.u.upload_stream.meta = (struct proto_view){meta.buf, (uint32_t)meta.len};
-    m.u.upload_stream.body_byte_count = sizeof(body);
-    proto_msg_encode(&frame, &m);
-    ck_assert_int_eq(tc_send_all(fd, frame.buf, frame.len), 0);
+    int fd = push_fixture_raw_start(shuffled.port, APP, ATTEMPT, 6, 5, 0, sizeof(body));
     ck_assert_int_eq(tc_send_all(fd, body, 1000), 0);
     usleep(1000000); /* the daemon has claimed the partition for it (no answer says so) */
 
@@ -317,14 +291,8 @@ START_TEST(test_collision_fails_one_block)
     shuffle_push_outcomes_free(o, 2);
 
     ck_assert_int_eq(tc_send_all(fd, body + 1000, sizeof(body) - 1000), 0);
-    struct tc_resp resp;
-    ck_assert_int_eq(tc_recv(fd, &resp), 0);
-    ck_assert_int_eq(resp.m.type, PROTO_RPC_RESPONSE);
-    ck_assert_int_eq(resp.m.u.rpc.body.data[1], SHUFFLE_PUSH_SUCCESS);
-    tc_resp_free(&resp);
+    ck_assert_int_eq(push_fixture_raw_code(fd), SHUFFLE_PUSH_SUCCESS);
     close(fd);
-    proto_writer_free(&meta);
-    proto_writer_free(&frame);
     struct shuffle_merge_statuses *ms;
     ck_assert_int_eq(
         shuffle_finalize_merge_sync(cl, "127.0.0.1", shuffled.port, APP, ATTEMPT, 6, 0, &ms),
@@ -416,10 +384,11 @@ int main(void)
     char cmd[4096];
     snprintf(cmd, sizeof(cmd),
              "'%s' --root '%s' --maps %d --reduces %d --min-size 0 --max-size 65536 --seed 11 "
-             ">/dev/null && mkdir -p '%s/merge_manager_%d' && cd '%s/merge_manager_%d' && "
-             "for i in $(seq 0 63); do mkdir -p $(printf %%02x $i); done",
-             gen, data_root, MAPS, REDUCES, data_root, ATTEMPT, data_root, ATTEMPT);
+             ">/dev/null",
+             gen, data_root, MAPS, REDUCES);
     run_or_die(cmd);
+    if (push_fixture_merge_dirs(data_root, ATTEMPT) != 0)
+        return 1;
     char mpath[800];
     snprintf(mpath, sizeof(mpath), "%s/manifest.tsv", data_root);
     if (manifest_load(&man, mpath, "/nonexistent-prefix", "") != 0)

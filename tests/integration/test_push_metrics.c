@@ -23,8 +23,7 @@
 #include "../harness/port.h"
 #include "../harness/process.h"
 #include "manifest.h"
-#include "proto/blockmsg.h"
-#include "proto/message.h"
+#include "push_fixture.h"
 #include "shuffle/push.h"
 #include "shuffle/sync.h"
 #include "tclient.h"
@@ -138,15 +137,7 @@ static void ensure_client(void)
     if (cl)
         return;
     cl = harness_client(2, 100, 20000, false);
-    char manager[256];
-    snprintf(manager, sizeof manager,
-             HARNESS_SORT_SHUFFLE_MANAGER
-             ":{\"mergeDir\":\"merge_manager_%d\",\"attemptId\":\"%d\"}}}",
-             ATTEMPT, ATTEMPT);
-    ck_assert_msg(harness_register_executor(cl, shuffled.port, APP, "1",
-                                            (const char *const *)man.local_dirs, man.num_dirs,
-                                            manager) == SHUFFLE_OK,
-                  "register: %s", shuffle_last_error(cl));
+    push_fixture_register(cl, shuffled.port, APP, ATTEMPT, &man);
 }
 
 /* Pushes block shuffle_0_<map>_<reduce>'s bytes as shufflePush_<shuffle>_<merge>_<map>_<reduce>;
@@ -177,27 +168,7 @@ static int push_one(int shuffle, int merge_id, int map, int reduce)
 /* A raw UploadStream of a PushBlockStream with a body of len bytes, of which first are sent. */
 static int raw_push_start(int shuffle, int map, int reduce, size_t len, size_t first)
 {
-    int fd = tc_connect(shuffled.port);
-    ck_assert(fd >= 0);
-    struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
-    b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
-    b.u.push_block_stream.app_id = (struct proto_bytes){APP, (uint32_t)strlen(APP)};
-    b.u.push_block_stream.app_attempt_id = ATTEMPT;
-    b.u.push_block_stream.shuffle_id = shuffle;
-    b.u.push_block_stream.map_index = map;
-    b.u.push_block_stream.reduce_id = reduce;
-    struct proto_writer meta, frame;
-    proto_writer_init(&meta);
-    proto_writer_init(&frame);
-    blockmsg_encode(&meta, &b);
-    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
-    m.u.upload_stream.request_id = 7;
-    m.u.upload_stream.meta = (struct proto_view){meta.buf, (uint32_t)meta.len};
-    m.u.upload_stream.body_byte_count = len;
-    proto_msg_encode(&frame, &m);
-    ck_assert_int_eq(tc_send_all(fd, frame.buf, frame.len), 0);
-    proto_writer_free(&meta);
-    proto_writer_free(&frame);
+    int fd = push_fixture_raw_start(shuffled.port, APP, ATTEMPT, shuffle, map, reduce, len);
     uint8_t *body = malloc(first ? first : 1);
     memset(body, 'r', first);
     ck_assert_int_eq(tc_send_all(fd, body, first), 0);
@@ -212,11 +183,7 @@ static int raw_push_finish(int fd, size_t rest)
     memset(body, 'r', rest);
     ck_assert_int_eq(tc_send_all(fd, body, rest), 0);
     free(body);
-    struct tc_resp resp;
-    ck_assert_int_eq(tc_recv(fd, &resp), 0);
-    ck_assert_int_eq(resp.m.type, PROTO_RPC_RESPONSE);
-    int code = resp.m.u.rpc.body.data[1];
-    tc_resp_free(&resp);
+    int code = push_fixture_raw_code(fd);
     close(fd);
     return code;
 }
@@ -375,10 +342,11 @@ int main(void)
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "'%s' --root '%s' --maps %d --reduces %d --min-size 100 --max-size 20000 --seed 5 "
-             ">/dev/null && mkdir -p '%s/merge_manager_%d' && cd '%s/merge_manager_%d' && "
-             "for i in $(seq 0 63); do mkdir -p $(printf %%02x $i); done",
-             gen, data_root, MAPS, REDUCES, data_root, ATTEMPT, data_root, ATTEMPT);
+             ">/dev/null",
+             gen, data_root, MAPS, REDUCES);
     run_or_die(cmd);
+    if (push_fixture_merge_dirs(data_root, ATTEMPT) != 0)
+        return 1;
     char mpath[800];
     snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
     if (manifest_load(&man, mpath, "/nonexistent-prefix", "") != 0)

@@ -17,6 +17,7 @@
 #include "../harness/process.h"
 #include "auth_fixture.h"
 #include "crypto_fixture.h"
+#include "push_fixture.h"
 #include "shuffle/push.h"
 #include "shuffle/sync.h"
 
@@ -40,21 +41,8 @@ static shuffle_client *mode_client(int mode)
 /* app-1's executor "1" with the merge dir merge_manager_ATTEMPT beside its local dirs. */
 static void register_with_merge_dir(shuffle_client *c)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s/merge_manager_%d' && cd '%s/merge_manager_%d' && "
-             "for i in $(seq 0 63); do mkdir -p $(printf %%02x $i); done",
-             data_root, ATTEMPT, data_root, ATTEMPT);
-    ck_assert_int_eq(system(cmd), 0);
-    char manager[256];
-    snprintf(manager, sizeof manager,
-             HARNESS_SORT_SHUFFLE_MANAGER
-             ":{\"mergeDir\":\"merge_manager_%d\",\"attemptId\":\"%d\"}}}",
-             ATTEMPT, ATTEMPT);
-    ck_assert_msg(harness_register_executor(c, authd.port, "app-1", "1",
-                                            (const char *const *)man.local_dirs, man.num_dirs,
-                                            manager) == SHUFFLE_OK,
-                  "register: %s", shuffle_last_error(c));
+    ck_assert_int_eq(push_fixture_merge_dirs(data_root, ATTEMPT), 0);
+    push_fixture_register(c, authd.port, "app-1", ATTEMPT, &man);
 }
 
 static uint8_t *block_bytes(int map, int reduce, uint64_t *len)

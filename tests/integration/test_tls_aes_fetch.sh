@@ -13,21 +13,7 @@ src=${SHUFFLE_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 fetch=$build/src/tools/shuffle-fetch
 bench=$build/src/tools/shuffle-bench
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shuffled-tls-aes.XXXXXX")
-pid=
-stop() {
-    if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || :; wait "$pid" 2>/dev/null || :; fi
-    pid=
-}
-cleanup() {
-    stop
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    for f in "$tmp"/*.err "$tmp"/daemon.log; do [ -f "$f" ] && sed "s|^|  $f: |" "$f"; done
-    exit 1
-}
+. "$src/tests/integration/tls_fetch_common.sh"
 
 sh "$src/tests/integration/tls_certs.sh" "$tmp/certs"
 c=$tmp/certs
@@ -48,16 +34,7 @@ start() {
 {"port": 0, "admin_port": 0, "io_threads": 1, "state_dir": "$tmp/state", "log_level": "debug",
  "tls_cert_file": "$c/server.pem", "tls_key_file": "$c/server.key", $auth, $1}
 JSON
-    "$build/shuffled" -c "$tmp/shuffled.json" --port-file "$tmp/port" 2>"$tmp/daemon.log" &
-    pid=$!
-    i=0
-    while [ ! -s "$tmp/port" ]; do
-        i=$((i + 1))
-        kill -0 "$pid" 2>/dev/null || fail "the daemon exited"
-        [ $i -le 600 ] || fail "the daemon did not start"
-        sleep 0.1
-    done
-    port=$(cat "$tmp/port")
+    run_daemon
 }
 
 # fetched NAME PORT ARGS...: shuffle-fetch must fetch and verify every block of the manifest
@@ -68,16 +45,6 @@ fetched() {
         >"$tmp/$name.out" 2>"$tmp/$name.err" || fail "$name: shuffle-fetch exited $?"
     grep -q "0 failed, 0 bad" "$tmp/$name.err" || fail "$name: $(cat "$tmp/$name.err")"
     echo "ok: $name: $(grep "0 failed, 0 bad" "$tmp/$name.err")"
-}
-
-# refused NAME TEXT ARGS...: shuffle-fetch fails, saying TEXT
-refused() {
-    name=$1 text=$2; shift 2
-    if "$fetch" -q --retries 0 -m "$man" -o "$tmp/out" "$@" app-1 1 >/dev/null 2>"$tmp/$name.err"; then
-        fail "$name: fetched"
-    fi
-    grep -qF -- "$text" "$tmp/$name.err" || fail "$name: no '$text' in: $(cat "$tmp/$name.err")"
-    echo "ok: $name refused: $(head -1 "$tmp/$name.err")"
 }
 
 tls="--tls --tls-ca $c/ca.pem"

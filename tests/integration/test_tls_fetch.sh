@@ -11,17 +11,7 @@ build=${SHUFFLE_BUILDDIR:-$(pwd)}
 src=${SHUFFLE_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 fetch=$build/src/tools/shuffle-fetch
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shuffled-tls-fetch.XXXXXX")
-pid=
-stop() {
-    if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || :; wait "$pid" 2>/dev/null || :; fi
-    pid=
-}
-cleanup() {
-    stop
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-. "$src/tests/integration/fail_with_logs.sh"
+. "$src/tests/integration/tls_fetch_common.sh"
 
 sh "$src/tests/integration/tls_certs.sh" "$tmp/certs"
 c=$tmp/certs
@@ -40,15 +30,7 @@ start() {
 {"port": 0, "admin_port": 0, "io_threads": 1, "state_dir": "$tmp/state",
  "tls_enabled": true, "tls_cert_file": "$c/$1.pem", "tls_key_file": "$c/$1.key"${2:+, $2}}
 JSON
-    "$build/shuffled" -c "$tmp/shuffled.json" --port-file "$tmp/port" 2>"$tmp/daemon.log" &
-    pid=$!
-    i=0
-    while [ ! -s "$tmp/port" ]; do
-        i=$((i + 1))
-        [ $i -le 600 ] || fail "the daemon did not start"
-        sleep 0.1
-    done
-    port=$(cat "$tmp/port")
+    run_daemon
 }
 
 # fetched NAME ARGS...: shuffle-fetch --tls against the daemon must fetch and verify every
@@ -60,16 +42,6 @@ fetched() {
         >"$tmp/$name.out" 2>"$tmp/$name.err" || fail "$name: shuffle-fetch exited $?"
     grep -q "0 failed, 0 bad" "$tmp/$name.err" || fail "$name: $(cat "$tmp/$name.err")"
     echo "ok: $name: $(tail -1 "$tmp/$name.err")"
-}
-
-# refused NAME TEXT ARGS...: shuffle-fetch fails, saying TEXT
-refused() {
-    name=$1 text=$2; shift 2
-    if "$fetch" -q --retries 0 -m "$man" -o "$tmp/out" "$@" app-1 1 >/dev/null 2>"$tmp/$name.err"; then
-        fail "$name: fetched"
-    fi
-    grep -qF -- "$text" "$tmp/$name.err" || fail "$name: no '$text' in: $(cat "$tmp/$name.err")"
-    echo "ok: $name refused: $(head -1 "$tmp/$name.err")"
 }
 
 echo "== shuffled -t loads the TLS files"

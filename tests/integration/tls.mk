@@ -14,6 +14,8 @@ TESTS += tests/integration/test_tls_fetch.sh
 # TLS + AES (Spark 4: the cipher under TLS): every handshake, cipher and fetch mode
 dist_check_SCRIPTS += tests/integration/test_tls_aes_fetch.sh
 TESTS += tests/integration/test_tls_aes_fetch.sh
+# sourced by both (the daemon's start and stop, refused)
+EXTRA_DIST += tests/integration/tls_fetch_common.sh
 # the bounded write window of the TLS, AES-CTR and AES-GCM channels
 check_PROGRAMS += tests/unit/test_send_window
 TESTS += tests/unit/test_send_window

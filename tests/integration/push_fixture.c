@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "push_fixture.h"
+
+#include "../harness/client.h"
+#include "proto/blockmsg.h"
+#include "proto/message.h"
+#include "tclient.h"
+
+int push_fixture_merge_dirs(const char *data_root, int attempt)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/merge_manager_%d' && cd '%s/merge_manager_%d' && "
+             "for i in $(seq 0 63); do mkdir -p $(printf %%02x $i); done",
+             data_root, attempt, data_root, attempt);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "failed: %s\n", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+void push_fixture_register(shuffle_client *c, int port, const char *app, int attempt,
+                           const struct manifest *man)
+{
+    char manager[256];
+    snprintf(manager, sizeof manager,
+             HARNESS_SORT_SHUFFLE_MANAGER
+             ":{\"mergeDir\":\"merge_manager_%d\",\"attemptId\":\"%d\"}}}",
+             attempt, attempt);
+    ck_assert_msg(harness_register_executor(c, port, app, "1", (const char *const *)man->local_dirs,
+                                            man->num_dirs, manager) == SHUFFLE_OK,
+                  "register: %s", shuffle_last_error(c));
+}
+
+int push_fixture_raw_start(int port, const char *app, int attempt, int shuffle, int map, int reduce,
+                           uint64_t body_len)
+{
+    int fd = tc_connect(port);
+    ck_assert(fd >= 0);
+    struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
+    b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
+    b.u.push_block_stream.app_id = (struct proto_bytes){app, (uint32_t)strlen(app)};
+    b.u.push_block_stream.app_attempt_id = attempt;
+    b.u.push_block_stream.shuffle_id = shuffle;
+    b.u.push_block_stream.map_index = map;
+    b.u.push_block_stream.reduce_id = reduce;
+    struct proto_writer meta, frame;
+    proto_writer_init(&meta);
+    proto_writer_init(&frame);
+    blockmsg_encode(&meta, &b);
+    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
+    m.u.upload_stream.request_id = 7;
+    m.u.upload_stream.meta = (struct proto_view){meta.buf, (uint32_t)meta.len};
+    m.u.upload_stream.body_byte_count = body_len;
+    proto_msg_encode(&frame, &m);
+    ck_assert_int_eq(tc_send_all(fd, frame.buf, frame.len), 0);
+    proto_writer_free(&meta);
+    proto_writer_free(&frame);
+    return fd;
+}
+
+int push_fixture_raw_code(int fd)
+{
+    struct tc_resp resp;
+    ck_assert_int_eq(tc_recv(fd, &resp), 0);
+    ck_assert_int_eq(resp.m.type, PROTO_RPC_RESPONSE);
+    int code = resp.m.u.rpc.body.data[1];
+    tc_resp_free(&resp);
+    return code;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared by the push-based shuffle tests against the real daemon (test_client_push_daemon,
+ * test_push_metrics, test_push_secure): the executor's merge dir, its registration, and a
+ * PushBlockStream sent over raw frames so that a test can hold a partition half-written. */
+#ifndef SHUFFLED_TESTS_PUSH_FIXTURE_H
+#define SHUFFLED_TESTS_PUSH_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manifest.h"
+#include "shuffle/client.h"
+
+/* data_root/merge_manager_<attempt> with its 64 hashed sub-dirs (00 .. 3f); 0, or -1 after
+ * saying which command failed. */
+int push_fixture_merge_dirs(const char *data_root, int attempt);
+/* Registers executor "1" of app on port with man's local dirs and merge_manager_<attempt> as
+ * its merge dir (a check assertion). */
+void push_fixture_register(shuffle_client *c, int port, const char *app, int attempt,
+                           const struct manifest *man);
+/* A new connection to port that has sent the UploadStream header of a PushBlockStream
+ * (shuffle, merge 0, map, reduce) announcing body_len bytes, and none of the body yet. */
+int push_fixture_raw_start(int port, const char *app, int attempt, int shuffle, int map, int reduce,
+                           uint64_t body_len);
+/* Reads the answer to a raw push on fd: its BlockPushReturnCode. */
+int push_fixture_raw_code(int fd);
+
+#endif
