@@ -47,7 +47,8 @@ int push_fixture_raw_start(int port, const char *app, int attempt, int shuffle, 
     ck_assert(fd >= 0);
     struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
     b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
-    b.u.push_block_stream.app_id = (struct proto_bytes){app, (uint32_t)strlen(app)};
+    /* the encoder only reads app_id */
+    b.u.push_block_stream.app_id = (struct proto_bytes){(char *)app, (uint32_t)strlen(app)};
     b.u.push_block_stream.app_attempt_id = attempt;
     b.u.push_block_stream.shuffle_id = shuffle;
     b.u.push_block_stream.map_index = map;
