@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "push_fixture.h"
 
 #include "../harness/client.h"
+#include "../harness/fs.h"
+#include "../harness/locate.h"
 #include "proto/blockmsg.h"
 #include "proto/message.h"
 #include "tclient.h"
@@ -25,6 +28,33 @@ int push_fixture_merge_dirs(const char *data_root, int attempt)
         return -1;
     }
     return 0;
+}
+
+int push_fixture_dataset(char *tmp, size_t tmp_len, char *data_root, size_t root_len, int maps,
+                         int reduces, const char *sizes, int attempt, struct manifest *man)
+{
+    char gen[1100], exe[1100];
+    harness_build_path(gen, sizeof gen, "gen-shuffle-data");
+    harness_build_path(exe, sizeof exe, "shuffled");
+    if (access(exe, X_OK) != 0 || access(gen, X_OK) != 0) {
+        printf("SKIP: no shuffled or gen-shuffle-data in %s yet\n", harness_build_dir());
+        return 77;
+    }
+    if (harness_temp_dir_into(tmp, tmp_len) != 0)
+        return 1;
+    snprintf(data_root, root_len, "%s/data", tmp);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' --root '%s' --maps %d --reduces %d %s >/dev/null", gen,
+             data_root, maps, reduces, sizes);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "failed: %s\n", cmd);
+        return 1;
+    }
+    if (push_fixture_merge_dirs(data_root, attempt) != 0)
+        return 1;
+    char manifest_path[1200];
+    snprintf(manifest_path, sizeof manifest_path, "%s/manifest.tsv", data_root);
+    return manifest_load(man, manifest_path, "/nonexistent-prefix", "") == 0 ? 0 : 1;
 }
 
 void push_fixture_register(shuffle_client *c, int port, const char *app, int attempt,

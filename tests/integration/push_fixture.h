@@ -11,6 +11,12 @@
 #include "manifest.h"
 #include "shuffle/client.h"
 
+/* The data set of a push test: skipped (77) while the build has no shuffled or
+ * gen-shuffle-data; else a new temporary dir in tmp, gen-shuffle-data's shuffle 0 (maps x reduces,
+ * then sizes: its size and seed options) in data_root = tmp/data with the merge dir of attempt,
+ * its manifest loaded into man: 0, or 1 after saying what failed. */
+int push_fixture_dataset(char *tmp, size_t tmp_len, char *data_root, size_t root_len, int maps,
+                         int reduces, const char *sizes, int attempt, struct manifest *man);
 /* data_root/merge_manager_<attempt> with its 64 hashed sub-dirs (00 .. 3f); 0, or -1 after
  * saying which command failed. */
 int push_fixture_merge_dirs(const char *data_root, int attempt);

@@ -361,38 +361,12 @@ START_TEST(test_tools_push_and_fetch_merged)
 }
 END_TEST
 
-static void run_or_die(const char *cmd)
-{
-    if (system(cmd) != 0) {
-        fprintf(stderr, "failed: %s\n", cmd);
-        exit(1);
-    }
-}
-
 int main(void)
 {
-    char gen[1100], exe[1100];
-    harness_build_path(gen, sizeof(gen), "gen-shuffle-data");
-    harness_build_path(exe, sizeof(exe), "shuffled");
-    if (access(exe, X_OK) != 0 || access(gen, X_OK) != 0) {
-        printf("SKIP: no shuffled or gen-shuffle-data in %s yet\n", harness_build_dir());
-        return 77;
-    }
-    if (harness_temp_dir_into(tmp, sizeof(tmp)) != 0)
-        return 1;
-    snprintf(data_root, sizeof(data_root), "%s/data", tmp);
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd),
-             "'%s' --root '%s' --maps %d --reduces %d --min-size 0 --max-size 65536 --seed 11 "
-             ">/dev/null",
-             gen, data_root, MAPS, REDUCES);
-    run_or_die(cmd);
-    if (push_fixture_merge_dirs(data_root, ATTEMPT) != 0)
-        return 1;
-    char mpath[800];
-    snprintf(mpath, sizeof(mpath), "%s/manifest.tsv", data_root);
-    if (manifest_load(&man, mpath, "/nonexistent-prefix", "") != 0)
-        return 1;
+    int made = push_fixture_dataset(tmp, sizeof tmp, data_root, sizeof data_root, MAPS, REDUCES,
+                                    "--min-size 0 --max-size 65536 --seed 11", ATTEMPT, &man);
+    if (made != 0)
+        return made;
     struct harness_daemon_opts o = {
         .dir = tmp, .extra_json = "\"push_enabled\": true, \"push_min_chunk_bytes\": 65536"};
     int failed = 1;

@@ -316,41 +316,12 @@ START_TEST(test_push_metrics_move_exactly)
 }
 END_TEST
 
-static void run_or_die(const char *cmd)
-{
-    if (system(cmd) != 0) {
-        fprintf(stderr, "failed: %s\n", cmd);
-        exit(1);
-    }
-}
-
 int main(void)
 {
-    char gen[1100], exe[1100];
-    harness_build_path(gen, sizeof gen, "gen-shuffle-data");
-    harness_build_path(exe, sizeof exe, "shuffled");
-    if (access(exe, X_OK) != 0 || access(gen, X_OK) != 0) {
-        printf("SKIP: no shuffled or gen-shuffle-data in %s yet\n", harness_build_dir());
-        return 77;
-    }
-    char *made = harness_temp_dir();
-    if (!made)
-        return 1;
-    snprintf(tmp, sizeof tmp, "%s", made);
-    free(made);
-    snprintf(data_root, sizeof data_root, "%s/data", tmp);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd,
-             "'%s' --root '%s' --maps %d --reduces %d --min-size 100 --max-size 20000 --seed 5 "
-             ">/dev/null",
-             gen, data_root, MAPS, REDUCES);
-    run_or_die(cmd);
-    if (push_fixture_merge_dirs(data_root, ATTEMPT) != 0)
-        return 1;
-    char mpath[800];
-    snprintf(mpath, sizeof mpath, "%s/manifest.tsv", data_root);
-    if (manifest_load(&man, mpath, "/nonexistent-prefix", "") != 0)
-        return 1;
+    int made = push_fixture_dataset(tmp, sizeof tmp, data_root, sizeof data_root, MAPS, REDUCES,
+                                    "--min-size 100 --max-size 20000 --seed 5", ATTEMPT, &man);
+    if (made != 0)
+        return made;
     admin_port = harness_free_port();
     char extra[256];
     snprintf(extra, sizeof extra,
