@@ -16,6 +16,31 @@
 #include "proto/message.h"
 #include "tclient.h"
 
+int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts *o,
+                     const struct check_case *c, const TTest *const *tests, shuffle_client **cl,
+                     struct manifest *man, const char *tmp)
+{
+    int failed = 1;
+    if (harness_daemon_start(d, o) == 0) {
+        Suite *s = suite_create(c->suite);
+        check_add_case(s, c, tests);
+        SRunner *sr = srunner_create(s);
+        srunner_set_fork_status(sr, CK_NOFORK);
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        if (*cl)
+            shuffle_client_free(*cl);
+        *cl = NULL;
+    }
+    if (d->pid && harness_daemon_stop(d) != 0)
+        failed = 1;
+    manifest_free(man);
+    if (harness_rm_rf(tmp) != 0)
+        failed = 1;
+    return failed ? 1 : 0;
+}
+
 int push_fixture_merge_dirs(const char *data_root, int attempt)
 {
     char cmd[2048];

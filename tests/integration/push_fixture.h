@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../check_main.h"
+#include "../harness/daemon.h"
 #include "manifest.h"
 #include "shuffle/client.h"
 
@@ -17,6 +19,12 @@
  * its manifest loaded into man: 0, or 1 after saying what failed. */
 int push_fixture_dataset(char *tmp, size_t tmp_len, char *data_root, size_t root_len, int maps,
                          int reduces, const char *sizes, int attempt, struct manifest *man);
+/* Starts d with o, runs case c of tests in this process (one client, one registration for all),
+ * then frees *cl (made by the tests, if any), stops d, frees man and removes tmp: the process's
+ * exit status. */
+int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts *o,
+                     const struct check_case *c, const TTest *const *tests, shuffle_client **cl,
+                     struct manifest *man, const char *tmp);
 /* data_root/merge_manager_<attempt> with its 64 hashed sub-dirs (00 .. 3f); 0, or -1 after
  * saying which command failed. */
 int push_fixture_merge_dirs(const char *data_root, int attempt);

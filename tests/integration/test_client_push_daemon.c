@@ -369,27 +369,11 @@ int main(void)
         return made;
     struct harness_daemon_opts o = {
         .dir = tmp, .extra_json = "\"push_enabled\": true, \"push_min_chunk_bytes\": 65536"};
-    int failed = 1;
-    if (harness_daemon_start(&shuffled, &o) == 0) {
-        Suite *s = suite_create("client_push_daemon");
-        check_add_case(
-            s,
-            &(struct check_case){.suite = "client_push_daemon", .name = "daemon", .timeout_s = 120},
-            CHECK_TESTS(test_push_finalize_fetch_every_byte, test_stale_merge_stops_pushing,
-                        test_older_attempt_not_retried, test_collision_fails_one_block,
-                        test_diagnose, test_tools_push_and_fetch_merged));
-        SRunner *sr = srunner_create(s);
-        srunner_set_fork_status(sr, CK_NOFORK); /* one client, one registration for all */
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        if (cl)
-            shuffle_client_free(cl);
-    }
-    if (shuffled.pid && harness_daemon_stop(&shuffled) != 0)
-        failed = 1;
-    manifest_free(&man);
-    if (harness_rm_rf(tmp) != 0)
-        failed = 1;
-    return failed ? 1 : 0;
+    return push_fixture_run(
+        &shuffled, &o,
+        &(struct check_case){.suite = "client_push_daemon", .name = "daemon", .timeout_s = 120},
+        CHECK_TESTS(test_push_finalize_fetch_every_byte, test_stale_merge_stops_pushing,
+                    test_older_attempt_not_retried, test_collision_fails_one_block, test_diagnose,
+                    test_tools_push_and_fetch_merged),
+        &cl, &man, tmp);
 }

@@ -323,29 +323,18 @@ int main(void)
     if (made != 0)
         return made;
     admin_port = harness_free_port();
+    if (admin_port <= 0) {
+        manifest_free(&man);
+        harness_rm_rf(tmp);
+        return 1;
+    }
     char extra[256];
     snprintf(extra, sizeof extra,
              "\"push_enabled\": true, \"push_min_chunk_bytes\": 16384, \"admin_port\": %d",
              admin_port);
     struct harness_daemon_opts o = {.dir = tmp, .extra_json = extra};
-    int failed = 1;
-    if (admin_port > 0 && harness_daemon_start(&shuffled, &o) == 0) {
-        Suite *s = suite_create("push_metrics");
-        check_add_case(
-            s, &(struct check_case){.suite = "push_metrics", .name = "daemon", .timeout_s = 120},
-            CHECK_TESTS(test_push_metrics_move_exactly));
-        SRunner *sr = srunner_create(s);
-        srunner_set_fork_status(sr, CK_NOFORK);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        if (cl)
-            shuffle_client_free(cl);
-    }
-    if (shuffled.pid && harness_daemon_stop(&shuffled) != 0)
-        failed = 1;
-    manifest_free(&man);
-    if (harness_rm_rf(tmp) != 0)
-        failed = 1;
-    return failed ? 1 : 0;
+    return push_fixture_run(
+        &shuffled, &o,
+        &(struct check_case){.suite = "push_metrics", .name = "daemon", .timeout_s = 120},
+        CHECK_TESTS(test_push_metrics_move_exactly), &cl, &man, tmp);
 }
