@@ -14,6 +14,7 @@
 #include "../harness/locate.h"
 #include "proto/blockmsg.h"
 #include "proto/message.h"
+#include "shuffle/sync.h"
 #include "tclient.h"
 
 int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts *o,
@@ -93,6 +94,23 @@ void push_fixture_register(shuffle_client *c, int port, const char *app, int att
     ck_assert_msg(harness_register_executor(c, port, app, "1", (const char *const *)man->local_dirs,
                                             man->num_dirs, manager) == SHUFFLE_OK,
                   "register: %s", shuffle_last_error(c));
+}
+
+struct shuffle_fetch_result *push_fixture_fetch(shuffle_client *c, int port, const char *app,
+                                                const char *const *ids, size_t n)
+{
+    struct shuffle_fetch_request fr;
+    shuffle_fetch_request_init(&fr);
+    fr.host = "127.0.0.1";
+    fr.port = port;
+    fr.app_id = app;
+    fr.exec_id = "1";
+    fr.block_ids = ids;
+    fr.num_blocks = n;
+    struct shuffle_fetch_result *res;
+    ck_assert_msg(shuffle_fetch_blocks_sync(c, &fr, &res) == SHUFFLE_OK, "%s",
+                  shuffle_last_error(c));
+    return res;
 }
 
 int push_fixture_raw_start(int port, const char *app, int attempt, int shuffle, int map, int reduce,

@@ -25,6 +25,10 @@ int push_fixture_dataset(char *tmp, size_t tmp_len, char *data_root, size_t root
 int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts *o,
                      const struct check_case *c, const TTest *const *tests, shuffle_client **cl,
                      struct manifest *man, const char *tmp);
+/* Fetches blocks ids[0 .. n-1] of app's executor "1" from 127.0.0.1:port with c (a check
+ * assertion that the call succeeded): the results, freed by shuffle_fetch_results_free. */
+struct shuffle_fetch_result *push_fixture_fetch(shuffle_client *c, int port, const char *app,
+                                                const char *const *ids, size_t n);
 /* data_root/merge_manager_<attempt> with its 64 hashed sub-dirs (00 .. 3f); 0, or -1 after
  * saying which command failed. */
 int push_fixture_merge_dirs(const char *data_root, int attempt);

@@ -183,17 +183,7 @@ START_TEST(test_push_finalize_fetch_every_byte)
         ck_assert_uint_eq(maps_in_chunks, ms->maps.sizes[i]);
     }
     ck_assert_uint_gt(multi_chunk, 0); /* push_min_chunk_bytes cut some partitions */
-    struct shuffle_fetch_request fr;
-    shuffle_fetch_request_init(&fr);
-    fr.host = "127.0.0.1";
-    fr.port = shuffled.port;
-    fr.app_id = APP;
-    fr.exec_id = "1";
-    fr.block_ids = idp;
-    fr.num_blocks = nids;
-    struct shuffle_fetch_result *res;
-    ck_assert_msg(shuffle_fetch_blocks_sync(cl, &fr, &res) == SHUFFLE_OK, "%s",
-                  shuffle_last_error(cl));
+    struct shuffle_fetch_result *res = push_fixture_fetch(cl, shuffled.port, APP, idp, nids);
     for (size_t k = 0; k < nids; k++)
         check_chunk(&res[k], chunk_maps[k], chunk_nmaps[k], chunk_reduce[k]);
     shuffle_fetch_results_free(res, nids);

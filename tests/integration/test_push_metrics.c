@@ -269,17 +269,7 @@ START_TEST(test_push_metrics_move_exactly)
         snprintf(ids[k], sizeof ids[k], "shuffleChunk_%d_0_0_%zu", shuffle, k);
         idp[k] = ids[k];
     }
-    struct shuffle_fetch_request fr;
-    shuffle_fetch_request_init(&fr);
-    fr.host = "127.0.0.1";
-    fr.port = shuffled.port;
-    fr.app_id = APP;
-    fr.exec_id = "1";
-    fr.block_ids = idp;
-    fr.num_blocks = chunks;
-    struct shuffle_fetch_result *res;
-    ck_assert_msg(shuffle_fetch_blocks_sync(cl, &fr, &res) == SHUFFLE_OK, "%s",
-                  shuffle_last_error(cl));
+    struct shuffle_fetch_result *res = push_fixture_fetch(cl, shuffled.port, APP, idp, chunks);
     shuffle_fetch_results_free(res, chunks);
     memset(d, 0, sizeof d);
     d[META_TIMER] = 1;

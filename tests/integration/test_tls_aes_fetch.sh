@@ -15,11 +15,7 @@ bench=$build/src/tools/shuffle-bench
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shuffled-tls-aes.XXXXXX")
 . "$src/tests/integration/tls_fetch_common.sh"
 
-sh "$src/tests/integration/tls_certs.sh" "$tmp/certs"
-c=$tmp/certs
-"$build/gen-shuffle-data" --root "$tmp/data" --shuffle 0 --maps 3 --reduces 6 \
-    --min-size 1 --max-size 3000000 --seed 11 >/dev/null
-man=$tmp/data/manifest.tsv
+certs_and_data 11
 printf 'tls-aes-secret\n' >"$tmp/secret"
 printf 'another-secret\n' >"$tmp/wrong"
 chmod 600 "$tmp/secret" "$tmp/wrong"

@@ -13,11 +13,7 @@ fetch=$build/src/tools/shuffle-fetch
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shuffled-tls-fetch.XXXXXX")
 . "$src/tests/integration/tls_fetch_common.sh"
 
-sh "$src/tests/integration/tls_certs.sh" "$tmp/certs"
-c=$tmp/certs
-"$build/gen-shuffle-data" --root "$tmp/data" --shuffle 0 --maps 3 --reduces 6 \
-    --min-size 1 --max-size 3000000 --seed 7 >/dev/null
-man=$tmp/data/manifest.tsv
+certs_and_data 7
 printf 'tls-test-secret\n' >"$tmp/secret"
 chmod 600 "$tmp/secret"
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Sourced by test_tls_fetch.sh and test_tls_aes_fetch.sh once they have set $src, $build, $tmp
-# and $fetch: fail (fail_with_logs.sh), the daemon's start and stop (removing $tmp on exit), and
-# refused. $man must be set before refused runs.
+# and $fetch: fail (fail_with_logs.sh), the daemon's start and stop (removing $tmp on exit), the
+# certificates and data set, and refused.
 . "$src/tests/integration/fail_with_logs.sh"
 pid=
 stop() {
@@ -13,6 +13,16 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# certs_and_data SEED: certificates in $c, a data set of blocks from 1 byte to over 1 MiB (the
+# daemon's TLS send window) with its manifest in $man
+certs_and_data() {
+    sh "$src/tests/integration/tls_certs.sh" "$tmp/certs"
+    c=$tmp/certs
+    "$build/gen-shuffle-data" --root "$tmp/data" --shuffle 0 --maps 3 --reduces 6 \
+        --min-size 1 --max-size 3000000 --seed "$1" >/dev/null
+    man=$tmp/data/manifest.tsv
+}
 
 # run_daemon: shuffled with "$tmp/shuffled.json" and its log in daemon.log; its first port in $port
 run_daemon() {
