@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The connection's read path: channel -> frame decoder -> message -> phase handler, pausing
+ * under the limits (input kept) and resuming by itself; after-frame bodies to their sink. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "proto/frame.h"
+#include "server/net/channel.h"
+#include "server/net/conn_state.h"
+#include "server/ops/metrics.h"
+#include "server/server.h"
+
+static void process(struct conn *c, const uint8_t *data, size_t len);
+
+/* ---- flow control ---- */
+
+static bool over_limit(const struct conn *c, const struct shuffled_config *cfg)
+{
+    uint64_t max = cfg->max_chunks_in_flight;
+    return max != 0 && atomic_load(&c->srv->chunks_in_flight) >= max;
+}
+
+static bool must_pause(struct conn *c)
+{
+    const struct shuffled_config *cfg = server_config(c->srv);
+    return c->no_more_requests || c->input_held || c->q.unsent > cfg->write_high_water ||
+           c->chunks_pending >= cfg->max_chunks_per_connection ||
+           c->rpc_pending > cfg->write_high_water || over_limit(c, cfg);
+}
+
+/* What keeps a paused connection paused, apart from the global limit. Each of these eases
+ * only on this connection's thread (a write, an answer), which then rechecks. */
+static bool held_by_connection(struct conn *c, const struct shuffled_config *cfg)
+{
+    return c->no_more_requests || c->input_held || c->q.unsent > cfg->write_low_water ||
+           c->chunks_pending >= cfg->max_chunks_per_connection ||
+           c->rpc_pending > cfg->write_low_water;
+}
+
+/* Decides what wakes a paused connection: its own state (the event that eases it calls this
+ * again), the global limit (polled every GLOBAL_RETRY_MS, since other threads ease it), or
+ * nothing (resume from wake_ev, not from inside a write). The global count is read once. */
+void conn_recheck_paused(struct conn *c)
+{
+    if (!c->read_paused || c->closed)
+        return;
+    const struct shuffled_config *cfg = server_config(c->srv);
+    if (held_by_connection(c, cfg)) {
+        c->waiting_global = false;
+    } else if (over_limit(c, cfg)) {
+        if (!c->waiting_global) {
+            c->waiting_global = true;
+            conn_arm_timer(c);
+        }
+    } else {
+        /* not timer_ev: an evtimer_add before it ran would cancel a timeout activation */
+        event_active(c->wake_ev, EV_READ, 1);
+    }
+}
+
+static void pause_reading(struct conn *c)
+{
+    if (!c->read_paused) {
+        c->waiting_global = false;
+        conn_stop_reading(c);
+    }
+    conn_recheck_paused(c);
+}
+
+/* Keeps unprocessed input (it may already live in c->in) until reading resumes. */
+static void keep_input(struct conn *c, const uint8_t *data, size_t len)
+{
+    if (c->in && data >= c->in && data <= c->in + c->in_len) {
+        memmove(c->in, data, len);
+        c->in_len = len;
+        return;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) {
+        conn_close(c, "out of memory keeping input");
+        return;
+    }
+    memcpy(copy, data, len);
+    free(c->in);
+    c->in = copy;
+    c->in_len = len;
+}
+
+/* Resumes reading when nothing holds the connection any more: input kept first. */
+void conn_try_resume(struct conn *c)
+{
+    if (!c->read_paused || c->closed)
+        return;
+    const struct shuffled_config *cfg = server_config(c->srv);
+    bool held = held_by_connection(c, cfg);
+    c->waiting_global = !held && over_limit(c, cfg);
+    if (held || c->waiting_global)
+        return;
+    c->read_paused = false;
+    if (c->in_len) {
+        uint8_t *kept = c->in;
+        size_t n = c->in_len;
+        c->in_len = 0;
+        process(c, kept, n);
+        if (c->closed || c->read_paused)
+            return; /* what is left stays in c->in */
+        free(c->in);
+        c->in = NULL;
+    }
+    event_del(c->hangup_ev);
+    event_add(c->read_ev, NULL);
+    if (channel_pending(c->ch)) /* plaintext the socket will not signal */
+        event_active(c->read_ev, EV_READ, 1);
+}
+
+/* ---- reading ---- */
+
+static void deliver(struct conn *c, const struct frame_out *out)
+{
+    struct proto_msg m;
+    char err[256];
+    if (proto_msg_decode(out->type, out->content, out->content_len, &m, err, sizeof err) != 0) {
+        log_warn("%s: bad %s frame, closing the connection: %s", c->peer,
+                 proto_msg_type_name(out->type), err);
+        metrics_inc(MC_CAUGHT_EXCEPTIONS);
+        conn_close(c, NULL);
+        return;
+    }
+    c->delivering = c->nphases - 1;
+    const struct conn_phase *p = &c->phases[c->delivering];
+    p->on_msg(p->ctx, c, &m);
+}
+
+/* Decodes and delivers data until it runs out or a limit says stop (the rest is kept). */
+static void process(struct conn *c, const uint8_t *data, size_t len)
+{
+    conn_ref(c);
+    while (len > 0 && !c->closed && !c->close_pending) {
+        if (must_pause(c)) {
+            pause_reading(c);
+            keep_input(c, data, len);
+            break;
+        }
+        struct frame_out out;
+        enum frame_event ev = frame_decoder_next(&c->dec, &data, &len, &out);
+        if (ev == FRAME_ERROR) {
+            log_warn("%s: bad frame, closing the connection: %s", c->peer, c->dec.error);
+            metrics_inc(MC_CAUGHT_EXCEPTIONS);
+            conn_close(c, NULL);
+        } else if (ev == FRAME_MESSAGE) {
+            deliver(c, &out);
+        } else if (ev == FRAME_RAW && c->body_sink.on_body) {
+            struct conn_body_sink sink = c->body_sink;
+            if (out.raw_remaining == 0)
+                c->body_sink = (struct conn_body_sink){0};
+            sink.on_body(sink.ctx, c, out.raw, out.raw_len, out.raw_remaining == 0);
+        }
+        /* Other FRAME_RAW: after-frame bytes nobody took (an UploadStream refused while we
+         * are closing, a StreamResponse a client sent us): nothing to do with them. */
+    }
+    conn_unref(c);
+}
+
+/* After input was taken in: the partial frame's clock and the input budget. True when c
+ * was closed by the budget. */
+static bool account_input(struct conn *c)
+{
+    bool partial = !frame_decoder_idle(&c->dec);
+    if (partial && !c->frame_started_ms) {
+        c->frame_started_ms = conn_now_ms(c);
+        conn_arm_timer(c);
+    } else if (!partial) {
+        c->frame_started_ms = 0;
+    }
+    uint64_t held = c->dec.buf_cap + c->in_len + channel_memory(c->ch, false);
+    conn_budget_charge(c, CONN_BUDGET_INPUT, (int64_t)held - (int64_t)c->budget[CONN_BUDGET_INPUT]);
+    return conn_budget_shed(c, CONN_BUDGET_INPUT);
+}
+
+void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    conn_ref(c);
+    c->last_activity_ms = conn_now_ms(c);
+    bool read_all = false; /* the reads per event ended it, not the socket or a limit */
+    for (int i = 0; i < READS_PER_EVENT && !c->closed && !c->read_paused && !c->close_pending;
+         i++) {
+        ssize_t n = channel_read(c->ch, c->host.read_buf, c->host.read_buf_len);
+        read_all = n > 0 && i == READS_PER_EVENT - 1;
+        if (n > 0) {
+            process(c, c->host.read_buf, (size_t)n);
+            if (c->closed || account_input(c))
+                break;
+            if ((size_t)n < c->host.read_buf_len && channel_pending(c->ch) == 0)
+                break;
+        } else if (n == 0) {
+            conn_close(c, "closed by the client");
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            char why[96];
+            snprintf(why, sizeof why, "socket error: %s", strerror(errno));
+            metrics_inc(MC_CAUGHT_EXCEPTIONS);
+            conn_close(c, why);
+        } else {
+            if (c->ch->ops->memory) /* e.g. a TLS handshake's buffers, before any frame */
+                account_input(c);
+            break;
+        }
+    }
+    /* input a channel holds (e.g. AES-GCM under TLS) that the socket will not signal */
+    if (read_all && !c->closed && !c->read_paused && !c->close_pending &&
+        channel_pending(c->ch) > 0)
+        event_active(c->read_ev, EV_READ, 1);
+    conn_unref(c);
+}
+
+/* ---- upload bodies ---- */
+
+void conn_take_body(struct conn *c, const struct conn_body_sink *sink)
+{
+    c->body_sink = *sink;
+}
+
+void conn_hold_input(struct conn *c, bool hold)
+{
+    c->input_held = hold;
+    if (!hold && !c->closed)
+        conn_recheck_paused(c);
+}
