@@ -3,6 +3,8 @@
  * is in conn_events.c. */
 #include <config.h>
 
+#include <stdio.h>
+
 #include "server/net/conn_state.h"
 #include "server/server.h"
 

@@ -3,6 +3,7 @@
  * hang-up, the timer and the wake-up). */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/log.h"

@@ -3,6 +3,7 @@
  * references, accessors, phases, attachments and the memory budgets. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
