@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libshuffle's side of spark.authenticate: the SASL DIGEST-MD5 exchange (protocol.md 12.2) as a
  * phase of one connection. This file knows SASL and the SaslMessage encoding and nothing
- * about connections: transport.c sends the messages a step produces, feeds the replies
+ * about connections: transport_handshake.c sends the messages a step produces, feeds the replies
  * back, and holds the connection's requests until the phase is done. */
 #ifndef SHUFFLE_CLIENT_AUTH_H
 #define SHUFFLE_CLIENT_AUTH_H

@@ -6,6 +6,8 @@ src_client_libshuffle_la_SOURCES = \
 	src/client/util.h src/client/util.c src/client/request_cb.h \
 	src/client/errors.h src/client/errors.c \
 	src/client/transport.h src/client/transport.c \
+	src/client/transport_conn.h src/client/transport_connect.c \
+	src/client/transport_handshake.c src/client/transport_read.c src/client/transport_send.c \
 	src/client/rx.h src/client/rx.c src/common/write_all.h \
 	src/client/replies.h src/client/replies.c \
 	src/client/pending.h src/client/pending.c \
