@@ -57,8 +57,10 @@ void tconn_on_write_event(struct bufferevent *bev, short what, void *arg)
                        e ? evutil_socket_error_to_string(e) : "I/O error");
 }
 
-/* Queues m's frame, then the after-frame bytes (UploadStream's body) by reference:
- * they are read when the socket takes them, never copied. */
+/* Queues m's frame, then the after-frame bytes (UploadStream's body), copied: a push that ends
+ * early (a stale or too-late answer fails every unsent block) calls on_done while bodies may
+ * still wait in the output buffer, and the caller may then free them (a use-after-free that
+ * ASan caught in test_client_push_daemon when they were added by reference). */
 static int send_frame_then(struct tconn *t, const struct proto_msg *m, const uint8_t *after,
                            size_t after_len)
 {
@@ -71,7 +73,7 @@ static int send_frame_then(struct tconn *t, const struct proto_msg *m, const uin
          * (a copy, as header and body are two chains) before the link writes it */
         if (evbuffer_add(t->queued, t->w.buf, t->w.len) != 0)
             return -1;
-        return after_len ? evbuffer_add_reference(t->queued, after, after_len, NULL, NULL) : 0;
+        return after_len ? evbuffer_add(t->queued, after, after_len) : 0;
     }
     struct evbuffer *out = bufferevent_get_output(t->bev);
     if (link_write(&t->link, out, t->w.buf, t->w.len) != 0)
@@ -79,7 +81,7 @@ static int send_frame_then(struct tconn *t, const struct proto_msg *m, const uin
     if (!after_len)
         return 0;
     if (link_is_plain(&t->link))
-        return evbuffer_add_reference(out, after, after_len, NULL, NULL);
+        return evbuffer_add(out, after, after_len);
     /* a cipher transforms what it writes in place: a copy, never the caller's block */
     struct evbuffer *copy = evbuffer_new();
     int rc = copy && evbuffer_add(copy, after, after_len) == 0
