@@ -29,6 +29,10 @@ tests_fuzz_fuzz_push_upload_LDADD = $(HARNESS_LIBS) src/server/libpush.la src/se
 check_PROGRAMS += tests/push/test_merge_removal
 TESTS += tests/push/test_merge_removal
 tests_push_test_merge_removal_LDADD = src/server/libpush.la $(LDADD)
+# Finalize and removal decided as Spark's RemoteBlockPushResolver does (refusals, unpushed merges).
+check_PROGRAMS += tests/push/test_merge_spark_rules
+TESTS += tests/push/test_merge_spark_rules
+tests_push_test_merge_spark_rules_LDADD = src/server/libpush.la $(LDADD)
 # The merge journal compacted while the daemon runs, and a restart after it.
 check_PROGRAMS += tests/push/test_push_journal
 TESTS += tests/push/test_push_journal

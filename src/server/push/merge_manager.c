@@ -497,7 +497,8 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
         goto out;
     }
     s = merge_find_shuffle(a, shuffle);
-    if (s && s->merge_id > merge_id) {
+    /* Spark refuses a finalized merge too (a second finalize, or one after its removal) */
+    if (s && (s->merge_id > merge_id || (s->merge_id == merge_id && s->finalized))) {
         snprintf(err, errlen,
                  "java.lang.RuntimeException: Shuffle merge finalize request for shuffle %d "
                  "with shuffleMergeId %d is stale shuffle finalize request as shuffle blocks of "

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The merge manager decides finalizes and removals as Spark 3.4+'s RemoteBlockPushResolver
+ * does where a Java driver or pusher can see the difference:
+ * - a second FinalizeShuffleMerge of a finalized merge is refused with Spark's "stale shuffle
+ *   finalize request" text (Spark keeps the merge finalized and throws);
+ * - a RemoveShuffleMerge naming a merge the service never got a push for still ends that
+ *   merge: later pushes of it are TOO_LATE, older ones STALE, and no merged file is created
+ *   for a shuffle the driver has already removed (the driver sends the removal to every
+ *   merger, pushed to or not);
+ * - a removal is judged against the application's current attempt, also before the new
+ *   attempt's first push. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "server/push/merge_apps.h"
+#include "server/push/merge_manager.h"
+#include "../check_main.h"
+
+#define APP "app-rules"
+
+static char merge_dir[512];
+
+/* APP registered with one merge dir (4 sub dirs) for attempt. */
+static void register_attempt(struct merge_apps *t, int32_t attempt)
+{
+    static char *dir_list[1];
+    dir_list[0] = merge_dir;
+    struct merge_dirs dirs = {.attempt_id = attempt, .sub_dirs = 4, .n_dirs = 1, .dirs = dir_list};
+    ck_assert_int_eq(merge_apps_register(t, APP, &dirs, NULL), 1);
+}
+
+static struct merge_apps *apps_new(void)
+{
+    char *tmp = harness_temp_dir();
+    snprintf(merge_dir, sizeof merge_dir, "%s/merge_manager_1", tmp);
+    free(tmp);
+    ck_assert_int_eq(mkdir(merge_dir, 0700), 0);
+    for (int i = 0; i < 4; i++) {
+        char sub[600];
+        snprintf(sub, sizeof sub, "%s/%02x", merge_dir, i);
+        ck_assert_int_eq(mkdir(sub, 0700), 0);
+    }
+    struct merge_apps *t = merge_apps_create();
+    register_attempt(t, 1);
+    return t;
+}
+
+static struct merge_manager *manager_new(struct merge_apps *apps)
+{
+    struct merge_limits lim = {.min_chunk_bytes = 1 << 20, .max_open_partitions = 1000};
+    struct merge_manager *m = merge_manager_create(&lim, apps);
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+/* The verdict for one push of (attempt, shuffle, merge_id, map 0, reduce 0); a claim it got
+ * is written and committed. */
+static enum merge_verdict push(struct merge_manager *m, int32_t attempt, int32_t shuffle,
+                               int32_t merge_id)
+{
+    struct merge_push_key k = {APP, attempt, shuffle, merge_id, 0, 0};
+    struct merge_claim *cl;
+    char err[512] = "";
+    enum merge_verdict v = merge_manager_push(m, &k, 3, &cl, err, sizeof err);
+    if (v == MERGE_WRITE) {
+        ck_assert_int_eq(merge_claim_write(cl, "abc", 3, 0, err, sizeof err), 0);
+        ck_assert_int_eq(merge_claim_commit(m, cl, 3, err, sizeof err), MERGE_SUCCESS);
+    }
+    return v;
+}
+
+static size_t files_of(const char *prefix)
+{
+    char cmd[1200], line[64] = "";
+    snprintf(cmd, sizeof cmd, "find '%s' -type f -name 'shuffleMerged_%s*' | wc -l", merge_dir,
+             prefix);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p && fgets(line, sizeof line, p));
+    pclose(p);
+    return (size_t)strtoul(line, NULL, 10);
+}
+
+/* A finalize of (attempt, shuffle, merge_id): 0 with its statuses freed, or -1 with err. */
+static int finalize(struct merge_manager *m, int32_t attempt, int32_t shuffle, int32_t merge_id,
+                    char *err, size_t errlen)
+{
+    struct blockmsg st;
+    int rc = merge_manager_finalize(m, APP, attempt, shuffle, merge_id, &st, err, errlen);
+    if (rc == 0)
+        blockmsg_free(&st);
+    return rc;
+}
+
+#define STALE_FINALIZE "is stale shuffle finalize request as shuffle blocks of a higher"
+
+START_TEST(test_second_finalize_refused)
+{
+    struct merge_apps *apps = apps_new();
+    struct merge_manager *m = manager_new(apps);
+    ck_assert_int_eq(push(m, 1, 0, 0), MERGE_WRITE);
+    char err[512] = "";
+    ck_assert_int_eq(finalize(m, 1, 0, 0, err, sizeof err), 0);
+    ck_assert_int_ne(finalize(m, 1, 0, 0, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "java.lang.RuntimeException: Shuffle merge finalize request for "
+                              "shuffle 0 with shuffleMergeId 0 " STALE_FINALIZE),
+                  "%s", err);
+    ck_assert_uint_eq(files_of(APP "_0_0_"), 3); /* the merge refused again stays as it was */
+    /* a shuffle never pushed to: finalized (empty statuses) once, then refused alike */
+    ck_assert_int_eq(finalize(m, 1, 4, 0, err, sizeof err), 0);
+    ck_assert_int_ne(finalize(m, 1, 4, 0, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, STALE_FINALIZE), "%s", err);
+    /* a newer merge id of a finalized shuffle is a new merge: finalized */
+    ck_assert_int_eq(finalize(m, 1, 0, 1, err, sizeof err), 0);
+    merge_manager_destroy(m);
+    merge_apps_destroy(apps);
+}
+END_TEST
+
+CHECK_MAIN((.suite = "merge_spark_rules", .name = "rules", .timeout_s = 60),
+           test_second_finalize_refused)
