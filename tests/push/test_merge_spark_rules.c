@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The merge manager decides finalizes and removals as Spark 3.4+'s RemoteBlockPushResolver
- * does where a Java driver or pusher can see the difference:
- * - a second FinalizeShuffleMerge of a finalized merge is refused with Spark's "stale shuffle
- *   finalize request" text (Spark keeps the merge finalized and throws);
- * - a RemoveShuffleMerge naming a merge the service never got a push for still ends that
- *   merge: later pushes of it are TOO_LATE, older ones STALE, and no merged file is created
- *   for a shuffle the driver has already removed (the driver sends the removal to every
- *   merger, pushed to or not);
- * - a removal is judged against the application's current attempt, also before the new
- *   attempt's first push. */
+/* The merge manager decides finalizes and removals as Spark 3.4+'s
+ * RemoteBlockPushResolver does where a Java driver or pusher can see the
+ * difference:
+ * - a second FinalizeShuffleMerge of a finalized merge is refused with Spark's
+ * "stale shuffle finalize request" text (Spark keeps the merge finalized and
+ * throws);
+ * - a RemoveShuffleMerge naming a merge the service never got a push for still
+ * ends that merge: later pushes of it are TOO_LATE, older ones STALE, and no
+ * merged file is created for a shuffle the driver has already removed (the
+ * driver sends the removal to every merger, pushed to or not);
+ * - a removal is judged against the application's current attempt, also before
+ * the new attempt's first push. */
 #include <config.h>
 
 #include <stdio.h>
@@ -16,9 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../check_main.h"
 #include "server/push/merge_apps.h"
 #include "server/push/merge_manager.h"
-#include "../check_main.h"
 
 #define APP "app-rules"
 
@@ -57,8 +59,8 @@ static struct merge_manager *manager_new(struct merge_apps *apps)
     return m;
 }
 
-/* The verdict for one push of (attempt, shuffle, merge_id, map 0, reduce 0); a claim it got
- * is written and committed. */
+/* The verdict for one push of (attempt, shuffle, merge_id, map 0, reduce 0); a
+ * claim it got is written and committed. */
 static enum merge_verdict push(struct merge_manager *m, int32_t attempt, int32_t shuffle,
                                int32_t merge_id)
 {
@@ -84,7 +86,8 @@ static size_t files_of(const char *prefix)
     return (size_t)strtoul(line, NULL, 10);
 }
 
-/* A finalize of (attempt, shuffle, merge_id): 0 with its statuses freed, or -1 with err. */
+/* A finalize of (attempt, shuffle, merge_id): 0 with its statuses freed, or -1
+ * with err. */
 static int finalize(struct merge_manager *m, int32_t attempt, int32_t shuffle, int32_t merge_id,
                     char *err, size_t errlen)
 {
@@ -109,7 +112,8 @@ START_TEST(test_second_finalize_refused)
                               "shuffle 0 with shuffleMergeId 0 " STALE_FINALIZE),
                   "%s", err);
     ck_assert_uint_eq(files_of(APP "_0_0_"), 3); /* the merge refused again stays as it was */
-    /* a shuffle never pushed to: finalized (empty statuses) once, then refused alike */
+    /* a shuffle never pushed to: finalized (empty statuses) once, then refused
+     * alike */
     ck_assert_int_eq(finalize(m, 1, 4, 0, err, sizeof err), 0);
     ck_assert_int_ne(finalize(m, 1, 4, 0, err, sizeof err), 0);
     ck_assert_msg(strstr(err, STALE_FINALIZE), "%s", err);
@@ -120,5 +124,44 @@ START_TEST(test_second_finalize_refused)
 }
 END_TEST
 
+START_TEST(test_removal_of_unpushed_merge_ends_it)
+{
+    struct merge_apps *apps = apps_new();
+    struct merge_manager *m = manager_new(apps);
+    merge_manager_remove(m, APP, 1, 5, 2); /* the service never got a push of shuffle 5 */
+    ck_assert_int_eq(push(m, 1, 5, 2), MERGE_TOO_LATE);
+    ck_assert_int_eq(push(m, 1, 5, 1), MERGE_STALE);
+    ck_assert_uint_eq(files_of(APP "_5_"), 0);
+    char err[512] = "";
+    ck_assert_int_ne(finalize(m, 1, 5, 2, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, STALE_FINALIZE), "%s", err);
+    /* a later stage attempt (newer merge id) merges again */
+    ck_assert_int_eq(push(m, 1, 5, 3), MERGE_WRITE);
+    /* "all merges" (-1) of a shuffle never pushed to leaves nothing behind */
+    merge_manager_remove(m, APP, 1, 6, -1);
+    ck_assert_int_eq(push(m, 1, 6, 0), MERGE_WRITE);
+    merge_manager_destroy(m);
+    merge_apps_destroy(apps);
+}
+END_TEST
+
+START_TEST(test_removal_judged_by_current_attempt)
+{
+    struct merge_apps *apps = apps_new();
+    struct merge_manager *m = manager_new(apps);
+    ck_assert_int_eq(push(m, 1, 0, 0), MERGE_WRITE);
+    register_attempt(apps, 2); /* attempt 2 registers; it has pushed nothing yet */
+    merge_manager_remove(m, APP, 2, 0, 0);
+    ck_assert_int_eq(push(m, 2, 0, 0), MERGE_TOO_LATE);
+    ck_assert_uint_eq(files_of(APP "_0_0_"), 0); /* attempt 1's merge went too */
+    /* the older attempt's removal changes nothing of the current one */
+    merge_manager_remove(m, APP, 1, 1, 0);
+    ck_assert_int_eq(push(m, 2, 1, 0), MERGE_WRITE);
+    merge_manager_destroy(m);
+    merge_apps_destroy(apps);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "merge_spark_rules", .name = "rules", .timeout_s = 60),
-           test_second_finalize_refused)
+           test_second_finalize_refused, test_removal_of_unpushed_merge_ends_it,
+           test_removal_judged_by_current_attempt)
