@@ -149,6 +149,51 @@ START_TEST(test_own_merge_serves_recorded_reads)
 }
 END_TEST
 
+/* The driver sends RemoveShuffleMerge to every merger; one that never got a push of the
+ * shuffle ends the merge all the same (Spark records it finalized): a push of it arriving
+ * later is TOO_LATE (its body read and dropped, the connection kept), before and after a
+ * restart, and leaves no merged file behind. */
+START_TEST(test_removal_before_any_push)
+{
+    char data_dir[800];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    struct blockmsg rm = {.type = BLOCKMSG_REMOVE_SHUFFLE_MERGE};
+    rm.u.remove_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
+    rm.u.remove_shuffle_merge.app_attempt_id = 1;
+    rm.u.remove_shuffle_merge.shuffle_id = 7;
+    rm.u.remove_shuffle_merge.shuffle_merge_id = 0;
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, &rm);
+    struct proto_msg one_way = {.type = PROTO_ONE_WAY_MESSAGE};
+    one_way.u.one_way.body = (struct proto_view){w.buf, (uint32_t)w.len};
+    struct client c;
+    client_open(&c, d.port);
+    client_send_msg(&c, &one_way);
+    proto_writer_free(&w);
+    usleep(300 * 1000); /* one-way: no answer tells when it is done */
+    static const uint8_t body[] = "block";
+    push_start(&c, 71, 7, 0, 0, body, 5, 5);
+    ck_assert_int_eq(push_code(&c, 71), 1);  /* TOO_LATE_BLOCK_PUSH */
+    push_start(&c, 72, 7, 1, 0, body, 5, 5); /* the connection goes on */
+    ck_assert_int_eq(push_code(&c, 72), 1);
+    client_close(&c);
+    restart(&d);
+    client_open(&c, d.port);
+    push_start(&c, 73, 7, 2, 0, body, 5, 5);
+    ck_assert_int_eq(push_code(&c, 73), 1);
+    client_close(&c);
+    char cmd[1200], line[64] = "";
+    snprintf(cmd, sizeof cmd, "find '%s' -name 'shuffleMerged_app-cap_7_*' | wc -l", data_dir);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p && fgets(line, sizeof line, p));
+    pclose(p);
+    ck_assert_int_eq(atoi(line), 0);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 /* Without push_enabled the daemon answers pushes and finalizes as Spark 3.1 did. */
 START_TEST(test_push_disabled_answers_as_before)
 {
@@ -167,4 +212,4 @@ CHECK_MAIN((.suite = "push_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_push_finalize_remove, test_restarts_lose_nothing,
            test_push_31_layout_answered_as_31, test_own_merge_serves_recorded_reads,
-           test_push_disabled_answers_as_before)
+           test_push_disabled_answers_as_before, test_removal_before_any_push)
