@@ -13,7 +13,8 @@ struct merge_journal_rec;
 
 /* The application is gone: its state dropped; cleanup: its merged files deleted too. */
 void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup);
-/* RemoveShuffleMerge: deletes the merged files of (shuffle, merge_id), merge_id -1 = any. */
+/* RemoveShuffleMerge: deletes the merged files of (shuffle, merge_id), merge_id -1 = any, and
+ * ends that merge (merge_remove_request.c). */
 void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
                           int32_t shuffle, int32_t merge_id);
 /* Whether the journal keeps r (at start and when compacted): the live state needs it. */
