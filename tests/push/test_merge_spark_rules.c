@@ -13,9 +13,11 @@
  * the new attempt's first push. */
 #include <config.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "../check_main.h"
@@ -162,6 +164,41 @@ START_TEST(test_removal_judged_by_current_attempt)
 }
 END_TEST
 
+/* Reduce 0 gets a 3-byte block (its chunk closed at the commit: min_chunk_bytes 3), reduce 1
+ * a 1-byte block whose chunk finalize must still write. With files limited to 8 bytes that
+ * write fails (EFBIG); reduce 0 needs no write and is still answered. */
+START_TEST(test_finalize_leaves_out_a_failed_partition)
+{
+    struct merge_apps *apps = apps_new();
+    struct merge_limits lim = {.min_chunk_bytes = 3, .max_open_partitions = 1000};
+    struct merge_manager *m = merge_manager_create(&lim, apps);
+    char err[512] = "";
+    struct merge_claim *cl;
+    struct merge_push_key k0 = {APP, 1, 0, 0, 0, 0}, k1 = {APP, 1, 0, 0, 0, 1};
+    ck_assert_int_eq(merge_manager_push(m, &k0, 3, &cl, err, sizeof err), MERGE_WRITE);
+    ck_assert_int_eq(merge_claim_write(cl, "abc", 3, 0, err, sizeof err), 0);
+    ck_assert_int_eq(merge_claim_commit(m, cl, 3, err, sizeof err), MERGE_SUCCESS);
+    ck_assert_int_eq(merge_manager_push(m, &k1, 1, &cl, err, sizeof err), MERGE_WRITE);
+    ck_assert_int_eq(merge_claim_write(cl, "z", 1, 0, err, sizeof err), 0);
+    ck_assert_int_eq(merge_claim_commit(m, cl, 1, err, sizeof err), MERGE_SUCCESS);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, small = {8, 8};
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small.rlim_max = old.rlim_max;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    struct blockmsg st;
+    int rc = merge_manager_finalize(m, APP, 1, 0, 0, &st, err, sizeof err);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    ck_assert_msg(rc == 0, "finalize failed: %s", err);
+    ck_assert_uint_eq(st.u.merge_statuses.reduce_ids.count, 1);
+    ck_assert_int_eq(st.u.merge_statuses.reduce_ids.items[0], 0);
+    ck_assert_int_eq(st.u.merge_statuses.sizes.items[0], 3);
+    blockmsg_free(&st);
+    merge_manager_destroy(m);
+    merge_apps_destroy(apps);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "merge_spark_rules", .name = "rules", .timeout_s = 60),
            test_second_finalize_refused, test_removal_of_unpushed_merge_ends_it,
-           test_removal_judged_by_current_attempt)
+           test_removal_judged_by_current_attempt, test_finalize_leaves_out_a_failed_partition)

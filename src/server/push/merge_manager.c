@@ -447,6 +447,13 @@ static int statuses_of(struct merge_claim *const *parts, size_t nparts, int32_t 
         struct merge_partition *p = &parts[i]->p;
         pthread_mutex_lock(&p->lock);
         rc = merge_partition_finalize(p, err, errlen);
+        if (rc != 0) { /* left out, the others answered: Spark catches it per partition */
+            log_warn("finalize of shuffle %d merge %d: %s; reduce %d left out", shuffle, merge_id,
+                     err, p->reduce_id);
+            rc = 0;
+            pthread_mutex_unlock(&p->lock);
+            continue;
+        }
         uint8_t *bm = NULL;
         size_t len = 0;
         if (rc == 0 && !roaring_bitmap_is_empty(p->maps)) {
