@@ -41,3 +41,7 @@ tests_push_test_push_journal_SOURCES = tests/push/test_push_journal.c tests/push
 check_PROGRAMS += tests/push/test_merge_journal
 TESTS += tests/push/test_merge_journal
 tests_push_test_merge_journal_LDADD = src/server/libpush.la $(LDADD)
+# The loop-write guard's decision with the test's clock (push_upload.c's write_on_loop).
+check_PROGRAMS += tests/push/test_loop_write_guard
+TESTS += tests/push/test_loop_write_guard
+tests_push_test_loop_write_guard_LDADD = src/server/libpush.la $(LDADD)

@@ -189,6 +189,7 @@ void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     conn_ref(c);
     c->last_activity_ms = conn_now_ms(c);
+    c->in_read_cb = true;
     bool read_all = false; /* the reads per event ended it, not the socket or a limit */
     for (int i = 0; i < READS_PER_EVENT && !c->closed && !c->read_paused && !c->close_pending;
          i++) {
@@ -217,6 +218,11 @@ void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     if (read_all && !c->closed && !c->read_paused && !c->close_pending &&
         channel_pending(c->ch) > 0)
         event_active(c->read_ev, EV_READ, 1);
+    c->in_read_cb = false;
+    if (c->flush_deferred) {
+        c->flush_deferred = false;
+        conn_flush(c);
+    }
     conn_unref(c);
 }
 

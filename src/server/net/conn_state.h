@@ -66,6 +66,10 @@ struct conn {
     } attached[CONN_ATTACH_COUNT];
     struct conn_body_sink body_sink; /* conn_take_body: the current UploadStream's body */
     bool input_held;                 /* conn_hold_input */
+    /* Small answers filled while the read callback runs are written together at its end
+     * (one send for the answers of every request that input held, not one each). */
+    bool in_read_cb;
+    bool flush_deferred;
 };
 
 static inline uint64_t conn_now_ms(struct conn *c)

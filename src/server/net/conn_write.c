@@ -140,6 +140,10 @@ static int fill(struct conn *c, struct reply_slot *s, const uint8_t *hdr, size_t
         c->rpc_pending -= s->rpc_cost;
         s->rpc_cost = 0;
     }
+    if (c->in_read_cb && !s->close_after && !file && mem_len == 0) {
+        c->flush_deferred = true; /* conn_read_cb flushes once it has processed its input */
+        return 0;
+    }
     conn_flush(c);
     if (!c->closed && output_held(c) > c->budget[CONN_BUDGET_OUTPUT]) {
         account_output(c);

@@ -304,16 +304,30 @@ static int write_until(struct merge_journal *j, uint64_t seq, char *err, size_t 
     return rc;
 }
 
+static void writer_release(struct proto_writer *w, bool on_stack)
+{
+    if (!on_stack)
+        proto_writer_free(w);
+}
+
 int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
                                 uint64_t *seq, char *err, size_t errlen)
 {
+    /* The record on the stack (a push on the loop allocates nothing for it); the writer never
+     * grows there: an app name too long for it takes the heap. */
+    uint8_t stack[512];
     struct proto_writer w;
     proto_writer_init(&w);
+    bool on_stack = r->app && strlen(r->app) + 64 <= sizeof stack;
+    if (on_stack) {
+        w.buf = stack;
+        w.cap = sizeof stack;
+    }
     bool encoded = encode(&w, r);
     pthread_mutex_lock(&j->lock);
     if (!encoded) {
         pthread_mutex_unlock(&j->lock);
-        proto_writer_free(&w);
+        writer_release(&w, on_stack);
         snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
         return -1;
     }
@@ -324,7 +338,7 @@ int merge_journal_append_nowait(struct merge_journal *j, const struct merge_jour
         *seq = ++j->appended;
         j->left_behind = *seq;
         pthread_mutex_unlock(&j->lock);
-        proto_writer_free(&w);
+        writer_release(&w, on_stack);
         return 1;
     }
     /* Written beside the batches: O_APPEND keeps each write whole, and order matters only
@@ -339,7 +353,7 @@ int merge_journal_append_nowait(struct merge_journal *j, const struct merge_jour
     if (--j->direct_writers == 0)
         pthread_cond_broadcast(&j->written_cv);
     pthread_mutex_unlock(&j->lock);
-    proto_writer_free(&w);
+    writer_release(&w, on_stack);
     if (rc != 0)
         snprintf(err, errlen, "java.io.IOException: %s: %s", JOURNAL_NAME, strerror(werr));
     return rc;

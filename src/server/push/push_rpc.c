@@ -27,6 +27,7 @@ struct push_service *push_service_create(const struct shuffled_config *cfg,
     ps->max_deferred_bytes = cfg->push_max_deferred_bytes;
     pthread_mutex_init(&ps->spare_lock, NULL);
     ps->journal_sync = cfg->state_sync;
+    loop_write_guard_init(&ps->loop_writes, LOOP_WRITE_GUARD_MAX_USEC, LOOP_WRITE_GUARD_PAUSE_USEC);
     ps->attempts = attempts;
     ps->merges = merge_manager_create(&lim, attempts);
     if (!ps->merges) {

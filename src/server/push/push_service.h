@@ -12,6 +12,7 @@
 
 #include "proto/blockmsg.h"
 #include "server/net/handler.h"
+#include "server/push/loop_write_guard.h"
 #include "server/push/merge_manager.h"
 
 struct shuffled_config;
@@ -26,10 +27,10 @@ struct push_service {
     struct merge_manager *merges;
     struct merge_journal *journal; /* state_dir/merges.wal, once restored */
     uint64_t max_deferred_bytes;
-    _Atomic uint64_t deferred_bytes;        /* bodies buffered while their partition is busy */
-    _Atomic uint64_t unheld_bytes;          /* complete bodies written while their conn reads on */
-    bool journal_sync;                      /* state_sync: commits fdatasync the journal */
-    _Atomic uint64_t loop_writes_off_until; /* push_upload.c write_on_loop's guard (usec) */
+    _Atomic uint64_t deferred_bytes;     /* bodies buffered while their partition is busy */
+    _Atomic uint64_t unheld_bytes;       /* complete bodies written while their conn reads on */
+    bool journal_sync;                   /* state_sync: commits fdatasync the journal */
+    struct loop_write_guard loop_writes; /* push_upload.c write_on_loop's guard */
     pthread_mutex_t spare_lock;
     struct push_upload *spare[PUSH_SPARE_UPLOADS];
     size_t n_spare;

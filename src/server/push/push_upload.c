@@ -28,9 +28,6 @@
 /* Complete bodies waiting for their write while their connection reads on: beyond this (all
  * connections together) reading holds during the write, as for a piece. */
 #define UNHELD_MAX_BYTES (16u << 20)
-/* write_on_loop's guard: a write slower than this turns it off for a while. */
-#define LOOP_WRITE_MAX_USEC 2000u
-#define LOOP_WRITE_PAUSE_USEC 1000000u
 
 enum upload_mode { MODE_WAIT, MODE_DISCARD, MODE_WRITE, MODE_DEFER };
 
@@ -332,17 +329,15 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
  * there (no thread hop, no copy when it arrived in one piece): a pwrite into the page cache
  * and a journal record, as cheap as handing it over. Not with state_sync (fdatasync), nor
  * while the partition is held by a finalize or removal (merge_claim_finish gives up: false);
- * and should a write on the loop ever block (the thread slept: a voluntary context switch)
- * for over LOOP_WRITE_MAX_USEC (the kernel throttling dirty pages, say), every loop sends its
- * writes to the pool for LOOP_WRITE_PAUSE_USEC. Being preempted on a busy machine is not
- * waiting for the disk: involuntary switches do not count. */
+ * and should a write on the loop ever block for long, every loop sends its writes to the
+ * pool for a while (loop_write_guard.h). */
 static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len)
 {
     struct push_service *ps = u->ps;
     if (ps->journal_sync || u->written != 0 || len > PIECE_BYTES)
         return false;
     uint64_t t0 = metrics_now_usec();
-    if (t0 < atomic_load(&ps->loop_writes_off_until))
+    if (!loop_write_guard_allows(&ps->loop_writes, t0))
         return false;
     struct rusage before, after;
     getrusage(RUSAGE_THREAD, &before);
@@ -351,14 +346,15 @@ static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len
         merge_claim_finish(ps->merges, u->claim, data, len, 0, &wait_seq, u->err, sizeof u->err);
     if (v == MERGE_NEED_POOL)
         return false;
-    uint64_t took = metrics_now_usec() - t0;
-    if (took > LOOP_WRITE_MAX_USEC && getrusage(RUSAGE_THREAD, &after) == 0 &&
-        after.ru_nvcsw != before.ru_nvcsw) {
-        atomic_store(&ps->loop_writes_off_until, t0 + took + LOOP_WRITE_PAUSE_USEC);
+    uint64_t t1 = metrics_now_usec();
+    /* the second rusage (a system call) only for a slow write */
+    bool slow = t1 - t0 > ps->loop_writes.max_usec;
+    bool slept = slow && getrusage(RUSAGE_THREAD, &after) == 0 && after.ru_nvcsw != before.ru_nvcsw;
+    if (loop_write_guard_note(&ps->loop_writes, t0, t1, slept))
         log_info("a pushed block took %llu us to write on the event loop; writes go to the "
-                 "blocking pool for the next %u ms",
-                 (unsigned long long)took, LOOP_WRITE_PAUSE_USEC / 1000);
-    }
+                 "blocking pool for the next %llu ms",
+                 (unsigned long long)(t1 - t0),
+                 (unsigned long long)ps->loop_writes.pause_usec / 1000);
     u->verdict = v;
     u->written = len;
     u->buf_len = 0;
