@@ -6,7 +6,9 @@
  *   copy      pread into a reused buffer + write: the copies alone
  *   ctr       pread + AES-128-CTR in place + write; the receiver decrypts in place
  *   gcm       pread + AES-128-GCM seal (one message per block) + write; the receiver opens it
+ *   gcm-mmap  as gcm, sealed from the block mapped (mmap per block, munmap after): no pread copy
  *   tls       TLS 1.3 TLS_AES_128_GCM_SHA256, SSL_write over a socket BIO; receiver SSL_read
+ *   tls-mmap  as tls, the header its own SSL_write and the block SSL_written from its mapping
  *   ktls      as tls with SSL_OP_ENABLE_KTLS and SSL_sendfile (only where the kernel has it)
  * Each side's user+sys CPU is taken with getrusage over its data loop only (both are single
  * threaded processes). All crypto is OpenSSL's EVP / libssl. Figures only: it asserts nothing
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -34,7 +37,18 @@
 #define GCM_HEADER_BYTES 16   /* length + nonce: what a sealed message carries besides the tag */
 #define GCM_TAG_BYTES 16
 
-const char *const floor_mode_names[FLOOR_MODES] = {"sendfile", "copy", "ctr", "gcm", "tls", "ktls"};
+const char *const floor_mode_names[FLOOR_MODES] = {"sendfile", "copy", "ctr",      "gcm",
+                                                   "gcm-mmap", "tls",  "tls-mmap", "ktls"};
+
+static int is_gcm(enum floor_mode mode)
+{
+    return mode == FLOOR_GCM || mode == FLOOR_GCM_MMAP;
+}
+
+static int is_tls(enum floor_mode mode)
+{
+    return mode == FLOOR_TLS || mode == FLOOR_TLS_MMAP || mode == FLOOR_KTLS;
+}
 
 static double rusage_seconds(void)
 {
@@ -100,6 +114,18 @@ static int pread_block(const struct floor_setup *setup, long index, unsigned cha
     return 0;
 }
 
+/* the block INDEX mapped (the page holding its start onwards): its first byte, and in
+ * *mapping / *mapped_len what to munmap; NULL on failure */
+static const unsigned char *map_block(const struct floor_setup *setup, long index, void **mapping,
+                                      size_t *mapped_len)
+{
+    off_t offset = block_offset(setup, index), page = (off_t)sysconf(_SC_PAGESIZE);
+    off_t start = offset - offset % page;
+    *mapped_len = setup->block_bytes + (size_t)(offset - start);
+    *mapping = mmap(NULL, *mapped_len, PROT_READ, MAP_SHARED, setup->file_fd, start);
+    return *mapping == MAP_FAILED ? NULL : (const unsigned char *)*mapping + (offset - start);
+}
+
 static void gcm_nonce(long index, unsigned char nonce[12])
 {
     memset(nonce, 0, 12);
@@ -146,24 +172,31 @@ static int send_copied(const struct floor_setup *setup, int sock, EVP_CIPHER_CTX
     return 0;
 }
 
-static int send_gcm(const struct floor_setup *setup, int sock, EVP_CIPHER_CTX *gcm)
+/* mapped: sealed from the block's mapping into the buffer, instead of pread there first */
+static int send_gcm(const struct floor_setup *setup, int sock, EVP_CIPHER_CTX *gcm, int mapped)
 {
     unsigned char *buf = setup->send_buf;
     size_t body = setup->block_bytes;
     for (long i = 0; i < setup->block_count; i++) {
         unsigned char *header = buf, *payload = buf + GCM_HEADER_BYTES;
+        const unsigned char *plain = payload;
+        void *mapping = NULL;
+        size_t mapped_len = 0;
         uint32_t len = htonl((uint32_t)(body + GCM_TAG_BYTES));
         memcpy(header, &len, 4);
         gcm_nonce(i, header + 4);
-        if (pread_block(setup, i, payload) != 0)
-            return -1;
+        if (mapped)
+            plain = map_block(setup, i, &mapping, &mapped_len);
+        else if (pread_block(setup, i, payload) != 0)
+            plain = NULL;
         int outl = 0, finl = 0;
-        if (EVP_EncryptInit_ex(gcm, NULL, NULL, NULL, header + 4) != 1 ||
-            EVP_EncryptUpdate(gcm, payload, &outl, payload, (int)body) != 1 ||
-            EVP_EncryptFinal_ex(gcm, payload + outl, &finl) != 1 ||
-            EVP_CIPHER_CTX_ctrl(gcm, EVP_CTRL_GCM_GET_TAG, GCM_TAG_BYTES, payload + body) != 1)
-            return -1;
-        if (write_all(sock, buf, GCM_HEADER_BYTES + body + GCM_TAG_BYTES) != 0)
+        int ok = plain && EVP_EncryptInit_ex(gcm, NULL, NULL, NULL, header + 4) == 1 &&
+                 EVP_EncryptUpdate(gcm, payload, &outl, plain, (int)body) == 1 &&
+                 EVP_EncryptFinal_ex(gcm, payload + outl, &finl) == 1 &&
+                 EVP_CIPHER_CTX_ctrl(gcm, EVP_CTRL_GCM_GET_TAG, GCM_TAG_BYTES, payload + body) == 1;
+        if (mapping && mapping != MAP_FAILED)
+            munmap(mapping, mapped_len);
+        if (!ok || write_all(sock, buf, GCM_HEADER_BYTES + body + GCM_TAG_BYTES) != 0)
             return -1;
     }
     return 0;
@@ -177,28 +210,39 @@ static int ssl_write_all(SSL *ssl, const unsigned char *data, size_t len)
 
 /* tls: header and block in one SSL_write (OpenSSL cuts 16 KiB records); ktls: the header
  * with SSL_write, the block with SSL_sendfile (the kernel seals page-cache pages) */
-static int send_tls(const struct floor_setup *setup, SSL *ssl, int kernel)
+static int send_tls(const struct floor_setup *setup, SSL *ssl, enum floor_mode mode)
 {
     unsigned char *buf = setup->send_buf;
     for (long i = 0; i < setup->block_count; i++) {
         memset(buf, 0, FLOOR_HEADER_BYTES);
-        if (kernel) {
-            if (ssl_write_all(ssl, buf, FLOOR_HEADER_BYTES) != 0)
+        if (mode == FLOOR_TLS) {
+            if (pread_block(setup, i, buf + FLOOR_HEADER_BYTES) != 0 ||
+                ssl_write_all(ssl, buf, FLOOR_HEADER_BYTES + setup->block_bytes) != 0)
                 return -1;
-            size_t left = setup->block_bytes;
-            off_t offset = block_offset(setup, i);
-            while (left > 0) {
-                ossl_ssize_t sent = SSL_sendfile(ssl, setup->file_fd, offset, left, 0);
-                if (sent <= 0)
-                    return -1;
-                offset += sent;
-                left -= (size_t)sent;
-            }
             continue;
         }
-        if (pread_block(setup, i, buf + FLOOR_HEADER_BYTES) != 0 ||
-            ssl_write_all(ssl, buf, FLOOR_HEADER_BYTES + setup->block_bytes) != 0)
+        if (ssl_write_all(ssl, buf, FLOOR_HEADER_BYTES) != 0)
             return -1;
+        if (mode == FLOOR_TLS_MMAP) {
+            void *mapping = NULL;
+            size_t mapped_len = 0;
+            const unsigned char *plain = map_block(setup, i, &mapping, &mapped_len);
+            int rc = plain ? ssl_write_all(ssl, plain, setup->block_bytes) : -1;
+            if (plain)
+                munmap(mapping, mapped_len);
+            if (rc != 0)
+                return -1;
+            continue;
+        }
+        size_t left = setup->block_bytes;
+        off_t offset = block_offset(setup, i);
+        while (left > 0) {
+            ossl_ssize_t sent = SSL_sendfile(ssl, setup->file_fd, offset, left, 0);
+            if (sent <= 0)
+                return -1;
+            offset += sent;
+            left -= (size_t)sent;
+        }
     }
     return 0;
 }
@@ -292,7 +336,7 @@ static int recv_gcm(const struct floor_setup *setup, int sock, EVP_CIPHER_CTX *g
 static EVP_CIPHER_CTX *cipher_for(const struct floor_setup *setup, enum floor_mode mode,
                                   int encrypt)
 {
-    if (mode != FLOOR_CTR && mode != FLOOR_GCM)
+    if (mode != FLOOR_CTR && !is_gcm(mode))
         return NULL;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     const EVP_CIPHER *cipher = mode == FLOOR_CTR ? EVP_aes_128_ctr() : EVP_aes_128_gcm();
@@ -318,13 +362,13 @@ static void receiver_main(const struct floor_setup *setup, enum floor_mode mode,
     EVP_CIPHER_CTX *cipher = cipher_for(setup, mode, 0);
     if (sock < 0 || connect(sock, (const struct sockaddr *)addr, sizeof *addr) != 0)
         goto out;
-    if (mode == FLOOR_TLS || mode == FLOOR_KTLS) {
+    if (is_tls(mode)) {
         ssl = SSL_new(setup->tls_client);
         if (!ssl || SSL_set_fd(ssl, sock) != 1 || SSL_connect(ssl) != 1)
             goto out;
     }
     double start = rusage_seconds();
-    int rc = mode == FLOOR_GCM
+    int rc = is_gcm(mode)
                  ? recv_gcm(setup, sock, cipher, &report.bytes)
                  : recv_stream(setup, sock, ssl, mode == FLOOR_CTR ? cipher : NULL, &report.bytes);
     report.cpu_seconds = rusage_seconds() - start;
@@ -341,7 +385,7 @@ static int sender_serve(const struct floor_setup *setup, enum floor_mode mode, i
     SSL *ssl = NULL;
     EVP_CIPHER_CTX *cipher = cipher_for(setup, mode, 1);
     int rc = -1;
-    if (mode == FLOOR_TLS || mode == FLOOR_KTLS) {
+    if (is_tls(mode)) {
         ssl = SSL_new(setup->tls_server);
         if (!ssl)
             goto out;
@@ -365,11 +409,13 @@ static int sender_serve(const struct floor_setup *setup, enum floor_mode mode, i
         rc = send_copied(setup, sock, cipher);
         break;
     case FLOOR_GCM:
-        rc = send_gcm(setup, sock, cipher);
+    case FLOOR_GCM_MMAP:
+        rc = send_gcm(setup, sock, cipher, mode == FLOOR_GCM_MMAP);
         break;
     case FLOOR_TLS:
+    case FLOOR_TLS_MMAP:
     case FLOOR_KTLS:
-        rc = send_tls(setup, ssl, mode == FLOOR_KTLS);
+        rc = send_tls(setup, ssl, mode);
         break;
     default:
         break;
@@ -433,7 +479,7 @@ int floor_run(const struct floor_setup *setup, enum floor_mode mode, struct floo
 
 unsigned long long floor_stream_bytes(const struct floor_setup *setup, enum floor_mode mode)
 {
-    size_t overhead = mode == FLOOR_GCM ? GCM_HEADER_BYTES + GCM_TAG_BYTES : FLOOR_HEADER_BYTES;
+    size_t overhead = is_gcm(mode) ? GCM_HEADER_BYTES + GCM_TAG_BYTES : FLOOR_HEADER_BYTES;
     return (unsigned long long)setup->block_count * (setup->block_bytes + overhead);
 }
 

@@ -12,7 +12,9 @@ enum floor_mode {
     FLOOR_COPY,
     FLOOR_CTR,
     FLOOR_GCM,
+    FLOOR_GCM_MMAP,
     FLOOR_TLS,
+    FLOOR_TLS_MMAP,
     FLOOR_KTLS,
     FLOOR_MODES
 };
