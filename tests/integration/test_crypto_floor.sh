@@ -14,12 +14,13 @@ fail() { echo "FAIL: $*" >&2; cat "$tmp/out" >&2; exit 1; }
 # small blocks that do not divide the file, so blocks wrap at its end; several per run
 timeout 120 "$tool" --verify -b 70000 -n 1200 -r 1 -d "$tmp" \
     --daemon-plain 0.3 --client-plain 0.25 >"$tmp/out" 2>&1 || fail "crypto-floor --verify failed"
-for mode in sendfile copy ctr gcm tls; do
+for mode in sendfile copy ctr gcm gcm-mmap tls tls-mmap; do
     grep -Eq "^$mode +[0-9]+\.[0-9]+ / [0-9]+\.[0-9]+ " "$tmp/out" || fail "no figures for $mode"
 done
 grep -Eq '^ktls +([0-9]|not available here)' "$tmp/out" || fail "no line for ktls"
-grep -q 'TLS at most [0-9]* % of plain' "$tmp/out" || fail "no TLS throughput ceiling"
-grep -q 'GCM daemon / plain daemon with the daemon' "$tmp/out" || fail "no GCM daemon floor"
+grep -Eq 'TLS [0-9.]+ GB/s: [0-9]+ % \(goal' "$tmp/out" || fail "no TLS throughput ceiling"
+grep -q 'GCM: daemon >= P_d + copies + seal' "$tmp/out" || fail "no GCM daemon floor"
+grep -q 'P_d 0.300 and P_c 0.250 s/GB (the daemon' "$tmp/out" || fail "the daemon's figures not used"
 # a mode that is not one is refused
 if "$tool" -m sendfile,nonsense -d "$tmp" >"$tmp/out" 2>&1; then fail "unknown mode accepted"; fi
 grep -q "unknown mode 'nonsense'" "$tmp/out" || fail "unknown mode not named"
