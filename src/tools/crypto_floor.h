@@ -54,9 +54,10 @@ unsigned long long floor_stream_bytes(const struct floor_setup *setup, enum floo
 /* the test file's byte at OFFSET */
 unsigned char floor_file_byte(unsigned long long offset);
 
-/* crypto_floor_setup.c: one core's CPU seconds per GB for the cipher alone, in memory
- * (what = "ctr", "gcm-seal", "gcm-open") over BYTES bytes in block-sized calls; < 0 on error */
-double floor_cipher_seconds_per_gb(const struct floor_setup *setup, const char *what,
-                                   unsigned long long bytes);
+/* crypto_floor_setup.c: one core's CPU seconds per GB for one piece of work alone, no socket
+ * (what = "pread": out of the page cache into a 64 KiB buffer; "ctr", "gcm-seal", "gcm-open": the
+ * cipher in memory) over BYTES bytes in block-sized calls; < 0 on error */
+double floor_alone_seconds_per_gb(const struct floor_setup *setup, const char *what,
+                                  unsigned long long bytes);
 
 #endif

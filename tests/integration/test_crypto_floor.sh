@@ -18,8 +18,9 @@ for mode in sendfile copy ctr gcm gcm-mmap tls tls-mmap; do
     grep -Eq "^$mode +[0-9]+\.[0-9]+ / [0-9]+\.[0-9]+ " "$tmp/out" || fail "no figures for $mode"
 done
 grep -Eq '^ktls +([0-9]|not available here)' "$tmp/out" || fail "no line for ktls"
-grep -Eq 'TLS [0-9.]+ GB/s: [0-9]+ % \(goal' "$tmp/out" || fail "no TLS throughput ceiling"
-grep -q 'GCM: daemon >= P_d + copies + seal' "$tmp/out" || fail "no GCM daemon floor"
+grep -Eq 'TLS [0-9.]+: at most [0-9]+ %' "$tmp/out" || fail "no TLS throughput ceiling"
+grep -Eq 'GCM daemon .* = [0-9.]+x; sealed from a mapping' "$tmp/out" || fail "no GCM daemon floor"
+grep -Eq 'kTLS .*P_d \+ seal = [0-9.]+ s/GB' "$tmp/out" || fail "no kTLS estimate"
 grep -q 'P_d 0.300 and P_c 0.250 s/GB (the daemon' "$tmp/out" || fail "the daemon's figures not used"
 # a mode that is not one is refused
 if "$tool" -m sendfile,nonsense -d "$tmp" >"$tmp/out" 2>&1; then fail "unknown mode accepted"; fi
