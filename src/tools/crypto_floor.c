@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -448,7 +449,9 @@ int floor_run(const struct floor_setup *setup, enum floor_mode mode, struct floo
         receiver_main(setup, mode, &addr, report[1]);
     }
     close(report[1]);
-    int sock = child > 0 ? accept(listener, NULL, NULL) : -1;
+    /* a receiver that failed before connecting must not leave the sender waiting */
+    struct pollfd ready = {.fd = listener, .events = POLLIN};
+    int sock = child > 0 && poll(&ready, 1, 10000) == 1 ? accept(listener, NULL, NULL) : -1;
     close(listener);
     double wall0 = monotonic_seconds();
     int rc = sock >= 0 ? sender_serve(setup, mode, sock, result) : -1;

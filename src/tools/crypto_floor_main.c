@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <openssl/crypto.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,7 @@ static void print_derived(const struct floor_args *args, const struct floor_stat
 int main(int argc, char **argv)
 {
     struct floor_args args;
+    signal(SIGPIPE, SIG_IGN); /* a receiver that gave up: the sender's write fails instead */
     if (parse_args(argc, argv, &args) != 0)
         return 2;
     struct floor_setup setup;
