@@ -119,6 +119,7 @@ void tconn_close(struct tconn *t, int status, const char *why)
         evbuffer_drain(t->queued, evbuffer_get_length(t->queued));
     if (t->bev) {
         struct evbuffer *out = bufferevent_get_output(t->bev);
+        evbuffer_unfreeze(out, 1); /* a socket bufferevent lets only itself drain it */
         evbuffer_drain(out, evbuffer_get_length(out));
         bufferevent_free(t->bev);
         t->bev = NULL;
