@@ -46,6 +46,10 @@ tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIB
 check_PROGRAMS += tests/integration/test_client_push_lifetime
 TESTS += tests/integration/test_client_push_lifetime
 tests_integration_test_client_push_lifetime_LDADD = $(INTEGRATION_LIBS)
+# The daemon's bound on one pushed body (max_frame_bytes): refused whole, nothing merged.
+check_PROGRAMS += tests/integration/test_push_body_bound
+TESTS += tests/integration/test_push_body_bound
+tests_integration_test_push_body_bound_LDADD = $(INTEGRATION_LIBS)
 # Push-based shuffle's metrics (Spark's names, per-message labels) against the real daemon.
 check_PROGRAMS += tests/integration/test_push_metrics
 TESTS += tests/integration/test_push_metrics
