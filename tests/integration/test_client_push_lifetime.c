@@ -111,6 +111,16 @@ static void lifetime_add(struct lifetime_push *lp, const char *id, uint64_t size
     fill_pattern(lp->bodies[i], size, k);
 }
 
+/* BIG_BLOCKS blocks of BIG_BYTES, maps 0.. of partition 0 of shuffle. */
+static void lifetime_add_big(struct lifetime_push *lp, int shuffle)
+{
+    char id[64];
+    for (unsigned k = 0; k < BIG_BLOCKS; k++) {
+        snprintf(id, sizeof(id), "shufflePush_%d_0_%u_0", shuffle, k);
+        lifetime_add(lp, id, BIG_BYTES, k);
+    }
+}
+
 static void lifetime_start(shuffle_client *c, struct lifetime_push *lp, int attempt)
 {
     struct shuffle_push_request r;
@@ -191,31 +201,13 @@ START_TEST(test_early_refusal_waits_for_bodies)
     uint8_t *want = malloc(BIG_BYTES);
     ck_assert(want != NULL);
     for (unsigned k = 1; k <= BIG_BLOCKS; k++) {
-        struct shuffle_map_sets *chunks;
-        ck_assert_int_eq(shuffle_fetch_merged_meta_sync(cl, "127.0.0.1", shuffled.port, APP, 11, 0,
-                                                        (int)k, &chunks),
-                         SHUFFLE_OK);
-        char ids[64][64];
-        const char *idp[64];
-        ck_assert_uint_le(chunks->count, 64);
-        for (size_t c = 0; c < chunks->count; c++) {
-            snprintf(ids[c], sizeof(ids[c]), "shuffleChunk_11_0_%u_%zu", k, c);
-            idp[c] = ids[c];
-        }
-        struct shuffle_fetch_result *res =
-            push_fixture_fetch(cl, shuffled.port, APP, idp, chunks->count);
+        size_t len;
+        uint8_t *have = push_fixture_fetch_merged(cl, shuffled.port, APP, 11, (int)k, &len);
         fill_pattern(want, BIG_BYTES, k);
-        size_t at = 0;
-        for (size_t c = 0; c < chunks->count; c++) {
-            ck_assert_int_eq(res[c].status, SHUFFLE_OK);
-            ck_assert_uint_le(at + res[c].len, BIG_BYTES);
-            ck_assert_msg(memcmp(res[c].data, want + at, res[c].len) == 0,
-                          "block %u differs in its merged partition (sent after on_done?)", k);
-            at += res[c].len;
-        }
-        ck_assert_uint_eq(at, BIG_BYTES);
-        shuffle_fetch_results_free(res, chunks->count);
-        free(chunks);
+        ck_assert_uint_eq(len, BIG_BYTES);
+        ck_assert_msg(memcmp(have, want, BIG_BYTES) == 0,
+                      "block %u differs in its merged partition (sent after on_done?)", k);
+        free(have);
     }
     free(want);
     lifetime_free(&lp);
@@ -229,11 +221,7 @@ START_TEST(test_close_during_send_waits_for_bodies)
     ensure_client();
     struct lifetime_push lp;
     lifetime_init(&lp);
-    char id[64];
-    for (unsigned k = 0; k < BIG_BLOCKS; k++) {
-        snprintf(id, sizeof(id), "shufflePush_12_0_%u_0", k);
-        lifetime_add(&lp, id, BIG_BYTES, k);
-    }
+    lifetime_add_big(&lp, 12);
     lifetime_start(cl, &lp, ATTEMPT - 1);
     ck_assert_int_eq(lifetime_wait(&lp), 1);
     /* the answer, or the close first (the client's write fails): each block fails */
@@ -251,11 +239,7 @@ START_TEST(test_destroy_during_send_waits_for_bodies)
     shuffle_client *own = harness_client(0, 100, 20000, false);
     struct lifetime_push lp;
     lifetime_init(&lp);
-    char id[64];
-    for (unsigned k = 0; k < BIG_BLOCKS; k++) {
-        snprintf(id, sizeof(id), "shufflePush_13_0_%u_0", k);
-        lifetime_add(&lp, id, BIG_BYTES, k);
-    }
+    lifetime_add_big(&lp, 13);
     lifetime_start(own, &lp, ATTEMPT);
     shuffle_client_free(own);
     pthread_mutex_lock(&lp.lock);

@@ -106,39 +106,18 @@ static struct shuffle_push_outcome push_one(int map, int reduce, size_t len, uns
  * patterns ks[] in order. */
 static void check_partition(int reduce, const size_t *lens, const unsigned *ks, size_t n)
 {
-    struct shuffle_map_sets *chunks;
-    ck_assert_int_eq(shuffle_fetch_merged_meta_sync(cl, "127.0.0.1", shuffled.port, APP, SHUFFLE, 0,
-                                                    reduce, &chunks),
-                     SHUFFLE_OK);
-    char ids[64][64];
-    const char *idp[64];
-    ck_assert_uint_le(chunks->count, 64);
-    for (size_t c = 0; c < chunks->count; c++) {
-        snprintf(ids[c], sizeof(ids[c]), "shuffleChunk_%d_0_%d_%zu", SHUFFLE, reduce, c);
-        idp[c] = ids[c];
-    }
-    struct shuffle_fetch_result *res =
-        push_fixture_fetch(cl, shuffled.port, APP, idp, chunks->count);
-    size_t total = 0;
+    size_t total = 0, have_len;
     for (size_t i = 0; i < n; i++)
         total += lens[i];
-    uint8_t *want = malloc(total), *have = malloc(total);
-    ck_assert(want && have);
+    uint8_t *want = malloc(total);
+    ck_assert(want != NULL);
     for (size_t i = 0, at = 0; i < n; at += lens[i], i++)
         fill_pattern(want + at, lens[i], ks[i]);
-    size_t at = 0;
-    for (size_t c = 0; c < chunks->count; c++) {
-        ck_assert_int_eq(res[c].status, SHUFFLE_OK);
-        ck_assert_uint_le(at + res[c].len, total);
-        memcpy(have + at, res[c].data, res[c].len);
-        at += res[c].len;
-    }
-    ck_assert_uint_eq(at, total);
+    uint8_t *have = push_fixture_fetch_merged(cl, shuffled.port, APP, SHUFFLE, reduce, &have_len);
+    ck_assert_uint_eq(have_len, total);
     ck_assert_msg(memcmp(have, want, total) == 0, "partition %d: merged bytes differ", reduce);
     free(want);
     free(have);
-    shuffle_fetch_results_free(res, chunks->count);
-    free(chunks);
 }
 
 START_TEST(test_body_bounds)
