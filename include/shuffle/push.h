@@ -47,7 +47,9 @@ typedef void (*shuffle_push_fn)(void *arg, const struct shuffle_push_result *r);
  *  - the connection lost after it was up: the blocks not yet answered are pushed again on a
  *    new connection (max_retries, retry_wait_ms apart, as a fetch); a connect failure is
  *    not retried (Spark's BlockPushErrorHandler), every remaining block fails with it.
- * The block bytes are copied when each block is sent: data[i] must stay valid until on_done. */
+ * The block bytes are sent without being copied: data[i] must stay valid until on_done, which
+ * comes only once no byte of them will be read again (also when a refusal or a closed
+ * connection ended the push before every body was sent, and at shuffle_client_destroy). */
 struct shuffle_push_request {
     size_t struct_size; /* shuffle_push_request_init, or sizeof(struct shuffle_push_request) */
     const char *host;

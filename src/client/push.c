@@ -5,7 +5,9 @@
  * PushBlockStream meta whose index is the block's position in the attempt. A retry
  * (the connection lost after it was up) starts a new attempt with the blocks still
  * unanswered; replies of an abandoned attempt are dropped, so each block is reported
- * exactly once. */
+ * exactly once. Block bodies go out by reference: on_done (after which the caller may free
+ * them) waits until the transport released every one, which may be after the last answer
+ * (a refusal fails the blocks after it while their bodies still wait to be sent). */
 #include <config.h>
 
 #include <stddef.h>
@@ -48,6 +50,7 @@ struct push_op {
     struct push_slot *slots;
     bool *done;
     size_t outstanding, failed;
+    size_t bodies_held; /* bodies the transport still references */
     size_t max_in_flight, in_flight;
     size_t *queue; /* blocks of this attempt not yet sent, in order */
     size_t queued, next;
@@ -55,6 +58,7 @@ struct push_op {
     int retries;
     struct tconn *t; /* the current attempt's connection */
     struct event *timer;
+    struct event *finish_ev; /* on_done once the last body was released */
     bool finished;
     shuffle_push_fn on_block;
     shuffle_fetch_done_fn on_done;
@@ -69,6 +73,8 @@ static void op_unref(struct push_op *op)
         tconn_unref(op->t);
     if (op->timer)
         event_free(op->timer);
+    if (op->finish_ev)
+        event_free(op->finish_ev);
     free(op->host);
     free(op->app_id);
     free(op->ids);
@@ -83,13 +89,32 @@ static void op_unref(struct push_op *op)
 
 static void maybe_finish(struct push_op *op)
 {
-    if (op->outstanding > 0 || op->finished)
+    if (op->outstanding > 0 || op->bodies_held > 0 || op->finished)
         return;
     op->finished = true;
     client_op_remove(&op->link);
     if (op->on_done)
         op->on_done(op->arg, op->n - op->failed, op->failed);
     op_unref(op);
+}
+
+/* The transport no longer reads a body (written, copied, or dropped by a close): on_done
+ * follows on the next turn of the loop when it was the last one the op waited for (never from
+ * inside the transport, which may be draining a buffer). */
+static void body_released(const void *data, size_t len, void *arg)
+{
+    struct push_op *op = arg;
+    (void)data;
+    (void)len;
+    if (--op->bodies_held == 0 && op->outstanding == 0 && !op->finished)
+        event_active(op->finish_ev, EV_TIMEOUT, 1);
+}
+
+static void on_finish_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    maybe_finish(arg);
 }
 
 static void report(struct push_op *op, size_t i, int status, int code, const char *error)
@@ -248,8 +273,15 @@ static void pump(struct push_op *op)
         op->next++;
         op->in_flight++;
         op->refs++;
-        if (w.failed || tconn_upload_stream(op->t, w.buf, w.len, op->data[i], (size_t)op->sizes[i],
-                                            on_reply, &op->slots[i]) != 0) {
+        op->bodies_held++; /* released by the transport, also when the call fails */
+        struct tconn_body body = {.data = op->data[i],
+                                  .len = (size_t)op->sizes[i],
+                                  .release = body_released,
+                                  .release_arg = op};
+        if (w.failed)
+            body_released(body.data, body.len, op);
+        if (w.failed ||
+            tconn_upload_stream(op->t, w.buf, w.len, &body, on_reply, &op->slots[i]) != 0) {
             op->in_flight--;
             op->refs--;
             char *msg = w.failed ? client_strf("out of memory")
@@ -270,12 +302,18 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
     maybe_finish(op);
 }
 
+/* The client is shutting down: every block fails, and on_done comes once the bodies still
+ * queued on the connection are dropped (it is closed now if any are: the loop stops after this
+ * turn, so nothing would release them later). */
 static void cancel_op(struct client_op *link)
 {
     struct push_op *op = (struct push_op *)link;
     evtimer_del(op->timer);
+    client_op_remove(&op->link);
     for (size_t i = 0; i < op->n; i++)
         report(op, i, SHUFFLE_ECANCELED, 0, "the client was shut down");
+    if (op->bodies_held > 0 && op->t)
+        tconn_close(op->t, SHUFFLE_ECANCELED, "the client was shut down");
     maybe_finish(op);
 }
 
@@ -333,8 +371,9 @@ static struct push_op *op_build(shuffle_client *c, const struct shuffle_push_req
     op->done = calloc(n, 1);
     op->queue = calloc(n, sizeof(size_t));
     op->timer = evtimer_new(c->base, on_retry_timer, op);
+    op->finish_ev = event_new(c->base, -1, 0, on_finish_ev, op);
     if (!op->host || !op->app_id || !op->ids || !op->parts || !op->data || !op->sizes ||
-        !op->slots || !op->done || !op->queue || !op->timer) {
+        !op->slots || !op->done || !op->queue || !op->timer || !op->finish_ev) {
         op_unref(op);
         return NULL;
     }

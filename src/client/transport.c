@@ -112,7 +112,15 @@ void tconn_close(struct tconn *t, int status, const char *why)
         event_free(t->idle);
         t->readable = t->idle = NULL;
     }
+    /* bytes not sent are dropped now, not when the buffers are freed (the bufferevent on a
+     * later turn of the loop, the outbox with the last reference): the references of upload
+     * bodies among them are released, so their owners learn of it before the replies fail */
+    if (t->queued)
+        evbuffer_drain(t->queued, evbuffer_get_length(t->queued));
     if (t->bev) {
+        struct evbuffer *out = bufferevent_get_output(t->bev);
+        evbuffer_unfreeze(out, 1); /* a socket bufferevent lets only itself drain it */
+        evbuffer_drain(out, evbuffer_get_length(out));
         bufferevent_free(t->bev);
         t->bev = NULL;
     }

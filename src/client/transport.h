@@ -69,11 +69,24 @@ int tconn_oneway(struct tconn *t, const uint8_t *body, size_t len);
 int tconn_fetch_chunk(struct tconn *t, int64_t stream_id, int32_t chunk_index, tconn_reply_fn fn,
                       void *arg);
 int tconn_fetch_stream(struct tconn *t, const char *stream_id, const struct tconn_stream_cb *cb);
+/* The bytes sent after an UploadStream frame, by reference (no copy on a plain link).
+ * release(data, len, release_arg) runs exactly once when the connection no longer reads
+ * them: written to the socket, copied by a cipher, or dropped by the close. That may be
+ * after the request's reply (a server may answer before it read the body), and may be
+ * from inside tconn_upload_stream (a cipher's copy, a failure). Same type as libevent's
+ * evbuffer_ref_cleanup_cb. */
+typedef void (*tconn_body_release_fn)(const void *data, size_t len, void *release_arg);
+struct tconn_body {
+    const uint8_t *data;
+    size_t len;
+    tconn_body_release_fn release;
+    void *release_arg;
+};
 /* UploadStream (push-based shuffle): meta is the PushBlockStream, body the block's
- * bytes, sent after the frame without a copy, so body must stay valid until fn runs.
+ * bytes, which must stay valid until body->release ran (not merely until fn ran).
  * The reply is an RpcResponse or RpcFailure with the request's id. */
-int tconn_upload_stream(struct tconn *t, const uint8_t *meta, size_t meta_len, const uint8_t *body,
-                        size_t body_len, tconn_reply_fn fn, void *arg);
+int tconn_upload_stream(struct tconn *t, const uint8_t *meta, size_t meta_len,
+                        const struct tconn_body *body, tconn_reply_fn fn, void *arg);
 /* MergedBlockMetaRequest: fn gets, on success, the MergedBlockMetaSuccess from its
  * numChunks on (i32 numChunks, then the chunk bitmaps back to back). */
 int tconn_merged_meta(struct tconn *t, const char *app_id, int32_t shuffle_id,

@@ -57,58 +57,73 @@ void tconn_on_write_event(struct bufferevent *bev, short what, void *arg)
                        e ? evutil_socket_error_to_string(e) : "I/O error");
 }
 
-/* Queues m's frame, then the after-frame bytes (UploadStream's body), copied: a push that ends
- * early (a stale or too-late answer fails every unsent block) calls on_done while bodies may
- * still wait in the output buffer, and the caller may then free them (a use-after-free that
- * ASan caught in test_client_push_daemon when they were added by reference). */
-static int send_frame_then(struct tconn *t, const struct proto_msg *m, const uint8_t *after,
-                           size_t after_len)
+/* Adds body to buf by reference; body->release runs when buf frees that chain (written,
+ * pulled up by a cipher, or drained by the close), or right away if it cannot be added. */
+static int add_body_reference(struct evbuffer *buf, const struct tconn_body *body)
 {
+    if (evbuffer_add_reference(buf, body->data, body->len, body->release, body->release_arg) == 0)
+        return 0;
+    body->release(body->data, body->len, body->release_arg);
+    return -1;
+}
+
+/* Queues m's frame, then the after-frame bytes (UploadStream's body): by reference on a plain
+ * link, so the caller learns through body->release when its bytes are no longer read. Whatever
+ * happens, body->release runs exactly once. */
+static int send_frame_then(struct tconn *t, const struct proto_msg *m,
+                           const struct tconn_body *body)
+{
+    bool has_body = body && body->len > 0;
     proto_writer_reset(&t->w);
     proto_msg_encode(&t->w, m);
-    if (t->w.failed)
-        return -1;
-    if (t->state != CONN_OPEN || (t->authing && !t->bypass_queue)) {
+    int rc = t->w.failed ? -1 : 0;
+    if (rc == 0 && (t->state != CONN_OPEN || (t->authing && !t->bypass_queue))) {
         /* held until the connection is up; the release pulls the outbox up into one run
-         * (a copy, as header and body are two chains) before the link writes it */
+         * (a copy, as header and body are two chains) before a cipher link writes it */
         if (evbuffer_add(t->queued, t->w.buf, t->w.len) != 0)
-            return -1;
-        return after_len ? evbuffer_add(t->queued, after, after_len) : 0;
+            rc = -1;
+        else if (has_body)
+            return add_body_reference(t->queued, body);
+    } else if (rc == 0) {
+        struct evbuffer *out = bufferevent_get_output(t->bev);
+        if (link_write(&t->link, out, t->w.buf, t->w.len) != 0)
+            rc = -1;
+        else if (has_body && link_is_plain(&t->link))
+            return add_body_reference(out, body);
+        else if (has_body) {
+            /* a cipher transforms what it writes in place: a copy, never the caller's block */
+            struct evbuffer *copy = evbuffer_new();
+            rc = copy && evbuffer_add(copy, body->data, body->len) == 0
+                     ? link_write_buffer(&t->link, out, copy)
+                     : -1;
+            if (copy)
+                evbuffer_free(copy);
+        }
     }
-    struct evbuffer *out = bufferevent_get_output(t->bev);
-    if (link_write(&t->link, out, t->w.buf, t->w.len) != 0)
-        return -1;
-    if (!after_len)
-        return 0;
-    if (link_is_plain(&t->link))
-        return evbuffer_add(out, after, after_len);
-    /* a cipher transforms what it writes in place: a copy, never the caller's block */
-    struct evbuffer *copy = evbuffer_new();
-    int rc = copy && evbuffer_add(copy, after, after_len) == 0
-                 ? link_write_buffer(&t->link, out, copy)
-                 : -1;
-    if (copy)
-        evbuffer_free(copy);
+    if (body && body->release)
+        body->release(body->data, body->len, body->release_arg);
     return rc;
 }
 
 static int send_frame(struct tconn *t, const struct proto_msg *m)
 {
-    return send_frame_then(t, m, NULL, 0);
+    return send_frame_then(t, m, NULL);
 }
 
 /* Sends m for p (NULL: out of memory), an RPC or chunk request whose reply is matched by
  * its key; 0, or -1 with p freed. */
 static int send_matched_then(struct tconn *t, struct pending *p, tconn_reply_fn fn, void *arg,
-                             const struct proto_msg *m, const uint8_t *after, size_t after_len)
+                             const struct proto_msg *m, const struct tconn_body *body)
 {
     if (!p || pending_index(&t->ps, p) != 0) {
         free(p);
+        if (body && body->release)
+            body->release(body->data, body->len, body->release_arg);
         return -1;
     }
     p->fn = fn;
     p->arg = arg;
-    if (send_frame_then(t, m, after, after_len) != 0) {
+    if (send_frame_then(t, m, body) != 0) {
         pending_find(&t->ps, p->kind, p->a, p->b, true);
         free(p);
         return -1;
@@ -120,7 +135,7 @@ static int send_matched_then(struct tconn *t, struct pending *p, tconn_reply_fn 
 static int send_matched(struct tconn *t, struct pending *p, tconn_reply_fn fn, void *arg,
                         const struct proto_msg *m)
 {
-    return send_matched_then(t, p, fn, arg, m, NULL, 0);
+    return send_matched_then(t, p, fn, arg, m, NULL);
 }
 
 /* A request id no outstanding request of t uses. */
@@ -145,18 +160,20 @@ int tconn_rpc(struct tconn *t, const uint8_t *body, size_t len, tconn_reply_fn f
     return send_matched(t, pending_new(PEND_RPC, id, 0), fn, arg, &m);
 }
 
-int tconn_upload_stream(struct tconn *t, const uint8_t *meta, size_t meta_len, const uint8_t *body,
-                        size_t body_len, tconn_reply_fn fn, void *arg)
+int tconn_upload_stream(struct tconn *t, const uint8_t *meta, size_t meta_len,
+                        const struct tconn_body *body, tconn_reply_fn fn, void *arg)
 {
-    if (t->state == CONN_CLOSED)
+    if (t->state == CONN_CLOSED) {
+        body->release(body->data, body->len, body->release_arg);
         return -1;
+    }
     int64_t id = fresh_request_id(t);
     struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
     m.u.upload_stream.request_id = id;
     m.u.upload_stream.meta.data = meta;
     m.u.upload_stream.meta.len = (uint32_t)meta_len;
-    m.u.upload_stream.body_byte_count = (int64_t)body_len;
-    return send_matched_then(t, pending_new(PEND_RPC, id, 0), fn, arg, &m, body, body_len);
+    m.u.upload_stream.body_byte_count = (int64_t)body->len;
+    return send_matched_then(t, pending_new(PEND_RPC, id, 0), fn, arg, &m, body);
 }
 
 int tconn_merged_meta(struct tconn *t, const char *app_id, int32_t shuffle_id,

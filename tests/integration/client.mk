@@ -42,6 +42,14 @@ tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
 check_PROGRAMS += tests/integration/test_client_push_daemon
 TESTS += tests/integration/test_client_push_daemon
 tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
+# libshuffle's push bodies kept by reference until the transport released them (on_done waits).
+check_PROGRAMS += tests/integration/test_client_push_lifetime
+TESTS += tests/integration/test_client_push_lifetime
+tests_integration_test_client_push_lifetime_LDADD = $(INTEGRATION_LIBS)
+# The daemon's bound on one pushed body (max_frame_bytes): refused whole, nothing merged.
+check_PROGRAMS += tests/integration/test_push_body_bound
+TESTS += tests/integration/test_push_body_bound
+tests_integration_test_push_body_bound_LDADD = $(INTEGRATION_LIBS)
 # Push-based shuffle's metrics (Spark's names, per-message labels) against the real daemon.
 check_PROGRAMS += tests/integration/test_push_metrics
 TESTS += tests/integration/test_push_metrics

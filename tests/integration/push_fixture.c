@@ -113,6 +113,36 @@ struct shuffle_fetch_result *push_fixture_fetch(shuffle_client *c, int port, con
     return res;
 }
 
+uint8_t *push_fixture_fetch_merged(shuffle_client *c, int port, const char *app, int shuffle,
+                                   int reduce, size_t *len)
+{
+    struct shuffle_map_sets *chunks;
+    ck_assert_int_eq(
+        shuffle_fetch_merged_meta_sync(c, "127.0.0.1", port, app, shuffle, 0, reduce, &chunks),
+        SHUFFLE_OK);
+    char ids[64][64];
+    const char *idp[64];
+    ck_assert_uint_le(chunks->count, 64);
+    for (size_t k = 0; k < chunks->count; k++) {
+        snprintf(ids[k], sizeof(ids[k]), "shuffleChunk_%d_0_%d_%zu", shuffle, reduce, k);
+        idp[k] = ids[k];
+    }
+    struct shuffle_fetch_result *res = push_fixture_fetch(c, port, app, idp, chunks->count);
+    size_t total = 0;
+    for (size_t k = 0; k < chunks->count; k++) {
+        ck_assert_int_eq(res[k].status, SHUFFLE_OK);
+        total += res[k].len;
+    }
+    uint8_t *bytes = malloc(total ? total : 1);
+    ck_assert(bytes != NULL);
+    for (size_t k = 0, at = 0; k < chunks->count; at += res[k].len, k++)
+        memcpy(bytes + at, res[k].data, res[k].len);
+    shuffle_fetch_results_free(res, chunks->count);
+    free(chunks);
+    *len = total;
+    return bytes;
+}
+
 int push_fixture_raw_start(int port, const char *app, int attempt, int shuffle, int map, int reduce,
                            uint64_t body_len)
 {

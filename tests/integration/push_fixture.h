@@ -29,6 +29,11 @@ int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts 
  * assertion that the call succeeded): the results, freed by shuffle_fetch_results_free. */
 struct shuffle_fetch_result *push_fixture_fetch(shuffle_client *c, int port, const char *app,
                                                 const char *const *ids, size_t n);
+/* Merged partition (shuffle, merge 0, reduce) of app's executor "1" at 127.0.0.1:port, its
+ * chunks (MergedBlockMetaRequest, then every shuffleChunk_ id) back to back: a malloc'd copy
+ * of *len bytes (check assertions that every call succeeded). */
+uint8_t *push_fixture_fetch_merged(shuffle_client *c, int port, const char *app, int shuffle,
+                                   int reduce, size_t *len);
 /* data_root/merge_manager_<attempt> with its 64 hashed sub-dirs (00 .. 3f); 0, or -1 after
  * saying which command failed. */
 int push_fixture_merge_dirs(const char *data_root, int attempt);

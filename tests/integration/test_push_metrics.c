@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../unit/prom_scrape.h"
@@ -240,9 +241,14 @@ START_TEST(test_push_metrics_move_exactly)
     /* finalized, then a late push */
     s = snapshot();
     struct shuffle_merge_statuses *ms;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     ck_assert_int_eq(
         shuffle_finalize_merge_sync(cl, "127.0.0.1", shuffled.port, APP, ATTEMPT, shuffle, 0, &ms),
         SHUFFLE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double finalize_ms =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     free(ms);
     ck_assert_int_eq(push_one(shuffle, 0, 1, 0), SHUFFLE_PUSH_TOO_LATE);
     memset(d, 0, sizeof d);
@@ -252,6 +258,15 @@ START_TEST(test_push_metrics_move_exactly)
     d[IGNORED] = (double)block_size(1, 0);
     d[R_PUSH] = 1;
     expect_moved(&s, d);
+    /* the timer in milliseconds, as Spark 3.2+ exports it: the one finalize took at most what
+     * the client waited (a bucket's upper bound at most twice that); nanoseconds would be 1e6
+     * times more */
+    double mean = metric(SPARK "finalizeShuffleMergeLatencyMillis_Mean" TIMERS);
+    double p50 = metric(SPARK "finalizeShuffleMergeLatencyMillis_50thPercentile" TIMERS);
+    ck_assert_msg(mean > 0 && mean <= finalize_ms, "Mean %g ms, the client waited %g ms", mean,
+                  finalize_ms);
+    ck_assert_msg(p50 > 0 && p50 <= 2 * finalize_ms, "50thPercentile %g ms, waited %g ms", p50,
+                  finalize_ms);
 
     /* merged reads: the meta of partition 0, then every chunk of it */
     s = snapshot();

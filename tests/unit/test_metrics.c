@@ -240,11 +240,11 @@ START_TEST(spark_names_follow_our_series)
     ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Count", "timers")),
                         10);
     ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Mean", "timers")),
-                        3e6); /* nanoseconds, as Dropwizard's snapshot */
+                        3); /* milliseconds, as Spark 3.2+ reads its timers */
     ck_assert_double_eq(
-        prom_value(t, SPARK("openBlockRequestLatencyMillis", "99thPercentile", "timers")), 4096e3);
+        prom_value(t, SPARK("openBlockRequestLatencyMillis", "99thPercentile", "timers")), 4.096);
     ck_assert_double_eq(prom_value(t, SPARK("openBlockRequestLatencyMillis", "Max", "timers")),
-                        4096e3);
+                        4); /* a whole number of ms, truncated, as Spark's long */
     ck_assert_double_eq(
         prom_value(t, SPARK("registerExecutorRequestLatencyMillis", "Count", "timers")), 1);
     ck_assert_double_eq(prom_value(t, SPARK("blockTransferRateBytes", "Count", "counters")), 12345);
@@ -252,6 +252,32 @@ START_TEST(spark_names_follow_our_series)
     ck_assert_double_eq(prom_value(t, SPARK("registeredExecutorsSize", "Number", "gauges")), 3);
     ck_assert_double_eq(prom_value(t, SPARK("numActiveConnections", "Count", "counters")), 4);
     ck_assert_double_eq(prom_value(t, SPARK("numCaughtExceptions", "Count", "counters")), 2);
+    free(t);
+}
+END_TEST
+
+/* The push timers in milliseconds (Spark 3.2+), not Dropwizard's nanoseconds: a finalize that
+ * took 25 ms and a merged-meta request of 1.5 ms read as such. */
+START_TEST(spark_push_timers_in_milliseconds)
+{
+    metrics_reset();
+    metrics_observe_usec(MH_FINALIZE_LATENCY, 25000);   /* bucket (16384, 32768] us */
+    metrics_observe_usec(MH_MERGED_META_LATENCY, 1500); /* bucket (1024, 2048] us */
+    char *t = render_spark();
+    double max = prom_value(t, SPARK("finalizeShuffleMergeLatencyMillis", "Max", "timers"));
+    ck_assert_msg(max >= 25 && max < 1000, "finalize Max %g, want 25..33 ms", max);
+    ck_assert_double_eq(max, 32);
+    ck_assert_double_eq(prom_value(t, SPARK("finalizeShuffleMergeLatencyMillis", "Mean", "timers")),
+                        25);
+    ck_assert_double_eq(
+        prom_value(t, SPARK("finalizeShuffleMergeLatencyMillis", "50thPercentile", "timers")),
+        32.768);
+    ck_assert_double_eq(prom_value(t, SPARK("finalizeShuffleMergeLatencyMillis", "Min", "timers")),
+                        16); /* the bucket's lower bound, 16.384, truncated */
+    ck_assert_double_eq(
+        prom_value(t, SPARK("fetchMergedBlocksMetaLatencyMillis", "Mean", "timers")), 1.5);
+    ck_assert_double_eq(prom_value(t, SPARK("fetchMergedBlocksMetaLatencyMillis", "Max", "timers")),
+                        2);
     free(t);
 }
 END_TEST
@@ -374,5 +400,5 @@ END_TEST
 CHECK_MAIN((.suite = "metrics", .name = "core"), counters_and_gauges, histogram_buckets,
            rpc_counts_by_type, connections_by_security_and_cipher_bytes, open_fds_counted,
            build_info_names_the_version, process_family, spark_names_follow_our_series,
-           spark_meter_rates_tick_every_5_seconds, collector_refreshes_gauges,
-           rpc_done_observes_by_type, concurrent_updates_are_exact)
+           spark_push_timers_in_milliseconds, spark_meter_rates_tick_every_5_seconds,
+           collector_refreshes_gauges, rpc_done_observes_by_type, concurrent_updates_are_exact)

@@ -3,9 +3,11 @@
  * - a Meter's 1/5/15-minute rates are exponentially weighted moving averages advanced in
  *   5-second ticks, lazily when read (as Dropwizard does): the first tick after a pause
  *   takes every event since the last one;
- * - a Timer's snapshot is in nanoseconds; ours comes from the power-of-two latency
- *   histogram, cumulative since start (Dropwizard's reservoir favours the last 5 minutes),
- *   so a percentile is its bucket's upper bound. */
+ * - a Timer's snapshot is in milliseconds, as Spark 3.2+ reads its timers (SPARK-35259: a
+ *   Dropwizard Timer converted to ms when read; Max and Min whole ms, truncated, the others
+ *   fractional); ours comes from the power-of-two latency histogram, cumulative since start
+ *   (Dropwizard's reservoir favours the last 5 minutes), so a percentile is its bucket's
+ *   upper bound. */
 #include <config.h>
 
 #include "server/ops/spark_metrics.h"
@@ -131,12 +133,12 @@ static void render_meter(FILE *out, struct meter *mt, double uptime)
            "Spark ESS meter: events/s, 15-minute EWMA", mt->rate[2]);
 }
 
-/* Upper bound of bucket k in nanoseconds (the +Inf bucket reports the largest finite one). */
-static double bucket_ns(unsigned k)
+/* Upper bound of bucket k in milliseconds (the +Inf bucket reports the largest finite one). */
+static double bucket_ms(unsigned k)
 {
     if (k >= METRICS_BUCKETS - 1)
         k = METRICS_BUCKETS - 2;
-    return (double)(1ULL << k) * 1000.0;
+    return (double)(1ULL << k) / 1000.0;
 }
 
 static void render_timer(FILE *out, const char *name, enum metric_histogram h, double uptime)
@@ -145,33 +147,33 @@ static void render_timer(FILE *out, const char *name, enum metric_histogram h, d
     metrics_histogram_snapshot(h, b, &sum_usec);
     for (unsigned k = 0; k < METRICS_BUCKETS; k++)
         n += b[k];
-    double mean = n ? (double)sum_usec * 1000.0 / (double)n : 0, var = 0, lo = 0, hi = 0;
+    double mean = n ? (double)sum_usec / 1000.0 / (double)n : 0, var = 0, lo = 0, hi = 0;
     for (unsigned k = 0; k < METRICS_BUCKETS; k++) {
         if (!b[k])
             continue;
-        double mid = k ? bucket_ns(k) * 0.75 : bucket_ns(0) / 2; /* between 2^(k-1) and 2^k */
+        double mid = k ? bucket_ms(k) * 0.75 : bucket_ms(0) / 2; /* between 2^(k-1) and 2^k */
         var += (double)b[k] * (mid - mean) * (mid - mean);
         if (lo == 0)
-            lo = k ? bucket_ns(k) / 2 : 0;
-        hi = bucket_ns(k);
+            lo = k ? bucket_ms(k) / 2 : 0;
+        hi = bucket_ms(k);
     }
     static const struct {
         const char *field;
         double q;
     } pct[] = {{"50thPercentile", 0.5},  {"75thPercentile", 0.75}, {"95thPercentile", 0.95},
                {"98thPercentile", 0.98}, {"99thPercentile", 0.99}, {"999thPercentile", 0.999}};
-    const char *help = "Spark ESS timer (ns; from the latency histogram, see docs/metrics.md)";
+    const char *help = "Spark ESS timer (ms; from the latency histogram, see docs/metrics.md)";
     series(out, name, "Count", "timers", help, (double)n);
-    series(out, name, "Max", "timers", help, hi);
+    series(out, name, "Max", "timers", help, floor(hi)); /* a long in Spark's snapshot */
     series(out, name, "Mean", "timers", help, mean);
-    series(out, name, "Min", "timers", help, lo);
+    series(out, name, "Min", "timers", help, floor(lo));
     for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++) {
         uint64_t want = (uint64_t)ceil(pct[i].q * (double)n), seen = 0;
         double v = 0;
         for (unsigned k = 0; n && k < METRICS_BUCKETS; k++) {
             seen += b[k];
             if (seen >= want && b[k]) {
-                v = bucket_ns(k);
+                v = bucket_ms(k);
                 break;
             }
         }
