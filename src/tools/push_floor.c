@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,25 +50,38 @@ struct client_conn {
     size_t ack_fill;
 };
 
-/* Sends block i on c: pread into the buffer right after its header, one send for both. */
+/* Sends block i on c: its header and body in one sendmsg, the body pread into the buffer
+ * right after the header (or, from memory, pointed at where it is kept). */
 static int push_one(const struct floor_workload *w, struct client_conn *c, uint8_t *buf, uint64_t i)
 {
     const struct floor_block *b = &w->blocks[i];
     struct floor_header h = {.body_len = b->len, .partition = b->partition, .block = i};
-    memcpy(buf, &h, sizeof(h));
-    if (pread(w->files[b->file], buf + sizeof(h), b->len, (off_t)b->src_off) != (ssize_t)b->len) {
+    struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof(h)},
+                           {.iov_base = buf, .iov_len = b->len}};
+    if (w->bodies)
+        iov[1].iov_base = w->bodies[i];
+    else if (pread(w->files[b->file], buf, b->len, (off_t)b->src_off) != (ssize_t)b->len) {
         fprintf(stderr, "push-floor: pread block %llu: %s\n", (unsigned long long)i,
                 strerror(errno));
         return -1;
     }
-    size_t total = sizeof(h) + b->len, sent = 0;
-    while (sent < total) {
-        ssize_t n = send(c->fd, buf + sent, total - sent, 0);
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    while (msg.msg_iovlen > 0) {
+        ssize_t n = sendmsg(c->fd, &msg, 0);
         if (n <= 0) {
             fprintf(stderr, "push-floor: send: %s\n", strerror(errno));
             return -1;
         }
-        sent += (size_t)n;
+        /* a blocking socket sends all but may be interrupted: step past what went */
+        while (msg.msg_iovlen > 0 && (size_t)n >= msg.msg_iov->iov_len) {
+            n -= (ssize_t)msg.msg_iov->iov_len;
+            msg.msg_iov++;
+            msg.msg_iovlen--;
+        }
+        if (msg.msg_iovlen > 0) {
+            msg.msg_iov->iov_base = (uint8_t *)msg.msg_iov->iov_base + n;
+            msg.msg_iov->iov_len -= (size_t)n;
+        }
     }
     c->in_flight++;
     return 0;
@@ -113,7 +127,7 @@ static int client_push(struct floor_workload *w, const struct floor_opts *o,
                        const struct sockaddr_in *addr, int64_t *cpu_ns)
 {
     struct client_conn *conns = calloc((size_t)o->conns, sizeof(*conns));
-    uint8_t *buf = malloc(sizeof(struct floor_header) + FLOOR_MAX_BODY);
+    uint8_t *buf = malloc(FLOOR_MAX_BODY);
     int ep = epoll_create1(EPOLL_CLOEXEC), rc = -1;
     if (!conns || !buf || ep < 0)
         goto out;
@@ -205,6 +219,8 @@ static int run_once(struct floor_workload *w, const struct floor_opts *o, enum f
         return -1;
     }
     out->server_ns = r.cpu_ns;
+    out->socket_reads = r.socket_reads;
+    out->waits = r.waits;
     return 0;
 }
 

@@ -46,7 +46,8 @@ struct floor_server_args {
 struct floor_server_result {
     int64_t cpu_ns; /* this process's CPU (all threads) from the first accept to the last ack */
     uint64_t blocks, bytes;
-    int failed; /* non-zero: an error was printed to stderr */
+    uint64_t socket_reads, waits; /* recv or splice calls on sockets, epoll_waits */
+    int failed;                   /* non-zero: an error was printed to stderr */
 };
 
 /* Runs the server in the calling (child) process until args->blocks blocks were acknowledged. */
@@ -71,7 +72,8 @@ struct floor_workload {
     struct floor_block *blocks;
     uint64_t count, bytes;
     uint32_t partitions;
-    int *files; /* the shuffle data files, open for pread */
+    int *files;       /* the shuffle data files, open for pread */
+    uint8_t **bodies; /* from_memory: every block's bytes */
     char **paths;
     uint32_t nfiles;
 };
@@ -79,8 +81,9 @@ struct floor_workload {
 struct floor_opts {
     const char *manifest, *dir;
     int conns, in_flight, repeat, verify;
-    uint64_t max_blocks;           /* 0: all */
-    int modes[FLOOR_MODES];        /* which server modes run */
+    int from_memory;        /* the client sends from memory (as the bench's does), no pread */
+    uint64_t max_blocks;    /* 0: all */
+    int modes[FLOOR_MODES]; /* which server modes run */
     double daemon_run, client_run; /* bench-push-libshuffle's us per block, 0 if not given */
 };
 
@@ -88,6 +91,7 @@ struct floor_opts {
 struct floor_sample {
     int64_t server_ns, client_ns;
     double wall_s;
+    uint64_t socket_reads, waits; /* the server's */
 };
 
 /* push_floor_setup.c */

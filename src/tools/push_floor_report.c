@@ -43,18 +43,21 @@ void floor_print_header(const struct floor_workload *w, const struct floor_opts 
     printf("cpu %s; %ld online; load average %.2f %.2f %.2f\n", model,
            sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
     printf("blocks %llu, %.1f MB, mean %.0f B, %u partitions; %d connections, %d in flight; "
-           "%d runs per mode\n",
+           "%d runs per mode; client %s\n",
            (unsigned long long)w->count, (double)w->bytes / 1e6,
-           (double)w->bytes / (double)w->count, w->partitions, o->conns, o->in_flight, o->repeat);
+           (double)w->bytes / (double)w->count, w->partitions, o->conns, o->in_flight, o->repeat,
+           o->from_memory ? "sends from memory" : "preads each block from the page cache");
 }
 
 void floor_print_run(const struct floor_workload *w, enum floor_mode m, int run,
                      const struct floor_sample *s)
 {
     double n = (double)w->count;
-    printf("run %d %-11s server %6.2f us/block  client %6.2f us/block  %8.0f blocks/s\n", run + 1,
-           floor_mode_name(m), (double)s->server_ns / 1e3 / n, (double)s->client_ns / 1e3 / n,
-           n / s->wall_s);
+    printf("run %d %-11s server %6.2f us/block  client %6.2f us/block  %8.0f blocks/s  "
+           "server socket reads %.2f, epoll_waits %.2f per block\n",
+           run + 1, floor_mode_name(m), (double)s->server_ns / 1e3 / n,
+           (double)s->client_ns / 1e3 / n, n / s->wall_s, (double)s->socket_reads / n,
+           (double)s->waits / n);
     fflush(stdout);
 }
 

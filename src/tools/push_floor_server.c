@@ -132,6 +132,7 @@ static int on_readable_recv(struct floor_server *s, struct floor_conn *c)
             want = HDR + h->body_len + HDR - c->fill;
         }
         ssize_t n = recv(c->fd, c->buf + c->fill, want, 0);
+        s->res.socket_reads++;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
         if (n <= 0) {
@@ -167,6 +168,7 @@ static int on_readable_splice(struct floor_server *s, struct floor_conn *c)
     for (;;) {
         if (c->fill < HDR) {
             ssize_t n = recv(c->fd, c->buf + c->fill, HDR - c->fill, 0);
+            s->res.socket_reads++;
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 return 0;
             if (n <= 0) {
@@ -186,6 +188,7 @@ static int on_readable_splice(struct floor_server *s, struct floor_conn *c)
         while (c->spliced < h.body_len) {
             ssize_t in = splice(c->fd, NULL, c->pipe_fds[1], NULL, h.body_len - c->spliced,
                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            s->res.socket_reads++;
             if (in < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 return 0;
             if (in <= 0) {
@@ -271,6 +274,7 @@ struct floor_server_result floor_serve(const struct floor_server_args *args)
             struct epoll_event evs[16];
             while (!s.res.failed && s.res.blocks < args->blocks) {
                 int n = epoll_wait(ep, evs, 16, 30000);
+                s.res.waits++;
                 if (n <= 0) {
                     if (n < 0 && errno == EINTR)
                         continue;

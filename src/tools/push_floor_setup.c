@@ -19,7 +19,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: push-floor -m MANIFEST [-d DIR=/tmp] [-c CONNS=4] [-i IN_FLIGHT=32]\n"
                     "                  [-r REPEAT=5] [-n BLOCKS=all] [-M MODE,...] [--verify]\n"
-                    "                  [--daemon-run US --client-run US]\n"
+                    "                  [--from-memory] [--daemon-run US --client-run US]\n"
                     "modes: recv+pwrite, splice, recv-only, overwrite (default: all)\n");
 }
 
@@ -47,10 +47,11 @@ int floor_parse_opts(struct floor_opts *o, int argc, char **argv)
     *o = (struct floor_opts){.dir = "/tmp", .conns = 4, .in_flight = 32, .repeat = 5};
     for (int m = 0; m < FLOOR_MODES; m++)
         o->modes[m] = 1;
-    enum { OPT_VERIFY = 256, OPT_DAEMON, OPT_CLIENT };
+    enum { OPT_VERIFY = 256, OPT_DAEMON, OPT_CLIENT, OPT_MEMORY };
     static const struct option longs[] = {{"verify", 0, 0, OPT_VERIFY},
                                           {"daemon-run", 1, 0, OPT_DAEMON},
                                           {"client-run", 1, 0, OPT_CLIENT},
+                                          {"from-memory", 0, 0, OPT_MEMORY},
                                           {"help", 0, 0, 'h'},
                                           {0, 0, 0, 0}};
     int c;
@@ -86,6 +87,9 @@ int floor_parse_opts(struct floor_opts *o, int argc, char **argv)
             break;
         case OPT_CLIENT:
             o->client_run = atof(optarg);
+            break;
+        case OPT_MEMORY:
+            o->from_memory = 1;
             break;
         default:
             usage();
@@ -147,6 +151,22 @@ static int add_block(struct floor_workload *w, const char *line, uint64_t *cap)
     return 0;
 }
 
+/* --from-memory: every block read once into its own buffer, as the bench's client holds them */
+static int load_bodies(struct floor_workload *w)
+{
+    w->bodies = calloc(w->count, sizeof(*w->bodies));
+    for (uint64_t i = 0; w->bodies && i < w->count; i++) {
+        const struct floor_block *b = &w->blocks[i];
+        w->bodies[i] = malloc(b->len);
+        if (!w->bodies[i] ||
+            pread(w->files[b->file], w->bodies[i], b->len, (off_t)b->src_off) != (ssize_t)b->len) {
+            fprintf(stderr, "push-floor: reading block %" PRIu64 " into memory failed\n", i);
+            return -1;
+        }
+    }
+    return w->bodies ? 0 : -1;
+}
+
 int floor_load_workload(struct floor_workload *w, const struct floor_opts *o)
 {
     *w = (struct floor_workload){0};
@@ -165,7 +185,7 @@ int floor_load_workload(struct floor_workload *w, const struct floor_opts *o)
         fprintf(stderr, "push-floor: no non-empty shuffle blocks in %s\n", o->manifest);
         rc = -1;
     }
-    return rc;
+    return rc == 0 && o->from_memory ? load_bodies(w) : rc;
 }
 
 void floor_free_workload(struct floor_workload *w)
@@ -174,6 +194,9 @@ void floor_free_workload(struct floor_workload *w)
         close(w->files[i]);
         free(w->paths[i]);
     }
+    for (uint64_t i = 0; w->bodies && i < w->count; i++)
+        free(w->bodies[i]);
+    free(w->bodies);
     free(w->files);
     free(w->paths);
     free(w->blocks);
