@@ -89,6 +89,16 @@ static struct spread spread_of(const struct floor_workload *w, const struct floo
     return s;
 }
 
+/* Whether x is cheaper than y beyond the noise: its median under y's least, or the reverse. */
+static const char *verdict(struct spread x, struct spread y)
+{
+    if (x.median < y.min)
+        return "cheaper";
+    if (x.min > y.median)
+        return "dearer";
+    return "no clear difference (the runs overlap)";
+}
+
 void floor_print_summary(const struct floor_workload *w, const struct floor_opts *o,
                          const struct floor_sample *samples)
 {
@@ -120,8 +130,7 @@ void floor_print_summary(const struct floor_workload *w, const struct floor_opts
     if (a && b)
         printf("splice: %.2f us/block against recv+pwrite %.2f (medians): %s\n",
                srv[FLOOR_SPLICE].median, srv[FLOOR_RECV_PWRITE].median,
-               srv[FLOOR_SPLICE].median < srv[FLOOR_RECV_PWRITE].median ? "cheaper"
-                                                                        : "not cheaper");
+               verdict(srv[FLOOR_SPLICE], srv[FLOOR_RECV_PWRITE]));
     if (!a)
         return;
     double fs = srv[FLOOR_RECV_PWRITE].median, fc = cli[FLOOR_RECV_PWRITE].median;
