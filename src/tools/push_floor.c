@@ -196,6 +196,7 @@ static int run_once(struct floor_workload *w, const struct floor_opts *o, enum f
                                       .blocks = w->count,
                                       .partitions = w->partitions,
                                       .dir = o->dir,
+                                      .coalesce_acks = o->coalesce_acks,
                                       .mode = mode};
         struct floor_server_result r = floor_serve(&a);
         _exit(write(report[1], &r, sizeof(r)) == (ssize_t)sizeof(r) && !r.failed ? 0 : 1);

@@ -40,6 +40,7 @@ struct floor_server_args {
     uint32_t partitions; /* one file per partition, kept open */
     const char *dir;     /* where the partition files live */
     enum floor_mode mode;
+    int coalesce_acks; /* one send for the acks of a read callback, as the daemon answers */
 };
 
 /* What the server reports back once every block is in. */
@@ -82,6 +83,7 @@ struct floor_opts {
     const char *manifest, *dir;
     int conns, in_flight, repeat, verify;
     int from_memory;        /* the client sends from memory (as the bench's does), no pread */
+    int coalesce_acks;      /* see floor_server_args */
     uint64_t max_blocks;    /* 0: all */
     int modes[FLOOR_MODES]; /* which server modes run */
     double daemon_run, client_run; /* bench-push-libshuffle's us per block, 0 if not given */

@@ -43,10 +43,11 @@ void floor_print_header(const struct floor_workload *w, const struct floor_opts 
     printf("cpu %s; %ld online; load average %.2f %.2f %.2f\n", model,
            sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
     printf("blocks %llu, %.1f MB, mean %.0f B, %u partitions; %d connections, %d in flight; "
-           "%d runs per mode; client %s\n",
+           "%d runs per mode; client %s; acks %s\n",
            (unsigned long long)w->count, (double)w->bytes / 1e6,
            (double)w->bytes / (double)w->count, w->partitions, o->conns, o->in_flight, o->repeat,
-           o->from_memory ? "sends from memory" : "preads each block from the page cache");
+           o->from_memory ? "sends from memory" : "preads each block from the page cache",
+           o->coalesce_acks ? "one send per read callback" : "one send each");
 }
 
 void floor_print_run(const struct floor_workload *w, enum floor_mode m, int run,

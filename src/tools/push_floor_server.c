@@ -19,6 +19,8 @@
 #include "push_floor.h"
 
 #define HDR sizeof(struct floor_header)
+/* coalesced acks: at most this many wait for the end of a read callback */
+#define FLOOR_HELD_ACKS 8
 
 struct floor_conn {
     int fd;
@@ -26,6 +28,8 @@ struct floor_conn {
     uint8_t *buf;    /* header, body, and at most the next header */
     size_t fill;     /* bytes of buf holding received data */
     size_t spliced;  /* splice mode: body bytes already in the file */
+    struct floor_ack acks[FLOOR_HELD_ACKS];
+    int held; /* acks not sent yet */
 };
 
 struct floor_server {
@@ -81,14 +85,25 @@ static int open_partitions(struct floor_server *s)
     return 0;
 }
 
+/* Sends the acks held for c in one send. */
+static int flush_acks(struct floor_server *s, struct floor_conn *c)
+{
+    size_t len = (size_t)c->held * sizeof(struct floor_ack);
+    /* the client reads its acks; a full socket buffer here would mean it stopped */
+    if (len && send(c->fd, c->acks, len, MSG_DONTWAIT) != (ssize_t)len)
+        return fail(s, "send ack");
+    c->held = 0;
+    return 0;
+}
+
+/* One ack per block: sent at once, or (coalesced) held until the read callback ends. */
 static int send_ack(struct floor_server *s, struct floor_conn *c, uint64_t block, uint64_t off)
 {
-    struct floor_ack ack = {.block = block, .offset = off};
-    /* the client reads its acks; a full socket buffer here would mean it stopped */
-    if (send(c->fd, &ack, sizeof(ack), MSG_DONTWAIT) != (ssize_t)sizeof(ack))
-        return fail(s, "send ack");
+    c->acks[c->held++] = (struct floor_ack){.block = block, .offset = off};
     s->res.blocks++;
-    return 0;
+    if (s->args->coalesce_acks && c->held < FLOOR_HELD_ACKS)
+        return 0;
+    return flush_acks(s, c);
 }
 
 /* Appends a body received into memory to its partition (or drops it: recv-only). */
@@ -282,9 +297,12 @@ struct floor_server_result floor_serve(const struct floor_server_args *args)
                     fail(&s, "waiting for blocks");
                     break;
                 }
-                for (int i = 0; i < n && !s.res.failed; i++)
-                    (void)(args->mode == FLOOR_SPLICE ? on_readable_splice(&s, evs[i].data.ptr)
-                                                      : on_readable_recv(&s, evs[i].data.ptr));
+                for (int i = 0; i < n && !s.res.failed; i++) {
+                    struct floor_conn *c = evs[i].data.ptr;
+                    if ((args->mode == FLOOR_SPLICE ? on_readable_splice(&s, c)
+                                                    : on_readable_recv(&s, c)) == 0)
+                        (void)flush_acks(&s, c);
+                }
             }
         }
         s.res.cpu_ns = cpu_now_ns() - t0;

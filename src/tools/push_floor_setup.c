@@ -17,10 +17,12 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: push-floor -m MANIFEST [-d DIR=/tmp] [-c CONNS=4] [-i IN_FLIGHT=32]\n"
-                    "                  [-r REPEAT=5] [-n BLOCKS=all] [-M MODE,...] [--verify]\n"
-                    "                  [--from-memory] [--daemon-run US --client-run US]\n"
-                    "modes: recv+pwrite, splice, recv-only, overwrite (default: all)\n");
+    fprintf(
+        stderr,
+        "usage: push-floor -m MANIFEST [-d DIR=/tmp] [-c CONNS=4] [-i IN_FLIGHT=32]\n"
+        "                  [-r REPEAT=5] [-n BLOCKS=all] [-M MODE,...] [--verify]\n"
+        "                  [--from-memory] [--coalesce-acks] [--daemon-run US --client-run US]\n"
+        "modes: recv+pwrite, splice, recv-only, overwrite (default: all)\n");
 }
 
 static int parse_modes(struct floor_opts *o, const char *list)
@@ -47,11 +49,12 @@ int floor_parse_opts(struct floor_opts *o, int argc, char **argv)
     *o = (struct floor_opts){.dir = "/tmp", .conns = 4, .in_flight = 32, .repeat = 5};
     for (int m = 0; m < FLOOR_MODES; m++)
         o->modes[m] = 1;
-    enum { OPT_VERIFY = 256, OPT_DAEMON, OPT_CLIENT, OPT_MEMORY };
+    enum { OPT_VERIFY = 256, OPT_DAEMON, OPT_CLIENT, OPT_MEMORY, OPT_COALESCE };
     static const struct option longs[] = {{"verify", 0, 0, OPT_VERIFY},
                                           {"daemon-run", 1, 0, OPT_DAEMON},
                                           {"client-run", 1, 0, OPT_CLIENT},
                                           {"from-memory", 0, 0, OPT_MEMORY},
+                                          {"coalesce-acks", 0, 0, OPT_COALESCE},
                                           {"help", 0, 0, 'h'},
                                           {0, 0, 0, 0}};
     int c;
@@ -90,6 +93,9 @@ int floor_parse_opts(struct floor_opts *o, int argc, char **argv)
             break;
         case OPT_MEMORY:
             o->from_memory = 1;
+            break;
+        case OPT_COALESCE:
+            o->coalesce_acks = 1;
             break;
         default:
             usage();

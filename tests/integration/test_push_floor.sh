@@ -30,8 +30,10 @@ grep -Eq '^floor: server [0-9.]+, client [0-9.]+ us/block, server/client [0-9.]+
 grep -Eq '^daemon 20.00 us/block = [0-9.]+x its floor' "$tmp/out" || fail "daemon figure not used"
 # the client that sends from memory, as the bench's does, delivers the same bytes
 timeout 60 "$tool" -m "$tmp/data/manifest.tsv" -d "$tmp/out-files" -r 1 -M recv+pwrite \
-    --from-memory --verify >"$tmp/out" 2>&1 || fail "push-floor --from-memory --verify failed"
-grep -q "client sends from memory" "$tmp/out" || fail "--from-memory not taken"
+    --from-memory --coalesce-acks --verify >"$tmp/out" 2>&1 ||
+    fail "push-floor --from-memory --coalesce-acks --verify failed"
+grep -q "client sends from memory; acks one send per read callback" "$tmp/out" ||
+    fail "--from-memory or --coalesce-acks not taken"
 # the files are removed afterwards
 [ -z "$(ls "$tmp/out-files")" ] || fail "partition files left behind"
 # a mode that is not one is refused, naming it
