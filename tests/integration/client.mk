@@ -41,7 +41,9 @@ tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
 # libshuffle's push-based shuffle against the real daemon (push_enabled; gen-shuffle-data).
 check_PROGRAMS += tests/integration/test_client_push_daemon
 TESTS += tests/integration/test_client_push_daemon
-tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
+tests_integration_test_client_push_daemon_SOURCES = tests/integration/test_client_push_daemon.c \
+	src/common/spark_checksum.c
+tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
 # Push-based shuffle's metrics (Spark's names, per-message labels) against the real daemon.
 check_PROGRAMS += tests/integration/test_push_metrics
 TESTS += tests/integration/test_push_metrics
