@@ -37,6 +37,11 @@ tests_push_test_merge_spark_rules_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_push_journal
 TESTS += tests/push/test_push_journal
 tests_push_test_push_journal_SOURCES = tests/push/test_push_journal.c tests/push/push_replay.h
+# A newer attempt's registration deletes the older attempt's merged files (and across restarts).
+check_PROGRAMS += tests/push/test_push_new_attempt
+TESTS += tests/push/test_push_new_attempt
+tests_push_test_push_new_attempt_SOURCES = tests/push/test_push_new_attempt.c \
+	tests/push/push_replay.h
 # The merge journal's group commit and compaction under concurrent appends.
 check_PROGRAMS += tests/push/test_merge_journal
 TESTS += tests/push/test_merge_journal
