@@ -137,10 +137,11 @@ START_TEST(test_crc32c_values)
     ck_assert_uint_eq(one_shot(SPARK_CHECKSUM_CRC32C, ones, 32), 0x62A8AB43u);
     ck_assert_uint_eq(one_shot(SPARK_CHECKSUM_CRC32C, ascending, 32), 0x46DD794Eu);
     /* every split of "123456789", and byte by byte */
+    static const char check[] = "123456789";
     for (size_t cut = 0; cut <= 9; cut++) {
         uint32_t sum = spark_checksum_start(SPARK_CHECKSUM_CRC32C);
-        sum = spark_checksum_update(SPARK_CHECKSUM_CRC32C, sum, "123456789", cut);
-        sum = spark_checksum_update(SPARK_CHECKSUM_CRC32C, sum, "123456789" + cut, 9 - cut);
+        sum = spark_checksum_update(SPARK_CHECKSUM_CRC32C, sum, check, cut);
+        sum = spark_checksum_update(SPARK_CHECKSUM_CRC32C, sum, &check[cut], 9 - cut);
         ck_assert_uint_eq(sum, 0xE3069283u);
     }
     uint32_t sum = spark_checksum_start(SPARK_CHECKSUM_CRC32C);
