@@ -10,9 +10,11 @@ CLIENT_TOOL_HELPERS = src/tools/manifest_check.c src/tools/manifest_check.h \
 src_tools_shuffle_fetch_SOURCES = src/tools/shuffle_fetch.c src/tools/fetch_cli.c \
 	src/tools/opt_table.c src/tools/opt_table.h \
 	src/tools/merged_fetch.c src/tools/merged_fetch.h \
+	src/common/spark_checksum.c src/common/spark_checksum.h \
 	src/tools/fetch_cli.h $(CLIENT_TOOL_HELPERS)
-src_tools_shuffle_fetch_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
-src_tools_shuffle_fetch_LDADD = src/client/libshuffle.la $(CRYPTO_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS)
+src_tools_shuffle_fetch_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS) $(ISAL_CFLAGS)
+src_tools_shuffle_fetch_LDADD = src/client/libshuffle.la $(CRYPTO_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS) \
+	$(PTHREAD_LIBS)
 src_tools_shuffle_bench_SOURCES = src/tools/shuffle_bench.c src/tools/opt_table.c \
 	src/tools/opt_table.h $(CLIENT_TOOL_HELPERS)
 src_tools_shuffle_bench_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)

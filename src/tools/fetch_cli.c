@@ -38,7 +38,7 @@ static const struct opt_spec opt_specs[] = {
     {"register", 0, OPT_FLAG, AT(reg), NULL,
      "register the executor first, with the manifest's\n#localDirs and #subDirsPerLocalDir"},
     {"diagnose", 0, OPT_STR, AT(diagnose), "ALGORITHM",
-     "ask the server why a block failed --verify\n(DiagnoseCorruption; ADLER32 or CRC32, "
+     "ask the server why a block failed --verify\n(DiagnoseCorruption; ADLER32, CRC32 or CRC32C, "
      "as\nspark.shuffle.checksum.algorithm)"},
     {"verbose", 'v', OPT_FLAG, AT(verbose), NULL, "one line per block"},
     {"quiet", 'q', OPT_FLAG, AT(quiet), NULL, "errors only"},

@@ -6,8 +6,12 @@
  *   gen-shuffle-data --root DIR [--dirs N] [--subdirs D] [--shuffle S] [--maps M]
  *                    [--reduces R] [--min-size A] [--max-size B] [--seed X]
  *                    [--map-id-base B] [--rdd-id I --rdd-splits K] [--manifest FILE]
+ *                    [--checksum ADLER32|CRC32|CRC32C]
  *
- * Local dirs are DIR/blockmgr-0 .. DIR/blockmgr-(N-1); map ids are B .. B+M-1.
+ * Local dirs are DIR/blockmgr-0 .. DIR/blockmgr-(N-1); map ids are B .. B+M-1. With
+ * --checksum, each map output also gets the checksum file a Spark writer with
+ * spark.shuffle.checksum.algorithm leaves: shuffle_S_M_0.checksum.<ALGO>, one big-endian i64
+ * per reduce, placed by its own name.
  * The same arguments always produce the same bytes. */
 #include <config.h>
 
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/spark_checksum.h"
 #include "common/version.h"
 #include "server/block/blockid.h"
 #include "server/block/placement.h"
@@ -28,7 +33,7 @@
 #include "tools/checksum.h"
 
 struct opts {
-    const char *root, *manifest;
+    const char *root, *manifest, *checksum; /* checksum: an algorithm name, or NULL */
     long dirs, subdirs, shuffle, maps, reduces, rdd_id, rdd_splits;
     long long min_size, max_size, map_id_base;
     unsigned long long seed;
@@ -102,6 +107,31 @@ static long long block_size(const struct opts *o)
     return o->min_size + (long long)(rng_next() % span);
 }
 
+/* The map output's checksum file: one big-endian i64 per reduce; 0 or -1. */
+static int write_checksum_file(const struct opts *o, char **dirs, int64_t map_id,
+                               const uint32_t *sums)
+{
+    char name[128], path[PATH_MAX];
+    snprintf(name, sizeof(name), "shuffle_%ld_%" PRId64 "_0.checksum.%s", o->shuffle, map_id,
+             o->checksum);
+    if (place(o, dirs, name, path, sizeof(path)) < 0)
+        return -1;
+    FILE *f = fopen(path, "wb");
+    int rc = f ? 0 : -1;
+    for (long r = 0; rc == 0 && r < o->reduces; r++) {
+        uint8_t be[8];
+        for (int k = 0; k < 8; k++)
+            be[k] = (uint8_t)((uint64_t)sums[r] >> (56 - 8 * k));
+        if (fwrite(be, 1, 8, f) != 8)
+            rc = -1;
+    }
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "gen-shuffle-data: cannot write %s: %s\n", path, strerror(errno));
+    return rc;
+}
+
 static int write_map_output(const struct opts *o, char **dirs, int64_t map_id, FILE *mf)
 {
     char name[96], data_path[PATH_MAX], index_path[PATH_MAX], id[128];
@@ -112,7 +142,10 @@ static int write_map_output(const struct opts *o, char **dirs, int64_t map_id, F
     if (place(o, dirs, name, index_path, sizeof(index_path)) < 0)
         return -1;
     FILE *df = fopen(data_path, "wb"), *xf = fopen(index_path, "wb");
-    int rc = df && xf ? 0 : -1;
+    enum spark_checksum_algo algo =
+        o->checksum ? spark_checksum_algo_of(o->checksum) : SPARK_CHECKSUM_UNSUPPORTED;
+    uint32_t *sums = o->checksum ? calloc((size_t)o->reduces + 1, sizeof(*sums)) : NULL;
+    int rc = df && xf && (sums || !o->checksum) ? 0 : -1;
     uint64_t off = 0;
     uint8_t be[8] = {0};
     if (rc == 0)
@@ -127,6 +160,8 @@ static int write_map_output(const struct opts *o, char **dirs, int64_t map_id, F
         random_block(buf, n);
         if (fwrite(buf, 1, n, df) != n)
             rc = -1;
+        if (sums)
+            sums[r] = spark_checksum_update(algo, spark_checksum_start(algo), buf, n);
         snprintf(id, sizeof(id), "shuffle_%ld_%" PRId64 "_%ld", o->shuffle, map_id, r);
         manifest_line(mf, id, buf, n, data_path, off);
         free(buf);
@@ -142,6 +177,9 @@ static int write_map_output(const struct opts *o, char **dirs, int64_t map_id, F
     if (rc < 0)
         fprintf(stderr, "gen-shuffle-data: cannot write %s / %s: %s\n", data_path, index_path,
                 strerror(errno));
+    else if (sums)
+        rc = write_checksum_file(o, dirs, map_id, sums);
+    free(sums);
     return rc;
 }
 
@@ -174,7 +212,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: gen-shuffle-data --root DIR [--dirs N=2] [--subdirs D=64] [--shuffle S=0]\n"
                "         [--maps M=3] [--reduces R=4] [--min-size A=0] [--max-size B=200]\n"
                "         [--seed X=1] [--map-id-base B=0] [--rdd-id I --rdd-splits K]\n"
-               "         [--manifest FILE=DIR/manifest.tsv]\n"
+               "         [--manifest FILE=DIR/manifest.tsv] [--checksum ADLER32|CRC32|CRC32C]\n"
                "       gen-shuffle-data --help | --version\n"
                "Writes DIR/blockmgr-0..N-1 in Spark's layout and a manifest of every block.\n");
 }
@@ -202,7 +240,14 @@ static const struct num_opt num_opts[] = {
     {"rdd-splits", offsetof(struct opts, rdd_splits), NUM_LONG, 0, 1000000},
 };
 #define NUM_OPTS (sizeof(num_opts) / sizeof(num_opts[0]))
-enum { OPT_ROOT = 'r', OPT_MANIFEST = 'f', OPT_HELP = 'h', OPT_VERSION = 'V', OPT_NUM = 256 };
+enum {
+    OPT_ROOT = 'r',
+    OPT_MANIFEST = 'f',
+    OPT_CHECKSUM = 'c',
+    OPT_HELP = 'h',
+    OPT_VERSION = 'V',
+    OPT_NUM = 256
+};
 
 static int set_num(struct opts *o, const struct num_opt *n, const char *s)
 {
@@ -224,18 +269,26 @@ static int set_num(struct opts *o, const struct num_opt *n, const char *s)
 /* 0 to go on, else the exit status (usage shown). */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-    struct option longopts[NUM_OPTS + 5] = {{"root", 1, 0, OPT_ROOT},
+    struct option longopts[NUM_OPTS + 6] = {{"root", 1, 0, OPT_ROOT},
                                             {"manifest", 1, 0, OPT_MANIFEST},
+                                            {"checksum", 1, 0, OPT_CHECKSUM},
                                             {"help", 0, 0, OPT_HELP},
                                             {"version", 0, 0, OPT_VERSION}};
     for (size_t i = 0; i < NUM_OPTS; i++) /* value OPT_NUM + index */
-        longopts[4 + i] = (struct option){num_opts[i].name, 1, 0, OPT_NUM + (int)i};
+        longopts[5 + i] = (struct option){num_opts[i].name, 1, 0, OPT_NUM + (int)i};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c == OPT_ROOT) {
             o->root = optarg;
         } else if (c == OPT_MANIFEST) {
             o->manifest = optarg;
+        } else if (c == OPT_CHECKSUM) {
+            if (spark_checksum_algo_of(optarg) == SPARK_CHECKSUM_UNSUPPORTED) {
+                fprintf(stderr, "gen-shuffle-data: --checksum '%s': not ADLER32, CRC32 or CRC32C\n",
+                        optarg);
+                return 2;
+            }
+            o->checksum = optarg;
         } else if (c == OPT_HELP) {
             usage(stdout);
             return -1;

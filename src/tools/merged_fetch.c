@@ -7,6 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "common/spark_checksum.h"
 #include "shuffle/push.h"
 #include "shuffle/sync.h"
 #include "tools/merged_fetch.h"
@@ -133,13 +134,9 @@ bool merged_verify(const struct mlist *man, const struct merged_chunk *c, const 
 
 bool diagnose_checksum(const char *algorithm, const uint8_t *data, uint64_t len, int64_t *out)
 {
-    uLong sum;
-    if (!strcmp(algorithm, "ADLER32"))
-        sum = adler32(adler32(0, NULL, 0), data, (uInt)len);
-    else if (!strcmp(algorithm, "CRC32"))
-        sum = crc32(0, data, (uInt)len);
-    else
+    enum spark_checksum_algo algo = spark_checksum_algo_of(algorithm);
+    if (algo == SPARK_CHECKSUM_UNSUPPORTED)
         return false;
-    *out = (int64_t)(uint32_t)sum;
+    *out = (int64_t)spark_checksum_update(algo, spark_checksum_start(algo), data, (size_t)len);
     return true;
 }

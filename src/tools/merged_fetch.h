@@ -37,7 +37,7 @@ void merged_chunks_free(struct merged_chunks *m);
 bool merged_verify(const struct mlist *man, const struct merged_chunk *c, const uint8_t *data,
                    uint64_t len, char *why, size_t whylen);
 
-/* Spark's checksum of a block with algorithm ("ADLER32", "CRC32"); false if unknown. The
+/* Spark's checksum of a block with algorithm ("ADLER32", "CRC32", "CRC32C"); false if unknown. The
  * value is the unsigned 32-bit checksum, as DiagnoseCorruption carries it. */
 bool diagnose_checksum(const char *algorithm, const uint8_t *data, uint64_t len, int64_t *out);
 

@@ -41,12 +41,14 @@ tests_integration_test_push_tools_LDADD = $(INTEGRATION_LIBS)
 # libshuffle's push-based shuffle against the real daemon (push_enabled; gen-shuffle-data).
 check_PROGRAMS += tests/integration/test_client_push_daemon
 TESTS += tests/integration/test_client_push_daemon
-tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS)
+tests_integration_test_client_push_daemon_SOURCES = tests/integration/test_client_push_daemon.c \
+	src/common/spark_checksum.c
+tests_integration_test_client_push_daemon_LDADD = $(INTEGRATION_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
 # libshuffle's push bodies kept by reference until the transport released them (on_done waits).
 check_PROGRAMS += tests/integration/test_client_push_lifetime
 TESTS += tests/integration/test_client_push_lifetime
 tests_integration_test_client_push_lifetime_LDADD = $(INTEGRATION_LIBS)
-# The daemon's bound on one pushed body (max_frame_bytes): refused whole, nothing merged.
+# A pushed body over 16 MiB is streamed and merged exactly; a deferred one over push_max_deferred_bytes refused.
 check_PROGRAMS += tests/integration/test_push_body_bound
 TESTS += tests/integration/test_push_body_bound
 tests_integration_test_push_body_bound_LDADD = $(INTEGRATION_LIBS)

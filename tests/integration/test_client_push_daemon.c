@@ -6,7 +6,8 @@
  * TOO_LATE; a stale shuffleMergeId and an older app attempt stop the push with their codes (no
  * retry, although the daemon closes the connection after TOO_OLD_ATTEMPT_PUSH); a push to a
  * partition another stream is writing gets BLOCK_APPEND_COLLISION_DETECTED for that block
- * only; corruption diagnosis and merge removal. Skipped while the build has no daemon. */
+ * only; corruption diagnosis (gen-shuffle-data wrote Spark 4.0's CRC32C checksum files) and
+ * merge removal. Skipped while the build has no daemon. */
 #include <config.h>
 
 #include <check.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/spark_checksum.h"
 #include "../harness/client.h"
 #include "../harness/daemon.h"
 #include "../harness/fs.h"
@@ -311,6 +313,66 @@ START_TEST(test_diagnose)
 }
 END_TEST
 
+/* The CRC32C checksum file of map (gen-shuffle-data --checksum CRC32C, placed by its name). */
+static void crc32c_file(int map, char *path, size_t len)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd), "find '%s' -name shuffle_0_%d_0.checksum.CRC32C", data_root, map);
+    ck_assert_int_eq(harness_run(cmd, path, len), 0);
+    path[strcspn(path, "\n")] = 0;
+    ck_assert_msg(path[0] != 0, "no CRC32C checksum file for map %d", map);
+}
+
+static int diagnose(int map, int reduce, int64_t checksum, const char *algorithm)
+{
+    int cause = -1;
+    ck_assert_int_eq(shuffle_diagnose_corruption_sync(cl, "127.0.0.1", shuffled.port, APP, "1", 0,
+                                                      map, reduce, checksum, algorithm, &cause),
+                     SHUFFLE_OK);
+    return cause;
+}
+
+/* Spark 4.0's CRC32C (spark.shuffle.checksum.algorithm=CRC32C) through the daemon: every block
+ * of map 0 whose reader computed the CRC32C of its bytes verifies; a reader's other value is
+ * NETWORK_ISSUE; a checksum file whose entry differs from the bytes on disk DISK_ISSUE; no
+ * checksum file UNKNOWN_ISSUE; the name is exact ("crc32c" is unsupported). */
+START_TEST(test_diagnose_crc32c)
+{
+    ensure_client();
+    for (int r = 0; r < REDUCES; r++) {
+        char id[64];
+        uint64_t len;
+        snprintf(id, sizeof(id), "shuffle_0_0_%d", r);
+        uint8_t *bytes = manifest_read(&man, id, &len);
+        ck_assert(bytes != NULL);
+        int64_t sum = spark_checksum_update(
+            SPARK_CHECKSUM_CRC32C, spark_checksum_start(SPARK_CHECKSUM_CRC32C), bytes, (size_t)len);
+        free(bytes);
+        ck_assert_int_eq(diagnose(0, r, sum, "CRC32C"), SHUFFLE_CAUSE_CHECKSUM_VERIFY_PASS);
+        ck_assert_int_eq(diagnose(0, r, sum ^ 1, "CRC32C"), SHUFFLE_CAUSE_NETWORK_ISSUE);
+    }
+    ck_assert_int_eq(diagnose(0, 1, 0, "crc32c"), SHUFFLE_CAUSE_UNSUPPORTED_CHECKSUM_ALGORITHM);
+    /* map 5's entry for reduce 2 no longer the writer's: the bytes on disk disagree with it */
+    char path[1200];
+    crc32c_file(5, path, sizeof(path));
+    FILE *f = fopen(path, "r+b");
+    ck_assert(f != NULL);
+    uint8_t entry[8];
+    ck_assert(fseek(f, 2 * 8, SEEK_SET) == 0 && fread(entry, 1, 8, f) == 8);
+    int64_t written = 0;
+    for (int i = 0; i < 8; i++)
+        written = written << 8 | entry[i];
+    entry[7] ^= 0x10;
+    ck_assert(fseek(f, 2 * 8, SEEK_SET) == 0 && fwrite(entry, 1, 8, f) == 8);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(diagnose(5, 2, written, "CRC32C"), SHUFFLE_CAUSE_DISK_ISSUE);
+    /* map 4 without its checksum file */
+    crc32c_file(4, path, sizeof(path));
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(diagnose(4, 1, 0, "CRC32C"), SHUFFLE_CAUSE_UNKNOWN_ISSUE);
+}
+END_TEST
+
 /* The tools end to end: shuffle-push pushes every map output of shuffle 0 from its index and
  * data files (the last one finalizes); shuffle-fetch fetches every merged partition and
  * verifies each chunk against the manifest; with a manifest that lies about one block,
@@ -348,13 +410,22 @@ START_TEST(test_tools_push_and_fetch_merged)
     ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "BAD  shuffle_0_2_3") && strstr(out, "DIAGNOSED: UNKNOWN_ISSUE"),
                   "%s", out);
+    /* with Spark 4.0's CRC32C, whose checksum files the data set has: the bytes received are
+     * the writer's, so the manifest lied (CHECKSUM_VERIFY_PASS) */
+    snprintf(cmd, sizeof(cmd),
+             "'%s/shuffle-fetch' --diagnose CRC32C --verify '%s' 127.0.0.1:%d %s 1 shuffle_0_2_3 "
+             "2>&1 >/dev/null",
+             tools, lying, shuffled.port, APP);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "DIAGNOSED: CHECKSUM_VERIFY_PASS"), "%s", out);
 }
 END_TEST
 
 int main(void)
 {
     int made = push_fixture_dataset(tmp, sizeof tmp, data_root, sizeof data_root, MAPS, REDUCES,
-                                    "--min-size 0 --max-size 65536 --seed 11", ATTEMPT, &man);
+                                    "--min-size 0 --max-size 65536 --seed 11 --checksum CRC32C",
+                                    ATTEMPT, &man);
     if (made != 0)
         return made;
     struct harness_daemon_opts o = {
@@ -364,6 +435,6 @@ int main(void)
         &(struct check_case){.suite = "client_push_daemon", .name = "daemon", .timeout_s = 120},
         CHECK_TESTS(test_push_finalize_fetch_every_byte, test_stale_merge_stops_pushing,
                     test_older_attempt_not_retried, test_collision_fails_one_block, test_diagnose,
-                    test_tools_push_and_fetch_merged),
+                    test_diagnose_crc32c, test_tools_push_and_fetch_merged),
         &cl, &man, tmp);
 }

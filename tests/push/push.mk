@@ -9,8 +9,8 @@ tests_push_test_merged_layout_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_diagnose
 TESTS += tests/push/test_diagnose
 tests_push_test_diagnose_SOURCES = tests/push/test_diagnose.c src/server/block/diagnose.c \
-	src/server/block/block_reply.c
-tests_push_test_diagnose_LDADD = $(LDADD) $(ZLIB_LIBS)
+	src/server/block/block_reply.c src/common/spark_checksum.c
+tests_push_test_diagnose_LDADD = $(LDADD) $(ZLIB_LIBS) $(ISAL_LIBS)
 # The write side against Spark 3.5's recordings (the real daemon; push-write).
 PUSH_WRITE_TESTS = tests/push/test_push_vectors tests/push/test_push_limits
 check_PROGRAMS += $(PUSH_WRITE_TESTS)
@@ -37,6 +37,11 @@ tests_push_test_merge_spark_rules_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_push_journal
 TESTS += tests/push/test_push_journal
 tests_push_test_push_journal_SOURCES = tests/push/test_push_journal.c tests/push/push_replay.h
+# A newer attempt's registration deletes the older attempt's merged files (and across restarts).
+check_PROGRAMS += tests/push/test_push_new_attempt
+TESTS += tests/push/test_push_new_attempt
+tests_push_test_push_new_attempt_SOURCES = tests/push/test_push_new_attempt.c \
+	tests/push/push_replay.h
 # The merge journal's group commit and compaction under concurrent appends.
 check_PROGRAMS += tests/push/test_merge_journal
 TESTS += tests/push/test_merge_journal

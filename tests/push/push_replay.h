@@ -65,9 +65,11 @@ static inline void rec_unload(struct rec_frames *fs)
     free((void *)fs->base);
 }
 
-/* The recorded RegisterExecutor with its dirs moved under data_dir. */
-static inline void send_registration(struct client *c, const struct rec_frame *f,
-                                     const char *data_dir)
+/* The recorded RegisterExecutor with its dirs moved under data_dir; exec and shuffle_manager
+ * (NULL: as recorded) replace the executor id and the shuffleManager string. */
+static inline void send_registration_as(struct client *c, const struct rec_frame *f,
+                                        const char *data_dir, const char *exec,
+                                        const char *shuffle_manager)
 {
     struct proto_msg q;
     struct blockmsg bm;
@@ -83,6 +85,14 @@ static inline void send_registration(struct client *c, const struct rec_frame *f
         proto_bytes_free(&dirs->items[i]);
         proto_bytes_set_str(&dirs->items[i], nd);
     }
+    if (exec) {
+        proto_bytes_free(&bm.u.register_executor.exec_id);
+        proto_bytes_set_str(&bm.u.register_executor.exec_id, exec);
+    }
+    if (shuffle_manager) {
+        proto_bytes_free(&bm.u.register_executor.info.shuffle_manager);
+        proto_bytes_set_str(&bm.u.register_executor.info.shuffle_manager, shuffle_manager);
+    }
     struct proto_writer w;
     proto_writer_init(&w);
     blockmsg_encode(&w, &bm);
@@ -90,6 +100,12 @@ static inline void send_registration(struct client *c, const struct rec_frame *f
     q.u.rpc.body = (struct proto_view){w.buf, (uint32_t)w.len};
     client_send_msg(c, &q);
     proto_writer_free(&w);
+}
+
+static inline void send_registration(struct client *c, const struct rec_frame *f,
+                                     const char *data_dir)
+{
+    send_registration_as(c, f, data_dir, NULL, NULL);
 }
 
 /* Our next frame equals recorded frame r byte for byte. */
@@ -227,15 +243,16 @@ static inline void restart(struct harness_daemon *d)
     ck_assert_int_eq(harness_daemon_restart(d, 0), 0);
 }
 
-/* Sends the UploadStream of PushBlockStream(app-cap, attempt 1, shuffle, merge 0, map, reduce)
+/* Sends the UploadStream of PushBlockStream(app-cap, attempt, shuffle, merge 0, map, reduce)
  * announcing body_len bytes, then the first `send` bytes of body. */
-static inline void push_start(struct client *c, int64_t request_id, int32_t shuffle, int32_t map,
-                              int32_t reduce, const uint8_t *body, size_t body_len, size_t send)
+static inline void push_start_attempt(struct client *c, int64_t request_id, int32_t attempt,
+                                      int32_t shuffle, int32_t map, int32_t reduce,
+                                      const uint8_t *body, size_t body_len, size_t send)
 {
     struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
     b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
     b.u.push_block_stream.app_id = (struct proto_bytes){"app-cap", 7};
-    b.u.push_block_stream.app_attempt_id = 1;
+    b.u.push_block_stream.app_attempt_id = attempt;
     b.u.push_block_stream.shuffle_id = shuffle;
     b.u.push_block_stream.map_index = map;
     b.u.push_block_stream.reduce_id = reduce;
@@ -250,6 +267,13 @@ static inline void push_start(struct client *c, int64_t request_id, int32_t shuf
     proto_writer_free(&meta);
     if (send)
         client_send(c, body, send);
+}
+
+/* push_start_attempt of attempt 1. */
+static inline void push_start(struct client *c, int64_t request_id, int32_t shuffle, int32_t map,
+                              int32_t reduce, const uint8_t *body, size_t body_len, size_t send)
+{
+    push_start_attempt(c, request_id, 1, shuffle, map, reduce, body, body_len, send);
 }
 
 /* The BlockPushReturnCode answering request_id. */

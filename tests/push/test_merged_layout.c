@@ -273,6 +273,49 @@ START_TEST(test_attempt_rules)
 }
 END_TEST
 
+/* The superseded attempt (the newest older one registered) gives the paths of its merged
+ * files, for deleting what a restart finds: whichever order the registrations come in, only
+ * for that attempt, and never when its dirs are also the current attempt's. */
+START_TEST(test_superseded_attempt)
+{
+    struct merge_apps *t = merge_apps_create();
+    struct merge_dirs d1 = dirs_of(1, "/one"), d2 = dirs_of(2, "/two"), d3 = dirs_of(3, "/three"),
+                      shared = dirs_of(4, "/three");
+    char path[256], want[256];
+    ck_assert_int_eq(
+        merge_apps_superseded_path(t, "app", 1, 0, 0, 0, MERGED_DATA, path, sizeof path), 1);
+    /* replayed newest first: attempt 3, then 1 and 2 (2 is the newest older one) */
+    ck_assert_int_eq(merge_apps_register(t, "app", &d3, NULL), 1);
+    ck_assert_int_eq(merge_apps_register(t, "app", &d1, NULL), 0);
+    ck_assert_int_eq(
+        merge_apps_superseded_path(t, "app", 1, 5, 0, 7, MERGED_INDEX, path, sizeof path), 0);
+    ck_assert_int_eq(merged_file_path(&d1, "app", 5, 0, 7, MERGED_INDEX, want, sizeof want), 0);
+    ck_assert_str_eq(path, want);
+    ck_assert_int_eq(merge_apps_register(t, "app", &d2, NULL), 0);
+    ck_assert_int_eq(
+        merge_apps_superseded_path(t, "app", 1, 5, 0, 7, MERGED_INDEX, path, sizeof path), 1);
+    ck_assert_int_eq(
+        merge_apps_superseded_path(t, "app", 2, 5, 0, 7, MERGED_META, path, sizeof path), 0);
+    ck_assert_int_eq(strncmp(path, "/two/", 5), 0);
+    ck_assert_int_eq(
+        merge_apps_superseded_path(t, "app", 3, 5, 0, 7, MERGED_META, path, sizeof path), 1);
+    /* in order: attempt 4 replaces 3 but in the same dir, so 3's names are 4's files too */
+    ck_assert(merge_apps_share_dirs(t, "app", &shared));
+    ck_assert(!merge_apps_share_dirs(t, "app", &d2));
+    ck_assert_int_eq(merge_apps_register(t, "app", &shared, NULL), 1);
+    ck_assert_int_eq(
+        merge_apps_superseded_path(t, "app", 3, 5, 0, 7, MERGED_DATA, path, sizeof path), 1);
+    ck_assert(merge_apps_remove(t, "app", NULL));
+    ck_assert_int_eq(
+        merge_apps_superseded_path(t, "app", 3, 5, 0, 7, MERGED_DATA, path, sizeof path), 1);
+    merge_dirs_free(&d1);
+    merge_dirs_free(&d2);
+    merge_dirs_free(&d3);
+    merge_dirs_free(&shared);
+    merge_apps_destroy(t);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "merged_layout", .name = "core", .needs_shared_vectors = true),
            test_recorded_registration, test_recorded_files_placed, test_parse_edges,
-           test_attempt_rules)
+           test_attempt_rules, test_superseded_attempt)

@@ -3,7 +3,7 @@
  * over the application attempts the registrations gave (s->merge_apps, merge_registration.h),
  * its journal replayed at start; FinalizeShuffleMerge, RemoveShuffleMerge and UploadStream go
  * to it; a removed application takes its merge state and, with cleanup, its merged files
- * along. */
+ * along; a newer attempt's registration the older attempt's. */
 #include <config.h>
 
 #include <stdio.h>
@@ -60,6 +60,12 @@ bool block_push_rpc(struct block_service *s, struct conn *c, struct rpc_reply *r
         return true;
     }
     return false;
+}
+
+void block_push_attempt_replaced(struct block_service *s, const char *app)
+{
+    if (s->push)
+        merge_manager_attempt_replaced(s->push->merges, app);
 }
 
 void block_push_app_removed(struct block_service *s, const char *app, bool cleanup)

@@ -99,13 +99,19 @@ static void register_run(void *arg)
     j->stored = true;
     app_expiry_registered(j->s->expiry, j->app);
     /* push-based shuffle: the executor stays registered even if its merge info is refused */
-    if (j->s->merge_apps &&
-        merge_registration_note(j->s->merge_apps, j->app, &j->info, err, sizeof(err)) < 0) {
+    int merge = j->s->merge_apps
+                    ? merge_registration_note(j->s->merge_apps, j->app, &j->info, err, sizeof(err))
+                    : 0;
+    if (merge < 0) {
         rpc_reply_fail(j->reply, err);
         return;
     }
     static const uint8_t empty[1];
     rpc_reply_ok(j->reply, empty, 0);
+    /* a newer attempt: the older one's merged files are deleted now, after the answer (as
+     * Spark's cleanup task), not at the new attempt's first push */
+    if (merge > 0)
+        block_push_attempt_replaced(j->s, j->app);
 }
 
 static void register_done(struct conn *c, void *arg)

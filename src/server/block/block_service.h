@@ -79,6 +79,9 @@ void block_push_stop(struct block_service *s);
 bool block_push_rpc(struct block_service *s, struct conn *c, struct rpc_reply *reply,
                     const struct blockmsg *m);
 void block_push_app_removed(struct block_service *s, const char *app, bool cleanup);
+/* A newer attempt of app registered: the older attempt's merge state and merged files go
+ * (blocking: the pool, after the registration is answered). */
+void block_push_attempt_replaced(struct block_service *s, const char *app);
 
 /* A proto string as a C string if it holds no NUL and is a safe id. */
 bool block_id_field_ok(const struct proto_bytes *b);

@@ -11,22 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "common/log.h"
 #include "proto/blockmsg.h"
 #include "server/block/block_service.h"
 #include "server/block/blockid.h"
 #include "server/stream/file_open.h"
-
-enum checksum_algorithm checksum_algorithm_of(const char *name)
-{
-    if (strcmp(name, "ADLER32") == 0)
-        return CHECKSUM_ADLER32;
-    if (strcmp(name, "CRC32") == 0)
-        return CHECKSUM_CRC32;
-    return CHECKSUM_UNSUPPORTED;
-}
 
 /* Reads exactly len bytes at off; false on error or end of file. */
 static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -43,31 +33,31 @@ static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
     return true;
 }
 
-/* The checksum of [offset, offset + length) of fd as Java's Adler32/CRC32 getValue(); false
- * when the range cannot be read whole. */
-static bool checksum_range(enum checksum_algorithm algo, int fd, uint64_t offset, uint64_t length,
+/* The checksum of [offset, offset + length) of fd as Java's Checksum.getValue(); false when
+ * the range cannot be read whole. */
+static bool checksum_range(enum spark_checksum_algo algo, int fd, uint64_t offset, uint64_t length,
                            int64_t *out)
 {
     uint8_t buf[65536];
-    unsigned long sum = algo == CHECKSUM_ADLER32 ? adler32(0, Z_NULL, 0) : crc32(0, Z_NULL, 0);
+    uint32_t sum = spark_checksum_start(algo);
     while (length > 0) {
         size_t n = length < sizeof buf ? (size_t)length : sizeof buf;
         if (!pread_full(fd, buf, n, offset))
             return false;
-        sum = algo == CHECKSUM_ADLER32 ? adler32(sum, buf, (uInt)n) : crc32(sum, buf, (uInt)n);
+        sum = spark_checksum_update(algo, sum, buf, n);
         offset += n;
         length -= n;
     }
-    *out = (int64_t)(uint32_t)sum;
+    *out = (int64_t)sum;
     return true;
 }
 
-enum corruption_cause corruption_cause_of(enum checksum_algorithm algo, int checksum_fd,
+enum corruption_cause corruption_cause_of(enum spark_checksum_algo algo, int checksum_fd,
                                           int32_t reduce_id, int data_fd, uint64_t offset,
                                           uint64_t length, int64_t checksum_by_reader)
 {
     /* the algorithm first, then the checksum file, then the data (Spark's order) */
-    if (algo == CHECKSUM_UNSUPPORTED)
+    if (algo == SPARK_CHECKSUM_UNSUPPORTED)
         return CAUSE_UNSUPPORTED_CHECKSUM_ALGORITHM;
     uint8_t raw[8];
     if (checksum_fd < 0 || reduce_id < 0 ||
@@ -116,7 +106,7 @@ static void diagnose_run(void *arg)
         return;
     }
     executor_info_free(&info);
-    enum checksum_algorithm algo = checksum_algorithm_of(j->algorithm);
+    enum spark_checksum_algo algo = spark_checksum_algo_of(j->algorithm);
     struct block_location loc;
     int32_t end = j->reduce_id < INT32_MAX ? j->reduce_id + 1 : -1;
     if (resolver_shuffle_range(r, j->app, j->exec, j->shuffle_id, j->map_id, j->reduce_id, end,
@@ -125,7 +115,7 @@ static void diagnose_run(void *arg)
         return;
     }
     int checksum_fd = -1, data_fd = -1;
-    if (algo != CHECKSUM_UNSUPPORTED) { /* only a known name becomes part of a file name */
+    if (algo != SPARK_CHECKSUM_UNSUPPORTED) { /* only a known name becomes part of a file name */
         char name[128];
         snprintf(name, sizeof name, "shuffle_%d_%lld_0.checksum.%s", (int)j->shuffle_id,
                  (long long)j->map_id, j->algorithm);

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "common/spark_checksum.h"
+
 struct block_service;
 struct blockmsg;
 struct conn;
@@ -24,14 +26,11 @@ enum corruption_cause {
     CAUSE_UNSUPPORTED_CHECKSUM_ALGORITHM = 4,
 };
 
-/* Spark's algorithm names (ADLER32, CRC32; exact, case-sensitive); the cause for the rest. */
-enum checksum_algorithm { CHECKSUM_ADLER32, CHECKSUM_CRC32, CHECKSUM_UNSUPPORTED };
-enum checksum_algorithm checksum_algorithm_of(const char *name);
-
-/* The cause, from open files: checksum_fd the checksum file (-1: missing), data_fd the data
- * file holding the block at [offset, offset + length) (-1: missing); the reader's value. Any
- * read failure is UNKNOWN_ISSUE. Blocking. */
-enum corruption_cause corruption_cause_of(enum checksum_algorithm algo, int checksum_fd,
+/* The cause, from open files (algo SPARK_CHECKSUM_UNSUPPORTED: a name Spark does not know,
+ * UNSUPPORTED_CHECKSUM_ALGORITHM before any file is read): checksum_fd the checksum file (-1:
+ * missing), data_fd the data file holding the block at [offset, offset + length) (-1: missing); the
+ * reader's value. Any read failure is UNKNOWN_ISSUE. Blocking. */
+enum corruption_cause corruption_cause_of(enum spark_checksum_algo algo, int checksum_fd,
                                           int32_t reduce_id, int data_fd, uint64_t offset,
                                           uint64_t length, int64_t checksum_by_reader);
 

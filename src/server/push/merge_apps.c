@@ -19,6 +19,9 @@ struct merge_id {
 struct merge_app {
     char *app;
     struct merge_dirs dirs;
+    /* the newest older attempt registered (n_dirs 0: none): where its merged files were, for
+     * deleting what a restart finds of them (merge_apps_superseded_path) */
+    struct merge_dirs superseded;
     struct merge_id *merges; /* unordered; a few per application */
     size_t n_merges, cap_merges;
 };
@@ -45,6 +48,7 @@ void merge_apps_destroy(struct merge_apps *t)
         return;
     for (size_t i = 0; i < t->count; i++) {
         merge_dirs_free(&t->apps[i].dirs);
+        merge_dirs_free(&t->apps[i].superseded);
         free(t->apps[i].merges);
         free(t->apps[i].app);
     }
@@ -110,15 +114,24 @@ int merge_apps_register(struct merge_apps *t, const char *app, const struct merg
         rc = insert_at(t, i, app, &copy) < 0 ? -1 : 1;
     } else if (dirs->attempt_id != MERGE_NO_ATTEMPT &&
                dirs->attempt_id > t->apps[i].dirs.attempt_id) {
-        struct merge_dirs old = t->apps[i].dirs;
-        t->apps[i].dirs = copy;
-        t->apps[i].n_merges = 0; /* a new attempt merges anew */
-        copy = old;
-        if (replaced) {
-            *replaced = old;
-            copy = (struct merge_dirs){0};
-        }
+        struct merge_app *a = &t->apps[i];
+        if (replaced && merge_dirs_copy(replaced, &a->dirs) < 0)
+            memset(replaced, 0, sizeof(*replaced));
+        merge_dirs_free(&a->superseded);
+        a->superseded = a->dirs;
+        a->dirs = copy;
+        a->n_merges = 0; /* a new attempt merges anew */
+        copy = (struct merge_dirs){0};
         rc = 1;
+    } else if (dirs->attempt_id != MERGE_NO_ATTEMPT &&
+               dirs->attempt_id < t->apps[i].dirs.attempt_id &&
+               (t->apps[i].superseded.n_dirs == 0 ||
+                dirs->attempt_id > t->apps[i].superseded.attempt_id)) {
+        /* an older attempt's executor noted after the current one's (registrations replayed
+         * at start come in no particular order) */
+        merge_dirs_free(&t->apps[i].superseded);
+        t->apps[i].superseded = copy;
+        copy = (struct merge_dirs){0};
     }
     pthread_mutex_unlock(&t->lock);
     merge_dirs_free(&copy);
@@ -167,6 +180,44 @@ int merge_apps_file_path(struct merge_apps *t, const char *app, int32_t shuffle_
     return rc;
 }
 
+/* Whether d and e share a merge dir (then files of one attempt may be the other's). */
+static bool dirs_overlap(const struct merge_dirs *d, const struct merge_dirs *e)
+{
+    for (uint32_t i = 0; i < d->n_dirs; i++)
+        for (uint32_t k = 0; k < e->n_dirs; k++)
+            if (strcmp(d->dirs[i], e->dirs[k]) == 0)
+                return true;
+    return false;
+}
+
+int merge_apps_superseded_path(struct merge_apps *t, const char *app, int32_t attempt_id,
+                               int32_t shuffle_id, int32_t shuffle_merge_id, int32_t reduce_id,
+                               enum merged_file kind, char *buf, size_t buflen)
+{
+    int rc = 1;
+    bool found;
+    pthread_mutex_lock(&t->lock);
+    size_t i = find(t, app, &found);
+    const struct merge_app *a = found ? &t->apps[i] : NULL;
+    if (a && a->superseded.n_dirs > 0 && a->superseded.attempt_id == attempt_id &&
+        !dirs_overlap(&a->superseded, &a->dirs))
+        rc = merged_file_path(&a->superseded, app, shuffle_id, shuffle_merge_id, reduce_id, kind,
+                              buf, buflen);
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+bool merge_apps_share_dirs(struct merge_apps *t, const char *app, const struct merge_dirs *d)
+{
+    bool found, shared = false;
+    pthread_mutex_lock(&t->lock);
+    size_t i = find(t, app, &found);
+    if (found)
+        shared = dirs_overlap(&t->apps[i].dirs, d);
+    pthread_mutex_unlock(&t->lock);
+    return shared;
+}
+
 bool merge_apps_remove(struct merge_apps *t, const char *app, struct merge_dirs *out)
 {
     struct merge_app gone = {0};
@@ -181,6 +232,7 @@ bool merge_apps_remove(struct merge_apps *t, const char *app, struct merge_dirs 
     pthread_mutex_unlock(&t->lock);
     free(gone.app);
     free(gone.merges);
+    merge_dirs_free(&gone.superseded);
     if (out)
         *out = gone.dirs;
     else

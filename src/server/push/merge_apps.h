@@ -6,7 +6,8 @@
  *   dirs, later ones change nothing;
  * - with attempt ids: the first registration of an attempt sets the dirs; a later attempt
  *   replaces them (the older attempt's merged files are then to be deleted), an older or
- *   equal one changes nothing.
+ *   equal one changes nothing. The newest older attempt's dirs are kept as "superseded", so
+ *   that merged files of it a restart finds in the journal can still be deleted.
  *
  * Filled from every RegisterExecutor with merge info (and from the registrations replayed at
  * start, so it survives restarts as they do); emptied per application when it is removed.
@@ -54,6 +55,15 @@ int merge_apps_newest_merge_id(struct merge_apps *t, const char *app, int32_t sh
  * (they do not retry it). */
 void merge_apps_stale_fetch(const char *what, int32_t shuffle_id, int32_t shuffle_merge_id,
                             int32_t reduce_id, char *err, size_t errlen);
+/* The path of a merged file of app's superseded attempt attempt_id (the newest older attempt
+ * registered, see above): 0; 1 when app has none, it is another attempt, or its merge dirs
+ * share one with the current attempt's (the names would be the current attempt's files
+ * too); -1 when the path does not fit. */
+int merge_apps_superseded_path(struct merge_apps *t, const char *app, int32_t attempt_id,
+                               int32_t shuffle_id, int32_t shuffle_merge_id, int32_t reduce_id,
+                               enum merged_file kind, char *buf, size_t buflen);
+/* Whether app's current merge dirs share a dir with d. */
+bool merge_apps_share_dirs(struct merge_apps *t, const char *app, const struct merge_dirs *d);
 /* Forgets app; its dirs go to *out (if not NULL; n_dirs 0 when it had none). */
 bool merge_apps_remove(struct merge_apps *t, const char *app, struct merge_dirs *out);
 size_t merge_apps_count(struct merge_apps *t);

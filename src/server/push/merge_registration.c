@@ -4,6 +4,7 @@
 
 #include "server/push/merge_registration.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "common/log.h"
@@ -30,9 +31,10 @@ int merge_registration_note(struct merge_apps *t, const char *app, const struct 
     if (r > 0 && replaced.n_dirs)
         log_info("application %s: attempt %d replaces attempt %d for push-based shuffle", app,
                  dirs.attempt_id, replaced.attempt_id);
+    bool newer = r > 0 && replaced.n_dirs > 0;
     merge_dirs_free(&replaced);
     merge_dirs_free(&dirs);
-    return r < 0 ? -1 : 0;
+    return r < 0 ? -1 : newer ? 1 : 0;
 }
 
 static void replay_one(void *arg, const char *app, const char *exec,

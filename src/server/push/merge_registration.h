@@ -11,9 +11,11 @@ struct merge_apps;
 struct resolver;
 
 /* Notes app's executor registration: its merge dirs become the app's by Spark's attempt
- * rules (a newer attempt's dirs replace an older one's; the older attempt's merged files are
- * left for the merge manager to delete). 0 (also when it carries no merge info), or -1 with
- * the RpcFailure text Spark answers the registration with (MERGE_INFO_INVALID, memory). */
+ * rules (a newer attempt's dirs replace an older one's). 1 when a newer attempt replaced
+ * one (the caller then has the older attempt's merged files deleted:
+ * merge_manager_attempt_replaced), 0 otherwise (also when it carries no merge info), or -1
+ * with the RpcFailure text Spark answers the registration with (MERGE_INFO_INVALID,
+ * memory). */
 int merge_registration_note(struct merge_apps *t, const char *app, const struct executor_info *info,
                             char *err, size_t errlen);
 /* Notes every registration the resolver holds (start-up, after the registrations were

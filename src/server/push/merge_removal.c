@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "common/log.h"
 #include "server/push/merge_apps.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_removal.h"
@@ -90,6 +91,27 @@ void merge_trash_empty(struct merge_manager *m, struct merge_trash *t)
         merge_journal_maybe_compact(m->journal, merge_manager_keep, m);
     }
     *t = (struct merge_trash){0};
+}
+
+void merge_manager_attempt_replaced(struct merge_manager *m, const char *app)
+{
+    struct merge_trash t = {0};
+    int32_t current;
+    pthread_mutex_lock(&m->lock);
+    struct app_entry **pp = merge_find_app(m, app);
+    struct app_entry *old = *pp;
+    if (old && merge_apps_attempt(m->attempts, app, &current) == 1 &&
+        old->dirs.attempt_id != current) {
+        bool shared = merge_apps_share_dirs(m->attempts, app, &old->dirs);
+        log_info("application %s: deleting the merged files of attempt %d (attempt %d registered)",
+                 app, old->dirs.attempt_id, current);
+        *pp = old->next;
+        /* no journal record: replay skips records of an attempt that is not current, and
+         * deletes their files through merge_apps_superseded_path */
+        merge_app_drop(m, old, true, shared ? NULL : &t);
+    }
+    pthread_mutex_unlock(&m->lock);
+    merge_trash_empty(m, &t);
 }
 
 void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup)

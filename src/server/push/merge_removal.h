@@ -13,6 +13,11 @@ struct merge_journal_rec;
 
 /* The application is gone: its state dropped; cleanup: its merged files deleted too. */
 void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup);
+/* A newer attempt of app registered (merge_apps.h): the state of the attempt it replaced is
+ * dropped and its merged files deleted, after the manager's lock is released unless its merge
+ * dirs are also the new attempt's (whose pushes may create the same names next). Nothing
+ * when there is no older attempt's state (a push of the new attempt came first). */
+void merge_manager_attempt_replaced(struct merge_manager *m, const char *app);
 /* RemoveShuffleMerge: deletes the merged files of (shuffle, merge_id), merge_id -1 = any, and
  * ends that merge (merge_remove_request.c). */
 void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,

@@ -3,19 +3,45 @@
  * merge_journal.h). Single-threaded: before the daemon serves. */
 #include <config.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "server/push/merge_apps.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_manager.h"
 #include "server/push/merge_state.h"
+
+/* A commit of an attempt a newer one replaced before the restart: the files it merged into
+ * are deleted, as the replacing registration would have had them deleted (a crash may have
+ * come first). merge_apps knows where they are from that attempt's registrations. */
+static void unlink_superseded(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    static const enum merged_file kinds[] = {MERGED_DATA, MERGED_INDEX, MERGED_META};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char path[PATH_MAX];
+        if (merge_apps_superseded_path(m->attempts, r->app, r->attempt, r->shuffle, r->merge_id,
+                                       r->reduce, kinds[i], path, sizeof path) != 0)
+            return;
+        if (unlink(path) == 0)
+            log_info("deleted %s of attempt %d of %s (a newer attempt registered)", path,
+                     (int)r->attempt, r->app);
+        else if (errno != ENOENT)
+            log_warn("cannot delete %s of a replaced attempt: %s", path, strerror(errno));
+    }
+}
 
 /* The state r belongs to, if r's attempt is still the app's current one. */
 static struct app_entry *replay_app(struct merge_manager *m, const struct merge_journal_rec *r)
 {
     char err[256];
     struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
+    if (a && a->dirs.attempt_id != r->attempt && r->op == MJ_COMMIT)
+        unlink_superseded(m, r);
     return a && a->dirs.attempt_id == r->attempt ? a : NULL;
 }
 

@@ -8,6 +8,10 @@ src_server_libpush_la_SOURCES = \
 	src/server/push/merge_registration.c src/server/push/merge_registration.h
 src_server_libpush_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_server_libpush_la_LIBADD = src/server/libblock.la $(JANSSON_LIBS) $(PTHREAD_LIBS)
+# Spark's shuffle checksums by name (DiagnoseCorruption): zlib, and ISA-L for CRC32C.
+src_server_libpush_la_SOURCES += src/common/spark_checksum.c src/common/spark_checksum.h
+src_server_libpush_la_CFLAGS += $(ZLIB_CFLAGS) $(ISAL_CFLAGS)
+src_server_libpush_la_LIBADD += $(ZLIB_LIBS) $(ISAL_LIBS)
 
 # The service's read side of push (merged meta and chunks) and DiagnoseCorruption (zlib's
 # ADLER32/CRC32), linked wherever the block service is.
