@@ -357,9 +357,13 @@ void proto_write_raw(struct proto_writer *w, const void *data, size_t n)
     w->len += n;
 }
 
+/* Fixed-width fields are stored in place: no memcpy call per field (a journal record or an
+ * answer has a dozen of them). */
 void proto_write_u8(struct proto_writer *w, uint8_t v)
 {
-    proto_write_raw(w, &v, 1);
+    if (!proto_writer_reserve(w, 1))
+        return;
+    w->buf[w->len++] = v;
 }
 
 void proto_write_bool(struct proto_writer *w, bool v)
@@ -369,16 +373,18 @@ void proto_write_bool(struct proto_writer *w, bool v)
 
 void proto_write_i32(struct proto_writer *w, int32_t v)
 {
-    uint8_t b[4];
-    proto_store_u32(b, (uint32_t)v);
-    proto_write_raw(w, b, 4);
+    if (!proto_writer_reserve(w, 4))
+        return;
+    proto_store_u32(w->buf + w->len, (uint32_t)v);
+    w->len += 4;
 }
 
 void proto_write_i64(struct proto_writer *w, int64_t v)
 {
-    uint8_t b[8];
-    proto_store_u64(b, (uint64_t)v);
-    proto_write_raw(w, b, 8);
+    if (!proto_writer_reserve(w, 8))
+        return;
+    proto_store_u64(w->buf + w->len, (uint64_t)v);
+    w->len += 8;
 }
 
 void proto_write_bytes(struct proto_writer *w, const void *data, size_t n)

@@ -103,6 +103,8 @@ static enum frame_event emit_frame(struct frame_decoder *d, const uint8_t *conte
         return fail(d, "malformed %s header: bad after-frame byte count",
                     proto_msg_type_name(out->type));
     out->raw_remaining = d->raw_remaining;
+    if (d->raw_remaining > 0)
+        d->last_head_len = PROTO_FRAME_HEADER_LEN + (size_t)d->frame_len;
     return FRAME_MESSAGE;
 }
 
@@ -170,6 +172,14 @@ enum frame_event frame_decoder_next(struct frame_decoder *d, const uint8_t **dat
     if (d->buf_have < d->frame_len)
         return FRAME_NEED_MORE;
     return emit_frame(d, d->buf, out);
+}
+
+size_t frame_decoder_read_hint(const struct frame_decoder *d, size_t min_raw)
+{
+    if (d->failed || d->raw_remaining == 0 || d->raw_remaining < min_raw ||
+        d->raw_remaining > SIZE_MAX / 2)
+        return 0;
+    return (size_t)d->raw_remaining + d->last_head_len;
 }
 
 int frame_scan(const uint8_t *data, size_t len, uint64_t max_frame_bytes, frame_visit_fn fn,

@@ -51,6 +51,7 @@ struct frame_decoder {
     size_t buf_have;
     size_t buf_cap;
     uint64_t raw_remaining;
+    size_t last_head_len; /* header + content of the last frame that announced raw bytes */
     bool failed;
     char error[160];
 };
@@ -61,6 +62,11 @@ void frame_decoder_free(struct frame_decoder *d);
 /* Consumes input (advancing *data and *len) until one event is ready. */
 enum frame_event frame_decoder_next(struct frame_decoder *d, const uint8_t **data, size_t *len,
                                     struct frame_out *out);
+/* How much a reader should ask for next so that its read ends where a frame with after-frame
+ * data is likely to end: the rest of the current raw data plus one more header like the one
+ * that announced it (a stream of same-shaped uploads then arrives one whole body per read, in
+ * place). 0 when there is no such guess (not inside raw data, or less than min_raw left). */
+size_t frame_decoder_read_hint(const struct frame_decoder *d, size_t min_raw);
 /* True when the decoder sits between frames (no partial frame or raw data). */
 bool frame_decoder_idle(const struct frame_decoder *d);
 

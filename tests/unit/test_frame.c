@@ -209,6 +209,45 @@ START_TEST(upload_stream_data_follows_the_frame)
 }
 END_TEST
 
+/* A reader asks for the rest of a body plus one more header like the one that announced it:
+ * its read then ends where the next such body would start. */
+START_TEST(read_hint_is_the_body_rest_plus_one_header)
+{
+    size_t len;
+    uint8_t *buf = test_hex("00 00 00 00 00 00 00 37 0a 00 00 00 00 00 00 00"
+                            "02 00 00 00 1a 0c 00 00 00 05 61 70 70 2d 31 00"
+                            "00 00 00 00 00 00 05 00 00 00 02 00 00 00 00 00"
+                            "00 00 00 00 00 00 05 | 01 02 03 04 05"
+                            "0000000000000015 00 0000000000000001 00000002",
+                            &len);
+    const size_t head = 55; /* the UploadStream's frame: 8 + 1 + 46 content bytes */
+    struct frame_decoder d;
+    struct frame_out out;
+    frame_decoder_init(&d, 0);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 0), 0); /* nothing known yet */
+    const uint8_t *at = buf;
+    size_t left = head - 1;
+    ck_assert_int_eq(frame_decoder_next(&d, &at, &left, &out), FRAME_NEED_MORE);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 0), 0); /* inside a header: no guess */
+    left = 1;
+    ck_assert_int_eq(frame_decoder_next(&d, &at, &left, &out), FRAME_MESSAGE);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 0), 5 + head);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 5), 5 + head);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 6), 0); /* less body left than asked */
+    left = 2;
+    ck_assert_int_eq(frame_decoder_next(&d, &at, &left, &out), FRAME_RAW);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 0), 3 + head);
+    left = len - head - 2;
+    ck_assert_int_eq(frame_decoder_next(&d, &at, &left, &out), FRAME_RAW);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 0), 0); /* the body is done */
+    ck_assert_int_eq(frame_decoder_next(&d, &at, &left, &out), FRAME_MESSAGE);
+    ck_assert_int_eq(out.type, PROTO_CHUNK_FETCH_REQUEST);
+    ck_assert_uint_eq(frame_decoder_read_hint(&d, 0), 0);
+    frame_decoder_free(&d);
+    free(buf);
+}
+END_TEST
+
 static int count_visit(void *ctx, enum frame_event ev, const struct frame_out *out)
 {
     (void)out;
@@ -236,4 +275,4 @@ CHECK_MAIN((.suite = "frame", .name = "frame"), every_split_point_yields_the_sam
            one_byte_at_a_time, whole_frames_in_input_are_not_copied,
            malformed_lengths_and_types_are_errors, the_largest_java_frame_is_accepted_by_default,
            buffers_grow_only_with_arriving_bytes, upload_stream_data_follows_the_frame,
-           scan_reports_truncated_input)
+           read_hint_is_the_body_rest_plus_one_header, scan_reports_truncated_input)

@@ -15,7 +15,7 @@ src_server_libblock_la_SOURCES = \
 	src/server/block/cleanup.c src/server/block/cleanup.h \
 	src/server/block/app_activity.c src/server/block/app_activity.h
 # It uses the core's file opening and logging: programs link the core after it.
-src_server_libblock_la_LIBADD = $(PTHREAD_LIBS)
+src_server_libblock_la_LIBADD = $(PTHREAD_LIBS) $(ZLIB_LIBS)
 
 # The installed service: the block handler and its streams.
 BLOCK_SERVICE_SOURCES = src/server/block/block_handler.c src/server/block/block_streams.c \

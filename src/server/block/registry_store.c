@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "common/write_all.h"
 #include "server/block/blockid.h"
@@ -35,26 +36,17 @@ struct registry_store {
     char *path;
 };
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
+/* zlib's CRC-32 (table-driven by slices, several bytes per step). */
 uint32_t registry_crc32(const uint8_t *p, size_t n)
 {
-    pthread_once(&crc_once, crc_init);
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++)
-        c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-    return c ^ 0xffffffffu;
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) { /* zlib takes uInt lengths */
+        uInt step = n > 0x40000000u ? 0x40000000u : (uInt)n;
+        c = crc32(c, p, step);
+        p += step;
+        n -= step;
+    }
+    return (uint32_t)c;
 }
 
 /* ---- encoding ---- */
