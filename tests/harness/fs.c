@@ -142,3 +142,28 @@ bool harness_path_exists(const char *path)
     struct stat st;
     return lstat(path, &st) == 0;
 }
+
+size_t harness_count_files(const char *dir, const char *name_prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t count = 0, prefix_len = strlen(name_prefix);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+            continue;
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            count += harness_count_files(path, name_prefix);
+        else if (S_ISREG(st.st_mode) && strncmp(e->d_name, name_prefix, prefix_len) == 0)
+            count++;
+    }
+    closedir(d);
+    return count;
+}

@@ -30,6 +30,9 @@ int harness_make_sparse_file(const char *path, uint64_t size);
 /* Writes len pseudo-random bytes (xorshift64 from seed) to path; the bytes (malloc'd), NULL
  * if the file could not be written. */
 uint8_t *harness_write_random_file(const char *path, size_t len, uint64_t seed);
+/* The regular files below dir (recursively) whose names start with name_prefix; symlinks are
+ * not followed. A missing dir counts 0. */
+size_t harness_count_files(const char *dir, const char *name_prefix);
 /* True if path names anything, a dangling symlink included. */
 bool harness_path_exists(const char *path);
 

@@ -55,13 +55,9 @@ static void merge_block(struct merge_manager *m, const char *app, int32_t map, i
 
 static size_t files_of(const char *app)
 {
-    char cmd[1200], line[64] = "";
-    snprintf(cmd, sizeof cmd, "find '%s' -type f -name 'shuffleMerged_%s_*' | wc -l", merge_dir,
-             app);
-    FILE *p = popen(cmd, "r");
-    ck_assert(p && fgets(line, sizeof line, p));
-    pclose(p);
-    return (size_t)strtoul(line, NULL, 10);
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "shuffleMerged_%s_", app);
+    return harness_count_files(merge_dir, prefix);
 }
 
 struct during {

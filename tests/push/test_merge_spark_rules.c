@@ -79,13 +79,9 @@ static enum merge_verdict push(struct merge_manager *m, int32_t attempt, int32_t
 
 static size_t files_of(const char *prefix)
 {
-    char cmd[1200], line[64] = "";
-    snprintf(cmd, sizeof cmd, "find '%s' -type f -name 'shuffleMerged_%s*' | wc -l", merge_dir,
-             prefix);
-    FILE *p = popen(cmd, "r");
-    ck_assert(p && fgets(line, sizeof line, p));
-    pclose(p);
-    return (size_t)strtoul(line, NULL, 10);
+    char name_prefix[256];
+    snprintf(name_prefix, sizeof name_prefix, "shuffleMerged_%s", prefix);
+    return harness_count_files(merge_dir, name_prefix);
 }
 
 /* A finalize of (attempt, shuffle, merge_id): 0 with its statuses freed, or -1
