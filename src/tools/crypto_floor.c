@@ -13,7 +13,8 @@
  * Each side's user+sys CPU is taken with getrusage over its data loop only (both are single
  * threaded processes). All crypto is OpenSSL's EVP / libssl. Figures only: it asserts nothing
  * about speed; --verify makes the receiver check every byte (for tests, not for figures). */
-#define _GNU_SOURCE
+#include <config.h>
+
 #include "tools/crypto_floor.h"
 
 #include <arpa/inet.h>

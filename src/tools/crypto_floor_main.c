@@ -2,7 +2,8 @@
 /* crypto-floor's command line and report: runs each mode REPEAT times (modes interleaved, so
  * a change of the machine's load spreads over all of them), prints min and median CPU-s per
  * GB for each side with its ratio to sendfile, then the floors derived from them. */
-#define _GNU_SOURCE
+#include <config.h>
+
 #include "tools/crypto_floor.h"
 
 #include <getopt.h>

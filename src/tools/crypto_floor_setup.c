@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* crypto-floor's fixtures: the page-cached test file, the AES keys, the buffers, TLS contexts
  * with a certificate made in-process, and the in-memory cipher figures. */
-#define _GNU_SOURCE
+#include <config.h>
+
 #include "tools/crypto_floor.h"
 
 #include <openssl/err.h>
