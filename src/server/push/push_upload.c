@@ -151,8 +151,9 @@ static void answer(struct push_upload *u, bool close_after)
     struct blockmsg r = {.type = BLOCKMSG_BLOCK_PUSH_RETURN_CODE};
     r.u.block_push_return_code.return_code = code;
     r.u.block_push_return_code.failure_block_id = (struct proto_bytes){id, (uint32_t)strlen(id)};
+    uint8_t storage[sizeof id + 16]; /* type, code, the id's length and bytes */
     struct proto_writer w;
-    proto_writer_init(&w);
+    proto_writer_init_fixed(&w, storage, sizeof storage);
     blockmsg_encode(&w, &r);
     if (w.failed)
         rpc_answer_now(u->c, u->slot, u->request_id, false, "java.lang.OutOfMemoryError", 26,
