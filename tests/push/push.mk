@@ -42,6 +42,7 @@ check_PROGRAMS += tests/push/test_push_new_attempt
 TESTS += tests/push/test_push_new_attempt
 tests_push_test_push_new_attempt_SOURCES = tests/push/test_push_new_attempt.c \
 	tests/push/push_replay.h
+tests_push_test_push_new_attempt_LDADD = $(LDADD) $(ZLIB_LIBS)
 # The merge journal's group commit and compaction under concurrent appends.
 check_PROGRAMS += tests/push/test_merge_journal
 TESTS += tests/push/test_merge_journal

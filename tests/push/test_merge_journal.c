@@ -30,7 +30,8 @@ static void *append_all(void *arg)
     snprintf(app, sizeof app, "app-%d", w->id);
     uint64_t last_left = 0;
     for (int i = 0; i < RECORDS; i++) {
-        struct merge_journal_rec r = {MJ_COMMIT, app, 1, w->id, 0, 0, i, (int64_t)i * 10, false};
+        struct merge_journal_rec r = {MJ_COMMIT,       app,   1,   w->id, 0, 0, i,
+                                      (int64_t)i * 10, false, NULL};
         if (w->id % 2 == 0) {
             ck_assert_int_eq(merge_journal_append(w->j, &r, err, sizeof err), 0);
         } else {
@@ -82,7 +83,7 @@ START_TEST(test_concurrent_appends_and_compaction)
     /* records to be compacted away: more than all the live ones the threads append, so the
      * compaction is due whenever it starts */
     for (int i = 0; i < 20000; i++) {
-        struct merge_journal_rec r = {MJ_COMMIT, "app-dead", 1, 9, 0, 0, i, i, false};
+        struct merge_journal_rec r = {MJ_COMMIT, "app-dead", 1, 9, 0, 0, i, i, false, NULL};
         ck_assert_int_eq(merge_journal_append(j, &r, err, sizeof err), 0);
     }
     uint64_t dead = merge_journal_size(j);

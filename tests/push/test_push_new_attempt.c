@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <signal.h>
+#include <zlib.h>
 
 #include "push_replay.h"
 #include "../check_main.h"
@@ -60,9 +61,9 @@ static void attempt_one_merges(const struct harness_daemon *d)
     ck_assert_int_eq(merged_files(MERGED), 6);
 }
 
-/* Executor "2" of attempt 2 registers with merge dir merge_manager_2 (made by the executor,
+/* Executor exec of attempt 2 registers with merge dir merge_manager_2 (made by the executor,
  * as Spark's are), answered OK. */
-static void register_attempt_two(const struct harness_daemon *d)
+static void register_attempt_two_as(const struct harness_daemon *d, const char *exec)
 {
     char cmd[1200];
     snprintf(cmd, sizeof cmd,
@@ -74,7 +75,7 @@ static void register_attempt_two(const struct harness_daemon *d)
     rec_load("register-executor-with-merge-dir", "c2s.bin", &c2s);
     struct client c;
     client_open(&c, d->port);
-    send_registration_as(&c, &c2s.f[0], data_dir, "2",
+    send_registration_as(&c, &c2s.f[0], data_dir, exec,
                          "org.apache.spark.shuffle.sort.SortShuffleManager:"
                          "{\"mergeDir\":\"" NEW_MERGED "\",\"attemptId\":\"2\"}}}");
     struct reply a;
@@ -83,6 +84,12 @@ static void register_attempt_two(const struct harness_daemon *d)
     reply_free(&a);
     client_close(&c);
     rec_unload(&c2s);
+}
+
+/* Executor "2" of attempt 2 (executor "1" of attempt 1 stays registered). */
+static void register_attempt_two(const struct harness_daemon *d)
+{
+    register_attempt_two_as(d, "2");
 }
 
 /* Attempt 2 merges into merge_manager_2; after a restart, its block is known (a duplicate);
@@ -171,7 +178,175 @@ START_TEST(test_restart_deletes_what_a_crash_left)
 }
 END_TEST
 
-CHECK_MAIN((.suite = "push_new_attempt", .name = "new_attempt", .timeout_s = 120,
+/* --- Attempt 2 re-registering the same executor id: after that, no stored registration
+ * names attempt 1's merge dirs, only the merge journal does. --- */
+
+/* Attempt 1's files were deleted by attempt 2's registration of executor "1" (the one that
+ * registered attempt 1, so its registration is replaced); the daemon then stopped by sig.
+ * Put back as a crash between the registration and the deletion leaves them, they must be
+ * gone after the restart, before the daemon serves. */
+static void crash_window_restart(int sig)
+{
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    attempt_one_merges(&d);
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
+    ck_assert_int_eq(system(cmd), 0);
+    register_attempt_two_as(&d, "1");
+    ck_assert_msg(harness_wait_until(old_files_gone, NULL, 10000, 20),
+                  "%d merged files of attempt 1 left", merged_files(MERGED));
+    if (sig == SIGKILL)
+        harness_daemon_kill(&d, SIGKILL);
+    else
+        ck_assert_int_eq(harness_daemon_stop(&d), 0);
+    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(merged_files(MERGED), 6);
+    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
+    ck_assert_int_eq(merged_files(MERGED), 0);
+    attempt_two_merges(&d, 100);
+    /* and attempt 1's record does not come back: a second restart keeps it all the same */
+    restart(&d);
+    ck_assert_int_eq(merged_files(MERGED), 0);
+    ck_assert_int_eq(merged_files(NEW_MERGED), 3);
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_same_exec_crash_window_sigkill)
+{
+    crash_window_restart(SIGKILL);
+}
+END_TEST
+
+START_TEST(test_same_exec_crash_window_sigterm)
+{
+    crash_window_restart(SIGTERM);
+}
+END_TEST
+
+/* Attempt 1 merges, the daemon stops (sig), restarts; then attempt 2 registers executor "1":
+ * attempt 1's files go as they do without the restart. */
+static void new_attempt_after_restart(int sig)
+{
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    attempt_one_merges(&d);
+    if (sig == SIGKILL)
+        harness_daemon_kill(&d, SIGKILL);
+    else
+        ck_assert_int_eq(harness_daemon_stop(&d), 0);
+    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
+    ck_assert_int_eq(merged_files(MERGED), 6);
+    register_attempt_two_as(&d, "1");
+    ck_assert_msg(harness_wait_until(old_files_gone, NULL, 10000, 20),
+                  "%d merged files of attempt 1 left", merged_files(MERGED));
+    attempt_two_merges(&d, 100);
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_same_exec_after_sigkill)
+{
+    new_attempt_after_restart(SIGKILL);
+}
+END_TEST
+
+START_TEST(test_same_exec_after_sigterm)
+{
+    new_attempt_after_restart(SIGTERM);
+}
+END_TEST
+
+/* A merges.wal record as the previous version wrote it (no attempt records):
+ * u32 "SHM1" | u32 length | u32 CRC32 | u8 op, String app, i32 attempt, shuffle, mergeId
+ * [, i32 reduce, i32 map, i64 end, u8 chunk closed]. */
+static uint8_t *put_be(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int k = bytes - 1; k >= 0; k--)
+        *p++ = (uint8_t)(v >> (8 * k));
+    return p;
+}
+
+static size_t old_record(uint8_t *out, int op, int32_t shuffle, int32_t map, int64_t end,
+                         int closed)
+{
+    uint8_t *p = out + 12;
+    *p++ = (uint8_t)op;
+    p = put_be(p, 7, 4);
+    memcpy(p, "app-cap", 7);
+    p += 7;
+    const int32_t ints[] = {1, shuffle, 0, 0, map}; /* attempt, shuffle, mergeId, reduce, map */
+    for (size_t n = 0; n < (op == 1 ? 5u : 3u); n++)
+        p = put_be(p, (uint32_t)ints[n], 4);
+    if (op == 1) {
+        p = put_be(p, (uint64_t)end, 8);
+        *p++ = (uint8_t)closed;
+    }
+    uint32_t len = (uint32_t)(p - out - 12);
+    put_be(put_be(put_be(out, 0x53484d31u, 4), len, 4), (uint32_t)crc32(0, out + 12, len), 4);
+    return 12 + len;
+}
+
+/* The journal attempt_one_merges leaves, as the previous version wrote it: shuffle 0's three
+ * blocks of 100 bytes (the second closes a 200-byte chunk), shuffle 1's block of 10,
+ * finalized. */
+static void write_old_journal(void)
+{
+    uint8_t buf[1024];
+    size_t n = 0;
+    n += old_record(buf + n, 1, 0, 0, 100, 0);
+    n += old_record(buf + n, 1, 0, 1, 200, 1);
+    n += old_record(buf + n, 1, 0, 2, 300, 0);
+    n += old_record(buf + n, 1, 1, 0, 10, 0);
+    n += old_record(buf + n, 2, 1, 0, 0, 0);
+    char path[900];
+    snprintf(path, sizeof path, "%s/merges.wal", state_dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert(f && fwrite(buf, 1, n, f) == n);
+    fclose(f);
+}
+
+/* A journal of the previous version (no record of attempt 1's merge dirs) still replays:
+ * shuffle 0's blocks are known (a duplicate is SUCCESS and adds nothing), shuffle 1 stays
+ * finalized (TOO_LATE). The restart records attempt 1's dirs, so attempt 2 re-registering
+ * executor "1" and a crash before the deletion still leave no file of attempt 1. */
+START_TEST(test_previous_version_journal)
+{
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    attempt_one_merges(&d);
+    ck_assert_int_eq(harness_daemon_stop(&d), 0);
+    write_old_journal();
+    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
+    struct client c;
+    client_open(&c, d.port);
+    uint8_t body[100];
+    memset(body, 'b', sizeof body);
+    ck_assert_int_eq(push_one(&c, 1, 1, 0, 1, body, sizeof body), 0);
+    ck_assert_int_eq(push_one(&c, 2, 1, 1, 5, body, 10), 1); /* TOO_LATE */
+    client_close(&c);
+    char cmd[2600], out[64];
+    snprintf(cmd, sizeof cmd,
+             "stat -c %%s $(find '%s/" MERGED "' -name 'shuffleMerged_app-cap_0_0_0.data')",
+             data_dir);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(atoi(out), 300);
+    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
+    ck_assert_int_eq(system(cmd), 0);
+    register_attempt_two_as(&d, "1");
+    ck_assert(harness_wait_until(old_files_gone, NULL, 10000, 20));
+    harness_daemon_kill(&d, SIGKILL);
+    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
+    ck_assert_int_eq(merged_files(MERGED), 0);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
+CHECK_MAIN((.suite = "push_new_attempt", .name = "new_attempt", .timeout_s = 300,
             .needs_shared_vectors = true),
            test_registration_deletes_old_files, test_killed_right_after_registration,
-           test_restart_deletes_what_a_crash_left)
+           test_restart_deletes_what_a_crash_left, test_same_exec_crash_window_sigkill,
+           test_same_exec_crash_window_sigterm, test_same_exec_after_sigkill,
+           test_same_exec_after_sigterm, test_previous_version_journal)

@@ -17,10 +17,11 @@
 #include "common/write_all.h"
 #include "proto/codec.h"
 #include "server/block/registry_store.h"
+#include "server/push/merge_journal_attempt.h"
 
 #define JOURNAL_NAME "merges.wal"
 #define JOURNAL_MAGIC 0x53484d31u /* "SHM1" */
-#define JOURNAL_MAX_RECORD 4096u
+#define JOURNAL_MAX_RECORD (1u << 20) /* as registrations.wal: an attempt's dirs fit */
 /* Compaction while running: once records of dropped merges hold at least this much and at
  * least half of the file (so rewriting costs at most what was appended since). */
 #define COMPACT_MIN_DEAD_BYTES (32u << 10)
@@ -63,7 +64,9 @@ static bool encode(struct proto_writer *w, const struct merge_journal_rec *r)
         proto_write_i64(w, r->end);
         proto_write_u8(w, r->chunk_closed);
     }
-    if (w->failed) {
+    if (r->op == MJ_ATTEMPT)
+        merge_journal_attempt_encode(w, r->dirs);
+    if (w->failed || w->len - at - 12 > JOURNAL_MAX_RECORD) {
         w->len = at;
         w->failed = false;
         return false;
@@ -74,8 +77,10 @@ static bool encode(struct proto_writer *w, const struct merge_journal_rec *r)
     return true;
 }
 
-/* One payload; false when it does not decode. app points into a malloc'd copy in *app. */
-static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, char **app)
+/* One payload; false when it does not decode. app points into a malloc'd copy in *app, an
+ * attempt record's dirs into *dirs (merge_dirs_free it either way). */
+static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, char **app,
+                   struct merge_dirs *dirs)
 {
     struct proto_reader rd;
     struct proto_bytes name = {0};
@@ -93,10 +98,13 @@ static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, ch
         proto_read_i64(&rd, &r->end);
         proto_read_u8(&rd, &closed);
     }
+    bool dirs_ok = op != MJ_ATTEMPT || merge_journal_attempt_decode(&rd, dirs);
+    dirs->attempt_id = r->attempt;
+    r->dirs = op == MJ_ATTEMPT ? dirs : NULL;
     r->op = (enum merge_journal_op)op;
     r->chunk_closed = closed != 0;
     bool ok = !proto_reader_error(&rd) && name.data && strlen(name.data) == name.len &&
-              op >= MJ_COMMIT && op <= MJ_APP_REMOVED;
+              op >= MJ_COMMIT && op <= MJ_ATTEMPT && dirs_ok;
     *app = name.data;
     r->app = name.data;
     return ok;
@@ -122,10 +130,12 @@ static size_t replay(const uint8_t *buf, size_t len,
             break;
         struct merge_journal_rec r;
         char *app = NULL;
-        bool ok = decode(buf + pos + 12, n, &r, &app);
+        struct merge_dirs dirs = {0};
+        bool ok = decode(buf + pos + 12, n, &r, &app, &dirs);
         if (ok && fn)
             fn(arg, &r);
         free(app);
+        merge_dirs_free(&dirs);
         if (!ok)
             break;
         pos += 12 + n;
@@ -135,9 +145,11 @@ static size_t replay(const uint8_t *buf, size_t len,
         uint32_t n = be32(buf + at + 4);
         struct merge_journal_rec r;
         char *app = NULL;
-        if (decode(buf + at + 12, n, &r, &app) && (!keep || keep(arg, &r)))
+        struct merge_dirs dirs = {0};
+        if (decode(buf + at + 12, n, &r, &app, &dirs) && (!keep || keep(arg, &r)))
             proto_write_raw(live, buf + at, 12 + n);
         free(app);
+        merge_dirs_free(&dirs);
         at += 12 + n;
     }
     return pos;

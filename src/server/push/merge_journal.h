@@ -18,11 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct merge_dirs;
+
 enum merge_journal_op {
     MJ_COMMIT = 1,      /* a block merged */
     MJ_FINALIZE = 2,    /* the merge finalized */
     MJ_REMOVE = 3,      /* RemoveShuffleMerge (merge id -1: every merge of the shuffle) */
     MJ_APP_REMOVED = 4, /* the application and all its merges gone */
+    MJ_ATTEMPT = 5,     /* an attempt's merge dirs (merge_journal_attempt.h) */
 };
 
 struct merge_journal_rec {
@@ -32,6 +35,7 @@ struct merge_journal_rec {
     int32_t reduce, map_index; /* commit */
     int64_t end;               /* commit: data file length after the block */
     bool chunk_closed;         /* commit: the block closed its chunk */
+    const struct merge_dirs *dirs; /* attempt record */
 };
 
 struct merge_journal;

@@ -44,6 +44,7 @@ void merge_manager_destroy(struct merge_manager *m)
         m->apps = a->next;
         merge_app_drop(m, a, false, NULL);
     }
+    merge_replay_forget(m);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -210,6 +211,7 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
     a->refs = 1;
     a->next = m->apps;
     m->apps = a;
+    merge_note_attempt(m, a);
     return a;
 }
 
@@ -382,7 +384,8 @@ static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_cl
                                       cl->p.reduce_id,
                                       cl->map_index,
                                       (int64_t)cl->p.data_pos,
-                                      cl->p.chunk_start == cl->p.data_pos};
+                                      cl->p.chunk_start == cl->p.data_pos,
+                                      NULL};
         char jerr[256];
         if (!wait_seq || !m->journal)
             merge_note(m, &r);

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "server/push/merge_apps.h"
 #include "server/push/merge_journal.h"
+#include "server/push/merge_journal_attempt.h"
 #include "server/push/merge_removal.h"
 #include "server/push/merge_state.h"
 
@@ -64,6 +65,8 @@ void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink,
         merge_shuffle_drop_parts(m, s, unlink, t);
         free(s);
     }
+    if (t && a->dirs_journaled) /* its attempt record goes at the next compaction */
+        t->dead_bytes += merge_journal_attempt_bytes(a->app, &a->dirs);
     merge_app_unref(a); /* partitions still in t point to a: it goes with the last one */
 }
 
@@ -107,7 +110,7 @@ void merge_manager_attempt_replaced(struct merge_manager *m, const char *app)
                  app, old->dirs.attempt_id, current);
         *pp = old->next;
         /* no journal record: replay skips records of an attempt that is not current, and
-         * deletes their files through merge_apps_superseded_path */
+         * deletes their files where its attempt record (or a registration) says they are */
         merge_app_drop(m, old, true, shared ? NULL : &t);
     }
     pthread_mutex_unlock(&m->lock);
@@ -139,9 +142,13 @@ bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
         return false;
     pthread_mutex_lock(&m->lock);
     struct app_entry *a = *merge_find_app(m, r->app);
-    struct shuffle_entry *s =
-        a && a->dirs.attempt_id == r->attempt ? merge_find_shuffle(a, r->shuffle) : NULL;
-    bool keep = s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
+    struct shuffle_entry *s = a && a->dirs.attempt_id == r->attempt && r->op != MJ_ATTEMPT
+                                  ? merge_find_shuffle(a, r->shuffle)
+                                  : NULL;
+    /* an attempt's dirs: while its state is the manager's (an older attempt's files are
+     * deleted when a newer one registers, or at the restart replaying its records) */
+    bool keep = r->op == MJ_ATTEMPT ? a && a->dirs.attempt_id == r->attempt
+                                    : s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
     if (keep && r->op == MJ_COMMIT) {
         bool found;
         merge_part_slot(s, r->reduce, &found); /* its partition is still there */

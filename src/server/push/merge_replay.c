@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Rebuilding the merge manager's state from its journal at start (merge_manager.h,
- * merge_journal.h). Single-threaded: before the daemon serves. */
+ * merge_journal.h). Single-threaded: before the daemon serves. Merged files of attempts a
+ * newer one replaced are deleted here, where the attempt records say they are. */
 #include <config.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,22 +18,105 @@
 #include "server/push/merge_manager.h"
 #include "server/push/merge_state.h"
 
+/* A partition of an attempt that is not current, whose merge dirs were not known yet when its
+ * commit was replayed (a journal of the previous version has the attempt record after it). */
+struct merge_old_part {
+    char *app;
+    int32_t attempt, shuffle, merge_id, reduce;
+};
+
 /* A commit of an attempt a newer one replaced before the restart: the files it merged into
  * are deleted, as the replacing registration would have had them deleted (a crash may have
- * come first). merge_apps knows where they are from that attempt's registrations. */
-static void unlink_superseded(struct merge_manager *m, const struct merge_journal_rec *r)
+ * come first). merge_apps knows where they are from that attempt's record in the journal
+ * (replayed before, as a rule) or its registrations. false when it does not (yet). */
+static bool unlink_superseded(struct merge_manager *m, const char *app, int32_t attempt,
+                              int32_t shuffle, int32_t merge_id, int32_t reduce)
 {
     static const enum merged_file kinds[] = {MERGED_DATA, MERGED_INDEX, MERGED_META};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         char path[PATH_MAX];
-        if (merge_apps_superseded_path(m->attempts, r->app, r->attempt, r->shuffle, r->merge_id,
-                                       r->reduce, kinds[i], path, sizeof path) != 0)
-            return;
+        if (merge_apps_superseded_path(m->attempts, app, attempt, shuffle, merge_id, reduce,
+                                       kinds[i], path, sizeof path) != 0)
+            return false;
         if (unlink(path) == 0)
             log_info("deleted %s of attempt %d of %s (a newer attempt registered)", path,
-                     (int)r->attempt, r->app);
+                     (int)attempt, app);
         else if (errno != ENOENT)
             log_warn("cannot delete %s of a replaced attempt: %s", path, strerror(errno));
+    }
+    return true;
+}
+
+/* Keeps r's partition for when its attempt's dirs are known (one entry per partition as
+ * long as its commits come in a row). */
+static void defer_old(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    struct merge_old_part *last = m->n_replay_old ? &m->replay_old[m->n_replay_old - 1] : NULL;
+    if (last && last->attempt == r->attempt && last->shuffle == r->shuffle &&
+        last->merge_id == r->merge_id && last->reduce == r->reduce && !strcmp(last->app, r->app))
+        return;
+    if (m->n_replay_old == m->cap_replay_old) {
+        size_t cap = m->cap_replay_old ? 2 * m->cap_replay_old : 16;
+        struct merge_old_part *grown = realloc(m->replay_old, cap * sizeof *grown);
+        if (!grown)
+            goto oom;
+        m->replay_old = grown;
+        m->cap_replay_old = cap;
+    }
+    char *app = strdup(r->app);
+    if (!app)
+        goto oom;
+    m->replay_old[m->n_replay_old++] =
+        (struct merge_old_part){app, r->attempt, r->shuffle, r->merge_id, r->reduce};
+    return;
+oom:
+    log_warn("merge journal: out of memory; merged files of attempt %d of %s may stay",
+             (int)r->attempt, r->app);
+}
+
+/* The deferred partitions whose dirs are now known are deleted and forgotten. */
+static void unlink_deferred(struct merge_manager *m)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < m->n_replay_old; i++) {
+        struct merge_old_part *o = &m->replay_old[i];
+        if (unlink_superseded(m, o->app, o->attempt, o->shuffle, o->merge_id, o->reduce))
+            free(o->app);
+        else
+            m->replay_old[kept++] = *o;
+    }
+    m->n_replay_old = kept;
+}
+
+void merge_replay_forget(struct merge_manager *m)
+{
+    for (size_t i = 0; i < m->n_replay_old; i++)
+        free(m->replay_old[i].app);
+    free(m->replay_old);
+    m->replay_old = NULL;
+    m->n_replay_old = m->cap_replay_old = 0;
+}
+
+/* An attempt record: the current attempt's state starts (its record is there: the journal
+ * keeps it); an older attempt's dirs are where its files a restart still finds are. */
+static void replay_attempt(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    int32_t current;
+    if (merge_apps_attempt(m->attempts, r->app, &current) != 1)
+        return; /* the application was removed */
+    if (current == r->attempt) {
+        char err[256];
+        struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
+        if (a)
+            a->dirs_journaled = true;
+    } else if (r->attempt < current) {
+        /* taken as the older attempt's (the registration rule for an older attempt): the
+         * superseded dirs, unless a newer older attempt's are known */
+        if (merge_apps_register(m->attempts, r->app, r->dirs, NULL) < 0)
+            log_warn("merge journal: out of memory for the dirs of attempt %d of %s",
+                     (int)r->attempt, r->app);
+        if (m->n_replay_old)
+            unlink_deferred(m);
     }
 }
 
@@ -40,8 +125,9 @@ static struct app_entry *replay_app(struct merge_manager *m, const struct merge_
 {
     char err[256];
     struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
-    if (a && a->dirs.attempt_id != r->attempt && r->op == MJ_COMMIT)
-        unlink_superseded(m, r);
+    if (a && a->dirs.attempt_id != r->attempt && r->op == MJ_COMMIT &&
+        !unlink_superseded(m, r->app, r->attempt, r->shuffle, r->merge_id, r->reduce))
+        defer_old(m, r);
     return a && a->dirs.attempt_id == r->attempt ? a : NULL;
 }
 
@@ -56,6 +142,11 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
             *pp = a->next;
             merge_app_drop(m, a, false, NULL);
         }
+        pthread_mutex_unlock(&m->lock);
+        return;
+    }
+    if (r->op == MJ_ATTEMPT) {
+        replay_attempt(m, r);
         pthread_mutex_unlock(&m->lock);
         return;
     }
@@ -99,10 +190,17 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
 void merge_manager_replay_done(struct merge_manager *m)
 {
     pthread_mutex_lock(&m->lock);
-    for (struct app_entry *a = m->apps; a; a = a->next)
+    if (m->n_replay_old) /* no dirs known for them: neither journaled nor registered */
+        log_warn("merge journal: merged files of %zu partitions of replaced attempts (the first "
+                 "of %s) are not where a record says; left as they are",
+                 m->n_replay_old, m->replay_old[0].app);
+    merge_replay_forget(m);
+    for (struct app_entry *a = m->apps; a; a = a->next) {
+        merge_note_attempt(m, a); /* replayed without its record: a previous version's journal */
         for (struct shuffle_entry *s = a->shuffles; s; s = s->next)
             for (size_t i = 0; i < s->n; i++)
                 if (merge_partition_replay_done(&s->parts[i]->p) != 0)
                     log_warn("merge journal: cannot cut %s back", s->parts[i]->p.paths[0]);
+    }
     pthread_mutex_unlock(&m->lock);
 }

@@ -28,6 +28,23 @@ void merge_note(struct merge_manager *m, const struct merge_journal_rec *r)
         log_error("merge journal: %s", err);
 }
 
+/* Once per attempt the merge manager keeps state of (before any file of it is made): where
+ * its files are, for a restart after a newer attempt re-registered every executor id. */
+void merge_note_attempt(struct merge_manager *m, struct app_entry *a)
+{
+    char err[256];
+    struct merge_journal_rec r = {
+        .op = MJ_ATTEMPT, .app = a->app, .attempt = a->dirs.attempt_id, .dirs = &a->dirs};
+    if (!m->journal || a->dirs_journaled)
+        return;
+    if (merge_journal_append(m->journal, &r, err, sizeof err) == 0)
+        a->dirs_journaled = true;
+    else
+        log_error("merge journal: merge dirs of attempt %d of %s: %s (a restart after a newer "
+                  "attempt registers may leave its merged files)",
+                  (int)a->dirs.attempt_id, a->app, err);
+}
+
 /* A record about a whole merge (finalize, removal). */
 void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t attempt,
                       int32_t shuffle, int32_t merge_id)

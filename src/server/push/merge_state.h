@@ -46,7 +46,8 @@ struct app_entry {
     _Atomic uint64_t merged_bytes; /* added to by commits without m->lock */
     struct shuffle_entry *shuffles;
     struct app_entry *next;
-    int refs; /* the list + partitions pointing to it */
+    int refs;            /* the list + partitions pointing to it */
+    bool dirs_journaled; /* its MJ_ATTEMPT record is in the journal */
 };
 
 struct merge_manager {
@@ -61,6 +62,10 @@ struct merge_manager {
     uint64_t open_parts;
     void (*drop_hook)(void *arg); /* merge_manager_set_drop_hook */
     void *drop_hook_arg;
+    /* while replaying: partitions of attempts no longer current, deleted at the end
+     * (merge_replay.c), when every attempt record has been read */
+    struct merge_old_part *replay_old;
+    size_t n_replay_old, cap_replay_old;
 };
 
 /* Partitions dropped under m->lock (removal, a newer merge id) whose files are deleted after
@@ -92,6 +97,10 @@ void merge_app_unref(struct app_entry *a);
 /* Journals r (if there is a journal); a failure is logged. */
 struct merge_journal_rec;
 void merge_note(struct merge_manager *m, const struct merge_journal_rec *r);
+/* a's merge dirs journaled (MJ_ATTEMPT) unless they are already; a failure is logged. */
+void merge_note_attempt(struct merge_manager *m, struct app_entry *a);
+/* Frees what a replay that did not finish left (merge_replay.c). */
+void merge_replay_forget(struct merge_manager *m);
 /* A record about a whole merge (op: finalize, removal). */
 void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t attempt,
                       int32_t shuffle, int32_t merge_id);

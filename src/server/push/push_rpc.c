@@ -55,8 +55,8 @@ int push_service_restore(struct push_service *ps, const struct shuffled_config *
                                      merge_manager_keep, ps->merges, err, errlen);
     if (!ps->journal)
         return -1;
+    merge_manager_set_journal(ps->merges, ps->journal); /* replay_done may journal */
     merge_manager_replay_done(ps->merges);
-    merge_manager_set_journal(ps->merges, ps->journal);
     return 0;
 }
 
