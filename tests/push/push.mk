@@ -51,3 +51,15 @@ tests_push_test_merge_journal_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_loop_write_guard
 TESTS += tests/push/test_loop_write_guard
 tests_push_test_loop_write_guard_LDADD = src/server/libpush.la $(LDADD)
+# Removals (application, executor, RemoveShuffleMerge, a newer shuffleMergeId) after a restart
+# delete what they delete without one.
+check_PROGRAMS += tests/push/test_push_restart_removals
+TESTS += tests/push/test_push_restart_removals
+tests_push_test_push_restart_removals_SOURCES = tests/push/test_push_restart_removals.c \
+	tests/push/push_replay.h
+# libFuzzer target for the merge journal's replay (merges.wal, attempt records included).
+FUZZ_TARGETS += tests/fuzz/fuzz_merge_journal
+tests_fuzz_fuzz_merge_journal_SOURCES = tests/fuzz/fuzz_merge_journal.c
+tests_fuzz_fuzz_merge_journal_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_merge_journal_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_merge_journal_LDADD = src/server/libpush.la src/proto/libproto.la $(PTHREAD_LIBS)

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Removals after a restart delete what they delete without one: attempt 1 merges (shuffle 0
+ * unfinalized, three blocks; shuffle 1 finalized, one block), then the daemon goes on, or is
+ * killed (SIGKILL) and restarted on its state; then
+ * - the application removed with cleanup: its merged files are deleted; without cleanup they
+ *   stay (as in Spark);
+ * - an executor removed: merged files stay (they are the application's, not the executor's);
+ * - RemoveShuffleMerge of both merges: their files are deleted, later pushes are TOO_LATE;
+ * - a push of shuffleMergeId 1 for both shuffles: merge 0's files are deleted, finalized or
+ *   not, merge 1's made. */
+#include <config.h>
+
+#include <signal.h>
+
+#include "push_replay.h"
+#include "../check_main.h"
+#include "../harness/process.h"
+#include "../harness/wait.h"
+
+static char data_dir[800];
+static char extra[300]; /* the daemon's options outlive it (a restart reuses them) */
+static int admin;
+
+/* Files under the merge dir whose names start with prefix. */
+static int merged_files(const char *prefix)
+{
+    char cmd[1200], out[64];
+    snprintf(cmd, sizeof cmd, "find '%s/" MERGED "' -type f -name '%s*' | wc -l", data_dir, prefix);
+    ck_assert_int_eq(harness_run(cmd, out, sizeof out), 0);
+    return atoi(out);
+}
+
+/* One complete push of body by attempt 1 into (shuffle, merge_id, map, reduce 0): its code. */
+static int push_merge(struct client *c, int64_t id, int32_t shuffle, int32_t merge_id, int32_t map,
+                      const uint8_t *body, size_t len)
+{
+    struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
+    b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
+    b.u.push_block_stream.app_id = (struct proto_bytes){"app-cap", 7};
+    b.u.push_block_stream.app_attempt_id = 1;
+    b.u.push_block_stream.shuffle_id = shuffle;
+    b.u.push_block_stream.shuffle_merge_id = merge_id;
+    b.u.push_block_stream.map_index = map;
+    struct proto_writer meta;
+    proto_writer_init(&meta);
+    blockmsg_encode(&meta, &b);
+    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
+    m.u.upload_stream.request_id = id;
+    m.u.upload_stream.meta = (struct proto_view){meta.buf, (uint32_t)meta.len};
+    m.u.upload_stream.body_byte_count = (int64_t)len;
+    client_send_msg(c, &m);
+    proto_writer_free(&meta);
+    client_send(c, body, len);
+    return push_code(c, id);
+}
+
+/* RemoveShuffleMerge(app-cap, 1, shuffle, merge_id), a one-way message. */
+static void remove_merge(struct client *c, int32_t shuffle, int32_t merge_id)
+{
+    struct blockmsg b = {.type = BLOCKMSG_REMOVE_SHUFFLE_MERGE};
+    b.u.remove_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
+    b.u.remove_shuffle_merge.app_attempt_id = 1;
+    b.u.remove_shuffle_merge.shuffle_id = shuffle;
+    b.u.remove_shuffle_merge.shuffle_merge_id = merge_id;
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, &b);
+    struct proto_msg m = {.type = PROTO_ONE_WAY_MESSAGE};
+    m.u.one_way.body = (struct proto_view){w.buf, (uint32_t)w.len};
+    client_send_msg(c, &m);
+    proto_writer_free(&w);
+}
+
+/* The daemon (with its admin port) on a fresh copy of the data set, attempt 1 registered and
+ * merged as above (6 files); then killed and restarted when `restart`. */
+static void merged_then(struct harness_daemon *d, bool restart)
+{
+    const char *tmp = harness_test_dir();
+    copy_data(tmp, data_dir, sizeof data_dir);
+    snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
+    admin = harness_free_port();
+    snprintf(extra, sizeof extra,
+             "\"push_enabled\": true, \"push_min_chunk_bytes\": 200, \"admin_port\": %d", admin);
+    daemon_start(d, tmp, state_dir, extra);
+    replay(d->port, "register-executor-with-merge-dir", data_dir, false);
+    struct client c;
+    client_open(&c, d->port);
+    uint8_t body[100];
+    for (int32_t map = 0; map < 3; map++) {
+        memset(body, 'a' + map, sizeof body);
+        ck_assert_int_eq(push_merge(&c, map + 1, 0, 0, map, body, sizeof body), 0);
+    }
+    ck_assert_int_eq(push_merge(&c, 10, 1, 0, 0, body, 10), 0);
+    ck_assert_int_eq(finalize_size(&c, 1), 10);
+    client_close(&c);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
+    if (restart) {
+        harness_daemon_kill(d, SIGKILL);
+        ck_assert_int_eq(harness_daemon_restart(d, 0), 0);
+        ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
+    }
+}
+
+static bool no_merged_files(void *arg)
+{
+    (void)arg;
+    return merged_files("shuffleMerged_app-cap_") == 0;
+}
+
+static void app_removed(bool restart, bool cleanup)
+{
+    struct harness_daemon d;
+    merged_then(&d, restart);
+    char target[200];
+    snprintf(target, sizeof target, "/admin/remove-application?app_id=app-cap%s",
+             cleanup ? "&cleanup_local_dirs=true" : "");
+    http_expect(admin, "POST", target, 200, NULL);
+    if (cleanup)
+        ck_assert_msg(harness_wait_until(no_merged_files, NULL, 10000, 20), "%d merged files left",
+                      merged_files("shuffleMerged_app-cap_"));
+    else
+        ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_app_removed_with_cleanup)
+{
+    app_removed(false, true);
+}
+END_TEST
+
+START_TEST(test_app_removed_with_cleanup_after_restart)
+{
+    app_removed(true, true);
+}
+END_TEST
+
+START_TEST(test_app_removed_without_cleanup_after_restart)
+{
+    app_removed(true, false);
+}
+END_TEST
+
+static void executor_removed(bool restart)
+{
+    struct harness_daemon d;
+    merged_then(&d, restart);
+    http_expect(admin, "POST", "/admin/remove-executor?app_id=app-cap&exec_id=1", 200, NULL);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_executor_removed)
+{
+    executor_removed(false);
+}
+END_TEST
+
+START_TEST(test_executor_removed_after_restart)
+{
+    executor_removed(true);
+}
+END_TEST
+
+static void merges_removed(bool restart)
+{
+    struct harness_daemon d;
+    merged_then(&d, restart);
+    struct client c;
+    client_open(&c, d.port);
+    remove_merge(&c, 0, 0);
+    remove_merge(&c, 1, -1);
+    ck_assert_msg(harness_wait_until(no_merged_files, NULL, 10000, 20), "%d merged files left",
+                  merged_files("shuffleMerged_app-cap_"));
+    uint8_t body[10] = {0};
+    ck_assert_int_eq(push_merge(&c, 20, 0, 0, 5, body, sizeof body), 1); /* TOO_LATE */
+    ck_assert_int_eq(push_merge(&c, 21, 1, 0, 5, body, sizeof body), 1);
+    client_close(&c);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 0);
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_merges_removed)
+{
+    merges_removed(false);
+}
+END_TEST
+
+START_TEST(test_merges_removed_after_restart)
+{
+    merges_removed(true);
+}
+END_TEST
+
+static void newer_merge_ids(bool restart)
+{
+    struct harness_daemon d;
+    merged_then(&d, restart);
+    struct client c;
+    client_open(&c, d.port);
+    uint8_t body[10] = {0};
+    ck_assert_int_eq(push_merge(&c, 30, 0, 1, 5, body, sizeof body), 0);
+    ck_assert_int_eq(push_merge(&c, 31, 1, 1, 5, body, sizeof body), 0);
+    ck_assert_int_eq(push_merge(&c, 32, 0, 0, 6, body, sizeof body), 3); /* STALE */
+    client_close(&c);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_0_0_"), 0);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_1_0_"), 0);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_0_1_"), 3);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_1_1_"), 3);
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_newer_merge_ids)
+{
+    newer_merge_ids(false);
+}
+END_TEST
+
+START_TEST(test_newer_merge_ids_after_restart)
+{
+    newer_merge_ids(true);
+}
+END_TEST
+
+CHECK_MAIN((.suite = "push_restart_removals", .name = "restart_removals", .timeout_s = 300,
+            .needs_shared_vectors = true),
+           test_app_removed_with_cleanup, test_app_removed_with_cleanup_after_restart,
+           test_app_removed_without_cleanup_after_restart, test_executor_removed,
+           test_executor_removed_after_restart, test_merges_removed,
+           test_merges_removed_after_restart, test_newer_merge_ids,
+           test_newer_merge_ids_after_restart)
