@@ -120,3 +120,16 @@ if target == "fuzz_push_upload":
         data = open(os.path.join(shared, "vectors-35", scen, "c2s.bin"), "rb").read()
         put(data)
         put(data[:len(data) // 2])
+if target == "fuzz_merge_journal":
+    # merges.wal records: "SHM1" | length | CRC32 | op, app, attempt, shuffle, mergeId [...]
+    import zlib
+    def rec(op, attempt, tail=b""):
+        p = struct.pack(">bi", op, 7) + b"app-cap" + struct.pack(">iii", attempt, 0, 0) + tail
+        return struct.pack(">III", 0x53484D31, len(p), zlib.crc32(p)) + p
+    dirs = [b"/data/a/merge_manager_1", b"/data/b/merge_manager_1"]
+    attempt = struct.pack(">ii", 64, len(dirs)) + b"".join(struct.pack(">i", len(d)) + d for d in dirs)
+    commit = struct.pack(">iiqb", 0, 3, 100, 0)
+    log = rec(5, 1, attempt) + rec(1, 1, commit) + rec(2, 1) + rec(5, 2, attempt) + \
+        rec(1, 2, commit) + rec(3, 2) + rec(4, 2)
+    put(log)
+    put(log[:len(log) - 5])

@@ -181,6 +181,28 @@ END_TEST
 /* --- Attempt 2 re-registering the same executor id: after that, no stored registration
  * names attempt 1's merge dirs, only the merge journal does. --- */
 
+/* The attempts of the attempt records (op 5) in merges.wal, as a number with one digit per
+ * record in order (12: attempt 1's, then 2's), walking "SHM1" | length | CRC | payload. */
+static int journaled_attempts(void)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/merges.wal", state_dir);
+    size_t len, at = 0;
+    uint8_t *b = harness_read_file(path, &len);
+    ck_assert(b != NULL);
+    int attempts = 0;
+    while (len - at >= 12) {
+        size_t n = (size_t)b[at + 4] << 24 | (size_t)b[at + 5] << 16 | b[at + 6] << 8 | b[at + 7];
+        const uint8_t *p = b + at + 12;
+        uint32_t app_len = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | p[3] << 8 | p[4];
+        if (p[0] == 5)
+            attempts = 10 * attempts + p[5 + app_len + 3];
+        at += 12 + n;
+    }
+    free(b);
+    return attempts;
+}
+
 /* Attempt 1's files were deleted by attempt 2's registration of executor "1" (the one that
  * registered attempt 1, so its registration is replaced); the daemon then stopped by sig.
  * Put back as a crash between the registration and the deletion leaves them, they must be
@@ -206,10 +228,12 @@ static void crash_window_restart(int sig)
     ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
     ck_assert_int_eq(merged_files(MERGED), 0);
     attempt_two_merges(&d, 100);
-    /* and attempt 1's record does not come back: a second restart keeps it all the same */
+    /* attempt 1's record went with its files: only attempt 2's is left, over restarts */
+    ck_assert_int_eq(journaled_attempts(), 2);
     restart(&d);
     ck_assert_int_eq(merged_files(MERGED), 0);
     ck_assert_int_eq(merged_files(NEW_MERGED), 3);
+    ck_assert_int_eq(journaled_attempts(), 2);
     daemon_stop_clean(&d);
 }
 
@@ -331,6 +355,7 @@ START_TEST(test_previous_version_journal)
              data_dir);
     ck_assert_int_eq(harness_run(cmd, out, sizeof out), 0);
     ck_assert_int_eq(atoi(out), 300);
+    ck_assert_int_eq(journaled_attempts(), 1); /* attempt 1's dirs recorded at the restart */
     snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
     ck_assert_int_eq(system(cmd), 0);
     register_attempt_two_as(&d, "1");
