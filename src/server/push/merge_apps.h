@@ -7,7 +7,8 @@
  * - with attempt ids: the first registration of an attempt sets the dirs; a later attempt
  *   replaces them (the older attempt's merged files are then to be deleted), an older or
  *   equal one changes nothing. The newest older attempt's dirs are kept as "superseded", so
- *   that merged files of it a restart finds in the journal can still be deleted.
+ *   that merged files of it a restart finds in the journal can still be deleted (at start
+ *   also noted from the journal's attempt records, merge_replay.c).
  *
  * Filled from every RegisterExecutor with merge info (and from the registrations replayed at
  * start, so it survives restarts as they do); emptied per application when it is removed.
