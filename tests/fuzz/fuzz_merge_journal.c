@@ -43,6 +43,13 @@ static bool keep_some(void *arg, const struct merge_journal_rec *r)
     return keep;
 }
 
+/* The state dir goes when the fuzzer exits. */
+static void remove_dir(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mkdir(dir, 0700) != 0 && errno != EEXIST)
             abort();
         snprintf(path, sizeof path, "%s/merges.wal", dir);
+        atexit(remove_dir);
     }
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)

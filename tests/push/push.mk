@@ -59,7 +59,9 @@ tests_push_test_push_restart_removals_SOURCES = tests/push/test_push_restart_rem
 	tests/push/push_replay.h
 # libFuzzer target for the merge journal's replay (merges.wal, attempt records included).
 FUZZ_TARGETS += tests/fuzz/fuzz_merge_journal
-tests_fuzz_fuzz_merge_journal_SOURCES = tests/fuzz/fuzz_merge_journal.c
+tests_fuzz_fuzz_merge_journal_SOURCES = tests/fuzz/fuzz_merge_journal.c tests/block/core_stubs.c \
+	src/server/stream/file_open.c
 tests_fuzz_fuzz_merge_journal_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_merge_journal_LDFLAGS = $(FUZZ_LINK_FLAGS)
-tests_fuzz_fuzz_merge_journal_LDADD = src/server/libpush.la src/proto/libproto.la $(PTHREAD_LIBS)
+tests_fuzz_fuzz_merge_journal_LDADD = $(HARNESS_LIBS) src/server/libpush.la \
+	src/server/libblock.la src/proto/libproto.la $(PTHREAD_LIBS)

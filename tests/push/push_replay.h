@@ -243,17 +243,18 @@ static inline void restart(struct harness_daemon *d)
     ck_assert_int_eq(harness_daemon_restart(d, 0), 0);
 }
 
-/* Sends the UploadStream of PushBlockStream(app-cap, attempt, shuffle, merge 0, map, reduce)
+/* Sends the UploadStream of PushBlockStream(app-cap, attempt, shuffle, merge_id, map, reduce)
  * announcing body_len bytes, then the first `send` bytes of body. */
-static inline void push_start_attempt(struct client *c, int64_t request_id, int32_t attempt,
-                                      int32_t shuffle, int32_t map, int32_t reduce,
-                                      const uint8_t *body, size_t body_len, size_t send)
+static inline void push_start_merge(struct client *c, int64_t request_id, int32_t attempt,
+                                    int32_t shuffle, int32_t merge_id, int32_t map, int32_t reduce,
+                                    const uint8_t *body, size_t body_len, size_t send)
 {
     struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
     b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
     b.u.push_block_stream.app_id = (struct proto_bytes){"app-cap", 7};
     b.u.push_block_stream.app_attempt_id = attempt;
     b.u.push_block_stream.shuffle_id = shuffle;
+    b.u.push_block_stream.shuffle_merge_id = merge_id;
     b.u.push_block_stream.map_index = map;
     b.u.push_block_stream.reduce_id = reduce;
     struct proto_writer meta;
@@ -267,6 +268,32 @@ static inline void push_start_attempt(struct client *c, int64_t request_id, int3
     proto_writer_free(&meta);
     if (send)
         client_send(c, body, send);
+}
+
+/* push_start_merge of merge 0. */
+static inline void push_start_attempt(struct client *c, int64_t request_id, int32_t attempt,
+                                      int32_t shuffle, int32_t map, int32_t reduce,
+                                      const uint8_t *body, size_t body_len, size_t send)
+{
+    push_start_merge(c, request_id, attempt, shuffle, 0, map, reduce, body, body_len, send);
+}
+
+/* RemoveShuffleMerge(app-cap, attempt, shuffle, merge_id): a one-way message, no answer. */
+static inline void send_remove_merge(struct client *c, int32_t attempt, int32_t shuffle,
+                                     int32_t merge_id)
+{
+    struct blockmsg b = {.type = BLOCKMSG_REMOVE_SHUFFLE_MERGE};
+    b.u.remove_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
+    b.u.remove_shuffle_merge.app_attempt_id = attempt;
+    b.u.remove_shuffle_merge.shuffle_id = shuffle;
+    b.u.remove_shuffle_merge.shuffle_merge_id = merge_id;
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, &b);
+    struct proto_msg m = {.type = PROTO_ONE_WAY_MESSAGE};
+    m.u.one_way.body = (struct proto_view){w.buf, (uint32_t)w.len};
+    client_send_msg(c, &m);
+    proto_writer_free(&w);
 }
 
 /* push_start_attempt of attempt 1. */

@@ -36,18 +36,7 @@ static int push_one(struct client *c, int64_t id, int32_t shuffle, int32_t map, 
 
 static void remove_merge(struct client *c, int32_t shuffle)
 {
-    struct blockmsg b = {.type = BLOCKMSG_REMOVE_SHUFFLE_MERGE};
-    b.u.remove_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
-    b.u.remove_shuffle_merge.app_attempt_id = 1;
-    b.u.remove_shuffle_merge.shuffle_id = shuffle;
-    b.u.remove_shuffle_merge.shuffle_merge_id = 0;
-    struct proto_writer w;
-    proto_writer_init(&w);
-    blockmsg_encode(&w, &b);
-    struct proto_msg m = {.type = PROTO_ONE_WAY_MESSAGE};
-    m.u.one_way.body = (struct proto_view){w.buf, (uint32_t)w.len};
-    client_send_msg(c, &m);
-    proto_writer_free(&w);
+    send_remove_merge(c, 1, shuffle, 0);
 }
 
 START_TEST(test_journal_compacted_while_running)

@@ -154,30 +154,6 @@ START_TEST(test_killed_right_after_registration)
 }
 END_TEST
 
-/* The daemon died between the registration and the deletion: attempt 1's files are put back
- * (its commits are still in merges.wal, the registration of attempt 2 in registrations.wal);
- * the restart deletes them while replaying the journal, before serving. */
-START_TEST(test_restart_deletes_what_a_crash_left)
-{
-    struct harness_daemon d;
-    start_registered(&d, data_dir, sizeof data_dir);
-    attempt_one_merges(&d);
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
-    ck_assert_int_eq(system(cmd), 0);
-    register_attempt_two(&d);
-    ck_assert(harness_wait_until(old_files_gone, NULL, 10000, 20));
-    ck_assert_int_eq(harness_daemon_stop(&d), 0);
-    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
-    ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(merged_files(MERGED), 6);
-    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
-    ck_assert_int_eq(merged_files(MERGED), 0);
-    attempt_two_merges(&d, 100);
-    daemon_stop_clean(&d);
-}
-END_TEST
-
 /* --- Attempt 2 re-registering the same executor id: after that, no stored registration
  * names attempt 1's merge dirs, only the merge journal does. --- */
 
@@ -203,28 +179,41 @@ static int journaled_attempts(void)
     return attempts;
 }
 
-/* Attempt 1's files were deleted by attempt 2's registration of executor "1" (the one that
- * registered attempt 1, so its registration is replaced); the daemon then stopped by sig.
- * Put back as a crash between the registration and the deletion leaves them, they must be
- * gone after the restart, before the daemon serves. */
-static void crash_window_restart(int sig)
+/* Attempt 1's merged files copied aside, to be put back as a crash before their deletion
+ * would have left them. */
+static void save_old_files(void)
+{
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void put_back_old_files(void)
+{
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(merged_files(MERGED), 6);
+}
+
+/* Attempt 1's files were deleted by attempt 2's registration of executor exec ("1": the one
+ * that registered attempt 1, so no stored registration names attempt 1 any more); the
+ * daemon then stopped by sig. Put back as a crash between the registration and the deletion
+ * leaves them, they must be gone after the restart, before the daemon serves. */
+static void crash_window_restart(const char *exec, int sig)
 {
     struct harness_daemon d;
     start_registered(&d, data_dir, sizeof data_dir);
     attempt_one_merges(&d);
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
-    ck_assert_int_eq(system(cmd), 0);
-    register_attempt_two_as(&d, "1");
+    save_old_files();
+    register_attempt_two_as(&d, exec);
     ck_assert_msg(harness_wait_until(old_files_gone, NULL, 10000, 20),
                   "%d merged files of attempt 1 left", merged_files(MERGED));
     if (sig == SIGKILL)
         harness_daemon_kill(&d, SIGKILL);
     else
         ck_assert_int_eq(harness_daemon_stop(&d), 0);
-    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
-    ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(merged_files(MERGED), 6);
+    put_back_old_files();
     ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
     ck_assert_int_eq(merged_files(MERGED), 0);
     attempt_two_merges(&d, 100);
@@ -237,15 +226,24 @@ static void crash_window_restart(int sig)
     daemon_stop_clean(&d);
 }
 
+/* The daemon died between the registration and the deletion: attempt 1's files are put back
+ * (its commits are still in merges.wal, the registration of attempt 2 in registrations.wal);
+ * the restart deletes them while replaying the journal, before serving. */
+START_TEST(test_restart_deletes_what_a_crash_left)
+{
+    crash_window_restart("2", SIGTERM);
+}
+END_TEST
+
 START_TEST(test_same_exec_crash_window_sigkill)
 {
-    crash_window_restart(SIGKILL);
+    crash_window_restart("1", SIGKILL);
 }
 END_TEST
 
 START_TEST(test_same_exec_crash_window_sigterm)
 {
-    crash_window_restart(SIGTERM);
+    crash_window_restart("1", SIGTERM);
 }
 END_TEST
 
@@ -349,20 +347,18 @@ START_TEST(test_previous_version_journal)
     ck_assert_int_eq(push_one(&c, 1, 1, 0, 1, body, sizeof body), 0);
     ck_assert_int_eq(push_one(&c, 2, 1, 1, 5, body, 10), 1); /* TOO_LATE */
     client_close(&c);
-    char cmd[2600], out[64];
+    char cmd[1200], out[64];
     snprintf(cmd, sizeof cmd,
              "stat -c %%s $(find '%s/" MERGED "' -name 'shuffleMerged_app-cap_0_0_0.data')",
              data_dir);
     ck_assert_int_eq(harness_run(cmd, out, sizeof out), 0);
     ck_assert_int_eq(atoi(out), 300);
     ck_assert_int_eq(journaled_attempts(), 1); /* attempt 1's dirs recorded at the restart */
-    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
-    ck_assert_int_eq(system(cmd), 0);
+    save_old_files();
     register_attempt_two_as(&d, "1");
     ck_assert(harness_wait_until(old_files_gone, NULL, 10000, 20));
     harness_daemon_kill(&d, SIGKILL);
-    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    put_back_old_files();
     ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
     ck_assert_int_eq(merged_files(MERGED), 0);
     daemon_stop_clean(&d);

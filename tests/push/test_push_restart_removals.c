@@ -34,41 +34,8 @@ static int merged_files(const char *prefix)
 static int push_merge(struct client *c, int64_t id, int32_t shuffle, int32_t merge_id, int32_t map,
                       const uint8_t *body, size_t len)
 {
-    struct blockmsg b = {.type = BLOCKMSG_PUSH_BLOCK_STREAM};
-    b.u.push_block_stream.layout = BLOCKMSG_LAYOUT_32;
-    b.u.push_block_stream.app_id = (struct proto_bytes){"app-cap", 7};
-    b.u.push_block_stream.app_attempt_id = 1;
-    b.u.push_block_stream.shuffle_id = shuffle;
-    b.u.push_block_stream.shuffle_merge_id = merge_id;
-    b.u.push_block_stream.map_index = map;
-    struct proto_writer meta;
-    proto_writer_init(&meta);
-    blockmsg_encode(&meta, &b);
-    struct proto_msg m = {.type = PROTO_UPLOAD_STREAM};
-    m.u.upload_stream.request_id = id;
-    m.u.upload_stream.meta = (struct proto_view){meta.buf, (uint32_t)meta.len};
-    m.u.upload_stream.body_byte_count = (int64_t)len;
-    client_send_msg(c, &m);
-    proto_writer_free(&meta);
-    client_send(c, body, len);
+    push_start_merge(c, id, 1, shuffle, merge_id, map, 0, body, len, len);
     return push_code(c, id);
-}
-
-/* RemoveShuffleMerge(app-cap, 1, shuffle, merge_id), a one-way message. */
-static void remove_merge(struct client *c, int32_t shuffle, int32_t merge_id)
-{
-    struct blockmsg b = {.type = BLOCKMSG_REMOVE_SHUFFLE_MERGE};
-    b.u.remove_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
-    b.u.remove_shuffle_merge.app_attempt_id = 1;
-    b.u.remove_shuffle_merge.shuffle_id = shuffle;
-    b.u.remove_shuffle_merge.shuffle_merge_id = merge_id;
-    struct proto_writer w;
-    proto_writer_init(&w);
-    blockmsg_encode(&w, &b);
-    struct proto_msg m = {.type = PROTO_ONE_WAY_MESSAGE};
-    m.u.one_way.body = (struct proto_view){w.buf, (uint32_t)w.len};
-    client_send_msg(c, &m);
-    proto_writer_free(&w);
 }
 
 /* The daemon (with its admin port) on a fresh copy of the data set, attempt 1 registered and
@@ -107,6 +74,13 @@ static bool no_merged_files(void *arg)
     return merged_files("shuffleMerged_app-cap_") == 0;
 }
 
+/* The removal just asked for deletes every merged file, within a bounded wait. */
+static void expect_all_deleted(void)
+{
+    ck_assert_msg(harness_wait_until(no_merged_files, NULL, 10000, 20), "%d merged files left",
+                  merged_files("shuffleMerged_app-cap_"));
+}
+
 static void app_removed(bool restart, bool cleanup)
 {
     struct harness_daemon d;
@@ -116,8 +90,7 @@ static void app_removed(bool restart, bool cleanup)
              cleanup ? "&cleanup_local_dirs=true" : "");
     http_expect(admin, "POST", target, 200, NULL);
     if (cleanup)
-        ck_assert_msg(harness_wait_until(no_merged_files, NULL, 10000, 20), "%d merged files left",
-                      merged_files("shuffleMerged_app-cap_"));
+        expect_all_deleted();
     else
         ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
     daemon_stop_clean(&d);
@@ -168,10 +141,9 @@ static void merges_removed(bool restart)
     merged_then(&d, restart);
     struct client c;
     client_open(&c, d.port);
-    remove_merge(&c, 0, 0);
-    remove_merge(&c, 1, -1);
-    ck_assert_msg(harness_wait_until(no_merged_files, NULL, 10000, 20), "%d merged files left",
-                  merged_files("shuffleMerged_app-cap_"));
+    send_remove_merge(&c, 1, 0, 0);
+    send_remove_merge(&c, 1, 1, -1);
+    expect_all_deleted();
     uint8_t body[10] = {0};
     ck_assert_int_eq(push_merge(&c, 20, 0, 0, 5, body, sizeof body), 1); /* TOO_LATE */
     ck_assert_int_eq(push_merge(&c, 21, 1, 0, 5, body, sizeof body), 1);
