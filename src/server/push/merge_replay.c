@@ -190,9 +190,10 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
 void merge_manager_replay_done(struct merge_manager *m)
 {
     pthread_mutex_lock(&m->lock);
-    if (m->n_replay_old) /* no dirs known for them: neither journaled nor registered */
+    if (m->n_replay_old) /* dirs neither journaled nor registered, or the current attempt's */
         log_warn("merge journal: merged files of %zu partitions of replaced attempts (the first "
-                 "of %s) are not where a record says; left as they are",
+                 "of %s) left as they are: no record says where they are, or their dirs are "
+                 "the current attempt's",
                  m->n_replay_old, m->replay_old[0].app);
     merge_replay_forget(m);
     for (struct app_entry *a = m->apps; a; a = a->next) {
