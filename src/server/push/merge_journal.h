@@ -56,6 +56,14 @@ int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec
  * 0, 1, or -1 with err. */
 int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
                                 uint64_t *seq, char *err, size_t errlen);
+/* Batching on an event loop thread: between merge_journal_loop_begin and
+ * merge_journal_loop_flush, merge_journal_append_nowait queues this thread's records in the
+ * group-commit batch (returning 0, in commit order with every other thread's) and
+ * merge_journal_loop_flush writes them (with whatever else waits) in one write. The caller
+ * must run the flush before any answer that relies on them leaves (the connection layer's
+ * before_output hook). Errors are logged by the flush. */
+void merge_journal_loop_begin(void);
+void merge_journal_loop_flush(void);
 int merge_journal_wait(struct merge_journal *j, uint64_t seq, char *err, size_t errlen);
 /* bytes of records in the log are no longer needed (their merge was dropped). */
 void merge_journal_note_dead(struct merge_journal *j, uint64_t bytes);
