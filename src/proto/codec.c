@@ -304,9 +304,18 @@ void proto_writer_init(struct proto_writer *w)
     memset(w, 0, sizeof(*w));
 }
 
+void proto_writer_init_fixed(struct proto_writer *w, void *storage, size_t cap)
+{
+    memset(w, 0, sizeof(*w));
+    w->buf = storage;
+    w->cap = cap;
+    w->fixed = true;
+}
+
 void proto_writer_free(struct proto_writer *w)
 {
-    free(w->buf);
+    if (!w->fixed)
+        free(w->buf);
     memset(w, 0, sizeof(*w));
 }
 
@@ -320,6 +329,11 @@ uint8_t *proto_writer_take(struct proto_writer *w, size_t *len)
 {
     uint8_t *b = w->buf;
     *len = w->len;
+    if (w->fixed) {
+        b = malloc(w->len ? w->len : 1);
+        if (b)
+            memcpy(b, w->buf, w->len);
+    }
     memset(w, 0, sizeof(*w));
     return b;
 }
@@ -335,6 +349,10 @@ bool proto_writer_reserve(struct proto_writer *w, size_t extra)
     size_t need = w->len + extra;
     if (need <= w->cap)
         return true;
+    if (w->fixed) {
+        w->failed = true;
+        return false;
+    }
     size_t cap = w->cap ? w->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;

@@ -103,12 +103,16 @@ struct proto_writer {
     size_t len;
     size_t cap;
     bool failed; /* allocation failure or a field too long for an i32 length */
+    bool fixed;  /* buf is the caller's storage: never grown nor freed */
 };
 
 void proto_writer_init(struct proto_writer *w);
+/* A writer over the caller's storage (no allocation): writing past cap fails it. */
+void proto_writer_init_fixed(struct proto_writer *w, void *storage, size_t cap);
 void proto_writer_free(struct proto_writer *w);
 void proto_writer_reset(struct proto_writer *w); /* len = 0, keeps the buffer */
-/* Hands the buffer to the caller (free() it); the writer is left empty. */
+/* Hands the buffer to the caller (free() it; a fixed writer's is a malloc'd copy, NULL
+ * when that fails); the writer is left empty. */
 uint8_t *proto_writer_take(struct proto_writer *w, size_t *len);
 bool proto_writer_reserve(struct proto_writer *w, size_t extra);
 

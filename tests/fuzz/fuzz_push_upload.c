@@ -28,12 +28,8 @@ static void setup(void)
     char *tmp = harness_temp_dir();
     static char merge_dir[512];
     snprintf(merge_dir, sizeof merge_dir, "%s/merge_manager_1", tmp);
-    mkdir(merge_dir, 0700);
-    for (int i = 0; i < 4; i++) {
-        char sub[600];
-        snprintf(sub, sizeof sub, "%s/%02x", merge_dir, i);
-        mkdir(sub, 0700);
-    }
+    if (harness_make_block_dir(merge_dir, 4) != 0)
+        abort();
     static char *dir_list[1];
     dir_list[0] = merge_dir;
     dirs = (struct merge_dirs){1, 4, 1, dir_list};

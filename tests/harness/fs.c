@@ -143,6 +143,19 @@ bool harness_path_exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
+int harness_make_block_dir(const char *dir, int sub_dirs)
+{
+    if (mkdir(dir, 0700) != 0)
+        return -1;
+    for (int i = 0; i < sub_dirs; i++) {
+        char sub[4096];
+        if ((size_t)snprintf(sub, sizeof sub, "%s/%02x", dir, i) >= sizeof sub ||
+            mkdir(sub, 0700) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 size_t harness_count_files(const char *dir, const char *name_prefix)
 {
     DIR *d = opendir(dir);

@@ -33,6 +33,9 @@ uint8_t *harness_write_random_file(const char *path, size_t len, uint64_t seed);
 /* The regular files below dir (recursively) whose names start with name_prefix; symlinks are
  * not followed. A missing dir counts 0. */
 size_t harness_count_files(const char *dir, const char *name_prefix);
+/* Makes dir (mode 0700) with sub_dirs sub directories named 00, 01, .. (two hex digits),
+ * the shape of an executor's block dir or merge dir. 0, or -1 if one could not be made. */
+int harness_make_block_dir(const char *dir, int sub_dirs);
 /* True if path names anything, a dangling symlink included. */
 bool harness_path_exists(const char *path);
 

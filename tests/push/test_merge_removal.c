@@ -24,12 +24,7 @@ static struct merge_apps *apps_with(const char *a, const char *b)
     char *tmp = harness_temp_dir();
     snprintf(merge_dir, sizeof merge_dir, "%s/merge_manager_1", tmp);
     free(tmp);
-    ck_assert_int_eq(mkdir(merge_dir, 0700), 0);
-    for (int i = 0; i < 4; i++) {
-        char sub[600];
-        snprintf(sub, sizeof sub, "%s/%02x", merge_dir, i);
-        ck_assert_int_eq(mkdir(sub, 0700), 0);
-    }
+    ck_assert_int_eq(harness_make_block_dir(merge_dir, 4), 0);
     static char *dir_list[1];
     dir_list[0] = merge_dir;
     struct merge_dirs dirs = {1, 4, 1, dir_list};

@@ -42,12 +42,7 @@ static struct merge_apps *apps_new(void)
     char *tmp = harness_temp_dir();
     snprintf(merge_dir, sizeof merge_dir, "%s/merge_manager_1", tmp);
     free(tmp);
-    ck_assert_int_eq(mkdir(merge_dir, 0700), 0);
-    for (int i = 0; i < 4; i++) {
-        char sub[600];
-        snprintf(sub, sizeof sub, "%s/%02x", merge_dir, i);
-        ck_assert_int_eq(mkdir(sub, 0700), 0);
-    }
+    ck_assert_int_eq(harness_make_block_dir(merge_dir, 4), 0);
     struct merge_apps *t = merge_apps_create();
     register_attempt(t, 1);
     return t;

@@ -163,7 +163,53 @@ START_TEST(test_metrics_and_app_removal)
 }
 END_TEST
 
+/* A large body sent in random small pieces with pauses (so the daemon reads it in many
+ * pieces, most straight into the upload's buffer) is merged byte for byte; a large body cut
+ * short after many pieces leaves nothing of itself in the merged file. */
+START_TEST(test_body_in_small_pieces)
+{
+    char data_dir[800];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    enum { BODY = 300000 };
+    uint8_t *body = malloc(BODY);
+    ck_assert_ptr_nonnull(body);
+    unsigned seed = 17;
+    for (size_t i = 0; i < BODY; i++)
+        body[i] = (uint8_t)rand_r(&seed);
+    struct client c, cut;
+    client_open(&c, d.port);
+    push_start(&c, 1, 8, 0, 0, body, BODY, 0);
+    for (size_t at = 0, n = 0; at < BODY; at += n) {
+        n = 1 + (size_t)rand_r(&seed) % 20000;
+        if (n > BODY - at)
+            n = BODY - at;
+        client_send(&c, body + at, n);
+        if (rand_r(&seed) % 4 == 0)
+            usleep(2000);
+    }
+    ck_assert_int_eq(push_code(&c, 1), 0);
+    client_open(&cut, d.port);
+    push_start(&cut, 2, 8, 1, 0, body, BODY, 0);
+    for (size_t at = 0; at < 100000; at += 10000) {
+        client_send(&cut, body + at, 10000);
+        usleep(2000);
+    }
+    client_close(&cut);
+    usleep(200 * 1000);
+    ck_assert_int_eq(finalize_size(&c, 8), BODY);
+    size_t len;
+    uint8_t *merged = merged_data(data_dir, 8, &len);
+    ck_assert_uint_eq(len, BODY);
+    ck_assert(memcmp(merged, body, BODY) == 0);
+    free(merged);
+    free(body);
+    client_close(&c);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "push_limits", .name = "limits", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_collision_deferral_and_truncated_body, test_merge_dir_outside_roots_refused,
-           test_app_merge_limit, test_metrics_and_app_removal)
+           test_app_merge_limit, test_metrics_and_app_removal, test_body_in_small_pieces)

@@ -255,9 +255,38 @@ START_TEST(writer_patches_and_hands_over_its_buffer)
 }
 END_TEST
 
+START_TEST(a_fixed_writer_fills_the_callers_storage_and_fails_past_it)
+{
+    uint8_t storage[8];
+    struct proto_writer w;
+    proto_writer_init_fixed(&w, storage, sizeof storage);
+    proto_write_i32(&w, 7);
+    proto_write_raw(&w, "ab", 2);
+    ck_assert(!w.failed);
+    ck_assert_ptr_eq(w.buf, storage); /* no allocation */
+    ck_assert_mem_hex(storage, w.len, "00000007 6162");
+    size_t len;
+    uint8_t *copy = proto_writer_take(&w, &len); /* a copy the caller frees */
+    ck_assert_ptr_ne(copy, storage);
+    ck_assert_mem_hex(copy, len, "00000007 6162");
+    free(copy);
+
+    proto_writer_init_fixed(&w, storage, sizeof storage);
+    proto_write_i32(&w, 1);
+    proto_write_i32(&w, 2);
+    ck_assert(!w.failed); /* exactly full */
+    proto_write_u8(&w, 3);
+    ck_assert(w.failed);
+    ck_assert_uint_eq(w.len, 8);
+    ck_assert_ptr_eq(w.buf, storage);
+    proto_writer_free(&w); /* does not free the caller's storage */
+}
+END_TEST
+
 CHECK_MAIN((.suite = "codec", .name = "codec"), integers_are_big_endian_at_their_limits,
            any_nonzero_byte_reads_as_true, strings_are_length_prefixed_utf8,
            arrays_round_trip_including_empty_ones,
            negative_and_oversized_lengths_are_rejected_without_allocating,
            a_failed_reader_stays_failed, roaring_bitmap_sizes_match_spec_examples,
-           writer_patches_and_hands_over_its_buffer)
+           writer_patches_and_hands_over_its_buffer,
+           a_fixed_writer_fills_the_callers_storage_and_fails_past_it)

@@ -139,6 +139,10 @@ struct conn_body_sink {
     void (*on_body)(void *ctx, struct conn *c, const uint8_t *data, size_t len, bool last);
     void (*on_abort)(void *ctx);
     void *ctx;
+    /* Optional: where to read the body's next bytes (at most want) on a plain channel, so
+     * they land in the sink's own buffer and on_body gets them there; NULL (or *room 0):
+     * read into the connection's buffer as usual. */
+    uint8_t *(*read_into)(void *ctx, size_t want, size_t *room);
 };
 void conn_take_body(struct conn *c, const struct conn_body_sink *sink);
 /* Holds reading (a piece of a body is being written), or releases the hold. */

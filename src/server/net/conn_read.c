@@ -186,6 +186,23 @@ static bool account_input(struct conn *c)
     return conn_budget_shed(c, CONN_BUDGET_INPUT);
 }
 
+/* Where the next read goes: the body sink's buffer for the rest of a large body on a plain
+ * channel (no copy to join its pieces), else the connection's read buffer. */
+static uint8_t *read_target(struct conn *c, size_t *ask)
+{
+    size_t want = frame_decoder_read_hint(&c->dec, READ_TO_BODY_END_MIN);
+    *ask = want && want < c->host.read_buf_len ? want : c->host.read_buf_len;
+    if (!want || !c->body_sink.read_into || strcmp(c->ch->ops->name, "plain") != 0)
+        return c->host.read_buf;
+    size_t rest = c->dec.raw_remaining < want ? (size_t)c->dec.raw_remaining : want;
+    size_t room = 0;
+    uint8_t *into = c->body_sink.read_into(c->body_sink.ctx, rest, &room);
+    if (!into || room == 0)
+        return c->host.read_buf;
+    *ask = room < rest ? room : rest; /* the body only: the next header goes to read_buf */
+    return into;
+}
+
 struct conn_output_hooks conn_output_hooks;
 
 void conn_set_output_hooks(const struct conn_output_hooks *hooks)
@@ -209,12 +226,12 @@ void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         /* Inside a large after-frame body, read up to its end and the next frame's header,
          * not further: the following body then comes whole in one read and goes on from
          * the read buffer, instead of straddling two reads (and being copied to join). */
-        size_t want = frame_decoder_read_hint(&c->dec, READ_TO_BODY_END_MIN);
-        size_t ask = want && want < c->host.read_buf_len ? want : c->host.read_buf_len;
-        ssize_t n = channel_read(c->ch, c->host.read_buf, ask);
+        size_t ask;
+        uint8_t *into = read_target(c, &ask);
+        ssize_t n = channel_read(c->ch, into, ask);
         read_all = n > 0 && i == READS_PER_EVENT - 1;
         if (n > 0) {
-            process(c, c->host.read_buf, (size_t)n);
+            process(c, into, (size_t)n);
             if (c->closed || account_input(c))
                 break;
             if ((size_t)n < ask && channel_pending(c->ch) == 0)

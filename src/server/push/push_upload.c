@@ -151,8 +151,9 @@ static void answer(struct push_upload *u, bool close_after)
     struct blockmsg r = {.type = BLOCKMSG_BLOCK_PUSH_RETURN_CODE};
     r.u.block_push_return_code.return_code = code;
     r.u.block_push_return_code.failure_block_id = (struct proto_bytes){id, (uint32_t)strlen(id)};
+    uint8_t storage[sizeof id + 16]; /* type, code, the id's length and bytes */
     struct proto_writer w;
-    proto_writer_init(&w);
+    proto_writer_init_fixed(&w, storage, sizeof storage);
     blockmsg_encode(&w, &r);
     if (w.failed)
         rpc_answer_now(u->c, u->slot, u->request_id, false, "java.lang.OutOfMemoryError", 26,
@@ -320,9 +321,34 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
         u->buf = b;
         u->buf_cap = cap;
     }
-    memcpy(u->buf + u->buf_len, data, len);
+    if (data != u->buf + u->buf_len) /* else read there already (body_read_into) */
+        memcpy(u->buf + u->buf_len, data, len);
     u->buf_len += len;
     return true;
+}
+
+/* The connection reads the body's rest straight after what u's buffer holds (one piece at
+ * most, as keep would grow it), so on_body's keep has nothing to copy. Not while the buffer
+ * is with the pool, nor for a body that is dropped or over the deferred budget's way. */
+static uint8_t *body_read_into(void *ctx, size_t want, size_t *room)
+{
+    struct push_upload *u = ctx;
+    *room = 0;
+    if (u->job_running || u->mode != MODE_WRITE || u->buf_len >= PIECE_BYTES)
+        return NULL;
+    size_t need = u->buf_len + (want < PIECE_BYTES - u->buf_len ? want : PIECE_BYTES - u->buf_len);
+    if (need > u->buf_cap) {
+        size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *b = realloc(u->buf, cap);
+        if (!b)
+            return NULL;
+        u->buf = b;
+        u->buf_cap = cap;
+    }
+    *room = u->buf_cap - u->buf_len < want ? u->buf_cap - u->buf_len : want;
+    return u->buf + u->buf_len;
 }
 
 /* A complete body of at most one piece, claimed on the loop, is written and committed right
@@ -509,7 +535,7 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
                                      b.u.push_block_stream.reduce_id};
     blockmsg_free(&b);
     if (u->body_len > 0) {
-        struct conn_body_sink sink = {on_body, on_abort, u};
+        struct conn_body_sink sink = {on_body, on_abort, u, body_read_into};
         conn_take_body(c, &sink);
     }
     u->verdict = merge_manager_push_fast(ps->merges, &u->key, u->body_len, &u->claim);
