@@ -50,3 +50,9 @@ tests_push_test_merge_journal_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_loop_write_guard
 TESTS += tests/push/test_loop_write_guard
 tests_push_test_loop_write_guard_LDADD = src/server/libpush.la $(LDADD)
+# A push answered SUCCESS is in MergeStatuses after kill -9 and a restart (journal batching).
+check_PROGRAMS += tests/push/test_push_crash
+TESTS += tests/push/test_push_crash
+tests_push_test_push_crash_SOURCES = tests/push/test_push_crash.c tests/push/push_replay.h
+tests_push_test_push_crash_CPPFLAGS = $(AM_CPPFLAGS) $(ROARING_CFLAGS)
+tests_push_test_push_crash_LDADD = $(LDADD) $(ROARING_LIBS)
