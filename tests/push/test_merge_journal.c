@@ -212,6 +212,38 @@ START_TEST(test_other_loop_waits_behind_a_batch)
 }
 END_TEST
 
+static void *keep_one(void *arg)
+{
+    struct merge_journal *j = arg;
+    char err[256];
+    merge_journal_loop_begin();
+    struct merge_journal_rec r = rec_of("app-1", 1, 0);
+    uint64_t seq = 0;
+    ck_assert_int_eq(merge_journal_append_nowait(j, &r, &seq, err, sizeof err), 0);
+    return NULL; /* its flush not run yet */
+}
+
+/* A loop answering on the strength of another loop's record (a duplicate push) writes that
+ * record first: merge_journal_loop_cover, then its own flush. */
+START_TEST(test_cover_writes_another_loops_batch)
+{
+    char *dir = harness_temp_dir();
+    char err[256];
+    struct merge_journal *j = merge_journal_open(dir, false, NULL, NULL, NULL, err, sizeof err);
+    ck_assert_msg(j != NULL, "%s", err);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, keep_one, j), 0);
+    pthread_join(t, NULL);
+    merge_journal_loop_flush(); /* this thread kept nothing: writes nothing */
+    ck_assert_int_eq(file_bytes(dir), 0);
+    merge_journal_loop_cover(j);
+    merge_journal_loop_flush();
+    ck_assert_int_eq(file_bytes(dir), (long long)merge_journal_commit_bytes("app-1"));
+    merge_journal_close(j);
+    free(dir);
+}
+END_TEST
+
 #define LOOP_ROUNDS 2000
 #define PER_ROUND 3
 
@@ -266,4 +298,5 @@ END_TEST
 
 CHECK_MAIN((.suite = "merge_journal", .name = "journal", .timeout_s = 60),
            test_concurrent_appends_and_compaction, test_loop_records_written_by_the_flush,
-           test_other_loop_waits_behind_a_batch, test_loops_flushing_concurrently)
+           test_other_loop_waits_behind_a_batch, test_loops_flushing_concurrently,
+           test_cover_writes_another_loops_batch)

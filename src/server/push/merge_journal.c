@@ -340,6 +340,19 @@ void merge_journal_loop_flush(void)
         log_error("merge journal: %s", err); /* the merges stand, as for a single record */
 }
 
+void merge_journal_loop_cover(struct merge_journal *j)
+{
+    if (!j || j->sync) /* with state_sync no loop batches (and no flush hook) */
+        return;
+    pthread_mutex_lock(&j->lock);
+    if (!loop_batch.seq || loop_batch.j == j) {
+        loop_batch.j = j;
+        if (loop_batch.seq < j->appended)
+            loop_batch.seq = j->appended;
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
 /* Under j->lock: keeps w's record for this thread's merge_journal_loop_flush. */
 static bool loop_batch_keep(struct merge_journal *j, const struct proto_writer *w)
 {
