@@ -114,3 +114,8 @@ bool conn_is_closed(const struct conn *c)
     return false;
 }
 void dispatch_refuse_upload(struct conn *c, const struct proto_msg *m) {}
+
+void conn_set_output_hooks(const struct conn_output_hooks *hooks)
+{
+    (void)hooks;
+}

@@ -27,6 +27,9 @@ SERVER_TESTS = tests/integration/test_server tests/integration/test_server_lifec
 	tests/integration/test_server_windows
 check_PROGRAMS += $(SERVER_TESTS)
 TESTS += $(SERVER_TESTS)
+# The output hooks run before any answer leaves (what the merge journal's batching relies on).
+check_PROGRAMS += tests/integration/test_output_hooks
+TESTS += tests/integration/test_output_hooks
 
 # Load generator used by scripts/bench-core (built by `make check`, never run as a test).
 check_PROGRAMS += tests/integration/bench_core

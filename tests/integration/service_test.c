@@ -18,14 +18,19 @@
  *   'Q'                             -> i64 'H' requests held now
  *   'P'                             -> i64 windows of large bodies found cached, i64 windows
  *                                      warmed on the pool (chunk_window.c), so far
+ *   'D' bytes                       echo, answered at once, with a "record" the output hook
+ *                                      must make durable before the answer leaves
+ *   'B' bytes                       the same, answered from a conn_run_blocking done callback
  * Anything else: RpcFailure. A OneWayMessage only bumps the counter. */
 #include <config.h>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/codec.h"
 #include "server/net/conn.h"
@@ -178,10 +183,31 @@ bad:
     return -1;
 }
 
+/* 'D' and 'B': records not yet durable, which the output hook (conn_set_output_hooks) appends,
+ * a byte each, to <state_dir>/durable before any answer leaves. It pauses first, so that an
+ * answer sent ahead of its record would reach the client before the file holds it. */
+static char durable_path[4200];
+static atomic_int undurable;
+
+static void make_durable(void)
+{
+    int n = atomic_exchange(&undurable, 0);
+    if (n <= 0)
+        return;
+    usleep(50 * 1000);
+    int fd = open(durable_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    for (; fd >= 0 && n > 0; n--)
+        if (write(fd, "d", 1) != 1)
+            break;
+    if (fd >= 0)
+        close(fd);
+}
+
 struct echo_job {
     struct rpc_reply *reply;
     uint8_t *data;
     size_t len;
+    bool durable; /* 'B' */
 };
 
 static void echo_fn(void *arg)
@@ -193,6 +219,8 @@ static void echo_done(struct conn *c, void *arg)
 {
     struct echo_job *j = arg;
     (void)c;
+    if (j->durable)
+        atomic_fetch_add(&undurable, 1);
     rpc_reply_ok(j->reply, j->data, j->len); /* dropped if c closed */
     free(j->data);
     free(j);
@@ -250,6 +278,10 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
     case 'E':
         rpc_reply_ok(reply, body + 1, len - 1);
         break;
+    case 'D':
+        atomic_fetch_add(&undurable, 1);
+        rpc_reply_ok(reply, body + 1, len - 1);
+        break;
     case 'H':
         hold(reply);
         break;
@@ -264,6 +296,7 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
         rpc_reply_ok(reply, w.buf, w.len);
         break;
     case 'A':
+    case 'B':
     case 'T': {
         struct echo_job *j = calloc(1, sizeof *j);
         if (!j || !(j->data = malloc(len))) {
@@ -273,9 +306,10 @@ static void test_on_rpc(void *ctx, struct conn *c, struct rpc_reply *reply, cons
         }
         j->reply = reply;
         j->len = len - 1;
+        j->durable = body[0] == 'B';
         memcpy(j->data, body + 1, len - 1);
         pthread_t t;
-        if (body[0] == 'A') {
+        if (body[0] == 'A' || body[0] == 'B') {
             conn_run_blocking(c, echo_fn, echo_done, j);
         } else if (pthread_create(&t, NULL, echo_thread, j) == 0) {
             pthread_detach(t);
@@ -297,8 +331,10 @@ static struct rpc_handler test_handler = {.on_rpc = test_on_rpc};
 struct rpc_handler *shuffle_service_create(const struct shuffled_config *cfg, char *err,
                                            size_t errlen)
 {
-    (void)cfg;
     (void)err;
     (void)errlen;
+    static const struct conn_output_hooks hooks = {.before_output = make_durable};
+    snprintf(durable_path, sizeof durable_path, "%s/durable", cfg->state_dir);
+    conn_set_output_hooks(&hooks);
     return &test_handler;
 }

@@ -65,3 +65,9 @@ tests_fuzz_fuzz_merge_journal_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_merge_journal_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_merge_journal_LDADD = $(HARNESS_LIBS) src/server/libpush.la \
 	src/server/libblock.la src/proto/libproto.la $(PTHREAD_LIBS)
+# A push answered SUCCESS is in MergeStatuses after kill -9 and a restart (journal batching).
+check_PROGRAMS += tests/push/test_push_crash
+TESTS += tests/push/test_push_crash
+tests_push_test_push_crash_SOURCES = tests/push/test_push_crash.c tests/push/push_replay.h
+tests_push_test_push_crash_CPPFLAGS = $(AM_CPPFLAGS) $(ROARING_CFLAGS)
+tests_push_test_push_crash_LDADD = $(LDADD) $(ROARING_LIBS)

@@ -148,4 +148,14 @@ void conn_take_body(struct conn *c, const struct conn_body_sink *sink);
 /* Holds reading (a piece of a body is being written), or releases the hold. */
 void conn_hold_input(struct conn *c, bool hold);
 
+/* Output hooks (one set per process, set before the loops run): read_begin when a read
+ * callback starts, before_output before any answer of any connection leaves (conn_flush)
+ * and at the end of each read callback. An upper layer uses them to make work of a read
+ * callback durable in one go before its answers are sent. NULL members are skipped. */
+struct conn_output_hooks {
+    void (*read_begin)(void);
+    void (*before_output)(void);
+};
+void conn_set_output_hooks(const struct conn_output_hooks *hooks);
+
 #endif

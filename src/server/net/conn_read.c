@@ -203,6 +203,13 @@ static uint8_t *read_target(struct conn *c, size_t *ask)
     return into;
 }
 
+struct conn_output_hooks conn_output_hooks;
+
+void conn_set_output_hooks(const struct conn_output_hooks *hooks)
+{
+    conn_output_hooks = *hooks;
+}
+
 void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -211,6 +218,8 @@ void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     conn_ref(c);
     c->last_activity_ms = conn_now_ms(c);
     c->in_read_cb = true;
+    if (conn_output_hooks.read_begin)
+        conn_output_hooks.read_begin();
     bool read_all = false; /* the reads per event ended it, not the socket or a limit */
     for (int i = 0; i < READS_PER_EVENT && !c->closed && !c->read_paused && !c->close_pending;
          i++) {
@@ -245,6 +254,8 @@ void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         channel_pending(c->ch) > 0)
         event_active(c->read_ev, EV_READ, 1);
     c->in_read_cb = false;
+    if (conn_output_hooks.before_output)
+        conn_output_hooks.before_output(); /* also ends what read_begin started */
     if (c->flush_deferred) {
         c->flush_deferred = false;
         conn_flush(c);

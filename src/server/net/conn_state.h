@@ -96,5 +96,6 @@ void conn_try_resume(struct conn *c);
 
 /* conn_write.c: writes what the queue holds, then settles the write event and pausing. */
 void conn_flush(struct conn *c);
+extern struct conn_output_hooks conn_output_hooks; /* conn_set_output_hooks */
 
 #endif

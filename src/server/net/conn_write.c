@@ -58,6 +58,8 @@ void conn_flush(struct conn *c)
 {
     if (c->flushing || c->closed || c->close_pending)
         return;
+    if (conn_output_hooks.before_output)
+        conn_output_hooks.before_output();
     c->flushing = true;
     uint64_t before = c->q.written;
     enum reply_flush r = reply_queue_flush(&c->q, c->ch, slot_written, c);

@@ -322,6 +322,67 @@ static void writer_release(struct proto_writer *w, bool on_stack)
         proto_writer_free(w);
 }
 
+/* This loop thread's batching (merge_journal_loop_begin): the journal its records went to and
+ * the sequence number of its last one. They wait in the group-commit batch (`pending`), in
+ * commit order whatever the thread, so records of one partition keep their order; until they
+ * are written, left_behind sends later direct records there too. */
+static _Thread_local struct {
+    bool active;
+    struct merge_journal *j;
+    uint64_t seq;
+} loop_batch;
+
+void merge_journal_loop_begin(void)
+{
+    loop_batch.active = true;
+}
+
+void merge_journal_loop_flush(void)
+{
+    loop_batch.active = false;
+    if (!loop_batch.seq)
+        return;
+    struct merge_journal *j = loop_batch.j;
+    char err[256];
+    pthread_mutex_lock(&j->lock);
+    int rc = write_until(j, loop_batch.seq, err, sizeof err);
+    pthread_mutex_unlock(&j->lock);
+    loop_batch.seq = 0;
+    if (rc != 0)
+        log_error("merge journal: %s", err); /* the merges stand, as for a single record */
+}
+
+void merge_journal_loop_cover(struct merge_journal *j)
+{
+    if (!j || j->sync) /* with state_sync no loop batches (and no flush hook) */
+        return;
+    pthread_mutex_lock(&j->lock);
+    if (!loop_batch.seq || loop_batch.j == j) {
+        loop_batch.j = j;
+        if (loop_batch.seq < j->appended)
+            loop_batch.seq = j->appended;
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* Under j->lock: keeps w's record for this thread's merge_journal_loop_flush. */
+static bool loop_batch_keep(struct merge_journal *j, const struct proto_writer *w)
+{
+    if (!loop_batch.active || (loop_batch.seq && loop_batch.j != j))
+        return false;
+    size_t before = j->pending.len;
+    proto_write_raw(&j->pending, w->buf, w->len);
+    if (j->pending.failed) {
+        j->pending.len = before;
+        j->pending.failed = false;
+        return false;
+    }
+    loop_batch.j = j;
+    loop_batch.seq = ++j->appended;
+    j->left_behind = loop_batch.seq;
+    return true;
+}
+
 int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
                                 uint64_t *seq, char *err, size_t errlen)
 {
@@ -337,6 +398,11 @@ int merge_journal_append_nowait(struct merge_journal *j, const struct merge_jour
     }
     bool encoded = encode(&w, r);
     pthread_mutex_lock(&j->lock);
+    if (encoded && loop_batch_keep(j, &w)) {
+        pthread_mutex_unlock(&j->lock);
+        writer_release(&w, on_stack);
+        return 0;
+    }
     if (!encoded) {
         pthread_mutex_unlock(&j->lock);
         writer_release(&w, on_stack);

@@ -60,6 +60,18 @@ int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec
  * 0, 1, or -1 with err. */
 int merge_journal_append_nowait(struct merge_journal *j, const struct merge_journal_rec *r,
                                 uint64_t *seq, char *err, size_t errlen);
+/* Batching on an event loop thread: between merge_journal_loop_begin and
+ * merge_journal_loop_flush, merge_journal_append_nowait queues this thread's records in the
+ * group-commit batch (returning 0, in commit order with every other thread's) and
+ * merge_journal_loop_flush writes them (with whatever else waits) in one write. The caller
+ * must run the flush before any answer that relies on them leaves (the connection layer's
+ * before_output hook). Errors are logged by the flush. */
+void merge_journal_loop_begin(void);
+void merge_journal_loop_flush(void);
+/* This thread's next merge_journal_loop_flush also writes (or waits for) every record
+ * appended so far, whatever thread's batch holds it: for an answer that relies on another
+ * loop's record (a duplicate push answered SUCCESS). Nothing with state_sync. */
+void merge_journal_loop_cover(struct merge_journal *j);
 int merge_journal_wait(struct merge_journal *j, uint64_t seq, char *err, size_t errlen);
 /* bytes of records in the log are no longer needed (their merge was dropped). */
 void merge_journal_note_dead(struct merge_journal *j, uint64_t bytes);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "server/net/conn.h"
 #include "server/ops/config.h"
 #include "server/ops/metrics.h"
 #include "server/push/merge_journal.h"
@@ -57,6 +58,11 @@ int push_service_restore(struct push_service *ps, const struct shuffled_config *
         return -1;
     merge_manager_set_journal(ps->merges, ps->journal); /* replay_done may journal */
     merge_manager_replay_done(ps->merges);
+    if (!cfg->state_sync) { /* the loops' records: one write per read callback, before answers */
+        static const struct conn_output_hooks hooks = {merge_journal_loop_begin,
+                                                       merge_journal_loop_flush};
+        conn_set_output_hooks(&hooks);
+    }
     return 0;
 }
 

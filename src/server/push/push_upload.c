@@ -21,6 +21,7 @@
 #include "server/net/dispatch.h"
 #include "server/net/rpc_reply.h"
 #include "server/ops/metrics.h"
+#include "server/push/merge_journal.h"
 #include "server/push/push_service.h"
 
 /* Bytes gathered before they are written: one write per this much of a body. */
@@ -142,6 +143,8 @@ static void answer(struct push_upload *u, bool close_after)
         rpc_answer_now(u->c, u->slot, u->request_id, false, u->err, strlen(u->err), close_after);
         return;
     }
+    if (u->verdict == MERGE_DUPLICATE) /* the first copy's record may wait in a loop's batch */
+        merge_journal_loop_cover(u->ps->journal);
     uint8_t code = u->verdict == MERGE_DUPLICATE || u->verdict == MERGE_WRITE ? MERGE_SUCCESS
                                                                               : (uint8_t)u->verdict;
     char id[160] = "";
