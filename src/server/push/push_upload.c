@@ -300,6 +300,22 @@ static void flush_piece(struct push_upload *u)
     conn_run_blocking(u->c, write_job, written_done, u);
 }
 
+/* Makes u's buffer hold at least need bytes (doubling from one piece); false out of memory. */
+static bool grow(struct push_upload *u, size_t need)
+{
+    if (need <= u->buf_cap)
+        return true;
+    size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *b = realloc(u->buf, cap);
+    if (!b)
+        return false;
+    u->buf = b;
+    u->buf_cap = cap;
+    return true;
+}
+
 /* Keeps data in u's buffer; false when it cannot (out of memory, or the deferred budget). */
 static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
 {
@@ -311,16 +327,8 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
         if (now > u->ps->max_deferred_bytes)
             return false;
     }
-    if (u->buf_len + len > u->buf_cap) {
-        size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
-        while (cap < u->buf_len + len)
-            cap *= 2;
-        uint8_t *b = realloc(u->buf, cap);
-        if (!b)
-            return false;
-        u->buf = b;
-        u->buf_cap = cap;
-    }
+    if (!grow(u, u->buf_len + len))
+        return false;
     if (data != u->buf + u->buf_len) /* else read there already (body_read_into) */
         memcpy(u->buf + u->buf_len, data, len);
     u->buf_len += len;
@@ -337,16 +345,8 @@ static uint8_t *body_read_into(void *ctx, size_t want, size_t *room)
     if (u->job_running || u->mode != MODE_WRITE || u->buf_len >= PIECE_BYTES)
         return NULL;
     size_t need = u->buf_len + (want < PIECE_BYTES - u->buf_len ? want : PIECE_BYTES - u->buf_len);
-    if (need > u->buf_cap) {
-        size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
-        while (cap < need)
-            cap *= 2;
-        uint8_t *b = realloc(u->buf, cap);
-        if (!b)
-            return NULL;
-        u->buf = b;
-        u->buf_cap = cap;
-    }
+    if (!grow(u, need))
+        return NULL;
     *room = u->buf_cap - u->buf_len < want ? u->buf_cap - u->buf_len : want;
     return u->buf + u->buf_len;
 }
