@@ -351,6 +351,13 @@ static uint8_t *body_read_into(void *ctx, size_t want, size_t *room)
     return u->buf + u->buf_len;
 }
 
+/* The calling thread's voluntary context switches so far (-1 if unknown). */
+static long voluntary_switches(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : -1;
+}
+
 /* A complete body of at most one piece, claimed on the loop, is written and committed right
  * there (no thread hop, no copy when it arrived in one piece): a pwrite into the page cache
  * and a journal record, as cheap as handing it over. Not with state_sync (fdatasync), nor
@@ -365,17 +372,17 @@ static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len
     uint64_t t0 = metrics_now_usec();
     if (!loop_write_guard_allows(&ps->loop_writes, t0))
         return false;
-    struct rusage before, after;
-    getrusage(RUSAGE_THREAD, &before);
+    static _Thread_local struct loop_write_probe probe; /* this loop thread's */
+    loop_write_probe_begin(&probe, conn_loop_turn(), voluntary_switches);
     uint64_t wait_seq;
     enum merge_verdict v =
         merge_claim_finish(ps->merges, u->claim, data, len, 0, &wait_seq, u->err, sizeof u->err);
     if (v == MERGE_NEED_POOL)
         return false;
     uint64_t t1 = metrics_now_usec();
-    /* the second rusage (a system call) only for a slow write */
+    /* counting the switches again (a system call) only for a slow write */
     bool slow = t1 - t0 > ps->loop_writes.max_usec;
-    bool slept = slow && getrusage(RUSAGE_THREAD, &after) == 0 && after.ru_nvcsw != before.ru_nvcsw;
+    bool slept = slow && loop_write_probe_slept(&probe, voluntary_switches);
     if (loop_write_guard_note(&ps->loop_writes, t0, t1, slept))
         log_info("a pushed block took %llu us to write on the event loop; writes go to the "
                  "blocking pool for the next %llu ms",
