@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "proto/push_block_view.h"
 #include "server/block/blockid.h"
 #include "server/net/dispatch.h"
 #include "server/net/rpc_reply.h"
@@ -491,24 +492,18 @@ static void decided_done(struct conn *c, void *arg)
 void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_msg *m)
 {
     const struct proto_view *meta = &m->u.upload_stream.meta;
-    struct blockmsg b;
-    char why[256];
-    if (meta->len == 0 || meta->data[0] != BLOCKMSG_PUSH_BLOCK_STREAM ||
-        blockmsg_decode(meta->data, meta->len, &b, why, sizeof why) != 0) {
+    struct push_block_view b; /* no allocation per push; the app id points into meta */
+    if (push_block_view_decode(meta->data, meta->len, &b) != 0 ||
+        b.layout != BLOCKMSG_LAYOUT_32) { /* Spark 3.1's: as 3.1.2 answers */
         dispatch_refuse_upload(c, m);
         return;
     }
-    const struct proto_bytes *app = &b.u.push_block_stream.app_id;
+    const char *app = (const char *)b.app_id;
     const char *client = conn_client_id(c);
     const char *refusal = NULL;
-    if (b.u.push_block_stream.layout != BLOCKMSG_LAYOUT_32) { /* Spark 3.1's: as 3.1.2 answers */
-        blockmsg_free(&b);
-        dispatch_refuse_upload(c, m);
-        return;
-    }
-    if (!app->data || strlen(app->data) != app->len || !id_is_safe(app->data, app->len))
+    if (memchr(app, '\0', b.app_id_len) || !id_is_safe(app, b.app_id_len))
         refusal = "java.lang.IllegalArgumentException: invalid appId in PushBlockStream";
-    else if (client && strcmp(client, app->data) != 0)
+    else if (client && (strlen(client) != b.app_id_len || memcmp(client, app, b.app_id_len) != 0))
         refusal = "java.lang.SecurityException: Client not authorized for this application";
     struct push_upload *u = refusal ? NULL : upload_new(ps);
     struct reply_slot *slot = u ? conn_slot_reserve(c, CONN_SLOT_RPC) : NULL;
@@ -522,7 +517,6 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
         metrics_rpc_error(MR_PUSH_BLOCK_STREAM);
         rpc_answer_now(c, NULL, m->u.upload_stream.request_id, false, refusal, strlen(refusal),
                        true);
-        blockmsg_free(&b);
         return;
     }
     u->ps = ps;
@@ -531,16 +525,11 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
     u->slot = slot;
     u->request_id = m->u.upload_stream.request_id;
     u->body_len = (uint64_t)m->u.upload_stream.body_byte_count;
-    size_t app_len = app->len < sizeof u->app - 1 ? app->len : sizeof u->app - 1;
-    memcpy(u->app, app->data, app_len); /* as "%s" would, without formatting per push */
+    size_t app_len = b.app_id_len < sizeof u->app - 1 ? b.app_id_len : sizeof u->app - 1;
+    memcpy(u->app, app, app_len); /* as "%s" would, without formatting per push */
     u->app[app_len] = '\0';
-    u->key = (struct merge_push_key){u->app,
-                                     b.u.push_block_stream.app_attempt_id,
-                                     b.u.push_block_stream.shuffle_id,
-                                     b.u.push_block_stream.shuffle_merge_id,
-                                     b.u.push_block_stream.map_index,
-                                     b.u.push_block_stream.reduce_id};
-    blockmsg_free(&b);
+    u->key = (struct merge_push_key){
+        u->app, b.app_attempt_id, b.shuffle_id, b.shuffle_merge_id, b.map_index, b.reduce_id};
     if (u->body_len > 0) {
         struct conn_body_sink sink = {on_body, on_abort, u, body_read_into};
         conn_take_body(c, &sink);
