@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """fuzz-seeds.py TARGET DIR: writes a seed corpus for a fuzz target from the
 captured vectors: every whole c2s/s2c stream (split into 64 KiB pieces), each
-frame alone, and for fuzz_blockmsg and fuzz_blockrpc each RPC body alone."""
+frame alone, and for fuzz_blockmsg, fuzz_blockrpc and fuzz_push_block_view each RPC body alone."""
 import os, struct, sys
 
 target, out = sys.argv[1], sys.argv[2]
@@ -37,7 +37,7 @@ for scen in sorted(os.listdir(vec)):
         if not os.path.isfile(p):
             continue
         data = open(p, "rb").read()
-        if target in ("fuzz_blockmsg", "fuzz_blockrpc"):
+        if target in ("fuzz_blockmsg", "fuzz_blockrpc", "fuzz_push_block_view"):
             for frame, typ in frames(data):
                 if typ in (3, 4):
                     put(frame[21:])

@@ -16,16 +16,6 @@ void proto_reader_init(struct proto_reader *r, const uint8_t *buf, size_t len)
     r->error = NULL;
 }
 
-size_t proto_reader_remaining(const struct proto_reader *r)
-{
-    return r->len - r->pos;
-}
-
-const char *proto_reader_error(const struct proto_reader *r)
-{
-    return r->error;
-}
-
 void proto_reader_fail(struct proto_reader *r, const char *why)
 {
     if (!r->error)
@@ -45,14 +35,12 @@ static bool take(struct proto_reader *r, size_t n, const uint8_t **p, const char
     return true;
 }
 
-bool proto_read_u8(struct proto_reader *r, uint8_t *out)
+/* The inline fixed-width reads' failure (codec.h): the reader failed before, or fewer than n
+ * bytes are left. */
+bool proto_read_short(struct proto_reader *r, size_t n, const char *what)
 {
-    const uint8_t *p;
-    *out = 0;
-    if (!take(r, 1, &p, "truncated: byte past end"))
-        return false;
-    *out = p[0];
-    return true;
+    const uint8_t *ignored;
+    return take(r, n, &ignored, what);
 }
 
 bool proto_read_bool(struct proto_reader *r, bool *out)
@@ -61,26 +49,6 @@ bool proto_read_bool(struct proto_reader *r, bool *out)
     bool ok = proto_read_u8(r, &b);
     *out = b != 0;
     return ok;
-}
-
-bool proto_read_i32(struct proto_reader *r, int32_t *out)
-{
-    const uint8_t *p;
-    *out = 0;
-    if (!take(r, 4, &p, "truncated: int past end"))
-        return false;
-    *out = (int32_t)proto_load_u32(p);
-    return true;
-}
-
-bool proto_read_i64(struct proto_reader *r, int64_t *out)
-{
-    const uint8_t *p;
-    *out = 0;
-    if (!take(r, 8, &p, "truncated: long past end"))
-        return false;
-    *out = (int64_t)proto_load_u64(p);
-    return true;
 }
 
 bool proto_read_raw(struct proto_reader *r, size_t n, const uint8_t **out)
@@ -338,7 +306,7 @@ uint8_t *proto_writer_take(struct proto_writer *w, size_t *len)
     return b;
 }
 
-bool proto_writer_reserve(struct proto_writer *w, size_t extra)
+bool proto_writer_grow(struct proto_writer *w, size_t extra)
 {
     if (w->failed)
         return false;
@@ -375,34 +343,9 @@ void proto_write_raw(struct proto_writer *w, const void *data, size_t n)
     w->len += n;
 }
 
-/* Fixed-width fields are stored in place: no memcpy call per field (a journal record or an
- * answer has a dozen of them). */
-void proto_write_u8(struct proto_writer *w, uint8_t v)
-{
-    if (!proto_writer_reserve(w, 1))
-        return;
-    w->buf[w->len++] = v;
-}
-
 void proto_write_bool(struct proto_writer *w, bool v)
 {
     proto_write_u8(w, v ? 1 : 0);
-}
-
-void proto_write_i32(struct proto_writer *w, int32_t v)
-{
-    if (!proto_writer_reserve(w, 4))
-        return;
-    proto_store_u32(w->buf + w->len, (uint32_t)v);
-    w->len += 4;
-}
-
-void proto_write_i64(struct proto_writer *w, int64_t v)
-{
-    if (!proto_writer_reserve(w, 8))
-        return;
-    proto_store_u64(w->buf + w->len, (uint64_t)v);
-    w->len += 8;
 }
 
 void proto_write_bytes(struct proto_writer *w, const void *data, size_t n)

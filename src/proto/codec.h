@@ -58,8 +58,14 @@ struct proto_reader {
 };
 
 void proto_reader_init(struct proto_reader *r, const uint8_t *buf, size_t len);
-size_t proto_reader_remaining(const struct proto_reader *r);
-const char *proto_reader_error(const struct proto_reader *r);
+static inline size_t proto_reader_remaining(const struct proto_reader *r)
+{
+    return r->len - r->pos;
+}
+static inline const char *proto_reader_error(const struct proto_reader *r)
+{
+    return r->error;
+}
 /* Marks the reader failed with a static message (kept if one is already set). */
 void proto_reader_fail(struct proto_reader *r, const char *why);
 
@@ -68,10 +74,10 @@ void proto_reader_fail(struct proto_reader *r, const char *why);
  * caller (free with the matching proto_*_free). A negative length or count is
  * an error, and so is a count whose minimum encoded size exceeds what is left,
  * so no allocation is ever larger than the remaining input. */
-bool proto_read_u8(struct proto_reader *r, uint8_t *out);
+static inline bool proto_read_u8(struct proto_reader *r, uint8_t *out);
 bool proto_read_bool(struct proto_reader *r, bool *out);
-bool proto_read_i32(struct proto_reader *r, int32_t *out);
-bool proto_read_i64(struct proto_reader *r, int64_t *out);
+static inline bool proto_read_i32(struct proto_reader *r, int32_t *out);
+static inline bool proto_read_i64(struct proto_reader *r, int64_t *out);
 bool proto_read_raw(struct proto_reader *r, size_t n, const uint8_t **out);
 /* A str/byte[] borrowed from the buffer: data points into it, no NUL added. */
 bool proto_read_bytes_borrowed(struct proto_reader *r, const uint8_t **data, uint32_t *len);
@@ -114,12 +120,14 @@ void proto_writer_reset(struct proto_writer *w); /* len = 0, keeps the buffer */
 /* Hands the buffer to the caller (free() it; a fixed writer's is a malloc'd copy, NULL
  * when that fails); the writer is left empty. */
 uint8_t *proto_writer_take(struct proto_writer *w, size_t *len);
-bool proto_writer_reserve(struct proto_writer *w, size_t extra);
+static inline bool proto_writer_reserve(struct proto_writer *w, size_t extra);
+/* proto_writer_reserve's slow path: grows the buffer (or fails the writer). */
+bool proto_writer_grow(struct proto_writer *w, size_t extra);
 
-void proto_write_u8(struct proto_writer *w, uint8_t v);
+static inline void proto_write_u8(struct proto_writer *w, uint8_t v);
 void proto_write_bool(struct proto_writer *w, bool v);
-void proto_write_i32(struct proto_writer *w, int32_t v);
-void proto_write_i64(struct proto_writer *w, int64_t v);
+static inline void proto_write_i32(struct proto_writer *w, int32_t v);
+static inline void proto_write_i64(struct proto_writer *w, int64_t v);
 void proto_write_raw(struct proto_writer *w, const void *data, size_t n);
 void proto_write_bytes(struct proto_writer *w, const void *data, size_t n); /* i32 n + bytes */
 void proto_write_str(struct proto_writer *w, const char *s);                /* C string */
@@ -152,6 +160,68 @@ static inline void proto_store_u64(uint8_t *p, uint64_t v)
 {
     proto_store_u32(p, (uint32_t)(v >> 32));
     proto_store_u32(p + 4, (uint32_t)v);
+}
+
+/* The fixed-width reads and writes, inline: a message decodes or encodes a dozen of them,
+ * and a call each (with its own checks) cost more than the field. Out-of-line parts handle
+ * the failures. */
+bool proto_read_short(struct proto_reader *r, size_t n, const char *what);
+
+static inline bool proto_read_u8(struct proto_reader *r, uint8_t *out)
+{
+    *out = 0;
+    if (r->error || r->len - r->pos < 1)
+        return proto_read_short(r, 1, "truncated: byte past end");
+    *out = r->buf[r->pos++];
+    return true;
+}
+
+static inline bool proto_read_i32(struct proto_reader *r, int32_t *out)
+{
+    *out = 0;
+    if (r->error || r->len - r->pos < 4)
+        return proto_read_short(r, 4, "truncated: int past end");
+    *out = (int32_t)proto_load_u32(r->buf + r->pos);
+    r->pos += 4;
+    return true;
+}
+
+static inline bool proto_read_i64(struct proto_reader *r, int64_t *out)
+{
+    *out = 0;
+    if (r->error || r->len - r->pos < 8)
+        return proto_read_short(r, 8, "truncated: long past end");
+    *out = (int64_t)proto_load_u64(r->buf + r->pos);
+    r->pos += 8;
+    return true;
+}
+
+static inline bool proto_writer_reserve(struct proto_writer *w, size_t extra)
+{
+    return (!w->failed && extra <= w->cap - w->len) || proto_writer_grow(w, extra);
+}
+
+static inline void proto_write_u8(struct proto_writer *w, uint8_t v)
+{
+    if (!proto_writer_reserve(w, 1))
+        return;
+    w->buf[w->len++] = v;
+}
+
+static inline void proto_write_i32(struct proto_writer *w, int32_t v)
+{
+    if (!proto_writer_reserve(w, 4))
+        return;
+    proto_store_u32(w->buf + w->len, (uint32_t)v);
+    w->len += 4;
+}
+
+static inline void proto_write_i64(struct proto_writer *w, int64_t v)
+{
+    if (!proto_writer_reserve(w, 8))
+        return;
+    proto_store_u64(w->buf + w->len, (uint64_t)v);
+    w->len += 8;
 }
 
 #endif

@@ -8,6 +8,7 @@ src_proto_libproto_la_SOURCES = \
 	src/proto/msgdesc_codec.c src/proto/msgdesc_codec.h \
 	src/proto/msgdesc_describe.c src/proto/msgdesc_describe.h \
 	src/proto/message.c src/proto/message.h \
-	src/proto/blockmsg.c src/proto/blockmsg.h
+	src/proto/blockmsg.c src/proto/blockmsg.h \
+	src/proto/push_block_view.c src/proto/push_block_view.h
 # CRoaring finds where a portable RoaringBitmap ends (codec.c).
 src_proto_libproto_la_LIBADD = $(ROARING_LIBS)

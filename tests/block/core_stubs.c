@@ -119,3 +119,8 @@ void conn_set_output_hooks(const struct conn_output_hooks *hooks)
 {
     (void)hooks;
 }
+
+uint64_t conn_loop_turn(void)
+{
+    return 0;
+}

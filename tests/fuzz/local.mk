@@ -67,3 +67,10 @@ tests_fuzz_fuzz_client_replies_SOURCES = tests/fuzz/fuzz_client_replies.c src/cl
 tests_fuzz_fuzz_client_replies_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_client_replies_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_client_replies_LDADD = src/proto/libproto.la $(ROARING_LIBS)
+# The push path's PushBlockStream decoder, differential against blockmsg_decode.
+FUZZ_TARGETS += tests/fuzz/fuzz_push_block_view
+tests_fuzz_fuzz_push_block_view_SOURCES = tests/fuzz/fuzz_push_block_view.c \
+	tests/unit/push_block_view_same.h
+tests_fuzz_fuzz_push_block_view_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_push_block_view_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_push_block_view_LDADD = src/proto/libproto.la

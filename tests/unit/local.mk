@@ -10,3 +10,8 @@ TESTS += $(UNIT_TESTS)
 tests_unit_test_blockmsg_table_SOURCES = tests/unit/test_blockmsg_table.c \
 	tests/unit/test_blockmsg_sample.c tests/unit/test_blockmsg_sample.h
 include tests/unit/client.mk
+# The push path's PushBlockStream decoder against the message table's (same fields, verdicts).
+check_PROGRAMS += tests/unit/test_push_block_view
+TESTS += tests/unit/test_push_block_view
+tests_unit_test_push_block_view_SOURCES = tests/unit/test_push_block_view.c \
+	tests/unit/push_block_view_same.h

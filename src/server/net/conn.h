@@ -64,6 +64,11 @@ void conn_set_client_id(struct conn *c, const char *id); /* copies; NULL clears 
 struct server *conn_server(const struct conn *c);
 struct worker *conn_worker(const struct conn *c);
 struct conn_link *conn_link(struct conn *c);
+/* The turns of the calling thread's event loop: its worker starts each with
+ * conn_loop_turn_next(); conn_loop_turn() is equal within one turn (no wait for events in
+ * between) and differs after the next wait. 0 on a thread that counts no turns. */
+void conn_loop_turn_next(void);
+uint64_t conn_loop_turn(void);
 
 /* Phases: a phase (e.g. the SASL handshake) is pushed over the base handler and popped when
  * done; conn_pass_down hands a message to the phase below the one handling it. */

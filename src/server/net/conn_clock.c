@@ -46,3 +46,15 @@ void conn_set_phase_deadline(struct conn *c, uint64_t ms_from_now, const char *r
     if (!c->closed)
         conn_arm_timer(c);
 }
+
+static _Thread_local uint64_t loop_turn; /* this thread's: see conn_loop_turn */
+
+void conn_loop_turn_next(void)
+{
+    loop_turn++;
+}
+
+uint64_t conn_loop_turn(void)
+{
+    return loop_turn;
+}

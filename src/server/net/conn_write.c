@@ -158,9 +158,14 @@ static int fill(struct conn *c, struct reply_slot *s, const uint8_t *hdr, size_t
 void conn_slot_fill_msg(struct conn *c, struct reply_slot *s, const struct proto_msg *m,
                         bool close_after)
 {
+    uint8_t small[REPLY_INLINE_BYTES];
     struct proto_writer w;
-    proto_writer_init(&w);
+    proto_writer_init_fixed(&w, small, sizeof small); /* most answers fit: no allocation */
     proto_msg_encode(&w, m);
+    if (w.failed) { /* a larger one: again into a growing buffer */
+        proto_writer_init(&w);
+        proto_msg_encode(&w, m);
+    }
     if (w.failed) {
         proto_writer_free(&w);
         log_error("%s: cannot encode a %s reply (out of memory)", c->peer,

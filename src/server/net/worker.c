@@ -63,7 +63,13 @@ struct worker *worker_create(struct server *srv, int index, char *err, size_t er
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    /* One turn per call (EVLOOP_ONCE: one wait for events, then their callbacks), so that
+     * conn_loop_turn tells the turns apart. event_base_loopbreak is only called on this
+     * thread, from a callback: the call returns with the break noted. */
+    do
+        conn_loop_turn_next();
+    while (event_base_loop(w->base, EVLOOP_ONCE | EVLOOP_NO_EXIT_ON_EMPTY) == 0 &&
+           !event_base_got_break(w->base));
     return NULL;
 }
 

@@ -29,3 +29,16 @@ bool loop_write_guard_note(struct loop_write_guard *g, uint64_t started_usec, ui
         ;
     return true;
 }
+
+void loop_write_probe_begin(struct loop_write_probe *p, uint64_t turn, long (*count_switches)(void))
+{
+    if (turn != 0 && p->turn == turn) /* 0: turns unknown, count before every write */
+        return;
+    p->turn = turn;
+    p->switches = count_switches();
+}
+
+bool loop_write_probe_slept(const struct loop_write_probe *p, long (*count_switches)(void))
+{
+    return count_switches() != p->switches;
+}

@@ -35,4 +35,22 @@ bool loop_write_guard_allows(struct loop_write_guard *g, uint64_t now_usec);
 bool loop_write_guard_note(struct loop_write_guard *g, uint64_t started_usec, uint64_t ended_usec,
                            bool slept);
 
+/* Whether a loop write slept, counted once per loop turn instead of before every write: the
+ * thread's voluntary context switches (a system call) are counted at the first loop write of
+ * a turn, and again after a write only when it was slow. A switch since that count means the
+ * thread slept in this turn's writes (or the locks they take); the loop's own wait (between
+ * turns) never counts, as each turn counts afresh. One per loop thread. */
+struct loop_write_probe {
+    uint64_t turn; /* the loop turn of the count; 0: none */
+    long switches; /* the thread's voluntary context switches then */
+};
+
+/* Before a loop write in turn (conn_loop_turn: distinct per loop turn, 0 if unknown):
+ * counts the thread's switches with count_switches unless this turn already did. */
+void loop_write_probe_begin(struct loop_write_probe *p, uint64_t turn,
+                            long (*count_switches)(void));
+
+/* After a slow loop write: did the thread sleep since the turn's count? Counts again. */
+bool loop_write_probe_slept(const struct loop_write_probe *p, long (*count_switches)(void));
+
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "proto/push_block_view.h"
 #include "server/block/blockid.h"
 #include "server/net/dispatch.h"
 #include "server/net/rpc_reply.h"
@@ -303,6 +304,22 @@ static void flush_piece(struct push_upload *u)
     conn_run_blocking(u->c, write_job, written_done, u);
 }
 
+/* Makes u's buffer hold at least need bytes (doubling from one piece); false out of memory. */
+static bool grow(struct push_upload *u, size_t need)
+{
+    if (need <= u->buf_cap)
+        return true;
+    size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *b = realloc(u->buf, cap);
+    if (!b)
+        return false;
+    u->buf = b;
+    u->buf_cap = cap;
+    return true;
+}
+
 /* Keeps data in u's buffer; false when it cannot (out of memory, or the deferred budget). */
 static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
 {
@@ -314,16 +331,8 @@ static bool keep(struct push_upload *u, const uint8_t *data, size_t len)
         if (now > u->ps->max_deferred_bytes)
             return false;
     }
-    if (u->buf_len + len > u->buf_cap) {
-        size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
-        while (cap < u->buf_len + len)
-            cap *= 2;
-        uint8_t *b = realloc(u->buf, cap);
-        if (!b)
-            return false;
-        u->buf = b;
-        u->buf_cap = cap;
-    }
+    if (!grow(u, u->buf_len + len))
+        return false;
     if (data != u->buf + u->buf_len) /* else read there already (body_read_into) */
         memcpy(u->buf + u->buf_len, data, len);
     u->buf_len += len;
@@ -340,18 +349,17 @@ static uint8_t *body_read_into(void *ctx, size_t want, size_t *room)
     if (u->job_running || u->mode != MODE_WRITE || u->buf_len >= PIECE_BYTES)
         return NULL;
     size_t need = u->buf_len + (want < PIECE_BYTES - u->buf_len ? want : PIECE_BYTES - u->buf_len);
-    if (need > u->buf_cap) {
-        size_t cap = u->buf_cap ? u->buf_cap : PIECE_BYTES;
-        while (cap < need)
-            cap *= 2;
-        uint8_t *b = realloc(u->buf, cap);
-        if (!b)
-            return NULL;
-        u->buf = b;
-        u->buf_cap = cap;
-    }
+    if (!grow(u, need))
+        return NULL;
     *room = u->buf_cap - u->buf_len < want ? u->buf_cap - u->buf_len : want;
     return u->buf + u->buf_len;
+}
+
+/* The calling thread's voluntary context switches so far (-1 if unknown). */
+static long voluntary_switches(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : -1;
 }
 
 /* A complete body of at most one piece, claimed on the loop, is written and committed right
@@ -368,17 +376,17 @@ static bool write_on_loop(struct push_upload *u, const uint8_t *data, size_t len
     uint64_t t0 = metrics_now_usec();
     if (!loop_write_guard_allows(&ps->loop_writes, t0))
         return false;
-    struct rusage before, after;
-    getrusage(RUSAGE_THREAD, &before);
+    static _Thread_local struct loop_write_probe probe; /* this loop thread's */
+    loop_write_probe_begin(&probe, conn_loop_turn(), voluntary_switches);
     uint64_t wait_seq;
     enum merge_verdict v =
         merge_claim_finish(ps->merges, u->claim, data, len, 0, &wait_seq, u->err, sizeof u->err);
     if (v == MERGE_NEED_POOL)
         return false;
     uint64_t t1 = metrics_now_usec();
-    /* the second rusage (a system call) only for a slow write */
+    /* counting the switches again (a system call) only for a slow write */
     bool slow = t1 - t0 > ps->loop_writes.max_usec;
-    bool slept = slow && getrusage(RUSAGE_THREAD, &after) == 0 && after.ru_nvcsw != before.ru_nvcsw;
+    bool slept = slow && loop_write_probe_slept(&probe, voluntary_switches);
     if (loop_write_guard_note(&ps->loop_writes, t0, t1, slept))
         log_info("a pushed block took %llu us to write on the event loop; writes go to the "
                  "blocking pool for the next %llu ms",
@@ -487,24 +495,18 @@ static void decided_done(struct conn *c, void *arg)
 void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_msg *m)
 {
     const struct proto_view *meta = &m->u.upload_stream.meta;
-    struct blockmsg b;
-    char why[256];
-    if (meta->len == 0 || meta->data[0] != BLOCKMSG_PUSH_BLOCK_STREAM ||
-        blockmsg_decode(meta->data, meta->len, &b, why, sizeof why) != 0) {
+    struct push_block_view b; /* no allocation per push; the app id points into meta */
+    if (push_block_view_decode(meta->data, meta->len, &b) != 0 ||
+        b.layout != BLOCKMSG_LAYOUT_32) { /* Spark 3.1's: as 3.1.2 answers */
         dispatch_refuse_upload(c, m);
         return;
     }
-    const struct proto_bytes *app = &b.u.push_block_stream.app_id;
+    const char *app = (const char *)b.app_id;
     const char *client = conn_client_id(c);
     const char *refusal = NULL;
-    if (b.u.push_block_stream.layout != BLOCKMSG_LAYOUT_32) { /* Spark 3.1's: as 3.1.2 answers */
-        blockmsg_free(&b);
-        dispatch_refuse_upload(c, m);
-        return;
-    }
-    if (!app->data || strlen(app->data) != app->len || !id_is_safe(app->data, app->len))
+    if (memchr(app, '\0', b.app_id_len) || !id_is_safe(app, b.app_id_len))
         refusal = "java.lang.IllegalArgumentException: invalid appId in PushBlockStream";
-    else if (client && strcmp(client, app->data) != 0)
+    else if (client && (strlen(client) != b.app_id_len || memcmp(client, app, b.app_id_len) != 0))
         refusal = "java.lang.SecurityException: Client not authorized for this application";
     struct push_upload *u = refusal ? NULL : upload_new(ps);
     struct reply_slot *slot = u ? conn_slot_reserve(c, CONN_SLOT_RPC) : NULL;
@@ -518,7 +520,6 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
         metrics_rpc_error(MR_PUSH_BLOCK_STREAM);
         rpc_answer_now(c, NULL, m->u.upload_stream.request_id, false, refusal, strlen(refusal),
                        true);
-        blockmsg_free(&b);
         return;
     }
     u->ps = ps;
@@ -527,16 +528,11 @@ void push_on_upload(struct push_service *ps, struct conn *c, const struct proto_
     u->slot = slot;
     u->request_id = m->u.upload_stream.request_id;
     u->body_len = (uint64_t)m->u.upload_stream.body_byte_count;
-    size_t app_len = app->len < sizeof u->app - 1 ? app->len : sizeof u->app - 1;
-    memcpy(u->app, app->data, app_len); /* as "%s" would, without formatting per push */
+    size_t app_len = b.app_id_len < sizeof u->app - 1 ? b.app_id_len : sizeof u->app - 1;
+    memcpy(u->app, app, app_len); /* as "%s" would, without formatting per push */
     u->app[app_len] = '\0';
-    u->key = (struct merge_push_key){u->app,
-                                     b.u.push_block_stream.app_attempt_id,
-                                     b.u.push_block_stream.shuffle_id,
-                                     b.u.push_block_stream.shuffle_merge_id,
-                                     b.u.push_block_stream.map_index,
-                                     b.u.push_block_stream.reduce_id};
-    blockmsg_free(&b);
+    u->key = (struct merge_push_key){
+        u->app, b.app_attempt_id, b.shuffle_id, b.shuffle_merge_id, b.map_index, b.reduce_id};
     if (u->body_len > 0) {
         struct conn_body_sink sink = {on_body, on_abort, u, body_read_into};
         conn_take_body(c, &sink);
