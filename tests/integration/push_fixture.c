@@ -13,6 +13,7 @@
 #include "../harness/client.h"
 #include "../harness/fs.h"
 #include "../harness/locate.h"
+#include "../harness/port.h"
 #include "proto/blockmsg.h"
 #include "proto/message.h"
 #include "shuffle/sync.h"
@@ -41,6 +42,22 @@ int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts 
     if (harness_rm_rf(tmp) != 0)
         failed = 1;
     return failed ? 1 : 0;
+}
+
+int push_fixture_run_admin(struct harness_daemon *d, const char *members, int *admin_port,
+                           const struct check_case *c, const TTest *const *tests,
+                           shuffle_client **cl, struct manifest *man, const char *tmp)
+{
+    *admin_port = harness_free_port();
+    char extra[1024];
+    if (*admin_port <= 0 || (size_t)snprintf(extra, sizeof extra, "%s, \"admin_port\": %d", members,
+                                             *admin_port) >= sizeof extra) {
+        manifest_free(man);
+        harness_rm_rf(tmp);
+        return 1;
+    }
+    struct harness_daemon_opts o = {.dir = tmp, .extra_json = extra};
+    return push_fixture_run(d, &o, c, tests, cl, man, tmp);
 }
 
 int push_fixture_merge_dirs(const char *data_root, int attempt)

@@ -26,6 +26,11 @@ int push_fixture_dataset(char *tmp, size_t tmp_len, char *data_root, size_t root
 int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts *o,
                      const struct check_case *c, const TTest *const *tests, shuffle_client **cl,
                      struct manifest *man, const char *tmp);
+/* push_fixture_run with the daemon's config members (JSON, without braces) and an admin port
+ * picked free, stored in *admin_port, for the tests to read its metrics. */
+int push_fixture_run_admin(struct harness_daemon *d, const char *members, int *admin_port,
+                           const struct check_case *c, const TTest *const *tests,
+                           shuffle_client **cl, struct manifest *man, const char *tmp);
 /* Fetches blocks ids[0 .. n-1] of app's executor "1" from 127.0.0.1:port with c (a check
  * assertion that the call succeeded): the results, freed by shuffle_fetch_results_free. */
 struct shuffle_fetch_result *push_fixture_fetch(shuffle_client *c, int port, const char *app,

@@ -22,8 +22,6 @@
 #include "../check_main.h"
 #include "../harness/client.h"
 #include "../harness/daemon.h"
-#include "../harness/fs.h"
-#include "../harness/port.h"
 #include "manifest.h"
 #include "push_fixture.h"
 #include "shuffle/push.h"
@@ -89,17 +87,8 @@ int main(void)
                                     "--min-size 16 --max-size 64 --seed 11", ATTEMPT, &man);
     if (made != 0)
         return made;
-    admin_port = harness_free_port();
-    if (admin_port <= 0) {
-        manifest_free(&man);
-        harness_rm_rf(tmp);
-        return 1;
-    }
-    char extra[128];
-    snprintf(extra, sizeof extra, "\"push_enabled\": true, \"admin_port\": %d", admin_port);
-    struct harness_daemon_opts o = {.dir = tmp, .extra_json = extra};
-    return push_fixture_run(
-        &shuffled, &o,
+    return push_fixture_run_admin(
+        &shuffled, "\"push_enabled\": true", &admin_port,
         &(struct check_case){.suite = "push_piece_input", .name = "daemon", .timeout_s = 120},
         CHECK_TESTS(test_pieces_keep_nothing), &cl, &man, tmp);
 }
