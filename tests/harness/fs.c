@@ -143,17 +143,31 @@ bool harness_path_exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
+/* Makes dir's sub dirs 00 .. sub_dirs-1; with existing_ok, ones already there are kept. */
+static int make_sub_dirs(const char *dir, int sub_dirs, bool existing_ok)
+{
+    for (int i = 0; i < sub_dirs; i++) {
+        char sub[4096];
+        if ((size_t)snprintf(sub, sizeof sub, "%s/%02x", dir, i) >= sizeof sub)
+            return -1;
+        if (mkdir(sub, 0700) != 0 && !(existing_ok && errno == EEXIST))
+            return -1;
+    }
+    return 0;
+}
+
 int harness_make_block_dir(const char *dir, int sub_dirs)
 {
     if (mkdir(dir, 0700) != 0)
         return -1;
-    for (int i = 0; i < sub_dirs; i++) {
-        char sub[4096];
-        if ((size_t)snprintf(sub, sizeof sub, "%s/%02x", dir, i) >= sizeof sub ||
-            mkdir(sub, 0700) != 0)
-            return -1;
-    }
-    return 0;
+    return make_sub_dirs(dir, sub_dirs, false);
+}
+
+int harness_fill_block_dir(const char *dir, int sub_dirs)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return make_sub_dirs(dir, sub_dirs, true);
 }
 
 size_t harness_count_files(const char *dir, const char *name_prefix)

@@ -36,6 +36,9 @@ size_t harness_count_files(const char *dir, const char *name_prefix);
 /* Makes dir (mode 0700) with sub_dirs sub directories named 00, 01, .. (two hex digits),
  * the shape of an executor's block dir or merge dir. 0, or -1 if one could not be made. */
 int harness_make_block_dir(const char *dir, int sub_dirs);
+/* harness_make_block_dir for a dir that may exist already (an executor's merge dir, a copied
+ * one): dir and its sub dirs are made where missing, what is there is kept. 0 or -1. */
+int harness_fill_block_dir(const char *dir, int sub_dirs);
 /* True if path names anything, a dangling symlink included. */
 bool harness_path_exists(const char *path);
 

@@ -52,6 +52,10 @@ tests_integration_test_client_push_lifetime_LDADD = $(INTEGRATION_LIBS)
 check_PROGRAMS += tests/integration/test_push_body_bound
 TESTS += tests/integration/test_push_body_bound
 tests_integration_test_push_body_bound_LDADD = $(INTEGRATION_LIBS)
+# A pushed body streamed in pieces keeps no input aside per piece (metric, peak RSS under ASan).
+check_PROGRAMS += tests/integration/test_push_piece_input
+TESTS += tests/integration/test_push_piece_input
+tests_integration_test_push_piece_input_LDADD = $(INTEGRATION_LIBS)
 # Push-based shuffle's metrics (Spark's names, per-message labels) against the real daemon.
 check_PROGRAMS += tests/integration/test_push_metrics
 TESTS += tests/integration/test_push_metrics

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "../harness/client.h"
 #include "../harness/fs.h"
 #include "../harness/locate.h"
+#include "../harness/port.h"
 #include "proto/blockmsg.h"
 #include "proto/message.h"
 #include "shuffle/sync.h"
@@ -42,15 +44,28 @@ int push_fixture_run(struct harness_daemon *d, const struct harness_daemon_opts 
     return failed ? 1 : 0;
 }
 
+int push_fixture_run_admin(struct harness_daemon *d, const char *members, int *admin_port,
+                           const struct check_case *c, const TTest *const *tests,
+                           shuffle_client **cl, struct manifest *man, const char *tmp)
+{
+    *admin_port = harness_free_port();
+    char extra[1024];
+    if (*admin_port <= 0 || (size_t)snprintf(extra, sizeof extra, "%s, \"admin_port\": %d", members,
+                                             *admin_port) >= sizeof extra) {
+        manifest_free(man);
+        harness_rm_rf(tmp);
+        return 1;
+    }
+    struct harness_daemon_opts o = {.dir = tmp, .extra_json = extra};
+    return push_fixture_run(d, &o, c, tests, cl, man, tmp);
+}
+
 int push_fixture_merge_dirs(const char *data_root, int attempt)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s/merge_manager_%d' && cd '%s/merge_manager_%d' && "
-             "for i in $(seq 0 63); do mkdir -p $(printf %%02x $i); done",
-             data_root, attempt, data_root, attempt);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "failed: %s\n", cmd);
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s/merge_manager_%d", data_root, attempt);
+    if (harness_fill_block_dir(dir, 64) != 0) {
+        fprintf(stderr, "cannot make the merge dir %s: %s\n", dir, strerror(errno));
         return -1;
     }
     return 0;
@@ -179,4 +194,78 @@ int push_fixture_raw_code(int fd)
     int code = resp.m.u.rpc.body.data[1];
     tc_resp_free(&resp);
     return code;
+}
+
+void push_fixture_pattern(uint8_t *b, size_t len, unsigned k)
+{
+    for (size_t j = 0; j < len; j++)
+        b[j] = (uint8_t)((j * 13 + k * 101 + (j >> 10)) % 253);
+}
+
+struct shuffle_push_outcome push_fixture_push_one(shuffle_client *c, int port, const char *app,
+                                                  int attempt, int shuffle, int map, int reduce,
+                                                  size_t len, unsigned k)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "shufflePush_%d_0_%d_%d", shuffle, map, reduce);
+    const char *idp[] = {id};
+    uint8_t *body = malloc(len);
+    ck_assert(body != NULL);
+    push_fixture_pattern(body, len, k);
+    const uint8_t *bp[] = {body};
+    uint64_t size[] = {len};
+    struct shuffle_push_request r;
+    harness_push_request(&r, port, app, attempt, idp, bp, size, 1);
+    struct shuffle_push_outcome *o;
+    shuffle_push_blocks_sync(c, &r, &o);
+    ck_assert(o != NULL);
+    struct shuffle_push_outcome got = o[0];
+    got.error = got.error ? strdup(got.error) : NULL;
+    shuffle_push_outcomes_free(o, 1);
+    free(body);
+    return got;
+}
+
+void push_fixture_check_merged(shuffle_client *c, int port, const char *app, int shuffle,
+                               int reduce, const size_t *lens, const unsigned *ks, size_t n)
+{
+    size_t total = 0, have_len;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i];
+    uint8_t *want = malloc(total);
+    ck_assert(want != NULL);
+    for (size_t i = 0, at = 0; i < n; at += lens[i], i++)
+        push_fixture_pattern(want + at, lens[i], ks[i]);
+    uint8_t *have = push_fixture_fetch_merged(c, port, app, shuffle, reduce, &have_len);
+    ck_assert_uint_eq(have_len, total);
+    ck_assert_msg(memcmp(have, want, total) == 0, "partition %d: merged bytes differ", reduce);
+    free(want);
+    free(have);
+}
+
+uint64_t push_fixture_proc_bytes(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    ck_assert(f != NULL);
+    unsigned long long kib = 0;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            sscanf(line + n + 1, "%llu", &kib);
+    fclose(f);
+    ck_assert_uint_gt(kib, 0);
+    return (uint64_t)kib * 1024;
+}
+
+uint64_t push_fixture_rss_window_start(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fputs("5", f);
+    fclose(f);
+    return push_fixture_proc_bytes(pid, "VmRSS");
 }

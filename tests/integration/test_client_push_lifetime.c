@@ -25,7 +25,6 @@
 #include "shuffle/push.h"
 #include "shuffle/sync.h"
 #include "../check_main.h"
-#include "../harness/port.h"
 #include "../unit/prom_scrape.h"
 
 #define APP "app-push-lifetime"
@@ -257,14 +256,8 @@ int main(void)
                                     "--min-size 16 --max-size 64 --seed 5", ATTEMPT, &man);
     if (made != 0)
         return made;
-    admin_port = harness_free_port();
-    if (admin_port <= 0)
-        return 1;
-    char extra[128];
-    snprintf(extra, sizeof extra, "\"push_enabled\": true, \"admin_port\": %d", admin_port);
-    struct harness_daemon_opts o = {.dir = tmp, .extra_json = extra};
-    return push_fixture_run(
-        &shuffled, &o,
+    return push_fixture_run_admin(
+        &shuffled, "\"push_enabled\": true", &admin_port,
         &(struct check_case){.suite = "client_push_lifetime", .name = "daemon", .timeout_s = 120},
         CHECK_TESTS(test_early_refusal_waits_for_bodies, test_close_during_send_waits_for_bodies,
                     test_destroy_during_send_waits_for_bodies),

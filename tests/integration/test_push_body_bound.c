@@ -44,80 +44,14 @@ static struct manifest man;
 static struct harness_daemon shuffled;
 static shuffle_client *cl;
 
-static void fill_pattern(uint8_t *b, size_t len, unsigned k)
-{
-    for (size_t j = 0; j < len; j++)
-        b[j] = (uint8_t)((j * 13 + k * 101 + (j >> 10)) % 253);
-}
-
-/* A field of /proc/<pid>/status in bytes ("VmRSS", "VmHWM"). */
-static uint64_t proc_status_bytes(const char *field)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)shuffled.pid);
-    FILE *f = fopen(path, "r");
-    ck_assert(f != NULL);
-    unsigned long long kib = 0;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            sscanf(line + n + 1, "%llu", &kib);
-    fclose(f);
-    ck_assert_uint_gt(kib, 0);
-    return (uint64_t)kib * 1024;
-}
-
-/* Starts a new peak-RSS window for the daemon (proc(5), clear_refs "5"); its RSS now. */
-static uint64_t rss_window_start(void)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)shuffled.pid);
-    FILE *f = fopen(path, "w");
-    ck_assert(f != NULL);
-    fputs("5", f);
-    fclose(f);
-    return proc_status_bytes("VmRSS");
-}
-
-/* Pushes one block of len bytes (pattern k) as map of partition reduce: its outcome. */
 static struct shuffle_push_outcome push_one(int map, int reduce, size_t len, unsigned k)
 {
-    char id[64];
-    snprintf(id, sizeof(id), "shufflePush_%d_0_%d_%d", SHUFFLE, map, reduce);
-    const char *idp[] = {id};
-    uint8_t *body = malloc(len);
-    ck_assert(body != NULL);
-    fill_pattern(body, len, k);
-    const uint8_t *bp[] = {body};
-    uint64_t size[] = {len};
-    struct shuffle_push_request r;
-    harness_push_request(&r, shuffled.port, APP, ATTEMPT, idp, bp, size, 1);
-    struct shuffle_push_outcome *o;
-    shuffle_push_blocks_sync(cl, &r, &o);
-    ck_assert(o != NULL);
-    struct shuffle_push_outcome got = o[0];
-    got.error = got.error ? strdup(got.error) : NULL;
-    shuffle_push_outcomes_free(o, 1);
-    free(body);
-    return got;
+    return push_fixture_push_one(cl, shuffled.port, APP, ATTEMPT, SHUFFLE, map, reduce, len, k);
 }
 
-/* The merged partition reduce, its chunks back to back, is exactly the blocks of lens[] and
- * patterns ks[] in order. */
 static void check_partition(int reduce, const size_t *lens, const unsigned *ks, size_t n)
 {
-    size_t total = 0, have_len;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i];
-    uint8_t *want = malloc(total);
-    ck_assert(want != NULL);
-    for (size_t i = 0, at = 0; i < n; at += lens[i], i++)
-        fill_pattern(want + at, lens[i], ks[i]);
-    uint8_t *have = push_fixture_fetch_merged(cl, shuffled.port, APP, SHUFFLE, reduce, &have_len);
-    ck_assert_uint_eq(have_len, total);
-    ck_assert_msg(memcmp(have, want, total) == 0, "partition %d: merged bytes differ", reduce);
-    free(want);
-    free(have);
+    push_fixture_check_merged(cl, shuffled.port, APP, SHUFFLE, reduce, lens, ks, n);
 }
 
 START_TEST(test_body_bounds)
@@ -128,10 +62,10 @@ START_TEST(test_body_bounds)
     /* partition 0: a block, a body over 16 MiB (streamed, merged), another block */
     struct shuffle_push_outcome o = push_one(0, 0, SMALL, 1);
     ck_assert_msg(o.status == SHUFFLE_OK, "%s", o.error);
-    uint64_t rss = rss_window_start();
+    uint64_t rss = push_fixture_rss_window_start(shuffled.pid);
     o = push_one(1, 0, OVER, 2);
     ck_assert_msg(o.status == SHUFFLE_OK, "%s", o.error);
-    uint64_t peak = proc_status_bytes("VmHWM");
+    uint64_t peak = push_fixture_proc_bytes(shuffled.pid, "VmHWM");
     ck_assert_msg(peak < rss + RSS_SLACK, "a streamed body grew the daemon's peak RSS by %llu",
                   (unsigned long long)(peak - rss));
     o = push_one(2, 0, SMALL, 3);
@@ -140,16 +74,16 @@ START_TEST(test_body_bounds)
     /* partition 1: a raw push of map 5 holds it half-written; libshuffle's push of map 1 is
      * deferred, goes over the budget and is refused */
     uint8_t holder[HOLDER];
-    fill_pattern(holder, sizeof(holder), 5);
+    push_fixture_pattern(holder, sizeof(holder), 5);
     int fd = push_fixture_raw_start(shuffled.port, APP, ATTEMPT, SHUFFLE, 5, 1, sizeof(holder));
     ck_assert_int_eq(tc_send_all(fd, holder, 1000), 0);
     usleep(1000000); /* the daemon has claimed the partition for it (no answer says so) */
-    rss = rss_window_start();
+    rss = push_fixture_rss_window_start(shuffled.pid);
     o = push_one(1, 1, OVER, 4);
     ck_assert_int_eq(o.status, SHUFFLE_ESERVER);
     ck_assert_int_eq(o.return_code, SHUFFLE_PUSH_COLLISION);
     free(o.error);
-    peak = proc_status_bytes("VmHWM");
+    peak = push_fixture_proc_bytes(shuffled.pid, "VmHWM");
     ck_assert_msg(peak < rss + DEFER_BUDGET + RSS_SLACK,
                   "a deferred body over the budget grew the daemon's peak RSS by %llu",
                   (unsigned long long)(peak - rss));

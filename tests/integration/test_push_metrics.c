@@ -19,9 +19,7 @@
 #include "../check_main.h"
 #include "../harness/client.h"
 #include "../harness/daemon.h"
-#include "../harness/fs.h"
 #include "../harness/locate.h"
-#include "../harness/port.h"
 #include "../harness/process.h"
 #include "manifest.h"
 #include "push_fixture.h"
@@ -327,19 +325,8 @@ int main(void)
                                     "--min-size 100 --max-size 20000 --seed 5", ATTEMPT, &man);
     if (made != 0)
         return made;
-    admin_port = harness_free_port();
-    if (admin_port <= 0) {
-        manifest_free(&man);
-        harness_rm_rf(tmp);
-        return 1;
-    }
-    char extra[256];
-    snprintf(extra, sizeof extra,
-             "\"push_enabled\": true, \"push_min_chunk_bytes\": 16384, \"admin_port\": %d",
-             admin_port);
-    struct harness_daemon_opts o = {.dir = tmp, .extra_json = extra};
-    return push_fixture_run(
-        &shuffled, &o,
+    return push_fixture_run_admin(
+        &shuffled, "\"push_enabled\": true, \"push_min_chunk_bytes\": 16384", &admin_port,
         &(struct check_case){.suite = "push_metrics", .name = "daemon", .timeout_s = 120},
         CHECK_TESTS(test_push_metrics_move_exactly), &cl, &man, tmp);
 }

@@ -65,12 +65,9 @@ static void attempt_one_merges(const struct harness_daemon *d)
  * as Spark's are), answered OK. */
 static void register_attempt_two_as(const struct harness_daemon *d, const char *exec)
 {
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && mkdir -p " NEW_MERGED " && cd " NEW_MERGED
-             " && for i in $(seq 0 63); do mkdir -p $(printf %%02x $i); done",
-             data_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    char merged[1000];
+    snprintf(merged, sizeof merged, "%s/" NEW_MERGED, data_dir);
+    ck_assert_int_eq(harness_fill_block_dir(merged, 64), 0);
     struct rec_frames c2s;
     rec_load("register-executor-with-merge-dir", "c2s.bin", &c2s);
     struct client c;

@@ -84,6 +84,7 @@ static void keep_input(struct conn *c, const uint8_t *data, size_t len)
         c->in_len = len;
         return;
     }
+    metrics_add(MC_INPUT_BYTES_KEPT, len);
     uint8_t *copy = malloc(len);
     if (!copy) {
         conn_close(c, "out of memory keeping input");
@@ -223,6 +224,12 @@ void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     bool read_all = false; /* the reads per event ended it, not the socket or a limit */
     for (int i = 0; i < READS_PER_EVENT && !c->closed && !c->read_paused && !c->close_pending;
          i++) {
+        /* Held (e.g. a pushed body's piece went to the pool): what a read took now could
+         * only be kept aside, a copy per held piece; the socket keeps it until resumed. */
+        if (must_pause(c)) {
+            pause_reading(c);
+            break;
+        }
         /* Inside a large after-frame body, read up to its end and the next frame's header,
          * not further: the following body then comes whole in one read and goes on from
          * the read buffer, instead of straddling two reads (and being copied to join). */

@@ -158,6 +158,9 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
                                    "Unfinished TLS handshakes closed, the oldest of their loop "
                                    "first, to admit a new one once "
                                    "tls_max_handshakes_in_progress was reached."},
+    [MC_INPUT_BYTES_KEPT] = {"shuffled_input_bytes_kept_total",
+                             "Bytes read from connections and then copied aside because "
+                             "reading was held (a limit or a pool job); processed on resume."},
 };
 
 static const struct metric_doc gauge_docs[MG__COUNT] = {

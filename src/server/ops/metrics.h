@@ -55,6 +55,7 @@ enum metric_counter {
     MC_MERGED_CHUNKS_FETCHED,  /* merged chunks resolved for sending */
     MC_TLS_HANDSHAKES_REFUSED, /* closed by tls_max_handshakes_* */
     MC_TLS_HANDSHAKES_EVICTED, /* oldest unfinished, closed for a new one */
+    MC_INPUT_BYTES_KEPT,       /* read, then copied aside while the connection was held */
     MC__COUNT
 };
 
