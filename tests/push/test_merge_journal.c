@@ -140,7 +140,7 @@ static struct seen replay_log(const char *dir)
 
 static struct merge_journal_rec rec_of(const char *app, int id, int i)
 {
-    return (struct merge_journal_rec){MJ_COMMIT, app, 1, id, 0, 0, i, (int64_t)i * 10, false};
+    return (struct merge_journal_rec){MJ_COMMIT, app, 1, id, 0, 0, i, (int64_t)i * 10, false, NULL};
 }
 
 START_TEST(test_loop_records_written_by_the_flush)
