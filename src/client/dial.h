@@ -10,8 +10,8 @@ struct event_base;
 struct resolver;
 struct dial;
 
-/* bev: connected (TCP_NODELAY, SO_KEEPALIVE set, no callbacks, owned by the callee now),
- * or NULL with error ("cannot resolve <host>: ...", "Connection refused", ...). */
+/* bev: connected (TCP_NODELAY, SO_KEEPALIVE set, up to 1 MiB per write, no callbacks, owned by the
+ * callee now), or NULL with error ("cannot resolve <host>: ...", "Connection refused", ...). */
 typedef void (*dial_fn)(void *arg, struct bufferevent *bev, const char *error);
 
 /* Starts connecting to host:port. fn runs exactly once unless dial_cancel comes first:

@@ -108,6 +108,24 @@ static struct peer *find_peer(struct pool *p, const char *host, int port)
     return pe;
 }
 
+/* The open connection of pe with the fewest unanswered requests, ties going to the first from
+ * slot `first` on (a random one). A connection stalled behind a slow request on the server
+ * would otherwise keep receiving its share of new requests, which then wait there while the
+ * server's other connections run dry. */
+static struct tconn *least_loaded(struct peer *pe, int n, int first)
+{
+    struct tconn *best = pe->slots[first].conn;
+    size_t best_load = tconn_outstanding(best);
+    for (int k = 1; k < n && best_load > 0; k++) {
+        struct tconn *t = pe->slots[(first + k) % n].conn;
+        if (t && tconn_is_active(t) && tconn_outstanding(t) < best_load) {
+            best = t;
+            best_load = tconn_outstanding(t);
+        }
+    }
+    return best;
+}
+
 struct tconn *pool_get(struct pool *p, const char *host, int port, bool fast_fail)
 {
     const struct pool_config *cfg = p->cfg;
@@ -117,10 +135,10 @@ struct tconn *pool_get(struct pool *p, const char *host, int port, bool fast_fai
     if (!pe)
         return NULL;
     int n = cfg->connections_per_peer;
-    struct slot *s =
-        &pe->slots[n > 1 ? (int)((uint64_t)client_rng_id(p->env->rng) % (uint64_t)n) : 0];
+    int first = n > 1 ? (int)((uint64_t)client_rng_id(p->env->rng) % (uint64_t)n) : 0;
+    struct slot *s = &pe->slots[first];
     if (s->conn && tconn_is_active(s->conn))
-        return s->conn;
+        return least_loaded(pe, n, first);
     uint64_t window = (uint64_t)(cfg->retry_wait_ms > 0 ? cfg->retry_wait_ms : 0) * 95 / 100;
     struct tconn *t;
     if (fast_fail && pe->connect_failed_ms && client_now_ms() - pe->connect_failed_ms < window) {

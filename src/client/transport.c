@@ -72,6 +72,11 @@ bool tconn_is_active(const struct tconn *t)
     return t->state != CONN_CLOSED;
 }
 
+size_t tconn_outstanding(const struct tconn *t)
+{
+    return t->ps.count;
+}
+
 const char *tconn_peer(const struct tconn *t)
 {
     return t->peer;

@@ -60,6 +60,8 @@ void tconn_on_close(struct tconn *t, void (*fn)(void *arg, struct tconn *t), voi
 void tconn_on_connect_result(struct tconn *t, void (*fn)(void *arg, bool ok), void *arg);
 
 bool tconn_is_active(const struct tconn *t);
+/* Requests sent (or queued to be sent) on t and not yet answered. */
+size_t tconn_outstanding(const struct tconn *t);
 const char *tconn_peer(const struct tconn *t);
 
 /* Each returns 0 (the callback will run exactly once, never from inside this

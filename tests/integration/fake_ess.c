@@ -416,7 +416,7 @@ static void *conn_main(void *arg)
         }
         memcpy(c->rx + c->rx_len, buf, (size_t)r);
         c->rx_len += (size_t)r;
-        if (o->silent)
+        if (o->silent || (o->silent_first && c->index == 0))
             continue;
         const uint8_t *p = buf;
         size_t left = (size_t)r;

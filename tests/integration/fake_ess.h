@@ -17,6 +17,7 @@ struct fake_ess_opts {
     const struct manifest *manifest;
     int64_t first_stream_id; /* 0: a random-ish base like Spark's */
     int silent;              /* read everything, answer nothing */
+    int silent_first;        /* the same on the first connection only */
     int close_after_chunks;  /* close a connection after sending this many chunk/stream
                                 replies ... */
     int close_conns;         /* ... on the first close_conns connections (-1: all) */

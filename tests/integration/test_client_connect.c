@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,73 @@ START_TEST(test_missing_resolv_conf)
 }
 END_TEST
 
+/* RPC answers counted from the loop thread. */
+struct answers {
+    pthread_mutex_t lock;
+    int n;
+};
+
+static void on_answer(void *arg, int status, const char *error, const uint8_t *body, size_t len)
+{
+    struct answers *a = arg;
+    (void)status, (void)error, (void)body, (void)len;
+    pthread_mutex_lock(&a->lock);
+    a->n++;
+    pthread_mutex_unlock(&a->lock);
+}
+
+static int answered(struct answers *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int n = a->n;
+    pthread_mutex_unlock(&a->lock);
+    return n;
+}
+
+/* With two connections to a peer, one of them stuck (its server never answers), new requests
+ * go to the one with fewer unanswered requests: none waits behind the stuck one (picked at
+ * random, about half of them would, each until the request timeout). */
+START_TEST(test_requests_avoid_a_stuck_connection)
+{
+    struct fake_ess_opts fo = {.manifest = &man, .silent_first = 1};
+    struct fake_ess *fs = fake_ess_start(&fo);
+    struct shuffle_client_options o;
+    shuffle_client_options_init(&o);
+    o.connections_per_peer = 2;
+    o.request_timeout_ms = 20000;
+    o.max_retries = 0;
+    shuffle_client *cl;
+    ck_assert_int_eq(shuffle_client_new(&o, &cl), SHUFFLE_OK);
+    struct answers a = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    static const char body[] = "x"; /* not a message: answered with an RpcFailure */
+    /* requests until both connections are up, the first one holding unanswered requests */
+    int sent = 0;
+    while ((fake_ess_connections(fs) < 2 || answered(&a) == sent) && sent < 200) {
+        ck_assert_int_eq(shuffle_rpc(cl, "127.0.0.1", fake_ess_port(fs), body, 1, on_answer, &a),
+                         SHUFFLE_OK);
+        sent++;
+        for (int waited = 0; answered(&a) < sent && waited < 50; waited++)
+            usleep(1000);
+    }
+    ck_assert_int_eq(fake_ess_connections(fs), 2);
+    ck_assert_int_lt(answered(&a), sent);
+    int stuck = sent - answered(&a);
+    /* one at a time, each answered within 5 s */
+    for (int k = 0; k < 20; k++) {
+        ck_assert_int_eq(shuffle_rpc(cl, "127.0.0.1", fake_ess_port(fs), body, 1, on_answer, &a),
+                         SHUFFLE_OK);
+        sent++;
+        for (int waited = 0; answered(&a) < sent - stuck && waited < 5000; waited++)
+            usleep(1000);
+        ck_assert_msg(answered(&a) == sent - stuck, "request %d waits behind the stuck connection",
+                      k);
+    }
+    ck_assert_int_eq(fake_ess_connections(fs), 2);
+    shuffle_client_free(cl);
+    fake_ess_stop(fs);
+}
+END_TEST
+
 int main(void)
 {
     check_require_shared_vectors();
@@ -348,7 +416,7 @@ int main(void)
         CHECK_TESTS(test_fast_fail_skips_connect_in_window, test_fast_fail_text_and_window_end,
                     test_no_fast_fail_without_retries, test_localhost_name, test_unresolvable_name,
                     test_free_while_resolving, test_requests_wait_for_the_name,
-                    test_missing_resolv_conf));
+                    test_missing_resolv_conf, test_requests_avoid_a_stuck_connection));
     manifest_free(&man);
     return status;
 }

@@ -15,3 +15,9 @@ TESTS += tests/unit/test_mapsets
 tests_unit_test_mapsets_SOURCES = tests/unit/test_mapsets.c src/client/mapsets.c \
 	src/client/mapsets.h
 tests_unit_test_mapsets_LDADD = $(LDADD) $(ROARING_LIBS)
+
+# Connection setup (dial.c): one writable turn sends a whole 64 KiB block (issue 17).
+check_PROGRAMS += tests/unit/test_dial
+TESTS += tests/unit/test_dial
+tests_unit_test_dial_SOURCES = tests/unit/test_dial.c src/client/dial.c src/client/dial.h \
+	src/client/resolve.c src/client/resolve.h src/client/util.c src/client/util.h
