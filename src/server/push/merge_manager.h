@@ -24,7 +24,8 @@ struct merge_partition;
 
 struct merge_limits {
     uint64_t min_chunk_bytes;     /* push_min_chunk_bytes */
-    uint64_t max_open_partitions; /* push_max_open_files / 3 files each */
+    uint64_t max_open_partitions; /* push_max_open_files / 3 files each; 0 = none */
+    uint64_t max_partitions;      /* push_max_partitions (being merged), 0 = none */
     uint64_t max_app_bytes;       /* push_max_app_merge_bytes, 0 = none */
 };
 
@@ -106,7 +107,9 @@ void merge_manager_replay_done(struct merge_manager *m);
 struct resolver;
 void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res);
 
-/* Gauges: merged bytes committed (total), partitions open. */
+/* Gauges: partitions whose files are open; partitions being merged (neither finalized nor
+ * dropped). */
 uint64_t merge_manager_open_partitions(struct merge_manager *m);
+uint64_t merge_manager_merging_partitions(struct merge_manager *m);
 
 #endif

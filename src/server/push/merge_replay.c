@@ -180,7 +180,8 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     } else if (s && r->op == MJ_FINALIZE) {
         s->finalized = true;
         for (size_t i = 0; i < s->n; i++) {
-            merge_part_closed(m, s->parts[i]);
+            merge_part_retire(m, s->parts[i]);
+            merge_part_closed(m, s->parts[i]); /* none open while replaying */
             merge_partition_replay_finalize(&s->parts[i]->p);
         }
     }
