@@ -145,9 +145,9 @@ static void connect_with(int shuffle)
 {
     push_ok(shuffle, 0, 0);
     struct shuffle_merge_statuses *ms;
-    ck_assert_int_eq(shuffle_finalize_merge_sync(cl, "127.0.0.1", shuffled.port, APP, ATTEMPT,
-                                                 shuffle, 0, &ms),
-                     SHUFFLE_OK);
+    ck_assert_int_eq(
+        shuffle_finalize_merge_sync(cl, "127.0.0.1", shuffled.port, APP, ATTEMPT, shuffle, 0, &ms),
+        SHUFFLE_OK);
     free(ms);
 }
 
