@@ -177,7 +177,7 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
-    struct merge_claim *cl = merge_part_for(m, a, s, k, false, err, errlen);
+    struct merge_claim *cl = merge_part_for(m, a, s, k->reduce, false, err, errlen);
     if (cl)
         v = claim_for(m, cl, k, false, claim);
     if (v == MERGE_WRITE && merge_part_files_open(m, cl, err, errlen) != 0) {

@@ -17,7 +17,6 @@
 
 #include "server/block/resolver.h"
 #include "server/ops/metrics.h"
-#include "server/push/merge_manager.h"
 #include "server/push/merge_partition.h"
 #include "server/push/merge_state.h"
 
@@ -61,26 +60,14 @@ int merge_part_files_open(struct merge_manager *m, struct merge_claim *cl, char 
     return 0;
 }
 
-void merge_part_retire(struct merge_manager *m, struct merge_claim *cl)
-{
-    merge_open_files_hold(&m->files, &cl->files);
-    if (cl->merging)
-        m->merging_parts--;
-    cl->merging = false;
-}
-
-void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
-{
-    merge_open_files_closed(&m->files, &cl->files);
-}
-
-static struct merge_claim *part_new(struct app_entry *a, const struct merge_push_key *k)
+static struct merge_claim *part_new(struct app_entry *a, const struct shuffle_entry *s,
+                                    int32_t reduce)
 {
     char *paths[3] = {0};
     enum merged_file kinds[3] = {MERGED_DATA, MERGED_INDEX, MERGED_META};
     char buf[4096];
     for (int i = 0; i < 3; i++) {
-        if (merged_file_path(&a->dirs, k->app, k->shuffle, k->merge_id, k->reduce, kinds[i], buf,
+        if (merged_file_path(&a->dirs, a->app, s->shuffle_id, s->merge_id, reduce, kinds[i], buf,
                              sizeof buf) != 0 ||
             !(paths[i] = strdup(buf))) {
             for (int j = 0; j <= i; j++)
@@ -89,14 +76,14 @@ static struct merge_claim *part_new(struct app_entry *a, const struct merge_push
         }
     }
     struct merge_claim *cl = calloc(1, sizeof *cl);
-    if (!cl || merge_partition_init(&cl->p, k->reduce, paths) != 0) {
+    if (!cl || merge_partition_init(&cl->p, reduce, paths) != 0) {
         free(cl);
         return NULL;
     }
     cl->refs = 1;
     cl->app = a;
-    cl->shuffle = k->shuffle;
-    cl->merge_id = k->merge_id;
+    cl->shuffle = s->shuffle_id;
+    cl->merge_id = s->merge_id;
     a->refs++;
     return cl;
 }
@@ -127,11 +114,11 @@ static bool merge_path_allowed(struct merge_manager *m, const char *app, const c
 /* The partition of k in s, created (files too, unless restoring) if new. NULL with err.
  * Under m->lock. */
 struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
-                                   struct shuffle_entry *s, const struct merge_push_key *k,
-                                   bool restoring, char *err, size_t errlen)
+                                   struct shuffle_entry *s, int32_t reduce, bool restoring,
+                                   char *err, size_t errlen)
 {
     bool found;
-    size_t at = merge_part_slot(s, k->reduce, &found);
+    size_t at = merge_part_slot(s, reduce, &found);
     if (found)
         return s->parts[at];
     if (!restoring && m->lim.max_partitions && m->merging_parts >= m->lim.max_partitions) {
@@ -149,11 +136,11 @@ struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
         s->parts = p;
         s->cap = cap;
     }
-    struct merge_claim *cl = part_new(a, k);
+    struct merge_claim *cl = part_new(a, s, reduce);
     if (!cl)
         goto oom;
     for (int i = 0; i < 3; i++)
-        if (!merge_path_allowed(m, k->app, cl->p.paths[i], err, errlen)) {
+        if (!merge_path_allowed(m, a->app, cl->p.paths[i], err, errlen)) {
             merge_part_unref(m, cl);
             return NULL;
         }

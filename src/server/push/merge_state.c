@@ -58,6 +58,21 @@ void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t 
 }
 
 /* Under m->lock. */
+void merge_part_retire(struct merge_manager *m, struct merge_claim *cl)
+{
+    merge_open_files_hold(&m->files, &cl->files);
+    if (cl->merging)
+        m->merging_parts--;
+    cl->merging = false;
+}
+
+/* Under m->lock. */
+void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
+{
+    merge_open_files_closed(&m->files, &cl->files);
+}
+
+/* Under m->lock. */
 void merge_part_unref(struct merge_manager *m, struct merge_claim *cl)
 {
     if (--cl->refs > 0)

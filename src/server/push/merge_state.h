@@ -26,7 +26,6 @@
 
 struct merge_apps;
 struct merge_journal;
-struct merge_push_key;
 struct resolver;
 
 struct merge_claim {
@@ -121,11 +120,11 @@ struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entr
                                         int32_t shuffle, int32_t merge_id, struct merge_trash *t);
 /* Index of reduce in s->parts, or where it would go (*found false). */
 size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found);
-/* The partition of k in s, created if new: files created (truncated), or reopened as they
- * are when restoring. NULL with err. */
+/* The partition reduce of s (a's), created if new: its files created (truncated), or left
+ * closed as they are when restoring (merge_parts.c). NULL with err. */
 struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
-                                   struct shuffle_entry *s, const struct merge_push_key *k,
-                                   bool restoring, char *err, size_t errlen);
+                                   struct shuffle_entry *s, int32_t reduce, bool restoring,
+                                   char *err, size_t errlen);
 /* Under m->lock, for a push that claimed cl (MERGE_WRITE): its files opened again if they
  * were closed, after closing the least recently used idle partition's when the bound is
  * reached. Blocking (open). 0, or -1 with err. */
