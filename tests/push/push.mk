@@ -75,3 +75,8 @@ tests_push_test_push_crash_LDADD = $(LDADD) $(ROARING_LIBS)
 check_PROGRAMS += tests/push/test_merge_open_files
 TESTS += tests/push/test_merge_open_files
 tests_push_test_merge_open_files_LDADD = src/server/libpush.la $(LDADD)
+# The merge manager's partitions under push_max_open_files: closed, reopened, over the bound
+# only while all are written; push_max_partitions.
+check_PROGRAMS += tests/push/test_merge_open_parts
+TESTS += tests/push/test_merge_open_parts
+tests_push_test_merge_open_parts_LDADD = src/server/libpush.la $(LDADD)
