@@ -54,13 +54,15 @@ struct merge_push_key {
     int32_t attempt, shuffle, merge_id, map_index, reduce;
 };
 
-/* Decides a push of body_len bytes (creating the partition's files on first use). */
+/* Decides a push of body_len bytes (creating the partition's files on first use, reopening
+ * them when they were closed for push_max_open_files, merge_parts.c). */
 enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merge_push_key *k,
                                       uint64_t body_len, struct merge_claim **claim, char *err,
                                       size_t errlen);
 /* The same verdict without touching the disk or waiting for the manager's lock, for the
- * event loop: MERGE_NEED_POOL when the push needs files created or deleted, may fail, or the
- * lock is busy. The common case (the partition exists) is decided here. */
+ * event loop: MERGE_NEED_POOL when the push needs files created, reopened or deleted, may
+ * fail, or the lock is busy. The common case (the partition exists, its files open) is
+ * decided here. */
 enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct merge_push_key *k,
                                            uint64_t body_len, struct merge_claim **claim);
 /* Writes len bytes of the claimed block at offset `at` into it. 0 or -1 with err. */
