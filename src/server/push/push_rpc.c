@@ -23,6 +23,7 @@ struct push_service *push_service_create(const struct shuffled_config *cfg,
     struct merge_limits lim = {
         .min_chunk_bytes = cfg->push_min_chunk_bytes,
         .max_open_partitions = cfg->push_max_open_files / 3 ? cfg->push_max_open_files / 3 : 1,
+        .max_partitions = cfg->push_max_partitions,
         .max_app_bytes = cfg->push_max_app_merge_bytes,
     };
     ps->max_deferred_bytes = cfg->push_max_deferred_bytes;
