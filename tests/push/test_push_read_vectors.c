@@ -249,6 +249,92 @@ START_TEST(test_open_blocks_chunks)
 }
 END_TEST
 
+/* GetLocalDirsForExecutors naming "shuffle-push-merger": a 3.5 reducer on the merger's host
+ * asks for the merge dirs that way (PushBasedFetchHelper, host-local merged reads); the answer
+ * carries the current attempt's merge dirs under that id, one per registered local dir
+ * (RemoteBlockPushResolver.getMergedBlockDirs), beside any executors also named. */
+static void local_dirs(struct client *c, const char *app, const char **execs, uint32_t n,
+                       struct reply *r, struct blockmsg *out)
+{
+    struct proto_bytes items[4];
+    for (uint32_t i = 0; i < n; i++)
+        items[i] = (struct proto_bytes){(char *)execs[i], (uint32_t)strlen(execs[i])};
+    struct blockmsg m = {.type = BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS};
+    m.u.get_local_dirs.app_id = (struct proto_bytes){(char *)app, (uint32_t)strlen(app)};
+    m.u.get_local_dirs.exec_ids = (struct proto_string_array){items, n};
+    client_rpc_msg(c, &m, r);
+    if (out) {
+        ck_assert_int_eq(r->type, PROTO_RPC_RESPONSE);
+        char why[256];
+        ck_assert_int_eq(
+            blockmsg_decode(r->msg.u.rpc.body.data, r->msg.u.rpc.body.len, out, why, sizeof why),
+            0);
+        ck_assert_int_eq(out->type, BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS);
+    }
+}
+
+/* The dirs out lists for exec: their count, each checked against want (all the same). */
+static uint32_t dirs_of(const struct blockmsg *out, const char *exec, const char *want)
+{
+    const __typeof__(out->u.local_dirs) *l = &out->u.local_dirs;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < l->exec_ids.count; i++) {
+        uint32_t k = (uint32_t)l->num_local_dirs_by_exec.items[i];
+        if (strcmp(l->exec_ids.items[i].data, exec) == 0) {
+            for (uint32_t d = 0; want && d < k; d++)
+                ck_assert_str_eq(l->all_local_dirs.items[at + d].data, want);
+            return k;
+        }
+        at += k;
+    }
+    return 0;
+}
+
+START_TEST(test_local_dirs_push_merger)
+{
+    struct push_env e;
+    struct client c;
+    env_ready(&e, true, &c);
+    char want[800];
+    snprintf(want, sizeof want, "%s/merge_manager_1", e.data);
+    struct reply r;
+    struct blockmsg out;
+    const char *merger[] = {"shuffle-push-merger"};
+    local_dirs(&c, "app-cap", merger, 1, &r, &out);
+    ck_assert_uint_eq(out.u.local_dirs.exec_ids.count, 1);
+    ck_assert_uint_eq(dirs_of(&out, "shuffle-push-merger", want), 2); /* two blockmgr dirs */
+    blockmsg_free(&out);
+    reply_free(&r);
+    /* beside a registered executor, which keeps its own dirs */
+    const char *both[] = {"1", "shuffle-push-merger"};
+    local_dirs(&c, "app-cap", both, 2, &r, &out);
+    ck_assert_uint_eq(dirs_of(&out, "shuffle-push-merger", want), 2);
+    ck_assert_uint_eq(dirs_of(&out, "1", NULL), 2);
+    blockmsg_free(&out);
+    reply_free(&r);
+    /* an application without merge dirs: Spark's text */
+    char line[512];
+    local_dirs(&c, "app-none", merger, 1, &r, NULL);
+    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, sizeof line);
+    ck_assert_str_eq(line, "java.lang.IllegalArgumentException: application app-none is not "
+                           "registered or NM was restarted.");
+    reply_free(&r);
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+    /* push off: Spark's NoOpMergedShuffleFileManager refuses */
+    env_ready(&e, false, &c);
+    local_dirs(&c, "app-cap", merger, 1, &r, NULL);
+    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, sizeof line);
+    ck_assert_str_eq(line,
+                     "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+    reply_free(&r);
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+}
+END_TEST
+
 /* Push off (the default): merged fetches refused as before, DiagnoseCorruption still served. */
 START_TEST(test_push_off)
 {
@@ -273,4 +359,5 @@ END_TEST
 
 CHECK_MAIN((.suite = "push_read_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
-           test_replay_recorded, test_bad_input, test_open_blocks_chunks, test_push_off)
+           test_replay_recorded, test_bad_input, test_open_blocks_chunks,
+           test_local_dirs_push_merger, test_push_off)
