@@ -249,6 +249,51 @@ START_TEST(test_open_blocks_chunks)
 }
 END_TEST
 
+/* A 3.5 reader fetching to disk (a chunk over spark.network.maxRemoteBlockSizeFetchToMem) asks
+ * for each merged chunk with StreamRequest("<streamId>_<i>"): StreamResponse with the chunk's
+ * bytes after the frame, i.e. [index[c], index[c+1]) of the merged data (reduce 0: 0, 252,
+ * 559, 614); a chunk outside the index gets a StreamFailure. */
+START_TEST(test_chunks_by_stream_request)
+{
+    struct push_env e;
+    struct client c;
+    env_ready(&e, true, &c);
+    int32_t chunks[4] = {2, 0, 1, 7};
+    int64_t sid = open_chunks(&c, 0, chunks, 4);
+    const uint64_t want_len[3] = {614 - 559, 252, 559 - 252}, want_off[3] = {559, 0, 252};
+    /* the data file, wherever it was placed */
+    char cmd[1500], data[1200];
+    snprintf(cmd, sizeof cmd, "ls %s/merge_manager_1/*/shuffleMerged_app-cap_0_0_0.data", e.data);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p && fgets(data, sizeof data, p));
+    data[strcspn(data, "\n")] = 0;
+    pclose(p);
+    size_t file_len;
+    uint8_t *file = harness_read_file(data, &file_len);
+    ck_assert(file && file_len == 614);
+    for (int i = 0; i < 3; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "%lld_%d", (long long)sid, i);
+        struct reply r;
+        client_stream(&c, id, &r);
+        ck_assert_int_eq(r.type, PROTO_STREAM_RESPONSE);
+        ck_assert_uint_eq(r.msg.u.stream_response.byte_count, want_len[i]);
+        ck_assert_uint_eq(r.raw_len, want_len[i]);
+        ck_assert(memcmp(r.raw, file + want_off[i], want_len[i]) == 0);
+        reply_free(&r);
+    }
+    char id[64];
+    snprintf(id, sizeof id, "%lld_3", (long long)sid);
+    struct reply r;
+    client_stream(&c, id, &r);
+    ck_assert_int_eq(r.type, PROTO_STREAM_FAILURE);
+    reply_free(&r);
+    free(file);
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+}
+END_TEST
+
 /* GetLocalDirsForExecutors naming "shuffle-push-merger": a 3.5 reducer on the merger's host
  * asks for the merge dirs that way (PushBasedFetchHelper, host-local merged reads); the answer
  * carries the current attempt's merge dirs under that id, one per registered local dir
@@ -360,4 +405,4 @@ END_TEST
 CHECK_MAIN((.suite = "push_read_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_recorded, test_bad_input, test_open_blocks_chunks,
-           test_local_dirs_push_merger, test_push_off)
+           test_chunks_by_stream_request, test_local_dirs_push_merger, test_push_off)
