@@ -220,7 +220,7 @@ START_TEST(test_open_blocks_chunks)
     struct proto_bytes ids[2] = {{"shuffleChunk_0_0_0_2", 20}, {"shuffleChunk_0_0_1_0", 20}};
     struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
     m.u.open_blocks.app_id = (struct proto_bytes){"app-cap", 7};
-    m.u.open_blocks.exec_id = (struct proto_bytes){"1", 1};
+    m.u.open_blocks.exec_id = (struct proto_bytes){"shuffle-push-merger", 19}; /* as 3.5 sends */
     m.u.open_blocks.block_ids = (struct proto_string_array){ids, 2};
     int32_t n;
     int64_t sid = client_open_stream(&c, &m, &n);
@@ -258,8 +258,16 @@ START_TEST(test_chunks_by_stream_request)
     struct push_env e;
     struct client c;
     env_ready(&e, true, &c);
-    int32_t chunks[4] = {2, 0, 1, 7};
-    int64_t sid = open_chunks(&c, 0, chunks, 4);
+    int32_t chunks[4] = {2, 0, 1, 7}, reduce = 0;
+    /* as a 3.5 reducer sends it: the merger's BlockManagerId names no executor, its execId is
+     * "shuffle-push-merger" (never registered) */
+    struct blockmsg m;
+    struct proto_int_array row = {chunks, 4};
+    chunks_msg(&m, &reduce, &row);
+    m.u.fetch_shuffle_block_chunks.exec_id = (struct proto_bytes){"shuffle-push-merger", 19};
+    int32_t n;
+    int64_t sid = client_open_stream(&c, &m, &n);
+    ck_assert_int_eq(n, 4);
     const uint64_t want_len[3] = {614 - 559, 252, 559 - 252}, want_off[3] = {559, 0, 252};
     /* the data file, wherever it was placed */
     char cmd[1500], data[1200];
