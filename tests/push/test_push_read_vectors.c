@@ -249,6 +249,49 @@ START_TEST(test_open_blocks_chunks)
 }
 END_TEST
 
+/* A 3.5 reducer sends the meta requests of all its merged blocks on one connection without
+ * waiting (PushBasedFetchHelper.sendFetchMergedStatusRequest) and matches the answers by
+ * request id: each answer carries its own request's id and content. */
+START_TEST(test_meta_requests_pipelined)
+{
+    struct push_env e;
+    struct client c;
+    env_ready(&e, true, &c);
+    const int32_t reduces[4] = {1, 9, 0, 1};
+    const int32_t want_chunks[4] = {1, -1, 3, 1}; /* -1: no merged files, RpcFailure */
+    for (int i = 0; i < 4; i++) {
+        struct proto_msg m = {.type = PROTO_MERGED_BLOCK_META_REQUEST};
+        m.u.merged_block_meta_request.request_id = 1000 + i;
+        m.u.merged_block_meta_request.app_id = (struct proto_view){(const uint8_t *)"app-cap", 7};
+        m.u.merged_block_meta_request.reduce_id = reduces[i];
+        client_send_msg(&c, &m);
+    }
+    bool seen[4] = {false};
+    for (int k = 0; k < 4; k++) {
+        struct reply r;
+        ck_assert(client_read(&c, &r));
+        int64_t id;
+        if (r.type == PROTO_MERGED_BLOCK_META_SUCCESS) {
+            id = r.msg.u.merged_block_meta_success.request_id;
+            ck_assert(id >= 1000 && id < 1004);
+            ck_assert_int_eq(r.msg.u.merged_block_meta_success.num_chunks, want_chunks[id - 1000]);
+            ck_assert_uint_eq(r.msg.u.merged_block_meta_success.body.len,
+                              want_chunks[id - 1000] == 3 ? 60 : 22);
+        } else {
+            ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+            id = r.msg.u.rpc_failure.request_id;
+            ck_assert(id >= 1000 && id < 1004);
+            ck_assert_int_eq(want_chunks[id - 1000], -1);
+        }
+        ck_assert(!seen[id - 1000]);
+        seen[id - 1000] = true;
+        reply_free(&r);
+    }
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+}
+END_TEST
+
 /* A 3.5 reader fetching to disk (a chunk over spark.network.maxRemoteBlockSizeFetchToMem) asks
  * for each merged chunk with StreamRequest("<streamId>_<i>"): StreamResponse with the chunk's
  * bytes after the frame, i.e. [index[c], index[c+1]) of the merged data (reduce 0: 0, 252,
@@ -413,4 +456,5 @@ END_TEST
 CHECK_MAIN((.suite = "push_read_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
            test_replay_recorded, test_bad_input, test_open_blocks_chunks,
-           test_chunks_by_stream_request, test_local_dirs_push_merger, test_push_off)
+           test_meta_requests_pipelined, test_chunks_by_stream_request, test_local_dirs_push_merger,
+           test_push_off)
