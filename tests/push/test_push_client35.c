@@ -6,6 +6,10 @@
  * application without merge dirs. */
 #include <config.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "push_replay.h"
 #include "../check_main.h"
 
@@ -261,6 +265,79 @@ START_TEST(test_finalize_refusals)
 }
 END_TEST
 
+/* With TCP_CORK, what is sent meanwhile leaves in one segment when it is lifted. */
+static void cork(struct client *c, bool on)
+{
+    int v = on;
+    ck_assert_int_eq(setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v), 0);
+}
+
+/* Merged files of shuffle under data_dir's merge_manager_1. */
+static int shuffle_files(const char *data_dir, int shuffle)
+{
+    char cmd[1200], line[64];
+    snprintf(cmd, sizeof cmd, "find '%s/" MERGED "' -name 'shuffleMerged_app-cap_%d_*' | wc -l",
+             data_dir, shuffle);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p && fgets(line, sizeof line, p));
+    pclose(p);
+    return atoi(line);
+}
+
+/* RemoveShuffleMerge is a OneWayMessage: the client sends what follows at once, on the same
+ * connection. Spark decides the removal before it reads the next frame (the files go on its
+ * cleaner thread), so a push of the removed merge that follows is TOO_LATE and a finalize
+ * stale; a newer merge id merges anew. A removal of another attempt or of an older merge id
+ * changes nothing (Spark throws, and logs it for a one-way message). */
+START_TEST(test_remove_merge_then_push_at_once)
+{
+    char data_dir[800];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    uint8_t body[300];
+    memset(body, 'x', sizeof body);
+    struct client c;
+    client_open(&c, d.port);
+    push_start_merge(&c, 1, 1, 3, 2, 0, 0, body, sizeof body, sizeof body);
+    ck_assert_int_eq(push_code(&c, 1), 0);
+    push_start_merge(&c, 2, 1, 3, 2, 1, 1, body, sizeof body, sizeof body);
+    ck_assert_int_eq(push_code(&c, 2), 0);
+    ck_assert_int_eq(shuffle_files(data_dir, 3), 6);
+    /* all merges of shuffle 3 (merge 2, not finalized), the push in the same segment */
+    cork(&c, true);
+    send_remove_merge(&c, 1, 3, -1);
+    push_start_merge(&c, 3, 1, 3, 2, 2, 0, body, sizeof body, sizeof body);
+    cork(&c, false);
+    ck_assert_int_eq(push_code(&c, 3), 1);
+    ck_assert_int_eq(shuffle_files(data_dir, 3), 0);
+    struct blockmsg st;
+    char err[512];
+    ck_assert_int_eq(finalize_as(&c, "app-cap", 1, 3, 2, &st, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "is stale shuffle finalize request") != NULL, "%s", err);
+
+    push_start_merge(&c, 4, 1, 3, 3, 0, 0, body, sizeof body, sizeof body);
+    ck_assert_int_eq(push_code(&c, 4), 0);
+    send_remove_merge(&c, 2, 3, 3); /* not the current attempt */
+    send_remove_merge(&c, 1, 3, 1); /* an older merge id */
+    push_start_merge(&c, 5, 1, 3, 3, 1, 0, body, sizeof body, sizeof body);
+    ck_assert_int_eq(push_code(&c, 5), 0);
+    ck_assert_int_eq(finalize_as(&c, "app-cap", 1, 3, 3, &st, err, sizeof err), 0);
+    ck_assert_uint_eq(st.u.merge_statuses.reduce_ids.count, 1);
+    ck_assert_int_eq(st.u.merge_statuses.sizes.items[0], 2 * (int64_t)sizeof body);
+    blockmsg_free(&st);
+    ck_assert_int_eq(shuffle_files(data_dir, 3), 3);
+
+    cork(&c, true);
+    send_remove_merge(&c, 1, 3, 3); /* the finalized merge, by its id */
+    push_start_merge(&c, 6, 1, 3, 3, 2, 0, body, sizeof body, sizeof body);
+    cork(&c, false);
+    ck_assert_int_eq(push_code(&c, 6), 1);
+    ck_assert_int_eq(shuffle_files(data_dir, 3), 0);
+    client_close(&c);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "push_client35", .name = "write side", .timeout_s = 120),
            test_no_attempt_id_and_empty_blocks, test_merge_dir_created_after_registration,
-           test_finalize_refusals)
+           test_finalize_refusals, test_remove_merge_then_push_at_once)

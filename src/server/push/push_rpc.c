@@ -113,6 +113,14 @@ static void job_free(struct conn *c, void *arg)
     free(j);
 }
 
+/* The removal is done: the connection's next frames may be read. */
+static void remove_done(struct conn *c, void *arg)
+{
+    if (c)
+        conn_hold_input(c, false);
+    job_free(c, arg);
+}
+
 static struct merge_job *job_new(struct push_service *ps, struct rpc_reply *reply,
                                  const struct proto_bytes *app, int32_t attempt, int32_t shuffle,
                                  int32_t merge_id)
@@ -155,5 +163,9 @@ void push_remove_merge(struct push_service *ps, struct conn *c, const struct blo
         log_warn("%s: RemoveShuffleMerge dropped: out of memory", conn_peer(c));
         return;
     }
-    conn_run_blocking(c, remove_run, job_free, j);
+    /* Spark decides a removal before it reads the connection's next frame (a push or a
+     * finalize of the removed merge that follows at once is too late or stale): reading
+     * holds until it is done (its files deleted too). */
+    conn_hold_input(c, true);
+    conn_run_blocking(c, remove_run, remove_done, j);
 }
