@@ -338,6 +338,63 @@ START_TEST(test_remove_merge_then_push_at_once)
 }
 END_TEST
 
+/* GetLocalDirsForExecutors(app, [id]): the reply, decoded into *out (0), or the failure's
+ * first line in err (-1). */
+static int local_dirs(struct client *c, const char *app, const char *id, struct blockmsg *out,
+                      char *err, size_t errlen)
+{
+    struct proto_bytes ids[1] = {{(char *)id, (uint32_t)strlen(id)}};
+    struct blockmsg q = {.type = BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS};
+    q.u.get_local_dirs.app_id = (struct proto_bytes){(char *)app, (uint32_t)strlen(app)};
+    q.u.get_local_dirs.exec_ids = (struct proto_string_array){ids, 1};
+    struct reply a;
+    char why[256];
+    client_rpc_msg(c, &q, &a);
+    int rc = -1;
+    if (a.type == PROTO_RPC_FAILURE) {
+        first_line(a.msg.u.rpc_failure.error.data, a.msg.u.rpc_failure.error.len, err, errlen);
+    } else {
+        ck_assert_int_eq(
+            blockmsg_decode(a.msg.u.rpc.body.data, a.msg.u.rpc.body.len, out, why, sizeof why), 0);
+        ck_assert_int_eq(out->type, BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS);
+        rc = 0;
+    }
+    reply_free(&a);
+    return rc;
+}
+
+/* A reducer reading merged blocks on its own host asks the service for the merge dirs with
+ * the executor id "shuffle-push-merger" (Spark's SHUFFLE_MERGER_IDENTIFIER): the answer is
+ * the application's merge dirs, one per registered local dir; an application without merge
+ * dirs gets validateAndGetAppShuffleInfo's refusal. */
+START_TEST(test_local_dirs_of_the_merger)
+{
+    char data_dir[800], want[900];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    struct client c;
+    client_open(&c, d.port);
+    struct blockmsg r;
+    char err[512];
+    ck_assert_int_eq(local_dirs(&c, "app-cap", "shuffle-push-merger", &r, err, sizeof err), 0);
+    ck_assert_uint_eq(r.u.local_dirs.exec_ids.count, 1);
+    ck_assert_str_eq(r.u.local_dirs.exec_ids.items[0].data, "shuffle-push-merger");
+    ck_assert_uint_eq(r.u.local_dirs.num_local_dirs_by_exec.count, 1);
+    ck_assert_int_eq(r.u.local_dirs.num_local_dirs_by_exec.items[0], 2);
+    ck_assert_uint_eq(r.u.local_dirs.all_local_dirs.count, 2);
+    snprintf(want, sizeof want, "%s/" MERGED, data_dir);
+    ck_assert_str_eq(r.u.local_dirs.all_local_dirs.items[0].data, want);
+    ck_assert_str_eq(r.u.local_dirs.all_local_dirs.items[1].data, want);
+    blockmsg_free(&r);
+    ck_assert_int_eq(local_dirs(&c, "app-none", "shuffle-push-merger", &r, err, sizeof err), -1);
+    ck_assert_str_eq(err, "java.lang.IllegalArgumentException: application app-none is not "
+                          "registered or NM was restarted.");
+    client_close(&c);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "push_client35", .name = "write side", .timeout_s = 120),
            test_no_attempt_id_and_empty_blocks, test_merge_dir_created_after_registration,
-           test_finalize_refusals, test_remove_merge_then_push_at_once)
+           test_finalize_refusals, test_remove_merge_then_push_at_once,
+           test_local_dirs_of_the_merger)
