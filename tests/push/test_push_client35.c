@@ -394,7 +394,61 @@ START_TEST(test_local_dirs_of_the_merger)
 }
 END_TEST
 
+/* FinalizeShuffleMerge(app-cap, 1, shuffle, merge_id) sent, not waited for. */
+static void send_finalize(struct client *c, int32_t shuffle, int32_t merge_id)
+{
+    struct blockmsg f = {.type = BLOCKMSG_FINALIZE_SHUFFLE_MERGE};
+    f.u.finalize_shuffle_merge.layout = BLOCKMSG_LAYOUT_32;
+    f.u.finalize_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
+    f.u.finalize_shuffle_merge.app_attempt_id = 1;
+    f.u.finalize_shuffle_merge.shuffle_id = shuffle;
+    f.u.finalize_shuffle_merge.shuffle_merge_id = merge_id;
+    struct proto_writer w;
+    proto_writer_init(&w);
+    blockmsg_encode(&w, &f);
+    struct proto_msg m = {.type = PROTO_RPC_REQUEST};
+    m.u.rpc.request_id = c->next_request_id++;
+    m.u.rpc.body = (struct proto_view){w.buf, (uint32_t)w.len};
+    client_send_msg(c, &m);
+    proto_writer_free(&w);
+}
+
+/* Spark finalizes before it reads the connection's next frame: a push right behind a
+ * FinalizeShuffleMerge on the same connection is TOO_LATE and not in the MergeStatuses. */
+START_TEST(test_push_right_behind_finalize)
+{
+    char data_dir[800];
+    struct harness_daemon d;
+    start_registered(&d, data_dir, sizeof data_dir);
+    uint8_t body[100];
+    memset(body, 'y', sizeof body);
+    struct client c;
+    client_open(&c, d.port);
+    push_start_merge(&c, 1, 1, 8, 0, 0, 0, body, sizeof body, sizeof body);
+    ck_assert_int_eq(push_code(&c, 1), 0);
+    cork(&c, true);
+    send_finalize(&c, 8, 0);
+    push_start_merge(&c, 2, 1, 8, 0, 1, 0, body, sizeof body, sizeof body);
+    cork(&c, false);
+    struct reply a;
+    char why[256];
+    ck_assert(client_read(&c, &a));
+    ck_assert_int_eq(a.type, PROTO_RPC_RESPONSE);
+    struct blockmsg st;
+    ck_assert_int_eq(
+        blockmsg_decode(a.msg.u.rpc.body.data, a.msg.u.rpc.body.len, &st, why, sizeof why), 0);
+    ck_assert_uint_eq(st.u.merge_statuses.bitmap_count, 1);
+    expect_bitmap_of_one(&st.u.merge_statuses.bitmaps[0], 0);
+    ck_assert_int_eq(st.u.merge_statuses.sizes.items[0], (int64_t)sizeof body);
+    blockmsg_free(&st);
+    reply_free(&a);
+    ck_assert_int_eq(push_code(&c, 2), 1);
+    client_close(&c);
+    daemon_stop_clean(&d);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "push_client35", .name = "write side", .timeout_s = 120),
            test_no_attempt_id_and_empty_blocks, test_merge_dir_created_after_registration,
            test_finalize_refusals, test_remove_merge_then_push_at_once,
-           test_local_dirs_of_the_merger)
+           test_local_dirs_of_the_merger, test_push_right_behind_finalize)
