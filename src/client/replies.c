@@ -17,6 +17,7 @@ static void must_close(struct reply_close *rc, int status, const char *fmt, cons
 {
     rc->status = status;
     rc->fmt = fmt;
+    rc->then_complete = NULL;
     snprintf(rc->detail, sizeof(rc->detail), "%s", detail ? detail : "");
 }
 
@@ -58,6 +59,7 @@ void replies_frame(struct reply_state *rs, const struct frame_out *out, struct r
     char err[256];
     struct pending *p;
     rc->status = 0;
+    rc->then_complete = NULL;
     rs->sink_fd = -1;
     if (proto_msg_decode(out->type, out->content, out->content_len, &m, err, sizeof(err)) != 0) {
         must_close(rc, SHUFFLE_EPROTO, "Undecodable frame from %s: %s", err);
@@ -69,8 +71,21 @@ void replies_frame(struct reply_state *rs, const struct frame_out *out, struct r
             finish(rs, p, SHUFFLE_OK, NULL, m.u.rpc.body.data, m.u.rpc.body.len);
         break;
     case PROTO_RPC_FAILURE:
-        if ((p = pending_find(rs->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true)))
+        if (!(p = pending_find(rs->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true)))
+            break;
+        if (!p->closes_on_failure) {
             finish_view(rs, p, m.u.rpc_failure.error);
+            break;
+        }
+        /* The requests still unanswered were sent after it: the server no longer reads them,
+         * so they fail now (EIO: retried). p is told after the close, so that nothing its
+         * owner sends next goes on this connection. */
+        pending_unlink(rs->ps, p);
+        must_close(rc, SHUFFLE_EIO,
+                   "Connection to %s closed by the server after a refused upload%s", NULL);
+        rc->then_complete = p;
+        rc->then_error = client_strf("%.*s", (int)m.u.rpc_failure.error.len,
+                                     (const char *)m.u.rpc_failure.error.data);
         break;
     case PROTO_CHUNK_FETCH_SUCCESS:
         if ((p = pending_find(rs->ps, PEND_CHUNK, m.u.chunk_fetch_success.stream_id,
@@ -116,6 +131,7 @@ void replies_stream_bytes(struct reply_state *rs, const struct frame_out *out,
 {
     struct pending *p = rs->cur_stream;
     rc->status = 0;
+    rc->then_complete = NULL;
     if (!p)
         return; /* bytes of a stream we already gave up on */
     if (out->raw_len && p->scb.on_data(p->scb.arg, out->raw, out->raw_len)) {
