@@ -73,16 +73,18 @@ void replies_frame(struct reply_state *rs, const struct frame_out *out, struct r
     case PROTO_RPC_FAILURE:
         if (!(p = pending_find(rs->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true)))
             break;
-        if (!p->closes_on_failure) {
+        /* A server may fail the channel after refusing an upload (Spark does unless the
+         * failure came after the whole body was read; shuffled does). With nothing else
+         * outstanding the connection is closed here before p is told, so that what its owner
+         * sends next goes on a new connection, not on one the server may be closing. With
+         * requests in flight it stays: they are answered, or fail with the close (EIO, which
+         * pushes retry). */
+        if (!p->closes_on_failure || rs->ps->count > 1) {
             finish_view(rs, p, m.u.rpc_failure.error);
             break;
         }
-        /* The requests still unanswered were sent after it: the server no longer reads them,
-         * so they fail now (EIO: retried). p is told after the close, so that nothing its
-         * owner sends next goes on this connection. */
         pending_unlink(rs->ps, p);
-        must_close(rc, SHUFFLE_EIO,
-                   "Connection to %s closed by the server after a refused upload%s", NULL);
+        must_close(rc, SHUFFLE_EIO, "Connection to %s closed after a refused upload%s", NULL);
         rc->then_complete = p;
         rc->then_error = client_strf("%.*s", (int)m.u.rpc_failure.error.len,
                                      (const char *)m.u.rpc_failure.error.data);
