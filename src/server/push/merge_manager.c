@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "server/block/resolver.h"
 #include "server/push/merge_bitmap.h"
+#include "server/push/merge_compact.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_partition.h"
 #include "server/push/merge_state.h"
@@ -385,6 +386,9 @@ static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_cl
                                       cl->map_index,
                                       (int64_t)cl->p.data_pos,
                                       cl->p.chunk_start == cl->p.data_pos,
+                                      NULL,
+                                      0,
+                                      0,
                                       NULL};
         char jerr[256];
         if (!wait_seq || !m->journal)
@@ -540,8 +544,10 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     for (size_t i = 0; i < n; i++)
         merge_part_unref(m, parts[i]);
     free(parts);
-    if (rc == 0)
+    if (rc == 0) {
         merge_note_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
+        merge_compact_finalized(m, app, attempt, shuffle, merge_id); /* commits to fold */
+    }
 out:
     pthread_mutex_unlock(&m->lock);
     merge_trash_empty(m, &t);

@@ -120,12 +120,23 @@ static void replay_attempt(struct merge_manager *m, const struct merge_journal_r
     }
 }
 
+/* A partition record: the finalized partition as it was (its files hold the chunks). */
+static void replay_partition(struct merge_partition *p, const struct merge_journal_rec *r)
+{
+    roaring_bitmap_clear(p->maps);
+    roaring_bitmap_or_inplace(p->maps, (const roaring_bitmap_t *)r->maps);
+    roaring_bitmap_clear(p->chunk);
+    p->data_pos = p->chunk_start = (uint64_t)r->end;
+    p->index_pos = (uint64_t)r->index_len;
+    p->meta_pos = (uint64_t)r->meta_len;
+}
+
 /* The state r belongs to, if r's attempt is still the app's current one. */
 static struct app_entry *replay_app(struct merge_manager *m, const struct merge_journal_rec *r)
 {
     char err[256];
     struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
-    if (a && a->dirs.attempt_id != r->attempt && r->op == MJ_COMMIT &&
+    if (a && a->dirs.attempt_id != r->attempt && (r->op == MJ_COMMIT || r->op == MJ_PARTITION) &&
         !unlink_superseded(m, r->app, r->attempt, r->shuffle, r->merge_id, r->reduce))
         defer_old(m, r);
     return a && a->dirs.attempt_id == r->attempt ? a : NULL;
@@ -169,11 +180,15 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     char err[256];
     struct merge_push_key k = {r->app,      r->attempt,   r->shuffle,
                                r->merge_id, r->map_index, r->reduce};
-    if (s && r->op == MJ_COMMIT) {
+    if (s && (r->op == MJ_COMMIT || r->op == MJ_PARTITION)) {
         struct merge_claim *cl = merge_part_for(m, a, s, &k, true, err, sizeof err);
         if (cl) {
             uint64_t before = cl->p.data_pos;
-            merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end, r->chunk_closed);
+            if (r->op == MJ_PARTITION)
+                replay_partition(&cl->p, r);
+            else
+                merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end,
+                                              r->chunk_closed);
             a->merged_bytes += cl->p.data_pos - before;
         } else
             log_warn("merge journal: %s", err);

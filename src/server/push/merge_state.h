@@ -35,6 +35,10 @@ struct merge_claim {
 struct shuffle_entry {
     int32_t shuffle_id, merge_id;
     bool finalized;
+    /* finalized, and its commit records counted reclaimable (merge_compact.h) */
+    bool fold_counted;
+    /* its MJ_FINALIZE record is in the journal: compaction folds its commits (merge_compact.h) */
+    bool finalize_logged;
     struct merge_claim **parts; /* sorted by reduce id */
     size_t n, cap;
     struct shuffle_entry *next;

@@ -33,6 +33,8 @@ src_server_libpush_la_SOURCES += \
 	src/server/push/merge_state.c \
 	src/server/push/merge_journal.c src/server/push/merge_journal.h \
 	src/server/push/merge_journal_attempt.c src/server/push/merge_journal_attempt.h \
+	src/server/push/merge_journal_part.c src/server/push/merge_journal_part.h \
+	src/server/push/merge_compact.c src/server/push/merge_compact.h \
 	src/server/push/loop_write_guard.c src/server/push/loop_write_guard.h
 src_server_libpush_la_LIBADD += $(ROARING_LIBS)
 BLOCK_SERVICE_SOURCES += src/server/block/block_push.c src/server/push/push_service.h \

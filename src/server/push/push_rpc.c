@@ -11,6 +11,7 @@
 #include "server/net/conn.h"
 #include "server/ops/config.h"
 #include "server/ops/metrics.h"
+#include "server/push/merge_compact.h"
 #include "server/push/merge_journal.h"
 #include "server/push/push_service.h"
 
@@ -53,7 +54,7 @@ int push_service_restore(struct push_service *ps, const struct shuffled_config *
                          size_t errlen)
 {
     ps->journal = merge_journal_open(cfg->state_dir, cfg->state_sync, merge_manager_replay,
-                                     merge_manager_keep, ps->merges, err, errlen);
+                                     &merge_manager_keeper, ps->merges, err, errlen);
     if (!ps->journal)
         return -1;
     merge_manager_set_journal(ps->merges, ps->journal); /* replay_done may journal */
@@ -96,6 +97,7 @@ static void finalize_run(void *arg)
         rpc_reply_ok(j->reply, w.buf, w.len);
     proto_writer_free(&w);
     blockmsg_free(&out);
+    merge_manager_compact(j->ps->merges); /* after the answer: the merge's commits may fold */
 }
 
 static void remove_run(void *arg)
