@@ -71,3 +71,9 @@ TESTS += tests/push/test_push_crash
 tests_push_test_push_crash_SOURCES = tests/push/test_push_crash.c tests/push/push_replay.h
 tests_push_test_push_crash_CPPFLAGS = $(AM_CPPFLAGS) $(ROARING_CFLAGS)
 tests_push_test_push_crash_LDADD = $(LDADD) $(ROARING_LIBS)
+# The journal's partition record (op 6): its layout by hand, replayed, inconsistent ones refused.
+check_PROGRAMS += tests/push/test_merge_journal_part
+TESTS += tests/push/test_merge_journal_part
+tests_push_test_merge_journal_part_CPPFLAGS = $(AM_CPPFLAGS) $(ROARING_CFLAGS)
+tests_push_test_merge_journal_part_LDADD = src/server/libpush.la $(LDADD) $(ROARING_LIBS) \
+	$(ZLIB_LIBS)
