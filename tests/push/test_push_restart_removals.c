@@ -3,7 +3,7 @@
  * unfinalized, three blocks; shuffle 1 finalized, one block), then the daemon goes on, or is
  * killed (SIGKILL) and restarted on its state; then
  * - the application removed with cleanup: its merged files are deleted; without cleanup they
- *   stay (as in Spark);
+ *   stay (as in Spark); so too when a crash came between the removal and the deletion;
  * - an executor removed: merged files stay (they are the application's, not the executor's);
  * - RemoveShuffleMerge of both merges: their files are deleted, later pushes are TOO_LATE;
  * - a push of shuffleMergeId 1 for both shuffles: merge 0's files are deleted, finalized or
@@ -114,6 +114,59 @@ START_TEST(test_app_removed_without_cleanup_after_restart)
 }
 END_TEST
 
+/* --- a crash between the removal (journaled) and the deletion of the files --- */
+
+/* The merged files copied aside, put back below as a crash before their deletion leaves them. */
+static void save_files(void)
+{
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void put_files_back(void)
+{
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The application removed (its registrations go, its removal is journaled), then a crash
+ * before its files are deleted: killed with them put back, restarted. With cleanup the
+ * restart deletes them, where its attempt record says its dirs were, before it serves;
+ * without, they stay (a removal record without the cleanup byte is the previous version's). The
+ * restart before the removal folds the finalized shuffle 1 into a partition record. */
+static void app_removed_crash(bool cleanup)
+{
+    struct harness_daemon d;
+    merged_then(&d, true);
+    save_files();
+    char target[200];
+    snprintf(target, sizeof target, "/admin/remove-application?app_id=app-cap%s",
+             cleanup ? "&cleanup_local_dirs=true" : "");
+    http_expect(admin, "POST", target, 200, NULL);
+    if (cleanup)
+        expect_all_deleted();
+    harness_daemon_kill(&d, SIGKILL);
+    put_files_back();
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
+    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), (cleanup ? 0 : 6));
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_app_removed_with_cleanup_crash_before_deletion)
+{
+    app_removed_crash(true);
+}
+END_TEST
+
+START_TEST(test_app_removed_without_cleanup_crash)
+{
+    app_removed_crash(false);
+}
+END_TEST
+
 static void executor_removed(bool restart)
 {
     struct harness_daemon d;
@@ -197,7 +250,9 @@ END_TEST
 CHECK_MAIN((.suite = "push_restart_removals", .name = "restart_removals", .timeout_s = 300,
             .needs_shared_vectors = true),
            test_app_removed_with_cleanup, test_app_removed_with_cleanup_after_restart,
-           test_app_removed_without_cleanup_after_restart, test_executor_removed,
+           test_app_removed_without_cleanup_after_restart,
+           test_app_removed_with_cleanup_crash_before_deletion,
+           test_app_removed_without_cleanup_crash, test_executor_removed,
            test_executor_removed_after_restart, test_merges_removed,
            test_merges_removed_after_restart, test_newer_merge_ids,
            test_newer_merge_ids_after_restart)

@@ -68,6 +68,8 @@ bool merge_journal_encode(struct proto_writer *w, const struct merge_journal_rec
         merge_journal_attempt_encode(w, r->dirs);
     if (r->op == MJ_PARTITION)
         merge_journal_part_encode(w, r);
+    if (r->op == MJ_APP_REMOVED && r->cleanup)
+        proto_write_u8(w, 1);
     if (w->failed || w->len - at - 12 > JOURNAL_MAX_RECORD) {
         w->len = at;
         w->failed = false;
@@ -117,6 +119,9 @@ static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, st
     }
     bool dirs_ok = op != MJ_ATTEMPT || merge_journal_attempt_decode(&rd, &d->dirs);
     bool part_ok = op != MJ_PARTITION || merge_journal_part_decode(&rd, r, &d->maps);
+    if (op == MJ_APP_REMOVED && rd.pos < rd.len) /* its cleanup byte (not always there) */
+        proto_read_u8(&rd, &closed);
+    r->cleanup = op == MJ_APP_REMOVED && closed != 0;
     d->dirs.attempt_id = r->attempt;
     r->dirs = op == MJ_ATTEMPT ? &d->dirs : NULL;
     r->op = (enum merge_journal_op)op;

@@ -49,6 +49,9 @@ struct merge_journal_rec {
      * lengths and the map indexes merged */
     int64_t index_len, meta_len;
     const struct roaring_bitmap_s *maps;
+    /* application removal: its merged files deleted too (written as a u8 1 after the common
+     * fields; a record without it, as the previous version wrote them: false) */
+    bool cleanup;
 };
 
 struct merge_journal;

@@ -389,7 +389,8 @@ static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_cl
                                       NULL,
                                       0,
                                       0,
-                                      NULL};
+                                      NULL,
+                                      false};
         char jerr[256];
         if (!wait_seq || !m->journal)
             merge_note(m, &r);

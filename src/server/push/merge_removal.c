@@ -130,7 +130,7 @@ void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cl
     if (*pp) {
         struct app_entry *a = *pp;
         struct merge_journal_rec r = {
-            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
+            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id, .cleanup = cleanup};
         merge_note(m, &r);
         *pp = a->next;
         merge_app_drop(m, a, cleanup, &t);

@@ -16,6 +16,7 @@
 #include "server/push/merge_apps.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_manager.h"
+#include "server/push/merge_replay_removed.h"
 #include "server/push/merge_state.h"
 
 /* A partition of an attempt that is not current, whose merge dirs were not known yet when its
@@ -95,6 +96,7 @@ void merge_replay_forget(struct merge_manager *m)
     free(m->replay_old);
     m->replay_old = NULL;
     m->n_replay_old = m->cap_replay_old = 0;
+    merge_replay_removed_forget(m);
 }
 
 /* An attempt record: the current attempt's state starts (its record is there: the journal
@@ -102,8 +104,10 @@ void merge_replay_forget(struct merge_manager *m)
 static void replay_attempt(struct merge_manager *m, const struct merge_journal_rec *r)
 {
     int32_t current;
-    if (merge_apps_attempt(m->attempts, r->app, &current) != 1)
-        return; /* the application was removed */
+    if (merge_apps_attempt(m->attempts, r->app, &current) != 1) {
+        merge_replay_removed_note(m, r); /* the application was removed */
+        return;
+    }
     if (current == r->attempt) {
         char err[256];
         struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
@@ -136,6 +140,8 @@ static struct app_entry *replay_app(struct merge_manager *m, const struct merge_
 {
     char err[256];
     struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
+    if (!a)
+        merge_replay_removed_note(m, r); /* no merge dirs: no longer registered */
     if (a && a->dirs.attempt_id != r->attempt && (r->op == MJ_COMMIT || r->op == MJ_PARTITION) &&
         !unlink_superseded(m, r->app, r->attempt, r->shuffle, r->merge_id, r->reduce))
         defer_old(m, r);
@@ -148,11 +154,12 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     pthread_mutex_lock(&m->lock);
     if (r->op == MJ_APP_REMOVED) {
         struct app_entry **pp = merge_find_app(m, r->app);
-        if (*pp) {
+        if (*pp) { /* still registered: its state was rebuilt */
             struct app_entry *a = *pp;
             *pp = a->next;
-            merge_app_drop(m, a, false, NULL);
+            merge_app_drop(m, a, r->cleanup, NULL);
         }
+        merge_replay_removed_apply(m, r);
         pthread_mutex_unlock(&m->lock);
         return;
     }

@@ -70,6 +70,9 @@ struct merge_manager {
      * (merge_replay.c), when every attempt record has been read */
     struct merge_old_part *replay_old;
     size_t n_replay_old, cap_replay_old;
+    /* while replaying: applications no longer registered, for their removal records
+     * (merge_replay_removed.c) */
+    struct merge_removed_app *replay_removed;
 };
 
 /* Partitions dropped under m->lock (removal, a newer merge id) whose files are deleted after

@@ -29,6 +29,7 @@ src_server_libpush_la_SOURCES += \
 	src/server/push/merge_manager.c src/server/push/merge_manager.h \
 	src/server/push/merge_state.h src/server/push/merge_replay.c \
 	src/server/push/merge_removal.c src/server/push/merge_removal.h \
+	src/server/push/merge_replay_removed.c src/server/push/merge_replay_removed.h \
 	src/server/push/merge_remove_request.c \
 	src/server/push/merge_state.c \
 	src/server/push/merge_journal.c src/server/push/merge_journal.h \
