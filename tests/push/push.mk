@@ -57,6 +57,7 @@ check_PROGRAMS += tests/push/test_push_restart_removals
 TESTS += tests/push/test_push_restart_removals
 tests_push_test_push_restart_removals_SOURCES = tests/push/test_push_restart_removals.c \
 	tests/push/push_replay.h
+tests_push_test_push_restart_removals_LDADD = $(LDADD) $(ZLIB_LIBS)
 # libFuzzer target for the merge journal's replay (merges.wal, attempt records included).
 FUZZ_TARGETS += tests/fuzz/fuzz_merge_journal
 tests_fuzz_fuzz_merge_journal_SOURCES = tests/fuzz/fuzz_merge_journal.c tests/block/core_stubs.c \

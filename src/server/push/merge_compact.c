@@ -93,8 +93,10 @@ static bool keep(void *arg, const struct merge_journal_rec *r, struct proto_writ
         merge_part_slot(s, r->reduce, &found); /* its partition is still there */
         keep = found && !folded;               /* folded: written again at the finalize */
     }
-    if (keep && folded && r->op == MJ_FINALIZE)
+    if (keep && folded && r->op == MJ_FINALIZE) {
         fold(s, r, out);
+        s->fold_counted = true; /* its records are those partition records from now on */
+    }
     pthread_mutex_unlock(&m->lock);
     return keep;
 }

@@ -154,15 +154,16 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     pthread_mutex_lock(&m->lock);
     if (r->op == MJ_APP_REMOVED) {
         struct app_entry **pp = merge_find_app(m, r->app);
-        if (*pp) { /* still registered: its state was rebuilt */
-            struct app_entry *a = *pp;
+        struct app_entry *a = *pp; /* still registered: its state was rebuilt */
+        if (a)
             *pp = a->next;
-            merge_app_drop(m, a, r->cleanup, NULL);
-        }
-        merge_replay_removed_apply(m, r);
+        merge_replay_removed_apply(m, r, a); /* its files, with cleanup: at the end */
+        if (a)
+            merge_app_drop(m, a, false, NULL);
         pthread_mutex_unlock(&m->lock);
         return;
     }
+    merge_replay_removed_later(m, r);
     if (r->op == MJ_ATTEMPT) {
         replay_attempt(m, r);
         pthread_mutex_unlock(&m->lock);
@@ -217,6 +218,7 @@ void merge_manager_replay_done(struct merge_manager *m)
                  "of %s) left as they are: no record says where they are, or their dirs are "
                  "the current attempt's",
                  m->n_replay_old, m->replay_old[0].app);
+    merge_replay_removed_finish(m);
     merge_replay_forget(m);
     for (struct app_entry *a = m->apps; a; a = a->next) {
         merge_note_attempt(m, a); /* replayed without its record: a previous version's journal */

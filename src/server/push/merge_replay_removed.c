@@ -26,6 +26,7 @@ struct merge_removed_app {
     size_t n_dirs;
     struct removed_part *parts; /* a partition once per run of its records */
     size_t n_parts, cap_parts;
+    bool cleanup; /* its removal with cleanup replayed, no record of it after */
     struct merge_removed_app *next;
 };
 
@@ -77,24 +78,63 @@ static bool add_part(struct merge_removed_app *a, const struct merge_journal_rec
     return true;
 }
 
+void merge_replay_removed_later(struct merge_manager *m, const struct merge_journal_rec *r)
+{
+    struct merge_removed_app **pp = find(m, r->app), *a = *pp;
+    if (!a || !a->cleanup)
+        return;
+    log_warn("merge journal: %s was removed with cleanup, then came back: its merged files from "
+             "before are left as they are",
+             a->app);
+    *pp = a->next;
+    app_free(a);
+}
+
+/* app's entry, made if new; NULL out of memory. */
+static struct merge_removed_app *entry(struct merge_manager *m, const char *app)
+{
+    struct merge_removed_app **pp = find(m, app), *a = *pp;
+    if (a)
+        return a;
+    if (!(a = calloc(1, sizeof *a)) || !(a->app = strdup(app))) {
+        free(a);
+        return NULL;
+    }
+    *pp = a;
+    return a;
+}
+
+static void oom(const char *app)
+{
+    log_warn("merge journal: out of memory; merged files of %s may stay if it was removed", app);
+}
+
 void merge_replay_removed_note(struct merge_manager *m, const struct merge_journal_rec *r)
 {
     if (r->op != MJ_ATTEMPT && r->op != MJ_COMMIT && r->op != MJ_PARTITION)
         return;
     if (!id_is_safe(r->app, strlen(r->app)))
         return; /* no file of it was made */
-    struct merge_removed_app **pp = find(m, r->app), *a = *pp;
-    if (!a) {
-        if (!(a = calloc(1, sizeof *a)) || !(a->app = strdup(r->app))) {
-            free(a);
-            goto oom;
+    struct merge_removed_app *a = entry(m, r->app);
+    if (!a || !(r->op == MJ_ATTEMPT ? add_dirs(a, r->dirs) : add_part(a, r)))
+        oom(r->app);
+}
+
+/* The partitions and dirs of the rebuilt state st, noted in a. */
+static bool note_state(struct merge_removed_app *a, const struct app_entry *st)
+{
+    if (!add_dirs(a, &st->dirs))
+        return false;
+    for (const struct shuffle_entry *s = st->shuffles; s; s = s->next)
+        for (size_t i = 0; i < s->n; i++) {
+            struct merge_journal_rec r = {.attempt = st->dirs.attempt_id,
+                                          .shuffle = s->shuffle_id,
+                                          .merge_id = s->merge_id,
+                                          .reduce = s->parts[i]->p.reduce_id};
+            if (!add_part(a, &r))
+                return false;
         }
-        *pp = a;
-    }
-    if (r->op == MJ_ATTEMPT ? add_dirs(a, r->dirs) : add_part(a, r))
-        return;
-oom:
-    log_warn("merge journal: out of memory; merged files of %s may stay if it was removed", r->app);
+    return true;
 }
 
 /* The dirs of attempt in a, or NULL. */
@@ -130,13 +170,28 @@ static size_t unlink_parts(const struct merge_removed_app *a, size_t *unknown)
     return deleted;
 }
 
-void merge_replay_removed_apply(struct merge_manager *m, const struct merge_journal_rec *r)
+void merge_replay_removed_apply(struct merge_manager *m, const struct merge_journal_rec *r,
+                                const struct app_entry *st)
 {
     struct merge_removed_app **pp = find(m, r->app), *a = *pp;
-    if (!a)
+    if (!r->cleanup) {
+        if (a) {
+            *pp = a->next;
+            app_free(a);
+        }
         return;
-    *pp = a->next;
-    if (r->cleanup) {
+    }
+    if (!(a = entry(m, r->app)) || (st && !note_state(a, st)))
+        oom(r->app);
+    if (a)
+        a->cleanup = true;
+}
+
+void merge_replay_removed_finish(struct merge_manager *m)
+{
+    for (struct merge_removed_app *a = m->replay_removed; a; a = a->next) {
+        if (!a->cleanup)
+            continue;
         size_t unknown = 0, deleted = unlink_parts(a, &unknown);
         if (deleted)
             log_info("deleted %zu merged files of %s (removed with cleanup before the restart)",
@@ -146,7 +201,7 @@ void merge_replay_removed_apply(struct merge_manager *m, const struct merge_jour
                      "no attempt record says where they are",
                      unknown, a->app);
     }
-    app_free(a);
+    merge_replay_removed_forget(m);
 }
 
 void merge_replay_removed_forget(struct merge_manager *m)
