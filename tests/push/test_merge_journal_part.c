@@ -71,6 +71,18 @@ static struct merge_journal_rec sample_rec(const roaring_bitmap_t *maps)
                                       .maps = maps};
 }
 
+/* A commit record, as the previous version wrote them too. */
+static struct merge_journal_rec commit_rec(void)
+{
+    return (struct merge_journal_rec){.op = MJ_COMMIT,
+                                      .app = "app",
+                                      .attempt = 2,
+                                      .shuffle = 8,
+                                      .reduce = 1,
+                                      .map_index = 5,
+                                      .end = 10};
+}
+
 START_TEST(test_encoding_is_the_documented_layout)
 {
     roaring_bitmap_t *maps = sample_maps();
@@ -134,13 +146,7 @@ START_TEST(test_replays_to_the_same_partition)
     char *dir = harness_temp_dir();
     roaring_bitmap_t *maps = sample_maps();
     /* a commit record before and after it, as the previous version wrote them */
-    struct merge_journal_rec commit = {.op = MJ_COMMIT,
-                                       .app = "app",
-                                       .attempt = 2,
-                                       .shuffle = 8,
-                                       .reduce = 1,
-                                       .map_index = 5,
-                                       .end = 10};
+    struct merge_journal_rec commit = commit_rec();
     struct merge_journal_rec part = sample_rec(maps);
     struct proto_writer w;
     proto_writer_init(&w);
@@ -172,13 +178,7 @@ END_TEST
 static void expect_refused(const uint8_t *bad, size_t bad_len)
 {
     char *dir = harness_temp_dir();
-    struct merge_journal_rec commit = {.op = MJ_COMMIT,
-                                       .app = "app",
-                                       .attempt = 2,
-                                       .shuffle = 8,
-                                       .reduce = 1,
-                                       .map_index = 5,
-                                       .end = 10};
+    struct merge_journal_rec commit = commit_rec();
     struct proto_writer w;
     proto_writer_init(&w);
     ck_assert(merge_journal_encode(&w, &commit));

@@ -176,13 +176,8 @@ static uint8_t *merge_view(struct client *c, const char *data_dir, size_t *len)
 /* A second finalize of the folded merge is refused, a push of it is too late. */
 static void expect_finalized(struct client *c, int64_t *id)
 {
-    struct blockmsg f = {.type = BLOCKMSG_FINALIZE_SHUFFLE_MERGE};
-    f.u.finalize_shuffle_merge.layout = BLOCKMSG_LAYOUT_32;
-    f.u.finalize_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
-    f.u.finalize_shuffle_merge.app_attempt_id = 1;
-    f.u.finalize_shuffle_merge.shuffle_id = FOLD_SHUFFLE;
     struct reply a;
-    client_rpc_msg(c, &f, &a);
+    finalize_rpc(c, FOLD_SHUFFLE, &a);
     ck_assert_int_eq(a.type, PROTO_RPC_FAILURE);
     reply_free(&a);
     uint8_t body[4] = {1, 2, 3, 4};
@@ -215,13 +210,8 @@ START_TEST(test_finalized_merge_folds)
     journal_before = journal_size();
 
     /* finalized: its commits count as reclaimable, the journal is compacted after the answer */
-    struct blockmsg f = {.type = BLOCKMSG_FINALIZE_SHUFFLE_MERGE};
-    f.u.finalize_shuffle_merge.layout = BLOCKMSG_LAYOUT_32;
-    f.u.finalize_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
-    f.u.finalize_shuffle_merge.app_attempt_id = 1;
-    f.u.finalize_shuffle_merge.shuffle_id = FOLD_SHUFFLE;
     struct reply a;
-    client_rpc_msg(&c, &f, &a);
+    finalize_rpc(&c, FOLD_SHUFFLE, &a);
     ck_assert_int_eq(a.type, PROTO_RPC_RESPONSE);
     reply_free(&a);
     ck_assert_msg(harness_wait_until(folded, NULL, 20000, 20),

@@ -82,17 +82,23 @@ static void expect_all_deleted(void)
                   merged_files("shuffleMerged_app-cap_"));
 }
 
-static void app_removed(bool restart, bool cleanup)
+/* The admin endpoint removes the application; with cleanup its files go (bounded wait). */
+static void remove_app(bool cleanup)
 {
-    struct harness_daemon d;
-    merged_then(&d, restart);
     char target[200];
     snprintf(target, sizeof target, "/admin/remove-application?app_id=app-cap%s",
              cleanup ? "&cleanup_local_dirs=true" : "");
     http_expect(admin, "POST", target, 200, NULL);
     if (cleanup)
         expect_all_deleted();
-    else
+}
+
+static void app_removed(bool restart, bool cleanup)
+{
+    struct harness_daemon d;
+    merged_then(&d, restart);
+    remove_app(cleanup);
+    if (!cleanup)
         ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
     daemon_stop_clean(&d);
 }
@@ -117,21 +123,6 @@ END_TEST
 
 /* --- a crash between the removal (journaled) and the deletion of the files --- */
 
-/* The merged files copied aside, put back below as a crash before their deletion leaves them. */
-static void save_files(void)
-{
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static void put_files_back(void)
-{
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
 /* The application removed (its registrations go, its removal is journaled), then a crash
  * before its files are deleted: killed with them put back, restarted. With cleanup the
  * restart deletes them, where its attempt record says its dirs were, before it serves;
@@ -141,15 +132,10 @@ static void app_removed_crash(bool cleanup)
 {
     struct harness_daemon d;
     merged_then(&d, true);
-    save_files();
-    char target[200];
-    snprintf(target, sizeof target, "/admin/remove-application?app_id=app-cap%s",
-             cleanup ? "&cleanup_local_dirs=true" : "");
-    http_expect(admin, "POST", target, 200, NULL);
-    if (cleanup)
-        expect_all_deleted();
+    save_merged(data_dir);
+    remove_app(cleanup);
     harness_daemon_kill(&d, SIGKILL);
-    put_files_back();
+    restore_merged(data_dir);
     ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
     ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
     ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), (cleanup ? 0 : 6));
