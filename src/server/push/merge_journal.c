@@ -67,7 +67,8 @@ bool merge_journal_encode(struct proto_writer *w, const struct merge_journal_rec
     if (r->op == MJ_ATTEMPT)
         merge_journal_attempt_encode(w, r->dirs);
     if (r->op == MJ_PARTITION)
-        merge_journal_part_encode(w, r);
+        merge_journal_part_encode(
+            w, &(struct merge_journal_part){r->reduce, r->end, r->index_len, r->meta_len, r->maps});
     if (r->op == MJ_APP_REMOVED && r->cleanup)
         proto_write_u8(w, 1);
     if (w->failed || w->len - at - 12 > JOURNAL_MAX_RECORD) {
@@ -118,7 +119,11 @@ static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, st
         proto_read_u8(&rd, &closed);
     }
     bool dirs_ok = op != MJ_ATTEMPT || merge_journal_attempt_decode(&rd, &d->dirs);
-    bool part_ok = op != MJ_PARTITION || merge_journal_part_decode(&rd, r, &d->maps);
+    struct merge_journal_part part = {0};
+    bool part_ok = op != MJ_PARTITION || merge_journal_part_decode(&rd, &part, &d->maps);
+    r->reduce = op == MJ_PARTITION ? part.reduce : r->reduce;
+    r->end = op == MJ_PARTITION ? part.data_len : r->end;
+    r->index_len = part.index_len, r->meta_len = part.meta_len, r->maps = part.maps;
     if (op == MJ_APP_REMOVED && rd.pos < rd.len) /* its cleanup byte (not always there) */
         proto_read_u8(&rd, &closed);
     r->cleanup = op == MJ_APP_REMOVED && closed != 0;

@@ -16,16 +16,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "proto/codec.h"
-#include "server/push/merge_journal.h"
+#include <stdint.h>
 
-/* Appends r's partition fields (reduce, end, index_len, meta_len, maps) to w (its failure
- * flag set out of memory). */
-void merge_journal_part_encode(struct proto_writer *w, const struct merge_journal_rec *r);
-/* Reads them into r; the bitmap is *maps (r->maps points to it; the caller frees it with
+#include "proto/codec.h"
+
+/* A partition record's own fields (merge_journal_rec's reduce, end, index_len, meta_len,
+ * maps). */
+struct merge_journal_part {
+    int32_t reduce;
+    int64_t data_len, index_len, meta_len;
+    const roaring_bitmap_t *maps;
+};
+
+/* Appends p's fields to w (its failure flag set out of memory). */
+void merge_journal_part_encode(struct proto_writer *w, const struct merge_journal_part *p);
+/* Reads them into *p; the bitmap is *maps (p->maps points to it; the caller frees it with
  * roaring_bitmap_free). false when they do not decode (a length out of range, a bitmap that
  * is not exactly n bytes of the portable format, or empty; *maps NULL). */
-bool merge_journal_part_decode(struct proto_reader *rd, struct merge_journal_rec *r,
+bool merge_journal_part_decode(struct proto_reader *rd, struct merge_journal_part *p,
                                roaring_bitmap_t **maps);
 /* The whole record's size (header included) for app and maps. */
 size_t merge_journal_part_bytes(const char *app, const roaring_bitmap_t *maps);
