@@ -6,13 +6,13 @@
  * with payload = u8 op, String app, i32 attempt, shuffle, shuffleMergeId (big-endian, the
  * protocol's encoding) and for a commit i32 reduce, i32 mapIndex, i64 end of the block in
  * the data file, u8 1 when it closed a chunk (attempt and partition records: their own
- * files). A record is written after the merged files
- * and before the reply (fdatasync'ed too with state_sync); records of concurrent commits
- * share one write (group commit). Replay stops at the first record that does not verify (a
- * torn tail), which is cut off. At open the log is rewritten with only the records of merges
- * still present (removed apps and merges leave it; a finalized merge's commit records folded
- * into one partition record each), and again while running once records no longer needed
- * make up half of it (merge_journal_maybe_compact). */
+ * files; an application's removal: a u8 1 when cleanup was asked). A record is written after
+ * the merged files and before the reply (fdatasync'ed too with state_sync); records of
+ * concurrent commits share one write (group commit). Replay stops at the first record that
+ * does not verify (a torn tail), which is cut off. At open the log is rewritten with only the
+ * records of merges still present (removed apps and merges leave it; a finalized merge's commit
+ * records folded into one partition record each), and again while running once records no longer
+ * needed make up half of it (merge_journal_maybe_compact). */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_JOURNAL_H
 #define SHUFFLED_SERVER_PUSH_MERGE_JOURNAL_H
 

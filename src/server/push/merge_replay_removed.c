@@ -40,13 +40,20 @@ static void app_free(struct merge_removed_app *a)
     free(a);
 }
 
-/* app's entry, by address for unlinking it (*pp NULL: none). */
+/* app's entry, by address for unlinking it (*pp NULL: none). Found, it moves to the front:
+ * a journal's records of one application come in runs, each record looks its application up. */
 static struct merge_removed_app **find(struct merge_manager *m, const char *app)
 {
     struct merge_removed_app **pp = &m->replay_removed;
     while (*pp && strcmp((*pp)->app, app) != 0)
         pp = &(*pp)->next;
-    return pp;
+    struct merge_removed_app *a = *pp;
+    if (!a || pp == &m->replay_removed)
+        return pp;
+    *pp = a->next;
+    a->next = m->replay_removed;
+    m->replay_removed = a;
+    return &m->replay_removed;
 }
 
 static bool add_dirs(struct merge_removed_app *a, const struct merge_dirs *d)
