@@ -60,6 +60,10 @@ tests_integration_test_push_piece_input_LDADD = $(INTEGRATION_LIBS)
 check_PROGRAMS += tests/integration/test_push_metrics
 TESTS += tests/integration/test_push_metrics
 tests_integration_test_push_metrics_LDADD = $(INTEGRATION_LIBS)
+# push_max_open_files bounds open files, not partitions: closed and reopened on demand (LRU).
+check_PROGRAMS += tests/integration/test_push_open_files
+TESTS += tests/integration/test_push_open_files
+tests_integration_test_push_open_files_LDADD = $(INTEGRATION_LIBS) $(PTHREAD_LIBS)
 # The push workload of scripts/bench-push-libshuffle (built by `make check`, never run as a test).
 check_PROGRAMS += tests/integration/bench_push
 tests_integration_bench_push_LDADD = $(INTEGRATION_LIBS)

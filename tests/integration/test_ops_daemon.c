@@ -222,6 +222,36 @@ static void expect_health(int admin_port, int status, const char *body)
 {
     http_expect(admin_port, "GET", "/healthz", status, body);
 }
+
+static bool health_is(int admin_port, int status, const char *body)
+{
+    struct http_response r = http_request(admin_port, "GET", "/healthz");
+    bool same = r.status == status && strcmp(r.body, body) == 0;
+    free(r.body);
+    return same;
+}
+
+struct health_wanted {
+    int admin_port;
+    int status;
+    const char *body;
+};
+
+static bool health_as_wanted(void *arg)
+{
+    const struct health_wanted *w = arg;
+    return health_is(w->admin_port, w->status, w->body);
+}
+
+/* The test's watchdog ticks every 100 ms (WATCHDOG_USEC 200000): on a loaded machine a tick can
+ * come before a loop ran its heartbeat, so a state is awaited, not read once. */
+static void wait_health(int admin_port, int status, const char *body)
+{
+    struct health_wanted w = {admin_port, status, body};
+    ck_assert_msg(harness_wait_until(health_as_wanted, &w, 10000, 20), "/healthz never said %s",
+                  body);
+}
+
 START_TEST(lifecycle_under_systemd)
 {
     int admin = free_port();
@@ -236,7 +266,7 @@ START_TEST(lifecycle_under_systemd)
     ck_assert_ptr_nonnull(strstr(seen, "STATUS=0 connections"));
     wait_notify("WATCHDOG=1");
     wait_notify("WATCHDOG=1"); /* keeps coming while the loops run */
-    expect_health(admin, 200, "serving\n");
+    wait_health(admin, 200, "serving\n");
     /* the block service's admin actions are linked in (not 501) */
     http_expect(admin, "POST", "/admin/remove-application?app_id=app-none", 404,
                 "application app-none has no registered executors\n");
@@ -279,7 +309,7 @@ START_TEST(lifecycle_under_systemd)
                       strstr(log, "<4>reload of ") && !strstr(log, "Z shuffled info:"),
                   "%s", log);
     free(log);
-    expect_health(admin, 200, "serving\n"); /* admin_port not applied: still the old one */
+    wait_health(admin, 200, "serving\n"); /* admin_port not applied: still the old one */
     /* the new idle timeout closes a silent connection (the old one was 120 s) */
     fd = connect_port(port);
     ck_assert_int_ge(fd, 0);
@@ -298,7 +328,7 @@ START_TEST(lifecycle_under_systemd)
                       strstr(log, "shuffled.json:2:3: key 'port'"),
                   "%s", log);
     free(log);
-    expect_health(admin, 200, "serving\n");
+    wait_health(admin, 200, "serving\n");
     fd = connect_port(port);
     ck_assert_int_eq(rpc_register_garbage(fd), 5);
     close(fd);
@@ -314,32 +344,6 @@ static const char *stall_daemon_path(void)
     static char exe[600];
     harness_build_path(exe, sizeof(exe), "tests/integration/shuffled-stall");
     return exe;
-}
-
-static bool health_is(int admin_port, const char *body)
-{
-    struct http_response r = http_request(admin_port, "GET", "/healthz");
-    bool same = strcmp(r.body, body) == 0;
-    free(r.body);
-    return same;
-}
-
-struct health_wanted {
-    int admin_port;
-    const char *body;
-};
-
-static bool health_as_wanted(void *arg)
-{
-    const struct health_wanted *w = arg;
-    return health_is(w->admin_port, w->body);
-}
-
-static void wait_health(int admin_port, const char *body)
-{
-    struct health_wanted w = {admin_port, body};
-    ck_assert_msg(harness_wait_until(health_as_wanted, &w, 10000, 20), "/healthz never said %s",
-                  body);
 }
 
 /* Queued notifications (without waiting); fails on a WATCHDOG=1. */
@@ -385,10 +389,10 @@ START_TEST(stuck_loop_withholds_pings)
     int fd = connect_port(port);
     ck_assert_int_ge(fd, 0);
     send_rpc(fd, (const uint8_t *)"S", 1);
-    wait_health(admin, "unhealthy\n");
+    wait_health(admin, 503, "unhealthy\n");
     drain_notifications();
     /* a ping needs every loop's heartbeat: none can come while the loop is stuck */
-    ck_assert(health_is(admin, "unhealthy\n"));
+    ck_assert(health_is(admin, 503, "unhealthy\n"));
     assert_no_ping_queued();
     char *log = read_log();
     ck_assert_msg(strstr(log, "has not run its heartbeat"), "%s", log);
@@ -397,12 +401,12 @@ START_TEST(stuck_loop_withholds_pings)
     write_text(release, "go\n");
     ck_assert_int_eq(read_frame_type(fd), 4); /* RpcResponse: the loop ran again */
     wait_notify("WATCHDOG=1");
-    wait_health(admin, "serving\n");
+    wait_health(admin, 200, "serving\n");
 
     /* stop while a loop is busy: the daemon drains (and says so) until it is done */
     unlink(release);
     send_rpc(fd, (const uint8_t *)"S", 1);
-    wait_health(admin, "unhealthy\n");
+    wait_health(admin, 503, "unhealthy\n");
     kill(pid, SIGTERM);
     wait_notify("STOPPING=1");
     expect_health(admin, 503, "draining\n");

@@ -72,6 +72,20 @@ TESTS += tests/push/test_push_crash
 tests_push_test_push_crash_SOURCES = tests/push/test_push_crash.c tests/push/push_replay.h
 tests_push_test_push_crash_CPPFLAGS = $(AM_CPPFLAGS) $(ROARING_CFLAGS)
 tests_push_test_push_crash_LDADD = $(LDADD) $(ROARING_LIBS)
+# The bound on open merged partitions: least recently used idle one closed first.
+check_PROGRAMS += tests/push/test_merge_open_files
+TESTS += tests/push/test_merge_open_files
+tests_push_test_merge_open_files_LDADD = src/server/libpush.la $(LDADD)
+# The merge manager's partitions under push_max_open_files: closed, reopened, over the bound
+# only while all are written; push_max_partitions.
+check_PROGRAMS += tests/push/test_merge_open_parts
+TESTS += tests/push/test_merge_open_parts
+tests_push_test_merge_open_parts_LDADD = src/server/libpush.la $(LDADD)
+# What a Spark 3.5 client meets beyond the recordings: no attempt id (-1, merge_manager),
+# zero-length blocks, a merge dir created after the registration, finalize refusals.
+check_PROGRAMS += tests/push/test_push_client35
+TESTS += tests/push/test_push_client35
+tests_push_test_push_client35_SOURCES = tests/push/test_push_client35.c tests/push/push_replay.h
 # The journal's partition record (op 6): its layout by hand, replayed, inconsistent ones refused.
 check_PROGRAMS += tests/push/test_merge_journal_part
 TESTS += tests/push/test_merge_journal_part

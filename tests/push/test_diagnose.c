@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,8 +101,39 @@ START_TEST(test_failures_and_order)
                      CAUSE_UNKNOWN_ISSUE);
     ck_assert_int_eq(corruption_cause_of(SPARK_CHECKSUM_ADLER32, adler, 1, -1, 103, 68, 3767280562),
                      CAUSE_UNKNOWN_ISSUE);
-    ck_assert_int_eq(corruption_cause_of(SPARK_CHECKSUM_ADLER32, adler, 3, data, 319, 85, 1),
+    /* a block starting past the data file's end: Spark's skipFully fails, UNKNOWN_ISSUE */
+    ck_assert_int_eq(corruption_cause_of(SPARK_CHECKSUM_ADLER32, adler, 3, data, 404, 1, 1),
                      CAUSE_UNKNOWN_ISSUE);
+    /* one running past it: Spark's LimitedInputStream just ends at the end of the file, so the
+     * bytes there are checksummed (here the whole real block: it verifies against the file,
+     * the reader's 1 does not) */
+    ck_assert_int_eq(corruption_cause_of(SPARK_CHECKSUM_ADLER32, adler, 3, data, 319, 85, 1),
+                     CAUSE_NETWORK_ISSUE);
+    ck_assert_int_eq(
+        corruption_cause_of(SPARK_CHECKSUM_ADLER32, adler, 3, data, 319, 85, stored(adler, 3)),
+        CAUSE_CHECKSUM_VERIFY_PASS);
+    /* a data file cut inside the block: what is left is checksummed, DISK_ISSUE */
+    {
+        char cut_path[1024], cmd[2400];
+        snprintf(cut_path, sizeof cut_path, "%s/cut.data", harness_test_dir());
+        snprintf(cmd, sizeof cmd,
+                 "head -c 350 '%s/vectors-35/data/blockmgr-0/26/shuffle_0_0_0.data' > '%s'",
+                 harness_shared_dir(), cut_path);
+        ck_assert_int_eq(system(cmd), 0);
+        int cut_data = open(cut_path, O_RDONLY);
+        ck_assert(cut_data >= 0);
+        ck_assert_int_eq(corruption_cause_of(SPARK_CHECKSUM_ADLER32, adler, 3, cut_data, 319, 84,
+                                             stored(adler, 3)),
+                         CAUSE_DISK_ISSUE);
+        /* cut exactly at the block's start: the empty rest is checksummed (Adler32 1) */
+        int w = open(cut_path, O_WRONLY);
+        ck_assert(w >= 0 && ftruncate(w, 319) == 0);
+        close(w);
+        ck_assert_int_eq(corruption_cause_of(SPARK_CHECKSUM_ADLER32, adler, 3, cut_data, 319, 84,
+                                             stored(adler, 3)),
+                         CAUSE_DISK_ISSUE);
+        close(cut_data);
+    }
     /* a checksum file cut inside an entry */
     char path[1024];
     snprintf(path, sizeof path, "%s/short.checksum", harness_test_dir());

@@ -110,7 +110,13 @@ START_TEST(test_second_finalize_refused)
     ck_assert_int_eq(finalize(m, 1, 4, 0, err, sizeof err), 0);
     ck_assert_int_ne(finalize(m, 1, 4, 0, err, sizeof err), 0);
     ck_assert_msg(strstr(err, STALE_FINALIZE), "%s", err);
-    /* a newer merge id of a finalized shuffle is a new merge: finalized */
+    /* a newer merge id of a finalized shuffle is refused alike until a push starts it
+     * (Spark's finalizeShuffleMerge throws for isFinalized() whatever the merge id) */
+    ck_assert_int_ne(finalize(m, 1, 0, 1, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "shuffle 0 with shuffleMergeId 1 " STALE_FINALIZE), "%s", err);
+    ck_assert_uint_eq(files_of(APP "_0_0_"), 3);
+    ck_assert_int_eq(push(m, 1, 0, 1), MERGE_WRITE);
+    ck_assert_uint_eq(files_of(APP "_0_0_"), 0); /* the older merge's files went */
     ck_assert_int_eq(finalize(m, 1, 0, 1, err, sizeof err), 0);
     merge_manager_destroy(m);
     merge_apps_destroy(apps);

@@ -220,7 +220,7 @@ START_TEST(test_open_blocks_chunks)
     struct proto_bytes ids[2] = {{"shuffleChunk_0_0_0_2", 20}, {"shuffleChunk_0_0_1_0", 20}};
     struct blockmsg m = {.type = BLOCKMSG_OPEN_BLOCKS};
     m.u.open_blocks.app_id = (struct proto_bytes){"app-cap", 7};
-    m.u.open_blocks.exec_id = (struct proto_bytes){"1", 1};
+    m.u.open_blocks.exec_id = (struct proto_bytes){"shuffle-push-merger", 19}; /* as 3.5 sends */
     m.u.open_blocks.block_ids = (struct proto_string_array){ids, 2};
     int32_t n;
     int64_t sid = client_open_stream(&c, &m, &n);
@@ -244,6 +244,188 @@ START_TEST(test_open_blocks_chunks)
     rpc_failure(&c, &m, line, sizeof line);
     ck_assert_str_eq(line, "java.lang.IllegalArgumentException: Unexpected shuffle chunk id "
                            "format: shuffle_0_0_1");
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+}
+END_TEST
+
+/* A 3.5 reducer sends the meta requests of all its merged blocks on one connection without
+ * waiting (PushBasedFetchHelper.sendFetchMergedStatusRequest) and matches the answers by
+ * request id: each answer carries its own request's id and content. */
+START_TEST(test_meta_requests_pipelined)
+{
+    struct push_env e;
+    struct client c;
+    env_ready(&e, true, &c);
+    const int32_t reduces[4] = {1, 9, 0, 1};
+    const int32_t want_chunks[4] = {1, -1, 3, 1}; /* -1: no merged files, RpcFailure */
+    for (int i = 0; i < 4; i++) {
+        struct proto_msg m = {.type = PROTO_MERGED_BLOCK_META_REQUEST};
+        m.u.merged_block_meta_request.request_id = 1000 + i;
+        m.u.merged_block_meta_request.app_id = (struct proto_view){(const uint8_t *)"app-cap", 7};
+        m.u.merged_block_meta_request.reduce_id = reduces[i];
+        client_send_msg(&c, &m);
+    }
+    bool seen[4] = {false};
+    for (int k = 0; k < 4; k++) {
+        struct reply r;
+        ck_assert(client_read(&c, &r));
+        int64_t id;
+        if (r.type == PROTO_MERGED_BLOCK_META_SUCCESS) {
+            id = r.msg.u.merged_block_meta_success.request_id;
+            ck_assert(id >= 1000 && id < 1004);
+            ck_assert_int_eq(r.msg.u.merged_block_meta_success.num_chunks, want_chunks[id - 1000]);
+            ck_assert_uint_eq(r.msg.u.merged_block_meta_success.body.len,
+                              want_chunks[id - 1000] == 3 ? 60 : 22);
+        } else {
+            ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+            id = r.msg.u.rpc_failure.request_id;
+            ck_assert(id >= 1000 && id < 1004);
+            ck_assert_int_eq(want_chunks[id - 1000], -1);
+        }
+        ck_assert(!seen[id - 1000]);
+        seen[id - 1000] = true;
+        reply_free(&r);
+    }
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+}
+END_TEST
+
+/* A 3.5 reader fetching to disk (a chunk over spark.network.maxRemoteBlockSizeFetchToMem) asks
+ * for each merged chunk with StreamRequest("<streamId>_<i>"): StreamResponse with the chunk's
+ * bytes after the frame, i.e. [index[c], index[c+1]) of the merged data (reduce 0: 0, 252,
+ * 559, 614); a chunk outside the index gets a StreamFailure. */
+START_TEST(test_chunks_by_stream_request)
+{
+    struct push_env e;
+    struct client c;
+    env_ready(&e, true, &c);
+    int32_t chunks[4] = {2, 0, 1, 7}, reduce = 0;
+    /* as a 3.5 reducer sends it: the merger's BlockManagerId names no executor, its execId is
+     * "shuffle-push-merger" (never registered) */
+    struct blockmsg m;
+    struct proto_int_array row = {chunks, 4};
+    chunks_msg(&m, &reduce, &row);
+    m.u.fetch_shuffle_block_chunks.exec_id = (struct proto_bytes){"shuffle-push-merger", 19};
+    int32_t n;
+    int64_t sid = client_open_stream(&c, &m, &n);
+    ck_assert_int_eq(n, 4);
+    const uint64_t want_len[3] = {614 - 559, 252, 559 - 252}, want_off[3] = {559, 0, 252};
+    /* the data file, wherever it was placed */
+    char cmd[1500], data[1200];
+    snprintf(cmd, sizeof cmd, "ls %s/merge_manager_1/*/shuffleMerged_app-cap_0_0_0.data", e.data);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p && fgets(data, sizeof data, p));
+    data[strcspn(data, "\n")] = 0;
+    pclose(p);
+    size_t file_len;
+    uint8_t *file = harness_read_file(data, &file_len);
+    ck_assert(file && file_len == 614);
+    for (int i = 0; i < 3; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "%lld_%d", (long long)sid, i);
+        struct reply r;
+        client_stream(&c, id, &r);
+        ck_assert_int_eq(r.type, PROTO_STREAM_RESPONSE);
+        ck_assert_uint_eq(r.msg.u.stream_response.byte_count, want_len[i]);
+        ck_assert_uint_eq(r.raw_len, want_len[i]);
+        ck_assert(memcmp(r.raw, file + want_off[i], want_len[i]) == 0);
+        reply_free(&r);
+    }
+    char id[64];
+    snprintf(id, sizeof id, "%lld_3", (long long)sid);
+    struct reply r;
+    client_stream(&c, id, &r);
+    ck_assert_int_eq(r.type, PROTO_STREAM_FAILURE);
+    reply_free(&r);
+    free(file);
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+}
+END_TEST
+
+/* GetLocalDirsForExecutors naming "shuffle-push-merger": a 3.5 reducer on the merger's host
+ * asks for the merge dirs that way (PushBasedFetchHelper, host-local merged reads); the answer
+ * carries the current attempt's merge dirs under that id, one per registered local dir
+ * (RemoteBlockPushResolver.getMergedBlockDirs), beside any executors also named. */
+static void local_dirs(struct client *c, const char *app, const char **execs, uint32_t n,
+                       struct reply *r, struct blockmsg *out)
+{
+    struct proto_bytes items[4];
+    for (uint32_t i = 0; i < n; i++)
+        items[i] = (struct proto_bytes){(char *)execs[i], (uint32_t)strlen(execs[i])};
+    struct blockmsg m = {.type = BLOCKMSG_GET_LOCAL_DIRS_FOR_EXECUTORS};
+    m.u.get_local_dirs.app_id = (struct proto_bytes){(char *)app, (uint32_t)strlen(app)};
+    m.u.get_local_dirs.exec_ids = (struct proto_string_array){items, n};
+    client_rpc_msg(c, &m, r);
+    if (out) {
+        ck_assert_int_eq(r->type, PROTO_RPC_RESPONSE);
+        char why[256];
+        ck_assert_int_eq(
+            blockmsg_decode(r->msg.u.rpc.body.data, r->msg.u.rpc.body.len, out, why, sizeof why),
+            0);
+        ck_assert_int_eq(out->type, BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS);
+    }
+}
+
+/* The dirs out lists for exec: their count, each checked against want (all the same). */
+static uint32_t dirs_of(const struct blockmsg *out, const char *exec, const char *want)
+{
+    const __typeof__(out->u.local_dirs) *l = &out->u.local_dirs;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < l->exec_ids.count; i++) {
+        uint32_t k = (uint32_t)l->num_local_dirs_by_exec.items[i];
+        if (strcmp(l->exec_ids.items[i].data, exec) == 0) {
+            for (uint32_t d = 0; want && d < k; d++)
+                ck_assert_str_eq(l->all_local_dirs.items[at + d].data, want);
+            return k;
+        }
+        at += k;
+    }
+    return 0;
+}
+
+START_TEST(test_local_dirs_push_merger)
+{
+    struct push_env e;
+    struct client c;
+    env_ready(&e, true, &c);
+    char want[800];
+    snprintf(want, sizeof want, "%s/merge_manager_1", e.data);
+    struct reply r;
+    struct blockmsg out;
+    const char *merger[] = {"shuffle-push-merger"};
+    local_dirs(&c, "app-cap", merger, 1, &r, &out);
+    ck_assert_uint_eq(out.u.local_dirs.exec_ids.count, 1);
+    ck_assert_uint_eq(dirs_of(&out, "shuffle-push-merger", want), 2); /* two blockmgr dirs */
+    blockmsg_free(&out);
+    reply_free(&r);
+    /* beside a registered executor, which keeps its own dirs */
+    const char *both[] = {"1", "shuffle-push-merger"};
+    local_dirs(&c, "app-cap", both, 2, &r, &out);
+    ck_assert_uint_eq(dirs_of(&out, "shuffle-push-merger", want), 2);
+    ck_assert_uint_eq(dirs_of(&out, "1", NULL), 2);
+    blockmsg_free(&out);
+    reply_free(&r);
+    /* an application without merge dirs: Spark's text */
+    char line[512];
+    local_dirs(&c, "app-none", merger, 1, &r, NULL);
+    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, sizeof line);
+    ck_assert_str_eq(line, "java.lang.IllegalArgumentException: application app-none is not "
+                           "registered or NM was restarted.");
+    reply_free(&r);
+    client_close(&c);
+    daemon_stop_clean(&e.d);
+    /* push off: Spark's NoOpMergedShuffleFileManager refuses */
+    env_ready(&e, false, &c);
+    local_dirs(&c, "app-cap", merger, 1, &r, NULL);
+    ck_assert_int_eq(r.type, PROTO_RPC_FAILURE);
+    first_line(r.msg.u.rpc_failure.error.data, r.msg.u.rpc_failure.error.len, line, sizeof line);
+    ck_assert_str_eq(line,
+                     "java.lang.UnsupportedOperationException: Cannot handle shuffle block merge");
+    reply_free(&r);
     client_close(&c);
     daemon_stop_clean(&e.d);
 }
@@ -273,4 +455,6 @@ END_TEST
 
 CHECK_MAIN((.suite = "push_read_vectors", .name = "replay", .timeout_s = 120,
             .needs_shared_vectors = true),
-           test_replay_recorded, test_bad_input, test_open_blocks_chunks, test_push_off)
+           test_replay_recorded, test_bad_input, test_open_blocks_chunks,
+           test_meta_requests_pipelined, test_chunks_by_stream_request, test_local_dirs_push_merger,
+           test_push_off)

@@ -141,6 +141,18 @@ static void handle_remove(struct block_service *s, struct conn *c, struct rpc_re
 
 /* ---- GetLocalDirsForExecutors (memory only) ---- */
 
+/* The id under which a reducer on the merger's host asks for the merge dirs of push-based
+ * shuffle (Spark 3.2+, SHUFFLE_MERGER_IDENTIFIER); never looked up as an executor. */
+#define PUSH_MERGER_ID "shuffle-push-merger"
+
+static bool is_push_merger(const struct proto_bytes *e)
+{
+    return e->data && e->len == sizeof PUSH_MERGER_ID - 1 && strcmp(e->data, PUSH_MERGER_ID) == 0;
+}
+
+/* As Spark's ExternalBlockHandler: the executors named (each must be registered), then, when
+ * "shuffle-push-merger" is among the ids, the application's merge dirs under that id (push
+ * off: Spark's NoOpMergedShuffleFileManager text; no merge dirs: RemoteBlockPushResolver's). */
 static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
                               const struct blockmsg *m)
 {
@@ -150,26 +162,35 @@ static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
     struct executor_info *infos = calloc(n ? n : 1, sizeof(*infos));
     struct blockmsg r = {.type = BLOCKMSG_LOCAL_DIRS_FOR_EXECUTORS};
     int32_t *counts = calloc(n ? n : 1, sizeof(int32_t));
-    uint32_t got = 0, total = 0;
+    struct proto_bytes *ids = calloc(n ? n : 1, sizeof(*ids));
+    struct merge_dirs merged = {0};
+    struct proto_bytes *dirs = NULL;
+    bool want_merged = false;
+    uint32_t got = 0, rows = 0, total = 0;
     uint64_t bytes = 0;
     char err[512];
-    if (!infos || !counts) {
+    if (!infos || !counts || !ids) {
         rpc_reply_fail(reply, "java.lang.OutOfMemoryError: GetLocalDirsForExecutors");
         goto out;
     }
-    for (; got < n; got++) {
-        const struct proto_bytes *e = &execs->items[got];
+    for (uint32_t i = 0; i < n; i++) {
+        const struct proto_bytes *e = &execs->items[i];
+        if (is_push_merger(e)) {
+            want_merged = true;
+            continue;
+        }
         if (!block_id_field_ok(e) || resolver_get(s->res, app, e->data, &infos[got]) < 0) {
             resolver_not_registered(app, block_id_field_ok(e) ? e->data : "?", err, sizeof(err));
             rpc_reply_fail(reply, err);
             goto out;
         }
-        counts[got] = (int32_t)infos[got].n_dirs;
+        ids[rows] = *e;
+        counts[rows++] = (int32_t)infos[got].n_dirs;
         total += infos[got].n_dirs;
         for (uint32_t d = 0; d < infos[got].n_dirs; d++)
             bytes += 4 + strlen(infos[got].local_dirs[d]);
+        got++;
         if (bytes > LOCAL_DIRS_REPLY_MAX) {
-            got++; /* infos[got] is freed below */
             snprintf(err, sizeof(err),
                      "java.lang.IllegalArgumentException: GetLocalDirsForExecutors: the reply "
                      "for %u executor ids would exceed %u bytes of dirs",
@@ -178,26 +199,45 @@ static void handle_local_dirs(struct block_service *s, struct rpc_reply *reply,
             goto out;
         }
     }
-    struct proto_bytes *dirs = calloc(total ? total : 1, sizeof(*dirs));
+    if (want_merged) {
+        if (!s->merge_apps) {
+            rpc_reply_fail(reply, "java.lang.UnsupportedOperationException: Cannot handle "
+                                  "shuffle block merge");
+            goto out;
+        }
+        if (merge_apps_get(s->merge_apps, app, &merged) < 0) {
+            merge_apps_not_registered(app, err, sizeof(err));
+            rpc_reply_fail(reply, err);
+            goto out;
+        }
+        ids[rows] = (struct proto_bytes){(char *)PUSH_MERGER_ID, sizeof PUSH_MERGER_ID - 1};
+        counts[rows++] = (int32_t)merged.n_dirs;
+        total += merged.n_dirs;
+    }
+    dirs = calloc(total ? total : 1, sizeof(*dirs));
     if (!dirs) {
         rpc_reply_fail(reply, "java.lang.OutOfMemoryError: GetLocalDirsForExecutors");
         goto out;
     }
     uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < got; i++)
         for (uint32_t d = 0; d < infos[i].n_dirs; d++)
             dirs[k++] = (struct proto_bytes){infos[i].local_dirs[d],
                                              (uint32_t)strlen(infos[i].local_dirs[d])};
-    r.u.local_dirs.exec_ids = *execs; /* borrowed: r is not freed */
-    r.u.local_dirs.num_local_dirs_by_exec = (struct proto_int_array){counts, n};
+    for (uint32_t d = 0; d < merged.n_dirs; d++)
+        dirs[k++] = (struct proto_bytes){merged.dirs[d], (uint32_t)strlen(merged.dirs[d])};
+    r.u.local_dirs.exec_ids = (struct proto_string_array){ids, rows}; /* borrowed */
+    r.u.local_dirs.num_local_dirs_by_exec = (struct proto_int_array){counts, rows};
     r.u.local_dirs.all_local_dirs = (struct proto_string_array){dirs, total};
     block_reply_msg(reply, &r);
-    free(dirs);
 out:
     for (uint32_t i = 0; infos && i < got; i++)
         executor_info_free(&infos[i]);
+    merge_dirs_free(&merged);
+    free(dirs);
     free(infos);
     free(counts);
+    free(ids);
 }
 
 /* ---- dispatch ---- */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -33,20 +34,32 @@ static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
     return true;
 }
 
-/* The checksum of [offset, offset + length) of fd as Java's Checksum.getValue(); false when
- * the range cannot be read whole. */
+/* The checksum of [offset, offset + length) of fd as Java's Checksum.getValue() over Spark's
+ * FileSegmentManagedBuffer.createInputStream(): a block starting past the end of the file
+ * cannot be read (false: skipFully fails), one running past it is checksummed up to the end
+ * (its LimitedInputStream just ends there), so a data file cut short reads as DISK_ISSUE. */
 static bool checksum_range(enum spark_checksum_algo algo, int fd, uint64_t offset, uint64_t length,
                            int64_t *out)
 {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size < 0 || offset > (uint64_t)st.st_size)
+        return false;
+    if (length > (uint64_t)st.st_size - offset)
+        length = (uint64_t)st.st_size - offset;
     uint8_t buf[65536];
     uint32_t sum = spark_checksum_start(algo);
     while (length > 0) {
         size_t n = length < sizeof buf ? (size_t)length : sizeof buf;
-        if (!pread_full(fd, buf, n, offset))
+        ssize_t r = pread(fd, buf, n, (off_t)offset);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
             return false;
-        sum = spark_checksum_update(algo, sum, buf, n);
-        offset += n;
-        length -= n;
+        if (r == 0) /* shrank meanwhile: the stream would end here too */
+            break;
+        sum = spark_checksum_update(algo, sum, buf, (size_t)r);
+        offset += (uint64_t)r;
+        length -= (uint64_t)r;
     }
     *out = (int64_t)sum;
     return true;

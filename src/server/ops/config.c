@@ -86,6 +86,7 @@ static const struct key_desc keys[] = {
     {"push_min_chunk_bytes", K_U64, OFF(push_min_chunk_bytes), 0, 1, UINT64_MAX >> 1},
     {"push_max_deferred_bytes", K_U64, OFF(push_max_deferred_bytes), 0, 0, UINT64_MAX >> 1},
     {"push_max_open_files", K_U64, OFF(push_max_open_files), 0, 1, 1000000},
+    {"push_max_partitions", K_U64, OFF(push_max_partitions), 0, 0, UINT64_MAX >> 1},
     {"push_max_app_merge_bytes", K_U64, OFF(push_max_app_merge_bytes), 0, 0, UINT64_MAX >> 1},
     {"tls_enabled", K_BOOL, OFF(tls_enabled), 0, 0, 0},
     {"tls_port", K_INT, OFF(tls_port), 0, 0, 65535},
@@ -171,6 +172,7 @@ int config_defaults(struct shuffled_config *cfg)
     cfg->push_min_chunk_bytes = 2u << 20;
     cfg->push_max_deferred_bytes = 64u << 20;
     cfg->push_max_open_files = 4096;
+    cfg->push_max_partitions = 65536;
     cfg->push_max_app_merge_bytes = 0;
     char **tls_strings[] = {&cfg->tls_cert_file, &cfg->tls_key_file, &cfg->tls_key_password_file,
                             &cfg->tls_ca_file, &cfg->tls_ciphers};

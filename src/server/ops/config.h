@@ -62,12 +62,15 @@ struct shuffled_config {
     int crypto_cipher;   /* "crypto_cipher": enum crypto_cipher; default "auto" */
     /* push-based shuffle, the merge manager (docs/push.md): "push_enabled" (default false),
      * "push_min_chunk_bytes" (merged chunk size, 2 MiB), "push_max_deferred_bytes" (pushes
-     * buffered while their partition is busy, 64 MiB), "push_max_open_files" (merge partitions
-     * open at once, 4096), "push_max_app_merge_bytes" (merged bytes per app, 0 = no limit) */
+     * buffered while their partition is busy, 64 MiB), "push_max_open_files" (files of merge
+     * partitions open at once, 4096; the least recently used idle ones are closed beyond it),
+     * "push_max_partitions" (partitions being merged, 65536, 0 = no limit),
+     * "push_max_app_merge_bytes" (merged bytes per app, 0 = no limit) */
     bool push_enabled;
     uint64_t push_min_chunk_bytes;
     uint64_t push_max_deferred_bytes;
     uint64_t push_max_open_files;
+    uint64_t push_max_partitions;
     uint64_t push_max_app_merge_bytes;
     /* TLS (spark.ssl.rpc; docs/tls.md): PEM files, reloaded on SIGHUP */
     bool tls_enabled;             /* "tls_enabled": the port speaks TLS only; default false */

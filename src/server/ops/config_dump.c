@@ -75,6 +75,7 @@ int config_dump(const struct shuffled_config *c, FILE *out)
     bad |= set(o, "push_min_chunk_bytes", json_integer((json_int_t)c->push_min_chunk_bytes));
     bad |= set(o, "push_max_deferred_bytes", json_integer((json_int_t)c->push_max_deferred_bytes));
     bad |= set(o, "push_max_open_files", json_integer((json_int_t)c->push_max_open_files));
+    bad |= set(o, "push_max_partitions", json_integer((json_int_t)c->push_max_partitions));
     bad |=
         set(o, "push_max_app_merge_bytes", json_integer((json_int_t)c->push_max_app_merge_bytes));
     bad |= set(o, "tls_enabled", json_boolean(c->tls_enabled));

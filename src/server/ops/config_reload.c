@@ -140,6 +140,7 @@ int config_reload_prepare(const struct shuffled_config *live, struct shuffled_co
     KEEP(push_min_chunk_bytes, "push_min_chunk_bytes");
     KEEP(push_max_deferred_bytes, "push_max_deferred_bytes");
     KEEP(push_max_open_files, "push_max_open_files");
+    KEEP(push_max_partitions, "push_max_partitions");
     KEEP(push_max_app_merge_bytes, "push_max_app_merge_bytes");
     LIVE(tls_require_client_cert, "tls_require_client_cert");
     LIVE(tls_max_handshakes_in_progress, "tls_max_handshakes_in_progress");

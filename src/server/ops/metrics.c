@@ -146,6 +146,9 @@ static const struct metric_doc counter_docs[MC__COUNT] = {
     [MC_PUSH_BYTES_IGNORED] = {"shuffled_push_bytes_ignored_total",
                                "Body bytes of pushed blocks received and not merged (refused, "
                                "failed or duplicate; Spark ignoredBlockBytes)."},
+    [MC_PUSH_FILES_REOPENED] = {"shuffled_push_files_reopened_total",
+                                "Merged partitions whose files were opened again for a push, "
+                                "after they were closed to stay within push_max_open_files."},
     [MC_MERGED_CHUNKS_FETCHED] = {"shuffled_merged_chunks_fetched_total",
                                   "Merged shuffle chunks resolved for sending "
                                   "(FetchShuffleBlockChunks, OpenBlocks of shuffleChunk_ ids)."},

@@ -56,6 +56,7 @@ enum metric_counter {
     MC_TLS_HANDSHAKES_REFUSED, /* closed by tls_max_handshakes_* */
     MC_TLS_HANDSHAKES_EVICTED, /* oldest unfinished, closed for a new one */
     MC_INPUT_BYTES_KEPT,       /* read, then copied aside while the connection was held */
+    MC_PUSH_FILES_REOPENED,    /* merged partitions' files reopened (push_max_open_files) */
     MC__COUNT
 };
 

@@ -7,15 +7,12 @@
 
 #include "server/push/merge_manager.h"
 
-#include <libgen.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "server/block/resolver.h"
 #include "server/push/merge_bitmap.h"
 #include "server/push/merge_compact.h"
 #include "server/push/merge_journal.h"
@@ -30,7 +27,8 @@ struct merge_manager *merge_manager_create(const struct merge_limits *lim,
         return NULL;
     pthread_mutex_init(&m->lock, NULL);
     m->lim.min_chunk_bytes = lim->min_chunk_bytes;
-    m->lim.max_open_partitions = lim->max_open_partitions;
+    m->lim.max_partitions = lim->max_partitions;
+    merge_open_files_init(&m->files, lim->max_open_partitions);
     m->lim.max_app_bytes = lim->max_app_bytes;
     m->attempts = attempts;
     return m;
@@ -72,106 +70,6 @@ struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entr
     if (s && merge_apps_note_merge_id(m->attempts, a->app, shuffle, merge_id) < 0)
         log_warn("no memory to note shuffle %d's merge id %d of %s", shuffle, merge_id, a->app);
     return s;
-}
-
-static struct merge_claim *part_new(struct app_entry *a, const struct merge_push_key *k)
-{
-    char *paths[3] = {0};
-    enum merged_file kinds[3] = {MERGED_DATA, MERGED_INDEX, MERGED_META};
-    char buf[4096];
-    for (int i = 0; i < 3; i++) {
-        if (merged_file_path(&a->dirs, k->app, k->shuffle, k->merge_id, k->reduce, kinds[i], buf,
-                             sizeof buf) != 0 ||
-            !(paths[i] = strdup(buf))) {
-            for (int j = 0; j <= i; j++)
-                free(paths[j]);
-            return NULL;
-        }
-    }
-    struct merge_claim *cl = calloc(1, sizeof *cl);
-    if (!cl || merge_partition_init(&cl->p, k->reduce, paths) != 0) {
-        free(cl);
-        return NULL;
-    }
-    cl->refs = 1;
-    cl->app = a;
-    cl->shuffle = k->shuffle;
-    cl->merge_id = k->merge_id;
-    a->refs++;
-    return cl;
-}
-
-/* Whether app may create merged files where path says: its directory must lie under
- * allowed_local_dir_roots and inside no dir another application owns (the merge dir comes
- * from the client, beyond Spark's checks). */
-static bool merge_path_allowed(struct merge_manager *m, const char *app, const char *path,
-                               char *err, size_t errlen)
-{
-    if (!m->res)
-        return true;
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *real = realpath(dirname(dir), NULL);
-    const struct root_set *roots = resolver_roots(m->res);
-    bool ok = real && (!roots || roots->n == 0 || path_under_roots(roots->dirs, roots->n, real)) &&
-              !resolver_dir_owned_by_other(m->res, app, real);
-    if (!ok)
-        snprintf(err, errlen,
-                 "java.lang.SecurityException: merge dir %s of application %s is missing, not "
-                 "under allowed_local_dir_roots or owned by another application",
-                 path, app);
-    free(real);
-    return ok;
-}
-
-/* The partition of k in s, created (files too) if new. NULL with err. Under m->lock. */
-struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
-                                   struct shuffle_entry *s, const struct merge_push_key *k,
-                                   bool restoring, char *err, size_t errlen)
-{
-    bool found;
-    size_t at = merge_part_slot(s, k->reduce, &found);
-    if (found)
-        return s->parts[at];
-    if (m->lim.max_open_partitions && m->open_parts >= m->lim.max_open_partitions) {
-        snprintf(err, errlen,
-                 "java.lang.IllegalStateException: %llu merged partitions open already "
-                 "(push_max_open_files)",
-                 (unsigned long long)m->open_parts);
-        return NULL;
-    }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        struct merge_claim **p = realloc(s->parts, cap * sizeof *p);
-        if (!p)
-            goto oom;
-        s->parts = p;
-        s->cap = cap;
-    }
-    struct merge_claim *cl = part_new(a, k);
-    if (!cl)
-        goto oom;
-    for (int i = 0; i < 3; i++)
-        if (!merge_path_allowed(m, k->app, cl->p.paths[i], err, errlen)) {
-            merge_part_unref(m, cl);
-            return NULL;
-        }
-    if (restoring ? merge_partition_reopen(&cl->p) != 0
-                  : merge_partition_open(&cl->p, err, errlen) != 0) {
-        if (restoring)
-            snprintf(err, errlen, "%s: cannot reopen", cl->p.paths[0]);
-        merge_part_unref(m, cl);
-        return NULL;
-    }
-    m->open_parts++;
-    cl->counted_open = true;
-    memmove(s->parts + at + 1, s->parts + at, (s->n - at) * sizeof *s->parts);
-    s->parts[at] = cl;
-    s->n++;
-    return cl;
-oom:
-    snprintf(err, errlen, "java.lang.OutOfMemoryError: merge partition");
-    return NULL;
 }
 
 /* app's merge state for its current attempt (merge_apps.h): made on first use; state of an
@@ -217,10 +115,11 @@ struct app_entry *merge_app_current(struct merge_manager *m, const char *app, ch
 }
 
 /* The verdict for k on its partition cl: duplicate, busy, or claimed; MERGE_NEED_POOL when
- * only_try and a commit holds the partition (it may be waiting for the journal). Under
- * m->lock. */
-static enum merge_verdict claim_for(struct merge_claim *cl, const struct merge_push_key *k,
-                                    bool only_try, struct merge_claim **claim)
+ * only_try and a commit holds the partition (it may be waiting for the journal), or when it
+ * would be claimed and its files are closed (only the pool reopens them). Under m->lock. */
+static enum merge_verdict claim_for(struct merge_manager *m, struct merge_claim *cl,
+                                    const struct merge_push_key *k, bool only_try,
+                                    struct merge_claim **claim)
 {
     /* a commit may be adding to maps */
     if (!only_try)
@@ -233,6 +132,9 @@ static enum merge_verdict claim_for(struct merge_claim *cl, const struct merge_p
         return MERGE_DUPLICATE;
     if (cl->writing)
         return MERGE_BUSY;
+    if (only_try && !cl->files.open)
+        return MERGE_NEED_POOL;
+    merge_open_files_touch(&m->files, &cl->files);
     cl->writing = true;
     cl->map_index = k->map_index;
     cl->refs++;
@@ -276,9 +178,15 @@ enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merg
         snprintf(err, errlen, "java.lang.OutOfMemoryError: shuffle entry");
         goto out;
     }
-    struct merge_claim *cl = merge_part_for(m, a, s, k, false, err, errlen);
+    struct merge_claim *cl = merge_part_for(m, a, s, k->reduce, false, err, errlen);
     if (cl)
-        v = claim_for(cl, k, false, claim);
+        v = claim_for(m, cl, k, false, claim);
+    if (v == MERGE_WRITE && merge_part_files_open(m, cl, err, errlen) != 0) {
+        cl->writing = false; /* the claim given back: the push is refused */
+        merge_part_unref(m, cl);
+        *claim = NULL;
+        v = MERGE_FAILED;
+    }
 out:
     pthread_mutex_unlock(&m->lock);
     merge_trash_empty(m, &t); /* an older merge of the shuffle's files */
@@ -322,7 +230,7 @@ enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct
     bool found;
     size_t at = merge_part_slot(s, k->reduce, &found);
     if (found)
-        v = claim_for(s->parts[at], k, true, claim);
+        v = claim_for(m, s->parts[at], k, true, claim);
 out:
     pthread_mutex_unlock(&m->lock);
     return v;
@@ -512,8 +420,9 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
         goto out;
     }
     s = merge_find_shuffle(a, shuffle);
-    /* Spark refuses a finalized merge too (a second finalize, or one after its removal) */
-    if (s && (s->merge_id > merge_id || (s->merge_id == merge_id && s->finalized))) {
+    /* Spark refuses while the shuffle's merge is finalized, whatever the merge id (a second
+     * finalize, one after its removal, or of a newer merge id nothing was pushed of yet) */
+    if (s && (s->merge_id > merge_id || s->finalized)) {
         snprintf(err, errlen,
                  "java.lang.RuntimeException: Shuffle merge finalize request for shuffle %d "
                  "with shuffleMergeId %d is stale shuffle finalize request as shuffle blocks of "
@@ -537,13 +446,15 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
     for (size_t i = 0; i < n; i++) {
         parts[i] = s->parts[i];
         parts[i]->refs++;
-        merge_part_closed(m, parts[i]); /* finalizing closes its files */
+        merge_part_retire(m, parts[i]); /* its files are finalize's to close */
     }
     pthread_mutex_unlock(&m->lock);
     rc = statuses_of(parts, n, shuffle, merge_id, out, err, errlen);
     pthread_mutex_lock(&m->lock);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        merge_part_closed(m, parts[i]); /* finalizing closed its files */
         merge_part_unref(m, parts[i]);
+    }
     free(parts);
     if (rc == 0) {
         merge_note_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
@@ -558,7 +469,15 @@ out:
 uint64_t merge_manager_open_partitions(struct merge_manager *m)
 {
     pthread_mutex_lock(&m->lock);
-    uint64_t n = m->open_parts;
+    uint64_t n = m->files.open;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+uint64_t merge_manager_merging_partitions(struct merge_manager *m)
+{
+    pthread_mutex_lock(&m->lock);
+    uint64_t n = m->merging_parts;
     pthread_mutex_unlock(&m->lock);
     return n;
 }

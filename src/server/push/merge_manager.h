@@ -24,7 +24,8 @@ struct merge_partition;
 
 struct merge_limits {
     uint64_t min_chunk_bytes;     /* push_min_chunk_bytes */
-    uint64_t max_open_partitions; /* push_max_open_files / 3 files each */
+    uint64_t max_open_partitions; /* push_max_open_files / 3 files each; 0 = none */
+    uint64_t max_partitions;      /* push_max_partitions (being merged), 0 = none */
     uint64_t max_app_bytes;       /* push_max_app_merge_bytes, 0 = none */
 };
 
@@ -53,13 +54,15 @@ struct merge_push_key {
     int32_t attempt, shuffle, merge_id, map_index, reduce;
 };
 
-/* Decides a push of body_len bytes (creating the partition's files on first use). */
+/* Decides a push of body_len bytes (creating the partition's files on first use, reopening
+ * them when they were closed for push_max_open_files, merge_parts.c). */
 enum merge_verdict merge_manager_push(struct merge_manager *m, const struct merge_push_key *k,
                                       uint64_t body_len, struct merge_claim **claim, char *err,
                                       size_t errlen);
 /* The same verdict without touching the disk or waiting for the manager's lock, for the
- * event loop: MERGE_NEED_POOL when the push needs files created or deleted, may fail, or the
- * lock is busy. The common case (the partition exists) is decided here. */
+ * event loop: MERGE_NEED_POOL when the push needs files created, reopened or deleted, may
+ * fail, or the lock is busy. The common case (the partition exists, its files open) is
+ * decided here. */
 enum merge_verdict merge_manager_push_fast(struct merge_manager *m, const struct merge_push_key *k,
                                            uint64_t body_len, struct merge_claim **claim);
 /* Writes len bytes of the claimed block at offset `at` into it. 0 or -1 with err. */
@@ -106,7 +109,9 @@ void merge_manager_replay_done(struct merge_manager *m);
 struct resolver;
 void merge_manager_set_resolver(struct merge_manager *m, struct resolver *res);
 
-/* Gauges: merged bytes committed (total), partitions open. */
+/* Gauges: partitions whose files are open; partitions being merged (neither finalized nor
+ * dropped). */
 uint64_t merge_manager_open_partitions(struct merge_manager *m);
+uint64_t merge_manager_merging_partitions(struct merge_manager *m);
 
 #endif

@@ -77,20 +77,34 @@ static void be64(uint8_t out[8], uint64_t v)
         out[i] = (uint8_t)v;
 }
 
-int merge_partition_open(struct merge_partition *p, char *err, size_t errlen)
+/* Opens the three files with flags (O_RDWR and more); 0, or -1 (errno set, none left open)
+ * with *failed the path that failed. */
+static int open_files(struct merge_partition *p, int flags, const char **failed)
 {
-    if (p->fds[DATA] >= 0)
-        return 0;
     for (int i = 0; i < 3; i++) {
-        p->fds[i] = open(p->paths[i], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+        p->fds[i] = open(p->paths[i], O_RDWR | O_CLOEXEC | O_NOFOLLOW | flags, 0640);
         if (p->fds[i] < 0) {
-            snprintf(err, errlen,
-                     "java.lang.RuntimeException: Cannot initialize merged shuffle partition "
-                     "for reduce %d: %s: %s",
-                     p->reduce_id, p->paths[i], strerror(errno));
+            int e = errno;
+            *failed = p->paths[i];
             close_files(p);
+            errno = e;
             return -1;
         }
+    }
+    return 0;
+}
+
+int merge_partition_open(struct merge_partition *p, char *err, size_t errlen)
+{
+    const char *failed;
+    if (p->fds[DATA] >= 0)
+        return 0;
+    if (open_files(p, O_CREAT | O_TRUNC, &failed) != 0) {
+        snprintf(err, errlen,
+                 "java.lang.RuntimeException: Cannot initialize merged shuffle partition for "
+                 "reduce %d: %s: %s",
+                 p->reduce_id, failed, strerror(errno));
+        return -1;
     }
     uint8_t zero[8];
     be64(zero, 0);
@@ -156,8 +170,18 @@ int merge_partition_commit(struct merge_partition *p, int32_t map_index, uint64_
 
 void merge_partition_rollback(struct merge_partition *p)
 {
-    if (p->fds[DATA] >= 0 && ftruncate(p->fds[DATA], (off_t)p->data_pos) != 0)
-        (void)0; /* the next block overwrites it, and finalize cuts it again */
+    /* a failure does no harm: the next block overwrites it, and finalize cuts it again */
+    if (p->fds[DATA] >= 0) {
+        if (ftruncate(p->fds[DATA], (off_t)p->data_pos) != 0)
+            (void)0;
+    } else if (!p->finalized && truncate(p->paths[DATA], (off_t)p->data_pos) != 0) {
+        (void)0; /* its files closed meanwhile (push_max_open_files): cut by path */
+    }
+}
+
+void merge_partition_close(struct merge_partition *p)
+{
+    close_files(p);
 }
 
 int merge_partition_finalize(struct merge_partition *p, char *err, size_t errlen)
@@ -165,8 +189,10 @@ int merge_partition_finalize(struct merge_partition *p, char *err, size_t errlen
     if (p->finalized)
         return 0;
     p->finalized = true;
-    if (p->fds[DATA] < 0)
-        return 0;
+    if (p->fds[DATA] < 0 && p->data_pos == 0 && roaring_bitmap_is_empty(p->maps))
+        return 0; /* nothing merged: the files hold what they were created with */
+    if (p->fds[DATA] < 0 && merge_partition_reopen(p, err, errlen) != 0)
+        return -1; /* closed for push_max_open_files, and now gone */
     int rc = 0;
     if (p->data_pos != p->chunk_start)
         rc = close_chunk(p, p->data_pos, err, errlen);
@@ -188,20 +214,22 @@ void merge_partition_unlink(struct merge_partition *p)
             unlink(p->paths[i]);
 }
 
-int merge_partition_reopen(struct merge_partition *p)
+int merge_partition_reopen(struct merge_partition *p, char *err, size_t errlen)
 {
+    const char *failed;
     if (p->fds[DATA] >= 0)
         return 0;
-    for (int i = 0; i < 3; i++) {
-        p->fds[i] = open(p->paths[i], O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (p->fds[i] < 0) {
-            close_files(p);
-            return -1;
-        }
+    if (open_files(p, 0, &failed) != 0) {
+        snprintf(err, errlen, "java.io.IOException: cannot reopen %s: %s", failed, strerror(errno));
+        return -1;
     }
+    return 0;
+}
+
+void merge_partition_restored(struct merge_partition *p)
+{
     if (p->index_pos == 0)
         p->index_pos = 8; /* the first boundary, 0, written when it was created */
-    return 0;
 }
 
 /* The in-memory side of close_chunk: the chunk's boundary and bitmap are in the files. */
@@ -233,11 +261,15 @@ void merge_partition_replay_finalize(struct merge_partition *p)
 
 int merge_partition_replay_done(struct merge_partition *p)
 {
-    if (p->finalized || p->fds[DATA] < 0)
+    const char *failed;
+    if (p->finalized)
         return 0;
-    if (ftruncate(p->fds[DATA], (off_t)p->data_pos) != 0 ||
-        ftruncate(p->fds[INDEX], (off_t)p->index_pos) != 0 ||
-        ftruncate(p->fds[META], (off_t)p->meta_pos) != 0)
-        return -1;
-    return 0;
+    /* as they are (made again, empty, if missing), cut, and closed until a push needs them */
+    int rc = p->fds[DATA] >= 0 ? 0 : open_files(p, O_CREAT, &failed);
+    if (rc == 0 && (ftruncate(p->fds[DATA], (off_t)p->data_pos) != 0 ||
+                    ftruncate(p->fds[INDEX], (off_t)p->index_pos) != 0 ||
+                    ftruncate(p->fds[META], (off_t)p->meta_pos) != 0))
+        rc = -1;
+    close_files(p);
+    return rc;
 }

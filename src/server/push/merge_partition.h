@@ -22,7 +22,7 @@ struct merge_partition {
     pthread_mutex_t lock;
     int32_t reduce_id;
     char *paths[3];       /* data, index, meta (merged_layout.h order) */
-    int fds[3];           /* -1 until opened, and after finalize */
+    int fds[3];           /* -1 until opened, while closed (push_max_open_files), after finalize */
     uint64_t data_pos;    /* end of the last complete block: what the data file holds */
     uint64_t chunk_start; /* data offset where the current chunk began */
     uint64_t index_pos, meta_pos;
@@ -47,14 +47,22 @@ int merge_partition_write(struct merge_partition *p, const void *buf, size_t len
  * merged data, and the chunk closes once it holds min_chunk_bytes. 0 or -1 with err. */
 int merge_partition_commit(struct merge_partition *p, int32_t map_index, uint64_t len,
                            uint64_t min_chunk_bytes, char *err, size_t errlen);
-/* Drops whatever was written past data_pos (an aborted or refused block). */
+/* Drops whatever was written past data_pos (an aborted or refused block); by path if the
+ * files are closed. */
 void merge_partition_rollback(struct merge_partition *p);
-/* Closes the last chunk, cuts every file to what was committed and closes them. 0 or -1. */
+/* Closes the last chunk, cuts every file to what was committed and closes them (reopening
+ * them first if they were closed). 0 or -1. */
 int merge_partition_finalize(struct merge_partition *p, char *err, size_t errlen);
-/* Restoring from the journal (merge_journal.h): the files opened as they are; a commit's
- * effect replayed in memory (the files already hold it); the chunk finalize closed; then
- * every file cut back to what the replayed commits cover. 0 or -1 (open, truncate). */
-int merge_partition_reopen(struct merge_partition *p);
+/* Closes the files (they are reopened by merge_partition_reopen; the state stays). */
+void merge_partition_close(struct merge_partition *p);
+/* Opens the files as they are (neither created nor truncated). Does nothing once open. 0, or
+ * -1 with err. */
+int merge_partition_reopen(struct merge_partition *p, char *err, size_t errlen);
+/* Restoring from the journal (merge_journal.h), the files left closed: p's files exist
+ * (restored); a commit's effect replayed in memory (the files already hold it); the chunk
+ * finalize closed; then every file cut back to what the replayed commits cover (opened for
+ * it, made if missing, and closed again). 0 or -1 (open, truncate). */
+void merge_partition_restored(struct merge_partition *p);
 void merge_partition_replay_commit(struct merge_partition *p, int32_t map_index, uint64_t end,
                                    bool chunk_closed);
 void merge_partition_replay_finalize(struct merge_partition *p);

@@ -39,7 +39,7 @@ void merge_shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, 
 {
     for (size_t i = 0; i < s->n; i++) {
         struct merge_claim *cl = s->parts[i];
-        merge_part_closed(m, cl);
+        merge_part_retire(m, cl); /* its files closed when deleted or freed */
         pthread_mutex_lock(&cl->p.lock);
         cl->app->merged_bytes -= cl->p.data_pos; /* its bytes no longer count for the app */
         cl->dropped = true;                      /* a writer still holding it writes nothing more */

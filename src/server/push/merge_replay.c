@@ -186,10 +186,8 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     }
     s = merge_shuffle_for(m, a, r->shuffle, r->merge_id, NULL);
     char err[256];
-    struct merge_push_key k = {r->app,      r->attempt,   r->shuffle,
-                               r->merge_id, r->map_index, r->reduce};
     if (s && (r->op == MJ_COMMIT || r->op == MJ_PARTITION)) {
-        struct merge_claim *cl = merge_part_for(m, a, s, &k, true, err, sizeof err);
+        struct merge_claim *cl = merge_part_for(m, a, s, r->reduce, true, err, sizeof err);
         if (cl) {
             uint64_t before = cl->p.data_pos;
             if (r->op == MJ_PARTITION)
@@ -203,7 +201,8 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     } else if (s && r->op == MJ_FINALIZE) {
         s->finalized = true;
         for (size_t i = 0; i < s->n; i++) {
-            merge_part_closed(m, s->parts[i]);
+            merge_part_retire(m, s->parts[i]);
+            merge_part_closed(m, s->parts[i]); /* none open while replaying */
             merge_partition_replay_finalize(&s->parts[i]->p);
         }
     }

@@ -57,12 +57,19 @@ void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t 
     merge_note(m, &r);
 }
 
-/* Its files are (about to be) closed: no longer counted as open. Under m->lock. */
+/* Under m->lock. */
+void merge_part_retire(struct merge_manager *m, struct merge_claim *cl)
+{
+    merge_open_files_hold(&m->files, &cl->files);
+    if (cl->merging)
+        m->merging_parts--;
+    cl->merging = false;
+}
+
+/* Under m->lock. */
 void merge_part_closed(struct merge_manager *m, struct merge_claim *cl)
 {
-    if (cl->counted_open)
-        m->open_parts--;
-    cl->counted_open = false;
+    merge_open_files_closed(&m->files, &cl->files);
 }
 
 /* Under m->lock. */
@@ -70,6 +77,7 @@ void merge_part_unref(struct merge_manager *m, struct merge_claim *cl)
 {
     if (--cl->refs > 0)
         return;
+    merge_part_retire(m, cl);
     merge_part_closed(m, cl);
     merge_app_unref(cl->app);
     merge_partition_destroy(&cl->p);

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The merge manager's state (merge_manager.h), shared by merge_manager.c (the verdicts,
- * finalize), merge_removal.c (dropping state), merge_replay.c (rebuilding it from the
- * journal) and merge_state.c (lookups, references) only. m->lock guards the maps; each
- * partition's own lock its files and bitmaps (taken after m->lock). */
+ * finalize), merge_parts.c (partitions made, their files closed and reopened),
+ * merge_removal.c (dropping state), merge_replay.c (rebuilding it from the journal) and
+ * merge_state.c (lookups, references) only.
+ *
+ * Lock order: m->lock, then a partition's p.lock (never the other way round), then the
+ * journal's own. m->lock guards the maps, the claims (writing is set under it), the counts
+ * and the list of open partitions (m->files); each partition's p.lock its files and bitmaps.
+ * A partition's files are opened and closed under both: closed (push_max_open_files) only
+ * when no writer holds it, and reopened by the push that claimed it, on the blocking pool;
+ * a finalize or removal, once it took the partition out of m->files under m->lock, closes
+ * them under p.lock alone. */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_STATE_H
 #define SHUFFLED_SERVER_PUSH_MERGE_STATE_H
 
@@ -12,22 +20,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/push/merge_open_files.h"
 #include "server/push/merge_partition.h"
 #include "server/push/merged_layout.h"
 
 struct merge_apps;
 struct merge_journal;
-struct merge_push_key;
 struct resolver;
 
 struct merge_claim {
-    struct merge_partition p; /* first: a claim is its partition entry */
-    _Atomic int refs;         /* the shuffle's list + claims in flight */
-    _Atomic bool writing;     /* claimed by a writer (cleared by it without m->lock) */
-    bool dropped;             /* no longer in its shuffle (superseded, removed, app gone) */
-    bool counted_open;        /* counted in open_parts */
-    bool unlink_files;        /* in a merge_trash: its files are to be deleted */
-    int32_t map_index;        /* of the block being written */
+    struct merge_partition p;      /* first: a claim is its partition entry */
+    _Atomic int refs;              /* the shuffle's list + claims in flight */
+    _Atomic bool writing;          /* claimed by a writer (cleared by it without m->lock) */
+    bool dropped;                  /* no longer in its shuffle (superseded, removed, app gone) */
+    bool merging;                  /* counted in merging_parts: neither finalized nor dropped */
+    struct merge_open_entry files; /* its files open: in m->files (under m->lock) */
+    bool unlink_files;             /* in a merge_trash: its files are to be deleted */
+    int32_t map_index;             /* of the block being written */
     int32_t shuffle, merge_id;
     struct app_entry *app;
 };
@@ -57,14 +66,15 @@ struct app_entry {
 struct merge_manager {
     pthread_mutex_t lock;
     struct {
-        uint64_t min_chunk_bytes, max_open_partitions, max_app_bytes; /* merge_limits */
+        uint64_t min_chunk_bytes, max_partitions, max_app_bytes; /* merge_limits */
     } lim;
     struct merge_apps *attempts;   /* which attempt is current, its merge dirs (borrowed) */
     struct merge_journal *journal; /* NULL: nothing survives a restart */
     struct resolver *res;          /* allowed_local_dir_roots and dir ownership; NULL: none */
     struct app_entry *apps;
-    uint64_t open_parts;
-    void (*drop_hook)(void *arg); /* merge_manager_set_drop_hook */
+    struct merge_open_files files; /* partitions with open files (push_max_open_files) */
+    uint64_t merging_parts;        /* partitions neither finalized nor dropped */
+    void (*drop_hook)(void *arg);  /* merge_manager_set_drop_hook */
     void *drop_hook_arg;
     /* while replaying: partitions of attempts no longer current, deleted at the end
      * (merge_replay.c), when every attempt record has been read */
@@ -117,12 +127,20 @@ struct shuffle_entry *merge_shuffle_for(struct merge_manager *m, struct app_entr
                                         int32_t shuffle, int32_t merge_id, struct merge_trash *t);
 /* Index of reduce in s->parts, or where it would go (*found false). */
 size_t merge_part_slot(const struct shuffle_entry *s, int32_t reduce, bool *found);
-/* The partition of k in s, created if new: files created (truncated), or reopened as they
- * are when restoring. NULL with err. */
+/* The partition reduce of s (a's), created if new: its files created (truncated), or left
+ * closed as they are when restoring (merge_parts.c). NULL with err. */
 struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
-                                   struct shuffle_entry *s, const struct merge_push_key *k,
-                                   bool restoring, char *err, size_t errlen);
-/* Its files are (about to be) closed: no longer counted as open. */
+                                   struct shuffle_entry *s, int32_t reduce, bool restoring,
+                                   char *err, size_t errlen);
+/* Under m->lock, for a push that claimed cl (MERGE_WRITE): its files opened again if they
+ * were closed, after closing the least recently used idle partition's when the bound is
+ * reached. Blocking (open). 0, or -1 with err. */
+int merge_part_files_open(struct merge_manager *m, struct merge_claim *cl, char *err,
+                          size_t errlen);
+/* cl is finalized or dropped: no longer counted as merged, and its files (if open) are no
+ * longer closed for room: the caller closes them, then merge_part_closed. */
+void merge_part_retire(struct merge_manager *m, struct merge_claim *cl);
+/* Its files are closed (or about to be, by the caller holding it): no longer counted. */
 void merge_part_closed(struct merge_manager *m, struct merge_claim *cl);
 
 #endif

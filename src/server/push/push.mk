@@ -26,12 +26,13 @@ tests_fuzz_fuzz_blockrpc_LDADD += src/server/libpush.la $(ZLIB_LIBS)
 src_server_libpush_la_SOURCES += \
 	src/server/push/merge_bitmap.c src/server/push/merge_bitmap.h \
 	src/server/push/merge_partition.c src/server/push/merge_partition.h \
+	src/server/push/merge_open_files.c src/server/push/merge_open_files.h \
 	src/server/push/merge_manager.c src/server/push/merge_manager.h \
 	src/server/push/merge_state.h src/server/push/merge_replay.c \
 	src/server/push/merge_removal.c src/server/push/merge_removal.h \
 	src/server/push/merge_replay_removed.c src/server/push/merge_replay_removed.h \
 	src/server/push/merge_remove_request.c \
-	src/server/push/merge_state.c \
+	src/server/push/merge_state.c src/server/push/merge_parts.c \
 	src/server/push/merge_journal.c src/server/push/merge_journal.h \
 	src/server/push/merge_journal_attempt.c src/server/push/merge_journal_attempt.h \
 	src/server/push/merge_journal_part.c src/server/push/merge_journal_part.h \

@@ -24,6 +24,7 @@ struct push_service *push_service_create(const struct shuffled_config *cfg,
     struct merge_limits lim = {
         .min_chunk_bytes = cfg->push_min_chunk_bytes,
         .max_open_partitions = cfg->push_max_open_files / 3 ? cfg->push_max_open_files / 3 : 1,
+        .max_partitions = cfg->push_max_partitions,
         .max_app_bytes = cfg->push_max_app_merge_bytes,
     };
     ps->max_deferred_bytes = cfg->push_max_deferred_bytes;
@@ -97,7 +98,12 @@ static void finalize_run(void *arg)
         rpc_reply_ok(j->reply, w.buf, w.len);
     proto_writer_free(&w);
     blockmsg_free(&out);
-    merge_manager_compact(j->ps->merges); /* after the answer: the merge's commits may fold */
+}
+
+static void compact_run(void *arg)
+{
+    struct merge_job *j = arg;
+    merge_manager_compact(j->ps->merges);
 }
 
 static void remove_run(void *arg)
@@ -112,6 +118,26 @@ static void job_free(struct conn *c, void *arg)
     (void)c;
     free(j->app);
     free(j);
+}
+
+/* The finalize or removal is done: the connection's next frames may be read. */
+static void merge_job_done(struct conn *c, void *arg)
+{
+    if (c)
+        conn_hold_input(c, false);
+    job_free(c, arg);
+}
+
+/* The finalize is answered: the connection's next frames may be read, and the journal is
+ * compacted meanwhile on the pool if the finalized merge's commit records made that due. */
+static void finalize_done(struct conn *c, void *arg)
+{
+    if (!c) {
+        job_free(c, arg); /* the next finalize or removal compacts */
+        return;
+    }
+    conn_hold_input(c, false);
+    conn_run_blocking(c, compact_run, job_free, arg);
 }
 
 static struct merge_job *job_new(struct push_service *ps, struct rpc_reply *reply,
@@ -144,7 +170,10 @@ void push_finalize(struct push_service *ps, struct conn *c, struct rpc_reply *re
         rpc_reply_fail(reply, "java.lang.OutOfMemoryError: finalize");
         return;
     }
-    conn_run_blocking(c, finalize_run, job_free, j);
+    /* Spark finalizes before it reads the connection's next frame (a push right behind is
+     * too late): reading holds until the merge is finalized and answered */
+    conn_hold_input(c, true);
+    conn_run_blocking(c, finalize_run, finalize_done, j);
 }
 
 void push_remove_merge(struct push_service *ps, struct conn *c, const struct blockmsg *m)
@@ -156,5 +185,9 @@ void push_remove_merge(struct push_service *ps, struct conn *c, const struct blo
         log_warn("%s: RemoveShuffleMerge dropped: out of memory", conn_peer(c));
         return;
     }
-    conn_run_blocking(c, remove_run, job_free, j);
+    /* Spark decides a removal before it reads the connection's next frame (a push or a
+     * finalize of the removed merge that follows at once is too late or stale): reading
+     * holds until it is done (its files deleted too). */
+    conn_hold_input(c, true);
+    conn_run_blocking(c, remove_run, merge_job_done, j);
 }
