@@ -20,7 +20,7 @@ TESTS += $(PUSH_WRITE_TESTS)
 # libFuzzer target for the upload path (scripts/fuzz runs every tests/fuzz/fuzz_*.c).
 FUZZ_TARGETS += tests/fuzz/fuzz_push_upload
 tests_fuzz_fuzz_push_upload_SOURCES = tests/fuzz/fuzz_push_upload.c tests/block/core_stubs.c \
-	src/server/stream/file_open.c
+	src/server/stream/file_open.c src/server/ops/metrics.c src/server/ops/process_metrics.c
 tests_fuzz_fuzz_push_upload_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_push_upload_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_push_upload_LDADD = $(HARNESS_LIBS) src/server/libpush.la src/server/libblock.la \
@@ -61,7 +61,7 @@ tests_push_test_push_restart_removals_LDADD = $(LDADD) $(ZLIB_LIBS)
 # libFuzzer target for the merge journal's replay (merges.wal, attempt records included).
 FUZZ_TARGETS += tests/fuzz/fuzz_merge_journal
 tests_fuzz_fuzz_merge_journal_SOURCES = tests/fuzz/fuzz_merge_journal.c tests/block/core_stubs.c \
-	src/server/stream/file_open.c
+	src/server/stream/file_open.c src/server/ops/metrics.c src/server/ops/process_metrics.c
 tests_fuzz_fuzz_merge_journal_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_merge_journal_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_merge_journal_LDADD = $(HARNESS_LIBS) src/server/libpush.la \
