@@ -80,3 +80,8 @@ tests_push_test_merge_open_files_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_merge_open_parts
 TESTS += tests/push/test_merge_open_parts
 tests_push_test_merge_open_parts_LDADD = src/server/libpush.la $(LDADD)
+# What a Spark 3.5 client meets beyond the recordings: no attempt id (-1, merge_manager),
+# zero-length blocks, a merge dir created after the registration, finalize refusals.
+check_PROGRAMS += tests/push/test_push_client35
+TESTS += tests/push/test_push_client35
+tests_push_test_push_client35_SOURCES = tests/push/test_push_client35.c tests/push/push_replay.h

@@ -110,7 +110,13 @@ START_TEST(test_second_finalize_refused)
     ck_assert_int_eq(finalize(m, 1, 4, 0, err, sizeof err), 0);
     ck_assert_int_ne(finalize(m, 1, 4, 0, err, sizeof err), 0);
     ck_assert_msg(strstr(err, STALE_FINALIZE), "%s", err);
-    /* a newer merge id of a finalized shuffle is a new merge: finalized */
+    /* a newer merge id of a finalized shuffle is refused alike until a push starts it
+     * (Spark's finalizeShuffleMerge throws for isFinalized() whatever the merge id) */
+    ck_assert_int_ne(finalize(m, 1, 0, 1, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "shuffle 0 with shuffleMergeId 1 " STALE_FINALIZE), "%s", err);
+    ck_assert_uint_eq(files_of(APP "_0_0_"), 3);
+    ck_assert_int_eq(push(m, 1, 0, 1), MERGE_WRITE);
+    ck_assert_uint_eq(files_of(APP "_0_0_"), 0); /* the older merge's files went */
     ck_assert_int_eq(finalize(m, 1, 0, 1, err, sizeof err), 0);
     merge_manager_destroy(m);
     merge_apps_destroy(apps);
@@ -190,6 +196,35 @@ START_TEST(test_finalize_leaves_out_a_failed_partition)
 }
 END_TEST
 
+/* Reducers on the host read merged files from disk, possibly under another account: the files
+ * are rw-r--r-- even under the unit's UMask=0077 (the executor's 770 merge dir guards them). */
+START_TEST(test_merged_files_readable_by_reducers)
+{
+    mode_t old_mask = umask(077);
+    struct merge_apps *apps = apps_new();
+    struct merge_manager *m = manager_new(apps);
+    ck_assert_int_eq(push(m, 1, 5, 0), MERGE_WRITE);
+    umask(old_mask);
+    static const char *const ext[] = {"data", "index", "meta"};
+    for (int i = 0; i < 3; i++) {
+        char path[1024];
+        struct stat st;
+        bool found = false;
+        for (int sub = 0; sub < 4 && !found; sub++) {
+            snprintf(path, sizeof path, "%s/%02x/shuffleMerged_%s_5_0_0.%s", merge_dir, sub, APP,
+                     ext[i]);
+            found = stat(path, &st) == 0;
+        }
+        ck_assert_msg(found, "no merged .%s file", ext[i]);
+        ck_assert_msg((st.st_mode & 07777) == 0644, ".%s has mode %o", ext[i],
+                      (unsigned)(st.st_mode & 07777));
+    }
+    merge_manager_destroy(m);
+    merge_apps_destroy(apps);
+}
+END_TEST
+
 CHECK_MAIN((.suite = "merge_spark_rules", .name = "rules", .timeout_s = 60),
            test_second_finalize_refused, test_removal_of_unpushed_merge_ends_it,
-           test_removal_judged_by_current_attempt, test_finalize_leaves_out_a_failed_partition)
+           test_removal_judged_by_current_attempt, test_finalize_leaves_out_a_failed_partition,
+           test_merged_files_readable_by_reducers)

@@ -150,7 +150,8 @@ struct conn_body_sink {
     uint8_t *(*read_into)(void *ctx, size_t want, size_t *room);
 };
 void conn_take_body(struct conn *c, const struct conn_body_sink *sink);
-/* Holds reading (a piece of a body is being written), or releases the hold. */
+/* Holds reading (a piece of a body is being written, a finalize or removal is decided), or
+ * releases one hold: reading resumes when every hold is released. */
 void conn_hold_input(struct conn *c, bool hold);
 
 /* Output hooks (one set per process, set before the loops run): read_begin when a read

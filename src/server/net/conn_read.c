@@ -211,7 +211,10 @@ void conn_take_body(struct conn *c, const struct conn_body_sink *sink)
 
 void conn_hold_input(struct conn *c, bool hold)
 {
-    c->input_held = hold;
-    if (!hold && !c->closed)
+    if (hold)
+        c->input_held++;
+    else if (c->input_held > 0)
+        c->input_held--;
+    if (!hold && !c->input_held && !c->closed)
         conn_recheck_paused(c);
 }

@@ -67,7 +67,7 @@ struct conn {
         void (*release)(struct conn *c, void *state);
     } attached[CONN_ATTACH_COUNT];
     struct conn_body_sink body_sink; /* conn_take_body: the current UploadStream's body */
-    bool input_held;                 /* conn_hold_input */
+    unsigned input_held;             /* conn_hold_input: holds not yet released */
     /* Small answers filled while the read callback runs are written together at its end
      * (one send for the answers of every request that input held, not one each). */
     bool in_read_cb;

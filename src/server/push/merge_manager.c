@@ -415,8 +415,9 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
         goto out;
     }
     s = merge_find_shuffle(a, shuffle);
-    /* Spark refuses a finalized merge too (a second finalize, or one after its removal) */
-    if (s && (s->merge_id > merge_id || (s->merge_id == merge_id && s->finalized))) {
+    /* Spark refuses while the shuffle's merge is finalized, whatever the merge id (a second
+     * finalize, one after its removal, or of a newer merge id nothing was pushed of yet) */
+    if (s && (s->merge_id > merge_id || s->finalized)) {
         snprintf(err, errlen,
                  "java.lang.RuntimeException: Shuffle merge finalize request for shuffle %d "
                  "with shuffleMergeId %d is stale shuffle finalize request as shuffle blocks of "

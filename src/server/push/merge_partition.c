@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/push/merge_bitmap.h"
@@ -106,6 +107,17 @@ int merge_partition_open(struct merge_partition *p, char *err, size_t errlen)
                  p->reduce_id, failed, strerror(errno));
         return -1;
     }
+    /* Reducers on this host read merged files straight from disk (Spark's push-merged-local
+     * reads), and they may run under another account than the daemon (which the unit starts
+     * with UMask=0077): rw-r--r-- whatever the umask, as Spark's service leaves them under the
+     * usual 022. The merge dir, which the executor creates with mode 770, keeps other
+     * accounts out. */
+    for (int i = 0; i < 3; i++)
+        if (fchmod(p->fds[i], 0644) != 0) {
+            snprintf(err, errlen, "java.io.IOException: %s: %s", p->paths[i], strerror(errno));
+            close_files(p);
+            return -1;
+        }
     uint8_t zero[8];
     be64(zero, 0);
     if (pwrite_all(p->fds[INDEX], zero, 8, 0) != 0) {

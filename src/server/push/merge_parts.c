@@ -8,6 +8,7 @@
  * created). Its state in memory (positions, bitmaps) stays. */
 #include <config.h>
 
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -88,10 +89,23 @@ static struct merge_claim *part_new(struct app_entry *a, const struct shuffle_en
     return cl;
 }
 
+/* Spark's refusal when a partition's files cannot be created (its RuntimeException, the
+ * cause on the next line: e.g. the executor has not made the merge dir yet). */
+static void no_partition(const char *app, const struct shuffle_entry *s, int32_t reduce,
+                         const char *cause, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "java.lang.RuntimeException: Cannot initialize merged shuffle partition for appId "
+             "%s shuffleId %d shuffleMergeId %d reduceId %d\nCaused by: %s",
+             app, s->shuffle_id, s->merge_id, reduce, cause);
+}
+
 /* Whether app may create merged files where path says: its directory must lie under
  * allowed_local_dir_roots and inside no dir another application owns (the merge dir comes
- * from the client, beyond Spark's checks). */
-static bool merge_path_allowed(struct merge_manager *m, const char *app, const char *path,
+ * from the client, beyond Spark's checks). A directory that does not exist is Spark's
+ * failure to create the files (partition reduce of s). */
+static bool merge_path_allowed(struct merge_manager *m, const char *app,
+                               const struct shuffle_entry *s, int32_t reduce, const char *path,
                                char *err, size_t errlen)
 {
     if (!m->res)
@@ -99,6 +113,13 @@ static bool merge_path_allowed(struct merge_manager *m, const char *app, const c
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *real = realpath(dirname(dir), NULL);
+    if (!real && errno == ENOENT) {
+        char cause[PATH_MAX + 80];
+        snprintf(cause, sizeof cause, "java.io.FileNotFoundException: %s (%s)", path,
+                 strerror(ENOENT));
+        no_partition(app, s, reduce, cause, err, errlen);
+        return false;
+    }
     const struct root_set *roots = resolver_roots(m->res);
     bool ok = real && (!roots || roots->n == 0 || path_under_roots(roots->dirs, roots->n, real)) &&
               !resolver_dir_owned_by_other(m->res, app, real);
@@ -140,7 +161,7 @@ struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
     if (!cl)
         goto oom;
     for (int i = 0; i < 3; i++)
-        if (!merge_path_allowed(m, a->app, cl->p.paths[i], err, errlen)) {
+        if (!merge_path_allowed(m, a->app, s, reduce, cl->p.paths[i], err, errlen)) {
             merge_part_unref(m, cl);
             return NULL;
         }
@@ -148,7 +169,9 @@ struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
         merge_partition_restored(&cl->p); /* its files are opened when a push needs them */
     } else {
         make_room(m);
-        if (merge_partition_open(&cl->p, err, errlen) != 0) {
+        char cause[512];
+        if (merge_partition_open(&cl->p, cause, sizeof cause) != 0) {
+            no_partition(a->app, s, reduce, cause, err, errlen);
             merge_part_unref(m, cl);
             return NULL;
         }

@@ -113,6 +113,14 @@ static void job_free(struct conn *c, void *arg)
     free(j);
 }
 
+/* The finalize or removal is done: the connection's next frames may be read. */
+static void merge_job_done(struct conn *c, void *arg)
+{
+    if (c)
+        conn_hold_input(c, false);
+    job_free(c, arg);
+}
+
 static struct merge_job *job_new(struct push_service *ps, struct rpc_reply *reply,
                                  const struct proto_bytes *app, int32_t attempt, int32_t shuffle,
                                  int32_t merge_id)
@@ -143,7 +151,10 @@ void push_finalize(struct push_service *ps, struct conn *c, struct rpc_reply *re
         rpc_reply_fail(reply, "java.lang.OutOfMemoryError: finalize");
         return;
     }
-    conn_run_blocking(c, finalize_run, job_free, j);
+    /* Spark finalizes before it reads the connection's next frame (a push right behind is
+     * too late): reading holds until the merge is finalized and answered */
+    conn_hold_input(c, true);
+    conn_run_blocking(c, finalize_run, merge_job_done, j);
 }
 
 void push_remove_merge(struct push_service *ps, struct conn *c, const struct blockmsg *m)
@@ -155,5 +166,9 @@ void push_remove_merge(struct push_service *ps, struct conn *c, const struct blo
         log_warn("%s: RemoveShuffleMerge dropped: out of memory", conn_peer(c));
         return;
     }
-    conn_run_blocking(c, remove_run, job_free, j);
+    /* Spark decides a removal before it reads the connection's next frame (a push or a
+     * finalize of the removed merge that follows at once is too late or stale): reading
+     * holds until it is done (its files deleted too). */
+    conn_hold_input(c, true);
+    conn_run_blocking(c, remove_run, merge_job_done, j);
 }

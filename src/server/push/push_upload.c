@@ -282,8 +282,11 @@ static void written_done(struct conn *c, void *arg)
         finish(u);
 }
 
+/* One hold per upload at most (holds are counted: job_back releases it once). */
 static void hold(struct push_upload *u)
 {
+    if (u->holding)
+        return;
     u->holding = true;
     conn_hold_input(u->c, true);
 }
