@@ -133,3 +133,11 @@ if target == "fuzz_merge_journal":
         rec(1, 2, commit) + rec(3, 2) + rec(4, 2)
     put(log)
     put(log[:len(log) - 5])
+    # a partition record (op 6): reduce, data, index and meta lengths, the map indexes {3, 5}
+    # as CRoaring's roaring_bitmap_portable_serialize writes them (checked against it)
+    maps = bytes.fromhex("3a30000001000000000001001000000003000500")
+    part = struct.pack(">iqqqi", 0, 100, 16, 20, len(maps)) + maps
+    folded = rec(5, 1, attempt) + rec(6, 1, part) + rec(2, 1) + rec(1, 1, commit) + \
+        rec(4, 1, b"\x01")  # removed with cleanup
+    put(folded)
+    put(folded[:len(folded) - 30])

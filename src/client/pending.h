@@ -24,6 +24,8 @@ struct pending {
     struct pending *hnext;       /* hash chain (RPC, CHUNK) */
     struct pending *prev, *next; /* every pending request, in send order */
     struct pending *fifo_next;   /* STREAM: FIFO of unanswered stream requests */
+    /* an UploadStream: a server may fail the channel after refusing one (replies.c) */
+    bool closes_on_failure;
 };
 
 struct pending_set {

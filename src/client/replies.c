@@ -17,6 +17,7 @@ static void must_close(struct reply_close *rc, int status, const char *fmt, cons
 {
     rc->status = status;
     rc->fmt = fmt;
+    rc->then_complete = NULL;
     snprintf(rc->detail, sizeof(rc->detail), "%s", detail ? detail : "");
 }
 
@@ -58,6 +59,7 @@ void replies_frame(struct reply_state *rs, const struct frame_out *out, struct r
     char err[256];
     struct pending *p;
     rc->status = 0;
+    rc->then_complete = NULL;
     rs->sink_fd = -1;
     if (proto_msg_decode(out->type, out->content, out->content_len, &m, err, sizeof(err)) != 0) {
         must_close(rc, SHUFFLE_EPROTO, "Undecodable frame from %s: %s", err);
@@ -69,8 +71,23 @@ void replies_frame(struct reply_state *rs, const struct frame_out *out, struct r
             finish(rs, p, SHUFFLE_OK, NULL, m.u.rpc.body.data, m.u.rpc.body.len);
         break;
     case PROTO_RPC_FAILURE:
-        if ((p = pending_find(rs->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true)))
+        if (!(p = pending_find(rs->ps, PEND_RPC, m.u.rpc_failure.request_id, 0, true)))
+            break;
+        /* A server may fail the channel after refusing an upload (Spark does unless the
+         * failure came after the whole body was read; shuffled does). With nothing else
+         * outstanding the connection is closed here before p is told, so that what its owner
+         * sends next goes on a new connection, not on one the server may be closing. With
+         * requests in flight it stays: they are answered, or fail with the close (EIO, which
+         * pushes retry). */
+        if (!p->closes_on_failure || rs->ps->count > 1) {
             finish_view(rs, p, m.u.rpc_failure.error);
+            break;
+        }
+        pending_unlink(rs->ps, p);
+        must_close(rc, SHUFFLE_EIO, "Connection to %s closed after a refused upload%s", NULL);
+        rc->then_complete = p;
+        rc->then_error = client_strf("%.*s", (int)m.u.rpc_failure.error.len,
+                                     (const char *)m.u.rpc_failure.error.data);
         break;
     case PROTO_CHUNK_FETCH_SUCCESS:
         if ((p = pending_find(rs->ps, PEND_CHUNK, m.u.chunk_fetch_success.stream_id,
@@ -116,6 +133,7 @@ void replies_stream_bytes(struct reply_state *rs, const struct frame_out *out,
 {
     struct pending *p = rs->cur_stream;
     rc->status = 0;
+    rc->then_complete = NULL;
     if (!p)
         return; /* bytes of a stream we already gave up on */
     if (out->raw_len && p->scb.on_data(p->scb.arg, out->raw, out->raw_len)) {

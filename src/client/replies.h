@@ -26,6 +26,11 @@ struct reply_close {
     int status;
     const char *fmt;
     char detail[256];
+    /* a request whose outcome is told only once the connection is closed (an upload the
+     * server refused: its owner's next request must not go on this connection), with its
+     * error text (malloc'd) */
+    struct pending *then_complete;
+    char *then_error;
 };
 
 /* One complete frame. */

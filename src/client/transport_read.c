@@ -4,11 +4,13 @@
  * closes the connection. rx's buffer goes back after a quiet while with nothing outstanding. */
 #include <config.h>
 
+#include <stdlib.h>
 #include <time.h>
 
 #include <event2/event.h>
 
 #include "client/link.h"
+#include "client/pending.h"
 #include "client/replies.h"
 #include "client/rx.h"
 #include "client/transport.h"
@@ -23,6 +25,10 @@ static bool closes(struct tconn *t, const struct reply_close *rc)
 {
     if (rc->status)
         tconn_close_io(t, rc->status, rc->fmt, rc->detail);
+    if (rc->then_complete) {
+        pending_complete(rc->then_complete, SHUFFLE_ESERVER, rc->then_error, NULL, 0);
+        free(rc->then_error);
+    }
     return t->state == CONN_OPEN;
 }
 

@@ -173,7 +173,10 @@ int tconn_upload_stream(struct tconn *t, const uint8_t *meta, size_t meta_len,
     m.u.upload_stream.meta.data = meta;
     m.u.upload_stream.meta.len = (uint32_t)meta_len;
     m.u.upload_stream.body_byte_count = (int64_t)body->len;
-    return send_matched_then(t, pending_new(PEND_RPC, id, 0), fn, arg, &m, body);
+    struct pending *p = pending_new(PEND_RPC, id, 0);
+    if (p)
+        p->closes_on_failure = true;
+    return send_matched_then(t, p, fn, arg, &m, body);
 }
 
 int tconn_merged_meta(struct tconn *t, const char *app_id, int32_t shuffle_id,

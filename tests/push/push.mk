@@ -57,6 +57,7 @@ check_PROGRAMS += tests/push/test_push_restart_removals
 TESTS += tests/push/test_push_restart_removals
 tests_push_test_push_restart_removals_SOURCES = tests/push/test_push_restart_removals.c \
 	tests/push/push_replay.h
+tests_push_test_push_restart_removals_LDADD = $(LDADD) $(ZLIB_LIBS)
 # libFuzzer target for the merge journal's replay (merges.wal, attempt records included).
 FUZZ_TARGETS += tests/fuzz/fuzz_merge_journal
 tests_fuzz_fuzz_merge_journal_SOURCES = tests/fuzz/fuzz_merge_journal.c tests/block/core_stubs.c \
@@ -85,3 +86,9 @@ tests_push_test_merge_open_parts_LDADD = src/server/libpush.la $(LDADD)
 check_PROGRAMS += tests/push/test_push_client35
 TESTS += tests/push/test_push_client35
 tests_push_test_push_client35_SOURCES = tests/push/test_push_client35.c tests/push/push_replay.h
+# The journal's partition record (op 6): its layout by hand, replayed, inconsistent ones refused.
+check_PROGRAMS += tests/push/test_merge_journal_part
+TESTS += tests/push/test_merge_journal_part
+tests_push_test_merge_journal_part_CPPFLAGS = $(AM_CPPFLAGS) $(ROARING_CFLAGS)
+tests_push_test_merge_journal_part_LDADD = src/server/libpush.la $(LDADD) $(ROARING_LIBS) \
+	$(ZLIB_LIBS)

@@ -322,17 +322,24 @@ static inline int push_code(struct client *c, int64_t request_id)
     return code;
 }
 
-/* FinalizeShuffleMerge(app-cap, 1, shuffle, 0): the size merged for reduce 0. */
-static inline int64_t finalize_size(struct client *c, int32_t shuffle)
+/* FinalizeShuffleMerge(app-cap, 1, shuffle, 0) sent, its answer in *a (reply_free it). */
+static inline void finalize_rpc(struct client *c, int32_t shuffle, struct reply *a)
 {
-    struct blockmsg f = {.type = BLOCKMSG_FINALIZE_SHUFFLE_MERGE}, st;
+    struct blockmsg f = {.type = BLOCKMSG_FINALIZE_SHUFFLE_MERGE};
     f.u.finalize_shuffle_merge.layout = BLOCKMSG_LAYOUT_32;
     f.u.finalize_shuffle_merge.app_id = (struct proto_bytes){"app-cap", 7};
     f.u.finalize_shuffle_merge.app_attempt_id = 1;
     f.u.finalize_shuffle_merge.shuffle_id = shuffle;
+    client_rpc_msg(c, &f, a);
+}
+
+/* FinalizeShuffleMerge(app-cap, 1, shuffle, 0): the size merged for reduce 0. */
+static inline int64_t finalize_size(struct client *c, int32_t shuffle)
+{
+    struct blockmsg st;
     struct reply a;
     char err[256];
-    client_rpc_msg(c, &f, &a);
+    finalize_rpc(c, shuffle, &a);
     ck_assert_int_eq(a.type, PROTO_RPC_RESPONSE);
     ck_assert_int_eq(
         blockmsg_decode(a.msg.u.rpc.body.data, a.msg.u.rpc.body.len, &st, err, sizeof err), 0);
@@ -341,6 +348,22 @@ static inline int64_t finalize_size(struct client *c, int32_t shuffle)
     blockmsg_free(&st);
     reply_free(&a);
     return size;
+}
+
+/* The merge dir of data_dir copied aside (harness_test_dir()/saved), to be put back as a crash
+ * before the deletion of the files leaves them. */
+static inline void save_merged(const char *data_dir)
+{
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static inline void restore_merged(const char *data_dir)
+{
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 
 /* The merged data file of (shuffle, merge 0, reduce 0), read back. */

@@ -31,8 +31,12 @@ static void *append_all(void *arg)
     snprintf(app, sizeof app, "app-%d", w->id);
     uint64_t last_left = 0;
     for (int i = 0; i < RECORDS; i++) {
-        struct merge_journal_rec r = {MJ_COMMIT,       app,   1,   w->id, 0, 0, i,
-                                      (int64_t)i * 10, false, NULL};
+        struct merge_journal_rec r = {.op = MJ_COMMIT,
+                                      .app = app,
+                                      .attempt = 1,
+                                      .shuffle = w->id,
+                                      .map_index = i,
+                                      .end = (int64_t)i * 10};
         if (w->id % 2 == 0) {
             ck_assert_int_eq(merge_journal_append(w->j, &r, err, sizeof err), 0);
         } else {
@@ -71,11 +75,14 @@ static void count(void *arg, const struct merge_journal_rec *r)
     s->next[id]++;
 }
 
-static bool keep_live(void *arg, const struct merge_journal_rec *r)
+static bool keep_live(void *arg, const struct merge_journal_rec *r, struct proto_writer *out)
 {
     (void)arg;
+    (void)out;
     return strcmp(r->app, "app-dead") != 0;
 }
+
+static const struct merge_journal_keeper live_keeper = {NULL, keep_live};
 
 START_TEST(test_concurrent_appends_and_compaction)
 {
@@ -86,7 +93,12 @@ START_TEST(test_concurrent_appends_and_compaction)
     /* records to be compacted away: more than all the live ones the threads append, so the
      * compaction is due whenever it starts */
     for (int i = 0; i < 20000; i++) {
-        struct merge_journal_rec r = {MJ_COMMIT, "app-dead", 1, 9, 0, 0, i, i, false, NULL};
+        struct merge_journal_rec r = {.op = MJ_COMMIT,
+                                      .app = "app-dead",
+                                      .attempt = 1,
+                                      .shuffle = 9,
+                                      .map_index = i,
+                                      .end = i};
         ck_assert_int_eq(merge_journal_append(j, &r, err, sizeof err), 0);
     }
     uint64_t dead = merge_journal_size(j);
@@ -98,7 +110,7 @@ START_TEST(test_concurrent_appends_and_compaction)
         w[i] = (struct writer){j, i};
         ck_assert_int_eq(pthread_create(&t[i], NULL, append_all, &w[i]), 0);
     }
-    ck_assert_int_eq(merge_journal_maybe_compact(j, keep_live, NULL), 0);
+    ck_assert_int_eq(merge_journal_maybe_compact(j, &live_keeper, NULL), 0);
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
     uint64_t size = merge_journal_size(j);
@@ -140,7 +152,12 @@ static struct seen replay_log(const char *dir)
 
 static struct merge_journal_rec rec_of(const char *app, int id, int i)
 {
-    return (struct merge_journal_rec){MJ_COMMIT, app, 1, id, 0, 0, i, (int64_t)i * 10, false, NULL};
+    return (struct merge_journal_rec){.op = MJ_COMMIT,
+                                      .app = app,
+                                      .attempt = 1,
+                                      .shuffle = id,
+                                      .map_index = i,
+                                      .end = (int64_t)i * 10};
 }
 
 START_TEST(test_loop_records_written_by_the_flush)

@@ -176,20 +176,11 @@ static int journaled_attempts(void)
     return attempts;
 }
 
-/* Attempt 1's merged files copied aside, to be put back as a crash before their deletion
- * would have left them. */
-static void save_old_files(void)
-{
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/" MERGED "' '%s/saved'", data_dir, harness_test_dir());
-    ck_assert_int_eq(system(cmd), 0);
-}
-
+/* Attempt 1's merged files (copied aside by save_merged) put back as a crash before their
+ * deletion would have left them. */
 static void put_back_old_files(void)
 {
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/saved/.' '%s/" MERGED "/'", harness_test_dir(), data_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    restore_merged(data_dir);
     ck_assert_int_eq(merged_files(MERGED), 6);
 }
 
@@ -202,7 +193,7 @@ static void crash_window_restart(const char *exec, int sig)
     struct harness_daemon d;
     start_registered(&d, data_dir, sizeof data_dir);
     attempt_one_merges(&d);
-    save_old_files();
+    save_merged(data_dir);
     register_attempt_two_as(&d, exec);
     ck_assert_msg(harness_wait_until(old_files_gone, NULL, 10000, 20),
                   "%d merged files of attempt 1 left", merged_files(MERGED));
@@ -351,7 +342,7 @@ START_TEST(test_previous_version_journal)
     ck_assert_int_eq(harness_run(cmd, out, sizeof out), 0);
     ck_assert_int_eq(atoi(out), 300);
     ck_assert_int_eq(journaled_attempts(), 1); /* attempt 1's dirs recorded at the restart */
-    save_old_files();
+    save_merged(data_dir);
     register_attempt_two_as(&d, "1");
     ck_assert(harness_wait_until(old_files_gone, NULL, 10000, 20));
     harness_daemon_kill(&d, SIGKILL);

@@ -3,7 +3,7 @@
  * unfinalized, three blocks; shuffle 1 finalized, one block), then the daemon goes on, or is
  * killed (SIGKILL) and restarted on its state; then
  * - the application removed with cleanup: its merged files are deleted; without cleanup they
- *   stay (as in Spark);
+ *   stay (as in Spark); so too when a crash came between the removal and the deletion;
  * - an executor removed: merged files stay (they are the application's, not the executor's);
  * - RemoveShuffleMerge of both merges: their files are deleted, later pushes are TOO_LATE;
  * - a push of shuffleMergeId 1 for both shuffles: merge 0's files are deleted, finalized or
@@ -11,6 +11,7 @@
 #include <config.h>
 
 #include <signal.h>
+#include <zlib.h>
 
 #include "push_replay.h"
 #include "../check_main.h"
@@ -81,17 +82,23 @@ static void expect_all_deleted(void)
                   merged_files("shuffleMerged_app-cap_"));
 }
 
-static void app_removed(bool restart, bool cleanup)
+/* The admin endpoint removes the application; with cleanup its files go (bounded wait). */
+static void remove_app(bool cleanup)
 {
-    struct harness_daemon d;
-    merged_then(&d, restart);
     char target[200];
     snprintf(target, sizeof target, "/admin/remove-application?app_id=app-cap%s",
              cleanup ? "&cleanup_local_dirs=true" : "");
     http_expect(admin, "POST", target, 200, NULL);
     if (cleanup)
         expect_all_deleted();
-    else
+}
+
+static void app_removed(bool restart, bool cleanup)
+{
+    struct harness_daemon d;
+    merged_then(&d, restart);
+    remove_app(cleanup);
+    if (!cleanup)
         ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
     daemon_stop_clean(&d);
 }
@@ -111,6 +118,103 @@ END_TEST
 START_TEST(test_app_removed_without_cleanup_after_restart)
 {
     app_removed(true, false);
+}
+END_TEST
+
+/* --- a crash between the removal (journaled) and the deletion of the files --- */
+
+/* The application removed (its registrations go, its removal is journaled), then a crash
+ * before its files are deleted: killed with them put back, restarted. With cleanup the
+ * restart deletes them, where its attempt record says its dirs were, before it serves;
+ * without, they stay (a removal record without the cleanup byte is the previous version's). The
+ * restart before the removal folds the finalized shuffle 1 into a partition record. */
+static void app_removed_crash(bool cleanup)
+{
+    struct harness_daemon d;
+    merged_then(&d, true);
+    save_merged(data_dir);
+    remove_app(cleanup);
+    harness_daemon_kill(&d, SIGKILL);
+    restore_merged(data_dir);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), 6);
+    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), (cleanup ? 0 : 6));
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_app_removed_with_cleanup_crash_before_deletion)
+{
+    app_removed_crash(true);
+}
+END_TEST
+
+START_TEST(test_app_removed_without_cleanup_crash)
+{
+    app_removed_crash(false);
+}
+END_TEST
+
+/* A record appended to merges.wal by hand: u32 "SHM1" | u32 length | u32 CRC32 | u8 op,
+ * String "app-cap", i32 attempt 1, shuffle 0, mergeId 0, then tail. */
+static void append_record(int op, const uint8_t *tail, size_t tail_len)
+{
+    uint8_t rec[128], *p = rec + 12;
+    static const uint8_t common[] = {0, 0, 0, 7, 'a', 'p', 'p', '-', 'c', 'a', 'p', 0,
+                                     0, 0, 1, 0, 0,   0,   0,   0,   0,   0,   0};
+    *p++ = (uint8_t)op;
+    memcpy(p, common, sizeof common);
+    p += sizeof common;
+    memcpy(p, tail, tail_len);
+    p += tail_len;
+    uint32_t len = (uint32_t)(p - rec - 12), crc = (uint32_t)crc32(0, rec + 12, len);
+    const uint32_t head[3] = {0x53484d31u, len, crc};
+    for (int i = 0; i < 12; i++)
+        rec[i] = (uint8_t)(head[i / 4] >> (8 * (3 - i % 4)));
+    char path[900];
+    snprintf(path, sizeof path, "%s/merges.wal", state_dir);
+    FILE *f = fopen(path, "ab");
+    ck_assert(f && fwrite(rec, 1, 12 + len, f) == 12 + len);
+    fclose(f);
+}
+
+/* The removal journaled with cleanup (its record written by hand), then a crash before the
+ * registrations went: the restart rebuilds the application's state, drops it and deletes its
+ * files. Unless a record of the application follows the removal (it came back: a commit of
+ * shuffle 0's reduce 0, map 0): its files are left, that partition's state rebuilt. */
+static void removal_journaled_registered(bool came_back)
+{
+    struct harness_daemon d;
+    merged_then(&d, false);
+    harness_daemon_kill(&d, SIGKILL);
+    static const uint8_t cleanup[] = {1};
+    append_record(4, cleanup, sizeof cleanup);
+    if (came_back) { /* i32 reduce 0, i32 map 0, i64 end 100, u8 no chunk closed */
+        static const uint8_t commit[17] = {[15] = 100};
+        append_record(1, commit, sizeof commit);
+    }
+    ck_assert_int_eq(harness_daemon_restart(&d, 0), 0);
+    ck_assert_int_eq(merged_files("shuffleMerged_app-cap_"), came_back ? 6 : 0);
+    if (came_back) {
+        struct client c;
+        client_open(&c, d.port);
+        uint8_t body[100];
+        memset(body, 'a', sizeof body); /* map 0 is known again: a duplicate */
+        ck_assert_int_eq(push_merge(&c, 40, 0, 0, 0, body, sizeof body), 0);
+        ck_assert_int_eq(finalize_size(&c, 0), 100);
+        client_close(&c);
+    }
+    daemon_stop_clean(&d);
+}
+
+START_TEST(test_removal_journaled_registrations_left)
+{
+    removal_journaled_registered(false);
+}
+END_TEST
+
+START_TEST(test_removal_journaled_then_came_back)
+{
+    removal_journaled_registered(true);
 }
 END_TEST
 
@@ -197,7 +301,10 @@ END_TEST
 CHECK_MAIN((.suite = "push_restart_removals", .name = "restart_removals", .timeout_s = 300,
             .needs_shared_vectors = true),
            test_app_removed_with_cleanup, test_app_removed_with_cleanup_after_restart,
-           test_app_removed_without_cleanup_after_restart, test_executor_removed,
+           test_app_removed_without_cleanup_after_restart,
+           test_app_removed_with_cleanup_crash_before_deletion,
+           test_app_removed_without_cleanup_crash, test_removal_journaled_registrations_left,
+           test_removal_journaled_then_came_back, test_executor_removed,
            test_executor_removed_after_restart, test_merges_removed,
            test_merges_removed_after_restart, test_newer_merge_ids,
            test_newer_merge_ids_after_restart)

@@ -18,10 +18,11 @@
 #include "proto/codec.h"
 #include "server/block/registry_store.h"
 #include "server/push/merge_journal_attempt.h"
+#include "server/push/merge_journal_part.h"
 
 #define JOURNAL_NAME "merges.wal"
-#define JOURNAL_MAGIC 0x53484d31u /* "SHM1" */
-#define JOURNAL_MAX_RECORD (1u << 20) /* as registrations.wal: an attempt's dirs fit */
+#define JOURNAL_MAGIC 0x53484d31u                   /* "SHM1" */
+#define JOURNAL_MAX_RECORD MERGE_JOURNAL_MAX_RECORD /* as registrations.wal's: many dirs fit */
 /* Compaction while running: once records of dropped merges hold at least this much and at
  * least half of the file (so rewriting costs at most what was appended since). */
 #define COMPACT_MIN_DEAD_BYTES (32u << 10)
@@ -45,9 +46,8 @@ struct merge_journal {
     uint64_t dead; /* of them, estimated bytes of records no longer needed */
 };
 
-/* The whole record (header + payload) appended to w, without an allocation of its own.
- * false out of memory (w as it was). */
-static bool encode(struct proto_writer *w, const struct merge_journal_rec *r)
+/* The whole record (header + payload) appended to w, without an allocation of its own. */
+bool merge_journal_encode(struct proto_writer *w, const struct merge_journal_rec *r)
 {
     size_t at = w->len;
     proto_write_i32(w, (int32_t)JOURNAL_MAGIC);
@@ -66,6 +66,11 @@ static bool encode(struct proto_writer *w, const struct merge_journal_rec *r)
     }
     if (r->op == MJ_ATTEMPT)
         merge_journal_attempt_encode(w, r->dirs);
+    if (r->op == MJ_PARTITION)
+        merge_journal_part_encode(
+            w, &(struct merge_journal_part){r->reduce, r->end, r->index_len, r->meta_len, r->maps});
+    if (r->op == MJ_APP_REMOVED && r->cleanup)
+        proto_write_u8(w, 1);
     if (w->failed || w->len - at - 12 > JOURNAL_MAX_RECORD) {
         w->len = at;
         w->failed = false;
@@ -77,10 +82,25 @@ static bool encode(struct proto_writer *w, const struct merge_journal_rec *r)
     return true;
 }
 
-/* One payload; false when it does not decode. app points into a malloc'd copy in *app, an
- * attempt record's dirs into *dirs (merge_dirs_free it either way). */
-static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, char **app,
-                   struct merge_dirs *dirs)
+/* What a decoded record points into (decoded_free). */
+struct decoded {
+    char *app;
+    struct merge_dirs dirs; /* attempt record */
+    roaring_bitmap_t *maps; /* partition record */
+};
+
+static void decoded_free(struct decoded *d)
+{
+    free(d->app);
+    merge_dirs_free(&d->dirs);
+    if (d->maps)
+        roaring_bitmap_free(d->maps);
+    memset(d, 0, sizeof *d);
+}
+
+/* One payload; false when it does not decode. What r points to is in *d (decoded_free it
+ * either way). */
+static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, struct decoded *d)
 {
     struct proto_reader rd;
     struct proto_bytes name = {0};
@@ -98,14 +118,22 @@ static bool decode(const uint8_t *p, size_t len, struct merge_journal_rec *r, ch
         proto_read_i64(&rd, &r->end);
         proto_read_u8(&rd, &closed);
     }
-    bool dirs_ok = op != MJ_ATTEMPT || merge_journal_attempt_decode(&rd, dirs);
-    dirs->attempt_id = r->attempt;
-    r->dirs = op == MJ_ATTEMPT ? dirs : NULL;
+    bool dirs_ok = op != MJ_ATTEMPT || merge_journal_attempt_decode(&rd, &d->dirs);
+    struct merge_journal_part part = {0};
+    bool part_ok = op != MJ_PARTITION || merge_journal_part_decode(&rd, &part, &d->maps);
+    r->reduce = op == MJ_PARTITION ? part.reduce : r->reduce;
+    r->end = op == MJ_PARTITION ? part.data_len : r->end;
+    r->index_len = part.index_len, r->meta_len = part.meta_len, r->maps = part.maps;
+    if (op == MJ_APP_REMOVED && rd.pos < rd.len) /* its cleanup byte (not always there) */
+        proto_read_u8(&rd, &closed);
+    r->cleanup = op == MJ_APP_REMOVED && closed != 0;
+    d->dirs.attempt_id = r->attempt;
+    r->dirs = op == MJ_ATTEMPT ? &d->dirs : NULL;
     r->op = (enum merge_journal_op)op;
     r->chunk_closed = closed != 0;
     bool ok = !proto_reader_error(&rd) && name.data && strlen(name.data) == name.len &&
-              op >= MJ_COMMIT && op <= MJ_ATTEMPT && dirs_ok;
-    *app = name.data;
+              op >= MJ_COMMIT && op <= MJ_PARTITION && dirs_ok && part_ok;
+    d->app = name.data;
     r->app = name.data;
     return ok;
 }
@@ -115,11 +143,31 @@ static uint32_t be32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* Replays path's records through fn and collects those keep() wants in *live. The length of
+/* The records of buf[0, len) (valid) through fn, or through keeper's keep into *live. */
+static void each(const uint8_t *buf, size_t len,
+                 void (*fn)(void *, const struct merge_journal_rec *),
+                 const struct merge_journal_keeper *keeper, void *arg, struct proto_writer *live)
+{
+    for (size_t at = 0; at < len;) {
+        uint32_t n = be32(buf + at + 4);
+        struct merge_journal_rec r;
+        struct decoded d = {0};
+        if (decode(buf + at + 12, n, &r, &d)) {
+            if (fn)
+                fn(arg, &r);
+            else if (!keeper || !keeper->keep || keeper->keep(arg, &r, live))
+                proto_write_raw(live, buf + at, 12 + n);
+        }
+        decoded_free(&d);
+        at += 12 + n;
+    }
+}
+
+/* Replays path's records through fn and collects those keeper keeps in *live. The length of
  * the valid prefix. */
 static size_t replay(const uint8_t *buf, size_t len,
                      void (*fn)(void *, const struct merge_journal_rec *),
-                     bool (*keep)(void *, const struct merge_journal_rec *), void *arg,
+                     const struct merge_journal_keeper *keeper, void *arg,
                      struct proto_writer *live)
 {
     size_t pos = 0;
@@ -129,29 +177,20 @@ static size_t replay(const uint8_t *buf, size_t len,
             registry_crc32(buf + pos + 12, n) != be32(buf + pos + 8))
             break;
         struct merge_journal_rec r;
-        char *app = NULL;
-        struct merge_dirs dirs = {0};
-        bool ok = decode(buf + pos + 12, n, &r, &app, &dirs);
+        struct decoded d = {0};
+        bool ok = decode(buf + pos + 12, n, &r, &d);
         if (ok && fn)
             fn(arg, &r);
-        free(app);
-        merge_dirs_free(&dirs);
+        decoded_free(&d);
         if (!ok)
             break;
         pos += 12 + n;
     }
-    /* Kept records, judged once the whole log is known (a later removal drops earlier ones). */
-    for (size_t at = 0; at < pos;) {
-        uint32_t n = be32(buf + at + 4);
-        struct merge_journal_rec r;
-        char *app = NULL;
-        struct merge_dirs dirs = {0};
-        if (decode(buf + at + 12, n, &r, &app, &dirs) && (!keep || keep(arg, &r)))
-            proto_write_raw(live, buf + at, 12 + n);
-        free(app);
-        merge_dirs_free(&dirs);
-        at += 12 + n;
-    }
+    /* Kept records, judged once the whole log is known (a later removal drops earlier ones,
+     * a finalize folds its merge's commits), after keeper has seen them all. */
+    if (keeper && keeper->look)
+        each(buf, pos, keeper->look, NULL, arg, NULL);
+    each(buf, pos, NULL, keeper, arg, live);
     return pos;
 }
 
@@ -213,8 +252,8 @@ static int replace_log(const char *path, const struct proto_writer *live)
 
 struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
                                          void (*fn)(void *arg, const struct merge_journal_rec *r),
-                                         bool (*keep)(void *arg, const struct merge_journal_rec *r),
-                                         void *arg, char *err, size_t errlen)
+                                         const struct merge_journal_keeper *keeper, void *arg,
+                                         char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", state_dir, JOURNAL_NAME);
@@ -228,7 +267,7 @@ struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
     close(fd);
     struct proto_writer live;
     proto_writer_init(&live);
-    size_t valid = buf ? replay(buf, len, fn, keep, arg, &live) : 0;
+    size_t valid = buf ? replay(buf, len, fn, keeper, arg, &live) : 0;
     free(buf);
     if (valid < len)
         log_warn("%s: %zu bytes of a damaged or partial tail dropped", path, len - valid);
@@ -396,7 +435,7 @@ int merge_journal_append_nowait(struct merge_journal *j, const struct merge_jour
         w.buf = stack;
         w.cap = sizeof stack;
     }
-    bool encoded = encode(&w, r);
+    bool encoded = merge_journal_encode(&w, r);
     pthread_mutex_lock(&j->lock);
     if (encoded && loop_batch_keep(j, &w)) {
         pthread_mutex_unlock(&j->lock);
@@ -441,7 +480,7 @@ int merge_journal_append(struct merge_journal *j, const struct merge_journal_rec
                          size_t errlen)
 {
     pthread_mutex_lock(&j->lock);
-    if (!encode(&j->pending, r)) {
+    if (!merge_journal_encode(&j->pending, r)) {
         pthread_mutex_unlock(&j->lock);
         snprintf(err, errlen, "java.io.IOException: %s: out of memory", JOURNAL_NAME);
         return -1;
@@ -479,8 +518,7 @@ uint64_t merge_journal_size(struct merge_journal *j)
     return n;
 }
 
-int merge_journal_maybe_compact(struct merge_journal *j,
-                                bool (*keep)(void *arg, const struct merge_journal_rec *r),
+int merge_journal_maybe_compact(struct merge_journal *j, const struct merge_journal_keeper *keeper,
                                 void *arg)
 {
     pthread_mutex_lock(&j->lock);
@@ -511,7 +549,7 @@ int merge_journal_maybe_compact(struct merge_journal *j,
         have += (size_t)n;
     }
     int fd = -1;
-    if (buf && have == judged && replay(buf, judged, NULL, keep, arg, &live) == judged)
+    if (buf && have == judged && replay(buf, judged, NULL, keeper, arg, &live) == judged)
         fd = write_tmp(j->path, &live);
     if (fd >= 0) {
         /* Appends wait from here on: only the tail written meanwhile is copied (kept whole)

@@ -5,12 +5,14 @@
  *   u32 magic "SHM1" | u32 payload length | u32 CRC32(payload) | payload
  * with payload = u8 op, String app, i32 attempt, shuffle, shuffleMergeId (big-endian, the
  * protocol's encoding) and for a commit i32 reduce, i32 mapIndex, i64 end of the block in
- * the data file, u8 1 when it closed a chunk. A record is written after the merged files
- * and before the reply (fdatasync'ed too with state_sync); records of concurrent commits
- * share one write (group commit). Replay stops at the first record that does not verify (a
- * torn tail), which is cut off. At open the log is rewritten with only the records of merges
- * still present (removed apps and merges leave it), and again while running once records of
- * dropped merges make up half of it (merge_journal_maybe_compact). */
+ * the data file, u8 1 when it closed a chunk (attempt and partition records: their own
+ * files; an application's removal: a u8 1 when cleanup was asked). A record is written after
+ * the merged files and before the reply (fdatasync'ed too with state_sync); records of
+ * concurrent commits share one write (group commit). Replay stops at the first record that
+ * does not verify (a torn tail), which is cut off. At open the log is rewritten with only the
+ * records of merges still present (removed apps and merges leave it; a finalized merge's commit
+ * records folded into one partition record each), and again while running once records no longer
+ * needed make up half of it (merge_journal_maybe_compact). */
 #ifndef SHUFFLED_SERVER_PUSH_MERGE_JOURNAL_H
 #define SHUFFLED_SERVER_PUSH_MERGE_JOURNAL_H
 
@@ -18,7 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/codec.h"
+
 struct merge_dirs;
+struct roaring_bitmap_s;
 
 enum merge_journal_op {
     MJ_COMMIT = 1,      /* a block merged */
@@ -26,27 +31,52 @@ enum merge_journal_op {
     MJ_REMOVE = 3,      /* RemoveShuffleMerge (merge id -1: every merge of the shuffle) */
     MJ_APP_REMOVED = 4, /* the application and all its merges gone */
     MJ_ATTEMPT = 5,     /* an attempt's merge dirs (merge_journal_attempt.h) */
+    MJ_PARTITION = 6,   /* a finalized partition, in place of its commits (merge_journal_part.h) */
 };
+
+/* The largest payload a record may have. */
+#define MERGE_JOURNAL_MAX_RECORD (1u << 20)
 
 struct merge_journal_rec {
     enum merge_journal_op op;
     const char *app;
     int32_t attempt, shuffle, merge_id;
-    int32_t reduce, map_index; /* commit */
-    int64_t end;               /* commit: data file length after the block */
-    bool chunk_closed;         /* commit: the block closed its chunk */
+    int32_t reduce, map_index;     /* commit */
+    int64_t end;                   /* commit: data file length after the block */
+    bool chunk_closed;             /* commit: the block closed its chunk */
     const struct merge_dirs *dirs; /* attempt record */
+    /* partition record (reduce; end: the data file's length): the index and meta files'
+     * lengths and the map indexes merged */
+    int64_t index_len, meta_len;
+    const struct roaring_bitmap_s *maps;
+    /* application removal: its merged files deleted too (written as a u8 1 after the common
+     * fields; a record without it, as the previous version wrote them: false) */
+    bool cleanup;
 };
 
 struct merge_journal;
 
+/* How a compaction judges the log's records (at open and while running), each callback
+ * given the caller's arg. */
+struct merge_journal_keeper {
+    /* Sees every record of the log being judged first, in order (NULL: nothing to see). */
+    void (*look)(void *arg, const struct merge_journal_rec *r);
+    /* Then, in order again: whether r stays in the compacted log; before that, records may
+     * be put in its place into out (merge_journal_encode). NULL: every record stays. */
+    bool (*keep)(void *arg, const struct merge_journal_rec *r, struct proto_writer *out);
+};
+
+/* Appends the whole record r (header included) to w. false out of memory or beyond
+ * MERGE_JOURNAL_MAX_RECORD (w as it was). */
+bool merge_journal_encode(struct proto_writer *w, const struct merge_journal_rec *r);
+
 /* Opens (creating) state_dir/merges.wal; every valid record goes to fn in order first (rec
- * borrowed for the call), then the log is compacted to the records keep() accepts (NULL:
- * all). NULL with err on I/O errors. */
+ * borrowed for the call), then the log is compacted as keeper says (NULL: every record
+ * stays). NULL with err on I/O errors. */
 struct merge_journal *merge_journal_open(const char *state_dir, bool sync,
                                          void (*fn)(void *arg, const struct merge_journal_rec *r),
-                                         bool (*keep)(void *arg, const struct merge_journal_rec *r),
-                                         void *arg, char *err, size_t errlen);
+                                         const struct merge_journal_keeper *keeper, void *arg,
+                                         char *err, size_t errlen);
 void merge_journal_close(struct merge_journal *j);
 /* Appends r and returns once it is written (thread-safe; blocking: records of threads
  * appending meanwhile are written with it). 0, or -1 with err (the writer of a failed batch
@@ -73,18 +103,17 @@ void merge_journal_loop_flush(void);
  * loop's record (a duplicate push answered SUCCESS). Nothing with state_sync. */
 void merge_journal_loop_cover(struct merge_journal *j);
 int merge_journal_wait(struct merge_journal *j, uint64_t seq, char *err, size_t errlen);
-/* bytes of records in the log are no longer needed (their merge was dropped). */
+/* bytes of records in the log are no longer needed (their merge was dropped, or finalized:
+ * its commit records fold into partition records). */
 void merge_journal_note_dead(struct merge_journal *j, uint64_t bytes);
 /* The size of a commit record of app. */
 size_t merge_journal_commit_bytes(const char *app);
 /* Bytes in the log. */
 uint64_t merge_journal_size(struct merge_journal *j);
-/* When dead records make up half the log (and 32 KiB): rewrites it with the records keep()
- * accepts, as at open, while appends go on (those made meanwhile are kept whole); renamed
- * over the old log atomically. Blocking (the blocking pool). 0, or -1 (logged; the old log
- * goes on). */
-int merge_journal_maybe_compact(struct merge_journal *j,
-                                bool (*keep)(void *arg, const struct merge_journal_rec *r),
+/* When dead records make up half the log (and 32 KiB): rewrites it as keeper says, as at
+ * open, while appends go on (those made meanwhile are kept whole); renamed over the old log
+ * atomically. Blocking (the blocking pool). 0, or -1 (logged; the old log goes on). */
+int merge_journal_maybe_compact(struct merge_journal *j, const struct merge_journal_keeper *keeper,
                                 void *arg);
 
 #endif

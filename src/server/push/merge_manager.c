@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "server/push/merge_bitmap.h"
+#include "server/push/merge_compact.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_partition.h"
 #include "server/push/merge_state.h"
@@ -293,7 +294,11 @@ static enum merge_verdict commit_locked(struct merge_manager *m, struct merge_cl
                                       cl->map_index,
                                       (int64_t)cl->p.data_pos,
                                       cl->p.chunk_start == cl->p.data_pos,
-                                      NULL};
+                                      NULL,
+                                      0,
+                                      0,
+                                      NULL,
+                                      false};
         char jerr[256];
         if (!wait_seq || !m->journal)
             merge_note(m, &r);
@@ -451,8 +456,10 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
         merge_part_unref(m, parts[i]);
     }
     free(parts);
-    if (rc == 0)
+    if (rc == 0) {
         merge_note_merge(m, MJ_FINALIZE, app, attempt, shuffle, merge_id);
+        merge_compact_finalized(m, app, attempt, shuffle, merge_id); /* commits to fold */
+    }
 out:
     pthread_mutex_unlock(&m->lock);
     merge_trash_empty(m, &t);

@@ -95,8 +95,8 @@ int merge_manager_finalize(struct merge_manager *m, const char *app, int32_t att
 
 /* Durability (merge_journal.h): every commit, finalize and removal from now on is journaled
  * (j borrowed; NULL: none). Before that, at start, the journal's records go through
- * merge_manager_replay (the application attempts must be known by then), merge_manager_keep
- * says which of them the compacted journal keeps, and merge_manager_replay_done cuts the
+ * merge_manager_replay (the application attempts must be known by then), merge_manager_keeper
+ * (merge_compact.h) says what the compacted journal keeps, and merge_manager_replay_done cuts the
  * unfinalized partitions' files back to their replayed commits. */
 struct merge_journal;
 struct merge_journal_rec;

@@ -11,8 +11,10 @@
 
 #include "common/log.h"
 #include "server/push/merge_apps.h"
+#include "server/push/merge_compact.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_journal_attempt.h"
+#include "server/push/merge_journal_part.h"
 #include "server/push/merge_removal.h"
 #include "server/push/merge_state.h"
 
@@ -43,8 +45,10 @@ void merge_shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, 
         cl->dropped = true;                      /* a writer still holding it writes nothing more */
         uint64_t blocks = roaring_bitmap_get_cardinality(cl->p.maps);
         bool later = t && trash_add(t, cl, unlink);
-        if (t)
-            t->dead_bytes += blocks * merge_journal_commit_bytes(cl->app->app);
+        /* its commit records, or (finalized: those counted already) its partition record */
+        if (t && blocks)
+            t->dead_bytes += s->fold_counted ? merge_journal_part_bytes(cl->app->app, cl->p.maps)
+                                             : blocks * merge_journal_commit_bytes(cl->app->app);
         if (!later && unlink)
             merge_partition_unlink(&cl->p);
         pthread_mutex_unlock(&cl->p.lock);
@@ -54,6 +58,7 @@ void merge_shuffle_drop_parts(struct merge_manager *m, struct shuffle_entry *s, 
     free(s->parts);
     s->parts = NULL;
     s->n = s->cap = 0;
+    s->fold_counted = s->finalize_logged = false; /* no partition left to fold */
 }
 
 void merge_app_drop(struct merge_manager *m, struct app_entry *a, bool unlink,
@@ -91,7 +96,7 @@ void merge_trash_empty(struct merge_manager *m, struct merge_trash *t)
     free(t->parts);
     if (m->journal && t->dead_bytes > 0) {
         merge_journal_note_dead(m->journal, t->dead_bytes);
-        merge_journal_maybe_compact(m->journal, merge_manager_keep, m);
+        merge_manager_compact(m);
     }
     *t = (struct merge_trash){0};
 }
@@ -125,37 +130,13 @@ void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cl
     if (*pp) {
         struct app_entry *a = *pp;
         struct merge_journal_rec r = {
-            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id};
+            .op = MJ_APP_REMOVED, .app = app, .attempt = a->dirs.attempt_id, .cleanup = cleanup};
         merge_note(m, &r);
         *pp = a->next;
         merge_app_drop(m, a, cleanup, &t);
     }
     pthread_mutex_unlock(&m->lock);
     merge_trash_empty(m, &t);
-}
-
-/* Which records the journal keeps when it is compacted: those the live state needs. */
-bool merge_manager_keep(void *arg, const struct merge_journal_rec *r)
-{
-    struct merge_manager *m = arg;
-    if (r->op == MJ_APP_REMOVED)
-        return false;
-    pthread_mutex_lock(&m->lock);
-    struct app_entry *a = *merge_find_app(m, r->app);
-    struct shuffle_entry *s = a && a->dirs.attempt_id == r->attempt && r->op != MJ_ATTEMPT
-                                  ? merge_find_shuffle(a, r->shuffle)
-                                  : NULL;
-    /* an attempt's dirs: while its state is the manager's (an older attempt's files are
-     * deleted when a newer one registers, or at the restart replaying its records) */
-    bool keep = r->op == MJ_ATTEMPT ? a && a->dirs.attempt_id == r->attempt
-                                    : s && (s->merge_id == r->merge_id || r->op == MJ_REMOVE);
-    if (keep && r->op == MJ_COMMIT) {
-        bool found;
-        merge_part_slot(s, r->reduce, &found); /* its partition is still there */
-        keep = found;
-    }
-    pthread_mutex_unlock(&m->lock);
-    return keep;
 }
 
 void merge_manager_set_drop_hook(struct merge_manager *m, void (*fn)(void *arg), void *arg)

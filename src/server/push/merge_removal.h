@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 struct merge_manager;
-struct merge_journal_rec;
 
 /* The application is gone: its state dropped; cleanup: its merged files deleted too. */
 void merge_manager_app_removed(struct merge_manager *m, const char *app, bool cleanup);
@@ -22,8 +21,6 @@ void merge_manager_attempt_replaced(struct merge_manager *m, const char *app);
  * ends that merge (merge_remove_request.c). */
 void merge_manager_remove(struct merge_manager *m, const char *app, int32_t attempt,
                           int32_t shuffle, int32_t merge_id);
-/* Whether the journal keeps r (at start and when compacted): the live state needs it. */
-bool merge_manager_keep(void *m, const struct merge_journal_rec *r);
 /* For tests: fn(arg) runs before each dropped partition's files are deleted, after the
  * manager's lock was released. */
 void merge_manager_set_drop_hook(struct merge_manager *m, void (*fn)(void *arg), void *arg);

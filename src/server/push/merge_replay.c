@@ -16,6 +16,7 @@
 #include "server/push/merge_apps.h"
 #include "server/push/merge_journal.h"
 #include "server/push/merge_manager.h"
+#include "server/push/merge_replay_removed.h"
 #include "server/push/merge_state.h"
 
 /* A partition of an attempt that is not current, whose merge dirs were not known yet when its
@@ -95,6 +96,7 @@ void merge_replay_forget(struct merge_manager *m)
     free(m->replay_old);
     m->replay_old = NULL;
     m->n_replay_old = m->cap_replay_old = 0;
+    merge_replay_removed_forget(m);
 }
 
 /* An attempt record: the current attempt's state starts (its record is there: the journal
@@ -102,8 +104,10 @@ void merge_replay_forget(struct merge_manager *m)
 static void replay_attempt(struct merge_manager *m, const struct merge_journal_rec *r)
 {
     int32_t current;
-    if (merge_apps_attempt(m->attempts, r->app, &current) != 1)
-        return; /* the application was removed */
+    if (merge_apps_attempt(m->attempts, r->app, &current) != 1) {
+        merge_replay_removed_note(m, r); /* the application was removed */
+        return;
+    }
     if (current == r->attempt) {
         char err[256];
         struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
@@ -120,12 +124,25 @@ static void replay_attempt(struct merge_manager *m, const struct merge_journal_r
     }
 }
 
+/* A partition record: the finalized partition as it was (its files hold the chunks). */
+static void replay_partition(struct merge_partition *p, const struct merge_journal_rec *r)
+{
+    roaring_bitmap_clear(p->maps);
+    roaring_bitmap_or_inplace(p->maps, (const roaring_bitmap_t *)r->maps);
+    roaring_bitmap_clear(p->chunk);
+    p->data_pos = p->chunk_start = (uint64_t)r->end;
+    p->index_pos = (uint64_t)r->index_len;
+    p->meta_pos = (uint64_t)r->meta_len;
+}
+
 /* The state r belongs to, if r's attempt is still the app's current one. */
 static struct app_entry *replay_app(struct merge_manager *m, const struct merge_journal_rec *r)
 {
     char err[256];
     struct app_entry *a = merge_app_current(m, r->app, err, sizeof err);
-    if (a && a->dirs.attempt_id != r->attempt && r->op == MJ_COMMIT &&
+    if (!a)
+        merge_replay_removed_note(m, r); /* no merge dirs: no longer registered */
+    if (a && a->dirs.attempt_id != r->attempt && (r->op == MJ_COMMIT || r->op == MJ_PARTITION) &&
         !unlink_superseded(m, r->app, r->attempt, r->shuffle, r->merge_id, r->reduce))
         defer_old(m, r);
     return a && a->dirs.attempt_id == r->attempt ? a : NULL;
@@ -137,14 +154,16 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     pthread_mutex_lock(&m->lock);
     if (r->op == MJ_APP_REMOVED) {
         struct app_entry **pp = merge_find_app(m, r->app);
-        if (*pp) {
-            struct app_entry *a = *pp;
+        struct app_entry *a = *pp; /* still registered: its state was rebuilt */
+        if (a)
             *pp = a->next;
+        merge_replay_removed_apply(m, r, a); /* its files, with cleanup: at the end */
+        if (a)
             merge_app_drop(m, a, false, NULL);
-        }
         pthread_mutex_unlock(&m->lock);
         return;
     }
+    merge_replay_removed_later(m, r);
     if (r->op == MJ_ATTEMPT) {
         replay_attempt(m, r);
         pthread_mutex_unlock(&m->lock);
@@ -167,11 +186,15 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
     }
     s = merge_shuffle_for(m, a, r->shuffle, r->merge_id, NULL);
     char err[256];
-    if (s && r->op == MJ_COMMIT) {
+    if (s && (r->op == MJ_COMMIT || r->op == MJ_PARTITION)) {
         struct merge_claim *cl = merge_part_for(m, a, s, r->reduce, true, err, sizeof err);
         if (cl) {
             uint64_t before = cl->p.data_pos;
-            merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end, r->chunk_closed);
+            if (r->op == MJ_PARTITION)
+                replay_partition(&cl->p, r);
+            else
+                merge_partition_replay_commit(&cl->p, r->map_index, (uint64_t)r->end,
+                                              r->chunk_closed);
             a->merged_bytes += cl->p.data_pos - before;
         } else
             log_warn("merge journal: %s", err);
@@ -194,6 +217,7 @@ void merge_manager_replay_done(struct merge_manager *m)
                  "of %s) left as they are: no record says where they are, or their dirs are "
                  "the current attempt's",
                  m->n_replay_old, m->replay_old[0].app);
+    merge_replay_removed_finish(m);
     merge_replay_forget(m);
     for (struct app_entry *a = m->apps; a; a = a->next) {
         merge_note_attempt(m, a); /* replayed without its record: a previous version's journal */

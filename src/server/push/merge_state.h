@@ -44,6 +44,10 @@ struct merge_claim {
 struct shuffle_entry {
     int32_t shuffle_id, merge_id;
     bool finalized;
+    /* finalized, and its commit records counted reclaimable (merge_compact.h) */
+    bool fold_counted;
+    /* its MJ_FINALIZE record is in the journal: compaction folds its commits (merge_compact.h) */
+    bool finalize_logged;
     struct merge_claim **parts; /* sorted by reduce id */
     size_t n, cap;
     struct shuffle_entry *next;
@@ -76,6 +80,9 @@ struct merge_manager {
      * (merge_replay.c), when every attempt record has been read */
     struct merge_old_part *replay_old;
     size_t n_replay_old, cap_replay_old;
+    /* while replaying: applications no longer registered, for their removal records
+     * (merge_replay_removed.c) */
+    struct merge_removed_app *replay_removed;
 };
 
 /* Partitions dropped under m->lock (removal, a newer merge id) whose files are deleted after

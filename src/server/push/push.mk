@@ -30,10 +30,13 @@ src_server_libpush_la_SOURCES += \
 	src/server/push/merge_manager.c src/server/push/merge_manager.h \
 	src/server/push/merge_state.h src/server/push/merge_replay.c \
 	src/server/push/merge_removal.c src/server/push/merge_removal.h \
+	src/server/push/merge_replay_removed.c src/server/push/merge_replay_removed.h \
 	src/server/push/merge_remove_request.c \
 	src/server/push/merge_state.c src/server/push/merge_parts.c \
 	src/server/push/merge_journal.c src/server/push/merge_journal.h \
 	src/server/push/merge_journal_attempt.c src/server/push/merge_journal_attempt.h \
+	src/server/push/merge_journal_part.c src/server/push/merge_journal_part.h \
+	src/server/push/merge_compact.c src/server/push/merge_compact.h \
 	src/server/push/loop_write_guard.c src/server/push/loop_write_guard.h
 src_server_libpush_la_LIBADD += $(ROARING_LIBS)
 BLOCK_SERVICE_SOURCES += src/server/block/block_push.c src/server/push/push_service.h \

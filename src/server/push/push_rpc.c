@@ -11,6 +11,7 @@
 #include "server/net/conn.h"
 #include "server/ops/config.h"
 #include "server/ops/metrics.h"
+#include "server/push/merge_compact.h"
 #include "server/push/merge_journal.h"
 #include "server/push/push_service.h"
 
@@ -54,7 +55,7 @@ int push_service_restore(struct push_service *ps, const struct shuffled_config *
                          size_t errlen)
 {
     ps->journal = merge_journal_open(cfg->state_dir, cfg->state_sync, merge_manager_replay,
-                                     merge_manager_keep, ps->merges, err, errlen);
+                                     &merge_manager_keeper, ps->merges, err, errlen);
     if (!ps->journal)
         return -1;
     merge_manager_set_journal(ps->merges, ps->journal); /* replay_done may journal */
@@ -99,6 +100,12 @@ static void finalize_run(void *arg)
     blockmsg_free(&out);
 }
 
+static void compact_run(void *arg)
+{
+    struct merge_job *j = arg;
+    merge_manager_compact(j->ps->merges);
+}
+
 static void remove_run(void *arg)
 {
     struct merge_job *j = arg;
@@ -119,6 +126,18 @@ static void merge_job_done(struct conn *c, void *arg)
     if (c)
         conn_hold_input(c, false);
     job_free(c, arg);
+}
+
+/* The finalize is answered: the connection's next frames may be read, and the journal is
+ * compacted meanwhile on the pool if the finalized merge's commit records made that due. */
+static void finalize_done(struct conn *c, void *arg)
+{
+    if (!c) {
+        job_free(c, arg); /* the next finalize or removal compacts */
+        return;
+    }
+    conn_hold_input(c, false);
+    conn_run_blocking(c, compact_run, job_free, arg);
 }
 
 static struct merge_job *job_new(struct push_service *ps, struct rpc_reply *reply,
@@ -154,7 +173,7 @@ void push_finalize(struct push_service *ps, struct conn *c, struct rpc_reply *re
     /* Spark finalizes before it reads the connection's next frame (a push right behind is
      * too late): reading holds until the merge is finalized and answered */
     conn_hold_input(c, true);
-    conn_run_blocking(c, finalize_run, merge_job_done, j);
+    conn_run_blocking(c, finalize_run, finalize_done, j);
 }
 
 void push_remove_merge(struct push_service *ps, struct conn *c, const struct blockmsg *m)
