@@ -39,3 +39,8 @@ TESTS += tests/integration/test_shuffledctl.sh
 # Every config.c key has a man page entry with its default and a line in a conf file.
 dist_check_SCRIPTS += tests/integration/test_config_docs.sh
 TESTS += tests/integration/test_config_docs.sh
+
+# No circle between the modules of src/, by includes or by calls between this build's objects
+# (scripts/check-layers, docs/architecture.md "The rule").
+dist_check_SCRIPTS += tests/integration/test_layers.sh
+TESTS += tests/integration/test_layers.sh

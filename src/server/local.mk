@@ -10,8 +10,8 @@ src_server_libshuffled_core_la_SOURCES = \
 	src/server/net/channel.h src/server/net/channel_plain.c \
 	src/server/net/reply_queue.c src/server/net/reply_queue.h \
 	src/server/net/conn.h src/server/net/conn_state.c \
-	src/server/net/conn_state.h src/server/net/conn_clock.c src/server/net/conn_read.c \
-	src/server/net/conn_write.c src/server/net/conn_events.c \
+	src/server/net/conn_state.h src/server/net/conn_clock.c src/server/net/conn_pause.c \
+	src/server/net/conn_read.c src/server/net/conn_write.c src/server/net/conn_events.c \
 	src/server/net/rpc_reply.c src/server/net/rpc_reply.h src/server/net/handler.h \
 	src/server/net/blocking_job.c \
 	src/server/net/dispatch.c src/server/net/dispatch.h \

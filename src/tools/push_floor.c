@@ -27,7 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "push_floor.h"
+#include "tools/push_floor_report.h"
+#include "tools/push_floor_server.h"
+#include "tools/push_floor_setup.h"
 
 static int64_t cpu_now_ns(void)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "push_floor.h"
+#include "tools/push_floor_report.h"
 
 static void cpu_model(char *out, size_t cap)
 {

@@ -3,7 +3,8 @@
  * daemon's shape) over the client's connections; per block it recvs the header and body into
  * one reused buffer, appends the body to its partition's file (one file per partition, kept
  * open, offsets kept in memory: no index, no journal, no protocol), and sends one small ack.
- * The modes take parts away (recv only) or swap them (splice, overwrite); see push_floor.h. */
+ * The modes take parts away (recv only) or swap them (splice, overwrite): see
+ * push_floor_server.h. */
 #include <config.h>
 
 #include <errno.h>
@@ -16,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "push_floor.h"
+#include "tools/push_floor_server.h"
 
 #define HDR sizeof(struct floor_header)
 /* coalesced acks: at most this many wait for the end of a read callback */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "push_floor.h"
+#include "tools/push_floor_setup.h"
 
 static void usage(void)
 {

@@ -13,68 +13,12 @@
 #include "server/net/channel.h"
 #include "server/net/conn_state.h"
 #include "server/ops/metrics.h"
-#include "server/server.h"
 
 static void process(struct conn *c, const uint8_t *data, size_t len);
 
 /* Bodies with at least this much left are read to their end (frame_decoder_read_hint); a
  * smaller rest costs less to copy than the extra read that would save it. */
 #define READ_TO_BODY_END_MIN (8u << 10)
-
-/* ---- flow control ---- */
-
-static bool over_limit(const struct conn *c, const struct shuffled_config *cfg)
-{
-    uint64_t max = cfg->max_chunks_in_flight;
-    return max != 0 && atomic_load(&c->srv->chunks_in_flight) >= max;
-}
-
-static bool must_pause(struct conn *c)
-{
-    const struct shuffled_config *cfg = server_config(c->srv);
-    return c->no_more_requests || c->input_held || c->q.unsent > cfg->write_high_water ||
-           c->chunks_pending >= cfg->max_chunks_per_connection ||
-           c->rpc_pending > cfg->write_high_water || over_limit(c, cfg);
-}
-
-/* What keeps a paused connection paused, apart from the global limit. Each of these eases
- * only on this connection's thread (a write, an answer), which then rechecks. */
-static bool held_by_connection(struct conn *c, const struct shuffled_config *cfg)
-{
-    return c->no_more_requests || c->input_held || c->q.unsent > cfg->write_low_water ||
-           c->chunks_pending >= cfg->max_chunks_per_connection ||
-           c->rpc_pending > cfg->write_low_water;
-}
-
-/* Decides what wakes a paused connection: its own state (the event that eases it calls this
- * again), the global limit (polled every GLOBAL_RETRY_MS, since other threads ease it), or
- * nothing (resume from wake_ev, not from inside a write). The global count is read once. */
-void conn_recheck_paused(struct conn *c)
-{
-    if (!c->read_paused || c->closed)
-        return;
-    const struct shuffled_config *cfg = server_config(c->srv);
-    if (held_by_connection(c, cfg)) {
-        c->waiting_global = false;
-    } else if (over_limit(c, cfg)) {
-        if (!c->waiting_global) {
-            c->waiting_global = true;
-            conn_arm_timer(c);
-        }
-    } else {
-        /* not timer_ev: an evtimer_add before it ran would cancel a timeout activation */
-        event_active(c->wake_ev, EV_READ, 1);
-    }
-}
-
-static void pause_reading(struct conn *c)
-{
-    if (!c->read_paused) {
-        c->waiting_global = false;
-        conn_stop_reading(c);
-    }
-    conn_recheck_paused(c);
-}
 
 /* Keeps unprocessed input (it may already live in c->in) until reading resumes. */
 static void keep_input(struct conn *c, const uint8_t *data, size_t len)
@@ -99,12 +43,7 @@ static void keep_input(struct conn *c, const uint8_t *data, size_t len)
 /* Resumes reading when nothing holds the connection any more: input kept first. */
 void conn_try_resume(struct conn *c)
 {
-    if (!c->read_paused || c->closed)
-        return;
-    const struct shuffled_config *cfg = server_config(c->srv);
-    bool held = held_by_connection(c, cfg);
-    c->waiting_global = !held && over_limit(c, cfg);
-    if (held || c->waiting_global)
+    if (!c->read_paused || c->closed || conn_still_held(c))
         return;
     c->read_paused = false;
     if (c->in_len) {
@@ -146,8 +85,8 @@ static void process(struct conn *c, const uint8_t *data, size_t len)
 {
     conn_ref(c);
     while (len > 0 && !c->closed && !c->close_pending) {
-        if (must_pause(c)) {
-            pause_reading(c);
+        if (conn_must_pause(c)) {
+            conn_pause_reading(c);
             keep_input(c, data, len);
             break;
         }
@@ -204,13 +143,6 @@ static uint8_t *read_target(struct conn *c, size_t *ask)
     return into;
 }
 
-struct conn_output_hooks conn_output_hooks;
-
-void conn_set_output_hooks(const struct conn_output_hooks *hooks)
-{
-    conn_output_hooks = *hooks;
-}
-
 void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -226,8 +158,8 @@ void conn_read_cb(evutil_socket_t fd, short what, void *arg)
          i++) {
         /* Held (e.g. a pushed body's piece went to the pool): what a read took now could
          * only be kept aside, a copy per held piece; the socket keeps it until resumed. */
-        if (must_pause(c)) {
-            pause_reading(c);
+        if (conn_must_pause(c)) {
+            conn_pause_reading(c);
             break;
         }
         /* Inside a large after-frame body, read up to its end and the next frame's header,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The connection core's bottom (see conn.h; conn_state.h lists the other files): close and
- * references, accessors, phases, attachments and the memory budgets. */
+ * references, accessors, phases, attachments, the output hooks and the memory budgets. */
 #include <config.h>
 
 #include <stdio.h>
@@ -172,6 +172,15 @@ void conn_attach(struct conn *c, enum conn_attachment kind, void *state,
 {
     c->attached[kind].state = state;
     c->attached[kind].release = release;
+}
+
+/* ---- output hooks ---- */
+
+struct conn_output_hooks conn_output_hooks;
+
+void conn_set_output_hooks(const struct conn_output_hooks *hooks)
+{
+    conn_output_hooks = *hooks;
 }
 
 /* ---- budgets ---- */

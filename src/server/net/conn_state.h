@@ -3,9 +3,11 @@
  * make to each other. Nothing outside src/server/net/conn_*.c includes this.
  *
  * The files, from the bottom: conn_state.c (close, references, accessors, phases, attachments,
- * budgets), conn_clock.c (the one timer's deadline), conn_read.c (reading, decoding, pausing
- * and resuming), conn_write.c (answers, flushing, the channel switch), conn_events.c (create:
- * the loop's events and what they do). Each calls only the files below it. */
+ * the output hooks, budgets), conn_clock.c (the one timer's deadline), conn_pause.c (when
+ * reading pauses and what wakes it), conn_write.c (answers, flushing, the channel switch),
+ * conn_read.c (reading, decoding, resuming; flushes the answers its input produced),
+ * conn_events.c (create: the loop's events and what they do). Each calls only the files below
+ * it (scripts/check-layers). */
 #ifndef SHUFFLED_SERVER_NET_CONN_STATE_H
 #define SHUFFLED_SERVER_NET_CONN_STATE_H
 
@@ -84,18 +86,27 @@ void conn_stop_reading(struct conn *c);
 /* Closes c from its wake event (see close_pending). */
 void conn_close_later(struct conn *c, const char *reason);
 bool conn_budget_over(const struct conn *c, enum conn_budget kind);
+extern struct conn_output_hooks conn_output_hooks; /* conn_set_output_hooks */
 
 /* conn_clock.c: (re)arms timer_ev for the nearest of the idle timeout, the partial frame's
  * timeout, the phase deadline and the max_chunks_in_flight poll. */
 void conn_arm_timer(struct conn *c);
 
-/* conn_read.c */
-void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+/* conn_pause.c */
+/* Whether reading must pause now (over a high watermark or a limit). */
+bool conn_must_pause(struct conn *c);
+/* Stops reading (if it was not stopped already) and decides what wakes c. */
+void conn_pause_reading(struct conn *c);
 void conn_recheck_paused(struct conn *c);
-void conn_try_resume(struct conn *c);
+/* Whether a paused c must stay paused: held by its own state (over a low watermark), or by
+ * the global limit only (then waiting_global is set). */
+bool conn_still_held(struct conn *c);
 
 /* conn_write.c: writes what the queue holds, then settles the write event and pausing. */
 void conn_flush(struct conn *c);
-extern struct conn_output_hooks conn_output_hooks; /* conn_set_output_hooks */
+
+/* conn_read.c */
+void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+void conn_try_resume(struct conn *c);
 
 #endif

@@ -43,7 +43,8 @@ void merge_manager_destroy(struct merge_manager *m)
         m->apps = a->next;
         merge_app_drop(m, a, false, NULL);
     }
-    merge_replay_forget(m);
+    if (m->replay_forget)
+        m->replay_forget(m);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }

@@ -89,7 +89,9 @@ static void unlink_deferred(struct merge_manager *m)
     m->n_replay_old = kept;
 }
 
-void merge_replay_forget(struct merge_manager *m)
+/* Frees what the replay keeps until it is done (also m->replay_forget: what a replay that
+ * did not finish left, at merge_manager_destroy). */
+static void replay_forget(struct merge_manager *m)
 {
     for (size_t i = 0; i < m->n_replay_old; i++)
         free(m->replay_old[i].app);
@@ -152,6 +154,7 @@ void merge_manager_replay(void *arg, const struct merge_journal_rec *r)
 {
     struct merge_manager *m = arg;
     pthread_mutex_lock(&m->lock);
+    m->replay_forget = replay_forget;
     if (r->op == MJ_APP_REMOVED) {
         struct app_entry **pp = merge_find_app(m, r->app);
         struct app_entry *a = *pp; /* still registered: its state was rebuilt */
@@ -218,7 +221,7 @@ void merge_manager_replay_done(struct merge_manager *m)
                  "the current attempt's",
                  m->n_replay_old, m->replay_old[0].app);
     merge_replay_removed_finish(m);
-    merge_replay_forget(m);
+    replay_forget(m);
     for (struct app_entry *a = m->apps; a; a = a->next) {
         merge_note_attempt(m, a); /* replayed without its record: a previous version's journal */
         for (struct shuffle_entry *s = a->shuffles; s; s = s->next)

@@ -83,6 +83,9 @@ struct merge_manager {
     /* while replaying: applications no longer registered, for their removal records
      * (merge_replay_removed.c) */
     struct merge_removed_app *replay_removed;
+    /* set by the replay (merge_replay.c): frees what it left if it did not finish; called by
+     * merge_manager_destroy, which does not know the replay by name */
+    void (*replay_forget)(struct merge_manager *m);
 };
 
 /* Partitions dropped under m->lock (removal, a newer merge id) whose files are deleted after
@@ -116,8 +119,6 @@ struct merge_journal_rec;
 void merge_note(struct merge_manager *m, const struct merge_journal_rec *r);
 /* a's merge dirs journaled (MJ_ATTEMPT) unless they are already; a failure is logged. */
 void merge_note_attempt(struct merge_manager *m, struct app_entry *a);
-/* Frees what a replay that did not finish left (merge_replay.c). */
-void merge_replay_forget(struct merge_manager *m);
 /* A record about a whole merge (op: finalize, removal). */
 void merge_note_merge(struct merge_manager *m, int op, const char *app, int32_t attempt,
                       int32_t shuffle, int32_t merge_id);
