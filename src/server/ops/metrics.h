@@ -38,17 +38,17 @@ enum metric_counter {
     MC_ADMIN_FORBIDDEN,                 /* admin actions answered 403 (network, no token) */
     MC_APPS_EXPIRED,                    /* applications removed by app_ttl_ms */
     /* push-based shuffle (docs/push.md) */
-    MC_PUSHES_ACCEPTED,        /* BlockPushReturnCode SUCCESS (duplicates included) */
-    MC_PUSHES_TOO_LATE,        /* ... TOO_LATE_BLOCK_PUSH */
-    MC_PUSHES_COLLISION,       /* ... BLOCK_APPEND_COLLISION_DETECTED */
-    MC_PUSHES_STALE,           /* ... STALE_BLOCK_PUSH */
-    MC_PUSHES_TOO_OLD_ATTEMPT, /* ... TOO_OLD_ATTEMPT_PUSH */
-    MC_PUSHES_FAILED,          /* pushes answered with an RpcFailure */
-    MC_PUSH_BYTES_MERGED,      /* bytes appended to merged data files */
-    MC_TLS_HANDSHAKES,                  /* TLS handshakes completed (tls_enabled, tls_port) */
-    MC_TLS_HANDSHAKE_FAILURES,          /* TLS handshakes refused or broken off */
-    MC_TLS_KTLS_CONNECTIONS,            /* ... of those completed: file bytes by kernel TLS */
-    MC_TLS_USERSPACE_CONNECTIONS,       /* ... file bytes by pread + SSL_write */
+    MC_PUSHES_ACCEPTED,           /* BlockPushReturnCode SUCCESS (duplicates included) */
+    MC_PUSHES_TOO_LATE,           /* ... TOO_LATE_BLOCK_PUSH */
+    MC_PUSHES_COLLISION,          /* ... BLOCK_APPEND_COLLISION_DETECTED */
+    MC_PUSHES_STALE,              /* ... STALE_BLOCK_PUSH */
+    MC_PUSHES_TOO_OLD_ATTEMPT,    /* ... TOO_OLD_ATTEMPT_PUSH */
+    MC_PUSHES_FAILED,             /* pushes answered with an RpcFailure */
+    MC_PUSH_BYTES_MERGED,         /* bytes appended to merged data files */
+    MC_TLS_HANDSHAKES,            /* TLS handshakes completed (tls_enabled, tls_port) */
+    MC_TLS_HANDSHAKE_FAILURES,    /* TLS handshakes refused or broken off */
+    MC_TLS_KTLS_CONNECTIONS,      /* ... of those completed: file bytes by kernel TLS */
+    MC_TLS_USERSPACE_CONNECTIONS, /* ... file bytes by pread + SSL_write */
     /* Spark's PushMergeMetrics and TLS handshake limits (docs/metrics.md) */
     MC_PUSHES_DUPLICATE,       /* pushes ignored: their map was already merged */
     MC_PUSH_BYTES_IGNORED,     /* body bytes of pushes not merged */
