@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array_room.h"
+
 /* The newest shuffleMergeId noted for one shuffle. */
 struct merge_id {
     int32_t shuffle_id, shuffle_merge_id;
@@ -80,14 +82,10 @@ static size_t find(const struct merge_apps *t, const char *app, bool *found)
 /* Inserts app with dirs (taken) at i. 0, or -1 out of memory (dirs left to the caller). */
 static int insert_at(struct merge_apps *t, size_t i, const char *app, struct merge_dirs *dirs)
 {
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 16;
-        struct merge_app *grown = realloc(t->apps, cap * sizeof(*grown));
-        if (!grown)
-            return -1;
-        t->apps = grown;
-        t->cap = cap;
-    }
+    struct merge_app *grown = array_room(t->apps, t->count, &t->cap, sizeof(*grown));
+    if (!grown)
+        return -1;
+    t->apps = grown;
     char *name = strdup(app);
     if (!name)
         return -1;
@@ -262,14 +260,9 @@ int merge_apps_note_merge_id(struct merge_apps *t, const char *app, int32_t shuf
         if (shuffle_merge_id > m->shuffle_merge_id)
             m->shuffle_merge_id = shuffle_merge_id;
     } else if (a) {
-        if (a->n_merges == a->cap_merges) {
-            size_t cap = a->cap_merges ? 2 * a->cap_merges : 4;
-            struct merge_id *grown = realloc(a->merges, cap * sizeof(*grown));
-            if (grown) {
-                a->merges = grown;
-                a->cap_merges = cap;
-            }
-        }
+        struct merge_id *grown = array_room(a->merges, a->n_merges, &a->cap_merges, sizeof(*grown));
+        if (grown)
+            a->merges = grown;
         if (a->n_merges < a->cap_merges)
             a->merges[a->n_merges++] = (struct merge_id){shuffle_id, shuffle_merge_id};
         else

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array_room.h"
 #include "server/block/resolver.h"
 #include "server/ops/metrics.h"
 #include "server/push/merge_partition.h"
@@ -149,14 +150,10 @@ struct merge_claim *merge_part_for(struct merge_manager *m, struct app_entry *a,
                  (unsigned long long)m->merging_parts);
         return NULL;
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        struct merge_claim **p = realloc(s->parts, cap * sizeof *p);
-        if (!p)
-            goto oom;
-        s->parts = p;
-        s->cap = cap;
-    }
+    struct merge_claim **parts = array_room(s->parts, s->n, &s->cap, sizeof *parts);
+    if (!parts)
+        goto oom;
+    s->parts = parts;
     struct merge_claim *cl = part_new(a, s, reduce);
     if (!cl)
         goto oom;

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "common/array_room.h"
 #include "common/log.h"
 #include "server/push/merge_apps.h"
 #include "server/push/merge_compact.h"
@@ -21,14 +22,10 @@
 /* Takes cl's reference over into t; false out of memory (the caller deletes at once). */
 static bool trash_add(struct merge_trash *t, struct merge_claim *cl, bool unlink)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 16;
-        struct merge_claim **p = realloc(t->parts, cap * sizeof *p);
-        if (!p)
-            return false;
-        t->parts = p;
-        t->cap = cap;
-    }
+    struct merge_claim **parts = array_room(t->parts, t->n, &t->cap, sizeof *parts);
+    if (!parts)
+        return false;
+    t->parts = parts;
     cl->unlink_files = unlink;
     t->parts[t->n++] = cl;
     return true;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/array_room.h"
 #include "common/log.h"
 #include "server/push/merge_apps.h"
 #include "server/push/merge_journal.h"
@@ -56,14 +57,11 @@ static void defer_old(struct merge_manager *m, const struct merge_journal_rec *r
     if (last && last->attempt == r->attempt && last->shuffle == r->shuffle &&
         last->merge_id == r->merge_id && last->reduce == r->reduce && !strcmp(last->app, r->app))
         return;
-    if (m->n_replay_old == m->cap_replay_old) {
-        size_t cap = m->cap_replay_old ? 2 * m->cap_replay_old : 16;
-        struct merge_old_part *grown = realloc(m->replay_old, cap * sizeof *grown);
-        if (!grown)
-            goto oom;
-        m->replay_old = grown;
-        m->cap_replay_old = cap;
-    }
+    struct merge_old_part *grown =
+        array_room(m->replay_old, m->n_replay_old, &m->cap_replay_old, sizeof *grown);
+    if (!grown)
+        goto oom;
+    m->replay_old = grown;
     char *app = strdup(r->app);
     if (!app)
         goto oom;

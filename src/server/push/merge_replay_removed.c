@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/array_room.h"
 #include "common/log.h"
 #include "server/block/blockid.h"
 #include "server/push/merge_journal.h"
@@ -73,14 +74,10 @@ static bool add_part(struct merge_removed_app *a, const struct merge_journal_rec
     struct removed_part p = {r->attempt, r->shuffle, r->merge_id, r->reduce};
     if (a->n_parts && !memcmp(&a->parts[a->n_parts - 1], &p, sizeof p))
         return true; /* the same partition's records in a row */
-    if (a->n_parts == a->cap_parts) {
-        size_t cap = a->cap_parts ? 2 * a->cap_parts : 16;
-        struct removed_part *grown = realloc(a->parts, cap * sizeof *grown);
-        if (!grown)
-            return false;
-        a->parts = grown;
-        a->cap_parts = cap;
-    }
+    struct removed_part *grown = array_room(a->parts, a->n_parts, &a->cap_parts, sizeof *grown);
+    if (!grown)
+        return false;
+    a->parts = grown;
     a->parts[a->n_parts++] = p;
     return true;
 }

@@ -5,7 +5,8 @@ noinst_LTLIBRARIES += src/server/libpush.la
 src_server_libpush_la_SOURCES = \
 	src/server/push/merged_layout.c src/server/push/merged_layout.h \
 	src/server/push/merge_apps.c src/server/push/merge_apps.h \
-	src/server/push/merge_registration.c src/server/push/merge_registration.h
+	src/server/push/merge_registration.c src/server/push/merge_registration.h \
+	src/common/array_room.h
 src_server_libpush_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_server_libpush_la_LIBADD = src/server/libblock.la $(JANSSON_LIBS) $(PTHREAD_LIBS)
 # Spark's shuffle checksums by name (DiagnoseCorruption): zlib, and ISA-L for CRC32C.
